@@ -1,0 +1,187 @@
+/**
+ * `npm run bench`: prints the foundation's figures. Times are medians and percentiles over many
+ * runs on this machine; compare ratios, not absolute numbers, across machines.
+ *
+ * 1. Routing decisions in process (default topology and a synthetic 35-region one).
+ * 2. The router handler, warm, through the middy chain against dynalite.
+ * 3. The router bundle's size and import time beside bare middy + the DynamoDB client.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { createRouterHandler } from '../functions/router/handler.ts';
+import { DynamoStateAdapter } from '../lib/adapters/aws/dynamodb-state.ts';
+import { liveStates, readStatuses } from '../lib/app/live-state.ts';
+import { decideRoute, type RouteInput } from '../lib/core/routing.ts';
+import type { Topology } from '../lib/core/topology/types.ts';
+import { validateTopology } from '../lib/core/topology/validate.ts';
+import { readTopologyJson } from '../lib/topology/load.ts';
+import { syntheticTopologyJson } from '../test/fixtures/topologies.ts';
+import { startTestTable } from '../test/support/dynalite.ts';
+import { httpEvent, lambdaContext } from '../test/support/events.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'bench', 'out');
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+function summarize(samples: number[]): { p50: number; p99: number; mean: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return {
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    mean: samples.reduce((a, b) => a + b, 0) / samples.length,
+  };
+}
+
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+
+async function routingInProcess(label: string, topology: Topology): Promise<void> {
+  const statuses = await readStatuses(topology, {
+    listRegionStatuses: async () => [],
+  } as unknown as Parameters<typeof readStatuses>[1]);
+  const live = liveStates(topology, statuses);
+  const source = topology.regions[0]?.region_id ?? '';
+  const tasks: RouteInput[] = [
+    { task_id: 't', source: { region: source }, requirements: {} },
+    {
+      task_id: 't',
+      source: { region: source },
+      requirements: { latency_sensitive: true, max_latency_ms: 250 },
+    },
+    { task_id: 't', source: { country: 'DE' }, requirements: { compliance: ['soc2'] } },
+  ];
+  for (let i = 0; i < 20_000; i++) decideRoute(topology, tasks[i % 3] as RouteInput, live); // warm up
+  const samples: number[] = [];
+  const started = performance.now();
+  const n = 60_000;
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    decideRoute(topology, tasks[i % 3] as RouteInput, live);
+    samples.push((performance.now() - t0) * 1000);
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  const s = summarize(samples);
+  console.log(
+    `routing in process, ${label} (${topology.regions.length} regions): ${fmt(n / elapsed, 0)} decisions/s, ` +
+      `p50 ${fmt(s.p50)} us, p99 ${fmt(s.p99)} us per decision (target p99 <= 50 us at 35 regions)`,
+  );
+}
+
+async function routerHandlerWarm(): Promise<void> {
+  const table = await startTestTable();
+  try {
+    const handler = createRouterHandler({
+      regionId: 'us-east-1',
+      topology: validateTopology(readTopologyJson()),
+      state: new DynamoStateAdapter({ client: table.doc, tableName: table.tableName }),
+      clock: { now: () => Date.now() },
+    });
+    const call = (i: number) =>
+      handler(
+        httpEvent({
+          method: 'POST',
+          path: '/v1/route',
+          body: { task_id: `bench-${i}`, requirements: { latency_sensitive: i % 2 === 0 } },
+        }),
+        lambdaContext,
+      );
+    for (let i = 0; i < 200; i++) await call(i); // warm up
+    const samples: number[] = [];
+    for (let i = 200; i < 1_200; i++) {
+      const t0 = performance.now();
+      const result = await call(i);
+      samples.push(performance.now() - t0);
+      if (result.statusCode !== 200) throw new Error(`router answered ${result.statusCode}: ${result.body}`);
+    }
+    const s = summarize(samples);
+    console.log(
+      `router handler, warm, middy chain + dynalite (new task each call: 1 get, 1 query, 1 conditional put): ` +
+        `p50 ${fmt(s.p50, 2)} ms, p99 ${fmt(s.p99, 2)} ms`,
+    );
+  } finally {
+    await table.close();
+  }
+}
+
+/** Bundles the way lib/infra does (ESM, minified, node24, SDK included so both sides carry it). */
+async function bundle(entry: string, outfile: string, define: Record<string, string> = {}): Promise<number> {
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    minify: true,
+    mainFields: ['module', 'main'],
+    define,
+    banner: { js: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" },
+    logLevel: 'error',
+  });
+  return statSync(outfile).size;
+}
+
+function importMs(file: string, runs: number): number {
+  const script = `const t=performance.now();await import(${JSON.stringify(file)});process.stdout.write(String(performance.now()-t));`;
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const text = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: {
+        ...process.env,
+        CORTEX_REGION_ID: 'us-east-1',
+        CORTEX_TABLE_NAME: 'cortex-state',
+        AWS_REGION: 'us-east-1',
+      },
+      encoding: 'utf8',
+    });
+    samples.push(Number(text));
+  }
+  return summarize(samples).p50;
+}
+
+async function bundleFigures(): Promise<void> {
+  mkdirSync(out, { recursive: true });
+  const baselineEntry = join(out, 'baseline-entry.mjs');
+  writeFileSync(
+    baselineEntry,
+    [
+      "import middy from '@middy/core';",
+      "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';",
+      "import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';",
+      'const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));',
+      "export const handler = middy().handler(async () => client.send(new GetCommand({ TableName: 't', Key: { pk: 'x' } })));",
+    ].join('\n'),
+  );
+  const topology = JSON.stringify(readTopologyJson());
+  const routerFile = join(out, 'router.mjs');
+  const baselineFile = join(out, 'baseline.mjs');
+  const routerSize = await bundle(join(root, 'functions/router/index.ts'), routerFile, {
+    CORTEX_TOPOLOGY: topology,
+  });
+  const baselineSize = await bundle(baselineEntry, baselineFile);
+  const runs = 25;
+  importMs(baselineFile, 3);
+  importMs(routerFile, 3);
+  const baselineMs = importMs(baselineFile, runs);
+  const routerMs = importMs(routerFile, runs);
+  const kib = (n: number) => `${fmt(n / 1024)} KiB`;
+  console.log(
+    `router bundle: ${kib(routerSize)} vs baseline (middy + DynamoDB client) ${kib(baselineSize)}: ` +
+      `size ratio ${fmt(routerSize / baselineSize, 2)}`,
+  );
+  console.log(
+    `import time (median of ${runs} fresh processes): router ${fmt(routerMs)} ms vs baseline ${fmt(baselineMs)} ms: ` +
+      `ratio ${fmt(routerMs / baselineMs, 2)} (target <= 1.20)`,
+  );
+}
+
+console.log(`cortex bench on node ${process.version}, ${new Date().toISOString()}`);
+await routingInProcess('default topology', validateTopology(readTopologyJson()));
+await routingInProcess('synthetic topology', validateTopology(syntheticTopologyJson(35)));
+await routerHandlerWarm();
+await bundleFigures();

@@ -1,0 +1,4 @@
+import { lambdaDeps } from '../../lib/runtime/lambda.ts';
+import { createHealthHandler } from './handler.ts';
+
+export const handler = createHealthHandler(lambdaDeps());

@@ -1,0 +1,4 @@
+import { lambdaDeps } from '../../lib/runtime/lambda.ts';
+import { createRegionsHandler } from './handler.ts';
+
+export const handler = createRegionsHandler(lambdaDeps());

@@ -1,0 +1,4 @@
+import { lambdaDeps } from '../../lib/runtime/lambda.ts';
+import { createRouterHandler } from './handler.ts';
+
+export const handler = createRouterHandler(lambdaDeps());

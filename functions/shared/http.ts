@@ -1,0 +1,156 @@
+/**
+ * The HTTP edge shared by every handler: body limits, JSON parsing, strict request schemas, and the
+ * one place where domain errors become status codes (STYLE 6). Handlers stay parse -> use case -> respond.
+ */
+import type middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type * as z from 'zod/mini';
+import type { $ZodIssue } from 'zod/v4/core';
+import {
+  ConflictError,
+  CortexError,
+  type FieldIssue,
+  NoEligibleRegionError,
+  NotFoundError,
+  PayloadTooLargeError,
+  RegionNotServingError,
+  TopologyError,
+  ValidationError,
+} from '../../lib/core/errors.ts';
+
+export type HttpEvent = APIGatewayProxyEventV2;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+/** API Gateway allows 10 MB; tasks are small, so anything over 64 KiB is a client mistake. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+
+export function json(statusCode: number, body: unknown): HttpResult {
+  return { statusCode, headers: JSON_HEADERS, body: JSON.stringify(body) };
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: readonly FieldIssue[]; [extra: string]: unknown };
+  [extra: string]: unknown;
+}
+
+function errorResponse(statusCode: number, body: ErrorBody): HttpResult {
+  return json(statusCode, body);
+}
+
+/** Maps an error to its HTTP answer; unknown errors become a plain 500 without internals. */
+export function toHttpError(error: unknown): HttpResult {
+  if (error instanceof ValidationError || error instanceof TopologyError) {
+    const status = error instanceof TopologyError ? 422 : 400;
+    return errorResponse(status, {
+      error: { code: error.code, message: error.message, details: error.details },
+    });
+  }
+  if (error instanceof PayloadTooLargeError) {
+    return errorResponse(413, {
+      error: { code: error.code, message: error.message, limit_bytes: error.limit },
+    });
+  }
+  if (error instanceof NotFoundError) {
+    return errorResponse(404, { error: { code: error.code, message: error.message } });
+  }
+  if (error instanceof ConflictError) {
+    return errorResponse(409, { error: { code: error.code, message: error.message } });
+  }
+  if (error instanceof NoEligibleRegionError) {
+    return errorResponse(422, {
+      error: { code: error.code, message: error.message },
+      excluded: error.excluded,
+    });
+  }
+  if (error instanceof RegionNotServingError) {
+    return errorResponse(503, {
+      error: { code: error.code, message: error.message, region: error.region, status: error.status },
+    });
+  }
+  if (error instanceof CortexError) {
+    return errorResponse(500, { error: { code: error.code, message: error.message } });
+  }
+  return errorResponse(500, { error: { code: 'INTERNAL', message: 'internal error' } });
+}
+
+/** Reads the raw body as text, enforcing the size limit before anything is parsed. */
+export function bodyText(event: HttpEvent, maxBytes = MAX_BODY_BYTES): string | undefined {
+  if (event.body === undefined || event.body === null) return undefined;
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(text, 'utf8') > maxBytes) throw new PayloadTooLargeError(maxBytes);
+  return text;
+}
+
+/** Parses a JSON body; malformed JSON is a 400 naming the position. A missing body is `undefined`. */
+export function parseJsonBody(event: HttpEvent, maxBytes = MAX_BODY_BYTES): unknown {
+  const text = bodyText(event, maxBytes);
+  if (text === undefined || text.trim() === '') {
+    throw new ValidationError('request body is required', [{ field: '(body)', reason: 'missing JSON body' }]);
+  }
+  const type = event.headers?.['content-type'] ?? event.headers?.['Content-Type'];
+  if (type !== undefined && !/^application\/(.+\+)?json\b/i.test(type)) {
+    throw new ValidationError('request body must be JSON', [
+      { field: '(content-type)', reason: `expected application/json, got ${type}` },
+    ]);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ValidationError('request body is not valid JSON', [
+      { field: '(body)', reason: error instanceof Error ? error.message : 'malformed JSON' },
+    ]);
+  }
+}
+
+/** Validates with a strict zod/mini schema; every issue names its field. */
+export function parseWith<S extends z.ZodMiniType>(schema: S, input: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data as z.infer<S>;
+  throw new ValidationError(`invalid ${what}`, result.error.issues.flatMap(toFieldIssues));
+}
+
+function pathOf(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out === '' ? '(body)' : out;
+}
+
+function toFieldIssues(issue: $ZodIssue): FieldIssue[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key: string) => ({
+      field: pathOf([...issue.path, key]),
+      reason: 'unknown field',
+    }));
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) {
+    return [{ field: pathOf(issue.path), reason: `required (${issue.expected})` }];
+  }
+  return [{ field: pathOf(issue.path), reason: issue.message }];
+}
+
+/**
+ * The error boundary: the last middleware, so anything thrown by parsing or the use case becomes
+ * one error shape. Only unknown errors are logged, without the request body.
+ */
+export function httpErrorBoundary(
+  log: (message: string, error: unknown) => void = defaultLog,
+): middy.MiddlewareObj<HttpEvent, HttpResult> {
+  return {
+    onError: async (request) => {
+      const error = request.error;
+      if (!(error instanceof CortexError) || toHttpError(error).statusCode === 500) {
+        log(`unhandled error on ${request.event.routeKey ?? request.event.rawPath}`, error);
+      }
+      request.response = toHttpError(error);
+    },
+  };
+}
+
+function defaultLog(message: string, error: unknown): void {
+  console.error(JSON.stringify({ level: 'error', message, error: String(error) }));
+}

@@ -1,0 +1,50 @@
+/**
+ * One region's whole HTTP API as a single function: the local runtime's dispatcher. On AWS, API
+ * Gateway does this dispatch and each concern is its own Lambda function (lib/infra).
+ */
+import type { Context } from 'aws-lambda';
+import { createHealthHandler } from '../../functions/health/handler.ts';
+import { createRegionsHandler } from '../../functions/regions/handler.ts';
+import { createRouterHandler } from '../../functions/router/handler.ts';
+import { type HttpEvent, type HttpResult, json } from '../../functions/shared/http.ts';
+import type { RegionalDeps } from './deps.ts';
+import { type Concern, matchRoute } from './routes.ts';
+
+export type HttpHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
+
+export type RegionalApi = (event: HttpEvent) => Promise<HttpResult>;
+
+const LOCAL_CONTEXT = {
+  functionName: 'cortex-local',
+  callbackWaitsForEmptyEventLoop: false,
+} as unknown as Context;
+
+export function createConcernHandlers(deps: RegionalDeps): Record<Concern, HttpHandler> {
+  return {
+    router: createRouterHandler(deps),
+    regions: createRegionsHandler(deps),
+    health: createHealthHandler(deps),
+  };
+}
+
+/** Routes an API Gateway v2 event to the concern's handler, as API Gateway would. */
+export function createRegionalApi(deps: RegionalDeps): RegionalApi {
+  const handlers = createConcernHandlers(deps);
+  return async (event) => {
+    const method = event.requestContext.http.method;
+    const match = matchRoute(method, event.rawPath);
+    if (!match.route) {
+      return match.pathKnown
+        ? json(405, {
+            error: { code: 'METHOD_NOT_ALLOWED', message: `${method} is not allowed on ${event.rawPath}` },
+          })
+        : json(404, { error: { code: 'NOT_FOUND', message: `no route for ${method} ${event.rawPath}` } });
+    }
+    const routed: HttpEvent = {
+      ...event,
+      routeKey: `${match.route.method} ${match.route.path}`,
+      pathParameters: Object.keys(match.pathParameters).length > 0 ? match.pathParameters : undefined,
+    };
+    return handlers[match.route.concern](routed, LOCAL_CONTEXT);
+  };
+}

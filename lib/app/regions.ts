@@ -1,0 +1,126 @@
+import { NotFoundError } from '../core/errors.ts';
+import { availableCapacity } from '../core/routing.ts';
+import { isServing, type RegionStatusRecord } from '../core/state/records.ts';
+import type { Region, Topology } from '../core/topology/types.ts';
+import type { RegionalDeps } from './deps.ts';
+import { defaultStatus, readStatuses } from './live-state.ts';
+
+export interface RegionView {
+  readonly region_id: string;
+  readonly display_name: string;
+  readonly tier: Region['tier'];
+  readonly geographic_location: Region['geographic_location'];
+  readonly capabilities: Region['capabilities'];
+  readonly compliance: Region['compliance'];
+  readonly data_residency: Region['data_residency'];
+  readonly cost_index: number;
+  readonly status: RegionStatusRecord['status'];
+  readonly serving: boolean;
+  readonly role: string;
+  readonly epoch: number;
+  readonly status_reason?: string;
+  readonly status_updated_at: string;
+  readonly traffic_weight: number;
+  readonly failover_priority: number;
+  readonly capacity: {
+    readonly allocation: { workers: number; tokens_per_hour: number; compute_units: number };
+    readonly usage: { workers: number; tokens_used: number; compute_units: number };
+    readonly available: number;
+  };
+}
+
+function view(topology: Topology, region: Region, status: RegionStatusRecord): RegionView {
+  const deployment = topology.deployment.regions[region.region_id];
+  const pool = topology.global_resource_pool.regional_allocation[region.region_id];
+  const allocation = {
+    workers: pool?.workers ?? 0,
+    tokens_per_hour: pool?.tokens_per_hour ?? 0,
+    compute_units: pool?.compute_units ?? 0,
+  };
+  const usage = pool?.current_usage ?? { workers: 0, tokens_used: 0, compute_units: 0 };
+  return {
+    region_id: region.region_id,
+    display_name: region.display_name,
+    tier: region.tier,
+    geographic_location: region.geographic_location,
+    capabilities: region.capabilities,
+    compliance: region.compliance,
+    data_residency: region.data_residency,
+    cost_index: region.cost_index,
+    status: status.status,
+    serving: isServing(status.status),
+    role: status.role,
+    epoch: status.epoch,
+    ...(status.reason === undefined ? {} : { status_reason: status.reason }),
+    status_updated_at: status.updated_at,
+    traffic_weight: deployment?.traffic_weight ?? 0,
+    failover_priority: deployment?.failover_priority ?? 0,
+    capacity: {
+      allocation,
+      usage: { workers: usage.workers, tokens_used: usage.tokens_used, compute_units: usage.compute_units },
+      available: Math.round(availableCapacity(allocation, usage) * 1000) / 1000,
+    },
+  };
+}
+
+/** Every region with its live status, as this region's replica sees it. */
+export async function listRegions(deps: RegionalDeps): Promise<{ observer: string; regions: RegionView[] }> {
+  const statuses = await readStatuses(deps.topology, deps.state);
+  return {
+    observer: deps.regionId,
+    regions: deps.topology.regions.map((r) =>
+      view(deps.topology, r, statuses.get(r.region_id) ?? defaultStatus(deps.topology, r.region_id)),
+    ),
+  };
+}
+
+export async function getRegion(deps: RegionalDeps, regionId: string): Promise<RegionView> {
+  const region = deps.topology.regions.find((r) => r.region_id === regionId);
+  if (!region) throw new NotFoundError('region', regionId);
+  const status = (await deps.state.getRegionStatus(regionId)) ?? defaultStatus(deps.topology, regionId);
+  return view(deps.topology, region, status);
+}
+
+export interface HealthReport {
+  readonly region: string;
+  readonly status: RegionStatusRecord['status'];
+  readonly serving: boolean;
+  readonly epoch: number;
+  readonly checked_at: string;
+}
+
+/** This region's own health as Route 53 must see it: serving or not, from its own replica. */
+export async function regionHealth(deps: RegionalDeps): Promise<HealthReport> {
+  const own =
+    (await deps.state.getRegionStatus(deps.regionId)) ?? defaultStatus(deps.topology, deps.regionId);
+  return {
+    region: deps.regionId,
+    status: own.status,
+    serving: isServing(own.status),
+    epoch: own.epoch,
+    checked_at: new Date(deps.clock.now()).toISOString(),
+  };
+}
+
+/** This region's role, status and epoch, and what it sees of the others. */
+export async function coordinationStatus(deps: RegionalDeps) {
+  const statuses = await readStatuses(deps.topology, deps.state);
+  const own = statuses.get(deps.regionId) ?? defaultStatus(deps.topology, deps.regionId);
+  return {
+    region: deps.regionId,
+    role: own.role,
+    status: own.status,
+    serving: isServing(own.status),
+    epoch: own.epoch,
+    observed_at: new Date(deps.clock.now()).toISOString(),
+    peers: [...statuses.values()]
+      .filter((s) => s.region_id !== deps.regionId)
+      .map((s) => ({
+        region: s.region_id,
+        status: s.status,
+        role: s.role,
+        epoch: s.epoch,
+        updated_at: s.updated_at,
+      })),
+  };
+}

@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto';
+import {
+  ConflictError,
+  type FieldIssue,
+  NoEligibleRegionError,
+  RegionNotServingError,
+  ValidationError,
+} from '../core/errors.ts';
+import { isIsoCountry } from '../core/geo/countries.ts';
+import { decideRoute, normalizeFramework, type RouteInput, type TaskRequirements } from '../core/routing.ts';
+import { type Handoff, isServing } from '../core/state/records.ts';
+import { CAPABILITIES, COMPLIANCE_FRAMEWORKS } from '../core/topology/types.ts';
+import { expandResidency, normalizeCountryCode } from '../core/topology/validate.ts';
+import type { RegionalDeps } from './deps.ts';
+import { defaultStatus, liveStates, readStatuses } from './live-state.ts';
+
+export interface RouteRequest {
+  readonly task_id: string;
+  readonly priority?: 'low' | 'normal' | 'high' | 'critical';
+  readonly source?: { readonly region?: string; readonly country?: string };
+  readonly requirements?: TaskRequirements;
+}
+
+export interface RouteResponse {
+  readonly task_id: string;
+  readonly region: string;
+  readonly score: number;
+  readonly candidates: Handoff['decision']['candidates'];
+  readonly excluded: Handoff['decision']['excluded'];
+  readonly handoff: Omit<Handoff, 'decision' | 'request_hash' | 'task'>;
+}
+
+export const handoffIdFor = (taskId: string) => `cross-region-${taskId}`;
+
+/**
+ * Checks the request against the topology (the schema has already checked shapes) and resolves
+ * the source. Every problem is reported at once, naming its field.
+ */
+export function resolveRouteInput(deps: RegionalDeps, request: RouteRequest): RouteInput {
+  const { topology } = deps;
+  const issues: FieldIssue[] = [];
+  const regionIds = new Set(topology.regions.map((r) => r.region_id));
+  let source: RouteInput['source'] = { region: deps.regionId };
+  const src = request.source;
+  if (src) {
+    if ((src.region === undefined) === (src.country === undefined)) {
+      issues.push({ field: 'source', reason: 'give exactly one of region or country' });
+    } else if (src.region !== undefined) {
+      if (!regionIds.has(src.region)) {
+        issues.push({
+          field: 'source.region',
+          reason: `unknown region "${src.region}"; known: ${[...regionIds].join(', ')}`,
+        });
+      } else {
+        source = { region: src.region };
+      }
+    } else if (src.country !== undefined) {
+      const country = normalizeCountryCode(src.country);
+      if (!isIsoCountry(country)) {
+        issues.push({
+          field: 'source.country',
+          reason: `"${src.country}" is not an ISO 3166-1 alpha-2 country code`,
+        });
+      } else {
+        source = { country };
+      }
+    }
+  }
+  const req = request.requirements ?? {};
+  (req.compliance ?? []).forEach((name, i) => {
+    const framework = normalizeFramework(name);
+    if (!(COMPLIANCE_FRAMEWORKS as readonly string[]).includes(framework)) {
+      issues.push({
+        field: `requirements.compliance[${i}]`,
+        reason: `unknown compliance framework "${name}"; known: ${COMPLIANCE_FRAMEWORKS.join(', ')}`,
+      });
+    }
+  });
+  (req.capabilities ?? []).forEach((name, i) => {
+    if (!(CAPABILITIES as readonly string[]).includes(name)) {
+      issues.push({
+        field: `requirements.capabilities[${i}]`,
+        reason: `unknown capability "${name}"; known: ${CAPABILITIES.join(', ')}`,
+      });
+    }
+  });
+  if (req.data_residency !== undefined && expandResidency(topology, req.data_residency) === undefined) {
+    issues.push({
+      field: 'requirements.data_residency',
+      reason: `"${req.data_residency}" is neither an ISO 3166-1 alpha-2 code nor a group of the topology (${Object.keys(
+        topology.country_groups,
+      ).join(', ')})`,
+    });
+  }
+  if (issues.length > 0) throw new ValidationError('invalid route request', issues);
+  return { task_id: request.task_id, source, requirements: req };
+}
+
+/** Canonical JSON (sorted keys) so the same request hashes the same whatever its key order. */
+export function requestHash(request: RouteRequest): string {
+  const canonical = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(
+        Object.keys(value)
+          .sort()
+          .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+      );
+    }
+    return value;
+  };
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(request)))
+    .digest('hex');
+}
+
+function toResponse(handoff: Handoff): RouteResponse {
+  const { decision, request_hash: _hash, task: _task, ...record } = handoff;
+  return {
+    task_id: handoff.task_id,
+    region: handoff.target_region,
+    score: handoff.routing_score,
+    candidates: decision.candidates,
+    excluded: decision.excluded,
+    handoff: record,
+  };
+}
+
+function replay(existing: Handoff, hash: string): RouteResponse {
+  if (existing.request_hash !== hash) {
+    throw new ConflictError(
+      'TASK_ID_REUSED',
+      `task ${existing.task_id} was already routed with a different request; use a new task_id`,
+    );
+  }
+  return toResponse(existing);
+}
+
+/**
+ * Routes a task and records its handoff with one conditional write. Idempotent per task_id: the
+ * same request answers the recorded decision; a different request with the same id is a conflict.
+ */
+export async function routeTask(deps: RegionalDeps, request: RouteRequest): Promise<RouteResponse> {
+  const { topology, state, clock, regionId } = deps;
+  const input = resolveRouteInput(deps, request);
+  const hash = requestHash(request);
+  const handoffId = handoffIdFor(request.task_id);
+
+  const existing = await state.getHandoff(handoffId);
+  if (existing) return replay(existing, hash);
+
+  const statuses = await readStatuses(topology, state);
+  const own = statuses.get(regionId) ?? defaultStatus(topology, regionId);
+  // A fenced, draining or failed region must not place work: its view of the others may be stale.
+  if (!isServing(own.status)) throw new RegionNotServingError(regionId, own.status);
+
+  const decision = decideRoute(topology, input, liveStates(topology, statuses));
+  if (decision.region === undefined || decision.score === undefined) {
+    throw new NoEligibleRegionError(decision.excluded);
+  }
+  const handoff: Handoff = {
+    handoff_id: handoffId,
+    task_id: request.task_id,
+    source_region: 'region' in input.source ? input.source.region : regionId,
+    target_region: decision.region,
+    routing_score: decision.score,
+    status: 'pending',
+    created_at: new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    task: { ...request },
+    request_hash: hash,
+    decision: { candidates: decision.candidates, excluded: decision.excluded },
+  };
+  try {
+    await state.createHandoff(handoff);
+  } catch (error) {
+    // Another request for the same task won the conditional write between our read and write.
+    if (error instanceof ConflictError && error.current) return replay(error.current as Handoff, hash);
+    throw error;
+  }
+  return toResponse(handoff);
+}

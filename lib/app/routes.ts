@@ -1,0 +1,65 @@
+/**
+ * The public HTTP API: one table used by the CDK stacks (one API Gateway route per entry, to the
+ * concern's Lambda function) and by the local runtime (dispatch by method and path).
+ */
+
+/** A Lambda function per concern; its code is `functions/<concern>/index.ts`. */
+export type Concern = 'router' | 'regions' | 'health';
+
+export const CONCERNS: readonly Concern[] = ['router', 'regions', 'health'];
+
+export interface ApiRoute {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** API Gateway route path; `{name}` segments are path parameters. */
+  readonly path: string;
+  readonly concern: Concern;
+  /** `iam`: SigV4-signed callers only. `none`: Route 53 health checkers must reach it. */
+  readonly auth: 'iam' | 'none';
+}
+
+export const API_ROUTES: readonly ApiRoute[] = [
+  { method: 'POST', path: '/v1/route', concern: 'router', auth: 'iam' },
+  { method: 'GET', path: '/v1/regions', concern: 'regions', auth: 'iam' },
+  { method: 'GET', path: '/v1/regions/{id}', concern: 'regions', auth: 'iam' },
+  { method: 'GET', path: '/health', concern: 'health', auth: 'none' },
+  { method: 'GET', path: '/api/v1/ping', concern: 'health', auth: 'none' },
+  { method: 'GET', path: '/coordination/status', concern: 'health', auth: 'iam' },
+];
+
+export interface RouteMatch {
+  readonly route: ApiRoute;
+  readonly pathParameters: Record<string, string>;
+}
+
+/** Finds the route for a request path; `pathKnown` true means the path exists for other methods (405). */
+export function matchRoute(
+  method: string,
+  path: string,
+): RouteMatch | { route: undefined; pathKnown: boolean } {
+  let pathKnown = false;
+  for (const route of API_ROUTES) {
+    const params = matchPath(route.path, path);
+    if (!params) continue;
+    pathKnown = true;
+    if (route.method === method.toUpperCase()) return { route, pathParameters: params };
+  }
+  return { route: undefined, pathKnown };
+}
+
+function matchPath(template: string, path: string): Record<string, string> | undefined {
+  const want = template.split('/');
+  const got = path.split('/');
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i] ?? '';
+    const g = got[i] ?? '';
+    if (w.startsWith('{') && w.endsWith('}')) {
+      if (g === '') return undefined;
+      params[w.slice(1, -1)] = decodeURIComponent(g);
+    } else if (w !== g) {
+      return undefined;
+    }
+  }
+  return params;
+}

@@ -1,0 +1,337 @@
+/**
+ * The operator CLI. Every command talks to the HTTP API (`--endpoint`, default the local gateway)
+ * except `local` (starts the local control plane) and `validate` (reads a topology file).
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { TopologyError } from '../core/errors.ts';
+import { loadTopologyFile } from '../topology/load.ts';
+import { paint, type Style, statusColor, table } from './format.ts';
+
+export const DEFAULT_ENDPOINT = 'http://127.0.0.1:4600';
+
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly readStdin: () => string;
+  readonly env: Record<string, string | undefined>;
+  readonly color: boolean;
+}
+
+/** A mistake in how the command was called: printed with the usage, exit code 2. */
+class UsageError extends Error {}
+
+const USAGE = `usage: cortex <command> [options]
+
+commands:
+  local                 start the local control plane (same as npm start)
+      --port <n>          gateway port on 127.0.0.1 (default 4600; regions use 127.0.1.x)
+      --data-dir <dir>    where state is kept (default ./.data)
+      --fresh             start from empty state
+      --topology <file>   topology file (default topology/default.json)
+      --replication-lag-ms <n>  lag between regional stores (default 200)
+  validate [file]       check a topology file (default topology/default.json)
+  regions               regions with live status, role, weight and capacity
+  route <file|->        route a task (JSON as for POST /v1/route) and show why
+
+options for regions and route:
+  --endpoint <url>      API base URL (default $CORTEX_ENDPOINT or ${DEFAULT_ENDPOINT})
+  --json                print the API's JSON answer instead of a table
+`;
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'local':
+        return await localCommand(rest, io);
+      case 'validate':
+        return validateCommand(rest, io);
+      case 'regions':
+        return await regionsCommand(rest, io);
+      case 'route':
+        return await routeCommand(rest, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`cortex: ${(error as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof ApiUnreachableError) {
+      io.err(`cortex: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+type Options = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>;
+
+function parse<O extends Options>(args: readonly string[], options: O, positionals = 0) {
+  const parsed = parseArgs({ args: [...args], options, allowPositionals: positionals > 0, strict: true });
+  if (parsed.positionals.length > positionals) {
+    throw new UsageError(`unexpected argument "${parsed.positionals[positionals]}"`);
+  }
+  return parsed;
+}
+
+async function localCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, {
+    port: { type: 'string' },
+    'data-dir': { type: 'string' },
+    fresh: { type: 'boolean' },
+    topology: { type: 'string' },
+    'replication-lag-ms': { type: 'string' },
+  });
+  const port = integerOption('port', values.port as string | undefined, 0, 65535);
+  const lag = integerOption(
+    'replication-lag-ms',
+    values['replication-lag-ms'] as string | undefined,
+    0,
+    600_000,
+  );
+  // Loaded lazily: the other commands need none of the local runtime.
+  const { startLocalControlPlane, formatBanner } = await import('../local/control-plane.ts');
+  const plane = await startLocalControlPlane({
+    ...(port === undefined ? {} : { port }),
+    ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] as string }),
+    fresh: values.fresh === true,
+    ...(values.topology === undefined ? {} : { topologyPath: values.topology as string }),
+    ...(lag === undefined ? {} : { replicationLagMs: lag }),
+    log: (line: string) => io.out(line),
+  });
+  io.out(formatBanner(plane));
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      io.out('stopping the local control plane...');
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await plane.stop();
+  io.out('stopped.');
+  return 0;
+}
+
+function integerOption(name: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function validateCommand(args: readonly string[], io: CliIo): number {
+  const { values, positionals } = parse(args, { json: { type: 'boolean' } }, 1);
+  const file = positionals[0];
+  try {
+    const topology = loadTopologyFile(file);
+    const summary = {
+      valid: true,
+      file: file ?? 'topology/default.json',
+      name: topology.name,
+      regions: topology.regions.map((r) => r.region_id),
+      witnesses: topology.witnesses.map((w) => w.witness_id),
+      deployment_pattern: topology.deployment.pattern,
+    };
+    if (values.json) io.out(JSON.stringify(summary, null, 2));
+    else {
+      io.out(
+        `${summary.file}: valid (${summary.regions.length} regions: ${summary.regions.join(', ')}; ${
+          summary.deployment_pattern
+        })`,
+      );
+    }
+    return 0;
+  } catch (error) {
+    if (!(error instanceof TopologyError)) throw error;
+    if (values.json) io.out(JSON.stringify({ valid: false, file, errors: error.details }, null, 2));
+    else {
+      io.err(`${file ?? 'topology/default.json'}: invalid (${error.details.length} problem(s))`);
+      for (const d of error.details) io.err(`  ${d.field}: ${d.reason}`);
+    }
+    return 1;
+  }
+}
+
+class ApiUnreachableError extends Error {}
+
+interface ApiAnswer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+async function callApi(endpoint: string, method: string, path: string, body?: string): Promise<ApiAnswer> {
+  let url: URL;
+  try {
+    url = new URL(path, endpoint);
+  } catch {
+    throw new UsageError(`--endpoint "${endpoint}" is not a URL`);
+  }
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body }),
+      signal: AbortSignal.timeout(15_000),
+    });
+  } catch (error) {
+    throw new ApiUnreachableError(
+      `cannot reach ${url.origin} (${(error as Error).cause ?? (error as Error).message}); is \`npm start\` running, or is --endpoint right?`,
+    );
+  }
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Not JSON (a proxy's error page, say): show it as text.
+  }
+  return { status: response.status, body: parsed };
+}
+
+function endpointOf(values: Record<string, unknown>, io: CliIo): string {
+  return (values.endpoint as string | undefined) ?? io.env.CORTEX_ENDPOINT ?? DEFAULT_ENDPOINT;
+}
+
+function printApiError(io: CliIo, answer: ApiAnswer): void {
+  const body = answer.body as {
+    error?: { code?: string; message?: string; details?: { field: string; reason: string }[] };
+  };
+  if (!body?.error) {
+    io.err(
+      `HTTP ${answer.status}: ${typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body)}`,
+    );
+    return;
+  }
+  io.err(`HTTP ${answer.status} ${body.error.code}: ${body.error.message}`);
+  for (const d of body.error.details ?? []) io.err(`  ${d.field}: ${d.reason}`);
+}
+
+interface RegionRow {
+  region_id: string;
+  tier: string;
+  status: string;
+  role: string;
+  epoch: number;
+  traffic_weight: number;
+  compliance: string[];
+  data_residency: string[];
+  capacity: { available: number };
+}
+
+async function regionsCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, { endpoint: { type: 'string' }, json: { type: 'boolean' } });
+  const answer = await callApi(endpointOf(values, io), 'GET', '/v1/regions');
+  if (answer.status !== 200) {
+    printApiError(io, answer);
+    return 1;
+  }
+  if (values.json) {
+    io.out(JSON.stringify(answer.body, null, 2));
+    return 0;
+  }
+  const style: Style = { color: io.color };
+  const { regions, observer } = answer.body as { regions: RegionRow[]; observer: string };
+  io.out(
+    table(
+      ['REGION', 'TIER', 'STATUS', 'ROLE', 'EPOCH', 'WEIGHT', 'AVAILABLE', 'COMPLIANCE', 'RESIDENCY'],
+      regions.map((r) => [
+        r.region_id,
+        r.tier,
+        paint(style, statusColor(r.status), r.status),
+        r.role,
+        String(r.epoch),
+        `${r.traffic_weight}%`,
+        `${Math.round(r.capacity.available * 100)}%`,
+        r.compliance.join(','),
+        r.data_residency.join(','),
+      ]),
+    ),
+  );
+  io.out(paint(style, 'dim', `as seen from ${observer}`));
+  return 0;
+}
+
+interface RouteAnswer {
+  task_id: string;
+  region: string;
+  score: number;
+  candidates: {
+    region: string;
+    score: number;
+    latency_ms: number;
+    factors: { capacity: number; latency: number; compliance: number; cost: number };
+  }[];
+  excluded: { region: string; reasons: string[] }[];
+  handoff: { handoff_id: string; status: string; created_at: string };
+}
+
+async function routeCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { endpoint: { type: 'string' }, json: { type: 'boolean' } }, 1);
+  const source = positionals[0];
+  if (source === undefined)
+    throw new UsageError('route needs a task file, or - to read it from standard input');
+  let body: string;
+  try {
+    body = source === '-' ? io.readStdin() : readFileSync(source, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${source}: ${(error as Error).message}`);
+  }
+  const answer = await callApi(endpointOf(values, io), 'POST', '/v1/route', body);
+  if (values.json) io.out(JSON.stringify(answer.body, null, 2));
+  if (answer.status === 422 && !values.json) {
+    printApiError(io, answer);
+    printExcluded(io, (answer.body as { excluded?: RouteAnswer['excluded'] }).excluded ?? []);
+    return 1;
+  }
+  if (answer.status !== 200) {
+    if (!values.json) printApiError(io, answer);
+    return 1;
+  }
+  if (values.json) return 0;
+  const decision = answer.body as RouteAnswer;
+  const style: Style = { color: io.color };
+  io.out(
+    `${paint(style, 'bold', decision.task_id)} -> ${paint(style, 'green', decision.region)} (score ${decision.score}, handoff ${
+      decision.handoff.handoff_id
+    } ${decision.handoff.status})`,
+  );
+  io.out('');
+  io.out(
+    table(
+      ['CANDIDATE', 'SCORE', 'CAPACITY', 'LATENCY', 'COMPLIANCE', 'COST', 'RTT'],
+      decision.candidates.map((c) => [
+        c.region,
+        String(c.score),
+        String(c.factors.capacity),
+        String(c.factors.latency),
+        String(c.factors.compliance),
+        String(c.factors.cost),
+        `${c.latency_ms} ms`,
+      ]),
+    ),
+  );
+  printExcluded(io, decision.excluded);
+  return 0;
+}
+
+function printExcluded(io: CliIo, excluded: RouteAnswer['excluded']): void {
+  if (excluded.length === 0) return;
+  io.out('');
+  io.out('excluded:');
+  for (const e of excluded) io.out(`  ${e.region}: ${e.reasons.join('; ')}`);
+}

@@ -1,0 +1,97 @@
+/**
+ * The domain's error hierarchy. Each error has a stable `code` and carries the data an operator
+ * needs; only the HTTP edge (functions/shared/http.ts) maps them to status codes.
+ */
+
+export interface FieldIssue {
+  /** Dotted path of the bad field, e.g. `requirements.max_latency_ms` or `regions[1].tier`. */
+  readonly field: string;
+  readonly reason: string;
+}
+
+export abstract class CortexError extends Error {
+  abstract readonly code: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Input that is malformed or breaks a rule; nothing was changed. */
+export class ValidationError extends CortexError {
+  readonly code = 'VALIDATION_FAILED';
+  readonly details: readonly FieldIssue[];
+  constructor(message: string, details: readonly FieldIssue[]) {
+    super(message);
+    this.details = details;
+  }
+}
+
+/** A topology file that cannot be used; `details` names each bad field. */
+export class TopologyError extends CortexError {
+  readonly code = 'TOPOLOGY_INVALID';
+  readonly details: readonly FieldIssue[];
+  constructor(details: readonly FieldIssue[]) {
+    super(
+      `topology is invalid: ${details
+        .slice(0, 5)
+        .map((d) => `${d.field}: ${d.reason}`)
+        .join('; ')}${details.length > 5 ? ` (and ${details.length - 5} more)` : ''}`,
+    );
+    this.details = details;
+  }
+}
+
+export class NotFoundError extends CortexError {
+  readonly code = 'NOT_FOUND';
+  readonly resource: string;
+  readonly id: string;
+  constructor(resource: string, id: string) {
+    super(`${resource} ${id} not found`);
+    this.resource = resource;
+    this.id = id;
+  }
+}
+
+/** A request that contradicts what is already recorded (same id, different content). */
+export class ConflictError extends CortexError {
+  readonly code: string;
+  readonly current: unknown;
+  constructor(code: string, message: string, current?: unknown) {
+    super(message);
+    this.code = code;
+    this.current = current;
+  }
+}
+
+/** No region satisfies the task; `excluded` says why for each. */
+export class NoEligibleRegionError extends CortexError {
+  readonly code = 'NO_ELIGIBLE_REGION';
+  readonly excluded: readonly { region: string; reasons: readonly string[] }[];
+  constructor(excluded: readonly { region: string; reasons: readonly string[] }[]) {
+    super('no region satisfies the task requirements');
+    this.excluded = excluded;
+  }
+}
+
+/** This region is fenced, draining or failed and must not act for the platform. */
+export class RegionNotServingError extends CortexError {
+  readonly code = 'REGION_NOT_SERVING';
+  readonly region: string;
+  readonly status: string;
+  constructor(region: string, status: string) {
+    super(`region ${region} is ${status} and does not route tasks`);
+    this.region = region;
+    this.status = status;
+  }
+}
+
+/** The request body is larger than the API accepts. */
+export class PayloadTooLargeError extends CortexError {
+  readonly code = 'PAYLOAD_TOO_LARGE';
+  readonly limit: number;
+  constructor(limit: number) {
+    super(`request body exceeds ${limit} bytes`);
+    this.limit = limit;
+  }
+}

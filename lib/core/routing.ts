@@ -1,0 +1,284 @@
+/**
+ * Region selection for a task: one algorithm that honours the spec's three routing scripts
+ * (select-region, route-cross-region-task, latency-aware-routing). Pure: the caller passes the
+ * live region statuses and resource usage.
+ *
+ * 1. Hard filters, every reason collected: region serving; required compliance frameworks; data
+ *    residency; required capabilities; latency from the source within max_latency_ms; capacity
+ *    for the task's needs.
+ * 2. Score 0-100 = sum of weight x factor / 100 with the topology's weights (default capacity 40,
+ *    latency 30, compliance 20, cost 10; latency-sensitive latency 70, capacity 30).
+ * 3. Highest score wins; ties go to the better tier, then the lower region id.
+ */
+import { COUNTRIES, greatCircleKm } from './geo/countries.ts';
+import type { Candidate, Exclusion, FactorScores, RegionStatus } from './state/records.ts';
+import { isServing } from './state/records.ts';
+import type { Region, ResourceAmounts, ResourceUsage, RoutingWeights, Topology } from './topology/types.ts';
+import { TIER_PRIORITY } from './topology/types.ts';
+import { expandResidency } from './topology/validate.ts';
+
+export type TaskSource = { readonly region: string } | { readonly country: string };
+
+export interface TaskRequirements {
+  readonly compliance?: readonly string[];
+  readonly data_residency?: string;
+  readonly data_classification?: 'public' | 'internal' | 'sensitive' | 'pii';
+  readonly latency_sensitive?: boolean;
+  readonly max_latency_ms?: number;
+  readonly capabilities?: readonly string[];
+  /** Resources the task will hold on its region; defaults: 1 worker, 0 tokens, 0 compute units. */
+  readonly workers?: number;
+  readonly estimated_tokens?: number;
+  readonly compute_units?: number;
+}
+
+export interface RouteInput {
+  readonly task_id: string;
+  readonly source: TaskSource;
+  readonly requirements: TaskRequirements;
+}
+
+/** What the router knows of each region right now. */
+export interface RegionLiveState {
+  readonly status: RegionStatus;
+  readonly allocation: ResourceAmounts;
+  readonly usage: ResourceUsage;
+}
+
+export interface RouteDecision {
+  /** The chosen region, or undefined when every region is excluded. */
+  readonly region: string | undefined;
+  readonly score: number | undefined;
+  /** Eligible regions, best first. */
+  readonly candidates: readonly Candidate[];
+  /** Every region that was filtered out, with all of its reasons. */
+  readonly excluded: readonly Exclusion[];
+  readonly weights: RoutingWeights;
+}
+
+/** Fixed overhead of a request beyond propagation (TLS, queuing, processing), in ms. */
+export const GREAT_CIRCLE_BASE_MS = 5;
+/** Light in fibre covers ~200 km/ms; real paths run ~1.5x the great circle; round trip doubles it. */
+export const GREAT_CIRCLE_MS_PER_KM = (2 * 1.5) / 200;
+
+/** Estimated round-trip ms from a point to a region: 5 + 0.015 x great-circle km. */
+export function estimateRttMs(from: { lat: number; lon: number }, region: Region): number {
+  const km = greatCircleKm(from, region.geographic_location.coordinates);
+  return round1(GREAT_CIRCLE_BASE_MS + GREAT_CIRCLE_MS_PER_KM * km);
+}
+
+/** Latency factor: 100 at 0 ms, minus one point per 10 ms (the spec's `100 - latency / 10`), floor 0. */
+export function latencyScore(latencyMs: number): number {
+  return round1(clamp(100 - latencyMs / 10, 0, 100));
+}
+
+/** Available fraction of the scarcest resource (0..1): a region is as free as its bottleneck. */
+export function availableCapacity(allocation: ResourceAmounts, usage: ResourceUsage): number {
+  const free = [
+    fraction(allocation.workers - usage.workers, allocation.workers),
+    fraction(allocation.tokens_per_hour - usage.tokens_used, allocation.tokens_per_hour),
+    fraction(allocation.compute_units - usage.compute_units, allocation.compute_units),
+  ];
+  return Math.min(...free);
+}
+
+function fraction(free: number, total: number): number {
+  return total <= 0 ? 0 : clamp(free / total, 0, 1);
+}
+
+export function weightsFor(topology: Topology, requirements: TaskRequirements): RoutingWeights {
+  return requirements.latency_sensitive
+    ? topology.routing.weights.latency_sensitive
+    : topology.routing.weights.default;
+}
+
+interface Measured {
+  readonly latencyMs: number;
+  readonly source: Candidate['latency_source'];
+}
+
+function latencyFrom(topology: Topology, source: TaskSource, region: Region): Measured {
+  if ('region' in source) {
+    const ms = topology.latency.matrix[source.region]?.[region.region_id];
+    if (ms === undefined) throw new Error(`latency matrix has no ${source.region} -> ${region.region_id}`);
+    return { latencyMs: ms, source: 'matrix' };
+  }
+  const country = COUNTRIES.get(source.country);
+  if (!country) throw new Error(`unknown source country ${source.country}`);
+  return { latencyMs: estimateRttMs(country, region), source: 'great_circle' };
+}
+
+function needs(requirements: TaskRequirements): ResourceAmounts {
+  return {
+    workers: requirements.workers ?? 1,
+    tokens_per_hour: requirements.estimated_tokens ?? 0,
+    compute_units: requirements.compute_units ?? 0,
+  };
+}
+
+function capacityReasons(need: ResourceAmounts, live: RegionLiveState): string[] {
+  const reasons: string[] = [];
+  const check = (what: string, wanted: number, allocated: number, used: number) => {
+    const free = allocated - used;
+    if (wanted > free || (what === 'workers' && free < 1)) {
+      reasons.push(`insufficient ${what}: needs ${wanted}, ${Math.max(free, 0)} free of ${allocated}`);
+    }
+  };
+  check('workers', need.workers, live.allocation.workers, live.usage.workers);
+  check('tokens_per_hour', need.tokens_per_hour, live.allocation.tokens_per_hour, live.usage.tokens_used);
+  check('compute_units', need.compute_units, live.allocation.compute_units, live.usage.compute_units);
+  return reasons;
+}
+
+/** Decides where a task runs; `live` must hold every topology region (missing means unknown: excluded). */
+export function decideRoute(
+  topology: Topology,
+  task: RouteInput,
+  live: ReadonlyMap<string, RegionLiveState>,
+): RouteDecision {
+  const req = task.requirements;
+  const weights = weightsFor(topology, req);
+  const maxLatency = req.max_latency_ms ?? topology.routing.default_max_latency_ms;
+  const residency =
+    req.data_residency === undefined ? undefined : expandResidency(topology, req.data_residency);
+  if (req.data_residency !== undefined && residency === undefined) {
+    throw new Error(`unknown data residency ${req.data_residency}`);
+  }
+  const required = (req.compliance ?? []).map(normalizeFramework);
+  const need = needs(req);
+  const index = indexOf(topology);
+
+  const candidates: Candidate[] = [];
+  const excluded: Exclusion[] = [];
+  for (const region of topology.regions) {
+    const reasons: string[] = [];
+    const state = live.get(region.region_id);
+    if (!state) {
+      excluded.push({ region: region.region_id, reasons: ['status unknown'] });
+      continue;
+    }
+    if (!isServing(state.status)) reasons.push(`region is ${state.status}, not serving`);
+    const facts = index.regions.get(region.region_id) as RegionFacts;
+    for (const framework of required) {
+      if (!facts.compliance.has(framework)) reasons.push(`lacks compliance framework ${framework}`);
+    }
+    if (residency) {
+      const outside = residency.filter((country) => !facts.residency.has(country));
+      if (outside.length > 0) {
+        reasons.push(
+          `data residency ${req.data_residency} not allowed here (${summarize(outside)} outside ${region.data_residency.join(', ')})`,
+        );
+      }
+    }
+    for (const capability of req.capabilities ?? []) {
+      if (!facts.capabilities.has(capability)) reasons.push(`lacks capability ${capability}`);
+    }
+    const latency = latencyFrom(topology, task.source, region);
+    if (latency.latencyMs > maxLatency) {
+      reasons.push(
+        `latency ${latency.latencyMs} ms from ${describeSource(task.source)} exceeds ${maxLatency} ms`,
+      );
+    }
+    reasons.push(...capacityReasons(need, state));
+    if (reasons.length > 0) {
+      excluded.push({ region: region.region_id, reasons });
+      continue;
+    }
+    const factors: FactorScores = {
+      capacity: round1(100 * availableCapacity(state.allocation, state.usage)),
+      latency: latencyScore(latency.latencyMs),
+      // Required frameworks and residency are hard filters, so every candidate matches them fully.
+      compliance: 100,
+      cost: round1((100 * index.cheapest) / region.cost_index),
+    };
+    candidates.push({
+      region: region.region_id,
+      score: weighted(weights, factors),
+      factors,
+      latency_ms: latency.latencyMs,
+      latency_source: latency.source,
+    });
+  }
+
+  const tierOf = (id: string) => index.regions.get(id)?.tierPriority ?? 99;
+  candidates.sort(
+    (a, b) =>
+      b.score - a.score ||
+      tierOf(a.region) - tierOf(b.region) ||
+      (a.region < b.region ? -1 : a.region > b.region ? 1 : 0),
+  );
+  const best = candidates[0];
+  return { region: best?.region, score: best?.score, candidates, excluded, weights };
+}
+
+interface RegionFacts {
+  readonly compliance: ReadonlySet<string>;
+  readonly capabilities: ReadonlySet<string>;
+  readonly residency: ReadonlySet<string>;
+  readonly tierPriority: number;
+}
+
+interface TopologyIndex {
+  readonly regions: ReadonlyMap<string, RegionFacts>;
+  readonly cheapest: number;
+}
+
+// Topologies are frozen, so their lookup sets are built once per topology, not per decision.
+const indexes = new WeakMap<Topology, TopologyIndex>();
+
+function indexOf(topology: Topology): TopologyIndex {
+  let index = indexes.get(topology);
+  if (!index) {
+    index = {
+      regions: new Map(
+        topology.regions.map((r) => [
+          r.region_id,
+          {
+            compliance: new Set<string>(r.compliance),
+            capabilities: new Set<string>(r.capabilities),
+            residency: new Set(r.residency_countries),
+            tierPriority: TIER_PRIORITY[r.tier],
+          },
+        ]),
+      ),
+      cheapest: Math.min(...topology.regions.map((r) => r.cost_index)),
+    };
+    indexes.set(topology, index);
+  }
+  return index;
+}
+
+function weighted(weights: RoutingWeights, factors: FactorScores): number {
+  const sum =
+    weights.capacity * factors.capacity +
+    weights.latency * factors.latency +
+    weights.compliance * factors.compliance +
+    weights.cost * factors.cost;
+  return round1(sum / 100);
+}
+
+/** The spec writes `pci_dss` and `iso_27001` in policies and `pci-dss`, `iso27001` in metadata. */
+export function normalizeFramework(name: string): string {
+  const lower = name.trim().toLowerCase();
+  if (lower === 'pci_dss' || lower === 'pcidss') return 'pci-dss';
+  if (lower === 'iso_27001' || lower === 'iso-27001') return 'iso27001';
+  return lower;
+}
+
+function describeSource(source: TaskSource): string {
+  return 'region' in source ? source.region : `country ${source.country}`;
+}
+
+function summarize(codes: readonly string[]): string {
+  return codes.length <= 5
+    ? codes.join(', ')
+    : `${codes.slice(0, 5).join(', ')} and ${codes.length - 5} more`;
+}
+
+function clamp(value: number, low: number, high: number): number {
+  return Math.min(high, Math.max(low, value));
+}
+
+function round1(value: number): number {
+  return Math.round(value * 10) / 10;
+}

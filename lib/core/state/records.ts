@@ -1,0 +1,69 @@
+/** Records the control plane keeps in its shared state (the global table). */
+
+export type RegionStatus = 'healthy' | 'degraded' | 'draining' | 'failed' | 'fenced';
+
+export const REGION_STATUSES: readonly RegionStatus[] = [
+  'healthy',
+  'degraded',
+  'draining',
+  'failed',
+  'fenced',
+];
+
+/** A region serves (takes tasks, answers /health 200) unless it is draining, failed or fenced. */
+export function isServing(status: RegionStatus): boolean {
+  return status === 'healthy' || status === 'degraded';
+}
+
+export interface RegionStatusRecord {
+  readonly region_id: string;
+  readonly status: RegionStatus;
+  /** `primary` marks the region that coordinates (promoted in failover); others `standby`/`active`. */
+  readonly role: string;
+  /** Only increases; every status change bumps it so stale writers can be fenced. */
+  readonly epoch: number;
+  readonly reason?: string;
+  readonly updated_at: string;
+  readonly updated_by: string;
+}
+
+export type HandoffStatus = 'pending' | 'accepted' | 'completed' | 'failed' | 'redirected';
+
+export interface FactorScores {
+  readonly capacity: number;
+  readonly latency: number;
+  readonly compliance: number;
+  readonly cost: number;
+}
+
+export interface Candidate {
+  readonly region: string;
+  readonly score: number;
+  readonly factors: FactorScores;
+  readonly latency_ms: number;
+  readonly latency_source: 'matrix' | 'great_circle';
+}
+
+export interface Exclusion {
+  readonly region: string;
+  readonly reasons: readonly string[];
+}
+
+export interface Handoff {
+  readonly handoff_id: string;
+  readonly task_id: string;
+  readonly source_region: string;
+  readonly target_region: string;
+  readonly routing_score: number;
+  readonly status: HandoffStatus;
+  readonly created_at: string;
+  /** The routed request as received, so a failover can re-route the task with its requirements. */
+  readonly task: Readonly<Record<string, unknown>>;
+  /** Digest of the canonical request; a repeat with another digest is a conflict. */
+  readonly request_hash: string;
+  /** The full decision, so a repeated request answers exactly what it answered first. */
+  readonly decision: {
+    readonly candidates: readonly Candidate[];
+    readonly excluded: readonly Exclusion[];
+  };
+}

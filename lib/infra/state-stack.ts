@@ -1,0 +1,31 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { DeploymentPlan } from './deployment-plan.ts';
+import { StateTable } from './state-table.ts';
+
+export interface StateStackProps extends StackProps {
+  readonly plan: DeploymentPlan;
+}
+
+/**
+ * `CortexState`: the shared state's global table, in the plan's home region with a replica in every
+ * other region. Deploy it after the regional stacks: they create the per-region table keys it names.
+ */
+export class StateStack extends Stack {
+  readonly stateTable: StateTable;
+
+  constructor(scope: Construct, id: string, props: StateStackProps) {
+    super(scope, id, props);
+    if (this.region !== props.plan.stateRegionId) {
+      throw new Error(
+        `StateStack: env.region must be the plan's home region ${props.plan.stateRegionId}, got ${this.region}`,
+      );
+    }
+    this.stateTable = new StateTable(this, 'StateTable', {
+      tableName: props.plan.tableName,
+      replicaRegions: props.plan.replicaRegionIds,
+      tableKeyAlias: props.plan.tableKeyAlias,
+    });
+    new CfnOutput(this, 'TableName', { value: this.stateTable.table.tableName });
+  }
+}

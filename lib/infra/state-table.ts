@@ -1,0 +1,149 @@
+import { RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { STATE_TABLE_SCHEMA } from './deployment-plan.ts';
+import { StateTableKey } from './state-table-key.ts';
+
+export interface StateTableProps {
+  /** Physical name, the same in every region (`<name>-state`). */
+  readonly tableName: string;
+  /** Regions other than this stack's that hold a replica. */
+  readonly replicaRegions: readonly string[];
+  /** Alias of the per-region table key; each region's key is created by that region's stack. */
+  readonly tableKeyAlias: string;
+  /** Per-replica CloudWatch Contributor Insights (billed per rule). @default false */
+  readonly contributorInsights?: boolean;
+}
+
+/**
+ * The shared state: one DynamoDB global table (MREC: eventually consistent, last writer wins; the
+ * seed's regions are in three region sets, so MRSC is not an option) with a replica in every region.
+ * Every replica is encrypted with its own region's customer managed key, named by alias ARN (see
+ * StateTableKey for why).
+ */
+export class StateTable extends Construct {
+  readonly table: dynamodb.TableV2;
+
+  constructor(scope: Construct, id: string, props: StateTableProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    if (Token.isUnresolved(stack.region)) {
+      throw new Error(
+        'StateTable: the stack needs a concrete env.region (global table replicas are per region)',
+      );
+    }
+    if (props.replicaRegions.includes(stack.region)) {
+      throw new Error(`StateTable: replicaRegions must not contain the stack's own region ${stack.region}`);
+    }
+    if (new Set(props.replicaRegions).size !== props.replicaRegions.length) {
+      throw new Error(`StateTable: replicaRegions has duplicates: ${props.replicaRegions.join(', ')}`);
+    }
+
+    const replicaKeyArns: Record<string, string> = {};
+    for (const region of props.replicaRegions) {
+      replicaKeyArns[region] = StateTableKey.aliasArn(this, region, props.tableKeyAlias);
+    }
+    const homeKey = kms.Alias.fromAliasName(this, 'HomeRegionKey', props.tableKeyAlias);
+    const gsi = STATE_TABLE_SCHEMA.globalSecondaryIndexes.map((index) => ({
+      indexName: index.indexName,
+      partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    }));
+
+    this.table = new dynamodb.TableV2(this, 'Table', {
+      tableName: props.tableName,
+      partitionKey: { name: STATE_TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: STATE_TABLE_SCHEMA.sortKey, type: dynamodb.AttributeType.STRING },
+      globalSecondaryIndexes: gsi,
+      billing: dynamodb.Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      contributorInsightsSpecification: props.contributorInsights ? { enabled: true } : undefined,
+      encryption: dynamodb.TableEncryptionV2.customerManagedKey(homeKey, replicaKeyArns),
+      replicas: props.replicaRegions.map((region) => ({ region })),
+    });
+  }
+}
+
+/** Item-level DynamoDB actions a function may be granted; no wildcards, no Scan, no table admin. */
+export type TableItemAction =
+  | 'GetItem'
+  | 'Query'
+  | 'PutItem'
+  | 'UpdateItem'
+  | 'DeleteItem'
+  | 'ConditionCheckItem';
+
+const WRITE_ACTIONS: ReadonlySet<TableItemAction> = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
+
+export interface StateTableReplicaProps {
+  /** The global table's physical name (the same in every region). */
+  readonly tableName: string;
+  /** This region's table key (created by this stack, see StateTableKey). */
+  readonly key: kms.IKey;
+}
+
+/**
+ * The state table as one region sees it: its local replica, referenced by deterministic name (no
+ * cross-region reference to the state stack), and the key that encrypts it. Regional functions read
+ * and write only their own region's replica (principle 1: failover uses the data plane of the
+ * surviving regions).
+ */
+export class StateTableReplica extends Construct {
+  readonly tableName: string;
+  /** `arn:aws:dynamodb:<this region>:<account>:table/<name>`. */
+  readonly tableArn: string;
+  /** One ARN per GSI (`.../index/gsi1`): named, so Query needs no `index/*` wildcard. */
+  readonly indexArns: readonly string[];
+  readonly key: kms.IKey;
+
+  constructor(scope: Construct, id: string, props: StateTableReplicaProps) {
+    super(scope, id);
+    if (!/^[A-Za-z0-9_.-]{3,255}$/.test(props.tableName)) {
+      throw new Error(`StateTableReplica: invalid DynamoDB table name ${JSON.stringify(props.tableName)}`);
+    }
+    const stack = Stack.of(this);
+    this.tableName = props.tableName;
+    this.tableArn = stack.formatArn({
+      service: 'dynamodb',
+      resource: 'table',
+      resourceName: props.tableName,
+    });
+    this.indexArns = STATE_TABLE_SCHEMA.globalSecondaryIndexes.map(
+      (index) => `${this.tableArn}/index/${index.indexName}`,
+    );
+    this.key = props.key;
+  }
+
+  /**
+   * Grants exactly `actions` on this replica (Query also on its indexes) and the key use they need,
+   * only through DynamoDB in this region (`kms:ViaService`).
+   */
+  grantItemAccess(grantee: iam.IGrantable, actions: readonly TableItemAction[]): void {
+    if (actions.length === 0) throw new Error('StateTableReplica.grantItemAccess: no actions given');
+    const itemActions = [...new Set(actions)].map((a) => `dynamodb:${a}`);
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: itemActions,
+        resources: [this.tableArn],
+      }),
+    );
+    if (actions.includes('Query')) {
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [...this.indexArns] }),
+      );
+    }
+    const writes = actions.some((a) => WRITE_ACTIONS.has(a));
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: writes ? ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'],
+        resources: [this.key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } },
+      }),
+    );
+  }
+}

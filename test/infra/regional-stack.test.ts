@@ -1,0 +1,286 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { API_ROUTES, CONCERNS, type Concern } from '../../lib/app/routes.ts';
+import type { RegionalStack } from '../../lib/infra/regional-stack.ts';
+import { type BuiltApp, buildCortexApp, logicalId, templateOf } from './build.ts';
+
+interface Statement {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: unknown;
+}
+
+function actionsOf(s: Statement): string[] {
+  return Array.isArray(s.Action) ? s.Action : [s.Action];
+}
+
+function resourcesOf(s: Statement): unknown[] {
+  return Array.isArray(s.Resource) ? s.Resource : [s.Resource];
+}
+
+/** Every statement of every policy attached to `roleId`. */
+function statementsOfRole(template: Template, roleId: string): Statement[] {
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) =>
+      (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })),
+    )
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+function allStatements(template: Template): Statement[] {
+  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+    (p) => p.Properties.PolicyDocument.Statement as Statement[],
+  );
+}
+
+function tableArn(region: string, suffix = ''): unknown {
+  return {
+    'Fn::Join': [
+      '',
+      [`arn:aws:dynamodb:${region}:`, { Ref: 'AWS::AccountId' }, `:table/cortex-state${suffix}`],
+    ],
+  };
+}
+
+describe('regional stacks (CortexRegion-<region_id>)', () => {
+  let built: BuiltApp;
+  const templates = new Map<string, Template>();
+
+  beforeAll(() => {
+    built = buildCortexApp();
+    for (const stack of built.regionalStacks) templates.set(stack.regionId, templateOf(stack));
+  });
+
+  function each(fn: (stack: RegionalStack, template: Template) => void): void {
+    expect(built.regionalStacks.length).toBeGreaterThan(0);
+    for (const stack of built.regionalStacks) fn(stack, templates.get(stack.regionId) as Template);
+  }
+
+  it('exist once per topology region, named after it and deployed to it', () => {
+    expect(built.regionalStacks.map((s) => [s.stackName, s.region])).toEqual(
+      built.topology.regions.map((r) => [`CortexRegion-${r.region_id}`, r.region_id]),
+    );
+  });
+
+  describe('handler functions', () => {
+    it('run Node.js 24 on arm64 with active tracing, 256-512 MiB and a 10 s timeout', () => {
+      each((_stack, template) => {
+        const functions = template.findResources('AWS::Lambda::Function');
+        expect(Object.keys(functions)).toHaveLength(CONCERNS.length);
+        for (const fn of Object.values(functions)) {
+          expect(fn.Properties).toMatchObject({
+            Runtime: 'nodejs24.x',
+            Architectures: ['arm64'],
+            Handler: 'index.handler',
+            TracingConfig: { Mode: 'Active' },
+            Timeout: 10,
+          });
+          expect(fn.Properties.MemorySize).toBeGreaterThanOrEqual(256);
+          expect(fn.Properties.MemorySize).toBeLessThanOrEqual(512);
+        }
+      });
+    });
+
+    it('know their region and the table name from the environment', () => {
+      each((stack, template) => {
+        for (const concern of CONCERNS) {
+          const fn = stack.handlers[concern].function;
+          const props =
+            template.findResources('AWS::Lambda::Function')[logicalId(fn.node.defaultChild)]?.Properties;
+          expect(props?.Environment.Variables).toEqual({
+            CORTEX_REGION_ID: stack.regionId,
+            CORTEX_TABLE_NAME: 'cortex-state',
+          });
+        }
+      });
+    });
+
+    it('log as JSON to their own log group, kept 30 days', () => {
+      each((stack, template) => {
+        const groups = template.findResources('AWS::Logs::LogGroup');
+        const functions = template.findResources('AWS::Lambda::Function');
+        for (const concern of CONCERNS) {
+          const handler = stack.handlers[concern];
+          const groupId = logicalId(handler.logGroup.node.defaultChild);
+          expect(groups[groupId]?.Properties.RetentionInDays).toBe(30);
+          expect(functions[logicalId(handler.function.node.defaultChild)]?.Properties.LoggingConfig).toEqual({
+            LogFormat: 'JSON',
+            LogGroup: { Ref: groupId },
+          });
+        }
+      });
+    });
+  });
+
+  describe('HTTP API', () => {
+    it('has one route per API_ROUTES entry, to the function of its concern', () => {
+      each((stack, template) => {
+        const routes = template.findResources('AWS::ApiGatewayV2::Route');
+        expect(Object.keys(routes)).toHaveLength(API_ROUTES.length);
+        const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
+        for (const route of API_ROUTES) {
+          const cfnRoute = Object.values(routes).find(
+            (r) => r.Properties.RouteKey === `${route.method} ${route.path}`,
+          );
+          expect(cfnRoute, `${route.method} ${route.path}`).toBeDefined();
+          const integrationId = cfnRoute?.Properties.Target['Fn::Join'][1][1].Ref as string;
+          const fnId = logicalId(stack.handlers[route.concern].function.node.defaultChild);
+          expect(integrations[integrationId]?.Properties).toMatchObject({
+            IntegrationType: 'AWS_PROXY',
+            IntegrationUri: { 'Fn::GetAtt': [fnId, 'Arn'] },
+            PayloadFormatVersion: '2.0',
+          });
+        }
+      });
+    });
+
+    it('requires IAM (SigV4) on every /v1 and coordination route, and nothing on /health and /api/v1/ping', () => {
+      each((_stack, template) => {
+        for (const route of API_ROUTES) {
+          const open = route.path === '/health' || route.path === '/api/v1/ping';
+          expect(route.auth).toBe(open ? 'none' : 'iam');
+          template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+            RouteKey: `${route.method} ${route.path}`,
+            AuthorizationType: open ? 'NONE' : 'AWS_IAM',
+          });
+        }
+      });
+    });
+
+    it('serves a throttled $default stage with JSON access logs to a log group', () => {
+      each((stack, template) => {
+        template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+        template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+          StageName: '$default',
+          AutoDeploy: true,
+          DefaultRouteSettings: { ThrottlingBurstLimit: 100, ThrottlingRateLimit: 50 },
+          AccessLogSettings: {
+            DestinationArn: { 'Fn::GetAtt': [logicalId(stack.api.accessLogGroup.node.defaultChild), 'Arn'] },
+            Format: Match.serializedJson(
+              Match.objectLike({
+                requestId: '$context.requestId',
+                ip: '$context.identity.sourceIp',
+                routeKey: '$context.routeKey',
+                status: '$context.status',
+                latency: '$context.responseLatency',
+              }),
+            ),
+          },
+        });
+      });
+    });
+
+    it('outputs the API URL of its region', () => {
+      each((stack, template) => {
+        template.hasOutput('ApiUrl', {
+          Value: {
+            'Fn::Join': [
+              '',
+              Match.arrayWith([
+                { Ref: logicalId(stack.api.api.node.defaultChild) },
+                `.execute-api.${stack.regionId}.`,
+              ]),
+            ],
+          },
+        });
+      });
+    });
+  });
+
+  describe('table key', () => {
+    it('is a rotating KMS key aliased alias/cortex-state in every region, retained with the stack', () => {
+      each((stack, template) => {
+        template.hasResource('AWS::KMS::Key', {
+          Properties: Match.objectLike({ EnableKeyRotation: true }),
+          DeletionPolicy: 'Retain',
+        });
+        template.hasResourceProperties('AWS::KMS::Alias', {
+          AliasName: 'alias/cortex-state',
+          TargetKeyId: { 'Fn::GetAtt': [logicalId(stack.tableKey.key.node.defaultChild), 'Arn'] },
+        });
+      });
+    });
+  });
+
+  describe('IAM (least privilege)', () => {
+    function statementsOf(stack: RegionalStack, template: Template, concern: Concern): Statement[] {
+      return statementsOfRole(template, logicalId(stack.handlers[concern].role.node.defaultChild));
+    }
+
+    it('lets the router get, query and put items on its own region table, and query its index', () => {
+      each((stack, template) => {
+        const statements = statementsOf(stack, template, 'router');
+        expect(statements).toContainEqual({
+          Effect: 'Allow',
+          Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+          Resource: tableArn(stack.regionId),
+        });
+        expect(statements).toContainEqual({
+          Effect: 'Allow',
+          Action: 'dynamodb:Query',
+          Resource: tableArn(stack.regionId, '/index/gsi1'),
+        });
+      });
+    });
+
+    it('lets regions and health only read (GetItem, Query): no PutItem, UpdateItem, DeleteItem', () => {
+      each((stack, template) => {
+        for (const concern of ['regions', 'health'] as const) {
+          const statements = statementsOf(stack, template, concern);
+          const dynamoActions = statements.flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'));
+          expect(new Set(dynamoActions)).toEqual(new Set(['dynamodb:GetItem', 'dynamodb:Query']));
+          expect(statements).toContainEqual({
+            Effect: 'Allow',
+            Action: ['dynamodb:GetItem', 'dynamodb:Query'],
+            Resource: tableArn(stack.regionId),
+          });
+        }
+      });
+    });
+
+    it('uses the region table key only through DynamoDB in that region; only the router may encrypt', () => {
+      each((stack, template) => {
+        const keyArn = { 'Fn::GetAtt': [logicalId(stack.tableKey.key.node.defaultChild), 'Arn'] };
+        const viaDynamo = { StringEquals: { 'kms:ViaService': `dynamodb.${stack.regionId}.amazonaws.com` } };
+        expect(statementsOf(stack, template, 'router')).toContainEqual({
+          Effect: 'Allow',
+          Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+          Resource: keyArn,
+          Condition: viaDynamo,
+        });
+        for (const concern of ['regions', 'health'] as const) {
+          expect(statementsOf(stack, template, concern)).toContainEqual({
+            Effect: 'Allow',
+            Action: 'kms:Decrypt',
+            Resource: keyArn,
+            Condition: viaDynamo,
+          });
+        }
+      });
+    });
+
+    it('grants no wildcard actions and no "*" or index/* resources for DynamoDB or KMS anywhere', () => {
+      each((_stack, template) => {
+        for (const statement of allStatements(template)) {
+          expect(statement.Effect).toBe('Allow');
+          for (const action of actionsOf(statement)) expect(action, 'wildcard action').not.toContain('*');
+          if (actionsOf(statement).some((a) => a.startsWith('dynamodb:') || a.startsWith('kms:'))) {
+            for (const resource of resourcesOf(statement)) {
+              expect(resource).not.toBe('*');
+              expect(JSON.stringify(resource)).not.toContain('*');
+            }
+          }
+        }
+      });
+    });
+
+    it('gives the functions no AWS managed policies (no AWSLambdaBasicExecutionRole)', () => {
+      each((_stack, template) => {
+        for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
+          expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+        }
+      });
+    });
+  });
+});

@@ -1,0 +1,132 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { describe, expect, it } from 'vitest';
+import type { ApiRoute } from '../../lib/app/routes.ts';
+import { TopologyError } from '../../lib/core/errors.ts';
+import type { Region, Topology } from '../../lib/core/topology/types.ts';
+import { buildApp } from '../../lib/infra/app.ts';
+import { planDeployment } from '../../lib/infra/deployment-plan.ts';
+import { HandlerFunction } from '../../lib/infra/handler-function.ts';
+import { RegionalApi } from '../../lib/infra/regional-api.ts';
+import { StateTable } from '../../lib/infra/state-table.ts';
+import { defaultTopology, newApp } from './build.ts';
+
+const { rawTopology, topology } = defaultTopology();
+const PROJECT_ROOT = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
+
+function withRegions(update: (regions: readonly Region[]) => Region[]): Topology {
+  return { ...topology, regions: update(topology.regions) };
+}
+
+function issuesOf(fn: () => unknown): readonly { field: string; reason: string }[] {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof TopologyError) return error.details;
+    throw error;
+  }
+  throw new Error('expected a TopologyError');
+}
+
+describe('deployment plan from the topology', () => {
+  it('homes the state table in the primary-tier region and replicates to all others', () => {
+    const plan = planDeployment(topology);
+    const primary = topology.regions.find((r) => r.tier === 'primary')?.region_id;
+    expect(plan.stateRegionId).toBe(primary);
+    expect([...plan.replicaRegionIds, plan.stateRegionId].sort()).toEqual(
+      topology.regions.map((r) => r.region_id).sort(),
+    );
+    expect(plan.tableName).toBe(`${topology.name}-state`);
+    expect(plan.tableKeyAlias).toBe(`alias/${topology.name}-state`);
+  });
+
+  it('rejects a region id that is not an AWS region, naming the field', () => {
+    const bad = withRegions(([first, ...rest]) => [
+      { ...(first as Region), region_id: 'mars-north' },
+      ...rest,
+    ]);
+    expect(issuesOf(() => planDeployment(bad))).toContainEqual({
+      field: 'regions[0].region_id',
+      reason: expect.stringContaining('must be an AWS region id'),
+    });
+  });
+
+  it('rejects a region listed twice', () => {
+    const bad = withRegions((regions) => [...regions, { ...(regions[1] as Region), tier: 'edge' }]);
+    expect(issuesOf(() => planDeployment(bad))).toContainEqual({
+      field: `regions[${topology.regions.length}].region_id`,
+      reason: expect.stringContaining('duplicate region'),
+    });
+  });
+
+  it('rejects a name that cannot prefix a table name and a KMS alias', () => {
+    expect(issuesOf(() => planDeployment({ ...topology, name: 'cortex.prod' }))).toContainEqual({
+      field: 'name',
+      reason: expect.stringContaining('KMS alias'),
+    });
+  });
+
+  it('fails buildApp with a clear message before creating any stack', () => {
+    const { app } = newApp();
+    const bad = withRegions(([first, ...rest]) => [{ ...(first as Region), region_id: 'US East' }, ...rest]);
+    expect(() => buildApp(app, rawTopology, bad)).toThrow(
+      /regions\[0\]\.region_id: must be an AWS region id/,
+    );
+    expect(app.node.children).toHaveLength(0);
+  });
+});
+
+describe('construct props', () => {
+  function regionStack(region = 'us-east-1'): Stack {
+    return new Stack(newApp().app, 'Test', { env: { region } });
+  }
+  const base = {
+    concern: 'health' as const,
+    entry: `${PROJECT_ROOT}/functions/health/index.ts`,
+    projectRoot: PROJECT_ROOT,
+    regionId: 'us-east-1',
+    rawTopology,
+  };
+
+  it('HandlerFunction rejects a timeout API Gateway would cut off', () => {
+    expect(
+      () => new HandlerFunction(regionStack(), 'Fn', { ...base, timeout: Duration.seconds(45) }),
+    ).toThrow(/timeout must be 1\.\.29 s/);
+  });
+
+  it('HandlerFunction rejects a missing entry and a region other than its stack', () => {
+    expect(
+      () =>
+        new HandlerFunction(regionStack(), 'Fn', {
+          ...base,
+          entry: `${PROJECT_ROOT}/functions/nope/index.ts`,
+        }),
+    ).toThrow(/entry must be an existing absolute path/);
+    expect(() => new HandlerFunction(regionStack('eu-west-1'), 'Fn', base)).toThrow(
+      /regionId us-east-1 must be the stack's region eu-west-1/,
+    );
+  });
+
+  it('RegionalApi rejects a route whose concern has no handler, and duplicate routes', () => {
+    const route: ApiRoute = { method: 'GET', path: '/health', concern: 'health', auth: 'none' };
+    expect(
+      () => new RegionalApi(regionStack(), 'Api', { apiName: 'x', routes: [route], handlers: {} }),
+    ).toThrow(/GET \/health: no handler for concern health/);
+    const stack = regionStack();
+    const fn = new HandlerFunction(stack, 'Fn', base).function as lambda.IFunction;
+    expect(
+      () => new RegionalApi(stack, 'Api', { apiName: 'x', routes: [route, route], handlers: { health: fn } }),
+    ).toThrow(/GET \/health: duplicate route/);
+  });
+
+  it('StateTable rejects a replica in its own region', () => {
+    expect(
+      () =>
+        new StateTable(regionStack('us-east-1'), 'Table', {
+          tableName: 'cortex-state',
+          replicaRegions: ['us-east-1', 'eu-west-1'],
+          tableKeyAlias: 'alias/cortex-state',
+        }),
+    ).toThrow(/must not contain the stack's own region us-east-1/);
+  });
+});
