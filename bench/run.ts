@@ -15,6 +15,7 @@ import { createRouterHandler } from '../functions/router/handler.ts';
 import { DynamoStateAdapter } from '../lib/adapters/aws/dynamodb-state.ts';
 import { liveStates, readStatuses } from '../lib/app/live-state.ts';
 import { decideRoute, type RouteInput } from '../lib/core/routing.ts';
+import { compileTopology } from '../lib/core/topology/compiled.ts';
 import type { Topology } from '../lib/core/topology/types.ts';
 import { validateTopology } from '../lib/core/topology/validate.ts';
 import { readTopologyJson } from '../lib/topology/load.ts';
@@ -157,7 +158,7 @@ async function bundleFigures(): Promise<void> {
       "export const handler = middy().handler(async () => client.send(new GetCommand({ TableName: 't', Key: { pk: 'x' } })));",
     ].join('\n'),
   );
-  const topology = JSON.stringify(readTopologyJson());
+  const topology = JSON.stringify(compileTopology(validateTopology(readTopologyJson())));
   const routerFile = join(out, 'router.mjs');
   const baselineFile = join(out, 'baseline.mjs');
   const routerSize = await bundle(join(root, 'functions/router/index.ts'), routerFile, {

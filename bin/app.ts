@@ -7,7 +7,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { TopologyError } from '../lib/core/errors.ts';
 import { buildApp } from '../lib/infra/app.ts';
-import { DEFAULT_TOPOLOGY_PATH, loadTopologyFile, readTopologyJson } from '../lib/topology/load.ts';
+import { DEFAULT_TOPOLOGY_PATH, loadTopologyFile } from '../lib/topology/load.ts';
 
 const app = new App();
 const contextPath: unknown = app.node.tryGetContext('topology');
@@ -15,9 +15,7 @@ const topologyPath =
   typeof contextPath === 'string' && contextPath !== '' ? contextPath : DEFAULT_TOPOLOGY_PATH;
 
 try {
-  const rawTopology = readTopologyJson(topologyPath);
-  const topology = loadTopologyFile(topologyPath);
-  buildApp(app, rawTopology, topology);
+  buildApp(app, loadTopologyFile(topologyPath));
 } catch (error) {
   if (!(error instanceof TopologyError)) throw error;
   console.error(`Cannot deploy topology ${topologyPath}:`);

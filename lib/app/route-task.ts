@@ -9,8 +9,8 @@ import {
 import { isIsoCountry } from '../core/geo/countries.ts';
 import { decideRoute, normalizeFramework, type RouteInput, type TaskRequirements } from '../core/routing.ts';
 import { type Handoff, isServing } from '../core/state/records.ts';
+import { expandResidency, normalizeCountryCode } from '../core/topology/residency.ts';
 import { CAPABILITIES, COMPLIANCE_FRAMEWORKS } from '../core/topology/types.ts';
-import { expandResidency, normalizeCountryCode } from '../core/topology/validate.ts';
 import type { RegionalDeps } from './deps.ts';
 import { defaultStatus, liveStates, readStatuses } from './live-state.ts';
 

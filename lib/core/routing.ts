@@ -13,9 +13,9 @@
 import { COUNTRIES, greatCircleKm } from './geo/countries.ts';
 import type { Candidate, Exclusion, FactorScores, RegionStatus } from './state/records.ts';
 import { isServing } from './state/records.ts';
+import { expandResidency } from './topology/residency.ts';
 import type { Region, ResourceAmounts, ResourceUsage, RoutingWeights, Topology } from './topology/types.ts';
 import { TIER_PRIORITY } from './topology/types.ts';
-import { expandResidency } from './topology/validate.ts';
 
 export type TaskSource = { readonly region: string } | { readonly country: string };
 

@@ -24,12 +24,7 @@ const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * Adds the Cortex stacks to `app`: `CortexRegion-<region_id>` per topology region and `CortexState`
  * in the home region. Throws a TopologyError when the topology cannot be deployed.
  */
-export function buildApp(
-  app: App,
-  rawTopology: unknown,
-  topology: Topology,
-  options: BuildAppOptions = {},
-): CortexStacks {
+export function buildApp(app: App, topology: Topology, options: BuildAppOptions = {}): CortexStacks {
   const plan = planDeployment(topology);
   const projectRoot = (options.projectRoot ?? REPOSITORY_ROOT).replace(/\/$/, '');
   const account = options.account ?? process.env.CDK_DEFAULT_ACCOUNT;
@@ -41,7 +36,7 @@ export function buildApp(
         description: `Cortex control plane in ${regionId}: table key, handlers, HTTP API`,
         plan,
         regionId,
-        rawTopology,
+        topology,
         projectRoot,
       }),
   );

@@ -7,6 +7,8 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Concern } from '../app/routes.ts';
+import { compileTopology } from '../core/topology/compiled.ts';
+import type { Topology } from '../core/topology/types.ts';
 import type { StateTableReplica, TableItemAction } from './state-table.ts';
 
 /** Environment the Lambda composition root reads (functions/shared). */
@@ -15,7 +17,7 @@ export const HANDLER_ENV = {
   tableName: 'CORTEX_TABLE_NAME',
 } as const;
 
-/** esbuild `define` key under which the raw topology JSON is baked into every bundle. */
+/** esbuild `define` key under which the compiled topology is baked into every bundle. */
 export const TOPOLOGY_DEFINE = 'CORTEX_TOPOLOGY';
 
 // ESM bundles may still contain CommonJS dependencies that `require()` Node built-ins; esbuild's
@@ -32,8 +34,8 @@ export interface HandlerFunctionProps {
   readonly projectRoot: string;
   /** The topology region this function serves; must be the stack's region. */
   readonly regionId: string;
-  /** The topology JSON as read from the file; validated by the function at init. */
-  readonly rawTopology: unknown;
+  /** The validated topology; baked into the bundle as a compiled document (no re-validation at init). */
+  readonly topology: Topology;
   /** MiB. @default 256 */
   readonly memorySize?: number;
   /** Must stay under API Gateway's 30 s integration limit. @default 10 seconds */
@@ -94,7 +96,7 @@ export class HandlerFunction extends Construct {
         // and ~190 ms of module loading to every cold start, the latency that matters most on the
         // failover path. We use only stable DynamoDB APIs, so runtime-provided versions suffice.
         externalModules: ['@aws-sdk/*'],
-        define: { [TOPOLOGY_DEFINE]: JSON.stringify(props.rawTopology) },
+        define: { [TOPOLOGY_DEFINE]: JSON.stringify(compileTopology(props.topology)) },
       },
     });
 
@@ -127,8 +129,8 @@ function validateProps(scope: Construct, props: HandlerFunctionProps): void {
   if (!Token.isUnresolved(stackRegion) && stackRegion !== props.regionId) {
     problems.push(`regionId ${props.regionId} must be the stack's region ${stackRegion}`);
   }
-  if (props.rawTopology === null || typeof props.rawTopology !== 'object') {
-    problems.push('rawTopology must be the topology JSON object');
+  if (!props.topology.regions.some((r) => r.region_id === props.regionId)) {
+    problems.push(`regionId ${props.regionId} is not a region of the topology`);
   }
   const memory = props.memorySize ?? 256;
   if (!Number.isInteger(memory) || memory < 128 || memory > 10240) {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { API_ROUTES, CONCERNS, type Concern } from '../app/routes.ts';
+import type { Topology } from '../core/topology/types.ts';
 import type { DeploymentPlan } from './deployment-plan.ts';
 import { HandlerFunction } from './handler-function.ts';
 import { RegionalApi } from './regional-api.ts';
@@ -22,8 +23,8 @@ export interface RegionalStackProps extends StackProps {
   readonly plan: DeploymentPlan;
   /** The topology region this stack serves; also its env.region. */
   readonly regionId: string;
-  /** The topology JSON as read from the file, baked into each bundle. */
-  readonly rawTopology: unknown;
+  /** The validated topology, baked into each bundle. */
+  readonly topology: Topology;
   /** Absolute project root: handlers are `<projectRoot>/functions/<concern>/index.ts`. */
   readonly projectRoot: string;
 }
@@ -60,7 +61,7 @@ export class RegionalStack extends Stack {
         entry: join(props.projectRoot, 'functions', concern, 'index.ts'),
         projectRoot: props.projectRoot,
         regionId: props.regionId,
-        rawTopology: props.rawTopology,
+        topology: props.topology,
       });
       fn.useStateTable(table, TABLE_ACCESS[concern]);
       handlers[concern] = fn;

@@ -6,9 +6,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoStateAdapter } from '../adapters/aws/dynamodb-state.ts';
 import type { RegionalDeps } from '../app/deps.ts';
-import { validateTopology } from '../core/topology/validate.ts';
+import { openCompiledTopology } from '../core/topology/compiled.ts';
 
-/** The raw topology JSON, inlined by esbuild `define` at bundle time (lib/infra). */
+/** The topology validated at synth, inlined by esbuild `define` at bundle time (lib/infra). */
 declare const CORTEX_TOPOLOGY: unknown;
 
 export interface LambdaEnvironment {
@@ -35,7 +35,7 @@ export function lambdaDeps(): RegionalDeps {
   if (cached) return cached;
   const env = readEnvironment(process.env);
   if (typeof CORTEX_TOPOLOGY === 'undefined') throw new Error('topology was not bundled (CORTEX_TOPOLOGY)');
-  const topology = validateTopology(CORTEX_TOPOLOGY);
+  const topology = openCompiledTopology(CORTEX_TOPOLOGY);
   if (!topology.regions.some((r) => r.region_id === env.regionId)) {
     throw new Error(`CORTEX_REGION_ID ${env.regionId} is not a region of the topology`);
   }

@@ -8,7 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll } from 'vitest';
 import type { Topology } from '../../lib/core/topology/types.ts';
 import { buildApp, type CortexStacks } from '../../lib/infra/app.ts';
-import { DEFAULT_TOPOLOGY_PATH, loadTopologyFile, readTopologyJson } from '../../lib/topology/load.ts';
+import { DEFAULT_TOPOLOGY_PATH, loadTopologyFile } from '../../lib/topology/load.ts';
 
 const CDK_JSON = new URL('../../cdk.json', import.meta.url);
 
@@ -20,7 +20,6 @@ export function cdkJsonContext(): Record<string, unknown> {
 export interface BuiltApp extends CortexStacks {
   readonly app: App;
   readonly outdir: string;
-  readonly rawTopology: unknown;
   readonly topology: Topology;
 }
 
@@ -31,11 +30,8 @@ export interface BuildOptions {
   readonly topology?: Topology;
 }
 
-export function defaultTopology(): { rawTopology: unknown; topology: Topology } {
-  return {
-    rawTopology: readTopologyJson(DEFAULT_TOPOLOGY_PATH),
-    topology: loadTopologyFile(DEFAULT_TOPOLOGY_PATH),
-  };
+export function defaultTopology(): { topology: Topology } {
+  return { topology: loadTopologyFile(DEFAULT_TOPOLOGY_PATH) };
 }
 
 const outdirs: string[] = [];
@@ -60,8 +56,8 @@ export function buildCortexApp(options: BuildOptions = {}): BuiltApp {
   const loaded = defaultTopology();
   const topology = options.topology ?? loaded.topology;
   const { app, outdir } = newApp(options.bundlingStacks);
-  const stacks = buildApp(app, loaded.rawTopology, topology);
-  return { app, outdir, rawTopology: loaded.rawTopology, topology, ...stacks };
+  const stacks = buildApp(app, topology);
+  return { app, outdir, topology, ...stacks };
 }
 
 export function templateOf(stack: Stack): Template {

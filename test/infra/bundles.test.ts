@@ -35,9 +35,13 @@ describe('Lambda bundles', () => {
     }
   });
 
-  it('carry the raw topology from the file (define CORTEX_TOPOLOGY)', () => {
+  it('carry the topology validated at synth (define CORTEX_TOPOLOGY), not the schema', () => {
     for (const file of bundles.values()) {
-      expect(readFileSync(file, 'utf8')).toContain(`name:"${topologyName}"`);
+      const code = readFileSync(file, 'utf8');
+      expect(code).toContain(`name:"${topologyName}"`);
+      expect(code).toContain('format:"cortex-topology/validated-v1"');
+      expect(code).toContain('residency_countries');
+      expect(code).not.toContain('group cycle');
     }
   });
 

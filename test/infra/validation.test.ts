@@ -11,7 +11,7 @@ import { RegionalApi } from '../../lib/infra/regional-api.ts';
 import { StateTable } from '../../lib/infra/state-table.ts';
 import { defaultTopology, newApp } from './build.ts';
 
-const { rawTopology, topology } = defaultTopology();
+const { topology } = defaultTopology();
 const PROJECT_ROOT = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
 
 function withRegions(update: (regions: readonly Region[]) => Region[]): Topology {
@@ -69,9 +69,7 @@ describe('deployment plan from the topology', () => {
   it('fails buildApp with a clear message before creating any stack', () => {
     const { app } = newApp();
     const bad = withRegions(([first, ...rest]) => [{ ...(first as Region), region_id: 'US East' }, ...rest]);
-    expect(() => buildApp(app, rawTopology, bad)).toThrow(
-      /regions\[0\]\.region_id: must be an AWS region id/,
-    );
+    expect(() => buildApp(app, bad)).toThrow(/regions\[0\]\.region_id: must be an AWS region id/);
     expect(app.node.children).toHaveLength(0);
   });
 });
@@ -85,7 +83,7 @@ describe('construct props', () => {
     entry: `${PROJECT_ROOT}/functions/health/index.ts`,
     projectRoot: PROJECT_ROOT,
     regionId: 'us-east-1',
-    rawTopology,
+    topology,
   };
 
   it('HandlerFunction rejects a timeout API Gateway would cut off', () => {

@@ -9,6 +9,8 @@
 
 import { type FieldIssue, TopologyError } from '../errors.ts';
 import { COUNTRIES, isIsoCountry } from '../geo/countries.ts';
+import { deepFreeze } from './compiled.ts';
+import { normalizeCountryCode } from './residency.ts';
 import {
   COMPLIANCE_FRAMEWORK_ALIASES,
   FAILOVER_STEPS,
@@ -39,25 +41,7 @@ import {
 
 const DEFAULT_COOLDOWN_SECONDS = 600;
 
-/** Codes in use that are not ISO 3166-1 alpha-2: the EU writes UK and EL for GB and GR. */
-const COUNTRY_ALIASES: Readonly<Record<string, string>> = { UK: 'GB', EL: 'GR' };
-
-/** Upper-cases a country code or group name and maps the aliases (`uk` -> `GB`). */
-export function normalizeCountryCode(code: string): string {
-  const upper = code.trim().toUpperCase();
-  return COUNTRY_ALIASES[upper] ?? upper;
-}
-
-/**
- * The ISO codes a country code or group stands for (sorted), after normalization; `undefined` when
- * it is neither an ISO code nor a group of this topology.
- */
-export function expandResidency(topology: Topology, code: string): string[] | undefined {
-  const normalized = normalizeCountryCode(code);
-  if (isIsoCountry(normalized)) return [normalized];
-  const group = topology.expanded_groups[normalized];
-  return group ? [...group] : undefined;
-}
+export { expandResidency, normalizeCountryCode } from './residency.ts';
 
 export function validateTopology(raw: unknown): Topology {
   const parsed = topologySchema.safeParse(raw, {
@@ -1002,12 +986,4 @@ function zodReason(issue: ZodIssueLike): string {
     default:
       return `invalid value ${got}`;
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }
