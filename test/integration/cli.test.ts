@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { defaultTopologyJson } from '../fixtures/topologies.ts';
+import { cli } from '../support/cli.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'cortex-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, content: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+}
+
+describe('cortex validate', () => {
+  it('accepts the shipped topology', async () => {
+    const c = cli();
+    expect(await c.run('validate')).toBe(0);
+    expect(c.out.join('\n')).toMatch(/valid \(3 regions: us-east-1, eu-west-1, ap-south-1; active-active\)/);
+  });
+
+  it('exits 1 and names every bad field', async () => {
+    const json = defaultTopologyJson();
+    json.regions[1].tier = 'platinum';
+    json.regions.push({ ...json.regions[0] });
+    const c = cli();
+    expect(await c.run('validate', file('bad.json', json))).toBe(1);
+    const text = c.err.join('\n');
+    expect(text).toMatch(/invalid/);
+    expect(text).toMatch(/regions\[1\]\.tier: unknown tier "platinum"/);
+  });
+
+  it('reports a file that is not JSON, or missing, without a stack trace', async () => {
+    const c = cli();
+    expect(await c.run('validate', file('broken.json', '{ "regions": ['))).toBe(1);
+    expect(c.err.join('\n')).toMatch(/\(file\)/);
+    const missing = cli();
+    expect(await missing.run('validate', join(dir, 'nope.json'))).toBe(1);
+  });
+
+  it('prints machine-readable problems with --json', async () => {
+    const json = defaultTopologyJson();
+    json.routing.weights.default.cost = 50;
+    const c = cli();
+    expect(await c.run('validate', '--json', file('weights.json', json))).toBe(1);
+    const answer = JSON.parse(c.out.join('\n'));
+    expect(answer.valid).toBe(false);
+    expect(answer.errors.map((e: { field: string }) => e.field)).toContain('routing.weights.default');
+  });
+});
+
+describe('cortex command line', () => {
+  it('exits 2 with the usage for an unknown command or flag', async () => {
+    const c = cli();
+    expect(await c.run('teleport')).toBe(2);
+    expect(c.err.join('\n')).toMatch(/unknown command "teleport"[\s\S]*usage: cortex/);
+    const flag = cli();
+    expect(await flag.run('regions', '--colour')).toBe(2);
+    expect(flag.err.join('\n')).toMatch(/--colour/);
+  });
+
+  it('exits 2 when route has no task file or it cannot be read', async () => {
+    expect(await cli().run('route')).toBe(2);
+    const c = cli();
+    expect(await c.run('route', join(dir, 'missing-task.json'))).toBe(2);
+    expect(c.err.join('\n')).toMatch(/cannot read/);
+  });
+
+  it('says plainly when the API cannot be reached', async () => {
+    const c = cli();
+    expect(await c.run('regions', '--endpoint', 'http://127.0.0.1:9')).toBe(1);
+    expect(c.err.join('\n')).toMatch(/cannot reach http:\/\/127\.0\.0\.1:9/);
+  });
+
+  it('rejects a bad --port for local before starting anything', async () => {
+    const c = cli();
+    expect(await c.run('local', '--port', 'eighty')).toBe(2);
+    expect(c.err.join('\n')).toMatch(/--port must be an integer/);
+  });
+});
