@@ -5,7 +5,6 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import type { $ZodIssue } from 'zod/v4/core';
 import {
   ConflictError,
   CortexError,
@@ -17,6 +16,7 @@ import {
   TopologyError,
   ValidationError,
 } from '../../lib/core/errors.ts';
+import { schemaIssues, type ZodIssueLike, zodReason } from '../../lib/core/schema-issues.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -104,33 +104,14 @@ export function parseJsonBody(event: HttpEvent, maxBytes = MAX_BODY_BYTES): unkn
   }
 }
 
-/** Validates with a strict zod/mini schema; every issue names its field. */
+/** Validates with a strict zod/mini schema; every issue names its field and says why. */
 export function parseWith<S extends z.ZodMiniType>(schema: S, input: unknown, what: string): z.infer<S> {
-  const result = schema.safeParse(input);
+  const result = schema.safeParse(input, { error: (issue) => zodReason(issue as ZodIssueLike) });
   if (result.success) return result.data as z.infer<S>;
-  throw new ValidationError(`invalid ${what}`, result.error.issues.flatMap(toFieldIssues));
-}
-
-function pathOf(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
-  }
-  return out === '' ? '(body)' : out;
-}
-
-function toFieldIssues(issue: $ZodIssue): FieldIssue[] {
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key: string) => ({
-      field: pathOf([...issue.path, key]),
-      reason: 'unknown field',
-    }));
-  }
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
-    return [{ field: pathOf(issue.path), reason: `required (${issue.expected})` }];
-  }
-  return [{ field: pathOf(issue.path), reason: issue.message }];
+  throw new ValidationError(
+    `invalid ${what}`,
+    schemaIssues(result.error.issues as readonly ZodIssueLike[], '(body)'),
+  );
 }
 
 /**

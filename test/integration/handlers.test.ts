@@ -172,6 +172,7 @@ describe('POST /v1/route', () => {
       ['malformed JSON', '{"task_id": ', '(body)', /JSON/],
       ['an empty body', '', '(body)', /missing/],
       ['a missing task_id', { requirements: {} }, 'task_id', /required/],
+      ['a task_id of the wrong type', { task_id: 5 }, 'task_id', /expected a string, got 5/],
       ['a task_id with bad characters', { task_id: 'task 42/x' }, 'task_id', /must match/],
       ['a task_id over 128 characters', { task_id: 'a'.repeat(129) }, 'task_id', /must match/],
       ['an unknown top-level field', { task_id: 't-1', colour: 'red' }, 'colour', /unknown field/],

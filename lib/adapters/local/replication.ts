@@ -1,0 +1,705 @@
+/**
+ * Replication between the local regional stores, behaving like a DynamoDB global table (MREC):
+ * every successful write in one region reaches every other region after a lag, last writer wins
+ * by write time, deletes replicate, and conditions are checked only against the local replica.
+ *
+ * How a write is captured: `attach(regionId, client)` adds a middleware (initialize step) to the
+ * client the region's adapters use. It never changes the request. After the store accepted a
+ * PutItem, UpdateItem, DeleteItem or BatchWriteItem, it stamps each written item with
+ * `aws:rep:updatetime` (epoch ms) and `aws:rep:updateregion`, the attributes legacy global tables
+ * kept on items, reading the new image in the same UpdateItem; a delete leaves a tombstone with its
+ * stamp instead. The change then waits in one FIFO queue per ordered region pair (a "link") until
+ * its lag has passed, and is applied to the other store if it is newer than what that store holds
+ * (item stamp, else tombstone; ties by region id). Replicated writes go through the replicator's
+ * own, unattached clients, so they are never captured again.
+ *
+ * Capturing in the initialize step sees the caller's input before the document client marshals it;
+ * only key attributes are read from it (always S, N or B, so both shapes are unambiguous) and the
+ * replicated image is what the store returns, in wire form. A lock per region and key serializes a
+ * local write with its stamp and with replicated writes to the same key, so a replicated image can
+ * never land between a write and its stamp.
+ *
+ * Stamps come from a hybrid logical clock per region: max(now, last stamp + 1), advanced past every
+ * stamp the region receives, so a write made after seeing another region's write always wins over it.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { Clock } from '../../ports.ts';
+
+/** Write time of an item's last change, epoch ms (legacy global tables used fractional seconds). */
+export const REP_UPDATE_TIME = 'aws:rep:updatetime';
+/** Region that made an item's last change. */
+export const REP_UPDATE_REGION = 'aws:rep:updateregion';
+
+/** Time and timers for the replicator; tests pass a manual one to be deterministic. */
+export interface Scheduler extends Clock {
+  /** Runs `run` once after `delayMs`; returns a function that cancels it. */
+  setTimer(delayMs: number, run: () => void): () => void;
+}
+
+/** Real time. Timers are unref'd: pending replication never keeps a process alive on its own. */
+export const systemScheduler: Scheduler = {
+  now: () => Date.now(),
+  setTimer: (delayMs, run) => {
+    const timer = setTimeout(run, delayMs);
+    timer.unref();
+    return () => clearTimeout(timer);
+  },
+};
+
+export interface ReplicaRegion {
+  readonly regionId: string;
+  /** The replicator's own client for this region's store; never `attach` it (its writes are replicas). */
+  readonly client: DynamoDBClient;
+}
+
+export interface ReplicationOptions {
+  readonly regions: readonly ReplicaRegion[];
+  /** Lag of every ordered pair until `setLag` changes it; default 200 ms (global tables: about 1 s). */
+  readonly lagMs?: number;
+  /** Tables that replicate (the global tables); default every table written through an attached client. */
+  readonly tables?: readonly string[];
+  readonly scheduler?: Scheduler;
+  /** File keeping queued changes, tombstones and stamps across a restart; absent: memory only. */
+  readonly statePath?: string;
+  readonly log?: (line: string) => void;
+}
+
+export interface LinkStats {
+  readonly from: string;
+  readonly to: string;
+  readonly lag_ms: number;
+  readonly paused: boolean;
+  /** Changes waiting on this link. */
+  readonly queued: number;
+  /** Changes applied at `to`. */
+  readonly delivered: number;
+  /** Changes that arrived older than what `to` held (last writer wins) and were dropped. */
+  readonly superseded: number;
+  /** Failed attempts to apply (retried). */
+  readonly failures: number;
+}
+
+export interface ReplicationStats {
+  readonly lag_ms: number;
+  /** Local writes captured per region. */
+  readonly captured: Readonly<Record<string, number>>;
+  readonly links: readonly LinkStats[];
+}
+
+export interface Replication {
+  /** Captures the successful writes made through `client` as writes of `regionId`. */
+  attach(regionId: string, client: DynamoDBClient): void;
+  /** Lag for changes written from now on from `from` to `to` (queued changes keep their due time). */
+  setLag(from: string, to: string, ms: number): void;
+  /** Stops delivery on one link; changes keep queueing (a partition). */
+  pause(from: string, to: string): void;
+  /** Delivers the link's queue again: overdue changes at once, the rest when due. */
+  resume(from: string, to: string): void;
+  /** Applies every due change on every running link (with `all`, every queued one) and waits for it. */
+  flush(options?: { readonly all?: boolean }): Promise<void>;
+  stats(): ReplicationStats;
+  /** Stops delivery, waits for applies in flight and saves what is still queued (`statePath`). */
+  close(): Promise<void>;
+}
+
+type Item = Record<string, AttributeValue>;
+
+interface Version {
+  readonly time: number;
+  readonly region: string;
+}
+
+interface Change extends Version {
+  readonly table: string;
+  readonly key: Item;
+  readonly keyId: string;
+  /** The item after the write; undefined for a delete. */
+  readonly image: Item | undefined;
+  readonly dueAt: number;
+}
+
+interface Tombstone extends Version {}
+
+interface RegionReplica {
+  readonly id: string;
+  readonly writer: DynamoDBClient;
+  readonly locks: KeyLocks;
+  readonly tombstones: Map<string, Tombstone>;
+  lastStamp: number;
+  captured: number;
+}
+
+interface Link {
+  readonly from: string;
+  readonly to: string;
+  lagMs: number;
+  paused: boolean;
+  queue: Change[];
+  delivered: number;
+  superseded: number;
+  failures: number;
+  retryAt: number | undefined;
+  cancelTimer: (() => void) | undefined;
+  draining: Promise<unknown> | undefined;
+}
+
+interface PlannedWrite {
+  readonly table: string;
+  readonly key: Item;
+  readonly keyId: string;
+  readonly kind: 'put' | 'delete';
+}
+
+const DEFAULT_LAG_MS = 200;
+const RETRY_MS = 250;
+
+const WRITE_COMMANDS = new Set([
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'BatchWriteItemCommand',
+]);
+
+export async function startReplication(options: ReplicationOptions): Promise<Replication> {
+  const replication = new GlobalTableReplication(options);
+  await replication.load();
+  return replication;
+}
+
+class GlobalTableReplication implements Replication {
+  readonly #regions = new Map<string, RegionReplica>();
+  readonly #links = new Map<string, Link>();
+  readonly #attached = new WeakSet<DynamoDBClient>();
+  readonly #writers = new WeakSet<DynamoDBClient>();
+  readonly #keySchemas = new Map<string, Promise<readonly string[]>>();
+  readonly #captures = new Set<Promise<unknown>>();
+  readonly #scheduler: Scheduler;
+  readonly #tables: ReadonlySet<string> | undefined;
+  readonly #lagMs: number;
+  readonly #statePath: string | undefined;
+  readonly #log: (line: string) => void;
+  #closed = false;
+
+  constructor(options: ReplicationOptions) {
+    const lagMs = options.lagMs ?? DEFAULT_LAG_MS;
+    checkLag(lagMs);
+    if (options.regions.length === 0) throw new Error('replication: at least one region is required');
+    this.#lagMs = lagMs;
+    this.#scheduler = options.scheduler ?? systemScheduler;
+    this.#tables = options.tables ? new Set(options.tables) : undefined;
+    this.#statePath = options.statePath;
+    this.#log = options.log ?? (() => undefined);
+    for (const { regionId, client } of options.regions) {
+      if (this.#regions.has(regionId)) throw new Error(`replication: region ${regionId} is listed twice`);
+      this.#regions.set(regionId, {
+        id: regionId,
+        writer: client,
+        locks: new KeyLocks(),
+        tombstones: new Map(),
+        lastStamp: 0,
+        captured: 0,
+      });
+      this.#writers.add(client);
+    }
+    for (const from of this.#regions.keys()) {
+      for (const to of this.#regions.keys()) {
+        if (from === to) continue;
+        this.#links.set(linkId(from, to), {
+          from,
+          to,
+          lagMs,
+          paused: false,
+          queue: [],
+          delivered: 0,
+          superseded: 0,
+          failures: 0,
+          retryAt: undefined,
+          cancelTimer: undefined,
+          draining: undefined,
+        });
+      }
+    }
+  }
+
+  attach(regionId: string, client: DynamoDBClient): void {
+    const region = this.#region(regionId);
+    if (this.#writers.has(client)) {
+      throw new Error('replication: a replicator client cannot be attached (its writes are replicas)');
+    }
+    if (this.#attached.has(client)) throw new Error('replication: this client is already attached');
+    this.#attached.add(client);
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (this.#closed || !WRITE_COMMANDS.has(context.commandName ?? '')) return next(args);
+        const input = args.input as unknown as Record<string, unknown>;
+        let writes: PlannedWrite[];
+        try {
+          writes = await this.#plan(region, context.commandName ?? '', input);
+        } catch (error) {
+          // A request without a usable key or table: the store rejects it with DynamoDB's own error.
+          this.#log(`replication: not capturing a ${context.commandName} in ${regionId}: ${String(error)}`);
+          return next(args);
+        }
+        if (writes.length === 0) return next(args);
+        const release = await region.locks.acquire(writes.map((w) => w.keyId));
+        try {
+          const result = await next(args);
+          // A failed stamp rejects the caller's send although its write landed: the store that just took
+          // the write is failing, and a loud error beats a replica that silently never converges.
+          const capture = this.#capture(region, writes, result.output as unknown as Record<string, unknown>);
+          this.#captures.add(capture);
+          try {
+            await capture;
+          } finally {
+            this.#captures.delete(capture);
+          }
+          return result;
+        } finally {
+          release();
+        }
+      },
+      { step: 'initialize', name: 'cortexReplicationCapture', tags: ['REPLICATION'] },
+    );
+  }
+
+  setLag(from: string, to: string, ms: number): void {
+    checkLag(ms);
+    this.#link(from, to).lagMs = ms;
+  }
+
+  pause(from: string, to: string): void {
+    const link = this.#link(from, to);
+    link.paused = true;
+    link.cancelTimer?.();
+    link.cancelTimer = undefined;
+  }
+
+  resume(from: string, to: string): void {
+    const link = this.#link(from, to);
+    if (!link.paused) return;
+    link.paused = false;
+    link.retryAt = undefined;
+    this.#schedule(link);
+  }
+
+  async flush(options: { readonly all?: boolean } = {}): Promise<void> {
+    await Promise.all(this.#captures);
+    const errors = await Promise.all(
+      [...this.#links.values()].map((link) => this.#drain(link, options.all ?? false)),
+    );
+    const error = errors.find((e) => e !== undefined);
+    if (error) throw error;
+  }
+
+  stats(): ReplicationStats {
+    return {
+      lag_ms: this.#lagMs,
+      captured: Object.fromEntries([...this.#regions.values()].map((r) => [r.id, r.captured])),
+      links: [...this.#links.values()].map((link) => ({
+        from: link.from,
+        to: link.to,
+        lag_ms: link.lagMs,
+        paused: link.paused,
+        queued: link.queue.length,
+        delivered: link.delivered,
+        superseded: link.superseded,
+        failures: link.failures,
+      })),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const link of this.#links.values()) {
+      link.cancelTimer?.();
+      link.cancelTimer = undefined;
+    }
+    await Promise.all(this.#captures);
+    await Promise.all([...this.#links.values()].map((link) => link.draining));
+    await this.#save();
+  }
+
+  /** Restores queued changes, tombstones and stamps saved by a previous `close`. */
+  async load(): Promise<void> {
+    if (!this.#statePath) return;
+    let text: string;
+    try {
+      text = await readFile(this.#statePath, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    let saved: SavedState;
+    try {
+      saved = JSON.parse(text, reviveBinary) as SavedState;
+    } catch (error) {
+      throw new Error(`replication: ${this.#statePath} is not valid JSON (delete it or start with --fresh)`, {
+        cause: error,
+      });
+    }
+    if (saved.version !== 1) throw new Error(`replication: unknown state version in ${this.#statePath}`);
+    for (const [id, state] of Object.entries(saved.regions)) {
+      const region = this.#regions.get(id);
+      if (!region) continue;
+      region.lastStamp = Math.max(region.lastStamp, state.last_stamp);
+      for (const [keyId, tombstone] of state.tombstones) region.tombstones.set(keyId, tombstone);
+    }
+    for (const savedLink of saved.links) {
+      const link = this.#links.get(linkId(savedLink.from, savedLink.to));
+      if (!link) continue;
+      link.queue.push(...savedLink.queue);
+      this.#schedule(link);
+    }
+  }
+
+  async #save(): Promise<void> {
+    if (!this.#statePath) return;
+    const state: SavedState = {
+      version: 1,
+      regions: Object.fromEntries(
+        [...this.#regions.values()].map((r) => [
+          r.id,
+          { last_stamp: r.lastStamp, tombstones: [...r.tombstones] },
+        ]),
+      ),
+      links: [...this.#links.values()]
+        .filter((link) => link.queue.length > 0)
+        .map((link) => ({ from: link.from, to: link.to, queue: link.queue })),
+    };
+    await mkdir(dirname(this.#statePath), { recursive: true });
+    // Written aside then renamed: a crash mid-write leaves the previous state, never half a file.
+    const temporary = `${this.#statePath}.tmp`;
+    await writeFile(temporary, JSON.stringify(state, replaceBinary));
+    await rename(temporary, this.#statePath);
+  }
+
+  /** The keys a write request touches, in wire form; empty when nothing replicates. */
+  async #plan(
+    region: RegionReplica,
+    command: string,
+    input: Record<string, unknown>,
+  ): Promise<PlannedWrite[]> {
+    const planned: PlannedWrite[] = [];
+    const add = (table: string, key: Item, kind: PlannedWrite['kind']) =>
+      planned.push({ table, key, keyId: keyIdOf(table, key), kind });
+    if (command === 'BatchWriteItemCommand') {
+      const requests = (input.RequestItems ?? {}) as Record<string, readonly Record<string, unknown>[]>;
+      for (const [table, writes] of Object.entries(requests)) {
+        if (!this.#replicates(table)) continue;
+        for (const write of writes) {
+          const put = write.PutRequest as { Item?: Record<string, unknown> } | undefined;
+          const del = write.DeleteRequest as { Key?: Record<string, unknown> } | undefined;
+          if (put?.Item) add(table, await this.#keyOf(region, table, put.Item), 'put');
+          else if (del?.Key) add(table, normalizeKey(del.Key), 'delete');
+        }
+      }
+      return planned;
+    }
+    const table = String(input.TableName ?? '');
+    if (!this.#replicates(table)) return planned;
+    if (command === 'PutItemCommand') {
+      add(table, await this.#keyOf(region, table, (input.Item ?? {}) as Record<string, unknown>), 'put');
+    } else {
+      const key = normalizeKey((input.Key ?? {}) as Record<string, unknown>);
+      add(table, key, command === 'DeleteItemCommand' ? 'delete' : 'put');
+    }
+    return planned;
+  }
+
+  /** Stamps what the store accepted, records tombstones, and queues the changes on every link. */
+  async #capture(
+    region: RegionReplica,
+    writes: PlannedWrite[],
+    output: Record<string, unknown>,
+  ): Promise<void> {
+    const unprocessed = new Set<string>();
+    const left = (output.UnprocessedItems ?? {}) as Record<string, readonly Record<string, unknown>[]>;
+    for (const [table, requests] of Object.entries(left)) {
+      for (const request of requests) {
+        const put = request.PutRequest as { Item?: Record<string, unknown> } | undefined;
+        const del = request.DeleteRequest as { Key?: Record<string, unknown> } | undefined;
+        if (put?.Item) unprocessed.add(keyIdOf(table, await this.#keyOf(region, table, put.Item)));
+        if (del?.Key) unprocessed.add(keyIdOf(table, normalizeKey(del.Key)));
+      }
+    }
+    for (const write of writes) {
+      if (unprocessed.has(write.keyId)) continue;
+      const time = this.#stamp(region);
+      let image: Item | undefined;
+      if (write.kind === 'put') {
+        image = await this.#stampItem(region, write, time);
+        // Gone already: only a writer outside the replicator could have deleted it; nothing to copy.
+        if (!image) continue;
+        region.tombstones.delete(write.keyId);
+      } else {
+        region.tombstones.set(write.keyId, { time, region: region.id });
+      }
+      region.captured++;
+      for (const link of this.#links.values()) {
+        if (link.from !== region.id) continue;
+        link.queue.push({
+          table: write.table,
+          key: write.key,
+          keyId: write.keyId,
+          image,
+          time,
+          region: region.id,
+          dueAt: this.#scheduler.now() + link.lagMs,
+        });
+        this.#schedule(link);
+      }
+    }
+  }
+
+  async #stampItem(region: RegionReplica, write: PlannedWrite, time: number): Promise<Item | undefined> {
+    const [firstKey] = Object.keys(write.key);
+    try {
+      const { Attributes } = await region.writer.send(
+        new UpdateItemCommand({
+          TableName: write.table,
+          Key: write.key,
+          UpdateExpression: 'SET #time = :time, #region = :region',
+          ConditionExpression: 'attribute_exists(#key)',
+          ExpressionAttributeNames: {
+            '#time': REP_UPDATE_TIME,
+            '#region': REP_UPDATE_REGION,
+            '#key': firstKey ?? '',
+          },
+          ExpressionAttributeValues: { ':time': { N: String(time) }, ':region': { S: region.id } },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  /** Applies one change at the link's target if it is newer than what the target holds. */
+  async #apply(target: RegionReplica, change: Change): Promise<'delivered' | 'superseded'> {
+    const release = await target.locks.acquire([change.keyId]);
+    try {
+      this.#observe(target, change.time);
+      const { Item } = await target.writer.send(
+        new GetItemCommand({ TableName: change.table, Key: change.key, ConsistentRead: true }),
+      );
+      const held = Item ? versionOf(Item) : target.tombstones.get(change.keyId);
+      if (held && compareVersions(change, held) <= 0) return 'superseded';
+      if (change.image) {
+        await target.writer.send(new PutItemCommand({ TableName: change.table, Item: change.image }));
+        target.tombstones.delete(change.keyId);
+      } else {
+        await target.writer.send(new DeleteItemCommand({ TableName: change.table, Key: change.key }));
+        target.tombstones.set(change.keyId, { time: change.time, region: change.region });
+      }
+      return 'delivered';
+    } finally {
+      release();
+    }
+  }
+
+  #schedule(link: Link): void {
+    link.cancelTimer?.();
+    link.cancelTimer = undefined;
+    const head = link.queue[0];
+    if (this.#closed || link.paused || link.draining || !head) return;
+    const at = Math.max(head.dueAt, link.retryAt ?? 0);
+    link.cancelTimer = this.#scheduler.setTimer(Math.max(0, at - this.#scheduler.now()), () => {
+      link.cancelTimer = undefined;
+      void this.#drain(link, false);
+    });
+  }
+
+  /** Delivers the link's due changes in order; resolves with the error that stopped it, if any. */
+  #drain(link: Link, all: boolean): Promise<Error | undefined> {
+    if (link.draining) return link.draining.then(() => this.#drain(link, all));
+    const target = this.#region(link.to);
+    const run = (async (): Promise<Error | undefined> => {
+      while (!this.#closed && !link.paused) {
+        const head = link.queue[0];
+        const now = this.#scheduler.now();
+        if (!head || (!all && (head.dueAt > now || (link.retryAt ?? 0) > now))) return undefined;
+        try {
+          const outcome = await this.#apply(target, head);
+          link[outcome]++;
+          link.queue.shift();
+          link.retryAt = undefined;
+        } catch (error) {
+          link.failures++;
+          link.retryAt = this.#scheduler.now() + RETRY_MS;
+          this.#log(`replication ${link.from} -> ${link.to} failed (retrying): ${String(error)}`);
+          return error instanceof Error ? error : new Error(String(error));
+        }
+      }
+      return undefined;
+    })();
+    const draining = run.finally(() => {
+      link.draining = undefined;
+      this.#schedule(link);
+    });
+    link.draining = draining;
+    return draining;
+  }
+
+  #stamp(region: RegionReplica): number {
+    region.lastStamp = Math.max(Math.floor(this.#scheduler.now()), region.lastStamp + 1);
+    return region.lastStamp;
+  }
+
+  #observe(region: RegionReplica, time: number): void {
+    region.lastStamp = Math.max(region.lastStamp, time);
+  }
+
+  #replicates(table: string): boolean {
+    return this.#tables === undefined || this.#tables.has(table);
+  }
+
+  async #keyOf(region: RegionReplica, table: string, item: Record<string, unknown>): Promise<Item> {
+    let schema = this.#keySchemas.get(table);
+    if (!schema) {
+      schema = region.writer.send(new DescribeTableCommand({ TableName: table })).then(({ Table }) => {
+        const names = (Table?.KeySchema ?? []).flatMap((k) => (k.AttributeName ? [k.AttributeName] : []));
+        if (names.length === 0) throw new Error(`replication: table ${table} has no key schema`);
+        return names;
+      });
+      // A failed lookup (e.g. the table does not exist yet) is not cached; the write then fails on its own.
+      schema.catch(() => this.#keySchemas.delete(table));
+      this.#keySchemas.set(table, schema);
+    }
+    const names = await schema;
+    return normalizeKey(Object.fromEntries(names.map((name) => [name, item[name]])));
+  }
+
+  #region(regionId: string): RegionReplica {
+    const region = this.#regions.get(regionId);
+    if (!region) throw new Error(`replication: unknown region ${regionId}`);
+    return region;
+  }
+
+  #link(from: string, to: string): Link {
+    this.#region(from);
+    this.#region(to);
+    const link = this.#links.get(linkId(from, to));
+    if (!link) throw new Error(`replication: no link from ${from} to itself`);
+    return link;
+  }
+}
+
+interface SavedState {
+  readonly version: 1;
+  readonly regions: Record<string, { last_stamp: number; tombstones: [string, Tombstone][] }>;
+  readonly links: readonly { from: string; to: string; queue: Change[] }[];
+}
+
+function linkId(from: string, to: string): string {
+  return `${from}\u0000${to}`;
+}
+
+function checkLag(ms: number): void {
+  if (!Number.isFinite(ms) || ms < 0)
+    throw new Error(`replication: lag must be a number of ms >= 0, got ${ms}`);
+}
+
+/** Last writer wins: later write time, then the greater region id. */
+function compareVersions(a: Version, b: Version): number {
+  if (a.time !== b.time) return a.time < b.time ? -1 : 1;
+  return a.region === b.region ? 0 : a.region < b.region ? -1 : 1;
+}
+
+function versionOf(item: Item): Version | undefined {
+  const time = item[REP_UPDATE_TIME]?.N;
+  const region = item[REP_UPDATE_REGION]?.S;
+  return time === undefined || region === undefined ? undefined : { time: Number(time), region };
+}
+
+/**
+ * A key in wire form. Key attributes are S, N or B, so the document client's native values
+ * (string, number, bigint, Uint8Array, NumberValue) and wire values ({ S } ...) cannot be confused.
+ */
+function normalizeKey(key: Record<string, unknown>): Item {
+  const out: Item = {};
+  for (const [name, value] of Object.entries(key)) out[name] = keyValue(name, value);
+  return out;
+}
+
+function keyValue(name: string, value: unknown): AttributeValue {
+  if (typeof value === 'string') return { S: value };
+  if (typeof value === 'number' || typeof value === 'bigint') return { N: String(value) };
+  if (value instanceof Uint8Array) return { B: value };
+  if (value !== null && typeof value === 'object') {
+    const wire = value as Record<string, unknown>;
+    if (typeof wire.S === 'string') return { S: wire.S };
+    if (typeof wire.N === 'string') return { N: wire.N };
+    if (wire.B instanceof Uint8Array) return { B: wire.B };
+    // @aws-sdk/util-dynamodb's NumberValue (numbers beyond double precision).
+    if (typeof wire.value === 'string') return { N: wire.value };
+  }
+  throw new Error(`replication: key attribute ${name} is not a string, number or binary`);
+}
+
+function keyIdOf(table: string, key: Item): string {
+  const parts = Object.keys(key)
+    .sort()
+    .map((name) => {
+      const value = key[name];
+      const text = value?.S ?? value?.N ?? (value?.B ? Buffer.from(value.B).toString('base64') : '');
+      return [name, value?.S !== undefined ? 'S' : value?.N !== undefined ? 'N' : 'B', text];
+    });
+  return `${table}\u0000${JSON.stringify(parts)}`;
+}
+
+function replaceBinary(_key: string, value: unknown): unknown {
+  return value instanceof Uint8Array ? { $base64: Buffer.from(value).toString('base64') } : value;
+}
+
+function reviveBinary(_key: string, value: unknown): unknown {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record);
+    if (keys.length === 1 && typeof record.$base64 === 'string') {
+      return new Uint8Array(Buffer.from(record.$base64, 'base64'));
+    }
+  }
+  return value;
+}
+
+/** Async mutual exclusion per key; several keys are taken in sorted order so two lockers cannot deadlock. */
+class KeyLocks {
+  readonly #tails = new Map<string, Promise<void>>();
+
+  async acquire(keys: readonly string[]): Promise<() => void> {
+    const releases: (() => void)[] = [];
+    for (const key of [...new Set(keys)].sort()) releases.push(await this.#acquireOne(key));
+    return () => {
+      for (const release of releases.reverse()) release();
+    };
+  }
+
+  async #acquireOne(key: string): Promise<() => void> {
+    const previous = this.#tails.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const tail = previous.then(() => held);
+    this.#tails.set(key, tail);
+    await previous;
+    return () => {
+      release();
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    };
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * The regional stores of the local control plane: one dynalite (a DynamoDB-compatible server) per
+ * topology region, each on 127.0.0.1 with an ephemeral port and its own LevelDB directory, with the
+ * state table created. They stand in for the replicas of the global table; lib/adapters/local/
+ * replication.ts copies writes between them.
+ */
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { createStateTable } from '../adapters/aws/state-table.ts';
+import { closeServer, listen } from './listen.ts';
+
+export interface RegionalStoresOptions {
+  /** Topology region ids, one store each. */
+  readonly regionIds: readonly string[];
+  /** Stores persist under `<dataDir>/dynamodb/<region_id>`. */
+  readonly dataDir: string;
+  readonly tableName: string;
+  /** Deletes `<dataDir>/dynamodb` before starting (only that folder: the data dir may hold more). */
+  readonly fresh?: boolean;
+}
+
+export interface RegionalStore {
+  readonly regionId: string;
+  /** `http://127.0.0.1:<port>` */
+  readonly endpoint: string;
+  /** The LevelDB directory. */
+  readonly path: string;
+  /** A new client for this store; the stores destroy every client they made when they close. */
+  createClient(): DynamoDBClient;
+}
+
+export interface RegionalStores {
+  readonly tableName: string;
+  /** In the order of `regionIds`. */
+  readonly list: readonly RegionalStore[];
+  get(regionId: string): RegionalStore;
+  /** Destroys the clients, then closes each dynalite (which closes its LevelDB). */
+  close(): Promise<void>;
+}
+
+const STORE_HOST = '127.0.0.1';
+
+// dynalite does not check credentials, but the SDK will not sign without some.
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export function storesDir(dataDir: string): string {
+  return join(dataDir, 'dynamodb');
+}
+
+export async function startRegionalStores(options: RegionalStoresOptions): Promise<RegionalStores> {
+  if (options.regionIds.length === 0) throw new Error('startRegionalStores: at least one region is required');
+  if (new Set(options.regionIds).size !== options.regionIds.length) {
+    throw new Error(`startRegionalStores: duplicate region ids in ${options.regionIds.join(', ')}`);
+  }
+  const root = storesDir(options.dataDir);
+  // Checked before --fresh deletes anything: a running control plane keeps its data.
+  const lock = await takeLock(root);
+
+  const servers: Server[] = [];
+  const clients: DynamoDBClient[] = [];
+  const list: RegionalStore[] = [];
+  let closed = false;
+
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    for (const client of clients.splice(0)) client.destroy();
+    const results = await Promise.allSettled(servers.map((server) => closeServer(server)));
+    await lock.release();
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  };
+
+  try {
+    if (options.fresh) {
+      await rm(root, { recursive: true, force: true });
+      await lock.rewrite();
+    }
+    for (const regionId of options.regionIds) {
+      const path = join(root, regionId);
+      await mkdir(path, { recursive: true });
+      const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+      servers.push(server);
+      const port = await listen(server, STORE_HOST, 0, `the ${regionId} store`);
+      const endpoint = `http://${STORE_HOST}:${port}`;
+      const createClient = () => {
+        if (closed) throw new Error(`the ${regionId} store is closed`);
+        const client = new DynamoDBClient({ endpoint, region: regionId, credentials: LOCAL_CREDENTIALS });
+        clients.push(client);
+        return client;
+      };
+      list.push({ regionId, endpoint, path, createClient });
+    }
+    await Promise.all(
+      list.map(async (store) => {
+        const client = store.createClient();
+        try {
+          await createStateTable(client, options.tableName);
+        } catch (error) {
+          throw new Error(`cannot create the state table in the ${store.regionId} store (${store.path})`, {
+            cause: error,
+          });
+        }
+      }),
+    );
+  } catch (error) {
+    await close().catch(() => undefined);
+    throw error;
+  }
+
+  const byId = new Map(list.map((store) => [store.regionId, store]));
+  return {
+    tableName: options.tableName,
+    list,
+    get: (regionId) => {
+      const store = byId.get(regionId);
+      if (!store) throw new Error(`no store for region ${regionId}`);
+      return store;
+    },
+    close,
+  };
+}
+
+interface StoreLock {
+  /** Writes the lock again (after --fresh removed the folder holding it). */
+  rewrite(): Promise<void>;
+  release(): Promise<void>;
+}
+
+/**
+ * One control plane per data dir. LevelDB locks its folder too, but dynalite reports that lock
+ * by throwing inside a callback (the process dies), so we check first with a pid file.
+ */
+async function takeLock(root: string): Promise<StoreLock> {
+  const file = join(root, 'cortex.lock');
+  const write = async () => {
+    await mkdir(root, { recursive: true });
+    const handle = await open(file, 'wx');
+    await handle.writeFile(String(process.pid));
+    await handle.close();
+  };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await write();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
+      const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+        throw new Error(
+          `the data dir ${root} is in use by another local control plane (pid ${pid}${pid === process.pid ? ', this process' : ''}); stop it or use another --data-dir`,
+        );
+      }
+      await rm(file, { force: true });
+    }
+  }
+  return {
+    rewrite: write,
+    release: () => rm(file, { force: true }),
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

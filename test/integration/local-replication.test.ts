@@ -1,0 +1,324 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  REP_UPDATE_REGION,
+  REP_UPDATE_TIME,
+  type Replication,
+  type ReplicationOptions,
+  type Scheduler,
+  startReplication,
+} from '../../lib/adapters/local/replication.ts';
+import { type RegionalStores, startRegionalStores } from '../../lib/local/stores.ts';
+
+const US = 'us-east-1';
+const EU = 'eu-west-1';
+const AP = 'ap-south-1';
+const REGIONS = [US, EU, AP];
+const TABLE = 'replication-test-state';
+const LAG = 200;
+
+/** Time that moves only when the test says so; timers fire on `advance`. */
+class ManualScheduler implements Scheduler {
+  time = Date.UTC(2026, 10, 26, 12);
+  #timers: { at: number; run: () => void }[] = [];
+
+  now(): number {
+    return this.time;
+  }
+
+  setTimer(delayMs: number, run: () => void): () => void {
+    const timer = { at: this.time + delayMs, run };
+    this.#timers.push(timer);
+    return () => {
+      this.#timers = this.#timers.filter((t) => t !== timer);
+    };
+  }
+
+  advance(ms: number): void {
+    this.time += ms;
+    const due = this.#timers.filter((t) => t.at <= this.time).sort((a, b) => a.at - b.at);
+    this.#timers = this.#timers.filter((t) => t.at > this.time);
+    for (const timer of due) timer.run();
+  }
+}
+
+let dataDir: string;
+let stores: RegionalStores;
+let scheduler: ManualScheduler;
+let replication: Replication;
+let docs: Record<string, DynamoDBDocumentClient>;
+let testNumber = 0;
+let pk: string;
+
+async function start(options: Partial<ReplicationOptions> = {}): Promise<Replication> {
+  const started = await startReplication({
+    regions: stores.list.map((store) => ({ regionId: store.regionId, client: store.createClient() })),
+    lagMs: LAG,
+    scheduler,
+    ...options,
+  });
+  docs = {};
+  for (const store of stores.list) {
+    const client = store.createClient();
+    started.attach(store.regionId, client);
+    docs[store.regionId] = DynamoDBDocumentClient.from(client);
+  }
+  return started;
+}
+
+function doc(regionId: string): DynamoDBDocumentClient {
+  const client = docs[regionId];
+  if (!client) throw new Error(`no client for ${regionId}`);
+  return client;
+}
+
+async function read(regionId: string, key = pk): Promise<Record<string, unknown> | undefined> {
+  const { Item } = await doc(regionId).send(
+    new GetCommand({ TableName: TABLE, Key: { pk: key, sk: 'ITEM' }, ConsistentRead: true }),
+  );
+  return Item;
+}
+
+async function put(regionId: string, value: string, key = pk): Promise<void> {
+  await doc(regionId).send(new PutCommand({ TableName: TABLE, Item: { pk: key, sk: 'ITEM', value } }));
+}
+
+/** Moves time by `ms` and waits until everything that became due is applied. */
+async function elapse(ms: number): Promise<void> {
+  scheduler.advance(ms);
+  await replication.flush();
+}
+
+function link(from: string, to: string) {
+  const found = replication.stats().links.find((l) => l.from === from && l.to === to);
+  if (!found) throw new Error(`no link ${from} -> ${to}`);
+  return found;
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'cortex-replication-'));
+  stores = await startRegionalStores({ regionIds: REGIONS, dataDir, tableName: TABLE, fresh: true });
+});
+
+afterAll(async () => {
+  await stores?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  testNumber++;
+  pk = `ITEM#${testNumber}`;
+  scheduler = new ManualScheduler();
+  replication = await start();
+});
+
+afterEach(async () => {
+  await replication.close();
+});
+
+describe('local global-table replication', () => {
+  it('copies a write to every other region once the lag has passed, with the write stamp', async () => {
+    await put(US, 'v1');
+
+    await elapse(LAG - 1);
+    expect(await read(EU)).toBeUndefined();
+    expect(await read(AP)).toBeUndefined();
+
+    await elapse(1);
+    for (const region of [EU, AP]) {
+      expect(await read(region)).toMatchObject({
+        value: 'v1',
+        [REP_UPDATE_REGION]: US,
+        [REP_UPDATE_TIME]: scheduler.time - LAG,
+      });
+    }
+  });
+
+  it('uses the lag of each ordered pair', async () => {
+    replication.setLag(US, AP, 1_000);
+    await put(US, 'v1');
+
+    await elapse(LAG);
+    expect(await read(EU)).toMatchObject({ value: 'v1' });
+    expect(await read(AP)).toBeUndefined();
+
+    await elapse(1_000 - LAG);
+    expect(await read(AP)).toMatchObject({ value: 'v1' });
+  });
+
+  it('replicates BatchWriteItem puts and deletes', async () => {
+    await put(US, 'doomed', `${pk}-b`);
+    await elapse(LAG);
+    expect(await read(EU, `${pk}-b`)).toBeDefined();
+
+    await doc(US).send(
+      new BatchWriteCommand({
+        RequestItems: {
+          [TABLE]: [
+            { PutRequest: { Item: { pk, sk: 'ITEM', value: 'batched' } } },
+            { DeleteRequest: { Key: { pk: `${pk}-b`, sk: 'ITEM' } } },
+          ],
+        },
+      }),
+    );
+    await elapse(LAG);
+    expect(await read(EU)).toMatchObject({ value: 'batched' });
+    expect(await read(EU, `${pk}-b`)).toBeUndefined();
+  });
+
+  it('resolves concurrent writes in two regions to the later write everywhere (last writer wins)', async () => {
+    await put(US, 'from us');
+    scheduler.advance(5);
+    await put(EU, 'from eu');
+
+    await elapse(LAG);
+    for (const region of REGIONS) expect(await read(region)).toMatchObject({ value: 'from eu' });
+    expect(link(US, EU).superseded).toBe(1);
+  });
+
+  it('breaks a tie in write time by the greater region id', async () => {
+    await put(EU, 'from eu');
+    await put(US, 'from us');
+
+    await elapse(LAG);
+    for (const region of REGIONS) expect(await read(region)).toMatchObject({ value: 'from us' });
+  });
+
+  it('lets a write made after receiving another region write win, even at the same clock reading', async () => {
+    await put(US, 'first');
+    await replication.flush({ all: true });
+    expect(await read(EU)).toMatchObject({ value: 'first' });
+    // Same clock reading as the US write, and us-east-1 > eu-west-1: only the stamp clock makes EU win.
+    await put(EU, 'second');
+
+    await elapse(LAG);
+    for (const region of REGIONS) expect(await read(region)).toMatchObject({ value: 'second' });
+  });
+
+  it('replicates deletes and keeps a tombstone so a stale put cannot resurrect the item', async () => {
+    await put(US, 'v1');
+    await elapse(LAG);
+
+    replication.pause(EU, AP);
+    await put(EU, 'v2 (stale by the time it reaches ap-south-1)');
+    scheduler.advance(10);
+    await doc(US).send(new DeleteCommand({ TableName: TABLE, Key: { pk, sk: 'ITEM' } }));
+
+    await elapse(LAG);
+    for (const region of REGIONS) expect(await read(region)).toBeUndefined();
+
+    replication.resume(EU, AP);
+    await replication.flush();
+    expect(await read(AP)).toBeUndefined();
+    expect(link(EU, AP)).toMatchObject({ queued: 0, superseded: 1 });
+  });
+
+  it('queues changes on a paused link and delivers them on resume', async () => {
+    replication.pause(US, EU);
+    await put(US, 'v1');
+
+    await elapse(LAG * 5);
+    expect(await read(AP)).toMatchObject({ value: 'v1' });
+    expect(await read(EU)).toBeUndefined();
+    expect(link(US, EU)).toMatchObject({ paused: true, queued: 1 });
+
+    replication.resume(US, EU);
+    await replication.flush();
+    expect(await read(EU)).toMatchObject({ value: 'v1' });
+    expect(link(US, EU)).toMatchObject({ paused: false, queued: 0, delivered: 1 });
+  });
+
+  it('does not replicate a write it applied as a replica', async () => {
+    await put(US, 'v1');
+    await elapse(LAG);
+
+    const stats = replication.stats();
+    expect(stats.captured).toEqual({ [US]: 1, [EU]: 0, [AP]: 0 });
+    for (const l of stats.links.filter((x) => x.from !== US)) {
+      expect(l).toMatchObject({ queued: 0, delivered: 0 });
+    }
+  });
+
+  it('checks a conditional write only against the local replica, so two regions can both succeed', async () => {
+    await doc(US).send(
+      new PutCommand({ TableName: TABLE, Item: { pk, sk: 'ITEM', owner: 'none', version: 1 } }),
+    );
+    await elapse(LAG);
+    replication.pause(US, EU);
+    replication.pause(EU, US);
+
+    const claim = (region: string) =>
+      doc(region).send(
+        new UpdateCommand({
+          TableName: TABLE,
+          Key: { pk, sk: 'ITEM' },
+          UpdateExpression: 'SET #owner = :me, #version = :next',
+          ConditionExpression: '#version = :expected',
+          ExpressionAttributeNames: { '#owner': 'owner', '#version': 'version' },
+          ExpressionAttributeValues: { ':me': region, ':next': 2, ':expected': 1 },
+        }),
+      );
+    await claim(US);
+    scheduler.advance(1);
+    await claim(EU);
+    // Both claims were acknowledged: a conditional write on a global table is not a lock.
+
+    replication.resume(US, EU);
+    replication.resume(EU, US);
+    await elapse(LAG);
+    for (const region of REGIONS) expect(await read(region)).toMatchObject({ owner: EU, version: 2 });
+  });
+
+  it('does not replicate a write whose condition failed', async () => {
+    await put(US, 'v1');
+    await expect(
+      doc(US).send(
+        new PutCommand({
+          TableName: TABLE,
+          Item: { pk, sk: 'ITEM', value: 'v2' },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    ).rejects.toThrow(/conditional/i);
+
+    await elapse(LAG);
+    expect(replication.stats().captured[US]).toBe(1);
+    expect(await read(EU)).toMatchObject({ value: 'v1' });
+  });
+
+  it('keeps queued changes across a restart of the replicator', async () => {
+    await replication.close();
+    replication = await start({ statePath: join(dataDir, 'replication', 'state.json') });
+    replication.pause(US, EU);
+    await put(US, 'v1');
+    await replication.close();
+
+    replication = await start({ statePath: join(dataDir, 'replication', 'state.json') });
+    expect(link(US, EU)).toMatchObject({ queued: 1, paused: false });
+    await elapse(LAG);
+    expect(await read(EU)).toMatchObject({ value: 'v1' });
+  });
+
+  it('delivers on real timers by default', async () => {
+    await replication.close();
+    replication = await start({ scheduler: undefined, lagMs: 30 });
+    const started = Date.now();
+    await put(US, 'v1');
+
+    await vi.waitFor(async () => expect(await read(EU)).toMatchObject({ value: 'v1' }), {
+      timeout: 2_000,
+      interval: 10,
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(25);
+  });
+});
