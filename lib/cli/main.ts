@@ -100,14 +100,25 @@ async function localCommand(args: readonly string[], io: CliIo): Promise<number>
   );
   // Loaded lazily: the other commands need none of the local runtime.
   const { startLocalControlPlane, formatBanner } = await import('../local/control-plane.ts');
-  const plane = await startLocalControlPlane({
-    ...(port === undefined ? {} : { port }),
-    ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] as string }),
-    fresh: values.fresh === true,
-    ...(values.topology === undefined ? {} : { topologyPath: values.topology as string }),
-    ...(lag === undefined ? {} : { replicationLagMs: lag }),
-    log: (line: string) => io.out(line),
-  });
+  let plane: Awaited<ReturnType<typeof startLocalControlPlane>>;
+  try {
+    plane = await startLocalControlPlane({
+      ...(port === undefined ? {} : { port }),
+      ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] as string }),
+      fresh: values.fresh === true,
+      ...(values.topology === undefined ? {} : { topologyPath: values.topology as string }),
+      ...(lag === undefined ? {} : { replicationLagMs: lag }),
+      log: (line: string) => io.out(line),
+    });
+  } catch (error) {
+    if (error instanceof TopologyError) {
+      io.err(`cortex: cannot start: topology ${values.topology ?? 'topology/default.json'} is invalid`);
+      for (const d of error.details) io.err(`  ${d.field}: ${d.reason}`);
+    } else {
+      io.err(`cortex: cannot start the local control plane: ${(error as Error).message}`);
+    }
+    return 1;
+  }
   io.out(formatBanner(plane));
   await new Promise<void>((resolve) => {
     const stop = () => {
