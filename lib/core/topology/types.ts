@@ -1,3 +1,20 @@
+import type {
+  CrossRegionNetworking,
+  MonitoringTargets,
+  RegionalCompliance,
+  RegionalMcpDeployment,
+  ReplicationStrategies,
+} from './sections.ts';
+
+// The section shapes live in sections.ts (mirroring the spec's JSON); re-exported for one import site.
+export type {
+  CrossRegionNetworking,
+  MonitoringTargets,
+  RegionalCompliance,
+  RegionalMcpDeployment,
+  ReplicationStrategies,
+};
+
 /**
  * The topology: every fact about the regions this control plane runs in, as one validated,
  * frozen document. Field names follow the spec (snake_case) so the JSON file reads like it.
@@ -216,20 +233,3 @@ export interface Topology {
   readonly cross_region_networking: CrossRegionNetworking;
   readonly monitoring: MonitoringTargets;
 }
-
-// The shapes below are owned by the topology validator (filled in there); re-exported here.
-export type {
-  CrossRegionNetworking,
-  MonitoringTargets,
-  RegionalCompliance,
-  RegionalMcpDeployment,
-  ReplicationStrategies,
-} from './sections.ts';
-
-import type {
-  CrossRegionNetworking,
-  MonitoringTargets,
-  RegionalCompliance,
-  RegionalMcpDeployment,
-  ReplicationStrategies,
-} from './sections.ts';
