@@ -1,5 +1,7 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../lib/core/errors.ts';
+import type { FailoverRecord } from '../../lib/core/failover/types.ts';
+import type { TargetHealth } from '../../lib/core/health/types.ts';
 import type { Handoff, RegionStatusRecord } from '../../lib/core/state/records.ts';
 import type { StatePort } from '../../lib/ports.ts';
 
@@ -45,6 +47,46 @@ export function handoff(overrides: Partial<Handoff> = {}): Handoff {
       ],
       excluded: [{ region: 'ap-south-1', reasons: ['region is failed, not serving'] }],
     },
+    ...overrides,
+  };
+}
+
+export function view(overrides: Partial<TargetHealth> = {}): TargetHealth {
+  return {
+    observer: 'us-east-1',
+    target: 'eu-west-1',
+    consecutive_failures: 0,
+    consecutive_successes: 2,
+    endpoints: { '/health': { consecutive_failures: 0, last_ok: true } },
+    window: [{ at: 1, ok: true, latency_ms: 80 }],
+    error_rate: 0,
+    p99_ms: 80,
+    verdict: 'healthy',
+    reasons: [],
+    rounds: 2,
+    updated_at: 1,
+    ...overrides,
+  };
+}
+
+export function failover(overrides: Partial<FailoverRecord> = {}): FailoverRecord {
+  return {
+    failover_id: 'failover-eu-west-1-e0',
+    kind: 'failover',
+    failed_region: 'eu-west-1',
+    trigger: 'automatic',
+    reason: 'majority of observers report eu-west-1 unhealthy',
+    status: 'running',
+    coordinator: 'us-east-1',
+    epoch: 0,
+    dry_run: false,
+    initiated_at: '2026-11-26T12:00:00Z',
+    workloads_migrated: 0,
+    workloads_pending: 0,
+    steps: [],
+    previous_statuses: [],
+    abort_requested: false,
+    updated_at: '2026-11-26T12:00:00Z',
     ...overrides,
   };
 }
@@ -148,6 +190,106 @@ export function stateContract(name: string, setup: () => Promise<StateFixture>):
       const eu = await state.listHandoffsByTarget('eu-west-1');
       expect(eu.map((h) => h.handoff_id)).toEqual(['cross-region-a', 'cross-region-b']);
       expect(await state.listHandoffsByTarget('ap-south-1')).toEqual([]);
+    });
+
+    it('redirects a handoff only from the expected status, and lists it under its new target', async () => {
+      await state.createHandoff(handoff());
+      const change = {
+        target_region: 'us-east-1',
+        status: 'redirected' as const,
+        routing_score: 70,
+        redirected_from: 'eu-west-1',
+      };
+      await state.redirectHandoff('cross-region-task-1', change, 'pending');
+      expect(await state.getHandoff('cross-region-task-1')).toMatchObject(change);
+      expect((await state.listHandoffsByTarget('us-east-1')).map((h) => h.handoff_id)).toEqual([
+        'cross-region-task-1',
+      ]);
+      expect(await state.listHandoffsByTarget('eu-west-1')).toEqual([]);
+      const again = await state.redirectHandoff('cross-region-task-1', change, 'pending').catch((e) => e);
+      expect(again).toBeInstanceOf(ConflictError);
+      expect(again.code).toBe('HANDOFF_CHANGED');
+      const missing = await state.redirectHandoff('cross-region-none', change, 'pending').catch((e) => e);
+      expect(missing).toBeInstanceOf(ConflictError);
+    });
+
+    it('keeps one health view per observer and target, replacing it on each round', async () => {
+      await state.putTargetHealth(view());
+      await state.putTargetHealth(view({ target: 'ap-south-1' }));
+      await state.putTargetHealth(view({ consecutive_failures: 1, verdict: 'suspect', rounds: 3 }));
+      const views = await state.listTargetHealth();
+      expect(views).toHaveLength(2);
+      expect(views.find((v) => v.target === 'eu-west-1')).toEqual(
+        view({ consecutive_failures: 1, verdict: 'suspect', rounds: 3 }),
+      );
+    });
+
+    it('keeps the last heartbeat of each region', async () => {
+      await state.putHeartbeat({ region: 'us-east-1', seq: 1, at: 10 });
+      await state.putHeartbeat({ region: 'us-east-1', seq: 2, at: 20 });
+      await state.putHeartbeat({ region: 'eu-west-1', seq: 7, at: 15 });
+      const beats = await state.listHeartbeats();
+      expect(beats.sort((a, b) => a.region.localeCompare(b.region))).toEqual([
+        { region: 'eu-west-1', seq: 7, at: 15 },
+        { region: 'us-east-1', seq: 2, at: 20 },
+      ]);
+    });
+
+    it('creates a failover once per id, whoever asks', async () => {
+      const results = await Promise.allSettled([
+        state.createFailover(failover({ coordinator: 'us-east-1' })),
+        state.createFailover(failover({ coordinator: 'ap-south-1' })),
+      ]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expect(rejected.reason.code).toBe('FAILOVER_EXISTS');
+      expect(rejected.reason.current.failover_id).toBe('failover-eu-west-1-e0');
+    });
+
+    it('updates a failover only from an expected status and appends its steps in order', async () => {
+      await state.createFailover(failover());
+      const step = (action: 'verify_failure' | 'assess_impact') => ({
+        action,
+        phase: 'detection' as const,
+        started_at: '2026-11-26T12:00:00Z',
+        ended_at: '2026-11-26T12:00:01Z',
+        outcome: 'succeeded' as const,
+        detail: 'ok',
+        attempt: 1,
+      });
+      await state.updateFailover(
+        'failover-eu-west-1-e0',
+        { target_region: 'us-east-1' },
+        { expectedStatuses: ['running'], step: step('verify_failure') },
+      );
+      const updated = await state.updateFailover(
+        'failover-eu-west-1-e0',
+        { status: 'completed' },
+        { expectedStatuses: ['running'], step: step('assess_impact') },
+      );
+      expect(updated.status).toBe('completed');
+      expect(updated.target_region).toBe('us-east-1');
+      expect(updated.steps.map((s) => s.action)).toEqual(['verify_failure', 'assess_impact']);
+      const late = await state
+        .updateFailover('failover-eu-west-1-e0', { status: 'rolled_back' }, { expectedStatuses: ['running'] })
+        .catch((e) => e);
+      expect(late).toBeInstanceOf(ConflictError);
+      expect(late.code).toBe('FAILOVER_CHANGED');
+      expect(late.current.status).toBe('completed');
+      const missing = await state
+        .updateFailover('nope', { status: 'failed' }, { expectedStatuses: ['running'] })
+        .catch((e) => e);
+      expect(missing.code).toBe('FAILOVER_CHANGED');
+    });
+
+    it('lists failovers newest first, optionally for one region', async () => {
+      await state.createFailover(failover({ failover_id: 'a', initiated_at: '2026-11-26T12:00:00Z' }));
+      await state.createFailover(
+        failover({ failover_id: 'b', initiated_at: '2026-11-26T13:00:00Z', failed_region: 'ap-south-1' }),
+      );
+      expect((await state.listFailovers()).map((f) => f.failover_id)).toEqual(['b', 'a']);
+      expect((await state.listFailovers('eu-west-1')).map((f) => f.failover_id)).toEqual(['a']);
+      expect(await state.getFailover('c')).toBeUndefined();
     });
   });
 }

@@ -57,6 +57,8 @@ export interface Handoff {
   readonly routing_score: number;
   readonly status: HandoffStatus;
   readonly created_at: string;
+  /** Set when a failover moved the handoff away from the region it was first routed to. */
+  readonly redirected_from?: string;
   /** The routed request as received, so a failover can re-route the task with its requirements. */
   readonly task: Readonly<Record<string, unknown>>;
   /** Digest of the canonical request; a repeat with another digest is a conflict. */

@@ -1,0 +1,108 @@
+/**
+ * Health observations and verdicts. Every region probes every region (and witnesses probe the
+ * regions); each observer keeps one TargetHealth per target in its own replica, so after
+ * replication every region can count the votes (DESIGN principle 3).
+ */
+import type { RegionStatus } from '../state/records.ts';
+
+/** The endpoints a probe round calls on each target (the spec's health_check.endpoints). */
+export type ProbeEndpoint = '/health' | '/api/v1/ping' | '/coordination/status';
+
+/** One call of one endpoint of one target by one observer. */
+export interface ProbeObservation {
+  readonly observer: string;
+  readonly target: string;
+  readonly endpoint: string;
+  /** true: answered 2xx within the timeout. `/health` answering 503 is not ok. */
+  readonly ok: boolean;
+  /** HTTP status, absent when the call failed before an answer (refused, timeout, reset). */
+  readonly status?: number;
+  /** Why it failed: `timeout`, `refused`, `http 503`, ...; absent when ok. */
+  readonly error?: string;
+  readonly latency_ms: number;
+  /** Epoch ms (simulated time locally). */
+  readonly at: number;
+  /** From `/coordination/status`: the target's own view of itself. */
+  readonly reported_status?: RegionStatus;
+  /** From `/coordination/status`: available fraction of the target's scarcest resource (0..1). */
+  readonly available_capacity?: number;
+}
+
+/**
+ * An observer's verdict on a target:
+ * - `healthy`: success_threshold clean rounds in a row (or never failed);
+ * - `suspect`: failing, but fewer than failure_threshold rounds, or recovering;
+ * - `unhealthy`: failure_threshold failed rounds in a row, or an SLO condition breached (error rate,
+ *   p99 latency, available capacity): this observer votes for failover;
+ * - `component_failure`: `/health` answers but another endpoint has failed failure_threshold rounds:
+ *   restart the component, no failover (the spec's decision tree).
+ */
+export type Verdict = 'healthy' | 'suspect' | 'unhealthy' | 'component_failure';
+
+export interface EndpointHealth {
+  readonly consecutive_failures: number;
+  readonly last_ok: boolean;
+  readonly last_error?: string;
+}
+
+/** One sample of the sliding window behind error rate and p99. */
+export interface WindowSample {
+  readonly at: number;
+  readonly ok: boolean;
+  readonly latency_ms: number;
+}
+
+/** What one observer knows of one target, kept across rounds. */
+export interface TargetHealth {
+  readonly observer: string;
+  readonly target: string;
+  /** Rounds whose `/health` call failed, in a row. */
+  readonly consecutive_failures: number;
+  /** Rounds whose every endpoint answered, in a row. */
+  readonly consecutive_successes: number;
+  readonly endpoints: Readonly<Record<string, EndpointHealth>>;
+  /** Bounded window of every endpoint call (newest last). */
+  readonly window: readonly WindowSample[];
+  /** Failed calls / calls over the window (0..1). */
+  readonly error_rate: number;
+  /** p99 latency over the window, ms. */
+  readonly p99_ms: number;
+  readonly available_capacity?: number;
+  readonly reported_status?: RegionStatus;
+  readonly verdict: Verdict;
+  /** Why the verdict is what it is, for operators. */
+  readonly reasons: readonly string[];
+  readonly rounds: number;
+  /** Epoch ms of the last round. */
+  readonly updated_at: number;
+}
+
+/** What a region concludes from every observer's views (pure: lib/core/health/quorum.ts). */
+export interface Assessment {
+  /** The region that assessed. */
+  readonly observer: string;
+  /** Voting members: serving regions plus witnesses. */
+  readonly members: readonly string[];
+  /** Members this observer reaches (itself included). */
+  readonly reachable: readonly string[];
+  /** This observer cannot reach a majority of members: it must fence itself and declare nothing. */
+  readonly cut_off: boolean;
+  /** Why cut_off is what it is (including the two-member tie rule when it applied). */
+  readonly cut_off_reason?: string;
+  /** Regions a majority of their observers declare unhealthy (empty when cut off). */
+  readonly failed: readonly FailedRegion[];
+  /** Regions with an isolated component failing (restart events, no failover). */
+  readonly component_failures: readonly { readonly region: string; readonly endpoints: readonly string[] }[];
+  /** Per target, how each observer votes (for GET /v1/regions and the dashboard). */
+  readonly votes: Readonly<Record<string, Readonly<Record<string, Verdict | 'stale'>>>>;
+}
+
+export interface FailedRegion {
+  readonly region: string;
+  /** Observers voting unhealthy / observers counted. */
+  readonly votes_unhealthy: number;
+  readonly voters: number;
+  readonly reasons: readonly string[];
+  /** The region that should start the failover (highest priority serving, reachable). */
+  readonly coordinator: string;
+}
