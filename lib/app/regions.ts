@@ -1,4 +1,5 @@
 import { NotFoundError } from '../core/errors.ts';
+import type { TargetHealth } from '../core/health/types.ts';
 import { availableCapacity } from '../core/routing.ts';
 import { isServing, type RegionStatusRecord } from '../core/state/records.ts';
 import type { Region, Topology } from '../core/topology/types.ts';
@@ -58,27 +59,70 @@ function view(topology: Topology, region: Region, status: RegionStatusRecord): R
     capacity: {
       allocation,
       usage: { workers: usage.workers, tokens_used: usage.tokens_used, compute_units: usage.compute_units },
-      available: Math.round(availableCapacity(allocation, usage) * 1000) / 1000,
+      available: round3(availableCapacity(allocation, usage)),
     },
   };
 }
 
-/** Every region with its live status, as this region's replica sees it. */
-export async function listRegions(deps: RegionalDeps): Promise<{ observer: string; regions: RegionView[] }> {
-  const statuses = await readStatuses(deps.topology, deps.state);
+/** What one observer (a region or a witness) last concluded about a region. */
+export interface ObserverView {
+  readonly verdict: TargetHealth['verdict'];
+  readonly consecutive_failures: number;
+  readonly consecutive_successes: number;
+  readonly error_rate: number;
+  readonly p99_ms: number;
+  readonly reasons: readonly string[];
+  readonly updated_at: string;
+}
+
+function observersOf(views: readonly TargetHealth[], target: string): Record<string, ObserverView> {
+  const out: Record<string, ObserverView> = {};
+  for (const v of views) {
+    if (v.target !== target) continue;
+    out[v.observer] = {
+      verdict: v.verdict,
+      consecutive_failures: v.consecutive_failures,
+      consecutive_successes: v.consecutive_successes,
+      error_rate: v.error_rate,
+      p99_ms: v.p99_ms,
+      reasons: v.reasons,
+      updated_at: new Date(v.updated_at).toISOString(),
+    };
+  }
+  return out;
+}
+
+/** Every region with its live status and what each observer sees of it, from this region's replica. */
+export async function listRegions(
+  deps: RegionalDeps,
+): Promise<{ observer: string; regions: (RegionView & { observers: Record<string, ObserverView> })[] }> {
+  const [statuses, views] = await Promise.all([
+    readStatuses(deps.topology, deps.state),
+    deps.state.listTargetHealth(),
+  ]);
   return {
     observer: deps.regionId,
-    regions: deps.topology.regions.map((r) =>
-      view(deps.topology, r, statuses.get(r.region_id) ?? defaultStatus(deps.topology, r.region_id)),
-    ),
+    regions: deps.topology.regions.map((r) => ({
+      ...view(deps.topology, r, statuses.get(r.region_id) ?? defaultStatus(deps.topology, r.region_id)),
+      observers: observersOf(views, r.region_id),
+    })),
   };
 }
 
-export async function getRegion(deps: RegionalDeps, regionId: string): Promise<RegionView> {
+export async function getRegion(
+  deps: RegionalDeps,
+  regionId: string,
+): Promise<RegionView & { observers: Record<string, ObserverView> }> {
   const region = deps.topology.regions.find((r) => r.region_id === regionId);
   if (!region) throw new NotFoundError('region', regionId);
-  const status = (await deps.state.getRegionStatus(regionId)) ?? defaultStatus(deps.topology, regionId);
-  return view(deps.topology, region, status);
+  const [status, views] = await Promise.all([
+    deps.state.getRegionStatus(regionId),
+    deps.state.listTargetHealth(),
+  ]);
+  return {
+    ...view(deps.topology, region, status ?? defaultStatus(deps.topology, regionId)),
+    observers: observersOf(views, regionId),
+  };
 }
 
 export interface HealthReport {
@@ -102,16 +146,26 @@ export async function regionHealth(deps: RegionalDeps): Promise<HealthReport> {
   };
 }
 
-/** This region's role, status and epoch, and what it sees of the others. */
+/**
+ * This region's role, status and epoch, and what it sees of the others. Probes read `status`,
+ * `available_capacity` and `heartbeat` from it (the failover's sync check compares heartbeats).
+ */
 export async function coordinationStatus(deps: RegionalDeps) {
-  const statuses = await readStatuses(deps.topology, deps.state);
+  const [statuses, heartbeats] = await Promise.all([
+    readStatuses(deps.topology, deps.state),
+    deps.state.listHeartbeats(),
+  ]);
   const own = statuses.get(deps.regionId) ?? defaultStatus(deps.topology, deps.regionId);
+  const heartbeat = heartbeats.find((h) => h.region === deps.regionId);
+  const pool = deps.topology.global_resource_pool.regional_allocation[deps.regionId];
   return {
     region: deps.regionId,
     role: own.role,
     status: own.status,
     serving: isServing(own.status),
     epoch: own.epoch,
+    available_capacity: pool ? round3(availableCapacity(pool, pool.current_usage)) : 0,
+    heartbeat: heartbeat ? { seq: heartbeat.seq, at: heartbeat.at } : { seq: 0, at: 0 },
     observed_at: new Date(deps.clock.now()).toISOString(),
     peers: [...statuses.values()]
       .filter((s) => s.region_id !== deps.regionId)
@@ -123,4 +177,8 @@ export async function coordinationStatus(deps: RegionalDeps) {
         updated_at: s.updated_at,
       })),
   };
+}
+
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
 }

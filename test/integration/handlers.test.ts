@@ -305,6 +305,31 @@ describe('GET /v1/regions', () => {
     expect(ap.capacity.available).toBeCloseTo(0.4);
   });
 
+  it('shows what each observer last concluded about a region', async () => {
+    await deps.state.putTargetHealth({
+      observer: 'eu-west-1',
+      target: 'ap-south-1',
+      consecutive_failures: 3,
+      consecutive_successes: 0,
+      endpoints: {},
+      window: [],
+      error_rate: 1,
+      p99_ms: 10_000,
+      verdict: 'unhealthy',
+      reasons: ['/health failed 3 rounds in a row (timeout)'],
+      rounds: 3,
+      updated_at: NOW,
+    });
+    const result = await regions()(httpEvent({ method: 'GET', path: '/v1/regions' }), lambdaContext);
+    const ap = JSON.parse(result.body ?? '{}').regions[2];
+    expect(ap.observers['eu-west-1']).toMatchObject({
+      verdict: 'unhealthy',
+      consecutive_failures: 3,
+      reasons: ['/health failed 3 rounds in a row (timeout)'],
+      updated_at: '2026-11-26T12:00:00.000Z',
+    });
+  });
+
   it('answers one region, and 404 for an unknown one', async () => {
     const one = await regions()(
       httpEvent({
@@ -356,6 +381,10 @@ describe('health endpoints', () => {
     const status = await get('/coordination/status');
     expect(status.status).toBe(200);
     expect(status.body.region).toBe('us-east-1');
+    expect(status.body.available_capacity).toBeCloseTo(0.24);
+    expect(status.body.heartbeat).toEqual({ seq: 0, at: 0 });
+    await deps.state.putHeartbeat({ region: 'us-east-1', seq: 4, at: NOW });
+    expect((await get('/coordination/status')).body.heartbeat).toEqual({ seq: 4, at: NOW });
     expect(status.body.peers.map((p: { region: string }) => p.region).sort()).toEqual([
       'ap-south-1',
       'eu-west-1',
