@@ -3,23 +3,21 @@
  * except `local` (starts the local control plane) and `validate` (reads a topology file).
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { TopologyError } from '../core/errors.ts';
 import { loadTopologyFile } from '../topology/load.ts';
+import {
+  ApiUnreachableError,
+  type CliIo,
+  callApi,
+  DEFAULT_ENDPOINT,
+  endpointOf,
+  integerOption,
+  parse,
+  printApiError,
+  UsageError,
+} from './common.ts';
 import { paint, type Style, statusColor, table } from './format.ts';
-
-export const DEFAULT_ENDPOINT = 'http://127.0.0.1:4600';
-
-export interface CliIo {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-  readonly readStdin: () => string;
-  readonly env: Record<string, string | undefined>;
-  readonly color: boolean;
-}
-
-/** A mistake in how the command was called: printed with the usage, exit code 2. */
-class UsageError extends Error {}
+import { failoverCommand, faultCommand, healCommand, healthCommand, watchCommand } from './operations.ts';
 
 const USAGE = `usage: cortex <command> [options]
 
@@ -30,11 +28,21 @@ commands:
       --fresh             start from empty state
       --topology <file>   topology file (default topology/default.json)
       --replication-lag-ms <n>  lag between regional stores (default 200)
+      --speed <n>         simulated time runs n times faster (drills)
+      --dns-port <n>      DNS server port on 127.0.0.1 (answers api.cortex.local)
   validate [file]       check a topology file (default topology/default.json)
   regions               regions with live status, role, weight and capacity
   route <file|->        route a task (JSON as for POST /v1/route) and show why
+  health                each region's status and what every observer sees of it
+  failover start <region> [--target <region>] [--reason <text>] [--failback] [--dry-run]
+  failover status [id]  failovers, or one failover with every step
+  failover abort|approve|decline <id>
+  fault <region> down|errors|slow|partition [--rate <0..1>] [--latency-ms <n>] [--peers a,b]
+                        inject a fault (local control plane only)
+  heal                  remove every injected fault
+  watch [--interval <s>] [--count <n>]  live view of health and the newest failover
 
-options for regions and route:
+options for the API commands:
   --endpoint <url>      API base URL (default $CORTEX_ENDPOINT or ${DEFAULT_ENDPOINT})
   --json                print the API's JSON answer instead of a table
 `;
@@ -51,6 +59,16 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await regionsCommand(rest, io);
       case 'route':
         return await routeCommand(rest, io);
+      case 'health':
+        return await healthCommand(rest, io);
+      case 'failover':
+        return await failoverCommand(rest, io);
+      case 'fault':
+        return await faultCommand(rest, io);
+      case 'heal':
+        return await healCommand(rest, io);
+      case 'watch':
+        return await watchCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -71,16 +89,6 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
     throw error;
   }
-}
-
-type Options = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>;
-
-function parse<O extends Options>(args: readonly string[], options: O, positionals = 0) {
-  const parsed = parseArgs({ args: [...args], options, allowPositionals: positionals > 0, strict: true });
-  if (parsed.positionals.length > positionals) {
-    throw new UsageError(`unexpected argument "${parsed.positionals[positionals]}"`);
-  }
-  return parsed;
 }
 
 async function localCommand(args: readonly string[], io: CliIo): Promise<number> {
@@ -135,15 +143,6 @@ async function localCommand(args: readonly string[], io: CliIo): Promise<number>
   return 0;
 }
 
-function integerOption(name: string, raw: string | undefined, min: number, max: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-  }
-  return value;
-}
-
 function validateCommand(args: readonly string[], io: CliIo): number {
   const { values, positionals } = parse(args, { json: { type: 'boolean' } }, 1);
   const file = positionals[0];
@@ -175,61 +174,6 @@ function validateCommand(args: readonly string[], io: CliIo): number {
     }
     return 1;
   }
-}
-
-class ApiUnreachableError extends Error {}
-
-interface ApiAnswer {
-  readonly status: number;
-  readonly body: unknown;
-}
-
-async function callApi(endpoint: string, method: string, path: string, body?: string): Promise<ApiAnswer> {
-  let url: URL;
-  try {
-    url = new URL(path, endpoint);
-  } catch {
-    throw new UsageError(`--endpoint "${endpoint}" is not a URL`);
-  }
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body }),
-      signal: AbortSignal.timeout(15_000),
-    });
-  } catch (error) {
-    throw new ApiUnreachableError(
-      `cannot reach ${url.origin} (${(error as Error).cause ?? (error as Error).message}); is \`npm start\` running, or is --endpoint right?`,
-    );
-  }
-  const text = await response.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // Not JSON (a proxy's error page, say): show it as text.
-  }
-  return { status: response.status, body: parsed };
-}
-
-function endpointOf(values: Record<string, unknown>, io: CliIo): string {
-  return (values.endpoint as string | undefined) ?? io.env.CORTEX_ENDPOINT ?? DEFAULT_ENDPOINT;
-}
-
-function printApiError(io: CliIo, answer: ApiAnswer): void {
-  const body = answer.body as {
-    error?: { code?: string; message?: string; details?: { field: string; reason: string }[] };
-  };
-  if (!body?.error) {
-    io.err(
-      `HTTP ${answer.status}: ${typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body)}`,
-    );
-    return;
-  }
-  io.err(`HTTP ${answer.status} ${body.error.code}: ${body.error.message}`);
-  for (const d of body.error.details ?? []) io.err(`  ${d.field}: ${d.reason}`);
 }
 
 interface RegionRow {

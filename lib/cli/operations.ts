@@ -1,0 +1,325 @@
+/**
+ * Operator commands for health and failover: `health`, `failover start|status|abort|approve|decline`,
+ * `fault`, `heal`, `watch`. Each is a thin client of the HTTP API; tables by default, `--json` raw.
+ */
+import {
+  type ApiAnswer,
+  type CliIo,
+  callApi,
+  endpointOf,
+  parse,
+  printApiError,
+  UsageError,
+} from './common.ts';
+import { paint, type Style, statusColor, table } from './format.ts';
+
+interface ObserverView {
+  verdict: string;
+  consecutive_failures: number;
+  reasons: string[];
+}
+
+interface HealthRegion {
+  region_id: string;
+  status: string;
+  role: string;
+  epoch: number;
+  status_reason?: string;
+  observers?: Record<string, ObserverView>;
+}
+
+interface FailoverStep {
+  action: string;
+  phase: string;
+  started_at: string;
+  ended_at: string;
+  outcome: string;
+  detail: string;
+}
+
+interface FailoverView {
+  failover_id: string;
+  kind: string;
+  failed_region: string;
+  target_region?: string;
+  trigger: string;
+  status: string;
+  reason: string;
+  initiated_at: string;
+  completed_at?: string;
+  workloads_migrated: number;
+  workloads_pending: number;
+  downtime_seconds?: number;
+  data_loss_window_seconds?: number;
+  steps: FailoverStep[];
+  error?: { name: string; message: string };
+}
+
+const common = { endpoint: { type: 'string' }, json: { type: 'boolean' } } as const;
+
+function verdictColor(verdict: string): 'green' | 'yellow' | 'red' {
+  if (verdict === 'healthy') return 'green';
+  if (verdict === 'suspect' || verdict === 'component_failure' || verdict === 'stale') return 'yellow';
+  return 'red';
+}
+
+/** Prints the answer (or its error) and says whether it was a success. */
+function answered(io: CliIo, answer: ApiAnswer, json: boolean, ok: readonly number[] = [200]): boolean {
+  if (json) io.out(JSON.stringify(answer.body, null, 2));
+  else if (!ok.includes(answer.status)) printApiError(io, answer);
+  return ok.includes(answer.status);
+}
+
+export function healthTable(regions: readonly HealthRegion[], style: Style): string {
+  const observers = [...new Set(regions.flatMap((r) => Object.keys(r.observers ?? {})))].sort();
+  return table(
+    ['REGION', 'STATUS', 'ROLE', 'EPOCH', ...observers.map((o) => `SEEN BY ${o}`)],
+    regions.map((r) => [
+      r.region_id,
+      paint(style, statusColor(r.status), r.status),
+      r.role,
+      String(r.epoch),
+      ...observers.map((o) => {
+        const view = r.observers?.[o];
+        if (!view) return '-';
+        const failures = view.consecutive_failures > 0 ? ` (${view.consecutive_failures}x)` : '';
+        return paint(style, verdictColor(view.verdict), `${view.verdict}${failures}`);
+      }),
+    ]),
+  );
+}
+
+export async function healthCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, common);
+  const answer = await callApi(endpointOf(values, io), 'GET', '/v1/regions');
+  if (!answered(io, answer, values.json === true)) return 1;
+  if (values.json) return 0;
+  const { regions, observer } = answer.body as { regions: HealthRegion[]; observer: string };
+  io.out(healthTable(regions, { color: io.color }));
+  for (const r of regions) {
+    for (const [by, view] of Object.entries(r.observers ?? {})) {
+      if (view.verdict !== 'healthy' && view.reasons.length > 0) {
+        io.out(`  ${r.region_id} seen by ${by}: ${view.reasons.join('; ')}`);
+      }
+    }
+  }
+  io.out(paint({ color: io.color }, 'dim', `as seen from ${observer}`));
+  return 0;
+}
+
+export function failoverReport(f: FailoverView, style: Style): string {
+  const head = [
+    `${paint(style, 'bold', f.failover_id)}  ${f.kind} of ${f.failed_region} -> ${f.target_region ?? '(target not chosen)'}`,
+    `  status ${paint(style, f.status === 'completed' ? 'green' : f.status === 'running' ? 'yellow' : 'red', f.status)}, ${f.trigger}, started ${f.initiated_at}${f.completed_at ? `, ended ${f.completed_at}` : ''}`,
+    `  reason: ${f.reason}`,
+    `  workloads migrated ${f.workloads_migrated}, kept pending ${f.workloads_pending}` +
+      (f.downtime_seconds === undefined ? '' : `, downtime ${f.downtime_seconds} s`) +
+      (f.data_loss_window_seconds === undefined ? '' : `, data-loss window ${f.data_loss_window_seconds} s`),
+  ];
+  if (f.error) head.push(`  ${paint(style, 'red', f.error.name)}: ${f.error.message}`);
+  const steps = table(
+    ['PHASE', 'ACTION', 'OUTCOME', 'STARTED', 'ENDED', 'DETAIL'],
+    f.steps.map((s) => [
+      s.phase,
+      s.action,
+      paint(
+        style,
+        s.outcome === 'succeeded' ? 'green' : s.outcome === 'failed' ? 'red' : 'yellow',
+        s.outcome,
+      ),
+      s.started_at.slice(11, 19),
+      s.ended_at.slice(11, 19),
+      s.detail,
+    ]),
+  );
+  return `${head.join('\n')}\n\n${steps}`;
+}
+
+export async function failoverCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = args;
+  const style: Style = { color: io.color };
+  switch (sub) {
+    case 'start': {
+      const { values, positionals } = parse(
+        rest,
+        {
+          ...common,
+          target: { type: 'string' },
+          reason: { type: 'string' },
+          failback: { type: 'boolean' },
+          'dry-run': { type: 'boolean' },
+        },
+        1,
+      );
+      const region = positionals[0];
+      if (!region) throw new UsageError('failover start needs the region to fail over');
+      const body = {
+        failed_region: region,
+        reason: values.reason ?? `operator request from the cortex CLI`,
+        ...(values.target ? { target_region: values.target } : {}),
+        ...(values.failback ? { action: 'failback' } : {}),
+        ...(values['dry-run'] ? { dry_run: true } : {}),
+      };
+      const answer = await callApi(endpointOf(values, io), 'POST', '/v1/failovers', JSON.stringify(body));
+      if (!answered(io, answer, values.json === true, [200, 202])) return 1;
+      if (!values.json) {
+        const started = answer.body as { failover_id?: string; target_region?: string; status?: string };
+        io.out(
+          values['dry-run']
+            ? `dry run: ${JSON.stringify(answer.body, null, 2)}`
+            : `started ${started.failover_id} (${started.status ?? 'running'}); follow it with: cortex failover status ${started.failover_id}`,
+        );
+      }
+      return 0;
+    }
+    case 'status': {
+      const { values, positionals } = parse(rest, common, 1);
+      const id = positionals[0];
+      const path = id ? `/v1/failovers/${encodeURIComponent(id)}` : '/v1/failovers';
+      const answer = await callApi(endpointOf(values, io), 'GET', path);
+      if (!answered(io, answer, values.json === true)) return 1;
+      if (values.json) return 0;
+      if (id) {
+        io.out(failoverReport(answer.body as FailoverView, style));
+      } else {
+        const { failovers } = answer.body as { failovers: FailoverView[] };
+        if (failovers.length === 0) io.out('no failovers recorded');
+        else {
+          io.out(
+            table(
+              ['FAILOVER', 'KIND', 'FAILED', 'TARGET', 'TRIGGER', 'STATUS', 'STARTED'],
+              failovers.map((f) => [
+                f.failover_id,
+                f.kind,
+                f.failed_region,
+                f.target_region ?? '-',
+                f.trigger,
+                f.status,
+                f.initiated_at,
+              ]),
+            ),
+          );
+        }
+      }
+      return 0;
+    }
+    case 'abort':
+    case 'approve':
+    case 'decline': {
+      const { values, positionals } = parse(rest, common, 1);
+      const id = positionals[0];
+      if (!id) throw new UsageError(`failover ${sub} needs a failover id`);
+      const answer = await callApi(
+        endpointOf(values, io),
+        'POST',
+        `/v1/failovers/${encodeURIComponent(id)}/${sub}`,
+        '{}',
+      );
+      if (!answered(io, answer, values.json === true, [200, 202])) return 1;
+      if (!values.json)
+        io.out(`${sub}: ${id} -> ${(answer.body as { status?: string }).status ?? 'accepted'}`);
+      return 0;
+    }
+    default:
+      throw new UsageError(
+        sub === undefined
+          ? 'failover needs start, status, abort, approve or decline'
+          : `unknown failover command "${sub}"`,
+      );
+  }
+}
+
+const FAULT_KINDS = ['down', 'errors', 'slow', 'partition'];
+
+export async function faultCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    { ...common, rate: { type: 'string' }, 'latency-ms': { type: 'string' }, peers: { type: 'string' } },
+    2,
+  );
+  const [region, kind] = positionals;
+  if (!region || !kind)
+    throw new UsageError('fault needs a region and a kind (down, errors, slow, partition)');
+  if (!FAULT_KINDS.includes(kind))
+    throw new UsageError(`unknown fault kind "${kind}"; use ${FAULT_KINDS.join(', ')}`);
+  const number = (name: string, raw: unknown) => {
+    const value = Number(raw);
+    if (raw === undefined) return undefined;
+    if (!Number.isFinite(value)) throw new UsageError(`--${name} must be a number, got "${String(raw)}"`);
+    return value;
+  };
+  const rate = number('rate', values.rate);
+  const latency = number('latency-ms', values['latency-ms']);
+  const body = {
+    region,
+    kind,
+    ...(rate === undefined ? {} : { rate }),
+    ...(latency === undefined ? {} : { latency_ms: latency }),
+    ...(values.peers
+      ? {
+          peers: String(values.peers)
+            .split(',')
+            .filter((p) => p !== ''),
+        }
+      : {}),
+  };
+  const answer = await callApi(endpointOf(values, io), 'POST', '/v1/sim/faults', JSON.stringify(body));
+  if (!answered(io, answer, values.json === true, [200, 201])) return 1;
+  if (!values.json)
+    io.out(`fault injected: ${region} ${kind}${body.peers ? ` (peers ${body.peers.join(', ')})` : ''}`);
+  return 0;
+}
+
+export async function healCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, common);
+  const answer = await callApi(endpointOf(values, io), 'DELETE', '/v1/sim/faults');
+  if (!answered(io, answer, values.json === true)) return 1;
+  if (!values.json) io.out('all faults healed');
+  return 0;
+}
+
+/** A live view: health matrix and the newest failover's steps, redrawn every interval. */
+export async function watchCommand(
+  args: readonly string[],
+  io: CliIo,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): Promise<number> {
+  const { values } = parse(args, {
+    endpoint: { type: 'string' },
+    interval: { type: 'string' },
+    count: { type: 'string' },
+  });
+  const intervalMs = Number(values.interval ?? '2') * 1000;
+  const count = values.count === undefined ? Number.POSITIVE_INFINITY : Number(values.count);
+  if (!(intervalMs > 0))
+    throw new UsageError(`--interval must be a positive number of seconds, got "${values.interval}"`);
+  if (!(count >= 1)) throw new UsageError(`--count must be at least 1, got "${values.count}"`);
+  const endpoint = endpointOf(values, io);
+  const style: Style = { color: io.color };
+  let stop = false;
+  const onSignal = () => {
+    stop = true;
+  };
+  process.once('SIGINT', onSignal);
+  try {
+    for (let i = 0; i < count && !stop; i++) {
+      const [regions, failovers] = await Promise.all([
+        callApi(endpoint, 'GET', '/v1/regions'),
+        callApi(endpoint, 'GET', '/v1/failovers'),
+      ]);
+      if (io.color) io.out('\u001b[2J\u001b[H');
+      io.out(paint(style, 'bold', `cortex watch  ${new Date().toISOString()}  ${endpoint}`));
+      if (regions.status === 200)
+        io.out(healthTable((regions.body as { regions: HealthRegion[] }).regions, style));
+      else printApiError(io, regions);
+      const newest =
+        failovers.status === 200 ? (failovers.body as { failovers: FailoverView[] }).failovers[0] : undefined;
+      io.out('');
+      io.out(newest ? failoverReport(newest, style) : 'no failovers recorded');
+      if (i + 1 < count && !stop) await sleep(intervalMs);
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+  return 0;
+}
