@@ -26,6 +26,8 @@ export interface ProbeObservation {
   readonly reported_status?: RegionStatus;
   /** From `/coordination/status`: available fraction of the target's scarcest resource (0..1). */
   readonly available_capacity?: number;
+  /** From `/coordination/status`: the target's own replication heartbeat (see lib/ports.ts Heartbeat). */
+  readonly reported_heartbeat?: { readonly seq: number; readonly at: number };
 }
 
 /**
@@ -50,6 +52,14 @@ export interface WindowSample {
   readonly at: number;
   readonly ok: boolean;
   readonly latency_ms: number;
+  /** The endpoint called: lets the SLO checks tell a breach `/health` shares from an isolated component's. */
+  readonly endpoint?: string;
+  /**
+   * The target answered (any HTTP status). Calls that got no answer (refused, timeout) are counted by
+   * the consecutive-failure hysteresis, not by the error rate: a region flapping up and down faster
+   * than the thresholds must not be failed over through its error rate.
+   */
+  readonly answered?: boolean;
 }
 
 /** What one observer knows of one target, kept across rounds. */
@@ -69,6 +79,8 @@ export interface TargetHealth {
   readonly p99_ms: number;
   readonly available_capacity?: number;
   readonly reported_status?: RegionStatus;
+  /** The highest heartbeat the target reported on `/coordination/status` (highest seq kept). */
+  readonly reported_heartbeat?: { readonly seq: number; readonly at: number };
   readonly verdict: Verdict;
   /** Why the verdict is what it is, for operators. */
   readonly reasons: readonly string[];

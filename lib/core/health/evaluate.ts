@@ -1,0 +1,302 @@
+/**
+ * One observer's verdict on one target, round after round (DESIGN principle 5): asymmetric
+ * hysteresis (failure_threshold / success_threshold), SLO triggers over a sliding window (error rate,
+ * p99 latency) and the target's reported capacity, and the spec's decision tree (an isolated
+ * component is restarted, a regional failure is failed over). Pure: time comes in on the observations.
+ */
+import type { Topology } from '../topology/types.ts';
+import type { EndpointHealth, ProbeObservation, TargetHealth, Verdict, WindowSample } from './types.ts';
+
+/** The endpoint Route 53 and our own probes treat as the region's answer: its failure is regional. */
+export const HEALTH_ENDPOINT = '/health';
+
+/** Samples kept per (observer, target): about ten rounds of three endpoints. */
+export const DEFAULT_WINDOW_SIZE = 30;
+/** Below this many samples error rate and p99 say too little to vote a region out. */
+export const DEFAULT_MIN_SAMPLES_FOR_SLO = 10;
+
+export interface HealthPolicy {
+  readonly interval_seconds: number;
+  readonly timeout_seconds: number;
+  /** Failed `/health` rounds in a row before the verdict is unhealthy (and other endpoints' rounds before component_failure). */
+  readonly failure_threshold: number;
+  /** Clean rounds in a row before a target that failed is healthy again. */
+  readonly success_threshold: number;
+  readonly endpoints: readonly string[];
+  /** Failed calls / calls over the window above this is unhealthy (0..1). */
+  readonly error_rate_threshold: number;
+  readonly latency_p99_threshold_ms: number;
+  /** Reported available capacity below this is unhealthy (0..1). */
+  readonly available_capacity_threshold: number;
+  /** Samples kept in the window (newest last). */
+  readonly window_size: number;
+  /** Error rate and p99 count only once the window holds this many samples. */
+  readonly min_samples_for_slo: number;
+}
+
+/**
+ * The health policy from the topology's `failover_policies`. The spec states the failure count twice
+ * (`health_check.failure_threshold` and `automatic_failover.conditions.health_check_failures`); the
+ * larger one rules, so neither is undercut.
+ */
+export function healthPolicyOf(
+  topology: Topology,
+  options: { readonly window_size?: number; readonly min_samples_for_slo?: number } = {},
+): HealthPolicy {
+  const { health_check, automatic_failover } = topology.failover_policies;
+  const { conditions } = automatic_failover;
+  return {
+    interval_seconds: health_check.interval_seconds,
+    timeout_seconds: health_check.timeout_seconds,
+    failure_threshold: Math.max(health_check.failure_threshold, conditions.health_check_failures),
+    success_threshold: health_check.success_threshold,
+    endpoints: [...health_check.endpoints],
+    error_rate_threshold: conditions.error_rate_threshold,
+    latency_p99_threshold_ms: conditions.latency_p99_threshold_ms,
+    available_capacity_threshold: conditions.available_capacity_threshold,
+    window_size: options.window_size ?? DEFAULT_WINDOW_SIZE,
+    min_samples_for_slo: options.min_samples_for_slo ?? DEFAULT_MIN_SAMPLES_FOR_SLO,
+  };
+}
+
+/**
+ * Folds one round (one observation per endpoint of ONE target by ONE observer) into the observer's
+ * view of that target.
+ *
+ * - A round fails (the regional signal) when its `/health` call failed: timeout, refused, non-2xx
+ *   (503 included). A round without a `/health` call fails only when every call failed.
+ * - unhealthy: failure_threshold failed rounds in a row; or, with min_samples_for_slo samples, error
+ *   rate (in a round that fails a call) or p99 above its threshold; or reported capacity below its
+ *   threshold. An error-rate or p99 breach that `/health`'s own samples do not share while `/health`
+ *   answers is an isolated component (the spec's decision tree): no failover vote.
+ * - success_threshold clean rounds in a row drop the failed calls from the window.
+ * - component_failure: `/health` answers but another endpoint failed failure_threshold rounds in a row.
+ * - healthy: never failed, or success_threshold clean rounds in a row; otherwise suspect (a target
+ *   recovering from unhealthy passes through suspect too).
+ */
+export function applyRound(
+  prev: TargetHealth | undefined,
+  round: readonly ProbeObservation[],
+  policy: HealthPolicy,
+): TargetHealth {
+  const first = round[0];
+  if (!first) throw new RangeError('applyRound: a round holds at least one observation');
+  for (const o of round) {
+    if (o.observer !== first.observer || o.target !== first.target) {
+      throw new RangeError(
+        `applyRound: one round is one observer's view of one target; got ${first.observer}->${first.target} and ${o.observer}->${o.target}`,
+      );
+    }
+  }
+  if (prev && (prev.observer !== first.observer || prev.target !== first.target)) {
+    throw new RangeError(
+      `applyRound: previous view is ${prev.observer}->${prev.target}, round is ${first.observer}->${first.target}`,
+    );
+  }
+
+  const healthCalls = round.filter((o) => o.endpoint === HEALTH_ENDPOINT);
+  const healthFailed = healthCalls.length > 0 ? healthCalls.some((o) => !o.ok) : round.every((o) => !o.ok);
+  const allOk = round.every((o) => o.ok);
+  const consecutive_failures = healthFailed ? (prev?.consecutive_failures ?? 0) + 1 : 0;
+  const consecutive_successes = allOk ? (prev?.consecutive_successes ?? 0) + 1 : 0;
+
+  const endpoints: Record<string, EndpointHealth> = { ...prev?.endpoints };
+  for (const [endpoint, calls] of groupByEndpoint(round)) {
+    const failedCall = calls.find((o) => !o.ok);
+    endpoints[endpoint] = failedCall
+      ? {
+          consecutive_failures: (prev?.endpoints[endpoint]?.consecutive_failures ?? 0) + 1,
+          last_ok: false,
+          last_error: describeError(failedCall),
+        }
+      : { consecutive_failures: 0, last_ok: true };
+  }
+
+  let kept: WindowSample[] = [
+    ...(prev?.window ?? []),
+    ...round.map((o) => ({
+      at: o.at,
+      ok: o.ok,
+      latency_ms: o.latency_ms,
+      endpoint: o.endpoint,
+      answered: o.status !== undefined,
+    })),
+  ];
+  // success_threshold clean rounds end an episode: its failed calls leave the window, so an outage
+  // already judged by the counts does not hold a recovered target out, nor make its next blip fatal.
+  if (allOk && consecutive_successes === policy.success_threshold) kept = kept.filter((s) => s.ok);
+  const window = kept.slice(-Math.max(1, policy.window_size));
+  const error_rate = errorRate(window);
+  const p99_ms = p99(window);
+
+  const newest = [...round].sort((a, b) => a.at - b.at);
+  const available_capacity = lastDefined(newest, (o) => o.available_capacity) ?? prev?.available_capacity;
+  const reported_status = lastDefined(newest, (o) => o.reported_status) ?? prev?.reported_status;
+  const reported_heartbeat = highestHeartbeat(prev?.reported_heartbeat, round);
+
+  const unhealthy: string[] = [];
+  const componentSymptoms: string[] = [];
+  const threshold = policy.failure_threshold;
+  if (consecutive_failures >= threshold) {
+    unhealthy.push(
+      `${HEALTH_ENDPOINT} failed ${rounds(consecutive_failures)} in a row (${endpoints[HEALTH_ENDPOINT]?.last_error ?? 'no answer'})`,
+    );
+  }
+  if (window.length >= policy.min_samples_for_slo) {
+    // Samples without an endpoint (none written by this code) count as /health's: the safe side.
+    const healthWindow = window.filter((s) => s.endpoint === undefined || s.endpoint === HEALTH_ENDPOINT);
+    const sharedByHealth = (breached: (samples: readonly WindowSample[]) => boolean) =>
+      healthFailed || healthWindow.length === 0 || breached(healthWindow);
+    // Judged in rounds that fail a call: a clean round says the errors are not happening now, and
+    // a recovering target's way back is success_threshold's to decide.
+    if (!allOk && error_rate > policy.error_rate_threshold) {
+      const answered = window.filter(isAnswered);
+      const failedCalls = answered.filter((s) => !s.ok).length;
+      const reason = `error rate ${percent(error_rate)} above ${percent(policy.error_rate_threshold)} (${failedCalls} of ${answered.length} answered calls failed)`;
+      if (sharedByHealth((samples) => errorRate(samples) > policy.error_rate_threshold))
+        unhealthy.push(reason);
+      else componentSymptoms.push(`${reason}, not on ${HEALTH_ENDPOINT}: isolated component, no failover`);
+    }
+    if (p99_ms > policy.latency_p99_threshold_ms) {
+      const reason = `p99 ${Math.round(p99_ms)} ms above ${policy.latency_p99_threshold_ms} ms`;
+      if (sharedByHealth((samples) => p99(samples) > policy.latency_p99_threshold_ms)) unhealthy.push(reason);
+      else componentSymptoms.push(`${reason}, not on ${HEALTH_ENDPOINT}: isolated component, no failover`);
+    }
+  }
+  if (available_capacity !== undefined && available_capacity < policy.available_capacity_threshold) {
+    unhealthy.push(
+      `available capacity ${percent(available_capacity)} below ${percent(policy.available_capacity_threshold)}`,
+    );
+  }
+
+  const failingComponents = Object.entries(endpoints).filter(
+    ([endpoint, health]) => endpoint !== HEALTH_ENDPOINT && health.consecutive_failures >= threshold,
+  );
+
+  let verdict: Verdict;
+  let reasons: string[];
+  if (unhealthy.length > 0) {
+    verdict = 'unhealthy';
+    reasons = unhealthy;
+  } else if (!healthFailed && failingComponents.length > 0) {
+    verdict = 'component_failure';
+    reasons = [
+      ...failingComponents.map(
+        ([endpoint, health]) =>
+          `${endpoint} failed ${rounds(health.consecutive_failures)} in a row (${health.last_error ?? 'no answer'}) while ${HEALTH_ENDPOINT} answers: isolated component, restart, no failover`,
+      ),
+      ...componentSymptoms,
+    ];
+  } else if (allOk && componentSymptoms.length === 0 && (!prev || prev.verdict === 'healthy')) {
+    verdict = 'healthy';
+    reasons = ['every endpoint answered'];
+  } else if (allOk && componentSymptoms.length === 0 && consecutive_successes >= policy.success_threshold) {
+    verdict = 'healthy';
+    reasons = [`recovered: ${rounds(consecutive_successes)} in a row with every endpoint answering`];
+  } else {
+    verdict = 'suspect';
+    reasons = [...componentSymptoms];
+    if (healthFailed) {
+      reasons.unshift(
+        `${HEALTH_ENDPOINT} failed ${rounds(consecutive_failures)} in a row (${endpoints[HEALTH_ENDPOINT]?.last_error ?? 'no answer'}); unhealthy at ${threshold}`,
+      );
+    }
+    for (const [endpoint, health] of Object.entries(endpoints)) {
+      if (endpoint === HEALTH_ENDPOINT || health.consecutive_failures === 0) continue;
+      reasons.push(
+        `${endpoint} failed ${rounds(health.consecutive_failures)} in a row (${health.last_error ?? 'no answer'})`,
+      );
+    }
+    if (allOk) {
+      reasons.push(`recovering: ${consecutive_successes} of ${policy.success_threshold} clean rounds`);
+    }
+  }
+
+  return {
+    observer: first.observer,
+    target: first.target,
+    consecutive_failures,
+    consecutive_successes,
+    endpoints,
+    window,
+    error_rate,
+    p99_ms,
+    ...(available_capacity !== undefined ? { available_capacity } : {}),
+    ...(reported_status !== undefined ? { reported_status } : {}),
+    ...(reported_heartbeat !== undefined ? { reported_heartbeat } : {}),
+    verdict,
+    reasons,
+    rounds: (prev?.rounds ?? 0) + 1,
+    updated_at: Math.max(...round.map((o) => o.at)),
+  };
+}
+
+const isAnswered = (s: WindowSample) => s.answered !== false;
+
+/**
+ * Failed answers / answers (0 when nothing answered): the error rate of a service that responds.
+ * Calls with no answer at all are the failure threshold's business (see WindowSample.answered).
+ */
+export function errorRate(samples: readonly WindowSample[]): number {
+  const answered = samples.filter(isAnswered);
+  if (answered.length === 0) return 0;
+  return answered.filter((s) => !s.ok).length / answered.length;
+}
+
+/**
+ * p99 latency of the answered calls, interpolated between ranks (numpy's default). Failed calls are
+ * counted by the error rate instead: a timeout's latency is the timeout, not the service's. With a
+ * window of 30, interpolation keeps one slow answer from being the p99 by itself; two are.
+ */
+export function p99(samples: readonly WindowSample[]): number {
+  const latencies = samples
+    .filter((s) => s.ok)
+    .map((s) => s.latency_ms)
+    .sort((a, b) => a - b);
+  if (latencies.length === 0) return 0;
+  const rank = 0.99 * (latencies.length - 1);
+  const low = Math.floor(rank);
+  const lower = latencies[low] ?? 0;
+  const upper = latencies[Math.min(low + 1, latencies.length - 1)] ?? lower;
+  return lower + (upper - lower) * (rank - low);
+}
+
+function groupByEndpoint(round: readonly ProbeObservation[]): Map<string, ProbeObservation[]> {
+  const groups = new Map<string, ProbeObservation[]>();
+  for (const o of round) {
+    const calls = groups.get(o.endpoint);
+    if (calls) calls.push(o);
+    else groups.set(o.endpoint, [o]);
+  }
+  return groups;
+}
+
+function describeError(o: ProbeObservation): string {
+  return o.error ?? (o.status !== undefined ? `http ${o.status}` : 'no answer');
+}
+
+function lastDefined<T>(sorted: readonly ProbeObservation[], pick: (o: ProbeObservation) => T | undefined) {
+  let found: T | undefined;
+  for (const o of sorted) found = pick(o) ?? found;
+  return found;
+}
+
+function highestHeartbeat(
+  prev: TargetHealth['reported_heartbeat'],
+  round: readonly ProbeObservation[],
+): TargetHealth['reported_heartbeat'] {
+  let best = prev;
+  for (const o of round) {
+    const heartbeat = o.reported_heartbeat;
+    if (heartbeat && (!best || heartbeat.seq > best.seq)) best = { seq: heartbeat.seq, at: heartbeat.at };
+  }
+  return best;
+}
+
+function rounds(n: number): string {
+  return n === 1 ? '1 round' : `${n} rounds`;
+}
+
+function percent(fraction: number): string {
+  return `${Math.round(fraction * 1000) / 10}%`;
+}

@@ -1,0 +1,257 @@
+/**
+ * What one region concludes from every observer's views (DESIGN principle 3): which members it
+ * reaches, whether it is cut off (and must fence itself), which regions a majority of observers
+ * declare failed, and who coordinates each failover. Pure: statuses and views are read, never changed.
+ */
+import { isServing, type RegionStatus, type RegionStatusRecord } from '../state/records.ts';
+import type { Topology } from '../topology/types.ts';
+import { HEALTH_ENDPOINT, healthPolicyOf } from './evaluate.ts';
+import type { Assessment, FailedRegion, TargetHealth, Verdict } from './types.ts';
+
+export interface AssessInput {
+  readonly topology: Topology;
+  /** The assessing region (or witness). */
+  readonly observer: string;
+  /** Status per region as this observer's replica holds it; a region without a record is healthy. */
+  readonly statuses: ReadonlyMap<string, RegionStatusRecord>;
+  /** Every observer's views, as this observer's replica holds them. */
+  readonly views: readonly TargetHealth[];
+  /** Epoch ms (simulated time locally). */
+  readonly now: number;
+}
+
+/** The topology's regions in failover order (`failover_priority`, 0 = first; topology order after). */
+export function failoverOrder(topology: Topology): string[] {
+  const priority = (id: string) =>
+    topology.deployment.regions[id]?.failover_priority ?? Number.POSITIVE_INFINITY;
+  return topology.regions
+    .map((region, index) => ({ id: region.region_id, index }))
+    .sort((a, b) => priority(a.id) - priority(b.id) || a.index - b.index)
+    .map((entry) => entry.id);
+}
+
+/**
+ * The region that starts the failover of `failed`: the first region in failover order that serves,
+ * is not `failed`, and is in `reachable` (so when the natural coordinator is unreachable from this
+ * observer, the next one takes over). Undefined when no such region exists.
+ */
+export function coordinatorFor(
+  topology: Topology,
+  statuses: ReadonlyMap<string, RegionStatusRecord>,
+  failed: string,
+  reachable: readonly string[],
+): string | undefined {
+  return failoverOrder(topology).find(
+    (id) => id !== failed && isServing(statusOf(statuses, id)) && reachable.includes(id),
+  );
+}
+
+/**
+ * Assesses quorum from `observer`'s replica.
+ *
+ * Members are the regions whose status is healthy, degraded or fenced, plus the witnesses. Failed and
+ * draining regions leave the quorum (membership shrinks as regions are failed over); a fenced region
+ * stays in it, so a fenced observer can see a majority again and unfence, and so regions that all
+ * fenced during a probe-only partition (replication still flowing) do not each become a quorum of one.
+ */
+export function assess(input: AssessInput): Assessment {
+  const { topology, observer, statuses, views, now } = input;
+  const order = failoverOrder(topology);
+  const witnesses = topology.witnesses.map((w) => w.witness_id);
+  if (!order.includes(observer) && !witnesses.includes(observer)) {
+    throw new RangeError(
+      `assess: "${observer}" is neither a region nor a witness of topology ${topology.name}`,
+    );
+  }
+  const policy = healthPolicyOf(topology);
+  // Three missed rounds: the observer is gone or cannot write here, so its view says nothing now.
+  const freshForMs = 3 * policy.interval_seconds * 1000;
+  const isFresh = (view: TargetHealth) => now - view.updated_at <= freshForMs;
+
+  const latest = new Map<string, TargetHealth>();
+  for (const view of views) {
+    const key = pairKey(view.observer, view.target);
+    const seen = latest.get(key);
+    if (!seen || view.updated_at >= seen.updated_at) latest.set(key, view);
+  }
+  const viewOf = (from: string, of: string) => latest.get(pairKey(from, of));
+  const freshVerdict = (from: string, of: string): Verdict | undefined => {
+    const view = viewOf(from, of);
+    return view && isFresh(view) ? view.verdict : undefined;
+  };
+
+  const regionMembers = order.filter((id) => isQuorumMember(statusOf(statuses, id)));
+  const members = [...regionMembers, ...witnesses];
+
+  const reaches = (member: string): boolean => {
+    if (member === observer) return true;
+    if (witnesses.includes(member)) {
+      // A witness is never probed; it reaches this observer when its fresh view of the observer has
+      // arrived in this replica and does not call it unhealthy.
+      const verdict = freshVerdict(member, observer);
+      return verdict !== undefined && verdict !== 'unhealthy';
+    }
+    const view = viewOf(observer, member);
+    // No view yet: a new observer has not probed. A stale own view is not evidence of a path.
+    if (!view) return true;
+    return isFresh(view) && view.verdict !== 'unhealthy';
+  };
+  const reachable = members.filter(reaches);
+
+  const quorum = holdsQuorum(reachable, members, order, witnesses);
+  const cut_off = !quorum.holds;
+  const votes = tallyVotes(latest, isFresh, order, members);
+
+  if (cut_off) {
+    return {
+      observer,
+      members,
+      reachable,
+      cut_off,
+      cut_off_reason: quorum.reason,
+      failed: [],
+      component_failures: [],
+      votes,
+    };
+  }
+
+  const failed: FailedRegion[] = [];
+  for (const target of regionMembers) {
+    // An observer never declares itself: from inside, a dead region and a cut-off one look alike.
+    if (target === observer) continue;
+    const voters = members.filter((m) => m !== target);
+    const against = voters.filter((v) => freshVerdict(v, target) === 'unhealthy');
+    if (against.length * 2 <= voters.length) continue;
+    const reasons = unique(against.flatMap((v) => viewOf(v, target)?.reasons ?? []));
+    failed.push({
+      region: target,
+      votes_unhealthy: against.length,
+      voters: voters.length,
+      reasons,
+      // Unreachable natural coordinator: the next reachable one steps in. Nobody reachable serves:
+      // name the natural coordinator anyway (it starts when it sees the failure), else the observer.
+      coordinator:
+        coordinatorFor(topology, statuses, target, reachable) ??
+        coordinatorFor(topology, statuses, target, order) ??
+        observer,
+    });
+  }
+
+  // A restart is cheap and harmless, so a majority of the voters with fresh views is enough; the
+  // observer's own region is included (others see its components, it cannot).
+  const failedIds = new Set(failed.map((f) => f.region));
+  const component_failures: { region: string; endpoints: string[] }[] = [];
+  for (const target of regionMembers) {
+    if (failedIds.has(target)) continue;
+    const freshVoters = members.filter((m) => m !== target && freshVerdict(m, target) !== undefined);
+    const saying = freshVoters.filter((v) => freshVerdict(v, target) === 'component_failure');
+    if (saying.length === 0 || saying.length * 2 <= freshVoters.length) continue;
+    const endpoints = unique(
+      saying.flatMap((v) =>
+        Object.entries(viewOf(v, target)?.endpoints ?? {})
+          .filter(
+            ([endpoint, h]) =>
+              endpoint !== HEALTH_ENDPOINT && h.consecutive_failures >= policy.failure_threshold,
+          )
+          .map(([endpoint]) => endpoint),
+      ),
+    );
+    component_failures.push({ region: target, endpoints });
+  }
+
+  return {
+    observer,
+    members,
+    reachable,
+    cut_off,
+    cut_off_reason: quorum.reason,
+    failed,
+    component_failures,
+    votes,
+  };
+}
+
+/** A region without a status record has not been written yet: it is a new, healthy region. */
+function statusOf(statuses: ReadonlyMap<string, RegionStatusRecord>, id: string): RegionStatus {
+  return statuses.get(id)?.status ?? 'healthy';
+}
+
+function isQuorumMember(status: RegionStatus): boolean {
+  return isServing(status) || status === 'fenced';
+}
+
+/**
+ * Whether the reached members form the one side that may act. A strict majority always does. With
+ * exactly two members and one reached, the tie rule decides, the same way on both sides: a region
+ * beats a witness (a witness never serves), and between two regions the lower failover_priority
+ * number stays while the other fences.
+ *
+ * Trade-off of the tie rule: from inside, "my peer is dead" and "I am cut off from my peer" look the
+ * same. If the higher-priority region is really dead, the survivor fences too: no split brain, but
+ * an outage until an operator acts. That is why the default topology has a witness: with it, the last
+ * two regions plus the witness are three members and a real majority tells the two cases apart.
+ */
+function holdsQuorum(
+  reached: readonly string[],
+  members: readonly string[],
+  order: readonly string[],
+  witnesses: readonly string[],
+): { holds: boolean; reason: string } {
+  const summary = `reaches ${reached.length} of ${members.length} members (${reached.join(', ') || 'none'})`;
+  if (reached.length * 2 > members.length) return { holds: true, reason: `${summary}: a majority` };
+  const [a, b] = members;
+  const [only] = reached;
+  if (members.length === 2 && reached.length === 1 && a !== undefined && b !== undefined && only) {
+    const rank = (id: string) => (witnesses.includes(id) ? Number.POSITIVE_INFINITY : order.indexOf(id));
+    const stays = rank(b) < rank(a) ? b : a;
+    const why =
+      witnesses.includes(a) || witnesses.includes(b)
+        ? 'a region beats a witness'
+        : 'lower failover_priority stays';
+    return only === stays
+      ? { holds: true, reason: `${summary}: two-member tie, ${stays} stays (${why})` }
+      : {
+          holds: false,
+          reason: `${summary}: two-member tie, ${stays} stays (${why}), so ${only}'s side fences`,
+        };
+  }
+  return {
+    holds: false,
+    reason: `${summary}: a majority needs ${Math.floor(members.length / 2) + 1}`,
+  };
+}
+
+/** target -> observer -> verdict, or 'stale' for a view older than three rounds. */
+function tallyVotes(
+  latest: ReadonlyMap<string, TargetHealth>,
+  isFresh: (view: TargetHealth) => boolean,
+  order: readonly string[],
+  members: readonly string[],
+): Record<string, Record<string, Verdict | 'stale'>> {
+  const rank = (list: readonly string[], id: string) => {
+    const index = list.indexOf(id);
+    return index === -1 ? list.length : index;
+  };
+  const sorted = [...latest.values()].sort(
+    (x, y) =>
+      rank(order, x.target) - rank(order, y.target) ||
+      x.target.localeCompare(y.target) ||
+      rank(members, x.observer) - rank(members, y.observer) ||
+      x.observer.localeCompare(y.observer),
+  );
+  const votes: Record<string, Record<string, Verdict | 'stale'>> = {};
+  for (const view of sorted) {
+    const byObserver = votes[view.target] ?? {};
+    byObserver[view.observer] = isFresh(view) ? view.verdict : 'stale';
+    votes[view.target] = byObserver;
+  }
+  return votes;
+}
+
+function pairKey(observer: string, target: string): string {
+  return `${observer}\u0000${target}`;
+}
+
+function unique<T>(items: readonly T[]): T[] {
+  return [...new Set(items)];
+}
