@@ -3,11 +3,12 @@
  * Gateway does this dispatch and each concern is its own Lambda function (lib/infra).
  */
 import type { Context } from 'aws-lambda';
+import { createFailoversHandler } from '../../functions/failovers/handler.ts';
 import { createHealthHandler } from '../../functions/health/handler.ts';
 import { createRegionsHandler } from '../../functions/regions/handler.ts';
 import { createRouterHandler } from '../../functions/router/handler.ts';
 import { type HttpEvent, type HttpResult, json } from '../../functions/shared/http.ts';
-import type { RegionalDeps } from './deps.ts';
+import type { ControlDeps } from './deps.ts';
 import { type Concern, matchRoute } from './routes.ts';
 
 export type HttpHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
@@ -19,16 +20,17 @@ const LOCAL_CONTEXT = {
   callbackWaitsForEmptyEventLoop: false,
 } as unknown as Context;
 
-export function createConcernHandlers(deps: RegionalDeps): Record<Concern, HttpHandler> {
+export function createConcernHandlers(deps: ControlDeps): Record<Concern, HttpHandler> {
   return {
     router: createRouterHandler(deps),
     regions: createRegionsHandler(deps),
     health: createHealthHandler(deps),
+    failovers: createFailoversHandler(deps),
   };
 }
 
 /** Routes an API Gateway v2 event to the concern's handler, as API Gateway would. */
-export function createRegionalApi(deps: RegionalDeps): RegionalApi {
+export function createRegionalApi(deps: ControlDeps): RegionalApi {
   const handlers = createConcernHandlers(deps);
   return async (event) => {
     const method = event.requestContext.http.method;

@@ -4,9 +4,9 @@
  */
 
 /** A Lambda function per concern; its code is `functions/<concern>/index.ts`. */
-export type Concern = 'router' | 'regions' | 'health';
+export type Concern = 'router' | 'regions' | 'health' | 'failovers';
 
-export const CONCERNS: readonly Concern[] = ['router', 'regions', 'health'];
+export const CONCERNS: readonly Concern[] = ['router', 'regions', 'health', 'failovers'];
 
 export interface ApiRoute {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -24,6 +24,12 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'GET', path: '/health', concern: 'health', auth: 'none' },
   { method: 'GET', path: '/api/v1/ping', concern: 'health', auth: 'none' },
   { method: 'GET', path: '/coordination/status', concern: 'health', auth: 'iam' },
+  { method: 'POST', path: '/v1/failovers', concern: 'failovers', auth: 'iam' },
+  { method: 'GET', path: '/v1/failovers', concern: 'failovers', auth: 'iam' },
+  { method: 'GET', path: '/v1/failovers/{id}', concern: 'failovers', auth: 'iam' },
+  { method: 'POST', path: '/v1/failovers/{id}/abort', concern: 'failovers', auth: 'iam' },
+  { method: 'POST', path: '/v1/failovers/{id}/approve', concern: 'failovers', auth: 'iam' },
+  { method: 'POST', path: '/v1/failovers/{id}/decline', concern: 'failovers', auth: 'iam' },
 ];
 
 export interface RouteMatch {

@@ -98,6 +98,8 @@ async function localCommand(args: readonly string[], io: CliIo): Promise<number>
     fresh: { type: 'boolean' },
     topology: { type: 'string' },
     'replication-lag-ms': { type: 'string' },
+    speed: { type: 'string' },
+    'dns-port': { type: 'string' },
   });
   const port = integerOption('port', values.port as string | undefined, 0, 65535);
   const lag = integerOption(
@@ -106,6 +108,11 @@ async function localCommand(args: readonly string[], io: CliIo): Promise<number>
     0,
     600_000,
   );
+  const dnsPort = integerOption('dns-port', values['dns-port'] as string | undefined, 0, 65535);
+  const speed = values.speed === undefined ? undefined : Number(values.speed);
+  if (speed !== undefined && !(speed > 0 && speed <= 10_000)) {
+    throw new UsageError(`--speed must be a number above 0 and at most 10000, got "${values.speed}"`);
+  }
   // Loaded lazily: the other commands need none of the local runtime.
   const { startLocalControlPlane, formatBanner } = await import('../local/control-plane.ts');
   let plane: Awaited<ReturnType<typeof startLocalControlPlane>>;
@@ -116,6 +123,8 @@ async function localCommand(args: readonly string[], io: CliIo): Promise<number>
       fresh: values.fresh === true,
       ...(values.topology === undefined ? {} : { topologyPath: values.topology as string }),
       ...(lag === undefined ? {} : { replicationLagMs: lag }),
+      ...(speed === undefined ? {} : { speed }),
+      ...(dnsPort === undefined ? {} : { dnsPort }),
       log: (line: string) => io.out(line),
     });
   } catch (error) {

@@ -95,3 +95,25 @@ export class PayloadTooLargeError extends CortexError {
     this.limit = limit;
   }
 }
+
+/**
+ * A failover step that cannot go on. `name` is what the workflow's Retry and Catch match on
+ * (statemachines/failover.asl.json): `TransientError` is retried, the others roll back or cancel.
+ */
+export class FailoverStepError extends CortexError {
+  readonly code = 'FAILOVER_STEP_FAILED';
+  constructor(name: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = name;
+  }
+}
+
+/** No region can take a failed region's work (a 422 like NoEligibleRegionError, `excluded` per region). */
+export class NoTargetRegionError extends NoEligibleRegionError {
+  readonly failedRegion: string;
+  constructor(failedRegion: string, excluded: readonly { region: string; reasons: readonly string[] }[]) {
+    super(excluded);
+    this.failedRegion = failedRegion;
+    this.message = `no region can take over from ${failedRegion}`;
+  }
+}

@@ -1,19 +1,31 @@
 /**
  * The local control plane (`cortex local`, `npm start`): the local runtime's regions served over
- * HTTP, on loopback only. Region i (topology order) answers on 127.0.1.(i+1), each with its own
- * replica of the state; the gateway on 127.0.0.1 answers as the primary region plus the
- * simulator's own `/v1/sim` routes.
+ * HTTP, on loopback only, in simulated time (`speed`). Region i (topology order) answers on
+ * 127.0.1.(i+1), each with its own replica of the state; a scheduler runs every region's probe
+ * round and the witness's; a DNS server answers `api.cortex.local` from Route 53-like health
+ * checks; faults injected at `/v1/sim/faults` act on the region endpoints, the probes and the
+ * replication links. The gateway on 127.0.0.1 serves the simulator's routes (`/v1/sim...`,
+ * `/v1/events`) and hands every other request to the region `api.cortex.local` resolves to, as a
+ * client of the service would reach it (that region's faults included).
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { json } from '../../functions/shared/http.ts';
+import { json, parseJsonBody, toHttpError } from '../../functions/shared/http.ts';
+import { LocalProbe } from '../adapters/local/probe.ts';
 import type { LinkStats } from '../adapters/local/replication.ts';
 import { createRegionalApi } from '../app/api.ts';
+import { runProbeRound, runWitnessRound } from '../app/probe-round.ts';
+import { ValidationError } from '../core/errors.ts';
+import type { Assessment } from '../core/health/types.ts';
 import type { Topology } from '../core/topology/types.ts';
 import { type LocalRuntime, startLocalRuntime } from '../runtime/local.ts';
 import { loadTopologyFile } from '../topology/load.ts';
-import { type ApiHandler, createHttpBridge } from './http.ts';
+import { checkSpeed, createSimClock, type SimClock } from './clock.ts';
+import { DEFAULT_DNS_PORT, type DnsHealthCheck, type LocalDns, SERVICE_NAME, startLocalDns } from './dns.ts';
+import { type Fault, SimNetwork } from './faults.ts';
+import { type ApiHandler, createHttpBridge, type RequestInterception } from './http.ts';
 import { closeServer, listen } from './listen.ts';
+import { type JobStats, type RoundScheduler, startRoundScheduler } from './scheduler.ts';
 
 export const DEFAULT_GATEWAY_PORT = 4600;
 export const DEFAULT_DATA_DIR = './.data';
@@ -29,8 +41,17 @@ export interface LocalControlPlaneOptions {
   readonly fresh?: boolean;
   /** Default topology/default.json. */
   readonly topologyPath?: string;
-  /** Replication lag between every pair of regions (default 200 ms). */
+  /** Replication lag between every pair of regions (default 200 simulated ms). */
   readonly replicationLagMs?: number;
+  /**
+   * Simulated time runs `speed` times faster than real time (default 1): every interval, timeout,
+   * lag and wait scales; records and reports stay in simulated time.
+   */
+  readonly speed?: number;
+  /** DNS server port on 127.0.0.1, UDP and TCP (default 8053; 0 when `port` is 0: ephemeral). */
+  readonly dnsPort?: number;
+  /** Runs the probe rounds on their schedule (default true; false leaves health untouched). */
+  readonly probeRounds?: boolean;
   /** Operational messages (handler crashes, replication retries). Default: standard error. */
   readonly log?: (line: string) => void;
 }
@@ -40,23 +61,45 @@ export interface RegionEndpoint {
   readonly address: string;
 }
 
-/** What `GET /v1/sim` answers: where everything is. */
+/** What `GET /v1/sim` answers: where everything is, and what is broken. */
 export interface SimLayout {
   readonly topology: string;
   readonly regions: Readonly<Record<string, RegionEndpoint & { readonly tier: string }>>;
+  /** `region`: the region the gateway hands requests to now (the DNS answer). */
   readonly gateway: { readonly url: string; readonly region: string };
   readonly data_dir: string;
   readonly replication: { readonly lag_ms: number; readonly links: readonly LinkStats[] };
+  /** Simulated ms per real ms. */
+  readonly speed: number;
+  /** ISO simulated time now. */
+  readonly now: string;
+  readonly dns: {
+    readonly address: string;
+    readonly port: number;
+    readonly name: string;
+    /** The region the name resolves to now. */
+    readonly region: string;
+    readonly health_checks: readonly DnsHealthCheck[];
+    /** Every change of the answer (ISO simulated time), the first being the answer at start. */
+    readonly answer_changes: readonly { readonly at: string; readonly region: string }[];
+  };
+  readonly faults: readonly Fault[];
+  /** The topology's witnesses; locally the gateway process runs their probe rounds. */
+  readonly witnesses: readonly { readonly witness_id: string; readonly region: string }[];
+  readonly scheduler: { readonly interval_seconds: number; readonly jobs: readonly JobStats[] };
 }
 
 export interface LocalControlPlane {
   readonly gatewayUrl: string;
   /** By region id, in topology order. */
   readonly regions: Readonly<Record<string, RegionEndpoint>>;
-  /** The region the gateway answers as. */
+  /** The topology's primary region: where the DNS latency records are resolved from. */
   readonly primaryRegion: string;
   /** The stores, replication and per-region deps (fault injection and tests reach in here). */
   readonly runtime: LocalRuntime;
+  readonly clock: SimClock;
+  readonly network: SimNetwork;
+  readonly dns: LocalDns;
   layout(): SimLayout;
   /** Stops accepting requests, lets those in flight finish, saves the replication queue, closes the stores. */
   stop(): Promise<void>;
@@ -66,40 +109,76 @@ export async function startLocalControlPlane(
   options: LocalControlPlaneOptions = {},
 ): Promise<LocalControlPlane> {
   const port = options.port ?? DEFAULT_GATEWAY_PORT;
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new Error(`port must be an integer from 0 to 65535, got ${port}`);
-  }
+  checkPort('port', port);
+  const dnsPort = options.dnsPort ?? (port === 0 ? 0 : DEFAULT_DNS_PORT);
+  checkPort('dns port', dnsPort);
+  const speed = options.speed ?? 1;
+  checkSpeed(speed);
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const topology = loadTopologyFile(options.topologyPath);
   if (topology.regions.length > 254) throw new Error('the local control plane serves at most 254 regions');
   const primary = primaryRegionOf(topology);
 
-  const runtime = await startLocalRuntime({
-    topology,
-    dataDir: options.dataDir ?? DEFAULT_DATA_DIR,
-    fresh: options.fresh ?? false,
-    ...(options.replicationLagMs === undefined ? {} : { replicationLagMs: options.replicationLagMs }),
-    log,
+  const clock = createSimClock({ speed });
+  const network = new SimNetwork({ topology, clock });
+  const regions: Record<string, RegionEndpoint> = {};
+  const probe = new LocalProbe({
+    endpoints: () => Object.fromEntries(Object.entries(regions).map(([id, r]) => [id, r.url])),
+    network,
+    clock,
   });
 
+  let runtime: LocalRuntime;
+  try {
+    runtime = await startLocalRuntime({
+      topology,
+      dataDir: options.dataDir ?? DEFAULT_DATA_DIR,
+      fresh: options.fresh ?? false,
+      ...(options.replicationLagMs === undefined ? {} : { replicationLagMs: options.replicationLagMs }),
+      scheduler: clock,
+      speed,
+      probe,
+      network,
+      log,
+    });
+  } catch (error) {
+    clock.close();
+    throw error;
+  }
+  network.attachReplication(runtime.replication);
+
   const servers: Server[] = [];
-  const stopServers = async () => {
+  let dns: LocalDns | undefined;
+  let scheduler: RoundScheduler | undefined;
+  const stopAll = async () => {
+    await scheduler?.stop();
+    // Failover executions stop before the endpoints their steps may call.
+    await runtime.workflow.close().catch(() => undefined);
+    await dns?.close();
     await Promise.allSettled(servers.map((server) => closeServer(server)));
+    try {
+      await runtime.close();
+    } finally {
+      clock.close();
+    }
   };
   try {
-    const regions: Record<string, RegionEndpoint> = {};
     const apis = new Map<string, ApiHandler>();
     for (const [index, region] of runtime.regions.entries()) {
       const api = createRegionalApi(region.deps);
       apis.set(region.regionId, api);
       const address = `127.0.1.${index + 1}`;
-      const server = createHttpBridge(api, { log });
+      const server = createHttpBridge(api, {
+        log,
+        intercept: () => injectedFault(network, clock, region.regionId),
+      });
       servers.push(server);
       const bound = await listen(server, address, port, `the ${region.regionId} endpoint`);
       regions[region.regionId] = { url: `http://${address}:${bound}`, address };
     }
 
     let gatewayUrl = '';
+    const serving = () => (dns ? dns.servingRegion() : primary);
     const layout = (): SimLayout => {
       const stats = runtime.replication.stats();
       return {
@@ -110,17 +189,49 @@ export async function startLocalControlPlane(
             { ...(regions[r.region_id] as RegionEndpoint), tier: r.tier },
           ]),
         ),
-        gateway: { url: gatewayUrl, region: primary },
+        gateway: { url: gatewayUrl, region: serving() },
         data_dir: runtime.dataDir,
         replication: { lag_ms: stats.lag_ms, links: stats.links },
+        speed,
+        now: new Date(clock.now()).toISOString(),
+        dns: {
+          // Before the DNS server is up (a request racing the start): where it will answer.
+          address: dns?.address ?? '127.0.0.1',
+          port: dns?.port ?? dnsPort,
+          name: dns?.name ?? SERVICE_NAME,
+          region: serving(),
+          health_checks: dns?.checks() ?? [],
+          answer_changes: (dns?.answerChanges() ?? []).map((c) => ({
+            at: new Date(c.at).toISOString(),
+            region: c.region,
+          })),
+        },
+        faults: network.list(),
+        witnesses: topology.witnesses.map((w) => ({ witness_id: w.witness_id, region: w.region })),
+        scheduler: {
+          interval_seconds: topology.failover_policies.health_check.interval_seconds,
+          jobs: scheduler?.stats() ?? [],
+        },
       };
     };
-    const primaryApi = apis.get(primary);
-    if (!primaryApi) throw new Error(`no API for the primary region ${primary}`);
-    const gatewayServer = createHttpBridge(createGatewayApi(primaryApi, layout), { log });
+    const gatewayServer = createHttpBridge(createGatewayApi({ apis, serving, layout, network, runtime }), {
+      log,
+      intercept: (req) =>
+        isSimPath(req) ? Promise.resolve(undefined) : injectedFault(network, clock, serving()),
+    });
     servers.push(gatewayServer);
     const gatewayPort = await listen(gatewayServer, GATEWAY_HOST, port, 'the gateway');
     gatewayUrl = `http://${GATEWAY_HOST}:${gatewayPort}`;
+
+    dns = await startLocalDns({
+      topology,
+      endpoints: regions,
+      clientRegion: primary,
+      clock,
+      port: dnsPort,
+      log,
+    });
+    if (options.probeRounds !== false) scheduler = startProbeRounds(runtime, clock, network, log);
 
     let stopping: Promise<void> | undefined;
     return {
@@ -128,40 +239,168 @@ export async function startLocalControlPlane(
       regions,
       primaryRegion: primary,
       runtime,
+      clock,
+      network,
+      dns,
       layout,
       stop: () => {
-        stopping ??= (async () => {
-          try {
-            await stopServers();
-          } finally {
-            await runtime.close();
-          }
-        })();
+        stopping ??= stopAll();
         return stopping;
       },
     };
   } catch (error) {
-    await stopServers();
-    await runtime.close().catch(() => undefined);
+    await stopAll().catch(() => undefined);
     throw error;
   }
 }
 
-/** The gateway answers as the primary region, plus the simulator's routes under `/v1/sim`. */
-function createGatewayApi(primaryApi: ApiHandler, layout: () => SimLayout): ApiHandler {
+function checkPort(name: string, port: number): void {
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new Error(`${name} must be an integer from 0 to 65535, got ${port}`);
+  }
+}
+
+/**
+ * Every region's probe round and every witness's round, every `interval_seconds` (simulated). Each
+ * region keeps its last assessment, so events fire on what changed between its own rounds.
+ */
+function startProbeRounds(
+  runtime: LocalRuntime,
+  clock: SimClock,
+  network: SimNetwork,
+  log: (line: string) => void,
+): RoundScheduler {
+  const previous = new Map<string, Assessment>();
+  return startRoundScheduler({
+    clock,
+    intervalMs: runtime.topology.failover_policies.health_check.interval_seconds * 1000,
+    isDown: (member) => network.isDown(member),
+    log,
+    jobs: [
+      ...runtime.regions.map((region) => ({
+        member: region.regionId,
+        name: 'probe round',
+        run: async () => {
+          const last = previous.get(region.regionId);
+          const report = await runProbeRound(region.deps, last === undefined ? {} : { previous: last });
+          previous.set(region.regionId, report.assessment);
+        },
+      })),
+      ...runtime.witnesses.map((witness) => ({
+        member: witness.witnessId,
+        name: 'witness round',
+        run: () => runWitnessRound(witness),
+      })),
+    ],
+  });
+}
+
+/** What a region's endpoint does with a request under the injected faults (external callers see these). */
+async function injectedFault(
+  network: SimNetwork,
+  clock: SimClock,
+  region: string,
+): Promise<RequestInterception> {
+  if (network.isDown(region)) return 'reset';
+  const delay = network.extraLatencyMs(region);
+  if (delay > 0) await clock.sleep(delay).catch(() => undefined);
+  if (network.isDown(region)) return 'reset';
+  if (network.failsRequest(region)) {
+    return json(500, {
+      error: { code: 'INJECTED_FAULT', message: `injected fault: ${region} answers errors`, region },
+    });
+  }
+  return undefined;
+}
+
+const SIM_PATHS = ['/v1/sim', '/v1/events'];
+
+function simPath(path: string): boolean {
+  return SIM_PATHS.some((p) => path === p || path.startsWith(`${p}/`));
+}
+
+function isSimPath(req: IncomingMessage): boolean {
+  const url = req.url ?? '/';
+  const mark = url.indexOf('?');
+  return simPath(mark === -1 ? url : url.slice(0, mark));
+}
+
+interface GatewayParts {
+  readonly apis: ReadonlyMap<string, ApiHandler>;
+  /** The region `api.cortex.local` resolves to now. */
+  readonly serving: () => string;
+  readonly layout: () => SimLayout;
+  readonly network: SimNetwork;
+  readonly runtime: LocalRuntime;
+}
+
+/**
+ * The gateway: the simulator's own routes, and every other request handed to the region the
+ * service name resolves to (before a failover flips DNS, that is the primary region).
+ */
+function createGatewayApi(parts: GatewayParts): ApiHandler {
   return async (event: APIGatewayProxyEventV2) => {
-    if (event.rawPath !== '/v1/sim' && !event.rawPath.startsWith('/v1/sim/')) return primaryApi(event);
+    const path = event.rawPath;
+    if (!simPath(path)) {
+      const api = parts.apis.get(parts.serving());
+      if (!api) throw new Error(`no API for region ${parts.serving()}`);
+      return api(event);
+    }
     const method = event.requestContext.http.method;
-    if (event.rawPath !== '/v1/sim') {
-      return json(404, { error: { code: 'NOT_FOUND', message: `no route for ${method} ${event.rawPath}` } });
+    const notAllowed = () =>
+      json(405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${method} is not allowed on ${path}` } });
+    try {
+      switch (path) {
+        case '/v1/sim':
+          return method === 'GET' ? json(200, parts.layout()) : notAllowed();
+        case '/v1/sim/faults':
+          return faultsRoute(parts.network, method, event);
+        case '/v1/events':
+          return method === 'GET' ? json(200, eventsPage(parts.runtime, event)) : notAllowed();
+        default:
+          return json(404, { error: { code: 'NOT_FOUND', message: `no route for ${method} ${path}` } });
+      }
+    } catch (error) {
+      return toHttpError(error);
     }
-    if (method !== 'GET') {
-      return json(405, {
-        error: { code: 'METHOD_NOT_ALLOWED', message: `${method} is not allowed on /v1/sim` },
-      });
-    }
-    return json(200, layout());
   };
+}
+
+/** `GET` lists, `POST` injects one fault (201), `DELETE` heals all (or `?region=`'s). */
+function faultsRoute(network: SimNetwork, method: string, event: APIGatewayProxyEventV2) {
+  switch (method) {
+    case 'GET':
+      return json(200, { faults: network.list() });
+    case 'POST': {
+      const fault = network.inject(parseJsonBody(event));
+      return json(201, { fault, faults: network.list() });
+    }
+    case 'DELETE': {
+      const region = event.queryStringParameters?.region;
+      return json(200, { healed: network.heal(region), faults: network.list() });
+    }
+    default:
+      return json(405, {
+        error: { code: 'METHOD_NOT_ALLOWED', message: `${method} is not allowed on /v1/sim/faults` },
+      });
+  }
+}
+
+/**
+ * `GET /v1/events[?since=<index>]`: the local event log from index `since` (default 0), newest last,
+ * each event with its `index`; `next` is the index to ask from next time.
+ */
+function eventsPage(runtime: LocalRuntime, event: APIGatewayProxyEventV2) {
+  const raw = event.queryStringParameters?.since;
+  const since = raw === undefined ? 0 : Number(raw);
+  if (!Number.isSafeInteger(since) || since < 0) {
+    throw new ValidationError('invalid query', [
+      { field: 'since', reason: 'must be an event index: an integer >= 0' },
+    ]);
+  }
+  const log = runtime.events;
+  const events = log.list(since).map(({ index, event }) => ({ index, ...event }));
+  return { events, next: log.nextIndex };
 }
 
 /** The first region of tier `primary`, else the first region. */
@@ -182,15 +421,21 @@ export function formatBanner(plane: LocalControlPlane): string {
       ? ''
       : ` --endpoint ${plane.gatewayUrl}`;
   const body = JSON.stringify({ task_id: 'task-1', source: { region: plane.primaryRegion } });
+  const speed = layout.speed === 1 ? '' : `, speed x${layout.speed}`;
   return [
-    `Cortex local control plane: topology ${layout.topology}, ${Object.keys(plane.regions).length} regions`,
-    row('gateway', `${plane.gatewayUrl}  (answers as ${plane.primaryRegion}; layout at /v1/sim)`),
+    `Cortex local control plane: topology ${layout.topology}, ${Object.keys(plane.regions).length} regions${speed}`,
+    row(
+      'gateway',
+      `${plane.gatewayUrl}  (serves the region ${layout.dns.name} resolves to; layout at /v1/sim)`,
+    ),
     ...Object.entries(plane.regions).map(([id, region]) => row(id, region.url)),
+    row('dns', `${layout.dns.address}:${layout.dns.port}  (${layout.dns.name} -> ${layout.dns.region})`),
     row('data', `${layout.data_dir}  (replication lag ${layout.replication.lag_ms} ms)`),
     '',
     'Try:',
     `  curl -s -X POST ${plane.gatewayUrl}/v1/route -H 'content-type: application/json' -d '${body}'`,
     `  npx cortex regions${endpoint}`,
+    `  dig @${layout.dns.address} -p ${layout.dns.port} ${layout.dns.name} +short`,
     '',
     'Ctrl-C stops it; state is kept in the data dir (--fresh starts clean).',
   ].join('\n');

@@ -16,16 +16,59 @@ export interface HttpBridgeOptions {
    */
   readonly maxBodyBytes?: number;
   readonly log?: (line: string) => void;
+  /**
+   * Runs before each request is read (fault injection): `reset` destroys the connection without an
+   * answer, a result is sent as the answer instead of calling the handler, undefined goes on. It may
+   * wait first (a slow endpoint).
+   */
+  readonly intercept?: (req: IncomingMessage) => Promise<RequestInterception>;
 }
+
+export type RequestInterception = 'reset' | APIGatewayProxyStructuredResultV2 | undefined;
 
 const INTERNAL_ERROR = JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error' } });
 
 export function createHttpBridge(handler: ApiHandler, options: HttpBridgeOptions = {}): Server {
   const readLimit = (options.maxBodyBytes ?? MAX_BODY_BYTES) + 1;
   const log = options.log ?? (() => undefined);
+  const intercept = options.intercept;
   return createServer((req, res) => {
-    void serve(req, res, handler, readLimit, log);
+    if (!intercept) {
+      void serve(req, res, handler, readLimit, log);
+      return;
+    }
+    void intercepted(req, res, intercept, log).then((goOn) => {
+      if (goOn) return serve(req, res, handler, readLimit, log);
+    });
   });
+}
+
+/** Applies the interception; true when the request should go on to the handler. */
+async function intercepted(
+  req: IncomingMessage,
+  res: ServerResponse,
+  intercept: NonNullable<HttpBridgeOptions['intercept']>,
+  log: (line: string) => void,
+): Promise<boolean> {
+  let outcome: RequestInterception;
+  try {
+    outcome = await intercept(req);
+  } catch (error) {
+    log(`request interception failed on ${req.method} ${req.url}: ${String(error)}`);
+    return true;
+  }
+  if (outcome === undefined) return true;
+  if (outcome === 'reset') {
+    // A region that is down: the connection dies without an answer (ECONNRESET at the caller).
+    req.socket.resetAndDestroy();
+    return false;
+  }
+  // The body is never read: close the connection after answering.
+  res.setHeader('connection', 'close');
+  req.on('error', () => undefined);
+  req.resume();
+  write(res, outcome);
+  return false;
 }
 
 async function serve(

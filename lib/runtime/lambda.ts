@@ -3,10 +3,20 @@
  * container. No network calls here: the SDK client connects on first use.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DiscoveringProbe } from '../adapters/aws/discovering-probe.ts';
 import { DynamoStateAdapter } from '../adapters/aws/dynamodb-state.ts';
-import type { RegionalDeps } from '../app/deps.ts';
+import { EventBridgeEvents } from '../adapters/aws/eventbridge.ts';
+import { HttpProbe } from '../adapters/aws/http-probe.ts';
+import { StepFunctionsWorkflow } from '../adapters/aws/step-functions.ts';
+import type { ControlDeps, RegionalDeps } from '../app/deps.ts';
+import type { WitnessDeps } from '../app/probe-round.ts';
 import { openCompiledTopology } from '../core/topology/compiled.ts';
+import type { Topology } from '../core/topology/types.ts';
+import type { Clock, ProbePort, StatePort } from '../ports.ts';
 
 /** The topology validated at synth, inlined by esbuild `define` at bundle time (lib/infra). */
 declare const CORTEX_TOPOLOGY: unknown;
@@ -29,24 +39,172 @@ export function readEnvironment(env: Record<string, string | undefined>): Lambda
   return Object.freeze({ regionId, tableName });
 }
 
+/** The failover/probe environment beyond the basics; each missing or malformed variable is named. */
+export interface ControlEnvironment {
+  readonly eventBus: string;
+  readonly stateMachineArn: string;
+  readonly endpoints: Readonly<Record<string, string>>;
+  readonly endpointParameter: string | undefined;
+}
+
+export function readControlEnvironment(env: Record<string, string | undefined>): ControlEnvironment {
+  const problems: string[] = [];
+  const eventBus = env.CORTEX_EVENT_BUS ?? '';
+  const stateMachineArn = env.CORTEX_FAILOVER_STATE_MACHINE_ARN ?? '';
+  if (!/^[A-Za-z0-9._\-/:]{1,256}$/.test(eventBus))
+    problems.push(`CORTEX_EVENT_BUS "${eventBus}" is not a bus name`);
+  if (!/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+$/.test(stateMachineArn)) {
+    problems.push(`CORTEX_FAILOVER_STATE_MACHINE_ARN "${stateMachineArn}" is not a state machine ARN`);
+  }
+  const endpoints = readEndpoints(env, problems);
+  if (problems.length > 0) throw new Error(`invalid Lambda environment: ${problems.join('; ')}`);
+  return Object.freeze({
+    eventBus,
+    stateMachineArn,
+    endpoints,
+    endpointParameter: env.CORTEX_ENDPOINT_PARAMETER,
+  });
+}
+
+function readEndpoints(env: Record<string, string | undefined>, problems: string[]): Record<string, string> {
+  try {
+    const parsed: unknown = JSON.parse(env.CORTEX_REGION_ENDPOINTS ?? '{}');
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new Error('not an object');
+    for (const [region, url] of Object.entries(parsed)) {
+      if (typeof url !== 'string' || !/^https?:\/\//.test(url)) throw new Error(`${region} is not a URL`);
+    }
+    return parsed as Record<string, string>;
+  } catch (error) {
+    problems.push(`CORTEX_REGION_ENDPOINTS is not a JSON object of URLs (${(error as Error).message})`);
+    return {};
+  }
+}
+
+function bundledTopology(): Topology {
+  if (typeof CORTEX_TOPOLOGY === 'undefined') throw new Error('topology was not bundled (CORTEX_TOPOLOGY)');
+  return openCompiledTopology(CORTEX_TOPOLOGY);
+}
+
+const clock: Clock = { now: () => Date.now() };
+
+/** One client per region and container: created on first use, never at module scope. */
+function perRegion<T>(make: (region: string) => T): (region: string) => T {
+  const clients = new Map<string, T>();
+  return (region) => {
+    let client = clients.get(region);
+    if (!client) {
+      client = make(region);
+      clients.set(region, client);
+    }
+    return client;
+  };
+}
+
+// Another region's replica must not stall a round when that region is unreachable.
+const REMOTE_REQUEST = { requestTimeout: 3_000, connectionTimeout: 1_000 };
+
+function replicas(tableName: string, home: string | undefined): (region: string) => StatePort {
+  return perRegion((region) => {
+    const client = new DynamoDBClient(region === home ? {} : { region, requestHandler: REMOTE_REQUEST });
+    return new DynamoStateAdapter({
+      client: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+      tableName,
+    });
+  });
+}
+
+function probeFor(topology: Topology, control: ControlEnvironment): ProbePort {
+  const ssmFor = perRegion((region) => new SSMClient({ region, requestHandler: REMOTE_REQUEST }));
+  const template = control.endpointParameter;
+  return new DiscoveringProbe({
+    known: control.endpoints,
+    regions: topology.regions.map((r) => r.region_id),
+    lookup: async (region) => {
+      if (!template) return undefined;
+      const name = template.replace('{region}', region);
+      const { Parameter } = await ssmFor(region).send(new GetParameterCommand({ Name: name }));
+      return Parameter?.Value;
+    },
+    probeFor: (baseUrls) => new HttpProbe({ baseUrls, clock }),
+  });
+}
+
 let cached: RegionalDeps | undefined;
 
 export function lambdaDeps(): RegionalDeps {
   if (cached) return cached;
   const env = readEnvironment(process.env);
-  if (typeof CORTEX_TOPOLOGY === 'undefined') throw new Error('topology was not bundled (CORTEX_TOPOLOGY)');
-  const topology = openCompiledTopology(CORTEX_TOPOLOGY);
+  const topology = bundledTopology();
   if (!topology.regions.some((r) => r.region_id === env.regionId)) {
     throw new Error(`CORTEX_REGION_ID ${env.regionId} is not a region of the topology`);
   }
-  const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
   cached = {
     regionId: env.regionId,
     topology,
-    state: new DynamoStateAdapter({ client, tableName: env.tableName }),
-    clock: { now: () => Date.now() },
+    state: replicas(env.tableName, env.regionId)(env.regionId),
+    clock,
   };
   return cached;
+}
+
+let control: ControlDeps | undefined;
+
+/** Deps for the probe, the failover steps and the failover API of this region. */
+export function controlDeps(): ControlDeps {
+  if (control) return control;
+  const base = lambdaDeps();
+  const env = readControlEnvironment(process.env);
+  const replica = replicas(readEnvironment(process.env).tableName, base.regionId);
+  const ownRegion = base.regionId;
+  const sfnFor = perRegion((region) => new SFNClient(region === ownRegion ? {} : { region }));
+  control = {
+    ...base,
+    replica,
+    probe: probeFor(base.topology, env),
+    events: new EventBridgeEvents({ client: new EventBridgeClient({}), eventBusName: env.eventBus }),
+    workflow: new StepFunctionsWorkflow({
+      homeRegion: ownRegion,
+      regions: base.topology.regions.map((r) => r.region_id),
+      clientFor: sfnFor,
+      // Deterministic names: the same state machine name in every region.
+      stateMachineArnFor: (region) =>
+        env.stateMachineArn.replace(`:states:${ownRegion}:`, `:states:${region}:`),
+    }),
+  };
+  return control;
+}
+
+let witness: WitnessDeps | undefined;
+
+/** Deps for a witness probe: no region of its own, writes its views into every region's replica. */
+export function witnessDeps(): WitnessDeps {
+  if (witness) return witness;
+  const witnessId = process.env.CORTEX_WITNESS_ID ?? '';
+  const tableName = process.env.CORTEX_TABLE_NAME ?? '';
+  const topology = bundledTopology();
+  if (!topology.witnesses.some((w) => w.witness_id === witnessId)) {
+    throw new Error(
+      `invalid Lambda environment: CORTEX_WITNESS_ID "${witnessId}" is not a witness of the topology`,
+    );
+  }
+  if (!/^[A-Za-z0-9_.-]{3,255}$/.test(tableName)) {
+    throw new Error(`invalid Lambda environment: CORTEX_TABLE_NAME "${tableName}" is not a table name`);
+  }
+  const problems: string[] = [];
+  const endpoints = readEndpoints(process.env, problems);
+  if (problems.length > 0) throw new Error(`invalid Lambda environment: ${problems.join('; ')}`);
+  witness = {
+    witnessId,
+    topology,
+    clock,
+    probe: probeFor(topology, {
+      eventBus: '',
+      stateMachineArn: '',
+      endpoints,
+      endpointParameter: process.env.CORTEX_ENDPOINT_PARAMETER,
+    }),
+    replica: replicas(tableName, undefined),
+  };
+  return witness;
 }

@@ -1,23 +1,32 @@
 /**
  * The local composition root (STYLE 2): one dynalite store per region, replication between them
- * like a global table, and each region's RegionalDeps built once over its own replica. The local
- * control plane (lib/local) serves these deps over HTTP; later pieces (scheduler, DNS, workflows)
- * take them from here too.
+ * like a global table, and each region's ControlDeps built once over its own replica (its state,
+ * the simulated clock, the local probe, the shared event log, the failover workflow run by the ASL
+ * interpreter, and the other regions' replicas as far as the simulated network lets it reach
+ * them), plus one WitnessDeps per topology witness. The local control plane (lib/local) serves
+ * these deps over HTTP and its scheduler runs their rounds.
  */
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { createFailoverHandler } from '../../functions/failover/handler.ts';
 import { DynamoStateAdapter } from '../adapters/aws/dynamodb-state.ts';
 import { stateTableName } from '../adapters/aws/state-keys.ts';
+import { LocalEventLog } from '../adapters/local/events.ts';
 import {
   type Replication,
   type Scheduler,
   startReplication,
   systemScheduler,
 } from '../adapters/local/replication.ts';
-import type { RegionalDeps } from '../app/deps.ts';
+import { LocalWorkflow } from '../adapters/local/workflow.ts';
+import type { ControlDeps } from '../app/deps.ts';
+import type { WitnessDeps } from '../app/probe-round.ts';
+import { CortexError } from '../core/errors.ts';
 import type { Topology } from '../core/topology/types.ts';
 import { type RegionalStore, type RegionalStores, startRegionalStores } from '../local/stores.ts';
+import type { ProbePort, StatePort } from '../ports.ts';
 
 export interface LocalRuntimeOptions {
   readonly topology: Topology;
@@ -27,16 +36,40 @@ export interface LocalRuntimeOptions {
   readonly fresh?: boolean;
   /** Replication lag of every region pair; default 200 ms. */
   readonly replicationLagMs?: number;
-  /** The clock of the handlers and of replication; default real time. */
+  /** The clock of the handlers, replication and workflow waits; default real time. */
   readonly scheduler?: Scheduler;
+  /** Simulated ms per real ms of `scheduler` (the workflow's Wait states and retries scale by it); default 1. */
+  readonly speed?: number;
+  /** How regions and witnesses reach each other's endpoints; default: a probe that reaches nobody. */
+  readonly probe?: ProbePort;
+  /** Who can reach whom (fault injection); default: everyone reaches everyone. */
+  readonly network?: ReachabilityPort;
   readonly log?: (line: string) => void;
+}
+
+/** The part of the simulated network (lib/local/faults.ts) the deps need. */
+export interface ReachabilityPort {
+  /** `from` cannot reach `to` at all (either is down, or a partition separates them). */
+  blocked(from: string, to: string): boolean;
 }
 
 export interface LocalRegion {
   readonly regionId: string;
-  /** Built once; every handler of this region gets this object. */
-  readonly deps: RegionalDeps;
+  /** Built once; every handler, probe round and failover step of this region gets this object. */
+  readonly deps: ControlDeps;
   readonly store: RegionalStore;
+}
+
+/** Another region's replica could not be reached (partition, region down): nothing was read or written. */
+export class ReplicaUnreachableError extends CortexError {
+  readonly code = 'REPLICA_UNREACHABLE';
+  readonly from: string;
+  readonly to: string;
+  constructor(from: string, to: string) {
+    super(`${from} cannot reach the replica in ${to}`);
+    this.from = from;
+    this.to = to;
+  }
 }
 
 export interface LocalRuntime {
@@ -46,7 +79,13 @@ export interface LocalRuntime {
   readonly tableName: string;
   /** In topology order. */
   readonly regions: readonly LocalRegion[];
+  /** One per topology witness (probe-only observers; the gateway plays them locally). */
+  readonly witnesses: readonly WitnessDeps[];
   readonly replication: Replication;
+  /** The event log every region publishes to (`GET /v1/events`). */
+  readonly events: LocalEventLog;
+  /** Runs every region's failover workflows (each in its coordinator's deps). */
+  readonly workflow: LocalWorkflow;
   region(regionId: string): LocalRegion;
   /** Stops replication (saving what is queued), then closes the stores. */
   close(): Promise<void>;
@@ -85,21 +124,76 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     throw error;
   }
 
-  const regions = stores.list.map((store): LocalRegion => {
-    const client = store.createClient();
-    replication.attach(store.regionId, client);
-    const document = DynamoDBDocumentClient.from(client, {
-      marshallOptions: { removeUndefinedValues: true },
+  const probe = options.probe ?? unreachableProbe(clock);
+  const network = options.network ?? { blocked: () => false };
+  const events = new LocalEventLog();
+  const states = new Map(
+    stores.list.map((store) => {
+      const client = store.createClient();
+      replication.attach(store.regionId, client);
+      const document = DynamoDBDocumentClient.from(client, {
+        marshallOptions: { removeUndefinedValues: true },
+      });
+      return [store.regionId, new DynamoStateAdapter({ client: document, tableName })] as const;
+    }),
+  );
+  /** `caller`'s way to another region's replica: refused while the network separates them. */
+  const replicaFor =
+    (caller: string) =>
+    (regionId: string): StatePort => {
+      const state = states.get(regionId);
+      if (!state) throw new Error(`region ${regionId} is not in topology ${topology.name}`);
+      if (regionId === caller) return state;
+      return guardedReplica(state, () => network.blocked(caller, regionId), caller, regionId);
+    };
+
+  const byId = new Map<string, LocalRegion>();
+  let workflow: LocalWorkflow;
+  try {
+    workflow = new LocalWorkflow({
+      topology,
+      depsFor: (regionId) => {
+        const region = byId.get(regionId);
+        if (!region) throw new Error(`region ${regionId} is not in topology ${topology.name}`);
+        return region.deps;
+      },
+      // The same task function as the Lambda, through its middy chain.
+      invokerFor: (deps) => {
+        const handler = createFailoverHandler(deps);
+        return (event) => handler(event, LOCAL_CONTEXT);
+      },
+      speed: options.speed ?? 1,
+      ...(options.log ? { log: options.log } : {}),
     });
-    const deps: RegionalDeps = Object.freeze({
+  } catch (error) {
+    // A definition that cannot be loaded: release what started.
+    await closeAll(undefined, replication, stores).catch(() => undefined);
+    throw error;
+  }
+  const regions = stores.list.map((store): LocalRegion => {
+    const deps: ControlDeps = Object.freeze({
       regionId: store.regionId,
       topology,
-      state: new DynamoStateAdapter({ client: document, tableName }),
+      state: states.get(store.regionId) as StatePort,
       clock,
+      probe,
+      events,
+      workflow,
+      replica: replicaFor(store.regionId),
     });
     return { regionId: store.regionId, deps, store };
   });
-  const byId = new Map(regions.map((region) => [region.regionId, region]));
+  for (const region of regions) byId.set(region.regionId, region);
+  const witnesses = topology.witnesses.map(
+    (witness): WitnessDeps =>
+      Object.freeze({
+        witnessId: witness.witness_id,
+        topology,
+        clock,
+        probe,
+        replica: replicaFor(witness.witness_id),
+      }),
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -107,23 +201,66 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     dataDir,
     tableName,
     regions,
+    witnesses,
     replication,
+    events,
+    workflow,
     region: (regionId) => {
       const region = byId.get(regionId);
       if (!region) throw new Error(`region ${regionId} is not in topology ${topology.name}`);
       return region;
     },
     close: () => {
-      closing ??= closeAll(replication, stores);
+      closing ??= closeAll(workflow, replication, stores);
       return closing;
     },
   };
 }
 
-async function closeAll(replication: Replication, stores: RegionalStores): Promise<void> {
+async function closeAll(
+  workflow: LocalWorkflow | undefined,
+  replication: Replication,
+  stores: RegionalStores,
+): Promise<void> {
   try {
+    // Executions in flight stop first: their steps write to the stores.
+    await workflow?.close();
     await replication.close();
   } finally {
     await stores.close();
   }
+}
+
+const LOCAL_CONTEXT = {
+  functionName: 'cortex-failover-local',
+  callbackWaitsForEmptyEventLoop: false,
+} as unknown as Context;
+
+/** A StatePort whose every call first checks that the caller still reaches the replica. */
+function guardedReplica(state: StatePort, blocked: () => boolean, from: string, to: string): StatePort {
+  return new Proxy(state, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (blocked()) return Promise.reject(new ReplicaUnreachableError(from, to));
+        return value.apply(target, args);
+      };
+    },
+  });
+}
+
+/** Without a probe (a runtime started for its stores only), every call fails: nobody is reachable. */
+function unreachableProbe(clock: { now(): number }): ProbePort {
+  return {
+    probe: async (observer, target, endpoint, timeoutMs) => ({
+      observer,
+      target,
+      endpoint,
+      ok: false,
+      error: 'unreachable',
+      latency_ms: timeoutMs,
+      at: clock.now(),
+    }),
+  };
 }

@@ -1,0 +1,58 @@
+import middy from '@middy/core';
+import * as z from 'zod/mini';
+import type { ControlDeps } from '../../lib/app/deps.ts';
+import {
+  type FailoverActionResult,
+  type FailoverTaskEvent,
+  runFailoverAction,
+} from '../../lib/app/failover/actions.ts';
+import { ValidationError } from '../../lib/core/errors.ts';
+import type { FailoverAction } from '../../lib/core/failover/types.ts';
+
+const ACTIONS = [
+  'verify_failure',
+  'assess_impact',
+  'notify_operators',
+  'await_approval',
+  'identify_target_region',
+  'verify_target_capacity',
+  'prepare_data_sync',
+  'drain_connections',
+  'sync_critical_state',
+  'update_dns_routing',
+  'redirect_traffic',
+  'verify_health',
+  'validate_functionality',
+  'monitor_metrics',
+  'complete',
+  'rollback',
+] as const satisfies readonly FailoverAction[];
+
+/** What statemachines/failover.asl.json sends (Parameters of each Task state, or its Payload). */
+export const failoverTaskEventSchema = z.object({
+  action: z.enum(ACTIONS),
+  failover_id: z.string().check(z.minLength(1), z.maxLength(128)),
+  task_token: z.optional(z.string().check(z.minLength(1), z.maxLength(4096))),
+  error: z.optional(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
+  outcome: z.optional(z.literal('failed')),
+});
+
+/**
+ * The failover workflow's task function: one action per invocation. Errors propagate with their
+ * `name` (TransientError, TargetRegionFailure, ...) so the state machine's Retry and Catch match.
+ */
+export function createFailoverHandler(deps: ControlDeps) {
+  return middy<unknown, FailoverActionResult>().handler(async (raw) => {
+    const parsed = failoverTaskEventSchema.safeParse(raw);
+    if (!parsed.success) {
+      throw new ValidationError(
+        'invalid failover task event',
+        parsed.error.issues.map((issue) => ({
+          field: issue.path.join('.') || '(event)',
+          reason: issue.message,
+        })),
+      );
+    }
+    return runFailoverAction(deps, parsed.data as FailoverTaskEvent);
+  });
+}

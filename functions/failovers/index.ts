@@ -1,0 +1,4 @@
+import { controlDeps } from '../../lib/runtime/lambda.ts';
+import { createFailoversHandler } from './handler.ts';
+
+export const handler = createFailoversHandler(controlDeps());

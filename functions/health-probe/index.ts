@@ -1,0 +1,20 @@
+import type { Context } from 'aws-lambda';
+import { controlDeps, witnessDeps } from '../../lib/runtime/lambda.ts';
+import { createHealthProbeHandler, createWitnessProbeHandler, type ScheduledInput } from './handler.ts';
+
+/**
+ * Two entry points in one bundle: `index.handler` in every region, `index.witnessHandler` in each
+ * witness's region. Each builds its deps on first use, so a witness never needs a region's environment.
+ */
+let regional: ReturnType<typeof createHealthProbeHandler> | undefined;
+let witness: ReturnType<typeof createWitnessProbeHandler> | undefined;
+
+export const handler = (event: ScheduledInput, context: Context) => {
+  regional ??= createHealthProbeHandler(controlDeps());
+  return regional(event, context);
+};
+
+export const witnessHandler = (event: ScheduledInput, context: Context) => {
+  witness ??= createWitnessProbeHandler(witnessDeps());
+  return witness(event, context);
+};

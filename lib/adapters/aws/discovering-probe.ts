@@ -1,0 +1,63 @@
+import type { ProbeObservation } from '../../core/health/types.ts';
+import type { ProbePort } from '../../ports.ts';
+
+export interface DiscoveringProbeOptions {
+  /** Base URLs known at synth (with a domain, every region's). */
+  readonly known: Readonly<Record<string, string>>;
+  /** Every region (and nothing else) whose URL may be discovered. */
+  readonly regions: readonly string[];
+  /** Reads one region's API URL (SSM GetParameter in that region); undefined when it is not there. */
+  readonly lookup: (region: string) => Promise<string | undefined>;
+  /** Builds the real probe once the URLs are known. */
+  readonly probeFor: (baseUrls: Readonly<Record<string, string>>) => ProbePort;
+}
+
+/**
+ * Finds the API URLs that were not known at synth (no cross-region references), caches them per
+ * container, and probes with them. A region whose URL cannot be read yet is probed as unreachable
+ * and looked up again on the next call: a region must not look dead because its SSM answered late.
+ */
+export class DiscoveringProbe implements ProbePort {
+  readonly #options: DiscoveringProbeOptions;
+  readonly #urls: Record<string, string>;
+  #probe: ProbePort;
+  #pending: Promise<void> | undefined;
+
+  constructor(options: DiscoveringProbeOptions) {
+    this.#options = options;
+    this.#urls = { ...options.known };
+    this.#probe = options.probeFor(this.#urls);
+  }
+
+  async probe(
+    observer: string,
+    target: string,
+    endpoint: string,
+    timeoutMs: number,
+  ): Promise<ProbeObservation> {
+    if (!(target in this.#urls) && this.#options.regions.includes(target)) await this.#discover();
+    return this.#probe.probe(observer, target, endpoint, timeoutMs);
+  }
+
+  #discover(): Promise<void> {
+    this.#pending ??= (async () => {
+      const missing = this.#options.regions.filter((r) => !(r in this.#urls));
+      const found = await Promise.all(
+        missing.map(
+          async (region) => [region, await this.#options.lookup(region).catch(() => undefined)] as const,
+        ),
+      );
+      let changed = false;
+      for (const [region, url] of found) {
+        if (url) {
+          this.#urls[region] = url.replace(/\/+$/, '');
+          changed = true;
+        }
+      }
+      if (changed) this.#probe = this.#options.probeFor({ ...this.#urls });
+    })().finally(() => {
+      this.#pending = undefined;
+    });
+    return this.#pending;
+  }
+}

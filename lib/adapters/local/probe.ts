@@ -1,0 +1,75 @@
+/**
+ * The local ProbePort: one observer (a region or the witness) calls one endpoint of another
+ * region's local endpoint (lib/local/control-plane.ts), in simulated time.
+ *
+ * A pair a partition separates (or a down observer) answers `unreachable` at once, with
+ * `latency_ms` = the timeout: on AWS such a call would hang until its timeout, but waiting here
+ * would only stretch the round without changing what it observes. Every other call is a real HTTP
+ * request through the same HttpProbe the Lambda uses, so the target endpoint's own faults (down:
+ * `reset`, errors: `http 500`, slow: late or `timeout`) are observed as they happen. The timeout is
+ * the simulated one scaled to real time, and latency is measured on the simulated clock, so both
+ * read in simulated ms.
+ */
+import type { ProbeObservation } from '../../core/health/types.ts';
+import type { Clock, ProbePort } from '../../ports.ts';
+import { HttpProbe } from '../aws/http-probe.ts';
+
+export interface ProbeNetwork {
+  /** A partition separates `a` and `b`. */
+  partitioned(a: string, b: string): boolean;
+  isDown(member: string): boolean;
+}
+
+export interface LocalProbeOptions {
+  /**
+   * Base URL of each region's endpoint (`http://127.0.1.1:4600`), read on the first probe: the
+   * endpoints bind after the deps that hold this probe are built.
+   */
+  readonly endpoints: () => Readonly<Record<string, string>>;
+  readonly network: ProbeNetwork;
+  /** Simulated time; `speed` simulated ms pass per real ms. */
+  readonly clock: Clock & { readonly speed: number };
+  readonly fetch?: typeof fetch;
+}
+
+/** Local endpoints do not check SigV4; nothing is ever signed, but the signer wants a source. */
+const NO_CREDENTIALS = async () => ({ accessKeyId: 'local', secretAccessKey: 'local' });
+
+export class LocalProbe implements ProbePort {
+  readonly #options: LocalProbeOptions;
+  #http: HttpProbe | undefined;
+
+  constructor(options: LocalProbeOptions) {
+    this.#options = options;
+  }
+
+  async probe(
+    observer: string,
+    target: string,
+    endpoint: string,
+    timeoutMs: number,
+  ): Promise<ProbeObservation> {
+    const { clock, network } = this.#options;
+    if (network.isDown(observer) || network.partitioned(observer, target)) {
+      return {
+        observer,
+        target,
+        endpoint,
+        at: clock.now(),
+        ok: false,
+        error: 'unreachable',
+        latency_ms: timeoutMs,
+      };
+    }
+    this.#http ??= new HttpProbe({
+      baseUrls: this.#options.endpoints(),
+      clock,
+      // Latency on the simulated clock reads in simulated ms.
+      monotonic: () => clock.now(),
+      signedPaths: [],
+      credentials: NO_CREDENTIALS,
+      ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
+    });
+    return this.#http.probe(observer, target, endpoint, Math.max(1, Math.ceil(timeoutMs / clock.speed)));
+  }
+}

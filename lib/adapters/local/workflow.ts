@@ -1,0 +1,292 @@
+/**
+ * The local WorkflowPort: runs statemachines/failover.asl.json in aws-local-stepfunctions with the
+ * failover function's handler in place of the Lambda, called with the coordinator region's deps.
+ *
+ * How it imitates Step Functions:
+ * - Executions are named by failover id: a second start of the same id is a no-op while it runs or
+ *   after it ran, and so is a start for a record that is no longer running (a restart).
+ * - `.waitForTaskToken`: the approval Task's local handler registers a promise under a fresh token,
+ *   invokes the handler (which stores the token on the record) and returns that promise;
+ *   `answerApproval` resolves it (approved) or rejects it with an `ApprovalDeclined` error.
+ * - Time: Wait states and Retry pauses are given as overrides scaled by `speed` (simulated seconds
+ *   / speed = real seconds), so a 10 s drain poll takes 10 ms at speed 1000 while the handler, on the
+ *   simulated clock, still counts 10 s. Overrides are fixed per run, so a retry pause is the first
+ *   interval each time (no backoff locally). Task timeouts stay in real time: they bound a handler
+ *   call, and the approval waits for a person.
+ * - The interpreter resolves `TimeoutSecondsPath` against the Task's Parameters output, Step
+ *   Functions against the state input; the paths are replaced by the numbers they name here.
+ */
+import { randomUUID } from 'node:crypto';
+import { ExecutionAbortedError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { ControlDeps } from '../../app/deps.ts';
+import { type FailoverTaskEvent, runFailoverAction } from '../../app/failover/actions.ts';
+import { loadFailoverDefinition } from '../../app/failover/definition.ts';
+import { isActive } from '../../app/failover/shared.ts';
+import { failoverTimings } from '../../app/failover/timings.ts';
+import { NotFoundError } from '../../core/errors.ts';
+import type { Topology } from '../../core/topology/types.ts';
+import type { WorkflowPort } from '../../ports.ts';
+
+/** What stands in for `${FailoverFunctionArn}` locally. */
+export const LOCAL_FAILOVER_FUNCTION_ARN = 'arn:aws:lambda:local:000000000000:function:cortex-failover';
+
+const WAIT_FOR_TOKEN_RESOURCE = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+
+export type TaskInvoker = (event: unknown) => Promise<unknown>;
+
+export interface LocalWorkflowOptions {
+  readonly topology: Topology;
+  /** The ControlDeps of a region (the coordinator's runs its failovers); read when a run starts. */
+  readonly depsFor: (regionId: string) => ControlDeps;
+  /**
+   * The failover function as the coordinator runs it, e.g. the middy handler of functions/failover;
+   * default: runFailoverAction with the coordinator's deps.
+   */
+  readonly invokerFor?: (deps: ControlDeps) => TaskInvoker;
+  /** Simulated ms per real ms (the local clock's speed); default 1. */
+  readonly speed?: number;
+  readonly functionArn?: string;
+  /** Executions that end unexpectedly (not by a Fail state of the definition) are reported here. */
+  readonly log?: (line: string) => void;
+}
+
+export interface ExecutionOutcome {
+  readonly failover_id: string;
+  /** `failed` also when the definition ends in its RolledBack or Failed state. */
+  readonly status: 'succeeded' | 'failed' | 'aborted';
+  /** The Fail state's Error (FailoverRolledBack, FailoverFailed) or the uncaught error's name. */
+  readonly error?: string;
+  readonly output?: unknown;
+  /** State names in the order they were entered, retries and loops included. */
+  readonly path: readonly string[];
+}
+
+interface Execution {
+  readonly abort: () => void;
+  readonly done: Promise<ExecutionOutcome>;
+  readonly tokens: Set<string>;
+  finished: boolean;
+}
+
+interface PendingApproval {
+  readonly resolve: (output: unknown) => void;
+  readonly reject: (error: Error) => void;
+}
+
+type States = StateMachineDefinition['States'];
+
+export class LocalWorkflow implements WorkflowPort {
+  readonly #options: LocalWorkflowOptions;
+  readonly #machine: StateMachine;
+  readonly #states: States;
+  readonly #waitOverrides: Record<string, number>;
+  readonly #retryOverrides: Record<string, number[]>;
+  readonly #executions = new Map<string, Execution>();
+  readonly #approvals = new Map<string, PendingApproval>();
+  #closed = false;
+
+  constructor(options: LocalWorkflowOptions) {
+    const speed = options.speed ?? 1;
+    if (!Number.isFinite(speed) || speed <= 0)
+      throw new RangeError(`LocalWorkflow: speed must be > 0, got ${speed}`);
+    this.#options = options;
+    const functionArn = options.functionArn ?? LOCAL_FAILOVER_FUNCTION_ARN;
+    const definition = JSON.parse(
+      loadFailoverDefinition(options.topology, functionArn),
+    ) as StateMachineDefinition;
+    const timings = failoverTimings(options.topology);
+    const timeouts: Record<string, number> = {
+      ...timings.phase_timeout_seconds,
+      approval: timings.approval_timeout_seconds,
+      closing: timings.closing_timeout_seconds,
+    };
+    const polls: Record<string, number> = {
+      DrainWait: timings.drain_poll_seconds,
+      SyncWait: timings.sync_poll_seconds,
+    };
+    this.#waitOverrides = {};
+    this.#retryOverrides = {};
+    for (const [name, state] of Object.entries(definition.States)) {
+      if (state.Type === 'Task') {
+        const path = state.TimeoutSecondsPath;
+        if (path !== undefined) {
+          const seconds = timeouts[path.replace(/^\$\.timeouts\./, '')];
+          if (seconds === undefined)
+            throw new Error(`LocalWorkflow: ${name} has an unknown TimeoutSecondsPath ${path}`);
+          delete state.TimeoutSecondsPath;
+          state.TimeoutSeconds = seconds;
+        }
+        const resource =
+          state.Resource === WAIT_FOR_TOKEN_RESOURCE
+            ? (state.Parameters as { FunctionName?: unknown } | undefined)?.FunctionName
+            : state.Resource;
+        if (resource !== functionArn)
+          throw new Error(`LocalWorkflow: ${name} calls ${String(resource)}, not the failover function`);
+        if (state.Retry) {
+          this.#retryOverrides[name] = state.Retry.map(
+            (retrier) => ((retrier.IntervalSeconds ?? 1) * 1000) / speed,
+          );
+        }
+      } else if (state.Type === 'Wait') {
+        const seconds = state.Seconds ?? polls[name];
+        if (seconds === undefined)
+          throw new Error(`LocalWorkflow: no simulated duration known for Wait state ${name}`);
+        this.#waitOverrides[name] = (seconds * 1000) / speed;
+      }
+    }
+    this.#states = definition.States;
+    this.#machine = new StateMachine(definition);
+  }
+
+  async startFailover(input: { readonly failover_id: string; readonly coordinator: string }): Promise<void> {
+    if (this.#closed) throw new Error('LocalWorkflow is closed');
+    const id = input.failover_id;
+    if (this.#executions.has(id)) return;
+    const deps = this.#options.depsFor(input.coordinator);
+    const record = await deps.state.getFailover(id);
+    // Ran before this process started (the record is final): a Standard execution name is never reused.
+    if (record && !isActive(record)) return;
+    if (this.#executions.has(id)) return;
+    this.#run(id, input.coordinator, deps);
+  }
+
+  async answerApproval(token: string, approved: boolean): Promise<void> {
+    const pending = this.#approvals.get(token);
+    if (!pending) throw new NotFoundError('approval task', `${token.slice(0, 16)}...`);
+    this.#approvals.delete(token);
+    if (approved) {
+      pending.resolve({ approved: true });
+    } else {
+      const declined = new Error('An operator declined the failover.');
+      declined.name = 'ApprovalDeclined';
+      pending.reject(declined);
+    }
+  }
+
+  /** Resolves when the execution of `failoverId` has ended (started by this workflow). */
+  settled(failoverId: string): Promise<ExecutionOutcome> {
+    const execution = this.#executions.get(failoverId);
+    if (!execution) return Promise.reject(new NotFoundError('execution', failoverId));
+    return execution.done;
+  }
+
+  /** Ids of the executions still running. */
+  running(): string[] {
+    return [...this.#executions].filter(([, e]) => !e.finished).map(([id]) => id);
+  }
+
+  /** Aborts every running execution (approvals waiting are dropped) and waits for them to end. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const running = [...this.#executions.values()].filter((e) => !e.finished);
+    for (const execution of running) {
+      for (const token of execution.tokens) {
+        const pending = this.#approvals.get(token);
+        this.#approvals.delete(token);
+        pending?.reject(new Error('the local workflow closed'));
+      }
+      execution.abort();
+    }
+    await Promise.all(running.map((e) => e.done));
+  }
+
+  #run(failoverId: string, coordinator: string, deps: ControlDeps): void {
+    const invoke = (this.#options.invokerFor ?? defaultInvoker)(deps);
+    const tokens = new Set<string>();
+    const token = randomUUID();
+    const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+    for (const [name, state] of Object.entries(this.#states)) {
+      if (state.Type !== 'Task') continue;
+      handlers[name] =
+        state.Resource === WAIT_FOR_TOKEN_RESOURCE
+          ? (input) => this.#awaitToken(invoke, input, token, tokens)
+          : (input) => invoke(input);
+    }
+    const run = this.#machine.run(
+      { failover_id: failoverId, coordinator },
+      {
+        overrides: {
+          taskResourceLocalHandlers: handlers as NonNullable<
+            NonNullable<Parameters<StateMachine['run']>[1]>['overrides']
+          >['taskResourceLocalHandlers'],
+          waitTimeOverrides: this.#waitOverrides,
+          retryIntervalOverrides: this.#retryOverrides,
+        },
+        noThrowOnAbort: true,
+        context: {
+          Execution: {
+            Id: `arn:aws:states:local:000000000000:execution:cortex-failover:${failoverId}`,
+            Name: failoverId,
+          },
+          Task: { Token: token },
+        },
+      },
+    );
+    const path: string[] = [];
+    const logged = (async () => {
+      for await (const event of run.eventLogs) {
+        if (event.type === 'StateEntered') path.push(event.state.name);
+      }
+    })().catch(() => undefined);
+
+    const execution: Execution = {
+      abort: run.abort,
+      tokens,
+      finished: false,
+      done: run.result.then(
+        async (output): Promise<ExecutionOutcome> => {
+          await logged;
+          // noThrowOnAbort: an aborted run answers null; the definition always outputs an object.
+          return output === null
+            ? { failover_id: failoverId, status: 'aborted', path }
+            : { failover_id: failoverId, status: 'succeeded', output, path };
+        },
+        async (error: unknown): Promise<ExecutionOutcome> => {
+          await logged;
+          if (error instanceof ExecutionAbortedError)
+            return { failover_id: failoverId, status: 'aborted', path };
+          const cause = (error as { cause?: unknown }).cause;
+          const name = cause instanceof Error ? cause.name : error instanceof Error ? error.name : 'Error';
+          if (name !== 'FailoverRolledBack') {
+            this.#options.log?.(
+              `failover ${failoverId}: execution failed with ${name}: ${(cause as Error)?.message ?? error}`,
+            );
+          }
+          return { failover_id: failoverId, status: 'failed', error: name, path };
+        },
+      ),
+    };
+    void execution.done.then(() => {
+      execution.finished = true;
+      for (const t of tokens) this.#approvals.delete(t);
+    });
+    this.#executions.set(failoverId, execution);
+  }
+
+  /** `.waitForTaskToken` imitated: register, invoke with the token in the payload, wait for the answer. */
+  async #awaitToken(
+    invoke: TaskInvoker,
+    input: unknown,
+    token: string,
+    tokens: Set<string>,
+  ): Promise<unknown> {
+    const payload = (input as { Payload?: unknown }).Payload;
+    const answer = new Promise<unknown>((resolve, reject) => {
+      this.#approvals.set(token, { resolve, reject });
+    });
+    tokens.add(token);
+    // Handled below; without this a decline that arrives before we await would be "unhandled".
+    answer.catch(() => undefined);
+    try {
+      await invoke(payload);
+    } catch (error) {
+      this.#approvals.delete(token);
+      throw error;
+    }
+    return answer;
+  }
+}
+
+function defaultInvoker(deps: ControlDeps): TaskInvoker {
+  return (event) => runFailoverAction(deps, event as FailoverTaskEvent);
+}

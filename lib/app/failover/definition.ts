@@ -1,0 +1,51 @@
+/**
+ * The failover state machine definition (statemachines/failover.asl.json) and its substitutions.
+ * CDK passes the text to `DefinitionBody.fromString` with `definitionSubstitutions` set to the same
+ * map; the local runtime and the tests apply the map here. The file stays valid JSON and valid ASL
+ * before substitution: numbers are substituted inside `States.StringToJson('...')` strings.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Topology } from '../../core/topology/types.ts';
+import { failoverTimings } from './timings.ts';
+
+export const FAILOVER_DEFINITION_PATH = fileURLToPath(
+  new URL('../../../statemachines/failover.asl.json', import.meta.url),
+);
+
+/** `${Name}` placeholders of the definition and their values for this topology. */
+export function failoverSubstitutions(topology: Topology, functionArn: string): Record<string, string> {
+  if (
+    !/^arn:aws[a-z-]*:lambda:[a-z0-9-]*:\d*:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$/.test(functionArn)
+  ) {
+    throw new Error(`failoverSubstitutions: "${functionArn}" is not a Lambda function ARN`);
+  }
+  const timings = failoverTimings(topology);
+  const phase = timings.phase_timeout_seconds;
+  return {
+    FailoverFunctionArn: functionArn,
+    DetectionTimeoutSeconds: String(phase.detection),
+    ApprovalTimeoutSeconds: String(timings.approval_timeout_seconds),
+    PreparationTimeoutSeconds: String(phase.preparation),
+    ExecutionTimeoutSeconds: String(phase.execution),
+    ValidationTimeoutSeconds: String(phase.validation),
+    ClosingTimeoutSeconds: String(timings.closing_timeout_seconds),
+  };
+}
+
+/** Replaces every `${Name}` as Step Functions' DefinitionSubstitutions does; an unknown name throws. */
+export function applySubstitutions(text: string, substitutions: Readonly<Record<string, string>>): string {
+  return text.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_, name: string) => {
+    const value = substitutions[name];
+    if (value === undefined) throw new Error(`failover definition: no substitution for \${${name}}`);
+    return value;
+  });
+}
+
+/** The definition text with the substitutions applied, for the local runtime and tests. */
+export function loadFailoverDefinition(topology: Topology, functionArn: string): string {
+  return applySubstitutions(
+    readFileSync(FAILOVER_DEFINITION_PATH, 'utf8'),
+    failoverSubstitutions(topology, functionArn),
+  );
+}

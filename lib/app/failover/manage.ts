@@ -1,0 +1,152 @@
+/**
+ * Operator actions on a running failover (abort, approve, decline) and reading failover records.
+ */
+import { ConflictError } from '../../core/errors.ts';
+import type { FailoverRecord, FailoverStatus } from '../../core/failover/types.ts';
+import type { ControlDeps, RegionalDeps } from '../deps.ts';
+import { type FailoverView, isActive, iso, publish, readFailover, toView } from './shared.ts';
+
+export interface OperatorDecision {
+  /** Who decided, kept on the record. */
+  readonly by?: string;
+  readonly reason?: string;
+}
+
+/**
+ * Asks a running failover to stop: the next step sees `abort_requested` and the workflow rolls back
+ * (the spec's operator-intervention criterion). A failover waiting for approval is declined (cancelled).
+ */
+export async function abortFailover(
+  deps: ControlDeps,
+  failoverId: string,
+  decision: OperatorDecision = {},
+): Promise<FailoverView> {
+  const record = await readFailover(deps.state, failoverId);
+  if (!isActive(record)) {
+    throw new ConflictError('FAILOVER_NOT_RUNNING', `${failoverId} is ${record.status}`, toView(record));
+  }
+  const now = iso(deps.clock.now());
+  const waiting = record.status === 'awaiting_approval' && !record.approval && record.approval_token;
+  const updated = await changeRecord(deps, record, ['running', 'awaiting_approval'], {
+    abort_requested: true,
+    ...(waiting ? { approval: declined(now, decision.by) } : {}),
+    updated_at: now,
+  });
+  await publish(deps, 'failover.abort_requested', {
+    failover_id: failoverId,
+    failed_region: record.failed_region,
+    ...(decision.by ? { by: decision.by } : {}),
+    ...(decision.reason ? { reason: decision.reason } : {}),
+  });
+  if (waiting && record.approval_token) await deps.workflow.answerApproval(record.approval_token, false);
+  return toView(updated);
+}
+
+/** Answers the approval step of a failover waiting for it: approve goes on, decline cancels. */
+export async function answerApproval(
+  deps: ControlDeps,
+  failoverId: string,
+  approved: boolean,
+  decision: OperatorDecision = {},
+): Promise<FailoverView> {
+  const record = await readFailover(deps.state, failoverId);
+  const token = record.approval_token;
+  if (record.status !== 'awaiting_approval' || !token || record.approval) {
+    throw new ConflictError(
+      'FAILOVER_NOT_AWAITING_APPROVAL',
+      record.approval
+        ? `${failoverId} was already ${record.approval.decision}`
+        : `${failoverId} is ${record.status}, not awaiting approval`,
+      toView(record),
+    );
+  }
+  const now = iso(deps.clock.now());
+  const waitStep = [...record.steps].reverse().find((s) => s.action === 'await_approval');
+  const updated = await changeRecord(
+    deps,
+    record,
+    ['awaiting_approval'],
+    {
+      // Approved: running again before the workflow moves on. Declined: the workflow's rollback
+      // step records `cancelled`.
+      ...(approved ? { status: 'running' as const } : {}),
+      approval: approved
+        ? { decision: 'approved', decided_at: now, ...(decision.by ? { by: decision.by } : {}) }
+        : declined(now, decision.by),
+      updated_at: now,
+    },
+    {
+      action: 'await_approval',
+      phase: 'approval',
+      started_at: waitStep?.started_at ?? now,
+      ended_at: now,
+      outcome: approved ? 'succeeded' : 'failed',
+      detail: `${approved ? 'approved' : 'declined'}${decision.by ? ` by ${decision.by}` : ''}${
+        decision.reason ? `: ${decision.reason}` : ''
+      }`,
+      attempt: record.steps.filter((s) => s.action === 'await_approval').length + 1,
+    },
+  );
+  await publish(deps, approved ? 'failover.approved' : 'failover.declined', {
+    failover_id: failoverId,
+    failed_region: record.failed_region,
+    ...(decision.by ? { by: decision.by } : {}),
+  });
+  await deps.workflow.answerApproval(token, approved);
+  return toView(updated);
+}
+
+export async function getFailover(deps: RegionalDeps, failoverId: string): Promise<FailoverView> {
+  return toView(await readFailover(deps.state, failoverId));
+}
+
+export interface ListFailoversQuery {
+  readonly failed_region?: string;
+  readonly status?: FailoverStatus;
+  /** Default 50, at most 500. */
+  readonly limit?: number;
+}
+
+/** Failover records newest first, as this region's replica holds them. */
+export async function listFailovers(
+  deps: RegionalDeps,
+  query: ListFailoversQuery = {},
+): Promise<{ failovers: FailoverView[] }> {
+  const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
+  const records = await deps.state.listFailovers(query.failed_region);
+  return {
+    failovers: records
+      .filter((r) => query.status === undefined || r.status === query.status)
+      .slice(0, limit)
+      .map(toView),
+  };
+}
+
+function declined(at: string, by: string | undefined): NonNullable<FailoverRecord['approval']> {
+  return { decision: 'declined', decided_at: at, ...(by ? { by } : {}) };
+}
+
+async function changeRecord(
+  deps: ControlDeps,
+  record: FailoverRecord,
+  expectedStatuses: readonly FailoverStatus[],
+  patch: Partial<Omit<FailoverRecord, 'failover_id' | 'steps'>>,
+  step?: FailoverRecord['steps'][number],
+): Promise<FailoverRecord> {
+  try {
+    return await deps.state.updateFailover(record.failover_id, patch, {
+      expectedStatuses,
+      ...(step ? { step } : {}),
+    });
+  } catch (error) {
+    if (error instanceof ConflictError && error.code === 'FAILOVER_CHANGED') {
+      const current = error.current as FailoverRecord | undefined;
+      throw new ConflictError(
+        'FAILOVER_CHANGED',
+        `${record.failover_id} changed meanwhile (now ${current?.status ?? 'missing'}); read it again`,
+        current ? toView(current) : undefined,
+      );
+    }
+    throw error;
+  }
+}

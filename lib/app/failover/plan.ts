@@ -1,0 +1,133 @@
+/**
+ * What a failover would do, computed from the coordinator's replica without writing: the target
+ * (lib/core/failover/target.ts) and where each pending workload of the failed region would go
+ * (the routing core, with the failed region out of service). startFailover answers it for a dry
+ * run and checks it before creating a record; identify_target_region and redirect_traffic act on it.
+ */
+import { type ConsideredRegion, selectFailoverTarget } from '../../core/failover/target.ts';
+import { decideRoute } from '../../core/routing.ts';
+import type { Handoff, RegionStatusRecord } from '../../core/state/records.ts';
+import type { RegionalDeps } from '../deps.ts';
+import { liveStates, readStatuses } from '../live-state.ts';
+import { type RouteRequest, resolveRouteInput } from '../route-task.ts';
+
+export interface WorkloadMove {
+  readonly handoff_id: string;
+  readonly task_id: string;
+  readonly to: string;
+  readonly routing_score: number;
+}
+
+export interface WorkloadKeptPending {
+  readonly handoff_id: string;
+  readonly task_id: string;
+  readonly reasons: readonly string[];
+}
+
+export interface FailoverPlan {
+  readonly failed_region: string;
+  readonly target_region: string | undefined;
+  /** Each candidate in failover order with why it was not taken (empty for the target). */
+  readonly considered: readonly ConsideredRegion[];
+  readonly workloads_to_move: readonly WorkloadMove[];
+  /** Workloads no serving region can take (residency, compliance, capacity): they stay pending. */
+  readonly workloads_pending: readonly WorkloadKeptPending[];
+  /** Handoffs the failed region has accepted and not finished: the drain waits for them. */
+  readonly workloads_in_flight: number;
+}
+
+export interface Reroute {
+  readonly moves: WorkloadMove[];
+  readonly kept: WorkloadKeptPending[];
+}
+
+/**
+ * Where the routing core sends each handoff when `statuses` hold: the handoff's own request (its
+ * requirements and source) decides, so residency and compliance hold by construction.
+ */
+export function rerouteHandoffs(
+  deps: RegionalDeps,
+  handoffs: readonly Handoff[],
+  statuses: ReadonlyMap<string, RegionStatusRecord>,
+): Reroute {
+  const live = liveStates(deps.topology, statuses);
+  const moves: WorkloadMove[] = [];
+  const kept: WorkloadKeptPending[] = [];
+  for (const handoff of handoffs) {
+    const request = handoff.task as unknown as RouteRequest;
+    try {
+      const input = resolveRouteInput(deps, {
+        ...request,
+        task_id: handoff.task_id,
+        source: request.source ?? { region: handoff.source_region },
+      });
+      const decision = decideRoute(deps.topology, input, live);
+      if (decision.region === undefined || decision.score === undefined) {
+        kept.push({
+          handoff_id: handoff.handoff_id,
+          task_id: handoff.task_id,
+          reasons: decision.excluded.map((e) => `${e.region}: ${e.reasons.join('; ')}`),
+        });
+      } else {
+        moves.push({
+          handoff_id: handoff.handoff_id,
+          task_id: handoff.task_id,
+          to: decision.region,
+          routing_score: decision.score,
+        });
+      }
+    } catch (error) {
+      kept.push({
+        handoff_id: handoff.handoff_id,
+        task_id: handoff.task_id,
+        reasons: [`its request cannot be routed again: ${(error as Error).message}`],
+      });
+    }
+  }
+  return { moves, kept };
+}
+
+/** The statuses as they will be once `failedRegion` is out of service. */
+export function withRegionOut(
+  statuses: ReadonlyMap<string, RegionStatusRecord>,
+  failedRegion: string,
+): Map<string, RegionStatusRecord> {
+  const out = new Map(statuses);
+  const current = statuses.get(failedRegion);
+  if (current) out.set(failedRegion, { ...current, status: 'failed' });
+  return out;
+}
+
+export async function planFailover(
+  deps: RegionalDeps,
+  failedRegion: string,
+  requestedTarget?: string,
+): Promise<FailoverPlan> {
+  const { topology, state } = deps;
+  const [statuses, handoffs] = await Promise.all([
+    readStatuses(topology, state),
+    state.listHandoffsByTarget(failedRegion),
+  ]);
+  const pending = handoffs.filter((h) => h.status === 'pending');
+  const choice = selectFailoverTarget({
+    topology,
+    failedRegion,
+    statuses,
+    live: liveStates(topology, statuses),
+    pendingHandoffs: pending,
+    ...(requestedTarget === undefined ? {} : { requestedTarget }),
+  });
+  const { moves, kept } = rerouteHandoffs(deps, pending, withRegionOut(statuses, failedRegion));
+  return {
+    failed_region: failedRegion,
+    target_region: choice.target,
+    considered: choice.considered,
+    workloads_to_move: moves,
+    workloads_pending: kept,
+    workloads_in_flight: handoffs.filter((h) => h.status === 'accepted').length,
+  };
+}
+
+export function describeConsidered(considered: readonly ConsideredRegion[]): string {
+  return considered.map((c) => `${c.region}: ${c.reasons.join('; ') || 'chosen'}`).join(' | ');
+}

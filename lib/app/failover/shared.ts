@@ -1,0 +1,126 @@
+/**
+ * What the failover use cases share: reading the record, publishing events, and moving a region's
+ * status with the next epoch (principle 4: epochs only increase; a conflict means someone else moved
+ * first, so re-read and decide again, never overwrite blindly).
+ */
+import { ConflictError, FailoverStepError, NotFoundError } from '../../core/errors.ts';
+import type { FailoverErrorName, FailoverRecord, FailoverStatus } from '../../core/failover/types.ts';
+import type { RegionStatusRecord } from '../../core/state/records.ts';
+import type { Topology } from '../../core/topology/types.ts';
+import type { Heartbeat, StatePort } from '../../ports.ts';
+import type { ControlDeps } from '../deps.ts';
+import { defaultStatus } from '../live-state.ts';
+
+/** Statuses of a failover that is still going; every other status is final. */
+export const ACTIVE_STATUSES: readonly FailoverStatus[] = ['running', 'awaiting_approval'];
+
+export function isActive(record: FailoverRecord): boolean {
+  return ACTIVE_STATUSES.includes(record.status);
+}
+
+/** Error names the workflow acts on, plus `FailureNotConfirmed` (verify_failure: nothing to fail over). */
+export type StepErrorName = FailoverErrorName | 'FailureNotConfirmed' | 'FailoverFinished';
+
+export function stepError(name: StepErrorName, message: string, cause?: unknown): FailoverStepError {
+  return new FailoverStepError(name, message, cause === undefined ? undefined : { cause });
+}
+
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** The record as the API shows it: the approval token stays inside (it answers the workflow). */
+export type FailoverView = Omit<FailoverRecord, 'approval_token'>;
+
+export function toView(record: FailoverRecord): FailoverView {
+  const { approval_token: _token, ...view } = record;
+  return view;
+}
+
+export async function readFailover(state: StatePort, failoverId: string): Promise<FailoverRecord> {
+  const record = await state.getFailover(failoverId);
+  if (!record) throw new NotFoundError('failover', failoverId);
+  return record;
+}
+
+/** Publishes events; delivery is best effort and never fails a failover step (EventsPort contract). */
+export async function publish(
+  deps: ControlDeps,
+  type: string,
+  detail: Readonly<Record<string, unknown>>,
+): Promise<void> {
+  try {
+    await deps.events.publish([{ type, source_region: deps.regionId, time: iso(deps.clock.now()), detail }]);
+  } catch {
+    // EventsPort implementations log their own failures; a failover never waits on them.
+  }
+}
+
+/** The role a region has when no failover has touched it (deployment.regions[id].role). */
+export function topologyRole(topology: Topology, regionId: string): string {
+  return topology.deployment.regions[regionId]?.role ?? 'active';
+}
+
+export type StatusChange = Partial<Pick<RegionStatusRecord, 'status' | 'role' | 'reason'>>;
+
+export interface Moved {
+  /** The status before this call (after any concurrent change it re-read). */
+  readonly before: RegionStatusRecord;
+  /** The status now: `before` when nothing was written. */
+  readonly after: RegionStatusRecord;
+  readonly wrote: boolean;
+}
+
+/**
+ * Writes one region's status with epoch + 1 unless `decide` (given the stored status) answers
+ * undefined. A conflicting write re-reads and asks `decide` again; `decide` may throw to stop.
+ */
+export async function moveRegion(
+  deps: ControlDeps,
+  regionId: string,
+  updatedBy: string,
+  decide: (current: RegionStatusRecord) => StatusChange | undefined,
+): Promise<Moved> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const stored = await deps.state.getRegionStatus(regionId);
+    const current = stored ?? defaultStatus(deps.topology, regionId);
+    const change = decide(current);
+    if (!change) return { before: current, after: current, wrote: false };
+    const next: RegionStatusRecord = {
+      ...current,
+      ...change,
+      region_id: regionId,
+      epoch: current.epoch + 1,
+      updated_at: iso(deps.clock.now()),
+      updated_by: updatedBy,
+    };
+    try {
+      await deps.state.putRegionStatus(next, stored ? current.epoch : undefined);
+      return { before: current, after: next, wrote: true };
+    } catch (error) {
+      if (error instanceof ConflictError) continue;
+      throw error;
+    }
+  }
+  throw stepError('TransientError', `the status of ${regionId} kept changing while this failover wrote it`);
+}
+
+/** The failed region's last write marker this replica knows of: its heartbeat or what observers saw. */
+export async function lastKnownHeartbeat(
+  state: StatePort,
+  regionId: string,
+): Promise<{ readonly seq: number; readonly at: number } | undefined> {
+  const [heartbeats, views] = await Promise.all([state.listHeartbeats(), state.listTargetHealth()]);
+  let best: { seq: number; at: number } | undefined;
+  const consider = (mark: { seq: number; at: number } | undefined) => {
+    if (mark && (!best || mark.seq > best.seq)) best = { seq: mark.seq, at: mark.at };
+  };
+  consider(heartbeats.find((h: Heartbeat) => h.region === regionId));
+  for (const view of views) if (view.target === regionId) consider(view.reported_heartbeat);
+  return best;
+}
+
+/** Seconds with one decimal. */
+export function seconds(ms: number): number {
+  return Math.round(ms / 100) / 10;
+}

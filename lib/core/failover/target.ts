@@ -1,0 +1,171 @@
+/**
+ * Which region takes over a failed region's work (the spec's identify_target_region). Pure: the
+ * caller passes statuses, live capacity and the failed region's pending handoffs.
+ *
+ * Candidates go in failover_priority order (topology order on ties). A candidate must serve, must
+ * not be the failed region, must have at least half of its scarcest resource free (the spec's
+ * "capacity at least 50%"), and must hold every compliance framework the pending workloads require.
+ * Residency is preferred, not required: the first candidate that keeps every pending workload inside
+ * its residency wins; when none does, the first otherwise eligible one wins and the workloads it
+ * cannot hold stay pending (`workloads_pending`), because moving them would break residency.
+ */
+import { availableCapacity, normalizeFramework, type RegionLiveState } from '../routing.ts';
+import { type Handoff, isServing, type RegionStatusRecord } from '../state/records.ts';
+import { expandResidency } from '../topology/residency.ts';
+import type { Region, Topology } from '../topology/types.ts';
+
+/** The spec's failover script refuses a target with less than 50 % capacity available. */
+export const MIN_TARGET_CAPACITY = 0.5;
+
+export interface FailoverTargetInput {
+  readonly topology: Topology;
+  readonly failedRegion: string;
+  /** Every region's status as the coordinator's replica holds it (missing: not serving). */
+  readonly statuses: ReadonlyMap<string, RegionStatusRecord>;
+  readonly live: ReadonlyMap<string, RegionLiveState>;
+  /** Handoffs routed to the failed region and still pending: the work that has to move. */
+  readonly pendingHandoffs: readonly Handoff[];
+  /** An operator's choice: only it is considered. */
+  readonly requestedTarget?: string;
+}
+
+export interface ConsideredRegion {
+  readonly region: string;
+  /** Why it was not taken; empty for the chosen region. */
+  readonly reasons: readonly string[];
+}
+
+export interface PendingWorkload {
+  readonly handoff_id: string;
+  readonly task_id: string;
+  readonly reason: string;
+}
+
+export interface FailoverTargetChoice {
+  readonly target: string | undefined;
+  readonly considered: readonly ConsideredRegion[];
+  /** Workloads the chosen target cannot hold without breaking their residency: they stay pending. */
+  readonly workloads_pending: readonly PendingWorkload[];
+}
+
+/** Regions in failover order: failover_priority (0 first), then topology order. */
+export function failoverCandidates(topology: Topology): string[] {
+  const priority = (id: string) =>
+    topology.deployment.regions[id]?.failover_priority ?? Number.POSITIVE_INFINITY;
+  return topology.regions
+    .map((region, index) => ({ id: region.region_id, index }))
+    .sort((a, b) => priority(a.id) - priority(b.id) || a.index - b.index)
+    .map((entry) => entry.id);
+}
+
+interface Requirements {
+  readonly compliance: readonly string[];
+  readonly residency?: string;
+}
+
+function requirementsOf(handoff: Handoff): Requirements {
+  const requirements = (handoff.task as { requirements?: unknown }).requirements;
+  if (!requirements || typeof requirements !== 'object') return { compliance: [] };
+  const { compliance, data_residency } = requirements as { compliance?: unknown; data_residency?: unknown };
+  return {
+    compliance: Array.isArray(compliance)
+      ? compliance.filter((c): c is string => typeof c === 'string').map(normalizeFramework)
+      : [],
+    ...(typeof data_residency === 'string' ? { residency: data_residency } : {}),
+  };
+}
+
+/** The workloads whose residency `region` would break, with the reason for each. */
+export function residencyBreaches(
+  topology: Topology,
+  region: Region,
+  handoffs: readonly Handoff[],
+): PendingWorkload[] {
+  const allowed = new Set(region.residency_countries);
+  const breaches: PendingWorkload[] = [];
+  for (const handoff of handoffs) {
+    const { residency } = requirementsOf(handoff);
+    if (residency === undefined) continue;
+    const countries = expandResidency(topology, residency);
+    if (countries === undefined || countries.some((country) => !allowed.has(country))) {
+      breaches.push({
+        handoff_id: handoff.handoff_id,
+        task_id: handoff.task_id,
+        reason: `data residency ${residency} is not allowed in ${region.region_id}`,
+      });
+    }
+  }
+  return breaches;
+}
+
+export function selectFailoverTarget(input: FailoverTargetInput): FailoverTargetChoice {
+  const { topology, failedRegion, statuses, live, pendingHandoffs, requestedTarget } = input;
+  const failed = topology.regions.find((r) => r.region_id === failedRegion);
+  const failedFrameworks = new Set<string>(failed?.compliance ?? []);
+  // Frameworks the failed region holds that its pending work relies on: the target must hold them too.
+  const required = new Map<string, number>();
+  for (const handoff of pendingHandoffs) {
+    for (const framework of new Set(requirementsOf(handoff).compliance)) {
+      if (failedFrameworks.has(framework)) required.set(framework, (required.get(framework) ?? 0) + 1);
+    }
+  }
+
+  const order = failoverCandidates(topology).filter(
+    (id) => id !== failedRegion && (requestedTarget === undefined || id === requestedTarget),
+  );
+  const eligible: { region: Region; breaches: PendingWorkload[] }[] = [];
+  const reasonsOf = new Map<string, string[]>();
+  for (const id of order) {
+    const region = topology.regions.find((r) => r.region_id === id) as Region;
+    const reasons: string[] = [];
+    const status = statuses.get(id);
+    if (!status) reasons.push('status unknown');
+    else if (!isServing(status.status)) reasons.push(`region is ${status.status}, not serving`);
+    const state = live.get(id);
+    if (!state) {
+      reasons.push('capacity unknown');
+    } else {
+      const available = availableCapacity(state.allocation, state.usage);
+      if (available < MIN_TARGET_CAPACITY) {
+        reasons.push(
+          `available capacity ${percent(available)} is below ${percent(MIN_TARGET_CAPACITY)} of its scarcest resource`,
+        );
+      }
+    }
+    const held = new Set<string>(region.compliance);
+    for (const [framework, count] of required) {
+      if (!held.has(framework)) {
+        reasons.push(`lacks compliance framework ${framework} required by ${count} pending workload(s)`);
+      }
+    }
+    reasonsOf.set(id, reasons);
+    if (reasons.length === 0) {
+      eligible.push({ region, breaches: residencyBreaches(topology, region, pendingHandoffs) });
+    }
+  }
+
+  const chosen = eligible.find((c) => c.breaches.length === 0) ?? eligible[0];
+  const considered = order.map((id): ConsideredRegion => {
+    const reasons = [...(reasonsOf.get(id) ?? [])];
+    if (id !== chosen?.region.region_id) {
+      const candidate = eligible.find((c) => c.region.region_id === id);
+      if (candidate && reasons.length === 0) {
+        reasons.push(
+          candidate.breaches.length > 0
+            ? `would break data residency of ${candidate.breaches.length} pending workload(s)`
+            : `eligible, but ${chosen?.region.region_id} comes first in failover order`,
+        );
+      }
+    }
+    return { region: id, reasons };
+  });
+  return {
+    target: chosen?.region.region_id,
+    considered,
+    workloads_pending: chosen?.breaches ?? [],
+  };
+}
+
+function percent(fraction: number): string {
+  return `${Math.round(fraction * 1000) / 10}%`;
+}

@@ -1,0 +1,156 @@
+import {
+  ExecutionAlreadyExists,
+  InvalidToken,
+  SendTaskFailureCommand,
+  type SendTaskFailureCommandInput,
+  SendTaskSuccessCommand,
+  type SendTaskSuccessCommandInput,
+  SFNClient,
+  StartExecutionCommand,
+  type StartExecutionCommandInput,
+  TaskTimedOut,
+} from '@aws-sdk/client-sfn';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { APPROVAL_DECLINED, StepFunctionsWorkflow } from '../../lib/adapters/aws/step-functions.ts';
+import { ConflictError, NotFoundError } from '../../lib/core/errors.ts';
+
+type SfnCommand = StartExecutionCommand | SendTaskSuccessCommand | SendTaskFailureCommand;
+
+interface Sent {
+  readonly region: string;
+  readonly command: SfnCommand;
+  /** The JSON body the SDK serialized (the awsJson1_0 protocol): what Step Functions receives. */
+  readonly body: Record<string, unknown>;
+}
+
+/** Real SFN clients that answer from a middleware after serialization, per region. */
+function stubClients(answer: (region: string, command: SfnCommand) => Error | undefined) {
+  const sent: Sent[] = [];
+  const clients = new Map<string, SFNClient>();
+  const clientFor = (region: string) => {
+    let client = clients.get(region);
+    if (client) return client;
+    const created = new SFNClient({ region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const pending: SfnCommand[] = [];
+    const send = created.send.bind(created);
+    created.send = ((command: SfnCommand) => {
+      pending.push(command);
+      return send(command as StartExecutionCommand);
+    }) as typeof created.send;
+    created.middlewareStack.add(
+      () => async (args) => {
+        const command = pending.shift() as SfnCommand;
+        const request = args.request as { body?: string | Uint8Array };
+        sent.push({ region, command, body: JSON.parse(bodyText(request.body)) });
+        const error = answer(region, command);
+        if (error) throw error;
+        const output =
+          command instanceof StartExecutionCommand
+            ? {
+                executionArn: `arn:aws:states:${region}:123456789012:execution:failover:x`,
+                startDate: new Date(),
+              }
+            : {};
+        return { output: { $metadata: {}, ...output }, response: {} };
+      },
+      { step: 'build', name: 'captureForTest' },
+    );
+    client = created;
+    clients.set(region, client);
+    return client;
+  };
+  return { clientFor, sent };
+}
+
+const REGIONS = ['us-east-1', 'eu-west-1', 'ap-south-1'];
+const arnFor = (region: string) =>
+  `arn:aws:states:${region}:123456789012:stateMachine:cortex-failover-${region}`;
+const meta = { $metadata: {}, message: 'test' };
+
+function workflow(answer: (region: string, command: SfnCommand) => Error | undefined = () => undefined) {
+  const { clientFor, sent } = stubClients(answer);
+  return {
+    sent,
+    workflow: new StepFunctionsWorkflow({
+      homeRegion: 'eu-west-1',
+      regions: REGIONS,
+      clientFor,
+      stateMachineArnFor: arnFor,
+    }),
+  };
+}
+
+describe('StepFunctionsWorkflow sends what the Step Functions API takes', () => {
+  it('starts the execution in the coordinator region, named by the failover id', async () => {
+    const { workflow: w, sent } = workflow();
+    await w.startFailover({ failover_id: 'failover-us-east-1-e3', coordinator: 'ap-south-1' });
+    const only = sent[0] as Sent;
+    expect(only.region).toBe('ap-south-1');
+    expect(only.command).toBeInstanceOf(StartExecutionCommand);
+    const input = (only.command as StartExecutionCommand).input;
+    expectTypeOf(input).toEqualTypeOf<StartExecutionCommandInput>();
+    expect(only.body).toEqual({
+      stateMachineArn: arnFor('ap-south-1'),
+      name: 'failover-us-east-1-e3',
+      input: JSON.stringify({ failover_id: 'failover-us-east-1-e3', coordinator: 'ap-south-1' }),
+    });
+    // Execution names: 1-80 characters, letters, digits, - and _.
+    expect(String(only.body.name)).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+  });
+
+  it('treats an execution that already exists as started (one execution per failover)', async () => {
+    const { workflow: w } = workflow(() => new ExecutionAlreadyExists(meta));
+    await expect(
+      w.startFailover({ failover_id: 'failover-us-east-1-e3', coordinator: 'eu-west-1' }),
+    ).resolves.toBeUndefined();
+  });
+
+  it('rethrows other errors and refuses a region without a state machine', async () => {
+    const { workflow: w } = workflow(() => new Error('AccessDeniedException'));
+    await expect(w.startFailover({ failover_id: 'f', coordinator: 'eu-west-1' })).rejects.toThrow(
+      'AccessDeniedException',
+    );
+    await expect(w.startFailover({ failover_id: 'f', coordinator: 'sa-east-1' })).rejects.toThrow(
+      /no failover state machine/,
+    );
+  });
+
+  it('approves with SendTaskSuccess and declines with SendTaskFailure named ApprovalDeclined', async () => {
+    const { workflow: w, sent } = workflow();
+    await w.answerApproval('token-1', true);
+    await w.answerApproval('token-2', false);
+    const success = sent[0] as Sent;
+    const failure = sent[1] as Sent;
+    expect(success.command).toBeInstanceOf(SendTaskSuccessCommand);
+    expectTypeOf(
+      (success.command as SendTaskSuccessCommand).input,
+    ).toEqualTypeOf<SendTaskSuccessCommandInput>();
+    expect(success.body).toEqual({ taskToken: 'token-1', output: '{"approved":true}' });
+    expect(failure.command).toBeInstanceOf(SendTaskFailureCommand);
+    expectTypeOf(
+      (failure.command as SendTaskFailureCommand).input,
+    ).toEqualTypeOf<SendTaskFailureCommandInput>();
+    expect(failure.body).toMatchObject({ taskToken: 'token-2', error: APPROVAL_DECLINED });
+    expect(sent.map((s) => s.region)).toEqual(['eu-west-1', 'eu-west-1']);
+  });
+
+  it('answers in the region that knows the token, home region first', async () => {
+    const { workflow: w, sent } = workflow((region) =>
+      region === 'ap-south-1' ? undefined : new InvalidToken(meta),
+    );
+    await w.answerApproval('token-1', true);
+    expect(sent.map((s) => s.region)).toEqual(['eu-west-1', 'us-east-1', 'ap-south-1']);
+  });
+
+  it('reports an unknown token as not found and a timed-out approval as a conflict', async () => {
+    const unknown = workflow(() => new InvalidToken(meta)).workflow;
+    await expect(unknown.answerApproval('token-1', true)).rejects.toBeInstanceOf(NotFoundError);
+    const late = workflow(() => new TaskTimedOut(meta)).workflow;
+    await expect(late.answerApproval('token-1', false)).rejects.toBeInstanceOf(ConflictError);
+  });
+});
+
+function bodyText(body: string | Uint8Array | undefined): string {
+  if (body === undefined) return '{}';
+  return typeof body === 'string' ? body : new TextDecoder().decode(body);
+}

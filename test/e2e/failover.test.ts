@@ -1,0 +1,335 @@
+/**
+ * Failover end to end on the local control plane: faults injected over HTTP, the probe rounds run
+ * by the scheduler in simulated time, the failover workflow run by the ASL interpreter, DNS answered
+ * from Route 53-like health checks. The fast policy (10 s x 3) at SPEED simulated ms per real ms.
+ *
+ * SPEED is bounded by the work each simulated interval costs (about 250 ms of CPU for three regions
+ * and a witness against dynalite): beyond about 30 the event loop saturates, latencies (scaled by
+ * the speed) breach the p99 threshold and regions start to look unhealthy for no reason.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { runProbeRound } from '../../lib/app/probe-round.ts';
+import type { FailoverRecord } from '../../lib/core/failover/types.ts';
+import { isServing } from '../../lib/core/state/records.ts';
+import { type LocalControlPlane, startLocalControlPlane } from '../../lib/local/control-plane.ts';
+import { resolve } from '../../lib/local/dns.ts';
+import { defaultTopologyJson } from '../fixtures/topologies.ts';
+
+const SPEED = 15;
+const INTERVAL_MS = 10_000;
+/** Real ms per simulated interval. */
+const REAL_INTERVAL_MS = INTERVAL_MS / SPEED;
+
+const REGIONS = ['us-east-1', 'eu-west-1', 'ap-south-1'] as const;
+
+let plane: LocalControlPlane | undefined;
+let dataDir: string | undefined;
+
+afterEach(async () => {
+  await plane?.stop();
+  plane = undefined;
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  dataDir = undefined;
+});
+
+/** A fresh control plane on ephemeral ports with the fast policy: probes and DNS checks every 10 s, 3 failures. */
+async function start(options: { replicationLagMs?: number } = {}): Promise<LocalControlPlane> {
+  dataDir = await mkdtemp(join(tmpdir(), 'cortex-failover-'));
+  const raw = defaultTopologyJson();
+  raw.failover_policies.health_check.interval_seconds = 10;
+  raw.failover_policies.health_check.timeout_seconds = 8;
+  raw.deployment.traffic_distribution.health_check_interval_seconds = 10;
+  // A quiet hour: the spec's usage snapshot leaves no region with the 50 % free capacity a failover
+  // target needs (that refusal is covered by the state machine tests), so use a third of every region's usage.
+  for (const allocation of Object.values(raw.global_resource_pool.regional_allocation) as {
+    current_usage: { workers: number; tokens_used: number; compute_units: number };
+  }[]) {
+    const usage = allocation.current_usage;
+    usage.workers = Math.floor(usage.workers / 3);
+    usage.tokens_used = Math.floor(usage.tokens_used / 3);
+    usage.compute_units = Math.floor(usage.compute_units / 3);
+  }
+  const topologyPath = join(dataDir, 'fast-policy.json');
+  await writeFile(topologyPath, JSON.stringify(raw));
+  plane = await startLocalControlPlane({
+    port: 0,
+    dataDir: join(dataDir, 'data'),
+    fresh: true,
+    topologyPath,
+    speed: SPEED,
+    ...(options.replicationLagMs === undefined ? {} : { replicationLagMs: options.replicationLagMs }),
+    log: () => {},
+  });
+  // Every observer sees every region healthy before anything is broken.
+  await waitFor(async () => {
+    for (const region of REGIONS) {
+      const views = await state(region).listTargetHealth();
+      expect(views.filter((v) => v.target === region && v.verdict === 'healthy').length).toBe(3);
+    }
+  }, 8 * REAL_INTERVAL_MS);
+  return plane;
+}
+
+function running(): LocalControlPlane {
+  if (!plane) throw new Error('the control plane is not running');
+  return plane;
+}
+
+function state(region: string) {
+  return running().runtime.region(region).deps.state;
+}
+
+function waitFor<T>(check: () => Promise<T> | T, timeoutMs: number): Promise<T> {
+  return vi.waitFor(check, { timeout: timeoutMs, interval: 20 });
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: answers are JSON checked by shape with expect()
+async function call(url: string, init?: RequestInit): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, init);
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
+}
+
+function post(url: string, body: unknown) {
+  return call(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+function injectFault(fault: Record<string, unknown>) {
+  return post(`${running().gatewayUrl}/v1/sim/faults`, fault);
+}
+
+async function healAll(): Promise<void> {
+  const healed = await call(`${running().gatewayUrl}/v1/sim/faults`, { method: 'DELETE' });
+  expect(healed.status).toBe(200);
+}
+
+/** The region `api.cortex.local` resolves to, from its A and TXT records (they must agree). */
+async function dnsAnswer(): Promise<string> {
+  const cp = running();
+  const server = { address: cp.dns.address, port: cp.dns.port };
+  const [a, txt] = await Promise.all([
+    resolve(server, cp.dns.name, 'A'),
+    resolve(server, cp.dns.name, 'TXT'),
+  ]);
+  const byAddress = Object.entries(cp.regions).find(([, r]) => r.address === a.addresses[0])?.[0];
+  expect(txt.texts).toEqual([byAddress]);
+  return byAddress ?? '';
+}
+
+/** Every failover record any replica holds, one entry per id (the newest copy). */
+async function allFailovers(): Promise<FailoverRecord[]> {
+  const byId = new Map<string, FailoverRecord>();
+  for (const region of REGIONS) {
+    for (const record of await state(region).listFailovers()) {
+      const seen = byId.get(record.failover_id);
+      if (!seen || record.updated_at > seen.updated_at) byId.set(record.failover_id, record);
+    }
+  }
+  return [...byId.values()];
+}
+
+/**
+ * Waits until `region`'s replica holds a finished failover of `failed` and checks it completed (a
+ * rollback fails here with the record's own error, not with a timeout).
+ */
+async function settledFailover(region: string, failed: string, timeoutMs: number): Promise<FailoverRecord> {
+  const record = await waitFor(async () => {
+    await running().runtime.replication.flush({ all: true });
+    const [failover] = await state(region).listFailovers(failed);
+    expect(['running', 'awaiting_approval']).not.toContain(failover?.status ?? 'running');
+    return failover as FailoverRecord;
+  }, timeoutMs);
+  expect(record.status, `${record.failover_id} ended ${record.status}: ${JSON.stringify(record.error)}`).toBe(
+    'completed',
+  );
+  return record;
+}
+
+/** Waits until every region's scheduler ran `rounds` more probe rounds. */
+async function roundsPass(rounds: number): Promise<void> {
+  const runs = () =>
+    new Map(
+      running()
+        .layout()
+        .scheduler.jobs.map((j) => [j.member, j.runs + j.skipped]),
+    );
+  const before = runs();
+  await waitFor(
+    () => {
+      const now = runs();
+      for (const [member, count] of before)
+        expect(now.get(member) ?? 0).toBeGreaterThanOrEqual(count + rounds);
+    },
+    (rounds + 3) * REAL_INTERVAL_MS,
+  );
+}
+
+const TASK = (id: string) => ({ task_id: id, priority: 'high', source: { region: 'us-east-1' } });
+
+describe('failover on the local control plane', () => {
+  it('fails a region taken down over to the next region by priority, flips its DNS answer and routes around it', async () => {
+    const cp = await start();
+    expect(await dnsAnswer()).toBe('us-east-1');
+
+    const injected = await injectFault({ region: 'us-east-1', kind: 'down' });
+    expect(injected.status).toBe(201);
+
+    const record = await settledFailover('eu-west-1', 'us-east-1', 40 * REAL_INTERVAL_MS);
+    expect(record).toMatchObject({
+      failover_id: 'failover-us-east-1-e0',
+      failed_region: 'us-east-1',
+      target_region: 'eu-west-1',
+      coordinator: 'eu-west-1',
+      trigger: 'automatic',
+    });
+    expect((await allFailovers()).map((f) => f.failover_id)).toEqual(['failover-us-east-1-e0']);
+    expect((await state('eu-west-1').getRegionStatus('us-east-1'))?.status).toBe('failed');
+
+    await waitFor(async () => expect(await dnsAnswer()).toBe('eu-west-1'), 6 * REAL_INTERVAL_MS);
+    expect(cp.layout().gateway.region).toBe('eu-west-1');
+
+    // New routes avoid it: at a surviving region's endpoint, and through the gateway (which follows DNS).
+    for (const [id, url] of [
+      ['task-after-failover-1', cp.regions['ap-south-1']?.url],
+      ['task-after-failover-2', cp.gatewayUrl],
+    ] as const) {
+      const routed = await waitFor(async () => {
+        const answer = await post(`${url}/v1/route`, TASK(id));
+        expect(answer.status).toBe(200);
+        expect(answer.body.excluded.map((e: { region: string }) => e.region)).toContain('us-east-1');
+        return answer;
+      }, 4 * REAL_INTERVAL_MS);
+      expect(routed.body.region).not.toBe('us-east-1');
+    }
+  });
+
+  it('fails over nothing when a partition cuts a single link between two regions', async () => {
+    const cp = await start();
+    expect(
+      (await injectFault({ region: 'eu-west-1', kind: 'partition', peers: ['ap-south-1'] })).status,
+    ).toBe(201);
+
+    // Both ends see each other unreachable for well beyond the failure threshold.
+    await roundsPass(6);
+    const view = (await state('ap-south-1').listTargetHealth()).find(
+      (v) => v.observer === 'ap-south-1' && v.target === 'eu-west-1',
+    );
+    expect(view?.verdict).toBe('unhealthy');
+
+    expect(await allFailovers()).toEqual([]);
+    for (const region of REGIONS) {
+      const statuses = await state(region).listRegionStatuses();
+      expect(
+        statuses.filter((s) => !isServing(s.status)),
+        `statuses in ${region}`,
+      ).toEqual([]);
+      expect((await call(`${cp.regions[region]?.url}/health`)).status).toBe(200);
+    }
+    expect(await dnsAnswer()).toBe('us-east-1');
+  });
+
+  it('fences a region cut off from all others and fails over at most that region', async () => {
+    const cp = await start();
+    expect((await injectFault({ region: 'us-east-1', kind: 'partition' })).status).toBe(201);
+
+    // The cut-off region fences itself: /health 503, it routes nothing.
+    await waitFor(
+      async () => expect((await call(`${cp.regions['us-east-1']?.url}/health`)).status).toBe(503),
+      10 * REAL_INTERVAL_MS,
+    );
+    expect((await state('us-east-1').getRegionStatus('us-east-1'))?.status).toBe('fenced');
+    const refused = await post(`${cp.regions['us-east-1']?.url}/v1/route`, TASK('task-on-the-fenced-side'));
+    expect(refused.status).toBe(503);
+    expect(refused.body.error.code).toBe('REGION_NOT_SERVING');
+
+    // DNS follows /health; the majority side fails over the cut-off region at most.
+    await waitFor(async () => expect(await dnsAnswer()).toBe('eu-west-1'), 6 * REAL_INTERVAL_MS);
+    await roundsPass(4);
+    const failovers = await allFailovers();
+    expect(
+      failovers.every((f) => f.failed_region === 'us-east-1'),
+      JSON.stringify(failovers),
+    ).toBe(true);
+    expect(failovers.length).toBeLessThanOrEqual(1);
+    for (const observer of ['eu-west-1', 'ap-south-1', 'us-east-1']) {
+      for (const majority of ['eu-west-1', 'ap-south-1']) {
+        const status = (await state(observer).getRegionStatus(majority))?.status ?? 'healthy';
+        expect(isServing(status), `${majority} as ${observer} sees it`).toBe(true);
+      }
+    }
+    const routed = await post(`${cp.regions['eu-west-1']?.url}/v1/route`, TASK('task-on-the-majority-side'));
+    expect(routed.status).toBe(200);
+    expect(routed.body.region).not.toBe('us-east-1');
+  });
+
+  it('does not fail over a region flapping faster than the thresholds', async () => {
+    const cp = await start();
+    // Down for one interval, then up for two, three times: every observer sees it fail, never
+    // failure_threshold (3) rounds in a row.
+    for (let flap = 0; flap < 3; flap++) {
+      expect((await injectFault({ region: 'ap-south-1', kind: 'down' })).status).toBe(201);
+      await new Promise((r) => setTimeout(r, REAL_INTERVAL_MS));
+      await healAll();
+      await new Promise((r) => setTimeout(r, 2 * REAL_INTERVAL_MS));
+    }
+    await roundsPass(2);
+
+    const { events } = (await call(`${cp.gatewayUrl}/v1/events`)).body as {
+      events: { type: string; detail: { region?: string; observer?: string } }[];
+    };
+    const sawItFail = new Set(
+      events
+        .filter((e) => e.type === 'region.suspect' && e.detail.region === 'ap-south-1')
+        .map((e) => e.detail.observer),
+    );
+    expect(sawItFail.size, 'observers that saw ap-south-1 fail').toBeGreaterThanOrEqual(2);
+
+    expect(await allFailovers()).toEqual([]);
+    for (const region of REGIONS) {
+      const statuses = await state(region).listRegionStatuses();
+      expect(
+        statuses.filter((s) => !isServing(s.status)),
+        `statuses in ${region}`,
+      ).toEqual([]);
+    }
+    expect((await call(`${cp.regions['ap-south-1']?.url}/health`)).status).toBe(200);
+    expect(cp.dns.answerChanges().map((c) => c.region)).toEqual(['us-east-1']);
+  });
+
+  it('ends concurrent detection under replication lag in one failover with one target', async () => {
+    // Half an interval of lag: every detector decides before it can see another's record.
+    const cp = await start({ replicationLagMs: INTERVAL_MS / 2 });
+    expect((await injectFault({ region: 'us-east-1', kind: 'down' })).status).toBe(201);
+
+    // Besides the scheduled rounds, every surviving region runs its rounds at the same instant.
+    const survivors = ['eu-west-1', 'ap-south-1'];
+    await waitFor(async () => {
+      await Promise.all(survivors.map((id) => runProbeRound(cp.runtime.region(id).deps)));
+      expect((await allFailovers()).length).toBeGreaterThan(0);
+    }, 30 * REAL_INTERVAL_MS);
+
+    const record = await settledFailover('ap-south-1', 'us-east-1', 40 * REAL_INTERVAL_MS);
+    await roundsPass(2);
+    await cp.runtime.replication.flush({ all: true });
+
+    const failovers = await allFailovers();
+    expect(failovers.map((f) => f.failover_id)).toEqual([record.failover_id]);
+    for (const region of survivors) {
+      const copies = await state(region).listFailovers();
+      expect(copies.map((f) => [f.failover_id, f.target_region])).toEqual([
+        [record.failover_id, 'eu-west-1'],
+      ]);
+    }
+    const initiated = (await call(`${cp.gatewayUrl}/v1/events`)).body.events.filter(
+      (e: { type: string }) => e.type === 'failover.initiated',
+    );
+    expect(initiated).toHaveLength(1);
+  });
+});

@@ -1,0 +1,78 @@
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalProbe } from '../../../lib/adapters/local/probe.ts';
+import { createSimClock } from '../../../lib/local/clock.ts';
+import { closeServer, listen } from '../../../lib/local/listen.ts';
+
+let server: Server;
+let url: string;
+let delayMs = 0;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    setTimeout(() => {
+      if (req.url === '/coordination/status') {
+        res.setHeader('content-type', 'application/json');
+        res.end(
+          JSON.stringify({ status: 'degraded', available_capacity: 0.4, heartbeat: { seq: 7, at: 1234 } }),
+        );
+      } else if (req.url === '/health') {
+        res.statusCode = 503;
+        res.end('{}');
+      } else {
+        res.end('{}');
+      }
+    }, delayMs);
+  });
+  url = `http://127.0.1.9:${await listen(server, '127.0.1.9', 0, 'a region')}`;
+});
+afterAll(() => closeServer(server));
+
+function probe(speed: number, network = { partitioned: () => false, isDown: () => false }) {
+  const clock = createSimClock({ speed });
+  return new LocalProbe({ endpoints: () => ({ 'eu-west-1': url }), network, clock });
+}
+
+describe('the local probe', () => {
+  it('reads the target status document into the observation', async () => {
+    const observation = await probe(7).probe('us-east-1', 'eu-west-1', '/coordination/status', 10_000);
+    expect(observation).toMatchObject({
+      observer: 'us-east-1',
+      target: 'eu-west-1',
+      ok: true,
+      status: 200,
+      reported_status: 'degraded',
+      available_capacity: 0.4,
+      reported_heartbeat: { seq: 7, at: 1234 },
+    });
+  });
+
+  it('reports a non-2xx answer as a failed call', async () => {
+    expect(await probe(3).probe('us-east-1', 'eu-west-1', '/health', 10_000)).toMatchObject({
+      ok: false,
+      status: 503,
+      error: 'http 503',
+    });
+  });
+
+  it('answers unreachable at once, with the timeout as latency, across a partition', async () => {
+    const partitioned = { partitioned: () => true, isDown: () => false };
+    const started = performance.now();
+    const observation = await probe(1, partitioned).probe('us-east-1', 'eu-west-1', '/health', 10_000);
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(observation).toMatchObject({ ok: false, error: 'unreachable', latency_ms: 10_000 });
+  });
+
+  it('times out after the simulated timeout scaled to real time, latency in simulated ms', async () => {
+    delayMs = 300;
+    try {
+      // 10 s simulated at speed 100 is 100 real ms: the 300 ms answer is too late.
+      const observation = await probe(100).probe('us-east-1', 'eu-west-1', '/api/v1/ping', 10_000);
+      expect(observation).toMatchObject({ ok: false, error: 'timeout' });
+      expect(observation.latency_ms).toBeGreaterThanOrEqual(9_000);
+      expect(observation.latency_ms).toBeLessThan(20_000);
+    } finally {
+      delayMs = 0;
+    }
+  });
+});
