@@ -76,6 +76,49 @@ describe('cortex CLI against the local control plane', () => {
     expect(text).toMatch(/requirements\.max_latency_ms: expected a number, got "fast"/);
   });
 
+  it('health shows every region and what each observer sees of it', async () => {
+    const c = cli();
+    expect(await c.run('health', '--endpoint', endpoint)).toBe(0);
+    expect(c.out.join('\n')).toMatch(/^REGION\s+STATUS\s+ROLE\s+EPOCH/);
+  });
+
+  it('fault and heal inject and remove a fault; bad fault input exits 1 or 2 with the reason', async () => {
+    const c = cli();
+    expect(await c.run('fault', 'ap-south-1', 'slow', '--latency-ms', '50', '--endpoint', endpoint)).toBe(0);
+    expect(c.out.join('\n')).toMatch(/fault injected: ap-south-1 slow/);
+    const sim = (await (await fetch(`${endpoint}/v1/sim`)).json()) as {
+      faults: { region: string; kind: string }[];
+    };
+    expect(sim.faults).toEqual([expect.objectContaining({ region: 'ap-south-1', kind: 'slow' })]);
+    const unknown = cli();
+    expect(await unknown.run('fault', 'mars-1', 'down', '--endpoint', endpoint)).toBe(1);
+    expect(unknown.err.join('\n')).toMatch(/HTTP 404/);
+    expect(await cli().run('fault', 'ap-south-1', 'explode', '--endpoint', endpoint)).toBe(2);
+    const heal = cli();
+    expect(await heal.run('heal', '--endpoint', endpoint)).toBe(0);
+    const after = (await (await fetch(`${endpoint}/v1/sim`)).json()) as { faults: unknown[] };
+    expect(after.faults).toEqual([]);
+  });
+
+  it('failover start --dry-run explains that no region has the capacity to take over (spec snapshot)', async () => {
+    const c = cli();
+    expect(await c.run('failover', 'start', 'us-east-1', '--dry-run', '--endpoint', endpoint)).toBe(1);
+    expect(c.err.join('\n')).toMatch(/HTTP 422/);
+    const list = cli();
+    expect(await list.run('failover', 'status', '--endpoint', endpoint)).toBe(0);
+    expect(list.out.join('\n')).toMatch(/no failovers recorded/);
+    expect(await cli().run('failover', 'status', 'failover-us-east-1-e0', '--endpoint', endpoint)).toBe(1);
+    expect(await cli().run('failover', 'launch', '--endpoint', endpoint)).toBe(2);
+  });
+
+  it('watch draws the health matrix and the newest failover', async () => {
+    const c = cli();
+    expect(await c.run('watch', '--count', '1', '--endpoint', endpoint)).toBe(0);
+    const text = c.out.join('\n');
+    expect(text).toMatch(/cortex watch/);
+    expect(text).toMatch(/REGION\s+STATUS/);
+  });
+
   it('local refuses an invalid topology, naming the field, before starting anything', async () => {
     const json = defaultTopologyJson();
     json.latency.matrix['eu-west-1']['ap-south-1'] = undefined;
