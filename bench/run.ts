@@ -22,6 +22,7 @@ import { readTopologyJson } from '../lib/topology/load.ts';
 import { syntheticTopologyJson } from '../test/fixtures/topologies.ts';
 import { startTestTable } from '../test/support/dynalite.ts';
 import { httpEvent, lambdaContext } from '../test/support/events.ts';
+import { measureFailover } from './failover.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'bench', 'out');
@@ -186,3 +187,15 @@ await routingInProcess('default topology', validateTopology(readTopologyJson()))
 await routingInProcess('synthetic topology', validateTopology(syntheticTopologyJson(35)));
 await routerHandlerWarm();
 await bundleFigures();
+
+// Failover timing in simulated seconds, speed 10 (local work is multiplied by the speed as well, so
+// a higher speed inflates the orchestration share; see bench/failover.ts).
+for (const interval of [10, 30]) {
+  const t = await measureFailover(interval, 10);
+  console.log(
+    `failover, policy ${t.policy} (detection window ${t.detection_window_s} s), us-east-1 down -> ${t.target}: ` +
+      `detected ${t.detected_s} s, status flip (data-plane DNS flip) ${t.status_flip_s} s, DNS answer changed ${t.dns_flip_s} s, ` +
+      `completed ${t.completed_s} s after the fault; orchestration (failover started -> status flip) ${t.orchestration_s} s ` +
+      `including a ${t.drain_s} s drain (target: at most 5 s beyond the drain)`,
+  );
+}
