@@ -1,31 +1,52 @@
 import { fileURLToPath } from 'node:url';
-import type { App } from 'aws-cdk-lib';
+import { Annotations, type App } from 'aws-cdk-lib';
 import type { Topology } from '../core/topology/types.ts';
 import { planDeployment } from './deployment-plan.ts';
+import { type DnsOptions, type DnsPlan, planDns } from './dns-plan.ts';
+import { DnsStack } from './dns-stack.ts';
 import { RegionalStack } from './regional-stack.ts';
 import { StateStack } from './state-stack.ts';
+import { WitnessStack } from './witness-stack.ts';
 
 export interface BuildAppOptions {
   /** Where `functions/` and package-lock.json live. @default this repository */
   readonly projectRoot?: string;
   /** @default process.env.CDK_DEFAULT_ACCOUNT (may be unset: the account stays unresolved) */
   readonly account?: string;
+  /** Route 53: `domain` (and `hostedZoneId` of an existing zone) from the CDK context. @default no DNS */
+  readonly dns?: DnsOptions;
 }
 
 export interface CortexStacks {
   readonly stateStack: StateStack;
   /** One per topology region, in topology order. */
   readonly regionalStacks: readonly RegionalStack[];
+  /** One per topology witness, in its own region. */
+  readonly witnessStacks: readonly WitnessStack[];
+  /** `CortexDns`: only when a domain is given without an existing zone's id. */
+  readonly dnsStack: DnsStack | undefined;
+  /** The Route 53 plan; undefined without a domain. */
+  readonly dnsPlan: DnsPlan | undefined;
+  /** What the synth should tell the operator (also added as warnings on the state stack). */
+  readonly notices: readonly string[];
 }
+
+/** Annotation ids of the DNS notices (`Annotations.addWarningV2`). */
+export const DNS_NOTICE = {
+  skipped: '@cortex/dns:skipped',
+  zoneOnly: '@cortex/dns:zone-only',
+} as const;
 
 const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * Adds the Cortex stacks to `app`: `CortexRegion-<region_id>` per topology region and `CortexState`
- * in the home region. Throws a TopologyError when the topology cannot be deployed.
+ * Adds the Cortex stacks to `app`: `CortexRegion-<region_id>` per topology region, `CortexState` in the
+ * home region, `CortexWitness-<witness_id>` per witness, and `CortexDns` when a new zone is needed.
+ * Throws a TopologyError when the topology (or the DNS context) cannot be deployed.
  */
 export function buildApp(app: App, topology: Topology, options: BuildAppOptions = {}): CortexStacks {
   const plan = planDeployment(topology);
+  const dnsPlan = planDns(topology, options.dns ?? {});
   const projectRoot = (options.projectRoot ?? REPOSITORY_ROOT).replace(/\/$/, '');
   const account = options.account ?? process.env.CDK_DEFAULT_ACCOUNT;
 
@@ -33,11 +54,24 @@ export function buildApp(app: App, topology: Topology, options: BuildAppOptions 
     (regionId) =>
       new RegionalStack(app, `CortexRegion-${regionId}`, {
         env: { account, region: regionId },
-        description: `Cortex control plane in ${regionId}: table key, handlers, HTTP API`,
+        description: `Cortex control plane in ${regionId}: table key, handlers, HTTP API, health probe, failover workflow, events`,
         plan,
         regionId,
         topology,
         projectRoot,
+        ...(dnsPlan ? { dns: dnsPlan } : {}),
+      }),
+  );
+  const witnessStacks = plan.witnesses.map(
+    (witness) =>
+      new WitnessStack(app, `CortexWitness-${witness.witnessId}`, {
+        env: { account, region: witness.regionId },
+        description: `Cortex witness ${witness.witnessId}: probe-only observer in ${witness.regionId}`,
+        plan,
+        witness,
+        topology,
+        projectRoot,
+        ...(dnsPlan ? { dns: dnsPlan } : {}),
       }),
   );
   const stateStack = new StateStack(app, 'CortexState', {
@@ -48,5 +82,24 @@ export function buildApp(app: App, topology: Topology, options: BuildAppOptions 
   // Deploy order only, no references: the table's replicas name the keys these stacks create.
   for (const regional of regionalStacks)
     stateStack.addStackDependency(regional, 'creates the table key in its region');
-  return { stateStack, regionalStacks };
+
+  const notices: string[] = [];
+  let dnsStack: DnsStack | undefined;
+  if (!dnsPlan) {
+    notices.push(
+      'DNS skipped: no domain given (cdk synth -c domain=cortex.example.com [-c hostedZoneId=Z...]). No Route 53 zone, health checks or records; probes find peer APIs through SSM parameters.',
+    );
+    Annotations.of(stateStack).addWarningV2(DNS_NOTICE.skipped, notices[0] as string);
+  } else if (dnsPlan.hostedZoneId === undefined) {
+    dnsStack = new DnsStack(app, 'CortexDns', {
+      env: { account, region: plan.stateRegionId },
+      description: `Cortex DNS: public hosted zone ${dnsPlan.domain}`,
+      plan: dnsPlan,
+    });
+    notices.push(
+      `DNS zone only: CortexDns creates the zone ${dnsPlan.domain}. Delegate it from the parent domain (NameServers output), then deploy again with -c hostedZoneId=<HostedZoneId output> to add the regional certificates, custom domains, health checks and ${dnsPlan.serviceName} records.`,
+    );
+    Annotations.of(dnsStack).addWarningV2(DNS_NOTICE.zoneOnly, notices[0] as string);
+  }
+  return { stateStack, regionalStacks, witnessStacks, dnsStack, dnsPlan, notices };
 }

@@ -30,6 +30,23 @@ export interface DeploymentPlan {
   readonly tableName: string;
   /** Alias of each region's table key (`alias/...`), the same in every region for the same reason. */
   readonly tableKeyAlias: string;
+  /** Probe-only observers, each deployed as `CortexWitness-<witness_id>` in its own AWS region. */
+  readonly witnesses: readonly WitnessPlan[];
+  /** Each region's custom EventBridge bus (`<name>-events`), named alike in every region. */
+  readonly eventBusName: string;
+  /**
+   * Each region's failover state machine (`<name>-failover`). A fixed name gives a deterministic ARN
+   * per region, so functions get it without a reference (and the workflow's own task function too).
+   */
+  readonly failoverStateMachineName: string;
+  /** SSM parameter of a region's API base URL: this prefix + region id (`/<name>/api-url/<region>`). */
+  readonly apiUrlParameterPrefix: string;
+}
+
+export interface WitnessPlan {
+  readonly witnessId: string;
+  /** The AWS region the witness probe runs in; never a topology region (the validator checks). */
+  readonly regionId: string;
 }
 
 /**
@@ -40,6 +57,9 @@ const AWS_REGION_ID = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
 /** Used in a table name and a KMS alias: the alias forbids dots, so only these characters. */
 const PHYSICAL_NAME_PREFIX = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** A witness id becomes part of a CloudFormation stack name: letters, digits and hyphens only. */
+const STACK_NAME_PART = /^[A-Za-z0-9-]{1,100}$/;
 
 /** Builds the plan or throws a `TopologyError` naming every field that cannot be deployed. */
 export function planDeployment(topology: Topology): DeploymentPlan {
@@ -70,6 +90,22 @@ export function planDeployment(topology: Topology): DeploymentPlan {
     }
     seen.add(region.region_id);
   });
+  const witnessIds = new Set<string>();
+  topology.witnesses.forEach((witness, i) => {
+    if (!AWS_REGION_ID.test(witness.region)) {
+      issues.push({
+        field: `witnesses[${i}].region`,
+        reason: `must be an AWS region id such as us-west-2 (the witness stack's env.region), got ${JSON.stringify(witness.region)}`,
+      });
+    }
+    if (!STACK_NAME_PART.test(witness.witness_id) || witnessIds.has(witness.witness_id)) {
+      issues.push({
+        field: `witnesses[${i}].witness_id`,
+        reason: `must be unique and 1-100 letters, digits or '-' (it names the stack CortexWitness-<witness_id>), got ${JSON.stringify(witness.witness_id)}`,
+      });
+    }
+    witnessIds.add(witness.witness_id);
+  });
   const primaries = topology.regions.filter((r) => r.tier === 'primary');
   if (primaries.length > 1) {
     issues.push({
@@ -90,5 +126,11 @@ export function planDeployment(topology: Topology): DeploymentPlan {
     replicaRegionIds: Object.freeze(regionIds.filter((id) => id !== stateRegionId)),
     tableName: `${topology.name}-state`,
     tableKeyAlias: `alias/${topology.name}-state`,
+    witnesses: Object.freeze(
+      topology.witnesses.map((w) => Object.freeze({ witnessId: w.witness_id, regionId: w.region })),
+    ),
+    eventBusName: `${topology.name}-events`,
+    failoverStateMachineName: `${topology.name}-failover`,
+    apiUrlParameterPrefix: `/${topology.name}/api-url/`,
   });
 }

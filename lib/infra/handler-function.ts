@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -9,13 +10,40 @@ import { Construct } from 'constructs';
 import type { Concern } from '../app/routes.ts';
 import { compileTopology } from '../core/topology/compiled.ts';
 import type { Topology } from '../core/topology/types.ts';
-import type { StateTableReplica, TableItemAction } from './state-table.ts';
+import type { RegionEndpoints } from './region-endpoints.ts';
+import type { RemoteStateTableReplica, StateTableReplica, TableItemAction } from './state-table.ts';
 
-/** Environment the Lambda composition root reads (functions/shared). */
+/** Environment the Lambda composition root reads (lib/runtime/lambda.ts). */
 export const HANDLER_ENV = {
+  /** The topology region the function serves (not set for a witness). */
   regionId: 'CORTEX_REGION_ID',
+  /** The state table's name, the same in every region. */
   tableName: 'CORTEX_TABLE_NAME',
+  /** A witness's id (witness probe only; it has no CORTEX_REGION_ID). */
+  witnessId: 'CORTEX_WITNESS_ID',
+  /** This region's EventBridge bus name. */
+  eventBus: 'CORTEX_EVENT_BUS',
+  /** This region's failover state machine ARN. */
+  failoverStateMachineArn: 'CORTEX_FAILOVER_STATE_MACHINE_ARN',
+  /** JSON `{ "<region>": "https://..." }`: API base URLs known at synth (no trailing slash). */
+  regionEndpoints: 'CORTEX_REGION_ENDPOINTS',
+  /**
+   * SSM parameter name template `/<name>/api-url/{region}`, set only when some region's URL is not in
+   * CORTEX_REGION_ENDPOINTS: read `{region}`'s parameter in that region (GetParameter, cache it).
+   */
+  endpointParameter: 'CORTEX_ENDPOINT_PARAMETER',
 } as const;
+
+/**
+ * Functions that run in the background (no API Gateway in front): a code directory under
+ * `functions/` like a concern's, but no route. Timeouts may exceed API Gateway's 30 s.
+ */
+export type BackgroundJob = 'health-probe' | 'failover';
+
+export const BACKGROUND_JOBS: readonly BackgroundJob[] = ['health-probe', 'failover'];
+
+/** A function's code directory under `functions/`: an HTTP concern or a background job. */
+export type FunctionName = Concern | BackgroundJob;
 
 /** esbuild `define` key under which the compiled topology is baked into every bundle. */
 export const TOPOLOGY_DEFINE = 'CORTEX_TOPOLOGY';
@@ -26,19 +54,26 @@ const ESM_REQUIRE_SHIM =
   "import { createRequire as __cortexCreateRequire } from 'node:module'; const require = __cortexCreateRequire(import.meta.url);";
 
 export interface HandlerFunctionProps {
-  /** The concern served (`functions/<concern>/index.ts`); names the function's resources. */
-  readonly concern: Concern;
-  /** Absolute path of the handler module; it must export `handler`. */
+  /** The concern served or job run (`functions/<name>/index.ts`); names the function's resources. */
+  readonly concern: FunctionName;
+  /** Absolute path of the handler module; it must export `handler` (or `handlerExport`). */
   readonly entry: string;
+  /** The module's export Lambda calls. @default 'handler' */
+  readonly handlerExport?: string;
   /** Absolute path of the project root (holds package-lock.json); esbuild runs from here. */
   readonly projectRoot: string;
-  /** The topology region this function serves; must be the stack's region. */
+  /** The topology region this function serves (a witness: the region it runs in); the stack's region. */
   readonly regionId: string;
+  /**
+   * Runs as this topology witness instead of serving a region: `regionId` is then the witness's
+   * region and the environment carries CORTEX_WITNESS_ID instead of CORTEX_REGION_ID.
+   */
+  readonly witnessId?: string;
   /** The validated topology; baked into the bundle as a compiled document (no re-validation at init). */
   readonly topology: Topology;
   /** MiB. @default 256 */
   readonly memorySize?: number;
-  /** Must stay under API Gateway's 30 s integration limit. @default 10 seconds */
+  /** Concerns: under API Gateway's 30 s integration limit. Background jobs: up to 900 s. @default 10 seconds */
   readonly timeout?: Duration;
   /** @default one month */
   readonly logRetention?: logs.RetentionDays;
@@ -53,26 +88,29 @@ export class HandlerFunction extends Construct {
   readonly function: NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
-  readonly concern: Concern;
+  readonly concern: FunctionName;
+  /** The region the function runs in. */
+  readonly regionId: string;
 
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
     super(scope, id);
     validateProps(this, props);
     this.concern = props.concern;
+    this.regionId = props.regionId;
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Cortex ${props.concern} function in ${props.regionId}`,
+      description: `Cortex ${props.concern} function in ${props.regionId}${props.witnessId ? ` (witness ${props.witnessId})` : ''}`,
     });
     // Instead of AWSLambdaBasicExecutionRole (any log group in the account): only our own.
     this.logGroup.grantWrite(this.role);
 
     this.function = new NodejsFunction(this, 'Function', {
       entry: props.entry,
-      handler: 'handler',
+      handler: props.handlerExport ?? 'handler',
       projectRoot: props.projectRoot,
       depsLockFilePath: `${props.projectRoot}/package-lock.json`,
       runtime: lambda.Runtime.NODEJS_24_X,
@@ -83,8 +121,10 @@ export class HandlerFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       tracing: lambda.Tracing.ACTIVE,
-      description: `Cortex ${props.concern} (${props.regionId})`,
-      environment: { [HANDLER_ENV.regionId]: props.regionId },
+      description: `Cortex ${props.concern} (${props.witnessId ?? props.regionId})`,
+      environment: props.witnessId
+        ? { [HANDLER_ENV.witnessId]: props.witnessId }
+        : { [HANDLER_ENV.regionId]: props.regionId },
       bundling: {
         format: OutputFormat.ESM,
         target: 'node24',
@@ -109,10 +149,57 @@ export class HandlerFunction extends Construct {
   }
 
   /** Points the function at its region's state table replica and grants exactly `actions` on it. */
-  useStateTable(table: StateTableReplica, actions: readonly TableItemAction[]): void {
+  useStateTable(
+    table: StateTableReplica | RemoteStateTableReplica,
+    actions: readonly TableItemAction[],
+  ): void {
     this.function.addEnvironment(HANDLER_ENV.tableName, table.tableName);
     table.grantItemAccess(this.role, actions);
   }
+
+  /** Lets the function publish to the region's bus (events:PutEvents on it only) and names it. */
+  useEventBus(bus: events.IEventBus): void {
+    this.function.addEnvironment(HANDLER_ENV.eventBus, bus.eventBusName);
+    bus.grantPutEventsTo(this.role);
+  }
+
+  /**
+   * Names the region's failover state machine and grants what `access` lists: `start`
+   * (StartExecution) and `answer` (SendTaskSuccess / SendTaskFailure for the approval step), on this
+   * region's state machine or, with `regionIds`, on the same-named one in each of those regions.
+   * `access` empty: the function only knows the ARN (a shared composition root reads it).
+   */
+  useFailoverWorkflow(
+    workflow: FailoverWorkflowRef,
+    access: readonly WorkflowAccess[],
+    regionIds?: readonly string[],
+  ): void {
+    this.function.addEnvironment(HANDLER_ENV.failoverStateMachineArn, workflow.stateMachineArn);
+    if (access.includes('start')) workflow.grantStartExecution(this.role, regionIds);
+    if (access.includes('answer')) workflow.grantTaskResponse(this.role, regionIds);
+  }
+
+  /**
+   * Tells the function where each region's API is (see RegionEndpoints) and, with `probe`, lets it
+   * read the SSM parameters of regions not known at synth and GET the probed paths with SigV4.
+   */
+  useRegionEndpoints(endpoints: RegionEndpoints, probe?: { readonly targets: readonly string[] }): void {
+    this.function.addEnvironment(HANDLER_ENV.regionEndpoints, endpoints.endpointsJson());
+    if (endpoints.parameterTemplate !== undefined) {
+      this.function.addEnvironment(HANDLER_ENV.endpointParameter, endpoints.parameterTemplate);
+    }
+    if (probe) endpoints.grantProbe(this.role, probe.targets);
+  }
+}
+
+/** `start` a failover workflow, `answer` its approval step. */
+export type WorkflowAccess = 'start' | 'answer';
+
+/** What `useFailoverWorkflow` needs of the workflow (FailoverWorkflow implements it). */
+export interface FailoverWorkflowRef {
+  readonly stateMachineArn: string;
+  grantStartExecution(grantee: iam.IGrantable, regionIds?: readonly string[]): void;
+  grantTaskResponse(grantee: iam.IGrantable, regionIds?: readonly string[]): void;
 }
 
 function validateProps(scope: Construct, props: HandlerFunctionProps): void {
@@ -129,7 +216,15 @@ function validateProps(scope: Construct, props: HandlerFunctionProps): void {
   if (!Token.isUnresolved(stackRegion) && stackRegion !== props.regionId) {
     problems.push(`regionId ${props.regionId} must be the stack's region ${stackRegion}`);
   }
-  if (!props.topology.regions.some((r) => r.region_id === props.regionId)) {
+  if (props.witnessId !== undefined) {
+    const witness = props.topology.witnesses.find((w) => w.witness_id === props.witnessId);
+    if (!witness) problems.push(`witnessId ${props.witnessId} is not a witness of the topology`);
+    else if (witness.region !== props.regionId) {
+      problems.push(
+        `regionId ${props.regionId} must be witness ${props.witnessId}'s region ${witness.region}`,
+      );
+    }
+  } else if (!props.topology.regions.some((r) => r.region_id === props.regionId)) {
     problems.push(`regionId ${props.regionId} is not a region of the topology`);
   }
   const memory = props.memorySize ?? 256;
@@ -137,8 +232,15 @@ function validateProps(scope: Construct, props: HandlerFunctionProps): void {
     problems.push(`memorySize must be an integer in 128..10240 MiB, got ${memory}`);
   }
   const timeout = props.timeout?.toSeconds() ?? 10;
-  if (timeout < 1 || timeout > 29) {
+  const background = (BACKGROUND_JOBS as readonly string[]).includes(props.concern);
+  if (!background && (timeout < 1 || timeout > 29)) {
     problems.push(`timeout must be 1..29 s (API Gateway gives up after 30 s), got ${timeout} s`);
+  }
+  if (background && (timeout < 1 || timeout > 900)) {
+    problems.push(`timeout must be 1..900 s (Lambda's limit), got ${timeout} s`);
+  }
+  if (props.handlerExport !== undefined && !/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(props.handlerExport)) {
+    problems.push(`handlerExport must be an identifier, got ${JSON.stringify(props.handlerExport)}`);
   }
   if (problems.length > 0) throw new Error(`HandlerFunction ${props.concern}: ${problems.join('; ')}`);
 }

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { STATE_TABLE_SCHEMA } from './deployment-plan.ts';
+import { acknowledgeWildcardResources } from './nag.ts';
 import { StateTableKey } from './state-table-key.ts';
 
 export interface StateTableProps {
@@ -124,26 +125,115 @@ export class StateTableReplica extends Construct {
    * only through DynamoDB in this region (`kms:ViaService`).
    */
   grantItemAccess(grantee: iam.IGrantable, actions: readonly TableItemAction[]): void {
-    if (actions.length === 0) throw new Error('StateTableReplica.grantItemAccess: no actions given');
-    const itemActions = [...new Set(actions)].map((a) => `dynamodb:${a}`);
+    grantItemActions(grantee, this.tableArn, this.indexArns, actions);
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: itemActions,
-        resources: [this.tableArn],
-      }),
-    );
-    if (actions.includes('Query')) {
-      grantee.grantPrincipal.addToPrincipalPolicy(
-        new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [...this.indexArns] }),
-      );
-    }
-    const writes = actions.some((a) => WRITE_ACTIONS.has(a));
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: writes ? ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'],
+        actions: keyActionsFor(actions),
         resources: [this.key.keyArn],
         conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } },
       }),
     );
   }
+}
+
+export interface RemoteStateTableReplicaProps {
+  /** The global table's physical name (the same in every region). */
+  readonly tableName: string;
+  /** The replica's region: another topology region than this stack's. */
+  readonly regionId: string;
+  /** Alias of the table key in every region (DeploymentPlan.tableKeyAlias). */
+  readonly tableKeyAlias: string;
+}
+
+/**
+ * Another region's replica, for the few readers and writers that must reach it from here: the
+ * failover's sync check reads the target's replica; a witness writes its views into every replica.
+ * Named by deterministic ARN; its key, created by that region's stack, is reachable only by alias.
+ */
+export class RemoteStateTableReplica extends Construct {
+  readonly tableName: string;
+  readonly regionId: string;
+  readonly tableArn: string;
+  readonly indexArns: readonly string[];
+  readonly tableKeyAlias: string;
+
+  constructor(scope: Construct, id: string, props: RemoteStateTableReplicaProps) {
+    super(scope, id);
+    if (!/^[A-Za-z0-9_.-]{3,255}$/.test(props.tableName)) {
+      throw new Error(
+        `RemoteStateTableReplica: invalid DynamoDB table name ${JSON.stringify(props.tableName)}`,
+      );
+    }
+    if (!/^alias\/[A-Za-z0-9/_-]+$/.test(props.tableKeyAlias)) {
+      throw new Error(`RemoteStateTableReplica: invalid key alias ${JSON.stringify(props.tableKeyAlias)}`);
+    }
+    const stack = Stack.of(this);
+    this.tableName = props.tableName;
+    this.regionId = props.regionId;
+    this.tableKeyAlias = props.tableKeyAlias;
+    this.tableArn = stack.formatArn({
+      service: 'dynamodb',
+      region: props.regionId,
+      resource: 'table',
+      resourceName: props.tableName,
+    });
+    this.indexArns = STATE_TABLE_SCHEMA.globalSecondaryIndexes.map(
+      (index) => `${this.tableArn}/index/${index.indexName}`,
+    );
+  }
+
+  /**
+   * Grants exactly `actions` on that replica and its key's use through DynamoDB in that region. A
+   * policy naming an alias ARN does not cover the key behind it, so the key is `key/*` narrowed to
+   * the one carrying the table key alias (`kms:ResourceAliases`) and to DynamoDB there (`kms:ViaService`).
+   */
+  grantItemAccess(grantee: iam.IGrantable, actions: readonly TableItemAction[]): void {
+    grantItemActions(grantee, this.tableArn, this.indexArns, actions);
+    const keys = Stack.of(this).formatArn({
+      service: 'kms',
+      region: this.regionId,
+      resource: 'key',
+      resourceName: '*',
+    });
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: keyActionsFor(actions),
+        resources: [keys],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `dynamodb.${this.regionId}.amazonaws.com` },
+          'ForAnyValue:StringEquals': { 'kms:ResourceAliases': this.tableKeyAlias },
+        },
+      }),
+    );
+    if (grantee instanceof Construct) {
+      acknowledgeWildcardResources(
+        grantee,
+        [keys],
+        `The ${this.regionId} table key is created by that region's stack and known here only by its alias; a policy on the alias ARN would not cover the key. Narrowed to keys carrying ${this.tableKeyAlias} (kms:ResourceAliases) used through DynamoDB in ${this.regionId} (kms:ViaService).`,
+      );
+    }
+  }
+}
+
+function grantItemActions(
+  grantee: iam.IGrantable,
+  tableArn: string,
+  indexArns: readonly string[],
+  actions: readonly TableItemAction[],
+): void {
+  if (actions.length === 0) throw new Error('grantItemAccess: no actions given');
+  const itemActions = [...new Set(actions)].map((a) => `dynamodb:${a}`);
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: itemActions, resources: [tableArn] }),
+  );
+  if (actions.includes('Query')) {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [...indexArns] }),
+    );
+  }
+}
+
+function keyActionsFor(actions: readonly TableItemAction[]): string[] {
+  const writes = actions.some((a) => WRITE_ACTIONS.has(a));
+  return writes ? ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'];
 }

@@ -8,6 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll } from 'vitest';
 import type { Topology } from '../../lib/core/topology/types.ts';
 import { buildApp, type CortexStacks } from '../../lib/infra/app.ts';
+import type { DnsOptions } from '../../lib/infra/dns-plan.ts';
 import { DEFAULT_TOPOLOGY_PATH, loadTopologyFile } from '../../lib/topology/load.ts';
 
 const CDK_JSON = new URL('../../cdk.json', import.meta.url);
@@ -28,6 +29,8 @@ export interface BuildOptions {
   readonly bundlingStacks?: readonly string[];
   /** Replace the shipped topology (a modified copy of it, for invalid-input tests). */
   readonly topology?: Topology;
+  /** Route 53 context (`-c domain=... -c hostedZoneId=...`). @default none: DNS skipped */
+  readonly dns?: DnsOptions;
 }
 
 export function defaultTopology(): { topology: Topology } {
@@ -56,7 +59,7 @@ export function buildCortexApp(options: BuildOptions = {}): BuiltApp {
   const loaded = defaultTopology();
   const topology = options.topology ?? loaded.topology;
   const { app, outdir } = newApp(options.bundlingStacks);
-  const stacks = buildApp(app, topology);
+  const stacks = buildApp(app, topology, options.dns ? { dns: options.dns } : {});
   return { app, outdir, topology, ...stacks };
 }
 

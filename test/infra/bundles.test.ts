@@ -18,8 +18,13 @@ describe('Lambda bundles', () => {
     const stack = built.regionalStacks.find((s) => s.regionId === 'us-east-1');
     if (!stack) throw new Error('no us-east-1 stack');
     const functions = templateOf(stack).findResources('AWS::Lambda::Function');
-    for (const concern of CONCERNS) {
-      const fn = functions[logicalId(stack.handlers[concern].function.node.defaultChild)];
+    const handlers = [
+      ...CONCERNS.map((concern) => [concern, stack.handlers[concern]] as const),
+      ['health-probe', stack.probe] as const,
+      ['failover', stack.failover] as const,
+    ];
+    for (const [concern, handler] of handlers) {
+      const fn = functions[logicalId(handler.function.node.defaultChild)];
       // The code asset is staged as asset.<hash>/ beside the templates; S3Key is <hash>.zip.
       const hash = String(fn?.Properties.Code.S3Key).replace(/\.zip$/, '');
       const assetDir = join(built.outdir, `asset.${hash}`);
@@ -28,7 +33,8 @@ describe('Lambda bundles', () => {
     }
   });
 
-  it('are one ESM file per concern, under 300 KiB', () => {
+  it('are one ESM file per concern and background job, under 300 KiB', () => {
+    expect([...bundles.keys()].sort()).toEqual([...CONCERNS, 'health-probe', 'failover'].sort());
     for (const file of bundles.values()) {
       expect(statSync(file).size).toBeLessThan(300 * 1024);
       expect(readFileSync(file, 'utf8')).toMatch(/^import \{ createRequire as __cortexCreateRequire \}/);

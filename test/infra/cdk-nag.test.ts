@@ -9,6 +9,7 @@ import { Stack, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CONCERNS } from '../../lib/app/routes.ts';
 import { buildCortexApp, newApp } from './build.ts';
 
 interface Finding {
@@ -75,16 +76,12 @@ describe('cdk-nag AwsSolutions checks', () => {
 
     it('report no unacknowledged error in any stack', () => {
       expect(findings).toEqual([]);
-      expect(
-        built.app.node.children
-          .filter(Stack.isStack)
-          .map((s) => s.stackName)
-          .sort(),
-      ).toEqual([
+      expect(stackNames(built.app)).toEqual([
         'CortexRegion-ap-south-1',
         'CortexRegion-eu-west-1',
         'CortexRegion-us-east-1',
         'CortexState',
+        'CortexWitness-witness-us-west-2',
       ]);
     });
 
@@ -95,20 +92,77 @@ describe('cdk-nag AwsSolutions checks', () => {
         expect(Stack.isStack(ack.on), `${ack.id} acknowledged for a whole stack at ${ack.path}`).toBe(false);
         expect(ack.reason.length, `${ack.id} at ${ack.path} needs a reason`).toBeGreaterThanOrEqual(40);
       }
-      // What is acknowledged, and where: X-Ray's Resource "*" on function roles, open health routes.
-      // Acknowledged as cdk-nag's README shows (`AwsSolutions-IAM5[...]`); CDK stores it as `Annotation::...`.
+      // What is acknowledged, and where. Acknowledged as cdk-nag's README shows
+      // (`AwsSolutions-IAM5[...]`); CDK stores it as `Annotation::...`. Region ids folded to <region>.
       const kinds = new Set(
-        acks.map((a) => `${a.id.replace(/^Annotation::/, '')} @ ${a.path.split('/').slice(1).join('/')}`),
+        acks.map(
+          (a) =>
+            `${a.id.replace(/^Annotation::/, '').replace(/[a-z]{2}-[a-z]+-\d/g, '<region>')} @ ${a.path.split('/').slice(1).join('/')}`,
+        ),
       );
+      const probePaths = built.topology.failover_policies.health_check.endpoints;
       expect([...kinds].sort()).toEqual(
         [
+          // Open routes: Route 53 health checkers and liveness probes cannot sign requests.
           'AwsSolutions-APIG4 @ Api/HttpApi/GET--api--v1--ping',
           'AwsSolutions-APIG4 @ Api/HttpApi/GET--health',
-          'AwsSolutions-IAM5[Resource::*] @ HealthHandler/Role',
-          'AwsSolutions-IAM5[Resource::*] @ RegionsHandler/Role',
-          'AwsSolutions-IAM5[Resource::*] @ RouterHandler/Role',
+          // X-Ray (and, for the workflow, log delivery) support no resource-level permissions.
+          ...[...CONCERNS, 'health-probe', 'failover'].map(
+            (name) => `AwsSolutions-IAM5[Resource::*] @ ${pascal(name)}Handler/Role`,
+          ),
+          'AwsSolutions-IAM5[Resource::*] @ FailoverWorkflow/Role',
+          // Peer APIs' ids are unknown across regions: GET of the probed paths, any API id.
+          ...['HealthProbeHandler', 'FailoverHandler'].flatMap((fn) =>
+            probePaths.map(
+              (path) =>
+                `AwsSolutions-IAM5[Resource::arn:aws:execute-api:<region>:<AWS::AccountId>:*/*/GET${path}] @ ${fn}/Role`,
+            ),
+          ),
+          // Other regions' table keys are known only by alias (the witness probe and the failover steps).
+          'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ FailoverHandler/Role',
+          'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ HealthProbeHandler/Role',
         ].sort(),
       );
     });
   });
+
+  describe.each([
+    ['a new zone (-c domain)', { domain: 'cortex.example.com' }, ['CortexDns']],
+    [
+      'an imported zone (-c domain -c hostedZoneId)',
+      { domain: 'cortex.example.com', hostedZoneId: 'Z0123456789ABCDEFGHIJ' },
+      [],
+    ],
+  ])('on the Cortex app with %s', (_name, dns, extraStacks) => {
+    it('report no unacknowledged error, and acknowledge nothing DNS-specific', () => {
+      const built = buildCortexApp({ dns });
+      expect(awsSolutionsFindings(built.app, built.outdir)).toEqual([]);
+      expect(stackNames(built.app)).toEqual(
+        [
+          ...extraStacks,
+          'CortexRegion-ap-south-1',
+          'CortexRegion-eu-west-1',
+          'CortexRegion-us-east-1',
+          'CortexState',
+          'CortexWitness-witness-us-west-2',
+        ].sort(),
+      );
+      const paths = acknowledgements(built.app).map((a) => a.path);
+      expect(paths.filter((p) => p.includes('/Dns/') || p.startsWith('CortexDns'))).toEqual([]);
+    });
+  });
 });
+
+function stackNames(app: IConstruct): string[] {
+  return app.node.children
+    .filter(Stack.isStack)
+    .map((s) => s.stackName)
+    .sort();
+}
+
+function pascal(name: string): string {
+  return name
+    .split('-')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('');
+}

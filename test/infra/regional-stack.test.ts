@@ -1,38 +1,9 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES, CONCERNS, type Concern } from '../../lib/app/routes.ts';
-import type { RegionalStack } from '../../lib/infra/regional-stack.ts';
+import { CONCERN_ACCESS, type RegionalStack } from '../../lib/infra/regional-stack.ts';
 import { type BuiltApp, buildCortexApp, logicalId, templateOf } from './build.ts';
-
-interface Statement {
-  readonly Effect: string;
-  readonly Action: string | string[];
-  readonly Resource: unknown;
-  readonly Condition?: unknown;
-}
-
-function actionsOf(s: Statement): string[] {
-  return Array.isArray(s.Action) ? s.Action : [s.Action];
-}
-
-function resourcesOf(s: Statement): unknown[] {
-  return Array.isArray(s.Resource) ? s.Resource : [s.Resource];
-}
-
-/** Every statement of every policy attached to `roleId`. */
-function statementsOfRole(template: Template, roleId: string): Statement[] {
-  return Object.values(template.findResources('AWS::IAM::Policy'))
-    .filter((p) =>
-      (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })),
-    )
-    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
-}
-
-function allStatements(template: Template): Statement[] {
-  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-    (p) => p.Properties.PolicyDocument.Statement as Statement[],
-  );
-}
+import { actionsOf, allStatements, resourcesOf, type Statement, statementsOfRole } from './iam.ts';
 
 function tableArn(region: string, suffix = ''): unknown {
   return {
@@ -64,20 +35,24 @@ describe('regional stacks (CortexRegion-<region_id>)', () => {
   });
 
   describe('handler functions', () => {
-    it('run Node.js 24 on arm64 with active tracing, 256-512 MiB and a 10 s timeout', () => {
-      each((_stack, template) => {
+    it('run Node.js 24 on arm64 with active tracing and 256-512 MiB: one per concern plus the probe and the failover steps', () => {
+      each((stack, template) => {
         const functions = template.findResources('AWS::Lambda::Function');
-        expect(Object.keys(functions)).toHaveLength(CONCERNS.length);
+        expect(Object.keys(functions)).toHaveLength(CONCERNS.length + 2);
         for (const fn of Object.values(functions)) {
           expect(fn.Properties).toMatchObject({
             Runtime: 'nodejs24.x',
             Architectures: ['arm64'],
             Handler: 'index.handler',
             TracingConfig: { Mode: 'Active' },
-            Timeout: 10,
           });
           expect(fn.Properties.MemorySize).toBeGreaterThanOrEqual(256);
           expect(fn.Properties.MemorySize).toBeLessThanOrEqual(512);
+        }
+        for (const concern of CONCERNS) {
+          expect(
+            functions[logicalId(stack.handlers[concern].function.node.defaultChild)]?.Properties.Timeout,
+          ).toBe(10);
         }
       });
     });
@@ -88,10 +63,17 @@ describe('regional stacks (CortexRegion-<region_id>)', () => {
           const fn = stack.handlers[concern].function;
           const props =
             template.findResources('AWS::Lambda::Function')[logicalId(fn.node.defaultChild)]?.Properties;
-          expect(props?.Environment.Variables).toEqual({
+          expect(props?.Environment.Variables).toMatchObject({
             CORTEX_REGION_ID: stack.regionId,
             CORTEX_TABLE_NAME: 'cortex-state',
           });
+          // Only what a concern is granted shows up in its environment.
+          if (!CONCERN_ACCESS[concern].failoverWorkflow) {
+            expect(Object.keys(props?.Environment.Variables).sort()).toEqual([
+              'CORTEX_REGION_ID',
+              'CORTEX_TABLE_NAME',
+            ]);
+          }
         }
       });
     });
@@ -100,8 +82,7 @@ describe('regional stacks (CortexRegion-<region_id>)', () => {
       each((stack, template) => {
         const groups = template.findResources('AWS::Logs::LogGroup');
         const functions = template.findResources('AWS::Lambda::Function');
-        for (const concern of CONCERNS) {
-          const handler = stack.handlers[concern];
+        for (const handler of [...CONCERNS.map((c) => stack.handlers[c]), stack.probe, stack.failover]) {
           const groupId = logicalId(handler.logGroup.node.defaultChild);
           expect(groups[groupId]?.Properties.RetentionInDays).toBe(30);
           expect(functions[logicalId(handler.function.node.defaultChild)]?.Properties.LoggingConfig).toEqual({
@@ -239,16 +220,18 @@ describe('regional stacks (CortexRegion-<region_id>)', () => {
       });
     });
 
-    it('uses the region table key only through DynamoDB in that region; only the router may encrypt', () => {
+    it('uses the region table key only through DynamoDB in that region; only writers may encrypt', () => {
       each((stack, template) => {
         const keyArn = { 'Fn::GetAtt': [logicalId(stack.tableKey.key.node.defaultChild), 'Arn'] };
         const viaDynamo = { StringEquals: { 'kms:ViaService': `dynamodb.${stack.regionId}.amazonaws.com` } };
-        expect(statementsOf(stack, template, 'router')).toContainEqual({
-          Effect: 'Allow',
-          Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
-          Resource: keyArn,
-          Condition: viaDynamo,
-        });
+        for (const concern of ['router', 'failovers'] as const) {
+          expect(statementsOf(stack, template, concern)).toContainEqual({
+            Effect: 'Allow',
+            Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+            Resource: keyArn,
+            Condition: viaDynamo,
+          });
+        }
         for (const concern of ['regions', 'health'] as const) {
           expect(statementsOf(stack, template, concern)).toContainEqual({
             Effect: 'Allow',
@@ -265,10 +248,23 @@ describe('regional stacks (CortexRegion-<region_id>)', () => {
         for (const statement of allStatements(template)) {
           expect(statement.Effect).toBe('Allow');
           for (const action of actionsOf(statement)) expect(action, 'wildcard action').not.toContain('*');
-          if (actionsOf(statement).some((a) => a.startsWith('dynamodb:') || a.startsWith('kms:'))) {
+          if (actionsOf(statement).some((a) => a.startsWith('dynamodb:'))) {
+            for (const resource of resourcesOf(statement))
+              expect(JSON.stringify(resource)).not.toContain('*');
+          }
+          if (actionsOf(statement).some((a) => a.startsWith('kms:'))) {
             for (const resource of resourcesOf(statement)) {
               expect(resource).not.toBe('*');
-              expect(JSON.stringify(resource)).not.toContain('*');
+              // Another region's table key is known only by alias: key/* narrowed to that alias, via DynamoDB.
+              if (JSON.stringify(resource).includes('*')) {
+                expect(JSON.stringify(resource)).toMatch(/:key\/\*"\]\]\}$/);
+                expect(statement.Condition).toEqual({
+                  StringEquals: {
+                    'kms:ViaService': expect.stringMatching(/^dynamodb\.[a-z0-9-]+\.amazonaws\.com$/),
+                  },
+                  'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/cortex-state' },
+                });
+              }
             }
           }
         }

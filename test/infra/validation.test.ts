@@ -6,7 +6,9 @@ import { TopologyError } from '../../lib/core/errors.ts';
 import type { Region, Topology } from '../../lib/core/topology/types.ts';
 import { buildApp } from '../../lib/infra/app.ts';
 import { planDeployment } from '../../lib/infra/deployment-plan.ts';
+import { FailoverWorkflow } from '../../lib/infra/failover-workflow.ts';
 import { HandlerFunction } from '../../lib/infra/handler-function.ts';
+import { ProbeSchedule } from '../../lib/infra/probe-schedule.ts';
 import { RegionalApi } from '../../lib/infra/regional-api.ts';
 import { StateTable } from '../../lib/infra/state-table.ts';
 import { defaultTopology, newApp } from './build.ts';
@@ -126,5 +128,83 @@ describe('construct props', () => {
           tableKeyAlias: 'alias/cortex-state',
         }),
     ).toThrow(/must not contain the stack's own region us-east-1/);
+  });
+
+  it('HandlerFunction lets background jobs outlast API Gateway, up to Lambda’s 15 minutes', () => {
+    const job = {
+      ...base,
+      concern: 'health-probe' as const,
+      entry: `${PROJECT_ROOT}/functions/health/index.ts`,
+    };
+    expect(
+      () => new HandlerFunction(regionStack(), 'Fn', { ...job, timeout: Duration.seconds(80) }),
+    ).not.toThrow();
+    expect(
+      () => new HandlerFunction(regionStack(), 'Fn', { ...job, timeout: Duration.seconds(901) }),
+    ).toThrow(/timeout must be 1\.\.900 s/);
+  });
+
+  it('HandlerFunction as a witness must run in that witness’s region', () => {
+    const witness = topology.witnesses[0];
+    if (!witness) throw new Error('the default topology has a witness');
+    expect(
+      () =>
+        new HandlerFunction(regionStack(witness.region), 'Fn', {
+          ...base,
+          regionId: witness.region,
+          witnessId: witness.witness_id,
+        }),
+    ).not.toThrow();
+    expect(
+      () =>
+        new HandlerFunction(regionStack('eu-west-1'), 'Fn', {
+          ...base,
+          regionId: 'eu-west-1',
+          witnessId: witness.witness_id,
+        }),
+    ).toThrow(new RegExp(`must be witness ${witness.witness_id}'s region ${witness.region}`));
+    expect(() => new HandlerFunction(regionStack(), 'Fn', { ...base, witnessId: 'nobody' })).toThrow(
+      /witnessId nobody is not a witness of the topology/,
+    );
+  });
+
+  it('ProbeSchedule rejects what EventBridge Scheduler cannot run', () => {
+    const stack = regionStack();
+    const fn = new HandlerFunction(stack, 'Fn', base).function;
+    expect(
+      () => new ProbeSchedule(stack, 'Every10s', { target: fn, expression: 'rate(10 seconds)' }),
+    ).toThrow(/must be rate\(\.\.\.\) or cron\(\.\.\.\)/);
+  });
+
+  it('FailoverWorkflow rejects a state machine name Step Functions would refuse', () => {
+    const stack = regionStack();
+    const fn = new HandlerFunction(stack, 'Fn', base).function;
+    expect(
+      () =>
+        new FailoverWorkflow(stack, 'Wf', {
+          stateMachineName: 'cortex failover',
+          topology,
+          taskFunction: fn,
+        }),
+    ).toThrow(/invalid state machine name/);
+  });
+});
+
+describe('deployment plan: witnesses and names', () => {
+  it('names the bus, the state machine and the API URL parameters after the topology', () => {
+    expect(planDeployment(topology)).toMatchObject({
+      eventBusName: `${topology.name}-events`,
+      failoverStateMachineName: `${topology.name}-failover`,
+      apiUrlParameterPrefix: `/${topology.name}/api-url/`,
+      witnesses: topology.witnesses.map((w) => ({ witnessId: w.witness_id, regionId: w.region })),
+    });
+  });
+
+  it('rejects a witness region that is not an AWS region', () => {
+    const bad = { ...topology, witnesses: [{ witness_id: 'witness-moon', region: 'moon-1' }] };
+    expect(issuesOf(() => planDeployment(bad))).toContainEqual({
+      field: 'witnesses[0].region',
+      reason: expect.stringContaining('must be an AWS region id'),
+    });
   });
 });

@@ -1,0 +1,74 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+
+/**
+ * Event types operators are told about (SNS): every `failover.*`, and the region-level verdicts
+ * that need a human to look. Matched on the entry's `DetailType`, which carries the event's `type`
+ * (ControlPlaneEvent.type); `Source` is not matched: only Cortex roles may put events on the bus.
+ */
+export const NOTIFIED_EVENTS = {
+  prefixes: ['failover.'],
+  types: ['region.fenced', 'region.declared_failed', 'component.restart_requested'],
+} as const;
+
+export interface ControlPlaneEventsProps {
+  /** The region's bus name (`<name>-events`, the same in every region). */
+  readonly eventBusName: string;
+  /** @default NOTIFIED_EVENTS */
+  readonly notified?: { readonly prefixes: readonly string[]; readonly types: readonly string[] };
+}
+
+/**
+ * A region's control-plane events: a custom EventBridge bus every Cortex function publishes to, and a
+ * rule forwarding the events operators must see to an SNS topic (KMS-encrypted with its own rotating
+ * key, publish over TLS only). Subscribe operators to `topic` (email, chat, paging) outside this stack.
+ */
+export class ControlPlaneEvents extends Construct {
+  readonly bus: events.EventBus;
+  readonly topic: sns.Topic;
+  readonly topicKey: kms.Key;
+  readonly notifyRule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: ControlPlaneEventsProps) {
+    super(scope, id);
+    if (!/^[A-Za-z0-9._-]{1,256}$/.test(props.eventBusName) || props.eventBusName === 'default') {
+      throw new Error(`ControlPlaneEvents: invalid custom bus name ${JSON.stringify(props.eventBusName)}`);
+    }
+    const notified = props.notified ?? NOTIFIED_EVENTS;
+    if (notified.prefixes.length + notified.types.length === 0) {
+      throw new Error('ControlPlaneEvents: no event types to notify');
+    }
+
+    this.bus = new events.EventBus(this, 'Bus', {
+      eventBusName: props.eventBusName,
+      description: 'Cortex control-plane events: verdicts, fencing, failover steps',
+    });
+    // AWS managed SNS keys cannot be used by EventBridge (their key policy is fixed): our own key.
+    this.topicKey = new kms.Key(this, 'TopicKey', {
+      description: `Encrypts the operator notifications of ${props.eventBusName}`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    this.topic = new sns.Topic(this, 'Notifications', {
+      displayName: 'Cortex control-plane notifications',
+      masterKey: this.topicKey,
+      enforceSSL: true,
+    });
+    this.notifyRule = new events.Rule(this, 'NotifyOperators', {
+      eventBus: this.bus,
+      description: 'Failover progress, fencing, failed regions and restart requests -> operators',
+      eventPattern: {
+        detailType: events.Match.anyOf(
+          ...notified.prefixes.map((p) => events.Match.prefix(p)),
+          ...notified.types.map((t) => events.Match.exactString(t)),
+        ),
+      },
+      targets: [new targets.SnsTopic(this.topic)],
+    });
+  }
+}

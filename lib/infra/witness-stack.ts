@@ -1,0 +1,78 @@
+import { join } from 'node:path';
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { Topology } from '../core/topology/types.ts';
+import type { DeploymentPlan, WitnessPlan } from './deployment-plan.ts';
+import type { DnsPlan } from './dns-plan.ts';
+import { HandlerFunction } from './handler-function.ts';
+import { ProbeSchedule } from './probe-schedule.ts';
+import { RegionEndpoints } from './region-endpoints.ts';
+import { PROBE_TIMEOUT } from './regional-stack.ts';
+import { RemoteStateTableReplica, type TableItemAction } from './state-table.ts';
+
+/** A witness reads statuses and writes its own views into each region's replica. */
+export const WITNESS_TABLE_ACCESS: readonly TableItemAction[] = ['GetItem', 'PutItem', 'Query'];
+
+export interface WitnessStackProps extends StackProps {
+  readonly plan: DeploymentPlan;
+  readonly witness: WitnessPlan;
+  readonly topology: Topology;
+  readonly projectRoot: string;
+  /** Regional names are used when the DNS plan names the zone (regional DNS deployed). */
+  readonly dns?: DnsPlan;
+}
+
+/**
+ * `CortexWitness-<witness_id>`: a probe-only observer in a region outside the topology (principle 3:
+ * it breaks ties between regions that cannot see each other). The health-probe bundle's
+ * `witnessHandler` runs every minute and writes its views into every region's replica of the state
+ * table remotely: there is no replica, bus or state machine in the witness's region.
+ */
+export class WitnessStack extends Stack {
+  readonly witnessId: string;
+  readonly probe: HandlerFunction;
+  readonly probeSchedule: ProbeSchedule;
+  readonly endpoints: RegionEndpoints;
+
+  constructor(scope: Construct, id: string, props: WitnessStackProps) {
+    super(scope, id, props);
+    const { plan, witness } = props;
+    if (this.region !== witness.regionId || plan.regionIds.includes(witness.regionId)) {
+      throw new Error(
+        `WitnessStack: env.region must be witness ${witness.witnessId}'s region ${witness.regionId}, outside the topology (got ${this.region})`,
+      );
+    }
+    this.witnessId = witness.witnessId;
+
+    this.probe = new HandlerFunction(this, 'HealthProbeHandler', {
+      concern: 'health-probe',
+      handlerExport: 'witnessHandler',
+      entry: join(props.projectRoot, 'functions', 'health-probe', 'index.ts'),
+      projectRoot: props.projectRoot,
+      regionId: witness.regionId,
+      witnessId: witness.witnessId,
+      topology: props.topology,
+      timeout: PROBE_TIMEOUT,
+    });
+    for (const regionId of plan.regionIds) {
+      const replica = new RemoteStateTableReplica(this, `StateTable-${regionId}`, {
+        tableName: plan.tableName,
+        regionId,
+        tableKeyAlias: plan.tableKeyAlias,
+      });
+      this.probe.useStateTable(replica, WITNESS_TABLE_ACCESS);
+    }
+    const regionalDns = props.dns?.hostedZoneId !== undefined ? props.dns : undefined;
+    this.endpoints = new RegionEndpoints(this, 'RegionEndpoints', {
+      regionIds: plan.regionIds,
+      parameterPrefix: plan.apiUrlParameterPrefix,
+      ...(regionalDns ? { domain: regionalDns.domain } : {}),
+      probedPaths: props.topology.failover_policies.health_check.endpoints,
+    });
+    this.probe.useRegionEndpoints(this.endpoints, { targets: plan.regionIds });
+    this.probeSchedule = new ProbeSchedule(this, 'ProbeSchedule', {
+      target: this.probe.function,
+      description: `Cortex witness ${witness.witnessId}: probes every region each minute`,
+    });
+  }
+}

@@ -1,0 +1,473 @@
+/**
+ * The failover path on AWS: the health probe on its schedule, the failover workflow and its task
+ * function, the failovers API, the witness. Principle 1 is checked here as permissions: nothing on
+ * the path may call Route 53's control plane, IAM or CloudFormation.
+ */
+import { readFileSync } from 'node:fs';
+import { Stack } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  applySubstitutions,
+  FAILOVER_DEFINITION_PATH,
+  failoverSubstitutions,
+  loadFailoverDefinition,
+} from '../../lib/app/failover/definition.ts';
+import { HandlerFunction } from '../../lib/infra/handler-function.ts';
+import type { RegionalStack } from '../../lib/infra/regional-stack.ts';
+import type { WitnessStack } from '../../lib/infra/witness-stack.ts';
+import { type BuiltApp, buildCortexApp, defaultTopology, logicalId, newApp, templateOf } from './build.ts';
+import {
+  actionsAllowed,
+  allStatements,
+  arnIn,
+  resourcesAllowed,
+  type Statement,
+  statementsOfRole,
+} from './iam.ts';
+
+function noGrants(stateMachineArn: string) {
+  return {
+    stateMachineArn,
+    grantStartExecution: () => {
+      throw new Error('no start expected');
+    },
+    grantTaskResponse: () => {
+      throw new Error('no answer expected');
+    },
+  };
+}
+
+const PROJECT_ROOT = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
+
+function stateMachineArn(region: string): unknown {
+  return arnIn('states', region, 'stateMachine:cortex-failover');
+}
+
+function tableArn(region: string): unknown {
+  return arnIn('dynamodb', region, 'table/cortex-state');
+}
+
+function roleStatements(template: Template, role: { node: { defaultChild?: unknown } }): Statement[] {
+  return statementsOfRole(template, logicalId(role.node.defaultChild));
+}
+
+/** A function's CloudFormation properties (untyped JSON, as `findResources` returns it). */
+function functionProps(template: Template, handler: HandlerFunction) {
+  return template.findResources('AWS::Lambda::Function')[logicalId(handler.function.node.defaultChild)]
+    ?.Properties;
+}
+
+describe('the failover path', () => {
+  let built: BuiltApp;
+  const templates = new Map<string, Template>();
+
+  beforeAll(() => {
+    // With an imported zone: Route 53 records and health checks exist, and still no role may touch them.
+    built = buildCortexApp({ dns: { domain: 'cortex.example.com', hostedZoneId: 'Z0123456789ABCDEFGHIJ' } });
+    for (const stack of [...built.regionalStacks, ...built.witnessStacks]) {
+      templates.set(stack.stackName, templateOf(stack));
+    }
+  });
+
+  function eachRegion(fn: (stack: RegionalStack, template: Template) => void): void {
+    expect(built.regionalStacks.length).toBeGreaterThan(1);
+    for (const stack of built.regionalStacks) fn(stack, templates.get(stack.stackName) as Template);
+  }
+
+  function eachWitness(fn: (stack: WitnessStack, template: Template) => void): void {
+    expect(built.witnessStacks.length).toBe(built.topology.witnesses.length);
+    for (const stack of built.witnessStacks) fn(stack, templates.get(stack.stackName) as Template);
+  }
+
+  describe('principle 1: the data plane only', () => {
+    it('no role in any stack may call Route 53, IAM or CloudFormation', () => {
+      const stacks = built.app.node.children.filter(Stack.isStack);
+      expect(stacks.length).toBe(built.regionalStacks.length + built.witnessStacks.length + 1);
+      for (const stack of stacks) {
+        for (const action of actionsAllowed(allStatements(templateOf(stack)))) {
+          expect(action, `${stack.stackName} allows ${action}`).not.toMatch(
+            /^(route53|iam|cloudformation|sts):/i,
+          );
+        }
+      }
+    });
+
+    it('still has the Route 53 health checks and records that take a failed region out of DNS', () => {
+      eachRegion((_stack, template) => {
+        template.resourceCountIs('AWS::Route53::HealthCheck', 1);
+        expect(Object.keys(template.findResources('AWS::Route53::RecordSet')).length).toBeGreaterThan(1);
+      });
+    });
+  });
+
+  describe('health probe', () => {
+    it('runs every minute from EventBridge Scheduler, with a timeout past the minute', () => {
+      eachRegion((stack, template) => {
+        template.hasResourceProperties('AWS::Scheduler::Schedule', {
+          ScheduleExpression: 'rate(1 minute)',
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          State: 'ENABLED',
+          Target: {
+            Arn: { 'Fn::GetAtt': [logicalId(stack.probe.function.node.defaultChild), 'Arn'] },
+            RoleArn: { 'Fn::GetAtt': [logicalId(stack.probeSchedule.role.node.defaultChild), 'Arn'] },
+            RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+          },
+        });
+        const timeout = functionProps(template, stack.probe).Timeout as number;
+        expect(timeout).toBeGreaterThan(60);
+        expect(timeout).toBeLessThanOrEqual(90);
+      });
+    });
+
+    it('schedule role may only invoke the probe (unqualified ARN), assumed by Scheduler for this account', () => {
+      eachRegion((stack, template) => {
+        expect(roleStatements(template, stack.probeSchedule.role)).toEqual([
+          {
+            Effect: 'Allow',
+            Action: 'lambda:InvokeFunction',
+            Resource: { 'Fn::GetAtt': [logicalId(stack.probe.function.node.defaultChild), 'Arn'] },
+          },
+        ]);
+        template.hasResourceProperties('AWS::IAM::Role', {
+          AssumeRolePolicyDocument: {
+            Statement: [
+              Match.objectLike({
+                Principal: { Service: 'scheduler.amazonaws.com' },
+                Condition: {
+                  StringEquals: Match.objectLike({ 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }),
+                },
+              }),
+            ],
+          },
+        });
+      });
+    });
+
+    it('may start only its own region’s failover state machine', () => {
+      eachRegion((stack, template) => {
+        const statements = roleStatements(template, stack.probe.role);
+        expect(resourcesAllowed(statements, 'states:StartExecution')).toEqual([
+          stateMachineArn(stack.regionId),
+        ]);
+        const states = [...actionsAllowed(statements)].filter((a) => a.startsWith('states:'));
+        expect(states).toEqual(['states:StartExecution']);
+      });
+    });
+
+    it('gets, puts and queries its own replica only; publishes to its own bus only', () => {
+      eachRegion((stack, template) => {
+        const statements = roleStatements(template, stack.probe.role);
+        const dynamo = [...actionsAllowed(statements)].filter((a) => a.startsWith('dynamodb:')).sort();
+        expect(dynamo).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+        for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem']) {
+          expect(resourcesAllowed(statements, action)).toEqual([tableArn(stack.regionId)]);
+        }
+        expect(resourcesAllowed(statements, 'events:PutEvents')).toEqual([
+          { 'Fn::GetAtt': [logicalId(stack.events.bus.node.defaultChild), 'Arn'] },
+        ]);
+      });
+    });
+
+    it("may GET only the policy's endpoints, only on the peer regions' APIs", () => {
+      const paths = built.topology.failover_policies.health_check.endpoints;
+      eachRegion((stack, template) => {
+        const peers = built.topology.regions.map((r) => r.region_id).filter((r) => r !== stack.regionId);
+        const allowed = resourcesAllowed(roleStatements(template, stack.probe.role), 'execute-api:Invoke');
+        expect(allowed).toHaveLength(peers.length * paths.length);
+        for (const peer of peers) {
+          for (const path of paths)
+            expect(allowed).toContainEqual(arnIn('execute-api', peer, `*/*/GET${path}`));
+        }
+      });
+    });
+
+    it('knows its region, table, bus, state machine and every region’s API URL from the environment', () => {
+      eachRegion((stack, template) => {
+        const env = functionProps(template, stack.probe).Environment.Variables;
+        expect(env).toEqual({
+          CORTEX_REGION_ID: stack.regionId,
+          CORTEX_TABLE_NAME: 'cortex-state',
+          CORTEX_EVENT_BUS: { Ref: logicalId(stack.events.bus.node.defaultChild) },
+          CORTEX_FAILOVER_STATE_MACHINE_ARN: stateMachineArn(stack.regionId),
+          CORTEX_REGION_ENDPOINTS: JSON.stringify(
+            Object.fromEntries(
+              built.topology.regions.map((r) => [
+                r.region_id,
+                `https://${r.region_id}.api.cortex.example.com`,
+              ]),
+            ),
+          ),
+        });
+      });
+    });
+  });
+
+  describe('failover workflow', () => {
+    it('is a Standard state machine named cortex-failover, logging ALL with execution data, traced', () => {
+      eachRegion((stack, template) => {
+        template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+          StateMachineName: 'cortex-failover',
+          StateMachineType: 'STANDARD',
+          TracingConfiguration: { Enabled: true },
+          LoggingConfiguration: {
+            Level: 'ALL',
+            IncludeExecutionData: true,
+            Destinations: [
+              {
+                CloudWatchLogsLogGroup: {
+                  LogGroupArn: {
+                    'Fn::GetAtt': [logicalId(stack.failoverWorkflow.logGroup.node.defaultChild), 'Arn'],
+                  },
+                },
+              },
+            ],
+          },
+        });
+        template.hasResourceProperties('AWS::Logs::LogGroup', {
+          LogGroupName: '/aws/vendedlogs/states/cortex-failover',
+          RetentionInDays: 30,
+        });
+      });
+    });
+
+    it('deploys statemachines/failover.asl.json as text with the substitutions definition.ts computes', () => {
+      const file = readFileSync(FAILOVER_DEFINITION_PATH, 'utf8');
+      eachRegion((stack, template) => {
+        const sm = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0]?.Properties;
+        expect(sm.DefinitionString).toBe(file);
+        const fnArn = { 'Fn::GetAtt': [logicalId(stack.failover.function.node.defaultChild), 'Arn'] };
+        const fake = `arn:aws:lambda:${stack.regionId}:123456789012:function:cortex-failover-steps`;
+        const expected = failoverSubstitutions(built.topology, fake);
+        expect(sm.DefinitionSubstitutions).toEqual(
+          Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, v === fake ? fnArn : v])),
+        );
+        // Substituted as Step Functions will, the template's definition is the one the local runtime runs.
+        const deployed = Object.fromEntries(
+          Object.entries(sm.DefinitionSubstitutions).map(([k, v]) => [k, typeof v === 'string' ? v : fake]),
+        ) as Record<string, string>;
+        const asl = applySubstitutions(sm.DefinitionString, deployed);
+        expect(JSON.parse(asl)).toEqual(JSON.parse(loadFailoverDefinition(built.topology, fake)));
+      });
+    });
+
+    it('its role may invoke only the failover function (no other Lambda, no states:*)', () => {
+      eachRegion((stack, template) => {
+        const statements = roleStatements(template, stack.failoverWorkflow.role);
+        expect(resourcesAllowed(statements, 'lambda:InvokeFunction')).toEqual([
+          { 'Fn::GetAtt': [logicalId(stack.failover.function.node.defaultChild), 'Arn'] },
+        ]);
+        const services = new Set([...actionsAllowed(statements)].map((a) => a.split(':')[0]));
+        expect([...services].sort()).toEqual(['lambda', 'logs', 'xray']);
+      });
+    });
+
+    it('is named by a deterministic ARN that equals the state machine it creates', () => {
+      eachRegion((stack) => {
+        expect(stack.resolve(stack.failoverWorkflow.stateMachineArn)).toEqual(
+          stateMachineArn(stack.regionId),
+        );
+        expect(stack.failoverWorkflow.stateMachine.stateMachineName).toBeDefined();
+      });
+    });
+  });
+
+  describe('failover steps function', () => {
+    it('updates records on its own replica and only reads the other regions’ replicas', () => {
+      eachRegion((stack, template) => {
+        const statements = roleStatements(template, stack.failover.role);
+        const own = tableArn(stack.regionId);
+        for (const action of [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:Query',
+        ]) {
+          expect(resourcesAllowed(statements, action), action).toContainEqual(own);
+        }
+        for (const peer of built.topology.regions
+          .map((r) => r.region_id)
+          .filter((r) => r !== stack.regionId)) {
+          expect(resourcesAllowed(statements, 'dynamodb:GetItem')).toContainEqual(tableArn(peer));
+          expect(resourcesAllowed(statements, 'dynamodb:Query')).toContainEqual(tableArn(peer));
+          for (const write of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']) {
+            expect(resourcesAllowed(statements, write), `${write} on ${peer}`).not.toContainEqual(
+              tableArn(peer),
+            );
+          }
+        }
+        expect(resourcesAllowed(statements, 'dynamodb:DeleteItem')).toEqual([]);
+      });
+    });
+
+    it('publishes events but starts and answers no workflow', () => {
+      eachRegion((stack, template) => {
+        const actions = actionsAllowed(roleStatements(template, stack.failover.role));
+        expect(actions.has('events:PutEvents')).toBe(true);
+        expect([...actions].filter((a) => a.startsWith('states:'))).toEqual([]);
+      });
+    });
+
+    it('has a timeout as long as the longest phase, within Lambda’s 15 minutes', () => {
+      const longest = Math.max(
+        ...built.topology.failover_policies.failover_sequence.map((s) => s.timeout_seconds),
+      );
+      eachRegion((stack, template) => {
+        expect(functionProps(template, stack.failover).Timeout).toBe(Math.min(900, Math.max(60, longest)));
+      });
+    });
+  });
+
+  describe('failovers API', () => {
+    it('starts and answers the cortex-failover state machines by exact ARN (the coordinator’s region), no heartbeat or stop', () => {
+      const regions = built.topology.regions.map((r) => r.region_id);
+      eachRegion((stack, template) => {
+        const handler = stack.handlers.failovers;
+        const statements = roleStatements(template, handler.role);
+        const states = [...actionsAllowed(statements)].filter((a) => a.startsWith('states:')).sort();
+        expect(states).toEqual(['states:SendTaskFailure', 'states:SendTaskSuccess', 'states:StartExecution']);
+        for (const action of states) {
+          const allowed = resourcesAllowed(statements, action);
+          expect(allowed).toHaveLength(regions.length);
+          expect(allowed).toEqual(expect.arrayContaining(regions.map(stateMachineArn)));
+        }
+        const env = functionProps(template, handler).Environment.Variables;
+        expect(env.CORTEX_FAILOVER_STATE_MACHINE_ARN).toEqual(stateMachineArn(stack.regionId));
+        expect(env.CORTEX_EVENT_BUS).toEqual({ Ref: logicalId(stack.events.bus.node.defaultChild) });
+        expect(typeof env.CORTEX_REGION_ENDPOINTS).toBe('string');
+      });
+    });
+
+    it('creates and updates failover records on its own replica, deletes nothing', () => {
+      eachRegion((stack, template) => {
+        const statements = roleStatements(template, stack.handlers.failovers.role);
+        const dynamo = [...actionsAllowed(statements)].filter((a) => a.startsWith('dynamodb:')).sort();
+        expect(dynamo).toEqual([
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:Query',
+          'dynamodb:UpdateItem',
+        ]);
+        expect(resourcesAllowed(statements, 'dynamodb:UpdateItem')).toEqual([tableArn(stack.regionId)]);
+      });
+    });
+
+    it('useFailoverWorkflow grants exactly start and answer on the named state machine', () => {
+      const stack = new Stack(newApp().app, 'Unit', { env: { region: 'eu-west-1' } });
+      const fn = new HandlerFunction(stack, 'Fn', {
+        concern: 'health',
+        entry: `${PROJECT_ROOT}/functions/health/index.ts`,
+        projectRoot: PROJECT_ROOT,
+        regionId: 'eu-west-1',
+        topology: defaultTopology().topology,
+      });
+      const arn = 'arn:aws:states:eu-west-1:123456789012:stateMachine:cortex-failover';
+      const granted: string[] = [];
+      fn.useFailoverWorkflow(
+        {
+          stateMachineArn: arn,
+          grantStartExecution: (_grantee, regions) => granted.push(`start ${regions ?? 'own'}`),
+          grantTaskResponse: (_grantee, regions) => granted.push(`answer ${regions ?? 'own'}`),
+        },
+        ['start', 'answer'],
+      );
+      fn.useFailoverWorkflow({ ...noGrants(arn) }, []);
+      expect(granted).toEqual(['start own', 'answer own']);
+      const env = functionProps(templateOf(stack), fn).Environment.Variables;
+      expect(env.CORTEX_FAILOVER_STATE_MACHINE_ARN).toBe(arn);
+    });
+  });
+
+  describe('notifications', () => {
+    it('a custom bus cortex-events forwards failover.*, fencing, failed regions and restarts to SNS', () => {
+      eachRegion((stack, template) => {
+        template.hasResourceProperties('AWS::Events::EventBus', { Name: 'cortex-events' });
+        template.hasResourceProperties('AWS::Events::Rule', {
+          EventBusName: { Ref: logicalId(stack.events.bus.node.defaultChild) },
+          EventPattern: {
+            'detail-type': [
+              { prefix: 'failover.' },
+              'region.fenced',
+              'region.declared_failed',
+              'component.restart_requested',
+            ],
+          },
+          Targets: [Match.objectLike({ Arn: { Ref: logicalId(stack.events.topic.node.defaultChild) } })],
+        });
+      });
+    });
+
+    it('the topic is encrypted with a rotating customer key EventBridge may use, and denies non-TLS publishing', () => {
+      eachRegion((stack, template) => {
+        const keyId = logicalId(stack.events.topicKey.node.defaultChild);
+        template.hasResourceProperties('AWS::SNS::Topic', {
+          KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
+        });
+        template.hasResourceProperties('AWS::KMS::Key', {
+          EnableKeyRotation: true,
+          KeyPolicy: {
+            Statement: Match.arrayWith([
+              Match.objectLike({
+                Principal: { Service: 'events.amazonaws.com' },
+                Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+              }),
+            ]),
+          },
+        });
+        template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectLike({
+                Effect: 'Deny',
+                Action: 'sns:Publish',
+                Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+              }),
+              Match.objectLike({
+                Effect: 'Allow',
+                Action: 'sns:Publish',
+                Principal: { Service: 'events.amazonaws.com' },
+              }),
+            ]),
+          },
+        });
+      });
+    });
+  });
+
+  describe('witness (CortexWitness-<witness_id>)', () => {
+    it('runs in its own region outside the topology, with the probe bundle’s witnessHandler', () => {
+      eachWitness((stack, template) => {
+        const witness = built.topology.witnesses.find((w) => w.witness_id === stack.witnessId);
+        expect(stack.region).toBe(witness?.region);
+        const props = functionProps(template, stack.probe);
+        expect(props.Handler).toBe('index.witnessHandler');
+        expect(props.Environment.Variables).toMatchObject({
+          CORTEX_WITNESS_ID: stack.witnessId,
+          CORTEX_TABLE_NAME: 'cortex-state',
+        });
+        expect(props.Environment.Variables.CORTEX_REGION_ID).toBeUndefined();
+        template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 minute)' });
+        template.resourceCountIs('AWS::DynamoDB::GlobalTable', 0);
+        template.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
+      });
+    });
+
+    it('writes its views into every region’s replica remotely, and may do nothing else with the state', () => {
+      eachWitness((stack, template) => {
+        const statements = roleStatements(template, stack.probe.role);
+        for (const region of built.topology.regions.map((r) => r.region_id)) {
+          for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']) {
+            expect(resourcesAllowed(statements, action)).toContainEqual(tableArn(region));
+          }
+        }
+        const actions = [...actionsAllowed(statements)];
+        expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual([
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:Query',
+        ]);
+        expect(actions.filter((a) => /^(states|events):/.test(a))).toEqual([]);
+      });
+    });
+  });
+});

@@ -1,0 +1,48 @@
+/** Reading IAM out of synthesized templates, for the must / must-not permission tests. */
+import type { Template } from 'aws-cdk-lib/assertions';
+
+export interface Statement {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: unknown;
+}
+
+export function actionsOf(s: Statement): string[] {
+  return Array.isArray(s.Action) ? s.Action : [s.Action];
+}
+
+export function resourcesOf(s: Statement): unknown[] {
+  return Array.isArray(s.Resource) ? s.Resource : [s.Resource];
+}
+
+/** Every statement of every policy attached to `roleId`. */
+export function statementsOfRole(template: Template, roleId: string): Statement[] {
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) =>
+      (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })),
+    )
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+/** Every statement of every identity policy in the template. */
+export function allStatements(template: Template): Statement[] {
+  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+    (p) => p.Properties.PolicyDocument.Statement as Statement[],
+  );
+}
+
+/** The resources `action` is allowed on across `statements` (flattened, for `toContainEqual`). */
+export function resourcesAllowed(statements: readonly Statement[], action: string): unknown[] {
+  return statements.filter((s) => s.Effect === 'Allow' && actionsOf(s).includes(action)).flatMap(resourcesOf);
+}
+
+/** Every action any statement allows. */
+export function actionsAllowed(statements: readonly Statement[]): Set<string> {
+  return new Set(statements.filter((s) => s.Effect === 'Allow').flatMap(actionsOf));
+}
+
+/** `arn:aws:<service>:<region>:<account>:<rest>` as the template renders a formatArn. */
+export function arnIn(service: string, region: string, rest: string): unknown {
+  return { 'Fn::Join': ['', [`arn:aws:${service}:${region}:`, { Ref: 'AWS::AccountId' }, `:${rest}`]] };
+}
