@@ -7,7 +7,6 @@
  * execution is named after it too.
  */
 import { ConflictError, type FieldIssue, NoTargetRegionError, ValidationError } from '../../core/errors.ts';
-import { failoverCandidates } from '../../core/failover/target.ts';
 import {
   type FailoverKind,
   type FailoverRecord,
@@ -16,6 +15,7 @@ import {
   type FailoverTrigger,
   failoverIdFor,
 } from '../../core/failover/types.ts';
+import { failoverOrder } from '../../core/health/quorum.ts';
 import { isServing, type RegionStatusRecord } from '../../core/state/records.ts';
 import type { ControlDeps } from '../deps.ts';
 import { readStatuses } from '../live-state.ts';
@@ -228,7 +228,7 @@ function coordinatorFor(
     return status !== undefined && isServing(status);
   };
   if (deps.regionId !== failed && serving(deps.regionId)) return deps.regionId;
-  const next = failoverCandidates(deps.topology).find((id) => id !== failed && serving(id));
+  const next = failoverOrder(deps.topology).find((id) => id !== failed && serving(id));
   if (next === undefined) {
     throw new NoTargetRegionError(
       failed,
@@ -261,7 +261,7 @@ async function startFailback(
   const observer =
     deps.regionId !== region
       ? deps.regionId
-      : (failoverCandidates(topology).find(
+      : (failoverOrder(topology).find(
           (id) => id !== region && isServing(statuses.get(id)?.status ?? 'failed'),
         ) ?? deps.regionId);
   const role = topologyRole(topology, region);

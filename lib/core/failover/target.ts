@@ -9,6 +9,7 @@
  * its residency wins; when none does, the first otherwise eligible one wins and the workloads it
  * cannot hold stay pending (`workloads_pending`), because moving them would break residency.
  */
+import { failoverOrder } from '../health/quorum.ts';
 import { availableCapacity, normalizeFramework, type RegionLiveState } from '../routing.ts';
 import { type Handoff, isServing, type RegionStatusRecord } from '../state/records.ts';
 import { expandResidency } from '../topology/residency.ts';
@@ -46,16 +47,6 @@ export interface FailoverTargetChoice {
   readonly considered: readonly ConsideredRegion[];
   /** Workloads the chosen target cannot hold without breaking their residency: they stay pending. */
   readonly workloads_pending: readonly PendingWorkload[];
-}
-
-/** Regions in failover order: failover_priority (0 first), then topology order. */
-export function failoverCandidates(topology: Topology): string[] {
-  const priority = (id: string) =>
-    topology.deployment.regions[id]?.failover_priority ?? Number.POSITIVE_INFINITY;
-  return topology.regions
-    .map((region, index) => ({ id: region.region_id, index }))
-    .sort((a, b) => priority(a.id) - priority(b.id) || a.index - b.index)
-    .map((entry) => entry.id);
 }
 
 interface Requirements {
@@ -110,7 +101,7 @@ export function selectFailoverTarget(input: FailoverTargetInput): FailoverTarget
     }
   }
 
-  const order = failoverCandidates(topology).filter(
+  const order = failoverOrder(topology).filter(
     (id) => id !== failedRegion && (requestedTarget === undefined || id === requestedTarget),
   );
   const eligible: { region: Region; breaches: PendingWorkload[] }[] = [];
