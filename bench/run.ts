@@ -23,6 +23,9 @@ import { syntheticTopologyJson } from '../test/fixtures/topologies.ts';
 import { startTestTable } from '../test/support/dynalite.ts';
 import { httpEvent, lambdaContext } from '../test/support/events.ts';
 import { measureFailover } from './failover.ts';
+import { measureSamplerCost } from './latency.ts';
+import { measureConsistencyChecks, measureLagError } from './replication.ts';
+import { measureAccounting } from './resources.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'bench', 'out');
@@ -197,5 +200,49 @@ for (const interval of [10, 30]) {
       `detected ${t.detected_s} s, status flip (data-plane DNS flip) ${t.status_flip_s} s, DNS answer changed ${t.dns_flip_s} s, ` +
       `completed ${t.completed_s} s after the fault; orchestration (failover started -> status flip) ${t.orchestration_s} s ` +
       `including a ${t.drain_s} s drain (target: at most 5 s beyond the drain)`,
+  );
+}
+
+// Replication (issue 5): consistency checks across 3 local regions, and the lag monitor's error
+// against an injected lag in simulated seconds (see bench/replication.ts).
+for (const c of await measureConsistencyChecks([100, 10_000])) {
+  console.log(
+    `consistency check, ${c.sample_size} keys sampled across 3 regions (local dynalite): ${c.sampled} compared, ` +
+      `${c.inconsistent} inconsistent, median ${fmt(c.median_ms)} ms of ${c.runs} runs ` +
+      `(${fmt((c.sampled / c.median_ms) * 1000, 0)} keys/s)`,
+  );
+}
+for (const [injected, interval] of [
+  [1, 1],
+  [5, 1],
+  [5, 5],
+  [30, 5],
+  [120, 5],
+] as const) {
+  const e = await measureLagError(injected, interval);
+  console.log(
+    `lag measurement, injected ${e.injected_s} s on us-east-1 -> eu-west-1, beat every ${e.beat_interval_s} s: ` +
+      `mean error ${e.mean_error_s} s, max |error| ${e.max_abs_error_s} s over ${e.readings} readings ` +
+      `(simulated seconds; a reading is at most one beat interval under the true lag)`,
+  );
+}
+
+// Latency sampler (issue 4): one region's run at 3 and 35 regions (see bench/latency.ts).
+for (const topology of [validateTopology(readTopologyJson()), validateTopology(syntheticTopologyJson(35))]) {
+  const c = await measureSamplerCost(topology);
+  console.log(
+    `latency sampler run, ${c.regions} regions, one region: ${c.requests} probe requests, ${c.store_calls} store calls, ` +
+      `median ${fmt(c.wall_ms_p50)} ms here (loopback endpoints, dynalite); on the network about ${c.network_ms} ms ` +
+      `(samples per pair x the slowest round trip in its matrix row)`,
+  );
+}
+
+// Resource accounting (issue 4 part B): the router with live reservations vs without (bench/resources.ts).
+{
+  const a = await measureAccounting();
+  console.log(
+    `router with live resource accounting (pool read + conditional ADD per task): ${fmt(a.accounted_per_second, 0)} routes/s ` +
+      `vs ${fmt(a.baseline_per_second, 0)} routes/s without (ratio ${fmt(a.ratio, 2)}); p50 ${fmt(a.accounted_p50_ms, 2)} ms vs ` +
+      `${fmt(a.baseline_p50_ms, 2)} ms; settling a handoff (complete) p50 ${fmt(a.settle_p50_ms, 2)} ms`,
   );
 }

@@ -2,9 +2,21 @@
  * The few interfaces the use cases need. Adapters in lib/adapters implement them; the contract
  * suites in test/contract run against every adapter.
  */
+import type { ComplianceApproval, ComplianceAuditReport } from './core/compliance/types.ts';
 import type { FailoverRecord, FailoverStatus, FailoverStepRecord } from './core/failover/types.ts';
 import type { ProbeObservation, TargetHealth } from './core/health/types.ts';
+import type { PrivacyRequestRecord, SubjectExportRecord } from './core/privacy/types.ts';
+import type {
+  ConsistencyCheckRecord,
+  DocumentConflict,
+  DocumentSlot,
+  LagView,
+  ReplicationMark,
+} from './core/replication/records.ts';
+import type { RegionPool, Reservation } from './core/resources/pool.ts';
+import type { RebalanceMove } from './core/resources/rebalance.ts';
 import type { Handoff, HandoffStatus, RegionStatusRecord } from './core/state/records.ts';
+import type { ResourceAmounts, ResourceUsage } from './core/topology/types.ts';
 
 /** Shared state: the global table (DynamoDB on AWS, a dynalite per region locally). */
 export interface StatePort {
@@ -103,4 +115,197 @@ export interface WorkflowPort {
   startFailover(input: { readonly failover_id: string; readonly coordinator: string }): Promise<void>;
   /** Answers a `.waitForTaskToken` approval step. */
   answerApproval(token: string, approved: boolean): Promise<void>;
+}
+
+/**
+ * Data-subject requests and the subject's records in one region's replica (issue 6). The request
+ * records live in the requesting region's replica; the search and the erasure run against every
+ * region's (`privacy(regionId)`), since a replica may hold what replication has not yet removed.
+ */
+export interface PrivacyPort {
+  /** Records a new request; ConflictError (PRIVACY_REQUEST_EXISTS) if the id is taken. */
+  createRequest(record: PrivacyRequestRecord): Promise<void>;
+  /** One request, or undefined. */
+  getRequest(requestId: string): Promise<PrivacyRequestRecord | undefined>;
+  /** Every request this replica holds, newest first. */
+  listRequests(): Promise<PrivacyRequestRecord[]>;
+  /**
+   * Replaces fields of a request only if its version is still `expectedVersion` (and bumps it);
+   * ConflictError (PRIVACY_REQUEST_CHANGED) carrying the current record otherwise.
+   */
+  updateRequest(
+    requestId: string,
+    patch: Partial<Omit<PrivacyRequestRecord, 'request_id' | 'version'>>,
+    expectedVersion: number,
+  ): Promise<PrivacyRequestRecord>;
+  /** Stores records of an access or portability export (idempotent per record id). */
+  putExport(requestId: string, records: readonly SubjectExportRecord[]): Promise<void>;
+  /** The export of a request, in record id order. */
+  listExport(requestId: string): Promise<SubjectExportRecord[]>;
+  /** Deletes one record of a request's export; false when it was not there. */
+  deleteExportRecord(requestId: string, recordId: string): Promise<boolean>;
+  /**
+   * Handoffs whose task carries `subject_id`, found through the per-target index of each of
+   * `targetRegions` (a handoff is always indexed under its current target).
+   */
+  findSubjectHandoffs(subjectId: string, targetRegions: readonly string[]): Promise<Handoff[]>;
+  /** Deletes a handoff only if its task still carries `subjectId`; false when it was not there. */
+  eraseHandoff(handoffId: string, subjectId: string): Promise<boolean>;
+}
+
+/**
+ * Compliance records in one region's replica (issue 6): the recorded uses of approval references for
+ * cross-border transfers, and the audit reports. Every write is one conditional put.
+ */
+export interface CompliancePort {
+  /** Records one use of an approval; a repeat of the same (approval_ref, use_id) is a no-op. */
+  recordApproval(approval: ComplianceApproval): Promise<void>;
+  /** Every approval use this replica holds, newest first. */
+  listApprovals(): Promise<ComplianceApproval[]>;
+  /** Stores a report; ConflictError (AUDIT_EXISTS) carrying the stored one if the id is taken. */
+  putAudit(report: ComplianceAuditReport): Promise<void>;
+  /** One report, or undefined. */
+  getAudit(auditId: string): Promise<ComplianceAuditReport | undefined>;
+  /** Reports, newest first. */
+  listAudits(): Promise<ComplianceAuditReport[]>;
+}
+
+/** A stored item of the state table as a consistency check compares it (issue 5). */
+export interface ItemCopy {
+  /** `pk|sk`. */
+  readonly key: string;
+  readonly record_type?: string;
+  /** sha256 of the item's canonical content, replication metadata (`aws:rep:*`) excluded. */
+  readonly checksum: string;
+  /** Epoch ms of its last write, when the item tells (`aws:rep:updatetime`, else its own time field). */
+  readonly write_time?: number;
+  /** Region that made its last write, when the item tells (`aws:rep:updateregion`). */
+  readonly write_region?: string;
+  /** The only region that writes it, for single-writer records (a document slot's region). */
+  readonly owner?: string;
+  /** The item itself, opaque: handed back to `repair` of another replica of the same table. */
+  readonly image: unknown;
+}
+
+/**
+ * Replication bookkeeping in one region's replica of the state table (issue 5): this replica's
+ * region mark (heartbeat and write counter), the lag monitor's views, raw items for consistency
+ * checks, and the check records. `replication(regionId)` in the deps reaches each region's replica.
+ */
+export interface ReplicationPort {
+  /** Adds `count` to the write counter of this replica's region (atomic ADD) and stamps `at`. */
+  countWrites(count: number, at: number): Promise<void>;
+  /** Writes the next heartbeat of this replica's region (seq + 1, atomic per region) and returns the mark. */
+  beat(at: number, intervalMs: number): Promise<ReplicationMark>;
+  /** Every region's mark as this replica holds it. */
+  listMarks(): Promise<ReplicationMark[]>;
+  /** Stores this region's view of one link into its replica. */
+  putLagView(view: LagView): Promise<void>;
+  /** Every lag view this replica holds. */
+  listLagViews(): Promise<LagView[]>;
+  /**
+   * Up to `count` keys of items a check may sample (replication marks excluded), starting at
+   * `start` (0 <= start < 1) of the table's hash order and wrapping around.
+   */
+  sampleKeys(count: number, start: number): Promise<string[]>;
+  /** The copies of `keys` this replica holds (absent keys are missing from the map). */
+  readCopies(keys: readonly string[]): Promise<Map<string, ItemCopy>>;
+  /**
+   * Replaces this replica's copy of `key` with `image` (undefined: deletes it) only if its copy still
+   * has `expectedChecksum` (undefined: is still missing); false when it changed meanwhile.
+   */
+  repair(key: string, image: unknown, expectedChecksum: string | undefined): Promise<boolean>;
+  /** Stores a consistency check's record (its id is unique). */
+  putCheck(record: ConsistencyCheckRecord): Promise<void>;
+  getCheck(checkId: string): Promise<ConsistencyCheckRecord | undefined>;
+}
+
+/** Versioned active-active documents in one region's replica (issue 5: version vectors). */
+export interface DocumentPort {
+  /** Every region's slot of the document as this replica holds them. */
+  getSlots(key: string): Promise<DocumentSlot[]>;
+  /**
+   * Writes this replica's region's slot only if its stored revision is `expectedRevision` (undefined:
+   * no slot yet); ConflictError (DOCUMENT_CHANGED) carrying the stored slot otherwise.
+   */
+  putSlot(slot: DocumentSlot, expectedRevision: number | undefined): Promise<void>;
+  /** Records a conflict once per replica; false when this replica already holds it. */
+  recordConflict(conflict: DocumentConflict): Promise<boolean>;
+  /** The conflicts recorded for a document, oldest first. */
+  listConflicts(key: string): Promise<DocumentConflict[]>;
+  /** Keys of documents with a slot written at or after `sinceIso` (ISO time), in time order. */
+  listChangedKeys(sinceIso: string): Promise<string[]>;
+}
+
+/** A copy of each audit report outside the table: an S3 bucket in the audited region's jurisdiction. */
+export interface AuditArchivePort {
+  /** Stores the report (idempotent per audit id); resolves to where it is, e.g. `s3://bucket/key`. */
+  archive(report: ComplianceAuditReport): Promise<string>;
+}
+
+/** The measured latency matrix in a region's replica (issue 4): one entry per ordered region pair. */
+export interface LatencyPort {
+  /** Every measured pair entry this replica holds (any order). */
+  listLatency(): Promise<import('./core/latency/stats.ts').LatencyEntry[]>;
+  /** Writes one pair's entry; only the `from` region writes it, so last writer wins is safe. */
+  putLatency(entry: import('./core/latency/stats.ts').LatencyEntry): Promise<void>;
+}
+
+/**
+ * The global resource pool in one region's replica (issue 4): each region's allocation and live usage,
+ * token usage per clock hour, and the settlement of handoffs that reserved resources. Every change
+ * is one conditional write (lib/adapters/aws/dynamodb-resources.ts).
+ */
+export interface ResourcesPort {
+  /** A region's pool for `hour` (tokens of other hours excluded), or undefined when never seeded. */
+  getPool(region: string, hour: string): Promise<RegionPool | undefined>;
+  /** Every region's pool this replica holds, for `hour`. */
+  listPools(hour: string): Promise<RegionPool[]>;
+  /** Writes the starting pool of a region unless one exists; false when one did. */
+  seedPool(pool: RegionPool): Promise<boolean>;
+  /**
+   * Adds the reservation to its region's usage only if the allocation is still at `pool`'s version
+   * and the result stays within it; ConflictError (CAPACITY_EXHAUSTED or ALLOCATION_CHANGED) otherwise.
+   */
+  reserve(reservation: Reservation, pool: RegionPool): Promise<void>;
+  /** Subtracts held workers and compute units, and `tokens` from the reservation's hour (signed). */
+  release(reservation: Reservation, tokens: number): Promise<void>;
+  /** Replaces a region's usage with what the region reports (tokens: for `hour`). */
+  reportUsage(region: string, hour: string, usage: ResourceUsage, at: string): Promise<void>;
+  /**
+   * Replaces a region's allocation only if its version is `expectedVersion` and its usage stays within
+   * the new allocation; ConflictError (ALLOCATION_CHANGED) otherwise. Returns the new version.
+   */
+  setAllocation(
+    region: string,
+    hour: string,
+    allocation: ResourceAmounts,
+    expectedVersion: number,
+    at: string,
+  ): Promise<number>;
+  /**
+   * Moves a handoff to `completed` or `failed` only if it is still open (pending, accepted or
+   * redirected) and unsettled; returns the handoff as it was when this call settled it, or undefined
+   * when it was already settled (the caller then releases nothing).
+   */
+  settleHandoff(
+    handoffId: string,
+    outcome: 'completed' | 'failed',
+    settlement: object,
+  ): Promise<Handoff | undefined>;
+  /** Removes a region's token counters of hours before `keepFrom` (an hour bucket); how many it removed. */
+  compactTokens(region: string, keepFrom: string): Promise<number>;
+  /** Records a rebalance (what moved and why), newest listed first. */
+  putRebalance(record: RebalanceRecord): Promise<void>;
+  listRebalances(limit: number): Promise<RebalanceRecord[]>;
+}
+
+/** One applied (or dry-run) rebalance. */
+export interface RebalanceRecord {
+  readonly rebalance_id: string;
+  readonly at: string;
+  readonly region: string;
+  readonly moves: readonly RebalanceMove[];
+  readonly applied: readonly RebalanceMove[];
+  readonly skipped: readonly { readonly move: RebalanceMove; readonly reason: string }[];
 }

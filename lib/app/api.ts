@@ -3,9 +3,14 @@
  * Gateway does this dispatch and each concern is its own Lambda function (lib/infra).
  */
 import type { Context } from 'aws-lambda';
+import { createComplianceHandler } from '../../functions/compliance-check/handler.ts';
 import { createFailoversHandler } from '../../functions/failovers/handler.ts';
 import { createHealthHandler } from '../../functions/health/handler.ts';
+import { createLatencyHandler } from '../../functions/latency/handler.ts';
+import { createPrivacyHandler } from '../../functions/privacy/handler.ts';
 import { createRegionsHandler } from '../../functions/regions/handler.ts';
+import { createReplicationHandler } from '../../functions/replication/handler.ts';
+import { createResourcesHandler } from '../../functions/resources/handler.ts';
 import { createRouterHandler } from '../../functions/router/handler.ts';
 import { type HttpEvent, type HttpResult, json } from '../../functions/shared/http.ts';
 import type { ControlDeps } from './deps.ts';
@@ -26,6 +31,11 @@ export function createConcernHandlers(deps: ControlDeps): Record<Concern, HttpHa
     regions: createRegionsHandler(deps),
     health: createHealthHandler(deps),
     failovers: createFailoversHandler(deps),
+    privacy: createPrivacyHandler(deps),
+    compliance: createComplianceHandler(deps),
+    replication: createReplicationHandler(deps),
+    latency: createLatencyHandler(deps),
+    resources: createResourcesHandler(deps),
   };
 }
 

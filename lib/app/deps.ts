@@ -1,5 +1,17 @@
+import type { DeploymentFacts } from '../core/compliance/types.ts';
 import type { Topology } from '../core/topology/types.ts';
-import type { Clock, EventsPort, ProbePort, StatePort, WorkflowPort } from '../ports.ts';
+import type {
+  Clock,
+  CompliancePort,
+  DocumentPort,
+  EventsPort,
+  PrivacyPort,
+  ProbePort,
+  ReplicationPort,
+  ResourcesPort,
+  StatePort,
+  WorkflowPort,
+} from '../ports.ts';
 
 /** What every regional handler is given by its composition root (Lambda or local). */
 export interface RegionalDeps {
@@ -9,6 +21,23 @@ export interface RegionalDeps {
   /** This region's replica of the shared state. */
   readonly state: StatePort;
   readonly clock: Clock;
+  /**
+   * What this deployment configures (encryption, API authorization), which the compliance rules
+   * check for `pii` and `sensitive` data (issue 6). Absent: nothing is confirmed, regulated data is refused.
+   */
+  readonly deployment?: DeploymentFacts;
+  /** Compliance approvals and audit reports in this region's replica (issue 6). */
+  readonly compliance?: CompliancePort;
+  /**
+   * The measured latency matrix in this region's replica (issue 4): the router prefers its fresh
+   * figures, `GET /v1/latency` answers 500 without it, the sampler writes it.
+   */
+  readonly latency?: import('../ports.ts').LatencyPort;
+  /**
+   * The global resource pool in this region's replica (issue 4 part B). Without it the router judges
+   * capacity from the topology's static `current_usage` and reserves nothing.
+   */
+  readonly resources?: ResourcesPort;
 }
 
 /** What the health probe, the failover steps and the failover API need beyond the basics. */
@@ -21,4 +50,16 @@ export interface ControlDeps extends RegionalDeps {
    * replica; a witness writes its views into each region's). `replica(regionId)` is `state`.
    */
   readonly replica: (regionId: string) => StatePort;
+  /**
+   * A region's data-subject requests and the subject's records there (issue 6); the privacy API
+   * answers 500 without it. Optional so deps built for other concerns need not carry it.
+   */
+  readonly privacy?: (regionId: string) => PrivacyPort;
+  /**
+   * A region's replication bookkeeping (marks, lag views, raw items for checks; issue 5); the
+   * replication API answers 500 without it. `replication(regionId)` of this region is its own replica.
+   */
+  readonly replication?: (regionId: string) => ReplicationPort;
+  /** Versioned active-active documents in this region's replica (issue 5). */
+  readonly documents?: DocumentPort;
 }

@@ -43,7 +43,12 @@ export function liveStates(
     const pool = topology.global_resource_pool.regional_allocation[region.region_id];
     const status = statuses.get(region.region_id);
     if (!pool || !status) continue;
-    live.set(region.region_id, { status: status.status, allocation: pool, usage: pool.current_usage });
+    live.set(region.region_id, {
+      status: status.status,
+      role: status.role,
+      allocation: pool,
+      usage: pool.current_usage,
+    });
   }
   return live;
 }

@@ -1,10 +1,13 @@
 import { NotFoundError } from '../core/errors.ts';
 import type { TargetHealth } from '../core/health/types.ts';
+import { hourBucket, type RegionPool } from '../core/resources/pool.ts';
 import { availableCapacity } from '../core/routing.ts';
 import { isServing, type RegionStatusRecord } from '../core/state/records.ts';
 import type { Region, Topology } from '../core/topology/types.ts';
 import type { RegionalDeps } from './deps.ts';
 import { defaultStatus, readStatuses } from './live-state.ts';
+import { readPools } from './resources/pools.ts';
+import { weightsFromStatuses } from './resources/weights.ts';
 
 export interface RegionView {
   readonly region_id: string;
@@ -30,15 +33,20 @@ export interface RegionView {
   };
 }
 
-function view(topology: Topology, region: Region, status: RegionStatusRecord): RegionView {
+function view(
+  topology: Topology,
+  region: Region,
+  status: RegionStatusRecord,
+  live?: { readonly weight?: number; readonly pool?: RegionPool },
+): RegionView {
   const deployment = topology.deployment.regions[region.region_id];
   const pool = topology.global_resource_pool.regional_allocation[region.region_id];
-  const allocation = {
+  const allocation = live?.pool?.allocation ?? {
     workers: pool?.workers ?? 0,
     tokens_per_hour: pool?.tokens_per_hour ?? 0,
     compute_units: pool?.compute_units ?? 0,
   };
-  const usage = pool?.current_usage ?? { workers: 0, tokens_used: 0, compute_units: 0 };
+  const usage = live?.pool?.usage ?? pool?.current_usage ?? { workers: 0, tokens_used: 0, compute_units: 0 };
   return {
     region_id: region.region_id,
     display_name: region.display_name,
@@ -54,7 +62,8 @@ function view(topology: Topology, region: Region, status: RegionStatusRecord): R
     epoch: status.epoch,
     ...(status.reason === undefined ? {} : { status_reason: status.reason }),
     status_updated_at: status.updated_at,
-    traffic_weight: deployment?.traffic_weight ?? 0,
+    // Live weight (issue 4 part B): a failed region's share has gone to the survivors.
+    traffic_weight: live?.weight ?? deployment?.traffic_weight ?? 0,
     failover_priority: deployment?.failover_priority ?? 0,
     capacity: {
       allocation,
@@ -100,10 +109,15 @@ export async function listRegions(
     readStatuses(deps.topology, deps.state),
     deps.state.listTargetHealth(),
   ]);
+  const weights = weightsFromStatuses(deps.topology, statuses);
+  const pools = deps.resources ? await readPools(deps.topology, deps.resources, deps.clock.now()) : undefined;
   return {
     observer: deps.regionId,
     regions: deps.topology.regions.map((r) => ({
-      ...view(deps.topology, r, statuses.get(r.region_id) ?? defaultStatus(deps.topology, r.region_id)),
+      ...view(deps.topology, r, statuses.get(r.region_id) ?? defaultStatus(deps.topology, r.region_id), {
+        weight: weights.get(r.region_id) ?? 0,
+        ...(pools?.get(r.region_id) ? { pool: pools.get(r.region_id) } : {}),
+      }),
       observers: observersOf(views, r.region_id),
     })),
   };
@@ -115,12 +129,17 @@ export async function getRegion(
 ): Promise<RegionView & { observers: Record<string, ObserverView> }> {
   const region = deps.topology.regions.find((r) => r.region_id === regionId);
   if (!region) throw new NotFoundError('region', regionId);
-  const [status, views] = await Promise.all([
-    deps.state.getRegionStatus(regionId),
+  const [statuses, views] = await Promise.all([
+    readStatuses(deps.topology, deps.state),
     deps.state.listTargetHealth(),
   ]);
+  const status = statuses.get(regionId);
+  const pools = deps.resources ? await readPools(deps.topology, deps.resources, deps.clock.now()) : undefined;
   return {
-    ...view(deps.topology, region, status ?? defaultStatus(deps.topology, regionId)),
+    ...view(deps.topology, region, status ?? defaultStatus(deps.topology, regionId), {
+      weight: weightsFromStatuses(deps.topology, statuses).get(regionId) ?? 0,
+      ...(pools?.get(regionId) ? { pool: pools.get(regionId) } : {}),
+    }),
     observers: observersOf(views, regionId),
   };
 }
@@ -158,13 +177,21 @@ export async function coordinationStatus(deps: RegionalDeps) {
   const own = statuses.get(deps.regionId) ?? defaultStatus(deps.topology, deps.regionId);
   const heartbeat = heartbeats.find((h) => h.region === deps.regionId);
   const pool = deps.topology.global_resource_pool.regional_allocation[deps.regionId];
+  // Live usage when the pool is wired (the failover's target check reads this figure).
+  const livePool = deps.resources
+    ? await deps.resources.getPool(deps.regionId, hourBucket(deps.clock.now()))
+    : undefined;
   return {
     region: deps.regionId,
     role: own.role,
     status: own.status,
     serving: isServing(own.status),
     epoch: own.epoch,
-    available_capacity: pool ? round3(availableCapacity(pool, pool.current_usage)) : 0,
+    available_capacity: livePool
+      ? round3(availableCapacity(livePool.allocation, livePool.usage))
+      : pool
+        ? round3(availableCapacity(pool, pool.current_usage))
+        : 0,
     heartbeat: heartbeat ? { seq: heartbeat.seq, at: heartbeat.at } : { seq: 0, at: 0 },
     observed_at: new Date(deps.clock.now()).toISOString(),
     peers: [...statuses.values()]

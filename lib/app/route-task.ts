@@ -7,16 +7,28 @@ import {
   ValidationError,
 } from '../core/errors.ts';
 import { isIsoCountry } from '../core/geo/countries.ts';
-import { decideRoute, normalizeFramework, type RouteInput, type TaskRequirements } from '../core/routing.ts';
+import { effectiveMatrix, measuredOverrides } from '../core/latency/stats.ts';
+import {
+  decideRoute,
+  normalizeFramework,
+  type RouteDecision,
+  type RouteInput,
+  type RouteOptions,
+  type TaskRequirements,
+} from '../core/routing.ts';
 import { type Handoff, isServing } from '../core/state/records.ts';
 import { expandResidency, normalizeCountryCode } from '../core/topology/residency.ts';
 import { CAPABILITIES, COMPLIANCE_FRAMEWORKS } from '../core/topology/types.ts';
 import type { RegionalDeps } from './deps.ts';
-import { defaultStatus, liveStates, readStatuses } from './live-state.ts';
+import { defaultStatus, readStatuses } from './live-state.ts';
+import { cancelReservation, decideAndReserve } from './resources/accounting.ts';
+import { spreadOption } from './resources/weights.ts';
 
 export interface RouteRequest {
   readonly task_id: string;
   readonly priority?: 'low' | 'normal' | 'high' | 'critical';
+  readonly subject_id?: string;
+  readonly legal_hold?: { readonly basis: string; readonly reason: string };
   readonly source?: { readonly region?: string; readonly country?: string };
   readonly requirements?: TaskRequirements;
 }
@@ -96,6 +108,56 @@ export function resolveRouteInput(deps: RegionalDeps, request: RouteRequest): Ro
   return { task_id: request.task_id, source, requirements: req };
 }
 
+/** The router's options from the deps: the deployment facts the compliance rules check. */
+export function routeOptions(deps: RegionalDeps): RouteOptions {
+  return deps.deployment === undefined ? {} : { deployment: deps.deployment };
+}
+
+/**
+ * The sampler's fresh figures from this region's replica (issue 4); without a latency store, or when
+ * it cannot be read, routing uses the topology's static matrix (each candidate says which it used).
+ */
+async function measuredLatency(deps: RegionalDeps): Promise<Pick<RouteOptions, 'latency'>> {
+  if (!deps.latency) return {};
+  try {
+    const entries = await deps.latency.listLatency();
+    return { latency: measuredOverrides(effectiveMatrix(deps.topology, entries, deps.clock.now())) };
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Records the use of the task's approval when the chosen region is reachable only through it
+ * (before the handoff: a transfer is never recorded without its approval). Idempotent per task.
+ */
+async function recordApprovalUse(
+  deps: RegionalDeps,
+  input: RouteInput,
+  decision: RouteDecision,
+  region: string,
+): Promise<void> {
+  const use = decision.approvals.find((a) => a.region === region);
+  const ref = input.requirements.approval_ref;
+  if (!use || ref === undefined) return;
+  if (!deps.compliance) throw new Error('no compliance store to record the approval in (deps.compliance)');
+  const req = input.requirements;
+  await deps.compliance.recordApproval({
+    approval_ref: ref,
+    use_id: `route:${input.task_id}`,
+    task_id: input.task_id,
+    data_classification: req.data_classification ?? 'internal',
+    user_location:
+      'country' in input.source
+        ? input.source.country
+        : (req.data_residency ?? `region ${input.source.region}`),
+    jurisdictions: use.jurisdictions,
+    target_region: region,
+    recorded_at: new Date(deps.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    recorded_by: deps.regionId,
+  });
+}
+
 /** Canonical JSON (sorted keys) so the same request hashes the same whatever its key order. */
 export function requestHash(request: RouteRequest): string {
   const canonical = (value: unknown): unknown => {
@@ -154,9 +216,24 @@ export async function routeTask(deps: RegionalDeps, request: RouteRequest): Prom
   // A fenced, draining or failed region must not place work: its view of the others may be stale.
   if (!isServing(own.status)) throw new RegionNotServingError(regionId, own.status);
 
-  const decision = decideRoute(topology, input, liveStates(topology, statuses));
+  const options: RouteOptions = {
+    ...routeOptions(deps),
+    ...(await measuredLatency(deps)),
+    ...spreadOption(topology, statuses),
+  };
+  // Live usage from the resource pool; the chosen region's share is reserved before the handoff.
+  const { decision, reservation } = await decideAndReserve(deps, input, statuses, (live) =>
+    decideRoute(topology, input, live, options),
+  );
   if (decision.region === undefined || decision.score === undefined) {
     throw new NoEligibleRegionError(decision.excluded);
+  }
+  try {
+    await recordApprovalUse(deps, input, decision, decision.region);
+  } catch (error) {
+    // No handoff will hold the reservation: give it back.
+    await cancelReservation(deps, reservation);
+    throw error;
   }
   const handoff: Handoff = {
     handoff_id: handoffId,
@@ -169,10 +246,12 @@ export async function routeTask(deps: RegionalDeps, request: RouteRequest): Prom
     task: { ...request },
     request_hash: hash,
     decision: { candidates: decision.candidates, excluded: decision.excluded },
+    ...(reservation ? { reservation } : {}),
   };
   try {
     await state.createHandoff(handoff);
   } catch (error) {
+    await cancelReservation(deps, reservation);
     // Another request for the same task won the conditional write between our read and write.
     if (error instanceof ConflictError && error.current) return replay(error.current as Handoff, hash);
     throw error;

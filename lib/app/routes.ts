@@ -4,9 +4,28 @@
  */
 
 /** A Lambda function per concern; its code is `functions/<concern>/index.ts`. */
-export type Concern = 'router' | 'regions' | 'health' | 'failovers';
+export type Concern =
+  | 'router'
+  | 'regions'
+  | 'health'
+  | 'failovers'
+  | 'privacy'
+  | 'compliance'
+  | 'replication'
+  | 'latency'
+  | 'resources';
 
-export const CONCERNS: readonly Concern[] = ['router', 'regions', 'health', 'failovers'];
+export const CONCERNS: readonly Concern[] = [
+  'router',
+  'regions',
+  'health',
+  'failovers',
+  'privacy',
+  'compliance',
+  'replication',
+  'latency',
+  'resources',
+];
 
 export interface ApiRoute {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -30,6 +49,25 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'POST', path: '/v1/failovers/{id}/abort', concern: 'failovers', auth: 'iam' },
   { method: 'POST', path: '/v1/failovers/{id}/approve', concern: 'failovers', auth: 'iam' },
   { method: 'POST', path: '/v1/failovers/{id}/decline', concern: 'failovers', auth: 'iam' },
+  { method: 'POST', path: '/v1/privacy/requests', concern: 'privacy', auth: 'iam' },
+  { method: 'GET', path: '/v1/privacy/requests', concern: 'privacy', auth: 'iam' },
+  { method: 'GET', path: '/v1/privacy/requests/{id}', concern: 'privacy', auth: 'iam' },
+  { method: 'POST', path: '/v1/compliance/check', concern: 'compliance', auth: 'iam' },
+  { method: 'POST', path: '/v1/compliance/audits', concern: 'compliance', auth: 'iam' },
+  { method: 'GET', path: '/v1/compliance/audits', concern: 'compliance', auth: 'iam' },
+  { method: 'GET', path: '/v1/compliance/audits/{id}', concern: 'compliance', auth: 'iam' },
+  { method: 'GET', path: '/v1/replication', concern: 'replication', auth: 'iam' },
+  { method: 'POST', path: '/v1/replication/consistency-checks', concern: 'replication', auth: 'iam' },
+  { method: 'GET', path: '/v1/replication/consistency-checks/{id}', concern: 'replication', auth: 'iam' },
+  { method: 'GET', path: '/v1/documents/{key}', concern: 'replication', auth: 'iam' },
+  { method: 'PUT', path: '/v1/documents/{key}', concern: 'replication', auth: 'iam' },
+  { method: 'POST', path: '/v1/documents/{key}/merge', concern: 'replication', auth: 'iam' },
+  { method: 'GET', path: '/v1/latency', concern: 'latency', auth: 'iam' },
+  { method: 'GET', path: '/v1/resources', concern: 'resources', auth: 'iam' },
+  { method: 'PUT', path: '/v1/resources/{region}/usage', concern: 'resources', auth: 'iam' },
+  { method: 'POST', path: '/v1/handoffs/{handoff_id}/complete', concern: 'resources', auth: 'iam' },
+  { method: 'POST', path: '/v1/handoffs/{handoff_id}/fail', concern: 'resources', auth: 'iam' },
+  { method: 'POST', path: '/v1/rebalance', concern: 'resources', auth: 'iam' },
 ];
 
 export interface RouteMatch {

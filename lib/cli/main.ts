@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { TopologyError } from '../core/errors.ts';
 import { loadTopologyFile } from '../topology/load.ts';
+import { auditCommand } from './audit.ts';
 import {
   ApiUnreachableError,
   type CliIo,
@@ -17,7 +18,11 @@ import {
   UsageError,
 } from './common.ts';
 import { paint, type Style, statusColor, table } from './format.ts';
+import { LATENCY_USAGE, latencyCommand } from './latency.ts';
 import { failoverCommand, faultCommand, healCommand, healthCommand, watchCommand } from './operations.ts';
+import { PRIVACY_USAGE, privacyCommand } from './privacy.ts';
+import { replicationCommand } from './replication.ts';
+import { RESOURCES_USAGE, rebalanceCommand, resourcesCommand } from './resources.ts';
 
 const USAGE = `usage: cortex <command> [options]
 
@@ -30,6 +35,8 @@ commands:
       --replication-lag-ms <n>  lag between regional stores (default 200)
       --speed <n>         simulated time runs n times faster (drills)
       --dns-port <n>      DNS server port on 127.0.0.1 (answers api.cortex.local)
+      --assume-aws-controls  let the local stores stand in for the AWS deployment's encryption
+                          and IAM authorization, so pii and sensitive data can be routed locally
   validate [file]       check a topology file (default topology/default.json)
   regions               regions with live status, role, weight and capacity
   route <file|->        route a task (JSON as for POST /v1/route) and show why
@@ -41,6 +48,17 @@ commands:
                         inject a fault (local control plane only)
   heal                  remove every injected fault
   watch [--interval <s>] [--count <n>]  live view of health and the newest failover
+  replication           replication lag of every region pair: sequences, records, seconds, status
+  replication check [--reconcile] [--sample <n>]
+                        compare sampled keys across every replica (default 100); --reconcile
+                        repairs them by each data type's rule; exit 1 while some stay inconsistent
+${PRIVACY_USAGE}
+${LATENCY_USAGE}
+${RESOURCES_USAGE}
+  audit [--region <r>]...  run a compliance audit (every region by default) and print the report;
+                        exit 1 when it finds violations
+  audit list [--region <r>] [--status <s>]  stored audit reports and the audit success rate
+  audit show <id>       one stored audit report
 
 options for the API commands:
   --endpoint <url>      API base URL (default $CORTEX_ENDPOINT or ${DEFAULT_ENDPOINT})
@@ -69,6 +87,18 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await healCommand(rest, io);
       case 'watch':
         return await watchCommand(rest, io);
+      case 'replication':
+        return await replicationCommand(rest, io);
+      case 'privacy':
+        return await privacyCommand(rest, io);
+      case 'audit':
+        return await auditCommand(rest, io);
+      case 'latency':
+        return await latencyCommand(rest, io);
+      case 'resources':
+        return await resourcesCommand(rest, io);
+      case 'rebalance':
+        return await rebalanceCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -100,6 +130,7 @@ async function localCommand(args: readonly string[], io: CliIo): Promise<number>
     'replication-lag-ms': { type: 'string' },
     speed: { type: 'string' },
     'dns-port': { type: 'string' },
+    'assume-aws-controls': { type: 'boolean' },
   });
   const port = integerOption('port', values.port as string | undefined, 0, 65535);
   const lag = integerOption(
@@ -125,6 +156,9 @@ async function localCommand(args: readonly string[], io: CliIo): Promise<number>
       ...(lag === undefined ? {} : { replicationLagMs: lag }),
       ...(speed === undefined ? {} : { speed }),
       ...(dnsPort === undefined ? {} : { dnsPort }),
+      ...(values['assume-aws-controls'] === true ? { assumeAwsControls: true } : {}),
+      // Issue 4: region-to-region calls take the topology's latency matrix, so the sampler measures it.
+      simulateLatency: true,
       log: (line: string) => io.out(line),
     });
   } catch (error) {

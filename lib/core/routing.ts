@@ -4,13 +4,23 @@
  * live region statuses and resource usage.
  *
  * 1. Hard filters, every reason collected: region serving; required compliance frameworks; data
- *    residency; required capabilities; latency from the source within max_latency_ms; capacity
- *    for the task's needs.
+ *    residency; the compliance rules for the task's classification and origin (lib/core/compliance:
+ *    transfers, encryption, access control; the same rules as the compliance check and failover);
+ *    required capabilities; latency from the source within max_latency_ms; capacity for the task's
+ *    needs.
  * 2. Score 0-100 = sum of weight x factor / 100 with the topology's weights (default capacity 40,
  *    latency 30, compliance 20, cost 10; latency-sensitive latency 70, capacity 30).
  * 3. Highest score wins; ties go to the better tier, then the lower region id.
  */
+import {
+  assessCompliance,
+  heldFrameworks,
+  normalizeFrameworkName,
+  originOfTask,
+} from './compliance/rules.ts';
+import type { DeploymentFacts } from './compliance/types.ts';
 import { COUNTRIES, greatCircleKm } from './geo/countries.ts';
+import { roleTakesTasks, weightedPick } from './resources/patterns.ts';
 import type { Candidate, Exclusion, FactorScores, RegionStatus } from './state/records.ts';
 import { isServing } from './state/records.ts';
 import { expandResidency } from './topology/residency.ts';
@@ -22,7 +32,10 @@ export type TaskSource = { readonly region: string } | { readonly country: strin
 export interface TaskRequirements {
   readonly compliance?: readonly string[];
   readonly data_residency?: string;
+  /** Unclassified tasks are `internal`: only a `prohibited` transfer rule restricts them. */
   readonly data_classification?: 'public' | 'internal' | 'sensitive' | 'pii';
+  /** The approval of a cross-border transfer the policy allows only with one; recorded when used. */
+  readonly approval_ref?: string;
   readonly latency_sensitive?: boolean;
   readonly max_latency_ms?: number;
   readonly capabilities?: readonly string[];
@@ -43,6 +56,8 @@ export interface RegionLiveState {
   readonly status: RegionStatus;
   readonly allocation: ResourceAmounts;
   readonly usage: ResourceUsage;
+  /** The region's role from its status record (active, passive-warm, primary ...); default active. */
+  readonly role?: string;
 }
 
 export interface RouteDecision {
@@ -54,6 +69,26 @@ export interface RouteDecision {
   /** Every region that was filtered out, with all of its reasons. */
   readonly excluded: readonly Exclusion[];
   readonly weights: RoutingWeights;
+  /**
+   * Candidates reachable only through the task's `approval_ref`, with the jurisdictions whose
+   * transfer rule it met (a use of the approval to record when the region is chosen).
+   */
+  readonly approvals: readonly { readonly region: string; readonly jurisdictions: readonly string[] }[];
+}
+
+export interface RouteOptions {
+  /** What the deployment configures; without it `pii` and `sensitive` data go nowhere. */
+  readonly deployment?: DeploymentFacts;
+  /**
+   * Measured round-trip ms, latency[from][to], preferred over `topology.latency.matrix` (issue 4:
+   * the fresh figures of the latency sampler; a pair absent here uses the static figure).
+   */
+  readonly latency?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /**
+   * Active-active traffic weights by region (lib/core/resources/patterns.ts `trafficWeights`): a task
+   * with no latency or residency constraint goes to a candidate picked by weight, stable per task id.
+   */
+  readonly weights?: ReadonlyMap<string, number>;
 }
 
 /** Fixed overhead of a request beyond propagation (TLS, queuing, processing), in ms. */
@@ -97,8 +132,15 @@ interface Measured {
   readonly source: Candidate['latency_source'];
 }
 
-function latencyFrom(topology: Topology, source: TaskSource, region: Region): Measured {
+function latencyFrom(
+  topology: Topology,
+  source: TaskSource,
+  region: Region,
+  measured?: RouteOptions['latency'],
+): Measured {
   if ('region' in source) {
+    const fresh = measured?.[source.region]?.[region.region_id];
+    if (fresh !== undefined) return { latencyMs: fresh, source: 'measured' };
     const ms = topology.latency.matrix[source.region]?.[region.region_id];
     if (ms === undefined) throw new Error(`latency matrix has no ${source.region} -> ${region.region_id}`);
     return { latencyMs: ms, source: 'matrix' };
@@ -135,6 +177,7 @@ export function decideRoute(
   topology: Topology,
   task: RouteInput,
   live: ReadonlyMap<string, RegionLiveState>,
+  options: RouteOptions = {},
 ): RouteDecision {
   const req = task.requirements;
   const weights = weightsFor(topology, req);
@@ -147,6 +190,19 @@ export function decideRoute(
   const required = (req.compliance ?? []).map(normalizeFramework);
   const need = needs(req);
   const index = indexOf(topology);
+  const origin = originOfTask(topology, task.source, req.data_residency);
+  if (origin === undefined) throw new Error(`unknown origin of task ${task.task_id}`);
+  const compliance = assessCompliance(
+    topology,
+    {
+      data_classification: req.data_classification ?? 'internal',
+      origin,
+      frameworks: required,
+      ...(req.approval_ref === undefined ? {} : { approval_ref: req.approval_ref }),
+    },
+    options.deployment,
+  );
+  const approvals: { region: string; jurisdictions: readonly string[] }[] = [];
 
   const candidates: Candidate[] = [];
   const excluded: Exclusion[] = [];
@@ -158,6 +214,9 @@ export function decideRoute(
       continue;
     }
     if (!isServing(state.status)) reasons.push(`region is ${state.status}, not serving`);
+    if (!roleTakesTasks(topology, state.role)) {
+      reasons.push(`role ${state.role}: only the active region takes tasks (active-passive)`);
+    }
     const facts = index.regions.get(region.region_id) as RegionFacts;
     for (const framework of required) {
       if (!facts.compliance.has(framework)) reasons.push(`lacks compliance framework ${framework}`);
@@ -170,10 +229,15 @@ export function decideRoute(
         );
       }
     }
+    const verdict = compliance.get(region.region_id);
+    for (const reason of verdict?.reasons ?? []) {
+      // Frameworks were checked above, in the router's own words.
+      if (reason.type !== 'framework') reasons.push(reason.reason);
+    }
     for (const capability of req.capabilities ?? []) {
       if (!facts.capabilities.has(capability)) reasons.push(`lacks capability ${capability}`);
     }
-    const latency = latencyFrom(topology, task.source, region);
+    const latency = latencyFrom(topology, task.source, region, options.latency);
     if (latency.latencyMs > maxLatency) {
       reasons.push(
         `latency ${latency.latencyMs} ms from ${describeSource(task.source)} exceeds ${maxLatency} ms`,
@@ -187,10 +251,14 @@ export function decideRoute(
     const factors: FactorScores = {
       capacity: round1(100 * availableCapacity(state.allocation, state.usage)),
       latency: latencyScore(latency.latencyMs),
-      // Required frameworks and residency are hard filters, so every candidate matches them fully.
-      compliance: 100,
+      // Frameworks, residency and the compliance rules are hard filters: a candidate meets them
+      // fully, at home (100) or through a cross-border transfer its policy allows (50).
+      compliance: verdict?.factor ?? 100,
       cost: round1((100 * index.cheapest) / region.cost_index),
     };
+    if (verdict && verdict.approval_for.length > 0) {
+      approvals.push({ region: region.region_id, jurisdictions: verdict.approval_for });
+    }
     candidates.push({
       region: region.region_id,
       score: weighted(weights, factors),
@@ -207,8 +275,15 @@ export function decideRoute(
       tierOf(a.region) - tierOf(b.region) ||
       (a.region < b.region ? -1 : a.region > b.region ? 1 : 0),
   );
-  const best = candidates[0];
-  return { region: best?.region, score: best?.score, candidates, excluded, weights };
+  const best = spreadByWeight(task, candidates, options.weights) ?? candidates[0];
+  return {
+    region: best?.region,
+    score: best?.score,
+    candidates,
+    excluded,
+    weights,
+    approvals,
+  };
 }
 
 interface RegionFacts {
@@ -234,7 +309,7 @@ function indexOf(topology: Topology): TopologyIndex {
         topology.regions.map((r) => [
           r.region_id,
           {
-            compliance: new Set<string>(r.compliance),
+            compliance: heldFrameworks(topology, r.region_id),
             capabilities: new Set<string>(r.capabilities),
             residency: new Set(r.residency_countries),
             tierPriority: TIER_PRIORITY[r.tier],
@@ -259,10 +334,7 @@ function weighted(weights: RoutingWeights, factors: FactorScores): number {
 
 /** The spec writes `pci_dss` and `iso_27001` in policies and `pci-dss`, `iso27001` in metadata. */
 export function normalizeFramework(name: string): string {
-  const lower = name.trim().toLowerCase();
-  if (lower === 'pci_dss' || lower === 'pcidss') return 'pci-dss';
-  if (lower === 'iso_27001' || lower === 'iso-27001') return 'iso27001';
-  return lower;
+  return normalizeFrameworkName(name);
 }
 
 function describeSource(source: TaskSource): string {
@@ -281,4 +353,26 @@ function clamp(value: number, low: number, high: number): number {
 
 function round1(value: number): number {
   return Math.round(value * 10) / 10;
+}
+
+/**
+ * Active-active: a task that states no latency or residency constraint is spread over the candidates
+ * by traffic weight (deterministic per task id, so a retry lands on the same region).
+ */
+function spreadByWeight(
+  task: RouteInput,
+  candidates: readonly Candidate[],
+  weights: ReadonlyMap<string, number> | undefined,
+): Candidate | undefined {
+  const req = task.requirements;
+  if (!weights || candidates.length < 2) return undefined;
+  if (req.latency_sensitive || req.max_latency_ms !== undefined || req.data_residency !== undefined) {
+    return undefined;
+  }
+  const picked = weightedPick(
+    task.task_id,
+    candidates.map((c) => c.region),
+    weights,
+  );
+  return candidates.find((c) => c.region === picked);
 }

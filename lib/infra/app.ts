@@ -1,10 +1,14 @@
 import { fileURLToPath } from 'node:url';
-import { Annotations, type App } from 'aws-cdk-lib';
+import { Annotations, type App, AspectPriority, Aspects } from 'aws-cdk-lib';
+import { TopologyError } from '../core/errors.ts';
+import { placeReplication, type ReplicationPlacement } from '../core/replication/placement.ts';
 import type { Topology } from '../core/topology/types.ts';
+import { auditRetention } from './audit-bucket.ts';
 import { planDeployment } from './deployment-plan.ts';
 import { type DnsOptions, type DnsPlan, planDns } from './dns-plan.ts';
 import { DnsStack } from './dns-stack.ts';
 import { RegionalStack } from './regional-stack.ts';
+import { DenyImmutableTableMutations, ReplicationTablesStack, tablesHomedIn } from './replication-tables.ts';
 import { StateStack } from './state-stack.ts';
 import { WitnessStack } from './witness-stack.ts';
 
@@ -15,6 +19,8 @@ export interface BuildAppOptions {
   readonly account?: string;
   /** Route 53: `domain` (and `hostedZoneId` of an existing zone) from the CDK context. @default no DNS */
   readonly dns?: DnsOptions;
+  /** An audit report bucket in every region. @default the CDK context `auditBucket` (`-c auditBucket=true`) */
+  readonly auditBucket?: boolean;
 }
 
 export interface CortexStacks {
@@ -29,6 +35,10 @@ export interface CortexStacks {
   readonly dnsPlan: DnsPlan | undefined;
   /** What the synth should tell the operator (also added as warnings on the state stack). */
   readonly notices: readonly string[];
+  /** Which table holds which data (lib/core/replication/placement.ts). */
+  readonly placement: ReplicationPlacement;
+  /** `CortexState-<region>`: placement tables homed outside the state stack's region. */
+  readonly replicationStacks: readonly ReplicationTablesStack[];
 }
 
 /** Annotation ids of the DNS notices (`Annotations.addWarningV2`). */
@@ -36,6 +46,9 @@ export const DNS_NOTICE = {
   skipped: '@cortex/dns:skipped',
   zoneOnly: '@cortex/dns:zone-only',
 } as const;
+
+/** Annotation id of the replication placement's warnings (the MRSC decision and others). */
+export const REPLICATION_NOTICE = '@cortex/replication:placement';
 
 const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -46,9 +59,15 @@ const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
  */
 export function buildApp(app: App, topology: Topology, options: BuildAppOptions = {}): CortexStacks {
   const plan = planDeployment(topology);
+  // Residency by construction: a placement with a replica outside its jurisdiction stops the synth.
+  const placement = placeReplication(topology, { homeRegion: plan.stateRegionId });
+  if (placement.errors.length > 0) throw new TopologyError(placement.errors);
   const dnsPlan = planDns(topology, options.dns ?? {});
   const projectRoot = (options.projectRoot ?? REPOSITORY_ROOT).replace(/\/$/, '');
   const account = options.account ?? process.env.CDK_DEFAULT_ACCOUNT;
+  // Issue 6: the audit report bucket per region, kept as long as the topology's policy says.
+  const wantsBucket = options.auditBucket ?? String(app.node.tryGetContext('auditBucket')) === 'true';
+  const auditBucket = wantsBucket ? auditRetention(topology) : undefined;
 
   const regionalStacks = plan.regionIds.map(
     (regionId) =>
@@ -60,6 +79,7 @@ export function buildApp(app: App, topology: Topology, options: BuildAppOptions 
         topology,
         projectRoot,
         ...(dnsPlan ? { dns: dnsPlan } : {}),
+        ...(auditBucket ? { auditBucket } : {}),
       }),
   );
   const witnessStacks = plan.witnesses.map(
@@ -78,10 +98,32 @@ export function buildApp(app: App, topology: Topology, options: BuildAppOptions 
     env: { account, region: plan.stateRegionId },
     description: `Cortex shared state: global table ${plan.tableName} with a replica in every region`,
     plan,
+    placement,
   });
   // Deploy order only, no references: the table's replicas name the keys these stacks create.
   for (const regional of regionalStacks)
     stateStack.addStackDependency(regional, 'creates the table key in its region');
+  const replicationStacks = plan.regionIds
+    .filter((regionId) => regionId !== plan.stateRegionId && tablesHomedIn(placement, regionId).length > 0)
+    .map((regionId) => {
+      const stack = new ReplicationTablesStack(app, `CortexState-${regionId}`, {
+        env: { account, region: regionId },
+        description: `Cortex replicated data homed in ${regionId}: ${tablesHomedIn(placement, regionId)
+          .map((t) => t.name)
+          .join(', ')}`,
+        plan,
+        placement,
+      });
+      const replicaRegions = new Set(tablesHomedIn(placement, regionId).flatMap((t) => t.regions));
+      for (const regional of regionalStacks.filter((s) => replicaRegions.has(s.regionId)))
+        stack.addStackDependency(regional, 'creates the table key in its region');
+      return stack;
+    });
+  for (const stack of [...regionalStacks, ...witnessStacks]) {
+    Aspects.of(stack).add(new DenyImmutableTableMutations(placement.tables), {
+      priority: AspectPriority.MUTATING,
+    });
+  }
 
   const notices: string[] = [];
   let dnsStack: DnsStack | undefined;
@@ -101,5 +143,19 @@ export function buildApp(app: App, topology: Topology, options: BuildAppOptions 
     );
     Annotations.of(dnsStack).addWarningV2(DNS_NOTICE.zoneOnly, notices[0] as string);
   }
-  return { stateStack, regionalStacks, witnessStacks, dnsStack, dnsPlan, notices };
+  for (const warning of placement.warnings) {
+    const notice = `Replication: ${warning.field}: ${warning.reason}`;
+    notices.push(notice);
+    Annotations.of(stateStack).addWarningV2(REPLICATION_NOTICE, notice);
+  }
+  return {
+    stateStack,
+    regionalStacks,
+    witnessStacks,
+    dnsStack,
+    dnsPlan,
+    notices,
+    placement,
+    replicationStacks,
+  };
 }

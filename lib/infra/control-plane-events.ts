@@ -12,7 +12,13 @@ import { Construct } from 'constructs';
  */
 export const NOTIFIED_EVENTS = {
   prefixes: ['failover.'],
-  types: ['region.fenced', 'region.declared_failed', 'component.restart_requested'],
+  // A data-subject request past its legal deadline needs a person (issue 6).
+  types: [
+    'region.fenced',
+    'region.declared_failed',
+    'component.restart_requested',
+    'privacy.request_overdue',
+  ],
 } as const;
 
 export interface ControlPlaneEventsProps {

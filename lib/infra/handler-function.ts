@@ -32,15 +32,32 @@ export const HANDLER_ENV = {
    * CORTEX_REGION_ENDPOINTS: read `{region}`'s parameter in that region (GetParameter, cache it).
    */
   endpointParameter: 'CORTEX_ENDPOINT_PARAMETER',
+  /** The region's audit report bucket (compliance audit only, when the bucket is deployed). */
+  auditBucket: 'CORTEX_AUDIT_BUCKET',
 } as const;
 
 /**
  * Functions that run in the background (no API Gateway in front): a code directory under
  * `functions/` like a concern's, but no route. Timeouts may exceed API Gateway's 30 s.
  */
-export type BackgroundJob = 'health-probe' | 'failover';
+export type BackgroundJob =
+  | 'health-probe'
+  | 'failover'
+  | 'privacy-sweeper'
+  | 'compliance-audit'
+  | 'replication-monitor'
+  | 'latency-sampler'
+  | 'rebalancer';
 
-export const BACKGROUND_JOBS: readonly BackgroundJob[] = ['health-probe', 'failover'];
+export const BACKGROUND_JOBS: readonly BackgroundJob[] = [
+  'health-probe',
+  'failover',
+  'privacy-sweeper',
+  'compliance-audit',
+  'replication-monitor',
+  'latency-sampler',
+  'rebalancer',
+];
 
 /** A function's code directory under `functions/`: an HTTP concern or a background job. */
 export type FunctionName = Concern | BackgroundJob;

@@ -13,6 +13,10 @@ export interface ProbeScheduleProps {
    */
   readonly expression?: string;
   readonly description?: string;
+  /** What the schedule runs, for its role's description. @default 'the Cortex health probe' */
+  readonly purpose?: string;
+  /** The invocation's input. @default {} */
+  readonly input?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -34,7 +38,7 @@ export class ProbeSchedule extends Construct {
     }
     const stack = Stack.of(this);
     this.role = new iam.Role(this, 'Role', {
-      description: 'EventBridge Scheduler: invokes the Cortex health probe, nothing else',
+      description: `EventBridge Scheduler: invokes ${props.purpose ?? 'the Cortex health probe'}, nothing else`,
       // Confused-deputy guard: only schedules of this account's default group may assume it.
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: {
@@ -60,7 +64,7 @@ export class ProbeSchedule extends Construct {
       target: {
         arn: props.target.functionArn,
         roleArn: this.role.roleArn,
-        input: '{}',
+        input: JSON.stringify(props.input ?? {}),
         retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 },
       },
     });

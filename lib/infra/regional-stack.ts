@@ -3,16 +3,19 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { API_ROUTES, CONCERNS, type Concern } from '../app/routes.ts';
+import { samplingOf } from '../core/latency/stats.ts';
 import type { Topology } from '../core/topology/types.ts';
+import { AuditBucket, type AuditRetention } from './audit-bucket.ts';
 import { ControlPlaneEvents } from './control-plane-events.ts';
 import type { DeploymentPlan } from './deployment-plan.ts';
 import type { DnsPlan } from './dns-plan.ts';
 import { FailoverWorkflow } from './failover-workflow.ts';
-import { type FunctionName, HandlerFunction, type WorkflowAccess } from './handler-function.ts';
+import { type FunctionName, HANDLER_ENV, HandlerFunction, type WorkflowAccess } from './handler-function.ts';
 import { ProbeSchedule } from './probe-schedule.ts';
 import { RegionEndpoints } from './region-endpoints.ts';
 import { RegionalApi } from './regional-api.ts';
 import { RegionalDns } from './regional-dns.ts';
+import { grantWriteCounter, REPLICATION_ACCESS, REPLICATION_MONITOR_TIMEOUT } from './replication-access.ts';
 import { RemoteStateTableReplica, StateTableReplica, type TableItemAction } from './state-table.ts';
 import { StateTableKey } from './state-table-key.ts';
 
@@ -20,6 +23,8 @@ import { StateTableKey } from './state-table-key.ts';
 export interface ConcernAccess {
   /** Item actions on its region's replica of the state table. */
   readonly table: readonly TableItemAction[];
+  /** Item actions on every other region's replica (the privacy API erases a subject's records there). */
+  readonly remoteTable?: readonly TableItemAction[];
   /** Publishes to the region's bus. */
   readonly events?: boolean;
   /**
@@ -34,6 +39,8 @@ export interface ConcernAccess {
  * health only read. The failovers API creates and updates failover records, starts the workflow in
  * the failover's coordinator region and answers an approval where its execution waits (a task token
  * is answered in the region that issued it): so on every region's state machine, by exact ARN.
+ * The privacy API records requests and their exports here, and finds (Query) and erases (DeleteItem)
+ * a subject's records in every region's replica; it never writes another region's records otherwise.
  * A concern missing here fails the synth (see RegionalStack).
  */
 export const CONCERN_ACCESS: Readonly<Record<Concern, ConcernAccess>> = {
@@ -45,6 +52,24 @@ export const CONCERN_ACCESS: Readonly<Record<Concern, ConcernAccess>> = {
     events: true,
     failoverWorkflow: { access: ['start', 'answer'], everyRegion: true },
   },
+  privacy: {
+    table: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'],
+    remoteTable: ['Query', 'DeleteItem'],
+    events: true,
+  },
+  // Checks read the state and record approvals; an audit run on request writes its report and events.
+  compliance: { table: ['GetItem', 'Query', 'PutItem'], events: true },
+  // Lag readings, consistency checks (every replica read; repairs only on reconcile) and documents (issue 5).
+  replication: {
+    table: REPLICATION_ACCESS.api.own,
+    remoteTable: REPLICATION_ACCESS.api.remote,
+    events: true,
+  },
+  // Issue 4: reads the measured latency matrix (one partition of the state table).
+  latency: { table: ['Query'] },
+  // Issue 4 part B: pools are read and seeded (Query, GetItem, PutItem), usage, allocations and
+  // handoff settlements are conditional UpdateItems (ADD); rebalances are recorded and emitted.
+  resources: { table: ['GetItem', 'Query', 'PutItem', 'UpdateItem'], events: true },
 };
 
 /**
@@ -56,6 +81,15 @@ export const JOB_TABLE_ACCESS = {
   probe: ['GetItem', 'PutItem', 'Query'],
   failover: ['GetItem', 'PutItem', 'UpdateItem', 'Query'],
   failoverRemote: ['GetItem', 'Query'],
+  /** The privacy sweeper works on requests like the privacy API (issue 6). */
+  privacySweeper: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'],
+  privacySweeperRemote: ['Query', 'DeleteItem'],
+  /** The daily audit reads this replica's handoffs, failovers and statuses and writes its report. */
+  complianceAudit: ['GetItem', 'Query', 'PutItem'],
+  // Issue 4: reads its row of the latency matrix and writes each pair's entry.
+  latencySampler: ['Query', 'PutItem'],
+  /** Issue 4 part B: reads statuses and pools, writes allocations (conditional UpdateItem) and records. */
+  rebalancer: ['GetItem', 'Query', 'PutItem', 'UpdateItem'],
 } as const satisfies Record<string, readonly TableItemAction[]>;
 
 /**
@@ -63,6 +97,32 @@ export const JOB_TABLE_ACCESS = {
  * the minute, so its timeout must outlast the minute, with room for the last round's probes.
  */
 export const PROBE_TIMEOUT = Duration.seconds(80);
+
+/**
+ * Functions whose code directory under `functions/` is not their name: the compliance concern's
+ * handler is `functions/compliance-check` (beside the scheduled `functions/compliance-audit`).
+ */
+export const CODE_DIRECTORY: Readonly<Partial<Record<FunctionName, string>>> = {
+  compliance: 'compliance-check',
+};
+
+/** Samples are sequential per target: samples_per_run x the probe timeout (10 s) at worst, plus room. */
+export const LATENCY_SAMPLER_TIMEOUT = Duration.minutes(5);
+
+/**
+ * EventBridge Scheduler's rate for the sampling interval: whole minutes, at least one (an interval
+ * under a minute samples once a minute on AWS; the local scheduler keeps the exact interval).
+ */
+export function samplerExpression(intervalSeconds: number): string {
+  const minutes = Math.max(1, Math.round(intervalSeconds / 60));
+  return minutes === 1 ? 'rate(1 minute)' : `rate(${minutes} minutes)`;
+}
+
+/** A sweep may wait on several unreachable replicas (3 s each) for every unfinished request. */
+export const PRIVACY_SWEEPER_TIMEOUT = Duration.minutes(5);
+
+/** The audit reads every handoff and failover record of its replica. */
+export const COMPLIANCE_AUDIT_TIMEOUT = Duration.minutes(5);
 
 export interface RegionalStackProps extends StackProps {
   readonly plan: DeploymentPlan;
@@ -74,6 +134,8 @@ export interface RegionalStackProps extends StackProps {
   readonly projectRoot: string;
   /** Route 53 plan; regional DNS is deployed only when it names the zone (hostedZoneId). */
   readonly dns?: DnsPlan;
+  /** Deploys the audit report bucket with this retention (`-c auditBucket=true`). @default no bucket */
+  readonly auditBucket?: AuditRetention;
 }
 
 /**
@@ -91,6 +153,23 @@ export class RegionalStack extends Stack {
   readonly probeSchedule: ProbeSchedule;
   readonly failover: HandlerFunction;
   readonly failoverWorkflow: FailoverWorkflow;
+  /** Retries unfinished data-subject requests and reports overdue ones, hourly (issue 6). */
+  readonly privacySweeper: HandlerFunction;
+  readonly privacySweeperSchedule: ProbeSchedule;
+  /** Audits this region's compliance daily; its reports go to the table (and the bucket, if any). */
+  readonly complianceAudit: HandlerFunction;
+  readonly complianceAuditSchedule: ProbeSchedule;
+  readonly auditBucket: AuditBucket | undefined;
+  /** Beats this region's replication mark and measures every pair's lag, each minute (issue 5). */
+  readonly replicationMonitor: HandlerFunction;
+  readonly replicationMonitorSchedule: ProbeSchedule;
+  readonly consistencyCheckSchedule: ProbeSchedule;
+  /** Measures the round trip to every other region at the topology's sampling interval (issue 4). */
+  readonly latencySampler: HandlerFunction;
+  readonly latencySamplerSchedule: ProbeSchedule;
+  /** Moves allocation from idle to overloaded regions every `interval_seconds` (issue 4 part B). */
+  readonly rebalancer: HandlerFunction;
+  readonly rebalancerSchedule: ProbeSchedule;
   readonly endpoints: RegionEndpoints;
   readonly apiUrlParameter: ssm.StringParameter;
   readonly dns: RegionalDns | undefined;
@@ -112,7 +191,7 @@ export class RegionalStack extends Stack {
     const fn = (name: FunctionName, timeout?: Duration) =>
       new HandlerFunction(this, `${pascal(name)}Handler`, {
         concern: name,
-        entry: join(props.projectRoot, 'functions', name, 'index.ts'),
+        entry: join(props.projectRoot, 'functions', CODE_DIRECTORY[name] ?? name, 'index.ts'),
         projectRoot: props.projectRoot,
         regionId: props.regionId,
         topology,
@@ -153,6 +232,9 @@ export class RegionalStack extends Stack {
       const handler = fn(concern);
       const access = CONCERN_ACCESS[concern];
       handler.useStateTable(table, access.table);
+      if (access.remoteTable) {
+        for (const replica of remoteReplicas) replica.grantItemAccess(handler.role, access.remoteTable);
+      }
       if (access.events) handler.useEventBus(this.events.bus);
       if (access.failoverWorkflow) {
         const { access: actions, everyRegion } = access.failoverWorkflow;
@@ -161,6 +243,10 @@ export class RegionalStack extends Stack {
       handlers[concern] = handler;
     }
     this.handlers = handlers;
+    // Issue 5: each write through the state port is counted on the replica's replication mark (an
+    // UpdateItem ADD). The failovers API and the failover steps hold UpdateItem already; the router
+    // gets it on the marks partition only.
+    grantWriteCounter(handlers.router.role, table);
 
     this.api = new RegionalApi(this, 'Api', {
       apiName: `${plan.name}-${props.regionId}`,
@@ -193,6 +279,84 @@ export class RegionalStack extends Stack {
       target: this.probe.function,
       description: `Cortex health probe in ${props.regionId}: rounds inside each minute`,
     });
+    this.privacySweeper = fn('privacy-sweeper', PRIVACY_SWEEPER_TIMEOUT);
+    this.privacySweeper.useStateTable(table, JOB_TABLE_ACCESS.privacySweeper);
+    for (const replica of remoteReplicas) {
+      replica.grantItemAccess(this.privacySweeper.role, JOB_TABLE_ACCESS.privacySweeperRemote);
+    }
+    this.privacySweeper.useEventBus(this.events.bus);
+    this.privacySweeperSchedule = new ProbeSchedule(this, 'PrivacySweeperSchedule', {
+      target: this.privacySweeper.function,
+      expression: 'rate(1 hour)',
+      purpose: 'the Cortex privacy sweeper',
+      description: `Cortex privacy sweeper in ${props.regionId}: retries data-subject requests, reports overdue ones`,
+    });
+
+    this.complianceAudit = fn('compliance-audit', COMPLIANCE_AUDIT_TIMEOUT);
+    this.complianceAudit.useStateTable(table, JOB_TABLE_ACCESS.complianceAudit);
+    this.complianceAudit.useEventBus(this.events.bus);
+    this.complianceAuditSchedule = new ProbeSchedule(this, 'ComplianceAuditSchedule', {
+      target: this.complianceAudit.function,
+      expression: 'rate(1 day)',
+      purpose: 'the Cortex compliance audit',
+      description: `Cortex compliance audit of ${props.regionId}: daily report`,
+    });
+    // In this region, so the reports stay in the jurisdiction they describe.
+    this.auditBucket = props.auditBucket
+      ? new AuditBucket(this, 'AuditReports', { retention: props.auditBucket })
+      : undefined;
+    if (this.auditBucket) {
+      this.complianceAudit.function.addEnvironment(
+        HANDLER_ENV.auditBucket,
+        this.auditBucket.bucket.bucketName,
+      );
+      this.auditBucket.grantPutReports(this.complianceAudit.role);
+    }
+
+    grantWriteCounter(this.probe.role, table);
+    this.replicationMonitor = fn('replication-monitor', REPLICATION_MONITOR_TIMEOUT);
+    this.replicationMonitor.useStateTable(table, REPLICATION_ACCESS.monitor.own);
+    for (const replica of remoteReplicas) {
+      replica.grantItemAccess(this.replicationMonitor.role, REPLICATION_ACCESS.monitor.remote);
+    }
+    this.replicationMonitor.useEventBus(this.events.bus);
+    this.replicationMonitorSchedule = new ProbeSchedule(this, 'ReplicationMonitorSchedule', {
+      target: this.replicationMonitor.function,
+      purpose: 'the Cortex replication monitor',
+      description: `Cortex replication monitor in ${props.regionId}: heartbeat and every pair's lag, each minute`,
+    });
+    this.consistencyCheckSchedule = new ProbeSchedule(this, 'ConsistencyCheckSchedule', {
+      target: this.replicationMonitor.function,
+      expression: 'rate(1 hour)',
+      input: { task: 'consistency_check', sample_size: 100 },
+      purpose: 'the Cortex replication consistency check',
+      description: `Cortex consistency check from ${props.regionId}: 100 sampled keys across every replica, hourly`,
+    });
+
+    this.latencySampler = fn('latency-sampler', LATENCY_SAMPLER_TIMEOUT);
+    this.latencySampler.useStateTable(table, JOB_TABLE_ACCESS.latencySampler);
+    this.latencySampler.useEventBus(this.events.bus);
+    this.latencySampler.useRegionEndpoints(this.endpoints, { targets: peers });
+    this.latencySamplerSchedule = new ProbeSchedule(this, 'LatencySamplerSchedule', {
+      target: this.latencySampler.function,
+      expression: samplerExpression(samplingOf(topology).interval_seconds),
+      purpose: 'the Cortex latency sampler',
+      description: `Cortex latency sampler in ${props.regionId}: round trip to every other region`,
+    });
+
+    // Issue 4 part B: the router reserves a task's resources on its region's pool (a conditional ADD
+    // on the `RESOURCES` partition only); the rebalancer runs in every region, one acts.
+    table.grantItemAccess(handlers.router.role, ['UpdateItem'], { leadingKeys: ['RESOURCES'] });
+    this.rebalancer = fn('rebalancer');
+    this.rebalancer.useStateTable(table, JOB_TABLE_ACCESS.rebalancer);
+    this.rebalancer.useEventBus(this.events.bus);
+    this.rebalancerSchedule = new ProbeSchedule(this, 'RebalancerSchedule', {
+      target: this.rebalancer.function,
+      expression: samplerExpression(topology.global_resource_pool.dynamic_rebalancing.interval_seconds),
+      purpose: 'the Cortex resource rebalancer',
+      description: `Cortex resource rebalancer in ${props.regionId}: moves allocation toward overloaded regions`,
+    });
+
     // The steps verify the target's health through its API, like the probe.
     this.failover.useRegionEndpoints(this.endpoints, { targets: peers });
     // Concerns that drive failovers are built by the same composition root (controlDeps), which

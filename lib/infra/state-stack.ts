@@ -1,10 +1,14 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import type { ReplicationPlacement } from '../core/replication/placement.ts';
 import type { DeploymentPlan } from './deployment-plan.ts';
+import { ReplicationTables, tablesHomedIn } from './replication-tables.ts';
 import { StateTable } from './state-table.ts';
 
 export interface StateStackProps extends StackProps {
   readonly plan: DeploymentPlan;
+  /** The replication placement: its tables homed in this region are built here too. @default none */
+  readonly placement?: ReplicationPlacement;
 }
 
 /**
@@ -13,6 +17,8 @@ export interface StateStackProps extends StackProps {
  */
 export class StateStack extends Stack {
   readonly stateTable: StateTable;
+  /** The placement's other tables homed here (MRSC, selective); undefined without a placement. */
+  readonly replicationTables: ReplicationTables | undefined;
 
   constructor(scope: Construct, id: string, props: StateStackProps) {
     super(scope, id, props);
@@ -27,5 +33,13 @@ export class StateStack extends Stack {
       tableKeyAlias: props.plan.tableKeyAlias,
     });
     new CfnOutput(this, 'TableName', { value: this.stateTable.table.tableName });
+    const homed = props.placement ? tablesHomedIn(props.placement, this.region) : [];
+    this.replicationTables =
+      homed.length > 0
+        ? new ReplicationTables(this, 'ReplicationTables', {
+            tables: homed,
+            tableKeyAlias: props.plan.tableKeyAlias,
+          })
+        : undefined;
   }
 }

@@ -16,6 +16,13 @@ export interface StateTableProps {
   readonly tableKeyAlias: string;
   /** Per-replica CloudWatch Contributor Insights (billed per rule). @default false */
   readonly contributorInsights?: boolean;
+  /** Number attribute (epoch seconds) after which DynamoDB's TTL deletes an item. @default no TTL */
+  readonly timeToLiveAttribute?: string;
+  /**
+   * `MRSC`: multi-Region strong consistency (exactly three replicas in one region set, see
+   * lib/core/replication/placement.ts; no TTL, no transactions). @default 'MREC'
+   */
+  readonly consistency?: 'MREC' | 'MRSC';
 }
 
 /**
@@ -40,6 +47,9 @@ export class StateTable extends Construct {
     }
     if (new Set(props.replicaRegions).size !== props.replicaRegions.length) {
       throw new Error(`StateTable: replicaRegions has duplicates: ${props.replicaRegions.join(', ')}`);
+    }
+    if (props.consistency === 'MRSC' && props.timeToLiveAttribute !== undefined) {
+      throw new Error('StateTable: an MRSC table cannot have a TTL attribute (DynamoDB does not support it)');
     }
 
     const replicaKeyArns: Record<string, string> = {};
@@ -66,18 +76,32 @@ export class StateTable extends Construct {
       contributorInsightsSpecification: props.contributorInsights ? { enabled: true } : undefined,
       encryption: dynamodb.TableEncryptionV2.customerManagedKey(homeKey, replicaKeyArns),
       replicas: props.replicaRegions.map((region) => ({ region })),
+      ...(props.timeToLiveAttribute !== undefined ? { timeToLiveAttribute: props.timeToLiveAttribute } : {}),
+      ...(props.consistency === 'MRSC'
+        ? { multiRegionConsistency: dynamodb.MultiRegionConsistency.STRONG }
+        : {}),
     });
   }
 }
 
-/** Item-level DynamoDB actions a function may be granted; no wildcards, no Scan, no table admin. */
+/**
+ * Item-level DynamoDB actions a function may be granted; no wildcards, no table admin. Scan and
+ * BatchGetItem only for the replication consistency check (it samples keys and reads them back).
+ */
 export type TableItemAction =
   | 'GetItem'
   | 'Query'
   | 'PutItem'
   | 'UpdateItem'
   | 'DeleteItem'
-  | 'ConditionCheckItem';
+  | 'ConditionCheckItem'
+  | 'Scan'
+  | 'BatchGetItem';
+
+export interface ItemAccessOptions {
+  /** Only items whose partition key is one of these (`dynamodb:LeadingKeys`). @default any item */
+  readonly leadingKeys?: readonly string[];
+}
 
 const WRITE_ACTIONS: ReadonlySet<TableItemAction> = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
 
@@ -124,8 +148,12 @@ export class StateTableReplica extends Construct {
    * Grants exactly `actions` on this replica (Query also on its indexes) and the key use they need,
    * only through DynamoDB in this region (`kms:ViaService`).
    */
-  grantItemAccess(grantee: iam.IGrantable, actions: readonly TableItemAction[]): void {
-    grantItemActions(grantee, this.tableArn, this.indexArns, actions);
+  grantItemAccess(
+    grantee: iam.IGrantable,
+    actions: readonly TableItemAction[],
+    options: ItemAccessOptions = {},
+  ): void {
+    grantItemActions(grantee, this.tableArn, this.indexArns, actions, options);
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: keyActionsFor(actions),
@@ -187,8 +215,12 @@ export class RemoteStateTableReplica extends Construct {
    * policy naming an alias ARN does not cover the key behind it, so the key is `key/*` narrowed to
    * the one carrying the table key alias (`kms:ResourceAliases`) and to DynamoDB there (`kms:ViaService`).
    */
-  grantItemAccess(grantee: iam.IGrantable, actions: readonly TableItemAction[]): void {
-    grantItemActions(grantee, this.tableArn, this.indexArns, actions);
+  grantItemAccess(
+    grantee: iam.IGrantable,
+    actions: readonly TableItemAction[],
+    options: ItemAccessOptions = {},
+  ): void {
+    grantItemActions(grantee, this.tableArn, this.indexArns, actions, options);
     const keys = Stack.of(this).formatArn({
       service: 'kms',
       region: this.regionId,
@@ -220,15 +252,20 @@ function grantItemActions(
   tableArn: string,
   indexArns: readonly string[],
   actions: readonly TableItemAction[],
+  options: ItemAccessOptions,
 ): void {
   if (actions.length === 0) throw new Error('grantItemAccess: no actions given');
+  if (options.leadingKeys?.length === 0) throw new Error('grantItemAccess: leadingKeys is empty');
   const itemActions = [...new Set(actions)].map((a) => `dynamodb:${a}`);
+  const conditions = options.leadingKeys
+    ? { conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...options.leadingKeys] } } }
+    : {};
   grantee.grantPrincipal.addToPrincipalPolicy(
-    new iam.PolicyStatement({ actions: itemActions, resources: [tableArn] }),
+    new iam.PolicyStatement({ actions: itemActions, resources: [tableArn], ...conditions }),
   );
   if (actions.includes('Query')) {
     grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [...indexArns] }),
+      new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [...indexArns], ...conditions }),
     );
   }
 }

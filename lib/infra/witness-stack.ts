@@ -8,6 +8,7 @@ import { HandlerFunction } from './handler-function.ts';
 import { ProbeSchedule } from './probe-schedule.ts';
 import { RegionEndpoints } from './region-endpoints.ts';
 import { PROBE_TIMEOUT } from './regional-stack.ts';
+import { grantWriteCounter } from './replication-access.ts';
 import { RemoteStateTableReplica, type TableItemAction } from './state-table.ts';
 
 /** A witness reads statuses and writes its own views into each region's replica. */
@@ -61,6 +62,8 @@ export class WitnessStack extends Stack {
         tableKeyAlias: plan.tableKeyAlias,
       });
       this.probe.useStateTable(replica, WITNESS_TABLE_ACCESS);
+      // Its views count as writes of the region they land in (issue 5's write counter).
+      grantWriteCounter(this.probe.role, replica);
     }
     const regionalDns = props.dns?.hostedZoneId !== undefined ? props.dns : undefined;
     this.endpoints = new RegionEndpoints(this, 'RegionEndpoints', {

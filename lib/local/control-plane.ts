@@ -14,9 +14,18 @@ import { json, parseJsonBody, toHttpError } from '../../functions/shared/http.ts
 import { LocalProbe } from '../adapters/local/probe.ts';
 import type { LinkStats } from '../adapters/local/replication.ts';
 import { createRegionalApi } from '../app/api.ts';
+import { runComplianceAudit } from '../app/compliance/audit.ts';
+import { runLatencySampler } from '../app/latency/sampler.ts';
+import { sweepPrivacyRequests } from '../app/privacy/sweep.ts';
 import { runProbeRound, runWitnessRound } from '../app/probe-round.ts';
+import { replicationMonitorJobs } from '../app/replication/monitor.ts';
+import { replicationDrill } from '../app/replication/sim.ts';
+import { rebalanceOnSchedule } from '../app/resources/rebalance.ts';
+import { LOCAL_STAND_IN_FACTS } from '../core/compliance/facts.ts';
 import { ValidationError } from '../core/errors.ts';
 import type { Assessment } from '../core/health/types.ts';
+import { samplingOf } from '../core/latency/stats.ts';
+import { DEFAULT_BEAT_INTERVAL_MS } from '../core/replication/lag.ts';
 import type { Topology } from '../core/topology/types.ts';
 import { type LocalRuntime, startLocalRuntime } from '../runtime/local.ts';
 import { loadTopologyFile } from '../topology/load.ts';
@@ -52,6 +61,32 @@ export interface LocalControlPlaneOptions {
   readonly dnsPort?: number;
   /** Runs the probe rounds on their schedule (default true; false leaves health untouched). */
   readonly probeRounds?: boolean;
+  /** Runs every region's replication lag monitor each 5 s, with the probe rounds (default true). */
+  readonly replicationMonitor?: boolean;
+  /**
+   * The local stores and endpoints stand in for the AWS deployment's controls (KMS encryption, TLS,
+   * IAM authorization), so `pii` and `sensitive` data can be routed and audited locally (issue 6).
+   * Default false: the compliance rules see the local stores as they are, unencrypted.
+   */
+  readonly assumeAwsControls?: boolean;
+  /** Runs every region's compliance audit daily (simulated; default true), as on AWS. */
+  readonly complianceAudits?: boolean;
+  /**
+   * Issue 4: region-to-region calls take the topology's latency matrix figure (simulated ms) on top of
+   * any `slow` fault, so the latency sampler measures the matrix. Default false (`cortex local` turns
+   * it on); health probes see the delay too.
+   */
+  readonly simulateLatency?: boolean;
+  /**
+   * Issue 4: runs every region's latency sampler at the topology's sampling interval. Default: as
+   * `simulateLatency` (without the simulated matrix the samples would only measure loopback).
+   */
+  readonly latencySampler?: boolean;
+  /**
+   * Issue 4 part B: runs every region's rebalancer every `dynamic_rebalancing.interval_seconds`
+   * (simulated; only the first serving region in failover order acts). Default: with the probe rounds.
+   */
+  readonly rebalancer?: boolean;
   /** Operational messages (handler crashes, replication retries). Default: standard error. */
   readonly log?: (line: string) => void;
 }
@@ -126,6 +161,12 @@ export async function startLocalControlPlane(
     endpoints: () => Object.fromEntries(Object.entries(regions).map(([id, r]) => [id, r.url])),
     network,
     clock,
+    ...(options.simulateLatency
+      ? {
+          pairLatencyMs: (from: string, to: string) => topology.latency.matrix[from]?.[to] ?? 0,
+          sleep: (ms: number) => clock.sleep(ms),
+        }
+      : {}),
   });
 
   let runtime: LocalRuntime;
@@ -140,6 +181,7 @@ export async function startLocalControlPlane(
       probe,
       network,
       log,
+      ...(options.assumeAwsControls ? { deploymentFacts: LOCAL_STAND_IN_FACTS } : {}),
     });
   } catch (error) {
     clock.close();
@@ -150,8 +192,18 @@ export async function startLocalControlPlane(
   const servers: Server[] = [];
   let dns: LocalDns | undefined;
   let scheduler: RoundScheduler | undefined;
+  let replicationMonitor: RoundScheduler | undefined;
+  let privacySweeps: RoundScheduler | undefined;
+  let complianceAudits: RoundScheduler | undefined;
+  let latencySamplers: RoundScheduler | undefined;
+  let rebalancers: RoundScheduler | undefined;
   const stopAll = async () => {
+    await latencySamplers?.stop();
+    await rebalancers?.stop();
     await scheduler?.stop();
+    await replicationMonitor?.stop();
+    await privacySweeps?.stop();
+    await complianceAudits?.stop();
     // Failover executions stop before the endpoints their steps may call.
     await runtime.workflow.close().catch(() => undefined);
     await dns?.close();
@@ -232,6 +284,26 @@ export async function startLocalControlPlane(
       log,
     });
     if (options.probeRounds !== false) scheduler = startProbeRounds(runtime, clock, network, log);
+    if (options.probeRounds !== false && options.replicationMonitor !== false) {
+      // Issue 5: the lag monitor's beat interval (EventBridge Scheduler + rounds inside the minute on AWS).
+      replicationMonitor = startRoundScheduler({
+        clock,
+        intervalMs: DEFAULT_BEAT_INTERVAL_MS,
+        isDown: (member) => network.isDown(member),
+        log,
+        jobs: replicationMonitorJobs(runtime.regions),
+      });
+    }
+    privacySweeps = startPrivacySweeps(runtime, clock, network, log);
+    if (options.complianceAudits !== false) {
+      complianceAudits = startComplianceAudits(runtime, clock, network, log);
+    }
+    if (options.latencySampler ?? options.simulateLatency ?? false) {
+      latencySamplers = startLatencySamplers(runtime, clock, network, log);
+    }
+    if (options.rebalancer ?? options.probeRounds !== false) {
+      rebalancers = startRebalancers(runtime, clock, network, log);
+    }
 
     let stopping: Promise<void> | undefined;
     return {
@@ -292,6 +364,94 @@ function startProbeRounds(
         run: () => runWitnessRound(witness),
       })),
     ],
+  });
+}
+
+/** Every region's privacy sweeper, hourly (simulated), as EventBridge Scheduler runs it on AWS (issue 6). */
+function startPrivacySweeps(
+  runtime: LocalRuntime,
+  clock: SimClock,
+  network: SimNetwork,
+  log: (line: string) => void,
+): RoundScheduler {
+  return startRoundScheduler({
+    clock,
+    intervalMs: 3_600_000,
+    isDown: (member) => network.isDown(member),
+    log,
+    jobs: runtime.regions.map((region) => ({
+      member: region.regionId,
+      name: 'privacy sweep',
+      run: async () => {
+        const { privacy } = region.deps;
+        if (privacy) await sweepPrivacyRequests({ ...region.deps, privacy });
+      },
+    })),
+  });
+}
+
+/** Every region's compliance audit, daily (simulated), as EventBridge Scheduler runs it on AWS (issue 6). */
+function startComplianceAudits(
+  runtime: LocalRuntime,
+  clock: SimClock,
+  network: SimNetwork,
+  log: (line: string) => void,
+): RoundScheduler {
+  return startRoundScheduler({
+    clock,
+    intervalMs: 86_400_000,
+    isDown: (member) => network.isDown(member),
+    log,
+    jobs: runtime.regions.map((region) => ({
+      member: region.regionId,
+      name: 'compliance audit',
+      run: () => runComplianceAudit(region.deps, { trigger: 'scheduled' }),
+    })),
+  });
+}
+
+/** Every region's latency sampler at the topology's sampling interval (simulated), as on AWS (issue 4). */
+function startLatencySamplers(
+  runtime: LocalRuntime,
+  clock: SimClock,
+  network: SimNetwork,
+  log: (line: string) => void,
+): RoundScheduler {
+  return startRoundScheduler({
+    clock,
+    intervalMs: samplingOf(runtime.topology).interval_seconds * 1000,
+    isDown: (member) => network.isDown(member),
+    log,
+    jobs: runtime.regions.map((region) => ({
+      member: region.regionId,
+      name: 'latency sampler',
+      run: async () => {
+        const { latency } = region.deps;
+        if (latency) await runLatencySampler({ ...region.deps, latency });
+      },
+    })),
+  });
+}
+
+/** Every region's rebalancer at `dynamic_rebalancing.interval_seconds` (simulated), as on AWS (issue 4 part B). */
+function startRebalancers(
+  runtime: LocalRuntime,
+  clock: SimClock,
+  network: SimNetwork,
+  log: (line: string) => void,
+): RoundScheduler {
+  return startRoundScheduler({
+    clock,
+    intervalMs: runtime.topology.global_resource_pool.dynamic_rebalancing.interval_seconds * 1000,
+    isDown: (member) => network.isDown(member),
+    log,
+    jobs: runtime.regions.map((region) => ({
+      member: region.regionId,
+      name: 'rebalancer',
+      run: async () => {
+        if (region.deps.resources) await rebalanceOnSchedule(region.deps);
+      },
+    })),
   });
 }
 
@@ -357,6 +517,20 @@ function createGatewayApi(parts: GatewayParts): ApiHandler {
           return faultsRoute(parts.network, method, event);
         case '/v1/events':
           return method === 'GET' ? json(200, eventsPage(parts.runtime, event)) : notAllowed();
+        // Issue 5: lag per link, pause/resume and corrupting one region's copy (lib/app/replication/sim.ts).
+        case '/v1/sim/replication':
+        case '/v1/sim/replication/lag':
+        case '/v1/sim/replication/pause':
+        case '/v1/sim/replication/resume':
+        case '/v1/sim/replication/corrupt':
+          return await replicationDrill(
+            {
+              replication: parts.runtime.replication,
+              regions: parts.runtime.regions.map((r) => r.regionId),
+              tableName: parts.runtime.tableName,
+            },
+            event,
+          );
         default:
           return json(404, { error: { code: 'NOT_FOUND', message: `no route for ${method} ${path}` } });
       }

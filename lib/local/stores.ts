@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { createStateTable } from '../adapters/aws/state-table.ts';
+import type { ReplicatedTable } from '../adapters/local/replication.ts';
 import { closeServer, listen } from './listen.ts';
 
 export interface RegionalStoresOptions {
@@ -18,6 +19,11 @@ export interface RegionalStoresOptions {
   /** Stores persist under `<dataDir>/dynamodb/<region_id>`. */
   readonly dataDir: string;
   readonly tableName: string;
+  /**
+   * More tables with the state table's keys, each created only in the stores of its regions (the
+   * replication placement's MRSC and selective tables: a region outside a table's replicas has none).
+   */
+  readonly tables?: readonly ReplicatedTable[];
   /** Deletes `<dataDir>/dynamodb` before starting (only that folder: the data dir may hold more). */
   readonly fresh?: boolean;
 }
@@ -103,6 +109,15 @@ export async function startRegionalStores(options: RegionalStoresOptions): Promi
           throw new Error(`cannot create the state table in the ${store.regionId} store (${store.path})`, {
             cause: error,
           });
+        }
+        for (const table of options.tables ?? []) {
+          if (!table.regions.includes(store.regionId)) continue;
+          try {
+            await createStateTable(client, table.name);
+          } catch (error) {
+            const where = `the ${store.regionId} store (${store.path})`;
+            throw new Error(`cannot create table ${table.name} in ${where}`, { cause: error });
+          }
         }
       }),
     );

@@ -8,15 +8,28 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DiscoveringProbe } from '../adapters/aws/discovering-probe.ts';
+import { DynamoComplianceAdapter } from '../adapters/aws/dynamodb-compliance.ts';
+import { DynamoLatencyAdapter } from '../adapters/aws/dynamodb-latency.ts';
+import { DynamoPrivacyAdapter } from '../adapters/aws/dynamodb-privacy.ts';
+import { DynamoDocumentStore, DynamoReplicationStore } from '../adapters/aws/dynamodb-replication.ts';
+import { DynamoResourcesAdapter } from '../adapters/aws/dynamodb-resources.ts';
 import { DynamoStateAdapter } from '../adapters/aws/dynamodb-state.ts';
 import { EventBridgeEvents } from '../adapters/aws/eventbridge.ts';
 import { HttpProbe } from '../adapters/aws/http-probe.ts';
+import { S3AuditArchive } from '../adapters/aws/s3-audit-archive.ts';
 import { StepFunctionsWorkflow } from '../adapters/aws/step-functions.ts';
+import type { ComplianceDeps } from '../app/compliance/deps.ts';
 import type { ControlDeps, RegionalDeps } from '../app/deps.ts';
+import type { LatencySamplerDeps } from '../app/latency/sampler.ts';
+import type { PrivacyDeps } from '../app/privacy/deps.ts';
 import type { WitnessDeps } from '../app/probe-round.ts';
+import { countingState } from '../app/replication/counting-state.ts';
+import type { ReplicationDeps } from '../app/replication/deps.ts';
+import { AWS_DEPLOYMENT_FACTS, parseDeploymentFacts } from '../core/compliance/facts.ts';
+import type { DeploymentFacts } from '../core/compliance/types.ts';
 import { openCompiledTopology } from '../core/topology/compiled.ts';
 import type { Topology } from '../core/topology/types.ts';
-import type { Clock, ProbePort, StatePort } from '../ports.ts';
+import type { Clock, EventsPort, ProbePort, StatePort } from '../ports.ts';
 
 /** The topology validated at synth, inlined by esbuild `define` at bundle time (lib/infra). */
 declare const CORTEX_TOPOLOGY: unknown;
@@ -107,10 +120,13 @@ const REMOTE_REQUEST = { requestTimeout: 3_000, connectionTimeout: 1_000 };
 function replicas(tableName: string, home: string | undefined): (region: string) => StatePort {
   return perRegion((region) => {
     const client = new DynamoDBClient(region === home ? {} : { region, requestHandler: REMOTE_REQUEST });
-    return new DynamoStateAdapter({
-      client: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
-      tableName,
+    const document = DynamoDBDocumentClient.from(client, {
+      marshallOptions: { removeUndefinedValues: true },
     });
+    const state = new DynamoStateAdapter({ client: document, tableName });
+    // Issue 5: each write is counted on the mark of the region whose replica it lands in (an UpdateItem ADD).
+    const marks = new DynamoReplicationStore({ client: document, tableName, regionId: region, clock });
+    return countingState(state, marks, clock);
   });
 }
 
@@ -144,8 +160,41 @@ export function lambdaDeps(): RegionalDeps {
     topology,
     state: replicas(env.tableName, env.regionId)(env.regionId),
     clock,
+    deployment: deploymentFacts(process.env),
+    compliance: new DynamoComplianceAdapter({
+      client: DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+        marshallOptions: { removeUndefinedValues: true },
+      }),
+      tableName: env.tableName,
+    }),
+    // Issue 4: the measured latency matrix the router prefers and `GET /v1/latency` answers.
+    latency: new DynamoLatencyAdapter({
+      client: DynamoDBDocumentClient.from(new DynamoDBClient({})),
+      tableName: env.tableName,
+    }),
+    // Issue 4 part B: the resource pool the router reserves on and the resources API answers from.
+    resources: new DynamoResourcesAdapter({
+      client: DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+        marshallOptions: { removeUndefinedValues: true },
+      }),
+      tableName: env.tableName,
+    }),
   };
   return cached;
+}
+
+/**
+ * What the deployment configures, for the compliance rules: `CORTEX_DEPLOYMENT_FACTS` (JSON, set by
+ * the CDK) or, without it, the controls lib/infra always builds (AWS_DEPLOYMENT_FACTS).
+ */
+export function deploymentFacts(env: Record<string, string | undefined>): DeploymentFacts {
+  const raw = env.CORTEX_DEPLOYMENT_FACTS;
+  if (raw === undefined || raw === '') return AWS_DEPLOYMENT_FACTS;
+  try {
+    return parseDeploymentFacts(JSON.parse(raw));
+  } catch (error) {
+    throw new Error(`invalid Lambda environment: CORTEX_DEPLOYMENT_FACTS: ${(error as Error).message}`);
+  }
 }
 
 let control: ControlDeps | undefined;
@@ -207,4 +256,149 @@ export function witnessDeps(): WitnessDeps {
     replica: replicas(tableName, undefined),
   };
   return witness;
+}
+
+let privacy: PrivacyDeps | undefined;
+
+/**
+ * Deps for the privacy API and the privacy sweeper (issue 6): this region's basics, its bus, and
+ * each region's privacy records (an erasure reaches every replica; remote ones time out quickly).
+ */
+export function privacyDeps(): PrivacyDeps {
+  if (privacy) return privacy;
+  const base = lambdaDeps();
+  const { tableName } = readEnvironment(process.env);
+  const eventBus = process.env.CORTEX_EVENT_BUS ?? '';
+  if (!/^[A-Za-z0-9._\-/:]{1,256}$/.test(eventBus)) {
+    throw new Error(`invalid Lambda environment: CORTEX_EVENT_BUS "${eventBus}" is not a bus name`);
+  }
+  const home = base.regionId;
+  privacy = {
+    ...base,
+    events: new EventBridgeEvents({ client: new EventBridgeClient({}), eventBusName: eventBus }),
+    privacy: perRegion((region) => {
+      // Two attempts: an API invocation has 10 s for every region's search.
+      const remote = { region, requestHandler: REMOTE_REQUEST, maxAttempts: 2 };
+      const client = new DynamoDBClient(region === home ? {} : remote);
+      return new DynamoPrivacyAdapter({
+        client: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+        tableName,
+      });
+    }),
+  };
+  return privacy;
+}
+
+let compliance: ComplianceDeps | undefined;
+
+/**
+ * Deps for the compliance API and the daily audit (issue 6): this region's basics, its bus, and the
+ * audit bucket when `CORTEX_AUDIT_BUCKET` names one (reports are then copied there too).
+ */
+export function complianceDeps(): ComplianceDeps {
+  if (compliance) return compliance;
+  const base = lambdaDeps();
+  const eventBus = process.env.CORTEX_EVENT_BUS ?? '';
+  if (!/^[A-Za-z0-9._\-/:]{1,256}$/.test(eventBus)) {
+    throw new Error(`invalid Lambda environment: CORTEX_EVENT_BUS "${eventBus}" is not a bus name`);
+  }
+  const bucket = process.env.CORTEX_AUDIT_BUCKET;
+  if (bucket !== undefined && bucket !== '' && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new Error(`invalid Lambda environment: CORTEX_AUDIT_BUCKET "${bucket}" is not a bucket name`);
+  }
+  compliance = {
+    ...base,
+    events: new EventBridgeEvents({ client: new EventBridgeClient({}), eventBusName: eventBus }),
+    ...(bucket ? { archive: new S3AuditArchive({ bucket, region: base.regionId }) } : {}),
+  };
+  return compliance;
+}
+
+let replicationCached: ReplicationDeps | undefined;
+
+/**
+ * Deps for the replication API and the lag monitor (issue 5): this region's basics, its bus, each
+ * region's replication bookkeeping (remote replicas time out quickly) and this region's documents.
+ */
+export function replicationDeps(): ReplicationDeps {
+  if (replicationCached) return replicationCached;
+  const base = lambdaDeps();
+  const { tableName } = readEnvironment(process.env);
+  const eventBus = process.env.CORTEX_EVENT_BUS ?? '';
+  if (!/^[A-Za-z0-9._\-/:]{1,256}$/.test(eventBus)) {
+    throw new Error(`invalid Lambda environment: CORTEX_EVENT_BUS "${eventBus}" is not a bus name`);
+  }
+  const home = base.regionId;
+  const replication = perRegion((region) => {
+    const client = new DynamoDBClient(region === home ? {} : { region, requestHandler: REMOTE_REQUEST });
+    const document = DynamoDBDocumentClient.from(client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    return new DynamoReplicationStore({ client: document, tableName, regionId: region, clock });
+  });
+  const own = replication(home);
+  replicationCached = {
+    ...base,
+    events: new EventBridgeEvents({ client: new EventBridgeClient({}), eventBusName: eventBus }),
+    replication,
+    documents: new DynamoDocumentStore({
+      client: DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+        marshallOptions: { removeUndefinedValues: true },
+      }),
+      tableName,
+      counter: own,
+      clock,
+    }),
+  };
+  return replicationCached;
+}
+
+let sampler: LatencySamplerDeps | undefined;
+
+/**
+ * Deps for the latency sampler (issue 4): this region's matrix, the probe and the event bus; unlike
+ * `controlDeps` it needs no failover state machine.
+ */
+export function latencySamplerDeps(): LatencySamplerDeps {
+  if (sampler) return sampler;
+  const base = lambdaDeps();
+  const problems: string[] = [];
+  const eventBus = process.env.CORTEX_EVENT_BUS ?? '';
+  if (!/^[A-Za-z0-9._\-/:]{1,256}$/.test(eventBus))
+    problems.push(`CORTEX_EVENT_BUS "${eventBus}" is not a bus name`);
+  const endpoints = readEndpoints(process.env, problems);
+  if (problems.length > 0) throw new Error(`invalid Lambda environment: ${problems.join('; ')}`);
+  if (!base.latency) throw new Error('no latency store (lambdaDeps().latency)');
+  sampler = {
+    ...base,
+    latency: base.latency,
+    probe: probeFor(base.topology, {
+      eventBus,
+      stateMachineArn: '',
+      endpoints,
+      endpointParameter: process.env.CORTEX_ENDPOINT_PARAMETER,
+    }),
+    events: new EventBridgeEvents({ client: new EventBridgeClient({}), eventBusName: eventBus }),
+  };
+  return sampler;
+}
+
+let resourcesCached: (RegionalDeps & { readonly events: EventsPort }) | undefined;
+
+/**
+ * Deps for the resources API and the rebalancer (issue 4 part B): this region's basics (with its
+ * resource pool) and its bus for `resources.rebalanced`.
+ */
+export function resourcesDeps(): RegionalDeps & { readonly events: EventsPort } {
+  if (resourcesCached) return resourcesCached;
+  const base = lambdaDeps();
+  const eventBus = process.env.CORTEX_EVENT_BUS ?? '';
+  if (!/^[A-Za-z0-9._\-/:]{1,256}$/.test(eventBus)) {
+    throw new Error(`invalid Lambda environment: CORTEX_EVENT_BUS "${eventBus}" is not a bus name`);
+  }
+  resourcesCached = {
+    ...base,
+    events: new EventBridgeEvents({ client: new EventBridgeClient({}), eventBusName: eventBus }),
+  };
+  return resourcesCached;
 }

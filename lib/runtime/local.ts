@@ -11,6 +11,12 @@ import { join, resolve } from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { createFailoverHandler } from '../../functions/failover/handler.ts';
+import { DynamoComplianceAdapter } from '../adapters/aws/dynamodb-compliance.ts';
+import { DynamoLatencyAdapter } from '../adapters/aws/dynamodb-latency.ts';
+import { DynamoPrivacyAdapter } from '../adapters/aws/dynamodb-privacy.ts';
+import { DynamoDocumentStore, DynamoReplicationStore } from '../adapters/aws/dynamodb-replication.ts';
+import { DynamoResourcesAdapter } from '../adapters/aws/dynamodb-resources.ts';
+import { DynamoSelectiveStore } from '../adapters/aws/dynamodb-selective.ts';
 import { DynamoStateAdapter } from '../adapters/aws/dynamodb-state.ts';
 import { stateTableName } from '../adapters/aws/state-keys.ts';
 import { LocalEventLog } from '../adapters/local/events.ts';
@@ -23,10 +29,14 @@ import {
 import { LocalWorkflow } from '../adapters/local/workflow.ts';
 import type { ControlDeps } from '../app/deps.ts';
 import type { WitnessDeps } from '../app/probe-round.ts';
-import { CortexError } from '../core/errors.ts';
+import { countingState } from '../app/replication/counting-state.ts';
+import { LOCAL_DEPLOYMENT_FACTS } from '../core/compliance/facts.ts';
+import type { DeploymentFacts } from '../core/compliance/types.ts';
+import { CortexError, TopologyError } from '../core/errors.ts';
+import { placeReplication, type ReplicationPlacement } from '../core/replication/placement.ts';
 import type { Topology } from '../core/topology/types.ts';
 import { type RegionalStore, type RegionalStores, startRegionalStores } from '../local/stores.ts';
-import type { ProbePort, StatePort } from '../ports.ts';
+import type { PrivacyPort, ProbePort, ReplicationPort, StatePort } from '../ports.ts';
 
 export interface LocalRuntimeOptions {
   readonly topology: Topology;
@@ -45,6 +55,11 @@ export interface LocalRuntimeOptions {
   /** Who can reach whom (fault injection); default: everyone reaches everyone. */
   readonly network?: ReachabilityPort;
   readonly log?: (line: string) => void;
+  /**
+   * What the compliance rules may assume of the local stores and endpoints; default the honest
+   * LOCAL_DEPLOYMENT_FACTS (no encryption, no authentication: `pii` and `sensitive` are refused).
+   */
+  readonly deploymentFacts?: DeploymentFacts;
 }
 
 /** The part of the simulated network (lib/local/faults.ts) the deps need. */
@@ -58,6 +73,8 @@ export interface LocalRegion {
   /** Built once; every handler, probe round and failover step of this region gets this object. */
   readonly deps: ControlDeps;
   readonly store: RegionalStore;
+  /** This region's selectively replicated data, in the placement's tables it holds. */
+  readonly selective: DynamoSelectiveStore;
 }
 
 /** Another region's replica could not be reached (partition, region down): nothing was read or written. */
@@ -77,6 +94,8 @@ export interface LocalRuntime {
   /** Absolute path. */
   readonly dataDir: string;
   readonly tableName: string;
+  /** Which table holds which data; each store holds exactly the tables with a replica there. */
+  readonly placement: ReplicationPlacement;
   /** In topology order. */
   readonly regions: readonly LocalRegion[];
   /** One per topology witness (probe-only observers; the gateway plays them locally). */
@@ -100,11 +119,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const scheduler = options.scheduler ?? systemScheduler;
   const clock = { now: () => scheduler.now() };
   const replicationDir = join(dataDir, 'replication');
+  // The same placement as `cdk synth`: one with a replica outside its jurisdiction does not start.
+  const placement = placeReplication(topology);
+  if (placement.errors.length > 0) throw new TopologyError(placement.errors);
+  const placedTables = placement.tables
+    .filter((t) => t.name !== tableName)
+    .map((t) => ({ name: t.name, regions: t.regions }));
 
   const stores = await startRegionalStores({
     regionIds: topology.regions.map((r) => r.region_id),
     dataDir,
     tableName,
+    tables: placedTables,
     fresh: options.fresh ?? false,
   });
   let replication: Replication;
@@ -114,7 +140,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     replication = await startReplication({
       regions: stores.list.map((store) => ({ regionId: store.regionId, client: store.createClient() })),
       lagMs: options.replicationLagMs ?? DEFAULT_REPLICATION_LAG_MS,
-      tables: [tableName],
+      // Each placed table replicates among its own regions only (a jurisdiction's table stays home).
+      tables: [tableName, ...placedTables],
       scheduler,
       statePath: join(replicationDir, 'state.json'),
       ...(options.log ? { log: options.log } : {}),
@@ -127,6 +154,33 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const probe = options.probe ?? unreachableProbe(clock);
   const network = options.network ?? { blocked: () => false };
   const events = new LocalEventLog();
+  // Issue 5: each region's replication bookkeeping (its mark, lag views, check records) and versioned
+  // documents; the state port's writes are counted on the region's mark (lag in records).
+  const replicationPorts = new Map(
+    stores.list.map((store) => {
+      const client = store.createClient();
+      replication.attach(store.regionId, client);
+      const document = DynamoDBDocumentClient.from(client, {
+        marshallOptions: { removeUndefinedValues: true },
+      });
+      const marks = new DynamoReplicationStore({
+        client: document,
+        tableName,
+        regionId: store.regionId,
+        clock,
+      });
+      const documents = new DynamoDocumentStore({ client: document, tableName, counter: marks, clock });
+      return [store.regionId, { marks, documents }] as const;
+    }),
+  );
+  const replicationFor =
+    (caller: string) =>
+    (regionId: string): ReplicationPort => {
+      const port = replicationPorts.get(regionId)?.marks;
+      if (!port) throw new Error(`region ${regionId} is not in topology ${topology.name}`);
+      if (regionId === caller) return port;
+      return guardedReplica(port, () => network.blocked(caller, regionId), caller, regionId);
+    };
   const states = new Map(
     stores.list.map((store) => {
       const client = store.createClient();
@@ -134,7 +188,25 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       const document = DynamoDBDocumentClient.from(client, {
         marshallOptions: { removeUndefinedValues: true },
       });
-      return [store.regionId, new DynamoStateAdapter({ client: document, tableName })] as const;
+      const state = new DynamoStateAdapter({ client: document, tableName });
+      const marks = replicationPorts.get(store.regionId)?.marks as DynamoReplicationStore;
+      return [store.regionId, countingState(state, marks, clock)] as const;
+    }),
+  );
+  const selectiveStores = new Map(
+    stores.list.map((store) => {
+      const client = store.createClient();
+      replication.attach(store.regionId, client);
+      const document = DynamoDBDocumentClient.from(client, {
+        marshallOptions: { removeUndefinedValues: true },
+      });
+      const selective = new DynamoSelectiveStore({
+        client: document,
+        regionId: store.regionId,
+        placement,
+        clock,
+      });
+      return [store.regionId, selective] as const;
     }),
   );
   /** `caller`'s way to another region's replica: refused while the network separates them. */
@@ -146,6 +218,57 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       if (regionId === caller) return state;
       return guardedReplica(state, () => network.blocked(caller, regionId), caller, regionId);
     };
+  // Issue 6: each region's privacy records, on clients that replicate like the state's.
+  const privacyPorts = new Map(
+    stores.list.map((store) => {
+      const client = store.createClient();
+      replication.attach(store.regionId, client);
+      const document = DynamoDBDocumentClient.from(client, {
+        marshallOptions: { removeUndefinedValues: true },
+      });
+      return [store.regionId, new DynamoPrivacyAdapter({ client: document, tableName })] as const;
+    }),
+  );
+  const privacyFor =
+    (caller: string) =>
+    (regionId: string): PrivacyPort => {
+      const port = privacyPorts.get(regionId);
+      if (!port) throw new Error(`region ${regionId} is not in topology ${topology.name}`);
+      if (regionId === caller) return port;
+      return guardedReplica(port, () => network.blocked(caller, regionId), caller, regionId);
+    };
+  // Issue 6: each region's compliance approvals and audit reports, replicated like the state.
+  const compliancePorts = new Map(
+    stores.list.map((store) => {
+      const client = store.createClient();
+      replication.attach(store.regionId, client);
+      const document = DynamoDBDocumentClient.from(client, {
+        marshallOptions: { removeUndefinedValues: true },
+      });
+      return [store.regionId, new DynamoComplianceAdapter({ client: document, tableName })] as const;
+    }),
+  );
+  // Issue 4: each region's measured latency matrix, replicated like the state.
+  const latencyPorts = new Map(
+    stores.list.map((store) => {
+      const client = store.createClient();
+      replication.attach(store.regionId, client);
+      const document = DynamoDBDocumentClient.from(client);
+      return [store.regionId, new DynamoLatencyAdapter({ client: document, tableName })] as const;
+    }),
+  );
+  // Issue 4 part B: each region's resource pool (allocations, live usage, rebalances), replicated like the state.
+  const resourcesPorts = new Map(
+    stores.list.map((store) => {
+      const client = store.createClient();
+      replication.attach(store.regionId, client);
+      const document = DynamoDBDocumentClient.from(client, {
+        marshallOptions: { removeUndefinedValues: true },
+      });
+      return [store.regionId, new DynamoResourcesAdapter({ client: document, tableName })] as const;
+    }),
+  );
+  const deploymentFacts = options.deploymentFacts ?? LOCAL_DEPLOYMENT_FACTS;
 
   const byId = new Map<string, LocalRegion>();
   let workflow: LocalWorkflow;
@@ -180,8 +303,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       events,
       workflow,
       replica: replicaFor(store.regionId),
+      privacy: privacyFor(store.regionId),
+      deployment: deploymentFacts,
+      compliance: compliancePorts.get(store.regionId),
+      replication: replicationFor(store.regionId),
+      documents: replicationPorts.get(store.regionId)?.documents,
+      latency: latencyPorts.get(store.regionId),
+      resources: resourcesPorts.get(store.regionId),
     });
-    return { regionId: store.regionId, deps, store };
+    const selective = selectiveStores.get(store.regionId) as DynamoSelectiveStore;
+    return { regionId: store.regionId, deps, store, selective };
   });
   for (const region of regions) byId.set(region.regionId, region);
   const witnesses = topology.witnesses.map(
@@ -200,6 +331,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     topology,
     dataDir,
     tableName,
+    placement,
     regions,
     witnesses,
     replication,
@@ -237,7 +369,7 @@ const LOCAL_CONTEXT = {
 } as unknown as Context;
 
 /** A StatePort whose every call first checks that the caller still reaches the replica. */
-function guardedReplica(state: StatePort, blocked: () => boolean, from: string, to: string): StatePort {
+function guardedReplica<P extends object>(state: P, blocked: () => boolean, from: string, to: string): P {
   return new Proxy(state, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);

@@ -22,6 +22,10 @@ describe('Lambda bundles', () => {
       ...CONCERNS.map((concern) => [concern, stack.handlers[concern]] as const),
       ['health-probe', stack.probe] as const,
       ['failover', stack.failover] as const,
+      ['privacy-sweeper', stack.privacySweeper] as const,
+      ['compliance-audit', stack.complianceAudit] as const,
+      ['replication-monitor', stack.replicationMonitor] as const,
+      ['latency-sampler', stack.latencySampler] as const,
     ];
     for (const [concern, handler] of handlers) {
       const fn = functions[logicalId(handler.function.node.defaultChild)];
@@ -34,7 +38,17 @@ describe('Lambda bundles', () => {
   });
 
   it('are one ESM file per concern and background job, under 300 KiB', () => {
-    expect([...bundles.keys()].sort()).toEqual([...CONCERNS, 'health-probe', 'failover'].sort());
+    expect([...bundles.keys()].sort()).toEqual(
+      [
+        ...CONCERNS,
+        'health-probe',
+        'failover',
+        'privacy-sweeper',
+        'compliance-audit',
+        'replication-monitor',
+        'latency-sampler',
+      ].sort(),
+    );
     for (const file of bundles.values()) {
       expect(statSync(file).size).toBeLessThan(300 * 1024);
       expect(readFileSync(file, 'utf8')).toMatch(/^import \{ createRequire as __cortexCreateRequire \}/);

@@ -10,7 +10,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CONCERNS } from '../../lib/app/routes.ts';
-import { buildCortexApp, newApp } from './build.ts';
+import { buildApp } from '../../lib/infra/app.ts';
+import { buildCortexApp, defaultTopology, newApp } from './build.ts';
 
 interface Finding {
   readonly rule: string;
@@ -81,6 +82,8 @@ describe('cdk-nag AwsSolutions checks', () => {
         'CortexRegion-eu-west-1',
         'CortexRegion-us-east-1',
         'CortexState',
+        'CortexState-ap-south-1',
+        'CortexState-eu-west-1',
         'CortexWitness-witness-us-west-2',
       ]);
     });
@@ -107,12 +110,19 @@ describe('cdk-nag AwsSolutions checks', () => {
           'AwsSolutions-APIG4 @ Api/HttpApi/GET--api--v1--ping',
           'AwsSolutions-APIG4 @ Api/HttpApi/GET--health',
           // X-Ray (and, for the workflow, log delivery) support no resource-level permissions.
-          ...[...CONCERNS, 'health-probe', 'failover'].map(
-            (name) => `AwsSolutions-IAM5[Resource::*] @ ${pascal(name)}Handler/Role`,
-          ),
+          ...[
+            ...CONCERNS,
+            'health-probe',
+            'failover',
+            'privacy-sweeper',
+            'compliance-audit',
+            'replication-monitor',
+            'latency-sampler',
+            'rebalancer',
+          ].map((name) => `AwsSolutions-IAM5[Resource::*] @ ${pascal(name)}Handler/Role`),
           'AwsSolutions-IAM5[Resource::*] @ FailoverWorkflow/Role',
           // Peer APIs' ids are unknown across regions: GET of the probed paths, any API id.
-          ...['HealthProbeHandler', 'FailoverHandler'].flatMap((fn) =>
+          ...['HealthProbeHandler', 'FailoverHandler', 'LatencySamplerHandler'].flatMap((fn) =>
             probePaths.map(
               (path) =>
                 `AwsSolutions-IAM5[Resource::arn:aws:execute-api:<region>:<AWS::AccountId>:*/*/GET${path}] @ ${fn}/Role`,
@@ -121,6 +131,12 @@ describe('cdk-nag AwsSolutions checks', () => {
           // Other regions' table keys are known only by alias (the witness probe and the failover steps).
           'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ FailoverHandler/Role',
           'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ HealthProbeHandler/Role',
+          // The privacy API and sweeper erase a subject's records in every region's replica.
+          'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ PrivacyHandler/Role',
+          'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ PrivacySweeperHandler/Role',
+          // The replication API and monitor read (and on reconcile repair) every region's replica.
+          'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ ReplicationHandler/Role',
+          'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ ReplicationMonitorHandler/Role',
         ].sort(),
       );
     });
@@ -144,12 +160,32 @@ describe('cdk-nag AwsSolutions checks', () => {
           'CortexRegion-eu-west-1',
           'CortexRegion-us-east-1',
           'CortexState',
+          'CortexState-ap-south-1',
+          'CortexState-eu-west-1',
           'CortexWitness-witness-us-west-2',
         ].sort(),
       );
       const paths = acknowledgements(built.app).map((a) => a.path);
       expect(paths.filter((p) => p.includes('/Dns/') || p.startsWith('CortexDns'))).toEqual([]);
     });
+  });
+});
+
+describe('cdk-nag with the audit report buckets (-c auditBucket=true)', () => {
+  it('report no unacknowledged error; acknowledge only the log bucket’s own logging and the report writer’s object ARN', () => {
+    const { app, outdir } = newApp();
+    app.node.setContext('auditBucket', 'true');
+    buildApp(app, defaultTopology().topology);
+    expect(awsSolutionsFindings(app, outdir)).toEqual([]);
+    const added = acknowledgements(app)
+      .map((a) => `${a.id.replace(/^Annotation::/, '')} @ ${a.path.split('/').slice(1).join('/')}`)
+      .filter((kind) => kind.includes('AuditReports') || kind.includes('s3'));
+    // One of each per region.
+    expect(added.filter((kind) => kind === 'AwsSolutions-S1 @ AuditReports/AccessLogs')).toHaveLength(3);
+    const writer =
+      /^AwsSolutions-IAM5\[Resource::<AuditReportsBucket[0-9A-F]{8}\.Arn>\/\*\] @ ComplianceAuditHandler\/Role$/;
+    expect(added.filter((kind) => writer.test(kind))).toHaveLength(3);
+    expect(added).toHaveLength(6);
   });
 });
 

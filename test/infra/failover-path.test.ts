@@ -22,6 +22,7 @@ import {
   allStatements,
   arnIn,
   resourcesAllowed,
+  resourcesOf,
   type Statement,
   statementsOfRole,
 } from './iam.ts';
@@ -46,6 +47,16 @@ function stateMachineArn(region: string): unknown {
 
 function tableArn(region: string): unknown {
   return arnIn('dynamodb', region, 'table/cortex-state');
+}
+
+/** UpdateItem only on the replication marks' partition: issue 5's write counter, nothing else. */
+function writeCounterStatement(region: string): Statement {
+  return {
+    Effect: 'Allow',
+    Action: 'dynamodb:UpdateItem',
+    Resource: tableArn(region),
+    Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['REPLICATION'] } },
+  };
 }
 
 function roleStatements(template: Template, role: { node: { defaultChild?: unknown } }): Statement[] {
@@ -83,7 +94,9 @@ describe('the failover path', () => {
   describe('principle 1: the data plane only', () => {
     it('no role in any stack may call Route 53, IAM or CloudFormation', () => {
       const stacks = built.app.node.children.filter(Stack.isStack);
-      expect(stacks.length).toBe(built.regionalStacks.length + built.witnessStacks.length + 1);
+      expect(stacks.length).toBe(
+        built.regionalStacks.length + built.witnessStacks.length + built.replicationStacks.length + 1,
+      );
       for (const stack of stacks) {
         for (const action of actionsAllowed(allStatements(templateOf(stack)))) {
           expect(action, `${stack.stackName} allows ${action}`).not.toMatch(
@@ -159,10 +172,18 @@ describe('the failover path', () => {
       eachRegion((stack, template) => {
         const statements = roleStatements(template, stack.probe.role);
         const dynamo = [...actionsAllowed(statements)].filter((a) => a.startsWith('dynamodb:')).sort();
-        expect(dynamo).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+        expect(dynamo).toEqual([
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:Query',
+          'dynamodb:UpdateItem',
+        ]);
         for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem']) {
           expect(resourcesAllowed(statements, action)).toEqual([tableArn(stack.regionId)]);
         }
+        expect(statements.filter((s) => s.Action === 'dynamodb:UpdateItem')).toEqual([
+          writeCounterStatement(stack.regionId),
+        ]);
         expect(resourcesAllowed(statements, 'events:PutEvents')).toEqual([
           { 'Fn::GetAtt': [logicalId(stack.events.bus.node.defaultChild), 'Arn'] },
         ]);
@@ -379,7 +400,7 @@ describe('the failover path', () => {
   });
 
   describe('notifications', () => {
-    it('a custom bus cortex-events forwards failover.*, fencing, failed regions and restarts to SNS', () => {
+    it('a custom bus cortex-events forwards failover.*, fencing, failed regions, restarts and overdue privacy requests to SNS', () => {
       eachRegion((stack, template) => {
         template.hasResourceProperties('AWS::Events::EventBus', { Name: 'cortex-events' });
         template.hasResourceProperties('AWS::Events::Rule', {
@@ -390,6 +411,7 @@ describe('the failover path', () => {
               'region.fenced',
               'region.declared_failed',
               'component.restart_requested',
+              'privacy.request_overdue',
             ],
           },
           Targets: [Match.objectLike({ Arn: { Ref: logicalId(stack.events.topic.node.defaultChild) } })],
@@ -465,7 +487,14 @@ describe('the failover path', () => {
           'dynamodb:GetItem',
           'dynamodb:PutItem',
           'dynamodb:Query',
+          'dynamodb:UpdateItem',
         ]);
+        const counters = statements.filter((s) => s.Action === 'dynamodb:UpdateItem');
+        expect(counters).toHaveLength(1);
+        expect(counters[0]).toMatchObject({ ...writeCounterStatement('any'), Resource: expect.any(Array) });
+        expect(new Set(resourcesOf(counters[0] as Statement))).toEqual(
+          new Set(built.topology.regions.map((r) => tableArn(r.region_id))),
+        );
         expect(actions.filter((a) => /^(states|events):/.test(a))).toEqual([]);
       });
     });

@@ -35,10 +35,10 @@ describe('regional stacks (CortexRegion-<region_id>)', () => {
   });
 
   describe('handler functions', () => {
-    it('run Node.js 24 on arm64 with active tracing and 256-512 MiB: one per concern plus the probe and the failover steps', () => {
+    it('run Node.js 24 on arm64 with active tracing and 256-512 MiB: one per concern plus the probe, the failover steps, the privacy sweeper, the compliance audit, the replication monitor, the latency sampler and the rebalancer', () => {
       each((stack, template) => {
         const functions = template.findResources('AWS::Lambda::Function');
-        expect(Object.keys(functions)).toHaveLength(CONCERNS.length + 2);
+        expect(Object.keys(functions)).toHaveLength(CONCERNS.length + 7);
         for (const fn of Object.values(functions)) {
           expect(fn.Properties).toMatchObject({
             Runtime: 'nodejs24.x',
@@ -70,6 +70,7 @@ describe('regional stacks (CortexRegion-<region_id>)', () => {
           // Only what a concern is granted shows up in its environment.
           if (!CONCERN_ACCESS[concern].failoverWorkflow) {
             expect(Object.keys(props?.Environment.Variables).sort()).toEqual([
+              ...(CONCERN_ACCESS[concern].events ? ['CORTEX_EVENT_BUS'] : []),
               'CORTEX_REGION_ID',
               'CORTEX_TABLE_NAME',
             ]);
@@ -82,7 +83,13 @@ describe('regional stacks (CortexRegion-<region_id>)', () => {
       each((stack, template) => {
         const groups = template.findResources('AWS::Logs::LogGroup');
         const functions = template.findResources('AWS::Lambda::Function');
-        for (const handler of [...CONCERNS.map((c) => stack.handlers[c]), stack.probe, stack.failover]) {
+        for (const handler of [
+          ...CONCERNS.map((c) => stack.handlers[c]),
+          stack.probe,
+          stack.failover,
+          stack.privacySweeper,
+          stack.complianceAudit,
+        ]) {
           const groupId = logicalId(handler.logGroup.node.defaultChild);
           expect(groups[groupId]?.Properties.RetentionInDays).toBe(30);
           expect(functions[logicalId(handler.function.node.defaultChild)]?.Properties.LoggingConfig).toEqual({
@@ -209,7 +216,10 @@ describe('regional stacks (CortexRegion-<region_id>)', () => {
       each((stack, template) => {
         for (const concern of ['regions', 'health'] as const) {
           const statements = statementsOf(stack, template, concern);
-          const dynamoActions = statements.flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'));
+          const dynamoActions = statements
+            .filter((s) => s.Effect === 'Allow')
+            .flatMap(actionsOf)
+            .filter((a) => a.startsWith('dynamodb:'));
           expect(new Set(dynamoActions)).toEqual(new Set(['dynamodb:GetItem', 'dynamodb:Query']));
           expect(statements).toContainEqual({
             Effect: 'Allow',
@@ -246,6 +256,11 @@ describe('regional stacks (CortexRegion-<region_id>)', () => {
     it('grants no wildcard actions and no "*" or index/* resources for DynamoDB or KMS anywhere', () => {
       each((_stack, template) => {
         for (const statement of allStatements(template)) {
+          // The one Deny: mutations of immutable tables (test/infra/replication-tables.test.ts).
+          if (statement.Effect === 'Deny') {
+            expect((statement as { Sid?: string }).Sid).toBe('DenyMutationOfImmutableTables');
+            continue;
+          }
           expect(statement.Effect).toBe('Allow');
           for (const action of actionsOf(statement)) expect(action, 'wildcard action').not.toContain('*');
           if (actionsOf(statement).some((a) => a.startsWith('dynamodb:'))) {

@@ -26,7 +26,17 @@ describe('state stack (CortexState)', () => {
   });
 
   it('is one global table named after the topology, keyed pk/sk, on demand', () => {
-    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    // Besides it: the replication placement's tables homed here (test/infra/replication-tables.test.ts).
+    const names = Object.values(template.findResources('AWS::DynamoDB::GlobalTable')).map(
+      (t) => t.Properties.TableName,
+    );
+    expect(names.filter((n) => n === `${built.topology.name}-state`)).toHaveLength(1);
+    expect(names.sort()).toEqual(
+      built.placement.tables
+        .filter((t) => t.homeRegion === built.stateStack.region)
+        .map((t) => t.name)
+        .sort(),
+    );
     template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
       TableName: `${built.topology.name}-state`,
       BillingMode: 'PAY_PER_REQUEST',
@@ -55,7 +65,8 @@ describe('state stack (CortexState)', () => {
 
   it('has a replica in every topology region, each with PITR, deletion protection and its own region key', () => {
     const tables = Object.values(template.findResources('AWS::DynamoDB::GlobalTable'));
-    const replicas = tables[0]?.Properties.Replicas as { Region: string }[];
+    const state = tables.find((t) => t.Properties.TableName === `${built.topology.name}-state`);
+    const replicas = state?.Properties.Replicas as { Region: string }[];
     expect(replicas.map((r) => r.Region).sort()).toEqual(
       built.topology.regions.map((r) => r.region_id).sort(),
     );

@@ -233,6 +233,13 @@ describe('POST /v1/route', () => {
         /.+/,
       ],
       ['an array body', [1, 2], '(body)', /.+/],
+      ['a malformed subject id', { task_id: 't-1', subject_id: 'a b' }, 'subject_id', /must match/],
+      [
+        'an unknown legal hold basis',
+        { task_id: 't-1', legal_hold: { basis: 'vibes', reason: 'x' } },
+        'legal_hold.basis',
+        /.+/,
+      ],
     ];
     it.each(cases)('%s', async (_name, body, field, reason) => {
       const before = await itemCount();

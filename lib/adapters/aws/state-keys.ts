@@ -8,11 +8,39 @@
  * | health view   | `HEALTH`            | `<observer>#<target>`| -                     | -                           |
  * | heartbeat     | `HEARTBEAT`         | `<region_id>`        | -                     | -                           |
  * | failover      | `FAILOVER#<id>`     | `FAILOVER`           | `FAILOVERS`           | `<initiated_at>#<id>`       |
+ * | privacy req.  | `PRIVACY#<id>`      | `REQUEST`            | `PRIVACY_REQUESTS`    | `<created_at>#<id>`         |
+ * | its export    | `PRIVACY#<id>`      | `EXPORT#<record_id>` | -                     | -                           |
+ * | approval use  | `COMPLIANCE_APPROVAL#<ref>` | `USE#<use_id>` | `COMPLIANCE_APPROVALS` | `<recorded_at>#<ref>#<use_id>` |
+ * | audit report  | `COMPLIANCE_AUDIT#<id>` | `AUDIT`          | `COMPLIANCE_AUDITS`   | `<audit_date>#<id>`         |
+ * | repl. mark    | `REPLICATION`       | `MARK#<region_id>`   | -                     | -                           |
+ * | lag view      | `REPLICATION`       | `LAG#<source>#<replica>` | -                 | -                           |
+ * | consistency check | `CHECK#<id>`    | `CHECK`              | -                     | -                           |
+ * | document slot | `DOC#<key>`         | `SLOT#<region_id>`   | `DOCUMENTS`           | `<updated_at>#<key>#<region_id>` |
+ * | doc. conflict | `DOC#<key>`         | `CONFLICT#<conflict_id>` | -                 | -                           |
+ * | latency pair  | `LATENCY`           | `<from>#<to>`        | -                     | -                           |
+ * | region pool   | `RESOURCES`         | `POOL#<region_id>`   | -                     | -                           |
+ * | rebalance     | `REBALANCE#<id>`    | `REBALANCE`          | `REBALANCES`          | `<at>#<id>`                 |
  *
  * Region statuses share one partition so a region reads every status in one Query of its own
  * replica; handoffs get a partition each (no hot key) and the GSI lists them per target region.
  * Health views and heartbeats are small per-region sets read whole by every probe round; failovers
  * are listed newest first through the GSI.
+ * A data-subject request and its export share a partition (one Query answers both); requests are
+ * listed newest first through the GSI. A subject's handoffs have no index of their own: they are
+ * found by querying each `TARGET#<region>` with a filter on `task.subject_id` (reads every handoff
+ * once per request and replica; see lib/adapters/aws/dynamodb-privacy.ts).
+ * Each use of a cross-border transfer approval is its own item under the approval's partition
+ * (written once per use); approvals and audit reports are listed newest first through the GSI
+ * (lib/adapters/aws/dynamodb-compliance.ts).
+ * Replication marks (each region's heartbeat and write counter, changed on every write) and the lag
+ * monitor's views share one small partition read whole each monitor round; a document's slots (one
+ * per writing region) and its conflicts share the document's partition, and the GSI lists slots by
+ * write time for the monitor's conflict scan (lib/adapters/aws/dynamodb-replication.ts).
+ * The measured latency matrix (one entry per ordered region pair, written by the sampler of the `from`
+ * region) is one small partition the router reads whole (lib/adapters/aws/dynamodb-latency.ts).
+ * Region pools (allocation, held workers and compute units, and one `tokens@<hour>` counter per clock
+ * hour, so the token budget rolls over without TTL) share one small partition the router reads whole;
+ * rebalances are listed newest first through the GSI (lib/adapters/aws/dynamodb-resources.ts).
  */
 export const STATE_TABLE = {
   partitionKey: 'pk',
@@ -32,4 +60,28 @@ export const keys = {
   heartbeat: (regionId: string) => ({ pk: 'HEARTBEAT', sk: regionId }),
   failover: (failoverId: string) => ({ pk: `FAILOVER#${failoverId}`, sk: 'FAILOVER' }),
   failoverList: 'FAILOVERS',
+  privacyRequest: (requestId: string) => ({ pk: `PRIVACY#${requestId}`, sk: 'REQUEST' }),
+  privacyExport: (requestId: string, recordId: string) => ({
+    pk: `PRIVACY#${requestId}`,
+    sk: `EXPORT#${recordId}`,
+  }),
+  privacyRequestList: 'PRIVACY_REQUESTS',
+  complianceApproval: (approvalRef: string, useId: string) => ({
+    pk: `COMPLIANCE_APPROVAL#${approvalRef}`,
+    sk: `USE#${useId}`,
+  }),
+  complianceApprovalList: 'COMPLIANCE_APPROVALS',
+  complianceAudit: (auditId: string) => ({ pk: `COMPLIANCE_AUDIT#${auditId}`, sk: 'AUDIT' }),
+  complianceAuditList: 'COMPLIANCE_AUDITS',
+  replicationMark: (regionId: string) => ({ pk: 'REPLICATION', sk: `MARK#${regionId}` }),
+  lagView: (source: string, replica: string) => ({ pk: 'REPLICATION', sk: `LAG#${source}#${replica}` }),
+  consistencyCheck: (checkId: string) => ({ pk: `CHECK#${checkId}`, sk: 'CHECK' }),
+  documentSlot: (key: string, regionId: string) => ({ pk: `DOC#${key}`, sk: `SLOT#${regionId}` }),
+  documentConflict: (key: string, conflictId: string) => ({ pk: `DOC#${key}`, sk: `CONFLICT#${conflictId}` }),
+  documentList: 'DOCUMENTS',
+  latency: (from: string, to: string) => ({ pk: 'LATENCY', sk: `${from}#${to}` }),
+  latencyPartition: 'LATENCY',
+  regionPool: (regionId: string) => ({ pk: 'RESOURCES', sk: `POOL#${regionId}` }),
+  rebalance: (rebalanceId: string) => ({ pk: `REBALANCE#${rebalanceId}`, sk: 'REBALANCE' }),
+  rebalanceList: 'REBALANCES',
 } as const;

@@ -30,6 +30,14 @@ export interface LocalProbeOptions {
   /** Simulated time; `speed` simulated ms pass per real ms. */
   readonly clock: Clock & { readonly speed: number };
   readonly fetch?: typeof fetch;
+  /**
+   * Issue 4: the simulated network's round trip from one member to another, in simulated ms (the
+   * topology's latency matrix), added to each call so the latency sampler measures something real.
+   * Absent or 0: no injected delay.
+   */
+  readonly pairLatencyMs?: (from: string, to: string) => number;
+  /** Waits simulated ms (the SimClock's sleep); needed for `pairLatencyMs`. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** Local endpoints do not check SigV4; nothing is ever signed, but the signer wants a source. */
@@ -70,6 +78,24 @@ export class LocalProbe implements ProbePort {
       credentials: NO_CREDENTIALS,
       ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
     });
-    return this.#http.probe(observer, target, endpoint, Math.max(1, Math.ceil(timeoutMs / clock.speed)));
+    const { pairLatencyMs, sleep } = this.#options;
+    const delay = pairLatencyMs && sleep ? pairLatencyMs(observer, target) : 0;
+    if (delay <= 0 || !sleep) {
+      return this.#http.probe(observer, target, endpoint, Math.max(1, Math.ceil(timeoutMs / clock.speed)));
+    }
+    const start = clock.now();
+    if (delay >= timeoutMs) {
+      await sleep(timeoutMs);
+      return { observer, target, endpoint, at: start, ok: false, error: 'timeout', latency_ms: timeoutMs };
+    }
+    await sleep(delay);
+    const left = timeoutMs - delay;
+    const seen = await this.#http.probe(
+      observer,
+      target,
+      endpoint,
+      Math.max(1, Math.ceil(left / clock.speed)),
+    );
+    return { ...seen, at: start, latency_ms: Math.round(clock.now() - start) };
   }
 }

@@ -34,6 +34,7 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../ports.ts';
 
 /** Write time of an item's last change, epoch ms (legacy global tables used fractional seconds). */
@@ -63,12 +64,22 @@ export interface ReplicaRegion {
   readonly client: DynamoDBClient;
 }
 
+/** A table replicated only among some regions (a selective or jurisdiction table of the placement). */
+export interface ReplicatedTable {
+  readonly name: string;
+  /** The regions holding a replica; a write in one is copied to the others only. */
+  readonly regions: readonly string[];
+}
+
 export interface ReplicationOptions {
   readonly regions: readonly ReplicaRegion[];
   /** Lag of every ordered pair until `setLag` changes it; default 200 ms (global tables: about 1 s). */
   readonly lagMs?: number;
-  /** Tables that replicate (the global tables); default every table written through an attached client. */
-  readonly tables?: readonly string[];
+  /**
+   * Tables that replicate (the global tables): a name replicates among every region, a
+   * ReplicatedTable among its own regions only; default every table written through an attached client.
+   */
+  readonly tables?: readonly (string | ReplicatedTable)[];
   readonly scheduler?: Scheduler;
   /** File keeping queued changes, tombstones and stamps across a restart; absent: memory only. */
   readonly statePath?: string;
@@ -111,6 +122,30 @@ export interface Replication {
   stats(): ReplicationStats;
   /** Stops delivery, waits for applies in flight and saves what is still queued (`statePath`). */
   close(): Promise<void>;
+  /**
+   * A drill: changes `regionId`'s copy of one item WITHOUT replicating it (bit rot, a lost or
+   * out-of-band write). Sets each attribute of `changes` (null removes it; key attributes cannot
+   * change), or deletes the copy when `changes` is null (no tombstone: a later write brings it back).
+   * The replication stamp stays as it was, so the copy still claims the write it came from.
+   * `key` and the copies are in document form (plain JS values).
+   */
+  corrupt(
+    regionId: string,
+    table: string,
+    key: Readonly<Record<string, unknown>>,
+    changes: Readonly<Record<string, unknown>> | null,
+  ): Promise<CorruptedCopy>;
+}
+
+/** What `corrupt` changed. */
+export interface CorruptedCopy {
+  readonly region: string;
+  readonly table: string;
+  readonly key: Readonly<Record<string, unknown>>;
+  /** The copy before (undefined: there was none). */
+  readonly before: Readonly<Record<string, unknown>> | undefined;
+  /** The copy after (undefined: deleted). */
+  readonly after: Readonly<Record<string, unknown>> | undefined;
 }
 
 type Item = Record<string, AttributeValue>;
@@ -185,7 +220,8 @@ class GlobalTableReplication implements Replication {
   readonly #keySchemas = new Map<string, Promise<readonly string[]>>();
   readonly #captures = new Set<Promise<unknown>>();
   readonly #scheduler: Scheduler;
-  readonly #tables: ReadonlySet<string> | undefined;
+  /** Table -> its replica regions (undefined: every region); undefined: every table, every region. */
+  readonly #tables: ReadonlyMap<string, ReadonlySet<string> | undefined> | undefined;
   readonly #lagMs: number;
   readonly #statePath: string | undefined;
   readonly #log: (line: string) => void;
@@ -197,7 +233,7 @@ class GlobalTableReplication implements Replication {
     if (options.regions.length === 0) throw new Error('replication: at least one region is required');
     this.#lagMs = lagMs;
     this.#scheduler = options.scheduler ?? systemScheduler;
-    this.#tables = options.tables ? new Set(options.tables) : undefined;
+    this.#tables = options.tables ? replicaSets(options.tables, options.regions) : undefined;
     this.#statePath = options.statePath;
     this.#log = options.log ?? (() => undefined);
     for (const { regionId, client } of options.regions) {
@@ -331,6 +367,46 @@ class GlobalTableReplication implements Replication {
     await this.#save();
   }
 
+  async corrupt(
+    regionId: string,
+    table: string,
+    key: Readonly<Record<string, unknown>>,
+    changes: Readonly<Record<string, unknown>> | null,
+  ): Promise<CorruptedCopy> {
+    if (this.#closed) throw new Error('replication: closed');
+    const region = this.#region(regionId);
+    const wireKey = normalizeKey(key);
+    if (changes) {
+      const touched = Object.keys(changes).filter((name) => name in wireKey);
+      if (touched.length > 0)
+        throw new Error(`replication: corrupt cannot change key attribute(s) ${touched.join(', ')}`);
+    }
+    // The replicator's own client: what it writes is never captured, so never replicated.
+    const doc = DynamoDBDocumentClient.from(region.writer, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    // Held like a replicated write: a copy arriving for the same key waits until the change is done.
+    const release = await region.locks.acquire([keyIdOf(table, wireKey)]);
+    try {
+      const { Item: before } = await doc.send(
+        new GetCommand({ TableName: table, Key: key, ConsistentRead: true }),
+      );
+      if (changes === null) {
+        if (before) await doc.send(new DeleteCommand({ TableName: table, Key: key }));
+        return { region: regionId, table, key, before, after: undefined };
+      }
+      const after: Record<string, unknown> = { ...(before ?? key) };
+      for (const [name, value] of Object.entries(changes)) {
+        if (value === null) delete after[name];
+        else after[name] = value;
+      }
+      await doc.send(new PutCommand({ TableName: table, Item: after }));
+      return { region: regionId, table, key, before, after };
+    } finally {
+      release();
+    }
+  }
+
   /** Restores queued changes, tombstones and stamps saved by a previous `close`. */
   async load(): Promise<void> {
     if (!this.#statePath) return;
@@ -359,7 +435,8 @@ class GlobalTableReplication implements Replication {
     for (const savedLink of saved.links) {
       const link = this.#links.get(linkId(savedLink.from, savedLink.to));
       if (!link) continue;
-      link.queue.push(...savedLink.queue);
+      // A table's replica set may have changed since (a new placement): drop what no longer goes there.
+      link.queue.push(...savedLink.queue.filter((change) => this.#replicatesTo(change.table, link.to)));
       this.#schedule(link);
     }
   }
@@ -448,7 +525,7 @@ class GlobalTableReplication implements Replication {
       }
       region.captured++;
       for (const link of this.#links.values()) {
-        if (link.from !== region.id) continue;
+        if (link.from !== region.id || !this.#replicatesTo(write.table, link.to)) continue;
         link.queue.push({
           table: write.table,
           key: write.key,
@@ -567,6 +644,13 @@ class GlobalTableReplication implements Replication {
     return this.#tables === undefined || this.#tables.has(table);
   }
 
+  /** The table has a replica in `regionId` (a write elsewhere is copied there). */
+  #replicatesTo(table: string, regionId: string): boolean {
+    if (this.#tables === undefined) return true;
+    const regions = this.#tables.get(table);
+    return this.#tables.has(table) && (regions === undefined || regions.has(regionId));
+  }
+
   async #keyOf(region: RegionReplica, table: string, item: Record<string, unknown>): Promise<Item> {
     let schema = this.#keySchemas.get(table);
     if (!schema) {
@@ -596,6 +680,29 @@ class GlobalTableReplication implements Replication {
     if (!link) throw new Error(`replication: no link from ${from} to itself`);
     return link;
   }
+}
+
+/** Table name -> its replica regions (undefined: every region); checks each named region exists. */
+function replicaSets(
+  tables: readonly (string | ReplicatedTable)[],
+  regions: readonly ReplicaRegion[],
+): Map<string, ReadonlySet<string> | undefined> {
+  const known = new Set(regions.map((r) => r.regionId));
+  const sets = new Map<string, ReadonlySet<string> | undefined>();
+  for (const table of tables) {
+    const name = typeof table === 'string' ? table : table.name;
+    if (sets.has(name)) throw new Error(`replication: table ${name} is listed twice`);
+    if (typeof table === 'string') {
+      sets.set(name, undefined);
+      continue;
+    }
+    const unknown = table.regions.filter((r) => !known.has(r));
+    if (unknown.length > 0) {
+      throw new Error(`replication: table ${name} names unknown region(s) ${unknown.join(', ')}`);
+    }
+    sets.set(name, new Set(table.regions));
+  }
+  return sets;
 }
 
 interface SavedState {

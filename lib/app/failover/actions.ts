@@ -23,9 +23,11 @@ import {
   type StepOutcome,
 } from '../../core/failover/types.ts';
 import { assess } from '../../core/health/quorum.ts';
+import { readReplica } from '../../core/replication/lag.ts';
 import { type Handoff, isServing, type RegionStatusRecord } from '../../core/state/records.ts';
 import type { ControlDeps, RegionalDeps } from '../deps.ts';
 import { defaultStatus, readStatuses } from '../live-state.ts';
+import { readLiveStates } from '../resources/pools.ts';
 import { routeTask } from '../route-task.ts';
 import { describeConsidered, planFailover, rerouteHandoffs } from './plan.ts';
 import {
@@ -575,7 +577,9 @@ const syncCriticalState: Perform = async (ctx) => {
       `${target}'s replica has never received a write of ${failed} (last known seq ${known.seq})`,
     );
   }
-  if (copy.seq >= known.seq) {
+  // The lag monitor's reading (lib/core/replication/lag.ts): caught up, and the data-loss window if not.
+  const reading = readReplica(known, copy);
+  if (reading.caught_up) {
     return {
       outcome: 'succeeded',
       detail: `${target}'s replica holds ${failed}'s last known writes (seq ${copy.seq})`,
@@ -585,7 +589,7 @@ const syncCriticalState: Perform = async (ctx) => {
   }
   const waited = (deps.clock.now() - firstRunOf(ctx)) / 1000;
   if (waited >= timings.sync_max_wait_seconds) {
-    const window = Math.max(0, seconds(known.at - copy.at));
+    const window = seconds(reading.window_ms);
     return {
       outcome: 'succeeded',
       detail: `${target}'s replica is still at seq ${copy.seq} of ${known.seq} after ${timings.sync_max_wait_seconds} s: data-loss window ${window} s`,
@@ -681,7 +685,12 @@ const redirectTraffic: Perform = async ({ deps, record }) => {
     deps.state.listHandoffsByTarget(failed),
   ]);
   const pending = handoffs.filter((h) => h.status === 'pending');
-  const { moves, kept } = rerouteHandoffs(deps, pending, statuses);
+  const { moves, kept } = rerouteHandoffs(
+    deps,
+    pending,
+    statuses,
+    (await readLiveStates(deps, statuses)).live,
+  );
   let migrated = 0;
   let raced = 0;
   for (const move of moves) {

@@ -5,11 +5,13 @@
  * run and checks it before creating a record; identify_target_region and redirect_traffic act on it.
  */
 import { type ConsideredRegion, selectFailoverTarget } from '../../core/failover/target.ts';
-import { decideRoute } from '../../core/routing.ts';
+import { promotionSeconds } from '../../core/resources/patterns.ts';
+import { decideRoute, type RegionLiveState } from '../../core/routing.ts';
 import type { Handoff, RegionStatusRecord } from '../../core/state/records.ts';
 import type { RegionalDeps } from '../deps.ts';
 import { liveStates, readStatuses } from '../live-state.ts';
-import { type RouteRequest, resolveRouteInput } from '../route-task.ts';
+import { readLiveStates } from '../resources/pools.ts';
+import { type RouteRequest, resolveRouteInput, routeOptions } from '../route-task.ts';
 
 export interface WorkloadMove {
   readonly handoff_id: string;
@@ -34,6 +36,13 @@ export interface FailoverPlan {
   readonly workloads_pending: readonly WorkloadKeptPending[];
   /** Handoffs the failed region has accepted and not finished: the drain waits for them. */
   readonly workloads_in_flight: number;
+  /** The target's promotion time (active-passive warm 120 s, cold 600 s; 0 for an active region). */
+  readonly promotion_seconds: number;
+  /**
+   * Detection window (health interval x failure threshold) plus the target's promotion time: the
+   * recovery time this failover is expected to take before the orchestration's own steps.
+   */
+  readonly estimated_rto_seconds: number;
 }
 
 export interface Reroute {
@@ -43,14 +52,16 @@ export interface Reroute {
 
 /**
  * Where the routing core sends each handoff when `statuses` hold: the handoff's own request (its
- * requirements and source) decides, so residency and compliance hold by construction.
+ * requirements, classification, approval and source) decides, under the same compliance rules as
+ * the router, so residency and compliance hold by construction.
  */
 export function rerouteHandoffs(
   deps: RegionalDeps,
   handoffs: readonly Handoff[],
   statuses: ReadonlyMap<string, RegionStatusRecord>,
+  /** Live allocation and usage (lib/app/resources/pools.ts); default: the topology's snapshot. */
+  live: ReadonlyMap<string, RegionLiveState> = liveStates(deps.topology, statuses),
 ): Reroute {
-  const live = liveStates(deps.topology, statuses);
   const moves: WorkloadMove[] = [];
   const kept: WorkloadKeptPending[] = [];
   for (const handoff of handoffs) {
@@ -61,7 +72,7 @@ export function rerouteHandoffs(
         task_id: handoff.task_id,
         source: request.source ?? { region: handoff.source_region },
       });
-      const decision = decideRoute(deps.topology, input, live);
+      const decision = decideRoute(deps.topology, input, live, routeOptions(deps));
       if (decision.region === undefined || decision.score === undefined) {
         kept.push({
           handoff_id: handoff.handoff_id,
@@ -113,11 +124,14 @@ export async function planFailover(
     topology,
     failedRegion,
     statuses,
-    live: liveStates(topology, statuses),
+    live: (await readLiveStates(deps, statuses)).live,
     pendingHandoffs: pending,
     ...(requestedTarget === undefined ? {} : { requestedTarget }),
+    ...(deps.deployment === undefined ? {} : { deployment: deps.deployment }),
   });
-  const { moves, kept } = rerouteHandoffs(deps, pending, withRegionOut(statuses, failedRegion));
+  const promotion = choice.target === undefined ? 0 : promotionSeconds(topology, choice.target);
+  const out = withRegionOut(statuses, failedRegion);
+  const { moves, kept } = rerouteHandoffs(deps, pending, out, (await readLiveStates(deps, out)).live);
   return {
     failed_region: failedRegion,
     target_region: choice.target,
@@ -125,6 +139,11 @@ export async function planFailover(
     workloads_to_move: moves,
     workloads_pending: kept,
     workloads_in_flight: handoffs.filter((h) => h.status === 'accepted').length,
+    promotion_seconds: promotion,
+    estimated_rto_seconds:
+      topology.failover_policies.health_check.interval_seconds *
+        topology.failover_policies.health_check.failure_threshold +
+      promotion,
   };
 }
 

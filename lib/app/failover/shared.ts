@@ -5,9 +5,10 @@
  */
 import { ConflictError, FailoverStepError, NotFoundError } from '../../core/errors.ts';
 import type { FailoverErrorName, FailoverRecord, FailoverStatus } from '../../core/failover/types.ts';
+import { newestPosition } from '../../core/replication/lag.ts';
 import type { RegionStatusRecord } from '../../core/state/records.ts';
 import type { Topology } from '../../core/topology/types.ts';
-import type { Heartbeat, StatePort } from '../../ports.ts';
+import type { StatePort } from '../../ports.ts';
 import type { ControlDeps } from '../deps.ts';
 import { defaultStatus } from '../live-state.ts';
 
@@ -111,13 +112,9 @@ export async function lastKnownHeartbeat(
   regionId: string,
 ): Promise<{ readonly seq: number; readonly at: number } | undefined> {
   const [heartbeats, views] = await Promise.all([state.listHeartbeats(), state.listTargetHealth()]);
-  let best: { seq: number; at: number } | undefined;
-  const consider = (mark: { seq: number; at: number } | undefined) => {
-    if (mark && (!best || mark.seq > best.seq)) best = { seq: mark.seq, at: mark.at };
-  };
-  consider(heartbeats.find((h: Heartbeat) => h.region === regionId));
-  for (const view of views) if (view.target === regionId) consider(view.reported_heartbeat);
-  return best;
+  // The lag monitor's reading (lib/core/replication/lag.ts): one definition of "last known".
+  const reported = views.filter((view) => view.target === regionId).map((view) => view.reported_heartbeat);
+  return newestPosition(regionId, heartbeats, reported);
 }
 
 /** Seconds with one decimal. */

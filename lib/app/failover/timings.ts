@@ -3,6 +3,7 @@
  * definition substitutions) and the step handler (which polls and decides) agree on them.
  */
 import type { FailoverPhase } from '../../core/failover/types.ts';
+import { promotionSeconds } from '../../core/resources/patterns.ts';
 import type { Topology } from '../../core/topology/types.ts';
 
 export interface FailoverTimings {
@@ -21,6 +22,11 @@ export interface FailoverTimings {
   readonly sync_poll_seconds: number;
   /** A single probe of another region (failover_policies.health_check.timeout_seconds). */
   readonly probe_timeout_ms: number;
+  /**
+   * Seconds each region needs to be promoted (active-passive: warm 120, cold 600; else 0). The
+   * validation phase's budget includes the slowest, since the target may be a cold standby.
+   */
+  readonly promotion_seconds: Readonly<Record<string, number>>;
 }
 
 const PHASES: readonly FailoverPhase[] = ['detection', 'preparation', 'execution', 'validation'];
@@ -48,6 +54,10 @@ export function failoverTimings(topology: Topology): FailoverTimings {
   // The drain and the sync wait share the execution phase with the status flip and the redirect:
   // each gets a fixed share so the phase as a whole stays within its budget.
   const execution = phase.execution;
+  const promotion = Object.fromEntries(
+    topology.regions.map((r) => [r.region_id, promotionSeconds(topology, r.region_id)]),
+  );
+  phase.validation += Math.max(0, ...Object.values(promotion));
   return Object.freeze({
     phase_timeout_seconds: Object.freeze(phase),
     approval_timeout_seconds: wholeSeconds(policies.automatic_failover.decision_timeout_seconds),
@@ -57,6 +67,7 @@ export function failoverTimings(topology: Topology): FailoverTimings {
     sync_max_wait_seconds: Math.max(1, Math.floor(execution / 5)),
     sync_poll_seconds: Math.max(1, Math.min(5, Math.floor(execution / 60))),
     probe_timeout_ms: policies.health_check.timeout_seconds * 1000,
+    promotion_seconds: Object.freeze(promotion),
   });
 }
 

@@ -6,9 +6,13 @@
  * not be the failed region, must have at least half of its scarcest resource free (the spec's
  * "capacity at least 50%"), and must hold every compliance framework the pending workloads require.
  * Residency is preferred, not required: the first candidate that keeps every pending workload inside
- * its residency wins; when none does, the first otherwise eligible one wins and the workloads it
- * cannot hold stay pending (`workloads_pending`), because moving them would break residency.
+ * its residency and the compliance rules (lib/core/compliance: the router's rules for each task's
+ * classification and origin) wins; when none does, the first otherwise eligible one wins and the
+ * workloads it cannot hold stay pending (`workloads_pending`), because moving them would break
+ * residency or compliance.
  */
+import { assessCompliance, queryOfTask } from '../compliance/rules.ts';
+import type { DeploymentFacts } from '../compliance/types.ts';
 import { failoverOrder } from '../health/quorum.ts';
 import { availableCapacity, normalizeFramework, type RegionLiveState } from '../routing.ts';
 import { type Handoff, isServing, type RegionStatusRecord } from '../state/records.ts';
@@ -28,6 +32,8 @@ export interface FailoverTargetInput {
   readonly pendingHandoffs: readonly Handoff[];
   /** An operator's choice: only it is considered. */
   readonly requestedTarget?: string;
+  /** What the deployment configures (the compliance rules check it for regulated data). */
+  readonly deployment?: DeploymentFacts;
 }
 
 export interface ConsideredRegion {
@@ -66,31 +72,45 @@ function requirementsOf(handoff: Handoff): Requirements {
   };
 }
 
-/** The workloads whose residency `region` would break, with the reason for each. */
+/**
+ * The workloads whose residency or compliance rules `region` would break, with the reason for each.
+ * Frameworks are not judged here: target selection requires them of every candidate.
+ */
 export function residencyBreaches(
   topology: Topology,
   region: Region,
   handoffs: readonly Handoff[],
+  deployment?: DeploymentFacts,
 ): PendingWorkload[] {
   const allowed = new Set(region.residency_countries);
   const breaches: PendingWorkload[] = [];
   for (const handoff of handoffs) {
     const { residency } = requirementsOf(handoff);
-    if (residency === undefined) continue;
-    const countries = expandResidency(topology, residency);
-    if (countries === undefined || countries.some((country) => !allowed.has(country))) {
-      breaches.push({
-        handoff_id: handoff.handoff_id,
-        task_id: handoff.task_id,
-        reason: `data residency ${residency} is not allowed in ${region.region_id}`,
-      });
+    const reasons: string[] = [];
+    if (residency !== undefined) {
+      const countries = expandResidency(topology, residency);
+      if (countries === undefined || countries.some((country) => !allowed.has(country))) {
+        reasons.push(`data residency ${residency} is not allowed in ${region.region_id}`);
+      }
+    }
+    const resolved = queryOfTask(topology, handoff.task, handoff.source_region);
+    if ('error' in resolved) {
+      reasons.push(`its compliance cannot be judged: ${resolved.error}`);
+    } else {
+      const verdict = assessCompliance(topology, resolved.query, deployment).get(region.region_id);
+      for (const reason of verdict?.reasons ?? []) {
+        if (reason.type !== 'framework') reasons.push(reason.reason);
+      }
+    }
+    if (reasons.length > 0) {
+      breaches.push({ handoff_id: handoff.handoff_id, task_id: handoff.task_id, reason: reasons.join('; ') });
     }
   }
   return breaches;
 }
 
 export function selectFailoverTarget(input: FailoverTargetInput): FailoverTargetChoice {
-  const { topology, failedRegion, statuses, live, pendingHandoffs, requestedTarget } = input;
+  const { topology, failedRegion, statuses, live, pendingHandoffs, requestedTarget, deployment } = input;
   const failed = topology.regions.find((r) => r.region_id === failedRegion);
   const failedFrameworks = new Set<string>(failed?.compliance ?? []);
   // Frameworks the failed region holds that its pending work relies on: the target must hold them too.
@@ -131,7 +151,7 @@ export function selectFailoverTarget(input: FailoverTargetInput): FailoverTarget
     }
     reasonsOf.set(id, reasons);
     if (reasons.length === 0) {
-      eligible.push({ region, breaches: residencyBreaches(topology, region, pendingHandoffs) });
+      eligible.push({ region, breaches: residencyBreaches(topology, region, pendingHandoffs, deployment) });
     }
   }
 

@@ -41,7 +41,7 @@ export interface Candidate {
   readonly score: number;
   readonly factors: FactorScores;
   readonly latency_ms: number;
-  readonly latency_source: 'matrix' | 'great_circle';
+  readonly latency_source: 'matrix' | 'great_circle' | 'measured';
 }
 
 export interface Exclusion {

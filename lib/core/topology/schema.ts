@@ -285,6 +285,12 @@ const latencySchema = z.strictObject({
       slaSchema,
     ),
   ),
+  sampling: z.optional(
+    z.strictObject({
+      interval_seconds: positive(),
+      samples_per_run: z.number().check(z.int(), z.minimum(1), z.maximum(20)),
+    }),
+  ),
 });
 
 const routingWeightsSchema = z.strictObject({

@@ -1,0 +1,4 @@
+import { complianceDeps } from '../../lib/runtime/lambda.ts';
+import { createComplianceHandler } from './handler.ts';
+
+export const handler = createComplianceHandler(complianceDeps());

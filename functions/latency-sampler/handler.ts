@@ -1,0 +1,62 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import * as z from 'zod/mini';
+import { type LatencySamplerDeps, runLatencySampler } from '../../lib/app/latency/sampler.ts';
+import { ValidationError } from '../../lib/core/errors.ts';
+import { schemaIssues, type ZodIssueLike, zodReason } from '../../lib/core/schema-issues.ts';
+
+/** The schedule's input (EventBridge Scheduler passes its `Input`); other fields are ignored. */
+const scheduledInputSchema = z.looseObject({
+  samples: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(20))),
+});
+
+export type LatencySamplerInput = z.infer<typeof scheduledInputSchema> | null | undefined;
+
+export interface LatencySamplerSummary {
+  readonly region: string;
+  readonly requests: number;
+  readonly pairs: readonly { to: string; ewma_ms?: number; samples: number; failures: number }[];
+  readonly events: readonly string[];
+}
+
+function parseInput(event: unknown): z.infer<typeof scheduledInputSchema> {
+  if (event === undefined || event === null || event === '') return {};
+  const result = scheduledInputSchema.safeParse(event, {
+    error: (issue) => zodReason(issue as ZodIssueLike),
+  });
+  if (!result.success) {
+    throw new ValidationError(
+      'invalid latency sampler input',
+      schemaIssues(result.error.issues as readonly ZodIssueLike[], '(event)'),
+    );
+  }
+  return result.data;
+}
+
+/** The latency sampler of a region (issue 4), run by EventBridge Scheduler at the topology's interval. */
+export function createLatencySamplerHandler(
+  deps: LatencySamplerDeps,
+  options: { readonly log?: (line: string) => void } = {},
+) {
+  const log = options.log ?? ((line: string) => console.log(line));
+  return middy<LatencySamplerInput, LatencySamplerSummary, Error, Context>().handler(async (event) => {
+    const input = parseInput(event);
+    const report = await runLatencySampler(
+      deps,
+      input.samples === undefined ? {} : { samples: input.samples },
+    );
+    const summary: LatencySamplerSummary = {
+      region: report.region,
+      requests: report.requests,
+      pairs: report.pairs.map((p) => ({
+        to: p.to,
+        ...(p.entry ? { ewma_ms: p.entry.ewma_ms } : {}),
+        samples: p.samples.length,
+        failures: p.failures,
+      })),
+      events: report.events.map((e) => `${e.type} ${String(e.detail.from)}->${String(e.detail.to)}`),
+    };
+    log(JSON.stringify({ level: 'info', message: 'latency sampler', ...summary }));
+    return summary;
+  });
+}

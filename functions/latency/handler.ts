@@ -1,0 +1,31 @@
+import middy from '@middy/core';
+import * as z from 'zod/mini';
+import type { RegionalDeps } from '../../lib/app/deps.ts';
+import { readLatencyMatrix } from '../../lib/app/latency/matrix.ts';
+import { ValidationError } from '../../lib/core/errors.ts';
+import { type HttpEvent, type HttpResult, httpErrorBoundary, json, parseWith } from '../shared/http.ts';
+
+const querySchema = z.strictObject({
+  from: z.optional(z.string()),
+  to: z.optional(z.string()),
+});
+
+/** `GET /v1/latency[?from=&to=]`: the matrix with sample statistics, sources and SLA verdicts (issue 4). */
+export function createLatencyHandler(deps: RegionalDeps) {
+  return middy<HttpEvent, HttpResult>()
+    .use(httpErrorBoundary())
+    .handler(async (event) => {
+      const query = parseWith(querySchema, event.queryStringParameters ?? {}, 'query');
+      const known = deps.topology.regions.map((r) => r.region_id);
+      const issues = (['from', 'to'] as const)
+        .filter((field) => query[field] !== undefined && !known.includes(query[field] as string))
+        .map((field) => ({
+          field,
+          reason: `unknown region "${query[field]}"; known: ${known.join(', ')}`,
+        }));
+      if (issues.length > 0) throw new ValidationError('invalid query', issues);
+      const { latency } = deps;
+      if (!latency) throw new Error('no latency store (deps.latency)');
+      return json(200, await readLatencyMatrix({ ...deps, latency }, query));
+    });
+}

@@ -1,0 +1,91 @@
+import middy from '@middy/core';
+import type { PrivacyDeps } from '../../lib/app/privacy/deps.ts';
+import {
+  PRIVACY_REQUEST_ID_PATTERN,
+  privacyListQuerySchema,
+  privacyRequestSchema,
+} from '../../lib/app/privacy/request.ts';
+import {
+  type CreateOptions,
+  createPrivacyRequest,
+  getPrivacyRequest,
+  listPrivacyRequests,
+} from '../../lib/app/privacy/requests.ts';
+import { ValidationError } from '../../lib/core/errors.ts';
+import { RightNotGrantedError } from '../../lib/core/privacy/errors.ts';
+import {
+  type HttpEvent,
+  type HttpResult,
+  httpErrorBoundary,
+  json,
+  parseJsonBody,
+  parseWith,
+} from '../shared/http.ts';
+
+/** The deps the privacy API uses; `privacy` may be missing where a runtime has no privacy records. */
+export type PrivacyHandlerDeps = Omit<PrivacyDeps, 'privacy'> & Partial<Pick<PrivacyDeps, 'privacy'>>;
+
+function requestId(event: HttpEvent): string {
+  const id = event.pathParameters?.id ?? '';
+  if (!PRIVACY_REQUEST_ID_PATTERN.test(id)) {
+    throw new ValidationError('invalid privacy request id', [
+      { field: 'request_id', reason: `"${id}" is not a request id such as dsr-<uuid>` },
+    ]);
+  }
+  return id;
+}
+
+function withPrivacy(deps: PrivacyHandlerDeps): PrivacyDeps {
+  const { privacy } = deps;
+  if (!privacy) throw new Error('privacy records are not configured in this runtime');
+  return { ...deps, privacy };
+}
+
+/**
+ * Data-subject requests: `POST /v1/privacy/requests` (201 when every region was searched, 202 when
+ * some region is left to the sweeper), `GET /v1/privacy/requests`, `GET /v1/privacy/requests/{id}`.
+ * A right the jurisdiction does not grant is a 422 naming the field.
+ */
+export function createPrivacyHandler(deps: PrivacyHandlerDeps, options: CreateOptions = {}) {
+  return middy<HttpEvent, HttpResult>()
+    .use(httpErrorBoundary())
+    .handler(async (event) => {
+      try {
+        switch (event.routeKey) {
+          case 'POST /v1/privacy/requests': {
+            const body = parseWith(privacyRequestSchema, parseJsonBody(event), 'privacy request');
+            const created = await createPrivacyRequest(withPrivacy(deps), body, options);
+            return json(created.status === 'completed' ? 201 : 202, created);
+          }
+          case 'GET /v1/privacy/requests': {
+            const query = parseWith(privacyListQuerySchema, event.queryStringParameters ?? {}, 'query');
+            const limit = query.limit === undefined ? undefined : Number(query.limit);
+            if (limit !== undefined && (limit < 1 || limit > 500)) {
+              throw new ValidationError('invalid query', [
+                { field: 'limit', reason: 'must be from 1 to 500' },
+              ]);
+            }
+            return json(
+              200,
+              await listPrivacyRequests(withPrivacy(deps), {
+                ...(query.status ? { status: query.status } : {}),
+                ...(query.type ? { type: query.type } : {}),
+                ...(query.subject_id ? { subject_id: query.subject_id } : {}),
+                ...(limit === undefined ? {} : { limit }),
+              }),
+            );
+          }
+          case 'GET /v1/privacy/requests/{id}':
+            return json(200, await getPrivacyRequest(withPrivacy(deps), requestId(event)));
+          default:
+            return json(404, { error: { code: 'NOT_FOUND', message: `no route ${event.routeKey}` } });
+        }
+      } catch (error) {
+        // The shared boundary knows the core's errors; this one is the privacy API's own 422.
+        if (error instanceof RightNotGrantedError) {
+          return json(422, { error: { code: error.code, message: error.message, details: error.details } });
+        }
+        throw error;
+      }
+    });
+}

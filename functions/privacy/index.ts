@@ -1,0 +1,4 @@
+import { privacyDeps } from '../../lib/runtime/lambda.ts';
+import { createPrivacyHandler } from './handler.ts';
+
+export const handler = createPrivacyHandler(privacyDeps());

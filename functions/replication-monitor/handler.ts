@@ -1,0 +1,119 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import * as z from 'zod/mini';
+import { MAX_SAMPLE_SIZE, runConsistencyCheck } from '../../lib/app/replication/consistency-check.ts';
+import type { ReplicationDeps } from '../../lib/app/replication/deps.ts';
+import { type ReplicationMinuteReport, runReplicationMinute } from '../../lib/app/replication/monitor.ts';
+import { ValidationError } from '../../lib/core/errors.ts';
+import { schemaIssues, type ZodIssueLike, zodReason } from '../../lib/core/schema-issues.ts';
+
+/**
+ * The schedule's input. EventBridge Scheduler passes the schedule's `Input` (an EventBridge rule would
+ * pass a Scheduled Event): other fields are ignored. Two schedules use this function: every minute
+ * (`task` absent or `monitor`: the lag monitor's rounds) and hourly (`task: consistency_check`).
+ */
+const scheduledInputSchema = z.looseObject({
+  task: z.optional(z.enum(['monitor', 'consistency_check'])),
+  rounds: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(60))),
+  sample_size: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(MAX_SAMPLE_SIZE))),
+});
+
+export type ReplicationMonitorInput = z.infer<typeof scheduledInputSchema> | null | undefined;
+
+export interface ReplicationMonitorOptions {
+  /** Waits between the rounds of one invocation; default a real timer. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** One structured line per invocation; default stdout. */
+  readonly log?: (line: string) => void;
+}
+
+/** What one invocation reports (and logs): per round the links into this region, not the full reading. */
+export interface ReplicationMonitorReport {
+  readonly task: 'monitor' | 'consistency_check';
+  readonly rounds?: readonly Record<string, unknown>[];
+  readonly stopped_early?: string;
+  readonly check?: Record<string, unknown>;
+}
+
+function parseInput(event: unknown): z.infer<typeof scheduledInputSchema> {
+  if (event === undefined || event === null || event === '') return {};
+  const result = scheduledInputSchema.safeParse(event, {
+    error: (issue) => zodReason(issue as ZodIssueLike),
+  });
+  if (!result.success) {
+    throw new ValidationError(
+      'invalid replication monitor input',
+      schemaIssues(result.error.issues as readonly ZodIssueLike[], '(event)'),
+    );
+  }
+  return result.data;
+}
+
+function summarize(minute: ReplicationMinuteReport): ReplicationMonitorReport {
+  return {
+    task: 'monitor',
+    rounds: minute.rounds.map((round) =>
+      'error' in round
+        ? { error: round.error }
+        : {
+            at: round.at,
+            seq: round.mark.seq,
+            links: round.links.map((l) => ({
+              source: l.source,
+              status: l.status,
+              lag_records: l.lag_records,
+              lag_seconds: l.lag_seconds,
+            })),
+            events: round.events.map((e) => e.type),
+            conflicts: round.conflicts,
+            ...(round.unreachable.length > 0 ? { unreachable: round.unreachable.map((u) => u.region) } : {}),
+          },
+    ),
+    ...(minute.stopped_early === undefined ? {} : { stopped_early: minute.stopped_early }),
+  };
+}
+
+/**
+ * The replication monitor of a region (issue 5), run by EventBridge Scheduler: every minute the lag
+ * monitor's rounds inside the minute (lib/app/replication/monitor.ts), hourly a consistency check
+ * that reports but never reconciles (reconciling is an operator's decision: the API's `reconcile`).
+ */
+export function createReplicationMonitorHandler(
+  deps: ReplicationDeps,
+  options: ReplicationMonitorOptions = {},
+) {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  return middy<ReplicationMonitorInput, ReplicationMonitorReport, Error, Context>().handler(
+    async (event, context) => {
+      const input = parseInput(event);
+      let report: ReplicationMonitorReport;
+      if (input.task === 'consistency_check') {
+        const check = await runConsistencyCheck(
+          deps,
+          input.sample_size === undefined ? {} : { sample_size: input.sample_size },
+          { trigger: 'schedule' },
+        );
+        report = {
+          task: 'consistency_check',
+          check: {
+            check_id: check.check_id,
+            sampled: check.sampled,
+            inconsistent: check.inconsistent,
+            unreachable: check.unreachable.map((u) => u.region),
+            duration_ms: check.duration_ms,
+          },
+        };
+      } else {
+        const minute = await runReplicationMinute(deps, {
+          ...(input.rounds === undefined ? {} : { rounds: input.rounds }),
+          sleep,
+          remainingMs: () => context.getRemainingTimeInMillis(),
+        });
+        report = summarize(minute);
+      }
+      log(JSON.stringify({ level: 'info', message: 'replication monitor', ...report }));
+      return report;
+    },
+  );
+}

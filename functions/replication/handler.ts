@@ -1,0 +1,100 @@
+import middy from '@middy/core';
+import * as z from 'zod/mini';
+import { CHECK_ID_PATTERN, runConsistencyCheck } from '../../lib/app/replication/consistency-check.ts';
+import { type MaybeReplicationDeps, replicationDepsOf } from '../../lib/app/replication/deps.ts';
+import { readReplicationLag } from '../../lib/app/replication/monitor.ts';
+import { getDocument, mergeDocument, putDocument } from '../../lib/app/replication/versioned-store.ts';
+import { NotFoundError, ValidationError } from '../../lib/core/errors.ts';
+import type { VersionVector } from '../../lib/core/replication/version-vector.ts';
+import {
+  bodyText,
+  type HttpEvent,
+  type HttpResult,
+  httpErrorBoundary,
+  json,
+  parseJsonBody,
+  parseWith,
+} from '../shared/http.ts';
+import {
+  consistencyCheckRequestSchema,
+  mergeDocumentRequestSchema,
+  putDocumentRequestSchema,
+} from './request.ts';
+
+const noQuery = z.strictObject({});
+
+function checkId(event: HttpEvent): string {
+  const id = event.pathParameters?.id ?? '';
+  if (!CHECK_ID_PATTERN.test(id)) {
+    throw new ValidationError('invalid consistency check id', [
+      { field: 'check_id', reason: `"${id}" is not a check id such as check-us-east-1-mfx2k3-0a1b2c3d` },
+    ]);
+  }
+  return id;
+}
+
+/** The body must name `content` (z.unknown() lets a missing one through). */
+function withContent<T extends { content?: unknown }>(body: T): T {
+  if (body.content === undefined) {
+    throw new ValidationError('invalid document', [
+      { field: 'content', reason: 'required field is missing (expected a JSON value)' },
+    ]);
+  }
+  return body;
+}
+
+/**
+ * The replication API: `GET /v1/replication` (lag per pair), `POST /v1/replication/consistency-checks`
+ * (201, the check's record), `GET /v1/replication/consistency-checks/{id}`, and the versioned documents
+ * `GET|PUT /v1/documents/{key}`, `POST /v1/documents/{key}/merge`.
+ */
+export function createReplicationHandler(base: MaybeReplicationDeps) {
+  return middy<HttpEvent, HttpResult>()
+    .use(httpErrorBoundary())
+    .handler(async (event) => {
+      const deps = replicationDepsOf(base);
+      switch (event.routeKey) {
+        case 'GET /v1/replication':
+          parseWith(noQuery, event.queryStringParameters ?? {}, 'query');
+          return json(200, await readReplicationLag(deps));
+        case 'POST /v1/replication/consistency-checks': {
+          const text = bodyText(event);
+          const request =
+            text === undefined || text.trim() === ''
+              ? {}
+              : parseWith(consistencyCheckRequestSchema, parseJsonBody(event), 'consistency check');
+          return json(201, await runConsistencyCheck(deps, request, { trigger: 'api' }));
+        }
+        case 'GET /v1/replication/consistency-checks/{id}': {
+          const id = checkId(event);
+          const record = await deps.replication(deps.regionId).getCheck(id);
+          if (!record) throw new NotFoundError('consistency check', id);
+          return json(200, record);
+        }
+        case 'GET /v1/documents/{key}':
+          return json(200, await getDocument(deps, event.pathParameters?.key ?? ''));
+        case 'PUT /v1/documents/{key}': {
+          const body = withContent(parseWith(putDocumentRequestSchema, parseJsonBody(event), 'document'));
+          return json(
+            200,
+            await putDocument(deps, event.pathParameters?.key ?? '', {
+              content: body.content,
+              ...(body.version === undefined ? {} : { version: body.version as VersionVector }),
+            }),
+          );
+        }
+        case 'POST /v1/documents/{key}/merge': {
+          const body = withContent(parseWith(mergeDocumentRequestSchema, parseJsonBody(event), 'merge'));
+          return json(
+            200,
+            await mergeDocument(deps, event.pathParameters?.key ?? '', {
+              content: body.content,
+              version: body.version as VersionVector,
+            }),
+          );
+        }
+        default:
+          return json(404, { error: { code: 'NOT_FOUND', message: `no route ${event.routeKey}` } });
+      }
+    });
+}

@@ -1,0 +1,4 @@
+import { replicationDeps } from '../../lib/runtime/lambda.ts';
+import { createReplicationHandler } from './handler.ts';
+
+export const handler = createReplicationHandler(replicationDeps());

@@ -1,0 +1,248 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  ScanCommand,
+  type ScanCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
+import { ConflictError, ValidationError } from '../../core/errors.ts';
+import {
+  EXPIRY_ATTRIBUTE,
+  type PlacedTable,
+  policyForKey,
+  type ReplicationPlacement,
+  tableForKey,
+} from '../../core/replication/placement.ts';
+import type { Clock } from '../../ports.ts';
+
+/**
+ * Selectively replicated data (the topology's `selective` policies) in the tables the replication
+ * placement gives each policy: a key goes to its policy's table for the writing region (for
+ * `same_jurisdiction`, that region's jurisdiction table), so it is copied exactly where the policy
+ * allows and nowhere else.
+ *
+ * | attribute    | value                                                         |
+ * | ------------ | ------------------------------------------------------------- |
+ * | pk / sk      | `DATA#<key>` / `DATA`                                          |
+ * | key, value   | the key as given, the JSON document                           |
+ * | policy_id    | the selective policy                                          |
+ * | region       | where it was written                                          |
+ * | written_at   | ISO time of the write                                         |
+ * | expires_at   | epoch seconds, for policies with `retention_days` (TTL on AWS) |
+ *
+ * Immutable policies: a put is conditioned on the key being absent (or expired), so a record once
+ * written never changes; delete is refused here and denied by IAM on AWS. Expiry is enforced by the
+ * readers (an expired record reads as absent) and, locally, by `sweepExpired` standing in for TTL:
+ * TTL deletes within days, not on time, and dynalite has none, so correctness never rests on it.
+ */
+export interface DynamoSelectiveOptions {
+  /** A document client for this region's stores (injected: STYLE 8). */
+  readonly client: DynamoDBDocumentClient;
+  /** The region writing and reading: picks the policy's table it holds. */
+  readonly regionId: string;
+  readonly placement: ReplicationPlacement;
+  readonly clock: Clock;
+}
+
+export interface SelectiveRecord {
+  readonly key: string;
+  readonly policy_id: string;
+  /** The table holding it (the same name in each of its replica regions). */
+  readonly table: string;
+  /** The region it was written in. */
+  readonly region: string;
+  readonly value: Record<string, unknown>;
+  readonly written_at: string;
+  /** Epoch seconds after which it reads as absent (policies with `retention_days`). */
+  readonly expires_at?: number;
+}
+
+/** Keys look like the spec's patterns: `/`-separated, no control characters, at most 1 KiB. */
+const KEY = /^\P{Cc}{1,1024}$/u;
+const DAY_SECONDS = 86_400;
+
+export class DynamoSelectiveStore {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #regionId: string;
+  readonly #placement: ReplicationPlacement;
+  readonly #clock: Clock;
+
+  constructor(options: DynamoSelectiveOptions) {
+    if (options.placement.errors.length > 0) {
+      throw new Error('DynamoSelectiveStore: the placement has errors; nothing may be placed by it');
+    }
+    this.#client = options.client;
+    this.#regionId = options.regionId;
+    this.#placement = options.placement;
+    this.#clock = options.clock;
+  }
+
+  /** The table a key goes to from this region; a ValidationError when no policy places it here. */
+  tableFor(key: string): PlacedTable {
+    if (!KEY.test(key)) {
+      throw new ValidationError('invalid key', [
+        { field: 'key', reason: 'must be 1-1024 characters without control characters' },
+      ]);
+    }
+    const policy = policyForKey(this.#placement, key);
+    if (!policy) {
+      throw new ValidationError('no selective replication policy matches the key', [
+        { field: 'key', reason: `"${key}" matches no selective policy's data_pattern` },
+      ]);
+    }
+    const table = tableForKey(this.#placement, key, this.#regionId);
+    if (!table) {
+      throw new ValidationError('this region holds no replica for the key', [
+        {
+          field: 'key',
+          reason: `${policy.policyId} replicates to ${Object.keys(policy.tableByRegion).join(', ')}, not ${this.#regionId}`,
+        },
+      ]);
+    }
+    return table;
+  }
+
+  /**
+   * Writes `value` under `key`. On an immutable table only where the key is absent or expired: a
+   * ConflictError `IMMUTABLE_RECORD` carrying the current record otherwise.
+   */
+  async put(key: string, value: Record<string, unknown>): Promise<SelectiveRecord> {
+    const table = this.tableFor(key);
+    const now = this.#clock.now();
+    const nowSeconds = Math.floor(now / 1000);
+    const policyId = table.policies[0] as string;
+    const record: SelectiveRecord = {
+      key,
+      policy_id: policyId,
+      table: table.name,
+      region: this.#regionId,
+      value,
+      written_at: new Date(now).toISOString(),
+      ...(table.retentionDays !== undefined
+        ? { expires_at: nowSeconds + table.retentionDays * DAY_SECONDS }
+        : {}),
+    };
+    const item = { ...keyOf(key), ...withoutTable(record) };
+    try {
+      await this.#client.send(
+        new PutCommand({
+          TableName: table.name,
+          Item: item,
+          ...(table.immutable
+            ? {
+                // An expired record is gone on AWS (TTL) or about to be: it does not block a new one.
+                ConditionExpression: 'attribute_not_exists(#pk) OR #expires < :now',
+                ExpressionAttributeNames: { '#pk': 'pk', '#expires': EXPIRY_ATTRIBUTE },
+                ExpressionAttributeValues: { ':now': nowSeconds },
+              }
+            : {}),
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      throw new ConflictError(
+        'IMMUTABLE_RECORD',
+        `${key} is an immutable record of ${policyId} and already exists`,
+        await this.#read(table, key),
+      );
+    }
+    return record;
+  }
+
+  /** The record under `key` as this region's replica holds it; undefined when absent or expired. */
+  async get(key: string): Promise<SelectiveRecord | undefined> {
+    const table = this.tableFor(key);
+    const record = await this.#read(table, key);
+    return record && !this.#expired(record) ? record : undefined;
+  }
+
+  /** Deletes the record; a ConflictError `IMMUTABLE_RECORD` on an immutable table (nothing deleted). */
+  async delete(key: string): Promise<void> {
+    const table = this.tableFor(key);
+    if (table.immutable) {
+      throw new ConflictError(
+        'IMMUTABLE_RECORD',
+        `${key} is an immutable record of ${table.policies[0]}: it expires, it is never deleted`,
+        await this.#read(table, key),
+      );
+    }
+    await this.#client.send(new DeleteCommand({ TableName: table.name, Key: keyOf(key) }));
+  }
+
+  /**
+   * Local stand-in for DynamoDB TTL: deletes the expired records of every table this region holds
+   * with an expiry attribute, and returns how many. Not for AWS, where TTL does it and IAM denies
+   * function roles any delete on immutable tables.
+   */
+  async sweepExpired(): Promise<number> {
+    const nowSeconds = Math.floor(this.#clock.now() / 1000);
+    let deleted = 0;
+    const tables = this.#placement.tables.filter(
+      (t) => t.ttlAttribute !== undefined && t.regions.includes(this.#regionId),
+    );
+    for (const table of tables) {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page: ScanCommandOutput = await this.#client.send(
+          new ScanCommand({
+            TableName: table.name,
+            FilterExpression: '#expires < :now',
+            ExpressionAttributeNames: { '#expires': EXPIRY_ATTRIBUTE },
+            ExpressionAttributeValues: { ':now': nowSeconds },
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          try {
+            await this.#client.send(
+              new DeleteCommand({
+                TableName: table.name,
+                Key: { pk: item.pk, sk: item.sk },
+                // Rewritten since the scan (an expired immutable key may be written again): keep it.
+                ConditionExpression: '#expires < :now',
+                ExpressionAttributeNames: { '#expires': EXPIRY_ATTRIBUTE },
+                ExpressionAttributeValues: { ':now': nowSeconds },
+              }),
+            );
+            deleted++;
+          } catch (error) {
+            if (!(error instanceof ConditionalCheckFailedException)) throw error;
+          }
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+    }
+    return deleted;
+  }
+
+  async #read(table: PlacedTable, key: string): Promise<SelectiveRecord | undefined> {
+    const { Item } = await this.#client.send(
+      new GetCommand({ TableName: table.name, Key: keyOf(key), ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    return {
+      key: Item.key as string,
+      policy_id: Item.policy_id as string,
+      table: table.name,
+      region: Item.region as string,
+      value: Item.value as Record<string, unknown>,
+      written_at: Item.written_at as string,
+      ...(typeof Item[EXPIRY_ATTRIBUTE] === 'number' ? { expires_at: Item[EXPIRY_ATTRIBUTE] as number } : {}),
+    };
+  }
+
+  #expired(record: SelectiveRecord): boolean {
+    return record.expires_at !== undefined && record.expires_at <= Math.floor(this.#clock.now() / 1000);
+  }
+}
+
+function keyOf(key: string): { pk: string; sk: string } {
+  return { pk: `DATA#${key}`, sk: 'DATA' };
+}
+
+function withoutTable(record: SelectiveRecord): Omit<SelectiveRecord, 'table'> {
+  const { table: _table, ...rest } = record;
+  return rest;
+}

@@ -1,0 +1,123 @@
+/**
+ * The write counter behind "lag in records" (issue 5): after each successful write a port makes into
+ * a region's replica, an atomic ADD on that region's mark (lib/adapters/aws/dynamodb-replication.ts).
+ * A replica's copy of the mark then says how many of the region's writes it has received, so the lag
+ * monitor subtracts two counters instead of counting items.
+ *
+ * Cost and honesty: one more small write (and round trip) per write, on a table the control plane
+ * writes a few times per task and per probe round; writes that finish while an ADD is on its way
+ * share the next ADD (a probe round's parallel view writes cost one count between them). A write
+ * returns only after an ADD including it succeeded, so a count never lags its write by more than
+ * that round trip and never precedes it; a failed count fails the caller's call (loud, like the
+ * local replication's stamp) although its write landed, rather than undercounting silently.
+ * Writes are counted by the region of the replica they land in (a witness's views written into a
+ * region's replica count as that region's: they replicate from there). Locally the replication is
+ * FIFO per link, so a replica that holds count n holds the n writes before it; global tables do not
+ * order items, so on AWS the difference is the number of writes not yet replicated to within the
+ * items' own reordering. Only ports wrapped here are counted (the state port and the replication
+ * stores themselves); wrap a new port's writes with `countWrites` to count them too.
+ */
+import type { Clock, ReplicationPort, StatePort } from '../../ports.ts';
+
+/** The methods of StatePort that write. */
+export const STATE_WRITE_METHODS = [
+  'putRegionStatus',
+  'createHandoff',
+  'redirectHandoff',
+  'putTargetHealth',
+  'putHeartbeat',
+  'createFailover',
+  'updateFailover',
+] as const satisfies readonly (keyof StatePort)[];
+
+/**
+ * Counts on one mark, one ADD at a time: counts that arrive while an ADD is on its way wait for the
+ * next one, which carries all of them. Each `add` resolves once an ADD including it succeeded.
+ */
+export class WriteCounter {
+  readonly #counter: Pick<ReplicationPort, 'countWrites'>;
+  readonly #clock: Clock;
+  #pending = 0;
+  #waiting: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  #inFlight = false;
+
+  constructor(counter: Pick<ReplicationPort, 'countWrites'>, clock: Clock) {
+    this.#counter = counter;
+    this.#clock = clock;
+  }
+
+  add(count: number): Promise<void> {
+    this.#pending += count;
+    const counted = new Promise<void>((resolve, reject) => this.#waiting.push({ resolve, reject }));
+    this.#send();
+    return counted;
+  }
+
+  #send(): void {
+    if (this.#inFlight || this.#pending === 0) return;
+    const count = this.#pending;
+    const waiting = this.#waiting;
+    this.#pending = 0;
+    this.#waiting = [];
+    this.#inFlight = true;
+    this.#counter.countWrites(count, this.#clock.now()).then(
+      () => this.#done(waiting, undefined),
+      (error: unknown) => this.#done(waiting, error ?? new Error('countWrites failed')),
+    );
+  }
+
+  #done(waiting: { resolve: () => void; reject: (error: unknown) => void }[], error: unknown): void {
+    this.#inFlight = false;
+    for (const waiter of waiting) {
+      if (error === undefined) waiter.resolve();
+      else waiter.reject(error);
+    }
+    this.#send();
+  }
+}
+
+/**
+ * `port` with every method in `writeMethods` followed, on success, by a count on `counter`.
+ * Other methods pass through unchanged.
+ */
+export function countWrites<T extends object>(
+  port: T,
+  writeMethods: readonly (keyof T & string)[],
+  counter: WriteCounter,
+  /** When given, a failed count is reported here and the write (which landed) succeeds. */
+  onCountError?: (error: unknown) => void,
+): T {
+  const writes = new Set<string>(writeMethods);
+  return new Proxy(port, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || typeof property !== 'string' || !writes.has(property)) {
+        return typeof value === 'function' ? value.bind(target) : value;
+      }
+      return async (...args: unknown[]) => {
+        const result = await value.apply(target, args);
+        if (onCountError) await counter.add(1).catch(onCountError);
+        else await counter.add(1);
+        return result;
+      };
+    },
+  });
+}
+
+/**
+ * The state port of one replica with its writes counted on that replica's region mark. The count is
+ * monitoring: a failed count is logged and never fails the state write (a status write on the
+ * failover path must not fail because a lag counter could not be bumped); the lag then reads low
+ * until the next count.
+ */
+export function countingState(
+  state: StatePort,
+  counter: Pick<ReplicationPort, 'countWrites'>,
+  clock: Clock,
+  log: (message: string, error: unknown) => void = (message, error) =>
+    console.error(JSON.stringify({ level: 'warn', message, error: String(error) })),
+): StatePort {
+  return countWrites(state, STATE_WRITE_METHODS, new WriteCounter(counter, clock), (error) =>
+    log('replication write count failed; the write itself succeeded', error),
+  );
+}

@@ -1,0 +1,504 @@
+/**
+ * Where each kind of replicated data lives: the DynamoDB tables a topology needs, with their replica
+ * regions, consistency, expiry and immutability, derived from `replication_strategies` and the
+ * jurisdictions of `regional_compliance`. The CDK app builds exactly these tables and the local
+ * runtime creates exactly these stores, so both place data alike.
+ *
+ * - `synchronous` data types: a multi-Region strongly consistent (MRSC) table `<name>-critical` when
+ *   the topology's regions allow it (exactly three, all in one MRSC region set); otherwise the global
+ *   table `<name>-state` (MREC: last writer wins), where the failover workflow's `sync_critical_state`
+ *   step is the guard (it waits for the target's replica to hold the failed region's last heartbeat
+ *   or records the data-loss window).
+ * - `asynchronous` data types: the global table.
+ * - `selective` policies: tables of their own whose replicas are exactly the regions the policy
+ *   names. `all`: every region; a list of region ids: those; `same_jurisdiction`: one table per
+ *   jurisdiction (`regional_compliance[region].jurisdiction`) with that jurisdiction's regions.
+ *   `retention_days` gives an expiry attribute (TTL on AWS; locally readers skip expired items) and
+ *   `immutable` means written once: no update, no delete (IAM deny on AWS, a condition on every put).
+ *
+ * The residency rule (DESIGN principle 6: a global table copies every item to every replica, so data
+ * bound to a jurisdiction may only live in tables whose replicas are all inside it). A policy's data
+ * is jurisdiction-bound when
+ *   (a) the policy targets `same_jurisdiction` (it says so itself), or
+ *   (b) the policy is `immutable` (records kept unchanged as evidence: the spec's compliance data), or
+ *   (c) its `data_pattern` overlaps the pattern of a `same_jurisdiction` policy (a key matching both
+ *       is data that policy keeps at home).
+ * A region localizes data when its compliance policy sets `data_localization` or
+ * `critical_data_localization`, or forbids cross-border transfer (`prohibited`). Placement fails
+ * (an error naming `target_regions`) when a policy whose data is bound by (b) or (c) would have a
+ * replica in a localizing region and a replica outside that region's jurisdiction; by (c) it also
+ * fails whenever its replicas span jurisdictions at all. Data that is not bound may span
+ * jurisdictions; when a localizing region is among its replicas a warning says what must not be
+ * stored there. Adequacy decisions are not taken as permission: the rule errs towards staying home.
+ *
+ * Patterns: `/` separates segments, `*` matches any characters within one segment
+ * (`coordination/*\/knowledge-base/*` matches `coordination/t1/knowledge-base/doc`, not
+ * `coordination/a/b/knowledge-base/doc`). A key matching several policies belongs to the first.
+ */
+import type { FieldIssue } from '../errors.ts';
+import type { RegionalCompliance, SelectiveReplicationPolicy } from '../topology/sections.ts';
+import type { Topology } from '../topology/types.ts';
+
+/**
+ * DynamoDB MRSC region sets: an MRSC global table's replicas (and witness) must all lie in one set.
+ * Source: DynamoDB API Reference, CreateGlobalTableWitnessGroupMemberAction
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateGlobalTableWitnessGroupMemberAction.html);
+ * aws-cdk-lib 2.276's TableV2 checks the same sets. Update both here when AWS adds a set.
+ */
+export const MRSC_REGION_SETS: Readonly<Record<string, readonly string[]>> = {
+  US: ['us-east-1', 'us-east-2', 'us-west-2'],
+  EU: ['eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1'],
+  AP: ['ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3'],
+};
+
+/** MRSC tables hold exactly this many replicas here (two replicas and a witness is the other AWS shape). */
+export const MRSC_REPLICAS = 3;
+
+/** The number attribute (epoch seconds) holding an item's expiry in tables with a retention. */
+export const EXPIRY_ATTRIBUTE = 'expires_at';
+
+/** DynamoDB table names: 3-255 of letters, digits, `_`, `-` and `.`. */
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+
+export type TableConsistency = 'MREC' | 'MRSC' | 'single-region';
+
+/** `global`: the shared state table; `critical`: the MRSC table; `selective`: a policy's table. */
+export type TableRole = 'global' | 'critical' | 'selective';
+
+export interface PlacedTable {
+  /** Physical name, the same in every replica region. */
+  readonly name: string;
+  readonly role: TableRole;
+  /** Every region holding a replica, in topology order. */
+  readonly regions: readonly string[];
+  /** Where the table's CloudFormation resource lives: the home region when it holds one, else the first. */
+  readonly homeRegion: string;
+  readonly consistency: TableConsistency;
+  /** Expiry attribute (epoch seconds) when items expire; TTL on AWS, readers' check locally. */
+  readonly ttlAttribute?: string;
+  readonly retentionDays?: number;
+  /** Written once: puts only where the key is absent (or expired), no update, no delete. */
+  readonly immutable: boolean;
+  /** The `same_jurisdiction` table's jurisdiction. */
+  readonly jurisdiction?: string;
+  /** Data types of the synchronous and asynchronous strategies that live here. */
+  readonly dataTypes: readonly string[];
+  /** Selective policies whose data lives here. */
+  readonly policies: readonly string[];
+}
+
+export interface PlacedPolicy {
+  readonly policyId: string;
+  /** `replication_strategies.selective.policies[i]`. */
+  readonly field: string;
+  readonly dataPattern: string;
+  readonly target: 'all' | 'same_jurisdiction' | 'regions';
+  /** Rules (a)-(c) above: its data must not leave a localizing region's jurisdiction. */
+  readonly jurisdictionBound: boolean;
+  readonly immutable: boolean;
+  readonly retentionDays?: number;
+  /** Region -> the policy's table that region writes to (absent: the region holds none). */
+  readonly tableByRegion: Readonly<Record<string, string>>;
+}
+
+export interface MrscDecision {
+  readonly allowed: boolean;
+  /** The region set all the topology's regions lie in, when there is one. */
+  readonly regionSet?: string;
+  readonly reason: string;
+}
+
+export interface ReplicationPlacement {
+  /** Global table first, then the MRSC table (if any), then selective tables in policy order. */
+  readonly tables: readonly PlacedTable[];
+  readonly policies: readonly PlacedPolicy[];
+  /** Synchronous and asynchronous data type -> table name. */
+  readonly dataTypes: Readonly<Record<string, string>>;
+  readonly mrsc: MrscDecision;
+  /** What the operator should know (the MRSC decision always; spans that need care). */
+  readonly warnings: readonly FieldIssue[];
+  /** Placements that cannot be deployed; non-empty means nothing may be built from this placement. */
+  readonly errors: readonly FieldIssue[];
+}
+
+export interface PlacementOptions {
+  /**
+   * The region owning the tables' CloudFormation resources when it holds a replica (the state stack's
+   * region). @default the primary-tier region, else the first region (as the deployment plan)
+   */
+  readonly homeRegion?: string;
+}
+
+/** Places every table the topology needs; never throws: problems are in `errors`. */
+export function placeReplication(topology: Topology, options: PlacementOptions = {}): ReplicationPlacement {
+  const regionIds = topology.regions.map((r) => r.region_id);
+  const home =
+    options.homeRegion ?? topology.regions.find((r) => r.tier === 'primary')?.region_id ?? regionIds[0] ?? '';
+  const warnings: FieldIssue[] = [];
+  const errors: FieldIssue[] = [];
+  const compliance = topology.regional_compliance;
+  const strategies = topology.replication_strategies;
+  const homeOf = (regions: readonly string[]) => (regions.includes(home) ? home : (regions[0] ?? home));
+
+  const globalName = `${topology.name}-state`;
+  const mrsc = decideMrsc(regionIds);
+  const syncTypes = [...strategies.synchronous.data_types];
+  const asyncTypes = [...strategies.asynchronous.data_types];
+  const global: PlacedTable = {
+    name: globalName,
+    role: 'global',
+    regions: regionIds,
+    homeRegion: homeOf(regionIds),
+    consistency: regionIds.length > 1 ? 'MREC' : 'single-region',
+    immutable: false,
+    dataTypes: mrsc.allowed ? asyncTypes : [...syncTypes, ...asyncTypes],
+    policies: [],
+  };
+  const tables: PlacedTable[] = [global];
+  const syncField = 'replication_strategies.synchronous';
+  const typeList = syncTypes.join(', ') || '(none)';
+  if (mrsc.allowed) {
+    tables.push({
+      name: `${topology.name}-critical`,
+      role: 'critical',
+      regions: regionIds,
+      homeRegion: homeOf(regionIds),
+      consistency: 'MRSC',
+      immutable: false,
+      dataTypes: syncTypes,
+      policies: [],
+    });
+    warnings.push({
+      field: syncField,
+      reason: `synchronous data types (${typeList}) are placed in the MRSC table ${topology.name}-critical: ${mrsc.reason}. Strongly consistent reads and writes in every region; no TTL and no transactions on it. The state adapter still keeps region statuses, failovers and handoffs in ${globalName}, guarded by the failover workflow's sync_critical_state step.`,
+    });
+  } else {
+    warnings.push({
+      field: syncField,
+      reason: `synchronous data types (${typeList}) live in the global table ${globalName} (MREC: eventually consistent, last writer wins, typically within a second, no SLA): ${mrsc.reason}. The failover workflow's sync_critical_state step is the guard: it waits for the target's replica to hold the failed region's last heartbeat or records the data-loss window.`,
+    });
+  }
+
+  const jurisdictionOf = (regionId: string): string | undefined => compliance[regionId]?.jurisdiction;
+  const policies: PlacedPolicy[] = [];
+  const sameJurisdictionPatterns: { policyId: string; pattern: string }[] = [];
+  const raw = strategies.selective.policies;
+  for (const policy of raw) {
+    if (isSameJurisdiction(policy)) {
+      sameJurisdictionPatterns.push({ policyId: policy.policy_id, pattern: policy.data_pattern });
+    }
+  }
+
+  raw.forEach((policy, i) => {
+    const field = `replication_strategies.selective.policies[${i}]`;
+    const targetsField = `${field}.target_regions`;
+    const targets = policy.target_regions;
+    const base = `${topology.name}-sel-${policy.policy_id}`;
+    if (!TABLE_NAME.test(`${base}-x`)) {
+      errors.push({
+        field: `${field}.policy_id`,
+        reason: `"${policy.policy_id}" cannot name a DynamoDB table (${base}): use letters, digits, '_', '-' or '.'`,
+      });
+      return;
+    }
+    const special = targets.filter((t) => t === 'all' || t === 'same_jurisdiction');
+    if (special.length > 0 && targets.length > 1) {
+      errors.push({
+        field: targetsField,
+        reason: `${special[0]} stands alone: it cannot be combined with other targets (${targets.join(', ')})`,
+      });
+      return;
+    }
+    const expiry =
+      policy.retention_days !== undefined
+        ? { ttlAttribute: EXPIRY_ATTRIBUTE, retentionDays: policy.retention_days }
+        : {};
+    const immutable = policy.immutable === true;
+    const overlapping = sameJurisdictionPatterns.filter(
+      (other) => other.policyId !== policy.policy_id && patternsOverlap(other.pattern, policy.data_pattern),
+    );
+    const tableByRegion: Record<string, string> = {};
+    const selective = (name: string, regions: readonly string[], jurisdiction?: string): PlacedTable => ({
+      name,
+      role: 'selective',
+      regions,
+      homeRegion: homeOf(regions),
+      consistency: regions.length > 1 ? 'MREC' : 'single-region',
+      ...expiry,
+      immutable,
+      ...(jurisdiction !== undefined ? { jurisdiction } : {}),
+      dataTypes: [],
+      policies: [policy.policy_id],
+    });
+
+    if (targets[0] === 'same_jurisdiction') {
+      const groups = new Map<string, { jurisdiction: string | undefined; regions: string[] }>();
+      for (const regionId of regionIds) {
+        const jurisdiction = jurisdictionOf(regionId);
+        // A region without a compliance policy has no known jurisdiction: it keeps the data alone.
+        const group = jurisdiction === undefined ? `region:${regionId}` : `jurisdiction:${jurisdiction}`;
+        const entry = groups.get(group) ?? { jurisdiction, regions: [] };
+        entry.regions.push(regionId);
+        groups.set(group, entry);
+        if (jurisdiction === undefined) {
+          warnings.push({
+            field: `regional_compliance.${regionId}`,
+            reason: `no compliance policy, so no jurisdiction: ${policy.policy_id} (same_jurisdiction) keeps ${regionId}'s data in ${regionId} alone`,
+          });
+        }
+      }
+      for (const { jurisdiction, regions } of groups.values()) {
+        const suffix = slug(jurisdiction ?? (regions[0] as string));
+        const table = selective(`${base}-${suffix}`, regions, jurisdiction);
+        tables.push(table);
+        for (const regionId of regions) tableByRegion[regionId] = table.name;
+      }
+      policies.push(placedPolicy(policy, field, 'same_jurisdiction', true, tableByRegion));
+      return;
+    }
+
+    const regions = targets[0] === 'all' ? regionIds : regionIds.filter((id) => targets.includes(id));
+    const target = targets[0] === 'all' ? 'all' : 'regions';
+    const bound = immutable || overlapping.length > 0;
+    const jurisdictions = new Set(regions.map((r) => jurisdictionOf(r) ?? `region:${r}`));
+    if (overlapping.length > 0 && jurisdictions.size > 1) {
+      errors.push({
+        field: targetsField,
+        reason: `keys matching "${policy.data_pattern}" also match "${overlapping[0]?.pattern}" of ${overlapping[0]?.policyId} (same_jurisdiction): replicas in ${describeJurisdictions(regions, jurisdictionOf)} would take that data out of its jurisdiction`,
+      });
+    }
+    for (const regionId of regions) {
+      const localizes = localizationOf(compliance[regionId]);
+      if (!localizes) continue;
+      const home = jurisdictionOf(regionId);
+      const abroad = regions.filter(
+        (r) => r !== regionId && (home === undefined || jurisdictionOf(r) !== home),
+      );
+      if (abroad.length === 0) continue;
+      const what = `${regionId} (${home ?? 'no jurisdiction'}) sets ${localizes}`;
+      if (bound && overlapping.length === 0) {
+        errors.push({
+          field: targetsField,
+          reason: `${policy.policy_id} is immutable (compliance data, bound to its jurisdiction) and ${what}: replicas in ${abroad.join(', ')} would take ${regionId}'s records out of ${home ?? regionId}; target same_jurisdiction or regions of one jurisdiction`,
+        });
+      } else if (!bound) {
+        warnings.push({
+          field: targetsField,
+          reason: `${policy.policy_id} replicates across jurisdictions and ${what}: data matching "${policy.data_pattern}" written there reaches ${abroad.join(', ')}, so it must not hold data ${regionId} localizes`,
+        });
+      }
+    }
+    const table = selective(base, regions);
+    tables.push(table);
+    for (const regionId of regions) tableByRegion[regionId] = table.name;
+    policies.push(placedPolicy(policy, field, target, bound, tableByRegion));
+    if (policy.replication_trigger === 'on_demand') {
+      warnings.push({
+        field: `${field}.replication_trigger`,
+        reason: `${policy.policy_id}: a global table replicates every write as it happens; on_demand is not deferred`,
+      });
+    }
+  });
+
+  // Later policies never see keys an earlier one matches: say so where patterns overlap.
+  raw.forEach((policy, i) => {
+    const earlier = raw.slice(0, i).find((p) => patternsOverlap(p.data_pattern, policy.data_pattern));
+    if (earlier) {
+      warnings.push({
+        field: `replication_strategies.selective.policies[${i}].data_pattern`,
+        reason: `"${policy.data_pattern}" overlaps "${earlier.data_pattern}" of ${earlier.policy_id}: keys matching both belong to ${earlier.policy_id}`,
+      });
+    }
+  });
+
+  const seen = new Map<string, string>();
+  for (const table of tables) {
+    if (!TABLE_NAME.test(table.name)) {
+      errors.push({ field: 'name', reason: `table name ${table.name} is not a valid DynamoDB table name` });
+    }
+    const owner = table.jurisdiction ?? table.policies[0] ?? table.role;
+    const previous = seen.get(table.name);
+    if (previous !== undefined) {
+      errors.push({
+        field: 'regional_compliance',
+        reason: `${previous} and ${owner} both need the table ${table.name}: jurisdiction names must differ in letters or digits`,
+      });
+    }
+    seen.set(table.name, owner);
+  }
+  errors.push(...checkResidency(tables, policies, jurisdictionOf));
+
+  const dataTypes: Record<string, string> = {};
+  for (const table of tables) for (const type of table.dataTypes) dataTypes[type] = table.name;
+  return {
+    tables,
+    policies,
+    dataTypes,
+    mrsc,
+    warnings,
+    errors,
+  };
+}
+
+/** The table a synchronous or asynchronous data type lives in; undefined for a type no strategy names. */
+export function tableForDataType(placement: ReplicationPlacement, dataType: string): PlacedTable | undefined {
+  const name = placement.dataTypes[dataType];
+  return name === undefined ? undefined : placement.tables.find((t) => t.name === name);
+}
+
+/** The selective policy a key belongs to (the first whose pattern matches), if any. */
+export function policyForKey(placement: ReplicationPlacement, key: string): PlacedPolicy | undefined {
+  return placement.policies.find((p) => matchesPattern(p.dataPattern, key));
+}
+
+/**
+ * The table a key written in `regionId` goes to under its selective policy; undefined when no policy
+ * matches or the region holds none of the policy's tables.
+ */
+export function tableForKey(
+  placement: ReplicationPlacement,
+  key: string,
+  regionId: string,
+): PlacedTable | undefined {
+  const name = policyForKey(placement, key)?.tableByRegion[regionId];
+  return name === undefined ? undefined : placement.tables.find((t) => t.name === name);
+}
+
+/** Whether the MRSC table is possible: exactly three regions, all in one region set. */
+export function decideMrsc(regionIds: readonly string[]): MrscDecision {
+  const sets = regionIds.map((id) => regionSetOf(id));
+  const described = regionIds.map((id, i) => `${id} (${sets[i] ?? 'no set'})`).join(', ');
+  const [first] = sets;
+  if (regionIds.length === MRSC_REPLICAS && first !== undefined && sets.every((s) => s === first)) {
+    return {
+      allowed: true,
+      regionSet: first,
+      reason: `the regions ${regionIds.join(', ')} are exactly ${MRSC_REPLICAS}, all in the ${first} region set`,
+    };
+  }
+  const needs = `MRSC needs exactly ${MRSC_REPLICAS} regions in one region set (${Object.entries(
+    MRSC_REGION_SETS,
+  )
+    .map(([name, ids]) => `${name}: ${ids.join(' ')}`)
+    .join('; ')})`;
+  return {
+    allowed: false,
+    reason: `${needs}; this topology has ${regionIds.length}: ${described}`,
+  };
+}
+
+export function regionSetOf(regionId: string): string | undefined {
+  return Object.entries(MRSC_REGION_SETS).find(([, ids]) => ids.includes(regionId))?.[0];
+}
+
+/** `pattern` (segments split by `/`, `*` any characters within a segment) matches `key`. */
+export function matchesPattern(pattern: string, key: string): boolean {
+  const want = pattern.split('/');
+  const got = key.split('/');
+  return want.length === got.length && want.every((segment, i) => globMatch(segment, got[i] ?? ''));
+}
+
+/** Some key matches both patterns. */
+export function patternsOverlap(a: string, b: string): boolean {
+  const left = a.split('/');
+  const right = b.split('/');
+  return left.length === right.length && left.every((segment, i) => globsOverlap(segment, right[i] ?? ''));
+}
+
+/**
+ * Every table's replicas stay inside what its policy allows: a `same_jurisdiction` table holds only
+ * its jurisdiction's regions. Construction guarantees it; checked again because a replica outside
+ * its jurisdiction is the one mistake this module exists to prevent.
+ */
+function checkResidency(
+  tables: readonly PlacedTable[],
+  policies: readonly PlacedPolicy[],
+  jurisdictionOf: (regionId: string) => string | undefined,
+): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  for (const policy of policies) {
+    if (policy.target !== 'same_jurisdiction') continue;
+    for (const name of new Set(Object.values(policy.tableByRegion))) {
+      const table = tables.find((t) => t.name === name);
+      const outside = table?.regions.filter((r) => jurisdictionOf(r) !== table.jurisdiction) ?? [];
+      if (table && outside.length > 0) {
+        issues.push({
+          field: `${policy.field}.target_regions`,
+          reason: `table ${name} (${table.jurisdiction}) would have replicas outside its jurisdiction: ${outside.join(', ')}`,
+        });
+      }
+    }
+  }
+  return issues;
+}
+
+function placedPolicy(
+  policy: SelectiveReplicationPolicy,
+  field: string,
+  target: PlacedPolicy['target'],
+  jurisdictionBound: boolean,
+  tableByRegion: Record<string, string>,
+): PlacedPolicy {
+  return {
+    policyId: policy.policy_id,
+    field,
+    dataPattern: policy.data_pattern,
+    target,
+    jurisdictionBound,
+    immutable: policy.immutable === true,
+    ...(policy.retention_days !== undefined ? { retentionDays: policy.retention_days } : {}),
+    tableByRegion,
+  };
+}
+
+function isSameJurisdiction(policy: SelectiveReplicationPolicy): boolean {
+  return policy.target_regions.length === 1 && policy.target_regions[0] === 'same_jurisdiction';
+}
+
+/** Which setting makes a region keep data at home, or undefined. */
+function localizationOf(policy: RegionalCompliance | undefined): string | undefined {
+  const residency = policy?.data_residency;
+  if (!residency) return undefined;
+  if (residency.data_localization === true) return 'data_localization';
+  if (residency.critical_data_localization === true) return 'critical_data_localization';
+  if (residency.cross_border_transfer === 'prohibited') return 'cross_border_transfer: prohibited';
+  return undefined;
+}
+
+function describeJurisdictions(
+  regions: readonly string[],
+  jurisdictionOf: (regionId: string) => string | undefined,
+): string {
+  return regions.map((r) => `${r} (${jurisdictionOf(r) ?? 'no jurisdiction'})`).join(', ');
+}
+
+/** A jurisdiction or region id as a table name suffix: lower case, anything else than [a-z0-9_.-] as `-`. */
+function slug(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-');
+}
+
+function globMatch(glob: string, text: string): boolean {
+  const source = glob
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${source}$`, 's').test(text);
+}
+
+/** Two globs over one segment (`*` = any characters) share a matching string. */
+function globsOverlap(a: string, b: string): boolean {
+  const memo = new Map<number, boolean>();
+  const go = (i: number, j: number): boolean => {
+    const id = i * (b.length + 1) + j;
+    const known = memo.get(id);
+    if (known !== undefined) return known;
+    let result: boolean;
+    if (i === a.length && j === b.length) result = true;
+    else if (a[i] === '*') result = go(i + 1, j) || (j < b.length && go(i, j + 1));
+    else if (b[j] === '*') result = go(i, j + 1) || (i < a.length && go(i + 1, j));
+    else result = i < a.length && j < b.length && a[i] === b[j] && go(i + 1, j + 1);
+    memo.set(id, result);
+    return result;
+  };
+  return go(0, 0);
+}

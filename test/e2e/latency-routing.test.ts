@@ -1,0 +1,111 @@
+/**
+ * Latency-aware routing follows the measured matrix on the local control plane: with the simulated
+ * network's delays on, each region's sampler runs on its schedule (10 s here, at SPEED), and a `slow`
+ * fault on a region moves latency-sensitive tasks away from it within one sampling window.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type LocalControlPlane, startLocalControlPlane } from '../../lib/local/control-plane.ts';
+import { defaultTopologyJson } from '../fixtures/topologies.ts';
+
+const SPEED = 10;
+const INTERVAL_MS = 10_000;
+const REAL_INTERVAL_MS = INTERVAL_MS / SPEED;
+
+let plane: LocalControlPlane;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'cortex-latency-e2e-'));
+  const raw = defaultTopologyJson();
+  raw.latency.sampling = { interval_seconds: INTERVAL_MS / 1000, samples_per_run: 3 };
+  // us-east-1 runs no workers, so a task from it that needs workers goes to eu-west-1 (80 ms) or
+  // ap-south-1 (200 ms): latency decides between them.
+  const us = raw.regions.find((r: { region_id: string }) => r.region_id === 'us-east-1');
+  us.capabilities = us.capabilities.filter((c: string) => c !== 'workers');
+  // Latency alone scores latency-sensitive tasks here: each routed task takes capacity (live usage),
+  // which must not be what moves them.
+  raw.routing.weights.latency_sensitive = { capacity: 0, latency: 100, compliance: 0, cost: 0 };
+  for (const allocation of Object.values(raw.global_resource_pool.regional_allocation) as {
+    current_usage: { workers: number; tokens_used: number; compute_units: number };
+  }[]) {
+    allocation.current_usage = { workers: 0, tokens_used: 0, compute_units: 0 };
+  }
+  const topologyPath = join(dataDir, 'topology.json');
+  await writeFile(topologyPath, JSON.stringify(raw));
+  plane = await startLocalControlPlane({
+    port: 0,
+    dataDir: join(dataDir, 'data'),
+    fresh: true,
+    topologyPath,
+    speed: SPEED,
+    simulateLatency: true,
+    probeRounds: false,
+    complianceAudits: false,
+    log: () => {},
+  });
+});
+
+afterAll(async () => {
+  await plane?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function route(
+  taskId: string,
+): Promise<{ region: string; candidates: { region: string; latency_ms: number; latency_source: string }[] }> {
+  const response = await fetch(`${plane.gatewayUrl}/v1/route`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      task_id: taskId,
+      requirements: { latency_sensitive: true, capabilities: ['workers'] },
+    }),
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as Awaited<ReturnType<typeof route>>;
+}
+
+async function measured(from: string, to: string): Promise<{ source: string; ms: number }> {
+  const response = await fetch(`${plane.gatewayUrl}/v1/latency?from=${from}&to=${to}`);
+  const body = (await response.json()) as { pairs: { source: string; ms: number }[] };
+  return body.pairs[0] as { source: string; ms: number };
+}
+
+describe('latency-aware routing on measured latency', () => {
+  it('a slow fault moves latency-sensitive routing away within one sampling window', async () => {
+    await vi.waitFor(async () => expect((await measured('us-east-1', 'eu-west-1')).source).toBe('measured'), {
+      timeout: 3 * REAL_INTERVAL_MS,
+      interval: 50,
+    });
+    const before = await route('latency-before');
+    expect(before.region).toBe('eu-west-1');
+    expect(before.candidates.find((c) => c.region === 'eu-west-1')?.latency_source).toBe('measured');
+
+    const injected = plane.clock.now();
+    const fault = await fetch(`${plane.gatewayUrl}/v1/sim/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ region: 'eu-west-1', kind: 'slow', latency_ms: 1000 }),
+    });
+    expect(fault.status).toBe(201);
+    let n = 0;
+    let moved: Awaited<ReturnType<typeof route>> | undefined;
+    await vi.waitFor(
+      async () => {
+        moved = await route(`latency-after-${n++}`);
+        expect(moved.region).toBe('ap-south-1');
+      },
+      { timeout: 3 * REAL_INTERVAL_MS, interval: 200 },
+    );
+    // One window, plus the run's own samples (3 x ~1.1 s simulated) and the route call.
+    expect(plane.clock.now() - injected).toBeLessThanOrEqual(INTERVAL_MS + 5_000);
+    // Moved on the measured figure, not on a refusal: eu-west-1 is still a candidate, only slower.
+    const slowEu = moved?.candidates.find((c) => c.region === 'eu-west-1');
+    const fastEu = before.candidates.find((c) => c.region === 'eu-west-1');
+    expect(slowEu?.latency_source).toBe('measured');
+    expect(slowEu?.latency_ms).toBeGreaterThan((fastEu?.latency_ms ?? 0) + 50);
+  });
+});

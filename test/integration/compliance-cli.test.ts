@@ -1,0 +1,106 @@
+/**
+ * `cortex audit` against the compliance API served over HTTP (the local HTTP bridge and route table,
+ * against dynalite): it prints the report and exits 1 when the report has violations.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createComplianceHandler } from '../../functions/compliance-check/handler.ts';
+import { json } from '../../functions/shared/http.ts';
+import { DynamoComplianceAdapter } from '../../lib/adapters/aws/dynamodb-compliance.ts';
+import { DynamoStateAdapter } from '../../lib/adapters/aws/dynamodb-state.ts';
+import type { ComplianceDeps } from '../../lib/app/compliance/deps.ts';
+import { matchRoute } from '../../lib/app/routes.ts';
+import { LOCAL_DEPLOYMENT_FACTS, LOCAL_STAND_IN_FACTS } from '../../lib/core/compliance/facts.ts';
+import type { DeploymentFacts } from '../../lib/core/compliance/types.ts';
+import { createHttpBridge } from '../../lib/local/http.ts';
+import { closeServer, listen } from '../../lib/local/listen.ts';
+import { loadTopologyFile } from '../../lib/topology/load.ts';
+import { cli } from '../support/cli.ts';
+import { startTestTable, type TestTable } from '../support/dynalite.ts';
+import { lambdaContext } from '../support/events.ts';
+
+let table: TestTable;
+let facts: DeploymentFacts = LOCAL_DEPLOYMENT_FACTS;
+let server: ReturnType<typeof createHttpBridge>;
+let endpoint: string;
+
+beforeAll(async () => {
+  table = await startTestTable();
+  const base = {
+    regionId: 'us-east-1',
+    topology: loadTopologyFile(),
+    state: new DynamoStateAdapter({ client: table.doc, tableName: table.tableName }),
+    clock: { now: () => Date.parse('2026-11-26T12:00:00Z') },
+    compliance: new DynamoComplianceAdapter({ client: table.doc, tableName: table.tableName }),
+    events: { publish: async () => undefined },
+  };
+  // The deployment facts are read per request, so a test can switch them.
+  const deps = new Proxy(base, {
+    get: (target, key) => (key === 'deployment' ? facts : Reflect.get(target, key)),
+  }) as unknown as ComplianceDeps;
+  const handler = createComplianceHandler(deps);
+  server = createHttpBridge(async (event) => {
+    const match = matchRoute(event.requestContext.http.method, event.rawPath);
+    if (!match.route) return json(404, { error: { code: 'NOT_FOUND', message: event.rawPath } });
+    return handler(
+      {
+        ...event,
+        routeKey: `${match.route.method} ${match.route.path}`,
+        pathParameters: Object.keys(match.pathParameters).length > 0 ? match.pathParameters : undefined,
+      },
+      lambdaContext,
+    );
+  });
+  const port = await listen(server, '127.0.0.1', 0, 'the test API');
+  endpoint = `http://127.0.0.1:${port}`;
+});
+afterAll(async () => {
+  await closeServer(server);
+  await table.close();
+});
+
+describe('cortex audit', () => {
+  it('prints the report and exits 1 when the audit finds violations', async () => {
+    facts = LOCAL_DEPLOYMENT_FACTS;
+    const c = cli();
+    expect(await c.run('audit', '--endpoint', endpoint)).toBe(1);
+    const text = c.out.join('\n');
+    expect(text).toMatch(/^audit-us-east-1-20261126t120000-[0-9a-f]{6} {2}manual audit by us-east-1/);
+    expect(text).toMatch(/status non_compliant|status needs_attention/);
+    expect(text).toMatch(/encryption +\d+ +[1-9]/);
+    expect(text).toMatch(/\[encryption\] us-east-1: encryption at rest is required/);
+  });
+
+  it('exits 0 on a clean report, prints JSON with --json, and scopes with --region', async () => {
+    facts = LOCAL_STAND_IN_FACTS;
+    const c = cli();
+    expect(await c.run('audit', '--endpoint', endpoint, '--region', 'eu-west-1', '--json')).toBe(0);
+    const report = JSON.parse(c.out.join('\n'));
+    expect(report).toMatchObject({
+      status: 'compliant',
+      total_violations: 0,
+      scope: { regions: ['eu-west-1'] },
+    });
+
+    const shown = cli();
+    expect(await shown.run('audit', 'show', report.audit_id, '--endpoint', endpoint)).toBe(0);
+    expect(shown.out.join('\n')).toMatch(/status compliant, score 100, 0 violation\(s\)/);
+
+    const listed = cli();
+    expect(await listed.run('audit', 'list', '--endpoint', endpoint)).toBe(0);
+    expect(listed.out.join('\n')).toMatch(/audit success rate 50% \(target 100%\)/);
+  });
+
+  it('says plainly when the API refuses, and exits 2 on a wrong command line', async () => {
+    const unknown = cli();
+    expect(await unknown.run('audit', '--endpoint', endpoint, '--region', 'eu-central-1')).toBe(1);
+    expect(unknown.err.join('\n')).toMatch(
+      /HTTP 400 VALIDATION_FAILED: invalid audit request\n {2}regions\[0\]: unknown region/,
+    );
+    const missing = cli();
+    expect(await missing.run('audit', 'show', 'audit-us-east-1-19990101', '--endpoint', endpoint)).toBe(1);
+    expect(missing.err.join('\n')).toMatch(/HTTP 404 NOT_FOUND/);
+    const usage = cli();
+    expect(await usage.run('audit', 'everything', '--endpoint', endpoint)).toBe(2);
+    expect(usage.err.join('\n')).toMatch(/Unexpected argument 'everything'/);
+  });
+});

@@ -1,0 +1,119 @@
+/**
+ * The local runtime declares its controls honestly: regulated data is refused on the local stores
+ * as they are, and accepted when they stand in for the AWS deployment (`--assume-aws-controls`).
+ * Approvals and audit reports replicate between the regional stores like the rest of the state.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createRegionalApi } from '../../lib/app/api.ts';
+import { LOCAL_STAND_IN_FACTS } from '../../lib/core/compliance/facts.ts';
+import type { DeploymentFacts } from '../../lib/core/compliance/types.ts';
+import { type LocalRuntime, startLocalRuntime } from '../../lib/runtime/local.ts';
+import { loadTopologyFile } from '../../lib/topology/load.ts';
+import { httpEvent } from '../support/events.ts';
+
+const started: { runtime: LocalRuntime; dataDir: string }[] = [];
+
+async function runtime(deploymentFacts?: DeploymentFacts): Promise<LocalRuntime> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'cortex-compliance-'));
+  const rt = await startLocalRuntime({
+    topology: loadTopologyFile(),
+    dataDir,
+    fresh: true,
+    replicationLagMs: 0,
+    ...(deploymentFacts ? { deploymentFacts } : {}),
+  });
+  started.push({ runtime: rt, dataDir });
+  return rt;
+}
+
+afterAll(async () => {
+  for (const { runtime: rt, dataDir } of started.splice(0)) {
+    await rt.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+async function call(rt: LocalRuntime, region: string, method: string, path: string, body?: unknown) {
+  const api = createRegionalApi(rt.region(region).deps);
+  const result = await api(httpEvent({ method, path, ...(body === undefined ? {} : { body }) }));
+  return { status: result.statusCode, body: JSON.parse(result.body ?? 'null') };
+}
+
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  for (let i = 0; i < 100; i++) {
+    const value = await read();
+    if (done(value)) return value;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return read();
+}
+
+describe('compliance on the local runtime', () => {
+  it('refuses pii on the local stores as they are, and says why', async () => {
+    const rt = await runtime();
+    const answer = await call(rt, 'us-east-1', 'POST', '/v1/route', {
+      task_id: 'local-pii',
+      source: { country: 'US' },
+      requirements: { data_classification: 'pii' },
+    });
+    expect(answer.status).toBe(422);
+    const us = answer.body.excluded.find((e: { region: string }) => e.region === 'us-east-1');
+    expect(us.reasons).toContain(
+      'encryption at rest is required (regulated data; united_states data_residency.encryption_required; soc2 encryption_at_rest) but the deployment (local) does not encrypt at rest',
+    );
+    const check = await call(rt, 'us-east-1', 'POST', '/v1/compliance/check', {
+      data_classification: 'internal',
+      user_location: 'US',
+    });
+    expect(check.body).toMatchObject({
+      deployment: 'local',
+      compliant_regions: ['us-east-1', 'eu-west-1', 'ap-south-1'],
+    });
+  });
+
+  it('accepts it when the stores stand in for the AWS controls; approvals and audits replicate', async () => {
+    const rt = await runtime(LOCAL_STAND_IN_FACTS);
+    const routed = await call(rt, 'ap-south-1', 'POST', '/v1/route', {
+      task_id: 'local-in',
+      source: { country: 'IN' },
+      requirements: { data_classification: 'sensitive', approval_ref: 'MEITY-LOCAL-1', max_latency_ms: 50 },
+    });
+    expect(routed.status).toBe(200);
+    expect(routed.body.region).toBe('ap-south-1');
+
+    const approved = await call(rt, 'ap-south-1', 'POST', '/v1/compliance/check', {
+      task_id: 'local-in-2',
+      data_classification: 'sensitive',
+      user_location: 'IN',
+      target_region: 'us-east-1',
+      approval_ref: 'MEITY-LOCAL-2',
+    });
+    expect(approved.body).toMatchObject({
+      deployment: 'local-stand-in',
+      compliant: true,
+      approval: { recorded: true },
+    });
+    const audit = await call(rt, 'ap-south-1', 'POST', '/v1/compliance/audits');
+    expect(audit.status).toBe(201);
+    expect(audit.body).toMatchObject({
+      status: 'compliant',
+      total_violations: 0,
+      deployment: { source: 'local-stand-in' },
+    });
+
+    const us = rt.region('us-east-1').deps.compliance;
+    const approvals = await eventually(
+      async () => (await us?.listApprovals()) ?? [],
+      (list) => list.length > 0,
+    );
+    expect(approvals.map((a) => a.approval_ref)).toEqual(['MEITY-LOCAL-2']);
+    const seen = await eventually(
+      () => call(rt, 'us-east-1', 'GET', `/v1/compliance/audits/${audit.body.audit_id}`),
+      (answer) => answer.status === 200,
+    );
+    expect(seen.body).toEqual(audit.body);
+  });
+});

@@ -1,0 +1,232 @@
+/**
+ * The latency sampler against the local control plane's simulated endpoints: each region-to-region
+ * call is delayed by the topology's matrix figure (simulateLatency), so the sampler must recover
+ * the matrix. Tolerance: each pair's EWMA is within [static - 1, static + 25] ms (the delay plus a
+ * loopback HTTP round trip at speed 1). Also: the SLA events fire on crossing and recovery only,
+ * and `GET /v1/latency` answers the matrix with its sources and rejects bad queries.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LatencySamplerDeps, runLatencySampler } from '../../lib/app/latency/sampler.ts';
+import type { ProbeObservation } from '../../lib/core/health/types.ts';
+import type { LatencyEntry } from '../../lib/core/latency/stats.ts';
+import type { Topology } from '../../lib/core/topology/types.ts';
+import { validateTopology } from '../../lib/core/topology/validate.ts';
+import { type LocalControlPlane, startLocalControlPlane } from '../../lib/local/control-plane.ts';
+import type { ControlPlaneEvent, LatencyPort } from '../../lib/ports.ts';
+import { defaultTopologyJson } from '../fixtures/topologies.ts';
+import { cli } from '../support/cli.ts';
+
+const TOLERANCE_ABOVE_MS = 25;
+
+describe('latency sampler on simulated endpoints', () => {
+  let plane: LocalControlPlane;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'cortex-latency-'));
+    plane = await startLocalControlPlane({
+      port: 0,
+      dataDir,
+      fresh: true,
+      simulateLatency: true,
+      latencySampler: false,
+      probeRounds: false,
+      complianceAudits: false,
+      log: () => {},
+    });
+  });
+
+  afterAll(async () => {
+    await plane?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('recovers the topology matrix within the stated tolerance', async () => {
+    const { topology } = plane.runtime;
+    const reports = await Promise.all(
+      plane.runtime.regions.map((region) => {
+        const { latency } = region.deps;
+        if (!latency) throw new Error('no latency store');
+        return runLatencySampler({ ...region.deps, latency });
+      }),
+    );
+    for (const report of reports) {
+      expect(report.requests).toBe(2 * 3);
+      for (const pair of report.pairs) {
+        const expected = topology.latency.matrix[report.region]?.[pair.to] as number;
+        expect(pair.failures).toBe(0);
+        expect(pair.samples).toHaveLength(3);
+        expect(pair.entry?.ewma_ms).toBeGreaterThanOrEqual(expected - 1);
+        expect(pair.entry?.ewma_ms).toBeLessThanOrEqual(expected + TOLERANCE_ABOVE_MS);
+      }
+    }
+  });
+
+  it('GET /v1/latency answers every pair with the figure routing uses, its source and statistics', async () => {
+    const response = await fetch(`${plane.gatewayUrl}/v1/latency`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as {
+      regions: string[];
+      sampling: { interval_seconds: number; samples_per_run: number; fresh_for_seconds: number };
+      matrix: Record<string, Record<string, number>>;
+      pairs: {
+        from: string;
+        to: string;
+        ms: number;
+        source: string;
+        static_ms: number;
+        measured?: { p50_ms: number; sample_count: number };
+        sla: { p50_target_ms: number; verdict?: { ok: boolean } };
+      }[];
+    };
+    expect(body.regions).toEqual(['us-east-1', 'eu-west-1', 'ap-south-1']);
+    expect(body.sampling).toEqual({ interval_seconds: 60, samples_per_run: 3, fresh_for_seconds: 180 });
+    expect(body.pairs).toHaveLength(9);
+    const euToUs = body.pairs.find((p) => p.from === 'eu-west-1' && p.to === 'us-east-1');
+    expect(euToUs).toMatchObject({ source: 'measured', static_ms: 80, sla: { p50_target_ms: 100 } });
+    expect(euToUs?.measured?.sample_count).toBe(3);
+    expect(body.matrix['eu-west-1']?.['us-east-1']).toBe(euToUs?.ms);
+    const self = body.pairs.find((p) => p.from === 'us-east-1' && p.to === 'us-east-1');
+    expect(self).toMatchObject({ ms: 1, source: 'static' });
+    const far = body.pairs.find((p) => p.from === 'us-east-1' && p.to === 'ap-south-1');
+    expect(far?.sla.verdict?.ok).toBe(false);
+  });
+
+  it('GET /v1/latency filters by from and to, and rejects unknown regions and fields with 400', async () => {
+    const one = await fetch(`${plane.gatewayUrl}/v1/latency?from=us-east-1&to=eu-west-1`);
+    expect(((await one.json()) as { pairs: unknown[] }).pairs).toHaveLength(1);
+    const bad = await fetch(`${plane.gatewayUrl}/v1/latency?from=mars-1`);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({
+      error: { code: 'VALIDATION_FAILED', details: [{ field: 'from' }] },
+    });
+    const unknown = await fetch(`${plane.gatewayUrl}/v1/latency?window=5`);
+    expect(unknown.status).toBe(400);
+    expect(JSON.stringify(await unknown.json())).toContain('window');
+  });
+});
+
+describe('cortex latency', () => {
+  let plane: LocalControlPlane;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'cortex-latency-cli-'));
+    plane = await startLocalControlPlane({
+      port: 0,
+      dataDir,
+      fresh: true,
+      simulateLatency: true,
+      latencySampler: false,
+      probeRounds: false,
+      complianceAudits: false,
+      log: () => {},
+    });
+    const us = plane.runtime.region('us-east-1').deps;
+    if (!us.latency) throw new Error('no latency store');
+    await runLatencySampler({ ...us, latency: us.latency }, { samples: 1 });
+  });
+
+  afterAll(async () => {
+    await plane?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('prints the matrix with measured and static cells, and each pair with its SLA verdict', async () => {
+    const { out, run } = cli();
+    expect(await run('latency', '--endpoint', plane.gatewayUrl)).toBe(0);
+    const text = out.join('\n');
+    expect(text).toMatch(/FROM \\ TO\s+us-east-1\s+eu-west-1\s+ap-south-1/);
+    expect(text).toMatch(/eu-west-1\s+80 \(static\)/);
+    expect(text).toMatch(/us-east-1\s+ap-south-1\s+\d+(\.\d)? ms\s+measured.*p50 \d+(\.\d)? > 100/);
+    expect(text).toMatch(/eu-west-1\s+us-east-1\s+80 ms\s+static\s+-/);
+  });
+
+  it('exits 1 naming the field for an unknown region, and prints JSON with --json', async () => {
+    const bad = cli();
+    expect(await bad.run('latency', '--endpoint', plane.gatewayUrl, '--from', 'mars-1')).toBe(1);
+    expect(bad.err.join('\n')).toContain('from');
+    const json = cli();
+    expect(await json.run('latency', '--endpoint', plane.gatewayUrl, '--json', '--to', 'eu-west-1')).toBe(0);
+    expect(JSON.parse(json.out.join('\n')).pairs).toHaveLength(3);
+  });
+});
+
+describe('latency SLA events', () => {
+  function memoryLatency(): LatencyPort & { readonly entries: Map<string, LatencyEntry> } {
+    const entries = new Map<string, LatencyEntry>();
+    return {
+      entries,
+      listLatency: async () => [...entries.values()],
+      putLatency: async (entry) => {
+        entries.set(`${entry.from}->${entry.to}`, entry);
+      },
+    };
+  }
+
+  function deps(topology: Topology, latencyOf: () => number) {
+    const events: ControlPlaneEvent[] = [];
+    let now = Date.UTC(2026, 10, 26, 12);
+    const latency = memoryLatency();
+    const sampler: LatencySamplerDeps = {
+      regionId: 'us-east-1',
+      topology,
+      state: {} as LatencySamplerDeps['state'],
+      clock: { now: () => now },
+      latency,
+      events: { publish: async (batch) => void events.push(...batch) },
+      probe: {
+        probe: async (observer, target, endpoint): Promise<ProbeObservation> => ({
+          observer,
+          target,
+          endpoint,
+          ok: true,
+          status: 200,
+          latency_ms: target === 'eu-west-1' ? latencyOf() : 10,
+          at: now,
+        }),
+      },
+    };
+    return { sampler, events, tick: () => (now += 60_000) };
+  }
+
+  it('emits latency.sla_violated when a pair crosses its SLA and latency.sla_recovered when it is back', async () => {
+    let ms = 50;
+    const topology = validateTopology(defaultTopologyJson());
+    const { sampler, events, tick } = deps(topology, () => ms);
+    await runLatencySampler(sampler);
+    expect(events).toEqual([]);
+    ms = 900;
+    tick();
+    await runLatencySampler(sampler);
+    tick();
+    await runLatencySampler(sampler);
+    expect(events.map((e) => e.type)).toEqual(['latency.sla_violated']);
+    expect(events[0]?.detail).toMatchObject({ from: 'us-east-1', to: 'eu-west-1' });
+    ms = 40;
+    // The window is 30 samples: the slow ones must leave it before p99 is back under 500 ms.
+    for (let run = 0; run < 10; run++) {
+      tick();
+      await runLatencySampler(sampler);
+    }
+    expect(events.map((e) => e.type)).toEqual(['latency.sla_violated', 'latency.sla_recovered']);
+  });
+
+  it('a pair SLA decides for its pair', async () => {
+    const topology = validateTopology({
+      ...defaultTopologyJson(),
+      latency: {
+        ...defaultTopologyJson().latency,
+        pair_slas: {
+          'us-east-1->eu-west-1': { p50_target_ms: 1000, p95_target_ms: 1000, p99_target_ms: 1000 },
+        },
+      },
+    });
+    const { sampler, events } = deps(topology, () => 900);
+    await runLatencySampler(sampler, { samples: 2 });
+    expect(events).toEqual([]);
+  });
+});

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { chooseWinner, copiesAgree, inFlight } from '../../lib/core/replication/consistency.ts';
+import { ruleForRecord } from '../../lib/core/replication/data-types.ts';
+import type { CopyReport } from '../../lib/core/replication/records.ts';
+import { validateTopology } from '../../lib/core/topology/validate.ts';
+import { defaultTopologyJson } from '../fixtures/topologies.ts';
+
+const US = 'us-east-1';
+const EU = 'eu-west-1';
+const AP = 'ap-south-1';
+const topology = validateTopology(defaultTopologyJson());
+
+const copy = (checksum: string, write_time?: number, write_region?: string): CopyReport => ({
+  present: true,
+  checksum,
+  ...(write_time === undefined ? {} : { write_time }),
+  ...(write_region === undefined ? {} : { write_region }),
+});
+const missing: CopyReport = { present: false };
+
+describe('record types map to the spec data types and their rules', () => {
+  it('critical state is synchronous (primary wins, 1 s target), views asynchronous (last write wins, 30 s)', () => {
+    expect(ruleForRecord(topology, 'region_status')).toMatchObject({
+      data_type: 'master_state',
+      strategy: 'synchronous',
+      conflict_resolution: 'primary_wins',
+      target_seconds: 1,
+    });
+    expect(ruleForRecord(topology, 'handoff')).toMatchObject({
+      data_type: 'active_tasks',
+      strategy: 'synchronous',
+    });
+    expect(ruleForRecord(topology, 'heartbeat')).toMatchObject({
+      data_type: 'metrics',
+      strategy: 'asynchronous',
+      conflict_resolution: 'last_write_wins',
+      target_seconds: 30,
+    });
+    expect(ruleForRecord(topology, 'document_slot')).toMatchObject({
+      strategy: 'active_active',
+      conflict_resolution: 'vector_clock',
+    });
+  });
+
+  it('leaves record types nobody mapped unreconciled', () => {
+    expect(ruleForRecord(topology, 'something_new')).toMatchObject({
+      data_type: 'unclassified',
+      conflict_resolution: undefined,
+    });
+    expect(ruleForRecord(topology, undefined).conflict_resolution).toBeUndefined();
+  });
+});
+
+describe('consistency decisions', () => {
+  it('agrees only when every readable copy has the same content (or is missing everywhere)', () => {
+    expect(copiesAgree({ [US]: copy('a'), [EU]: copy('a') })).toBe(true);
+    expect(copiesAgree({ [US]: missing, [EU]: missing })).toBe(true);
+    expect(copiesAgree({ [US]: copy('a'), [EU]: missing })).toBe(false);
+    expect(copiesAgree({ [US]: copy('a'), [EU]: copy('b') })).toBe(false);
+  });
+
+  it('holds back keys written within the settle window', () => {
+    expect(inFlight({ [US]: copy('a', 1_000), [EU]: copy('b', 500) }, 20_000, 30_000)).toBe(true);
+    expect(inFlight({ [US]: copy('a', 1_000), [EU]: missing }, 40_000, 30_000)).toBe(false);
+  });
+
+  it('primary_wins takes the primary copy, even its absence', () => {
+    expect(
+      chooseWinner({
+        rule: 'primary_wins',
+        copies: { [US]: missing, [EU]: copy('b') },
+        primary: US,
+        owner: undefined,
+      }),
+    ).toMatchObject({
+      winner: US,
+    });
+    expect(
+      chooseWinner({ rule: 'primary_wins', copies: { [EU]: copy('b') }, primary: US, owner: undefined }),
+    ).toMatchObject({
+      skipped: expect.stringMatching(/primary us-east-1's replica was not read/),
+    });
+  });
+
+  it('last_write_wins takes the latest write; a tie of different contents goes to the writing region', () => {
+    const newest = chooseWinner({
+      rule: 'last_write_wins',
+      copies: { [US]: copy('a', 100, US), [EU]: copy('b', 200, EU), [AP]: missing },
+      primary: US,
+      owner: undefined,
+    });
+    expect(newest).toMatchObject({ winner: EU });
+    // A copy changed outside replication keeps the stamp of the write it came from.
+    const corrupted = chooseWinner({
+      rule: 'last_write_wins',
+      copies: { [US]: copy('a', 100, US), [EU]: copy('x', 100, US), [AP]: copy('a', 100, US) },
+      primary: US,
+      owner: undefined,
+    });
+    expect(corrupted).toMatchObject({
+      winner: US,
+      reason: expect.stringMatching(/us-east-1 made the write/),
+    });
+    const byMajority = chooseWinner({
+      rule: 'last_write_wins',
+      copies: { [US]: copy('x', 100), [EU]: copy('a', 100), [AP]: copy('a', 100) },
+      primary: US,
+      owner: undefined,
+    });
+    // ap-south-1 and eu-west-1 hold the same content: the first in region order stands for it.
+    expect(byMajority).toMatchObject({ winner: AP, reason: expect.stringMatching(/most replicas/) });
+    expect(
+      chooseWinner({
+        rule: 'last_write_wins',
+        copies: { [US]: copy('a'), [EU]: copy('b', 5) },
+        primary: US,
+        owner: undefined,
+      }),
+    ).toMatchObject({ skipped: expect.stringMatching(/no write time/) });
+  });
+
+  it('vector_clock takes the owner copy of a single-writer slot, and applies to documents only', () => {
+    expect(
+      chooseWinner({
+        rule: 'vector_clock',
+        copies: { [US]: copy('a'), [EU]: copy('b') },
+        primary: US,
+        owner: EU,
+      }),
+    ).toMatchObject({
+      winner: EU,
+    });
+    expect(
+      chooseWinner({ rule: 'vector_clock', copies: { [US]: copy('a') }, primary: US, owner: undefined }),
+    ).toMatchObject({
+      skipped: expect.stringMatching(/versioned documents only/),
+    });
+    expect(chooseWinner({ rule: undefined, copies: {}, primary: US, owner: undefined })).toMatchObject({
+      skipped: 'no conflict rule for this data type',
+    });
+  });
+});
