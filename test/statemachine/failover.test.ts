@@ -299,6 +299,7 @@ const FORWARD_PATH = [
   'UpdateDnsRouting',
   'RedirectTraffic',
   'VerifyHealth',
+  'Promoted',
   'ValidateFunctionality',
   'MonitorMetrics',
   'Complete',
@@ -306,6 +307,53 @@ const FORWARD_PATH = [
 ];
 
 describe('failover workflow', () => {
+  it('gives a promoted warm standby its promotion time before validating (active-passive)', async () => {
+    const h = await harness(
+      testTopology((json) => {
+        json.deployment.pattern = 'active-passive';
+        json.deployment.regions['us-east-1'] = {
+          ...json.deployment.regions['us-east-1'],
+          role: 'active',
+          traffic_weight: 100,
+        };
+        json.deployment.regions['eu-west-1'] = {
+          ...json.deployment.regions['eu-west-1'],
+          role: 'passive-warm',
+          traffic_weight: 0,
+          standby_mode: 'warm',
+        };
+        json.deployment.regions['ap-south-1'] = {
+          ...json.deployment.regions['ap-south-1'],
+          role: 'passive-cold',
+          traffic_weight: 0,
+          standby_mode: 'cold',
+        };
+        json.deployment.replication = {
+          type: 'unidirectional',
+          source: 'us-east-1',
+          targets: ['eu-west-1', 'ap-south-1'],
+          lag_tolerance_seconds: 60,
+        };
+        json.deployment.failover = { automatic: true, promotion_time_seconds: { warm: 120, cold: 600 } };
+      }),
+    );
+    await seedMajorityAgainst(h);
+    const started = await start(h);
+    const outcome = await settled(h, started.failover_id, 15_000);
+    expect(outcome).toMatchObject({ status: 'succeeded' });
+    expect(outcome.path).toContain('PromotionWait');
+    const done = await record(h, started.failover_id);
+    expect(done.target_region).toBe('eu-west-1');
+    const flipped = done.steps.find((st) => st.action === 'update_dns_routing');
+    const verified = done.steps.find((st) => st.action === 'verify_health' && st.outcome === 'succeeded');
+    expect(done.steps.some((st) => st.action === 'verify_health' && st.outcome === 'waiting')).toBe(true);
+    expect(verified?.detail).toMatch(/promoted after 120 s/);
+    // Simulated seconds from the status flip to validation: at least the warm promotion time.
+    expect(Date.parse(verified?.ended_at ?? '') - Date.parse(flipped?.ended_at ?? '')).toBeGreaterThanOrEqual(
+      120_000,
+    );
+  });
+
   it('fails a region over cleanly: drained, failed, target promoted, work moved, canary routed', async () => {
     const h = await harness();
     await seedMajorityAgainst(h);
@@ -516,15 +564,32 @@ describe('failover workflow', () => {
     expect(await statusOf(h, 'eu-west-1')).toMatchObject({ role: 'active', epoch: 2 });
   });
 
-  it("rolls back when the target's replica never received the failed region's writes (DataSyncFailure)", async () => {
+  it("rolls back when the target's replica cannot be read (DataSyncFailure)", async () => {
     const h = await harness();
     await h.state.putHeartbeat({ region: FAILED, seq: 7, at: h.now() });
-    h.replicaFaults.listHeartbeats = async () => [];
+    h.replicaFaults.listHeartbeats = async () => {
+      throw new Error('AccessDeniedException: replica unreachable');
+    };
     const started = await start(h, {}, 'manual', 'ap-south-1');
     await settled(h, started.failover_id);
     const done = await record(h, started.failover_id);
     expect(done).toMatchObject({ status: 'rolled_back', error: { name: 'DataSyncFailure' } });
-    expect(await statusOf(h, FAILED)).toMatchObject({ status: 'healthy', epoch: 2 });
+    expect(await statusOf(h, FAILED)).toMatchObject({ status: 'healthy' });
+  });
+
+  it("takes over, with an unknown data-loss window, when the target never received the failed region's writes", async () => {
+    const h = await harness();
+    await h.state.putHeartbeat({ region: FAILED, seq: 7, at: h.now() });
+    h.replicaFaults.listHeartbeats = async () => [];
+    const started = await start(h, {}, 'manual', 'ap-south-1');
+    await settled(h, started.failover_id, 15_000);
+    const done = await record(h, started.failover_id);
+    expect(done.status).toBe('completed');
+    expect(done.data_loss_window_seconds).toBeUndefined();
+    expect(
+      done.steps.find((st) => st.action === 'sync_critical_state' && st.outcome === 'succeeded')?.detail,
+    ).toMatch(/data-loss window unknown/);
+    expect(types(h)).toContain('failover.data_loss_window');
   });
 
   it('cancels when the operator declines the approval the policy requires', async () => {

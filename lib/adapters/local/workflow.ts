@@ -103,6 +103,7 @@ export class LocalWorkflow implements WorkflowPort {
     const polls: Record<string, number> = {
       DrainWait: timings.drain_poll_seconds,
       SyncWait: timings.sync_poll_seconds,
+      PromotionWait: timings.promotion_poll_seconds,
     };
     this.#waitOverrides = {};
     this.#retryOverrides = {};

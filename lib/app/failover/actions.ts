@@ -572,10 +572,33 @@ const syncCriticalState: Perform = async (ctx) => {
     };
   }
   if (!copy) {
-    throw stepError(
-      'DataSyncFailure',
-      `${target}'s replica has never received a write of ${failed} (last known seq ${known.seq})`,
-    );
+    // Nothing of the failed region has reached the target yet (it died moments after it started, or
+    // the link was down all along). Wait like any lag; then take over and say the window is unknown:
+    // rolling back would leave a dead region marked as serving.
+    const waited = (deps.clock.now() - firstRunOf(ctx)) / 1000;
+    if (waited < timings.sync_max_wait_seconds) {
+      return {
+        outcome: 'waiting',
+        detail: `${target}'s replica has no write of ${failed} yet (last known seq ${known.seq}); waiting`,
+        result: { done: false, wait_seconds: timings.sync_poll_seconds },
+      };
+    }
+    return {
+      outcome: 'succeeded',
+      detail: `${target}'s replica never received a write of ${failed} (last known seq ${known.seq}) within ${timings.sync_max_wait_seconds} s: data-loss window unknown`,
+      result: { done: true, wait_seconds: 0 },
+      events: [
+        {
+          type: 'failover.data_loss_window',
+          detail: {
+            failover_id: record.failover_id,
+            failed_region: failed,
+            target_region: target,
+            unknown: true,
+          },
+        },
+      ],
+    };
   }
   // The lag monitor's reading (lib/core/replication/lag.ts): caught up, and the data-loss window if not.
   const reading = readReplica(known, copy);
@@ -759,9 +782,26 @@ const verifyHealth: Perform = async ({ deps, record, timings }) => {
   if (!health.ok) {
     throw stepError('TargetRegionFailure', `${target} /health: ${health.error ?? `HTTP ${health.status}`}`);
   }
+  const serving = `${target} is primary and serving in its own replica (epoch ${own.epoch}); /health answered in ${health.latency_ms} ms`;
+  // A promoted standby needs its promotion time (active-passive: warm 120 s, cold 600 s) before the
+  // functional checks: part of the validation wait and of the RTO, counted from the status flip.
+  const promotion = timings.promotion_seconds[target] ?? 0;
+  const flipped = record.steps.find((s) => s.action === 'update_dns_routing' && s.outcome === 'succeeded');
+  const since = flipped ? (deps.clock.now() - Date.parse(flipped.ended_at)) / 1000 : promotion;
+  if (since < promotion) {
+    return {
+      outcome: 'waiting',
+      detail: `${serving}; promoting: ${seconds(since * 1000)} s of ${promotion} s`,
+      result: {
+        done: false,
+        wait_seconds: Math.max(1, Math.min(timings.promotion_poll_seconds, Math.ceil(promotion - since))),
+      },
+    };
+  }
   return {
     outcome: 'succeeded',
-    detail: `${target} is primary and serving in its own replica (epoch ${own.epoch}); /health answered in ${health.latency_ms} ms`,
+    detail: promotion > 0 ? `${serving}; promoted after ${promotion} s` : serving,
+    result: { done: true, wait_seconds: 0 },
   };
 };
 

@@ -27,6 +27,8 @@ export interface FailoverTimings {
    * validation phase's budget includes the slowest, since the target may be a cold standby.
    */
   readonly promotion_seconds: Readonly<Record<string, number>>;
+  /** Pause between two checks while a promoted standby warms up (verify_health polls). */
+  readonly promotion_poll_seconds: number;
 }
 
 const PHASES: readonly FailoverPhase[] = ['detection', 'preparation', 'execution', 'validation'];
@@ -62,6 +64,7 @@ export function failoverTimings(topology: Topology): FailoverTimings {
     phase_timeout_seconds: Object.freeze(phase),
     approval_timeout_seconds: wholeSeconds(policies.automatic_failover.decision_timeout_seconds),
     closing_timeout_seconds: execution,
+    promotion_poll_seconds: 10,
     drain_max_wait_seconds: Math.max(1, Math.min(300, Math.floor(execution / 2))),
     drain_poll_seconds: Math.max(1, Math.min(10, Math.floor(execution / 30))),
     sync_max_wait_seconds: Math.max(1, Math.floor(execution / 5)),
