@@ -169,11 +169,18 @@ async function bundleFigures(): Promise<void> {
     CORTEX_TOPOLOGY: topology,
   });
   const baselineSize = await bundle(baselineEntry, baselineFile);
-  const runs = 25;
+  const runs = 31;
   importMs(baselineFile, 3);
   importMs(routerFile, 3);
-  const baselineMs = importMs(baselineFile, runs);
-  const routerMs = importMs(routerFile, runs);
+  // Interleaved, one process each, so drift in the machine's load falls on both sides alike.
+  const baselineSamples: number[] = [];
+  const routerSamples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    baselineSamples.push(importMs(baselineFile, 1));
+    routerSamples.push(importMs(routerFile, 1));
+  }
+  const baselineMs = summarize(baselineSamples).p50;
+  const routerMs = summarize(routerSamples).p50;
   const kib = (n: number) => `${fmt(n / 1024)} KiB`;
   console.log(
     `router bundle: ${kib(routerSize)} vs baseline (middy + DynamoDB client) ${kib(baselineSize)}: ` +

@@ -361,9 +361,10 @@ describe('failover planning under the compliance rules', () => {
     const deps = depsOn(table, { topology: validateTopology(json), regionId: 'us-east-1' });
     const router = createRouterHandler(deps);
     for (const [id, requirements] of [
+      // Latency-sensitive so it lands near its caller (active-active spreads unconstrained tasks by weight).
       ['f-de-pii', { data_classification: 'pii' }],
       ['f-de-internal', { data_classification: 'internal', data_residency: 'EU' }],
-      ['f-de-public', { data_classification: 'public' }],
+      ['f-de-public', { data_classification: 'public', latency_sensitive: true }],
     ] as const) {
       const routed = await call(router, 'POST', '/v1/route', {
         body: { task_id: id, source: { country: 'DE' }, requirements },

@@ -18,13 +18,12 @@ export function weightsFromStatuses(
 }
 
 /**
- * Whether the router spreads unconstrained tasks by weight: active-active with a weighted traffic
- * distribution (`traffic_distribution.algorithm` naming weights, e.g. `weighted`). The seed's
- * `geographic_proximity` keeps every task on its best-scoring region (proximity is the latency factor).
+ * Whether the router spreads unconstrained tasks (no latency or residency constraint) by weight:
+ * always in active-active (40/35/25 in the seed); a task with a latency or residency constraint is
+ * placed by its score, so geographic proximity still decides for latency-sensitive work.
  */
 export function spreadsByWeight(topology: Topology): boolean {
-  const algorithm = topology.deployment.traffic_distribution?.algorithm ?? 'weighted';
-  return topology.deployment.pattern === 'active-active' && /weight/i.test(algorithm);
+  return topology.deployment.pattern === 'active-active';
 }
 
 /** The router's spread option: live weights when the topology spreads by weight, else none. */
