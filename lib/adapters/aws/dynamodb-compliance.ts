@@ -3,30 +3,18 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { ComplianceApproval, ComplianceAuditReport } from '../../core/compliance/types.ts';
 import { ConflictError } from '../../core/errors.ts';
 import type { CompliancePort } from '../../ports.ts';
+import { type Item, queryAll, strip } from './dynamo-items.ts';
 import { keys, STATE_TABLE } from './state-keys.ts';
 
 export interface DynamoComplianceOptions {
   /** A document client for this region's replica (injected: STYLE 8). */
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
-}
-
-type Item = Record<string, unknown>;
-
-const KEY_ATTRIBUTES = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'record_type']);
-
-function strip<T>(item: Item): T {
-  const out: Item = {};
-  for (const [name, value] of Object.entries(item)) {
-    if (!KEY_ATTRIBUTES.has(name) && !name.startsWith('aws:rep:')) out[name] = value;
-  }
-  return out as T;
 }
 
 /** Compliance approvals and audit reports in the state table (layout: state-keys.ts). */
@@ -116,14 +104,7 @@ export class DynamoComplianceAdapter implements CompliancePort {
     };
   }
 
-  async #queryAll(input: QueryCommandInput): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.#client.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
+  #queryAll(input: QueryCommandInput): Promise<Item[]> {
+    return queryAll(this.#client, input);
   }
 }

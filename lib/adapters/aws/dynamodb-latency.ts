@@ -1,6 +1,7 @@
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { LatencyEntry } from '../../core/latency/stats.ts';
 import type { LatencyPort } from '../../ports.ts';
+import { type Item, strip } from './dynamo-items.ts';
 import { keys, STATE_TABLE } from './state-keys.ts';
 
 export interface DynamoLatencyOptions {
@@ -8,10 +9,6 @@ export interface DynamoLatencyOptions {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
 }
-
-type Item = Record<string, unknown>;
-
-const KEY_ATTRIBUTES = new Set(['pk', 'sk', 'record_type']);
 
 /** The measured latency matrix in the state table (layout: state-keys.ts): one partition, read whole. */
 export class DynamoLatencyAdapter implements LatencyPort {
@@ -37,7 +34,7 @@ export class DynamoLatencyAdapter implements LatencyPort {
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of page.Items ?? []) entries.push(strip(item));
+      for (const item of page.Items ?? []) entries.push(toEntry(item));
       start = page.LastEvaluatedKey;
     } while (start);
     return entries;
@@ -54,10 +51,4 @@ export class DynamoLatencyAdapter implements LatencyPort {
   }
 }
 
-function strip(item: Item): LatencyEntry {
-  const out: Item = {};
-  for (const [name, value] of Object.entries(item)) {
-    if (!KEY_ATTRIBUTES.has(name) && !name.startsWith('aws:rep:')) out[name] = value;
-  }
-  return out as unknown as LatencyEntry;
-}
+const toEntry = (item: Item): LatencyEntry => strip<LatencyEntry>(item);

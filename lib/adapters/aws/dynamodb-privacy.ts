@@ -4,7 +4,6 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -12,6 +11,7 @@ import { ConflictError } from '../../core/errors.ts';
 import type { PrivacyRequestRecord, SubjectExportRecord } from '../../core/privacy/types.ts';
 import type { Handoff } from '../../core/state/records.ts';
 import type { PrivacyPort } from '../../ports.ts';
+import { type Item, queryAll, strip } from './dynamo-items.ts';
 import { keys, STATE_TABLE } from './state-keys.ts';
 
 export interface DynamoPrivacyOptions {
@@ -20,19 +20,7 @@ export interface DynamoPrivacyOptions {
   readonly tableName: string;
 }
 
-type Item = Record<string, unknown>;
-
-const KEY_ATTRIBUTES = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'record_type']);
-
 /** Drops the layout's key attributes and replication metadata (`aws:rep:*`). */
-function strip<T>(item: Item): T {
-  const out: Item = {};
-  for (const [name, value] of Object.entries(item)) {
-    if (!KEY_ATTRIBUTES.has(name) && !name.startsWith('aws:rep:')) out[name] = value;
-  }
-  return out as T;
-}
-
 /**
  * Data-subject requests and the subject's records on the state table (same table, same layout as
  * DynamoStateAdapter: see state-keys.ts). Every change is one conditional write.
@@ -228,14 +216,7 @@ export class DynamoPrivacyAdapter implements PrivacyPort {
     }
   }
 
-  async #queryAll(input: QueryCommandInput): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.#client.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
+  #queryAll(input: QueryCommandInput): Promise<Item[]> {
+    return queryAll(this.#client, input);
   }
 }

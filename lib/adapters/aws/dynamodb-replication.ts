@@ -18,7 +18,6 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   type QueryCommandInput,
   ScanCommand,
   type ScanCommandOutput,
@@ -35,9 +34,8 @@ import {
   type ReplicationMark,
 } from '../../core/replication/records.ts';
 import type { Clock, DocumentPort, ItemCopy, ReplicationPort } from '../../ports.ts';
+import { type Item, queryAll, strip } from './dynamo-items.ts';
 import { keys, STATE_TABLE } from './state-keys.ts';
-
-type Item = Record<string, unknown>;
 
 export interface DynamoReplicationOptions {
   /** A document client for this region's replica (injected: STYLE 8). */
@@ -49,18 +47,9 @@ export interface DynamoReplicationOptions {
   readonly clock: Clock;
 }
 
-const KEY_ATTRIBUTES = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'record_type']);
 const MARK_RECORD = 'replication_mark';
 const BATCH_GET_LIMIT = 100;
 const PARALLEL_BATCHES = 4;
-
-function strip<T>(item: Item): T {
-  const out: Item = {};
-  for (const [name, value] of Object.entries(item)) {
-    if (!KEY_ATTRIBUTES.has(name) && !name.startsWith('aws:rep:')) out[name] = value;
-  }
-  return out as T;
-}
 
 /** `pk|sk`: the check's key of an item (pks never hold `|`: every id in them is a validated pattern). */
 export function itemKey(pk: string, sk: string): string {
@@ -168,17 +157,6 @@ const GUARD_FIELDS = [
 
 function isScalar(value: unknown): value is string | number | boolean {
   return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
-}
-
-async function queryAll(client: DynamoDBDocumentClient, input: QueryCommandInput): Promise<Item[]> {
-  const items: Item[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await client.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
-    items.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return items;
 }
 
 function beginsWith(table: string, pk: string, prefix: string): QueryCommandInput {

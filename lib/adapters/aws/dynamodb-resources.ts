@@ -12,24 +12,13 @@ import type { RegionPool, Reservation } from '../../core/resources/pool.ts';
 import type { Handoff } from '../../core/state/records.ts';
 import type { ResourceAmounts, ResourceUsage } from '../../core/topology/types.ts';
 import type { RebalanceRecord, ResourcesPort } from '../../ports.ts';
+import { type Item, queryAll, strip } from './dynamo-items.ts';
 import { keys, STATE_TABLE } from './state-keys.ts';
 
 export interface DynamoResourcesOptions {
   /** A document client for this region's replica (injected: STYLE 8). */
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
-}
-
-type Item = Record<string, unknown>;
-
-const KEY_ATTRIBUTES = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'record_type']);
-
-function strip<T>(item: Item): T {
-  const out: Item = {};
-  for (const [name, value] of Object.entries(item)) {
-    if (!KEY_ATTRIBUTES.has(name) && !name.startsWith('aws:rep:')) out[name] = value;
-  }
-  return out as T;
 }
 
 /** The token counter of one clock hour: a new hour is a new attribute, so it starts at zero. */
@@ -359,14 +348,7 @@ export class DynamoResourcesAdapter implements ResourcesPort {
     return (Items ?? []).map((item) => strip<RebalanceRecord>(item));
   }
 
-  async #queryAll(input: QueryCommandInput): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.#client.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
+  #queryAll(input: QueryCommandInput): Promise<Item[]> {
+    return queryAll(this.#client, input);
   }
 }

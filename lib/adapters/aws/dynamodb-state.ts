@@ -3,7 +3,6 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -12,6 +11,7 @@ import type { FailoverRecord, FailoverStatus, FailoverStepRecord } from '../../c
 import type { TargetHealth } from '../../core/health/types.ts';
 import type { Handoff, HandoffStatus, RegionStatusRecord } from '../../core/state/records.ts';
 import type { Heartbeat, StatePort } from '../../ports.ts';
+import { type Item, queryAll, strip } from './dynamo-items.ts';
 import { keys, STATE_TABLE } from './state-keys.ts';
 
 export interface DynamoStateOptions {
@@ -20,19 +20,7 @@ export interface DynamoStateOptions {
   readonly tableName: string;
 }
 
-type Item = Record<string, unknown>;
-
-const KEY_ATTRIBUTES = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'record_type']);
-
 /** Drops the layout's key attributes and replication metadata (`aws:rep:*`, as global tables write). */
-function strip<T>(item: Item): T {
-  const out: Item = {};
-  for (const [name, value] of Object.entries(item)) {
-    if (!KEY_ATTRIBUTES.has(name) && !name.startsWith('aws:rep:')) out[name] = value;
-  }
-  return out as T;
-}
-
 /** The state port on DynamoDB: every change is one conditional write (no transactions, see DESIGN). */
 export class DynamoStateAdapter implements StatePort {
   readonly #client: DynamoDBDocumentClient;
@@ -328,14 +316,7 @@ export class DynamoStateAdapter implements StatePort {
     };
   }
 
-  async #queryAll(input: QueryCommandInput): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.#client.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
+  #queryAll(input: QueryCommandInput): Promise<Item[]> {
+    return queryAll(this.#client, input);
   }
 }

@@ -1,0 +1,31 @@
+/**
+ * What every DynamoDB adapter of the state table shares: the item shape, hiding the layout's key
+ * attributes and replication metadata, and reading every page of a Query.
+ */
+import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+
+export type Item = Record<string, unknown>;
+
+/** The single-table layout's own attributes (state-keys.ts), never part of a record. */
+const LAYOUT_ATTRIBUTES = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'record_type']);
+
+/** Drops the layout's key attributes and replication metadata (`aws:rep:*`, as global tables write). */
+export function strip<T>(item: Item): T {
+  const out: Item = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (!LAYOUT_ATTRIBUTES.has(name) && !name.startsWith('aws:rep:')) out[name] = value;
+  }
+  return out as T;
+}
+
+/** Every item of a Query, following LastEvaluatedKey page by page. */
+export async function queryAll(client: DynamoDBDocumentClient, input: QueryCommandInput): Promise<Item[]> {
+  const items: Item[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
