@@ -14,39 +14,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
-import type { Scheduler } from '../lib/adapters/local/replication.ts';
 import { runConsistencyCheck } from '../lib/app/replication/consistency-check.ts';
 import { replicationDepsOf } from '../lib/app/replication/deps.ts';
 import { readReplicationLag, runReplicationRound } from '../lib/app/replication/monitor.ts';
 import { validateTopology } from '../lib/core/topology/validate.ts';
 import { type LocalRuntime, startLocalRuntime } from '../lib/runtime/local.ts';
 import { defaultTopologyJson } from '../test/fixtures/topologies.ts';
+import { ManualScheduler } from '../test/support/manual-time.ts';
 
 const US = 'us-east-1';
 const EU = 'eu-west-1';
 const AP = 'ap-south-1';
-
-/** Simulated time that moves only on `advance`. */
-class ManualScheduler implements Scheduler {
-  time = Date.UTC(2026, 10, 26, 12);
-  #timers: { at: number; run: () => void }[] = [];
-  now(): number {
-    return this.time;
-  }
-  setTimer(delayMs: number, run: () => void): () => void {
-    const timer = { at: this.time + delayMs, run };
-    this.#timers.push(timer);
-    return () => {
-      this.#timers = this.#timers.filter((t) => t !== timer);
-    };
-  }
-  advance(ms: number): void {
-    this.time += ms;
-    const due = this.#timers.filter((t) => t.at <= this.time).sort((a, b) => a.at - b.at);
-    this.#timers = this.#timers.filter((t) => t.at > this.time);
-    for (const timer of due) timer.run();
-  }
-}
 
 async function withRuntime<T>(
   run: (runtime: LocalRuntime, scheduler: ManualScheduler) => Promise<T>,

@@ -294,15 +294,41 @@ export async function startLocalControlPlane(
         jobs: replicationMonitorJobs(runtime.regions),
       });
     }
-    privacySweeps = startPrivacySweeps(runtime, clock, network, log);
+    // Scheduled per-region jobs, in simulated time, as EventBridge Scheduler runs them on AWS.
+    const jobs = (job: Parameters<typeof everyRegion>[4]) => everyRegion(runtime, clock, network, log, job);
+    privacySweeps = jobs({
+      name: 'privacy sweep',
+      intervalMs: 3_600_000,
+      run: async (region) => {
+        const { privacy } = region.deps;
+        if (privacy) await sweepPrivacyRequests({ ...region.deps, privacy });
+      },
+    });
     if (options.complianceAudits !== false) {
-      complianceAudits = startComplianceAudits(runtime, clock, network, log);
+      complianceAudits = jobs({
+        name: 'compliance audit',
+        intervalMs: 86_400_000,
+        run: (region) => runComplianceAudit(region.deps, { trigger: 'scheduled' }),
+      });
     }
     if (options.latencySampler ?? options.simulateLatency ?? false) {
-      latencySamplers = startLatencySamplers(runtime, clock, network, log);
+      latencySamplers = jobs({
+        name: 'latency sampler',
+        intervalMs: samplingOf(runtime.topology).interval_seconds * 1000,
+        run: async (region) => {
+          const { latency } = region.deps;
+          if (latency) await runLatencySampler({ ...region.deps, latency });
+        },
+      });
     }
     if (options.rebalancer ?? options.probeRounds !== false) {
-      rebalancers = startRebalancers(runtime, clock, network, log);
+      rebalancers = jobs({
+        name: 'rebalancer',
+        intervalMs: runtime.topology.global_resource_pool.dynamic_rebalancing.interval_seconds * 1000,
+        run: async (region) => {
+          if (region.deps.resources) await rebalanceOnSchedule(region.deps);
+        },
+      });
     }
 
     let stopping: Promise<void> | undefined;
@@ -367,90 +393,30 @@ function startProbeRounds(
   });
 }
 
-/** Every region's privacy sweeper, hourly (simulated), as EventBridge Scheduler runs it on AWS (issue 6). */
-function startPrivacySweeps(
+/**
+ * One job per region on a simulated interval, skipped while the region is down: the local stand-in
+ * for a function EventBridge Scheduler invokes in every region on AWS.
+ */
+function everyRegion(
   runtime: LocalRuntime,
   clock: SimClock,
   network: SimNetwork,
   log: (line: string) => void,
+  job: {
+    name: string;
+    intervalMs: number;
+    run: (region: LocalRuntime['regions'][number]) => Promise<unknown>;
+  },
 ): RoundScheduler {
   return startRoundScheduler({
     clock,
-    intervalMs: 3_600_000,
+    intervalMs: job.intervalMs,
     isDown: (member) => network.isDown(member),
     log,
     jobs: runtime.regions.map((region) => ({
       member: region.regionId,
-      name: 'privacy sweep',
-      run: async () => {
-        const { privacy } = region.deps;
-        if (privacy) await sweepPrivacyRequests({ ...region.deps, privacy });
-      },
-    })),
-  });
-}
-
-/** Every region's compliance audit, daily (simulated), as EventBridge Scheduler runs it on AWS (issue 6). */
-function startComplianceAudits(
-  runtime: LocalRuntime,
-  clock: SimClock,
-  network: SimNetwork,
-  log: (line: string) => void,
-): RoundScheduler {
-  return startRoundScheduler({
-    clock,
-    intervalMs: 86_400_000,
-    isDown: (member) => network.isDown(member),
-    log,
-    jobs: runtime.regions.map((region) => ({
-      member: region.regionId,
-      name: 'compliance audit',
-      run: () => runComplianceAudit(region.deps, { trigger: 'scheduled' }),
-    })),
-  });
-}
-
-/** Every region's latency sampler at the topology's sampling interval (simulated), as on AWS (issue 4). */
-function startLatencySamplers(
-  runtime: LocalRuntime,
-  clock: SimClock,
-  network: SimNetwork,
-  log: (line: string) => void,
-): RoundScheduler {
-  return startRoundScheduler({
-    clock,
-    intervalMs: samplingOf(runtime.topology).interval_seconds * 1000,
-    isDown: (member) => network.isDown(member),
-    log,
-    jobs: runtime.regions.map((region) => ({
-      member: region.regionId,
-      name: 'latency sampler',
-      run: async () => {
-        const { latency } = region.deps;
-        if (latency) await runLatencySampler({ ...region.deps, latency });
-      },
-    })),
-  });
-}
-
-/** Every region's rebalancer at `dynamic_rebalancing.interval_seconds` (simulated), as on AWS (issue 4 part B). */
-function startRebalancers(
-  runtime: LocalRuntime,
-  clock: SimClock,
-  network: SimNetwork,
-  log: (line: string) => void,
-): RoundScheduler {
-  return startRoundScheduler({
-    clock,
-    intervalMs: runtime.topology.global_resource_pool.dynamic_rebalancing.interval_seconds * 1000,
-    isDown: (member) => network.isDown(member),
-    log,
-    jobs: runtime.regions.map((region) => ({
-      member: region.regionId,
-      name: 'rebalancer',
-      run: async () => {
-        if (region.deps.resources) await rebalanceOnSchedule(region.deps);
-      },
+      name: job.name,
+      run: () => job.run(region),
     })),
   });
 }

@@ -6,11 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileTopology, openCompiledTopology } from '../../lib/core/topology/compiled.ts';
 import { readEnvironment } from '../../lib/runtime/lambda.ts';
 import { loadTopologyFile } from '../../lib/topology/load.ts';
+import { bundleFunction } from '../support/bundle.ts';
 import { startTestTable, type TestTable } from '../support/dynalite.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
 
@@ -32,20 +32,8 @@ describe('bundled Lambda handlers', () => {
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
     });
-    const define = { CORTEX_TOPOLOGY: JSON.stringify(compileTopology(loadTopologyFile())) };
     for (const concern of ['router', 'health']) {
-      const outfile = join(dir, `${concern}.mjs`);
-      await build({
-        entryPoints: [`functions/${concern}/index.ts`],
-        outfile,
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node24',
-        define,
-        banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-        logLevel: 'error',
-      });
+      const outfile = await bundleFunction(concern, dir);
       handlers[concern] = (await import(pathToFileURL(outfile).href)).handler;
     }
   });

@@ -15,10 +15,10 @@ import {
   REP_UPDATE_TIME,
   type Replication,
   type ReplicationOptions,
-  type Scheduler,
   startReplication,
 } from '../../lib/adapters/local/replication.ts';
 import { type RegionalStores, startRegionalStores } from '../../lib/local/stores.ts';
+import { ManualScheduler } from '../support/manual-time.ts';
 
 const US = 'us-east-1';
 const EU = 'eu-west-1';
@@ -26,31 +26,6 @@ const AP = 'ap-south-1';
 const REGIONS = [US, EU, AP];
 const TABLE = 'replication-test-state';
 const LAG = 200;
-
-/** Time that moves only when the test says so; timers fire on `advance`. */
-class ManualScheduler implements Scheduler {
-  time = Date.UTC(2026, 10, 26, 12);
-  #timers: { at: number; run: () => void }[] = [];
-
-  now(): number {
-    return this.time;
-  }
-
-  setTimer(delayMs: number, run: () => void): () => void {
-    const timer = { at: this.time + delayMs, run };
-    this.#timers.push(timer);
-    return () => {
-      this.#timers = this.#timers.filter((t) => t !== timer);
-    };
-  }
-
-  advance(ms: number): void {
-    this.time += ms;
-    const due = this.#timers.filter((t) => t.at <= this.time).sort((a, b) => a.at - b.at);
-    this.#timers = this.#timers.filter((t) => t.at > this.time);
-    for (const timer of due) timer.run();
-  }
-}
 
 let dataDir: string;
 let stores: RegionalStores;

@@ -7,11 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoStateAdapter } from '../../lib/adapters/aws/dynamodb-state.ts';
-import { compileTopology } from '../../lib/core/topology/compiled.ts';
-import { loadTopologyFile } from '../../lib/topology/load.ts';
+import { bundleFunction } from '../support/bundle.ts';
 import { startTestTable, type TestTable } from '../support/dynalite.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
 
@@ -36,20 +34,8 @@ describe('bundled privacy functions', () => {
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
     });
-    const define = { CORTEX_TOPOLOGY: JSON.stringify(compileTopology(loadTopologyFile())) };
     for (const name of ['privacy', 'privacy-sweeper']) {
-      const outfile = join(dir, `${name}.mjs`);
-      await build({
-        entryPoints: [`functions/${name}/index.ts`],
-        outfile,
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node24',
-        define,
-        banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-        logLevel: 'error',
-      });
+      const outfile = await bundleFunction(name, dir);
       handlers[name] = (await import(pathToFileURL(outfile).href)).handler;
     }
   });

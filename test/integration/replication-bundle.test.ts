@@ -7,10 +7,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileTopology } from '../../lib/core/topology/compiled.ts';
-import { loadTopologyFile } from '../../lib/topology/load.ts';
+import { bundleFunction } from '../support/bundle.ts';
 import { startTestTable, type TestTable } from '../support/dynalite.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
 
@@ -35,21 +33,8 @@ describe('bundled replication handlers', () => {
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
     });
-    const define = { CORTEX_TOPOLOGY: JSON.stringify(compileTopology(loadTopologyFile())) };
     for (const name of ['replication', 'replication-monitor']) {
-      const outfile = join(dir, `${name}.mjs`);
-      await build({
-        entryPoints: [`functions/${name}/index.ts`],
-        outfile,
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node24',
-        minify: true,
-        define,
-        banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-        logLevel: 'error',
-      });
+      const outfile = await bundleFunction(name, dir);
       sizes[name] = statSync(outfile).size;
       handlers[name] = (await import(pathToFileURL(outfile).href)).handler;
     }

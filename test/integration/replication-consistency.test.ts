@@ -4,74 +4,20 @@
  * its data type's rule: primary_wins (region statuses, handoffs), last_write_wins (heartbeats, views)
  * and vector_clock (document slots: the slot's own region).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { itemKey } from '../../lib/adapters/aws/dynamodb-replication.ts';
-import type { Scheduler } from '../../lib/adapters/local/replication.ts';
 import { runConsistencyCheck } from '../../lib/app/replication/consistency-check.ts';
-import { type ReplicationDeps, replicationDepsOf } from '../../lib/app/replication/deps.ts';
 import { putDocument } from '../../lib/app/replication/versioned-store.ts';
-import { validateTopology } from '../../lib/core/topology/validate.ts';
-import { type LocalRuntime, startLocalRuntime } from '../../lib/runtime/local.ts';
-import { defaultTopologyJson } from '../fixtures/topologies.ts';
+import { useManualRuntime } from '../support/manual-time.ts';
 
 const US = 'us-east-1';
 const EU = 'eu-west-1';
 const AP = 'ap-south-1';
 
-class ManualScheduler implements Scheduler {
-  time = Date.UTC(2026, 10, 26, 12);
-  #timers: { at: number; run: () => void }[] = [];
-  now(): number {
-    return this.time;
-  }
-  setTimer(delayMs: number, run: () => void): () => void {
-    const timer = { at: this.time + delayMs, run };
-    this.#timers.push(timer);
-    return () => {
-      this.#timers = this.#timers.filter((t) => t !== timer);
-    };
-  }
-  advance(ms: number): void {
-    this.time += ms;
-    const due = this.#timers.filter((t) => t.at <= this.time).sort((a, b) => a.at - b.at);
-    this.#timers = this.#timers.filter((t) => t.at > this.time);
-    for (const timer of due) timer.run();
-  }
-}
+const local = useManualRuntime('cortex-replication-check-');
+const { deps, tick } = local;
 
-let dataDir: string;
-let runtime: LocalRuntime;
-let scheduler: ManualScheduler;
-
-beforeEach(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'cortex-replication-check-'));
-  scheduler = new ManualScheduler();
-  runtime = await startLocalRuntime({
-    topology: validateTopology(defaultTopologyJson()),
-    dataDir,
-    fresh: true,
-    scheduler,
-    replicationLagMs: 200,
-  });
-});
-afterEach(async () => {
-  await runtime?.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
-
-function deps(region: string): ReplicationDeps {
-  return replicationDepsOf(runtime.region(region).deps);
-}
-
-async function tick(ms: number): Promise<void> {
-  scheduler.advance(ms);
-  await runtime.replication.flush();
-}
-
-const table = () => runtime.tableName;
+const table = () => local.runtime.tableName;
 const STATUS_KEY = itemKey('REGION', US);
 const HEARTBEAT_KEY = itemKey('HEARTBEAT', US);
 const HANDOFF_KEY = itemKey('HANDOFF#cross-region-t-1', 'HANDOFF');
@@ -79,19 +25,19 @@ const SLOT_KEY = itemKey('DOC#settings', `SLOT#${EU}`);
 
 /** Records of three data types written in their home regions, replicated everywhere, then left to settle. */
 async function seed(): Promise<void> {
-  const us = runtime.region(US).deps.state;
+  const us = local.runtime.region(US).deps.state;
   await us.putRegionStatus(
     {
       region_id: US,
       status: 'healthy',
       role: 'active',
       epoch: 1,
-      updated_at: new Date(scheduler.now()).toISOString(),
+      updated_at: new Date(local.scheduler.now()).toISOString(),
       updated_by: 'test',
     },
     undefined,
   );
-  await us.putHeartbeat({ region: US, seq: 7, at: scheduler.now() });
+  await us.putHeartbeat({ region: US, seq: 7, at: local.scheduler.now() });
   await us.createHandoff({
     handoff_id: 'cross-region-t-1',
     task_id: 't-1',
@@ -99,7 +45,7 @@ async function seed(): Promise<void> {
     target_region: EU,
     routing_score: 80,
     status: 'pending',
-    created_at: new Date(scheduler.now()).toISOString(),
+    created_at: new Date(local.scheduler.now()).toISOString(),
     task: { task_id: 't-1' },
     request_hash: 'h',
     decision: { candidates: [], excluded: [] },
@@ -113,16 +59,31 @@ async function seed(): Promise<void> {
 async function corruptAll(): Promise<void> {
   // eu-west-1's copy of us-east-1's status says failed; ap-south-1's heartbeat copy is rolled back;
   // ap-south-1 lost the handoff; us-east-1's copy of eu-west-1's document slot was edited.
-  await runtime.replication.corrupt(EU, table(), { pk: 'REGION', sk: US }, { status: 'failed', epoch: 9 });
-  await runtime.replication.corrupt(AP, table(), { pk: 'HEARTBEAT', sk: US }, { seq: 3 });
-  await runtime.replication.corrupt(AP, table(), { pk: 'HANDOFF#cross-region-t-1', sk: 'HANDOFF' }, null);
-  await runtime.replication.corrupt(US, table(), { pk: 'DOC#settings', sk: `SLOT#${EU}` }, { revision: 42 });
+  await local.runtime.replication.corrupt(
+    EU,
+    table(),
+    { pk: 'REGION', sk: US },
+    { status: 'failed', epoch: 9 },
+  );
+  await local.runtime.replication.corrupt(AP, table(), { pk: 'HEARTBEAT', sk: US }, { seq: 3 });
+  await local.runtime.replication.corrupt(
+    AP,
+    table(),
+    { pk: 'HANDOFF#cross-region-t-1', sk: 'HANDOFF' },
+    null,
+  );
+  await local.runtime.replication.corrupt(
+    US,
+    table(),
+    { pk: 'DOC#settings', sk: `SLOT#${EU}` },
+    { revision: 42 },
+  );
 }
 
 describe('consistency checks', () => {
   it('the local corruption changes one copy only and is never replicated', async () => {
     await seed();
-    const change = await runtime.replication.corrupt(
+    const change = await local.runtime.replication.corrupt(
       EU,
       table(),
       { pk: 'REGION', sk: US },
@@ -130,11 +91,11 @@ describe('consistency checks', () => {
     );
     expect(change).toMatchObject({ region: EU, before: { status: 'healthy' }, after: { status: 'failed' } });
     await tick(60_000);
-    expect((await runtime.region(EU).deps.state.getRegionStatus(US))?.status).toBe('failed');
-    expect((await runtime.region(US).deps.state.getRegionStatus(US))?.status).toBe('healthy');
-    expect((await runtime.region(AP).deps.state.getRegionStatus(US))?.status).toBe('healthy');
+    expect((await local.runtime.region(EU).deps.state.getRegionStatus(US))?.status).toBe('failed');
+    expect((await local.runtime.region(US).deps.state.getRegionStatus(US))?.status).toBe('healthy');
+    expect((await local.runtime.region(AP).deps.state.getRegionStatus(US))?.status).toBe('healthy');
     await expect(
-      runtime.replication.corrupt(EU, table(), { pk: 'REGION', sk: US }, { sk: 'other' }),
+      local.runtime.replication.corrupt(EU, table(), { pk: 'REGION', sk: US }, { sk: 'other' }),
     ).rejects.toThrow(/key attribute/);
   });
 
@@ -164,10 +125,12 @@ describe('consistency checks', () => {
     expect(status[EU]?.checksum).not.toBe(status[US]?.checksum);
     expect(byKey[HANDOFF_KEY]?.copies[AP]).toEqual({ present: false });
     expect(byKey[STATUS_KEY]?.reconciliation).toBeUndefined();
-    expect((await runtime.region(EU).deps.state.getRegionStatus(US))?.status).toBe('failed');
+    expect((await local.runtime.region(EU).deps.state.getRegionStatus(US))?.status).toBe('failed');
     // The record is kept and readable, and an event says what was found.
     expect(await deps(US).replication(US).getCheck(check.check_id)).toEqual(check);
-    const found = runtime.events.list().find((e) => e.event.type === 'replication.inconsistency_detected');
+    const found = local.runtime.events
+      .list()
+      .find((e) => e.event.type === 'replication.inconsistency_detected');
     expect(found?.event.detail).toMatchObject({ check_id: check.check_id, inconsistent: 4 });
   });
 
@@ -215,10 +178,12 @@ describe('consistency checks', () => {
       writes: [{ region: US, applied: true }],
     });
 
-    expect((await runtime.region(EU).deps.state.getRegionStatus(US))?.status).toBe('healthy');
-    expect((await runtime.region(AP).deps.state.listHeartbeats()).find((h) => h.region === US)?.seq).toBe(7);
-    expect(await runtime.region(AP).deps.state.getHandoff('cross-region-t-1')).toBeDefined();
-    expect(runtime.events.list().some((e) => e.event.type === 'replication.reconciled')).toBe(true);
+    expect((await local.runtime.region(EU).deps.state.getRegionStatus(US))?.status).toBe('healthy');
+    expect(
+      (await local.runtime.region(AP).deps.state.listHeartbeats()).find((h) => h.region === US)?.seq,
+    ).toBe(7);
+    expect(await local.runtime.region(AP).deps.state.getHandoff('cross-region-t-1')).toBeDefined();
+    expect(local.runtime.events.list().some((e) => e.event.type === 'replication.reconciled')).toBe(true);
 
     // The repairs replicate like any write; once they (and the check record) have settled, all agree.
     await tick(60_000);
@@ -233,7 +198,7 @@ describe('consistency checks', () => {
 
   it('reports but does not reconcile a key written within the settle window', async () => {
     await seed();
-    await runtime.region(US).deps.state.putHeartbeat({ region: US, seq: 8, at: scheduler.now() });
+    await local.runtime.region(US).deps.state.putHeartbeat({ region: US, seq: 8, at: local.scheduler.now() });
     // Not delivered yet: ap-south-1 and eu-west-1 still hold seq 7, as replication in flight would.
     const check = await runConsistencyCheck(
       deps(US),

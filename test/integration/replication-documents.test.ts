@@ -3,75 +3,21 @@
  * replication (siblings, with an event), never one silently overwriting the other as last-writer-wins
  * would; a write based on a stale version is detected at once; a merge resolves the siblings everywhere.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Scheduler } from '../../lib/adapters/local/replication.ts';
-import { type ReplicationDeps, replicationDepsOf } from '../../lib/app/replication/deps.ts';
+import { describe, expect, it } from 'vitest';
 import { runReplicationRound } from '../../lib/app/replication/monitor.ts';
 import { getDocument, mergeDocument, putDocument } from '../../lib/app/replication/versioned-store.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/core/errors.ts';
-import { validateTopology } from '../../lib/core/topology/validate.ts';
-import { type LocalRuntime, startLocalRuntime } from '../../lib/runtime/local.ts';
-import { defaultTopologyJson } from '../fixtures/topologies.ts';
+import { useManualRuntime } from '../support/manual-time.ts';
 
 const US = 'us-east-1';
 const EU = 'eu-west-1';
 const AP = 'ap-south-1';
 
-class ManualScheduler implements Scheduler {
-  time = Date.UTC(2026, 10, 26, 12);
-  #timers: { at: number; run: () => void }[] = [];
-  now(): number {
-    return this.time;
-  }
-  setTimer(delayMs: number, run: () => void): () => void {
-    const timer = { at: this.time + delayMs, run };
-    this.#timers.push(timer);
-    return () => {
-      this.#timers = this.#timers.filter((t) => t !== timer);
-    };
-  }
-  advance(ms: number): void {
-    this.time += ms;
-    const due = this.#timers.filter((t) => t.at <= this.time).sort((a, b) => a.at - b.at);
-    this.#timers = this.#timers.filter((t) => t.at > this.time);
-    for (const timer of due) timer.run();
-  }
-}
-
-let dataDir: string;
-let runtime: LocalRuntime;
-let scheduler: ManualScheduler;
-
-beforeEach(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'cortex-replication-docs-'));
-  scheduler = new ManualScheduler();
-  runtime = await startLocalRuntime({
-    topology: validateTopology(defaultTopologyJson()),
-    dataDir,
-    fresh: true,
-    scheduler,
-    replicationLagMs: 200,
-  });
-});
-afterEach(async () => {
-  await runtime?.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
-
-function deps(region: string): ReplicationDeps {
-  return replicationDepsOf(runtime.region(region).deps);
-}
-
-async function tick(ms: number): Promise<void> {
-  scheduler.advance(ms);
-  await runtime.replication.flush();
-}
+const local = useManualRuntime('cortex-replication-docs-');
+const { deps, tick } = local;
 
 const conflictEvents = () =>
-  runtime.events
+  local.runtime.events
     .list()
     .map((e) => e.event)
     .filter((e) => e.type === 'replication.conflict_detected');

@@ -3,75 +3,16 @@
  * time that moves only when the test says so: lag measured under an injected lag and under a paused
  * link, in records and seconds, with events on crossing and recovery.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Scheduler } from '../../lib/adapters/local/replication.ts';
-import { type ReplicationDeps, replicationDepsOf } from '../../lib/app/replication/deps.ts';
+import { describe, expect, it } from 'vitest';
 import { readReplicationLag, runReplicationRound } from '../../lib/app/replication/monitor.ts';
-import { validateTopology } from '../../lib/core/topology/validate.ts';
-import { type LocalRuntime, startLocalRuntime } from '../../lib/runtime/local.ts';
-import { defaultTopologyJson } from '../fixtures/topologies.ts';
+import { useManualRuntime } from '../support/manual-time.ts';
 
 const US = 'us-east-1';
 const EU = 'eu-west-1';
 const AP = 'ap-south-1';
 
-/** Time that moves only when the test says so; timers fire on `advance`. */
-class ManualScheduler implements Scheduler {
-  time = Date.UTC(2026, 10, 26, 12);
-  #timers: { at: number; run: () => void }[] = [];
-
-  now(): number {
-    return this.time;
-  }
-
-  setTimer(delayMs: number, run: () => void): () => void {
-    const timer = { at: this.time + delayMs, run };
-    this.#timers.push(timer);
-    return () => {
-      this.#timers = this.#timers.filter((t) => t !== timer);
-    };
-  }
-
-  advance(ms: number): void {
-    this.time += ms;
-    const due = this.#timers.filter((t) => t.at <= this.time).sort((a, b) => a.at - b.at);
-    this.#timers = this.#timers.filter((t) => t.at > this.time);
-    for (const timer of due) timer.run();
-  }
-}
-
-let dataDir: string;
-let runtime: LocalRuntime;
-let scheduler: ManualScheduler;
-
-beforeEach(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'cortex-replication-lag-'));
-  scheduler = new ManualScheduler();
-  runtime = await startLocalRuntime({
-    topology: validateTopology(defaultTopologyJson()),
-    dataDir,
-    fresh: true,
-    scheduler,
-    replicationLagMs: 200,
-  });
-});
-afterEach(async () => {
-  await runtime?.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
-
-function deps(region: string): ReplicationDeps {
-  return replicationDepsOf(runtime.region(region).deps);
-}
-
-/** Moves time on and waits until every change due by then is applied. */
-async function tick(ms: number): Promise<void> {
-  scheduler.advance(ms);
-  await runtime.replication.flush();
-}
+const local = useManualRuntime('cortex-replication-lag-');
+const { deps, tick } = local;
 
 async function pairAt(observer: string, source: string, replica: string) {
   const reading = await readReplicationLag(deps(observer));
@@ -81,7 +22,7 @@ async function pairAt(observer: string, source: string, replica: string) {
 }
 
 function eventsOf(type: string) {
-  return runtime.events
+  return local.runtime.events
     .list()
     .map((e) => e.event)
     .filter((e) => e.type === type);
@@ -99,7 +40,7 @@ describe('the lag monitor on the local replication', () => {
   it('measures an injected lag per link, within one beat interval, and only on that link', async () => {
     await settle(1_000);
     expect((await pairAt(EU, US, EU)).lag_seconds).toBe(0);
-    runtime.replication.setLag(US, EU, 5_000);
+    local.runtime.replication.setLag(US, EU, 5_000);
     for (let s = 0; s < 20; s++) {
       await runReplicationRound(deps(US), { intervalMs: 1_000 });
       await tick(1_000);
@@ -125,19 +66,19 @@ describe('the lag monitor on the local replication', () => {
 
   it('measures a paused link in records and seconds, alerts once, and recovers on resume', async () => {
     await settle(5_000);
-    const pausedAt = scheduler.now();
-    runtime.replication.pause(US, EU);
-    const state = runtime.region(US).deps.state;
+    const pausedAt = local.scheduler.now();
+    local.runtime.replication.pause(US, EU);
+    const state = local.runtime.region(US).deps.state;
     for (let i = 0; i < 12; i++) {
       await runReplicationRound(deps(US), { intervalMs: 5_000 });
-      if (i < 7) await state.putHeartbeat({ region: US, seq: 100 + i, at: scheduler.now() });
+      if (i < 7) await state.putHeartbeat({ region: US, seq: 100 + i, at: local.scheduler.now() });
       await tick(5_000);
     }
     const paused = await pairAt(AP, US, EU);
     expect(paused).toMatchObject({
       lag_records: 7,
       // The first beat after the pause was written the moment the link paused, 60 s ago.
-      lag_seconds: (scheduler.now() - pausedAt) / 1000,
+      lag_seconds: (local.scheduler.now() - pausedAt) / 1000,
       lag_lower_bound: false,
       source_seq: 14,
       replica_seq: 2,
@@ -160,7 +101,7 @@ describe('the lag monitor on the local replication', () => {
       lag_records: 7,
     });
 
-    runtime.replication.resume(US, EU);
+    local.runtime.replication.resume(US, EU);
     await tick(0);
     await runReplicationRound(deps(EU), { intervalMs: 5_000 });
     expect(await pairAt(EU, US, EU)).toMatchObject({ lag_records: 0, lag_seconds: 0, status: 'ok' });
