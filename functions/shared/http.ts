@@ -13,6 +13,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   RegionNotServingError,
+  StateUnavailableError,
   TopologyError,
   ValidationError,
 } from '../../lib/core/errors.ts';
@@ -67,6 +68,11 @@ export function toHttpError(error: unknown): HttpResult {
   if (error instanceof RegionNotServingError) {
     return errorResponse(503, {
       error: { code: error.code, message: error.message, region: error.region, status: error.status },
+    });
+  }
+  if (error instanceof StateUnavailableError) {
+    return errorResponse(503, {
+      error: { code: error.code, message: error.message, region: error.region, table: error.table },
     });
   }
   if (error instanceof CortexError) {

@@ -86,6 +86,22 @@ export class RegionNotServingError extends CortexError {
   }
 }
 
+/**
+ * The strongly consistent (MRSC) table cannot answer here and now: this region is cut off from the
+ * majority of its replicas, or another region kept writing the same item (DynamoDB's
+ * ReplicatedWriteConflictException after the SDK's retries). Retryable; 503 on the API.
+ */
+export class StateUnavailableError extends CortexError {
+  readonly code = 'STATE_UNAVAILABLE';
+  readonly table: string;
+  readonly region: string;
+  constructor(table: string, region: string, reason: string, options?: { cause?: unknown }) {
+    super(`${table} is unavailable from ${region}: ${reason}`, options);
+    this.table = table;
+    this.region = region;
+  }
+}
+
 /** The request body is larger than the API accepts. */
 export class PayloadTooLargeError extends CortexError {
   readonly code = 'PAYLOAD_TOO_LARGE';

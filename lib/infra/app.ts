@@ -68,6 +68,9 @@ export function buildApp(app: App, topology: Topology, options: BuildAppOptions 
   // Issue 6: the audit report bucket per region, kept as long as the topology's policy says.
   const wantsBucket = options.auditBucket ?? String(app.node.tryGetContext('auditBucket')) === 'true';
   const auditBucket = wantsBucket ? auditRetention(topology) : undefined;
+  // Issue 5: the synchronous data types' records live in the MRSC table where the regions allow one;
+  // every function granted the state table is granted it too (StateTables).
+  const criticalTable = placement.tables.find((t) => t.role === 'critical');
 
   const regionalStacks = plan.regionIds.map(
     (regionId) =>
@@ -80,6 +83,7 @@ export function buildApp(app: App, topology: Topology, options: BuildAppOptions 
         projectRoot,
         ...(dnsPlan ? { dns: dnsPlan } : {}),
         ...(auditBucket ? { auditBucket } : {}),
+        ...(criticalTable ? { criticalTable } : {}),
       }),
   );
   const witnessStacks = plan.witnesses.map(
@@ -92,6 +96,7 @@ export function buildApp(app: App, topology: Topology, options: BuildAppOptions 
         topology,
         projectRoot,
         ...(dnsPlan ? { dns: dnsPlan } : {}),
+        ...(criticalTable ? { criticalTable } : {}),
       }),
   );
   const stateStack = new StateStack(app, 'CortexState', {

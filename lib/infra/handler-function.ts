@@ -11,7 +11,8 @@ import type { Concern } from '../app/routes.ts';
 import { compileTopology } from '../core/topology/compiled.ts';
 import type { Topology } from '../core/topology/types.ts';
 import type { RegionEndpoints } from './region-endpoints.ts';
-import type { RemoteStateTableReplica, StateTableReplica, TableItemAction } from './state-table.ts';
+import type { TableItemAction } from './state-table.ts';
+import type { StateTableAccess } from './state-tables.ts';
 
 /** Environment the Lambda composition root reads (lib/runtime/lambda.ts). */
 export const HANDLER_ENV = {
@@ -165,11 +166,11 @@ export class HandlerFunction extends Construct {
     });
   }
 
-  /** Points the function at its region's state table replica and grants exactly `actions` on it. */
-  useStateTable(
-    table: StateTableReplica | RemoteStateTableReplica,
-    actions: readonly TableItemAction[],
-  ): void {
+  /**
+   * Points the function at its region's state table replica and grants exactly `actions` on it (and,
+   * through StateTables, on the MRSC table's replica where the placement has one).
+   */
+  useStateTable(table: StateTableAccess, actions: readonly TableItemAction[]): void {
     this.function.addEnvironment(HANDLER_ENV.tableName, table.tableName);
     table.grantItemAccess(this.role, actions);
   }

@@ -4,6 +4,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { API_ROUTES, CONCERNS, type Concern } from '../app/routes.ts';
 import { samplingOf } from '../core/latency/stats.ts';
+import type { PlacedTable } from '../core/replication/placement.ts';
 import type { Topology } from '../core/topology/types.ts';
 import { AuditBucket, type AuditRetention } from './audit-bucket.ts';
 import { ControlPlaneEvents } from './control-plane-events.ts';
@@ -16,8 +17,9 @@ import { RegionEndpoints } from './region-endpoints.ts';
 import { RegionalApi } from './regional-api.ts';
 import { RegionalDns } from './regional-dns.ts';
 import { grantWriteCounter, REPLICATION_ACCESS, REPLICATION_MONITOR_TIMEOUT } from './replication-access.ts';
-import { RemoteStateTableReplica, StateTableReplica, type TableItemAction } from './state-table.ts';
+import type { TableItemAction } from './state-table.ts';
 import { StateTableKey } from './state-table-key.ts';
+import { StateTables } from './state-tables.ts';
 
 /** What a concern's function may do beyond answering its routes. */
 export interface ConcernAccess {
@@ -136,6 +138,11 @@ export interface RegionalStackProps extends StackProps {
   readonly dns?: DnsPlan;
   /** Deploys the audit report bucket with this retention (`-c auditBucket=true`). @default no bucket */
   readonly auditBucket?: AuditRetention;
+  /**
+   * The placement's MRSC table (`<name>-critical`): every grant on the state table, here and on the
+   * other regions' replicas, also covers it (see StateTables). @default none
+   */
+  readonly criticalTable?: PlacedTable;
 }
 
 /**
@@ -199,16 +206,19 @@ export class RegionalStack extends Stack {
       });
 
     this.tableKey = new StateTableKey(this, 'StateTableKey', { aliasName: plan.tableKeyAlias });
-    const table = new StateTableReplica(this, 'StateTable', {
+    const criticalTable = props.criticalTable ? { criticalTable: props.criticalTable } : {};
+    const table = new StateTables(this, 'StateTable', {
       tableName: plan.tableName,
       key: this.tableKey.key,
+      ...criticalTable,
     });
     const remoteReplicas = peers.map(
       (regionId) =>
-        new RemoteStateTableReplica(this, `StateTable-${regionId}`, {
+        new StateTables(this, `StateTable-${regionId}`, {
           tableName: plan.tableName,
           regionId,
           tableKeyAlias: plan.tableKeyAlias,
+          ...criticalTable,
         }),
     );
     this.events = new ControlPlaneEvents(this, 'Events', { eventBusName: plan.eventBusName });

@@ -1,7 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { keys } from '../adapters/aws/state-keys.ts';
-import type { RemoteStateTableReplica, StateTableReplica, TableItemAction } from './state-table.ts';
+import type { TableItemAction } from './state-table.ts';
+import type { StateTableAccess } from './state-tables.ts';
 
 /**
  * What issue 5's functions may do with the state table (lib/adapters/aws/dynamodb-replication.ts is
@@ -41,11 +42,9 @@ export const REPLICATION_MONITOR_TIMEOUT = Duration.seconds(80);
 /**
  * Every write through the state port is followed by one UpdateItem ADD on the replica region's
  * mark (lib/app/replication/counting-state.ts). Writers that need no UpdateItem otherwise (router,
- * probe, witness) get it for the marks' partition only (`dynamodb:LeadingKeys`).
+ * probe, witness) get it for the marks' partition only (`dynamodb:LeadingKeys`): on the state table
+ * only, where the marks live (StateTables grants no LeadingKeys-confined action on the MRSC table).
  */
-export function grantWriteCounter(
-  grantee: iam.IGrantable,
-  replica: StateTableReplica | RemoteStateTableReplica,
-): void {
+export function grantWriteCounter(grantee: iam.IGrantable, replica: StateTableAccess): void {
   replica.grantItemAccess(grantee, ['UpdateItem'], { leadingKeys: [REPLICATION_PARTITION] });
 }

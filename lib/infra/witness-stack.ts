@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import type { PlacedTable } from '../core/replication/placement.ts';
 import type { Topology } from '../core/topology/types.ts';
 import type { DeploymentPlan, WitnessPlan } from './deployment-plan.ts';
 import type { DnsPlan } from './dns-plan.ts';
@@ -9,7 +10,8 @@ import { ProbeSchedule } from './probe-schedule.ts';
 import { RegionEndpoints } from './region-endpoints.ts';
 import { PROBE_TIMEOUT } from './regional-stack.ts';
 import { grantWriteCounter } from './replication-access.ts';
-import { RemoteStateTableReplica, type TableItemAction } from './state-table.ts';
+import type { TableItemAction } from './state-table.ts';
+import { StateTables } from './state-tables.ts';
 
 /** A witness reads statuses and writes its own views into each region's replica. */
 export const WITNESS_TABLE_ACCESS: readonly TableItemAction[] = ['GetItem', 'PutItem', 'Query'];
@@ -21,13 +23,19 @@ export interface WitnessStackProps extends StackProps {
   readonly projectRoot: string;
   /** Regional names are used when the DNS plan names the zone (regional DNS deployed). */
   readonly dns?: DnsPlan;
+  /**
+   * The placement's MRSC table (`<name>-critical`): region statuses live there, so the witness reads
+   * and writes every region's replica of it too (see StateTables). @default none
+   */
+  readonly criticalTable?: PlacedTable;
 }
 
 /**
  * `CortexWitness-<witness_id>`: a probe-only observer in a region outside the topology (principle 3:
  * it breaks ties between regions that cannot see each other). The health-probe bundle's
  * `witnessHandler` runs every minute and writes its views into every region's replica of the state
- * table remotely: there is no replica, bus or state machine in the witness's region.
+ * table (and of the MRSC table, when there is one) remotely: there is no replica, bus or state
+ * machine in the witness's region.
  */
 export class WitnessStack extends Stack {
   readonly witnessId: string;
@@ -56,10 +64,11 @@ export class WitnessStack extends Stack {
       timeout: PROBE_TIMEOUT,
     });
     for (const regionId of plan.regionIds) {
-      const replica = new RemoteStateTableReplica(this, `StateTable-${regionId}`, {
+      const replica = new StateTables(this, `StateTable-${regionId}`, {
         tableName: plan.tableName,
         regionId,
         tableKeyAlias: plan.tableKeyAlias,
+        ...(props.criticalTable ? { criticalTable: props.criticalTable } : {}),
       });
       this.probe.useStateTable(replica, WITNESS_TABLE_ACCESS);
       // Its views count as writes of the region they land in (issue 5's write counter).

@@ -8,6 +8,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DiscoveringProbe } from '../adapters/aws/discovering-probe.ts';
+import type { TableRef } from '../adapters/aws/dynamo-items.ts';
 import { DynamoComplianceAdapter } from '../adapters/aws/dynamodb-compliance.ts';
 import { DynamoLatencyAdapter } from '../adapters/aws/dynamodb-latency.ts';
 import { DynamoPrivacyAdapter } from '../adapters/aws/dynamodb-privacy.ts';
@@ -16,6 +17,7 @@ import { DynamoResourcesAdapter } from '../adapters/aws/dynamodb-resources.ts';
 import { DynamoStateAdapter } from '../adapters/aws/dynamodb-state.ts';
 import { EventBridgeEvents } from '../adapters/aws/eventbridge.ts';
 import { HttpProbe } from '../adapters/aws/http-probe.ts';
+import { reportReplicatedWriteConflicts } from '../adapters/aws/mrsc.ts';
 import { S3AuditArchive } from '../adapters/aws/s3-audit-archive.ts';
 import { StepFunctionsWorkflow } from '../adapters/aws/step-functions.ts';
 import type { ComplianceDeps } from '../app/compliance/deps.ts';
@@ -23,10 +25,16 @@ import type { ControlDeps, RegionalDeps } from '../app/deps.ts';
 import type { LatencySamplerDeps } from '../app/latency/sampler.ts';
 import type { PrivacyDeps } from '../app/privacy/deps.ts';
 import type { WitnessDeps } from '../app/probe-round.ts';
-import { countingState } from '../app/replication/counting-state.ts';
+import { countedStateWrites, countingState } from '../app/replication/counting-state.ts';
 import type { ReplicationDeps } from '../app/replication/deps.ts';
 import { AWS_DEPLOYMENT_FACTS, parseDeploymentFacts } from '../core/compliance/facts.ts';
 import type { DeploymentFacts } from '../core/compliance/types.ts';
+import {
+  placeReplication,
+  STATE_RECORD_TYPES,
+  type StateRecordType,
+  stateRecordTables,
+} from '../core/replication/placement.ts';
 import { openCompiledTopology } from '../core/topology/compiled.ts';
 import type { Topology } from '../core/topology/types.ts';
 import type { Clock, EventsPort, ProbePort, StatePort } from '../ports.ts';
@@ -117,16 +125,57 @@ function perRegion<T>(make: (region: string) => T): (region: string) => T {
 // Another region's replica must not stall a round when that region is unreachable.
 const REMOTE_REQUEST = { requestTimeout: 3_000, connectionTimeout: 1_000 };
 
-function replicas(tableName: string, home: string | undefined): (region: string) => StatePort {
+/**
+ * The table of each state record type: the MRSC table `<name>-critical` for the synchronous data
+ * types' records when the placement has one (lib/core/replication/placement.ts), else the state table.
+ */
+function recordTablesFor(topology: Topology): Readonly<Record<StateRecordType, string>> {
+  return stateRecordTables(placeReplication(topology));
+}
+
+/** The record types kept outside the state table, each as a reference on `client`. */
+function elsewhere(
+  records: Readonly<Record<StateRecordType, string>>,
+  tableName: string,
+  client: DynamoDBDocumentClient,
+): Partial<Record<StateRecordType, TableRef>> {
+  return Object.fromEntries(
+    STATE_RECORD_TYPES.filter((type) => records[type] !== tableName).map((type) => [
+      type,
+      { client, tableName: records[type] },
+    ]),
+  );
+}
+
+/** A document client for `region`'s replicas; another region's times out quickly. */
+function documentClientFor(
+  region: string,
+  home: string | undefined,
+  options: object = {},
+): DynamoDBDocumentClient {
+  const client = new DynamoDBClient(
+    region === home ? {} : { region, requestHandler: REMOTE_REQUEST, ...options },
+  );
+  reportReplicatedWriteConflicts(client, region);
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+function replicas(
+  tableName: string,
+  records: Readonly<Record<StateRecordType, string>>,
+  home: string | undefined,
+): (region: string) => StatePort {
   return perRegion((region) => {
-    const client = new DynamoDBClient(region === home ? {} : { region, requestHandler: REMOTE_REQUEST });
-    const document = DynamoDBDocumentClient.from(client, {
-      marshallOptions: { removeUndefinedValues: true },
+    const document = documentClientFor(region, home);
+    const state = new DynamoStateAdapter({
+      client: document,
+      tableName,
+      records: elsewhere(records, tableName, document),
     });
-    const state = new DynamoStateAdapter({ client: document, tableName });
-    // Issue 5: each write is counted on the mark of the region whose replica it lands in (an UpdateItem ADD).
+    // Issue 5: each write is counted on the mark of the region whose replica it lands in (an UpdateItem
+    // ADD), except writes to the MRSC table: replicated before they return, they are never backlog.
     const marks = new DynamoReplicationStore({ client: document, tableName, regionId: region, clock });
-    return countingState(state, marks, clock);
+    return countingState(state, marks, clock, { methods: countedStateWrites(records, tableName) });
   });
 }
 
@@ -155,10 +204,13 @@ export function lambdaDeps(): RegionalDeps {
   if (!topology.regions.some((r) => r.region_id === env.regionId)) {
     throw new Error(`CORTEX_REGION_ID ${env.regionId} is not a region of the topology`);
   }
+  const records = recordTablesFor(topology);
+  const document = documentClientFor(env.regionId, env.regionId);
+  const handoffs = { client: document, tableName: records.handoff };
   cached = {
     regionId: env.regionId,
     topology,
-    state: replicas(env.tableName, env.regionId)(env.regionId),
+    state: replicas(env.tableName, records, env.regionId)(env.regionId),
     clock,
     deployment: deploymentFacts(process.env),
     compliance: new DynamoComplianceAdapter({
@@ -173,12 +225,7 @@ export function lambdaDeps(): RegionalDeps {
       tableName: env.tableName,
     }),
     // Issue 4 part B: the resource pool the router reserves on and the resources API answers from.
-    resources: new DynamoResourcesAdapter({
-      client: DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-        marshallOptions: { removeUndefinedValues: true },
-      }),
-      tableName: env.tableName,
-    }),
+    resources: new DynamoResourcesAdapter({ client: document, tableName: env.tableName, handoffs }),
   };
   return cached;
 }
@@ -204,7 +251,11 @@ export function controlDeps(): ControlDeps {
   if (control) return control;
   const base = lambdaDeps();
   const env = readControlEnvironment(process.env);
-  const replica = replicas(readEnvironment(process.env).tableName, base.regionId);
+  const replica = replicas(
+    readEnvironment(process.env).tableName,
+    recordTablesFor(base.topology),
+    base.regionId,
+  );
   const ownRegion = base.regionId;
   const sfnFor = perRegion((region) => new SFNClient(region === ownRegion ? {} : { region }));
   control = {
@@ -253,7 +304,7 @@ export function witnessDeps(): WitnessDeps {
       endpoints,
       endpointParameter: process.env.CORTEX_ENDPOINT_PARAMETER,
     }),
-    replica: replicas(tableName, undefined),
+    replica: replicas(tableName, recordTablesFor(topology), undefined),
   };
   return witness;
 }
@@ -273,16 +324,17 @@ export function privacyDeps(): PrivacyDeps {
     throw new Error(`invalid Lambda environment: CORTEX_EVENT_BUS "${eventBus}" is not a bus name`);
   }
   const home = base.regionId;
+  const records = recordTablesFor(base.topology);
   privacy = {
     ...base,
     events: new EventBridgeEvents({ client: new EventBridgeClient({}), eventBusName: eventBus }),
     privacy: perRegion((region) => {
       // Two attempts: an API invocation has 10 s for every region's search.
-      const remote = { region, requestHandler: REMOTE_REQUEST, maxAttempts: 2 };
-      const client = new DynamoDBClient(region === home ? {} : remote);
+      const client = documentClientFor(region, home, { maxAttempts: 2 });
       return new DynamoPrivacyAdapter({
-        client: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+        client,
         tableName,
+        handoffs: { client, tableName: records.handoff },
       });
     }),
   };

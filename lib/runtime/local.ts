@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { createFailoverHandler } from '../../functions/failover/handler.ts';
+import type { TableRef } from '../adapters/aws/dynamo-items.ts';
 import { DynamoComplianceAdapter } from '../adapters/aws/dynamodb-compliance.ts';
 import { DynamoLatencyAdapter } from '../adapters/aws/dynamodb-latency.ts';
 import { DynamoPrivacyAdapter } from '../adapters/aws/dynamodb-privacy.ts';
@@ -20,6 +21,7 @@ import { DynamoSelectiveStore } from '../adapters/aws/dynamodb-selective.ts';
 import { DynamoStateAdapter } from '../adapters/aws/dynamodb-state.ts';
 import { stateTableName } from '../adapters/aws/state-keys.ts';
 import { LocalEventLog } from '../adapters/local/events.ts';
+import { guardQuorum } from '../adapters/local/mrsc.ts';
 import {
   type Replication,
   type Scheduler,
@@ -29,11 +31,17 @@ import {
 import { LocalWorkflow } from '../adapters/local/workflow.ts';
 import type { ControlDeps } from '../app/deps.ts';
 import type { WitnessDeps } from '../app/probe-round.ts';
-import { countingState } from '../app/replication/counting-state.ts';
+import { countedStateWrites, countingState } from '../app/replication/counting-state.ts';
 import { LOCAL_DEPLOYMENT_FACTS } from '../core/compliance/facts.ts';
 import type { DeploymentFacts } from '../core/compliance/types.ts';
 import { CortexError, TopologyError } from '../core/errors.ts';
-import { placeReplication, type ReplicationPlacement } from '../core/replication/placement.ts';
+import {
+  placeReplication,
+  type ReplicationPlacement,
+  STATE_RECORD_TYPES,
+  type StateRecordType,
+  stateRecordTables,
+} from '../core/replication/placement.ts';
 import type { Topology } from '../core/topology/types.ts';
 import { type RegionalStore, type RegionalStores, startRegionalStores } from '../local/stores.ts';
 import type { PrivacyPort, ProbePort, ReplicationPort, StatePort } from '../ports.ts';
@@ -122,9 +130,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   // The same placement as `cdk synth`: one with a replica outside its jurisdiction does not start.
   const placement = placeReplication(topology);
   if (placement.errors.length > 0) throw new TopologyError(placement.errors);
-  const placedTables = placement.tables
-    .filter((t) => t.name !== tableName)
+  // The MRSC table has one authoritative copy, in its home region's store (lib/adapters/local/mrsc.ts).
+  const critical = placement.tables.find((t) => t.role === 'critical');
+  const replicatedTables = placement.tables
+    .filter((t) => t.name !== tableName && t !== critical)
     .map((t) => ({ name: t.name, regions: t.regions }));
+  const placedTables = critical
+    ? [...replicatedTables, { name: critical.name, regions: [critical.homeRegion] }]
+    : replicatedTables;
+  const records = stateRecordTables(placement);
 
   const stores = await startRegionalStores({
     regionIds: topology.regions.map((r) => r.region_id),
@@ -141,7 +155,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       regions: stores.list.map((store) => ({ regionId: store.regionId, client: store.createClient() })),
       lagMs: options.replicationLagMs ?? DEFAULT_REPLICATION_LAG_MS,
       // Each placed table replicates among its own regions only (a jurisdiction's table stays home).
-      tables: [tableName, ...placedTables],
+      tables: [tableName, ...replicatedTables],
       scheduler,
       statePath: join(replicationDir, 'state.json'),
       ...(options.log ? { log: options.log } : {}),
@@ -153,6 +167,26 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
   const probe = options.probe ?? unreachableProbe(clock);
   const network = options.network ?? { blocked: () => false };
+  /** Where `region` keeps the record types that live outside the state table (the MRSC table). */
+  const criticalRecords = (region: string): Partial<Record<StateRecordType, TableRef>> => {
+    if (!critical) return {};
+    const client = stores.get(critical.homeRegion).createClient();
+    guardQuorum(client, {
+      tableName: critical.name,
+      regions: critical.regions,
+      caller: region,
+      reaches: (from, to) => !network.blocked(from, to),
+    });
+    const document = DynamoDBDocumentClient.from(client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    return Object.fromEntries(
+      STATE_RECORD_TYPES.filter((type) => records[type] === critical.name).map((type) => [
+        type,
+        { client: document, tableName: critical.name },
+      ]),
+    );
+  };
   const events = new LocalEventLog();
   // Issue 5: each region's replication bookkeeping (its mark, lag views, check records) and versioned
   // documents; the state port's writes are counted on the region's mark (lag in records).
@@ -188,9 +222,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       const document = DynamoDBDocumentClient.from(client, {
         marshallOptions: { removeUndefinedValues: true },
       });
-      const state = new DynamoStateAdapter({ client: document, tableName });
+      const state = new DynamoStateAdapter({
+        client: document,
+        tableName,
+        records: criticalRecords(store.regionId),
+      });
       const marks = replicationPorts.get(store.regionId)?.marks as DynamoReplicationStore;
-      return [store.regionId, countingState(state, marks, clock)] as const;
+      // Writes to the MRSC table are replicated before they return: never backlog, never counted.
+      const methods = countedStateWrites(records, tableName);
+      return [store.regionId, countingState(state, marks, clock, { methods })] as const;
     }),
   );
   const selectiveStores = new Map(
@@ -226,7 +266,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       const document = DynamoDBDocumentClient.from(client, {
         marshallOptions: { removeUndefinedValues: true },
       });
-      return [store.regionId, new DynamoPrivacyAdapter({ client: document, tableName })] as const;
+      const handoffs = criticalRecords(store.regionId).handoff;
+      const adapter = new DynamoPrivacyAdapter({
+        client: document,
+        tableName,
+        ...(handoffs ? { handoffs } : {}),
+      });
+      return [store.regionId, adapter] as const;
     }),
   );
   const privacyFor =
@@ -265,7 +311,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       const document = DynamoDBDocumentClient.from(client, {
         marshallOptions: { removeUndefinedValues: true },
       });
-      return [store.regionId, new DynamoResourcesAdapter({ client: document, tableName })] as const;
+      const handoffs = criticalRecords(store.regionId).handoff;
+      const adapter = new DynamoResourcesAdapter({
+        client: document,
+        tableName,
+        ...(handoffs ? { handoffs } : {}),
+      });
+      return [store.regionId, adapter] as const;
     }),
   );
   const deploymentFacts = options.deploymentFacts ?? LOCAL_DEPLOYMENT_FACTS;

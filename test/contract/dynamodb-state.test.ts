@@ -1,8 +1,11 @@
 import { DeleteCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoStateAdapter } from '../../lib/adapters/aws/dynamodb-state.ts';
+import { createStateTable } from '../../lib/adapters/aws/state-table.ts';
 import { startTestTable, type TestTable } from '../support/dynalite.ts';
-import { handoff, stateContract } from './state.contract.ts';
+import { failover, handoff, stateContract, status, view } from './state.contract.ts';
+
+const CRITICAL = 'cortex-critical';
 
 stateContract('DynamoStateAdapter on dynalite', async () => {
   const table = await startTestTable();
@@ -14,6 +17,30 @@ stateContract('DynamoStateAdapter on dynalite', async () => {
         await table.doc.send(
           new DeleteCommand({ TableName: table.tableName, Key: { pk: item.pk, sk: item.sk } }),
         );
+      }
+    },
+    close: () => table.close(),
+  };
+});
+
+// Issue 5: with an MRSC table, the synchronous data types' records (statuses, failovers, handoffs)
+// live in `<name>-critical`; the port behaves the same whichever table holds a record type.
+stateContract('DynamoStateAdapter on dynalite, synchronous records in the critical table', async () => {
+  const table = await startTestTable();
+  await createStateTable(table.client, CRITICAL);
+  const critical = { client: table.doc, tableName: CRITICAL };
+  return {
+    state: new DynamoStateAdapter({
+      client: table.doc,
+      tableName: table.tableName,
+      records: { region_status: critical, failover: critical, handoff: critical },
+    }),
+    reset: async () => {
+      for (const name of [table.tableName, CRITICAL]) {
+        const { Items = [] } = await table.doc.send(new ScanCommand({ TableName: name }));
+        for (const item of Items) {
+          await table.doc.send(new DeleteCommand({ TableName: name, Key: { pk: item.pk, sk: item.sk } }));
+        }
       }
     },
     close: () => table.close(),
@@ -52,5 +79,35 @@ describe('DynamoStateAdapter specifics', () => {
 
   it('requires a table name', () => {
     expect(() => new DynamoStateAdapter({ client: table.doc, tableName: '' })).toThrow(/tableName/);
+    const records = { handoff: { client: table.doc, tableName: '' } };
+    expect(() => new DynamoStateAdapter({ client: table.doc, tableName: 'x-state', records })).toThrow(
+      /records\.handoff\.tableName/,
+    );
+  });
+
+  it('writes each record type to its own table: synchronous ones to the critical table only', async () => {
+    await createStateTable(table.client, CRITICAL);
+    const critical = { client: table.doc, tableName: CRITICAL };
+    const adapter = new DynamoStateAdapter({
+      client: table.doc,
+      tableName: table.tableName,
+      records: { region_status: critical, failover: critical, handoff: critical },
+    });
+    await adapter.putRegionStatus(status({ region_id: 'us-east-2' }), undefined);
+    await adapter.createHandoff(handoff({ handoff_id: 'split-1' }));
+    await adapter.createFailover(failover({ failover_id: 'failover-us-east-2-e1' }));
+    await adapter.putTargetHealth(view());
+    await adapter.putHeartbeat({ region: 'us-east-2', seq: 1, at: 1 });
+    const typesIn = async (name: string) => {
+      const { Items = [] } = await table.doc.send(new ScanCommand({ TableName: name }));
+      return [...new Set(Items.map((item) => String(item.record_type)))].sort();
+    };
+    expect(await typesIn(CRITICAL)).toEqual(['failover', 'handoff', 'region_status']);
+    const inState = await typesIn(table.tableName);
+    expect(inState).toEqual(expect.arrayContaining(['heartbeat', 'target_health']));
+    expect(inState).not.toContain('region_status');
+    expect(inState).not.toContain('failover');
+    expect(adapter.tableOf('handoff').tableName).toBe(CRITICAL);
+    expect(adapter.tableOf('heartbeat').tableName).toBe(table.tableName);
   });
 });

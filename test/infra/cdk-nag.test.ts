@@ -10,7 +10,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CONCERNS } from '../../lib/app/routes.ts';
+import { validateTopology } from '../../lib/core/topology/validate.ts';
 import { buildApp } from '../../lib/infra/app.ts';
+import { usRegionSetTopologyJson } from '../fixtures/replication-topologies.ts';
 import { buildCortexApp, defaultTopology, newApp } from './build.ts';
 
 interface Finding {
@@ -89,56 +91,26 @@ describe('cdk-nag AwsSolutions checks', () => {
     });
 
     it('acknowledge only specific findings on specific resources, each with a reason', () => {
-      const acks = acknowledgements(built.app);
-      expect(acks.length).toBeGreaterThan(0);
-      for (const ack of acks) {
-        expect(Stack.isStack(ack.on), `${ack.id} acknowledged for a whole stack at ${ack.path}`).toBe(false);
-        expect(ack.reason.length, `${ack.id} at ${ack.path} needs a reason`).toBeGreaterThanOrEqual(40);
-      }
-      // What is acknowledged, and where. Acknowledged as cdk-nag's README shows
-      // (`AwsSolutions-IAM5[...]`); CDK stores it as `Annotation::...`. Region ids folded to <region>.
-      const kinds = new Set(
-        acks.map(
-          (a) =>
-            `${a.id.replace(/^Annotation::/, '').replace(/[a-z]{2}-[a-z]+-\d/g, '<region>')} @ ${a.path.split('/').slice(1).join('/')}`,
-        ),
-      );
-      const probePaths = built.topology.failover_policies.health_check.endpoints;
-      expect([...kinds].sort()).toEqual(
-        [
-          // Open routes: Route 53 health checkers and liveness probes cannot sign requests.
-          'AwsSolutions-APIG4 @ Api/HttpApi/GET--api--v1--ping',
-          'AwsSolutions-APIG4 @ Api/HttpApi/GET--health',
-          // X-Ray (and, for the workflow, log delivery) support no resource-level permissions.
-          ...[
-            ...CONCERNS,
-            'health-probe',
-            'failover',
-            'privacy-sweeper',
-            'compliance-audit',
-            'replication-monitor',
-            'latency-sampler',
-            'rebalancer',
-          ].map((name) => `AwsSolutions-IAM5[Resource::*] @ ${pascal(name)}Handler/Role`),
-          'AwsSolutions-IAM5[Resource::*] @ FailoverWorkflow/Role',
-          // Peer APIs' ids are unknown across regions: GET of the probed paths, any API id.
-          ...['HealthProbeHandler', 'FailoverHandler', 'LatencySamplerHandler'].flatMap((fn) =>
-            probePaths.map(
-              (path) =>
-                `AwsSolutions-IAM5[Resource::arn:aws:execute-api:<region>:<AWS::AccountId>:*/*/GET${path}] @ ${fn}/Role`,
-            ),
-          ),
-          // Other regions' table keys are known only by alias (the witness probe and the failover steps).
-          'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ FailoverHandler/Role',
-          'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ HealthProbeHandler/Role',
-          // The privacy API and sweeper erase a subject's records in every region's replica.
-          'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ PrivacyHandler/Role',
-          'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ PrivacySweeperHandler/Role',
-          // The replication API and monitor read (and on reconcile repair) every region's replica.
-          'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ ReplicationHandler/Role',
-          'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ ReplicationMonitorHandler/Role',
-        ].sort(),
-      );
+      expectAcknowledgedOnly(built.app, built.topology.failover_policies.health_check.endpoints);
+    });
+  });
+
+  describe('on the Cortex app with three regions in one MRSC region set (the cortex-critical table)', () => {
+    it('report no unacknowledged error, and acknowledge nothing more than with the state table alone', () => {
+      const built = buildCortexApp({ topology: validateTopology(usRegionSetTopologyJson()) });
+      expect(built.placement.tables.map((t) => t.name)).toContain('cortex-critical');
+      expect(awsSolutionsFindings(built.app, built.outdir)).toEqual([]);
+      expect(stackNames(built.app)).toEqual([
+        'CortexRegion-us-east-1',
+        'CortexRegion-us-east-2',
+        'CortexRegion-us-west-2',
+        'CortexState',
+        'CortexState-us-east-2',
+        'CortexState-us-west-2',
+        'CortexWitness-witness-ca-central-1',
+      ]);
+      // The MRSC replicas share each region's table key (and its alias): no new wildcard.
+      expectAcknowledgedOnly(built.app, built.topology.failover_policies.health_check.endpoints);
     });
   });
 
@@ -188,6 +160,59 @@ describe('cdk-nag with the audit report buckets (-c auditBucket=true)', () => {
     expect(added).toHaveLength(6);
   });
 });
+
+/** Every acknowledgement is on a resource (not a stack), has a reason, and is one of these kinds. */
+function expectAcknowledgedOnly(app: IConstruct, probePaths: readonly string[]): void {
+  const acks = acknowledgements(app);
+  expect(acks.length).toBeGreaterThan(0);
+  for (const ack of acks) {
+    expect(Stack.isStack(ack.on), `${ack.id} acknowledged for a whole stack at ${ack.path}`).toBe(false);
+    expect(ack.reason.length, `${ack.id} at ${ack.path} needs a reason`).toBeGreaterThanOrEqual(40);
+  }
+  // What is acknowledged, and where. Acknowledged as cdk-nag's README shows
+  // (`AwsSolutions-IAM5[...]`); CDK stores it as `Annotation::...`. Region ids folded to <region>.
+  const kinds = new Set(
+    acks.map(
+      (a) =>
+        `${a.id.replace(/^Annotation::/, '').replace(/[a-z]{2}-[a-z]+-\d/g, '<region>')} @ ${a.path.split('/').slice(1).join('/')}`,
+    ),
+  );
+  expect([...kinds].sort()).toEqual(
+    [
+      // Open routes: Route 53 health checkers and liveness probes cannot sign requests.
+      'AwsSolutions-APIG4 @ Api/HttpApi/GET--api--v1--ping',
+      'AwsSolutions-APIG4 @ Api/HttpApi/GET--health',
+      // X-Ray (and, for the workflow, log delivery) support no resource-level permissions.
+      ...[
+        ...CONCERNS,
+        'health-probe',
+        'failover',
+        'privacy-sweeper',
+        'compliance-audit',
+        'replication-monitor',
+        'latency-sampler',
+        'rebalancer',
+      ].map((name) => `AwsSolutions-IAM5[Resource::*] @ ${pascal(name)}Handler/Role`),
+      'AwsSolutions-IAM5[Resource::*] @ FailoverWorkflow/Role',
+      // Peer APIs' ids are unknown across regions: GET of the probed paths, any API id.
+      ...['HealthProbeHandler', 'FailoverHandler', 'LatencySamplerHandler'].flatMap((fn) =>
+        probePaths.map(
+          (path) =>
+            `AwsSolutions-IAM5[Resource::arn:aws:execute-api:<region>:<AWS::AccountId>:*/*/GET${path}] @ ${fn}/Role`,
+        ),
+      ),
+      // Other regions' table keys are known only by alias (the witness probe and the failover steps).
+      'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ FailoverHandler/Role',
+      'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ HealthProbeHandler/Role',
+      // The privacy API and sweeper erase a subject's records in every region's replica.
+      'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ PrivacyHandler/Role',
+      'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ PrivacySweeperHandler/Role',
+      // The replication API and monitor read (and on reconcile repair) every region's replica.
+      'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ ReplicationHandler/Role',
+      'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ ReplicationMonitorHandler/Role',
+    ].sort(),
+  );
+}
 
 function stackNames(app: IConstruct): string[] {
   return app.node.children

@@ -10,6 +10,7 @@ import {
   placeReplication,
   policyForKey,
   type ReplicationPlacement,
+  stateRecordTables,
   tableForDataType,
   tableForKey,
 } from '../../lib/core/replication/placement.ts';
@@ -155,6 +156,36 @@ describe('placeReplication with three regions in one MRSC region set', () => {
     const warning = placement.warnings.find((w) => w.field === 'replication_strategies.synchronous');
     expect(warning?.reason).toContain('MRSC table cortex-critical');
     expect(warning?.reason).toContain('all in the US region set');
+    expect(warning?.reason).toContain(
+      'keeps its region status, failover, handoff records in cortex-critical',
+    );
+  });
+
+  it('sends the state records of synchronous data types to cortex-critical, the others to cortex-state', () => {
+    expect(stateRecordTables(placement)).toEqual({
+      region_status: 'cortex-critical',
+      failover: 'cortex-critical',
+      handoff: 'cortex-critical',
+      target_health: 'cortex-state',
+      heartbeat: 'cortex-state',
+    });
+  });
+
+  it('keeps a record type in the state table when its data type is not synchronous', () => {
+    const topology = editedTopology((json) => {
+      json.replication_strategies.synchronous.data_types = ['master_state'];
+      json.replication_strategies.asynchronous.data_types.push('active_tasks');
+    }, usRegionSetTopologyJson());
+    const tables = stateRecordTables(placeReplication(topology));
+    expect(tables.region_status).toBe('cortex-critical');
+    expect(tables.handoff).toBe('cortex-state');
+  });
+});
+
+describe('stateRecordTables without an MRSC table', () => {
+  it('keeps every state record in the global table', () => {
+    const tables = stateRecordTables(placeReplication(validateTopology(defaultTopologyJson())));
+    expect(new Set(Object.values(tables))).toEqual(new Set(['cortex-state']));
   });
 });
 

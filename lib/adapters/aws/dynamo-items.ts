@@ -29,3 +29,12 @@ export async function queryAll(client: DynamoDBDocumentClient, input: QueryComma
   } while (start);
   return items;
 }
+
+/**
+ * A table as an adapter reaches it: the client of the replica it talks to and the table's name. On
+ * AWS every table of a region is behind the same client; the local MRSC stand-in has its own.
+ */
+export interface TableRef {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+}

@@ -11,16 +11,17 @@ import { ConflictError } from '../../core/errors.ts';
 import type { PrivacyRequestRecord, SubjectExportRecord } from '../../core/privacy/types.ts';
 import type { Handoff } from '../../core/state/records.ts';
 import type { PrivacyPort } from '../../ports.ts';
-import { type Item, queryAll, strip } from './dynamo-items.ts';
+import { type Item, queryAll, strip, type TableRef } from './dynamo-items.ts';
 import { keys, STATE_TABLE } from './state-keys.ts';
 
 export interface DynamoPrivacyOptions {
   /** A document client for one region's replica (injected: STYLE 8). */
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
+  /** Where handoffs live when not in `tableName` (the MRSC table of synchronous data). */
+  readonly handoffs?: TableRef;
 }
 
-/** Drops the layout's key attributes and replication metadata (`aws:rep:*`). */
 /**
  * Data-subject requests and the subject's records on the state table (same table, same layout as
  * DynamoStateAdapter: see state-keys.ts). Every change is one conditional write.
@@ -37,11 +38,13 @@ export interface DynamoPrivacyOptions {
 export class DynamoPrivacyAdapter implements PrivacyPort {
   readonly #client: DynamoDBDocumentClient;
   readonly #table: string;
+  readonly #handoffs: TableRef;
 
   constructor(options: DynamoPrivacyOptions) {
     if (!options.tableName) throw new Error('DynamoPrivacyAdapter: tableName is required');
     this.#client = options.client;
     this.#table = options.tableName;
+    this.#handoffs = options.handoffs ?? { client: options.client, tableName: options.tableName };
   }
 
   async createRequest(record: PrivacyRequestRecord): Promise<void> {
@@ -178,11 +181,12 @@ export class DynamoPrivacyAdapter implements PrivacyPort {
   }
 
   async findSubjectHandoffs(subjectId: string, targetRegions: readonly string[]): Promise<Handoff[]> {
+    const { client, tableName } = this.#handoffs;
     const { gsi1 } = STATE_TABLE;
     const found = new Map<string, Handoff>();
     for (const region of new Set(targetRegions)) {
-      const items = await this.#queryAll({
-        TableName: this.#table,
+      const items = await queryAll(client, {
+        TableName: tableName,
         IndexName: gsi1.indexName,
         KeyConditionExpression: '#pk = :pk',
         FilterExpression: '#task.#subject = :subject',
@@ -198,10 +202,11 @@ export class DynamoPrivacyAdapter implements PrivacyPort {
   }
 
   async eraseHandoff(handoffId: string, subjectId: string): Promise<boolean> {
+    const { client, tableName } = this.#handoffs;
     try {
-      await this.#client.send(
+      await client.send(
         new DeleteCommand({
-          TableName: this.#table,
+          TableName: tableName,
           Key: keys.handoff(handoffId),
           // Never delete a record that is not the subject's (a reused id, a concurrent rewrite).
           ConditionExpression: '#task.#subject = :subject',

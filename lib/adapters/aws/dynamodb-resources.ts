@@ -12,13 +12,15 @@ import type { RegionPool, Reservation } from '../../core/resources/pool.ts';
 import type { Handoff } from '../../core/state/records.ts';
 import type { ResourceAmounts, ResourceUsage } from '../../core/topology/types.ts';
 import type { RebalanceRecord, ResourcesPort } from '../../ports.ts';
-import { type Item, queryAll, strip } from './dynamo-items.ts';
+import { type Item, queryAll, strip, type TableRef } from './dynamo-items.ts';
 import { keys, STATE_TABLE } from './state-keys.ts';
 
 export interface DynamoResourcesOptions {
   /** A document client for this region's replica (injected: STYLE 8). */
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
+  /** Where handoffs live when not in `tableName` (the MRSC table of synchronous data). */
+  readonly handoffs?: TableRef;
 }
 
 /** The token counter of one clock hour: a new hour is a new attribute, so it starts at zero. */
@@ -56,11 +58,13 @@ function toPool(item: Item, hour: string): RegionPool {
 export class DynamoResourcesAdapter implements ResourcesPort {
   readonly #client: DynamoDBDocumentClient;
   readonly #table: string;
+  readonly #handoffs: TableRef;
 
   constructor(options: DynamoResourcesOptions) {
     if (!options.tableName) throw new Error('DynamoResourcesAdapter: tableName is required');
     this.#client = options.client;
     this.#table = options.tableName;
+    this.#handoffs = options.handoffs ?? { client: options.client, tableName: options.tableName };
   }
 
   async getPool(region: string, hour: string): Promise<RegionPool | undefined> {
@@ -268,10 +272,11 @@ export class DynamoResourcesAdapter implements ResourcesPort {
     outcome: 'completed' | 'failed',
     settlement: object,
   ): Promise<Handoff | undefined> {
+    const { client, tableName } = this.#handoffs;
     try {
-      const { Attributes } = await this.#client.send(
+      const { Attributes } = await client.send(
         new UpdateCommand({
-          TableName: this.#table,
+          TableName: tableName,
           Key: keys.handoff(handoffId),
           UpdateExpression: 'SET #status = :status, #settlement = :settlement',
           ConditionExpression:

@@ -9,42 +9,64 @@ import {
 import { ConflictError } from '../../core/errors.ts';
 import type { FailoverRecord, FailoverStatus, FailoverStepRecord } from '../../core/failover/types.ts';
 import type { TargetHealth } from '../../core/health/types.ts';
+import { STATE_RECORD_TYPES, type StateRecordType } from '../../core/replication/placement.ts';
 import type { Handoff, HandoffStatus, RegionStatusRecord } from '../../core/state/records.ts';
 import type { Heartbeat, StatePort } from '../../ports.ts';
-import { type Item, queryAll, strip } from './dynamo-items.ts';
+import { queryAll, strip, type TableRef } from './dynamo-items.ts';
 import { keys, STATE_TABLE } from './state-keys.ts';
 
 export interface DynamoStateOptions {
   /** A document client for this region's replica (injected: STYLE 8). */
   readonly client: DynamoDBDocumentClient;
+  /** The state table (`<name>-state`): every record type not in `records`. */
   readonly tableName: string;
+  /**
+   * Record types kept in another table with the same layout: the MRSC table `<name>-critical` of the
+   * synchronous data types (lib/core/replication/placement.ts stateRecordTables).
+   */
+  readonly records?: Partial<Record<StateRecordType, TableRef>>;
 }
 
-/** Drops the layout's key attributes and replication metadata (`aws:rep:*`, as global tables write). */
-/** The state port on DynamoDB: every change is one conditional write (no transactions, see DESIGN). */
+/**
+ * The state port on DynamoDB: every change is one conditional write (no transactions, see DESIGN),
+ * each record type in its table (the state table, or the MRSC table for synchronous data).
+ */
 export class DynamoStateAdapter implements StatePort {
-  readonly #client: DynamoDBDocumentClient;
-  readonly #table: string;
+  readonly #tables: Readonly<Record<StateRecordType, TableRef>>;
 
   constructor(options: DynamoStateOptions) {
     if (!options.tableName) throw new Error('DynamoStateAdapter: tableName is required');
-    this.#client = options.client;
-    this.#table = options.tableName;
+    const state: TableRef = { client: options.client, tableName: options.tableName };
+    const tables = {} as Record<StateRecordType, TableRef>;
+    for (const recordType of STATE_RECORD_TYPES) {
+      const ref = options.records?.[recordType] ?? state;
+      if (!ref.tableName) throw new Error(`DynamoStateAdapter: records.${recordType}.tableName is required`);
+      tables[recordType] = ref;
+    }
+    this.#tables = tables;
+  }
+
+  /** Where `recordType` lives, for adapters that share its records (handoff settlement, erasure). */
+  tableOf(recordType: StateRecordType): TableRef {
+    return this.#tables[recordType];
   }
 
   async getRegionStatus(regionId: string): Promise<RegionStatusRecord | undefined> {
-    const { Item } = await this.#client.send(
-      new GetCommand({ TableName: this.#table, Key: keys.regionStatus(regionId), ConsistentRead: true }),
+    const { client, tableName } = this.#tables.region_status;
+    const { Item } = await client.send(
+      new GetCommand({ TableName: tableName, Key: keys.regionStatus(regionId), ConsistentRead: true }),
     );
     return Item ? strip<RegionStatusRecord>(Item) : undefined;
   }
 
   async listRegionStatuses(): Promise<RegionStatusRecord[]> {
-    const items = await this.#queryAll(this.#partition(keys.regionStatus('').pk));
+    const { client, tableName } = this.#tables.region_status;
+    const items = await queryAll(client, partition(tableName, keys.regionStatus('').pk));
     return items.map((item) => strip<RegionStatusRecord>(item));
   }
 
   async putRegionStatus(record: RegionStatusRecord, expectedEpoch: number | undefined): Promise<void> {
+    const { client, tableName } = this.#tables.region_status;
     if (expectedEpoch !== undefined && record.epoch <= expectedEpoch) {
       throw new ConflictError(
         'EPOCH_NOT_INCREASING',
@@ -64,9 +86,9 @@ export class DynamoStateAdapter implements StatePort {
             ExpressionAttributeValues: { ':expected': expectedEpoch },
           };
     try {
-      await this.#client.send(
+      await client.send(
         new PutCommand({
-          TableName: this.#table,
+          TableName: tableName,
           Item: { ...keys.regionStatus(record.region_id), record_type: 'region_status', ...record },
           ...condition,
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -91,10 +113,11 @@ export class DynamoStateAdapter implements StatePort {
   }
 
   async createHandoff(handoff: Handoff): Promise<void> {
+    const { client, tableName } = this.#tables.handoff;
     try {
-      await this.#client.send(
+      await client.send(
         new PutCommand({
-          TableName: this.#table,
+          TableName: tableName,
           Item: {
             ...keys.handoff(handoff.handoff_id),
             gsi1pk: keys.handoffByTarget(handoff.target_region),
@@ -117,16 +140,18 @@ export class DynamoStateAdapter implements StatePort {
   }
 
   async getHandoff(handoffId: string): Promise<Handoff | undefined> {
-    const { Item } = await this.#client.send(
-      new GetCommand({ TableName: this.#table, Key: keys.handoff(handoffId), ConsistentRead: true }),
+    const { client, tableName } = this.#tables.handoff;
+    const { Item } = await client.send(
+      new GetCommand({ TableName: tableName, Key: keys.handoff(handoffId), ConsistentRead: true }),
     );
     return Item ? strip<Handoff>(Item) : undefined;
   }
 
   async listHandoffsByTarget(regionId: string): Promise<Handoff[]> {
+    const { client, tableName } = this.#tables.handoff;
     const { gsi1 } = STATE_TABLE;
-    const items = await this.#queryAll({
-      TableName: this.#table,
+    const items = await queryAll(client, {
+      TableName: tableName,
       IndexName: gsi1.indexName,
       KeyConditionExpression: '#pk = :pk',
       ExpressionAttributeNames: { '#pk': gsi1.partitionKey },
@@ -140,10 +165,11 @@ export class DynamoStateAdapter implements StatePort {
     change: { target_region: string; status: HandoffStatus; routing_score: number; redirected_from: string },
     expectedStatus: HandoffStatus,
   ): Promise<void> {
+    const { client, tableName } = this.#tables.handoff;
     try {
-      await this.#client.send(
+      await client.send(
         new UpdateCommand({
-          TableName: this.#table,
+          TableName: tableName,
           Key: keys.handoff(handoffId),
           UpdateExpression:
             'SET #target = :target, #status = :status, #score = :score, #from = :from, #gpk = :gpk',
@@ -180,38 +206,43 @@ export class DynamoStateAdapter implements StatePort {
   }
 
   async putTargetHealth(view: TargetHealth): Promise<void> {
-    await this.#client.send(
+    const { client, tableName } = this.#tables.target_health;
+    await client.send(
       new PutCommand({
-        TableName: this.#table,
+        TableName: tableName,
         Item: { ...keys.targetHealth(view.observer, view.target), record_type: 'target_health', ...view },
       }),
     );
   }
 
   async listTargetHealth(): Promise<TargetHealth[]> {
-    const items = await this.#queryAll(this.#partition('HEALTH'));
+    const { client, tableName } = this.#tables.target_health;
+    const items = await queryAll(client, partition(tableName, 'HEALTH'));
     return items.map((item) => strip<TargetHealth>(item));
   }
 
   async putHeartbeat(heartbeat: Heartbeat): Promise<void> {
-    await this.#client.send(
+    const { client, tableName } = this.#tables.heartbeat;
+    await client.send(
       new PutCommand({
-        TableName: this.#table,
+        TableName: tableName,
         Item: { ...keys.heartbeat(heartbeat.region), record_type: 'heartbeat', ...heartbeat },
       }),
     );
   }
 
   async listHeartbeats(): Promise<Heartbeat[]> {
-    const items = await this.#queryAll(this.#partition('HEARTBEAT'));
+    const { client, tableName } = this.#tables.heartbeat;
+    const items = await queryAll(client, partition(tableName, 'HEARTBEAT'));
     return items.map((item) => strip<Heartbeat>(item));
   }
 
   async createFailover(record: FailoverRecord): Promise<void> {
+    const { client, tableName } = this.#tables.failover;
     try {
-      await this.#client.send(
+      await client.send(
         new PutCommand({
-          TableName: this.#table,
+          TableName: tableName,
           Item: {
             ...keys.failover(record.failover_id),
             gsi1pk: keys.failoverList,
@@ -233,16 +264,18 @@ export class DynamoStateAdapter implements StatePort {
   }
 
   async getFailover(failoverId: string): Promise<FailoverRecord | undefined> {
-    const { Item } = await this.#client.send(
-      new GetCommand({ TableName: this.#table, Key: keys.failover(failoverId), ConsistentRead: true }),
+    const { client, tableName } = this.#tables.failover;
+    const { Item } = await client.send(
+      new GetCommand({ TableName: tableName, Key: keys.failover(failoverId), ConsistentRead: true }),
     );
     return Item ? strip<FailoverRecord>(Item) : undefined;
   }
 
   async listFailovers(failedRegion?: string): Promise<FailoverRecord[]> {
+    const { client, tableName } = this.#tables.failover;
     const { gsi1 } = STATE_TABLE;
-    const items = await this.#queryAll({
-      TableName: this.#table,
+    const items = await queryAll(client, {
+      TableName: tableName,
       IndexName: gsi1.indexName,
       KeyConditionExpression: '#pk = :pk',
       ExpressionAttributeNames: { '#pk': gsi1.partitionKey },
@@ -258,6 +291,7 @@ export class DynamoStateAdapter implements StatePort {
     patch: Partial<Omit<FailoverRecord, 'failover_id' | 'steps'>>,
     options: { readonly expectedStatuses: readonly FailoverStatus[]; readonly step?: FailoverStepRecord },
   ): Promise<FailoverRecord> {
+    const { client, tableName } = this.#tables.failover;
     const names: Record<string, string> = { '#pk': 'pk', '#status': 'status' };
     const values: Record<string, unknown> = {};
     const sets: string[] = [];
@@ -279,9 +313,9 @@ export class DynamoStateAdapter implements StatePort {
     });
     if (sets.length === 0) throw new Error('updateFailover: nothing to change');
     try {
-      const { Attributes } = await this.#client.send(
+      const { Attributes } = await client.send(
         new UpdateCommand({
-          TableName: this.#table,
+          TableName: tableName,
           Key: keys.failover(failoverId),
           UpdateExpression: `SET ${sets.join(', ')}`,
           ConditionExpression: `attribute_exists(#pk) AND #status IN (${allowed.join(', ')})`,
@@ -305,18 +339,15 @@ export class DynamoStateAdapter implements StatePort {
       throw error;
     }
   }
+}
 
-  #partition(pk: string): QueryCommandInput {
-    return {
-      TableName: this.#table,
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': STATE_TABLE.partitionKey },
-      ExpressionAttributeValues: { ':pk': pk },
-      ConsistentRead: true,
-    };
-  }
-
-  #queryAll(input: QueryCommandInput): Promise<Item[]> {
-    return queryAll(this.#client, input);
-  }
+/** A strongly consistent Query of one partition of `tableName`. */
+function partition(tableName: string, pk: string): QueryCommandInput {
+  return {
+    TableName: tableName,
+    KeyConditionExpression: '#pk = :pk',
+    ExpressionAttributeNames: { '#pk': STATE_TABLE.partitionKey },
+    ExpressionAttributeValues: { ':pk': pk },
+    ConsistentRead: true,
+  };
 }

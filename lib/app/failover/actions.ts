@@ -24,6 +24,7 @@ import {
 } from '../../core/failover/types.ts';
 import { assess } from '../../core/health/quorum.ts';
 import { readReplica } from '../../core/replication/lag.ts';
+import { decideMrsc } from '../../core/replication/placement.ts';
 import { type Handoff, isServing, type RegionStatusRecord } from '../../core/state/records.ts';
 import type { ControlDeps, RegionalDeps } from '../deps.ts';
 import { defaultStatus, readStatuses } from '../live-state.ts';
@@ -556,7 +557,21 @@ const drainConnections: Perform = async (ctx) => {
   };
 };
 
+/**
+ * With an MRSC table (lib/core/replication/placement.ts), the synchronous data types were never
+ * behind: the step's heartbeat comparison then speaks for the asynchronous data only, and says so.
+ */
 const syncCriticalState: Perform = async (ctx) => {
+  const performed = await syncReplicaOf(ctx);
+  const regions = ctx.deps.topology.regions.map((r) => r.region_id);
+  if (!decideMrsc(regions).allowed) return performed;
+  return {
+    ...performed,
+    detail: `${performed.detail} (synchronous data is in the MRSC table ${ctx.deps.topology.name}-critical, strongly consistent: nothing of it to wait for or lose; this reading is the asynchronous data's)`,
+  };
+};
+
+const syncReplicaOf: Perform = async (ctx) => {
   const { deps, record, timings } = ctx;
   const target = targetOf(record);
   const failed = record.failed_region;

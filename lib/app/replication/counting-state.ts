@@ -17,6 +17,7 @@
  * items' own reordering. Only ports wrapped here are counted (the state port and the replication
  * stores themselves); wrap a new port's writes with `countWrites` to count them too.
  */
+import type { StateRecordType } from '../../core/replication/placement.ts';
 import type { Clock, ReplicationPort, StatePort } from '../../ports.ts';
 
 /** The methods of StatePort that write. */
@@ -104,6 +105,38 @@ export function countWrites<T extends object>(
   });
 }
 
+/** The record type each write method of StatePort writes. */
+export const STATE_WRITE_RECORDS: Readonly<Record<StateWriteMethod, StateRecordType>> = {
+  putRegionStatus: 'region_status',
+  createHandoff: 'handoff',
+  redirectHandoff: 'handoff',
+  putTargetHealth: 'target_health',
+  putHeartbeat: 'heartbeat',
+  createFailover: 'failover',
+  updateFailover: 'failover',
+};
+
+export type StateWriteMethod = (typeof STATE_WRITE_METHODS)[number];
+
+/**
+ * The write methods whose records replicate asynchronously with the marks (`countedTable`, the state
+ * table): a write to the MRSC table is replicated before it returns, so it is never replication
+ * backlog and is not counted.
+ */
+export function countedStateWrites(
+  recordTables: Readonly<Record<StateRecordType, string>>,
+  countedTable: string,
+): StateWriteMethod[] {
+  return STATE_WRITE_METHODS.filter((method) => recordTables[STATE_WRITE_RECORDS[method]] === countedTable);
+}
+
+export interface CountingStateOptions {
+  /** Where a failed count is reported. @default a warning on stderr */
+  readonly log?: (message: string, error: unknown) => void;
+  /** The writes to count (countedStateWrites). @default every write method */
+  readonly methods?: readonly StateWriteMethod[];
+}
+
 /**
  * The state port of one replica with its writes counted on that replica's region mark. The count is
  * monitoring: a failed count is logged and never fails the state write (a status write on the
@@ -114,10 +147,16 @@ export function countingState(
   state: StatePort,
   counter: Pick<ReplicationPort, 'countWrites'>,
   clock: Clock,
-  log: (message: string, error: unknown) => void = (message, error) =>
-    console.error(JSON.stringify({ level: 'warn', message, error: String(error) })),
+  options: CountingStateOptions = {},
 ): StatePort {
-  return countWrites(state, STATE_WRITE_METHODS, new WriteCounter(counter, clock), (error) =>
-    log('replication write count failed; the write itself succeeded', error),
+  const log =
+    options.log ??
+    ((message: string, error: unknown) =>
+      console.error(JSON.stringify({ level: 'warn', message, error: String(error) })));
+  return countWrites(
+    state,
+    options.methods ?? STATE_WRITE_METHODS,
+    new WriteCounter(counter, clock),
+    (error) => log('replication write count failed; the write itself succeeded', error),
   );
 }

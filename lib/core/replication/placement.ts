@@ -38,6 +38,7 @@
 import type { FieldIssue } from '../errors.ts';
 import type { RegionalCompliance, SelectiveReplicationPolicy } from '../topology/sections.ts';
 import type { Topology } from '../topology/types.ts';
+import { RECORD_DATA_TYPES } from './data-types.ts';
 
 /**
  * DynamoDB MRSC region sets: an MRSC global table's replicas (and witness) must all lie in one set.
@@ -170,7 +171,7 @@ export function placeReplication(topology: Topology, options: PlacementOptions =
     });
     warnings.push({
       field: syncField,
-      reason: `synchronous data types (${typeList}) are placed in the MRSC table ${topology.name}-critical: ${mrsc.reason}. Strongly consistent reads and writes in every region; no TTL and no transactions on it. The state adapter still keeps region statuses, failovers and handoffs in ${globalName}, guarded by the failover workflow's sync_critical_state step.`,
+      reason: `synchronous data types (${typeList}) are placed in the MRSC table ${topology.name}-critical: ${mrsc.reason}. Strongly consistent reads and writes in every region; no TTL and no transactions on it; a region cut off from both others can neither write nor strongly read it.${describeRecords(syncTypes, `${topology.name}-critical`)}`,
     });
   } else {
     warnings.push({
@@ -346,6 +347,32 @@ export function tableForDataType(placement: ReplicationPlacement, dataType: stri
   return name === undefined ? undefined : placement.tables.find((t) => t.name === name);
 }
 
+/** The record types of the state port (lib/ports.ts StatePort), each kept in one table. */
+export const STATE_RECORD_TYPES = [
+  'region_status',
+  'failover',
+  'handoff',
+  'target_health',
+  'heartbeat',
+] as const;
+export type StateRecordType = (typeof STATE_RECORD_TYPES)[number];
+
+/**
+ * The table each state record type lives in: the table of its data type (RECORD_DATA_TYPES: region
+ * statuses and failovers are `master_state`, handoffs `active_tasks`), the global table for a data
+ * type no strategy names. With the MRSC table, the synchronous data types' records are there.
+ */
+export function stateRecordTables(placement: ReplicationPlacement): Record<StateRecordType, string> {
+  const global = placement.tables.find((t) => t.role === 'global');
+  if (!global) throw new Error('stateRecordTables: the placement has no global table');
+  const tables = {} as Record<StateRecordType, string>;
+  for (const recordType of STATE_RECORD_TYPES) {
+    const dataType = RECORD_DATA_TYPES[recordType];
+    tables[recordType] = (dataType === undefined ? undefined : placement.dataTypes[dataType]) ?? global.name;
+  }
+  return tables;
+}
+
 /** The selective policy a key belongs to (the first whose pattern matches), if any. */
 export function policyForKey(placement: ReplicationPlacement, key: string): PlacedPolicy | undefined {
   return placement.policies.find((p) => matchesPattern(p.dataPattern, key));
@@ -430,6 +457,17 @@ function checkResidency(
     }
   }
   return issues;
+}
+
+/** Which state records a synchronous placement moves, for its notice. */
+function describeRecords(syncTypes: readonly string[], table: string): string {
+  const moved = STATE_RECORD_TYPES.filter((recordType) => {
+    const dataType = RECORD_DATA_TYPES[recordType];
+    return dataType !== undefined && syncTypes.includes(dataType);
+  });
+  return moved.length === 0
+    ? ''
+    : ` The control plane keeps its ${moved.map((r) => r.replace('_', ' ')).join(', ')} records in ${table}.`;
 }
 
 function placedPolicy(

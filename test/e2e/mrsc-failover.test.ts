@@ -1,0 +1,119 @@
+/**
+ * Failover on a topology whose three regions are in one MRSC region set (us-east-1, us-east-2,
+ * us-west-2): region statuses, failovers and handoffs live in the strongly consistent table
+ * `cortex-critical` (lib/adapters/local/mrsc.ts locally). A region cut off from both others can
+ * neither read nor write that table: its /health answers 503 STATE_UNAVAILABLE (DNS pulls it) and
+ * it routes nothing, while the majority fails it over with records every region reads at once.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { StateUnavailableError } from '../../lib/core/errors.ts';
+import { type LocalControlPlane, startLocalControlPlane } from '../../lib/local/control-plane.ts';
+import { usRegionSetTopologyJson } from '../fixtures/replication-topologies.ts';
+
+const SPEED = 15;
+const INTERVAL_MS = 10_000;
+const REAL_INTERVAL_MS = INTERVAL_MS / SPEED;
+const REGIONS = ['us-east-1', 'us-east-2', 'us-west-2'] as const;
+
+let plane: LocalControlPlane | undefined;
+let dataDir: string | undefined;
+const logged: string[] = [];
+
+afterEach(async () => {
+  await plane?.stop();
+  plane = undefined;
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  dataDir = undefined;
+});
+
+async function start(): Promise<LocalControlPlane> {
+  dataDir = await mkdtemp(join(tmpdir(), 'cortex-mrsc-failover-'));
+  const raw = usRegionSetTopologyJson();
+  raw.failover_policies.health_check.interval_seconds = 10;
+  raw.failover_policies.health_check.timeout_seconds = 8;
+  raw.deployment.traffic_distribution.health_check_interval_seconds = 10;
+  // A quiet hour, so a surviving region has the free capacity a failover target needs.
+  for (const allocation of Object.values(raw.global_resource_pool.regional_allocation) as {
+    current_usage: { workers: number; tokens_used: number; compute_units: number };
+  }[]) {
+    const usage = allocation.current_usage;
+    usage.workers = Math.floor(usage.workers / 3);
+    usage.tokens_used = Math.floor(usage.tokens_used / 3);
+    usage.compute_units = Math.floor(usage.compute_units / 3);
+  }
+  const topologyPath = join(dataDir, 'mrsc.json');
+  await writeFile(topologyPath, JSON.stringify(raw));
+  plane = await startLocalControlPlane({
+    port: 0,
+    dataDir: join(dataDir, 'data'),
+    fresh: true,
+    topologyPath,
+    speed: SPEED,
+    log: (line) => void logged.push(line),
+  });
+  await vi.waitFor(
+    async () => {
+      for (const region of REGIONS) {
+        const views = await plane?.runtime.region(region).deps.state.listTargetHealth();
+        expect(views?.filter((v) => v.target === region && v.verdict === 'healthy').length).toBe(3);
+      }
+    },
+    { timeout: 8 * REAL_INTERVAL_MS, interval: 20 },
+  );
+  return plane;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: answers are JSON checked by shape with expect()
+async function call(url: string, init?: RequestInit): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, init);
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
+}
+
+describe('failover with the MRSC table on the local control plane', () => {
+  it('pulls a cut-off region (its strong state unavailable) and fails it over from the majority', async () => {
+    const cp = await start();
+    const state = (region: string) => cp.runtime.region(region).deps.state;
+    const injected = await call(`${cp.gatewayUrl}/v1/sim/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ region: 'us-east-1', kind: 'partition' }),
+    });
+    expect(injected.status).toBe(201);
+
+    // The cut-off side: no majority of cortex-critical, so /health is 503 and nothing is routed.
+    const health = await call(`${cp.regions['us-east-1']?.url}/health`);
+    expect(health.status).toBe(503);
+    expect(health.body.error).toMatchObject({ code: 'STATE_UNAVAILABLE', region: 'us-east-1' });
+    const routed = await call(`${cp.regions['us-east-1']?.url}/v1/route`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ task_id: 'task-cut-off', priority: 'high', source: { region: 'us-east-1' } }),
+    });
+    expect(routed.status).toBe(503);
+    await expect(state('us-east-1').listRegionStatuses()).rejects.toBeInstanceOf(StateUnavailableError);
+
+    // The majority fails it over; every region of the majority reads the one record at once.
+    const record = await vi.waitFor(
+      async () => {
+        const [failover] = await state('us-east-2').listFailovers('us-east-1');
+        expect(failover?.status).toBe('completed');
+        return failover;
+      },
+      { timeout: 50 * REAL_INTERVAL_MS, interval: 50 },
+    );
+    expect(record).toMatchObject({ failed_region: 'us-east-1', target_region: 'us-east-2' });
+    expect(await state('us-west-2').getFailover(record?.failover_id ?? '')).toEqual(record);
+    expect((await state('us-west-2').getRegionStatus('us-east-1'))?.status).toBe('failed');
+    const sync = record?.steps.find((s) => s.action === 'sync_critical_state');
+    expect(sync?.detail).toContain('synchronous data is in the MRSC table cortex-critical');
+    expect(logged.some((line) => /cortex-critical is unavailable from us-east-1/.test(line))).toBe(true);
+
+    // Healed, the region reads the majority's decision: it was failed over while cut off.
+    await call(`${cp.gatewayUrl}/v1/sim/faults`, { method: 'DELETE' });
+    expect((await state('us-east-1').getRegionStatus('us-east-1'))?.status).toBe('failed');
+  });
+});
