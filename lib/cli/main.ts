@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { TopologyError } from '../core/errors.ts';
+import { placeReplication, stateRecordTables } from '../core/replication/placement.ts';
 import { loadTopologyFile } from '../topology/load.ts';
 import { auditCommand } from './audit.ts';
 import {
@@ -191,6 +192,9 @@ function validateCommand(args: readonly string[], io: CliIo): number {
   const file = positionals[0];
   try {
     const topology = loadTopologyFile(file);
+    // The same placement `cdk synth` and `npm start` make: a replica outside a jurisdiction is invalid.
+    const placement = placeReplication(topology);
+    if (placement.errors.length > 0) throw new TopologyError(placement.errors);
     const summary = {
       valid: true,
       file: file ?? 'topology/default.json',
@@ -198,6 +202,14 @@ function validateCommand(args: readonly string[], io: CliIo): number {
       regions: topology.regions.map((r) => r.region_id),
       witnesses: topology.witnesses.map((w) => w.witness_id),
       deployment_pattern: topology.deployment.pattern,
+      tables: placement.tables.map((t) => ({
+        name: t.name,
+        role: t.role,
+        consistency: t.consistency,
+        regions: t.regions,
+      })),
+      state_records: stateRecordTables(placement),
+      notes: placement.warnings,
     };
     if (values.json) io.out(JSON.stringify(summary, null, 2));
     else {
@@ -206,6 +218,9 @@ function validateCommand(args: readonly string[], io: CliIo): number {
           summary.deployment_pattern
         })`,
       );
+      for (const t of summary.tables)
+        io.out(`  table ${t.name}: ${t.role}, ${t.consistency}, ${t.regions.join(' ')}`);
+      for (const note of summary.notes) io.out(`  note: ${note.field}: ${note.reason}`);
     }
     return 0;
   } catch (error) {

@@ -571,6 +571,14 @@ export function formatBanner(plane: LocalControlPlane): string {
     ...Object.entries(plane.regions).map(([id, region]) => row(id, region.url)),
     row('dns', `${layout.dns.address}:${layout.dns.port}  (${layout.dns.name} -> ${layout.dns.region})`),
     row('data', `${layout.data_dir}  (replication lag ${layout.replication.lag_ms} ms)`),
+    ...plane.runtime.placement.tables
+      .filter((t) => t.role === 'critical')
+      .map((t) =>
+        row(
+          'mrsc',
+          `${t.name}  (statuses, failovers, handoffs: strongly consistent, needs a majority of regions)`,
+        ),
+      ),
     '',
     'Try:',
     `  curl -s -X POST ${plane.gatewayUrl}/v1/route -H 'content-type: application/json' -d '${body}'`,

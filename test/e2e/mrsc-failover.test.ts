@@ -1,17 +1,20 @@
 /**
- * Failover on a topology whose three regions are in one MRSC region set (us-east-1, us-east-2,
- * us-west-2): region statuses, failovers and handoffs live in the strongly consistent table
- * `cortex-critical` (lib/adapters/local/mrsc.ts locally). A region cut off from both others can
+ * Failover on the shipped topology/us-mrsc.json, whose three regions are in one MRSC region set
+ * (us-east-1, us-east-2, us-west-2): region statuses, failovers and handoffs live in the strongly
+ * consistent table `cortex-critical` (lib/adapters/local/mrsc.ts locally). A region cut off from both others can
  * neither read nor write that table: its /health answers 503 STATE_UNAVAILABLE (DNS pulls it) and
  * it routes nothing, while the majority fails it over with records every region reads at once.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StateUnavailableError } from '../../lib/core/errors.ts';
-import { type LocalControlPlane, startLocalControlPlane } from '../../lib/local/control-plane.ts';
-import { usRegionSetTopologyJson } from '../fixtures/replication-topologies.ts';
+import {
+  formatBanner,
+  type LocalControlPlane,
+  startLocalControlPlane,
+} from '../../lib/local/control-plane.ts';
 
 const SPEED = 15;
 const INTERVAL_MS = 10_000;
@@ -31,19 +34,11 @@ afterEach(async () => {
 
 async function start(): Promise<LocalControlPlane> {
   dataDir = await mkdtemp(join(tmpdir(), 'cortex-mrsc-failover-'));
-  const raw = usRegionSetTopologyJson();
+  // The shipped example topology (topology/us-mrsc.json) with the fast policy.
+  const raw = JSON.parse(await readFile(new URL('../../topology/us-mrsc.json', import.meta.url), 'utf8'));
   raw.failover_policies.health_check.interval_seconds = 10;
   raw.failover_policies.health_check.timeout_seconds = 8;
   raw.deployment.traffic_distribution.health_check_interval_seconds = 10;
-  // A quiet hour, so a surviving region has the free capacity a failover target needs.
-  for (const allocation of Object.values(raw.global_resource_pool.regional_allocation) as {
-    current_usage: { workers: number; tokens_used: number; compute_units: number };
-  }[]) {
-    const usage = allocation.current_usage;
-    usage.workers = Math.floor(usage.workers / 3);
-    usage.tokens_used = Math.floor(usage.tokens_used / 3);
-    usage.compute_units = Math.floor(usage.compute_units / 3);
-  }
   const topologyPath = join(dataDir, 'mrsc.json');
   await writeFile(topologyPath, JSON.stringify(raw));
   plane = await startLocalControlPlane({
@@ -76,6 +71,7 @@ async function call(url: string, init?: RequestInit): Promise<{ status: number; 
 describe('failover with the MRSC table on the local control plane', () => {
   it('pulls a cut-off region (its strong state unavailable) and fails it over from the majority', async () => {
     const cp = await start();
+    expect(formatBanner(cp)).toMatch(/mrsc\s+cortex-critical {2}\(statuses, failovers, handoffs/);
     const state = (region: string) => cp.runtime.region(region).deps.state;
     const injected = await call(`${cp.gatewayUrl}/v1/sim/faults`, {
       method: 'POST',

@@ -19,6 +19,37 @@ describe('cortex validate', () => {
     const c = cli();
     expect(await c.run('validate')).toBe(0);
     expect(c.out.join('\n')).toMatch(/valid \(3 regions: us-east-1, eu-west-1, ap-south-1; active-active\)/);
+    expect(c.out.join('\n')).toMatch(/table cortex-state: global, MREC, us-east-1 eu-west-1 ap-south-1/);
+    expect(c.out.join('\n')).toMatch(
+      /note: replication_strategies\.synchronous: .* live in the global table cortex-state/,
+    );
+  });
+
+  it('shows the MRSC table of the shipped three-US-region topology and where the state records go', async () => {
+    const c = cli();
+    expect(await c.run('validate', '--json', 'topology/us-mrsc.json')).toBe(0);
+    const answer = JSON.parse(c.out.join('\n'));
+    expect(answer.regions).toEqual(['us-east-1', 'us-east-2', 'us-west-2']);
+    expect(answer.tables).toContainEqual({
+      name: 'cortex-critical',
+      role: 'critical',
+      consistency: 'MRSC',
+      regions: ['us-east-1', 'us-east-2', 'us-west-2'],
+    });
+    expect(answer.state_records).toMatchObject({
+      region_status: 'cortex-critical',
+      heartbeat: 'cortex-state',
+    });
+  });
+
+  it('exits 1 when the replication placement would put a replica outside its jurisdiction', async () => {
+    const json = defaultTopologyJson();
+    json.replication_strategies.selective.policies[1].target_regions = ['all'];
+    const c = cli();
+    expect(await c.run('validate', file('residency.json', json))).toBe(1);
+    expect(c.err.join('\n')).toMatch(
+      /replication_strategies\.selective\.policies\[1\]\.target_regions: .*eu-west-1 \(european_union\) sets data_localization/,
+    );
   });
 
   it('exits 1 and names every bad field', async () => {
