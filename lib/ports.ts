@@ -12,6 +12,7 @@ import type {
   DocumentSlot,
   LagView,
   ReplicationMark,
+  SelectiveRecord,
 } from './core/replication/records.ts';
 import type { RegionPool, Reservation } from './core/resources/pool.ts';
 import type { RebalanceMove } from './core/resources/rebalance.ts';
@@ -308,4 +309,19 @@ export interface RebalanceRecord {
   readonly moves: readonly RebalanceMove[];
   readonly applied: readonly RebalanceMove[];
   readonly skipped: readonly { readonly move: RebalanceMove; readonly reason: string }[];
+}
+
+/**
+ * Selectively replicated data in one region (the topology's `selective` policies): each key in its
+ * policy's table for this region, so it is copied exactly where the policy allows (issue 5).
+ */
+export interface SelectivePort {
+  /** Writes `value` under `key`; ValidationError when no policy places the key in this region, ConflictError IMMUTABLE_RECORD when an immutable record exists. */
+  put(key: string, value: Record<string, unknown>): Promise<SelectiveRecord>;
+  /** As this region's replica holds it; undefined when absent or expired. */
+  get(key: string): Promise<SelectiveRecord | undefined>;
+  /** Deletes it; whether a record was there. ConflictError IMMUTABLE_RECORD on an immutable policy. */
+  delete(key: string): Promise<boolean>;
+  /** Every record this region's replicas of the selective tables hold, expired ones included (the audit). */
+  listRecords(): Promise<SelectiveRecord[]>;
 }

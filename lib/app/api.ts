@@ -4,6 +4,7 @@
  */
 import type { Context } from 'aws-lambda';
 import { createComplianceHandler } from '../../functions/compliance-check/handler.ts';
+import { createDataHandler } from '../../functions/data/handler.ts';
 import { createFailoversHandler } from '../../functions/failovers/handler.ts';
 import { createHealthHandler } from '../../functions/health/handler.ts';
 import { createLatencyHandler } from '../../functions/latency/handler.ts';
@@ -36,6 +37,7 @@ export function createConcernHandlers(deps: ControlDeps): Record<Concern, HttpHa
     replication: createReplicationHandler(deps),
     latency: createLatencyHandler(deps),
     resources: createResourcesHandler(deps),
+    data: createDataHandler(deps),
   };
 }
 

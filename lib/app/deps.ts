@@ -9,6 +9,7 @@ import type {
   ProbePort,
   ReplicationPort,
   ResourcesPort,
+  SelectivePort,
   StatePort,
   WorkflowPort,
 } from '../ports.ts';
@@ -38,6 +39,11 @@ export interface RegionalDeps {
    * capacity from the topology's static `current_usage` and reserves nothing.
    */
   readonly resources?: ResourcesPort;
+  /**
+   * Selectively replicated data in this region's replicas of the selective tables (issue 5): the
+   * data API answers 500 DATA_NOT_CONFIGURED without it.
+   */
+  readonly selective?: SelectivePort;
 }
 
 /** What the health probe, the failover steps and the failover API need beyond the basics. */

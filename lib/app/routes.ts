@@ -13,7 +13,8 @@ export type Concern =
   | 'compliance'
   | 'replication'
   | 'latency'
-  | 'resources';
+  | 'resources'
+  | 'data';
 
 export const CONCERNS: readonly Concern[] = [
   'router',
@@ -25,11 +26,15 @@ export const CONCERNS: readonly Concern[] = [
   'replication',
   'latency',
   'resources',
+  'data',
 ];
 
 export interface ApiRoute {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
-  /** API Gateway route path; `{name}` segments are path parameters. */
+  /**
+   * API Gateway route path; `{name}` segments are path parameters, a last `{name+}` takes the rest
+   * of the path (slashes included).
+   */
   readonly path: string;
   readonly concern: Concern;
   /** `iam`: SigV4-signed callers only. `none`: Route 53 health checkers must reach it. */
@@ -68,6 +73,10 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'POST', path: '/v1/handoffs/{handoff_id}/complete', concern: 'resources', auth: 'iam' },
   { method: 'POST', path: '/v1/handoffs/{handoff_id}/fail', concern: 'resources', auth: 'iam' },
   { method: 'POST', path: '/v1/rebalance', concern: 'resources', auth: 'iam' },
+  // Selectively replicated data: each key in its policy's table for the region (lib/app/data.ts).
+  { method: 'PUT', path: '/v1/data/{key+}', concern: 'data', auth: 'iam' },
+  { method: 'GET', path: '/v1/data/{key+}', concern: 'data', auth: 'iam' },
+  { method: 'DELETE', path: '/v1/data/{key+}', concern: 'data', auth: 'iam' },
 ];
 
 export interface RouteMatch {
@@ -93,8 +102,16 @@ export function matchRoute(
 function matchPath(template: string, path: string): Record<string, string> | undefined {
   const want = template.split('/');
   const got = path.split('/');
-  if (want.length !== got.length) return undefined;
+  const last = want[want.length - 1] ?? '';
+  const greedy = last.startsWith('{') && last.endsWith('+}');
+  if (greedy ? got.length < want.length : want.length !== got.length) return undefined;
   const params: Record<string, string> = {};
+  if (greedy) {
+    const rest = got.slice(want.length - 1);
+    if (rest.some((segment) => segment === '')) return undefined;
+    params[last.slice(1, -2)] = rest.map((segment) => decodeURIComponent(segment)).join('/');
+    want.pop();
+  }
   for (let i = 0; i < want.length; i++) {
     const w = want[i] ?? '';
     const g = got[i] ?? '';

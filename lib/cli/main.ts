@@ -18,6 +18,7 @@ import {
   printApiError,
   UsageError,
 } from './common.ts';
+import { DATA_USAGE, dataCommand } from './data.ts';
 import { paint, type Style, statusColor, table } from './format.ts';
 import { LATENCY_USAGE, latencyCommand } from './latency.ts';
 import { failoverCommand, faultCommand, healCommand, healthCommand, watchCommand } from './operations.ts';
@@ -56,6 +57,7 @@ commands:
 ${PRIVACY_USAGE}
 ${LATENCY_USAGE}
 ${RESOURCES_USAGE}
+${DATA_USAGE}
   audit [--region <r>]...  run a compliance audit (every region by default) and print the report;
                         exit 1 when it finds violations
   audit list [--region <r>] [--status <s>]  stored audit reports and the audit success rate
@@ -100,6 +102,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await resourcesCommand(rest, io);
       case 'rebalance':
         return await rebalanceCommand(rest, io);
+      case 'data':
+        return await dataCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

@@ -71,6 +71,8 @@ export function buildApp(app: App, topology: Topology, options: BuildAppOptions 
   // Issue 5: the synchronous data types' records live in the MRSC table where the regions allow one;
   // every function granted the state table is granted it too (StateTables).
   const criticalTable = placement.tables.find((t) => t.role === 'critical');
+  // The data API reads and writes each region's replicas of these (RegionalStack, SelectiveReplicas).
+  const selectiveTables = placement.tables.filter((t) => t.role === 'selective');
 
   const regionalStacks = plan.regionIds.map(
     (regionId) =>
@@ -84,6 +86,7 @@ export function buildApp(app: App, topology: Topology, options: BuildAppOptions 
         ...(dnsPlan ? { dns: dnsPlan } : {}),
         ...(auditBucket ? { auditBucket } : {}),
         ...(criticalTable ? { criticalTable } : {}),
+        selectiveTables,
       }),
   );
   const witnessStacks = plan.witnesses.map(

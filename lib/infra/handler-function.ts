@@ -175,6 +175,14 @@ export class HandlerFunction extends Construct {
     table.grantItemAccess(this.role, actions);
   }
 
+  /**
+   * Names the state table (CORTEX_TABLE_NAME) without any grant: for a function the shared Lambda
+   * composition root must start (it reads the name) that never calls the table.
+   */
+  nameStateTable(table: StateTableAccess): void {
+    this.function.addEnvironment(HANDLER_ENV.tableName, table.tableName);
+  }
+
   /** Lets the function publish to the region's bus (events:PutEvents on it only) and names it. */
   useEventBus(bus: events.IEventBus): void {
     this.function.addEnvironment(HANDLER_ENV.eventBus, bus.eventBusName);

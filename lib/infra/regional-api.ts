@@ -118,6 +118,28 @@ export class RegionalApi extends Construct {
   }
 }
 
+const LITERAL_SEGMENT = /^[A-Za-z0-9._~-]+$/;
+const PARAMETER_SEGMENT = /^\{[A-Za-z_][A-Za-z0-9_]*\}$/;
+const GREEDY_SEGMENT = /^\{[A-Za-z_][A-Za-z0-9_]*\+\}$/;
+
+/**
+ * Why `path` is no HTTP API route path, or undefined: `/` then segments, each a literal, a `{name}`
+ * parameter or, last only, a greedy `{name+}` (API Gateway accepts it nowhere else).
+ */
+function routePathProblem(path: string): string | undefined {
+  if (path === '/') return undefined;
+  if (!path.startsWith('/') || path.endsWith('/')) return 'path must start with / and not end with /';
+  const segments = path.slice(1).split('/');
+  for (const [i, segment] of segments.entries()) {
+    if (GREEDY_SEGMENT.test(segment)) {
+      if (i !== segments.length - 1) return `greedy ${segment} must be the last segment`;
+    } else if (!LITERAL_SEGMENT.test(segment) && !PARAMETER_SEGMENT.test(segment)) {
+      return `segment ${JSON.stringify(segment)} is neither a literal, {name} nor a last {name+}`;
+    }
+  }
+  return undefined;
+}
+
 function validateProps(props: RegionalApiProps, throttle: ApiThrottle): void {
   const problems: string[] = [];
   if (!/^[A-Za-z0-9_.-]{1,128}$/.test(props.apiName)) problems.push(`apiName is invalid: ${props.apiName}`);
@@ -125,8 +147,8 @@ function validateProps(props: RegionalApiProps, throttle: ApiThrottle): void {
   const keys = new Set<string>();
   for (const route of props.routes) {
     const key = `${route.method} ${route.path}`;
-    if (!/^\/[A-Za-z0-9._~\-/{}]*$/.test(route.path))
-      problems.push(`${key}: path must start with / and be a route path`);
+    const pathProblem = routePathProblem(route.path);
+    if (pathProblem) problems.push(`${key}: ${pathProblem}`);
     if (keys.has(key)) problems.push(`${key}: duplicate route`);
     keys.add(key);
     if (!props.handlers[route.concern]) problems.push(`${key}: no handler for concern ${route.concern}`);

@@ -17,16 +17,22 @@ import { RegionEndpoints } from './region-endpoints.ts';
 import { RegionalApi } from './regional-api.ts';
 import { RegionalDns } from './regional-dns.ts';
 import { grantWriteCounter, REPLICATION_ACCESS, REPLICATION_MONITOR_TIMEOUT } from './replication-access.ts';
+import { type SelectiveAccess, SelectiveReplicas } from './selective-replicas.ts';
 import type { TableItemAction } from './state-table.ts';
 import { StateTableKey } from './state-table-key.ts';
 import { StateTables } from './state-tables.ts';
 
 /** What a concern's function may do beyond answering its routes. */
 export interface ConcernAccess {
-  /** Item actions on its region's replica of the state table. */
-  readonly table: readonly TableItemAction[];
+  /**
+   * Item actions on its region's replica of the state table. None: the table is only named
+   * (CORTEX_TABLE_NAME, which the shared composition root reads), never granted.
+   */
+  readonly table?: readonly TableItemAction[];
   /** Item actions on every other region's replica (the privacy API erases a subject's records there). */
   readonly remoteTable?: readonly TableItemAction[];
+  /** Item actions on this region's replicas of the placement's selective tables (SelectiveReplicas). */
+  readonly selective?: SelectiveAccess;
   /** Publishes to the region's bus. */
   readonly events?: boolean;
   /**
@@ -45,6 +51,9 @@ export interface ConcernAccess {
  * a subject's records in every region's replica; it never writes another region's records otherwise.
  * A concern missing here fails the synth (see RegionalStack).
  */
+/** The compliance audit reads every selectively replicated record of its region's replicas (Scan). */
+export const SELECTIVE_AUDIT_ACCESS: SelectiveAccess = { every: ['Scan'] };
+
 export const CONCERN_ACCESS: Readonly<Record<Concern, ConcernAccess>> = {
   router: { table: ['GetItem', 'Query', 'PutItem'] },
   regions: { table: ['GetItem', 'Query'] },
@@ -60,7 +69,8 @@ export const CONCERN_ACCESS: Readonly<Record<Concern, ConcernAccess>> = {
     events: true,
   },
   // Checks read the state and record approvals; an audit run on request writes its report and events.
-  compliance: { table: ['GetItem', 'Query', 'PutItem'], events: true },
+  // An audit on request also reads this region's selectively replicated records (one Scan per table).
+  compliance: { table: ['GetItem', 'Query', 'PutItem'], events: true, selective: SELECTIVE_AUDIT_ACCESS },
   // Lag readings, consistency checks (every replica read; repairs only on reconcile) and documents (issue 5).
   replication: {
     table: REPLICATION_ACCESS.api.own,
@@ -72,6 +82,10 @@ export const CONCERN_ACCESS: Readonly<Record<Concern, ConcernAccess>> = {
   // Issue 4 part B: pools are read and seeded (Query, GetItem, PutItem), usage, allocations and
   // handoff settlements are conditional UpdateItems (ADD); rebalances are recorded and emitted.
   resources: { table: ['GetItem', 'Query', 'PutItem', 'UpdateItem'], events: true },
+  // Selectively replicated data by key: reads (consistent) and puts (conditional on immutable tables)
+  // on this region's replicas of the selective tables, deletes on the mutable ones. It never touches
+  // the state table, and no other region's replica: the policy's replication carries the data.
+  data: { selective: { every: ['GetItem', 'PutItem'], mutable: ['DeleteItem'] } },
 };
 
 /**
@@ -143,6 +157,12 @@ export interface RegionalStackProps extends StackProps {
    * other regions' replicas, also covers it (see StateTables). @default none
    */
   readonly criticalTable?: PlacedTable;
+  /**
+   * The placement's selective tables (role `selective`), every one: the data API is granted this
+   * region's replicas of those that have one (SelectiveReplicas). Required, so that no synth leaves
+   * the data API without its tables; empty when the topology has no selective policy.
+   */
+  readonly selectiveTables: readonly PlacedTable[];
 }
 
 /**
@@ -153,6 +173,8 @@ export interface RegionalStackProps extends StackProps {
 export class RegionalStack extends Stack {
   readonly regionId: string;
   readonly tableKey: StateTableKey;
+  /** This region's replicas of the selective tables (the data API's). */
+  readonly selectiveReplicas: SelectiveReplicas;
   readonly handlers: Readonly<Record<Concern, HandlerFunction>>;
   readonly api: RegionalApi;
   readonly events: ControlPlaneEvents;
@@ -221,6 +243,10 @@ export class RegionalStack extends Stack {
           ...criticalTable,
         }),
     );
+    this.selectiveReplicas = new SelectiveReplicas(this, 'SelectiveTables', {
+      tables: props.selectiveTables,
+      key: this.tableKey.key,
+    });
     this.events = new ControlPlaneEvents(this, 'Events', { eventBusName: plan.eventBusName });
 
     // The failover steps: every Task state of the workflow calls this one function.
@@ -241,7 +267,9 @@ export class RegionalStack extends Stack {
     for (const concern of CONCERNS) {
       const handler = fn(concern);
       const access = CONCERN_ACCESS[concern];
-      handler.useStateTable(table, access.table);
+      if (access.table) handler.useStateTable(table, access.table);
+      else handler.nameStateTable(table);
+      if (access.selective) this.selectiveReplicas.grantItemAccess(handler.role, access.selective);
       if (access.remoteTable) {
         for (const replica of remoteReplicas) replica.grantItemAccess(handler.role, access.remoteTable);
       }
@@ -304,6 +332,7 @@ export class RegionalStack extends Stack {
 
     this.complianceAudit = fn('compliance-audit', COMPLIANCE_AUDIT_TIMEOUT);
     this.complianceAudit.useStateTable(table, JOB_TABLE_ACCESS.complianceAudit);
+    this.selectiveReplicas.grantItemAccess(this.complianceAudit.role, SELECTIVE_AUDIT_ACCESS);
     this.complianceAudit.useEventBus(this.events.bus);
     this.complianceAuditSchedule = new ProbeSchedule(this, 'ComplianceAuditSchedule', {
       target: this.complianceAudit.function,

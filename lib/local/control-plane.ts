@@ -197,7 +197,9 @@ export async function startLocalControlPlane(
   let complianceAudits: RoundScheduler | undefined;
   let latencySamplers: RoundScheduler | undefined;
   let rebalancers: RoundScheduler | undefined;
+  let expirySweeps: RoundScheduler | undefined;
   const stopAll = async () => {
+    await expirySweeps?.stop();
     await latencySamplers?.stop();
     await rebalancers?.stop();
     await scheduler?.stop();
@@ -303,6 +305,13 @@ export async function startLocalControlPlane(
         const { privacy } = region.deps;
         if (privacy) await sweepPrivacyRequests({ ...region.deps, privacy });
       },
+    });
+    // Issue 5: the local stand-in for DynamoDB TTL on the selective tables with a retention (readers
+    // already treat an expired record as absent; this frees the space, hourly).
+    expirySweeps = jobs({
+      name: 'selective expiry sweep',
+      intervalMs: 3_600_000,
+      run: (region) => region.selective.sweepExpired(),
     });
     if (options.complianceAudits !== false) {
       complianceAudits = jobs({

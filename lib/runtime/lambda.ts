@@ -14,6 +14,7 @@ import { DynamoLatencyAdapter } from '../adapters/aws/dynamodb-latency.ts';
 import { DynamoPrivacyAdapter } from '../adapters/aws/dynamodb-privacy.ts';
 import { DynamoDocumentStore, DynamoReplicationStore } from '../adapters/aws/dynamodb-replication.ts';
 import { DynamoResourcesAdapter } from '../adapters/aws/dynamodb-resources.ts';
+import { DynamoSelectiveStore } from '../adapters/aws/dynamodb-selective.ts';
 import { DynamoStateAdapter } from '../adapters/aws/dynamodb-state.ts';
 import { EventBridgeEvents } from '../adapters/aws/eventbridge.ts';
 import { HttpProbe } from '../adapters/aws/http-probe.ts';
@@ -360,6 +361,8 @@ export function complianceDeps(): ComplianceDeps {
   }
   compliance = {
     ...base,
+    // The audit reads this region's selectively replicated records too.
+    selective: selectiveStoreFor(base),
     events: new EventBridgeEvents({ client: new EventBridgeClient({}), eventBusName: eventBus }),
     ...(bucket ? { archive: new S3AuditArchive({ bucket, region: base.regionId }) } : {}),
   };
@@ -453,4 +456,29 @@ export function resourcesDeps(): RegionalDeps & { readonly events: EventsPort } 
     events: new EventBridgeEvents({ client: new EventBridgeClient({}), eventBusName: eventBus }),
   };
   return resourcesCached;
+}
+
+let dataCached: RegionalDeps | undefined;
+
+/**
+ * Deps for the data API (issue 5, selectively replicated data): this region's basics and its
+ * replicas of the selective tables (the placement computed from the bundled topology).
+ */
+export function dataDeps(): RegionalDeps {
+  if (dataCached) return dataCached;
+  const base = lambdaDeps();
+  dataCached = { ...base, selective: selectiveStoreFor(base) };
+  return dataCached;
+}
+
+/** This region's replicas of the selective tables (the placement computed from the bundled topology). */
+function selectiveStoreFor(base: RegionalDeps): DynamoSelectiveStore {
+  return new DynamoSelectiveStore({
+    client: DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
+    regionId: base.regionId,
+    placement: placeReplication(base.topology),
+    clock,
+  });
 }

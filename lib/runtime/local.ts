@@ -362,6 +362,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       documents: replicationPorts.get(store.regionId)?.documents,
       latency: latencyPorts.get(store.regionId),
       resources: resourcesPorts.get(store.regionId),
+      selective: selectiveStores.get(store.regionId),
     });
     const selective = selectiveStores.get(store.regionId) as DynamoSelectiveStore;
     return { regionId: store.regionId, deps, store, selective };

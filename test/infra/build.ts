@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { App, type CfnElement, type Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { afterAll } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import type { Topology } from '../../lib/core/topology/types.ts';
 import { buildApp, type CortexStacks } from '../../lib/infra/app.ts';
 import type { DnsOptions } from '../../lib/infra/dns-plan.ts';
+import type { RegionalStack } from '../../lib/infra/regional-stack.ts';
 import { DEFAULT_TOPOLOGY_PATH, loadTopologyFile } from '../../lib/topology/load.ts';
 
 const CDK_JSON = new URL('../../cdk.json', import.meta.url);
@@ -70,4 +71,42 @@ export function templateOf(stack: Stack): Template {
 export function logicalId(element: unknown): string {
   const el = element as CfnElement;
   return el.stack.getLogicalId(el);
+}
+
+/** An app built once for the calling suite, with every regional stack's template. */
+export interface RegionalTemplates {
+  /** The app (available from the suite's beforeAll on). */
+  readonly built: BuiltApp;
+  template(regionId: string): Template;
+  /** Runs `fn` on every regional stack, in topology order, with its template. */
+  each(fn: (stack: RegionalStack, template: Template) => void): void;
+}
+
+/** Builds the app (the shipped topology unless `options` say otherwise) in the suite's beforeAll. */
+export function useRegionalTemplates(options: BuildOptions = {}): RegionalTemplates {
+  let app: BuiltApp | undefined;
+  const templates = new Map<string, Template>();
+  beforeAll(() => {
+    app = buildCortexApp(options);
+    for (const stack of app.regionalStacks) templates.set(stack.regionId, templateOf(stack));
+  });
+  const built = (): BuiltApp => {
+    if (!app) throw new Error('useRegionalTemplates: the app is built in beforeAll');
+    return app;
+  };
+  return {
+    get built() {
+      return built();
+    },
+    template(regionId) {
+      const template = templates.get(regionId);
+      if (!template) throw new Error(`no regional stack for ${regionId}`);
+      return template;
+    },
+    each(fn) {
+      const stacks = built().regionalStacks;
+      if (stacks.length !== built().topology.regions.length) throw new Error('a regional stack is missing');
+      for (const stack of stacks) fn(stack, templates.get(stack.regionId) as Template);
+    },
+  };
 }

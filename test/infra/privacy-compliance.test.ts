@@ -6,13 +6,14 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { placeReplication } from '../../lib/core/replication/placement.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
 import { buildApp } from '../../lib/infra/app.ts';
 import { AuditBucket, auditRetention } from '../../lib/infra/audit-bucket.ts';
 import type { HandlerFunction } from '../../lib/infra/handler-function.ts';
 import type { RegionalStack } from '../../lib/infra/regional-stack.ts';
 import { defaultTopologyJson } from '../fixtures/topologies.ts';
-import { type BuiltApp, buildCortexApp, defaultTopology, logicalId, newApp, templateOf } from './build.ts';
+import { defaultTopology, logicalId, newApp, useRegionalTemplates } from './build.ts';
 import { actionsAllowed, allStatements, resourcesAllowed, type Statement, statementsOfRole } from './iam.ts';
 
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-south-1'];
@@ -24,6 +25,15 @@ function tableArn(region: string, suffix = ''): unknown {
       [`arn:aws:dynamodb:${region}:`, { Ref: 'AWS::AccountId' }, `:table/cortex-state${suffix}`],
     ],
   };
+}
+
+/** This region's replicas of the default topology's selective tables, in placement order. */
+function selectiveArns(region: string): unknown[] {
+  return placeReplication(validateTopology(defaultTopologyJson()))
+    .tables.filter((t) => t.role === 'selective' && t.regions.includes(region))
+    .map((t) => ({
+      'Fn::Join': ['', [`arn:aws:dynamodb:${region}:`, { Ref: 'AWS::AccountId' }, `:table/${t.name}`]],
+    }));
 }
 
 function roleStatements(template: Template, handler: HandlerFunction): Statement[] {
@@ -50,18 +60,8 @@ function scheduleOf(template: Template, handler: HandlerFunction) {
 }
 
 describe('issue 6 in every regional stack (default: no audit bucket)', () => {
-  let built: BuiltApp;
-  const templates = new Map<string, Template>();
-
-  beforeAll(() => {
-    built = buildCortexApp();
-    for (const stack of built.regionalStacks) templates.set(stack.regionId, templateOf(stack));
-  });
-
-  function each(fn: (stack: RegionalStack, template: Template) => void): void {
-    expect(built.regionalStacks.map((s) => s.regionId)).toEqual(REGIONS);
-    for (const stack of built.regionalStacks) fn(stack, templates.get(stack.regionId) as Template);
-  }
+  const regional = useRegionalTemplates();
+  const each = regional.each;
 
   describe('privacy API', () => {
     it('records requests on its own replica, and may only find (Query) and erase (DeleteItem) in the others', () => {
@@ -135,8 +135,19 @@ describe('issue 6 in every regional stack (default: no audit bucket)', () => {
     it('the API reads and writes its own replica only (no update, no delete, no other region)', () => {
       each((stack, template) => {
         const statements = roleStatements(template, stack.handlers.compliance);
-        expect(dynamoActions(statements)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+        expect(dynamoActions(statements)).toEqual([
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:Query',
+          'dynamodb:Scan',
+        ]);
         expect(resourcesAllowed(statements, 'dynamodb:PutItem')).toEqual([tableArn(stack.regionId)]);
+        expect(resourcesAllowed(statements, 'dynamodb:Scan')).toEqual(
+          expect.arrayContaining(selectiveArns(stack.regionId)),
+        );
+        expect(resourcesAllowed(statements, 'dynamodb:Scan')).toHaveLength(
+          selectiveArns(stack.regionId).length,
+        );
         expect(actionsAllowed(statements).has('events:PutEvents')).toBe(true);
       });
     });
@@ -147,7 +158,19 @@ describe('issue 6 in every regional stack (default: no audit bucket)', () => {
         expect(schedule).toMatchObject({ ScheduleExpression: 'rate(1 day)' });
         expect(scheduler).toHaveLength(1);
         const statements = roleStatements(template, stack.complianceAudit);
-        expect(dynamoActions(statements)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+        expect(dynamoActions(statements)).toEqual([
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:Query',
+          'dynamodb:Scan',
+        ]);
+        // It reads this region's selectively replicated records: its replicas of the selective tables only.
+        expect(resourcesAllowed(statements, 'dynamodb:Scan')).toEqual(
+          expect.arrayContaining(selectiveArns(stack.regionId)),
+        );
+        expect(resourcesAllowed(statements, 'dynamodb:Scan')).toHaveLength(
+          selectiveArns(stack.regionId).length,
+        );
         for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']) {
           expect(resourcesAllowed(statements, action)).not.toContainEqual(
             tableArn(REGIONS.find((r) => r !== stack.regionId) as string),

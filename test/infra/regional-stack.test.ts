@@ -1,8 +1,8 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { API_ROUTES, CONCERNS, type Concern } from '../../lib/app/routes.ts';
 import { CONCERN_ACCESS, type RegionalStack } from '../../lib/infra/regional-stack.ts';
-import { type BuiltApp, buildCortexApp, logicalId, templateOf } from './build.ts';
+import { logicalId, useRegionalTemplates } from './build.ts';
 import { actionsOf, allStatements, resourcesOf, type Statement, statementsOfRole } from './iam.ts';
 
 function tableArn(region: string, suffix = ''): unknown {
@@ -15,22 +15,12 @@ function tableArn(region: string, suffix = ''): unknown {
 }
 
 describe('regional stacks (CortexRegion-<region_id>)', () => {
-  let built: BuiltApp;
-  const templates = new Map<string, Template>();
-
-  beforeAll(() => {
-    built = buildCortexApp();
-    for (const stack of built.regionalStacks) templates.set(stack.regionId, templateOf(stack));
-  });
-
-  function each(fn: (stack: RegionalStack, template: Template) => void): void {
-    expect(built.regionalStacks.length).toBeGreaterThan(0);
-    for (const stack of built.regionalStacks) fn(stack, templates.get(stack.regionId) as Template);
-  }
+  const regional = useRegionalTemplates();
+  const each = regional.each;
 
   it('exist once per topology region, named after it and deployed to it', () => {
-    expect(built.regionalStacks.map((s) => [s.stackName, s.region])).toEqual(
-      built.topology.regions.map((r) => [`CortexRegion-${r.region_id}`, r.region_id]),
+    expect(regional.built.regionalStacks.map((s) => [s.stackName, s.region])).toEqual(
+      regional.built.topology.regions.map((r) => [`CortexRegion-${r.region_id}`, r.region_id]),
     );
   });
 

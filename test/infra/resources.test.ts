@@ -4,10 +4,10 @@
  * limited to the pools' partition.
  */
 import type { Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { keys } from '../../lib/adapters/aws/state-keys.ts';
-import { CONCERN_ACCESS, JOB_TABLE_ACCESS, type RegionalStack } from '../../lib/infra/regional-stack.ts';
-import { type BuiltApp, buildCortexApp, logicalId, templateOf } from './build.ts';
+import { CONCERN_ACCESS, JOB_TABLE_ACCESS } from '../../lib/infra/regional-stack.ts';
+import { logicalId, useRegionalTemplates } from './build.ts';
 import { actionsOf, arnIn, resourcesAllowed, type Statement, statementsOfRole } from './iam.ts';
 
 const tableArn = (region: string) => arnIn('dynamodb', region, 'table/cortex-state');
@@ -32,18 +32,8 @@ function actionsOn(statements: readonly Statement[], resource: unknown): string[
 }
 
 describe('resource pool functions (issue 4 part B)', () => {
-  let built: BuiltApp;
-  const templates = new Map<string, Template>();
-
-  beforeAll(() => {
-    built = buildCortexApp();
-    for (const stack of built.regionalStacks) templates.set(stack.regionId, templateOf(stack));
-  });
-
-  function each(fn: (stack: RegionalStack, template: Template) => void): void {
-    expect(built.regionalStacks.length).toBe(3);
-    for (const stack of built.regionalStacks) fn(stack, templates.get(stack.regionId) as Template);
-  }
+  const regional = useRegionalTemplates();
+  const each = regional.each;
 
   it('runs the rebalancer every interval_seconds (300 s: every 5 minutes) from EventBridge Scheduler', () => {
     each((stack, template) => {
@@ -65,11 +55,11 @@ describe('resource pool functions (issue 4 part B)', () => {
     each((stack, template) => {
       for (const [role, expected] of [
         [stack.rebalancer.role, JOB_TABLE_ACCESS.rebalancer],
-        [stack.handlers.resources.role, CONCERN_ACCESS.resources.table],
+        [stack.handlers.resources.role, CONCERN_ACCESS.resources.table ?? []],
       ] as const) {
         const statements = roleStatements(template, role);
         expect(actionsOn(statements, tableArn(stack.regionId))).toEqual(dynamo(expected));
-        for (const peer of built.topology.regions
+        for (const peer of regional.built.topology.regions
           .map((r) => r.region_id)
           .filter((r) => r !== stack.regionId)) {
           expect(actionsOn(statements, tableArn(peer))).toEqual([]);

@@ -1,21 +1,18 @@
 /** `cortex privacy` against one region of the local runtime served over HTTP on loopback. */
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRegionalApi } from '../../lib/app/api.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
-import { createHttpBridge } from '../../lib/local/http.ts';
-import { closeServer, listen } from '../../lib/local/listen.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../lib/runtime/local.ts';
 import { defaultTopologyJson } from '../fixtures/topologies.ts';
 import { cli } from '../support/cli.ts';
+import { type ServedRegion, serveRegion } from '../support/served-region.ts';
 
 const EU = 'eu-west-1';
 let dataDir: string;
 let runtime: LocalRuntime;
-let server: Server;
+let served: ServedRegion;
 let endpoint: string;
 
 beforeAll(async () => {
@@ -43,11 +40,11 @@ beforeAll(async () => {
     decision: { candidates: [], excluded: [] },
   });
   await runtime.replication.flush({ all: true });
-  server = createHttpBridge(createRegionalApi(runtime.region(EU).deps));
-  endpoint = `http://127.0.0.1:${await listen(server, '127.0.0.1', 0, 'the test endpoint')}`;
+  served = await serveRegion(runtime, EU);
+  endpoint = served.endpoint;
 });
 afterAll(async () => {
-  await closeServer(server);
+  await served.close();
   await runtime.close();
   await rm(dataDir, { recursive: true, force: true });
 });

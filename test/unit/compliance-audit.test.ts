@@ -9,6 +9,7 @@ import {
   TASK_RECORD_RETENTION_DAYS,
 } from '../../lib/core/compliance/retention.ts';
 import type { ComplianceApproval } from '../../lib/core/compliance/types.ts';
+import type { SelectiveRecord } from '../../lib/core/replication/records.ts';
 import type { Handoff } from '../../lib/core/state/records.ts';
 import { loadTopologyFile } from '../../lib/topology/load.ts';
 
@@ -209,7 +210,7 @@ describe('compliance audit', () => {
         { audit_id: 'audit-us-east-1-20100101', region: 'us-east-1', audit_date: ago(9000) },
       ],
     });
-    expect(report.scope).toEqual({ regions: ['eu-west-1'], handoffs: 1, records: 1 });
+    expect(report.scope).toEqual({ regions: ['eu-west-1'], handoffs: 1, records: 1, selective_records: 0 });
     expect(report.total_violations).toBe(0);
   });
 
@@ -219,6 +220,84 @@ describe('compliance audit', () => {
     expect(report.total_violations).toBe(250);
     expect(report.violations).toHaveLength(200);
     expect(report.violations_omitted).toBe(50);
+  });
+});
+
+describe('compliance audit of selectively replicated data', () => {
+  const SECONDS_PER_DAY = 86_400;
+  const EU_COMPLIANCE = 'cortex-sel-compliance_data_replication-european_union';
+  const US_COMPLIANCE = 'cortex-sel-compliance_data_replication-united_states';
+  function record(overrides: Partial<SelectiveRecord> = {}): SelectiveRecord {
+    const writtenDaysAgo = 10;
+    return {
+      key: 'coordination/compliance/evidence-1',
+      policy_id: 'compliance_data_replication',
+      table: US_COMPLIANCE,
+      region: 'us-east-1',
+      value: { ok: true },
+      written_at: ago(writtenDaysAgo),
+      expires_at: Math.floor(NOW / 1000) + (2555 - writtenDaysAgo) * SECONDS_PER_DAY,
+      ...overrides,
+    };
+  }
+
+  it('checks each record of the auditing region: placed by its policy, expiring on time', () => {
+    const report = audit({
+      selective: [
+        record(),
+        record({
+          key: 'coordination/t/knowledge-base/k',
+          policy_id: 'knowledge_base_replication',
+          table: 'cortex-sel-knowledge_base_replication',
+          region: 'eu-west-1',
+          expires_at: undefined,
+        }),
+      ],
+    });
+    expect(report.total_violations).toBe(0);
+    expect(report.scope.selective_records).toBe(2);
+    // Two residency checks, one retention check (only the compliance policy keeps a retention).
+    expect(report.checks.data_residency).toBe(2);
+    expect(report.checks.retention).toBe(1);
+  });
+
+  it('finds a record outside its jurisdiction table, one kept too long, and one TTL did not remove', () => {
+    const report = audit({
+      selective: [
+        // Written in eu-west-1 but stored in the US jurisdiction's table.
+        record({ key: 'coordination/compliance/moved', region: 'eu-west-1' }),
+        // A key no policy places there.
+        record({ key: 'notes/unplaced', table: US_COMPLIANCE }),
+        // Expiry beyond the 2555 days of its policy.
+        record({
+          key: 'coordination/compliance/forever',
+          expires_at: Math.floor(NOW / 1000) + 9000 * SECONDS_PER_DAY,
+        }),
+        // Expired 5 days ago, still stored.
+        record({
+          key: 'coordination/compliance/stale',
+          written_at: ago(2560),
+          expires_at: Math.floor(NOW / 1000) - 5 * SECONDS_PER_DAY,
+        }),
+      ],
+    });
+    const rules = report.violations.map((v) => `${v.type}:${v.rule}:${v.record?.id}`);
+    expect(rules).toEqual([
+      `data_residency:selective_placement:${US_COMPLIANCE}/coordination/compliance/moved`,
+      `data_residency:selective_placement:${US_COMPLIANCE}/notes/unplaced`,
+      `retention:retention:2555d:${US_COMPLIANCE}/coordination/compliance/forever`,
+      `retention:retention:expired_not_deleted:${US_COMPLIANCE}/coordination/compliance/stale`,
+    ]);
+    expect(report.violations[0]?.detail).toContain(
+      `its policy places it in ${EU_COMPLIANCE} (replicas eu-west-1)`,
+    );
+    expect(report.status).toBe('non_compliant');
+  });
+
+  it('audits the selective records only when the auditing region is in scope', () => {
+    const report = audit({ regions: ['eu-west-1'], selective: [record({ region: 'eu-west-1' })] });
+    expect(report.scope.selective_records).toBe(0);
+    expect(report.total_violations).toBe(0);
   });
 });
 

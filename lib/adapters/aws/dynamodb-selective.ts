@@ -15,7 +15,10 @@ import {
   type ReplicationPlacement,
   tableForKey,
 } from '../../core/replication/placement.ts';
-import type { Clock } from '../../ports.ts';
+import type { SelectiveRecord } from '../../core/replication/records.ts';
+import type { Clock, SelectivePort } from '../../ports.ts';
+
+export type { SelectiveRecord };
 
 /**
  * Selectively replicated data (the topology's `selective` policies) in the tables the replication
@@ -46,24 +49,11 @@ export interface DynamoSelectiveOptions {
   readonly clock: Clock;
 }
 
-export interface SelectiveRecord {
-  readonly key: string;
-  readonly policy_id: string;
-  /** The table holding it (the same name in each of its replica regions). */
-  readonly table: string;
-  /** The region it was written in. */
-  readonly region: string;
-  readonly value: Record<string, unknown>;
-  readonly written_at: string;
-  /** Epoch seconds after which it reads as absent (policies with `retention_days`). */
-  readonly expires_at?: number;
-}
-
 /** Keys look like the spec's patterns: `/`-separated, no control characters, at most 1 KiB. */
 const KEY = /^\P{Cc}{1,1024}$/u;
 const DAY_SECONDS = 86_400;
 
-export class DynamoSelectiveStore {
+export class DynamoSelectiveStore implements SelectivePort {
   readonly #client: DynamoDBDocumentClient;
   readonly #regionId: string;
   readonly #placement: ReplicationPlacement;
@@ -158,8 +148,11 @@ export class DynamoSelectiveStore {
     return record && !this.#expired(record) ? record : undefined;
   }
 
-  /** Deletes the record; a ConflictError `IMMUTABLE_RECORD` on an immutable table (nothing deleted). */
-  async delete(key: string): Promise<void> {
+  /**
+   * Deletes the record; whether one was there (an expired one counts as absent). A ConflictError
+   * `IMMUTABLE_RECORD` on an immutable table (nothing deleted).
+   */
+  async delete(key: string): Promise<boolean> {
     const table = this.tableFor(key);
     if (table.immutable) {
       throw new ConflictError(
@@ -168,7 +161,32 @@ export class DynamoSelectiveStore {
         await this.#read(table, key),
       );
     }
-    await this.#client.send(new DeleteCommand({ TableName: table.name, Key: keyOf(key) }));
+    const { Attributes } = await this.#client.send(
+      new DeleteCommand({ TableName: table.name, Key: keyOf(key), ReturnValues: 'ALL_OLD' }),
+    );
+    const expires = Attributes?.[EXPIRY_ATTRIBUTE];
+    return Attributes !== undefined && !(typeof expires === 'number' && expires <= this.#nowSeconds());
+  }
+
+  /** Every record of every selective table this region holds, expired ones included (one Scan each). */
+  async listRecords(): Promise<SelectiveRecord[]> {
+    const records: SelectiveRecord[] = [];
+    for (const table of this.#placement.tables) {
+      if (table.role !== 'selective' || !table.regions.includes(this.#regionId)) continue;
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page: ScanCommandOutput = await this.#client.send(
+          new ScanCommand({
+            TableName: table.name,
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        for (const item of page.Items ?? []) records.push(recordOf(table, item));
+        start = page.LastEvaluatedKey;
+      } while (start);
+    }
+    return records;
   }
 
   /**
@@ -221,20 +239,15 @@ export class DynamoSelectiveStore {
     const { Item } = await this.#client.send(
       new GetCommand({ TableName: table.name, Key: keyOf(key), ConsistentRead: true }),
     );
-    if (!Item) return undefined;
-    return {
-      key: Item.key as string,
-      policy_id: Item.policy_id as string,
-      table: table.name,
-      region: Item.region as string,
-      value: Item.value as Record<string, unknown>,
-      written_at: Item.written_at as string,
-      ...(typeof Item[EXPIRY_ATTRIBUTE] === 'number' ? { expires_at: Item[EXPIRY_ATTRIBUTE] as number } : {}),
-    };
+    return Item ? recordOf(table, Item) : undefined;
   }
 
   #expired(record: SelectiveRecord): boolean {
-    return record.expires_at !== undefined && record.expires_at <= Math.floor(this.#clock.now() / 1000);
+    return record.expires_at !== undefined && record.expires_at <= this.#nowSeconds();
+  }
+
+  #nowSeconds(): number {
+    return Math.floor(this.#clock.now() / 1000);
   }
 }
 
@@ -245,4 +258,16 @@ function keyOf(key: string): { pk: string; sk: string } {
 function withoutTable(record: SelectiveRecord): Omit<SelectiveRecord, 'table'> {
   const { table: _table, ...rest } = record;
   return rest;
+}
+
+function recordOf(table: PlacedTable, item: Record<string, unknown>): SelectiveRecord {
+  return {
+    key: item.key as string,
+    policy_id: item.policy_id as string,
+    table: table.name,
+    region: item.region as string,
+    value: item.value as Record<string, unknown>,
+    written_at: item.written_at as string,
+    ...(typeof item[EXPIRY_ATTRIBUTE] === 'number' ? { expires_at: item[EXPIRY_ATTRIBUTE] as number } : {}),
+  };
 }

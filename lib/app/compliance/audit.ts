@@ -77,13 +77,15 @@ export async function runComplianceAudit(
     const stored = await store.getAudit(auditId);
     if (stored) return stored;
   }
-  const [handoffs, approvals, failovers, audits] = await Promise.all([
+  const [handoffs, approvals, failovers, audits, selective] = await Promise.all([
     Promise.all(regions.map((region) => deps.state.listHandoffsByTarget(region))).then((lists) =>
       lists.flat(),
     ),
     store.listApprovals(),
     deps.state.listFailovers(),
     store.listAudits(),
+    // Only this region's replicas of the selective tables are readable here.
+    regions.includes(deps.regionId) && deps.selective ? deps.selective.listRecords() : Promise.resolve([]),
   ]);
   const judged = auditCompliance({
     topology: deps.topology,
@@ -97,6 +99,7 @@ export async function runComplianceAudit(
     approvals,
     failovers,
     audits,
+    selective,
   });
   const report = deps.archive ? { ...judged, archived_to: await deps.archive.archive(judged) } : judged;
   try {

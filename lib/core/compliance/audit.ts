@@ -8,11 +8,19 @@
  * - encryption and access control: each audited region's requirements (its policy, plus the baseline
  *   and data-scoped frameworks when it holds such data) against what the deployment configures;
  * - retention: every record's age against its kind's retention (lib/core/compliance/retention.ts).
+ * - selectively replicated data (the auditing region's replicas of the selective tables, when it is
+ *   in scope): residency, each record in the table its key's policy gives the region that wrote it,
+ *   that region among the table's replicas (a record anywhere else left its jurisdiction or its
+ *   policy); retention, a policy with `retention_days` has every record expire no later than that
+ *   after its write, and none still stored SELECTIVE_EXPIRY_GRACE_DAYS after it expired (DynamoDB TTL
+ *   deletes within days, not on time).
  *
  * Score = 100 x passed checks / checks run. Status: `compliant` without violations; `non_compliant`
  * with any residency violation (the spec's target is 0) or a score under 90; `needs_attention` else.
  */
 import type { FailoverRecord } from '../failover/types.ts';
+import { placeReplication, tableForKey } from '../replication/placement.ts';
+import type { SelectiveRecord } from '../replication/records.ts';
 import type { Handoff } from '../state/records.ts';
 import type { Topology } from '../topology/types.ts';
 import { ageInDays, retentionFor, type StoredRecord } from './retention.ts';
@@ -37,6 +45,11 @@ import {
 /** Violations kept in a report (a DynamoDB item holds at most 400 KB); counts stay complete. */
 export const MAX_REPORTED_VIOLATIONS = 200;
 
+/** How long an expired selective record may still be stored (TTL's delay) before it is a violation. */
+export const SELECTIVE_EXPIRY_GRACE_DAYS = 2;
+
+const DAY_SECONDS = 86_400;
+
 /** Below this score an audit with violations is non-compliant. */
 export const NON_COMPLIANT_BELOW = 90;
 
@@ -58,6 +71,8 @@ export interface AuditInput {
   readonly approvals: readonly ComplianceApproval[];
   readonly failovers: readonly Pick<FailoverRecord, 'failover_id' | 'failed_region' | 'initiated_at'>[];
   readonly audits: readonly Pick<ComplianceAuditReport, 'audit_id' | 'region' | 'audit_date'>[];
+  /** The selectively replicated records the auditing region's replicas hold (audited when it is in scope). */
+  readonly selective?: readonly SelectiveRecord[];
 }
 
 function zeroCounts(): Record<ViolationType, number> {
@@ -212,6 +227,10 @@ export function auditCompliance(input: AuditInput): ComplianceAuditReport {
     }
   }
 
+  const handoffsChecked = checks.data_residency;
+  const selective = scope.has(input.region) ? (input.selective ?? []) : [];
+  auditSelective(input, selective, checks, violate);
+
   const totalChecks = VIOLATION_TYPES.reduce((sum, type) => sum + checks[type], 0);
   const total = VIOLATION_TYPES.reduce((sum, type) => sum + counts[type], 0);
   const score = totalChecks === 0 ? 100 : Math.round((1000 * (totalChecks - total)) / totalChecks) / 10;
@@ -229,8 +248,9 @@ export function auditCompliance(input: AuditInput): ComplianceAuditReport {
     trigger: input.trigger,
     scope: {
       regions: [...input.regions],
-      handoffs: checks.data_residency,
+      handoffs: handoffsChecked,
       records: records.length,
+      selective_records: selective.length,
     },
     deployment: facts
       ? { source: facts.source, description: facts.description }
@@ -252,4 +272,60 @@ export function auditCompliance(input: AuditInput): ComplianceAuditReport {
       ? { violations_omitted: violations.length - MAX_REPORTED_VIOLATIONS }
       : {}),
   };
+}
+
+/** The selective records' residency and retention checks (see the module comment). */
+function auditSelective(
+  input: AuditInput,
+  records: readonly SelectiveRecord[],
+  checks: Record<ViolationType, number>,
+  violate: (v: AuditViolation) => void,
+): void {
+  if (records.length === 0) return;
+  const placement = placeReplication(input.topology);
+  const nowSeconds = Math.floor(input.now / 1000);
+  for (const record of records) {
+    const where = { kind: 'selective_record', id: `${record.table}/${record.key}` };
+    const table = placement.tables.find((t) => t.name === record.table);
+    const expected = tableForKey(placement, record.key, record.region);
+    checks.data_residency += 1;
+    if (!table?.regions.includes(record.region) || expected?.name !== record.table) {
+      violate({
+        type: 'data_residency',
+        region: input.region,
+        record: where,
+        rule: 'selective_placement',
+        detail: `${record.key} (written in ${record.region}) is stored in ${record.table}${
+          table ? ` (replicas ${table.regions.join(', ')})` : ', a table the placement does not have'
+        }; its policy places it in ${expected ? `${expected.name} (replicas ${expected.regions.join(', ')})` : 'no table for that region'}`,
+      });
+    }
+    if (table?.retentionDays === undefined) continue;
+    checks.retention += 1;
+    const written = Date.parse(record.written_at);
+    const latest = Number.isNaN(written)
+      ? undefined
+      : Math.floor(written / 1000) + table.retentionDays * DAY_SECONDS;
+    if (record.expires_at === undefined || latest === undefined || record.expires_at > latest + DAY_SECONDS) {
+      violate({
+        type: 'retention',
+        region: input.region,
+        record: where,
+        rule: `retention:${table.retentionDays}d`,
+        detail: `${record.key} in ${record.table} ${
+          record.expires_at === undefined
+            ? 'has no expiry'
+            : `expires ${new Date(record.expires_at * 1000).toISOString()}`
+        }; ${table.policies[0]} keeps records ${table.retentionDays} days from their write (${record.written_at})`,
+      });
+    } else if (record.expires_at + SELECTIVE_EXPIRY_GRACE_DAYS * DAY_SECONDS < nowSeconds) {
+      violate({
+        type: 'retention',
+        region: input.region,
+        record: where,
+        rule: 'retention:expired_not_deleted',
+        detail: `${record.key} in ${record.table} expired ${new Date(record.expires_at * 1000).toISOString()} and is still stored more than ${SELECTIVE_EXPIRY_GRACE_DAYS} days later`,
+      });
+    }
+  }
 }

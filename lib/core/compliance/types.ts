@@ -108,6 +108,8 @@ export interface ComplianceAuditReport {
     readonly regions: readonly string[];
     readonly handoffs: number;
     readonly records: number;
+    /** Selectively replicated records of the auditing region's replicas checked (absent in older reports). */
+    readonly selective_records?: number;
   };
   /** The deployment facts the encryption and access-control checks compared against. */
   readonly deployment: { readonly source: string; readonly description: string };

@@ -153,3 +153,17 @@ export interface DocumentConflict {
   readonly detected_at: string;
   readonly detected_by: string;
 }
+
+/** A record of selectively replicated data (SelectivePort; lib/adapters/aws/dynamodb-selective.ts). */
+export interface SelectiveRecord {
+  readonly key: string;
+  readonly policy_id: string;
+  /** The table holding it (the same name in each of its replica regions). */
+  readonly table: string;
+  /** The region it was written in. */
+  readonly region: string;
+  readonly value: Record<string, unknown>;
+  readonly written_at: string;
+  /** Epoch seconds after which it reads as absent (policies with `retention_days`). */
+  readonly expires_at?: number;
+}

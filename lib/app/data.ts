@@ -1,0 +1,91 @@
+/**
+ * The data API's use cases (issue 5, selective replication): a key is written to, read from and
+ * deleted in its selective policy's table for the region serving the call, so it is copied exactly
+ * where the policy allows (a `same_jurisdiction` key written in eu-west-1 stays in the EU table;
+ * read from a region of another jurisdiction it is simply not there). Retention and immutability are
+ * the store's: an expired record reads as absent, an immutable one is written once and never deleted.
+ */
+import { CortexError, NotFoundError, ValidationError } from '../core/errors.ts';
+import { placeReplication, policyForKey, type ReplicationPlacement } from '../core/replication/placement.ts';
+import type { SelectiveRecord } from '../core/replication/records.ts';
+import type { Topology } from '../core/topology/types.ts';
+import type { SelectivePort } from '../ports.ts';
+import type { RegionalDeps } from './deps.ts';
+
+/** The runtime did not wire the selective store (a 500: a deployment mistake, not the caller's). */
+export class DataNotConfiguredError extends CortexError {
+  readonly code = 'DATA_NOT_CONFIGURED';
+  constructor() {
+    super('selectively replicated data is not configured in this runtime (missing selective)');
+  }
+}
+
+/** `/`-separated non-empty segments without control characters; at most 1024 characters. */
+export const DATA_KEY_PATTERN = /^[^/\p{Cc}]+(\/[^/\p{Cc}]+)*$/u;
+export const MAX_DATA_KEY_LENGTH = 1024;
+
+export interface DataView extends SelectiveRecord {
+  /** Where the policy keeps it: every region holding the table this region wrote it to. */
+  readonly replicas: readonly string[];
+}
+
+function storeOf(deps: RegionalDeps): SelectivePort {
+  if (!deps.selective) throw new DataNotConfiguredError();
+  return deps.selective;
+}
+
+/** The key as the path gave it, checked; a 400 naming `key` otherwise. */
+export function checkDataKey(key: string): string {
+  if (key.length === 0 || key.length > MAX_DATA_KEY_LENGTH || !DATA_KEY_PATTERN.test(key)) {
+    throw new ValidationError('invalid key', [
+      {
+        field: 'key',
+        reason: `must be 1-${MAX_DATA_KEY_LENGTH} characters of /-separated non-empty segments without control characters (got ${JSON.stringify(key.slice(0, 80))})`,
+      },
+    ]);
+  }
+  return key;
+}
+
+const placements = new WeakMap<Topology, ReplicationPlacement>();
+
+/** The topology's placement, computed once per topology object. */
+function placementOf(topology: Topology): ReplicationPlacement {
+  let placement = placements.get(topology);
+  if (!placement) {
+    placement = placeReplication(topology);
+    placements.set(topology, placement);
+  }
+  return placement;
+}
+
+function viewOf(deps: RegionalDeps, record: SelectiveRecord): DataView {
+  const placement = placementOf(deps.topology);
+  const table = placement.tables.find((t) => t.name === record.table);
+  return { ...record, replicas: table?.regions ?? [deps.regionId] };
+}
+
+export async function putData(
+  deps: RegionalDeps,
+  key: string,
+  value: Record<string, unknown>,
+): Promise<DataView> {
+  const record = await storeOf(deps).put(checkDataKey(key), value);
+  return viewOf(deps, record);
+}
+
+export async function getData(deps: RegionalDeps, key: string): Promise<DataView> {
+  const store = storeOf(deps);
+  const record = await store.get(checkDataKey(key));
+  if (!record) throw new NotFoundError('data', key);
+  return viewOf(deps, record);
+}
+
+export async function deleteData(
+  deps: RegionalDeps,
+  key: string,
+): Promise<{ readonly key: string; readonly deleted: boolean; readonly policy_id: string | undefined }> {
+  const deleted = await storeOf(deps).delete(checkDataKey(key));
+  const policy = policyForKey(placementOf(deps.topology), key);
+  return { key, deleted, policy_id: policy?.policyId };
+}
