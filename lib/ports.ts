@@ -38,11 +38,18 @@ export interface StatePort {
   listHandoffsByTarget(regionId: string): Promise<Handoff[]>;
   /**
    * Moves a handoff to another target/status only if its status is still `expectedStatus`;
-   * ConflictError (HANDOFF_CHANGED) otherwise, carrying the current one.
+   * ConflictError (HANDOFF_CHANGED) otherwise, carrying the current one. `reservation`, when given,
+   * replaces the handoff's reservation (the resources now held for it in its new region).
    */
   redirectHandoff(
     handoffId: string,
-    change: { target_region: string; status: HandoffStatus; routing_score: number; redirected_from: string },
+    change: {
+      target_region: string;
+      status: HandoffStatus;
+      routing_score: number;
+      redirected_from: string;
+      reservation?: Reservation;
+    },
     expectedStatus: HandoffStatus,
   ): Promise<void>;
 

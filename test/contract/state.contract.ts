@@ -213,6 +213,26 @@ export function stateContract(name: string, setup: () => Promise<StateFixture>):
       expect(missing).toBeInstanceOf(ConflictError);
     });
 
+    it('replaces the reservation a redirect carries, and keeps it when it carries none', async () => {
+      const held = { region: 'eu-west-1', hour: '2026-11-26T12', workers: 2, tokens: 500, compute_units: 1 };
+      await state.createHandoff({ ...handoff(), reservation: held } as Handoff);
+      const moved = { ...held, region: 'us-east-1' };
+      const change = {
+        target_region: 'us-east-1',
+        status: 'pending' as const,
+        routing_score: 70,
+        redirected_from: 'eu-west-1',
+      };
+      await state.redirectHandoff('cross-region-task-1', { ...change, reservation: moved }, 'pending');
+      expect(await state.getHandoff('cross-region-task-1')).toMatchObject({ ...change, reservation: moved });
+      await state.redirectHandoff(
+        'cross-region-task-1',
+        { ...change, target_region: 'ap-south-1' },
+        'pending',
+      );
+      expect(await state.getHandoff('cross-region-task-1')).toMatchObject({ reservation: moved });
+    });
+
     it('keeps one health view per observer and target, replacing it on each round', async () => {
       await state.putTargetHealth(view());
       await state.putTargetHealth(view({ target: 'ap-south-1' }));

@@ -162,7 +162,7 @@ export class DynamoStateAdapter implements StatePort {
 
   async redirectHandoff(
     handoffId: string,
-    change: { target_region: string; status: HandoffStatus; routing_score: number; redirected_from: string },
+    change: Parameters<StatePort['redirectHandoff']>[1],
     expectedStatus: HandoffStatus,
   ): Promise<void> {
     const { client, tableName } = this.#tables.handoff;
@@ -171,8 +171,9 @@ export class DynamoStateAdapter implements StatePort {
         new UpdateCommand({
           TableName: tableName,
           Key: keys.handoff(handoffId),
-          UpdateExpression:
-            'SET #target = :target, #status = :status, #score = :score, #from = :from, #gpk = :gpk',
+          UpdateExpression: `SET #target = :target, #status = :status, #score = :score, #from = :from, #gpk = :gpk${
+            change.reservation ? ', #reservation = :reservation' : ''
+          }`,
           ConditionExpression: 'attribute_exists(#pk) AND #status = :expected',
           ExpressionAttributeNames: {
             '#pk': 'pk',
@@ -181,6 +182,7 @@ export class DynamoStateAdapter implements StatePort {
             '#score': 'routing_score',
             '#from': 'redirected_from',
             '#gpk': 'gsi1pk',
+            ...(change.reservation ? { '#reservation': 'reservation' } : {}),
           },
           ExpressionAttributeValues: {
             ':target': change.target_region,
@@ -189,6 +191,7 @@ export class DynamoStateAdapter implements StatePort {
             ':from': change.redirected_from,
             ':gpk': keys.handoffByTarget(change.target_region),
             ':expected': expectedStatus,
+            ...(change.reservation ? { ':reservation': change.reservation } : {}),
           },
         }),
       );
