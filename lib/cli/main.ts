@@ -50,7 +50,8 @@ commands:
                         inject a fault (local control plane only)
   heal                  remove every injected fault
   watch [--interval <s>] [--count <n>]  live view of health and the newest failover
-  replication           replication lag of every region pair: sequences, records, seconds, status
+  replication           replication lag of every region pair: sequences, records, seconds, status;
+                        then where replicated data lives (tables, consistency, replicas)
   replication check [--reconcile] [--sample <n>]
                         compare sampled keys across every replica (default 100); --reconcile
                         repairs them by each data type's rule; exit 1 while some stay inconsistent

@@ -31,7 +31,20 @@ interface Reading {
   };
   pairs: PairRow[];
   unreachable: { region: string; error: string }[];
+  tables?: {
+    name: string;
+    role: string;
+    consistency: string;
+    regions: string[];
+    lag: 'pairs' | 'strongly_consistent' | 'not_measured';
+  }[];
 }
+
+const LAG_TEXT = {
+  pairs: 'the pairs above',
+  strongly_consistent: 'none: strongly consistent (MRSC)',
+  not_measured: 'not measured (replicates like cortex-state)',
+} as const;
 
 interface CopyRow {
   present: boolean;
@@ -117,6 +130,21 @@ export async function replicationCommand(args: readonly string[], io: CliIo): Pr
     io.out(paint(style, 'yellow', `${u.region}'s replica unreachable: ${u.error}`));
   for (const p of reading.pairs.filter((pair) => pair.status !== 'ok' && pair.reasons.length > 0)) {
     io.out(`${p.source} -> ${p.replica}: ${p.reasons.join('; ')}`);
+  }
+  if (reading.tables && reading.tables.length > 0) {
+    io.out('');
+    io.out(
+      table(
+        ['TABLE', 'ROLE', 'CONSISTENCY', 'REPLICAS', 'LAG'],
+        reading.tables.map((t) => [
+          t.name,
+          t.role,
+          t.consistency,
+          t.regions.join(' '),
+          LAG_TEXT[t.lag] ?? t.lag,
+        ]),
+      ),
+    );
   }
   return 0;
 }

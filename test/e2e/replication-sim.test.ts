@@ -180,6 +180,11 @@ describe('replication drills on the local gateway', () => {
     expect(text).toMatch(/SOURCE\s+REPLICA\s+SEQ\s+LAG RECORDS\s+LAG\s+AGE\s+LOSS WINDOW\s+STATUS/);
     expect(text).toMatch(/us-east-1\s+eu-west-1\s+\d+\/\d+\s+\d+\s+\d+(\.\d)? s\s+.*over_async_target/);
     expect(text).toMatch(/eu-west-1\s+us-east-1\s+.*\bok\b/);
+    expect(text).toMatch(/TABLE\s+ROLE\s+CONSISTENCY\s+REPLICAS\s+LAG/);
+    expect(text).toMatch(/cortex-state\s+global\s+MREC\s+us-east-1 eu-west-1 ap-south-1\s+the pairs above/);
+    expect(text).toMatch(
+      /cortex-sel-compliance_data_replication-india\s+selective\s+single-region\s+ap-south-1\s+not measured/,
+    );
     const json = cli();
     await json.run('replication', '--json', '--endpoint', plane.gatewayUrl);
     const reading = JSON.parse(json.out.join('\n'));

@@ -105,6 +105,20 @@ describe('GET /v1/replication', () => {
       }),
     );
     expect(body.pairs.find((p: { source: string }) => p.source === 'eu-west-1').status).toBe('unknown');
+    // Where the data lives, and which tables the pairs measure.
+    expect(body.tables[0]).toMatchObject({
+      name: 'cortex-state',
+      role: 'global',
+      consistency: 'MREC',
+      lag: 'pairs',
+    });
+    expect(body.tables.map((t: { name: string; lag: string }) => `${t.name}:${t.lag}`)).toEqual([
+      'cortex-state:pairs',
+      'cortex-sel-knowledge_base_replication:not_measured',
+      'cortex-sel-compliance_data_replication-united_states:not_measured',
+      'cortex-sel-compliance_data_replication-european_union:not_measured',
+      'cortex-sel-compliance_data_replication-india:not_measured',
+    ]);
   });
 
   it('rejects query parameters it does not know, naming them', async () => {

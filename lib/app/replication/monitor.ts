@@ -14,6 +14,7 @@ import {
   measureAllPairs,
   type PairLag,
 } from '../../core/replication/lag.ts';
+import { type PlacedTable, placeReplication } from '../../core/replication/placement.ts';
 import type { LagView, ReplicationMark } from '../../core/replication/records.ts';
 import { runConsistencyCheck } from './consistency-check.ts';
 import {
@@ -36,6 +37,42 @@ export interface ReplicationReading {
   readonly pairs: readonly (PairLag & { readonly since?: string })[];
   /** Replicas that could not be read (their pairs are `unknown`). */
   readonly unreachable: readonly { readonly region: string; readonly error: string }[];
+  /** Where replicated data lives (lib/core/replication/placement.ts), and what the pairs measure. */
+  readonly tables: readonly ReadingTable[];
+}
+
+export interface ReadingTable {
+  readonly name: string;
+  readonly role: PlacedTable['role'];
+  readonly consistency: PlacedTable['consistency'];
+  readonly regions: readonly string[];
+  readonly data_types: readonly string[];
+  readonly policies: readonly string[];
+  /**
+   * `pairs`: the pairs above measure it (the replication marks live in it); `strongly_consistent`:
+   * MRSC, nothing to measure; `not_measured`: replicated like the state table, no marks of its own.
+   */
+  readonly lag: 'pairs' | 'strongly_consistent' | 'not_measured';
+}
+
+const tableCache = new WeakMap<object, readonly ReadingTable[]>();
+
+/** The placement's tables as a reading lists them, computed once per topology. */
+function readingTables(topology: ReplicationDeps['topology']): readonly ReadingTable[] {
+  let tables = tableCache.get(topology);
+  if (!tables) {
+    tables = placeReplication(topology).tables.map((t) => ({
+      name: t.name,
+      role: t.role,
+      consistency: t.consistency,
+      regions: t.regions,
+      data_types: t.dataTypes,
+      policies: t.policies,
+      lag: t.role === 'global' ? 'pairs' : t.consistency === 'MRSC' ? 'strongly_consistent' : 'not_measured',
+    }));
+    tableCache.set(topology, tables);
+  }
+  return tables;
 }
 
 function messageOf(error: unknown): string {
@@ -76,6 +113,7 @@ export async function readReplicationLag(deps: ReplicationDeps): Promise<Replica
     unreachable: read.flatMap(([region, entry]) =>
       'error' in entry ? [{ region, error: entry.error }] : [],
     ),
+    tables: readingTables(deps.topology),
   };
 }
 
