@@ -213,7 +213,7 @@ function validateCommand(args: readonly string[], io: CliIo): number {
         consistency: t.consistency,
         regions: t.regions,
       })),
-      state_records: stateRecordTables(placement),
+      state_records: stateRecordTables(topology),
       notes: placement.warnings,
     };
     if (values.json) io.out(JSON.stringify(summary, null, 2));

@@ -131,7 +131,7 @@ const REMOTE_REQUEST = { requestTimeout: 3_000, connectionTimeout: 1_000 };
  * types' records when the placement has one (lib/core/replication/placement.ts), else the state table.
  */
 function recordTablesFor(topology: Topology): Readonly<Record<StateRecordType, string>> {
-  return stateRecordTables(placeReplication(topology));
+  return stateRecordTables(topology);
 }
 
 /** The record types kept outside the state table, each as a reference on `client`. */

@@ -138,7 +138,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const placedTables = critical
     ? [...replicatedTables, { name: critical.name, regions: [critical.homeRegion] }]
     : replicatedTables;
-  const records = stateRecordTables(placement);
+  const records = stateRecordTables(topology);
 
   const stores = await startRegionalStores({
     regionIds: topology.regions.map((r) => r.region_id),

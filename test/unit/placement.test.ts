@@ -162,7 +162,7 @@ describe('placeReplication with three regions in one MRSC region set', () => {
   });
 
   it('sends the state records of synchronous data types to cortex-critical, the others to cortex-state', () => {
-    expect(stateRecordTables(placement)).toEqual({
+    expect(stateRecordTables(validateTopology(usRegionSetTopologyJson()))).toEqual({
       region_status: 'cortex-critical',
       failover: 'cortex-critical',
       handoff: 'cortex-critical',
@@ -176,7 +176,7 @@ describe('placeReplication with three regions in one MRSC region set', () => {
       json.replication_strategies.synchronous.data_types = ['master_state'];
       json.replication_strategies.asynchronous.data_types.push('active_tasks');
     }, usRegionSetTopologyJson());
-    const tables = stateRecordTables(placeReplication(topology));
+    const tables = stateRecordTables(topology);
     expect(tables.region_status).toBe('cortex-critical');
     expect(tables.handoff).toBe('cortex-state');
   });
@@ -184,7 +184,7 @@ describe('placeReplication with three regions in one MRSC region set', () => {
 
 describe('stateRecordTables without an MRSC table', () => {
   it('keeps every state record in the global table', () => {
-    const tables = stateRecordTables(placeReplication(validateTopology(defaultTopologyJson())));
+    const tables = stateRecordTables(validateTopology(defaultTopologyJson()));
     expect(new Set(Object.values(tables))).toEqual(new Set(['cortex-state']));
   });
 });

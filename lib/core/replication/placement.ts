@@ -141,8 +141,7 @@ export function placeReplication(topology: Topology, options: PlacementOptions =
   const strategies = topology.replication_strategies;
   const homeOf = (regions: readonly string[]) => (regions.includes(home) ? home : (regions[0] ?? home));
 
-  const globalName = `${topology.name}-state`;
-  const mrsc = decideMrsc(regionIds);
+  const { globalName, mrsc, criticalName } = strategyTables(topology);
   const syncTypes = [...strategies.synchronous.data_types];
   const asyncTypes = [...strategies.asynchronous.data_types];
   const global: PlacedTable = {
@@ -152,15 +151,15 @@ export function placeReplication(topology: Topology, options: PlacementOptions =
     homeRegion: homeOf(regionIds),
     consistency: regionIds.length > 1 ? 'MREC' : 'single-region',
     immutable: false,
-    dataTypes: mrsc.allowed ? asyncTypes : [...syncTypes, ...asyncTypes],
+    dataTypes: criticalName ? asyncTypes : [...syncTypes, ...asyncTypes],
     policies: [],
   };
   const tables: PlacedTable[] = [global];
   const syncField = 'replication_strategies.synchronous';
   const typeList = syncTypes.join(', ') || '(none)';
-  if (mrsc.allowed) {
+  if (criticalName) {
     tables.push({
-      name: `${topology.name}-critical`,
+      name: criticalName,
       role: 'critical',
       regions: regionIds,
       homeRegion: homeOf(regionIds),
@@ -171,7 +170,7 @@ export function placeReplication(topology: Topology, options: PlacementOptions =
     });
     warnings.push({
       field: syncField,
-      reason: `synchronous data types (${typeList}) are placed in the MRSC table ${topology.name}-critical: ${mrsc.reason}. Strongly consistent reads and writes in every region; no TTL and no transactions on it; a region cut off from both others can neither write nor strongly read it.${describeRecords(syncTypes, `${topology.name}-critical`)}`,
+      reason: `synchronous data types (${typeList}) are placed in the MRSC table ${criticalName}: ${mrsc.reason}. Strongly consistent reads and writes in every region; no TTL and no transactions on it; a region cut off from both others can neither write nor strongly read it.${describeRecords(syncTypes, criticalName)}`,
     });
   } else {
     warnings.push({
@@ -362,15 +361,38 @@ export type StateRecordType = (typeof STATE_RECORD_TYPES)[number];
  * statuses and failovers are `master_state`, handoffs `active_tasks`), the global table for a data
  * type no strategy names. With the MRSC table, the synchronous data types' records are there.
  */
-export function stateRecordTables(placement: ReplicationPlacement): Record<StateRecordType, string> {
-  const global = placement.tables.find((t) => t.role === 'global');
-  if (!global) throw new Error('stateRecordTables: the placement has no global table');
+export function stateRecordTables(topology: Topology): Record<StateRecordType, string> {
+  const { dataTypes, globalName } = strategyTables(topology);
   const tables = {} as Record<StateRecordType, string>;
   for (const recordType of STATE_RECORD_TYPES) {
     const dataType = RECORD_DATA_TYPES[recordType];
-    tables[recordType] = (dataType === undefined ? undefined : placement.dataTypes[dataType]) ?? global.name;
+    tables[recordType] = (dataType === undefined ? undefined : dataTypes[dataType]) ?? globalName;
   }
   return tables;
+}
+
+export interface StrategyTables {
+  readonly globalName: string;
+  /** The MRSC table's name when the regions allow one. */
+  readonly criticalName?: string;
+  readonly mrsc: MrscDecision;
+  /** Synchronous and asynchronous data type -> table name (as ReplicationPlacement.dataTypes). */
+  readonly dataTypes: Readonly<Record<string, string>>;
+}
+
+/**
+ * Where the synchronous and asynchronous data types live: the part of the placement the state's
+ * records need, without the selective policies (cheap enough for every function's cold start).
+ */
+export function strategyTables(topology: Topology): StrategyTables {
+  const globalName = `${topology.name}-state`;
+  const mrsc = decideMrsc(topology.regions.map((r) => r.region_id));
+  const criticalName = mrsc.allowed ? `${topology.name}-critical` : undefined;
+  const strategies = topology.replication_strategies;
+  const dataTypes: Record<string, string> = {};
+  for (const type of strategies.synchronous.data_types) dataTypes[type] = criticalName ?? globalName;
+  for (const type of strategies.asynchronous.data_types) dataTypes[type] = globalName;
+  return { globalName, ...(criticalName ? { criticalName } : {}), mrsc, dataTypes };
 }
 
 /** The selective policy a key belongs to (the first whose pattern matches), if any. */
