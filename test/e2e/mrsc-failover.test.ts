@@ -112,4 +112,40 @@ describe('failover with the MRSC table on the local control plane', () => {
     await call(`${cp.gatewayUrl}/v1/sim/faults`, { method: 'DELETE' });
     expect((await state('us-east-1').getRegionStatus('us-east-1'))?.status).toBe('failed');
   });
+
+  it('fails a region taken down over to the next by priority, every record in the MRSC table', async () => {
+    const cp = await start();
+    const state = (region: string) => cp.runtime.region(region).deps.state;
+    const injected = await call(`${cp.gatewayUrl}/v1/sim/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ region: 'us-east-1', kind: 'down' }),
+    });
+    expect(injected.status).toBe(201);
+    const record = await vi.waitFor(
+      async () => {
+        const [failover] = await state('us-west-2').listFailovers('us-east-1');
+        expect(failover?.status).toBe('completed');
+        return failover;
+      },
+      { timeout: 50 * REAL_INTERVAL_MS, interval: 50 },
+    );
+    expect(record).toMatchObject({
+      failed_region: 'us-east-1',
+      target_region: 'us-east-2',
+      trigger: 'automatic',
+    });
+    // One failover: the two survivors read the same record and statuses, with no replication to wait for.
+    for (const region of ['us-east-2', 'us-west-2']) {
+      expect((await state(region).listFailovers()).map((f) => f.failover_id)).toEqual([record?.failover_id]);
+      expect((await state(region).getRegionStatus('us-east-2'))?.role).toBe('primary');
+    }
+    const routed = await call(`${cp.gatewayUrl}/v1/route`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ task_id: 'task-after', priority: 'high', source: { region: 'us-east-1' } }),
+    });
+    expect(routed.status).toBe(200);
+    expect(routed.body.region).not.toBe('us-east-1');
+  });
 });
