@@ -331,4 +331,12 @@ export interface SelectivePort {
   delete(key: string): Promise<boolean>;
   /** Every record this region's replicas of the selective tables hold, expired ones included (the audit). */
   listRecords(): Promise<SelectiveRecord[]>;
+  /** Up to `limit` unexpired records whose key starts with `prefix`, after key `after`, in key order. */
+  list(prefix: string, limit: number, after?: string): Promise<SelectiveListing>;
+}
+
+export interface SelectiveListing {
+  readonly records: readonly SelectiveRecord[];
+  /** More records match after the last one listed. */
+  readonly more: boolean;
 }

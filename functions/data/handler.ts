@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import * as z from 'zod/mini';
-import { deleteData, getData, putData } from '../../lib/app/data.ts';
+import { deleteData, getData, listData, putData } from '../../lib/app/data.ts';
 import type { RegionalDeps } from '../../lib/app/deps.ts';
 import {
   type HttpEvent,
@@ -10,12 +10,13 @@ import {
   parseJsonBody,
   parseWith,
 } from '../shared/http.ts';
-import { putDataRequestSchema } from './request.ts';
+import { listDataQuerySchema, putDataRequestSchema } from './request.ts';
 
 const noQuery = z.strictObject({});
 
 /**
- * The data API (selectively replicated data): `PUT /v1/data/{key+}` (`{ value }`: 200 the record),
+ * The data API (selectively replicated data): `GET /v1/data?prefix=&after=&limit=` (this region's
+ * records under a prefix, without values), `PUT /v1/data/{key+}` (`{ value }`: 200 the record),
  * `GET /v1/data/{key+}` (200 the record, 404), `DELETE /v1/data/{key+}` (200 `{ key, deleted }`).
  * Each key lives in its selective policy's table for this region.
  */
@@ -23,6 +24,17 @@ export function createDataHandler(deps: RegionalDeps) {
   return middy<HttpEvent, HttpResult>()
     .use(httpErrorBoundary())
     .handler(async (event) => {
+      if (event.routeKey === 'GET /v1/data') {
+        const query = parseWith(listDataQuerySchema, event.queryStringParameters ?? {}, 'query');
+        return json(
+          200,
+          await listData(deps, {
+            ...(query.prefix === undefined ? {} : { prefix: query.prefix }),
+            ...(query.after === undefined ? {} : { after: query.after }),
+            ...(query.limit === undefined ? {} : { limit: Number(query.limit) }),
+          }),
+        );
+      }
       const key = event.pathParameters?.key ?? '';
       parseWith(noQuery, event.queryStringParameters ?? {}, 'query');
       switch (event.routeKey) {

@@ -89,3 +89,42 @@ export async function deleteData(
   const policy = policyForKey(placementOf(deps.topology), key);
   return { key, deleted, policy_id: policy?.policyId };
 }
+
+export const MAX_LIST_LIMIT = 1000;
+export const DEFAULT_LIST_LIMIT = 100;
+
+export interface DataListing {
+  readonly region: string;
+  readonly prefix: string;
+  /** The records (without their values: GET each key for it), in key order. */
+  readonly records: readonly Omit<SelectiveRecord, 'value'>[];
+  /** Pass as `after` for the next page; absent on the last page. */
+  readonly next_after?: string;
+}
+
+/** `GET /v1/data?prefix=&after=&limit=`: this region's unexpired records under a key prefix. */
+export async function listData(
+  deps: RegionalDeps,
+  query: { readonly prefix?: string; readonly after?: string; readonly limit?: number },
+): Promise<DataListing> {
+  const prefix = query.prefix ?? '';
+  if (prefix.length > MAX_DATA_KEY_LENGTH || /\p{Cc}/u.test(prefix)) {
+    throw new ValidationError('invalid listing', [
+      {
+        field: 'prefix',
+        reason: `must be at most ${MAX_DATA_KEY_LENGTH} characters without control characters`,
+      },
+    ]);
+  }
+  if (query.after !== undefined) checkDataKey(query.after);
+  const limit = query.limit ?? DEFAULT_LIST_LIMIT;
+  const { records, more } = await storeOf(deps).list(prefix, limit, query.after);
+  const listed = records.map(({ value: _value, ...rest }) => rest);
+  const last = listed[listed.length - 1];
+  return {
+    region: deps.regionId,
+    prefix,
+    records: listed,
+    ...(more && last ? { next_after: last.key } : {}),
+  };
+}

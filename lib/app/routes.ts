@@ -74,6 +74,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'POST', path: '/v1/handoffs/{handoff_id}/fail', concern: 'resources', auth: 'iam' },
   { method: 'POST', path: '/v1/rebalance', concern: 'resources', auth: 'iam' },
   // Selectively replicated data: each key in its policy's table for the region (lib/app/data.ts).
+  { method: 'GET', path: '/v1/data', concern: 'data', auth: 'iam' },
   { method: 'PUT', path: '/v1/data/{key+}', concern: 'data', auth: 'iam' },
   { method: 'GET', path: '/v1/data/{key+}', concern: 'data', auth: 'iam' },
   { method: 'DELETE', path: '/v1/data/{key+}', concern: 'data', auth: 'iam' },

@@ -4,11 +4,20 @@
  * its policy's table for that region). `--json` prints the API's answer as is.
  */
 import { readFileSync } from 'node:fs';
-import { type CliIo, callApi, endpointOf, parse, printApiError, UsageError } from './common.ts';
+import {
+  type CliIo,
+  callApi,
+  endpointOf,
+  integerOption,
+  parse,
+  printApiError,
+  UsageError,
+} from './common.ts';
 import { paint, type Style, table } from './format.ts';
 
 export const DATA_USAGE = `  data put <key> <file|->  write a JSON object under key (selectively replicated data: the key's
                         policy decides its table and replicas)
+  data list [prefix] [--after <key>] [--limit <n>]  the endpoint region's keys under prefix
   data get <key>        read it from the endpoint's region
   data delete <key>     delete it (refused for immutable policies)`;
 
@@ -73,6 +82,21 @@ export async function dataCommand(args: readonly string[], io: CliIo): Promise<n
       const answer = await callApi(endpointOf(values, io), 'PUT', pathOf(key), JSON.stringify({ value }));
       return finish(io, answer, values.json === true, (body) => printRecord(io, body as DataRecord));
     }
+    case 'list': {
+      const { values, positionals } = parse(
+        rest,
+        { ...common, after: { type: 'string' }, limit: { type: 'string' } },
+        1,
+      );
+      const limit = integerOption('limit', values.limit as string | undefined, 1, 1000);
+      const query = new URLSearchParams({
+        prefix: positionals[0] ?? '',
+        ...(values.after === undefined ? {} : { after: values.after as string }),
+        ...(limit === undefined ? {} : { limit: String(limit) }),
+      });
+      const answer = await callApi(endpointOf(values, io), 'GET', `/v1/data?${query}`);
+      return finish(io, answer, values.json === true, (body) => printListing(io, body as Listing));
+    }
     case 'get':
     case 'delete': {
       const { values, positionals } = parse(rest, common, 1);
@@ -87,9 +111,41 @@ export async function dataCommand(args: readonly string[], io: CliIo): Promise<n
     }
     default:
       throw new UsageError(
-        action === undefined ? 'data needs put, get or delete' : `unknown data command "${action}"`,
+        action === undefined ? 'data needs put, get, list or delete' : `unknown data command "${action}"`,
       );
   }
+}
+
+interface Listing {
+  region: string;
+  prefix: string;
+  records: Omit<DataRecord, 'value' | 'replicas'>[];
+  next_after?: string;
+}
+
+function printListing(io: CliIo, listing: Listing): void {
+  const style: Style = { color: io.color };
+  io.out(
+    table(
+      ['KEY', 'POLICY', 'TABLE', 'WRITTEN IN', 'WRITTEN AT', 'EXPIRES'],
+      listing.records.map((r) => [
+        r.key,
+        r.policy_id,
+        r.table,
+        r.region,
+        r.written_at,
+        r.expires_at === undefined ? 'never' : new Date(r.expires_at * 1000).toISOString(),
+      ]),
+    ),
+  );
+  const more = listing.next_after === undefined ? '' : `; more: --after '${listing.next_after}'`;
+  io.out(
+    paint(
+      style,
+      'dim',
+      `${listing.records.length} key(s) under "${listing.prefix}" in ${listing.region}${more}`,
+    ),
+  );
 }
 
 function finish(

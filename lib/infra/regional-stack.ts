@@ -82,10 +82,11 @@ export const CONCERN_ACCESS: Readonly<Record<Concern, ConcernAccess>> = {
   // Issue 4 part B: pools are read and seeded (Query, GetItem, PutItem), usage, allocations and
   // handoff settlements are conditional UpdateItems (ADD); rebalances are recorded and emitted.
   resources: { table: ['GetItem', 'Query', 'PutItem', 'UpdateItem'], events: true },
-  // Selectively replicated data by key: reads (consistent) and puts (conditional on immutable tables)
-  // on this region's replicas of the selective tables, deletes on the mutable ones. It never touches
+  // Selectively replicated data by key: reads (consistent), listings by prefix (Query on gsi1) and puts
+  // (conditional on immutable tables) on this region's replicas of the selective tables, deletes on
+  // the mutable ones. It never touches
   // the state table, and no other region's replica: the policy's replication carries the data.
-  data: { selective: { every: ['GetItem', 'PutItem'], mutable: ['DeleteItem'] } },
+  data: { selective: { every: ['GetItem', 'PutItem', 'Query'], mutable: ['DeleteItem'] } },
 };
 
 /**

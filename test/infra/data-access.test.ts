@@ -53,11 +53,15 @@ function expectedGrants(tables: readonly PlacedTable[], regionId: string): Recor
   return Object.fromEntries(
     tables
       .filter((t) => t.role === 'selective' && t.regions.includes(regionId))
-      .map((t) => [
-        JSON.stringify(tableArn(regionId, t.name)),
-        t.immutable
-          ? ['dynamodb:GetItem', 'dynamodb:PutItem']
-          : ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+      .flatMap((t) => [
+        [
+          JSON.stringify(tableArn(regionId, t.name)),
+          t.immutable
+            ? ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']
+            : ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+        ],
+        // Listings query the table's gsi1 (its keys in order).
+        [JSON.stringify(tableArn(regionId, `${t.name}/index/gsi1`)), ['dynamodb:Query']],
       ]),
   );
 }
@@ -72,9 +76,10 @@ describe('the data API with the default topology', () => {
   const regional = useRegionalTemplates();
   const each = regional.each;
 
-  it('is served by PUT, GET and DELETE /v1/data/{key+}, SigV4 only, each to the data function', () => {
+  it('is served by GET /v1/data and PUT, GET, DELETE /v1/data/{key+}, SigV4 only, to the data function', () => {
     expect(DATA_ROUTES.map((r) => `${r.method} ${r.path}`).sort()).toEqual([
       'DELETE /v1/data/{key+}',
+      'GET /v1/data',
       'GET /v1/data/{key+}',
       'PUT /v1/data/{key+}',
     ]);
@@ -92,14 +97,14 @@ describe('the data API with the default topology', () => {
           IntegrationUri: { 'Fn::GetAtt': [fnId, 'Arn'] },
         });
       }
-      // API Gateway may invoke the function for the greedy route (the route's own source ARN).
+      // API Gateway may invoke the function for its routes (each route's own source ARN).
       const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((p) =>
         JSON.stringify(p.Properties.FunctionName).includes(fnId),
       );
       expect(permissions.length).toBeGreaterThan(0);
       for (const permission of permissions) {
         expect(permission.Properties.Principal).toBe('apigateway.amazonaws.com');
-        expect(JSON.stringify(permission.Properties.SourceArn)).toContain('/*/*/v1/data/{key+}');
+        expect(JSON.stringify(permission.Properties.SourceArn)).toMatch(/\/\*\/\*\/v1\/data(\/\{key\+\})?"/);
       }
     });
   });
@@ -107,8 +112,8 @@ describe('the data API with the default topology', () => {
   it('may GetItem and PutItem on its region’s replica of each selective table placed there, DeleteItem only where the table is mutable, and nothing else of DynamoDB', () => {
     each((stack, template) => {
       const expected = expectedGrants(regional.built.placement.tables, stack.regionId);
-      // A mutable table everywhere (the knowledge base) and this region's compliance table.
-      expect(Object.keys(expected)).toHaveLength(2);
+      // A mutable table everywhere (the knowledge base) and this region's compliance table, each with its index.
+      expect(Object.keys(expected)).toHaveLength(4);
       expect(dynamoGrants(dataStatements(stack, template))).toEqual(expected);
     });
   });
@@ -121,10 +126,18 @@ describe('the data API with the default topology', () => {
         'dynamodb:DeleteItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
+        'dynamodb:Query',
+      ],
+      [JSON.stringify(tableArn('ap-south-1', 'cortex-sel-knowledge_base_replication/index/gsi1'))]: [
+        'dynamodb:Query',
       ],
       [JSON.stringify(tableArn('ap-south-1', 'cortex-sel-compliance_data_replication-india'))]: [
         'dynamodb:GetItem',
         'dynamodb:PutItem',
+        'dynamodb:Query',
+      ],
+      [JSON.stringify(tableArn('ap-south-1', 'cortex-sel-compliance_data_replication-india/index/gsi1'))]: [
+        'dynamodb:Query',
       ],
     });
     const allowed = dataStatements(stack, regional.template('ap-south-1')).filter(
@@ -133,21 +146,19 @@ describe('the data API with the default topology', () => {
     expect(JSON.stringify(allowed)).not.toMatch(/european_union|united_states/);
   });
 
-  it('never queries, scans or touches an index, the state table or another region', () => {
+  it('queries only its tables’ gsi1 (listings); never scans, the state table or another region', () => {
     each((stack, template) => {
       const statements = dataStatements(stack, template);
       const allowed = statements.filter((s) => s.Effect === 'Allow');
       const actions = allowed.flatMap(actionsOf);
-      for (const action of [
-        'dynamodb:Query',
-        'dynamodb:Scan',
-        'dynamodb:BatchGetItem',
-        'dynamodb:UpdateItem',
-      ]) {
+      for (const action of ['dynamodb:Scan', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem']) {
         expect(actions).not.toContain(action);
       }
       const resources = JSON.stringify(allowed.flatMap(resourcesOf));
-      expect(resources).not.toContain('/index/');
+      expect(allowed.flatMap(resourcesOf).filter((r) => JSON.stringify(r).includes('/index/')).length).toBe(
+        Object.keys(expectedGrants(regional.built.placement.tables, stack.regionId)).length / 2,
+      );
+      expect(resources).not.toMatch(/\/index\/(?!gsi1)/);
       expect(resources).not.toContain('table/cortex-state');
       expect(resources).not.toContain('table/cortex-critical');
       for (const peer of regional.built.regionalStacks.filter((s) => s !== stack)) {

@@ -165,7 +165,7 @@ describe('replication tables on the default topology', () => {
         expect(actionsOf(deny as Statement).sort()).toEqual([...IMMUTABLE_DENIED_ACTIONS].sort());
         expect(resourcesOf(deny as Statement)).toEqual(expect.arrayContaining(arns));
         // No role is allowed to mutate them either (the data API may read and put: puts are
-        // conditioned on the key being absent, test/infra/data-access.test.ts; the compliance audit
+        // conditioned on the key being absent, test/infra/data-access.test.ts, and list them; the compliance audit
         // scans them).
         for (const allow of statements.filter((s) => s.Effect === 'Allow')) {
           for (const name of immutable.map((t) => t.name)) {
@@ -173,7 +173,7 @@ describe('replication tables on the default topology', () => {
             for (const action of IMMUTABLE_DENIED_ACTIONS) expect(actionsOf(allow)).not.toContain(action);
             expect(
               actionsOf(allow).every((a) =>
-                ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan'].includes(a),
+                ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'].includes(a),
               ),
             ).toBe(true);
           }

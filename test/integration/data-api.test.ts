@@ -35,9 +35,13 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function call(region: string, method: string, path: string, body?: unknown) {
+async function call(region: string, method: string, url: string, body?: unknown) {
   const api = createRegionalApi(runtime.region(region).deps);
-  const event = httpEvent({ method, path, ...(body === undefined ? {} : { body }) });
+  const [path = '', query] = url.split('?');
+  const event = {
+    ...httpEvent({ method, path, ...(body === undefined ? {} : { body }) }),
+    ...(query ? { queryStringParameters: Object.fromEntries(new URLSearchParams(query)) } : {}),
+  };
   const result = await api(event);
   return { status: result.statusCode, body: JSON.parse(result.body ?? 'null') };
 }
@@ -157,6 +161,55 @@ describe('PUT, GET and DELETE /v1/data/{key+}', () => {
       'its policy places it in cortex-sel-compliance_data_replication-european_union',
     );
     expect(found.status).toBe('non_compliant');
+  });
+
+  it("lists a region's records under a prefix in key order, page by page, without other jurisdictions' data", async () => {
+    const keys = ['a', 'b', 'c'].map((k) => `coordination/listing/knowledge-base/${k}`);
+    for (const key of keys)
+      expect((await call(US, 'PUT', `/v1/data/${key}`, { value: { k: key } })).status).toBe(200);
+    expect((await call(US, 'PUT', '/v1/data/coordination/compliance/listing-us', { value: {} })).status).toBe(
+      200,
+    );
+    await replicate();
+
+    const first = await call(US, 'GET', '/v1/data?prefix=coordination/listing/&limit=2');
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ region: US, prefix: 'coordination/listing/', next_after: keys[1] });
+    expect(first.body.records.map((r: { key: string }) => r.key)).toEqual(keys.slice(0, 2));
+    expect(first.body.records[0]).toMatchObject({ policy_id: 'knowledge_base_replication', region: US });
+    expect(first.body.records[0].value).toBeUndefined();
+    const second = await call(
+      US,
+      'GET',
+      `/v1/data?prefix=coordination/listing/&limit=2&after=${encodeURIComponent(keys[1] ?? '')}`,
+    );
+    expect(second.body.records.map((r: { key: string }) => r.key)).toEqual([keys[2]]);
+    expect(second.body.next_after).toBeUndefined();
+
+    // ap-south-1 holds the knowledge base (replicated) but not the US compliance table.
+    const fromAp = await call(AP, 'GET', '/v1/data?prefix=coordination/');
+    const apKeys = fromAp.body.records.map((r: { key: string }) => r.key);
+    expect(apKeys).toEqual(expect.arrayContaining(keys));
+    expect(apKeys).not.toContain('coordination/compliance/listing-us');
+    const fromUs = await call(US, 'GET', '/v1/data?prefix=coordination/compliance/listing');
+    expect(fromUs.body.records.map((r: { key: string }) => r.key)).toEqual([
+      'coordination/compliance/listing-us',
+    ]);
+
+    for (const [query, field] of [
+      ['limit=0', 'limit'],
+      ['limit=1001', 'limit'],
+      ['limit=ten', 'limit'],
+      ['sort=key', 'sort'],
+    ] as const) {
+      const api = createRegionalApi(runtime.region(US).deps);
+      const result = await api({
+        ...httpEvent({ method: 'GET', path: '/v1/data' }),
+        queryStringParameters: Object.fromEntries(new URLSearchParams(query)),
+      });
+      expect(result.statusCode, query).toBe(400);
+      expect(String(result.body)).toContain(field);
+    }
   });
 
   it('rejects bad input with a 400 naming the field, and writes nothing', async () => {

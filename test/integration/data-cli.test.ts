@@ -70,6 +70,47 @@ describe('cortex data', () => {
     );
   });
 
+  it('lists the region’s keys under a prefix, a page at a time', async () => {
+    for (const k of ['x1', 'x2', 'x3']) {
+      expect(
+        await cli(`{"k": "${k}"}`).run(
+          'data',
+          'put',
+          `coordination/cli/knowledge-base/${k}`,
+          '-',
+          '--endpoint',
+          endpoint,
+        ),
+      ).toBe(0);
+    }
+    const page = cli();
+    expect(await page.run('data', 'list', 'coordination/cli/', '--limit', '2', '--endpoint', endpoint)).toBe(
+      0,
+    );
+    const text = page.out.join('\n');
+    expect(text).toMatch(/coordination\/cli\/knowledge-base\/x1\s+knowledge_base_replication/);
+    expect(text).toMatch(
+      /2 key\(s\) under "coordination\/cli\/" in eu-west-1; more: --after 'coordination\/cli\/knowledge-base\/x2'/,
+    );
+    const rest = cli();
+    expect(
+      await rest.run(
+        'data',
+        'list',
+        'coordination/cli/',
+        '--after',
+        'coordination/cli/knowledge-base/x2',
+        '--json',
+        '--endpoint',
+        endpoint,
+      ),
+    ).toBe(0);
+    expect(JSON.parse(rest.out.join('\n')).records.map((r: { key: string }) => r.key)).toEqual([
+      'coordination/cli/knowledge-base/x3',
+    ]);
+    expect(await cli().run('data', 'list', '--limit', '0', '--endpoint', endpoint)).toBe(2);
+  });
+
   it('exits 2 on a missing key or value, or a value that is not JSON; 1 naming the field on a bad one', async () => {
     expect(await cli().run('data')).toBe(2);
     expect(await cli().run('data', 'get')).toBe(2);

@@ -19,9 +19,12 @@ describe('matchRoute', () => {
   });
 
   it('matches no route for an empty greedy part or an empty segment in it', () => {
-    for (const path of ['/v1/data', '/v1/data/', '/v1/data/a//b', '/v1/data/a/']) {
+    for (const path of ['/v1/data/', '/v1/data/a//b', '/v1/data/a/']) {
       expect(matchRoute('GET', path), path).toEqual({ route: undefined, pathKnown: false });
     }
+    // The bare collection path is the listing, not a key.
+    expect(matchRoute('GET', '/v1/data')).toMatchObject({ route: { path: '/v1/data' }, pathParameters: {} });
+    expect(matchRoute('PUT', '/v1/data')).toEqual({ route: undefined, pathKnown: true });
   });
 
   it('tells a known path with another method (405) from an unknown one (404)', () => {

@@ -4,6 +4,8 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
+  type QueryCommandOutput,
   ScanCommand,
   type ScanCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
@@ -16,7 +18,8 @@ import {
   tableForKey,
 } from '../../core/replication/placement.ts';
 import type { SelectiveRecord } from '../../core/replication/records.ts';
-import type { Clock, SelectivePort } from '../../ports.ts';
+import type { Clock, SelectiveListing, SelectivePort } from '../../ports.ts';
+import { STATE_TABLE } from './state-keys.ts';
 
 export type { SelectiveRecord };
 
@@ -29,6 +32,7 @@ export type { SelectiveRecord };
  * | attribute    | value                                                         |
  * | ------------ | ------------------------------------------------------------- |
  * | pk / sk      | `DATA#<key>` / `DATA`                                          |
+ * | gsi1pk / sk  | `DATA` / `<key>`: the table's keys in order, for listing by prefix |
  * | key, value   | the key as given, the JSON document                           |
  * | policy_id    | the selective policy                                          |
  * | region       | where it was written                                          |
@@ -114,7 +118,7 @@ export class DynamoSelectiveStore implements SelectivePort {
         ? { expires_at: nowSeconds + table.retentionDays * DAY_SECONDS }
         : {}),
     };
-    const item = { ...keyOf(key), ...withoutTable(record) };
+    const item = { ...keyOf(key), gsi1pk: LIST_PARTITION, gsi1sk: key, ...withoutTable(record) };
     try {
       await this.#client.send(
         new PutCommand({
@@ -166,6 +170,56 @@ export class DynamoSelectiveStore implements SelectivePort {
     );
     const expires = Attributes?.[EXPIRY_ATTRIBUTE];
     return Attributes !== undefined && !(typeof expires === 'number' && expires <= this.#nowSeconds());
+  }
+
+  /**
+   * Up to `limit` unexpired records whose key starts with `prefix` and sorts after `after`, across
+   * the selective tables this region holds, in key order (one Query of each table's gsi1: every key of
+   * a table sits in one index partition, fine for the control plane's volumes of such data).
+   */
+  async list(prefix: string, limit: number, after?: string): Promise<SelectiveListing> {
+    // A start key outside the prefix's range is refused by DynamoDB: before it, start at the prefix;
+    // after it, nothing is left.
+    if (after !== undefined && !after.startsWith(prefix)) {
+      if (after > prefix) return { records: [], more: false };
+      return this.list(prefix, limit);
+    }
+    const nowSeconds = Math.floor(this.#clock.now() / 1000);
+    const found: SelectiveRecord[] = [];
+    let more = false;
+    for (const table of this.#placement.tables) {
+      if (table.role !== 'selective' || !table.regions.includes(this.#regionId)) continue;
+      // Resuming after a key is a position in the index (base and index keys), present or not.
+      let start: Record<string, unknown> | undefined =
+        after === undefined ? undefined : { ...keyOf(after), gsi1pk: LIST_PARTITION, gsi1sk: after };
+      let taken = 0;
+      do {
+        const page: QueryCommandOutput = await this.#client.send(
+          new QueryCommand({
+            TableName: table.name,
+            IndexName: STATE_TABLE.gsi1.indexName,
+            KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+            ExpressionAttributeNames: {
+              '#pk': STATE_TABLE.gsi1.partitionKey,
+              '#sk': STATE_TABLE.gsi1.sortKey,
+            },
+            ExpressionAttributeValues: { ':pk': LIST_PARTITION, ':prefix': prefix },
+            Limit: limit + 1,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const record = recordOf(table, item);
+          if (record.expires_at !== undefined && record.expires_at <= nowSeconds) continue;
+          found.push(record);
+          taken += 1;
+        }
+        start = taken > limit ? undefined : page.LastEvaluatedKey;
+      } while (start);
+    }
+    found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    if (found.length > limit) more = true;
+    return { records: found.slice(0, limit), more };
   }
 
   /** Every record of every selective table this region holds, expired ones included (one Scan each). */
@@ -250,6 +304,9 @@ export class DynamoSelectiveStore implements SelectivePort {
     return Math.floor(this.#clock.now() / 1000);
   }
 }
+
+/** The one gsi1 partition of a selective table: its keys in order. */
+const LIST_PARTITION = 'DATA';
 
 function keyOf(key: string): { pk: string; sk: string } {
   return { pk: `DATA#${key}`, sk: 'DATA' };
