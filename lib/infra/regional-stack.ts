@@ -4,7 +4,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { API_ROUTES, CONCERNS, type Concern } from '../app/routes.ts';
 import { samplingOf } from '../core/latency/stats.ts';
-import type { PlacedTable } from '../core/replication/placement.ts';
+import { type PlacedTable, resourcePoolTable } from '../core/replication/placement.ts';
 import type { Topology } from '../core/topology/types.ts';
 import { AuditBucket, type AuditRetention } from './audit-bucket.ts';
 import { ControlPlaneEvents } from './control-plane-events.ts';
@@ -387,6 +387,10 @@ export class RegionalStack extends Stack {
     // Issue 4 part B: the router reserves a task's resources on its region's pool (a conditional ADD
     // on the `RESOURCES` partition only); the rebalancer runs in every region, one acts.
     table.grantItemAccess(handlers.router.role, ['UpdateItem'], { leadingKeys: ['RESOURCES'] });
+    // With an MRSC table holding `worker_assignments`, the pools live there (resourcePoolTable).
+    if (table.critical && resourcePoolTable(topology) === table.critical.tableName) {
+      table.critical.grantItemAccess(handlers.router.role, ['UpdateItem'], { leadingKeys: ['RESOURCES'] });
+    }
     this.rebalancer = fn('rebalancer');
     this.rebalancer.useStateTable(table, JOB_TABLE_ACCESS.rebalancer);
     this.rebalancer.useEventBus(this.events.bus);

@@ -32,6 +32,7 @@ import { AWS_DEPLOYMENT_FACTS, parseDeploymentFacts } from '../core/compliance/f
 import type { DeploymentFacts } from '../core/compliance/types.ts';
 import {
   placeReplication,
+  resourcePoolTable,
   STATE_RECORD_TYPES,
   type StateRecordType,
   stateRecordTables,
@@ -226,7 +227,13 @@ export function lambdaDeps(): RegionalDeps {
       tableName: env.tableName,
     }),
     // Issue 4 part B: the resource pool the router reserves on and the resources API answers from.
-    resources: new DynamoResourcesAdapter({ client: document, tableName: env.tableName, handoffs }),
+    resources: new DynamoResourcesAdapter({
+      client: document,
+      tableName: env.tableName,
+      handoffs,
+      // The pools follow `worker_assignments`: in the MRSC table when it is synchronous there.
+      pools: { client: document, tableName: resourcePoolTable(topology) },
+    }),
   };
   return cached;
 }

@@ -38,6 +38,7 @@ import { CortexError, TopologyError } from '../core/errors.ts';
 import {
   placeReplication,
   type ReplicationPlacement,
+  resourcePoolTable,
   STATE_RECORD_TYPES,
   type StateRecordType,
   stateRecordTables,
@@ -168,8 +169,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const probe = options.probe ?? unreachableProbe(clock);
   const network = options.network ?? { blocked: () => false };
   /** Where `region` keeps the record types that live outside the state table (the MRSC table). */
-  const criticalRecords = (region: string): Partial<Record<StateRecordType, TableRef>> => {
-    if (!critical) return {};
+  /** `region`'s way to the MRSC table: the one copy, refused without a majority of its regions. */
+  const criticalRef = (region: string): TableRef | undefined => {
+    if (!critical) return undefined;
     const client = stores.get(critical.homeRegion).createClient();
     guardQuorum(client, {
       tableName: critical.name,
@@ -180,11 +182,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const document = DynamoDBDocumentClient.from(client, {
       marshallOptions: { removeUndefinedValues: true },
     });
+    return { client: document, tableName: critical.name };
+  };
+  const criticalRecords = (region: string): Partial<Record<StateRecordType, TableRef>> => {
+    const ref = criticalRef(region);
+    if (!ref) return {};
     return Object.fromEntries(
-      STATE_RECORD_TYPES.filter((type) => records[type] === critical.name).map((type) => [
-        type,
-        { client: document, tableName: critical.name },
-      ]),
+      STATE_RECORD_TYPES.filter((type) => records[type] === ref.tableName).map((type) => [type, ref]),
     );
   };
   const events = new LocalEventLog();
@@ -312,10 +316,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         marshallOptions: { removeUndefinedValues: true },
       });
       const handoffs = criticalRecords(store.regionId).handoff;
+      // The pools follow `worker_assignments`: in the MRSC table when it is synchronous there.
+      const pools = resourcePoolTable(topology) === critical?.name ? criticalRef(store.regionId) : undefined;
       const adapter = new DynamoResourcesAdapter({
         client: document,
         tableName,
         ...(handoffs ? { handoffs } : {}),
+        ...(pools ? { pools } : {}),
       });
       return [store.regionId, adapter] as const;
     }),

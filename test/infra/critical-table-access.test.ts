@@ -10,7 +10,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CONCERNS } from '../../lib/app/routes.ts';
-import type { PlacedTable } from '../../lib/core/replication/placement.ts';
+import { type PlacedTable, resourcePoolTable } from '../../lib/core/replication/placement.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
 import { CONCERN_ACCESS, JOB_TABLE_ACCESS, RegionalStack } from '../../lib/infra/regional-stack.ts';
 import { StateTables } from '../../lib/infra/state-tables.ts';
@@ -113,13 +113,31 @@ describe('the MRSC table cortex-critical, with three regions in one MRSC region 
     expect(checked).toBeGreaterThanOrEqual(built.regionalStacks.length * (withTable + 7) + 3);
   });
 
-  it('grants no Scan, BatchGetItem or partition-confined (LeadingKeys) statement on it', () => {
+  it('grants no Scan, BatchGetItem or partition-confined (LeadingKeys) statement on it but the pools’', () => {
     for (const { name, template } of stacks) {
       for (const statement of allStatements(template).filter((s) => s.Effect === 'Allow')) {
         if (!JSON.stringify(statement.Resource).includes(`table/${CRITICAL}`)) continue;
         for (const action of STATE_TABLE_ONLY) expect(actionsOf(statement), name).not.toContain(action);
-        expect(confinedToPartitions(statement), `${name}: ${JSON.stringify(statement)}`).toBe(false);
+        if (!confinedToPartitions(statement)) continue;
+        // The one exception: the pools follow worker_assignments into the MRSC table, and the router
+        // reserves there with UpdateItem on the RESOURCES partition only.
+        expect(actionsOf(statement), name).toEqual(['dynamodb:UpdateItem']);
+        expect(JSON.stringify(statement.Condition), name).toBe(
+          JSON.stringify({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['RESOURCES'] } }),
+        );
       }
+    }
+  });
+
+  it('lets the router reserve on the pools in its own region’s MRSC replica (RESOURCES partition only)', () => {
+    expect(resourcePoolTable(built.topology)).toBe(CRITICAL);
+    for (const stack of built.regionalStacks) {
+      const statements = roleStatements(template(stack), stack.handlers.router.role).filter(
+        (s) => confinedToPartitions(s) && JSON.stringify(s.Condition).includes('RESOURCES'),
+      );
+      expect(statements.flatMap((s) => resourcesOf(s)).map((r) => JSON.stringify(r))).toEqual(
+        expect.arrayContaining([JSON.stringify(tableArn(stack.regionId, CRITICAL))]),
+      );
     }
   });
 

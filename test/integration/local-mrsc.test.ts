@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DynamoDBClient, ListTablesCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readPools } from '../../lib/app/resources/pools.ts';
 import { ConflictError, StateUnavailableError } from '../../lib/core/errors.ts';
 import type { RegionStatusRecord } from '../../lib/core/state/records.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
@@ -190,5 +191,37 @@ describe('the MRSC table on local stores', () => {
     expect(found?.map((h) => h.handoff_id)).toEqual(['mrsc-settle']);
     expect(await privacy?.eraseHandoff('mrsc-settle', 'subject-7')).toBe(true);
     expect(await state(EAST).getHandoff('mrsc-settle')).toBeUndefined();
+  });
+
+  it('keeps the resource pools there: two regions racing for the last worker get one reservation', async () => {
+    const resources = (region: string) => {
+      const port = runtime.region(region).deps.resources;
+      if (!port) throw new Error('the local runtime wires the resource pool');
+      return port;
+    };
+    const pools = await readPools(runtime.topology, resources(OHIO), scheduler.now());
+    const pool = pools.get(WEST);
+    if (!pool) throw new Error('us-west-2 has a pool');
+    // Leave one worker free in us-west-2's pool.
+    await resources(WEST).reportUsage(
+      WEST,
+      pool.hour,
+      { ...pool.usage, workers: pool.allocation.workers - 1 },
+      new Date(scheduler.now()).toISOString(),
+    );
+    const current = (await resources(EAST).getPool(WEST, pool.hour)) as typeof pool;
+    expect(current.usage.workers).toBe(pool.allocation.workers - 1);
+    const one = { region: WEST, hour: pool.hour, workers: 1, tokens: 0, compute_units: 0 };
+    const results = await Promise.allSettled([
+      resources(EAST).reserve(one, current),
+      resources(OHIO).reserve(one, current),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const lost = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(lost?.reason).toBeInstanceOf(ConflictError);
+    expect((await resources(WEST).getPool(WEST, pool.hour))?.usage.workers).toBe(pool.allocation.workers);
+    await runtime.replication.flush({ all: true });
+    expect(await recordTypes(EAST, CRITICAL)).toContain('region_pool');
+    for (const region of REGIONS) expect(await recordTypes(region, STATE)).not.toContain('region_pool');
   });
 });

@@ -10,6 +10,7 @@ import {
   placeReplication,
   policyForKey,
   type ReplicationPlacement,
+  resourcePoolTable,
   stateRecordTables,
   tableForDataType,
   tableForKey,
@@ -159,6 +160,9 @@ describe('placeReplication with three regions in one MRSC region set', () => {
     expect(warning?.reason).toContain(
       'keeps its region status, failover, handoff records in cortex-critical',
     );
+    expect(warning?.reason).toContain('The resource pools (worker_assignments) are there too');
+    expect(resourcePoolTable(validateTopology(usRegionSetTopologyJson()))).toBe('cortex-critical');
+    expect(resourcePoolTable(validateTopology(defaultTopologyJson()))).toBe('cortex-state');
   });
 
   it('sends the state records of synchronous data types to cortex-critical, the others to cortex-state', () => {

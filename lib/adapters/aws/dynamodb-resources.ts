@@ -4,7 +4,6 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
-  type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../../core/errors.ts';
@@ -21,6 +20,8 @@ export interface DynamoResourcesOptions {
   readonly tableName: string;
   /** Where handoffs live when not in `tableName` (the MRSC table of synchronous data). */
   readonly handoffs?: TableRef;
+  /** Where region pools live when not in `tableName` (the MRSC table, lib/core/replication/placement.ts resourcePoolTable). */
+  readonly pools?: TableRef;
 }
 
 /** The token counter of one clock hour: a new hour is a new attribute, so it starts at zero. */
@@ -59,24 +60,30 @@ export class DynamoResourcesAdapter implements ResourcesPort {
   readonly #client: DynamoDBDocumentClient;
   readonly #table: string;
   readonly #handoffs: TableRef;
+  readonly #pools: TableRef;
 
   constructor(options: DynamoResourcesOptions) {
     if (!options.tableName) throw new Error('DynamoResourcesAdapter: tableName is required');
     this.#client = options.client;
     this.#table = options.tableName;
     this.#handoffs = options.handoffs ?? { client: options.client, tableName: options.tableName };
+    this.#pools = options.pools ?? { client: options.client, tableName: options.tableName };
   }
 
   async getPool(region: string, hour: string): Promise<RegionPool | undefined> {
-    const { Item } = await this.#client.send(
-      new GetCommand({ TableName: this.#table, Key: keys.regionPool(region), ConsistentRead: true }),
+    const { Item } = await this.#pools.client.send(
+      new GetCommand({
+        TableName: this.#pools.tableName,
+        Key: keys.regionPool(region),
+        ConsistentRead: true,
+      }),
     );
     return Item ? toPool(Item, hour) : undefined;
   }
 
   async listPools(hour: string): Promise<RegionPool[]> {
-    const items = await this.#queryAll({
-      TableName: this.#table,
+    const items = await queryAll(this.#pools.client, {
+      TableName: this.#pools.tableName,
       KeyConditionExpression: '#pk = :pk',
       ExpressionAttributeNames: { '#pk': STATE_TABLE.partitionKey },
       ExpressionAttributeValues: { ':pk': keys.regionPool('').pk },
@@ -87,9 +94,9 @@ export class DynamoResourcesAdapter implements ResourcesPort {
 
   async seedPool(pool: RegionPool): Promise<boolean> {
     try {
-      await this.#client.send(
+      await this.#pools.client.send(
         new PutCommand({
-          TableName: this.#table,
+          TableName: this.#pools.tableName,
           Item: {
             ...keys.regionPool(pool.region),
             record_type: 'region_pool',
@@ -116,9 +123,9 @@ export class DynamoResourcesAdapter implements ResourcesPort {
   async reserve(reservation: Reservation, pool: RegionPool): Promise<void> {
     const { allocation } = pool;
     try {
-      await this.#client.send(
+      await this.#pools.client.send(
         new UpdateCommand({
-          TableName: this.#table,
+          TableName: this.#pools.tableName,
           Key: keys.regionPool(reservation.region),
           UpdateExpression: 'ADD #w :w, #c :c, #t :t',
           // Conditions cannot add, so the bounds are the allocation minus the need, valid only for
@@ -164,9 +171,9 @@ export class DynamoResourcesAdapter implements ResourcesPort {
   }
 
   async release(reservation: Reservation, tokens: number): Promise<void> {
-    await this.#client.send(
+    await this.#pools.client.send(
       new UpdateCommand({
-        TableName: this.#table,
+        TableName: this.#pools.tableName,
         Key: keys.regionPool(reservation.region),
         UpdateExpression: 'ADD #w :w, #c :c, #t :t',
         ConditionExpression: 'attribute_exists(#pk)',
@@ -187,9 +194,9 @@ export class DynamoResourcesAdapter implements ResourcesPort {
 
   async reportUsage(region: string, hour: string, usage: ResourceUsage, at: string): Promise<void> {
     try {
-      await this.#client.send(
+      await this.#pools.client.send(
         new UpdateCommand({
-          TableName: this.#table,
+          TableName: this.#pools.tableName,
           Key: keys.regionPool(region),
           UpdateExpression: 'SET #w = :w, #c = :c, #t = :t, #at = :at',
           ConditionExpression: 'attribute_exists(#pk)',
@@ -224,9 +231,9 @@ export class DynamoResourcesAdapter implements ResourcesPort {
     at: string,
   ): Promise<number> {
     try {
-      await this.#client.send(
+      await this.#pools.client.send(
         new UpdateCommand({
-          TableName: this.#table,
+          TableName: this.#pools.tableName,
           Key: keys.regionPool(region),
           UpdateExpression: 'SET #wa = :wa, #ta = :ta, #ca = :ca, #at = :at ADD #v :one',
           // Never below what the region uses: the check and the change are one write.
@@ -300,8 +307,12 @@ export class DynamoResourcesAdapter implements ResourcesPort {
   }
 
   async compactTokens(region: string, keepFrom: string): Promise<number> {
-    const { Item } = await this.#client.send(
-      new GetCommand({ TableName: this.#table, Key: keys.regionPool(region), ConsistentRead: true }),
+    const { Item } = await this.#pools.client.send(
+      new GetCommand({
+        TableName: this.#pools.tableName,
+        Key: keys.regionPool(region),
+        ConsistentRead: true,
+      }),
     );
     const prefix = tokensAttribute('');
     // Hour buckets sort as text (`2026-11-26T06`), so older ones compare below `keepFrom`.
@@ -310,9 +321,9 @@ export class DynamoResourcesAdapter implements ResourcesPort {
     );
     if (old.length === 0) return 0;
     const names = Object.fromEntries(old.map((name, i) => [`#t${i}`, name]));
-    await this.#client.send(
+    await this.#pools.client.send(
       new UpdateCommand({
-        TableName: this.#table,
+        TableName: this.#pools.tableName,
         Key: keys.regionPool(region),
         UpdateExpression: `REMOVE ${Object.keys(names).join(', ')}`,
         ConditionExpression: 'attribute_exists(#pk)',
@@ -351,9 +362,5 @@ export class DynamoResourcesAdapter implements ResourcesPort {
       }),
     );
     return (Items ?? []).map((item) => strip<RebalanceRecord>(item));
-  }
-
-  #queryAll(input: QueryCommandInput): Promise<Item[]> {
-    return queryAll(this.#client, input);
   }
 }

@@ -371,6 +371,22 @@ export function stateRecordTables(topology: Topology): Record<StateRecordType, s
   return tables;
 }
 
+/**
+ * The data type of the resource pools (each region's allocation and the workers, tokens and compute
+ * held for tasks): the spec's `worker_assignments`, a synchronous data type of the default strategies.
+ */
+export const RESOURCE_POOL_DATA_TYPE = 'worker_assignments';
+
+/**
+ * The table holding the resource pools: the MRSC table when `worker_assignments` is synchronous and
+ * the regions allow one (reservations then checked against the latest pool in every region, no
+ * over-commit across regions), else the state table (checked against the local replica only).
+ */
+export function resourcePoolTable(topology: Topology): string {
+  const { dataTypes, globalName } = strategyTables(topology);
+  return dataTypes[RESOURCE_POOL_DATA_TYPE] ?? globalName;
+}
+
 export interface StrategyTables {
   readonly globalName: string;
   /** The MRSC table's name when the regions allow one. */
@@ -487,9 +503,14 @@ function describeRecords(syncTypes: readonly string[], table: string): string {
     const dataType = RECORD_DATA_TYPES[recordType];
     return dataType !== undefined && syncTypes.includes(dataType);
   });
-  return moved.length === 0
-    ? ''
-    : ` The control plane keeps its ${moved.map((r) => r.replace('_', ' ')).join(', ')} records in ${table}.`;
+  const records =
+    moved.length === 0
+      ? ''
+      : ` The control plane keeps its ${moved.map((r) => r.replace('_', ' ')).join(', ')} records in ${table}.`;
+  const pools = syncTypes.includes(RESOURCE_POOL_DATA_TYPE)
+    ? ` The resource pools (${RESOURCE_POOL_DATA_TYPE}) are there too: reservations are checked against the latest pool in every region.`
+    : '';
+  return `${records}${pools}`;
 }
 
 function placedPolicy(
