@@ -36,13 +36,14 @@ interface Reading {
     role: string;
     consistency: string;
     regions: string[];
-    lag: 'pairs' | 'strongly_consistent' | 'not_measured';
+    lag: 'pairs' | 'strongly_consistent' | 'single_replica' | 'not_measured';
   }[];
 }
 
 const LAG_TEXT = {
   pairs: 'the pairs above',
   strongly_consistent: 'none: strongly consistent (MRSC)',
+  single_replica: 'none: one replica, nothing replicates',
   not_measured: 'not measured (replicates like cortex-state)',
 } as const;
 

@@ -183,7 +183,7 @@ describe('replication drills on the local gateway', () => {
     expect(text).toMatch(/TABLE\s+ROLE\s+CONSISTENCY\s+REPLICAS\s+LAG/);
     expect(text).toMatch(/cortex-state\s+global\s+MREC\s+us-east-1 eu-west-1 ap-south-1\s+the pairs above/);
     expect(text).toMatch(
-      /cortex-sel-compliance_data_replication-india\s+selective\s+single-region\s+ap-south-1\s+not measured/,
+      /cortex-sel-compliance_data_replication-india\s+selective\s+single-region\s+ap-south-1\s+none: one replica/,
     );
     const json = cli();
     await json.run('replication', '--json', '--endpoint', plane.gatewayUrl);

@@ -115,9 +115,9 @@ describe('GET /v1/replication', () => {
     expect(body.tables.map((t: { name: string; lag: string }) => `${t.name}:${t.lag}`)).toEqual([
       'cortex-state:pairs',
       'cortex-sel-knowledge_base_replication:not_measured',
-      'cortex-sel-compliance_data_replication-united_states:not_measured',
-      'cortex-sel-compliance_data_replication-european_union:not_measured',
-      'cortex-sel-compliance_data_replication-india:not_measured',
+      'cortex-sel-compliance_data_replication-united_states:single_replica',
+      'cortex-sel-compliance_data_replication-european_union:single_replica',
+      'cortex-sel-compliance_data_replication-india:single_replica',
     ]);
   });
 

@@ -50,12 +50,19 @@ export interface ReadingTable {
   readonly policies: readonly string[];
   /**
    * `pairs`: the pairs above measure it (the replication marks live in it); `strongly_consistent`:
-   * MRSC, nothing to measure; `not_measured`: replicated like the state table, no marks of its own.
+   * MRSC, nothing to measure; `single_replica`: one region, nothing replicates; `not_measured`:
+   * replicated like the state table, no marks of its own.
    */
-  readonly lag: 'pairs' | 'strongly_consistent' | 'not_measured';
+  readonly lag: 'pairs' | 'strongly_consistent' | 'single_replica' | 'not_measured';
 }
 
 const tableCache = new WeakMap<object, readonly ReadingTable[]>();
+
+function lagOf(table: PlacedTable): ReadingTable['lag'] {
+  if (table.role === 'global') return 'pairs';
+  if (table.consistency === 'MRSC') return 'strongly_consistent';
+  return table.regions.length === 1 ? 'single_replica' : 'not_measured';
+}
 
 /** The placement's tables as a reading lists them, computed once per topology. */
 function readingTables(topology: ReplicationDeps['topology']): readonly ReadingTable[] {
@@ -68,7 +75,7 @@ function readingTables(topology: ReplicationDeps['topology']): readonly ReadingT
       regions: t.regions,
       data_types: t.dataTypes,
       policies: t.policies,
-      lag: t.role === 'global' ? 'pairs' : t.consistency === 'MRSC' ? 'strongly_consistent' : 'not_measured',
+      lag: lagOf(t),
     }));
     tableCache.set(topology, tables);
   }
