@@ -72,10 +72,8 @@ export interface ControlEnvironment {
 
 export function readControlEnvironment(env: Record<string, string | undefined>): ControlEnvironment {
   const problems: string[] = [];
-  const eventBus = env.CORTEX_EVENT_BUS ?? '';
+  const eventBus = readEventBus(env, problems);
   const stateMachineArn = env.CORTEX_FAILOVER_STATE_MACHINE_ARN ?? '';
-  if (!/^[A-Za-z0-9._\-/:]{1,256}$/.test(eventBus))
-    problems.push(`CORTEX_EVENT_BUS "${eventBus}" is not a bus name`);
   if (!/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+$/.test(stateMachineArn)) {
     problems.push(`CORTEX_FAILOVER_STATE_MACHINE_ARN "${stateMachineArn}" is not a state machine ARN`);
   }
@@ -87,6 +85,23 @@ export function readControlEnvironment(env: Record<string, string | undefined>):
     endpoints,
     endpointParameter: env.CORTEX_ENDPOINT_PARAMETER,
   });
+}
+
+/** `CORTEX_EVENT_BUS`; a malformed one is added to `problems`, naming it. */
+function readEventBus(env: Record<string, string | undefined>, problems: string[]): string {
+  const eventBus = env.CORTEX_EVENT_BUS ?? '';
+  if (!/^[A-Za-z0-9._\-/:]{1,256}$/.test(eventBus)) {
+    problems.push(`CORTEX_EVENT_BUS "${eventBus}" is not a bus name`);
+  }
+  return eventBus;
+}
+
+/** This region's bus (`CORTEX_EVENT_BUS`); a malformed name fails the cold start, naming it. */
+function busEvents(): EventsPort {
+  const problems: string[] = [];
+  const eventBusName = readEventBus(process.env, problems);
+  if (problems.length > 0) throw new Error(`invalid Lambda environment: ${problems.join('; ')}`);
+  return new EventBridgeEvents({ client: new EventBridgeClient({}), eventBusName });
 }
 
 function readEndpoints(env: Record<string, string | undefined>, problems: string[]): Record<string, string> {
@@ -166,9 +181,11 @@ function replicas(
   tableName: string,
   records: Readonly<Record<StateRecordType, string>>,
   home: string | undefined,
+  /** The home region's client, when the caller has one already. */
+  homeDocument?: DynamoDBDocumentClient,
 ): (region: string) => StatePort {
   return perRegion((region) => {
-    const document = documentClientFor(region, home);
+    const document = region === home && homeDocument ? homeDocument : documentClientFor(region, home);
     const state = new DynamoStateAdapter({
       client: document,
       tableName,
@@ -198,6 +215,10 @@ function probeFor(topology: Topology, control: ControlEnvironment): ProbePort {
 }
 
 let cached: RegionalDeps | undefined;
+/** Every region's state port as this region's functions reach it (lambdaDeps builds it). */
+let ownReplicas: ((region: string) => StatePort) | undefined;
+/** The client of this region's tables, shared by the container's adapters (lambdaDeps builds it). */
+let ownDocument: DynamoDBDocumentClient | undefined;
 
 export function lambdaDeps(): RegionalDeps {
   if (cached) return cached;
@@ -207,25 +228,20 @@ export function lambdaDeps(): RegionalDeps {
     throw new Error(`CORTEX_REGION_ID ${env.regionId} is not a region of the topology`);
   }
   const records = recordTablesFor(topology);
+  // One client for this region's tables, shared by every adapter of the container.
   const document = documentClientFor(env.regionId, env.regionId);
+  ownDocument = document;
   const handoffs = { client: document, tableName: records.handoff };
+  ownReplicas = replicas(env.tableName, records, env.regionId, document);
   cached = {
     regionId: env.regionId,
     topology,
-    state: replicas(env.tableName, records, env.regionId)(env.regionId),
+    state: ownReplicas(env.regionId),
     clock,
     deployment: deploymentFacts(process.env),
-    compliance: new DynamoComplianceAdapter({
-      client: DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-        marshallOptions: { removeUndefinedValues: true },
-      }),
-      tableName: env.tableName,
-    }),
+    compliance: new DynamoComplianceAdapter({ client: document, tableName: env.tableName }),
     // Issue 4: the measured latency matrix the router prefers and `GET /v1/latency` answers.
-    latency: new DynamoLatencyAdapter({
-      client: DynamoDBDocumentClient.from(new DynamoDBClient({})),
-      tableName: env.tableName,
-    }),
+    latency: new DynamoLatencyAdapter({ client: document, tableName: env.tableName }),
     // Issue 4 part B: the resource pool the router reserves on and the resources API answers from.
     resources: new DynamoResourcesAdapter({
       client: document,
@@ -259,11 +275,7 @@ export function controlDeps(): ControlDeps {
   if (control) return control;
   const base = lambdaDeps();
   const env = readControlEnvironment(process.env);
-  const replica = replicas(
-    readEnvironment(process.env).tableName,
-    recordTablesFor(base.topology),
-    base.regionId,
-  );
+  const replica = ownReplicas as (region: string) => StatePort;
   const ownRegion = base.regionId;
   const sfnFor = perRegion((region) => new SFNClient(region === ownRegion ? {} : { region }));
   control = {
@@ -327,15 +339,11 @@ export function privacyDeps(): PrivacyDeps {
   if (privacy) return privacy;
   const base = lambdaDeps();
   const { tableName } = readEnvironment(process.env);
-  const eventBus = process.env.CORTEX_EVENT_BUS ?? '';
-  if (!/^[A-Za-z0-9._\-/:]{1,256}$/.test(eventBus)) {
-    throw new Error(`invalid Lambda environment: CORTEX_EVENT_BUS "${eventBus}" is not a bus name`);
-  }
   const home = base.regionId;
   const records = recordTablesFor(base.topology);
   privacy = {
     ...base,
-    events: new EventBridgeEvents({ client: new EventBridgeClient({}), eventBusName: eventBus }),
+    events: busEvents(),
     privacy: perRegion((region) => {
       // Two attempts: an API invocation has 10 s for every region's search.
       const client = documentClientFor(region, home, { maxAttempts: 2 });
@@ -358,10 +366,6 @@ let compliance: ComplianceDeps | undefined;
 export function complianceDeps(): ComplianceDeps {
   if (compliance) return compliance;
   const base = lambdaDeps();
-  const eventBus = process.env.CORTEX_EVENT_BUS ?? '';
-  if (!/^[A-Za-z0-9._\-/:]{1,256}$/.test(eventBus)) {
-    throw new Error(`invalid Lambda environment: CORTEX_EVENT_BUS "${eventBus}" is not a bus name`);
-  }
   const bucket = process.env.CORTEX_AUDIT_BUCKET;
   if (bucket !== undefined && bucket !== '' && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
     throw new Error(`invalid Lambda environment: CORTEX_AUDIT_BUCKET "${bucket}" is not a bucket name`);
@@ -370,7 +374,7 @@ export function complianceDeps(): ComplianceDeps {
     ...base,
     // The audit reads this region's selectively replicated records too.
     selective: selectiveStoreFor(base),
-    events: new EventBridgeEvents({ client: new EventBridgeClient({}), eventBusName: eventBus }),
+    events: busEvents(),
     ...(bucket ? { archive: new S3AuditArchive({ bucket, region: base.regionId }) } : {}),
   };
   return compliance;
@@ -386,27 +390,24 @@ export function replicationDeps(): ReplicationDeps {
   if (replicationCached) return replicationCached;
   const base = lambdaDeps();
   const { tableName } = readEnvironment(process.env);
-  const eventBus = process.env.CORTEX_EVENT_BUS ?? '';
-  if (!/^[A-Za-z0-9._\-/:]{1,256}$/.test(eventBus)) {
-    throw new Error(`invalid Lambda environment: CORTEX_EVENT_BUS "${eventBus}" is not a bus name`);
-  }
   const home = base.regionId;
-  const replication = perRegion((region) => {
-    const client = new DynamoDBClient(region === home ? {} : { region, requestHandler: REMOTE_REQUEST });
-    const document = DynamoDBDocumentClient.from(client, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
-    return new DynamoReplicationStore({ client: document, tableName, regionId: region, clock });
-  });
+  const document = ownDocument as DynamoDBDocumentClient;
+  const replication = perRegion(
+    (region) =>
+      new DynamoReplicationStore({
+        client: region === home ? document : documentClientFor(region, home),
+        tableName,
+        regionId: region,
+        clock,
+      }),
+  );
   const own = replication(home);
   replicationCached = {
     ...base,
-    events: new EventBridgeEvents({ client: new EventBridgeClient({}), eventBusName: eventBus }),
+    events: busEvents(),
     replication,
     documents: new DynamoDocumentStore({
-      client: DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-        marshallOptions: { removeUndefinedValues: true },
-      }),
+      client: document,
       tableName,
       counter: own,
       clock,
@@ -425,9 +426,7 @@ export function latencySamplerDeps(): LatencySamplerDeps {
   if (sampler) return sampler;
   const base = lambdaDeps();
   const problems: string[] = [];
-  const eventBus = process.env.CORTEX_EVENT_BUS ?? '';
-  if (!/^[A-Za-z0-9._\-/:]{1,256}$/.test(eventBus))
-    problems.push(`CORTEX_EVENT_BUS "${eventBus}" is not a bus name`);
+  const eventBus = readEventBus(process.env, problems);
   const endpoints = readEndpoints(process.env, problems);
   if (problems.length > 0) throw new Error(`invalid Lambda environment: ${problems.join('; ')}`);
   if (!base.latency) throw new Error('no latency store (lambdaDeps().latency)');
@@ -440,7 +439,7 @@ export function latencySamplerDeps(): LatencySamplerDeps {
       endpoints,
       endpointParameter: process.env.CORTEX_ENDPOINT_PARAMETER,
     }),
-    events: new EventBridgeEvents({ client: new EventBridgeClient({}), eventBusName: eventBus }),
+    events: busEvents(),
   };
   return sampler;
 }
@@ -454,13 +453,9 @@ let resourcesCached: (RegionalDeps & { readonly events: EventsPort }) | undefine
 export function resourcesDeps(): RegionalDeps & { readonly events: EventsPort } {
   if (resourcesCached) return resourcesCached;
   const base = lambdaDeps();
-  const eventBus = process.env.CORTEX_EVENT_BUS ?? '';
-  if (!/^[A-Za-z0-9._\-/:]{1,256}$/.test(eventBus)) {
-    throw new Error(`invalid Lambda environment: CORTEX_EVENT_BUS "${eventBus}" is not a bus name`);
-  }
   resourcesCached = {
     ...base,
-    events: new EventBridgeEvents({ client: new EventBridgeClient({}), eventBusName: eventBus }),
+    events: busEvents(),
   };
   return resourcesCached;
 }
@@ -481,9 +476,7 @@ export function dataDeps(): RegionalDeps {
 /** This region's replicas of the selective tables (the placement computed from the bundled topology). */
 function selectiveStoreFor(base: RegionalDeps): DynamoSelectiveStore {
   return new DynamoSelectiveStore({
-    client: DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-      marshallOptions: { removeUndefinedValues: true },
-    }),
+    client: ownDocument as DynamoDBDocumentClient,
     regionId: base.regionId,
     placement: placeReplication(base.topology),
     clock,

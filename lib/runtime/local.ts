@@ -8,6 +8,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { createFailoverHandler } from '../../functions/failover/handler.ts';
@@ -40,7 +41,6 @@ import {
   type ReplicationPlacement,
   resourcePoolTable,
   STATE_RECORD_TYPES,
-  type StateRecordType,
   stateRecordTables,
 } from '../core/replication/placement.ts';
 import type { Topology } from '../core/topology/types.ts';
@@ -168,9 +168,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
   const probe = options.probe ?? unreachableProbe(clock);
   const network = options.network ?? { blocked: () => false };
-  /** Where `region` keeps the record types that live outside the state table (the MRSC table). */
+  const events = new LocalEventLog();
+  const countedMethods = countedStateWrites(records, tableName);
+  const poolsInCritical = critical !== undefined && resourcePoolTable(topology) === critical.name;
+
   /** `region`'s way to the MRSC table: the one copy, refused without a majority of its regions. */
-  const criticalRef = (region: string): TableRef | undefined => {
+  const criticalRefOf = (region: string): TableRef | undefined => {
     if (!critical) return undefined;
     const client = stores.get(critical.homeRegion).createClient();
     guardQuorum(client, {
@@ -179,154 +182,71 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       caller: region,
       reaches: (from, to) => !network.blocked(from, to),
     });
-    const document = DynamoDBDocumentClient.from(client, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
-    return { client: document, tableName: critical.name };
+    return { client: documentClient(client), tableName: critical.name };
   };
-  const criticalRecords = (region: string): Partial<Record<StateRecordType, TableRef>> => {
-    const ref = criticalRef(region);
-    if (!ref) return {};
-    return Object.fromEntries(
-      STATE_RECORD_TYPES.filter((type) => records[type] === ref.tableName).map((type) => [type, ref]),
-    );
-  };
-  const events = new LocalEventLog();
-  // Issue 5: each region's replication bookkeeping (its mark, lag views, check records) and versioned
-  // documents; the state port's writes are counted on the region's mark (lag in records).
-  const replicationPorts = new Map(
-    stores.list.map((store) => {
-      const client = store.createClient();
-      replication.attach(store.regionId, client);
-      const document = DynamoDBDocumentClient.from(client, {
-        marshallOptions: { removeUndefinedValues: true },
-      });
-      const marks = new DynamoReplicationStore({
-        client: document,
-        tableName,
-        regionId: store.regionId,
-        clock,
-      });
-      const documents = new DynamoDocumentStore({ client: document, tableName, counter: marks, clock });
-      return [store.regionId, { marks, documents }] as const;
-    }),
-  );
-  const replicationFor =
-    (caller: string) =>
-    (regionId: string): ReplicationPort => {
-      const port = replicationPorts.get(regionId)?.marks;
-      if (!port) throw new Error(`region ${regionId} is not in topology ${topology.name}`);
-      if (regionId === caller) return port;
-      return guardedReplica(port, () => network.blocked(caller, regionId), caller, regionId);
-    };
-  const states = new Map(
-    stores.list.map((store) => {
-      const client = store.createClient();
-      replication.attach(store.regionId, client);
-      const document = DynamoDBDocumentClient.from(client, {
-        marshallOptions: { removeUndefinedValues: true },
-      });
-      const state = new DynamoStateAdapter({
-        client: document,
-        tableName,
-        records: criticalRecords(store.regionId),
-      });
-      const marks = replicationPorts.get(store.regionId)?.marks as DynamoReplicationStore;
-      // Writes to the MRSC table are replicated before they return: never backlog, never counted.
-      const methods = countedStateWrites(records, tableName);
-      return [store.regionId, countingState(state, marks, clock, { methods })] as const;
-    }),
-  );
-  const selectiveStores = new Map(
-    stores.list.map((store) => {
-      const client = store.createClient();
-      replication.attach(store.regionId, client);
-      const document = DynamoDBDocumentClient.from(client, {
-        marshallOptions: { removeUndefinedValues: true },
-      });
-      const selective = new DynamoSelectiveStore({
-        client: document,
-        regionId: store.regionId,
-        placement,
-        clock,
-      });
-      return [store.regionId, selective] as const;
-    }),
-  );
-  /** `caller`'s way to another region's replica: refused while the network separates them. */
-  const replicaFor =
-    (caller: string) =>
-    (regionId: string): StatePort => {
-      const state = states.get(regionId);
-      if (!state) throw new Error(`region ${regionId} is not in topology ${topology.name}`);
-      if (regionId === caller) return state;
-      return guardedReplica(state, () => network.blocked(caller, regionId), caller, regionId);
-    };
-  // Issue 6: each region's privacy records, on clients that replicate like the state's.
-  const privacyPorts = new Map(
-    stores.list.map((store) => {
-      const client = store.createClient();
-      replication.attach(store.regionId, client);
-      const document = DynamoDBDocumentClient.from(client, {
-        marshallOptions: { removeUndefinedValues: true },
-      });
-      const handoffs = criticalRecords(store.regionId).handoff;
-      const adapter = new DynamoPrivacyAdapter({
-        client: document,
-        tableName,
-        ...(handoffs ? { handoffs } : {}),
-      });
-      return [store.regionId, adapter] as const;
-    }),
-  );
-  const privacyFor =
-    (caller: string) =>
-    (regionId: string): PrivacyPort => {
-      const port = privacyPorts.get(regionId);
-      if (!port) throw new Error(`region ${regionId} is not in topology ${topology.name}`);
-      if (regionId === caller) return port;
-      return guardedReplica(port, () => network.blocked(caller, regionId), caller, regionId);
-    };
-  // Issue 6: each region's compliance approvals and audit reports, replicated like the state.
-  const compliancePorts = new Map(
-    stores.list.map((store) => {
-      const client = store.createClient();
-      replication.attach(store.regionId, client);
-      const document = DynamoDBDocumentClient.from(client, {
-        marshallOptions: { removeUndefinedValues: true },
-      });
-      return [store.regionId, new DynamoComplianceAdapter({ client: document, tableName })] as const;
-    }),
-  );
-  // Issue 4: each region's measured latency matrix, replicated like the state.
-  const latencyPorts = new Map(
-    stores.list.map((store) => {
-      const client = store.createClient();
-      replication.attach(store.regionId, client);
-      const document = DynamoDBDocumentClient.from(client);
-      return [store.regionId, new DynamoLatencyAdapter({ client: document, tableName })] as const;
-    }),
-  );
-  // Issue 4 part B: each region's resource pool (allocations, live usage, rebalances), replicated like the state.
-  const resourcesPorts = new Map(
-    stores.list.map((store) => {
-      const client = store.createClient();
-      replication.attach(store.regionId, client);
-      const document = DynamoDBDocumentClient.from(client, {
-        marshallOptions: { removeUndefinedValues: true },
-      });
-      const handoffs = criticalRecords(store.regionId).handoff;
-      // The pools follow `worker_assignments`: in the MRSC table when it is synchronous there.
-      const pools = resourcePoolTable(topology) === critical?.name ? criticalRef(store.regionId) : undefined;
-      const adapter = new DynamoResourcesAdapter({
+
+  /**
+   * Every port of one region, on one client of its store whose writes replicate like a global
+   * table's (and, with an MRSC table, one guarded client of that table's copy).
+   */
+  const portsOf = (store: RegionalStore): RegionPorts => {
+    const regionId = store.regionId;
+    const client = store.createClient();
+    replication.attach(regionId, client);
+    const document = documentClient(client);
+    const critical = criticalRefOf(regionId);
+    // The synchronous data types' records (and the pools, with worker_assignments) in the MRSC table.
+    const inCritical = critical
+      ? Object.fromEntries(
+          STATE_RECORD_TYPES.filter((type) => records[type] === critical.tableName).map((type) => [
+            type,
+            critical,
+          ]),
+        )
+      : {};
+    const handoffs = inCritical.handoff;
+    const pools = poolsInCritical ? critical : undefined;
+    // Issue 5: the region's replication bookkeeping (mark, lag views, check records) and versioned
+    // documents; the state port's writes are counted on the region's mark (lag in records), except
+    // those to the MRSC table: replicated before they return, never backlog.
+    const marks = new DynamoReplicationStore({ client: document, tableName, regionId, clock });
+    const state = new DynamoStateAdapter({ client: document, tableName, records: inCritical });
+    return {
+      marks,
+      documents: new DynamoDocumentStore({ client: document, tableName, counter: marks, clock }),
+      state: countingState(state, marks, clock, { methods: countedMethods }),
+      selective: new DynamoSelectiveStore({ client: document, regionId, placement, clock }),
+      // Issue 6: privacy records, approvals and audit reports.
+      privacy: new DynamoPrivacyAdapter({ client: document, tableName, ...(handoffs ? { handoffs } : {}) }),
+      compliance: new DynamoComplianceAdapter({ client: document, tableName }),
+      // Issue 4: the measured latency matrix and the resource pool (allocations, usage, rebalances).
+      latency: new DynamoLatencyAdapter({ client: document, tableName }),
+      resources: new DynamoResourcesAdapter({
         client: document,
         tableName,
         ...(handoffs ? { handoffs } : {}),
         ...(pools ? { pools } : {}),
-      });
-      return [store.regionId, adapter] as const;
-    }),
-  );
+      }),
+    };
+  };
+  const ports = new Map(stores.list.map((store) => [store.regionId, portsOf(store)] as const));
+  const portsIn = (regionId: string): RegionPorts => {
+    const found = ports.get(regionId);
+    if (!found) throw new Error(`region ${regionId} is not in topology ${topology.name}`);
+    return found;
+  };
+  /** `caller`'s way to a region's port: refused while the network separates them. */
+  const reach =
+    <P extends object>(pick: (ports: RegionPorts) => P) =>
+    (caller: string) =>
+    (regionId: string): P => {
+      const port = pick(portsIn(regionId));
+      if (regionId === caller) return port;
+      return guardedReplica(port, () => network.blocked(caller, regionId), caller, regionId);
+    };
+  const replicaFor = reach((p): StatePort => p.state);
+  const privacyFor = reach((p): PrivacyPort => p.privacy);
+  const replicationFor = reach((p): ReplicationPort => p.marks);
   const deploymentFacts = options.deploymentFacts ?? LOCAL_DEPLOYMENT_FACTS;
 
   const byId = new Map<string, LocalRegion>();
@@ -353,10 +273,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     throw error;
   }
   const regions = stores.list.map((store): LocalRegion => {
+    const own = portsIn(store.regionId);
     const deps: ControlDeps = Object.freeze({
       regionId: store.regionId,
       topology,
-      state: states.get(store.regionId) as StatePort,
+      state: own.state,
       clock,
       probe,
       events,
@@ -364,15 +285,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       replica: replicaFor(store.regionId),
       privacy: privacyFor(store.regionId),
       deployment: deploymentFacts,
-      compliance: compliancePorts.get(store.regionId),
+      compliance: own.compliance,
       replication: replicationFor(store.regionId),
-      documents: replicationPorts.get(store.regionId)?.documents,
-      latency: latencyPorts.get(store.regionId),
-      resources: resourcesPorts.get(store.regionId),
-      selective: selectiveStores.get(store.regionId),
+      documents: own.documents,
+      latency: own.latency,
+      resources: own.resources,
+      selective: own.selective,
     });
-    const selective = selectiveStores.get(store.regionId) as DynamoSelectiveStore;
-    return { regionId: store.regionId, deps, store, selective };
+    return { regionId: store.regionId, deps, store, selective: own.selective };
   });
   for (const region of regions) byId.set(region.regionId, region);
   const witnesses = topology.witnesses.map(
@@ -455,4 +375,20 @@ function unreachableProbe(clock: { now(): number }): ProbePort {
       at: clock.now(),
     }),
   };
+}
+
+/** Every port one region's deps take from its store. */
+interface RegionPorts {
+  readonly marks: DynamoReplicationStore;
+  readonly documents: DynamoDocumentStore;
+  readonly state: StatePort;
+  readonly selective: DynamoSelectiveStore;
+  readonly privacy: DynamoPrivacyAdapter;
+  readonly compliance: DynamoComplianceAdapter;
+  readonly latency: DynamoLatencyAdapter;
+  readonly resources: DynamoResourcesAdapter;
+}
+
+function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
