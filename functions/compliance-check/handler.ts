@@ -10,30 +10,27 @@ import {
 } from '../../lib/app/compliance/request.ts';
 import { ValidationError } from '../../lib/core/errors.ts';
 import {
-  bodyText,
   type HttpEvent,
   type HttpResult,
   httpErrorBoundary,
   json,
+  optionalJsonBody,
   parseJsonBody,
   parseWith,
+  pathParameter,
 } from '../shared/http.ts';
 
 function auditId(event: HttpEvent): string {
-  const id = event.pathParameters?.id ?? '';
-  if (!AUDIT_ID_PATTERN.test(id)) {
-    throw new ValidationError('invalid audit id', [
-      { field: 'audit_id', reason: `"${id}" is not an audit id such as audit-us-east-1-20261126` },
-    ]);
-  }
-  return id;
+  return pathParameter(event, 'id', AUDIT_ID_PATTERN, {
+    field: 'audit_id',
+    what: 'audit id',
+    example: 'an audit id such as audit-us-east-1-20261126',
+  });
 }
 
 /** `POST /v1/compliance/audits` takes an optional body (`regions`). */
 function auditRequest(event: HttpEvent) {
-  const text = bodyText(event);
-  if (text === undefined || text.trim() === '') return {};
-  return parseWith(auditRequestSchema, parseJsonBody(event), 'audit request');
+  return parseWith(auditRequestSchema, optionalJsonBody(event), 'audit request');
 }
 
 /**

@@ -10,13 +10,14 @@ import {
 import { startFailover } from '../../lib/app/failover/start.ts';
 import { ValidationError } from '../../lib/core/errors.ts';
 import {
-  bodyText,
   type HttpEvent,
   type HttpResult,
   httpErrorBoundary,
   json,
+  optionalJsonBody,
   parseJsonBody,
   parseWith,
+  pathParameter,
 } from '../shared/http.ts';
 
 const listQuerySchema = z.strictObject({
@@ -28,20 +29,16 @@ const listQuerySchema = z.strictObject({
 });
 
 function failoverId(event: HttpEvent): string {
-  const id = event.pathParameters?.id ?? '';
-  if (!FAILOVER_ID_PATTERN.test(id)) {
-    throw new ValidationError('invalid failover id', [
-      { field: 'failover_id', reason: `"${id}" is not a failover id such as failover-us-east-1-e0` },
-    ]);
-  }
-  return id;
+  return pathParameter(event, 'id', FAILOVER_ID_PATTERN, {
+    field: 'failover_id',
+    what: 'failover id',
+    example: 'a failover id such as failover-us-east-1-e0',
+  });
 }
 
 /** The decision endpoints take an optional body (`by`, `reason`). */
 function decision(event: HttpEvent) {
-  const text = bodyText(event);
-  if (text === undefined || text.trim() === '') return {};
-  return parseWith(operatorDecisionSchema, parseJsonBody(event), 'decision');
+  return parseWith(operatorDecisionSchema, optionalJsonBody(event), 'decision');
 }
 
 /**

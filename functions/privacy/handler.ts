@@ -20,19 +20,18 @@ import {
   json,
   parseJsonBody,
   parseWith,
+  pathParameter,
 } from '../shared/http.ts';
 
 /** The deps the privacy API uses; `privacy` may be missing where a runtime has no privacy records. */
 export type PrivacyHandlerDeps = Omit<PrivacyDeps, 'privacy'> & Partial<Pick<PrivacyDeps, 'privacy'>>;
 
 function requestId(event: HttpEvent): string {
-  const id = event.pathParameters?.id ?? '';
-  if (!PRIVACY_REQUEST_ID_PATTERN.test(id)) {
-    throw new ValidationError('invalid privacy request id', [
-      { field: 'request_id', reason: `"${id}" is not a request id such as dsr-<uuid>` },
-    ]);
-  }
-  return id;
+  return pathParameter(event, 'id', PRIVACY_REQUEST_ID_PATTERN, {
+    field: 'request_id',
+    what: 'privacy request id',
+    example: 'a request id such as dsr-<uuid>',
+  });
 }
 
 function withPrivacy(deps: PrivacyHandlerDeps): PrivacyDeps {

@@ -7,13 +7,14 @@ import { getDocument, mergeDocument, putDocument } from '../../lib/app/replicati
 import { NotFoundError, ValidationError } from '../../lib/core/errors.ts';
 import type { VersionVector } from '../../lib/core/replication/version-vector.ts';
 import {
-  bodyText,
   type HttpEvent,
   type HttpResult,
   httpErrorBoundary,
   json,
+  optionalJsonBody,
   parseJsonBody,
   parseWith,
+  pathParameter,
 } from '../shared/http.ts';
 import {
   consistencyCheckRequestSchema,
@@ -24,13 +25,11 @@ import {
 const noQuery = z.strictObject({});
 
 function checkId(event: HttpEvent): string {
-  const id = event.pathParameters?.id ?? '';
-  if (!CHECK_ID_PATTERN.test(id)) {
-    throw new ValidationError('invalid consistency check id', [
-      { field: 'check_id', reason: `"${id}" is not a check id such as check-us-east-1-mfx2k3-0a1b2c3d` },
-    ]);
-  }
-  return id;
+  return pathParameter(event, 'id', CHECK_ID_PATTERN, {
+    field: 'check_id',
+    what: 'consistency check id',
+    example: 'a check id such as check-us-east-1-mfx2k3-0a1b2c3d',
+  });
 }
 
 /** The body must name `content` (z.unknown() lets a missing one through). */
@@ -58,11 +57,11 @@ export function createReplicationHandler(base: MaybeReplicationDeps) {
           parseWith(noQuery, event.queryStringParameters ?? {}, 'query');
           return json(200, await readReplicationLag(deps));
         case 'POST /v1/replication/consistency-checks': {
-          const text = bodyText(event);
-          const request =
-            text === undefined || text.trim() === ''
-              ? {}
-              : parseWith(consistencyCheckRequestSchema, parseJsonBody(event), 'consistency check');
+          const request = parseWith(
+            consistencyCheckRequestSchema,
+            optionalJsonBody(event),
+            'consistency check',
+          );
           return json(201, await runConsistencyCheck(deps, request, { trigger: 'api' }));
         }
         case 'GET /v1/replication/consistency-checks/{id}': {

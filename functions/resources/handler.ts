@@ -4,16 +4,16 @@ import type { RegionalDeps } from '../../lib/app/deps.ts';
 import { settleHandoff } from '../../lib/app/resources/accounting.ts';
 import { runRebalance } from '../../lib/app/resources/rebalance.ts';
 import { reportUsage, viewResources } from '../../lib/app/resources/view.ts';
-import { ValidationError } from '../../lib/core/errors.ts';
 import type { EventsPort } from '../../lib/ports.ts';
 import {
-  bodyText,
   type HttpEvent,
   type HttpResult,
   httpErrorBoundary,
   json,
+  optionalJsonBody,
   parseJsonBody,
   parseWith,
+  pathParameter,
 } from '../shared/http.ts';
 
 const REGION_ID = /^[a-z]{2}(-[a-z]+)+-\d$/;
@@ -38,20 +38,6 @@ const rebalanceSchema = z.strictObject({
   force: z.optional(z.boolean()),
 });
 
-/** An optional JSON body: absent or empty means `{}`. */
-function optionalBody(event: HttpEvent): unknown {
-  const text = bodyText(event);
-  return text === undefined || text.trim() === '' ? {} : parseJsonBody(event);
-}
-
-function pathParam(event: HttpEvent, name: string, field: string, pattern: RegExp, example: string) {
-  const value = event.pathParameters?.[name] ?? '';
-  if (!pattern.test(value)) {
-    throw new ValidationError(`invalid ${field}`, [{ field, reason: `"${value}" is not ${example}` }]);
-  }
-  return value;
-}
-
 /**
  * The resources API (issue 4 part B): `GET /v1/resources`, `PUT /v1/resources/{region}/usage`,
  * `POST /v1/handoffs/{handoff_id}/complete|fail`, `POST /v1/rebalance`.
@@ -64,19 +50,25 @@ export function createResourcesHandler(deps: RegionalDeps & { readonly events?: 
         case 'GET /v1/resources':
           return json(200, await viewResources(deps));
         case 'PUT /v1/resources/{region}/usage': {
-          const region = pathParam(event, 'region', 'region', REGION_ID, 'a region id such as us-east-1');
+          const region = pathParameter(event, 'region', REGION_ID, {
+            field: 'region',
+            example: 'a region id such as us-east-1',
+          });
           const usage = parseWith(usageSchema, parseJsonBody(event), 'usage report');
           return json(200, await reportUsage(deps, region, usage));
         }
         case 'POST /v1/handoffs/{handoff_id}/complete':
         case 'POST /v1/handoffs/{handoff_id}/fail': {
-          const id = pathParam(event, 'handoff_id', 'handoff_id', HANDOFF_ID, 'a handoff id');
-          const body = parseWith(settleSchema, optionalBody(event), 'settlement');
+          const id = pathParameter(event, 'handoff_id', HANDOFF_ID, {
+            field: 'handoff_id',
+            example: 'a handoff id',
+          });
+          const body = parseWith(settleSchema, optionalJsonBody(event), 'settlement');
           const outcome = event.routeKey.endsWith('/complete') ? 'completed' : 'failed';
           return json(200, await settleHandoff(deps, id, outcome, body));
         }
         case 'POST /v1/rebalance': {
-          const body = parseWith(rebalanceSchema, optionalBody(event), 'rebalance request');
+          const body = parseWith(rebalanceSchema, optionalJsonBody(event), 'rebalance request');
           return json(
             200,
             await runRebalance(deps, { dry_run: body.dry_run ?? false, force: body.force ?? false }),

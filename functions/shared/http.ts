@@ -89,6 +89,31 @@ export function bodyText(event: HttpEvent, maxBytes = MAX_BODY_BYTES): string | 
   return text;
 }
 
+/** An optional JSON body: absent or empty is `{}`, anything else as parseJsonBody. */
+export function optionalJsonBody(event: HttpEvent, maxBytes = MAX_BODY_BYTES): unknown {
+  const text = bodyText(event, maxBytes);
+  return text === undefined || text.trim() === '' ? {} : parseJsonBody(event, maxBytes);
+}
+
+/**
+ * The path parameter `name`, checked against `pattern`; otherwise a 400 `invalid <what>` naming
+ * `field` ("<value>" is not <example>).
+ */
+export function pathParameter(
+  event: HttpEvent,
+  name: string,
+  pattern: RegExp,
+  described: { readonly field: string; readonly what?: string; readonly example: string },
+): string {
+  const value = event.pathParameters?.[name] ?? '';
+  if (!pattern.test(value)) {
+    throw new ValidationError(`invalid ${described.what ?? described.field}`, [
+      { field: described.field, reason: `"${value}" is not ${described.example}` },
+    ]);
+  }
+  return value;
+}
+
 /** Parses a JSON body; malformed JSON is a 400 naming the position. A missing body is `undefined`. */
 export function parseJsonBody(event: HttpEvent, maxBytes = MAX_BODY_BYTES): unknown {
   const text = bodyText(event, maxBytes);
