@@ -2,7 +2,13 @@
  * What every DynamoDB adapter of the state table shares: the item shape, hiding the layout's key
  * attributes and replication metadata, and reading every page of a Query.
  */
-import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 
 export type Item = Record<string, unknown>;
 
@@ -37,4 +43,29 @@ export async function queryAll(client: DynamoDBDocumentClient, input: QueryComma
 export interface TableRef {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
+}
+
+/**
+ * Puts `item` only where no item has its key (one conditional write): false when one does, so the
+ * caller answers with its own conflict; any other error propagates unchanged.
+ */
+export async function putIfAbsent(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  item: Item,
+): Promise<boolean> {
+  try {
+    await client.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
 }

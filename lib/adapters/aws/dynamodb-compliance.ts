@@ -1,14 +1,8 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { ComplianceApproval, ComplianceAuditReport } from '../../core/compliance/types.ts';
 import { ConflictError } from '../../core/errors.ts';
 import type { CompliancePort } from '../../ports.ts';
-import { type Item, queryAll, strip } from './dynamo-items.ts';
+import { type Item, putIfAbsent, queryAll, strip } from './dynamo-items.ts';
 import { keys, STATE_TABLE } from './state-keys.ts';
 
 export interface DynamoComplianceOptions {
@@ -29,25 +23,14 @@ export class DynamoComplianceAdapter implements CompliancePort {
   }
 
   async recordApproval(approval: ComplianceApproval): Promise<void> {
-    try {
-      await this.#client.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: {
-            ...keys.complianceApproval(approval.approval_ref, approval.use_id),
-            gsi1pk: keys.complianceApprovalList,
-            gsi1sk: `${approval.recorded_at}#${approval.approval_ref}#${approval.use_id}`,
-            record_type: 'compliance_approval',
-            ...approval,
-          },
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': 'pk' },
-        }),
-      );
-    } catch (error) {
-      // Written once per use: the first record of a use is the one that counts.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    // Written once per use: the first record of a use is the one that counts.
+    await putIfAbsent(this.#client, this.#table, {
+      ...keys.complianceApproval(approval.approval_ref, approval.use_id),
+      gsi1pk: keys.complianceApprovalList,
+      gsi1sk: `${approval.recorded_at}#${approval.approval_ref}#${approval.use_id}`,
+      record_type: 'compliance_approval',
+      ...approval,
+    });
   }
 
   async listApprovals(): Promise<ComplianceApproval[]> {
@@ -56,27 +39,17 @@ export class DynamoComplianceAdapter implements CompliancePort {
   }
 
   async putAudit(report: ComplianceAuditReport): Promise<void> {
-    try {
-      await this.#client.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: {
-            ...keys.complianceAudit(report.audit_id),
-            gsi1pk: keys.complianceAuditList,
-            gsi1sk: `${report.audit_date}#${report.audit_id}`,
-            record_type: 'compliance_audit',
-            ...report,
-          },
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': 'pk' },
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        const current = await this.getAudit(report.audit_id);
-        throw new ConflictError('AUDIT_EXISTS', `audit ${report.audit_id} already exists`, current);
-      }
-      throw error;
+    if (
+      !(await putIfAbsent(this.#client, this.#table, {
+        ...keys.complianceAudit(report.audit_id),
+        gsi1pk: keys.complianceAuditList,
+        gsi1sk: `${report.audit_date}#${report.audit_id}`,
+        record_type: 'compliance_audit',
+        ...report,
+      }))
+    ) {
+      const current = await this.getAudit(report.audit_id);
+      throw new ConflictError('AUDIT_EXISTS', `audit ${report.audit_id} already exists`, current);
     }
   }
 

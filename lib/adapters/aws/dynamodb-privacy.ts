@@ -11,7 +11,7 @@ import { ConflictError } from '../../core/errors.ts';
 import type { PrivacyRequestRecord, SubjectExportRecord } from '../../core/privacy/types.ts';
 import type { Handoff } from '../../core/state/records.ts';
 import type { PrivacyPort } from '../../ports.ts';
-import { type Item, queryAll, strip, type TableRef } from './dynamo-items.ts';
+import { type Item, putIfAbsent, queryAll, strip, type TableRef } from './dynamo-items.ts';
 import { keys, STATE_TABLE } from './state-keys.ts';
 
 export interface DynamoPrivacyOptions {
@@ -48,31 +48,21 @@ export class DynamoPrivacyAdapter implements PrivacyPort {
   }
 
   async createRequest(record: PrivacyRequestRecord): Promise<void> {
-    try {
-      await this.#client.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: {
-            ...keys.privacyRequest(record.request_id),
-            gsi1pk: keys.privacyRequestList,
-            gsi1sk: `${record.created_at}#${record.request_id}`,
-            record_type: 'privacy_request',
-            ...record,
-          },
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': 'pk' },
-        }),
+    if (
+      !(await putIfAbsent(this.#client, this.#table, {
+        ...keys.privacyRequest(record.request_id),
+        gsi1pk: keys.privacyRequestList,
+        gsi1sk: `${record.created_at}#${record.request_id}`,
+        record_type: 'privacy_request',
+        ...record,
+      }))
+    ) {
+      const current = await this.getRequest(record.request_id);
+      throw new ConflictError(
+        'PRIVACY_REQUEST_EXISTS',
+        `privacy request ${record.request_id} already exists`,
+        current,
       );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        const current = await this.getRequest(record.request_id);
-        throw new ConflictError(
-          'PRIVACY_REQUEST_EXISTS',
-          `privacy request ${record.request_id} already exists`,
-          current,
-        );
-      }
-      throw error;
     }
   }
 

@@ -34,7 +34,7 @@ import {
   type ReplicationMark,
 } from '../../core/replication/records.ts';
 import type { Clock, DocumentPort, ItemCopy, ReplicationPort } from '../../ports.ts';
-import { type Item, queryAll, strip } from './dynamo-items.ts';
+import { type Item, putIfAbsent, queryAll, strip } from './dynamo-items.ts';
 import { keys, STATE_TABLE } from './state-keys.ts';
 
 export interface DynamoReplicationOptions {
@@ -393,20 +393,9 @@ export class DynamoReplicationStore implements ReplicationPort {
   }
 
   async putCheck(record: ConsistencyCheckRecord): Promise<void> {
-    try {
-      await this.#client.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: { ...keys.consistencyCheck(record.check_id), record_type: 'consistency_check', ...record },
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': 'pk' },
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        throw new ConflictError('CHECK_EXISTS', `consistency check ${record.check_id} already exists`);
-      }
-      throw error;
+    const item = { ...keys.consistencyCheck(record.check_id), record_type: 'consistency_check', ...record };
+    if (!(await putIfAbsent(this.#client, this.#table, item))) {
+      throw new ConflictError('CHECK_EXISTS', `consistency check ${record.check_id} already exists`);
     }
     await this.#counted();
   }
@@ -492,23 +481,12 @@ export class DynamoDocumentStore implements DocumentPort {
   }
 
   async recordConflict(conflict: DocumentConflict): Promise<boolean> {
-    try {
-      await this.#client.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: {
-            ...keys.documentConflict(conflict.key, conflict.conflict_id),
-            record_type: 'document_conflict',
-            ...conflict,
-          },
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': 'pk' },
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    const item = {
+      ...keys.documentConflict(conflict.key, conflict.conflict_id),
+      record_type: 'document_conflict',
+      ...conflict,
+    };
+    if (!(await putIfAbsent(this.#client, this.#table, item))) return false;
     await this.#counter?.countWrites(1, this.#clock.now());
     return true;
   }

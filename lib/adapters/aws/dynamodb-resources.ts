@@ -11,7 +11,7 @@ import type { RegionPool, Reservation } from '../../core/resources/pool.ts';
 import type { Handoff } from '../../core/state/records.ts';
 import type { ResourceAmounts, ResourceUsage } from '../../core/topology/types.ts';
 import type { RebalanceRecord, ResourcesPort } from '../../ports.ts';
-import { type Item, queryAll, strip, type TableRef } from './dynamo-items.ts';
+import { type Item, putIfAbsent, queryAll, strip, type TableRef } from './dynamo-items.ts';
 import { keys, STATE_TABLE } from './state-keys.ts';
 
 export interface DynamoResourcesOptions {
@@ -93,31 +93,18 @@ export class DynamoResourcesAdapter implements ResourcesPort {
   }
 
   async seedPool(pool: RegionPool): Promise<boolean> {
-    try {
-      await this.#pools.client.send(
-        new PutCommand({
-          TableName: this.#pools.tableName,
-          Item: {
-            ...keys.regionPool(pool.region),
-            record_type: 'region_pool',
-            region: pool.region,
-            workers_allocated: pool.allocation.workers,
-            tokens_per_hour: pool.allocation.tokens_per_hour,
-            compute_units_allocated: pool.allocation.compute_units,
-            workers_used: pool.usage.workers,
-            compute_units_used: pool.usage.compute_units,
-            [tokensAttribute(pool.hour)]: pool.usage.tokens_used,
-            allocation_version: pool.allocation_version,
-          },
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': 'pk' },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return putIfAbsent(this.#pools.client, this.#pools.tableName, {
+      ...keys.regionPool(pool.region),
+      record_type: 'region_pool',
+      region: pool.region,
+      workers_allocated: pool.allocation.workers,
+      tokens_per_hour: pool.allocation.tokens_per_hour,
+      compute_units_allocated: pool.allocation.compute_units,
+      workers_used: pool.usage.workers,
+      compute_units_used: pool.usage.compute_units,
+      [tokensAttribute(pool.hour)]: pool.usage.tokens_used,
+      allocation_version: pool.allocation_version,
+    });
   }
 
   async reserve(reservation: Reservation, pool: RegionPool): Promise<void> {

@@ -12,7 +12,7 @@ import type { TargetHealth } from '../../core/health/types.ts';
 import { STATE_RECORD_TYPES, type StateRecordType } from '../../core/replication/placement.ts';
 import type { Handoff, HandoffStatus, RegionStatusRecord } from '../../core/state/records.ts';
 import type { Heartbeat, StatePort } from '../../ports.ts';
-import { queryAll, strip, type TableRef } from './dynamo-items.ts';
+import { putIfAbsent, queryAll, strip, type TableRef } from './dynamo-items.ts';
 import { keys, STATE_TABLE } from './state-keys.ts';
 
 export interface DynamoStateOptions {
@@ -242,27 +242,16 @@ export class DynamoStateAdapter implements StatePort {
 
   async createFailover(record: FailoverRecord): Promise<void> {
     const { client, tableName } = this.#tables.failover;
-    try {
-      await client.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: {
-            ...keys.failover(record.failover_id),
-            gsi1pk: keys.failoverList,
-            gsi1sk: `${record.initiated_at}#${record.failover_id}`,
-            record_type: 'failover',
-            ...record,
-          },
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': 'pk' },
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        const current = await this.getFailover(record.failover_id);
-        throw new ConflictError('FAILOVER_EXISTS', `failover ${record.failover_id} already exists`, current);
-      }
-      throw error;
+    const item = {
+      ...keys.failover(record.failover_id),
+      gsi1pk: keys.failoverList,
+      gsi1sk: `${record.initiated_at}#${record.failover_id}`,
+      record_type: 'failover',
+      ...record,
+    };
+    if (!(await putIfAbsent(client, tableName, item))) {
+      const current = await this.getFailover(record.failover_id);
+      throw new ConflictError('FAILOVER_EXISTS', `failover ${record.failover_id} already exists`, current);
     }
   }
 
