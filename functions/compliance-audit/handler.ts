@@ -3,8 +3,7 @@ import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { runComplianceAudit } from '../../lib/app/compliance/audit.ts';
 import type { ComplianceDeps } from '../../lib/app/compliance/deps.ts';
-import { ValidationError } from '../../lib/core/errors.ts';
-import { schemaIssues, type ZodIssueLike, zodReason } from '../../lib/core/schema-issues.ts';
+import { parseWith } from '../shared/http.ts';
 
 /**
  * The schedule's input. EventBridge Scheduler passes the schedule's `Input` (an EventBridge rule would
@@ -34,18 +33,10 @@ export function createComplianceAuditHandler(
 ) {
   const log = options.log ?? ((line: string) => console.log(line));
   return middy<ScheduledAuditInput, AuditInvocationReport, Error, Context>().handler(async (event) => {
-    const parsed = scheduledInputSchema.safeParse(event ?? {}, {
-      error: (issue) => zodReason(issue as ZodIssueLike),
-    });
-    if (!parsed.success) {
-      throw new ValidationError(
-        'invalid scheduled input',
-        schemaIssues(parsed.error.issues as readonly ZodIssueLike[], '(input)'),
-      );
-    }
+    const input = parseWith(scheduledInputSchema, event ?? {}, 'scheduled input', '(input)');
     const report = await runComplianceAudit(deps, {
       trigger: 'scheduled',
-      ...(parsed.data.regions === undefined ? {} : { regions: parsed.data.regions }),
+      ...(input.regions === undefined ? {} : { regions: input.regions }),
     });
     const summary: AuditInvocationReport = {
       audit_id: report.audit_id,

@@ -9,9 +9,8 @@ import {
   type WitnessDeps,
   type WitnessRoundReport,
 } from '../../lib/app/probe-round.ts';
-import { ValidationError } from '../../lib/core/errors.ts';
 import type { Assessment } from '../../lib/core/health/types.ts';
-import { schemaIssues, type ZodIssueLike, zodReason } from '../../lib/core/schema-issues.ts';
+import { parseWith, scheduledEvent } from '../shared/http.ts';
 
 /**
  * The schedule's input. EventBridge Scheduler passes the schedule's `Input` (an EventBridge rule would
@@ -91,17 +90,8 @@ function probeHandler(
 }
 
 function parseInput(event: unknown): { rounds?: number } {
-  if (event === undefined || event === null || event === '') return {};
-  const result = scheduledInputSchema.safeParse(event, {
-    error: (issue) => zodReason(issue as ZodIssueLike),
-  });
-  if (!result.success) {
-    throw new ValidationError(
-      'invalid health probe input',
-      schemaIssues(result.error.issues as readonly ZodIssueLike[], '(event)'),
-    );
-  }
-  return result.data.rounds === undefined ? {} : { rounds: result.data.rounds };
+  const input = parseWith(scheduledInputSchema, scheduledEvent(event), 'health probe input', '(event)');
+  return input.rounds === undefined ? {} : { rounds: input.rounds };
 }
 
 function minuteOptions(input: { rounds?: number }, context: Context, options: HealthProbeHandlerOptions) {

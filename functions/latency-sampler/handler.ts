@@ -2,8 +2,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { type LatencySamplerDeps, runLatencySampler } from '../../lib/app/latency/sampler.ts';
-import { ValidationError } from '../../lib/core/errors.ts';
-import { schemaIssues, type ZodIssueLike, zodReason } from '../../lib/core/schema-issues.ts';
+import { parseWith, scheduledEvent } from '../shared/http.ts';
 
 /** The schedule's input (EventBridge Scheduler passes its `Input`); other fields are ignored. */
 const scheduledInputSchema = z.looseObject({
@@ -20,17 +19,7 @@ export interface LatencySamplerSummary {
 }
 
 function parseInput(event: unknown): z.infer<typeof scheduledInputSchema> {
-  if (event === undefined || event === null || event === '') return {};
-  const result = scheduledInputSchema.safeParse(event, {
-    error: (issue) => zodReason(issue as ZodIssueLike),
-  });
-  if (!result.success) {
-    throw new ValidationError(
-      'invalid latency sampler input',
-      schemaIssues(result.error.issues as readonly ZodIssueLike[], '(event)'),
-    );
-  }
-  return result.data;
+  return parseWith(scheduledInputSchema, scheduledEvent(event), 'latency sampler input', '(event)');
 }
 
 /** The latency sampler of a region (issue 4), run by EventBridge Scheduler at the topology's interval. */

@@ -4,8 +4,7 @@ import * as z from 'zod/mini';
 import { MAX_SAMPLE_SIZE, runConsistencyCheck } from '../../lib/app/replication/consistency-check.ts';
 import type { ReplicationDeps } from '../../lib/app/replication/deps.ts';
 import { type ReplicationMinuteReport, runReplicationMinute } from '../../lib/app/replication/monitor.ts';
-import { ValidationError } from '../../lib/core/errors.ts';
-import { schemaIssues, type ZodIssueLike, zodReason } from '../../lib/core/schema-issues.ts';
+import { parseWith, scheduledEvent } from '../shared/http.ts';
 
 /**
  * The schedule's input. EventBridge Scheduler passes the schedule's `Input` (an EventBridge rule would
@@ -36,17 +35,7 @@ export interface ReplicationMonitorReport {
 }
 
 function parseInput(event: unknown): z.infer<typeof scheduledInputSchema> {
-  if (event === undefined || event === null || event === '') return {};
-  const result = scheduledInputSchema.safeParse(event, {
-    error: (issue) => zodReason(issue as ZodIssueLike),
-  });
-  if (!result.success) {
-    throw new ValidationError(
-      'invalid replication monitor input',
-      schemaIssues(result.error.issues as readonly ZodIssueLike[], '(event)'),
-    );
-  }
-  return result.data;
+  return parseWith(scheduledInputSchema, scheduledEvent(event), 'replication monitor input', '(event)');
 }
 
 function summarize(minute: ReplicationMinuteReport): ReplicationMonitorReport {

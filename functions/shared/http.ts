@@ -136,13 +136,24 @@ export function parseJsonBody(event: HttpEvent, maxBytes = MAX_BODY_BYTES): unkn
 }
 
 /** Validates with a strict zod/mini schema; every issue names its field and says why. */
-export function parseWith<S extends z.ZodMiniType>(schema: S, input: unknown, what: string): z.infer<S> {
+export function parseWith<S extends z.ZodMiniType>(
+  schema: S,
+  input: unknown,
+  what: string,
+  /** How the issues name the whole input. */
+  root = '(body)',
+): z.infer<S> {
   const result = schema.safeParse(input, { error: (issue) => zodReason(issue as ZodIssueLike) });
   if (result.success) return result.data as z.infer<S>;
   throw new ValidationError(
     `invalid ${what}`,
-    schemaIssues(result.error.issues as readonly ZodIssueLike[], '(body)'),
+    schemaIssues(result.error.issues as readonly ZodIssueLike[], root),
   );
+}
+
+/** A scheduled function's input: no event (undefined, null or '') is `{}`. */
+export function scheduledEvent(event: unknown): unknown {
+  return event === undefined || event === null || event === '' ? {} : event;
 }
 
 /**
