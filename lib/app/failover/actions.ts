@@ -447,6 +447,32 @@ const verifyTargetCapacity: Perform = async ({ deps, record, timings }) => {
   };
 };
 
+/** The failed region's last heartbeat known here, and the target's replica's copy of it. */
+async function heartbeatsOf(deps: ControlDeps, target: string, failed: string) {
+  const [known, copy] = await Promise.all([
+    lastKnownHeartbeat(deps.state, failed),
+    targetCopyOf(deps, target, failed),
+  ]);
+  return { known, copy };
+}
+
+/** The `failover.data_loss_window` event: how much of the failed region's writes the target may lack. */
+function dataLossWindow(
+  record: FailoverRecord,
+  target: string,
+  window: { readonly unknown: true } | { readonly seconds: number },
+) {
+  return {
+    type: 'failover.data_loss_window',
+    detail: {
+      failover_id: record.failover_id,
+      failed_region: record.failed_region,
+      target_region: target,
+      ...window,
+    },
+  };
+}
+
 async function targetCopyOf(deps: ControlDeps, target: string, failed: string) {
   try {
     return (await deps.replica(target).listHeartbeats()).find((h) => h.region === failed);
@@ -462,10 +488,7 @@ async function targetCopyOf(deps: ControlDeps, target: string, failed: string) {
 const prepareDataSync: Perform = async ({ deps, record }) => {
   const target = targetOf(record);
   const failed = record.failed_region;
-  const [known, copy] = await Promise.all([
-    lastKnownHeartbeat(deps.state, failed),
-    targetCopyOf(deps, target, failed),
-  ]);
+  const { known, copy } = await heartbeatsOf(deps, target, failed);
   let detail: string;
   if (!known) detail = `no heartbeat of ${failed} known: nothing to compare`;
   else if (!copy)
@@ -577,10 +600,7 @@ const syncReplicaOf: Perform = async (ctx) => {
   const { deps, record, timings } = ctx;
   const target = targetOf(record);
   const failed = record.failed_region;
-  const [known, copy] = await Promise.all([
-    lastKnownHeartbeat(deps.state, failed),
-    targetCopyOf(deps, target, failed),
-  ]);
+  const { known, copy } = await heartbeatsOf(deps, target, failed);
   if (!known) {
     return {
       outcome: 'succeeded',
@@ -604,17 +624,7 @@ const syncReplicaOf: Perform = async (ctx) => {
       outcome: 'succeeded',
       detail: `${target}'s replica never received a write of ${failed} (last known seq ${known.seq}) within ${timings.sync_max_wait_seconds} s: data-loss window unknown`,
       result: { done: true, wait_seconds: 0 },
-      events: [
-        {
-          type: 'failover.data_loss_window',
-          detail: {
-            failover_id: record.failover_id,
-            failed_region: failed,
-            target_region: target,
-            unknown: true,
-          },
-        },
-      ],
+      events: [dataLossWindow(record, target, { unknown: true })],
     };
   }
   // The lag monitor's reading (lib/core/replication/lag.ts): caught up, and the data-loss window if not.
@@ -635,17 +645,7 @@ const syncReplicaOf: Perform = async (ctx) => {
       detail: `${target}'s replica is still at seq ${copy.seq} of ${known.seq} after ${timings.sync_max_wait_seconds} s: data-loss window ${window} s`,
       patch: { data_loss_window_seconds: window },
       result: { done: true, wait_seconds: 0 },
-      events: [
-        {
-          type: 'failover.data_loss_window',
-          detail: {
-            failover_id: record.failover_id,
-            failed_region: failed,
-            target_region: target,
-            seconds: window,
-          },
-        },
-      ],
+      events: [dataLossWindow(record, target, { seconds: window })],
     };
   }
   return {

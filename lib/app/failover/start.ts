@@ -17,7 +17,7 @@ import {
 } from '../../core/failover/types.ts';
 import { failoverOrder } from '../../core/health/quorum.ts';
 import { isServing, type RegionStatusRecord } from '../../core/state/records.ts';
-import type { ControlDeps } from '../deps.ts';
+import type { ControlDeps, RegionalDeps } from '../deps.ts';
 import { readStatuses } from '../live-state.ts';
 import { type FailoverPlan, planFailover } from './plan.ts';
 import { isActive, iso, moveRegion, publish, topologyRole, toView } from './shared.ts';
@@ -159,22 +159,31 @@ export async function startFailover(
   try {
     await deps.workflow.startFailover({ failover_id: failoverId, coordinator });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    await state
-      .updateFailover(
-        failoverId,
-        {
-          status: 'failed',
-          completed_at: iso(deps.clock.now()),
-          error: { name: 'WorkflowStartFailed', message },
-          updated_at: iso(deps.clock.now()),
-        },
-        { expectedStatuses: ['running'] },
-      )
-      .catch(() => undefined);
+    await markFailed(deps, failoverId, 'WorkflowStartFailed', error);
     throw error;
   }
   return { ...base, status: 'running', dry_run: false, plan };
+}
+
+/**
+ * Ends a running record as `failed` with the error that stopped it, best effort: the caller rethrows
+ * the error itself, which matters more than the record.
+ */
+async function markFailed(
+  deps: Pick<RegionalDeps, 'state' | 'clock'>,
+  failoverId: string,
+  name: string,
+  error: unknown,
+): Promise<void> {
+  const message = error instanceof Error ? error.message : String(error);
+  const now = iso(deps.clock.now());
+  await deps.state
+    .updateFailover(
+      failoverId,
+      { status: 'failed', completed_at: now, error: { name, message }, updated_at: now },
+      { expectedStatuses: ['running'] },
+    )
+    .catch(() => undefined);
 }
 
 function rejectWhileRunning(records: readonly FailoverRecord[], region: string): void {
@@ -334,19 +343,7 @@ async function startFailback(
       return { status: 'healthy', role, reason: `failed back by ${failoverId} (${record.reason})` };
     });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    await state
-      .updateFailover(
-        failoverId,
-        {
-          status: 'failed',
-          completed_at: iso(clock.now()),
-          error: { name: error instanceof Error ? error.name : 'Error', message },
-          updated_at: iso(clock.now()),
-        },
-        { expectedStatuses: ['running'] },
-      )
-      .catch(() => undefined);
+    await markFailed(deps, failoverId, error instanceof Error ? error.name : 'Error', error);
     throw error;
   }
   const done = iso(clock.now());
