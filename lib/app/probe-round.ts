@@ -3,7 +3,7 @@
  * automatic failover start, events), one round of a witness, and the driver that runs the policy's
  * interval inside EventBridge Scheduler's one-minute ticks (DESIGN: 60-second precision).
  */
-import { ConflictError } from '../core/errors.ts';
+import { ConflictError, messageOf } from '../core/errors.ts';
 import { type FailoverRecord, failoverIdFor } from '../core/failover/types.ts';
 import { applyRound, type HealthPolicy, healthPolicyOf } from '../core/health/evaluate.ts';
 import { assess, coordinatorFor } from '../core/health/quorum.ts';
@@ -19,6 +19,7 @@ import type { Topology } from '../core/topology/types.ts';
 import type { Clock, ControlPlaneEvent, Heartbeat, ProbePort, StatePort } from '../ports.ts';
 import type { ControlDeps } from './deps.ts';
 import { defaultStatus, readStatuses } from './live-state.ts';
+import { type MinuteReport, runMinuteRounds } from './minute-rounds.ts';
 
 /** What a witness (topology `witnesses[i]`: probe-only, votes, holds no data) is given. */
 export interface WitnessDeps {
@@ -597,13 +598,8 @@ export interface ProbeMinuteOptions {
   readonly previous?: Assessment;
 }
 
-export interface ProbeMinuteReport<R> {
-  readonly planned: number;
-  /** Each round's report, or why it failed (a failed round does not stop the next). */
-  readonly rounds: readonly (R | { readonly error: string })[];
-  /** Why fewer rounds than planned ran. */
-  readonly stopped_early?: string;
-}
+/** One invocation's rounds (lib/app/minute-rounds.ts). */
+export type ProbeMinuteReport<R> = MinuteReport<R>;
 
 /** State I/O after the probes' deadline: a round needs this much beyond its timeout. */
 const ROUND_MARGIN_MS = 3_000;
@@ -625,42 +621,24 @@ export async function runProbeMinute(
   options: ProbeMinuteOptions,
 ): Promise<ProbeMinuteReport<ProbeRoundReport | WitnessRoundReport>> {
   const policy = healthPolicyOf(deps.topology);
-  const intervalMs = policy.interval_seconds * 1000;
-  const planned = options.rounds ?? Math.max(1, Math.floor(60 / policy.interval_seconds));
-  const rounds: (ProbeRoundReport | WitnessRoundReport | { error: string })[] = [];
   let previous = options.previous;
-  let lastError: unknown;
-  let stoppedEarly: string | undefined;
-  let lastStart = deps.clock.now();
-  for (let i = 0; i < planned; i++) {
-    if (i > 0) {
-      const wait = Math.max(0, intervalMs - (deps.clock.now() - lastStart));
-      const remaining = options.remainingMs?.();
-      if (remaining !== undefined && remaining < wait + policy.timeout_seconds * 1000 + ROUND_MARGIN_MS) {
-        stoppedEarly = `${remaining} ms left, round ${i + 1} needs ${wait} ms wait + ${policy.timeout_seconds} s timeout`;
-        break;
-      }
-      if (wait > 0) await options.sleep(wait);
-    }
-    lastStart = deps.clock.now();
-    try {
-      if ('witnessId' in deps) {
-        rounds.push(await runWitnessRound(deps));
-      } else {
-        const report = await runProbeRound(deps, previous === undefined ? {} : { previous });
-        previous = report.assessment;
-        rounds.push(report);
-      }
-    } catch (error) {
-      lastError = error;
-      rounds.push({ error: messageOf(error) });
-    }
-  }
-  // Every round failing (state unreachable, say) is an invocation error, visible in Lambda's metrics.
-  if (lastError !== undefined && rounds.every((r) => 'error' in r)) throw lastError;
-  return { planned, rounds, ...(stoppedEarly === undefined ? {} : { stopped_early: stoppedEarly }) };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return runMinuteRounds<ProbeRoundReport | WitnessRoundReport>(
+    {
+      planned: options.rounds ?? Math.max(1, Math.floor(60 / policy.interval_seconds)),
+      intervalMs: policy.interval_seconds * 1000,
+      clock: deps.clock,
+      sleep: options.sleep,
+      remainingMs: options.remainingMs,
+      roundNeeds: {
+        ms: policy.timeout_seconds * 1000 + ROUND_MARGIN_MS,
+        said: `${policy.timeout_seconds} s timeout`,
+      },
+    },
+    async () => {
+      if ('witnessId' in deps) return runWitnessRound(deps);
+      const report = await runProbeRound(deps, previous === undefined ? {} : { previous });
+      previous = report.assessment;
+      return report;
+    },
+  );
 }

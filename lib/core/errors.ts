@@ -133,3 +133,8 @@ export class NoTargetRegionError extends NoEligibleRegionError {
     this.message = `no region can take over from ${failedRegion}`;
   }
 }
+
+/** An error's message, or the thrown value as text: what reports and logs show of a failure. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -5,7 +5,9 @@
  * late starts the next one at once), a job whose member is down is skipped (its compute is down),
  * and errors are logged and never stop the schedule.
  */
+
 import type { Scheduler } from '../adapters/local/replication.ts';
+import { messageOf } from '../core/errors.ts';
 
 export interface ScheduledJob {
   /** A region or witness id; the job is skipped while `isDown(member)`. */
@@ -95,7 +97,7 @@ export function startRoundScheduler(options: RoundSchedulerOptions): RoundSchedu
         state.lastError = undefined;
       } catch (error) {
         state.failures++;
-        state.lastError = error instanceof Error ? error.message : String(error);
+        state.lastError = messageOf(error);
         log(`scheduler: ${state.job.name} of ${state.job.member} failed: ${state.lastError}`);
       } finally {
         state.running = undefined;

@@ -3,9 +3,11 @@
  * server on loopback) with a hard deadline. Every failure becomes an observation, never an error:
  * a probe that throws would look like "no data" to the quorum, not like "down".
  */
+
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { messageOf } from '../../core/errors.ts';
 import type { ProbeObservation } from '../../core/health/types.ts';
 import { REGION_STATUSES, type RegionStatus } from '../../core/state/records.ts';
 import type { Clock, ProbePort } from '../../ports.ts';
@@ -236,7 +238,7 @@ function failureOf(error: unknown, signal: AbortSignal): string {
     if (code.startsWith('ERR_TLS') || code.includes('CERT')) return 'tls';
     return `network ${code}`;
   }
-  return `network ${error instanceof Error ? error.message : String(error)}`;
+  return `network ${messageOf(error)}`;
 }
 
 /** fetch wraps the socket error in `cause` (sometimes twice, or in an AggregateError). */

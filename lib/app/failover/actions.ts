@@ -12,7 +12,13 @@
  * Failover uses the data plane only (principle 1): update_dns_routing writes region statuses; each
  * region's `/health` reads its own replica and Route 53 health checks follow it. No DNS API here.
  */
-import { ConflictError, CortexError, FailoverStepError, NotFoundError } from '../../core/errors.ts';
+import {
+  ConflictError,
+  CortexError,
+  FailoverStepError,
+  messageOf,
+  NotFoundError,
+} from '../../core/errors.ts';
 import { MIN_TARGET_CAPACITY } from '../../core/failover/target.ts';
 import {
   type FailoverAction,
@@ -146,7 +152,7 @@ function asStepError(error: unknown): FailoverStepError {
   if (error instanceof ConflictError && error.code === 'FAILOVER_CHANGED') {
     return stepError('FailoverFinished', error.message, error);
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   return stepError('TransientError', message, error);
 }
 
@@ -477,11 +483,7 @@ async function targetCopyOf(deps: ControlDeps, target: string, failed: string) {
   try {
     return (await deps.replica(target).listHeartbeats()).find((h) => h.region === failed);
   } catch (error) {
-    throw stepError(
-      'DataSyncFailure',
-      `cannot read ${target}'s replica: ${error instanceof Error ? error.message : String(error)}`,
-      error,
-    );
+    throw stepError('DataSyncFailure', `cannot read ${target}'s replica: ${messageOf(error)}`, error);
   }
 }
 

@@ -6,7 +6,13 @@
  * operator and a probe round) starting the same failover create the same record once; the workflow
  * execution is named after it too.
  */
-import { ConflictError, type FieldIssue, NoTargetRegionError, ValidationError } from '../../core/errors.ts';
+import {
+  ConflictError,
+  type FieldIssue,
+  messageOf,
+  NoTargetRegionError,
+  ValidationError,
+} from '../../core/errors.ts';
 import {
   type FailoverKind,
   type FailoverRecord,
@@ -175,7 +181,7 @@ async function markFailed(
   name: string,
   error: unknown,
 ): Promise<void> {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   const now = iso(deps.clock.now());
   await deps.state
     .updateFailover(

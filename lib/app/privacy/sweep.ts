@@ -2,7 +2,7 @@
  * The privacy sweeper (hourly in every region): works again on the requests this region owns that
  * are not finished, and emits `privacy.request_overdue` once for each request past its due time.
  */
-import { ConflictError } from '../../core/errors.ts';
+import { ConflictError, messageOf } from '../../core/errors.ts';
 import {
   isOverdue,
   isoSeconds,
@@ -56,7 +56,7 @@ export async function sweepPrivacyRequests(deps: PrivacyDeps): Promise<PrivacySw
         request = await processPrivacyRequest(deps, request);
         processed[request.request_id] = request.status;
       } catch (error) {
-        failed[request.request_id] = error instanceof Error ? error.message : String(error);
+        failed[request.request_id] = messageOf(error);
         request = (await own.getRequest(request.request_id)) ?? request;
       }
     }

@@ -13,7 +13,7 @@
  * but not reconciled: their replication may still be on its way.
  */
 import { randomUUID } from 'node:crypto';
-import { ValidationError } from '../../core/errors.ts';
+import { messageOf, ValidationError } from '../../core/errors.ts';
 import { chooseWinner, copiesAgree, inFlight } from '../../core/replication/consistency.ts';
 import { ruleForRecord } from '../../core/replication/data-types.ts';
 import {
@@ -46,10 +46,6 @@ export interface CheckOptions {
   readonly random?: () => number;
   /** A copy written this recently is not reconciled; default the asynchronous target. */
   readonly settleMs?: number;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function reportOf(copy: ItemCopy | undefined): CopyReport {

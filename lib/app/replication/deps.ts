@@ -3,7 +3,7 @@
  * replication bookkeeping plus this region's versioned documents. Both composition roots provide
  * them (ControlDeps carries them as optional fields, so deps built before issue 5 still type-check).
  */
-import { CortexError } from '../../core/errors.ts';
+import { CortexError, messageOf } from '../../core/errors.ts';
 import type { DocumentPort, EventsPort, ReplicationPort } from '../../ports.ts';
 import type { RegionalDeps } from '../deps.ts';
 
@@ -52,6 +52,6 @@ export async function publishEvents(
     );
     return undefined;
   } catch (error) {
-    return error instanceof Error ? error.message : String(error);
+    return messageOf(error);
   }
 }

@@ -5,6 +5,7 @@
  * exactly one region (the replica's), so one crossing is one event. It also looks for document
  * conflicts that replication has just made visible.
  */
+import { messageOf } from '../../core/errors.ts';
 import {
   DEFAULT_BEAT_INTERVAL_MS,
   type LagStatus,
@@ -16,6 +17,7 @@ import {
 } from '../../core/replication/lag.ts';
 import { type PlacedTable, placeReplication } from '../../core/replication/placement.ts';
 import type { LagView, ReplicationMark } from '../../core/replication/records.ts';
+import { type MinuteReport, runMinuteRounds } from '../minute-rounds.ts';
 import { runConsistencyCheck } from './consistency-check.ts';
 import {
   iso,
@@ -80,10 +82,6 @@ function readingTables(topology: ReplicationDeps['topology']): readonly ReadingT
     tableCache.set(topology, tables);
   }
   return tables;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Reads every replica's marks and measures every pair, as `deps.regionId` sees them now. */
@@ -258,11 +256,8 @@ export interface ReplicationMinuteOptions extends ReplicationRoundOptions {
   readonly remainingMs?: () => number;
 }
 
-export interface ReplicationMinuteReport {
-  readonly planned: number;
-  readonly rounds: readonly (ReplicationRoundReport | { readonly error: string })[];
-  readonly stopped_early?: string;
-}
+/** One invocation's rounds (lib/app/minute-rounds.ts). */
+export type ReplicationMinuteReport = MinuteReport<ReplicationRoundReport>;
 
 const ROUND_MARGIN_MS = 5_000;
 
@@ -275,30 +270,15 @@ export async function runReplicationMinute(
   options: ReplicationMinuteOptions,
 ): Promise<ReplicationMinuteReport> {
   const intervalMs = options.intervalMs ?? DEFAULT_BEAT_INTERVAL_MS;
-  const planned = options.rounds ?? Math.max(1, Math.floor(60_000 / intervalMs));
-  const rounds: (ReplicationRoundReport | { error: string })[] = [];
-  let lastError: unknown;
-  let stoppedEarly: string | undefined;
-  let lastStart = deps.clock.now();
-  for (let i = 0; i < planned; i++) {
-    if (i > 0) {
-      const wait = Math.max(0, intervalMs - (deps.clock.now() - lastStart));
-      const remaining = options.remainingMs?.();
-      if (remaining !== undefined && remaining < wait + ROUND_MARGIN_MS) {
-        stoppedEarly = `${remaining} ms left, round ${i + 1} needs ${wait} ms wait + ${ROUND_MARGIN_MS} ms`;
-        break;
-      }
-      if (wait > 0) await options.sleep(wait);
-    }
-    lastStart = deps.clock.now();
-    try {
-      rounds.push(await runReplicationRound(deps, options));
-    } catch (error) {
-      lastError = error;
-      rounds.push({ error: messageOf(error) });
-    }
-  }
-  // Every round failing (own replica unreachable, say) is an invocation error, visible in Lambda's metrics.
-  if (lastError !== undefined && rounds.every((r) => 'error' in r)) throw lastError;
-  return { planned, rounds, ...(stoppedEarly === undefined ? {} : { stopped_early: stoppedEarly }) };
+  return runMinuteRounds(
+    {
+      planned: options.rounds ?? Math.max(1, Math.floor(60_000 / intervalMs)),
+      intervalMs,
+      clock: deps.clock,
+      sleep: options.sleep,
+      remainingMs: options.remainingMs,
+      roundNeeds: { ms: ROUND_MARGIN_MS, said: `${ROUND_MARGIN_MS} ms` },
+    },
+    () => runReplicationRound(deps, options),
+  );
 }
