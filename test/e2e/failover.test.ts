@@ -7,16 +7,14 @@
  * and a witness against dynalite): beyond about 30 the event loop saturates, latencies (scaled by
  * the speed) breach the p99 threshold and regions start to look unhealthy for no reason.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { runProbeRound } from '../../lib/app/probe-round.ts';
 import type { FailoverRecord } from '../../lib/core/failover/types.ts';
 import { isServing } from '../../lib/core/state/records.ts';
-import { type LocalControlPlane, startLocalControlPlane } from '../../lib/local/control-plane.ts';
+import type { LocalControlPlane } from '../../lib/local/control-plane.ts';
 import { resolve } from '../../lib/local/dns.ts';
 import { defaultTopologyJson } from '../fixtures/topologies.ts';
+import { call, post, untilAllHealthy, usePlane, withFastPolicy } from '../support/plane.ts';
 
 const SPEED = 15;
 const INTERVAL_MS = 10_000;
@@ -25,23 +23,12 @@ const REAL_INTERVAL_MS = INTERVAL_MS / SPEED;
 
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-south-1'] as const;
 
-let plane: LocalControlPlane | undefined;
-let dataDir: string | undefined;
-
-afterEach(async () => {
-  await plane?.stop();
-  plane = undefined;
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  dataDir = undefined;
-});
+const plane = usePlane('cortex-failover-', SPEED);
+const running = plane.running;
 
 /** A fresh control plane on ephemeral ports with the fast policy: probes and DNS checks every 10 s, 3 failures. */
 async function start(options: { replicationLagMs?: number } = {}): Promise<LocalControlPlane> {
-  dataDir = await mkdtemp(join(tmpdir(), 'cortex-failover-'));
-  const raw = defaultTopologyJson();
-  raw.failover_policies.health_check.interval_seconds = 10;
-  raw.failover_policies.health_check.timeout_seconds = 8;
-  raw.deployment.traffic_distribution.health_check_interval_seconds = 10;
+  const raw = withFastPolicy(defaultTopologyJson());
   // A quiet hour: the spec's usage snapshot leaves no region with the 50 % free capacity a failover
   // target needs (that refusal is covered by the state machine tests), so use a third of every region's usage.
   for (const allocation of Object.values(raw.global_resource_pool.regional_allocation) as {
@@ -52,30 +39,13 @@ async function start(options: { replicationLagMs?: number } = {}): Promise<Local
     usage.tokens_used = Math.floor(usage.tokens_used / 3);
     usage.compute_units = Math.floor(usage.compute_units / 3);
   }
-  const topologyPath = join(dataDir, 'fast-policy.json');
-  await writeFile(topologyPath, JSON.stringify(raw));
-  plane = await startLocalControlPlane({
-    port: 0,
-    dataDir: join(dataDir, 'data'),
-    fresh: true,
-    topologyPath,
-    speed: SPEED,
-    ...(options.replicationLagMs === undefined ? {} : { replicationLagMs: options.replicationLagMs }),
-    log: () => {},
-  });
+  const cp = await plane.start(
+    raw,
+    options.replicationLagMs === undefined ? {} : { replicationLagMs: options.replicationLagMs },
+  );
   // Every observer sees every region healthy before anything is broken.
-  await waitFor(async () => {
-    for (const region of REGIONS) {
-      const views = await state(region).listTargetHealth();
-      expect(views.filter((v) => v.target === region && v.verdict === 'healthy').length).toBe(3);
-    }
-  }, 8 * REAL_INTERVAL_MS);
-  return plane;
-}
-
-function running(): LocalControlPlane {
-  if (!plane) throw new Error('the control plane is not running');
-  return plane;
+  await untilAllHealthy(cp, 8 * REAL_INTERVAL_MS);
+  return cp;
 }
 
 function state(region: string) {
@@ -84,21 +54,6 @@ function state(region: string) {
 
 function waitFor<T>(check: () => Promise<T> | T, timeoutMs: number): Promise<T> {
   return vi.waitFor(check, { timeout: timeoutMs, interval: 20 });
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: answers are JSON checked by shape with expect()
-async function call(url: string, init?: RequestInit): Promise<{ status: number; body: any }> {
-  const response = await fetch(url, init);
-  const text = await response.text();
-  return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
-}
-
-function post(url: string, body: unknown) {
-  return call(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
 }
 
 function injectFault(fault: Record<string, unknown>) {

@@ -9,6 +9,7 @@ import {
   startLocalControlPlane,
 } from '../../lib/local/control-plane.ts';
 import { loadTopologyFile } from '../../lib/topology/load.ts';
+import { call } from '../support/plane.ts';
 
 const LAG_MS = 50;
 const topology = loadTopologyFile();
@@ -21,13 +22,6 @@ function liveHandles(): string[] {
     .getActiveResourcesInfo()
     .filter((kind) => kind === 'TCPServerWrap' || kind === 'TCPSocketWrap' || kind === 'Timeout')
     .sort();
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: answers are JSON checked by shape with expect()
-async function call(url: string, init?: RequestInit): Promise<{ status: number; body: any }> {
-  const response = await fetch(url, init);
-  const text = await response.text();
-  return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
 }
 
 function route(plane: LocalControlPlane, body: unknown) {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalControlPlane, startLocalControlPlane } from '../../lib/local/control-plane.ts';
 import { resolve } from '../../lib/local/dns.ts';
+import { call } from '../support/plane.ts';
 
 let dataDir: string;
 let plane: LocalControlPlane;
@@ -31,13 +32,6 @@ afterAll(async () => {
   await plane?.stop();
   await rm(dataDir, { recursive: true, force: true });
 });
-
-// biome-ignore lint/suspicious/noExplicitAny: answers are JSON checked by shape with expect()
-async function call(url: string, init?: RequestInit): Promise<{ status: number; body: any }> {
-  const response = await fetch(url, init);
-  const text = await response.text();
-  return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
-}
 
 function inject(body: unknown) {
   return call(`${plane.gatewayUrl}/v1/sim/faults`, {

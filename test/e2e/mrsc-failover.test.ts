@@ -5,67 +5,25 @@
  * neither read nor write that table: its /health answers 503 STATE_UNAVAILABLE (DNS pulls it) and
  * it routes nothing, while the majority fails it over with records every region reads at once.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it, vi } from 'vitest';
 import { StateUnavailableError } from '../../lib/core/errors.ts';
-import {
-  formatBanner,
-  type LocalControlPlane,
-  startLocalControlPlane,
-} from '../../lib/local/control-plane.ts';
+import { formatBanner, type LocalControlPlane } from '../../lib/local/control-plane.ts';
+import { call, untilAllHealthy, usePlane, withFastPolicy } from '../support/plane.ts';
 
 const SPEED = 15;
 const INTERVAL_MS = 10_000;
 const REAL_INTERVAL_MS = INTERVAL_MS / SPEED;
-const REGIONS = ['us-east-1', 'us-east-2', 'us-west-2'] as const;
 
-let plane: LocalControlPlane | undefined;
-let dataDir: string | undefined;
 const logged: string[] = [];
-
-afterEach(async () => {
-  await plane?.stop();
-  plane = undefined;
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  dataDir = undefined;
-});
+const plane = usePlane('cortex-mrsc-failover-', SPEED);
 
 async function start(): Promise<LocalControlPlane> {
-  dataDir = await mkdtemp(join(tmpdir(), 'cortex-mrsc-failover-'));
   // The shipped example topology (topology/us-mrsc.json) with the fast policy.
   const raw = JSON.parse(await readFile(new URL('../../topology/us-mrsc.json', import.meta.url), 'utf8'));
-  raw.failover_policies.health_check.interval_seconds = 10;
-  raw.failover_policies.health_check.timeout_seconds = 8;
-  raw.deployment.traffic_distribution.health_check_interval_seconds = 10;
-  const topologyPath = join(dataDir, 'mrsc.json');
-  await writeFile(topologyPath, JSON.stringify(raw));
-  plane = await startLocalControlPlane({
-    port: 0,
-    dataDir: join(dataDir, 'data'),
-    fresh: true,
-    topologyPath,
-    speed: SPEED,
-    log: (line) => void logged.push(line),
-  });
-  await vi.waitFor(
-    async () => {
-      for (const region of REGIONS) {
-        const views = await plane?.runtime.region(region).deps.state.listTargetHealth();
-        expect(views?.filter((v) => v.target === region && v.verdict === 'healthy').length).toBe(3);
-      }
-    },
-    { timeout: 8 * REAL_INTERVAL_MS, interval: 20 },
-  );
-  return plane;
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: answers are JSON checked by shape with expect()
-async function call(url: string, init?: RequestInit): Promise<{ status: number; body: any }> {
-  const response = await fetch(url, init);
-  const text = await response.text();
-  return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
+  const cp = await plane.start(withFastPolicy(raw), { log: (line) => void logged.push(line) });
+  await untilAllHealthy(cp, 8 * REAL_INTERVAL_MS);
+  return cp;
 }
 
 describe('failover with the MRSC table on the local control plane', () => {

@@ -4,36 +4,23 @@
  * survivors in proportion; active-passive sends every task to the active region and, after a failover,
  * to the promoted standby only. The fast policy (10 s x 3) at SPEED simulated ms per real ms.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { FailoverRecord } from '../../lib/core/failover/types.ts';
-import { type LocalControlPlane, startLocalControlPlane } from '../../lib/local/control-plane.ts';
+import type { LocalControlPlane } from '../../lib/local/control-plane.ts';
 import { defaultTopologyJson } from '../fixtures/topologies.ts';
+import { call, post, untilAllHealthy, usePlane, withFastPolicy } from '../support/plane.ts';
 
 const SPEED = 15;
 const REAL_INTERVAL_MS = 10_000 / SPEED;
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-south-1'] as const;
 
-let plane: LocalControlPlane | undefined;
-let dataDir: string | undefined;
-
-afterEach(async () => {
-  await plane?.stop();
-  plane = undefined;
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  dataDir = undefined;
-});
+const plane = usePlane('cortex-patterns-', SPEED);
+const running = plane.running;
 
 type Json = ReturnType<typeof defaultTopologyJson>;
 
 async function start(edit: (json: Json) => void): Promise<LocalControlPlane> {
-  dataDir = await mkdtemp(join(tmpdir(), 'cortex-patterns-'));
-  const raw = defaultTopologyJson();
-  raw.failover_policies.health_check.interval_seconds = 10;
-  raw.failover_policies.health_check.timeout_seconds = 8;
-  raw.deployment.traffic_distribution.health_check_interval_seconds = 10;
+  const raw = withFastPolicy(defaultTopologyJson());
   // A quiet hour, so every region has the free capacity a failover target needs.
   for (const allocation of Object.values(raw.global_resource_pool.regional_allocation) as {
     current_usage: { workers: number; tokens_used: number; compute_units: number };
@@ -41,43 +28,14 @@ async function start(edit: (json: Json) => void): Promise<LocalControlPlane> {
     allocation.current_usage = { workers: 2, tokens_used: 1000, compute_units: 10 };
   }
   edit(raw);
-  const topologyPath = join(dataDir, 'topology.json');
-  await writeFile(topologyPath, JSON.stringify(raw));
-  plane = await startLocalControlPlane({
-    port: 0,
-    dataDir: join(dataDir, 'data'),
-    fresh: true,
-    topologyPath,
-    speed: SPEED,
-    log: () => {},
-  });
-  await waitFor(async () => {
-    for (const region of REGIONS) {
-      const views = await running().runtime.region(region).deps.state.listTargetHealth();
-      expect(views.filter((v) => v.target === region && v.verdict === 'healthy').length).toBe(3);
-    }
-  }, 8 * REAL_INTERVAL_MS);
-  return plane;
-}
-
-function running(): LocalControlPlane {
-  if (!plane) throw new Error('the control plane is not running');
-  return plane;
+  const cp = await plane.start(raw);
+  await untilAllHealthy(cp, 8 * REAL_INTERVAL_MS);
+  return cp;
 }
 
 function waitFor<T>(check: () => Promise<T> | T, timeoutMs: number): Promise<T> {
   return vi.waitFor(check, { timeout: timeoutMs, interval: 20 });
 }
-
-// biome-ignore lint/suspicious/noExplicitAny: answers are JSON checked by shape with expect()
-async function call(url: string, init?: RequestInit): Promise<{ status: number; body: any }> {
-  const response = await fetch(url, init);
-  const text = await response.text();
-  return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
-}
-
-const post = (url: string, body: unknown) =>
-  call(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 /** Routes through a surviving region's endpoint (the gateway may still point at the failed one). */
 async function route(via: string, taskId: string, requirements: Record<string, unknown> = {}) {

@@ -1,0 +1,92 @@
+/** The local control plane as the end-to-end tests drive it: started per test, called over HTTP. */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, vi } from 'vitest';
+import {
+  type LocalControlPlane,
+  type LocalControlPlaneOptions,
+  startLocalControlPlane,
+} from '../../lib/local/control-plane.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: raw topology JSON, edited freely by the tests.
+type RawTopology = any;
+
+/** An answer's status and parsed JSON body. */
+// biome-ignore lint/suspicious/noExplicitAny: answers are JSON checked by shape with expect()
+export async function call(url: string, init?: RequestInit): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, init);
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
+}
+
+export function post(url: string, body: unknown) {
+  return call(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+/** The fast health policy: probes and DNS health checks every 10 s, an 8 s timeout. */
+export function withFastPolicy(raw: RawTopology): RawTopology {
+  raw.failover_policies.health_check.interval_seconds = 10;
+  raw.failover_policies.health_check.timeout_seconds = 8;
+  raw.deployment.traffic_distribution.health_check_interval_seconds = 10;
+  return raw;
+}
+
+export interface PlaneUnderTest {
+  /** Writes `raw` as the topology file and starts a plane on ephemeral ports, stopped after the test. */
+  start(raw: RawTopology, options?: Partial<LocalControlPlaneOptions>): Promise<LocalControlPlane>;
+  running(): LocalControlPlane;
+}
+
+/** A fresh plane per test of the calling file, in its own temporary data directory. */
+export function usePlane(prefix: string, speed: number): PlaneUnderTest {
+  let plane: LocalControlPlane | undefined;
+  let dataDir: string | undefined;
+  afterEach(async () => {
+    await plane?.stop();
+    plane = undefined;
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    dataDir = undefined;
+  });
+  return {
+    async start(raw, options = {}) {
+      dataDir = await mkdtemp(join(tmpdir(), prefix));
+      const topologyPath = join(dataDir, 'topology.json');
+      await writeFile(topologyPath, JSON.stringify(raw));
+      plane = await startLocalControlPlane({
+        port: 0,
+        dataDir: join(dataDir, 'data'),
+        fresh: true,
+        topologyPath,
+        speed,
+        log: () => {},
+        ...options,
+      });
+      return plane;
+    },
+    running() {
+      if (!plane) throw new Error('the control plane is not running');
+      return plane;
+    },
+  };
+}
+
+/** Waits until every observer sees every region of `plane` healthy. */
+export async function untilAllHealthy(plane: LocalControlPlane, timeoutMs: number): Promise<void> {
+  const regions = Object.keys(plane.regions);
+  // Every other region and every witness.
+  const observers = regions.length - 1 + plane.runtime.witnesses.length;
+  await vi.waitFor(
+    async () => {
+      for (const region of regions) {
+        const views = await plane.runtime.region(region).deps.state.listTargetHealth();
+        expect(views.filter((v) => v.target === region && v.verdict === 'healthy').length).toBe(observers);
+      }
+    },
+    { timeout: timeoutMs, interval: 20 },
+  );
+}
