@@ -43,7 +43,14 @@ export function createConcernHandlers(deps: ControlDeps): Record<Concern, HttpHa
 
 /** Routes an API Gateway v2 event to the concern's handler, as API Gateway would. */
 export function createRegionalApi(deps: ControlDeps): RegionalApi {
-  const handlers = createConcernHandlers(deps);
+  return routeToHandlers(createConcernHandlers(deps));
+}
+
+/**
+ * API Gateway's routing over `handlers` (API_ROUTES): the route key and path parameters set, 404 for
+ * an unknown path, 405 for a known path with another method, 404 for a concern not given.
+ */
+export function routeToHandlers(handlers: Partial<Record<Concern, HttpHandler>>): RegionalApi {
   return async (event) => {
     const method = event.requestContext.http.method;
     const match = matchRoute(method, event.rawPath);
@@ -59,6 +66,9 @@ export function createRegionalApi(deps: ControlDeps): RegionalApi {
       routeKey: `${match.route.method} ${match.route.path}`,
       pathParameters: Object.keys(match.pathParameters).length > 0 ? match.pathParameters : undefined,
     };
-    return handlers[match.route.concern](routed, LOCAL_CONTEXT);
+    const handler = handlers[match.route.concern];
+    if (!handler)
+      return json(404, { error: { code: 'NOT_FOUND', message: `no handler for ${routed.routeKey}` } });
+    return handler(routed, LOCAL_CONTEXT);
   };
 }

@@ -4,23 +4,19 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createComplianceHandler } from '../../functions/compliance-check/handler.ts';
-import { json } from '../../functions/shared/http.ts';
 import { DynamoComplianceAdapter } from '../../lib/adapters/aws/dynamodb-compliance.ts';
 import { DynamoStateAdapter } from '../../lib/adapters/aws/dynamodb-state.ts';
 import type { ComplianceDeps } from '../../lib/app/compliance/deps.ts';
-import { matchRoute } from '../../lib/app/routes.ts';
 import { LOCAL_DEPLOYMENT_FACTS, LOCAL_STAND_IN_FACTS } from '../../lib/core/compliance/facts.ts';
 import type { DeploymentFacts } from '../../lib/core/compliance/types.ts';
-import { createHttpBridge } from '../../lib/local/http.ts';
-import { closeServer, listen } from '../../lib/local/listen.ts';
 import { loadTopologyFile } from '../../lib/topology/load.ts';
 import { cli } from '../support/cli.ts';
 import { startTestTable, type TestTable } from '../support/dynalite.ts';
-import { lambdaContext } from '../support/events.ts';
+import { type ServedRegion, serveHandlers } from '../support/served-region.ts';
 
 let table: TestTable;
 let facts: DeploymentFacts = LOCAL_DEPLOYMENT_FACTS;
-let server: ReturnType<typeof createHttpBridge>;
+let served: ServedRegion;
 let endpoint: string;
 
 beforeAll(async () => {
@@ -38,23 +34,11 @@ beforeAll(async () => {
     get: (target, key) => (key === 'deployment' ? facts : Reflect.get(target, key)),
   }) as unknown as ComplianceDeps;
   const handler = createComplianceHandler(deps);
-  server = createHttpBridge(async (event) => {
-    const match = matchRoute(event.requestContext.http.method, event.rawPath);
-    if (!match.route) return json(404, { error: { code: 'NOT_FOUND', message: event.rawPath } });
-    return handler(
-      {
-        ...event,
-        routeKey: `${match.route.method} ${match.route.path}`,
-        pathParameters: Object.keys(match.pathParameters).length > 0 ? match.pathParameters : undefined,
-      },
-      lambdaContext,
-    );
-  });
-  const port = await listen(server, '127.0.0.1', 0, 'the test API');
-  endpoint = `http://127.0.0.1:${port}`;
+  served = await serveHandlers({ compliance: handler });
+  endpoint = served.endpoint;
 });
 afterAll(async () => {
-  await closeServer(server);
+  await served.close();
   await table.close();
 });
 

@@ -4,19 +4,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResourcesHandler } from '../../functions/resources/handler.ts';
-import { json } from '../../functions/shared/http.ts';
 import { DynamoResourcesAdapter } from '../../lib/adapters/aws/dynamodb-resources.ts';
 import { DynamoStateAdapter } from '../../lib/adapters/aws/dynamodb-state.ts';
-import { matchRoute } from '../../lib/app/routes.ts';
-import { createHttpBridge } from '../../lib/local/http.ts';
-import { closeServer, listen } from '../../lib/local/listen.ts';
 import { loadTopologyFile } from '../../lib/topology/load.ts';
 import { cli } from '../support/cli.ts';
 import { startTestTable, type TestTable } from '../support/dynalite.ts';
-import { lambdaContext } from '../support/events.ts';
+import { type ServedRegion, serveHandlers } from '../support/served-region.ts';
 
 let table: TestTable;
-let server: ReturnType<typeof createHttpBridge>;
+let served: ServedRegion;
 let endpoint: string;
 
 beforeAll(async () => {
@@ -29,23 +25,11 @@ beforeAll(async () => {
     clock: { now: () => Date.parse('2026-11-26T12:00:00Z') },
     events: { publish: async () => undefined },
   });
-  server = createHttpBridge(async (event) => {
-    const match = matchRoute(event.requestContext.http.method, event.rawPath);
-    if (!match.route) return json(404, { error: { code: 'NOT_FOUND', message: event.rawPath } });
-    return handler(
-      {
-        ...event,
-        routeKey: `${match.route.method} ${match.route.path}`,
-        pathParameters: Object.keys(match.pathParameters).length > 0 ? match.pathParameters : undefined,
-      },
-      lambdaContext,
-    );
-  });
-  const port = await listen(server, '127.0.0.1', 0, 'the test API');
-  endpoint = `http://127.0.0.1:${port}`;
+  served = await serveHandlers({ resources: handler });
+  endpoint = served.endpoint;
 });
 afterAll(async () => {
-  await closeServer(server);
+  await served.close();
   await table.close();
 });
 
