@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileTopology, openCompiledTopology } from '../../lib/core/topology/compiled.ts';
 import { readEnvironment } from '../../lib/runtime/lambda.ts';
 import { loadTopologyFile } from '../../lib/topology/load.ts';
-import { bundleFunction } from '../support/bundle.ts';
+import { bundleEnvironment, bundleFunction } from '../support/bundle.ts';
 import { startTestTable, type TestTable } from '../support/dynalite.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
 
@@ -24,14 +24,7 @@ describe('bundled Lambda handlers', () => {
   beforeAll(async () => {
     table = await startTestTable();
     dir = mkdtempSync(join(tmpdir(), 'cortex-bundle-'));
-    Object.assign(process.env, {
-      CORTEX_REGION_ID: 'eu-west-1',
-      CORTEX_TABLE_NAME: table.tableName,
-      AWS_REGION: 'eu-west-1',
-      AWS_ENDPOINT_URL_DYNAMODB: table.endpoint,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-    });
+    Object.assign(process.env, bundleEnvironment(table));
     for (const concern of ['router', 'health']) {
       const outfile = await bundleFunction(concern, dir);
       handlers[concern] = (await import(pathToFileURL(outfile).href)).handler;

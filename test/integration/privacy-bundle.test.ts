@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoStateAdapter } from '../../lib/adapters/aws/dynamodb-state.ts';
-import { bundleFunction } from '../support/bundle.ts';
+import { bundleEnvironment, bundleFunction } from '../support/bundle.ts';
 import { startTestTable, type TestTable } from '../support/dynalite.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
 
@@ -23,17 +23,14 @@ describe('bundled privacy functions', () => {
   beforeAll(async () => {
     table = await startTestTable();
     dir = mkdtempSync(join(tmpdir(), 'cortex-privacy-bundle-'));
-    Object.assign(process.env, {
-      CORTEX_REGION_ID: 'eu-west-1',
-      CORTEX_TABLE_NAME: table.tableName,
-      CORTEX_EVENT_BUS: 'cortex-events',
-      AWS_REGION: 'eu-west-1',
-      AWS_ENDPOINT_URL_DYNAMODB: table.endpoint,
-      AWS_ENDPOINT_URL_EVENTBRIDGE: 'http://127.0.0.1:9',
-      AWS_MAX_ATTEMPTS: '1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-    });
+    Object.assign(
+      process.env,
+      bundleEnvironment(table, {
+        CORTEX_EVENT_BUS: 'cortex-events',
+        AWS_ENDPOINT_URL_EVENTBRIDGE: 'http://127.0.0.1:9',
+        AWS_MAX_ATTEMPTS: '1',
+      }),
+    );
     for (const name of ['privacy', 'privacy-sweeper']) {
       const outfile = await bundleFunction(name, dir);
       handlers[name] = (await import(pathToFileURL(outfile).href)).handler;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleFunction } from '../support/bundle.ts';
+import { bundleEnvironment, bundleFunction } from '../support/bundle.ts';
 import { startTestTable, type TestTable } from '../support/dynalite.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
 
@@ -24,15 +24,7 @@ describe('bundled replication handlers', () => {
   beforeAll(async () => {
     table = await startTestTable('replication-bundle-state');
     dir = mkdtempSync(join(tmpdir(), 'cortex-replication-bundle-'));
-    Object.assign(process.env, {
-      CORTEX_REGION_ID: 'eu-west-1',
-      CORTEX_TABLE_NAME: table.tableName,
-      CORTEX_EVENT_BUS: 'cortex-events',
-      AWS_REGION: 'eu-west-1',
-      AWS_ENDPOINT_URL_DYNAMODB: table.endpoint,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-    });
+    Object.assign(process.env, bundleEnvironment(table, { CORTEX_EVENT_BUS: 'cortex-events' }));
     for (const name of ['replication', 'replication-monitor']) {
       const outfile = await bundleFunction(name, dir);
       sizes[name] = statSync(outfile).size;

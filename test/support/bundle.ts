@@ -24,3 +24,22 @@ export async function bundleFunction(name: string, dir: string): Promise<string>
   });
   return outfile;
 }
+
+/**
+ * The environment a bundled function reads in eu-west-1 with its table on a local DynamoDB-compatible
+ * server (`table.endpoint`) and local credentials; `extra` adds or overrides variables.
+ */
+export function bundleEnvironment(
+  table: { readonly tableName: string; readonly endpoint: string },
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    CORTEX_REGION_ID: 'eu-west-1',
+    CORTEX_TABLE_NAME: table.tableName,
+    AWS_REGION: 'eu-west-1',
+    AWS_ENDPOINT_URL_DYNAMODB: table.endpoint,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    ...extra,
+  };
+}
