@@ -8,12 +8,12 @@ import {
   complianceCheckRequestSchema,
   listAuditsQuerySchema,
 } from '../../lib/app/compliance/request.ts';
-import { ValidationError } from '../../lib/core/errors.ts';
 import {
   type HttpEvent,
   type HttpResult,
   httpErrorBoundary,
   json,
+  listLimit,
   optionalJsonBody,
   parseJsonBody,
   parseWith,
@@ -58,10 +58,7 @@ export function createComplianceHandler(deps: ComplianceDeps) {
         }
         case 'GET /v1/compliance/audits': {
           const query = parseWith(listAuditsQuerySchema, event.queryStringParameters ?? {}, 'query');
-          const limit = query.limit === undefined ? undefined : Number(query.limit);
-          if (limit !== undefined && (limit < 1 || limit > 500)) {
-            throw new ValidationError('invalid query', [{ field: 'limit', reason: 'must be from 1 to 500' }]);
-          }
+          const limit = listLimit(query.limit);
           return json(
             200,
             await listAudits(deps, {

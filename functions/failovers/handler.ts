@@ -8,12 +8,12 @@ import {
   startFailoverRequestSchema,
 } from '../../lib/app/failover/request.ts';
 import { startFailover } from '../../lib/app/failover/start.ts';
-import { ValidationError } from '../../lib/core/errors.ts';
 import {
   type HttpEvent,
   type HttpResult,
   httpErrorBoundary,
   json,
+  listLimit,
   optionalJsonBody,
   parseJsonBody,
   parseWith,
@@ -57,10 +57,7 @@ export function createFailoversHandler(deps: ControlDeps) {
         }
         case 'GET /v1/failovers': {
           const query = parseWith(listQuerySchema, event.queryStringParameters ?? {}, 'query');
-          const limit = query.limit === undefined ? undefined : Number(query.limit);
-          if (limit !== undefined && (limit < 1 || limit > 500)) {
-            throw new ValidationError('invalid query', [{ field: 'limit', reason: 'must be from 1 to 500' }]);
-          }
+          const limit = listLimit(query.limit);
           return json(
             200,
             await listFailovers(deps, {

@@ -11,13 +11,13 @@ import {
   getPrivacyRequest,
   listPrivacyRequests,
 } from '../../lib/app/privacy/requests.ts';
-import { ValidationError } from '../../lib/core/errors.ts';
 import { RightNotGrantedError } from '../../lib/core/privacy/errors.ts';
 import {
   type HttpEvent,
   type HttpResult,
   httpErrorBoundary,
   json,
+  listLimit,
   parseJsonBody,
   parseWith,
   pathParameter,
@@ -58,12 +58,7 @@ export function createPrivacyHandler(deps: PrivacyHandlerDeps, options: CreateOp
           }
           case 'GET /v1/privacy/requests': {
             const query = parseWith(privacyListQuerySchema, event.queryStringParameters ?? {}, 'query');
-            const limit = query.limit === undefined ? undefined : Number(query.limit);
-            if (limit !== undefined && (limit < 1 || limit > 500)) {
-              throw new ValidationError('invalid query', [
-                { field: 'limit', reason: 'must be from 1 to 500' },
-              ]);
-            }
+            const limit = listLimit(query.limit);
             return json(
               200,
               await listPrivacyRequests(withPrivacy(deps), {

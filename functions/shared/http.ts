@@ -151,6 +151,15 @@ export function parseWith<S extends z.ZodMiniType>(
   );
 }
 
+/** A list's `limit` query parameter (already a whole number by its schema): 1 to 500, or a 400. */
+export function listLimit(raw: string | undefined): number | undefined {
+  const limit = raw === undefined ? undefined : Number(raw);
+  if (limit !== undefined && (limit < 1 || limit > 500)) {
+    throw new ValidationError('invalid query', [{ field: 'limit', reason: 'must be from 1 to 500' }]);
+  }
+  return limit;
+}
+
 /** A scheduled function's input: no event (undefined, null or '') is `{}`. */
 export function scheduledEvent(event: unknown): unknown {
   return event === undefined || event === null || event === '' ? {} : event;
