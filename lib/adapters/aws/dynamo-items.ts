@@ -69,3 +69,22 @@ export async function putIfAbsent(
     throw error;
   }
 }
+
+/**
+ * `#fN = :vN` assignments for a record patch (undefined fields left as they are), added to `names`
+ * and `values`; returns the assignments for an UpdateExpression's SET.
+ */
+export function patchAssignments(
+  patch: object,
+  names: Record<string, string>,
+  values: Record<string, unknown>,
+): string[] {
+  const sets: string[] = [];
+  Object.entries(patch).forEach(([field, value], i) => {
+    if (value === undefined) return;
+    names[`#f${i}`] = field;
+    values[`:v${i}`] = value;
+    sets.push(`#f${i} = :v${i}`);
+  });
+  return sets;
+}

@@ -11,7 +11,7 @@ import { ConflictError } from '../../core/errors.ts';
 import type { PrivacyRequestRecord, SubjectExportRecord } from '../../core/privacy/types.ts';
 import type { Handoff } from '../../core/state/records.ts';
 import type { PrivacyPort } from '../../ports.ts';
-import { type Item, putIfAbsent, queryAll, strip, type TableRef } from './dynamo-items.ts';
+import { type Item, patchAssignments, putIfAbsent, queryAll, strip, type TableRef } from './dynamo-items.ts';
 import { keys, STATE_TABLE } from './state-keys.ts';
 
 export interface DynamoPrivacyOptions {
@@ -93,13 +93,7 @@ export class DynamoPrivacyAdapter implements PrivacyPort {
   ): Promise<PrivacyRequestRecord> {
     const names: Record<string, string> = { '#pk': 'pk', '#version': 'version' };
     const values: Record<string, unknown> = { ':expected': expectedVersion, ':next': expectedVersion + 1 };
-    const sets = ['#version = :next'];
-    Object.entries(patch).forEach(([field, value], i) => {
-      if (value === undefined) return;
-      names[`#f${i}`] = field;
-      values[`:v${i}`] = value;
-      sets.push(`#f${i} = :v${i}`);
-    });
+    const sets = ['#version = :next', ...patchAssignments(patch, names, values)];
     try {
       const { Attributes } = await this.#client.send(
         new UpdateCommand({

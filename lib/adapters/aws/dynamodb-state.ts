@@ -12,7 +12,7 @@ import type { TargetHealth } from '../../core/health/types.ts';
 import { STATE_RECORD_TYPES, type StateRecordType } from '../../core/replication/placement.ts';
 import type { Handoff, HandoffStatus, RegionStatusRecord } from '../../core/state/records.ts';
 import type { Heartbeat, StatePort } from '../../ports.ts';
-import { putIfAbsent, queryAll, strip, type TableRef } from './dynamo-items.ts';
+import { patchAssignments, putIfAbsent, queryAll, strip, type TableRef } from './dynamo-items.ts';
 import { keys, STATE_TABLE } from './state-keys.ts';
 
 export interface DynamoStateOptions {
@@ -286,13 +286,7 @@ export class DynamoStateAdapter implements StatePort {
     const { client, tableName } = this.#tables.failover;
     const names: Record<string, string> = { '#pk': 'pk', '#status': 'status' };
     const values: Record<string, unknown> = {};
-    const sets: string[] = [];
-    Object.entries(patch).forEach(([field, value], i) => {
-      if (value === undefined) return;
-      names[`#f${i}`] = field;
-      values[`:v${i}`] = value;
-      sets.push(`#f${i} = :v${i}`);
-    });
+    const sets = patchAssignments(patch, names, values);
     if (options.step) {
       names['#steps'] = 'steps';
       values[':step'] = [options.step];
