@@ -7,7 +7,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { FailoverRecord } from '../../lib/core/failover/types.ts';
 import type { LocalControlPlane } from '../../lib/local/control-plane.ts';
-import { defaultTopologyJson } from '../fixtures/topologies.ts';
+import { defaultTopologyJson, specActivePassiveDeployment } from '../fixtures/topologies.ts';
 import { call, post, untilAllHealthy, usePlane, withFastPolicy } from '../support/plane.ts';
 
 const SPEED = 15;
@@ -104,36 +104,7 @@ describe('deployment patterns', () => {
   it('active-passive routes only to the active region, and after a failover only to the promoted standby', async () => {
     await start((json) => {
       json.deployment = {
-        pattern: 'active-passive',
-        regions: {
-          'us-east-1': {
-            role: 'active',
-            traffic_weight: 100,
-            capabilities: ['read', 'write', 'coordination'],
-            failover_priority: 0,
-          },
-          'eu-west-1': {
-            role: 'passive-warm',
-            traffic_weight: 0,
-            capabilities: ['read'],
-            failover_priority: 1,
-            standby_mode: 'warm',
-          },
-          'ap-south-1': {
-            role: 'passive-cold',
-            traffic_weight: 0,
-            capabilities: [],
-            failover_priority: 2,
-            standby_mode: 'cold',
-          },
-        },
-        replication: {
-          type: 'unidirectional',
-          source: 'us-east-1',
-          targets: ['eu-west-1', 'ap-south-1'],
-          lag_tolerance_seconds: 60,
-        },
-        failover: { automatic: true, promotion_time_seconds: { warm: 120, cold: 600 } },
+        ...specActivePassiveDeployment(),
         traffic_distribution: {
           algorithm: 'failover',
           failover: 'automatic',

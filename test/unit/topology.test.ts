@@ -7,7 +7,11 @@ import { COUNTRIES, greatCircleKm, isIsoCountry } from '../../lib/core/geo/count
 import { expandResidency, normalizeCountryCode, validateTopology } from '../../lib/core/topology/validate.ts';
 import { DEFAULT_TOPOLOGY_PATH, loadTopologyFile, readTopologyJson } from '../../lib/topology/load.ts';
 import { TOPOLOGY_SCHEMA_PATH, topologyJsonSchema } from '../../scripts/gen-topology-schema.ts';
-import { defaultTopologyJson, syntheticTopologyJson } from '../fixtures/topologies.ts';
+import {
+  defaultTopologyJson,
+  specActivePassiveDeployment,
+  syntheticTopologyJson,
+} from '../fixtures/topologies.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: raw topology JSON, mutated into invalid shapes on purpose.
 type RawTopology = any;
@@ -109,38 +113,7 @@ describe('the default topology', () => {
 
   it('accepts the spec active-passive configuration', () => {
     const json = defaultTopologyJson();
-    json.deployment = {
-      pattern: 'active-passive',
-      regions: {
-        'us-east-1': {
-          role: 'active',
-          traffic_weight: 100,
-          capabilities: ['read', 'write', 'coordination'],
-          failover_priority: 0,
-        },
-        'eu-west-1': {
-          role: 'passive-warm',
-          traffic_weight: 0,
-          capabilities: ['read'],
-          failover_priority: 1,
-          standby_mode: 'warm',
-        },
-        'ap-south-1': {
-          role: 'passive-cold',
-          traffic_weight: 0,
-          capabilities: [],
-          failover_priority: 2,
-          standby_mode: 'cold',
-        },
-      },
-      replication: {
-        type: 'unidirectional',
-        source: 'us-east-1',
-        targets: ['eu-west-1', 'ap-south-1'],
-        lag_tolerance_seconds: 60,
-      },
-      failover: { automatic: true, promotion_time_seconds: { warm: 120, cold: 600 } },
-    };
+    json.deployment = specActivePassiveDeployment();
     expect(validateTopology(json).deployment.pattern).toBe('active-passive');
   });
 });
