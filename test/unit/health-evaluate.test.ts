@@ -238,11 +238,20 @@ describe('applyRound SLO conditions', () => {
     expect(p99([{ at: 0, ok: false, latency_ms: 10_000 }])).toBe(0);
   });
 
-  it('reported capacity below the threshold is unhealthy at once', () => {
-    const view = last(run([{ available_capacity: 0.15 }]));
-    expect(view.verdict).toBe('unhealthy');
-    expect(view.available_capacity).toBe(0.15);
-    expect(view.reasons).toEqual(['available capacity 15% below 20%']);
+  // Invariant (DESIGN principle 5): capacity is load, not failure. A saturated target is reported
+  // as such and never voted out, however long it stays saturated.
+  it('reported capacity below the threshold is saturated, never unhealthy', () => {
+    const views = run(Array(12).fill({ available_capacity: 0.12 }));
+    for (const view of views) {
+      expect(view.verdict).toBe('healthy');
+      expect(view.saturated).toBe(true);
+      expect(view.reachable).toBe(true);
+      expect(view.signals).toEqual(['saturated']);
+    }
+    expect(last(views).available_capacity).toBe(0.12);
+    expect(last(views).reasons).toContain(
+      'saturated: available capacity 12% below 20% (load, not failure: no new work, no failover)',
+    );
   });
 
   it('keeps the last reported capacity when /coordination/status does not answer', () => {
@@ -251,7 +260,9 @@ describe('applyRound SLO conditions', () => {
   });
 
   it('capacity at the threshold is not a breach', () => {
-    expect(last(run([{ available_capacity: 0.2 }])).verdict).toBe('healthy');
+    const view = last(run([{ available_capacity: 0.2 }]));
+    expect(view.verdict).toBe('healthy');
+    expect(view.saturated).toBe(false);
   });
 });
 
@@ -337,5 +348,82 @@ describe('applyRound window and records', () => {
       RangeError,
     );
     expect(() => applyRound(undefined, [], POLICY)).toThrow(RangeError);
+  });
+});
+
+/** A round whose /coordination/status reports `status` and whose /health answers 503 (a non-serving region). */
+function notServingRound(n: number, status: 'fenced' | 'draining' | 'failed'): ProbeObservation[] {
+  return round(n, { health: 503 }).map((o) =>
+    o.endpoint === '/coordination/status' ? { ...o, reported_status: status } : o,
+  );
+}
+
+describe('applyRound reachability (transport level, the only thing quorum counts)', () => {
+  // Invariant (DESIGN principle 3): a target that answers anything is reachable.
+  it('a target answering 503, 500 or slowly stays reachable however long it does', () => {
+    for (const spec of [
+      HEALTH_503,
+      { health: 500, ping: 500, status: 500 } as RoundSpec,
+      { latency_ms: 9_000 },
+    ]) {
+      const views = run(Array(10).fill(spec));
+      expect(views.every((v) => v.reachable === true)).toBe(true);
+      expect(last(views).consecutive_unanswered).toBe(0);
+    }
+  });
+
+  it('becomes unreachable after failure_threshold rounds with no answer, reachable after success_threshold with one', () => {
+    const views = run([DOWN, DOWN, DOWN, OK, OK, OK]);
+    expect(views.map((v) => v.reachable)).toEqual([true, true, false, false, true, true]);
+    expect(views[2]?.signals).toContain('unreachable');
+    expect(views[2]?.reasons).toContain('unreachable: no answer of any kind for 3 rounds in a row');
+    // Answering again but not yet reachable: no failover vote for it (suspect), said in words.
+    expect(views[3]?.verdict).toBe('suspect');
+    expect(views[3]?.reasons.some((r) => r.startsWith('answering again'))).toBe(true);
+  });
+
+  it('a refused connection is no answer', () => {
+    const refused: RoundSpec = { health: 'refused', ping: 'refused', status: 'refused' };
+    expect(last(run([refused, refused, refused])).reachable).toBe(false);
+  });
+
+  it('property: any round with at least one answer never makes a reachable target unreachable', () => {
+    const outcome = fc.constantFrom<Call>('ok', 'timeout', 'refused', 500, 503, 429);
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ health: outcome, ping: outcome, status: outcome }), {
+          minLength: 1,
+          maxLength: 30,
+        }),
+        (specs) => {
+          const answered = specs.filter((s) =>
+            [s.health, s.ping, s.status].some((c) => typeof c === 'number' || c === 'ok'),
+          );
+          fc.pre(answered.length === specs.length);
+          return run(specs).every((v) => v.reachable === true);
+        },
+      ),
+    );
+  });
+});
+
+describe("applyRound: a 503 the target's own status explains", () => {
+  // Invariant: one region's status never becomes another's failure (the fenced -> 503 -> unhealthy
+  // -> fenced cascade). A fenced, draining or failed region says so; its 503 is not a failure.
+  it('a fenced target answering 503 is not unhealthy however long it stays fenced', () => {
+    const seen: TargetHealth[] = [];
+    for (let n = 1; n <= 10; n++) seen.push(applyRound(seen.at(-1), notServingRound(n, 'fenced'), POLICY));
+    for (const view of seen) {
+      expect(view.verdict).not.toBe('unhealthy');
+      expect(view.consecutive_failures).toBe(0);
+      expect(view.error_rate).toBe(0);
+      expect(view.reachable).toBe(true);
+    }
+    expect(last(seen).reasons).toContain('not serving by its own status (fenced): /health answers 503');
+  });
+
+  it('a 503 from a target that reports itself serving is still a failure', () => {
+    expect(last(run([HEALTH_503, HEALTH_503, HEALTH_503])).verdict).toBe('unhealthy');
+    expect(last(run([HEALTH_503, HEALTH_503, HEALTH_503])).signals).toContain('health_check');
   });
 });

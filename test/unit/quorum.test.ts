@@ -50,9 +50,11 @@ function view(
   observer: string,
   target: string,
   verdict: Verdict,
-  options: { at?: number; endpoints?: TargetHealth['endpoints'] } = {},
+  options: { at?: number; endpoints?: TargetHealth['endpoints']; reachable?: boolean } = {},
 ): TargetHealth {
   const failing = verdict === 'unhealthy' ? 3 : 0;
+  // An unhealthy view here is a target that stopped answering (timeouts) unless told otherwise.
+  const reachable = options.reachable ?? verdict !== 'unhealthy';
   return {
     observer,
     target,
@@ -70,6 +72,8 @@ function view(
     p99_ms: 80,
     verdict,
     reasons: verdict === 'unhealthy' ? ['/health failed 3 rounds in a row (timeout)'] : [],
+    reachable,
+    signals: verdict === 'unhealthy' ? (reachable ? ['health_check'] : ['unreachable']) : [],
     rounds: 10,
     updated_at: options.at ?? NOW,
   };
@@ -165,6 +169,8 @@ describe('assess: partitions and dead regions', () => {
           votes_unhealthy: 3,
           voters: 3,
           reasons: ['/health failed 3 rounds in a row (timeout)'],
+          unreachable: true,
+          signals: ['unreachable'],
           coordinator: EU,
         },
       ]);
@@ -221,7 +227,7 @@ describe('assess: partitions and dead regions', () => {
       const views = replica({ topology: NO_WITNESS, alive: nodes(NO_WITNESS) }, observer).map((v) =>
         linked(probesCut, v.observer, v.target)
           ? v
-          : { ...v, verdict: 'unhealthy' as const, reasons: ['timeout'] },
+          : { ...v, verdict: 'unhealthy' as const, reasons: ['timeout'], reachable: false },
       );
       const a = assess({ topology: NO_WITNESS, observer, statuses: allFenced, views, now: NOW });
       expect(a.cut_off, observer).toBe(true);
@@ -593,5 +599,88 @@ describe('assess properties', () => {
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+describe('assess: reachability alone decides quorum (answers of any kind count)', () => {
+  const anyVerdict = fc.constantFrom<Verdict>('healthy', 'suspect', 'unhealthy', 'component_failure');
+
+  // Invariant: whatever every observer thinks of every target (503, error rate, p99, saturation,
+  // fenced), while every member answers nobody is cut off, so nobody fences.
+  it('property: when every member answers, no observer is cut off, whatever the verdicts', () => {
+    for (const topology of [WITH_WITNESS, NO_WITNESS, FIVE]) {
+      const observers = [
+        ...topology.regions.map((r) => r.region_id),
+        ...topology.witnesses.map((w) => w.witness_id),
+      ];
+      const targets = topology.regions.map((r) => r.region_id);
+      fc.assert(
+        fc.property(
+          fc.array(anyVerdict, {
+            minLength: observers.length * targets.length,
+            maxLength: observers.length * targets.length,
+          }),
+          fc.array(fc.constantFrom<RegionStatus>('healthy', 'degraded', 'fenced'), {
+            minLength: targets.length,
+            maxLength: targets.length,
+          }),
+          (verdicts, regionStatuses) => {
+            const views: TargetHealth[] = [];
+            observers.forEach((o, i) =>
+              targets.forEach((t, j) => {
+                if (o !== t)
+                  views.push(view(o, t, verdicts[i * targets.length + j] ?? 'healthy', { reachable: true }));
+              }),
+            );
+            const overrides = Object.fromEntries(targets.map((t, j) => [t, regionStatuses[j] ?? 'healthy']));
+            for (const observer of targets) {
+              const a = assess({
+                topology,
+                observer,
+                statuses: statuses(topology, overrides),
+                views,
+                now: NOW,
+              });
+              if (a.cut_off) return false;
+              if (a.reachable.length !== a.members.length) return false;
+            }
+            return true;
+          },
+        ),
+        { numRuns: 200 },
+      );
+    }
+  });
+
+  // The load cascade as the default topology produced it: every region saturated and answering 503
+  // (fenced), every observer voting "unhealthy". Nothing fences and nothing unreachable is declared.
+  it('every region unhealthy to every observer but answering: nobody is cut off', () => {
+    const views: TargetHealth[] = [];
+    for (const o of [US, EU, AP, W]) {
+      for (const t of [US, EU, AP]) if (o !== t) views.push(view(o, t, 'unhealthy', { reachable: true }));
+    }
+    for (const observer of [US, EU, AP]) {
+      const a = assess({
+        topology: WITH_WITNESS,
+        observer,
+        statuses: statuses(WITH_WITNESS, { [US]: 'fenced', [EU]: 'fenced', [AP]: 'fenced' }),
+        views,
+        now: NOW,
+      });
+      expect(a.cut_off, observer).toBe(false);
+      expect(a.failed.every((f) => !f.unreachable)).toBe(true);
+    }
+  });
+
+  it('a witness whose view of the observer says it answers counts, whatever its verdict', () => {
+    const views = [view(W, US, 'unhealthy', { reachable: true })];
+    const a = assess({
+      topology: WITH_WITNESS,
+      observer: US,
+      statuses: statuses(WITH_WITNESS),
+      views,
+      now: NOW,
+    });
+    expect(a.reachable).toContain(W);
   });
 });

@@ -8,7 +8,7 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { messageOf } from '../../core/errors.ts';
-import type { ProbeObservation } from '../../core/health/types.ts';
+import type { ProbeObservation, ReportedPeerStatus } from '../../core/health/types.ts';
 import { REGION_STATUSES, type RegionStatus } from '../../core/state/records.ts';
 import type { Clock, ProbePort } from '../../ports.ts';
 
@@ -179,7 +179,9 @@ async function readBounded(response: Response): Promise<string> {
 /** The fields a probe takes from `/coordination/status` (lib/app/regions.ts coordinationStatus). */
 export function parseCoordinationStatus(
   text: string,
-): Pick<ProbeObservation, 'reported_status' | 'available_capacity' | 'reported_heartbeat'> | undefined {
+):
+  | Pick<ProbeObservation, 'reported_status' | 'available_capacity' | 'reported_heartbeat' | 'reported_peers'>
+  | undefined {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -192,6 +194,7 @@ export function parseCoordinationStatus(
     reported_status?: RegionStatus;
     available_capacity?: number;
     reported_heartbeat?: { seq: number; at: number };
+    reported_peers?: ReportedPeerStatus[];
   } = {};
   const status = fields.status;
   if (typeof status === 'string' && (REGION_STATUSES as readonly string[]).includes(status)) {
@@ -207,6 +210,24 @@ export function parseCoordinationStatus(
     if (Number.isSafeInteger(seq) && (seq as number) >= 0 && typeof at === 'number' && Number.isFinite(at)) {
       out.reported_heartbeat = { seq: seq as number, at };
     }
+  }
+  // What the target's replica holds of the others: a region cut off learns from it whether it was
+  // failed over while it could not see (it must not unfence over a newer decision).
+  if (Array.isArray(fields.peers)) {
+    const peers: ReportedPeerStatus[] = [];
+    for (const peer of fields.peers as unknown[]) {
+      if (typeof peer !== 'object' || peer === null) continue;
+      const { region, status: peerStatus, epoch } = peer as Record<string, unknown>;
+      if (
+        typeof region === 'string' &&
+        typeof peerStatus === 'string' &&
+        (REGION_STATUSES as readonly string[]).includes(peerStatus) &&
+        Number.isSafeInteger(epoch)
+      ) {
+        peers.push({ region, status: peerStatus as RegionStatus, epoch: epoch as number });
+      }
+    }
+    out.reported_peers = peers;
   }
   return out;
 }

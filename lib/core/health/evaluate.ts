@@ -4,8 +4,16 @@
  * p99 latency) and the target's reported capacity, and the spec's decision tree (an isolated
  * component is restarted, a regional failure is failed over). Pure: time comes in on the observations.
  */
+import { isServing } from '../state/records.ts';
 import type { Topology } from '../topology/types.ts';
-import type { EndpointHealth, ProbeObservation, TargetHealth, Verdict, WindowSample } from './types.ts';
+import type {
+  EndpointHealth,
+  HealthSignal,
+  ProbeObservation,
+  TargetHealth,
+  Verdict,
+  WindowSample,
+} from './types.ts';
 
 /** The endpoint Route 53 and our own probes treat as the region's answer: its failure is regional. */
 export const HEALTH_ENDPOINT = '/health';
@@ -63,12 +71,19 @@ export function healthPolicyOf(
  * Folds one round (one observation per endpoint of ONE target by ONE observer) into the observer's
  * view of that target.
  *
- * - A round fails (the regional signal) when its `/health` call failed: timeout, refused, non-2xx
- *   (503 included). A round without a `/health` call fails only when every call failed.
- * - unhealthy: failure_threshold failed rounds in a row; or, with min_samples_for_slo samples, error
- *   rate (in a round that fails a call) or p99 above its threshold; or reported capacity below its
+ * - A round fails (the regional signal) when its `/health` call failed: timeout, refused, non-2xx.
+ *   A 503 that the target's own reported status explains (it says it is fenced, draining or failed)
+ *   is an answer, not a failure: the target is not serving by its status, and voting it out for that
+ *   would feed one region's status into another's verdict (the cascade DESIGN principle 3 forbids).
+ *   A round without a `/health` call fails only when every call failed.
+ * - reachable (transport level, the only thing quorum counts): false after failure_threshold rounds
+ *   in a row with no answer at all, true again after success_threshold rounds in a row with one.
+ * - unhealthy: unreachable, or failure_threshold failed rounds in a row; or, with
+ *   min_samples_for_slo samples, error rate (in a round that fails a call) or p99 above its
  *   threshold. An error-rate or p99 breach that `/health`'s own samples do not share while `/health`
  *   answers is an isolated component (the spec's decision tree): no failover vote.
+ * - saturated: reported capacity below its threshold. Load, not failure (DESIGN principle 5): it is
+ *   reported beside the verdict and never makes a target unhealthy.
  * - success_threshold clean rounds in a row drop the failed calls from the window.
  * - component_failure: `/health` answers but another endpoint failed failure_threshold rounds in a row.
  * - healthy: never failed, or success_threshold clean rounds in a row; otherwise suspect (a target
@@ -76,12 +91,12 @@ export function healthPolicyOf(
  */
 export function applyRound(
   prev: TargetHealth | undefined,
-  round: readonly ProbeObservation[],
+  observed: readonly ProbeObservation[],
   policy: HealthPolicy,
 ): TargetHealth {
-  const first = round[0];
+  const first = observed[0];
   if (!first) throw new RangeError('applyRound: a round holds at least one observation');
-  for (const o of round) {
+  for (const o of observed) {
     if (o.observer !== first.observer || o.target !== first.target) {
       throw new RangeError(
         `applyRound: one round is one observer's view of one target; got ${first.observer}->${first.target} and ${o.observer}->${o.target}`,
@@ -93,6 +108,21 @@ export function applyRound(
       `applyRound: previous view is ${prev.observer}->${prev.target}, round is ${first.observer}->${first.target}`,
     );
   }
+
+  const newest = [...observed].sort((a, b) => a.at - b.at);
+  const reported_status = lastDefined(newest, (o) => o.reported_status) ?? prev?.reported_status;
+  // The target says it does not serve: its /health 503 is that statement, not a failure.
+  const notServingByOwnStatus = reported_status !== undefined && !isServing(reported_status);
+  const explained = (o: ProbeObservation) =>
+    notServingByOwnStatus && o.endpoint === HEALTH_ENDPOINT && o.status === 503;
+  const round = observed.map((o) => (explained(o) ? { ...o, ok: true } : o));
+  const answeredRound = round.some((o) => o.status !== undefined);
+  const consecutive_unanswered = answeredRound ? 0 : (prev?.consecutive_unanswered ?? 0) + 1;
+  const consecutive_answered = answeredRound ? (prev?.consecutive_answered ?? 0) + 1 : 0;
+  const wasReachable = prev === undefined ? true : reachableOf(prev);
+  const reachable = wasReachable
+    ? consecutive_unanswered < policy.failure_threshold
+    : consecutive_answered >= policy.success_threshold;
 
   const healthCalls = round.filter((o) => o.endpoint === HEALTH_ENDPOINT);
   const healthFailed = healthCalls.length > 0 ? healthCalls.some((o) => !o.ok) : round.every((o) => !o.ok);
@@ -129,18 +159,24 @@ export function applyRound(
   const error_rate = errorRate(window);
   const p99_ms = p99(window);
 
-  const newest = [...round].sort((a, b) => a.at - b.at);
   const available_capacity = lastDefined(newest, (o) => o.available_capacity) ?? prev?.available_capacity;
-  const reported_status = lastDefined(newest, (o) => o.reported_status) ?? prev?.reported_status;
+  const reportedPeers = lastDefined(newest, (o) => o.reported_peers);
+  const reportsObserver = reportedPeers?.find((p) => p.region === first.observer) ?? prev?.reports_observer;
   const reported_heartbeat = highestHeartbeat(prev?.reported_heartbeat, round);
 
   const unhealthy: string[] = [];
+  const signals: HealthSignal[] = [];
   const componentSymptoms: string[] = [];
   const threshold = policy.failure_threshold;
   if (consecutive_failures >= threshold) {
+    signals.push(reachable ? 'health_check' : 'unreachable');
     unhealthy.push(
       `${HEALTH_ENDPOINT} failed ${rounds(consecutive_failures)} in a row (${endpoints[HEALTH_ENDPOINT]?.last_error ?? 'no answer'})`,
     );
+  }
+  if (!reachable && consecutive_unanswered >= threshold) {
+    if (!signals.includes('unreachable')) signals.push('unreachable');
+    unhealthy.push(`unreachable: no answer of any kind for ${rounds(consecutive_unanswered)} in a row`);
   }
   if (window.length >= policy.min_samples_for_slo) {
     // Samples without an endpoint (none written by this code) count as /health's: the safe side.
@@ -153,20 +189,37 @@ export function applyRound(
       const answered = window.filter(isAnswered);
       const failedCalls = answered.filter((s) => !s.ok).length;
       const reason = `error rate ${percent(error_rate)} above ${percent(policy.error_rate_threshold)} (${failedCalls} of ${answered.length} answered calls failed)`;
-      if (sharedByHealth((samples) => errorRate(samples) > policy.error_rate_threshold))
+      if (sharedByHealth((samples) => errorRate(samples) > policy.error_rate_threshold)) {
+        signals.push('error_rate');
         unhealthy.push(reason);
+      }
       else componentSymptoms.push(`${reason}, not on ${HEALTH_ENDPOINT}: isolated component, no failover`);
     }
     if (p99_ms > policy.latency_p99_threshold_ms) {
       const reason = `p99 ${Math.round(p99_ms)} ms above ${policy.latency_p99_threshold_ms} ms`;
-      if (sharedByHealth((samples) => p99(samples) > policy.latency_p99_threshold_ms)) unhealthy.push(reason);
+      if (sharedByHealth((samples) => p99(samples) > policy.latency_p99_threshold_ms)) {
+        signals.push('latency');
+        unhealthy.push(reason);
+      }
       else componentSymptoms.push(`${reason}, not on ${HEALTH_ENDPOINT}: isolated component, no failover`);
     }
   }
-  if (available_capacity !== undefined && available_capacity < policy.available_capacity_threshold) {
-    unhealthy.push(
-      `available capacity ${percent(available_capacity)} below ${percent(policy.available_capacity_threshold)}`,
+  const saturated =
+    available_capacity !== undefined && available_capacity < policy.available_capacity_threshold;
+  const notes: string[] = [];
+  if (saturated) {
+    signals.push('saturated');
+    notes.push(
+      `saturated: available capacity ${percent(available_capacity)} below ${percent(policy.available_capacity_threshold)} (load, not failure: no new work, no failover)`,
     );
+  }
+  if (!reachable && consecutive_answered > 0) {
+    notes.push(
+      `answering again: reachable after ${policy.success_threshold} rounds with an answer (${consecutive_answered} so far)`,
+    );
+  }
+  if (observed.some(explained)) {
+    notes.push(`not serving by its own status (${reported_status}): /health answers 503`);
   }
 
   const failingComponents = Object.entries(endpoints).filter(
@@ -212,6 +265,8 @@ export function applyRound(
     }
   }
 
+  reasons = [...reasons, ...notes];
+
   return {
     observer: first.observer,
     target: first.target,
@@ -226,12 +281,26 @@ export function applyRound(
     ...(reported_heartbeat !== undefined ? { reported_heartbeat } : {}),
     verdict,
     reasons,
+    reachable,
+    consecutive_unanswered,
+    consecutive_answered,
+    saturated,
+    signals,
+    ...(reportsObserver !== undefined ? { reports_observer: reportsObserver } : {}),
     rounds: (prev?.rounds ?? 0) + 1,
     updated_at: Math.max(...round.map((o) => o.at)),
   };
 }
 
 const isAnswered = (s: WindowSample) => s.answered !== false;
+
+/**
+ * Whether `view`'s observer reaches its target at the transport level. A view written before the
+ * field existed counts as reachable: it cannot fence anyone by itself, and the next round rewrites it.
+ */
+export function reachableOf(view: TargetHealth): boolean {
+  return view.reachable ?? true;
+}
 
 /**
  * Failed answers / answers (0 when nothing answered): the error rate of a service that responds.

@@ -5,8 +5,8 @@
  */
 import { isServing, type RegionStatus, type RegionStatusRecord } from '../state/records.ts';
 import type { Topology } from '../topology/types.ts';
-import { HEALTH_ENDPOINT, healthPolicyOf } from './evaluate.ts';
-import type { Assessment, FailedRegion, TargetHealth, Verdict } from './types.ts';
+import { HEALTH_ENDPOINT, healthPolicyOf, reachableOf } from './evaluate.ts';
+import type { Assessment, FailedRegion, HealthSignal, TargetHealth, Verdict } from './types.ts';
 
 export interface AssessInput {
   readonly topology: Topology;
@@ -83,18 +83,21 @@ export function assess(input: AssessInput): Assessment {
   const regionMembers = order.filter((id) => isQuorumMember(statusOf(statuses, id)));
   const members = [...regionMembers, ...witnesses];
 
+  // Reachability alone (DESIGN principle 3): a member that answers anything (503, fenced, slow,
+  // erroring, saturated) is reachable. Verdicts never enter this count, so no region's status or
+  // load can feed back into another region's quorum.
   const reaches = (member: string): boolean => {
     if (member === observer) return true;
     if (witnesses.includes(member)) {
       // A witness is never probed; it reaches this observer when its fresh view of the observer has
-      // arrived in this replica and does not call it unhealthy.
-      const verdict = freshVerdict(member, observer);
-      return verdict !== undefined && verdict !== 'unhealthy';
+      // arrived in this replica (the write itself crossed the path) and it reaches the observer.
+      const view = viewOf(member, observer);
+      return view !== undefined && isFresh(view) && reachableOf(view);
     }
     const view = viewOf(observer, member);
     // No view yet: a new observer has not probed. A stale own view is not evidence of a path.
     if (!view) return true;
-    return isFresh(view) && view.verdict !== 'unhealthy';
+    return isFresh(view) && reachableOf(view);
   };
   const reachable = members.filter(reaches);
 
@@ -123,11 +126,20 @@ export function assess(input: AssessInput): Assessment {
     const against = voters.filter((v) => freshVerdict(v, target) === 'unhealthy');
     if (against.length * 2 <= voters.length) continue;
     const reasons = unique(against.flatMap((v) => viewOf(v, target)?.reasons ?? []));
+    const cannotReach = voters.filter((v) => {
+      const view = viewOf(v, target);
+      return view !== undefined && isFresh(view) && !reachableOf(view);
+    });
+    const signals = unique(
+      against.flatMap((v) => viewOf(v, target)?.signals ?? []).filter((s) => s !== 'saturated'),
+    ) as HealthSignal[];
     failed.push({
       region: target,
       votes_unhealthy: against.length,
       voters: voters.length,
       reasons,
+      unreachable: cannotReach.length * 2 > voters.length,
+      signals,
       // Unreachable natural coordinator: the next reachable one steps in. Nobody reachable serves:
       // name the natural coordinator anyway (it starts when it sees the failure), else the observer.
       coordinator:

@@ -28,7 +28,25 @@ export interface ProbeObservation {
   readonly available_capacity?: number;
   /** From `/coordination/status`: the target's own replication heartbeat (see lib/ports.ts Heartbeat). */
   readonly reported_heartbeat?: { readonly seq: number; readonly at: number };
+  /** From `/coordination/status`: what the target's replica holds of the other regions' statuses. */
+  readonly reported_peers?: readonly ReportedPeerStatus[];
 }
+
+/** One region's status as another region's replica holds it (its `/coordination/status` `peers`). */
+export interface ReportedPeerStatus {
+  readonly region: string;
+  readonly status: RegionStatus;
+  readonly epoch: number;
+}
+
+/**
+ * What a verdict rests on, for operators and for the rules that act on it:
+ * - `unreachable`: no answer of any kind for failure_threshold rounds (transport level);
+ * - `health_check`: `/health` answered an error the region's own status does not explain;
+ * - `error_rate`, `latency`: SLO breaches over the window;
+ * - `saturated`: available capacity below the threshold. Load, not failure: never a failover vote.
+ */
+export type HealthSignal = 'unreachable' | 'health_check' | 'error_rate' | 'latency' | 'saturated';
 
 /**
  * An observer's verdict on a target:
@@ -84,6 +102,23 @@ export interface TargetHealth {
   readonly verdict: Verdict;
   /** Why the verdict is what it is, for operators. */
   readonly reasons: readonly string[];
+  /**
+   * Transport-level reachability, the only thing quorum and fencing count (DESIGN principle 3): an
+   * answer of any kind (503, fenced, slow, erroring) proves it. It turns false after
+   * failure_threshold rounds in a row without any answer and true again after success_threshold
+   * rounds in a row with one. Absent in views written before it existed: read with reachableOf.
+   */
+  readonly reachable?: boolean;
+  /** Rounds in a row in which no call got any answer. */
+  readonly consecutive_unanswered?: number;
+  /** Rounds in a row in which some call got an answer. */
+  readonly consecutive_answered?: number;
+  /** Available capacity below the threshold: load (no new work, rebalance, alarm), never a failure. */
+  readonly saturated?: boolean;
+  /** What the verdict and the saturation rest on. */
+  readonly signals?: readonly HealthSignal[];
+  /** What the target's replica holds of this observer's own status (reconciliation after a partition). */
+  readonly reports_observer?: ReportedPeerStatus;
   readonly rounds: number;
   /** Epoch ms of the last round. */
   readonly updated_at: number;
@@ -101,7 +136,7 @@ export interface Assessment {
   readonly cut_off: boolean;
   /** Why cut_off is what it is (including the two-member tie rule when it applied). */
   readonly cut_off_reason?: string;
-  /** Regions a majority of their observers declare unhealthy (empty when cut off). */
+  /** Regions a majority of their observers declare unhealthy (empty when cut off). Never for load alone. */
   readonly failed: readonly FailedRegion[];
   /** Regions with an isolated component failing (restart events, no failover). */
   readonly component_failures: readonly { readonly region: string; readonly endpoints: readonly string[] }[];
@@ -115,6 +150,10 @@ export interface FailedRegion {
   readonly votes_unhealthy: number;
   readonly voters: number;
   readonly reasons: readonly string[];
+  /** A majority of the voters cannot reach it at all (else it answers, and SLO verdicts failed it). */
+  readonly unreachable: boolean;
+  /** The signals the voters against it report. */
+  readonly signals: readonly HealthSignal[];
   /** The region that should start the failover (highest priority serving, reachable). */
   readonly coordinator: string;
 }
