@@ -10,9 +10,9 @@ import { ConflictError } from '../../core/errors.ts';
 import type { FailoverRecord, FailoverStatus, FailoverStepRecord } from '../../core/failover/types.ts';
 import type { TargetHealth } from '../../core/health/types.ts';
 import { STATE_RECORD_TYPES, type StateRecordType } from '../../core/replication/placement.ts';
-import type { Handoff, HandoffStatus, RegionStatusRecord } from '../../core/state/records.ts';
+import type { Handoff, HandoffStatus, RegionStatus, RegionStatusRecord } from '../../core/state/records.ts';
 import type { Heartbeat, StatePort } from '../../ports.ts';
-import { patchAssignments, putIfAbsent, queryAll, strip, type TableRef } from './dynamo-items.ts';
+import { type Item, patchAssignments, putIfAbsent, queryAll, strip, type TableRef } from './dynamo-items.ts';
 import { keys, STATE_TABLE } from './state-keys.ts';
 
 export interface DynamoStateOptions {
@@ -25,14 +25,44 @@ export interface DynamoStateOptions {
    * synchronous data types (lib/core/replication/placement.ts stateRecordTables).
    */
   readonly records?: Partial<Record<StateRecordType, TableRef>>;
+  /**
+   * The region whose replica this adapter writes: its region status writes go to its own slot
+   * (state-keys.ts), which no other replica ever writes. Without it, one slot `_` shared by every
+   * adapter: right where region statuses have one strongly consistent copy (the MRSC table: there a
+   * condition is checked against the latest write of every region, so of two regions writing from
+   * one epoch exactly one wins) and for tests on one table.
+   */
+  readonly writer?: string;
 }
+
+/** The slot every adapter built without a writer shares. */
+const SHARED_WRITER = '_';
 
 /**
  * The state port on DynamoDB: every change is one conditional write (no transactions, see DESIGN),
  * each record type in its table (the state table, or the MRSC table for synchronous data).
+ *
+ * A region's status is a max register of per-writer slots, because a conditional write is checked
+ * against the local replica only and replicas converge by last writer wins (DESIGN principle 4):
+ * one item written from two regions during a partition would keep the later write, even one at a
+ * lower epoch. Each writer (the region whose replica it writes) has its own slot, written only in
+ * its replica with a compare-and-set on the slot's epoch, and the epoch every write carries must be
+ * above the epoch merged from all slots (its fencing token). Every replica merges the slots it holds
+ * by one rule, so once the same slots have reached them all they read the same record, whatever
+ * order the slots arrived in:
+ *   1. the highest epoch wins;
+ *   2. on equal epochs a write by another region (a failover decision: the slot's writer is not the
+ *      region itself; for the legacy item, `updated_by` is not `health-probe@<region>`) beats the
+ *      region's own write (its probe fencing or unfencing it);
+ *   3. then status precedence: failed > draining > fenced > degraded > healthy;
+ *   4. then the writer id, ascending (the legacy item, with no writer, first).
+ * A slot's epoch only grows in every replica (one replica writes it, in order), so the merged epoch
+ * a replica reads never decreases. In the MRSC table the composition roots give no writer: every
+ * region writes one shared slot there, whose condition is checked against the one latest copy.
  */
 export class DynamoStateAdapter implements StatePort {
   readonly #tables: Readonly<Record<StateRecordType, TableRef>>;
+  readonly #writer: string;
 
   constructor(options: DynamoStateOptions) {
     if (!options.tableName) throw new Error('DynamoStateAdapter: tableName is required');
@@ -44,6 +74,12 @@ export class DynamoStateAdapter implements StatePort {
       tables[recordType] = ref;
     }
     this.#tables = tables;
+    const writer = options.writer ?? SHARED_WRITER;
+    // The writer ends the slot's sort key after the region id and its `#`.
+    if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(writer)) {
+      throw new Error(`DynamoStateAdapter: writer "${writer}" must be 1-64 letters, digits, _ . @ or -`);
+    }
+    this.#writer = writer;
   }
 
   /** Where `recordType` lives, for adapters that share its records (handoff settlement, erasure). */
@@ -52,17 +88,22 @@ export class DynamoStateAdapter implements StatePort {
   }
 
   async getRegionStatus(regionId: string): Promise<RegionStatusRecord | undefined> {
-    const { client, tableName } = this.#tables.region_status;
-    const { Item } = await client.send(
-      new GetCommand({ TableName: tableName, Key: keys.regionStatus(regionId), ConsistentRead: true }),
-    );
-    return Item ? strip<RegionStatusRecord>(Item) : undefined;
+    return mergeSlots(await this.#statusSlots(regionId))?.record;
   }
 
   async listRegionStatuses(): Promise<RegionStatusRecord[]> {
     const { client, tableName } = this.#tables.region_status;
-    const items = await queryAll(client, partition(tableName, keys.regionStatus('').pk));
-    return items.map((item) => strip<RegionStatusRecord>(item));
+    const items = await queryAll(client, partition(tableName, keys.regionStatusPartition));
+    const byRegion = new Map<string, StatusSlot[]>();
+    for (const item of items) {
+      const slot = slotOf(item);
+      const slots = byRegion.get(slot.region) ?? [];
+      slots.push(slot);
+      byRegion.set(slot.region, slots);
+    }
+    return [...byRegion.keys()]
+      .sort()
+      .flatMap((region) => mergeSlots(byRegion.get(region) ?? [])?.record ?? []);
   }
 
   async putRegionStatus(record: RegionStatusRecord, expectedEpoch: number | undefined): Promise<void> {
@@ -73,43 +114,63 @@ export class DynamoStateAdapter implements StatePort {
         `epoch ${record.epoch} of ${record.region_id} must be above ${expectedEpoch}`,
       );
     }
-    const condition: {
-      ConditionExpression: string;
-      ExpressionAttributeNames: Record<string, string>;
-      ExpressionAttributeValues?: Record<string, unknown>;
-    } =
-      expectedEpoch === undefined
-        ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': 'pk' } }
-        : {
-            ConditionExpression: '#epoch = :expected',
-            ExpressionAttributeNames: { '#epoch': 'epoch' },
-            ExpressionAttributeValues: { ':expected': expectedEpoch },
-          };
+    const conflict = (current: RegionStatusRecord | undefined) =>
+      new ConflictError(
+        'EPOCH_CONFLICT',
+        `status of ${record.region_id} changed concurrently (stored epoch ${current?.epoch ?? 'none'}, expected ${
+          expectedEpoch ?? 'none'
+        })`,
+        current,
+      );
+    const slots = await this.#statusSlots(record.region_id);
+    const current = mergeSlots(slots)?.record;
+    // The fencing token: the merged epoch must be the one the caller decided from (none: nothing
+    // stored), so the new epoch, above the expected one, is above every slot's.
+    if (current?.epoch !== expectedEpoch) throw conflict(current);
+    // Compare-and-set on this writer's own slot as read: of two callers of one replica that read the
+    // same state, one wins; a write that landed in the slot since the read refuses this one.
+    const own = slots.find((slot) => slot.writer === this.#writer);
     try {
       await client.send(
         new PutCommand({
           TableName: tableName,
-          Item: { ...keys.regionStatus(record.region_id), record_type: 'region_status', ...record },
-          ...condition,
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          Item: {
+            ...keys.regionStatus(record.region_id, this.#writer),
+            record_type: 'region_status',
+            ...record,
+            writer: this.#writer,
+          },
+          ...(own
+            ? {
+                ConditionExpression: 'attribute_exists(#pk) AND #epoch = :seen',
+                ExpressionAttributeNames: { '#pk': 'pk', '#epoch': 'epoch' },
+                ExpressionAttributeValues: { ':seen': own.record.epoch },
+              }
+            : {
+                ConditionExpression: 'attribute_not_exists(#pk)',
+                ExpressionAttributeNames: { '#pk': 'pk' },
+              }),
         }),
       );
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        // dynalite and older endpoints do not return the item on a failed condition: read it.
-        const current = error.Item
-          ? strip<RegionStatusRecord>(error.Item)
-          : await this.getRegionStatus(record.region_id);
-        throw new ConflictError(
-          'EPOCH_CONFLICT',
-          `status of ${record.region_id} changed concurrently (stored epoch ${current?.epoch ?? 'none'}, expected ${
-            expectedEpoch ?? 'none'
-          })`,
-          current,
-        );
+        throw conflict(await this.getRegionStatus(record.region_id));
       }
       throw error;
     }
+  }
+
+  /** Every slot of one region's status in this replica (one strongly consistent Query). */
+  async #statusSlots(regionId: string): Promise<StatusSlot[]> {
+    const { client, tableName } = this.#tables.region_status;
+    const items = await queryAll(client, {
+      ...partition(tableName, keys.regionStatusPartition),
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :region)',
+      ExpressionAttributeNames: { '#pk': STATE_TABLE.partitionKey, '#sk': STATE_TABLE.sortKey },
+      ExpressionAttributeValues: { ':pk': keys.regionStatusPartition, ':region': regionId },
+    });
+    // `us-east-1` is a prefix of `us-east-10#...` too: keep this region's slots only.
+    return items.map(slotOf).filter((slot) => slot.region === regionId);
   }
 
   async createHandoff(handoff: Handoff): Promise<void> {
@@ -325,6 +386,60 @@ export class DynamoStateAdapter implements StatePort {
       throw error;
     }
   }
+}
+
+/** One writer's slot of a region's status as this replica holds it. */
+interface StatusSlot {
+  /** The region the status is of. */
+  readonly region: string;
+  /** The slot's writer; undefined for the legacy item (sort key `<region_id>`, no writer). */
+  readonly writer: string | undefined;
+  readonly record: RegionStatusRecord;
+}
+
+/** Equal epochs: the more severe status wins (rule 3 of the merge). */
+const STATUS_PRECEDENCE: Readonly<Record<RegionStatus, number>> = {
+  healthy: 0,
+  degraded: 1,
+  fenced: 2,
+  draining: 3,
+  failed: 4,
+};
+
+function slotOf(item: Item): StatusSlot {
+  const sk = String(item[STATE_TABLE.sortKey]);
+  const hash = sk.indexOf('#');
+  const { writer: _writer, ...record } = strip<RegionStatusRecord & { writer?: unknown }>(item);
+  return hash < 0
+    ? { region: sk, writer: undefined, record }
+    : { region: sk.slice(0, hash), writer: sk.slice(hash + 1), record };
+}
+
+/** Whether the region wrote this status of itself (its probe fencing or unfencing it). */
+function writtenBySubject(slot: StatusSlot): boolean {
+  if (slot.writer !== undefined) return slot.writer === slot.region;
+  const probe = `health-probe@${slot.region}`;
+  const by = String(slot.record.updated_by ?? '');
+  return by === probe || (by.startsWith(probe) && !/^[a-z0-9-]/.test(by.slice(probe.length)));
+}
+
+/** Below zero when `a` wins over `b` (the merge rule of DynamoStateAdapter). */
+function compareSlots(a: StatusSlot, b: StatusSlot): number {
+  if (a.record.epoch !== b.record.epoch) return b.record.epoch - a.record.epoch;
+  const own = Number(writtenBySubject(a)) - Number(writtenBySubject(b));
+  if (own !== 0) return own;
+  const severity = (slot: StatusSlot) => STATUS_PRECEDENCE[slot.record.status] ?? -1;
+  if (severity(a) !== severity(b)) return severity(b) - severity(a);
+  const [wa, wb] = [a.writer ?? '', b.writer ?? ''];
+  return wa < wb ? -1 : wa > wb ? 1 : 0;
+}
+
+/** The winning slot of one region's status, or undefined when it has none. */
+function mergeSlots(slots: readonly StatusSlot[]): StatusSlot | undefined {
+  return slots.reduce<StatusSlot | undefined>(
+    (best, slot) => (best === undefined || compareSlots(slot, best) < 0 ? slot : best),
+    undefined,
+  );
 }
 
 /** A strongly consistent Query of one partition of `tableName`. */

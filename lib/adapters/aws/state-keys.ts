@@ -3,7 +3,8 @@
  *
  * | record        | pk                  | sk                   | gsi1pk                | gsi1sk                      |
  * | ------------- | ------------------- | -------------------- | --------------------- | --------------------------- |
- * | region status | `REGION`            | `<region_id>`        | -                     | -                           |
+ * | status slot   | `REGION`            | `<region_id>#<writer>` | -                   | -                           |
+ * | legacy status | `REGION`            | `<region_id>`        | -                     | -                           |
  * | handoff       | `HANDOFF#<id>`      | `HANDOFF`            | `TARGET#<region_id>`  | `<created_at>#<handoff_id>` |
  * | health view   | `HEALTH`            | `<observer>#<target>`| -                     | -                           |
  * | heartbeat     | `HEARTBEAT`         | `<region_id>`        | -                     | -                           |
@@ -22,7 +23,11 @@
  * | rebalance     | `REBALANCE#<id>`    | `REBALANCE`          | `REBALANCES`          | `<at>#<id>`                 |
  *
  * Region statuses share one partition so a region reads every status in one Query of its own
- * replica; handoffs get a partition each (no hot key) and the GSI lists them per target region.
+ * replica. A region's status is one slot per writer (the region whose replica the write lands in:
+ * each slot is written in one replica only, so last-writer-wins replication never drops a write),
+ * merged on read to the highest epoch (lib/adapters/aws/dynamodb-state.ts); the slot-less item
+ * `<region_id>` written by older versions is read as one more slot and never written again.
+ * Handoffs get a partition each (no hot key) and the GSI lists them per target region.
  * Health views and heartbeats are small per-region sets read whole by every probe round; failovers
  * are listed newest first through the GSI.
  * A data-subject request and its export share a partition (one Query answers both); requests are
@@ -53,7 +58,10 @@ export function stateTableName(topologyName: string): string {
 }
 
 export const keys = {
-  regionStatus: (regionId: string) => ({ pk: 'REGION', sk: regionId }),
+  regionStatus: (regionId: string, writer: string) => ({ pk: 'REGION', sk: `${regionId}#${writer}` }),
+  /** The one item per region older versions wrote (read as a slot, never written). */
+  legacyRegionStatus: (regionId: string) => ({ pk: 'REGION', sk: regionId }),
+  regionStatusPartition: 'REGION',
   handoff: (handoffId: string) => ({ pk: `HANDOFF#${handoffId}`, sk: 'HANDOFF' }),
   handoffByTarget: (regionId: string) => `TARGET#${regionId}`,
   targetHealth: (observer: string, target: string) => ({ pk: 'HEALTH', sk: `${observer}#${target}` }),
