@@ -190,6 +190,10 @@ function replicas(
       client: document,
       tableName,
       records: elsewhere(records, tableName, document),
+      // Region statuses in the state table: the slot of the replica this adapter writes, whichever
+      // region's function writes it, so each slot is written in one replica only. In the MRSC table
+      // (one copy, conditions checked everywhere) one slot every region shares.
+      ...(records.region_status === tableName ? { writer: region } : {}),
     });
     // Issue 5: each write is counted on the mark of the region whose replica it lands in (an UpdateItem
     // ADD), except writes to the MRSC table: replicated before they return, they are never backlog.

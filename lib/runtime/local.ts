@@ -210,7 +210,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     // documents; the state port's writes are counted on the region's mark (lag in records), except
     // those to the MRSC table: replicated before they return, never backlog.
     const marks = new DynamoReplicationStore({ client: document, tableName, regionId, clock });
-    const state = new DynamoStateAdapter({ client: document, tableName, records: inCritical });
+    // Region statuses: in the state table (last writer wins between replicas) this region's own
+    // slot; in the MRSC table (one copy, conditions checked everywhere) one slot every region shares.
+    const state = new DynamoStateAdapter({
+      client: document,
+      tableName,
+      records: inCritical,
+      ...(inCritical.region_status ? {} : { writer: regionId }),
+    });
     return {
       marks,
       documents: new DynamoDocumentStore({ client: document, tableName, counter: marks, clock }),

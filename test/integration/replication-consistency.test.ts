@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { itemKey } from '../../lib/adapters/aws/dynamodb-replication.ts';
+import { keys } from '../../lib/adapters/aws/state-keys.ts';
 import { runConsistencyCheck } from '../../lib/app/replication/consistency-check.ts';
 import { putDocument } from '../../lib/app/replication/versioned-store.ts';
 import { useManualRuntime } from '../support/manual-time.ts';
@@ -18,7 +19,9 @@ const local = useManualRuntime('cortex-replication-check-');
 const { deps, tick } = local;
 
 const table = () => local.runtime.tableName;
-const STATUS_KEY = itemKey('REGION', US);
+/** us-east-1's status as us-east-1 wrote it: its own slot (lib/adapters/aws/dynamodb-state.ts). */
+const STATUS = keys.regionStatus(US, US);
+const STATUS_KEY = itemKey(STATUS.pk, STATUS.sk);
 const HEARTBEAT_KEY = itemKey('HEARTBEAT', US);
 const HANDOFF_KEY = itemKey('HANDOFF#cross-region-t-1', 'HANDOFF');
 const SLOT_KEY = itemKey('DOC#settings', `SLOT#${EU}`);
@@ -59,12 +62,7 @@ async function seed(): Promise<void> {
 async function corruptAll(): Promise<void> {
   // eu-west-1's copy of us-east-1's status says failed; ap-south-1's heartbeat copy is rolled back;
   // ap-south-1 lost the handoff; us-east-1's copy of eu-west-1's document slot was edited.
-  await local.runtime.replication.corrupt(
-    EU,
-    table(),
-    { pk: 'REGION', sk: US },
-    { status: 'failed', epoch: 9 },
-  );
+  await local.runtime.replication.corrupt(EU, table(), STATUS, { status: 'failed', epoch: 9 });
   await local.runtime.replication.corrupt(AP, table(), { pk: 'HEARTBEAT', sk: US }, { seq: 3 });
   await local.runtime.replication.corrupt(
     AP,
@@ -83,20 +81,15 @@ async function corruptAll(): Promise<void> {
 describe('consistency checks', () => {
   it('the local corruption changes one copy only and is never replicated', async () => {
     await seed();
-    const change = await local.runtime.replication.corrupt(
-      EU,
-      table(),
-      { pk: 'REGION', sk: US },
-      { status: 'failed' },
-    );
+    const change = await local.runtime.replication.corrupt(EU, table(), STATUS, { status: 'failed' });
     expect(change).toMatchObject({ region: EU, before: { status: 'healthy' }, after: { status: 'failed' } });
     await tick(60_000);
     expect((await local.runtime.region(EU).deps.state.getRegionStatus(US))?.status).toBe('failed');
     expect((await local.runtime.region(US).deps.state.getRegionStatus(US))?.status).toBe('healthy');
     expect((await local.runtime.region(AP).deps.state.getRegionStatus(US))?.status).toBe('healthy');
-    await expect(
-      local.runtime.replication.corrupt(EU, table(), { pk: 'REGION', sk: US }, { sk: 'other' }),
-    ).rejects.toThrow(/key attribute/);
+    await expect(local.runtime.replication.corrupt(EU, table(), STATUS, { sk: 'other' })).rejects.toThrow(
+      /key attribute/,
+    );
   });
 
   it('finds each corrupted key with every region version and changes nothing without reconcile', async () => {
