@@ -14,6 +14,7 @@ const ACTIONS = [
   'assess_impact',
   'notify_operators',
   'await_approval',
+  'await_operator',
   'identify_target_region',
   'verify_target_capacity',
   'prepare_data_sync',

@@ -22,6 +22,7 @@ import {
 } from '../../lib/app/failover/definition.ts';
 import { abortFailover, answerApproval, getFailover } from '../../lib/app/failover/manage.ts';
 import { type StartFailoverRequest, startFailover } from '../../lib/app/failover/start.ts';
+import { startAutomaticFailover } from '../../lib/app/probe-round.ts';
 import { ConflictError, NoEligibleRegionError, NoTargetRegionError } from '../../lib/core/errors.ts';
 import type { FailoverRecord, FailoverTrigger } from '../../lib/core/failover/types.ts';
 import type { ProbeObservation, TargetHealth } from '../../lib/core/health/types.ts';
@@ -290,6 +291,7 @@ const FORWARD_PATH = [
   'NotifyOperators',
   'ApprovalRequired',
   'IdentifyTargetRegion',
+  'TargetFound',
   'VerifyTargetCapacity',
   'PrepareDataSync',
   'DrainConnections',
@@ -495,6 +497,81 @@ describe('failover workflow', () => {
     expect(error).toBeInstanceOf(NoEligibleRegionError);
     expect((error as NoTargetRegionError).excluded.map((e) => e.region)).toEqual(['eu-west-1', 'ap-south-1']);
     expect(await h.state.listFailovers()).toEqual([]);
+  });
+
+  // Invariant (the spec's own usage snapshot, where no survivor has 50 % free): a dead region's work
+  // is still served. The failover completes in `spread` mode; it never rolls back for capacity.
+  it('on the spec usage (no survivor at 50 %), completes spreading the work over the survivors with room', async () => {
+    const h = await harness(validateTopology(defaultTopologyJson()));
+    await seedMajorityAgainst(h);
+    for (let i = 0; i < 6; i++) {
+      await seedHandoff(h, `busy-${i}`, {
+        requirements: { workers: 1, compute_units: 10, ...(i % 2 ? { data_residency: 'US' } : {}) },
+      });
+    }
+    const started = await start(h, {}, 'automatic');
+    expect((await settled(h, started.failover_id)).status).toBe('succeeded');
+    const done = await record(h, started.failover_id);
+    expect(done).toMatchObject({ status: 'completed', mode: 'spread', target_region: 'eu-west-1' });
+    expect(await statusOf(h, FAILED)).toMatchObject({ status: 'failed' });
+    // Unrestricted work moved; US-resident work has no US survivor: kept pending with the reason.
+    const handoffs = await h.state.listHandoffsByTarget(FAILED);
+    expect(
+      handoffs
+        .filter((x) => x.status === 'pending')
+        .map((x) => x.task_id)
+        .sort(),
+    ).toEqual(['busy-1', 'busy-3', 'busy-5']);
+    expect(done.workloads_migrated).toBe(3);
+    expect(done.workloads_pending).toBe(3);
+  });
+
+  // Invariant: with no survivor able to take anything, the failover waits for an operator once
+  // (one incident event), instead of rolling back and starting again every epoch.
+  it('with no room anywhere, waits for an operator once with the plan; approve plans again, decline cancels', async () => {
+    const h = await harness(
+      testTopology((json) => {
+        for (const id of ['eu-west-1', 'ap-south-1']) {
+          const pool = json.global_resource_pool.regional_allocation[id];
+          pool.current_usage.workers = pool.workers;
+        }
+      }),
+    );
+    await seedMajorityAgainst(h);
+    const failed = {
+      region: FAILED,
+      votes_unhealthy: 3,
+      voters: 3,
+      reasons: ['unreachable'],
+      unreachable: true,
+      signals: ['unreachable' as const],
+      coordinator: 'eu-west-1',
+    };
+    const started = await startAutomaticFailover(h.deps('eu-west-1'), failed, 'us-east-1 is down');
+    const waiting = await until(async () => {
+      const r = await record(h, started.failover_id);
+      return r.status === 'awaiting_approval' ? r : undefined;
+    }, 'the operator wait');
+    expect(waiting.operator_wait).toMatchObject({ reason: 'no survivor can take anything from us-east-1' });
+    expect(waiting.operator_wait?.considered.map((c) => c.region)).toEqual(['eu-west-1', 'ap-south-1']);
+    expect(types(h).filter((t) => t === 'failover.operator_required')).toHaveLength(1);
+    expect(types(h)).not.toContain('failover.rolled_back');
+
+    // Approved without anything freed: it plans again and asks again (a new question, a new answer).
+    await answerApproval(h.deps('eu-west-1'), started.failover_id, true, { by: 'oncall' });
+    await until(async () => {
+      const r = await record(h, started.failover_id);
+      return r.status === 'awaiting_approval' &&
+        r.steps.filter((x) => x.action === 'await_operator').length >= 3
+        ? r
+        : undefined;
+    }, 'the second operator wait');
+    await answerApproval(h.deps('eu-west-1'), started.failover_id, false, { by: 'oncall' });
+    const outcome = await settled(h, started.failover_id);
+    expect(outcome.path.filter((x) => x === 'AwaitOperator')).toHaveLength(2);
+    expect(outcome.path.slice(-3)).toEqual(['Rollback', 'RollbackOutcome', 'Cancelled']);
+    expect(await record(h, started.failover_id)).toMatchObject({ status: 'cancelled' });
+    expect(await statusOf(h, FAILED)).toMatchObject({ status: 'healthy' });
   });
 
   it('rolls back when the status flip keeps failing (retried, then restored with a higher epoch)', async () => {

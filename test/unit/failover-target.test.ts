@@ -90,9 +90,25 @@ describe('selectFailoverTarget', () => {
   });
 
   it('never chooses the failed region, whatever its capacity', () => {
-    const choice = select({ live: live({ 'us-east-1': 1, 'eu-west-1': 0.1, 'ap-south-1': 0.1 }) });
+    const choice = select({ live: live({ 'us-east-1': 1, 'eu-west-1': 0, 'ap-south-1': 0 }) });
     expect(choice.target).toBeUndefined();
     expect(choice.considered.map((c) => c.region)).not.toContain('us-east-1');
+  });
+
+  // Invariant (the spec's busy usage): when no survivor has 50 % free, a dead region's work is still
+  // served: the first survivor with room leads and the work is spread, never a rollback.
+  it('with no survivor at 50 %, the first with room leads and the work is spread', () => {
+    const choice = select({ live: live({ 'us-east-1': 0.24, 'eu-west-1': 0.27, 'ap-south-1': 0.4 }) });
+    expect(choice.target).toBe('eu-west-1');
+    expect(choice.mode).toBe('spread');
+    expect(reasonsOf(choice, 'eu-west-1')[0]).toMatch(/available capacity 27% is below 50%/);
+    expect(reasonsOf(choice, 'ap-south-1').at(-1)).toMatch(/takes a share of the work spread/);
+  });
+
+  it('a target with 50 % free is a single target', () => {
+    expect(select({ live: live({ 'us-east-1': 0.9, 'eu-west-1': 0.6, 'ap-south-1': 0.9 }) }).mode).toBe(
+      'single',
+    );
   });
 
   it('skips a first choice below 50 % capacity and takes the next one', () => {
@@ -110,13 +126,14 @@ describe('selectFailoverTarget', () => {
     expect(select({ live: scarce }).target).toBe('ap-south-1');
   });
 
-  it('finds no target when every candidate is below 50 % or not serving, and says why for each', () => {
+  it('finds no target when no candidate has any room or serves, and says why for each', () => {
     const choice = select({
       statuses: statuses({ 'ap-south-1': 'fenced' }),
-      live: live({ 'us-east-1': 0.9, 'eu-west-1': 0.2, 'ap-south-1': 0.9 }),
+      live: live({ 'us-east-1': 0.9, 'eu-west-1': 0, 'ap-south-1': 0.9 }),
     });
     expect(choice.target).toBeUndefined();
-    expect(reasonsOf(choice, 'eu-west-1')[0]).toMatch(/available capacity 20% is below 50%/);
+    expect(choice.mode).toBeUndefined();
+    expect(reasonsOf(choice, 'eu-west-1')[0]).toMatch(/available capacity 0% is below 50%/);
     expect(reasonsOf(choice, 'ap-south-1')).toEqual(['region is fenced, not serving']);
   });
 
@@ -171,15 +188,20 @@ describe('selectFailoverTarget', () => {
     ]);
   });
 
-  it('considers only the requested target, and none when it does not qualify', () => {
+  it('considers only the requested target, spread when it has room but not 50 %, none when it has none', () => {
     const requested = select({ requestedTarget: 'ap-south-1' });
     expect(requested.target).toBe('ap-south-1');
     expect(requested.considered.map((c) => c.region)).toEqual(['ap-south-1']);
     const refused = select({
       requestedTarget: 'ap-south-1',
-      live: live({ 'us-east-1': 0.9, 'eu-west-1': 0.9, 'ap-south-1': 0.3 }),
+      live: live({ 'us-east-1': 0.9, 'eu-west-1': 0.9, 'ap-south-1': 0 }),
     });
     expect(refused.target).toBeUndefined();
     expect(refused.considered).toHaveLength(1);
+    const spread = select({
+      requestedTarget: 'ap-south-1',
+      live: live({ 'us-east-1': 0.9, 'eu-west-1': 0.9, 'ap-south-1': 0.3 }),
+    });
+    expect([spread.target, spread.mode]).toEqual(['ap-south-1', 'spread']);
   });
 });

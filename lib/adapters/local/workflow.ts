@@ -98,6 +98,7 @@ export class LocalWorkflow implements WorkflowPort {
     const timeouts: Record<string, number> = {
       ...timings.phase_timeout_seconds,
       approval: timings.approval_timeout_seconds,
+      operator: timings.operator_timeout_seconds,
       closing: timings.closing_timeout_seconds,
     };
     const polls: Record<string, number> = {

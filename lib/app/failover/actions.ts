@@ -78,6 +78,8 @@ export interface FailoverActionResult {
   readonly done?: boolean;
   readonly wait_seconds?: number;
   readonly approval_required?: boolean;
+  /** identify_target_region: no survivor can take anything, the workflow waits for an operator. */
+  readonly operator_required?: boolean;
   /** await_approval: the workflow waits for the operator's answer to the task token. */
   readonly waiting?: boolean;
   readonly target_region?: string;
@@ -135,7 +137,8 @@ export async function runFailoverAction(
       throw stepError('OperatorAbort', `an operator aborted failover ${record.failover_id}`);
     }
     const succeeded = record.steps.find((s) => s.action === event.action && s.outcome === 'succeeded');
-    if (succeeded && event.action !== 'await_approval') return replay(ctx, succeeded);
+    // A wait is a question each time it is reached: never replayed from an earlier answer.
+    if (succeeded && PHASE_OF[event.action] !== 'approval') return replay(ctx, succeeded);
     const perform = ACTIONS[event.action];
     if (!perform) throw new Error(`unknown failover action ${event.action}`);
     return await finish(ctx, await perform(ctx));
@@ -380,24 +383,67 @@ const awaitApproval: Perform = async ({ deps, record, event, timings }) => {
   };
 };
 
+/**
+ * No survivor can take anything: store the token and the plan, raise one incident, wait. Approve
+ * (after an operator freed capacity or recovered a region) plans again; decline or the window's end
+ * cancels. A new wait (the plan still found nothing) is a new question: an older answer does not
+ * count for it.
+ */
+const awaitOperator: Perform = async ({ deps, record, event, timings }) => {
+  const token = event.task_token;
+  if (!token) throw new Error('await_operator needs the task token');
+  const plan = await planFailover(deps, record.failed_region, record.requested_target);
+  const since = iso(deps.clock.now());
+  const reason = `no survivor can take anything from ${record.failed_region}`;
+  const detail = {
+    failover_id: record.failover_id,
+    failed_region: record.failed_region,
+    reason,
+    considered: plan.considered,
+    workloads_pending: plan.workloads_pending.length,
+    timeout_seconds: timings.operator_timeout_seconds,
+  };
+  return {
+    outcome: 'waiting',
+    detail: `${reason}: ${describeConsidered(plan.considered)}; waiting up to ${timings.operator_timeout_seconds} s for an operator (approve plans again, decline cancels)`,
+    patch: {
+      status: 'awaiting_approval',
+      approval_token: token,
+      operator_wait: {
+        since,
+        reason,
+        considered: plan.considered,
+        workloads_pending: plan.workloads_pending.length,
+      },
+    },
+    expectedStatuses: ACTIVE_STATUSES,
+    result: { waiting: true },
+    // One incident per wait, never one per epoch: the failover waits instead of starting again.
+    events: [{ type: 'failover.operator_required', detail }],
+  };
+};
+
 // ---- preparation --------------------------------------------------------------------------------
 
 const identifyTargetRegion: Perform = async ({ deps, record }) => {
   const plan = await planFailover(deps, record.failed_region, record.requested_target);
   if (plan.target_region === undefined) {
-    throw stepError(
-      'NoTargetRegion',
-      `no region can take over from ${record.failed_region}: ${describeConsidered(plan.considered)}`,
-    );
+    // Nothing can take anything: an operator decides, once, with this plan (AwaitOperator).
+    return {
+      outcome: 'waiting',
+      detail: `no survivor can take anything from ${record.failed_region}: ${describeConsidered(plan.considered)}; an operator decides`,
+      result: { operator_required: true },
+    };
   }
   const pending = plan.workloads_pending.length;
+  const mode = plan.mode ?? 'single';
   return {
     outcome: 'succeeded',
     detail:
-      `${plan.target_region} takes over (${describeConsidered(plan.considered)}); ` +
+      `${plan.target_region} takes over${mode === 'spread' ? ' and the work is spread over every survivor with room' : ''} (${describeConsidered(plan.considered)}); ` +
       `${plan.workloads_to_move.length} workload(s) to move${pending ? `, ${pending} would stay pending` : ''}`,
-    patch: { target_region: plan.target_region },
-    result: { target_region: plan.target_region },
+    patch: { target_region: plan.target_region, mode },
+    result: { target_region: plan.target_region, operator_required: false },
     events: [
       {
         type: 'failover.target_selected',
@@ -405,6 +451,7 @@ const identifyTargetRegion: Perform = async ({ deps, record }) => {
           failover_id: record.failover_id,
           failed_region: record.failed_region,
           target_region: plan.target_region,
+          mode,
           considered: plan.considered,
           workloads_to_move: plan.workloads_to_move.length,
           workloads_pending: pending,
@@ -435,12 +482,16 @@ const verifyTargetCapacity: Perform = async ({ deps, record, timings }) => {
   if (seen.reported_status !== undefined && !isServing(seen.reported_status)) {
     throw stepError('TargetRegionFailure', `${target} reports itself ${seen.reported_status}`);
   }
-  if (seen.available_capacity !== undefined && seen.available_capacity < MIN_TARGET_CAPACITY) {
+  // Spread: no survivor had 50 % free when the target was chosen; it needs room, not half its pool.
+  const needed = record.mode === 'spread' ? Number.MIN_VALUE : MIN_TARGET_CAPACITY;
+  if (seen.available_capacity !== undefined && seen.available_capacity < needed) {
     throw stepError(
       'TargetRegionFailure',
-      `${target} reports ${Math.round(seen.available_capacity * 100)}% capacity available, below ${
-        MIN_TARGET_CAPACITY * 100
-      }%`,
+      record.mode === 'spread'
+        ? `${target} reports no capacity left`
+        : `${target} reports ${Math.round(seen.available_capacity * 100)}% capacity available, below ${
+            MIN_TARGET_CAPACITY * 100
+          }%`,
     );
   }
   return {
@@ -1085,6 +1136,7 @@ const ACTIONS: Partial<Record<FailoverAction, Perform>> = {
   assess_impact: assessImpact,
   notify_operators: notifyOperators,
   await_approval: awaitApproval,
+  await_operator: awaitOperator,
   identify_target_region: identifyTargetRegion,
   verify_target_capacity: verifyTargetCapacity,
   prepare_data_sync: prepareDataSync,

@@ -26,6 +26,7 @@ export function failoverSubstitutions(topology: Topology, functionArn: string): 
     FailoverFunctionArn: functionArn,
     DetectionTimeoutSeconds: String(phase.detection),
     ApprovalTimeoutSeconds: String(timings.approval_timeout_seconds),
+    OperatorTimeoutSeconds: String(timings.operator_timeout_seconds),
     PreparationTimeoutSeconds: String(phase.preparation),
     ExecutionTimeoutSeconds: String(phase.execution),
     ValidationTimeoutSeconds: String(phase.validation),

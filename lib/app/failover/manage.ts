@@ -51,17 +51,25 @@ export async function answerApproval(
 ): Promise<FailoverView> {
   const record = await readFailover(deps.state, failoverId);
   const token = record.approval_token;
-  if (record.status !== 'awaiting_approval' || !token || record.approval) {
+  // An operator wait (no survivor could take anything) asks anew each time: an answer given before
+  // it began answered an earlier question.
+  const answered =
+    record.approval !== undefined &&
+    !(record.operator_wait && Date.parse(record.approval.decided_at) < Date.parse(record.operator_wait.since));
+  const waitAction =
+    [...record.steps].reverse().find((s) => s.action === 'await_approval' || s.action === 'await_operator')
+      ?.action ?? 'await_approval';
+  if (record.status !== 'awaiting_approval' || !token || answered) {
     throw new ConflictError(
       'FAILOVER_NOT_AWAITING_APPROVAL',
-      record.approval
+      answered && record.approval
         ? `${failoverId} was already ${record.approval.decision}`
         : `${failoverId} is ${record.status}, not awaiting approval`,
       toView(record),
     );
   }
   const now = iso(deps.clock.now());
-  const waitStep = [...record.steps].reverse().find((s) => s.action === 'await_approval');
+  const waitStep = [...record.steps].reverse().find((s) => s.action === waitAction);
   const updated = await changeRecord(
     deps,
     record,
@@ -76,7 +84,7 @@ export async function answerApproval(
       updated_at: now,
     },
     {
-      action: 'await_approval',
+      action: waitAction,
       phase: 'approval',
       started_at: waitStep?.started_at ?? now,
       ended_at: now,
@@ -84,7 +92,7 @@ export async function answerApproval(
       detail: `${approved ? 'approved' : 'declined'}${decision.by ? ` by ${decision.by}` : ''}${
         decision.reason ? `: ${decision.reason}` : ''
       }`,
-      attempt: record.steps.filter((s) => s.action === 'await_approval').length + 1,
+      attempt: record.steps.filter((s) => s.action === waitAction).length + 1,
     },
   );
   await publish(deps, approved ? 'failover.approved' : 'failover.declined', {

@@ -6,6 +6,7 @@
  */
 import { type ConsideredRegion, selectFailoverTarget } from '../../core/failover/target.ts';
 import { promotionSeconds } from '../../core/resources/patterns.ts';
+import { taskNeeds } from '../../core/resources/pool.ts';
 import { decideRoute, type RegionLiveState } from '../../core/routing.ts';
 import type { Handoff, RegionStatusRecord } from '../../core/state/records.ts';
 import type { RegionalDeps } from '../deps.ts';
@@ -29,6 +30,8 @@ export interface WorkloadKeptPending {
 export interface FailoverPlan {
   readonly failed_region: string;
   readonly target_region: string | undefined;
+  /** `single` (the target has 50 % free) or `spread` (the work goes to every survivor with room). */
+  readonly mode?: 'single' | 'spread';
   /** Each candidate in failover order with why it was not taken (empty for the target). */
   readonly considered: readonly ConsideredRegion[];
   readonly workloads_to_move: readonly WorkloadMove[];
@@ -50,10 +53,22 @@ export interface Reroute {
   readonly kept: WorkloadKeptPending[];
 }
 
+const PRIORITY_RANK: Readonly<Record<string, number>> = { critical: 0, high: 1, normal: 2, low: 3 };
+
+function priorityOf(handoff: Handoff): number {
+  const priority = (handoff.task as { priority?: unknown }).priority;
+  return typeof priority === 'string' ? (PRIORITY_RANK[priority] ?? 2) : 2;
+}
+
 /**
  * Where the routing core sends each handoff when `statuses` hold: the handoff's own request (its
  * requirements, classification, approval and source) decides, under the same compliance rules as
  * the router, so residency and compliance hold by construction.
+ *
+ * Highest priority first (critical, high, normal, low; oldest first within one), and each move
+ * counts against its region's capacity before the next is placed: the work spreads over the
+ * survivors as their room allows (the router's capacity factor prefers the freer ones) and what
+ * fits nowhere stays pending with the reasons.
  */
 export function rerouteHandoffs(
   deps: RegionalDeps,
@@ -64,7 +79,11 @@ export function rerouteHandoffs(
 ): Reroute {
   const moves: WorkloadMove[] = [];
   const kept: WorkloadKeptPending[] = [];
-  for (const handoff of handoffs) {
+  const room = new Map(live);
+  const ordered = [...handoffs].sort(
+    (a, b) => priorityOf(a) - priorityOf(b) || a.created_at.localeCompare(b.created_at),
+  );
+  for (const handoff of ordered) {
     const request = handoff.task as unknown as RouteRequest;
     try {
       const input = resolveRouteInput(deps, {
@@ -72,7 +91,7 @@ export function rerouteHandoffs(
         task_id: handoff.task_id,
         source: request.source ?? { region: handoff.source_region },
       });
-      const decision = decideRoute(deps.topology, input, live, routeOptions(deps));
+      const decision = decideRoute(deps.topology, input, room, routeOptions(deps));
       if (decision.region === undefined || decision.score === undefined) {
         kept.push({
           handoff_id: handoff.handoff_id,
@@ -86,6 +105,18 @@ export function rerouteHandoffs(
           to: decision.region,
           routing_score: decision.score,
         });
+        const state = room.get(decision.region);
+        if (state) {
+          const need = taskNeeds((request.requirements ?? {}) as Parameters<typeof taskNeeds>[0]);
+          room.set(decision.region, {
+            ...state,
+            usage: {
+              workers: state.usage.workers + need.workers,
+              tokens_used: state.usage.tokens_used + need.tokens_per_hour,
+              compute_units: state.usage.compute_units + need.compute_units,
+            },
+          });
+        }
       }
     } catch (error) {
       kept.push({
@@ -135,6 +166,7 @@ export async function planFailover(
   return {
     failed_region: failedRegion,
     target_region: choice.target,
+    ...(choice.mode === undefined ? {} : { mode: choice.mode }),
     considered: choice.considered,
     workloads_to_move: moves,
     workloads_pending: kept,

@@ -11,6 +11,11 @@ export interface FailoverTimings {
   readonly phase_timeout_seconds: Readonly<Record<FailoverPhase, number>>;
   /** How long the approval step waits for an operator (automatic_failover.decision_timeout_seconds). */
   readonly approval_timeout_seconds: number;
+  /**
+   * How long a failover with no survivor able to take anything waits for an operator (24 h): the
+   * region is dead either way, and a person must decide; past it the failover is cancelled.
+   */
+  readonly operator_timeout_seconds: number;
   /** Rollback and completion bookkeeping: bounded like the execution phase. */
   readonly closing_timeout_seconds: number;
   /** Longest wait for in-flight handoffs of a draining region (the spec's drain max_wait, 300 s). */
@@ -30,6 +35,8 @@ export interface FailoverTimings {
   /** Pause between two checks while a promoted standby warms up (verify_health polls). */
   readonly promotion_poll_seconds: number;
 }
+
+const OPERATOR_TIMEOUT_SECONDS = 24 * 3600;
 
 const PHASES: readonly FailoverPhase[] = ['detection', 'preparation', 'execution', 'validation'];
 
@@ -64,6 +71,7 @@ export function failoverTimings(topology: Topology): FailoverTimings {
     phase_timeout_seconds: Object.freeze(phase),
     approval_timeout_seconds: wholeSeconds(policies.automatic_failover.decision_timeout_seconds),
     closing_timeout_seconds: execution,
+    operator_timeout_seconds: OPERATOR_TIMEOUT_SECONDS,
     promotion_poll_seconds: 10,
     drain_max_wait_seconds: Math.max(1, Math.min(300, Math.floor(execution / 2))),
     drain_poll_seconds: Math.max(1, Math.min(10, Math.floor(execution / 30))),

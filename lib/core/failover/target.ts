@@ -10,6 +10,13 @@
  * classification and origin) wins; when none does, the first otherwise eligible one wins and the
  * workloads it cannot hold stay pending (`workloads_pending`), because moving them would break
  * residency or compliance.
+ *
+ * When no candidate has half of its scarcest resource free (the spec's busy usage leaves none), the
+ * failover does not give up: a dead region's traffic must be served somewhere (DESIGN principle 5).
+ * It goes `spread`: the target (the region promoted in the failed region's place) is the first
+ * candidate that serves, holds the frameworks and has any room left, and the failed region's work is
+ * spread over every survivor that can hold it (lib/app/failover/plan.ts). Only when no survivor has
+ * any room does the choice come back without a target: an operator decides, with the plan.
  */
 import { assessCompliance, queryOfTask } from '../compliance/rules.ts';
 import type { DeploymentFacts } from '../compliance/types.ts';
@@ -50,6 +57,11 @@ export interface PendingWorkload {
 
 export interface FailoverTargetChoice {
   readonly target: string | undefined;
+  /**
+   * `single`: the target has the spec's 50 % free and takes the work; `spread`: no survivor has, so
+   * the work goes to every survivor with room, in proportion to it; absent with no target.
+   */
+  readonly mode?: 'single' | 'spread';
   readonly considered: readonly ConsideredRegion[];
   /** Workloads the chosen target cannot hold without breaking their residency: they stay pending. */
   readonly workloads_pending: readonly PendingWorkload[];
@@ -125,6 +137,8 @@ export function selectFailoverTarget(input: FailoverTargetInput): FailoverTarget
     (id) => id !== failedRegion && (requestedTarget === undefined || id === requestedTarget),
   );
   const eligible: { region: Region; breaches: PendingWorkload[] }[] = [];
+  /** Candidates whose only shortcoming is less than 50 % free, with some room left. */
+  const roomy: { region: Region; breaches: PendingWorkload[] }[] = [];
   const reasonsOf = new Map<string, string[]>();
   for (const id of order) {
     const region = topology.regions.find((r) => r.region_id === id) as Region;
@@ -133,11 +147,15 @@ export function selectFailoverTarget(input: FailoverTargetInput): FailoverTarget
     if (!status) reasons.push('status unknown');
     else if (!isServing(status.status)) reasons.push(`region is ${status.status}, not serving`);
     const state = live.get(id);
+    let short = false;
+    let room = false;
     if (!state) {
       reasons.push('capacity unknown');
     } else {
       const available = availableCapacity(state.allocation, state.usage);
+      room = available > 0;
       if (available < MIN_TARGET_CAPACITY) {
+        short = true;
         reasons.push(
           `available capacity ${percent(available)} is below ${percent(MIN_TARGET_CAPACITY)} of its scarcest resource`,
         );
@@ -152,10 +170,14 @@ export function selectFailoverTarget(input: FailoverTargetInput): FailoverTarget
     reasonsOf.set(id, reasons);
     if (reasons.length === 0) {
       eligible.push({ region, breaches: residencyBreaches(topology, region, pendingHandoffs, deployment) });
+    } else if (short && room && reasons.length === 1) {
+      roomy.push({ region, breaches: residencyBreaches(topology, region, pendingHandoffs, deployment) });
     }
   }
 
-  const chosen = eligible.find((c) => c.breaches.length === 0) ?? eligible[0];
+  const single = eligible.find((c) => c.breaches.length === 0) ?? eligible[0];
+  const chosen = single ?? roomy.find((c) => c.breaches.length === 0) ?? roomy[0];
+  const mode = single ? 'single' : chosen ? 'spread' : undefined;
   const considered = order.map((id): ConsideredRegion => {
     const reasons = [...(reasonsOf.get(id) ?? [])];
     if (id !== chosen?.region.region_id) {
@@ -168,10 +190,18 @@ export function selectFailoverTarget(input: FailoverTargetInput): FailoverTarget
         );
       }
     }
+    if (mode === 'spread' && roomy.some((c) => c.region.region_id === id)) {
+      reasons.push(
+        id === chosen?.region.region_id
+          ? `no survivor has ${percent(MIN_TARGET_CAPACITY)} free: ${id} leads, and the work is spread over every survivor with room`
+          : `has room: takes a share of the work spread over every survivor with room`,
+      );
+    }
     return { region: id, reasons };
   });
   return {
     target: chosen?.region.region_id,
+    ...(mode === undefined ? {} : { mode }),
     considered,
     workloads_pending: chosen?.breaches ?? [],
   };

@@ -24,6 +24,7 @@ export type FailoverAction =
   | 'assess_impact'
   | 'notify_operators'
   | 'await_approval'
+  | 'await_operator'
   | 'identify_target_region'
   | 'verify_target_capacity'
   | 'prepare_data_sync'
@@ -42,6 +43,7 @@ export const PHASE_OF: Readonly<Record<FailoverAction, FailoverPhase | 'approval
   assess_impact: 'detection',
   notify_operators: 'detection',
   await_approval: 'approval',
+  await_operator: 'approval',
   identify_target_region: 'preparation',
   verify_target_capacity: 'preparation',
   prepare_data_sync: 'preparation',
@@ -112,6 +114,18 @@ export interface FailoverRecord {
   readonly previous_statuses: readonly RegionStatusRecord[];
   /** Set by POST /v1/failovers/{id}/abort; each step checks it before acting. */
   readonly abort_requested: boolean;
+  /** How the work moves: `single` target with 50 % free, or `spread` over every survivor with room. */
+  readonly mode?: 'single' | 'spread';
+  /**
+   * Set while no survivor can take anything and the failover waits for an operator (once, not a
+   * rollback and a new failover every epoch): since when, why, and the plan an approval acts on.
+   */
+  readonly operator_wait?: {
+    readonly since: string;
+    readonly reason: string;
+    readonly considered: readonly { readonly region: string; readonly reasons: readonly string[] }[];
+    readonly workloads_pending: number;
+  };
   /** `.waitForTaskToken` token while awaiting approval. */
   readonly approval_token?: string;
   readonly approval?: {
