@@ -4,6 +4,7 @@
  * interval inside EventBridge Scheduler's one-minute ticks (DESIGN: 60-second precision).
  */
 import { ConflictError, messageOf } from '../core/errors.ts';
+import { failoverConditions, mayStartFailover } from '../core/failover/retry.ts';
 import { type FailoverRecord, failoverIdFor } from '../core/failover/types.ts';
 import { applyRound, type HealthPolicy, healthPolicyOf } from '../core/health/evaluate.ts';
 import { assess, coordinatorFor } from '../core/health/quorum.ts';
@@ -18,8 +19,10 @@ import { isServing, type RegionStatus, type RegionStatusRecord } from '../core/s
 import type { Topology } from '../core/topology/types.ts';
 import type { Clock, ControlPlaneEvent, Heartbeat, ProbePort, StatePort } from '../ports.ts';
 import type { ControlDeps } from './deps.ts';
+import { planFailover } from './failover/plan.ts';
 import { defaultStatus, readStatuses } from './live-state.ts';
 import { type MinuteReport, runMinuteRounds } from './minute-rounds.ts';
+import { readLiveStates } from './resources/pools.ts';
 
 /** What a witness (topology `witnesses[i]`: probe-only, votes, holds no data) is given. */
 export interface WitnessDeps {
@@ -59,6 +62,8 @@ export interface ProbeRoundActions {
   readonly failovers_started: readonly string[];
   /** Failed regions this round did not start a failover for, and why. */
   readonly failovers_skipped: readonly SkippedFailover[];
+  /** Why a fenced region did not unfence although it reaches a majority again. */
+  readonly unfence_held?: string;
   readonly events: readonly ControlPlaneEvent[];
   /** Publishing is best effort: a failure is reported, never thrown. */
   readonly events_error?: string;
@@ -170,8 +175,12 @@ export async function runProbeRound(
     if (assessment.cut_off) {
       if (isServing(own.status)) await act.fence(storedOwn, assessment);
     } else if (own.status === 'fenced') {
+      // Reconcile first: a peer holding a newer status of this region (failed over while it was cut
+      // off) wins; writing `healthy` over it would bring a failed-over region back without a failback.
+      const newer = newerStatusOfMine(views, regionId, own);
+      if (newer) act.unfenceHeld = newer;
       // Acting resumes next round, once the others see this region serving again.
-      await act.unfence(storedOwn, assessment);
+      else await act.unfence(storedOwn, assessment);
     } else {
       act.declarations(previous, assessment);
       await act.failovers(assessment, statuses);
@@ -204,6 +213,7 @@ class RoundActions {
   #conflict: string | undefined;
   #eventsError: string | undefined;
   passive: string | undefined;
+  unfenceHeld: string | undefined;
   ownStatus: RegionStatusRecord | undefined;
 
   constructor(deps: ControlDeps, now: number) {
@@ -289,20 +299,33 @@ class RoundActions {
         continue;
       }
       const failoverId = failoverIdFor('failover', failed.region, status.epoch);
-      const recent = (await state.listFailovers(failed.region)).find(
-        (r) =>
-          r.failover_id !== failoverId &&
-          this.#now - Date.parse(r.initiated_at) < policy.cooldown_seconds * 1000,
-      );
-      if (recent) {
-        this.#skip(
-          failed.region,
-          `cooldown: ${recent.failover_id} initiated at ${recent.initiated_at} (cooldown ${policy.cooldown_seconds} s)`,
-        );
+      const { live } = await readLiveStates(this.#deps, statuses);
+      const conditions = failoverConditions(failed.region, statuses, live);
+      const retry = mayStartFailover({
+        records: await state.listFailovers(failed.region),
+        nextId: failoverId,
+        now: this.#now,
+        cooldownSeconds: policy.cooldown_seconds,
+        conditions,
+      });
+      if (!retry.start) {
+        this.#skip(failed.region, retry.reason);
         continue;
       }
+      if (!failed.unreachable) {
+        // It answers: error-rate and latency verdicts fail it over only when a target can serve
+        // (a region that answers badly still serves better than a failover with nowhere to go).
+        const plan = await planFailover(this.#deps, failed.region);
+        if (plan.target_region === undefined) {
+          this.#skip(
+            failed.region,
+            `${failed.signals.join(', ') || 'SLO'} verdicts fail a region that answers over only when a target can serve, and none can`,
+          );
+          continue;
+        }
+      }
       try {
-        const result = await startAutomaticFailover(this.#deps, failed, failureReason(failed));
+        const result = await startAutomaticFailover(this.#deps, failed, failureReason(failed), conditions);
         if (result.outcome === 'existing') {
           this.#skip(failed.region, `already initiated by ${result.record.coordinator}`, result.failover_id);
           continue;
@@ -361,6 +384,7 @@ class RoundActions {
       ...(this.#conflict === undefined ? {} : { status_conflict: this.#conflict }),
       failovers_started: this.#started,
       failovers_skipped: this.#skipped,
+      ...(this.unfenceHeld === undefined ? {} : { unfence_held: this.unfenceHeld }),
       events: this.#events,
       ...(this.#eventsError === undefined ? {} : { events_error: this.#eventsError }),
     };
@@ -428,6 +452,8 @@ export async function startAutomaticFailover(
   deps: ControlDeps,
   failed: FailedRegion,
   reason: string,
+  /** failoverConditions when it starts (the retry rule compares the next attempt's with them). */
+  conditions?: string,
 ): Promise<AutomaticFailoverResult> {
   const { state, topology, regionId, clock } = deps;
   const status = (await state.getRegionStatus(failed.region)) ?? defaultStatus(topology, failed.region);
@@ -449,6 +475,7 @@ export async function startAutomaticFailover(
     steps: [],
     previous_statuses: [],
     abort_requested: false,
+    ...(conditions === undefined ? {} : { conditions }),
     updated_at: at,
   };
   const start = () => deps.workflow.startFailover({ failover_id: record.failover_id, coordinator: regionId });
@@ -485,6 +512,26 @@ function lostStart(record: FailoverRecord, regionId: string, now: number, policy
 function failureReason(failed: FailedRegion): string {
   const why = failed.reasons.length > 0 ? `: ${failed.reasons.join('; ')}` : '';
   return `${failed.votes_unhealthy} of ${failed.voters} observers declare ${failed.region} unhealthy${why}`;
+}
+
+/**
+ * A newer status of `regionId` that a peer's replica holds (seen on its `/coordination/status`), or
+ * undefined. A fenced region unfences only when no peer it reaches knows of a newer decision about it.
+ */
+function newerStatusOfMine(
+  views: readonly TargetHealth[],
+  regionId: string,
+  own: RegionStatusRecord,
+): string | undefined {
+  const newer = views
+    .filter((v) => v.reachable !== false && v.reports_observer && v.reports_observer.epoch > own.epoch)
+    .map(
+      (v) =>
+        `${v.target} holds ${regionId} ${v.reports_observer?.status} at epoch ${v.reports_observer?.epoch}`,
+    );
+  return newer.length === 0
+    ? undefined
+    : `reaches a majority again, but ${newer.join('; ')} (own epoch ${own.epoch}): waiting for that decision to replicate instead of unfencing over it`;
 }
 
 /** The views as stored, with this round's own views in place (a replica read may lag its own write). */

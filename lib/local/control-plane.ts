@@ -8,6 +8,7 @@
  * `/v1/events`) and hands every other request to the region `api.cortex.local` resolves to, as a
  * client of the service would reach it (that region's faults included).
  */
+
 import type { IncomingMessage, Server } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { json, parseJsonBody, toHttpError } from '../../functions/shared/http.ts';
@@ -15,6 +16,7 @@ import { LocalProbe } from '../adapters/local/probe.ts';
 import type { LinkStats } from '../adapters/local/replication.ts';
 import { createRegionalApi } from '../app/api.ts';
 import { runComplianceAudit } from '../app/compliance/audit.ts';
+import { resumeFailovers } from '../app/failover/manage.ts';
 import { runLatencySampler } from '../app/latency/sampler.ts';
 import { sweepPrivacyRequests } from '../app/privacy/sweep.ts';
 import { runProbeRound, runWitnessRound } from '../app/probe-round.ts';
@@ -285,6 +287,13 @@ export async function startLocalControlPlane(
       port: dnsPort,
       log,
     });
+    // A failover that was running when the last process died (kill -9 included) goes on from its
+    // record: its coordinator's replica holds every step, and each step is idempotent.
+    for (const region of runtime.regions) {
+      const resumed = await resumeFailovers(region.deps);
+      for (const id of resumed)
+        log(`resumed failover ${id} (coordinated by ${region.regionId}) from its record`);
+    }
     if (options.probeRounds !== false) scheduler = startProbeRounds(runtime, clock, network, log);
     if (options.probeRounds !== false && options.replicationMonitor !== false) {
       // Issue 5: the lag monitor's beat interval (EventBridge Scheduler + rounds inside the minute on AWS).

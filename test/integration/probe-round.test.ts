@@ -420,7 +420,15 @@ describe('automatic failover', () => {
       ...(world as World).deps(regionId),
       state: shared,
     });
-    const failed = { region: AP, votes_unhealthy: 2, voters: 3, reasons: ['down'], coordinator: US };
+    const failed = {
+      region: AP,
+      votes_unhealthy: 2,
+      voters: 3,
+      reasons: ['down'],
+      unreachable: true,
+      signals: ['unreachable' as const],
+      coordinator: US,
+    };
     const results = await Promise.all([
       startAutomaticFailover(detector(US), failed, 'ap-south-1 down'),
       startAutomaticFailover(detector(US), failed, 'ap-south-1 down'),
@@ -440,7 +448,15 @@ describe('automatic failover', () => {
   it('re-issues a workflow start lost after the record was written, once an interval has passed', async () => {
     world = await World.start();
     const deps = world.deps(US);
-    const failed = { region: AP, votes_unhealthy: 2, voters: 3, reasons: ['down'], coordinator: US };
+    const failed = {
+      region: AP,
+      votes_unhealthy: 2,
+      voters: 3,
+      reasons: ['down'],
+      unreachable: true,
+      signals: ['unreachable' as const],
+      coordinator: US,
+    };
     const lost: ControlDeps = {
       ...deps,
       workflow: { ...world.workflow, startFailover: async () => Promise.reject(new Error('throttled')) },
@@ -560,6 +576,10 @@ describe('fencing', () => {
 
     world.cut.clear();
     await runWitnessRound(world.witness());
+    // Hysteresis: peers are reachable again after success_threshold (2) rounds with an answer.
+    const first = await fenceRound();
+    expect(first.actions.unfenced).toBe(false);
+    expect(first.status).toBe('fenced');
     const back = await fenceRound();
     expect(back.actions.unfenced).toBe(true);
     expect(await world.state(US).getRegionStatus(US)).toMatchObject({ status: 'healthy', epoch: 2 });

@@ -4,7 +4,15 @@
 import { ConflictError } from '../../core/errors.ts';
 import type { FailoverRecord, FailoverStatus } from '../../core/failover/types.ts';
 import type { ControlDeps, RegionalDeps } from '../deps.ts';
-import { type FailoverView, isActive, iso, publish, readFailover, toView } from './shared.ts';
+import {
+  ACTIVE_STATUSES,
+  type FailoverView,
+  isActive,
+  iso,
+  publish,
+  readFailover,
+  toView,
+} from './shared.ts';
 
 export interface OperatorDecision {
   /** Who decided, kept on the record. */
@@ -55,7 +63,9 @@ export async function answerApproval(
   // it began answered an earlier question.
   const answered =
     record.approval !== undefined &&
-    !(record.operator_wait && Date.parse(record.approval.decided_at) < Date.parse(record.operator_wait.since));
+    !(
+      record.operator_wait && Date.parse(record.approval.decided_at) < Date.parse(record.operator_wait.since)
+    );
   const waitAction =
     [...record.steps].reverse().find((s) => s.action === 'await_approval' || s.action === 'await_operator')
       ?.action ?? 'await_approval';
@@ -157,4 +167,22 @@ async function changeRecord(
     }
     throw error;
   }
+}
+
+/**
+ * Re-issues the workflow start of every active failover `deps.regionId` coordinates, as its replica
+ * holds them: a process that starts while a failover was running (the local plane after a crash,
+ * `kill -9` included) has lost the execution, not the failover. The record is the durable progress:
+ * every step is idempotent, so the new execution replays what succeeded and goes on, or rolls back
+ * when an abort was asked; a wait for an operator asks again with a new token. On AWS the execution
+ * outlives any Lambda, and a start with the same name while it runs is a no-op.
+ */
+export async function resumeFailovers(deps: ControlDeps): Promise<string[]> {
+  const active = (await deps.state.listFailovers()).filter(
+    (r) => r.coordinator === deps.regionId && ACTIVE_STATUSES.includes(r.status),
+  );
+  for (const record of active) {
+    await deps.workflow.startFailover({ failover_id: record.failover_id, coordinator: deps.regionId });
+  }
+  return active.map((r) => r.failover_id);
 }

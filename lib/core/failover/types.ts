@@ -114,6 +114,11 @@ export interface FailoverRecord {
   readonly previous_statuses: readonly RegionStatusRecord[];
   /** Set by POST /v1/failovers/{id}/abort; each step checks it before acting. */
   readonly abort_requested: boolean;
+  /**
+   * What an automatic failover depended on when it started (lib/core/failover/retry.ts
+   * failoverConditions): after it ends without a change, the next one waits until they change.
+   */
+  readonly conditions?: string;
   /** How the work moves: `single` target with 50 % free, or `spread` over every survivor with room. */
   readonly mode?: 'single' | 'spread';
   /**
