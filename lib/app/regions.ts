@@ -1,5 +1,8 @@
 import { NotFoundError } from '../core/errors.ts';
-import type { TargetHealth } from '../core/health/types.ts';
+import type { FailoverRecord } from '../core/failover/types.ts';
+import { healthPolicyOf } from '../core/health/evaluate.ts';
+import { assess } from '../core/health/quorum.ts';
+import type { Assessment, HealthSignal, TargetHealth } from '../core/health/types.ts';
 import { hourBucket, type RegionPool } from '../core/resources/pool.ts';
 import { availableCapacity } from '../core/routing.ts';
 import { isServing, type RegionStatusRecord } from '../core/state/records.ts';
@@ -73,6 +76,28 @@ function view(
   };
 }
 
+/**
+ * What the observers, taken together, see of a region and what the control plane does about it:
+ * the status record says what was decided, this says what is true now, whether or not a failover
+ * ran (a dead region whose failover waits for an operator is `unreachable` here while its status
+ * still says `healthy`).
+ */
+export interface ObservedHealth {
+  /**
+   * `unreachable`: a majority of its observers get no answer; `unhealthy`: a majority votes it
+   * failed on what it answers (/health errors, error rate, p99); `saturated`: a majority sees its
+   * capacity below the threshold (load: no new work, never a failover); `healthy` otherwise.
+   */
+  readonly state: 'healthy' | 'saturated' | 'unhealthy' | 'unreachable';
+  /** Observers with a fresh view voting it unhealthy, of those with a fresh view. */
+  readonly observers_against: number;
+  readonly observers: number;
+  readonly signals: readonly HealthSignal[];
+  readonly reasons: readonly string[];
+  /** What the control plane did or does about it, in words. */
+  readonly action: string;
+}
+
 /** What one observer (a region or a witness) last concluded about a region. */
 export interface ObserverView {
   readonly verdict: TargetHealth['verdict'];
@@ -81,7 +106,87 @@ export interface ObserverView {
   readonly error_rate: number;
   readonly p99_ms: number;
   readonly reasons: readonly string[];
+  readonly reachable: boolean;
+  readonly saturated: boolean;
   readonly updated_at: string;
+}
+
+function observedHealth(
+  deps: RegionalDeps,
+  regionId: string,
+  status: RegionStatusRecord,
+  views: readonly TargetHealth[],
+  assessment: Assessment,
+  failovers: readonly FailoverRecord[],
+): ObservedHealth {
+  const freshForMs = 3 * healthPolicyOf(deps.topology).interval_seconds * 1000;
+  const now = deps.clock.now();
+  const latest = new Map<string, TargetHealth>();
+  for (const v of views) {
+    if (v.target !== regionId || v.observer === regionId || now - v.updated_at > freshForMs) continue;
+    const seen = latest.get(v.observer);
+    if (!seen || v.updated_at >= seen.updated_at) latest.set(v.observer, v);
+  }
+  const fresh = [...latest.values()];
+  const against = fresh.filter((v) => v.verdict === 'unhealthy');
+  const majority = (n: number) => fresh.length > 0 && n * 2 > fresh.length;
+  const unreachable = majority(fresh.filter((v) => v.reachable === false).length);
+  const saturated = majority(fresh.filter((v) => v.saturated === true).length);
+  const state: ObservedHealth['state'] = unreachable
+    ? 'unreachable'
+    : majority(against.length)
+      ? 'unhealthy'
+      : saturated
+        ? 'saturated'
+        : 'healthy';
+  const signals = [
+    ...new Set(fresh.flatMap((v) => (v.verdict === 'unhealthy' || v.saturated ? (v.signals ?? []) : []))),
+  ];
+  const reasons = [...new Set((state === 'healthy' ? [] : fresh).flatMap((v) => v.reasons))];
+  return {
+    state,
+    observers_against: against.length,
+    observers: fresh.length,
+    signals,
+    reasons,
+    action: actionOn(regionId, status, state, assessment, failovers),
+  };
+}
+
+function actionOn(
+  regionId: string,
+  status: RegionStatusRecord,
+  state: ObservedHealth['state'],
+  assessment: Assessment,
+  failovers: readonly FailoverRecord[],
+): string {
+  const mine = failovers
+    .filter((f) => f.failed_region === regionId && f.kind === 'failover')
+    .sort((a, b) => Date.parse(b.initiated_at) - Date.parse(a.initiated_at));
+  const active = mine.find((f) => f.status === 'running' || f.status === 'awaiting_approval');
+  if (active?.operator_wait) {
+    return `failover ${active.failover_id} waits for an operator: ${active.operator_wait.reason} (approve after freeing capacity or recovering a region, or decline)`;
+  }
+  if (active) return `failover ${active.failover_id} ${active.status} (coordinator ${active.coordinator})`;
+  if (status.status === 'failed')
+    return `failed over (${status.reason ?? status.updated_by}); back through a failback`;
+  if (status.status === 'draining') return `draining (${status.reason ?? status.updated_by})`;
+  if (status.status === 'fenced') {
+    return 'fenced itself: it cannot reach a majority; it unfences once it reaches one again';
+  }
+  const last = mine[0];
+  if ((state === 'unhealthy' || state === 'unreachable') && last && last.status !== 'completed') {
+    return `last failover ${last.failover_id} ${last.status}${last.error ? ` (${last.error.name}: ${last.error.message})` : ''}; the next starts after a backoff or as soon as capacity or a region changes`;
+  }
+  if (state === 'unhealthy' || state === 'unreachable') {
+    return assessment.cut_off
+      ? `this observer is cut off (${assessment.cut_off_reason}): it declares nothing`
+      : 'declared failed: the coordinator starts its failover';
+  }
+  if (state === 'saturated') {
+    return 'saturated: new work goes elsewhere or is refused naming the resource, lower priorities first; the rebalancer acts; no failover (load is not failure)';
+  }
+  return 'none needed';
 }
 
 function observersOf(views: readonly TargetHealth[], target: string): Record<string, ObserverView> {
@@ -95,6 +200,8 @@ function observersOf(views: readonly TargetHealth[], target: string): Record<str
       error_rate: v.error_rate,
       p99_ms: v.p99_ms,
       reasons: v.reasons,
+      reachable: v.reachable ?? true,
+      saturated: v.saturated ?? false,
       updated_at: new Date(v.updated_at).toISOString(),
     };
   }
@@ -102,13 +209,38 @@ function observersOf(views: readonly TargetHealth[], target: string): Record<str
 }
 
 /** Every region with its live status and what each observer sees of it, from this region's replica. */
-export async function listRegions(
-  deps: RegionalDeps,
-): Promise<{ observer: string; regions: (RegionView & { observers: Record<string, ObserverView> })[] }> {
-  const [statuses, views] = await Promise.all([
+type RegionReport = RegionView & { health: ObservedHealth; observers: Record<string, ObserverView> };
+
+/** Statuses, views, this observer's assessment and the failover records, read once. */
+async function readHealth(deps: RegionalDeps) {
+  const [statuses, views, failovers] = await Promise.all([
     readStatuses(deps.topology, deps.state),
     deps.state.listTargetHealth(),
+    deps.state.listFailovers(),
   ]);
+  const assessment = assess({
+    topology: deps.topology,
+    observer: deps.regionId,
+    statuses,
+    views,
+    now: deps.clock.now(),
+  });
+  const healthOf = (regionId: string) =>
+    observedHealth(
+      deps,
+      regionId,
+      statuses.get(regionId) ?? defaultStatus(deps.topology, regionId),
+      views,
+      assessment,
+      failovers,
+    );
+  return { statuses, views, healthOf };
+}
+
+export async function listRegions(
+  deps: RegionalDeps,
+): Promise<{ observer: string; regions: RegionReport[] }> {
+  const { statuses, views, healthOf } = await readHealth(deps);
   const weights = weightsFromStatuses(deps.topology, statuses);
   const pools = deps.resources ? await readPools(deps.topology, deps.resources, deps.clock.now()) : undefined;
   return {
@@ -118,21 +250,16 @@ export async function listRegions(
         weight: weights.get(r.region_id) ?? 0,
         ...(pools?.get(r.region_id) ? { pool: pools.get(r.region_id) } : {}),
       }),
+      health: healthOf(r.region_id),
       observers: observersOf(views, r.region_id),
     })),
   };
 }
 
-export async function getRegion(
-  deps: RegionalDeps,
-  regionId: string,
-): Promise<RegionView & { observers: Record<string, ObserverView> }> {
+export async function getRegion(deps: RegionalDeps, regionId: string): Promise<RegionReport> {
   const region = deps.topology.regions.find((r) => r.region_id === regionId);
   if (!region) throw new NotFoundError('region', regionId);
-  const [statuses, views] = await Promise.all([
-    readStatuses(deps.topology, deps.state),
-    deps.state.listTargetHealth(),
-  ]);
+  const { statuses, views, healthOf } = await readHealth(deps);
   const status = statuses.get(regionId);
   const pools = deps.resources ? await readPools(deps.topology, deps.resources, deps.clock.now()) : undefined;
   return {
@@ -140,6 +267,7 @@ export async function getRegion(
       weight: weightsFromStatuses(deps.topology, statuses).get(regionId) ?? 0,
       ...(pools?.get(regionId) ? { pool: pools.get(regionId) } : {}),
     }),
+    health: healthOf(regionId),
     observers: observersOf(views, regionId),
   };
 }

@@ -21,7 +21,14 @@ import {
 import { DATA_USAGE, dataCommand } from './data.ts';
 import { paint, type Style, statusColor, table } from './format.ts';
 import { LATENCY_USAGE, latencyCommand } from './latency.ts';
-import { failoverCommand, faultCommand, healCommand, healthCommand, watchCommand } from './operations.ts';
+import {
+  failoverCommand,
+  faultCommand,
+  healCommand,
+  healthColor,
+  healthCommand,
+  watchCommand,
+} from './operations.ts';
 import { PRIVACY_USAGE, privacyCommand } from './privacy.ts';
 import { replicationCommand } from './replication.ts';
 import { RESOURCES_USAGE, rebalanceCommand, resourcesCommand } from './resources.ts';
@@ -249,6 +256,7 @@ interface RegionRow {
   compliance: string[];
   data_residency: string[];
   capacity: { available: number };
+  health?: { state: string; action: string };
 }
 
 async function regionsCommand(args: readonly string[], io: CliIo): Promise<number> {
@@ -266,11 +274,23 @@ async function regionsCommand(args: readonly string[], io: CliIo): Promise<numbe
   const { regions, observer } = answer.body as { regions: RegionRow[]; observer: string };
   io.out(
     table(
-      ['REGION', 'TIER', 'STATUS', 'ROLE', 'EPOCH', 'WEIGHT', 'AVAILABLE', 'COMPLIANCE', 'RESIDENCY'],
+      [
+        'REGION',
+        'TIER',
+        'STATUS',
+        'HEALTH',
+        'ROLE',
+        'EPOCH',
+        'WEIGHT',
+        'AVAILABLE',
+        'COMPLIANCE',
+        'RESIDENCY',
+      ],
       regions.map((r) => [
         r.region_id,
         r.tier,
         paint(style, statusColor(r.status), r.status),
+        paint(style, healthColor(r.health?.state), r.health?.state ?? '-'),
         r.role,
         String(r.epoch),
         `${r.traffic_weight}%`,
@@ -280,6 +300,10 @@ async function regionsCommand(args: readonly string[], io: CliIo): Promise<numbe
       ]),
     ),
   );
+  for (const r of regions) {
+    if (r.health && r.health.state !== 'healthy')
+      io.out(`  ${r.region_id}: ${r.health.state}: ${r.health.action}`);
+  }
   io.out(paint(style, 'dim', `as seen from ${observer}`));
   return 0;
 }

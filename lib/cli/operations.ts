@@ -25,7 +25,15 @@ interface HealthRegion {
   role: string;
   epoch: number;
   status_reason?: string;
+  health?: { state: string; action: string; reasons: string[] };
   observers?: Record<string, ObserverView>;
+}
+
+/** The color of an observed health state (lib/app/regions.ts ObservedHealth). */
+export function healthColor(state: string | undefined): 'green' | 'yellow' | 'red' {
+  if (state === 'healthy') return 'green';
+  if (state === 'saturated' || state === undefined) return 'yellow';
+  return 'red';
 }
 
 interface FailoverStep {
@@ -73,10 +81,11 @@ function answered(io: CliIo, answer: ApiAnswer, json: boolean, ok: readonly numb
 export function healthTable(regions: readonly HealthRegion[], style: Style): string {
   const observers = [...new Set(regions.flatMap((r) => Object.keys(r.observers ?? {})))].sort();
   return table(
-    ['REGION', 'STATUS', 'ROLE', 'EPOCH', ...observers.map((o) => `SEEN BY ${o}`)],
+    ['REGION', 'STATUS', 'HEALTH', 'ROLE', 'EPOCH', ...observers.map((o) => `SEEN BY ${o}`)],
     regions.map((r) => [
       r.region_id,
       paint(style, statusColor(r.status), r.status),
+      paint(style, healthColor(r.health?.state), r.health?.state ?? '-'),
       r.role,
       String(r.epoch),
       ...observers.map((o) => {
@@ -97,6 +106,8 @@ export async function healthCommand(args: readonly string[], io: CliIo): Promise
   const { regions, observer } = answer.body as { regions: HealthRegion[]; observer: string };
   io.out(healthTable(regions, { color: io.color }));
   for (const r of regions) {
+    if (r.health && r.health.state !== 'healthy')
+      io.out(`  ${r.region_id} ${r.health.state}: ${r.health.action}`);
     for (const [by, view] of Object.entries(r.observers ?? {})) {
       if (view.verdict !== 'healthy' && view.reasons.length > 0) {
         io.out(`  ${r.region_id} seen by ${by}: ${view.reasons.join('; ')}`);

@@ -79,7 +79,7 @@ describe('cortex CLI against the local control plane', () => {
   it('health shows every region and what each observer sees of it', async () => {
     const c = cli();
     expect(await c.run('health', '--endpoint', endpoint)).toBe(0);
-    expect(c.out.join('\n')).toMatch(/^REGION\s+STATUS\s+ROLE\s+EPOCH/);
+    expect(c.out.join('\n')).toMatch(/^REGION\s+STATUS\s+HEALTH\s+ROLE\s+EPOCH/);
   });
 
   it('fault and heal inject and remove a fault; bad fault input exits 1 or 2 with the reason', async () => {
