@@ -1,0 +1,189 @@
+/**
+ * Safety under load, end to end on `topology/default.json` as shipped: the spec's busy usage
+ * snapshot (no region has 50 % free), its policy (30 s x 3), the witness. The local control plane
+ * runs the probe rounds, the failover workflow (ASL) and the DNS health checks in simulated time.
+ *
+ * Each test names the invariant it protects.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it, vi } from 'vitest';
+import type { FailoverRecord } from '../../lib/core/failover/types.ts';
+import { isServing } from '../../lib/core/state/records.ts';
+import { resolve } from '../../lib/local/dns.ts';
+import { call, post, untilAllHealthy, usePlane } from '../support/plane.ts';
+
+const SPEED = 20;
+/** The shipped policy: probes every 30 s, unhealthy after 3 failed rounds. */
+const INTERVAL_MS = 30_000;
+const REAL_INTERVAL_MS = INTERVAL_MS / SPEED;
+const REGIONS = ['us-east-1', 'eu-west-1', 'ap-south-1'] as const;
+
+const plane = usePlane('cortex-safety-', SPEED);
+
+function shipped() {
+  return JSON.parse(readFileSync(new URL('../../topology/default.json', import.meta.url), 'utf8'));
+}
+
+async function start() {
+  const cp = await plane.start(shipped());
+  await untilAllHealthy(cp, 10 * REAL_INTERVAL_MS);
+  return cp;
+}
+
+function waitFor<T>(check: () => Promise<T> | T, timeoutMs: number): Promise<T> {
+  return vi.waitFor(check, { timeout: timeoutMs, interval: 25 });
+}
+
+const state = (region: string) => plane.running().runtime.region(region).deps.state;
+
+async function dnsAnswer(): Promise<string> {
+  const cp = plane.running();
+  const txt = await resolve({ address: cp.dns.address, port: cp.dns.port }, cp.dns.name, 'TXT');
+  return txt.texts[0] ?? '';
+}
+
+/** Waits `n` probe intervals of simulated time. */
+const rounds = (n: number) => new Promise((r) => setTimeout(r, n * REAL_INTERVAL_MS));
+
+const task = (id: string, residency?: string, compute = 20) => ({
+  task_id: id,
+  priority: 'normal',
+  source: { country: residency === 'EU' ? 'DE' : 'US' },
+  requirements: { workers: 1, compute_units: compute, ...(residency ? { data_residency: residency } : {}) },
+});
+
+describe('safety under load on the shipped default topology', () => {
+  // Invariant: capacity is load, not failure. Saturating every region fences nobody, fails nothing
+  // over, keeps a region in DNS, and routing refuses with a 422 that names the resource.
+  it('saturating every region leaves every region unfenced and in service, and routing answers 422 naming the resource', async () => {
+    const cp = await start();
+    const refused: { status: number; body: { error: { message: string } } }[] = [];
+    for (let i = 0; i < 40 && refused.length < 3; i++) {
+      const residency = ['EU', 'US', undefined][i % 3];
+      const answer = await post(`${cp.gatewayUrl}/v1/route`, task(`load-${i}`, residency));
+      if (answer.status === 422) refused.push(answer);
+      else expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    }
+    expect(refused.length).toBeGreaterThan(0);
+    expect(JSON.stringify(refused[0]?.body)).toMatch(/insufficient (workers|compute_units|tokens)/);
+
+    // Several detection windows later: nobody fenced, nobody failed over, DNS answers a region.
+    await rounds(8);
+    for (const region of REGIONS) {
+      const statuses = await state(region).listRegionStatuses();
+      expect(
+        statuses.filter((s) => !isServing(s.status)),
+        `statuses in ${region}`,
+      ).toEqual([]);
+      expect((await call(`${cp.regions[region]?.url}/health`)).status, region).toBe(200);
+    }
+    expect(await state('eu-west-1').listFailovers()).toEqual([]);
+    expect(REGIONS).toContain(await dnsAnswer());
+    // Status tells the truth: saturated regions are shown as such, with what is done about it.
+    const regions = (await call(`${cp.gatewayUrl}/v1/regions`)).body.regions as {
+      region_id: string;
+      health: { state: string; action: string };
+    }[];
+    const saturated = regions.filter((r) => r.health.state === 'saturated');
+    expect(saturated.length).toBeGreaterThan(0);
+    expect(saturated[0]?.health.action).toMatch(/no failover \(load is not failure\)/);
+  });
+
+  // Invariant: a dead region's traffic is always served. With the spec's usage no survivor has
+  // 50 % free; the failover still completes (spread), within detection plus a few seconds, and DNS
+  // and new tasks move.
+  it('taking us-east-1 down completes a failover within the detection window plus 5 s and moves DNS and new tasks', async () => {
+    const cp = await start();
+    expect(await dnsAnswer()).toBe('us-east-1');
+    expect((await post(`${cp.gatewayUrl}/v1/sim/faults`, { region: 'us-east-1', kind: 'down' })).status).toBe(
+      201,
+    );
+    const downAt = cp.runtime.regions[0]?.deps.clock.now() ?? 0;
+
+    const record = await waitFor(async () => {
+      const [found] = (await state('eu-west-1').listFailovers('us-east-1')) as FailoverRecord[];
+      expect(found?.status).toBe('completed');
+      return found as FailoverRecord;
+    }, 20 * REAL_INTERVAL_MS);
+    expect(record).toMatchObject({ mode: 'spread', target_region: 'eu-west-1', coordinator: 'eu-west-1' });
+    const flipped = record.steps.find((s) => s.action === 'update_dns_routing');
+    const serving = (Date.parse(flipped?.ended_at ?? '') - downAt) / 1000;
+    // Detection: a round may have just passed (one interval), then failure_threshold rounds.
+    expect(serving).toBeLessThanOrEqual((1 + 3) * (INTERVAL_MS / 1000) + 5);
+    expect(await state('eu-west-1').listFailovers('us-east-1')).toHaveLength(1);
+
+    await waitFor(async () => expect(await dnsAnswer()).not.toBe('us-east-1'), 6 * REAL_INTERVAL_MS);
+    const routed = await post(`${cp.regions['eu-west-1']?.url}/v1/route`, task('after-down', undefined, 5));
+    expect(routed.status).toBe(200);
+    expect(routed.body.region).not.toBe('us-east-1');
+    const view = (await call(`${cp.regions['eu-west-1']?.url}/v1/regions/us-east-1`)).body;
+    expect(view).toMatchObject({ status: 'failed', health: { state: 'unreachable' } });
+  });
+
+  // Invariant: fencing follows reachability and undoes itself. A region cut from everyone fences;
+  // healed, it comes back (a failback when the majority failed it over meanwhile), and every region
+  // ends serving with one primary.
+  it('a partition that heals after 15 s ends with every region serving', async () => {
+    const cp = await start();
+    expect(
+      (
+        await post(`${cp.gatewayUrl}/v1/sim/faults`, {
+          region: 'eu-west-1',
+          kind: 'partition',
+          peers: ['ap-south-1'],
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await post(`${cp.gatewayUrl}/v1/sim/faults`, {
+          region: 'ap-south-1',
+          kind: 'partition',
+          peers: ['eu-west-1'],
+        })
+      ).status,
+    ).toBe(201);
+    await new Promise((r) => setTimeout(r, 15_000 / SPEED));
+    expect((await call(`${cp.gatewayUrl}/v1/sim/faults`, { method: 'DELETE' })).status).toBe(200);
+    await rounds(12);
+    for (const region of REGIONS) {
+      const statuses = await state(region).listRegionStatuses();
+      expect(
+        statuses.filter((s) => !isServing(s.status)),
+        `statuses in ${region}`,
+      ).toEqual([]);
+      expect((await call(`${cp.regions[region]?.url}/health`)).status, region).toBe(200);
+    }
+  });
+
+  it('a region cut off from all others fences, and unfences once healed', async () => {
+    const cp = await start();
+    expect(
+      (await post(`${cp.gatewayUrl}/v1/sim/faults`, { region: 'ap-south-1', kind: 'partition' })).status,
+    ).toBe(201);
+    await waitFor(
+      async () => expect((await state('ap-south-1').getRegionStatus('ap-south-1'))?.status).toBe('fenced'),
+      12 * REAL_INTERVAL_MS,
+    );
+    // Heal before the majority's failover could run its course or after: either way it ends serving
+    // again, through unfencing or (failed over meanwhile) through a failback.
+    expect((await call(`${cp.gatewayUrl}/v1/sim/faults`, { method: 'DELETE' })).status).toBe(200);
+    const back = await waitFor(async () => {
+      const own = await state('ap-south-1').getRegionStatus('ap-south-1');
+      expect(own?.status === 'healthy' || own?.status === 'failed').toBe(true);
+      return own;
+    }, 12 * REAL_INTERVAL_MS);
+    if (back?.status === 'failed') {
+      const failback = await post(`${cp.regions['eu-west-1']?.url}/v1/failovers`, {
+        failed_region: 'ap-south-1',
+        action: 'failback',
+        reason: 'healed',
+      });
+      expect([200, 201, 202]).toContain(failback.status);
+    }
+    await waitFor(
+      async () => expect((await call(`${cp.regions['ap-south-1']?.url}/health`)).status).toBe(200),
+      12 * REAL_INTERVAL_MS,
+    );
+  });
+});
