@@ -38,7 +38,15 @@ async function until<T>(what: string, deadlineMs: number, check: () => Promise<T
   }
 }
 
-export async function measureFailover(intervalSeconds: number, speed: number): Promise<FailoverTiming> {
+/**
+ * `usage`: `spec` keeps the topology's usage snapshot as shipped (no survivor has 50 % free: the
+ * failover spreads the work); `quiet` uses a third of it (a single target qualifies).
+ */
+export async function measureFailover(
+  intervalSeconds: number,
+  speed: number,
+  usage: 'spec' | 'quiet' = 'quiet',
+): Promise<FailoverTiming & { readonly usage: string; readonly mode?: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'cortex-bench-failover-'));
   const raw = defaultTopologyJson();
   raw.failover_policies.health_check.interval_seconds = intervalSeconds;
@@ -46,7 +54,7 @@ export async function measureFailover(intervalSeconds: number, speed: number): P
   raw.deployment.traffic_distribution.health_check_interval_seconds = intervalSeconds;
   // A quiet hour, so a target with the required 50 % free capacity exists (see README).
   for (const pool of Object.values<{ current_usage: Record<string, number> }>(
-    raw.global_resource_pool.regional_allocation,
+    usage === 'quiet' ? raw.global_resource_pool.regional_allocation : {},
   )) {
     for (const key of Object.keys(pool.current_usage)) {
       pool.current_usage[key] = Math.floor((pool.current_usage[key] ?? 0) / 3);
@@ -100,6 +108,8 @@ export async function measureFailover(intervalSeconds: number, speed: number): P
       drain_s: drain ? seconds(at(drain.ended_at) - at(drain.started_at)) : 0,
       completed_s: seconds(at(record.completed_at) - t0),
       target: record.target_region,
+      usage,
+      ...(record.mode === undefined ? {} : { mode: record.mode }),
     };
   } finally {
     await plane.stop();

@@ -626,12 +626,12 @@ describe('assess: reachability alone decides quorum (answers of any kind count)'
           }),
           (verdicts, regionStatuses) => {
             const views: TargetHealth[] = [];
-            observers.forEach((o, i) =>
+            observers.forEach((o, i) => {
               targets.forEach((t, j) => {
                 if (o !== t)
                   views.push(view(o, t, verdicts[i * targets.length + j] ?? 'healthy', { reachable: true }));
-              }),
-            );
+              });
+            });
             const overrides = Object.fromEntries(targets.map((t, j) => [t, regionStatuses[j] ?? 'healthy']));
             for (const observer of targets) {
               const a = assess({

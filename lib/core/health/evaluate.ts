@@ -192,16 +192,14 @@ export function applyRound(
       if (sharedByHealth((samples) => errorRate(samples) > policy.error_rate_threshold)) {
         signals.push('error_rate');
         unhealthy.push(reason);
-      }
-      else componentSymptoms.push(`${reason}, not on ${HEALTH_ENDPOINT}: isolated component, no failover`);
+      } else componentSymptoms.push(`${reason}, not on ${HEALTH_ENDPOINT}: isolated component, no failover`);
     }
     if (p99_ms > policy.latency_p99_threshold_ms) {
       const reason = `p99 ${Math.round(p99_ms)} ms above ${policy.latency_p99_threshold_ms} ms`;
       if (sharedByHealth((samples) => p99(samples) > policy.latency_p99_threshold_ms)) {
         signals.push('latency');
         unhealthy.push(reason);
-      }
-      else componentSymptoms.push(`${reason}, not on ${HEALTH_ENDPOINT}: isolated component, no failover`);
+      } else componentSymptoms.push(`${reason}, not on ${HEALTH_ENDPOINT}: isolated component, no failover`);
     }
   }
   const saturated =
