@@ -121,8 +121,13 @@ describe('POST /v1/failovers', () => {
     expect(list.body.failovers).toEqual([]);
   });
 
-  it('answers 422 with every region and why when no target has 50 % capacity free (the spec snapshot)', async () => {
-    const t = validateTopology(defaultTopologyJson());
+  it('answers 422 with every region and why when no survivor has any room', async () => {
+    const raw = defaultTopologyJson();
+    for (const id of ['eu-west-1', 'ap-south-1']) {
+      const pool = raw.global_resource_pool.regional_allocation[id];
+      pool.current_usage.workers = pool.workers;
+    }
+    const t = validateTopology(raw);
     const answer = await call(t, 'POST', '/v1/failovers', {
       body: { failed_region: 'us-east-1', reason: 'drill' },
     });
@@ -133,6 +138,13 @@ describe('POST /v1/failovers', () => {
     ]);
     expect(JSON.stringify(answer.body.excluded)).toMatch(/capacity/);
     expect(started).toEqual([]);
+  });
+
+  it('starts on the spec snapshot (no target at 50 %: the work is spread over the survivors with room)', async () => {
+    const answer = await call(validateTopology(defaultTopologyJson()), 'POST', '/v1/failovers', {
+      body: { failed_region: 'us-east-1', reason: 'drill' },
+    });
+    expect(answer.status).toBe(202);
   });
 
   it.each([

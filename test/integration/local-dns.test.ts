@@ -57,7 +57,7 @@ describe('the local DNS server', () => {
     const ids = topology.regions.map((r) => r.region_id);
     const health: Record<string, number> = {};
     const endpoints = await fakeRegions(ids, health);
-    const clock = createSimClock({ speed: 200 });
+    const clock = createSimClock({ speed: 50 });
     dns = await startLocalDns({ topology, endpoints, clientRegion: 'us-east-1', clock, port: 0 });
     const server = { address: dns.address, port: dns.port };
 
@@ -67,7 +67,7 @@ describe('the local DNS server', () => {
 
     const failedAt = clock.now();
     health['us-east-1'] = 503;
-    await vi.waitFor(() => expect(dns?.servingRegion()).toBe('eu-west-1'), { timeout: 3_000, interval: 5 });
+    await vi.waitFor(() => expect(dns?.servingRegion()).toBe('eu-west-1'), { timeout: 10_000, interval: 5 });
     const flipped = dns.answerChanges().at(-1);
     // Three failed checks 10 s apart: between 20 and 30 s after the first failing answer, plus a round's slack.
     expect(((flipped?.at ?? 0) - failedAt) / 1000).toBeGreaterThan(19);
@@ -79,7 +79,7 @@ describe('the local DNS server', () => {
 
     // One threshold both ways (Route 53): three passing checks bring it back.
     health['us-east-1'] = 200;
-    await vi.waitFor(() => expect(dns?.servingRegion()).toBe('us-east-1'), { timeout: 3_000, interval: 5 });
+    await vi.waitFor(() => expect(dns?.servingRegion()).toBe('us-east-1'), { timeout: 10_000, interval: 5 });
   });
 
   it('answers NXDOMAIN for other names, only the asked record type, and over TCP too', async () => {
