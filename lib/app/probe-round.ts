@@ -185,6 +185,7 @@ export async function runProbeRound(
       act.declarations(previous, assessment);
       await act.failovers(assessment, statuses);
       act.componentRestarts(previous, assessment, statuses);
+      act.saturationChanges(previous, assessment, statuses, views);
     }
   }
   await act.publish();
@@ -345,6 +346,40 @@ class RoundActions {
         // The next round retries: the record id is deterministic and a lost start is re-issued.
         this.#skip(failed.region, `start failed: ${messageOf(error)}`, failoverId);
       }
+    }
+  }
+
+  /**
+   * One alarm when a majority starts to see a region saturated, one when it stops: raised by the
+   * region that would coordinate its failover (as restarts are), so not once per observer.
+   */
+  saturationChanges(
+    previous: Assessment,
+    assessment: Assessment,
+    statuses: ReadonlyMap<string, RegionStatusRecord>,
+    views: readonly TargetHealth[],
+  ): void {
+    const before = new Set(previous.saturated ?? []);
+    const now = new Set(assessment.saturated);
+    const changed = [
+      ...[...now].filter((r) => !before.has(r)).map((r) => ['region.saturated', r] as const),
+      ...[...before].filter((r) => !now.has(r)).map((r) => ['region.saturation_cleared', r] as const),
+    ];
+    for (const [type, region] of changed) {
+      const requester = coordinatorFor(this.#deps.topology, statuses, region, assessment.reachable);
+      if (requester !== this.#deps.regionId) continue;
+      const seen = views.find((v) => v.target === region);
+      this.#emit(type, {
+        region,
+        raised_by: this.#deps.regionId,
+        ...(seen?.available_capacity === undefined ? {} : { available_capacity: seen.available_capacity }),
+        threshold:
+          this.#deps.topology.failover_policies.automatic_failover.conditions.available_capacity_threshold,
+        action:
+          type === 'region.saturated'
+            ? 'new work goes elsewhere or is refused naming the resource, lower priorities first; the rebalancer moves allocation; no failover'
+            : 'capacity back above the threshold',
+      });
     }
   }
 

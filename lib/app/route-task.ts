@@ -105,7 +105,12 @@ export function resolveRouteInput(deps: RegionalDeps, request: RouteRequest): Ro
     });
   }
   if (issues.length > 0) throw new ValidationError('invalid route request', issues);
-  return { task_id: request.task_id, source, requirements: req };
+  return {
+    task_id: request.task_id,
+    source,
+    requirements: req,
+    ...(request.priority === undefined ? {} : { priority: request.priority }),
+  };
 }
 
 /** The router's options from the deps: the deployment facts the compliance rules check. */

@@ -7,7 +7,8 @@
  *    residency; the compliance rules for the task's classification and origin (lib/core/compliance:
  *    transfers, encryption, access control; the same rules as the compliance check and failover);
  *    required capabilities; latency from the source within max_latency_ms; capacity for the task's
- *    needs.
+ *    needs; and the priority reserve: a region near saturation keeps its last free share for
+ *    higher-priority work (lower priorities are shed first, see reserveFor).
  * 2. Score 0-100 = sum of weight x factor / 100 with the topology's weights (default capacity 40,
  *    latency 30, compliance 20, cost 10; latency-sensitive latency 70, capacity 30).
  * 3. Highest score wins; ties go to the better tier, then the lower region id.
@@ -45,10 +46,72 @@ export interface TaskRequirements {
   readonly compute_units?: number;
 }
 
+export type TaskPriority = 'low' | 'normal' | 'high' | 'critical';
+
 export interface RouteInput {
   readonly task_id: string;
   readonly source: TaskSource;
   readonly requirements: TaskRequirements;
+  /** Default `normal`. */
+  readonly priority?: TaskPriority;
+}
+
+/**
+ * The share of a region's scarcest resource a task of `priority` must leave free, given the
+ * saturation threshold (the policy's available_capacity_threshold, 0.2 in the spec): low 1.5x,
+ * normal 1x, high 0.5x, critical nothing. So as a region fills up it sheds low, then normal, then
+ * high priority work, and the last of it stays for critical tasks (and for a failed region's
+ * critical work). A region below the threshold is `saturated`: load, not failure.
+ */
+export function reserveFor(priority: TaskPriority | undefined, threshold: number): number {
+  switch (priority ?? 'normal') {
+    case 'low':
+      return Math.min(1, threshold * 1.5);
+    case 'normal':
+      return threshold;
+    case 'high':
+      return threshold / 2;
+    default:
+      return 0;
+  }
+}
+
+const RESOURCE_NAMES = {
+  workers: 'workers',
+  tokens_per_hour: 'tokens_per_hour',
+  compute_units: 'compute_units',
+} as const;
+
+/** Why `need` would eat into the reserve `priority` must leave on `live`, naming the resource; or none. */
+function reserveReasons(
+  need: ResourceAmounts,
+  live: RegionLiveState,
+  priority: TaskPriority | undefined,
+  threshold: number,
+): string[] {
+  const reserve = reserveFor(priority, threshold);
+  if (reserve <= 0) return [];
+  const after = (allocated: number, used: number, wanted: number) =>
+    allocated <= 0 ? 1 : (allocated - used - wanted) / allocated;
+  const shares: [keyof typeof RESOURCE_NAMES, number][] = [
+    ['workers', after(live.allocation.workers, live.usage.workers, need.workers)],
+    ['tokens_per_hour', after(live.allocation.tokens_per_hour, live.usage.tokens_used, need.tokens_per_hour)],
+    ['compute_units', after(live.allocation.compute_units, live.usage.compute_units, need.compute_units)],
+  ];
+  // Only resources the task uses can be the reason to refuse it.
+  const used = shares.filter(([name]) => need[name] > 0);
+  const [name, share] = used.reduce<[keyof typeof RESOURCE_NAMES, number] | undefined>(
+    (low, entry) => (low === undefined || entry[1] < low[1] ? entry : low),
+    undefined,
+  ) ?? ['workers', 1];
+  if (share >= reserve) return [];
+  return [
+    `saturated: ${RESOURCE_NAMES[name]} would be ${pct(share)} free after this task, below the ${pct(reserve)} kept for higher-priority work (priority ${priority ?? 'normal'})`,
+  ];
+}
+
+function pct(fraction: number): string {
+  return `${Math.round(Math.max(0, fraction) * 1000) / 10}%`;
 }
 
 /** What the router knows of each region right now. */
@@ -189,6 +252,7 @@ export function decideRoute(
   }
   const required = (req.compliance ?? []).map(normalizeFramework);
   const need = needs(req);
+  const saturation = topology.failover_policies.automatic_failover.conditions.available_capacity_threshold;
   const index = indexOf(topology);
   const origin = originOfTask(topology, task.source, req.data_residency);
   if (origin === undefined) throw new Error(`unknown origin of task ${task.task_id}`);
@@ -243,7 +307,9 @@ export function decideRoute(
         `latency ${latency.latencyMs} ms from ${describeSource(task.source)} exceeds ${maxLatency} ms`,
       );
     }
-    reasons.push(...capacityReasons(need, state));
+    const short = capacityReasons(need, state);
+    reasons.push(...short);
+    if (short.length === 0) reasons.push(...reserveReasons(need, state, task.priority, saturation));
     if (reasons.length > 0) {
       excluded.push({ region: region.region_id, reasons });
       continue;

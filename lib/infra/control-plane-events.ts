@@ -17,6 +17,8 @@ export const NOTIFIED_EVENTS = {
     'region.fenced',
     'region.declared_failed',
     'component.restart_requested',
+    // Load, not failure, but an operator should know a region refuses work (issue 10).
+    'region.saturated',
     'privacy.request_overdue',
   ],
 } as const;

@@ -57,15 +57,27 @@ describe('safety under load on the shipped default topology', () => {
   // over, keeps a region in DNS, and routing refuses with a 422 that names the resource.
   it('saturating every region leaves every region unfenced and in service, and routing answers 422 naming the resource', async () => {
     const cp = await start();
-    const refused: { status: number; body: { error: { message: string } } }[] = [];
-    for (let i = 0; i < 40 && refused.length < 3; i++) {
-      const residency = ['EU', 'US', undefined][i % 3];
-      const answer = await post(`${cp.gatewayUrl}/v1/route`, task(`load-${i}`, residency));
-      if (answer.status === 422) refused.push(answer);
-      else expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-    }
-    expect(refused.length).toBeGreaterThan(0);
-    expect(JSON.stringify(refused[0]?.body)).toMatch(/insufficient (workers|compute_units|tokens)/);
+    // Normal priority first: shed once a region would fall below the 20 % reserve, naming the resource.
+    // Then critical work, which may take the reserve, until nothing fits.
+    const refusals = async (priority: string) => {
+      const refused: string[] = [];
+      for (let i = 0; i < 60 && refused.length < 3; i++) {
+        const residency = ['EU', 'US', undefined][i % 3];
+        const answer = await post(`${cp.gatewayUrl}/v1/route`, {
+          ...task(`load-${priority}-${i}`, residency),
+          priority,
+        });
+        if (answer.status === 422) refused.push(JSON.stringify(answer.body));
+        else expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      }
+      return refused;
+    };
+    const shed = await refusals('normal');
+    expect(shed.length).toBeGreaterThan(0);
+    expect(shed[0]).toMatch(/saturated: (workers|compute_units|tokens_per_hour) would be [\d.]+% free/);
+    const full = await refusals('critical');
+    expect(full.length).toBeGreaterThan(0);
+    expect(full[0]).toMatch(/insufficient (workers|compute_units|tokens_per_hour)/);
 
     // Several detection windows later: nobody fenced, nobody failed over, DNS answers a region.
     await rounds(8);
@@ -87,6 +99,14 @@ describe('safety under load on the shipped default topology', () => {
     const saturated = regions.filter((r) => r.health.state === 'saturated');
     expect(saturated.length).toBeGreaterThan(0);
     expect(saturated[0]?.health.action).toMatch(/no failover \(load is not failure\)/);
+    // One alarm per saturated region (raised by its coordinator), not one per observer or round.
+    const { events } = (await call(`${cp.gatewayUrl}/v1/events`)).body as {
+      events: { type: string; detail: { region: string } }[];
+    };
+    const alarms = events.filter((e) => e.type === 'region.saturated').map((e) => e.detail.region);
+    expect(alarms.length).toBeGreaterThan(0);
+    expect(new Set(alarms).size).toBe(alarms.length);
+    expect(events.filter((e) => e.type === 'region.fenced')).toEqual([]);
   });
 
   // Invariant: a dead region's traffic is always served. With the spec's usage no survivor has

@@ -411,6 +411,7 @@ describe('the failover path', () => {
               'region.fenced',
               'region.declared_failed',
               'component.restart_requested',
+              'region.saturated',
               'privacy.request_overdue',
             ],
           },

@@ -175,6 +175,8 @@ describe('the resource pool', () => {
     expect(ap.reasons.join(' ')).toMatch(/insufficient tokens_per_hour: needs 150000, \d+ free of 200000/);
     const wide = await call('POST', '/v1/route', {
       task_id: taskId(),
+      // Critical: the reserve near saturation is kept for it (lower priorities are shed first).
+      priority: 'critical',
       source: { region: 'us-east-1' },
       requirements: { estimated_tokens: 150000 },
     });

@@ -7,6 +7,7 @@ import {
   latencyScore,
   type RegionLiveState,
   type RouteInput,
+  reserveFor,
   type TaskRequirements,
 } from '../../lib/core/routing.ts';
 import type { RegionStatus } from '../../lib/core/state/records.ts';
@@ -44,6 +45,52 @@ function task(
 
 const excludedReasons = (decision: ReturnType<typeof decideRoute>, region: string) =>
   decision.excluded.find((e) => e.region === region)?.reasons ?? [];
+
+describe('routing: the priority reserve (lower priorities are shed first)', () => {
+  const t = topology();
+  // Invariant: as a region fills up it refuses low, then normal, then high priority work, naming the
+  // resource; critical work takes what fits. Saturation steers and refuses; it never fails anything.
+  it('sheds low before normal before high, and lets critical take the last of it', () => {
+    // us-east-1 (spec usage): 7 of 25 workers free (28 %). One more worker leaves 24 %, two 20 %, four 12 %.
+    const only = (priority: RouteInput['priority'], workers: number) =>
+      decideRoute(
+        t,
+        { ...task({ workers, data_residency: 'US' }), ...(priority ? { priority } : {}) },
+        live(t),
+      );
+    expect(only('low', 1).region).toBeUndefined();
+    expect(excludedReasons(only('low', 1), 'us-east-1')).toEqual([
+      'saturated: workers would be 24% free after this task, below the 30% kept for higher-priority work (priority low)',
+    ]);
+    expect(only(undefined, 1).region).toBe('us-east-1');
+    expect(only('normal', 3).region).toBeUndefined();
+    expect(only('high', 3).region).toBe('us-east-1');
+    expect(only('high', 5).region).toBeUndefined();
+    expect(only('critical', 7).region).toBe('us-east-1');
+    expect(excludedReasons(only('critical', 8), 'us-east-1')).toEqual([
+      'insufficient workers: needs 8, 7 free of 25',
+    ]);
+  });
+
+  it('judges only the resources the task uses', () => {
+    // Compute units at 24 % free do not matter to a task that needs none of them.
+    const decision = decideRoute(
+      t,
+      { ...task({ workers: 1, data_residency: 'US' }), priority: 'normal' },
+      live(t),
+    );
+    expect(decision.region).toBe('us-east-1');
+  });
+
+  it('reserveFor follows the policy threshold', () => {
+    expect([
+      reserveFor('low', 0.2),
+      reserveFor('normal', 0.2),
+      reserveFor('high', 0.2),
+      reserveFor('critical', 0.2),
+    ]).toEqual([0.30000000000000004, 0.2, 0.1, 0]);
+  });
+});
 
 describe('routing filters', () => {
   const t = topology();
@@ -103,7 +150,12 @@ describe('routing filters', () => {
   });
 
   it('excludes a region that cannot fit the task and says what is short', () => {
-    const decision = decideRoute(t, task({ workers: 6, estimated_tokens: 150_000 }), live(t));
+    // Critical: no reserve applies, so only what does not fit at all excludes.
+    const decision = decideRoute(
+      t,
+      { ...task({ workers: 6, estimated_tokens: 150_000 }), priority: 'critical' },
+      live(t),
+    );
     expect(decision.candidates.map((c) => c.region)).toEqual(['us-east-1']);
     expect(excludedReasons(decision, 'eu-west-1')).toEqual([
       'insufficient workers: needs 6, 5 free of 15',

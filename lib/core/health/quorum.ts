@@ -113,6 +113,7 @@ export function assess(input: AssessInput): Assessment {
       cut_off,
       cut_off_reason: quorum.reason,
       failed: [],
+      saturated: [],
       component_failures: [],
       votes,
     };
@@ -171,6 +172,14 @@ export function assess(input: AssessInput): Assessment {
     component_failures.push({ region: target, endpoints });
   }
 
+  const saturated = regionMembers.filter((target) => {
+    const fresh = members
+      .filter((m) => m !== target)
+      .map((m) => viewOf(m, target))
+      .filter((v): v is TargetHealth => v !== undefined && isFresh(v));
+    return fresh.length > 0 && fresh.filter((v) => v.saturated === true).length * 2 > fresh.length;
+  });
+
   return {
     observer,
     members,
@@ -178,6 +187,7 @@ export function assess(input: AssessInput): Assessment {
     cut_off,
     cut_off_reason: quorum.reason,
     failed,
+    saturated,
     component_failures,
     votes,
   };

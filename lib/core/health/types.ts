@@ -138,6 +138,11 @@ export interface Assessment {
   readonly cut_off_reason?: string;
   /** Regions a majority of their observers declare unhealthy (empty when cut off). Never for load alone. */
   readonly failed: readonly FailedRegion[];
+  /**
+   * Regions a majority of the voters with a fresh view see below the capacity threshold: load, not
+   * failure (no new work, rebalancing, an alarm; never a failover). Empty when cut off.
+   */
+  readonly saturated: readonly string[];
   /** Regions with an isolated component failing (restart events, no failover). */
   readonly component_failures: readonly { readonly region: string; readonly endpoints: readonly string[] }[];
   /** Per target, how each observer votes (for GET /v1/regions and the dashboard). */
