@@ -82,6 +82,23 @@ describe('consistency decisions', () => {
     });
   });
 
+  // Invariant: a repair never lowers a region status slot's epoch: only its writer's copy is the truth.
+  it('an item one region alone writes (a status slot) takes its owner copy, whatever the rule', () => {
+    for (const rule of ['primary_wins', 'last_write_wins'] as const) {
+      expect(
+        chooseWinner({
+          rule,
+          copies: { [US]: copy('old', 900), [EU]: copy('new', 100) },
+          primary: US,
+          owner: EU,
+        }),
+      ).toMatchObject({ winner: EU });
+      expect(chooseWinner({ rule, copies: { [US]: copy('a') }, primary: US, owner: EU })).toMatchObject({
+        skipped: expect.stringMatching(/owner eu-west-1's replica was not read/),
+      });
+    }
+  });
+
   it('last_write_wins takes the latest write; a tie of different contents goes to the writing region', () => {
     const newest = chooseWinner({
       rule: 'last_write_wins',

@@ -113,7 +113,13 @@ function copyOf(item: Item): ItemCopy {
   const writeTime = writeTimeOf(item);
   const writeRegion = item['aws:rep:updateregion'];
   const recordType = typeof item.record_type === 'string' ? item.record_type : undefined;
-  const owner = recordType === 'document_slot' && typeof item.region === 'string' ? item.region : undefined;
+  // Items one region alone writes: a document's slot, a region status slot (per writer region).
+  const owner =
+    recordType === 'document_slot' && typeof item.region === 'string'
+      ? item.region
+      : recordType === 'region_status' && typeof item.writer === 'string' && item.writer !== '_'
+        ? item.writer
+        : undefined;
   return {
     key: itemKey(String(item.pk), String(item.sk)),
     ...(recordType === undefined ? {} : { record_type: recordType }),

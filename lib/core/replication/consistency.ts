@@ -52,6 +52,12 @@ export function inFlight(
 export function chooseWinner(input: WinnerInput): Winner {
   const { rule, copies } = input;
   const regions = Object.keys(copies).sort();
+  // An item only one region writes (a region status slot): that region's copy is the truth,
+  // whatever the data type's rule; any other copy is replication behind or changed outside it.
+  if (rule !== undefined && rule !== 'vector_clock' && input.owner !== undefined) {
+    if (!copies[input.owner]) return { skipped: `the owner ${input.owner}'s replica was not read` };
+    return { winner: input.owner, reason: `${rule}: only ${input.owner} writes this item (its own slot)` };
+  }
   switch (rule) {
     case undefined:
       return { skipped: 'no conflict rule for this data type' };
