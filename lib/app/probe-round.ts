@@ -20,6 +20,7 @@ import type { Topology } from '../core/topology/types.ts';
 import type { Clock, ControlPlaneEvent, Heartbeat, ProbePort, StatePort } from '../ports.ts';
 import type { ControlDeps } from './deps.ts';
 import { planFailover } from './failover/plan.ts';
+import { ACTIVE_STATUSES } from './failover/shared.ts';
 import { defaultStatus, readStatuses } from './live-state.ts';
 import { type MinuteReport, runMinuteRounds } from './minute-rounds.ts';
 import { readLiveStates } from './resources/pools.ts';
@@ -62,6 +63,8 @@ export interface ProbeRoundActions {
   readonly failovers_started: readonly string[];
   /** Failed regions this round did not start a failover for, and why. */
   readonly failovers_skipped: readonly SkippedFailover[];
+  /** Failovers whose coordinator was gone: this region took them over from their records. */
+  readonly failovers_taken_over: readonly string[];
   /** Why a fenced region did not unfence although it reaches a majority again. */
   readonly unfence_held?: string;
   readonly events: readonly ControlPlaneEvent[];
@@ -186,6 +189,7 @@ export async function runProbeRound(
       await act.failovers(assessment, statuses);
       act.componentRestarts(previous, assessment, statuses);
       act.saturationChanges(previous, assessment, statuses, views);
+      await act.takeOverStranded(assessment, statuses);
     }
   }
   await act.publish();
@@ -215,6 +219,7 @@ class RoundActions {
   #eventsError: string | undefined;
   passive: string | undefined;
   unfenceHeld: string | undefined;
+  readonly #takenOver: string[] = [];
   ownStatus: RegionStatusRecord | undefined;
 
   constructor(deps: ControlDeps, now: number) {
@@ -350,6 +355,59 @@ class RoundActions {
   }
 
   /**
+   * A failover whose coordinator is gone (not serving, or out of this observer's reach) and that has
+   * not moved for two intervals is taken over by the region that would coordinate it now: the record
+   * names the new coordinator (the fencing token every step checks) and its workflow starts here,
+   * resuming from the record. The old execution, if its region comes back, stops at its next step.
+   */
+  async takeOverStranded(
+    assessment: Assessment,
+    statuses: ReadonlyMap<string, RegionStatusRecord>,
+  ): Promise<void> {
+    const { regionId, topology, state, workflow } = this.#deps;
+    const stalledForMs = 2 * healthPolicyOf(topology).interval_seconds * 1000;
+    for (const record of await state.listFailovers()) {
+      if (record.coordinator === regionId || !ACTIVE_STATUSES.includes(record.status)) continue;
+      if (this.#now - Date.parse(record.updated_at) < stalledForMs) continue;
+      const old = statuses.get(record.coordinator)?.status;
+      const gone =
+        (old !== undefined && !isServing(old)) || !assessment.reachable.includes(record.coordinator);
+      if (!gone) continue;
+      if (coordinatorFor(topology, statuses, record.failed_region, assessment.reachable) !== regionId)
+        continue;
+      try {
+        const now = new Date(this.#now).toISOString();
+        await state.updateFailover(
+          record.failover_id,
+          { coordinator: regionId, updated_at: now },
+          {
+            expectedStatuses: ACTIVE_STATUSES,
+            step: {
+              action: 'verify_failure',
+              phase: 'detection',
+              started_at: now,
+              ended_at: now,
+              outcome: 'skipped',
+              detail: `coordinator ${record.coordinator} is ${old ?? 'unknown'}${assessment.reachable.includes(record.coordinator) ? '' : ' and unreachable'}: ${regionId} takes this failover over from its record`,
+              attempt: record.steps.filter((s) => s.action === 'verify_failure').length + 1,
+            },
+          },
+        );
+        await workflow.startFailover({ failover_id: record.failover_id, coordinator: regionId });
+        this.#takenOver.push(record.failover_id);
+        this.#emit('failover.coordinator_changed', {
+          failover_id: record.failover_id,
+          failed_region: record.failed_region,
+          from: record.coordinator,
+          to: regionId,
+        });
+      } catch (error) {
+        this.#skip(record.failed_region, `take-over failed: ${messageOf(error)}`, record.failover_id);
+      }
+    }
+  }
+
+  /**
    * One alarm when a majority starts to see a region saturated, one when it stops: raised by the
    * region that would coordinate its failover (as restarts are), so not once per observer.
    */
@@ -419,6 +477,7 @@ class RoundActions {
       ...(this.#conflict === undefined ? {} : { status_conflict: this.#conflict }),
       failovers_started: this.#started,
       failovers_skipped: this.#skipped,
+      failovers_taken_over: this.#takenOver,
       ...(this.unfenceHeld === undefined ? {} : { unfence_held: this.unfenceHeld }),
       events: this.#events,
       ...(this.#eventsError === undefined ? {} : { events_error: this.#eventsError }),

@@ -397,6 +397,29 @@ describe('automatic failover', () => {
     expect(world.eventsOf('region.declared_failed')).toHaveLength(2);
   });
 
+  // Invariant: a failover whose coordinator is gone is never stranded: the region that would
+  // coordinate it now takes it over from its record (the record's coordinator fences the old run).
+  it('takes over a stalled failover whose coordinator died', async () => {
+    world = await World.start();
+    world.down.add(AP);
+    await world.cycles(4);
+    expect(world.starts).toEqual([{ failover_id: `failover-${AP}-e0`, coordinator: US }]);
+    // The coordinator dies too, and is failed over: its execution is gone, the record stops moving.
+    world.down.add(US);
+    await world.setStatus(US, 'failed');
+    const reports = await world.cycles(3);
+    expect(world.starts.at(-1)).toEqual({ failover_id: `failover-${AP}-e0`, coordinator: EU });
+    expect(world.eventsOf('failover.coordinator_changed')).toMatchObject([
+      { source_region: EU, detail: { failover_id: `failover-${AP}-e0`, from: US, to: EU } },
+    ]);
+    expect((await world.state(EU).getFailover(`failover-${AP}-e0`))?.coordinator).toBe(EU);
+    expect([...reports.values()].flatMap((r) => r.actions.failovers_taken_over)).toEqual([]);
+    expect(reports.has(US)).toBe(false);
+    // Once taken over, nobody takes it over again.
+    await world.cycles(3);
+    expect(world.starts.filter((x) => x.coordinator === EU)).toHaveLength(1);
+  });
+
   it('is idempotent: the same round twice with the same inputs creates one failover and one start', async () => {
     world = await World.start();
     world.down.add(AP);

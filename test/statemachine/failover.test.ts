@@ -901,6 +901,37 @@ describe('idempotent steps', () => {
     await abortFailover(h.deps('eu-west-1'), started.failover_id);
     await settled(h, started.failover_id);
   });
+
+  // Invariant: the record's coordinator fences executions: once another region took the failover
+  // over, a stale execution (its old coordinator come back) changes nothing, not even by rolling back.
+  it('an execution whose region is no longer the coordinator stops without touching the record', async () => {
+    const h = await harness();
+    await seedHandoff(h, 'long-running-2', { status: 'accepted' });
+    const started = await start(h);
+    await until(async () => {
+      const r = await record(h, started.failover_id);
+      return r.steps.some((s) => s.action === 'drain_connections') ? r : undefined;
+    }, 'the drain');
+    await h.state.updateFailover(
+      started.failover_id,
+      { coordinator: 'ap-south-1', updated_at: new Date(h.now()).toISOString() },
+      { expectedStatuses: ['running'] },
+    );
+    const outcome = await settled(h, started.failover_id);
+    expect(outcome.status).toBe('failed');
+    const after = await record(h, started.failover_id);
+    expect(after).toMatchObject({ status: 'running', coordinator: 'ap-south-1' });
+    expect(after.steps.some((s) => s.action === 'rollback')).toBe(false);
+    const stale = await runFailoverAction(h.deps('eu-west-1'), {
+      action: 'rollback',
+      failover_id: started.failover_id,
+      error: { Error: 'X', Cause: 'y' },
+    });
+    expect(stale).toMatchObject({
+      outcome: 'skipped',
+      detail: expect.stringMatching(/taken over by ap-south-1/),
+    });
+  });
 });
 
 describe('failback', () => {

@@ -127,6 +127,22 @@ export async function runFailoverAction(
   }
   const ctx: Context = { deps, event, record, startedAt, timings: failoverTimings(deps.topology) };
 
+  // The coordinator on the record is the fencing token of executions: another region took this
+  // failover over (its coordinator stopped moving), so this execution ends without touching it.
+  if (record.coordinator !== deps.regionId) {
+    const detail = `taken over by ${record.coordinator}: this execution in ${deps.regionId} stops`;
+    if (event.action === 'rollback' || (event.action === 'complete' && event.outcome === 'failed')) {
+      return {
+        action: event.action,
+        failover_id: record.failover_id,
+        outcome: 'skipped',
+        detail,
+        status: record.status,
+      };
+    }
+    throw stepError('FailoverFinished', detail);
+  }
+
   if (event.action === 'rollback') return rollback(ctx);
   if (event.action === 'complete' && event.outcome === 'failed') return markFailed(ctx);
   if (!isActive(record)) {
