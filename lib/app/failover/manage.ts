@@ -1,7 +1,7 @@
 /**
  * Operator actions on a running failover (abort, approve, decline) and reading failover records.
  */
-import { ConflictError } from '../../core/errors.ts';
+import { ConflictError, NotFoundError } from '../../core/errors.ts';
 import type { FailoverRecord, FailoverStatus } from '../../core/failover/types.ts';
 import type { ControlDeps, RegionalDeps } from '../deps.ts';
 import {
@@ -46,8 +46,21 @@ export async function abortFailover(
     ...(decision.by ? { by: decision.by } : {}),
     ...(decision.reason ? { reason: decision.reason } : {}),
   });
-  if (waiting && record.approval_token) await deps.workflow.answerApproval(record.approval_token, false);
+  if (waiting && record.approval_token) await answerToken(deps, record.approval_token, false);
   return toView(updated);
+}
+
+/**
+ * Answers a task token. A token nobody waits on any more (the execution died with its process; it
+ * is resumed from the record) is not an error: the decision is on the record, and the resumed
+ * execution's wait reads it and answers its own token the same way.
+ */
+async function answerToken(deps: ControlDeps, token: string, approved: boolean): Promise<void> {
+  try {
+    await deps.workflow.answerApproval(token, approved);
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+  }
 }
 
 /** Answers the approval step of a failover waiting for it: approve goes on, decline cancels. */
@@ -110,7 +123,7 @@ export async function answerApproval(
     failed_region: record.failed_region,
     ...(decision.by ? { by: decision.by } : {}),
   });
-  await deps.workflow.answerApproval(token, approved);
+  await answerToken(deps, token, approved);
   return toView(updated);
 }
 

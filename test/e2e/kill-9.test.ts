@@ -1,0 +1,162 @@
+/**
+ * `kill -9` of the local control plane (a real child process, `cortex local`) while a failover
+ * waits for an operator's approval, then a restart on the same data directory without `--fresh`.
+ * Invariant: a crash never strands a failover. The restarted plane resumes it from its record (it
+ * asks for the approval again with a new token); approving completes it with one primary; an abort
+ * after a crash ends it too.
+ *
+ * The topology is the shipped one with `require_manual_approval: true`, so the failover is
+ * reliably in flight when the process is killed.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { isServing } from '../../lib/core/state/records.ts';
+import { call, post } from '../support/plane.ts';
+
+const SPEED = 20;
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+let dir: string | undefined;
+const children: ChildProcess[] = [];
+const outputs = new Map<ChildProcess, () => string>();
+
+afterEach(async () => {
+  for (const child of children.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  }
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+/** A port pair unlikely to be taken (the gateway's; regions share its number on 127.0.1.x). */
+function ports(): { port: number; dns: number } {
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  return { port, dns: port + 1 };
+}
+
+async function startPlane(
+  dataDir: string,
+  topology: string,
+  p: { port: number; dns: number },
+  fresh: boolean,
+): Promise<ChildProcess> {
+  const args = [
+    'bin/cortex.ts',
+    'local',
+    '--data-dir',
+    dataDir,
+    '--topology',
+    topology,
+    '--port',
+    String(p.port),
+    '--dns-port',
+    String(p.dns),
+    '--speed',
+    String(SPEED),
+    ...(fresh ? ['--fresh'] : []),
+  ];
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let output = '';
+  outputs.set(child, () => output);
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  await vi.waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`cortex local exited ${child.exitCode}: ${output}`);
+      const ping = await fetch(`http://127.0.0.1:${p.port}/api/v1/ping`);
+      expect(ping.status).toBe(200);
+    },
+    { timeout: 30_000, interval: 100 },
+  );
+  return child;
+}
+
+const eu = (p: { port: number }) => `http://127.0.1.2:${p.port}`;
+
+async function failoverOf(p: { port: number }) {
+  const answer = await call(`${eu(p)}/v1/failovers?failed_region=us-east-1`);
+  return answer.body?.failovers?.[0] as
+    | { failover_id: string; status: string; coordinator: string; error?: { name: string } }
+    | undefined;
+}
+
+async function killMidFailover() {
+  dir = await mkdtemp(join(tmpdir(), 'cortex-kill9-'));
+  const raw = JSON.parse(await readFile(join(ROOT, 'topology/default.json'), 'utf8'));
+  raw.failover_policies.automatic_failover.require_manual_approval = true;
+  raw.failover_policies.automatic_failover.decision_timeout_seconds = 3600;
+  const topology = join(dir, 'topology.json');
+  await writeFile(topology, JSON.stringify(raw));
+  const dataDir = join(dir, 'data');
+  const p = ports();
+  const first = await startPlane(dataDir, topology, p, true);
+  // Every observer must see every region before the fault (a few rounds).
+  await new Promise((r) => setTimeout(r, (5 * 30_000) / SPEED));
+  expect(
+    (await post(`http://127.0.0.1:${p.port}/v1/sim/faults`, { region: 'us-east-1', kind: 'down' })).status,
+  ).toBe(201);
+  const waiting = await vi.waitFor(
+    async () => {
+      const record = await failoverOf(p);
+      expect(record?.status).toBe('awaiting_approval');
+      return record as { failover_id: string };
+    },
+    { timeout: 30_000, interval: 50 },
+  );
+  first.kill('SIGKILL');
+  await new Promise((r) => first.once('exit', r));
+  return { dataDir, topology, p, id: waiting.failover_id };
+}
+
+describe('kill -9 in the middle of a failover', () => {
+  it('the restarted plane resumes it; approving completes it with one primary', async () => {
+    const { dataDir, topology, p, id } = await killMidFailover();
+    await startPlane(dataDir, topology, p, false);
+    // Resumed: it waits for the approval again (a new token), so approving reaches a live execution.
+    const approved = await vi.waitFor(
+      async () => {
+        const answer = await post(`${eu(p)}/v1/failovers/${id}/approve`, { by: 'oncall' });
+        expect(answer.status).toBe(200);
+        return answer;
+      },
+      { timeout: 30_000, interval: 100 },
+    );
+    expect(approved.status).toBe(200);
+    await vi.waitFor(async () => expect((await failoverOf(p))?.status).toBe('completed'), {
+      timeout: 30_000,
+      interval: 100,
+    });
+    const regions = (await call(`${eu(p)}/v1/regions`)).body.regions as {
+      region_id: string;
+      status: 'healthy' | 'failed';
+      role: string;
+    }[];
+    expect(
+      regions.filter((r) => r.role === 'primary' && isServing(r.status)).map((r) => r.region_id),
+    ).toEqual(['eu-west-1']);
+    expect(regions.find((r) => r.region_id === 'us-east-1')?.status).toBe('failed');
+  }, 120_000);
+
+  it('an abort after the crash ends it (cancelled), and the region stays as it was', async () => {
+    const { dataDir, topology, p, id } = await killMidFailover();
+    const second = await startPlane(dataDir, topology, p, false);
+    const aborted = await post(`${eu(p)}/v1/failovers/${id}/abort`, { reason: 'drill' });
+    expect(aborted.status, outputs.get(second)?.()).toBe(200);
+    expect(aborted.body).toMatchObject({ failover_id: id, abort_requested: true });
+    await vi.waitFor(
+      async () => expect(['cancelled', 'rolled_back']).toContain((await failoverOf(p))?.status),
+      { timeout: 30_000, interval: 100 },
+    );
+  }, 120_000);
+});
