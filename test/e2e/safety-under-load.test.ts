@@ -176,6 +176,120 @@ describe('safety under load on the shipped default topology', () => {
     }
   });
 
+  // The schedule that left a global outage for good: eu-west-1 and ap-south-1 each cut off from
+  // everyone long enough for every region to fence (us-east-1 reaches only the witness: 2 of 4),
+  // then healed. Invariant: nothing stays fenced for good; every region ends serving, one primary.
+  it('two regions cut off long enough that all three fence, then healed: every region serves again', async () => {
+    const raw = shipped();
+    raw.failover_policies.health_check.interval_seconds = 10;
+    raw.failover_policies.health_check.timeout_seconds = 8;
+    raw.deployment.traffic_distribution.health_check_interval_seconds = 10;
+    const cp = await plane.start(raw);
+    await untilAllHealthy(cp, 30 * (10_000 / SPEED));
+    for (const region of ['eu-west-1', 'ap-south-1']) {
+      expect((await post(`${cp.gatewayUrl}/v1/sim/faults`, { region, kind: 'partition' })).status).toBe(201);
+    }
+    await waitFor(
+      async () => {
+        for (const region of REGIONS) {
+          expect((await state(region).getRegionStatus(region))?.status, region).toBe('fenced');
+        }
+      },
+      30 * (10_000 / SPEED),
+    );
+    expect((await call(`${cp.gatewayUrl}/v1/sim/faults`, { method: 'DELETE' })).status).toBe(200);
+    await waitFor(
+      async () => {
+        for (const region of REGIONS) {
+          expect((await call(`${cp.regions[region]?.url}/health`)).status, region).toBe(200);
+          const statuses = await state(region).listRegionStatuses();
+          expect(
+            statuses.filter((s) => !isServing(s.status)),
+            `statuses in ${region}`,
+          ).toEqual([]);
+        }
+      },
+      30 * (10_000 / SPEED),
+    );
+    const primaries = (await state('us-east-1').listRegionStatuses()).filter((s) => s.role === 'primary');
+    expect(primaries.length).toBeLessThanOrEqual(1);
+    expect(await state('us-east-1').listFailovers()).toEqual([]);
+  });
+
+  // Invariant: with no survivor able to take anything, the failover waits for an operator once (one
+  // record, one incident), is not retried every epoch, says so in /v1/regions, and completes once an
+  // operator frees capacity and approves.
+  it('a failover with no possible target waits for approval once, is not retried, and completes when approved after capacity is freed', async () => {
+    const cp = await start();
+    // Fill eu-west-1 and ap-south-1 to their last worker with critical work (it may take the reserve).
+    const routed: { handoff_id: string }[] = [];
+    // Each routed where it runs, so each pool is written in its own region's replica (a pool counter
+    // written from several replicas is last-writer-wins: the integrity issue's business, not this one).
+    for (const [residency, country, n, region] of [
+      ['EU', 'DE', 5, 'eu-west-1'],
+      ['IN', 'IN', 5, 'ap-south-1'],
+    ] as const) {
+      for (let i = 0; i < n; i++) {
+        const answer = await post(`${cp.regions[region]?.url}/v1/route`, {
+          task_id: `fill-${residency}-${i}`,
+          priority: 'critical',
+          source: { country },
+          requirements: { workers: 1, data_residency: residency },
+        });
+        expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+        routed.push(answer.body.handoff);
+      }
+    }
+    expect((await post(`${cp.gatewayUrl}/v1/sim/faults`, { region: 'us-east-1', kind: 'down' })).status).toBe(
+      201,
+    );
+    const waiting = await waitFor(async () => {
+      const [record] = await state('eu-west-1').listFailovers('us-east-1');
+      expect(record?.status, JSON.stringify(record?.steps.map((x) => x.detail))).toBe('awaiting_approval');
+      expect(record?.operator_wait?.reason).toBe('no survivor can take anything from us-east-1');
+      return record as FailoverRecord;
+    }, 20 * REAL_INTERVAL_MS);
+
+    // Many intervals later: still the one failover, waiting; one incident; the truth in /v1/regions.
+    await rounds(6);
+    expect((await state('eu-west-1').listFailovers('us-east-1')).map((r) => r.failover_id)).toEqual([
+      waiting.failover_id,
+    ]);
+    const { events } = (await call(`${cp.gatewayUrl}/v1/events`)).body as {
+      events: { type: string }[];
+    };
+    expect(events.filter((e) => e.type === 'failover.operator_required')).toHaveLength(1);
+    const us = (await call(`${cp.regions['eu-west-1']?.url}/v1/regions/us-east-1`)).body;
+    expect(us.health.state).toBe('unreachable');
+    expect(us.health.action).toMatch(/waits for an operator/);
+
+    // The operator frees capacity (the work finishes) and approves: it plans again and completes.
+    for (const handoff of routed) {
+      const done = await post(
+        `${cp.regions['eu-west-1']?.url}/v1/handoffs/${handoff.handoff_id}/complete`,
+        {},
+      );
+      expect(done.status, JSON.stringify(done.body)).toBe(200);
+    }
+    await waitFor(async () => {
+      const free = (await call(`${cp.regions['eu-west-1']?.url}/v1/regions/ap-south-1`)).body.capacity
+        .available;
+      expect(free).toBeGreaterThan(0);
+    }, 10 * REAL_INTERVAL_MS);
+    const approved = await post(
+      `${cp.regions['eu-west-1']?.url}/v1/failovers/${waiting.failover_id}/approve`,
+      {
+        by: 'oncall',
+      },
+    );
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    await waitFor(async () => {
+      const record = await state('eu-west-1').getFailover(waiting.failover_id);
+      expect(record?.status).toBe('completed');
+    }, 20 * REAL_INTERVAL_MS);
+    expect((await state('eu-west-1').getRegionStatus('us-east-1'))?.status).toBe('failed');
+  }, 90_000);
+
   it('a region cut off from all others fences, and unfences once healed', async () => {
     const cp = await start();
     expect(
