@@ -123,6 +123,10 @@ describe('kill -9 in the middle of a failover', () => {
   it('the restarted plane resumes it; approving completes it with one primary', async () => {
     const { dataDir, topology, p, id } = await killMidFailover();
     await startPlane(dataDir, topology, p, false);
+    // us-east-1 is still dead (faults live in memory: inject it again).
+    expect(
+      (await post(`http://127.0.0.1:${p.port}/v1/sim/faults`, { region: 'us-east-1', kind: 'down' })).status,
+    ).toBe(201);
     // Resumed: it waits for the approval again (a new token), so approving reaches a live execution.
     const approved = await vi.waitFor(
       async () => {

@@ -98,6 +98,8 @@ interface Performed {
   readonly expectedStatuses?: readonly FailoverStatus[];
   /** Published after the record is written, so a listener that reads the record sees the change. */
   readonly events?: readonly { readonly type: string; readonly detail: Record<string, unknown> }[];
+  /** Runs after the record is written (a wait re-reads it for an answer that raced the write). */
+  readonly after?: () => Promise<void>;
 }
 
 interface Context {
@@ -198,6 +200,7 @@ async function finish(ctx: Context, performed: Performed): Promise<FailoverActio
   );
   await publish(deps, 'failover.step', stepDetail(updated, entry));
   for (const extra of performed.events ?? []) await publish(deps, extra.type, extra.detail);
+  await performed.after?.();
   return {
     action: event.action,
     failover_id: record.failover_id,
@@ -381,6 +384,7 @@ const awaitApproval: Perform = async ({ deps, record, event, timings }) => {
   return {
     outcome: 'waiting',
     detail: `waiting up to ${timings.approval_timeout_seconds} s for an operator to approve or decline`,
+    after: () => answerIfDecided(deps, record.failover_id, token),
     patch: { status: 'awaiting_approval', approval_token: token },
     // A retry after the token was stored (its answer lost) stores the new token.
     expectedStatuses: ACTIVE_STATUSES,
@@ -398,6 +402,24 @@ const awaitApproval: Perform = async ({ deps, record, event, timings }) => {
     ],
   };
 };
+
+/**
+ * An operator may answer between a wait's read of the record and its write of the new token (an
+ * answer given while no execution ran, then resumed): the answer landed on the record but reached
+ * no token. Re-read after the write and answer this wait's token from the record. The operator's
+ * side re-reads too (lib/app/failover/manage.ts), so whichever writes second sees the other.
+ */
+async function answerIfDecided(deps: ControlDeps, failoverId: string, token: string, since?: string) {
+  const now = await deps.state.getFailover(failoverId);
+  const approval = now?.approval;
+  if (!approval) return;
+  if (since !== undefined && Date.parse(approval.decided_at) < Date.parse(since)) return;
+  try {
+    await deps.workflow.answerApproval(token, approval.decision === 'approved');
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+  }
+}
 
 /**
  * No survivor can take anything: store the token and the plan, raise one incident, wait. Approve
@@ -422,6 +444,7 @@ const awaitOperator: Perform = async ({ deps, record, event, timings }) => {
   return {
     outcome: 'waiting',
     detail: `${reason}: ${describeConsidered(plan.considered)}; waiting up to ${timings.operator_timeout_seconds} s for an operator (approve plans again, decline cancels)`,
+    after: () => answerIfDecided(deps, record.failover_id, token, since),
     patch: {
       status: 'awaiting_approval',
       approval_token: token,

@@ -124,6 +124,11 @@ export async function answerApproval(
     ...(decision.by ? { by: decision.by } : {}),
   });
   await answerToken(deps, token, approved);
+  // A wait that stored a new token meanwhile (a resumed execution) gets the same answer.
+  const after = await deps.state.getFailover(failoverId);
+  if (after?.approval_token && after.approval_token !== token) {
+    await answerToken(deps, after.approval_token, approved);
+  }
   return toView(updated);
 }
 
