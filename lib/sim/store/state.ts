@@ -1,0 +1,297 @@
+/**
+ * The state port over one region's replica of the simulator's replicated store, behaving as
+ * lib/adapters/aws/dynamodb-state.ts does on a DynamoDB global table: the same layout
+ * (lib/adapters/aws/state-keys.ts), the same conditions checked against this replica only, the same
+ * conflicts and listing orders. Each method reads, checks and writes without yielding, so it is one
+ * atomic conditional write, and answers through a promise that settles in microtasks.
+ */
+import { keys } from '../../adapters/aws/state-keys.ts';
+import { ConflictError } from '../../core/errors.ts';
+import type { FailoverRecord, FailoverStatus, FailoverStepRecord } from '../../core/failover/types.ts';
+import type { TargetHealth } from '../../core/health/types.ts';
+import type { Handoff, HandoffStatus, RegionStatus, RegionStatusRecord } from '../../core/state/records.ts';
+import type { Heartbeat, StatePort } from '../../ports.ts';
+import { copyValue, type IndexKey, type SimReplica } from './replicated.ts';
+
+export interface SimStateOptions {
+  /** The replica this port reads and writes (its region's replica of the state table). */
+  readonly replica: SimReplica;
+  /**
+   * The region whose replica it writes: its region status writes go to its own slot. Without it, one
+   * slot `_` shared by every port (as the DynamoDB adapter without a writer).
+   */
+  readonly writer?: string;
+}
+
+/** The slot every port built without a writer shares. */
+const SHARED_WRITER = '_';
+
+/** Where a handoff is listed: under its target, by creation time (the adapter's gsi1). */
+export function handoffIndex(
+  handoff: Pick<Handoff, 'target_region' | 'created_at' | 'handoff_id'>,
+): IndexKey {
+  return {
+    pk: keys.handoffByTarget(handoff.target_region),
+    sk: `${handoff.created_at}#${handoff.handoff_id}`,
+  };
+}
+
+/** Where a failover is listed: one list, by start time (the adapter's gsi1). */
+export function failoverIndex(record: Pick<FailoverRecord, 'initiated_at' | 'failover_id'>): IndexKey {
+  return { pk: keys.failoverList, sk: `${record.initiated_at}#${record.failover_id}` };
+}
+
+/**
+ * Writes a status slot as `writer`'s port writes it, unconditionally: what replication lands, or a
+ * test's setup of a slot written elsewhere.
+ */
+export function putStatusSlot(replica: SimReplica, writer: string, record: RegionStatusRecord): void {
+  const { pk, sk } = keys.regionStatus(record.region_id, writer);
+  replica.put(pk, sk, record, null);
+}
+
+/**
+ * The state port on the simulator's store. A region's status is a max register of per-writer slots
+ * merged on read, with the rule of DynamoStateAdapter (see its class comment): highest epoch; on equal
+ * epochs another region's write over the region's own; then failed > draining > fenced > degraded >
+ * healthy; then the writer id ascending (the legacy slot-less item first).
+ */
+export class SimStatePort implements StatePort {
+  readonly #replica: SimReplica;
+  readonly #writer: string;
+
+  constructor(options: SimStateOptions) {
+    const writer = options.writer ?? SHARED_WRITER;
+    // The writer ends the slot's sort key after the region id and its `#`.
+    if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(writer)) {
+      throw new Error(`SimStatePort: writer "${writer}" must be 1-64 letters, digits, _ . @ or -`);
+    }
+    this.#replica = options.replica;
+    this.#writer = writer;
+  }
+
+  /** The replica this port works on (the resources port of the region shares it). */
+  get replica(): SimReplica {
+    return this.#replica;
+  }
+
+  async getRegionStatus(regionId: string): Promise<RegionStatusRecord | undefined> {
+    return copyValue(mergeSlots(this.#statusSlots(regionId))?.record);
+  }
+
+  async listRegionStatuses(): Promise<RegionStatusRecord[]> {
+    const byRegion = new Map<string, StatusSlot[]>();
+    for (const row of this.#replica.peekQuery<RegionStatusRecord>(keys.regionStatusPartition)) {
+      const slot = slotOf(row.sk, row.value);
+      const slots = byRegion.get(slot.region);
+      if (slots) slots.push(slot);
+      else byRegion.set(slot.region, [slot]);
+    }
+    return [...byRegion.keys()].sort().flatMap((region) => {
+      const winner = mergeSlots(byRegion.get(region) ?? []);
+      return winner ? [copyValue(winner.record)] : [];
+    });
+  }
+
+  async putRegionStatus(record: RegionStatusRecord, expectedEpoch: number | undefined): Promise<void> {
+    if (expectedEpoch !== undefined && record.epoch <= expectedEpoch) {
+      throw new ConflictError(
+        'EPOCH_NOT_INCREASING',
+        `epoch ${record.epoch} of ${record.region_id} must be above ${expectedEpoch}`,
+      );
+    }
+    const current = mergeSlots(this.#statusSlots(record.region_id))?.record;
+    // The fencing token: the merged epoch must be the one the caller decided from (none: nothing
+    // stored), so the new epoch, above the expected one, is above every slot's. The adapter's
+    // compare-and-set on the writer's own slot always holds here: nothing lands between read and write.
+    if (current?.epoch !== expectedEpoch) {
+      throw new ConflictError(
+        'EPOCH_CONFLICT',
+        `status of ${record.region_id} changed concurrently (stored epoch ${current?.epoch ?? 'none'}, expected ${
+          expectedEpoch ?? 'none'
+        })`,
+        copyValue(current),
+      );
+    }
+    putStatusSlot(this.#replica, this.#writer, record);
+  }
+
+  /** Every slot of one region's status in this replica (stored objects: never hand them out). */
+  #statusSlots(regionId: string): StatusSlot[] {
+    const rows = this.#replica.peekQuery<RegionStatusRecord>(keys.regionStatusPartition, {
+      prefix: regionId,
+    });
+    // `us-east-1` is a prefix of `us-east-10#...` too: keep this region's slots only.
+    const slots: StatusSlot[] = [];
+    for (const row of rows) {
+      const slot = slotOf(row.sk, row.value);
+      if (slot.region === regionId) slots.push(slot);
+    }
+    return slots;
+  }
+
+  async createHandoff(handoff: Handoff): Promise<void> {
+    const { pk, sk } = keys.handoff(handoff.handoff_id);
+    const current = this.#replica.get<Handoff>(pk, sk);
+    if (current)
+      throw new ConflictError('HANDOFF_EXISTS', `handoff ${handoff.handoff_id} already exists`, current);
+    this.#replica.put(pk, sk, handoff, handoffIndex(handoff));
+  }
+
+  async getHandoff(handoffId: string): Promise<Handoff | undefined> {
+    const { pk, sk } = keys.handoff(handoffId);
+    return this.#replica.get<Handoff>(pk, sk);
+  }
+
+  async listHandoffsByTarget(regionId: string): Promise<Handoff[]> {
+    return this.#replica.queryIndex<Handoff>(keys.handoffByTarget(regionId)).map((row) => row.value);
+  }
+
+  async redirectHandoff(
+    handoffId: string,
+    change: Parameters<StatePort['redirectHandoff']>[1],
+    expectedStatus: HandoffStatus,
+  ): Promise<void> {
+    const { pk, sk } = keys.handoff(handoffId);
+    const current = this.#replica.peek<Handoff>(pk, sk);
+    if (!current || current.status !== expectedStatus) {
+      throw new ConflictError(
+        'HANDOFF_CHANGED',
+        `handoff ${handoffId} is ${current?.status ?? 'missing'}, not ${expectedStatus}`,
+        copyValue(current),
+      );
+    }
+    const index = this.#replica.indexOf(pk, sk);
+    this.#replica.put(
+      pk,
+      sk,
+      {
+        ...current,
+        target_region: change.target_region,
+        status: change.status,
+        routing_score: change.routing_score,
+        redirected_from: change.redirected_from,
+        ...(change.reservation ? { reservation: change.reservation } : {}),
+      },
+      // The index moves to the new target and keeps its sort key (the adapter sets gsi1pk only).
+      { pk: keys.handoffByTarget(change.target_region), sk: index?.sk ?? handoffIndex(current).sk },
+    );
+  }
+
+  async putTargetHealth(view: TargetHealth): Promise<void> {
+    const { pk, sk } = keys.targetHealth(view.observer, view.target);
+    this.#replica.put(pk, sk, view, null);
+  }
+
+  async listTargetHealth(): Promise<TargetHealth[]> {
+    return this.#replica.query<TargetHealth>('HEALTH').map((row) => row.value);
+  }
+
+  async putHeartbeat(heartbeat: Heartbeat): Promise<void> {
+    const { pk, sk } = keys.heartbeat(heartbeat.region);
+    this.#replica.put(pk, sk, heartbeat, null);
+  }
+
+  async listHeartbeats(): Promise<Heartbeat[]> {
+    return this.#replica.query<Heartbeat>('HEARTBEAT').map((row) => row.value);
+  }
+
+  async createFailover(record: FailoverRecord): Promise<void> {
+    const { pk, sk } = keys.failover(record.failover_id);
+    const current = this.#replica.get<FailoverRecord>(pk, sk);
+    if (current) {
+      throw new ConflictError('FAILOVER_EXISTS', `failover ${record.failover_id} already exists`, current);
+    }
+    this.#replica.put(pk, sk, record, failoverIndex(record));
+  }
+
+  async getFailover(failoverId: string): Promise<FailoverRecord | undefined> {
+    const { pk, sk } = keys.failover(failoverId);
+    return this.#replica.get<FailoverRecord>(pk, sk);
+  }
+
+  async listFailovers(failedRegion?: string): Promise<FailoverRecord[]> {
+    const records = this.#replica
+      .queryIndex<FailoverRecord>(keys.failoverList, { reverse: true })
+      .map((row) => row.value);
+    return failedRegion === undefined ? records : records.filter((r) => r.failed_region === failedRegion);
+  }
+
+  async updateFailover(
+    failoverId: string,
+    patch: Partial<Omit<FailoverRecord, 'failover_id' | 'steps'>>,
+    options: { readonly expectedStatuses: readonly FailoverStatus[]; readonly step?: FailoverStepRecord },
+  ): Promise<FailoverRecord> {
+    // The adapter's SET: every defined field of the patch, and the step appended to the steps.
+    const sets = Object.entries(patch).filter(([, value]) => value !== undefined);
+    if (sets.length === 0 && !options.step) throw new Error('updateFailover: nothing to change');
+    // DynamoDB refuses `IN ()` as a malformed expression, not as a failed condition.
+    if (options.expectedStatuses.length === 0) throw new Error('updateFailover: expectedStatuses is empty');
+    const { pk, sk } = keys.failover(failoverId);
+    const current = this.#replica.peek<FailoverRecord>(pk, sk);
+    if (!current || !options.expectedStatuses.includes(current.status)) {
+      throw new ConflictError(
+        'FAILOVER_CHANGED',
+        current
+          ? `failover ${failoverId} is ${current.status}, not ${options.expectedStatuses.join(' or ')}`
+          : `failover ${failoverId} does not exist`,
+        copyValue(current),
+      );
+    }
+    const next: Record<string, unknown> = { ...current, ...Object.fromEntries(sets) };
+    if (options.step) next.steps = [...(current.steps ?? []), options.step];
+    this.#replica.put(pk, sk, next);
+    return this.#replica.get<FailoverRecord>(pk, sk) as FailoverRecord;
+  }
+}
+
+/** One writer's slot of a region's status as this replica holds it. */
+interface StatusSlot {
+  /** The region the status is of. */
+  readonly region: string;
+  /** The slot's writer; undefined for the legacy item (sort key `<region_id>`, no writer). */
+  readonly writer: string | undefined;
+  readonly record: RegionStatusRecord;
+}
+
+/** Equal epochs: the more severe status wins (rule 3 of the merge). */
+const STATUS_PRECEDENCE: Readonly<Record<RegionStatus, number>> = {
+  healthy: 0,
+  degraded: 1,
+  fenced: 2,
+  draining: 3,
+  failed: 4,
+};
+
+function slotOf(sk: string, record: RegionStatusRecord): StatusSlot {
+  const hash = sk.indexOf('#');
+  return hash < 0
+    ? { region: sk, writer: undefined, record }
+    : { region: sk.slice(0, hash), writer: sk.slice(hash + 1), record };
+}
+
+/** Whether the region wrote this status of itself (its probe fencing or unfencing it). */
+function writtenBySubject(slot: StatusSlot): boolean {
+  if (slot.writer !== undefined) return slot.writer === slot.region;
+  const probe = `health-probe@${slot.region}`;
+  const by = String(slot.record.updated_by ?? '');
+  return by === probe || (by.startsWith(probe) && !/^[a-z0-9-]/.test(by.slice(probe.length)));
+}
+
+/** Below zero when `a` wins over `b` (the merge rule of DynamoStateAdapter). */
+function compareSlots(a: StatusSlot, b: StatusSlot): number {
+  if (a.record.epoch !== b.record.epoch) return b.record.epoch - a.record.epoch;
+  const own = Number(writtenBySubject(a)) - Number(writtenBySubject(b));
+  if (own !== 0) return own;
+  const severity = (slot: StatusSlot) => STATUS_PRECEDENCE[slot.record.status] ?? -1;
+  if (severity(a) !== severity(b)) return severity(b) - severity(a);
+  const [wa, wb] = [a.writer ?? '', b.writer ?? ''];
+  return wa < wb ? -1 : wa > wb ? 1 : 0;
+}
+
+/** The winning slot of one region's status, or undefined when it has none. */
+function mergeSlots(slots: readonly StatusSlot[]): StatusSlot | undefined {
+  let best: StatusSlot | undefined;
+  for (const slot of slots) if (best === undefined || compareSlots(slot, best) < 0) best = slot;
+  return best;
+}
