@@ -21,7 +21,8 @@ function setup(options: { readonly lagMs?: number; readonly seed?: number } = {}
 /** Runs the kernel to `ms` after the start. */
 const runTo = (kernel: SimKernel, ms: number) => kernel.run(START + ms);
 
-const read = (store: ReplicatedStore, region: string, sk = 'k') => store.replica(region).get('P', sk);
+const read = (store: ReplicatedStore, region: string, sk = 'k') =>
+  store.replica(region).get<{ v: unknown }>('P', sk);
 
 describe('replicated store: delivery', () => {
   // Invariant: a write is visible locally at once and elsewhere only after the link's lag.

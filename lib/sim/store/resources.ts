@@ -1,0 +1,269 @@
+/**
+ * The resources port over one region's replica of the simulator's replicated store, behaving as
+ * lib/adapters/aws/dynamodb-resources.ts does on a DynamoDB global table: a region's pool is one item
+ * (allocation, held workers and compute units, one `tokens@<hour>` counter per clock hour), every
+ * change is one conditional write checked against this replica only, and the whole item replicates,
+ * so two regions changing one pool concurrently converge by last writer wins (an `ADD` is a local
+ * read-modify-write). Handoffs are settled on the same replica the state port writes them to.
+ */
+import { keys } from '../../adapters/aws/state-keys.ts';
+import { ConflictError } from '../../core/errors.ts';
+import type { RegionPool, Reservation } from '../../core/resources/pool.ts';
+import type { Handoff } from '../../core/state/records.ts';
+import type { ResourceAmounts, ResourceUsage } from '../../core/topology/types.ts';
+import type { RebalanceRecord, ResourcesPort } from '../../ports.ts';
+import { copyValue, type IndexKey, type SimReplica } from './replicated.ts';
+
+export interface SimResourcesOptions {
+  /** The region's replica of the state table, shared with its SimStatePort (handoffs live there). */
+  readonly replica: SimReplica;
+}
+
+/**
+ * What DynamoDB throws for a failed condition the adapter does not translate (`release` of a pool
+ * that does not exist): the same name, without the SDK.
+ */
+export class SimConditionalCheckFailed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConditionalCheckFailedException';
+  }
+}
+
+/** A pool item as the state table holds it (dynamodb-resources.ts). */
+type PoolItem = Readonly<Record<string, unknown>>;
+
+/** The token counter of one clock hour: a new hour is a new attribute, so it starts at zero. */
+const tokensAttribute = (hour: string) => `tokens@${hour}`;
+const TOKENS_PREFIX = tokensAttribute('');
+
+/** Handoff statuses that still hold a reservation. */
+const OPEN_STATUSES: readonly string[] = ['pending', 'accepted', 'redirected'];
+
+const POOLS_PARTITION = keys.regionPool('').pk;
+
+function toPool(item: PoolItem, hour: string): RegionPool {
+  const n = (name: string) => Number(item[name] ?? 0);
+  return {
+    region: String(item.region),
+    allocation: {
+      workers: n('workers_allocated'),
+      tokens_per_hour: n('tokens_per_hour'),
+      compute_units: n('compute_units_allocated'),
+    },
+    usage: {
+      workers: n('workers_used'),
+      tokens_used: n(tokensAttribute(hour)),
+      compute_units: n('compute_units_used'),
+    },
+    hour,
+    allocation_version: n('allocation_version'),
+  };
+}
+
+/** DynamoDB's `#a <= :b`: false when the attribute is missing or not a number. */
+function atMost(item: PoolItem, name: string, bound: number): boolean {
+  const value = item[name];
+  return typeof value === 'number' && value <= bound;
+}
+
+/** `attribute_not_exists(#a) OR #a <= :b`. */
+function absentOrAtMost(item: PoolItem, name: string, bound: number): boolean {
+  return item[name] === undefined || atMost(item, name, bound);
+}
+
+/** DynamoDB's `ADD #a :n` on a number: a missing attribute counts as zero. */
+function added(item: PoolItem, name: string, amount: number): number {
+  return Number(item[name] ?? 0) + amount;
+}
+
+/** Where a rebalance is listed: one list, by time (the adapter's gsi1). */
+function rebalanceIndex(record: RebalanceRecord): IndexKey {
+  return { pk: keys.rebalanceList, sk: `${record.at}#${record.rebalance_id}` };
+}
+
+export class SimResourcesPort implements ResourcesPort {
+  readonly #replica: SimReplica;
+
+  constructor(options: SimResourcesOptions) {
+    this.#replica = options.replica;
+  }
+
+  async getPool(region: string, hour: string): Promise<RegionPool | undefined> {
+    const item = this.#pool(region);
+    return item ? toPool(item, hour) : undefined;
+  }
+
+  async listPools(hour: string): Promise<RegionPool[]> {
+    return this.#replica.peekQuery<PoolItem>(POOLS_PARTITION).map((row) => toPool(row.value, hour));
+  }
+
+  async seedPool(pool: RegionPool): Promise<boolean> {
+    const { pk, sk } = keys.regionPool(pool.region);
+    if (this.#replica.peek(pk, sk) !== undefined) return false;
+    this.#replica.put(
+      pk,
+      sk,
+      {
+        region: pool.region,
+        workers_allocated: pool.allocation.workers,
+        tokens_per_hour: pool.allocation.tokens_per_hour,
+        compute_units_allocated: pool.allocation.compute_units,
+        workers_used: pool.usage.workers,
+        compute_units_used: pool.usage.compute_units,
+        [tokensAttribute(pool.hour)]: pool.usage.tokens_used,
+        allocation_version: pool.allocation_version,
+      },
+      null,
+    );
+    return true;
+  }
+
+  async reserve(reservation: Reservation, pool: RegionPool): Promise<void> {
+    const { allocation } = pool;
+    const tokens = tokensAttribute(reservation.hour);
+    const item = this.#pool(reservation.region);
+    // The adapter's condition: the bounds are the allocation minus the need, valid only for the
+    // allocation version they were computed from.
+    const fits =
+      item !== undefined &&
+      item.allocation_version === pool.allocation_version &&
+      atMost(item, 'workers_used', allocation.workers - Math.max(reservation.workers, 1)) &&
+      atMost(item, 'compute_units_used', allocation.compute_units - reservation.compute_units) &&
+      absentOrAtMost(item, tokens, allocation.tokens_per_hour - reservation.tokens);
+    if (!fits) {
+      const current = item ? toPool(item, reservation.hour) : undefined;
+      if (current && current.allocation_version !== pool.allocation_version) {
+        throw new ConflictError(
+          'ALLOCATION_CHANGED',
+          `allocation of ${reservation.region} changed (version ${current.allocation_version})`,
+          current,
+        );
+      }
+      throw new ConflictError(
+        'CAPACITY_EXHAUSTED',
+        `${reservation.region} cannot fit ${reservation.workers} workers, ${reservation.tokens} tokens, ${reservation.compute_units} compute units`,
+        current,
+      );
+    }
+    this.#write(reservation.region, {
+      ...item,
+      workers_used: added(item, 'workers_used', reservation.workers),
+      compute_units_used: added(item, 'compute_units_used', reservation.compute_units),
+      [tokens]: added(item, tokens, reservation.tokens),
+    });
+  }
+
+  async release(reservation: Reservation, tokens: number): Promise<void> {
+    const item = this.#pool(reservation.region);
+    // The adapter does not translate this failed condition: it propagates as DynamoDB's error.
+    if (!item) throw new SimConditionalCheckFailed('The conditional request failed');
+    const counter = tokensAttribute(reservation.hour);
+    this.#write(reservation.region, {
+      ...item,
+      workers_used: added(item, 'workers_used', -reservation.workers),
+      compute_units_used: added(item, 'compute_units_used', -reservation.compute_units),
+      [counter]: added(item, counter, tokens),
+    });
+  }
+
+  async reportUsage(region: string, hour: string, usage: ResourceUsage, at: string): Promise<void> {
+    const item = this.#pool(region);
+    if (!item) throw new ConflictError('POOL_MISSING', `no resource pool for ${region}`);
+    this.#write(region, {
+      ...item,
+      workers_used: usage.workers,
+      compute_units_used: usage.compute_units,
+      [tokensAttribute(hour)]: usage.tokens_used,
+      reported_at: at,
+    });
+  }
+
+  async setAllocation(
+    region: string,
+    hour: string,
+    allocation: ResourceAmounts,
+    expectedVersion: number,
+    at: string,
+  ): Promise<number> {
+    const item = this.#pool(region);
+    // Never below what the region uses: the check and the change are one write.
+    const allowed =
+      item !== undefined &&
+      item.allocation_version === expectedVersion &&
+      atMost(item, 'workers_used', allocation.workers) &&
+      atMost(item, 'compute_units_used', allocation.compute_units) &&
+      absentOrAtMost(item, tokensAttribute(hour), allocation.tokens_per_hour);
+    if (!allowed) {
+      throw new ConflictError(
+        'ALLOCATION_CHANGED',
+        `allocation of ${region} changed or would fall below its usage`,
+        item ? toPool(item, hour) : undefined,
+      );
+    }
+    this.#write(region, {
+      ...item,
+      workers_allocated: allocation.workers,
+      tokens_per_hour: allocation.tokens_per_hour,
+      compute_units_allocated: allocation.compute_units,
+      allocated_at: at,
+      allocation_version: added(item, 'allocation_version', 1),
+    });
+    return expectedVersion + 1;
+  }
+
+  async settleHandoff(
+    handoffId: string,
+    outcome: 'completed' | 'failed',
+    settlement: object,
+  ): Promise<Handoff | undefined> {
+    const { pk, sk } = keys.handoff(handoffId);
+    const current = this.#replica.peek<Handoff & { settlement?: unknown }>(pk, sk);
+    if (!current || current.settlement !== undefined || !OPEN_STATUSES.includes(current.status)) {
+      return undefined;
+    }
+    const before = copyValue(current);
+    // An UpdateItem: the handoff stays listed where it is.
+    this.#replica.put(pk, sk, { ...current, status: outcome, settlement });
+    return before;
+  }
+
+  async compactTokens(region: string, keepFrom: string): Promise<number> {
+    const item = this.#pool(region);
+    if (!item) return 0;
+    // Hour buckets sort as text (`2026-11-26T06`), so older ones compare below `keepFrom`.
+    const old = Object.keys(item).filter(
+      (name) => name.startsWith(TOKENS_PREFIX) && name.slice(TOKENS_PREFIX.length) < keepFrom,
+    );
+    if (old.length === 0) return 0;
+    const kept: Record<string, unknown> = { ...item };
+    for (const name of old) delete kept[name];
+    this.#write(region, kept);
+    return old.length;
+  }
+
+  async putRebalance(record: RebalanceRecord): Promise<void> {
+    const { pk, sk } = keys.rebalance(record.rebalance_id);
+    this.#replica.put(pk, sk, record, rebalanceIndex(record));
+  }
+
+  async listRebalances(limit: number): Promise<RebalanceRecord[]> {
+    // DynamoDB refuses a Limit below 1 as a malformed request.
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError(`listRebalances: limit ${limit} is not >= 1`);
+    return this.#replica
+      .queryIndex<RebalanceRecord>(keys.rebalanceList, { reverse: true, limit })
+      .map((row) => row.value);
+  }
+
+  /** The region's pool item as stored (never hand it out). */
+  #pool(region: string): PoolItem | undefined {
+    const { pk, sk } = keys.regionPool(region);
+    return this.#replica.peek<PoolItem>(pk, sk);
+  }
+
+  #write(region: string, item: PoolItem): void {
+    const { pk, sk } = keys.regionPool(region);
+    this.#replica.put(pk, sk, item, null);
+  }
+}
