@@ -167,13 +167,27 @@ describe('replicated store: last writer wins', () => {
     const { kernel, store } = setup();
     store.setLag('ap-south-1', 'us-east-1', 500);
     store.replica('ap-south-1').put('P', 'k', { v: 'old' });
-    await runTo(kernel, 100);
-    expect(store.replica('us-east-1').delete('P', 'k')).toBe(false);
+    await runTo(kernel, 10);
+    store.replica('us-east-1').put('P', 'k', { v: 'us' });
+    await runTo(kernel, 20);
+    expect(store.replica('us-east-1').delete('P', 'k')).toBe(true);
+    expect(store.replica('us-east-1').stampOf('P', 'k')).toEqual({ time: START + 20, region: 'us-east-1' });
     await runTo(kernel, 2000);
     for (const region of REGIONS) expect(read(store, region)).toBeUndefined();
     expect(store.replica('us-east-1').query('P')).toEqual([]);
     const stale = store.stats().links.find((l) => l.from === 'ap-south-1' && l.to === 'us-east-1');
     expect(stale).toMatchObject({ delivered: 0, superseded: 1 });
+  });
+
+  // Invariant (the local stand-in's rule): a delete of an item this replica does not hold still
+  // leaves a tombstone that replicates and wins over older copies.
+  it('replicates a delete of an item the replica does not hold yet', async () => {
+    const { kernel, store } = setup();
+    store.replica('ap-south-1').put('P', 'k', { v: 'old' });
+    await runTo(kernel, 100);
+    expect(store.replica('us-east-1').delete('P', 'k')).toBe(false);
+    await runTo(kernel, 1000);
+    for (const region of REGIONS) expect(read(store, region)).toBeUndefined();
   });
 });
 
