@@ -138,3 +138,15 @@ export class NoTargetRegionError extends NoEligibleRegionError {
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** Another region's replica could not be reached (partition, region down): nothing was read or written. */
+export class ReplicaUnreachableError extends CortexError {
+  readonly code = 'REPLICA_UNREACHABLE';
+  readonly from: string;
+  readonly to: string;
+  constructor(from: string, to: string) {
+    super(`${from} cannot reach the replica in ${to}`);
+    this.from = from;
+    this.to = to;
+  }
+}

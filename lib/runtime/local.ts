@@ -35,7 +35,7 @@ import type { WitnessDeps } from '../app/probe-round.ts';
 import { countedStateWrites, countingState } from '../app/replication/counting-state.ts';
 import { LOCAL_DEPLOYMENT_FACTS } from '../core/compliance/facts.ts';
 import type { DeploymentFacts } from '../core/compliance/types.ts';
-import { CortexError, TopologyError } from '../core/errors.ts';
+import { CortexError, ReplicaUnreachableError, TopologyError } from '../core/errors.ts';
 import {
   placeReplication,
   type ReplicationPlacement,
@@ -86,17 +86,7 @@ export interface LocalRegion {
   readonly selective: DynamoSelectiveStore;
 }
 
-/** Another region's replica could not be reached (partition, region down): nothing was read or written. */
-export class ReplicaUnreachableError extends CortexError {
-  readonly code = 'REPLICA_UNREACHABLE';
-  readonly from: string;
-  readonly to: string;
-  constructor(from: string, to: string) {
-    super(`${from} cannot reach the replica in ${to}`);
-    this.from = from;
-    this.to = to;
-  }
-}
+export { ReplicaUnreachableError } from '../core/errors.ts';
 
 export interface LocalRuntime {
   readonly topology: Topology;

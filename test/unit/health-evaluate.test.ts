@@ -230,6 +230,16 @@ describe('applyRound SLO conditions', () => {
     expect(last(views).reasons).toEqual(['p99 6120 ms above 5000 ms']);
   });
 
+  // Invariant (found by the simulator): a region that answers fast again is not voted out for the
+  // slow answers its window still holds.
+  it('a p99 breach counts only in a round that is slow itself', () => {
+    const views = run([...Array(10).fill({ latency_ms: 6_120 }), OK, OK, OK]);
+    expect(views[9]?.verdict).toBe('unhealthy');
+    expect(views[10]?.p99_ms).toBeGreaterThan(5000);
+    expect(views.slice(10).every((v) => v.verdict !== 'unhealthy')).toBe(true);
+    expect(views.slice(10).every((v) => !(v.signals ?? []).includes('latency'))).toBe(true);
+  });
+
   it('one slow answer among many is not the p99 by itself; two are', () => {
     const sample = (latency_ms: number) => ({ at: 0, ok: true, latency_ms });
     const fast = Array.from({ length: 28 }, () => sample(100));

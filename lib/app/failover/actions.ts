@@ -950,9 +950,12 @@ const validateFunctionality: Perform = async ({ deps, record }) => {
     clock: deps.clock,
   };
   try {
+    // Critical: the canary checks that the target routes and reads back, not its spare capacity (a
+    // low-priority canary was refused by the reserve of a busy target and rolled a dead region's
+    // failover back; found by the simulator).
     const routed = await routeTask(targetDeps, {
       task_id: canaryTaskId(record.failover_id),
-      priority: 'low',
+      priority: 'critical',
       source: { region: target },
     });
     if (routed.region === failed) {

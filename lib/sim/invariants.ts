@@ -1,0 +1,343 @@
+/**
+ * What the control plane must never do, checked after every event of a simulation (and at the end
+ * of the quiet tail). Each check reads the regions' replicas and the network's truth; each names the
+ * event time and what it saw when it fails.
+ */
+
+import type { FailoverRecord } from '../core/failover/types.ts';
+import { isServing, type RegionStatusRecord } from '../core/state/records.ts';
+import { expandResidency } from '../core/topology/residency.ts';
+import type { SimWorld } from './world.ts';
+
+export const INVARIANTS = [
+  'one-failover-per-failure',
+  'epochs-never-go-backwards',
+  'no-fence-while-reaching-majority',
+  'fenced-regions-unfence',
+  'load-never-fails-over',
+  'dead-region-traffic-served',
+  'acknowledged-handoffs-kept',
+  'residency-kept',
+  'never-serves-while-fenced',
+  'ends-serving',
+] as const;
+
+export type InvariantName = (typeof INVARIANTS)[number];
+
+export interface Violation {
+  readonly invariant: InvariantName;
+  /** Virtual ms since the start. */
+  readonly at_ms: number;
+  readonly detail: string;
+}
+
+/** Tracks what the checks need across events: last epochs, network history, fence times. */
+export class InvariantChecker {
+  readonly #world: SimWorld;
+  readonly #start: number;
+  readonly #interval: number;
+  readonly #failureThreshold: number;
+  readonly #successThreshold: number;
+  readonly #epochs = new Map<string, number>();
+  readonly #targets = new Map<string, string>();
+  /** Per region, the last virtual time it could not reach a majority of the voting members. */
+  readonly #lastCut = new Map<string, number>();
+  /** Per region, since when it reaches a majority without a break. */
+  readonly #reachingSince = new Map<string, number>();
+  /** Per region, the last time any network fault touched it (down, errors, slow, cut). */
+  readonly #lastFault = new Map<string, number>();
+  /** Per region, since when it is down without a break (and everything else is fault-free). */
+  readonly #cleanDownSince = new Map<string, number>();
+  readonly violations: Violation[] = [];
+
+  constructor(world: SimWorld) {
+    this.#world = world;
+    this.#start = world.kernel.now();
+    const policy = world.topology.failover_policies.health_check;
+    this.#interval = policy.interval_seconds * 1000;
+    this.#failureThreshold = Math.max(
+      policy.failure_threshold,
+      world.topology.failover_policies.automatic_failover.conditions.health_check_failures,
+    );
+    this.#successThreshold = policy.success_threshold;
+    for (const id of world.regionIds) {
+      this.#lastCut.set(id, Number.NEGATIVE_INFINITY);
+      this.#reachingSince.set(id, this.#start);
+      this.#lastFault.set(id, Number.NEGATIVE_INFINITY);
+    }
+  }
+
+  /** After every event. */
+  async check(): Promise<void> {
+    const world = this.#world;
+    const now = world.kernel.now();
+    const statuses = new Map<string, RegionStatusRecord[]>();
+    const failovers = new Map<string, FailoverRecord[]>();
+    for (const replica of world.regionIds) {
+      statuses.set(replica, await world.state(replica).listRegionStatuses());
+      failovers.set(replica, await world.state(replica).listFailovers());
+    }
+    this.#observeNetwork(now, statuses);
+    this.#epochsNeverGoBackwards(now, statuses);
+    this.#oneFailoverPerFailure(now, failovers);
+    this.#fencing(now, statuses);
+    this.#loadNeverFailsOver(now, failovers);
+    this.#deadRegionServed(now, statuses, failovers);
+    for (const line of world.servedWhileNotServing.splice(0)) {
+      this.#fail('never-serves-while-fenced', now, line);
+    }
+  }
+
+  /** At the end of the quiet tail: everything healed and settled for a while. */
+  async finish(): Promise<void> {
+    const world = this.#world;
+    const now = world.kernel.now();
+    await this.check();
+    for (const replica of world.regionIds) {
+      const state = world.state(replica);
+      for (const ack of world.acknowledged) {
+        const found = await state.getHandoff(ack.handoff_id);
+        if (!found) {
+          this.#fail(
+            'acknowledged-handoffs-kept',
+            now,
+            `${ack.handoff_id} (acknowledged by ${ack.routed_by}) missing in ${replica}`,
+          );
+          continue;
+        }
+        if (found.task_id !== ack.task_id || found.request_hash !== ack.request_hash) {
+          this.#fail(
+            'acknowledged-handoffs-kept',
+            now,
+            `${ack.handoff_id} in ${replica} holds another task (${found.task_id})`,
+          );
+        }
+        const residency = ack.residency;
+        if (residency !== undefined) {
+          const countries = expandResidency(world.topology, residency) ?? [];
+          const region = world.topology.regions.find((r) => r.region_id === found.target_region);
+          const allowed = new Set(region?.residency_countries ?? []);
+          if (countries.some((c) => !allowed.has(c))) {
+            this.#fail(
+              'residency-kept',
+              now,
+              `${ack.handoff_id} (residency ${residency}) is in ${found.target_region} in ${replica}'s replica`,
+            );
+          }
+        }
+      }
+      for (const status of await state.listRegionStatuses()) {
+        if (!isServing(status.status)) {
+          this.#fail(
+            'ends-serving',
+            now,
+            `${status.region_id} is ${status.status} in ${replica}'s replica after everything healed (${status.reason ?? status.updated_by})`,
+          );
+        }
+      }
+      const primaries = (await state.listRegionStatuses()).filter(
+        (s) => s.role === 'primary' && isServing(s.status),
+      );
+      if (primaries.length > 1) {
+        this.#fail(
+          'ends-serving',
+          now,
+          `${primaries.map((p) => p.region_id).join(' and ')} are both primary in ${replica}'s replica`,
+        );
+      }
+    }
+  }
+
+  #fail(invariant: InvariantName, now: number, detail: string): void {
+    // One report per invariant and detail: a broken rule stays broken for many events.
+    if (this.violations.some((v) => v.invariant === invariant && v.detail === detail)) return;
+    this.violations.push({ invariant, at_ms: now - this.#start, detail });
+  }
+
+  /** Transport-level reachability as the network stands now (regions and witnesses vote). */
+  #observeNetwork(now: number, statuses: ReadonlyMap<string, RegionStatusRecord[]>): void {
+    const world = this.#world;
+    const net = world.network;
+    const witnesses = world.topology.witnesses.map((w) => w.witness_id);
+    const timeout = world.topology.failover_policies.health_check.timeout_seconds * 1000;
+    // No answer within the timeout is no answer: a region slower than that is unreachable too.
+    const cutOff = (from: string, to: string) =>
+      net.blocked(from, to) || (from !== to && (net.faultOf(to).slowMs ?? 0) >= timeout - 1_000);
+    const faulty = (r: string) => {
+      const f = net.faultOf(r);
+      return f.down === true || (f.errorRate ?? 0) > 0 || (f.slowMs ?? 0) > 0;
+    };
+    for (const region of world.regionIds) {
+      // The voting members as this region's replica holds them (failed and draining regions left).
+      const own = statuses.get(region) ?? [];
+      const members = [
+        ...world.regionIds.filter((r) => {
+          const status = own.find((s) => s.region_id === r)?.status ?? 'healthy';
+          return isServing(status) || status === 'fenced';
+        }),
+        ...witnesses,
+      ];
+      if (faulty(region) || [...world.regionIds, ...witnesses].some((m) => net.partitioned(region, m))) {
+        this.#lastFault.set(region, now);
+      }
+      // A region counts another when it gets its answers; a witness counts when the witness gets the
+      // region's answers (its view of the region is what the quorum reads).
+      const reached = members.filter((m) =>
+        m === region ? true : witnesses.includes(m) ? !cutOff(m, region) : !cutOff(region, m),
+      ).length;
+      if (reached * 2 > members.length && !net.isDown(region)) {
+        if (this.#reachingSince.get(region) === Number.POSITIVE_INFINITY)
+          this.#reachingSince.set(region, now);
+      } else {
+        this.#lastCut.set(region, now);
+        this.#reachingSince.set(region, Number.POSITIVE_INFINITY);
+      }
+      // The survivors are up, running, and reach each other (their errors or slowness do not hide
+      // a dead region from them).
+      const survivors = world.regionIds.filter((r) => r !== region);
+      const othersClean = survivors.every(
+        (r) =>
+          !net.isDown(r) &&
+          !world.isCrashed(r) &&
+          [...survivors, ...witnesses].every((m) => !net.partitioned(r, m)),
+      );
+      if (net.isDown(region) && othersClean) {
+        if (!this.#cleanDownSince.has(region)) this.#cleanDownSince.set(region, now);
+      } else {
+        this.#cleanDownSince.delete(region);
+      }
+    }
+  }
+
+  #epochsNeverGoBackwards(now: number, statuses: ReadonlyMap<string, RegionStatusRecord[]>): void {
+    for (const [replica, records] of statuses) {
+      for (const record of records) {
+        const key = `${replica}|${record.region_id}`;
+        const before = this.#epochs.get(key);
+        if (before !== undefined && record.epoch < before) {
+          this.#fail(
+            'epochs-never-go-backwards',
+            now,
+            `${record.region_id}'s epoch went from ${before} to ${record.epoch} in ${replica}'s replica`,
+          );
+        }
+        this.#epochs.set(key, Math.max(before ?? record.epoch, record.epoch));
+      }
+    }
+  }
+
+  #oneFailoverPerFailure(now: number, failovers: ReadonlyMap<string, FailoverRecord[]>): void {
+    const perFailure = new Map<string, Set<string>>();
+    for (const [replica, records] of failovers) {
+      for (const record of records) {
+        if (record.kind !== 'failover') continue;
+        const failure = `${record.failed_region}@${record.epoch}`;
+        const ids = perFailure.get(failure) ?? new Set<string>();
+        ids.add(record.failover_id);
+        perFailure.set(failure, ids);
+        if (record.target_region === undefined) continue;
+        const known = this.#targets.get(record.failover_id);
+        if (known !== undefined && known !== record.target_region) {
+          this.#fail(
+            'one-failover-per-failure',
+            now,
+            `${record.failover_id} targets ${record.target_region} in ${replica}'s replica and ${known} elsewhere`,
+          );
+        }
+        if (known === undefined) this.#targets.set(record.failover_id, record.target_region);
+      }
+    }
+    for (const [failure, ids] of perFailure) {
+      if (ids.size > 1)
+        this.#fail('one-failover-per-failure', now, `${[...ids].join(', ')} for one failure (${failure})`);
+    }
+  }
+
+  #fencing(now: number, statuses: ReadonlyMap<string, RegionStatusRecord[]>): void {
+    const world = this.#world;
+    // Detection (failure_threshold rounds), the round in progress, and replication.
+    const slack = (this.#failureThreshold + 2) * this.#interval;
+    const recovery = (this.#successThreshold + 4) * this.#interval;
+    for (const region of world.regionIds) {
+      if (world.network.isDown(region)) continue;
+      const own = statuses.get(region)?.find((s) => s.region_id === region);
+      if (own?.status !== 'fenced') continue;
+      const fencedAt = Date.parse(own.updated_at);
+      const lastCut = this.#lastCut.get(region) ?? Number.NEGATIVE_INFINITY;
+      if (own.updated_by === `health-probe@${region}` && fencedAt - lastCut > slack) {
+        this.#fail(
+          'no-fence-while-reaching-majority',
+          now,
+          `${region} fenced at ${(fencedAt - this.#start) / 1000} s although it reached a majority since ${(lastCut - this.#start) / 1000} s`,
+        );
+      }
+      const since = this.#reachingSince.get(region) ?? Number.POSITIVE_INFINITY;
+      if (now - since > recovery && now - fencedAt > recovery) {
+        this.#fail(
+          'fenced-regions-unfence',
+          now,
+          `${region} still fenced ${(now - since) / 1000} s after it reached a majority again`,
+        );
+      }
+    }
+  }
+
+  #loadNeverFailsOver(now: number, failovers: ReadonlyMap<string, FailoverRecord[]>): void {
+    // A failover needs a failure: a network fault touching the region within its detection window.
+    const window = (this.#failureThreshold + 3) * this.#interval;
+    for (const records of failovers.values()) {
+      for (const record of records) {
+        if (record.kind !== 'failover' || record.trigger !== 'automatic') continue;
+        const started = Date.parse(record.initiated_at);
+        const lastFault = this.#lastFault.get(record.failed_region) ?? Number.NEGATIVE_INFINITY;
+        if (started - lastFault > window) {
+          this.#fail(
+            'load-never-fails-over',
+            now,
+            `${record.failover_id} started at ${(started - this.#start) / 1000} s with no fault on ${record.failed_region} since ${(lastFault - this.#start) / 1000} s (${record.reason})`,
+          );
+        }
+      }
+    }
+  }
+
+  #deadRegionServed(
+    now: number,
+    statuses: ReadonlyMap<string, RegionStatusRecord[]>,
+    failovers: ReadonlyMap<string, FailoverRecord[]>,
+  ): void {
+    const world = this.#world;
+    // Detection window plus a round, the orchestration (syncs and drains within their budgets) and a
+    // promotion; then replication.
+    const promotion = Math.max(
+      0,
+      ...world.regionIds.map((r) =>
+        (world.topology.deployment.regions[r]?.role ?? '').startsWith('passive') ? 600_000 : 0,
+      ),
+    );
+    const bound = (this.#failureThreshold + 2) * this.#interval + 180_000 + promotion;
+    for (const [region, since] of this.#cleanDownSince) {
+      if (now - since < bound) continue;
+      const survivors = world.regionIds.filter((r) => r !== region);
+      const handled = survivors.every((replica) => {
+        const status = statuses.get(replica)?.find((s) => s.region_id === region);
+        if (status && !isServing(status.status)) return true;
+        return (failovers.get(replica) ?? []).some(
+          (f) =>
+            f.failed_region === region &&
+            f.kind === 'failover' &&
+            (f.status === 'awaiting_approval' ||
+              ((f.status === 'rolled_back' || f.status === 'cancelled') &&
+                now - Date.parse(f.completed_at ?? f.updated_at) < bound)),
+        );
+      });
+      if (!handled) {
+        this.#fail(
+          'dead-region-traffic-served',
+          now,
+          `${region} down for ${(now - since) / 1000} s with every other region fine, and still serving in a survivor's replica`,
+        );
+      }
+    }
+  }
+}

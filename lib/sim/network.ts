@@ -1,0 +1,148 @@
+/**
+ * The simulated network and the regions' endpoints as the probes see them: who is down, which pairs
+ * a partition cuts, which regions answer errors or slowly. The probe port calls the target region's
+ * own health use cases (the same ones its `/health`, `/api/v1/ping` and `/coordination/status`
+ * handlers call) in process, after the pair's latency on the virtual clock, so every observation is
+ * what an HTTP probe would have seen, at no I/O cost.
+ */
+
+import type { RegionalDeps } from '../app/deps.ts';
+import { coordinationStatus, regionHealth } from '../app/regions.ts';
+import { messageOf } from '../core/errors.ts';
+import type { ProbeObservation } from '../core/health/types.ts';
+import type { ProbePort } from '../ports.ts';
+import type { SimKernel } from './kernel.ts';
+
+export interface RegionFault {
+  /** The region's endpoint resets every connection; its probes and replication stop. */
+  down?: boolean;
+  /** Share of calls answered 500 (0..1). */
+  errorRate?: number;
+  /** Added to every answer, ms. */
+  slowMs?: number;
+}
+
+export class SimNetwork {
+  readonly #faults = new Map<string, RegionFault>();
+  readonly #cuts = new Set<string>();
+
+  isDown(member: string): boolean {
+    return this.#faults.get(member)?.down === true;
+  }
+
+  /** A partition separates `a` and `b` (both directions). */
+  partitioned(a: string, b: string): boolean {
+    return this.#cuts.has(pair(a, b));
+  }
+
+  /** `from` cannot reach `to` at all. */
+  blocked(from: string, to: string): boolean {
+    return from !== to && (this.isDown(from) || this.isDown(to) || this.partitioned(from, to));
+  }
+
+  faultOf(member: string): RegionFault {
+    return this.#faults.get(member) ?? {};
+  }
+
+  setFault(member: string, fault: RegionFault): void {
+    this.#faults.set(member, { ...this.faultOf(member), ...fault });
+  }
+
+  cut(a: string, b: string): void {
+    if (a !== b) this.#cuts.add(pair(a, b));
+  }
+
+  join(a: string, b: string): void {
+    this.#cuts.delete(pair(a, b));
+  }
+
+  heal(): void {
+    this.#faults.clear();
+    this.#cuts.clear();
+  }
+
+  /** Every cut pair, for reports. */
+  cuts(): string[] {
+    return [...this.#cuts].sort();
+  }
+}
+
+function pair(a: string, b: string): string {
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
+}
+
+export interface SimProbeOptions {
+  readonly kernel: SimKernel;
+  readonly network: SimNetwork;
+  /** A region's deps, whose health use cases answer its endpoints. */
+  readonly depsOf: (regionId: string) => RegionalDeps | undefined;
+  /** One-way latency between two members, ms (the topology's matrix); default 20. */
+  readonly latencyMs?: (from: string, to: string) => number;
+}
+
+/** The ProbePort of every observer (regions and witnesses) in the simulation. */
+export class SimProbe implements ProbePort {
+  readonly #options: SimProbeOptions;
+
+  constructor(options: SimProbeOptions) {
+    this.#options = options;
+  }
+
+  async probe(
+    observer: string,
+    target: string,
+    endpoint: string,
+    timeoutMs: number,
+  ): Promise<ProbeObservation> {
+    const { kernel, network } = this.#options;
+    const start = kernel.now();
+    const base = { observer, target, endpoint, at: start };
+    if (network.isDown(observer) || network.partitioned(observer, target)) {
+      // As the local probe: a cut path is reported at once, with the timeout as its latency.
+      return { ...base, ok: false, error: 'unreachable', latency_ms: timeoutMs };
+    }
+    if (network.isDown(target)) {
+      return { ...base, ok: false, error: 'reset', latency_ms: 1 };
+    }
+    const fault = network.faultOf(target);
+    const rtt = 2 * (this.#options.latencyMs?.(observer, target) ?? 20) + (fault.slowMs ?? 0);
+    if (rtt >= timeoutMs) {
+      await kernel.sleep(timeoutMs);
+      return { ...base, ok: false, error: 'timeout', latency_ms: timeoutMs };
+    }
+    await kernel.sleep(rtt);
+    const latency_ms = kernel.now() - start;
+    if (fault.errorRate !== undefined && fault.errorRate > 0 && kernel.random() < fault.errorRate) {
+      return { ...base, ok: false, status: 500, error: 'http 500', latency_ms };
+    }
+    const deps = this.#options.depsOf(target);
+    if (!deps) return { ...base, ok: false, error: 'refused', latency_ms };
+    try {
+      switch (endpoint) {
+        case '/health': {
+          const health = await regionHealth(deps);
+          return health.serving
+            ? { ...base, ok: true, status: 200, latency_ms }
+            : { ...base, ok: false, status: 503, error: 'http 503', latency_ms };
+        }
+        case '/coordination/status': {
+          const seen = await coordinationStatus(deps);
+          return {
+            ...base,
+            ok: true,
+            status: 200,
+            latency_ms,
+            reported_status: seen.status,
+            available_capacity: seen.available_capacity,
+            reported_heartbeat: seen.heartbeat,
+            reported_peers: seen.peers.map((p) => ({ region: p.region, status: p.status, epoch: p.epoch })),
+          };
+        }
+        default:
+          return { ...base, ok: true, status: 200, latency_ms };
+      }
+    } catch (error) {
+      return { ...base, ok: false, status: 500, error: `http 500 (${messageOf(error)})`, latency_ms };
+    }
+  }
+}

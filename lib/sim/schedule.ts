@@ -1,0 +1,162 @@
+/**
+ * Random fault schedules: what happens to the regions and when, generated from a seed, written as
+ * JSON so a failing schedule can be replayed step by step (`cortex simulate --replay <file>`).
+ * Every schedule ends healed, with enough quiet time for the invariants that speak of the end
+ * (every region serving again, every acknowledged handoff readable) to be judged.
+ */
+import type { Topology } from '../core/topology/types.ts';
+import { seededRandom } from './kernel.ts';
+
+export type SimAction =
+  | { readonly kind: 'down'; readonly region: string }
+  | { readonly kind: 'up'; readonly region: string }
+  | { readonly kind: 'errors'; readonly region: string; readonly rate: number }
+  | { readonly kind: 'slow'; readonly region: string; readonly ms: number }
+  | { readonly kind: 'cut'; readonly a: string; readonly b: string }
+  | { readonly kind: 'join'; readonly a: string; readonly b: string }
+  | { readonly kind: 'partition'; readonly groups: readonly (readonly string[])[] }
+  /** Joins what `partition` with the same groups cut. */
+  | { readonly kind: 'unpartition'; readonly groups: readonly (readonly string[])[] }
+  | { readonly kind: 'heal' }
+  /** Routes `count` tasks at `region`'s endpoint. */
+  | {
+      readonly kind: 'route';
+      readonly region: string;
+      readonly count: number;
+      readonly residency?: string;
+      readonly priority: 'low' | 'normal' | 'high' | 'critical';
+      readonly workers: number;
+      readonly compute_units: number;
+    }
+  /** Settles (completes or fails) up to `count` open handoffs, oldest first. */
+  | { readonly kind: 'settle'; readonly count: number; readonly outcome: 'completed' | 'failed' }
+  /** The coordinator of a running failover crashes (its executions die) and restarts after `downMs`. */
+  | { readonly kind: 'crash'; readonly region: string; readonly downMs: number }
+  /** An operator aborts the newest active failover. */
+  | { readonly kind: 'abort' }
+  /** An operator fails back every failed region that answers. */
+  | { readonly kind: 'failback' };
+
+export interface ScheduledAction {
+  /** Virtual ms after the start. */
+  readonly at: number;
+  readonly action: SimAction;
+}
+
+export interface Schedule {
+  readonly seed: number;
+  readonly topology: string;
+  /** Virtual ms the schedule runs, its quiet tail included. */
+  readonly duration_ms: number;
+  /** Virtual ms from the start on which every fault is healed and nothing but settles happens. */
+  readonly quiet_from_ms: number;
+  readonly actions: readonly ScheduledAction[];
+}
+
+export interface ScheduleOptions {
+  /** Virtual ms of faults and load before the quiet tail; default 20 minutes. */
+  readonly activeMs?: number;
+  /** Virtual ms of the quiet tail; default 15 minutes. */
+  readonly quietMs?: number;
+  /** Mean virtual ms between two actions; default 45 s. */
+  readonly meanGapMs?: number;
+}
+
+/**
+ * A schedule over `topology` from `seed`: a pure function of both. Faults come as episodes (a fault,
+ * held 20 s to 10 minutes, then undone), one after another with a chance of overlapping the next;
+ * load (routes and settles) runs as its own stream throughout; operators act now and then.
+ */
+export function generateSchedule(topology: Topology, seed: number, options: ScheduleOptions = {}): Schedule {
+  const random = seededRandom(seed ^ 0x5bd1e995);
+  const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const regions = topology.regions.map((r) => r.region_id);
+  const residencies = [undefined, ...Object.keys(topology.country_groups)];
+  const activeMs = options.activeMs ?? 20 * 60_000;
+  const quietMs = options.quietMs ?? 15 * 60_000;
+  const meanGap = options.meanGapMs ?? 45_000;
+  const actions: ScheduledAction[] = [];
+  const push = (at: number, action: SimAction) => {
+    if (at < activeMs) actions.push({ at, action });
+  };
+
+  // Load: a Poisson stream of routes and settles.
+  for (
+    let at = int(5_000, 30_000);
+    at < activeMs;
+    at += Math.max(1_000, Math.round(-Math.log(1 - random()) * meanGap))
+  ) {
+    if (random() < 0.65) {
+      const residency = pick(residencies);
+      push(at, {
+        kind: 'route',
+        region: pick(regions),
+        count: int(1, 6),
+        ...(residency === undefined ? {} : { residency }),
+        priority: pick(['low', 'normal', 'normal', 'high', 'critical'] as const),
+        workers: int(1, 2),
+        compute_units: int(0, 25),
+      });
+    } else {
+      push(at, { kind: 'settle', count: int(1, 5), outcome: random() < 0.8 ? 'completed' : 'failed' });
+    }
+  }
+
+  // Faults: episodes.
+  for (let at = int(60_000, 180_000); at < activeMs; ) {
+    const hold = int(20_000, 600_000);
+    const end = at + hold;
+    const roll = random();
+    if (roll < 0.28) {
+      const region = pick(regions);
+      push(at, { kind: 'down', region });
+      push(end, { kind: 'up', region });
+    } else if (roll < 0.4) {
+      const region = pick(regions);
+      push(at, { kind: 'errors', region, rate: pick([0.3, 0.6, 1]) });
+      push(end, { kind: 'errors', region, rate: 0 });
+    } else if (roll < 0.5) {
+      const region = pick(regions);
+      push(at, { kind: 'slow', region, ms: pick([2_000, 6_000, 12_000]) });
+      push(end, { kind: 'slow', region, ms: 0 });
+    } else if (roll < 0.62) {
+      const a = pick(regions);
+      const b = pick(regions.filter((r) => r !== a));
+      push(at, { kind: 'cut', a, b });
+      push(end, { kind: 'join', a, b });
+    } else if (roll < 0.8) {
+      const shuffled = regions
+        .map((r) => ({ r, k: random() }))
+        .sort((x, y) => x.k - y.k)
+        .map((x) => x.r);
+      const count = regions.length >= 3 && random() < 0.4 ? 3 : 2;
+      const groups: string[][] = Array.from({ length: count }, () => []);
+      shuffled.forEach((r, i) => {
+        groups[i % count]?.push(r);
+      });
+      push(at, { kind: 'partition', groups });
+      push(end, { kind: 'unpartition', groups });
+    } else if (roll < 0.9) {
+      push(at, { kind: 'crash', region: pick(regions), downMs: Math.min(hold, 180_000) });
+    } else if (roll < 0.95) {
+      push(at, { kind: 'abort' });
+    } else {
+      push(at, { kind: 'failback' });
+    }
+    // Usually the next episode starts after this one; sometimes while it lasts.
+    at = random() < 0.25 ? at + int(5_000, Math.max(5_000, hold)) : end + int(10_000, 120_000);
+  }
+  actions.sort((x, y) => x.at - y.at);
+  // The quiet tail: everything healed, failed regions failed back once they answer, work settled.
+  actions.push({ at: activeMs, action: { kind: 'heal' } });
+  actions.push({ at: activeMs + Math.round(quietMs / 3), action: { kind: 'failback' } });
+  actions.push({ at: activeMs + Math.round((2 * quietMs) / 3), action: { kind: 'failback' } });
+  return {
+    seed,
+    topology: topology.name,
+    duration_ms: activeMs + quietMs,
+    quiet_from_ms: activeMs,
+    actions,
+  };
+}

@@ -1,0 +1,574 @@
+/**
+ * The whole control plane in one process on the virtual clock: every region's real use cases (probe
+ * rounds, quorum, fencing, automatic failover start and take-over, the failover workflow's ASL with
+ * the real task function, routing with reservations, settling, failback) wired to the in-memory
+ * replicated stores (lib/sim/store), the simulated network (lib/sim/network.ts) and the kernel. What
+ * happens to it comes from a schedule (lib/sim/schedule.ts); what it must never do is checked by
+ * lib/sim/invariants.ts after every event.
+ */
+import type { ControlDeps } from '../app/deps.ts';
+import { abortFailover, resumeFailovers } from '../app/failover/manage.ts';
+import { ACTIVE_STATUSES } from '../app/failover/shared.ts';
+import { startFailover } from '../app/failover/start.ts';
+import { readStatuses } from '../app/live-state.ts';
+import {
+  type ProbeRoundReport,
+  runProbeRound,
+  runWitnessRound,
+  type WitnessDeps,
+} from '../app/probe-round.ts';
+import { settleHandoff } from '../app/resources/accounting.ts';
+import { readPools } from '../app/resources/pools.ts';
+import { type RouteRequest, routeTask } from '../app/route-task.ts';
+import { AWS_DEPLOYMENT_FACTS } from '../core/compliance/facts.ts';
+import type { DeploymentFacts } from '../core/compliance/types.ts';
+import { CortexError, messageOf, ReplicaUnreachableError } from '../core/errors.ts';
+import type { Assessment } from '../core/health/types.ts';
+import { isServing } from '../core/state/records.ts';
+import type { Topology } from '../core/topology/types.ts';
+import type { ControlPlaneEvent, StatePort } from '../ports.ts';
+import { createKernel, type SimKernel } from './kernel.ts';
+import { SimNetwork, SimProbe } from './network.ts';
+import type { SimAction } from './schedule.ts';
+import { createSimStores, SimStatePort, type SimStores } from './store/index.ts';
+import { SimWorkflow } from './workflow.ts';
+
+/** A handoff the platform acknowledged (200 to the caller): it must never be lost. */
+export interface Acknowledged {
+  readonly handoff_id: string;
+  readonly task_id: string;
+  readonly request_hash: string;
+  readonly routed_by: string;
+  readonly target_region: string;
+  readonly residency?: string;
+  readonly at: number;
+}
+
+/** A rule the simulation breaks on purpose, to show an invariant catches it (mutation tests). */
+export type SimMutation =
+  /** Every region writes one shared status item (no per-writer slots): last writer wins across regions. */
+  | 'shared-status-item'
+  /** Probes report a saturated region as unreachable (the old load cascade). */
+  | 'saturation-is-unreachable'
+  /** A fenced region never writes itself healthy again. */
+  | 'never-unfence'
+  /** The workflow never starts: a dead region is never failed over. */
+  | 'workflow-never-starts'
+  /** Handoffs are created only in the routing region's replica view and deleted from the others. */
+  | 'lose-handoffs'
+  /** Failover ids carry the detector: two detectors create two records for one failure. */
+  | 'one-record-per-detector'
+  /** A region reads its own status as healthy, whatever it is (it serves while fenced). */
+  | 'ignore-own-status'
+  /** Redirects move work to the first region in the topology, whatever its residency. */
+  | 'redirect-ignores-residency';
+
+export interface SimWorldOptions {
+  readonly topology: Topology;
+  readonly seed: number;
+  /** Replication lag of every link; default 200 ms. */
+  readonly lagMs?: number;
+  readonly facts?: DeploymentFacts;
+  readonly mutation?: SimMutation;
+}
+
+export interface SimLogEntry {
+  readonly at: number;
+  readonly what: string;
+}
+
+export class SimWorld {
+  readonly topology: Topology;
+  readonly kernel: SimKernel;
+  readonly network = new SimNetwork();
+  readonly stores: SimStores;
+  readonly workflow: SimWorkflow;
+  readonly events: ControlPlaneEvent[] = [];
+  readonly acknowledged: Acknowledged[] = [];
+  readonly settled = new Set<string>();
+  readonly log: SimLogEntry[] = [];
+  /** Routes that a region answered 200 while its own replica said it did not serve (invariant 9). */
+  readonly servedWhileNotServing: string[] = [];
+  readonly mutation: SimMutation | undefined;
+  readonly #deps = new Map<string, ControlDeps>();
+  readonly #witnesses: WitnessDeps[];
+  readonly #previous = new Map<string, Assessment>();
+  readonly #busy = new Set<string>();
+  readonly #crashed = new Set<string>();
+
+  constructor(options: SimWorldOptions) {
+    this.topology = options.topology;
+    this.mutation = options.mutation;
+    this.kernel = createKernel({ seed: options.seed });
+    this.stores = createSimStores({
+      topology: options.topology,
+      kernel: this.kernel,
+      ...(options.lagMs === undefined ? {} : { lagMs: options.lagMs }),
+    });
+    const probe = new SimProbe({
+      kernel: this.kernel,
+      network: this.network,
+      depsOf: (id) => (this.network.isDown(id) ? undefined : this.#deps.get(id)),
+      latencyMs: (from, to) => this.#latency(from, to),
+    });
+    const probePort =
+      this.mutation === 'saturation-is-unreachable'
+        ? {
+            probe: async (observer: string, target: string, endpoint: string, timeoutMs: number) => {
+              const seen = await probe.probe(observer, target, endpoint, timeoutMs);
+              const deps = this.#deps.get(target);
+              const pools = deps?.resources ? await deps.resources.listPools(hourOf(this.kernel.now())) : [];
+              const pool = pools.find((p) => p.region === target);
+              const free = pool ? Math.min(...freeShares(pool)) : 1;
+              return free < 0.2 ? { ...seen, ok: false, status: undefined, error: 'unreachable' } : seen;
+            },
+          }
+        : probe;
+    this.workflow = new SimWorkflow({
+      kernel: this.kernel,
+      topology: options.topology,
+      depsFor: (id) => this.deps(id),
+    });
+    const workflowPort =
+      this.mutation === 'workflow-never-starts'
+        ? {
+            startFailover: async () => {},
+            answerApproval: (t: string, a: boolean) => this.workflow.answerApproval(t, a),
+          }
+        : this.workflow;
+    const facts = options.facts ?? AWS_DEPLOYMENT_FACTS;
+    for (const region of this.stores.regions) {
+      const id = region.regionId;
+      const deps: ControlDeps = Object.freeze({
+        regionId: id,
+        topology: options.topology,
+        state: this.#mutated(id, region.state),
+        clock: this.kernel,
+        probe: probePort,
+        events: { publish: async (events: readonly ControlPlaneEvent[]) => void this.events.push(...events) },
+        workflow: workflowPort,
+        replica: (other: string) =>
+          other === id ? this.#mutated(id, region.state) : this.#guarded(id, other),
+        deployment: facts,
+        resources: region.resources,
+      });
+      this.#deps.set(id, deps);
+    }
+    this.#witnesses = options.topology.witnesses.map(
+      (w): WitnessDeps => ({
+        witnessId: w.witness_id,
+        topology: options.topology,
+        clock: this.kernel,
+        probe: probePort,
+        replica: (regionId) => this.#guarded(w.witness_id, regionId),
+      }),
+    );
+  }
+
+  deps(regionId: string): ControlDeps {
+    const deps = this.#deps.get(regionId);
+    if (!deps) throw new Error(`sim: unknown region ${regionId}`);
+    return deps;
+  }
+
+  get regionIds(): string[] {
+    return this.topology.regions.map((r) => r.region_id);
+  }
+
+  /** Seeds the pools and starts every region's and witness's probe rounds (offset by a second each). */
+  async start(): Promise<void> {
+    // The pools are seeded from the topology's usage snapshot, in every region's replica.
+    for (const id of this.regionIds) {
+      const { resources } = this.deps(id);
+      if (resources) await readPools(this.topology, resources, this.kernel.now());
+    }
+    const interval = this.topology.failover_policies.health_check.interval_seconds * 1000;
+    const members = [...this.regionIds, ...this.#witnesses.map((w) => w.witnessId)];
+    members.forEach((member, i) => {
+      const tick = () => {
+        this.kernel.at(interval, tick);
+        void this.#round(member);
+      };
+      this.kernel.at(1_000 * (i + 1), tick);
+    });
+  }
+
+  /** Applies one scheduled action. Operator and client errors are logged, never thrown. */
+  async apply(action: SimAction): Promise<void> {
+    this.#note(describe(action));
+    switch (action.kind) {
+      case 'down':
+        this.#down(action.region);
+        return;
+      case 'up':
+        await this.#up(action.region);
+        return;
+      case 'errors':
+        this.network.setFault(action.region, { errorRate: action.rate });
+        return;
+      case 'slow':
+        this.network.setFault(action.region, { slowMs: action.ms });
+        return;
+      case 'cut':
+        this.#cut(action.a, action.b);
+        return;
+      case 'join':
+        this.#join(action.a, action.b);
+        return;
+      case 'unpartition': {
+        const witnesses = this.#witnesses.map((w) => w.witnessId);
+        const groups = action.groups.map((g, i) => (i === 0 ? [...g, ...witnesses] : [...g]));
+        for (const [i, g] of groups.entries()) {
+          for (const h of groups.slice(i + 1)) for (const a of g) for (const b of h) this.#join(a, b);
+        }
+        return;
+      }
+      case 'partition': {
+        const witnesses = this.#witnesses.map((w) => w.witnessId);
+        const groups = action.groups.map((g, i) => (i === 0 ? [...g, ...witnesses] : [...g]));
+        for (const [i, g] of groups.entries()) {
+          for (const h of groups.slice(i + 1)) for (const a of g) for (const b of h) this.#cut(a, b);
+        }
+        return;
+      }
+      case 'heal':
+        await this.heal();
+        return;
+      case 'route':
+        await this.#route(action);
+        return;
+      case 'settle':
+        await this.#settle(action.count, action.outcome);
+        return;
+      case 'crash':
+        this.#crash(action.region);
+        this.kernel.at(action.downMs, () => this.#restart(action.region));
+        return;
+      case 'abort':
+        await this.#abort();
+        return;
+      case 'failback':
+        await this.#failback();
+        return;
+    }
+  }
+
+  /** Every fault removed; down regions come back (their failovers resumed). */
+  async heal(): Promise<void> {
+    const wasDown = this.regionIds.filter((id) => this.network.isDown(id));
+    this.network.heal();
+    for (const a of this.regionIds) {
+      for (const b of this.regionIds) if (a !== b) this.stores.replication.resume(a, b);
+    }
+    for (const id of wasDown) this.stores.replication.up(id);
+    for (const id of wasDown) await this.#restart(id);
+  }
+
+  /** The region's process is down or crashed: it runs no rounds and no failovers. */
+  isCrashed(regionId: string): boolean {
+    return this.#crashed.has(regionId);
+  }
+
+  /** The live state of one region's replica as its own use cases read it (invariants read it). */
+  state(regionId: string): StatePort {
+    return this.deps(regionId).state;
+  }
+
+  async #round(member: string): Promise<void> {
+    if (this.network.isDown(member) || this.#crashed.has(member) || this.#busy.has(member)) return;
+    this.#busy.add(member);
+    try {
+      const witness = this.#witnesses.find((w) => w.witnessId === member);
+      if (witness) {
+        await runWitnessRound(witness);
+        return;
+      }
+      const previous = this.#previous.get(member);
+      const report: ProbeRoundReport = await runProbeRound(this.deps(member), previous ? { previous } : {});
+      this.#previous.set(member, report.assessment);
+      if (report.actions.fenced) this.#note(`${member} fenced itself`);
+      if (report.actions.unfenced) this.#note(`${member} unfenced`);
+      for (const id of report.actions.failovers_started) this.#note(`${member} started ${id}`);
+      for (const id of report.actions.failovers_taken_over) this.#note(`${member} took over ${id}`);
+    } catch (error) {
+      // A round that cannot reach its own store fails like a Lambda invocation: the next one retries.
+      this.#note(`${member} round failed: ${messageOf(error)}`);
+    } finally {
+      this.#busy.delete(member);
+    }
+  }
+
+  #down(region: string): void {
+    this.network.setFault(region, { down: true });
+    this.stores.replication.down(region);
+    this.#crash(region);
+  }
+
+  async #up(region: string): Promise<void> {
+    this.network.setFault(region, { down: false });
+    this.stores.replication.up(region);
+    await this.#restart(region);
+  }
+
+  /** The region's process dies: its failover executions stop where they are. */
+  #crash(region: string): void {
+    this.#crashed.add(region);
+    this.workflow.abortCoordinatedBy(region);
+  }
+
+  /** It starts again: resumes the failovers it coordinates, from their records. */
+  async #restart(region: string): Promise<void> {
+    if (!this.#crashed.delete(region) || this.network.isDown(region)) return;
+    try {
+      const resumed = await resumeFailovers(this.deps(region));
+      for (const id of resumed) this.#note(`${region} resumed ${id}`);
+    } catch (error) {
+      this.#note(`${region} could not resume its failovers: ${messageOf(error)}`);
+    }
+  }
+
+  #cut(a: string, b: string): void {
+    this.network.cut(a, b);
+    if (this.regionIds.includes(a) && this.regionIds.includes(b)) {
+      this.stores.replication.pause(a, b);
+      this.stores.replication.pause(b, a);
+    }
+  }
+
+  #join(a: string, b: string): void {
+    this.network.join(a, b);
+    if (this.regionIds.includes(a) && this.regionIds.includes(b)) {
+      this.stores.replication.resume(a, b);
+      this.stores.replication.resume(b, a);
+    }
+  }
+
+  async #route(action: Extract<SimAction, { kind: 'route' }>): Promise<void> {
+    if (this.network.isDown(action.region) || this.#crashed.has(action.region)) return;
+    const deps = this.deps(action.region);
+    for (let i = 0; i < action.count; i++) {
+      const taskId = `task-${this.kernel.now()}-${i}`;
+      const request: RouteRequest = {
+        task_id: taskId,
+        priority: action.priority,
+        source: { region: action.region },
+        requirements: {
+          workers: action.workers,
+          compute_units: action.compute_units,
+          ...(action.residency ? { data_residency: action.residency } : {}),
+        },
+      } as RouteRequest;
+      const own = (await this.stores.region(action.region).state.getRegionStatus(action.region))?.status;
+      try {
+        const answer = await routeTask(deps, request);
+        if (own !== undefined && !isServing(own)) {
+          this.servedWhileNotServing.push(`${taskId} routed by ${action.region} while ${own}`);
+        }
+        this.acknowledged.push({
+          handoff_id: answer.handoff.handoff_id,
+          task_id: taskId,
+          request_hash: (await deps.state.getHandoff(answer.handoff.handoff_id))?.request_hash ?? '',
+          routed_by: action.region,
+          target_region: answer.region,
+          ...(action.residency ? { residency: action.residency } : {}),
+          at: this.kernel.now(),
+        });
+      } catch (error) {
+        if (!(error instanceof CortexError)) throw error;
+      }
+    }
+  }
+
+  async #settle(count: number, outcome: 'completed' | 'failed'): Promise<void> {
+    const open = this.acknowledged.filter((a) => !this.settled.has(a.handoff_id));
+    for (const handoff of open.slice(0, count)) {
+      // Settled by the region that runs it now, as its workers report (the handoff may have moved).
+      const current = await this.#anyServingReplica()?.getHandoff(handoff.handoff_id);
+      const region = current?.target_region ?? handoff.target_region;
+      if (this.network.isDown(region) || this.#crashed.has(region)) continue;
+      try {
+        await settleHandoff(this.deps(region), handoff.handoff_id, outcome, {});
+        this.settled.add(handoff.handoff_id);
+      } catch (error) {
+        if (!(error instanceof CortexError)) throw error;
+      }
+    }
+  }
+
+  async #abort(): Promise<void> {
+    const replica = this.#anyServingReplica();
+    if (!replica) return;
+    const active = (await replica.listFailovers()).find((r) => ACTIVE_STATUSES.includes(r.status));
+    if (!active) return;
+    const by = this.regionIds.find((id) => !this.network.isDown(id) && !this.#crashed.has(id));
+    if (!by) return;
+    try {
+      await abortFailover(this.deps(by), active.failover_id, { by: 'sim-operator' });
+    } catch (error) {
+      if (!(error instanceof CortexError)) throw error;
+    }
+  }
+
+  async #failback(): Promise<void> {
+    const by = this.regionIds.find((id) => !this.network.isDown(id) && !this.#crashed.has(id));
+    if (!by) return;
+    const statuses = await readStatuses(this.topology, this.state(by));
+    for (const [region, status] of statuses) {
+      if (status.status !== 'failed' || this.network.isDown(region)) continue;
+      try {
+        await startFailover(
+          this.deps(by),
+          { failed_region: region, action: 'failback', reason: 'sim' },
+          'manual',
+        );
+        this.#note(`failback of ${region} started by ${by}`);
+      } catch (error) {
+        if (!(error instanceof CortexError)) throw error;
+      }
+    }
+  }
+
+  #anyServingReplica(): StatePort | undefined {
+    const id = this.regionIds.find((r) => !this.network.isDown(r));
+    return id === undefined ? undefined : this.state(id);
+  }
+
+  /** Another region's replica as `from` reaches it: unreachable across a cut or to a down region. */
+  #guarded(from: string, to: string): StatePort {
+    const port = this.stores.region(to).state;
+    const blocked = () => this.network.blocked(from, to);
+    return new Proxy(port, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) =>
+          blocked() ? Promise.reject(new ReplicaUnreachableError(from, to)) : value.apply(target, args);
+      },
+    });
+  }
+
+  /** The region's own state port, with the mutation under test applied. */
+  #mutated(regionId: string, state: StatePort): StatePort {
+    switch (this.mutation) {
+      case 'shared-status-item': {
+        const shared = new SimStatePort({ replica: this.stores.region(regionId).replica });
+        return withOverrides(state, {
+          putRegionStatus: (record, expected) => shared.putRegionStatus(record, expected),
+          getRegionStatus: (id) => shared.getRegionStatus(id),
+          listRegionStatuses: () => shared.listRegionStatuses(),
+        });
+      }
+      case 'never-unfence':
+        return withOverrides(state, {
+          putRegionStatus: async (record, expected) => {
+            if (
+              record.region_id === regionId &&
+              record.updated_by.startsWith('health-probe@') &&
+              isServing(record.status)
+            ) {
+              return;
+            }
+            return state.putRegionStatus(record, expected);
+          },
+        });
+      case 'ignore-own-status':
+        return withOverrides(state, {
+          getRegionStatus: async (id) => {
+            const found = await state.getRegionStatus(id);
+            return found && id === regionId ? { ...found, status: 'healthy' } : found;
+          },
+        });
+      case 'one-record-per-detector':
+        return withOverrides(state, {
+          createFailover: (record) =>
+            state.createFailover(
+              record.trigger === 'automatic'
+                ? { ...record, failover_id: `${record.failover_id}-${regionId}` }
+                : record,
+            ),
+        });
+      case 'lose-handoffs':
+        return withOverrides(state, {
+          createHandoff: async (handoff) => {
+            await state.createHandoff(handoff);
+            // Gone again once it replicated: acknowledged, then lost.
+            this.kernel.at(5_000, () => {
+              for (const region of this.stores.regions)
+                region.replica.delete(`HANDOFF#${handoff.handoff_id}`, 'HANDOFF');
+            });
+          },
+        });
+      case 'redirect-ignores-residency':
+        return withOverrides(state, {
+          redirectHandoff: (id, change, expected) =>
+            state.redirectHandoff(id, { ...change, target_region: this.regionIds[0] as string }, expected),
+        });
+      default:
+        return state;
+    }
+  }
+
+  #latency(from: string, to: string): number {
+    const matrix = this.topology.latency?.matrix as Record<string, Record<string, number>> | undefined;
+    const ms = matrix?.[from]?.[to] ?? matrix?.[to]?.[from];
+    return typeof ms === 'number' ? ms / 2 : 20;
+  }
+
+  #note(what: string): void {
+    this.log.push({ at: this.kernel.now(), what });
+  }
+}
+
+function withOverrides(state: StatePort, overrides: Partial<StatePort>): StatePort {
+  return new Proxy(state, {
+    get(target, property, receiver) {
+      const own = (overrides as Record<string | symbol, unknown>)[property];
+      if (own !== undefined) return own;
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+function hourOf(now: number): string {
+  return new Date(now).toISOString().slice(0, 13);
+}
+
+function freeShares(pool: {
+  allocation: { workers: number; tokens_per_hour: number; compute_units: number };
+  usage: { workers: number; tokens_used: number; compute_units: number };
+}): number[] {
+  const share = (total: number, used: number) => (total <= 0 ? 1 : (total - used) / total);
+  return [
+    share(pool.allocation.workers, pool.usage.workers),
+    share(pool.allocation.tokens_per_hour, pool.usage.tokens_used),
+    share(pool.allocation.compute_units, pool.usage.compute_units),
+  ];
+}
+
+export function describe(action: SimAction): string {
+  switch (action.kind) {
+    case 'route':
+      return `route ${action.count} ${action.priority} task(s) at ${action.region}${action.residency ? ` (${action.residency})` : ''}, ${action.workers} worker(s), ${action.compute_units} cu`;
+    case 'settle':
+      return `settle ${action.count} (${action.outcome})`;
+    case 'cut':
+      return `cut ${action.a} <-> ${action.b}`;
+    case 'join':
+      return `join ${action.a} <-> ${action.b}`;
+    case 'partition':
+    case 'unpartition':
+      return `${action.kind} ${action.groups.map((g) => `[${g.join(', ')}]`).join(' | ')}`;
+    case 'errors':
+      return `${action.region} answers 500 at rate ${action.rate}`;
+    case 'slow':
+      return `${action.region} slow by ${action.ms} ms`;
+    case 'crash':
+      return `${action.region} crashes for ${action.downMs} ms`;
+    case 'down':
+    case 'up':
+      return `${action.region} ${action.kind}`;
+    default:
+      return action.kind;
+  }
+}
