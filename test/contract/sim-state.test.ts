@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { keys } from '../../lib/adapters/aws/state-keys.ts';
+import type { Handoff } from '../../lib/core/state/records.ts';
 import { createKernel } from '../../lib/sim/kernel.ts';
 import { createReplicatedStore, type ReplicatedStore } from '../../lib/sim/store/replicated.ts';
 import { putStatusSlot, SimStatePort } from '../../lib/sim/store/state.ts';
@@ -9,26 +10,28 @@ import { handoff, stateContract, status } from './state.contract.ts';
 const MAIN = 'sim-main';
 const WRITERS = ['us-east-1', 'eu-west-1', 'ap-south-1'];
 
-function newStore(): ReplicatedStore {
-  return createReplicatedStore({ kernel: createKernel({ seed: 1 }), regions: [MAIN, ...WRITERS] });
+function newStore(reads: 'copy' | 'frozen' = 'copy'): ReplicatedStore {
+  return createReplicatedStore({ kernel: createKernel({ seed: 1 }), regions: [MAIN, ...WRITERS], reads });
 }
 
-stateContract('SimStatePort on the replicated store', async () => {
-  const store = newStore();
-  return {
-    state: new SimStatePort({ replica: store.replica(MAIN) }),
-    stateAs: (writer) => new SimStatePort({ replica: store.replica(MAIN), writer }),
-    // A real replicated write: the writer's replica first takes in what it has not seen (so its
-    // stamp is above it), writes its slot, and replication lands it in the main replica.
-    replicated: async (writer, record) => {
-      store.flush({ all: true });
-      putStatusSlot(store.replica(writer), writer, record);
-      store.flush({ all: true });
-    },
-    reset: async () => store.reset(),
-    close: async () => undefined,
-  };
-});
+for (const reads of ['copy', 'frozen'] as const) {
+  stateContract(`SimStatePort on the replicated store (reads: ${reads})`, async () => {
+    const store = newStore(reads);
+    return {
+      state: new SimStatePort({ replica: store.replica(MAIN) }),
+      stateAs: (writer) => new SimStatePort({ replica: store.replica(MAIN), writer }),
+      // A real replicated write: the writer's replica first takes in what it has not seen (so its
+      // stamp is above it), writes its slot, and replication lands it in the main replica.
+      replicated: async (writer, record) => {
+        store.flush({ all: true });
+        putStatusSlot(store.replica(writer), writer, record);
+        store.flush({ all: true });
+      },
+      reset: async () => store.reset(),
+      close: async () => undefined,
+    };
+  });
+}
 
 describe('SimStatePort specifics', () => {
   // Invariant: a port never aliases stored data: what a caller mutates after a write or a read is
@@ -89,6 +92,19 @@ describe('SimStatePort specifics', () => {
         updated_by: 'failover@us-east-1',
       });
     }
+  });
+
+  // Invariant: with frozen reads a caller still cannot change the store through what it read.
+  it('hands out frozen records that refuse mutation when reads are frozen', async () => {
+    const store = newStore('frozen');
+    const state = new SimStatePort({ replica: store.replica(MAIN) });
+    await state.createHandoff(handoff());
+    const read = (await state.getHandoff('cross-region-task-1')) as Handoff;
+    expect(Object.isFrozen(read.decision.candidates)).toBe(true);
+    expect(() => {
+      (read.decision.candidates as unknown[]).push(1);
+    }).toThrow(TypeError);
+    expect((await state.getHandoff('cross-region-task-1'))?.decision.candidates).toHaveLength(1);
   });
 
   it('requires a writer that can end a sort key', () => {

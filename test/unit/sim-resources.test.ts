@@ -15,16 +15,18 @@ const topology = { regions: REGIONS.map((region_id) => ({ region_id })) } as unk
   'regions'
 >;
 
-resourcesContract('SimResourcesPort on the replicated store', async () => {
-  const store = createReplicatedStore({ kernel: createKernel({ seed: 1 }), regions: REGIONS });
-  const replica = store.replica('eu-west-1');
-  return {
-    resources: new SimResourcesPort({ replica }),
-    state: new SimStatePort({ replica, writer: 'eu-west-1' }),
-    reset: async () => store.reset(),
-    close: async () => undefined,
-  };
-});
+for (const reads of ['copy', 'frozen'] as const) {
+  resourcesContract(`SimResourcesPort on the replicated store (reads: ${reads})`, async () => {
+    const store = createReplicatedStore({ kernel: createKernel({ seed: 1 }), regions: REGIONS, reads });
+    const replica = store.replica('eu-west-1');
+    return {
+      resources: new SimResourcesPort({ replica }),
+      state: new SimStatePort({ replica, writer: 'eu-west-1' }),
+      reset: async () => store.reset(),
+      close: async () => undefined,
+    };
+  });
+}
 
 function simStores() {
   const kernel = createKernel({ seed: 3, start: START });

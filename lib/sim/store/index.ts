@@ -28,6 +28,8 @@ export interface SimStoresOptions {
   readonly lagMs?: number;
   /** More tables replicated among some regions (placement tables); the state table is always there. */
   readonly tables?: readonly SimTableSpec[];
+  /** `frozen`: reads hand out deep-frozen stored images instead of copies (replicated.ts `reads`). */
+  readonly reads?: 'copy' | 'frozen';
 }
 
 /** One region's view of the shared state: the ports its use cases take. */
@@ -57,6 +59,7 @@ export function createSimStores(options: SimStoresOptions): SimStores {
     regions: regionIds,
     ...(options.lagMs === undefined ? {} : { lagMs: options.lagMs }),
     tables: [{ name: DEFAULT_TABLE }, ...(options.tables ?? [])],
+    ...(options.reads === undefined ? {} : { reads: options.reads }),
   });
   const regions = regionIds.map((regionId): SimRegionStore => {
     const replica = store.replica(regionId);

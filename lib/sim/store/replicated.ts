@@ -69,6 +69,12 @@ export interface ReplicatedStoreOptions {
   readonly lagMs?: number;
   /** The tables; default one table `state` in every region. */
   readonly tables?: readonly SimTableSpec[];
+  /**
+   * How reads hand items out: `copy` (default), a fresh deep copy per read; `frozen`, the stored
+   * image itself, deep-frozen when written, so a read costs nothing and a caller that mutates what
+   * it read throws a TypeError instead of changing the store (ES modules are strict).
+   */
+  readonly reads?: 'copy' | 'frozen';
 }
 
 /** One region's replica of one table. Every method is synchronous. */
@@ -79,6 +85,8 @@ export interface SimReplica {
   get<T>(pk: string, sk: string): T | undefined;
   /** The stored item itself, for a condition check: never mutate it, never hand it out. */
   peek<T>(pk: string, sk: string): T | undefined;
+  /** What a port hands out of something it peeked: a copy, or the frozen image (`reads`). */
+  handOut<T>(value: T): T;
   /** The item's index key, if it is live and listed. */
   indexOf(pk: string, sk: string): IndexKey | undefined;
   /** The stamp of the item's last write (a tombstone's too), or undefined when never written. */
@@ -150,29 +158,39 @@ export function createReplicatedStore(options: ReplicatedStoreOptions): Replicat
  * against 8), and closer to what a DynamoDB round trip gives back.
  */
 export function copyValue<T>(value: T): T {
-  return copyAny(value) as T;
+  return copyAny(value, false) as T;
 }
 
-function copyAny(value: unknown): unknown {
+/** As copyValue, with every object and array of the copy frozen (one pass). */
+export function frozenCopy<T>(value: T): T {
+  return copyAny(value, true) as T;
+}
+
+function copyAny(value: unknown, freeze: boolean): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) {
     const out: unknown[] = [];
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
-      if (item !== undefined) out.push(typeof item === 'object' && item !== null ? copyAny(item) : item);
+      if (item !== undefined)
+        out.push(typeof item === 'object' && item !== null ? copyAny(item, freeze) : item);
     }
-    return out;
+    return freeze ? Object.freeze(out) : out;
   }
   // A plain object (or one without a prototype); anything else (Date, Map, typed arrays) is cloned whole.
   const maker = (value as { constructor?: unknown }).constructor;
-  if (maker !== Object && maker !== undefined) return structuredClone(value);
+  if (maker !== Object && maker !== undefined) {
+    const clone = structuredClone(value);
+    return freeze ? Object.freeze(clone) : clone;
+  }
   const record = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const key in record) {
     const item = record[key];
-    if (item !== undefined) out[key] = typeof item === 'object' && item !== null ? copyAny(item) : item;
+    if (item !== undefined)
+      out[key] = typeof item === 'object' && item !== null ? copyAny(item, freeze) : item;
   }
-  return out;
+  return freeze ? Object.freeze(out) : out;
 }
 
 /** Last writer wins: later time, then the greater region id. */
@@ -220,6 +238,7 @@ interface Table {
 
 class Store implements ReplicatedStore {
   readonly regions: readonly string[];
+  readonly frozen: boolean;
   readonly #kernel: SimScheduler;
   readonly #lagMs: number;
   readonly #nodes = new Map<string, RegionNode>();
@@ -235,6 +254,7 @@ class Store implements ReplicatedStore {
     if (options.regions.length === 0) throw new Error('replicated store: at least one region is required');
     this.#kernel = options.kernel;
     this.#lagMs = lagMs;
+    this.frozen = options.reads === 'frozen';
     this.regions = [...options.regions];
     for (const id of options.regions) {
       if (this.#nodes.has(id)) throw new Error(`replicated store: region ${id} is listed twice`);
@@ -476,11 +496,15 @@ class Replica implements SimReplica {
 
   get<T>(pk: string, sk: string): T | undefined {
     const value = this.#partitions.get(pk)?.entries.get(sk)?.value;
-    return value === undefined ? undefined : (copyValue(value) as T);
+    return value === undefined ? undefined : this.handOut(value as T);
   }
 
   peek<T>(pk: string, sk: string): T | undefined {
     return this.#partitions.get(pk)?.entries.get(sk)?.value as T | undefined;
+  }
+
+  handOut<T>(value: T): T {
+    return this.#store.frozen ? value : copyValue(value);
   }
 
   indexOf(pk: string, sk: string): IndexKey | undefined {
@@ -495,7 +519,8 @@ class Replica implements SimReplica {
 
   put(pk: string, sk: string, value: object, index?: IndexKey | null): Stamp {
     const kept = index === undefined ? this.indexOf(pk, sk) : (index ?? undefined);
-    return this.#store.write(this, pk, sk, copyValue(value), kept && { pk: kept.pk, sk: kept.sk });
+    const image = this.#store.frozen ? frozenCopy(value) : copyValue(value);
+    return this.#store.write(this, pk, sk, image, kept && { pk: kept.pk, sk: kept.sk });
   }
 
   delete(pk: string, sk: string): boolean {
@@ -505,7 +530,7 @@ class Replica implements SimReplica {
   }
 
   query<T>(pk: string, options?: QueryOptions): Row<T>[] {
-    return this.peekQuery<T>(pk, options).map((row) => ({ pk, sk: row.sk, value: copyValue(row.value) }));
+    return this.peekQuery<T>(pk, options).map((row) => ({ pk, sk: row.sk, value: this.handOut(row.value) }));
   }
 
   peekQuery<T>(pk: string, options: QueryOptions = {}): Row<T>[] {
@@ -524,7 +549,7 @@ class Replica implements SimReplica {
     // Members start with the index sort key, so a prefix selects by it.
     return range(partition.order, options).map((member) => {
       const { pk, sk } = partition.members.get(member) as { pk: string; sk: string };
-      return { pk, sk, value: copyValue(this.peek<T>(pk, sk) as T) };
+      return { pk, sk, value: this.handOut(this.peek<T>(pk, sk) as T) };
     });
   }
 

@@ -12,7 +12,7 @@ import type { RegionPool, Reservation } from '../../core/resources/pool.ts';
 import type { Handoff } from '../../core/state/records.ts';
 import type { ResourceAmounts, ResourceUsage } from '../../core/topology/types.ts';
 import type { RebalanceRecord, ResourcesPort } from '../../ports.ts';
-import { copyValue, type IndexKey, type SimReplica } from './replicated.ts';
+import type { IndexKey, SimReplica } from './replicated.ts';
 
 export interface SimResourcesOptions {
   /** The region's replica of the state table, shared with its SimStatePort (handoffs live there). */
@@ -222,7 +222,7 @@ export class SimResourcesPort implements ResourcesPort {
     if (!current || current.settlement !== undefined || !OPEN_STATUSES.includes(current.status)) {
       return undefined;
     }
-    const before = copyValue(current);
+    const before = this.#replica.handOut(current);
     // An UpdateItem: the handoff stays listed where it is.
     this.#replica.put(pk, sk, { ...current, status: outcome, settlement });
     return before;

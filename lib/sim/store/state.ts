@@ -11,7 +11,7 @@ import type { FailoverRecord, FailoverStatus, FailoverStepRecord } from '../../c
 import type { TargetHealth } from '../../core/health/types.ts';
 import type { Handoff, HandoffStatus, RegionStatus, RegionStatusRecord } from '../../core/state/records.ts';
 import type { Heartbeat, StatePort } from '../../ports.ts';
-import { copyValue, type IndexKey, type SimReplica } from './replicated.ts';
+import type { IndexKey, SimReplica } from './replicated.ts';
 
 export interface SimStateOptions {
   /** The replica this port reads and writes (its region's replica of the state table). */
@@ -76,7 +76,7 @@ export class SimStatePort implements StatePort {
   }
 
   async getRegionStatus(regionId: string): Promise<RegionStatusRecord | undefined> {
-    return copyValue(mergeSlots(this.#statusSlots(regionId))?.record);
+    return this.#replica.handOut(mergeSlots(this.#statusSlots(regionId))?.record);
   }
 
   async listRegionStatuses(): Promise<RegionStatusRecord[]> {
@@ -89,7 +89,7 @@ export class SimStatePort implements StatePort {
     }
     return [...byRegion.keys()].sort().flatMap((region) => {
       const winner = mergeSlots(byRegion.get(region) ?? []);
-      return winner ? [copyValue(winner.record)] : [];
+      return winner ? [this.#replica.handOut(winner.record)] : [];
     });
   }
 
@@ -110,7 +110,7 @@ export class SimStatePort implements StatePort {
         `status of ${record.region_id} changed concurrently (stored epoch ${current?.epoch ?? 'none'}, expected ${
           expectedEpoch ?? 'none'
         })`,
-        copyValue(current),
+        this.#replica.handOut(current),
       );
     }
     putStatusSlot(this.#replica, this.#writer, record);
@@ -158,7 +158,7 @@ export class SimStatePort implements StatePort {
       throw new ConflictError(
         'HANDOFF_CHANGED',
         `handoff ${handoffId} is ${current?.status ?? 'missing'}, not ${expectedStatus}`,
-        copyValue(current),
+        this.#replica.handOut(current),
       );
     }
     const index = this.#replica.indexOf(pk, sk);
@@ -235,7 +235,7 @@ export class SimStatePort implements StatePort {
         current
           ? `failover ${failoverId} is ${current.status}, not ${options.expectedStatuses.join(' or ')}`
           : `failover ${failoverId} does not exist`,
-        copyValue(current),
+        this.#replica.handOut(current),
       );
     }
     const next: Record<string, unknown> = { ...current, ...Object.fromEntries(sets) };
