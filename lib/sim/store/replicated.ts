@@ -16,9 +16,10 @@
  * Keys are DynamoDB's: a partition key and a sort key. A partition's live items are kept sorted by
  * sort key, and an item may carry one secondary index key (a GSI entry) that replicates with it, so
  * ports answer Query-like listings in DynamoDB's order without scanning the table. Values are copied
- * on write and on read (undefined attributes dropped, as the document client's removeUndefinedValues
- * does): no caller ever aliases stored data, and stored images are never mutated, so one image is
- * shared by every replica it reaches.
+ * on write (undefined attributes dropped, as the document client's removeUndefinedValues does) and on
+ * read, or with `reads: 'frozen'` deep-frozen on write and handed out as they are: either way no
+ * caller can change stored data, and stored images are never mutated, so one image is shared by
+ * every replica it reaches.
  */
 import type { LinkStats, ReplicationStats } from '../../adapters/local/replication.ts';
 import type { SimKernel } from '../kernel.ts';
