@@ -2,6 +2,7 @@
  * The operator CLI. Every command talks to the HTTP API (`--endpoint`, default the local gateway)
  * except `local` (starts the local control plane) and `validate` (reads a topology file).
  */
+
 import { readFileSync } from 'node:fs';
 import { TopologyError } from '../core/errors.ts';
 import { placeReplication, stateRecordTables } from '../core/replication/placement.ts';
@@ -32,6 +33,7 @@ import {
 import { PRIVACY_USAGE, privacyCommand } from './privacy.ts';
 import { replicationCommand } from './replication.ts';
 import { RESOURCES_USAGE, rebalanceCommand, resourcesCommand } from './resources.ts';
+import { SIMULATE_USAGE, simulateCommand } from './simulate.ts';
 
 const USAGE = `usage: cortex <command> [options]
 
@@ -66,6 +68,7 @@ ${PRIVACY_USAGE}
 ${LATENCY_USAGE}
 ${RESOURCES_USAGE}
 ${DATA_USAGE}
+${SIMULATE_USAGE}
   audit [--region <r>]...  run a compliance audit (every region by default) and print the report;
                         exit 1 when it finds violations
   audit list [--region <r>] [--status <s>]  stored audit reports and the audit success rate
@@ -112,6 +115,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await rebalanceCommand(rest, io);
       case 'data':
         return await dataCommand(rest, io);
+      case 'simulate':
+        return await simulateCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

@@ -148,9 +148,12 @@ export class InvariantChecker {
     }
   }
 
-  #fail(invariant: InvariantName, now: number, detail: string): void {
-    // One report per invariant and detail: a broken rule stays broken for many events.
-    if (this.violations.some((v) => v.invariant === invariant && v.detail === detail)) return;
+  readonly #reported = new Set<string>();
+
+  /** One report per invariant and `key` (default the detail): a broken rule stays broken for many events. */
+  #fail(invariant: InvariantName, now: number, detail: string, key = detail): void {
+    if (this.#reported.has(`${invariant}|${key}`)) return;
+    this.#reported.add(`${invariant}|${key}`);
     this.violations.push({ invariant, at_ms: now - this.#start, detail });
   }
 
@@ -185,7 +188,10 @@ export class InvariantChecker {
       const reached = members.filter((m) =>
         m === region ? true : witnesses.includes(m) ? !cutOff(m, region) : !cutOff(region, m),
       ).length;
-      if (reached * 2 > members.length && !net.isDown(region)) {
+      if (world.isCrashed(region)) {
+        // Not running: it cannot unfence; the clock for unfencing starts when it runs again.
+        this.#reachingSince.set(region, Number.POSITIVE_INFINITY);
+      } else if (reached * 2 > members.length && !net.isDown(region)) {
         if (this.#reachingSince.get(region) === Number.POSITIVE_INFINITY)
           this.#reachingSince.set(region, now);
       } else {
@@ -269,6 +275,7 @@ export class InvariantChecker {
           'no-fence-while-reaching-majority',
           now,
           `${region} fenced at ${(fencedAt - this.#start) / 1000} s although it reached a majority since ${(lastCut - this.#start) / 1000} s`,
+          `${region}@${own.epoch}`,
         );
       }
       const since = this.#reachingSince.get(region) ?? Number.POSITIVE_INFINITY;
@@ -277,6 +284,7 @@ export class InvariantChecker {
           'fenced-regions-unfence',
           now,
           `${region} still fenced ${(now - since) / 1000} s after it reached a majority again`,
+          `${region}@${own.epoch}`,
         );
       }
     }
@@ -336,6 +344,7 @@ export class InvariantChecker {
           'dead-region-traffic-served',
           now,
           `${region} down for ${(now - since) / 1000} s with every other region fine, and still serving in a survivor's replica`,
+          `${region}@${since}`,
         );
       }
     }

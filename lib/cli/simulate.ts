@@ -1,0 +1,136 @@
+/**
+ * `cortex simulate`: random fault schedules against the whole control plane on the virtual clock
+ * (lib/sim), one line per invariant at the end; `--replay <file>` runs one written schedule again,
+ * printing every action and what the control plane did. Exit 1 on any violation.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { INVARIANTS } from '../sim/invariants.ts';
+import { campaign, simulate } from '../sim/run.ts';
+import { generateSchedule, type Schedule } from '../sim/schedule.ts';
+import { loadTopologyFile } from '../topology/load.ts';
+import { type CliIo, integerOption, parse, UsageError } from './common.ts';
+
+export const SIMULATE_USAGE = `  simulate [--schedules <n>] [--seed <s>] [--topology <file>] [--minutes <m>] [--json]
+                        run n random fault schedules (default 100) from seed s against the whole
+                        control plane on a virtual clock; one line per invariant; a failing schedule
+                        is written to a file; exit 1 on any violation
+  simulate --replay <file>  run a written schedule again, printing each action and what happened`;
+
+export async function simulateCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, {
+    schedules: { type: 'string' },
+    seed: { type: 'string' },
+    topology: { type: 'string' },
+    minutes: { type: 'string' },
+    replay: { type: 'string' },
+    out: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const topology = loadTopologyFile(values.topology);
+  if (values.replay !== undefined) return replay(values.replay, topology, io, values.json === true);
+
+  const schedules = integerOption('schedules', values.schedules, 1, 1_000_000) ?? 100;
+  const seed = integerOption('seed', values.seed, 0, 2 ** 32 - 1) ?? Date.now() % 2 ** 32;
+  const minutes = integerOption('minutes', values.minutes, 2, 24 * 60) ?? 20;
+  const started = performance.now();
+  let lastReport = started;
+  const summary = await campaign(topology, {
+    schedules,
+    seed,
+    schedule: { activeMs: minutes * 60_000 },
+    onResult: (_result, i) => {
+      const now = performance.now();
+      if (!values.json && (now - lastReport > 2_000 || i + 1 === schedules)) {
+        lastReport = now;
+        io.err(`simulate: ${i + 1}/${schedules} schedules`);
+      }
+    },
+  });
+  const wallMs = performance.now() - started;
+  const firstFailure = summary.failed[0];
+  let written: string | undefined;
+  if (firstFailure) {
+    written = values.out ?? `simulate-failure-${firstFailure.seed}.json`;
+    const schedule = generateSchedule(topology, firstFailure.seed, { activeMs: minutes * 60_000 });
+    writeFileSync(written, `${JSON.stringify(schedule, null, 2)}\n`);
+  }
+  if (values.json) {
+    io.out(
+      JSON.stringify(
+        {
+          topology: topology.name,
+          seed,
+          schedules,
+          wall_ms: Math.round(wallMs),
+          events: summary.events,
+          simulated_hours: Math.round((summary.simulated_ms / 3_600_000) * 10) / 10,
+          invariants: summary.invariants,
+          ...(written ? { failing_schedule: written } : {}),
+        },
+        null,
+        2,
+      ),
+    );
+  } else {
+    io.out(
+      `${schedules} schedules of ${topology.name} from seed ${seed}: ${summary.events} events, ` +
+        `${(summary.simulated_ms / 3_600_000).toFixed(1)} simulated hours in ${(wallMs / 1000).toFixed(1)} s`,
+    );
+    for (const name of INVARIANTS) {
+      const entry = summary.invariants[name];
+      const v = entry.first_violation;
+      io.out(
+        v
+          ? `  ${name}: BROKEN first by seed ${v.seed} at ${(v.at_ms / 1000).toFixed(1)} s: ${v.detail}`
+          : `  ${name}: held in ${entry.held} schedules`,
+      );
+    }
+    if (written) io.out(`the first failing schedule is in ${written}: cortex simulate --replay ${written}`);
+  }
+  return summary.failed.length > 0 ? 1 : 0;
+}
+
+async function replay(
+  file: string,
+  topology: ReturnType<typeof loadTopologyFile>,
+  io: CliIo,
+  json: boolean,
+): Promise<number> {
+  let schedule: Schedule;
+  try {
+    schedule = JSON.parse(readFileSync(file, 'utf8')) as Schedule;
+  } catch (error) {
+    throw new UsageError(`--replay ${file}: not a readable schedule (${(error as Error).message})`);
+  }
+  if (
+    !Array.isArray(schedule.actions) ||
+    typeof schedule.seed !== 'number' ||
+    typeof schedule.duration_ms !== 'number'
+  ) {
+    throw new UsageError(
+      `--replay ${file}: a schedule needs seed, duration_ms and actions (write one with cortex simulate)`,
+    );
+  }
+  if (schedule.topology !== topology.name) {
+    throw new UsageError(
+      `--replay ${file}: the schedule is for topology ${schedule.topology}, not ${topology.name}: pass its --topology`,
+    );
+  }
+  const result = await simulate(topology, schedule, {
+    stopAtFirst: false,
+    onAction: (at, what) => {
+      if (!json) io.out(`${(at / 1000).toFixed(1).padStart(8)} s  ${what}`);
+    },
+  });
+  if (json) {
+    io.out(JSON.stringify(result, null, 2));
+  } else {
+    for (const entry of result.log) io.out(`${(entry.at / 1000).toFixed(1).padStart(8)} s    ${entry.what}`);
+    for (const v of result.violations)
+      io.out(`VIOLATION ${v.invariant} at ${(v.at_ms / 1000).toFixed(1)} s: ${v.detail}`);
+    io.out(
+      result.violations.length === 0 ? 'every invariant held' : `${result.violations.length} violation(s)`,
+    );
+  }
+  return result.violations.length > 0 ? 1 : 0;
+}
