@@ -12,6 +12,7 @@ import type {
   Assessment,
   FailedRegion,
   ProbeObservation,
+  ReportedPeerStatus,
   TargetHealth,
   Verdict,
 } from '../core/health/types.ts';
@@ -181,7 +182,12 @@ export async function runProbeRound(
       // Reconcile first: a peer holding a newer status of this region (failed over while it was cut
       // off) wins; writing `healthy` over it would bring a failed-over region back without a failback.
       const newer = newerStatusOfMine(views, regionId, own);
-      if (newer) act.unfenceHeld = newer;
+      if (newer) {
+        act.unfenceHeld = newer.why;
+        // The majority failed it over meanwhile: adopt that decision in its own replica (its writer
+        // may be down, so it may not replicate here for long); a failback brings it back.
+        if (!isServing(newer.status.status)) await act.adopt(storedOwn, newer.status, newer.from);
+      }
       // Acting resumes next round, once the others see this region serving again.
       else await act.unfence(storedOwn, assessment);
     } else {
@@ -255,6 +261,36 @@ class RoundActions {
         reachable: assessment.reachable,
         members: assessment.members,
       });
+    }
+  }
+
+  /** Writes in its own replica the newer status a peer holds of this region (it was failed over). */
+  async adopt(
+    stored: RegionStatusRecord | undefined,
+    newer: ReportedPeerStatus,
+    from: string,
+  ): Promise<void> {
+    const current = stored ?? defaultStatus(this.#deps.topology, this.#deps.regionId);
+    const next: RegionStatusRecord = {
+      ...current,
+      status: newer.status,
+      epoch: newer.epoch,
+      reason: `adopted from ${from}'s replica: ${this.#deps.regionId} was ${newer.status} at epoch ${newer.epoch} while it was cut off; a failback returns it to service`,
+      updated_at: new Date(this.#now).toISOString(),
+      updated_by: `reconcile@${this.#deps.regionId}`,
+    };
+    try {
+      await this.#deps.state.putRegionStatus(next, stored?.epoch);
+      this.ownStatus = next;
+      this.#emit('region.reconciled', {
+        region: this.#deps.regionId,
+        status: newer.status,
+        epoch: newer.epoch,
+        from,
+      });
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      this.#conflict = error.message;
     }
   }
 
@@ -371,9 +407,13 @@ class RoundActions {
       if (this.#now - Date.parse(record.updated_at) < stalledForMs) continue;
       const old = statuses.get(record.coordinator)?.status;
       const gone =
-        (old !== undefined && !isServing(old)) || !assessment.reachable.includes(record.coordinator);
+        (old !== undefined && !isServing(old)) ||
+        !assessment.reachable_by_majority.includes(record.coordinator);
       if (!gone) continue;
-      if (coordinatorFor(topology, statuses, record.failed_region, assessment.reachable) !== regionId)
+      if (
+        coordinatorFor(topology, statuses, record.failed_region, assessment.reachable_by_majority) !==
+        regionId
+      )
         continue;
       try {
         const now = new Date(this.#now).toISOString();
@@ -424,7 +464,12 @@ class RoundActions {
       ...[...before].filter((r) => !now.has(r)).map((r) => ['region.saturation_cleared', r] as const),
     ];
     for (const [type, region] of changed) {
-      const requester = coordinatorFor(this.#deps.topology, statuses, region, assessment.reachable);
+      const requester = coordinatorFor(
+        this.#deps.topology,
+        statuses,
+        region,
+        assessment.reachable_by_majority,
+      );
       if (requester !== this.#deps.regionId) continue;
       const seen = views.find((v) => v.target === region);
       this.#emit(type, {
@@ -450,7 +495,12 @@ class RoundActions {
     for (const failure of assessment.component_failures) {
       if (before.has(failure.region)) continue;
       // One request per failure, not one per observer: only the region that would coordinate its failover asks.
-      const requester = coordinatorFor(this.#deps.topology, statuses, failure.region, assessment.reachable);
+      const requester = coordinatorFor(
+        this.#deps.topology,
+        statuses,
+        failure.region,
+        assessment.reachable_by_majority,
+      );
       if (requester !== this.#deps.regionId) continue;
       this.#emit('component.restart_requested', {
         region: failure.region,
@@ -616,16 +666,23 @@ function newerStatusOfMine(
   views: readonly TargetHealth[],
   regionId: string,
   own: RegionStatusRecord,
-): string | undefined {
+): { why: string; status: ReportedPeerStatus; from: string } | undefined {
   const newer = views
     .filter((v) => v.reachable !== false && v.reports_observer && v.reports_observer.epoch > own.epoch)
+    .sort((a, b) => (b.reports_observer?.epoch ?? 0) - (a.reports_observer?.epoch ?? 0));
+  const [top] = newer;
+  if (!top?.reports_observer) return undefined;
+  const said = newer
     .map(
       (v) =>
         `${v.target} holds ${regionId} ${v.reports_observer?.status} at epoch ${v.reports_observer?.epoch}`,
-    );
-  return newer.length === 0
-    ? undefined
-    : `reaches a majority again, but ${newer.join('; ')} (own epoch ${own.epoch}): waiting for that decision to replicate instead of unfencing over it`;
+    )
+    .join('; ');
+  return {
+    why: `reaches a majority again, but ${said} (own epoch ${own.epoch}): not unfencing over that decision`,
+    status: top.reports_observer,
+    from: top.target,
+  };
 }
 
 /** The views as stored, with this round's own views in place (a replica read may lag its own write). */

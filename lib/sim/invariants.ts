@@ -49,6 +49,7 @@ export class InvariantChecker {
   /** Per region, since when it is down without a break (and everything else is fault-free). */
   readonly #cleanDownSince = new Map<string, number>();
   readonly violations: Violation[] = [];
+  #failoverSignature = '';
 
   constructor(world: SimWorld) {
     this.#world = world;
@@ -83,8 +84,39 @@ export class InvariantChecker {
     this.#fencing(now, statuses);
     this.#loadNeverFailsOver(now, failovers);
     this.#deadRegionServed(now, statuses, failovers);
+    // Work moves only in failovers: scan the acknowledged handoffs when a failover record changed.
+    const signature = [...failovers.values()]
+      .map((records) => records.map((r) => `${r.failover_id}:${r.steps.length}:${r.status}`).join(','))
+      .join('|');
+    if (signature !== this.#failoverSignature) {
+      this.#failoverSignature = signature;
+      await this.#residencyKept(now);
+    }
     for (const line of world.servedWhileNotServing.splice(0)) {
       this.#fail('never-serves-while-fenced', now, line);
+    }
+  }
+
+  /** Every acknowledged handoff with a residency is in a region its residency allows, in every replica. */
+  async #residencyKept(now: number): Promise<void> {
+    const world = this.#world;
+    for (const ack of world.acknowledged) {
+      if (ack.residency === undefined) continue;
+      const countries = expandResidency(world.topology, ack.residency) ?? [];
+      for (const replica of world.regionIds) {
+        const found = await world.state(replica).getHandoff(ack.handoff_id);
+        if (!found) continue;
+        const region = world.topology.regions.find((r) => r.region_id === found.target_region);
+        const allowed = new Set(region?.residency_countries ?? []);
+        if (countries.some((c) => !allowed.has(c))) {
+          this.#fail(
+            'residency-kept',
+            now,
+            `${ack.handoff_id} (residency ${ack.residency}) is in ${found.target_region} in ${replica}'s replica`,
+            ack.handoff_id,
+          );
+        }
+      }
     }
   }
 
@@ -93,6 +125,7 @@ export class InvariantChecker {
     const world = this.#world;
     const now = world.kernel.now();
     await this.check();
+    await this.#residencyKept(now);
     for (const replica of world.regionIds) {
       const state = world.state(replica);
       for (const ack of world.acknowledged) {
@@ -111,19 +144,6 @@ export class InvariantChecker {
             now,
             `${ack.handoff_id} in ${replica} holds another task (${found.task_id})`,
           );
-        }
-        const residency = ack.residency;
-        if (residency !== undefined) {
-          const countries = expandResidency(world.topology, residency) ?? [];
-          const region = world.topology.regions.find((r) => r.region_id === found.target_region);
-          const allowed = new Set(region?.residency_countries ?? []);
-          if (countries.some((c) => !allowed.has(c))) {
-            this.#fail(
-              'residency-kept',
-              now,
-              `${ack.handoff_id} (residency ${residency}) is in ${found.target_region} in ${replica}'s replica`,
-            );
-          }
         }
       }
       for (const status of await state.listRegionStatuses()) {

@@ -72,7 +72,11 @@ export function generateSchedule(topology: Topology, seed: number, options: Sche
   const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const regions = topology.regions.map((r) => r.region_id);
-  const residencies = [undefined, ...Object.keys(topology.country_groups)];
+  // Residencies some region of this topology can hold (a code no region holds is only ever refused).
+  const residencies = [
+    undefined,
+    ...new Set(topology.regions.flatMap((r) => r.data_residency.map((d) => d.toUpperCase()))),
+  ];
   const activeMs = options.activeMs ?? 20 * 60_000;
   const quietMs = options.quietMs ?? 15 * 60_000;
   const meanGap = options.meanGapMs ?? 45_000;

@@ -37,6 +37,14 @@ import type { WorkflowPort } from '../ports.ts';
 import type { SimKernel } from './kernel.ts';
 
 /** What stands in for `${FailoverFunctionArn}` in the simulator. */
+/**
+ * Step Functions runs per region: two coordinators (two sides of a partition) each run their own
+ * execution of the same name, as two regional state machines would.
+ */
+function executionKey(coordinator: string, failoverId: string): string {
+  return `${coordinator}\u0000${failoverId}`;
+}
+
 export const SIM_FAILOVER_FUNCTION_ARN = 'arn:aws:lambda:sim:000000000000:function:cortex-failover';
 
 const WAIT_FOR_TOKEN_RESOURCE = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
@@ -676,12 +684,12 @@ export class SimWorkflow implements WorkflowPort {
   async startFailover(input: { readonly failover_id: string; readonly coordinator: string }): Promise<void> {
     if (this.#closed) throw new Error('SimWorkflow is closed');
     const id = input.failover_id;
-    if (this.#holdsName(id)) return;
+    if (this.#holdsName(input.coordinator, id)) return;
     const deps = this.#options.depsFor(input.coordinator);
     const record = await deps.state.getFailover(id);
     // A final record ran before (a Standard execution name is never reused): nothing to start.
     if (record && !isActive(record)) return;
-    if (this.#holdsName(id)) return;
+    if (this.#holdsName(input.coordinator, id)) return;
     this.#start(id, input.coordinator, deps);
   }
 
@@ -689,9 +697,16 @@ export class SimWorkflow implements WorkflowPort {
    * A running or finished execution holds its name. An aborted one does not: its process died (the
    * local runtime loses its executions with it), and a restart resumes the failover from its record.
    */
-  #holdsName(id: string): boolean {
-    const execution = this.#executions.get(id);
+  #holdsName(coordinator: string, id: string): boolean {
+    const execution = this.#executions.get(executionKey(coordinator, id));
     return execution !== undefined && !execution.aborted;
+  }
+
+  /** The latest execution named `failoverId`, in whichever region it ran. */
+  #latest(failoverId: string): Execution | undefined {
+    let found: Execution | undefined;
+    for (const execution of this.#executions.values()) if (execution.id === failoverId) found = execution;
+    return found;
   }
 
   async answerApproval(token: string, approved: boolean): Promise<void> {
@@ -709,19 +724,19 @@ export class SimWorkflow implements WorkflowPort {
 
   /** Resolves when the (latest) execution of `failoverId` has ended (started by this workflow). */
   settled(failoverId: string): Promise<SimExecutionOutcome> {
-    const execution = this.#executions.get(failoverId);
+    const execution = this.#latest(failoverId);
     if (!execution) return Promise.reject(new NotFoundError('execution', failoverId));
     return execution.done;
   }
 
   /** The outcome of an execution that has ended; undefined while it runs or when there is none. */
   outcome(failoverId: string): SimExecutionOutcome | undefined {
-    return this.#executions.get(failoverId)?.outcome;
+    return this.#latest(failoverId)?.outcome;
   }
 
   /** Ids of the executions still running. */
   running(): string[] {
-    return [...this.#executions].filter(([, e]) => !e.outcome).map(([id]) => id);
+    return [...this.#executions.values()].filter((e) => !e.outcome).map((e) => e.id);
   }
 
   /**
@@ -729,19 +744,20 @@ export class SimWorkflow implements WorkflowPort {
    * calls the function again. False when it is not running.
    */
   abort(failoverId: string): boolean {
-    const execution = this.#executions.get(failoverId);
-    if (!execution || execution.outcome) return false;
-    execution.abort();
-    return true;
+    let stopped = false;
+    for (const execution of this.#executions.values()) {
+      if (execution.id !== failoverId || execution.outcome) continue;
+      execution.abort();
+      stopped = true;
+    }
+    return stopped;
   }
 
   /** Aborts the running executions `regionId` coordinates (its process died); answers their ids. */
   abortCoordinatedBy(regionId: string): string[] {
-    const ids = [...this.#executions.values()]
-      .filter((e) => !e.outcome && e.coordinator === regionId)
-      .map((e) => e.id);
-    for (const id of ids) this.abort(id);
-    return ids;
+    const stopped = [...this.#executions.values()].filter((e) => !e.outcome && e.coordinator === regionId);
+    for (const execution of stopped) execution.abort();
+    return stopped.map((e) => e.id);
   }
 
   /** Aborts every running execution (approvals waiting are dropped) and waits for them to end. */
@@ -783,7 +799,7 @@ export class SimWorkflow implements WorkflowPort {
     execution.done = this.#race(execution, new Promise<void>((resolve) => this.#timer(execution, 0, resolve)))
       .then(() => this.#execute(execution, invoke))
       .catch((error: unknown) => this.#uncaught(execution, error));
-    this.#executions.set(id, execution);
+    this.#executions.set(executionKey(coordinator, id), execution);
   }
 
   async #execute(execution: Execution, invoke: TaskInvoker): Promise<SimExecutionOutcome> {

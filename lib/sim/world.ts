@@ -56,8 +56,8 @@ export type SimMutation =
   | 'workflow-never-starts'
   /** Handoffs are created only in the routing region's replica view and deleted from the others. */
   | 'lose-handoffs'
-  /** Failover ids carry the detector: two detectors create two records for one failure. */
-  | 'one-record-per-detector'
+  /** Starting a failover that exists creates another record for the same failure. */
+  | 'duplicate-failover-records'
   /** A region reads its own status as healthy, whatever it is (it serves while fenced). */
   | 'ignore-own-status'
   /** Redirects move work to the first region in the topology, whatever its residency. */
@@ -103,6 +103,9 @@ export class SimWorld {
     this.stores = createSimStores({
       topology: options.topology,
       kernel: this.kernel,
+      // Stored items are frozen and handed out as they are: no copies, and a use case that mutated a
+      // record it read would throw instead of silently changing the store.
+      reads: 'frozen',
       ...(options.lagMs === undefined ? {} : { lagMs: options.lagMs }),
     });
     const probe = new SimProbe({
@@ -478,15 +481,18 @@ export class SimWorld {
             return found && id === regionId ? { ...found, status: 'healthy' } : found;
           },
         });
-      case 'one-record-per-detector':
+      case 'duplicate-failover-records': {
+        let copies = 0;
         return withOverrides(state, {
-          createFailover: (record) =>
-            state.createFailover(
-              record.trigger === 'automatic'
-                ? { ...record, failover_id: `${record.failover_id}-${regionId}` }
-                : record,
-            ),
+          createFailover: async (record) => {
+            if (record.trigger !== 'automatic' || !(await state.getFailover(record.failover_id))) {
+              return state.createFailover(record);
+            }
+            copies += 1;
+            return state.createFailover({ ...record, failover_id: `${record.failover_id}-copy${copies}` });
+          },
         });
+      }
       case 'lose-handoffs':
         return withOverrides(state, {
           createHandoff: async (handoff) => {

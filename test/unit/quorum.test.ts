@@ -305,9 +305,11 @@ describe('assess: the witness and the last two regions', () => {
 });
 
 describe('assess: coordinator', () => {
-  it('falls to the next region when the first is unreachable from this observer', () => {
+  // Invariant (principle 4, found by the simulator): a cut between two regions never makes both
+  // coordinate one failover. The natural coordinator stays while a majority reaches it.
+  it('keeps the natural coordinator when only this observer cannot reach it; all observers agree', () => {
     const topology = FIVE;
-    // syn-05 is dead; syn-01 would coordinate, but syn-02 cannot reach it.
+    // syn-05 is dead; syn-01 coordinates, though syn-02 cannot reach it.
     const net: Net = {
       topology,
       alive: nodes(topology).filter((id) => id !== 'syn-05'),
@@ -318,9 +320,19 @@ describe('assess: coordinator', () => {
       expect(a.cut_off, observer).toBe(false);
       return a.failed.map((f) => [f.region, f.coordinator]);
     };
-    expect(coordinatorSeenBy('syn-02')).toEqual([['syn-05', 'syn-02']]);
-    expect(coordinatorSeenBy('syn-03')).toEqual([['syn-05', 'syn-01']]);
-    expect(coordinatorSeenBy('syn-01')).toEqual([['syn-05', 'syn-01']]);
+    for (const observer of ['syn-01', 'syn-02', 'syn-03', 'syn-04']) {
+      expect(coordinatorSeenBy(observer), observer).toEqual([['syn-05', 'syn-01']]);
+    }
+  });
+
+  it('falls to the next region when a majority cannot reach the first', () => {
+    const topology = FIVE;
+    // syn-05 and syn-01 are dead: syn-02 coordinates syn-05's failover, as everyone sees it.
+    const net: Net = { topology, alive: nodes(topology).filter((id) => id !== 'syn-05' && id !== 'syn-01') };
+    for (const observer of ['syn-02', 'syn-03', 'syn-04']) {
+      const a = assessIn(net, observer, statuses(topology));
+      expect(a.failed.find((f) => f.region === 'syn-05')?.coordinator, observer).toBe('syn-02');
+    }
   });
 
   it('coordinatorFor takes the first serving, reachable region other than the failed one, in failover order', () => {

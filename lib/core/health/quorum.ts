@@ -75,6 +75,10 @@ export function assess(input: AssessInput): Assessment {
     if (!seen || view.updated_at >= seen.updated_at) latest.set(key, view);
   }
   const viewOf = (from: string, of: string) => latest.get(pairKey(from, of));
+  const freshReach = (from: string, of: string): boolean | undefined => {
+    const view = viewOf(from, of);
+    return view && isFresh(view) ? reachableOf(view) : undefined;
+  };
   const freshVerdict = (from: string, of: string): Verdict | undefined => {
     const view = viewOf(from, of);
     return view && isFresh(view) ? view.verdict : undefined;
@@ -85,21 +89,35 @@ export function assess(input: AssessInput): Assessment {
 
   // Reachability alone (DESIGN principle 3): a member that answers anything (503, fenced, slow,
   // erroring, saturated) is reachable. Verdicts never enter this count, so no region's status or
-  // load can feed back into another region's quorum.
+  // load can feed back into another region's quorum. Hysteresis both ways: a serving observer
+  // counts a member that answered its latest round (so one just returned to service by a failback,
+  // whose views are still recovering, does not make it fence); a fenced observer needs the view's
+  // `reachable` (success_threshold rounds with an answer) before it counts the member again.
+  const observerFenced = statusOf(statuses, observer) === 'fenced';
+  const counts = (view: TargetHealth): boolean =>
+    reachableOf(view) || (!observerFenced && (view.consecutive_answered ?? 0) > 0);
   const reaches = (member: string): boolean => {
     if (member === observer) return true;
     if (witnesses.includes(member)) {
       // A witness is never probed; it reaches this observer when its fresh view of the observer has
       // arrived in this replica (the write itself crossed the path) and it reaches the observer.
       const view = viewOf(member, observer);
-      return view !== undefined && isFresh(view) && reachableOf(view);
+      return view !== undefined && isFresh(view) && counts(view);
     }
     const view = viewOf(observer, member);
     // No view yet: a new observer has not probed. A stale own view is not evidence of a path.
     if (!view) return true;
-    return isFresh(view) && reachableOf(view);
+    return isFresh(view) && counts(view);
   };
   const reachable = members.filter(reaches);
+  const reachable_by_majority = regionMembers.filter((region) => {
+    // Own reachability for itself; every other observer's fresh view (this observer's own included).
+    const seen = members
+      .filter((m) => m !== region)
+      .map((m) => (m === observer ? reaches(region) : freshReach(m, region)))
+      .filter((r): r is boolean => r !== undefined);
+    return seen.length === 0 || seen.filter(Boolean).length * 2 > seen.length;
+  });
 
   const quorum = holdsQuorum(reachable, members, order, witnesses);
   const cut_off = !quorum.holds;
@@ -110,6 +128,7 @@ export function assess(input: AssessInput): Assessment {
       observer,
       members,
       reachable,
+      reachable_by_majority,
       cut_off,
       cut_off_reason: quorum.reason,
       failed: [],
@@ -141,10 +160,11 @@ export function assess(input: AssessInput): Assessment {
       reasons,
       unreachable: cannotReach.length * 2 > voters.length,
       signals,
-      // Unreachable natural coordinator: the next reachable one steps in. Nobody reachable serves:
-      // name the natural coordinator anyway (it starts when it sees the failure), else the observer.
+      // A natural coordinator a majority cannot reach: the next one steps in (not merely one this
+      // observer cannot reach: two sides of a cut would both coordinate). Nobody qualifies: name the
+      // natural coordinator anyway (it starts when it sees the failure), else the observer.
       coordinator:
-        coordinatorFor(topology, statuses, target, reachable) ??
+        coordinatorFor(topology, statuses, target, reachable_by_majority) ??
         coordinatorFor(topology, statuses, target, order) ??
         observer,
     });
@@ -184,6 +204,7 @@ export function assess(input: AssessInput): Assessment {
     observer,
     members,
     reachable,
+    reachable_by_majority,
     cut_off,
     cut_off_reason: quorum.reason,
     failed,

@@ -132,6 +132,12 @@ export interface Assessment {
   readonly members: readonly string[];
   /** Members this observer reaches (itself included). */
   readonly reachable: readonly string[];
+  /**
+   * Regions a majority of the observers with a fresh view of them can reach (this observer's own
+   * view included): who may coordinate. Every observer whose replica holds the same views names the
+   * same coordinator, so two sides of a cut between two regions do not both coordinate one failover.
+   */
+  readonly reachable_by_majority: readonly string[];
   /** This observer cannot reach a majority of members: it must fence itself and declare nothing. */
   readonly cut_off: boolean;
   /** Why cut_off is what it is (including the two-member tie rule when it applied). */
