@@ -138,9 +138,16 @@ export async function runProbeRound(
     ),
   );
   await Promise.all(views.map((view) => state.putTargetHealth(view)));
+  const lastBeat = heartbeats.find((h) => h.region === regionId);
+  // Back after a gap (a restart, a region brought up): the others' views of it still describe the
+  // time it was gone, so it does not fence on them this round (found by the simulator).
+  const resumedAfterMs =
+    lastBeat && startedAt - lastBeat.at > 2 * policy.interval_seconds * 1000
+      ? startedAt - lastBeat.at
+      : undefined;
   const heartbeat: Heartbeat = {
     region: regionId,
-    seq: (heartbeats.find((h) => h.region === regionId)?.seq ?? 0) + 1,
+    seq: (lastBeat?.seq ?? 0) + 1,
     at: clock.now(),
   };
   await state.putHeartbeat(heartbeat);
@@ -176,7 +183,9 @@ export async function runProbeRound(
     act.passive = `own status is ${own.status}: observing only`;
   } else {
     act.verdictChanges(ownBefore, views);
-    if (assessment.cut_off) {
+    if (assessment.cut_off && resumedAfterMs !== undefined) {
+      act.passive = `resumed after ${Math.round(resumedAfterMs / 1000)} s without rounds: not fencing on views that describe that time (${assessment.cut_off_reason})`;
+    } else if (assessment.cut_off) {
       if (isServing(own.status)) await act.fence(storedOwn, assessment);
     } else if (own.status === 'fenced') {
       // Reconcile first: a peer holding a newer status of this region (failed over while it was cut

@@ -35,7 +35,7 @@ import type { WitnessDeps } from '../app/probe-round.ts';
 import { countedStateWrites, countingState } from '../app/replication/counting-state.ts';
 import { LOCAL_DEPLOYMENT_FACTS } from '../core/compliance/facts.ts';
 import type { DeploymentFacts } from '../core/compliance/types.ts';
-import { CortexError, ReplicaUnreachableError, TopologyError } from '../core/errors.ts';
+import { ReplicaUnreachableError, TopologyError } from '../core/errors.ts';
 import {
   placeReplication,
   type ReplicationPlacement,

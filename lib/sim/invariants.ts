@@ -347,6 +347,12 @@ export class InvariantChecker {
     for (const [region, since] of this.#cleanDownSince) {
       if (now - since < bound) continue;
       const survivors = world.regionIds.filter((r) => r !== region);
+      // Only when some survivor can serve (serving in its own replica): else nothing can take it.
+      const canServe = survivors.some((r) => {
+        const own = statuses.get(r)?.find((s) => s.region_id === r);
+        return own === undefined || isServing(own.status);
+      });
+      if (!canServe) continue;
       const handled = survivors.every((replica) => {
         const status = statuses.get(replica)?.find((s) => s.region_id === region);
         if (status && !isServing(status.status)) return true;
