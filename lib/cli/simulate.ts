@@ -5,12 +5,13 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { INVARIANTS } from '../sim/invariants.ts';
-import { campaign, simulate } from '../sim/run.ts';
+import { parallelCampaign } from '../sim/parallel.ts';
+import { simulate } from '../sim/run.ts';
 import { generateSchedule, type Schedule } from '../sim/schedule.ts';
 import { loadTopologyFile } from '../topology/load.ts';
 import { type CliIo, integerOption, parse, UsageError } from './common.ts';
 
-export const SIMULATE_USAGE = `  simulate [--schedules <n>] [--seed <s>] [--topology <file>] [--minutes <m>] [--json]
+export const SIMULATE_USAGE = `  simulate [--schedules <n>] [--seed <s>] [--topology <file>] [--minutes <m>] [--workers <w>] [--json]
                         run n random fault schedules (default 100) from seed s against the whole
                         control plane on a virtual clock; one line per invariant; a failing schedule
                         is written to a file; exit 1 on any violation
@@ -22,6 +23,7 @@ export async function simulateCommand(args: readonly string[], io: CliIo): Promi
     seed: { type: 'string' },
     topology: { type: 'string' },
     minutes: { type: 'string' },
+    workers: { type: 'string' },
     replay: { type: 'string' },
     out: { type: 'string' },
     json: { type: 'boolean' },
@@ -32,17 +34,19 @@ export async function simulateCommand(args: readonly string[], io: CliIo): Promi
   const schedules = integerOption('schedules', values.schedules, 1, 1_000_000) ?? 100;
   const seed = integerOption('seed', values.seed, 0, 2 ** 32 - 1) ?? Date.now() % 2 ** 32;
   const minutes = integerOption('minutes', values.minutes, 2, 24 * 60) ?? 20;
+  const workers = integerOption('workers', values.workers, 1, 64);
   const started = performance.now();
   let lastReport = started;
-  const summary = await campaign(topology, {
+  const summary = await parallelCampaign(topology, {
     schedules,
     seed,
     schedule: { activeMs: minutes * 60_000 },
-    onResult: (_result, i) => {
+    ...(workers === undefined ? {} : { workers }),
+    onProgress: (done) => {
       const now = performance.now();
-      if (!values.json && (now - lastReport > 2_000 || i + 1 === schedules)) {
+      if (!values.json && (now - lastReport > 2_000 || done === schedules)) {
         lastReport = now;
-        io.err(`simulate: ${i + 1}/${schedules} schedules`);
+        io.err(`simulate: ${done}/${schedules} schedules`);
       }
     },
   });

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Topology } from '../../lib/core/topology/types.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
 import type { InvariantName } from '../../lib/sim/invariants.ts';
+import { parallelCampaign } from '../../lib/sim/parallel.ts';
 import { campaign, simulate } from '../../lib/sim/run.ts';
 import { generateSchedule } from '../../lib/sim/schedule.ts';
 import type { SimMutation } from '../../lib/sim/world.ts';
@@ -43,6 +44,14 @@ describe('the simulator', () => {
     expect(generateSchedule(DEFAULT, 4242)).toEqual(schedule);
     expect(generateSchedule(DEFAULT, 4243)).not.toEqual(schedule);
   });
+
+  // Invariant: the verdict does not depend on how many workers ran the seeds.
+  it('a campaign split over worker threads gives the serial verdict', async () => {
+    const serial = await campaign(DEFAULT, { schedules: 4, seed: 31 });
+    const split = await parallelCampaign(DEFAULT, { schedules: 4, seed: 31, workers: 2 });
+    expect(split.events).toBe(serial.events);
+    expect(split.invariants).toEqual(serial.invariants);
+  }, 60_000);
 
   it('a schedule ends healed with a quiet tail, and runs for its whole duration', async () => {
     const schedule = generateSchedule(DEFAULT, 7, { activeMs: 5 * 60_000, quietMs: 10 * 60_000 });
