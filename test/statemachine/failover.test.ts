@@ -965,6 +965,30 @@ describe('failback', () => {
     );
     expect(automatic).toMatchObject({ code: 'VALIDATION_FAILED' });
   });
+
+  // Invariant: nothing stays fenced for good: an operator can bring a fenced region back as a
+  // failed one; a serving region is refused (409), nothing written.
+  it('fails back a fenced region as a failed one, and refuses a serving one', async () => {
+    const h = await harness();
+    const current = await statusOf(h, FAILED);
+    await h.state.putRegionStatus(
+      {
+        region_id: FAILED,
+        status: 'fenced',
+        role: 'active',
+        epoch: (current?.epoch ?? 0) + 1,
+        updated_at: new Date(h.now()).toISOString(),
+        updated_by: `health-probe@${FAILED}`,
+      },
+      current?.epoch,
+    );
+    const back = await start(h, { action: 'failback', reason: 'reaches the others again' });
+    expect(back).toMatchObject({ kind: 'failback', status: 'completed' });
+    expect(await statusOf(h, FAILED)).toMatchObject({ status: 'healthy' });
+    const refused = await start(h, { action: 'failback', reason: 'again' }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'REGION_NOT_FAILED' });
+    expect(await statusOf(h, FAILED)).toMatchObject({ status: 'healthy' });
+  });
 });
 
 describe('failover definition', () => {

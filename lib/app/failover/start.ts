@@ -255,7 +255,9 @@ function coordinatorFor(
   return next;
 }
 
-/** A failback (operators only): the failed region answers again, so it serves again, epoch + 1. */
+const FAILS_BACK: ReadonlySet<RegionStatusRecord['status']> = new Set(['failed', 'fenced']);
+
+/** A failback (operators only): the failed (or fenced) region answers again, so it serves again, epoch + 1. */
 async function startFailback(
   deps: ControlDeps,
   request: StartFailoverRequest,
@@ -265,10 +267,12 @@ async function startFailback(
   const [statuses, records] = await Promise.all([readStatuses(topology, state), state.listFailovers(region)]);
   rejectWhileRunning(records, region);
   const current = statuses.get(region) as RegionStatusRecord;
-  if (current.status !== 'failed') {
+  // A fenced region comes back by itself once it reaches a majority; an operator may bring it back
+  // sooner (it fences again on its next round if it is still cut off).
+  if (!FAILS_BACK.has(current.status)) {
     throw new ConflictError(
       'REGION_NOT_FAILED',
-      `${region} is ${current.status}: only a failed region fails back`,
+      `${region} is ${current.status}: only a failed or fenced region fails back`,
       current,
     );
   }
@@ -343,7 +347,7 @@ async function startFailback(
   try {
     moved = await moveRegion(deps, region, failoverId, (status) => {
       if (status.updated_by === failoverId) return undefined;
-      if (status.status !== 'failed') {
+      if (!FAILS_BACK.has(status.status)) {
         throw new ConflictError('REGION_NOT_FAILED', `${region} became ${status.status} meanwhile`, status);
       }
       return { status: 'healthy', role, reason: `failed back by ${failoverId} (${record.reason})` };
