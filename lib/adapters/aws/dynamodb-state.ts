@@ -10,7 +10,8 @@ import { ConflictError } from '../../core/errors.ts';
 import type { FailoverRecord, FailoverStatus, FailoverStepRecord } from '../../core/failover/types.ts';
 import type { TargetHealth } from '../../core/health/types.ts';
 import { STATE_RECORD_TYPES, type StateRecordType } from '../../core/replication/placement.ts';
-import type { Handoff, HandoffStatus, RegionStatus, RegionStatusRecord } from '../../core/state/records.ts';
+import type { Handoff, HandoffStatus, RegionStatusRecord } from '../../core/state/records.ts';
+import { mergeStatusSlots, type StatusSlot, statusSlot } from '../../core/state/status-merge.ts';
 import type { Heartbeat, StatePort } from '../../ports.ts';
 import { type Item, patchAssignments, putIfAbsent, queryAll, strip, type TableRef } from './dynamo-items.ts';
 import { keys, STATE_TABLE } from './state-keys.ts';
@@ -88,7 +89,7 @@ export class DynamoStateAdapter implements StatePort {
   }
 
   async getRegionStatus(regionId: string): Promise<RegionStatusRecord | undefined> {
-    return mergeSlots(await this.#statusSlots(regionId))?.record;
+    return mergeStatusSlots(await this.#statusSlots(regionId))?.record;
   }
 
   async listRegionStatuses(): Promise<RegionStatusRecord[]> {
@@ -103,7 +104,7 @@ export class DynamoStateAdapter implements StatePort {
     }
     return [...byRegion.keys()]
       .sort()
-      .flatMap((region) => mergeSlots(byRegion.get(region) ?? [])?.record ?? []);
+      .flatMap((region) => mergeStatusSlots(byRegion.get(region) ?? [])?.record ?? []);
   }
 
   async putRegionStatus(record: RegionStatusRecord, expectedEpoch: number | undefined): Promise<void> {
@@ -123,7 +124,7 @@ export class DynamoStateAdapter implements StatePort {
         current,
       );
     const slots = await this.#statusSlots(record.region_id);
-    const current = mergeSlots(slots)?.record;
+    const current = mergeStatusSlots(slots)?.record;
     // The fencing token: the merged epoch must be the one the caller decided from (none: nothing
     // stored), so the new epoch, above the expected one, is above every slot's.
     if (current?.epoch !== expectedEpoch) throw conflict(current);
@@ -388,58 +389,9 @@ export class DynamoStateAdapter implements StatePort {
   }
 }
 
-/** One writer's slot of a region's status as this replica holds it. */
-interface StatusSlot {
-  /** The region the status is of. */
-  readonly region: string;
-  /** The slot's writer; undefined for the legacy item (sort key `<region_id>`, no writer). */
-  readonly writer: string | undefined;
-  readonly record: RegionStatusRecord;
-}
-
-/** Equal epochs: the more severe status wins (rule 3 of the merge). */
-const STATUS_PRECEDENCE: Readonly<Record<RegionStatus, number>> = {
-  healthy: 0,
-  degraded: 1,
-  fenced: 2,
-  draining: 3,
-  failed: 4,
-};
-
 function slotOf(item: Item): StatusSlot {
-  const sk = String(item[STATE_TABLE.sortKey]);
-  const hash = sk.indexOf('#');
   const { writer: _writer, ...record } = strip<RegionStatusRecord & { writer?: unknown }>(item);
-  return hash < 0
-    ? { region: sk, writer: undefined, record }
-    : { region: sk.slice(0, hash), writer: sk.slice(hash + 1), record };
-}
-
-/** Whether the region wrote this status of itself (its probe fencing or unfencing it). */
-function writtenBySubject(slot: StatusSlot): boolean {
-  if (slot.writer !== undefined) return slot.writer === slot.region;
-  const probe = `health-probe@${slot.region}`;
-  const by = String(slot.record.updated_by ?? '');
-  return by === probe || (by.startsWith(probe) && !/^[a-z0-9-]/.test(by.slice(probe.length)));
-}
-
-/** Below zero when `a` wins over `b` (the merge rule of DynamoStateAdapter). */
-function compareSlots(a: StatusSlot, b: StatusSlot): number {
-  if (a.record.epoch !== b.record.epoch) return b.record.epoch - a.record.epoch;
-  const own = Number(writtenBySubject(a)) - Number(writtenBySubject(b));
-  if (own !== 0) return own;
-  const severity = (slot: StatusSlot) => STATUS_PRECEDENCE[slot.record.status] ?? -1;
-  if (severity(a) !== severity(b)) return severity(b) - severity(a);
-  const [wa, wb] = [a.writer ?? '', b.writer ?? ''];
-  return wa < wb ? -1 : wa > wb ? 1 : 0;
-}
-
-/** The winning slot of one region's status, or undefined when it has none. */
-function mergeSlots(slots: readonly StatusSlot[]): StatusSlot | undefined {
-  return slots.reduce<StatusSlot | undefined>(
-    (best, slot) => (best === undefined || compareSlots(slot, best) < 0 ? slot : best),
-    undefined,
-  );
+  return statusSlot(String(item[STATE_TABLE.sortKey]), record);
 }
 
 /** A strongly consistent Query of one partition of `tableName`. */

@@ -5,11 +5,13 @@
  * conflicts and listing orders. Each method reads, checks and writes without yielding, so it is one
  * atomic conditional write, and answers through a promise that settles in microtasks.
  */
+
 import { keys } from '../../adapters/aws/state-keys.ts';
 import { ConflictError } from '../../core/errors.ts';
 import type { FailoverRecord, FailoverStatus, FailoverStepRecord } from '../../core/failover/types.ts';
 import type { TargetHealth } from '../../core/health/types.ts';
-import type { Handoff, HandoffStatus, RegionStatus, RegionStatusRecord } from '../../core/state/records.ts';
+import type { Handoff, HandoffStatus, RegionStatusRecord } from '../../core/state/records.ts';
+import { mergeStatusSlots, type StatusSlot, statusSlot } from '../../core/state/status-merge.ts';
 import type { Heartbeat, StatePort } from '../../ports.ts';
 import type { IndexKey, SimReplica } from './replicated.ts';
 
@@ -76,19 +78,19 @@ export class SimStatePort implements StatePort {
   }
 
   async getRegionStatus(regionId: string): Promise<RegionStatusRecord | undefined> {
-    return this.#replica.handOut(mergeSlots(this.#statusSlots(regionId))?.record);
+    return this.#replica.handOut(mergeStatusSlots(this.#statusSlots(regionId))?.record);
   }
 
   async listRegionStatuses(): Promise<RegionStatusRecord[]> {
     const byRegion = new Map<string, StatusSlot[]>();
     for (const row of this.#replica.peekQuery<RegionStatusRecord>(keys.regionStatusPartition)) {
-      const slot = slotOf(row.sk, row.value);
+      const slot = statusSlot(row.sk, row.value);
       const slots = byRegion.get(slot.region);
       if (slots) slots.push(slot);
       else byRegion.set(slot.region, [slot]);
     }
     return [...byRegion.keys()].sort().flatMap((region) => {
-      const winner = mergeSlots(byRegion.get(region) ?? []);
+      const winner = mergeStatusSlots(byRegion.get(region) ?? []);
       return winner ? [this.#replica.handOut(winner.record)] : [];
     });
   }
@@ -100,7 +102,7 @@ export class SimStatePort implements StatePort {
         `epoch ${record.epoch} of ${record.region_id} must be above ${expectedEpoch}`,
       );
     }
-    const current = mergeSlots(this.#statusSlots(record.region_id))?.record;
+    const current = mergeStatusSlots(this.#statusSlots(record.region_id))?.record;
     // The fencing token: the merged epoch must be the one the caller decided from (none: nothing
     // stored), so the new epoch, above the expected one, is above every slot's. The adapter's
     // compare-and-set on the writer's own slot always holds here: nothing lands between read and write.
@@ -124,7 +126,7 @@ export class SimStatePort implements StatePort {
     // `us-east-1` is a prefix of `us-east-10#...` too: keep this region's slots only.
     const slots: StatusSlot[] = [];
     for (const row of rows) {
-      const slot = slotOf(row.sk, row.value);
+      const slot = statusSlot(row.sk, row.value);
       if (slot.region === regionId) slots.push(slot);
     }
     return slots;
@@ -243,55 +245,4 @@ export class SimStatePort implements StatePort {
     this.#replica.put(pk, sk, next);
     return this.#replica.get<FailoverRecord>(pk, sk) as FailoverRecord;
   }
-}
-
-/** One writer's slot of a region's status as this replica holds it. */
-interface StatusSlot {
-  /** The region the status is of. */
-  readonly region: string;
-  /** The slot's writer; undefined for the legacy item (sort key `<region_id>`, no writer). */
-  readonly writer: string | undefined;
-  readonly record: RegionStatusRecord;
-}
-
-/** Equal epochs: the more severe status wins (rule 3 of the merge). */
-const STATUS_PRECEDENCE: Readonly<Record<RegionStatus, number>> = {
-  healthy: 0,
-  degraded: 1,
-  fenced: 2,
-  draining: 3,
-  failed: 4,
-};
-
-function slotOf(sk: string, record: RegionStatusRecord): StatusSlot {
-  const hash = sk.indexOf('#');
-  return hash < 0
-    ? { region: sk, writer: undefined, record }
-    : { region: sk.slice(0, hash), writer: sk.slice(hash + 1), record };
-}
-
-/** Whether the region wrote this status of itself (its probe fencing or unfencing it). */
-function writtenBySubject(slot: StatusSlot): boolean {
-  if (slot.writer !== undefined) return slot.writer === slot.region;
-  const probe = `health-probe@${slot.region}`;
-  const by = String(slot.record.updated_by ?? '');
-  return by === probe || (by.startsWith(probe) && !/^[a-z0-9-]/.test(by.slice(probe.length)));
-}
-
-/** Below zero when `a` wins over `b` (the merge rule of DynamoStateAdapter). */
-function compareSlots(a: StatusSlot, b: StatusSlot): number {
-  if (a.record.epoch !== b.record.epoch) return b.record.epoch - a.record.epoch;
-  const own = Number(writtenBySubject(a)) - Number(writtenBySubject(b));
-  if (own !== 0) return own;
-  const severity = (slot: StatusSlot) => STATUS_PRECEDENCE[slot.record.status] ?? -1;
-  if (severity(a) !== severity(b)) return severity(b) - severity(a);
-  const [wa, wb] = [a.writer ?? '', b.writer ?? ''];
-  return wa < wb ? -1 : wa > wb ? 1 : 0;
-}
-
-/** The winning slot of one region's status, or undefined when it has none. */
-function mergeSlots(slots: readonly StatusSlot[]): StatusSlot | undefined {
-  let best: StatusSlot | undefined;
-  for (const slot of slots) if (best === undefined || compareSlots(slot, best) < 0) best = slot;
-  return best;
 }
