@@ -137,10 +137,13 @@ describe('kill -9 in the middle of a failover', () => {
       { timeout: 30_000, interval: 100 },
     );
     expect(approved.status).toBe(200);
-    await vi.waitFor(async () => expect((await failoverOf(p))?.status).toBe('completed'), {
-      timeout: 30_000,
-      interval: 100,
-    });
+    await vi.waitFor(
+      async () => {
+        const record = await failoverOf(p);
+        expect(record?.status, JSON.stringify(record)).toBe('completed');
+      },
+      { timeout: 30_000, interval: 100 },
+    );
     const regions = (await call(`${eu(p)}/v1/regions`)).body.regions as {
       region_id: string;
       status: 'healthy' | 'failed';

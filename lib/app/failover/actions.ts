@@ -414,6 +414,18 @@ async function answerIfDecided(deps: ControlDeps, failoverId: string, token: str
   const approval = now?.approval;
   if (!approval) return;
   if (since !== undefined && Date.parse(approval.decided_at) < Date.parse(since)) return;
+  if (approval.decision === 'approved' && now?.status === 'awaiting_approval') {
+    // The wait's own write put the status back to awaiting after the approval set it running.
+    try {
+      await deps.state.updateFailover(
+        failoverId,
+        { status: 'running', updated_at: iso(deps.clock.now()) },
+        { expectedStatuses: ['awaiting_approval'] },
+      );
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+    }
+  }
   try {
     await deps.workflow.answerApproval(token, approval.decision === 'approved');
   } catch (error) {
