@@ -1,22 +1,4 @@
-/**
- * Random fault schedules on the shipped default topology (the spec's busy usage), every invariant
- * checked after every event: the second half of the thousand CI runs per push (campaign-a.test.ts
- * runs the first half, in parallel). A failure names its seed: `cortex simulate --seed <s> --schedules 1`.
- */
-import { readFileSync } from 'node:fs';
-import { expect, it } from 'vitest';
-import { validateTopology } from '../../lib/core/topology/validate.ts';
-import { campaign } from '../../lib/sim/run.ts';
+/** The second half of the thousand schedules per push (test/sim/campaign.ts). */
+import { campaignHalf } from './campaign.ts';
 
-const topology = validateTopology(
-  JSON.parse(readFileSync(new URL('../../topology/default.json', import.meta.url), 'utf8')),
-);
-
-it('500 schedules (seeds 501..1000) hold every invariant', async () => {
-  const summary = await campaign(topology, { schedules: 500, seed: 501 });
-  const broken = Object.entries(summary.invariants)
-    .filter(([, v]) => v.first_violation)
-    .map(([name, v]) => `${name}: seed ${v.first_violation?.seed}: ${v.first_violation?.detail}`);
-  expect(broken).toEqual([]);
-  expect(Object.values(summary.invariants).every((v) => v.held === 500)).toBe(true);
-}, 600_000);
+campaignHalf(501);

@@ -1,0 +1,23 @@
+/**
+ * Half of the thousand random fault schedules CI runs per push on the shipped default topology (the
+ * spec's busy usage), every invariant checked after every event; campaign-a and campaign-b run one
+ * half each, in parallel. A failure names its seed: `npx cortex simulate --seed <s> --schedules 1`.
+ */
+import { readFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
+import { validateTopology } from '../../lib/core/topology/validate.ts';
+import { campaign } from '../../lib/sim/run.ts';
+
+export function campaignHalf(firstSeed: number, schedules = 500): void {
+  const topology = validateTopology(
+    JSON.parse(readFileSync(new URL('../../topology/default.json', import.meta.url), 'utf8')),
+  );
+  it(`${schedules} schedules (seeds ${firstSeed}..${firstSeed + schedules - 1}) hold every invariant`, async () => {
+    const summary = await campaign(topology, { schedules, seed: firstSeed });
+    const broken = Object.entries(summary.invariants)
+      .filter(([, v]) => v.first_violation)
+      .map(([name, v]) => `${name}: seed ${v.first_violation?.seed}: ${v.first_violation?.detail}`);
+    expect(broken).toEqual([]);
+    expect(Object.values(summary.invariants).every((v) => v.held === schedules)).toBe(true);
+  }, 600_000);
+}
