@@ -11,8 +11,8 @@ import type { RegionPool, Reservation } from '../../core/resources/pool.ts';
 import type { Handoff } from '../../core/state/records.ts';
 import type { ResourceAmounts, ResourceUsage } from '../../core/topology/types.ts';
 import type { RebalanceRecord, ResourcesPort } from '../../ports.ts';
-import { type Item, putIfAbsent, queryAll, strip, type TableRef } from './dynamo-items.ts';
-import { keys, STATE_TABLE } from './state-keys.ts';
+import { putIfAbsent, queryAll, strip, type TableRef } from './dynamo-items.ts';
+import { keys, OPEN_HANDOFF_STATUSES, poolOfItem, STATE_TABLE, tokensAttribute } from './state-keys.ts';
 
 export interface DynamoResourcesOptions {
   /** A document client for this region's replica (injected: STYLE 8). */
@@ -25,29 +25,6 @@ export interface DynamoResourcesOptions {
 }
 
 /** The token counter of one clock hour: a new hour is a new attribute, so it starts at zero. */
-const tokensAttribute = (hour: string) => `tokens@${hour}`;
-
-/** Handoff statuses that still hold a reservation. */
-const OPEN_STATUSES = ['pending', 'accepted', 'redirected'] as const;
-
-function toPool(item: Item, hour: string): RegionPool {
-  const n = (name: string) => Number(item[name] ?? 0);
-  return {
-    region: String(item.region),
-    allocation: {
-      workers: n('workers_allocated'),
-      tokens_per_hour: n('tokens_per_hour'),
-      compute_units: n('compute_units_allocated'),
-    },
-    usage: {
-      workers: n('workers_used'),
-      tokens_used: n(tokensAttribute(hour)),
-      compute_units: n('compute_units_used'),
-    },
-    hour,
-    allocation_version: n('allocation_version'),
-  };
-}
 
 /**
  * The resource pool in the state table (layout: state-keys.ts). A region's pool is one item: its
@@ -78,7 +55,7 @@ export class DynamoResourcesAdapter implements ResourcesPort {
         ConsistentRead: true,
       }),
     );
-    return Item ? toPool(Item, hour) : undefined;
+    return Item ? poolOfItem(Item, hour) : undefined;
   }
 
   async listPools(hour: string): Promise<RegionPool[]> {
@@ -89,7 +66,7 @@ export class DynamoResourcesAdapter implements ResourcesPort {
       ExpressionAttributeValues: { ':pk': keys.regionPool('').pk },
       ConsistentRead: true,
     });
-    return items.map((item) => toPool(item, hour));
+    return items.map((item) => poolOfItem(item, hour));
   }
 
   async seedPool(pool: RegionPool): Promise<boolean> {
@@ -279,9 +256,9 @@ export class DynamoResourcesAdapter implements ResourcesPort {
           ExpressionAttributeValues: {
             ':status': outcome,
             ':settlement': settlement,
-            ':s0': OPEN_STATUSES[0],
-            ':s1': OPEN_STATUSES[1],
-            ':s2': OPEN_STATUSES[2],
+            ':s0': OPEN_HANDOFF_STATUSES[0],
+            ':s1': OPEN_HANDOFF_STATUSES[1],
+            ':s2': OPEN_HANDOFF_STATUSES[2],
           },
           ReturnValues: 'ALL_OLD',
         }),

@@ -1,3 +1,4 @@
+import type { RegionPool } from '../../core/resources/pool.ts';
 /**
  * The state table's single-table layout, shared by the adapter, the local stores and the CDK stack.
  *
@@ -93,3 +94,29 @@ export const keys = {
   rebalance: (rebalanceId: string) => ({ pk: `REBALANCE#${rebalanceId}`, sk: 'REBALANCE' }),
   rebalanceList: 'REBALANCES',
 } as const;
+
+/** A region pool item's per-hour token counter attribute (one per hour bucket). */
+export const tokensAttribute = (hour: string) => `tokens@${hour}`;
+
+/** Handoff statuses that still hold a reservation. */
+export const OPEN_HANDOFF_STATUSES: readonly string[] = ['pending', 'accepted', 'redirected'];
+
+/** A region pool item (`RESOURCES` / `POOL#<region>`) as the pool it holds for `hour`. */
+export function poolOfItem(item: Readonly<Record<string, unknown>>, hour: string): RegionPool {
+  const n = (name: string) => Number(item[name] ?? 0);
+  return {
+    region: String(item.region),
+    allocation: {
+      workers: n('workers_allocated'),
+      tokens_per_hour: n('tokens_per_hour'),
+      compute_units: n('compute_units_allocated'),
+    },
+    usage: {
+      workers: n('workers_used'),
+      tokens_used: n(tokensAttribute(hour)),
+      compute_units: n('compute_units_used'),
+    },
+    hour,
+    allocation_version: n('allocation_version'),
+  };
+}

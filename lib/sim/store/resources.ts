@@ -6,7 +6,7 @@
  * so two regions changing one pool concurrently converge by last writer wins (an `ADD` is a local
  * read-modify-write). Handoffs are settled on the same replica the state port writes them to.
  */
-import { keys } from '../../adapters/aws/state-keys.ts';
+import { keys, OPEN_HANDOFF_STATUSES, poolOfItem, tokensAttribute } from '../../adapters/aws/state-keys.ts';
 import { ConflictError } from '../../core/errors.ts';
 import type { RegionPool, Reservation } from '../../core/resources/pool.ts';
 import type { Handoff } from '../../core/state/records.ts';
@@ -34,32 +34,9 @@ export class SimConditionalCheckFailed extends Error {
 type PoolItem = Readonly<Record<string, unknown>>;
 
 /** The token counter of one clock hour: a new hour is a new attribute, so it starts at zero. */
-const tokensAttribute = (hour: string) => `tokens@${hour}`;
 const TOKENS_PREFIX = tokensAttribute('');
 
-/** Handoff statuses that still hold a reservation. */
-const OPEN_STATUSES: readonly string[] = ['pending', 'accepted', 'redirected'];
-
 const POOLS_PARTITION = keys.regionPool('').pk;
-
-function toPool(item: PoolItem, hour: string): RegionPool {
-  const n = (name: string) => Number(item[name] ?? 0);
-  return {
-    region: String(item.region),
-    allocation: {
-      workers: n('workers_allocated'),
-      tokens_per_hour: n('tokens_per_hour'),
-      compute_units: n('compute_units_allocated'),
-    },
-    usage: {
-      workers: n('workers_used'),
-      tokens_used: n(tokensAttribute(hour)),
-      compute_units: n('compute_units_used'),
-    },
-    hour,
-    allocation_version: n('allocation_version'),
-  };
-}
 
 /** DynamoDB's `#a <= :b`: false when the attribute is missing or not a number. */
 function atMost(item: PoolItem, name: string, bound: number): boolean {
@@ -91,11 +68,11 @@ export class SimResourcesPort implements ResourcesPort {
 
   async getPool(region: string, hour: string): Promise<RegionPool | undefined> {
     const item = this.#pool(region);
-    return item ? toPool(item, hour) : undefined;
+    return item ? poolOfItem(item, hour) : undefined;
   }
 
   async listPools(hour: string): Promise<RegionPool[]> {
-    return this.#replica.peekQuery<PoolItem>(POOLS_PARTITION).map((row) => toPool(row.value, hour));
+    return this.#replica.peekQuery<PoolItem>(POOLS_PARTITION).map((row) => poolOfItem(row.value, hour));
   }
 
   async seedPool(pool: RegionPool): Promise<boolean> {
@@ -132,7 +109,7 @@ export class SimResourcesPort implements ResourcesPort {
       atMost(item, 'compute_units_used', allocation.compute_units - reservation.compute_units) &&
       absentOrAtMost(item, tokens, allocation.tokens_per_hour - reservation.tokens);
     if (!fits) {
-      const current = item ? toPool(item, reservation.hour) : undefined;
+      const current = item ? poolOfItem(item, reservation.hour) : undefined;
       if (current && current.allocation_version !== pool.allocation_version) {
         throw new ConflictError(
           'ALLOCATION_CHANGED',
@@ -198,7 +175,7 @@ export class SimResourcesPort implements ResourcesPort {
       throw new ConflictError(
         'ALLOCATION_CHANGED',
         `allocation of ${region} changed or would fall below its usage`,
-        item ? toPool(item, hour) : undefined,
+        item ? poolOfItem(item, hour) : undefined,
       );
     }
     this.#write(region, {
@@ -219,7 +196,7 @@ export class SimResourcesPort implements ResourcesPort {
   ): Promise<Handoff | undefined> {
     const { pk, sk } = keys.handoff(handoffId);
     const current = this.#replica.peek<Handoff & { settlement?: unknown }>(pk, sk);
-    if (!current || current.settlement !== undefined || !OPEN_STATUSES.includes(current.status)) {
+    if (!current || current.settlement !== undefined || !OPEN_HANDOFF_STATUSES.includes(current.status)) {
       return undefined;
     }
     const before = this.#replica.handOut(current);
