@@ -68,6 +68,19 @@ export class InvariantChecker {
     }
   }
 
+  /** What the last check read: every replica's region statuses and failover records. */
+  get seen(): {
+    readonly statuses: ReadonlyMap<string, readonly RegionStatusRecord[]>;
+    readonly failovers: ReadonlyMap<string, readonly FailoverRecord[]>;
+  } {
+    return this.#seen;
+  }
+
+  #seen: {
+    readonly statuses: ReadonlyMap<string, readonly RegionStatusRecord[]>;
+    readonly failovers: ReadonlyMap<string, readonly FailoverRecord[]>;
+  } = { statuses: new Map(), failovers: new Map() };
+
   /** After every event. */
   async check(): Promise<void> {
     const world = this.#world;
@@ -78,6 +91,7 @@ export class InvariantChecker {
       statuses.set(replica, await world.state(replica).listRegionStatuses());
       failovers.set(replica, await world.state(replica).listFailovers());
     }
+    this.#seen = { statuses, failovers };
     this.#observeNetwork(now, statuses);
     this.#epochsNeverGoBackwards(now, statuses);
     this.#oneFailoverPerFailure(now, failovers);

@@ -24,7 +24,8 @@ export interface RegionFault {
 
 export class SimNetwork {
   readonly #faults = new Map<string, RegionFault>();
-  readonly #cuts = new Set<string>();
+  /** Both directions of every cut pair: member -> the members it is cut from. */
+  readonly #cuts = new Map<string, Set<string>>();
 
   isDown(member: string): boolean {
     return this.#faults.get(member)?.down === true;
@@ -32,7 +33,7 @@ export class SimNetwork {
 
   /** A partition separates `a` and `b` (both directions). */
   partitioned(a: string, b: string): boolean {
-    return this.#cuts.has(pair(a, b));
+    return this.#cuts.get(a)?.has(b) === true;
   }
 
   /** `from` cannot reach `to` at all. */
@@ -49,11 +50,14 @@ export class SimNetwork {
   }
 
   cut(a: string, b: string): void {
-    if (a !== b) this.#cuts.add(pair(a, b));
+    if (a === b) return;
+    this.#cutsOf(a).add(b);
+    this.#cutsOf(b).add(a);
   }
 
   join(a: string, b: string): void {
-    this.#cuts.delete(pair(a, b));
+    this.#cuts.get(a)?.delete(b);
+    this.#cuts.get(b)?.delete(a);
   }
 
   heal(): void {
@@ -61,14 +65,21 @@ export class SimNetwork {
     this.#cuts.clear();
   }
 
-  /** Every cut pair, for reports. */
+  /** Every cut pair (`a|b`, a < b), for reports. */
   cuts(): string[] {
-    return [...this.#cuts].sort();
+    const pairs: string[] = [];
+    for (const [a, others] of this.#cuts) for (const b of others) if (a < b) pairs.push(`${a}|${b}`);
+    return pairs.sort();
   }
-}
 
-function pair(a: string, b: string): string {
-  return a < b ? `${a}|${b}` : `${b}|${a}`;
+  #cutsOf(member: string): Set<string> {
+    let cuts = this.#cuts.get(member);
+    if (!cuts) {
+      cuts = new Set();
+      this.#cuts.set(member, cuts);
+    }
+    return cuts;
+  }
 }
 
 /** Answers faster than this are not waited for on the virtual clock (see SimProbe.probe). */

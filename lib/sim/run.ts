@@ -3,6 +3,8 @@
  * invariants checked after every event. A pure function of (topology, schedule, mutation): the
  * same inputs give the same events, the same log and the same verdict.
  */
+import { ACTIVE_STATUSES } from '../app/failover/shared.ts';
+import { isServing } from '../core/state/records.ts';
 import type { Topology } from '../core/topology/types.ts';
 import { INVARIANTS, InvariantChecker, type InvariantName, type Violation } from './invariants.ts';
 import { generateSchedule, type Schedule, type ScheduleOptions } from './schedule.ts';
@@ -27,7 +29,17 @@ export interface SimulateOptions {
   readonly stopAtFirst?: boolean;
   /** Called for each action as it is applied (`--replay` prints them). */
   readonly onAction?: (atMs: number, what: string) => void;
+  /**
+   * Run the quiet tail to its end even once everything has settled. By default a run ends early in
+   * the quiet tail once every region has served in every replica, with no failover running, no link
+   * cut and nobody down or crashed, for SETTLED_ROUNDS probe intervals in a row: the rest
+   * of the tail would only repeat those rounds.
+   */
+  readonly fullQuietTail?: boolean;
 }
+
+/** Probe intervals of settled quiet after which a run ends (see SimulateOptions.fullQuietTail). */
+export const SETTLED_ROUNDS = 5;
 
 export async function simulate(
   topology: Topology,
@@ -49,15 +61,28 @@ export async function simulate(
     });
   }
   const stopAtFirst = options.stopAtFirst ?? true;
+  const quietFrom = start + schedule.quiet_from_ms;
+  const settledFor = SETTLED_ROUNDS * topology.failover_policies.health_check.interval_seconds * 1000;
+  let settledSince: number | undefined;
   class Stop extends Error {}
+  class Settled extends Error {}
   try {
-    await world.kernel.run(start + schedule.duration_ms, async () => {
+    await world.kernel.run(start + schedule.duration_ms, async ({ at }) => {
       await checker.check();
       if (stopAtFirst && checker.violations.length > 0) throw new Stop();
+      if (options.fullQuietTail || at < quietFrom) return;
+      settledSince = settled(world, checker) ? (settledSince ?? at) : undefined;
+      if (settledSince !== undefined && at - settledSince >= settledFor) throw new Settled();
     });
     await checker.finish();
   } catch (error) {
-    if (!(error instanceof Stop)) throw error;
+    if (error instanceof Settled) {
+      world.log.push({
+        at: world.kernel.now(),
+        what: `settled: every region serving for ${settledFor / 1000} s; the quiet tail ends here`,
+      });
+      await checker.finish();
+    } else if (!(error instanceof Stop)) throw error;
   }
   const failovers = new Set<string>();
   for (const id of world.regionIds) {
@@ -73,6 +98,19 @@ export async function simulate(
     failovers: failovers.size,
     log: world.log.map((entry) => ({ at: entry.at - start, what: entry.what })),
   };
+}
+
+/** Everything healed and at rest: what the rest of a quiet tail would only confirm. */
+function settled(world: SimWorld, checker: InvariantChecker): boolean {
+  if (world.network.cuts().length > 0) return false;
+  for (const id of world.regionIds) if (world.isCrashed(id) || world.network.isDown(id)) return false;
+  for (const records of checker.seen.statuses.values()) {
+    if (records.some((record) => !isServing(record.status))) return false;
+  }
+  for (const records of checker.seen.failovers.values()) {
+    if (records.some((record) => ACTIVE_STATUSES.includes(record.status))) return false;
+  }
+  return true;
 }
 
 export interface CampaignSummary {

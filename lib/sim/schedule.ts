@@ -152,10 +152,17 @@ export function generateSchedule(topology: Topology, seed: number, options: Sche
     at = random() < 0.25 ? at + int(5_000, Math.max(5_000, hold)) : end + int(10_000, 120_000);
   }
   actions.sort((x, y) => x.at - y.at);
-  // The quiet tail: everything healed, failed regions failed back once they answer, work settled.
+  // The quiet tail: everything healed, failed regions failed back once they answer (after a few
+  // rounds have seen them healthy), and again later for one whose first failback could not run.
   actions.push({ at: activeMs, action: { kind: 'heal' } });
-  actions.push({ at: activeMs + Math.round(quietMs / 3), action: { kind: 'failback' } });
-  actions.push({ at: activeMs + Math.round((2 * quietMs) / 3), action: { kind: 'failback' } });
+  actions.push({
+    at: activeMs + Math.round(Math.min(quietMs / 3, 2 * 60_000)),
+    action: { kind: 'failback' },
+  });
+  actions.push({
+    at: activeMs + Math.round(Math.min((2 * quietMs) / 3, 6 * 60_000)),
+    action: { kind: 'failback' },
+  });
   return {
     seed,
     topology: topology.name,
