@@ -65,6 +65,12 @@ export interface SimWorkflowOptions {
   readonly definition?: string;
   /** Executions that end unexpectedly (not by a Fail state of the definition) are reported here. */
   readonly log?: (line: string) => void;
+  /**
+   * Virtual ms from a Task state's start to the function running: the state transition, the Lambda
+   * invoke and the function's own calls before its first write. Default: 50 to 400 ms from the
+   * kernel's seeded random source (a warm invoke and a few DynamoDB calls; now and then slower).
+   */
+  readonly invokeLatencyMs?: () => number;
 }
 
 export interface SimExecutionOutcome extends ExecutionOutcome {
@@ -905,10 +911,12 @@ export class SimWorkflow implements WorkflowPort {
       : input;
     // Step Functions reads TimeoutSecondsPath from the state's input, before Parameters.
     const timeoutSeconds = state.timeout ? secondsOf(state.timeout, input, 1) : undefined;
-    const call =
+    const latency = this.#options.invokeLatencyMs?.() ?? this.#kernel.int(50, 400);
+    const call = this.#sleep(execution, latency).then(() =>
       token === undefined
         ? callFunction(invoke, effective)
-        : this.#awaitToken(execution, invoke, (effective as { Payload?: unknown }).Payload, token);
+        : this.#awaitToken(execution, invoke, (effective as { Payload?: unknown }).Payload, token),
+    );
     let cancelTimeout = () => {};
     const timeout = new Promise<never>((_, reject) => {
       if (timeoutSeconds === undefined) return;

@@ -210,6 +210,8 @@ function simHarness(script: Script, seed = 7, records = new Map([[ID, running()]
     topology,
     depsFor: depsWith(records),
     invokerFor: () => fn.invoke,
+    // Compared step for step with aws-local-stepfunctions, which invokes at once.
+    invokeLatencyMs: () => 0,
   });
   return { kernel, workflow, calls: fn.calls, records };
 }
@@ -283,6 +285,40 @@ describe('SimWorkflow walks the failover definition as aws-local-stepfunctions d
       'complete',
     ]);
     expect(sim.calls[0]?.event).toEqual({ action: 'verify_failure', failover_id: ID });
+  });
+
+  it('by default each Task starts its function 50 to 400 ms of virtual time after the state is entered', async () => {
+    // Invariant: the orchestration takes virtual time as Step Functions and Lambda do, so what the
+    // campaigns and the logic tests measure of it is not zero by construction.
+    const kernel = createKernel({ seed: 3 });
+    let workflow: SimWorkflow | undefined;
+    const fn = scripted(
+      {},
+      {
+        later: (ms, run) => kernel.at(ms, run),
+        answer: (token, approved) => (workflow as SimWorkflow).answerApproval(token, approved),
+        now: () => kernel.now(),
+      },
+    );
+    workflow = new SimWorkflow({
+      kernel,
+      topology,
+      depsFor: depsWith(new Map([[ID, running()]])),
+      invokerFor: () => fn.invoke,
+    });
+    const start = kernel.now();
+    await workflow.startFailover({ failover_id: ID, coordinator: 'eu-west-1' });
+    await kernel.run(start + 60 * 60_000);
+    expect((await workflow.settled(ID)).status).toBe('succeeded');
+    const at = fn.calls.map((c) => c.at as number);
+    const gaps = at.map((t, i) => t - (i === 0 ? 0 : (at[i - 1] as number)));
+    expect(gaps[0]).toBeGreaterThanOrEqual(50);
+    expect(gaps[0]).toBeLessThanOrEqual(400);
+    // Between two calls with no Wait state between them: one invoke latency.
+    const [verify, assess] = callsOf(fn.calls, 'verify_failure').concat(callsOf(fn.calls, 'assess_impact'));
+    const gap = (assess?.at as number) - (verify?.at as number);
+    expect(gap).toBeGreaterThanOrEqual(50);
+    expect(gap).toBeLessThanOrEqual(400);
   });
 
   it('the drain, sync and promotion polling loops wait the answered seconds of virtual time', async () => {
