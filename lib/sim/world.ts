@@ -30,7 +30,7 @@ import type { ControlPlaneEvent, StatePort } from '../ports.ts';
 import { createKernel, type SimKernel } from './kernel.ts';
 import { SimNetwork, SimProbe } from './network.ts';
 import type { SimAction } from './schedule.ts';
-import { createSimStores, SimStatePort, type SimStores } from './store/index.ts';
+import { createSimStores, criticalTableOf, SimStatePort, type SimStores } from './store/index.ts';
 import { SimWorkflow } from './workflow.ts';
 
 /** A handoff the platform acknowledged (200 to the caller): it must never be lost. */
@@ -91,6 +91,8 @@ export class SimWorld {
   readonly servedWhileNotServing: string[] = [];
   readonly mutation: SimMutation | undefined;
   readonly #deps = new Map<string, ControlDeps>();
+  /** Per region, what the invariants read of its replica (and the MRSC copy): no quorum guard. */
+  readonly #views = new Map<string, StatePort>();
   readonly #witnesses: WitnessDeps[];
   readonly #previous = new Map<string, Assessment>();
   readonly #busy = new Set<string>();
@@ -107,6 +109,10 @@ export class SimWorld {
       // record it read would throw instead of silently changing the store.
       reads: 'frozen',
       ...(options.lagMs === undefined ? {} : { lagMs: options.lagMs }),
+      // The MRSC table, when the topology's regions allow one: its records in one copy that a region
+      // reaches only with a majority of the table's regions (as the local plane and AWS).
+      critical: criticalTableOf(options.topology),
+      reaches: (from, to) => (from === to ? !this.network.isDown(from) : !this.network.blocked(from, to)),
     });
     const probe = new SimProbe({
       kernel: this.kernel,
@@ -156,6 +162,7 @@ export class SimWorld {
         resources: region.resources,
       });
       this.#deps.set(id, deps);
+      this.#views.set(id, this.#mutated(id, region.view));
     }
     this.#witnesses = options.topology.witnesses.map(
       (w): WitnessDeps => ({
@@ -272,9 +279,14 @@ export class SimWorld {
     return this.#crashed.has(regionId);
   }
 
-  /** The live state of one region's replica as its own use cases read it (invariants read it). */
+  /**
+   * The live state of one region's replica as its own use cases read it, without the MRSC table's
+   * quorum guard: what an observer outside the network finds there (invariants read it).
+   */
   state(regionId: string): StatePort {
-    return this.deps(regionId).state;
+    const view = this.#views.get(regionId);
+    if (!view) throw new Error(`sim: unknown region ${regionId}`);
+    return view;
   }
 
   async #round(member: string): Promise<void> {
@@ -361,7 +373,7 @@ export class SimWorld {
           ...(action.residency ? { data_residency: action.residency } : {}),
         },
       } as RouteRequest;
-      const own = (await this.stores.region(action.region).state.getRegionStatus(action.region))?.status;
+      const own = (await this.stores.region(action.region).view.getRegionStatus(action.region))?.status;
       try {
         const answer = await routeTask(deps, request);
         if (own !== undefined && !isServing(own)) {

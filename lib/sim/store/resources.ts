@@ -4,7 +4,9 @@
  * (allocation, held workers and compute units, one `tokens@<hour>` counter per clock hour), every
  * change is one conditional write checked against this replica only, and the whole item replicates,
  * so two regions changing one pool concurrently converge by last writer wins (an `ADD` is a local
- * read-modify-write). Handoffs are settled on the same replica the state port writes them to.
+ * read-modify-write). Handoffs are settled where the state port keeps them. With an MRSC table the
+ * handoffs (and, when `worker_assignments` is synchronous, the pools) live in its one copy instead,
+ * where a reservation is checked against the latest pool of every region.
  */
 import { keys, OPEN_HANDOFF_STATUSES, poolOfItem, tokensAttribute } from '../../adapters/aws/state-keys.ts';
 import { ConflictError } from '../../core/errors.ts';
@@ -17,6 +19,10 @@ import type { IndexKey, SimReplica } from './replicated.ts';
 export interface SimResourcesOptions {
   /** The region's replica of the state table, shared with its SimStatePort (handoffs live there). */
   readonly replica: SimReplica;
+  /** Where handoffs live when not in `replica` (the MRSC table of synchronous data: the state port's). */
+  readonly handoffs?: SimReplica;
+  /** Where region pools live when not in `replica` (the MRSC table: placement.ts resourcePoolTable). */
+  readonly pools?: SimReplica;
 }
 
 /**
@@ -61,9 +67,13 @@ function rebalanceIndex(record: RebalanceRecord): IndexKey {
 
 export class SimResourcesPort implements ResourcesPort {
   readonly #replica: SimReplica;
+  readonly #handoffs: SimReplica;
+  readonly #pools: SimReplica;
 
   constructor(options: SimResourcesOptions) {
     this.#replica = options.replica;
+    this.#handoffs = options.handoffs ?? options.replica;
+    this.#pools = options.pools ?? options.replica;
   }
 
   async getPool(region: string, hour: string): Promise<RegionPool | undefined> {
@@ -72,13 +82,13 @@ export class SimResourcesPort implements ResourcesPort {
   }
 
   async listPools(hour: string): Promise<RegionPool[]> {
-    return this.#replica.peekQuery<PoolItem>(POOLS_PARTITION).map((row) => poolOfItem(row.value, hour));
+    return this.#pools.peekQuery<PoolItem>(POOLS_PARTITION).map((row) => poolOfItem(row.value, hour));
   }
 
   async seedPool(pool: RegionPool): Promise<boolean> {
     const { pk, sk } = keys.regionPool(pool.region);
-    if (this.#replica.peek(pk, sk) !== undefined) return false;
-    this.#replica.put(
+    if (this.#pools.peek(pk, sk) !== undefined) return false;
+    this.#pools.put(
       pk,
       sk,
       {
@@ -195,13 +205,13 @@ export class SimResourcesPort implements ResourcesPort {
     settlement: object,
   ): Promise<Handoff | undefined> {
     const { pk, sk } = keys.handoff(handoffId);
-    const current = this.#replica.peek<Handoff & { settlement?: unknown }>(pk, sk);
+    const current = this.#handoffs.peek<Handoff & { settlement?: unknown }>(pk, sk);
     if (!current || current.settlement !== undefined || !OPEN_HANDOFF_STATUSES.includes(current.status)) {
       return undefined;
     }
-    const before = this.#replica.handOut(current);
+    const before = this.#handoffs.handOut(current);
     // An UpdateItem: the handoff stays listed where it is.
-    this.#replica.put(pk, sk, { ...current, status: outcome, settlement });
+    this.#handoffs.put(pk, sk, { ...current, status: outcome, settlement });
     return before;
   }
 
@@ -236,11 +246,11 @@ export class SimResourcesPort implements ResourcesPort {
   /** The region's pool item as stored (never hand it out). */
   #pool(region: string): PoolItem | undefined {
     const { pk, sk } = keys.regionPool(region);
-    return this.#replica.peek<PoolItem>(pk, sk);
+    return this.#pools.peek<PoolItem>(pk, sk);
   }
 
   #write(region: string, item: PoolItem): void {
     const { pk, sk } = keys.regionPool(region);
-    this.#replica.put(pk, sk, item, null);
+    this.#pools.put(pk, sk, item, null);
   }
 }

@@ -3,13 +3,16 @@
  * lib/adapters/aws/dynamodb-state.ts does on a DynamoDB global table: the same layout
  * (lib/adapters/aws/state-keys.ts), the same conditions checked against this replica only, the same
  * conflicts and listing orders. Each method reads, checks and writes without yielding, so it is one
- * atomic conditional write, and answers through a promise that settles in microtasks.
+ * atomic conditional write, and answers through a promise that settles in microtasks. With an MRSC
+ * table (`records`), the synchronous data types' records live in its one copy instead, reached
+ * through the region's quorum guard (critical.ts), as the adapter's `records` option places them.
  */
 
 import { keys } from '../../adapters/aws/state-keys.ts';
 import { ConflictError } from '../../core/errors.ts';
 import type { FailoverRecord, FailoverStatus, FailoverStepRecord } from '../../core/failover/types.ts';
 import type { TargetHealth } from '../../core/health/types.ts';
+import { STATE_RECORD_TYPES, type StateRecordType } from '../../core/replication/placement.ts';
 import type { Handoff, HandoffStatus, RegionStatusRecord } from '../../core/state/records.ts';
 import { mergeStatusSlots, type StatusSlot, statusSlot } from '../../core/state/status-merge.ts';
 import type { Heartbeat, StatePort } from '../../ports.ts';
@@ -19,8 +22,15 @@ export interface SimStateOptions {
   /** The replica this port reads and writes (its region's replica of the state table). */
   readonly replica: SimReplica;
   /**
+   * Record types kept in another table, each on its replica there: the MRSC table of the synchronous
+   * data types (one copy every region reaches through its quorum guard, critical.ts), as
+   * DynamoStateAdapter's `records`.
+   */
+  readonly records?: Partial<Record<StateRecordType, SimReplica>>;
+  /**
    * The region whose replica it writes: its region status writes go to its own slot. Without it, one
-   * slot `_` shared by every port (as the DynamoDB adapter without a writer).
+   * slot `_` shared by every port (as the DynamoDB adapter without a writer): right where region
+   * statuses have one strongly consistent copy (the MRSC table).
    */
   readonly writer?: string;
 }
@@ -60,6 +70,7 @@ export function putStatusSlot(replica: SimReplica, writer: string, record: Regio
  */
 export class SimStatePort implements StatePort {
   readonly #replica: SimReplica;
+  readonly #tables: Readonly<Record<StateRecordType, SimReplica>>;
   readonly #writer: string;
 
   constructor(options: SimStateOptions) {
@@ -69,21 +80,30 @@ export class SimStatePort implements StatePort {
       throw new Error(`SimStatePort: writer "${writer}" must be 1-64 letters, digits, _ . @ or -`);
     }
     this.#replica = options.replica;
+    const tables = {} as Record<StateRecordType, SimReplica>;
+    for (const type of STATE_RECORD_TYPES) tables[type] = options.records?.[type] ?? options.replica;
+    this.#tables = tables;
     this.#writer = writer;
   }
 
-  /** The replica this port works on (the resources port of the region shares it). */
+  /** The replica of the state table this port works on (the resources port of the region shares it). */
   get replica(): SimReplica {
     return this.#replica;
   }
 
+  /** Where `recordType` lives (the resources port settles handoffs where this port keeps them). */
+  tableOf(recordType: StateRecordType): SimReplica {
+    return this.#tables[recordType];
+  }
+
   async getRegionStatus(regionId: string): Promise<RegionStatusRecord | undefined> {
-    return this.#replica.handOut(mergeStatusSlots(this.#statusSlots(regionId))?.record);
+    return this.#tables.region_status.handOut(mergeStatusSlots(this.#statusSlots(regionId))?.record);
   }
 
   async listRegionStatuses(): Promise<RegionStatusRecord[]> {
+    const table = this.#tables.region_status;
     const byRegion = new Map<string, StatusSlot[]>();
-    for (const row of this.#replica.peekQuery<RegionStatusRecord>(keys.regionStatusPartition)) {
+    for (const row of table.peekQuery<RegionStatusRecord>(keys.regionStatusPartition)) {
       const slot = statusSlot(row.sk, row.value);
       const slots = byRegion.get(slot.region);
       if (slots) slots.push(slot);
@@ -91,7 +111,7 @@ export class SimStatePort implements StatePort {
     }
     return [...byRegion.keys()].sort().flatMap((region) => {
       const winner = mergeStatusSlots(byRegion.get(region) ?? []);
-      return winner ? [this.#replica.handOut(winner.record)] : [];
+      return winner ? [table.handOut(winner.record)] : [];
     });
   }
 
@@ -112,15 +132,15 @@ export class SimStatePort implements StatePort {
         `status of ${record.region_id} changed concurrently (stored epoch ${current?.epoch ?? 'none'}, expected ${
           expectedEpoch ?? 'none'
         })`,
-        this.#replica.handOut(current),
+        this.#tables.region_status.handOut(current),
       );
     }
-    putStatusSlot(this.#replica, this.#writer, record);
+    putStatusSlot(this.#tables.region_status, this.#writer, record);
   }
 
   /** Every slot of one region's status in this replica (stored objects: never hand them out). */
   #statusSlots(regionId: string): StatusSlot[] {
-    const rows = this.#replica.peekQuery<RegionStatusRecord>(keys.regionStatusPartition, {
+    const rows = this.#tables.region_status.peekQuery<RegionStatusRecord>(keys.regionStatusPartition, {
       prefix: regionId,
     });
     // `us-east-1` is a prefix of `us-east-10#...` too: keep this region's slots only.
@@ -134,19 +154,19 @@ export class SimStatePort implements StatePort {
 
   async createHandoff(handoff: Handoff): Promise<void> {
     const { pk, sk } = keys.handoff(handoff.handoff_id);
-    const current = this.#replica.get<Handoff>(pk, sk);
+    const current = this.#tables.handoff.get<Handoff>(pk, sk);
     if (current)
       throw new ConflictError('HANDOFF_EXISTS', `handoff ${handoff.handoff_id} already exists`, current);
-    this.#replica.put(pk, sk, handoff, handoffIndex(handoff));
+    this.#tables.handoff.put(pk, sk, handoff, handoffIndex(handoff));
   }
 
   async getHandoff(handoffId: string): Promise<Handoff | undefined> {
     const { pk, sk } = keys.handoff(handoffId);
-    return this.#replica.get<Handoff>(pk, sk);
+    return this.#tables.handoff.get<Handoff>(pk, sk);
   }
 
   async listHandoffsByTarget(regionId: string): Promise<Handoff[]> {
-    return this.#replica.queryIndex<Handoff>(keys.handoffByTarget(regionId)).map((row) => row.value);
+    return this.#tables.handoff.queryIndex<Handoff>(keys.handoffByTarget(regionId)).map((row) => row.value);
   }
 
   async redirectHandoff(
@@ -155,16 +175,17 @@ export class SimStatePort implements StatePort {
     expectedStatus: HandoffStatus,
   ): Promise<void> {
     const { pk, sk } = keys.handoff(handoffId);
-    const current = this.#replica.peek<Handoff>(pk, sk);
+    const table = this.#tables.handoff;
+    const current = table.peek<Handoff>(pk, sk);
     if (!current || current.status !== expectedStatus) {
       throw new ConflictError(
         'HANDOFF_CHANGED',
         `handoff ${handoffId} is ${current?.status ?? 'missing'}, not ${expectedStatus}`,
-        this.#replica.handOut(current),
+        table.handOut(current),
       );
     }
-    const index = this.#replica.indexOf(pk, sk);
-    this.#replica.put(
+    const index = table.indexOf(pk, sk);
+    table.put(
       pk,
       sk,
       {
@@ -182,38 +203,38 @@ export class SimStatePort implements StatePort {
 
   async putTargetHealth(view: TargetHealth): Promise<void> {
     const { pk, sk } = keys.targetHealth(view.observer, view.target);
-    this.#replica.put(pk, sk, view, null);
+    this.#tables.target_health.put(pk, sk, view, null);
   }
 
   async listTargetHealth(): Promise<TargetHealth[]> {
-    return this.#replica.query<TargetHealth>('HEALTH').map((row) => row.value);
+    return this.#tables.target_health.query<TargetHealth>('HEALTH').map((row) => row.value);
   }
 
   async putHeartbeat(heartbeat: Heartbeat): Promise<void> {
     const { pk, sk } = keys.heartbeat(heartbeat.region);
-    this.#replica.put(pk, sk, heartbeat, null);
+    this.#tables.heartbeat.put(pk, sk, heartbeat, null);
   }
 
   async listHeartbeats(): Promise<Heartbeat[]> {
-    return this.#replica.query<Heartbeat>('HEARTBEAT').map((row) => row.value);
+    return this.#tables.heartbeat.query<Heartbeat>('HEARTBEAT').map((row) => row.value);
   }
 
   async createFailover(record: FailoverRecord): Promise<void> {
     const { pk, sk } = keys.failover(record.failover_id);
-    const current = this.#replica.get<FailoverRecord>(pk, sk);
+    const current = this.#tables.failover.get<FailoverRecord>(pk, sk);
     if (current) {
       throw new ConflictError('FAILOVER_EXISTS', `failover ${record.failover_id} already exists`, current);
     }
-    this.#replica.put(pk, sk, record, failoverIndex(record));
+    this.#tables.failover.put(pk, sk, record, failoverIndex(record));
   }
 
   async getFailover(failoverId: string): Promise<FailoverRecord | undefined> {
     const { pk, sk } = keys.failover(failoverId);
-    return this.#replica.get<FailoverRecord>(pk, sk);
+    return this.#tables.failover.get<FailoverRecord>(pk, sk);
   }
 
   async listFailovers(failedRegion?: string): Promise<FailoverRecord[]> {
-    const records = this.#replica
+    const records = this.#tables.failover
       .queryIndex<FailoverRecord>(keys.failoverList, { reverse: true })
       .map((row) => row.value);
     return failedRegion === undefined ? records : records.filter((r) => r.failed_region === failedRegion);
@@ -230,19 +251,20 @@ export class SimStatePort implements StatePort {
     // DynamoDB refuses `IN ()` as a malformed expression, not as a failed condition.
     if (options.expectedStatuses.length === 0) throw new Error('updateFailover: expectedStatuses is empty');
     const { pk, sk } = keys.failover(failoverId);
-    const current = this.#replica.peek<FailoverRecord>(pk, sk);
+    const table = this.#tables.failover;
+    const current = table.peek<FailoverRecord>(pk, sk);
     if (!current || !options.expectedStatuses.includes(current.status)) {
       throw new ConflictError(
         'FAILOVER_CHANGED',
         current
           ? `failover ${failoverId} is ${current.status}, not ${options.expectedStatuses.join(' or ')}`
           : `failover ${failoverId} does not exist`,
-        this.#replica.handOut(current),
+        table.handOut(current),
       );
     }
     const next: Record<string, unknown> = { ...current, ...Object.fromEntries(sets) };
     if (options.step) next.steps = [...(current.steps ?? []), options.step];
-    this.#replica.put(pk, sk, next);
-    return this.#replica.get<FailoverRecord>(pk, sk) as FailoverRecord;
+    table.put(pk, sk, next);
+    return table.get<FailoverRecord>(pk, sk) as FailoverRecord;
   }
 }
