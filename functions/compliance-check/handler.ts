@@ -39,7 +39,7 @@ function auditRequest(event: HttpEvent) {
  */
 export function createComplianceHandler(deps: ComplianceDeps) {
   return middy<HttpEvent, HttpResult>()
-    .use(httpErrorBoundary())
+    .use(httpErrorBoundary(deps.log))
     .handler(async (event) => {
       switch (event.routeKey) {
         case 'POST /v1/compliance/check': {

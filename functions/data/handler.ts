@@ -22,7 +22,7 @@ const noQuery = z.strictObject({});
  */
 export function createDataHandler(deps: RegionalDeps) {
   return middy<HttpEvent, HttpResult>()
-    .use(httpErrorBoundary())
+    .use(httpErrorBoundary(deps.log))
     .handler(async (event) => {
       if (event.routeKey === 'GET /v1/data') {
         const query = parseWith(listDataQuerySchema, event.queryStringParameters ?? {}, 'query');

@@ -47,7 +47,7 @@ function decision(event: HttpEvent) {
  */
 export function createFailoversHandler(deps: ControlDeps) {
   return middy<HttpEvent, HttpResult>()
-    .use(httpErrorBoundary())
+    .use(httpErrorBoundary(deps.log))
     .handler(async (event) => {
       switch (event.routeKey) {
         case 'POST /v1/failovers': {

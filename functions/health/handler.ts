@@ -9,7 +9,7 @@ import { type HttpEvent, type HttpResult, httpErrorBoundary, json } from '../sha
  */
 export function createHealthHandler(deps: RegionalDeps) {
   return middy<HttpEvent, HttpResult>()
-    .use(httpErrorBoundary())
+    .use(httpErrorBoundary(deps.log))
     .handler(async (event) => {
       switch (event.routeKey) {
         case 'GET /api/v1/ping':

@@ -13,7 +13,7 @@ const querySchema = z.strictObject({
 /** `GET /v1/latency[?from=&to=]`: the matrix with sample statistics, sources and SLA verdicts (issue 4). */
 export function createLatencyHandler(deps: RegionalDeps) {
   return middy<HttpEvent, HttpResult>()
-    .use(httpErrorBoundary())
+    .use(httpErrorBoundary(deps.log))
     .handler(async (event) => {
       const query = parseWith(querySchema, event.queryStringParameters ?? {}, 'query');
       const known = deps.topology.regions.map((r) => r.region_id);

@@ -47,7 +47,7 @@ function withPrivacy(deps: PrivacyHandlerDeps): PrivacyDeps {
  */
 export function createPrivacyHandler(deps: PrivacyHandlerDeps, options: CreateOptions = {}) {
   return middy<HttpEvent, HttpResult>()
-    .use(httpErrorBoundary())
+    .use(httpErrorBoundary(deps.log))
     .handler(async (event) => {
       try {
         switch (event.routeKey) {

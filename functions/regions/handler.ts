@@ -6,7 +6,7 @@ import { type HttpEvent, type HttpResult, httpErrorBoundary, json } from '../sha
 /** `GET /v1/regions` and `GET /v1/regions/{id}`: topology plus live status. */
 export function createRegionsHandler(deps: RegionalDeps) {
   return middy<HttpEvent, HttpResult>()
-    .use(httpErrorBoundary())
+    .use(httpErrorBoundary(deps.log))
     .handler(async (event) => {
       const id = event.pathParameters?.id;
       return json(200, id === undefined ? await listRegions(deps) : await getRegion(deps, id));

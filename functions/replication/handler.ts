@@ -49,7 +49,7 @@ function withContent<T extends { content?: unknown }>(body: T): T {
  */
 export function createReplicationHandler(base: MaybeReplicationDeps) {
   return middy<HttpEvent, HttpResult>()
-    .use(httpErrorBoundary())
+    .use(httpErrorBoundary(base.log))
     .handler(async (event) => {
       const deps = replicationDepsOf(base);
       switch (event.routeKey) {

@@ -44,7 +44,7 @@ const rebalanceSchema = z.strictObject({
  */
 export function createResourcesHandler(deps: RegionalDeps & { readonly events?: EventsPort }) {
   return middy<HttpEvent, HttpResult>()
-    .use(httpErrorBoundary())
+    .use(httpErrorBoundary(deps.log))
     .handler(async (event) => {
       switch (event.routeKey) {
         case 'GET /v1/resources':

@@ -14,7 +14,7 @@ import { routeRequestSchema } from './request.ts';
 /** `POST /v1/route`: choose a region for a task and record its handoff. */
 export function createRouterHandler(deps: RegionalDeps) {
   return middy<HttpEvent, HttpResult>()
-    .use(httpErrorBoundary())
+    .use(httpErrorBoundary(deps.log))
     .handler(async (event) => {
       const request = parseWith(routeRequestSchema, parseJsonBody(event), 'route request');
       return json(200, await routeTask(deps, request));

@@ -44,6 +44,12 @@ export interface RegionalDeps {
    * data API answers 500 DATA_NOT_CONFIGURED without it.
    */
   readonly selective?: SelectivePort;
+  /**
+   * Where a handler reports an error it cannot explain (an answer of 500). Absent: one JSON line on
+   * standard error, which Lambda sends to CloudWatch; the local runtime passes its own log, so a
+   * terminal or a test run shows a plain line instead.
+   */
+  readonly log?: (message: string, error: unknown) => void;
 }
 
 /** What the health probe, the failover steps and the failover API need beyond the basics. */

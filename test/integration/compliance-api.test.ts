@@ -518,8 +518,10 @@ describe('compliance audits', () => {
 
   it('copies the report to the archive first: a failed copy stores nothing and answers 500', async () => {
     const archived: string[] = [];
+    const logged: string[] = [];
     const withArchive = (fail: boolean): ComplianceDeps => ({
       ...deps,
+      log: (message, error) => logged.push(`${message}: ${String(error)}`),
       archive: {
         archive: async (report) => {
           if (fail) throw new Error('S3 PutObject answered 503');
@@ -531,6 +533,11 @@ describe('compliance audits', () => {
     const before = await itemCount(table);
     const failed = await call(createComplianceHandler(withArchive(true)), 'POST', '/v1/compliance/audits');
     expect(failed.status).toBe(500);
+    // The unknown error goes to the runtime's log, not into the answer.
+    expect(logged).toEqual([
+      'unhandled error on POST /v1/compliance/audits: Error: S3 PutObject answered 503',
+    ]);
+    expect(failed.body).toEqual({ error: { code: 'INTERNAL', message: 'internal error' } });
     expect(await itemCount(table)).toBe(before);
     const ok = await call(createComplianceHandler(withArchive(false)), 'POST', '/v1/compliance/audits');
     expect(ok.status).toBe(201);

@@ -251,12 +251,14 @@ describe('the regional API and the runtime wiring', () => {
 
   it('answers 500 REPLICATION_NOT_CONFIGURED where the runtime did not wire the ports', async () => {
     const { replication: _r, documents: _d, ...bare } = deps;
-    const result = await createReplicationHandler(bare)(
+    const logged: string[] = [];
+    const result = await createReplicationHandler({ ...bare, log: (message) => logged.push(message) })(
       httpEvent({ method: 'GET', path: '/v1/replication' }),
       lambdaContext,
     );
     expect(result.statusCode).toBe(500);
     expect(JSON.parse(result.body ?? '{}').error.code).toBe('REPLICATION_NOT_CONFIGURED');
+    expect(logged).toEqual(['unhandled error on GET /v1/replication']);
   });
 });
 
