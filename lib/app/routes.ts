@@ -125,3 +125,10 @@ function matchPath(template: string, path: string): Record<string, string> | und
   }
   return params;
 }
+
+/**
+ * The response header naming the region whose handlers answered. The local endpoints and gateway
+ * set it (the gateway answers as whichever region DNS names); on AWS each region's API has its own
+ * host (`execute-api.<region>.amazonaws.com`), which names the region instead.
+ */
+export const REGION_HEADER = 'x-cortex-region';

@@ -46,8 +46,9 @@ commands:
       --replication-lag-ms <n>  lag between regional stores (default 200)
       --speed <n>         simulated time runs n times faster (drills)
       --dns-port <n>      DNS server port on 127.0.0.1 (answers api.cortex.local)
-      --assume-aws-controls  let the local stores stand in for the AWS deployment's encryption
-                          and IAM authorization, so pii and sensitive data can be routed locally
+      --no-aws-controls   judge the local stores as they are (unencrypted, no authentication)
+                          instead of the AWS deployment's controls: pii and sensitive data are refused
+      --assume-aws-controls  the default now; accepted and ignored
   validate [file]       check a topology file (default topology/default.json)
   regions               regions with live status, role, weight and capacity
   route <file|->        route a task (JSON as for POST /v1/route) and show why
@@ -148,8 +149,17 @@ async function localCommand(args: readonly string[], io: CliIo): Promise<number>
     'replication-lag-ms': { type: 'string' },
     speed: { type: 'string' },
     'dns-port': { type: 'string' },
+    'no-aws-controls': { type: 'boolean' },
     'assume-aws-controls': { type: 'boolean' },
   });
+  if (values['no-aws-controls'] && values['assume-aws-controls']) {
+    throw new UsageError('--no-aws-controls and --assume-aws-controls contradict each other: pick one');
+  }
+  if (values['assume-aws-controls']) {
+    io.err(
+      "cortex: --assume-aws-controls is the default now (the AWS deployment's controls); the flag can go",
+    );
+  }
   const port = integerOption('port', values.port as string | undefined, 0, 65535);
   const lag = integerOption(
     'replication-lag-ms',
@@ -174,7 +184,7 @@ async function localCommand(args: readonly string[], io: CliIo): Promise<number>
       ...(lag === undefined ? {} : { replicationLagMs: lag }),
       ...(speed === undefined ? {} : { speed }),
       ...(dnsPort === undefined ? {} : { dnsPort }),
-      ...(values['assume-aws-controls'] === true ? { assumeAwsControls: true } : {}),
+      complianceFacts: values['no-aws-controls'] === true ? 'local' : 'aws',
       // Issue 4: region-to-region calls take the topology's latency matrix, so the sampler measures it.
       simulateLatency: true,
       log: (line: string) => io.out(line),

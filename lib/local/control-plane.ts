@@ -23,7 +23,8 @@ import { runProbeRound, runWitnessRound } from '../app/probe-round.ts';
 import { replicationMonitorJobs } from '../app/replication/monitor.ts';
 import { replicationDrill } from '../app/replication/sim.ts';
 import { rebalanceOnSchedule } from '../app/resources/rebalance.ts';
-import { LOCAL_STAND_IN_FACTS } from '../core/compliance/facts.ts';
+import { REGION_HEADER } from '../app/routes.ts';
+import { AWS_DEPLOYMENT_FACTS, LOCAL_DEPLOYMENT_FACTS } from '../core/compliance/facts.ts';
 import { ValidationError } from '../core/errors.ts';
 import type { Assessment } from '../core/health/types.ts';
 import { samplingOf } from '../core/latency/stats.ts';
@@ -66,11 +67,12 @@ export interface LocalControlPlaneOptions {
   /** Runs every region's replication lag monitor each 5 s, with the probe rounds (default true). */
   readonly replicationMonitor?: boolean;
   /**
-   * The local stores and endpoints stand in for the AWS deployment's controls (KMS encryption, TLS,
-   * IAM authorization), so `pii` and `sensitive` data can be routed and audited locally (issue 6).
-   * Default false: the compliance rules see the local stores as they are, unencrypted.
+   * Which controls the compliance rules see: `aws` (default) the AWS deployment's (KMS encryption at
+   * rest, HTTPS, IAM authorization: AWS_DEPLOYMENT_FACTS), so routes, compliance checks and audits
+   * answer here as they do on AWS; `local` the local stores as they are (unencrypted, no
+   * authentication: LOCAL_DEPLOYMENT_FACTS), to see regulated data refused.
    */
-  readonly assumeAwsControls?: boolean;
+  readonly complianceFacts?: ComplianceFactsChoice;
   /** Runs every region's compliance audit daily (simulated; default true), as on AWS. */
   readonly complianceAudits?: boolean;
   /**
@@ -92,6 +94,9 @@ export interface LocalControlPlaneOptions {
   /** Operational messages (handler crashes, replication retries). Default: standard error. */
   readonly log?: (line: string) => void;
 }
+
+/** Whose controls the compliance rules judge locally: the AWS deployment's, or the local stores'. */
+export type ComplianceFactsChoice = 'aws' | 'local';
 
 export interface RegionEndpoint {
   readonly url: string;
@@ -121,6 +126,12 @@ export interface SimLayout {
     readonly answer_changes: readonly { readonly at: string; readonly region: string }[];
   };
   readonly faults: readonly Fault[];
+  /** The controls the compliance rules judge (`cortex local --no-aws-controls`: the local stores'). */
+  readonly compliance: {
+    readonly facts: ComplianceFactsChoice;
+    readonly source: string;
+    readonly description: string;
+  };
   /** The topology's witnesses; locally the gateway process runs their probe rounds. */
   readonly witnesses: readonly { readonly witness_id: string; readonly region: string }[];
   readonly scheduler: { readonly interval_seconds: number; readonly jobs: readonly JobStats[] };
@@ -155,6 +166,11 @@ export async function startLocalControlPlane(
   const topology = loadTopologyFile(options.topologyPath);
   if (topology.regions.length > 254) throw new Error('the local control plane serves at most 254 regions');
   const primary = primaryRegionOf(topology);
+  const complianceFacts = options.complianceFacts ?? 'aws';
+  if (complianceFacts !== 'aws' && complianceFacts !== 'local') {
+    throw new Error(`complianceFacts must be aws or local, got "${String(complianceFacts)}"`);
+  }
+  const facts = complianceFacts === 'local' ? LOCAL_DEPLOYMENT_FACTS : AWS_DEPLOYMENT_FACTS;
 
   const clock = createSimClock({ speed });
   const network = new SimNetwork({ topology, clock });
@@ -183,7 +199,7 @@ export async function startLocalControlPlane(
       probe,
       network,
       log,
-      ...(options.assumeAwsControls ? { deploymentFacts: LOCAL_STAND_IN_FACTS } : {}),
+      deploymentFacts: facts,
     });
   } catch (error) {
     clock.close();
@@ -221,7 +237,7 @@ export async function startLocalControlPlane(
   try {
     const apis = new Map<string, ApiHandler>();
     for (const [index, region] of runtime.regions.entries()) {
-      const api = createRegionalApi(region.deps);
+      const api = answeredBy(createRegionalApi(region.deps), region.regionId);
       apis.set(region.regionId, api);
       const address = `127.0.1.${index + 1}`;
       const server = createHttpBridge(api, {
@@ -263,6 +279,7 @@ export async function startLocalControlPlane(
           })),
         },
         faults: network.list(),
+        compliance: { facts: complianceFacts, source: facts.source, description: facts.description },
         witnesses: topology.witnesses.map((w) => ({ witness_id: w.witness_id, region: w.region })),
         scheduler: {
           interval_seconds: topology.failover_policies.health_check.interval_seconds,
@@ -524,6 +541,14 @@ function createGatewayApi(parts: GatewayParts): ApiHandler {
   };
 }
 
+/** Marks each answer with the region whose handlers gave it (the CLI says who answered). */
+function answeredBy(api: ApiHandler, region: string): ApiHandler {
+  return async (event) => {
+    const result = await api(event);
+    return { ...result, headers: { ...result.headers, [REGION_HEADER]: region } };
+  };
+}
+
 /** `GET` lists, `POST` injects one fault (201), `DELETE` heals all (or `?region=`'s). */
 function faultsRoute(network: SimNetwork, method: string, event: APIGatewayProxyEventV2) {
   switch (method) {
@@ -571,7 +596,7 @@ export function primaryRegionOf(topology: Topology): string {
 /** What `cortex local` prints: where everything is and what to try first. */
 export function formatBanner(plane: LocalControlPlane): string {
   const layout = plane.layout();
-  const names = ['gateway', ...Object.keys(plane.regions)];
+  const names = ['gateway', 'controls', ...Object.keys(plane.regions)];
   const width = Math.max(...names.map((n) => n.length)) + 2;
   const row = (name: string, text: string) => `  ${name.padEnd(width)}${text}`;
   const endpoint =
@@ -589,6 +614,12 @@ export function formatBanner(plane: LocalControlPlane): string {
     ...Object.entries(plane.regions).map(([id, region]) => row(id, region.url)),
     row('dns', `${layout.dns.address}:${layout.dns.port}  (${layout.dns.name} -> ${layout.dns.region})`),
     row('data', `${layout.data_dir}  (replication lag ${layout.replication.lag_ms} ms)`),
+    row(
+      'controls',
+      layout.compliance.facts === 'aws'
+        ? "the AWS deployment's (KMS encryption at rest, HTTPS, IAM authorization), as on AWS; --no-aws-controls judges the local stores as they are"
+        : 'the local stores as they are (no encryption, no authentication): pii and sensitive data are refused',
+    ),
     ...plane.runtime.placement.tables
       .filter((t) => t.role === 'critical')
       .map((t) =>

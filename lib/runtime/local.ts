@@ -33,9 +33,9 @@ import { LocalWorkflow } from '../adapters/local/workflow.ts';
 import type { ControlDeps } from '../app/deps.ts';
 import type { WitnessDeps } from '../app/probe-round.ts';
 import { countedStateWrites, countingState } from '../app/replication/counting-state.ts';
-import { LOCAL_DEPLOYMENT_FACTS } from '../core/compliance/facts.ts';
+import { AWS_DEPLOYMENT_FACTS } from '../core/compliance/facts.ts';
 import type { DeploymentFacts } from '../core/compliance/types.ts';
-import { ReplicaUnreachableError, TopologyError } from '../core/errors.ts';
+import { messageOf, ReplicaUnreachableError, TopologyError } from '../core/errors.ts';
 import {
   placeReplication,
   type ReplicationPlacement,
@@ -65,8 +65,9 @@ export interface LocalRuntimeOptions {
   readonly network?: ReachabilityPort;
   readonly log?: (line: string) => void;
   /**
-   * What the compliance rules may assume of the local stores and endpoints; default the honest
-   * LOCAL_DEPLOYMENT_FACTS (no encryption, no authentication: `pii` and `sensitive` are refused).
+   * What the compliance rules assume of the deployment; default AWS_DEPLOYMENT_FACTS, so the local
+   * runtime answers routes and compliance checks as the AWS deployment it stands for does.
+   * LOCAL_DEPLOYMENT_FACTS judges the local stores as they are (`pii` and `sensitive` refused).
    */
   readonly deploymentFacts?: DeploymentFacts;
 }
@@ -113,6 +114,8 @@ export const DEFAULT_REPLICATION_LAG_MS = 200;
 
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const { topology } = options;
+  // Plain lines for a terminal (a test passes its own): the JSON lines are for CloudWatch.
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const dataDir = resolve(options.dataDir);
   const tableName = stateTableName(topology.name);
   const scheduler = options.scheduler ?? systemScheduler;
@@ -211,7 +214,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     return {
       marks,
       documents: new DynamoDocumentStore({ client: document, tableName, counter: marks, clock }),
-      state: countingState(state, marks, clock, { methods: countedMethods }),
+      state: countingState(state, marks, clock, {
+        methods: countedMethods,
+        log: (message, error) => log(`${regionId}: ${message}: ${messageOf(error)}`),
+      }),
       selective: new DynamoSelectiveStore({ client: document, regionId, placement, clock }),
       // Issue 6: privacy records, approvals and audit reports.
       privacy: new DynamoPrivacyAdapter({ client: document, tableName, ...(handoffs ? { handoffs } : {}) }),
@@ -244,7 +250,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const replicaFor = reach((p): StatePort => p.state);
   const privacyFor = reach((p): PrivacyPort => p.privacy);
   const replicationFor = reach((p): ReplicationPort => p.marks);
-  const deploymentFacts = options.deploymentFacts ?? LOCAL_DEPLOYMENT_FACTS;
+  const deploymentFacts = options.deploymentFacts ?? AWS_DEPLOYMENT_FACTS;
 
   const byId = new Map<string, LocalRegion>();
   let workflow: LocalWorkflow;
@@ -288,6 +294,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       latency: own.latency,
       resources: own.resources,
       selective: own.selective,
+      log: (message: string, error: unknown) => log(`${store.regionId}: ${message}: ${messageOf(error)}`),
     });
     return { regionId: store.regionId, deps, store, selective: own.selective };
   });

@@ -7,7 +7,7 @@ import { createComplianceHandler } from '../../functions/compliance-check/handle
 import { DynamoComplianceAdapter } from '../../lib/adapters/aws/dynamodb-compliance.ts';
 import { DynamoStateAdapter } from '../../lib/adapters/aws/dynamodb-state.ts';
 import type { ComplianceDeps } from '../../lib/app/compliance/deps.ts';
-import { LOCAL_DEPLOYMENT_FACTS, LOCAL_STAND_IN_FACTS } from '../../lib/core/compliance/facts.ts';
+import { AWS_DEPLOYMENT_FACTS, LOCAL_DEPLOYMENT_FACTS } from '../../lib/core/compliance/facts.ts';
 import type { DeploymentFacts } from '../../lib/core/compliance/types.ts';
 import { loadTopologyFile } from '../../lib/topology/load.ts';
 import { cli } from '../support/cli.ts';
@@ -55,7 +55,7 @@ describe('cortex audit', () => {
   });
 
   it('exits 0 on a clean report, prints JSON with --json, and scopes with --region', async () => {
-    facts = LOCAL_STAND_IN_FACTS;
+    facts = AWS_DEPLOYMENT_FACTS;
     const c = cli();
     expect(await c.run('audit', '--endpoint', endpoint, '--region', 'eu-west-1', '--json')).toBe(0);
     const report = JSON.parse(c.out.join('\n'));

@@ -1,6 +1,8 @@
 /**
- * The local runtime declares its controls honestly: regulated data is refused on the local stores
- * as they are, and accepted when they stand in for the AWS deployment (`--assume-aws-controls`).
+ * The local runtime answers as the AWS deployment it stands for: by default its compliance rules see
+ * the AWS deployment's controls (AWS_DEPLOYMENT_FACTS, what a deployed function uses), so a route
+ * and a compliance check with regulated data answer exactly as on AWS. With the local stores' own
+ * facts (`cortex local --no-aws-controls`) regulated data is refused, and the refusal says why.
  * Approvals and audit reports replicate between the regional stores like the rest of the state.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -8,21 +10,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRegionalApi } from '../../lib/app/api.ts';
-import { LOCAL_STAND_IN_FACTS } from '../../lib/core/compliance/facts.ts';
+import { LOCAL_DEPLOYMENT_FACTS } from '../../lib/core/compliance/facts.ts';
 import type { DeploymentFacts } from '../../lib/core/compliance/types.ts';
+import { deploymentFacts } from '../../lib/runtime/lambda.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../lib/runtime/local.ts';
 import { loadTopologyFile } from '../../lib/topology/load.ts';
 import { httpEvent } from '../support/events.ts';
+import { ManualScheduler } from '../support/manual-time.ts';
 
 const started: { runtime: LocalRuntime; dataDir: string }[] = [];
 
-async function runtime(deploymentFacts?: DeploymentFacts): Promise<LocalRuntime> {
+/** A fresh runtime; `deploymentFacts` left out means the local default. */
+async function runtime(deploymentFacts?: DeploymentFacts, still = false): Promise<LocalRuntime> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cortex-compliance-'));
   const rt = await startLocalRuntime({
     topology: loadTopologyFile(),
     dataDir,
     fresh: true,
     replicationLagMs: 0,
+    // Time that stands still: two runtimes answer at the same instant.
+    ...(still ? { scheduler: new ManualScheduler() } : {}),
+    log: () => undefined,
     ...(deploymentFacts ? { deploymentFacts } : {}),
   });
   started.push({ runtime: rt, dataDir });
@@ -51,9 +59,59 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
   return read();
 }
 
+const HIPAA_PII_US = {
+  task_id: 'hipaa-pii-us',
+  source: { country: 'US' },
+  requirements: { compliance: ['hipaa'], data_residency: 'US', data_classification: 'pii' },
+};
+const GDPR_PII_DE = {
+  task_id: 'gdpr-pii-de',
+  source: { country: 'DE' },
+  requirements: { compliance: ['gdpr'], data_residency: 'EU', data_classification: 'pii' },
+};
+
+describe('local answers equal to AWS answers', () => {
+  it('routes and checks pii locally exactly as with the AWS deployment facts', async () => {
+    const local = await runtime(undefined, true);
+    // What a deployed function answers with: lib/runtime/lambda.ts, environment as the CDK sets it.
+    const aws = await runtime(deploymentFacts({}), true);
+    for (const [region, task] of [
+      ['us-east-1', HIPAA_PII_US],
+      ['eu-west-1', GDPR_PII_DE],
+    ] as const) {
+      const here = await call(local, region, 'POST', '/v1/route', task);
+      const there = await call(aws, region, 'POST', '/v1/route', task);
+      expect(here.status).toBe(200);
+      expect(here.body.region).toBe(region);
+      expect(here).toEqual(there);
+    }
+    for (const check of [
+      { task_id: 'check-1', data_classification: 'pii', user_location: 'US', frameworks: ['hipaa'] },
+      { task_id: 'check-2', data_classification: 'pii', user_location: 'DE', frameworks: ['gdpr'] },
+      {
+        task_id: 'check-3',
+        data_classification: 'sensitive',
+        user_location: 'IN',
+        target_region: 'us-east-1',
+      },
+    ]) {
+      const here = await call(local, 'eu-west-1', 'POST', '/v1/compliance/check', check);
+      const there = await call(aws, 'eu-west-1', 'POST', '/v1/compliance/check', check);
+      expect(here.status).toBe(200);
+      // Every field but the check's own random id.
+      expect({ ...here.body, check_id: 'id' }).toEqual({ ...there.body, check_id: 'id' });
+    }
+    const gdpr = await call(local, 'eu-west-1', 'POST', '/v1/compliance/check', {
+      data_classification: 'pii',
+      user_location: 'DE',
+    });
+    expect(gdpr.body).toMatchObject({ deployment: 'aws', compliant_regions: ['eu-west-1'] });
+  });
+});
+
 describe('compliance on the local runtime', () => {
-  it('refuses pii on the local stores as they are, and says why', async () => {
-    const rt = await runtime();
+  it('refuses pii on the local stores as they are (--no-aws-controls), and says why', async () => {
+    const rt = await runtime(LOCAL_DEPLOYMENT_FACTS);
     const answer = await call(rt, 'us-east-1', 'POST', '/v1/route', {
       task_id: 'local-pii',
       source: { country: 'US' },
@@ -74,8 +132,8 @@ describe('compliance on the local runtime', () => {
     });
   });
 
-  it('accepts it when the stores stand in for the AWS controls; approvals and audits replicate', async () => {
-    const rt = await runtime(LOCAL_STAND_IN_FACTS);
+  it('accepts it by default; approvals and audits replicate', async () => {
+    const rt = await runtime();
     const routed = await call(rt, 'ap-south-1', 'POST', '/v1/route', {
       task_id: 'local-in',
       source: { country: 'IN' },
@@ -92,7 +150,7 @@ describe('compliance on the local runtime', () => {
       approval_ref: 'MEITY-LOCAL-2',
     });
     expect(approved.body).toMatchObject({
-      deployment: 'local-stand-in',
+      deployment: 'aws',
       compliant: true,
       approval: { recorded: true },
     });
@@ -101,7 +159,7 @@ describe('compliance on the local runtime', () => {
     expect(audit.body).toMatchObject({
       status: 'compliant',
       total_violations: 0,
-      deployment: { source: 'local-stand-in' },
+      deployment: { source: 'aws' },
     });
 
     const us = rt.region('us-east-1').deps.compliance;

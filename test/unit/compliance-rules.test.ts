@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   AWS_DEPLOYMENT_FACTS,
   LOCAL_DEPLOYMENT_FACTS,
-  LOCAL_STAND_IN_FACTS,
   parseDeploymentFacts,
 } from '../../lib/core/compliance/facts.ts';
 import {
@@ -212,8 +211,8 @@ describe('encryption and access control for regulated data', () => {
     expect(compliantRegions(query('DE', 'sensitive'), LOCAL_DEPLOYMENT_FACTS)).toEqual([]);
   });
 
-  it('accepts them locally when the stores stand in for the AWS controls, and internal data always', () => {
-    expect(compliantRegions(query('US', 'pii'), LOCAL_STAND_IN_FACTS)).toEqual([US]);
+  it("accepts them under the AWS deployment's controls, and internal data on any deployment", () => {
+    expect(compliantRegions(query('US', 'pii'), AWS_DEPLOYMENT_FACTS)).toEqual([US]);
     expect(compliantRegions(query('US', 'internal'), LOCAL_DEPLOYMENT_FACTS)).toEqual([US, EU, IN]);
   });
 

@@ -26,8 +26,10 @@ export const AWS_DEPLOYMENT_FACTS: DeploymentFacts = Object.freeze({
 });
 
 /**
- * The local control plane as it is: dynalite files on disk (not encrypted), plain HTTP on loopback,
- * no authentication, no access log. `pii` and `sensitive` data are therefore refused locally.
+ * The local stores as they are: dynalite files on disk (not encrypted), plain HTTP on loopback, no
+ * authentication, no access log. `cortex local --no-aws-controls` judges them by these facts, so
+ * `pii` and `sensitive` data are refused and the audit reports the gaps; by default the local
+ * control plane answers with AWS_DEPLOYMENT_FACTS, as the deployment it stands for.
  */
 export const LOCAL_DEPLOYMENT_FACTS: DeploymentFacts = Object.freeze({
   source: 'local',
@@ -37,18 +39,6 @@ export const LOCAL_DEPLOYMENT_FACTS: DeploymentFacts = Object.freeze({
   encryption_in_transit: false,
   access_control: Object.freeze({ authentication: 'none' as const, role_based: false, mfa_enforced: false }),
   access_logging: false,
-});
-
-/**
- * `cortex local --assume-aws-controls`: the local stores and gateway stand in for the AWS
- * deployment's controls, so drills and tests can route and audit regulated data on one machine.
- * Nothing is actually encrypted or authenticated; the facts say so in their source.
- */
-export const LOCAL_STAND_IN_FACTS: DeploymentFacts = Object.freeze({
-  ...AWS_DEPLOYMENT_FACTS,
-  source: 'local-stand-in',
-  description:
-    'local stores standing in for the AWS deployment (KMS encryption, TLS, IAM authorization assumed, not present)',
 });
 
 /** Reads facts passed as JSON (the Lambda environment); every missing or malformed field is named. */
