@@ -44,7 +44,7 @@ export class InvariantChecker {
   readonly #lastCut = new Map<string, number>();
   /** Per region, since when it reaches a majority without a break. */
   readonly #reachingSince = new Map<string, number>();
-  /** Per region, the last time any network fault touched it (down, errors, slow, cut). */
+  /** Per region, the last time any network fault touched it (down, errors, slow, a cut, delayed or lossy link). */
   readonly #lastFault = new Map<string, number>();
   /** Per region, since when it is down without a break (and everything else is fault-free). */
   readonly #cleanDownSince = new Map<string, number>();
@@ -197,9 +197,15 @@ export class InvariantChecker {
     const net = world.network;
     const witnesses = world.topology.witnesses.map((w) => w.witness_id);
     const timeout = world.topology.failover_policies.health_check.timeout_seconds * 1000;
-    // No answer within the timeout is no answer: a region slower than that is unreachable too.
-    const cutOff = (from: string, to: string) =>
-      net.blocked(from, to) || (from !== to && (net.faultOf(to).slowMs ?? 0) >= timeout - 1_000);
+    // No answer within the timeout is no answer: a region slower than that is unreachable too, and
+    // so may be one behind a lossy link (any round's probes may all be lost).
+    const cutOff = (from: string, to: string) => {
+      if (net.blocked(from, to)) return true;
+      if (from === to) return false;
+      const link = net.linkOf(from, to);
+      const answerMs = (net.faultOf(to).slowMs ?? 0) + 2 * (link.delayMs ?? 0);
+      return answerMs >= timeout - 1_000 || (link.dropRate ?? 0) > 0;
+    };
     const faulty = (r: string) => {
       const f = net.faultOf(r);
       return f.down === true || (f.errorRate ?? 0) > 0 || (f.slowMs ?? 0) > 0;
@@ -214,7 +220,7 @@ export class InvariantChecker {
         }),
         ...witnesses,
       ];
-      if (faulty(region) || [...world.regionIds, ...witnesses].some((m) => net.partitioned(region, m))) {
+      if (faulty(region) || [...world.regionIds, ...witnesses].some((m) => net.linkFaulty(region, m))) {
         this.#lastFault.set(region, now);
       }
       // A region counts another when it gets its answers; a witness counts when the witness gets the
@@ -239,7 +245,7 @@ export class InvariantChecker {
         (r) =>
           !net.isDown(r) &&
           !world.isCrashed(r) &&
-          [...survivors, ...witnesses].every((m) => !net.partitioned(r, m)),
+          [...survivors, ...witnesses].every((m) => !net.linkFaulty(r, m)),
       );
       if (net.isDown(region) && othersClean) {
         if (!this.#cleanDownSince.has(region)) this.#cleanDownSince.set(region, now);

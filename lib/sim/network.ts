@@ -1,6 +1,7 @@
 /**
  * The simulated network and the regions' endpoints as the probes see them: who is down, which pairs
- * a partition cuts, which regions answer errors or slowly. The probe port calls the target region's
+ * a partition cuts, which regions answer errors or slowly, and which pairs of members delay or lose
+ * what they send each other (a link fault, both directions). The probe port calls the target region's
  * own health use cases (the same ones its `/health`, `/api/v1/ping` and `/coordination/status`
  * handlers call) in process, after the pair's latency on the virtual clock, so every observation is
  * what an HTTP probe would have seen, at no I/O cost.
@@ -8,7 +9,7 @@
 
 import type { RegionalDeps } from '../app/deps.ts';
 import { coordinationStatus, regionHealth } from '../app/regions.ts';
-import { messageOf } from '../core/errors.ts';
+import { messageOf, StateUnavailableError } from '../core/errors.ts';
 import type { ProbeObservation } from '../core/health/types.ts';
 import type { ProbePort } from '../ports.ts';
 import type { SimKernel } from './kernel.ts';
@@ -22,10 +23,27 @@ export interface RegionFault {
   slowMs?: number;
 }
 
+/** What a link between two members does to what crosses it, both directions. */
+export interface LinkFault {
+  /** Added to each one-way trip, ms: a probe's round trip takes twice this more. */
+  readonly delayMs?: number;
+  /** Share of probes lost (0..1): a lost probe gets no answer and times out. 1 is a cut. */
+  readonly dropRate?: number;
+}
+
+/**
+ * How long DynamoDB's replication waits before it sends a lost change again, ms. Replication on a
+ * lossy link is delayed, not lost (it retries until the change lands): an expected rate/(1 - rate)
+ * retries per change.
+ */
+export const REPLICATION_RETRY_MS = 1_000;
+
 export class SimNetwork {
   readonly #faults = new Map<string, RegionFault>();
   /** Both directions of every cut pair: member -> the members it is cut from. */
   readonly #cuts = new Map<string, Set<string>>();
+  /** Both directions of every faulty link: member -> the members it has a link fault with. */
+  readonly #links = new Map<string, Map<string, LinkFault>>();
 
   isDown(member: string): boolean {
     return this.#faults.get(member)?.down === true;
@@ -36,9 +54,62 @@ export class SimNetwork {
     return this.#cuts.get(a)?.has(b) === true;
   }
 
-  /** `from` cannot reach `to` at all. */
+  /** `from` cannot reach `to` at all: either is down, a partition cuts them, or their link loses everything. */
   blocked(from: string, to: string): boolean {
-    return from !== to && (this.isDown(from) || this.isDown(to) || this.partitioned(from, to));
+    return (
+      from !== to &&
+      (this.isDown(from) ||
+        this.isDown(to) ||
+        this.partitioned(from, to) ||
+        (this.#links.get(from)?.get(to)?.dropRate ?? 0) >= 1)
+    );
+  }
+
+  /** The link fault between `a` and `b` (the same both ways); empty when the link is clean. */
+  linkOf(a: string, b: string): LinkFault {
+    return this.#links.get(a)?.get(b) ?? {};
+  }
+
+  /** Some fault on the pair itself: a cut, a delay or losses. */
+  linkFaulty(a: string, b: string): boolean {
+    return this.partitioned(a, b) || this.#links.get(a)?.has(b) === true;
+  }
+
+  /**
+   * Changes the link between `a` and `b` (both directions); a field set to 0 clears it, and a link
+   * with nothing left is clean again.
+   */
+  setLink(a: string, b: string, fault: LinkFault): void {
+    if (a === b) return;
+    const merged = { ...this.linkOf(a, b), ...fault };
+    const kept: { delayMs?: number; dropRate?: number } = {};
+    if ((merged.delayMs ?? 0) > 0) kept.delayMs = merged.delayMs;
+    if ((merged.dropRate ?? 0) > 0) kept.dropRate = Math.min(1, merged.dropRate as number);
+    for (const [from, to] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      let links = this.#links.get(from);
+      if (kept.delayMs === undefined && kept.dropRate === undefined) {
+        links?.delete(to);
+        continue;
+      }
+      if (!links) {
+        links = new Map();
+        this.#links.set(from, links);
+      }
+      links.set(to, kept);
+    }
+  }
+
+  /**
+   * Extra ms a change replicated between `a` and `b` takes on their link: its delay, plus the
+   * retries of what it loses. Infinite when it loses everything (replication waits for the link).
+   */
+  replicationDelayMs(a: string, b: string): number {
+    const { delayMs = 0, dropRate = 0 } = this.linkOf(a, b);
+    if (dropRate >= 1) return Number.POSITIVE_INFINITY;
+    return delayMs + Math.round((REPLICATION_RETRY_MS * dropRate) / (1 - dropRate));
   }
 
   faultOf(member: string): RegionFault {
@@ -63,6 +134,16 @@ export class SimNetwork {
   heal(): void {
     this.#faults.clear();
     this.#cuts.clear();
+    this.#links.clear();
+  }
+
+  /** Every faulty link (`a|b`, a < b) with its fault, for reports. */
+  links(): [string, LinkFault][] {
+    const pairs: [string, LinkFault][] = [];
+    for (const [a, others] of this.#links) {
+      for (const [b, fault] of others) if (a < b) pairs.push([`${a}|${b}`, fault]);
+    }
+    return pairs.sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
   }
 
   /** Every cut pair (`a|b`, a < b), for reports. */
@@ -115,11 +196,18 @@ export class SimProbe implements ProbePort {
       // As the local probe: a cut path is reported at once, with the timeout as its latency.
       return { ...base, ok: false, error: 'unreachable', latency_ms: timeoutMs };
     }
+    const link = network.linkOf(observer, target);
+    if (link.dropRate !== undefined && (link.dropRate >= 1 || kernel.random() < link.dropRate)) {
+      // Lost on the way there or back, like a dropped packet: no answer before the timeout.
+      await kernel.sleep(timeoutMs);
+      return { ...base, ok: false, error: 'timeout', latency_ms: timeoutMs };
+    }
     if (network.isDown(target)) {
       return { ...base, ok: false, error: 'reset', latency_ms: 1 };
     }
     const fault = network.faultOf(target);
-    const rtt = 2 * (this.#options.latencyMs?.(observer, target) ?? 20) + (fault.slowMs ?? 0);
+    const oneWay = (this.#options.latencyMs?.(observer, target) ?? 20) + (link.delayMs ?? 0);
+    const rtt = 2 * oneWay + (fault.slowMs ?? 0);
     if (rtt >= timeoutMs) {
       await kernel.sleep(timeoutMs);
       return { ...base, ok: false, error: 'timeout', latency_ms: timeoutMs };
@@ -158,7 +246,10 @@ export class SimProbe implements ProbePort {
           return { ...base, ok: true, status: 200, latency_ms };
       }
     } catch (error) {
-      return { ...base, ok: false, status: 500, error: `http 500 (${messageOf(error)})`, latency_ms };
+      // As the handlers' error boundary (functions/shared/http.ts): a region cut off from the MRSC
+      // table's majority answers 503, anything else 500.
+      const status = error instanceof StateUnavailableError ? 503 : 500;
+      return { ...base, ok: false, status, error: `http ${status} (${messageOf(error)})`, latency_ms };
     }
   }
 }

@@ -14,6 +14,10 @@ export type SimAction =
   | { readonly kind: 'slow'; readonly region: string; readonly ms: number }
   | { readonly kind: 'cut'; readonly a: string; readonly b: string }
   | { readonly kind: 'join'; readonly a: string; readonly b: string }
+  /** The link between `a` and `b` adds `ms` to each one-way trip (0: no more delay). */
+  | { readonly kind: 'delay'; readonly a: string; readonly b: string; readonly ms: number }
+  /** The link between `a` and `b` loses a share `rate` of what crosses it (0: no more loss; 1: all). */
+  | { readonly kind: 'drop'; readonly a: string; readonly b: string; readonly rate: number }
   | { readonly kind: 'partition'; readonly groups: readonly (readonly string[])[] }
   /** Joins what `partition` with the same groups cut. */
   | { readonly kind: 'unpartition'; readonly groups: readonly (readonly string[])[] }
@@ -72,6 +76,8 @@ export function generateSchedule(topology: Topology, seed: number, options: Sche
   const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const regions = topology.regions.map((r) => r.region_id);
+  // A link fault may touch a witness too (its votes cross links like the regions').
+  const members = [...regions, ...topology.witnesses.map((w) => w.witness_id)];
   // Residencies some region of this topology can hold (a code no region holds is only ever refused).
   const residencies = [
     undefined,
@@ -112,24 +118,36 @@ export function generateSchedule(topology: Topology, seed: number, options: Sche
     const hold = int(20_000, 600_000);
     const end = at + hold;
     const roll = random();
-    if (roll < 0.28) {
+    if (roll < 0.24) {
       const region = pick(regions);
       push(at, { kind: 'down', region });
       push(end, { kind: 'up', region });
-    } else if (roll < 0.4) {
+    } else if (roll < 0.35) {
       const region = pick(regions);
       push(at, { kind: 'errors', region, rate: pick([0.3, 0.6, 1]) });
       push(end, { kind: 'errors', region, rate: 0 });
-    } else if (roll < 0.5) {
+    } else if (roll < 0.44) {
       const region = pick(regions);
       push(at, { kind: 'slow', region, ms: pick([2_000, 6_000, 12_000]) });
       push(end, { kind: 'slow', region, ms: 0 });
-    } else if (roll < 0.62) {
+    } else if (roll < 0.54) {
       const a = pick(regions);
       const b = pick(regions.filter((r) => r !== a));
       push(at, { kind: 'cut', a, b });
       push(end, { kind: 'join', a, b });
-    } else if (roll < 0.8) {
+    } else if (roll < 0.6) {
+      // A congested link: 6 s each way is a round trip past the probes' timeout.
+      const a = pick(regions);
+      const b = pick(members.filter((m) => m !== a));
+      push(at, { kind: 'delay', a, b, ms: pick([200, 1_000, 3_000, 6_000]) });
+      push(end, { kind: 'delay', a, b, ms: 0 });
+    } else if (roll < 0.67) {
+      // A lossy link: 10 and 30 % are noise the thresholds must absorb; 100 % is a cut.
+      const a = pick(regions);
+      const b = pick(members.filter((m) => m !== a));
+      push(at, { kind: 'drop', a, b, rate: pick([0.1, 0.3, 0.6, 1]) });
+      push(end, { kind: 'drop', a, b, rate: 0 });
+    } else if (roll < 0.82) {
       const shuffled = regions
         .map((r) => ({ r, k: random() }))
         .sort((x, y) => x.k - y.k)
@@ -141,9 +159,9 @@ export function generateSchedule(topology: Topology, seed: number, options: Sche
       });
       push(at, { kind: 'partition', groups });
       push(end, { kind: 'unpartition', groups });
-    } else if (roll < 0.9) {
+    } else if (roll < 0.91) {
       push(at, { kind: 'crash', region: pick(regions), downMs: Math.min(hold, 180_000) });
-    } else if (roll < 0.95) {
+    } else if (roll < 0.955) {
       push(at, { kind: 'abort' });
     } else {
       push(at, { kind: 'failback' });

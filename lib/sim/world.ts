@@ -225,6 +225,14 @@ export class SimWorld {
       case 'join':
         this.#join(action.a, action.b);
         return;
+      case 'delay':
+        this.network.setLink(action.a, action.b, { delayMs: action.ms });
+        this.#relink(action.a, action.b);
+        return;
+      case 'drop':
+        this.network.setLink(action.a, action.b, { dropRate: action.rate });
+        this.#relink(action.a, action.b);
+        return;
       case 'unpartition': {
         const witnesses = this.#witnesses.map((w) => w.witnessId);
         const groups = action.groups.map((g, i) => (i === 0 ? [...g, ...witnesses] : [...g]));
@@ -267,8 +275,13 @@ export class SimWorld {
   async heal(): Promise<void> {
     const wasDown = this.regionIds.filter((id) => this.network.isDown(id));
     this.network.heal();
+    const lag = this.stores.replication.stats().lag_ms;
     for (const a of this.regionIds) {
-      for (const b of this.regionIds) if (a !== b) this.stores.replication.resume(a, b);
+      for (const b of this.regionIds) {
+        if (a === b) continue;
+        this.stores.replication.setLag(a, b, lag);
+        this.stores.replication.resume(a, b);
+      }
     }
     for (const id of wasDown) this.stores.replication.up(id);
     for (const id of wasDown) await this.#restart(id);
@@ -350,12 +363,31 @@ export class SimWorld {
     }
   }
 
+  /**
+   * Replication on a delayed or lossy link between two regions: its lag grows by the link's delay and
+   * retries (lost changes are sent again, not lost); a link that loses everything stops it, as a cut.
+   */
+  #relink(a: string, b: string): void {
+    if (!this.regionIds.includes(a) || !this.regionIds.includes(b)) return;
+    const extra = this.network.replicationDelayMs(a, b);
+    const lag = this.stores.replication.stats().lag_ms;
+    for (const [from, to] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      if (Number.isFinite(extra)) {
+        this.stores.replication.setLag(from, to, lag + extra);
+        if (!this.network.partitioned(a, b)) this.stores.replication.resume(from, to);
+      } else {
+        this.stores.replication.pause(from, to);
+      }
+    }
+  }
+
   #join(a: string, b: string): void {
     this.network.join(a, b);
-    if (this.regionIds.includes(a) && this.regionIds.includes(b)) {
-      this.stores.replication.resume(a, b);
-      this.stores.replication.resume(b, a);
-    }
+    // Replication resumes, unless the link still loses everything.
+    this.#relink(a, b);
   }
 
   async #route(action: Extract<SimAction, { kind: 'route' }>): Promise<void> {
@@ -574,6 +606,14 @@ export function describe(action: SimAction): string {
       return `cut ${action.a} <-> ${action.b}`;
     case 'join':
       return `join ${action.a} <-> ${action.b}`;
+    case 'delay':
+      return action.ms > 0
+        ? `${action.a} <-> ${action.b} delayed by ${action.ms} ms each way`
+        : `${action.a} <-> ${action.b} delay cleared`;
+    case 'drop':
+      return action.rate > 0
+        ? `${action.a} <-> ${action.b} loses ${Math.round(action.rate * 100)} % of probes`
+        : `${action.a} <-> ${action.b} loses nothing`;
     case 'partition':
     case 'unpartition':
       return `${action.kind} ${action.groups.map((g) => `[${g.join(', ')}]`).join(' | ')}`;

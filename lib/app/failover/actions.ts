@@ -246,6 +246,9 @@ function replay(ctx: Context, done: FailoverStepRecord): FailoverActionResult {
     wait_seconds: 0,
     approval_required: approvalRequired(ctx),
     ...(record.target_region === undefined ? {} : { target_region: record.target_region }),
+    // TargetFound reads it: a Choice on a path that names no value fails the execution (States.Runtime),
+    // so a resumed or taken-over execution replaying the chosen target must answer it too.
+    ...(event.action === 'identify_target_region' ? { operator_required: false } : {}),
   };
 }
 
