@@ -3,7 +3,7 @@
  * `cortex audit list` and `cortex audit show <id>` read stored ones. Exit code 1 when the report
  * has violations (or the API said no), so a script or CI job can gate on it.
  */
-import { type CliIo, callApi, endpointOf, parse, printApiError, UsageError } from './common.ts';
+import { type ApiAnswer, apiClient, type CliIo, parse, printApiError, UsageError } from './common.ts';
 import { paint, type Style, table } from './format.ts';
 
 interface Violation {
@@ -71,7 +71,7 @@ export async function auditCommand(args: readonly string[], io: CliIo): Promise<
     if (values.region) query.set('region', values.region as string);
     if (values.status) query.set('status', values.status as string);
     const suffix = query.size > 0 ? `?${query}` : '';
-    const answer = await callApi(endpointOf(values, io), 'GET', `/v1/compliance/audits${suffix}`);
+    const answer = await apiClient(values, io).call('GET', `/v1/compliance/audits${suffix}`);
     if (values.json) io.out(JSON.stringify(answer.body, null, 2));
     if (answer.status !== 200) {
       if (!values.json) printApiError(io, answer);
@@ -104,27 +104,17 @@ export async function auditCommand(args: readonly string[], io: CliIo): Promise<
     const { values, positionals } = parse(rest, common, 1);
     const id = positionals[0];
     if (id === undefined) throw new UsageError('audit show needs an audit id');
-    const answer = await callApi(
-      endpointOf(values, io),
-      'GET',
-      `/v1/compliance/audits/${encodeURIComponent(id)}`,
-    );
+    const answer = await apiClient(values, io).call('GET', `/v1/compliance/audits/${encodeURIComponent(id)}`);
     return printed(io, answer, values.json === true, style, 200);
   }
   const { values } = parse(args, { ...common, region: { type: 'string', multiple: true } });
   const regions = (values.region as string[] | undefined)?.flatMap((r) => r.split(',')).filter(Boolean);
   const body = regions && regions.length > 0 ? JSON.stringify({ regions }) : undefined;
-  const answer = await callApi(endpointOf(values, io), 'POST', '/v1/compliance/audits', body);
+  const answer = await apiClient(values, io).call('POST', '/v1/compliance/audits', body);
   return printed(io, answer, values.json === true, style, 201);
 }
 
-function printed(
-  io: CliIo,
-  answer: Awaited<ReturnType<typeof callApi>>,
-  json: boolean,
-  style: Style,
-  ok: number,
-): number {
+function printed(io: CliIo, answer: ApiAnswer, json: boolean, style: Style, ok: number): number {
   if (json) io.out(JSON.stringify(answer.body, null, 2));
   if (answer.status !== ok) {
     if (!json) printApiError(io, answer);

@@ -1,7 +1,10 @@
-/** What every CLI command shares: option parsing, the API call, error printing. */
+/** What every CLI command shares: option parsing, the API client, reading input, printing refusals. */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { type ApiAnswer, ApiClient, DEFAULT_ENDPOINT, EndpointError, parseEndpoints } from './client.ts';
 
-export const DEFAULT_ENDPOINT = 'http://127.0.0.1:4600';
+export type { ApiAnswer } from './client.ts';
+export { ApiUnreachableError, DEFAULT_ENDPOINT, EndpointError } from './client.ts';
 
 export interface CliIo {
   readonly out: (text: string) => void;
@@ -11,10 +14,19 @@ export interface CliIo {
   readonly color: boolean;
 }
 
-/** A mistake in how the command was called: printed with the usage, exit code 2. */
+/** A mistake in how the command was called: printed with that command's usage, exit code 2. */
 export class UsageError extends Error {}
 
+/**
+ * A file named on the command line cannot be read, or is not what the command takes (not JSON):
+ * exit code 2 like every other command-line mistake, printed without the usage.
+ */
+export class FileArgumentError extends UsageError {}
+
 export type Options = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>;
+
+/** The options every command that calls the HTTP API takes. */
+export const API_OPTIONS = { endpoint: { type: 'string' }, json: { type: 'boolean' } } as const;
 
 export function parse<O extends Options>(args: readonly string[], options: O, positionals = 0) {
   const parsed = parseArgs({ args: [...args], options, allowPositionals: positionals > 0, strict: true });
@@ -38,62 +50,94 @@ export function integerOption(
   return value;
 }
 
-export class ApiUnreachableError extends Error {}
-
-export interface ApiAnswer {
-  readonly status: number;
-  readonly body: unknown;
-}
-
-export async function callApi(
-  endpoint: string,
-  method: string,
-  path: string,
-  body?: string,
-): Promise<ApiAnswer> {
-  let url: URL;
+/** The text of `source`: a file, or standard input for `-`. */
+export function readInput(source: string, io: CliIo): string {
   try {
-    url = new URL(path, endpoint);
-  } catch {
-    throw new UsageError(`--endpoint "${endpoint}" is not a URL`);
-  }
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body }),
-      signal: AbortSignal.timeout(15_000),
-    });
+    return source === '-' ? io.readStdin() : readFileSync(source, 'utf8');
   } catch (error) {
-    throw new ApiUnreachableError(
-      `cannot reach ${url.origin} (${(error as Error).cause ?? (error as Error).message}); is \`npm start\` running, or is --endpoint right?`,
-    );
+    throw new FileArgumentError(`cannot read ${source === '-' ? 'standard input' : source}: ${why(error)}`);
   }
-  const text = await response.text();
-  let parsed: unknown = text;
+}
+
+/** Fails like readInput when `path` (given to `option`, if any) is not a readable file. */
+export function requireReadable(path: string, option?: string): void {
   try {
-    parsed = JSON.parse(text);
-  } catch {
-    // Not JSON (a proxy's error page, say): show it as text.
+    readFileSync(path);
+  } catch (error) {
+    throw new FileArgumentError(`cannot read ${option ? `${option} ` : ''}${path}: ${why(error)}`);
   }
-  return { status: response.status, body: parsed };
 }
 
-export function endpointOf(values: Record<string, unknown>, io: CliIo): string {
-  return (values.endpoint as string | undefined) ?? io.env.CORTEX_ENDPOINT ?? DEFAULT_ENDPOINT;
+function why(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'it is a directory';
+  if (code === 'EACCES') return 'permission denied';
+  return (error as Error).message;
 }
 
+/**
+ * The API client for `--endpoint` (a comma-separated list), else `$CORTEX_ENDPOINT`, else the local
+ * gateway. `quiet` leaves out the line that says another endpoint answered (a live view shows it).
+ */
+export function apiClient(
+  values: Record<string, unknown>,
+  io: CliIo,
+  options: { quiet?: boolean } = {},
+): ApiClient {
+  const flag = values.endpoint as string | undefined;
+  const env = io.env.CORTEX_ENDPOINT;
+  const [raw, origin] =
+    flag !== undefined
+      ? [flag, '--endpoint']
+      : env !== undefined && env !== ''
+        ? [env, 'CORTEX_ENDPOINT']
+        : [DEFAULT_ENDPOINT, '--endpoint'];
+  let endpoints: string[];
+  try {
+    endpoints = parseEndpoints(raw, origin);
+  } catch (error) {
+    if (error instanceof EndpointError) throw new UsageError(error.message);
+    throw error;
+  }
+  return new ApiClient({
+    endpoints,
+    origin,
+    ...(options.quiet ? {} : { note: (line: string) => io.err(line) }),
+  });
+}
+
+/**
+ * A refusal as readable lines on standard error: status, code and message, each field problem, each
+ * excluded region with its reasons (a route or failover nobody can take), and what a conflict names.
+ */
 export function printApiError(io: CliIo, answer: ApiAnswer): void {
   const body = answer.body as {
-    error?: { code?: string; message?: string; details?: { field: string; reason: string }[] };
-  };
+    error?: {
+      code?: string;
+      message?: string;
+      details?: { field: string; reason: string }[];
+      region?: string;
+      status?: string;
+    };
+    excluded?: { region: string; reasons: string[] }[];
+  } | null;
   if (!body?.error) {
-    io.err(
-      `HTTP ${answer.status}: ${typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body)}`,
-    );
+    const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+    io.err(`HTTP ${answer.status}: ${text.length > 500 ? `${text.slice(0, 500)}...` : text}`);
     return;
   }
   io.err(`HTTP ${answer.status} ${body.error.code}: ${body.error.message}`);
   for (const d of body.error.details ?? []) io.err(`  ${d.field}: ${d.reason}`);
+  const excluded = body.excluded ?? [];
+  if (excluded.length > 0) {
+    io.err('excluded:');
+    for (const e of excluded) {
+      if (e.reasons.length <= 1) io.err(`  ${e.region}: ${e.reasons[0] ?? 'no reason given'}`);
+      else {
+        io.err(`  ${e.region}:`);
+        for (const reason of e.reasons) io.err(`    - ${reason}`);
+      }
+    }
+  }
 }

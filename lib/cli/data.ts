@@ -3,23 +3,18 @@
  * replicated data through `PUT|GET|DELETE /v1/data/{key}` of the region behind --endpoint (each key in
  * its policy's table for that region). `--json` prints the API's answer as is.
  */
-import { readFileSync } from 'node:fs';
 import {
+  type ApiAnswer,
+  apiClient,
   type CliIo,
-  callApi,
-  endpointOf,
+  FileArgumentError,
   integerOption,
   parse,
   printApiError,
+  readInput,
   UsageError,
 } from './common.ts';
 import { paint, type Style, table } from './format.ts';
-
-export const DATA_USAGE = `  data put <key> <file|->  write a JSON object under key (selectively replicated data: the key's
-                        policy decides its table and replicas)
-  data list [prefix] [--after <key>] [--limit <n>]  the endpoint region's keys under prefix
-  data get <key>        read it from the endpoint's region
-  data delete <key>     delete it (refused for immutable policies)`;
 
 interface DataRecord {
   key: string;
@@ -75,11 +70,12 @@ export async function dataCommand(args: readonly string[], io: CliIo): Promise<n
       }
       let value: unknown;
       try {
-        value = JSON.parse(source === '-' ? io.readStdin() : readFileSync(source, 'utf8'));
+        value = JSON.parse(readInput(source, io));
       } catch (error) {
-        throw new UsageError(`cannot read a JSON value from ${source}: ${(error as Error).message}`);
+        if (error instanceof FileArgumentError) throw error;
+        throw new FileArgumentError(`cannot read a JSON value from ${source}: ${(error as Error).message}`);
       }
-      const answer = await callApi(endpointOf(values, io), 'PUT', pathOf(key), JSON.stringify({ value }));
+      const answer = await apiClient(values, io).call('PUT', pathOf(key), JSON.stringify({ value }));
       return finish(io, answer, values.json === true, (body) => printRecord(io, body as DataRecord));
     }
     case 'list': {
@@ -94,7 +90,7 @@ export async function dataCommand(args: readonly string[], io: CliIo): Promise<n
         ...(values.after === undefined ? {} : { after: values.after as string }),
         ...(limit === undefined ? {} : { limit: String(limit) }),
       });
-      const answer = await callApi(endpointOf(values, io), 'GET', `/v1/data?${query}`);
+      const answer = await apiClient(values, io).call('GET', `/v1/data?${query}`);
       return finish(io, answer, values.json === true, (body) => printListing(io, body as Listing));
     }
     case 'get':
@@ -102,7 +98,7 @@ export async function dataCommand(args: readonly string[], io: CliIo): Promise<n
       const { values, positionals } = parse(rest, common, 1);
       const [key] = positionals;
       if (key === undefined) throw new UsageError(`data ${action} needs a key`);
-      const answer = await callApi(endpointOf(values, io), action === 'get' ? 'GET' : 'DELETE', pathOf(key));
+      const answer = await apiClient(values, io).call(action === 'get' ? 'GET' : 'DELETE', pathOf(key));
       return finish(io, answer, values.json === true, (body) => {
         if (action === 'get') return printRecord(io, body as DataRecord);
         const { deleted } = body as { deleted: boolean };
@@ -148,12 +144,7 @@ function printListing(io: CliIo, listing: Listing): void {
   );
 }
 
-function finish(
-  io: CliIo,
-  answer: { status: number; body: unknown },
-  json: boolean,
-  print: (body: unknown) => void,
-): number {
+function finish(io: CliIo, answer: ApiAnswer, json: boolean, print: (body: unknown) => void): number {
   if (json) io.out(JSON.stringify(answer.body, null, 2));
   if (answer.status !== 200) {
     if (!json) printApiError(io, answer);

@@ -3,7 +3,7 @@
  * it, each cell coloured by its pair's SLA verdict (green within, red breached, dim not measured or
  * stale: the static figure), then each pair's sample statistics. `--json` prints the answer as is.
  */
-import { type CliIo, callApi, endpointOf, parse, printApiError } from './common.ts';
+import { apiClient, type CliIo, parse, printApiError } from './common.ts';
 import { paint, type Style, table } from './format.ts';
 
 interface Breach {
@@ -45,10 +45,6 @@ export interface LatencyView {
   matrix: Record<string, Record<string, number>>;
   pairs: PairView[];
 }
-
-export const LATENCY_USAGE = `  latency [--from <region>] [--to <region>]
-                        the latency matrix routing uses (measured or static), coloured by SLA,
-                        and each pair's samples: last, EWMA, p50/p95/p99`;
 
 function cellColor(pair: PairView | undefined): 'green' | 'red' | 'dim' | undefined {
   if (!pair || pair.source === 'static') return 'dim';
@@ -123,7 +119,7 @@ export async function latencyCommand(args: readonly string[], io: CliIo): Promis
   if (values.from !== undefined) query.set('from', values.from as string);
   if (values.to !== undefined) query.set('to', values.to as string);
   const path = `/v1/latency${query.size > 0 ? `?${query}` : ''}`;
-  const answer = await callApi(endpointOf(values, io), 'GET', path);
+  const answer = await apiClient(values, io).call('GET', path);
   if (values.json) io.out(JSON.stringify(answer.body, null, 2));
   if (answer.status !== 200) {
     if (!values.json) printApiError(io, answer);

@@ -1,27 +1,31 @@
 /**
- * The operator CLI. Every command talks to the HTTP API (`--endpoint`, default the local gateway)
- * except `local` (starts the local control plane) and `validate` (reads a topology file).
+ * The operator CLI. Every command talks to the HTTP API (lib/cli/client.ts: `--endpoint`, falling
+ * back to the next endpoint and every region's) except `local` (starts the local control plane),
+ * `validate` (reads a topology file) and `simulate` (runs the simulator). Each command's usage and
+ * example live in lib/cli/help.ts: `--help` anywhere prints them, a usage error prints its usage line.
  */
 
-import { readFileSync } from 'node:fs';
 import { TopologyError } from '../core/errors.ts';
 import { placeReplication, stateRecordTables } from '../core/replication/placement.ts';
 import { loadTopologyFile } from '../topology/load.ts';
 import { auditCommand } from './audit.ts';
 import {
+  API_OPTIONS,
   ApiUnreachableError,
+  apiClient,
   type CliIo,
-  callApi,
-  DEFAULT_ENDPOINT,
-  endpointOf,
+  FileArgumentError,
   integerOption,
   parse,
   printApiError,
+  readInput,
+  requireReadable,
   UsageError,
 } from './common.ts';
-import { DATA_USAGE, dataCommand } from './data.ts';
+import { dataCommand } from './data.ts';
 import { paint, type Style, statusColor, table } from './format.ts';
-import { LATENCY_USAGE, latencyCommand } from './latency.ts';
+import { type CommandHelp, commandHelp, commandOf, commandsUnder, overview, usageLine } from './help.ts';
+import { latencyCommand } from './latency.ts';
 import {
   failoverCommand,
   faultCommand,
@@ -30,114 +34,107 @@ import {
   healthCommand,
   watchCommand,
 } from './operations.ts';
-import { PRIVACY_USAGE, privacyCommand } from './privacy.ts';
+import { privacyCommand } from './privacy.ts';
 import { replicationCommand } from './replication.ts';
-import { RESOURCES_USAGE, rebalanceCommand, resourcesCommand } from './resources.ts';
-import { SIMULATE_USAGE, simulateCommand } from './simulate.ts';
+import { rebalanceCommand, resourcesCommand } from './resources.ts';
+import { simulateCommand } from './simulate.ts';
 
-const USAGE = `usage: cortex <command> [options]
+type Command = (args: readonly string[], io: CliIo) => number | Promise<number>;
 
-commands:
-  local                 start the local control plane (same as npm start)
-      --port <n>          gateway port on 127.0.0.1 (default 4600; regions use 127.0.1.x)
-      --data-dir <dir>    where state is kept (default ./.data)
-      --fresh             start from empty state
-      --topology <file>   topology file (default topology/default.json)
-      --replication-lag-ms <n>  lag between regional stores (default 200)
-      --speed <n>         simulated time runs n times faster (drills)
-      --dns-port <n>      DNS server port on 127.0.0.1 (answers api.cortex.local)
-      --no-aws-controls   judge the local stores as they are (unencrypted, no authentication)
-                          instead of the AWS deployment's controls: pii and sensitive data are refused
-      --assume-aws-controls  the default now; accepted and ignored
-  validate [file]       check a topology file (default topology/default.json)
-  regions               regions with live status, role, weight and capacity
-  route <file|->        route a task (JSON as for POST /v1/route) and show why
-  health                each region's status and what every observer sees of it
-  failover start <region> [--target <region>] [--reason <text>] [--failback] [--dry-run]
-  failover status [id]  failovers, or one failover with every step
-  failover abort|approve|decline <id>
-  fault <region> down|errors|slow|partition [--rate <0..1>] [--latency-ms <n>] [--peers a,b]
-                        inject a fault (local control plane only)
-  heal                  remove every injected fault
-  watch [--interval <s>] [--count <n>]  live view of health and the newest failover
-  replication           replication lag of every region pair: sequences, records, seconds, status;
-                        then where replicated data lives (tables, consistency, replicas)
-  replication check [--reconcile] [--sample <n>]
-                        compare sampled keys across every replica (default 100); --reconcile
-                        repairs them by each data type's rule; exit 1 while some stay inconsistent
-${PRIVACY_USAGE}
-${LATENCY_USAGE}
-${RESOURCES_USAGE}
-${DATA_USAGE}
-${SIMULATE_USAGE}
-  audit [--region <r>]...  run a compliance audit (every region by default) and print the report;
-                        exit 1 when it finds violations
-  audit list [--region <r>] [--status <s>]  stored audit reports and the audit success rate
-  audit show <id>       one stored audit report
-
-options for the API commands:
-  --endpoint <url>      API base URL (default $CORTEX_ENDPOINT or ${DEFAULT_ENDPOINT})
-  --json                print the API's JSON answer instead of a table
-`;
+/** By first word; a command with subcommands reads the rest itself. */
+const COMMANDS_BY_WORD: Readonly<Record<string, Command>> = {
+  local: localCommand,
+  validate: validateCommand,
+  regions: regionsCommand,
+  route: routeCommand,
+  health: healthCommand,
+  failover: failoverCommand,
+  fault: faultCommand,
+  heal: healCommand,
+  watch: (args, io) => watchCommand(args, io),
+  replication: replicationCommand,
+  privacy: privacyCommand,
+  audit: auditCommand,
+  latency: latencyCommand,
+  resources: resourcesCommand,
+  rebalance: rebalanceCommand,
+  data: dataCommand,
+  simulate: simulateCommand,
+};
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
-  const [command, ...rest] = argv;
-  try {
-    switch (command) {
-      case 'local':
-        return await localCommand(rest, io);
-      case 'validate':
-        return validateCommand(rest, io);
-      case 'regions':
-        return await regionsCommand(rest, io);
-      case 'route':
-        return await routeCommand(rest, io);
-      case 'health':
-        return await healthCommand(rest, io);
-      case 'failover':
-        return await failoverCommand(rest, io);
-      case 'fault':
-        return await faultCommand(rest, io);
-      case 'heal':
-        return await healCommand(rest, io);
-      case 'watch':
-        return await watchCommand(rest, io);
-      case 'replication':
-        return await replicationCommand(rest, io);
-      case 'privacy':
-        return await privacyCommand(rest, io);
-      case 'audit':
-        return await auditCommand(rest, io);
-      case 'latency':
-        return await latencyCommand(rest, io);
-      case 'resources':
-        return await resourcesCommand(rest, io);
-      case 'rebalance':
-        return await rebalanceCommand(rest, io);
-      case 'data':
-        return await dataCommand(rest, io);
-      case 'simulate':
-        return await simulateCommand(rest, io);
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        io.out(USAGE);
-        return command === undefined ? 2 : 0;
-      default:
-        throw new UsageError(`unknown command "${command}"`);
-    }
-  } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.err(`cortex: ${(error as Error).message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (error instanceof ApiUnreachableError) {
-      io.err(`cortex: ${error.message}`);
-      return 1;
-    }
-    throw error;
+  const [word, ...rest] = argv;
+  if (word === undefined || word === 'help' || word === '--help' || word === '-h') {
+    if (word === 'help' && rest.length > 0) return help(rest, io);
+    (word === undefined ? io.err : io.out)(overview());
+    return word === undefined ? 2 : 0;
   }
+  const command = Object.hasOwn(COMMANDS_BY_WORD, word) ? COMMANDS_BY_WORD[word] : undefined;
+  if (!command) {
+    io.err(`cortex: unknown command "${word}"; cortex --help lists them`);
+    return 2;
+  }
+  // `--help` anywhere before a `--` asks for help, whatever else the line says.
+  const options = argv.indexOf('--') === -1 ? argv : argv.slice(0, argv.indexOf('--'));
+  if (options.includes('--help') || options.includes('-h')) return help(argv, io);
+  try {
+    return await command(rest, io);
+  } catch (error) {
+    return failed(error, argv, io);
+  }
+}
+
+/** The help of the command `argv` names, or of every command under its first word. */
+function help(argv: readonly string[], io: CliIo): number {
+  const command = commandOf(argv);
+  const under = commandsUnder(argv[0]);
+  if (command && !(command.name === argv[0] && under.length > 1 && isSubcommand(argv[1]))) {
+    io.out(commandHelp(command));
+    return 0;
+  }
+  if (under.length === 0) {
+    io.err(`cortex: unknown command "${argv[0]}"; cortex --help lists them`);
+    return 2;
+  }
+  io.out(under.map((c) => `${usageLine(c)}\n  ${c.summary}`).join('\n'));
+  io.out(
+    `\ncortex ${argv[0]} <${under
+      .map((c) => c.name.split(' ')[1] ?? '')
+      .filter(Boolean)
+      .join('|')}> --help for one`,
+  );
+  return 0;
+}
+
+/** A word that is not an option (`failover bogus --help`, not `audit --help`). */
+function isSubcommand(word: string | undefined): boolean {
+  return word !== undefined && !word.startsWith('-');
+}
+
+/** How an error thrown by a command ends: its message, the usage of that command, an exit code. */
+function failed(error: unknown, argv: readonly string[], io: CliIo): number {
+  if (error instanceof FileArgumentError) {
+    io.err(`cortex: ${error.message}`);
+    return 2;
+  }
+  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    io.err(`cortex: ${(error as Error).message}`);
+    const command = commandOf(argv);
+    const lines: CommandHelp[] = command ? [command] : commandsUnder(argv[0]);
+    for (const c of lines) io.err(usageLine(c));
+    io.err(`(cortex ${command?.name ?? argv[0]} --help for more)`);
+    return 2;
+  }
+  if (error instanceof ApiUnreachableError) {
+    io.err(`cortex: ${error.message}`);
+    return 1;
+  }
+  if (error instanceof TopologyError) {
+    io.err('cortex: the topology is invalid');
+    for (const d of error.details) io.err(`  ${d.field}: ${d.reason}`);
+    return 1;
+  }
+  throw error;
 }
 
 async function localCommand(args: readonly string[], io: CliIo): Promise<number> {
@@ -172,6 +169,7 @@ async function localCommand(args: readonly string[], io: CliIo): Promise<number>
   if (speed !== undefined && !(speed > 0 && speed <= 10_000)) {
     throw new UsageError(`--speed must be a number above 0 and at most 10000, got "${values.speed}"`);
   }
+  if (values.topology !== undefined) requireReadable(values.topology as string, '--topology');
   // Loaded lazily: the other commands need none of the local runtime.
   const { startLocalControlPlane, formatBanner } = await import('../local/control-plane.ts');
   let plane: Awaited<ReturnType<typeof startLocalControlPlane>>;
@@ -217,6 +215,7 @@ async function localCommand(args: readonly string[], io: CliIo): Promise<number>
 function validateCommand(args: readonly string[], io: CliIo): number {
   const { values, positionals } = parse(args, { json: { type: 'boolean' } }, 1);
   const file = positionals[0];
+  if (file !== undefined) requireReadable(file);
   try {
     const topology = loadTopologyFile(file);
     // The same placement `cdk synth` and `npm start` make: a replica outside a jurisdiction is invalid.
@@ -275,8 +274,8 @@ interface RegionRow {
 }
 
 async function regionsCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { values } = parse(args, { endpoint: { type: 'string' }, json: { type: 'boolean' } });
-  const answer = await callApi(endpointOf(values, io), 'GET', '/v1/regions');
+  const { values } = parse(args, API_OPTIONS);
+  const answer = await apiClient(values, io).call('GET', '/v1/regions');
   if (answer.status !== 200) {
     printApiError(io, answer);
     return 1;
@@ -338,23 +337,13 @@ interface RouteAnswer {
 }
 
 async function routeCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { endpoint: { type: 'string' }, json: { type: 'boolean' } }, 1);
+  const { values, positionals } = parse(args, API_OPTIONS, 1);
   const source = positionals[0];
   if (source === undefined)
     throw new UsageError('route needs a task file, or - to read it from standard input');
-  let body: string;
-  try {
-    body = source === '-' ? io.readStdin() : readFileSync(source, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read ${source}: ${(error as Error).message}`);
-  }
-  const answer = await callApi(endpointOf(values, io), 'POST', '/v1/route', body);
+  const body = readInput(source, io);
+  const answer = await apiClient(values, io).call('POST', '/v1/route', body);
   if (values.json) io.out(JSON.stringify(answer.body, null, 2));
-  if (answer.status === 422 && !values.json) {
-    printApiError(io, answer);
-    printExcluded(io, (answer.body as { excluded?: RouteAnswer['excluded'] }).excluded ?? []);
-    return 1;
-  }
   if (answer.status !== 200) {
     if (!values.json) printApiError(io, answer);
     return 1;

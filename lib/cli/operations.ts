@@ -3,10 +3,11 @@
  * `fault`, `heal`, `watch`. Each is a thin client of the HTTP API; tables by default, `--json` raw.
  */
 import {
+  API_OPTIONS,
   type ApiAnswer,
+  ApiUnreachableError,
+  apiClient,
   type CliIo,
-  callApi,
-  endpointOf,
   parse,
   printApiError,
   UsageError,
@@ -63,7 +64,92 @@ interface FailoverView {
   error?: { name: string; message: string };
 }
 
-const common = { endpoint: { type: 'string' }, json: { type: 'boolean' } } as const;
+const common = API_OPTIONS;
+
+/** What `POST /v1/failovers` answers (lib/app/failover/start.ts StartFailoverResponse). */
+interface StartedFailover {
+  failover_id: string;
+  kind: 'failover' | 'failback';
+  status: string;
+  failed_region: string;
+  target_region?: string;
+  coordinator: string;
+  dry_run: boolean;
+  plan?: FailoverPlanView | FailbackPlanView;
+}
+
+interface FailoverPlanView {
+  target_region?: string;
+  mode?: 'single' | 'spread';
+  considered: { region: string; reasons: string[] }[];
+  workloads_to_move: { handoff_id: string; task_id: string; to: string; routing_score: number }[];
+  workloads_pending: { handoff_id: string; task_id: string; reasons: string[] }[];
+  workloads_in_flight: number;
+  promotion_seconds: number;
+  estimated_rto_seconds: number;
+}
+
+interface FailbackPlanView {
+  region: string;
+  from_status: string;
+  to_status: string;
+  role: string;
+  epoch: number;
+}
+
+/** A dry run's plan: the target and why, each candidate considered, every workload's destination. */
+export function planReport(started: StartedFailover, style: Style): string {
+  const plan = started.plan;
+  if (started.kind === 'failback' || (plan && 'from_status' in plan)) {
+    const back = plan as FailbackPlanView | undefined;
+    return [
+      `${paint(style, 'bold', 'dry run')}: failback of ${started.failed_region}, coordinated by ${started.coordinator}; nothing written`,
+      ...(back
+        ? [
+            `  ${back.region} answers: ${back.from_status} -> ${back.to_status}, role ${back.role}, epoch ${back.epoch}`,
+          ]
+        : []),
+      `start it: cortex failover start ${started.failed_region} --failback`,
+    ].join('\n');
+  }
+  const p = plan as FailoverPlanView | undefined;
+  const lines = [
+    `${paint(style, 'bold', 'dry run')}: failover of ${started.failed_region} -> ${paint(style, 'green', started.target_region ?? '(none)')}${
+      p?.mode
+        ? ` (${p.mode === 'spread' ? 'work spread over every survivor with room' : 'single target'})`
+        : ''
+    }, coordinated by ${started.coordinator}; nothing written`,
+  ];
+  if (!p) return lines.join('\n');
+  lines.push(
+    `  estimated RTO ${p.estimated_rto_seconds} s (detection + promotion ${p.promotion_seconds} s); ${p.workloads_in_flight} handoff(s) in flight to drain`,
+    '',
+    table(
+      ['CANDIDATE', 'CHOSEN', 'REASONS'],
+      p.considered.map((c) => [
+        c.region,
+        c.region === started.target_region ? paint(style, 'green', 'target') : '-',
+        c.reasons.join('; ') || '-',
+      ]),
+    ),
+  );
+  if (p.workloads_to_move.length > 0) {
+    lines.push(
+      '',
+      table(
+        ['HANDOFF', 'TASK', 'MOVES TO', 'SCORE'],
+        p.workloads_to_move.map((m) => [m.handoff_id, m.task_id, m.to, String(m.routing_score)]),
+      ),
+    );
+  } else lines.push('', 'no workload to move');
+  if (p.workloads_pending.length > 0) {
+    lines.push('', 'kept pending (no serving region can take them):');
+    for (const w of p.workloads_pending)
+      lines.push(`  ${w.handoff_id} (${w.task_id}): ${w.reasons.join('; ')}`);
+  }
+  lines.push('', `start it: cortex failover start ${started.failed_region}`);
+  return lines.join('\n');
+}
 
 function verdictColor(verdict: string): 'green' | 'yellow' | 'red' {
   if (verdict === 'healthy') return 'green';
@@ -100,7 +186,7 @@ export function healthTable(regions: readonly HealthRegion[], style: Style): str
 
 export async function healthCommand(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parse(args, common);
-  const answer = await callApi(endpointOf(values, io), 'GET', '/v1/regions');
+  const answer = await apiClient(values, io).call('GET', '/v1/regions');
   if (!answered(io, answer, values.json === true)) return 1;
   if (values.json) return 0;
   const { regions, observer } = answer.body as { regions: HealthRegion[]; observer: string };
@@ -171,23 +257,22 @@ export async function failoverCommand(args: readonly string[], io: CliIo): Promi
         ...(values.failback ? { action: 'failback' } : {}),
         ...(values['dry-run'] ? { dry_run: true } : {}),
       };
-      const answer = await callApi(endpointOf(values, io), 'POST', '/v1/failovers', JSON.stringify(body));
+      const answer = await apiClient(values, io).call('POST', '/v1/failovers', JSON.stringify(body));
       if (!answered(io, answer, values.json === true, [200, 202])) return 1;
-      if (!values.json) {
-        const started = answer.body as { failover_id?: string; target_region?: string; status?: string };
+      if (values.json) return 0;
+      const started = answer.body as StartedFailover;
+      if (started.dry_run) io.out(planReport(started, style));
+      else
         io.out(
-          values['dry-run']
-            ? `dry run: ${JSON.stringify(answer.body, null, 2)}`
-            : `started ${started.failover_id} (${started.status ?? 'running'}); follow it with: cortex failover status ${started.failover_id}`,
+          `started ${started.failover_id} (${started.status}); follow it with: cortex failover status ${started.failover_id}`,
         );
-      }
       return 0;
     }
     case 'status': {
       const { values, positionals } = parse(rest, common, 1);
       const id = positionals[0];
       const path = id ? `/v1/failovers/${encodeURIComponent(id)}` : '/v1/failovers';
-      const answer = await callApi(endpointOf(values, io), 'GET', path);
+      const answer = await apiClient(values, io).call('GET', path);
       if (!answered(io, answer, values.json === true)) return 1;
       if (values.json) return 0;
       if (id) {
@@ -220,8 +305,7 @@ export async function failoverCommand(args: readonly string[], io: CliIo): Promi
       const { values, positionals } = parse(rest, common, 1);
       const id = positionals[0];
       if (!id) throw new UsageError(`failover ${sub} needs a failover id`);
-      const answer = await callApi(
-        endpointOf(values, io),
+      const answer = await apiClient(values, io).call(
         'POST',
         `/v1/failovers/${encodeURIComponent(id)}/${sub}`,
         '{}',
@@ -274,7 +358,7 @@ export async function faultCommand(args: readonly string[], io: CliIo): Promise<
         }
       : {}),
   };
-  const answer = await callApi(endpointOf(values, io), 'POST', '/v1/sim/faults', JSON.stringify(body));
+  const answer = await apiClient(values, io).call('POST', '/v1/sim/faults', JSON.stringify(body));
   if (!answered(io, answer, values.json === true, [200, 201])) return 1;
   if (!values.json)
     io.out(`fault injected: ${region} ${kind}${body.peers ? ` (peers ${body.peers.join(', ')})` : ''}`);
@@ -283,13 +367,17 @@ export async function faultCommand(args: readonly string[], io: CliIo): Promise<
 
 export async function healCommand(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parse(args, common);
-  const answer = await callApi(endpointOf(values, io), 'DELETE', '/v1/sim/faults');
+  const answer = await apiClient(values, io).call('DELETE', '/v1/sim/faults');
   if (!answered(io, answer, values.json === true)) return 1;
   if (!values.json) io.out('all faults healed');
   return 0;
 }
 
-/** A live view: health matrix and the newest failover's steps, redrawn every interval. */
+/**
+ * A live view: health matrix and the newest failover's steps, redrawn every interval. It keeps
+ * polling through errors (an endpoint that stops answering mid-failover is the point of watching):
+ * each failed poll prints its error line, and the client tries the next endpoint on its own.
+ */
 export async function watchCommand(
   args: readonly string[],
   io: CliIo,
@@ -304,33 +392,54 @@ export async function watchCommand(
   const count = values.count === undefined ? Number.POSITIVE_INFINITY : Number(values.count);
   if (!(intervalMs > 0))
     throw new UsageError(`--interval must be a positive number of seconds, got "${values.interval}"`);
-  if (!(count >= 1)) throw new UsageError(`--count must be at least 1, got "${values.count}"`);
-  const endpoint = endpointOf(values, io);
+  if (!((count >= 1 && Number.isInteger(count)) || count === Number.POSITIVE_INFINITY))
+    throw new UsageError(`--count must be a whole number of at least 1, got "${values.count}"`);
+  const client = apiClient(values, io, { quiet: true });
   const style: Style = { color: io.color };
   let stop = false;
+  let answeredPolls = 0;
   const onSignal = () => {
     stop = true;
   };
   process.once('SIGINT', onSignal);
   try {
     for (let i = 0; i < count && !stop; i++) {
-      const [regions, failovers] = await Promise.all([
-        callApi(endpoint, 'GET', '/v1/regions'),
-        callApi(endpoint, 'GET', '/v1/failovers'),
+      const poll = await Promise.allSettled([
+        client.call('GET', '/v1/regions'),
+        client.call('GET', '/v1/failovers'),
       ]);
       if (io.color) io.out('\u001b[2J\u001b[H');
-      io.out(paint(style, 'bold', `cortex watch  ${new Date().toISOString()}  ${endpoint}`));
-      if (regions.status === 200)
-        io.out(healthTable((regions.body as { regions: HealthRegion[] }).regions, style));
-      else printApiError(io, regions);
-      const newest =
-        failovers.status === 200 ? (failovers.body as { failovers: FailoverView[] }).failovers[0] : undefined;
-      io.out('');
-      io.out(newest ? failoverReport(newest, style) : 'no failovers recorded');
+      const [regions, failovers] = poll.map((p) => (p.status === 'fulfilled' ? p.value : undefined));
+      const who = regions ?? failovers;
+      const by = who ? `answered by ${who.region ?? 'an unnamed region'} at ${who.endpoint}` : 'no answer';
+      io.out(paint(style, 'bold', `cortex watch  ${new Date().toISOString()}  ${by}`));
+      for (const p of poll) {
+        if (p.status === 'rejected') {
+          if (!(p.reason instanceof ApiUnreachableError)) throw p.reason;
+          io.out(paint(style, 'red', `error: ${p.reason.message}`));
+          break;
+        }
+      }
+      if (regions) {
+        answeredPolls++;
+        if (regions.status === 200)
+          io.out(healthTable((regions.body as { regions: HealthRegion[] }).regions, style));
+        else printApiErrorTo(io, regions);
+      }
+      if (failovers?.status === 200) {
+        const newest = (failovers.body as { failovers: FailoverView[] }).failovers[0];
+        io.out('');
+        io.out(newest ? failoverReport(newest, style) : 'no failovers recorded');
+      }
       if (i + 1 < count && !stop) await sleep(intervalMs);
     }
   } finally {
     process.off('SIGINT', onSignal);
   }
-  return 0;
+  return answeredPolls > 0 ? 0 : 1;
+}
+
+/** An API refusal inside the live view: on standard output, between the frames it belongs to. */
+function printApiErrorTo(io: CliIo, answer: ApiAnswer): void {
+  printApiError({ ...io, err: (line) => io.out(paint({ color: io.color }, 'red', line)) }, answer);
 }

@@ -2,13 +2,8 @@
  * `cortex privacy request|status`: data-subject requests (access, erasure, portability) through the
  * HTTP API. Tables by default, `--json` prints the API's answer (with an access request's export).
  */
-import { type CliIo, callApi, endpointOf, parse, printApiError, UsageError } from './common.ts';
+import { apiClient, type CliIo, parse, printApiError, UsageError } from './common.ts';
 import { paint, type Style, table } from './format.ts';
-
-export const PRIVACY_USAGE = `  privacy request access|erasure|portability --subject <id> --jurisdiction <name>
-                        file a data-subject request; prints what each region held and what was done
-  privacy status [id] [--status <s>] [--subject <id>]
-                        data-subject requests, or one with its proof per region`;
 
 interface RecordOutcome {
   record_id: string;
@@ -108,7 +103,7 @@ export async function privacyCommand(args: readonly string[], io: CliIo): Promis
         throw new UsageError('privacy request needs --jurisdiction <name>, e.g. european_union');
       }
       const body = JSON.stringify({ type, subject_id: values.subject, jurisdiction: values.jurisdiction });
-      const answer = await callApi(endpointOf(values, io), 'POST', '/v1/privacy/requests', body);
+      const answer = await apiClient(values, io).call('POST', '/v1/privacy/requests', body);
       if (values.json) io.out(JSON.stringify(answer.body, null, 2));
       if (answer.status !== 201 && answer.status !== 202) {
         if (!values.json) printApiError(io, answer);
@@ -133,9 +128,9 @@ export async function privacyCommand(args: readonly string[], io: CliIo): Promis
         1,
       );
       const [id] = positionals;
-      const endpoint = endpointOf(values, io);
+      const endpoint = apiClient(values, io);
       if (id !== undefined) {
-        const answer = await callApi(endpoint, 'GET', `/v1/privacy/requests/${encodeURIComponent(id)}`);
+        const answer = await endpoint.call('GET', `/v1/privacy/requests/${encodeURIComponent(id)}`);
         if (values.json) io.out(JSON.stringify(answer.body, null, 2));
         else if (answer.status === 200) io.out(privacyReport(answer.body as PrivacyRequestView, style));
         else printApiError(io, answer);
@@ -145,7 +140,7 @@ export async function privacyCommand(args: readonly string[], io: CliIo): Promis
         ...(values.status === undefined ? {} : { status: values.status }),
         ...(values.subject === undefined ? {} : { subject_id: values.subject }),
       }).toString();
-      const answer = await callApi(endpoint, 'GET', `/v1/privacy/requests${query ? `?${query}` : ''}`);
+      const answer = await endpoint.call('GET', `/v1/privacy/requests${query ? `?${query}` : ''}`);
       if (values.json) io.out(JSON.stringify(answer.body, null, 2));
       if (answer.status !== 200) {
         if (!values.json) printApiError(io, answer);

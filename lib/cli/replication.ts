@@ -3,7 +3,7 @@
  * [--reconcile] [--sample n]` (POST /v1/replication/consistency-checks). Thin clients of the HTTP API:
  * tables by default, `--json` the answer as is.
  */
-import { type CliIo, callApi, endpointOf, integerOption, parse, printApiError } from './common.ts';
+import { apiClient, type CliIo, integerOption, parse, printApiError } from './common.ts';
 import { paint, type Style, table } from './format.ts';
 
 interface PairRow {
@@ -109,7 +109,7 @@ export function lagTable(reading: Reading, style: Style): string {
 export async function replicationCommand(args: readonly string[], io: CliIo): Promise<number> {
   if (args[0] === 'check') return checkCommand(args.slice(1), io);
   const { values } = parse(args, common);
-  const answer = await callApi(endpointOf(values, io), 'GET', '/v1/replication');
+  const answer = await apiClient(values, io).call('GET', '/v1/replication');
   if (values.json) io.out(JSON.stringify(answer.body, null, 2));
   if (answer.status !== 200) {
     if (!values.json) printApiError(io, answer);
@@ -157,7 +157,7 @@ async function checkCommand(args: readonly string[], io: CliIo): Promise<number>
     ...(sample === undefined ? {} : { sample_size: sample }),
     ...(values.reconcile ? { reconcile: true } : {}),
   });
-  const answer = await callApi(endpointOf(values, io), 'POST', '/v1/replication/consistency-checks', body);
+  const answer = await apiClient(values, io).call('POST', '/v1/replication/consistency-checks', body);
   if (values.json) io.out(JSON.stringify(answer.body, null, 2));
   if (answer.status !== 201) {
     if (!values.json) printApiError(io, answer);

@@ -3,7 +3,7 @@
  * coloured by the spec's thresholds (warning 70 %, critical 85 %), and the totals.
  * `cortex rebalance [--dry-run]` (POST /v1/rebalance): the moves the rebalancer plans or made.
  */
-import { type CliIo, callApi, endpointOf, parse, printApiError } from './common.ts';
+import { apiClient, type CliIo, parse, printApiError } from './common.ts';
 import { paint, type Style, table } from './format.ts';
 
 interface Amounts {
@@ -52,11 +52,6 @@ export interface RebalanceAnswer {
   skipped: { move: Move; reason: string }[];
 }
 
-export const RESOURCES_USAGE = `  resources             each region's allocation, live usage and utilization (workers, tokens this
-                        hour, compute units), with the totals
-  rebalance [--dry-run] move allocation from idle to overloaded regions; --dry-run prints the plan
-                        without applying it`;
-
 const pct = (fraction: number) => `${Math.round(fraction * 1000) / 10}%`;
 
 function levelColor(level: string): 'green' | 'yellow' | 'red' {
@@ -82,7 +77,7 @@ export function resourcesTable(view: ResourcesAnswer, style: Style): string {
 
 export async function resourcesCommand(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parse(args, { endpoint: { type: 'string' }, json: { type: 'boolean' } });
-  const answer = await callApi(endpointOf(values, io), 'GET', '/v1/resources');
+  const answer = await apiClient(values, io).call('GET', '/v1/resources');
   if (values.json) io.out(JSON.stringify(answer.body, null, 2));
   if (answer.status !== 200) {
     if (!values.json) printApiError(io, answer);
@@ -110,7 +105,7 @@ export async function rebalanceCommand(args: readonly string[], io: CliIo): Prom
     'dry-run': { type: 'boolean' },
   });
   const body = JSON.stringify({ dry_run: values['dry-run'] === true });
-  const answer = await callApi(endpointOf(values, io), 'POST', '/v1/rebalance', body);
+  const answer = await apiClient(values, io).call('POST', '/v1/rebalance', body);
   if (values.json) io.out(JSON.stringify(answer.body, null, 2));
   if (answer.status !== 200) {
     if (!values.json) printApiError(io, answer);

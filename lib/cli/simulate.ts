@@ -3,19 +3,21 @@
  * (lib/sim), one line per invariant at the end; `--replay <file>` runs one written schedule again,
  * printing every action and what the control plane did. Exit 1 on any violation.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { INVARIANTS } from '../sim/invariants.ts';
 import { parallelCampaign } from '../sim/parallel.ts';
 import { simulate } from '../sim/run.ts';
 import { generateSchedule, type Schedule } from '../sim/schedule.ts';
 import { loadTopologyFile } from '../topology/load.ts';
-import { type CliIo, integerOption, parse, UsageError } from './common.ts';
-
-export const SIMULATE_USAGE = `  simulate [--schedules <n>] [--seed <s>] [--topology <file>] [--minutes <m>] [--workers <w>] [--json]
-                        run n random fault schedules (default 100) from seed s against the whole
-                        control plane on a virtual clock; one line per invariant; a failing schedule
-                        is written to a file; exit 1 on any violation
-  simulate --replay <file>  run a written schedule again, printing each action and what happened`;
+import {
+  type CliIo,
+  FileArgumentError,
+  integerOption,
+  parse,
+  readInput,
+  requireReadable,
+  UsageError,
+} from './common.ts';
 
 export async function simulateCommand(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parse(args, {
@@ -28,6 +30,7 @@ export async function simulateCommand(args: readonly string[], io: CliIo): Promi
     out: { type: 'string' },
     json: { type: 'boolean' },
   });
+  if (values.topology !== undefined) requireReadable(values.topology, '--topology');
   const topology = loadTopologyFile(values.topology);
   if (values.replay !== undefined) return replay(values.replay, topology, io, values.json === true);
 
@@ -102,9 +105,9 @@ async function replay(
 ): Promise<number> {
   let schedule: Schedule;
   try {
-    schedule = JSON.parse(readFileSync(file, 'utf8')) as Schedule;
+    schedule = JSON.parse(readInput(file, io)) as Schedule;
   } catch (error) {
-    throw new UsageError(`--replay ${file}: not a readable schedule (${(error as Error).message})`);
+    throw new FileArgumentError(`--replay ${file}: not a readable schedule (${(error as Error).message})`);
   }
   if (
     !Array.isArray(schedule.actions) ||

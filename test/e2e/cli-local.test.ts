@@ -63,8 +63,10 @@ describe('cortex CLI against the local control plane', () => {
       JSON.stringify({ task_id: 'cli-3', requirements: { compliance: ['hipaa'], data_residency: 'IN' } }),
     );
     expect(await c.run('route', '-', '--endpoint', endpoint)).toBe(1);
-    expect(c.err.join('\n')).toMatch(/HTTP 422 NO_ELIGIBLE_REGION/);
-    expect(c.out.join('\n')).toMatch(/us-east-1: data residency IN not allowed here/);
+    const text = c.err.join('\n');
+    expect(text).toMatch(/^HTTP 422 NO_ELIGIBLE_REGION: /);
+    expect(text).toMatch(/\nexcluded:\n/);
+    expect(text).toMatch(/\n {2}us-east-1:( |\n {4}- )data residency IN not allowed here/);
   });
 
   it('route shows the API field errors and exits 1 on a bad task', async () => {
@@ -100,10 +102,14 @@ describe('cortex CLI against the local control plane', () => {
     expect(after.faults).toEqual([]);
   });
 
-  it('failover start --dry-run explains that no region has the capacity to take over (spec snapshot)', async () => {
+  it('failover start --dry-run explains, region by region, why none can take over (spec snapshot)', async () => {
     const c = cli();
     expect(await c.run('failover', 'start', 'us-east-1', '--dry-run', '--endpoint', endpoint)).toBe(1);
-    expect(c.err.join('\n')).toMatch(/HTTP 422/);
+    const text = c.err.join('\n');
+    expect(text).toMatch(/^HTTP 422 NO_ELIGIBLE_REGION: no region can take over from us-east-1\nexcluded:\n/);
+    // Every survivor with its reasons, one readable line each, none as JSON.
+    for (const region of ['eu-west-1', 'ap-south-1']) expect(text).toMatch(new RegExp(`\\n {2}${region}:`));
+    expect(text).not.toMatch(/[{}]/);
     const list = cli();
     expect(await list.run('failover', 'status', '--endpoint', endpoint)).toBe(0);
     expect(list.out.join('\n')).toMatch(/no failovers recorded/);
@@ -117,6 +123,54 @@ describe('cortex CLI against the local control plane', () => {
     const text = c.out.join('\n');
     expect(text).toMatch(/cortex watch/);
     expect(text).toMatch(/REGION\s+STATUS/);
+  });
+
+  it('answers regulated data as the AWS deployment does by default, and says so at /v1/sim', async () => {
+    const sim = (await (await fetch(`${endpoint}/v1/sim`)).json()) as { compliance: { facts: string } };
+    expect(sim.compliance).toMatchObject({ facts: 'aws', source: 'aws' });
+    const task = {
+      task_id: 'cli-hipaa',
+      source: { country: 'US' },
+      requirements: { compliance: ['hipaa'], data_residency: 'US', data_classification: 'pii' },
+    };
+    const c = cli(JSON.stringify(task));
+    expect(await c.run('route', '-', '--endpoint', endpoint)).toBe(0);
+    expect(c.out[0]).toMatch(/^cli-hipaa -> us-east-1 /);
+  });
+
+  it('keeps answering through a region that is down: the gateway hands its API to it, the CLI asks the others', async () => {
+    expect(await cli().run('fault', 'us-east-1', 'down', '--endpoint', endpoint)).toBe(0);
+    try {
+      const c = cli();
+      expect(await c.run('regions', '--endpoint', endpoint)).toBe(0);
+      expect(c.out.join('\n')).toMatch(/^REGION\s+TIER\s+STATUS/);
+      expect(c.err.join('\n')).toMatch(
+        new RegExp(
+          `^cortex: answered by eu-west-1 \\(${plane.regions['eu-west-1']?.url}\\); ${endpoint} connection reset, ${plane.regions['us-east-1']?.url} connection reset$`,
+        ),
+      );
+      const w = cli();
+      expect(await w.run('watch', '--count', '2', '--interval', '0.05', '--endpoint', endpoint)).toBe(0);
+      const headers = w.out.filter((line) => line.startsWith('cortex watch '));
+      expect(headers).toHaveLength(2);
+      for (const header of headers) expect(header).toMatch(/answered by eu-west-1 at http:\/\/127\.0\.1\.2:/);
+    } finally {
+      expect(await cli().run('heal', '--endpoint', endpoint)).toBe(0);
+    }
+  });
+
+  it('says every region is down, not "is npm start running?", when the gateway answers but no region does', async () => {
+    for (const region of ['us-east-1', 'eu-west-1', 'ap-south-1'])
+      expect(await cli().run('fault', region, 'down', '--endpoint', endpoint)).toBe(0);
+    try {
+      const c = cli();
+      expect(await c.run('health', '--endpoint', endpoint)).toBe(1);
+      const text = c.err.join('\n');
+      expect(text).toMatch(/^cortex: no region answered: .*every region it serves is down or cut off/);
+      expect(text).not.toMatch(/npm start/);
+    } finally {
+      expect(await cli().run('heal', '--endpoint', endpoint)).toBe(0);
+    }
   });
 
   it('local refuses an invalid topology, naming the field, before starting anything', async () => {

@@ -63,12 +63,13 @@ describe('cortex validate', () => {
     expect(text).toMatch(/regions\[1\]\.tier: unknown tier "platinum"/);
   });
 
-  it('reports a file that is not JSON, or missing, without a stack trace', async () => {
+  it('reports a file that is not JSON (invalid: 1), or missing (the command line is wrong: 2), without a stack trace', async () => {
     const c = cli();
     expect(await c.run('validate', file('broken.json', '{ "regions": ['))).toBe(1);
     expect(c.err.join('\n')).toMatch(/\(file\)/);
     const missing = cli();
-    expect(await missing.run('validate', join(dir, 'nope.json'))).toBe(1);
+    expect(await missing.run('validate', join(dir, 'nope.json'))).toBe(2);
+    expect(missing.err).toEqual([`cortex: cannot read ${join(dir, 'nope.json')}: no such file`]);
   });
 
   it('prints machine-readable problems with --json', async () => {
@@ -83,31 +84,48 @@ describe('cortex validate', () => {
 });
 
 describe('cortex command line', () => {
-  it('exits 2 with the usage for an unknown command or flag', async () => {
+  it("exits 2 for an unknown command, or an unknown flag with that command's usage line only", async () => {
     const c = cli();
     expect(await c.run('teleport')).toBe(2);
-    expect(c.err.join('\n')).toMatch(/unknown command "teleport"[\s\S]*usage: cortex/);
+    expect(c.err).toEqual(['cortex: unknown command "teleport"; cortex --help lists them']);
     const flag = cli();
     expect(await flag.run('regions', '--colour')).toBe(2);
-    expect(flag.err.join('\n')).toMatch(/--colour/);
+    expect(flag.err).toEqual([
+      "cortex: Unknown option '--colour'",
+      'usage: cortex regions [--endpoint <url,...>] [--json]',
+      '(cortex regions --help for more)',
+    ]);
   });
 
   it('exits 2 when route has no task file or it cannot be read', async () => {
     expect(await cli().run('route')).toBe(2);
     const c = cli();
     expect(await c.run('route', join(dir, 'missing-task.json'))).toBe(2);
-    expect(c.err.join('\n')).toMatch(/cannot read/);
+    expect(c.err).toEqual([`cortex: cannot read ${join(dir, 'missing-task.json')}: no such file`]);
   });
 
   it('says plainly when the API cannot be reached', async () => {
     const c = cli();
     expect(await c.run('regions', '--endpoint', 'http://127.0.0.1:9')).toBe(1);
-    expect(c.err.join('\n')).toMatch(/cannot reach http:\/\/127\.0\.0\.1:9/);
+    expect(c.err.join('\n')).toMatch(
+      /cannot reach http:\/\/127\.0\.0\.1:9 \(bad port\); is `npm start` running/,
+    );
   });
 
   it('rejects a bad --port for local before starting anything', async () => {
     const c = cli();
     expect(await c.run('local', '--port', 'eighty')).toBe(2);
     expect(c.err.join('\n')).toMatch(/--port must be an integer/);
+  });
+
+  it('local refuses --no-aws-controls with --assume-aws-controls, and a topology file that is not there', async () => {
+    const both = cli();
+    expect(await both.run('local', '--no-aws-controls', '--assume-aws-controls')).toBe(2);
+    expect(both.err[0]).toMatch(/--no-aws-controls and --assume-aws-controls contradict each other/);
+    const missing = cli();
+    expect(await missing.run('local', '--topology', join(dir, 'nowhere.json'))).toBe(2);
+    expect(missing.err).toEqual([
+      `cortex: cannot read --topology ${join(dir, 'nowhere.json')}: no such file`,
+    ]);
   });
 });

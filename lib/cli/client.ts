@@ -1,0 +1,273 @@
+/**
+ * The CLI's HTTP client: it knows every endpoint it may ask and moves on to the next when one does not
+ * answer, so an operator's tool keeps working while the region it talks to is down.
+ *
+ * Endpoints, in order: the comma-separated list in `--endpoint` (else `$CORTEX_ENDPOINT`, else the
+ * local gateway), then, once those fail, every region's own endpoint as the local control plane's
+ * `GET /v1/sim` lists them (the gateway answers its `/v1/sim` routes itself, even while the region it
+ * hands the API to is down). On AWS, list each region's API URL in `--endpoint`.
+ *
+ * The next endpoint is tried when there is no HTTP answer at all (refused, reset, timed out,
+ * unresolvable), and on a 503 whose code says the region did not act and another may
+ * (`REGION_NOT_SERVING`, `STATE_UNAVAILABLE`). Any other HTTP answer (4xx, 5xx) is that region's
+ * answer and is shown as it is. A request that may have reached a region before the connection broke
+ * (a reset or a timeout) is sent again elsewhere only when the API makes repeating it harmless.
+ */
+import { REGION_HEADER } from '../app/routes.ts';
+
+export const DEFAULT_ENDPOINT = 'http://127.0.0.1:4600';
+
+/** How long one endpoint has to answer before the next is tried. */
+export const DEFAULT_TIMEOUT_MS = 15_000;
+
+/** 503 codes that mean "this region did not act; another region may". */
+const ELSEWHERE_CODES: ReadonlySet<string> = new Set(['REGION_NOT_SERVING', 'STATE_UNAVAILABLE']);
+
+/** Connection errors that prove nothing was sent: the request never reached a region. */
+const NOT_SENT_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+]);
+
+/**
+ * POST routes that are safe to send twice: routing is idempotent per task_id, a failover start per
+ * region and epoch (a repeat finds it running), the failover steering calls per failover, fault
+ * injection is the simulator's. Audits, consistency checks, privacy requests and rebalances are
+ * not: each POST is one new run.
+ */
+const REPEATABLE_POSTS: readonly RegExp[] = [
+  /^\/v1\/route$/,
+  /^\/v1\/failovers$/,
+  /^\/v1\/failovers\/[^/]+\/(abort|approve|decline)$/,
+  /^\/v1\/sim\//,
+];
+
+export interface ApiAnswer {
+  readonly status: number;
+  readonly body: unknown;
+  /** The endpoint that answered. */
+  readonly endpoint: string;
+  /** The region whose handlers answered, when the endpoint says or its host names it. */
+  readonly region?: string;
+}
+
+/** No endpoint gave an HTTP answer; the message says what each one did. */
+export class ApiUnreachableError extends Error {}
+
+/** An endpoint given on the command line or in the environment is not an http(s) URL. */
+export class EndpointError extends Error {}
+
+export interface ApiClientOptions {
+  /** Tried in this order. */
+  readonly endpoints: readonly string[];
+  /** Where the endpoints came from, for error messages (`--endpoint`, `CORTEX_ENDPOINT`). */
+  readonly origin: string;
+  /** A line for the user when another endpoint than the first answered; nothing when absent. */
+  readonly note?: (line: string) => void;
+  readonly timeoutMs?: number;
+}
+
+interface Attempt {
+  readonly endpoint: string;
+  readonly outcome: string;
+}
+
+/** Parses a comma-separated endpoint list; every entry must be an http(s) URL. */
+export function parseEndpoints(raw: string, origin: string): string[] {
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
+  if (entries.length === 0)
+    throw new EndpointError(`${origin} is empty: give one URL or several, comma-separated`);
+  return entries.map((entry) => {
+    let url: URL;
+    try {
+      url = new URL(entry);
+    } catch {
+      throw new EndpointError(`${origin}: "${entry}" is not a URL (e.g. http://127.0.0.1:4600)`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new EndpointError(`${origin}: "${entry}" is not an http or https URL`);
+    }
+    return url.origin + url.pathname.replace(/\/+$/, '');
+  });
+}
+
+const REGION_ID = '[a-z]{2}(?:-[a-z]+)+-\\d';
+
+/**
+ * The region an endpoint's host names: an API's own host (`<id>.execute-api.<region>.amazonaws.com`)
+ * or the per-region custom domain the stacks add with `-c domain=...` (`<region>.api.<domain>`).
+ */
+export function regionOfHost(endpoint: string): string | undefined {
+  const host = new URL(endpoint).hostname;
+  return (
+    new RegExp(`\\.execute-api\\.(${REGION_ID})\\.amazonaws\\.com$`).exec(host)?.[1] ??
+    new RegExp(`^(${REGION_ID})\\.api\\.`).exec(host)?.[1]
+  );
+}
+
+export class ApiClient {
+  readonly #configured: readonly string[];
+  readonly #origin: string;
+  readonly #note: ((line: string) => void) | undefined;
+  readonly #timeoutMs: number;
+  /** Region endpoints learned from `/v1/sim`, by region id; undefined until asked. */
+  #discovered: Promise<readonly { region: string; url: string }[]> | undefined;
+  /** How many region endpoints /v1/sim listed (0: nothing answered /v1/sim, or it is not local). */
+  #regionsSeen = 0;
+
+  constructor(options: ApiClientOptions) {
+    if (options.endpoints.length === 0) throw new EndpointError(`${options.origin} names no endpoint`);
+    this.#configured = options.endpoints;
+    this.#origin = options.origin;
+    this.#note = options.note;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  async call(method: string, path: string, body?: string): Promise<ApiAnswer> {
+    const repeatable = method !== 'POST' || REPEATABLE_POSTS.some((p) => p.test(path));
+    const attempts: Attempt[] = [];
+    /** The first 503 from a region that did not act, with what was tried before it. */
+    let refused: { answer: ApiAnswer; before: Attempt[] } | undefined;
+    let stoppedAfterSend = false;
+    const tried = new Set<string>();
+    for await (const endpoint of this.#candidates(path)) {
+      if (tried.has(endpoint)) continue;
+      tried.add(endpoint);
+      const outcome = await this.#send(endpoint, method, path, body);
+      if ('error' in outcome) {
+        attempts.push({ endpoint, outcome: outcome.error });
+        // A request that may have been acted on is not sent again unless repeating it is harmless.
+        if (!outcome.notSent && !repeatable) {
+          stoppedAfterSend = true;
+          break;
+        }
+        continue;
+      }
+      const answer = outcome.answer;
+      if (answer.status === 503 && ELSEWHERE_CODES.has(errorCode(answer.body) ?? '')) {
+        refused ??= { answer, before: [...attempts] };
+        attempts.push({ endpoint, outcome: `HTTP 503 ${errorCode(answer.body)}` });
+        continue;
+      }
+      this.#answered(answer, attempts);
+      return answer;
+    }
+    if (refused) {
+      this.#answered(refused.answer, refused.before);
+      return refused.answer;
+    }
+    throw this.#unreachable(attempts, stoppedAfterSend);
+  }
+
+  /** The endpoints the user gave, then (not for the simulator's own routes) every region's. */
+  async *#candidates(path: string): AsyncGenerator<string> {
+    yield* this.#configured;
+    // The simulator's routes live on the gateway only: region endpoints do not serve them.
+    if (path.startsWith('/v1/sim') || path.startsWith('/v1/events')) return;
+    for (const { url } of await this.#regionEndpoints()) yield url;
+  }
+
+  /** Says who answered when it was not the first endpoint asked. */
+  #answered(answer: ApiAnswer, before: readonly Attempt[]): void {
+    if (before.length === 0 || !this.#note) return;
+    const who = answer.region ? `${answer.region} (${answer.endpoint})` : answer.endpoint;
+    this.#note(`cortex: answered by ${who}; ${before.map((a) => `${a.endpoint} ${a.outcome}`).join(', ')}`);
+  }
+
+  #unreachable(attempts: readonly Attempt[], stoppedAfterSend: boolean): ApiUnreachableError {
+    const list = attempts.map((a) => `${a.endpoint} (${a.outcome})`).join(', ');
+    if (stoppedAfterSend) {
+      return new ApiUnreachableError(
+        `no answer from ${list}; the request may have reached the region, and sending it again could repeat it: check its outcome, then retry`,
+      );
+    }
+    return new ApiUnreachableError(
+      this.#regionsSeen === 0
+        ? `cannot reach ${list}; is \`npm start\` running, or is ${this.#origin} right?`
+        : `no region answered: ${list}; the local control plane is up but every region it serves is down or cut off (cortex heal removes injected faults)`,
+    );
+  }
+
+  #regionEndpoints(): Promise<readonly { region: string; url: string }[]> {
+    this.#discovered ??= this.#discover();
+    return this.#discovered;
+  }
+
+  async #discover(): Promise<readonly { region: string; url: string }[]> {
+    for (const endpoint of this.#configured) {
+      const outcome = await this.#send(endpoint, 'GET', '/v1/sim');
+      if ('error' in outcome || outcome.answer.status !== 200) continue;
+      const regions = (outcome.answer.body as { regions?: unknown }).regions;
+      if (regions === null || typeof regions !== 'object') continue;
+      const found = Object.entries(regions as Record<string, { url?: unknown }>)
+        .filter(([, r]) => typeof r?.url === 'string')
+        .map(([region, r]) => ({ region, url: String(r.url) }));
+      this.#regionsSeen = found.length;
+      return found;
+    }
+    return [];
+  }
+
+  async #send(
+    endpoint: string,
+    method: string,
+    path: string,
+    body?: string,
+  ): Promise<{ answer: ApiAnswer } | { error: string; notSent: boolean }> {
+    let response: Response;
+    try {
+      response = await fetch(`${endpoint}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body }),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (error) {
+      return connectionFailure(error, this.#timeoutMs);
+    }
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      return connectionFailure(error, this.#timeoutMs);
+    }
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // Not JSON (a proxy's error page, say): show it as text.
+    }
+    const region = response.headers.get(REGION_HEADER) ?? regionOfHost(endpoint);
+    return {
+      answer: { status: response.status, body: parsed, endpoint, ...(region ? { region } : {}) },
+    };
+  }
+}
+
+/** What a failed fetch says, in a few words, and whether the request surely never left. */
+function connectionFailure(error: unknown, timeoutMs: number): { error: string; notSent: boolean } {
+  const e = error as Error & { cause?: { code?: string; message?: string } };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') {
+    return { error: `no answer within ${timeoutMs / 1000} s`, notSent: false };
+  }
+  const code = e.cause?.code;
+  if (code === 'ECONNREFUSED') return { error: 'connection refused', notSent: true };
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET')
+    return { error: 'connection reset', notSent: false };
+  if (code !== undefined) return { error: code, notSent: NOT_SENT_CODES.has(code) };
+  // fetch refuses some URLs before connecting ("bad port": a port browsers block); the socket
+  // errors all carry a code, so an error without one never left this process.
+  return { error: e.cause?.message ?? e.message, notSent: e.cause !== undefined };
+}
+
+function errorCode(body: unknown): string | undefined {
+  const code = (body as { error?: { code?: unknown } } | null)?.error?.code;
+  return typeof code === 'string' ? code : undefined;
+}

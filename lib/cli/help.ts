@@ -1,0 +1,410 @@
+/**
+ * Every command's usage, options and an example, in one place: `cortex <command> --help` prints one
+ * entry, a usage error prints the error and that command's usage line only, `cortex --help` lists
+ * them all. docs/cli.md is the same catalogue in prose; test/integration/cli-help.test.ts holds
+ * every command to it.
+ */
+
+export interface CommandHelp {
+  /** The words that name the command: `failover start`. */
+  readonly name: string;
+  /** Its arguments and options after the name. */
+  readonly args: string;
+  readonly summary: string;
+  /** One `[flag, what it does]` per option of its own. */
+  readonly options?: readonly (readonly [string, string])[];
+  /** Calls the HTTP API: takes --endpoint, and --json unless `json` is false. */
+  readonly api: boolean;
+  readonly json?: boolean;
+  readonly examples: readonly string[];
+  /** Lines after the examples: exit codes that differ from the usual ones, where to read on. */
+  readonly notes?: readonly string[];
+}
+
+const ENDPOINT_OPTION: readonly [string, string] = [
+  '--endpoint <url>[,<url>...]',
+  'the API, or several to try in turn (default $CORTEX_ENDPOINT, else http://127.0.0.1:4600)',
+];
+const JSON_OPTION: readonly [string, string] = ['--json', "print the API's JSON answer as it is"];
+
+function apiOptions(command: CommandHelp): (readonly [string, string])[] {
+  if (!command.api) return [];
+  return command.json === false ? [ENDPOINT_OPTION] : [ENDPOINT_OPTION, JSON_OPTION];
+}
+
+export const COMMANDS: readonly CommandHelp[] = [
+  {
+    name: 'local',
+    args: '[--port <n>] [--data-dir <dir>] [--fresh] [--topology <file>] [--speed <n>] [--no-aws-controls] ...',
+    summary: 'start the local control plane (the same as npm start)',
+    api: false,
+    options: [
+      ['--port <n>', 'gateway port on 127.0.0.1 (default 4600; the regions use the same port on 127.0.1.x)'],
+      ['--data-dir <dir>', 'where state is kept (default ./.data)'],
+      ['--fresh', 'start from empty state'],
+      ['--topology <file>', 'topology file (default topology/default.json)'],
+      ['--replication-lag-ms <n>', 'lag between the regional stores (default 200)'],
+      ['--speed <n>', 'simulated time runs n times faster: every interval, timeout and wait scales (drills)'],
+      ['--dns-port <n>', 'DNS server port on 127.0.0.1, answering api.cortex.local (default 8053)'],
+      [
+        '--no-aws-controls',
+        "judge the local stores as they are (unencrypted, no authentication) instead of the AWS deployment's controls: pii and sensitive data are refused",
+      ],
+      ['--assume-aws-controls', 'the default now; accepted and ignored'],
+    ],
+    examples: ['cortex local --fresh --speed 10', 'cortex local --port 0 --data-dir /tmp/cortex'],
+  },
+  {
+    name: 'validate',
+    args: '[file] [--json]',
+    summary: 'check a topology file and its replication placement; one line per bad field',
+    api: false,
+    options: [['--json', 'print the verdict as JSON']],
+    examples: ['cortex validate topology/us-mrsc.json'],
+    notes: ['exit 1 when the file is invalid'],
+  },
+  {
+    name: 'regions',
+    args: '',
+    summary: 'regions with live status, health, role, epoch, weight and capacity',
+    api: true,
+    examples: ['cortex regions', 'cortex regions --endpoint http://127.0.0.1:4600,http://127.0.1.2:4600'],
+  },
+  {
+    name: 'route',
+    args: '<file|->',
+    summary:
+      'route a task (JSON as for POST /v1/route, from a file or - for standard input): the choice, each candidate by factor, each exclusion with its reasons',
+    api: true,
+    examples: [
+      `echo '{"task_id":"task-43","requirements":{"compliance":["hipaa"]}}' | cortex route -`,
+      'cortex route task.json --json',
+    ],
+    notes: ['exit 1 when no region can take the task (each excluded region is printed with its reasons)'],
+  },
+  {
+    name: 'health',
+    args: '',
+    summary: "each region's status, role and epoch, and what every observer sees of it, with reasons",
+    api: true,
+    examples: ['cortex health'],
+  },
+  {
+    name: 'failover start',
+    args: '<region> [--target <region>] [--reason <text>] [--failback] [--dry-run]',
+    summary:
+      'fail a region over to a surviving one (or plan it with --dry-run, nothing written), or with --failback return it to service',
+    api: true,
+    options: [
+      ['--target <region>', 'only this region may take over (it must qualify)'],
+      ['--reason <text>', 'recorded with the failover (default: operator request from the cortex CLI)'],
+      ['--failback', 'return a failed or fenced region to service (an operator decision)'],
+      ['--dry-run', 'print the plan (target, each candidate and why, the workloads that move) only'],
+    ],
+    examples: [
+      'cortex failover start us-east-1 --dry-run',
+      'cortex failover start us-east-1 --failback --reason healed',
+    ],
+    notes: ['exit 1 when no region can take over: each excluded region is printed with its reasons'],
+  },
+  {
+    name: 'failover status',
+    args: '[id]',
+    summary: 'the failovers, or one with every step, its timing and outcome',
+    api: true,
+    examples: ['cortex failover status', 'cortex failover status failover-us-east-1-e0'],
+  },
+  {
+    name: 'failover abort',
+    args: '<id>',
+    summary: 'ask a running failover to stop and roll back what it did',
+    api: true,
+    examples: ['cortex failover abort failover-us-east-1-e0'],
+  },
+  {
+    name: 'failover approve',
+    args: '<id>',
+    summary: 'approve a failover that waits for an operator (manual approval in the topology)',
+    api: true,
+    examples: ['cortex failover approve failover-us-east-1-e0'],
+  },
+  {
+    name: 'failover decline',
+    args: '<id>',
+    summary: 'decline a failover that waits for an operator: it ends without failing the region over',
+    api: true,
+    examples: ['cortex failover decline failover-us-east-1-e0'],
+  },
+  {
+    name: 'fault',
+    args: '<region> down|errors|slow|partition [--rate <0..1>] [--latency-ms <n>] [--peers <a,b>]',
+    summary: 'inject a fault into a region of the local control plane',
+    api: true,
+    options: [
+      ['--rate <0..1>', 'errors: the share of requests that answer 500 (default 1)'],
+      ['--latency-ms <n>', 'slow: the delay added to every request (default 1000)'],
+      ['--peers <a,b>', 'partition: the regions (or witnesses) cut off (default every other)'],
+    ],
+    examples: ['cortex fault us-east-1 down', 'cortex fault ap-south-1 slow --latency-ms 400'],
+  },
+  {
+    name: 'heal',
+    args: '',
+    summary: 'remove every injected fault (local control plane)',
+    api: true,
+    examples: ['cortex heal'],
+  },
+  {
+    name: 'watch',
+    args: '[--interval <s>] [--count <n>]',
+    json: false,
+    summary:
+      "live view: the health matrix and the newest failover's steps, redrawn every interval; keeps polling through errors, trying the next endpoint when one does not answer",
+    api: true,
+    options: [
+      ['--interval <s>', 'seconds between polls (default 2)'],
+      ['--count <n>', 'stop after n polls (default: until Ctrl-C)'],
+    ],
+    examples: ['cortex watch', 'cortex watch --interval 1 --count 30'],
+    notes: ['exit 1 only when no poll got an answer'],
+  },
+  {
+    name: 'replication',
+    args: '',
+    summary:
+      'replication lag of every region pair (sequences, records, seconds, age, loss window, status), then each table and what measures its lag',
+    api: true,
+    examples: ['cortex replication'],
+  },
+  {
+    name: 'replication check',
+    args: '[--reconcile] [--sample <n>]',
+    summary: 'compare n sampled keys across every replica (default 100)',
+    api: true,
+    options: [
+      ['--reconcile', "repair the inconsistent keys by each data type's rule"],
+      ['--sample <n>', 'how many keys to sample (1 to 10000)'],
+    ],
+    examples: ['cortex replication check --sample 500', 'cortex replication check --reconcile'],
+    notes: ['exit 1 while some keys stay inconsistent'],
+  },
+  {
+    name: 'data put',
+    args: '<key> <file|->',
+    summary:
+      "write a JSON object under key (selectively replicated data: the key's policy decides its table and replicas)",
+    api: true,
+    examples: [`echo '{"title":"runbook"}' | cortex data put coordination/us/knowledge-base/runbook -`],
+  },
+  {
+    name: 'data get',
+    args: '<key>',
+    summary: "read a key from the endpoint's region, with its table and replicas",
+    api: true,
+    examples: ['cortex data get coordination/us/knowledge-base/runbook'],
+  },
+  {
+    name: 'data delete',
+    args: '<key>',
+    summary: 'delete a key (refused for immutable policies)',
+    api: true,
+    examples: ['cortex data delete coordination/us/knowledge-base/runbook'],
+  },
+  {
+    name: 'data list',
+    args: '[prefix] [--after <key>] [--limit <n>]',
+    summary: "the endpoint region's keys under prefix, a page at a time",
+    api: true,
+    options: [
+      ['--after <key>', 'start after this key (the previous page prints it)'],
+      ['--limit <n>', 'keys per page (1 to 1000)'],
+    ],
+    examples: ['cortex data list coordination/ --limit 20'],
+  },
+  {
+    name: 'privacy request',
+    args: 'access|erasure|portability --subject <id> --jurisdiction <name>',
+    summary: 'file a data-subject request; prints what each region held and what was done',
+    api: true,
+    options: [
+      ['--subject <id>', 'the data subject'],
+      ['--jurisdiction <name>', 'the policy it is filed under, e.g. european_union'],
+    ],
+    examples: ['cortex privacy request erasure --subject user-7 --jurisdiction european_union'],
+  },
+  {
+    name: 'privacy status',
+    args: '[id] [--status <s>] [--subject <id>]',
+    summary: 'data-subject requests, or one with its proof per region',
+    api: true,
+    options: [
+      [
+        '--status <s>',
+        'only requests in this status (received, processing, completed, partially_completed, rejected)',
+      ],
+      ['--subject <id>', "only this subject's requests"],
+    ],
+    examples: ['cortex privacy status --subject user-7'],
+  },
+  {
+    name: 'audit',
+    args: '[--region <r>]...',
+    summary: 'run a compliance audit (every region by default) and print the report',
+    api: true,
+    options: [['--region <r>', 'audit this region (repeat, or comma-separate, for several)']],
+    examples: ['cortex audit', 'cortex audit --region eu-west-1'],
+    notes: ['exit 1 when the report has violations'],
+  },
+  {
+    name: 'audit list',
+    args: '[--region <r>] [--status <s>]',
+    summary: 'stored audit reports and the audit success rate',
+    api: true,
+    options: [
+      ['--region <r>', "only this region's reports"],
+      ['--status <s>', 'only reports in this status (compliant, needs_attention, non_compliant)'],
+    ],
+    examples: ['cortex audit list --status non_compliant'],
+  },
+  {
+    name: 'audit show',
+    args: '<id>',
+    summary: 'one stored audit report',
+    api: true,
+    examples: ['cortex audit show audit-us-east-1-20261126'],
+    notes: ['exit 1 when the report has violations'],
+  },
+  {
+    name: 'latency',
+    args: '[--from <region>] [--to <region>]',
+    summary:
+      "the latency matrix routing uses (measured or static), coloured by SLA, and each pair's samples: last, EWMA, p50/p95/p99",
+    api: true,
+    options: [
+      ['--from <region>', 'only pairs from this region'],
+      ['--to <region>', 'only pairs to this region'],
+    ],
+    examples: ['cortex latency --from eu-west-1'],
+  },
+  {
+    name: 'resources',
+    args: '',
+    summary:
+      "each region's allocation, live usage and utilization (warning 70 %, critical 85 %), and the totals",
+    api: true,
+    examples: ['cortex resources'],
+  },
+  {
+    name: 'rebalance',
+    args: '[--dry-run]',
+    summary: 'move allocation from idle to overloaded regions',
+    api: true,
+    options: [['--dry-run', 'print the plan without applying it']],
+    examples: ['cortex rebalance --dry-run'],
+  },
+  {
+    name: 'simulate',
+    args: '[--schedules <n>] [--seed <s>] [--topology <file>] [--minutes <m>] [--workers <w>] [--out <file>] [--json] | --replay <file>',
+    summary:
+      'random fault schedules against the whole control plane on a virtual clock; one line per invariant; the first failing schedule is written to a file',
+    api: false,
+    options: [
+      ['--schedules <n>', 'how many schedules (default 100)'],
+      ['--seed <s>', 'the first seed (default: from the clock; printed)'],
+      ['--topology <file>', 'topology file (default topology/default.json)'],
+      ['--minutes <m>', 'simulated minutes of faults per schedule (default 20)'],
+      ['--workers <w>', 'worker threads (default: the cores; the verdict does not depend on them)'],
+      ['--out <file>', 'where the first failing schedule goes (default simulate-failure-<seed>.json)'],
+      ['--replay <file>', 'run a written schedule again, printing each action and what happened'],
+      ['--json', 'print the summary (or the replay) as JSON'],
+    ],
+    examples: [
+      'cortex simulate --schedules 200 --seed 7',
+      'cortex simulate --replay simulate-failure-7.json',
+    ],
+    notes: ['exit 1 on any invariant violation; see docs/simulation.md'],
+  },
+];
+
+/** The command `argv` names: the longest catalogue name its leading words spell. */
+export function commandOf(argv: readonly string[]): CommandHelp | undefined {
+  let best: CommandHelp | undefined;
+  for (const command of COMMANDS) {
+    const words = command.name.split(' ');
+    if (words.every((w, i) => argv[i] === w) && words.length > (best?.name.split(' ').length ?? 0)) {
+      best = command;
+    }
+  }
+  return best;
+}
+
+/** Every command whose first word is `word` (`failover`: start, status, abort ...). */
+export function commandsUnder(word: string | undefined): CommandHelp[] {
+  return COMMANDS.filter((c) => c.name.split(' ')[0] === word);
+}
+
+export function usageLine(command: CommandHelp): string {
+  const api = !command.api
+    ? ''
+    : command.json === false
+      ? ' [--endpoint <url,...>]'
+      : ' [--endpoint <url,...>] [--json]';
+  return `usage: cortex ${command.name}${command.args ? ` ${command.args}` : ''}${api}`;
+}
+
+/** Words of `text` in lines of at most `width` characters; lines after the first indented by `indent`. */
+function wrap(text: string, width: number, indent: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  lines.push(line);
+  return lines.join(`\n${' '.repeat(indent)}`);
+}
+
+const COLUMNS = 100;
+
+/** `cortex <command> --help`. */
+export function commandHelp(command: CommandHelp): string {
+  const options = [...(command.options ?? []), ...apiOptions(command)];
+  const width = Math.max(0, ...options.map(([flag]) => flag.length)) + 2;
+  return [
+    usageLine(command),
+    '',
+    wrap(`${command.summary[0]?.toUpperCase()}${command.summary.slice(1)}.`, COLUMNS, 0),
+    ...(options.length > 0
+      ? [
+          '',
+          'options:',
+          ...options.map(
+            ([flag, what]) => `  ${flag.padEnd(width)}${wrap(what, COLUMNS - 2 - width, 2 + width)}`,
+          ),
+        ]
+      : []),
+    '',
+    command.examples.length > 1 ? 'examples:' : 'example:',
+    ...command.examples.map((e) => `  ${e}`),
+    ...(command.notes && command.notes.length > 0 ? ['', ...command.notes] : []),
+  ].join('\n');
+}
+
+/** `cortex --help`: one line per command. */
+export function overview(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  return [
+    'usage: cortex <command> [options]',
+    '',
+    'commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary.split(/[:;(]/)[0]?.trim()}`),
+    '',
+    'cortex <command> --help prints its options and an example. The API commands take',
+    '--endpoint <url>[,<url>...] (default $CORTEX_ENDPOINT, else http://127.0.0.1:4600; the next one',
+    "is tried when one does not answer) and --json (the API's answer as it is).",
+    'Exit codes: 0 done; 1 the API or the file refused (the reasons are printed); 2 the command line is',
+    'wrong (a file it names cannot be read included). docs/cli.md has the whole reference.',
+  ].join('\n');
+}
