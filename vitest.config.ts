@@ -1,12 +1,52 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Tests that run on the real clock: the local control plane end to end over HTTP (its wiring: real
+ * servers, dynalite, the DNS server, processes killed and restarted) and the local stand-ins whose
+ * job is wall-clock time (the scaled clock, the scheduler, the HTTP probe, replication lag, the DNS
+ * health checks, aws-local-stepfunctions at speed). They run after everything else, one file at a
+ * time, so nothing else in the suite competes with them for the CPU. Everything else is logic on
+ * the virtual clock or on no clock at all, and runs in parallel.
+ */
+const WALL_CLOCK = [
+  'test/e2e/**/*.test.ts',
+  'test/unit/local/**/*.test.ts',
+  'test/unit/http-probe.test.ts',
+  'test/integration/local-dns.test.ts',
+  'test/integration/local-replication.test.ts',
+  'test/integration/latency-sampler.test.ts',
+  'test/statemachine/failover.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Vitest's default is one worker fewer than the cores: on a 2-core machine, one.
+    maxWorkers: 2,
     // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.
     reporters: ['default', ['json', { outputFile: '.test-results.json' }]],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'logic',
+          include: ['test/**/*.test.ts'],
+          exclude: WALL_CLOCK,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'wall-clock',
+          include: WALL_CLOCK,
+          fileParallelism: false,
+          maxWorkers: 1,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

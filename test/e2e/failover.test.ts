@@ -1,22 +1,23 @@
 /**
- * Failover end to end on the local control plane: faults injected over HTTP, the probe rounds run
- * by the scheduler in simulated time, the failover workflow run by the ASL interpreter, DNS answered
- * from Route 53-like health checks. The fast policy (10 s x 3) at SPEED simulated ms per real ms.
+ * Failover end to end on the local control plane, the wiring of every part: faults injected over
+ * HTTP, the probe rounds run by the scheduler in simulated time against dynalite, the failover
+ * workflow run by aws-local-stepfunctions, DNS answered by the local DNS server from Route 53-like
+ * health checks, the gateway following DNS. The fast policy (10 s x 3) at SPEED simulated ms per real
+ * ms. The decisions themselves (partitions, flapping, lag, load) are tested on the virtual clock in
+ * test/sim/failover.test.ts and test/sim/safety-under-load.test.ts.
  *
  * SPEED is bounded by the work each simulated interval costs (about 250 ms of CPU for three regions
  * and a witness against dynalite): beyond about 30 the event loop saturates, latencies (scaled by
  * the speed) breach the p99 threshold and regions start to look unhealthy for no reason.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { runProbeRound } from '../../lib/app/probe-round.ts';
 import type { FailoverRecord } from '../../lib/core/failover/types.ts';
-import { isServing } from '../../lib/core/state/records.ts';
 import type { LocalControlPlane } from '../../lib/local/control-plane.ts';
 import { resolve } from '../../lib/local/dns.ts';
 import { defaultTopologyJson } from '../fixtures/topologies.ts';
-import { call, post, untilAllHealthy, usePlane, withFastPolicy } from '../support/plane.ts';
+import { post, untilAllHealthy, usePlane, withFastPolicy } from '../support/plane.ts';
 
-const SPEED = 15;
+const SPEED = 10;
 const INTERVAL_MS = 10_000;
 /** Real ms per simulated interval. */
 const REAL_INTERVAL_MS = INTERVAL_MS / SPEED;
@@ -44,7 +45,7 @@ async function start(options: { replicationLagMs?: number } = {}): Promise<Local
     options.replicationLagMs === undefined ? {} : { replicationLagMs: options.replicationLagMs },
   );
   // Every observer sees every region healthy before anything is broken.
-  await untilAllHealthy(cp, 8 * REAL_INTERVAL_MS);
+  await untilAllHealthy(cp, 20 * REAL_INTERVAL_MS);
   return cp;
 }
 
@@ -58,11 +59,6 @@ function waitFor<T>(check: () => Promise<T> | T, timeoutMs: number): Promise<T> 
 
 function injectFault(fault: Record<string, unknown>) {
   return post(`${running().gatewayUrl}/v1/sim/faults`, fault);
-}
-
-async function healAll(): Promise<void> {
-  const healed = await call(`${running().gatewayUrl}/v1/sim/faults`, { method: 'DELETE' });
-  expect(healed.status).toBe(200);
 }
 
 /** The region `api.cortex.local` resolves to, from its A and TXT records (they must agree). */
@@ -107,25 +103,6 @@ async function settledFailover(region: string, failed: string, timeoutMs: number
   return record;
 }
 
-/** Waits until every region's scheduler ran `rounds` more probe rounds. */
-async function roundsPass(rounds: number): Promise<void> {
-  const runs = () =>
-    new Map(
-      running()
-        .layout()
-        .scheduler.jobs.map((j) => [j.member, j.runs + j.skipped]),
-    );
-  const before = runs();
-  await waitFor(
-    () => {
-      const now = runs();
-      for (const [member, count] of before)
-        expect(now.get(member) ?? 0).toBeGreaterThanOrEqual(count + rounds);
-    },
-    (rounds + 3) * REAL_INTERVAL_MS,
-  );
-}
-
 const TASK = (id: string) => ({ task_id: id, priority: 'high', source: { region: 'us-east-1' } });
 
 describe('failover on the local control plane', () => {
@@ -163,128 +140,5 @@ describe('failover on the local control plane', () => {
       }, 4 * REAL_INTERVAL_MS);
       expect(routed.body.region).not.toBe('us-east-1');
     }
-  });
-
-  it('fails over nothing when a partition cuts a single link between two regions', async () => {
-    const cp = await start();
-    expect(
-      (await injectFault({ region: 'eu-west-1', kind: 'partition', peers: ['ap-south-1'] })).status,
-    ).toBe(201);
-
-    // Both ends see each other unreachable for well beyond the failure threshold.
-    await roundsPass(6);
-    const view = (await state('ap-south-1').listTargetHealth()).find(
-      (v) => v.observer === 'ap-south-1' && v.target === 'eu-west-1',
-    );
-    expect(view?.verdict).toBe('unhealthy');
-
-    expect(await allFailovers()).toEqual([]);
-    for (const region of REGIONS) {
-      const statuses = await state(region).listRegionStatuses();
-      expect(
-        statuses.filter((s) => !isServing(s.status)),
-        `statuses in ${region}`,
-      ).toEqual([]);
-      expect((await call(`${cp.regions[region]?.url}/health`)).status).toBe(200);
-    }
-    expect(await dnsAnswer()).toBe('us-east-1');
-  });
-
-  it('fences a region cut off from all others and fails over at most that region', async () => {
-    const cp = await start();
-    expect((await injectFault({ region: 'us-east-1', kind: 'partition' })).status).toBe(201);
-
-    // The cut-off region fences itself: /health 503, it routes nothing.
-    await waitFor(
-      async () => expect((await call(`${cp.regions['us-east-1']?.url}/health`)).status).toBe(503),
-      10 * REAL_INTERVAL_MS,
-    );
-    expect((await state('us-east-1').getRegionStatus('us-east-1'))?.status).toBe('fenced');
-    const refused = await post(`${cp.regions['us-east-1']?.url}/v1/route`, TASK('task-on-the-fenced-side'));
-    expect(refused.status).toBe(503);
-    expect(refused.body.error.code).toBe('REGION_NOT_SERVING');
-
-    // DNS follows /health; the majority side fails over the cut-off region at most.
-    await waitFor(async () => expect(await dnsAnswer()).toBe('eu-west-1'), 6 * REAL_INTERVAL_MS);
-    await roundsPass(4);
-    const failovers = await allFailovers();
-    expect(
-      failovers.every((f) => f.failed_region === 'us-east-1'),
-      JSON.stringify(failovers),
-    ).toBe(true);
-    expect(failovers.length).toBeLessThanOrEqual(1);
-    for (const observer of ['eu-west-1', 'ap-south-1', 'us-east-1']) {
-      for (const majority of ['eu-west-1', 'ap-south-1']) {
-        const status = (await state(observer).getRegionStatus(majority))?.status ?? 'healthy';
-        expect(isServing(status), `${majority} as ${observer} sees it`).toBe(true);
-      }
-    }
-    const routed = await post(`${cp.regions['eu-west-1']?.url}/v1/route`, TASK('task-on-the-majority-side'));
-    expect(routed.status).toBe(200);
-    expect(routed.body.region).not.toBe('us-east-1');
-  });
-
-  it('does not fail over a region flapping faster than the thresholds', async () => {
-    const cp = await start();
-    // Down for one interval, then up for two, three times: every observer sees it fail, never
-    // failure_threshold (3) rounds in a row.
-    for (let flap = 0; flap < 3; flap++) {
-      expect((await injectFault({ region: 'ap-south-1', kind: 'down' })).status).toBe(201);
-      await new Promise((r) => setTimeout(r, REAL_INTERVAL_MS));
-      await healAll();
-      await new Promise((r) => setTimeout(r, 2 * REAL_INTERVAL_MS));
-    }
-    await roundsPass(2);
-
-    const { events } = (await call(`${cp.gatewayUrl}/v1/events`)).body as {
-      events: { type: string; detail: { region?: string; observer?: string } }[];
-    };
-    const sawItFail = new Set(
-      events
-        .filter((e) => e.type === 'region.suspect' && e.detail.region === 'ap-south-1')
-        .map((e) => e.detail.observer),
-    );
-    expect(sawItFail.size, 'observers that saw ap-south-1 fail').toBeGreaterThanOrEqual(2);
-
-    expect(await allFailovers()).toEqual([]);
-    for (const region of REGIONS) {
-      const statuses = await state(region).listRegionStatuses();
-      expect(
-        statuses.filter((s) => !isServing(s.status)),
-        `statuses in ${region}`,
-      ).toEqual([]);
-    }
-    expect((await call(`${cp.regions['ap-south-1']?.url}/health`)).status).toBe(200);
-    expect(cp.dns.answerChanges().map((c) => c.region)).toEqual(['us-east-1']);
-  });
-
-  it('ends concurrent detection under replication lag in one failover with one target', async () => {
-    // Half an interval of lag: every detector decides before it can see another's record.
-    const cp = await start({ replicationLagMs: INTERVAL_MS / 2 });
-    expect((await injectFault({ region: 'us-east-1', kind: 'down' })).status).toBe(201);
-
-    // Besides the scheduled rounds, every surviving region runs its rounds at the same instant.
-    const survivors = ['eu-west-1', 'ap-south-1'];
-    await waitFor(async () => {
-      await Promise.all(survivors.map((id) => runProbeRound(cp.runtime.region(id).deps)));
-      expect((await allFailovers()).length).toBeGreaterThan(0);
-    }, 30 * REAL_INTERVAL_MS);
-
-    const record = await settledFailover('ap-south-1', 'us-east-1', 40 * REAL_INTERVAL_MS);
-    await roundsPass(2);
-    await cp.runtime.replication.flush({ all: true });
-
-    const failovers = await allFailovers();
-    expect(failovers.map((f) => f.failover_id)).toEqual([record.failover_id]);
-    for (const region of survivors) {
-      const copies = await state(region).listFailovers();
-      expect(copies.map((f) => [f.failover_id, f.target_region])).toEqual([
-        [record.failover_id, 'eu-west-1'],
-      ]);
-    }
-    const initiated = (await call(`${cp.gatewayUrl}/v1/events`)).body.events.filter(
-      (e: { type: string }) => e.type === 'failover.initiated',
-    );
-    expect(initiated).toHaveLength(1);
   });
 });
