@@ -95,14 +95,25 @@ async function killMidFailover() {
   dir = await mkdtemp(join(tmpdir(), 'cortex-kill9-'));
   const raw = JSON.parse(await readFile(join(ROOT, 'topology/default.json'), 'utf8'));
   raw.failover_policies.automatic_failover.require_manual_approval = true;
+  // The fast policy (probes every 10 s): this test is about the process, not the detection timing.
+  raw.failover_policies.health_check.interval_seconds = 10;
+  raw.failover_policies.health_check.timeout_seconds = 8;
+  raw.deployment.traffic_distribution.health_check_interval_seconds = 10;
   raw.failover_policies.automatic_failover.decision_timeout_seconds = 3600;
   const topology = join(dir, 'topology.json');
   await writeFile(topology, JSON.stringify(raw));
   const dataDir = join(dir, 'data');
   const p = ports();
   const first = await startPlane(dataDir, topology, p, true);
-  // Every observer must see every region before the fault (a few rounds).
-  await new Promise((r) => setTimeout(r, (5 * 30_000) / SPEED));
+  // Every observer must see every region before the fault.
+  await vi.waitFor(
+    async () => {
+      const { body } = await call(`${eu(p)}/v1/regions`);
+      const states = (body?.regions ?? []).map((r: { health?: { state: string } }) => r.health?.state);
+      expect(states).toEqual(['healthy', 'healthy', 'healthy']);
+    },
+    { timeout: 30_000, interval: 100 },
+  );
   expect(
     (await post(`http://127.0.0.1:${p.port}/v1/sim/faults`, { region: 'us-east-1', kind: 'down' })).status,
   ).toBe(201);
