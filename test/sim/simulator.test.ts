@@ -145,6 +145,19 @@ const lines = (log: readonly { what: string }[], pattern: RegExp) =>
   log.filter((entry) => pattern.test(entry.what)).map((entry) => entry.what);
 
 describe('the simulator under link faults', () => {
+  // Invariant: lost probes are drawn from the kernel's seeded source: a lossy run replays exactly.
+  it('replays a schedule with a lossy link on the MRSC topology identically', async () => {
+    const schedule = generateSchedule(MRSC, 10);
+    expect(
+      schedule.actions.some(({ action }) => action.kind === 'drop' && action.rate > 0 && action.rate < 1),
+    ).toBe(true);
+    const a = await simulate(MRSC, schedule, { stopAtFirst: false });
+    const b = await simulate(MRSC, schedule, { stopAtFirst: false });
+    expect(b.events).toBe(a.events);
+    expect(b.log).toEqual(a.log);
+    expect(b.violations).toEqual(a.violations);
+  });
+
   // Invariant: losses the thresholds absorb fail nothing over: one observer of three sees a lossy
   // link, the quorum needs a majority, and a region that reaches the others surely does not fence.
   it.each([
