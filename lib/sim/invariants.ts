@@ -51,8 +51,14 @@ export class InvariantChecker {
   readonly violations: Violation[] = [];
   #failoverSignature = '';
 
+  /** The witnesses' ids, and every voting member (regions, then witnesses). */
+  readonly #witnessIds: readonly string[];
+  readonly #members: readonly string[];
+
   constructor(world: SimWorld) {
     this.#world = world;
+    this.#witnessIds = world.topology.witnesses.map((w) => w.witness_id);
+    this.#members = [...world.regionIds, ...this.#witnessIds];
     this.#start = world.kernel.now();
     const policy = world.topology.failover_policies.health_check;
     this.#interval = policy.interval_seconds * 1000;
@@ -195,7 +201,8 @@ export class InvariantChecker {
   #observeNetwork(now: number, statuses: ReadonlyMap<string, RegionStatusRecord[]>): void {
     const world = this.#world;
     const net = world.network;
-    const witnesses = world.topology.witnesses.map((w) => w.witness_id);
+    const witnesses = this.#witnessIds;
+    const everyone = this.#members;
     const timeout = world.topology.failover_policies.health_check.timeout_seconds * 1000;
     // No answer within the timeout is no answer: a region slower than that is unreachable too, and
     // so may be one behind a lossy link (any round's probes may all be lost).
@@ -220,7 +227,7 @@ export class InvariantChecker {
         }),
         ...witnesses,
       ];
-      if (faulty(region) || [...world.regionIds, ...witnesses].some((m) => net.linkFaulty(region, m))) {
+      if (faulty(region) || everyone.some((m) => net.linkFaulty(region, m))) {
         this.#lastFault.set(region, now);
       }
       // A region counts another when it gets its answers; a witness counts when the witness gets the
@@ -240,12 +247,12 @@ export class InvariantChecker {
       }
       // The survivors are up, running, and reach each other (their errors or slowness do not hide
       // a dead region from them).
-      const survivors = world.regionIds.filter((r) => r !== region);
-      const othersClean = survivors.every(
+      const othersClean = world.regionIds.every(
         (r) =>
-          !net.isDown(r) &&
-          !world.isCrashed(r) &&
-          [...survivors, ...witnesses].every((m) => !net.linkFaulty(r, m)),
+          r === region ||
+          (!net.isDown(r) &&
+            !world.isCrashed(r) &&
+            everyone.every((m) => m === region || !net.linkFaulty(r, m))),
       );
       if (net.isDown(region) && othersClean) {
         if (!this.#cleanDownSince.has(region)) this.#cleanDownSince.set(region, now);

@@ -181,9 +181,13 @@ export class SimWorld {
     return deps;
   }
 
-  get regionIds(): string[] {
-    return this.topology.regions.map((r) => r.region_id);
+  /** The topology's regions, in its order (read after every event: computed once). */
+  get regionIds(): readonly string[] {
+    this.#regionIds ??= Object.freeze(this.topology.regions.map((r) => r.region_id));
+    return this.#regionIds;
   }
+
+  #regionIds?: readonly string[];
 
   /** Seeds the pools and starts every region's and witness's probe rounds (offset by a second each). */
   async start(): Promise<void> {

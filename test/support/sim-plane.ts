@@ -67,7 +67,7 @@ export class SimPlane {
     return plane;
   }
 
-  get regionIds(): string[] {
+  get regionIds(): readonly string[] {
     return this.world.regionIds;
   }
 

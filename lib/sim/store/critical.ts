@@ -103,6 +103,12 @@ class QuorumGuardedReplica implements SimReplica {
     return this.#reached().queryIndex<T>(indexPk, options);
   }
 
+  // Guarded like a read: a port that keeps what it derived from a listing asks this first, so a
+  // cached answer is never handed to a region without a quorum.
+  version(pk: string): number {
+    return this.#reached().version(pk);
+  }
+
   /** The copy, or the refusal thrown while the caller has no quorum. */
   #reached(): SimReplica {
     const refusal = quorumRefusal(this.#options);

@@ -106,6 +106,12 @@ export interface SimReplica {
   peekQuery<T>(pk: string, options?: QueryOptions): Row<T>[];
   /** Copies of the live items listed under `indexPk`, by index sort key (then key). */
   queryIndex<T>(indexPk: string, options?: QueryOptions): Row<T>[];
+  /**
+   * A number that changes whenever anything listed under `pk` changes: a partition's items, or the
+   * items an index partition lists (their values too). Equal numbers mean equal listings, so a port
+   * can keep what it derived from one (a merge of status slots) until it changes.
+   */
+  version(pk: string): number;
 }
 
 /** Link controls and figures of a replicated store (the `/v1/sim` faults of the local plane). */
@@ -481,6 +487,9 @@ interface Partition {
   readonly order: string[];
 }
 
+/** Changes made to any replica of any store: versions only grow, so a stale one never matches. */
+let changes = 0;
+
 /** Members of one index partition: `<index sk>\0<pk>\0<sk>` -> the item's key, in sorted order. */
 interface IndexPartition {
   readonly members: Map<string, { readonly pk: string; readonly sk: string }>;
@@ -495,6 +504,9 @@ class Replica implements SimReplica {
   readonly #store: Store;
   readonly #partitions = new Map<string, Partition>();
   readonly #index = new Map<string, IndexPartition>();
+  /** pk (a partition's or an index partition's) -> the change that last touched it (see `version`). */
+  readonly #versions = new Map<string, number>();
+  #cleared = 0;
 
   constructor(store: Store, node: RegionNode, table: Table) {
     this.#store = store;
@@ -570,6 +582,7 @@ class Replica implements SimReplica {
 
   /** Replaces what the replica holds for the key, keeping the sorted orders and the index in step. */
   set(pk: string, sk: string, entry: Entry): void {
+    this.#versions.set(pk, ++changes);
     let partition = this.#partitions.get(pk);
     if (!partition) {
       partition = { entries: new Map(), order: [] };
@@ -583,6 +596,8 @@ class Replica implements SimReplica {
     else if (wasLive && !isLive) removeSorted(partition.order, sk);
     const before = wasLive ? old?.index : undefined;
     const after = isLive ? entry.index : undefined;
+    if (before) this.#versions.set(before.pk, ++changes);
+    if (after) this.#versions.set(after.pk, ++changes);
     if (before?.pk === after?.pk && before?.sk === after?.sk) return;
     if (before) this.#unlist(before, pk, sk);
     if (after) this.#list(after, pk, sk);
@@ -591,6 +606,12 @@ class Replica implements SimReplica {
   clear(): void {
     this.#partitions.clear();
     this.#index.clear();
+    this.#versions.clear();
+    this.#cleared = ++changes;
+  }
+
+  version(pk: string): number {
+    return this.#versions.get(pk) ?? this.#cleared;
   }
 
   dump(): string {

@@ -97,22 +97,39 @@ export class SimStatePort implements StatePort {
   }
 
   async getRegionStatus(regionId: string): Promise<RegionStatusRecord | undefined> {
-    return this.#tables.region_status.handOut(mergeStatusSlots(this.#statusSlots(regionId))?.record);
+    const table = this.#tables.region_status;
+    return table.handOut(this.#mergedStatuses().get(regionId));
   }
 
   async listRegionStatuses(): Promise<RegionStatusRecord[]> {
     const table = this.#tables.region_status;
-    const byRegion = new Map<string, StatusSlot[]>();
+    return [...this.#mergedStatuses().values()].map((record) => table.handOut(record));
+  }
+
+  #merged?: { readonly version: number; readonly byRegion: ReadonlyMap<string, RegionStatusRecord> };
+
+  /**
+   * Every region's merged status, by region id, kept until the status partition changes (every
+   * probe round and every invariant check reads it; the merge is the same until a slot changes).
+   */
+  #mergedStatuses(): ReadonlyMap<string, RegionStatusRecord> {
+    const table = this.#tables.region_status;
+    const version = table.version(keys.regionStatusPartition);
+    if (this.#merged?.version === version) return this.#merged.byRegion;
+    const slotsOf = new Map<string, StatusSlot[]>();
     for (const row of table.peekQuery<RegionStatusRecord>(keys.regionStatusPartition)) {
       const slot = statusSlot(row.sk, row.value);
-      const slots = byRegion.get(slot.region);
+      const slots = slotsOf.get(slot.region);
       if (slots) slots.push(slot);
-      else byRegion.set(slot.region, [slot]);
+      else slotsOf.set(slot.region, [slot]);
     }
-    return [...byRegion.keys()].sort().flatMap((region) => {
-      const winner = mergeStatusSlots(byRegion.get(region) ?? []);
-      return winner ? [table.handOut(winner.record)] : [];
-    });
+    const byRegion = new Map<string, RegionStatusRecord>();
+    for (const region of [...slotsOf.keys()].sort()) {
+      const winner = mergeStatusSlots(slotsOf.get(region) ?? []);
+      if (winner) byRegion.set(region, winner.record);
+    }
+    this.#merged = { version, byRegion };
+    return byRegion;
   }
 
   async putRegionStatus(record: RegionStatusRecord, expectedEpoch: number | undefined): Promise<void> {
@@ -122,7 +139,7 @@ export class SimStatePort implements StatePort {
         `epoch ${record.epoch} of ${record.region_id} must be above ${expectedEpoch}`,
       );
     }
-    const current = mergeStatusSlots(this.#statusSlots(record.region_id))?.record;
+    const current = this.#mergedStatuses().get(record.region_id);
     // The fencing token: the merged epoch must be the one the caller decided from (none: nothing
     // stored), so the new epoch, above the expected one, is above every slot's. The adapter's
     // compare-and-set on the writer's own slot always holds here: nothing lands between read and write.
@@ -136,20 +153,6 @@ export class SimStatePort implements StatePort {
       );
     }
     putStatusSlot(this.#tables.region_status, this.#writer, record);
-  }
-
-  /** Every slot of one region's status in this replica (stored objects: never hand them out). */
-  #statusSlots(regionId: string): StatusSlot[] {
-    const rows = this.#tables.region_status.peekQuery<RegionStatusRecord>(keys.regionStatusPartition, {
-      prefix: regionId,
-    });
-    // `us-east-1` is a prefix of `us-east-10#...` too: keep this region's slots only.
-    const slots: StatusSlot[] = [];
-    for (const row of rows) {
-      const slot = statusSlot(row.sk, row.value);
-      if (slot.region === regionId) slots.push(slot);
-    }
-    return slots;
   }
 
   async createHandoff(handoff: Handoff): Promise<void> {
