@@ -21,9 +21,13 @@
  *
  * Stamps come from a hybrid logical clock per region: max(now, last stamp + 1), advanced past every
  * stamp the region receives, so a write made after seeing another region's write always wins over it.
+ *
+ * With `statePath`, queued changes, tombstones and clocks are durable like a stream
+ * (replication-journal.ts): every capture and every delivery is logged before it takes effect, so
+ * `kill -9` and a restart deliver every acknowledged write, in order. A restart starts every
+ * region's clock past every stamp ever given (a restarted simulated clock may run behind the old
+ * one), so a write after the restart wins over every write before it, as it would in real time.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
@@ -36,6 +40,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../ports.ts';
+import { type JournalContents, type JournalSnapshot, ReplicationJournal } from './replication-journal.ts';
 
 /** Write time of an item's last change, epoch ms (legacy global tables used fractional seconds). */
 export const REP_UPDATE_TIME = 'aws:rep:updatetime';
@@ -81,7 +86,10 @@ export interface ReplicationOptions {
    */
   readonly tables?: readonly (string | ReplicatedTable)[];
   readonly scheduler?: Scheduler;
-  /** File keeping queued changes, tombstones and stamps across a restart; absent: memory only. */
+  /**
+   * Snapshot file of queued changes, tombstones and stamps, with its log beside it (`.log`), written
+   * as changes are captured and delivered, so they survive `kill -9`; absent: memory only.
+   */
   readonly statePath?: string;
   readonly log?: (line: string) => void;
 }
@@ -120,7 +128,7 @@ export interface Replication {
   /** Applies every due change on every running link (with `all`, every queued one) and waits for it. */
   flush(options?: { readonly all?: boolean }): Promise<void>;
   stats(): ReplicationStats;
-  /** Stops delivery, waits for applies in flight and saves what is still queued (`statePath`). */
+  /** Stops delivery, waits for applies in flight and compacts what is still queued (`statePath`). */
   close(): Promise<void>;
   /**
    * A drill: changes `regionId`'s copy of one item WITHOUT replicating it (bit rot, a lost or
@@ -224,6 +232,7 @@ class GlobalTableReplication implements Replication {
   readonly #tables: ReadonlyMap<string, ReadonlySet<string> | undefined> | undefined;
   readonly #lagMs: number;
   readonly #statePath: string | undefined;
+  #journal: ReplicationJournal | undefined;
   readonly #log: (line: string) => void;
   #closed = false;
 
@@ -364,7 +373,11 @@ class GlobalTableReplication implements Replication {
     }
     await Promise.all(this.#captures);
     await Promise.all([...this.#links.values()].map((link) => link.draining));
-    await this.#save();
+    if (this.#journal) {
+      this.#journal.compact(this.#snapshot());
+      this.#journal.close();
+      this.#journal = undefined;
+    }
   }
 
   async corrupt(
@@ -407,44 +420,74 @@ class GlobalTableReplication implements Replication {
     }
   }
 
-  /** Restores queued changes, tombstones and stamps saved by a previous `close`. */
+  /** Restores queued changes, tombstones and stamps from the snapshot and the log after it. */
   async load(): Promise<void> {
     if (!this.#statePath) return;
-    let text: string;
-    try {
-      text = await readFile(this.#statePath, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw error;
-    }
-    let saved: SavedState;
-    try {
-      saved = JSON.parse(text, reviveBinary) as SavedState;
-    } catch (error) {
-      throw new Error(`replication: ${this.#statePath} is not valid JSON (delete it or start with --fresh)`, {
-        cause: error,
-      });
-    }
-    if (saved.version !== 1) throw new Error(`replication: unknown state version in ${this.#statePath}`);
-    for (const [id, state] of Object.entries(saved.regions)) {
+    const { journal, contents } = ReplicationJournal.open(this.#statePath);
+    this.#journal = journal;
+    this.#restore(contents);
+    // The restored state becomes the new snapshot: the log starts empty in every process.
+    journal.compact(this.#snapshot());
+    for (const link of this.#links.values()) this.#schedule(link);
+  }
+
+  #restore({ snapshot, records }: JournalContents): void {
+    for (const [id, state] of Object.entries(snapshot?.regions ?? {})) {
       const region = this.#regions.get(id);
       if (!region) continue;
       region.lastStamp = Math.max(region.lastStamp, state.last_stamp);
       for (const [keyId, tombstone] of state.tombstones) region.tombstones.set(keyId, tombstone);
     }
-    for (const savedLink of saved.links) {
+    for (const savedLink of snapshot?.links ?? []) {
       const link = this.#links.get(linkId(savedLink.from, savedLink.to));
       if (!link) continue;
       // A table's replica set may have changed since (a new placement): drop what no longer goes there.
       link.queue.push(...savedLink.queue.filter((change) => this.#replicatesTo(change.table, link.to)));
-      this.#schedule(link);
+    }
+    for (const record of records) {
+      const origin = this.#regions.get(record.region);
+      if (record.kind === 'capture') {
+        if (!origin) continue;
+        origin.lastStamp = Math.max(origin.lastStamp, record.time);
+        if (record.image) origin.tombstones.delete(record.keyId);
+        else origin.tombstones.set(record.keyId, { time: record.time, region: record.region });
+        for (const [to, dueAt] of Object.entries(record.due)) {
+          const link = this.#links.get(linkId(record.region, to));
+          if (!link || !this.#replicatesTo(record.table, to)) continue;
+          const { kind: _kind, due: _due, ...change } = record;
+          link.queue.push({ ...change, image: record.image, dueAt });
+        }
+        continue;
+      }
+      const link = this.#links.get(linkId(record.from, record.to));
+      const target = this.#regions.get(record.to);
+      if (!link || !target) continue;
+      // FIFO: the delivered change is the head; searched for in case the placement dropped some.
+      const at = link.queue.findIndex(
+        (c) => c.keyId === record.keyId && c.time === record.time && c.region === record.region,
+      );
+      if (at === -1) continue;
+      const [change] = link.queue.splice(at, 1);
+      this.#observe(target, record.time);
+      if (record.outcome === 'delivered' && change) {
+        if (change.image) target.tombstones.delete(change.keyId);
+        else target.tombstones.set(change.keyId, { time: change.time, region: change.region });
+      }
+    }
+    // Time never runs backwards across a restart: every clock starts past every stamp ever given.
+    const latest = Math.max(...[...this.#regions.values()].map((r) => r.lastStamp));
+    for (const region of this.#regions.values()) region.lastStamp = latest;
+    // A restarted simulated clock may run behind the old one: a queued change waits one lag at most.
+    const now = this.#scheduler.now();
+    for (const link of this.#links.values()) {
+      link.queue = link.queue.map((c) =>
+        c.dueAt > now + link.lagMs ? { ...c, dueAt: now + link.lagMs } : c,
+      );
     }
   }
 
-  async #save(): Promise<void> {
-    if (!this.#statePath) return;
-    const state: SavedState = {
-      version: 1,
+  #snapshot(): Omit<JournalSnapshot, 'version' | 'seq'> {
+    return {
       regions: Object.fromEntries(
         [...this.#regions.values()].map((r) => [
           r.id,
@@ -455,11 +498,10 @@ class GlobalTableReplication implements Replication {
         .filter((link) => link.queue.length > 0)
         .map((link) => ({ from: link.from, to: link.to, queue: link.queue })),
     };
-    await mkdir(dirname(this.#statePath), { recursive: true });
-    // Written aside then renamed: a crash mid-write leaves the previous state, never half a file.
-    const temporary = `${this.#statePath}.tmp`;
-    await writeFile(temporary, JSON.stringify(state, replaceBinary));
-    await rename(temporary, this.#statePath);
+  }
+
+  #compactIfDue(): void {
+    if (this.#journal?.wantsCompaction) this.#journal.compact(this.#snapshot());
   }
 
   /** The keys a write request touches, in wire form; empty when nothing replicates. */
@@ -524,20 +566,20 @@ class GlobalTableReplication implements Replication {
         region.tombstones.set(write.keyId, { time, region: region.id });
       }
       region.captured++;
-      for (const link of this.#links.values()) {
-        if (link.from !== region.id || !this.#replicatesTo(write.table, link.to)) continue;
-        link.queue.push({
-          table: write.table,
-          key: write.key,
-          keyId: write.keyId,
-          image,
-          time,
-          region: region.id,
-          dueAt: this.#scheduler.now() + link.lagMs,
-        });
+      const links = [...this.#links.values()].filter(
+        (link) => link.from === region.id && this.#replicatesTo(write.table, link.to),
+      );
+      const now = this.#scheduler.now();
+      const due = Object.fromEntries(links.map((link) => [link.to, now + link.lagMs]));
+      const change = { table: write.table, key: write.key, keyId: write.keyId, time, region: region.id };
+      // Logged before it is queued and before the writer's call returns: an acknowledged write survives kill -9.
+      this.#journal?.append({ kind: 'capture', ...change, ...(image ? { image } : {}), due });
+      for (const link of links) {
+        link.queue.push({ ...change, image, dueAt: due[link.to] ?? now });
         this.#schedule(link);
       }
     }
+    this.#compactIfDue();
   }
 
   async #stampItem(region: RegionReplica, write: PlannedWrite, time: number): Promise<Item | undefined> {
@@ -574,7 +616,10 @@ class GlobalTableReplication implements Replication {
         new GetItemCommand({ TableName: change.table, Key: change.key, ConsistentRead: true }),
       );
       const held = Item ? versionOf(Item) : target.tombstones.get(change.keyId);
-      if (held && compareVersions(change, held) <= 0) return 'superseded';
+      const order = held ? compareVersions(change, held) : 1;
+      if (order < 0) return 'superseded';
+      // The same write already there (delivered again after a crash before its delivery was logged).
+      if (order === 0) return 'delivered';
       if (change.image) {
         await target.writer.send(new PutItemCommand({ TableName: change.table, Item: change.image }));
         target.tombstones.delete(change.keyId);
@@ -611,9 +656,19 @@ class GlobalTableReplication implements Replication {
         if (!head || (!all && (head.dueAt > now || (link.retryAt ?? 0) > now))) return undefined;
         try {
           const outcome = await this.#apply(target, head);
+          this.#journal?.append({
+            kind: 'delivery',
+            from: link.from,
+            to: link.to,
+            keyId: head.keyId,
+            time: head.time,
+            region: head.region,
+            outcome,
+          });
           link[outcome]++;
           link.queue.shift();
           link.retryAt = undefined;
+          this.#compactIfDue();
         } catch (error) {
           link.failures++;
           link.retryAt = this.#scheduler.now() + RETRY_MS;
@@ -705,12 +760,6 @@ function replicaSets(
   return sets;
 }
 
-interface SavedState {
-  readonly version: 1;
-  readonly regions: Record<string, { last_stamp: number; tombstones: [string, Tombstone][] }>;
-  readonly links: readonly { from: string; to: string; queue: Change[] }[];
-}
-
 function linkId(from: string, to: string): string {
   return `${from}\u0000${to}`;
 }
@@ -766,21 +815,6 @@ function keyIdOf(table: string, key: Item): string {
       return [name, value?.S !== undefined ? 'S' : value?.N !== undefined ? 'N' : 'B', text];
     });
   return `${table}\u0000${JSON.stringify(parts)}`;
-}
-
-function replaceBinary(_key: string, value: unknown): unknown {
-  return value instanceof Uint8Array ? { $base64: Buffer.from(value).toString('base64') } : value;
-}
-
-function reviveBinary(_key: string, value: unknown): unknown {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    const record = value as Record<string, unknown>;
-    const keys = Object.keys(record);
-    if (keys.length === 1 && typeof record.$base64 === 'string') {
-      return new Uint8Array(Buffer.from(record.$base64, 'base64'));
-    }
-  }
-  return value;
 }
 
 /** Async mutual exclusion per key; several keys are taken in sorted order so two lockers cannot deadlock. */
