@@ -68,13 +68,18 @@ export function assess(input: AssessInput): Assessment {
   const freshForMs = 3 * policy.interval_seconds * 1000;
   const isFresh = (view: TargetHealth) => now - view.updated_at <= freshForMs;
 
-  const latest = new Map<string, TargetHealth>();
+  // The newest view per (observer, target): observer -> target -> view.
+  const latest = new Map<string, Map<string, TargetHealth>>();
   for (const view of views) {
-    const key = pairKey(view.observer, view.target);
-    const seen = latest.get(key);
-    if (!seen || view.updated_at >= seen.updated_at) latest.set(key, view);
+    let byTarget = latest.get(view.observer);
+    if (!byTarget) {
+      byTarget = new Map();
+      latest.set(view.observer, byTarget);
+    }
+    const seen = byTarget.get(view.target);
+    if (!seen || view.updated_at >= seen.updated_at) byTarget.set(view.target, view);
   }
-  const viewOf = (from: string, of: string) => latest.get(pairKey(from, of));
+  const viewOf = (from: string, of: string) => latest.get(from)?.get(of);
   const freshReach = (from: string, of: string): boolean | undefined => {
     const view = viewOf(from, of);
     return view && isFresh(view) ? reachableOf(view) : undefined;
@@ -121,7 +126,12 @@ export function assess(input: AssessInput): Assessment {
 
   const quorum = holdsQuorum(reachable, members, order, witnesses);
   const cut_off = !quorum.holds;
-  const votes = tallyVotes(latest, isFresh, order, members);
+  const votes = tallyVotes(
+    [...latest.values()].flatMap((byTarget) => [...byTarget.values()]),
+    isFresh,
+    order,
+    members,
+  );
 
   if (cut_off) {
     return {
@@ -266,7 +276,7 @@ function holdsQuorum(
 
 /** target -> observer -> verdict, or 'stale' for a view older than three rounds. */
 function tallyVotes(
-  latest: ReadonlyMap<string, TargetHealth>,
+  latest: readonly TargetHealth[],
   isFresh: (view: TargetHealth) => boolean,
   order: readonly string[],
   members: readonly string[],
@@ -275,7 +285,7 @@ function tallyVotes(
     const index = list.indexOf(id);
     return index === -1 ? list.length : index;
   };
-  const sorted = [...latest.values()].sort(
+  const sorted = [...latest].sort(
     (x, y) =>
       rank(order, x.target) - rank(order, y.target) ||
       x.target.localeCompare(y.target) ||
@@ -289,10 +299,6 @@ function tallyVotes(
     votes[view.target] = byObserver;
   }
   return votes;
-}
-
-function pairKey(observer: string, target: string): string {
-  return `${observer}\u0000${target}`;
 }
 
 function unique<T>(items: readonly T[]): T[] {
