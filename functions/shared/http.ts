@@ -18,6 +18,7 @@ import {
   ValidationError,
 } from '../../lib/core/errors.ts';
 import { schemaIssues, type ZodIssueLike, zodReason } from '../../lib/core/schema-issues.ts';
+import { JsonSyntaxError, MAX_JSON_DEPTH, parseStrictJson } from './strict-json.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -27,8 +28,20 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
 
+/**
+ * A JSON answer. An error answer (4xx/5xx with an `error` object) always has the whole error shape:
+ * `details` is added (empty) where the error had none, so clients never test for its presence.
+ */
 export function json(statusCode: number, body: unknown): HttpResult {
-  return { statusCode, headers: JSON_HEADERS, body: JSON.stringify(body) };
+  return { statusCode, headers: JSON_HEADERS, body: JSON.stringify(completeError(statusCode, body)) };
+}
+
+function completeError(statusCode: number, body: unknown): unknown {
+  if (statusCode < 400 || typeof body !== 'object' || body === null) return body;
+  const error = (body as { error?: unknown }).error;
+  if (typeof error !== 'object' || error === null || Array.isArray(error)) return body;
+  if (Array.isArray((error as { details?: unknown }).details)) return body;
+  return { ...body, error: { ...error, details: [] } };
 }
 
 export interface ErrorBody {
@@ -50,7 +63,12 @@ export function toHttpError(error: unknown): HttpResult {
   }
   if (error instanceof PayloadTooLargeError) {
     return errorResponse(413, {
-      error: { code: error.code, message: error.message, limit_bytes: error.limit },
+      error: {
+        code: error.code,
+        message: error.message,
+        details: [{ field: '(body)', reason: `larger than ${error.limit} bytes` }],
+        limit_bytes: error.limit,
+      },
     });
   }
   if (error instanceof NotFoundError) {
@@ -81,12 +99,28 @@ export function toHttpError(error: unknown): HttpResult {
   return errorResponse(500, { error: { code: 'INTERNAL', message: 'internal error' } });
 }
 
-/** Reads the raw body as text, enforcing the size limit before anything is parsed. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Reads the raw body as text, enforcing the size limit before anything is parsed. A base64 body
+ * (API Gateway's for bytes it does not pass as text; the local bridge's for bytes that are not
+ * UTF-8) must decode as UTF-8, or it is a 400: a replacement character would silently change data.
+ */
 export function bodyText(event: HttpEvent, maxBytes = MAX_BODY_BYTES): string | undefined {
   if (event.body === undefined || event.body === null) return undefined;
-  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  if (Buffer.byteLength(text, 'utf8') > maxBytes) throw new PayloadTooLargeError(maxBytes);
-  return text;
+  if (event.isBase64Encoded) {
+    const bytes = Buffer.from(event.body, 'base64');
+    if (bytes.length > maxBytes) throw new PayloadTooLargeError(maxBytes);
+    try {
+      return UTF8.decode(bytes);
+    } catch {
+      throw new ValidationError('request body is not valid UTF-8', [
+        { field: '(body)', reason: 'bytes that are not UTF-8' },
+      ]);
+    }
+  }
+  if (Buffer.byteLength(event.body, 'utf8') > maxBytes) throw new PayloadTooLargeError(maxBytes);
+  return event.body;
 }
 
 /** An optional JSON body: absent or empty is `{}`, anything else as parseJsonBody. */
@@ -123,14 +157,24 @@ export function parseJsonBody(event: HttpEvent, maxBytes = MAX_BODY_BYTES): unkn
   const type = event.headers?.['content-type'] ?? event.headers?.['Content-Type'];
   if (type !== undefined && !/^application\/(.+\+)?json\b/i.test(type)) {
     throw new ValidationError('request body must be JSON', [
-      { field: '(content-type)', reason: `expected application/json, got ${type}` },
+      { field: '(content-type)', reason: `expected application/json, got ${type.slice(0, 100)}` },
+    ]);
+  }
+  const charset = type === undefined ? undefined : /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(type)?.[1];
+  if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+    throw new ValidationError('request body must be UTF-8', [
+      { field: '(content-type)', reason: `charset ${charset.slice(0, 40)} is not utf-8` },
     ]);
   }
   try {
-    return JSON.parse(text);
+    return parseStrictJson(text);
   } catch (error) {
+    if (!(error instanceof JsonSyntaxError)) throw error;
     throw new ValidationError('request body is not valid JSON', [
-      { field: '(body)', reason: error instanceof Error ? error.message : 'malformed JSON' },
+      {
+        field: '(body)',
+        reason: `${error.message} (duplicate keys, numbers beyond a double and nesting beyond ${MAX_JSON_DEPTH} levels are refused)`,
+      },
     ]);
   }
 }

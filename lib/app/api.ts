@@ -53,7 +53,20 @@ export function createRegionalApi(deps: ControlDeps): RegionalApi {
 export function routeToHandlers(handlers: Partial<Record<Concern, HttpHandler>>): RegionalApi {
   return async (event) => {
     const method = event.requestContext.http.method;
-    const match = matchRoute(method, event.rawPath);
+    let match: ReturnType<typeof matchRoute>;
+    try {
+      match = matchRoute(method, event.rawPath);
+    } catch (error) {
+      // A path parameter with malformed percent-encoding (`/v1/data/%`): the client's mistake.
+      if (!(error instanceof URIError)) throw error;
+      return json(400, {
+        error: {
+          code: 'VALIDATION_FAILED',
+          message: 'invalid path',
+          details: [{ field: '(path)', reason: 'malformed percent-encoding' }],
+        },
+      });
+    }
     if (!match.route) {
       return match.pathKnown
         ? json(405, {

@@ -1,9 +1,25 @@
 /**
  * The local stand-in for API Gateway: a node:http server that turns each request into an HTTP API
  * payload 2.0 event, calls the handler, and writes its structured result back.
+ *
+ * Hostile clients get what API Gateway gives them, and every refusal is an API error body
+ * (`{error:{code,message,details}}`): a body over the limit is a 413 sent as soon as the limit is
+ * known to be passed (from Content-Length before any byte is read, else when the limit is crossed),
+ * and the rest of the body is discarded (up to API Gateway's 10 MB, so the client reads the answer
+ * instead of a reset); bytes that are not UTF-8 reach the handler base64-encoded, for it to refuse;
+ * Node's own rejections (headers too large 431, bad framing 400, a timeout 408) are answered by the
+ * 'clientError' handler; a client that sends its headers or its body too slowly is cut off
+ * (headersTimeout, requestTimeout), as API Gateway ends a request after its 30 s integration timeout.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
+import type { Socket } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { MAX_BODY_BYTES } from '../../functions/shared/http.ts';
 
@@ -22,25 +38,148 @@ export interface HttpBridgeOptions {
    * wait first (a slow endpoint).
    */
   readonly intercept?: (req: IncomingMessage) => Promise<RequestInterception>;
+  /** Time a client has to send its request line and headers; default 10 s. */
+  readonly headersTimeoutMs?: number;
+  /** Time a client has to send its whole request, body included; default 30 s (API Gateway's limit). */
+  readonly requestTimeoutMs?: number;
 }
 
 export type RequestInterception = 'reset' | APIGatewayProxyStructuredResultV2 | undefined;
 
-const INTERNAL_ERROR = JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error' } });
+const INTERNAL_ERROR = JSON.stringify({
+  error: { code: 'INTERNAL', message: 'internal error', details: [] },
+});
+
+/** What is read and thrown away after a 413 before the connection is cut: API Gateway's own limit. */
+const DISCARD_LIMIT_BYTES = 10 * 1024 * 1024;
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export function createHttpBridge(handler: ApiHandler, options: HttpBridgeOptions = {}): Server {
-  const readLimit = (options.maxBodyBytes ?? MAX_BODY_BYTES) + 1;
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const log = options.log ?? (() => undefined);
   const intercept = options.intercept;
-  return createServer((req, res) => {
-    if (!intercept) {
-      void serve(req, res, handler, readLimit, log);
+  const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  const requestTimeout = Math.max(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, headersTimeout);
+  const server = createServer(
+    {
+      headersTimeout,
+      requestTimeout,
+      // How often Node looks for connections past those timeouts (default 30 s: far too coarse).
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, headersTimeout / 4)),
+      // Node's default: an idle keep-alive connection is closed after 5 s.
+      keepAliveTimeout: 5_000,
+    },
+    (req, res) => {
+      const declared = Number(req.headers['content-length'] ?? Number.NaN);
+      if (Number.isFinite(declared) && declared > maxBodyBytes) {
+        // Refused before a byte of the body is read.
+        tooLarge(req, res, maxBodyBytes);
+        return;
+      }
+      if (!intercept) {
+        void serve(req, res, handler, maxBodyBytes, log);
+        return;
+      }
+      void intercepted(req, res, intercept, log).then((goOn) => {
+        if (goOn) return serve(req, res, handler, maxBodyBytes, log);
+      });
+    },
+  );
+  // `Expect: 100-continue`: a body that will be refused is never asked for.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    const declared = Number(req.headers['content-length'] ?? Number.NaN);
+    if (Number.isFinite(declared) && declared > maxBodyBytes) {
+      tooLarge(req, res, maxBodyBytes);
       return;
     }
-    void intercepted(req, res, intercept, log).then((goOn) => {
-      if (goOn) return serve(req, res, handler, readLimit, log);
-    });
+    res.writeContinue();
+    server.emit('request', req, res);
   });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) =>
+    answerClientError(error, socket),
+  );
+  return server;
+}
+
+/** 413 with the error body; the rest of the body is read and thrown away (bounded), then the connection closes. */
+function tooLarge(req: IncomingMessage, res: ServerResponse, limit: number): void {
+  discardRest(req);
+  res.setHeader('connection', 'close');
+  write(res, {
+    statusCode: 413,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+    body: JSON.stringify({
+      error: {
+        code: 'PAYLOAD_TOO_LARGE',
+        message: `request body exceeds ${limit} bytes`,
+        details: [{ field: '(body)', reason: `larger than ${limit} bytes` }],
+        limit_bytes: limit,
+      },
+    }),
+  });
+}
+
+/**
+ * Reads what is left of a refused body without keeping it, so the client, still sending, reads the
+ * answer instead of a connection reset; past API Gateway's 10 MB the connection is cut.
+ */
+function discardRest(req: IncomingMessage): void {
+  let discarded = 0;
+  req.on('error', () => undefined);
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > DISCARD_LIMIT_BYTES) req.socket.destroy();
+  });
+  req.resume();
+}
+
+/** Node's own HTTP error codes -> the status API Gateway would answer. */
+function clientErrorStatus(error: NodeJS.ErrnoException): number {
+  switch (error.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return 431;
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return 408;
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return 413;
+    default:
+      return 400;
+  }
+}
+
+/**
+ * Node rejects some requests before there is a request object (headers too large, bad framing, a
+ * timeout): the answer is written to the socket directly, with the API's error body. A socket that
+ * already carries an answer, or cannot be written, is just closed.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  // Node's own bookkeeping: an answer already started on this connection must not be interleaved.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const status = clientErrorStatus(error);
+  const body = JSON.stringify({
+    error: {
+      code: status === 431 ? 'HEADERS_TOO_LARGE' : status === 408 ? 'REQUEST_TIMEOUT' : 'BAD_REQUEST',
+      message:
+        status === 431
+          ? 'request headers are too large'
+          : status === 408
+            ? 'the request was not received in time'
+            : 'malformed HTTP request',
+      details: [{ field: '(request)', reason: String(error.code ?? error.message) }],
+    },
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+      'content-type: application/json; charset=utf-8\r\n' +
+      `content-length: ${Buffer.byteLength(body)}\r\n` +
+      'connection: close\r\n\r\n' +
+      body,
+  );
 }
 
 /** Applies the interception; true when the request should go on to the handler. */
@@ -75,20 +214,23 @@ async function serve(
   req: IncomingMessage,
   res: ServerResponse,
   handler: ApiHandler,
-  readLimit: number,
+  maxBodyBytes: number,
   log: (line: string) => void,
 ): Promise<void> {
-  let body: { text: string | undefined; truncated: boolean };
+  let body: { bytes: Buffer | undefined; truncated: boolean };
   try {
-    body = await readBody(req, readLimit);
+    body = await readBody(req, maxBodyBytes + 1);
   } catch {
     // The client went away mid-body: nobody is left to answer.
     res.destroy();
     return;
   }
-  // The rest of an oversized body is never read: close the connection after answering.
-  if (body.truncated) res.setHeader('connection', 'close');
-  const event = toEvent(req, body.text);
+  if (body.truncated) {
+    // A body without Content-Length (chunked) crossed the limit: answered now, the rest thrown away.
+    tooLarge(req, res, maxBodyBytes);
+    return;
+  }
+  const event = toEvent(req, body.bytes);
   let result: APIGatewayProxyStructuredResultV2;
   try {
     result = await handler(event);
@@ -103,11 +245,11 @@ async function serve(
   write(res, result);
 }
 
-/** Reads at most `limit` bytes; the rest of a larger body is discarded as it arrives, not kept. */
+/** Reads at most `limit` bytes; a larger body is left to the caller (truncated), not kept. */
 function readBody(
   req: IncomingMessage,
   limit: number,
-): Promise<{ text: string | undefined; truncated: boolean }> {
+): Promise<{ bytes: Buffer | undefined; truncated: boolean }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -116,11 +258,7 @@ function readBody(
       req.off('end', onEnd);
       req.off('error', onError);
       req.off('close', onClose);
-      if (truncated) {
-        req.on('error', () => undefined);
-        req.resume();
-      }
-      resolve({ text: size === 0 ? undefined : Buffer.concat(chunks, size).toString('utf8'), truncated });
+      resolve({ bytes: size === 0 ? undefined : Buffer.concat(chunks, size), truncated });
     };
     const onData = (chunk: Buffer) => {
       const room = limit - size;
@@ -145,7 +283,19 @@ function readBody(
   });
 }
 
-function toEvent(req: IncomingMessage, body: string | undefined): APIGatewayProxyEventV2 {
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The body as API Gateway passes it: text when it is UTF-8, otherwise base64 (isBase64Encoded). */
+function bodyOf(bytes: Buffer | undefined): { body?: string; isBase64Encoded: boolean } {
+  if (bytes === undefined) return { isBase64Encoded: false };
+  try {
+    return { body: UTF8.decode(bytes), isBase64Encoded: false };
+  } catch {
+    return { body: bytes.toString('base64'), isBase64Encoded: true };
+  }
+}
+
+function toEvent(req: IncomingMessage, bytes: Buffer | undefined): APIGatewayProxyEventV2 {
   const url = req.url ?? '/';
   const mark = url.indexOf('?');
   const rawPath = mark === -1 ? url : url.slice(0, mark);
@@ -200,8 +350,7 @@ function toEvent(req: IncomingMessage, body: string | undefined): APIGatewayProx
       time: clfTime(now),
       timeEpoch: now.getTime(),
     },
-    ...(body === undefined ? {} : { body }),
-    isBase64Encoded: false,
+    ...bodyOf(bytes),
   };
 }
 

@@ -537,7 +537,7 @@ describe('compliance audits', () => {
     expect(logged).toEqual([
       'unhandled error on POST /v1/compliance/audits: Error: S3 PutObject answered 503',
     ]);
-    expect(failed.body).toEqual({ error: { code: 'INTERNAL', message: 'internal error' } });
+    expect(failed.body).toEqual({ error: { code: 'INTERNAL', message: 'internal error', details: [] } });
     expect(await itemCount(table)).toBe(before);
     const ok = await call(createComplianceHandler(withArchive(false)), 'POST', '/v1/compliance/audits');
     expect(ok.status).toBe(201);

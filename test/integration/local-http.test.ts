@@ -88,17 +88,20 @@ describe('the local HTTP bridge (API Gateway HTTP API stand-in)', () => {
     expect(await response.json()).toEqual({ ok: true });
   });
 
-  it('hands over at most 64 KiB + 1 bytes of a larger body', async () => {
-    const { events, handler } = recorder({ statusCode: 413, body: 'too large' });
+  it('answers 413 itself for a body declared larger than the limit, without calling the handler', async () => {
+    const { events, handler } = recorder({ statusCode: 200, body: 'fine' });
     const base = await serve(handler);
     const response = await fetch(`${base}/v1/route`, { method: 'POST', body: 'x'.repeat(1024 * 1024) });
 
     expect(response.status).toBe(413);
-    expect(events[0]?.body).toHaveLength(64 * 1024 + 1);
+    expect(await response.json()).toMatchObject({
+      error: { code: 'PAYLOAD_TOO_LARGE', details: [{ field: '(body)' }], limit_bytes: 64 * 1024 },
+    });
+    expect(events).toHaveLength(0);
   });
 
-  it('hands over a streamed oversized body without waiting for its end', async () => {
-    const { events, handler } = recorder({ statusCode: 413, body: 'too large' });
+  it('answers 413 for a streamed oversized body without waiting for its end', async () => {
+    const { events, handler } = recorder({ statusCode: 200, body: 'fine' });
     const base = await serve(handler);
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(`${base}/v1/route`, {
@@ -116,7 +119,7 @@ describe('the local HTTP bridge (API Gateway HTTP API stand-in)', () => {
     });
 
     expect(status).toBe(413);
-    expect(events[0]?.body).toHaveLength(64 * 1024 + 1);
+    expect(events).toHaveLength(0);
   });
 
   it('answers a plain 500 when the handler throws, and keeps serving', async () => {
@@ -133,7 +136,7 @@ describe('the local HTTP bridge (API Gateway HTTP API stand-in)', () => {
 
     const failed = await fetch(`${base}/boom`);
     expect(failed.status).toBe(500);
-    expect(await failed.json()).toEqual({ error: { code: 'INTERNAL', message: 'internal error' } });
+    expect(await failed.json()).toEqual({ error: { code: 'INTERNAL', message: 'internal error', details: [] } });
     expect(lines.join('\n')).toContain('secret internals');
 
     const next = await fetch(`${base}/boom`);

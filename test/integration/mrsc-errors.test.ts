@@ -74,6 +74,7 @@ describe('ReplicatedWriteConflictException from an MRSC table', () => {
       error: {
         code: 'STATE_UNAVAILABLE',
         message: 'cortex-critical is unavailable from us-west-2: reaches 1 of 3',
+        details: [],
         region: 'us-west-2',
         table: 'cortex-critical',
       },
