@@ -34,7 +34,6 @@ import {
   DeleteItemCommand,
   DescribeTableCommand,
   type DynamoDBClient,
-  GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -612,20 +611,37 @@ class GlobalTableReplication implements Replication {
     const release = await target.locks.acquire([change.keyId]);
     try {
       this.#observe(target, change.time);
-      const { Item } = await target.writer.send(
-        new GetItemCommand({ TableName: change.table, Key: change.key, ConsistentRead: true }),
-      );
-      const held = Item ? versionOf(Item) : target.tombstones.get(change.keyId);
-      const order = held ? compareVersions(change, held) : 1;
-      if (order < 0) return 'superseded';
-      // The same write already there (delivered again after a crash before its delivery was logged).
-      if (order === 0) return 'delivered';
-      if (change.image) {
-        await target.writer.send(new PutItemCommand({ TableName: change.table, Item: change.image }));
-        target.tombstones.delete(change.keyId);
-      } else {
-        await target.writer.send(new DeleteItemCommand({ TableName: change.table, Key: change.key }));
-        target.tombstones.set(change.keyId, { time: change.time, region: change.region });
+      // One conditional write (not a read, then a write): last writer wins is checked by the store.
+      // The same write already there (delivered again after a crash before its delivery was logged)
+      // is written again, harmlessly. A missing item loses to a newer tombstone, kept in memory.
+      const tombstone = target.tombstones.get(change.keyId);
+      const keptDeleted = tombstone !== undefined && compareVersions(change, tombstone) < 0;
+      const [firstKey] = Object.keys(change.key);
+      const older = 'attribute_not_exists(#time) OR #time < :time OR (#time = :time AND #region <= :region)';
+      const condition = {
+        ConditionExpression: keptDeleted ? `attribute_exists(#key) AND (${older})` : older,
+        ExpressionAttributeNames: {
+          '#time': REP_UPDATE_TIME,
+          '#region': REP_UPDATE_REGION,
+          ...(keptDeleted ? { '#key': firstKey ?? '' } : {}),
+        },
+        ExpressionAttributeValues: { ':time': { N: String(change.time) }, ':region': { S: change.region } },
+      };
+      try {
+        if (change.image) {
+          await target.writer.send(
+            new PutItemCommand({ TableName: change.table, Item: change.image, ...condition }),
+          );
+          target.tombstones.delete(change.keyId);
+        } else {
+          await target.writer.send(
+            new DeleteItemCommand({ TableName: change.table, Key: change.key, ...condition }),
+          );
+          target.tombstones.set(change.keyId, { time: change.time, region: change.region });
+        }
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return 'superseded';
+        throw error;
       }
       return 'delivered';
     } finally {
@@ -773,12 +789,6 @@ function checkLag(ms: number): void {
 function compareVersions(a: Version, b: Version): number {
   if (a.time !== b.time) return a.time < b.time ? -1 : 1;
   return a.region === b.region ? 0 : a.region < b.region ? -1 : 1;
-}
-
-function versionOf(item: Item): Version | undefined {
-  const time = item[REP_UPDATE_TIME]?.N;
-  const region = item[REP_UPDATE_REGION]?.S;
-  return time === undefined || region === undefined ? undefined : { time: Number(time), region };
 }
 
 /**
