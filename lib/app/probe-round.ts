@@ -22,6 +22,7 @@ import type { Clock, ControlPlaneEvent, Heartbeat, ProbePort, StatePort } from '
 import type { ControlDeps } from './deps.ts';
 import { planFailover } from './failover/plan.ts';
 import { ACTIVE_STATUSES } from './failover/shared.ts';
+import { keepHandoffs } from './handoffs/orphans.ts';
 import { defaultStatus, readStatuses } from './live-state.ts';
 import { type MinuteReport, runMinuteRounds } from './minute-rounds.ts';
 import { readLiveStates } from './resources/pools.ts';
@@ -66,6 +67,8 @@ export interface ProbeRoundActions {
   readonly failovers_skipped: readonly SkippedFailover[];
   /** Failovers whose coordinator was gone: this region took them over from their records. */
   readonly failovers_taken_over: readonly string[];
+  /** Failovers this region coordinates whose execution it started again (see resumeStalled). */
+  readonly failovers_resumed: readonly string[];
   /** Why a fenced region did not unfence although it reaches a majority again. */
   readonly unfence_held?: string;
   readonly events: readonly ControlPlaneEvent[];
@@ -205,10 +208,13 @@ export async function runProbeRound(
       act.componentRestarts(previous, assessment, statuses);
       act.saturationChanges(previous, assessment, statuses, views);
       await act.takeOverStranded(assessment, statuses);
+      await act.resumeStalled();
     }
   }
   await act.publish();
   const after = act.ownStatus ?? own;
+  // Issue 12: settle this region's duplicate claims and move the orphaned handoffs it keeps.
+  if (act.passive === undefined && isServing(after.status)) await keepHandoffs(deps);
   return {
     observer: regionId,
     at: new Date(now).toISOString(),
@@ -235,6 +241,7 @@ class RoundActions {
   passive: string | undefined;
   unfenceHeld: string | undefined;
   readonly #takenOver: string[] = [];
+  readonly #resumed: string[] = [];
   ownStatus: RegionStatusRecord | undefined;
 
   constructor(deps: ControlDeps, now: number) {
@@ -457,6 +464,29 @@ class RoundActions {
   }
 
   /**
+   * A running failover this region coordinates that has not moved for two intervals gets its
+   * workflow started again: a no-op while its execution runs (a long wait), a new execution from
+   * the record when the last one ended with the record still running (its final writes failed: the
+   * state it needs was unavailable, as a coordinator cut off from the MRSC table's majority for
+   * longer than the workflow's retries; found by the simulator). A failover waiting for an operator
+   * is left to the operator.
+   */
+  async resumeStalled(): Promise<void> {
+    const { regionId, topology, state, workflow } = this.#deps;
+    const stalledForMs = 2 * healthPolicyOf(topology).interval_seconds * 1000;
+    for (const record of await state.listFailovers()) {
+      if (record.coordinator !== regionId || record.status !== 'running') continue;
+      if (this.#now - Date.parse(record.updated_at) < stalledForMs) continue;
+      try {
+        await workflow.startFailover({ failover_id: record.failover_id, coordinator: regionId });
+        this.#resumed.push(record.failover_id);
+      } catch (error) {
+        this.#skip(record.failed_region, `resume failed: ${messageOf(error)}`, record.failover_id);
+      }
+    }
+  }
+
+  /**
    * One alarm when a majority starts to see a region saturated, one when it stops: raised by the
    * region that would coordinate its failover (as restarts are), so not once per observer.
    */
@@ -537,6 +567,7 @@ class RoundActions {
       failovers_started: this.#started,
       failovers_skipped: this.#skipped,
       failovers_taken_over: this.#takenOver,
+      failovers_resumed: this.#resumed,
       ...(this.unfenceHeld === undefined ? {} : { unfence_held: this.unfenceHeld }),
       events: this.#events,
       ...(this.#eventsError === undefined ? {} : { events_error: this.#eventsError }),

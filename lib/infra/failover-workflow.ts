@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { FAILOVER_DEFINITION_PATH, failoverSubstitutions } from '../app/failover/definition.ts';
 import type { Topology } from '../core/topology/types.ts';
 import type { FailoverWorkflowRef } from './handler-function.ts';
+import { acknowledgeWildcardResources } from './nag.ts';
 
 export interface FailoverWorkflowProps {
   /** Deterministic (`<name>-failover`), so every function of the region can name its ARN. */
@@ -112,6 +113,20 @@ export class FailoverWorkflow extends Construct implements FailoverWorkflowRef {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: this.#arns(regionIds) }),
     );
+    // A start whose name is taken asks whether that execution still runs (a closed one is started
+    // again under the next name: lib/adapters/aws/step-functions.ts). Only this state machine's
+    // executions; their names are failover ids, not known at deploy time.
+    const executions = this.#arns(regionIds, 'execution');
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: executions }),
+    );
+    if (grantee instanceof Construct) {
+      acknowledgeWildcardResources(
+        grantee,
+        executions,
+        'DescribeExecution on the executions of the failover state machine only: their names are failover ids, made at run time.',
+      );
+    }
   }
 
   /**
@@ -127,17 +142,21 @@ export class FailoverWorkflow extends Construct implements FailoverWorkflowRef {
     );
   }
 
-  #arns(regionIds: readonly string[] | undefined): string[] {
-    if (regionIds === undefined) return [this.stateMachineArn];
+  /** The state machine's ARN (or, with `execution`, its executions'), here or in each of `regionIds`. */
+  #arns(
+    regionIds: readonly string[] | undefined,
+    of: 'stateMachine' | 'execution' = 'stateMachine',
+  ): string[] {
     const stack = Stack.of(this);
-    return regionIds.map((region) =>
+    const arnIn = (region: string | undefined) =>
       stack.formatArn({
         service: 'states',
-        region,
-        resource: 'stateMachine',
-        resourceName: this.stateMachineName,
+        ...(region === undefined ? {} : { region }),
+        resource: of,
+        resourceName: of === 'execution' ? `${this.stateMachineName}:*` : this.stateMachineName,
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      }),
-    );
+      });
+    if (regionIds === undefined) return [of === 'stateMachine' ? this.stateMachineArn : arnIn(undefined)];
+    return regionIds.map(arnIn);
   }
 }

@@ -693,19 +693,22 @@ export class SimWorkflow implements WorkflowPort {
     if (this.#holdsName(input.coordinator, id)) return;
     const deps = this.#options.depsFor(input.coordinator);
     const record = await deps.state.getFailover(id);
-    // A final record ran before (a Standard execution name is never reused): nothing to start.
+    // A final record ran before: nothing to start. An execution that ended while its record stayed
+    // active (its last writes failed: the state was unavailable) is run again, as the Step Functions
+    // adapter starts a new execution under the next name: the record is the progress.
     if (record && !isActive(record)) return;
     if (this.#holdsName(input.coordinator, id)) return;
     this.#start(id, input.coordinator, deps);
   }
 
   /**
-   * A running or finished execution holds its name. An aborted one does not: its process died (the
-   * local runtime loses its executions with it), and a restart resumes the failover from its record.
+   * A running execution holds the failover. An aborted one does not (its process died: a restart
+   * resumes the failover from its record), nor does one that ended (a start runs it again when its
+   * record is still active).
    */
   #holdsName(coordinator: string, id: string): boolean {
     const execution = this.#executions.get(executionKey(coordinator, id));
-    return execution !== undefined && !execution.aborted;
+    return execution !== undefined && !execution.aborted && execution.outcome === undefined;
   }
 
   /** The latest execution named `failoverId`, in whichever region it ran. */

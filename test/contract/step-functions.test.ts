@@ -1,4 +1,5 @@
 import {
+  DescribeExecutionCommand,
   ExecutionAlreadyExists,
   InvalidToken,
   SendTaskFailureCommand,
@@ -14,7 +15,11 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { APPROVAL_DECLINED, StepFunctionsWorkflow } from '../../lib/adapters/aws/step-functions.ts';
 import { ConflictError, NotFoundError } from '../../lib/core/errors.ts';
 
-type SfnCommand = StartExecutionCommand | SendTaskSuccessCommand | SendTaskFailureCommand;
+type SfnCommand =
+  | StartExecutionCommand
+  | SendTaskSuccessCommand
+  | SendTaskFailureCommand
+  | DescribeExecutionCommand;
 
 interface Sent {
   readonly region: string;
@@ -24,7 +29,10 @@ interface Sent {
 }
 
 /** Real SFN clients that answer from a middleware after serialization, per region. */
-function stubClients(answer: (region: string, command: SfnCommand) => Error | undefined) {
+function stubClients(
+  answer: (region: string, command: SfnCommand) => Error | undefined,
+  statusOf: (name: string) => string = () => 'RUNNING',
+) {
   const sent: Sent[] = [];
   const clients = new Map<string, SFNClient>();
   const clientFor = (region: string) => {
@@ -50,7 +58,9 @@ function stubClients(answer: (region: string, command: SfnCommand) => Error | un
                 executionArn: `arn:aws:states:${region}:123456789012:execution:failover:x`,
                 startDate: new Date(),
               }
-            : {};
+            : command instanceof DescribeExecutionCommand
+              ? { status: statusOf(String(command.input.executionArn).split(':').at(-1) ?? '') }
+              : {};
         return { output: { $metadata: {}, ...output }, response: {} };
       },
       { step: 'build', name: 'captureForTest' },
@@ -67,8 +77,11 @@ const arnFor = (region: string) =>
   `arn:aws:states:${region}:123456789012:stateMachine:cortex-failover-${region}`;
 const meta = { $metadata: {}, message: 'test' };
 
-function workflow(answer: (region: string, command: SfnCommand) => Error | undefined = () => undefined) {
-  const { clientFor, sent } = stubClients(answer);
+function workflow(
+  answer: (region: string, command: SfnCommand) => Error | undefined = () => undefined,
+  statusOf?: (name: string) => string,
+) {
+  const { clientFor, sent } = stubClients(answer, statusOf);
   return {
     sent,
     workflow: new StepFunctionsWorkflow({
@@ -98,11 +111,57 @@ describe('StepFunctionsWorkflow sends what the Step Functions API takes', () => 
     expect(String(only.body.name)).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
   });
 
-  it('treats an execution that already exists as started (one execution per failover)', async () => {
-    const { workflow: w } = workflow(() => new ExecutionAlreadyExists(meta));
+  it('treats an execution that already exists and runs as started (one execution per failover)', async () => {
+    const { workflow: w } = workflow((_region, command) =>
+      command instanceof StartExecutionCommand ? new ExecutionAlreadyExists(meta) : undefined,
+    );
     await expect(
       w.startFailover({ failover_id: 'failover-us-east-1-e3', coordinator: 'eu-west-1' }),
     ).resolves.toBeUndefined();
+  });
+
+  it('starts a failover whose execution closed with its record active again, under the next name', async () => {
+    // Invariant: a failover is never stranded by a closed execution (its name stays taken 90 days).
+    const taken = new Set(['failover-us-east-1-e3', 'failover-us-east-1-e3-r2']);
+    const { workflow: w, sent } = workflow(
+      (_region, command) =>
+        command instanceof StartExecutionCommand && taken.has(String(command.input.name))
+          ? new ExecutionAlreadyExists(meta)
+          : undefined,
+      () => 'FAILED',
+    );
+    await w.startFailover({ failover_id: 'failover-us-east-1-e3', coordinator: 'eu-west-1' });
+    expect(sent.map((x) => [x.command.constructor.name, x.body.name ?? x.body.executionArn])).toEqual([
+      ['StartExecutionCommand', 'failover-us-east-1-e3'],
+      [
+        'DescribeExecutionCommand',
+        'arn:aws:states:eu-west-1:123456789012:execution:cortex-failover-eu-west-1:failover-us-east-1-e3',
+      ],
+      ['StartExecutionCommand', 'failover-us-east-1-e3-r2'],
+      [
+        'DescribeExecutionCommand',
+        'arn:aws:states:eu-west-1:123456789012:execution:cortex-failover-eu-west-1:failover-us-east-1-e3-r2',
+      ],
+      ['StartExecutionCommand', 'failover-us-east-1-e3-r3'],
+    ]);
+  });
+
+  it('starts nothing while an execution of the failover runs, and stops after 20 executions', async () => {
+    const running = workflow(
+      (_region, command) =>
+        command instanceof StartExecutionCommand ? new ExecutionAlreadyExists(meta) : undefined,
+      () => 'RUNNING',
+    );
+    await running.workflow.startFailover({ failover_id: 'f-1', coordinator: 'eu-west-1' });
+    expect(running.sent.filter((x) => x.command instanceof StartExecutionCommand)).toHaveLength(1);
+    const closed = workflow(
+      (_region, command) =>
+        command instanceof StartExecutionCommand ? new ExecutionAlreadyExists(meta) : undefined,
+      () => 'SUCCEEDED',
+    );
+    await expect(
+      closed.workflow.startFailover({ failover_id: 'f-1', coordinator: 'eu-west-1' }),
+    ).rejects.toThrow(/ran 20 executions in eu-west-1/);
   });
 
   it('rethrows other errors and refuses a region without a state machine', async () => {

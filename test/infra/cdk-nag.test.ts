@@ -201,6 +201,12 @@ function expectAcknowledgedOnly(app: IConstruct, probePaths: readonly string[]):
             `AwsSolutions-IAM5[Resource::arn:aws:execute-api:<region>:<AWS::AccountId>:*/*/GET${path}] @ ${fn}/Role`,
         ),
       ),
+      // A start whose execution name is taken asks whether it still runs: the failover state
+      // machine's executions, whose names are failover ids made at run time.
+      ...['FailoversHandler', 'HealthProbeHandler'].map(
+        (fn) =>
+          `AwsSolutions-IAM5[Resource::arn:aws:states:<region>:<AWS::AccountId>:execution:cortex-failover:*] @ ${fn}/Role`,
+      ),
       // Other regions' table keys are known only by alias (the witness probe and the failover steps).
       'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ FailoverHandler/Role',
       'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ HealthProbeHandler/Role',

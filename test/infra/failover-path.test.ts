@@ -45,6 +45,11 @@ function stateMachineArn(region: string): unknown {
   return arnIn('states', region, 'stateMachine:cortex-failover');
 }
 
+/** The failover state machine's executions (their names are failover ids, made at run time). */
+function executionsArn(region: string): unknown {
+  return arnIn('states', region, 'execution:cortex-failover:*');
+}
+
 function tableArn(region: string): unknown {
   return arnIn('dynamodb', region, 'table/cortex-state');
 }
@@ -163,8 +168,12 @@ describe('the failover path', () => {
         expect(resourcesAllowed(statements, 'states:StartExecution')).toEqual([
           stateMachineArn(stack.regionId),
         ]);
-        const states = [...actionsAllowed(statements)].filter((a) => a.startsWith('states:'));
-        expect(states).toEqual(['states:StartExecution']);
+        // A start whose name is taken asks whether that execution still runs.
+        expect(resourcesAllowed(statements, 'states:DescribeExecution')).toEqual([
+          executionsArn(stack.regionId),
+        ]);
+        const states = [...actionsAllowed(statements)].filter((a) => a.startsWith('states:')).sort();
+        expect(states).toEqual(['states:DescribeExecution', 'states:StartExecution']);
       });
     });
 
@@ -346,11 +355,18 @@ describe('the failover path', () => {
         const handler = stack.handlers.failovers;
         const statements = roleStatements(template, handler.role);
         const states = [...actionsAllowed(statements)].filter((a) => a.startsWith('states:')).sort();
-        expect(states).toEqual(['states:SendTaskFailure', 'states:SendTaskSuccess', 'states:StartExecution']);
+        expect(states).toEqual([
+          'states:DescribeExecution',
+          'states:SendTaskFailure',
+          'states:SendTaskSuccess',
+          'states:StartExecution',
+        ]);
         for (const action of states) {
           const allowed = resourcesAllowed(statements, action);
           expect(allowed).toHaveLength(regions.length);
-          expect(allowed).toEqual(expect.arrayContaining(regions.map(stateMachineArn)));
+          const arns =
+            action === 'states:DescribeExecution' ? regions.map(executionsArn) : regions.map(stateMachineArn);
+          expect(allowed).toEqual(expect.arrayContaining(arns));
         }
         const env = functionProps(template, handler).Environment.Variables;
         expect(env.CORTEX_FAILOVER_STATE_MACHINE_ARN).toEqual(stateMachineArn(stack.regionId));

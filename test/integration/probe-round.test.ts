@@ -99,9 +99,17 @@ class World {
   readonly cut = new Set<string>();
   /** The last assessment per region, threaded into its next round like a long-lived scheduler does. */
   readonly previous = new Map<string, Assessment>();
-  /** Like the real workflow, a started one soon records its first step in the coordinator's replica. */
+  /** Executions that run (the scripted workflow never ends one), per coordinator and failover. */
+  readonly #running = new Set<string>();
+  /**
+   * Like the real workflow, a started one soon records its first step in the coordinator's replica;
+   * a start while an execution of the failover runs in that region is a no-op, as the port promises.
+   */
   readonly workflow: WorkflowPort = {
     startFailover: async (input) => {
+      const key = `${input.coordinator}|${input.failover_id}`;
+      if (this.#running.has(key)) return;
+      this.#running.add(key);
       this.starts.push({ ...input });
       const at = new Date(this.clock.now()).toISOString();
       await this.state(input.coordinator)

@@ -251,15 +251,13 @@ describe('failovers resumed from their records', () => {
     expect(world.workflow.outcome(record?.failover_id as string)?.status).toBe('succeeded');
   });
 
-  // Known gap, reported and not fixed here (it needs a policy for a stalled execution whose
-  // coordinator lives, and a new execution name to restart it: Step Functions keeps a closed
-  // execution's name for 90 days). On the MRSC topology: us-east-1 down and failed over by us-east-2
-  // while its sync step waits; us-west-2 goes down too, so us-east-2 reaches 1 of the table's 3
-  // regions and every step, the rollback and the final mark fail with StateUnavailableError; the
-  // execution ends, the record stays running with a live coordinator, nothing takes it over or
-  // resumes it, and us-east-1 stays draining after everything healed. When it is fixed this test
-  // fails: make it an `it`.
-  it.fails('a failover whose coordinator lost the MRSC quorum longer than its retries is finished later', async () => {
+  // Found by the MRSC campaign: us-east-1 down and failed over by us-east-2 while its sync step
+  // waits; us-west-2 goes down too, so us-east-2 reaches 1 of the table's 3 regions and every step,
+  // the rollback and the final mark fail with StateUnavailableError; the execution ends with the
+  // record still running and a live coordinator. Invariant: a failover is never stranded: once the
+  // coordinator reaches the table again, its round starts the workflow again from the record
+  // (RoundActions.resumeStalled), and us-east-1 does not stay draining.
+  it('a failover whose coordinator lost the MRSC quorum longer than its retries is finished later', async () => {
     const at = (ms: number, action: SimAction) => ({ at: ms, action });
     const schedule: Schedule = {
       seed: 67,

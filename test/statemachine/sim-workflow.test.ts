@@ -503,18 +503,33 @@ describe('SimWorkflow walks the failover definition as aws-local-stepfunctions d
 
 describe('SimWorkflow as a WorkflowPort', () => {
   it('a second start of a running or finished failover is a no-op', async () => {
-    // Invariant: executions are named by failover id (Standard workflows never reuse a name).
-    const { kernel, workflow, calls } = simHarness({});
+    // Invariant: one execution per failover at a time; a finished failover is not run again.
+    const { kernel, workflow, calls, records } = simHarness({});
     await workflow.startFailover({ failover_id: ID, coordinator: COORDINATOR });
     await workflow.startFailover({ failover_id: ID, coordinator: COORDINATOR });
     expect(workflow.running()).toEqual([ID]);
     await kernel.run(kernel.now() + HORIZON_MS);
     const first = workflow.outcome(ID);
+    // The function's last step wrote the record final.
+    records.set(ID, { ...(records.get(ID) as FailoverRecord), status: 'completed' });
     await workflow.startFailover({ failover_id: ID, coordinator: COORDINATOR });
     await kernel.run(kernel.now() + HORIZON_MS);
     expect(callsOf(calls, 'verify_failure')).toHaveLength(1);
     expect(workflow.outcome(ID)).toBe(first);
     await expect(workflow.settled(ID)).resolves.toBe(first);
+  });
+
+  it('an execution that ended with its record still active is run again from the record', async () => {
+    // Invariant: a failover is never stranded by an execution whose last writes failed (the state
+    // was unavailable): a start runs it again, as the Step Functions adapter does under a new name.
+    const { kernel, workflow, calls } = simHarness({});
+    await workflow.startFailover({ failover_id: ID, coordinator: COORDINATOR });
+    await kernel.run(kernel.now() + HORIZON_MS);
+    expect(workflow.outcome(ID)?.status).toBe('succeeded');
+    await workflow.startFailover({ failover_id: ID, coordinator: COORDINATOR });
+    expect(workflow.running()).toEqual([ID]);
+    await kernel.run(kernel.now() + HORIZON_MS);
+    expect(callsOf(calls, 'verify_failure')).toHaveLength(2);
   });
 
   it('starting for a record that is no longer active starts nothing', async () => {

@@ -1,9 +1,17 @@
 /**
  * The WorkflowPort on Step Functions (Standard). A failover runs in its coordinator's region: the
  * execution is named after the failover id, so a second start of the same failover (two detectors,
- * a retried request) is a no-op (principle 4). Approval answers the `.waitForTaskToken` task.
+ * a retried request) is a no-op while it runs (principle 4). One that ended while its record stayed
+ * active (its last writes failed) is started again under the next name, `<id>-r2`, `-r3`, ...:
+ * a Standard execution's name stays taken for 90 days after it closes. Approval answers the
+ * `.waitForTaskToken` task.
  */
+
+/** Executions of one failover in one region, at most: a runaway restart loop stops here. */
+export const MAX_EXECUTIONS_PER_FAILOVER = 20;
+
 import {
+  DescribeExecutionCommand,
   ExecutionAlreadyExists,
   InvalidToken,
   SendTaskFailureCommand,
@@ -44,19 +52,33 @@ export class StepFunctionsWorkflow implements WorkflowPort {
     if (!this.#options.regions.includes(input.coordinator)) {
       throw new Error(`StepFunctionsWorkflow: no failover state machine in ${input.coordinator}`);
     }
-    try {
-      await this.#options.clientFor(input.coordinator).send(
-        new StartExecutionCommand({
-          stateMachineArn: this.#options.stateMachineArnFor(input.coordinator),
-          name: input.failover_id,
-          input: JSON.stringify({ failover_id: input.failover_id, coordinator: input.coordinator }),
-        }),
+    const client = this.#options.clientFor(input.coordinator);
+    const stateMachineArn = this.#options.stateMachineArnFor(input.coordinator);
+    for (let run = 1; run <= MAX_EXECUTIONS_PER_FAILOVER; run++) {
+      const name = run === 1 ? input.failover_id : `${input.failover_id}-r${run}`;
+      try {
+        await client.send(
+          new StartExecutionCommand({
+            stateMachineArn,
+            name,
+            input: JSON.stringify({ failover_id: input.failover_id, coordinator: input.coordinator }),
+          }),
+        );
+        return;
+      } catch (error) {
+        if (!(error instanceof ExecutionAlreadyExists)) throw error;
+      }
+      // The name is taken (90 days after it closes): running, the failover is in hand; closed, the
+      // next name runs it again from its record.
+      const { status } = await client.send(
+        new DescribeExecutionCommand({ executionArn: executionArn(stateMachineArn, name) }),
       );
-    } catch (error) {
-      // Execution names are unique per state machine (90 days after it closes): it already ran or runs.
-      if (error instanceof ExecutionAlreadyExists) return;
-      throw error;
+      if (status === 'RUNNING' || status === 'PENDING_REDRIVE') return;
     }
+    throw new ConflictError(
+      'TOO_MANY_EXECUTIONS',
+      `failover ${input.failover_id} ran ${MAX_EXECUTIONS_PER_FAILOVER} executions in ${input.coordinator}; an operator must abort it or fail it back`,
+    );
   }
 
   /**
@@ -92,4 +114,9 @@ export class StepFunctionsWorkflow implements WorkflowPort {
     }
     throw new NotFoundError('approval task', `${token.slice(0, 16)}...`);
   }
+}
+
+/** An execution's ARN from its state machine's: `...:stateMachine:<machine>` -> `...:execution:<machine>:<name>`. */
+export function executionArn(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }

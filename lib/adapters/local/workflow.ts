@@ -143,12 +143,14 @@ export class LocalWorkflow implements WorkflowPort {
   async startFailover(input: { readonly failover_id: string; readonly coordinator: string }): Promise<void> {
     if (this.#closed) throw new Error('LocalWorkflow is closed');
     const id = input.failover_id;
-    if (this.#executions.has(id)) return;
+    if (this.#isRunning(id)) return;
     const deps = this.#options.depsFor(input.coordinator);
     const record = await deps.state.getFailover(id);
-    // Ran before this process started (the record is final): a Standard execution name is never reused.
+    // Final (it ran before, here or elsewhere): nothing to start. An execution that ended while its
+    // record stayed active (its last writes failed: the state was unavailable) is run again, as the
+    // Step Functions adapter starts a new execution under the next name: the record is the progress.
     if (record && !isActive(record)) return;
-    if (this.#executions.has(id)) return;
+    if (this.#isRunning(id)) return;
     this.#run(id, input.coordinator, deps);
   }
 
@@ -163,6 +165,11 @@ export class LocalWorkflow implements WorkflowPort {
       declined.name = 'ApprovalDeclined';
       pending.reject(declined);
     }
+  }
+
+  #isRunning(failoverId: string): boolean {
+    const execution = this.#executions.get(failoverId);
+    return execution !== undefined && !execution.finished;
   }
 
   /** Resolves when the execution of `failoverId` has ended (started by this workflow). */
