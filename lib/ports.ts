@@ -53,6 +53,18 @@ export interface StatePort {
     expectedStatus: HandoffStatus,
   ): Promise<void>;
 
+  /**
+   * Moves a handoff to `status` (setting the fields of `patch`) only if its status is one of
+   * `expectedStatuses` and it carries no settlement; returns it as it was before. ConflictError
+   * (HANDOFF_CHANGED) carrying the current one (undefined when missing) otherwise.
+   */
+  transitionHandoff(
+    handoffId: string,
+    status: HandoffStatus,
+    patch: Readonly<Record<string, unknown>>,
+    expectedStatuses: readonly HandoffStatus[],
+  ): Promise<Handoff>;
+
   /** Stores an observer's view of a target (the observer writes only its own views). */
   putTargetHealth(view: TargetHealth): Promise<void>;
   /** Every observer's view of every target this replica holds. */
@@ -301,11 +313,31 @@ export interface ResourcesPort {
     outcome: 'completed' | 'failed',
     settlement: object,
   ): Promise<Handoff | undefined>;
+  /**
+   * Journals a handoff claim this replica's region made (its own records, written in its own replica
+   * only): kept until the claim is known to have won or lost, so a loser's reservation is released.
+   */
+  recordClaim(claim: HandoffClaim): Promise<void>;
+  /** This region's journaled claims. */
+  listClaims(): Promise<HandoffClaim[]>;
+  /** Removes a journaled claim if it is still `claimId`; whether this call removed it. */
+  dropClaim(handoffId: string, claimId: string): Promise<boolean>;
   /** Removes a region's token counters of hours before `keepFrom` (an hour bucket); how many it removed. */
   compactTokens(region: string, keepFrom: string): Promise<number>;
   /** Records a rebalance (what moved and why), newest listed first. */
   putRebalance(record: RebalanceRecord): Promise<void>;
   listRebalances(limit: number): Promise<RebalanceRecord[]>;
+}
+
+/** A handoff claim as its router journals it (ResourcesPort.recordClaim). */
+export interface HandoffClaim {
+  readonly handoff_id: string;
+  readonly claim_id: string;
+  /** The replica the claim was written in (the owner's, or the router's own as a fallback). */
+  readonly claimed_in: string;
+  readonly created_at: string;
+  /** What the claim reserved (given back when another claim of the task won). */
+  readonly reservation?: Reservation;
 }
 
 /** One applied (or dry-run) rebalance. */

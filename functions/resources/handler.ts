@@ -1,6 +1,12 @@
 import middy from '@middy/core';
 import * as z from 'zod/mini';
 import type { RegionalDeps } from '../../lib/app/deps.ts';
+import {
+  acceptHandoff,
+  getHandoff,
+  HANDOFF_LIST_MAX,
+  listHandoffs,
+} from '../../lib/app/handoffs/lifecycle.ts';
 import { settleHandoff } from '../../lib/app/resources/accounting.ts';
 import { runRebalance } from '../../lib/app/resources/rebalance.ts';
 import { reportUsage, viewResources } from '../../lib/app/resources/view.ts';
@@ -32,6 +38,29 @@ const settleSchema = z.strictObject({
   reason: z.optional(z.string().check(z.minLength(1), z.maxLength(500))),
 });
 
+const HANDOFF_STATUSES = ['pending', 'accepted', 'completed', 'failed', 'redirected'] as const;
+
+const listHandoffsQuerySchema = z.strictObject({
+  region: z.optional(z.string().check(z.regex(REGION_ID, 'must be a region id such as us-east-1'))),
+  status: z.optional(z.enum(HANDOFF_STATUSES)),
+  after: z.optional(z.string().check(z.minLength(1), z.maxLength(600))),
+  limit: z.optional(
+    z.string().check(
+      z.regex(/^\d{1,3}$/, `must be a whole number from 1 to ${HANDOFF_LIST_MAX}`),
+      z.refine(
+        (text) => Number(text) >= 1 && Number(text) <= HANDOFF_LIST_MAX,
+        `must be a whole number from 1 to ${HANDOFF_LIST_MAX}`,
+      ),
+    ),
+  ),
+});
+
+const acceptSchema = z.strictObject({
+  worker: z.optional(
+    z.string().check(z.regex(/^[A-Za-z0-9._:@/-]{1,128}$/, 'must be 1-128 letters, digits or ._:@/-')),
+  ),
+});
+
 const rebalanceSchema = z.strictObject({
   dry_run: z.optional(z.boolean()),
   /** Plans even when `dynamic_rebalancing.enabled` is false (an operator's explicit request). */
@@ -40,7 +69,9 @@ const rebalanceSchema = z.strictObject({
 
 /**
  * The resources API (issue 4 part B): `GET /v1/resources`, `PUT /v1/resources/{region}/usage`,
- * `POST /v1/handoffs/{handoff_id}/complete|fail`, `POST /v1/rebalance`.
+ * `POST /v1/handoffs/{handoff_id}/complete|fail`, `POST /v1/rebalance`; and the handoffs read back
+ * with the target's accept (issue 12): `GET /v1/handoffs`, `GET /v1/handoffs/{handoff_id}`,
+ * `POST /v1/handoffs/{handoff_id}/accept`.
  */
 export function createResourcesHandler(deps: RegionalDeps & { readonly events?: EventsPort }) {
   return middy<HttpEvent, HttpResult>()
@@ -57,12 +88,31 @@ export function createResourcesHandler(deps: RegionalDeps & { readonly events?: 
           const usage = parseWith(usageSchema, parseJsonBody(event), 'usage report');
           return json(200, await reportUsage(deps, region, usage));
         }
+        case 'GET /v1/handoffs': {
+          const query = parseWith(listHandoffsQuerySchema, event.queryStringParameters ?? {}, 'query');
+          return json(
+            200,
+            await listHandoffs(deps, {
+              ...(query.region === undefined ? {} : { region: query.region }),
+              ...(query.status === undefined ? {} : { status: query.status }),
+              ...(query.after === undefined ? {} : { after: query.after }),
+              ...(query.limit === undefined ? {} : { limit: Number(query.limit) }),
+            }),
+          );
+        }
+        case 'GET /v1/handoffs/{handoff_id}':
+          return json(200, await getHandoff(deps, handoffIdOf(event)));
+        case 'POST /v1/handoffs/{handoff_id}/accept': {
+          const id = handoffIdOf(event);
+          const body = parseWith(acceptSchema, optionalJsonBody(event), 'accept request');
+          return json(
+            200,
+            await acceptHandoff(deps, id, body.worker === undefined ? {} : { worker: body.worker }),
+          );
+        }
         case 'POST /v1/handoffs/{handoff_id}/complete':
         case 'POST /v1/handoffs/{handoff_id}/fail': {
-          const id = pathParameter(event, 'handoff_id', HANDOFF_ID, {
-            field: 'handoff_id',
-            example: 'a handoff id',
-          });
+          const id = handoffIdOf(event);
           const body = parseWith(settleSchema, optionalJsonBody(event), 'settlement');
           const outcome = event.routeKey.endsWith('/complete') ? 'completed' : 'failed';
           return json(200, await settleHandoff(deps, id, outcome, body));
@@ -78,4 +128,8 @@ export function createResourcesHandler(deps: RegionalDeps & { readonly events?: 
           return json(404, { error: { code: 'NOT_FOUND', message: `no route ${event.routeKey}` } });
       }
     });
+}
+
+function handoffIdOf(event: HttpEvent): string {
+  return pathParameter(event, 'handoff_id', HANDOFF_ID, { field: 'handoff_id', example: 'a handoff id' });
 }

@@ -45,6 +45,12 @@ export interface RegionalDeps {
    */
   readonly selective?: SelectivePort;
   /**
+   * Another region's replica of the shared state, as far as this region reaches it: the router claims
+   * a task's handoff in its owner region's replica (lib/core/state/handoff-owner.ts). Without it the
+   * router claims in its own replica only. `replica(regionId)` of this region is `state`.
+   */
+  readonly replica?: (regionId: string) => StatePort;
+  /**
    * Where a handler reports an error it cannot explain (an answer of 500). Absent: one JSON line on
    * standard error, which Lambda sends to CloudWatch; the local runtime passes its own log, so a
    * terminal or a test run shows a plain line instead.

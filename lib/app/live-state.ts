@@ -2,6 +2,7 @@ import type { RegionLiveState } from '../core/routing.ts';
 import type { RegionStatusRecord } from '../core/state/records.ts';
 import type { Topology } from '../core/topology/types.ts';
 import type { StatePort } from '../ports.ts';
+import type { RegionalDeps } from './deps.ts';
 
 /** A region with no status record has never been touched by a failover: it is healthy at epoch 0. */
 export function defaultStatus(topology: Topology, regionId: string): RegionStatusRecord {
@@ -51,4 +52,35 @@ export function liveStates(
     });
   }
   return live;
+}
+
+/**
+ * Why this region's replica may not know what happened to it (issue 12 part 3), or undefined. A
+ * region back after an outage (down, or cut off) reads a replica that replication has not caught up
+ * yet: the others may have failed it over meanwhile. It serves nothing (`/health` 503, no routes, no
+ * accepts) while most of the regions it counts (every other region its replica does not hold as
+ * failed) have no heartbeat in its replica from the last failure window (failure threshold + 1
+ * rounds). Heartbeats are written every round and replicated in order after every earlier write, so
+ * once fresh ones arrived, a failover's status writes have arrived too. A region never heard from
+ * counts as fresh (a new deployment).
+ */
+export async function catchingUp(
+  deps: Pick<RegionalDeps, 'topology' | 'state' | 'clock' | 'regionId'>,
+  statuses: ReadonlyMap<string, RegionStatusRecord>,
+): Promise<string | undefined> {
+  const { topology, regionId } = deps;
+  const policy = topology.failover_policies.health_check;
+  const windowMs = (policy.failure_threshold + 1) * policy.interval_seconds * 1000;
+  const counted = topology.regions
+    .map((r) => r.region_id)
+    .filter((id) => id !== regionId && statuses.get(id)?.status !== 'failed');
+  if (counted.length === 0) return undefined;
+  const heartbeats = await deps.state.listHeartbeats();
+  const now = deps.clock.now();
+  const stale = counted.filter((id) => {
+    const beat = heartbeats.find((h) => h.region === id);
+    return beat !== undefined && now - beat.at > windowMs;
+  });
+  if (stale.length * 2 <= counted.length) return undefined;
+  return `catching up: no heartbeat of ${stale.join(', ')} in this replica for over ${windowMs / 1000} s`;
 }

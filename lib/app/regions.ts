@@ -8,7 +8,7 @@ import { availableCapacity } from '../core/routing.ts';
 import { isServing, type RegionStatusRecord } from '../core/state/records.ts';
 import type { Region, Topology } from '../core/topology/types.ts';
 import type { RegionalDeps } from './deps.ts';
-import { defaultStatus, readStatuses } from './live-state.ts';
+import { catchingUp, defaultStatus, readStatuses } from './live-state.ts';
 import { readPools } from './resources/pools.ts';
 import { weightsFromStatuses } from './resources/weights.ts';
 
@@ -278,18 +278,22 @@ export interface HealthReport {
   readonly serving: boolean;
   readonly epoch: number;
   readonly checked_at: string;
+  /** Why a region whose status serves does not serve yet (its replica is catching up). */
+  readonly reason?: string;
 }
 
 /** This region's own health as Route 53 must see it: serving or not, from its own replica. */
 export async function regionHealth(deps: RegionalDeps): Promise<HealthReport> {
-  const own =
-    (await deps.state.getRegionStatus(deps.regionId)) ?? defaultStatus(deps.topology, deps.regionId);
+  const statuses = await readStatuses(deps.topology, deps.state);
+  const own = statuses.get(deps.regionId) ?? defaultStatus(deps.topology, deps.regionId);
+  const behind = isServing(own.status) ? await catchingUp(deps, statuses) : undefined;
   return {
     region: deps.regionId,
     status: own.status,
-    serving: isServing(own.status),
+    serving: isServing(own.status) && behind === undefined,
     epoch: own.epoch,
     checked_at: new Date(deps.clock.now()).toISOString(),
+    ...(behind === undefined ? {} : { reason: behind }),
   };
 }
 

@@ -16,11 +16,13 @@ import {
   type RouteOptions,
   type TaskRequirements,
 } from '../core/routing.ts';
+import { taskOwner } from '../core/state/handoff-owner.ts';
 import { type Handoff, isServing } from '../core/state/records.ts';
 import { expandResidency, normalizeCountryCode } from '../core/topology/residency.ts';
 import { CAPABILITIES, COMPLIANCE_FRAMEWORKS } from '../core/topology/types.ts';
+import type { StatePort } from '../ports.ts';
 import type { RegionalDeps } from './deps.ts';
-import { defaultStatus, readStatuses } from './live-state.ts';
+import { catchingUp, defaultStatus, readStatuses } from './live-state.ts';
 import { cancelReservation, decideAndReserve } from './resources/accounting.ts';
 import { spreadOption } from './resources/weights.ts';
 
@@ -203,23 +205,56 @@ function replay(existing: Handoff, hash: string): RouteResponse {
   return toResponse(existing);
 }
 
+/** The replica holding the task's claim: its owner's, when this region reaches it. */
+function claimReplica(deps: RegionalDeps, owner: string): StatePort {
+  return owner === deps.regionId || !deps.replica ? deps.state : deps.replica(owner);
+}
+
+/** The task's handoff as the owner's replica holds it, or this replica when the owner is out of reach. */
+async function readClaim(deps: RegionalDeps, owner: string, handoffId: string): Promise<Handoff | undefined> {
+  const remote = claimReplica(deps, owner);
+  if (remote !== deps.state) {
+    try {
+      const found = await remote.getHandoff(handoffId);
+      if (found) return found;
+    } catch {
+      // Out of reach: this replica answers (what it holds may be behind).
+    }
+  }
+  return deps.state.getHandoff(handoffId);
+}
+
 /**
  * Routes a task and records its handoff with one conditional write. Idempotent per task_id: the
  * same request answers the recorded decision; a different request with the same id is a conflict.
+ *
+ * One decision per task, whichever region is asked (issue 12): the handoff is created in the task's
+ * owner region's replica (lib/core/state/handoff-owner.ts), so every router's conditional write for
+ * one task meets the same condition; and the claim is journaled in this region's replica before it
+ * is written. When the owner is out of reach the router claims in its own replica, and a duplicate
+ * can then slip through; replication keeps one of the two records, and the loser's router finds its
+ * claim gone from its journal's replica and releases what it reserved (lib/app/handoffs/claims.ts).
  */
 export async function routeTask(deps: RegionalDeps, request: RouteRequest): Promise<RouteResponse> {
   const { topology, state, clock, regionId } = deps;
   const input = resolveRouteInput(deps, request);
   const hash = requestHash(request);
   const handoffId = handoffIdFor(request.task_id);
+  const owner = taskOwner(
+    topology.regions.map((r) => r.region_id),
+    request.task_id,
+  );
 
-  const existing = await state.getHandoff(handoffId);
+  const existing = await readClaim(deps, owner, handoffId);
   if (existing) return replay(existing, hash);
 
   const statuses = await readStatuses(topology, state);
   const own = statuses.get(regionId) ?? defaultStatus(topology, regionId);
   // A fenced, draining or failed region must not place work: its view of the others may be stale.
   if (!isServing(own.status)) throw new RegionNotServingError(regionId, own.status);
+  // Back from an outage: the others may have failed it over, which its replica may not show yet.
+  const behind = await catchingUp(deps, statuses);
+  if (behind !== undefined) throw new RegionNotServingError(regionId, behind);
 
   const options: RouteOptions = {
     ...routeOptions(deps),
@@ -240,6 +275,9 @@ export async function routeTask(deps: RegionalDeps, request: RouteRequest): Prom
     await cancelReservation(deps, reservation);
     throw error;
   }
+  const now = clock.now();
+  const createdAt = new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const claimId = `${regionId}@${now}`;
   const handoff: Handoff = {
     handoff_id: handoffId,
     task_id: request.task_id,
@@ -247,19 +285,59 @@ export async function routeTask(deps: RegionalDeps, request: RouteRequest): Prom
     target_region: decision.region,
     routing_score: decision.score,
     status: 'pending',
-    created_at: new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    created_at: createdAt,
+    owner_region: owner,
+    claimed_in: owner,
+    claim_id: claimId,
     task: { ...request },
     request_hash: hash,
     decision: { candidates: decision.candidates, excluded: decision.excluded },
     ...(reservation ? { reservation } : {}),
   };
-  try {
-    await state.createHandoff(handoff);
-  } catch (error) {
+  const journal = async (claimedIn: string) =>
+    deps.resources?.recordClaim({
+      handoff_id: handoffId,
+      claim_id: claimId,
+      claimed_in: claimedIn,
+      created_at: createdAt,
+      ...(reservation ? { reservation } : {}),
+    });
+  // Nothing recorded will hold the reservation: forget the claim, then give the reservation back.
+  let withdrawn = false;
+  const withdraw = async () => {
+    if (withdrawn) return;
+    withdrawn = true;
+    await deps.resources?.dropClaim(handoffId, claimId);
     await cancelReservation(deps, reservation);
-    // Another request for the same task won the conditional write between our read and write.
-    if (error instanceof ConflictError && error.current) return replay(error.current as Handoff, hash);
+  };
+  const create = async (where: StatePort, claimedIn: string): Promise<RouteResponse> => {
+    const record = { ...handoff, claimed_in: claimedIn };
+    try {
+      await where.createHandoff(record);
+    } catch (error) {
+      if (error instanceof ConflictError && error.current) {
+        // Another request for the same task won the conditional write between our read and write.
+        await withdraw();
+        return replay(error.current as Handoff, hash);
+      }
+      throw error;
+    }
+    return toResponse(record);
+  };
+  try {
+    await journal(owner);
+    const ownerState = claimReplica(deps, owner);
+    if (ownerState === state) return await create(state, regionId === owner ? owner : regionId);
+    try {
+      return await create(ownerState, owner);
+    } catch (error) {
+      if (error instanceof ConflictError) throw error;
+      // The owner is out of reach: claim in this replica (a duplicate may slip through; see above).
+      await journal(regionId);
+      return await create(state, regionId);
+    }
+  } catch (error) {
+    await withdraw();
     throw error;
   }
-  return toResponse(handoff);
 }

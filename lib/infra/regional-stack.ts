@@ -55,7 +55,9 @@ export interface ConcernAccess {
 export const SELECTIVE_AUDIT_ACCESS: SelectiveAccess = { every: ['Scan'] };
 
 export const CONCERN_ACCESS: Readonly<Record<Concern, ConcernAccess>> = {
-  router: { table: ['GetItem', 'Query', 'PutItem'] },
+  // Issue 12: a task's handoff is claimed (conditional PutItem) and read in its owner region's
+  // replica; the claim journal is this region's own partition (PutItem, DeleteItem).
+  router: { table: ['GetItem', 'Query', 'PutItem', 'DeleteItem'], remoteTable: ['GetItem', 'PutItem'] },
   regions: { table: ['GetItem', 'Query'] },
   health: { table: ['GetItem', 'Query'] },
   failovers: {

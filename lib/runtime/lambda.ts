@@ -241,6 +241,8 @@ export function lambdaDeps(): RegionalDeps {
     regionId: env.regionId,
     topology,
     state: ownReplicas(env.regionId),
+    // Issue 12: the router claims a task's handoff in its owner region's replica.
+    replica: ownReplicas,
     clock,
     deployment: deploymentFacts(process.env),
     compliance: new DynamoComplianceAdapter({ client: document, tableName: env.tableName }),
@@ -251,6 +253,8 @@ export function lambdaDeps(): RegionalDeps {
       client: document,
       tableName: env.tableName,
       handoffs,
+      // Held counters and the claim journal: this region's own items, written in its replica only.
+      writer: env.regionId,
       // The pools follow `worker_assignments`: in the MRSC table when it is synchronous there.
       pools: { client: document, tableName: resourcePoolTable(topology) },
     }),

@@ -229,6 +229,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         tableName,
         ...(handoffs ? { handoffs } : {}),
         ...(pools ? { pools } : {}),
+        // Held counters and the claim journal: this region's own items, written in its replica only.
+        writer: store.regionId,
       }),
     };
   };

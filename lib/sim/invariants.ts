@@ -5,7 +5,8 @@
  */
 
 import type { FailoverRecord } from '../core/failover/types.ts';
-import { isServing, type RegionStatusRecord } from '../core/state/records.ts';
+import { reservationAccounting } from '../core/replication/consistency.ts';
+import { type Handoff, isServing, type RegionStatusRecord } from '../core/state/records.ts';
 import { expandResidency } from '../core/topology/residency.ts';
 import type { SimWorld } from './world.ts';
 
@@ -20,6 +21,7 @@ export const INVARIANTS = [
   'residency-kept',
   'never-serves-while-fenced',
   'ends-serving',
+  'reservations-match-open-handoffs',
 ] as const;
 
 export type InvariantName = (typeof INVARIANTS)[number];
@@ -175,6 +177,7 @@ export class InvariantChecker {
           );
         }
       }
+      await this.#reservationsMatch(now, replica);
       const primaries = (await state.listRegionStatuses()).filter(
         (s) => s.role === 'primary' && isServing(s.status),
       );
@@ -185,6 +188,25 @@ export class InvariantChecker {
           `${primaries.map((p) => p.region_id).join(' and ')} are both primary in ${replica}'s replica`,
         );
       }
+    }
+  }
+
+  /**
+   * Once settled, what each pool holds for reservations (every writer's held counters) is exactly what
+   * the open handoffs reserved on it, in every replica (lib/core/replication/consistency.ts
+   * reservationAccounting): no path that ends a handoff keeps or gives back more than it reserved.
+   */
+  async #reservationsMatch(now: number, replica: string): Promise<void> {
+    const world = this.#world;
+    const resources = world.deps(replica).resources;
+    if (!resources) return;
+    const handoffs = new Map<string, Handoff>();
+    for (const target of world.regionIds) {
+      for (const h of await world.state(replica).listHandoffsByTarget(target)) handoffs.set(h.handoff_id, h);
+    }
+    const pools = await resources.listPools(new Date(now).toISOString().slice(0, 13));
+    for (const line of reservationAccounting(pools, [...handoffs.values()])) {
+      this.#fail('reservations-match-open-handoffs', now, `in ${replica}'s replica: ${line}`);
     }
   }
 

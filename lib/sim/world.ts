@@ -61,7 +61,9 @@ export type SimMutation =
   /** A region reads its own status as healthy, whatever it is (it serves while fenced). */
   | 'ignore-own-status'
   /** Redirects move work to the first region in the topology, whatever its residency. */
-  | 'redirect-ignores-residency';
+  | 'redirect-ignores-residency'
+  /** Releasing a reservation gives nothing back (a path that ends a handoff leaks what it held). */
+  | 'leak-reservations';
 
 export interface SimWorldOptions {
   readonly topology: Topology;
@@ -159,7 +161,15 @@ export class SimWorld {
         replica: (other: string) =>
           other === id ? this.#mutated(id, region.state) : this.#guarded(id, other),
         deployment: facts,
-        resources: region.resources,
+        resources:
+          this.mutation === 'leak-reservations'
+            ? new Proxy(region.resources, {
+                get: (target, property) =>
+                  property === 'release'
+                    ? async () => undefined
+                    : (Reflect.get(target, property) as (...a: unknown[]) => unknown).bind(target),
+              })
+            : region.resources,
       });
       this.#deps.set(id, deps);
       this.#views.set(id, this.#mutated(id, region.view));

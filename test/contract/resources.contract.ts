@@ -117,7 +117,12 @@ export function resourcesContract(name: string, setup: () => Promise<ResourcesFi
         expect(error).toBeInstanceOf(ConflictError);
         expect(error.code).toBe('CAPACITY_EXHAUSTED');
         expect(error.message).toContain('eu-west-1 cannot fit');
-        expect(error.current).toEqual(pool({ usage: { workers: 10, tokens_used: 600, compute_units: 70 } }));
+        expect(error.current).toEqual(
+          pool({
+            usage: { workers: 10, tokens_used: 600, compute_units: 70 },
+            held: { workers: 3, compute_units: 0, tokens: 0 },
+          }),
+        );
       }
       expect(await usage()).toEqual({ workers: 10, tokens_used: 600, compute_units: 70 });
       const missing = await resources
@@ -165,7 +170,8 @@ export function resourcesContract(name: string, setup: () => Promise<ResourcesFi
       await resources.release(held, -100);
       expect(await usage()).toEqual({ workers: 7, tokens_used: 800, compute_units: 70 });
       const missing = await resources.release(reservation({ region: 'us-east-1' }), 0).catch((e) => e);
-      expect(missing.name).toBe('ConditionalCheckFailedException');
+      expect(missing).toBeInstanceOf(ConflictError);
+      expect(missing.code).toBe('POOL_MISSING');
     });
 
     it("replaces a region's usage with its report, and refuses one for a pool that does not exist", async () => {

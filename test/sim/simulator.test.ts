@@ -73,6 +73,7 @@ describe('the simulator', () => {
     ['duplicate-failover-records', 'one-failover-per-failure', DEFAULT],
     ['ignore-own-status', 'ends-serving', DEFAULT],
     ['redirect-ignores-residency', 'residency-kept', SHARED_EU],
+    ['leak-reservations', 'reservations-match-open-handoffs', DEFAULT],
   ];
   it.each(mutations)(
     'catches the mutation %s with %s',

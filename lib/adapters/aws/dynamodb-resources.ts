@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -10,9 +11,9 @@ import { ConflictError } from '../../core/errors.ts';
 import type { RegionPool, Reservation } from '../../core/resources/pool.ts';
 import type { Handoff } from '../../core/state/records.ts';
 import type { ResourceAmounts, ResourceUsage } from '../../core/topology/types.ts';
-import type { RebalanceRecord, ResourcesPort } from '../../ports.ts';
+import type { HandoffClaim, RebalanceRecord, ResourcesPort } from '../../ports.ts';
 import { putIfAbsent, queryAll, strip, type TableRef } from './dynamo-items.ts';
-import { keys, OPEN_HANDOFF_STATUSES, poolOfItem, STATE_TABLE, tokensAttribute } from './state-keys.ts';
+import { keys, OPEN_HANDOFF_STATUSES, poolsOfItems, STATE_TABLE, tokensAttribute } from './state-keys.ts';
 
 export interface DynamoResourcesOptions {
   /** A document client for this region's replica (injected: STYLE 8). */
@@ -22,22 +23,36 @@ export interface DynamoResourcesOptions {
   readonly handoffs?: TableRef;
   /** Where region pools live when not in `tableName` (the MRSC table, lib/core/replication/placement.ts resourcePoolTable). */
   readonly pools?: TableRef;
+  /**
+   * The region whose replica this adapter writes: its reservations and releases go to its own held
+   * counters and its claims to its own journal, which no other replica writes. Default `_` (tests on
+   * one table).
+   */
+  readonly writer?: string;
 }
+
+/** Attempts at a reservation when another call of the same replica changed the held counter meanwhile. */
+const HELD_ATTEMPTS = 5;
 
 /** The token counter of one clock hour: a new hour is a new attribute, so it starts at zero. */
 
 /**
  * The resource pool in the state table (layout: state-keys.ts). A region's pool is one item: its
- * allocation, held workers and compute units, and one token counter per clock hour. Reservations are
- * single conditional ADDs, checked against this replica only (as every conditional write on a global
- * table): two regions reserving on the same pool at the same instant can each pass their check, and
- * last writer wins across replicas; the region's own usage reports correct such drift.
+ * allocation, its base usage (the topology's snapshot, then what the region reports) and one token
+ * counter per clock hour. What reservations hold is counted in held counters, one item per pool and
+ * writing region, written only in that region's replica: a reservation or a release is an ADD on the
+ * writer's own counter, so concurrent writes from several regions all survive replication (last
+ * writer wins per item, and each item has one writer), and a pool's usage is its base plus every
+ * writer's counter. The capacity check reads this replica's sum and writes the counter conditionally
+ * on its revision: within one replica exactly as many reservations win as fit; two regions reserving
+ * at the same instant can each pass their check (conditions are local on a global table).
  */
 export class DynamoResourcesAdapter implements ResourcesPort {
   readonly #client: DynamoDBDocumentClient;
   readonly #table: string;
   readonly #handoffs: TableRef;
   readonly #pools: TableRef;
+  readonly #writer: string;
 
   constructor(options: DynamoResourcesOptions) {
     if (!options.tableName) throw new Error('DynamoResourcesAdapter: tableName is required');
@@ -45,17 +60,15 @@ export class DynamoResourcesAdapter implements ResourcesPort {
     this.#table = options.tableName;
     this.#handoffs = options.handoffs ?? { client: options.client, tableName: options.tableName };
     this.#pools = options.pools ?? { client: options.client, tableName: options.tableName };
+    const writer = options.writer ?? '_';
+    if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(writer)) {
+      throw new Error(`DynamoResourcesAdapter: writer "${writer}" must be 1-64 letters, digits, _ . @ or -`);
+    }
+    this.#writer = writer;
   }
 
   async getPool(region: string, hour: string): Promise<RegionPool | undefined> {
-    const { Item } = await this.#pools.client.send(
-      new GetCommand({
-        TableName: this.#pools.tableName,
-        Key: keys.regionPool(region),
-        ConsistentRead: true,
-      }),
-    );
-    return Item ? poolOfItem(Item, hour) : undefined;
+    return (await this.listPools(hour)).find((pool) => pool.region === region);
   }
 
   async listPools(hour: string): Promise<RegionPool[]> {
@@ -66,7 +79,10 @@ export class DynamoResourcesAdapter implements ResourcesPort {
       ExpressionAttributeValues: { ':pk': keys.regionPool('').pk },
       ConsistentRead: true,
     });
-    return items.map((item) => poolOfItem(item, hour));
+    return poolsOfItems(
+      items.map((item) => ({ sk: String(item[STATE_TABLE.sortKey]), item })),
+      hour,
+    );
   }
 
   async seedPool(pool: RegionPool): Promise<boolean> {
@@ -86,77 +102,112 @@ export class DynamoResourcesAdapter implements ResourcesPort {
 
   async reserve(reservation: Reservation, pool: RegionPool): Promise<void> {
     const { allocation } = pool;
-    try {
-      await this.#pools.client.send(
-        new UpdateCommand({
-          TableName: this.#pools.tableName,
-          Key: keys.regionPool(reservation.region),
-          UpdateExpression: 'ADD #w :w, #c :c, #t :t',
-          // Conditions cannot add, so the bounds are the allocation minus the need, valid only for
-          // the allocation version they were computed from.
-          ConditionExpression:
-            'attribute_exists(#pk) AND #v = :v AND #w <= :wmax AND #c <= :cmax AND (attribute_not_exists(#t) OR #t <= :tmax)',
-          ExpressionAttributeNames: {
-            '#pk': 'pk',
-            '#v': 'allocation_version',
-            '#w': 'workers_used',
-            '#c': 'compute_units_used',
-            '#t': tokensAttribute(reservation.hour),
-          },
-          ExpressionAttributeValues: {
-            ':v': pool.allocation_version,
-            ':w': reservation.workers,
-            ':c': reservation.compute_units,
-            ':t': reservation.tokens,
-            ':wmax': allocation.workers - Math.max(reservation.workers, 1),
-            ':cmax': allocation.compute_units - reservation.compute_units,
-            ':tmax': allocation.tokens_per_hour - reservation.tokens,
-          },
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        const current = await this.getPool(reservation.region, reservation.hour);
-        if (current && current.allocation_version !== pool.allocation_version) {
-          throw new ConflictError(
-            'ALLOCATION_CHANGED',
-            `allocation of ${reservation.region} changed (version ${current.allocation_version})`,
-            current,
-          );
-        }
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.getPool(reservation.region, reservation.hour);
+      const rev = await this.#heldRevision(reservation.region);
+      if (!current) {
+        throw new ConflictError('CAPACITY_EXHAUSTED', `no resource pool for ${reservation.region}`);
+      }
+      if (current.allocation_version !== pool.allocation_version) {
+        throw new ConflictError(
+          'ALLOCATION_CHANGED',
+          `allocation of ${reservation.region} changed (version ${current.allocation_version})`,
+          current,
+        );
+      }
+      const { usage } = current;
+      const fits =
+        usage.workers + Math.max(reservation.workers, 1) <= allocation.workers &&
+        usage.compute_units + reservation.compute_units <= allocation.compute_units &&
+        usage.tokens_used + reservation.tokens <= allocation.tokens_per_hour;
+      if (!fits) {
         throw new ConflictError(
           'CAPACITY_EXHAUSTED',
           `${reservation.region} cannot fit ${reservation.workers} workers, ${reservation.tokens} tokens, ${reservation.compute_units} compute units`,
           current,
         );
       }
-      throw error;
+      try {
+        await this.#addHeld(reservation, reservation.tokens, 1, rev);
+        return;
+      } catch (error) {
+        // Another call of this replica reserved between the read and the write: read again.
+        if (!(error instanceof ConditionalCheckFailedException) || attempt + 1 >= HELD_ATTEMPTS) throw error;
+      }
     }
   }
 
   async release(reservation: Reservation, tokens: number): Promise<void> {
+    const { Item } = await this.#pools.client.send(
+      new GetCommand({ TableName: this.#pools.tableName, Key: keys.regionPool(reservation.region) }),
+    );
+    if (!Item) throw new ConflictError('POOL_MISSING', `no resource pool for ${reservation.region}`);
+    await this.#addHeld(
+      { ...reservation, workers: -reservation.workers, compute_units: -reservation.compute_units },
+      tokens,
+      0,
+      undefined,
+    );
+  }
+
+  /** This writer's held counter of `region`: its revision (undefined: never written). */
+  async #heldRevision(region: string): Promise<number | undefined> {
+    const { Item } = await this.#pools.client.send(
+      new GetCommand({
+        TableName: this.#pools.tableName,
+        Key: keys.heldCounter(region, this.#writer),
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? Number(Item.rev ?? 0) : undefined;
+  }
+
+  /** One ADD on this writer's held counter; conditional on `expectedRev` when `bump` is 1. */
+  async #addHeld(
+    amounts: Pick<Reservation, 'region' | 'hour' | 'workers' | 'compute_units'>,
+    tokens: number,
+    bump: 0 | 1,
+    expectedRev: number | undefined,
+  ): Promise<void> {
+    const condition =
+      bump === 0
+        ? {}
+        : expectedRev === undefined
+          ? { ConditionExpression: 'attribute_not_exists(#rev)' }
+          : { ConditionExpression: '#rev = :seen', ExpressionAttributeValues: { ':seen': expectedRev } };
     await this.#pools.client.send(
       new UpdateCommand({
         TableName: this.#pools.tableName,
-        Key: keys.regionPool(reservation.region),
-        UpdateExpression: 'ADD #w :w, #c :c, #t :t',
-        ConditionExpression: 'attribute_exists(#pk)',
+        Key: keys.heldCounter(amounts.region, this.#writer),
+        UpdateExpression:
+          'SET #region = :region, #writer = :writer, #type = :type ADD #w :w, #c :c, #t :t, #rev :bump',
+        ...condition,
         ExpressionAttributeNames: {
-          '#pk': 'pk',
-          '#w': 'workers_used',
-          '#c': 'compute_units_used',
-          '#t': tokensAttribute(reservation.hour),
+          '#region': 'region',
+          '#writer': 'writer',
+          '#type': 'record_type',
+          '#w': 'workers',
+          '#c': 'compute_units',
+          '#t': tokensAttribute(amounts.hour),
+          '#rev': 'rev',
         },
         ExpressionAttributeValues: {
-          ':w': -reservation.workers,
-          ':c': -reservation.compute_units,
+          ...(condition.ExpressionAttributeValues ?? {}),
+          ':region': amounts.region,
+          ':writer': this.#writer,
+          ':type': 'held_counter',
+          ':w': amounts.workers,
+          ':c': amounts.compute_units,
           ':t': tokens,
+          ':bump': bump,
         },
       }),
     );
   }
 
   async reportUsage(region: string, hour: string, usage: ResourceUsage, at: string): Promise<void> {
+    // The report is the region's whole usage: the base is what the held counters do not explain.
+    const held = (await this.getPool(region, hour))?.held ?? { workers: 0, compute_units: 0, tokens: 0 };
     try {
       await this.#pools.client.send(
         new UpdateCommand({
@@ -172,9 +223,9 @@ export class DynamoResourcesAdapter implements ResourcesPort {
             '#at': 'reported_at',
           },
           ExpressionAttributeValues: {
-            ':w': usage.workers,
-            ':c': usage.compute_units,
-            ':t': usage.tokens_used,
+            ':w': usage.workers - held.workers,
+            ':c': usage.compute_units - held.compute_units,
+            ':t': usage.tokens_used - held.tokens,
             ':at': at,
           },
         }),
@@ -194,24 +245,36 @@ export class DynamoResourcesAdapter implements ResourcesPort {
     expectedVersion: number,
     at: string,
   ): Promise<number> {
+    const changed = (current: RegionPool | undefined) =>
+      new ConflictError(
+        'ALLOCATION_CHANGED',
+        `allocation of ${region} changed or would fall below its usage`,
+        current,
+      );
+    // Never below what the region uses (its base and every held counter, as this replica sums them).
+    const current = await this.getPool(region, hour);
+    if (
+      !current ||
+      current.allocation_version !== expectedVersion ||
+      current.usage.workers > allocation.workers ||
+      current.usage.compute_units > allocation.compute_units ||
+      current.usage.tokens_used > allocation.tokens_per_hour
+    ) {
+      throw changed(current);
+    }
     try {
       await this.#pools.client.send(
         new UpdateCommand({
           TableName: this.#pools.tableName,
           Key: keys.regionPool(region),
           UpdateExpression: 'SET #wa = :wa, #ta = :ta, #ca = :ca, #at = :at ADD #v :one',
-          // Never below what the region uses: the check and the change are one write.
-          ConditionExpression:
-            'attribute_exists(#pk) AND #v = :v AND #w <= :wa AND #c <= :ca AND (attribute_not_exists(#t) OR #t <= :ta)',
+          ConditionExpression: 'attribute_exists(#pk) AND #v = :v',
           ExpressionAttributeNames: {
             '#pk': 'pk',
             '#v': 'allocation_version',
             '#wa': 'workers_allocated',
             '#ta': 'tokens_per_hour',
             '#ca': 'compute_units_allocated',
-            '#w': 'workers_used',
-            '#c': 'compute_units_used',
-            '#t': tokensAttribute(hour),
             '#at': 'allocated_at',
           },
           ExpressionAttributeValues: {
@@ -227,13 +290,46 @@ export class DynamoResourcesAdapter implements ResourcesPort {
       return expectedVersion + 1;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        const current = await this.getPool(region, hour);
-        throw new ConflictError(
-          'ALLOCATION_CHANGED',
-          `allocation of ${region} changed or would fall below its usage`,
-          current,
-        );
+        throw changed(await this.getPool(region, hour));
       }
+      throw error;
+    }
+  }
+
+  async recordClaim(claim: HandoffClaim): Promise<void> {
+    await this.#client.send(
+      new PutCommand({
+        TableName: this.#table,
+        Item: { ...keys.claim(this.#writer, claim.handoff_id), record_type: 'handoff_claim', ...claim },
+      }),
+    );
+  }
+
+  async listClaims(): Promise<HandoffClaim[]> {
+    const items = await queryAll(this.#client, {
+      TableName: this.#table,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': STATE_TABLE.partitionKey },
+      ExpressionAttributeValues: { ':pk': keys.claimPartition(this.#writer) },
+      ConsistentRead: true,
+    });
+    return items.map((item) => strip<HandoffClaim>(item));
+  }
+
+  async dropClaim(handoffId: string, claimId: string): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new DeleteCommand({
+          TableName: this.#table,
+          Key: keys.claim(this.#writer, handoffId),
+          ConditionExpression: '#claim = :claim',
+          ExpressionAttributeNames: { '#claim': 'claim_id' },
+          ExpressionAttributeValues: { ':claim': claimId },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
   }
@@ -271,12 +367,17 @@ export class DynamoResourcesAdapter implements ResourcesPort {
   }
 
   async compactTokens(region: string, keepFrom: string): Promise<number> {
+    // The pool item and this writer's held counter (each writer compacts its own).
+    const removed = await Promise.all([
+      this.#compact(keys.regionPool(region), keepFrom),
+      this.#compact(keys.heldCounter(region, this.#writer), keepFrom),
+    ]);
+    return removed[0];
+  }
+
+  async #compact(key: { pk: string; sk: string }, keepFrom: string): Promise<number> {
     const { Item } = await this.#pools.client.send(
-      new GetCommand({
-        TableName: this.#pools.tableName,
-        Key: keys.regionPool(region),
-        ConsistentRead: true,
-      }),
+      new GetCommand({ TableName: this.#pools.tableName, Key: key, ConsistentRead: true }),
     );
     const prefix = tokensAttribute('');
     // Hour buckets sort as text (`2026-11-26T06`), so older ones compare below `keepFrom`.
@@ -288,7 +389,7 @@ export class DynamoResourcesAdapter implements ResourcesPort {
     await this.#pools.client.send(
       new UpdateCommand({
         TableName: this.#pools.tableName,
-        Key: keys.regionPool(region),
+        Key: key,
         UpdateExpression: `REMOVE ${Object.keys(names).join(', ')}`,
         ConditionExpression: 'attribute_exists(#pk)',
         ExpressionAttributeNames: { '#pk': 'pk', ...names },

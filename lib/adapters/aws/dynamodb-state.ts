@@ -270,6 +270,54 @@ export class DynamoStateAdapter implements StatePort {
     }
   }
 
+  async transitionHandoff(
+    handoffId: string,
+    status: HandoffStatus,
+    patch: Readonly<Record<string, unknown>>,
+    expectedStatuses: readonly HandoffStatus[],
+  ): Promise<Handoff> {
+    const { client, tableName } = this.#tables.handoff;
+    const names: Record<string, string> = { '#pk': 'pk', '#status': 'status', '#settlement': 'settlement' };
+    const values: Record<string, unknown> = { ':status': status };
+    const sets = ['#status = :status'];
+    Object.entries(patch).forEach(([field, value], i) => {
+      if (value === undefined) return;
+      names[`#f${i}`] = field;
+      values[`:f${i}`] = value;
+      sets.push(`#f${i} = :f${i}`);
+    });
+    // DynamoDB refuses `IN ()` as a malformed expression, not as a failed condition.
+    if (expectedStatuses.length === 0) throw new Error('transitionHandoff: expectedStatuses is empty');
+    const allowed = expectedStatuses.map((expected, i) => {
+      values[`:s${i}`] = expected;
+      return `:s${i}`;
+    });
+    try {
+      const { Attributes } = await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: keys.handoff(handoffId),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: `attribute_exists(#pk) AND attribute_not_exists(#settlement) AND #status IN (${allowed.join(', ')})`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      return strip<Handoff>(Attributes ?? {});
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        const current = await this.getHandoff(handoffId);
+        throw new ConflictError(
+          'HANDOFF_CHANGED',
+          `handoff ${handoffId} is ${current?.status ?? 'missing'}, not ${expectedStatuses.join(' or ')}`,
+          current,
+        );
+      }
+      throw error;
+    }
+  }
+
   async putTargetHealth(view: TargetHealth): Promise<void> {
     const { client, tableName } = this.#tables.target_health;
     await client.send(

@@ -21,6 +21,8 @@ import type { RegionPool } from '../../core/resources/pool.ts';
  * | doc. conflict | `DOC#<key>`         | `CONFLICT#<conflict_id>` | -                 | -                           |
  * | latency pair  | `LATENCY`           | `<from>#<to>`        | -                     | -                           |
  * | region pool   | `RESOURCES`         | `POOL#<region_id>`   | -                     | -                           |
+ * | held counters | `RESOURCES`         | `HELD#<region_id>#<writer>` | -              | -                           |
+ * | claim journal | `CLAIMS#<writer>`   | `<handoff_id>`       | -                     | -                           |
  * | rebalance     | `REBALANCE#<id>`    | `REBALANCE`          | `REBALANCES`          | `<at>#<id>`                 |
  *
  * Region statuses share one partition so a region reads every status in one Query of its own
@@ -47,6 +49,11 @@ import type { RegionPool } from '../../core/resources/pool.ts';
  * Region pools (allocation, held workers and compute units, and one `tokens@<hour>` counter per clock
  * hour, so the token budget rolls over without TTL) share one small partition the router reads whole;
  * rebalances are listed newest first through the GSI (lib/adapters/aws/dynamodb-resources.ts).
+ * What open reservations hold is counted apart from the pool item, in one `HELD#<pool>#<writer>` item
+ * per pool and writing region, written only in the writer's replica (a counter that only one replica
+ * writes is never lost to last-writer-wins; the pool's held amount is the sum of its writers' items).
+ * A region's claim journal (the handoff claims it made, until each is known to have won or lost) is
+ * its own partition, written and read by that region only (issue 12, docs/state-and-replication.md).
  */
 export const STATE_TABLE = {
   partitionKey: 'pk',
@@ -91,6 +98,9 @@ export const keys = {
   latency: (from: string, to: string) => ({ pk: 'LATENCY', sk: `${from}#${to}` }),
   latencyPartition: 'LATENCY',
   regionPool: (regionId: string) => ({ pk: 'RESOURCES', sk: `POOL#${regionId}` }),
+  heldCounter: (regionId: string, writer: string) => ({ pk: 'RESOURCES', sk: `HELD#${regionId}#${writer}` }),
+  claim: (writer: string, handoffId: string) => ({ pk: `CLAIMS#${writer}`, sk: handoffId }),
+  claimPartition: (writer: string) => `CLAIMS#${writer}`,
   rebalance: (rebalanceId: string) => ({ pk: `REBALANCE#${rebalanceId}`, sk: 'REBALANCE' }),
   rebalanceList: 'REBALANCES',
 } as const;
@@ -100,6 +110,45 @@ export const tokensAttribute = (hour: string) => `tokens@${hour}`;
 
 /** Handoff statuses that still hold a reservation. */
 export const OPEN_HANDOFF_STATUSES: readonly string[] = ['pending', 'accepted', 'redirected'];
+
+/**
+ * The pools of the `RESOURCES` partition's items: each pool item with the held counters of every
+ * writer added to its usage (and reported as `held`).
+ */
+export function poolsOfItems(
+  rows: readonly { readonly sk: string; readonly item: Readonly<Record<string, unknown>> }[],
+  hour: string,
+): RegionPool[] {
+  const held = new Map<string, { workers: number; compute_units: number; tokens: number }>();
+  const pools: Readonly<Record<string, unknown>>[] = [];
+  for (const { sk, item } of rows) {
+    if (sk.startsWith('POOL#')) {
+      pools.push(item);
+      continue;
+    }
+    if (!sk.startsWith('HELD#')) continue;
+    const region = String(item.region);
+    const sum = held.get(region) ?? { workers: 0, compute_units: 0, tokens: 0 };
+    sum.workers += Number(item.workers ?? 0);
+    sum.compute_units += Number(item.compute_units ?? 0);
+    sum.tokens += Number(item[tokensAttribute(hour)] ?? 0);
+    held.set(region, sum);
+  }
+  return pools.map((item) => {
+    const pool = poolOfItem(item, hour);
+    const h = held.get(pool.region);
+    if (!h) return pool;
+    return {
+      ...pool,
+      usage: {
+        workers: pool.usage.workers + h.workers,
+        tokens_used: pool.usage.tokens_used + h.tokens,
+        compute_units: pool.usage.compute_units + h.compute_units,
+      },
+      held: h,
+    };
+  });
+}
 
 /** A region pool item (`RESOURCES` / `POOL#<region>`) as the pool it holds for `hour`. */
 export function poolOfItem(item: Readonly<Record<string, unknown>>, hour: string): RegionPool {

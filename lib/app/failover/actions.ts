@@ -31,14 +31,13 @@ import {
 import { assess } from '../../core/health/quorum.ts';
 import { readReplica } from '../../core/replication/lag.ts';
 import { decideMrsc } from '../../core/replication/placement.ts';
-import { hourBucket, type Reservation, taskNeeds } from '../../core/resources/pool.ts';
 import { type Handoff, isServing, type RegionStatusRecord } from '../../core/state/records.ts';
 import type { ControlDeps, RegionalDeps } from '../deps.ts';
+import { redirectHandoffs } from '../handoffs/redirect.ts';
 import { defaultStatus, readStatuses } from '../live-state.ts';
 import type { ReservedHandoff } from '../resources/accounting.ts';
-import { readLiveStates } from '../resources/pools.ts';
 import { routeTask } from '../route-task.ts';
-import { describeConsidered, planFailover, rerouteHandoffs } from './plan.ts';
+import { describeConsidered, planFailover } from './plan.ts';
 import {
   ACTIVE_STATUSES,
   isActive,
@@ -832,57 +831,7 @@ const redirectTraffic: Perform = async ({ deps, record }) => {
     deps.state.listHandoffsByTarget(failed),
   ]);
   const pending = handoffs.filter((h) => h.status === 'pending') as ReservedHandoff[];
-  const { live, pools } = await readLiveStates(deps, statuses);
-  const { moves, kept } = rerouteHandoffs(deps, pending, statuses, live);
-  const byId = new Map(pending.map((h) => [h.handoff_id, h]));
-  let migrated = 0;
-  let raced = 0;
-  for (const move of moves) {
-    const handoff = byId.get(move.handoff_id);
-    // The task's resources move with it: reserved in its new region before the handoff points there,
-    // released in the failed region after (a crash between leaks the old one once; usage reports fix it).
-    let reservation: Reservation | undefined;
-    const pool = pools?.get(move.to);
-    if (deps.resources && pool) {
-      const need = handoff?.reservation ?? reservationOf(handoff);
-      reservation = { ...need, region: move.to, hour: hourBucket(deps.clock.now()) };
-      try {
-        await deps.resources.reserve(reservation, { ...pool, hour: reservation.hour });
-      } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
-        kept.push({
-          handoff_id: move.handoff_id,
-          task_id: move.task_id,
-          reasons: [`${move.to}: no room to reserve its resources (${error.message})`],
-        });
-        continue;
-      }
-    }
-    try {
-      await deps.state.redirectHandoff(
-        move.handoff_id,
-        {
-          target_region: move.to,
-          status: 'pending',
-          routing_score: move.routing_score,
-          redirected_from: failed,
-          ...(reservation ? { reservation } : {}),
-        },
-        'pending',
-      );
-      migrated += 1;
-    } catch (error) {
-      if (reservation) await deps.resources?.release(reservation, -reservation.tokens);
-      // Accepted or finished by its region meanwhile: it no longer needs to move.
-      if (error instanceof ConflictError) {
-        raced += 1;
-        continue;
-      }
-      throw error;
-    }
-    const old = handoff?.reservation;
-    if (old && deps.resources) await deps.resources.release(old, -old.tokens);
-  }
+  const { moves, kept, migrated, raced } = await redirectHandoffs(deps, failed, pending, statuses);
   const total = record.workloads_migrated + migrated;
   const events: { type: string; detail: Record<string, unknown> }[] = [
     {
@@ -1206,11 +1155,3 @@ const ACTIONS: Partial<Record<FailoverAction, Perform>> = {
   monitor_metrics: monitorMetrics,
   complete,
 };
-
-/** What a handoff without a recorded reservation needs (its task's requirements, as the router reserves). */
-function reservationOf(handoff: Handoff | undefined): Omit<Reservation, 'region' | 'hour'> {
-  const requirements = ((handoff?.task as { requirements?: Parameters<typeof taskNeeds>[0] } | undefined)
-    ?.requirements ?? {}) as Parameters<typeof taskNeeds>[0];
-  const need = taskNeeds(requirements);
-  return { workers: need.workers, tokens: need.tokens_per_hour, compute_units: need.compute_units };
-}

@@ -17,7 +17,8 @@ import type {
   RegionProof,
   SubjectExportRecord,
 } from '../../core/privacy/types.ts';
-import type { Handoff } from '../../core/state/records.ts';
+import type { Reservation } from '../../core/resources/pool.ts';
+import { type Handoff, isOpenHandoff } from '../../core/state/records.ts';
 import type { ControlPlaneEvent } from '../../ports.ts';
 import type { PrivacyDeps } from './deps.ts';
 
@@ -67,6 +68,12 @@ async function searchRegion(
           continue;
         }
         const erased = await port.eraseHandoff(handoff.handoff_id, subject);
+        // An open handoff's reservation goes with it (issue 12): released once, by the erasure of
+        // its target region's replica (each replica's copy is erased once; a retry finds it gone).
+        const held = (handoff as Handoff & { reservation?: Reservation }).reservation;
+        if (erased && region === handoff.target_region && isOpenHandoff(handoff.status) && held) {
+          await deps.resources?.release(held, -held.tokens);
+        }
         const reason = [
           decision.note,
           erased ? undefined : 'already gone when deleted (erased through another replica)',

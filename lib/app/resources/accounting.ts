@@ -123,7 +123,7 @@ export async function settleHandoff(
     if (current?.settlement) return answerSettled(current, outcome);
     throw new ConflictError(
       'HANDOFF_NOT_OPEN',
-      `handoff ${handoffId} is ${current?.status ?? 'missing'}: only pending, accepted or redirected handoffs settle`,
+      `handoff ${handoffId} is ${current?.status ?? 'missing'}; it cannot become ${outcome} (only from pending, accepted or redirected)`,
       current,
     );
   }
@@ -137,7 +137,7 @@ function answerSettled(handoff: ReservedHandoff, outcome: 'completed' | 'failed'
   if (settlement.outcome !== outcome) {
     throw new ConflictError(
       'HANDOFF_SETTLED',
-      `handoff ${handoff.handoff_id} was already settled as ${settlement.outcome}`,
+      `handoff ${handoff.handoff_id} is ${settlement.outcome}; it cannot become ${outcome} (already settled)`,
       handoff,
     );
   }

@@ -108,3 +108,48 @@ export function chooseWinner(input: WinnerInput): Winner {
       return { skipped: `unknown rule ${String(rule)}` };
   }
 }
+
+/**
+ * The accounting invariant of reservations (issue 12): in one replica, what each pool holds for
+ * reservations (`held`, the sum of every writer's held counters) equals what the open handoffs
+ * (pending, accepted, redirected) reserved on that pool, in workers and compute units. A line per
+ * pool that differs, naming both sides; none when they match. Under replication lag the two sides
+ * may differ for a moment (a handoff and a counter replicate separately): read it once settled.
+ */
+export function reservationAccounting(
+  pools: readonly {
+    readonly region: string;
+    readonly held?: { readonly workers: number; readonly compute_units: number };
+  }[],
+  handoffs: readonly {
+    readonly handoff_id: string;
+    readonly status: string;
+    readonly reservation?: {
+      readonly region: string;
+      readonly workers: number;
+      readonly compute_units: number;
+    };
+  }[],
+): string[] {
+  const open = new Map<string, { workers: number; compute_units: number; count: number }>();
+  for (const h of handoffs) {
+    if (!h.reservation || !['pending', 'accepted', 'redirected'].includes(h.status)) continue;
+    const sum = open.get(h.reservation.region) ?? { workers: 0, compute_units: 0, count: 0 };
+    sum.workers += h.reservation.workers;
+    sum.compute_units += h.reservation.compute_units;
+    sum.count += 1;
+    open.set(h.reservation.region, sum);
+  }
+  const lines: string[] = [];
+  const regions = new Set([...pools.map((p) => p.region), ...open.keys()]);
+  for (const region of [...regions].sort()) {
+    const held = pools.find((p) => p.region === region)?.held ?? { workers: 0, compute_units: 0 };
+    const want = open.get(region) ?? { workers: 0, compute_units: 0, count: 0 };
+    if (held.workers !== want.workers || held.compute_units !== want.compute_units) {
+      lines.push(
+        `${region} holds ${held.workers} worker(s) and ${held.compute_units} compute unit(s) for reservations; its ${want.count} open handoff(s) reserved ${want.workers} and ${want.compute_units}`,
+      );
+    }
+  }
+  return lines;
+}

@@ -26,6 +26,11 @@ export interface RegionPool {
   readonly hour: string;
   /** Bumped by every allocation change: reservations are conditional on the allocation they read. */
   readonly allocation_version: number;
+  /**
+   * What the open reservations hold (workers, compute units; tokens of `hour`), included in `usage`:
+   * the sum of every writer's held counters (lib/adapters/aws/dynamodb-resources.ts).
+   */
+  readonly held?: { readonly workers: number; readonly compute_units: number; readonly tokens: number };
 }
 
 export interface Utilization {

@@ -29,6 +29,27 @@ export interface RegionStatusRecord {
 
 export type HandoffStatus = 'pending' | 'accepted' | 'completed' | 'failed' | 'redirected';
 
+/** Statuses of a handoff whose task has not ended: it holds its reservation. */
+export const OPEN_STATUSES: readonly HandoffStatus[] = ['pending', 'accepted', 'redirected'];
+
+/** Whether the handoff's task has not ended (it still holds what it reserved). */
+export function isOpenHandoff(status: HandoffStatus): boolean {
+  return OPEN_STATUSES.includes(status);
+}
+
+/**
+ * The lifecycle a handoff's target region drives: pending -> accepted -> completed | failed. A task
+ * its workers never started may also end from pending (failed, or completed by a worker that skipped
+ * the accept). Each move is one conditional write from the statuses listed here.
+ */
+export const HANDOFF_TRANSITIONS: Readonly<
+  Record<'accepted' | 'completed' | 'failed', readonly HandoffStatus[]>
+> = {
+  accepted: ['pending', 'redirected'],
+  completed: ['pending', 'accepted', 'redirected'],
+  failed: ['pending', 'accepted', 'redirected'],
+};
+
 export interface FactorScores {
   readonly capacity: number;
   readonly latency: number;
@@ -59,6 +80,17 @@ export interface Handoff {
   readonly created_at: string;
   /** Set when a failover moved the handoff away from the region it was first routed to. */
   readonly redirected_from?: string;
+  /** The task's owner region (lib/core/state/handoff-owner.ts), whose replica takes the claim. */
+  readonly owner_region?: string;
+  /** The region whose replica the record was created in (the owner's, or the router's own when the owner was out of reach). */
+  readonly claimed_in?: string;
+  /** Unique per creation: tells two claims of one task apart after replication kept one of them. */
+  readonly claim_id?: string;
+  /** When and by whom the target region's workers accepted it. */
+  readonly accepted_at?: string;
+  readonly accepted_by?: string;
+  /** Why it is still pending although its target does not serve (no region can take it now). */
+  readonly held_reason?: string;
   /** The routed request as received, so a failover can re-route the task with its requirements. */
   readonly task: Readonly<Record<string, unknown>>;
   /** Digest of the canonical request; a repeat with another digest is a conflict. */

@@ -133,7 +133,13 @@ export function createSimStores(options: SimStoresOptions): SimStores {
     const replica = store.replica(regionId);
     if (!critical || !copy) {
       const state = new SimStatePort({ replica, writer: regionId });
-      return { regionId, state, view: state, resources: new SimResourcesPort({ replica }), replica };
+      return {
+        regionId,
+        state,
+        view: state,
+        resources: new SimResourcesPort({ replica, writer: regionId }),
+        replica,
+      };
     }
     const guarded = quorumGuarded(copy, {
       table: critical.name,
@@ -154,6 +160,7 @@ export function createSimStores(options: SimStoresOptions): SimStores {
       view: new SimStatePort({ replica, records: recordsIn(copy), ...writer }),
       resources: new SimResourcesPort({
         replica,
+        writer: regionId,
         ...(critical.records.includes('handoff') ? { handoffs: guarded } : {}),
         ...(critical.pools ? { pools: guarded } : {}),
       }),

@@ -8,12 +8,18 @@
  * handoffs (and, when `worker_assignments` is synchronous, the pools) live in its one copy instead,
  * where a reservation is checked against the latest pool of every region.
  */
-import { keys, OPEN_HANDOFF_STATUSES, poolOfItem, tokensAttribute } from '../../adapters/aws/state-keys.ts';
+import {
+  keys,
+  OPEN_HANDOFF_STATUSES,
+  poolOfItem,
+  poolsOfItems,
+  tokensAttribute,
+} from '../../adapters/aws/state-keys.ts';
 import { ConflictError } from '../../core/errors.ts';
 import type { RegionPool, Reservation } from '../../core/resources/pool.ts';
 import type { Handoff } from '../../core/state/records.ts';
 import type { ResourceAmounts, ResourceUsage } from '../../core/topology/types.ts';
-import type { RebalanceRecord, ResourcesPort } from '../../ports.ts';
+import type { HandoffClaim, RebalanceRecord, ResourcesPort } from '../../ports.ts';
 import type { IndexKey, SimReplica } from './replicated.ts';
 
 export interface SimResourcesOptions {
@@ -23,6 +29,8 @@ export interface SimResourcesOptions {
   readonly handoffs?: SimReplica;
   /** Where region pools live when not in `replica` (the MRSC table: placement.ts resourcePoolTable). */
   readonly pools?: SimReplica;
+  /** The region whose held counters and claim journal it writes (the adapter's `writer`); default `_`. */
+  readonly writer?: string;
 }
 
 /**
@@ -51,7 +59,7 @@ function atMost(item: PoolItem, name: string, bound: number): boolean {
 }
 
 /** `attribute_not_exists(#a) OR #a <= :b`. */
-function absentOrAtMost(item: PoolItem, name: string, bound: number): boolean {
+function _absentOrAtMost(item: PoolItem, name: string, bound: number): boolean {
   return item[name] === undefined || atMost(item, name, bound);
 }
 
@@ -69,20 +77,57 @@ export class SimResourcesPort implements ResourcesPort {
   readonly #replica: SimReplica;
   readonly #handoffs: SimReplica;
   readonly #pools: SimReplica;
+  readonly #writer: string;
 
   constructor(options: SimResourcesOptions) {
     this.#replica = options.replica;
     this.#handoffs = options.handoffs ?? options.replica;
     this.#pools = options.pools ?? options.replica;
+    this.#writer = options.writer ?? '_';
   }
 
   async getPool(region: string, hour: string): Promise<RegionPool | undefined> {
-    const item = this.#pool(region);
-    return item ? poolOfItem(item, hour) : undefined;
+    return this.#livePool(region, hour);
   }
 
   async listPools(hour: string): Promise<RegionPool[]> {
-    return this.#pools.peekQuery<PoolItem>(POOLS_PARTITION).map((row) => poolOfItem(row.value, hour));
+    return poolsOfItems(
+      this.#pools.peekQuery<PoolItem>(POOLS_PARTITION).map((row) => ({ sk: row.sk, item: row.value })),
+      hour,
+    );
+  }
+
+  /** The pool with every writer's held counters, as this replica holds them. */
+  #livePool(region: string, hour: string): RegionPool | undefined {
+    return poolsOfItems(
+      this.#pools
+        .peekQuery<PoolItem>(POOLS_PARTITION)
+        .filter((row) => row.sk === `POOL#${region}` || row.sk.startsWith(`HELD#${region}#`))
+        .map((row) => ({ sk: row.sk, item: row.value })),
+      hour,
+    )[0];
+  }
+
+  /** One ADD on this writer's held counter of the reservation's region (the adapter's UpdateItem). */
+  #addHeld(reservation: Reservation, sign: 1 | -1, tokens: number): void {
+    const { pk, sk } = keys.heldCounter(reservation.region, this.#writer);
+    const item = this.#pools.peek<PoolItem>(pk, sk) ?? {};
+    const counter = tokensAttribute(reservation.hour);
+    this.#pools.put(
+      pk,
+      sk,
+      {
+        ...item,
+        region: reservation.region,
+        writer: this.#writer,
+        record_type: 'held_counter',
+        workers: added(item, 'workers', sign * reservation.workers),
+        compute_units: added(item, 'compute_units', sign * reservation.compute_units),
+        [counter]: added(item, counter, tokens),
+        rev: added(item, 'rev', sign === 1 ? 1 : 0),
+      },
+      null,
+    );
   }
 
   async seedPool(pool: RegionPool): Promise<boolean> {
@@ -108,60 +153,51 @@ export class SimResourcesPort implements ResourcesPort {
 
   async reserve(reservation: Reservation, pool: RegionPool): Promise<void> {
     const { allocation } = pool;
-    const tokens = tokensAttribute(reservation.hour);
     const item = this.#pool(reservation.region);
-    // The adapter's condition: the bounds are the allocation minus the need, valid only for the
-    // allocation version they were computed from.
-    const fits =
-      item !== undefined &&
-      item.allocation_version === pool.allocation_version &&
-      atMost(item, 'workers_used', allocation.workers - Math.max(reservation.workers, 1)) &&
-      atMost(item, 'compute_units_used', allocation.compute_units - reservation.compute_units) &&
-      absentOrAtMost(item, tokens, allocation.tokens_per_hour - reservation.tokens);
-    if (!fits) {
-      const current = item ? poolOfItem(item, reservation.hour) : undefined;
-      if (current && current.allocation_version !== pool.allocation_version) {
-        throw new ConflictError(
-          'ALLOCATION_CHANGED',
-          `allocation of ${reservation.region} changed (version ${current.allocation_version})`,
-          current,
-        );
-      }
+    const current = this.#livePool(reservation.region, reservation.hour);
+    // The adapter's check: this replica's usage (base and every held counter) plus the need within
+    // the allocation it was computed from; nothing lands between the read and the write here.
+    if (current && item && current.allocation_version !== pool.allocation_version) {
       throw new ConflictError(
-        'CAPACITY_EXHAUSTED',
-        `${reservation.region} cannot fit ${reservation.workers} workers, ${reservation.tokens} tokens, ${reservation.compute_units} compute units`,
+        'ALLOCATION_CHANGED',
+        `allocation of ${reservation.region} changed (version ${current.allocation_version})`,
         current,
       );
     }
-    this.#write(reservation.region, {
-      ...item,
-      workers_used: added(item, 'workers_used', reservation.workers),
-      compute_units_used: added(item, 'compute_units_used', reservation.compute_units),
-      [tokens]: added(item, tokens, reservation.tokens),
-    });
+    const fits =
+      current !== undefined &&
+      current.usage.workers + Math.max(reservation.workers, 1) <= allocation.workers &&
+      current.usage.compute_units + reservation.compute_units <= allocation.compute_units &&
+      current.usage.tokens_used + reservation.tokens <= allocation.tokens_per_hour;
+    if (!fits) {
+      throw new ConflictError(
+        'CAPACITY_EXHAUSTED',
+        current
+          ? `${reservation.region} cannot fit ${reservation.workers} workers, ${reservation.tokens} tokens, ${reservation.compute_units} compute units`
+          : `no resource pool for ${reservation.region}`,
+        current,
+      );
+    }
+    this.#addHeld(reservation, 1, reservation.tokens);
   }
 
   async release(reservation: Reservation, tokens: number): Promise<void> {
-    const item = this.#pool(reservation.region);
-    // The adapter does not translate this failed condition: it propagates as DynamoDB's error.
-    if (!item) throw new SimConditionalCheckFailed('The conditional request failed');
-    const counter = tokensAttribute(reservation.hour);
-    this.#write(reservation.region, {
-      ...item,
-      workers_used: added(item, 'workers_used', -reservation.workers),
-      compute_units_used: added(item, 'compute_units_used', -reservation.compute_units),
-      [counter]: added(item, counter, tokens),
-    });
+    if (!this.#pool(reservation.region)) {
+      throw new ConflictError('POOL_MISSING', `no resource pool for ${reservation.region}`);
+    }
+    this.#addHeld(reservation, -1, tokens);
   }
 
   async reportUsage(region: string, hour: string, usage: ResourceUsage, at: string): Promise<void> {
     const item = this.#pool(region);
     if (!item) throw new ConflictError('POOL_MISSING', `no resource pool for ${region}`);
+    // The report is the region's whole usage: the base is what the held counters do not explain.
+    const held = this.#livePool(region, hour)?.held ?? { workers: 0, compute_units: 0, tokens: 0 };
     this.#write(region, {
       ...item,
-      workers_used: usage.workers,
-      compute_units_used: usage.compute_units,
-      [tokensAttribute(hour)]: usage.tokens_used,
+      workers_used: usage.workers - held.workers,
+      compute_units_used: usage.compute_units - held.compute_units,
+      [tokensAttribute(hour)]: usage.tokens_used - held.tokens,
       reported_at: at,
     });
   }
@@ -174,13 +210,15 @@ export class SimResourcesPort implements ResourcesPort {
     at: string,
   ): Promise<number> {
     const item = this.#pool(region);
-    // Never below what the region uses: the check and the change are one write.
+    const live = this.#livePool(region, hour);
+    // Never below what the region uses (its base and every held counter, as this replica sums them).
     const allowed =
       item !== undefined &&
+      live !== undefined &&
       item.allocation_version === expectedVersion &&
-      atMost(item, 'workers_used', allocation.workers) &&
-      atMost(item, 'compute_units_used', allocation.compute_units) &&
-      absentOrAtMost(item, tokensAttribute(hour), allocation.tokens_per_hour);
+      live.usage.workers <= allocation.workers &&
+      live.usage.compute_units <= allocation.compute_units &&
+      live.usage.tokens_used <= allocation.tokens_per_hour;
     if (!allowed) {
       throw new ConflictError(
         'ALLOCATION_CHANGED',
@@ -216,6 +254,17 @@ export class SimResourcesPort implements ResourcesPort {
   }
 
   async compactTokens(region: string, keepFrom: string): Promise<number> {
+    const held = keys.heldCounter(region, this.#writer);
+    const counter = this.#pools.peek<PoolItem>(held.pk, held.sk);
+    if (counter) {
+      const kept = Object.fromEntries(
+        Object.entries(counter).filter(
+          ([name]) => !(name.startsWith(TOKENS_PREFIX) && name.slice(TOKENS_PREFIX.length) < keepFrom),
+        ),
+      );
+      if (Object.keys(kept).length !== Object.keys(counter).length)
+        this.#pools.put(held.pk, held.sk, kept, null);
+    }
     const item = this.#pool(region);
     if (!item) return 0;
     // Hour buckets sort as text (`2026-11-26T06`), so older ones compare below `keepFrom`.
@@ -227,6 +276,21 @@ export class SimResourcesPort implements ResourcesPort {
     for (const name of old) delete kept[name];
     this.#write(region, kept);
     return old.length;
+  }
+
+  async recordClaim(claim: HandoffClaim): Promise<void> {
+    const { pk, sk } = keys.claim(this.#writer, claim.handoff_id);
+    this.#replica.put(pk, sk, claim, null);
+  }
+
+  async listClaims(): Promise<HandoffClaim[]> {
+    return this.#replica.query<HandoffClaim>(keys.claimPartition(this.#writer)).map((row) => row.value);
+  }
+
+  async dropClaim(handoffId: string, claimId: string): Promise<boolean> {
+    const { pk, sk } = keys.claim(this.#writer, handoffId);
+    if (this.#replica.peek<HandoffClaim>(pk, sk)?.claim_id !== claimId) return false;
+    return this.#replica.delete(pk, sk);
   }
 
   async putRebalance(record: RebalanceRecord): Promise<void> {

@@ -204,6 +204,30 @@ export class SimStatePort implements StatePort {
     );
   }
 
+  async transitionHandoff(
+    handoffId: string,
+    status: HandoffStatus,
+    patch: Readonly<Record<string, unknown>>,
+    expectedStatuses: readonly HandoffStatus[],
+  ): Promise<Handoff> {
+    if (expectedStatuses.length === 0) throw new Error('transitionHandoff: expectedStatuses is empty');
+    const { pk, sk } = keys.handoff(handoffId);
+    const table = this.#tables.handoff;
+    const current = table.peek<Handoff & { settlement?: unknown }>(pk, sk);
+    if (!current || current.settlement !== undefined || !expectedStatuses.includes(current.status)) {
+      throw new ConflictError(
+        'HANDOFF_CHANGED',
+        `handoff ${handoffId} is ${current?.status ?? 'missing'}, not ${expectedStatuses.join(' or ')}`,
+        table.handOut(current),
+      );
+    }
+    const before = table.handOut(current);
+    const sets = Object.entries(patch).filter(([, value]) => value !== undefined);
+    // An UpdateItem: the handoff stays listed where it is.
+    table.put(pk, sk, { ...current, ...Object.fromEntries(sets), status });
+    return before;
+  }
+
   async putTargetHealth(view: TargetHealth): Promise<void> {
     const { pk, sk } = keys.targetHealth(view.observer, view.target);
     this.#tables.target_health.put(pk, sk, view, null);

@@ -1,0 +1,90 @@
+/**
+ * Moving pending handoffs away from a region that no longer serves: the failover's redirect step and
+ * the sweep of handoffs that reach a failed region after it (lib/app/handoffs/orphans.ts) both move
+ * them by these rules. Each task is re-routed with its own request by the routing core (plan.ts); its
+ * resources move with it: reserved in the new region before the handoff points there, released in the
+ * old one after (a crash between leaks the old one once; usage reports correct it).
+ */
+import { ConflictError } from '../../core/errors.ts';
+import { hourBucket, type Reservation, taskNeeds } from '../../core/resources/pool.ts';
+import type { Handoff, RegionStatusRecord } from '../../core/state/records.ts';
+import type { RegionalDeps } from '../deps.ts';
+import { rerouteHandoffs, type WorkloadKeptPending, type WorkloadMove } from '../failover/plan.ts';
+import type { ReservedHandoff } from '../resources/accounting.ts';
+import { readLiveStates } from '../resources/pools.ts';
+
+export interface RedirectOutcome {
+  readonly moves: readonly WorkloadMove[];
+  /** Handoffs no region can take now, with each one's reasons. */
+  readonly kept: WorkloadKeptPending[];
+  /** How many handoffs this call moved. */
+  readonly migrated: number;
+  /** Handoffs changed by their region meanwhile (accepted or finished): no longer to move. */
+  readonly raced: number;
+}
+
+export async function redirectHandoffs(
+  deps: RegionalDeps,
+  failed: string,
+  pending: readonly ReservedHandoff[],
+  statuses: ReadonlyMap<string, RegionStatusRecord>,
+): Promise<RedirectOutcome> {
+  const { live, pools } = await readLiveStates(deps, statuses);
+  const { moves, kept } = rerouteHandoffs(deps, pending, statuses, live);
+  const byId = new Map(pending.map((h) => [h.handoff_id, h]));
+  let migrated = 0;
+  let raced = 0;
+  for (const move of moves) {
+    const handoff = byId.get(move.handoff_id);
+    let reservation: Reservation | undefined;
+    const pool = pools?.get(move.to);
+    if (deps.resources && pool) {
+      const need = handoff?.reservation ?? reservationOf(handoff);
+      reservation = { ...need, region: move.to, hour: hourBucket(deps.clock.now()) };
+      try {
+        await deps.resources.reserve(reservation, { ...pool, hour: reservation.hour });
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        kept.push({
+          handoff_id: move.handoff_id,
+          task_id: move.task_id,
+          reasons: [`${move.to}: no room to reserve its resources (${error.message})`],
+        });
+        continue;
+      }
+    }
+    try {
+      await deps.state.redirectHandoff(
+        move.handoff_id,
+        {
+          target_region: move.to,
+          status: 'pending',
+          routing_score: move.routing_score,
+          redirected_from: failed,
+          ...(reservation ? { reservation } : {}),
+        },
+        'pending',
+      );
+      migrated += 1;
+    } catch (error) {
+      if (reservation) await deps.resources?.release(reservation, -reservation.tokens);
+      // Accepted or finished by its region meanwhile: it no longer needs to move.
+      if (error instanceof ConflictError) {
+        raced += 1;
+        continue;
+      }
+      throw error;
+    }
+    const old = handoff?.reservation;
+    if (old && deps.resources) await deps.resources.release(old, -old.tokens);
+  }
+  return { moves, kept, migrated, raced };
+}
+
+/** What a handoff without a recorded reservation needs (its task's requirements, as the router reserves). */
+function reservationOf(handoff: Handoff | undefined): Omit<Reservation, 'region' | 'hour'> {
+  const requirements = ((handoff?.task as { requirements?: Parameters<typeof taskNeeds>[0] } | undefined)
+    ?.requirements ?? {}) as Parameters<typeof taskNeeds>[0];
+  const need = taskNeeds(requirements);
+  return { workers: need.workers, tokens: need.tokens_per_hour, compute_units: need.compute_units };
+}
