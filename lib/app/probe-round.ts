@@ -23,7 +23,6 @@ import type { ControlDeps } from './deps.ts';
 import { planFailover } from './failover/plan.ts';
 import { ACTIVE_STATUSES } from './failover/shared.ts';
 import { keepHandoffs } from './handoffs/orphans.ts';
-import { keepHandoffs } from './handoffs/orphans.ts';
 import { defaultStatus, readStatuses } from './live-state.ts';
 import { type MinuteReport, runMinuteRounds } from './minute-rounds.ts';
 import { readLiveStates } from './resources/pools.ts';
@@ -214,8 +213,6 @@ export async function runProbeRound(
   }
   await act.publish();
   const after = act.ownStatus ?? own;
-  // Issue 12: settle this region's duplicate claims and move the orphaned handoffs it keeps.
-  if (act.passive === undefined && isServing(after.status)) await keepHandoffs(deps);
   // Issue 12: settle this region's duplicate claims and move the orphaned handoffs it keeps.
   if (act.passive === undefined && isServing(after.status)) await keepHandoffs(deps);
   return {
