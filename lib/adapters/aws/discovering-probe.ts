@@ -1,5 +1,6 @@
 import type { ProbeObservation } from '../../core/health/types.ts';
 import type { ProbePort } from '../../ports.ts';
+import { type ProbeAllowList, probeAllowList } from './probe-allow-list.ts';
 
 export interface DiscoveringProbeOptions {
   /** Base URLs known at synth (with a domain, every region's). */
@@ -10,22 +11,33 @@ export interface DiscoveringProbeOptions {
   readonly lookup: (region: string) => Promise<string | undefined>;
   /** Builds the real probe once the URLs are known. */
   readonly probeFor: (baseUrls: Readonly<Record<string, string>>) => ProbePort;
+  /**
+   * Where a region's probe may go; default: the topology's regions, each at a URL `known` names for
+   * it or at an API Gateway endpoint of that region (probe-allow-list.ts).
+   */
+  readonly allow?: ProbeAllowList;
+  /** Stamps a refused call's observation; default the system clock (the Lambda runtime's). */
+  readonly now?: () => number;
 }
 
 /**
  * Finds the API URLs that were not known at synth (no cross-region references), caches them per
  * container, and probes with them. A region whose URL cannot be read yet is probed as unreachable
  * and looked up again on the next call: a region must not look dead because its SSM answered late.
+ * Every call is checked against the allow-list first: a URL outside it (a bad SSM value) is never
+ * requested; the observation says it was refused.
  */
 export class DiscoveringProbe implements ProbePort {
   readonly #options: DiscoveringProbeOptions;
   readonly #urls: Record<string, string>;
+  readonly #allow: ProbeAllowList;
   #probe: ProbePort;
   #pending: Promise<void> | undefined;
 
   constructor(options: DiscoveringProbeOptions) {
     this.#options = options;
     this.#urls = { ...options.known };
+    this.#allow = options.allow ?? probeAllowList({ regions: options.regions, named: options.known });
     this.#probe = options.probeFor(this.#urls);
   }
 
@@ -36,7 +48,30 @@ export class DiscoveringProbe implements ProbePort {
     timeoutMs: number,
   ): Promise<ProbeObservation> {
     if (!(target in this.#urls) && this.#options.regions.includes(target)) await this.#discover();
+    const base = this.#urls[target];
+    const refused = base === undefined ? undefined : this.#refusal(target, base, endpoint);
+    if (refused) {
+      return {
+        observer,
+        target,
+        endpoint,
+        ok: false,
+        error: `refused: ${refused}`,
+        latency_ms: 0,
+        at: (this.#options.now ?? Date.now)(),
+      };
+    }
     return this.#probe.probe(observer, target, endpoint, timeoutMs);
+  }
+
+  #refusal(target: string, base: string, endpoint: string): string | undefined {
+    let url: URL;
+    try {
+      url = new URL(`${base.replace(/\/+$/, '')}${endpoint.startsWith('/') ? '' : '/'}${endpoint}`);
+    } catch {
+      return `"${base.slice(0, 200)}" is not a URL`;
+    }
+    return this.#allow(target, url);
   }
 
   #discover(): Promise<void> {
