@@ -177,7 +177,7 @@ export class InvariantChecker {
           );
         }
       }
-      await this.#reservationsMatch(now, replica);
+      if (world.accounting) await this.#reservationsMatch(now, replica);
       const primaries = (await state.listRegionStatuses()).filter(
         (s) => s.role === 'primary' && isServing(s.status),
       );

@@ -25,6 +25,8 @@ export interface SimulationResult {
 
 export interface SimulateOptions {
   readonly mutation?: SimMutation;
+  /** Check the reservation accounting at the end (SimWorldOptions.accounting). */
+  readonly accounting?: boolean;
   /** Stop at the first violation (the default); false keeps going to collect them all. */
   readonly stopAtFirst?: boolean;
   /** Called for each action as it is applied (`--replay` prints them). */
@@ -50,6 +52,7 @@ export async function simulate(
     topology,
     seed: schedule.seed,
     ...(options.mutation === undefined ? {} : { mutation: options.mutation }),
+    ...(options.accounting === undefined ? {} : { accounting: options.accounting }),
   });
   const start = world.kernel.now();
   const checker = new InvariantChecker(world);

@@ -73,7 +73,6 @@ describe('the simulator', () => {
     ['duplicate-failover-records', 'one-failover-per-failure', DEFAULT],
     ['ignore-own-status', 'ends-serving', DEFAULT],
     ['redirect-ignores-residency', 'residency-kept', SHARED_EU],
-    ['leak-reservations', 'reservations-match-open-handoffs', DEFAULT],
   ];
   it.each(mutations)(
     'catches the mutation %s with %s',
@@ -90,6 +89,28 @@ describe('the simulator', () => {
     },
     120_000,
   );
+
+  it('catches the mutation leak-reservations with reservations-match-open-handoffs', async () => {
+    let caught: string | undefined;
+    for (let seed = 100; seed < 130 && !caught; seed++) {
+      const result = await simulate(DEFAULT, generateSchedule(DEFAULT, seed), {
+        mutation: 'leak-reservations',
+        accounting: true,
+        stopAtFirst: false,
+      });
+      caught = result.violations.find((v) => v.invariant === 'reservations-match-open-handoffs')?.detail;
+    }
+    expect(caught).toBeDefined();
+  }, 120_000);
+
+  // Known gap (issue 12), reported and not fixed: across a partition, the target settles a task in
+  // its replica while the failover on the majority side redirects it in another; last writer wins
+  // keeps one record, and the old reservation is given back twice (or the new one kept). Found by
+  // this invariant in 17 of 150 schedules on the default topology. When fixed, make it an `it`.
+  it.fails('keeps the reservations matching the open handoffs after partitions', async () => {
+    const result = await simulate(DEFAULT, generateSchedule(DEFAULT, 14), { accounting: true });
+    expect(result.violations).toEqual([]);
+  }, 60_000);
 
   it('holds every invariant on the MRSC topology', async () => {
     expect(held(await campaign(MRSC, { schedules: 40, seed: 9000 }))).toEqual([]);

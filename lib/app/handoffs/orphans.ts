@@ -3,9 +3,10 @@
  * and whenever its record arrives (replication may deliver it after the failover's redirect step),
  * is moved by the failover's own rules (redirect.ts) or, when no region can take it, marked with why.
  *
- * Each handoff has one keeper (lib/core/state/handoff-owner.ts handoffKeeper: the first of its task's
- * claim order that is not its target), so two regions never move the same handoff; the keeper leaves
- * it alone while a failover of the target is active (its redirect step moves it) and while its own
+ * Each handoff has one mover, so two regions never move the same one: for a failed region the
+ * coordinator of its last failover (whose redirect step moved the rest in the same replica), for a
+ * fenced one each handoff's keeper (lib/core/state/handoff-owner.ts handoffKeeper). Nothing moves
+ * while a failover of the target is active (its redirect step moves it) or while the mover's own
  * region does not serve.
  */
 import { handoffKeeper } from '../../core/state/handoff-owner.ts';
@@ -32,18 +33,35 @@ export async function sweepOrphans(deps: ControlDeps): Promise<OrphanSweep> {
   if (!isServing(own.status)) return { moved: [], held: [] };
   const moved: { handoff_id: string; from: string; to: string }[] = [];
   const held: { handoff_id: string; reason: string }[] = [];
+  const policy = topology.failover_policies.health_check;
+  const detectionMs = (policy.failure_threshold + 2) * policy.interval_seconds * 1000;
+  const now = deps.clock.now();
   for (const [region, status] of statuses) {
     if (status.status !== 'failed' && status.status !== 'fenced') continue;
+    const failovers = (await state.listFailovers(region)).filter((f) => f.kind === 'failover');
+    // The failover's redirect step moves what is there while it runs.
+    if (failovers.some((f) => ACTIVE_STATUSES.includes(f.status))) continue;
+    // One mover per handoff, in one replica: a failed region's work is moved by the coordinator of
+    // its last failover (which moved the rest, in its own replica: a second mover reading a replica
+    // the redirects have not reached yet would move it again); a fenced region's by each handoff's
+    // keeper, once the fence is older than a detection window and no failover followed it.
+    const last = failovers[0];
+    let keeperOf: (taskId: string) => string;
+    if (status.status === 'failed' && last) {
+      keeperOf = () => last.coordinator;
+    } else if (
+      status.status === 'fenced' &&
+      now - Date.parse(status.updated_at) > detectionMs &&
+      !failovers.some((f) => Date.parse(f.initiated_at) >= Date.parse(status.updated_at))
+    ) {
+      keeperOf = (taskId) => handoffKeeper(regionIds, taskId, region);
+    } else {
+      continue;
+    }
     const pending = (await state.listHandoffsByTarget(region)).filter(
-      (h) =>
-        h.status === 'pending' &&
-        h.target_region === region &&
-        handoffKeeper(regionIds, h.task_id, region) === regionId,
+      (h) => h.status === 'pending' && h.target_region === region && keeperOf(h.task_id) === regionId,
     ) as ReservedHandoff[];
     if (pending.length === 0) continue;
-    // The failover's redirect step moves what is there while it runs.
-    const failovers = await state.listFailovers(region);
-    if (failovers.some((f) => ACTIVE_STATUSES.includes(f.status))) continue;
     const outcome = await redirectHandoffs(deps, region, pending, statuses);
     for (const move of outcome.moves) {
       if (!outcome.kept.some((k) => k.handoff_id === move.handoff_id)) {
