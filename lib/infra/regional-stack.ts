@@ -97,7 +97,11 @@ export const CONCERN_ACCESS: Readonly<Record<Concern, ConcernAccess>> = {
  * check). Neither has any Route 53, IAM or CloudFormation permission (principle 1).
  */
 export const JOB_TABLE_ACCESS = {
-  probe: ['GetItem', 'PutItem', 'Query'],
+  // Issue 12: each round also settles the region's duplicate handoff claims (reads the claim back
+  // where it was written, DeleteItem on its journal, a release is an UpdateItem ADD) and moves
+  // orphaned handoffs (conditional UpdateItems on handoffs and held counters).
+  probe: ['GetItem', 'PutItem', 'Query', 'UpdateItem', 'DeleteItem'],
+  probeRemote: ['GetItem'],
   failover: ['GetItem', 'PutItem', 'UpdateItem', 'Query'],
   failoverRemote: ['GetItem', 'Query'],
   /** The privacy sweeper works on requests like the privacy API (issue 6). */
@@ -320,6 +324,7 @@ export class RegionalStack extends Stack {
       target: this.probe.function,
       description: `Cortex health probe in ${props.regionId}: rounds inside each minute`,
     });
+    for (const replica of remoteReplicas) replica.grantItemAccess(this.probe.role, JOB_TABLE_ACCESS.probeRemote);
     this.privacySweeper = fn('privacy-sweeper', PRIVACY_SWEEPER_TIMEOUT);
     this.privacySweeper.useStateTable(table, JOB_TABLE_ACCESS.privacySweeper);
     for (const replica of remoteReplicas) {

@@ -177,19 +177,27 @@ describe('the failover path', () => {
       });
     });
 
-    it('gets, puts and queries its own replica only; publishes to its own bus only', () => {
+    // Issue 12: each round also settles the region's duplicate handoff claims (a claim is read back in
+    // the replica it was written in: GetItem on the peers' replicas, nothing else there) and moves
+    // orphaned handoffs (UpdateItem, DeleteItem on its own replica).
+    it('writes its own replica only, reads items of the peers; publishes to its own bus only', () => {
       eachRegion((stack, template) => {
         const statements = roleStatements(template, stack.probe.role);
         const dynamo = [...actionsAllowed(statements)].filter((a) => a.startsWith('dynamodb:')).sort();
         expect(dynamo).toEqual([
+          'dynamodb:DeleteItem',
           'dynamodb:GetItem',
           'dynamodb:PutItem',
           'dynamodb:Query',
           'dynamodb:UpdateItem',
         ]);
-        for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem']) {
-          expect(resourcesAllowed(statements, action)).toEqual([tableArn(stack.regionId)]);
+        for (const action of ['dynamodb:PutItem', 'dynamodb:DeleteItem']) {
+          expect(resourcesAllowed(statements, action), action).toEqual([tableArn(stack.regionId)]);
         }
+        const peers = built.topology.regions.map((r) => r.region_id).filter((r) => r !== stack.regionId);
+        expect(new Set(resourcesAllowed(statements, 'dynamodb:GetItem'))).toEqual(
+          new Set([stack.regionId, ...peers].map((r) => tableArn(r))),
+        );
         expect(statements.filter((s) => s.Action === 'dynamodb:UpdateItem')).toEqual([
           writeCounterStatement(stack.regionId),
         ]);

@@ -186,12 +186,14 @@ describe('regional stacks (CortexRegion-<region_id>)', () => {
       return statementsOfRole(template, logicalId(stack.handlers[concern].role.node.defaultChild));
     }
 
-    it('lets the router get, query and put items on its own region table, and query its index', () => {
+    // Issue 12: it claims a task's handoff in the owner region's replica (GetItem, PutItem there) and
+    // keeps its claim journal in its own (DeleteItem).
+    it('lets the router get, query, put and delete items on its own region table, and query its index', () => {
       each((stack, template) => {
         const statements = statementsOf(stack, template, 'router');
         expect(statements).toContainEqual({
           Effect: 'Allow',
-          Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+          Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
           Resource: tableArn(stack.regionId),
         });
         expect(statements).toContainEqual({
