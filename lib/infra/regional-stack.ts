@@ -324,7 +324,8 @@ export class RegionalStack extends Stack {
       target: this.probe.function,
       description: `Cortex health probe in ${props.regionId}: rounds inside each minute`,
     });
-    for (const replica of remoteReplicas) replica.grantItemAccess(this.probe.role, JOB_TABLE_ACCESS.probeRemote);
+    for (const replica of remoteReplicas)
+      replica.grantItemAccess(this.probe.role, JOB_TABLE_ACCESS.probeRemote);
     this.privacySweeper = fn('privacy-sweeper', PRIVACY_SWEEPER_TIMEOUT);
     this.privacySweeper.useStateTable(table, JOB_TABLE_ACCESS.privacySweeper);
     for (const replica of remoteReplicas) {
