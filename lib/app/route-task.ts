@@ -329,7 +329,14 @@ export async function routeTask(deps: RegionalDeps, request: RouteRequest): Prom
     const ownerState = claimReplica(deps, owner);
     if (ownerState === state) return await create(state, regionId === owner ? owner : regionId);
     try {
-      return await create(ownerState, owner);
+      const answer = await create(ownerState, owner);
+      // The same record in this region's replica too, so whoever asked reads it back here at once
+      // (read-your-writes); the same claim, so replication of either copy changes nothing.
+      if (answer.handoff.claimed_in === owner && !withdrawn) {
+        // Best effort: the claim stands in the owner's replica whatever happens here.
+        await state.createHandoff({ ...handoff, claimed_in: owner }).catch(() => undefined);
+      }
+      return answer;
     } catch (error) {
       if (error instanceof ConflictError) throw error;
       // The owner is out of reach: claim in this replica (a duplicate may slip through; see above).
