@@ -1,6 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { ReplicationPlacement } from '../core/replication/placement.ts';
+import { EXPIRY_ATTRIBUTE, type ReplicationPlacement } from '../core/replication/placement.ts';
 import type { DeploymentPlan } from './deployment-plan.ts';
 import { ReplicationTables, tablesHomedIn } from './replication-tables.ts';
 import { StateTable } from './state-table.ts';
@@ -31,6 +31,8 @@ export class StateStack extends Stack {
       tableName: props.plan.tableName,
       replicaRegions: props.plan.replicaRegionIds,
       tableKeyAlias: props.plan.tableKeyAlias,
+      // Records the plane no longer needs (consistency checks after a week) carry `expires_at`.
+      timeToLiveAttribute: EXPIRY_ATTRIBUTE,
     });
     new CfnOutput(this, 'TableName', { value: this.stateTable.table.tableName });
     const homed = props.placement ? tablesHomedIn(props.placement, this.region) : [];

@@ -332,12 +332,13 @@ export async function startLocalControlPlane(
         if (privacy) await sweepPrivacyRequests({ ...region.deps, privacy });
       },
     });
-    // Issue 5: the local stand-in for DynamoDB TTL on the selective tables with a retention (readers
-    // already treat an expired record as absent; this frees the space, hourly).
+    // Issue 5: the local stand-in for DynamoDB TTL on the selective tables with a retention, and
+    // issue 12 on the state table's expiring records (readers already treat an expired record as
+    // absent; this frees the space, hourly).
     expirySweeps = jobs({
-      name: 'selective expiry sweep',
+      name: 'expiry sweep',
       intervalMs: 3_600_000,
-      run: (region) => region.selective.sweepExpired(),
+      run: (region) => region.sweepExpired(),
     });
     if (options.complianceAudits !== false) {
       complianceAudits = jobs({

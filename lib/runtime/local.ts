@@ -85,6 +85,11 @@ export interface LocalRegion {
   readonly store: RegionalStore;
   /** This region's selectively replicated data, in the placement's tables it holds. */
   readonly selective: DynamoSelectiveStore;
+  /**
+   * The local stand-in for DynamoDB TTL: deletes this replica's records past their `expires_at`
+   * (selective data with a retention, consistency checks after a week); returns how many.
+   */
+  sweepExpired(): Promise<number>;
 }
 
 export { ReplicaUnreachableError } from '../core/errors.ts';
@@ -298,7 +303,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       selective: own.selective,
       log: (message: string, error: unknown) => log(`${store.regionId}: ${message}: ${messageOf(error)}`),
     });
-    return { regionId: store.regionId, deps, store, selective: own.selective };
+    return {
+      regionId: store.regionId,
+      deps,
+      store,
+      selective: own.selective,
+      sweepExpired: async () => (await own.selective.sweepExpired()) + (await own.marks.sweepExpired()),
+    };
   });
   for (const region of regions) byId.set(region.regionId, region);
   const witnesses = topology.witnesses.map(

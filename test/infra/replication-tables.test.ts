@@ -147,6 +147,13 @@ describe('replication tables on the default topology', () => {
     expect(built.placement.tables.filter((t) => t.retentionDays)).toHaveLength(3);
   });
 
+  it('expires the state table\'s records the plane no longer needs through TTL on the same attribute', () => {
+    expect(tableNamed(built, 'cortex-state').properties.TimeToLiveSpecification).toEqual({
+      AttributeName: 'expires_at',
+      Enabled: true,
+    });
+  });
+
   it('denies every function role, in every regional and witness stack, any mutation of immutable tables', () => {
     const immutable = built.placement.tables.filter((t) => t.immutable);
     const arns = immutable.flatMap((t) => t.regions.map((region) => tableArn(region, t.name)));

@@ -25,6 +25,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../../core/errors.ts';
 import { nextBeats } from '../../core/replication/lag.ts';
+import { EXPIRY_ATTRIBUTE } from '../../core/replication/placement.ts';
 import {
   type ConsistencyCheckRecord,
   type DocumentConflict,
@@ -176,6 +177,12 @@ function beginsWith(table: string, pk: string, prefix: string): QueryCommandInpu
 }
 
 /** The replication port on DynamoDB (one region's replica of the state table). */
+/**
+ * How long a consistency check's record is kept: a week of hourly checks per region. Older ones
+ * expire (TTL on AWS, `sweepExpired` locally), so the state table does not grow with every check.
+ */
+export const CHECK_RETENTION_SECONDS = 7 * 86_400;
+
 export class DynamoReplicationStore implements ReplicationPort {
   readonly #client: DynamoDBDocumentClient;
   readonly #table: string;
@@ -399,7 +406,13 @@ export class DynamoReplicationStore implements ReplicationPort {
   }
 
   async putCheck(record: ConsistencyCheckRecord): Promise<void> {
-    const item = { ...keys.consistencyCheck(record.check_id), record_type: 'consistency_check', ...record };
+    const item = {
+      ...keys.consistencyCheck(record.check_id),
+      record_type: 'consistency_check',
+      ...record,
+      // DynamoDB TTL deletes it on AWS (the state table's TTL attribute); sweepExpired does locally.
+      [EXPIRY_ATTRIBUTE]: Math.floor(this.#clock.now() / 1000) + CHECK_RETENTION_SECONDS,
+    };
     if (!(await putIfAbsent(this.#client, this.#table, item))) {
       throw new ConflictError('CHECK_EXISTS', `consistency check ${record.check_id} already exists`);
     }
@@ -410,7 +423,54 @@ export class DynamoReplicationStore implements ReplicationPort {
     const { Item } = await this.#client.send(
       new GetCommand({ TableName: this.#table, Key: keys.consistencyCheck(checkId), ConsistentRead: true }),
     );
-    return Item ? strip<ConsistencyCheckRecord>(Item) : undefined;
+    if (!Item) return undefined;
+    // TTL deletes within days of expiry, not on time: an expired check reads as absent.
+    const expires = Item[EXPIRY_ATTRIBUTE];
+    if (typeof expires === 'number' && expires <= Math.floor(this.#clock.now() / 1000)) return undefined;
+    const { [EXPIRY_ATTRIBUTE]: _expires, ...record } = strip<
+      ConsistencyCheckRecord & Record<string, unknown>
+    >(Item);
+    return record as ConsistencyCheckRecord;
+  }
+
+  /**
+   * Deletes this replica's state-table items past their `expires_at` (the local stand-in for
+   * DynamoDB TTL, which dynalite lacks); each delete is conditional, so an item written again since
+   * the scan stays. Returns how many were deleted.
+   */
+  async sweepExpired(): Promise<number> {
+    const nowSeconds = Math.floor(this.#clock.now() / 1000);
+    const expired = {
+      ConditionExpression: '#expires < :now',
+      ExpressionAttributeNames: { '#expires': EXPIRY_ATTRIBUTE },
+      ExpressionAttributeValues: { ':now': nowSeconds },
+    };
+    let deleted = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page: ScanCommandOutput = await this.#client.send(
+        new ScanCommand({
+          TableName: this.#table,
+          FilterExpression: expired.ConditionExpression,
+          ExpressionAttributeNames: expired.ExpressionAttributeNames,
+          ExpressionAttributeValues: expired.ExpressionAttributeValues,
+          ProjectionExpression: 'pk, sk',
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        try {
+          await this.#client.send(
+            new DeleteCommand({ TableName: this.#table, Key: { pk: item.pk, sk: item.sk }, ...expired }),
+          );
+          deleted++;
+        } catch (error) {
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return deleted;
   }
 
   #counted(): Promise<void> {

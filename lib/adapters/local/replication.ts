@@ -204,6 +204,8 @@ interface PlannedWrite {
 }
 
 const DEFAULT_LAG_MS = 200;
+/** How long a delete's tombstone is kept at least (a day: far beyond any lag but a paused link's). */
+const TOMBSTONE_RETENTION_MS = 86_400_000;
 const RETRY_MS = 250;
 
 const WRITE_COMMANDS = new Set([
@@ -486,6 +488,7 @@ class GlobalTableReplication implements Replication {
   }
 
   #snapshot(): Omit<JournalSnapshot, 'version' | 'seq'> {
+    this.#pruneTombstones();
     return {
       regions: Object.fromEntries(
         [...this.#regions.values()].map((r) => [
@@ -497,6 +500,24 @@ class GlobalTableReplication implements Replication {
         .filter((link) => link.queue.length > 0)
         .map((link) => ({ from: link.from, to: link.to, queue: link.queue })),
     };
+  }
+
+  /**
+   * Forgets tombstones nothing can still need: a tombstone only refuses a change older than itself,
+   * which is either queued now or never comes (every later capture is stamped past the clock), so
+   * one older than every queued change and than TOMBSTONE_RETENTION_MS goes. Without this, every
+   * delete ever made would stay in memory and in the snapshot.
+   */
+  #pruneTombstones(): void {
+    let before = this.#scheduler.now() - TOMBSTONE_RETENTION_MS;
+    for (const link of this.#links.values()) {
+      for (const change of link.queue) before = Math.min(before, change.time);
+    }
+    for (const region of this.#regions.values()) {
+      for (const [keyId, tombstone] of region.tombstones) {
+        if (tombstone.time < before) region.tombstones.delete(keyId);
+      }
+    }
   }
 
   #compactIfDue(): void {
