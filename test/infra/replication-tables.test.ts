@@ -147,7 +147,7 @@ describe('replication tables on the default topology', () => {
     expect(built.placement.tables.filter((t) => t.retentionDays)).toHaveLength(3);
   });
 
-  it('expires the state table\'s records the plane no longer needs through TTL on the same attribute', () => {
+  it("expires the state table's records the plane no longer needs through TTL on the same attribute", () => {
     expect(tableNamed(built, 'cortex-state').properties.TimeToLiveSpecification).toEqual({
       AttributeName: 'expires_at',
       Enabled: true,

@@ -136,7 +136,9 @@ describe('the local HTTP bridge (API Gateway HTTP API stand-in)', () => {
 
     const failed = await fetch(`${base}/boom`);
     expect(failed.status).toBe(500);
-    expect(await failed.json()).toEqual({ error: { code: 'INTERNAL', message: 'internal error', details: [] } });
+    expect(await failed.json()).toEqual({
+      error: { code: 'INTERNAL', message: 'internal error', details: [] },
+    });
     expect(lines.join('\n')).toContain('secret internals');
 
     const next = await fetch(`${base}/boom`);
