@@ -71,18 +71,19 @@ export function createHttpBridge(handler: ApiHandler, options: HttpBridgeOptions
       keepAliveTimeout: 5_000,
     },
     (req, res) => {
-      const declared = Number(req.headers['content-length'] ?? Number.NaN);
-      if (Number.isFinite(declared) && declared > maxBodyBytes) {
+      const handle = () => {
+        const declared = Number(req.headers['content-length'] ?? Number.NaN);
         // Refused before a byte of the body is read.
-        tooLarge(req, res, maxBodyBytes);
-        return;
-      }
+        if (Number.isFinite(declared) && declared > maxBodyBytes) tooLarge(req, res, maxBodyBytes);
+        else void serve(req, res, handler, maxBodyBytes, log);
+      };
       if (!intercept) {
-        void serve(req, res, handler, maxBodyBytes, log);
+        handle();
         return;
       }
+      // Faults first: a region that is down resets the connection whatever the request.
       void intercepted(req, res, intercept, log).then((goOn) => {
-        if (goOn) return serve(req, res, handler, maxBodyBytes, log);
+        if (goOn) handle();
       });
     },
   );
