@@ -1,8 +1,8 @@
 /**
  * `npm run bench:soak`: one simulated day of an idle local control plane at the default policy.
  * Starts `cortex local --fresh` as its own process (its RSS is the plane's alone), lets simulated
- * time run a day at `--speed` (default 120: twelve minutes; past the speed the machine keeps up
- * with, the replication queue shows it), and prints the process's resident memory and the data
+ * time run a day at `--speed` (default 60: 24 minutes; past the speed the machine keeps up with,
+ * the replication queue shows it), and prints the process's resident memory and the data
  * directory's size at start, every `--every` simulated hours (default 2) and at the end, with the
  * replication links' queues (a backlog is memory too). Options: `--speed <n>`, `--hours <n>`,
  * `--every <hours>`, `--keep` (leave the data directory). Linux only (RSS from /proc).
@@ -156,7 +156,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       keep: { type: 'boolean' },
     },
   });
-  const speed = Number(values.speed ?? 120);
+  const speed = Number(values.speed ?? 60);
   const hours = Number(values.hours ?? 24);
   console.log(
     `soak: an idle local control plane, default topology and policy, ${hours} simulated h at speed ${speed}`,
