@@ -58,11 +58,20 @@ export function liveStates(
  * Why this region's replica may not know what happened to it (issue 12 part 3), or undefined. A
  * region back after an outage (down, or cut off) reads a replica that replication has not caught up
  * yet: the others may have failed it over meanwhile. It serves nothing (`/health` 503, no routes, no
- * accepts) while most of the regions it counts (every other region its replica does not hold as
- * failed) have no heartbeat in its replica from the last failure window (failure threshold + 1
- * rounds). Heartbeats are written every round and replicated in order after every earlier write, so
- * once fresh ones arrived, a failover's status writes have arrived too. A region never heard from
- * counts as fresh (a new deployment).
+ * accepts) while most of the regions it counts have no heartbeat in its replica from the last
+ * failure window (failure threshold + 1 rounds). Heartbeats are written every round and replicated
+ * in order after every earlier write, so once fresh ones arrived, a failover's status writes have
+ * arrived too. A region never heard from counts as fresh (a new deployment).
+ *
+ * It counts every other region its replica does not hold as failed. Where this region's own probes
+ * saw that region within the window, they decide: a region they reached nothing of in their latest
+ * round is left out (its silence is the region's, not this replica's), and one that answered is
+ * behind in this replica only if the heartbeat it reported itself is newer than the one the replica
+ * holds (a region whose probe rounds stopped while its API answers writes no heartbeat anywhere).
+ * Without that, a survivor whose peers are down or stopped would call itself behind and go dark with
+ * them, and a healthy region would be failed over for its peers' outage (found by the simulator,
+ * seeds 236 and 533). Views older than the window (this region's own rounds did not run: it was
+ * down) decide nothing: the heartbeat's age alone counts.
  */
 export async function catchingUp(
   deps: Pick<RegionalDeps, 'topology' | 'state' | 'clock' | 'regionId'>,
@@ -71,15 +80,22 @@ export async function catchingUp(
   const { topology, regionId } = deps;
   const policy = topology.failover_policies.health_check;
   const windowMs = (policy.failure_threshold + 1) * policy.interval_seconds * 1000;
-  const counted = topology.regions
+  const now = deps.clock.now();
+  const others = topology.regions
     .map((r) => r.region_id)
     .filter((id) => id !== regionId && statuses.get(id)?.status !== 'failed');
+  if (others.length === 0) return undefined;
+  const [heartbeats, views] = await Promise.all([deps.state.listHeartbeats(), deps.state.listTargetHealth()]);
+  const fresh = new Map(
+    views.filter((v) => v.observer === regionId && now - v.updated_at <= windowMs).map((v) => [v.target, v]),
+  );
+  const counted = others.filter((id) => (fresh.get(id)?.consecutive_unanswered ?? 0) === 0);
   if (counted.length === 0) return undefined;
-  const heartbeats = await deps.state.listHeartbeats();
-  const now = deps.clock.now();
   const stale = counted.filter((id) => {
     const beat = heartbeats.find((h) => h.region === id);
-    return beat !== undefined && now - beat.at > windowMs;
+    if (beat === undefined || now - beat.at <= windowMs) return false;
+    const reported = fresh.get(id)?.reported_heartbeat;
+    return reported === undefined || reported.seq > beat.seq;
   });
   if (stale.length * 2 <= counted.length) return undefined;
   return `catching up: no heartbeat of ${stale.join(', ')} in this replica for over ${windowMs / 1000} s`;
