@@ -147,7 +147,8 @@ describe('SimProbe on faulty links', () => {
       ({
         regionId: 'eu-west-1',
         topology: DEFAULT,
-        state: { getRegionStatus: () => Promise.reject(error) },
+        // Every read of the replica refuses, whichever the handler makes first.
+        state: new Proxy({}, { get: () => () => Promise.reject(error) }),
       }) as unknown as RegionalDeps;
     const unavailable = new StateUnavailableError(
       'cortex-critical',
