@@ -36,6 +36,7 @@ import {
   STATE_RECORD_TYPES,
   type StateRecordType,
   stateRecordTables,
+  strategyTables,
 } from '../core/replication/placement.ts';
 import { openCompiledTopology } from '../core/topology/compiled.ts';
 import type { Topology } from '../core/topology/types.ts';
@@ -257,6 +258,7 @@ export function lambdaDeps(): RegionalDeps {
       writer: env.regionId,
       // The pools follow `worker_assignments`: in the MRSC table when it is synchronous there.
       pools: { client: document, tableName: resourcePoolTable(topology) },
+      strongPools: resourcePoolTable(topology) === strategyTables(topology).criticalName,
     }),
   };
   return cached;

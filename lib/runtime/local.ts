@@ -233,7 +233,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         client: document,
         tableName,
         ...(handoffs ? { handoffs } : {}),
-        ...(pools ? { pools } : {}),
+        ...(pools ? { pools, strongPools: true } : {}),
         // Held counters and the claim journal: this region's own items, written in its replica only.
         writer: store.regionId,
       }),

@@ -29,12 +29,20 @@ export interface DynamoResourcesOptions {
    * one table).
    */
   readonly writer?: string;
+  /**
+   * The pools' table is strongly consistent (the MRSC table): every writer shares one held counter
+   * per pool, so its conditional write decides between regions too and regions racing for the last
+   * worker get one reservation. On an eventually consistent table each writer keeps its own counter
+   * (a shared one would lose concurrent writes to last writer wins).
+   */
+  readonly strongPools?: boolean;
 }
+
+/** The held counters' writer on a strongly consistent pools table: one counter per pool. */
+const SHARED_HELD = '_';
 
 /** Attempts at a reservation when another call of the same replica changed the held counter meanwhile. */
 const HELD_ATTEMPTS = 5;
-
-/** The token counter of one clock hour: a new hour is a new attribute, so it starts at zero. */
 
 /**
  * The resource pool in the state table (layout: state-keys.ts). A region's pool is one item: its
@@ -45,7 +53,8 @@ const HELD_ATTEMPTS = 5;
  * writer wins per item, and each item has one writer), and a pool's usage is its base plus every
  * writer's counter. The capacity check reads this replica's sum and writes the counter conditionally
  * on its revision: within one replica exactly as many reservations win as fit; two regions reserving
- * at the same instant can each pass their check (conditions are local on a global table).
+ * at the same instant can each pass their check (conditions are local on a global table). In the
+ * MRSC table (`strongPools`) every writer shares one held counter, so exactly as many win as fit.
  */
 export class DynamoResourcesAdapter implements ResourcesPort {
   readonly #client: DynamoDBDocumentClient;
@@ -53,6 +62,8 @@ export class DynamoResourcesAdapter implements ResourcesPort {
   readonly #handoffs: TableRef;
   readonly #pools: TableRef;
   readonly #writer: string;
+  /** Whose held counter reservations and releases write (`#writer`, or SHARED_HELD). */
+  readonly #heldWriter: string;
 
   constructor(options: DynamoResourcesOptions) {
     if (!options.tableName) throw new Error('DynamoResourcesAdapter: tableName is required');
@@ -65,6 +76,7 @@ export class DynamoResourcesAdapter implements ResourcesPort {
       throw new Error(`DynamoResourcesAdapter: writer "${writer}" must be 1-64 letters, digits, _ . @ or -`);
     }
     this.#writer = writer;
+    this.#heldWriter = options.strongPools ? SHARED_HELD : writer;
   }
 
   async getPool(region: string, hour: string): Promise<RegionPool | undefined> {
@@ -155,7 +167,7 @@ export class DynamoResourcesAdapter implements ResourcesPort {
     const { Item } = await this.#pools.client.send(
       new GetCommand({
         TableName: this.#pools.tableName,
-        Key: keys.heldCounter(region, this.#writer),
+        Key: keys.heldCounter(region, this.#heldWriter),
         ConsistentRead: true,
       }),
     );
@@ -178,7 +190,7 @@ export class DynamoResourcesAdapter implements ResourcesPort {
     await this.#pools.client.send(
       new UpdateCommand({
         TableName: this.#pools.tableName,
-        Key: keys.heldCounter(amounts.region, this.#writer),
+        Key: keys.heldCounter(amounts.region, this.#heldWriter),
         UpdateExpression:
           'SET #region = :region, #writer = :writer, #type = :type ADD #w :w, #c :c, #t :t, #rev :bump',
         ...condition,
@@ -194,7 +206,7 @@ export class DynamoResourcesAdapter implements ResourcesPort {
         ExpressionAttributeValues: {
           ...(condition.ExpressionAttributeValues ?? {}),
           ':region': amounts.region,
-          ':writer': this.#writer,
+          ':writer': this.#heldWriter,
           ':type': 'held_counter',
           ':w': amounts.workers,
           ':c': amounts.compute_units,
@@ -370,7 +382,7 @@ export class DynamoResourcesAdapter implements ResourcesPort {
     // The pool item and this writer's held counter (each writer compacts its own).
     const removed = await Promise.all([
       this.#compact(keys.regionPool(region), keepFrom),
-      this.#compact(keys.heldCounter(region, this.#writer), keepFrom),
+      this.#compact(keys.heldCounter(region, this.#heldWriter), keepFrom),
     ]);
     return removed[0];
   }

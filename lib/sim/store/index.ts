@@ -162,7 +162,7 @@ export function createSimStores(options: SimStoresOptions): SimStores {
         replica,
         writer: regionId,
         ...(critical.records.includes('handoff') ? { handoffs: guarded } : {}),
-        ...(critical.pools ? { pools: guarded } : {}),
+        ...(critical.pools ? { pools: guarded, strongPools: true } : {}),
       }),
       replica,
     };

@@ -31,6 +31,8 @@ export interface SimResourcesOptions {
   readonly pools?: SimReplica;
   /** The region whose held counters and claim journal it writes (the adapter's `writer`); default `_`. */
   readonly writer?: string;
+  /** The pools' table is the MRSC table: one held counter per pool for every writer (the adapter's `strongPools`). */
+  readonly strongPools?: boolean;
 }
 
 /**
@@ -78,12 +80,15 @@ export class SimResourcesPort implements ResourcesPort {
   readonly #handoffs: SimReplica;
   readonly #pools: SimReplica;
   readonly #writer: string;
+  /** Whose held counter reservations and releases write. */
+  readonly #heldWriter: string;
 
   constructor(options: SimResourcesOptions) {
     this.#replica = options.replica;
     this.#handoffs = options.handoffs ?? options.replica;
     this.#pools = options.pools ?? options.replica;
     this.#writer = options.writer ?? '_';
+    this.#heldWriter = options.strongPools ? '_' : this.#writer;
   }
 
   async getPool(region: string, hour: string): Promise<RegionPool | undefined> {
@@ -110,7 +115,7 @@ export class SimResourcesPort implements ResourcesPort {
 
   /** One ADD on this writer's held counter of the reservation's region (the adapter's UpdateItem). */
   #addHeld(reservation: Reservation, sign: 1 | -1, tokens: number): void {
-    const { pk, sk } = keys.heldCounter(reservation.region, this.#writer);
+    const { pk, sk } = keys.heldCounter(reservation.region, this.#heldWriter);
     const item = this.#pools.peek<PoolItem>(pk, sk) ?? {};
     const counter = tokensAttribute(reservation.hour);
     this.#pools.put(
@@ -119,7 +124,7 @@ export class SimResourcesPort implements ResourcesPort {
       {
         ...item,
         region: reservation.region,
-        writer: this.#writer,
+        writer: this.#heldWriter,
         record_type: 'held_counter',
         workers: added(item, 'workers', sign * reservation.workers),
         compute_units: added(item, 'compute_units', sign * reservation.compute_units),
@@ -254,7 +259,7 @@ export class SimResourcesPort implements ResourcesPort {
   }
 
   async compactTokens(region: string, keepFrom: string): Promise<number> {
-    const held = keys.heldCounter(region, this.#writer);
+    const held = keys.heldCounter(region, this.#heldWriter);
     const counter = this.#pools.peek<PoolItem>(held.pk, held.sk);
     if (counter) {
       const kept = Object.fromEntries(
