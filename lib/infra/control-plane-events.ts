@@ -1,6 +1,7 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -33,13 +34,14 @@ export interface ControlPlaneEventsProps {
 /**
  * A region's control-plane events: a custom EventBridge bus every Cortex function publishes to, and a
  * rule forwarding the events operators must see to an SNS topic (KMS-encrypted with its own rotating
- * key, publish over TLS only). Subscribe operators to `topic` (email, chat, paging) outside this stack.
+ * key, publish over TLS only) through a role only this bus's rules may assume. Subscribe operators to `topic` (email, chat, paging) outside this stack.
  */
 export class ControlPlaneEvents extends Construct {
   readonly bus: events.EventBus;
   readonly topic: sns.Topic;
   readonly topicKey: kms.Key;
   readonly notifyRule: events.Rule;
+  readonly notifyRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: ControlPlaneEventsProps) {
     super(scope, id);
@@ -76,7 +78,38 @@ export class ControlPlaneEvents extends Construct {
           ...notified.types.map((t) => events.Match.exactString(t)),
         ),
       },
-      targets: [new targets.SnsTopic(this.topic)],
     });
+    // EventBridge publishes through a role only this bus's rules may assume (a confused-deputy
+    // guard), so neither the topic's nor the key's policy opens to the EventBridge service.
+    const stack = Stack.of(this);
+    this.notifyRole = new iam.Role(this, 'NotifyRole', {
+      description: `EventBridge: publishes ${props.eventBusName}'s operator notifications, nothing else`,
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'events',
+              resource: 'rule',
+              resourceName: `${props.eventBusName}/*`,
+            }),
+          },
+        },
+      }),
+    });
+    // Exactly what publishing to this encrypted topic needs, named (the SnsTopic target's own grant
+    // would add kms:GenerateDataKey*): the target gets a view of the role it cannot add to.
+    this.notifyRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [this.topic.topicArn] }),
+    );
+    this.notifyRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [this.topicKey.keyArn],
+      }),
+    );
+    this.notifyRule.addTarget(
+      new targets.SnsTopic(this.topic, { role: this.notifyRole.withoutPolicyUpdates() }),
+    );
   }
 }

@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -17,14 +17,42 @@ export interface ProbeScheduleProps {
   readonly purpose?: string;
   /** The invocation's input. @default {} */
   readonly input?: Readonly<Record<string, unknown>>;
+  /**
+   * Fire on the dot of the rate (the health probe: its rounds keep the policy's interval). Otherwise
+   * EventBridge Scheduler spreads each invocation over a flexible window (flexibleWindowMinutes), so
+   * a region's jobs do not all start in the same second and press on the account's concurrency.
+   * @default false
+   */
+  readonly exact?: boolean;
 }
+
+/** Seconds an asynchronous invocation of a scheduled function may wait: the next run supersedes it. */
+export const SCHEDULED_EVENT_AGE_SECONDS = 60;
+
+/**
+ * The flexible window for a rate: one minute for a per-minute job, half the period up to an hour for
+ * longer ones (an hourly job within 30 minutes, a daily one within the hour).
+ */
+export function flexibleWindowMinutes(expression: string): number {
+  const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
+  if (!rate) return 1;
+  const minutes =
+    Number(rate[1]) * (rate[2]?.startsWith('minute') ? 1 : rate[2]?.startsWith('hour') ? 60 : 1440);
+  return Math.max(1, Math.min(60, Math.floor(minutes / 2)));
+}
+
+/** Functions whose asynchronous invocations are configured already (one EventInvokeConfig each). */
+const configured = new WeakSet<lambda.IFunction>();
 
 /**
  * EventBridge Scheduler invoking one function on a rate, with a role that may only invoke it.
  *
  * The L1 schedule, not the L2 `LambdaInvoke` target: the latter grants `lambda:InvokeFunction` on
  * `<arn>` and `<arn>:*` (every version and alias); the schedule calls the unqualified ARN only.
- * No retries: a probe run that failed is superseded by the next minute's.
+ * No retries, at either end: a run that failed is superseded by the next one. The schedule does not
+ * retry, and the function's asynchronous invocations are not retried by Lambda either (an
+ * EventInvokeConfig with zero retries and a short event age; Lambda's default is two retries over up
+ * to six hours, which would let runs pile up and overlap).
  */
 export class ProbeSchedule extends Construct {
   readonly schedule: scheduler.CfnSchedule;
@@ -56,10 +84,19 @@ export class ProbeSchedule extends Construct {
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.target.functionArn] }),
     );
+    if (!configured.has(props.target)) {
+      configured.add(props.target);
+      props.target.configureAsyncInvoke({
+        retryAttempts: 0,
+        maxEventAge: Duration.seconds(SCHEDULED_EVENT_AGE_SECONDS),
+      });
+    }
     this.schedule = new scheduler.CfnSchedule(this, 'Schedule', {
       description: props.description ?? 'Cortex health probe',
       scheduleExpression: expression,
-      flexibleTimeWindow: { mode: 'OFF' },
+      flexibleTimeWindow: props.exact
+        ? { mode: 'OFF' }
+        : { mode: 'FLEXIBLE', maximumWindowInMinutes: flexibleWindowMinutes(expression) },
       state: 'ENABLED',
       target: {
         arn: props.target.functionArn,

@@ -322,6 +322,8 @@ export class RegionalStack extends Stack {
     this.probe.useRegionEndpoints(this.endpoints, { targets: peers });
     this.probeSchedule = new ProbeSchedule(this, 'ProbeSchedule', {
       target: this.probe.function,
+      // On the dot: its rounds keep the policy's interval from one invocation to the next.
+      exact: true,
       description: `Cortex health probe in ${props.regionId}: rounds inside each minute`,
     });
     for (const replica of remoteReplicas)

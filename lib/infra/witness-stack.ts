@@ -84,6 +84,8 @@ export class WitnessStack extends Stack {
     this.probe.useRegionEndpoints(this.endpoints, { targets: plan.regionIds });
     this.probeSchedule = new ProbeSchedule(this, 'ProbeSchedule', {
       target: this.probe.function,
+      // On the dot, as the regions' probes: its rounds keep the policy's interval.
+      exact: true,
       description: `Cortex witness ${witness.witnessId}: probes every region each minute`,
     });
   }

@@ -216,6 +216,7 @@ function expectAcknowledgedOnly(app: IConstruct, probePaths: readonly string[]):
       // The replication API and monitor read (and on reconcile repair) every region's replica.
       'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ ReplicationHandler/Role',
       'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ ReplicationMonitorHandler/Role',
+      'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ RouterHandler/Role',
     ].sort(),
   );
 }

@@ -444,23 +444,17 @@ describe('the failover path', () => {
       });
     });
 
-    it('the topic is encrypted with a rotating customer key EventBridge may use, and denies non-TLS publishing', () => {
+    it('the topic is encrypted with a rotating customer key, denies non-TLS publishing, and opens to no service', () => {
       eachRegion((stack, template) => {
         const keyId = logicalId(stack.events.topicKey.node.defaultChild);
         template.hasResourceProperties('AWS::SNS::Topic', {
           KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
         });
-        template.hasResourceProperties('AWS::KMS::Key', {
-          EnableKeyRotation: true,
-          KeyPolicy: {
-            Statement: Match.arrayWith([
-              Match.objectLike({
-                Principal: { Service: 'events.amazonaws.com' },
-                Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-              }),
-            ]),
-          },
-        });
+        template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+        const policies = Object.values(template.findResources('AWS::KMS::Key')).concat(
+          Object.values(template.findResources('AWS::SNS::TopicPolicy')),
+        );
+        expect(JSON.stringify(policies)).not.toContain('events.amazonaws.com');
         template.hasResourceProperties('AWS::SNS::TopicPolicy', {
           PolicyDocument: {
             Statement: Match.arrayWith([
@@ -469,14 +463,39 @@ describe('the failover path', () => {
                 Action: 'sns:Publish',
                 Condition: { Bool: { 'aws:SecureTransport': 'false' } },
               }),
-              Match.objectLike({
-                Effect: 'Allow',
-                Action: 'sns:Publish',
-                Principal: { Service: 'events.amazonaws.com' },
-              }),
             ]),
           },
         });
+      });
+    });
+
+    // Invariant: only this account's rules on this region's bus may publish operator notifications
+    // (a confused-deputy guard), and the role may do nothing else.
+    it("EventBridge publishes through a role only this bus's rules may assume, with publish and the topic key's two actions", () => {
+      eachRegion((stack, template) => {
+        const roleId = logicalId(stack.events.notifyRole.node.defaultChild);
+        template.hasResourceProperties('AWS::Events::Rule', {
+          Targets: [Match.objectLike({ RoleArn: { 'Fn::GetAtt': [roleId, 'Arn'] } })],
+        });
+        const role = template.findResources('AWS::IAM::Role')[roleId];
+        const trust = role?.Properties.AssumeRolePolicyDocument.Statement;
+        expect(trust).toEqual([
+          expect.objectContaining({
+            Principal: { Service: 'events.amazonaws.com' },
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': expect.anything() },
+              ArnLike: { 'aws:SourceArn': expect.anything() },
+            },
+          }),
+        ]);
+        expect(JSON.stringify(trust)).toContain(':rule/cortex-events/*');
+        const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+          JSON.stringify(p.Properties.Roles).includes(roleId),
+        );
+        const actions = policies.flatMap((p) =>
+          p.Properties.PolicyDocument.Statement.flatMap((s: { Action: string | string[] }) => s.Action),
+        );
+        expect(actions.sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey', 'sns:Publish']);
       });
     });
   });
