@@ -387,6 +387,142 @@ export function stateContract(name: string, setup: () => Promise<StateFixture>):
       expect(await state.getHandoff('cross-region-task-1')).toMatchObject({ reservation: moved });
     });
 
+    // The target region's side of the lifecycle (lib/app/handoffs/lifecycle.ts): each move is one
+    // conditional write on the status, so a repeat or a wrong move changes nothing and says why.
+    describe('handoff transitions', () => {
+      const accept = { accepted_at: '2026-11-26T12:01:00Z', accepted_by: 'worker-1' };
+
+      it('accepts a pending handoff, sets the fields given and hands back the handoff as it was', async () => {
+        await state.createHandoff(handoff());
+        const before = await state.transitionHandoff('cross-region-task-1', 'accepted', accept, [
+          'pending',
+          'redirected',
+        ]);
+        expect(before).toEqual(handoff());
+        expect(await state.getHandoff('cross-region-task-1')).toEqual({
+          ...handoff(),
+          status: 'accepted',
+          ...accept,
+        });
+        // An update in place: still listed under its target, where it was.
+        expect((await state.listHandoffsByTarget('eu-west-1')).map((h) => [h.handoff_id, h.status])).toEqual([
+          ['cross-region-task-1', 'accepted'],
+        ]);
+      });
+
+      it('leaves out the fields given as undefined', async () => {
+        await state.createHandoff(handoff());
+        await state.transitionHandoff(
+          'cross-region-task-1',
+          'accepted',
+          { accepted_at: accept.accepted_at, accepted_by: undefined },
+          ['pending'],
+        );
+        const stored = await state.getHandoff('cross-region-task-1');
+        expect(stored).toMatchObject({ status: 'accepted', accepted_at: accept.accepted_at });
+        expect(stored && 'accepted_by' in stored).toBe(false);
+      });
+
+      // Invariant: a repeated move changes nothing; the conflict carries the record as the first move
+      // left it, so the caller can answer the repeat with it (the API's 200 to the same worker).
+      it('refuses a repeat of the same move and hands back the record the first one wrote', async () => {
+        await state.createHandoff(handoff());
+        await state.transitionHandoff('cross-region-task-1', 'accepted', accept, ['pending', 'redirected']);
+        const again = await state
+          .transitionHandoff(
+            'cross-region-task-1',
+            'accepted',
+            { accepted_at: '2026-11-26T12:05:00Z', accepted_by: 'worker-1' },
+            ['pending', 'redirected'],
+          )
+          .catch((e) => e);
+        expect(again).toBeInstanceOf(ConflictError);
+        expect(again.code).toBe('HANDOFF_CHANGED');
+        expect(again.current).toEqual({ ...handoff(), status: 'accepted', ...accept });
+        expect((await state.getHandoff('cross-region-task-1'))?.accepted_at).toBe(accept.accepted_at);
+      });
+
+      it('moves a handoff to the status it has when that status is expected (marking it in place)', async () => {
+        await state.createHandoff(handoff());
+        const reason = 'eu-west-1 is failed; no region can take it';
+        await state.transitionHandoff('cross-region-task-1', 'pending', { held_reason: reason }, ['pending']);
+        expect(await state.getHandoff('cross-region-task-1')).toEqual({ ...handoff(), held_reason: reason });
+      });
+
+      // Invariant: a move the status does not allow is refused naming both states, and writes nothing.
+      it('refuses a move from a status not expected, naming the current and the expected ones', async () => {
+        await state.createHandoff(handoff({ status: 'completed' }));
+        const wrong = await state
+          .transitionHandoff('cross-region-task-1', 'accepted', accept, ['pending', 'redirected'])
+          .catch((e) => e);
+        expect(wrong).toBeInstanceOf(ConflictError);
+        expect(wrong.code).toBe('HANDOFF_CHANGED');
+        expect(wrong.message).toContain('completed');
+        expect(wrong.message).toContain('pending or redirected');
+        expect(wrong.current).toEqual(handoff({ status: 'completed' }));
+        expect(await state.getHandoff('cross-region-task-1')).toEqual(handoff({ status: 'completed' }));
+      });
+
+      // Invariant: a settled handoff never moves again, whatever its status says (a settlement is
+      // what released its reservation; moving it would reopen work that was paid back).
+      it('refuses to move a handoff that carries a settlement, even from an expected status', async () => {
+        const settlement = { outcome: 'completed', at: '2026-11-26T12:02:00Z', tokens_used: 0 };
+        const settled = { ...handoff({ status: 'accepted' }), settlement } as Handoff;
+        await state.createHandoff(settled);
+        const refused = await state
+          .transitionHandoff('cross-region-task-1', 'failed', { reason: 'late' }, ['pending', 'accepted'])
+          .catch((e) => e);
+        expect(refused).toBeInstanceOf(ConflictError);
+        expect(refused.code).toBe('HANDOFF_CHANGED');
+        expect(refused.current).toEqual(settled);
+        expect(await state.getHandoff('cross-region-task-1')).toEqual(settled);
+      });
+
+      it('refuses to move a handoff that does not exist, carrying no record', async () => {
+        const missing = await state
+          .transitionHandoff('cross-region-none', 'accepted', accept, ['pending'])
+          .catch((e) => e);
+        expect(missing).toBeInstanceOf(ConflictError);
+        expect(missing.code).toBe('HANDOFF_CHANGED');
+        expect(missing.current).toBeUndefined();
+        expect(await state.getHandoff('cross-region-none')).toBeUndefined();
+      });
+
+      // Invariant: of concurrent moves from one status exactly one wins (the concurrent-accept case).
+      it('lets exactly one of several concurrent accepts win', async () => {
+        await state.createHandoff(handoff());
+        const workers = ['worker-a', 'worker-b', 'worker-c', 'worker-d'];
+        const results = await Promise.allSettled(
+          workers.map((worker) =>
+            state.transitionHandoff(
+              'cross-region-task-1',
+              'accepted',
+              { accepted_at: accept.accepted_at, accepted_by: worker },
+              ['pending', 'redirected'],
+            ),
+          ),
+        );
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        const stored = await state.getHandoff('cross-region-task-1');
+        for (const r of results.filter((x) => x.status === 'rejected')) {
+          const reason = (r as PromiseRejectedResult).reason;
+          expect(reason).toBeInstanceOf(ConflictError);
+          expect(reason.current.accepted_by).toBe(stored?.accepted_by);
+        }
+        expect(workers).toContain(stored?.accepted_by);
+      });
+
+      it('refuses an empty list of expected statuses as a programming error, not a conflict', async () => {
+        await state.createHandoff(handoff());
+        const error = await state
+          .transitionHandoff('cross-region-task-1', 'accepted', accept, [])
+          .catch((e) => e);
+        expect(error).toBeInstanceOf(Error);
+        expect(error).not.toBeInstanceOf(ConflictError);
+        expect((await state.getHandoff('cross-region-task-1'))?.status).toBe('pending');
+      });
+    });
+
     it('keeps one health view per observer and target, replacing it on each round', async () => {
       await state.putTargetHealth(view());
       await state.putTargetHealth(view({ target: 'ap-south-1' }));
