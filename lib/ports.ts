@@ -16,7 +16,12 @@ import type {
 } from './core/replication/records.ts';
 import type { RegionPool, Reservation } from './core/resources/pool.ts';
 import type { RebalanceMove } from './core/resources/rebalance.ts';
-import type { Handoff, HandoffStatus, RegionStatusRecord } from './core/state/records.ts';
+import type {
+  Handoff,
+  HandoffInterruption,
+  HandoffStatus,
+  RegionStatusRecord,
+} from './core/state/records.ts';
 import type { ResourceAmounts, ResourceUsage } from './core/topology/types.ts';
 
 /** Shared state: the global table (DynamoDB on AWS, a dynalite per region locally). */
@@ -39,7 +44,9 @@ export interface StatePort {
   /**
    * Moves a handoff to another target/status only if its status is still `expectedStatus`;
    * ConflictError (HANDOFF_CHANGED) otherwise, carrying the current one. `reservation`, when given,
-   * replaces the handoff's reservation (the resources now held for it in its new region).
+   * replaces the handoff's reservation (the resources now held for it in its new region). Its
+   * `held_reason` goes (it has a region now); `interrupted`, when given, is appended to its
+   * `interruptions` and its acceptance (`accepted_at`, `accepted_by`) goes.
    */
   redirectHandoff(
     handoffId: string,
@@ -49,6 +56,7 @@ export interface StatePort {
       routing_score: number;
       redirected_from: string;
       reservation?: Reservation;
+      interrupted?: HandoffInterruption;
     },
     expectedStatus: HandoffStatus,
   ): Promise<void>;

@@ -387,6 +387,78 @@ export function stateContract(name: string, setup: () => Promise<StateFixture>):
       expect(await state.getHandoff('cross-region-task-1')).toMatchObject({ reservation: moved });
     });
 
+    it('forgets why a handoff was held once a redirect gives it a region', async () => {
+      await state.createHandoff(handoff({ held_reason: 'eu-west-1 is failed; no region can take it' }));
+      await state.redirectHandoff(
+        'cross-region-task-1',
+        { target_region: 'us-east-1', status: 'pending', routing_score: 70, redirected_from: 'eu-west-1' },
+        'pending',
+      );
+      const moved = await state.getHandoff('cross-region-task-1');
+      expect(moved?.target_region).toBe('us-east-1');
+      expect(moved && 'held_reason' in moved).toBe(false);
+    });
+
+    // Invariant: work a failover took from a region that had accepted it keeps the record of that
+    // acceptance (who, when, why it ended) and is pending again where it goes, accepted by nobody.
+    it('records an interrupted acceptance and clears it, appending to the earlier ones', async () => {
+      const accepted = handoff({
+        status: 'accepted',
+        accepted_at: '2026-11-26T12:01:00Z',
+        accepted_by: 'worker-1',
+      });
+      await state.createHandoff(accepted);
+      const first = {
+        region: 'eu-west-1',
+        accepted_at: '2026-11-26T12:01:00Z',
+        accepted_by: 'worker-1',
+        at: '2026-11-26T12:10:00Z',
+        reason: 'still running in eu-west-1 when the drain of failover-eu-west-1-e1 gave up',
+      };
+      await state.redirectHandoff(
+        'cross-region-task-1',
+        {
+          target_region: 'us-east-1',
+          status: 'pending',
+          routing_score: 70,
+          redirected_from: 'eu-west-1',
+          interrupted: first,
+        },
+        'accepted',
+      );
+      const moved = await state.getHandoff('cross-region-task-1');
+      expect(moved).toMatchObject({
+        status: 'pending',
+        target_region: 'us-east-1',
+        redirected_from: 'eu-west-1',
+        interruptions: [first],
+      });
+      expect(moved && ('accepted_at' in moved || 'accepted_by' in moved)).toBe(false);
+      expect((await state.listHandoffsByTarget('us-east-1')).map((h) => h.handoff_id)).toEqual([
+        'cross-region-task-1',
+      ]);
+
+      await state.transitionHandoff(
+        'cross-region-task-1',
+        'accepted',
+        { accepted_at: '2026-11-26T12:11:00Z', accepted_by: 'worker-2' },
+        ['pending'],
+      );
+      const second = { ...first, region: 'us-east-1', accepted_by: 'worker-2', at: '2026-11-26T12:20:00Z' };
+      await state.redirectHandoff(
+        'cross-region-task-1',
+        {
+          target_region: 'ap-south-1',
+          status: 'pending',
+          routing_score: 60,
+          redirected_from: 'us-east-1',
+          interrupted: second,
+        },
+        'accepted',
+      );
+      expect((await state.getHandoff('cross-region-task-1'))?.interruptions).toEqual([first, second]);
+    });
+
     // The target region's side of the lifecycle (lib/app/handoffs/lifecycle.ts): each move is one
     // conditional write on the status, so a repeat or a wrong move changes nothing and says why.
     describe('handoff transitions', () => {

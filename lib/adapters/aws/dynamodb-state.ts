@@ -228,33 +228,54 @@ export class DynamoStateAdapter implements StatePort {
     expectedStatus: HandoffStatus,
   ): Promise<void> {
     const { client, tableName } = this.#tables.handoff;
+    const sets = [
+      '#target = :target',
+      '#status = :status',
+      '#score = :score',
+      '#from = :from',
+      '#gpk = :gpk',
+    ];
+    const names: Record<string, string> = {
+      '#pk': 'pk',
+      '#target': 'target_region',
+      '#status': 'status',
+      '#score': 'routing_score',
+      '#from': 'redirected_from',
+      '#gpk': 'gsi1pk',
+      '#held': 'held_reason',
+    };
+    const values: Record<string, unknown> = {
+      ':target': change.target_region,
+      ':status': change.status,
+      ':score': change.routing_score,
+      ':from': change.redirected_from,
+      ':gpk': keys.handoffByTarget(change.target_region),
+      ':expected': expectedStatus,
+    };
+    const removes = ['#held'];
+    if (change.reservation) {
+      sets.push('#reservation = :reservation');
+      names['#reservation'] = 'reservation';
+      values[':reservation'] = change.reservation;
+    }
+    if (change.interrupted) {
+      sets.push('#interruptions = list_append(if_not_exists(#interruptions, :none), :interrupted)');
+      names['#interruptions'] = 'interruptions';
+      names['#acceptedAt'] = 'accepted_at';
+      names['#acceptedBy'] = 'accepted_by';
+      values[':none'] = [];
+      values[':interrupted'] = [change.interrupted];
+      removes.push('#acceptedAt', '#acceptedBy');
+    }
     try {
       await client.send(
         new UpdateCommand({
           TableName: tableName,
           Key: keys.handoff(handoffId),
-          UpdateExpression: `SET #target = :target, #status = :status, #score = :score, #from = :from, #gpk = :gpk${
-            change.reservation ? ', #reservation = :reservation' : ''
-          }`,
+          UpdateExpression: `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`,
           ConditionExpression: 'attribute_exists(#pk) AND #status = :expected',
-          ExpressionAttributeNames: {
-            '#pk': 'pk',
-            '#target': 'target_region',
-            '#status': 'status',
-            '#score': 'routing_score',
-            '#from': 'redirected_from',
-            '#gpk': 'gsi1pk',
-            ...(change.reservation ? { '#reservation': 'reservation' } : {}),
-          },
-          ExpressionAttributeValues: {
-            ':target': change.target_region,
-            ':status': change.status,
-            ':score': change.routing_score,
-            ':from': change.redirected_from,
-            ':gpk': keys.handoffByTarget(change.target_region),
-            ':expected': expectedStatus,
-            ...(change.reservation ? { ':reservation': change.reservation } : {}),
-          },
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
         }),
       );
     } catch (error) {

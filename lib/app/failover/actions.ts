@@ -653,7 +653,8 @@ const drainConnections: Perform = async (ctx) => {
     return { status: 'draining', reason: `failover ${record.failover_id}: draining (${record.reason})` };
   });
   const handoffs = await deps.state.listHandoffsByTarget(failed);
-  const inFlight = handoffs.filter((h) => h.status === 'accepted').length;
+  const running = handoffs.filter((h) => h.status === 'accepted' && h.target_region === failed);
+  const inFlight = running.length;
   const waited = (deps.clock.now() - firstRunOf(ctx)) / 1000;
   const events = moved.wrote
     ? [
@@ -673,11 +674,31 @@ const drainConnections: Perform = async (ctx) => {
     };
   }
   if (waited >= timings.drain_max_wait_seconds) {
+    // Never dropped: the record names what was still running, and redirect_traffic re-routes it by
+    // the failover's rules (or keeps it, with the reasons, where no region may take it).
     return {
       outcome: 'succeeded',
-      detail: `${state}; max wait of ${timings.drain_max_wait_seconds} s passed with ${inFlight} handoff(s) still in flight`,
+      detail:
+        `${state}; max wait of ${timings.drain_max_wait_seconds} s passed with ${inFlight} handoff(s) still in flight: ` +
+        `${namedHandoffs(running)}; redirect_traffic re-routes them`,
       result: { done: true, wait_seconds: 0 },
-      events,
+      events: [
+        ...events,
+        {
+          type: 'failover.drain_incomplete',
+          detail: {
+            failover_id: record.failover_id,
+            region: failed,
+            max_wait_seconds: timings.drain_max_wait_seconds,
+            in_flight: running.map((h) => ({
+              handoff_id: h.handoff_id,
+              task_id: h.task_id,
+              ...(h.accepted_by === undefined ? {} : { accepted_by: h.accepted_by }),
+              ...(h.accepted_at === undefined ? {} : { accepted_at: h.accepted_at }),
+            })),
+          },
+        },
+      ],
     };
   }
   return {
@@ -687,6 +708,15 @@ const drainConnections: Perform = async (ctx) => {
     events,
   };
 };
+
+/** Handoffs by id (with who accepted them) for a one-line step detail; the first ten, then a count. */
+function namedHandoffs(handoffs: readonly Handoff[]): string {
+  const shown = handoffs
+    .slice(0, 10)
+    .map((h) => `${h.handoff_id}${h.accepted_by === undefined ? '' : ` (accepted by ${h.accepted_by})`}`);
+  const more = handoffs.length - shown.length;
+  return `${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+}
 
 /**
  * With an MRSC table (lib/core/replication/placement.ts), the synchronous data types were never
@@ -824,22 +854,37 @@ const updateDnsRouting: Perform = async (ctx) => {
   };
 };
 
-const redirectTraffic: Perform = async ({ deps, record }) => {
+const redirectTraffic: Perform = async ({ deps, record, timings }) => {
   const failed = record.failed_region;
   const [statuses, handoffs] = await Promise.all([
     readStatuses(deps.topology, deps.state),
     deps.state.listHandoffsByTarget(failed),
   ]);
-  const pending = handoffs.filter((h) => h.status === 'pending') as ReservedHandoff[];
-  const { moves, kept, migrated, raced } = await redirectHandoffs(deps, failed, pending, statuses);
+  // Accepted work still here outlived the drain's wait (the region took no new work since): it
+  // moves by the same rules, its ended acceptance kept on the record.
+  const open = handoffs.filter(
+    (h) => (h.status === 'pending' || h.status === 'accepted') && h.target_region === failed,
+  ) as ReservedHandoff[];
+  const { moved, kept, migrated, raced, interrupted } = await redirectHandoffs(
+    deps,
+    failed,
+    open,
+    statuses,
+    `still running in ${failed} when the drain of ${record.failover_id} ended (max wait ${timings.drain_max_wait_seconds} s)`,
+  );
   const total = record.workloads_migrated + migrated;
+  const wasAccepted = new Set(open.filter((h) => h.status === 'accepted').map((h) => h.handoff_id));
+  const keptRunning = kept.filter((k) => wasAccepted.has(k.handoff_id));
+  const keptPending = kept.filter((k) => !wasAccepted.has(k.handoff_id));
+  const listKept = (list: typeof kept) =>
+    list.map((k) => `${k.task_id} (${k.reasons.join('; ')})`).join(', ');
   const events: { type: string; detail: Record<string, unknown> }[] = [
     {
       type: 'failover.workloads_redirected',
       detail: {
         failover_id: record.failover_id,
         failed_region: failed,
-        moved: moves.map((m) => ({ handoff_id: m.handoff_id, to: m.to })),
+        moved: moved.map((m) => ({ handoff_id: m.handoff_id, to: m.to })),
       },
     },
   ];
@@ -852,8 +897,11 @@ const redirectTraffic: Perform = async ({ deps, record }) => {
   return {
     outcome: 'succeeded',
     detail:
-      `${migrated} pending handoff(s) re-routed (${total} in all)` +
-      `${kept.length ? `; ${kept.length} kept pending: ${kept.map((k) => `${k.task_id} (${k.reasons.join('; ')})`).join(', ')}` : ''}` +
+      `${migrated - interrupted} pending handoff(s) re-routed` +
+      `${interrupted ? ` and ${interrupted} accepted one(s) still running in ${failed} (interrupted)` : ''}` +
+      ` (${total} in all)` +
+      `${keptPending.length ? `; ${keptPending.length} kept pending: ${listKept(keptPending)}` : ''}` +
+      `${keptRunning.length ? `; ${keptRunning.length} accepted kept in ${failed}: ${listKept(keptRunning)}` : ''}` +
       `${raced ? `; ${raced} changed by their region meanwhile` : ''}`,
     patch: { workloads_migrated: total, workloads_pending: kept.length },
     events,

@@ -2,6 +2,9 @@
  * No orphans (issue 12 part 3): a pending handoff whose target region is failed or fenced, wherever
  * and whenever its record arrives (replication may deliver it after the failover's redirect step),
  * is moved by the failover's own rules (redirect.ts) or, when no region can take it, marked with why.
+ * So is an accepted one of a failed region: its failover's drain has ended, so the work is moved as
+ * the redirect step moves what outlived the drain (a fenced region's workers may still be running
+ * theirs: only its pending work moves).
  *
  * Each handoff has one mover, so two regions never move the same one: for a failed region the
  * coordinator of its last failover (whose redirect step moved the rest in the same replica), for a
@@ -58,22 +61,30 @@ export async function sweepOrphans(deps: ControlDeps): Promise<OrphanSweep> {
     } else {
       continue;
     }
-    const pending = (await state.listHandoffsByTarget(region)).filter(
-      (h) => h.status === 'pending' && h.target_region === region && keeperOf(h.task_id) === regionId,
+    const failed = status.status === 'failed';
+    const orphans = (await state.listHandoffsByTarget(region)).filter(
+      (h) =>
+        (h.status === 'pending' || (failed && h.status === 'accepted')) &&
+        h.target_region === region &&
+        keeperOf(h.task_id) === regionId,
     ) as ReservedHandoff[];
-    if (pending.length === 0) continue;
-    const outcome = await redirectHandoffs(deps, region, pending, statuses);
-    for (const move of outcome.moves) {
-      if (!outcome.kept.some((k) => k.handoff_id === move.handoff_id)) {
-        moved.push({ handoff_id: move.handoff_id, from: region, to: move.to });
-      }
-    }
+    if (orphans.length === 0) continue;
+    const outcome = await redirectHandoffs(
+      deps,
+      region,
+      orphans,
+      statuses,
+      failed && last ? `accepted in ${region}, which ${last.failover_id} failed over` : undefined,
+    );
+    for (const move of outcome.moved) moved.push({ handoff_id: move.handoff_id, from: region, to: move.to });
     for (const kept of outcome.kept) {
       const reason = `${region} is ${status.status}; no region can take it: ${kept.reasons.join('; ')}`;
-      const current = pending.find((h) => h.handoff_id === kept.handoff_id);
-      if (current?.held_reason === reason) continue;
+      const current = orphans.find((h) => h.handoff_id === kept.handoff_id);
+      if (!current || current.held_reason === reason) continue;
       try {
-        await state.transitionHandoff(kept.handoff_id, 'pending', { held_reason: reason }, ['pending']);
+        await state.transitionHandoff(kept.handoff_id, current.status, { held_reason: reason }, [
+          current.status,
+        ]);
         held.push({ handoff_id: kept.handoff_id, reason });
       } catch {
         // Accepted or finished meanwhile: nothing to mark.

@@ -1,9 +1,14 @@
 /**
- * Moving pending handoffs away from a region that no longer serves: the failover's redirect step and
- * the sweep of handoffs that reach a failed region after it (lib/app/handoffs/orphans.ts) both move
- * them by these rules. Each task is re-routed with its own request by the routing core (plan.ts); its
+ * Moving handoffs away from a region that no longer serves: the failover's redirect step and the
+ * sweep of handoffs that reach a failed region after it (lib/app/handoffs/orphans.ts) both move them
+ * by these rules. Each task is re-routed with its own request by the routing core (plan.ts); its
  * resources move with it: reserved in the new region before the handoff points there, released in the
  * old one after (a crash between leaks the old one once; usage reports correct it).
+ *
+ * Pending work moves as it is. Accepted work moves only when the caller says why its acceptance ended
+ * (`interrupted`: a failed-over region's task still running when the drain's wait ran out): it is
+ * pending again in its new region, and the ended acceptance is kept on the record. Each move is one
+ * conditional write from the status the handoff was read in, so work that finished meanwhile stays.
  */
 import { ConflictError } from '../../core/errors.ts';
 import { hourBucket, type Reservation, taskNeeds } from '../../core/resources/pool.ts';
@@ -14,28 +19,41 @@ import type { ReservedHandoff } from '../resources/accounting.ts';
 import { readLiveStates } from '../resources/pools.ts';
 
 export interface RedirectOutcome {
+  /** Where the routing core would send each handoff. */
   readonly moves: readonly WorkloadMove[];
+  /** The moves made (reserved and written): what actually moved. */
+  readonly moved: readonly WorkloadMove[];
   /** Handoffs no region can take now, with each one's reasons. */
   readonly kept: WorkloadKeptPending[];
   /** How many handoffs this call moved. */
   readonly migrated: number;
   /** Handoffs changed by their region meanwhile (accepted or finished): no longer to move. */
   readonly raced: number;
+  /** Of `migrated`, the accepted handoffs whose acceptance was interrupted. */
+  readonly interrupted: number;
 }
 
 export async function redirectHandoffs(
   deps: RegionalDeps,
   failed: string,
-  pending: readonly ReservedHandoff[],
+  handoffs: readonly ReservedHandoff[],
   statuses: ReadonlyMap<string, RegionStatusRecord>,
+  /** Why accepted handoffs among `handoffs` may move; without it only pending ones do. */
+  interrupted?: string,
 ): Promise<RedirectOutcome> {
+  const movable = handoffs.filter(
+    (h) => h.status === 'pending' || (h.status === 'accepted' && interrupted !== undefined),
+  );
   const { live, pools } = await readLiveStates(deps, statuses);
-  const { moves, kept } = rerouteHandoffs(deps, pending, statuses, live);
-  const byId = new Map(pending.map((h) => [h.handoff_id, h]));
-  let migrated = 0;
+  const { moves, kept } = rerouteHandoffs(deps, movable, statuses, live);
+  const byId = new Map(movable.map((h) => [h.handoff_id, h]));
+  const at = new Date(deps.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const moved: WorkloadMove[] = [];
   let raced = 0;
+  let interruptedCount = 0;
   for (const move of moves) {
     const handoff = byId.get(move.handoff_id);
+    const from = handoff?.status ?? 'pending';
     let reservation: Reservation | undefined;
     const pool = pools?.get(move.to);
     if (deps.resources && pool) {
@@ -62,13 +80,25 @@ export async function redirectHandoffs(
           routing_score: move.routing_score,
           redirected_from: failed,
           ...(reservation ? { reservation } : {}),
+          ...(from === 'accepted' && interrupted !== undefined
+            ? {
+                interrupted: {
+                  region: failed,
+                  ...(handoff?.accepted_at === undefined ? {} : { accepted_at: handoff.accepted_at }),
+                  ...(handoff?.accepted_by === undefined ? {} : { accepted_by: handoff.accepted_by }),
+                  at,
+                  reason: interrupted,
+                },
+              }
+            : {}),
         },
-        'pending',
+        from,
       );
-      migrated += 1;
+      moved.push(move);
+      if (from === 'accepted') interruptedCount += 1;
     } catch (error) {
       if (reservation) await deps.resources?.release(reservation, -reservation.tokens);
-      // Accepted or finished by its region meanwhile: it no longer needs to move.
+      // Changed by its region meanwhile (accepted, or finished): it stays where it is.
       if (error instanceof ConflictError) {
         raced += 1;
         continue;
@@ -78,7 +108,7 @@ export async function redirectHandoffs(
     const old = handoff?.reservation;
     if (old && deps.resources) await deps.resources.release(old, -old.tokens);
   }
-  return { moves, kept, migrated, raced };
+  return { moves, moved, kept, migrated: moved.length, raced, interrupted: interruptedCount };
 }
 
 /** What a handoff without a recorded reservation needs (its task's requirements, as the router reserves). */

@@ -70,6 +70,17 @@ export interface Exclusion {
   readonly reasons: readonly string[];
 }
 
+/** An acceptance a failover ended (Handoff.interruptions). */
+export interface HandoffInterruption {
+  /** The region the task was accepted in, which was failed over. */
+  readonly region: string;
+  readonly accepted_at?: string;
+  readonly accepted_by?: string;
+  /** When the handoff was moved away. */
+  readonly at: string;
+  readonly reason: string;
+}
+
 export interface Handoff {
   readonly handoff_id: string;
   readonly task_id: string;
@@ -91,6 +102,11 @@ export interface Handoff {
   readonly accepted_by?: string;
   /** Why it is still pending although its target does not serve (no region can take it now). */
   readonly held_reason?: string;
+  /**
+   * Acceptances a failover ended: the task was still running in a region that was failed over when
+   * the drain's wait ran out, and was re-routed (oldest first). The acceptance fields are cleared.
+   */
+  readonly interruptions?: readonly HandoffInterruption[];
   /** The routed request as received, so a failover can re-route the task with its requirements. */
   readonly task: Readonly<Record<string, unknown>>;
   /** Digest of the canonical request; a repeat with another digest is a conflict. */

@@ -188,16 +188,26 @@ export class SimStatePort implements StatePort {
       );
     }
     const index = table.indexOf(pk, sk);
+    // DynamoDB's REMOVE: the reason it was held, and an interrupted acceptance.
+    const kept: Record<string, unknown> = { ...current };
+    delete kept.held_reason;
+    if (change.interrupted) {
+      delete kept.accepted_at;
+      delete kept.accepted_by;
+    }
     table.put(
       pk,
       sk,
       {
-        ...current,
+        ...(kept as unknown as Handoff),
         target_region: change.target_region,
         status: change.status,
         routing_score: change.routing_score,
         redirected_from: change.redirected_from,
         ...(change.reservation ? { reservation: change.reservation } : {}),
+        ...(change.interrupted
+          ? { interruptions: [...(current.interruptions ?? []), change.interrupted] }
+          : {}),
       },
       // The index moves to the new target and keeps its sort key (the adapter sets gsi1pk only).
       { pk: keys.handoffByTarget(change.target_region), sk: index?.sk ?? handoffIndex(current).sk },
