@@ -14,7 +14,7 @@ import type {
   ReplicationMark,
   SelectiveRecord,
 } from './core/replication/records.ts';
-import type { RegionPool, Reservation } from './core/resources/pool.ts';
+import type { HoldRef, RegionPool, Reservation } from './core/resources/pool.ts';
 import type { RebalanceMove } from './core/resources/rebalance.ts';
 import type {
   Handoff,
@@ -294,10 +294,31 @@ export interface ResourcesPort {
   /**
    * Adds the reservation to its region's usage only if the allocation is still at `pool`'s version
    * and the result stays within it; ConflictError (CAPACITY_EXHAUSTED or ALLOCATION_CHANGED) otherwise.
+   * With a `hold`, records it too; a hold already recorded in this replica adds nothing again.
    */
   reserve(reservation: Reservation, pool: RegionPool): Promise<void>;
-  /** Subtracts held workers and compute units, and `tokens` from the reservation's hour (signed). */
-  release(reservation: Reservation, tokens: number): Promise<void>;
+  /**
+   * Subtracts held workers and compute units, and adds `tokens` to the reservation's hour (signed).
+   * With a `hold`: only if this replica does not hold it released already, and journaled as this
+   * writer's release (given back by `settleReleases` if another release of it wins). Whether this
+   * call released.
+   */
+  release(reservation: Reservation, tokens: number): Promise<boolean>;
+  /** The holds `by` (default this writer) recorded, as this replica holds them. */
+  listHolds(by?: string): Promise<Hold[]>;
+  /**
+   * Makes a released hold held again (its handoff is open with it after all) if `releasedBy` still
+   * stands as its release here; whether it did. That writer then gives its release back.
+   */
+  restoreHold(hold: HoldRef, releasedBy: string): Promise<boolean>;
+  /** Removes a hold that is released here (its retention is over); whether it did. */
+  forgetHold(hold: HoldRef): Promise<boolean>;
+  /**
+   * Gives back, once each, this writer's releases that no longer stand in this replica (another
+   * release of the hold won, or the hold was restored); forgets those whose hold is gone. The holds
+   * given back.
+   */
+  settleReleases(): Promise<HoldRef[]>;
   /** Replaces a region's usage with what the region reports (tokens: for `hour`). */
   reportUsage(region: string, hour: string, usage: ResourceUsage, at: string): Promise<void>;
   /**
@@ -335,6 +356,18 @@ export interface ResourcesPort {
   /** Records a rebalance (what moved and why), newest listed first. */
   putRebalance(record: RebalanceRecord): Promise<void>;
   listRebalances(limit: number): Promise<RebalanceRecord[]>;
+}
+
+/** A reservation's hold as the pools' table keeps it (ResourcesPort.listHolds). */
+export interface Hold {
+  /** The reservation it counts, its `hold` included. */
+  readonly reservation: Reservation & { readonly hold: HoldRef };
+  /** Epoch ms of its last change (recorded, released or restored). */
+  readonly changed_at: number;
+  /** The writer whose release of it stands here; absent while it is held. */
+  readonly released_by?: string;
+  /** The tokens that release added to the reservation's hour (signed, as `release` took them). */
+  readonly released_tokens?: number;
 }
 
 /** A handoff claim as its router journals it (ResourcesPort.recordClaim). */

@@ -9,6 +9,7 @@ resourcesContract('DynamoResourcesAdapter on dynalite', async () => {
   const options = { client: table.doc, tableName: table.tableName };
   return {
     resources: new DynamoResourcesAdapter(options),
+    resourcesAs: (writer, clock) => new DynamoResourcesAdapter({ ...options, writer, clock }),
     state: new DynamoStateAdapter(options),
     reset: async () => {
       const { Items = [] } = await table.doc.send(new ScanCommand({ TableName: table.tableName }));

@@ -1,13 +1,18 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../lib/core/errors.ts';
-import type { RegionPool, Reservation } from '../../lib/core/resources/pool.ts';
+import { type HoldRef, holdRef, type RegionPool, type Reservation } from '../../lib/core/resources/pool.ts';
 import type { RebalanceMove } from '../../lib/core/resources/rebalance.ts';
 import type { Handoff } from '../../lib/core/state/records.ts';
-import type { RebalanceRecord, ResourcesPort, StatePort } from '../../lib/ports.ts';
+import type { Clock, Hold, RebalanceRecord, ResourcesPort, StatePort } from '../../lib/ports.ts';
 import { handoff } from './state.contract.ts';
 
 export interface ResourcesFixture {
   readonly resources: ResourcesPort;
+  /**
+   * A port on the same store writing as `writer` (its held counters, its journal of releases),
+   * stamping holds with `clock`: several regions' ports on one replica.
+   */
+  resourcesAs(writer: string, clock: Clock): ResourcesPort;
   /** A state port on the same replica: handoffs it creates are the ones `settleHandoff` settles. */
   readonly state: StatePort;
   /** Empties the store between tests. */
@@ -31,6 +36,16 @@ export function pool(overrides: Partial<RegionPool> = {}): RegionPool {
 
 export function reservation(overrides: Partial<Reservation> = {}): Reservation {
   return { region: 'eu-west-1', hour: HOUR, workers: 1, tokens: 100, compute_units: 10, ...overrides };
+}
+
+/** A reservation counted by a hold `by` made (at epoch ms 1000) for `handoffId`. */
+export function heldReservation(
+  by: string,
+  overrides: Partial<Reservation> = {},
+  handoffId = 'cross-region-task-1',
+): Reservation & { readonly hold: HoldRef } {
+  const base = reservation(overrides);
+  return { ...base, hold: holdRef(handoffId, base.region, by, 1000) };
 }
 
 function rebalance(id: string, at: string): RebalanceRecord {
@@ -269,6 +284,145 @@ export function resourcesContract(name: string, setup: () => Promise<ResourcesFi
       expect(await resources.compactTokens('us-east-1', HOUR)).toBe(0);
       expect((await usage('eu-west-1', HOUR))?.tokens_used).toBe(9);
       expect((await usage('eu-west-1', '2026-11-26T11'))?.tokens_used).toBe(0);
+    });
+
+    describe('holds (one per reservation, released at most once)', () => {
+      const clock = { now: () => 5_000 };
+      let us: ResourcesPort;
+      let eu: ResourcesPort;
+      let ap: ResourcesPort;
+      const held = heldReservation('us-east-1', { workers: 2, tokens: 300, compute_units: 20 });
+      const hold = held.hold;
+      const holdOf = async (port: ResourcesPort = us): Promise<Hold | undefined> =>
+        (await port.listHolds('us-east-1')).find((h) => h.reservation.hold.id === hold.id);
+
+      beforeEach(async () => {
+        clock.now = () => 5_000;
+        us = fixture.resourcesAs('us-east-1', clock);
+        eu = fixture.resourcesAs('eu-west-1', clock);
+        ap = fixture.resourcesAs('ap-south-1', clock);
+        await resources.seedPool(pool());
+      });
+
+      // Invariant: a hold is added once: reserving it again (a retried call) adds nothing.
+      it('records a hold with its reservation and counts it once however often it is reserved', async () => {
+        await us.reserve(held, pool());
+        await us.reserve(held, pool());
+        expect(await usage()).toEqual({ workers: 9, tokens_used: 900, compute_units: 90 });
+        expect(await us.listHolds()).toEqual([{ reservation: held, changed_at: 5_000 }]);
+        expect(await eu.listHolds('us-east-1')).toEqual(await us.listHolds());
+        expect(await eu.listHolds()).toEqual([]);
+      });
+
+      // Invariant: two releases of one hold are one, whichever writers make them.
+      it('releases a hold once: a second release by any writer releases nothing', async () => {
+        await us.reserve(held, pool());
+        clock.now = () => 6_000;
+        expect(await eu.release(held, -100)).toBe(true);
+        expect(await usage()).toEqual({ workers: 7, tokens_used: 800, compute_units: 70 });
+        expect(await eu.release(held, -300)).toBe(false);
+        expect(await us.release(held, -300)).toBe(false);
+        expect(await usage()).toEqual({ workers: 7, tokens_used: 800, compute_units: 70 });
+        expect(await holdOf()).toEqual({
+          reservation: held,
+          changed_at: 6_000,
+          released_by: 'eu-west-1',
+          released_tokens: -100,
+        });
+      });
+
+      it('lets exactly one of concurrent releases of a hold release it', async () => {
+        await us.reserve(held, pool());
+        const released = await Promise.all([us, eu, ap, eu].map((port) => port.release(held, -300)));
+        expect(released.filter(Boolean)).toHaveLength(1);
+        expect(await usage()).toEqual(pool().usage);
+      });
+
+      // A release may reach a replica before the hold it releases does: it writes the hold whole.
+      it('releases a hold this store has not seen yet, writing it whole', async () => {
+        expect(await eu.release(held, -300)).toBe(true);
+        expect(await usage()).toEqual({ workers: 5, tokens_used: 300, compute_units: 50 });
+        expect(await holdOf(eu)).toEqual({
+          reservation: held,
+          changed_at: 5_000,
+          released_by: 'eu-west-1',
+          released_tokens: -300,
+        });
+        // The hold arriving later is counted as recorded already: nothing is added.
+        await us.reserve(held, pool());
+        expect(await usage()).toEqual({ workers: 5, tokens_used: 300, compute_units: 50 });
+      });
+
+      it('restores a released hold only from the release that stands', async () => {
+        await us.reserve(held, pool());
+        expect(await us.restoreHold(hold, 'eu-west-1')).toBe(false);
+        await eu.release(held, -300);
+        expect(await us.restoreHold(hold, 'ap-south-1')).toBe(false);
+        clock.now = () => 7_000;
+        expect(await us.restoreHold(hold, 'eu-west-1')).toBe(true);
+        expect(await us.restoreHold(hold, 'eu-west-1')).toBe(false);
+        expect(await holdOf()).toEqual({ reservation: held, changed_at: 7_000 });
+      });
+
+      // Invariant: a release that no longer stands (another won, or the hold was restored) is given
+      // back by its writer, once; the one that stands is kept.
+      it('gives back releases that no longer stand, once, and keeps the one that stands', async () => {
+        await us.reserve(held, pool());
+        await eu.release(held, -300);
+        await us.restoreHold(hold, 'eu-west-1');
+        await ap.release(held, -100);
+        // eu's and ap's releases both dropped their counters: one too many until eu gives its back.
+        expect(await usage()).toEqual({ workers: 5, tokens_used: 500, compute_units: 50 });
+        expect(await ap.settleReleases()).toEqual([]);
+        expect(await eu.settleReleases()).toEqual([hold]);
+        expect(await eu.settleReleases()).toEqual([]);
+        expect(await usage()).toEqual({ workers: 7, tokens_used: 800, compute_units: 70 });
+        // Restored again: ap's release no longer stands either, and the hold counts once more.
+        await us.restoreHold(hold, 'ap-south-1');
+        expect(await ap.settleReleases()).toEqual([hold]);
+        expect(await usage()).toEqual({ workers: 9, tokens_used: 900, compute_units: 90 });
+      });
+
+      it('lets exactly one of concurrent give-backs of a release give it back', async () => {
+        await us.reserve(held, pool());
+        await eu.release(held, -300);
+        await us.restoreHold(hold, 'eu-west-1');
+        const given = await Promise.all([1, 2, 3].map(() => eu.settleReleases()));
+        expect(given.flat()).toEqual([hold]);
+        expect(await usage()).toEqual({ workers: 9, tokens_used: 900, compute_units: 90 });
+      });
+
+      // A writer releasing a hold again before giving back its earlier release: that one stands again
+      // (its counter dropped for it already), so nothing drops twice.
+      it('drops nothing for a release whose earlier one by the same writer was never given back', async () => {
+        await us.reserve(held, pool());
+        await eu.release(held, -300);
+        await us.restoreHold(hold, 'eu-west-1');
+        expect(await eu.release(held, -300)).toBe(true);
+        expect(await usage()).toEqual(pool().usage);
+        expect(await eu.settleReleases()).toEqual([]);
+        expect(await usage()).toEqual(pool().usage);
+      });
+
+      it('forgets only a released hold, and a release of a forgotten hold stands', async () => {
+        await us.reserve(held, pool());
+        expect(await us.forgetHold(hold)).toBe(false);
+        await eu.release(held, -300);
+        expect(await us.forgetHold(hold)).toBe(true);
+        expect(await us.listHolds()).toEqual([]);
+        expect(await eu.settleReleases()).toEqual([]);
+        expect(await usage()).toEqual(pool().usage);
+        // The journal entry went with it: a later look gives nothing back either.
+        expect(await eu.settleReleases()).toEqual([]);
+      });
+
+      it('releases a reservation without a hold every time, as before holds', async () => {
+        const plain = reservation({ workers: 1, tokens: 0, compute_units: 0 });
+        await us.reserve(plain, pool());
+        expect(await us.release(plain, 0)).toBe(true);
+        expect(await us.release(plain, 0)).toBe(true);
+        expect((await usage())?.workers).toBe(6);
+      });
     });
 
     it('lists rebalances newest first, up to the limit', async () => {

@@ -69,6 +69,8 @@ for (const reads of ['copy', 'frozen'] as const) {
       const { store, copy, records, replica } = contractStore(reads);
       return {
         resources: new SimResourcesPort({ replica, handoffs: copy, pools: copy }),
+        resourcesAs: (writer, clock) =>
+          new SimResourcesPort({ replica, handoffs: copy, pools: copy, strongPools: true, writer, clock }),
         state: new SimStatePort({ replica, records }),
         reset: async () => store.reset(),
         close: async () => undefined,

@@ -21,6 +21,7 @@ for (const reads of ['copy', 'frozen'] as const) {
     const replica = store.replica('eu-west-1');
     return {
       resources: new SimResourcesPort({ replica }),
+      resourcesAs: (writer, clock) => new SimResourcesPort({ replica, writer, clock }),
       state: new SimStatePort({ replica, writer: 'eu-west-1' }),
       reset: async () => store.reset(),
       close: async () => undefined,

@@ -8,12 +8,20 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../../core/errors.ts';
-import type { RegionPool, Reservation } from '../../core/resources/pool.ts';
+import type { HoldRef, RegionPool, Reservation } from '../../core/resources/pool.ts';
 import type { Handoff } from '../../core/state/records.ts';
 import type { ResourceAmounts, ResourceUsage } from '../../core/topology/types.ts';
-import type { HandoffClaim, RebalanceRecord, ResourcesPort } from '../../ports.ts';
+import type { Clock, HandoffClaim, Hold, RebalanceRecord, ResourcesPort } from '../../ports.ts';
 import { putIfAbsent, queryAll, strip, type TableRef } from './dynamo-items.ts';
-import { keys, OPEN_HANDOFF_STATUSES, poolsOfItems, STATE_TABLE, tokensAttribute } from './state-keys.ts';
+import {
+  holdAttributes,
+  holdOfItem,
+  keys,
+  OPEN_HANDOFF_STATUSES,
+  poolsOfItems,
+  STATE_TABLE,
+  tokensAttribute,
+} from './state-keys.ts';
 
 export interface DynamoResourcesOptions {
   /** A document client for this region's replica (injected: STYLE 8). */
@@ -36,6 +44,15 @@ export interface DynamoResourcesOptions {
    * (a shared one would lose concurrent writes to last writer wins).
    */
   readonly strongPools?: boolean;
+  /** When holds change (their `changed_at`); default the system clock. */
+  readonly clock?: Clock;
+}
+
+type Held = Reservation & { readonly hold: HoldRef };
+
+/** The amounts a release takes off a held counter. */
+function negated<R extends Reservation>(reservation: R): R {
+  return { ...reservation, workers: -reservation.workers, compute_units: -reservation.compute_units };
 }
 
 /** The held counters' writer on a strongly consistent pools table: one counter per pool. */
@@ -55,6 +72,14 @@ const HELD_ATTEMPTS = 5;
  * on its revision: within one replica exactly as many reservations win as fit; two regions reserving
  * at the same instant can each pass their check (conditions are local on a global table). In the
  * MRSC table (`strongPools`) every writer shares one held counter, so exactly as many win as fit.
+ *
+ * A reservation with a hold (issue 12) is also one item under its reserving region's `HOLDS#`
+ * partition, in the pools' table. Any region may release it, each in its own replica: a release is a
+ * conditional write on the hold (only if this replica does not hold it released), journaled under the
+ * releasing writer's `RELEASES#` partition before its counter drops. Two releases in two replicas
+ * across a partition both pass; last writer wins keeps one `released_by` on the hold, and the other
+ * writer finds its release no longer standing and gives it back (`settleReleases`), once: every
+ * journal entry carries a revision its give-back is conditional on.
  */
 export class DynamoResourcesAdapter implements ResourcesPort {
   readonly #client: DynamoDBDocumentClient;
@@ -64,6 +89,7 @@ export class DynamoResourcesAdapter implements ResourcesPort {
   readonly #writer: string;
   /** Whose held counter reservations and releases write (`#writer`, or SHARED_HELD). */
   readonly #heldWriter: string;
+  readonly #clock: Clock;
 
   constructor(options: DynamoResourcesOptions) {
     if (!options.tableName) throw new Error('DynamoResourcesAdapter: tableName is required');
@@ -77,6 +103,7 @@ export class DynamoResourcesAdapter implements ResourcesPort {
     }
     this.#writer = writer;
     this.#heldWriter = options.strongPools ? SHARED_HELD : writer;
+    this.#clock = options.clock ?? { now: () => Date.now() };
   }
 
   async getPool(region: string, hour: string): Promise<RegionPool | undefined> {
@@ -114,6 +141,8 @@ export class DynamoResourcesAdapter implements ResourcesPort {
 
   async reserve(reservation: Reservation, pool: RegionPool): Promise<void> {
     const { allocation } = pool;
+    const { hold } = reservation;
+    if (hold && (await this.#getItem(keys.hold(hold)))) return;
     for (let attempt = 0; ; attempt++) {
       const current = await this.getPool(reservation.region, reservation.hour);
       const rev = await this.#heldRevision(reservation.region);
@@ -141,25 +170,221 @@ export class DynamoResourcesAdapter implements ResourcesPort {
       }
       try {
         await this.#addHeld(reservation, reservation.tokens, 1, rev);
-        return;
       } catch (error) {
         // Another call of this replica reserved between the read and the write: read again.
         if (!(error instanceof ConditionalCheckFailedException) || attempt + 1 >= HELD_ATTEMPTS) throw error;
+        continue;
       }
+      if (hold) await this.#recordHold({ ...reservation, hold });
+      return;
     }
   }
 
-  async release(reservation: Reservation, tokens: number): Promise<void> {
+  /** Writes a new hold; a concurrent reservation of the same hold that recorded it first keeps it. */
+  async #recordHold(reservation: Held): Promise<void> {
+    try {
+      await this.#pools.client.send(
+        new PutCommand({
+          TableName: this.#pools.tableName,
+          Item: { ...keys.hold(reservation.hold), ...holdAttributes(reservation, this.#clock.now()) },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': 'pk' },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Counted once already: take back what this call added.
+      await this.#addHeld(negated(reservation), -reservation.tokens, 0, undefined);
+    }
+  }
+
+  async release(reservation: Reservation, tokens: number): Promise<boolean> {
     const { Item } = await this.#pools.client.send(
       new GetCommand({ TableName: this.#pools.tableName, Key: keys.regionPool(reservation.region) }),
     );
     if (!Item) throw new ConflictError('POOL_MISSING', `no resource pool for ${reservation.region}`);
-    await this.#addHeld(
-      { ...reservation, workers: -reservation.workers, compute_units: -reservation.compute_units },
-      tokens,
-      0,
-      undefined,
+    const { hold } = reservation;
+    if (hold && !(await this.#markReleased({ ...reservation, hold }, tokens))) return false;
+    if (hold && !(await this.#journalRelease({ ...reservation, hold }, tokens))) return true;
+    await this.#addHeld(negated(reservation), tokens, 0, undefined);
+    return true;
+  }
+
+  /** Names this writer as the hold's release unless this replica holds it released already. */
+  async #markReleased(reservation: Held, tokens: number): Promise<boolean> {
+    // Every attribute, so a release that reaches a replica before the hold does writes it whole.
+    const attributes = {
+      ...holdAttributes(reservation, this.#clock.now()),
+      released_by: this.#writer,
+      released_tokens: tokens,
+    };
+    const names = Object.fromEntries(Object.keys(attributes).map((name, i) => [`#a${i}`, name]));
+    const values = Object.fromEntries(Object.values(attributes).map((value, i) => [`:a${i}`, value]));
+    try {
+      await this.#pools.client.send(
+        new UpdateCommand({
+          TableName: this.#pools.tableName,
+          Key: keys.hold(reservation.hold),
+          UpdateExpression: `SET ${Object.keys(names)
+            .map((name, i) => `${name} = :a${i}`)
+            .join(', ')}`,
+          ConditionExpression: 'attribute_not_exists(#released)',
+          ExpressionAttributeNames: { ...names, '#released': 'released_by' },
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Journals this writer's release of a hold; false when its journal still holds an earlier release
+   * of it (never given back: the counter dropped for it then, so it stands again and drops nothing).
+   */
+  async #journalRelease(reservation: Held, tokens: number): Promise<boolean> {
+    const key = keys.holdRelease(this.#writer, reservation.hold);
+    for (let attempt = 0; ; attempt++) {
+      if (attempt >= HELD_ATTEMPTS)
+        throw new Error(`release of hold ${reservation.hold.id}: its journal kept changing`);
+      try {
+        await this.#pools.client.send(
+          new PutCommand({
+            TableName: this.#pools.tableName,
+            Item: {
+              ...key,
+              ...holdAttributes(reservation, this.#clock.now()),
+              record_type: 'hold_release',
+              released_tokens: tokens,
+              rev: 0,
+            },
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': 'pk' },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+      try {
+        // A new revision: a give-back that read the earlier one no longer applies.
+        await this.#pools.client.send(
+          new UpdateCommand({
+            TableName: this.#pools.tableName,
+            Key: key,
+            UpdateExpression: 'ADD #rev :one',
+            ConditionExpression: 'attribute_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': 'pk', '#rev': 'rev' },
+            ExpressionAttributeValues: { ':one': 1 },
+          }),
+        );
+        return false;
+      } catch (error) {
+        // Given back between the two writes: journal it anew.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+  }
+
+  async listHolds(by: string = this.#writer): Promise<Hold[]> {
+    const items = await queryAll(this.#pools.client, {
+      TableName: this.#pools.tableName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': STATE_TABLE.partitionKey },
+      ExpressionAttributeValues: { ':pk': keys.holdPartition(by) },
+      ConsistentRead: true,
+    });
+    return items.map(holdOfItem);
+  }
+
+  async restoreHold(hold: HoldRef, releasedBy: string): Promise<boolean> {
+    try {
+      await this.#pools.client.send(
+        new UpdateCommand({
+          TableName: this.#pools.tableName,
+          Key: keys.hold(hold),
+          UpdateExpression: 'SET #changed = :now REMOVE #released, #tokens',
+          ConditionExpression: '#released = :by',
+          ExpressionAttributeNames: {
+            '#changed': 'changed_at',
+            '#released': 'released_by',
+            '#tokens': 'released_tokens',
+          },
+          ExpressionAttributeValues: { ':now': this.#clock.now(), ':by': releasedBy },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async forgetHold(hold: HoldRef): Promise<boolean> {
+    try {
+      await this.#pools.client.send(
+        new DeleteCommand({
+          TableName: this.#pools.tableName,
+          Key: keys.hold(hold),
+          ConditionExpression: 'attribute_exists(#released)',
+          ExpressionAttributeNames: { '#released': 'released_by' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async settleReleases(): Promise<HoldRef[]> {
+    const entries = await queryAll(this.#pools.client, {
+      TableName: this.#pools.tableName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': STATE_TABLE.partitionKey },
+      ExpressionAttributeValues: { ':pk': keys.holdReleasePartition(this.#writer) },
+      ConsistentRead: true,
+    });
+    const givenBack: HoldRef[] = [];
+    for (const entry of entries) {
+      const { reservation } = holdOfItem(entry);
+      const hold = await this.#getItem(keys.hold(reservation.hold));
+      if (hold?.released_by === this.#writer) continue;
+      // Only the revision read: a release of the same hold journaled meanwhile stands.
+      if (!(await this.#dropRelease(reservation.hold, Number(entry.rev ?? 0)))) continue;
+      // A hold gone from this replica was forgotten after its retention: its release stands.
+      if (!hold) continue;
+      await this.#addHeld(reservation, -Number(entry.released_tokens ?? 0), 0, undefined);
+      givenBack.push(reservation.hold);
+    }
+    return givenBack;
+  }
+
+  async #dropRelease(hold: HoldRef, rev: number): Promise<boolean> {
+    try {
+      await this.#pools.client.send(
+        new DeleteCommand({
+          TableName: this.#pools.tableName,
+          Key: keys.holdRelease(this.#writer, hold),
+          ConditionExpression: '#rev = :rev',
+          ExpressionAttributeNames: { '#rev': 'rev' },
+          ExpressionAttributeValues: { ':rev': rev },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async #getItem(key: { pk: string; sk: string }): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await this.#pools.client.send(
+      new GetCommand({ TableName: this.#pools.tableName, Key: key, ConsistentRead: true }),
     );
+    return Item;
   }
 
   /** This writer's held counter of `region`: its revision (undefined: never written). */

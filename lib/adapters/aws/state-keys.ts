@@ -1,4 +1,5 @@
-import type { RegionPool } from '../../core/resources/pool.ts';
+import type { HoldRef, RegionPool, Reservation } from '../../core/resources/pool.ts';
+import type { Hold } from '../../ports.ts';
 /**
  * The state table's single-table layout, shared by the adapter, the local stores and the CDK stack.
  *
@@ -23,6 +24,8 @@ import type { RegionPool } from '../../core/resources/pool.ts';
  * | region pool   | `RESOURCES`         | `POOL#<region_id>`   | -                     | -                           |
  * | held counters | `RESOURCES`         | `HELD#<region_id>#<writer>` | -              | -                           |
  * | claim journal | `CLAIMS#<writer>`   | `<handoff_id>`       | -                     | -                           |
+ * | hold          | `HOLDS#<by>`        | `<hold_id>`          | -                     | -                           |
+ * | hold release  | `RELEASES#<writer>` | `<by>#<hold_id>`     | -                     | -                           |
  * | rebalance     | `REBALANCE#<id>`    | `REBALANCE`          | `REBALANCES`          | `<at>#<id>`                 |
  *
  * Region statuses share one partition so a region reads every status in one Query of its own
@@ -54,6 +57,10 @@ import type { RegionPool } from '../../core/resources/pool.ts';
  * writes is never lost to last-writer-wins; the pool's held amount is the sum of its writers' items).
  * A region's claim journal (the handoff claims it made, until each is known to have won or lost) is
  * its own partition, written and read by that region only (issue 12, docs/state-and-replication.md).
+ * Each reservation has a hold under the partition of the region that reserved it (`by`), which its
+ * reconciler lists each round: any region may release it (last writer wins picks one release), and
+ * each release is journaled under its writer's `RELEASES#` partition, written in its own replica only,
+ * so the writer can give back a release that lost (lib/app/resources/holds.ts).
  */
 export const STATE_TABLE = {
   partitionKey: 'pk',
@@ -101,6 +108,10 @@ export const keys = {
   heldCounter: (regionId: string, writer: string) => ({ pk: 'RESOURCES', sk: `HELD#${regionId}#${writer}` }),
   claim: (writer: string, handoffId: string) => ({ pk: `CLAIMS#${writer}`, sk: handoffId }),
   claimPartition: (writer: string) => `CLAIMS#${writer}`,
+  hold: (hold: HoldRef) => ({ pk: `HOLDS#${hold.by}`, sk: hold.id }),
+  holdPartition: (by: string) => `HOLDS#${by}`,
+  holdRelease: (writer: string, hold: HoldRef) => ({ pk: `RELEASES#${writer}`, sk: `${hold.by}#${hold.id}` }),
+  holdReleasePartition: (writer: string) => `RELEASES#${writer}`,
   rebalance: (rebalanceId: string) => ({ pk: `REBALANCE#${rebalanceId}`, sk: 'REBALANCE' }),
   rebalanceList: 'REBALANCES',
 } as const;
@@ -167,5 +178,43 @@ export function poolOfItem(item: Readonly<Record<string, unknown>>, hour: string
     },
     hour,
     allocation_version: n('allocation_version'),
+  };
+}
+
+/** The attributes a hold item carries (every write of one sets them all: any write may create it). */
+export function holdAttributes(reservation: Reservation & { readonly hold: HoldRef }, changedAt: number) {
+  return {
+    record_type: 'hold',
+    hold_id: reservation.hold.id,
+    by: reservation.hold.by,
+    handoff_id: reservation.hold.handoff_id,
+    region: reservation.region,
+    hour: reservation.hour,
+    workers: reservation.workers,
+    tokens: reservation.tokens,
+    compute_units: reservation.compute_units,
+    changed_at: changedAt,
+  };
+}
+
+/** A hold item (`HOLDS#<by>` / `<hold_id>`) as the hold it keeps. */
+export function holdOfItem(item: Readonly<Record<string, unknown>>): Hold {
+  const hold: HoldRef = {
+    id: String(item.hold_id),
+    by: String(item.by),
+    handoff_id: String(item.handoff_id),
+  };
+  return {
+    reservation: {
+      region: String(item.region),
+      hour: String(item.hour),
+      workers: Number(item.workers ?? 0),
+      tokens: Number(item.tokens ?? 0),
+      compute_units: Number(item.compute_units ?? 0),
+      hold,
+    },
+    changed_at: Number(item.changed_at ?? 0),
+    ...(item.released_by === undefined ? {} : { released_by: String(item.released_by) }),
+    ...(item.released_tokens === undefined ? {} : { released_tokens: Number(item.released_tokens) }),
   };
 }

@@ -15,6 +15,26 @@ export interface Reservation {
   readonly workers: number;
   readonly tokens: number;
   readonly compute_units: number;
+  /**
+   * The hold that counts this reservation (issue 12): released at most once however many paths end
+   * its handoff. Absent on reservations made before holds (released as plain counter changes).
+   */
+  readonly hold?: HoldRef;
+}
+
+/** Which hold counts a reservation: one per reservation, kept by the region that reserved. */
+export interface HoldRef {
+  /** Unique per reservation (`<handoff_id>@<region>@<epoch ms>`, see `holdRef`). */
+  readonly id: string;
+  /** The region that reserved it: its held counter was raised, its reconciler keeps the hold. */
+  readonly by: string;
+  /** The handoff whose record says whether it is still held. */
+  readonly handoff_id: string;
+}
+
+/** The hold of a reservation `by` makes on `region` for a handoff at `now` (epoch ms). */
+export function holdRef(handoffId: string, region: string, by: string, now: number): HoldRef {
+  return { id: `${handoffId}@${region}@${now}`, by, handoff_id: handoffId };
 }
 
 /** A region's pool record as the state table holds it (live usage for the current hour). */

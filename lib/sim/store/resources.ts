@@ -6,9 +6,13 @@
  * so two regions changing one pool concurrently converge by last writer wins (an `ADD` is a local
  * read-modify-write). Handoffs are settled where the state port keeps them. With an MRSC table the
  * handoffs (and, when `worker_assignments` is synchronous, the pools) live in its one copy instead,
- * where a reservation is checked against the latest pool of every region.
+ * where a reservation is checked against the latest pool of every region. A reservation's hold, its
+ * releases and their journal behave as the adapter's: one release stands per hold once replicated,
+ * and a writer whose release lost gives it back once (`settleReleases`).
  */
 import {
+  holdAttributes,
+  holdOfItem,
   keys,
   OPEN_HANDOFF_STATUSES,
   poolOfItem,
@@ -16,10 +20,10 @@ import {
   tokensAttribute,
 } from '../../adapters/aws/state-keys.ts';
 import { ConflictError } from '../../core/errors.ts';
-import type { RegionPool, Reservation } from '../../core/resources/pool.ts';
+import type { HoldRef, RegionPool, Reservation } from '../../core/resources/pool.ts';
 import type { Handoff } from '../../core/state/records.ts';
 import type { ResourceAmounts, ResourceUsage } from '../../core/topology/types.ts';
-import type { HandoffClaim, RebalanceRecord, ResourcesPort } from '../../ports.ts';
+import type { Clock, HandoffClaim, Hold, RebalanceRecord, ResourcesPort } from '../../ports.ts';
 import type { IndexKey, SimReplica } from './replicated.ts';
 
 export interface SimResourcesOptions {
@@ -33,7 +37,11 @@ export interface SimResourcesOptions {
   readonly writer?: string;
   /** The pools' table is the MRSC table: one held counter per pool for every writer (the adapter's `strongPools`). */
   readonly strongPools?: boolean;
+  /** When holds change (the adapter's `clock`); default the system clock. */
+  readonly clock?: Clock;
 }
+
+type Held = Reservation & { readonly hold: HoldRef };
 
 /**
  * What DynamoDB throws for a failed condition the adapter does not translate (`release` of a pool
@@ -82,6 +90,7 @@ export class SimResourcesPort implements ResourcesPort {
   readonly #writer: string;
   /** Whose held counter reservations and releases write. */
   readonly #heldWriter: string;
+  readonly #clock: Clock;
 
   constructor(options: SimResourcesOptions) {
     this.#replica = options.replica;
@@ -89,6 +98,7 @@ export class SimResourcesPort implements ResourcesPort {
     this.#pools = options.pools ?? options.replica;
     this.#writer = options.writer ?? '_';
     this.#heldWriter = options.strongPools ? '_' : this.#writer;
+    this.#clock = options.clock ?? { now: () => Date.now() };
   }
 
   async getPool(region: string, hour: string): Promise<RegionPool | undefined> {
@@ -158,6 +168,9 @@ export class SimResourcesPort implements ResourcesPort {
 
   async reserve(reservation: Reservation, pool: RegionPool): Promise<void> {
     const { allocation } = pool;
+    const { hold } = reservation;
+    // A hold already recorded here was counted when it was: nothing is added again.
+    if (hold && this.#peek(keys.hold(hold))) return;
     const item = this.#pool(reservation.region);
     const current = this.#livePool(reservation.region, reservation.hour);
     // The adapter's check: this replica's usage (base and every held counter) plus the need within
@@ -184,13 +197,92 @@ export class SimResourcesPort implements ResourcesPort {
       );
     }
     this.#addHeld(reservation, 1, reservation.tokens);
+    if (hold) this.#put(keys.hold(hold), holdAttributes({ ...reservation, hold }, this.#clock.now()));
   }
 
-  async release(reservation: Reservation, tokens: number): Promise<void> {
+  async release(reservation: Reservation, tokens: number): Promise<boolean> {
     if (!this.#pool(reservation.region)) {
       throw new ConflictError('POOL_MISSING', `no resource pool for ${reservation.region}`);
     }
+    const { hold } = reservation;
+    if (hold && !this.#markReleased({ ...reservation, hold }, tokens)) return false;
+    if (hold && !this.#journalRelease({ ...reservation, hold }, tokens)) return true;
     this.#addHeld(reservation, -1, tokens);
+    return true;
+  }
+
+  /** The adapter's conditional UpdateItem: this writer's release unless this replica holds one. */
+  #markReleased(reservation: Held, tokens: number): boolean {
+    const key = keys.hold(reservation.hold);
+    const item = this.#peek(key);
+    if (item?.released_by !== undefined) return false;
+    this.#put(key, {
+      ...item,
+      ...holdAttributes(reservation, this.#clock.now()),
+      released_by: this.#writer,
+      released_tokens: tokens,
+    });
+    return true;
+  }
+
+  /** The adapter's journal entry; false when an earlier release of the hold stands again. */
+  #journalRelease(reservation: Held, tokens: number): boolean {
+    const key = keys.holdRelease(this.#writer, reservation.hold);
+    const entry = this.#peek(key);
+    if (entry) {
+      this.#put(key, { ...entry, rev: added(entry, 'rev', 1) });
+      return false;
+    }
+    this.#put(key, {
+      ...holdAttributes(reservation, this.#clock.now()),
+      record_type: 'hold_release',
+      released_tokens: tokens,
+      rev: 0,
+    });
+    return true;
+  }
+
+  async listHolds(by: string = this.#writer): Promise<Hold[]> {
+    return this.#pools.peekQuery<PoolItem>(keys.holdPartition(by)).map((row) => holdOfItem(row.value));
+  }
+
+  async restoreHold(hold: HoldRef, releasedBy: string): Promise<boolean> {
+    const key = keys.hold(hold);
+    const item = this.#peek(key);
+    if (!item || item.released_by !== releasedBy) return false;
+    const { released_by: _by, released_tokens: _tokens, ...held } = item;
+    this.#put(key, { ...held, changed_at: this.#clock.now() });
+    return true;
+  }
+
+  async forgetHold(hold: HoldRef): Promise<boolean> {
+    const { pk, sk } = keys.hold(hold);
+    if (this.#pools.peek<PoolItem>(pk, sk)?.released_by === undefined) return false;
+    return this.#pools.delete(pk, sk);
+  }
+
+  async settleReleases(): Promise<HoldRef[]> {
+    const givenBack: HoldRef[] = [];
+    const entries = this.#pools.peekQuery<PoolItem>(keys.holdReleasePartition(this.#writer));
+    for (const { pk, sk, value } of entries) {
+      const { reservation } = holdOfItem(value);
+      const hold = this.#peek(keys.hold(reservation.hold));
+      if (hold?.released_by === this.#writer) continue;
+      this.#pools.delete(pk, sk);
+      // A hold gone from this replica was forgotten after its retention: its release stands.
+      if (!hold) continue;
+      this.#addHeld(reservation, 1, -Number(value.released_tokens ?? 0));
+      givenBack.push(reservation.hold);
+    }
+    return givenBack;
+  }
+
+  #peek(key: { pk: string; sk: string }): PoolItem | undefined {
+    return this.#pools.peek<PoolItem>(key.pk, key.sk);
+  }
+
+  #put(key: { pk: string; sk: string }, item: PoolItem): void {
+    this.#pools.put(key.pk, key.sk, item, null);
   }
 
   async reportUsage(region: string, hour: string, usage: ResourceUsage, at: string): Promise<void> {
