@@ -35,14 +35,16 @@ const NOT_SENT_CODES: ReadonlySet<string> = new Set([
 
 /**
  * POST routes that are safe to send twice: routing is idempotent per task_id, a failover start per
- * region and epoch (a repeat finds it running), the failover steering calls per failover, fault
- * injection is the simulator's. Audits, consistency checks, privacy requests and rebalances are
- * not: each POST is one new run.
+ * region and epoch (a repeat finds it running), the failover steering calls per failover, a handoff's
+ * accept per worker (a repeat by the same worker answers the record), fault injection is the
+ * simulator's. Audits, consistency checks, privacy requests and rebalances are not: each POST is one
+ * new run.
  */
 const REPEATABLE_POSTS: readonly RegExp[] = [
   /^\/v1\/route$/,
   /^\/v1\/failovers$/,
   /^\/v1\/failovers\/[^/]+\/(abort|approve|decline)$/,
+  /^\/v1\/handoffs\/[^/]+\/accept$/,
   /^\/v1\/sim\//,
 ];
 
@@ -164,6 +166,26 @@ export class ApiClient {
       return refused.answer;
     }
     throw this.#unreachable(attempts, stoppedAfterSend);
+  }
+
+  /**
+   * The endpoint of `region`'s own API, for a request only that region may answer (a handoff's
+   * accept): a given endpoint whose host names the region, else the local plane's endpoint for it
+   * (`GET /v1/sim`), else a given endpoint whose `GET /api/v1/ping` answers for it. Undefined when
+   * none does.
+   */
+  async endpointOf(region: string): Promise<string | undefined> {
+    const named = this.#configured.find((endpoint) => regionOfHost(endpoint) === region);
+    if (named) return named;
+    const local = (await this.#regionEndpoints()).find((r) => r.region === region);
+    if (local) return local.url;
+    for (const endpoint of this.#configured) {
+      const outcome = await this.#send(endpoint, 'GET', '/api/v1/ping');
+      if ('error' in outcome || outcome.answer.status !== 200) continue;
+      const answered = (outcome.answer.body as { region?: unknown } | null)?.region;
+      if (outcome.answer.region === region || answered === region) return endpoint;
+    }
+    return undefined;
   }
 
   /** The endpoints the user gave, then (not for the simulator's own routes) every region's. */

@@ -83,6 +83,44 @@ export const COMMANDS: readonly CommandHelp[] = [
     notes: ['exit 1 when no region can take the task (each excluded region is printed with its reasons)'],
   },
   {
+    name: 'handoffs list',
+    args: '[--region <r>] [--status <s>] [--after <cursor>] [--limit <n>] [--all]',
+    summary:
+      "the handoffs of routed tasks as the endpoint region's replica holds them, oldest first, a page at a time: id, task, status, target, source, age and why it is held, moved or ended",
+    api: true,
+    options: [
+      ['--region <r>', 'only handoffs whose target is this region'],
+      ['--status <s>', 'only handoffs in this status (pending, accepted, completed, failed, redirected)'],
+      ['--after <cursor>', 'start after this cursor (the previous page prints it)'],
+      ['--limit <n>', 'handoffs per page (1 to 100, default 25)'],
+      ['--all', 'follow the cursor to the last page and print every handoff'],
+    ],
+    examples: [
+      'cortex handoffs list --region us-east-1 --status pending',
+      'cortex handoffs list --all --json',
+    ],
+  },
+  {
+    name: 'handoffs show',
+    args: '<id>',
+    summary:
+      'one handoff: its task, placement, owner and claim, reservation, and its history (acceptances, interruptions, redirect, settlement) with the decision that placed it',
+    api: true,
+    examples: ['cortex handoffs show cross-region-task-42'],
+  },
+  {
+    name: 'handoffs accept',
+    args: '<id> [--worker <w>]',
+    summary:
+      "accept a pending handoff for a worker of its target region (pending -> accepted); sent to that region's endpoint",
+    api: true,
+    options: [['--worker <w>', 'the worker taking the task (a repeat by the same worker changes nothing)']],
+    examples: ['cortex handoffs accept cross-region-task-42 --worker worker-7'],
+    notes: [
+      'exit 1 when refused: accepted by another worker, already ended, or its region does not serve (the reasons are printed)',
+    ],
+  },
+  {
     name: 'health',
     args: '',
     summary: "each region's status, role and epoch, and what every observer sees of it, with reasons",

@@ -24,6 +24,7 @@ import {
 } from './common.ts';
 import { dataCommand } from './data.ts';
 import { paint, type Style, statusColor, table } from './format.ts';
+import { handoffsCommand } from './handoffs.ts';
 import { type CommandHelp, commandHelp, commandOf, commandsUnder, overview, usageLine } from './help.ts';
 import { latencyCommand } from './latency.ts';
 import {
@@ -47,6 +48,7 @@ const COMMANDS_BY_WORD: Readonly<Record<string, Command>> = {
   validate: validateCommand,
   regions: regionsCommand,
   route: routeCommand,
+  handoffs: handoffsCommand,
   health: healthCommand,
   failover: failoverCommand,
   fault: faultCommand,
