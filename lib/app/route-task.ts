@@ -8,6 +8,7 @@ import {
 } from '../core/errors.ts';
 import { isIsoCountry } from '../core/geo/countries.ts';
 import { effectiveMatrix, measuredOverrides } from '../core/latency/stats.ts';
+import { holdRef, isSameHold, type Reservation } from '../core/resources/pool.ts';
 import {
   decideRoute,
   normalizeFramework,
@@ -262,8 +263,13 @@ export async function routeTask(deps: RegionalDeps, request: RouteRequest): Prom
     ...spreadOption(topology, statuses),
   };
   // Live usage from the resource pool; the chosen region's share is reserved before the handoff.
-  const { decision, reservation } = await decideAndReserve(deps, input, statuses, (live) =>
-    decideRoute(topology, input, live, options),
+  const { decision, reservation } = await decideAndReserve(
+    deps,
+    input,
+    statuses,
+    (live) => decideRoute(topology, input, live, options),
+    // Two different requests for one task in the same millisecond get two holds.
+    (region, now) => holdRef(handoffId, region, regionId, now, hash.slice(0, 12)),
   );
   if (decision.region === undefined || decision.score === undefined) {
     throw new NoEligibleRegionError(decision.excluded);
@@ -302,13 +308,16 @@ export async function routeTask(deps: RegionalDeps, request: RouteRequest): Prom
       created_at: createdAt,
       ...(reservation ? { reservation } : {}),
     });
-  // Nothing recorded will hold the reservation: forget the claim, then give the reservation back.
+  // Nothing recorded will hold the reservation: forget the claim, then give the reservation back,
+  // unless the record that won names its very hold (an identical request of this region in the
+  // same millisecond reserved under the same hold, counted once).
   let withdrawn = false;
-  const withdraw = async () => {
+  const withdraw = async (winner?: Handoff) => {
     if (withdrawn) return;
     withdrawn = true;
     await deps.resources?.dropClaim(handoffId, claimId);
-    await cancelReservation(deps, reservation);
+    const kept = (winner as { reservation?: Reservation } | undefined)?.reservation?.hold;
+    if (!isSameHold(kept, reservation?.hold)) await cancelReservation(deps, reservation);
   };
   const create = async (where: StatePort, claimedIn: string): Promise<RouteResponse> => {
     const record = { ...handoff, claimed_in: claimedIn };
@@ -317,7 +326,7 @@ export async function routeTask(deps: RegionalDeps, request: RouteRequest): Prom
     } catch (error) {
       if (error instanceof ConflictError && error.current) {
         // Another request for the same task won the conditional write between our read and write.
-        await withdraw();
+        await withdraw(error.current as Handoff);
         return replay(error.current as Handoff, hash);
       }
       throw error;

@@ -259,6 +259,7 @@ export function lambdaDeps(): RegionalDeps {
       // The pools follow `worker_assignments`: in the MRSC table when it is synchronous there.
       pools: { client: document, tableName: resourcePoolTable(topology) },
       strongPools: resourcePoolTable(topology) === strategyTables(topology).criticalName,
+      clock,
     }),
   };
   return cached;

@@ -236,6 +236,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         ...(pools ? { pools, strongPools: true } : {}),
         // Held counters and the claim journal: this region's own items, written in its replica only.
         writer: store.regionId,
+        clock,
       }),
     };
   };

@@ -193,8 +193,9 @@ export class InvariantChecker {
 
   /**
    * Once settled, what each pool holds for reservations (every writer's held counters) is exactly what
-   * the open handoffs reserved on it, in every replica (lib/core/replication/consistency.ts
-   * reservationAccounting): no path that ends a handoff keeps or gives back more than it reserved.
+   * the open handoffs reserved on it, and a hold is held exactly while an open handoff names it, in
+   * every replica (lib/core/replication/consistency.ts reservationAccounting): no path that ends a
+   * handoff keeps or gives back more than it reserved.
    */
   async #reservationsMatch(now: number, replica: string): Promise<void> {
     const world = this.#world;
@@ -205,7 +206,8 @@ export class InvariantChecker {
       for (const h of await world.state(replica).listHandoffsByTarget(target)) handoffs.set(h.handoff_id, h);
     }
     const pools = await resources.listPools(new Date(now).toISOString().slice(0, 13));
-    for (const line of reservationAccounting(pools, [...handoffs.values()])) {
+    const holds = (await Promise.all(world.regionIds.map((by) => resources.listHolds(by)))).flat();
+    for (const line of reservationAccounting(pools, [...handoffs.values()], holds)) {
       this.#fail('reservations-match-open-handoffs', now, `in ${replica}'s replica: ${line}`);
     }
   }

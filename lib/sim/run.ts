@@ -25,7 +25,7 @@ export interface SimulationResult {
 
 export interface SimulateOptions {
   readonly mutation?: SimMutation;
-  /** Check the reservation accounting at the end (SimWorldOptions.accounting). */
+  /** Check the reservation accounting at the end (SimWorldOptions.accounting; default true). */
   readonly accounting?: boolean;
   /** Stop at the first violation (the default); false keeps going to collect them all. */
   readonly stopAtFirst?: boolean;
@@ -135,6 +135,8 @@ export async function campaign(
     readonly seed: number;
     readonly schedule?: ScheduleOptions;
     readonly mutation?: SimMutation;
+    /** SimulateOptions.accounting (default true). */
+    readonly accounting?: boolean;
     readonly onResult?: (result: SimulationResult, index: number) => void;
   },
 ): Promise<CampaignSummary> {
@@ -150,6 +152,7 @@ export async function campaign(
     const schedule = generateSchedule(topology, seed, options.schedule);
     const result = await simulate(topology, schedule, {
       ...(options.mutation === undefined ? {} : { mutation: options.mutation }),
+      ...(options.accounting === undefined ? {} : { accounting: options.accounting }),
     });
     events += result.events;
     simulated += result.simulated_ms;

@@ -73,10 +73,8 @@ export interface SimWorldOptions {
   readonly facts?: DeploymentFacts;
   readonly mutation?: SimMutation;
   /**
-   * Check `reservations-match-open-handoffs` at the end of a run. Off by default: a task settled by
-   * its target on one side of a partition while the failover redirects it on the other still gives
-   * back one reservation twice (or keeps the new one) once last writer wins has picked one record
-   * (issue 12, docs/state-and-replication.md): known, reported, not yet fixed.
+   * Check `reservations-match-open-handoffs` at the end of a run (default true). Off only for a run
+   * that judges something else and leaves reservations half made on purpose.
    */
   readonly accounting?: boolean;
 }
@@ -111,7 +109,7 @@ export class SimWorld {
   constructor(options: SimWorldOptions) {
     this.topology = options.topology;
     this.mutation = options.mutation;
-    this.accounting = options.accounting ?? false;
+    this.accounting = options.accounting ?? true;
     this.kernel = createKernel({ seed: options.seed });
     this.stores = createSimStores({
       topology: options.topology,

@@ -1,7 +1,8 @@
 /**
  * Half of the thousand random fault schedules CI runs per push on the shipped default topology (the
- * spec's busy usage), every invariant checked after every event; campaign-a and campaign-b run one
- * half each, in parallel. A failure names its seed: `npx cortex simulate --seed <s> --schedules 1`.
+ * spec's busy usage), every invariant checked after every event and the reservation accounting at
+ * the end; campaign-a and campaign-b run one half each, in parallel. A failure names its seed:
+ * `npx cortex simulate --seed <s> --schedules 1`.
  */
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
@@ -13,7 +14,7 @@ export function campaignHalf(firstSeed: number, schedules = 500): void {
     JSON.parse(readFileSync(new URL('../../topology/default.json', import.meta.url), 'utf8')),
   );
   it(`${schedules} schedules (seeds ${firstSeed}..${firstSeed + schedules - 1}) hold every invariant`, async () => {
-    const summary = await campaign(topology, { schedules, seed: firstSeed });
+    const summary = await campaign(topology, { schedules, seed: firstSeed, accounting: true });
     const broken = Object.entries(summary.invariants)
       .filter(([, v]) => v.first_violation)
       .map(([name, v]) => `${name}: seed ${v.first_violation?.seed}: ${v.first_violation?.detail}`);

@@ -26,7 +26,10 @@ const task = (id: string, country = 'US') => ({
   requirements: { workers: 1, compute_units: 5 },
 });
 
-/** Every replica's accounting: what pools hold for reservations against the open handoffs. */
+/**
+ * Every replica's accounting: what pools hold for reservations against the open handoffs, and each
+ * hold held exactly while an open handoff names it.
+ */
 async function accounting(plane: SimPlane): Promise<string[]> {
   const lines: string[] = [];
   const hour = new Date(plane.now()).toISOString().slice(0, 13);
@@ -35,8 +38,10 @@ async function accounting(plane: SimPlane): Promise<string[]> {
     for (const target of REGIONS) {
       for (const h of await plane.state(replica).listHandoffsByTarget(target)) handoffs.set(h.handoff_id, h);
     }
-    const pools = (await plane.world.deps(replica).resources?.listPools(hour)) ?? [];
-    lines.push(...reservationAccounting(pools, [...handoffs.values()]).map((l) => `${replica}: ${l}`));
+    const resources = plane.world.deps(replica).resources;
+    const pools = (await resources?.listPools(hour)) ?? [];
+    const holds = (await Promise.all(REGIONS.map((by) => resources?.listHolds(by) ?? []))).flat();
+    lines.push(...reservationAccounting(pools, [...handoffs.values()], holds).map((l) => `${replica}: ${l}`));
   }
   return lines;
 }
@@ -265,6 +270,52 @@ describe('one decision per task', () => {
     }
     plane.expectNoViolations();
   }, 60_000);
+});
+
+describe('reservations that match the open handoffs', () => {
+  // Invariant: across a partition the failover on the majority side redirects a task (a new hold in
+  // the new region, the old one released there) while its isolated target completes it (the old hold
+  // released there too). Last writer wins keeps the completion: the old hold stands released once and
+  // the redirect's hold is released, so nothing is given back twice or kept, in every replica.
+  it('a task redirected by the majority and completed by its isolated target is released once', async () => {
+    const plane = await start();
+    const before = await heldWorkers(plane, 'us-east-1');
+    const routed = await plane.post('us-east-1', '/v1/route', task('split-1', 'DE'));
+    expect(routed.status, JSON.stringify(routed.body)).toBe(200);
+    const target = routed.body.region as string;
+    const id = routed.body.handoff.handoff_id as string;
+    const survivor = REGIONS.find((r) => r !== target) as string;
+    await plane.advance(5_000);
+    await plane.isolate(target);
+    const moved = await plane.until(async () => {
+      const record = await plane.state(survivor).getHandoff(id);
+      expect(record?.redirected_from).toBe(target);
+      return record;
+    }, 15 * 60_000);
+    expect((await heldWorkers(plane, survivor))[moved?.target_region as string]).toBe(
+      (before[moved?.target_region as string] ?? 0) + 1,
+    );
+    // The isolated target's worker finishes it after the redirect: the later write, it wins.
+    expect((await plane.post(target, `/v1/handoffs/${id}/complete`, {})).status).toBe(200);
+    await plane.fault({ kind: 'heal' });
+    await plane.until(async () => {
+      const [failover] = await plane.state(survivor).listFailovers(target);
+      expect(failover?.status).toBe('completed');
+    }, 10 * 60_000);
+    await plane.fault({ kind: 'failback' });
+    await plane.until(
+      async () => {
+        for (const replica of REGIONS) {
+          expect((await plane.state(replica).getHandoff(id))?.status).toBe('completed');
+          expect(await heldWorkers(plane, replica)).toEqual(before);
+        }
+        expect(await accounting(plane)).toEqual([]);
+      },
+      20 * 60_000,
+      5_000,
+    );
+    plane.expectNoViolations();
+  }, 120_000);
 });
 
 describe('no orphans', () => {

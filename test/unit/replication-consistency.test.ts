@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { chooseWinner, copiesAgree, inFlight } from '../../lib/core/replication/consistency.ts';
+import {
+  chooseWinner,
+  copiesAgree,
+  inFlight,
+  reservationAccounting,
+} from '../../lib/core/replication/consistency.ts';
 import { ruleForRecord } from '../../lib/core/replication/data-types.ts';
 import type { CopyReport } from '../../lib/core/replication/records.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
@@ -155,5 +160,43 @@ describe('consistency decisions', () => {
     expect(chooseWinner({ rule: undefined, copies: {}, primary: US, owner: undefined })).toMatchObject({
       skipped: 'no conflict rule for this data type',
     });
+  });
+});
+
+describe('reservation accounting', () => {
+  const hold = (id: string) => ({ id, by: 'us-east-1', handoff_id: `h-${id}` });
+  const reservation = (id: string) => ({ region: 'eu-west-1', workers: 1, compute_units: 5, hold: hold(id) });
+  const handoff = (id: string, status: string) => ({
+    handoff_id: `h-${id}`,
+    status,
+    reservation: reservation(id),
+  });
+  const kept = (id: string, released_by?: string) => ({
+    reservation: reservation(id),
+    ...(released_by === undefined ? {} : { released_by }),
+  });
+  const pools = (workers: number) => [{ region: 'eu-west-1', held: { workers, compute_units: 5 * workers } }];
+
+  // Invariant: what pools hold equals what open handoffs reserved, and a hold is held exactly while
+  // an open handoff names it.
+  it('matches when each open handoff holds its hold and every other hold is released', () => {
+    const handoffs = [handoff('a', 'pending'), handoff('b', 'accepted'), handoff('c', 'completed')];
+    const holds = [kept('a'), kept('b'), kept('c', 'eu-west-1'), kept('d', 'ap-south-1')];
+    expect(reservationAccounting(pools(2), handoffs, holds)).toEqual([]);
+  });
+
+  it('names a pool whose held counters differ from the open reservations', () => {
+    expect(reservationAccounting(pools(0), [handoff('a', 'redirected')])).toEqual([
+      'eu-west-1 holds 0 worker(s) and 0 compute unit(s) for reservations; its 1 open handoff(s) reserved 1 and 5',
+    ]);
+  });
+
+  it('names an open handoff whose hold is released or missing, and a held hold no open handoff names', () => {
+    const handoffs = [handoff('a', 'pending'), handoff('b', 'pending'), handoff('c', 'failed')];
+    expect(reservationAccounting(pools(2), handoffs, [kept('a', 'eu-west-1'), kept('c')])).toEqual([
+      'open handoff h-a names hold us-east-1/a, released by eu-west-1',
+      'open handoff h-b names hold us-east-1/b, which is missing',
+      'hold us-east-1/c on eu-west-1 is held, but no open handoff names it (handoff h-c)',
+    ]);
   });
 });

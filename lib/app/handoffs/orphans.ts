@@ -18,6 +18,7 @@ import type { ControlDeps } from '../deps.ts';
 import { ACTIVE_STATUSES } from '../failover/shared.ts';
 import { defaultStatus, readStatuses } from '../live-state.ts';
 import type { ReservedHandoff } from '../resources/accounting.ts';
+import { reconcileHolds } from '../resources/holds.ts';
 import { settleClaims } from './claims.ts';
 import { redirectHandoffs } from './redirect.ts';
 
@@ -106,12 +107,14 @@ export async function sweepOrphans(deps: ControlDeps): Promise<OrphanSweep> {
 
 /**
  * What every serving region does for the handoffs each round (the probe round calls it): settle its
- * own duplicate claims and move the orphans it keeps. Never fails the round: errors are reported.
+ * own duplicate claims, move the orphans it keeps and make its holds match the records (holds.ts).
+ * Never fails the round: errors are reported.
  */
 export async function keepHandoffs(deps: ControlDeps): Promise<{ readonly error?: string }> {
   try {
     await settleClaims(deps);
     await sweepOrphans(deps);
+    await reconcileHolds(deps);
     return {};
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error) };

@@ -2,8 +2,9 @@
  * Moving handoffs away from a region that no longer serves: the failover's redirect step and the
  * sweep of handoffs that reach a failed region after it (lib/app/handoffs/orphans.ts) both move them
  * by these rules. Each task is re-routed with its own request by the routing core (plan.ts); its
- * resources move with it: reserved in the new region before the handoff points there, released in the
- * old one after (a crash between leaks the old one once; usage reports correct it).
+ * resources move with it: reserved in the new region (under a hold of its own) before the handoff
+ * points there, released in the old one after (a crash between leaves the old hold held until the
+ * reconciler of the region that made it finds the record naming the new one: resources/holds.ts).
  *
  * Pending work moves as it is. Accepted work moves only when the caller says why its acceptance ended
  * (`interrupted`: a failed-over region's task still running when the drain's wait ran out): it is
@@ -11,7 +12,7 @@
  * conditional write from the status the handoff was read in, so work that finished meanwhile stays.
  */
 import { ConflictError } from '../../core/errors.ts';
-import { hourBucket, type Reservation, taskNeeds } from '../../core/resources/pool.ts';
+import { holdRef, hourBucket, type Reservation, taskNeeds } from '../../core/resources/pool.ts';
 import type { Handoff, RegionStatusRecord } from '../../core/state/records.ts';
 import type { RegionalDeps } from '../deps.ts';
 import { rerouteHandoffs, type WorkloadKeptPending, type WorkloadMove } from '../failover/plan.ts';
@@ -57,8 +58,15 @@ export async function redirectHandoffs(
     let reservation: Reservation | undefined;
     const pool = pools?.get(move.to);
     if (deps.resources && pool) {
-      const need = handoff?.reservation ?? reservationOf(handoff);
-      reservation = { ...need, region: move.to, hour: hourBucket(deps.clock.now()) };
+      const { hold: _old, ...need } = handoff?.reservation ?? reservationOf(handoff);
+      const now = deps.clock.now();
+      // A hold of its own: the old one is released apart, whoever else releases it too.
+      reservation = {
+        ...need,
+        region: move.to,
+        hour: hourBucket(now),
+        hold: holdRef(move.handoff_id, move.to, deps.regionId, now),
+      };
       try {
         await deps.resources.reserve(reservation, { ...pool, hour: reservation.hour });
       } catch (error) {

@@ -2,13 +2,14 @@
  * Reserving a task's resources when it is routed and settling them when it ends (issue 4 part B).
  *
  * The router reserves on the chosen region with one conditional ADD that stays within the region's
- * allocation; the handoff records the reservation. `complete` and `fail` settle the handoff with one
- * conditional update on its status: only the call that moves it out of an open status releases, so a
- * retried completion releases nothing twice. Settle-then-release means a crash in between leaks the
- * reservation (at most once, never twice); the region's usage report corrects it.
+ * allocation, counted by a hold of its own (issue 12); the handoff records the reservation.
+ * `complete` and `fail` settle the handoff with one conditional update on its status: only the call
+ * that moves it out of an open status releases, so a retried completion releases nothing twice, and
+ * the hold is released once whichever other path ends the task too. Settle-then-release: a crash in
+ * between leaves the hold held until the reconciler of its region releases it (holds.ts).
  */
 import { ConflictError, NotFoundError } from '../../core/errors.ts';
-import { hourBucket, type Reservation, taskNeeds } from '../../core/resources/pool.ts';
+import { type HoldRef, hourBucket, type Reservation, taskNeeds } from '../../core/resources/pool.ts';
 import type { RegionLiveState, RouteDecision, RouteInput } from '../../core/routing.ts';
 import type { Handoff, RegionStatusRecord } from '../../core/state/records.ts';
 import type { RegionalDeps } from '../deps.ts';
@@ -42,6 +43,8 @@ export async function decideAndReserve(
   input: RouteInput,
   statuses: ReadonlyMap<string, RegionStatusRecord>,
   decide: (live: ReadonlyMap<string, RegionLiveState>) => RouteDecision,
+  /** The hold that counts a reservation on `region` made at `now`. */
+  holdFor: (region: string, now: number) => HoldRef,
 ): Promise<{ decision: RouteDecision; reservation: Reservation | undefined }> {
   const { resources } = deps;
   if (!resources) return { decision: decide(liveStates(deps.topology, statuses)), reservation: undefined };
@@ -52,12 +55,14 @@ export async function decideAndReserve(
     const pool = decision.region === undefined ? undefined : pools?.get(decision.region);
     if (decision.region === undefined || !pool) return { decision, reservation: undefined };
     const need = taskNeeds(input.requirements);
+    const now = deps.clock.now();
     const reservation: Reservation = {
       region: decision.region,
-      hour: hourBucket(deps.clock.now()),
+      hour: hourBucket(now),
       workers: need.workers,
       tokens: need.tokens_per_hour,
       compute_units: need.compute_units,
+      hold: holdFor(decision.region, now),
     };
     try {
       await resources.reserve(reservation, { ...pool, hour: reservation.hour });

@@ -12,6 +12,8 @@
  *   still in flight is not reconciled: see `inFlight`).
  * - `vector_clock` (document slots): the copy in the slot's own region, the only one that writes it.
  */
+import type { HoldRef } from '../resources/pool.ts';
+import { OPEN_STATUSES } from '../state/records.ts';
 import type { ConflictResolution } from '../topology/sections.ts';
 import type { CopyReport } from './records.ts';
 
@@ -112,9 +114,12 @@ export function chooseWinner(input: WinnerInput): Winner {
 /**
  * The accounting invariant of reservations (issue 12): in one replica, what each pool holds for
  * reservations (`held`, the sum of every writer's held counters) equals what the open handoffs
- * (pending, accepted, redirected) reserved on that pool, in workers and compute units. A line per
- * pool that differs, naming both sides; none when they match. Under replication lag the two sides
- * may differ for a moment (a handoff and a counter replicate separately): read it once settled.
+ * (pending, accepted, redirected) reserved on that pool, in workers and compute units. With `holds`
+ * (every hold the replica keeps), each hold is also held exactly while an open handoff's reservation
+ * names it: an open handoff's hold is neither released nor missing, and every other hold is released.
+ * A line per pool or hold that differs, naming both sides; none when they match. Under replication
+ * lag the two sides may differ for a moment (a handoff and a counter replicate separately, and holds
+ * follow their records within a reconcile round): read it once settled.
  */
 export function reservationAccounting(
   pools: readonly {
@@ -128,17 +133,24 @@ export function reservationAccounting(
       readonly region: string;
       readonly workers: number;
       readonly compute_units: number;
+      readonly hold?: HoldRef;
     };
+  }[],
+  holds?: readonly {
+    readonly reservation: { readonly region: string; readonly hold: HoldRef };
+    readonly released_by?: string;
   }[],
 ): string[] {
   const open = new Map<string, { workers: number; compute_units: number; count: number }>();
+  const named = new Map<string, string>();
   for (const h of handoffs) {
-    if (!h.reservation || !['pending', 'accepted', 'redirected'].includes(h.status)) continue;
+    if (!h.reservation || !(OPEN_STATUSES as readonly string[]).includes(h.status)) continue;
     const sum = open.get(h.reservation.region) ?? { workers: 0, compute_units: 0, count: 0 };
     sum.workers += h.reservation.workers;
     sum.compute_units += h.reservation.compute_units;
     sum.count += 1;
     open.set(h.reservation.region, sum);
+    if (h.reservation.hold) named.set(holdKey(h.reservation.hold), h.handoff_id);
   }
   const lines: string[] = [];
   const regions = new Set([...pools.map((p) => p.region), ...open.keys()]);
@@ -151,5 +163,25 @@ export function reservationAccounting(
       );
     }
   }
+  if (!holds) return lines;
+  const kept = new Map(holds.map((h) => [holdKey(h.reservation.hold), h]));
+  for (const [key, handoffId] of [...named].sort()) {
+    const hold = kept.get(key);
+    if (!hold) lines.push(`open handoff ${handoffId} names hold ${key}, which is missing`);
+    else if (hold.released_by !== undefined) {
+      lines.push(`open handoff ${handoffId} names hold ${key}, released by ${hold.released_by}`);
+    }
+  }
+  for (const [key, hold] of [...kept].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (hold.released_by === undefined && !named.has(key)) {
+      lines.push(
+        `hold ${key} on ${hold.reservation.region} is held, but no open handoff names it (handoff ${hold.reservation.hold.handoff_id})`,
+      );
+    }
+  }
   return lines;
+}
+
+function holdKey(hold: HoldRef): string {
+  return `${hold.by}/${hold.id}`;
 }

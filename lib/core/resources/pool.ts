@@ -24,7 +24,7 @@ export interface Reservation {
 
 /** Which hold counts a reservation: one per reservation, kept by the region that reserved. */
 export interface HoldRef {
-  /** Unique per reservation (`<handoff_id>@<region>@<epoch ms>`, see `holdRef`). */
+  /** Unique per reservation (`<handoff_id>@<region>@<epoch ms>[#<tag>]`, see `holdRef`). */
   readonly id: string;
   /** The region that reserved it: its held counter was raised, its reconciler keeps the hold. */
   readonly by: string;
@@ -32,9 +32,18 @@ export interface HoldRef {
   readonly handoff_id: string;
 }
 
-/** The hold of a reservation `by` makes on `region` for a handoff at `now` (epoch ms). */
-export function holdRef(handoffId: string, region: string, by: string, now: number): HoldRef {
-  return { id: `${handoffId}@${region}@${now}`, by, handoff_id: handoffId };
+/** Whether two references name the same hold. */
+export function isSameHold(a: HoldRef | undefined, b: HoldRef | undefined): boolean {
+  return a !== undefined && b !== undefined && a.id === b.id && a.by === b.by;
+}
+
+/**
+ * The hold of a reservation `by` makes on `region` for a handoff at `now` (epoch ms); `tag` tells
+ * apart reservations one region makes for one handoff in the same millisecond.
+ */
+export function holdRef(handoffId: string, region: string, by: string, now: number, tag?: string): HoldRef {
+  const id = `${handoffId}@${region}@${now}${tag === undefined ? '' : `#${tag}`}`;
+  return { id, by, handoff_id: handoffId };
 }
 
 /** A region's pool record as the state table holds it (live usage for the current hour). */

@@ -137,7 +137,7 @@ export function createSimStores(options: SimStoresOptions): SimStores {
         regionId,
         state,
         view: state,
-        resources: new SimResourcesPort({ replica, writer: regionId }),
+        resources: new SimResourcesPort({ replica, writer: regionId, clock: options.kernel }),
         replica,
       };
     }
@@ -161,6 +161,7 @@ export function createSimStores(options: SimStoresOptions): SimStores {
       resources: new SimResourcesPort({
         replica,
         writer: regionId,
+        clock: options.kernel,
         ...(critical.records.includes('handoff') ? { handoffs: guarded } : {}),
         ...(critical.pools ? { pools: guarded, strongPools: true } : {}),
       }),

@@ -1,0 +1,114 @@
+/**
+ * Holds that match the handoff records (issue 12). Every reservation is counted by a hold
+ * (ResourcesPort: one per reservation, released at most once per replica, a release that lost to
+ * another by last writer wins given back by its writer). The paths that end a handoff release its
+ * hold as they end it, each in its own replica, from the record as that replica holds it; across a
+ * partition two of them may disagree about the record (the target settles the task while the
+ * failover on the majority side redirects it), and last writer wins then keeps one record, whose
+ * holds are not the ones the losing path released or kept.
+ *
+ * So each region reconciles the holds it made, each round, with the records its replica holds once
+ * they have settled: a hold the record still names while the task is open is held (a release is
+ * restored, and its writer gives it back); any other hold is released (the record ended, moved the
+ * task under another hold, or is gone: erased, expired, or never written by a route that died).
+ * Releases this region made that no longer stand are given back. A hold released for longer than
+ * HOLD_RETENTION_MS is forgotten.
+ */
+import { type HoldRef, isSameHold } from '../../core/resources/pool.ts';
+import { isOpenHandoff } from '../../core/state/records.ts';
+import type { Hold } from '../../ports.ts';
+import type { RegionalDeps } from '../deps.ts';
+import type { ReservedHandoff } from './accounting.ts';
+
+/**
+ * A hold changed more recently than this is left alone: its route may still be writing the record,
+ * and the record the change came from may still be on its way here (longer than any route takes).
+ */
+export const HOLD_SETTLE_MS = 60_000;
+
+/**
+ * How long a released hold is kept, so a record that replication reopens (a concurrent write from
+ * the other side of a partition healed meanwhile) finds it to restore.
+ */
+export const HOLD_RETENTION_MS = 60 * 60_000;
+
+export interface HoldsReport {
+  /** Holds released because their records no longer hold them. */
+  readonly released: readonly string[];
+  /** Released holds restored because their records hold them after all. */
+  readonly restored: readonly string[];
+  /** This region's releases given back (another release of the hold stands, or none should). */
+  readonly given_back: readonly string[];
+  /** Released holds forgotten after their retention. */
+  readonly forgotten: number;
+}
+
+export async function reconcileHolds(deps: RegionalDeps): Promise<HoldsReport> {
+  const { resources } = deps;
+  if (!resources) return { released: [], restored: [], given_back: [], forgotten: 0 };
+  const now = deps.clock.now();
+  const released: string[] = [];
+  const restored: string[] = [];
+  let forgotten = 0;
+  for (const hold of await resources.listHolds(deps.regionId)) {
+    if (now - hold.changed_at < HOLD_SETTLE_MS) continue;
+    const ref = hold.reservation.hold;
+    const record = await recordOf(deps, ref.handoff_id);
+    if (record === 'unknown') continue;
+    const held =
+      record !== undefined && isOpenHandoff(record.status) && isSameHold(record.reservation?.hold, ref);
+    if (held) {
+      if (hold.released_by !== undefined && (await resources.restoreHold(ref, hold.released_by))) {
+        restored.push(ref.id);
+      }
+    } else if (hold.released_by === undefined) {
+      if (await resources.release(hold.reservation, tokensUsed(record, hold))) released.push(ref.id);
+    } else if (now - hold.changed_at >= HOLD_RETENTION_MS && (await resources.forgetHold(ref))) {
+      forgotten += 1;
+    }
+  }
+  // After the restores: a release of this region's own that one of them undid is given back now.
+  const givenBack = await resources.settleReleases();
+  return { released, restored, given_back: givenBack.map((h: HoldRef) => h.id), forgotten };
+}
+
+/**
+ * The task's record as this region's replica holds it; when it has none, as any other replica this
+ * region reaches does (a route's record may be only in its owner's replica yet). `unknown` when a
+ * replica could not be read: nothing is decided on a record that may exist there.
+ */
+async function recordOf(
+  deps: RegionalDeps,
+  handoffId: string,
+): Promise<ReservedHandoff | undefined | 'unknown'> {
+  try {
+    const own = await deps.state.getHandoff(handoffId);
+    if (own) return own;
+  } catch {
+    return 'unknown';
+  }
+  if (!deps.replica) return undefined;
+  for (const region of deps.topology.regions.map((r) => r.region_id)) {
+    if (region === deps.regionId) continue;
+    try {
+      const found = await deps.replica(region).getHandoff(handoffId);
+      if (found) return found;
+    } catch {
+      return 'unknown';
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The tokens a release charges to the hold's hour: what the task used when its record settled it
+ * under this hold, else none (the estimate goes back).
+ */
+function tokensUsed(record: ReservedHandoff | undefined, hold: Hold): number {
+  const reserved = hold.reservation.tokens;
+  const settlement = record?.settlement;
+  if (settlement && isSameHold(record.reservation?.hold, hold.reservation.hold)) {
+    return -settlement.released.tokens;
+  }
+  return -reserved;
+}
