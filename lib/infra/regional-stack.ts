@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
+import { keys } from '../adapters/aws/state-keys.ts';
 import { API_ROUTES, CONCERNS, type Concern } from '../app/routes.ts';
 import { samplingOf } from '../core/latency/stats.ts';
 import { type PlacedTable, resourcePoolTable } from '../core/replication/placement.ts';
@@ -82,7 +83,8 @@ export const CONCERN_ACCESS: Readonly<Record<Concern, ConcernAccess>> = {
   // Issue 4: reads the measured latency matrix (one partition of the state table).
   latency: { table: ['Query'] },
   // Issue 4 part B: pools are read and seeded (Query, GetItem, PutItem), usage, allocations and
-  // handoff settlements are conditional UpdateItems (ADD); rebalances are recorded and emitted.
+  // handoff settlements are conditional UpdateItems (ADD); a settlement's release marks the hold
+  // (UpdateItem) and journals it (PutItem, issue 12); rebalances are recorded and emitted.
   resources: { table: ['GetItem', 'Query', 'PutItem', 'UpdateItem'], events: true },
   // Selectively replicated data by key: reads (consistent), listings by prefix (Query on gsi1) and puts
   // (conditional on immutable tables) on this region's replicas of the selective tables, deletes on
@@ -98,8 +100,10 @@ export const CONCERN_ACCESS: Readonly<Record<Concern, ConcernAccess>> = {
  */
 export const JOB_TABLE_ACCESS = {
   // Issue 12: each round also settles the region's duplicate handoff claims (reads the claim back
-  // where it was written, DeleteItem on its journal, a release is an UpdateItem ADD) and moves
-  // orphaned handoffs (conditional UpdateItems on handoffs and held counters).
+  // where it was written, DeleteItem on its journal, a release is an UpdateItem ADD), moves
+  // orphaned handoffs (conditional UpdateItems on handoffs and held counters) and reconciles its
+  // holds with the records (reads a record missing here in the other replicas; restores, releases
+  // and forgets holds, gives back and deletes its journaled releases).
   probe: ['GetItem', 'PutItem', 'Query', 'UpdateItem', 'DeleteItem'],
   probeRemote: ['GetItem'],
   failover: ['GetItem', 'PutItem', 'UpdateItem', 'Query'],
@@ -395,11 +399,17 @@ export class RegionalStack extends Stack {
     });
 
     // Issue 4 part B: the router reserves a task's resources on its region's pool (a conditional ADD
-    // on the `RESOURCES` partition only); the rebalancer runs in every region, one acts.
-    table.grantItemAccess(handlers.router.role, ['UpdateItem'], { leadingKeys: ['RESOURCES'] });
-    // With an MRSC table holding `worker_assignments`, the pools live there (resourcePoolTable).
-    if (table.critical && resourcePoolTable(topology) === table.critical.tableName) {
-      table.critical.grantItemAccess(handlers.router.role, ['UpdateItem'], { leadingKeys: ['RESOURCES'] });
+    // on the `RESOURCES` partition only); the rebalancer runs in every region, one acts. Issue 12:
+    // a route that loses its task to another request releases the hold it made (a conditional
+    // UpdateItem on its own region's holds; the hold and the journal of the release are PutItems).
+    // One statement per partition, each confined to it.
+    const poolPartitions = [keys.regionPool(props.regionId).pk, keys.holdPartition(props.regionId)];
+    for (const partition of poolPartitions) {
+      table.grantItemAccess(handlers.router.role, ['UpdateItem'], { leadingKeys: [partition] });
+      // With an MRSC table holding `worker_assignments`, the pools live there (resourcePoolTable).
+      if (table.critical && resourcePoolTable(topology) === table.critical.tableName) {
+        table.critical.grantItemAccess(handlers.router.role, ['UpdateItem'], { leadingKeys: [partition] });
+      }
     }
     this.rebalancer = fn('rebalancer');
     this.rebalancer.useStateTable(table, JOB_TABLE_ACCESS.rebalancer);

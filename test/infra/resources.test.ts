@@ -75,6 +75,26 @@ describe('resource pool functions (issue 4 part B)', () => {
     });
   });
 
+  it('lets the router release its own region’s holds (UpdateItem on that partition of its replica only)', () => {
+    each((stack, template) => {
+      const statements = roleStatements(template, stack.handlers.router.role);
+      expect(
+        statements.filter(
+          (s) => s.Effect === 'Allow' && JSON.stringify(s.Condition ?? {}).includes('HOLDS#'),
+        ),
+      ).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:UpdateItem',
+          Resource: tableArn(stack.regionId),
+          Condition: {
+            'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [keys.holdPartition(stack.regionId)] },
+          },
+        },
+      ]);
+    });
+  });
+
   it('lets the router reserve on the pools partition of its own replica and nowhere else', () => {
     each((stack, template) => {
       const statements = roleStatements(template, stack.handlers.router.role);
