@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { reservationAccounting } from '../../lib/core/replication/consistency.ts';
+import { holdRef } from '../../lib/core/resources/pool.ts';
 import { taskOwner } from '../../lib/core/state/handoff-owner.ts';
 import { type Answer, SimPlane, shippedTopology } from '../support/sim-plane.ts';
 
@@ -316,6 +317,35 @@ describe('reservations that match the open handoffs', () => {
     );
     plane.expectNoViolations();
   }, 120_000);
+});
+
+describe('reservations whose handoff never came', () => {
+  // Invariant: a reservation no handoff names (its route died between reserving and writing the
+  // handoff) is released by the region that made it once its hold has settled, in every replica.
+  it('a reservation whose route died before writing its handoff is released a minute later', async () => {
+    const plane = await start();
+    const before = await heldWorkers(plane, 'eu-west-1');
+    const hour = new Date(plane.now()).toISOString().slice(0, 13);
+    const resources = plane.world.deps('us-east-1').resources;
+    const pool = await resources?.getPool('eu-west-1', hour);
+    if (!resources || !pool) throw new Error('no pool');
+    const hold = holdRef('cross-region-died-1', 'eu-west-1', 'us-east-1', plane.now());
+    await resources.reserve(
+      { region: 'eu-west-1', hour, workers: 1, tokens: 0, compute_units: 5, hold },
+      pool,
+    );
+    await plane.advance(5_000);
+    expect((await heldWorkers(plane, 'ap-south-1'))['eu-west-1']).toBe((before['eu-west-1'] ?? 0) + 1);
+    await plane.until(
+      async () => {
+        for (const replica of REGIONS) expect(await heldWorkers(plane, replica)).toEqual(before);
+        expect(await accounting(plane)).toEqual([]);
+      },
+      3 * 60_000,
+      5_000,
+    );
+    plane.expectNoViolations();
+  }, 60_000);
 });
 
 describe('no orphans', () => {
