@@ -311,8 +311,12 @@ export interface ResourcesPort {
    * stands as its release here; whether it did. That writer then gives its release back.
    */
   restoreHold(hold: HoldRef, releasedBy: string): Promise<boolean>;
-  /** Removes a hold that is released here (its retention is over); whether it did. */
-  forgetHold(hold: HoldRef): Promise<boolean>;
+  /**
+   * Removes a hold that is released here (its retention is over) unless one of `writers` other than
+   * its releaser still journals a release of it here (that writer has yet to give it back); whether
+   * it did.
+   */
+  forgetHold(hold: HoldRef, writers: readonly string[]): Promise<boolean>;
   /**
    * Gives back, once each, this writer's releases that no longer stand in this replica (another
    * release of the hold won, or the hold was restored); forgets those whose hold is gone. The holds

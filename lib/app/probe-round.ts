@@ -25,6 +25,7 @@ import { ACTIVE_STATUSES } from './failover/shared.ts';
 import { keepHandoffs } from './handoffs/orphans.ts';
 import { defaultStatus, readStatuses } from './live-state.ts';
 import { type MinuteReport, runMinuteRounds } from './minute-rounds.ts';
+import { giveBackReleases } from './resources/holds.ts';
 import { readLiveStates } from './resources/pools.ts';
 
 /** What a witness (topology `witnesses[i]`: probe-only, votes, holds no data) is given. */
@@ -213,8 +214,10 @@ export async function runProbeRound(
   }
   await act.publish();
   const after = act.ownStatus ?? own;
-  // Issue 12: settle this region's duplicate claims and move the orphaned handoffs it keeps.
+  // Issue 12: settle this region's duplicate claims, move the orphaned handoffs it keeps and
+  // reconcile its holds; a region that does not serve still gives back its releases that lost.
   if (act.passive === undefined && isServing(after.status)) await keepHandoffs(deps);
+  else await giveBackReleases(deps);
   return {
     observer: regionId,
     at: new Date(now).toISOString(),

@@ -287,6 +287,7 @@ export function resourcesContract(name: string, setup: () => Promise<ResourcesFi
     });
 
     describe('holds (one per reservation, released at most once)', () => {
+      const WRITERS = ['us-east-1', 'eu-west-1', 'ap-south-1'];
       const clock = { now: () => 5_000 };
       let us: ResourcesPort;
       let eu: ResourcesPort;
@@ -406,14 +407,28 @@ export function resourcesContract(name: string, setup: () => Promise<ResourcesFi
 
       it('forgets only a released hold, and a release of a forgotten hold stands', async () => {
         await us.reserve(held, pool());
-        expect(await us.forgetHold(hold)).toBe(false);
+        expect(await us.forgetHold(hold, WRITERS)).toBe(false);
         await eu.release(held, -300);
-        expect(await us.forgetHold(hold)).toBe(true);
+        expect(await us.forgetHold(hold, WRITERS)).toBe(true);
         expect(await us.listHolds()).toEqual([]);
         expect(await eu.settleReleases()).toEqual([]);
         expect(await usage()).toEqual(pool().usage);
         // The journal entry went with it: a later look gives nothing back either.
         expect(await eu.settleReleases()).toEqual([]);
+      });
+
+      // Invariant: a release that lost is given back before its hold goes (without the hold there is
+      // nothing left to tell it lost).
+      it('keeps a released hold while another writer journals a release of it not given back', async () => {
+        await us.reserve(held, pool());
+        await eu.release(held, -300);
+        await us.restoreHold(hold, 'eu-west-1');
+        await ap.release(held, -300);
+        expect(await us.forgetHold(hold, WRITERS)).toBe(false);
+        expect(await eu.settleReleases()).toEqual([hold]);
+        expect(await us.forgetHold(hold, WRITERS)).toBe(true);
+        expect(await ap.settleReleases()).toEqual([]);
+        expect(await usage()).toEqual(pool().usage);
       });
 
       it('releases a reservation without a hold every time, as before holds', async () => {

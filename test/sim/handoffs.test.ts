@@ -348,6 +348,31 @@ describe('reservations whose handoff never came', () => {
   }, 60_000);
 });
 
+describe('holds after their task', () => {
+  // Invariant: holds do not pile up: a released hold is forgotten after its hour of retention, and
+  // forgetting it changes no pool.
+  it('forgets a completed task’s hold after an hour, leaving the pools as they were', async () => {
+    const plane = await start();
+    const before = await heldWorkers(plane, 'us-east-1');
+    const routed = await plane.post('us-east-1', '/v1/route', task('done-1', 'IN'));
+    expect(routed.status, JSON.stringify(routed.body)).toBe(200);
+    await plane.advance(5_000);
+    const id = routed.body.handoff.handoff_id as string;
+    expect((await plane.post(routed.body.region, `/v1/handoffs/${id}/complete`, {})).status).toBe(200);
+    await plane.advance(5_000);
+    const holdsEverywhere = async () =>
+      (await Promise.all(REGIONS.map((r) => plane.world.deps(r).resources?.listHolds('us-east-1')))).flat();
+    expect((await holdsEverywhere()).map((h) => h?.released_by)).toEqual(
+      REGIONS.map(() => routed.body.region),
+    );
+    await plane.advance(65 * 60_000);
+    expect(await holdsEverywhere()).toEqual([]);
+    for (const replica of REGIONS) expect(await heldWorkers(plane, replica)).toEqual(before);
+    expect(await accounting(plane)).toEqual([]);
+    plane.expectNoViolations();
+  }, 60_000);
+});
+
 describe('no orphans', () => {
   /** Takes `region` down and runs until a survivor's replica shows its failover completed. */
   async function failOver(plane: SimPlane, region: string): Promise<void> {

@@ -322,14 +322,21 @@ export class DynamoResourcesAdapter implements ResourcesPort {
     }
   }
 
-  async forgetHold(hold: HoldRef): Promise<boolean> {
+  async forgetHold(hold: HoldRef, writers: readonly string[]): Promise<boolean> {
+    const releasedBy = (await this.#getItem(keys.hold(hold)))?.released_by;
+    if (releasedBy === undefined) return false;
+    // A release that lost and is not given back yet would find no hold to judge it by.
+    for (const writer of writers) {
+      if (writer !== releasedBy && (await this.#getItem(keys.holdRelease(writer, hold)))) return false;
+    }
     try {
       await this.#pools.client.send(
         new DeleteCommand({
           TableName: this.#pools.tableName,
           Key: keys.hold(hold),
-          ConditionExpression: 'attribute_exists(#released)',
+          ConditionExpression: '#released = :by',
           ExpressionAttributeNames: { '#released': 'released_by' },
+          ExpressionAttributeValues: { ':by': releasedBy },
         }),
       );
       return true;

@@ -11,8 +11,9 @@
  * they have settled: a hold the record still names while the task is open is held (a release is
  * restored, and its writer gives it back); any other hold is released (the record ended, moved the
  * task under another hold, or is gone: erased, expired, or never written by a route that died).
- * Releases this region made that no longer stand are given back. A hold released for longer than
- * HOLD_RETENTION_MS is forgotten.
+ * Releases this region made that no longer stand are given back (in every round, serving or not:
+ * `giveBackReleases`). A hold released for longer than HOLD_RETENTION_MS is forgotten once no other
+ * region journals a release of it it has yet to give back.
  */
 import { type HoldRef, isSameHold } from '../../core/resources/pool.ts';
 import { isOpenHandoff } from '../../core/state/records.ts';
@@ -47,6 +48,7 @@ export async function reconcileHolds(deps: RegionalDeps): Promise<HoldsReport> {
   const { resources } = deps;
   if (!resources) return { released: [], restored: [], given_back: [], forgotten: 0 };
   const now = deps.clock.now();
+  const writers = deps.topology.regions.map((r) => r.region_id);
   const released: string[] = [];
   const restored: string[] = [];
   let forgotten = 0;
@@ -63,7 +65,7 @@ export async function reconcileHolds(deps: RegionalDeps): Promise<HoldsReport> {
       }
     } else if (hold.released_by === undefined) {
       if (await resources.release(hold.reservation, tokensUsed(record, hold))) released.push(ref.id);
-    } else if (now - hold.changed_at >= HOLD_RETENTION_MS && (await resources.forgetHold(ref))) {
+    } else if (now - hold.changed_at >= HOLD_RETENTION_MS && (await resources.forgetHold(ref, writers))) {
       forgotten += 1;
     }
   }
@@ -111,4 +113,18 @@ function tokensUsed(record: ReservedHandoff | undefined, hold: Hold): number {
     return -settlement.released.tokens;
   }
   return -reserved;
+}
+
+/**
+ * Gives back this region's releases that no longer stand, for a probe round that does not reconcile
+ * (its region does not serve): a fact of its own replica (another release of the hold is newer, or
+ * the hold was restored), safe to act on however far behind the replica is. Never throws.
+ */
+export async function giveBackReleases(deps: RegionalDeps): Promise<{ readonly error?: string }> {
+  try {
+    await deps.resources?.settleReleases();
+    return {};
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
 }

@@ -255,9 +255,12 @@ export class SimResourcesPort implements ResourcesPort {
     return true;
   }
 
-  async forgetHold(hold: HoldRef): Promise<boolean> {
+  async forgetHold(hold: HoldRef, writers: readonly string[]): Promise<boolean> {
     const { pk, sk } = keys.hold(hold);
-    if (this.#pools.peek<PoolItem>(pk, sk)?.released_by === undefined) return false;
+    const releasedBy = this.#pools.peek<PoolItem>(pk, sk)?.released_by;
+    if (releasedBy === undefined) return false;
+    // The adapter's check: a release that lost and is not given back yet keeps the hold.
+    if (writers.some((w) => w !== releasedBy && this.#peek(keys.holdRelease(w, hold)))) return false;
     return this.#pools.delete(pk, sk);
   }
 
