@@ -344,6 +344,13 @@ describe('reservations whose handoff never came', () => {
       3 * 60_000,
       5_000,
     );
+    expect(plane.world.events).toContainEqual(
+      expect.objectContaining({
+        type: 'resources.holds_reconciled',
+        source_region: 'us-east-1',
+        detail: { released: [hold.id], restored: [], given_back: [] },
+      }),
+    );
     plane.expectNoViolations();
   }, 60_000);
 });

@@ -114,7 +114,18 @@ export async function keepHandoffs(deps: ControlDeps): Promise<{ readonly error?
   try {
     await settleClaims(deps);
     await sweepOrphans(deps);
-    await reconcileHolds(deps);
+    const holds = await reconcileHolds(deps);
+    if (holds.released.length + holds.restored.length + holds.given_back.length > 0) {
+      // Why a pool's held figures moved without a task ending now.
+      await deps.events.publish([
+        {
+          type: 'resources.holds_reconciled',
+          source_region: deps.regionId,
+          time: new Date(deps.clock.now()).toISOString(),
+          detail: { released: holds.released, restored: holds.restored, given_back: holds.given_back },
+        },
+      ]);
+    }
     return {};
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error) };
