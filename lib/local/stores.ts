@@ -2,10 +2,12 @@
  * The regional stores of the local control plane: one dynalite (a DynamoDB-compatible server) per
  * topology region, each on 127.0.0.1 with an ephemeral port and its own LevelDB directory, with the
  * state table created. They stand in for the replicas of the global table; lib/adapters/local/
- * replication.ts copies writes between them.
+ * replication.ts copies writes between them. The clients the stores make reach their dynalite
+ * in-process (`inProcessHandler`); the HTTP endpoint serves every other client.
  */
+import { EventEmitter } from 'node:events';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
@@ -100,6 +102,94 @@ function closeLevelIteratorsOnReturn(): void {
   });
 }
 
+type RequestHandler = NonNullable<DynamoDBClientConfig['requestHandler']>;
+
+/** What the SDK hands a request handler (the fields used here). */
+interface SdkRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query?: Record<string, string | string[] | null>;
+  readonly headers: Record<string, string>;
+  readonly body?: unknown;
+}
+
+/**
+ * A request handler that gives each request to the store's own request listener in this process,
+ * with the same method, headers and JSON body, and hands back its status, headers and body, with
+ * no socket in between. An idle plane at --speed 60 makes several hundred store calls a second:
+ * over loopback HTTP a GetItem cost about 1.6 ms of CPU here and 0.6 ms without it (Query 2.0 and
+ * 1.3, a conditional PutItem 1.8 and 1.1), and each call waited for a few more turns of the event
+ * loop (socket writes and reads on both sides). After the stores close it refuses every request.
+ */
+function inProcessHandler(server: Server, isClosed: () => boolean, regionId: string): RequestHandler {
+  const [listener] = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  if (!listener) throw new Error(`the ${regionId} store has no request listener`);
+  const handler = {
+    handle: (request: SdkRequest) =>
+      new Promise((resolve, reject) => {
+        if (isClosed()) {
+          reject(new Error(`the ${regionId} store is closed`));
+          return;
+        }
+        const req = new EventEmitter() as EventEmitter & {
+          method: string;
+          url: string;
+          headers: Record<string, string>;
+        };
+        req.method = request.method;
+        req.url = `${request.path}${queryString(request.query)}`;
+        req.headers = Object.fromEntries(
+          Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), value]),
+        );
+        const headers: Record<string, string> = {};
+        const res = {
+          statusCode: 200,
+          setHeader: (name: string, value: unknown) => {
+            headers[name.toLowerCase()] = String(value);
+          },
+          end: (body?: string | Buffer) => {
+            resolve({
+              response: {
+                statusCode: res.statusCode,
+                headers,
+                body: typeof body === 'string' ? Buffer.from(body, 'utf8') : (body ?? Buffer.alloc(0)),
+              },
+            });
+          },
+        };
+        try {
+          listener(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+          const body = bodyBytes(request.body);
+          if (body.length > 0) req.emit('data', body);
+          req.emit('end');
+        } catch (error) {
+          reject(error);
+        }
+      }),
+    updateHttpClientConfig: () => undefined,
+    httpHandlerConfigs: () => ({}),
+    destroy: () => undefined,
+  };
+  return handler as unknown as RequestHandler;
+}
+
+function queryString(query: SdkRequest['query']): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query ?? {})) {
+    for (const one of Array.isArray(value) ? value : [value]) params.append(name, one ?? '');
+  }
+  const text = params.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+/** The SDK's JSON body is a string or bytes (a Uint8Array that warns when read as a string). */
+function bodyBytes(body: unknown): Buffer {
+  if (typeof body === 'string') return Buffer.from(body, 'utf8');
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (body === undefined || body === null) return Buffer.alloc(0);
+  throw new Error('the local stores take a string or byte body only');
+}
+
 export function storesDir(dataDir: string): string {
   return join(dataDir, 'dynamodb');
 }
@@ -141,6 +231,7 @@ export async function startRegionalStores(options: RegionalStoresOptions): Promi
       servers.push(server);
       const port = await listen(server, STORE_HOST, 0, `the ${regionId} store`);
       const endpoint = `http://${STORE_HOST}:${port}`;
+      const requestHandler = inProcessHandler(server, () => closed, regionId);
       const createClient = () => {
         if (closed) throw new Error(`the ${regionId} store is closed`);
         const client = new DynamoDBClient({
@@ -148,6 +239,7 @@ export async function startRegionalStores(options: RegionalStoresOptions): Promi
           region: regionId,
           credentials: LOCAL_CREDENTIALS,
           httpAuthSchemes: [UNSIGNED],
+          requestHandler,
         });
         clients.push(client);
         return client;
