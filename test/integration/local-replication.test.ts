@@ -213,6 +213,93 @@ describe('local global-table replication', () => {
     expect(link(US, EU)).toMatchObject({ paused: false, queued: 0, delivered: 1 });
   });
 
+  it('delivers a backlog a batch at a time, never two changes of one item at once, each item in order', async () => {
+    await replication.close();
+    // The replicator's client into eu-west-1, watched: how many applies run at once, and in what order.
+    const intoEu = stores.get(EU).createClient();
+    const inFlight = new Map<string, number>();
+    let running = 0;
+    let mostAtOnce = 0;
+    const appliedToItem: string[] = [];
+    intoEu.middlewareStack.add(
+      (next) => async (args) => {
+        const item = (args.input as { Item?: Record<string, { S?: string }> }).Item;
+        const key = item?.pk?.S ?? '';
+        if (inFlight.get(key)) throw new Error(`two changes of ${key} applied at once`);
+        inFlight.set(key, 1);
+        mostAtOnce = Math.max(mostAtOnce, ++running);
+        try {
+          const result = await next(args);
+          if (key === pk) appliedToItem.push(item?.value?.S ?? '');
+          return result;
+        } finally {
+          running--;
+          inFlight.delete(key);
+        }
+      },
+      { step: 'initialize', name: 'watchApplies' },
+    );
+    replication = await start({
+      regions: stores.list.map((store) => ({
+        regionId: store.regionId,
+        client: store.regionId === EU ? intoEu : store.createClient(),
+      })),
+    });
+    replication.pause(US, EU);
+    await put(US, 'v1');
+    for (let i = 0; i < 20; i++) await put(US, `other ${i}`, `${pk}-${i}`);
+    await put(US, 'v2');
+    for (let i = 20; i < 40; i++) await put(US, `other ${i}`, `${pk}-${i}`);
+    await put(US, 'v3');
+    await elapse(LAG);
+    expect(link(US, EU).queued).toBe(43);
+
+    replication.resume(US, EU);
+    await replication.flush();
+    expect(link(US, EU)).toMatchObject({ queued: 0, delivered: 43, failures: 0 });
+    expect(mostAtOnce).toBeGreaterThan(1);
+    expect(mostAtOnce).toBeLessThanOrEqual(16);
+    expect(appliedToItem).toEqual(['v1', 'v2', 'v3']);
+    expect(await read(EU)).toMatchObject({ value: 'v3' });
+    for (let i = 0; i < 40; i++) expect(await read(EU, `${pk}-${i}`)).toMatchObject({ value: `other ${i}` });
+  });
+
+  it('retries a change that failed to apply, ahead of the rest; the others of its batch stay delivered', async () => {
+    await replication.close();
+    const intoEu = stores.get(EU).createClient();
+    let failNext = true;
+    intoEu.middlewareStack.add(
+      (next) => async (args) => {
+        const item = (args.input as { Item?: Record<string, { S?: string }> }).Item;
+        if (item?.pk?.S === pk && failNext) {
+          failNext = false;
+          throw new Error('the store is failing');
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'failOnce' },
+    );
+    replication = await start({
+      regions: stores.list.map((store) => ({
+        regionId: store.regionId,
+        client: store.regionId === EU ? intoEu : store.createClient(),
+      })),
+    });
+    replication.pause(US, EU);
+    await put(US, 'v1');
+    await put(US, 'other', `${pk}-other`);
+    await put(US, 'v2');
+    replication.resume(US, EU);
+    await elapse(LAG);
+    expect(link(US, EU)).toMatchObject({ queued: 2, delivered: 1, failures: 1 });
+    expect(await read(EU, `${pk}-other`)).toMatchObject({ value: 'other' });
+    expect(await read(EU)).toBeUndefined();
+
+    await elapse(250);
+    expect(link(US, EU)).toMatchObject({ queued: 0, delivered: 3, failures: 1 });
+    expect(await read(EU)).toMatchObject({ value: 'v2' });
+  });
+
   it('does not replicate a write it applied as a replica', async () => {
     await put(US, 'v1');
     await elapse(LAG);
