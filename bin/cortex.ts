@@ -1,5 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=16
 // The operator CLI (`npx cortex`); `cortex local` is `npm start`.
+// --max-semi-space-size=16 (MiB; package.json's start and cortex scripts pass it too): on a machine
+// with much memory V8 lets the young generation grow to 128 MB, and the local plane, which allocates
+// garbage all the time, kept it all resident: an idle plane's RSS was about 100 MB less with the cap,
+// at the same CPU.
 import { readFileSync } from 'node:fs';
 import { main } from '../lib/cli/main.ts';
 
