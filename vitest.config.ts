@@ -18,6 +18,9 @@ const WALL_CLOCK = [
   'test/statemachine/failover.test.ts',
 ];
 
+/** The CDK app's tests: they read synthesized templates and never change a shared build. */
+const INFRA = ['test/infra/**/*.test.ts'];
+
 export default defineConfig({
   test: {
     testTimeout: 30_000,
@@ -33,7 +36,21 @@ export default defineConfig({
         test: {
           name: 'logic',
           include: ['test/**/*.test.ts'],
-          exclude: WALL_CLOCK,
+          exclude: [...WALL_CLOCK, ...INFRA],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'infra',
+          include: INFRA,
+          // One module cache per worker: aws-cdk-lib is imported, and the app synthesized, once per
+          // worker rather than once per file (test/infra/build.ts shares builds by their options).
+          isolate: false,
+          // The first test of a worker to ask for an app synthesizes it (with cdk-nag): seconds, more
+          // on a busy machine. A synth that hangs still fails.
+          testTimeout: 120_000,
           sequence: { groupOrder: 0 },
         },
       },

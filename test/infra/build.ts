@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { App, type CfnElement, type Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { afterAll, beforeAll } from 'vitest';
+import { beforeAll } from 'vitest';
 import type { Topology } from '../../lib/core/topology/types.ts';
 import { buildApp, type CortexStacks } from '../../lib/infra/app.ts';
 import type { DnsOptions } from '../../lib/infra/dns-plan.ts';
@@ -39,8 +39,9 @@ export function defaultTopology(): { topology: Topology } {
 }
 
 const outdirs: string[] = [];
-// Registered on the importing test file's root suite: its cloud assemblies go when it ends.
-afterAll(() => {
+// The infra project runs its files in one module cache per worker (vitest.config.ts: isolate false),
+// so the cloud assemblies go when the worker ends, not with the first file.
+process.once('exit', () => {
   for (const dir of outdirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -56,7 +57,24 @@ export function newApp(bundlingStacks: readonly string[] = []): { app: App; outd
   return { app, outdir };
 }
 
+/**
+ * Apps already built in this worker, by their options: synthesizing the whole app (and its cdk-nag
+ * checks) is most of an infra test's time, and the tests only read it, so the files of a worker share
+ * one build per set of options.
+ */
+const builds = new Map<string, BuiltApp>();
+
 export function buildCortexApp(options: BuildOptions = {}): BuiltApp {
+  const key = JSON.stringify([options.bundlingStacks ?? [], options.dns ?? null, options.topology ?? null]);
+  let built = builds.get(key);
+  if (!built) {
+    built = buildFresh(options);
+    builds.set(key, built);
+  }
+  return built;
+}
+
+function buildFresh(options: BuildOptions): BuiltApp {
   const loaded = defaultTopology();
   const topology = options.topology ?? loaded.topology;
   const { app, outdir } = newApp(options.bundlingStacks);
@@ -64,8 +82,16 @@ export function buildCortexApp(options: BuildOptions = {}): BuiltApp {
   return { app, outdir, topology, ...stacks };
 }
 
+const templates = new WeakMap<Stack, Template>();
+
+/** The stack's template (parsed once: the shared builds are read by many files). */
 export function templateOf(stack: Stack): Template {
-  return Template.fromStack(stack);
+  let template = templates.get(stack);
+  if (!template) {
+    template = Template.fromStack(stack);
+    templates.set(stack, template);
+  }
+  return template;
 }
 
 export function logicalId(element: unknown): string {
