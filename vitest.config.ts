@@ -49,8 +49,9 @@ export default defineConfig({
           // worker rather than once per file (test/infra/build.ts shares builds by their options).
           isolate: false,
           // The first test of a worker to ask for an app synthesizes it (with cdk-nag): seconds, more
-          // on a busy machine. A synth that hangs still fails.
+          // on a busy machine (bundling with esbuild, more). A synth that hangs still fails.
           testTimeout: 120_000,
+          hookTimeout: 180_000,
           sequence: { groupOrder: 0 },
         },
       },

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { call, post } from '../support/plane.ts';
+import { freePorts } from '../support/ports.ts';
 
 const SPEED = 20;
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -29,9 +30,9 @@ afterEach(async () => {
   dir = undefined;
 });
 
-async function startPlane(dataDir: string, port: number, fresh: boolean): Promise<ChildProcess> {
+async function startPlane(dataDir: string, port: number, dns: number, fresh: boolean): Promise<ChildProcess> {
   const args = ['bin/cortex.ts', 'local', '--data-dir', dataDir, '--port', String(port)];
-  args.push('--dns-port', String(port + 1), '--speed', String(SPEED), ...(fresh ? ['--fresh'] : []));
+  args.push('--dns-port', String(dns), '--speed', String(SPEED), ...(fresh ? ['--fresh'] : []));
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
@@ -67,10 +68,10 @@ describe('kill -9 with a paused replication link', () => {
   it('delivers every acknowledged write after the restart; a complete after it is not superseded', async () => {
     dir = await mkdtemp(join(tmpdir(), 'cortex-kill9-replication-'));
     const dataDir = join(dir, 'data');
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const [port, dns] = (await freePorts(2)) as [number, number];
     const gateway = `http://127.0.0.1:${port}`;
     const us = endpoint(port, 'us-east-1');
-    const first = await startPlane(dataDir, port, true);
+    const first = await startPlane(dataDir, port, dns, true);
     await vi.waitFor(
       async () => {
         const { body } = await call(`${us}/v1/regions`);
@@ -97,7 +98,7 @@ describe('kill -9 with a paused replication link', () => {
 
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
-    await startPlane(dataDir, port, false);
+    await startPlane(dataDir, port, dns, false);
     expect(
       (await post(`${gateway}/v1/sim/replication/resume`, { from: 'us-east-1', to: 'ap-south-1' })).status,
     ).toBe(200);

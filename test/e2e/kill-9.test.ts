@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isServing } from '../../lib/core/state/records.ts';
 import { call, post } from '../support/plane.ts';
+import { freePorts } from '../support/ports.ts';
 
 const SPEED = 20;
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -34,10 +35,10 @@ afterEach(async () => {
   dir = undefined;
 });
 
-/** A port pair unlikely to be taken (the gateway's; regions share its number on 127.0.1.x). */
-function ports(): { port: number; dns: number } {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  return { port, dns: port + 1 };
+/** The gateway's port (regions share its number on 127.0.1.x) and the DNS server's. */
+async function ports(): Promise<{ port: number; dns: number }> {
+  const [port, dns] = (await freePorts(2)) as [number, number];
+  return { port, dns };
 }
 
 async function startPlane(
@@ -103,7 +104,7 @@ async function killMidFailover() {
   const topology = join(dir, 'topology.json');
   await writeFile(topology, JSON.stringify(raw));
   const dataDir = join(dir, 'data');
-  const p = ports();
+  const p = await ports();
   const first = await startPlane(dataDir, topology, p, true);
   // Every observer must see every region before the fault.
   await vi.waitFor(
