@@ -96,6 +96,12 @@ describe('latency-aware routing on measured latency', () => {
     await vi.waitFor(
       async () => {
         moved = await route(`latency-after-${n++}`);
+        // The sampler's figure first: a route may go elsewhere for another reason (eu-west-1's pool
+        // filling with the test's own routes) before the window measured the slow region.
+        const eu = moved.candidates.find((c) => c.region === 'eu-west-1');
+        expect(eu?.latency_ms).toBeGreaterThan(
+          (before.candidates.find((c) => c.region === 'eu-west-1')?.latency_ms ?? 0) + 50,
+        );
         expect(moved.region).toBe('ap-south-1');
       },
       { timeout: 3 * REAL_INTERVAL_MS, interval: 200 },
