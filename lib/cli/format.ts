@@ -33,3 +33,41 @@ export function statusColor(status: string): keyof typeof CODES {
   if (status === 'degraded' || status === 'draining') return 'yellow';
   return 'red';
 }
+
+/** A routing decision as the API answers it (POST /v1/route, and a handoff's `decision`). */
+export interface DecisionView {
+  readonly candidates: readonly {
+    readonly region: string;
+    readonly score: number;
+    readonly latency_ms?: number;
+    readonly factors: { capacity: number; latency: number; compliance: number; cost: number };
+  }[];
+  readonly excluded: readonly { readonly region: string; readonly reasons: readonly string[] }[];
+}
+
+/**
+ * A decision's candidates as a table (with each one's round trip when `rtt`), then every excluded
+ * region with its reasons; nothing for an empty part.
+ */
+export function decisionLines(decision: DecisionView, options: { readonly rtt?: boolean } = {}): string[] {
+  const lines: string[] = [];
+  if (decision.candidates.length > 0) {
+    const head = ['CANDIDATE', 'SCORE', 'CAPACITY', 'LATENCY', 'COMPLIANCE', 'COST'];
+    lines.push(
+      '',
+      table(
+        options.rtt ? [...head, 'RTT'] : head,
+        decision.candidates.map((c) => {
+          const { capacity, latency, compliance, cost } = c.factors;
+          const row = [c.region, ...[c.score, capacity, latency, compliance, cost].map(String)];
+          return options.rtt ? [...row, `${c.latency_ms} ms`] : row;
+        }),
+      ),
+    );
+  }
+  if (decision.excluded.length > 0) {
+    lines.push('', 'excluded:');
+    for (const e of decision.excluded) lines.push(`  ${e.region}: ${e.reasons.join('; ')}`);
+  }
+  return lines;
+}

@@ -14,7 +14,7 @@ import {
   printApiError,
   UsageError,
 } from './common.ts';
-import { paint, type Style, table } from './format.ts';
+import { decisionLines, paint, type Style, table } from './format.ts';
 
 /** The statuses `GET /v1/handoffs?status=` takes (lib/core/state/records.ts HandoffStatus). */
 export const HANDOFF_STATUSES = ['pending', 'accepted', 'completed', 'failed', 'redirected'] as const;
@@ -369,26 +369,6 @@ export function handoffReport(h: HandoffView, style: Style, now?: number): strin
   const width = Math.max(...history.map(([at]) => at.length));
   for (const [at, what] of history) lines.push(`  ${at.padEnd(width)}  ${what}`);
 
-  const decision = h.decision;
-  if (decision && decision.candidates.length > 0) {
-    lines.push(
-      '',
-      table(
-        ['CANDIDATE', 'SCORE', 'CAPACITY', 'LATENCY', 'COMPLIANCE', 'COST'],
-        decision.candidates.map((c) => [
-          c.region,
-          String(c.score),
-          String(c.factors.capacity),
-          String(c.factors.latency),
-          String(c.factors.compliance),
-          String(c.factors.cost),
-        ]),
-      ),
-    );
-  }
-  if (decision && decision.excluded.length > 0) {
-    lines.push('', 'excluded:');
-    for (const e of decision.excluded) lines.push(`  ${e.region}: ${e.reasons.join('; ')}`);
-  }
+  if (h.decision) lines.push(...decisionLines(h.decision));
   return lines.join('\n');
 }

@@ -23,7 +23,7 @@ import {
   UsageError,
 } from './common.ts';
 import { dataCommand } from './data.ts';
-import { paint, type Style, statusColor, table } from './format.ts';
+import { decisionLines, paint, type Style, statusColor, table } from './format.ts';
 import { handoffsCommand } from './handoffs.ts';
 import { type CommandHelp, commandHelp, commandOf, commandsUnder, overview, usageLine } from './help.ts';
 import { latencyCommand } from './latency.ts';
@@ -358,28 +358,6 @@ async function routeCommand(args: readonly string[], io: CliIo): Promise<number>
       decision.handoff.handoff_id
     } ${decision.handoff.status})`,
   );
-  io.out('');
-  io.out(
-    table(
-      ['CANDIDATE', 'SCORE', 'CAPACITY', 'LATENCY', 'COMPLIANCE', 'COST', 'RTT'],
-      decision.candidates.map((c) => [
-        c.region,
-        String(c.score),
-        String(c.factors.capacity),
-        String(c.factors.latency),
-        String(c.factors.compliance),
-        String(c.factors.cost),
-        `${c.latency_ms} ms`,
-      ]),
-    ),
-  );
-  printExcluded(io, decision.excluded);
+  for (const line of decisionLines(decision, { rtt: true })) io.out(line);
   return 0;
-}
-
-function printExcluded(io: CliIo, excluded: RouteAnswer['excluded']): void {
-  if (excluded.length === 0) return;
-  io.out('');
-  io.out('excluded:');
-  for (const e of excluded) io.out(`  ${e.region}: ${e.reasons.join('; ')}`);
 }

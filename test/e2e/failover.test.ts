@@ -14,7 +14,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { FailoverRecord } from '../../lib/core/failover/types.ts';
 import type { LocalControlPlane } from '../../lib/local/control-plane.ts';
 import { resolve } from '../../lib/local/dns.ts';
-import { defaultTopologyJson } from '../fixtures/topologies.ts';
+import { defaultTopologyJson, inQuietHour } from '../fixtures/topologies.ts';
 import { post, untilAllHealthy, usePlane, withFastPolicy } from '../support/plane.ts';
 
 const SPEED = 10;
@@ -29,17 +29,7 @@ const running = plane.running;
 
 /** A fresh control plane on ephemeral ports with the fast policy: probes and DNS checks every 10 s, 3 failures. */
 async function start(options: { replicationLagMs?: number } = {}): Promise<LocalControlPlane> {
-  const raw = withFastPolicy(defaultTopologyJson());
-  // A quiet hour: the spec's usage snapshot leaves no region with the 50 % free capacity a failover
-  // target needs (that refusal is covered by the state machine tests), so use a third of every region's usage.
-  for (const allocation of Object.values(raw.global_resource_pool.regional_allocation) as {
-    current_usage: { workers: number; tokens_used: number; compute_units: number };
-  }[]) {
-    const usage = allocation.current_usage;
-    usage.workers = Math.floor(usage.workers / 3);
-    usage.tokens_used = Math.floor(usage.tokens_used / 3);
-    usage.compute_units = Math.floor(usage.compute_units / 3);
-  }
+  const raw = inQuietHour(withFastPolicy(defaultTopologyJson()));
   const cp = await plane.start(
     raw,
     options.replicationLagMs === undefined ? {} : { replicationLagMs: options.replicationLagMs },

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isServing } from '../../lib/core/state/records.ts';
-import { call, post } from '../support/plane.ts';
+import { call, post, withFastPolicy } from '../support/plane.ts';
 import { freePorts } from '../support/ports.ts';
 
 const SPEED = 20;
@@ -97,9 +97,7 @@ async function killMidFailover() {
   const raw = JSON.parse(await readFile(join(ROOT, 'topology/default.json'), 'utf8'));
   raw.failover_policies.automatic_failover.require_manual_approval = true;
   // The fast policy (probes every 10 s): this test is about the process, not the detection timing.
-  raw.failover_policies.health_check.interval_seconds = 10;
-  raw.failover_policies.health_check.timeout_seconds = 8;
-  raw.deployment.traffic_distribution.health_check_interval_seconds = 10;
+  withFastPolicy(raw);
   raw.failover_policies.automatic_failover.decision_timeout_seconds = 3600;
   const topology = join(dir, 'topology.json');
   await writeFile(topology, JSON.stringify(raw));

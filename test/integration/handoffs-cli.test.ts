@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Handoff } from '../../lib/core/state/records.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../lib/runtime/local.ts';
-import { defaultTopologyJson } from '../fixtures/topologies.ts';
+import { defaultTopologyJson, inQuietHour } from '../fixtures/topologies.ts';
 import { cli } from '../support/cli.ts';
 import { type ServedRegion, serveRegion } from '../support/served-region.ts';
 
@@ -52,15 +52,7 @@ async function route(taskId: string, place: Place): Promise<string> {
 
 /** The shipped topology in a quiet hour (a third of the spec's usage): every region has room. */
 function quietTopology() {
-  const raw = defaultTopologyJson();
-  for (const allocation of Object.values(raw.global_resource_pool.regional_allocation) as {
-    current_usage: { workers: number; tokens_used: number; compute_units: number };
-  }[]) {
-    const usage = allocation.current_usage;
-    usage.workers = Math.floor(usage.workers / 3);
-    usage.tokens_used = Math.floor(usage.tokens_used / 3);
-    usage.compute_units = Math.floor(usage.compute_units / 3);
-  }
+  const raw = inQuietHour(defaultTopologyJson());
   return validateTopology(raw);
 }
 

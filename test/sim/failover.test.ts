@@ -10,25 +10,14 @@ import { describe, expect, it } from 'vitest';
 import { runProbeRound } from '../../lib/app/probe-round.ts';
 import type { FailoverRecord } from '../../lib/core/failover/types.ts';
 import { isServing } from '../../lib/core/state/records.ts';
-import { defaultTopologyJson } from '../fixtures/topologies.ts';
+import { defaultTopologyJson, inQuietHour, withFastPolicy } from '../fixtures/topologies.ts';
 import { SimPlane } from '../support/sim-plane.ts';
 
 const INTERVAL_MS = 10_000;
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-south-1'] as const;
 
 async function start(options: { lagMs?: number } = {}): Promise<SimPlane> {
-  const raw = defaultTopologyJson();
-  raw.failover_policies.health_check.interval_seconds = 10;
-  raw.failover_policies.health_check.timeout_seconds = 8;
-  raw.deployment.traffic_distribution.health_check_interval_seconds = 10;
-  for (const allocation of Object.values(raw.global_resource_pool.regional_allocation) as {
-    current_usage: { workers: number; tokens_used: number; compute_units: number };
-  }[]) {
-    const usage = allocation.current_usage;
-    usage.workers = Math.floor(usage.workers / 3);
-    usage.tokens_used = Math.floor(usage.tokens_used / 3);
-    usage.compute_units = Math.floor(usage.compute_units / 3);
-  }
+  const raw = inQuietHour(withFastPolicy(defaultTopologyJson()));
   const plane = await SimPlane.start(raw, options.lagMs === undefined ? {} : { lagMs: options.lagMs });
   await plane.untilAllHealthy();
   return plane;

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { StateUnavailableError } from '../../lib/core/errors.ts';
 import type { FailoverRecord } from '../../lib/core/failover/types.ts';
+import { withFastPolicy } from '../fixtures/topologies.ts';
 import { SimPlane } from '../support/sim-plane.ts';
 
 const INTERVAL_MS = 10_000;
@@ -18,9 +19,7 @@ const INTERVAL_MS = 10_000;
 async function start(): Promise<SimPlane> {
   // The shipped example topology with the fast policy.
   const raw = JSON.parse(readFileSync(new URL('../../topology/us-mrsc.json', import.meta.url), 'utf8'));
-  raw.failover_policies.health_check.interval_seconds = 10;
-  raw.failover_policies.health_check.timeout_seconds = 8;
-  raw.deployment.traffic_distribution.health_check_interval_seconds = 10;
+  withFastPolicy(raw);
   const plane = await SimPlane.start(raw);
   await plane.untilAllHealthy();
   return plane;

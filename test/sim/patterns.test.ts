@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { FailoverRecord } from '../../lib/core/failover/types.ts';
-import { defaultTopologyJson, specActivePassiveDeployment } from '../fixtures/topologies.ts';
+import { defaultTopologyJson, specActivePassiveDeployment, withFastPolicy } from '../fixtures/topologies.ts';
 import { type RawTopology, SimPlane } from '../support/sim-plane.ts';
 
 const INTERVAL_MS = 10_000;
@@ -14,9 +14,7 @@ const REGIONS = ['us-east-1', 'eu-west-1', 'ap-south-1'] as const;
 
 async function start(edit: (json: RawTopology) => void): Promise<SimPlane> {
   const raw = defaultTopologyJson();
-  raw.failover_policies.health_check.interval_seconds = 10;
-  raw.failover_policies.health_check.timeout_seconds = 8;
-  raw.deployment.traffic_distribution.health_check_interval_seconds = 10;
+  withFastPolicy(raw);
   // A quiet hour, so every region has the free capacity a failover target needs.
   for (const allocation of Object.values(raw.global_resource_pool.regional_allocation) as {
     current_usage: { workers: number; tokens_used: number; compute_units: number };

@@ -6,9 +6,11 @@
  *
  * Each test names the invariant it protects.
  */
+
 import { describe, expect, it } from 'vitest';
 import type { FailoverRecord } from '../../lib/core/failover/types.ts';
 import { isServing } from '../../lib/core/state/records.ts';
+import { withFastPolicy } from '../fixtures/topologies.ts';
 import { SimPlane, shippedTopology } from '../support/sim-plane.ts';
 
 /** The shipped policy: probes every 30 s, unhealthy after 3 failed rounds. */
@@ -142,9 +144,7 @@ describe('safety under load on the shipped default topology', () => {
   // then healed. Invariant: nothing stays fenced for good; every region ends serving, one primary.
   it('two regions cut off long enough that all three fence, then healed: every region serves again', async () => {
     const raw = shippedTopology();
-    raw.failover_policies.health_check.interval_seconds = 10;
-    raw.failover_policies.health_check.timeout_seconds = 8;
-    raw.deployment.traffic_distribution.health_check_interval_seconds = 10;
+    withFastPolicy(raw);
     const plane = await start(raw);
     await plane.fault({ kind: 'partition', groups: [['us-east-1'], ['eu-west-1'], ['ap-south-1']] });
     await plane.until(async () => {

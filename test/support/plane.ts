@@ -28,13 +28,7 @@ export function post(url: string, body: unknown) {
   });
 }
 
-/** The fast health policy: probes and DNS health checks every 10 s, an 8 s timeout. */
-export function withFastPolicy(raw: RawTopology): RawTopology {
-  raw.failover_policies.health_check.interval_seconds = 10;
-  raw.failover_policies.health_check.timeout_seconds = 8;
-  raw.deployment.traffic_distribution.health_check_interval_seconds = 10;
-  return raw;
-}
+export { withFastPolicy } from '../fixtures/topologies.ts';
 
 export interface PlaneUnderTest {
   /** Writes `raw` as the topology file and starts a plane on ephemeral ports, stopped after the test. */
