@@ -1,0 +1,116 @@
+/**
+ * update_dns_routing (execution): the failed region becomes `failed`, the target `primary`, and any
+ * other serving primary returns to its topology role, each with the next epoch. Failover uses the
+ * data plane only (principle 1): these are region statuses in the state table; each region's
+ * `/health` reads its own replica and Route 53 health checks follow it. No DNS API here.
+ */
+import type { FailoverRecord } from '../../../core/failover/types.ts';
+import { isServing, type RegionStatusRecord } from '../../../core/state/records.ts';
+import type { ControlDeps } from '../../deps.ts';
+import { readStatuses } from '../../live-state.ts';
+import { type Moved, moveRegion, seconds, stepError, topologyRole } from '../shared.ts';
+import type { Perform, StepEvent } from '../step-context.ts';
+import { capturePrevious, targetOf } from '../step-helpers.ts';
+
+export const updateDnsRouting: Perform = async (ctx) => {
+  const { deps, record } = ctx;
+  const target = targetOf(record);
+  const failed = record.failed_region;
+  const statuses = await readStatuses(deps.topology, deps.state);
+  const otherPrimaries = otherServingPrimaries(statuses, failed, target);
+  await capturePrevious(ctx, [failed, target, ...otherPrimaries]);
+
+  const source = await markRegionFailed(deps, record, target);
+  const promoted = await promoteTarget(deps, record, target);
+  const demoted = await demotePrimaries(deps, record, target, otherPrimaries);
+
+  const downtime = record.downtime_seconds ?? seconds(deps.clock.now() - Date.parse(record.initiated_at));
+  return {
+    outcome: 'succeeded',
+    detail:
+      `${failed} is failed (epoch ${source.after.epoch}), ${target} is primary (epoch ${promoted.after.epoch})` +
+      `${demoted.length ? `, ${demoted.join(', ')} no longer primary` : ''}; Route 53 follows /health` +
+      ` (downtime ${downtime} s)`,
+    patch: { downtime_seconds: downtime },
+    events: statusEvents(record, target, source, promoted, demoted),
+  };
+};
+
+/** One primary at a time: another serving primary (from an earlier failover) returns to its role. */
+function otherServingPrimaries(
+  statuses: ReadonlyMap<string, RegionStatusRecord>,
+  failed: string,
+  target: string,
+): string[] {
+  return [...statuses.values()]
+    .filter(
+      (s) => s.region_id !== target && s.region_id !== failed && s.role === 'primary' && isServing(s.status),
+    )
+    .map((s) => s.region_id);
+}
+
+function markRegionFailed(deps: ControlDeps, record: FailoverRecord, target: string): Promise<Moved> {
+  const id = record.failover_id;
+  return moveRegion(deps, record.failed_region, id, (current) =>
+    current.status === 'failed'
+      ? undefined
+      : { status: 'failed', reason: `failed over to ${target} by ${id}` },
+  );
+}
+
+function promoteTarget(deps: ControlDeps, record: FailoverRecord, target: string): Promise<Moved> {
+  const id = record.failover_id;
+  return moveRegion(deps, target, id, (current) => {
+    if (!isServing(current.status)) {
+      throw stepError('TargetRegionFailure', `${target} became ${current.status} before it was promoted`);
+    }
+    return current.role === 'primary'
+      ? undefined
+      : { role: 'primary', reason: `took over from ${record.failed_region} (${id})` };
+  });
+}
+
+/** Returns each other primary to its topology role; answers those it changed. */
+async function demotePrimaries(
+  deps: ControlDeps,
+  record: FailoverRecord,
+  target: string,
+  otherPrimaries: readonly string[],
+): Promise<string[]> {
+  const id = record.failover_id;
+  const demoted: string[] = [];
+  for (const region of otherPrimaries) {
+    const moved = await moveRegion(deps, region, id, (current) =>
+      current.role === 'primary' && isServing(current.status)
+        ? { role: topologyRole(deps.topology, region), reason: `${target} is primary after ${id}` }
+        : undefined,
+    );
+    if (moved.wrote) demoted.push(region);
+  }
+  return demoted;
+}
+
+function statusEvents(
+  record: FailoverRecord,
+  target: string,
+  source: Moved,
+  promoted: Moved,
+  demoted: readonly string[],
+): StepEvent[] {
+  const id = record.failover_id;
+  const events: StepEvent[] = [];
+  if (source.wrote) {
+    events.push({
+      type: 'region.failed',
+      detail: { region: record.failed_region, epoch: source.after.epoch, failover_id: id },
+    });
+  }
+  if (promoted.wrote) {
+    events.push({
+      type: 'region.promoted',
+      detail: { region: target, role: 'primary', epoch: promoted.after.epoch, failover_id: id },
+    });
+  }
+  for (const region of demoted) events.push({ type: 'region.demoted', detail: { region, failover_id: id } });
+  return events;
+}
