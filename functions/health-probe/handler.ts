@@ -2,22 +2,27 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import type { ControlDeps } from '../../lib/app/deps.ts';
-import {
-  type ProbeMinuteReport,
-  type ProbeRoundReport,
-  runProbeMinute,
-  type WitnessDeps,
-  type WitnessRoundReport,
-} from '../../lib/app/probe-round.ts';
+import type { MinuteRoundReport } from '../../lib/app/minute-rounds.ts';
+import { type ProbeMinuteReport, runProbeMinute, runProbeMinuteRound } from '../../lib/app/probe-minute.ts';
+import type { ProbeRoundReport } from '../../lib/app/probe-round.ts';
+import type { WitnessDeps, WitnessRoundReport } from '../../lib/app/witness-round.ts';
 import type { Assessment } from '../../lib/core/health/types.ts';
 import { parseWith, scheduledEvent } from '../shared/http.ts';
+import {
+  type MinuteInput,
+  type MinuteOutput,
+  minuteInputSchema,
+  minuteOptions,
+} from '../shared/minute-input.ts';
 
 /**
- * The schedule's input. EventBridge Scheduler passes the schedule's `Input` (an EventBridge rule would
- * pass a Scheduled Event): other fields are ignored. `rounds` lets an operator invoke a single round.
+ * The invocation's input. The region's minute driver passes `minute` (one round, then the next
+ * step); an operator's invocation (or an EventBridge Scheduled Event) runs the whole minute, and
+ * `rounds` lets it run a single round. Other fields are ignored.
  */
 const scheduledInputSchema = z.looseObject({
   rounds: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(60))),
+  minute: z.optional(minuteInputSchema),
 });
 
 export type ScheduledInput = z.infer<typeof scheduledInputSchema> | null | undefined;
@@ -50,22 +55,37 @@ export interface ProbeInvocationReport {
   readonly planned: number;
   readonly rounds: readonly RoundSummary[];
   readonly stopped_early?: string;
+  /** With the driver's input: where the minute stands and when its next round starts. */
+  readonly minute?: MinuteOutput;
+}
+
+interface ParsedInput {
+  readonly rounds?: number;
+  readonly minute?: MinuteInput;
 }
 
 /**
- * The health probe of a region, run every minute by EventBridge Scheduler: the policy's rounds
- * inside the minute (lib/app/probe-round.ts). The last assessment is kept across invocations of a
- * warm container so verdict changes become events once.
+ * The health probe of a region: the policy's rounds inside each minute (lib/app/probe-minute.ts), one
+ * per invocation from the region's minute driver. The last assessment is kept across invocations of
+ * a warm container so verdict changes become events once.
  */
 export function createHealthProbeHandler(deps: ControlDeps, options: HealthProbeHandlerOptions = {}) {
   let previous: Assessment | undefined;
+  const keep = (rounds: readonly (ProbeRoundReport | { error: string })[]) => {
+    const last = [...rounds].reverse().find((r): r is ProbeRoundReport => !('error' in r));
+    if (last) previous = last.assessment;
+  };
   return probeHandler(options, async (input, context) => {
+    if (input.minute) {
+      const round = await runProbeMinuteRound(deps, { ...minuteOptions(input.minute), previous });
+      keep(round.rounds);
+      return summarize(round, deps.regionId);
+    }
     const minute = await runProbeMinute(deps, {
-      ...minuteOptions(input, context, options),
+      ...wholeMinute(input, context, options),
       ...(previous === undefined ? {} : { previous }),
     });
-    const last = [...minute.rounds].reverse().find((r): r is ProbeRoundReport => !('error' in r));
-    if (last) previous = last.assessment;
+    keep(minute.rounds);
     return summarize(minute, deps.regionId);
   });
 }
@@ -73,13 +93,18 @@ export function createHealthProbeHandler(deps: ControlDeps, options: HealthProbe
 /** The same probe run by a witness: it writes its views into every region replica it reaches. */
 export function createWitnessProbeHandler(deps: WitnessDeps, options: HealthProbeHandlerOptions = {}) {
   return probeHandler(options, async (input, context) =>
-    summarize(await runProbeMinute(deps, minuteOptions(input, context, options)), deps.witnessId),
+    summarize(
+      input.minute
+        ? await runProbeMinuteRound(deps, minuteOptions(input.minute))
+        : await runProbeMinute(deps, wholeMinute(input, context, options)),
+      deps.witnessId,
+    ),
   );
 }
 
 function probeHandler(
   options: HealthProbeHandlerOptions,
-  run: (input: { rounds?: number }, context: Context) => Promise<ProbeInvocationReport>,
+  run: (input: ParsedInput, context: Context) => Promise<ProbeInvocationReport>,
 ) {
   const log = options.log ?? ((line: string) => console.log(line));
   return middy<ScheduledInput, ProbeInvocationReport, Error, Context>().handler(async (event, context) => {
@@ -89,21 +114,26 @@ function probeHandler(
   });
 }
 
-function parseInput(event: unknown): { rounds?: number } {
+function parseInput(event: unknown): ParsedInput {
   const input = parseWith(scheduledInputSchema, scheduledEvent(event), 'health probe input', '(event)');
-  return input.rounds === undefined ? {} : { rounds: input.rounds };
+  return {
+    ...(input.rounds === undefined ? {} : { rounds: input.rounds }),
+    ...(input.minute === undefined ? {} : { minute: input.minute }),
+  };
 }
 
-function minuteOptions(input: { rounds?: number }, context: Context, options: HealthProbeHandlerOptions) {
+function wholeMinute(input: ParsedInput, context: Context, options: HealthProbeHandlerOptions) {
   return {
-    ...input,
+    ...(input.rounds === undefined ? {} : { rounds: input.rounds }),
     sleep: options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
     remainingMs: () => context.getRemainingTimeInMillis(),
   };
 }
 
 function summarize(
-  minute: ProbeMinuteReport<ProbeRoundReport | WitnessRoundReport>,
+  minute:
+    | ProbeMinuteReport<ProbeRoundReport | WitnessRoundReport>
+    | MinuteRoundReport<ProbeRoundReport | WitnessRoundReport>,
   observer: string,
 ): ProbeInvocationReport {
   return {
@@ -132,5 +162,6 @@ function summarize(
       };
     }),
     ...(minute.stopped_early === undefined ? {} : { stopped_early: minute.stopped_early }),
+    ...('step' in minute ? { minute: minute.step } : {}),
   };
 }

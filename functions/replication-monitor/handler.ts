@@ -1,18 +1,28 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
+import type { MinuteRoundReport } from '../../lib/app/minute-rounds.ts';
 import { MAX_SAMPLE_SIZE, runConsistencyCheck } from '../../lib/app/replication/consistency-check.ts';
 import type { ReplicationDeps } from '../../lib/app/replication/deps.ts';
-import { type ReplicationMinuteReport, runReplicationMinute } from '../../lib/app/replication/monitor.ts';
+import { runReplicationMinuteRound } from '../../lib/app/replication/minute-round.ts';
+import {
+  type ReplicationMinuteReport,
+  type ReplicationRoundReport,
+  runReplicationMinute,
+} from '../../lib/app/replication/monitor.ts';
 import { parseWith, scheduledEvent } from '../shared/http.ts';
+import { type MinuteOutput, minuteInputSchema, minuteOptions } from '../shared/minute-input.ts';
 
 /**
  * The schedule's input. EventBridge Scheduler passes the schedule's `Input` (an EventBridge rule would
- * pass a Scheduled Event): other fields are ignored. Two schedules use this function: every minute
- * (`task` absent or `monitor`: the lag monitor's rounds) and hourly (`task: consistency_check`).
+ * pass a Scheduled Event): other fields are ignored. The lag monitor (`task` absent or `monitor`)
+ * runs one round per invocation from the region's minute driver (`minute`: then it says when the
+ * next starts), or a whole minute of rounds when invoked without it; the hourly schedule asks for a
+ * consistency check (`task: consistency_check`).
  */
 const scheduledInputSchema = z.looseObject({
   task: z.optional(z.enum(['monitor', 'consistency_check'])),
+  minute: z.optional(minuteInputSchema),
   rounds: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(60))),
   sample_size: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(MAX_SAMPLE_SIZE))),
 });
@@ -31,6 +41,8 @@ export interface ReplicationMonitorReport {
   readonly task: 'monitor' | 'consistency_check';
   readonly rounds?: readonly Record<string, unknown>[];
   readonly stopped_early?: string;
+  /** With the driver's input: where the minute stands and when its next round starts. */
+  readonly minute?: MinuteOutput;
   readonly check?: Record<string, unknown>;
 }
 
@@ -38,7 +50,9 @@ function parseInput(event: unknown): z.infer<typeof scheduledInputSchema> {
   return parseWith(scheduledInputSchema, scheduledEvent(event), 'replication monitor input', '(event)');
 }
 
-function summarize(minute: ReplicationMinuteReport): ReplicationMonitorReport {
+function summarize(
+  minute: ReplicationMinuteReport | MinuteRoundReport<ReplicationRoundReport>,
+): ReplicationMonitorReport {
   return {
     task: 'monitor',
     rounds: minute.rounds.map((round) =>
@@ -59,12 +73,14 @@ function summarize(minute: ReplicationMinuteReport): ReplicationMonitorReport {
           },
     ),
     ...(minute.stopped_early === undefined ? {} : { stopped_early: minute.stopped_early }),
+    ...('step' in minute ? { minute: minute.step } : {}),
   };
 }
 
 /**
- * The replication monitor of a region (issue 5), run by EventBridge Scheduler: every minute the lag
- * monitor's rounds inside the minute (lib/app/replication/monitor.ts), hourly a consistency check
+ * The replication monitor of a region (issue 5): the lag monitor's rounds inside each minute, one per
+ * invocation from the region's minute driver (lib/app/replication/minute-round.ts), and, from
+ * EventBridge Scheduler, hourly a consistency check
  * that reports but never reconciles (reconciling is an operator's decision: the API's `reconcile`).
  */
 export function createReplicationMonitorHandler(
@@ -93,6 +109,8 @@ export function createReplicationMonitorHandler(
             duration_ms: check.duration_ms,
           },
         };
+      } else if (input.minute) {
+        report = summarize(await runReplicationMinuteRound(deps, minuteOptions(input.minute)));
       } else {
         const minute = await runReplicationMinute(deps, {
           ...(input.rounds === undefined ? {} : { rounds: input.rounds }),

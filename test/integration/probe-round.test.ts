@@ -3,9 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHealthProbeHandler, createWitnessProbeHandler } from '../../functions/health-probe/handler.ts';
 import { DynamoStateAdapter } from '../../lib/adapters/aws/dynamodb-state.ts';
 import type { ControlDeps } from '../../lib/app/deps.ts';
+import { runProbeMinute } from '../../lib/app/probe-minute.ts';
 import {
   type ProbeRoundReport,
-  runProbeMinute,
   runProbeRound,
   runWitnessRound,
   startAutomaticFailover,
@@ -745,6 +745,34 @@ describe('the probe minute and its handler', () => {
     const one = await handler({ rounds: 1 }, context);
     expect(one.rounds).toHaveLength(1);
     await expect(handler({ rounds: 0 }, context)).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('with the minute driver’s input the handler runs one round and says when the next starts', async () => {
+    world = await World.start();
+    world.down.add(AP);
+    const handler = createHealthProbeHandler(world.deps(US), {
+      sleep: async () => {
+        throw new Error('a driven round never sleeps');
+      },
+      log: () => {},
+    });
+    const minute = { started_at: new Date(NOW).toISOString(), budget_ms: 75_000 };
+    const first = await handler({ minute: { ...minute, cursor: { started: 0 } } }, lambdaContext);
+    expect(first.planned).toBe(2);
+    expect(first.rounds.map((r) => r.events)).toEqual([['region.suspect']]);
+    expect(first.minute).toEqual({
+      cursor: { started: 1 },
+      more: true,
+      next_at: new Date(NOW + INTERVAL_MS).toISOString(),
+    });
+    world.clock.t = NOW + INTERVAL_MS;
+    const second = await handler({ minute: { ...minute, cursor: { started: 1 } } }, lambdaContext);
+    // The assessment kept from the first round: the suspect verdict is not announced twice.
+    expect(second.rounds.map((r) => r.events)).toEqual([[]]);
+    expect(second.minute).toMatchObject({ cursor: { started: 2 }, more: false });
+    await expect(
+      handler({ minute: { ...minute, budget_ms: 0, cursor: { started: 0 } } }, lambdaContext),
+    ).rejects.toBeInstanceOf(ValidationError);
   });
 
   it('the witness handler reports the replicas it wrote', async () => {

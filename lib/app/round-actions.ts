@@ -1,0 +1,458 @@
+/**
+ * What one probe round does about its assessment: fence or unfence its region, declare failures,
+ * start, take over or resume failovers, ask for component restarts, raise saturation alarms, publish.
+ */
+import { ConflictError, messageOf } from '../core/errors.ts';
+import { failoverConditions, mayStartFailover } from '../core/failover/retry.ts';
+import { failoverIdFor } from '../core/failover/types.ts';
+import { healthPolicyOf } from '../core/health/evaluate.ts';
+import { coordinatorFor } from '../core/health/quorum.ts';
+import type {
+  Assessment,
+  FailedRegion,
+  ReportedPeerStatus,
+  TargetHealth,
+  Verdict,
+} from '../core/health/types.ts';
+import { isServing, type RegionStatus, type RegionStatusRecord } from '../core/state/records.ts';
+import type { ControlPlaneEvent } from '../ports.ts';
+import { startAutomaticFailover } from './automatic-failover.ts';
+import type { ControlDeps } from './deps.ts';
+import { planFailover } from './failover/plan.ts';
+import { ACTIVE_STATUSES } from './failover/shared.ts';
+import { defaultStatus } from './live-state.ts';
+import { readLiveStates } from './resources/pools.ts';
+
+export interface SkippedFailover {
+  readonly region: string;
+  readonly reason: string;
+  readonly failover_id?: string;
+}
+
+export interface ProbeRoundActions {
+  /** This region wrote itself `fenced` (cut off from the majority). */
+  readonly fenced: boolean;
+  /** This region wrote itself `healthy` again after being fenced. */
+  readonly unfenced: boolean;
+  /** Why the region only observed this round (its own status is failed or draining). */
+  readonly passive?: string;
+  /** Another writer moved this region's status first; the next round re-reads it. */
+  readonly status_conflict?: string;
+  /** Failover ids whose record this round created (or whose lost workflow start it re-issued). */
+  readonly failovers_started: readonly string[];
+  /** Failed regions this round did not start a failover for, and why. */
+  readonly failovers_skipped: readonly SkippedFailover[];
+  /** Failovers whose coordinator was gone: this region took them over from their records. */
+  readonly failovers_taken_over: readonly string[];
+  /** Failovers this region coordinates whose execution it started again (see resumeStalled). */
+  readonly failovers_resumed: readonly string[];
+  /** Why a fenced region did not unfence although it reaches a majority again. */
+  readonly unfence_held?: string;
+  readonly events: readonly ControlPlaneEvent[];
+  /** Publishing is best effort: a failure is reported, never thrown. */
+  readonly events_error?: string;
+}
+
+const VERDICT_EVENTS: Readonly<Record<Verdict, string>> = {
+  healthy: 'region.recovered',
+  suspect: 'region.suspect',
+  unhealthy: 'region.unhealthy',
+  component_failure: 'region.component_failure',
+};
+
+/** A failover of a region that is still serving (or fenced, its work not yet moved) may start. */
+const FAILOVER_CANDIDATE: ReadonlySet<RegionStatus> = new Set(['healthy', 'degraded', 'fenced']);
+
+/** Collects what one round does, so the round reads as a sequence of decisions. */
+export class RoundActions {
+  readonly #deps: ControlDeps;
+  readonly #now: number;
+  readonly #events: ControlPlaneEvent[] = [];
+  readonly #started: string[] = [];
+  readonly #skipped: SkippedFailover[] = [];
+  #fenced = false;
+  #unfenced = false;
+  #conflict: string | undefined;
+  #eventsError: string | undefined;
+  passive: string | undefined;
+  unfenceHeld: string | undefined;
+  readonly #takenOver: string[] = [];
+  readonly #resumed: string[] = [];
+  ownStatus: RegionStatusRecord | undefined;
+
+  constructor(deps: ControlDeps, now: number) {
+    this.#deps = deps;
+    this.#now = now;
+  }
+
+  verdictChanges(before: ReadonlyMap<string, TargetHealth>, views: readonly TargetHealth[]): void {
+    for (const view of views) {
+      const from = before.get(view.target)?.verdict;
+      if (from === view.verdict || (from === undefined && view.verdict === 'healthy')) continue;
+      this.#emit(VERDICT_EVENTS[view.verdict], {
+        region: view.target,
+        observer: view.observer,
+        from: from ?? null,
+        to: view.verdict,
+        reasons: view.reasons,
+        consecutive_failures: view.consecutive_failures,
+        error_rate: view.error_rate,
+        p99_ms: view.p99_ms,
+      });
+    }
+  }
+
+  async fence(stored: RegionStatusRecord | undefined, assessment: Assessment): Promise<void> {
+    const reason = `fenced: cut off from the majority (${assessment.cut_off_reason ?? `reaches ${assessment.reachable.length} of ${assessment.members.length} members`})`;
+    if (await this.#writeOwn(stored, 'fenced', reason)) {
+      this.#fenced = true;
+      this.#emit('region.fenced', {
+        region: this.#deps.regionId,
+        epoch: this.ownStatus?.epoch,
+        reason,
+        reachable: assessment.reachable,
+        members: assessment.members,
+      });
+    }
+  }
+
+  /** Writes in its own replica the newer status a peer holds of this region (it was failed over). */
+  async adopt(
+    stored: RegionStatusRecord | undefined,
+    newer: ReportedPeerStatus,
+    from: string,
+  ): Promise<void> {
+    const current = stored ?? defaultStatus(this.#deps.topology, this.#deps.regionId);
+    const next: RegionStatusRecord = {
+      ...current,
+      status: newer.status,
+      epoch: newer.epoch,
+      reason: `adopted from ${from}'s replica: ${this.#deps.regionId} was ${newer.status} at epoch ${newer.epoch} while it was cut off; a failback returns it to service`,
+      updated_at: new Date(this.#now).toISOString(),
+      updated_by: `reconcile@${this.#deps.regionId}`,
+    };
+    try {
+      await this.#deps.state.putRegionStatus(next, stored?.epoch);
+      this.ownStatus = next;
+      this.#emit('region.reconciled', {
+        region: this.#deps.regionId,
+        status: newer.status,
+        epoch: newer.epoch,
+        from,
+      });
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      this.#conflict = error.message;
+    }
+  }
+
+  async unfence(stored: RegionStatusRecord | undefined, assessment: Assessment): Promise<void> {
+    const reason = `unfenced: reaches ${assessment.reachable.length} of ${assessment.members.length} members again`;
+    if (await this.#writeOwn(stored, 'healthy', reason)) {
+      this.#unfenced = true;
+      this.#emit('region.unfenced', {
+        region: this.#deps.regionId,
+        epoch: this.ownStatus?.epoch,
+        reason,
+        reachable: assessment.reachable,
+        members: assessment.members,
+      });
+    }
+  }
+
+  declarations(previous: Assessment, assessment: Assessment): void {
+    const before = new Set(previous.failed.map((f) => f.region));
+    for (const failed of assessment.failed) {
+      if (before.has(failed.region)) continue;
+      this.#emit('region.declared_failed', {
+        region: failed.region,
+        observer: this.#deps.regionId,
+        votes_unhealthy: failed.votes_unhealthy,
+        voters: failed.voters,
+        reasons: failed.reasons,
+        coordinator: failed.coordinator,
+      });
+    }
+  }
+
+  async failovers(assessment: Assessment, statuses: ReadonlyMap<string, RegionStatusRecord>): Promise<void> {
+    const { regionId, topology, state } = this.#deps;
+    const policy = topology.failover_policies.automatic_failover;
+    for (const failed of assessment.failed) {
+      const status = statuses.get(failed.region) ?? defaultStatus(topology, failed.region);
+      if (failed.region === regionId || !FAILOVER_CANDIDATE.has(status.status)) continue;
+      if (failed.coordinator !== regionId) {
+        this.#skip(failed.region, `coordinator is ${failed.coordinator}`);
+        continue;
+      }
+      if (!policy.enabled) {
+        this.#skip(
+          failed.region,
+          'automatic failover is disabled (failover_policies.automatic_failover.enabled)',
+        );
+        continue;
+      }
+      const failoverId = failoverIdFor('failover', failed.region, status.epoch);
+      const { live } = await readLiveStates(this.#deps, statuses);
+      const conditions = failoverConditions(failed.region, statuses, live);
+      const retry = mayStartFailover({
+        records: await state.listFailovers(failed.region),
+        nextId: failoverId,
+        now: this.#now,
+        cooldownSeconds: policy.cooldown_seconds,
+        conditions,
+      });
+      if (!retry.start) {
+        this.#skip(failed.region, retry.reason);
+        continue;
+      }
+      if (!failed.unreachable) {
+        // It answers: error-rate and latency verdicts fail it over only when a target can serve
+        // (a region that answers badly still serves better than a failover with nowhere to go).
+        const plan = await planFailover(this.#deps, failed.region);
+        if (plan.target_region === undefined) {
+          this.#skip(
+            failed.region,
+            `${failed.signals.join(', ') || 'SLO'} verdicts fail a region that answers over only when a target can serve, and none can`,
+          );
+          continue;
+        }
+      }
+      try {
+        const result = await startAutomaticFailover(this.#deps, failed, failureReason(failed), conditions);
+        if (result.outcome === 'existing') {
+          this.#skip(failed.region, `already initiated by ${result.record.coordinator}`, result.failover_id);
+          continue;
+        }
+        this.#started.push(result.failover_id);
+        if (result.outcome === 'created') {
+          this.#emit('failover.initiated', {
+            failover_id: result.failover_id,
+            failed_region: failed.region,
+            coordinator: regionId,
+            epoch: result.record.epoch,
+            trigger: 'automatic',
+            reason: result.record.reason,
+          });
+        }
+      } catch (error) {
+        // The next round retries: the record id is deterministic and a lost start is re-issued.
+        this.#skip(failed.region, `start failed: ${messageOf(error)}`, failoverId);
+      }
+    }
+  }
+
+  /**
+   * A failover whose coordinator is gone (not serving, or out of this observer's reach) and that has
+   * not moved for two intervals is taken over by the region that would coordinate it now: the record
+   * names the new coordinator (the fencing token every step checks) and its workflow starts here,
+   * resuming from the record. The old execution, if its region comes back, stops at its next step.
+   */
+  async takeOverStranded(
+    assessment: Assessment,
+    statuses: ReadonlyMap<string, RegionStatusRecord>,
+  ): Promise<void> {
+    const { regionId, topology, state, workflow } = this.#deps;
+    const stalledForMs = 2 * healthPolicyOf(topology).interval_seconds * 1000;
+    for (const record of await state.listFailovers()) {
+      if (record.coordinator === regionId || !ACTIVE_STATUSES.includes(record.status)) continue;
+      if (this.#now - Date.parse(record.updated_at) < stalledForMs) continue;
+      const old = statuses.get(record.coordinator)?.status;
+      const gone =
+        (old !== undefined && !isServing(old)) ||
+        !assessment.reachable_by_majority.includes(record.coordinator);
+      if (!gone) continue;
+      if (
+        coordinatorFor(topology, statuses, record.failed_region, assessment.reachable_by_majority) !==
+        regionId
+      )
+        continue;
+      try {
+        const now = new Date(this.#now).toISOString();
+        await state.updateFailover(
+          record.failover_id,
+          { coordinator: regionId, updated_at: now },
+          {
+            expectedStatuses: ACTIVE_STATUSES,
+            step: {
+              action: 'verify_failure',
+              phase: 'detection',
+              started_at: now,
+              ended_at: now,
+              outcome: 'skipped',
+              detail: `coordinator ${record.coordinator} is ${old ?? 'unknown'}${assessment.reachable.includes(record.coordinator) ? '' : ' and unreachable'}: ${regionId} takes this failover over from its record`,
+              attempt: record.steps.filter((s) => s.action === 'verify_failure').length + 1,
+            },
+          },
+        );
+        await workflow.startFailover({ failover_id: record.failover_id, coordinator: regionId });
+        this.#takenOver.push(record.failover_id);
+        this.#emit('failover.coordinator_changed', {
+          failover_id: record.failover_id,
+          failed_region: record.failed_region,
+          from: record.coordinator,
+          to: regionId,
+        });
+      } catch (error) {
+        this.#skip(record.failed_region, `take-over failed: ${messageOf(error)}`, record.failover_id);
+      }
+    }
+  }
+
+  /**
+   * A running failover this region coordinates that has not moved for two intervals gets its
+   * workflow started again: a no-op while its execution runs (a long wait), a new execution from
+   * the record when the last one ended with the record still running (its final writes failed: the
+   * state it needs was unavailable, as a coordinator cut off from the MRSC table's majority for
+   * longer than the workflow's retries; found by the simulator). A failover waiting for an operator
+   * is left to the operator.
+   */
+  async resumeStalled(): Promise<void> {
+    const { regionId, topology, state, workflow } = this.#deps;
+    const stalledForMs = 2 * healthPolicyOf(topology).interval_seconds * 1000;
+    for (const record of await state.listFailovers()) {
+      if (record.coordinator !== regionId || record.status !== 'running') continue;
+      if (this.#now - Date.parse(record.updated_at) < stalledForMs) continue;
+      try {
+        await workflow.startFailover({ failover_id: record.failover_id, coordinator: regionId });
+        this.#resumed.push(record.failover_id);
+      } catch (error) {
+        this.#skip(record.failed_region, `resume failed: ${messageOf(error)}`, record.failover_id);
+      }
+    }
+  }
+
+  /**
+   * One alarm when a majority starts to see a region saturated, one when it stops: raised by the
+   * region that would coordinate its failover (as restarts are), so not once per observer.
+   */
+  saturationChanges(
+    previous: Assessment,
+    assessment: Assessment,
+    statuses: ReadonlyMap<string, RegionStatusRecord>,
+    views: readonly TargetHealth[],
+  ): void {
+    const before = new Set(previous.saturated ?? []);
+    const now = new Set(assessment.saturated);
+    const changed = [
+      ...[...now].filter((r) => !before.has(r)).map((r) => ['region.saturated', r] as const),
+      ...[...before].filter((r) => !now.has(r)).map((r) => ['region.saturation_cleared', r] as const),
+    ];
+    for (const [type, region] of changed) {
+      const requester = coordinatorFor(
+        this.#deps.topology,
+        statuses,
+        region,
+        assessment.reachable_by_majority,
+      );
+      if (requester !== this.#deps.regionId) continue;
+      const seen = views.find((v) => v.target === region);
+      this.#emit(type, {
+        region,
+        raised_by: this.#deps.regionId,
+        ...(seen?.available_capacity === undefined ? {} : { available_capacity: seen.available_capacity }),
+        threshold:
+          this.#deps.topology.failover_policies.automatic_failover.conditions.available_capacity_threshold,
+        action:
+          type === 'region.saturated'
+            ? 'new work goes elsewhere or is refused naming the resource, lower priorities first; the rebalancer moves allocation; no failover'
+            : 'capacity back above the threshold',
+      });
+    }
+  }
+
+  componentRestarts(
+    previous: Assessment,
+    assessment: Assessment,
+    statuses: ReadonlyMap<string, RegionStatusRecord>,
+  ): void {
+    const before = new Set(previous.component_failures.map((c) => c.region));
+    for (const failure of assessment.component_failures) {
+      if (before.has(failure.region)) continue;
+      // One request per failure, not one per observer: only the region that would coordinate its failover asks.
+      const requester = coordinatorFor(
+        this.#deps.topology,
+        statuses,
+        failure.region,
+        assessment.reachable_by_majority,
+      );
+      if (requester !== this.#deps.regionId) continue;
+      this.#emit('component.restart_requested', {
+        region: failure.region,
+        endpoints: failure.endpoints,
+        requested_by: this.#deps.regionId,
+      });
+    }
+  }
+
+  async publish(): Promise<void> {
+    if (this.#events.length === 0) return;
+    try {
+      await this.#deps.events.publish(this.#events);
+    } catch (error) {
+      this.#eventsError = messageOf(error);
+    }
+  }
+
+  report(): ProbeRoundActions {
+    return {
+      fenced: this.#fenced,
+      unfenced: this.#unfenced,
+      ...(this.passive === undefined ? {} : { passive: this.passive }),
+      ...(this.#conflict === undefined ? {} : { status_conflict: this.#conflict }),
+      failovers_started: this.#started,
+      failovers_skipped: this.#skipped,
+      failovers_taken_over: this.#takenOver,
+      failovers_resumed: this.#resumed,
+      ...(this.unfenceHeld === undefined ? {} : { unfence_held: this.unfenceHeld }),
+      events: this.#events,
+      ...(this.#eventsError === undefined ? {} : { events_error: this.#eventsError }),
+    };
+  }
+
+  /** One conditional write on the epoch this round read; a conflict means another writer moved first. */
+  async #writeOwn(
+    stored: RegionStatusRecord | undefined,
+    status: RegionStatus,
+    reason: string,
+  ): Promise<boolean> {
+    const { regionId, topology, state } = this.#deps;
+    const current = stored ?? defaultStatus(topology, regionId);
+    const next: RegionStatusRecord = {
+      region_id: regionId,
+      status,
+      role: current.role,
+      epoch: current.epoch + 1,
+      reason,
+      updated_at: new Date(this.#now).toISOString(),
+      updated_by: `health-probe@${regionId}`,
+    };
+    try {
+      await state.putRegionStatus(next, stored?.epoch);
+      this.ownStatus = next;
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      this.#conflict = error.message;
+      return false;
+    }
+  }
+
+  #skip(region: string, reason: string, failoverId?: string): void {
+    this.#skipped.push({ region, reason, ...(failoverId === undefined ? {} : { failover_id: failoverId }) });
+  }
+
+  #emit(type: string, detail: Record<string, unknown>): void {
+    this.#events.push({
+      type,
+      source_region: this.#deps.regionId,
+      time: new Date(this.#now).toISOString(),
+      detail,
+    });
+  }
+}
+
+function failureReason(failed: FailedRegion): string {
+  const why = failed.reasons.length > 0 ? `: ${failed.reasons.join('; ')}` : '';
+  return `${failed.votes_unhealthy} of ${failed.voters} observers declare ${failed.region} unhealthy${why}`;
+}
