@@ -31,14 +31,16 @@
  * jurisdictions; when a localizing region is among its replicas a warning says what must not be
  * stored there. Adequacy decisions are not taken as permission: the rule errs towards staying home.
  *
- * Patterns: `/` separates segments, `*` matches any characters within one segment
- * (`coordination/*\/knowledge-base/*` matches `coordination/t1/knowledge-base/doc`, not
- * `coordination/a/b/knowledge-base/doc`). A key matching several policies belongs to the first.
+ * A policy names its data by a key pattern (key-patterns.ts); a key matching several policies
+ * belongs to the first.
  */
 import type { FieldIssue } from '../errors.ts';
 import type { RegionalCompliance, SelectiveReplicationPolicy } from '../topology/sections.ts';
 import type { Topology } from '../topology/types.ts';
 import { RECORD_DATA_TYPES } from './data-types.ts';
+import { matchesPattern, patternsOverlap } from './key-patterns.ts';
+
+export { matchesPattern, patternsOverlap } from './key-patterns.ts';
 
 /**
  * DynamoDB MRSC region sets: an MRSC global table's replicas (and witness) must all lie in one set.
@@ -132,212 +134,334 @@ export interface PlacementOptions {
 
 /** Places every table the topology needs; never throws: problems are in `errors`. */
 export function placeReplication(topology: Topology, options: PlacementOptions = {}): ReplicationPlacement {
+  const placing = startPlacing(topology, options);
+  placeStrategyTables(placing);
+  const sameJurisdiction = sameJurisdictionPatterns(topology);
+  topology.replication_strategies.selective.policies.forEach((policy, i) => {
+    placeSelectivePolicy(placing, policy, i, sameJurisdiction);
+  });
+  warnShadowedPatterns(placing);
+  checkTableNames(placing);
+  placing.errors.push(...checkResidency(placing.tables, placing.policies, placing.jurisdictionOf));
+  const dataTypes: Record<string, string> = {};
+  for (const table of placing.tables) for (const type of table.dataTypes) dataTypes[type] = table.name;
+  const { tables, policies, mrsc, warnings, errors } = placing;
+  return { tables, policies, dataTypes, mrsc, warnings, errors };
+}
+
+/** The placement as it is built: each step adds tables, policies and issues in order. */
+interface Placing {
+  readonly topology: Topology;
+  readonly regionIds: readonly string[];
+  readonly mrsc: MrscDecision;
+  readonly tables: PlacedTable[];
+  readonly policies: PlacedPolicy[];
+  readonly warnings: FieldIssue[];
+  readonly errors: FieldIssue[];
+  /** The region owning a table's resource: the home region when it holds a replica, else the first. */
+  readonly homeOf: (regions: readonly string[]) => string;
+  readonly jurisdictionOf: (regionId: string) => string | undefined;
+}
+
+function startPlacing(topology: Topology, options: PlacementOptions): Placing {
   const regionIds = topology.regions.map((r) => r.region_id);
   const home =
     options.homeRegion ?? topology.regions.find((r) => r.tier === 'primary')?.region_id ?? regionIds[0] ?? '';
-  const warnings: FieldIssue[] = [];
-  const errors: FieldIssue[] = [];
   const compliance = topology.regional_compliance;
-  const strategies = topology.replication_strategies;
-  const homeOf = (regions: readonly string[]) => (regions.includes(home) ? home : (regions[0] ?? home));
+  return {
+    topology,
+    regionIds,
+    mrsc: decideMrsc(regionIds),
+    tables: [],
+    policies: [],
+    warnings: [],
+    errors: [],
+    homeOf: (regions) => (regions.includes(home) ? home : (regions[0] ?? home)),
+    jurisdictionOf: (regionId) => compliance[regionId]?.jurisdiction,
+  };
+}
 
+/** The global table, and the MRSC table when the regions allow one, with a notice of where synchronous data went. */
+function placeStrategyTables(placing: Placing): void {
+  const { topology, regionIds, tables, warnings } = placing;
   const { globalName, mrsc, criticalName } = strategyTables(topology);
+  const strategies = topology.replication_strategies;
   const syncTypes = [...strategies.synchronous.data_types];
   const asyncTypes = [...strategies.asynchronous.data_types];
-  const global: PlacedTable = {
+  tables.push({
     name: globalName,
     role: 'global',
     regions: regionIds,
-    homeRegion: homeOf(regionIds),
+    homeRegion: placing.homeOf(regionIds),
     consistency: regionIds.length > 1 ? 'MREC' : 'single-region',
     immutable: false,
     dataTypes: criticalName ? asyncTypes : [...syncTypes, ...asyncTypes],
     policies: [],
-  };
-  const tables: PlacedTable[] = [global];
+  });
   const syncField = 'replication_strategies.synchronous';
   const typeList = syncTypes.join(', ') || '(none)';
-  if (criticalName) {
-    tables.push({
-      name: criticalName,
-      role: 'critical',
-      regions: regionIds,
-      homeRegion: homeOf(regionIds),
-      consistency: 'MRSC',
-      immutable: false,
-      dataTypes: syncTypes,
-      policies: [],
-    });
-    warnings.push({
-      field: syncField,
-      reason: `synchronous data types (${typeList}) are placed in the MRSC table ${criticalName}: ${mrsc.reason}. Strongly consistent reads and writes in every region; no TTL and no transactions on it; a region cut off from both others can neither write nor strongly read it.${describeRecords(syncTypes, criticalName)}`,
-    });
-  } else {
+  if (!criticalName) {
     warnings.push({
       field: syncField,
       reason: `synchronous data types (${typeList}) live in the global table ${globalName} (MREC: eventually consistent, last writer wins, typically within a second, no SLA): ${mrsc.reason}. The failover workflow's sync_critical_state step is the guard: it waits for the target's replica to hold the failed region's last heartbeat or records the data-loss window.`,
     });
+    return;
   }
-
-  const jurisdictionOf = (regionId: string): string | undefined => compliance[regionId]?.jurisdiction;
-  const policies: PlacedPolicy[] = [];
-  const sameJurisdictionPatterns: { policyId: string; pattern: string }[] = [];
-  const raw = strategies.selective.policies;
-  for (const policy of raw) {
-    if (isSameJurisdiction(policy)) {
-      sameJurisdictionPatterns.push({ policyId: policy.policy_id, pattern: policy.data_pattern });
-    }
-  }
-
-  raw.forEach((policy, i) => {
-    const field = `replication_strategies.selective.policies[${i}]`;
-    const targetsField = `${field}.target_regions`;
-    const targets = policy.target_regions;
-    const base = `${topology.name}-sel-${policy.policy_id}`;
-    if (!TABLE_NAME.test(`${base}-x`)) {
-      errors.push({
-        field: `${field}.policy_id`,
-        reason: `"${policy.policy_id}" cannot name a DynamoDB table (${base}): use letters, digits, '_', '-' or '.'`,
-      });
-      return;
-    }
-    const special = targets.filter((t) => t === 'all' || t === 'same_jurisdiction');
-    if (special.length > 0 && targets.length > 1) {
-      errors.push({
-        field: targetsField,
-        reason: `${special[0]} stands alone: it cannot be combined with other targets (${targets.join(', ')})`,
-      });
-      return;
-    }
-    const expiry =
-      policy.retention_days !== undefined
-        ? { ttlAttribute: EXPIRY_ATTRIBUTE, retentionDays: policy.retention_days }
-        : {};
-    const immutable = policy.immutable === true;
-    const overlapping = sameJurisdictionPatterns.filter(
-      (other) => other.policyId !== policy.policy_id && patternsOverlap(other.pattern, policy.data_pattern),
-    );
-    const tableByRegion: Record<string, string> = {};
-    const selective = (name: string, regions: readonly string[], jurisdiction?: string): PlacedTable => ({
-      name,
-      role: 'selective',
-      regions,
-      homeRegion: homeOf(regions),
-      consistency: regions.length > 1 ? 'MREC' : 'single-region',
-      ...expiry,
-      immutable,
-      ...(jurisdiction !== undefined ? { jurisdiction } : {}),
-      dataTypes: [],
-      policies: [policy.policy_id],
-    });
-
-    if (targets[0] === 'same_jurisdiction') {
-      const groups = new Map<string, { jurisdiction: string | undefined; regions: string[] }>();
-      for (const regionId of regionIds) {
-        const jurisdiction = jurisdictionOf(regionId);
-        // A region without a compliance policy has no known jurisdiction: it keeps the data alone.
-        const group = jurisdiction === undefined ? `region:${regionId}` : `jurisdiction:${jurisdiction}`;
-        const entry = groups.get(group) ?? { jurisdiction, regions: [] };
-        entry.regions.push(regionId);
-        groups.set(group, entry);
-        if (jurisdiction === undefined) {
-          warnings.push({
-            field: `regional_compliance.${regionId}`,
-            reason: `no compliance policy, so no jurisdiction: ${policy.policy_id} (same_jurisdiction) keeps ${regionId}'s data in ${regionId} alone`,
-          });
-        }
-      }
-      for (const { jurisdiction, regions } of groups.values()) {
-        const suffix = slug(jurisdiction ?? (regions[0] as string));
-        const table = selective(`${base}-${suffix}`, regions, jurisdiction);
-        tables.push(table);
-        for (const regionId of regions) tableByRegion[regionId] = table.name;
-      }
-      policies.push(placedPolicy(policy, field, 'same_jurisdiction', true, tableByRegion));
-      return;
-    }
-
-    const regions = targets[0] === 'all' ? regionIds : regionIds.filter((id) => targets.includes(id));
-    const target = targets[0] === 'all' ? 'all' : 'regions';
-    const bound = immutable || overlapping.length > 0;
-    const jurisdictions = new Set(regions.map((r) => jurisdictionOf(r) ?? `region:${r}`));
-    if (overlapping.length > 0 && jurisdictions.size > 1) {
-      errors.push({
-        field: targetsField,
-        reason: `keys matching "${policy.data_pattern}" also match "${overlapping[0]?.pattern}" of ${overlapping[0]?.policyId} (same_jurisdiction): replicas in ${describeJurisdictions(regions, jurisdictionOf)} would take that data out of its jurisdiction`,
-      });
-    }
-    for (const regionId of regions) {
-      const localizes = localizationOf(compliance[regionId]);
-      if (!localizes) continue;
-      const home = jurisdictionOf(regionId);
-      const abroad = regions.filter(
-        (r) => r !== regionId && (home === undefined || jurisdictionOf(r) !== home),
-      );
-      if (abroad.length === 0) continue;
-      const what = `${regionId} (${home ?? 'no jurisdiction'}) sets ${localizes}`;
-      if (bound && overlapping.length === 0) {
-        errors.push({
-          field: targetsField,
-          reason: `${policy.policy_id} is immutable (compliance data, bound to its jurisdiction) and ${what}: replicas in ${abroad.join(', ')} would take ${regionId}'s records out of ${home ?? regionId}; target same_jurisdiction or regions of one jurisdiction`,
-        });
-      } else if (!bound) {
-        warnings.push({
-          field: targetsField,
-          reason: `${policy.policy_id} replicates across jurisdictions and ${what}: data matching "${policy.data_pattern}" written there reaches ${abroad.join(', ')}, so it must not hold data ${regionId} localizes`,
-        });
-      }
-    }
-    const table = selective(base, regions);
-    tables.push(table);
-    for (const regionId of regions) tableByRegion[regionId] = table.name;
-    policies.push(placedPolicy(policy, field, target, bound, tableByRegion));
-    if (policy.replication_trigger === 'on_demand') {
-      warnings.push({
-        field: `${field}.replication_trigger`,
-        reason: `${policy.policy_id}: a global table replicates every write as it happens; on_demand is not deferred`,
-      });
-    }
+  tables.push({
+    name: criticalName,
+    role: 'critical',
+    regions: regionIds,
+    homeRegion: placing.homeOf(regionIds),
+    consistency: 'MRSC',
+    immutable: false,
+    dataTypes: syncTypes,
+    policies: [],
   });
+  warnings.push({
+    field: syncField,
+    reason: `synchronous data types (${typeList}) are placed in the MRSC table ${criticalName}: ${mrsc.reason}. Strongly consistent reads and writes in every region; no TTL and no transactions on it; a region cut off from both others can neither write nor strongly read it.${describeRecords(syncTypes, criticalName)}`,
+  });
+}
 
-  // Later policies never see keys an earlier one matches: say so where patterns overlap.
+interface SameJurisdictionPattern {
+  readonly policyId: string;
+  readonly pattern: string;
+}
+
+/** The patterns of the `same_jurisdiction` policies: keys matching them are data kept at home (rule c). */
+function sameJurisdictionPatterns(topology: Topology): SameJurisdictionPattern[] {
+  return topology.replication_strategies.selective.policies
+    .filter(isSameJurisdiction)
+    .map((policy) => ({ policyId: policy.policy_id, pattern: policy.data_pattern }));
+}
+
+/** One selective policy: what it targets, checked, then its tables (one per jurisdiction, or one). */
+function placeSelectivePolicy(
+  placing: Placing,
+  policy: SelectiveReplicationPolicy,
+  index: number,
+  sameJurisdiction: readonly SameJurisdictionPattern[],
+): void {
+  const field = `replication_strategies.selective.policies[${index}]`;
+  const base = `${placing.topology.name}-sel-${policy.policy_id}`;
+  if (!policyTargetsValid(placing, policy, field, base)) return;
+  if (policy.target_regions[0] === 'same_jurisdiction') {
+    placeSameJurisdiction(placing, policy, field, base);
+    return;
+  }
+  const overlapping = sameJurisdiction.filter(
+    (other) => other.policyId !== policy.policy_id && patternsOverlap(other.pattern, policy.data_pattern),
+  );
+  placeTargetRegions(placing, policy, field, base, overlapping);
+}
+
+/** The policy id can name a table, and `all` or `same_jurisdiction` stands alone. */
+function policyTargetsValid(
+  placing: Placing,
+  policy: SelectiveReplicationPolicy,
+  field: string,
+  base: string,
+): boolean {
+  const targets = policy.target_regions;
+  if (!TABLE_NAME.test(`${base}-x`)) {
+    placing.errors.push({
+      field: `${field}.policy_id`,
+      reason: `"${policy.policy_id}" cannot name a DynamoDB table (${base}): use letters, digits, '_', '-' or '.'`,
+    });
+    return false;
+  }
+  const special = targets.filter((t) => t === 'all' || t === 'same_jurisdiction');
+  if (special.length > 0 && targets.length > 1) {
+    placing.errors.push({
+      field: `${field}.target_regions`,
+      reason: `${special[0]} stands alone: it cannot be combined with other targets (${targets.join(', ')})`,
+    });
+    return false;
+  }
+  return true;
+}
+
+/** A selective table of this policy over `regions`. */
+function selectiveTable(
+  placing: Placing,
+  policy: SelectiveReplicationPolicy,
+  name: string,
+  regions: readonly string[],
+  jurisdiction?: string,
+): PlacedTable {
+  return {
+    name,
+    role: 'selective',
+    regions,
+    homeRegion: placing.homeOf(regions),
+    consistency: regions.length > 1 ? 'MREC' : 'single-region',
+    ...(policy.retention_days !== undefined
+      ? { ttlAttribute: EXPIRY_ATTRIBUTE, retentionDays: policy.retention_days }
+      : {}),
+    immutable: policy.immutable === true,
+    ...(jurisdiction !== undefined ? { jurisdiction } : {}),
+    dataTypes: [],
+    policies: [policy.policy_id],
+  };
+}
+
+/** `same_jurisdiction`: one table per jurisdiction with that jurisdiction's regions. */
+function placeSameJurisdiction(
+  placing: Placing,
+  policy: SelectiveReplicationPolicy,
+  field: string,
+  base: string,
+): void {
+  const tableByRegion: Record<string, string> = {};
+  for (const { jurisdiction, regions } of jurisdictionGroups(placing, policy)) {
+    const suffix = slug(jurisdiction ?? (regions[0] as string));
+    const table = selectiveTable(placing, policy, `${base}-${suffix}`, regions, jurisdiction);
+    placing.tables.push(table);
+    for (const regionId of regions) tableByRegion[regionId] = table.name;
+  }
+  placing.policies.push(placedPolicy(policy, field, 'same_jurisdiction', true, tableByRegion));
+}
+
+/** The regions grouped by jurisdiction, in topology order; a region without one is a group alone. */
+function jurisdictionGroups(
+  placing: Placing,
+  policy: SelectiveReplicationPolicy,
+): { jurisdiction: string | undefined; regions: string[] }[] {
+  const groups = new Map<string, { jurisdiction: string | undefined; regions: string[] }>();
+  for (const regionId of placing.regionIds) {
+    const jurisdiction = placing.jurisdictionOf(regionId);
+    // A region without a compliance policy has no known jurisdiction: it keeps the data alone.
+    const group = jurisdiction === undefined ? `region:${regionId}` : `jurisdiction:${jurisdiction}`;
+    const entry = groups.get(group) ?? { jurisdiction, regions: [] };
+    entry.regions.push(regionId);
+    groups.set(group, entry);
+    if (jurisdiction === undefined) {
+      placing.warnings.push({
+        field: `regional_compliance.${regionId}`,
+        reason: `no compliance policy, so no jurisdiction: ${policy.policy_id} (same_jurisdiction) keeps ${regionId}'s data in ${regionId} alone`,
+      });
+    }
+  }
+  return [...groups.values()];
+}
+
+/** `all` or a list of regions: one table over them, checked against the residency rule first. */
+function placeTargetRegions(
+  placing: Placing,
+  policy: SelectiveReplicationPolicy,
+  field: string,
+  base: string,
+  overlapping: readonly SameJurisdictionPattern[],
+): void {
+  const targets = policy.target_regions;
+  const regions =
+    targets[0] === 'all' ? placing.regionIds : placing.regionIds.filter((id) => targets.includes(id));
+  const target = targets[0] === 'all' ? 'all' : 'regions';
+  const bound = policy.immutable === true || overlapping.length > 0;
+  checkBoundData(placing, policy, field, regions, overlapping);
+  checkLocalizingRegions(placing, policy, field, regions, bound, overlapping.length > 0);
+  const table = selectiveTable(placing, policy, base, regions);
+  placing.tables.push(table);
+  const tableByRegion: Record<string, string> = {};
+  for (const regionId of regions) tableByRegion[regionId] = table.name;
+  placing.policies.push(placedPolicy(policy, field, target, bound, tableByRegion));
+  if (policy.replication_trigger === 'on_demand') {
+    placing.warnings.push({
+      field: `${field}.replication_trigger`,
+      reason: `${policy.policy_id}: a global table replicates every write as it happens; on_demand is not deferred`,
+    });
+  }
+}
+
+/** Rule (c): data a `same_jurisdiction` policy keeps at home may not span jurisdictions at all. */
+function checkBoundData(
+  placing: Placing,
+  policy: SelectiveReplicationPolicy,
+  field: string,
+  regions: readonly string[],
+  overlapping: readonly SameJurisdictionPattern[],
+): void {
+  const { jurisdictionOf } = placing;
+  const jurisdictions = new Set(regions.map((r) => jurisdictionOf(r) ?? `region:${r}`));
+  if (overlapping.length > 0 && jurisdictions.size > 1) {
+    placing.errors.push({
+      field: `${field}.target_regions`,
+      reason: `keys matching "${policy.data_pattern}" also match "${overlapping[0]?.pattern}" of ${overlapping[0]?.policyId} (same_jurisdiction): replicas in ${describeJurisdictions(regions, jurisdictionOf)} would take that data out of its jurisdiction`,
+    });
+  }
+}
+
+/**
+ * Each localizing region among the replicas: bound data by rule (b) may not reach another
+ * jurisdiction (an error); data that is not bound may, with a warning of what must not be stored there.
+ */
+function checkLocalizingRegions(
+  placing: Placing,
+  policy: SelectiveReplicationPolicy,
+  field: string,
+  regions: readonly string[],
+  bound: boolean,
+  overlaps: boolean,
+): void {
+  const { jurisdictionOf } = placing;
+  const targetsField = `${field}.target_regions`;
+  for (const regionId of regions) {
+    const localizes = localizationOf(placing.topology.regional_compliance[regionId]);
+    if (!localizes) continue;
+    const home = jurisdictionOf(regionId);
+    const abroad = regions.filter(
+      (r) => r !== regionId && (home === undefined || jurisdictionOf(r) !== home),
+    );
+    if (abroad.length === 0) continue;
+    const what = `${regionId} (${home ?? 'no jurisdiction'}) sets ${localizes}`;
+    if (bound && !overlaps) {
+      placing.errors.push({
+        field: targetsField,
+        reason: `${policy.policy_id} is immutable (compliance data, bound to its jurisdiction) and ${what}: replicas in ${abroad.join(', ')} would take ${regionId}'s records out of ${home ?? regionId}; target same_jurisdiction or regions of one jurisdiction`,
+      });
+    } else if (!bound) {
+      placing.warnings.push({
+        field: targetsField,
+        reason: `${policy.policy_id} replicates across jurisdictions and ${what}: data matching "${policy.data_pattern}" written there reaches ${abroad.join(', ')}, so it must not hold data ${regionId} localizes`,
+      });
+    }
+  }
+}
+
+/** Later policies never see keys an earlier one matches: say so where patterns overlap. */
+function warnShadowedPatterns(placing: Placing): void {
+  const raw = placing.topology.replication_strategies.selective.policies;
   raw.forEach((policy, i) => {
     const earlier = raw.slice(0, i).find((p) => patternsOverlap(p.data_pattern, policy.data_pattern));
     if (earlier) {
-      warnings.push({
+      placing.warnings.push({
         field: `replication_strategies.selective.policies[${i}].data_pattern`,
         reason: `"${policy.data_pattern}" overlaps "${earlier.data_pattern}" of ${earlier.policy_id}: keys matching both belong to ${earlier.policy_id}`,
       });
     }
   });
+}
 
+/** Every table name is a valid DynamoDB name, and no two placements need the same one. */
+function checkTableNames(placing: Placing): void {
   const seen = new Map<string, string>();
-  for (const table of tables) {
+  for (const table of placing.tables) {
     if (!TABLE_NAME.test(table.name)) {
-      errors.push({ field: 'name', reason: `table name ${table.name} is not a valid DynamoDB table name` });
+      placing.errors.push({
+        field: 'name',
+        reason: `table name ${table.name} is not a valid DynamoDB table name`,
+      });
     }
     const owner = table.jurisdiction ?? table.policies[0] ?? table.role;
     const previous = seen.get(table.name);
     if (previous !== undefined) {
-      errors.push({
+      placing.errors.push({
         field: 'regional_compliance',
         reason: `${previous} and ${owner} both need the table ${table.name}: jurisdiction names must differ in letters or digits`,
       });
     }
     seen.set(table.name, owner);
   }
-  errors.push(...checkResidency(tables, policies, jurisdictionOf));
-
-  const dataTypes: Record<string, string> = {};
-  for (const table of tables) for (const type of table.dataTypes) dataTypes[type] = table.name;
-  return {
-    tables,
-    policies,
-    dataTypes,
-    mrsc,
-    warnings,
-    errors,
-  };
 }
 
 /** The table a synchronous or asynchronous data type lives in; undefined for a type no strategy names. */
@@ -456,20 +580,6 @@ export function regionSetOf(regionId: string): string | undefined {
   return Object.entries(MRSC_REGION_SETS).find(([, ids]) => ids.includes(regionId))?.[0];
 }
 
-/** `pattern` (segments split by `/`, `*` any characters within a segment) matches `key`. */
-export function matchesPattern(pattern: string, key: string): boolean {
-  const want = pattern.split('/');
-  const got = key.split('/');
-  return want.length === got.length && want.every((segment, i) => globMatch(segment, got[i] ?? ''));
-}
-
-/** Some key matches both patterns. */
-export function patternsOverlap(a: string, b: string): boolean {
-  const left = a.split('/');
-  const right = b.split('/');
-  return left.length === right.length && left.every((segment, i) => globsOverlap(segment, right[i] ?? ''));
-}
-
 /**
  * Every table's replicas stay inside what its policy allows: a `same_jurisdiction` table holds only
  * its jurisdiction's regions. Construction guarantees it; checked again because a replica outside
@@ -556,30 +666,4 @@ function describeJurisdictions(
 /** A jurisdiction or region id as a table name suffix: lower case, anything else than [a-z0-9_.-] as `-`. */
 function slug(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-');
-}
-
-function globMatch(glob: string, text: string): boolean {
-  const source = glob
-    .split('*')
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${source}$`, 's').test(text);
-}
-
-/** Two globs over one segment (`*` = any characters) share a matching string. */
-function globsOverlap(a: string, b: string): boolean {
-  const memo = new Map<number, boolean>();
-  const go = (i: number, j: number): boolean => {
-    const id = i * (b.length + 1) + j;
-    const known = memo.get(id);
-    if (known !== undefined) return known;
-    let result: boolean;
-    if (i === a.length && j === b.length) result = true;
-    else if (a[i] === '*') result = go(i + 1, j) || (j < b.length && go(i, j + 1));
-    else if (b[j] === '*') result = go(i, j + 1) || (i < a.length && go(i + 1, j));
-    else result = i < a.length && j < b.length && a[i] === b[j] && go(i + 1, j + 1);
-    memo.set(id, result);
-    return result;
-  };
-  return go(0, 0);
 }
