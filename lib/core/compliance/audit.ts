@@ -9,23 +9,21 @@
  *   and data-scoped frameworks when it holds such data) against what the deployment configures;
  * - retention: every record's age against its kind's retention (lib/core/compliance/retention.ts).
  * - selectively replicated data (the auditing region's replicas of the selective tables, when it is
- *   in scope): residency, each record in the table its key's policy gives the region that wrote it,
- *   that region among the table's replicas (a record anywhere else left its jurisdiction or its
- *   policy); retention, a policy with `retention_days` has every record expire no later than that
- *   after its write, and none still stored SELECTIVE_EXPIRY_GRACE_DAYS after it expired (DynamoDB TTL
- *   deletes within days, not on time).
+ *   in scope): residency and retention of each record (audit-selective.ts).
  *
  * Score = 100 x passed checks / checks run. Status: `compliant` without violations; `non_compliant`
  * with any residency violation (the spec's target is 0) or a score under 90; `needs_attention` else.
  */
 import type { FailoverRecord } from '../failover/types.ts';
-import { placeReplication, tableForKey } from '../replication/placement.ts';
 import type { SelectiveRecord } from '../replication/records.ts';
 import type { Handoff } from '../state/records.ts';
 import type { Topology } from '../topology/types.ts';
+import { auditSelective } from './audit-selective.ts';
+import { type AuditTally, newTally, totalOf, violate } from './audit-tally.ts';
 import { ageInDays, retentionFor, type StoredRecord } from './retention.ts';
 import {
   assessCompliance,
+  type ComplianceQuery,
   checkRequirements,
   type Origin,
   queryOfTask,
@@ -33,22 +31,16 @@ import {
 } from './rules.ts';
 import {
   type AuditStatus,
-  type AuditViolation,
   type ComplianceApproval,
   type ComplianceAuditReport,
   type DeploymentFacts,
   isRegulated,
-  VIOLATION_TYPES,
-  type ViolationType,
 } from './types.ts';
+
+export { SELECTIVE_EXPIRY_GRACE_DAYS } from './audit-selective.ts';
 
 /** Violations kept in a report (a DynamoDB item holds at most 400 KB); counts stay complete. */
 export const MAX_REPORTED_VIOLATIONS = 200;
-
-/** How long an expired selective record may still be stored (TTL's delay) before it is a violation. */
-export const SELECTIVE_EXPIRY_GRACE_DAYS = 2;
-
-const DAY_SECONDS = 86_400;
 
 /** Below this score an audit with violations is non-compliant. */
 export const NON_COMPLIANT_BELOW = 90;
@@ -75,40 +67,61 @@ export interface AuditInput {
   readonly selective?: readonly SelectiveRecord[];
 }
 
-function zeroCounts(): Record<ViolationType, number> {
-  return { data_residency: 0, encryption: 0, access_control: 0, retention: 0 };
+/** Per region: what its stored data makes it subject to. */
+interface Holding {
+  regulated: number;
+  readonly frameworks: Set<string>;
+  readonly countries: Set<string>;
 }
 
 export function auditCompliance(input: AuditInput): ComplianceAuditReport {
-  const { topology, facts, now } = input;
   const scope = new Set(input.regions);
-  const known = new Set(topology.regions.map((r) => r.region_id));
-  const checks = zeroCounts();
-  const counts = zeroCounts();
-  const violations: AuditViolation[] = [];
-  const violate = (v: AuditViolation) => {
-    counts[v.type] += 1;
-    violations.push(v);
-  };
-  const approvalRefs = new Set(input.approvals.map((a) => a.approval_ref));
-
-  // Per region: what its stored data makes it subject to.
-  const holdings = new Map<string, { regulated: number; frameworks: Set<string>; countries: Set<string> }>();
+  const tally = newTally();
+  const holdings = new Map<string, Holding>();
   for (const id of input.regions)
     holdings.set(id, { regulated: 0, frameworks: new Set(), countries: new Set() });
   const records: StoredRecord[] = [];
+  auditHandoffs(input, scope, holdings, records, tally);
+  auditControls(input, holdings, tally);
+  records.push(...retainedRecords(input, scope));
+  auditRetention(input, records, tally);
+  const handoffsChecked = tally.checks.data_residency;
+  const selective = scope.has(input.region) ? (input.selective ?? []) : [];
+  auditSelective(
+    { topology: input.topology, now: input.now, region: input.region, records: selective },
+    tally,
+  );
+  return report(input, tally, {
+    regions: [...input.regions],
+    handoffs: handoffsChecked,
+    records: records.length,
+    selective_records: selective.length,
+  });
+}
 
+/**
+ * Data residency: each stored handoff in scope where its data may be (the routing rules), and a
+ * transfer that rested on an approval has the approval's record. Collects the handoffs' records for
+ * retention and what each region holds for the controls check.
+ */
+function auditHandoffs(
+  input: AuditInput,
+  scope: ReadonlySet<string>,
+  holdings: ReadonlyMap<string, Holding>,
+  records: StoredRecord[],
+  tally: AuditTally,
+): void {
+  const approvalRefs = new Set(input.approvals.map((a) => a.approval_ref));
   for (const handoff of input.handoffs) {
     const region = handoff.target_region;
     if (!scope.has(region)) continue;
-    const record = { kind: 'handoff', id: handoff.handoff_id } as const;
-    checks.data_residency += 1;
-    const resolved = queryOfTask(topology, handoff.task, handoff.source_region);
+    tally.checks.data_residency += 1;
+    const resolved = queryOfTask(input.topology, handoff.task, handoff.source_region);
     if ('error' in resolved) {
-      violate({
+      violate(tally, {
         type: 'data_residency',
         region,
-        record,
+        record: { kind: 'handoff', id: handoff.handoff_id },
         rule: 'unresolvable',
         detail: `handoff ${handoff.handoff_id} cannot be judged: ${resolved.error}`,
       });
@@ -129,42 +142,62 @@ export function auditCompliance(input: AuditInput): ComplianceAuditReport {
       for (const framework of query.frameworks ?? []) holding.frameworks.add(framework);
       for (const country of query.origin.countries) holding.countries.add(country);
     }
-    const verdict = assessCompliance(topology, query, facts).get(region);
-    const residency = (verdict?.reasons ?? []).filter((r) => r.type === 'data_residency');
-    if (residency.length > 0) {
-      violate({
-        type: 'data_residency',
-        region,
-        record,
-        rule: residency.map((r) => r.rule).join(','),
-        detail: `handoff ${handoff.handoff_id} (task ${handoff.task_id}, ${query.data_classification} data from ${
-          query.origin.label
-        }) is in ${region}: ${residency.map((r) => r.reason).join('; ')}`,
-      });
-    } else if (verdict?.basis === 'approval' && !approvalRefs.has(query.approval_ref ?? '')) {
-      violate({
-        type: 'data_residency',
-        region,
-        record,
-        rule: 'approval_unrecorded',
-        detail: `handoff ${handoff.handoff_id} reached ${region} by a transfer approved as "${query.approval_ref}", but no approval record with that reference exists`,
-      });
-    }
+    judgeHandoff(input, handoff, query, approvalRefs, tally);
   }
+}
 
+/** One handoff's residency verdict where it is now. */
+function judgeHandoff(
+  input: AuditInput,
+  handoff: Handoff,
+  query: ComplianceQuery,
+  approvalRefs: ReadonlySet<string>,
+  tally: AuditTally,
+): void {
+  const region = handoff.target_region;
+  const record = { kind: 'handoff', id: handoff.handoff_id } as const;
+  const verdict = assessCompliance(input.topology, query, input.facts).get(region);
+  const residency = (verdict?.reasons ?? []).filter((r) => r.type === 'data_residency');
+  if (residency.length > 0) {
+    violate(tally, {
+      type: 'data_residency',
+      region,
+      record,
+      rule: residency.map((r) => r.rule).join(','),
+      detail: `handoff ${handoff.handoff_id} (task ${handoff.task_id}, ${query.data_classification} data from ${
+        query.origin.label
+      }) is in ${region}: ${residency.map((r) => r.reason).join('; ')}`,
+    });
+  } else if (verdict?.basis === 'approval' && !approvalRefs.has(query.approval_ref ?? '')) {
+    violate(tally, {
+      type: 'data_residency',
+      region,
+      record,
+      rule: 'approval_unrecorded',
+      detail: `handoff ${handoff.handoff_id} reached ${region} by a transfer approved as "${query.approval_ref}", but no approval record with that reference exists`,
+    });
+  }
+}
+
+/**
+ * Encryption and access control: each audited region's requirements (its policy, plus the baseline
+ * and data-scoped frameworks when it holds such data) against what the deployment configures.
+ */
+function auditControls(input: AuditInput, holdings: ReadonlyMap<string, Holding>, tally: AuditTally): void {
+  const known = new Set(input.topology.regions.map((r) => r.region_id));
   for (const region of input.regions) {
     const holding = holdings.get(region);
     if (!holding || !known.has(region)) continue;
     const origin: Origin = { label: 'stored data', countries: [...holding.countries] };
-    const requirements = regionRequirements(topology, region, {
+    const requirements = regionRequirements(input.topology, region, {
       regulated: holding.regulated > 0,
       frameworks: [...holding.frameworks],
       origin,
     });
-    for (const check of checkRequirements(requirements, facts)) {
-      checks[check.type] += 1;
+    for (const check of checkRequirements(requirements, input.facts)) {
+      tally.checks[check.type] += 1;
       if (check.met) continue;
-      violate({
+      violate(tally, {
         type: check.type,
         region,
         rule: check.need,
@@ -174,7 +207,11 @@ export function auditCompliance(input: AuditInput): ComplianceAuditReport {
       });
     }
   }
+}
 
+/** The approvals, failovers and earlier audits about regions in scope, as records with a retention. */
+function retainedRecords(input: AuditInput, scope: ReadonlySet<string>): StoredRecord[] {
+  const records: StoredRecord[] = [];
   for (const approval of input.approvals) {
     if (!scope.has(approval.target_region)) continue;
     records.push({
@@ -202,12 +239,17 @@ export function auditCompliance(input: AuditInput): ComplianceAuditReport {
       created_at: audit.audit_date,
     });
   }
+  return records;
+}
+
+/** Retention: every record's age against its kind's retention (lib/core/compliance/retention.ts). */
+function auditRetention(input: AuditInput, records: readonly StoredRecord[], tally: AuditTally): void {
   for (const record of records) {
-    checks.retention += 1;
-    const rule = retentionFor(topology, record);
-    const age = ageInDays(record.created_at, now);
+    tally.checks.retention += 1;
+    const rule = retentionFor(input.topology, record);
+    const age = ageInDays(record.created_at, input.now);
     if (age === undefined) {
-      violate({
+      violate(tally, {
         type: 'retention',
         region: record.region,
         record: { kind: record.kind, id: record.id },
@@ -215,7 +257,7 @@ export function auditCompliance(input: AuditInput): ComplianceAuditReport {
         detail: `${record.kind} ${record.id} has no readable creation time ("${record.created_at}")`,
       });
     } else if (age > rule.days) {
-      violate({
+      violate(tally, {
         type: 'retention',
         region: record.region,
         record: { kind: record.kind, id: record.id },
@@ -226,37 +268,42 @@ export function auditCompliance(input: AuditInput): ComplianceAuditReport {
       });
     }
   }
+}
 
-  const handoffsChecked = checks.data_residency;
-  const selective = scope.has(input.region) ? (input.selective ?? []) : [];
-  auditSelective(input, selective, checks, violate);
-
-  const totalChecks = VIOLATION_TYPES.reduce((sum, type) => sum + checks[type], 0);
-  const total = VIOLATION_TYPES.reduce((sum, type) => sum + counts[type], 0);
+/** Score = 100 x passed checks / checks run; the status from the violations and the score. */
+function verdictOf(tally: AuditTally): { score: number; status: AuditStatus } {
+  const totalChecks = totalOf(tally.checks);
+  const total = totalOf(tally.counts);
   const score = totalChecks === 0 ? 100 : Math.round((1000 * (totalChecks - total)) / totalChecks) / 10;
   const status: AuditStatus =
     total === 0
       ? 'compliant'
-      : counts.data_residency > 0 || score < NON_COMPLIANT_BELOW
+      : tally.counts.data_residency > 0 || score < NON_COMPLIANT_BELOW
         ? 'non_compliant'
         : 'needs_attention';
-  const target = topology.monitoring.compliance.data_residency_violations.target;
+  return { score, status };
+}
+
+function report(
+  input: AuditInput,
+  tally: AuditTally,
+  scope: ComplianceAuditReport['scope'],
+): ComplianceAuditReport {
+  const { facts } = input;
+  const { checks, counts, violations } = tally;
+  const { score, status } = verdictOf(tally);
+  const target = input.topology.monitoring.compliance.data_residency_violations.target;
   return {
     audit_id: input.audit_id,
-    audit_date: new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    audit_date: new Date(input.now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
     region: input.region,
     trigger: input.trigger,
-    scope: {
-      regions: [...input.regions],
-      handoffs: handoffsChecked,
-      records: records.length,
-      selective_records: selective.length,
-    },
+    scope,
     deployment: facts
       ? { source: facts.source, description: facts.description }
       : { source: 'unknown', description: 'the deployment declared no controls' },
     checks,
-    total_violations: total,
+    total_violations: totalOf(counts),
     violations_by_type: counts,
     compliance_score: score,
     status,
@@ -272,60 +319,4 @@ export function auditCompliance(input: AuditInput): ComplianceAuditReport {
       ? { violations_omitted: violations.length - MAX_REPORTED_VIOLATIONS }
       : {}),
   };
-}
-
-/** The selective records' residency and retention checks (see the module comment). */
-function auditSelective(
-  input: AuditInput,
-  records: readonly SelectiveRecord[],
-  checks: Record<ViolationType, number>,
-  violate: (v: AuditViolation) => void,
-): void {
-  if (records.length === 0) return;
-  const placement = placeReplication(input.topology);
-  const nowSeconds = Math.floor(input.now / 1000);
-  for (const record of records) {
-    const where = { kind: 'selective_record', id: `${record.table}/${record.key}` };
-    const table = placement.tables.find((t) => t.name === record.table);
-    const expected = tableForKey(placement, record.key, record.region);
-    checks.data_residency += 1;
-    if (!table?.regions.includes(record.region) || expected?.name !== record.table) {
-      violate({
-        type: 'data_residency',
-        region: input.region,
-        record: where,
-        rule: 'selective_placement',
-        detail: `${record.key} (written in ${record.region}) is stored in ${record.table}${
-          table ? ` (replicas ${table.regions.join(', ')})` : ', a table the placement does not have'
-        }; its policy places it in ${expected ? `${expected.name} (replicas ${expected.regions.join(', ')})` : 'no table for that region'}`,
-      });
-    }
-    if (table?.retentionDays === undefined) continue;
-    checks.retention += 1;
-    const written = Date.parse(record.written_at);
-    const latest = Number.isNaN(written)
-      ? undefined
-      : Math.floor(written / 1000) + table.retentionDays * DAY_SECONDS;
-    if (record.expires_at === undefined || latest === undefined || record.expires_at > latest + DAY_SECONDS) {
-      violate({
-        type: 'retention',
-        region: input.region,
-        record: where,
-        rule: `retention:${table.retentionDays}d`,
-        detail: `${record.key} in ${record.table} ${
-          record.expires_at === undefined
-            ? 'has no expiry'
-            : `expires ${new Date(record.expires_at * 1000).toISOString()}`
-        }; ${table.policies[0]} keeps records ${table.retentionDays} days from their write (${record.written_at})`,
-      });
-    } else if (record.expires_at + SELECTIVE_EXPIRY_GRACE_DAYS * DAY_SECONDS < nowSeconds) {
-      violate({
-        type: 'retention',
-        region: input.region,
-        record: where,
-        rule: 'retention:expired_not_deleted',
-        detail: `${record.key} in ${record.table} expired ${new Date(record.expires_at * 1000).toISOString()} and is still stored more than ${SELECTIVE_EXPIRY_GRACE_DAYS} days later`,
-      });
-    }
-  }
 }
