@@ -14,14 +14,12 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { json, parseJsonBody, toHttpError } from '../../functions/shared/http.ts';
 import { LocalProbe } from '../adapters/local/probe.ts';
 import type { LinkStats } from '../adapters/local/replication.ts';
-import { createRegionalApi } from '../app/api.ts';
 import { runComplianceAudit } from '../app/compliance/audit.ts';
 import { resumeFailovers } from '../app/failover/manage.ts';
 import { runLatencySampler } from '../app/latency/sampler.ts';
 import { sweepPrivacyRequests } from '../app/privacy/sweep.ts';
 import { runProbeRound, runWitnessRound } from '../app/probe-round.ts';
 import { replicationMonitorJobs } from '../app/replication/monitor.ts';
-import { replicationDrill } from '../app/replication/sim.ts';
 import { rebalanceOnSchedule } from '../app/resources/rebalance.ts';
 import { REGION_HEADER } from '../app/routes.ts';
 import { AWS_DEPLOYMENT_FACTS, LOCAL_DEPLOYMENT_FACTS } from '../core/compliance/facts.ts';
@@ -37,6 +35,8 @@ import { DEFAULT_DNS_PORT, type DnsHealthCheck, type LocalDns, SERVICE_NAME, sta
 import { type Fault, SimNetwork } from './faults.ts';
 import { type ApiHandler, createHttpBridge, type RequestInterception } from './http.ts';
 import { closeServer, listen } from './listen.ts';
+import { createRegionalApi } from './regional-api.ts';
+import { replicationDrill } from './replication-drills.ts';
 import { type JobStats, type RoundScheduler, startRoundScheduler } from './scheduler.ts';
 
 export const DEFAULT_GATEWAY_PORT = 4600;
@@ -519,7 +519,7 @@ function createGatewayApi(parts: GatewayParts): ApiHandler {
           return faultsRoute(parts.network, method, event);
         case '/v1/events':
           return method === 'GET' ? json(200, eventsPage(parts.runtime, event)) : notAllowed();
-        // Issue 5: lag per link, pause/resume and corrupting one region's copy (lib/app/replication/sim.ts).
+        // Issue 5: lag per link, pause/resume and corrupting one region's copy (lib/local/replication-drills.ts).
         case '/v1/sim/replication':
         case '/v1/sim/replication/lag':
         case '/v1/sim/replication/pause':

@@ -8,11 +8,11 @@ import { createReplicationHandler } from '../../functions/replication/handler.ts
 import { createReplicationMonitorHandler } from '../../functions/replication-monitor/handler.ts';
 import { DynamoDocumentStore, DynamoReplicationStore } from '../../lib/adapters/aws/dynamodb-replication.ts';
 import { DynamoStateAdapter } from '../../lib/adapters/aws/dynamodb-state.ts';
-import { createRegionalApi } from '../../lib/app/api.ts';
 import type { ControlDeps } from '../../lib/app/deps.ts';
 import { countingState } from '../../lib/app/replication/counting-state.ts';
 import type { ReplicationDeps } from '../../lib/app/replication/deps.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
+import { createRegionalApi } from '../../lib/local/regional-api.ts';
 import type { ControlPlaneEvent } from '../../lib/ports.ts';
 import { defaultTopologyJson } from '../fixtures/topologies.ts';
 import { startTestTable, type TestTable } from '../support/dynalite.ts';

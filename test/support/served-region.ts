@@ -1,8 +1,13 @@
 import type { Server } from 'node:http';
-import { createRegionalApi, type HttpHandler, type RegionalApi, routeToHandlers } from '../../lib/app/api.ts';
 import type { Concern } from '../../lib/app/routes.ts';
 import { createHttpBridge } from '../../lib/local/http.ts';
 import { closeServer, listen } from '../../lib/local/listen.ts';
+import {
+  createRegionalApi,
+  type HttpHandler,
+  type RegionalApi,
+  routeToHandlers,
+} from '../../lib/local/regional-api.ts';
 import type { LocalRuntime } from '../../lib/runtime/local.ts';
 
 export interface ServedRegion {

@@ -11,13 +11,13 @@
 import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { expect } from 'vitest';
-import { createRegionalApi, type RegionalApi } from '../../lib/app/api.ts';
 import { regionHealth } from '../../lib/app/regions.ts';
 import type { DeploymentFacts } from '../../lib/core/compliance/types.ts';
 import type { TargetHealth } from '../../lib/core/health/types.ts';
 import type { Topology } from '../../lib/core/topology/types.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
 import { answerOrder } from '../../lib/local/dns.ts';
+import { createRegionalApi, type RegionalApi } from '../../lib/local/regional-api.ts';
 import type { ControlPlaneEvent, StatePort } from '../../lib/ports.ts';
 import { InvariantChecker, type Violation } from '../../lib/sim/invariants.ts';
 import type { SimAction } from '../../lib/sim/schedule.ts';

@@ -6,8 +6,8 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { type HttpResult, json, parseJsonBody, parseWith } from '../../../functions/shared/http.ts';
-import { NotFoundError, ValidationError } from '../../core/errors.ts';
+import { type HttpResult, json, parseJsonBody, parseWith } from '../../functions/shared/http.ts';
+import { NotFoundError, ValidationError } from '../core/errors.ts';
 
 /** What the drills need of the local replication (lib/adapters/local/replication.ts). */
 export interface ReplicationDrills {

@@ -1,6 +1,7 @@
 /**
  * One region's whole HTTP API as a single function: the local runtime's dispatcher. On AWS, API
- * Gateway does this dispatch and each concern is its own Lambda function (lib/infra).
+ * Gateway does this dispatch and each concern is its own Lambda function (lib/infra). It builds the
+ * handlers (functions/), so it belongs with a composition root: no use case may import the edge.
  */
 import type { Context } from 'aws-lambda';
 import { createComplianceHandler } from '../../functions/compliance-check/handler.ts';
@@ -14,8 +15,8 @@ import { createReplicationHandler } from '../../functions/replication/handler.ts
 import { createResourcesHandler } from '../../functions/resources/handler.ts';
 import { createRouterHandler } from '../../functions/router/handler.ts';
 import { type HttpEvent, type HttpResult, json } from '../../functions/shared/http.ts';
-import type { ControlDeps } from './deps.ts';
-import { type Concern, matchRoute } from './routes.ts';
+import type { ControlDeps } from '../app/deps.ts';
+import { type Concern, matchRoute } from '../app/routes.ts';
 
 export type HttpHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
 
