@@ -2,20 +2,27 @@
 import type { ReplicationStrategies } from '../sections.ts';
 import { type KnownRegions, type Report, reportDuplicates } from './report.ts';
 
+const field = 'replication_strategies';
+
 export function checkReplication(
   strategies: ReplicationStrategies,
   known: KnownRegions,
   report: Report,
 ): ReplicationStrategies {
-  const field = 'replication_strategies';
-  const { synchronous, asynchronous, selective } = strategies;
-  const acks = synchronous.replication_flow.min_replicas_ack;
+  const acks = strategies.synchronous.replication_flow.min_replicas_ack;
   if (acks > known.list.length) {
     report(
       `${field}.synchronous.replication_flow.min_replicas_ack`,
       `${acks} acknowledgements cannot be had from ${known.list.length} regions`,
     );
   }
+  checkDataTypes(strategies, report);
+  checkSelectivePolicies(strategies.selective, known, report);
+  return strategies;
+}
+
+/** Each data type once in its strategy, and in one strategy only. */
+function checkDataTypes({ synchronous, asynchronous }: ReplicationStrategies, report: Report): void {
   reportDuplicates(
     synchronous.data_types,
     (i) => `${field}.synchronous.data_types[${i}]`,
@@ -37,6 +44,14 @@ export function checkReplication(
       );
     }
   });
+}
+
+/** Policy ids once; targets are `all`, `same_jurisdiction` or a region of the topology. */
+function checkSelectivePolicies(
+  selective: ReplicationStrategies['selective'],
+  known: KnownRegions,
+  report: Report,
+): void {
   reportDuplicates(
     selective.policies.map((p) => p.policy_id),
     (i) => `${field}.selective.policies[${i}].policy_id`,
@@ -53,5 +68,4 @@ export function checkReplication(
       }
     });
   });
-  return strategies;
 }
