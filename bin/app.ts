@@ -6,11 +6,17 @@
  *   cdk synth -c topology=path/to/topology.json       another topology
  *   cdk synth -c domain=cortex.example.com            creates the zone (CortexDns), regional DNS later
  *   cdk synth -c domain=... -c hostedZoneId=Z...      imports the zone: certificates, health checks, records
+ *   cdk deploy --all -c schedules=disabled            first deploy: no job runs before the tables exist
+ *   cdk deploy --all -c generation=g2                 redeploy next to what a destroyed deployment retained
+ *
+ * docs/deploy.md has the whole sequence (bootstrap, order, check, teardown); `cortex deploy-plan`
+ * prints it for a topology.
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { TopologyError } from '../lib/core/errors.ts';
 import { buildApp } from '../lib/infra/app.ts';
+import { DEPLOY_CONTEXT, scheduleState } from '../lib/infra/deploy-options.ts';
 import { DNS_CONTEXT } from '../lib/infra/dns-plan.ts';
 import { DEFAULT_TOPOLOGY_PATH, loadTopologyFile } from '../lib/topology/load.ts';
 
@@ -29,8 +35,11 @@ function contextString(key: string): string | undefined {
 try {
   const domain = contextString(DNS_CONTEXT.domain);
   const hostedZoneId = contextString(DNS_CONTEXT.hostedZoneId);
+  const generation = contextString(DEPLOY_CONTEXT.generation);
   const { notices } = buildApp(app, loadTopologyFile(topologyPath), {
     dns: { ...(domain ? { domain } : {}), ...(hostedZoneId ? { hostedZoneId } : {}) },
+    schedules: scheduleState(contextString(DEPLOY_CONTEXT.schedules)),
+    ...(generation ? { generation } : {}),
   });
   for (const notice of notices) console.warn(`cortex: ${notice}`);
 } catch (error) {

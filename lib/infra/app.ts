@@ -1,9 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { Annotations, type App, AspectPriority, Aspects } from 'aws-cdk-lib';
+import { Annotations, type App, AspectPriority, Aspects, type Stack } from 'aws-cdk-lib';
 import { TopologyError } from '../core/errors.ts';
 import { placeReplication, type ReplicationPlacement } from '../core/replication/placement.ts';
 import type { Topology } from '../core/topology/types.ts';
 import { auditRetention } from './audit-bucket.ts';
+import { DisableSchedules, type ScheduleState, withGeneration } from './deploy-options.ts';
+import { plannedStacks } from './deploy-order.ts';
 import { planDeployment } from './deployment-plan.ts';
 import { type DnsOptions, type DnsPlan, planDns } from './dns-plan.ts';
 import { DnsStack } from './dns-stack.ts';
@@ -21,6 +23,16 @@ export interface BuildAppOptions {
   readonly dns?: DnsOptions;
   /** An audit report bucket in every region. @default the CDK context `auditBucket` (`-c auditBucket=true`) */
   readonly auditBucket?: boolean;
+  /**
+   * `disabled`: every schedule of the regional and witness stacks is created disabled (a first deploy,
+   * before the tables exist; docs/deploy.md). @default 'enabled'
+   */
+  readonly schedules?: ScheduleState;
+  /**
+   * Deploys the topology as `<name>-<generation>`: new physical names for everything a destroyed
+   * deployment retained (tables, their keys, the workflow's log group). @default the topology's name
+   */
+  readonly generation?: string;
 }
 
 export interface CortexStacks {
@@ -47,6 +59,9 @@ export const DNS_NOTICE = {
   zoneOnly: '@cortex/dns:zone-only',
 } as const;
 
+/** Annotation ids of the deploy switches' notices (lib/infra/deploy-options.ts). */
+export const DEPLOY_NOTICE = { schedulesDisabled: '@cortex/deploy:schedules-disabled' } as const;
+
 /** Annotation id of the replication placement's warnings (the MRSC decision and others). */
 export const REPLICATION_NOTICE = '@cortex/replication:placement';
 
@@ -57,7 +72,8 @@ const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * home region, `CortexWitness-<witness_id>` per witness, and `CortexDns` when a new zone is needed.
  * Throws a TopologyError when the topology (or the DNS context) cannot be deployed.
  */
-export function buildApp(app: App, topology: Topology, options: BuildAppOptions = {}): CortexStacks {
+export function buildApp(app: App, shipped: Topology, options: BuildAppOptions = {}): CortexStacks {
+  const topology = withGeneration(shipped, options.generation);
   const plan = planDeployment(topology);
   // Residency by construction: a placement with a replica outside its jurisdiction stops the synth.
   const placement = placeReplication(topology, { homeRegion: plan.stateRegionId });
@@ -108,9 +124,6 @@ export function buildApp(app: App, topology: Topology, options: BuildAppOptions 
     plan,
     placement,
   });
-  // Deploy order only, no references: the table's replicas name the keys these stacks create.
-  for (const regional of regionalStacks)
-    stateStack.addStackDependency(regional, 'creates the table key in its region');
   const replicationStacks = plan.regionIds
     .filter((regionId) => regionId !== plan.stateRegionId && tablesHomedIn(placement, regionId).length > 0)
     .map((regionId) => {
@@ -122,11 +135,28 @@ export function buildApp(app: App, topology: Topology, options: BuildAppOptions 
         plan,
         placement,
       });
-      const replicaRegions = new Set(tablesHomedIn(placement, regionId).flatMap((t) => t.regions));
-      for (const regional of regionalStacks.filter((s) => replicaRegions.has(s.regionId)))
-        stack.addStackDependency(regional, 'creates the table key in its region');
       return stack;
     });
+  // Deploy order only, no references (lib/infra/deploy-order.ts says which and why): `cdk deploy
+  // --all` then deploys the keys before the tables, and the tables before the witnesses.
+  const byId = new Map<string, Stack>(
+    [...regionalStacks, stateStack, ...replicationStacks, ...witnessStacks].map((s) => [s.stackName, s]),
+  );
+  for (const planned of plannedStacks(plan, placement)) {
+    const stack = byId.get(planned.id);
+    if (!stack) throw new Error(`buildApp: the deploy order names ${planned.id}, which was not built`);
+    for (const dependency of planned.dependsOn) {
+      const target = byId.get(dependency.id);
+      if (!target)
+        throw new Error(`buildApp: ${planned.id} depends on ${dependency.id}, which was not built`);
+      stack.addStackDependency(target, dependency.reason);
+    }
+  }
+  if (options.schedules === 'disabled') {
+    for (const stack of [...regionalStacks, ...witnessStacks]) {
+      Aspects.of(stack).add(new DisableSchedules(), { priority: AspectPriority.MUTATING });
+    }
+  }
   for (const stack of [...regionalStacks, ...witnessStacks]) {
     Aspects.of(stack).add(new DenyImmutableTableMutations(placement.tables), {
       priority: AspectPriority.MUTATING,
@@ -150,6 +180,12 @@ export function buildApp(app: App, topology: Topology, options: BuildAppOptions 
       `DNS zone only: CortexDns creates the zone ${dnsPlan.domain}. Delegate it from the parent domain (NameServers output), then deploy again with -c hostedZoneId=<HostedZoneId output> to add the regional certificates, custom domains, health checks and ${dnsPlan.serviceName} records.`,
     );
     Annotations.of(dnsStack).addWarningV2(DNS_NOTICE.zoneOnly, notices[0] as string);
+  }
+  if (options.schedules === 'disabled') {
+    const notice =
+      'Schedules disabled (-c schedules=disabled): no probe, monitor or job runs, so nothing detects a failed region. Deploy again without it once the tables exist (docs/deploy.md).';
+    notices.push(notice);
+    Annotations.of(stateStack).addWarningV2(DEPLOY_NOTICE.schedulesDisabled, notice);
   }
   for (const warning of placement.warnings) {
     const notice = `Replication: ${warning.field}: ${warning.reason}`;
