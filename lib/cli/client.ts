@@ -12,6 +12,11 @@
  * (`REGION_NOT_SERVING`, `STATE_UNAVAILABLE`). Any other HTTP answer (4xx, 5xx) is that region's
  * answer and is shown as it is. A request that may have reached a region before the connection broke
  * (a reset or a timeout) is sent again elsewhere only when the API makes repeating it harmless.
+ *
+ * Signing: on AWS every route but `/health` and `/api/v1/ping` is IAM-authorized (API Gateway
+ * `AWS_IAM`, lib/infra/regional-api.ts), so a request to an endpoint that is not on loopback is signed
+ * with SigV4 for `execute-api` in the endpoint's region (its host names it, or `signingRegion`), with
+ * the SDK's default credential chain. Loopback endpoints (the local control plane) stay unsigned.
  */
 import { REGION_HEADER } from '../app/routes.ts';
 
@@ -55,7 +60,26 @@ export interface ApiAnswer {
   readonly endpoint: string;
   /** The region whose handlers answered, when the endpoint says or its host names it. */
   readonly region?: string;
+  /** The answer's `Date` header (the server's clock, to the second), when it sent one. */
+  readonly date?: string;
+  /** Why the request went unsigned to an endpoint that wanted signing (no credentials found). */
+  readonly unsigned?: string;
 }
+
+/** AWS credentials as the SigV4 signer takes them (structurally @smithy/types AwsCredentialIdentity). */
+export interface SigningCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+/**
+ * When requests are signed: `auto` signs every endpoint that is not on loopback (AWS), `always` every
+ * one, `never` none (an unsigned call to an IAM-authorized route answers 403).
+ */
+export type SigningMode = 'auto' | 'always' | 'never';
+
+export const SIGNING_MODES: readonly SigningMode[] = ['auto', 'always', 'never'];
 
 /** No endpoint gave an HTTP answer; the message says what each one did. */
 export class ApiUnreachableError extends Error {}
@@ -71,6 +95,15 @@ export interface ApiClientOptions {
   /** A line for the user when another endpoint than the first answered; nothing when absent. */
   readonly note?: (line: string) => void;
   readonly timeoutMs?: number;
+  /** @default 'auto' */
+  readonly signing?: SigningMode;
+  /**
+   * The region to sign for when an endpoint's host does not name one (`api.<domain>`). @default
+   * $AWS_REGION, else $AWS_DEFAULT_REGION (read by the caller), else us-east-1
+   */
+  readonly signingRegion?: string;
+  /** @default the SDK's default chain (`@aws-sdk/credential-provider-node`), loaded on first use */
+  readonly credentials?: () => Promise<SigningCredentials>;
 }
 
 interface Attempt {
@@ -114,11 +147,74 @@ export function regionOfHost(endpoint: string): string | undefined {
   );
 }
 
+/** The local control plane listens on loopback only (127.0.0.1 and 127.0.1.x): nothing to sign for. */
+export function isLoopback(endpoint: string): boolean {
+  const host = new URL(endpoint).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+export interface SignRequestOptions {
+  readonly credentials: () => Promise<SigningCredentials>;
+  readonly region: string;
+  /** @default 'execute-api' (API Gateway); tests use the AWS test suite's `service`. */
+  readonly service?: string;
+  /** @default now */
+  readonly signingDate?: Date;
+}
+
+/**
+ * The headers of `url` signed with SigV4 (`authorization`, `x-amz-date`, `x-amz-security-token`
+ * with temporary credentials, and the ones given), without `host`: fetch sends the same host itself.
+ */
+export async function signRequest(
+  method: string,
+  url: URL,
+  headers: Readonly<Record<string, string>>,
+  body: string | undefined,
+  options: SignRequestOptions,
+): Promise<Record<string, string>> {
+  // Loaded on the first signed request: the local commands never pay for the SDK's modules.
+  const [{ SignatureV4 }, { Hash }] = await Promise.all([
+    import('@smithy/signature-v4'),
+    import('@smithy/hash-node'),
+  ]);
+  const signer = new SignatureV4({
+    service: options.service ?? 'execute-api',
+    region: options.region,
+    credentials: options.credentials,
+    sha256: Hash.bind(null, 'sha256'),
+    // x-amz-content-sha256 is S3's header; API Gateway hashes the payload into the signature anyway.
+    applyChecksum: false,
+  });
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = value;
+  const signed = await signer.sign(
+    {
+      method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port === '' ? {} : { port: Number(url.port) }),
+      path: url.pathname,
+      query,
+      headers: { ...headers, host: url.host },
+      ...(body === undefined ? {} : { body }),
+    },
+    options.signingDate ? { signingDate: options.signingDate } : {},
+  );
+  const { host: _host, ...rest } = signed.headers;
+  return rest;
+}
+
 export class ApiClient {
   readonly #configured: readonly string[];
   readonly #origin: string;
   readonly #note: ((line: string) => void) | undefined;
   readonly #timeoutMs: number;
+  readonly #signing: SigningMode;
+  readonly #signingRegion: string;
+  readonly #credentials: () => Promise<SigningCredentials>;
+  /** Loaded once per client; a failure is remembered (the chain would fail the same way again). */
+  #loaded: Promise<SigningCredentials | { error: string }> | undefined;
   /** Region endpoints learned from `/v1/sim`, by region id; undefined until asked. */
   #discovered: Promise<readonly { region: string; url: string }[]> | undefined;
   /** How many region endpoints /v1/sim listed (0: nothing answered /v1/sim, or it is not local). */
@@ -130,6 +226,35 @@ export class ApiClient {
     this.#origin = options.origin;
     this.#note = options.note;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#signing = options.signing ?? 'auto';
+    this.#signingRegion = options.signingRegion ?? 'us-east-1';
+    this.#credentials =
+      options.credentials ??
+      (async () => {
+        const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
+        return defaultProvider()();
+      });
+  }
+
+  /** The endpoints given, in order. */
+  get endpoints(): readonly string[] {
+    return this.#configured;
+  }
+
+  /**
+   * One request to one endpoint, signed as the client signs, with no fallback to another: for a
+   * check that must hear each region itself (`cortex doctor`). Throws ApiUnreachableError when the
+   * endpoint gives no HTTP answer.
+   */
+  async callEndpoint(endpoint: string, method: string, path: string, body?: string): Promise<ApiAnswer> {
+    const outcome = await this.#send(endpoint, method, path, body);
+    if ('error' in outcome) throw new ApiUnreachableError(outcome.error);
+    return outcome.answer;
+  }
+
+  /** Every region's own endpoint as the local control plane lists them (`GET /v1/sim`); [] on AWS. */
+  regionEndpoints(): Promise<readonly { region: string; url: string }[]> {
+    return this.#regionEndpoints();
   }
 
   async call(method: string, path: string, body?: string): Promise<ApiAnswer> {
@@ -243,11 +368,26 @@ export class ApiClient {
     path: string,
     body?: string,
   ): Promise<{ answer: ApiAnswer } | { error: string; notSent: boolean }> {
+    const url = `${endpoint}${path}`;
+    let headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+    let unsigned: string | undefined;
+    // /health and /api/v1/ping are open on AWS too (Route 53 cannot sign): no credentials needed.
+    const open = path === '/health' || path === '/api/v1/ping';
+    if (!open && this.#wantsSigning(endpoint)) {
+      const credentials = await this.#loadCredentials();
+      if ('error' in credentials) unsigned = credentials.error;
+      else {
+        headers = await signRequest(method, new URL(url), headers, body, {
+          credentials: async () => credentials,
+          region: regionOfHost(endpoint) ?? this.#signingRegion,
+        });
+      }
+    }
     let response: Response;
     try {
-      response = await fetch(`${endpoint}${path}`, {
+      response = await fetch(url, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers,
         ...(body === undefined ? {} : { body }),
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
@@ -267,9 +407,32 @@ export class ApiClient {
       // Not JSON (a proxy's error page, say): show it as text.
     }
     const region = response.headers.get(REGION_HEADER) ?? regionOfHost(endpoint);
+    const date = response.headers.get('date');
     return {
-      answer: { status: response.status, body: parsed, endpoint, ...(region ? { region } : {}) },
+      answer: {
+        status: response.status,
+        body: parsed,
+        endpoint,
+        ...(region ? { region } : {}),
+        ...(date ? { date } : {}),
+        ...(unsigned ? { unsigned } : {}),
+      },
     };
+  }
+
+  #wantsSigning(endpoint: string): boolean {
+    if (this.#signing === 'never') return false;
+    return this.#signing === 'always' || !isLoopback(endpoint);
+  }
+
+  #loadCredentials(): Promise<SigningCredentials | { error: string }> {
+    this.#loaded ??= this.#credentials().then(
+      (credentials) => credentials,
+      (error: unknown) => ({
+        error: `no AWS credentials to sign with (${(error as Error).message.split('\n')[0]})`,
+      }),
+    );
+    return this.#loaded;
   }
 }
 

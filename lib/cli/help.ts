@@ -128,6 +128,46 @@ export const COMMANDS: readonly CommandHelp[] = [
     examples: ['cortex health'],
   },
   {
+    name: 'deploy-plan',
+    args: '[--topology <file>] [--account <id>] [--json]',
+    summary:
+      "how to deploy a topology to AWS: the regions to bootstrap (witnesses' included), the stacks in dependency order, the commands",
+    api: false,
+    options: [
+      ['--topology <file>', 'topology file (default topology/default.json)'],
+      ['--account <id>', 'the AWS account to bootstrap (default: a placeholder)'],
+      ['--json', 'print the plan as JSON'],
+    ],
+    examples: ['cortex deploy-plan --account 123456789012'],
+    notes: ['reads no credentials and calls nothing; see docs/deploy.md'],
+  },
+  {
+    name: 'doctor',
+    args: '[--domain <domain> [--topology <file>]] [--sign auto|always|never] [--region <id>] [--max-skew <s>]',
+    summary:
+      'post-deploy check: asks every region itself for /health and a signed /v1/regions; says per region what is wrong (unreachable, not authorized, not serving, disagreement, clock skew)',
+    api: true,
+    options: [
+      [
+        '--domain <domain>',
+        "check https://<region>.api.<domain> for every topology region (the deployment's -c domain)",
+      ],
+      ['--topology <file>', 'the topology --domain reads its regions from (default topology/default.json)'],
+      [
+        '--sign auto|always|never',
+        'SigV4-sign the IAM-authorized calls: auto signs every endpoint not on loopback (default auto)',
+      ],
+      ['--region <id>', 'the region to sign for when a host names none (default $AWS_REGION)'],
+      ['--max-skew <s>', "seconds the regions' clocks may differ (default 5)"],
+    ],
+    examples: [
+      'cortex doctor',
+      'cortex doctor --endpoint https://a1b2c3.execute-api.us-east-1.amazonaws.com,https://d4e5f6.execute-api.eu-west-1.amazonaws.com',
+      'cortex doctor --domain cortex.example.com',
+    ],
+    notes: ['exit 1 when anything is wrong (each problem is printed); see docs/deploy.md'],
+  },
+  {
     name: 'failover start',
     args: '<region> [--target <region>] [--reason <text>] [--failback] [--dry-run]',
     summary:

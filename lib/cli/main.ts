@@ -23,6 +23,8 @@ import {
   UsageError,
 } from './common.ts';
 import { dataCommand } from './data.ts';
+import { deployPlanCommand } from './deploy-plan.ts';
+import { doctorCommand } from './doctor.ts';
 import { decisionLines, paint, type Style, statusColor, table } from './format.ts';
 import { handoffsCommand } from './handoffs.ts';
 import { type CommandHelp, commandHelp, commandOf, commandsUnder, overview, usageLine } from './help.ts';
@@ -50,6 +52,8 @@ const COMMANDS_BY_WORD: Readonly<Record<string, Command>> = {
   route: routeCommand,
   handoffs: handoffsCommand,
   health: healthCommand,
+  doctor: doctorCommand,
+  'deploy-plan': deployPlanCommand,
   failover: failoverCommand,
   fault: faultCommand,
   heal: healCommand,
