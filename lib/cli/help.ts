@@ -402,6 +402,79 @@ export const COMMANDS: readonly CommandHelp[] = [
     ],
     notes: ['exit 1 on any invariant violation; see docs/simulation.md'],
   },
+  {
+    name: 'network plan',
+    args: '[--topology <file>] [--json]',
+    summary:
+      "the cross-region mesh from the topology: each region's blocks and tunnel address, the tunnels, and the paths between every pair",
+    api: false,
+    options: [
+      ['--topology <file>', 'topology file (default topology/default.json)'],
+      ['--json', 'print the plan as JSON'],
+    ],
+    examples: ['cortex network plan'],
+    notes: [
+      'exit 1 when the mesh has issues (a missing pair, overlapping or public blocks); see docs/network.md',
+    ],
+  },
+  {
+    name: 'network render',
+    args: '--out <dir> [--region <id>[,<id>...]] [--topology <file>] [--data-dir <dir>] [--json]',
+    summary: "each region's WireGuard configuration, with keys generated on this machine where none exist",
+    api: false,
+    options: [
+      ['--out <dir>', 'where the <region>.conf files go (mode 0600: they hold the private key)'],
+      ['--region <id>', 'only these regions (comma-separated; default all)'],
+      ['--topology <file>', 'topology file (default topology/default.json)'],
+      ['--data-dir <dir>', 'where the keys live, under network/keys (default ./.data)'],
+      ['--json', 'print what was written as JSON'],
+    ],
+    examples: ['cortex network render --out ./wireguard'],
+    notes: ['private keys are written with mode 0600 and never printed'],
+  },
+  {
+    name: 'network keys',
+    args: '[--topology <file>] [--data-dir <dir>] [--json]',
+    summary:
+      "each region's tunnel key: its age against the topology's key_rotation_days (ok, due, expired, missing)",
+    api: false,
+    options: [
+      ['--topology <file>', 'topology file (default topology/default.json)'],
+      ['--data-dir <dir>', 'where the keys live, under network/keys (default ./.data)'],
+      ['--json', 'print the ages as JSON'],
+    ],
+    examples: ['cortex network keys'],
+    notes: ['exit 1 when a key is past its rotation date'],
+  },
+  {
+    name: 'network rotate-keys',
+    args: '[--region <id>[,<id>...]] [--topology <file>] [--data-dir <dir>] [--json]',
+    summary: 'new key pairs for the regions named (default all); render the configurations again after',
+    api: false,
+    options: [
+      ['--region <id>', 'only these regions (comma-separated; default all)'],
+      ['--topology <file>', 'topology file (default topology/default.json)'],
+      ['--data-dir <dir>', 'where the keys live, under network/keys (default ./.data)'],
+      ['--json', 'print the new public keys as JSON'],
+    ],
+    examples: ['cortex network rotate-keys --region eu-west-1'],
+  },
+  {
+    name: 'cost',
+    args: '[--topology <file>] [--probe-interval 10|30] [--requests-per-month <n>] [--no-dns] [--json]',
+    summary:
+      "the monthly AWS cost of deploying a topology, line by line (Lambda, API Gateway, Step Functions, DynamoDB, KMS, Route 53, EventBridge, CloudWatch, X-Ray), from the synthesized app's own resources and schedules",
+    api: false,
+    options: [
+      ['--topology <file>', 'topology file (default topology/default.json)'],
+      ['--probe-interval 10|30', "seconds between probe rounds and Route 53 checks (default the topology's)"],
+      ['--requests-per-month <n>', 'routed tasks a month, spread over the regions (default 100000)'],
+      ['--no-dns', 'price a deployment without a domain (no Route 53 zone, health checks or records)'],
+      ['--json', 'print every line, the total and the price book as JSON'],
+    ],
+    examples: ['cortex cost', 'cortex cost --probe-interval 10 --requests-per-month 1000000 --json'],
+    notes: ['prices and assumptions: lib/core/cost/price-book.ts (named and dated); see docs/cost.md'],
+  },
 ];
 
 /** The command `argv` names: the longest catalogue name its leading words spell. */

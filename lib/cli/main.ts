@@ -22,6 +22,7 @@ import {
   requireReadable,
   UsageError,
 } from './common.ts';
+import { costCommand } from './cost.ts';
 import { dataCommand } from './data.ts';
 import { deployPlanCommand } from './deploy-plan.ts';
 import { doctorCommand } from './doctor.ts';
@@ -29,6 +30,7 @@ import { decisionLines, paint, type Style, statusColor, table } from './format.t
 import { handoffsCommand } from './handoffs.ts';
 import { type CommandHelp, commandHelp, commandOf, commandsUnder, overview, usageLine } from './help.ts';
 import { latencyCommand } from './latency.ts';
+import { networkCommand } from './network.ts';
 import {
   failoverCommand,
   faultCommand,
@@ -66,6 +68,8 @@ const COMMANDS_BY_WORD: Readonly<Record<string, Command>> = {
   rebalance: rebalanceCommand,
   data: dataCommand,
   simulate: simulateCommand,
+  network: networkCommand,
+  cost: costCommand,
 };
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
