@@ -1,13 +1,13 @@
 import middy from '@middy/core';
 import * as z from 'zod/mini';
 import type { ControlDeps } from '../../lib/app/deps.ts';
+import type { FailoverAction } from '../../lib/app/edge.ts';
+import { ValidationError } from '../../lib/app/errors.ts';
 import {
   type FailoverActionResult,
   type FailoverTaskEvent,
   runFailoverAction,
 } from '../../lib/app/failover/actions.ts';
-import { ValidationError } from '../../lib/core/errors.ts';
-import type { FailoverAction } from '../../lib/core/failover/types.ts';
 
 const ACTIONS = [
   'verify_failure',

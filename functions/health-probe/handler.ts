@@ -2,11 +2,11 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import type { ControlDeps } from '../../lib/app/deps.ts';
+import type { Assessment } from '../../lib/app/edge.ts';
 import type { MinuteRoundReport } from '../../lib/app/minute-rounds.ts';
 import { type ProbeMinuteReport, runProbeMinute, runProbeMinuteRound } from '../../lib/app/probe-minute.ts';
 import type { ProbeRoundReport } from '../../lib/app/probe-round.ts';
 import type { WitnessDeps, WitnessRoundReport } from '../../lib/app/witness-round.ts';
-import type { Assessment } from '../../lib/core/health/types.ts';
 import { parseWith, scheduledEvent } from '../shared/http.ts';
 import {
   type MinuteInput,

@@ -1,8 +1,8 @@
 import middy from '@middy/core';
 import * as z from 'zod/mini';
 import type { RegionalDeps } from '../../lib/app/deps.ts';
+import { ValidationError } from '../../lib/app/errors.ts';
 import { readLatencyMatrix } from '../../lib/app/latency/matrix.ts';
-import { ValidationError } from '../../lib/core/errors.ts';
 import { type HttpEvent, type HttpResult, httpErrorBoundary, json, parseWith } from '../shared/http.ts';
 
 const querySchema = z.strictObject({

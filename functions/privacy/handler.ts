@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import { RightNotGrantedError } from '../../lib/app/errors.ts';
 import type { PrivacyDeps } from '../../lib/app/privacy/deps.ts';
 import {
   PRIVACY_REQUEST_ID_PATTERN,
@@ -11,7 +12,6 @@ import {
   getPrivacyRequest,
   listPrivacyRequests,
 } from '../../lib/app/privacy/requests.ts';
-import { RightNotGrantedError } from '../../lib/core/privacy/errors.ts';
 import {
   type HttpEvent,
   type HttpResult,

@@ -1,8 +1,8 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { RegionalDeps } from '../../lib/app/deps.ts';
+import type { EventsPort } from '../../lib/app/edge.ts';
 import { rebalanceOnSchedule } from '../../lib/app/resources/rebalance.ts';
-import type { EventsPort } from '../../lib/ports.ts';
 
 export interface RebalancerOptions {
   /** One structured line per invocation; default stdout. */

@@ -1,11 +1,11 @@
 import middy from '@middy/core';
 import * as z from 'zod/mini';
+import type { VersionVector } from '../../lib/app/edge.ts';
+import { NotFoundError, ValidationError } from '../../lib/app/errors.ts';
 import { CHECK_ID_PATTERN, runConsistencyCheck } from '../../lib/app/replication/consistency-check.ts';
 import { type MaybeReplicationDeps, replicationDepsOf } from '../../lib/app/replication/deps.ts';
 import { readReplicationLag } from '../../lib/app/replication/monitor.ts';
 import { getDocument, mergeDocument, putDocument } from '../../lib/app/replication/versioned-store.ts';
-import { NotFoundError, ValidationError } from '../../lib/core/errors.ts';
-import type { VersionVector } from '../../lib/core/replication/version-vector.ts';
 import {
   type HttpEvent,
   type HttpResult,

@@ -3,8 +3,8 @@
  * principle 10). zod/mini keeps the Lambda bundle small. Parse with functions/shared/http.ts `parseWith`.
  */
 import * as z from 'zod/mini';
+import { vectorProblem } from '../../lib/app/edge.ts';
 import { MAX_SAMPLE_SIZE } from '../../lib/app/replication/consistency-check.ts';
-import { vectorProblem } from '../../lib/core/replication/version-vector.ts';
 
 /** `POST /v1/replication/consistency-checks`: the body is optional. */
 export const consistencyCheckRequestSchema = z.strictObject({

@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import * as z from 'zod/mini';
 import type { RegionalDeps } from '../../lib/app/deps.ts';
+import type { EventsPort } from '../../lib/app/edge.ts';
 import {
   acceptHandoff,
   getHandoff,
@@ -10,7 +11,6 @@ import {
 import { settleHandoff } from '../../lib/app/resources/accounting.ts';
 import { runRebalance } from '../../lib/app/resources/rebalance.ts';
 import { reportUsage, viewResources } from '../../lib/app/resources/view.ts';
-import type { EventsPort } from '../../lib/ports.ts';
 import {
   type HttpEvent,
   type HttpResult,

@@ -1,7 +1,10 @@
 import * as z from 'zod/mini';
-import { APPROVAL_REF_PATTERN, APPROVAL_REF_RULE } from '../../lib/core/compliance/types.ts';
-import { SUBJECT_ID_PATTERN } from '../../lib/core/privacy/rules.ts';
-import { ERASURE_EXCEPTIONS } from '../../lib/core/privacy/types.ts';
+import {
+  APPROVAL_REF_PATTERN,
+  APPROVAL_REF_RULE,
+  ERASURE_EXCEPTIONS,
+  SUBJECT_ID_PATTERN,
+} from '../../lib/app/edge.ts';
 
 export const TASK_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 

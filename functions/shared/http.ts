@@ -14,10 +14,12 @@ import {
   PayloadTooLargeError,
   RegionNotServingError,
   StateUnavailableError,
+  schemaIssues,
   TopologyError,
   ValidationError,
-} from '../../lib/core/errors.ts';
-import { schemaIssues, type ZodIssueLike, zodReason } from '../../lib/core/schema-issues.ts';
+  type ZodIssueLike,
+  zodReason,
+} from '../../lib/app/errors.ts';
 import { JsonSyntaxError, MAX_JSON_DEPTH, parseStrictJson } from './strict-json.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
