@@ -21,10 +21,10 @@
  *   and adapters on a virtual clock and simulated stores. It uses no real runtime (stores, servers,
  *   timers) and no handler: only the definition loader of lib/runtime.
  * - topology (lib/topology/): reads and validates a topology file for the entry points.
- * - cli (lib/cli/): the operator CLI, an HTTP client of the API; it starts the local plane and the
- *   simulator, and reads the API's route table; it never runs a use case or an adapter itself.
- * - infra (lib/infra/): the CDK stacks; deploy-time only, imported by bin/app.ts and the tests,
- *   never by code that runs in a Lambda or the local plane.
+ * - cli (lib/cli/): the operator CLI, an entry point (bin/cortex.ts): it talks to regions over HTTP,
+ *   starts the local plane or the simulator, and plans deployments; it runs no handler in-process.
+ * - infra (lib/infra/): the CDK stacks; deploy-time only: the CDK app, the CLI, benchmarks and tests
+ *   may import it, code that runs in a Lambda, the local plane or the simulator never does.
  * - bin/, bench/, scripts/, test/: entry points, benchmarks, tooling and tests; they may import any
  *   layer, and no layer imports them.
  */
@@ -154,11 +154,11 @@ export default {
       to: { path: ['^lib/local/', '^lib/adapters/local/', LOCAL_LIBRARIES] },
     },
     {
-      name: 'roots-not-entry-points',
-      comment: 'The composition roots are built by the entry points, never the other way round.',
+      name: 'roots-not-simulator',
+      comment: 'The real runtimes never load the simulator (it is a composition root of its own).',
       severity: 'error',
       from: { path: '^lib/(runtime|local)/' },
-      to: { path: '^lib/(sim|cli)/' },
+      to: { path: '^lib/sim/' },
     },
     {
       name: 'sim-is-deterministic',
@@ -180,21 +180,26 @@ export default {
       to: { path: PROJECT, pathNot: '^(lib/topology/|lib/core/)' },
     },
     {
-      name: 'cli-is-a-client',
+      name: 'cli-runs-no-handler',
       comment:
-        'The CLI talks to the API over HTTP and starts the local plane or the simulator; it reads the route table (lib/app/routes.ts) and core, never another use case, adapter, runtime or handler.',
+        'The CLI talks to a region over HTTP, or starts the local plane or the simulator; it never runs a handler or the Lambda root in-process.',
       severity: 'error',
       from: { path: '^lib/cli/' },
-      to: {
-        path: PROJECT,
-        pathNot: '^(lib/cli/|lib/core/|lib/topology/|lib/sim/|lib/local/|lib/app/routes\\.ts$)',
-      },
+      to: { path: '^(functions/|lib/runtime/lambda\\.ts$)' },
+    },
+    {
+      name: 'cli-is-an-entry-point',
+      comment: 'Only bin/cortex.ts (and the tests) import the CLI.',
+      severity: 'error',
+      from: { pathNot: '^(lib/cli/|bin/cortex\\.ts$|test/)' },
+      to: { path: '^lib/cli/' },
     },
     {
       name: 'infra-is-deploy-time',
-      comment: 'Only the CDK app (bin/app.ts) and the tests import lib/infra; no runtime code does.',
+      comment:
+        'Code that runs in a Lambda, the local plane or the simulator never imports lib/infra; the CDK app, the CLI (deployment plans, cost), benchmarks and tests may.',
       severity: 'error',
-      from: { pathNot: '^(lib/infra/|bin/app\\.ts$|test/)' },
+      from: { path: '^(functions/|lib/(core|app|adapters|runtime|local|sim|topology)/|lib/ports\\.ts$)' },
       to: { path: '^lib/infra/' },
     },
     {
