@@ -34,6 +34,7 @@ import { checkSpeed, createSimClock, type SimClock } from './clock.ts';
 import { DEFAULT_DNS_PORT, type DnsHealthCheck, type LocalDns, SERVICE_NAME, startLocalDns } from './dns.ts';
 import { type Fault, SimNetwork } from './faults.ts';
 import { type ApiHandler, createHttpBridge, type RequestInterception } from './http.ts';
+import { unsignedHttpProbe } from './http-probe.ts';
 import { closeServer, listen } from './listen.ts';
 import { createRegionalApi } from './regional-api.ts';
 import { replicationDrill } from './replication-drills.ts';
@@ -179,6 +180,7 @@ export async function startLocalControlPlane(
     endpoints: () => Object.fromEntries(Object.entries(regions).map(([id, r]) => [id, r.url])),
     network,
     clock,
+    httpProbe: unsignedHttpProbe,
     ...(options.simulateLatency
       ? {
           pairLatencyMs: (from: string, to: string) => topology.latency.matrix[from]?.[to] ?? 0,

@@ -5,19 +5,27 @@
  * A pair a partition separates (or a down observer) answers `unreachable` at once, with
  * `latency_ms` = the timeout: on AWS such a call would hang until its timeout, but waiting here
  * would only stretch the round without changing what it observes. Every other call is a real HTTP
- * request through the same HttpProbe the Lambda uses, so the target endpoint's own faults (down:
+ * request through the same HttpProbe the Lambda uses (given by the composition root, which builds it
+ * unsigned: lib/local/http-probe.ts), so the target endpoint's own faults (down:
  * `reset`, errors: `http 500`, slow: late or `timeout`) are observed as they happen. The timeout is
  * the simulated one scaled to real time, and latency is measured on the simulated clock, so both
  * read in simulated ms.
  */
 import type { ProbeObservation } from '../../core/health/types.ts';
 import type { Clock, ProbePort } from '../../ports.ts';
-import { HttpProbe } from '../aws/http-probe.ts';
 
 export interface ProbeNetwork {
   /** A partition separates `a` and `b`. */
   partitioned(a: string, b: string): boolean;
   isDown(member: string): boolean;
+}
+
+/** What the HTTP probe is built with: the endpoints and the clocks observations are read on. */
+export interface HttpProbeConfig {
+  readonly baseUrls: Readonly<Record<string, string>>;
+  readonly clock: Clock;
+  readonly monotonic: () => number;
+  readonly fetch?: typeof fetch;
 }
 
 export interface LocalProbeOptions {
@@ -30,6 +38,8 @@ export interface LocalProbeOptions {
   /** Simulated time; `speed` simulated ms pass per real ms. */
   readonly clock: Clock & { readonly speed: number };
   readonly fetch?: typeof fetch;
+  /** Builds the probe that makes the HTTP calls, once, on the first call not cut off. */
+  readonly httpProbe: (config: HttpProbeConfig) => ProbePort;
   /**
    * Issue 4: the simulated network's round trip from one member to another, in simulated ms (the
    * topology's latency matrix), added to each call so the latency sampler measures something real.
@@ -40,12 +50,9 @@ export interface LocalProbeOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-/** Local endpoints do not check SigV4; nothing is ever signed, but the signer wants a source. */
-const NO_CREDENTIALS = async () => ({ accessKeyId: 'local', secretAccessKey: 'local' });
-
 export class LocalProbe implements ProbePort {
   readonly #options: LocalProbeOptions;
-  #http: HttpProbe | undefined;
+  #http: ProbePort | undefined;
 
   constructor(options: LocalProbeOptions) {
     this.#options = options;
@@ -69,13 +76,11 @@ export class LocalProbe implements ProbePort {
         latency_ms: timeoutMs,
       };
     }
-    this.#http ??= new HttpProbe({
+    this.#http ??= this.#options.httpProbe({
       baseUrls: this.#options.endpoints(),
       clock,
       // Latency on the simulated clock reads in simulated ms.
       monotonic: () => clock.now(),
-      signedPaths: [],
-      credentials: NO_CREDENTIALS,
       ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
     });
     const { pairLatencyMs, sleep } = this.#options;

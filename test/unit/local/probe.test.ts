@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalProbe } from '../../../lib/adapters/local/probe.ts';
 import { createSimClock } from '../../../lib/local/clock.ts';
+import { unsignedHttpProbe } from '../../../lib/local/http-probe.ts';
 import { closeServer, listen } from '../../../lib/local/listen.ts';
 
 let server: Server;
@@ -30,7 +31,12 @@ afterAll(() => closeServer(server));
 
 function probe(speed: number, network = { partitioned: () => false, isDown: () => false }) {
   const clock = createSimClock({ speed });
-  return new LocalProbe({ endpoints: () => ({ 'eu-west-1': url }), network, clock });
+  return new LocalProbe({
+    endpoints: () => ({ 'eu-west-1': url }),
+    network,
+    clock,
+    httpProbe: unsignedHttpProbe,
+  });
 }
 
 describe('the local probe', () => {
