@@ -6,7 +6,7 @@
  * region-metadata spelling).
  */
 
-import type { ComplianceFramework } from './types.ts';
+import type { ComplianceFramework } from './frameworks.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Data replication strategies (spec: "Replication Configurations")

@@ -1,3 +1,4 @@
+import type { ComplianceFramework } from './frameworks.ts';
 import type {
   CrossRegionNetworking,
   MonitoringTargets,
@@ -37,16 +38,7 @@ export type Capability = 'masters' | 'workers' | 'mcp-servers' | 'data-storage';
 
 export const CAPABILITIES: readonly Capability[] = ['masters', 'workers', 'mcp-servers', 'data-storage'];
 
-/** Compliance frameworks the platform knows; names are the spec's region-metadata spelling. */
-export type ComplianceFramework = 'soc2' | 'hipaa' | 'pci-dss' | 'gdpr' | 'iso27001';
-
-export const COMPLIANCE_FRAMEWORKS: readonly ComplianceFramework[] = [
-  'soc2',
-  'hipaa',
-  'pci-dss',
-  'gdpr',
-  'iso27001',
-];
+export { COMPLIANCE_FRAMEWORKS, type ComplianceFramework } from './frameworks.ts';
 
 export interface Coordinates {
   readonly lat: number;
