@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { ArnFormat, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { FAILOVER_DEFINITION_PATH, failoverSubstitutions } from '../app/failover/definition.ts';
+import { failoverDefinitionText, failoverSubstitutions } from '../app/failover/definition.ts';
 import type { Topology } from '../core/topology/types.ts';
 import type { FailoverWorkflowRef } from './handler-function.ts';
 import { acknowledgeWildcardResources } from './nag.ts';
@@ -13,7 +12,10 @@ import { acknowledgeWildcardResources } from './nag.ts';
 export interface FailoverWorkflowProps {
   /** Deterministic (`<name>-failover`), so every function of the region can name its ARN. */
   readonly stateMachineName: string;
-  /** The topology whose phase timeouts fill the definition's substitutions. */
+  /**
+   * The topology whose phase timeouts and loop bounds fill the definition's substitutions, and whose
+   * failover budget sets the execution's TimeoutSeconds.
+   */
   readonly topology: Topology;
   /** The function every Task state calls (functions/failover). */
   readonly taskFunction: lambda.IFunction;
@@ -27,7 +29,8 @@ const PLACEHOLDER_FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function
 /**
  * A region's failover workflow: a Standard state machine (exactly once, `.waitForTaskToken` for the
  * approval step) from statemachines/failover.asl.json, passed as a string with substitutions so the
- * template shows the ASL and tests can compare it. Logs everything (with execution data) to its own
+ * template shows the ASL and tests can compare it. The execution's TimeoutSeconds is in that text
+ * (`timeout` of StateMachineProps applies only to definitions CDK builds, not to a string). Logs everything (with execution data) to its own
  * log group, traces with X-Ray, and its role may invoke only the failover function.
  */
 export class FailoverWorkflow extends Construct implements FailoverWorkflowRef {
@@ -47,7 +50,7 @@ export class FailoverWorkflow extends Construct implements FailoverWorkflowRef {
   /** Deterministic ARN, equal to the state machine's (see arnIn). */
   readonly stateMachineArn: string;
   readonly stateMachineName: string;
-  /** The definition text as deployed (before substitution). */
+  /** The definition text as deployed (before substitution), with the execution's TimeoutSeconds. */
   readonly definition: string;
   /** The substitutions as deployed (the function ARN is a CloudFormation reference). */
   readonly substitutions: Readonly<Record<string, string>>;
@@ -59,7 +62,7 @@ export class FailoverWorkflow extends Construct implements FailoverWorkflowRef {
         `FailoverWorkflow: invalid state machine name ${JSON.stringify(props.stateMachineName)}`,
       );
     }
-    this.definition = readFileSync(FAILOVER_DEFINITION_PATH, 'utf8');
+    this.definition = failoverDefinitionText(props.topology);
     // failoverSubstitutions validates a literal ARN; the real one is a token until deploy.
     this.substitutions = Object.fromEntries(
       Object.entries(failoverSubstitutions(props.topology, PLACEHOLDER_FUNCTION_ARN)).map(([name, value]) => [

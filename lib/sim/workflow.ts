@@ -8,7 +8,8 @@
  * It interprets exactly what the definition uses and throws at construction on anything else (a Map
  * state, an InputPath, a JSONata expression ...), so a change to the ASL cannot be silently
  * misread:
- * - Pass: Parameters (`.$` JSONPath, `States.StringToJson`), ResultPath.
+ * - The execution's TimeoutSeconds: it fails with States.Timeout after that much virtual time.
+ * - Pass: Parameters (`.$` JSONPath, `States.StringToJson`, `States.MathAdd`), ResultPath.
  * - Task: the failover function's ARN, or `lambda:invoke.waitForTaskToken` with FunctionName and
  *   Payload (`$$.Task.Token`); TimeoutSeconds / TimeoutSecondsPath (`States.Timeout` after that much
  *   virtual time; none given: no timeout, as Step Functions' 99999999 s default); Retry (ErrorEquals,
@@ -94,6 +95,7 @@ type Template =
   | { readonly kind: 'value'; readonly value: unknown }
   | { readonly kind: 'path'; readonly path: Path }
   | { readonly kind: 'stringToJson'; readonly path: Path }
+  | { readonly kind: 'mathAdd'; readonly path: Path; readonly add: number }
   | { readonly kind: 'object'; readonly fields: readonly (readonly [string, Template])[] };
 
 type ResultPath =
@@ -169,6 +171,7 @@ type CompiledState =
 
 interface CompiledMachine {
   readonly startAt: string;
+  readonly timeoutSeconds?: number;
   readonly states: ReadonlyMap<string, CompiledState>;
 }
 
@@ -222,7 +225,10 @@ function compileDefinition(text: string, functionArn: string): CompiledMachine {
     throw new DefinitionError('definition', `not JSON (${(error as Error).message})`);
   }
   if (!isObject(raw)) throw new DefinitionError('definition', 'not an object');
-  onlyFields(raw, ['Comment', 'QueryLanguage', 'StartAt', 'States'], 'definition');
+  onlyFields(raw, ['Comment', 'QueryLanguage', 'TimeoutSeconds', 'StartAt', 'States'], 'definition');
+  const timeout = compileSeconds(raw, 'TimeoutSeconds', 'TimeoutSecondsPath', 1, 'definition');
+  if (timeout && !('seconds' in timeout))
+    throw new DefinitionError('definition', 'TimeoutSeconds must be a number');
   if (raw.QueryLanguage !== undefined && raw.QueryLanguage !== 'JSONPath') {
     throw new DefinitionError('definition', `QueryLanguage ${String(raw.QueryLanguage)} (JSONPath only)`);
   }
@@ -248,7 +254,7 @@ function compileDefinition(text: string, functionArn: string): CompiledMachine {
       exists(state.next, where);
     }
   }
-  return { startAt: raw.StartAt, states };
+  return { startAt: raw.StartAt, states, ...(timeout ? { timeoutSeconds: timeout.seconds } : {}) };
 }
 
 function compileState(name: string, raw: unknown, functionArn: string): CompiledState {
@@ -426,11 +432,22 @@ function compileTemplate(raw: unknown, where: string, allowTaskToken: boolean): 
   return { kind: 'object', fields };
 }
 
-/** `States.StringToJson('<literal>')` (parsed now, so a bad substitution fails here) or of a path. */
+/**
+ * `States.StringToJson('<literal>')` (parsed now, so a bad substitution fails here) or of a path;
+ * `States.MathAdd(<path>, <integer>)` (the loop counters).
+ */
 function compileIntrinsic(text: string, where: string, allowTaskToken: boolean): Template {
   const call = /^States\.([A-Za-z]+)\((.*)\)$/s.exec(text);
+  if (call?.[1] === 'MathAdd') {
+    const args = /^\s*([^,\s]+)\s*,\s*(-?\d+)\s*$/.exec(call[2] ?? '');
+    if (!args) throw new DefinitionError(where, `${text}: States.MathAdd(<path>, <integer>) only`);
+    return { kind: 'mathAdd', path: compilePath(args[1], where, allowTaskToken), add: Number(args[2]) };
+  }
   if (call?.[1] !== 'StringToJson') {
-    throw new DefinitionError(where, `intrinsic ${text} is not supported (States.StringToJson only)`);
+    throw new DefinitionError(
+      where,
+      `intrinsic ${text} is not supported (States.StringToJson, States.MathAdd only)`,
+    );
   }
   const arg = (call[2] ?? '').trim();
   const literal = /^'((?:[^'\\]|\\.)*)'$/s.exec(arg);
@@ -556,6 +573,12 @@ function evaluate(template: Template, input: unknown, context: unknown): unknown
       } catch {
         throw runtimeError(`States.StringToJson of ${template.path.text}: not JSON`);
       }
+    }
+    case 'mathAdd': {
+      const value = readDefined(template.path, input, context);
+      if (!Number.isInteger(value))
+        throw runtimeError(`States.MathAdd of ${template.path.text}: not an integer`);
+      return (value as number) + template.add;
     }
     case 'object':
       return Object.fromEntries(template.fields.map(([key, t]) => [key, evaluate(t, input, context)]));
@@ -804,6 +827,19 @@ export class SimWorkflow implements WorkflowPort {
       },
       done: undefined as unknown as Promise<SimExecutionOutcome>,
     };
+    if (this.#machine.timeoutSeconds !== undefined) {
+      // Cancelled with the execution's other timers when it ends first.
+      this.#timer(execution, this.#machine.timeoutSeconds * 1000, () => {
+        if (execution.outcome) return;
+        execution.aborted = true;
+        this.#end(execution, {
+          status: 'failed',
+          error: 'States.Timeout',
+          cause: 'execution TimeoutSeconds',
+        });
+        rejectAborting(ABORTED);
+      });
+    }
     // StartExecution returns before the first state runs: the run begins as an event of its own.
     execution.done = this.#race(execution, new Promise<void>((resolve) => this.#timer(execution, 0, resolve)))
       .then(() => this.#execute(execution, invoke))

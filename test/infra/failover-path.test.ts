@@ -10,9 +10,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   applySubstitutions,
   FAILOVER_DEFINITION_PATH,
+  failoverDefinitionText,
   failoverSubstitutions,
   loadFailoverDefinition,
 } from '../../lib/app/failover/definition.ts';
+import { failoverTimings } from '../../lib/app/failover/timings.ts';
+import { failoverWorkflowBounds } from '../../lib/app/failover/workflow-bounds.ts';
 import { HandlerFunction } from '../../lib/infra/handler-function.ts';
 import type { RegionalStack } from '../../lib/infra/regional-stack.ts';
 import type { WitnessStack } from '../../lib/infra/witness-stack.ts';
@@ -48,6 +51,17 @@ function stateMachineArn(region: string): unknown {
 /** The failover state machine's executions (their names are failover ids, made at run time). */
 function executionsArn(region: string): unknown {
   return arnIn('states', region, 'execution:cortex-failover:*');
+}
+
+/** The failover workflow's properties (a regional stack has other state machines too). */
+function failoverStateMachine(template: Template) {
+  const machines = Object.values(
+    template.findResources('AWS::StepFunctions::StateMachine', {
+      Properties: { StateMachineName: 'cortex-failover' },
+    }),
+  );
+  expect(machines).toHaveLength(1);
+  return machines[0]?.Properties;
 }
 
 function tableArn(region: string): unknown {
@@ -270,10 +284,13 @@ describe('the failover path', () => {
     });
 
     it('deploys statemachines/failover.asl.json as text with the substitutions definition.ts computes', () => {
-      const file = readFileSync(FAILOVER_DEFINITION_PATH, 'utf8');
+      const file = JSON.parse(readFileSync(FAILOVER_DEFINITION_PATH, 'utf8'));
       eachRegion((stack, template) => {
-        const sm = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0]?.Properties;
-        expect(sm.DefinitionString).toBe(file);
+        const sm = failoverStateMachine(template);
+        expect(sm.DefinitionString).toBe(failoverDefinitionText(built.topology));
+        // The file as it is, plus the execution's TimeoutSeconds (a number: no substitution can hold it).
+        const { TimeoutSeconds: _timeout, ...fromFile } = JSON.parse(sm.DefinitionString);
+        expect(fromFile).toEqual(file);
         const fnArn = { 'Fn::GetAtt': [logicalId(stack.failover.function.node.defaultChild), 'Arn'] };
         const fake = `arn:aws:lambda:${stack.regionId}:123456789012:function:cortex-failover-steps`;
         const expected = failoverSubstitutions(built.topology, fake);
@@ -286,6 +303,34 @@ describe('the failover path', () => {
         ) as Record<string, string>;
         const asl = applySubstitutions(sm.DefinitionString, deployed);
         expect(JSON.parse(asl)).toEqual(JSON.parse(loadFailoverDefinition(built.topology, fake)));
+      });
+    });
+
+    it("bounds every execution by TimeoutSeconds: twice the topology's failover budget plus the people's windows", () => {
+      const timings = failoverTimings(built.topology);
+      const phases = Object.values(timings.phase_timeout_seconds).reduce((a, b) => a + b, 0);
+      const bounds = failoverWorkflowBounds(built.topology);
+      expect(bounds.execution_timeout_seconds).toBe(
+        2 * (phases + timings.closing_timeout_seconds) +
+          timings.approval_timeout_seconds +
+          bounds.operator_rounds * timings.operator_timeout_seconds,
+      );
+      eachRegion((_stack, template) => {
+        const sm = failoverStateMachine(template);
+        const definition = JSON.parse(sm.DefinitionString);
+        expect(definition.TimeoutSeconds).toBe(bounds.execution_timeout_seconds);
+        // Within a Standard workflow's one year, and past what it may wait for people.
+        expect(definition.TimeoutSeconds).toBeLessThanOrEqual(365 * 24 * 3600);
+        expect(definition.TimeoutSeconds).toBeGreaterThan(
+          timings.approval_timeout_seconds + bounds.operator_rounds * timings.operator_timeout_seconds,
+        );
+        // The loop bounds reach the deployed definition as substitutions too.
+        expect(sm.DefinitionSubstitutions).toMatchObject({
+          DrainPollLimit: String(bounds.drain_polls),
+          SyncPollLimit: String(bounds.sync_polls),
+          PromotionPollLimit: String(bounds.promotion_polls),
+          OperatorRoundLimit: String(bounds.operator_rounds),
+        });
       });
     });
 

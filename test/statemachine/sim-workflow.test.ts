@@ -14,6 +14,7 @@ import type { ControlDeps } from '../../lib/app/deps.ts';
 import type { FailoverActionResult, FailoverTaskEvent } from '../../lib/app/failover/actions.ts';
 import { loadFailoverDefinition } from '../../lib/app/failover/definition.ts';
 import { failoverTimings } from '../../lib/app/failover/timings.ts';
+import { failoverWorkflowBounds } from '../../lib/app/failover/workflow-bounds.ts';
 import { NotFoundError } from '../../lib/core/errors.ts';
 import type { FailoverAction, FailoverRecord, FailoverStatus } from '../../lib/core/failover/types.ts';
 import type { Topology } from '../../lib/core/topology/types.ts';
@@ -334,9 +335,11 @@ describe('SimWorkflow walks the failover definition as aws-local-stepfunctions d
     expect(sim.outcome.path).toEqual([
       ...DETECTION,
       ...PREPARATION,
-      ...['DrainConnections', 'Drained', 'DrainWait', 'DrainConnections', 'Drained', 'DrainWait'],
-      ...['DrainConnections', 'Drained', 'SyncCriticalState', 'Synced', 'SyncWait', 'SyncCriticalState'],
-      ...['Synced', 'UpdateDnsRouting', 'RedirectTraffic', 'VerifyHealth', 'Promoted', 'PromotionWait'],
+      ...['DrainConnections', 'Drained', 'CountDrainPoll', 'DrainWait'],
+      ...['DrainConnections', 'Drained', 'CountDrainPoll', 'DrainWait'],
+      ...['DrainConnections', 'Drained', 'SyncCriticalState', 'Synced', 'CountSyncPoll', 'SyncWait'],
+      ...['SyncCriticalState', 'Synced', 'UpdateDnsRouting', 'RedirectTraffic'],
+      ...['VerifyHealth', 'Promoted', 'CountPromotionPoll', 'PromotionWait'],
       ...VALIDATION,
     ]);
     const gaps = (action: FailoverAction) => {
@@ -470,12 +473,124 @@ describe('SimWorkflow walks the failover definition as aws-local-stepfunctions d
       ...DETECTION,
       'IdentifyTargetRegion',
       'TargetFound',
+      'OperatorRoundsLeft',
       'AwaitOperator',
+      'CountOperatorRound',
       ...PREPARATION,
       ...EXECUTION,
       ...VALIDATION,
     ]);
     expect(callsOf(sim.calls, 'identify_target_region').map((c) => c.at)).toEqual([0, 600_000]);
+  });
+
+  describe('every loop ends at its bound (a step that never says done)', () => {
+    const bounds = failoverWorkflowBounds(topology);
+    const rolledBack = ['Rollback', 'RollbackOutcome', 'RolledBack'];
+
+    it.each([
+      ['drain_connections', 'DrainConnections', 'Drained', 'DrainLimitReached', bounds.drain_polls],
+      ['sync_critical_state', 'SyncCriticalState', 'Synced', 'SyncLimitReached', bounds.sync_polls],
+      ['verify_health', 'VerifyHealth', 'Promoted', 'PromotionLimitReached', bounds.promotion_polls],
+    ] as const)(
+      '%s: after its most polls, WaitLimitExceeded rolls back',
+      async (action, task, choice, limit, polls) => {
+        // Invariant: a polling loop waits at most its bound's rounds, then rolls back naming the loop.
+        const sim = await crossCheck({ [action]: Array(polls + 5).fill(poll(1)) });
+        expect(callsOf(sim.calls, action)).toHaveLength(polls + 1);
+        expect(sim.outcome.path.slice(-6)).toEqual([task, choice, limit, ...rolledBack]);
+        expect(sim.outcome).toMatchObject({ status: 'failed', error: 'FailoverRolledBack' });
+        expect(callsOf(sim.calls, 'rollback')[0]?.event.error).toMatchObject({ Error: 'WaitLimitExceeded' });
+        expect(callsOf(sim.calls, 'rollback')[0]?.event.error?.Cause).toContain(action);
+      },
+    );
+
+    it('await_operator: an approval that frees nothing asks again, at most operator_rounds times', async () => {
+      // Invariant: the operator loop (IdentifyTargetRegion -> AwaitOperator) is bounded too.
+      const rounds = bounds.operator_rounds;
+      const sim = await crossCheck({
+        identify_target_region: Array(rounds + 2).fill(ok({ operator_required: true })),
+        await_operator: Array(rounds + 2).fill(approve(60)),
+      });
+      expect(callsOf(sim.calls, 'await_operator')).toHaveLength(rounds);
+      expect(callsOf(sim.calls, 'identify_target_region')).toHaveLength(rounds + 1);
+      expect(sim.outcome.path.slice(-7)).toEqual([
+        'IdentifyTargetRegion',
+        'TargetFound',
+        'OperatorRoundsLeft',
+        'OperatorLimitReached',
+        ...rolledBack,
+      ]);
+      expect(callsOf(sim.calls, 'rollback')[0]?.event.error).toMatchObject({ Error: 'WaitLimitExceeded' });
+    });
+
+    it("a wait the step made too long ends at the execution's TimeoutSeconds (virtual time)", async () => {
+      // Invariant: no execution outlives its budget, whatever a step answers.
+      const seconds = failoverWorkflowBounds(topology).execution_timeout_seconds;
+      const { kernel, workflow } = simHarness({ drain_connections: [poll(10 * seconds)] });
+      await workflow.startFailover({ failover_id: ID, coordinator: COORDINATOR });
+      await kernel.run(kernel.now() + 2 * seconds * 1000);
+      const outcome = workflow.outcome(ID);
+      expect(outcome).toMatchObject({ status: 'failed', error: 'States.Timeout' });
+      expect(outcome?.path.at(-1)).toBe('DrainWait');
+      expect((outcome?.ended_at as number) - (outcome?.started_at as number)).toBe(seconds * 1000);
+      expect(workflow.running()).toEqual([]);
+    });
+  });
+
+  it("LocalWorkflow runs a topology whose execution TimeoutSeconds is past Node's longest timer", async () => {
+    // Invariant: a 40-day approval window does not make aws-local-stepfunctions time out at once.
+    const json = defaultTopologyJson();
+    json.failover_policies.automatic_failover.decision_timeout_seconds = 40 * 86_400;
+    const long = validateTopology(json);
+    expect(failoverWorkflowBounds(long).execution_timeout_seconds * 1000).toBeGreaterThan(2 ** 31);
+    // One drain poll: a Wait that outlasts the 1 ms an overflowing timer would fire after.
+    const fn = scripted({ drain_connections: [poll(10)] }, { later: () => {}, answer: async () => {} });
+    const workflow = new LocalWorkflow({
+      topology: long,
+      depsFor: depsWith(new Map([[ID, running()]])),
+      invokerFor: () => fn.invoke,
+      speed: SPEED,
+    });
+    openLocal.push(workflow);
+    await workflow.startFailover({ failover_id: ID, coordinator: COORDINATOR });
+    const outcome = await withDeadline(workflow.settled(ID), `local execution ${ID}`);
+    expect(outcome).toMatchObject({ status: 'succeeded' });
+    expect(outcome.path.at(-1)).toBe('Completed');
+  });
+
+  it("the approval window is the topology's decision_timeout_seconds, on virtual time", async () => {
+    // Invariant: the window comes from the failover policy through the substitutions, not a constant.
+    const json = defaultTopologyJson();
+    json.failover_policies.automatic_failover.decision_timeout_seconds = 1800;
+    const slow = validateTopology(json);
+    const kernel = createKernel({ seed: 11 });
+    let workflow: SimWorkflow | undefined;
+    const fn = scripted(
+      { notify_operators: [ok({ approval_required: true })], await_approval: [silent] },
+      {
+        later: (ms, run) => kernel.at(ms, run),
+        answer: (token, approved) => (workflow as SimWorkflow).answerApproval(token, approved),
+        now: () => kernel.now(),
+      },
+    );
+    workflow = new SimWorkflow({
+      kernel,
+      topology: slow,
+      depsFor: (regionId) =>
+        ({
+          regionId,
+          topology: slow,
+          state: { getFailover: async () => running() },
+        }) as unknown as ControlDeps,
+      invokerFor: () => fn.invoke,
+      invokeLatencyMs: () => 0,
+    });
+    await workflow.startFailover({ failover_id: ID, coordinator: COORDINATOR });
+    await kernel.run(kernel.now() + HORIZON_MS);
+    const awaited = callsOf(fn.calls, 'await_approval')[0]?.at as number;
+    const rollback = callsOf(fn.calls, 'rollback')[0];
+    expect(rollback?.event.error?.Error).toBe('States.Timeout');
+    expect((rollback?.at as number) - awaited).toBe(1800 * 1000);
   });
 
   it('an error in Rollback is caught and the failover is marked failed (MarkFailed -> Failed)', async () => {

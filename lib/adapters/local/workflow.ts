@@ -94,6 +94,9 @@ export class LocalWorkflow implements WorkflowPort {
     const definition = JSON.parse(
       loadFailoverDefinition(options.topology, functionArn),
     ) as StateMachineDefinition;
+    // The interpreter times the execution with one setTimeout, which holds at most 2^31-1 ms (24.8
+    // days) and fires at once past it: a longer TimeoutSeconds is left to the Task timeouts here.
+    if ((definition.TimeoutSeconds ?? 0) * 1000 > 2 ** 31 - 1) delete definition.TimeoutSeconds;
     const timings = failoverTimings(options.topology);
     const timeouts: Record<string, number> = {
       ...timings.phase_timeout_seconds,

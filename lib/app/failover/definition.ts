@@ -2,12 +2,15 @@
  * The failover state machine definition (statemachines/failover.asl.json) and its substitutions.
  * CDK passes the text to `DefinitionBody.fromString` with `definitionSubstitutions` set to the same
  * map; the local runtime and the tests apply the map here. The file stays valid JSON and valid ASL
- * before substitution: numbers are substituted inside `States.StringToJson('...')` strings.
+ * before substitution: numbers are substituted inside `States.StringToJson('...')` strings. The
+ * execution's TimeoutSeconds must be a JSON number at the top level, where no such string can go:
+ * failoverDefinitionText writes it into the text from the topology.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Topology } from '../../core/topology/types.ts';
 import { failoverTimings } from './timings.ts';
+import { failoverWorkflowBounds } from './workflow-bounds.ts';
 
 export const FAILOVER_DEFINITION_PATH = fileURLToPath(
   new URL('../../../statemachines/failover.asl.json', import.meta.url),
@@ -22,6 +25,7 @@ export function failoverSubstitutions(topology: Topology, functionArn: string): 
   }
   const timings = failoverTimings(topology);
   const phase = timings.phase_timeout_seconds;
+  const bounds = failoverWorkflowBounds(topology);
   return {
     FailoverFunctionArn: functionArn,
     DetectionTimeoutSeconds: String(phase.detection),
@@ -31,6 +35,10 @@ export function failoverSubstitutions(topology: Topology, functionArn: string): 
     ExecutionTimeoutSeconds: String(phase.execution),
     ValidationTimeoutSeconds: String(phase.validation),
     ClosingTimeoutSeconds: String(timings.closing_timeout_seconds),
+    DrainPollLimit: String(bounds.drain_polls),
+    SyncPollLimit: String(bounds.sync_polls),
+    PromotionPollLimit: String(bounds.promotion_polls),
+    OperatorRoundLimit: String(bounds.operator_rounds),
   };
 }
 
@@ -43,10 +51,15 @@ export function applySubstitutions(text: string, substitutions: Readonly<Record<
   });
 }
 
+/** The definition as deployed, before substitution: the file with the topology's execution TimeoutSeconds. */
+export function failoverDefinitionText(topology: Topology): string {
+  const definition = JSON.parse(readFileSync(FAILOVER_DEFINITION_PATH, 'utf8')) as Record<string, unknown>;
+  const { Comment, QueryLanguage } = definition;
+  const TimeoutSeconds = failoverWorkflowBounds(topology).execution_timeout_seconds;
+  return `${JSON.stringify({ Comment, QueryLanguage, TimeoutSeconds, ...definition }, null, 2)}\n`;
+}
+
 /** The definition text with the substitutions applied, for the local runtime and tests. */
 export function loadFailoverDefinition(topology: Topology, functionArn: string): string {
-  return applySubstitutions(
-    readFileSync(FAILOVER_DEFINITION_PATH, 'utf8'),
-    failoverSubstitutions(topology, functionArn),
-  );
+  return applySubstitutions(failoverDefinitionText(topology), failoverSubstitutions(topology, functionArn));
 }

@@ -4,6 +4,7 @@
  * drives the steps; functions/failover performs each action and writes the record.
  */
 import type { RegionStatusRecord } from '../state/records.ts';
+import type { FailoverErrorName } from './workflow-errors.ts';
 
 export type FailoverKind = 'failover' | 'failback';
 export type FailoverTrigger = 'automatic' | 'manual';
@@ -73,15 +74,8 @@ export interface FailoverStepRecord {
   readonly attempt: number;
 }
 
-/** Why a failover ended early; the error names the workflow catches. */
-export type FailoverErrorName =
-  | 'TransientError'
-  | 'NoTargetRegion'
-  | 'TargetRegionFailure'
-  | 'DataSyncFailure'
-  | 'ValidationFailure'
-  | 'OperatorAbort'
-  | 'ApprovalDeclined';
+/** Why a failover ended early; the names and what the workflow does with each: workflow-errors.ts. */
+export type { FailoverErrorName } from './workflow-errors.ts';
 
 export interface FailoverRecord {
   readonly failover_id: string;
