@@ -34,7 +34,7 @@ export function deployPlanCommand(args: readonly string[], io: CliIo): number {
     bootstrap: `npx cdk bootstrap${context} ${regions.map((r) => `aws://${account}/${r}`).join(' ')}`,
     first_deploy: `npx cdk deploy --all${context} -c schedules=disabled`,
     enable_schedules: `npx cdk deploy --all${context}`,
-    check: 'npx cortex doctor --endpoint <the ApiUrl output of each CortexRegion stack, comma-separated>',
+    check: `npx cortex doctor --ssm${file === undefined ? '' : ` --topology ${file}`}`,
   };
   if (values.json) {
     io.out(

@@ -6,7 +6,9 @@
  * failed), observers that disagree on a region's status, role or epoch, clocks apart. Exit 1 when
  * anything is wrong.
  */
-import { TopologyError } from '../core/errors.ts';
+import type { Topology } from '../core/topology/types.ts';
+import { planDeployment } from '../infra/deployment-plan.ts';
+import { withGeneration } from '../infra/generation.ts';
 import { loadTopologyFile } from '../topology/load.ts';
 import {
   type ApiAnswer,
@@ -79,10 +81,39 @@ export interface DoctorReport {
   readonly problems: readonly string[];
 }
 
-export async function doctorCommand(args: readonly string[], io: CliIo): Promise<number> {
+/** Reads one SSM parameter in one region (`--ssm`); injected in tests. */
+export type ParameterReader = (region: string, name: string) => Promise<string>;
+
+/** GetParameter with the SDK's default credentials, loaded only for `--ssm`. */
+const readParameter: ParameterReader = async (region, name) => {
+  const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm');
+  const client = new SSMClient({ region });
+  try {
+    const answer = await client.send(new GetParameterCommand({ Name: name }));
+    const value = answer.Parameter?.Value;
+    if (!value) throw new Error(`${name} has no value`);
+    return value;
+  } finally {
+    client.destroy();
+  }
+};
+
+/** A region doctor could not even find an endpoint for. */
+interface Unresolved {
+  readonly region: string;
+  readonly problem: string;
+}
+
+export async function doctorCommand(
+  args: readonly string[],
+  io: CliIo,
+  options: { readonly readParameter?: ParameterReader } = {},
+): Promise<number> {
   const { values } = parse(args, {
     endpoint: { type: 'string' },
     domain: { type: 'string' },
+    ssm: { type: 'boolean' },
+    generation: { type: 'string' },
     topology: { type: 'string' },
     sign: { type: 'string' },
     region: { type: 'string' },
@@ -97,10 +128,31 @@ export async function doctorCommand(args: readonly string[], io: CliIo): Promise
   if (!(Number.isFinite(maxSkew) && maxSkew > 0)) {
     throw new UsageError(`--max-skew must be a number of seconds above 0, got "${values['max-skew']}"`);
   }
-  if (values.domain !== undefined && values.endpoint !== undefined) {
-    throw new UsageError('--domain and --endpoint both name the endpoints: give one');
+  const sources = [values.endpoint, values.domain, values.ssm].filter((v) => v !== undefined && v !== false);
+  if (sources.length > 1)
+    throw new UsageError('--endpoint, --domain and --ssm each name the endpoints: give one');
+  const { endpoints, origin, unresolved } = await endpointsFor(
+    values,
+    io,
+    options.readParameter ?? readParameter,
+  );
+  if (endpoints.length === 0) {
+    // No region published its URL: nothing to ask; say which and why.
+    const report: DoctorReport = {
+      ok: false,
+      regions: unresolved.map((u) => ({
+        region: u.region,
+        endpoint: '-',
+        health: '-',
+        problems: [u.problem],
+        notes: [],
+      })),
+      problems: [],
+    };
+    if (values.json) io.out(JSON.stringify(report, null, 2));
+    else printReport(report, io);
+    return 1;
   }
-  const { endpoints, origin } = endpointsFor(values, io);
   const signingRegion =
     (values.region as string | undefined) ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
   const client = new ApiClient({
@@ -110,49 +162,91 @@ export async function doctorCommand(args: readonly string[], io: CliIo): Promise
     ...(signingRegion ? { signingRegion } : {}),
     timeoutMs: 10_000,
   });
-  const report = await diagnose(client, maxSkew);
+  const report = await diagnose(client, maxSkew, unresolved);
   if (values.json) io.out(JSON.stringify(report, null, 2));
   else printReport(report, io);
   return report.ok ? 0 : 1;
 }
 
-/** `--domain`: each topology region's own name (`<region>.api.<domain>`, as the regional DNS adds). */
-function endpointsFor(values: Record<string, unknown>, io: CliIo): { endpoints: string[]; origin: string } {
+/**
+ * The endpoints to check: `--domain` (each topology region's own name, `<region>.api.<domain>`, as
+ * the regional DNS adds it), `--ssm` (the URL each regional stack publishes in its region,
+ * `/<name>[-<generation>]/api-url/<region>`), else `--endpoint`, `$CORTEX_ENDPOINT`, the local gateway.
+ */
+async function endpointsFor(
+  values: Record<string, unknown>,
+  io: CliIo,
+  read: ParameterReader,
+): Promise<{ endpoints: string[]; origin: string; unresolved: Unresolved[] }> {
   try {
     if (values.domain !== undefined) {
       const domain = String(values.domain).replace(/^\.+|\.+$/g, '');
       if (!/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(domain))
         throw new UsageError(`--domain "${values.domain}" is not a domain name`);
-      const file = values.topology as string | undefined;
-      if (file !== undefined) requireReadable(file, '--topology');
-      let topology: ReturnType<typeof loadTopologyFile>;
-      try {
-        topology = loadTopologyFile(file);
-      } catch (error) {
-        if (error instanceof TopologyError) throw error;
-        throw new UsageError(`cannot read the topology: ${(error as Error).message}`);
-      }
+      const topology = topologyOf(values);
       return {
         endpoints: topology.regions.map((r) => `https://${r.region_id}.api.${domain}`),
         origin: '--domain',
+        unresolved: [],
       };
     }
+    if (values.ssm === true) {
+      const plan = planDeployment(
+        withGeneration(topologyOf(values), values.generation as string | undefined),
+      );
+      const found = await Promise.all(
+        plan.regionIds.map(async (region) => {
+          const name = `${plan.apiUrlParameterPrefix}${region}`;
+          try {
+            return { region, url: await read(region, name) };
+          } catch (error) {
+            const why =
+              (error as Error).name === 'ParameterNotFound' ? 'not found' : (error as Error).message;
+            return {
+              region,
+              problem: `no API URL: SSM parameter ${name} in ${region}: ${why} (is CortexRegion-${region} deployed${values.generation ? '' : ', or was it deployed with -c generation'}?)`,
+            };
+          }
+        }),
+      );
+      const urls = found.flatMap((f) => ('url' in f ? [f.url] : []));
+      return {
+        endpoints: urls.length > 0 ? parseEndpoints(urls.join(','), '--ssm') : [],
+        origin: '--ssm',
+        unresolved: found.flatMap((f) =>
+          'problem' in f && f.problem !== undefined ? [{ region: f.region, problem: f.problem }] : [],
+        ),
+      };
+    }
+    if (values.generation !== undefined) throw new UsageError('--generation goes with --ssm');
     const flag = values.endpoint as string | undefined;
     const env = io.env.CORTEX_ENDPOINT;
-    if (flag !== undefined) return { endpoints: parseEndpoints(flag, '--endpoint'), origin: '--endpoint' };
+    if (flag !== undefined)
+      return { endpoints: parseEndpoints(flag, '--endpoint'), origin: '--endpoint', unresolved: [] };
     if (env !== undefined && env !== '')
-      return { endpoints: parseEndpoints(env, 'CORTEX_ENDPOINT'), origin: 'CORTEX_ENDPOINT' };
-    return { endpoints: parseEndpoints(DEFAULT_ENDPOINT, '--endpoint'), origin: '--endpoint' };
+      return { endpoints: parseEndpoints(env, 'CORTEX_ENDPOINT'), origin: 'CORTEX_ENDPOINT', unresolved: [] };
+    return {
+      endpoints: parseEndpoints(DEFAULT_ENDPOINT, '--endpoint'),
+      origin: '--endpoint',
+      unresolved: [],
+    };
   } catch (error) {
     if (error instanceof EndpointError) throw new UsageError(error.message);
     throw error;
   }
 }
 
+function topologyOf(values: Record<string, unknown>): Topology {
+  const file = values.topology as string | undefined;
+  if (file !== undefined) requireReadable(file, '--topology');
+  return loadTopologyFile(file);
+}
+
 /** Checks every region the endpoints lead to; pure reporting, no output. */
 export async function diagnose(
   client: ApiClient,
   maxSkewSeconds = DEFAULT_MAX_SKEW_SECONDS,
+  unresolved: readonly Unresolved[] = [],
 ): Promise<DoctorReport> {
   // The local gateway is not a region: check each region's own endpoint it lists instead.
   const local = await client.regionEndpoints();
@@ -164,6 +258,14 @@ export async function diagnose(
           return region ? { region, endpoint } : { endpoint };
         });
   const checked = await Promise.all(targets.map((target) => check(client, target)));
+  for (const u of unresolved) {
+    checked.push({
+      target: { region: u.region, endpoint: '-' },
+      region: u.region,
+      problems: [u.problem],
+      notes: [],
+    });
+  }
   const problems = [...agreementProblems(checked), ...clockProblems(checked, maxSkewSeconds)];
 
   // Every region the plane lists must have been asked itself.

@@ -143,7 +143,7 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'doctor',
-    args: '[--domain <domain> [--topology <file>]] [--sign auto|always|never] [--region <id>] [--max-skew <s>]',
+    args: '[--domain <domain> | --ssm [--generation <g>]] [--topology <file>] [--sign auto|always|never] [--region <id>] [--max-skew <s>]',
     summary:
       'post-deploy check: asks every region itself for /health and a signed /v1/regions; says per region what is wrong (unreachable, not authorized, not serving, disagreement, clock skew)',
     api: true,
@@ -152,7 +152,15 @@ export const COMMANDS: readonly CommandHelp[] = [
         '--domain <domain>',
         "check https://<region>.api.<domain> for every topology region (the deployment's -c domain)",
       ],
-      ['--topology <file>', 'the topology --domain reads its regions from (default topology/default.json)'],
+      [
+        '--ssm',
+        'check the API URL each regional stack publishes in its region (SSM /<name>/api-url/<region>)',
+      ],
+      ['--generation <g>', 'with --ssm: the deployment generation (-c generation=<g>)'],
+      [
+        '--topology <file>',
+        'the topology --domain and --ssm read the regions from (default topology/default.json)',
+      ],
       [
         '--sign auto|always|never',
         'SigV4-sign the IAM-authorized calls: auto signs every endpoint not on loopback (default auto)',
@@ -163,6 +171,7 @@ export const COMMANDS: readonly CommandHelp[] = [
     examples: [
       'cortex doctor',
       'cortex doctor --endpoint https://a1b2c3.execute-api.us-east-1.amazonaws.com,https://d4e5f6.execute-api.eu-west-1.amazonaws.com',
+      'cortex doctor --ssm',
       'cortex doctor --domain cortex.example.com',
     ],
     notes: ['exit 1 when anything is wrong (each problem is printed); see docs/deploy.md'],

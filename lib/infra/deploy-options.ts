@@ -17,7 +17,8 @@ import type { IAspect } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { IConstruct } from 'constructs';
 import { TopologyError } from '../core/errors.ts';
-import type { Topology } from '../core/topology/types.ts';
+
+export { withGeneration } from './generation.ts';
 
 export const DEPLOY_CONTEXT = { schedules: 'schedules', generation: 'generation' } as const;
 
@@ -28,26 +29,6 @@ export class DisableSchedules implements IAspect {
   visit(node: IConstruct): void {
     if (node instanceof scheduler.CfnSchedule) node.state = 'DISABLED';
   }
-}
-
-/** Lower-case letters and digits: it becomes part of table names, KMS aliases and SSM paths. */
-const GENERATION = /^[a-z0-9]{1,8}$/;
-
-/**
- * The topology renamed for `generation` (`cortex` -> `cortex-g2` for `g2`); the same topology when
- * none is given. Throws a TopologyError naming the context key for a bad value.
- */
-export function withGeneration(topology: Topology, generation: string | undefined): Topology {
-  if (generation === undefined) return topology;
-  if (!GENERATION.test(generation)) {
-    throw new TopologyError([
-      {
-        field: `context ${DEPLOY_CONTEXT.generation}`,
-        reason: `must be 1-8 lower-case letters or digits (it suffixes every physical name), got ${JSON.stringify(generation)}`,
-      },
-    ]);
-  }
-  return Object.freeze({ ...topology, name: `${topology.name}-${generation}` });
 }
 
 /** `enabled` unless the value says `disabled`; anything else is a mistake worth stopping for. */

@@ -7,6 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { doctorCommand } from '../../lib/cli/doctor.ts';
 import { cli } from '../support/cli.ts';
 
 interface Stand {
@@ -120,6 +121,35 @@ describe('cortex doctor names what is wrong', () => {
     const report = JSON.parse(c.out.join('\n'));
     expect(report.ok).toBe(false);
     expect(report.problems.some((p: string) => p.startsWith('clock skew'))).toBe(false);
+  });
+});
+
+describe('cortex doctor --ssm', () => {
+  it('checks the URL each region publishes, and names a region that publishes none', async () => {
+    const asked: string[] = [];
+    const c = cli();
+    const code = await doctorCommand(['--ssm', '--generation', 'g2', '--max-skew', '60'], c.io, {
+      readParameter: async (region, name) => {
+        asked.push(`${region} ${name}`);
+        if (region === 'ap-south-1') throw Object.assign(new Error('nope'), { name: 'ParameterNotFound' });
+        return endpoints[region === 'us-east-1' ? 0 : 1] as string;
+      },
+    });
+    expect(code).toBe(1);
+    expect(asked.sort()).toEqual([
+      'ap-south-1 /cortex-g2/api-url/ap-south-1',
+      'eu-west-1 /cortex-g2/api-url/eu-west-1',
+      'us-east-1 /cortex-g2/api-url/us-east-1',
+    ]);
+    expect(c.out.join('\n')).toMatch(/us-east-1\s+http:\/\/127\.0\.0\.1:\d+\s+serving/);
+    expect(c.err.join('\n')).toMatch(
+      /ap-south-1: no API URL: SSM parameter \/cortex-g2\/api-url\/ap-south-1 in ap-south-1: not found \(is CortexRegion-ap-south-1 deployed\?\)/,
+    );
+  });
+
+  it('refuses --generation without --ssm, and two endpoint sources', async () => {
+    expect(await cli().run('doctor', '--generation', 'g2')).toBe(2);
+    expect(await cli().run('doctor', '--ssm', '--endpoint', 'http://127.0.0.1:9')).toBe(2);
   });
 });
 
