@@ -271,6 +271,22 @@ export interface AuditArchivePort {
   archive(report: ComplianceAuditReport): Promise<string>;
 }
 
+/**
+ * The MCP server registry in one region's replica: one record per server per region, replicated
+ * everywhere (lib/core/mcp/registry.ts). A deregistered server stays as a tombstone so seeding from
+ * the topology never brings it back.
+ */
+export interface McpRegistryPort {
+  /** Every registered server this replica holds (deregistered ones left out). */
+  listMcpServers(): Promise<import('./core/mcp/registry.ts').McpServerRecord[]>;
+  /** Writes a server's record, replacing what was there (a registration, a status change). */
+  putMcpServer(record: import('./core/mcp/registry.ts').McpServerRecord): Promise<void>;
+  /** Writes each record whose key never held one (seeding from the topology); answers how many. */
+  seedMcpServers(records: readonly import('./core/mcp/registry.ts').McpServerRecord[]): Promise<number>;
+  /** Deregisters a server, leaving a tombstone; false when it was not registered. */
+  deleteMcpServer(region: string, server: string, at: string): Promise<boolean>;
+}
+
 /** The measured latency matrix in a region's replica (issue 4): one entry per ordered region pair. */
 export interface LatencyPort {
   /** Every measured pair entry this replica holds (any order). */

@@ -150,3 +150,17 @@ export class ReplicaUnreachableError extends CortexError {
     this.to = to;
   }
 }
+
+/** Servers offer the capability, but none may serve it now (a 422 like NoEligibleRegionError, `excluded` per server). */
+export class McpServerUnavailableError extends NoEligibleRegionError {
+  readonly capability: string;
+  constructor(
+    capability: string,
+    reason: string,
+    excluded: readonly { region: string; reasons: readonly string[] }[],
+  ) {
+    super(excluded);
+    this.capability = capability;
+    this.message = reason;
+  }
+}

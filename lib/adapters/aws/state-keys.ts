@@ -27,6 +27,7 @@ import type { Hold } from '../../ports.ts';
  * | hold          | `HOLDS#<by>`        | `<hold_id>`          | -                     | -                           |
  * | hold release  | `RELEASES#<writer>` | `<by>#<hold_id>`     | -                     | -                           |
  * | rebalance     | `REBALANCE#<id>`    | `REBALANCE`          | `REBALANCES`          | `<at>#<id>`                 |
+ * | MCP server    | `MCP`               | `<region_id>#<server>` | -                   | -                           |
  *
  * Region statuses share one partition so a region reads every status in one Query of its own
  * replica. A region's status is one slot per writer (the region whose replica the write lands in:
@@ -114,6 +115,8 @@ export const keys = {
   holdReleasePartition: (writer: string) => `RELEASES#${writer}`,
   rebalance: (rebalanceId: string) => ({ pk: `REBALANCE#${rebalanceId}`, sk: 'REBALANCE' }),
   rebalanceList: 'REBALANCES',
+  mcpServer: (regionId: string, server: string) => ({ pk: 'MCP', sk: `${regionId}#${server}` }),
+  mcpPartition: 'MCP',
 } as const;
 
 /** A region pool item's per-hour token counter attribute (one per hour bucket). */

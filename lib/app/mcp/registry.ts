@@ -1,0 +1,260 @@
+/**
+ * The MCP server registry's use cases: list (with each server's live state as this region's replica
+ * sees it), discover a server for a capability, register and deregister, and the MCP side of a
+ * regional failover and failback. The registry is seeded from the topology the first time a region
+ * finds it empty.
+ */
+import { assessCompliance, heldFrameworks, originOf } from '../../core/compliance/rules.ts';
+import type { DataClassification } from '../../core/compliance/types.ts';
+import { McpServerUnavailableError, NotFoundError } from '../../core/errors.ts';
+import { effectiveMatrix } from '../../core/latency/stats.ts';
+import { type Discovery, type DiscoveryContext, discoverMcpServer } from '../../core/mcp/discovery.ts';
+import { type McpMove, planMcpFailback, planMcpFailover } from '../../core/mcp/failover.ts';
+import { capabilitiesOf, type McpServerRecord, seedRecords } from '../../core/mcp/registry.ts';
+import { isServing } from '../../core/state/records.ts';
+import type { EventsPort, LatencyPort, McpRegistryPort } from '../../ports.ts';
+import type { RegionalDeps } from '../deps.ts';
+import { readStatuses } from '../live-state.ts';
+
+/** Exactly what the MCP use cases need. */
+export type McpDeps = Pick<RegionalDeps, 'regionId' | 'topology' | 'state' | 'clock' | 'deployment'> & {
+  readonly mcp: McpRegistryPort;
+  readonly latency?: LatencyPort;
+  readonly events?: EventsPort;
+};
+
+export interface McpServerView extends McpServerRecord {
+  /** Whether it serves now: its own status and its region's, as this region's replica holds them. */
+  readonly live: { readonly serving: boolean; readonly reasons: readonly string[] };
+}
+
+export interface McpListQuery {
+  readonly region?: string;
+  readonly capability?: string;
+}
+
+/** The registry (seeded from the topology when empty), each server with its live state. */
+export async function listMcpServers(deps: McpDeps, query: McpListQuery = {}): Promise<McpServerView[]> {
+  const servers = await registry(deps);
+  const serving = await servingOf(deps);
+  return servers
+    .filter(
+      (s) =>
+        (query.region === undefined || s.region === query.region) &&
+        (query.capability === undefined || s.capabilities.includes(query.capability)),
+    )
+    .map((s) => {
+      const reasons = [
+        ...(serving(s.region) ? [] : [`${s.region} is not serving`]),
+        ...(s.status === 'available' ? [] : [`${s.status}${s.reason ? `: ${s.reason}` : ''}`]),
+      ];
+      return { ...s, live: { serving: reasons.length === 0, reasons } };
+    });
+}
+
+export interface McpDiscoveryQuery {
+  readonly capability: string;
+  /** The agent's region (default: the region asked). */
+  readonly region?: string;
+  readonly data_classification?: DataClassification;
+  readonly min_version?: string;
+}
+
+export type McpDiscoveryAnswer = Extract<Discovery, { found: true }> & { readonly asked_from: string };
+
+/** The server an agent in `region` should use for `capability`; 404 or 422 with every reason otherwise. */
+export async function discoverMcp(deps: McpDeps, query: McpDiscoveryQuery): Promise<McpDiscoveryAnswer> {
+  const region = query.region ?? deps.regionId;
+  const servers = await registry(deps);
+  const serving = await servingOf(deps);
+  const matrix = await latencyMatrix(deps);
+  const context: DiscoveryContext = {
+    topology: deps.topology,
+    servers,
+    serving,
+    latencyMs: (from, to) => matrix[from]?.[to] ?? Number.POSITIVE_INFINITY,
+    frameworks: (r) => heldFrameworks(deps.topology, r),
+    ...(query.data_classification === undefined
+      ? {}
+      : { dataRule: dataRule(deps, region, query.data_classification) }),
+  };
+  const answer = discoverMcpServer(
+    {
+      capability: query.capability,
+      region,
+      ...(query.min_version === undefined ? {} : { min_version: query.min_version }),
+    },
+    context,
+  );
+  if (answer.found) return { ...answer, asked_from: region };
+  const excluded = answer.considered.map((c) => ({
+    region: c.region,
+    reasons: c.reasons.map((r) => `${c.server}: ${r}`),
+  }));
+  if (answer.status === 404) throw new McpNotFound(query.capability, answer.reason);
+  throw new McpServerUnavailableError(query.capability, answer.reason, excluded);
+}
+
+/** A 404 that says what was looked for. */
+class McpNotFound extends NotFoundError {
+  constructor(capability: string, reason: string) {
+    super('MCP capability', capability);
+    this.message = reason;
+  }
+}
+
+export interface McpRegistration {
+  readonly type?: string;
+  readonly scope: 'regional' | 'global';
+  readonly capabilities?: readonly string[];
+  readonly endpoint: string;
+  readonly version: string;
+  readonly compliance_mode?: string;
+  readonly data_residency?: string;
+  readonly failover?: 'any-region' | 'cross-region' | 'none';
+}
+
+/** Registers (or re-registers) `server` in `region`; answers the record written. */
+export async function registerMcpServer(
+  deps: McpDeps,
+  region: string,
+  server: string,
+  registration: McpRegistration,
+): Promise<McpServerRecord> {
+  requireRegion(deps, region);
+  await registry(deps);
+  const type = registration.type ?? server;
+  const record: McpServerRecord = {
+    region,
+    server,
+    type,
+    scope: registration.scope,
+    capabilities: [...new Set([...capabilitiesOf(type), ...(registration.capabilities ?? [])])],
+    endpoint: registration.endpoint,
+    version: registration.version,
+    ...(registration.compliance_mode === undefined ? {} : { compliance_mode: registration.compliance_mode }),
+    ...(registration.data_residency === undefined
+      ? {}
+      : { data_residency: registration.data_residency.toUpperCase() }),
+    failover: registration.failover ?? (registration.scope === 'global' ? 'any-region' : 'none'),
+    status: 'available',
+    source: 'api',
+    updated_at: new Date(deps.clock.now()).toISOString(),
+  };
+  await deps.mcp.putMcpServer(record);
+  await publish(deps, 'mcp.server_registered', { region, server, type, version: record.version });
+  return record;
+}
+
+/** Deregisters `server` in `region`; 404 when it is not registered. */
+export async function deregisterMcpServer(deps: McpDeps, region: string, server: string): Promise<void> {
+  requireRegion(deps, region);
+  await registry(deps);
+  const removed = await deps.mcp.deleteMcpServer(region, server, new Date(deps.clock.now()).toISOString());
+  if (!removed) throw new NotFoundError('MCP server', `${region}/${server}`);
+  await publish(deps, 'mcp.server_deregistered', { region, server });
+}
+
+/** A regional failover's MCP step: `failed`'s servers unavailable, counterparts in `targets` take over where allowed. */
+export async function failOverMcpServers(
+  deps: McpDeps,
+  failed: string,
+  targets: readonly string[],
+  failoverId?: string,
+): Promise<readonly McpMove[]> {
+  const servers = await registry(deps);
+  const plan = planMcpFailover(
+    failed,
+    targets,
+    servers,
+    { topology: deps.topology, frameworks: (r) => heldFrameworks(deps.topology, r) },
+    deps.clock.now(),
+  );
+  for (const record of plan.writes) await deps.mcp.putMcpServer(record);
+  await publish(deps, 'mcp.failover', {
+    failed_region: failed,
+    targets,
+    moves: plan.moves,
+    ...(failoverId ? { failover_id: failoverId } : {}),
+  });
+  return plan.moves;
+}
+
+/** A failback's MCP step: `region`'s servers available again, nobody standing in for them. */
+export async function failBackMcpServers(deps: McpDeps, region: string): Promise<number> {
+  const writes = planMcpFailback(region, await registry(deps), deps.clock.now());
+  for (const record of writes) await deps.mcp.putMcpServer(record);
+  if (writes.length > 0)
+    await publish(deps, 'mcp.failback', { region, servers: writes.map((w) => `${w.region}/${w.server}`) });
+  return writes.length;
+}
+
+async function registry(deps: McpDeps): Promise<McpServerRecord[]> {
+  const servers = await deps.mcp.listMcpServers();
+  if (servers.length > 0) return servers;
+  // Empty: never seeded in this replica (or everything deregistered: tombstones keep those out).
+  const seeded = await deps.mcp.seedMcpServers(seedRecords(deps.topology, deps.clock.now()));
+  return seeded > 0 ? deps.mcp.listMcpServers() : servers;
+}
+
+async function servingOf(deps: McpDeps): Promise<(region: string) => boolean> {
+  const statuses = await readStatuses(deps.topology, deps.state);
+  return (region) => {
+    const status = statuses.get(region);
+    return status !== undefined && isServing(status.status);
+  };
+}
+
+async function latencyMatrix(deps: McpDeps): Promise<Record<string, Record<string, number>>> {
+  let entries: Awaited<ReturnType<LatencyPort['listLatency']>> = [];
+  try {
+    entries = (await deps.latency?.listLatency()) ?? [];
+  } catch {
+    // The static matrix answers when the measured one cannot be read.
+  }
+  const effective = effectiveMatrix(deps.topology, entries, deps.clock.now());
+  return Object.fromEntries(
+    Object.entries(effective).map(([from, row]) => [
+      from,
+      Object.fromEntries(Object.entries(row).map(([to, cell]) => [to, cell.ms])),
+    ]),
+  );
+}
+
+/** The compliance rules for data of `classification` from `region`'s country, as the router applies them. */
+function dataRule(
+  deps: McpDeps,
+  region: string,
+  classification: DataClassification,
+): (r: string) => readonly string[] {
+  const country = deps.topology.regions.find((r) => r.region_id === region)?.geographic_location.country;
+  const origin = country === undefined ? undefined : originOf(deps.topology, country);
+  if (!origin) return () => [];
+  const assessment = assessCompliance(
+    deps.topology,
+    { data_classification: classification, origin },
+    deps.deployment,
+  );
+  return (r) => {
+    const verdict = assessment.get(r);
+    return verdict === undefined || verdict.compliant ? [] : verdict.reasons.map((reason) => reason.reason);
+  };
+}
+
+function requireRegion(deps: McpDeps, region: string): void {
+  if (!deps.topology.regions.some((r) => r.region_id === region)) throw new NotFoundError('region', region);
+}
+
+async function publish(
+  deps: McpDeps,
+  type: string,
+  detail: Readonly<Record<string, unknown>>,
+): Promise<void> {
+  try {
+    await deps.events?.publish([
+      { type, source_region: deps.regionId, time: new Date(deps.clock.now()).toISOString(), detail },
+    ]);
+  } catch {
+    // Best effort (EventsPort contract): a registry change never waits on its event.
+  }
+}
