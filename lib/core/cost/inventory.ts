@@ -1,0 +1,181 @@
+/**
+ * What the cost model prices: the deployed resources as the synthesized templates declare them
+ * (lib/infra/cost-inventory.ts walks them) and the workload the code's own constants imply. Plain
+ * data: the model (model.ts) is arithmetic over it and a price book (price-book.ts).
+ */
+
+/** One Lambda function of one stack. */
+export interface LambdaFunctionItem {
+  /** `CortexRegion-us-east-1`, `CortexWitness-...`. */
+  readonly stack: string;
+  readonly logicalId: string;
+  /** The region it runs in. */
+  readonly region: string;
+  /** Runs as a witness (probes every region, writes into every region's replica). */
+  readonly witness: boolean;
+  /**
+   * The concern or job it runs (`health-probe`, `router` ...; a witness's probe is `witness-probe`),
+   * else its logical id.
+   */
+  readonly name: string;
+  readonly memoryMb: number;
+  readonly architecture: 'arm64' | 'x86_64';
+  /** X-Ray active tracing. */
+  readonly tracing: boolean;
+  /** Its log group's logical id, when the template names one. */
+  readonly logGroup?: string;
+  /**
+   * Lambda writes its platform lines (start, report): system log level INFO or DEBUG. WARN drops
+   * them, and an application log level of WARN or ERROR drops the job's info lines.
+   */
+  readonly platformLogs: boolean;
+  readonly applicationInfoLogs: boolean;
+}
+
+/** An EventBridge Scheduler schedule and the function it invokes. */
+export interface ScheduleItem {
+  readonly stack: string;
+  readonly logicalId: string;
+  /** `rate(1 minute)`, `cron(...)`. */
+  readonly expression: string;
+  /** Logical id of the function it invokes (same stack), if it invokes one. */
+  readonly targetFunction?: string;
+  /**
+   * Logical id of the state machine it starts (same stack), if it starts one: a driver whose Task
+   * states invoke a job's function once per round, waiting between rounds in the workflow.
+   */
+  readonly targetStateMachine?: string;
+  /** The `task` field of its input, when it has one (the hourly consistency check). */
+  readonly task?: string;
+}
+
+/** One route of an HTTP API and the function behind it. */
+export interface RouteItem {
+  readonly stack: string;
+  /** `GET /health`. */
+  readonly routeKey: string;
+  readonly targetFunction?: string;
+}
+
+export interface HttpApiItem {
+  readonly stack: string;
+  readonly logicalId: string;
+  /** Its stage writes access logs (one line per request). */
+  readonly accessLogs: boolean;
+  readonly accessLogGroup?: string;
+}
+
+export interface StateMachineItem {
+  readonly stack: string;
+  readonly logicalId: string;
+  readonly type: 'STANDARD' | 'EXPRESS';
+  /** States in its definition (nested Parallel and Map branches included). */
+  readonly states: number;
+  /** Task states that invoke a function. */
+  readonly taskStates: number;
+  readonly tracing: boolean;
+  /** Logging level (`ALL`, `ERROR`, `FATAL`, `OFF`). */
+  readonly logLevel: string;
+  readonly logGroup?: string;
+  /** Logical ids of the functions its Task states call (same stack). */
+  readonly taskFunctions: readonly string[];
+}
+
+/** A DynamoDB global table (or single-region table) and where its replicas are. */
+export interface TableItem {
+  readonly stack: string;
+  readonly tableName: string;
+  readonly replicaRegions: readonly string[];
+  readonly globalSecondaryIndexes: number;
+  readonly pointInTimeRecovery: boolean;
+  /** Multi-region strong consistency. */
+  readonly strong: boolean;
+}
+
+export interface KmsKeyItem {
+  readonly stack: string;
+  readonly logicalId: string;
+  readonly rotation: boolean;
+}
+
+export interface HealthCheckItem {
+  readonly stack: string;
+  /** `HTTPS`, `HTTPS_STR_MATCH`, `CALCULATED` ... */
+  readonly type: string;
+  /** Seconds (10 or 30); calculated checks have none. */
+  readonly intervalSeconds?: number;
+  readonly measureLatency: boolean;
+  /** Checker regions it names; empty: Route 53's default set. */
+  readonly regions: readonly string[];
+  /** The path it requests, served by its stack's API. */
+  readonly resourcePath?: string;
+}
+
+export interface DnsRecordItem {
+  readonly stack: string;
+  readonly name: string;
+  /** An alias to an AWS resource (queries are free). */
+  readonly alias: boolean;
+  /** `latency`, `failover`, `weighted`, `geolocation`, `simple`. */
+  readonly policy: string;
+}
+
+export interface LogGroupItem {
+  readonly stack: string;
+  readonly logicalId: string;
+  /** Days; undefined: never expire. */
+  readonly retentionDays?: number;
+}
+
+export interface AlarmItem {
+  readonly stack: string;
+  /** Metrics it evaluates (a metric math alarm has several). */
+  readonly metrics: number;
+  /** A period under 60 s: high resolution. */
+  readonly highResolution: boolean;
+  readonly composite: boolean;
+}
+
+export interface CostInventory {
+  /** Topology regions with a regional stack. */
+  readonly regions: readonly string[];
+  readonly stacks: readonly string[];
+  readonly functions: readonly LambdaFunctionItem[];
+  readonly schedules: readonly ScheduleItem[];
+  readonly httpApis: readonly HttpApiItem[];
+  readonly routes: readonly RouteItem[];
+  readonly stateMachines: readonly StateMachineItem[];
+  readonly tables: readonly TableItem[];
+  readonly kmsKeys: readonly KmsKeyItem[];
+  /** Hosted zones created or referenced (by id) by the records. */
+  readonly hostedZones: number;
+  readonly healthChecks: readonly HealthCheckItem[];
+  readonly dnsRecords: readonly DnsRecordItem[];
+  readonly logGroups: readonly LogGroupItem[];
+  readonly alarms: readonly AlarmItem[];
+  /** Log metric filters: each publishes a custom metric. */
+  readonly metricFilters: number;
+  /** X-Ray sampling rules declared (fixed rate and reservoir of the broadest); none: the default rule. */
+  readonly samplingRule?: { readonly fixedRate: number; readonly reservoirPerSecond: number };
+  readonly snsTopics: number;
+  /** The shared state table's name (what the jobs read and write). */
+  readonly stateTableName: string;
+}
+
+/**
+ * What the code's own constants say the plane does on its own, before any task is routed: the
+ * rounds its jobs run and what each round calls.
+ */
+export interface Workload {
+  /** Seconds between probe rounds (the topology's failover policy, or `--probe-interval`). */
+  readonly probeIntervalSeconds: number;
+  /** Paths every observer requests of every region it probes, each round. */
+  readonly probeEndpoints: readonly string[];
+  /** Seconds between the replication monitor's beats (lib/core/replication/lag.ts). */
+  readonly replicationBeatSeconds: number;
+  /** Round trips the latency sampler times to every peer per run, and the path it requests. */
+  readonly latencySamplesPerRun: number;
+  readonly latencyPingPath: string;
+  /** Routed tasks (`POST /v1/route`) a month, spread evenly over the regions. */
+  readonly requestsPerMonth: number;
+}

@@ -1,0 +1,206 @@
+/**
+ * The cost model against a case worked out by hand: two regions, each with a probe on a
+ * once-a-minute schedule and a health function behind its API, one global table with a replica in
+ * each. Prices are the price book's; the assumptions are replaced by round figures so every line
+ * can be checked on paper (the comments show the arithmetic).
+ */
+import { describe, expect, it } from 'vitest';
+import type { CostInventory, LambdaFunctionItem, Workload } from '../../lib/core/cost/inventory.ts';
+import { type CostReport, estimateMonthlyCost } from '../../lib/core/cost/model.ts';
+import { PRICE_BOOK, type PriceBook } from '../../lib/core/cost/price-book.ts';
+import { runsPerMonth } from '../../lib/core/cost/schedule.ts';
+
+const MINUTES = 730 * 60; // 43,800 runs of a rate(1 minute) schedule
+
+function fn(stack: string, region: string, logicalId: string, name: string): LambdaFunctionItem {
+  return {
+    stack,
+    logicalId,
+    region,
+    witness: false,
+    name,
+    memoryMb: 1024,
+    architecture: 'arm64',
+    tracing: false,
+    platformLogs: false,
+    applicationInfoLogs: false,
+  };
+}
+
+const STACKS = [
+  ['A', 'r1'],
+  ['B', 'r2'],
+] as const;
+
+function inventory(driver = false): CostInventory {
+  return {
+    regions: ['r1', 'r2'],
+    stacks: ['A', 'B'],
+    functions: STACKS.flatMap(([s, r]) => [fn(s, r, 'Probe', 'health-probe'), fn(s, r, 'Health', 'health')]),
+    schedules: STACKS.map(([s]) => ({
+      stack: s,
+      logicalId: 'Every',
+      expression: 'rate(1 minute)',
+      ...(driver ? { targetStateMachine: 'Driver' } : { targetFunction: 'Probe' }),
+    })),
+    httpApis: STACKS.map(([s]) => ({ stack: s, logicalId: 'Api', accessLogs: false })),
+    routes: STACKS.map(([s]) => ({ stack: s, routeKey: 'GET /health', targetFunction: 'Health' })),
+    stateMachines: driver
+      ? STACKS.map(([s]) => ({
+          stack: s,
+          logicalId: 'Driver',
+          type: 'EXPRESS' as const,
+          states: 3,
+          taskStates: 1,
+          tracing: false,
+          logLevel: 'OFF',
+          taskFunctions: ['Probe'],
+        }))
+      : [],
+    tables: [
+      {
+        stack: 'S',
+        tableName: 'state',
+        replicaRegions: ['r1', 'r2'],
+        globalSecondaryIndexes: 0,
+        pointInTimeRecovery: false,
+        strong: false,
+      },
+    ],
+    kmsKeys: [],
+    hostedZones: 0,
+    healthChecks: [],
+    dnsRecords: [],
+    logGroups: [],
+    alarms: [],
+    metricFilters: 0,
+    snsTopics: 0,
+    stateTableName: 'state',
+  };
+}
+
+const WORKLOAD: Workload = {
+  probeIntervalSeconds: 30,
+  probeEndpoints: ['/health'],
+  replicationBeatSeconds: 5,
+  latencySamplesPerRun: 3,
+  latencyPingPath: '/api/v1/ping',
+  requestsPerMonth: 0,
+};
+
+const BOOK: PriceBook = {
+  ...PRICE_BOOK,
+  assumptions: {
+    ...PRICE_BOOK.assumptions,
+    runs: {
+      'health-probe': {
+        work_ms: 1000,
+        waits_between_rounds: true,
+        rounds_every: 'probe_interval',
+        reads: { fixed: 2 },
+        writes: { per_peer: 1 },
+        log_bytes: 0,
+      },
+      health: { work_ms: 100, reads: { fixed: 1 }, writes: {}, log_bytes: 0 },
+    },
+    cold_starts_per_function_per_day: 0,
+    kms_requests_per_principal_month: 10_000,
+    state_table_gb: 1,
+    replicated_item_bytes: 1024,
+    probe_answer_bytes: 1024,
+    gsi_write_share: 0,
+    events_per_region_month: 0,
+  },
+};
+
+function usd(report: CostReport, service: string, item: string): number {
+  const found = report.lines.find((l) => l.service === service && l.item === item);
+  if (!found) throw new Error(`no line ${service} ${item}: ${report.lines.map((l) => l.item).join(', ')}`);
+  return found.monthly_usd;
+}
+
+describe('the monthly cost of a small deployment, by hand', () => {
+  const report = estimateMonthlyCost(inventory(), WORKLOAD, BOOK);
+
+  it('bills a probe that waits between its rounds for the whole wait', () => {
+    // floor(60 / 30) = 2 rounds: 30 s apart, the last 1 s of work: 31 s at 1 GB per invocation.
+    // 2 regions x 43,800 x 31 GB-s = 2,715,600 GB-s x $0.0000133334.
+    expect(usd(report, 'Lambda', 'GB-seconds: health-probe')).toBeCloseTo(36.20818, 4);
+  });
+
+  it('sends each round to every peer API and bills the function behind the route', () => {
+    // 87,600 rounds per region, one /health per peer: 175,200 requests x $1 per million.
+    expect(usd(report, 'API Gateway', 'HTTP API requests: peer probes')).toBeCloseTo(0.1752, 6);
+    // 175,200 x 0.1 s x 1 GB = 17,520 GB-s.
+    expect(usd(report, 'Lambda', 'GB-seconds: health')).toBeCloseTo(0.233601, 5);
+    // 87,600 scheduled invocations + 175,200 API invocations, $0.20 per million.
+    expect(usd(report, 'Lambda', 'requests')).toBeCloseTo(0.05256, 6);
+  });
+
+  it('writes every item into each replica and reads from its own', () => {
+    // One view per peer per round: 175,200 items x 2 replicas x $0.625 per million.
+    expect(usd(report, 'DynamoDB', 'replicated writes: health-probe')).toBeCloseTo(0.219, 6);
+    // 2 per probe round (350,400) + 1 per health request (175,200), $0.125 per million.
+    expect(usd(report, 'DynamoDB', 'reads')).toBeCloseTo(0.0657, 6);
+    // 2 replicas x 1 GB x $0.25.
+    expect(usd(report, 'DynamoDB', 'storage')).toBe(0.5);
+  });
+
+  it('counts KMS decrypts per principal and replica, and every schedule run', () => {
+    // Per region: replication + 2 functions called at least every 5 minutes = 3; 6 x 10,000 x $3/million.
+    expect(usd(report, 'KMS', 'requests (table key decrypts)')).toBeCloseTo(0.18, 6);
+    expect(usd(report, 'EventBridge', 'Scheduler invocations')).toBeCloseTo(0.0876, 6);
+  });
+
+  it('carries each write to the other replica and each answer out of AWS', () => {
+    // 175,200 items x 1 KiB to one other replica = 175,200 / 1,048,576 GB x $0.02.
+    expect(usd(report, 'Data transfer', 'replication between regions')).toBeCloseTo(0.0033417, 6);
+    // 175,200 answers of 1 KiB x $0.09 per GB.
+    expect(usd(report, 'Data transfer', 'API answers to probes and checks')).toBeCloseTo(0.0150375, 6);
+  });
+
+  it('adds up to the hand-computed total, with nothing priced that is not deployed', () => {
+    expect(report.total_usd).toBeCloseTo(37.74022, 4);
+    for (const item of ['hosted zones', 'health checks', 'queries'])
+      expect(usd(report, 'Route 53', item)).toBe(0);
+    expect(usd(report, 'X-Ray', 'traces recorded')).toBe(0);
+    expect(usd(report, 'CloudWatch', 'alarms')).toBe(0);
+  });
+
+  it('bills a driver workflow, not the function, for the waits', () => {
+    const driven = estimateMonthlyCost(inventory(true), WORKLOAD, BOOK);
+    // Each round is its own 1 s invocation: 2 x 87,600 x 1 GB-s = 175,200 GB-s.
+    expect(usd(driven, 'Lambda', 'GB-seconds: health-probe')).toBeCloseTo(2.336012, 5);
+    // An execution spans 31 s at 64 MB: 87,600 x 31 x 0.0625 = 169,725 GB-s x $0.00001667.
+    expect(usd(driven, 'Step Functions', 'express GB-seconds')).toBeCloseTo(2.829316, 5);
+    expect(usd(driven, 'Step Functions', 'express requests')).toBeCloseTo(0.0876, 6);
+    // The peers see the same rounds either way.
+    expect(usd(driven, 'API Gateway', 'HTTP API requests: peer probes')).toBeCloseTo(0.1752, 6);
+  });
+
+  it('takes the probe interval as an input: 10 s rounds are six a minute', () => {
+    const fast = estimateMonthlyCost(inventory(), { ...WORKLOAD, probeIntervalSeconds: 10 }, BOOK);
+    // 6 rounds: 50 s of waits + 1 s of work; 2 x 43,800 x 51 GB-s.
+    expect(usd(fast, 'Lambda', 'GB-seconds: health-probe')).toBeCloseTo(59.56829, 4);
+    expect(usd(fast, 'API Gateway', 'HTTP API requests: peer probes')).toBeCloseTo(0.5256, 6);
+  });
+});
+
+describe('schedule expressions', () => {
+  it('counts rate and cron runs in a 730-hour month', () => {
+    expect(runsPerMonth('rate(1 minute)', 730)).toBe(MINUTES);
+    expect(runsPerMonth('rate(5 minutes)', 730)).toBe(8760);
+    expect(runsPerMonth('rate(1 hour)', 730)).toBe(730);
+    expect(runsPerMonth('rate(1 day)', 730)).toBeCloseTo(30.4167, 4);
+    expect(runsPerMonth('cron(0 12 * * ? *)', 730)).toBeCloseTo(30.4167, 4);
+    expect(runsPerMonth('cron(0/15 * * * ? *)', 730)).toBeCloseTo(2920, 6);
+    expect(runsPerMonth('cron(0 9 ? * MON-FRI *)', 730)).toBeCloseTo((5 * 730) / 24 / 7, 6);
+    expect(runsPerMonth('cron(0 9 ? * 2-6 *)', 730)).toBeCloseTo((5 * 730) / 24 / 7, 6);
+    expect(runsPerMonth('cron(30 6 1 * ? *)', 730)).toBe(1);
+  });
+
+  it('refuses an expression it cannot read, naming it', () => {
+    expect(() => runsPerMonth('every minute', 730)).toThrow(/every minute/);
+    expect(() => runsPerMonth('cron(0 12 * *)', 730)).toThrow(/6 fields/);
+  });
+});
