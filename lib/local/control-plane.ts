@@ -31,6 +31,7 @@ import type { Topology } from '../core/topology/types.ts';
 import { type LocalRuntime, startLocalRuntime } from '../runtime/local.ts';
 import { loadTopologyFile } from '../topology/load.ts';
 import { checkSpeed, createSimClock, type SimClock } from './clock.ts';
+import { isDashboardUrl, withDashboard } from './dashboard-route.ts';
 import { DEFAULT_DNS_PORT, type DnsHealthCheck, type LocalDns, SERVICE_NAME, startLocalDns } from './dns.ts';
 import { type Fault, SimNetwork } from './faults.ts';
 import { type ApiHandler, createHttpBridge, type RequestInterception } from './http.ts';
@@ -238,8 +239,10 @@ export async function startLocalControlPlane(
   };
   try {
     const apis = new Map<string, ApiHandler>();
+    // The dashboard (lib/local/dashboard-route.ts) at `/` of the gateway and of every region's endpoint.
+    const dashboard = { endpoints: () => ({ gateway: gatewayUrl, regions }) };
     for (const [index, region] of runtime.regions.entries()) {
-      const api = answeredBy(createRegionalApi(region.deps), region.regionId);
+      const api = withDashboard(answeredBy(createRegionalApi(region.deps), region.regionId), dashboard);
       apis.set(region.regionId, api);
       const address = `127.0.1.${index + 1}`;
       const server = createHttpBridge(api, {
@@ -289,10 +292,17 @@ export async function startLocalControlPlane(
         },
       };
     };
-    const gatewayServer = createHttpBridge(createGatewayApi({ apis, serving, layout, network, runtime }), {
+    const gatewayApi = withDashboard(
+      createGatewayApi({ apis, serving, layout, network, runtime }),
+      dashboard,
+    );
+    const gatewayServer = createHttpBridge(gatewayApi, {
       log,
+      // The gateway's dashboard, like its /v1/sim routes, opens while the region it serves is down.
       intercept: (req) =>
-        isSimPath(req) ? Promise.resolve(undefined) : injectedFault(network, clock, serving()),
+        isSimPath(req) || isDashboardUrl(req.url)
+          ? Promise.resolve(undefined)
+          : injectedFault(network, clock, serving()),
     });
     servers.push(gatewayServer);
     const gatewayPort = await listen(gatewayServer, GATEWAY_HOST, port, 'the gateway');

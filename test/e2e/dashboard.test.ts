@@ -1,0 +1,264 @@
+/**
+ * The operations dashboard in headless Chromium (Debian's `chromium`, driven by playwright-core)
+ * against a local control plane started per test: the page, its live polling, its fault controls,
+ * and its move to another region's endpoint when the one it talks to dies. The fast policy (10 s x 3)
+ * at SPEED, as test/e2e/failover.test.ts runs it; every wait is for a condition on the page.
+ *
+ * A screenshot of the page after the failover is kept in test-artifacts/ (gitignored).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalControlPlane } from '../../lib/local/control-plane.ts';
+import { defaultTopologyJson, inQuietHour } from '../fixtures/topologies.ts';
+import { call, post, untilAllHealthy, usePlane, withFastPolicy } from '../support/plane.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
+
+const SPEED = 10;
+/** Real ms per simulated probe interval (10 s). */
+const REAL_INTERVAL_MS = 10_000 / SPEED;
+const REGIONS = ['us-east-1', 'eu-west-1', 'ap-south-1'] as const;
+/** The issue's budget for the page and everything it loads, compressed as sent. */
+const PAGE_BUDGET_BYTES = 150 * 1024;
+/** A plane to start and settle, a failover to run, on 2 shared cores. */
+const TEST_TIMEOUT_MS = 150_000;
+
+const plane = usePlane('cortex-dashboard-', SPEED);
+let browser: Browser;
+let page: Page | undefined;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `${CHROMIUM} is missing: apt-get install -y --no-install-recommends chromium (.ci/run does)`,
+    );
+  }
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  await mkdir(ARTIFACTS, { recursive: true });
+});
+
+afterEach(async () => {
+  await page?.close();
+  page = undefined;
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function start(): Promise<LocalControlPlane> {
+  const cp = await plane.start(inQuietHour(withFastPolicy(defaultTopologyJson())));
+  await untilAllHealthy(cp, 40 * REAL_INTERVAL_MS);
+  return cp;
+}
+
+/** Opens the dashboard at `url`; the page's errors fail the test. */
+async function open(url: string): Promise<Page> {
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(url);
+  await untilPolls(page, 1);
+  expect(errors).toEqual([]);
+  return page;
+}
+
+// Expressions evaluated in the page are strings: the project's TypeScript has no DOM library.
+const POLLS = 'Number(document.body.dataset.polls ?? 0)';
+
+async function polls(p: Page): Promise<number> {
+  return Number(await p.evaluate(POLLS));
+}
+
+/** Waits until the page has finished `n` polls more than it had (the page is updating, not frozen). */
+async function untilPolls(p: Page, n: number, timeoutMs = 20 * REAL_INTERVAL_MS): Promise<void> {
+  const from = await polls(p);
+  await p.waitForFunction(`${POLLS} >= ${from + n}`, undefined, { timeout: timeoutMs });
+}
+
+function marker(p: Page, region: string) {
+  return p.locator(`.map [data-region="${region}"]`);
+}
+
+describe('the operations dashboard in Chromium', () => {
+  it(
+    'shows every region of the default topology, with words next to every colour, in under 150 KB',
+    async () => {
+      const cp = await start();
+      const sent: { url: string; bytes: number }[] = [];
+      page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      page.on('requestfinished', async (request) => {
+        if (!new URL(request.url()).pathname.startsWith('/v1/')) {
+          const sizes = await request.sizes();
+          sent.push({ url: request.url(), bytes: sizes.responseBodySize + sizes.responseHeadersSize });
+        }
+      });
+      await page.goto(cp.gatewayUrl);
+      await untilPolls(page, 2);
+
+      for (const region of REGIONS) {
+        await expect.poll(() => marker(page as Page, region).getAttribute('data-status')).toBe('healthy');
+        expect(await marker(page, region).textContent()).toContain(`${region} · healthy`);
+        expect(await page.locator(`#regions tr[data-region="${region}"]`).textContent()).toContain('healthy');
+      }
+      // Observers' and latency cells are keyboard reachable, each with its reasons.
+      const cells = page.locator('#observers td[tabindex="0"]');
+      expect(await cells.count()).toBeGreaterThanOrEqual(REGIONS.length * (REGIONS.length - 1));
+      await cells.first().focus();
+      expect(await page.locator('#observers-detail').textContent()).toMatch(/sees .+: /);
+      await page.waitForSelector('#latency td[tabindex="0"]');
+      for (const panel of ['#resources table', '#replication table', '#compliance p', '#events table']) {
+        await page.waitForSelector(panel);
+      }
+
+      const total = sent.reduce((sum, s) => sum + s.bytes, 0);
+      expect(sent.map((s) => new URL(s.url).pathname)).toEqual(
+        expect.arrayContaining(['/', '/dashboard/app.js', '/dashboard/style.css']),
+      );
+      expect(total).toBeLessThan(PAGE_BUDGET_BYTES);
+
+      // Every region's own endpoint serves the page too.
+      for (const region of REGIONS) {
+        const answer = await fetch(`${cp.regions[region]?.url}/`);
+        expect(answer.status).toBe(200);
+        expect(await answer.text()).toContain('Cortex operations');
+      }
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'takes us-east-1 down from its control: the failover shows in the timeline, the region turns failed, and the page updates from a survivor',
+    async () => {
+      const cp = await start();
+      const p = await open(cp.gatewayUrl);
+      await p.selectOption('#control-region', 'us-east-1');
+      await p.click('#fault-down');
+      await expect.poll(() => p.textContent('#control-result')).toContain('down on us-east-1');
+      expect((await call(`${cp.gatewayUrl}/v1/sim/faults`)).body.faults).toMatchObject([
+        { region: 'us-east-1', kind: 'down' },
+      ]);
+
+      const failover = p.locator('#failovers article[data-failover="failover-us-east-1-e0"]');
+      await failover.waitFor({ timeout: 40 * REAL_INTERVAL_MS });
+      await p.waitForSelector(
+        '#failovers article[data-failover="failover-us-east-1-e0"][data-status="completed"]',
+        {
+          timeout: 40 * REAL_INTERVAL_MS,
+        },
+      );
+      // Every step with its duration, in order.
+      const steps = await failover.locator('li.step').allTextContents();
+      expect(steps[0]).toMatch(/^verify failure.*succeeded · [\d.]+ (ms|s)/);
+      expect(steps.join('\n')).toContain('update dns routing');
+
+      await expect.poll(() => marker(p, 'us-east-1').getAttribute('data-status')).toBe('failed');
+      expect(await marker(p, 'us-east-1').textContent()).toContain('us-east-1 · failed');
+      // The page talks to a surviving region and goes on updating from it.
+      const answering = await p.getAttribute('#source', 'data-region');
+      expect(['eu-west-1', 'ap-south-1']).toContain(answering);
+      await untilPolls(p, 2);
+      expect(await p.textContent('#notice')).toMatch(/Switched from gateway to (eu-west-1|ap-south-1)/);
+      await p.screenshot({ path: `${ARTIFACTS}dashboard-failover.png`, fullPage: true });
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'goes on updating from another region when the region that served it goes down',
+    async () => {
+      const cp = await start();
+      const p = await open(`${cp.regions['us-east-1']?.url}/`);
+      expect(await p.getAttribute('#source', 'data-region')).toBe('us-east-1');
+
+      expect(
+        (await post(`${cp.gatewayUrl}/v1/sim/faults`, { region: 'us-east-1', kind: 'down' })).status,
+      ).toBe(201);
+      await p.waitForSelector('#source:is([data-region="eu-west-1"], [data-region="ap-south-1"])', {
+        timeout: 10 * REAL_INTERVAL_MS,
+      });
+      await untilPolls(p, 2);
+      expect(await p.textContent('#notice')).toMatch(
+        /Switched from us-east-1 to \S+ .*us-east-1: connection failed/,
+      );
+      expect(await p.textContent('#endpoints [data-endpoint="us-east-1"]')).toContain('not answering');
+      // Its observers' verdicts on the dead region arrive from the survivor.
+      await expect
+        .poll(() => p.locator('#observers td.verdict-unhealthy, #observers td.verdict-suspect').count(), {
+          timeout: 20 * REAL_INTERVAL_MS,
+        })
+        .toBeGreaterThan(0);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'the data endpoints it uses answer under fault injection, and the page fills every panel from one that answers',
+    async () => {
+      const cp = await start();
+      const origin = cp.gatewayUrl;
+      for (const fault of [
+        { region: 'us-east-1', kind: 'errors', rate: 1 },
+        { region: 'ap-south-1', kind: 'slow', latency_ms: 2_000 },
+        { region: 'eu-west-1', kind: 'partition', peers: ['ap-south-1'] },
+      ]) {
+        expect((await post(`${cp.gatewayUrl}/v1/sim/faults`, fault)).status).toBe(201);
+      }
+      const paths = [
+        '/v1/regions',
+        '/v1/failovers?limit=8',
+        '/v1/resources',
+        '/v1/latency',
+        '/v1/replication',
+        '/v1/compliance/audits?limit=5',
+      ];
+      for (const region of ['eu-west-1', 'ap-south-1'] as const) {
+        for (const path of paths) {
+          const answer = await fetch(`${cp.regions[region]?.url}${path}`, { headers: { origin } });
+          expect(answer.status, `${region} ${path}`).toBe(200);
+          // Readable by a page from another loopback origin (the page moves between endpoints).
+          expect(answer.headers.get('access-control-allow-origin')).toBe(origin);
+        }
+      }
+      // The gateway's own routes answer whatever the regions' faults.
+      expect((await call(`${cp.gatewayUrl}/v1/sim`)).status).toBe(200);
+      expect((await call(`${cp.gatewayUrl}/v1/events?since=0`)).status).toBe(200);
+      // A page from anywhere else is not let in.
+      const foreign = await fetch(`${cp.regions['eu-west-1']?.url}/v1/regions`, {
+        headers: { origin: 'https://example.com' },
+      });
+      expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+
+      // The gateway serves us-east-1, which answers errors: the page moves on and fills every panel.
+      const p = await open(cp.gatewayUrl);
+      expect(['eu-west-1', 'ap-south-1']).toContain(await p.getAttribute('#source', 'data-region'));
+      await untilPolls(p, 2);
+      for (const panel of [
+        '#regions table',
+        '#failovers',
+        '#resources table',
+        '#latency table',
+        '#replication table',
+      ]) {
+        await p.waitForSelector(panel);
+      }
+      expect(await p.locator('main .refused').count()).toBe(0);
+      expect(await p.textContent('#faults')).toContain('us-east-1: errors');
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
