@@ -111,8 +111,11 @@ export interface ObserverView {
   readonly updated_at: string;
 }
 
+/** What reading health takes: the replica, the topology and the clock. */
+type HealthDeps = Pick<RegionalDeps, 'regionId' | 'topology' | 'state' | 'clock'>;
+
 function observedHealth(
-  deps: RegionalDeps,
+  deps: HealthDeps,
   regionId: string,
   status: RegionStatusRecord,
   views: readonly TargetHealth[],
@@ -212,7 +215,7 @@ function observersOf(views: readonly TargetHealth[], target: string): Record<str
 type RegionReport = RegionView & { health: ObservedHealth; observers: Record<string, ObserverView> };
 
 /** Statuses, views, this observer's assessment and the failover records, read once. */
-async function readHealth(deps: RegionalDeps) {
+async function readHealth(deps: HealthDeps) {
   const [statuses, views, failovers] = await Promise.all([
     readStatuses(deps.topology, deps.state),
     deps.state.listTargetHealth(),
@@ -235,6 +238,12 @@ async function readHealth(deps: RegionalDeps) {
       failovers,
     );
   return { statuses, views, healthOf };
+}
+
+/** What the observers, taken together, see of every region now, from this region's replica. */
+export async function observedHealthOfRegions(deps: HealthDeps): Promise<Map<string, ObservedHealth>> {
+  const { healthOf } = await readHealth(deps);
+  return new Map(deps.topology.regions.map((r) => [r.region_id, healthOf(r.region_id)]));
 }
 
 export async function listRegions(

@@ -30,7 +30,7 @@ function context(
   return {
     topology: t,
     servers,
-    serving: (region) => !down.includes(region),
+    regionReasons: (region) => (down.includes(region) ? [`${region} is not serving`] : []),
     latencyMs: (from, to) => t.latency.matrix[from]?.[to] ?? Number.POSITIVE_INFINITY,
     frameworks: (region) => heldFrameworks(t, region),
   };

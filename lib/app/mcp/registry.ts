@@ -15,6 +15,7 @@ import { isServing } from '../../core/state/records.ts';
 import type { EventsPort, LatencyPort, McpRegistryPort } from '../../ports.ts';
 import type { RegionalDeps } from '../deps.ts';
 import { readStatuses } from '../live-state.ts';
+import { observedHealthOfRegions } from '../regions.ts';
 
 /** Exactly what the MCP use cases need. */
 export type McpDeps = Pick<RegionalDeps, 'regionId' | 'topology' | 'state' | 'clock' | 'deployment'> & {
@@ -36,7 +37,7 @@ export interface McpListQuery {
 /** The registry (seeded from the topology when empty), each server with its live state. */
 export async function listMcpServers(deps: McpDeps, query: McpListQuery = {}): Promise<McpServerView[]> {
   const servers = await registry(deps);
-  const serving = await servingOf(deps);
+  const live = await liveRegions(deps);
   return servers
     .filter(
       (s) =>
@@ -45,7 +46,7 @@ export async function listMcpServers(deps: McpDeps, query: McpListQuery = {}): P
     )
     .map((s) => {
       const reasons = [
-        ...(serving(s.region) ? [] : [`${s.region} is not serving`]),
+        ...live(s.region),
         ...(s.status === 'available' ? [] : [`${s.status}${s.reason ? `: ${s.reason}` : ''}`]),
       ];
       return { ...s, live: { serving: reasons.length === 0, reasons } };
@@ -66,12 +67,12 @@ export type McpDiscoveryAnswer = Extract<Discovery, { found: true }> & { readonl
 export async function discoverMcp(deps: McpDeps, query: McpDiscoveryQuery): Promise<McpDiscoveryAnswer> {
   const region = query.region ?? deps.regionId;
   const servers = await registry(deps);
-  const serving = await servingOf(deps);
+  const regionReasons = await liveRegions(deps);
   const matrix = await latencyMatrix(deps);
   const context: DiscoveryContext = {
     topology: deps.topology,
     servers,
-    serving,
+    regionReasons,
     latencyMs: (from, to) => matrix[from]?.[to] ?? Number.POSITIVE_INFINITY,
     frameworks: (r) => heldFrameworks(deps.topology, r),
     ...(query.data_classification === undefined
@@ -197,11 +198,23 @@ async function registry(deps: McpDeps): Promise<McpServerRecord[]> {
   return seeded > 0 ? deps.mcp.listMcpServers() : servers;
 }
 
-async function servingOf(deps: McpDeps): Promise<(region: string) => boolean> {
-  const statuses = await readStatuses(deps.topology, deps.state);
+/**
+ * Whether each region serves MCP now: its status serves and a majority of its observers reach it and
+ * find it healthy (a dead region's servers are down with it before any failover is decided).
+ */
+async function liveRegions(deps: McpDeps): Promise<(region: string) => readonly string[]> {
+  const [statuses, observed] = await Promise.all([
+    readStatuses(deps.topology, deps.state),
+    observedHealthOfRegions(deps),
+  ]);
   return (region) => {
+    const reasons: string[] = [];
     const status = statuses.get(region);
-    return status !== undefined && isServing(status.status);
+    if (status === undefined || !isServing(status.status)) reasons.push(`${region} is not serving`);
+    const seen = observed.get(region)?.state;
+    if (seen === 'unreachable' || seen === 'unhealthy')
+      reasons.push(`${region} is ${seen} to a majority of its observers`);
+    return reasons;
   };
 }
 

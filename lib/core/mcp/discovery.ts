@@ -20,8 +20,8 @@ export interface DiscoveryQuery {
 export interface DiscoveryContext {
   readonly topology: Topology;
   readonly servers: readonly McpServerRecord[];
-  /** Whether a region serves now (its status as the asking region's replica holds it). */
-  readonly serving: (region: string) => boolean;
+  /** Why a region cannot serve now (empty: it serves), as the asking region's replica sees it. */
+  readonly regionReasons: (region: string) => readonly string[];
   /** Round-trip ms between two regions, as routing uses it. */
   readonly latencyMs: (from: string, to: string) => number;
   /** Reasons the data of the query may not be used in `region` (empty: it may); absent: no data rule. */
@@ -173,7 +173,7 @@ function nearest(
 /** Why a server cannot serve where it is. */
 function downReasons(server: McpServerRecord, context: DiscoveryContext): string[] {
   const reasons: string[] = [];
-  if (!context.serving(server.region)) reasons.push(`${server.region} is not serving`);
+  reasons.push(...context.regionReasons(server.region));
   if (server.status !== 'available')
     reasons.push(`${server.server} is ${server.status}${server.reason ? `: ${server.reason}` : ''}`);
   return reasons;
