@@ -21,6 +21,7 @@ import type {
   LambdaFunctionItem,
   LogGroupItem,
   RouteItem,
+  SamplingRuleItem,
   ScheduleItem,
   StateMachineItem,
   TableItem,
@@ -110,7 +111,7 @@ export function costInventory(stacks: CortexStacks, templateOf: (stack: Stack) =
   const tableNames = new Map<string, number>();
   let metricFilters = 0;
   let snsTopics = 0;
-  let samplingRule: CostInventory['samplingRule'];
+  const samplingRules: SamplingRuleItem[] = [];
 
   for (const stack of all) {
     const name = stack.stackName;
@@ -289,18 +290,12 @@ export function costInventory(stacks: CortexStacks, templateOf: (stack: Stack) =
           break;
         case 'AWS::XRay::SamplingRule': {
           const rule = (p.SamplingRule ?? {}) as Json;
-          const candidate = {
+          samplingRules.push({
+            serviceName: String(rule.ServiceName ?? '*'),
             fixedRate: Number(rule.FixedRate ?? 0),
             reservoirPerSecond: Number(rule.ReservoirSize ?? 0),
-          };
-          // The broadest rule decides what a once-a-minute job's invocations keep: take the lowest.
-          if (
-            !samplingRule ||
-            candidate.fixedRate + candidate.reservoirPerSecond <
-              samplingRule.fixedRate + samplingRule.reservoirPerSecond
-          ) {
-            samplingRule = candidate;
-          }
+            priority: Number(rule.Priority ?? 10_000),
+          });
           break;
         }
       }
@@ -315,7 +310,7 @@ export function costInventory(stacks: CortexStacks, templateOf: (stack: Stack) =
     metricFilters,
     snsTopics,
     stateTableName,
-    ...(samplingRule ? { samplingRule } : {}),
+    samplingRules,
   };
 }
 
@@ -399,6 +394,7 @@ function stateMachine(stack: string, id: string, p: Json): StateMachineItem {
   return {
     stack,
     logicalId: id,
+    ...(typeof p.StateMachineName === 'string' ? { name: p.StateMachineName } : {}),
     type: p.StateMachineType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD',
     states,
     taskStates,

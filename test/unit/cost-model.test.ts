@@ -75,6 +75,7 @@ function inventory(driver = false): CostInventory {
     alarms: [],
     metricFilters: 0,
     snsTopics: 0,
+    samplingRules: [],
     stateTableName: 'state',
   };
 }
@@ -176,6 +177,22 @@ describe('the monthly cost of a small deployment, by hand', () => {
     expect(usd(driven, 'Step Functions', 'express requests')).toBeCloseTo(0.0876, 6);
     // The peers see the same rounds either way.
     expect(usd(driven, 'API Gateway', 'HTTP API requests: peer probes')).toBeCloseTo(0.1752, 6);
+  });
+
+  it("traces a driven round in its workflow's trace, sampled by the rule that names the workflow", () => {
+    const base = inventory(true);
+    const traced: CostInventory = {
+      ...base,
+      functions: base.functions.map((f) => ({ ...f, tracing: true })),
+      stateMachines: base.stateMachines.map((m) => ({ ...m, name: 'driver', tracing: true })),
+      samplingRules: [{ serviceName: 'driver', fixedRate: 0.02, reservoirPerSecond: 0, priority: 100 }],
+    };
+    const report = estimateMonthlyCost(traced, WORKLOAD, BOOK);
+    // 87,600 executions x 2 % = 1,752 traces; the probes they invoke add none; the 175,200 health
+    // requests (a few a minute) all fit the default rule's one-a-second reservoir.
+    const line = report.lines.find((l) => l.service === 'X-Ray');
+    expect(line?.quantity).toBeCloseTo(176_952, 6);
+    expect(line?.monthly_usd).toBeCloseTo(0.88476, 6);
   });
 
   it('takes the probe interval as an input: 10 s rounds are six a minute', () => {

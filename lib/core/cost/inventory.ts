@@ -68,6 +68,8 @@ export interface HttpApiItem {
 export interface StateMachineItem {
   readonly stack: string;
   readonly logicalId: string;
+  /** Its name (the X-Ray service name of its traces), when the template gives one. */
+  readonly name?: string;
   readonly type: 'STANDARD' | 'EXPRESS';
   /** States in its definition (nested Parallel and Map branches included). */
   readonly states: number;
@@ -136,6 +138,14 @@ export interface AlarmItem {
   readonly composite: boolean;
 }
 
+export interface SamplingRuleItem {
+  readonly serviceName: string;
+  readonly fixedRate: number;
+  readonly reservoirPerSecond: number;
+  /** Lower applies first. */
+  readonly priority: number;
+}
+
 export interface CostInventory {
   /** Topology regions with a regional stack. */
   readonly regions: readonly string[];
@@ -155,8 +165,11 @@ export interface CostInventory {
   readonly alarms: readonly AlarmItem[];
   /** Log metric filters: each publishes a custom metric. */
   readonly metricFilters: number;
-  /** X-Ray sampling rules declared (fixed rate and reservoir of the broadest); none: the default rule. */
-  readonly samplingRule?: { readonly fixedRate: number; readonly reservoirPerSecond: number };
+  /**
+   * X-Ray sampling rules the stacks declare, by the service they match (`*`: every service). Any
+   * other trace is sampled by the account's default rule.
+   */
+  readonly samplingRules: readonly SamplingRuleItem[];
   readonly snsTopics: number;
   /** The shared state table's name (what the jobs read and write). */
   readonly stateTableName: string;

@@ -36,6 +36,8 @@ export interface CostReport {
 interface FunctionUsage {
   readonly fn: LambdaFunctionItem;
   invocations: number;
+  /** Invocations a traced workflow makes: part of the workflow's trace, not traces of their own. */
+  tracedUpstream: number;
   billedMs: number;
   logBytes: number;
 }
@@ -61,7 +63,13 @@ export function estimateMonthlyCost(
   const usage = new Map<string, FunctionUsage>();
   const key = (stack: string, logicalId: string) => `${stack}/${logicalId}`;
   for (const fn of inventory.functions)
-    usage.set(key(fn.stack, fn.logicalId), { fn, invocations: 0, billedMs: 0, logBytes: 0 });
+    usage.set(key(fn.stack, fn.logicalId), {
+      fn,
+      invocations: 0,
+      tracedUpstream: 0,
+      billedMs: 0,
+      logBytes: 0,
+    });
   const assumptionOf = (name: string, task?: string): RunAssumption =>
     (task !== undefined ? a.runs[`${name}:${task}`] : undefined) ?? a.runs[name] ?? a.default_run;
   const scaled = (s: Scaled, fn: LambdaFunctionItem) =>
@@ -145,6 +153,7 @@ export function estimateMonthlyCost(
         const { rounds, interval } = roundsOf(job, period);
         // The workflow waits between rounds; each round is one invocation that only works.
         run(fn, runs * rounds, { ...job, waits_between_rounds: false }, 1, 0);
+        if (machine.tracing) fn.tracedUpstream += runs * rounds;
         countRounds(fn, runs * rounds);
         seconds = Math.max(seconds, ((rounds - 1) * interval * 1000 + job.work_ms) / 1000);
         mostRounds = Math.max(mostRounds, rounds);
@@ -210,7 +219,8 @@ export function estimateMonthlyCost(
     unscheduled.length === 0 ? 0 : a.workflow_executions_per_month / unscheduled.length;
   let transitions = 0;
   let workflowLogBytes = 0;
-  let workflowTraces = 0;
+  // Traced executions by the X-Ray service name they are sampled under.
+  const workflowExecutions: { service: string; executions: number }[] = [];
   let expressRequests = 0;
   let expressGbSeconds = 0;
   const workflowLogs: { machine: StateMachineItem; bytes: number }[] = [];
@@ -229,10 +239,12 @@ export function estimateMonthlyCost(
       workflowLogBytes += bytes;
       workflowLogs.push({ machine, bytes });
     }
-    if (machine.tracing) workflowTraces += executions;
+    if (machine.tracing) workflowExecutions.push({ service: machine.name ?? machine.logicalId, executions });
     if (driver) continue;
     for (const id of machine.taskFunctions) {
       const task = usage.get(key(machine.stack, id));
+      if (task && machine.tracing)
+        task.tracedUpstream += (executions * machine.taskStates) / machine.taskFunctions.length;
       if (task)
         run(
           task,
@@ -557,23 +569,37 @@ export function estimateMonthlyCost(
     basis: `${inventory.alarms.reduce((s, x) => s + x.metrics, 0)} metrics`,
   });
 
-  // X-Ray: a trace per traced invocation the sampling rule keeps.
-  const rule = inventory.samplingRule ?? {
+  // X-Ray: a trace per sampled workflow execution (the functions it invokes are in it) and per
+  // sampled invocation of a traced function nothing traced calls (API Gateway HTTP APIs do not
+  // trace). The stacks' rules apply to the services they name; anything else to the default rule.
+  const defaultRule = {
+    serviceName: '*',
     fixedRate: a.xray_default_fixed_rate,
     reservoirPerSecond: a.xray_default_reservoir_per_second,
+    priority: 10_000,
   };
-  const reservoir = rule.reservoirPerSecond * monthSeconds;
-  let traces = workflowTraces;
-  for (const f of functions.filter((x) => x.fn.tracing)) {
-    traces += Math.min(f.invocations, reservoir) + rule.fixedRate * Math.max(0, f.invocations - reservoir);
-  }
+  const ruleFor = (service: string) =>
+    [...inventory.samplingRules, defaultRule]
+      .filter((r) => r.serviceName === '*' || r.serviceName === service)
+      .sort((x, y) => x.priority - y.priority)[0] ?? defaultRule;
+  // The reservoir is per second: a job's few calls a minute all fit in it.
+  const sampled = (count: number, rule: { fixedRate: number; reservoirPerSecond: number }) => {
+    const reservoir = rule.reservoirPerSecond * monthSeconds;
+    return Math.min(count, reservoir) + rule.fixedRate * Math.max(0, count - reservoir);
+  };
+  let traces = 0;
+  for (const w of workflowExecutions) traces += sampled(w.executions, ruleFor(w.service));
+  const traced = functions.filter((x) => x.fn.tracing);
+  for (const f of traced) traces += sampled(Math.max(0, f.invocations - f.tracedUpstream), ruleFor('*'));
   line({
     service: 'X-Ray',
     item: 'traces recorded',
     quantity: traces,
     unit: 'trace',
     unit_usd: p.xray.trace_recorded,
-    basis: `${functions.filter((x) => x.fn.tracing).length} traced functions; sampling ${rule.reservoirPerSecond}/s then ${rule.fixedRate * 100} %`,
+    basis:
+      `${traced.length} traced functions, ${workflowExecutions.length} traced workflows; ` +
+      `${inventory.samplingRules.length} sampling rules, else ${defaultRule.reservoirPerSecond}/s then ${defaultRule.fixedRate * 100} %`,
   });
 
   // Data transfer: each write travels to every other replica; the plane's own API answers leave
