@@ -60,8 +60,11 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function start(): Promise<LocalControlPlane> {
-  const cp = await plane.start(inQuietHour(withFastPolicy(defaultTopologyJson())));
+// biome-ignore lint/suspicious/noExplicitAny: the raw topology JSON, edited freely by a test.
+async function start(edit: (raw: any) => void = () => {}): Promise<LocalControlPlane> {
+  const raw = inQuietHour(withFastPolicy(defaultTopologyJson()));
+  edit(raw);
+  const cp = await plane.start(raw);
   await untilAllHealthy(cp, 40 * REAL_INTERVAL_MS);
   return cp;
 }
@@ -77,17 +80,21 @@ async function open(url: string): Promise<Page> {
   return page;
 }
 
-// Expressions evaluated in the page are strings: the project's TypeScript has no DOM library.
-const POLLS = 'Number(document.body.dataset.polls ?? 0)';
+/** The page's own count of finished polls (the project's TypeScript has no DOM library: typed here). */
+function pollsInPage(): number {
+  const page = globalThis as unknown as { document: { body: { dataset: { polls?: string } } } };
+  return Number(page.document.body.dataset.polls ?? 0);
+}
 
-async function polls(p: Page): Promise<number> {
-  return Number(await p.evaluate(POLLS));
+function polls(p: Page): Promise<number> {
+  return p.evaluate(pollsInPage);
 }
 
 /** Waits until the page has finished `n` polls more than it had (the page is updating, not frozen). */
 async function untilPolls(p: Page, n: number, timeoutMs = 20 * REAL_INTERVAL_MS): Promise<void> {
   const from = await polls(p);
-  await p.waitForFunction(`${POLLS} >= ${from + n}`, undefined, { timeout: timeoutMs });
+  // A function, not a string: the page's CSP forbids eval, which a string predicate needs.
+  await expect.poll(() => polls(p), { timeout: timeoutMs, interval: 100 }).toBeGreaterThanOrEqual(from + n);
 }
 
 function marker(p: Page, region: string) {
@@ -142,9 +149,12 @@ describe('the operations dashboard in Chromium', () => {
   );
 
   it(
-    'takes us-east-1 down from its control: the failover shows in the timeline, the region turns failed, and the page updates from a survivor',
+    'takes us-east-1 down from its control: the failover shows in the timeline, is approved from it, the region turns failed, and the page updates from a survivor',
     async () => {
-      const cp = await start();
+      // The approval step holds the failover on the timeline until the page's Approve button answers it.
+      const cp = await start((raw) => {
+        raw.failover_policies.automatic_failover.require_manual_approval = true;
+      });
       const p = await open(cp.gatewayUrl);
       await p.selectOption('#control-region', 'us-east-1');
       await p.click('#fault-down');
@@ -155,12 +165,15 @@ describe('the operations dashboard in Chromium', () => {
 
       const failover = p.locator('#failovers article[data-failover="failover-us-east-1-e0"]');
       await failover.waitFor({ timeout: 40 * REAL_INTERVAL_MS });
+      const approve = failover.getByRole('button', { name: 'Approve failover-us-east-1-e0' });
+      await approve.waitFor({ timeout: 40 * REAL_INTERVAL_MS });
+      expect(await failover.getAttribute('data-status')).toBe('awaiting_approval');
+      await approve.click();
       await p.waitForSelector(
         '#failovers article[data-failover="failover-us-east-1-e0"][data-status="completed"]',
-        {
-          timeout: 40 * REAL_INTERVAL_MS,
-        },
+        { timeout: 40 * REAL_INTERVAL_MS },
       );
+      expect(await p.textContent('#control-result')).toMatch(/Approve failover-us-east-1-e0: /);
       // Every step with its duration, in order.
       const steps = await failover.locator('li.step').allTextContents();
       expect(steps[0]).toMatch(/^verify failure.*succeeded · [\d.]+ (ms|s)/);
