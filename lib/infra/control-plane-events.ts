@@ -29,6 +29,11 @@ export interface ControlPlaneEventsProps {
   readonly eventBusName: string;
   /** @default NOTIFIED_EVENTS */
   readonly notified?: { readonly prefixes: readonly string[]; readonly types: readonly string[] };
+  /**
+   * The region's customer managed key, to encrypt the topic with instead of a key of its own (a key
+   * costs a dollar a month per region); EventBridge may use it only through SNS. @default own key
+   */
+  readonly key?: kms.Key;
 }
 
 /**
@@ -58,12 +63,14 @@ export class ControlPlaneEvents extends Construct {
       description: 'Cortex control-plane events: verdicts, fencing, failover steps',
     });
     // AWS managed SNS keys cannot be used by EventBridge (their key policy is fixed): our own key.
-    this.topicKey = new kms.Key(this, 'TopicKey', {
-      description: `Encrypts the operator notifications of ${props.eventBusName}`,
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.DESTROY,
-      pendingWindow: Duration.days(7),
-    });
+    this.topicKey =
+      props.key ??
+      new kms.Key(this, 'TopicKey', {
+        description: `Encrypts the operator notifications of ${props.eventBusName}`,
+        enableKeyRotation: true,
+        removalPolicy: RemovalPolicy.DESTROY,
+        pendingWindow: Duration.days(7),
+      });
     this.topic = new sns.Topic(this, 'Notifications', {
       displayName: 'Cortex control-plane notifications',
       masterKey: this.topicKey,
@@ -106,6 +113,10 @@ export class ControlPlaneEvents extends Construct {
       new iam.PolicyStatement({
         actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
         resources: [this.topicKey.keyArn],
+        // A shared key encrypts the state table too: through SNS only.
+        ...(props.key
+          ? { conditions: { StringEquals: { 'kms:ViaService': `sns.${stack.region}.amazonaws.com` } } }
+          : {}),
       }),
     );
     this.notifyRule.addTarget(

@@ -41,7 +41,7 @@ export const HANDLER_ENV = {
  * Functions that run in the background (no API Gateway in front): a code directory under
  * `functions/` like a concern's, but no route. Timeouts may exceed API Gateway's 30 s.
  */
-export type BackgroundJob =
+export type BackgroundJobName =
   | 'health-probe'
   | 'failover'
   | 'privacy-sweeper'
@@ -50,7 +50,7 @@ export type BackgroundJob =
   | 'latency-sampler'
   | 'rebalancer';
 
-export const BACKGROUND_JOBS: readonly BackgroundJob[] = [
+export const BACKGROUND_JOBS: readonly BackgroundJobName[] = [
   'health-probe',
   'failover',
   'privacy-sweeper',
@@ -61,7 +61,7 @@ export const BACKGROUND_JOBS: readonly BackgroundJob[] = [
 ];
 
 /** A function's code directory under `functions/`: an HTTP concern or a background job. */
-export type FunctionName = Concern | BackgroundJob;
+export type FunctionName = Concern | BackgroundJobName;
 
 /** esbuild `define` key under which the compiled topology is baked into every bundle. */
 export const TOPOLOGY_DEFINE = 'CORTEX_TOPOLOGY';
@@ -91,6 +91,12 @@ export interface HandlerFunctionProps {
   readonly topology: Topology;
   /** MiB. @default 256 */
   readonly memorySize?: number;
+  /**
+   * X-Ray. `active`: Lambda samples what arrives untraced (a fixed first request each second and 5 %
+   * of the rest: at Route 53's or a schedule's pace, nearly every one). `pass-through`: only what the
+   * caller sampled (the minute driver's X-Ray rule; /health: a caller's own trace). @default 'active'
+   */
+  readonly tracing?: 'active' | 'pass-through';
   /** Concerns: under API Gateway's 30 s integration limit. Background jobs: up to 900 s. @default 10 seconds */
   readonly timeout?: Duration;
   /** @default one month */
@@ -99,7 +105,8 @@ export interface HandlerFunctionProps {
 
 /**
  * One concern's Lambda function: Node.js 24 on arm64, bundled by esbuild as ESM with the topology
- * baked in, its own log group and role (no AWS managed policies), X-Ray tracing active.
+ * baked in, its own log group and role (no AWS managed policies), X-Ray tracing (active, or what the
+ * caller sampled).
  * Connect it to the state table with `useStateTable`, which sets the env var and IAM together.
  */
 export class HandlerFunction extends Construct {
@@ -138,7 +145,7 @@ export class HandlerFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      tracing: lambda.Tracing.ACTIVE,
+      tracing: props.tracing === 'pass-through' ? lambda.Tracing.PASS_THROUGH : lambda.Tracing.ACTIVE,
       description: `Cortex ${props.concern} (${props.witnessId ?? props.regionId})`,
       environment: props.witnessId
         ? { [HANDLER_ENV.witnessId]: props.witnessId }
@@ -162,7 +169,7 @@ export class HandlerFunction extends Construct {
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'Added by tracing: ACTIVE. xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so X-Ray requires Resource "*".',
+        'Added by tracing (Active or PassThrough). xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so X-Ray requires Resource "*".',
     });
   }
 

@@ -2,14 +2,18 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 
 export interface ProbeScheduleProps {
-  /** The function invoked (unqualified: always $LATEST). */
-  readonly target: lambda.IFunction;
   /**
-   * EventBridge Scheduler fires at most once a minute: shorter probe intervals are rounds inside
-   * one invocation (functions/health-probe), not a shorter rate. @default 'rate(1 minute)'
+   * The function invoked (unqualified: always $LATEST), or the state machine whose execution starts
+   * (a region's MinuteDriver, whose jobs run their rounds inside the minute).
+   */
+  readonly target: lambda.IFunction | sfn.IStateMachine;
+  /**
+   * EventBridge Scheduler fires at most once a minute: shorter intervals are rounds inside the
+   * minute (a MinuteDriver), not a shorter rate. @default 'rate(1 minute)'
    */
   readonly expression?: string;
   readonly description?: string;
@@ -45,7 +49,8 @@ export function flexibleWindowMinutes(expression: string): number {
 const configured = new WeakSet<lambda.IFunction>();
 
 /**
- * EventBridge Scheduler invoking one function on a rate, with a role that may only invoke it.
+ * EventBridge Scheduler invoking one function (or starting one state machine) on a rate, with a role
+ * that may only do that.
  *
  * The L1 schedule, not the L2 `LambdaInvoke` target: the latter grants `lambda:InvokeFunction` on
  * `<arn>` and `<arn>:*` (every version and alias); the schedule calls the unqualified ARN only.
@@ -81,12 +86,17 @@ export class ProbeSchedule extends Construct {
         },
       }),
     });
+    const target = props.target;
+    const targetArn = 'stateMachineArn' in target ? target.stateMachineArn : target.functionArn;
     this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.target.functionArn] }),
+      new iam.PolicyStatement({
+        actions: ['stateMachineArn' in target ? 'states:StartExecution' : 'lambda:InvokeFunction'],
+        resources: [targetArn],
+      }),
     );
-    if (!configured.has(props.target)) {
-      configured.add(props.target);
-      props.target.configureAsyncInvoke({
+    if (!('stateMachineArn' in target) && !configured.has(target)) {
+      configured.add(target);
+      target.configureAsyncInvoke({
         retryAttempts: 0,
         maxEventAge: Duration.seconds(SCHEDULED_EVENT_AGE_SECONDS),
       });
@@ -99,7 +109,7 @@ export class ProbeSchedule extends Construct {
         : { mode: 'FLEXIBLE', maximumWindowInMinutes: flexibleWindowMinutes(expression) },
       state: 'ENABLED',
       target: {
-        arn: props.target.functionArn,
+        arn: targetArn,
         roleArn: this.role.roleArn,
         input: JSON.stringify(props.input ?? {}),
         retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 },

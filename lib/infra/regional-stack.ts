@@ -3,16 +3,27 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { keys } from '../adapters/aws/state-keys.ts';
+import { PROBE_ROUND_MARGIN_MS } from '../app/probe-minute.ts';
 import { API_ROUTES, CONCERNS, type Concern } from '../app/routes.ts';
+import { healthPolicyOf } from '../core/health/evaluate.ts';
 import { samplingOf } from '../core/latency/stats.ts';
 import { type PlacedTable, resourcePoolTable } from '../core/replication/placement.ts';
 import type { Topology } from '../core/topology/types.ts';
 import { AuditBucket, type AuditRetention } from './audit-bucket.ts';
+import { BackgroundJob, type BackgroundJobSpec } from './background-job.ts';
 import { ControlPlaneEvents } from './control-plane-events.ts';
 import type { DeploymentPlan } from './deployment-plan.ts';
 import type { DnsPlan } from './dns-plan.ts';
 import { FailoverWorkflow } from './failover-workflow.ts';
-import { type FunctionName, HANDLER_ENV, HandlerFunction, type WorkflowAccess } from './handler-function.ts';
+import {
+  BACKGROUND_JOBS,
+  type BackgroundJobName,
+  type FunctionName,
+  HANDLER_ENV,
+  HandlerFunction,
+  type WorkflowAccess,
+} from './handler-function.ts';
+import { MinuteDriver } from './minute-driver.ts';
 import { ProbeSchedule } from './probe-schedule.ts';
 import { RegionEndpoints } from './region-endpoints.ts';
 import { RegionalApi } from './regional-api.ts';
@@ -91,6 +102,10 @@ export const CONCERN_ACCESS: Readonly<Record<Concern, ConcernAccess>> = {
   // the mutable ones. It never touches
   // the state table, and no other region's replica: the policy's replication carries the data.
   data: { selective: { every: ['GetItem', 'PutItem', 'Query'], mutable: ['DeleteItem'] } },
+  // The MCP registry: one partition read whole (Query), seeded, registered and deregistered (PutItem,
+  // conditional for seeds and tombstones); discovery reads statuses, health views and the latency
+  // matrix (Query); registrations are emitted.
+  mcp: { table: ['Query', 'PutItem'], events: true },
 };
 
 /**
@@ -120,10 +135,14 @@ export const JOB_TABLE_ACCESS = {
 } as const satisfies Record<string, readonly TableItemAction[]>;
 
 /**
- * EventBridge Scheduler fires once a minute; the probe runs the policy's rounds (30 s or 10 s) inside
- * the minute, so its timeout must outlast the minute, with room for the last round's probes.
+ * One probe round: every target's endpoints concurrently under the policy's timeout, then the state
+ * I/O (PROBE_ROUND_MARGIN_MS), and a cold start's two seconds. The minute driver waits between the
+ * rounds, so no probe function waits for the next one.
  */
-export const PROBE_TIMEOUT = Duration.seconds(80);
+export function probeRoundTimeout(topology: Topology): Duration {
+  const policy = healthPolicyOf(topology);
+  return Duration.seconds(Math.ceil(policy.timeout_seconds + PROBE_ROUND_MARGIN_MS / 1000 + 2));
+}
 
 /**
  * Functions whose code directory under `functions/` is not their name: the compliance concern's
@@ -150,6 +169,122 @@ export const PRIVACY_SWEEPER_TIMEOUT = Duration.minutes(5);
 
 /** The audit reads every handoff and failover record of its replica. */
 export const COMPLIANCE_AUDIT_TIMEOUT = Duration.minutes(5);
+
+/**
+ * A region's background jobs, one entry each: size, access and what starts it (BackgroundJob).
+ * Memory: 256 MiB where the job measures latency or sits on the failover path (CPU at 128 MiB is a
+ * fourteenth of a vCPU: TLS and SigV4 would show in the measured p99, and a failover step would be
+ * slower); 128 MiB for the others, which wait on DynamoDB.
+ */
+export function backgroundJobTable(
+  topology: Topology,
+): Readonly<Record<BackgroundJobName, BackgroundJobSpec>> {
+  return {
+    // The failover steps: every Task state of the workflow calls this one function. They verify the
+    // target's health through its API, like the probe.
+    failover: {
+      timeout: failoverTimeout(topology),
+      memorySize: 256,
+      table: JOB_TABLE_ACCESS.failover,
+      remoteTable: JOB_TABLE_ACCESS.failoverRemote,
+      events: true,
+      // The shared composition root reads the ARN; the steps never start or answer a workflow.
+      failoverWorkflow: [],
+      endpoints: 'probe',
+    },
+    'health-probe': {
+      timeout: probeRoundTimeout(topology),
+      memorySize: 256,
+      // Traced when the minute driver's execution is (its X-Ray rule samples a share of minutes).
+      tracing: 'pass-through',
+      table: JOB_TABLE_ACCESS.probe,
+      remoteTable: JOB_TABLE_ACCESS.probeRemote,
+      writeCounter: true,
+      events: true,
+      // A probe starts a failover only as its coordinator: in its own region (principle 2).
+      failoverWorkflow: ['start'],
+      endpoints: 'probe',
+      minuteRounds: {},
+    },
+    'replication-monitor': {
+      // One beat round (REPLICATION_ROUND_NEEDS_MS), or the hourly consistency check.
+      timeout: REPLICATION_MONITOR_TIMEOUT,
+      memorySize: 128,
+      tracing: 'pass-through',
+      table: REPLICATION_ACCESS.monitor.own,
+      remoteTable: REPLICATION_ACCESS.monitor.remote,
+      events: true,
+      minuteRounds: {},
+      schedules: [
+        {
+          id: 'ConsistencyCheck',
+          expression: 'rate(1 hour)',
+          input: { task: 'consistency_check', sample_size: 100 },
+          purpose: 'the Cortex replication consistency check',
+          description: (region) =>
+            `Cortex consistency check from ${region}: 100 sampled keys across every replica, hourly`,
+        },
+      ],
+    },
+    'privacy-sweeper': {
+      timeout: PRIVACY_SWEEPER_TIMEOUT,
+      memorySize: 128,
+      table: JOB_TABLE_ACCESS.privacySweeper,
+      remoteTable: JOB_TABLE_ACCESS.privacySweeperRemote,
+      events: true,
+      schedules: [
+        {
+          expression: 'rate(1 hour)',
+          purpose: 'the Cortex privacy sweeper',
+          description: (region) =>
+            `Cortex privacy sweeper in ${region}: retries data-subject requests, reports overdue ones`,
+        },
+      ],
+    },
+    'compliance-audit': {
+      timeout: COMPLIANCE_AUDIT_TIMEOUT,
+      memorySize: 256,
+      table: JOB_TABLE_ACCESS.complianceAudit,
+      selective: SELECTIVE_AUDIT_ACCESS,
+      events: true,
+      schedules: [
+        {
+          expression: 'rate(1 day)',
+          purpose: 'the Cortex compliance audit',
+          description: (region) => `Cortex compliance audit of ${region}: daily report`,
+        },
+      ],
+    },
+    'latency-sampler': {
+      timeout: LATENCY_SAMPLER_TIMEOUT,
+      memorySize: 256,
+      table: JOB_TABLE_ACCESS.latencySampler,
+      events: true,
+      endpoints: 'probe',
+      schedules: [
+        {
+          expression: samplerExpression(samplingOf(topology).interval_seconds),
+          purpose: 'the Cortex latency sampler',
+          description: (region) => `Cortex latency sampler in ${region}: round trip to every other region`,
+        },
+      ],
+    },
+    rebalancer: {
+      timeout: Duration.seconds(10),
+      memorySize: 128,
+      table: JOB_TABLE_ACCESS.rebalancer,
+      events: true,
+      schedules: [
+        {
+          expression: samplerExpression(topology.global_resource_pool.dynamic_rebalancing.interval_seconds),
+          purpose: 'the Cortex resource rebalancer',
+          description: (region) =>
+            `Cortex resource rebalancer in ${region}: moves allocation toward overloaded regions`,
+        },
+      ],
+    },
+  };
+}
 
 export interface RegionalStackProps extends StackProps {
   readonly plan: DeploymentPlan;
@@ -189,27 +324,14 @@ export class RegionalStack extends Stack {
   readonly handlers: Readonly<Record<Concern, HandlerFunction>>;
   readonly api: RegionalApi;
   readonly events: ControlPlaneEvents;
-  readonly probe: HandlerFunction;
-  readonly probeSchedule: ProbeSchedule;
-  readonly failover: HandlerFunction;
+  /** Every background job (backgroundJobTable), by name. */
+  readonly jobs: Readonly<Record<BackgroundJobName, BackgroundJob>>;
+  /** Runs the sub-minute jobs' rounds (health probe, replication monitor) inside each minute. */
+  readonly minuteDriver: MinuteDriver;
+  /** Starts the minute driver every minute, on the dot. */
+  readonly minuteSchedule: ProbeSchedule;
   readonly failoverWorkflow: FailoverWorkflow;
-  /** Retries unfinished data-subject requests and reports overdue ones, hourly (issue 6). */
-  readonly privacySweeper: HandlerFunction;
-  readonly privacySweeperSchedule: ProbeSchedule;
-  /** Audits this region's compliance daily; its reports go to the table (and the bucket, if any). */
-  readonly complianceAudit: HandlerFunction;
-  readonly complianceAuditSchedule: ProbeSchedule;
   readonly auditBucket: AuditBucket | undefined;
-  /** Beats this region's replication mark and measures every pair's lag, each minute (issue 5). */
-  readonly replicationMonitor: HandlerFunction;
-  readonly replicationMonitorSchedule: ProbeSchedule;
-  readonly consistencyCheckSchedule: ProbeSchedule;
-  /** Measures the round trip to every other region at the topology's sampling interval (issue 4). */
-  readonly latencySampler: HandlerFunction;
-  readonly latencySamplerSchedule: ProbeSchedule;
-  /** Moves allocation from idle to overloaded regions every `interval_seconds` (issue 4 part B). */
-  readonly rebalancer: HandlerFunction;
-  readonly rebalancerSchedule: ProbeSchedule;
   readonly endpoints: RegionEndpoints;
   readonly apiUrlParameter: ssm.StringParameter;
   readonly dns: RegionalDns | undefined;
@@ -228,16 +350,9 @@ export class RegionalStack extends Stack {
     }
     this.regionId = props.regionId;
     const peers = plan.regionIds.filter((r) => r !== props.regionId);
-    const fn = (name: FunctionName, timeout?: Duration) =>
-      new HandlerFunction(this, `${pascal(name)}Handler`, {
-        concern: name,
-        entry: join(props.projectRoot, 'functions', CODE_DIRECTORY[name] ?? name, 'index.ts'),
-        projectRoot: props.projectRoot,
-        regionId: props.regionId,
-        topology,
-        ...(timeout ? { timeout } : {}),
-      });
 
+    // One customer managed key per region: the table replicas, the selective replicas and the
+    // operators' topic.
     this.tableKey = new StateTableKey(this, 'StateTableKey', { aliasName: plan.tableKeyAlias });
     const criticalTable = props.criticalTable ? { criticalTable: props.criticalTable } : {};
     const table = new StateTables(this, 'StateTable', {
@@ -258,25 +373,47 @@ export class RegionalStack extends Stack {
       tables: props.selectiveTables,
       key: this.tableKey.key,
     });
-    this.events = new ControlPlaneEvents(this, 'Events', { eventBusName: plan.eventBusName });
+    this.events = new ControlPlaneEvents(this, 'Events', {
+      eventBusName: plan.eventBusName,
+      key: this.tableKey.key,
+    });
 
-    // The failover steps: every Task state of the workflow calls this one function.
-    this.failover = fn('failover', failoverTimeout(topology));
-    this.failover.useStateTable(table, JOB_TABLE_ACCESS.failover);
-    for (const replica of remoteReplicas)
-      replica.grantItemAccess(this.failover.role, JOB_TABLE_ACCESS.failoverRemote);
-    this.failover.useEventBus(this.events.bus);
+    const resources = {
+      table,
+      remoteReplicas,
+      bus: this.events.bus,
+      selectiveReplicas: this.selectiveReplicas,
+    };
+    const specs = backgroundJobTable(topology);
+    const job = (name: BackgroundJobName) =>
+      new BackgroundJob(this, pascal(name), {
+        name,
+        spec: specs[name],
+        projectRoot: props.projectRoot,
+        regionId: props.regionId,
+        topology,
+        resources,
+      });
+    // The failover steps come first: the workflow runs them, and the API's failovers concern starts it.
+    const failover = job('failover');
     this.failoverWorkflow = new FailoverWorkflow(this, 'FailoverWorkflow', {
       stateMachineName: plan.failoverStateMachineName,
       topology,
-      taskFunction: this.failover.function,
+      taskFunction: failover.function,
     });
-    // The shared composition root reads the ARN; the steps never start or answer a workflow.
-    this.failover.useFailoverWorkflow(this.failoverWorkflow, []);
 
     const handlers = {} as Record<Concern, HandlerFunction>;
     for (const concern of CONCERNS) {
-      const handler = fn(concern);
+      const handler = new HandlerFunction(this, `${pascal(concern)}Handler`, {
+        concern,
+        entry: join(props.projectRoot, 'functions', CODE_DIRECTORY[concern] ?? concern, 'index.ts'),
+        projectRoot: props.projectRoot,
+        regionId: props.regionId,
+        topology,
+        // Route 53's checkers call /health about twice a second: Lambda's own sampling (the first
+        // request each second) would trace nearly every one. Traced when the caller's trace is.
+        ...(concern === 'health' ? { tracing: 'pass-through' as const } : {}),
+      });
       const access = CONCERN_ACCESS[concern];
       if (access.table) handler.useStateTable(table, access.table);
       else handler.nameStateTable(table);
@@ -318,43 +455,35 @@ export class RegionalStack extends Stack {
       probedPaths: topology.failover_policies.health_check.endpoints,
     });
 
-    this.probe = fn('health-probe', PROBE_TIMEOUT);
-    this.probe.useStateTable(table, JOB_TABLE_ACCESS.probe);
-    this.probe.useEventBus(this.events.bus);
-    // A probe starts a failover only as its coordinator: in its own region (principle 2).
-    this.probe.useFailoverWorkflow(this.failoverWorkflow, ['start']);
-    this.probe.useRegionEndpoints(this.endpoints, { targets: peers });
-    this.probeSchedule = new ProbeSchedule(this, 'ProbeSchedule', {
-      target: this.probe.function,
-      // On the dot: its rounds keep the policy's interval from one invocation to the next.
-      exact: true,
-      description: `Cortex health probe in ${props.regionId}: rounds inside each minute`,
-    });
-    for (const replica of remoteReplicas)
-      replica.grantItemAccess(this.probe.role, JOB_TABLE_ACCESS.probeRemote);
-    this.privacySweeper = fn('privacy-sweeper', PRIVACY_SWEEPER_TIMEOUT);
-    this.privacySweeper.useStateTable(table, JOB_TABLE_ACCESS.privacySweeper);
-    for (const replica of remoteReplicas) {
-      replica.grantItemAccess(this.privacySweeper.role, JOB_TABLE_ACCESS.privacySweeperRemote);
+    const jobs = { failover } as Record<BackgroundJobName, BackgroundJob>;
+    for (const name of BACKGROUND_JOBS) jobs[name] ??= job(name);
+    for (const name of BACKGROUND_JOBS) {
+      jobs[name].connect({ failoverWorkflow: this.failoverWorkflow, endpoints: this.endpoints, peers });
     }
-    this.privacySweeper.useEventBus(this.events.bus);
-    this.privacySweeperSchedule = new ProbeSchedule(this, 'PrivacySweeperSchedule', {
-      target: this.privacySweeper.function,
-      expression: 'rate(1 hour)',
-      purpose: 'the Cortex privacy sweeper',
-      description: `Cortex privacy sweeper in ${props.regionId}: retries data-subject requests, reports overdue ones`,
+    this.jobs = jobs;
+    this.minuteDriver = new MinuteDriver(this, 'MinuteDriver', {
+      stateMachineName: `${plan.name}-minute`,
+      jobs: BACKGROUND_JOBS.flatMap((name) => {
+        const rounds = specs[name].minuteRounds;
+        return rounds
+          ? [
+              {
+                id: pascal(name),
+                target: jobs[name].function,
+                ...(rounds.input ? { input: rounds.input } : {}),
+              },
+            ]
+          : [];
+      }),
+    });
+    this.minuteSchedule = new ProbeSchedule(this, 'MinuteSchedule', {
+      target: this.minuteDriver.stateMachine,
+      // On the dot: the rounds keep their interval from one minute to the next.
+      exact: true,
+      purpose: 'the Cortex minute driver (health probe and replication monitor rounds)',
+      description: `Cortex minute driver in ${props.regionId}: the probe's and the replication monitor's rounds inside each minute`,
     });
 
-    this.complianceAudit = fn('compliance-audit', COMPLIANCE_AUDIT_TIMEOUT);
-    this.complianceAudit.useStateTable(table, JOB_TABLE_ACCESS.complianceAudit);
-    this.selectiveReplicas.grantItemAccess(this.complianceAudit.role, SELECTIVE_AUDIT_ACCESS);
-    this.complianceAudit.useEventBus(this.events.bus);
-    this.complianceAuditSchedule = new ProbeSchedule(this, 'ComplianceAuditSchedule', {
-      target: this.complianceAudit.function,
-      expression: 'rate(1 day)',
-      purpose: 'the Cortex compliance audit',
-      description: `Cortex compliance audit of ${props.regionId}: daily report`,
-    });
     // In this region, so the reports stay in the jurisdiction they describe.
     this.auditBucket = props.auditBucket
       ? new AuditBucket(this, 'AuditReports', { retention: props.auditBucket })
@@ -366,37 +495,6 @@ export class RegionalStack extends Stack {
       );
       this.auditBucket.grantPutReports(this.complianceAudit.role);
     }
-
-    grantWriteCounter(this.probe.role, table);
-    this.replicationMonitor = fn('replication-monitor', REPLICATION_MONITOR_TIMEOUT);
-    this.replicationMonitor.useStateTable(table, REPLICATION_ACCESS.monitor.own);
-    for (const replica of remoteReplicas) {
-      replica.grantItemAccess(this.replicationMonitor.role, REPLICATION_ACCESS.monitor.remote);
-    }
-    this.replicationMonitor.useEventBus(this.events.bus);
-    this.replicationMonitorSchedule = new ProbeSchedule(this, 'ReplicationMonitorSchedule', {
-      target: this.replicationMonitor.function,
-      purpose: 'the Cortex replication monitor',
-      description: `Cortex replication monitor in ${props.regionId}: heartbeat and every pair's lag, each minute`,
-    });
-    this.consistencyCheckSchedule = new ProbeSchedule(this, 'ConsistencyCheckSchedule', {
-      target: this.replicationMonitor.function,
-      expression: 'rate(1 hour)',
-      input: { task: 'consistency_check', sample_size: 100 },
-      purpose: 'the Cortex replication consistency check',
-      description: `Cortex consistency check from ${props.regionId}: 100 sampled keys across every replica, hourly`,
-    });
-
-    this.latencySampler = fn('latency-sampler', LATENCY_SAMPLER_TIMEOUT);
-    this.latencySampler.useStateTable(table, JOB_TABLE_ACCESS.latencySampler);
-    this.latencySampler.useEventBus(this.events.bus);
-    this.latencySampler.useRegionEndpoints(this.endpoints, { targets: peers });
-    this.latencySamplerSchedule = new ProbeSchedule(this, 'LatencySamplerSchedule', {
-      target: this.latencySampler.function,
-      expression: samplerExpression(samplingOf(topology).interval_seconds),
-      purpose: 'the Cortex latency sampler',
-      description: `Cortex latency sampler in ${props.regionId}: round trip to every other region`,
-    });
 
     // Issue 4 part B: the router reserves a task's resources on its region's pool (a conditional ADD
     // on the `RESOURCES` partition only); the rebalancer runs in every region, one acts. Issue 12:
@@ -411,18 +509,7 @@ export class RegionalStack extends Stack {
         table.critical.grantItemAccess(handlers.router.role, ['UpdateItem'], { leadingKeys: [partition] });
       }
     }
-    this.rebalancer = fn('rebalancer');
-    this.rebalancer.useStateTable(table, JOB_TABLE_ACCESS.rebalancer);
-    this.rebalancer.useEventBus(this.events.bus);
-    this.rebalancerSchedule = new ProbeSchedule(this, 'RebalancerSchedule', {
-      target: this.rebalancer.function,
-      expression: samplerExpression(topology.global_resource_pool.dynamic_rebalancing.interval_seconds),
-      purpose: 'the Cortex resource rebalancer',
-      description: `Cortex resource rebalancer in ${props.regionId}: moves allocation toward overloaded regions`,
-    });
 
-    // The steps verify the target's health through its API, like the probe.
-    this.failover.useRegionEndpoints(this.endpoints, { targets: peers });
     // Concerns that drive failovers are built by the same composition root (controlDeps), which
     // reads the endpoints too; they probe nothing, so they get no execute-api or SSM permission.
     for (const concern of CONCERNS) {
@@ -449,6 +536,67 @@ export class RegionalStack extends Stack {
       });
     }
   }
+
+  /** The health probe's function (a round per invocation, from the minute driver). */
+  get probe(): HandlerFunction {
+    return this.jobs['health-probe'].handler;
+  }
+
+  /** The failover steps: every Task state of the workflow calls this one function. */
+  get failover(): HandlerFunction {
+    return this.jobs.failover.handler;
+  }
+
+  /** Retries unfinished data-subject requests and reports overdue ones, hourly (issue 6). */
+  get privacySweeper(): HandlerFunction {
+    return this.jobs['privacy-sweeper'].handler;
+  }
+
+  get privacySweeperSchedule(): ProbeSchedule {
+    return scheduleOf(this.jobs['privacy-sweeper']);
+  }
+
+  /** Audits this region's compliance daily; its reports go to the table (and the bucket, if any). */
+  get complianceAudit(): HandlerFunction {
+    return this.jobs['compliance-audit'].handler;
+  }
+
+  get complianceAuditSchedule(): ProbeSchedule {
+    return scheduleOf(this.jobs['compliance-audit']);
+  }
+
+  /** Beats this region's replication mark and measures every pair's lag, every 5 s (issue 5). */
+  get replicationMonitor(): HandlerFunction {
+    return this.jobs['replication-monitor'].handler;
+  }
+
+  get consistencyCheckSchedule(): ProbeSchedule {
+    return scheduleOf(this.jobs['replication-monitor']);
+  }
+
+  /** Measures the round trip to every other region at the topology's sampling interval (issue 4). */
+  get latencySampler(): HandlerFunction {
+    return this.jobs['latency-sampler'].handler;
+  }
+
+  get latencySamplerSchedule(): ProbeSchedule {
+    return scheduleOf(this.jobs['latency-sampler']);
+  }
+
+  /** Moves allocation from idle to overloaded regions every `interval_seconds` (issue 4 part B). */
+  get rebalancer(): HandlerFunction {
+    return this.jobs.rebalancer.handler;
+  }
+
+  get rebalancerSchedule(): ProbeSchedule {
+    return scheduleOf(this.jobs.rebalancer);
+  }
+}
+
+function scheduleOf(job: BackgroundJob): ProbeSchedule {
+  const [schedule] = job.schedules;
+  if (!schedule) throw new Error(`${job.name} has no schedule`);
+  return schedule;
 }
 
 /**

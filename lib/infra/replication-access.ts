@@ -34,10 +34,11 @@ export const REPLICATION_ACCESS = {
 export const REPLICATION_PARTITION: string = keys.replicationMark('').pk;
 
 /**
- * One monitor run per minute (EventBridge Scheduler's precision): a beat, a read of every replica's
- * marks (3 s timeout each when a region is unreachable) and the views; done well inside the minute.
+ * One monitor invocation: a single round (a beat, a read of every replica's marks, 3 s timeout each
+ * when a region is unreachable, and the views; the minute driver waits between rounds), or the
+ * hourly consistency check of 100 sampled keys.
  */
-export const REPLICATION_MONITOR_TIMEOUT = Duration.seconds(80);
+export const REPLICATION_MONITOR_TIMEOUT = Duration.seconds(30);
 
 /**
  * Every write through the state port is followed by one UpdateItem ADD on the replica region's

@@ -6,9 +6,10 @@ import type { Topology } from '../core/topology/types.ts';
 import type { DeploymentPlan, WitnessPlan } from './deployment-plan.ts';
 import type { DnsPlan } from './dns-plan.ts';
 import { HandlerFunction } from './handler-function.ts';
+import { MinuteDriver } from './minute-driver.ts';
 import { ProbeSchedule } from './probe-schedule.ts';
 import { RegionEndpoints } from './region-endpoints.ts';
-import { PROBE_TIMEOUT } from './regional-stack.ts';
+import { probeRoundTimeout } from './regional-stack.ts';
 import { grantWriteCounter } from './replication-access.ts';
 import type { TableItemAction } from './state-table.ts';
 import { StateTables } from './state-tables.ts';
@@ -40,6 +41,8 @@ export interface WitnessStackProps extends StackProps {
 export class WitnessStack extends Stack {
   readonly witnessId: string;
   readonly probe: HandlerFunction;
+  /** Runs the witness's rounds inside each minute, one per invocation (see MinuteDriver). */
+  readonly minuteDriver: MinuteDriver;
   readonly probeSchedule: ProbeSchedule;
   readonly endpoints: RegionEndpoints;
 
@@ -61,7 +64,9 @@ export class WitnessStack extends Stack {
       regionId: witness.regionId,
       witnessId: witness.witnessId,
       topology: props.topology,
-      timeout: PROBE_TIMEOUT,
+      // One round per invocation; traced when the minute driver's execution is.
+      timeout: probeRoundTimeout(props.topology),
+      tracing: 'pass-through',
     });
     for (const regionId of plan.regionIds) {
       const replica = new StateTables(this, `StateTable-${regionId}`, {
@@ -82,10 +87,15 @@ export class WitnessStack extends Stack {
       probedPaths: props.topology.failover_policies.health_check.endpoints,
     });
     this.probe.useRegionEndpoints(this.endpoints, { targets: plan.regionIds });
+    this.minuteDriver = new MinuteDriver(this, 'MinuteDriver', {
+      stateMachineName: `${plan.name}-minute-${witness.witnessId}`,
+      jobs: [{ id: 'WitnessProbe', target: this.probe.function }],
+    });
     this.probeSchedule = new ProbeSchedule(this, 'ProbeSchedule', {
-      target: this.probe.function,
+      target: this.minuteDriver.stateMachine,
       // On the dot, as the regions' probes: its rounds keep the policy's interval.
       exact: true,
+      purpose: 'the Cortex witness minute driver',
       description: `Cortex witness ${witness.witnessId}: probes every region each minute`,
     });
   }

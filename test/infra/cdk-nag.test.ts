@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CONCERNS } from '../../lib/app/routes.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
 import { buildApp } from '../../lib/infra/app.ts';
+import { BACKGROUND_JOBS } from '../../lib/infra/handler-function.ts';
 import { usRegionSetTopologyJson } from '../fixtures/replication-topologies.ts';
 import { buildCortexApp, defaultTopology, newApp } from './build.ts';
 
@@ -155,7 +156,7 @@ describe('cdk-nag with the audit report buckets (-c auditBucket=true)', () => {
     // One of each per region.
     expect(added.filter((kind) => kind === 'AwsSolutions-S1 @ AuditReports/AccessLogs')).toHaveLength(3);
     const writer =
-      /^AwsSolutions-IAM5\[Resource::<AuditReportsBucket[0-9A-F]{8}\.Arn>\/\*\] @ ComplianceAuditHandler\/Role$/;
+      /^AwsSolutions-IAM5\[Resource::<AuditReportsBucket[0-9A-F]{8}\.Arn>\/\*\] @ ComplianceAudit\/Handler\/Role$/;
     expect(added.filter((kind) => writer.test(kind))).toHaveLength(3);
     expect(added).toHaveLength(6);
   });
@@ -183,39 +184,40 @@ function expectAcknowledgedOnly(app: IConstruct, probePaths: readonly string[]):
       'AwsSolutions-APIG4 @ Api/HttpApi/GET--api--v1--ping',
       'AwsSolutions-APIG4 @ Api/HttpApi/GET--health',
       // X-Ray (and, for the workflow, log delivery) support no resource-level permissions.
-      ...[
-        ...CONCERNS,
-        'health-probe',
-        'failover',
-        'privacy-sweeper',
-        'compliance-audit',
-        'replication-monitor',
-        'latency-sampler',
-        'rebalancer',
-      ].map((name) => `AwsSolutions-IAM5[Resource::*] @ ${pascal(name)}Handler/Role`),
+      // (A region's background jobs are BackgroundJob constructs: `<Job>/Handler`; the witness's
+      // probe is `HealthProbeHandler`.)
+      ...[...CONCERNS, 'health-probe'].map(
+        (name) => `AwsSolutions-IAM5[Resource::*] @ ${pascal(name)}Handler/Role`,
+      ),
+      ...BACKGROUND_JOBS.map((name) => `AwsSolutions-IAM5[Resource::*] @ ${pascal(name)}/Handler/Role`),
       'AwsSolutions-IAM5[Resource::*] @ FailoverWorkflow/Role',
+      'AwsSolutions-IAM5[Resource::*] @ MinuteDriver/Role',
+      // The minute driver logs errors only (each round logs its own line).
+      'AwsSolutions-SF1 @ MinuteDriver/StateMachine',
       // Peer APIs' ids are unknown across regions: GET of the probed paths, any API id.
-      ...['HealthProbeHandler', 'FailoverHandler', 'LatencySamplerHandler'].flatMap((fn) =>
-        probePaths.map(
-          (path) =>
-            `AwsSolutions-IAM5[Resource::arn:aws:execute-api:<region>:<AWS::AccountId>:*/*/GET${path}] @ ${fn}/Role`,
-        ),
+      ...['HealthProbeHandler', 'HealthProbe/Handler', 'Failover/Handler', 'LatencySampler/Handler'].flatMap(
+        (fn) =>
+          probePaths.map(
+            (path) =>
+              `AwsSolutions-IAM5[Resource::arn:aws:execute-api:<region>:<AWS::AccountId>:*/*/GET${path}] @ ${fn}/Role`,
+          ),
       ),
       // A start whose execution name is taken asks whether it still runs: the failover state
       // machine's executions, whose names are failover ids made at run time.
-      ...['FailoversHandler', 'HealthProbeHandler'].map(
+      ...['FailoversHandler', 'HealthProbe/Handler'].map(
         (fn) =>
           `AwsSolutions-IAM5[Resource::arn:aws:states:<region>:<AWS::AccountId>:execution:cortex-failover:*] @ ${fn}/Role`,
       ),
       // Other regions' table keys are known only by alias (the witness probe and the failover steps).
-      'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ FailoverHandler/Role',
+      'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ Failover/Handler/Role',
       'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ HealthProbeHandler/Role',
+      'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ HealthProbe/Handler/Role',
       // The privacy API and sweeper erase a subject's records in every region's replica.
       'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ PrivacyHandler/Role',
-      'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ PrivacySweeperHandler/Role',
+      'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ PrivacySweeper/Handler/Role',
       // The replication API and monitor read (and on reconcile repair) every region's replica.
       'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ ReplicationHandler/Role',
-      'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ ReplicationMonitorHandler/Role',
+      'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ ReplicationMonitor/Handler/Role',
       'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ RouterHandler/Role',
     ].sort(),
   );

@@ -134,31 +134,32 @@ describe('the failover path', () => {
   });
 
   describe('health probe', () => {
-    it('runs every minute from EventBridge Scheduler, with a timeout past the minute', () => {
+    it('runs a round per invocation from the minute driver, started every minute on the dot; its timeout is one round', () => {
       eachRegion((stack, template) => {
         template.hasResourceProperties('AWS::Scheduler::Schedule', {
           ScheduleExpression: 'rate(1 minute)',
           FlexibleTimeWindow: { Mode: 'OFF' },
           State: 'ENABLED',
           Target: {
-            Arn: { 'Fn::GetAtt': [logicalId(stack.probe.function.node.defaultChild), 'Arn'] },
-            RoleArn: { 'Fn::GetAtt': [logicalId(stack.probeSchedule.role.node.defaultChild), 'Arn'] },
+            Arn: { Ref: logicalId(stack.minuteDriver.stateMachine.node.defaultChild) },
+            RoleArn: { 'Fn::GetAtt': [logicalId(stack.minuteSchedule.role.node.defaultChild), 'Arn'] },
             RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
           },
         });
         const timeout = functionProps(template, stack.probe).Timeout as number;
-        expect(timeout).toBeGreaterThan(60);
-        expect(timeout).toBeLessThanOrEqual(90);
+        // The policy's 10 s probe timeout, the round's state I/O and a cold start: no waiting.
+        expect(timeout).toBeGreaterThan(built.topology.failover_policies.health_check.timeout_seconds);
+        expect(timeout).toBeLessThanOrEqual(20);
       });
     });
 
-    it('schedule role may only invoke the probe (unqualified ARN), assumed by Scheduler for this account', () => {
+    it('schedule role may only start the minute driver, assumed by Scheduler for this account', () => {
       eachRegion((stack, template) => {
-        expect(roleStatements(template, stack.probeSchedule.role)).toEqual([
+        expect(roleStatements(template, stack.minuteSchedule.role)).toEqual([
           {
             Effect: 'Allow',
-            Action: 'lambda:InvokeFunction',
-            Resource: { 'Fn::GetAtt': [logicalId(stack.probe.function.node.defaultChild), 'Arn'] },
+            Action: 'states:StartExecution',
+            Resource: { Ref: logicalId(stack.minuteDriver.stateMachine.node.defaultChild) },
           },
         ]);
         template.hasResourceProperties('AWS::IAM::Role', {
@@ -559,7 +560,12 @@ describe('the failover path', () => {
         expect(props.Environment.Variables.CORTEX_REGION_ID).toBeUndefined();
         template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 minute)' });
         template.resourceCountIs('AWS::DynamoDB::GlobalTable', 0);
-        template.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
+        // No failover workflow: only the Express minute driver of its probe rounds.
+        expect(
+          Object.values(template.findResources('AWS::StepFunctions::StateMachine')).map(
+            (m) => m.Properties.StateMachineType,
+          ),
+        ).toEqual(['EXPRESS']);
       });
     });
 

@@ -55,32 +55,36 @@ describe('replication functions (issue 5)', () => {
   });
 
   describe('the replication monitor', () => {
-    it('runs every minute from EventBridge Scheduler (rounds stop before the next run), and hourly for a consistency check', () => {
+    it('runs a round per invocation from the minute driver (every 5 s), and hourly for a consistency check', () => {
       each((stack, template) => {
-        template.hasResourceProperties('AWS::Scheduler::Schedule', {
-          ScheduleExpression: 'rate(1 minute)',
-          Target: {
-            Arn: { 'Fn::GetAtt': [logicalId(stack.replicationMonitor.function.node.defaultChild), 'Arn'] },
-            RoleArn: {
-              'Fn::GetAtt': [logicalId(stack.replicationMonitorSchedule.role.node.defaultChild), 'Arn'],
-            },
+        const monitorArn = {
+          'Fn::GetAtt': [logicalId(stack.replicationMonitor.function.node.defaultChild), 'Arn'],
+        };
+        expect(stack.minuteDriver.definition.States).toMatchObject({
+          Jobs: {
+            Branches: expect.arrayContaining([
+              expect.objectContaining({ StartAt: 'ReplicationMonitorFirst' }),
+            ]),
           },
         });
-        expect(roleStatements(template, stack.replicationMonitorSchedule.role)).toEqual([
-          {
-            Effect: 'Allow',
+        const machine = template.findResources('AWS::StepFunctions::StateMachine')[
+          logicalId(stack.minuteDriver.stateMachine.node.defaultChild)
+        ];
+        expect(machine?.Properties.DefinitionSubstitutions).toMatchObject({
+          ReplicationMonitor_function_arn: monitorArn,
+        });
+        expect(roleStatements(template, stack.minuteDriver.role)).toContainEqual(
+          expect.objectContaining({
             Action: 'lambda:InvokeFunction',
-            Resource: {
-              'Fn::GetAtt': [logicalId(stack.replicationMonitor.function.node.defaultChild), 'Arn'],
-            },
-          },
-        ]);
+            Resource: expect.arrayContaining([monitorArn]),
+          }),
+        );
         const fn =
           template.findResources('AWS::Lambda::Function')[
             logicalId(stack.replicationMonitor.function.node.defaultChild)
           ];
-        // Like the probe: 12 rounds of 5 s fill the minute; the handler starts no round it cannot finish.
-        expect(fn?.Properties.Timeout).toBeLessThanOrEqual(80);
+        // One round (or the hourly check) per invocation: the driver waits between the rounds.
+        expect(fn?.Properties.Timeout).toBeLessThanOrEqual(30);
         template.hasResourceProperties('AWS::Scheduler::Schedule', {
           ScheduleExpression: 'rate(1 hour)',
           Target: Match.objectLike({
