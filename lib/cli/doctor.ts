@@ -16,6 +16,7 @@ import {
   ApiUnreachableError,
   DEFAULT_ENDPOINT,
   EndpointError,
+  isLoopback,
   parseEndpoints,
   regionOfHost,
   SIGNING_MODES,
@@ -249,7 +250,7 @@ export async function diagnose(
   unresolved: readonly Unresolved[] = [],
 ): Promise<DoctorReport> {
   // The local gateway is not a region: check each region's own endpoint it lists instead.
-  const local = await client.regionEndpoints();
+  const local = client.endpoints.some(isLoopback) ? await client.regionEndpoints() : [];
   const targets: Target[] =
     local.length > 0
       ? local.map((r) => ({ region: r.region, endpoint: r.url }))
@@ -306,7 +307,7 @@ async function check(client: ApiClient, target: Target): Promise<Checked> {
     health = await client.callEndpoint(target.endpoint, 'GET', '/health');
   } catch (error) {
     if (!(error instanceof ApiUnreachableError)) throw error;
-    result.problems.push(`unreachable: ${error.message} (GET ${target.endpoint}/health)`);
+    result.problems.push(`unreachable: ${plainly(error.message)} (GET ${target.endpoint}/health)`);
     return result;
   }
   const midpoint = (started + Date.now()) / 2;
@@ -359,6 +360,14 @@ async function check(client: ApiClient, target: Target): Promise<Checked> {
     result.problems.push(`GET /v1/regions answered HTTP ${regions.status}${errorText(regions.body)}`);
   }
   return result;
+}
+
+/** A connection failure's code in words; the code stays, for searching. */
+function plainly(failure: string): string {
+  if (/^(ENOTFOUND|EAI_AGAIN)$/.test(failure)) return `its host name does not resolve (${failure})`;
+  if (/^(EHOSTUNREACH|ENETUNREACH)$/.test(failure)) return `no network route to it (${failure})`;
+  if (/CERT|TLS|SSL/.test(failure)) return `its TLS certificate is not valid for its name (${failure})`;
+  return failure;
 }
 
 function notServingWhy(body: NonNullable<Checked['health']>): string {
