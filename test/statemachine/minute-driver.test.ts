@@ -50,7 +50,9 @@ async function runMinute(
   handlers: Record<string, (input: never) => Promise<unknown>>,
   ids: readonly string[],
 ) {
-  const machine = new StateMachine(minuteDefinition(ids.map((id) => ({ id }))) as StateMachineDefinition);
+  const machine = new StateMachine(
+    minuteDefinition(ids.map((id) => ({ id }))) as unknown as StateMachineDefinition,
+  );
   const run = machine.run(
     {},
     {
