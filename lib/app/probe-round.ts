@@ -71,7 +71,6 @@ export async function runProbeRound(
       policy,
     ),
   );
-  await Promise.all(views.map((view) => state.putTargetHealth(view)));
   const lastBeat = heartbeats.find((h) => h.region === regionId);
   // Back after a gap (a restart, a region brought up): the others' views of it still describe the
   // time it was gone, so it does not fence on them this round (found by the simulator).
@@ -84,7 +83,9 @@ export async function runProbeRound(
     seq: (lastBeat?.seq ?? 0) + 1,
     at: clock.now(),
   };
-  await state.putHeartbeat(heartbeat);
+  // The round's writes together: the replication mark counts writes that finish while its last ADD
+  // is on its way in one ADD (counting-state.ts), and every ADD is a write replicated to each region.
+  await Promise.all([...views.map((view) => state.putTargetHealth(view)), state.putHeartbeat(heartbeat)]);
 
   const [statuses, storedOwn, storedViews] = await Promise.all([
     readStatuses(topology, state),
