@@ -15,6 +15,7 @@ import { createFailoverHandler } from '../../functions/failover/handler.ts';
 import type { TableRef } from '../adapters/aws/dynamo-items.ts';
 import { DynamoComplianceAdapter } from '../adapters/aws/dynamodb-compliance.ts';
 import { DynamoLatencyAdapter } from '../adapters/aws/dynamodb-latency.ts';
+import { DynamoMcpAdapter } from '../adapters/aws/dynamodb-mcp.ts';
 import { DynamoPrivacyAdapter } from '../adapters/aws/dynamodb-privacy.ts';
 import { DynamoDocumentStore, DynamoReplicationStore } from '../adapters/aws/dynamodb-replication.ts';
 import { DynamoResourcesAdapter } from '../adapters/aws/dynamodb-resources.ts';
@@ -29,7 +30,7 @@ import {
   startReplication,
   systemScheduler,
 } from '../adapters/local/replication.ts';
-import { LocalWorkflow } from '../adapters/local/workflow.ts';
+import type { LocalWorkflow } from '../adapters/local/workflow.ts';
 import type { ControlDeps } from '../app/deps.ts';
 import type { WitnessDeps } from '../app/probe-round.ts';
 import { countedStateWrites, countingState } from '../app/replication/counting-state.ts';
@@ -46,6 +47,7 @@ import {
 import type { Topology } from '../core/topology/types.ts';
 import { type RegionalStore, type RegionalStores, startRegionalStores } from '../local/stores.ts';
 import type { PrivacyPort, ProbePort, ReplicationPort, StatePort } from '../ports.ts';
+import { createLocalWorkflow } from './local-workflow.ts';
 
 export interface LocalRuntimeOptions {
   readonly topology: Topology;
@@ -229,6 +231,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       compliance: new DynamoComplianceAdapter({ client: document, tableName }),
       // Issue 4: the measured latency matrix and the resource pool (allocations, usage, rebalances).
       latency: new DynamoLatencyAdapter({ client: document, tableName }),
+      mcp: new DynamoMcpAdapter({ client: document, tableName }),
       resources: new DynamoResourcesAdapter({
         client: document,
         tableName,
@@ -263,7 +266,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const byId = new Map<string, LocalRegion>();
   let workflow: LocalWorkflow;
   try {
-    workflow = new LocalWorkflow({
+    workflow = createLocalWorkflow({
       topology,
       depsFor: (regionId) => {
         const region = byId.get(regionId);
@@ -300,6 +303,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       replication: replicationFor(store.regionId),
       documents: own.documents,
       latency: own.latency,
+      mcp: own.mcp,
       resources: own.resources,
       selective: own.selective,
       log: (message: string, error: unknown) => log(`${store.regionId}: ${message}: ${messageOf(error)}`),
@@ -404,6 +408,7 @@ interface RegionPorts {
   readonly privacy: DynamoPrivacyAdapter;
   readonly compliance: DynamoComplianceAdapter;
   readonly latency: DynamoLatencyAdapter;
+  readonly mcp: DynamoMcpAdapter;
   readonly resources: DynamoResourcesAdapter;
 }
 

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createFailoverHandler } from '../../functions/failover/handler.ts';
 import { DynamoStateAdapter } from '../../lib/adapters/aws/dynamodb-state.ts';
 import { LocalEventLog } from '../../lib/adapters/local/events.ts';
-import { type ExecutionOutcome, LocalWorkflow } from '../../lib/adapters/local/workflow.ts';
+import type { ExecutionOutcome, LocalWorkflow } from '../../lib/adapters/local/workflow.ts';
 import type { ControlDeps } from '../../lib/app/deps.ts';
 import { runFailoverAction } from '../../lib/app/failover/actions.ts';
 import {
@@ -30,6 +30,7 @@ import type { Handoff, HandoffStatus, RegionStatusRecord } from '../../lib/core/
 import type { Topology } from '../../lib/core/topology/types.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
 import type { ProbePort, StatePort } from '../../lib/ports.ts';
+import { createLocalWorkflow } from '../../lib/runtime/local-workflow.ts';
 import { defaultTopologyJson } from '../fixtures/topologies.ts';
 import { startTestTable, type TestTable } from '../support/dynalite.ts';
 import { lambdaContext } from '../support/events.ts';
@@ -161,7 +162,7 @@ async function harness(topology = testTopology()): Promise<Harness> {
     },
     workflow: undefined as unknown as LocalWorkflow,
   };
-  const workflow = new LocalWorkflow({
+  const workflow = createLocalWorkflow({
     topology,
     depsFor: (region) => h.deps(region),
     // The real Lambda handler (middy chain and event parsing) stands in for the function.

@@ -9,7 +9,7 @@
  * in real time, so the topology here makes the approval window and the detection phase 1 s.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ExecutionOutcome, LocalWorkflow } from '../../lib/adapters/local/workflow.ts';
+import type { ExecutionOutcome, LocalWorkflow } from '../../lib/adapters/local/workflow.ts';
 import type { ControlDeps } from '../../lib/app/deps.ts';
 import type { FailoverActionResult, FailoverTaskEvent } from '../../lib/app/failover/actions.ts';
 import { loadFailoverDefinition } from '../../lib/app/failover/definition.ts';
@@ -19,6 +19,7 @@ import { NotFoundError } from '../../lib/core/errors.ts';
 import type { FailoverAction, FailoverRecord, FailoverStatus } from '../../lib/core/failover/types.ts';
 import type { Topology } from '../../lib/core/topology/types.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
+import { createLocalWorkflow } from '../../lib/runtime/local-workflow.ts';
 import { createKernel, type SimKernel } from '../../lib/sim/kernel.ts';
 import { SIM_FAILOVER_FUNCTION_ARN, type SimExecutionOutcome, SimWorkflow } from '../../lib/sim/workflow.ts';
 import { defaultTopologyJson } from '../fixtures/topologies.ts';
@@ -180,7 +181,7 @@ async function runLocal(script: Script): Promise<Run> {
     later: (ms, run) => setTimeout(run, ms / SPEED),
     answer: (token, approved) => (workflow as LocalWorkflow).answerApproval(token, approved),
   });
-  workflow = new LocalWorkflow({
+  workflow = createLocalWorkflow({
     topology,
     depsFor: depsWith(new Map([[ID, running()]])),
     invokerFor: () => fn.invoke,
@@ -545,7 +546,7 @@ describe('SimWorkflow walks the failover definition as aws-local-stepfunctions d
     expect(failoverWorkflowBounds(long).execution_timeout_seconds * 1000).toBeGreaterThan(2 ** 31);
     // One drain poll: a Wait that outlasts the 1 ms an overflowing timer would fire after.
     const fn = scripted({ drain_connections: [poll(10)] }, { later: () => {}, answer: async () => {} });
-    const workflow = new LocalWorkflow({
+    const workflow = createLocalWorkflow({
       topology: long,
       depsFor: depsWith(new Map([[ID, running()]])),
       invokerFor: () => fn.invoke,

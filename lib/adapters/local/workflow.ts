@@ -1,6 +1,8 @@
 /**
  * The local WorkflowPort: runs statemachines/failover.asl.json in aws-local-stepfunctions with the
- * failover function's handler in place of the Lambda, called with the coordinator region's deps.
+ * failover function's handler in place of the Lambda, as the coordinator region runs it. The local
+ * composition root (lib/runtime/local-workflow.ts) gives it the substituted definition, the
+ * simulated durations and the task function: an adapter runs no use case of its own.
  *
  * How it imitates Step Functions:
  * - Executions are named by failover id: a second start of the same id is a no-op while it runs or
@@ -18,13 +20,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ExecutionAbortedError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import type { ControlDeps } from '../../app/deps.ts';
-import { type FailoverTaskEvent, runFailoverAction } from '../../app/failover/actions.ts';
-import { loadFailoverDefinition } from '../../app/failover/definition.ts';
-import { isActive } from '../../app/failover/shared.ts';
-import { failoverTimings } from '../../app/failover/timings.ts';
 import { NotFoundError } from '../../core/errors.ts';
-import type { Topology } from '../../core/topology/types.ts';
 import type { WorkflowPort } from '../../ports.ts';
 
 /** What stands in for `${FailoverFunctionArn}` locally. */
@@ -35,17 +31,23 @@ const WAIT_FOR_TOKEN_RESOURCE = 'arn:aws:states:::lambda:invoke.waitForTaskToken
 export type TaskInvoker = (event: unknown) => Promise<unknown>;
 
 export interface LocalWorkflowOptions {
-  readonly topology: Topology;
-  /** The ControlDeps of a region (the coordinator's runs its failovers); read when a run starts. */
-  readonly depsFor: (regionId: string) => ControlDeps;
+  /** The definition's text with its substitutions applied. */
+  readonly definition: string;
+  /** The function every Task state calls (the definition's `${FailoverFunctionArn}`). */
+  readonly functionArn: string;
+  /** Simulated seconds of each Task's `TimeoutSecondsPath` (`$.timeouts.<name>`), by name. */
+  readonly timeouts: Readonly<Record<string, number>>;
+  /** Simulated seconds of each Wait state that takes them from its input (`SecondsPath`), by state name. */
+  readonly polls: Readonly<Record<string, number>>;
   /**
-   * The failover function as the coordinator runs it, e.g. the middy handler of functions/failover;
-   * default: runFailoverAction with the coordinator's deps.
+   * Whether a start of `failoverId` by `coordinator` runs: false once the failover has ended (its
+   * record is final). Asked at each start that finds no execution of that id running.
    */
-  readonly invokerFor?: (deps: ControlDeps) => TaskInvoker;
+  readonly shouldRun: (failoverId: string, coordinator: string) => Promise<boolean>;
+  /** The failover function as `coordinator` runs it; asked once per execution, when it starts. */
+  readonly invokerFor: (coordinator: string) => TaskInvoker;
   /** Simulated ms per real ms (the local clock's speed); default 1. */
   readonly speed?: number;
-  readonly functionArn?: string;
   /** Executions that end unexpectedly (not by a Fail state of the definition) are reported here. */
   readonly log?: (line: string) => void;
 }
@@ -90,25 +92,11 @@ export class LocalWorkflow implements WorkflowPort {
     if (!Number.isFinite(speed) || speed <= 0)
       throw new RangeError(`LocalWorkflow: speed must be > 0, got ${speed}`);
     this.#options = options;
-    const functionArn = options.functionArn ?? LOCAL_FAILOVER_FUNCTION_ARN;
-    const definition = JSON.parse(
-      loadFailoverDefinition(options.topology, functionArn),
-    ) as StateMachineDefinition;
+    const { functionArn, timeouts, polls } = options;
+    const definition = JSON.parse(options.definition) as StateMachineDefinition;
     // The interpreter times the execution with one setTimeout, which holds at most 2^31-1 ms (24.8
     // days) and fires at once past it: a longer TimeoutSeconds is left to the Task timeouts here.
     if ((definition.TimeoutSeconds ?? 0) * 1000 > 2 ** 31 - 1) delete definition.TimeoutSeconds;
-    const timings = failoverTimings(options.topology);
-    const timeouts: Record<string, number> = {
-      ...timings.phase_timeout_seconds,
-      approval: timings.approval_timeout_seconds,
-      operator: timings.operator_timeout_seconds,
-      closing: timings.closing_timeout_seconds,
-    };
-    const polls: Record<string, number> = {
-      DrainWait: timings.drain_poll_seconds,
-      SyncWait: timings.sync_poll_seconds,
-      PromotionWait: timings.promotion_poll_seconds,
-    };
     this.#waitOverrides = {};
     this.#retryOverrides = {};
     for (const [name, state] of Object.entries(definition.States)) {
@@ -147,14 +135,12 @@ export class LocalWorkflow implements WorkflowPort {
     if (this.#closed) throw new Error('LocalWorkflow is closed');
     const id = input.failover_id;
     if (this.#isRunning(id)) return;
-    const deps = this.#options.depsFor(input.coordinator);
-    const record = await deps.state.getFailover(id);
-    // Final (it ran before, here or elsewhere): nothing to start. An execution that ended while its
+    // Ended (it ran before, here or elsewhere): nothing to start. An execution that ended while its
     // record stayed active (its last writes failed: the state was unavailable) is run again, as the
     // Step Functions adapter starts a new execution under the next name: the record is the progress.
-    if (record && !isActive(record)) return;
+    if (!(await this.#options.shouldRun(id, input.coordinator))) return;
     if (this.#isRunning(id)) return;
-    this.#run(id, input.coordinator, deps);
+    this.#run(id, input.coordinator);
   }
 
   async answerApproval(token: string, approved: boolean): Promise<void> {
@@ -202,8 +188,8 @@ export class LocalWorkflow implements WorkflowPort {
     await Promise.all(running.map((e) => e.done));
   }
 
-  #run(failoverId: string, coordinator: string, deps: ControlDeps): void {
-    const invoke = (this.#options.invokerFor ?? defaultInvoker)(deps);
+  #run(failoverId: string, coordinator: string): void {
+    const invoke = this.#options.invokerFor(coordinator);
     const tokens = new Set<string>();
     const token = randomUUID();
     const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
@@ -297,8 +283,4 @@ export class LocalWorkflow implements WorkflowPort {
     }
     return answer;
   }
-}
-
-function defaultInvoker(deps: ControlDeps): TaskInvoker {
-  return (event) => runFailoverAction(deps, event as FailoverTaskEvent);
 }

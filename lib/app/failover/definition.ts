@@ -5,13 +5,17 @@
  * before substitution: numbers are substituted inside `States.StringToJson('...')` strings. The
  * execution's TimeoutSeconds must be a JSON number at the top level, where no such string can go:
  * failoverDefinitionText writes it into the text from the topology.
+ *
+ * The file is imported as JSON, not read: a use case does no I/O (.dependency-cruiser.mjs), and the
+ * definition is this use case's own data, loaded with its code wherever it runs.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import failoverAsl from '../../../statemachines/failover.asl.json' with { type: 'json' };
 import type { Topology } from '../../core/topology/types.ts';
 import { failoverTimings } from './timings.ts';
 import { failoverWorkflowBounds } from './workflow-bounds.ts';
 
+/** Where the definition's file is, for tooling and tests that read it as written. */
 export const FAILOVER_DEFINITION_PATH = fileURLToPath(
   new URL('../../../statemachines/failover.asl.json', import.meta.url),
 );
@@ -53,7 +57,7 @@ export function applySubstitutions(text: string, substitutions: Readonly<Record<
 
 /** The definition as deployed, before substitution: the file with the topology's execution TimeoutSeconds. */
 export function failoverDefinitionText(topology: Topology): string {
-  const definition = JSON.parse(readFileSync(FAILOVER_DEFINITION_PATH, 'utf8')) as Record<string, unknown>;
+  const definition: Readonly<Record<string, unknown>> = failoverAsl;
   const { Comment, QueryLanguage } = definition;
   const TimeoutSeconds = failoverWorkflowBounds(topology).execution_timeout_seconds;
   return `${JSON.stringify({ Comment, QueryLanguage, TimeoutSeconds, ...definition }, null, 2)}\n`;
