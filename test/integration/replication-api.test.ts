@@ -289,4 +289,24 @@ describe('the replication monitor Lambda handler', () => {
       details: [{ field: 'rounds', reason: expect.stringMatching(/at least 1/) }],
     });
   });
+
+  it('with the minute driver’s input runs one round and says when the next starts, never sleeping', async () => {
+    const handler = createReplicationMonitorHandler(deps, {
+      log: () => {},
+      sleep: async () => {
+        throw new Error('a driven round never sleeps');
+      },
+    });
+    const startedAt = now;
+    const minute = { started_at: new Date(startedAt).toISOString(), budget_ms: 75_000 };
+    const first = await handler({ minute: { ...minute, cursor: { started: 0 } } }, lambdaContext);
+    expect(first.rounds).toHaveLength(1);
+    expect(first.minute).toEqual({
+      cursor: { started: 1 },
+      more: true,
+      next_at: new Date(Math.ceil((startedAt + 5_000) / 1000) * 1000).toISOString(),
+    });
+    const last = await handler({ minute: { ...minute, cursor: { started: 11 } } }, lambdaContext);
+    expect(last.minute).toMatchObject({ cursor: { started: 12 }, more: false });
+  });
 });
