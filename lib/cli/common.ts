@@ -100,10 +100,13 @@ export function apiClient(
     if (error instanceof EndpointError) throw new UsageError(error.message);
     throw error;
   }
+  // Signing (client.ts): the region for a host that names none (`api.<domain>`), as the SDK reads it.
+  const signingRegion = io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
   return new ApiClient({
     endpoints,
     origin,
     ...(options.quiet ? {} : { note: (line: string) => io.err(line) }),
+    ...(signingRegion ? { signingRegion } : {}),
   });
 }
 
