@@ -792,6 +792,18 @@ describe('the probe minute and its handler', () => {
       },
     ]);
   });
+
+  it('the witness handler runs one round from the minute driver’s input too', async () => {
+    world = await World.start();
+    const handler = createWitnessProbeHandler(world.witness(), { log: () => {} });
+    const report = await handler(
+      { minute: { started_at: new Date(NOW).toISOString(), budget_ms: 75_000, cursor: { started: 0 } } },
+      lambdaContext,
+    );
+    expect(report.rounds).toHaveLength(1);
+    expect(report.rounds[0]).toMatchObject({ observer: WITNESS, written: [US, EU, AP] });
+    expect(report.minute).toMatchObject({ cursor: { started: 1 }, more: true });
+  });
 });
 
 function failoverRecord(overrides: Partial<FailoverRecord>): FailoverRecord {
