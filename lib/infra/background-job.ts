@@ -19,7 +19,7 @@ import type { StateTableAccess } from './state-tables.ts';
 
 /** A schedule of a job: EventBridge Scheduler invokes the function on `expression` with `input`. */
 export interface JobSchedule {
-  /** Names the schedule construct (`<Id>Schedule`); the first schedule of a job is `<Job>Schedule`. */
+  /** Names the schedule construct (`<id>Schedule`, unique in the job). @default 'Schedule' */
   readonly id?: string;
   /** rate(...) or cron(...), a minute or more (EventBridge Scheduler's precision). */
   readonly expression: string;
@@ -127,8 +127,8 @@ export class BackgroundJob extends Construct {
     if (spec.writeCounter) grantWriteCounter(this.role, resources.table);
     if (spec.events) this.handler.useEventBus(resources.bus);
     this.schedules = (spec.schedules ?? []).map(
-      (schedule, i) =>
-        new ProbeSchedule(this, i === 0 ? 'Schedule' : `${schedule.id ?? i}Schedule`, {
+      (schedule) =>
+        new ProbeSchedule(this, `${schedule.id ?? ''}Schedule`, {
           target: this.function,
           expression: schedule.expression,
           purpose: schedule.purpose,

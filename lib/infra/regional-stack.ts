@@ -313,8 +313,9 @@ export interface RegionalStackProps extends StackProps {
 
 /**
  * `CortexRegion-<region_id>`: everything one region runs on its own: its table key, a function per
- * concern behind the HTTP API, the health probe on a schedule, the failover workflow and its task
- * function, the event bus with operator notifications, and (with a zone) its part of Route 53.
+ * concern behind the HTTP API, its background jobs (backgroundJobTable: the health probe and the
+ * replication monitor driven inside each minute by the minute driver, the others on schedules), the
+ * failover workflow, the event bus with operator notifications, and (with a zone) its part of Route 53.
  */
 export class RegionalStack extends Stack {
   readonly regionId: string;
