@@ -285,7 +285,9 @@ export function estimateMonthlyCost(
       quantity: gbSeconds,
       unit: 'GB-second',
       unit_usd: p.lambda.gb_second[arch],
-      basis: `${group.length} x ${memory} MB ${arch}, ${fmt(group.reduce((s, f) => s + f.invocations, 0) / group.length)} runs each at ${fmt(perInvocation)} ms`,
+      basis:
+        `${group.length} x ${memory} MB ${arch}, ${fmt(group.reduce((s, f) => s + f.invocations, 0) / group.length)} runs each at ${fmt(perInvocation)} ms` +
+        (a.runs[fnName] ? '' : ' (no named assumption: the default run)'),
     });
   }
 
