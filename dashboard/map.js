@@ -128,9 +128,11 @@ export function drawRegions(map, regions, resources, faults) {
     ...regions.map((r) => {
       const [x, y] = at.get(r.region_id);
       const pool = resources.find((p) => p.region === r.region_id);
-      const saturation = pool ? `${Math.round(pool.utilization.overall * 100)} % used (${pool.level})` : '';
-      // Labels go left of markers near the east edge so they stay on the map.
-      const left = x > WIDTH - 170;
+      const saturation = pool
+        ? `${Math.round(pool.utilization.overall * 100)} % used (${pool.level})`
+        : 'pool not known yet';
+      // Labels go left of markers in the east so they stay on the map.
+      const left = x > WIDTH - 220;
       const tx = left ? x - 10 : x + 10;
       const anchor = left ? 'end' : 'start';
       return svg(
@@ -144,9 +146,10 @@ export function drawRegions(map, regions, resources, faults) {
         ),
         svg(
           'text',
-          { x: tx, y: y + 12, 'text-anchor': anchor, class: 'sub' },
-          `${r.tier} · ${r.role} · weight ${r.traffic_weight}${saturation ? ` · ${saturation}` : ''}`,
+          { x: tx, y: y + 13, 'text-anchor': anchor, class: 'sub' },
+          `${r.tier} · ${r.role} · weight ${r.traffic_weight} %`,
         ),
+        svg('text', { x: tx, y: y + 26, 'text-anchor': anchor, class: 'sub' }, saturation),
       );
     }),
   );

@@ -57,7 +57,15 @@ export function regionsTable(regions, resources) {
             'td',
             {},
             r.health?.state ?? '',
-            r.health?.reasons?.length ? h('div', { class: 'muted' }, r.health.reasons.join('; ')) : '',
+            // The first reason in the table, all of them on hover.
+            r.health?.reasons?.length
+              ? h(
+                  'div',
+                  { class: 'muted', title: r.health.reasons.join('\n') },
+                  r.health.reasons[0],
+                  r.health.reasons.length > 1 ? ` (+${r.health.reasons.length - 1} more)` : '',
+                )
+              : '',
           ),
         );
       }),
