@@ -44,6 +44,8 @@ export interface RegionalDeps {
    * data API answers 500 DATA_NOT_CONFIGURED without it.
    */
   readonly selective?: SelectivePort;
+  /** The MCP server registry in this region's replica; the MCP API answers 500 without it. */
+  readonly mcp?: import('../ports.ts').McpRegistryPort;
   /**
    * Another region's replica of the shared state, as far as this region reaches it: the router claims
    * a task's handoff in its owner region's replica (lib/core/state/handoff-owner.ts). Without it the

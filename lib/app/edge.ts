@@ -9,4 +9,4 @@ export type { Assessment } from '../core/health/types.ts';
 export { SUBJECT_ID_PATTERN } from '../core/privacy/rules.ts';
 export { ERASURE_EXCEPTIONS } from '../core/privacy/types.ts';
 export { type VersionVector, vectorProblem } from '../core/replication/version-vector.ts';
-export type { EventsPort } from '../ports.ts';
+export type { EventsPort, McpRegistryPort } from '../ports.ts';

@@ -14,7 +14,8 @@ export type Concern =
   | 'replication'
   | 'latency'
   | 'resources'
-  | 'data';
+  | 'data'
+  | 'mcp';
 
 export const CONCERNS: readonly Concern[] = [
   'router',
@@ -27,6 +28,7 @@ export const CONCERNS: readonly Concern[] = [
   'latency',
   'resources',
   'data',
+  'mcp',
 ];
 
 export interface ApiRoute {
@@ -82,6 +84,11 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'PUT', path: '/v1/data/{key+}', concern: 'data', auth: 'iam' },
   { method: 'GET', path: '/v1/data/{key+}', concern: 'data', auth: 'iam' },
   { method: 'DELETE', path: '/v1/data/{key+}', concern: 'data', auth: 'iam' },
+  // The MCP server registry and discovery (lib/app/mcp/registry.ts).
+  { method: 'GET', path: '/v1/mcp/servers', concern: 'mcp', auth: 'iam' },
+  { method: 'PUT', path: '/v1/mcp/servers/{region}/{server}', concern: 'mcp', auth: 'iam' },
+  { method: 'DELETE', path: '/v1/mcp/servers/{region}/{server}', concern: 'mcp', auth: 'iam' },
+  { method: 'GET', path: '/v1/mcp/discover', concern: 'mcp', auth: 'iam' },
 ];
 
 export interface RouteMatch {

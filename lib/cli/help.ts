@@ -412,6 +412,37 @@ export const COMMANDS: readonly CommandHelp[] = [
     notes: ['exit 1 on any invariant violation; see docs/simulation.md'],
   },
   {
+    name: 'mcp servers',
+    args: '[--region <id>] [--capability <c>]',
+    summary:
+      "the MCP server registry: every region's servers with scope, version, failover rule and whether each serves now (and why not)",
+    api: true,
+    options: [
+      ['--region <id>', "only this region's servers"],
+      ['--capability <c>', 'only servers offering this capability (sql, git, workflows, ...)'],
+    ],
+    examples: ['cortex mcp servers --capability sql'],
+  },
+  {
+    name: 'mcp discover',
+    args: '<capability> [--region <id>] [--data-classification <c>] [--min-version <v>]',
+    summary:
+      'the MCP server an agent in a region should use for a capability, and every server passed over with why; a regional server moves only where its failover rule, residency and compliance allow',
+    api: true,
+    options: [
+      ['--region <id>', "the agent's region (default: the endpoint's)"],
+      [
+        '--data-classification <c>',
+        'public, internal, sensitive or pii: the compliance rules for that data apply',
+      ],
+      ['--min-version <v>', 'only servers at this version (major.minor.patch) or later'],
+    ],
+    examples: ['cortex mcp discover workflows --region us-east-1'],
+    notes: [
+      'exit 1 when no server may serve (404: nothing offers it; 422: each server passed over with its reasons)',
+    ],
+  },
+  {
     name: 'network plan',
     args: '[--topology <file>] [--json]',
     summary:

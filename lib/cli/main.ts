@@ -30,6 +30,7 @@ import { decisionLines, paint, type Style, statusColor, table } from './format.t
 import { handoffsCommand } from './handoffs.ts';
 import { type CommandHelp, commandHelp, commandOf, commandsUnder, overview, usageLine } from './help.ts';
 import { latencyCommand } from './latency.ts';
+import { mcpCommand } from './mcp.ts';
 import { networkCommand } from './network.ts';
 import {
   failoverCommand,
@@ -69,6 +70,7 @@ const COMMANDS_BY_WORD: Readonly<Record<string, Command>> = {
   data: dataCommand,
   simulate: simulateCommand,
   network: networkCommand,
+  mcp: mcpCommand,
   cost: costCommand,
 };
 

@@ -9,6 +9,7 @@ import { createDataHandler } from '../../functions/data/handler.ts';
 import { createFailoversHandler } from '../../functions/failovers/handler.ts';
 import { createHealthHandler } from '../../functions/health/handler.ts';
 import { createLatencyHandler } from '../../functions/latency/handler.ts';
+import { createMcpHandler } from '../../functions/mcp/handler.ts';
 import { createPrivacyHandler } from '../../functions/privacy/handler.ts';
 import { createRegionsHandler } from '../../functions/regions/handler.ts';
 import { createReplicationHandler } from '../../functions/replication/handler.ts';
@@ -39,6 +40,7 @@ export function createConcernHandlers(deps: ControlDeps): Record<Concern, HttpHa
     latency: createLatencyHandler(deps),
     resources: createResourcesHandler(deps),
     data: createDataHandler(deps),
+    mcp: createMcpHandler(deps),
   };
 }
 

@@ -11,6 +11,7 @@ import { DiscoveringProbe } from '../adapters/aws/discovering-probe.ts';
 import type { TableRef } from '../adapters/aws/dynamo-items.ts';
 import { DynamoComplianceAdapter } from '../adapters/aws/dynamodb-compliance.ts';
 import { DynamoLatencyAdapter } from '../adapters/aws/dynamodb-latency.ts';
+import { DynamoMcpAdapter } from '../adapters/aws/dynamodb-mcp.ts';
 import { DynamoPrivacyAdapter } from '../adapters/aws/dynamodb-privacy.ts';
 import { DynamoDocumentStore, DynamoReplicationStore } from '../adapters/aws/dynamodb-replication.ts';
 import { DynamoResourcesAdapter } from '../adapters/aws/dynamodb-resources.ts';
@@ -249,6 +250,7 @@ export function lambdaDeps(): RegionalDeps {
     compliance: new DynamoComplianceAdapter({ client: document, tableName: env.tableName }),
     // Issue 4: the measured latency matrix the router prefers and `GET /v1/latency` answers.
     latency: new DynamoLatencyAdapter({ client: document, tableName: env.tableName }),
+    mcp: new DynamoMcpAdapter({ client: document, tableName: env.tableName }),
     // Issue 4 part B: the resource pool the router reserves on and the resources API answers from.
     resources: new DynamoResourcesAdapter({
       client: document,

@@ -90,7 +90,7 @@ export async function discoverMcp(deps: McpDeps, query: McpDiscoveryQuery): Prom
   if (answer.found) return { ...answer, asked_from: region };
   const excluded = answer.considered.map((c) => ({
     region: c.region,
-    reasons: c.reasons.map((r) => `${c.server}: ${r}`),
+    reasons: c.reasons.map((r) => (r.startsWith(`${c.server} `) ? r : `${c.server}: ${r}`)),
   }));
   if (answer.status === 404) throw new McpNotFound(query.capability, answer.reason);
   throw new McpServerUnavailableError(query.capability, answer.reason, excluded);
@@ -271,3 +271,8 @@ async function publish(
     // Best effort (EventsPort contract): a registry change never waits on its event.
   }
 }
+
+// The rules a request to the MCP API is validated by (handlers depend on lib/app alone).
+export { DATA_CLASSIFICATIONS } from '../../core/compliance/types.ts';
+export { SERVER_NAME_PATTERN, VERSION_PATTERN } from '../../core/mcp/registry.ts';
+export { COMPLIANCE_FRAMEWORKS } from '../../core/topology/frameworks.ts';

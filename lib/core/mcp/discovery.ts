@@ -97,7 +97,7 @@ function regional(
     return {
       found: false,
       status: 404,
-      reason: `${query.region} runs no server offering "${query.capability}" (regional in ${[...new Set(servers.map((s) => s.region))].join(', ')})`,
+      reason: `${query.region} runs no server offering "${query.capability}" (regional in ${inTopologyOrder(context, servers.map((s) => s.region)).join(', ')})`,
       considered,
     };
   }
@@ -202,4 +202,9 @@ export function moveReasons(
     );
   }
   return reasons;
+}
+
+function inTopologyOrder(context: Pick<DiscoveryContext, 'topology'>, regions: readonly string[]): string[] {
+  const set = new Set(regions);
+  return context.topology.regions.map((r) => r.region_id).filter((id) => set.has(id));
 }
