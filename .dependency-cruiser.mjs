@@ -1,6 +1,6 @@
 /**
  * The layer rules of the code, checked by `npm run deps` (part of `npm test`). Each layer is a path;
- * a rule names what a layer must not import. docs/architecture.md ("Layers") says the same in prose.
+ * a rule names what a layer must not import. docs/architecture.md ("Layers, checked") says the same in prose.
  *
  * Layers, and why each stands where it does:
  * - core (lib/core/): the rules as plain functions over plain data; pure so every decision is a
@@ -142,6 +142,14 @@ export default {
       severity: 'error',
       from: { path: '^functions/' },
       to: { path: PROJECT, pathNot: '^(functions/|lib/app/|lib/runtime/lambda\\.ts$)' },
+    },
+    {
+      name: 'functions-not-local-or-cdk',
+      comment:
+        'A handler bundle holds no local stand-in and no CDK: they are for the local runtime and deploy time.',
+      severity: 'error',
+      from: { path: '^functions/' },
+      to: { path: [LOCAL_LIBRARIES, '^node_modules/(aws-cdk-lib|@aws-cdk|constructs)/'] },
     },
     {
       name: 'functions-own-concern',
