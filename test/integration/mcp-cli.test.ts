@@ -37,9 +37,9 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function api(region: string, path: string) {
+async function api(region: string, path: string): Promise<{ status: number; body: { servers: unknown[] } }> {
   const response = await fetch(`${endpoint(region)}${path}`);
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: (await response.json()) as { servers: unknown[] } };
 }
 
 describe('cortex mcp', () => {
@@ -91,7 +91,10 @@ describe('cortex mcp', () => {
 
   it('discover: a refusal names every server passed over, exit 1', async () => {
     const c = cli();
-    expect(await c.run('mcp', 'discover', 'sql', '--region', US, '--endpoint', endpoint(US)), c.out.join('\n')).toBe(1);
+    expect(
+      await c.run('mcp', 'discover', 'sql', '--region', US, '--endpoint', endpoint(US)),
+      c.out.join('\n'),
+    ).toBe(1);
     const err = c.err.join('\n');
     expect(err).toMatch(
       /HTTP 422 NO_ELIGIBLE_REGION: postgres of us-east-1 cannot serve \(postgres is unavailable: us-east-1 failed over\) and does not fail over \(failover: none\)/,
