@@ -86,6 +86,11 @@ function pollsInPage(): number {
   return Number(page.document.body.dataset.polls ?? 0);
 }
 
+function activeIdInPage(): string {
+  const page = globalThis as unknown as { document: { activeElement: { id: string } | null } };
+  return page.document.activeElement?.id ?? '';
+}
+
 function polls(p: Page): Promise<number> {
   return p.evaluate(pollsInPage);
 }
@@ -128,6 +133,10 @@ describe('the operations dashboard in Chromium', () => {
       await cells.first().focus();
       expect(await page.locator('#observers-detail').textContent()).toMatch(/sees .+: /);
       await page.waitForSelector('#latency td[tabindex="0"]');
+      // The controls are reached with the keyboard, in reading order.
+      await page.focus('#control-region');
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(activeIdInPage)).toBe('fault-down');
       for (const panel of ['#resources table', '#replication table', '#compliance p', '#events table']) {
         await page.waitForSelector(panel);
       }
