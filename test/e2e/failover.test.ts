@@ -130,5 +130,21 @@ describe('failover on the local control plane', () => {
       }, 4 * REAL_INTERVAL_MS);
       expect(routed.body.region).not.toBe('us-east-1');
     }
+
+    // Its MCP servers moved with it where their rules allow: n8n (cross-region) to the survivor that
+    // runs one; postgres (failover: none) stays down with its region, and discovery says why.
+    const redirect = record.steps.find((s) => s.action === 'redirect_traffic');
+    expect(redirect?.detail).toMatch(/MCP: n8n -> ap-south-1 \(4 server\(s\) stay down with us-east-1\)/);
+    const euUrl = cp.regions['eu-west-1']?.url;
+    const workflows = await fetch(`${euUrl}/v1/mcp/discover?capability=workflows&region=us-east-1`);
+    expect(await workflows.json()).toMatchObject({
+      basis: 'failover of us-east-1',
+      server: { region: 'ap-south-1', server: 'n8n' },
+    });
+    const sql = await fetch(`${euUrl}/v1/mcp/discover?capability=sql&region=us-east-1`);
+    expect(sql.status).toBe(422);
+    expect(((await sql.json()) as { error: { message: string } }).error.message).toMatch(
+      /postgres of us-east-1 cannot serve .* does not fail over \(failover: none\)/,
+    );
   });
 });

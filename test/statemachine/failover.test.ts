@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFailoverHandler } from '../../functions/failover/handler.ts';
+import { DynamoMcpAdapter } from '../../lib/adapters/aws/dynamodb-mcp.ts';
 import { DynamoStateAdapter } from '../../lib/adapters/aws/dynamodb-state.ts';
 import { LocalEventLog } from '../../lib/adapters/local/events.ts';
 import type { ExecutionOutcome, LocalWorkflow } from '../../lib/adapters/local/workflow.ts';
@@ -131,6 +132,7 @@ async function harness(topology = testTopology()): Promise<Harness> {
   const simStart = Date.parse('2026-11-26T12:00:00Z');
   const now = () => Math.round(simStart + (performance.now() - realStart) * SPEED);
   const events = new LocalEventLog();
+  const mcp = new DynamoMcpAdapter({ client: table.doc, tableName: table.tableName });
   const probe = new FakeProbe(now);
   const cache = new Map<string, ControlDeps>();
   const h: Harness = {
@@ -155,6 +157,7 @@ async function harness(topology = testTopology()): Promise<Harness> {
           workflow,
           // Every replica is the one table; the target's replica can carry its own faults.
           replica: (id) => (id === region ? state : faulty(state, h.replicaFaults)),
+          mcp,
         };
         cache.set(region, deps);
       }
@@ -941,6 +944,14 @@ describe('failback', () => {
     const started = await start(h);
     await settled(h, started.failover_id);
     expect(await statusOf(h, FAILED)).toMatchObject({ status: 'failed', epoch: 2 });
+    // The failover took its MCP servers down (n8n moved to the one survivor that runs one).
+    const mcpOf = async () => (await h.deps(FAILED).mcp?.listMcpServers()) ?? [];
+    expect((await mcpOf()).filter((m) => m.region === FAILED).every((m) => m.status === 'unavailable')).toBe(
+      true,
+    );
+    expect((await mcpOf()).find((m) => m.region === 'ap-south-1' && m.server === 'n8n')?.serving_for).toEqual(
+      [FAILED],
+    );
 
     h.probe.failing.add(`${FAILED} /api/v1/ping`);
     const refused = await start(h, { action: 'failback', reason: 'repaired' }).catch((e: unknown) => e);
@@ -961,6 +972,9 @@ describe('failback', () => {
       'complete:succeeded',
     ]);
     expect(types(h)).toContain('region.recovered');
+    // Its MCP servers serve again, and nobody stands in for them any more.
+    expect((await mcpOf()).every((m) => m.status === 'available' && m.serving_for === undefined)).toBe(true);
+    expect(types(h)).toContain('mcp.failback');
     const automatic = await start(h, { action: 'failback', reason: 'x' }, 'automatic').catch(
       (e: unknown) => e,
     );

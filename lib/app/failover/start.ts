@@ -25,6 +25,7 @@ import { failoverOrder } from '../../core/health/quorum.ts';
 import { isServing, type RegionStatusRecord } from '../../core/state/records.ts';
 import type { ControlDeps, RegionalDeps } from '../deps.ts';
 import { readStatuses } from '../live-state.ts';
+import { failBackMcpServers } from '../mcp/registry.ts';
 import { type FailoverPlan, planFailover } from './plan.ts';
 import { isActive, iso, moveRegion, publish, topologyRole, toView } from './shared.ts';
 import { failoverTimings } from './timings.ts';
@@ -389,6 +390,10 @@ async function startFailback(
       },
     },
   );
+  if (deps.mcp) {
+    // Its MCP servers serve again and their stand-ins end; the registry never holds a failback back.
+    await failBackMcpServers({ ...deps, mcp: deps.mcp }, region).catch(() => 0);
+  }
   await publish(deps, 'region.recovered', {
     region,
     role,

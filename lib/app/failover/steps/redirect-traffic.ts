@@ -5,9 +5,10 @@
 import type { FailoverRecord } from '../../../core/failover/types.ts';
 import { type RedirectOutcome, redirectHandoffs } from '../../handoffs/redirect.ts';
 import { readStatuses } from '../../live-state.ts';
+import { failOverMcpServers } from '../../mcp/registry.ts';
 import type { ReservedHandoff } from '../../resources/accounting.ts';
 import type { WorkloadKeptPending } from '../plan.ts';
-import type { Perform, StepEvent } from '../step-context.ts';
+import type { Perform, StepContext, StepEvent } from '../step-context.ts';
 
 export const redirectTraffic: Perform = async ({ deps, record, timings }) => {
   const failed = record.failed_region;
@@ -29,9 +30,10 @@ export const redirectTraffic: Perform = async ({ deps, record, timings }) => {
   );
   const total = record.workloads_migrated + outcome.migrated;
   const wasAccepted = new Set(open.filter((h) => h.status === 'accepted').map((h) => h.handoff_id));
+  const mcp = await moveMcpServers({ deps, record } as Pick<StepContext, 'deps' | 'record'>, statuses);
   return {
     outcome: 'succeeded',
-    detail: redirectDetail(failed, outcome, total, wasAccepted),
+    detail: `${redirectDetail(failed, outcome, total, wasAccepted)}${mcp}`,
     patch: { workloads_migrated: total, workloads_pending: outcome.kept.length },
     events: redirectEvents(record, outcome),
   };
@@ -77,4 +79,38 @@ function redirectEvents(record: FailoverRecord, { moved, kept }: RedirectOutcome
     });
   }
   return events;
+}
+
+/**
+ * The failed region's MCP servers: unavailable, and each that may move taken over in the target (then
+ * the other serving regions, in failover order). Best effort: the registry never holds a regional
+ * failover back; what happened is said in the step's detail either way.
+ */
+async function moveMcpServers(
+  { deps, record }: Pick<StepContext, 'deps' | 'record'>,
+  statuses: Awaited<ReturnType<typeof readStatuses>>,
+): Promise<string> {
+  const { mcp } = deps;
+  if (!mcp) return '';
+  const failed = record.failed_region;
+  const others = deps.topology.regions
+    .map((r) => r.region_id)
+    .filter(
+      (id) =>
+        id !== failed &&
+        id !== record.target_region &&
+        ['healthy', 'degraded'].includes(statuses.get(id)?.status ?? ''),
+    );
+  const targets = [...(record.target_region ? [record.target_region] : []), ...others];
+  try {
+    const moves = await failOverMcpServers({ ...deps, mcp }, failed, targets, record.failover_id);
+    const moved = moves.filter((m) => m.to !== undefined);
+    return `; MCP: ${moved.length ? moved.map((m) => `${m.server} -> ${m.to}`).join(', ') : 'nothing moved'}${
+      moves.length > moved.length
+        ? ` (${moves.length - moved.length} server(s) stay down with ${failed})`
+        : ''
+    }`;
+  } catch (error) {
+    return `; MCP registry not updated: ${error instanceof Error ? error.message : String(error)}`;
+  }
 }
