@@ -104,6 +104,7 @@ export function minuteDefinition(
     },
   }));
   return {
+    QueryLanguage: 'JSONPath',
     Comment:
       'One minute of rounds per execution, started each minute by EventBridge Scheduler: the functions run one round per invocation and name the next round’s time; the waits are here, not in Lambda.',
     StartAt: 'Jobs',
@@ -112,12 +113,7 @@ export function minuteDefinition(
       Jobs: { Type: 'Parallel', Branches: branches, Next: 'AnyFailed' },
       AnyFailed: {
         Type: 'Choice',
-        Choices: [
-          {
-            Or: jobs.map((_job, i) => ({ Variable: `$[${i}].error`, IsPresent: true })),
-            Next: 'Failed',
-          },
-        ],
+        Choices: jobs.map((_job, i) => ({ Variable: `$[${i}].error`, IsPresent: true, Next: 'Failed' })),
         Default: 'Done',
       },
       Failed: {

@@ -4,12 +4,19 @@
  * interval, each job in its own branch, waiting in its Wait states (no function waits), and a job
  * whose round fails ends its own minute while the others run on.
  */
+import { createRequire } from 'node:module';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { type MinuteCursor, runMinuteRound } from '../../lib/app/minute-rounds.ts';
 import { MINUTE_BUDGET_SECONDS, minuteDefinition } from '../../lib/infra/minute-driver.ts';
 
 const T0 = Date.parse('2026-12-03T07:00:00.000Z');
+
+// asl-validator ships no types; this is its documented call shape.
+const validateAsl = createRequire(import.meta.url)('asl-validator') as (definition: unknown) => {
+  isValid: boolean;
+  errorsText: (separator?: string) => string;
+};
 
 interface RoundPayload {
   readonly minute: { readonly started_at: string; readonly budget_ms: number; readonly cursor: MinuteCursor };
@@ -66,6 +73,14 @@ async function runMinute(
 }
 
 describe('the minute driver', () => {
+  it('is valid ASL in JSONPath, for one job and for several', () => {
+    for (const ids of [['Probe'], ['Probe', 'Monitor']]) {
+      const result = validateAsl(minuteDefinition(ids.map((id) => ({ id }))));
+      expect(result.errorsText('\n')).toBe('');
+      expect(result.isValid).toBe(true);
+    }
+  });
+
   it('runs each job’s rounds at its interval in its own branch', async () => {
     const probeClock = { t: T0, now: () => probeClock.t };
     const monitorClock = { t: T0, now: () => monitorClock.t };
