@@ -38,10 +38,11 @@ const IO_BUILTINS =
   '^(node:)?(fs|fs/promises|net|http|https|http2|dgram|dns|child_process|worker_threads|cluster|os)$';
 
 /** Cloud SDKs, CDK, Lambda and middy types: none of them belongs in core or app. */
-const PLATFORM = '^node_modules/(@aws-sdk|@smithy|@aws-cdk|aws-cdk-lib|constructs|@types/aws-lambda|@middy)/';
+const PLATFORM =
+  '(^|/)node_modules/(@aws-sdk|@smithy|@aws-cdk|aws-cdk-lib|constructs|@types/aws-lambda|@middy)/';
 
 /** Local stand-ins' libraries: only the local runtime and its adapters load them. */
-const LOCAL_LIBRARIES = '^node_modules/(dynalite|aws-local-stepfunctions|dns2)/';
+const LOCAL_LIBRARIES = '(^|/)node_modules/(dynalite|aws-local-stepfunctions|dns2)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 export default {
@@ -149,7 +150,7 @@ export default {
         'A handler bundle holds no local stand-in and no CDK: they are for the local runtime and deploy time.',
       severity: 'error',
       from: { path: '^functions/' },
-      to: { path: [LOCAL_LIBRARIES, '^node_modules/(aws-cdk-lib|@aws-cdk|constructs)/'] },
+      to: { path: [LOCAL_LIBRARIES, '(^|/)node_modules/(aws-cdk-lib|@aws-cdk|constructs)/'] },
     },
     {
       name: 'functions-own-concern',
@@ -226,7 +227,8 @@ export default {
     // keeps type-only imports, and the rules count them: a handler typed against lib/core depends
     // on it as much as one calling it.
     parser: 'swc',
-    doNotFollow: { path: '^node_modules/' },
+    // Unanchored: a node_modules linked from elsewhere resolves outside the project.
+    doNotFollow: { path: '(^|/)node_modules/' },
     enhancedResolveOptions: {
       exportsFields: ['exports'],
       conditionNames: ['import', 'require', 'node', 'default', 'types'],

@@ -1,5 +1,5 @@
 /**
- * Latency sampler figures (issue 4): the cost of one sampler run of one region at 3 and 35 regions.
+ * Latency sampler figures: the cost of one sampler run of one region at 3 and 35 regions.
  *
  * Each run pings every other region `samples_per_run` times through the real HttpProbe (against one
  * loopback HTTP server standing in for every region's `/api/v1/ping`, answering at once) and reads

@@ -1,5 +1,5 @@
 /**
- * Replication figures (issue 5) on the local runtime: three regional dynalite stores with the
+ * Replication figures on the local runtime: three regional dynalite stores with the
  * global-table-like replication between them.
  *
  * 1. Consistency check time for 100 and 10,000 sampled keys compared across the 3 regions (each

@@ -1,5 +1,5 @@
 /**
- * Routing throughput with live resource accounting (issue 4 part B) against the foundation's router:
+ * Routing throughput with live resource accounting against the foundation's router:
  * the same warm handler through the middy chain against dynalite, once without a resource pool (the
  * topology's static usage) and once with it (pool read, one conditional ADD reservation per task).
  * Each task is completed right after it is routed so the pool never fills; only the route is timed,

@@ -219,7 +219,7 @@ for (const [interval, usage] of [
   );
 }
 
-// Replication (issue 5): consistency checks across 3 local regions, and the lag monitor's error
+// Replication: consistency checks across 3 local regions, and the lag monitor's error
 // against an injected lag in simulated seconds (see bench/replication.ts).
 for (const c of await measureConsistencyChecks([100, 10_000])) {
   console.log(
@@ -243,7 +243,7 @@ for (const [injected, interval] of [
   );
 }
 
-// Latency sampler (issue 4): one region's run at 3 and 35 regions (see bench/latency.ts).
+// Latency sampler: one region's run at 3 and 35 regions (see bench/latency.ts).
 for (const topology of [validateTopology(readTopologyJson()), validateTopology(syntheticTopologyJson(35))]) {
   const c = await measureSamplerCost(topology);
   console.log(
@@ -253,7 +253,7 @@ for (const topology of [validateTopology(readTopologyJson()), validateTopology(s
   );
 }
 
-// Resource accounting (issue 4 part B): the router with live reservations vs without (bench/resources.ts).
+// Resource accounting: the router with live reservations vs without (bench/resources.ts).
 {
   const a = await measureAccounting();
   console.log(
@@ -263,7 +263,7 @@ for (const topology of [validateTopology(readTopologyJson()), validateTopology(s
   );
 }
 
-// Deterministic simulation (issue 11): schedules per second and simulated hours per wall second, in
+// Deterministic simulation: schedules per second and simulated hours per wall second, in
 // one process and over every core (lib/sim/parallel.ts); the figure for 10,000 schedules is measured
 // on 400 and scaled (the run itself: `npx cortex simulate --schedules 10000`).
 {

@@ -146,7 +146,7 @@ export interface WorkflowPort {
 }
 
 /**
- * Data-subject requests and the subject's records in one region's replica (issue 6). The request
+ * Data-subject requests and the subject's records in one region's replica. The request
  * records live in the requesting region's replica; the search and the erasure run against every
  * region's (`privacy(regionId)`), since a replica may hold what replication has not yet removed.
  */
@@ -182,7 +182,7 @@ export interface PrivacyPort {
 }
 
 /**
- * Compliance records in one region's replica (issue 6): the recorded uses of approval references for
+ * Compliance records in one region's replica: the recorded uses of approval references for
  * cross-border transfers, and the audit reports. Every write is one conditional put.
  */
 export interface CompliancePort {
@@ -198,7 +198,7 @@ export interface CompliancePort {
   listAudits(): Promise<ComplianceAuditReport[]>;
 }
 
-/** A stored item of the state table as a consistency check compares it (issue 5). */
+/** A stored item of the state table as a consistency check compares it. */
 export interface ItemCopy {
   /** `pk|sk`. */
   readonly key: string;
@@ -216,7 +216,7 @@ export interface ItemCopy {
 }
 
 /**
- * Replication bookkeeping in one region's replica of the state table (issue 5): this replica's
+ * Replication bookkeeping in one region's replica of the state table: this replica's
  * region mark (heartbeat and write counter), the lag monitor's views, raw items for consistency
  * checks, and the check records. `replication(regionId)` in the deps reaches each region's replica.
  */
@@ -248,7 +248,7 @@ export interface ReplicationPort {
   getCheck(checkId: string): Promise<ConsistencyCheckRecord | undefined>;
 }
 
-/** Versioned active-active documents in one region's replica (issue 5: version vectors). */
+/** Versioned active-active documents in one region's replica (version vectors). */
 export interface DocumentPort {
   /** Every region's slot of the document as this replica holds them. */
   getSlots(key: string): Promise<DocumentSlot[]>;
@@ -287,7 +287,7 @@ export interface McpRegistryPort {
   deleteMcpServer(region: string, server: string, at: string): Promise<boolean>;
 }
 
-/** The measured latency matrix in a region's replica (issue 4): one entry per ordered region pair. */
+/** The measured latency matrix in a region's replica: one entry per ordered region pair. */
 export interface LatencyPort {
   /** Every measured pair entry this replica holds (any order). */
   listLatency(): Promise<import('./core/latency/stats.ts').LatencyEntry[]>;
@@ -296,7 +296,7 @@ export interface LatencyPort {
 }
 
 /**
- * The global resource pool in one region's replica (issue 4): each region's allocation and live usage,
+ * The global resource pool in one region's replica: each region's allocation and live usage,
  * token usage per clock hour, and the settlement of handoffs that reserved resources. Every change
  * is one conditional write (lib/adapters/aws/dynamodb-resources.ts).
  */
@@ -413,7 +413,7 @@ export interface RebalanceRecord {
 
 /**
  * Selectively replicated data in one region (the topology's `selective` policies): each key in its
- * policy's table for this region, so it is copied exactly where the policy allows (issue 5).
+ * policy's table for this region, so it is copied exactly where the policy allows.
  */
 export interface SelectivePort {
   /** Writes `value` under `key`; ValidationError when no policy places the key in this region, ConflictError IMMUTABLE_RECORD when an immutable record exists. */

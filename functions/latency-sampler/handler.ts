@@ -22,7 +22,7 @@ function parseInput(event: unknown): z.infer<typeof scheduledInputSchema> {
   return parseWith(scheduledInputSchema, scheduledEvent(event), 'latency sampler input', '(event)');
 }
 
-/** The latency sampler of a region (issue 4), run by EventBridge Scheduler at the topology's interval. */
+/** The latency sampler of a region, run by EventBridge Scheduler at the topology's interval. */
 export function createLatencySamplerHandler(
   deps: LatencySamplerDeps,
   options: { readonly log?: (line: string) => void } = {},

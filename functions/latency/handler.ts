@@ -10,7 +10,7 @@ const querySchema = z.strictObject({
   to: z.optional(z.string()),
 });
 
-/** `GET /v1/latency[?from=&to=]`: the matrix with sample statistics, sources and SLA verdicts (issue 4). */
+/** `GET /v1/latency[?from=&to=]`: the matrix with sample statistics, sources and SLA verdicts. */
 export function createLatencyHandler(deps: RegionalDeps) {
   return middy<HttpEvent, HttpResult>()
     .use(httpErrorBoundary(deps.log))

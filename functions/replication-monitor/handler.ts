@@ -78,7 +78,7 @@ function summarize(
 }
 
 /**
- * The replication monitor of a region (issue 5): the lag monitor's rounds inside each minute, one per
+ * The replication monitor of a region: the lag monitor's rounds inside each minute, one per
  * invocation from the region's minute driver (lib/app/replication/minute-round.ts), and, from
  * EventBridge Scheduler, hourly a consistency check
  * that reports but never reconciles (reconciling is an operator's decision: the API's `reconcile`).

@@ -68,9 +68,9 @@ const rebalanceSchema = z.strictObject({
 });
 
 /**
- * The resources API (issue 4 part B): `GET /v1/resources`, `PUT /v1/resources/{region}/usage`,
+ * The resources API: `GET /v1/resources`, `PUT /v1/resources/{region}/usage`,
  * `POST /v1/handoffs/{handoff_id}/complete|fail`, `POST /v1/rebalance`; and the handoffs read back
- * with the target's accept (issue 12): `GET /v1/handoffs`, `GET /v1/handoffs/{handoff_id}`,
+ * with the target's accept: `GET /v1/handoffs`, `GET /v1/handoffs/{handoff_id}`,
  * `POST /v1/handoffs/{handoff_id}/accept`.
  */
 export function createResourcesHandler(deps: RegionalDeps & { readonly events?: EventsPort }) {

@@ -1,5 +1,5 @@
 /**
- * The data API's use cases (issue 5, selective replication): a key is written to, read from and
+ * The data API's use cases (selective replication): a key is written to, read from and
  * deleted in its selective policy's table for the region serving the call, so it is copied exactly
  * where the policy allows (a `same_jurisdiction` key written in eu-west-1 stays in the EU table;
  * read from a region of another jurisdiction it is simply not there). Retention and immutability are

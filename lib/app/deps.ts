@@ -24,23 +24,23 @@ export interface RegionalDeps {
   readonly clock: Clock;
   /**
    * What this deployment configures (encryption, API authorization), which the compliance rules
-   * check for `pii` and `sensitive` data (issue 6). Absent: nothing is confirmed, regulated data is refused.
+   * check for `pii` and `sensitive` data. Absent: nothing is confirmed, regulated data is refused.
    */
   readonly deployment?: DeploymentFacts;
-  /** Compliance approvals and audit reports in this region's replica (issue 6). */
+  /** Compliance approvals and audit reports in this region's replica. */
   readonly compliance?: CompliancePort;
   /**
-   * The measured latency matrix in this region's replica (issue 4): the router prefers its fresh
+   * The measured latency matrix in this region's replica: the router prefers its fresh
    * figures, `GET /v1/latency` answers 500 without it, the sampler writes it.
    */
   readonly latency?: import('../ports.ts').LatencyPort;
   /**
-   * The global resource pool in this region's replica (issue 4 part B). Without it the router judges
+   * The global resource pool in this region's replica. Without it the router judges
    * capacity from the topology's static `current_usage` and reserves nothing.
    */
   readonly resources?: ResourcesPort;
   /**
-   * Selectively replicated data in this region's replicas of the selective tables (issue 5): the
+   * Selectively replicated data in this region's replicas of the selective tables: the
    * data API answers 500 DATA_NOT_CONFIGURED without it.
    */
   readonly selective?: SelectivePort;
@@ -71,15 +71,15 @@ export interface ControlDeps extends RegionalDeps {
    */
   readonly replica: (regionId: string) => StatePort;
   /**
-   * A region's data-subject requests and the subject's records there (issue 6); the privacy API
+   * A region's data-subject requests and the subject's records there; the privacy API
    * answers 500 without it. Optional so deps built for other concerns need not carry it.
    */
   readonly privacy?: (regionId: string) => PrivacyPort;
   /**
-   * A region's replication bookkeeping (marks, lag views, raw items for checks; issue 5); the
+   * A region's replication bookkeeping (marks, lag views, raw items for checks); the
    * replication API answers 500 without it. `replication(regionId)` of this region is its own replica.
    */
   readonly replication?: (regionId: string) => ReplicationPort;
-  /** Versioned active-active documents in this region's replica (issue 5). */
+  /** Versioned active-active documents in this region's replica. */
   readonly documents?: DocumentPort;
 }

@@ -55,7 +55,7 @@ export function liveStates(
 }
 
 /**
- * Why this region's replica may not know what happened to it (issue 12 part 3), or undefined. A
+ * Why this region's replica may not know what happened to it, or undefined. A
  * region back after an outage (down, or cut off) reads a replica that replication has not caught up
  * yet: the others may have failed it over meanwhile. It serves nothing (`/health` 503, no routes, no
  * accepts) while most of the regions it counts have no heartbeat in its replica from the last

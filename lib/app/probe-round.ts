@@ -145,7 +145,7 @@ export async function runProbeRound(
   }
   await act.publish();
   const after = act.ownStatus ?? own;
-  // Issue 12: settle this region's duplicate claims, move the orphaned handoffs it keeps and
+  // Settle this region's duplicate claims, move the orphaned handoffs it keeps and
   // reconcile its holds; a region that does not serve still gives back its releases that lost.
   if (act.passive === undefined && isServing(after.status)) await keepHandoffs(deps);
   else await giveBackReleases(deps);

@@ -65,7 +65,7 @@ function view(
     epoch: status.epoch,
     ...(status.reason === undefined ? {} : { status_reason: status.reason }),
     status_updated_at: status.updated_at,
-    // Live weight (issue 4 part B): a failed region's share has gone to the survivors.
+    // Live weight: a failed region's share has gone to the survivors.
     traffic_weight: live?.weight ?? deployment?.traffic_weight ?? 0,
     failover_priority: deployment?.failover_priority ?? 0,
     capacity: {

@@ -122,7 +122,7 @@ export function routeOptions(deps: RegionalDeps): RouteOptions {
 }
 
 /**
- * The sampler's fresh figures from this region's replica (issue 4); without a latency store, or when
+ * The sampler's fresh figures from this region's replica; without a latency store, or when
  * it cannot be read, routing uses the topology's static matrix (each candidate says which it used).
  */
 async function measuredLatency(deps: RegionalDeps): Promise<Pick<RouteOptions, 'latency'>> {
@@ -229,7 +229,7 @@ async function readClaim(deps: RegionalDeps, owner: string, handoffId: string): 
  * Routes a task and records its handoff with one conditional write. Idempotent per task_id: the
  * same request answers the recorded decision; a different request with the same id is a conflict.
  *
- * One decision per task, whichever region is asked (issue 12): the handoff is created in the task's
+ * One decision per task, whichever region is asked: the handoff is created in the task's
  * owner region's replica (lib/core/state/handoff-owner.ts), so every router's conditional write for
  * one task meets the same condition; and the claim is journaled in this region's replica before it
  * is written. When the owner is out of reach the router claims in its own replica, and a duplicate

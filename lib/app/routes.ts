@@ -72,7 +72,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'GET', path: '/v1/latency', concern: 'latency', auth: 'iam' },
   { method: 'GET', path: '/v1/resources', concern: 'resources', auth: 'iam' },
   { method: 'PUT', path: '/v1/resources/{region}/usage', concern: 'resources', auth: 'iam' },
-  // Issue 12: handoffs read back, and their lifecycle as the target region's workers drive it.
+  // Handoffs read back, and their lifecycle as the target region's workers drive it.
   { method: 'GET', path: '/v1/handoffs', concern: 'resources', auth: 'iam' },
   { method: 'GET', path: '/v1/handoffs/{handoff_id}', concern: 'resources', auth: 'iam' },
   { method: 'POST', path: '/v1/handoffs/{handoff_id}/accept', concern: 'resources', auth: 'iam' },

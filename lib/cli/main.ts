@@ -195,7 +195,7 @@ async function localCommand(args: readonly string[], io: CliIo): Promise<number>
       ...(speed === undefined ? {} : { speed }),
       ...(dnsPort === undefined ? {} : { dnsPort }),
       complianceFacts: values['no-aws-controls'] === true ? 'local' : 'aws',
-      // Issue 4: region-to-region calls take the topology's latency matrix, so the sampler measures it.
+      // Region-to-region calls take the topology's latency matrix, so the sampler measures it.
       simulateLatency: true,
       log: (line: string) => io.out(line),
     });

@@ -143,7 +143,7 @@ export interface RouteOptions {
   /** What the deployment configures; without it `pii` and `sensitive` data go nowhere. */
   readonly deployment?: DeploymentFacts;
   /**
-   * Measured round-trip ms, latency[from][to], preferred over `topology.latency.matrix` (issue 4:
+   * Measured round-trip ms, latency[from][to], preferred over `topology.latency.matrix` (
    * the fresh figures of the latency sampler; a pair absent here uses the static figure).
    */
   readonly latency?: Readonly<Record<string, Readonly<Record<string, number>>>>;

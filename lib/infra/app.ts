@@ -81,10 +81,10 @@ export function buildApp(app: App, shipped: Topology, options: BuildAppOptions =
   const dnsPlan = planDns(topology, options.dns ?? {});
   const projectRoot = (options.projectRoot ?? REPOSITORY_ROOT).replace(/\/$/, '');
   const account = options.account ?? process.env.CDK_DEFAULT_ACCOUNT;
-  // Issue 6: the audit report bucket per region, kept as long as the topology's policy says.
+  // The audit report bucket per region, kept as long as the topology's policy says.
   const wantsBucket = options.auditBucket ?? String(app.node.tryGetContext('auditBucket')) === 'true';
   const auditBucket = wantsBucket ? auditRetention(topology) : undefined;
-  // Issue 5: the synchronous data types' records live in the MRSC table where the regions allow one;
+  // The synchronous data types' records live in the MRSC table where the regions allow one;
   // every function granted the state table is granted it too (StateTables).
   const criticalTable = placement.tables.find((t) => t.role === 'critical');
   // The data API reads and writes each region's replicas of these (RegionalStack, SelectiveReplicas).

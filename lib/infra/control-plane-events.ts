@@ -13,12 +13,12 @@ import { Construct } from 'constructs';
  */
 export const NOTIFIED_EVENTS = {
   prefixes: ['failover.'],
-  // A data-subject request past its legal deadline needs a person (issue 6).
+  // A data-subject request past its legal deadline needs a person.
   types: [
     'region.fenced',
     'region.declared_failed',
     'component.restart_requested',
-    // Load, not failure, but an operator should know a region refuses work (issue 10).
+    // Load, not failure, but an operator should know a region refuses work.
     'region.saturated',
     'privacy.request_overdue',
   ],

@@ -67,7 +67,7 @@ export interface ConcernAccess {
 export const SELECTIVE_AUDIT_ACCESS: SelectiveAccess = { every: ['Scan'] };
 
 export const CONCERN_ACCESS: Readonly<Record<Concern, ConcernAccess>> = {
-  // Issue 12: a task's handoff is claimed (conditional PutItem) and read in its owner region's
+  // A task's handoff is claimed (conditional PutItem) and read in its owner region's
   // replica; the claim journal is this region's own partition (PutItem, DeleteItem).
   router: { table: ['GetItem', 'Query', 'PutItem', 'DeleteItem'], remoteTable: ['GetItem', 'PutItem'] },
   regions: { table: ['GetItem', 'Query'] },
@@ -85,17 +85,17 @@ export const CONCERN_ACCESS: Readonly<Record<Concern, ConcernAccess>> = {
   // Checks read the state and record approvals; an audit run on request writes its report and events.
   // An audit on request also reads this region's selectively replicated records (one Scan per table).
   compliance: { table: ['GetItem', 'Query', 'PutItem'], events: true, selective: SELECTIVE_AUDIT_ACCESS },
-  // Lag readings, consistency checks (every replica read; repairs only on reconcile) and documents (issue 5).
+  // Lag readings, consistency checks (every replica read; repairs only on reconcile) and documents.
   replication: {
     table: REPLICATION_ACCESS.api.own,
     remoteTable: REPLICATION_ACCESS.api.remote,
     events: true,
   },
-  // Issue 4: reads the measured latency matrix (one partition of the state table).
+  // Reads the measured latency matrix (one partition of the state table).
   latency: { table: ['Query'] },
-  // Issue 4 part B: pools are read and seeded (Query, GetItem, PutItem), usage, allocations and
+  // Pools are read and seeded (Query, GetItem, PutItem), usage, allocations and
   // handoff settlements are conditional UpdateItems (ADD); a settlement's release marks the hold
-  // (UpdateItem) and journals it (PutItem, issue 12); rebalances are recorded and emitted.
+  // (UpdateItem) and journals it (PutItem); rebalances are recorded and emitted.
   resources: { table: ['GetItem', 'Query', 'PutItem', 'UpdateItem'], events: true },
   // Selectively replicated data by key: reads (consistent), listings by prefix (Query on gsi1) and puts
   // (conditional on immutable tables) on this region's replicas of the selective tables, deletes on
@@ -114,7 +114,7 @@ export const CONCERN_ACCESS: Readonly<Record<Concern, ConcernAccess>> = {
  * check). Neither has any Route 53, IAM or CloudFormation permission (principle 1).
  */
 export const JOB_TABLE_ACCESS = {
-  // Issue 12: each round also settles the region's duplicate handoff claims (reads the claim back
+  // Each round also settles the region's duplicate handoff claims (reads the claim back
   // where it was written, DeleteItem on its journal, a release is an UpdateItem ADD), moves
   // orphaned handoffs (conditional UpdateItems on handoffs and held counters) and reconciles its
   // holds with the records (reads a record missing here in the other replicas; restores, releases
@@ -123,14 +123,14 @@ export const JOB_TABLE_ACCESS = {
   probeRemote: ['GetItem'],
   failover: ['GetItem', 'PutItem', 'UpdateItem', 'Query'],
   failoverRemote: ['GetItem', 'Query'],
-  /** The privacy sweeper works on requests like the privacy API (issue 6). */
+  /** The privacy sweeper works on requests like the privacy API. */
   privacySweeper: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'],
   privacySweeperRemote: ['Query', 'DeleteItem'],
   /** The daily audit reads this replica's handoffs, failovers and statuses and writes its report. */
   complianceAudit: ['GetItem', 'Query', 'PutItem'],
-  // Issue 4: reads its row of the latency matrix and writes each pair's entry.
+  // Reads its row of the latency matrix and writes each pair's entry.
   latencySampler: ['Query', 'PutItem'],
-  /** Issue 4 part B: reads statuses and pools, writes allocations (conditional UpdateItem) and records. */
+  /** Reads statuses and pools, writes allocations (conditional UpdateItem) and records. */
   rebalancer: ['GetItem', 'Query', 'PutItem', 'UpdateItem'],
 } as const satisfies Record<string, readonly TableItemAction[]>;
 
@@ -430,7 +430,7 @@ export class RegionalStack extends Stack {
       handlers[concern] = handler;
     }
     this.handlers = handlers;
-    // Issue 5: each write through the state port is counted on the replica's replication mark (an
+    // Each write through the state port is counted on the replica's replication mark (an
     // UpdateItem ADD). The failovers API and the failover steps hold UpdateItem already; the router
     // gets it on the marks partition only.
     grantWriteCounter(handlers.router.role, table);
@@ -497,8 +497,8 @@ export class RegionalStack extends Stack {
       this.auditBucket.grantPutReports(this.complianceAudit.role);
     }
 
-    // Issue 4 part B: the router reserves a task's resources on its region's pool (a conditional ADD
-    // on the `RESOURCES` partition only); the rebalancer runs in every region, one acts. Issue 12:
+    // The router reserves a task's resources on its region's pool (a conditional ADD
+    // on the `RESOURCES` partition only); the rebalancer runs in every region, one acts;
     // a route that loses its task to another request releases the hold it made (a conditional
     // UpdateItem on its own region's holds; the hold and the journal of the release are PutItems).
     // One statement per partition, each confined to it.
@@ -548,7 +548,7 @@ export class RegionalStack extends Stack {
     return this.jobs.failover.handler;
   }
 
-  /** Retries unfinished data-subject requests and reports overdue ones, hourly (issue 6). */
+  /** Retries unfinished data-subject requests and reports overdue ones, hourly. */
   get privacySweeper(): HandlerFunction {
     return this.jobs['privacy-sweeper'].handler;
   }
@@ -566,7 +566,7 @@ export class RegionalStack extends Stack {
     return scheduleOf(this.jobs['compliance-audit']);
   }
 
-  /** Beats this region's replication mark and measures every pair's lag, every 5 s (issue 5). */
+  /** Beats this region's replication mark and measures every pair's lag, every 5 s. */
   get replicationMonitor(): HandlerFunction {
     return this.jobs['replication-monitor'].handler;
   }
@@ -575,7 +575,7 @@ export class RegionalStack extends Stack {
     return scheduleOf(this.jobs['replication-monitor']);
   }
 
-  /** Measures the round trip to every other region at the topology's sampling interval (issue 4). */
+  /** Measures the round trip to every other region at the topology's sampling interval. */
   get latencySampler(): HandlerFunction {
     return this.jobs['latency-sampler'].handler;
   }
@@ -584,7 +584,7 @@ export class RegionalStack extends Stack {
     return scheduleOf(this.jobs['latency-sampler']);
   }
 
-  /** Moves allocation from idle to overloaded regions every `interval_seconds` (issue 4 part B). */
+  /** Moves allocation from idle to overloaded regions every `interval_seconds`. */
   get rebalancer(): HandlerFunction {
     return this.jobs.rebalancer.handler;
   }

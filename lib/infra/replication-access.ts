@@ -5,7 +5,7 @@ import type { TableItemAction } from './state-table.ts';
 import type { StateTableAccess } from './state-tables.ts';
 
 /**
- * What issue 5's functions may do with the state table (lib/adapters/aws/dynamodb-replication.ts is
+ * What the replication functions may do with the state table (lib/adapters/aws/dynamodb-replication.ts is
  * the code behind each action).
  *
  * - The replication API (`GET /v1/replication`, consistency checks, versioned documents): on its own

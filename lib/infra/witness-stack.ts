@@ -76,7 +76,7 @@ export class WitnessStack extends Stack {
         ...(props.criticalTable ? { criticalTable: props.criticalTable } : {}),
       });
       this.probe.useStateTable(replica, WITNESS_TABLE_ACCESS);
-      // Its views count as writes of the region they land in (issue 5's write counter).
+      // Its views count as writes of the region they land in (the replication write counter).
       grantWriteCounter(this.probe.role, replica);
     }
     const regionalDns = props.dns?.hostedZoneId !== undefined ? props.dns : undefined;

@@ -78,18 +78,18 @@ export interface LocalControlPlaneOptions {
   /** Runs every region's compliance audit daily (simulated; default true), as on AWS. */
   readonly complianceAudits?: boolean;
   /**
-   * Issue 4: region-to-region calls take the topology's latency matrix figure (simulated ms) on top of
+   * Region-to-region calls take the topology's latency matrix figure (simulated ms) on top of
    * any `slow` fault, so the latency sampler measures the matrix. Default false (`cortex local` turns
    * it on); health probes see the delay too.
    */
   readonly simulateLatency?: boolean;
   /**
-   * Issue 4: runs every region's latency sampler at the topology's sampling interval. Default: as
+   * Runs every region's latency sampler at the topology's sampling interval. Default: as
    * `simulateLatency` (without the simulated matrix the samples would only measure loopback).
    */
   readonly latencySampler?: boolean;
   /**
-   * Issue 4 part B: runs every region's rebalancer every `dynamic_rebalancing.interval_seconds`
+   * Runs every region's rebalancer every `dynamic_rebalancing.interval_seconds`
    * (simulated; only the first serving region in failover order acts). Default: with the probe rounds.
    */
   readonly rebalancer?: boolean;
@@ -325,7 +325,7 @@ export async function startLocalControlPlane(
     }
     if (options.probeRounds !== false) scheduler = startProbeRounds(runtime, clock, network, log);
     if (options.probeRounds !== false && options.replicationMonitor !== false) {
-      // Issue 5: the lag monitor's beat interval (EventBridge Scheduler + rounds inside the minute on AWS).
+      // The lag monitor's beat interval (EventBridge Scheduler + rounds inside the minute on AWS).
       replicationMonitor = startRoundScheduler({
         clock,
         intervalMs: DEFAULT_BEAT_INTERVAL_MS,
@@ -344,8 +344,8 @@ export async function startLocalControlPlane(
         if (privacy) await sweepPrivacyRequests({ ...region.deps, privacy });
       },
     });
-    // Issue 5: the local stand-in for DynamoDB TTL on the selective tables with a retention, and
-    // issue 12 on the state table's expiring records (readers already treat an expired record as
+    // The local stand-in for DynamoDB TTL on the selective tables with a retention, and
+    // the state table's expiring records (readers already treat an expired record as
     // absent; this frees the space, hourly).
     expirySweeps = jobs({
       name: 'expiry sweep',
@@ -531,7 +531,7 @@ function createGatewayApi(parts: GatewayParts): ApiHandler {
           return faultsRoute(parts.network, method, event);
         case '/v1/events':
           return method === 'GET' ? json(200, eventsPage(parts.runtime, event)) : notAllowed();
-        // Issue 5: lag per link, pause/resume and corrupting one region's copy (lib/local/replication-drills.ts).
+        // Lag per link, pause/resume and corrupting one region's copy (lib/local/replication-drills.ts).
         case '/v1/sim/replication':
         case '/v1/sim/replication/lag':
         case '/v1/sim/replication/pause':

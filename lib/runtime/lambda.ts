@@ -197,7 +197,7 @@ function replicas(
       // (one copy, conditions checked everywhere) one slot every region shares.
       ...(records.region_status === tableName ? { writer: region } : {}),
     });
-    // Issue 5: each write is counted on the mark of the region whose replica it lands in (an UpdateItem
+    // Each write is counted on the mark of the region whose replica it lands in (an UpdateItem
     // ADD), except writes to the MRSC table: replicated before they return, they are never backlog.
     const marks = new DynamoReplicationStore({ client: document, tableName, regionId: region, clock });
     return countingState(state, marks, clock, { methods: countedStateWrites(records, tableName) });
@@ -243,15 +243,15 @@ export function lambdaDeps(): RegionalDeps {
     regionId: env.regionId,
     topology,
     state: ownReplicas(env.regionId),
-    // Issue 12: the router claims a task's handoff in its owner region's replica.
+    // The router claims a task's handoff in its owner region's replica.
     replica: ownReplicas,
     clock,
     deployment: deploymentFacts(process.env),
     compliance: new DynamoComplianceAdapter({ client: document, tableName: env.tableName }),
-    // Issue 4: the measured latency matrix the router prefers and `GET /v1/latency` answers.
+    // The measured latency matrix the router prefers and `GET /v1/latency` answers.
     latency: new DynamoLatencyAdapter({ client: document, tableName: env.tableName }),
     mcp: new DynamoMcpAdapter({ client: document, tableName: env.tableName }),
-    // Issue 4 part B: the resource pool the router reserves on and the resources API answers from.
+    // The resource pool the router reserves on and the resources API answers from.
     resources: new DynamoResourcesAdapter({
       client: document,
       tableName: env.tableName,
@@ -345,7 +345,7 @@ export function witnessDeps(): WitnessDeps {
 let privacy: PrivacyDeps | undefined;
 
 /**
- * Deps for the privacy API and the privacy sweeper (issue 6): this region's basics, its bus, and
+ * Deps for the privacy API and the privacy sweeper: this region's basics, its bus, and
  * each region's privacy records (an erasure reaches every replica; remote ones time out quickly).
  */
 export function privacyDeps(): PrivacyDeps {
@@ -373,7 +373,7 @@ export function privacyDeps(): PrivacyDeps {
 let compliance: ComplianceDeps | undefined;
 
 /**
- * Deps for the compliance API and the daily audit (issue 6): this region's basics, its bus, and the
+ * Deps for the compliance API and the daily audit: this region's basics, its bus, and the
  * audit bucket when `CORTEX_AUDIT_BUCKET` names one (reports are then copied there too).
  */
 export function complianceDeps(): ComplianceDeps {
@@ -396,7 +396,7 @@ export function complianceDeps(): ComplianceDeps {
 let replicationCached: ReplicationDeps | undefined;
 
 /**
- * Deps for the replication API and the lag monitor (issue 5): this region's basics, its bus, each
+ * Deps for the replication API and the lag monitor: this region's basics, its bus, each
  * region's replication bookkeeping (remote replicas time out quickly) and this region's documents.
  */
 export function replicationDeps(): ReplicationDeps {
@@ -432,7 +432,7 @@ export function replicationDeps(): ReplicationDeps {
 let sampler: LatencySamplerDeps | undefined;
 
 /**
- * Deps for the latency sampler (issue 4): this region's matrix, the probe and the event bus; unlike
+ * Deps for the latency sampler: this region's matrix, the probe and the event bus; unlike
  * `controlDeps` it needs no failover state machine.
  */
 export function latencySamplerDeps(): LatencySamplerDeps {
@@ -460,7 +460,7 @@ export function latencySamplerDeps(): LatencySamplerDeps {
 let resourcesCached: (RegionalDeps & { readonly events: EventsPort }) | undefined;
 
 /**
- * Deps for the resources API and the rebalancer (issue 4 part B): this region's basics (with its
+ * Deps for the resources API and the rebalancer: this region's basics (with its
  * resource pool) and its bus for `resources.rebalanced`.
  */
 export function resourcesDeps(): RegionalDeps & { readonly events: EventsPort } {
@@ -476,7 +476,7 @@ export function resourcesDeps(): RegionalDeps & { readonly events: EventsPort } 
 let dataCached: RegionalDeps | undefined;
 
 /**
- * Deps for the data API (issue 5, selectively replicated data): this region's basics and its
+ * Deps for the data API (selectively replicated data): this region's basics and its
  * replicas of the selective tables (the placement computed from the bundled topology).
  */
 export function dataDeps(): RegionalDeps {

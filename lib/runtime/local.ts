@@ -206,7 +206,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       : {};
     const handoffs = inCritical.handoff;
     const pools = poolsInCritical ? critical : undefined;
-    // Issue 5: the region's replication bookkeeping (mark, lag views, check records) and versioned
+    // The region's replication bookkeeping (mark, lag views, check records) and versioned
     // documents; the state port's writes are counted on the region's mark (lag in records), except
     // those to the MRSC table: replicated before they return, never backlog.
     const marks = new DynamoReplicationStore({ client: document, tableName, regionId, clock });
@@ -226,10 +226,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         log: (message, error) => log(`${regionId}: ${message}: ${messageOf(error)}`),
       }),
       selective: new DynamoSelectiveStore({ client: document, regionId, placement, clock }),
-      // Issue 6: privacy records, approvals and audit reports.
+      // Privacy records, approvals and audit reports.
       privacy: new DynamoPrivacyAdapter({ client: document, tableName, ...(handoffs ? { handoffs } : {}) }),
       compliance: new DynamoComplianceAdapter({ client: document, tableName }),
-      // Issue 4: the measured latency matrix and the resource pool (allocations, usage, rebalances).
+      // The measured latency matrix and the resource pool (allocations, usage, rebalances).
       latency: new DynamoLatencyAdapter({ client: document, tableName }),
       mcp: new DynamoMcpAdapter({ client: document, tableName }),
       resources: new DynamoResourcesAdapter({

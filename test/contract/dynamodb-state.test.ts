@@ -49,7 +49,7 @@ stateContract('DynamoStateAdapter on dynalite', async () => {
   };
 });
 
-// Issue 5: with an MRSC table, the synchronous data types' records (statuses, failovers, handoffs)
+// With an MRSC table, the synchronous data types' records (statuses, failovers, handoffs)
 // live in `<name>-critical`; the port behaves the same whichever table holds a record type.
 stateContract('DynamoStateAdapter on dynalite, synchronous records in the critical table', async () => {
   const table = await startTestTable();

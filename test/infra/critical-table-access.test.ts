@@ -1,5 +1,5 @@
 /**
- * Issue 5, synchronous data on AWS: where the placement has the MRSC table `<name>-critical` (exactly
+ * Synchronous data on AWS: where the placement has the MRSC table `<name>-critical` (exactly
  * three regions in one region set), the Lambda functions keep region statuses, failovers and handoffs
  * there. Every function granted item actions on a state table replica gets the same on the same
  * region's MRSC replica, except the partitions that live in the state table only (LeadingKeys grants)

@@ -68,7 +68,7 @@ function tableArn(region: string): unknown {
   return arnIn('dynamodb', region, 'table/cortex-state');
 }
 
-/** UpdateItem only on the replication marks' partition: issue 5's write counter, nothing else. */
+/** UpdateItem only on the replication marks' partition: the replication write counter, nothing else. */
 function writeCounterStatement(region: string): Statement {
   return {
     Effect: 'Allow',
@@ -192,7 +192,7 @@ describe('the failover path', () => {
       });
     });
 
-    // Issue 12: each round also settles the region's duplicate handoff claims (a claim is read back in
+    // Each round also settles the region's duplicate handoff claims (a claim is read back in
     // the replica it was written in: GetItem on the peers' replicas, nothing else there) and moves
     // orphaned handoffs (UpdateItem, DeleteItem on its own replica).
     it('writes its own replica only, reads items of the peers; publishes to its own bus only', () => {

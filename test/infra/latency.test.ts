@@ -1,5 +1,5 @@
 /**
- * Issue 4 on AWS: the `latency` concern behind the API (GET /v1/latency) and the latency sampler on
+ * Latency on AWS: the `latency` concern behind the API (GET /v1/latency) and the latency sampler on
  * its EventBridge Scheduler schedule (the topology's sampling interval, whole minutes), with what
  * each role must and must not be allowed.
  */
@@ -24,7 +24,7 @@ function dynamoActions(statements: readonly Statement[]): string[] {
   return [...actionsAllowed(statements)].filter((a) => a.startsWith('dynamodb:')).sort();
 }
 
-describe('issue 4 in every regional stack', () => {
+describe('latency in every regional stack', () => {
   let built: BuiltApp;
   const templates = new Map<string, Template>();
 

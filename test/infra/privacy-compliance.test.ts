@@ -1,5 +1,5 @@
 /**
- * Issue 6 on AWS: the privacy and compliance concerns, the hourly privacy sweeper, the daily
+ * Privacy and compliance on AWS: the privacy and compliance concerns, the hourly privacy sweeper, the daily
  * compliance audit, and the optional audit report bucket in each region (its retention from the
  * topology), with what each role must and must not be allowed.
  */
@@ -59,7 +59,7 @@ function scheduleOf(template: Template, handler: HandlerFunction) {
   return { schedule: schedule?.Properties, statements: statementsOfRole(template, roleId), fnArn };
 }
 
-describe('issue 6 in every regional stack (default: no audit bucket)', () => {
+describe('privacy and compliance in every regional stack (default: no audit bucket)', () => {
   const regional = useRegionalTemplates();
   const each = regional.each;
 

@@ -192,7 +192,7 @@ describe('regional stacks (CortexRegion-<region_id>)', () => {
       return statementsOfRole(template, logicalId(stack.handlers[concern].role.node.defaultChild));
     }
 
-    // Issue 12: it claims a task's handoff in the owner region's replica (GetItem, PutItem there) and
+    // It claims a task's handoff in the owner region's replica (GetItem, PutItem there) and
     // keeps its claim journal in its own (DeleteItem).
     it('lets the router get, query, put and delete items on its own region table, and query its index', () => {
       each((stack, template) => {

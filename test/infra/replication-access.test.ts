@@ -1,5 +1,5 @@
 /**
- * Issue 5's functions on AWS: the replication monitor on its schedule and the replication API, with
+ * Replication on AWS: the replication monitor on its schedule and the replication API, with
  * exactly the table actions they use on their own replica and on the other regions' replicas, and
  * the write counter every state writer needs (UpdateItem on the marks' partition only).
  */
@@ -33,7 +33,7 @@ function equal(a: unknown, b: unknown): boolean {
 
 const dynamo = (actions: readonly string[]) => actions.map((a) => `dynamodb:${a}`).sort();
 
-describe('replication functions (issue 5)', () => {
+describe('replication functions', () => {
   let built: BuiltApp;
   const templates = new Map<string, Template>();
 
@@ -152,7 +152,7 @@ describe('replication functions (issue 5)', () => {
         const allows = statements.filter((s) => s.Effect === 'Allow');
         const updates = allows.filter((s) => actionsOf(s).includes('dynamodb:UpdateItem'));
         // Every UpdateItem the router holds is confined to one partition of its own replica: the
-        // marks (this issue) and the resource pools (issue 4's reservations).
+        // marks (this issue) and the resource pools (the reservations).
         expect(updates).toContainEqual({
           Effect: 'Allow',
           Action: 'dynamodb:UpdateItem',

@@ -1,5 +1,5 @@
 /**
- * Issue 4 part B on AWS: the resources API and the rebalancer with exactly the table actions they
+ * The resource pool on AWS: the resources API and the rebalancer with exactly the table actions they
  * use on their own replica, the rebalancer on its schedule, and the router's reservation write
  * limited to the pools' partition.
  */
@@ -31,7 +31,7 @@ function actionsOn(statements: readonly Statement[], resource: unknown): string[
   return [...new Set(actions)].sort();
 }
 
-describe('resource pool functions (issue 4 part B)', () => {
+describe('resource pool functions', () => {
   const regional = useRegionalTemplates();
   const each = regional.each;
 

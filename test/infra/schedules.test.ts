@@ -1,5 +1,5 @@
 /**
- * Scheduled jobs and operator notifications as deployed (issue 14, deploy-time fixes): every
+ * Scheduled jobs and operator notifications as deployed (deploy-time fixes): every
  * scheduled function's asynchronous invocations are never retried (a failed run is superseded by the
  * next one, not replayed for hours), the probes fire on the dot while the other jobs are spread over
  * a flexible window, and EventBridge publishes to the operators' topic through a role only the bus's

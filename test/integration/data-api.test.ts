@@ -1,5 +1,5 @@
 /**
- * The data API (selectively replicated data, issue 5) on the local runtime with real dynalite stores:
+ * The data API (selectively replicated data) on the local runtime with real dynalite stores:
  * each key goes to its selective policy's table for the region serving the call, so it reaches
  * exactly the regions the policy allows; immutability and retention hold; bad input is a 400 that
  * names the field and writes nothing.

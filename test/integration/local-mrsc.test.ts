@@ -1,5 +1,5 @@
 /**
- * The MRSC table on the local control plane (issue 5): with three regions in the US region set, the
+ * The MRSC table on the local control plane: with three regions in the US region set, the
  * synchronous data types' records (region statuses, failovers, handoffs) live in `cortex-critical`,
  * one authoritative copy that every region reads and writes strongly consistently while it reaches
  * a majority of the table's regions. Real dynalite stores; the network is a stub the test cuts.

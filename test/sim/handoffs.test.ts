@@ -1,5 +1,5 @@
 /**
- * Handoffs on the virtual clock (issue 12 parts 1-3), on `topology/default.json` as shipped: read
+ * Handoffs on the virtual clock, on `topology/default.json` as shipped: read
  * back and accepted through each region's real HTTP API, one decision per task whichever regions are
  * asked at once, reservations that always match the open handoffs, and no orphaned work after a
  * failover. The simulator's invariants are checked after every event as well.

@@ -73,7 +73,7 @@ const HELD_ATTEMPTS = 5;
  * at the same instant can each pass their check (conditions are local on a global table). In the
  * MRSC table (`strongPools`) every writer shares one held counter, so exactly as many win as fit.
  *
- * A reservation with a hold (issue 12) is also one item under its reserving region's `HOLDS#`
+ * A reservation with a hold is also one item under its reserving region's `HOLDS#`
  * partition, in the pools' table. Any region may release it, each in its own replica: a release is a
  * conditional write on the hold (only if this replica does not hold it released), journaled under the
  * releasing writer's `RELEASES#` partition before its counter drops. Two releases in two replicas

@@ -57,7 +57,7 @@ import type { Hold } from '../../ports.ts';
  * per pool and writing region, written only in the writer's replica (a counter that only one replica
  * writes is never lost to last-writer-wins; the pool's held amount is the sum of its writers' items).
  * A region's claim journal (the handoff claims it made, until each is known to have won or lost) is
- * its own partition, written and read by that region only (issue 12, docs/state-and-replication.md).
+ * its own partition, written and read by that region only (docs/state-and-replication.md).
  * Each reservation has a hold under the partition of the region that reserved it (`by`), which its
  * reconciler lists each round: any region may release it (last writer wins picks one release), and
  * each release is journaled under its writer's `RELEASES#` partition, written in its own replica only,

@@ -41,7 +41,7 @@ export interface LocalProbeOptions {
   /** Builds the probe that makes the HTTP calls, once, on the first call not cut off. */
   readonly httpProbe: (config: HttpProbeConfig) => ProbePort;
   /**
-   * Issue 4: the simulated network's round trip from one member to another, in simulated ms (the
+   * The simulated network's round trip from one member to another, in simulated ms (the
    * topology's latency matrix), added to each call so the latency sampler measures something real.
    * Absent or 0: no injected delay.
    */

@@ -1,5 +1,5 @@
 /**
- * Settling duplicate claims (issue 12 part 2). A router journals each handoff claim in its own
+ * Settling duplicate claims. A router journals each handoff claim in its own
  * replica (ResourcesPort.recordClaim) before writing it. Where the claim was written in another
  * replica than the owner's (the owner was out of reach), two routers may each have created the task's
  * handoff; replication keeps one record everywhere (last writer wins) and the other router's claim is

@@ -1,5 +1,5 @@
 /**
- * Reading handoffs back and the target region's side of their lifecycle (issue 12 part 1):
+ * Reading handoffs back and the target region's side of their lifecycle:
  * `GET /v1/handoffs` (paged), `GET /v1/handoffs/{id}` and `POST /v1/handoffs/{id}/accept`.
  *
  * pending -> accepted -> completed | failed. Each move is one conditional write on the handoff's

@@ -1,5 +1,5 @@
 /**
- * No orphans (issue 12 part 3): a pending handoff whose target region is failed or fenced, wherever
+ * No orphans: a pending handoff whose target region is failed or fenced, wherever
  * and whenever its record arrives (replication may deliver it after the failover's redirect step),
  * is moved by the failover's own rules (redirect.ts) or, when no region can take it, marked with why.
  * So is an accepted one of a failed region: its failover's drain has ended, so the work is moved as

@@ -1,5 +1,5 @@
 /**
- * The latency sampler of one region (issue 4), run on a schedule in every region: it pings every
+ * The latency sampler of one region, run on a schedule in every region: it pings every
  * other region's `/api/v1/ping` a few times through the ProbePort (sequentially per target, so the
  * samples do not queue behind each other; targets in parallel), updates its own row of the measured
  * matrix (one entry per pair, written only here) and emits an event when a pair crosses its SLA

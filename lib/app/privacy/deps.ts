@@ -1,7 +1,7 @@
 import type { EventsPort, PrivacyPort } from '../../ports.ts';
 import type { RegionalDeps } from '../deps.ts';
 
-/** What the privacy API and the privacy sweeper need (issue 6). */
+/** What the privacy API and the privacy sweeper need. */
 export interface PrivacyDeps extends RegionalDeps {
   readonly events: EventsPort;
   /**

@@ -68,7 +68,7 @@ async function searchRegion(
           continue;
         }
         const erased = await port.eraseHandoff(handoff.handoff_id, subject);
-        // An open handoff's reservation goes with it (issue 12): released once, by the erasure of
+        // An open handoff's reservation goes with it: released once, by the erasure of
         // its target region's replica (each replica's copy is erased once; a retry finds it gone).
         const held = (handoff as Handoff & { reservation?: Reservation }).reservation;
         if (erased && region === handoff.target_region && isOpenHandoff(handoff.status) && held) {

@@ -1,5 +1,5 @@
 /**
- * The consistency check (issue 5, spec: verify_data_consistency): sample keys from this region's
+ * The consistency check (spec: verify_data_consistency): sample keys from this region's
  * replica, read each from every region's replica, compare checksums of the contents, and report each
  * disagreement with every region's version. With `reconcile: true` (never by default) each one is
  * repaired by its data type's rule (lib/core/replication/consistency.ts): the winning copy is written

@@ -1,5 +1,5 @@
 /**
- * The write counter behind "lag in records" (issue 5): after each successful write a port makes into
+ * The write counter behind "lag in records": after each successful write a port makes into
  * a region's replica, an atomic ADD on that region's mark (lib/adapters/aws/dynamodb-replication.ts).
  * A replica's copy of the mark then says how many of the region's writes it has received, so the lag
  * monitor subtracts two counters instead of counting items.

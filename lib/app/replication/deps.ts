@@ -1,7 +1,7 @@
 /**
  * What the replication use cases need: the basics, events, and every region's replica of the
  * replication bookkeeping plus this region's versioned documents. Both composition roots provide
- * them (ControlDeps carries them as optional fields, so deps built before issue 5 still type-check).
+ * them (ControlDeps carries them as optional fields, so deps built for other concerns still type-check).
  */
 import { CortexError, messageOf } from '../../core/errors.ts';
 import type { DocumentPort, EventsPort, ReplicationPort } from '../../ports.ts';

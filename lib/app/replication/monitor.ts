@@ -1,5 +1,5 @@
 /**
- * The lag monitor (issue 5, spec: monitor_replication_lag): each region beats its mark, reads every
+ * The lag monitor (spec: monitor_replication_lag): each region beats its mark, reads every
  * region's mark from every replica, measures every link (lib/core/replication/lag.ts), and raises
  * events when a link into its own replica crosses a threshold or recovers. Each link is judged by
  * exactly one region (the replica's), so one crossing is one event. It also looks for document

@@ -1,5 +1,5 @@
 /**
- * Versioned documents: active-active data whose concurrent updates are kept, not lost (issue 5).
+ * Versioned documents: active-active data whose concurrent updates are kept, not lost.
  *
  * The record type: coordination documents (`PUT /v1/documents/{key}`), small JSON values any region
  * writes (the spec's `coordination/*` data: shared notes, knowledge-base entries, settings). They are

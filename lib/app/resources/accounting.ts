@@ -1,8 +1,8 @@
 /**
- * Reserving a task's resources when it is routed and settling them when it ends (issue 4 part B).
+ * Reserving a task's resources when it is routed and settling them when it ends.
  *
  * The router reserves on the chosen region with one conditional ADD that stays within the region's
- * allocation, counted by a hold of its own (issue 12); the handoff records the reservation.
+ * allocation, counted by a hold of its own; the handoff records the reservation.
  * `complete` and `fail` settle the handoff with one conditional update on its status: only the call
  * that moves it out of an open status releases, so a retried completion releases nothing twice, and
  * the hold is released once whichever other path ends the task too. Settle-then-release: a crash in

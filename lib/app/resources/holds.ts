@@ -1,5 +1,5 @@
 /**
- * Holds that match the handoff records (issue 12). Every reservation is counted by a hold
+ * Holds that match the handoff records. Every reservation is counted by a hold
  * (ResourcesPort: one per reservation, released at most once per replica, a release that lost to
  * another by last writer wins given back by its writer). The paths that end a handoff release its
  * hold as they end it, each in its own replica, from the record as that replica holds it; across a

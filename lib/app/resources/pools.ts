@@ -1,5 +1,5 @@
 /**
- * Live resource accounting (issue 4 part B): each region's pool as the state table holds it, seeded
+ * Live resource accounting: each region's pool as the state table holds it, seeded
  * from the topology's `current_usage` snapshot the first time it is read, and the router's view of
  * every region built from it.
  */

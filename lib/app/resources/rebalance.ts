@@ -1,5 +1,5 @@
 /**
- * Dynamic rebalancing (issue 4 part B): plan with lib/core/resources/rebalance.ts from live pools and
+ * Dynamic rebalancing: plan with lib/core/resources/rebalance.ts from live pools and
  * statuses, apply each move as two conditional allocation writes (the donor first, so a move that
  * would take the donor below its usage changes nothing), record it and emit `resources.rebalanced`.
  */

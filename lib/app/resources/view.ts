@@ -1,4 +1,4 @@
-/** `GET /v1/resources` and `PUT /v1/resources/{region}/usage` (issue 4 part B). */
+/** `GET /v1/resources` and `PUT /v1/resources/{region}/usage`. */
 import { NotFoundError } from '../../core/errors.ts';
 import {
   hourBucket,

@@ -1,5 +1,5 @@
 /**
- * The measured latency matrix (issue 4): per ordered region pair, what the latency sampler of the
+ * The measured latency matrix: per ordered region pair, what the latency sampler of the
  * `from` region measured of the `to` region's endpoint, and the statistics the router and the SLA
  * checks read. Pure: samples and `now` are inputs.
  *

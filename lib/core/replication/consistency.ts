@@ -112,7 +112,7 @@ export function chooseWinner(input: WinnerInput): Winner {
 }
 
 /**
- * The accounting invariant of reservations (issue 12): in one replica, what each pool holds for
+ * The accounting invariant of reservations: in one replica, what each pool holds for
  * reservations (`held`, the sum of every writer's held counters) equals what the open handoffs
  * (pending, accepted, redirected) reserved on that pool, in workers and compute units. With `holds`
  * (every hold the replica keeps), each hold is also held exactly while an open handoff's reservation

@@ -16,7 +16,7 @@ export interface Reservation {
   readonly tokens: number;
   readonly compute_units: number;
   /**
-   * The hold that counts this reservation (issue 12): released at most once however many paths end
+   * The hold that counts this reservation: released at most once however many paths end
    * its handoff. Absent on reservations made before holds (released as plain counter changes).
    */
   readonly hold?: HoldRef;

@@ -1,5 +1,5 @@
 /**
- * The owner region of a task (issue 12): the region whose replica takes the one conditional claim
+ * The owner region of a task: the region whose replica takes the one conditional claim
  * of the task's handoff, whichever region is asked. Conditional writes on a global table are checked
  * against the local replica only (DESIGN principle 4), so two regions that each create the handoff
  * in their own replica both win; claiming in one agreed replica makes them race on one condition.

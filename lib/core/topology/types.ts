@@ -183,7 +183,7 @@ export interface LatencyConfig {
   readonly sla: LatencySla;
   /** Per-pair overrides, keyed "from->to". */
   readonly pair_slas?: Readonly<Record<string, LatencySla>>;
-  /** The latency sampler's schedule (issue 4); default every 60 s, 3 samples per pair and run. */
+  /** The latency sampler's schedule; default every 60 s, 3 samples per pair and run. */
   readonly sampling?: { readonly interval_seconds: number; readonly samples_per_run: number };
 }
 
