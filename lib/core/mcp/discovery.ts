@@ -97,7 +97,10 @@ function regional(
     return {
       found: false,
       status: 404,
-      reason: `${query.region} runs no server offering "${query.capability}" (regional in ${inTopologyOrder(context, servers.map((s) => s.region)).join(', ')})`,
+      reason: `${query.region} runs no server offering "${query.capability}" (regional in ${inTopologyOrder(
+        context,
+        servers.map((s) => s.region),
+      ).join(', ')})`,
       considered,
     };
   }
