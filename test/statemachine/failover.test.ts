@@ -796,7 +796,6 @@ describe('failover workflow', () => {
     expect(drains.at(-1)?.detail).toMatch(/max wait of 10 s passed with 1 handoff\(s\) still in flight/);
     // How often it polled depends on the machine here (a poll is 10 real ms at SPEED): the cadence is
     // held on the virtual clock (sim-workflow.test.ts, the polling loops).
-    expect(drains.length).toBeGreaterThanOrEqual(1);
   });
 
   it('cancels an automatic failover whose failure a majority no longer confirms', async () => {
