@@ -1,0 +1,43 @@
+/**
+ * The DR runbooks' state machine definitions (statemachines/regional-dr.asl.json and
+ * network-partition.asl.json), imported as JSON like the failover's (a use case does no I/O), with
+ * their one substitution: the DR function's ARN. CDK passes the same text and map.
+ */
+import { fileURLToPath } from 'node:url';
+import partitionAsl from '../../../statemachines/network-partition.asl.json' with { type: 'json' };
+import regionalAsl from '../../../statemachines/regional-dr.asl.json' with { type: 'json' };
+import { applySubstitutions } from '../failover/definition.ts';
+import type { Runbook } from './actions.ts';
+
+export const RUNBOOK_DEFINITION_PATHS: Readonly<Record<Runbook, string>> = {
+  regional_failure: fileURLToPath(new URL('../../../statemachines/regional-dr.asl.json', import.meta.url)),
+  network_partition: fileURLToPath(
+    new URL('../../../statemachines/network-partition.asl.json', import.meta.url),
+  ),
+};
+
+/** The state machine names (`<deployment>-<name>` on AWS). */
+export const RUNBOOK_MACHINE_NAMES: Readonly<Record<Runbook, string>> = {
+  regional_failure: 'regional-dr',
+  network_partition: 'network-partition',
+};
+
+/** The definition as written (before substitution). */
+export function runbookDefinitionText(runbook: Runbook): string {
+  const definition = runbook === 'regional_failure' ? regionalAsl : partitionAsl;
+  return `${JSON.stringify(definition, null, 2)}\n`;
+}
+
+export function runbookSubstitutions(functionArn: string): Record<string, string> {
+  if (
+    !/^arn:aws[a-z-]*:lambda:[a-z0-9-]*:\d*:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$/.test(functionArn)
+  ) {
+    throw new Error(`runbookSubstitutions: "${functionArn}" is not a Lambda function ARN`);
+  }
+  return { DrFunctionArn: functionArn };
+}
+
+/** The definition text with the DR function's ARN in place, for the local runtime and tests. */
+export function loadRunbookDefinition(runbook: Runbook, functionArn: string): string {
+  return applySubstitutions(runbookDefinitionText(runbook), runbookSubstitutions(functionArn));
+}

@@ -1,0 +1,522 @@
+/**
+ * A DR drill: a steady workload against the plane, a scenario's faults, detection and the runbook
+ * left to run, and the figures measured from the outside (what a client of the platform saw) and
+ * judged against the spec's objectives.
+ *
+ * The drill talks to the plane through a harness: the local control plane (real HTTP, `--speed`)
+ * for `cortex dr drill`, or the simulator on its virtual clock for the tests. Times are the plane's
+ * own (simulated) epoch ms, so the figures are the same whichever speed the plane runs at.
+ *
+ * What it measures:
+ * - time to detect: the fault until the plane acted on it (a failover record for the region, its
+ *   observed health `unreachable`, or a consistency check reporting the corrupted copy);
+ * - RTO per tier: per service, the fault until the last sample in which it failed was followed by
+ *   one that passed, sampled every tick from a client of the failed region; tier 3 (analytics,
+ *   reporting, archival) is what the runbook's documentation phase produces, restored when it ends;
+ * - RPO: every acknowledged write (handoff created, accepted, completed) is checked in every
+ *   survivor at the end; the window of those lost, per data class, and the failover's own window;
+ * - integrity: each acknowledged write present, not gone back, and equal in every survivor;
+ * - residency: each handoff with a residency is in a region whose residency holds its country.
+ */
+import { judgeDr, lossWindowSeconds, rpoByClass, rtoByTier } from '../../core/dr/metrics.ts';
+import { type DataType, DR_OBJECTIVES, type DrillScenario, type Service } from '../../core/dr/objectives.ts';
+import type { Topology } from '../../core/topology/types.ts';
+import type { DrRun, Runbook } from './actions.ts';
+import type { DrillReport, DrillWrite } from './report.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: API answers are JSON read by field.
+export type Answer = { readonly status: number; readonly body: any };
+
+export type DrillFault =
+  | { readonly kind: 'down'; readonly region: string }
+  | { readonly kind: 'partition'; readonly groups: readonly (readonly string[])[] }
+  | { readonly kind: 'corrupt'; readonly region: string; readonly handoff_id: string }
+  | { readonly kind: 'heal' };
+
+export interface DrillRunbookOutcome {
+  readonly status: 'succeeded' | 'failed';
+  readonly error?: string;
+  readonly cause?: string;
+  readonly output?: unknown;
+  readonly path: readonly string[];
+}
+
+/** How a drill reaches the plane under test. */
+export interface DrillHarness {
+  readonly topology: Topology;
+  /** The plane's clock, epoch ms. */
+  now(): number;
+  /** Lets `ms` of the plane's time pass. */
+  sleep(ms: number): Promise<void>;
+  /** One request to a region's API; throws when the region answers nothing (down, cut off). */
+  call(region: string, method: string, path: string, body?: unknown): Promise<Answer>;
+  /** The region the service name answers for a client in `client` (DNS, following /health). */
+  serviceRegion(client: string): Promise<string>;
+  fault(fault: DrillFault): Promise<void>;
+  /** Runs a runbook's state machine in `coordinator`; resolves when the execution ends. */
+  runbook(runbook: Runbook, coordinator: string, run: DrRun): Promise<DrillRunbookOutcome>;
+}
+
+export interface DrillOptions {
+  readonly scenario: DrillScenario;
+  /** The region the scenario strikes; default by scenario (see docs/dr.md). */
+  readonly region?: string;
+  /** Plane ms between workload rounds and service samples; default 5,000. */
+  readonly tickMs?: number;
+  /** Plane ms of workload before the fault; default 3 ticks. */
+  readonly warmupMs?: number;
+  /** Plane ms from the fault until the drill gives up waiting for recovery; default 45 minutes. */
+  readonly deadlineMs?: number;
+  /** How long a partition lasts after it was detected, plane ms; default 3 minutes. */
+  readonly partitionMs?: number;
+  /** Breaks one runbook action on purpose (the drill must then fail and name what it missed). */
+  readonly breakAction?: string;
+  readonly progress?: (line: string) => void;
+}
+
+const SERVICE_CHECKS = [
+  'global_coordinator',
+  'authentication',
+  'critical_masters',
+  'worker_execution',
+  'data_services',
+  'mcp_servers',
+] as const satisfies readonly Service[];
+type CheckedService = (typeof SERVICE_CHECKS)[number];
+
+const STATUS_RANK: Readonly<Record<string, number>> = { pending: 0, accepted: 1, completed: 2, failed: 2 };
+const WRITE_RANK: Readonly<Record<DrillWrite['kind'], number>> = { created: 0, accepted: 1, completed: 2 };
+
+function priorityOrder(topology: Topology): string[] {
+  return topology.regions
+    .map((r) => r.region_id)
+    .sort(
+      (a, b) =>
+        (topology.deployment.regions[a]?.failover_priority ?? 99) -
+        (topology.deployment.regions[b]?.failover_priority ?? 99),
+    );
+}
+
+/** The region a scenario strikes by default: the primary (first by failover priority), or for a partition the last. */
+export function defaultDrillRegion(topology: Topology, scenario: DrillScenario): string {
+  const order = priorityOrder(topology);
+  return (scenario === 'network_partition' ? order.at(-1) : order[0]) as string;
+}
+
+async function safe(call: Promise<Answer>): Promise<Answer | undefined> {
+  try {
+    return await call;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runDrill(h: DrillHarness, options: DrillOptions): Promise<DrillReport> {
+  const { topology } = h;
+  const scenario = options.scenario;
+  const tick = options.tickMs ?? 5_000;
+  const struck = options.region ?? defaultDrillRegion(topology, scenario);
+  if (!topology.regions.some((r) => r.region_id === struck)) throw new RangeError(`unknown region ${struck}`);
+  const regions = topology.regions.map((r) => r.region_id);
+  const say = (line: string) => options.progress?.(`[${scenario}] ${line}`);
+  const startedAt = h.now();
+  const down = new Set<string>();
+  const writes = new Map<string, DrillWrite>();
+  const residencyOf = new Map<string, string>();
+  let refused = 0;
+  let seq = 0;
+  let accepted: { id: string; region: string }[] = [];
+  const failures: string[] = [];
+
+  const countryOf = (region: string) =>
+    topology.regions.find((r) => r.region_id === region)?.geographic_location.country as string;
+
+  const ack = (id: string, kind: DrillWrite['kind'], region: string) => {
+    const before = writes.get(id);
+    if (before && WRITE_RANK[before.kind] >= WRITE_RANK[kind]) return;
+    writes.set(id, { handoff_id: id, kind, region, acknowledged_at: h.now() });
+  };
+
+  /** One task routed from `client`, accepted where it landed; whether each step was acknowledged. */
+  const oneTask = async (client: string): Promise<{ routed: boolean; accepted: boolean; id?: string }> => {
+    seq += 1;
+    const service = await h.serviceRegion(client);
+    const residency = seq % 3 === 0 ? countryOf(client) : undefined;
+    const routed = await safe(
+      h.call(service, 'POST', '/v1/route', {
+        task_id: `drill-${scenario}-${startedAt}-${seq}`,
+        priority: 'normal',
+        source: { region: client },
+        ...(residency ? { requirements: { data_residency: residency } } : {}),
+      }),
+    );
+    if (routed?.status !== 200) {
+      refused += 1;
+      return { routed: false, accepted: false };
+    }
+    const handoff = routed.body.handoff as { handoff_id: string; target_region: string };
+    ack(handoff.handoff_id, 'created', service);
+    if (residency) residencyOf.set(handoff.handoff_id, residency);
+    const took = await safe(
+      h.call(handoff.target_region, 'POST', `/v1/handoffs/${handoff.handoff_id}/accept`, {
+        worker: 'drill-worker',
+      }),
+    );
+    if (took?.status !== 200) return { routed: true, accepted: false, id: handoff.handoff_id };
+    ack(handoff.handoff_id, 'accepted', handoff.target_region);
+    accepted.push({ id: handoff.handoff_id, region: handoff.target_region });
+    return { routed: true, accepted: true, id: handoff.handoff_id };
+  };
+
+  let lastId: string | undefined;
+  let mcpDeployed = true;
+  /** One workload round; answers each service's sample. */
+  const round = async (): Promise<Record<CheckedService, boolean>> => {
+    const finishing = accepted;
+    accepted = [];
+    for (const task of finishing) {
+      const done = await safe(h.call(task.region, 'POST', `/v1/handoffs/${task.id}/complete`, {}));
+      if (done?.status === 200) ack(task.id, 'completed', task.region);
+    }
+    const fromStruck = await oneTask(struck);
+    const other = regions[seq % regions.length] as string;
+    const fromOther = await oneTask(other);
+    const service = await h.serviceRegion(struck);
+    const health = await safe(h.call(service, 'GET', '/health'));
+    const ping = await safe(h.call(service, 'GET', '/api/v1/ping'));
+    // A handoff of the previous round: this round's may not have replicated to `service` yet.
+    const read = lastId ? await safe(h.call(service, 'GET', `/v1/handoffs/${lastId}`)) : undefined;
+    lastId = fromOther.id ?? fromStruck.id ?? lastId;
+    const mcp = mcpDeployed ? await safe(h.call(service, 'GET', '/v1/mcp/servers')) : undefined;
+    return {
+      global_coordinator: health?.status === 200,
+      authentication: ping?.status === 200,
+      critical_masters: await primaryServes(service),
+      worker_execution: fromStruck.accepted,
+      data_services: read?.status === 200,
+      mcp_servers: !mcpDeployed || mcp?.status === 200,
+    };
+  };
+
+  /** The primary role is held by a serving region that answers (the masters live there). */
+  const primaryServes = async (service: string): Promise<boolean> => {
+    const listed = await safe(h.call(service, 'GET', '/v1/regions'));
+    // Active-active deployments name no primary role: the masters are then the first serving
+    // region by failover priority.
+    type Listed = { region_id: string; role: string; serving: boolean; failover_priority: number };
+    const serving = ((listed?.body?.regions ?? []) as Listed[])
+      .filter((r) => r.serving)
+      .sort((x, y) => x.failover_priority - y.failover_priority);
+    const primary = serving.find((r) => r.role === 'primary') ?? serving[0];
+    if (!primary) return false;
+    return (await safe(h.call(primary.region_id, 'GET', '/health')))?.status === 200;
+  };
+
+  // Warm-up: the workload runs with every service up.
+  say(`warm-up: workload against ${regions.join(', ')}`);
+  const warmupEnd = h.now() + (options.warmupMs ?? 3 * tick);
+  while (h.now() < warmupEnd) {
+    const sample = await round();
+    await h.sleep(tick);
+    if (h.now() >= warmupEnd) {
+      // A service that did not answer before the fault is not deployed here (no MCP registry).
+      if (!sample.mcp_servers) mcpDeployed = false;
+      for (const service of SERVICE_CHECKS) {
+        if (service !== 'mcp_servers' && !sample[service])
+          failures.push(`warm-up: ${service} did not work before the fault`);
+      }
+    }
+  }
+
+  // The fault.
+  const faultAt = h.now();
+  const faultAtOf = new Map<string, number>([[struck, faultAt]]);
+  const coordinatorFor = () => priorityOrder(topology).find((r) => r !== struck && !down.has(r)) as string;
+  let corrupted: string | undefined;
+  if (scenario === 'complete_regional_failure' || scenario === 'cascading_failure') {
+    await h.fault({ kind: 'down', region: struck });
+    down.add(struck);
+    say(`fault: ${struck} down`);
+  } else if (scenario === 'network_partition') {
+    const others = [...regions.filter((r) => r !== struck), ...topology.witnesses.map((w) => w.witness_id)];
+    await h.fault({ kind: 'partition', groups: [others, [struck]] });
+    say(`fault: ${struck} cut off from every other member`);
+  } else {
+    const victim = [...writes.values()].find((w) => w.kind === 'completed') ?? [...writes.values()][0];
+    if (!victim) throw new Error('data_corruption: no acknowledged write to corrupt');
+    corrupted = victim.handoff_id;
+    await h.fault({ kind: 'corrupt', region: struck, handoff_id: corrupted });
+    say(`fault: ${struck}'s copy of ${corrupted} corrupted`);
+  }
+
+  // Detection, the runbook, recovery.
+  let detectedAt: number | undefined;
+  let runbook: Promise<DrillRunbookOutcome> | undefined;
+  let outcome: DrillRunbookOutcome | undefined;
+  let runbookEndedAt: number | undefined;
+  let healedAt: number | undefined;
+  let repairedAt: number | undefined;
+  let secondFault: string | undefined;
+  const failingSince: Partial<Record<CheckedService, number>> = {};
+  const restoredAt: Partial<Record<Service, number | null>> = {};
+  const deadline = faultAt + (options.deadlineMs ?? 45 * 60_000);
+  const runbookKind: Runbook | undefined =
+    scenario === 'network_partition'
+      ? 'network_partition'
+      : scenario === 'data_corruption'
+        ? undefined
+        : 'regional_failure';
+  const drId = `dr-${scenario.replaceAll('_', '-')}-${faultAt}`;
+  let failoverId: string | undefined;
+
+  let runbookCoordinator: string | undefined;
+  let runbookAttempt = 0;
+  for (;;) {
+    // A second fault strikes between workload rounds, as the first did: a write the drill had
+    // acknowledged a moment before is then as old as a tick, not the same instant.
+    if (scenario === 'cascading_failure' && secondFault === undefined) {
+      const target = await targetChosen(coordinatorFor());
+      if (target && target !== struck) {
+        secondFault = target;
+        await h.fault({ kind: 'down', region: target });
+        down.add(target);
+        faultAtOf.set(target, h.now());
+        say(`fault: the failover's target ${target} down too`);
+      }
+    }
+    const sample = await round();
+    const now = h.now();
+    for (const service of SERVICE_CHECKS) {
+      if (!sample[service]) {
+        failingSince[service] ??= now;
+        restoredAt[service] = null;
+      } else if (failingSince[service] !== undefined) {
+        if (restoredAt[service] === null) restoredAt[service] = now;
+      }
+    }
+    const coordinator = coordinatorFor();
+    if (detectedAt === undefined) detectedAt = await detect(coordinator);
+    // The runbook runs in a survivor; one whose region fails under it is started again in the next
+    // (on Step Functions the execution would die with its region).
+    const lostCoordinator = runbookCoordinator !== undefined && down.has(runbookCoordinator) && !outcome;
+    if (detectedAt !== undefined && runbookKind && (!runbook || lostCoordinator)) {
+      if (!runbook)
+        say(`detected after ${(detectedAt - faultAt) / 1000} s; runbook ${runbookKind} in ${coordinator}`);
+      else say(`runbook's region ${runbookCoordinator} lost: runbook ${runbookKind} again in ${coordinator}`);
+      runbookAttempt += 1;
+      runbookCoordinator = coordinator;
+      const attempt = runbookAttempt;
+      runbook = h
+        .runbook(runbookKind, coordinator, {
+          runbook: runbookKind,
+          dr_id: attempt === 1 ? drId : `${drId}-r${attempt}`,
+          ...(runbookKind === 'regional_failure' ? { failed_region: struck } : {}),
+          dry_run: false,
+          failure_at: faultAt,
+          ...(options.breakAction ? { break_action: options.breakAction } : {}),
+        })
+        .then((o) => {
+          if (attempt !== runbookAttempt) return o;
+          outcome = o;
+          runbookEndedAt = h.now();
+          say(`runbook ${runbookKind} ${o.status}${o.error ? ` (${o.cause ?? o.error})` : ''}`);
+          return o;
+        });
+    }
+    if (scenario === 'network_partition' && detectedAt !== undefined && healedAt === undefined) {
+      if (now - detectedAt >= (options.partitionMs ?? 3 * 60_000)) {
+        await h.fault({ kind: 'heal' });
+        healedAt = now;
+        say('partition healed');
+      }
+    }
+    if (scenario === 'data_corruption' && detectedAt !== undefined && repairedAt === undefined) {
+      const repair = await safe(
+        h.call(coordinator, 'POST', '/v1/replication/consistency-checks', {
+          sample_size: 10_000,
+          reconcile: true,
+        }),
+      );
+      if (repair?.status === 200 || repair?.status === 201) {
+        repairedAt = now;
+        say(`repaired: ${repair.body.reconciled} copy(ies) reconciled`);
+      }
+    }
+    const servicesUp = SERVICE_CHECKS.every((s) => sample[s]);
+    const finished =
+      detectedAt !== undefined &&
+      servicesUp &&
+      (runbookKind === undefined ? repairedAt !== undefined : outcome !== undefined);
+    if (finished) break;
+    if (now >= deadline) {
+      failures.push(
+        detectedAt === undefined
+          ? `not detected within ${(deadline - faultAt) / 1000} s`
+          : `not recovered within ${(deadline - faultAt) / 1000} s`,
+      );
+      break;
+    }
+    await h.sleep(tick);
+  }
+  if (runbook && !outcome) failures.push(`runbook ${runbookKind} still running at the deadline`);
+  if (outcome?.status === 'failed') {
+    failures.push(
+      `runbook ${runbookKind} failed at ${outcome.path.at(-2) ?? '?'}: ${outcome.cause ?? outcome.error}`,
+    );
+  }
+  // Tier 3 is what the runbook's documentation phase produces (incident report, DR metrics).
+  const documented =
+    runbookKind === undefined ? undefined : outcome?.status === 'succeeded' ? runbookEndedAt : null;
+  if (documented !== undefined)
+    for (const s of ['analytics', 'reporting', 'archival'] as const) restoredAt[s] = documented ?? null;
+
+  // Let replication settle, then judge every acknowledged write in the survivors.
+  say('settling, then checking every acknowledged write in the survivors');
+  await h.sleep(3 * tick);
+  const survivors: string[] = [];
+  for (const region of regions) {
+    if (down.has(region)) continue;
+    const health = await safe(h.call(region, 'GET', '/health'));
+    if (health?.status === 200) survivors.push(region);
+  }
+  const lost: DrillWrite[] = [];
+  const unequal: string[] = [];
+  let residencyViolations = 0;
+  for (const write of writes.values()) {
+    const copies: { status: string; target: string; interrupted: boolean }[] = [];
+    let missing = false;
+    for (const region of survivors) {
+      const got = await safe(h.call(region, 'GET', `/v1/handoffs/${write.handoff_id}`));
+      if (got?.status !== 200) {
+        missing = true;
+        continue;
+      }
+      copies.push({
+        status: got.body.status,
+        target: got.body.target_region,
+        interrupted: (got.body.interruptions ?? []).length > 0,
+      });
+    }
+    const regressed = copies.some(
+      (c) =>
+        (STATUS_RANK[c.status] ?? 0) < WRITE_RANK[write.kind] &&
+        !(c.interrupted && write.kind === 'accepted'),
+    );
+    if (missing || regressed) lost.push(write);
+    else if (copies.some((c) => c.status !== copies[0]?.status || c.target !== copies[0]?.target))
+      unequal.push(write.handoff_id);
+    const residency = residencyOf.get(write.handoff_id);
+    if (residency) {
+      for (const copy of copies) {
+        const held = topology.regions.find((r) => r.region_id === copy.target)?.residency_countries ?? [];
+        if (!held.includes(residency)) residencyViolations += 1;
+      }
+    }
+  }
+  // Each lost write's window runs to the fault of the region that acknowledged it.
+  const window = (types: DrillWrite['kind'][]) =>
+    Math.max(
+      0,
+      ...lost
+        .filter((w) => types.includes(w.kind))
+        .map((w) => lossWindowSeconds(faultAtOf.get(w.region) ?? faultAt, [w.acknowledged_at])),
+    );
+  const failover = failoverId
+    ? await safe(h.call(coordinatorFor(), 'GET', `/v1/failovers/${failoverId}`))
+    : undefined;
+  const masterWindow = (failover?.body?.data_loss_window_seconds as number | undefined) ?? 0;
+  const loss: Partial<Record<DataType, number | null>> = {
+    master_state: masterWindow,
+    active_tasks: window(['created']),
+    worker_state: window(['accepted', 'completed']),
+  };
+  const rto = rtoByTier(faultAt, restoredAt);
+  const rpo = rpoByClass(loss);
+  const acknowledged = writes.size;
+  const intact = acknowledged - lost.length - unequal.length;
+  const verdict = judgeDr({
+    rto,
+    rpo,
+    integrity: { acknowledged, intact },
+    residency_violations: residencyViolations,
+    failures,
+  });
+  const endedAt = h.now();
+  say(verdict.met ? 'every objective met' : `missed: ${verdict.misses.join('; ')}`);
+  return {
+    scenario,
+    region: struck,
+    ...(secondFault ? { second_region: secondFault } : {}),
+    started_at: new Date(startedAt).toISOString(),
+    fault_at: new Date(faultAt).toISOString(),
+    ended_at: new Date(endedAt).toISOString(),
+    simulated_seconds: (endedAt - startedAt) / 1000,
+    time_to_detect_seconds: detectedAt === undefined ? null : Math.max(0, detectedAt - faultAt) / 1000,
+    ...(failoverId ? { failover_id: failoverId } : {}),
+    ...(runbookKind
+      ? {
+          runbook: {
+            kind: runbookKind,
+            dr_id: drId,
+            status: outcome?.status ?? 'running',
+            ...(outcome?.cause || outcome?.error ? { error: outcome.cause ?? outcome.error } : {}),
+            ...(runbookMetrics(outcome) ? { metrics: runbookMetrics(outcome) } : {}),
+          },
+        }
+      : {}),
+    rto,
+    rpo,
+    writes: {
+      acknowledged,
+      lost: lost.length,
+      unequal: unequal.length,
+      refused,
+      data_loss_window_seconds: Math.max(window(['created', 'accepted', 'completed']), masterWindow),
+      lost_ids: lost.slice(0, 10).map((w) => w.handoff_id),
+    },
+    survivors,
+    residency: { held: residencyViolations === 0, violations: residencyViolations },
+    verdict,
+    objectives: DR_OBJECTIVES,
+  };
+
+  async function detect(coordinator: string): Promise<number | undefined> {
+    if (scenario === 'data_corruption') {
+      const check = await safe(
+        h.call(coordinator, 'POST', '/v1/replication/consistency-checks', {
+          sample_size: 10_000,
+          reconcile: false,
+        }),
+      );
+      return check && check.status < 300 && (check.body.inconsistent ?? 0) > 0 ? h.now() : undefined;
+    }
+    const listed = await safe(h.call(coordinator, 'GET', `/v1/failovers?failed_region=${struck}`));
+    const record = (listed?.body?.failovers ?? []).find(
+      (f: { kind: string; initiated_at: string }) =>
+        f.kind === 'failover' && Date.parse(f.initiated_at) >= faultAt,
+    ) as { failover_id: string; initiated_at: string } | undefined;
+    if (record) {
+      failoverId = record.failover_id;
+      return Date.parse(record.initiated_at);
+    }
+    if (scenario === 'network_partition') {
+      const region = await safe(h.call(coordinator, 'GET', `/v1/regions/${struck}`));
+      if (region?.body?.health?.state === 'unreachable') return h.now();
+    }
+    return undefined;
+  }
+
+  async function targetChosen(coordinator: string): Promise<string | undefined> {
+    if (!failoverId) await detect(coordinator);
+    if (!failoverId) return undefined;
+    const record = await safe(h.call(coordinator, 'GET', `/v1/failovers/${failoverId}`));
+    return record?.body?.target_region as string | undefined;
+  }
+}
+
+function runbookMetrics(outcome: DrillRunbookOutcome | undefined): Record<string, unknown> | undefined {
+  const steps = (
+    outcome?.output as { steps?: Record<string, { data?: Record<string, unknown> }> } | undefined
+  )?.steps;
+  return steps?.update_dr_metrics?.data;
+}
