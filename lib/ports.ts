@@ -433,3 +433,29 @@ export interface SelectiveListing {
   /** More records match after the last one listed. */
   readonly more: boolean;
 }
+
+/**
+ * Operations records in one region's replica of the state table: emergency shutdown incidents (the
+ * audit of each shutdown and restore) and the daily operations reports. Every write is one
+ * conditional put.
+ */
+export interface OpsPort {
+  /** Records an incident; ConflictError (INCIDENT_EXISTS) carrying the stored one if the id is taken. */
+  createIncident(record: import('./core/ops/shutdown.ts').IncidentRecord): Promise<void>;
+  getIncident(incidentId: string): Promise<import('./core/ops/shutdown.ts').IncidentRecord | undefined>;
+  /** Incidents, newest first. */
+  listIncidents(): Promise<import('./core/ops/shutdown.ts').IncidentRecord[]>;
+  /**
+   * Replaces an incident only if its status is still `expectedStatus`; ConflictError
+   * (INCIDENT_CHANGED) carrying the current one otherwise.
+   */
+  replaceIncident(
+    record: import('./core/ops/shutdown.ts').IncidentRecord,
+    expectedStatus: import('./core/ops/shutdown.ts').IncidentRecord['status'],
+  ): Promise<void>;
+  /** Stores a report; ConflictError (REPORT_EXISTS) if the id is taken. */
+  putReport(report: import('./core/ops/daily-report.ts').DailyReport): Promise<void>;
+  getReport(reportId: string): Promise<import('./core/ops/daily-report.ts').DailyReport | undefined>;
+  /** Reports, newest first. */
+  listReports(): Promise<import('./core/ops/daily-report.ts').DailyReport[]>;
+}

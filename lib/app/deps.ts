@@ -44,6 +44,8 @@ export interface RegionalDeps {
    * data API answers 500 DATA_NOT_CONFIGURED without it.
    */
   readonly selective?: SelectivePort;
+  /** Emergency shutdown incidents and daily reports in this region's replica; the ops API answers 500 without it. */
+  readonly ops?: import('../ports.ts').OpsPort;
   /** The MCP server registry in this region's replica; the MCP API answers 500 without it. */
   readonly mcp?: import('../ports.ts').McpRegistryPort;
   /**

@@ -113,8 +113,10 @@ export async function runProbeRound(
     });
 
   const act = new RoundActions(deps, now);
-  if (own.status === 'failed' || own.status === 'draining') {
-    // Its own views may be the broken ones; the surviving regions act on it, it does not act.
+  if (own.status === 'failed' || own.status === 'draining' || own.status === 'shutdown') {
+    // Its own views may be the broken ones; the surviving regions act on it, it does not act. A
+    // region an operator shut down keeps probing (its heartbeat proves it answers for a restore)
+    // but neither fences, unfences nor coordinates anything.
     act.passive = `own status is ${own.status}: observing only`;
   } else {
     act.verdictChanges(ownBefore, views);
@@ -171,7 +173,7 @@ function newerStatusOfMine(
   own: RegionStatusRecord,
 ): { why: string; status: ReportedPeerStatus; from: string } | undefined {
   const newer = views
-    .filter((v) => v.reachable !== false && v.reports_observer && v.reports_observer.epoch > own.epoch)
+    .filter((v) => v.reachable !== false && v.reports_observer && winsOver(v.reports_observer, own))
     .sort((a, b) => (b.reports_observer?.epoch ?? 0) - (a.reports_observer?.epoch ?? 0));
   const [top] = newer;
   if (!top?.reports_observer) return undefined;
@@ -186,6 +188,15 @@ function newerStatusOfMine(
     status: top.reports_observer,
     from: top.target,
   };
+}
+
+/**
+ * Whether a peer's record of this region wins over its own fence by the status merge rule: a higher
+ * epoch, or the same epoch with another status (at an equal epoch another region's write beats the
+ * region's own, so an operator's shutdown written from the epoch it fenced at is never unfenced over).
+ */
+function winsOver(reported: ReportedPeerStatus, own: RegionStatusRecord): boolean {
+  return reported.epoch > own.epoch || (reported.epoch === own.epoch && reported.status !== own.status);
 }
 
 /** The views as stored, with this round's own views in place (a replica read may lag its own write). */

@@ -174,6 +174,9 @@ function actionOn(
   if (status.status === 'failed')
     return `failed over (${status.reason ?? status.updated_by}); back through a failback`;
   if (status.status === 'draining') return `draining (${status.reason ?? status.updated_by})`;
+  if (status.status === 'shutdown') {
+    return `shut down by an operator (${status.reason ?? status.updated_by}); no automatic failover; back through DELETE /v1/regions/${regionId}/emergency-shutdown`;
+  }
   if (status.status === 'fenced') {
     return 'fenced itself: it cannot reach a majority; it unfences once it reaches one again';
   }

@@ -60,7 +60,12 @@ const VERDICT_EVENTS: Readonly<Record<Verdict, string>> = {
   component_failure: 'region.component_failure',
 };
 
-/** A failover of a region that is still serving (or fenced, its work not yet moved) may start. */
+/**
+ * A failover of a region that is still serving (or fenced, its work not yet moved) may start. Never
+ * of a `shutdown` region: an operator took it out on purpose, its work is moved by the handoff
+ * keepers after its drain, and a failover would end in `failed`, which a failback could undo
+ * without the operator's confirmation.
+ */
 const FAILOVER_CANDIDATE: ReadonlySet<RegionStatus> = new Set(['healthy', 'degraded', 'fenced']);
 
 /** Collects what one round does, so the round reads as a sequence of decisions. */

@@ -15,7 +15,8 @@ export type Concern =
   | 'latency'
   | 'resources'
   | 'data'
-  | 'mcp';
+  | 'mcp'
+  | 'ops';
 
 export const CONCERNS: readonly Concern[] = [
   'router',
@@ -29,6 +30,7 @@ export const CONCERNS: readonly Concern[] = [
   'resources',
   'data',
   'mcp',
+  'ops',
 ];
 
 export interface ApiRoute {
@@ -89,6 +91,13 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'PUT', path: '/v1/mcp/servers/{region}/{server}', concern: 'mcp', auth: 'iam' },
   { method: 'DELETE', path: '/v1/mcp/servers/{region}/{server}', concern: 'mcp', auth: 'iam' },
   { method: 'GET', path: '/v1/mcp/discover', concern: 'mcp', auth: 'iam' },
+  // Operations: an operator's emergency shutdown and restore, the daily report (lib/app/ops).
+  { method: 'POST', path: '/v1/regions/{id}/emergency-shutdown', concern: 'ops', auth: 'iam' },
+  { method: 'DELETE', path: '/v1/regions/{id}/emergency-shutdown', concern: 'ops', auth: 'iam' },
+  { method: 'GET', path: '/v1/ops/incidents', concern: 'ops', auth: 'iam' },
+  { method: 'POST', path: '/v1/ops/reports', concern: 'ops', auth: 'iam' },
+  { method: 'GET', path: '/v1/ops/reports', concern: 'ops', auth: 'iam' },
+  { method: 'GET', path: '/v1/ops/reports/{id}', concern: 'ops', auth: 'iam' },
 ];
 
 export interface RouteMatch {

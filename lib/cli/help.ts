@@ -362,6 +362,58 @@ export const COMMANDS: readonly CommandHelp[] = [
     notes: ['exit 1 when the report has violations'],
   },
   {
+    name: 'ops daily',
+    args: '[--cost [--topology <file>]]',
+    summary:
+      'run the daily operations report now (health, replication lag, latency, capacity, compliance, cost) and print it',
+    api: true,
+    options: [
+      [
+        '--cost',
+        'price the topology with the cost model here (it synthesizes the app) and store the figure in the report',
+      ],
+      ['--topology <file>', 'the topology --cost prices (default topology/default.json)'],
+    ],
+    examples: ['cortex ops daily', 'cortex ops daily --cost'],
+    notes: ['exit 1 when a check is critical; docs/operations.md'],
+  },
+  {
+    name: 'ops reports',
+    args: '[id] [--limit <n>]',
+    summary: 'stored daily operations reports, newest first, or one with its findings',
+    api: true,
+    options: [['--limit <n>', 'at most this many reports (1-500, default 30)']],
+    examples: ['cortex ops reports', 'cortex ops reports ops-us-east-1-20261203T060000Z'],
+  },
+  {
+    name: 'region shutdown',
+    args: '<id> --reason <text> --confirm <id> [--drain-timeout <s>]',
+    summary:
+      'emergency shutdown: take a region out of service on purpose (no new tasks, drain, incident, notification)',
+    api: true,
+    options: [
+      ['--reason <text>', 'why (kept in the incident and the notification)'],
+      ['--confirm <id>', 'the region id again: nothing happens without it'],
+      [
+        '--drain-timeout <s>',
+        'seconds accepted work may finish there before it is moved (0-3600, default 300)',
+      ],
+    ],
+    examples: ['cortex region shutdown eu-west-1 --reason "credential leak" --confirm eu-west-1'],
+    notes: ['docs/operations.md: what happens, and how a region comes back'],
+  },
+  {
+    name: 'region restore',
+    args: '<id> --confirm <id> [--reason <text>]',
+    summary: 'bring a shut-down region back into service (it must still answer; epoch + 1)',
+    api: true,
+    options: [
+      ['--confirm <id>', 'the region id again: nothing happens without it'],
+      ['--reason <text>', 'why it may serve again (kept in the incident)'],
+    ],
+    examples: ['cortex region restore eu-west-1 --confirm eu-west-1 --reason "keys rotated"'],
+  },
+  {
     name: 'latency',
     args: '[--from <region>] [--to <region>]',
     summary:
@@ -410,6 +462,29 @@ export const COMMANDS: readonly CommandHelp[] = [
       'cortex simulate --replay simulate-failure-7.json',
     ],
     notes: ['exit 1 on any invariant violation; see docs/simulation.md'],
+  },
+  {
+    name: 'dr drill',
+    args: '<complete_regional_failure|network_partition|data_corruption|cascading_failure|all> [--speed <n>] [--region <id>] [--topology <file>] [--out <prefix>] [--break-step <action>] [--json]',
+    summary:
+      "a DR drill on a local control plane it starts: a steady workload, the scenario's faults, detection and the runbook; time to detect, RTO per tier, writes lost (RPO), integrity and residency against the objectives",
+    api: false,
+    options: [
+      ['--speed <n>', 'simulated time runs n times faster (default 30)'],
+      [
+        '--region <id>',
+        'the region the scenario strikes (default: the first by failover priority; a partition cuts off the last)',
+      ],
+      ['--topology <file>', 'topology file (default topology/default.json)'],
+      ['--out <prefix>', 'the report goes to <prefix>.json and <prefix>.md (default dr-drill-<scenario>)'],
+      [
+        '--break-step <action>',
+        'break one runbook action on purpose (the drill must then fail and name what it missed)',
+      ],
+      ['--json', 'print the report as JSON instead of Markdown'],
+    ],
+    examples: ['cortex dr drill complete_regional_failure', 'cortex dr drill all --speed 30'],
+    notes: ['progress on stderr; exit 1 when any objective was missed; see docs/dr.md'],
   },
   {
     name: 'mcp servers',

@@ -26,6 +26,7 @@ import { costCommand } from './cost.ts';
 import { dataCommand } from './data.ts';
 import { deployPlanCommand } from './deploy-plan.ts';
 import { doctorCommand } from './doctor.ts';
+import { drCommand } from './dr.ts';
 import { decisionLines, paint, type Style, statusColor, table } from './format.ts';
 import { handoffsCommand } from './handoffs.ts';
 import { type CommandHelp, commandHelp, commandOf, commandsUnder, overview, usageLine } from './help.ts';
@@ -69,6 +70,7 @@ const COMMANDS_BY_WORD: Readonly<Record<string, Command>> = {
   rebalance: rebalanceCommand,
   data: dataCommand,
   simulate: simulateCommand,
+  dr: drCommand,
   network: networkCommand,
   mcp: mcpCommand,
   cost: costCommand,

@@ -48,7 +48,8 @@ export type BackgroundJobName =
   | 'compliance-audit'
   | 'replication-monitor'
   | 'latency-sampler'
-  | 'rebalancer';
+  | 'rebalancer'
+  | 'ops-daily';
 
 export const BACKGROUND_JOBS: readonly BackgroundJobName[] = [
   'health-probe',
@@ -58,6 +59,7 @@ export const BACKGROUND_JOBS: readonly BackgroundJobName[] = [
   'replication-monitor',
   'latency-sampler',
   'rebalancer',
+  'ops-daily',
 ];
 
 /** A function's code directory under `functions/`: an HTTP concern or a background job. */

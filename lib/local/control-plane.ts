@@ -17,6 +17,7 @@ import type { LinkStats } from '../adapters/local/replication.ts';
 import { runComplianceAudit } from '../app/compliance/audit.ts';
 import { resumeFailovers } from '../app/failover/manage.ts';
 import { runLatencySampler } from '../app/latency/sampler.ts';
+import { runDailyReport } from '../app/ops/daily-report.ts';
 import { sweepPrivacyRequests } from '../app/privacy/sweep.ts';
 import { runProbeRound, runWitnessRound } from '../app/probe-round.ts';
 import { replicationMonitorJobs } from '../app/replication/monitor.ts';
@@ -217,6 +218,7 @@ export async function startLocalControlPlane(
   let privacySweeps: RoundScheduler | undefined;
   let complianceAudits: RoundScheduler | undefined;
   let latencySamplers: RoundScheduler | undefined;
+  let dailyReports: RoundScheduler | undefined;
   let rebalancers: RoundScheduler | undefined;
   let expirySweeps: RoundScheduler | undefined;
   const stopAll = async () => {
@@ -230,6 +232,7 @@ export async function startLocalControlPlane(
     // Failover executions stop before the endpoints their steps may call.
     await runtime.workflow.close().catch(() => undefined);
     await dns?.close();
+    await dailyReports?.stop();
     await Promise.allSettled(servers.map((server) => closeServer(server)));
     try {
       await runtime.close();
@@ -374,6 +377,12 @@ export async function startLocalControlPlane(
         name: 'rebalancer',
         intervalMs: runtime.topology.global_resource_pool.dynamic_rebalancing.interval_seconds * 1000,
         run: async (region) => {
+    // The daily operations report of each region, as the ops-daily job runs it on AWS.
+    dailyReports = jobs({
+      name: 'daily operations report',
+      intervalMs: 86_400_000,
+      run: (region) => runDailyReport(region.deps, { trigger: 'scheduled' }).then(() => undefined),
+    });
           if (region.deps.resources) await rebalanceOnSchedule(region.deps);
         },
       });

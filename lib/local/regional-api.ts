@@ -10,6 +10,7 @@ import { createFailoversHandler } from '../../functions/failovers/handler.ts';
 import { createHealthHandler } from '../../functions/health/handler.ts';
 import { createLatencyHandler } from '../../functions/latency/handler.ts';
 import { createMcpHandler } from '../../functions/mcp/handler.ts';
+import { createOpsHandler } from '../../functions/ops/handler.ts';
 import { createPrivacyHandler } from '../../functions/privacy/handler.ts';
 import { createRegionsHandler } from '../../functions/regions/handler.ts';
 import { createReplicationHandler } from '../../functions/replication/handler.ts';
@@ -41,6 +42,7 @@ export function createConcernHandlers(deps: ControlDeps): Record<Concern, HttpHa
     resources: createResourcesHandler(deps),
     data: createDataHandler(deps),
     mcp: createMcpHandler(deps),
+    ops: createOpsHandler(deps),
   };
 }
 

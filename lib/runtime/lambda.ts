@@ -12,6 +12,7 @@ import type { TableRef } from '../adapters/aws/dynamo-items.ts';
 import { DynamoComplianceAdapter } from '../adapters/aws/dynamodb-compliance.ts';
 import { DynamoLatencyAdapter } from '../adapters/aws/dynamodb-latency.ts';
 import { DynamoMcpAdapter } from '../adapters/aws/dynamodb-mcp.ts';
+import { DynamoOpsAdapter } from '../adapters/aws/dynamodb-ops.ts';
 import { DynamoPrivacyAdapter } from '../adapters/aws/dynamodb-privacy.ts';
 import { DynamoDocumentStore, DynamoReplicationStore } from '../adapters/aws/dynamodb-replication.ts';
 import { DynamoResourcesAdapter } from '../adapters/aws/dynamodb-resources.ts';
@@ -25,6 +26,7 @@ import { StepFunctionsWorkflow } from '../adapters/aws/step-functions.ts';
 import type { ComplianceDeps } from '../app/compliance/deps.ts';
 import type { ControlDeps, RegionalDeps } from '../app/deps.ts';
 import type { LatencySamplerDeps } from '../app/latency/sampler.ts';
+import type { OpsDeps } from '../app/ops/deps.ts';
 import type { PrivacyDeps } from '../app/privacy/deps.ts';
 import type { WitnessDeps } from '../app/probe-round.ts';
 import { countedStateWrites, countingState } from '../app/replication/counting-state.ts';
@@ -494,4 +496,21 @@ function selectiveStoreFor(base: RegionalDeps): DynamoSelectiveStore {
     placement: placeReplication(base.topology),
     clock,
   });
+}
+
+let opsCached: OpsDeps | undefined;
+
+/**
+ * Deps for the operations API and the daily report: the replication deps (the report reads every
+ * replica's lag), the bus for notifications, and the incident and report store in this replica.
+ */
+export function opsDeps(): OpsDeps {
+  if (opsCached) return opsCached;
+  const base = replicationDeps();
+  const { tableName } = readEnvironment(process.env);
+  opsCached = {
+    ...base,
+    ops: new DynamoOpsAdapter({ client: ownDocument as DynamoDBDocumentClient, tableName }),
+  };
+  return opsCached;
 }

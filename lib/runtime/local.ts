@@ -16,6 +16,7 @@ import type { TableRef } from '../adapters/aws/dynamo-items.ts';
 import { DynamoComplianceAdapter } from '../adapters/aws/dynamodb-compliance.ts';
 import { DynamoLatencyAdapter } from '../adapters/aws/dynamodb-latency.ts';
 import { DynamoMcpAdapter } from '../adapters/aws/dynamodb-mcp.ts';
+import { DynamoOpsAdapter } from '../adapters/aws/dynamodb-ops.ts';
 import { DynamoPrivacyAdapter } from '../adapters/aws/dynamodb-privacy.ts';
 import { DynamoDocumentStore, DynamoReplicationStore } from '../adapters/aws/dynamodb-replication.ts';
 import { DynamoResourcesAdapter } from '../adapters/aws/dynamodb-resources.ts';
@@ -232,6 +233,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       // The measured latency matrix and the resource pool (allocations, usage, rebalances).
       latency: new DynamoLatencyAdapter({ client: document, tableName }),
       mcp: new DynamoMcpAdapter({ client: document, tableName }),
+      // Emergency shutdown incidents and daily operations reports.
+      ops: new DynamoOpsAdapter({ client: document, tableName }),
       resources: new DynamoResourcesAdapter({
         client: document,
         tableName,
@@ -304,6 +307,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       documents: own.documents,
       latency: own.latency,
       mcp: own.mcp,
+      ops: own.ops,
       resources: own.resources,
       selective: own.selective,
       log: (message: string, error: unknown) => log(`${store.regionId}: ${message}: ${messageOf(error)}`),
@@ -409,6 +413,7 @@ interface RegionPorts {
   readonly compliance: DynamoComplianceAdapter;
   readonly latency: DynamoLatencyAdapter;
   readonly mcp: DynamoMcpAdapter;
+  readonly ops: DynamoOpsAdapter;
   readonly resources: DynamoResourcesAdapter;
 }
 

@@ -28,6 +28,8 @@ import type { Hold } from '../../ports.ts';
  * | hold release  | `RELEASES#<writer>` | `<by>#<hold_id>`     | -                     | -                           |
  * | rebalance     | `REBALANCE#<id>`    | `REBALANCE`          | `REBALANCES`          | `<at>#<id>`                 |
  * | MCP server    | `MCP`               | `<region_id>#<server>` | -                   | -                           |
+ * | ops incident  | `OPS_INCIDENT#<id>` | `INCIDENT`           | `OPS_INCIDENTS`       | `<opened_at>#<id>`          |
+ * | ops report    | `OPS_REPORT#<id>`   | `REPORT`             | `OPS_REPORTS`         | `<generated_at>#<id>`       |
  *
  * Region statuses share one partition so a region reads every status in one Query of its own
  * replica. A region's status is one slot per writer (the region whose replica the write lands in:
@@ -62,6 +64,8 @@ import type { Hold } from '../../ports.ts';
  * reconciler lists each round: any region may release it (last writer wins picks one release), and
  * each release is journaled under its writer's `RELEASES#` partition, written in its own replica only,
  * so the writer can give back a release that lost (lib/app/resources/holds.ts).
+ * An emergency shutdown's incident and each daily operations report are one item each, listed
+ * newest first through the GSI (lib/adapters/aws/dynamodb-ops.ts).
  */
 export const STATE_TABLE = {
   partitionKey: 'pk',
@@ -117,6 +121,10 @@ export const keys = {
   rebalanceList: 'REBALANCES',
   mcpServer: (regionId: string, server: string) => ({ pk: 'MCP', sk: `${regionId}#${server}` }),
   mcpPartition: 'MCP',
+  opsIncident: (incidentId: string) => ({ pk: `OPS_INCIDENT#${incidentId}`, sk: 'INCIDENT' }),
+  opsIncidentList: 'OPS_INCIDENTS',
+  opsReport: (reportId: string) => ({ pk: `OPS_REPORT#${reportId}`, sk: 'REPORT' }),
+  opsReportList: 'OPS_REPORTS',
 } as const;
 
 /** A region pool item's per-hour token counter attribute (one per hour bucket). */

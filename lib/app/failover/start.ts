@@ -121,6 +121,14 @@ export async function startFailover(
       current,
     );
   }
+  if (current.status === 'shutdown') {
+    // A failover would end in `failed`, which a failback undoes without the operator's confirmation.
+    throw new ConflictError(
+      'REGION_SHUT_DOWN',
+      `${failed} was shut down by an operator (epoch ${current.epoch}); its work moves after its drain, and DELETE /v1/regions/${failed}/emergency-shutdown brings it back`,
+      current,
+    );
+  }
   const coordinator = coordinatorFor(deps, statuses, failed);
   const plan = await planFailover(deps, failed, request.target_region);
   if (plan.target_region === undefined) throw new NoTargetRegionError(failed, plan.considered);

@@ -4,7 +4,8 @@
  * is moved by the failover's own rules (redirect.ts) or, when no region can take it, marked with why.
  * So is an accepted one of a failed region: its failover's drain has ended, so the work is moved as
  * the redirect step moves what outlived the drain (a fenced region's workers may still be running
- * theirs: only its pending work moves).
+ * theirs: only its pending work moves). A region an operator shut down is like a fenced one at once
+ * (its pending work moves), and like a failed one once its drain ends (`drain_until`).
  *
  * Each handoff has one mover, so two regions never move the same one: for a failed region the
  * coordinator of its last failover (whose redirect step moved the rest in the same replica), for a
@@ -41,7 +42,7 @@ export async function sweepOrphans(deps: ControlDeps): Promise<OrphanSweep> {
   const detectionMs = (policy.failure_threshold + 2) * policy.interval_seconds * 1000;
   const now = deps.clock.now();
   for (const [region, status] of statuses) {
-    if (status.status !== 'failed' && status.status !== 'fenced') continue;
+    if (status.status !== 'failed' && status.status !== 'fenced' && status.status !== 'shutdown') continue;
     const failovers = (await state.listFailovers(region)).filter((f) => f.kind === 'failover');
     // The failover's redirect step moves what is there while it runs.
     if (failovers.some((f) => ACTIVE_STATUSES.includes(f.status))) continue;
@@ -53,6 +54,9 @@ export async function sweepOrphans(deps: ControlDeps): Promise<OrphanSweep> {
     let keeperOf: (taskId: string) => string;
     if (status.status === 'failed' && last) {
       keeperOf = () => last.coordinator;
+    } else if (status.status === 'shutdown') {
+      // An operator's shutdown: no failover follows it, so each handoff's keeper moves its work.
+      keeperOf = (taskId) => handoffKeeper(regionIds, taskId, region);
     } else if (
       status.status === 'fenced' &&
       now - Date.parse(status.updated_at) > detectionMs &&
@@ -62,7 +66,10 @@ export async function sweepOrphans(deps: ControlDeps): Promise<OrphanSweep> {
     } else {
       continue;
     }
-    const failed = status.status === 'failed';
+    // A shut-down region's workers finish what they accepted until its drain ends; then it moves.
+    const drained =
+      status.status === 'shutdown' && now >= Date.parse(status.drain_until ?? status.updated_at);
+    const failed = status.status === 'failed' || drained;
     const orphans = (await state.listHandoffsByTarget(region)).filter(
       (h) =>
         (h.status === 'pending' || (failed && h.status === 'accepted')) &&
@@ -75,7 +82,11 @@ export async function sweepOrphans(deps: ControlDeps): Promise<OrphanSweep> {
       region,
       orphans,
       statuses,
-      failed && last ? `accepted in ${region}, which ${last.failover_id} failed over` : undefined,
+      drained
+        ? `accepted in ${region}, which an operator shut down: its drain ended at ${status.drain_until ?? status.updated_at}`
+        : failed && last
+          ? `accepted in ${region}, which ${last.failover_id} failed over`
+          : undefined,
     );
     for (const move of outcome.moved) moved.push({ handoff_id: move.handoff_id, from: region, to: move.to });
     for (const kept of outcome.kept) {

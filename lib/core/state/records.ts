@@ -1,6 +1,10 @@
 /** Records the control plane keeps in its shared state (the global table). */
 
-export type RegionStatus = 'healthy' | 'degraded' | 'draining' | 'failed' | 'fenced';
+/**
+ * `shutdown`: an operator took the region out of service on purpose (an emergency shutdown,
+ * lib/app/ops/emergency-shutdown.ts); only the same operator path brings it back.
+ */
+export type RegionStatus = 'healthy' | 'degraded' | 'draining' | 'failed' | 'fenced' | 'shutdown';
 
 export const REGION_STATUSES: readonly RegionStatus[] = [
   'healthy',
@@ -8,9 +12,10 @@ export const REGION_STATUSES: readonly RegionStatus[] = [
   'draining',
   'failed',
   'fenced',
+  'shutdown',
 ];
 
-/** A region serves (takes tasks, answers /health 200) unless it is draining, failed or fenced. */
+/** A region serves (takes tasks, answers /health 200) unless it is draining, failed, fenced or shut down. */
 export function isServing(status: RegionStatus): boolean {
   return status === 'healthy' || status === 'degraded';
 }
@@ -23,6 +28,11 @@ export interface RegionStatusRecord {
   /** Only increases; every status change bumps it so stale writers can be fenced. */
   readonly epoch: number;
   readonly reason?: string;
+  /**
+   * A `shutdown` region's end of drain (ISO time): until then its workers may finish what they
+   * accepted; after it the handoff keepers move what is still running elsewhere.
+   */
+  readonly drain_until?: string;
   readonly updated_at: string;
   readonly updated_by: string;
 }

@@ -5,7 +5,8 @@
  *   1. the highest epoch wins;
  *   2. on equal epochs, a write by another region (a failover decision) beats the region's own write
  *      (its probe fencing or unfencing itself);
- *   3. then the more severe status: failed > draining > fenced > degraded > healthy;
+ *   3. then the more severe status: shutdown > failed > draining > fenced > degraded > healthy (an
+ *      operator's shutdown is kept over any automatic decision made from the same epoch);
  *   4. then the writer id, ascending (the legacy item, with no writer, first).
  * Used by the DynamoDB adapter and the simulator's store alike (one rule, never two copies).
  */
@@ -27,6 +28,7 @@ const STATUS_PRECEDENCE: Readonly<Record<RegionStatus, number>> = {
   fenced: 2,
   draining: 3,
   failed: 4,
+  shutdown: 5,
 };
 
 /** A slot from its sort key (`<region_id>#<writer>`, or the legacy `<region_id>`) and its record. */
