@@ -3,6 +3,11 @@
  * spec's busy usage), every invariant checked after every event and the reservation accounting at
  * the end; campaign-a and campaign-b run one half each, in parallel. A failure names its seed:
  * `npx cortex simulate --seed <s> --schedules 1`.
+ *
+ * The accounting matters across partitions: the target settles (or accepts) a task in its replica
+ * while the failover on the majority side redirects it in another, and last writer wins keeps one
+ * record. Before holds and their reconciler, the old reservation was then given back twice, or the
+ * new one kept, in about one schedule in nine (seeds 14, 23, 37, 38, ... of campaign-a).
  */
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
