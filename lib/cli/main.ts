@@ -41,6 +41,7 @@ import {
   healthCommand,
   watchCommand,
 } from './operations.ts';
+import { opsCommand, regionCommand } from './ops.ts';
 import { privacyCommand } from './privacy.ts';
 import { replicationCommand } from './replication.ts';
 import { rebalanceCommand, resourcesCommand } from './resources.ts';
@@ -65,6 +66,8 @@ const COMMANDS_BY_WORD: Readonly<Record<string, Command>> = {
   replication: replicationCommand,
   privacy: privacyCommand,
   audit: auditCommand,
+  ops: opsCommand,
+  region: regionCommand,
   latency: latencyCommand,
   resources: resourcesCommand,
   rebalance: rebalanceCommand,

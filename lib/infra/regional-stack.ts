@@ -106,12 +106,12 @@ export const CONCERN_ACCESS: Readonly<Record<Concern, ConcernAccess>> = {
   // conditional for seeds and tombstones); discovery reads statuses, health views and the latency
   // matrix (Query); registrations are emitted.
   mcp: { table: ['Query', 'PutItem'], events: true },
-};
   // Operations: a shutdown or restore is one conditional status write (PutItem) and its incident
   // (PutItem, conditional on its status for a restore); a report on request reads what the daily
   // job reads (statuses, views, pools, the latency matrix, audits: GetItem, Query) and every other
   // replica's replication marks (Query), and writes the report; shutdowns notify on the bus.
   ops: { table: ['GetItem', 'Query', 'PutItem'], remoteTable: ['Query'], events: true },
+};
 
 /**
  * The background jobs' table access. The probe writes its views, heartbeat, fencing and new failover
@@ -137,11 +137,11 @@ export const JOB_TABLE_ACCESS = {
   latencySampler: ['Query', 'PutItem'],
   /** Reads statuses and pools, writes allocations (conditional UpdateItem) and records. */
   rebalancer: ['GetItem', 'Query', 'PutItem', 'UpdateItem'],
-} as const satisfies Record<string, readonly TableItemAction[]>;
   /** The daily operations report reads statuses, views, pools, latency and audits, and writes itself. */
   opsDaily: ['GetItem', 'Query', 'PutItem'],
   /** It reads every other replica's replication marks for the lag check. */
   opsDailyRemote: ['Query'],
+} as const satisfies Record<string, readonly TableItemAction[]>;
 
 /**
  * One probe round: every target's endpoints concurrently under the policy's timeout, then the state
@@ -179,10 +179,10 @@ export const PRIVACY_SWEEPER_TIMEOUT = Duration.minutes(5);
 /** The audit reads every handoff and failover record of its replica. */
 export const COMPLIANCE_AUDIT_TIMEOUT = Duration.minutes(5);
 
-/**
 /** The daily report's reads: its own replica, and every other replica's marks (3 s each at worst). */
 export const OPS_DAILY_TIMEOUT = Duration.minutes(1);
 
+/**
  * A region's background jobs, one entry each: size, access and what starts it (BackgroundJob).
  * Memory: 256 MiB where the job measures latency or sits on the failover path (CPU at 128 MiB is a
  * fourteenth of a vCPU: TLS and SigV4 would show in the measured p99, and a failover step would be
@@ -281,7 +281,6 @@ export function backgroundJobTable(
         },
       ],
     },
-    rebalancer: {
     'ops-daily': {
       timeout: OPS_DAILY_TIMEOUT,
       memorySize: 128,
@@ -297,6 +296,7 @@ export function backgroundJobTable(
         },
       ],
     },
+    rebalancer: {
       timeout: Duration.seconds(10),
       memorySize: 128,
       table: JOB_TABLE_ACCESS.rebalancer,
@@ -461,9 +461,9 @@ export class RegionalStack extends Stack {
     // UpdateItem ADD). The failovers API and the failover steps hold UpdateItem already; the router
     // gets it on the marks partition only.
     grantWriteCounter(handlers.router.role, table);
-
     // A shutdown's status write through the state port is counted the same way.
     grantWriteCounter(handlers.ops.role, table);
+
     this.api = new RegionalApi(this, 'Api', {
       apiName: `${plan.name}-${props.regionId}`,
       routes: API_ROUTES,

@@ -217,8 +217,8 @@ export async function startLocalControlPlane(
   let replicationMonitor: RoundScheduler | undefined;
   let privacySweeps: RoundScheduler | undefined;
   let complianceAudits: RoundScheduler | undefined;
-  let latencySamplers: RoundScheduler | undefined;
   let dailyReports: RoundScheduler | undefined;
+  let latencySamplers: RoundScheduler | undefined;
   let rebalancers: RoundScheduler | undefined;
   let expirySweeps: RoundScheduler | undefined;
   const stopAll = async () => {
@@ -229,10 +229,10 @@ export async function startLocalControlPlane(
     await replicationMonitor?.stop();
     await privacySweeps?.stop();
     await complianceAudits?.stop();
+    await dailyReports?.stop();
     // Failover executions stop before the endpoints their steps may call.
     await runtime.workflow.close().catch(() => undefined);
     await dns?.close();
-    await dailyReports?.stop();
     await Promise.allSettled(servers.map((server) => closeServer(server)));
     try {
       await runtime.close();
@@ -362,6 +362,12 @@ export async function startLocalControlPlane(
         run: (region) => runComplianceAudit(region.deps, { trigger: 'scheduled' }),
       });
     }
+    // The daily operations report of each region, as the ops-daily job runs it on AWS.
+    dailyReports = jobs({
+      name: 'daily operations report',
+      intervalMs: 86_400_000,
+      run: (region) => runDailyReport(region.deps, { trigger: 'scheduled' }).then(() => undefined),
+    });
     if (options.latencySampler ?? options.simulateLatency ?? false) {
       latencySamplers = jobs({
         name: 'latency sampler',
@@ -377,12 +383,6 @@ export async function startLocalControlPlane(
         name: 'rebalancer',
         intervalMs: runtime.topology.global_resource_pool.dynamic_rebalancing.interval_seconds * 1000,
         run: async (region) => {
-    // The daily operations report of each region, as the ops-daily job runs it on AWS.
-    dailyReports = jobs({
-      name: 'daily operations report',
-      intervalMs: 86_400_000,
-      run: (region) => runDailyReport(region.deps, { trigger: 'scheduled' }).then(() => undefined),
-    });
           if (region.deps.resources) await rebalanceOnSchedule(region.deps);
         },
       });
