@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { runComplianceAudit } from '../../lib/app/compliance/audit.ts';
 import type { ComplianceDeps } from '../../lib/app/compliance/deps.ts';
+import { auditMetrics, type MetricsPublisher } from '../../lib/app/metrics.ts';
 import { parseWith } from '../shared/http.ts';
 
 /**
@@ -29,7 +30,11 @@ export interface AuditInvocationReport {
  */
 export function createComplianceAuditHandler(
   deps: ComplianceDeps,
-  options: { readonly log?: (line: string) => void } = {},
+  options: {
+    readonly log?: (line: string) => void;
+    /** Where the audit's residency violations and success rate go (lib/app/metrics.ts); default nowhere. */
+    readonly metrics?: MetricsPublisher;
+  } = {},
 ) {
   const log = options.log ?? ((line: string) => console.log(line));
   return middy<ScheduledAuditInput, AuditInvocationReport, Error, Context>().handler(async (event) => {
@@ -38,6 +43,7 @@ export function createComplianceAuditHandler(
       trigger: 'scheduled',
       ...(input.regions === undefined ? {} : { regions: input.regions }),
     });
+    options.metrics?.publish(auditMetrics(report));
     const summary: AuditInvocationReport = {
       audit_id: report.audit_id,
       status: report.status,

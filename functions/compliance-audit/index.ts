@@ -1,4 +1,5 @@
-import { complianceDeps } from '../../lib/runtime/lambda.ts';
+import { complianceDeps, lambdaObservability } from '../../lib/runtime/lambda.ts';
 import { createComplianceAuditHandler } from './handler.ts';
 
-export const handler = createComplianceAuditHandler(complianceDeps());
+const { logContext, log, metrics } = lambdaObservability();
+export const handler = createComplianceAuditHandler(complianceDeps(), { log, metrics }).use(logContext);

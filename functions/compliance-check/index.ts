@@ -1,4 +1,4 @@
-import { complianceDeps } from '../../lib/runtime/lambda.ts';
+import { complianceDeps, lambdaLogContext } from '../../lib/runtime/lambda.ts';
 import { createComplianceHandler } from './handler.ts';
 
-export const handler = createComplianceHandler(complianceDeps());
+export const handler = createComplianceHandler(complianceDeps()).use(lambdaLogContext());

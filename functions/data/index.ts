@@ -1,4 +1,4 @@
-import { dataDeps } from '../../lib/runtime/lambda.ts';
+import { dataDeps, lambdaLogContext } from '../../lib/runtime/lambda.ts';
 import { createDataHandler } from './handler.ts';
 
-export const handler = createDataHandler(dataDeps());
+export const handler = createDataHandler(dataDeps()).use(lambdaLogContext());

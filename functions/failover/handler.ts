@@ -8,6 +8,7 @@ import {
   type FailoverTaskEvent,
   runFailoverAction,
 } from '../../lib/app/failover/actions.ts';
+import { failoverStepMetrics, type MetricsPublisher } from '../../lib/app/metrics.ts';
 
 const ACTIONS = [
   'verify_failure',
@@ -42,7 +43,13 @@ export const failoverTaskEventSchema = z.object({
  * The failover workflow's task function: one action per invocation. Errors propagate with their
  * `name` (TransientError, TargetRegionFailure, ...) so the state machine's Retry and Catch match.
  */
-export function createFailoverHandler(deps: ControlDeps) {
+export function createFailoverHandler(
+  deps: ControlDeps,
+  options: {
+    /** Where a completed failover's time goes (lib/app/metrics.ts); default nowhere. */
+    readonly metrics?: MetricsPublisher;
+  } = {},
+) {
   return middy<unknown, FailoverActionResult>().handler(async (raw) => {
     const parsed = failoverTaskEventSchema.safeParse(raw);
     if (!parsed.success) {
@@ -54,6 +61,8 @@ export function createFailoverHandler(deps: ControlDeps) {
         })),
       );
     }
-    return runFailoverAction(deps, parsed.data as FailoverTaskEvent);
+    const result = await runFailoverAction(deps, parsed.data as FailoverTaskEvent);
+    options.metrics?.publish(failoverStepMetrics(deps.regionId, result));
+    return result;
   });
 }

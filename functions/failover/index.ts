@@ -1,4 +1,5 @@
-import { controlDeps } from '../../lib/runtime/lambda.ts';
+import { controlDeps, lambdaObservability } from '../../lib/runtime/lambda.ts';
 import { createFailoverHandler } from './handler.ts';
 
-export const handler = createFailoverHandler(controlDeps());
+const { logContext, metrics } = lambdaObservability();
+export const handler = createFailoverHandler(controlDeps(), { metrics }).use(logContext);

@@ -1,4 +1,4 @@
-import { controlDeps } from '../../lib/runtime/lambda.ts';
+import { controlDeps, lambdaLogContext } from '../../lib/runtime/lambda.ts';
 import { createFailoversHandler } from './handler.ts';
 
-export const handler = createFailoversHandler(controlDeps());
+export const handler = createFailoversHandler(controlDeps()).use(lambdaLogContext());

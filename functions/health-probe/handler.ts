@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import type { ControlDeps } from '../../lib/app/deps.ts';
 import type { Assessment } from '../../lib/app/edge.ts';
+import { type MetricsPublisher, probeRoundMetrics } from '../../lib/app/metrics.ts';
 import type { MinuteRoundReport } from '../../lib/app/minute-rounds.ts';
 import { type ProbeMinuteReport, runProbeMinute, runProbeMinuteRound } from '../../lib/app/probe-minute.ts';
 import type { ProbeRoundReport } from '../../lib/app/probe-round.ts';
@@ -32,6 +33,8 @@ export interface HealthProbeHandlerOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** One structured line per invocation (scheduled results are not kept anywhere else); default stdout. */
   readonly log?: (line: string) => void;
+  /** Where each round's availability and utilization figures go (lib/app/metrics.ts); default nowhere. */
+  readonly metrics?: MetricsPublisher;
 }
 
 /** One round as the invocation reports and logs it: decisions, not the full views. */
@@ -72,8 +75,10 @@ interface ParsedInput {
 export function createHealthProbeHandler(deps: ControlDeps, options: HealthProbeHandlerOptions = {}) {
   let previous: Assessment | undefined;
   const keep = (rounds: readonly (ProbeRoundReport | { error: string })[]) => {
-    const last = [...rounds].reverse().find((r): r is ProbeRoundReport => !('error' in r));
+    const done = rounds.filter((r): r is ProbeRoundReport => !('error' in r));
+    const last = done.at(-1);
     if (last) previous = last.assessment;
+    options.metrics?.publish(done.flatMap((round) => probeRoundMetrics(deps.topology, round)));
   };
   return probeHandler(options, async (input, context) => {
     if (input.minute) {

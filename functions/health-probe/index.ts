@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { controlDeps, witnessDeps } from '../../lib/runtime/lambda.ts';
+import { controlDeps, lambdaObservability, witnessDeps } from '../../lib/runtime/lambda.ts';
 import { createHealthProbeHandler, createWitnessProbeHandler, type ScheduledInput } from './handler.ts';
 
 /**
@@ -10,11 +10,18 @@ let regional: ReturnType<typeof createHealthProbeHandler> | undefined;
 let witness: ReturnType<typeof createWitnessProbeHandler> | undefined;
 
 export const handler = (event: ScheduledInput, context: Context) => {
-  regional ??= createHealthProbeHandler(controlDeps());
+  if (!regional) {
+    const { logContext, log, metrics } = lambdaObservability();
+    regional = createHealthProbeHandler(controlDeps(), { log, metrics }).use(logContext);
+  }
   return regional(event, context);
 };
 
 export const witnessHandler = (event: ScheduledInput, context: Context) => {
-  witness ??= createWitnessProbeHandler(witnessDeps());
+  if (!witness) {
+    // A witness publishes no metrics: the regions' own probes and alarms watch availability.
+    const { logContext, log } = lambdaObservability();
+    witness = createWitnessProbeHandler(witnessDeps(), { log }).use(logContext);
+  }
   return witness(event, context);
 };

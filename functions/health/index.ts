@@ -1,4 +1,4 @@
-import { lambdaDeps } from '../../lib/runtime/lambda.ts';
+import { lambdaDeps, lambdaLogContext } from '../../lib/runtime/lambda.ts';
 import { createHealthHandler } from './handler.ts';
 
-export const handler = createHealthHandler(lambdaDeps());
+export const handler = createHealthHandler(lambdaDeps()).use(lambdaLogContext());

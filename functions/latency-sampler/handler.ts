@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { type LatencySamplerDeps, runLatencySampler } from '../../lib/app/latency/sampler.ts';
+import { latencySamplerMetrics, type MetricsPublisher } from '../../lib/app/metrics.ts';
 import { parseWith, scheduledEvent } from '../shared/http.ts';
 
 /** The schedule's input (EventBridge Scheduler passes its `Input`); other fields are ignored. */
@@ -25,7 +26,11 @@ function parseInput(event: unknown): z.infer<typeof scheduledInputSchema> {
 /** The latency sampler of a region, run by EventBridge Scheduler at the topology's interval. */
 export function createLatencySamplerHandler(
   deps: LatencySamplerDeps,
-  options: { readonly log?: (line: string) => void } = {},
+  options: {
+    readonly log?: (line: string) => void;
+    /** Where every sample goes as a CrossRegionLatency value (lib/app/metrics.ts); default nowhere. */
+    readonly metrics?: MetricsPublisher;
+  } = {},
 ) {
   const log = options.log ?? ((line: string) => console.log(line));
   return middy<LatencySamplerInput, LatencySamplerSummary, Error, Context>().handler(async (event) => {
@@ -34,6 +39,7 @@ export function createLatencySamplerHandler(
       deps,
       input.samples === undefined ? {} : { samples: input.samples },
     );
+    options.metrics?.publish(latencySamplerMetrics(report));
     const summary: LatencySamplerSummary = {
       region: report.region,
       requests: report.requests,

@@ -1,4 +1,4 @@
-import { lambdaDeps } from '../../lib/runtime/lambda.ts';
+import { lambdaDeps, lambdaLogContext } from '../../lib/runtime/lambda.ts';
 import { createLatencyHandler } from './handler.ts';
 
-export const handler = createLatencyHandler(lambdaDeps());
+export const handler = createLatencyHandler(lambdaDeps()).use(lambdaLogContext());

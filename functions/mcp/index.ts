@@ -1,4 +1,4 @@
-import { lambdaDeps } from '../../lib/runtime/lambda.ts';
+import { lambdaDeps, lambdaLogContext } from '../../lib/runtime/lambda.ts';
 import { createMcpHandler } from './handler.ts';
 
-export const handler = createMcpHandler(lambdaDeps());
+export const handler = createMcpHandler(lambdaDeps()).use(lambdaLogContext());

@@ -1,11 +1,14 @@
 import type { Context } from 'aws-lambda';
-import { privacyDeps } from '../../lib/runtime/lambda.ts';
+import { lambdaObservability, privacyDeps } from '../../lib/runtime/lambda.ts';
 import { createPrivacySweeperHandler } from './handler.ts';
 
 let sweeper: ReturnType<typeof createPrivacySweeperHandler> | undefined;
 
 /** Deps are built on the first invocation (no work at module scope). */
 export const handler = (event: unknown, context: Context) => {
-  sweeper ??= createPrivacySweeperHandler(privacyDeps());
+  if (!sweeper) {
+    const { logContext, log } = lambdaObservability();
+    sweeper = createPrivacySweeperHandler(privacyDeps(), { log }).use(logContext);
+  }
   return sweeper(event, context);
 };

@@ -1,4 +1,4 @@
-import { privacyDeps } from '../../lib/runtime/lambda.ts';
+import { lambdaLogContext, privacyDeps } from '../../lib/runtime/lambda.ts';
 import { createPrivacyHandler } from './handler.ts';
 
-export const handler = createPrivacyHandler(privacyDeps());
+export const handler = createPrivacyHandler(privacyDeps()).use(lambdaLogContext());

@@ -1,11 +1,14 @@
 import type { Context } from 'aws-lambda';
-import { resourcesDeps } from '../../lib/runtime/lambda.ts';
+import { lambdaObservability, resourcesDeps } from '../../lib/runtime/lambda.ts';
 import { createRebalancerHandler } from './handler.ts';
 
 let rebalancer: ReturnType<typeof createRebalancerHandler> | undefined;
 
 /** Deps are built on the first invocation (no work at module scope). */
 export const handler = (event: unknown, context: Context) => {
-  rebalancer ??= createRebalancerHandler(resourcesDeps());
+  if (!rebalancer) {
+    const { logContext, log } = lambdaObservability();
+    rebalancer = createRebalancerHandler(resourcesDeps(), { log }).use(logContext);
+  }
   return rebalancer(event, context);
 };

@@ -1,4 +1,4 @@
-import { lambdaDeps } from '../../lib/runtime/lambda.ts';
+import { lambdaDeps, lambdaLogContext } from '../../lib/runtime/lambda.ts';
 import { createRegionsHandler } from './handler.ts';
 
-export const handler = createRegionsHandler(lambdaDeps());
+export const handler = createRegionsHandler(lambdaDeps()).use(lambdaLogContext());

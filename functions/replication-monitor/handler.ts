@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
+import { type MetricsPublisher, replicationRoundMetrics } from '../../lib/app/metrics.ts';
 import type { MinuteRoundReport } from '../../lib/app/minute-rounds.ts';
 import { MAX_SAMPLE_SIZE, runConsistencyCheck } from '../../lib/app/replication/consistency-check.ts';
 import type { ReplicationDeps } from '../../lib/app/replication/deps.ts';
@@ -34,6 +35,8 @@ export interface ReplicationMonitorOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** One structured line per invocation; default stdout. */
   readonly log?: (line: string) => void;
+  /** Where each round's lag per link goes (lib/app/metrics.ts); default nowhere. */
+  readonly metrics?: MetricsPublisher;
 }
 
 /** What one invocation reports (and logs): per round the links into this region, not the full reading. */
@@ -109,14 +112,17 @@ export function createReplicationMonitorHandler(
             duration_ms: check.duration_ms,
           },
         };
-      } else if (input.minute) {
-        report = summarize(await runReplicationMinuteRound(deps, minuteOptions(input.minute)));
       } else {
-        const minute = await runReplicationMinute(deps, {
-          ...(input.rounds === undefined ? {} : { rounds: input.rounds }),
-          sleep,
-          remainingMs: () => context.getRemainingTimeInMillis(),
-        });
+        const minute = input.minute
+          ? await runReplicationMinuteRound(deps, minuteOptions(input.minute))
+          : await runReplicationMinute(deps, {
+              ...(input.rounds === undefined ? {} : { rounds: input.rounds }),
+              sleep,
+              remainingMs: () => context.getRemainingTimeInMillis(),
+            });
+        options.metrics?.publish(
+          minute.rounds.flatMap((round) => ('error' in round ? [] : replicationRoundMetrics(round))),
+        );
         report = summarize(minute);
       }
       log(JSON.stringify({ level: 'info', message: 'replication monitor', ...report }));

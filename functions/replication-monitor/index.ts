@@ -1,11 +1,14 @@
 import type { Context } from 'aws-lambda';
-import { replicationDeps } from '../../lib/runtime/lambda.ts';
+import { lambdaObservability, replicationDeps } from '../../lib/runtime/lambda.ts';
 import { createReplicationMonitorHandler, type ReplicationMonitorInput } from './handler.ts';
 
 /** Deps are built on first use, so a bad environment fails the invocation, not the import. */
 let monitor: ReturnType<typeof createReplicationMonitorHandler> | undefined;
 
 export const handler = (event: ReplicationMonitorInput, context: Context) => {
-  monitor ??= createReplicationMonitorHandler(replicationDeps());
+  if (!monitor) {
+    const { logContext, log, metrics } = lambdaObservability();
+    monitor = createReplicationMonitorHandler(replicationDeps(), { log, metrics }).use(logContext);
+  }
   return monitor(event, context);
 };

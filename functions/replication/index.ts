@@ -1,4 +1,4 @@
-import { replicationDeps } from '../../lib/runtime/lambda.ts';
+import { lambdaLogContext, replicationDeps } from '../../lib/runtime/lambda.ts';
 import { createReplicationHandler } from './handler.ts';
 
-export const handler = createReplicationHandler(replicationDeps());
+export const handler = createReplicationHandler(replicationDeps()).use(lambdaLogContext());

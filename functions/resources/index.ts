@@ -1,4 +1,4 @@
-import { resourcesDeps } from '../../lib/runtime/lambda.ts';
+import { lambdaLogContext, resourcesDeps } from '../../lib/runtime/lambda.ts';
 import { createResourcesHandler } from './handler.ts';
 
-export const handler = createResourcesHandler(resourcesDeps());
+export const handler = createResourcesHandler(resourcesDeps()).use(lambdaLogContext());

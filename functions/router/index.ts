@@ -1,4 +1,4 @@
-import { lambdaDeps } from '../../lib/runtime/lambda.ts';
+import { lambdaDeps, lambdaLogContext } from '../../lib/runtime/lambda.ts';
 import { createRouterHandler } from './handler.ts';
 
-export const handler = createRouterHandler(lambdaDeps());
+export const handler = createRouterHandler(lambdaDeps()).use(lambdaLogContext());

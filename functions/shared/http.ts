@@ -2,6 +2,7 @@
  * The HTTP edge shared by every handler: body limits, JSON parsing, strict request schemas, and the
  * one place where domain errors become status codes (STYLE 6). Handlers stay parse -> use case -> respond.
  */
+import { Logger } from '@aws-lambda-powertools/logger';
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type * as z from 'zod/mini';
@@ -229,6 +230,15 @@ export function httpErrorBoundary(
   };
 }
 
+let fallbackLogger: Logger | undefined;
+
+/**
+ * Without an injected log: one structured line through Powertools Logger, the error with its name,
+ * message and stack. The Lambda root injects its own (with the invocation's correlation keys,
+ * lib/runtime/log.ts); the local runtime injects plain lines.
+ */
 function defaultLog(message: string, error: unknown): void {
-  console.error(JSON.stringify({ level: 'error', message, error: String(error) }));
+  fallbackLogger ??= new Logger({ serviceName: 'cortex' });
+  if (error instanceof Error) fallbackLogger.error(message, error);
+  else fallbackLogger.error(message, { error: String(error) });
 }

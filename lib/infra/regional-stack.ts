@@ -24,6 +24,7 @@ import {
   type WorkflowAccess,
 } from './handler-function.ts';
 import { MinuteDriver } from './minute-driver.ts';
+import { Monitoring } from './monitoring.ts';
 import { ProbeSchedule } from './probe-schedule.ts';
 import { RegionEndpoints } from './region-endpoints.ts';
 import { RegionalApi } from './regional-api.ts';
@@ -545,6 +546,16 @@ export class RegionalStack extends Stack {
     for (const concern of CONCERNS) {
       if (CONCERN_ACCESS[concern].failoverWorkflow) handlers[concern].useRegionEndpoints(this.endpoints);
     }
+
+    // The spec's key metrics: a dashboard and alarms at the topology's targets, to the operators' topic.
+    new Monitoring(this, 'Monitoring', {
+      name: plan.name,
+      regionId: props.regionId,
+      regionIds: plan.regionIds,
+      targets: topology.monitoring,
+      topic: this.events.topic,
+      topicKey: this.events.topicKey,
+    });
 
     this.dns = regionalDns
       ? new RegionalDns(this, 'Dns', {

@@ -44,6 +44,8 @@ import {
 import { openCompiledTopology } from '../core/topology/compiled.ts';
 import type { Topology } from '../core/topology/types.ts';
 import type { Clock, EventsPort, ProbePort, StatePort } from '../ports.ts';
+import { createLambdaLogger, errorLog, logContext, recordLog } from './log.ts';
+import { emfPublisher } from './metrics.ts';
 
 /** The topology validated at synth, inlined by esbuild `define` at bundle time (lib/infra). */
 declare const CORTEX_TOPOLOGY: unknown;
@@ -222,6 +224,34 @@ function probeFor(topology: Topology, control: ControlEnvironment): ProbePort {
   });
 }
 
+let logger: ReturnType<typeof createLambdaLogger> | undefined;
+
+/** The container's structured logger (lib/runtime/log.ts), created on first use. */
+function containerLogger(): ReturnType<typeof createLambdaLogger> {
+  logger ??= createLambdaLogger();
+  return logger;
+}
+
+/**
+ * A handler's logging and metrics on Lambda: `logContext`, the middleware that puts the request id and
+ * the event's correlation keys on every line; `log`, a job's one record per invocation as a
+ * structured line; `metrics`, the spec's key metrics as EMF (lib/runtime/metrics.ts).
+ */
+export function lambdaObservability() {
+  return {
+    logContext: logContext(containerLogger),
+    log: recordLog(containerLogger),
+    metrics: emfPublisher({
+      warn: (message, error) => containerLogger().warn(message, { error: String(error) }),
+    }),
+  };
+}
+
+/** The middleware of `lambdaObservability` alone, for the HTTP handlers (they publish no metrics). */
+export function lambdaLogContext() {
+  return logContext(containerLogger);
+}
+
 let cached: RegionalDeps | undefined;
 /** Every region's state port as this region's functions reach it (lambdaDeps builds it). */
 let ownReplicas: ((region: string) => StatePort) | undefined;
@@ -244,6 +274,8 @@ export function lambdaDeps(): RegionalDeps {
   cached = {
     regionId: env.regionId,
     topology,
+    // An error the HTTP boundary cannot explain, with its stack and the invocation's correlation keys.
+    log: errorLog(containerLogger),
     state: ownReplicas(env.regionId),
     // The router claims a task's handoff in its owner region's replica.
     replica: ownReplicas,

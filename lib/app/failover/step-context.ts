@@ -44,6 +44,8 @@ export interface FailoverActionResult {
   readonly target_region?: string;
   /** rollback and complete: the record's final status. */
   readonly status?: FailoverStatus;
+  /** complete: seconds from the failover's initiation to its completion (the FailoverTime metric). */
+  readonly failover_seconds?: number;
 }
 
 export type RecordPatch = Partial<Omit<FailoverRecord, 'failover_id' | 'steps'>>;

@@ -3,12 +3,16 @@ import { iso } from '../shared.ts';
 import type { Perform } from '../step-context.ts';
 
 export const complete: Perform = async ({ deps, record }) => {
-  const now = iso(deps.clock.now());
+  const at = deps.clock.now();
+  const now = iso(at);
   return {
     outcome: 'succeeded',
     detail: `${record.failed_region} failed over to ${record.target_region}`,
     patch: { status: 'completed', completed_at: now },
-    result: { status: 'completed' },
+    result: {
+      status: 'completed',
+      failover_seconds: Math.max(0, (at - Date.parse(record.initiated_at)) / 1000),
+    },
     events: [
       {
         type: 'failover.completed',

@@ -1,0 +1,274 @@
+/**
+ * Monitoring in every regional stack: one dashboard, and each alarm on its catalog metric at the
+ * topology's monitoring target, notifying the operators' topic, which CloudWatch may publish to (and
+ * whose key it may use) for this account's alarms only. The optional email subscription and its
+ * validation on a standalone construct.
+ */
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { describe, expect, it } from 'vitest';
+import type { MonitoringTargets } from '../../lib/core/topology/sections.ts';
+import { ALARM_EMAIL_CONTEXT, type AlarmSpec, alarmSpecs, Monitoring } from '../../lib/infra/monitoring.ts';
+import type { RegionalStack } from '../../lib/infra/regional-stack.ts';
+import { logicalId, useRegionalTemplates } from './build.ts';
+
+const PERCENTILE = /^p\d+(\.\d+)?$/;
+
+/** The alarm's properties as CloudFormation holds them. */
+function alarmProperties(spec: AlarmSpec, topicRef: unknown): Record<string, unknown> {
+  // CloudFormation's list is in name order (CDK sorts it).
+  const dimensions = Object.entries(spec.dimensions)
+    .map(([Name, Value]) => ({ Name, Value }))
+    .sort((a, b) => a.Name.localeCompare(b.Name));
+  return {
+    Namespace: 'Cortex',
+    MetricName: spec.metric,
+    Dimensions: dimensions,
+    ...(PERCENTILE.test(spec.statistic)
+      ? { ExtendedStatistic: spec.statistic }
+      : { Statistic: spec.statistic }),
+    Period: spec.period.toSeconds(),
+    Threshold: spec.threshold,
+    ComparisonOperator: spec.comparison,
+    EvaluationPeriods: spec.evaluationPeriods,
+    DatapointsToAlarm: spec.datapointsToAlarm,
+    TreatMissingData: spec.treatMissingData,
+    AlarmActions: [topicRef],
+    OKActions: [topicRef],
+  };
+}
+
+function monitoringOf(stack: RegionalStack): Monitoring {
+  return stack.node.findChild('Monitoring') as Monitoring;
+}
+
+function findSpec(specs: readonly AlarmSpec[], id: string): AlarmSpec {
+  const spec = specs.find((s) => s.id === id);
+  if (!spec) throw new Error(`no alarm ${id}`);
+  return spec;
+}
+
+describe('monitoring in every regional stack', () => {
+  const stacks = useRegionalTemplates();
+
+  it("has each alarm on its metric, statistic, period, threshold and comparison, to the operators' topic", () => {
+    stacks.each((stack, template) => {
+      const topicRef = { Ref: logicalId(stack.events.topic.node.defaultChild) };
+      const specs = alarmSpecs(
+        stack.regionId,
+        stacks.built.topology.regions.map((r) => r.region_id),
+        stacks.built.topology.monitoring,
+      );
+      for (const spec of specs) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          AlarmName: `${stacks.built.topology.name}-${stack.regionId}-${spec.id}`,
+          ...alarmProperties(spec, topicRef),
+        });
+      }
+      // Nothing but these alarms: each one is specified (and priced) above.
+      expect(Object.keys(template.findResources('AWS::CloudWatch::Alarm'))).toHaveLength(specs.length);
+    });
+  });
+
+  it("alarms at the spec's thresholds: availability < 99.99 %, utilization >= 70/85 %, latency p50/p95/p99 > 100/250/500 ms, lag > 30 s, failover > 900 s, residency > 0, audit < 100 %", () => {
+    const regions = stacks.built.topology.regions.map((r) => r.region_id);
+    const [home, peer] = regions as [string, string];
+    const specs = alarmSpecs(home, regions, stacks.built.topology.monitoring);
+    const expectations: [string, string, number, string][] = [
+      [`Availability-${peer}`, 'RegionAvailability', 99.99, 'LessThanThreshold'],
+      [`Availability-${home}`, 'RegionAvailability', 99.99, 'LessThanThreshold'],
+      [`UtilizationWarning-${peer}`, 'RegionalUtilization', 70, 'GreaterThanOrEqualToThreshold'],
+      [`UtilizationCritical-${peer}`, 'RegionalUtilization', 85, 'GreaterThanOrEqualToThreshold'],
+      [`LatencyP50-${peer}`, 'CrossRegionLatency', 100, 'GreaterThanThreshold'],
+      [`LatencyP95-${peer}`, 'CrossRegionLatency', 250, 'GreaterThanThreshold'],
+      [`LatencyP99-${peer}`, 'CrossRegionLatency', 500, 'GreaterThanThreshold'],
+      [`ReplicationLag-${peer}`, 'ReplicationLag', 30, 'GreaterThanThreshold'],
+      ['FailoverTime', 'FailoverTime', 900, 'GreaterThanThreshold'],
+      ['ResidencyViolations', 'ResidencyViolations', 0, 'GreaterThanThreshold'],
+      ['AuditSuccessRate', 'AuditSuccessRate', 100, 'LessThanThreshold'],
+    ];
+    for (const [id, metric, threshold, comparison] of expectations) {
+      const spec = findSpec(specs, id);
+      expect({ id, metric: spec.metric, threshold: spec.threshold, comparison: spec.comparison }).toEqual({
+        id,
+        metric,
+        threshold,
+        comparison,
+      });
+    }
+    expect(findSpec(specs, `LatencyP99-${peer}`).statistic).toBe('p99');
+    expect(findSpec(specs, `LatencyP99-${peer}`).dimensions).toEqual({
+      region: home,
+      pair: `${home}->${peer}`,
+    });
+    expect(findSpec(specs, `ReplicationLag-${peer}`).dimensions).toEqual({
+      region: home,
+      pair: `${peer}->${home}`,
+    });
+    expect(findSpec(specs, `Availability-${peer}`).period.toSeconds()).toBe(60);
+    // A region's utilization is read by its peers' probes: a region watches its peers', not its own.
+    expect(specs.some((s) => s.id === `UtilizationWarning-${home}`)).toBe(false);
+  });
+
+  it("lets CloudWatch publish to the topic and use its key for this account's alarms only", () => {
+    stacks.each((stack, template) => {
+      const topicRef = { Ref: logicalId(stack.events.topic.node.defaultChild) };
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [topicRef],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Allow',
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: 'sns:Publish',
+              Resource: topicRef,
+              Condition: {
+                ArnLike: { 'aws:SourceArn': Match.anyValue() },
+                StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              },
+            }),
+          ]),
+        },
+      });
+      template.hasResourceProperties('AWS::KMS::Key', {
+        KeyPolicy: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Allow',
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+              Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+            }),
+          ]),
+        },
+      });
+      // The alarms' ARN pattern is this region's and account's alarms, not any.
+      const policies = template.findResources('AWS::SNS::TopicPolicy');
+      const text = JSON.stringify(policies);
+      expect(text).toContain(`:cloudwatch:${stack.regionId}:`);
+      expect(text).toContain(':alarm:*');
+    });
+  });
+
+  it('has one dashboard per region with every key metric, and no email subscription without one asked for', () => {
+    stacks.each((stack, template) => {
+      template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+      template.hasResourceProperties('AWS::CloudWatch::Dashboard', {
+        DashboardName: `${stacks.built.topology.name}-${stack.regionId}`,
+      });
+      const body = JSON.stringify(template.findResources('AWS::CloudWatch::Dashboard'));
+      for (const metric of [
+        'RegionAvailability',
+        'CrossRegionLatency',
+        'ReplicationLag',
+        'FailoverTime',
+        'RegionalUtilization',
+        'ResidencyViolations',
+        'AuditSuccessRate',
+      ]) {
+        expect(body).toContain(metric);
+      }
+      expect(body).toContain('p95');
+      template.resourceCountIs('AWS::SNS::Subscription', 0);
+      expect(monitoringOf(stack).emailSubscription).toBeUndefined();
+    });
+  });
+});
+
+const TARGETS: MonitoringTargets = {
+  health: {
+    region_availability: { metric: 'percentage', sla: 99.9, measurement_interval_seconds: 300 },
+    service_health: { metric: 'boolean', critical_services: ['coordinator'] },
+  },
+  performance: {
+    cross_region_latency: { metric: 'milliseconds', p50_target: 80, p95_target: 200, p99_target: 400 },
+    replication_lag: { metric: 'seconds', synchronous_target: 2, asynchronous_target: 60 },
+    failover_time: { metric: 'seconds', rto_target: 600 },
+  },
+  capacity: {
+    regional_utilization: { metric: 'percentage', warning_threshold: 60, critical_threshold: 80 },
+    cross_region_bandwidth: { metric: 'mbps', monitoring_interval_seconds: 300 },
+  },
+  compliance: {
+    data_residency_violations: { metric: 'count', target: 0 },
+    audit_success_rate: { metric: 'percentage', target: 95 },
+  },
+};
+
+function standalone(
+  context: Record<string, unknown> = {},
+  alarmEmail?: string,
+): { stack: Stack; monitoring: Monitoring } {
+  const app = new App({ context });
+  const stack = new Stack(app, 'Watch', { env: { account: '111122223333', region: 'eu-west-1' } });
+  const topicKey = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+  const topic = new sns.Topic(stack, 'Topic', { masterKey: topicKey, enforceSSL: true });
+  const monitoring = new Monitoring(stack, 'Monitoring', {
+    name: 'cortex',
+    regionId: 'eu-west-1',
+    regionIds: ['us-east-1', 'eu-west-1'],
+    targets: TARGETS,
+    topic,
+    topicKey,
+    ...(alarmEmail === undefined ? {} : { alarmEmail }),
+  });
+  return { stack, monitoring };
+}
+
+describe('Monitoring', () => {
+  it('takes every threshold and the availability interval from the targets it is given', () => {
+    const template = Template.fromStack(standalone().stack);
+    const expect1 = (id: string, properties: Record<string, unknown>) =>
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `cortex-eu-west-1-${id}`,
+        ...properties,
+      });
+    expect1('Availability-us-east-1', { Threshold: 99.9, Period: 300 });
+    expect1('UtilizationWarning-us-east-1', { Threshold: 60 });
+    expect1('UtilizationCritical-us-east-1', { Threshold: 80 });
+    expect1('LatencyP50-us-east-1', { Threshold: 80, ExtendedStatistic: 'p50' });
+    expect1('LatencyP95-us-east-1', { Threshold: 200, ExtendedStatistic: 'p95' });
+    expect1('LatencyP99-us-east-1', { Threshold: 400, ExtendedStatistic: 'p99' });
+    expect1('ReplicationLag-us-east-1', { Threshold: 60 });
+    expect1('FailoverTime', { Threshold: 600 });
+    expect1('AuditSuccessRate', { Threshold: 95, Period: Duration.days(1).toSeconds() });
+  });
+
+  it('subscribes the address of `-c alarmEmail=` (or of its props) to the topic', () => {
+    const fromContext = Template.fromStack(standalone({ [ALARM_EMAIL_CONTEXT]: 'oncall@example.com' }).stack);
+    fromContext.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+    });
+    const fromProps = standalone({}, 'ops@example.com');
+    expect(fromProps.monitoring.emailSubscription).toBeDefined();
+    Template.fromStack(fromProps.stack).hasResourceProperties('AWS::SNS::Subscription', {
+      Endpoint: 'ops@example.com',
+    });
+  });
+
+  it('refuses an alarm email that is not an address, naming the context key', () => {
+    expect(() => standalone({ [ALARM_EMAIL_CONTEXT]: 'not-an-address' })).toThrow(/context alarmEmail/);
+    expect(() => standalone({}, 'two@@example')).toThrow(/must be an email address/);
+  });
+
+  it('refuses a region outside the regions it watches', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Bad', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const topicKey = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    const topic = new sns.Topic(stack, 'Topic', { masterKey: topicKey });
+    expect(
+      () =>
+        new Monitoring(stack, 'Monitoring', {
+          name: 'cortex',
+          regionId: 'ap-south-1',
+          regionIds: ['us-east-1', 'eu-west-1'],
+          targets: TARGETS,
+          topic,
+          topicKey,
+        }),
+    ).toThrow(/ap-south-1 is not among regionIds/);
+  });
+});
