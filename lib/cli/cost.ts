@@ -8,7 +8,7 @@ import { type CostReport, estimateMonthlyCost } from '../core/cost/model.ts';
 import { PRICE_BOOK } from '../core/cost/price-book.ts';
 import type { Topology } from '../core/topology/types.ts';
 import { validateTopology } from '../core/topology/validate.ts';
-import { costWorkload, synthesizeCostInventory } from '../infra/cost-inventory.ts';
+import { COST_DNS, costWorkload, synthesizeCostInventory } from '../infra/cost-inventory.ts';
 import { readTopologyJson } from '../topology/load.ts';
 import { type CliIo, integerOption, parse, requireReadable, UsageError } from './common.ts';
 import { table } from './format.ts';
@@ -19,17 +19,27 @@ const PROBE_INTERVALS = [10, 30] as const;
 /** Routed tasks a month at most: a bound that keeps a typo (an extra zero or ten) from passing. */
 const MAX_REQUESTS_PER_MONTH = 10_000_000_000;
 
+/** A DNS name Route 53 can hold (lib/infra/dns-plan.ts checks the same at synth). */
+const DOMAIN = /^(?=.{1,230}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
 export interface CostOptions {
   readonly topologyPath?: string;
   readonly probeIntervalSeconds?: number;
   readonly requestsPerMonth?: number;
-  readonly dns?: boolean;
+  /**
+   * Price DNS as `-c domain=<domain>` deploys it (zone, health checks, records). Absent: the app's
+   * default deployment, which has no domain and no DNS.
+   */
+  readonly domain?: string;
 }
 
 /** The monthly cost report of a topology file (its own probe interval unless one is given). */
 export function costReport(options: CostOptions = {}): CostReport {
   const topology = topologyWithInterval(options.topologyPath, options.probeIntervalSeconds);
-  const inventory = synthesizeCostInventory(topology, { dns: options.dns !== false });
+  const inventory = synthesizeCostInventory(
+    topology,
+    options.domain === undefined ? {} : { domain: options.domain },
+  );
   const workload = costWorkload(topology, {
     requestsPerMonth: options.requestsPerMonth ?? PRICE_BOOK.assumptions.default_requests_per_month,
   });
@@ -41,9 +51,18 @@ export function costCommand(args: readonly string[], io: CliIo): number {
     topology: { type: 'string' },
     'probe-interval': { type: 'string' },
     'requests-per-month': { type: 'string' },
+    domain: { type: 'string' },
+    dns: { type: 'boolean' },
     'no-dns': { type: 'boolean' },
     json: { type: 'boolean' },
   });
+  const domain = values.domain === undefined ? undefined : values.domain.toLowerCase().replace(/\.$/, '');
+  if (domain !== undefined && !DOMAIN.test(domain)) {
+    throw new UsageError(`--domain must be a DNS name such as cortex.example.com, got "${values.domain}"`);
+  }
+  if (values['no-dns'] && (values.dns || domain !== undefined)) {
+    throw new UsageError('--no-dns cannot be combined with --dns or --domain');
+  }
   const interval = values['probe-interval'];
   if (interval !== undefined && !PROBE_INTERVALS.some((s) => String(s) === interval)) {
     throw new UsageError(
@@ -61,7 +80,8 @@ export function costCommand(args: readonly string[], io: CliIo): number {
     ...(values.topology === undefined ? {} : { topologyPath: values.topology }),
     ...(interval === undefined ? {} : { probeIntervalSeconds: Number(interval) }),
     ...(requestsPerMonth === undefined ? {} : { requestsPerMonth }),
-    dns: values['no-dns'] !== true,
+    // --dns: a placeholder domain (the name does not change the bill). --no-dns is the default.
+    ...(domain !== undefined ? { domain } : values.dns ? { domain: COST_DNS.domain } : {}),
   });
   if (values.json) {
     io.out(JSON.stringify(report, null, 2));

@@ -576,7 +576,7 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'cost',
-    args: '[--topology <file>] [--probe-interval 10|30] [--requests-per-month <n>] [--no-dns] [--json]',
+    args: '[--topology <file>] [--probe-interval 10|30] [--requests-per-month <n>] [--domain <name> | --dns] [--json]',
     summary:
       "the monthly AWS cost of deploying a topology, line by line (Lambda, API Gateway, Step Functions, DynamoDB, KMS, Route 53, EventBridge, CloudWatch, X-Ray), from the synthesized app's own resources and schedules",
     api: false,
@@ -584,10 +584,19 @@ export const COMMANDS: readonly CommandHelp[] = [
       ['--topology <file>', 'topology file (default topology/default.json)'],
       ['--probe-interval 10|30', "seconds between probe rounds and Route 53 checks (default the topology's)"],
       ['--requests-per-month <n>', 'routed tasks a month, spread over the regions (default 100000)'],
-      ['--no-dns', 'price a deployment without a domain (no Route 53 zone, health checks or records)'],
+      [
+        '--domain <name>',
+        'price DNS as `cdk deploy -c domain=<name>` deploys it: Route 53 zone, health checks, records (default: none, as the app)',
+      ],
+      ['--dns', 'the same with a placeholder domain (the name does not change the bill)'],
+      ['--no-dns', 'no Route 53 (the default; kept for scripts)'],
       ['--json', 'print every line, the total and the price book as JSON'],
     ],
-    examples: ['cortex cost', 'cortex cost --probe-interval 10 --requests-per-month 1000000 --json'],
+    examples: [
+      'cortex cost',
+      'cortex cost --probe-interval 10 --requests-per-month 1000000 --json',
+      'cortex cost --domain cortex.example.com',
+    ],
     notes: ['prices and assumptions: lib/core/cost/price-book.ts (named and dated); see docs/cost.md'],
   },
 ];

@@ -37,8 +37,8 @@ import { WitnessStack } from './witness-stack.ts';
 const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * The DNS the model prices by default: a production deployment has a domain (Route 53 health checks
- * flip regions out of DNS); the names do not change the bill.
+ * The DNS the model prices when asked for (`cortex cost --dns` or `--domain <d>`): the app deploys DNS
+ * only with `-c domain=...`, so by default neither does the model. The names do not change the bill.
  */
 export const COST_DNS = { domain: 'cortex.example.com', hostedZoneId: 'Z0COSTMODEL' } as const;
 
@@ -47,19 +47,23 @@ type Template = { readonly Resources?: Readonly<Record<string, { Type: string; P
 
 /**
  * Synthesizes the app for `topology` in-process (no bundling, no credentials, a temporary output
- * directory removed afterwards) and returns its inventory. `dns: false` prices a deployment
- * without a domain.
+ * directory removed afterwards) and returns its inventory. Without `domain` it is the app's default
+ * deployment, without DNS; with one, the Route 53 zone, health checks and records are priced too.
  */
 export function synthesizeCostInventory(
   topology: Topology,
-  options: { readonly dns?: boolean } = {},
+  options: { readonly domain?: string } = {},
 ): CostInventory {
   const outdir = mkdtempSync(join(tmpdir(), 'cortex-cost-'));
   try {
     const context = JSON.parse(readFileSync(join(REPOSITORY_ROOT, 'cdk.json'), 'utf8')).context ?? {};
     // No esbuild: the cost reads templates, not bundles.
     const app = new App({ outdir, context: { ...context, 'aws:cdk:bundling-stacks': [] } });
-    const stacks = buildApp(app, topology, options.dns === false ? {} : { dns: COST_DNS });
+    const stacks = buildApp(
+      app,
+      topology,
+      options.domain === undefined ? {} : { dns: { ...COST_DNS, domain: options.domain } },
+    );
     // The synth prints its annotations report (DNS and replication notices) to the console: they are
     // for `cdk synth`, not for a cost estimate.
     const assembly = quietly(() => app.synth());

@@ -34,6 +34,16 @@ describe('cortex cost flags', () => {
     );
   });
 
+  it('takes a DNS name for --domain, and no DNS at all together with it', async () => {
+    expect(await refused('--domain', 'not a domain')).toMatch(
+      /--domain must be a DNS name .*got "not a domain"/,
+    );
+    expect(await refused('--domain', 'cortex.example.com', '--no-dns')).toMatch(
+      /--no-dns cannot be combined with --dns or --domain/,
+    );
+    expect(await refused('--dns', '--no-dns')).toMatch(/--no-dns cannot be combined/);
+  });
+
   it('refuses an option it does not know, and a stray argument', async () => {
     expect(await refused('--region', 'us-east-1')).toMatch(/--region/);
     expect(await refused('extra')).toMatch(/unexpected argument 'extra'/i);
