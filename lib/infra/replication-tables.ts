@@ -2,6 +2,7 @@ import { CfnOutput, type IAspect, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, type IConstruct } from 'constructs';
 import type { PlacedTable, ReplicationPlacement } from '../core/replication/placement.ts';
+import { BackupPlan } from './backup-plan.ts';
 import type { DeploymentPlan } from './deployment-plan.ts';
 import { HandlerFunction } from './handler-function.ts';
 import { StateTable } from './state-table.ts';
@@ -70,6 +71,8 @@ export interface ReplicationTablesStackProps extends StackProps {
  */
 export class ReplicationTablesStack extends Stack {
   readonly tables: ReplicationTables;
+  /** Nightly backups of the tables homed here (BackupPlan). */
+  readonly backupPlan: BackupPlan;
 
   constructor(scope: Construct, id: string, props: ReplicationTablesStackProps) {
     super(scope, id, props);
@@ -84,6 +87,14 @@ export class ReplicationTablesStack extends Stack {
       tableKeyAlias: props.plan.tableKeyAlias,
     });
     new CfnOutput(this, 'TableNames', { value: homed.map((t) => t.name).join(',') });
+    this.backupPlan = new BackupPlan(this, 'Backups', {
+      tables: homed.map((placed) => ({
+        placed,
+        table: (this.tables.tables[placed.name] as StateTable).table,
+      })),
+      topologyName: props.plan.name,
+      tableKeyAlias: props.plan.tableKeyAlias,
+    });
   }
 }
 

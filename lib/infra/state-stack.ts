@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { EXPIRY_ATTRIBUTE, type ReplicationPlacement } from '../core/replication/placement.ts';
+import { BackupPlan } from './backup-plan.ts';
 import type { DeploymentPlan } from './deployment-plan.ts';
 import { ReplicationTables, tablesHomedIn } from './replication-tables.ts';
 import { StateTable } from './state-table.ts';
@@ -19,6 +20,8 @@ export class StateStack extends Stack {
   readonly stateTable: StateTable;
   /** The placement's other tables homed here (MRSC, selective); undefined without a placement. */
   readonly replicationTables: ReplicationTables | undefined;
+  /** Nightly backups of every table homed here; undefined without a placement (it says what they hold). */
+  readonly backupPlan: BackupPlan | undefined;
 
   constructor(scope: Construct, id: string, props: StateStackProps) {
     super(scope, id, props);
@@ -43,5 +46,18 @@ export class StateStack extends Stack {
             tableKeyAlias: props.plan.tableKeyAlias,
           })
         : undefined;
+    const globalTable = props.placement?.tables.find((t) => t.role === 'global');
+    const homedTables = homed.map((placed) => {
+      const built = this.replicationTables?.tables[placed.name];
+      if (!built) throw new Error(`StateStack: ${placed.name} was not built`);
+      return { placed, table: built.table };
+    });
+    this.backupPlan = globalTable
+      ? new BackupPlan(this, 'Backups', {
+          tables: [{ placed: globalTable, table: this.stateTable.table }, ...homedTables],
+          topologyName: props.plan.name,
+          tableKeyAlias: props.plan.tableKeyAlias,
+        })
+      : undefined;
   }
 }

@@ -1,5 +1,6 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 
 /**
@@ -29,6 +30,14 @@ export class StateTableKey extends Construct {
     });
   }
 
+  /**
+   * The SSM parameter (in each region) holding the table key's ARN: what a stack in the same region
+   * reads to name the key where an alias is refused (an AWS Backup vault's EncryptionKeyArn).
+   */
+  static arnParameterName(aliasName: string): string {
+    return `/${aliasName.slice('alias/'.length)}/key-arn`;
+  }
+
   readonly key: kms.Key;
   readonly alias: kms.Alias;
 
@@ -47,5 +56,10 @@ export class StateTableKey extends Construct {
       pendingWindow: Duration.days(30),
     });
     this.alias = this.key.addAlias(props.aliasName);
+    new ssm.StringParameter(this, 'KeyArn', {
+      parameterName: StateTableKey.arnParameterName(props.aliasName),
+      stringValue: this.key.keyArn,
+      description: `ARN of the key behind ${props.aliasName} (the backup vault's key)`,
+    });
   }
 }

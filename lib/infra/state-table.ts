@@ -3,6 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { PITR_RECOVERY_DAYS } from '../core/dr/backup-age.ts';
 import { STATE_TABLE_SCHEMA } from './deployment-plan.ts';
 import { acknowledgeWildcardResources } from './nag.ts';
 import { StateTableKey } from './state-table-key.ts';
@@ -70,7 +71,11 @@ export class StateTable extends Construct {
       sortKey: { name: STATE_TABLE_SCHEMA.sortKey, type: dynamodb.AttributeType.STRING },
       globalSecondaryIndexes: gsi,
       billing: dynamodb.Billing.onDemand(),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // The continuous backups (docs/backups.md): the longest window, at the price of the shortest.
+      pointInTimeRecoverySpecification: {
+        pointInTimeRecoveryEnabled: true,
+        recoveryPeriodInDays: PITR_RECOVERY_DAYS,
+      },
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
       contributorInsightsSpecification: props.contributorInsights ? { enabled: true } : undefined,

@@ -194,6 +194,11 @@ function expectAcknowledgedOnly(app: IConstruct, probePaths: readonly string[]):
       'AwsSolutions-IAM5[Resource::*] @ MinuteDriver/Role',
       // The minute driver logs errors only (each round logs its own line).
       'AwsSolutions-SF1 @ MinuteDriver/StateMachine',
+      // AWS Backup's own policies for the nightly backups and restores of the tables.
+      ...['AWSBackupServiceRolePolicyForBackup', 'AWSBackupServiceRolePolicyForRestores'].map(
+        (policy) =>
+          `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${policy}] @ Backups/Role`,
+      ),
       // Peer APIs' ids are unknown across regions: GET of the probed paths, any API id.
       ...['HealthProbeHandler', 'HealthProbe/Handler', 'Failover/Handler', 'LatencySampler/Handler'].flatMap(
         (fn) =>
