@@ -14,11 +14,13 @@ import { DRILL_SCENARIOS, type DrillScenario } from '../core/dr/objectives.ts';
 import type { LocalControlPlane } from '../local/control-plane.ts';
 import { createLocalRunbooks } from '../runtime/local-dr.ts';
 import { type CliIo, parse, requireReadable, UsageError } from './common.ts';
+import { restoreTestCommand } from './dr-restore.ts';
 
 const DEFAULT_SPEED = 30;
 
 export async function drCommand(args: readonly string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
+  if (sub === 'restore-test') return restoreTestCommand(rest, io);
   if (sub !== 'drill')
     throw new UsageError(`cortex dr: unknown subcommand "${sub ?? ''}"; try cortex dr drill`);
   const { values, positionals } = parse(

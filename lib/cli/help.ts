@@ -487,6 +487,30 @@ export const COMMANDS: readonly CommandHelp[] = [
     notes: ['progress on stderr; exit 1 when any objective was missed; see docs/dr.md'],
   },
   {
+    name: 'dr restore-test',
+    args: '[--local | --data-dir <dir>] [--region <id>] [--topology <file>] [--generation <g>] [--endpoint <url>] [--json]',
+    summary:
+      "the newest recovery point of every table's replicas (point-in-time recovery, AWS Backup; local snapshots) against the RPO of the data it holds: ok or late per replica, with figures",
+    api: false,
+    options: [
+      [
+        '--local',
+        "check the local plane's snapshots (its data dir and clock, asked through --endpoint; else ./.data)",
+      ],
+      ['--data-dir <dir>', "check the snapshots under this data dir, at this machine's clock"],
+      ['--region <id>', 'only the replicas in this region (without --local: on AWS)'],
+      ['--topology <file>', 'topology file (default topology/default.json)'],
+      ['--generation <g>', 'on AWS: the deployment generation (-c generation=<g>)'],
+      [
+        '--endpoint <url>',
+        'the local plane to ask (default $CORTEX_ENDPOINT, else http://127.0.0.1:4600); none there: AWS',
+      ],
+      ['--json', 'print the report as JSON'],
+    ],
+    examples: ['cortex dr restore-test', 'cortex dr restore-test --region eu-west-1 --json'],
+    notes: ['exit 1 when a replica is late, has no recovery point or cannot be read; see docs/backups.md'],
+  },
+  {
     name: 'mcp servers',
     args: '[--region <id>] [--capability <c>]',
     summary:

@@ -41,6 +41,7 @@ import { closeServer, listen } from './listen.ts';
 import { createRegionalApi } from './regional-api.ts';
 import { replicationDrill } from './replication-drills.ts';
 import { type JobStats, type RoundScheduler, startRoundScheduler } from './scheduler.ts';
+import { localTablesOf, startNightlySnapshots } from './snapshots.ts';
 
 export const DEFAULT_GATEWAY_PORT = 4600;
 export const DEFAULT_DATA_DIR = './.data';
@@ -221,7 +222,9 @@ export async function startLocalControlPlane(
   let latencySamplers: RoundScheduler | undefined;
   let rebalancers: RoundScheduler | undefined;
   let expirySweeps: RoundScheduler | undefined;
+  let snapshots: { stop(): Promise<void> } | undefined;
   const stopAll = async () => {
+    await snapshots?.stop();
     await expirySweeps?.stop();
     await latencySamplers?.stop();
     await rebalancers?.stop();
@@ -354,6 +357,18 @@ export async function startLocalControlPlane(
       name: 'expiry sweep',
       intervalMs: 3_600_000,
       run: (region) => region.sweepExpired(),
+    });
+    // The local stand-in for the nightly full backup (AWS Backup): every store at 02:00 UTC.
+    snapshots = startNightlySnapshots({
+      dataDir: runtime.dataDir,
+      regions: runtime.regions.map((region) => ({
+        regionId: region.regionId,
+        client: region.store.createClient(),
+        tables: localTablesOf(runtime.placement, region.regionId),
+      })),
+      clock,
+      isDown: (member) => network.isDown(member),
+      log,
     });
     if (options.complianceAudits !== false) {
       complianceAudits = jobs({

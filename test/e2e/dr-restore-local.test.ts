@@ -1,0 +1,182 @@
+/**
+ * The restore test against the local control plane: its nightly snapshots (lib/local/snapshots.ts)
+ * of every store, read back from the data directory by `cortex dr restore-test` at the plane's
+ * clock (asked through the gateway's /v1/sim) or, with --data-dir, at the caller's.
+ */
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Scheduler } from '../../lib/adapters/local/replication.ts';
+import { restoreTestCommand } from '../../lib/cli/dr-restore.ts';
+import type { RestoreTestReport } from '../../lib/core/dr/backup-age.ts';
+import { type LocalControlPlane, startLocalControlPlane } from '../../lib/local/control-plane.ts';
+import {
+  listSnapshots,
+  localTablesOf,
+  nextNightly,
+  type SnapshotRegion,
+  snapshotsDir,
+  startNightlySnapshots,
+  takeSnapshot,
+} from '../../lib/local/snapshots.ts';
+import { cli } from '../support/cli.ts';
+
+let dataDir: string;
+let otherDir: string;
+let plane: LocalControlPlane;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'cortex-restore-e2e-'));
+  otherDir = await mkdtemp(join(tmpdir(), 'cortex-restore-nightly-'));
+  plane = await startLocalControlPlane({
+    port: 0,
+    dataDir,
+    fresh: true,
+    replicationLagMs: 20,
+    probeRounds: false,
+    log: () => {},
+  });
+});
+afterAll(async () => {
+  await plane?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+  await rm(otherDir, { recursive: true, force: true });
+});
+
+function storeRegions(): SnapshotRegion[] {
+  return plane.runtime.regions.map((region) => ({
+    regionId: region.regionId,
+    client: region.store.createClient(),
+    tables: localTablesOf(plane.runtime.placement, region.regionId),
+  }));
+}
+
+async function restoreTest(args: string[], now?: number) {
+  const c = cli();
+  const code = await restoreTestCommand(
+    [...args, '--json'],
+    c.io,
+    now === undefined ? {} : { now: () => now },
+  );
+  return { code, report: JSON.parse(c.out.join('\n')) as RestoreTestReport & { where: string } };
+}
+
+/** A clock that moves only when told, with the timers it was given. */
+function manualClock(start: number): Scheduler & { advanceTo(at: number): Promise<void> } {
+  let now = start;
+  let timers: { at: number; run: () => void }[] = [];
+  return {
+    now: () => now,
+    setTimer: (delay, run) => {
+      const timer = { at: now + delay, run };
+      timers.push(timer);
+      return () => {
+        timers = timers.filter((t) => t !== timer);
+      };
+    },
+    advanceTo: async (at) => {
+      now = at;
+      const due = timers.filter((t) => t.at <= at);
+      timers = timers.filter((t) => t.at > at);
+      for (const t of due) t.run();
+      // Let the snapshot's reads and writes finish.
+      await new Promise((r) => setTimeout(r, 300));
+    },
+  };
+}
+
+describe('cortex dr restore-test on the local plane', () => {
+  it('finds no recovery point before the first snapshot, through the plane at the endpoint', async () => {
+    const { code, report } = await restoreTest(['--endpoint', plane.gatewayUrl]);
+    expect(code).toBe(1);
+    expect(report.where).toContain(snapshotsDir(dataDir).replace(/\/backups$/, ''));
+    expect(report.where).toContain("the running plane's clock");
+    expect(new Set(report.tables.map((t) => t.verdict))).toEqual(new Set(['missing']));
+    // Every table of every store: the MRSC table (none here) only in its home store.
+    expect(report.tables.length).toBe(
+      plane.runtime.regions.reduce(
+        (n, r) => n + localTablesOf(plane.runtime.placement, r.regionId).length,
+        0,
+      ),
+    );
+  });
+
+  it('is ok right after a snapshot of every store: each table within its RPO', async () => {
+    const entry = await fetch(
+      `${plane.regions['us-east-1']?.url}/v1/data/coordination/ops/knowledge-base/runbook`,
+      {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ value: { steps: 3 } }),
+      },
+    );
+    expect(entry.status).toBe(200);
+    for (const region of storeRegions()) {
+      await takeSnapshot({
+        dataDir,
+        region: region.regionId,
+        client: region.client,
+        tables: region.tables,
+        now: plane.clock.now(),
+      });
+    }
+    const { code, report } = await restoreTest(['--endpoint', plane.gatewayUrl]);
+    expect(report.tables.filter((t) => t.verdict !== 'ok')).toEqual([]);
+    expect(code).toBe(0);
+    const state = report.tables.find((t) => t.table === 'cortex-state' && t.region === 'us-east-1');
+    expect(state).toMatchObject({
+      rpo_class: 'critical_data',
+      rpo_seconds: 60,
+      newest: { source: 'backup' },
+    });
+    // The snapshot holds the table's items as the store gave them.
+    const [manifest] = (await listSnapshots(dataDir)).filter((m) => m.region === 'us-east-1');
+    const kb = manifest?.tables.find((t) => t.name === 'cortex-sel-knowledge_base_replication');
+    expect(kb?.items).toBeGreaterThan(0);
+    const stamp = manifest?.taken_at.replaceAll(':', '-') as string;
+    const items = JSON.parse(
+      await readFile(
+        join(snapshotsDir(dataDir), 'us-east-1', stamp, 'cortex-sel-knowledge_base_replication.json'),
+        'utf8',
+      ),
+    ) as { pk: { S: string } }[];
+    expect(JSON.stringify(items)).toContain('knowledge-base/runbook');
+  });
+
+  it('takes the nightly snapshot at 02:00 UTC, keeps 90 days, and reads late two hours on', async () => {
+    const start = Date.parse('2026-12-03T01:59:30Z');
+    expect(nextNightly(start)).toBe(Date.parse('2026-12-03T02:00:00Z'));
+    expect(nextNightly(Date.parse('2026-12-03T02:00:00Z'))).toBe(Date.parse('2026-12-04T02:00:00Z'));
+    // A snapshot from 91 days ago goes at the next night's run.
+    const old = storeRegions()[0] as SnapshotRegion;
+    await takeSnapshot({
+      dataDir: otherDir,
+      region: old.regionId,
+      client: old.client,
+      tables: old.tables,
+      now: start - 91 * 86_400_000,
+    });
+    const clock = manualClock(start);
+    const nightly = startNightlySnapshots({ dataDir: otherDir, regions: storeRegions(), clock });
+    await clock.advanceTo(Date.parse('2026-12-03T02:00:00Z'));
+    await nightly.stop();
+    const manifests = await listSnapshots(otherDir);
+    expect(manifests.map((m) => [m.region, m.taken_at]).sort()).toEqual(
+      plane.runtime.regions.map((r) => [r.regionId, '2026-12-03T02:00:00.000Z']).sort(),
+    );
+    expect(await readdir(join(snapshotsDir(otherDir), old.regionId))).toHaveLength(1);
+
+    const fresh = await restoreTest(['--data-dir', otherDir], Date.parse('2026-12-03T02:00:30Z'));
+    expect(fresh.code).toBe(0);
+    const later = await restoreTest(
+      ['--data-dir', otherDir, '--region', 'eu-west-1'],
+      Date.parse('2026-12-03T04:00:00Z'),
+    );
+    expect(later.code).toBe(1);
+    expect(later.report.tables.find((t) => t.table === 'cortex-state')?.problems).toEqual([
+      'newest recovery point is 2 h old, over the critical_data RPO of 1 min',
+    ]);
+    expect(later.report.tables.every((t) => t.region === 'eu-west-1' && t.verdict === 'late')).toBe(true);
+  });
+});
