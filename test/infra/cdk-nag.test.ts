@@ -223,6 +223,9 @@ function expectAcknowledgedOnly(app: IConstruct, probePaths: readonly string[]):
       // The replication API and monitor read (and on reconcile repair) every region's replica.
       'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ ReplicationHandler/Role',
       'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ ReplicationMonitor/Handler/Role',
+      // The ops API and the daily report read every region's replication marks (the lag check).
+      'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ OpsDaily/Handler/Role',
+      'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ OpsHandler/Role',
       'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ RouterHandler/Role',
     ].sort(),
   );

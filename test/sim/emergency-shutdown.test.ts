@@ -127,4 +127,39 @@ describe('an emergency shutdown', () => {
     }, 10 * plane.intervalMs);
     plane.expectNoViolations();
   });
+
+  it('is never undone by a fenced region unfencing: a shutdown written at its fence epoch holds', async () => {
+    const raw = inQuietHour(withFastPolicy(defaultTopologyJson()));
+    // No failover races the operator here: the shutdown is the only decision about the cut-off region.
+    raw.failover_policies.automatic_failover.enabled = false;
+    // Replication slower than the probes: the cut-off region reaches a majority again long before
+    // the shutdown's write reaches its replica, so only what its peers report can hold it.
+    const plane = await SimPlane.start(raw, { lagMs: 45_000 });
+    await plane.untilAllHealthy(30 * plane.intervalMs);
+    await plane.isolate(SHUT);
+    // Cut off, it fences itself (epoch 1 in its own replica, which the others do not get yet).
+    await plane.until(async () => {
+      expect((await plane.state(SHUT).getRegionStatus(SHUT))?.status).toBe('fenced');
+    }, 10 * plane.intervalMs);
+    const fencedAt = (await plane.state(SHUT).getRegionStatus(SHUT))?.epoch;
+    // Meanwhile the operator shuts it down from a region that never saw the fence: the same epoch.
+    const shut = await shutdownRegion({ ...plane.world.deps(OPERATOR_AT), ops: memoryOps() }, SHUT, {
+      reason: 'compliance order',
+      confirm: SHUT,
+    });
+    expect(shut.status.epoch).toBe(fencedAt);
+    await plane.fault({ kind: 'heal' });
+    for (let round = 0; round < 12; round++) {
+      await plane.advance(plane.intervalMs);
+      for (const region of plane.regionIds) {
+        const status = await plane.state(region).getRegionStatus(SHUT);
+        expect(status?.status, `${region} after round ${round}`).not.toBe('healthy');
+      }
+    }
+    for (const region of plane.regionIds) {
+      expect((await plane.state(region).getRegionStatus(SHUT))?.status).toBe('shutdown');
+    }
+    expect((await plane.get(SHUT, '/health')).status).toBe(503);
+    plane.expectNoViolations();
+  });
 });

@@ -1,0 +1,110 @@
+/**
+ * `cortex region shutdown|restore` and `cortex ops daily|reports` against the operations API served
+ * over HTTP (the local HTTP bridge and route table, against dynalite).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOpsHandler } from '../../functions/ops/handler.ts';
+import { DynamoComplianceAdapter } from '../../lib/adapters/aws/dynamodb-compliance.ts';
+import { DynamoOpsAdapter } from '../../lib/adapters/aws/dynamodb-ops.ts';
+import { DynamoStateAdapter } from '../../lib/adapters/aws/dynamodb-state.ts';
+import type { ControlPlaneEvent } from '../../lib/ports.ts';
+import { loadTopologyFile } from '../../lib/topology/load.ts';
+import { cli } from '../support/cli.ts';
+import { startTestTable, type TestTable } from '../support/dynalite.ts';
+import { type ServedRegion, serveHandlers } from '../support/served-region.ts';
+
+const NOW = Date.parse('2026-12-03T06:00:00Z');
+let table: TestTable;
+let served: ServedRegion;
+let endpoint: string;
+const events: ControlPlaneEvent[] = [];
+
+beforeAll(async () => {
+  table = await startTestTable();
+  const handler = createOpsHandler({
+    regionId: 'eu-west-1',
+    topology: loadTopologyFile(),
+    state: new DynamoStateAdapter({ client: table.doc, tableName: table.tableName }),
+    ops: new DynamoOpsAdapter({ client: table.doc, tableName: table.tableName }),
+    compliance: new DynamoComplianceAdapter({ client: table.doc, tableName: table.tableName }),
+    clock: { now: () => NOW },
+    events: { publish: async (batch) => void events.push(...batch) },
+  });
+  served = await serveHandlers({ ops: handler });
+  endpoint = served.endpoint;
+});
+afterAll(async () => {
+  await served.close();
+  await table.close();
+});
+
+describe('cortex region shutdown and restore', () => {
+  it('refuses a shutdown without --confirm before asking anything, and the API refuses a wrong one', async () => {
+    const missing = cli();
+    expect(
+      await missing.run('region', 'shutdown', 'us-east-1', '--reason', 'leak', '--endpoint', endpoint),
+    ).toBe(2);
+    expect(missing.err.join('\n')).toMatch(/--confirm us-east-1/);
+    const wrong = cli();
+    expect(
+      await wrong.run(
+        'region',
+        'shutdown',
+        'us-east-1',
+        '--reason',
+        'leak',
+        '--confirm',
+        'eu-west-1',
+        '--endpoint',
+        endpoint,
+      ),
+    ).toBe(1);
+    expect(wrong.err.join('\n')).toMatch(/confirm/);
+    expect(events).toEqual([]);
+  });
+
+  it('shuts a region down and says what happens to its work; a restore of a silent region is refused', async () => {
+    const shut = cli();
+    expect(
+      await shut.run(
+        'region',
+        'shutdown',
+        'us-east-1',
+        '--reason',
+        'credential leak',
+        '--confirm',
+        'us-east-1',
+        '--drain-timeout',
+        '60',
+        '--endpoint',
+        endpoint,
+      ),
+    ).toBe(0);
+    expect(shut.out.join('\n')).toMatch(/us-east-1 is shut down \(epoch 1\); incident-us-east-1-e1 opened/);
+    expect(shut.out.join('\n')).toMatch(/may finish until 2026-12-03T06:01:00.000Z/);
+
+    const restore = cli();
+    expect(
+      await restore.run('region', 'restore', 'us-east-1', '--confirm', 'us-east-1', '--endpoint', endpoint),
+    ).toBe(1);
+    expect(restore.err.join('\n')).toMatch(/REGION_NOT_ANSWERING/);
+  });
+});
+
+describe('cortex ops daily and reports', () => {
+  it('runs the report, prints each check and its findings, and lists it', async () => {
+    const daily = cli();
+    const code = await daily.run('ops', 'daily', '--endpoint', endpoint);
+    const text = daily.out.join('\n');
+    // us-east-1 was shut down above (a warning, not critical): exit 0.
+    expect(code).toBe(0);
+    expect(text).toMatch(/CHECK\s+STATUS\s+FINDINGS/);
+    expect(text).toMatch(/open incidents: incident-us-east-1-e1/);
+    expect(text).toMatch(/\[health\] us-east-1 is shut down by an operator/);
+    expect(text).toMatch(/\[cost\] not available at run time/);
+
+    const list = cli();
+    expect(await list.run('ops', 'reports', '--endpoint', endpoint)).toBe(0);
+    expect(list.out.join('\n')).toMatch(/ops-eu-west-1-20261203T060000Z\s+eu-west-1/);
+  });
+});
