@@ -1,6 +1,6 @@
 /**
  * Rounds inside a minute: EventBridge Scheduler fires at most once a minute (DESIGN),
- * so jobs that beat faster (the health probe every 30 s or 10 s, the replication monitor every 5 s)
+ * so jobs that beat faster (the health probe every 30 s or 10 s, the replication monitor every 15 s)
  * run their rounds `intervalMs` apart within the minute, and start none that could not finish: all in
  * one invocation (runMinuteRounds: an operator's run, tests), or one round per invocation
  * (runMinuteRound: the minute driver on AWS waits between them, so no Lambda waits).

@@ -133,7 +133,7 @@ export function functionSubstitution(jobId: string): string {
 
 /**
  * A region's sub-minute jobs (the health probe every 30 s or 10 s, the replication monitor every
- * 5 s) on one Express state machine, started each minute by the schedule (ProbeSchedule with
+ * 15 s) on one Express state machine, started each minute by the schedule (ProbeSchedule with
  * `stateMachine`). EventBridge Scheduler fires at most once a minute; the waits between rounds are
  * Wait states billed as Express duration (64 MB), not Lambda duration: each function runs one round
  * per invocation and is sized for one round. One execution for every job: Express bills an

@@ -11,6 +11,7 @@ import { DynamoStateAdapter } from '../../lib/adapters/aws/dynamodb-state.ts';
 import type { ControlDeps } from '../../lib/app/deps.ts';
 import { countingState } from '../../lib/app/replication/counting-state.ts';
 import type { ReplicationDeps } from '../../lib/app/replication/deps.ts';
+import { DEFAULT_BEAT_INTERVAL_MS } from '../../lib/core/replication/lag.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
 import { createRegionalApi } from '../../lib/local/regional-api.ts';
 import type { ControlPlaneEvent } from '../../lib/ports.ts';
@@ -273,10 +274,11 @@ describe('the replication monitor Lambda handler', () => {
         now += ms;
       },
     });
-    const report = await handler({ rounds: 3 }, lambdaContext);
+    // Time for three rounds a beat apart (the shared context says 10 s remain).
+    const report = await handler({ rounds: 3 }, { ...lambdaContext, getRemainingTimeInMillis: () => 60_000 });
     expect(report.task).toBe('monitor');
     expect(report.rounds).toHaveLength(3);
-    expect(slept).toEqual([5_000, 5_000]);
+    expect(slept).toEqual([DEFAULT_BEAT_INTERVAL_MS, DEFAULT_BEAT_INTERVAL_MS]);
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ level: 'info', message: 'replication monitor' });
     const check = await handler({ task: 'consistency_check', sample_size: 10 }, lambdaContext);
@@ -304,9 +306,11 @@ describe('the replication monitor Lambda handler', () => {
     expect(first.minute).toEqual({
       cursor: { started: 1 },
       more: true,
-      next_at: new Date(Math.ceil((startedAt + 5_000) / 1000) * 1000).toISOString(),
+      next_at: new Date(Math.ceil((startedAt + DEFAULT_BEAT_INTERVAL_MS) / 1000) * 1000).toISOString(),
     });
-    const last = await handler({ minute: { ...minute, cursor: { started: 11 } } }, lambdaContext);
-    expect(last.minute).toMatchObject({ cursor: { started: 12 }, more: false });
+    // The minute holds 60 s / beat rounds (4 at 15 s); the last says there is no next.
+    const rounds = 60_000 / DEFAULT_BEAT_INTERVAL_MS;
+    const last = await handler({ minute: { ...minute, cursor: { started: rounds - 1 } } }, lambdaContext);
+    expect(last.minute).toMatchObject({ cursor: { started: rounds }, more: false });
   });
 });

@@ -263,7 +263,7 @@ const ROUND_MARGIN_MS = 5_000;
 
 /**
  * The rounds of one scheduled invocation: EventBridge Scheduler fires once a minute at best
- * (DESIGN), so a 5 s beat needs the rounds inside the minute.
+ * (DESIGN), so a 15 s beat needs the rounds inside the minute.
  */
 export async function runReplicationMinute(
   deps: ReplicationDeps,

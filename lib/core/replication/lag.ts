@@ -30,8 +30,19 @@ export interface Position {
 export const ALERT_RECORDS = 10_000;
 export const ALERT_SECONDS = 300;
 
-/** Beat interval of the lag monitor when nothing says otherwise. */
-export const DEFAULT_BEAT_INTERVAL_MS = 5_000;
+/**
+ * Beat interval of the lag monitor (the one place it is set: the Lambda rounds, the local scheduler
+ * and the cost model read it). A stall shows once the first beat after it is pending, so `lag
+ * seconds` reads at most one beat under the true lag, and the monitor reads once a beat: a link
+ * over the asynchronous target (30 s) is reported within target + two beats (60 s), one over the
+ * 300 s alert within 330 s. 15 s is the longest beat that keeps that error within half the
+ * asynchronous target: a link more than 45 s behind always reads over it.
+ * The synchronous target (1 s) is read from the beat in flight, which no beat interval changes.
+ * Each beat is a write replicated to every region and a round of the minute driver, whose Express
+ * execution bills the minute until its last round: 5 s cost 12 beats and 56 s a minute, 15 s cost
+ * 4 and 46 s (docs/aws.md, Idle cost).
+ */
+export const DEFAULT_BEAT_INTERVAL_MS = 15_000;
 
 export interface LagThresholds {
   /** monitoring.performance.replication_lag.synchronous_target (spec: 1 s). */
