@@ -271,6 +271,10 @@ export function backgroundJobTable(
     'latency-sampler': {
       timeout: LATENCY_SAMPLER_TIMEOUT,
       memorySize: 256,
+      // Scheduler sends no trace header, and Lambda's Active mode traces the first call of every
+      // second: every run of a job this frequent would be a trace (about $0.66 a month for nothing
+      // new: its samples are its record). Traced when a caller samples it.
+      tracing: 'pass-through',
       table: JOB_TABLE_ACCESS.latencySampler,
       events: true,
       endpoints: 'probe',
@@ -300,6 +304,8 @@ export function backgroundJobTable(
     rebalancer: {
       timeout: Duration.seconds(10),
       memorySize: 128,
+      // As the latency sampler: every 5-minute run would be a trace under Active.
+      tracing: 'pass-through',
       table: JOB_TABLE_ACCESS.rebalancer,
       events: true,
       schedules: [
@@ -606,7 +612,7 @@ export class RegionalStack extends Stack {
     return scheduleOf(this.jobs['compliance-audit']);
   }
 
-  /** Beats this region's replication mark and measures every pair's lag, every 5 s. */
+  /** Beats this region's replication mark and measures every pair's lag, every 15 s. */
   get replicationMonitor(): HandlerFunction {
     return this.jobs['replication-monitor'].handler;
   }

@@ -203,7 +203,13 @@ describe('X-Ray sampling', () => {
       const rule = Object.values(template.findResources('AWS::XRay::SamplingRule'))[0] as Resource;
       expect(rule.Properties.SamplingRule.Priority).toBeLessThan(10000);
       expect(MINUTE_TRACE_RATE).toBeLessThanOrEqual(0.05);
-      for (const handler of [stack.probe, stack.replicationMonitor, stack.handlers.health]) {
+      for (const handler of [
+        stack.probe,
+        stack.replicationMonitor,
+        stack.handlers.health,
+        stack.latencySampler,
+        stack.rebalancer,
+      ]) {
         expect(functionOf(template, handler.function).Properties.TracingConfig).toEqual({
           Mode: 'PassThrough',
         });
@@ -212,6 +218,20 @@ describe('X-Ray sampling', () => {
       expect(functionOf(template, stack.failover.function).Properties.TracingConfig).toEqual({
         Mode: 'Active',
       });
+    });
+  });
+});
+
+describe('Lambda logs', () => {
+  it('leave out Lambda’s START, END and REPORT lines and keep the application’s (EMF metrics are INFO)', () => {
+    app.each((_stack, template) => {
+      const functions = Object.values(template.findResources('AWS::Lambda::Function')) as Resource[];
+      expect(functions.length).toBeGreaterThan(0);
+      for (const fn of functions) {
+        expect(fn.Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', SystemLogLevel: 'WARN' });
+        // A metric line carries no level: Lambda files it as INFO, which a WARN level would drop.
+        expect(fn.Properties.LoggingConfig.ApplicationLogLevel ?? 'INFO').toBe('INFO');
+      }
     });
   });
 });

@@ -25,15 +25,20 @@ describe('regional stacks (CortexRegion-<region_id>)', () => {
   });
 
   describe('handler functions', () => {
-    it('run Node.js 24 on arm64 with tracing and 128-512 MiB: one per concern plus the probe, the failover steps, the privacy sweeper, the compliance audit, the replication monitor, the latency sampler, the rebalancer and the daily operations report', () => {
+    it('run Node.js 24 on arm64 with tracing and 128-512 MiB: one per concern plus the probe, the failover steps, the privacy sweeper, the compliance audit, the replication monitor, the latency sampler and the rebalancer', () => {
       each((stack, template) => {
         const functions = template.findResources('AWS::Lambda::Function');
-        expect(Object.keys(functions)).toHaveLength(CONCERNS.length + 8);
-        // Sampled by their caller: /health (Route 53 about twice a second) and the minute driver's rounds.
+        expect(Object.keys(functions)).toHaveLength(CONCERNS.length + 7);
+        // Sampled by their caller: /health (Route 53 about twice a second), the minute driver's rounds,
+        // and the jobs scheduled every few minutes (Active would trace every run).
         const sampledUpstream = new Set(
-          [stack.handlers.health, stack.probe, stack.replicationMonitor].map((h) =>
-            logicalId(h.function.node.defaultChild),
-          ),
+          [
+            stack.handlers.health,
+            stack.probe,
+            stack.replicationMonitor,
+            stack.latencySampler,
+            stack.rebalancer,
+          ].map((h) => logicalId(h.function.node.defaultChild)),
         );
         for (const [id, fn] of Object.entries(functions)) {
           expect(fn.Properties).toMatchObject({
@@ -91,6 +96,8 @@ describe('regional stacks (CortexRegion-<region_id>)', () => {
           expect(functions[logicalId(handler.function.node.defaultChild)]?.Properties.LoggingConfig).toEqual({
             LogFormat: 'JSON',
             LogGroup: { Ref: groupId },
+            // No START, END and REPORT lines (docs/aws.md, Idle cost).
+            SystemLogLevel: 'WARN',
           });
         }
       });
