@@ -29,7 +29,7 @@ export interface RunAssumption {
   readonly waits_between_rounds?: boolean;
   /**
    * What spaces its rounds inside one invocation: the probe interval (30 s or 10 s) or the
-   * replication monitor's beat (5 s). Absent: one round per invocation.
+   * replication monitor's beat (15 s). Absent: one round per invocation.
    */
   readonly rounds_every?: 'probe_interval' | 'replication_beat';
   /** DynamoDB read request units per round (a Query of a small partition: one). */
@@ -253,11 +253,13 @@ export const PRICE_BOOK: PriceBook = {
         writes: { fixed: 2 },
         log_bytes: 600,
       },
-      // samples_per_run sequential round trips to each peer (peers in parallel), an entry per peer.
+      // samples_per_run sequential round trips to each peer (peers in parallel), an entry per peer
+      // (about 500 bytes with its 30-sample window: one unit). The latency store is not counted on
+      // the replication mark (lib/runtime/lambda.ts counts the state port only): no ADD.
       'latency-sampler': {
         work_ms: 1000,
         reads: { fixed: 1 },
-        writes: { per_peer: 2 },
+        writes: { per_peer: 1 },
         log_bytes: 500,
       },
       rebalancer: {
@@ -268,6 +270,14 @@ export const PRICE_BOOK: PriceBook = {
       },
       'privacy-sweeper': { work_ms: 300, reads: { fixed: 2 }, writes: {}, log_bytes: 300 },
       'compliance-audit': { work_ms: 5000, reads: { fixed: 200 }, writes: { fixed: 2 }, log_bytes: 2000 },
+      // The daily operations report (lib/app/ops/daily-report.ts): the regions and their views, every
+      // replica's marks, the latency matrix, the pools and the audits, read once a day; one report.
+      'ops-daily': {
+        work_ms: 2000,
+        reads: { fixed: 10, per_region: 3 },
+        writes: { fixed: 1 },
+        log_bytes: 1000,
+      },
       // One failover step per invocation (a Task state).
       failover: { work_ms: 500, reads: { fixed: 4, per_peer: 1 }, writes: { fixed: 4 }, log_bytes: 600 },
       // Per API request. The probed paths answer from the region's own replica.
