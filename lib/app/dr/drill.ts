@@ -337,7 +337,7 @@ export async function runDrill(h: DrillHarness, options: DrillOptions): Promise<
     if (scenario === 'data_corruption' && detectedAt !== undefined && repairedAt === undefined) {
       const repair = await safe(
         h.call(coordinator, 'POST', '/v1/replication/consistency-checks', {
-          sample_size: 10_000,
+          sample_size: 1_000,
           reconcile: true,
         }),
       );
@@ -436,6 +436,23 @@ export async function runDrill(h: DrillHarness, options: DrillOptions): Promise<
     active_tasks: window(['created']),
     worker_state: window(['accepted', 'completed']),
   };
+  // A failover of a region the drill did not strike means the plane misjudged a live region: on a
+  // busy machine a high --speed turns real latency into simulated seconds (p99 breaches, timeouts).
+  const struckRegions = new Set([struck, ...(secondFault ? [secondFault] : [])]);
+  const judge = survivors[0] ?? coordinatorFor();
+  const listed = await safe(h.call(judge, 'GET', '/v1/failovers'));
+  for (const record of (listed?.body?.failovers ?? []) as {
+    failed_region: string;
+    kind: string;
+    initiated_at: string;
+    reason: string;
+  }[]) {
+    if (record.kind !== 'failover' || struckRegions.has(record.failed_region)) continue;
+    if (Date.parse(record.initiated_at) < startedAt) continue;
+    failures.push(
+      `${record.failed_region}, which the drill did not strike, was failed over (${record.reason}): the plane is too slow for this speed, or it misjudged a live region`,
+    );
+  }
   const rto = rtoByTier(faultAt, restoredAt);
   const rpo = rpoByClass(loss);
   const acknowledged = writes.size;
@@ -491,7 +508,7 @@ export async function runDrill(h: DrillHarness, options: DrillOptions): Promise<
     if (scenario === 'data_corruption') {
       const check = await safe(
         h.call(coordinator, 'POST', '/v1/replication/consistency-checks', {
-          sample_size: 10_000,
+          sample_size: 1_000,
           reconcile: false,
         }),
       );
