@@ -61,7 +61,10 @@ export interface DrillOptions {
   readonly scenario: DrillScenario;
   /** The region the scenario strikes; default by scenario (see docs/dr.md). */
   readonly region?: string;
-  /** Plane ms between workload rounds and service samples; default 5,000. */
+  /**
+   * Plane ms between workload rounds and service samples; default 10,000 (a round is about a dozen
+   * requests: more often, and the drill itself loads a plane at a high --speed).
+   */
   readonly tickMs?: number;
   /** Plane ms of workload before the fault; default 3 ticks. */
   readonly warmupMs?: number;
@@ -114,7 +117,7 @@ async function safe(call: Promise<Answer>): Promise<Answer | undefined> {
 export async function runDrill(h: DrillHarness, options: DrillOptions): Promise<DrillReport> {
   const { topology } = h;
   const scenario = options.scenario;
-  const tick = options.tickMs ?? 5_000;
+  const tick = options.tickMs ?? 10_000;
   const struck = options.region ?? defaultDrillRegion(topology, scenario);
   if (!topology.regions.some((r) => r.region_id === struck)) throw new RangeError(`unknown region ${struck}`);
   const regions = topology.regions.map((r) => r.region_id);
