@@ -490,7 +490,7 @@ describe('the failover path', () => {
       });
     });
 
-    it('the topic is encrypted with a rotating customer key, denies non-TLS publishing, and opens to no service', () => {
+    it('the topic is encrypted with a rotating customer key, denies non-TLS publishing, and opens to no service but CloudWatch alarms (monitoring.test.ts)', () => {
       eachRegion((stack, template) => {
         const keyId = logicalId(stack.events.topicKey.node.defaultChild);
         template.hasResourceProperties('AWS::SNS::Topic', {
