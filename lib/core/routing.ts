@@ -277,7 +277,8 @@ export function decideRoute(
       excluded.push({ region: region.region_id, reasons: ['status unknown'] });
       continue;
     }
-    if (!isServing(state.status)) reasons.push(`region is ${state.status}, not serving`);
+    if (state.status === 'shutdown') reasons.push('region is shut down by an operator, not serving');
+    else if (!isServing(state.status)) reasons.push(`region is ${state.status}, not serving`);
     if (!roleTakesTasks(topology, state.role)) {
       reasons.push(`role ${state.role}: only the active region takes tasks (active-passive)`);
     }

@@ -138,7 +138,7 @@ describe('emergency shutdown', () => {
     expect(routed.body.region).not.toBe('us-east-1');
     expect(routed.body.excluded).toContainEqual({
       region: 'us-east-1',
-      reasons: expect.arrayContaining(['region is shutdown, not serving']),
+      reasons: expect.arrayContaining(['region is shut down by an operator, not serving']),
     });
     // The shut-down region's own API routes nothing either.
     const own = await call('us-east-1', 'POST', '/v1/route', { task_id: 'task-asked-there' });
