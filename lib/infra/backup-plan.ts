@@ -77,13 +77,19 @@ export class BackupPlan extends Construct {
       }
     }
 
+    const vaultName = backupVaultName(props.topologyName);
+    if (!/^[A-Za-z0-9_-]{2,50}$/.test(vaultName)) {
+      throw new Error(
+        `BackupPlan: the vault name ${vaultName} must be 2-50 letters, digits, '-' or '_' (AWS Backup): the topology's name with its generation may be at most ${50 - backupVaultName('').length} characters`,
+      );
+    }
     const keyArn = ssm.StringParameter.valueForStringParameter(
       this,
       StateTableKey.arnParameterName(props.tableKeyAlias),
     );
     const key = kms.Key.fromKeyArn(this, 'TableKey', keyArn);
     this.vault = new backup.BackupVault(this, 'Vault', {
-      backupVaultName: backupVaultName(props.topologyName),
+      backupVaultName: vaultName,
       encryptionKey: key,
       // Recovery points outlive the stack (a vault holding any cannot be deleted anyway), and no
       // principal may delete one or shorten its lifecycle: only the plan's retention expires them.

@@ -157,7 +157,7 @@ describe('backups', () => {
     }
   });
 
-  it('refuse a table homed in another region', () => {
+  it('refuse a table homed in another region, no table, and a vault name AWS Backup would refuse', () => {
     const app = new App();
     const stack = new Stack(app, 'S', { env: { region: 'us-east-1' } });
     const table = new StateTable(stack, 'T', {
@@ -186,6 +186,15 @@ describe('backups', () => {
     expect(
       () => new BackupPlan(stack, 'C', { tables: [], topologyName: 'x', tableKeyAlias: 'alias/x-state' }),
     ).toThrow(/no table/);
+    const longName = `${'n'.repeat(40)}-g2`;
+    expect(
+      () =>
+        new BackupPlan(stack, 'D', {
+          tables: [{ placed: { ...placed, homeRegion: 'us-east-1' }, table: table.table }],
+          topologyName: longName,
+          tableKeyAlias: 'alias/x-state',
+        }),
+    ).toThrow(/the vault name n+-g2-backups must be 2-50 .* at most 42 characters/);
   });
 
   it('keep for each table the longest retention its data needs', () => {
