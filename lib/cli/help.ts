@@ -386,6 +386,15 @@ export const COMMANDS: readonly CommandHelp[] = [
     examples: ['cortex ops reports', 'cortex ops reports ops-us-east-1-20261203T060000Z'],
   },
   {
+    name: 'ops incidents',
+    args: '[--limit <n>]',
+    summary:
+      'emergency shutdown incidents, newest first: region, status, who, when, the drain and the reason',
+    api: true,
+    options: [['--limit <n>', 'at most this many incidents (1-500, default 100)']],
+    examples: ['cortex ops incidents'],
+  },
+  {
     name: 'region shutdown',
     args: '<id> --reason <text> --confirm <id> [--drain-timeout <s>]',
     summary:

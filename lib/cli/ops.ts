@@ -1,6 +1,6 @@
 /**
  * `cortex ops daily` runs the daily operations report (`POST /v1/ops/reports`) and prints it;
- * `cortex ops reports [id]` reads stored ones. `cortex region shutdown <id>` and `cortex region
+ * `cortex ops reports [id]` reads stored ones, `cortex ops incidents` the emergency shutdowns. `cortex region shutdown <id>` and `cortex region
  * restore <id>` take a region out of service on purpose and bring it back; both need `--confirm
  * <id>` naming the region again. docs/operations.md says what each does.
  */
@@ -41,6 +41,16 @@ interface ReportSummary {
   status: string;
   checks: Record<string, string>;
   open_incidents: string[];
+}
+
+interface Incident {
+  incident_id: string;
+  region: string;
+  status: string;
+  opened_at: string;
+  opened_by: string;
+  drain_until: string;
+  reason: string;
 }
 
 const common = { endpoint: { type: 'string' }, json: { type: 'boolean' } } as const;
@@ -126,8 +136,40 @@ export async function opsCommand(args: readonly string[], io: CliIo): Promise<nu
     );
     return 0;
   }
+  if (sub === 'incidents') {
+    const { values } = parse(rest, { ...common, limit: { type: 'string' } });
+    const limit = integerOption('limit', values.limit, 1, 500);
+    const answer = await apiClient(values, io).call(
+      'GET',
+      `/v1/ops/incidents${limit === undefined ? '' : `?limit=${limit}`}`,
+    );
+    if (values.json) io.out(JSON.stringify(answer.body, null, 2));
+    if (answer.status !== 200) {
+      if (!values.json) printApiError(io, answer);
+      return 1;
+    }
+    if (values.json) return 0;
+    const { incidents } = answer.body as { incidents: Incident[] };
+    io.out(
+      table(
+        ['INCIDENT', 'REGION', 'STATUS', 'OPENED', 'BY', 'DRAIN UNTIL', 'REASON'],
+        incidents.map((i) => [
+          i.incident_id,
+          i.region,
+          paint(style, i.status === 'open' ? 'yellow' : 'green', i.status),
+          i.opened_at,
+          i.opened_by,
+          i.drain_until,
+          i.reason,
+        ]),
+      ),
+    );
+    return 0;
+  }
   throw new UsageError(
-    sub === undefined ? 'ops needs a subcommand: daily or reports' : `unknown ops subcommand "${sub}"`,
+    sub === undefined
+      ? 'ops needs a subcommand: daily, reports or incidents'
+      : `unknown ops subcommand "${sub}"`,
   );
 }
 

@@ -83,6 +83,12 @@ describe('cortex region shutdown and restore', () => {
     expect(shut.out.join('\n')).toMatch(/us-east-1 is shut down \(epoch 1\); incident-us-east-1-e1 opened/);
     expect(shut.out.join('\n')).toMatch(/may finish until 2026-12-03T06:01:00.000Z/);
 
+    const incidents = cli();
+    expect(await incidents.run('ops', 'incidents', '--endpoint', endpoint)).toBe(0);
+    expect(incidents.out.join('\n')).toMatch(
+      /incident-us-east-1-e1\s+us-east-1\s+open\s+2026-12-03T06:00:00.000Z\s+operator\s+2026-12-03T06:01:00.000Z\s+credential leak/,
+    );
+
     const restore = cli();
     expect(
       await restore.run('region', 'restore', 'us-east-1', '--confirm', 'us-east-1', '--endpoint', endpoint),
