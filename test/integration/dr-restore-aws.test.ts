@@ -158,13 +158,15 @@ describe('cortex dr restore-test on AWS', () => {
   });
 
   it('says late with figures and exits 1 when point-in-time recovery is behind the RPO', async () => {
-    const { code, report } = await restoreTest({ pitrLag: { 'cortex-state@eu-west-1': 298 } });
+    const { code, report } = await restoreTest({ pitrLag: { 'cortex-state@eu-west-1': 700 } });
     expect(code).toBe(1);
     expect(report.tables.find((t) => t.table === 'cortex-state' && t.region === 'eu-west-1')).toMatchObject({
       verdict: 'late',
-      problems: ['newest recovery point is 4 min 58 s old, over the critical_data RPO of 1 min'],
+      problems: [
+        "newest recovery point is 11 min 40 s old, over the 10 min a backup can promise (the critical_data RPO of 1 min is met by the other regions' replicas)",
+      ],
     });
-    // A selective table is held to the standard hour: 298 s would be fine there.
+    // A selective table is held to the standard hour: 700 s would be fine there.
     expect(report.tables.filter((t) => t.verdict !== 'ok')).toHaveLength(1);
   });
 
@@ -204,17 +206,17 @@ describe('cortex dr restore-test on AWS', () => {
   it('prints a table per replica and the reasons, and refuses a region outside the topology', async () => {
     const c = cli('', NOWHERE);
     const code = await restoreTestCommand(['--region', 'us-east-1'], c.io, {
-      awsClients: stubClients({ pitrLag: { 'cortex-state@us-east-1': 400 } }, []),
+      awsClients: stubClients({ pitrLag: { 'cortex-state@us-east-1': 800 } }, []),
       now: () => NOW,
     });
     expect(code).toBe(1);
     expect(c.out[0]).toBe('restore test: AWS, us-east-1, at 2026-12-03T08:00:00.000Z');
     expect(c.out[1]).toMatch(/^TABLE\s+REGION\s+RPO\s+NEWEST POINT\s+AGE\s+FULL BACKUP\s+VERDICT/);
     expect(c.out.join('\n')).toMatch(
-      /cortex-state\s+us-east-1\s+critical_data 1 min\s+pitr \S+\s+6 min 40 s\s+6 h old\s+late/,
+      /cortex-state\s+us-east-1\s+critical_data 1 min\s+pitr \S+\s+13 min 20 s\s+6 h old\s+late/,
     );
     expect(c.out).toContain(
-      '  cortex-state us-east-1: newest recovery point is 6 min 40 s old, over the critical_data RPO of 1 min',
+      "  cortex-state us-east-1: newest recovery point is 13 min 20 s old, over the 10 min a backup can promise (the critical_data RPO of 1 min is met by the other regions' replicas)",
     );
     await expect(restoreTestCommand(['--region', 'us-west-1'], cli('', NOWHERE).io)).rejects.toThrow(
       /--region us-west-1 is not a region of the topology/,
