@@ -377,6 +377,8 @@ function notServingWhy(body: NonNullable<Checked['health']>): string {
   if (body.status === 'failed')
     return 'failed over: an operator fails it back (cortex failover start <region> --failback)';
   if (body.status === 'draining') return 'draining: it takes no new work';
+  if (body.status === 'shutdown')
+    return 'shut down by an operator (emergency shutdown): cortex region restore <region> --confirm <region> brings it back';
   return `status ${body.status}`;
 }
 
