@@ -41,6 +41,48 @@ describe('the write counter', () => {
     expect(done).toEqual([1, 2, 3, 4]);
   });
 
+  it('counts writes made together in one ADD, sent when the last of them ends', async () => {
+    const manual = manualCounter();
+    const counter = new WriteCounter(manual.port, clock);
+    const landed: ((fail?: boolean) => void)[] = [];
+    const port = countWrites(
+      {
+        write: () =>
+          new Promise<string>((resolve, reject) =>
+            landed.push((fail) =>
+              fail ? reject(new Error('conditional check failed')) : resolve('written'),
+            ),
+          ),
+      },
+      ['write'],
+      counter,
+    );
+    // A probe round's two views and its heartbeat, written in parallel, and one that fails.
+    const writes = [port.write(), port.write(), port.write(), port.write()];
+    const failed = writes[3]?.catch((error: Error) => error.message);
+    landed[0]?.();
+    await tick();
+    landed[1]?.();
+    await tick();
+    expect(manual.sent).toEqual([]);
+    landed[3]?.(true);
+    await tick();
+    expect(manual.sent).toEqual([]);
+    landed[2]?.();
+    await tick();
+    expect(manual.sent).toEqual([3]);
+    manual.finishNext();
+    expect(await Promise.all(writes.slice(0, 3))).toEqual(['written', 'written', 'written']);
+    expect(await failed).toBe('conditional check failed');
+    // Alone, a write is counted as soon as it lands.
+    const alone = port.write();
+    landed[4]?.();
+    await tick();
+    expect(manual.sent).toEqual([3, 1]);
+    manual.finishNext();
+    expect(await alone).toBe('written');
+  });
+
   it('fails every write whose count failed, and counts later writes again', async () => {
     const manual = manualCounter();
     const counter = new WriteCounter(manual.port, clock);

@@ -5,10 +5,12 @@
  * monitor subtracts two counters instead of counting items.
  *
  * Cost and honesty: one more small write (and round trip) per write, on a table the control plane
- * writes a few times per task and per probe round; writes that finish while an ADD is on its way
- * share the next ADD (a probe round's parallel view writes cost one count between them). A write
- * returns only after an ADD including it succeeded, so a count never lags its write by more than
- * that round trip and never precedes it; a failed count fails the caller's call (loud, like the
+ * writes a few times per task and per probe round, replicated to every region like the write it
+ * counts. Writes made together share one ADD: a finished write's count waits while another write
+ * of the same port is still on its way, and writes that finish while an ADD is on its way share the
+ * next (a probe round's views and heartbeat, written in parallel, cost one count between them, not
+ * two). A write returns only after an ADD including it succeeded, so a count never lags its write by
+ * more than the writes beside it and that round trip, and never precedes it; a failed count fails the caller's call (loud, like the
  * local replication's stamp) although its write landed, rather than undercounting silently.
  * Writes are counted by the region of the replica they land in (a witness's views written into a
  * region's replica count as that region's: they replicate from there). Locally the replication is
@@ -34,7 +36,9 @@ export const STATE_WRITE_METHODS = [
 
 /**
  * Counts on one mark, one ADD at a time: counts that arrive while an ADD is on its way wait for the
- * next one, which carries all of them. Each `add` resolves once an ADD including it succeeded.
+ * next one, which carries all of them, and no ADD leaves while a write that `began` has not ended
+ * (its count would need an ADD of its own a moment later). Each `add` resolves once an ADD
+ * including it succeeded.
  */
 export class WriteCounter {
   readonly #counter: Pick<ReplicationPort, 'countWrites'>;
@@ -42,6 +46,8 @@ export class WriteCounter {
   #pending = 0;
   #waiting: { resolve: () => void; reject: (error: unknown) => void }[] = [];
   #inFlight = false;
+  /** Writes begun and not yet ended (counted or abandoned). */
+  #writing = 0;
 
   constructor(counter: Pick<ReplicationPort, 'countWrites'>, clock: Clock) {
     this.#counter = counter;
@@ -55,8 +61,21 @@ export class WriteCounter {
     return counted;
   }
 
+  /** A counted write is on its way: hold the next ADD until it ends (`ended`). */
+  began(): void {
+    this.#writing += 1;
+  }
+
+  /** A write that `began` is over: `count` it (it succeeded) or not (it failed). */
+  ended(count: number): Promise<void> {
+    this.#writing = Math.max(0, this.#writing - 1);
+    if (count > 0) return this.add(count);
+    this.#send();
+    return Promise.resolve();
+  }
+
   #send(): void {
-    if (this.#inFlight || this.#pending === 0) return;
+    if (this.#inFlight || this.#pending === 0 || this.#writing > 0) return;
     const count = this.#pending;
     const waiting = this.#waiting;
     this.#pending = 0;
@@ -97,9 +116,16 @@ export function countWrites<T extends object>(
         return typeof value === 'function' ? value.bind(target) : value;
       }
       return async (...args: unknown[]) => {
-        const result = await value.apply(target, args);
-        if (onCountError) await counter.add(1).catch(onCountError);
-        else await counter.add(1);
+        counter.began();
+        let result: unknown;
+        try {
+          result = await value.apply(target, args);
+        } catch (error) {
+          await counter.ended(0);
+          throw error;
+        }
+        if (onCountError) await counter.ended(1).catch(onCountError);
+        else await counter.ended(1);
         return result;
       };
     },

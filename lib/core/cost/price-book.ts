@@ -213,16 +213,15 @@ export const PRICE_BOOK: PriceBook = {
     runs: {
       // A round probes every endpoint of every peer concurrently (one cross-region HTTPS round trip,
       // up to 200 ms on the default matrix) and makes about ten sequential table calls. It writes a
-      // view per peer and its heartbeat together, which the replication mark counts in two ADDs
-      // (lib/app/replication/counting-state.ts: writes finishing while an ADD is on its way share the
-      // next); it reads views, heartbeats, statuses, failovers and its handoffs and holds
-      // (lib/app/probe-round.ts).
+      // view per peer and its heartbeat together, which the replication mark counts in one ADD
+      // (lib/app/replication/counting-state.ts: writes made together share one count); it reads
+      // views, heartbeats, statuses, failovers and its handoffs and holds (lib/app/probe-round.ts).
       'health-probe': {
         work_ms: 800,
         waits_between_rounds: true,
         rounds_every: 'probe_interval',
         reads: { fixed: 10, per_region: 1 },
-        writes: { fixed: 3, per_peer: 1 },
+        writes: { fixed: 2, per_peer: 1 },
         log_bytes: 1500,
       },
       // A witness probes every region and writes its view of each into every region's replica
