@@ -238,7 +238,12 @@ export async function runDrill(h: DrillHarness, options: DrillOptions): Promise<
   const faultAtOf = new Map<string, number>([[struck, faultAt]]);
   const coordinatorFor = () => priorityOrder(topology).find((r) => r !== struck && !down.has(r)) as string;
   let corrupted: string | undefined;
-  if (scenario === 'complete_regional_failure' || scenario === 'cascading_failure') {
+  // A plane that does not work before the fault cannot be measured: the drill ends here, naming why,
+  // rather than waiting out its deadline.
+  const unhealthyBefore = failures.length > 0;
+  if (unhealthyBefore) {
+    say('the plane did not work before the fault: no fault injected');
+  } else if (scenario === 'complete_regional_failure' || scenario === 'cascading_failure') {
     await h.fault({ kind: 'down', region: struck });
     down.add(struck);
     say(`fault: ${struck} down`);
@@ -277,6 +282,7 @@ export async function runDrill(h: DrillHarness, options: DrillOptions): Promise<
   let runbookCoordinator: string | undefined;
   let runbookAttempt = 0;
   for (;;) {
+    if (unhealthyBefore) break;
     // A second fault strikes between workload rounds, as the first did: a write the drill had
     // acknowledged a moment before is then as old as a tick, not the same instant.
     if (scenario === 'cascading_failure' && secondFault === undefined) {
@@ -375,7 +381,11 @@ export async function runDrill(h: DrillHarness, options: DrillOptions): Promise<
   }
   // Tier 3 is what the runbook's documentation phase produces (incident report, DR metrics).
   const documented =
-    runbookKind === undefined ? undefined : outcome?.status === 'succeeded' ? runbookEndedAt : null;
+    runbookKind === undefined || unhealthyBefore
+      ? undefined
+      : outcome?.status === 'succeeded'
+        ? runbookEndedAt
+        : null;
   if (documented !== undefined)
     for (const s of ['analytics', 'reporting', 'archival'] as const) restoredAt[s] = documented ?? null;
 
