@@ -21,6 +21,9 @@ export const NOTIFIED_EVENTS = {
     // Load, not failure, but an operator should know a region refuses work.
     'region.saturated',
     'privacy.request_overdue',
+    // An operator's emergency shutdown and its restore: the spec notifies its emergency contacts.
+    'region.emergency_shutdown',
+    'region.restored',
   ],
 } as const;
 

@@ -483,6 +483,8 @@ describe('the failover path', () => {
               'component.restart_requested',
               'region.saturated',
               'privacy.request_overdue',
+              'region.emergency_shutdown',
+              'region.restored',
             ],
           },
           Targets: [Match.objectLike({ Arn: { Ref: logicalId(stack.events.topic.node.defaultChild) } })],

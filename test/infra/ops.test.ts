@@ -85,6 +85,18 @@ describe('operations functions', () => {
     });
   });
 
+  it('tells the operators of an emergency shutdown and a restore (the bus rule to the topic)', () => {
+    each((stack, template) => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventBusName: { Ref: logicalId(stack.events.bus.node.defaultChild) },
+        EventPattern: {
+          'detail-type': Match.arrayWith(['region.emergency_shutdown', 'region.restored']),
+        },
+        Targets: [Match.objectLike({ Arn: { Ref: logicalId(stack.events.topic.node.defaultChild) } })],
+      });
+    });
+  });
+
   it('routes the emergency shutdown and the reports to the ops function, IAM-authorized', () => {
     each((stack, template) => {
       for (const routeKey of [
