@@ -15,6 +15,7 @@ import { type LocalRuntime, startLocalRuntime } from '../../lib/runtime/local.ts
 import { loadTopologyFile } from '../../lib/topology/load.ts';
 import { httpEvent } from '../support/events.ts';
 import { ManualScheduler } from '../support/manual-time.ts';
+import { callRegion } from '../support/regional-call.ts';
 
 const US = 'us-east-1';
 const EU = 'eu-west-1';
@@ -35,15 +36,8 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function call(region: string, method: string, url: string, body?: unknown) {
-  const api = createRegionalApi(runtime.region(region).deps);
-  const [path = '', query] = url.split('?');
-  const event = {
-    ...httpEvent({ method, path, ...(body === undefined ? {} : { body }) }),
-    ...(query ? { queryStringParameters: Object.fromEntries(new URLSearchParams(query)) } : {}),
-  };
-  const result = await api(event);
-  return { status: result.statusCode, body: JSON.parse(result.body ?? 'null') };
+function call(region: string, method: string, url: string, body?: unknown) {
+  return callRegion(runtime.region(region).deps, method, url, body);
 }
 
 /** Delivers every queued replication change. */

@@ -7,11 +7,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRegionalApi } from '../../lib/local/regional-api.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../lib/runtime/local.ts';
 import { loadTopologyFile } from '../../lib/topology/load.ts';
-import { httpEvent } from '../support/events.ts';
 import { ManualScheduler } from '../support/manual-time.ts';
+import { callRegion } from '../support/regional-call.ts';
 
 const US = 'us-east-1';
 const EU = 'eu-west-1';
@@ -34,15 +33,8 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function call(region: string, method: string, url: string, body?: unknown) {
-  const api = createRegionalApi(runtime.region(region).deps);
-  const [path = '', query] = url.split('?');
-  const event = {
-    ...httpEvent({ method, path, ...(body === undefined ? {} : { body }) }),
-    ...(query ? { queryStringParameters: Object.fromEntries(new URLSearchParams(query)) } : {}),
-  };
-  const result = await api(event);
-  return { status: result.statusCode, body: JSON.parse(result.body ?? 'null') };
+function call(region: string, method: string, url: string, body?: unknown) {
+  return callRegion(runtime.region(region).deps, method, url, body);
 }
 
 describe('the MCP API', () => {

@@ -11,11 +11,10 @@ import { DynamoStateAdapter } from '../../lib/adapters/aws/dynamodb-state.ts';
 import type { ControlDeps } from '../../lib/app/deps.ts';
 import type { Topology } from '../../lib/core/topology/types.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
-import { createRegionalApi } from '../../lib/local/regional-api.ts';
 import type { ControlPlaneEvent } from '../../lib/ports.ts';
 import { defaultTopologyJson } from '../fixtures/topologies.ts';
 import { startTestTable, type TestTable } from '../support/dynalite.ts';
-import { httpEvent } from '../support/events.ts';
+import { callRegion } from '../support/regional-call.ts';
 
 const NOW = Date.parse('2026-12-03T06:00:00Z');
 
@@ -61,10 +60,8 @@ function deps(regionId: string): ControlDeps {
   };
 }
 
-async function call(regionId: string, method: string, path: string, body?: unknown) {
-  const api = createRegionalApi(deps(regionId));
-  const result = await api(httpEvent({ method, path, ...(body === undefined ? {} : { body }) }));
-  return { status: result.statusCode ?? 0, body: JSON.parse(result.body ?? 'null') };
+function call(regionId: string, method: string, path: string, body?: unknown) {
+  return callRegion(deps(regionId), method, path, body);
 }
 
 const SHUTDOWN = '/v1/regions/us-east-1/emergency-shutdown';
