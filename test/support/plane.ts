@@ -2,7 +2,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, expect, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, vi } from 'vitest';
 import {
   type LocalControlPlane,
   type LocalControlPlaneOptions,
@@ -65,6 +65,46 @@ export function usePlane(prefix: string, speed: number): PlaneUnderTest {
     running() {
       if (!plane) throw new Error('the control plane is not running');
       return plane;
+    },
+  };
+}
+
+/**
+ * One plane for the whole calling file (the default topology, real speed, replication lag 20 ms),
+ * started before its tests and stopped after: for tests that read the plane and do not break it.
+ */
+export function useSharedPlane(prefix: string): {
+  plane(): LocalControlPlane;
+  endpoint(): string;
+  /** A temporary directory of this file's, for files its tests write. */
+  dataDir(): string;
+} {
+  let plane: LocalControlPlane | undefined;
+  let dataDir: string | undefined;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), prefix));
+    plane = await startLocalControlPlane({
+      port: 0,
+      dataDir,
+      fresh: true,
+      replicationLagMs: 20,
+      log: () => {},
+    });
+  });
+  afterAll(async () => {
+    await plane?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+  const running = () => {
+    if (!plane) throw new Error('the control plane is not running');
+    return plane;
+  };
+  return {
+    plane: running,
+    endpoint: () => running().gatewayUrl,
+    dataDir: () => {
+      if (!dataDir) throw new Error('the control plane is not running');
+      return dataDir;
     },
   };
 }
