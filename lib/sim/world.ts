@@ -168,6 +168,7 @@ export class SimWorld {
         replica: (other: string) =>
           other === id ? this.#mutated(id, region.state) : this.#guarded(id, other),
         deployment: facts,
+        mcp: region.mcp,
         resources:
           this.mutation === 'leak-reservations'
             ? new Proxy(region.resources, {

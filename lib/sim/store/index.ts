@@ -18,6 +18,7 @@ import {
 } from '../../core/replication/placement.ts';
 import type { Topology } from '../../core/topology/types.ts';
 import { quorumGuarded } from './critical.ts';
+import { SimMcpPort } from './mcp.ts';
 import {
   createReplicatedStore,
   DEFAULT_TABLE,
@@ -31,6 +32,7 @@ import { SimResourcesPort } from './resources.ts';
 import { SimStatePort } from './state.ts';
 
 export { quorumGuarded, quorumRefusal } from './critical.ts';
+export { SimMcpPort } from './mcp.ts';
 export { copyValue, createReplicatedStore, type ReplicatedStore, type SimReplica } from './replicated.ts';
 export { SimConditionalCheckFailed, SimResourcesPort } from './resources.ts';
 export { putStatusSlot, SimStatePort } from './state.ts';
@@ -97,6 +99,8 @@ export interface SimRegionStore {
   readonly view: SimStatePort;
   /** On the same replica as `state`: settling a handoff sees the handoffs `state` holds. */
   readonly resources: SimResourcesPort;
+  /** The MCP registry in this region's replica of the state table. */
+  readonly mcp: SimMcpPort;
   /** The region's replica of the state table. */
   readonly replica: SimReplica;
 }
@@ -138,6 +142,7 @@ export function createSimStores(options: SimStoresOptions): SimStores {
         state,
         view: state,
         resources: new SimResourcesPort({ replica, writer: regionId, clock: options.kernel }),
+        mcp: new SimMcpPort(replica),
         replica,
       };
     }
@@ -165,6 +170,7 @@ export function createSimStores(options: SimStoresOptions): SimStores {
         ...(critical.records.includes('handoff') ? { handoffs: guarded } : {}),
         ...(critical.pools ? { pools: guarded, strongPools: true } : {}),
       }),
+      mcp: new SimMcpPort(replica),
       replica,
     };
   });
