@@ -98,6 +98,20 @@ export interface StatePort {
   ): Promise<FailoverRecord>;
 }
 
+/**
+ * Each region's per-minute view of every region (lib/core/health/availability.ts), for its
+ * availability over the last hour and day. One observer writes only its own samples.
+ */
+export interface AvailabilityPort {
+  /** Stores an observer's sample of one minute, replacing whatever that slot held a day before. */
+  recordSample(sample: import('./core/health/availability.ts').AvailabilitySample): Promise<void>;
+  /** The observer's samples this replica holds from minute `since` (epoch ms) on, oldest first. */
+  listSamples(
+    observer: string,
+    since: number,
+  ): Promise<import('./core/health/availability.ts').AvailabilitySample[]>;
+}
+
 /** A region's monotonic write marker: how far another replica has caught up with it. */
 export interface Heartbeat {
   readonly region: string;

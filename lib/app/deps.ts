@@ -46,6 +46,11 @@ export interface RegionalDeps {
   readonly selective?: SelectivePort;
   /** Emergency shutdown incidents and daily reports in this region's replica; the ops API answers 500 without it. */
   readonly ops?: import('../ports.ts').OpsPort;
+  /**
+   * Every region's per-minute availability as this region's probe round saw it: the round records a
+   * sample a minute and `GET /v1/regions` answers the last hour and day; both skip it when absent.
+   */
+  readonly availability?: import('../ports.ts').AvailabilityPort;
   /** The MCP server registry in this region's replica; the MCP API answers 500 without it. */
   readonly mcp?: import('../ports.ts').McpRegistryPort;
   /**

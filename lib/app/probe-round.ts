@@ -3,6 +3,7 @@
  * (lib/app/round-actions.ts). The witness's round is lib/app/witness-round.ts, the rounds inside a
  * minute lib/app/probe-minute.ts, the automatic failover start lib/app/automatic-failover.ts.
  */
+import { type AvailabilitySample, minuteBucket, minuteState } from '../core/health/availability.ts';
 import { applyRound, healthPolicyOf } from '../core/health/evaluate.ts';
 import { assess } from '../core/health/quorum.ts';
 import type { Assessment, ReportedPeerStatus, TargetHealth } from '../core/health/types.ts';
@@ -41,6 +42,8 @@ export interface ProbeRoundReport {
   readonly views: readonly TargetHealth[];
   readonly assessment: Assessment;
   readonly actions: ProbeRoundActions;
+  /** The availability sample this round recorded (the first round of each minute records one). */
+  readonly availability_sample?: AvailabilitySample;
 }
 
 /**
@@ -147,6 +150,13 @@ export async function runProbeRound(
   }
   await act.publish();
   const after = act.ownStatus ?? own;
+  statuses.set(regionId, after);
+  // One write a minute, not a round: the first round whose heartbeat falls in a new minute records.
+  const sample =
+    deps.availability && (!lastBeat || minuteBucket(lastBeat.at) !== minuteBucket(heartbeat.at))
+      ? availabilitySample(topology.regions, heartbeat.at, regionId, statuses, assessment)
+      : undefined;
+  if (sample) await deps.availability?.recordSample(sample);
   // Settle this region's duplicate claims, move the orphaned handoffs it keeps and
   // reconcile its holds; a region that does not serve still gives back its releases that lost.
   if (act.passive === undefined && isServing(after.status)) await keepHandoffs(deps);
@@ -160,7 +170,26 @@ export async function runProbeRound(
     views,
     assessment,
     actions: act.report(),
+    ...(sample ? { availability_sample: sample } : {}),
   };
+}
+
+/** This round's view of every region for the minute of `at`: serving, and reachable by a majority. */
+function availabilitySample(
+  regions: readonly { readonly region_id: string }[],
+  at: number,
+  observer: string,
+  statuses: ReadonlyMap<string, RegionStatusRecord>,
+  assessment: Assessment,
+): AvailabilitySample {
+  const reachable = new Set(assessment.reachable_by_majority);
+  const out: Record<string, ReturnType<typeof minuteState>> = {};
+  for (const { region_id } of regions) {
+    // A region without a status record was never failed over: it serves (defaultStatus).
+    const status = statuses.get(region_id)?.status ?? 'healthy';
+    out[region_id] = minuteState(isServing(status), reachable.has(region_id));
+  }
+  return { observer, minute: minuteBucket(at), regions: out };
 }
 
 /**

@@ -1,5 +1,14 @@
 import { NotFoundError } from '../core/errors.ts';
 import type { FailoverRecord } from '../core/failover/types.ts';
+import {
+  type AvailabilitySample,
+  type AvailabilityWindow,
+  availabilityOver,
+  DAY_MINUTES,
+  HOUR_MINUTES,
+  MINUTE_MS,
+  minuteBucket,
+} from '../core/health/availability.ts';
 import { healthPolicyOf } from '../core/health/evaluate.ts';
 import { assess } from '../core/health/quorum.ts';
 import type { Assessment, HealthSignal, TargetHealth } from '../core/health/types.ts';
@@ -214,8 +223,41 @@ function observersOf(views: readonly TargetHealth[], target: string): Record<str
   return out;
 }
 
+/** A region's availability over the last hour and day, as the asking region's probe rounds saw it. */
+export interface RegionAvailability {
+  /** The region whose samples these are (the one answering). */
+  readonly observer: string;
+  readonly last_hour: AvailabilityWindow;
+  readonly last_day: AvailabilityWindow;
+}
+
 /** Every region with its live status and what each observer sees of it, from this region's replica. */
-type RegionReport = RegionView & { health: ObservedHealth; observers: Record<string, ObserverView> };
+type RegionReport = RegionView & {
+  health: ObservedHealth;
+  observers: Record<string, ObserverView>;
+  /** Absent when no availability store is wired. */
+  availability?: RegionAvailability;
+};
+
+/** This region's samples of the last day, read once, and each region's windows from them. */
+async function readAvailability(
+  deps: RegionalDeps,
+): Promise<(regionId: string) => { availability?: RegionAvailability }> {
+  if (!deps.availability) return () => ({});
+  const now = deps.clock.now();
+  const samples: AvailabilitySample[] = await deps.availability.listSamples(
+    deps.regionId,
+    minuteBucket(now) - (DAY_MINUTES - 1) * MINUTE_MS,
+  );
+  const sla = deps.topology.monitoring.health.region_availability.sla;
+  return (regionId) => ({
+    availability: {
+      observer: deps.regionId,
+      last_hour: availabilityOver(samples, regionId, now, HOUR_MINUTES, sla),
+      last_day: availabilityOver(samples, regionId, now, DAY_MINUTES, sla),
+    },
+  });
+}
 
 /** Statuses, views, this observer's assessment and the failover records, read once. */
 async function readHealth(deps: HealthDeps) {
@@ -252,7 +294,10 @@ export async function observedHealthOfRegions(deps: HealthDeps): Promise<Map<str
 export async function listRegions(
   deps: RegionalDeps,
 ): Promise<{ observer: string; regions: RegionReport[] }> {
-  const { statuses, views, healthOf } = await readHealth(deps);
+  const [{ statuses, views, healthOf }, availabilityOf] = await Promise.all([
+    readHealth(deps),
+    readAvailability(deps),
+  ]);
   const weights = weightsFromStatuses(deps.topology, statuses);
   const pools = deps.resources ? await readPools(deps.topology, deps.resources, deps.clock.now()) : undefined;
   return {
@@ -264,6 +309,7 @@ export async function listRegions(
       }),
       health: healthOf(r.region_id),
       observers: observersOf(views, r.region_id),
+      ...availabilityOf(r.region_id),
     })),
   };
 }
@@ -271,7 +317,10 @@ export async function listRegions(
 export async function getRegion(deps: RegionalDeps, regionId: string): Promise<RegionReport> {
   const region = deps.topology.regions.find((r) => r.region_id === regionId);
   if (!region) throw new NotFoundError('region', regionId);
-  const { statuses, views, healthOf } = await readHealth(deps);
+  const [{ statuses, views, healthOf }, availabilityOf] = await Promise.all([
+    readHealth(deps),
+    readAvailability(deps),
+  ]);
   const status = statuses.get(regionId);
   const pools = deps.resources ? await readPools(deps.topology, deps.resources, deps.clock.now()) : undefined;
   return {
@@ -281,6 +330,7 @@ export async function getRegion(deps: RegionalDeps, regionId: string): Promise<R
     }),
     health: healthOf(regionId),
     observers: observersOf(views, regionId),
+    ...availabilityOf(regionId),
   };
 }
 

@@ -9,6 +9,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DiscoveringProbe } from '../adapters/aws/discovering-probe.ts';
 import type { TableRef } from '../adapters/aws/dynamo-items.ts';
+import { DynamoAvailabilityAdapter } from '../adapters/aws/dynamodb-availability.ts';
 import { DynamoComplianceAdapter } from '../adapters/aws/dynamodb-compliance.ts';
 import { DynamoLatencyAdapter } from '../adapters/aws/dynamodb-latency.ts';
 import { DynamoMcpAdapter } from '../adapters/aws/dynamodb-mcp.ts';
@@ -284,6 +285,8 @@ export function lambdaDeps(): RegionalDeps {
     compliance: new DynamoComplianceAdapter({ client: document, tableName: env.tableName }),
     // The measured latency matrix the router prefers and `GET /v1/latency` answers.
     latency: new DynamoLatencyAdapter({ client: document, tableName: env.tableName }),
+    // The probe round's per-minute samples and the availability `GET /v1/regions` answers.
+    availability: new DynamoAvailabilityAdapter({ client: document, tableName: env.tableName }),
     mcp: new DynamoMcpAdapter({ client: document, tableName: env.tableName }),
     // The resource pool the router reserves on and the resources API answers from.
     resources: new DynamoResourcesAdapter({

@@ -13,6 +13,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { createFailoverHandler } from '../../functions/failover/handler.ts';
 import type { TableRef } from '../adapters/aws/dynamo-items.ts';
+import { DynamoAvailabilityAdapter } from '../adapters/aws/dynamodb-availability.ts';
 import { DynamoComplianceAdapter } from '../adapters/aws/dynamodb-compliance.ts';
 import { DynamoLatencyAdapter } from '../adapters/aws/dynamodb-latency.ts';
 import { DynamoMcpAdapter } from '../adapters/aws/dynamodb-mcp.ts';
@@ -232,6 +233,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       compliance: new DynamoComplianceAdapter({ client: document, tableName }),
       // The measured latency matrix and the resource pool (allocations, usage, rebalances).
       latency: new DynamoLatencyAdapter({ client: document, tableName }),
+      availability: new DynamoAvailabilityAdapter({ client: document, tableName }),
       mcp: new DynamoMcpAdapter({ client: document, tableName }),
       // Emergency shutdown incidents and daily operations reports.
       ops: new DynamoOpsAdapter({ client: document, tableName }),
@@ -306,6 +308,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       replication: replicationFor(store.regionId),
       documents: own.documents,
       latency: own.latency,
+      availability: own.availability,
       mcp: own.mcp,
       ops: own.ops,
       resources: own.resources,
@@ -412,6 +415,7 @@ interface RegionPorts {
   readonly privacy: DynamoPrivacyAdapter;
   readonly compliance: DynamoComplianceAdapter;
   readonly latency: DynamoLatencyAdapter;
+  readonly availability: DynamoAvailabilityAdapter;
   readonly mcp: DynamoMcpAdapter;
   readonly ops: DynamoOpsAdapter;
   readonly resources: DynamoResourcesAdapter;

@@ -1,6 +1,7 @@
 import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHealthProbeHandler, createWitnessProbeHandler } from '../../functions/health-probe/handler.ts';
+import { DynamoAvailabilityAdapter } from '../../lib/adapters/aws/dynamodb-availability.ts';
 import { DynamoStateAdapter } from '../../lib/adapters/aws/dynamodb-state.ts';
 import type { ControlDeps } from '../../lib/app/deps.ts';
 import { runProbeMinute } from '../../lib/app/probe-minute.ts';
@@ -827,3 +828,47 @@ function failoverRecord(overrides: Partial<FailoverRecord>): FailoverRecord {
     ...overrides,
   };
 }
+
+describe('availability samples', () => {
+  it('the first round of each minute records the observer’s view of every region, once a minute', async () => {
+    world = await World.start();
+    const w = world;
+    const table = w.tables.get(US);
+    if (!table) throw new Error('no table for us-east-1');
+    const availability = new DynamoAvailabilityAdapter({ client: table.doc, tableName: table.tableName });
+    const round = async () => {
+      const reports = new Map<string, ProbeRoundReport>();
+      for (const region of w.topology.regions) {
+        const id = region.region_id;
+        if (w.down.has(id)) continue;
+        const previous = w.previous.get(id);
+        const deps = id === US ? { ...w.deps(id), availability } : w.deps(id);
+        const report = await runProbeRound(deps, previous ? { previous } : {});
+        w.previous.set(id, report.assessment);
+        reports.set(id, report);
+      }
+      for (const witness of w.topology.witnesses) await runWitnessRound(w.witness(witness.witness_id));
+      await w.replicate();
+      w.clock.t += INTERVAL_MS;
+      return reports.get(US);
+    };
+
+    // 12:00:00 records, 12:00:30 does not (same minute), 12:01:00 records the next minute.
+    const first = await round();
+    expect(first?.availability_sample).toEqual({
+      observer: US,
+      minute: NOW,
+      regions: { [US]: 'up', [EU]: 'up', [AP]: 'up' },
+    });
+    expect((await round())?.availability_sample).toBeUndefined();
+    expect((await round())?.availability_sample?.minute).toBe(NOW + 60_000);
+
+    // eu-west-1 stops answering: once a majority cannot reach it, its minutes are unreachable.
+    w.down.add(EU);
+    for (let i = 0; i < 4; i++) await round();
+    const samples = await availability.listSamples(US, 0);
+    // Rounds at 12:01:30 to 12:03:00: two more minutes, 12:02 and 12:03.
+    expect(samples.map((s) => s.minute)).toEqual([NOW, NOW + 60_000, NOW + 120_000, NOW + 180_000]);
+    expect(samples.at(-1)?.regions).toMatchObject({ [US]: 'up', [EU]: 'unreachable', [AP]: 'up' });
+  });
+});

@@ -10,6 +10,7 @@ import type { Hold } from '../../ports.ts';
  * | handoff       | `HANDOFF#<id>`      | `HANDOFF`            | `TARGET#<region_id>`  | `<created_at>#<handoff_id>` |
  * | health view   | `HEALTH`            | `<observer>#<target>`| -                     | -                           |
  * | heartbeat     | `HEARTBEAT`         | `<region_id>`        | -                     | -                           |
+ * | avail. sample | `AVAILABILITY#<observer>` | `SLOT#<minute of day>` | -            | -                           |
  * | failover      | `FAILOVER#<id>`     | `FAILOVER`           | `FAILOVERS`           | `<initiated_at>#<id>`       |
  * | privacy req.  | `PRIVACY#<id>`      | `REQUEST`            | `PRIVACY_REQUESTS`    | `<created_at>#<id>`         |
  * | its export    | `PRIVACY#<id>`      | `EXPORT#<record_id>` | -                     | -                           |
@@ -39,6 +40,12 @@ import type { Hold } from '../../ports.ts';
  * Handoffs get a partition each (no hot key) and the GSI lists them per target region.
  * Health views and heartbeats are small per-region sets read whole by every probe round; failovers
  * are listed newest first through the GSI.
+ * Availability samples (an observer's view of every region in one minute, written by its probe round
+ * once a minute) are a ring of 1,440 slots per observer, `SLOT#0000` to `SLOT#1439` by minute of the
+ * UTC day: each minute overwrites the sample of the same minute a day before, so the partition never
+ * grows past a day without TTL (which dynalite lacks and nothing may rely on); the item carries its
+ * minute, and a read of the whole partition (one Query, about 300 KB) keeps the last day's
+ * (lib/adapters/aws/dynamodb-availability.ts).
  * A data-subject request and its export share a partition (one Query answers both); requests are
  * listed newest first through the GSI. A subject's handoffs have no index of their own: they are
  * found by querying each `TARGET#<region>` with a filter on `task.subject_id` (reads every handoff
@@ -86,6 +93,12 @@ export const keys = {
   handoffByTarget: (regionId: string) => `TARGET#${regionId}`,
   targetHealth: (observer: string, target: string) => ({ pk: 'HEALTH', sk: `${observer}#${target}` }),
   heartbeat: (regionId: string) => ({ pk: 'HEARTBEAT', sk: regionId }),
+  /** `minute` in epoch ms; its slot is its minute of the UTC day. */
+  availabilitySample: (observer: string, minute: number) => ({
+    pk: `AVAILABILITY#${observer}`,
+    sk: `SLOT#${String(Math.floor(minute / 60_000) % 1440).padStart(4, '0')}`,
+  }),
+  availabilityPartition: (observer: string) => `AVAILABILITY#${observer}`,
   failover: (failoverId: string) => ({ pk: `FAILOVER#${failoverId}`, sk: 'FAILOVER' }),
   failoverList: 'FAILOVERS',
   privacyRequest: (requestId: string) => ({ pk: `PRIVACY#${requestId}`, sk: 'REQUEST' }),

@@ -1,0 +1,91 @@
+/**
+ * Each region's availability over a window, from per-minute samples of one observer's view. A
+ * minute counts as up when the region was serving and reachable by a majority of its observers as
+ * that observer's round saw it; a minute without a sample is not measured (never counted as up), so
+ * a region whose observer was itself down does not look available for the time nobody looked.
+ */
+
+/** What one observer saw of one region in one minute. */
+export type MinuteState = 'up' | 'not_serving' | 'unreachable';
+
+/** One observer's view of every region in one minute (written once a minute by its probe round). */
+export interface AvailabilitySample {
+  readonly observer: string;
+  /** Epoch ms of the start of the minute (a multiple of 60,000). */
+  readonly minute: number;
+  /** Region id -> what the observer saw of it. */
+  readonly regions: Readonly<Record<string, MinuteState>>;
+}
+
+export interface AvailabilityWindow {
+  /** Minutes in the window (60 for the last hour, 1440 for the last day). */
+  readonly window_minutes: number;
+  /** Minutes of the window with a sample of the region. */
+  readonly minutes_measured: number;
+  /** Measured minutes in which it was up. */
+  readonly minutes_up: number;
+  /** window_minutes - minutes_measured: reported, never counted as up. */
+  readonly minutes_not_measured: number;
+  /** minutes_up / minutes_measured in percent (3 decimals), or null when nothing was measured. */
+  readonly percent: number | null;
+  /** The topology's target (`monitoring.health.region_availability.sla`), in percent. */
+  readonly sla: number;
+  /** percent >= sla, or null when nothing was measured. */
+  readonly meets_sla: boolean | null;
+}
+
+export const MINUTE_MS = 60_000;
+export const HOUR_MINUTES = 60;
+export const DAY_MINUTES = 1440;
+
+/** The start of the minute `at` (epoch ms) falls in. */
+export function minuteBucket(at: number): number {
+  return Math.floor(at / MINUTE_MS) * MINUTE_MS;
+}
+
+/**
+ * What a round saw of one region: serving by its status and reachable by a majority of its
+ * observers. A region whose status does not serve is `not_serving` whatever its reachability (the
+ * quorum leaves regions that do not serve out of its members).
+ */
+export function minuteState(serving: boolean, reachableByMajority: boolean): MinuteState {
+  if (!serving) return 'not_serving';
+  return reachableByMajority ? 'up' : 'unreachable';
+}
+
+/**
+ * A region's availability over the `windowMinutes` minutes ending with the minute of `now` (both
+ * ends included: the window of 60 at 10:30:20 is 09:31 to 10:30). Samples outside the window are
+ * ignored; two samples of one minute (a retried round) count once, the later in the list winning.
+ */
+export function availabilityOver(
+  samples: readonly AvailabilitySample[],
+  region: string,
+  now: number,
+  windowMinutes: number,
+  sla: number,
+): AvailabilityWindow {
+  if (!Number.isInteger(windowMinutes) || windowMinutes < 1) {
+    throw new RangeError(`windowMinutes must be a positive integer, got ${windowMinutes}`);
+  }
+  const last = minuteBucket(now);
+  const first = last - (windowMinutes - 1) * MINUTE_MS;
+  const byMinute = new Map<number, MinuteState>();
+  for (const sample of samples) {
+    const state = sample.regions[region];
+    if (state === undefined || sample.minute < first || sample.minute > last) continue;
+    byMinute.set(minuteBucket(sample.minute), state);
+  }
+  const measured = byMinute.size;
+  const up = [...byMinute.values()].filter((s) => s === 'up').length;
+  const percent = measured === 0 ? null : Math.floor((up / measured) * 100_000) / 1000;
+  return {
+    window_minutes: windowMinutes,
+    minutes_measured: measured,
+    minutes_up: up,
+    minutes_not_measured: windowMinutes - measured,
+    percent,
+    sla,
+    meets_sla: percent === null ? null : percent >= sla,
+  };
+}
