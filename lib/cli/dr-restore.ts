@@ -27,6 +27,7 @@ import { messageOf, TopologyError } from '../core/errors.ts';
 import { placeReplication } from '../core/replication/placement.ts';
 import type { Topology } from '../core/topology/types.ts';
 import { withGeneration } from '../infra/generation.ts';
+import { DEFAULT_DATA_DIR } from '../local/defaults.ts';
 import { listSnapshots, localTablesOf, snapshotReadings } from '../local/snapshots.ts';
 import { loadTopologyFile } from '../topology/load.ts';
 import { ApiUnreachableError, EndpointError, isLoopback, parseEndpoints } from './client.ts';
@@ -46,8 +47,6 @@ export interface RestoreTestOptions {
   /** @default Date.now */
   readonly now?: () => number;
 }
-
-const DEFAULT_DATA_DIR = '.data';
 
 export async function restoreTestCommand(
   args: readonly string[],

@@ -22,17 +22,12 @@ import {
   requireReadable,
   UsageError,
 } from './common.ts';
-import { costCommand } from './cost.ts';
 import { dataCommand } from './data.ts';
-import { deployPlanCommand } from './deploy-plan.ts';
-import { doctorCommand } from './doctor.ts';
-import { drCommand } from './dr.ts';
 import { decisionLines, paint, type Style, statusColor, table } from './format.ts';
 import { handoffsCommand } from './handoffs.ts';
 import { type CommandHelp, commandHelp, commandOf, commandsUnder, overview, usageLine } from './help.ts';
 import { latencyCommand } from './latency.ts';
 import { mcpCommand } from './mcp.ts';
-import { networkCommand } from './network.ts';
 import {
   failoverCommand,
   faultCommand,
@@ -41,13 +36,20 @@ import {
   healthCommand,
   watchCommand,
 } from './operations.ts';
-import { opsCommand, regionCommand } from './ops.ts';
 import { privacyCommand } from './privacy.ts';
 import { replicationCommand } from './replication.ts';
 import { rebalanceCommand, resourcesCommand } from './resources.ts';
-import { simulateCommand } from './simulate.ts';
 
 type Command = (args: readonly string[], io: CliIo) => number | Promise<number>;
+
+/**
+ * A command whose module loads only when it runs: cost and deploy-plan synthesize the CDK app, ops
+ * prices it, doctor and dr carry SDK clients, simulate the simulator, network the key store; loading
+ * aws-cdk-lib on every call cost `cortex` (and `npm start`) two seconds before it did anything.
+ */
+function lazy(load: () => Promise<Command>): Command {
+  return async (args, io) => (await load())(args, io);
+}
 
 /** By first word; a command with subcommands reads the rest itself. */
 const COMMANDS_BY_WORD: Readonly<Record<string, Command>> = {
@@ -57,8 +59,8 @@ const COMMANDS_BY_WORD: Readonly<Record<string, Command>> = {
   route: routeCommand,
   handoffs: handoffsCommand,
   health: healthCommand,
-  doctor: doctorCommand,
-  'deploy-plan': deployPlanCommand,
+  doctor: lazy(async () => (await import('./doctor.ts')).doctorCommand),
+  'deploy-plan': lazy(async () => (await import('./deploy-plan.ts')).deployPlanCommand),
   failover: failoverCommand,
   fault: faultCommand,
   heal: healCommand,
@@ -66,17 +68,17 @@ const COMMANDS_BY_WORD: Readonly<Record<string, Command>> = {
   replication: replicationCommand,
   privacy: privacyCommand,
   audit: auditCommand,
-  ops: opsCommand,
-  region: regionCommand,
+  ops: lazy(async () => (await import('./ops.ts')).opsCommand),
+  region: lazy(async () => (await import('./ops.ts')).regionCommand),
   latency: latencyCommand,
   resources: resourcesCommand,
   rebalance: rebalanceCommand,
   data: dataCommand,
-  simulate: simulateCommand,
-  dr: drCommand,
-  network: networkCommand,
+  simulate: lazy(async () => (await import('./simulate.ts')).simulateCommand),
+  dr: lazy(async () => (await import('./dr.ts')).drCommand),
+  network: lazy(async () => (await import('./network.ts')).networkCommand),
   mcp: mcpCommand,
-  cost: costCommand,
+  cost: lazy(async () => (await import('./cost.ts')).costCommand),
 };
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {

@@ -11,7 +11,7 @@ import { keyAges } from '../core/network/keys.ts';
 import { type MeshPlan, planMesh } from '../core/network/mesh.ts';
 import { renderWireGuard } from '../core/network/wireguard.ts';
 import type { Topology } from '../core/topology/types.ts';
-import { DEFAULT_DATA_DIR } from '../local/control-plane.ts';
+import { DEFAULT_DATA_DIR } from '../local/defaults.ts';
 import { loadTopologyFile } from '../topology/load.ts';
 import { type CliIo, parse, requireReadable, UsageError } from './common.ts';
 import { paint, table } from './format.ts';

@@ -44,7 +44,10 @@ import { type JobStats, type RoundScheduler, startRoundScheduler } from './sched
 import { localTablesOf, startNightlySnapshots } from './snapshots.ts';
 
 export const DEFAULT_GATEWAY_PORT = 4600;
-export const DEFAULT_DATA_DIR = './.data';
+
+import { DEFAULT_DATA_DIR } from './defaults.ts';
+
+export { DEFAULT_DATA_DIR };
 
 const GATEWAY_HOST = '127.0.0.1';
 
