@@ -221,3 +221,33 @@ describe('schedule expressions', () => {
     expect(() => runsPerMonth('cron(0 12 * *)', 730)).toThrow(/6 fields/);
   });
 });
+
+describe('writes made once a minute, whatever the rounds', () => {
+  const book: PriceBook = {
+    ...BOOK,
+    assumptions: {
+      ...BOOK.assumptions,
+      runs: {
+        ...BOOK.assumptions.runs,
+        'health-probe': { ...BOOK.assumptions.runs['health-probe'], writes_per_minute: { fixed: 1 } },
+      } as PriceBook['assumptions']['runs'],
+    },
+  };
+
+  it('adds one item a minute per region to the probe’s writes, run directly or by a driver, at 30 s or 10 s', () => {
+    // Views 175,200 + samples 2 x 43,800 = 262,800 items x 2 replicas x $0.625 per million.
+    expect(
+      usd(estimateMonthlyCost(inventory(), WORKLOAD, book), 'DynamoDB', 'replicated writes: health-probe'),
+    ).toBeCloseTo(0.3285, 6);
+    expect(
+      usd(
+        estimateMonthlyCost(inventory(true), WORKLOAD, book),
+        'DynamoDB',
+        'replicated writes: health-probe',
+      ),
+    ).toBeCloseTo(0.3285, 6);
+    // Six rounds a minute: views 525,600 + samples 87,600 = 613,200 items x 2 x $0.625 per million.
+    const fast = estimateMonthlyCost(inventory(), { ...WORKLOAD, probeIntervalSeconds: 10 }, book);
+    expect(usd(fast, 'DynamoDB', 'replicated writes: health-probe')).toBeCloseTo(0.7665, 6);
+  });
+});

@@ -104,6 +104,11 @@ export function estimateMonthlyCost(
     readUnits += runs * rounds * scaled(job.reads, fn.fn);
     addWrites(fn.fn.name, runs * rounds * scaled(job.writes, fn.fn));
   };
+  /** A job's once-a-minute writes over `runs` runs of `periodSeconds` each, whatever its rounds. */
+  const minuteWrites = (fn: FunctionUsage, runs: number, job: RunAssumption, periodSeconds: number) => {
+    if (job.writes_per_minute)
+      addWrites(fn.fn.name, runs * (periodSeconds / 60) * scaled(job.writes_per_minute, fn.fn));
+  };
 
   // Schedules: each run is one invocation of its target function with the job's rounds inside, or
   // one execution of a driver workflow that invokes each of its functions once per round.
@@ -138,6 +143,7 @@ export function estimateMonthlyCost(
       const job = assumptionOf(target.fn.name, schedule.task);
       const { rounds, interval } = roundsOf(job, period);
       run(target, runs, job, rounds, interval);
+      minuteWrites(target, runs, job, period);
       countRounds(target, runs * rounds);
     }
     const machine = inventory.stateMachines.find(
@@ -153,6 +159,7 @@ export function estimateMonthlyCost(
         const { rounds, interval } = roundsOf(job, period);
         // The workflow waits between rounds; each round is one invocation that only works.
         run(fn, runs * rounds, { ...job, waits_between_rounds: false }, 1, 0);
+        minuteWrites(fn, runs, job, period);
         if (machine.tracing) fn.tracedUpstream += runs * rounds;
         countRounds(fn, runs * rounds);
         seconds = Math.max(seconds, ((rounds - 1) * interval * 1000 + job.work_ms) / 1000);

@@ -36,6 +36,8 @@ export interface RunAssumption {
   readonly reads: Scaled;
   /** DynamoDB items written per round (each 1 KB or less: one write request unit each, per replica). */
   readonly writes: Scaled;
+  /** Items written once a minute whatever the rounds (the probe's availability sample). */
+  readonly writes_per_minute?: Scaled;
   /** Application log bytes per invocation (the JSON lines it prints). */
   readonly log_bytes: number;
 }
@@ -216,12 +218,14 @@ export const PRICE_BOOK: PriceBook = {
       // view per peer and its heartbeat together, which the replication mark counts in one ADD
       // (lib/app/replication/counting-state.ts: writes made together share one count); it reads
       // views, heartbeats, statuses, failovers and its handoffs and holds (lib/app/probe-round.ts).
+      // The first round of each minute also puts its availability sample (one item under 1 KB).
       'health-probe': {
         work_ms: 800,
         waits_between_rounds: true,
         rounds_every: 'probe_interval',
         reads: { fixed: 10, per_region: 1 },
         writes: { fixed: 2, per_peer: 1 },
+        writes_per_minute: { fixed: 1 },
         log_bytes: 1500,
       },
       // A witness probes every region and writes its view of each into every region's replica
@@ -281,7 +285,9 @@ export const PRICE_BOOK: PriceBook = {
       failover: { work_ms: 500, reads: { fixed: 4, per_peer: 1 }, writes: { fixed: 4 }, log_bytes: 600 },
       // Per API request. The probed paths answer from the region's own replica.
       health: { work_ms: 30, reads: { fixed: 1 }, writes: {}, log_bytes: 0 },
-      regions: { work_ms: 40, reads: { fixed: 2 }, writes: {}, log_bytes: 0 },
+      // Plus the answering region's availability samples, read whole: 1,440 items of about 150 bytes
+      // (about 216 KB, 27 eventually consistent read units).
+      regions: { work_ms: 40, reads: { fixed: 29 }, writes: {}, log_bytes: 0 },
       // A route reads statuses, pools and the handoff; writes the handoff, its claim, the hold and the
       // pool's reservation, each counted on the mark.
       router: { work_ms: 120, reads: { fixed: 6 }, writes: { fixed: 8 }, log_bytes: 300 },
