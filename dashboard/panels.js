@@ -11,16 +11,29 @@ export function regionsTable(regions, resources) {
   return h(
     'table',
     {},
-    h('caption', {}, 'Every region, as the answering region’s replica holds it'),
+    h(
+      'caption',
+      {},
+      'Every region, as the answering region’s replica holds it; available: the minutes its probe rounds saw the region serving and reached by a majority, against the SLA',
+    ),
     h(
       'thead',
       {},
       h(
         'tr',
         {},
-        ['Region', 'Status', 'Role', 'Tier', 'Traffic weight', 'Epoch', 'Capacity free', 'Health'].map((t) =>
-          h('th', { scope: 'col' }, t),
-        ),
+        [
+          'Region',
+          'Status',
+          'Role',
+          'Tier',
+          'Traffic weight',
+          'Epoch',
+          'Capacity free',
+          'Health',
+          'Available, last hour',
+          'Available, last day',
+        ].map((t) => h('th', { scope: 'col' }, t)),
       ),
     ),
     h(
@@ -67,9 +80,35 @@ export function regionsTable(regions, resources) {
                 )
               : '',
           ),
+          availabilityCell(r.availability?.last_hour, 'hour'),
+          availabilityCell(r.availability?.last_day, 'day'),
         );
       }),
     ),
+  );
+}
+
+/**
+ * A region's availability over a window, as the answering region's probe rounds sampled it each
+ * minute: the percent, how many minutes were measured, and its standing against the SLA in words.
+ */
+function availabilityCell(w, window) {
+  if (!w) return h('td', { 'data-availability': window }, h('span', { class: 'muted' }, 'not recorded'));
+  const measured = `${w.minutes_measured} of ${w.window_minutes} min measured`;
+  if (w.percent === null) {
+    return h(
+      'td',
+      { 'data-availability': window },
+      badge('rep-unknown', 'not measured'),
+      h('div', { class: 'muted' }, `target ${w.sla} %`),
+    );
+  }
+  return h(
+    'td',
+    { 'data-availability': window, title: `${w.minutes_up} of ${w.minutes_measured} measured minutes up` },
+    `${w.percent} % `,
+    w.meets_sla ? badge('sla-ok', `meets ${w.sla} %`) : badge('sla-bad', `below ${w.sla} %`),
+    h('div', { class: 'muted' }, measured),
   );
 }
 

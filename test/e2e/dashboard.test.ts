@@ -102,6 +102,12 @@ async function untilPolls(p: Page, n: number, timeoutMs = 20 * REAL_INTERVAL_MS)
   await expect.poll(() => polls(p), { timeout: timeoutMs, interval: 100 }).toBeGreaterThanOrEqual(from + n);
 }
 
+/** A region's availability cell in the status table (`hour` or `day`), as its text reads. */
+async function availabilityText(p: Page, region: string, window: string): Promise<string> {
+  const cell = p.locator(`#regions tr[data-region="${region}"] td[data-availability="${window}"]`);
+  return ((await cell.textContent()) ?? '').trim();
+}
+
 function marker(p: Page, region: string) {
   return p.locator(`.map [data-region="${region}"]`);
 }
@@ -126,6 +132,12 @@ describe('the operations dashboard in Chromium', () => {
         await expect.poll(() => marker(page as Page, region).getAttribute('data-status')).toBe('healthy');
         expect(await marker(page, region).textContent()).toContain(`${region} · healthy`);
         expect(await page.locator(`#regions tr[data-region="${region}"]`).textContent()).toContain('healthy');
+        // Its availability over the last hour and day, in words against the SLA.
+        for (const window of ['hour', 'day']) {
+          await expect
+            .poll(() => availabilityText(page as Page, region, window))
+            .toMatch(/^100 % meets 99\.99 %\d+ of (60|1440) min measured$/);
+        }
       }
       // Observers' and latency cells are keyboard reachable, each with its reasons.
       const cells = page.locator('#observers td[tabindex="0"]');
@@ -190,6 +202,14 @@ describe('the operations dashboard in Chromium', () => {
 
       await expect.poll(() => marker(p, 'us-east-1').getAttribute('data-status')).toBe('failed');
       expect(await marker(p, 'us-east-1').textContent()).toContain('us-east-1 · failed');
+      // Its last hour's availability drops below 100 % once a minute sampled it unreachable or
+      // failed (a simulated minute is 6 s here).
+      await expect
+        .poll(() => availabilityText(p, 'us-east-1', 'hour'), { timeout: 20 * REAL_INTERVAL_MS })
+        .toMatch(/below 99\.99 %/);
+      const hour = Number((await availabilityText(p, 'us-east-1', 'hour')).split(' %')[0]);
+      expect(hour).toBeLessThan(100);
+      expect(await availabilityText(p, 'eu-west-1', 'hour')).toMatch(/^100 % meets/);
       // The page talks to a surviving region and goes on updating from it.
       const answering = await p.getAttribute('#source', 'data-region');
       expect(['eu-west-1', 'ap-south-1']).toContain(answering);
