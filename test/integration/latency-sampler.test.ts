@@ -19,7 +19,12 @@ import type { ControlPlaneEvent, LatencyPort } from '../../lib/ports.ts';
 import { defaultTopologyJson } from '../fixtures/topologies.ts';
 import { cli } from '../support/cli.ts';
 
-const TOLERANCE_ABOVE_MS = 25;
+/**
+ * A sample is a real HTTP round trip plus the simulated link delay, so it reads above the matrix by
+ * the machine's own latency: 27 ms was seen on a slow CI machine. 40 ms still tells every pair of
+ * the default matrix apart (80, 150, 200 ms), which is what the sampler must recover.
+ */
+const TOLERANCE_ABOVE_MS = 40;
 
 describe('latency sampler on simulated endpoints', () => {
   let plane: LocalControlPlane;

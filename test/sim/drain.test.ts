@@ -133,7 +133,8 @@ describe('draining a region that is failed over', () => {
     expect(last.detail).toContain(`${running} (accepted by worker-b)`);
     const redirect = record.steps.find((s) => s.action === 'redirect_traffic');
     expect(redirect?.detail).toBe(
-      `1 pending handoff(s) re-routed and 1 accepted one(s) still running in ${FAILED} (interrupted) (2 in all)`,
+      `1 pending handoff(s) re-routed and 1 accepted one(s) still running in ${FAILED} (interrupted) (2 in all)` +
+        `; MCP: n8n -> ap-south-1 (4 server(s) stay down with ${FAILED})`,
     );
     expect(record.workloads_migrated).toBe(2);
     expect(record.workloads_pending).toBe(0);
