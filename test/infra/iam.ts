@@ -1,5 +1,6 @@
 /** Reading IAM out of synthesized templates, for the must / must-not permission tests. */
 import type { Template } from 'aws-cdk-lib/assertions';
+import { logicalId } from './build.ts';
 
 export interface Statement {
   readonly Effect: string;
@@ -45,4 +46,23 @@ export function actionsAllowed(statements: readonly Statement[]): Set<string> {
 /** `arn:aws:<service>:<region>:<account>:<rest>` as the template renders a formatArn. */
 export function arnIn(service: string, region: string, rest: string): unknown {
   return { 'Fn::Join': ['', [`arn:aws:${service}:${region}:`, { Ref: 'AWS::AccountId' }, `:${rest}`]] };
+}
+
+/** The statements of a construct's role (its default child), by the role's logical id. */
+export function roleStatements(template: Template, role: { node: { defaultChild?: unknown } }): Statement[] {
+  return statementsOfRole(template, logicalId(role.node.defaultChild));
+}
+
+/** DynamoDB actions allowed without a condition on `resource`, sorted. */
+export function actionsOn(statements: readonly Statement[], resource: unknown): string[] {
+  const actions = statements
+    .filter((s) => s.Effect === 'Allow' && s.Condition === undefined)
+    .filter((s) =>
+      (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).some(
+        (r) => JSON.stringify(r) === JSON.stringify(resource),
+      ),
+    )
+    .flatMap(actionsOf)
+    .filter((a) => a.startsWith('dynamodb:'));
+  return [...new Set(actions)].sort();
 }

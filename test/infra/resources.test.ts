@@ -3,33 +3,14 @@
  * use on their own replica, the rebalancer on its schedule, and the router's reservation write
  * limited to the pools' partition.
  */
-import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { keys } from '../../lib/adapters/aws/state-keys.ts';
 import { CONCERN_ACCESS, JOB_TABLE_ACCESS } from '../../lib/infra/regional-stack.ts';
 import { logicalId, useRegionalTemplates } from './build.ts';
-import { actionsOf, arnIn, resourcesAllowed, type Statement, statementsOfRole } from './iam.ts';
+import { actionsOf, actionsOn, arnIn, resourcesAllowed, roleStatements } from './iam.ts';
 
 const tableArn = (region: string) => arnIn('dynamodb', region, 'table/cortex-state');
 const dynamo = (actions: readonly string[]) => actions.map((a) => `dynamodb:${a}`).sort();
-
-function roleStatements(template: Template, role: { node: { defaultChild?: unknown } }): Statement[] {
-  return statementsOfRole(template, logicalId(role.node.defaultChild));
-}
-
-/** DynamoDB actions allowed without a condition on `resource`, sorted. */
-function actionsOn(statements: readonly Statement[], resource: unknown): string[] {
-  const actions = statements
-    .filter((s) => s.Effect === 'Allow' && s.Condition === undefined)
-    .filter((s) =>
-      (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).some(
-        (r) => JSON.stringify(r) === JSON.stringify(resource),
-      ),
-    )
-    .flatMap(actionsOf)
-    .filter((a) => a.startsWith('dynamodb:'));
-  return [...new Set(actions)].sort();
-}
 
 describe('resource pool functions', () => {
   const regional = useRegionalTemplates();
