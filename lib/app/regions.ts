@@ -285,10 +285,16 @@ async function readHealth(deps: HealthDeps) {
   return { statuses, views, healthOf };
 }
 
-/** What the observers, taken together, see of every region now, from this region's replica. */
-export async function observedHealthOfRegions(deps: HealthDeps): Promise<Map<string, ObservedHealth>> {
-  const { healthOf } = await readHealth(deps);
-  return new Map(deps.topology.regions.map((r) => [r.region_id, healthOf(r.region_id)]));
+/** Every region's status and what the observers, taken together, see of it now, from this region's replica (one read of each). */
+export async function observedHealthOfRegions(deps: HealthDeps): Promise<{
+  readonly statuses: ReadonlyMap<string, RegionStatusRecord>;
+  readonly observed: ReadonlyMap<string, ObservedHealth>;
+}> {
+  const { statuses, healthOf } = await readHealth(deps);
+  return {
+    statuses,
+    observed: new Map(deps.topology.regions.map((r) => [r.region_id, healthOf(r.region_id)])),
+  };
 }
 
 export async function listRegions(

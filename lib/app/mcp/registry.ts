@@ -14,7 +14,6 @@ import { capabilitiesOf, type McpServerRecord, seedRecords } from '../../core/mc
 import { isServing } from '../../core/state/records.ts';
 import type { EventsPort, LatencyPort, McpRegistryPort } from '../../ports.ts';
 import type { RegionalDeps } from '../deps.ts';
-import { readStatuses } from '../live-state.ts';
 import { observedHealthOfRegions } from '../regions.ts';
 
 /** Exactly what the MCP use cases need. */
@@ -203,10 +202,7 @@ async function registry(deps: McpDeps): Promise<McpServerRecord[]> {
  * find it healthy (a dead region's servers are down with it before any failover is decided).
  */
 async function liveRegions(deps: McpDeps): Promise<(region: string) => readonly string[]> {
-  const [statuses, observed] = await Promise.all([
-    readStatuses(deps.topology, deps.state),
-    observedHealthOfRegions(deps),
-  ]);
+  const { statuses, observed } = await observedHealthOfRegions(deps);
   return (region) => {
     const reasons: string[] = [];
     const status = statuses.get(region);
