@@ -7,7 +7,7 @@ import {
   ValidationError,
 } from '../core/errors.ts';
 import { isIsoCountry } from '../core/geo/countries.ts';
-import { effectiveMatrix, measuredOverrides } from '../core/latency/stats.ts';
+import { effectiveMatrix, measuredOverrides, tunnelOverrides } from '../core/latency/stats.ts';
 import { holdRef, isSameHold, type Reservation } from '../core/resources/pool.ts';
 import {
   decideRoute,
@@ -122,17 +122,19 @@ export function routeOptions(deps: RegionalDeps): RouteOptions {
 }
 
 /**
- * The sampler's fresh figures from this region's replica; without a latency store, or when
- * it cannot be read, routing uses the topology's static matrix (each candidate says which it used).
+ * The sampler's fresh figures from this region's replica, and for every other pair the declared
+ * latency of its mesh path; without a latency store, or when it cannot be read, the mesh paths
+ * alone. A pair with neither uses the topology's static matrix (each candidate says which it used).
  */
-async function measuredLatency(deps: RegionalDeps): Promise<Pick<RouteOptions, 'latency'>> {
-  if (!deps.latency) return {};
+async function measuredLatency(deps: RegionalDeps): Promise<Pick<RouteOptions, 'latency' | 'tunnelLatency'>> {
+  let entries: Awaited<ReturnType<NonNullable<RegionalDeps['latency']>['listLatency']>> = [];
   try {
-    const entries = await deps.latency.listLatency();
-    return { latency: measuredOverrides(effectiveMatrix(deps.topology, entries, deps.clock.now())) };
+    entries = (await deps.latency?.listLatency()) ?? [];
   } catch {
-    return {};
+    // The measured figures are a preference: routing goes on with the mesh's and the static ones.
   }
+  const matrix = effectiveMatrix(deps.topology, entries, deps.clock.now());
+  return { latency: measuredOverrides(matrix), tunnelLatency: tunnelOverrides(matrix) };
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * `cortex latency [--from <region>] [--to <region>]` (GET /v1/latency): the matrix as routing uses
  * it, each cell coloured by its pair's SLA verdict (green within, red breached, dim not measured or
- * stale: the static figure), then each pair's sample statistics. `--json` prints the answer as is.
+ * stale: the mesh path's declared figure, else the static one), then each pair's sample statistics. `--json` prints the answer as is.
  */
 import { apiClient, type CliIo, parse, printApiError } from './common.ts';
 import { paint, type Style, table } from './format.ts';
@@ -16,7 +16,8 @@ interface PairView {
   from: string;
   to: string;
   ms: number;
-  source: 'measured' | 'static';
+  source: 'measured' | 'tunnel' | 'static';
+  via?: string;
   stale?: boolean;
   static_ms: number;
   measured?: {
@@ -47,16 +48,23 @@ export interface LatencyView {
 }
 
 function cellColor(pair: PairView | undefined): 'green' | 'red' | 'dim' | undefined {
-  if (!pair || pair.source === 'static') return 'dim';
+  if (!pair || pair.source !== 'measured') return 'dim';
   if (!pair.sla.verdict) return undefined;
   return pair.sla.verdict.ok ? 'green' : 'red';
 }
 
 function cell(style: Style, pair: PairView | undefined, ms: number | undefined): string {
   if (ms === undefined) return '-';
-  const text = `${ms}${pair?.source === 'static' ? (pair.stale ? ' (stale)' : ' (static)') : ''}`;
+  const text = `${ms}${fallbackMark(pair)}`;
   const color = cellColor(pair);
   return color ? paint(style, color, text) : text;
+}
+
+/** What a figure the sampler did not measure (freshly) came from. */
+function fallbackMark(pair: PairView | undefined): string {
+  if (!pair || pair.source === 'measured') return '';
+  const from = pair.source === 'tunnel' ? ' (tunnel)' : ' (static)';
+  return pair.stale ? `${from.slice(0, -1)}, stale)` : from;
 }
 
 /** The matrix: one row per source region, one column per target. */
@@ -95,7 +103,11 @@ export function pairsTable(view: LatencyView, style: Style): string {
           p.from,
           p.to,
           `${p.ms} ms`,
-          p.stale ? 'static (stale)' : p.source,
+          p.stale
+            ? `${p.source} (stale)`
+            : p.source === 'tunnel'
+              ? `tunnel (${p.via ?? 'direct'})`
+              : p.source,
           m ? `${m.last_ms}` : '-',
           m ? `${m.ewma_ms}` : '-',
           m ? `${m.p50_ms}` : '-',
@@ -136,7 +148,7 @@ export async function latencyCommand(args: readonly string[], io: CliIo): Promis
     paint(
       style,
       'dim',
-      `as seen from ${view.region} at ${view.at}; ms round trip; sampled every ${s.interval_seconds} s (${s.samples_per_run} per pair), fresh for ${s.fresh_for_seconds} s, else the topology's static figure`,
+      `as seen from ${view.region} at ${view.at}; ms round trip; sampled every ${s.interval_seconds} s (${s.samples_per_run} per pair), fresh for ${s.fresh_for_seconds} s, else the mesh path's declared figure, else the topology's static one`,
     ),
   );
   return 0;

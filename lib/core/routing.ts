@@ -148,6 +148,11 @@ export interface RouteOptions {
    */
   readonly latency?: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /**
+   * Declared latency of the mesh path between two regions, tunnel[from][to], used for a pair without
+   * a measured figure before `topology.latency.matrix` (lib/core/latency/stats.ts `effectiveMatrix`).
+   */
+  readonly tunnelLatency?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /**
    * Active-active traffic weights by region (lib/core/resources/patterns.ts `trafficWeights`): a task
    * with no latency or residency constraint goes to a candidate picked by weight, stable per task id.
    */
@@ -200,10 +205,13 @@ function latencyFrom(
   source: TaskSource,
   region: Region,
   measured?: RouteOptions['latency'],
+  tunnel?: RouteOptions['tunnelLatency'],
 ): Measured {
   if ('region' in source) {
     const fresh = measured?.[source.region]?.[region.region_id];
     if (fresh !== undefined) return { latencyMs: fresh, source: 'measured' };
+    const declared = tunnel?.[source.region]?.[region.region_id];
+    if (declared !== undefined) return { latencyMs: declared, source: 'tunnel' };
     const ms = topology.latency.matrix[source.region]?.[region.region_id];
     if (ms === undefined) throw new Error(`latency matrix has no ${source.region} -> ${region.region_id}`);
     return { latencyMs: ms, source: 'matrix' };
@@ -302,7 +310,7 @@ export function decideRoute(
     for (const capability of req.capabilities ?? []) {
       if (!facts.capabilities.has(capability)) reasons.push(`lacks capability ${capability}`);
     }
-    const latency = latencyFrom(topology, task.source, region, options.latency);
+    const latency = latencyFrom(topology, task.source, region, options.latency, options.tunnelLatency);
     if (latency.latencyMs > maxLatency) {
       reasons.push(
         `latency ${latency.latencyMs} ms from ${describeSource(task.source)} exceeds ${maxLatency} ms`,

@@ -140,14 +140,14 @@ describe('cortex latency', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('prints the matrix with measured and static cells, and each pair with its SLA verdict', async () => {
+  it("prints the matrix with measured cells and the mesh tunnels' fallback figures, and each pair with its SLA verdict", async () => {
     const { out, run } = cli();
     expect(await run('latency', '--endpoint', plane.gatewayUrl)).toBe(0);
     const text = out.join('\n');
     expect(text).toMatch(/FROM \\ TO\s+us-east-1\s+eu-west-1\s+ap-south-1/);
-    expect(text).toMatch(/eu-west-1\s+80 \(static\)/);
+    expect(text).toMatch(/eu-west-1\s+80 \(tunnel\)/);
     expect(text).toMatch(/us-east-1\s+ap-south-1\s+\d+(\.\d)? ms\s+measured.*p50 \d+(\.\d)? > 100/);
-    expect(text).toMatch(/eu-west-1\s+us-east-1\s+80 ms\s+static\s+-/);
+    expect(text).toMatch(/eu-west-1\s+us-east-1\s+80 ms\s+tunnel \(direct\)\s+-/);
   });
 
   it('exits 1 naming the field for an unknown region, and prints JSON with --json', async () => {

@@ -11,6 +11,7 @@ import {
   samplingOf,
   slaFor,
   slaVerdict,
+  tunnelOverrides,
   updateEntry,
   WINDOW_SIZE,
 } from '../../lib/core/latency/stats.ts';
@@ -137,17 +138,50 @@ describe('latency statistics', () => {
 describe('effectiveMatrix', () => {
   const t = topology();
 
-  it('uses fresh measurements, falls back to the static figure otherwise and says so', () => {
+  it('uses fresh measurements, falls back to the mesh tunnel otherwise and says so', () => {
     const measured = [
       entry('us-east-1', 'eu-west-1', 95, NOW - 10_000),
       entry('us-east-1', 'ap-south-1', 300, NOW - freshnessMs(t) - 1),
     ];
     const matrix = effectiveMatrix(t, measured, NOW);
     expect(matrix['us-east-1']?.['eu-west-1']).toEqual({ ms: 95, source: 'measured' });
-    expect(matrix['us-east-1']?.['ap-south-1']).toEqual({ ms: 200, source: 'static', stale: true });
-    expect(matrix['eu-west-1']?.['ap-south-1']).toEqual({ ms: 150, source: 'static' });
+    expect(matrix['us-east-1']?.['ap-south-1']).toEqual({
+      ms: 200,
+      source: 'tunnel',
+      via: 'direct',
+      stale: true,
+    });
+    expect(matrix['eu-west-1']?.['ap-south-1']).toEqual({ ms: 150, source: 'tunnel', via: 'direct' });
     expect(matrix['us-east-1']?.['us-east-1']).toEqual({ ms: 1, source: 'static' });
     expect(measuredOverrides(matrix)).toEqual({ 'us-east-1': { 'eu-west-1': 95 } });
+    expect(tunnelOverrides(matrix)['us-east-1']).toEqual({ 'ap-south-1': 200 });
+  });
+
+  it('an unmeasured pair whose direct tunnel is down takes the path through the third region, not the static figure', () => {
+    const detour = topology((json) => {
+      const tunnel = json.cross_region_networking.vpn_mesh.tunnels.find(
+        (x: { tunnel_id: string }) => x.tunnel_id === 'eu-west-1-to-ap-south-1',
+      );
+      if (!tunnel) throw new Error('the default topology joins eu-west-1 and ap-south-1');
+      tunnel.status = 'down';
+    });
+    const matrix = effectiveMatrix(detour, [], NOW);
+    // 80 (eu-west-1 to us-east-1) + 200 (us-east-1 to ap-south-1), where the static matrix says 150.
+    expect(matrix['eu-west-1']?.['ap-south-1']).toEqual({ ms: 280, source: 'tunnel', via: 'us-east-1' });
+    expect(matrix['ap-south-1']?.['eu-west-1']).toEqual({ ms: 280, source: 'tunnel', via: 'us-east-1' });
+    expect(matrix['us-east-1']?.['eu-west-1']).toEqual({ ms: 80, source: 'tunnel', via: 'direct' });
+  });
+
+  it('a pair whose only path is the internet falls back to the static matrix', () => {
+    const cut = topology((json) => {
+      for (const tunnel of json.cross_region_networking.vpn_mesh.tunnels) {
+        if (tunnel.tunnel_id !== 'us-east-1-to-eu-west-1') tunnel.status = 'down';
+      }
+    });
+    const matrix = effectiveMatrix(cut, [], NOW);
+    expect(matrix['eu-west-1']?.['ap-south-1']).toEqual({ ms: 150, source: 'static' });
+    expect(matrix['us-east-1']?.['ap-south-1']).toEqual({ ms: 200, source: 'static' });
+    expect(matrix['us-east-1']?.['eu-west-1']).toEqual({ ms: 80, source: 'tunnel', via: 'direct' });
   });
 
   it('covers every ordered pair of the topology', () => {
@@ -185,6 +219,32 @@ describe('routing with measured latency', () => {
       latency_source: 'measured',
     });
     expect(measured.candidates.find((c) => c.region === 'ap-south-1')?.latency_source).toBe('matrix');
+  });
+
+  it('without a measured figure routing uses the tunnel path and says so; a measured one still wins', () => {
+    const detour = topology((json) => {
+      for (const region of json.regions) region.cost_index = 1;
+      const tunnel = json.cross_region_networking.vpn_mesh.tunnels.find(
+        (x: { tunnel_id: string }) => x.tunnel_id === 'us-east-1-to-eu-west-1',
+      );
+      if (!tunnel) throw new Error('the default topology joins us-east-1 and eu-west-1');
+      tunnel.status = 'down';
+    });
+    const matrix = effectiveMatrix(detour, [entry('us-east-1', 'ap-south-1', 210, NOW - 1_000)], NOW);
+    const decision = decideRoute(detour, task, live, {
+      latency: measuredOverrides(matrix),
+      tunnelLatency: tunnelOverrides(matrix),
+    });
+    // us-east-1 to eu-west-1 through ap-south-1: 200 + 150, not the static 80.
+    expect(decision.candidates.find((c) => c.region === 'eu-west-1')).toMatchObject({
+      latency_ms: 350,
+      latency_source: 'tunnel',
+    });
+    expect(decision.candidates.find((c) => c.region === 'ap-south-1')).toMatchObject({
+      latency_ms: 210,
+      latency_source: 'measured',
+    });
+    expect(decision.candidates.find((c) => c.region === 'us-east-1')?.latency_source).toBe('matrix');
   });
 
   it('a measured figure above max_latency_ms excludes the region', () => {

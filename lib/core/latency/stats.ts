@@ -7,10 +7,13 @@
  *   over it), their EWMA (what routing uses: it follows a change within one sampling run), the last
  *   sample and when it was taken.
  * - An entry is fresh for `FRESH_RUNS` sampling intervals; a pair without a fresh entry falls back
- *   to the topology's static figure and says so (`source: 'static'`, `stale` when an old one exists).
+ *   to the declared latency of the mesh path its traffic takes now (`source: 'tunnel'`, with `via`),
+ *   and without one (the path is the internet) to the topology's static figure (`source: 'static'`);
+ *   `stale` marks a fallback while an old entry exists.
  * - SLA targets (the spec's p50 100 / p95 250 / p99 500 ms) come from `latency.pair_slas["from->to"]`,
  *   else `latency.sla`; a pair violates its SLA when any of p50, p95, p99 is above its target.
  */
+import { type MeshPlan, planMesh, tunnelLatency } from '../network/mesh.ts';
 import type { LatencySla, Topology } from '../topology/types.ts';
 
 /** Samples kept per pair: 20 runs of the default 3 samples would be 60; 30 bounds the item size. */
@@ -63,7 +66,10 @@ export interface SlaVerdict {
 
 export interface EffectiveLatency {
   readonly ms: number;
-  readonly source: 'measured' | 'static';
+  /** The sampler's fresh figure, else the mesh path's declared latency, else the static matrix. */
+  readonly source: 'measured' | 'tunnel' | 'static';
+  /** For `tunnel`: `direct`, or the region the path passes through. */
+  readonly via?: string;
   /** Set when a measured entry exists but is older than the freshness window. */
   readonly stale?: boolean;
 }
@@ -160,7 +166,9 @@ export function isFresh(entry: LatencyEntry, now: number, maxAgeMs: number): boo
 
 /**
  * Per ordered pair of topology regions, the figure routing uses: the measured EWMA when fresh, else
- * the topology's static figure. A region to itself is never sampled (static).
+ * the declared latency of the mesh path the pair's traffic takes now (the sampler is down or has no
+ * samples yet, but the tunnels' figures describe the network better than a static table), else the
+ * topology's static figure. A region to itself is never sampled (static).
  */
 export function effectiveMatrix(
   topology: Topology,
@@ -169,23 +177,42 @@ export function effectiveMatrix(
 ): EffectiveMatrix {
   const maxAge = freshnessMs(topology);
   const byPair = new Map(measured.map((e) => [`${e.from}->${e.to}`, e]));
+  const plan = meshPlanOf(topology);
   const matrix: Record<string, Record<string, EffectiveLatency>> = {};
   for (const from of topology.regions) {
     const row: Record<string, EffectiveLatency> = {};
     for (const to of topology.regions) {
       const staticMs = topology.latency.matrix[from.region_id]?.[to.region_id] ?? 0;
       const entry = byPair.get(`${from.region_id}->${to.region_id}`);
-      if (entry && from.region_id !== to.region_id && isFresh(entry, now, maxAge)) {
-        row[to.region_id] = { ms: entry.ewma_ms, source: 'measured' };
-      } else {
-        row[to.region_id] = entry
-          ? { ms: staticMs, source: 'static', stale: true }
-          : { ms: staticMs, source: 'static' };
+      if (from.region_id === to.region_id) {
+        row[to.region_id] = { ms: staticMs, source: 'static' };
+        continue;
       }
+      if (entry && isFresh(entry, now, maxAge)) {
+        row[to.region_id] = { ms: entry.ewma_ms, source: 'measured' };
+        continue;
+      }
+      const tunnel = tunnelLatency(plan, from.region_id, to.region_id);
+      const fallback: EffectiveLatency = tunnel
+        ? { ms: tunnel.ms, source: 'tunnel', via: tunnel.via }
+        : { ms: staticMs, source: 'static' };
+      row[to.region_id] = entry ? { ...fallback, stale: true } : fallback;
     }
     matrix[from.region_id] = row;
   }
   return matrix;
+}
+
+/** The mesh plan of a topology, planned once per topology object (routing reads it on every request). */
+const plans = new WeakMap<Topology, MeshPlan>();
+
+function meshPlanOf(topology: Topology): MeshPlan {
+  let plan = plans.get(topology);
+  if (!plan) {
+    plan = planMesh(topology);
+    plans.set(topology, plan);
+  }
+  return plan;
 }
 
 /** The measured figures of an effective matrix only: the router's override map (RouteOptions.latency). */
@@ -197,6 +224,20 @@ export function measuredOverrides(matrix: EffectiveMatrix): Record<string, Recor
       const measured = out[from] ?? {};
       measured[to] = cell.ms;
       out[from] = measured;
+    }
+  }
+  return out;
+}
+
+/** The tunnel figures of an effective matrix only: the router's fallback before the static matrix. */
+export function tunnelOverrides(matrix: EffectiveMatrix): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const [from, row] of Object.entries(matrix)) {
+    for (const [to, cell] of Object.entries(row)) {
+      if (cell.source !== 'tunnel') continue;
+      const tunnel = out[from] ?? {};
+      tunnel[to] = cell.ms;
+      out[from] = tunnel;
     }
   }
   return out;

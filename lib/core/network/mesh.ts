@@ -241,3 +241,24 @@ function meshRoutes(
   }
   return routes;
 }
+
+/** A pair's latency over the mesh: the declared latency along the path traffic takes now. */
+export interface TunnelLatency {
+  readonly ms: number;
+  /** `direct`, or the region the path passes through. */
+  readonly via: string;
+}
+
+/**
+ * The declared latency of the path traffic between two regions takes now (the route's first path),
+ * or undefined when that path is the internet (no tunnel figure) or the pair is not in the plan.
+ */
+export function tunnelLatency(
+  plan: Pick<MeshPlan, 'routes'>,
+  from: string,
+  to: string,
+): TunnelLatency | undefined {
+  const first = plan.routes.find((r) => r.from === from && r.to === to)?.paths[0];
+  if (first === undefined || first.latency_ms === undefined) return undefined;
+  return { ms: first.latency_ms, via: first.via };
+}

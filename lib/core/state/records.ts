@@ -72,7 +72,7 @@ export interface Candidate {
   readonly score: number;
   readonly factors: FactorScores;
   readonly latency_ms: number;
-  readonly latency_source: 'matrix' | 'great_circle' | 'measured';
+  readonly latency_source: 'matrix' | 'great_circle' | 'measured' | 'tunnel';
 }
 
 export interface Exclusion {
