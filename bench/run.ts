@@ -25,6 +25,7 @@ import { startTestTable } from '../test/support/dynalite.ts';
 import { httpEvent, lambdaContext } from '../test/support/events.ts';
 import { measureFailover } from './failover.ts';
 import { measureSamplerCost } from './latency.ts';
+import { formatRoundLoad, measureProbeRoundLoad } from './probe-round-load.ts';
 import { measureConsistencyChecks, measureLagError } from './replication.ts';
 import { measureAccounting } from './resources.ts';
 
@@ -252,6 +253,9 @@ for (const topology of [validateTopology(readTopologyJson()), validateTopology(s
       `(samples per pair x the slowest round trip in its matrix row)`,
   );
 }
+
+// What one probe round reads and writes, with and without a history of ended failovers (bench/probe-round-load.ts).
+for (const ended of [0, 50]) console.log(formatRoundLoad(await measureProbeRoundLoad(ended)));
 
 // Resource accounting: the router with live reservations vs without (bench/resources.ts).
 {

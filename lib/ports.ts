@@ -88,6 +88,11 @@ export interface StatePort {
   /** Failover records, newest first; only those of `failedRegion` when given. */
   listFailovers(failedRegion?: string): Promise<FailoverRecord[]>;
   /**
+   * The failovers still going (running or awaiting approval), newest first: an index that the write
+   * ending a failover leaves, so reading it costs what is active, not every failover ever written.
+   */
+  listActiveFailovers(): Promise<FailoverRecord[]>;
+  /**
    * Replaces fields of a failover record (and appends `step` to its steps) only if its status is one
    * of `expectedStatuses`; ConflictError (FAILOVER_CHANGED) with the current record otherwise.
    */

@@ -4,7 +4,7 @@
  */
 import { ConflictError, messageOf } from '../core/errors.ts';
 import { failoverConditions, mayStartFailover } from '../core/failover/retry.ts';
-import { failoverIdFor } from '../core/failover/types.ts';
+import { type FailoverRecord, failoverIdFor } from '../core/failover/types.ts';
 import { healthPolicyOf } from '../core/health/evaluate.ts';
 import { coordinatorFor } from '../core/health/quorum.ts';
 import type {
@@ -84,6 +84,7 @@ export class RoundActions {
   readonly #takenOver: string[] = [];
   readonly #resumed: string[] = [];
   ownStatus: RegionStatusRecord | undefined;
+  #active: Promise<FailoverRecord[]> | undefined;
 
   constructor(deps: ControlDeps, now: number) {
     this.#deps = deps;
@@ -259,7 +260,7 @@ export class RoundActions {
   ): Promise<void> {
     const { regionId, topology, state, workflow } = this.#deps;
     const stalledForMs = 2 * healthPolicyOf(topology).interval_seconds * 1000;
-    for (const record of await state.listFailovers()) {
+    for (const record of await this.#activeFailovers()) {
       if (record.coordinator === regionId || !ACTIVE_STATUSES.includes(record.status)) continue;
       if (this.#now - Date.parse(record.updated_at) < stalledForMs) continue;
       const old = statuses.get(record.coordinator)?.status;
@@ -313,9 +314,9 @@ export class RoundActions {
    * is left to the operator.
    */
   async resumeStalled(): Promise<void> {
-    const { regionId, topology, state, workflow } = this.#deps;
+    const { regionId, topology, workflow } = this.#deps;
     const stalledForMs = 2 * healthPolicyOf(topology).interval_seconds * 1000;
-    for (const record of await state.listFailovers()) {
+    for (const record of await this.#activeFailovers()) {
       if (record.coordinator !== regionId || record.status !== 'running') continue;
       if (this.#now - Date.parse(record.updated_at) < stalledForMs) continue;
       try {
@@ -441,6 +442,16 @@ export class RoundActions {
       this.#conflict = error.message;
       return false;
     }
+  }
+
+  /**
+   * The failovers still going, read once a round (an index of the active ones only: a round never
+   * reads every failover ever written). Taking over and resuming share the read: a failover this
+   * round took over was updated just now, so resuming would skip it as not stalled either way.
+   */
+  #activeFailovers(): Promise<FailoverRecord[]> {
+    this.#active ??= this.#deps.state.listActiveFailovers();
+    return this.#active;
   }
 
   #skip(region: string, reason: string, failoverId?: string): void {

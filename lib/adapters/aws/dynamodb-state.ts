@@ -7,6 +7,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../../core/errors.ts';
+import { activityAfterUpdate, isActiveFailoverStatus } from '../../core/failover/active.ts';
 import type { FailoverRecord, FailoverStatus, FailoverStepRecord } from '../../core/failover/types.ts';
 import type { TargetHealth } from '../../core/health/types.ts';
 import { STATE_RECORD_TYPES, type StateRecordType } from '../../core/replication/placement.ts';
@@ -375,7 +376,7 @@ export class DynamoStateAdapter implements StatePort {
     const { client, tableName } = this.#tables.failover;
     const item = {
       ...keys.failover(record.failover_id),
-      gsi1pk: keys.failoverList,
+      gsi1pk: failoverListOf(isActiveFailoverStatus(record.status) ? 'active' : 'ended'),
       gsi1sk: `${record.initiated_at}#${record.failover_id}`,
       record_type: 'failover',
       ...record,
@@ -395,18 +396,36 @@ export class DynamoStateAdapter implements StatePort {
   }
 
   async listFailovers(failedRegion?: string): Promise<FailoverRecord[]> {
+    // Both lists in parallel, merged by their sort key (start time, then id), newest first.
+    const [active, ended] = await Promise.all([
+      this.#failoverList(keys.activeFailoverList),
+      this.#failoverList(keys.failoverList),
+    ]);
+    const items = active.length === 0 ? ended : [...active, ...ended].sort(byListKeyDescending);
+    const records = items.map((item) => strip<FailoverRecord>(item));
+    return failedRegion === undefined ? records : records.filter((r) => r.failed_region === failedRegion);
+  }
+
+  async listActiveFailovers(): Promise<FailoverRecord[]> {
+    // The index is updated in the write that ends a failover; its copy of an item is that item as
+    // written, so the status check only guards against a record written without the index key.
+    return (await this.#failoverList(keys.activeFailoverList))
+      .map((item) => strip<FailoverRecord>(item))
+      .filter((record) => isActiveFailoverStatus(record.status));
+  }
+
+  /** One GSI partition of failovers, newest first (a GSI Query: eventually consistent). */
+  async #failoverList(listKey: string): Promise<Item[]> {
     const { client, tableName } = this.#tables.failover;
     const { gsi1 } = STATE_TABLE;
-    const items = await queryAll(client, {
+    return queryAll(client, {
       TableName: tableName,
       IndexName: gsi1.indexName,
       KeyConditionExpression: '#pk = :pk',
       ExpressionAttributeNames: { '#pk': gsi1.partitionKey },
-      ExpressionAttributeValues: { ':pk': keys.failoverList },
+      ExpressionAttributeValues: { ':pk': listKey },
       ScanIndexForward: false,
     });
-    const records = items.map((item) => strip<FailoverRecord>(item));
-    return failedRegion === undefined ? records : records.filter((r) => r.failed_region === failedRegion);
   }
 
   async updateFailover(
@@ -418,6 +437,14 @@ export class DynamoStateAdapter implements StatePort {
     const names: Record<string, string> = { '#pk': 'pk', '#status': 'status' };
     const values: Record<string, unknown> = {};
     const sets = patchAssignments(patch, names, values);
+    if (sets.length === 0 && !options.step) throw new Error('updateFailover: nothing to change');
+    // The list the failover is in moves in this same write, so it never disagrees with the status.
+    const activity = activityAfterUpdate(patch.status, options.expectedStatuses);
+    if (activity !== undefined) {
+      names['#list'] = STATE_TABLE.gsi1.partitionKey;
+      values[':list'] = failoverListOf(activity);
+      sets.push('#list = :list');
+    }
     if (options.step) {
       names['#steps'] = 'steps';
       values[':step'] = [options.step];
@@ -428,7 +455,8 @@ export class DynamoStateAdapter implements StatePort {
       values[`:s${i}`] = status;
       return `:s${i}`;
     });
-    if (sets.length === 0) throw new Error('updateFailover: nothing to change');
+    // DynamoDB refuses `IN ()` as a malformed expression, not as a failed condition.
+    if (allowed.length === 0) throw new Error('updateFailover: expectedStatuses is empty');
     try {
       const { Attributes } = await client.send(
         new UpdateCommand({
@@ -456,6 +484,17 @@ export class DynamoStateAdapter implements StatePort {
       throw error;
     }
   }
+}
+
+/** The GSI partition a failover is listed under. */
+function failoverListOf(activity: 'active' | 'ended'): string {
+  return activity === 'active' ? keys.activeFailoverList : keys.failoverList;
+}
+
+function byListKeyDescending(a: Item, b: Item): number {
+  const ka = String(a[STATE_TABLE.gsi1.sortKey]);
+  const kb = String(b[STATE_TABLE.gsi1.sortKey]);
+  return ka < kb ? 1 : ka > kb ? -1 : 0;
 }
 
 function slotOf(item: Item): StatusSlot {

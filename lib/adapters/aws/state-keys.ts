@@ -11,7 +11,7 @@ import type { Hold } from '../../ports.ts';
  * | health view   | `HEALTH`            | `<observer>#<target>`| -                     | -                           |
  * | heartbeat     | `HEARTBEAT`         | `<region_id>`        | -                     | -                           |
  * | avail. sample | `AVAILABILITY#<observer>` | `SLOT#<minute of day>` | -            | -                           |
- * | failover      | `FAILOVER#<id>`     | `FAILOVER`           | `FAILOVERS`           | `<initiated_at>#<id>`       |
+ * | failover      | `FAILOVER#<id>`     | `FAILOVER`           | `FAILOVERS[#ACTIVE]`  | `<initiated_at>#<id>`       |
  * | privacy req.  | `PRIVACY#<id>`      | `REQUEST`            | `PRIVACY_REQUESTS`    | `<created_at>#<id>`         |
  * | its export    | `PRIVACY#<id>`      | `EXPORT#<record_id>` | -                     | -                           |
  * | approval use  | `COMPLIANCE_APPROVAL#<ref>` | `USE#<use_id>` | `COMPLIANCE_APPROVALS` | `<recorded_at>#<ref>#<use_id>` |
@@ -39,7 +39,10 @@ import type { Hold } from '../../ports.ts';
  * `<region_id>` written by older versions is read as one more slot and never written again.
  * Handoffs get a partition each (no hot key) and the GSI lists them per target region.
  * Health views and heartbeats are small per-region sets read whole by every probe round; failovers
- * are listed newest first through the GSI.
+ * are listed newest first through the GSI, a failover still going (running or awaiting approval)
+ * under `FAILOVERS#ACTIVE` and an ended one under `FAILOVERS`: the conditional write that ends a
+ * failover moves its `gsi1pk` in the same item, so the active list never disagrees with the record,
+ * and a probe round reads only the failovers it may act on, never every one ever written.
  * Availability samples (an observer's view of every region in one minute, written by its probe round
  * once a minute) are a ring of 1,440 slots per observer, `SLOT#0000` to `SLOT#1439` by minute of the
  * UTC day: each minute overwrites the sample of the same minute a day before, so the partition never
@@ -100,7 +103,10 @@ export const keys = {
   }),
   availabilityPartition: (observer: string) => `AVAILABILITY#${observer}`,
   failover: (failoverId: string) => ({ pk: `FAILOVER#${failoverId}`, sk: 'FAILOVER' }),
+  /** The GSI partition of ended failovers. */
   failoverList: 'FAILOVERS',
+  /** The GSI partition of failovers still going. */
+  activeFailoverList: 'FAILOVERS#ACTIVE',
   privacyRequest: (requestId: string) => ({ pk: `PRIVACY#${requestId}`, sk: 'REQUEST' }),
   privacyExport: (requestId: string, recordId: string) => ({
     pk: `PRIVACY#${requestId}`,

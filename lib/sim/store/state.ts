@@ -10,6 +10,7 @@
 
 import { keys } from '../../adapters/aws/state-keys.ts';
 import { ConflictError } from '../../core/errors.ts';
+import { isActiveFailoverStatus } from '../../core/failover/active.ts';
 import type { FailoverRecord, FailoverStatus, FailoverStepRecord } from '../../core/failover/types.ts';
 import type { TargetHealth } from '../../core/health/types.ts';
 import { STATE_RECORD_TYPES, type StateRecordType } from '../../core/replication/placement.ts';
@@ -48,9 +49,17 @@ export function handoffIndex(
   };
 }
 
-/** Where a failover is listed: one list, by start time (the adapter's gsi1). */
-export function failoverIndex(record: Pick<FailoverRecord, 'initiated_at' | 'failover_id'>): IndexKey {
-  return { pk: keys.failoverList, sk: `${record.initiated_at}#${record.failover_id}` };
+/**
+ * Where a failover is listed (the adapter's gsi1): still going or ended, by start time. The write
+ * that ends a failover moves it from the one list to the other.
+ */
+export function failoverIndex(
+  record: Pick<FailoverRecord, 'initiated_at' | 'failover_id' | 'status'>,
+): IndexKey {
+  return {
+    pk: isActiveFailoverStatus(record.status) ? keys.activeFailoverList : keys.failoverList,
+    sk: `${record.initiated_at}#${record.failover_id}`,
+  };
 }
 
 /**
@@ -271,10 +280,20 @@ export class SimStatePort implements StatePort {
   }
 
   async listFailovers(failedRegion?: string): Promise<FailoverRecord[]> {
-    const records = this.#tables.failover
-      .queryIndex<FailoverRecord>(keys.failoverList, { reverse: true })
-      .map((row) => row.value);
+    const table = this.#tables.failover;
+    const ended = table.queryIndex<FailoverRecord>(keys.failoverList, { reverse: true });
+    const active = table.queryIndex<FailoverRecord>(keys.activeFailoverList, { reverse: true });
+    // Both lists merged by their sort key (start time, then id), newest first, as the adapter does.
+    const rows =
+      active.length === 0 ? ended : [...active, ...ended].sort((a, b) => compareListed(b, a, table));
+    const records = rows.map((row) => row.value);
     return failedRegion === undefined ? records : records.filter((r) => r.failed_region === failedRegion);
+  }
+
+  async listActiveFailovers(): Promise<FailoverRecord[]> {
+    return this.#tables.failover
+      .queryIndex<FailoverRecord>(keys.activeFailoverList, { reverse: true })
+      .map((row) => row.value);
   }
 
   async updateFailover(
@@ -301,7 +320,20 @@ export class SimStatePort implements StatePort {
     }
     const next: Record<string, unknown> = { ...current, ...Object.fromEntries(sets) };
     if (options.step) next.steps = [...(current.steps ?? []), options.step];
-    table.put(pk, sk, next);
+    // The list it is in moves in this same write (the adapter's SET of gsi1pk; gsi1sk stays).
+    const listed = failoverIndex(next as unknown as FailoverRecord);
+    table.put(pk, sk, next, { pk: listed.pk, sk: table.indexOf(pk, sk)?.sk ?? listed.sk });
     return table.get<FailoverRecord>(pk, sk) as FailoverRecord;
   }
+}
+
+/** Two listed failovers in their list order: by index sort key (start time, then id). */
+function compareListed(
+  a: { readonly pk: string; readonly sk: string },
+  b: { readonly pk: string; readonly sk: string },
+  table: SimReplica,
+): number {
+  const ka = table.indexOf(a.pk, a.sk)?.sk ?? '';
+  const kb = table.indexOf(b.pk, b.sk)?.sk ?? '';
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
