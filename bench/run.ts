@@ -23,6 +23,7 @@ import { readTopologyJson } from '../lib/topology/load.ts';
 import { syntheticTopologyJson } from '../test/fixtures/topologies.ts';
 import { startTestTable } from '../test/support/dynalite.ts';
 import { httpEvent, lambdaContext } from '../test/support/events.ts';
+import { measureRegionsRead } from './availability.ts';
 import { measureFailover } from './failover.ts';
 import { measureSamplerCost } from './latency.ts';
 import { formatRoundLoad, measureProbeRoundLoad } from './probe-round-load.ts';
@@ -256,6 +257,14 @@ for (const topology of [validateTopology(readTopologyJson()), validateTopology(s
 
 // What one probe round reads and writes, with and without a history of ended failovers (bench/probe-round-load.ts).
 for (const ended of [0, 50]) console.log(formatRoundLoad(await measureProbeRoundLoad(ended)));
+
+// GET /v1/regions after a simulated day of availability samples: the day read vs the ledger (bench/availability.ts).
+for (const r of await measureRegionsRead(50)) {
+  console.log(
+    `GET /v1/regions, default topology, after a simulated day, availability from the ${r.label}: ` +
+      `${r.store_calls} availability store call(s), ${r.availability_bytes} bytes read, p50 ${fmt(r.p50_ms, 1)} ms per call (dynalite)`,
+  );
+}
 
 // Resource accounting: the router with live reservations vs without (bench/resources.ts).
 {

@@ -108,13 +108,15 @@ export interface StatePort {
  * availability over the last hour and day. One observer writes only its own samples.
  */
 export interface AvailabilityPort {
-  /** Stores an observer's sample of one minute, replacing whatever that slot held a day before. */
+  /**
+   * Stores an observer's sample of one minute, replacing whatever that slot held a day before, and
+   * adds it to the observer's ledger.
+   */
   recordSample(sample: import('./core/health/availability.ts').AvailabilitySample): Promise<void>;
-  /** The observer's samples this replica holds from minute `since` (epoch ms) on, oldest first. */
-  listSamples(
+  /** The observer's last day rolled up in one record (what the API reads); undefined before any sample. */
+  readLedger(
     observer: string,
-    since: number,
-  ): Promise<import('./core/health/availability.ts').AvailabilitySample[]>;
+  ): Promise<import('./core/health/availability.ts').AvailabilityLedger | undefined>;
 }
 
 /** A region's monotonic write marker: how far another replica has caught up with it. */

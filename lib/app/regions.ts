@@ -1,13 +1,10 @@
 import { NotFoundError } from '../core/errors.ts';
 import type { FailoverRecord } from '../core/failover/types.ts';
 import {
-  type AvailabilitySample,
   type AvailabilityWindow,
-  availabilityOver,
   DAY_MINUTES,
   HOUR_MINUTES,
-  MINUTE_MS,
-  minuteBucket,
+  ledgerAvailability,
 } from '../core/health/availability.ts';
 import { healthPolicyOf } from '../core/health/evaluate.ts';
 import { assess } from '../core/health/quorum.ts';
@@ -239,22 +236,19 @@ type RegionReport = RegionView & {
   availability?: RegionAvailability;
 };
 
-/** This region's samples of the last day, read once, and each region's windows from them. */
+/** This region's ledger (its last day of samples rolled up in one record), read once, and each region's windows from it. */
 async function readAvailability(
   deps: RegionalDeps,
 ): Promise<(regionId: string) => { availability?: RegionAvailability }> {
   if (!deps.availability) return () => ({});
   const now = deps.clock.now();
-  const samples: AvailabilitySample[] = await deps.availability.listSamples(
-    deps.regionId,
-    minuteBucket(now) - (DAY_MINUTES - 1) * MINUTE_MS,
-  );
+  const ledger = await deps.availability.readLedger(deps.regionId);
   const sla = deps.topology.monitoring.health.region_availability.sla;
   return (regionId) => ({
     availability: {
       observer: deps.regionId,
-      last_hour: availabilityOver(samples, regionId, now, HOUR_MINUTES, sla),
-      last_day: availabilityOver(samples, regionId, now, DAY_MINUTES, sla),
+      last_hour: ledgerAvailability(ledger, regionId, now, HOUR_MINUTES, sla),
+      last_day: ledgerAvailability(ledger, regionId, now, DAY_MINUTES, sla),
     },
   });
 }

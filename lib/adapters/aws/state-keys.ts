@@ -11,6 +11,7 @@ import type { Hold } from '../../ports.ts';
  * | health view   | `HEALTH`            | `<observer>#<target>`| -                     | -                           |
  * | heartbeat     | `HEARTBEAT`         | `<region_id>`        | -                     | -                           |
  * | avail. sample | `AVAILABILITY#<observer>` | `SLOT#<minute of day>` | -            | -                           |
+ * | avail. ledger | `AVAILABILITY_LEDGER#<observer>` | `LEDGER`  | -                     | -                           |
  * | failover      | `FAILOVER#<id>`     | `FAILOVER`           | `FAILOVERS[#ACTIVE]`  | `<initiated_at>#<id>`       |
  * | privacy req.  | `PRIVACY#<id>`      | `REQUEST`            | `PRIVACY_REQUESTS`    | `<created_at>#<id>`         |
  * | its export    | `PRIVACY#<id>`      | `EXPORT#<record_id>` | -                     | -                           |
@@ -47,8 +48,9 @@ import type { Hold } from '../../ports.ts';
  * once a minute) are a ring of 1,440 slots per observer, `SLOT#0000` to `SLOT#1439` by minute of the
  * UTC day: each minute overwrites the sample of the same minute a day before, so the partition never
  * grows past a day without TTL (which dynalite lacks and nothing may rely on); the item carries its
- * minute, and a read of the whole partition (one Query, about 300 KB) keeps the last day's
- * (lib/adapters/aws/dynamodb-availability.ts).
+ * minute, and a read of the whole partition (one Query, about 300 KB) keeps the last day's. Each
+ * observer's ledger, rolled up from its samples as they are written, is the one item `GET /v1/regions`
+ * reads (lib/adapters/aws/dynamodb-availability.ts).
  * A data-subject request and its export share a partition (one Query answers both); requests are
  * listed newest first through the GSI. A subject's handoffs have no index of their own: they are
  * found by querying each `TARGET#<region>` with a filter on `task.subject_id` (reads every handoff
@@ -102,6 +104,7 @@ export const keys = {
     sk: `SLOT#${String(Math.floor(minute / 60_000) % 1440).padStart(4, '0')}`,
   }),
   availabilityPartition: (observer: string) => `AVAILABILITY#${observer}`,
+  availabilityLedger: (observer: string) => ({ pk: `AVAILABILITY_LEDGER#${observer}`, sk: 'LEDGER' }),
   failover: (failoverId: string) => ({ pk: `FAILOVER#${failoverId}`, sk: 'FAILOVER' }),
   /** The GSI partition of ended failovers. */
   failoverList: 'FAILOVERS',

@@ -78,6 +78,10 @@ export function availabilityOver(
   }
   const measured = byMinute.size;
   const up = [...byMinute.values()].filter((s) => s === 'up').length;
+  return windowOf(windowMinutes, measured, up, sla);
+}
+
+function windowOf(windowMinutes: number, measured: number, up: number, sla: number): AvailabilityWindow {
   const percent = measured === 0 ? null : Math.floor((up / measured) * 100_000) / 1000;
   return {
     window_minutes: windowMinutes,
@@ -88,4 +92,82 @@ export function availabilityOver(
     sla,
     meets_sla: percent === null ? null : percent >= sla,
   };
+}
+
+/**
+ * An observer's last day rolled up as its samples are written, so that reading every region's
+ * windows is one record instead of a day of samples: per region one character per minute, oldest
+ * first, the last one for `last_minute` (`u` up, `n` not serving, `x` unreachable, `.` no sample).
+ * A string shorter than a day starts later: the minutes before it have no sample.
+ */
+export interface AvailabilityLedger {
+  readonly observer: string;
+  /** Epoch ms of the newest minute the ledger holds (a multiple of 60,000). */
+  readonly last_minute: number;
+  readonly regions: Readonly<Record<string, string>>;
+}
+
+const CODES: Readonly<Record<MinuteState, string>> = { up: 'u', not_serving: 'n', unreachable: 'x' };
+const NO_SAMPLE = '.';
+
+/**
+ * The ledger with one more sample, as availabilityOver would count it after the samples before: a
+ * later sample of a minute replaces the earlier one for the regions it names; a sample older than the
+ * ledger's day is dropped (it is outside every window the ledger answers).
+ */
+export function withSample(
+  ledger: AvailabilityLedger | undefined,
+  sample: AvailabilitySample,
+): AvailabilityLedger {
+  const minute = minuteBucket(sample.minute);
+  const last = ledger === undefined ? minute : Math.max(ledger.last_minute, minute);
+  const back = (last - minute) / MINUTE_MS;
+  if (back >= DAY_MINUTES && ledger !== undefined) return ledger;
+  const shift = ledger === undefined ? 0 : (last - ledger.last_minute) / MINUTE_MS;
+  const regions: Record<string, string> = {};
+  const ids = new Set([...Object.keys(ledger?.regions ?? {}), ...Object.keys(sample.regions)]);
+  for (const id of ids) {
+    // Right-aligned at `last`: the minutes since the ledger's last one have no sample yet.
+    let line = (ledger?.regions[id] ?? '') + NO_SAMPLE.repeat(Math.min(shift, DAY_MINUTES));
+    const state = sample.regions[id];
+    if (state !== undefined) {
+      if (line.length <= back) line = NO_SAMPLE.repeat(back + 1 - line.length) + line;
+      const at = line.length - 1 - back;
+      line = line.slice(0, at) + CODES[state] + line.slice(at + 1);
+    }
+    line = line.slice(-DAY_MINUTES).replace(/^\.+/, '');
+    if (line !== '') regions[id] = line;
+  }
+  return { observer: sample.observer, last_minute: last, regions };
+}
+
+/** availabilityOver on a ledger: the same window from one record. */
+export function ledgerAvailability(
+  ledger: AvailabilityLedger | undefined,
+  region: string,
+  now: number,
+  windowMinutes: number,
+  sla: number,
+): AvailabilityWindow {
+  if (!Number.isInteger(windowMinutes) || windowMinutes < 1) {
+    throw new RangeError(`windowMinutes must be a positive integer, got ${windowMinutes}`);
+  }
+  const line = ledger?.regions[region] ?? '';
+  let measured = 0;
+  let up = 0;
+  if (ledger !== undefined && line !== '') {
+    const last = minuteBucket(now);
+    const first = last - (windowMinutes - 1) * MINUTE_MS;
+    // Index i holds minute last_minute - (length - 1 - i) minutes.
+    const indexOf = (minute: number) => line.length - 1 - (ledger.last_minute - minute) / MINUTE_MS;
+    const from = Math.max(0, indexOf(first));
+    const to = Math.min(line.length - 1, indexOf(last));
+    for (let i = from; i <= to; i += 1) {
+      const c = line[i];
+      if (c === NO_SAMPLE) continue;
+      measured += 1;
+      if (c === CODES.up) up += 1;
+    }
+  }
+  return windowOf(windowMinutes, measured, up, sla);
 }
