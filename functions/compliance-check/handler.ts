@@ -1,4 +1,3 @@
-import middy from '@middy/core';
 import { getAudit, listAudits, runComplianceAudit } from '../../lib/app/compliance/audit.ts';
 import { checkCompliance } from '../../lib/app/compliance/check.ts';
 import type { ComplianceDeps } from '../../lib/app/compliance/deps.ts';
@@ -10,8 +9,7 @@ import {
 } from '../../lib/app/compliance/request.ts';
 import {
   type HttpEvent,
-  type HttpResult,
-  httpErrorBoundary,
+  httpHandler,
   json,
   listLimit,
   optionalJsonBody,
@@ -38,40 +36,33 @@ function auditRequest(event: HttpEvent) {
  * `GET /v1/compliance/audits`, `GET /v1/compliance/audits/{id}`.
  */
 export function createComplianceHandler(deps: ComplianceDeps) {
-  return middy<HttpEvent, HttpResult>()
-    .use(httpErrorBoundary(deps.log))
-    .handler(async (event) => {
-      switch (event.routeKey) {
-        case 'POST /v1/compliance/check': {
-          const request = parseWith(complianceCheckRequestSchema, parseJsonBody(event), 'compliance check');
-          return json(200, await checkCompliance(deps, request));
-        }
-        case 'POST /v1/compliance/audits': {
-          const { regions } = auditRequest(event);
-          return json(
-            201,
-            await runComplianceAudit(deps, {
-              trigger: 'manual',
-              ...(regions === undefined ? {} : { regions }),
-            }),
-          );
-        }
-        case 'GET /v1/compliance/audits': {
-          const query = parseWith(listAuditsQuerySchema, event.queryStringParameters ?? {}, 'query');
-          const limit = listLimit(query.limit);
-          return json(
-            200,
-            await listAudits(deps, {
-              ...(query.region === undefined ? {} : { region: query.region }),
-              ...(query.status === undefined ? {} : { status: query.status }),
-              ...(limit === undefined ? {} : { limit }),
-            }),
-          );
-        }
-        case 'GET /v1/compliance/audits/{id}':
-          return json(200, await getAudit(deps, auditId(event)));
-        default:
-          return json(404, { error: { code: 'NOT_FOUND', message: `no route ${event.routeKey}` } });
-      }
-    });
+  return httpHandler('compliance', deps.log, {
+    'POST /v1/compliance/check': async (event) => {
+      const request = parseWith(complianceCheckRequestSchema, parseJsonBody(event), 'compliance check');
+      return json(200, await checkCompliance(deps, request));
+    },
+    'POST /v1/compliance/audits': async (event) => {
+      const { regions } = auditRequest(event);
+      return json(
+        201,
+        await runComplianceAudit(deps, {
+          trigger: 'manual',
+          ...(regions === undefined ? {} : { regions }),
+        }),
+      );
+    },
+    'GET /v1/compliance/audits': async (event) => {
+      const query = parseWith(listAuditsQuerySchema, event.queryStringParameters ?? {}, 'query');
+      const limit = listLimit(query.limit);
+      return json(
+        200,
+        await listAudits(deps, {
+          ...(query.region === undefined ? {} : { region: query.region }),
+          ...(query.status === undefined ? {} : { status: query.status }),
+          ...(limit === undefined ? {} : { limit }),
+        }),
+      );
+    },
+    'GET /v1/compliance/audits/{id}': async (event) => json(200, await getAudit(deps, auditId(event))),
+  });
 }

@@ -1,18 +1,17 @@
-import middy from '@middy/core';
 import * as z from 'zod/mini';
 import { deleteData, getData, listData, putData } from '../../lib/app/data.ts';
 import type { RegionalDeps } from '../../lib/app/deps.ts';
-import {
-  type HttpEvent,
-  type HttpResult,
-  httpErrorBoundary,
-  json,
-  parseJsonBody,
-  parseWith,
-} from '../shared/http.ts';
+import { type HttpEvent, httpHandler, json, parseJsonBody, parseWith } from '../shared/http.ts';
 import { listDataQuerySchema, putDataRequestSchema } from './request.ts';
 
 const noQuery = z.strictObject({});
+
+/** A record's key (the greedy path parameter); a record's routes take no query. */
+function recordKey(event: HttpEvent): string {
+  const key = event.pathParameters?.key ?? '';
+  parseWith(noQuery, event.queryStringParameters ?? {}, 'query');
+  return key;
+}
 
 /**
  * The data API (selectively replicated data): `GET /v1/data?prefix=&after=&limit=` (this region's
@@ -21,33 +20,24 @@ const noQuery = z.strictObject({});
  * Each key lives in its selective policy's table for this region.
  */
 export function createDataHandler(deps: RegionalDeps) {
-  return middy<HttpEvent, HttpResult>()
-    .use(httpErrorBoundary(deps.log))
-    .handler(async (event) => {
-      if (event.routeKey === 'GET /v1/data') {
-        const query = parseWith(listDataQuerySchema, event.queryStringParameters ?? {}, 'query');
-        return json(
-          200,
-          await listData(deps, {
-            ...(query.prefix === undefined ? {} : { prefix: query.prefix }),
-            ...(query.after === undefined ? {} : { after: query.after }),
-            ...(query.limit === undefined ? {} : { limit: Number(query.limit) }),
-          }),
-        );
-      }
-      const key = event.pathParameters?.key ?? '';
-      parseWith(noQuery, event.queryStringParameters ?? {}, 'query');
-      switch (event.routeKey) {
-        case 'PUT /v1/data/{key+}': {
-          const body = parseWith(putDataRequestSchema, parseJsonBody(event), 'data');
-          return json(200, await putData(deps, key, body.value));
-        }
-        case 'GET /v1/data/{key+}':
-          return json(200, await getData(deps, key));
-        case 'DELETE /v1/data/{key+}':
-          return json(200, await deleteData(deps, key));
-        default:
-          return json(404, { error: { code: 'NOT_FOUND', message: `no route ${event.routeKey}` } });
-      }
-    });
+  return httpHandler('data', deps.log, {
+    'GET /v1/data': async (event) => {
+      const query = parseWith(listDataQuerySchema, event.queryStringParameters ?? {}, 'query');
+      return json(
+        200,
+        await listData(deps, {
+          ...(query.prefix === undefined ? {} : { prefix: query.prefix }),
+          ...(query.after === undefined ? {} : { after: query.after }),
+          ...(query.limit === undefined ? {} : { limit: Number(query.limit) }),
+        }),
+      );
+    },
+    'PUT /v1/data/{key+}': async (event) => {
+      const key = recordKey(event);
+      const body = parseWith(putDataRequestSchema, parseJsonBody(event), 'data');
+      return json(200, await putData(deps, key, body.value));
+    },
+    'GET /v1/data/{key+}': async (event) => json(200, await getData(deps, recordKey(event))),
+    'DELETE /v1/data/{key+}': async (event) => json(200, await deleteData(deps, recordKey(event))),
+  });
 }

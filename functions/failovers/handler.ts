@@ -1,4 +1,3 @@
-import middy from '@middy/core';
 import * as z from 'zod/mini';
 import type { ControlDeps } from '../../lib/app/deps.ts';
 import { abortFailover, answerApproval, getFailover, listFailovers } from '../../lib/app/failover/manage.ts';
@@ -10,8 +9,7 @@ import {
 import { startFailover } from '../../lib/app/failover/start.ts';
 import {
   type HttpEvent,
-  type HttpResult,
-  httpErrorBoundary,
+  httpHandler,
   json,
   listLimit,
   optionalJsonBody,
@@ -46,37 +44,30 @@ function decision(event: HttpEvent) {
  * `GET /v1/failovers/{id}`, `POST /v1/failovers/{id}/abort|approve|decline`.
  */
 export function createFailoversHandler(deps: ControlDeps) {
-  return middy<HttpEvent, HttpResult>()
-    .use(httpErrorBoundary(deps.log))
-    .handler(async (event) => {
-      switch (event.routeKey) {
-        case 'POST /v1/failovers': {
-          const request = parseWith(startFailoverRequestSchema, parseJsonBody(event), 'failover request');
-          const started = await startFailover(deps, request, 'manual');
-          return json(request.dry_run ? 200 : 202, started);
-        }
-        case 'GET /v1/failovers': {
-          const query = parseWith(listQuerySchema, event.queryStringParameters ?? {}, 'query');
-          const limit = listLimit(query.limit);
-          return json(
-            200,
-            await listFailovers(deps, {
-              ...(query.failed_region ? { failed_region: query.failed_region } : {}),
-              ...(query.status ? { status: query.status } : {}),
-              ...(limit === undefined ? {} : { limit }),
-            }),
-          );
-        }
-        case 'GET /v1/failovers/{id}':
-          return json(200, await getFailover(deps, failoverId(event)));
-        case 'POST /v1/failovers/{id}/abort':
-          return json(200, await abortFailover(deps, failoverId(event), decision(event)));
-        case 'POST /v1/failovers/{id}/approve':
-          return json(200, await answerApproval(deps, failoverId(event), true, decision(event)));
-        case 'POST /v1/failovers/{id}/decline':
-          return json(200, await answerApproval(deps, failoverId(event), false, decision(event)));
-        default:
-          return json(404, { error: { code: 'NOT_FOUND', message: `no route ${event.routeKey}` } });
-      }
-    });
+  return httpHandler('failovers', deps.log, {
+    'POST /v1/failovers': async (event) => {
+      const request = parseWith(startFailoverRequestSchema, parseJsonBody(event), 'failover request');
+      const started = await startFailover(deps, request, 'manual');
+      return json(request.dry_run ? 200 : 202, started);
+    },
+    'GET /v1/failovers': async (event) => {
+      const query = parseWith(listQuerySchema, event.queryStringParameters ?? {}, 'query');
+      const limit = listLimit(query.limit);
+      return json(
+        200,
+        await listFailovers(deps, {
+          ...(query.failed_region ? { failed_region: query.failed_region } : {}),
+          ...(query.status ? { status: query.status } : {}),
+          ...(limit === undefined ? {} : { limit }),
+        }),
+      );
+    },
+    'GET /v1/failovers/{id}': async (event) => json(200, await getFailover(deps, failoverId(event))),
+    'POST /v1/failovers/{id}/abort': async (event) =>
+      json(200, await abortFailover(deps, failoverId(event), decision(event))),
+    'POST /v1/failovers/{id}/approve': async (event) =>
+      json(200, await answerApproval(deps, failoverId(event), true, decision(event))),
+    'POST /v1/failovers/{id}/decline': async (event) =>
+      json(200, await answerApproval(deps, failoverId(event), false, decision(event))),
+  });
 }

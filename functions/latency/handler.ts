@@ -1,9 +1,8 @@
-import middy from '@middy/core';
 import * as z from 'zod/mini';
 import type { RegionalDeps } from '../../lib/app/deps.ts';
 import { ValidationError } from '../../lib/app/errors.ts';
 import { readLatencyMatrix } from '../../lib/app/latency/matrix.ts';
-import { type HttpEvent, type HttpResult, httpErrorBoundary, json, parseWith } from '../shared/http.ts';
+import { httpHandler, json, parseWith } from '../shared/http.ts';
 
 const querySchema = z.strictObject({
   from: z.optional(z.string()),
@@ -12,9 +11,8 @@ const querySchema = z.strictObject({
 
 /** `GET /v1/latency[?from=&to=]`: the matrix with sample statistics, sources and SLA verdicts. */
 export function createLatencyHandler(deps: RegionalDeps) {
-  return middy<HttpEvent, HttpResult>()
-    .use(httpErrorBoundary(deps.log))
-    .handler(async (event) => {
+  return httpHandler('latency', deps.log, {
+    'GET /v1/latency': async (event) => {
       const query = parseWith(querySchema, event.queryStringParameters ?? {}, 'query');
       const known = deps.topology.regions.map((r) => r.region_id);
       const issues = (['from', 'to'] as const)
@@ -27,5 +25,6 @@ export function createLatencyHandler(deps: RegionalDeps) {
       const { latency } = deps;
       if (!latency) throw new Error('no latency store (deps.latency)');
       return json(200, await readLatencyMatrix({ ...deps, latency }, query));
-    });
+    },
+  });
 }

@@ -1,4 +1,3 @@
-import middy from '@middy/core';
 import * as z from 'zod/mini';
 import type { RegionalDeps } from '../../lib/app/deps.ts';
 import type { EventsPort, McpRegistryPort } from '../../lib/app/edge.ts';
@@ -14,8 +13,7 @@ import {
 } from '../../lib/app/mcp/registry.ts';
 import {
   type HttpEvent,
-  type HttpResult,
-  httpErrorBoundary,
+  httpHandler,
   json,
   parseJsonBody,
   parseWith,
@@ -66,52 +64,48 @@ const registrationSchema = z.strictObject({
 export function createMcpHandler(
   deps: RegionalDeps & { readonly mcp?: McpRegistryPort; readonly events?: EventsPort },
 ) {
-  return middy<HttpEvent, HttpResult>()
-    .use(httpErrorBoundary(deps.log))
-    .handler(async (event) => {
-      const { mcp } = deps;
-      if (!mcp) throw new Error('no MCP registry (deps.mcp)');
-      const mcpDeps = { ...deps, mcp };
-      switch (event.routeKey) {
-        case 'GET /v1/mcp/servers': {
-          const query = parseWith(listQuerySchema, event.queryStringParameters ?? {}, 'query');
-          const servers = await listMcpServers(mcpDeps, {
-            ...(query.region === undefined ? {} : { region: query.region }),
-            ...(query.capability === undefined ? {} : { capability: query.capability }),
-          });
-          return json(200, { observer: deps.regionId, servers });
-        }
-        case 'GET /v1/mcp/discover': {
-          const query = parseWith(discoverQuerySchema, event.queryStringParameters ?? {}, 'query');
-          return json(
-            200,
-            await discoverMcp(mcpDeps, {
-              capability: query.capability,
-              ...(query.region === undefined ? {} : { region: query.region }),
-              ...(query.data_classification === undefined
-                ? {}
-                : { data_classification: query.data_classification }),
-              ...(query.min_version === undefined ? {} : { min_version: query.min_version }),
-            }),
-          );
-        }
-        case 'PUT /v1/mcp/servers/{region}/{server}': {
-          const { region, server } = serverOf(event);
-          const body = parseWith(registrationSchema, parseJsonBody(event), 'registration');
-          const registration = Object.fromEntries(
-            Object.entries(body).filter(([, value]) => value !== undefined),
-          ) as typeof body;
-          return json(200, await registerMcpServer(mcpDeps, region, server, registration));
-        }
-        case 'DELETE /v1/mcp/servers/{region}/{server}': {
-          const { region, server } = serverOf(event);
-          await deregisterMcpServer(mcpDeps, region, server);
-          return json(200, { region, server, deregistered: true });
-        }
-        default:
-          return json(404, { error: { code: 'NOT_FOUND', message: `no route ${event.routeKey}` } });
-      }
-    });
+  const registryDeps = () => {
+    const { mcp } = deps;
+    if (!mcp) throw new Error('no MCP registry (deps.mcp)');
+    return { ...deps, mcp };
+  };
+  return httpHandler('mcp', deps.log, {
+    'GET /v1/mcp/servers': async (event) => {
+      const query = parseWith(listQuerySchema, event.queryStringParameters ?? {}, 'query');
+      const servers = await listMcpServers(registryDeps(), {
+        ...(query.region === undefined ? {} : { region: query.region }),
+        ...(query.capability === undefined ? {} : { capability: query.capability }),
+      });
+      return json(200, { observer: deps.regionId, servers });
+    },
+    'GET /v1/mcp/discover': async (event) => {
+      const query = parseWith(discoverQuerySchema, event.queryStringParameters ?? {}, 'query');
+      return json(
+        200,
+        await discoverMcp(registryDeps(), {
+          capability: query.capability,
+          ...(query.region === undefined ? {} : { region: query.region }),
+          ...(query.data_classification === undefined
+            ? {}
+            : { data_classification: query.data_classification }),
+          ...(query.min_version === undefined ? {} : { min_version: query.min_version }),
+        }),
+      );
+    },
+    'PUT /v1/mcp/servers/{region}/{server}': async (event) => {
+      const { region, server } = serverOf(event);
+      const body = parseWith(registrationSchema, parseJsonBody(event), 'registration');
+      const registration = Object.fromEntries(
+        Object.entries(body).filter(([, value]) => value !== undefined),
+      ) as typeof body;
+      return json(200, await registerMcpServer(registryDeps(), region, server, registration));
+    },
+    'DELETE /v1/mcp/servers/{region}/{server}': async (event) => {
+      const { region, server } = serverOf(event);
+      await deregisterMcpServer(registryDeps(), region, server);
+      return json(200, { region, server, deregistered: true });
+    },
+  });
 }
 
 function serverOf(event: HttpEvent): { region: string; server: string } {

@@ -1,5 +1,3 @@
-import middy from '@middy/core';
-import { RightNotGrantedError } from '../../lib/app/errors.ts';
 import type { PrivacyDeps } from '../../lib/app/privacy/deps.ts';
 import {
   PRIVACY_REQUEST_ID_PATTERN,
@@ -14,8 +12,7 @@ import {
 } from '../../lib/app/privacy/requests.ts';
 import {
   type HttpEvent,
-  type HttpResult,
-  httpErrorBoundary,
+  httpHandler,
   json,
   listLimit,
   parseJsonBody,
@@ -43,43 +40,29 @@ function withPrivacy(deps: PrivacyHandlerDeps): PrivacyDeps {
 /**
  * Data-subject requests: `POST /v1/privacy/requests` (201 when every region was searched, 202 when
  * some region is left to the sweeper), `GET /v1/privacy/requests`, `GET /v1/privacy/requests/{id}`.
- * A right the jurisdiction does not grant is a 422 naming the field.
+ * A right the jurisdiction does not grant is a 422 naming the field (toHttpError).
  */
 export function createPrivacyHandler(deps: PrivacyHandlerDeps, options: CreateOptions = {}) {
-  return middy<HttpEvent, HttpResult>()
-    .use(httpErrorBoundary(deps.log))
-    .handler(async (event) => {
-      try {
-        switch (event.routeKey) {
-          case 'POST /v1/privacy/requests': {
-            const body = parseWith(privacyRequestSchema, parseJsonBody(event), 'privacy request');
-            const created = await createPrivacyRequest(withPrivacy(deps), body, options);
-            return json(created.status === 'completed' ? 201 : 202, created);
-          }
-          case 'GET /v1/privacy/requests': {
-            const query = parseWith(privacyListQuerySchema, event.queryStringParameters ?? {}, 'query');
-            const limit = listLimit(query.limit);
-            return json(
-              200,
-              await listPrivacyRequests(withPrivacy(deps), {
-                ...(query.status ? { status: query.status } : {}),
-                ...(query.type ? { type: query.type } : {}),
-                ...(query.subject_id ? { subject_id: query.subject_id } : {}),
-                ...(limit === undefined ? {} : { limit }),
-              }),
-            );
-          }
-          case 'GET /v1/privacy/requests/{id}':
-            return json(200, await getPrivacyRequest(withPrivacy(deps), requestId(event)));
-          default:
-            return json(404, { error: { code: 'NOT_FOUND', message: `no route ${event.routeKey}` } });
-        }
-      } catch (error) {
-        // The shared boundary knows the core's errors; this one is the privacy API's own 422.
-        if (error instanceof RightNotGrantedError) {
-          return json(422, { error: { code: error.code, message: error.message, details: error.details } });
-        }
-        throw error;
-      }
-    });
+  return httpHandler('privacy', deps.log, {
+    'POST /v1/privacy/requests': async (event) => {
+      const body = parseWith(privacyRequestSchema, parseJsonBody(event), 'privacy request');
+      const created = await createPrivacyRequest(withPrivacy(deps), body, options);
+      return json(created.status === 'completed' ? 201 : 202, created);
+    },
+    'GET /v1/privacy/requests': async (event) => {
+      const query = parseWith(privacyListQuerySchema, event.queryStringParameters ?? {}, 'query');
+      const limit = listLimit(query.limit);
+      return json(
+        200,
+        await listPrivacyRequests(withPrivacy(deps), {
+          ...(query.status ? { status: query.status } : {}),
+          ...(query.type ? { type: query.type } : {}),
+          ...(query.subject_id ? { subject_id: query.subject_id } : {}),
+          ...(limit === undefined ? {} : { limit }),
+        }),
+      );
+    },
+    'GET /v1/privacy/requests/{id}': async (event) =>
+      json(200, await getPrivacyRequest(withPrivacy(deps), requestId(event))),
+  });
 }

@@ -1,4 +1,3 @@
-import middy from '@middy/core';
 import * as z from 'zod/mini';
 import type { VersionVector } from '../../lib/app/edge.ts';
 import { NotFoundError, ValidationError } from '../../lib/app/errors.ts';
@@ -8,8 +7,7 @@ import { readReplicationLag } from '../../lib/app/replication/monitor.ts';
 import { getDocument, mergeDocument, putDocument } from '../../lib/app/replication/versioned-store.ts';
 import {
   type HttpEvent,
-  type HttpResult,
-  httpErrorBoundary,
+  httpHandler,
   json,
   optionalJsonBody,
   parseJsonBody,
@@ -48,52 +46,49 @@ function withContent<T extends { content?: unknown }>(body: T): T {
  * `GET|PUT /v1/documents/{key}`, `POST /v1/documents/{key}/merge`.
  */
 export function createReplicationHandler(base: MaybeReplicationDeps) {
-  return middy<HttpEvent, HttpResult>()
-    .use(httpErrorBoundary(base.log))
-    .handler(async (event) => {
-      const deps = replicationDepsOf(base);
-      switch (event.routeKey) {
-        case 'GET /v1/replication':
-          parseWith(noQuery, event.queryStringParameters ?? {}, 'query');
-          return json(200, await readReplicationLag(deps));
-        case 'POST /v1/replication/consistency-checks': {
-          const request = parseWith(
-            consistencyCheckRequestSchema,
-            optionalJsonBody(event),
-            'consistency check',
-          );
-          return json(201, await runConsistencyCheck(deps, request, { trigger: 'api' }));
-        }
-        case 'GET /v1/replication/consistency-checks/{id}': {
-          const id = checkId(event);
-          const record = await deps.replication(deps.regionId).getCheck(id);
-          if (!record) throw new NotFoundError('consistency check', id);
-          return json(200, record);
-        }
-        case 'GET /v1/documents/{key}':
-          return json(200, await getDocument(deps, event.pathParameters?.key ?? ''));
-        case 'PUT /v1/documents/{key}': {
-          const body = withContent(parseWith(putDocumentRequestSchema, parseJsonBody(event), 'document'));
-          return json(
-            200,
-            await putDocument(deps, event.pathParameters?.key ?? '', {
-              content: body.content,
-              ...(body.version === undefined ? {} : { version: body.version as VersionVector }),
-            }),
-          );
-        }
-        case 'POST /v1/documents/{key}/merge': {
-          const body = withContent(parseWith(mergeDocumentRequestSchema, parseJsonBody(event), 'merge'));
-          return json(
-            200,
-            await mergeDocument(deps, event.pathParameters?.key ?? '', {
-              content: body.content,
-              version: body.version as VersionVector,
-            }),
-          );
-        }
-        default:
-          return json(404, { error: { code: 'NOT_FOUND', message: `no route ${event.routeKey}` } });
-      }
-    });
+  // Asked per request: a runtime without replication stores answers its routes 500, and still starts.
+  const depsOf = () => replicationDepsOf(base);
+  return httpHandler('replication', base.log, {
+    'GET /v1/replication': async (event) => {
+      const deps = depsOf();
+      parseWith(noQuery, event.queryStringParameters ?? {}, 'query');
+      return json(200, await readReplicationLag(deps));
+    },
+    'POST /v1/replication/consistency-checks': async (event) => {
+      const deps = depsOf();
+      const request = parseWith(consistencyCheckRequestSchema, optionalJsonBody(event), 'consistency check');
+      return json(201, await runConsistencyCheck(deps, request, { trigger: 'api' }));
+    },
+    'GET /v1/replication/consistency-checks/{id}': async (event) => {
+      const deps = depsOf();
+      const id = checkId(event);
+      const record = await deps.replication(deps.regionId).getCheck(id);
+      if (!record) throw new NotFoundError('consistency check', id);
+      return json(200, record);
+    },
+    'GET /v1/documents/{key}': async (event) =>
+      json(200, await getDocument(depsOf(), event.pathParameters?.key ?? '')),
+    'PUT /v1/documents/{key}': async (event) => {
+      const deps = depsOf();
+      const body = withContent(parseWith(putDocumentRequestSchema, parseJsonBody(event), 'document'));
+      return json(
+        200,
+        await putDocument(deps, event.pathParameters?.key ?? '', {
+          content: body.content,
+          ...(body.version === undefined ? {} : { version: body.version as VersionVector }),
+        }),
+      );
+    },
+    'POST /v1/documents/{key}/merge': async (event) => {
+      const deps = depsOf();
+      const body = withContent(parseWith(mergeDocumentRequestSchema, parseJsonBody(event), 'merge'));
+      return json(
+        200,
+        await mergeDocument(deps, event.pathParameters?.key ?? '', {
+          content: body.content,
+          version: body.version as VersionVector,
+        }),
+      );
+    },
+  });
 }

@@ -1,4 +1,3 @@
-import middy from '@middy/core';
 import * as z from 'zod/mini';
 import type { RegionalDeps } from '../../lib/app/deps.ts';
 import type { EventsPort } from '../../lib/app/edge.ts';
@@ -13,8 +12,7 @@ import { runRebalance } from '../../lib/app/resources/rebalance.ts';
 import { reportUsage, viewResources } from '../../lib/app/resources/view.ts';
 import {
   type HttpEvent,
-  type HttpResult,
-  httpErrorBoundary,
+  httpHandler,
   json,
   optionalJsonBody,
   parseJsonBody,
@@ -74,60 +72,52 @@ const rebalanceSchema = z.strictObject({
  * `POST /v1/handoffs/{handoff_id}/accept`.
  */
 export function createResourcesHandler(deps: RegionalDeps & { readonly events?: EventsPort }) {
-  return middy<HttpEvent, HttpResult>()
-    .use(httpErrorBoundary(deps.log))
-    .handler(async (event) => {
-      switch (event.routeKey) {
-        case 'GET /v1/resources':
-          return json(200, await viewResources(deps));
-        case 'PUT /v1/resources/{region}/usage': {
-          const region = pathParameter(event, 'region', REGION_ID, {
-            field: 'region',
-            example: 'a region id such as us-east-1',
-          });
-          const usage = parseWith(usageSchema, parseJsonBody(event), 'usage report');
-          return json(200, await reportUsage(deps, region, usage));
-        }
-        case 'GET /v1/handoffs': {
-          const query = parseWith(listHandoffsQuerySchema, event.queryStringParameters ?? {}, 'query');
-          return json(
-            200,
-            await listHandoffs(deps, {
-              ...(query.region === undefined ? {} : { region: query.region }),
-              ...(query.status === undefined ? {} : { status: query.status }),
-              ...(query.after === undefined ? {} : { after: query.after }),
-              ...(query.limit === undefined ? {} : { limit: Number(query.limit) }),
-            }),
-          );
-        }
-        case 'GET /v1/handoffs/{handoff_id}':
-          return json(200, await getHandoff(deps, handoffIdOf(event)));
-        case 'POST /v1/handoffs/{handoff_id}/accept': {
-          const id = handoffIdOf(event);
-          const body = parseWith(acceptSchema, optionalJsonBody(event), 'accept request');
-          return json(
-            200,
-            await acceptHandoff(deps, id, body.worker === undefined ? {} : { worker: body.worker }),
-          );
-        }
-        case 'POST /v1/handoffs/{handoff_id}/complete':
-        case 'POST /v1/handoffs/{handoff_id}/fail': {
-          const id = handoffIdOf(event);
-          const body = parseWith(settleSchema, optionalJsonBody(event), 'settlement');
-          const outcome = event.routeKey.endsWith('/complete') ? 'completed' : 'failed';
-          return json(200, await settleHandoff(deps, id, outcome, body));
-        }
-        case 'POST /v1/rebalance': {
-          const body = parseWith(rebalanceSchema, optionalJsonBody(event), 'rebalance request');
-          return json(
-            200,
-            await runRebalance(deps, { dry_run: body.dry_run ?? false, force: body.force ?? false }),
-          );
-        }
-        default:
-          return json(404, { error: { code: 'NOT_FOUND', message: `no route ${event.routeKey}` } });
-      }
-    });
+  const settle = async (event: HttpEvent, outcome: 'completed' | 'failed') => {
+    const id = handoffIdOf(event);
+    const body = parseWith(settleSchema, optionalJsonBody(event), 'settlement');
+    return json(200, await settleHandoff(deps, id, outcome, body));
+  };
+  return httpHandler('resources', deps.log, {
+    'GET /v1/resources': async () => json(200, await viewResources(deps)),
+    'PUT /v1/resources/{region}/usage': async (event) => {
+      const region = pathParameter(event, 'region', REGION_ID, {
+        field: 'region',
+        example: 'a region id such as us-east-1',
+      });
+      const usage = parseWith(usageSchema, parseJsonBody(event), 'usage report');
+      return json(200, await reportUsage(deps, region, usage));
+    },
+    'GET /v1/handoffs': async (event) => {
+      const query = parseWith(listHandoffsQuerySchema, event.queryStringParameters ?? {}, 'query');
+      return json(
+        200,
+        await listHandoffs(deps, {
+          ...(query.region === undefined ? {} : { region: query.region }),
+          ...(query.status === undefined ? {} : { status: query.status }),
+          ...(query.after === undefined ? {} : { after: query.after }),
+          ...(query.limit === undefined ? {} : { limit: Number(query.limit) }),
+        }),
+      );
+    },
+    'GET /v1/handoffs/{handoff_id}': async (event) => json(200, await getHandoff(deps, handoffIdOf(event))),
+    'POST /v1/handoffs/{handoff_id}/accept': async (event) => {
+      const id = handoffIdOf(event);
+      const body = parseWith(acceptSchema, optionalJsonBody(event), 'accept request');
+      return json(
+        200,
+        await acceptHandoff(deps, id, body.worker === undefined ? {} : { worker: body.worker }),
+      );
+    },
+    'POST /v1/handoffs/{handoff_id}/complete': (event) => settle(event, 'completed'),
+    'POST /v1/handoffs/{handoff_id}/fail': (event) => settle(event, 'failed'),
+    'POST /v1/rebalance': async (event) => {
+      const body = parseWith(rebalanceSchema, optionalJsonBody(event), 'rebalance request');
+      return json(
+        200,
+        await runRebalance(deps, { dry_run: body.dry_run ?? false, force: body.force ?? false }),
+      );
+    },
+  });
 }
 
 function handoffIdOf(event: HttpEvent): string {

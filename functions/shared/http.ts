@@ -1,9 +1,10 @@
 /**
- * The HTTP edge shared by every handler: body limits, JSON parsing, strict request schemas, and the
- * one place where domain errors become status codes (STYLE 6). Handlers stay parse -> use case -> respond.
+ * The HTTP edge shared by every handler: the dispatch of a concern's routes (derived from the route
+ * table, lib/app/routes.ts), body limits, JSON parsing, strict request schemas, and the one place
+ * where errors become status codes (STYLE 6). Handlers stay parse -> use case -> respond.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import type middy from '@middy/core';
+import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import {
@@ -14,6 +15,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   RegionNotServingError,
+  RightNotGrantedError,
   StateUnavailableError,
   schemaIssues,
   TopologyError,
@@ -21,6 +23,7 @@ import {
   type ZodIssueLike,
   zodReason,
 } from '../../lib/app/errors.ts';
+import type { Concern, RouteKeyOf } from '../../lib/app/routes.ts';
 import { JsonSyntaxError, MAX_JSON_DEPTH, parseStrictJson } from './strict-json.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -56,10 +59,25 @@ function errorResponse(statusCode: number, body: ErrorBody): HttpResult {
   return json(statusCode, body);
 }
 
+/** No route of the table matches the request's path (API Gateway's 404), or a handler got a key it does not serve. */
+export class RouteNotFoundError extends CortexError {
+  readonly code = 'NOT_FOUND';
+}
+
+/** The path is a route of the table, for other methods (API Gateway's 405). */
+export class MethodNotAllowedError extends CortexError {
+  readonly code = 'METHOD_NOT_ALLOWED';
+}
+
 /** Maps an error to its HTTP answer; unknown errors become a plain 500 without internals. */
 export function toHttpError(error: unknown): HttpResult {
-  if (error instanceof ValidationError || error instanceof TopologyError) {
-    const status = error instanceof TopologyError ? 422 : 400;
+  if (
+    error instanceof ValidationError ||
+    error instanceof TopologyError ||
+    error instanceof RightNotGrantedError
+  ) {
+    // A right the jurisdiction does not grant is well-formed input the policy refuses: 422, like a topology.
+    const status = error instanceof ValidationError ? 400 : 422;
     return errorResponse(status, {
       error: { code: error.code, message: error.message, details: error.details },
     });
@@ -74,8 +92,11 @@ export function toHttpError(error: unknown): HttpResult {
       },
     });
   }
-  if (error instanceof NotFoundError) {
+  if (error instanceof NotFoundError || error instanceof RouteNotFoundError) {
     return errorResponse(404, { error: { code: error.code, message: error.message } });
+  }
+  if (error instanceof MethodNotAllowedError) {
+    return errorResponse(405, { error: { code: error.code, message: error.message } });
   }
   if (error instanceof ConflictError) {
     return errorResponse(409, { error: { code: error.code, message: error.message } });
@@ -210,6 +231,42 @@ export function listLimit(raw: string | undefined): number | undefined {
 /** A scheduled function's input: no event (undefined, null or '') is `{}`. */
 export function scheduledEvent(event: unknown): unknown {
   return event === undefined || event === null || event === '' ? {} : event;
+}
+
+/** Serves one route: the event API Gateway (or the local router) matched to it, `routeKey` set. */
+export type RouteServe = (event: HttpEvent) => Promise<HttpResult>;
+
+/** A concern's dispatch: one entry per route key the table gives the concern, and no other. */
+export type ConcernRoutes<C extends Concern> = { readonly [K in RouteKeyOf<C>]: RouteServe };
+
+/** A concern's HTTP handler, with the route keys it dispatches. */
+export type ConcernHandler<C extends Concern> = middy.MiddyfiedHandler<HttpEvent, HttpResult> & {
+  readonly concern: C;
+  readonly routeKeys: readonly RouteKeyOf<C>[];
+};
+
+/**
+ * A concern's handler: the error boundary, then the route the event's `routeKey` names. The keys are
+ * the table's for `concern` (a missing or extra one does not compile); a key the handler does not
+ * serve is a 404, as API Gateway would answer a route that does not exist.
+ */
+export function httpHandler<C extends Concern>(
+  concern: C,
+  log: ((message: string, error: unknown) => void) | undefined,
+  routes: ConcernRoutes<C>,
+): ConcernHandler<C> {
+  const serve = new Map<string, RouteServe>(Object.entries(routes));
+  const handler = middy<HttpEvent, HttpResult>()
+    .use(httpErrorBoundary(log))
+    .handler(async (event) => {
+      const route = serve.get(event.routeKey);
+      if (!route) throw new RouteNotFoundError(`no route ${event.routeKey}`);
+      return route(event);
+    });
+  return Object.assign(handler, {
+    concern,
+    routeKeys: Object.freeze([...serve.keys()]) as readonly RouteKeyOf<C>[],
+  });
 }
 
 /**

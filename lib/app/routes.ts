@@ -1,6 +1,10 @@
 /**
- * The public HTTP API: one table used by the CDK stacks (one API Gateway route per entry, to the
- * concern's Lambda function) and by the local runtime (dispatch by method and path).
+ * The public HTTP API in one table: each route key (`METHOD /path`, as API Gateway spells it) with
+ * the concern whose function serves it and who may call it. Everything that routes a request is
+ * derived from it: the API Gateway routes (lib/infra/regional-api.ts), the local router
+ * (lib/local/regional-api.ts, through `matchRoute`) and each handler's dispatch (`httpHandler` in
+ * functions/shared/http.ts takes exactly its concern's keys, or it does not compile). A new route
+ * is one entry here and its entry in the concern's handler.
  */
 
 /** A Lambda function per concern; its code is `functions/<concern>/index.ts`. */
@@ -33,72 +37,116 @@ export const CONCERNS: readonly Concern[] = [
   'ops',
 ];
 
-export interface ApiRoute {
-  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
-  /**
-   * API Gateway route path; `{name}` segments are path parameters, a last `{name+}` takes the rest
-   * of the path (slashes included).
-   */
-  readonly path: string;
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** What a route needs besides its key: who serves it and who may call it. */
+export interface RouteSpec {
   readonly concern: Concern;
   /** `iam`: SigV4-signed callers only. `none`: Route 53 health checkers must reach it. */
   readonly auth: 'iam' | 'none';
 }
 
-export const API_ROUTES: readonly ApiRoute[] = [
-  { method: 'POST', path: '/v1/route', concern: 'router', auth: 'iam' },
-  { method: 'GET', path: '/v1/regions', concern: 'regions', auth: 'iam' },
-  { method: 'GET', path: '/v1/regions/{id}', concern: 'regions', auth: 'iam' },
-  { method: 'GET', path: '/health', concern: 'health', auth: 'none' },
-  { method: 'GET', path: '/api/v1/ping', concern: 'health', auth: 'none' },
-  { method: 'GET', path: '/coordination/status', concern: 'health', auth: 'iam' },
-  { method: 'POST', path: '/v1/failovers', concern: 'failovers', auth: 'iam' },
-  { method: 'GET', path: '/v1/failovers', concern: 'failovers', auth: 'iam' },
-  { method: 'GET', path: '/v1/failovers/{id}', concern: 'failovers', auth: 'iam' },
-  { method: 'POST', path: '/v1/failovers/{id}/abort', concern: 'failovers', auth: 'iam' },
-  { method: 'POST', path: '/v1/failovers/{id}/approve', concern: 'failovers', auth: 'iam' },
-  { method: 'POST', path: '/v1/failovers/{id}/decline', concern: 'failovers', auth: 'iam' },
-  { method: 'POST', path: '/v1/privacy/requests', concern: 'privacy', auth: 'iam' },
-  { method: 'GET', path: '/v1/privacy/requests', concern: 'privacy', auth: 'iam' },
-  { method: 'GET', path: '/v1/privacy/requests/{id}', concern: 'privacy', auth: 'iam' },
-  { method: 'POST', path: '/v1/compliance/check', concern: 'compliance', auth: 'iam' },
-  { method: 'POST', path: '/v1/compliance/audits', concern: 'compliance', auth: 'iam' },
-  { method: 'GET', path: '/v1/compliance/audits', concern: 'compliance', auth: 'iam' },
-  { method: 'GET', path: '/v1/compliance/audits/{id}', concern: 'compliance', auth: 'iam' },
-  { method: 'GET', path: '/v1/replication', concern: 'replication', auth: 'iam' },
-  { method: 'POST', path: '/v1/replication/consistency-checks', concern: 'replication', auth: 'iam' },
-  { method: 'GET', path: '/v1/replication/consistency-checks/{id}', concern: 'replication', auth: 'iam' },
-  { method: 'GET', path: '/v1/documents/{key}', concern: 'replication', auth: 'iam' },
-  { method: 'PUT', path: '/v1/documents/{key}', concern: 'replication', auth: 'iam' },
-  { method: 'POST', path: '/v1/documents/{key}/merge', concern: 'replication', auth: 'iam' },
-  { method: 'GET', path: '/v1/latency', concern: 'latency', auth: 'iam' },
-  { method: 'GET', path: '/v1/resources', concern: 'resources', auth: 'iam' },
-  { method: 'PUT', path: '/v1/resources/{region}/usage', concern: 'resources', auth: 'iam' },
+/**
+ * Route key -> spec. A path's `{name}` segments are path parameters; a last `{name+}` takes the rest
+ * of the path (slashes included). Keys are API Gateway's route keys, and the `routeKey` a handler
+ * dispatches on.
+ */
+const ROUTE_TABLE = {
+  'POST /v1/route': { concern: 'router', auth: 'iam' },
+  'GET /v1/regions': { concern: 'regions', auth: 'iam' },
+  'GET /v1/regions/{id}': { concern: 'regions', auth: 'iam' },
+  'GET /health': { concern: 'health', auth: 'none' },
+  'GET /api/v1/ping': { concern: 'health', auth: 'none' },
+  'GET /coordination/status': { concern: 'health', auth: 'iam' },
+  'POST /v1/failovers': { concern: 'failovers', auth: 'iam' },
+  'GET /v1/failovers': { concern: 'failovers', auth: 'iam' },
+  'GET /v1/failovers/{id}': { concern: 'failovers', auth: 'iam' },
+  'POST /v1/failovers/{id}/abort': { concern: 'failovers', auth: 'iam' },
+  'POST /v1/failovers/{id}/approve': { concern: 'failovers', auth: 'iam' },
+  'POST /v1/failovers/{id}/decline': { concern: 'failovers', auth: 'iam' },
+  'POST /v1/privacy/requests': { concern: 'privacy', auth: 'iam' },
+  'GET /v1/privacy/requests': { concern: 'privacy', auth: 'iam' },
+  'GET /v1/privacy/requests/{id}': { concern: 'privacy', auth: 'iam' },
+  'POST /v1/compliance/check': { concern: 'compliance', auth: 'iam' },
+  'POST /v1/compliance/audits': { concern: 'compliance', auth: 'iam' },
+  'GET /v1/compliance/audits': { concern: 'compliance', auth: 'iam' },
+  'GET /v1/compliance/audits/{id}': { concern: 'compliance', auth: 'iam' },
+  'GET /v1/replication': { concern: 'replication', auth: 'iam' },
+  'POST /v1/replication/consistency-checks': { concern: 'replication', auth: 'iam' },
+  'GET /v1/replication/consistency-checks/{id}': { concern: 'replication', auth: 'iam' },
+  'GET /v1/documents/{key}': { concern: 'replication', auth: 'iam' },
+  'PUT /v1/documents/{key}': { concern: 'replication', auth: 'iam' },
+  'POST /v1/documents/{key}/merge': { concern: 'replication', auth: 'iam' },
+  'GET /v1/latency': { concern: 'latency', auth: 'iam' },
+  'GET /v1/resources': { concern: 'resources', auth: 'iam' },
+  'PUT /v1/resources/{region}/usage': { concern: 'resources', auth: 'iam' },
   // Handoffs read back, and their lifecycle as the target region's workers drive it.
-  { method: 'GET', path: '/v1/handoffs', concern: 'resources', auth: 'iam' },
-  { method: 'GET', path: '/v1/handoffs/{handoff_id}', concern: 'resources', auth: 'iam' },
-  { method: 'POST', path: '/v1/handoffs/{handoff_id}/accept', concern: 'resources', auth: 'iam' },
-  { method: 'POST', path: '/v1/handoffs/{handoff_id}/complete', concern: 'resources', auth: 'iam' },
-  { method: 'POST', path: '/v1/handoffs/{handoff_id}/fail', concern: 'resources', auth: 'iam' },
-  { method: 'POST', path: '/v1/rebalance', concern: 'resources', auth: 'iam' },
+  'GET /v1/handoffs': { concern: 'resources', auth: 'iam' },
+  'GET /v1/handoffs/{handoff_id}': { concern: 'resources', auth: 'iam' },
+  'POST /v1/handoffs/{handoff_id}/accept': { concern: 'resources', auth: 'iam' },
+  'POST /v1/handoffs/{handoff_id}/complete': { concern: 'resources', auth: 'iam' },
+  'POST /v1/handoffs/{handoff_id}/fail': { concern: 'resources', auth: 'iam' },
+  'POST /v1/rebalance': { concern: 'resources', auth: 'iam' },
   // Selectively replicated data: each key in its policy's table for the region (lib/app/data.ts).
-  { method: 'GET', path: '/v1/data', concern: 'data', auth: 'iam' },
-  { method: 'PUT', path: '/v1/data/{key+}', concern: 'data', auth: 'iam' },
-  { method: 'GET', path: '/v1/data/{key+}', concern: 'data', auth: 'iam' },
-  { method: 'DELETE', path: '/v1/data/{key+}', concern: 'data', auth: 'iam' },
+  'GET /v1/data': { concern: 'data', auth: 'iam' },
+  'PUT /v1/data/{key+}': { concern: 'data', auth: 'iam' },
+  'GET /v1/data/{key+}': { concern: 'data', auth: 'iam' },
+  'DELETE /v1/data/{key+}': { concern: 'data', auth: 'iam' },
   // The MCP server registry and discovery (lib/app/mcp/registry.ts).
-  { method: 'GET', path: '/v1/mcp/servers', concern: 'mcp', auth: 'iam' },
-  { method: 'PUT', path: '/v1/mcp/servers/{region}/{server}', concern: 'mcp', auth: 'iam' },
-  { method: 'DELETE', path: '/v1/mcp/servers/{region}/{server}', concern: 'mcp', auth: 'iam' },
-  { method: 'GET', path: '/v1/mcp/discover', concern: 'mcp', auth: 'iam' },
+  'GET /v1/mcp/servers': { concern: 'mcp', auth: 'iam' },
+  'PUT /v1/mcp/servers/{region}/{server}': { concern: 'mcp', auth: 'iam' },
+  'DELETE /v1/mcp/servers/{region}/{server}': { concern: 'mcp', auth: 'iam' },
+  'GET /v1/mcp/discover': { concern: 'mcp', auth: 'iam' },
   // Operations: an operator's emergency shutdown and restore, the daily report (lib/app/ops).
-  { method: 'POST', path: '/v1/regions/{id}/emergency-shutdown', concern: 'ops', auth: 'iam' },
-  { method: 'DELETE', path: '/v1/regions/{id}/emergency-shutdown', concern: 'ops', auth: 'iam' },
-  { method: 'GET', path: '/v1/ops/incidents', concern: 'ops', auth: 'iam' },
-  { method: 'POST', path: '/v1/ops/reports', concern: 'ops', auth: 'iam' },
-  { method: 'GET', path: '/v1/ops/reports', concern: 'ops', auth: 'iam' },
-  { method: 'GET', path: '/v1/ops/reports/{id}', concern: 'ops', auth: 'iam' },
-];
+  'POST /v1/regions/{id}/emergency-shutdown': { concern: 'ops', auth: 'iam' },
+  'DELETE /v1/regions/{id}/emergency-shutdown': { concern: 'ops', auth: 'iam' },
+  'GET /v1/ops/incidents': { concern: 'ops', auth: 'iam' },
+  'POST /v1/ops/reports': { concern: 'ops', auth: 'iam' },
+  'GET /v1/ops/reports': { concern: 'ops', auth: 'iam' },
+  'GET /v1/ops/reports/{id}': { concern: 'ops', auth: 'iam' },
+} as const satisfies Readonly<Record<`${HttpMethod} /${string}`, RouteSpec>>;
+
+export type RouteKey = keyof typeof ROUTE_TABLE;
+
+/** The route keys `concern` serves: what its handler must dispatch, no more and no fewer. */
+export type RouteKeyOf<C extends Concern> = {
+  [K in RouteKey]: (typeof ROUTE_TABLE)[K]['concern'] extends C ? K : never;
+}[RouteKey];
+
+/** Every concern serves at least one route (a concern without one would be a function nobody calls). */
+type Unrouted = Exclude<Concern, (typeof ROUTE_TABLE)[RouteKey]['concern']>;
+const EVERY_CONCERN_ROUTED: [Unrouted] extends [never] ? true : Unrouted = true;
+void EVERY_CONCERN_ROUTED;
+
+/** A route as API Gateway takes it: method, path template, the concern serving it, auth. */
+export interface ApiRoute extends RouteSpec {
+  readonly method: HttpMethod;
+  readonly path: string;
+}
+
+/** A route of the table: its key is `${method} ${path}`. */
+export interface TableRoute extends ApiRoute {
+  readonly key: RouteKey;
+}
+
+/** The table as a list, in its order. */
+export const API_ROUTES: readonly TableRoute[] = Object.freeze(
+  (Object.entries(ROUTE_TABLE) as [RouteKey, RouteSpec][]).map(([key, spec]) => {
+    const space = key.indexOf(' ');
+    return Object.freeze({
+      key,
+      method: key.slice(0, space) as HttpMethod,
+      path: key.slice(space + 1),
+      concern: spec.concern,
+      auth: spec.auth,
+    });
+  }),
+);
+
+/** The keys `concern` serves, in the table's order. */
+export function routeKeysOf<C extends Concern>(concern: C): readonly RouteKeyOf<C>[] {
+  return API_ROUTES.filter((route) => route.concern === concern).map((route) => route.key as RouteKeyOf<C>);
+}
 
 export interface RouteMatch {
   readonly route: ApiRoute;

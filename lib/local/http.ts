@@ -194,7 +194,7 @@ async function intercepted(
   try {
     outcome = await intercept(req);
   } catch (error) {
-    log(`request interception failed on ${req.method} ${req.url}: ${String(error)}`);
+    log(`request interception failed on ${req.method} ${req.url}: ${withStack(error)}`);
     return true;
   }
   if (outcome === undefined) return true;
@@ -236,7 +236,7 @@ async function serve(
   try {
     result = await handler(event);
   } catch (error) {
-    log(`unhandled error on ${event.requestContext.http.method} ${event.rawPath}: ${String(error)}`);
+    log(`unhandled error on ${event.requestContext.http.method} ${event.rawPath}: ${withStack(error)}`);
     result = {
       statusCode: 500,
       headers: { 'content-type': 'application/json; charset=utf-8' },
@@ -244,6 +244,11 @@ async function serve(
     };
   }
   write(res, result);
+}
+
+/** An error as an operator needs it in a log line: its stack (name, message and where), else its text. */
+function withStack(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
 }
 
 /** Reads at most `limit` bytes; a larger body is left to the caller (truncated), not kept. */

@@ -16,8 +16,16 @@ import { createRegionsHandler } from '../../functions/regions/handler.ts';
 import { createReplicationHandler } from '../../functions/replication/handler.ts';
 import { createResourcesHandler } from '../../functions/resources/handler.ts';
 import { createRouterHandler } from '../../functions/router/handler.ts';
-import { type HttpEvent, type HttpResult, json } from '../../functions/shared/http.ts';
+import {
+  type ConcernHandler,
+  type HttpEvent,
+  type HttpResult,
+  MethodNotAllowedError,
+  RouteNotFoundError,
+  toHttpError,
+} from '../../functions/shared/http.ts';
 import type { ControlDeps } from '../app/deps.ts';
+import { ValidationError } from '../app/errors.ts';
 import { type Concern, matchRoute } from '../app/routes.ts';
 
 export type HttpHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
@@ -29,7 +37,8 @@ const LOCAL_CONTEXT = {
   callbackWaitsForEmptyEventLoop: false,
 } as unknown as Context;
 
-export function createConcernHandlers(deps: ControlDeps): Record<Concern, HttpHandler> {
+/** Each concern's handler, as each Lambda function builds it from its own deps. */
+export function createConcernHandlers(deps: ControlDeps): { readonly [C in Concern]: ConcernHandler<C> } {
   return {
     router: createRouterHandler(deps),
     regions: createRegionsHandler(deps),
@@ -52,8 +61,9 @@ export function createRegionalApi(deps: ControlDeps): RegionalApi {
 }
 
 /**
- * API Gateway's routing over `handlers` (API_ROUTES): the route key and path parameters set, 404 for
- * an unknown path, 405 for a known path with another method, 404 for a concern not given.
+ * API Gateway's routing over `handlers` (the route table, API_ROUTES): the route key and path
+ * parameters set, 404 for an unknown path, 405 for a known path with another method, 404 for a
+ * concern not given. The statuses are toHttpError's, as every other answer's.
  */
 export function routeToHandlers(handlers: Partial<Record<Concern, HttpHandler>>): RegionalApi {
   return async (event) => {
@@ -64,20 +74,16 @@ export function routeToHandlers(handlers: Partial<Record<Concern, HttpHandler>>)
     } catch (error) {
       // A path parameter with malformed percent-encoding (`/v1/data/%`): the client's mistake.
       if (!(error instanceof URIError)) throw error;
-      return json(400, {
-        error: {
-          code: 'VALIDATION_FAILED',
-          message: 'invalid path',
-          details: [{ field: '(path)', reason: 'malformed percent-encoding' }],
-        },
-      });
+      return toHttpError(
+        new ValidationError('invalid path', [{ field: '(path)', reason: 'malformed percent-encoding' }]),
+      );
     }
     if (!match.route) {
-      return match.pathKnown
-        ? json(405, {
-            error: { code: 'METHOD_NOT_ALLOWED', message: `${method} is not allowed on ${event.rawPath}` },
-          })
-        : json(404, { error: { code: 'NOT_FOUND', message: `no route for ${method} ${event.rawPath}` } });
+      return toHttpError(
+        match.pathKnown
+          ? new MethodNotAllowedError(`${method} is not allowed on ${event.rawPath}`)
+          : new RouteNotFoundError(`no route for ${method} ${event.rawPath}`),
+      );
     }
     const routed: HttpEvent = {
       ...event,
@@ -85,8 +91,7 @@ export function routeToHandlers(handlers: Partial<Record<Concern, HttpHandler>>)
       pathParameters: Object.keys(match.pathParameters).length > 0 ? match.pathParameters : undefined,
     };
     const handler = handlers[match.route.concern];
-    if (!handler)
-      return json(404, { error: { code: 'NOT_FOUND', message: `no handler for ${routed.routeKey}` } });
+    if (!handler) return toHttpError(new RouteNotFoundError(`no handler for ${routed.routeKey}`));
     return handler(routed, LOCAL_CONTEXT);
   };
 }
