@@ -1,4 +1,6 @@
-import { dataDeps, lambdaLogContext } from '../../lib/runtime/lambda.ts';
+import { functionDeps, lambdaLogContext, selectivePort } from '../../lib/runtime/lambda.ts';
 import { createDataHandler } from './handler.ts';
 
-export const handler = createDataHandler(dataDeps()).use(lambdaLogContext());
+export const handler = createDataHandler(functionDeps('data', { selective: selectivePort })).use(
+  lambdaLogContext(),
+);

@@ -1,4 +1,6 @@
-import { lambdaDeps, lambdaLogContext } from '../../lib/runtime/lambda.ts';
+import { availabilityPort, functionDeps, lambdaLogContext, resourcesPort } from '../../lib/runtime/lambda.ts';
 import { createHealthHandler } from './handler.ts';
 
-export const handler = createHealthHandler(lambdaDeps()).use(lambdaLogContext());
+export const handler = createHealthHandler(
+  functionDeps('health', { resources: resourcesPort, availability: availabilityPort }),
+).use(lambdaLogContext());

@@ -1,5 +1,11 @@
 import type { Context } from 'aws-lambda';
-import { lambdaObservability, latencySamplerDeps } from '../../lib/runtime/lambda.ts';
+import {
+  eventsPort,
+  functionDeps,
+  lambdaObservability,
+  latencyPort,
+  probePort,
+} from '../../lib/runtime/lambda.ts';
 import { createLatencySamplerHandler, type LatencySamplerInput } from './handler.ts';
 
 /** Deps are built on first use, so a bad environment fails the invocation, not the import. */
@@ -8,7 +14,10 @@ let sampler: ReturnType<typeof createLatencySamplerHandler> | undefined;
 export const handler = (event: LatencySamplerInput, context: Context) => {
   if (!sampler) {
     const { logContext, log, metrics } = lambdaObservability();
-    sampler = createLatencySamplerHandler(latencySamplerDeps(), { log, metrics }).use(logContext);
+    sampler = createLatencySamplerHandler(
+      functionDeps('latency-sampler', { latency: latencyPort, probe: probePort, events: eventsPort }),
+      { log, metrics },
+    ).use(logContext);
   }
   return sampler(event, context);
 };

@@ -1,4 +1,6 @@
-import { lambdaDeps, lambdaLogContext } from '../../lib/runtime/lambda.ts';
+import { functionDeps, lambdaLogContext, latencyPort } from '../../lib/runtime/lambda.ts';
 import { createLatencyHandler } from './handler.ts';
 
-export const handler = createLatencyHandler(lambdaDeps()).use(lambdaLogContext());
+export const handler = createLatencyHandler(functionDeps('latency', { latency: latencyPort })).use(
+  lambdaLogContext(),
+);

@@ -1,5 +1,11 @@
 import type { Context } from 'aws-lambda';
-import { lambdaObservability, privacyDeps } from '../../lib/runtime/lambda.ts';
+import {
+  eventsPort,
+  functionDeps,
+  lambdaObservability,
+  privacyPort,
+  resourcesPort,
+} from '../../lib/runtime/lambda.ts';
 import { createPrivacySweeperHandler } from './handler.ts';
 
 let sweeper: ReturnType<typeof createPrivacySweeperHandler> | undefined;
@@ -8,7 +14,10 @@ let sweeper: ReturnType<typeof createPrivacySweeperHandler> | undefined;
 export const handler = (event: unknown, context: Context) => {
   if (!sweeper) {
     const { logContext, log } = lambdaObservability();
-    sweeper = createPrivacySweeperHandler(privacyDeps(), { log }).use(logContext);
+    sweeper = createPrivacySweeperHandler(
+      functionDeps('privacy-sweeper', { resources: resourcesPort, privacy: privacyPort, events: eventsPort }),
+      { log },
+    ).use(logContext);
   }
   return sweeper(event, context);
 };

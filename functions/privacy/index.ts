@@ -1,4 +1,12 @@
-import { lambdaLogContext, privacyDeps } from '../../lib/runtime/lambda.ts';
+import {
+  eventsPort,
+  functionDeps,
+  lambdaLogContext,
+  privacyPort,
+  resourcesPort,
+} from '../../lib/runtime/lambda.ts';
 import { createPrivacyHandler } from './handler.ts';
 
-export const handler = createPrivacyHandler(privacyDeps()).use(lambdaLogContext());
+export const handler = createPrivacyHandler(
+  functionDeps('privacy', { resources: resourcesPort, privacy: privacyPort, events: eventsPort }),
+).use(lambdaLogContext());

@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { lambdaObservability, resourcesDeps } from '../../lib/runtime/lambda.ts';
+import { eventsPort, functionDeps, lambdaObservability, resourcesPort } from '../../lib/runtime/lambda.ts';
 import { createRebalancerHandler } from './handler.ts';
 
 let rebalancer: ReturnType<typeof createRebalancerHandler> | undefined;
@@ -8,7 +8,10 @@ let rebalancer: ReturnType<typeof createRebalancerHandler> | undefined;
 export const handler = (event: unknown, context: Context) => {
   if (!rebalancer) {
     const { logContext, log } = lambdaObservability();
-    rebalancer = createRebalancerHandler(resourcesDeps(), { log }).use(logContext);
+    rebalancer = createRebalancerHandler(
+      functionDeps('rebalancer', { resources: resourcesPort, events: eventsPort }),
+      { log },
+    ).use(logContext);
   }
   return rebalancer(event, context);
 };

@@ -1,4 +1,6 @@
-import { lambdaDeps, lambdaLogContext } from '../../lib/runtime/lambda.ts';
+import { availabilityPort, functionDeps, lambdaLogContext, resourcesPort } from '../../lib/runtime/lambda.ts';
 import { createRegionsHandler } from './handler.ts';
 
-export const handler = createRegionsHandler(lambdaDeps()).use(lambdaLogContext());
+export const handler = createRegionsHandler(
+  functionDeps('regions', { resources: resourcesPort, availability: availabilityPort }),
+).use(lambdaLogContext());

@@ -1,5 +1,11 @@
 import type { Context } from 'aws-lambda';
-import { lambdaObservability, replicationDeps } from '../../lib/runtime/lambda.ts';
+import {
+  documentsPort,
+  eventsPort,
+  functionDeps,
+  lambdaObservability,
+  replicationPort,
+} from '../../lib/runtime/lambda.ts';
 import { createReplicationMonitorHandler, type ReplicationMonitorInput } from './handler.ts';
 
 /** Deps are built on first use, so a bad environment fails the invocation, not the import. */
@@ -8,7 +14,14 @@ let monitor: ReturnType<typeof createReplicationMonitorHandler> | undefined;
 export const handler = (event: ReplicationMonitorInput, context: Context) => {
   if (!monitor) {
     const { logContext, log, metrics } = lambdaObservability();
-    monitor = createReplicationMonitorHandler(replicationDeps(), { log, metrics }).use(logContext);
+    monitor = createReplicationMonitorHandler(
+      functionDeps('replication-monitor', {
+        replication: replicationPort,
+        documents: documentsPort,
+        events: eventsPort,
+      }),
+      { log, metrics },
+    ).use(logContext);
   }
   return monitor(event, context);
 };

@@ -1,4 +1,20 @@
-import { lambdaDeps, lambdaLogContext } from '../../lib/runtime/lambda.ts';
+import {
+  compliancePort,
+  deploymentPort,
+  functionDeps,
+  lambdaLogContext,
+  latencyPort,
+  replicaPort,
+  resourcesPort,
+} from '../../lib/runtime/lambda.ts';
 import { createRouterHandler } from './handler.ts';
 
-export const handler = createRouterHandler(lambdaDeps()).use(lambdaLogContext());
+export const handler = createRouterHandler(
+  functionDeps('router', {
+    deployment: deploymentPort,
+    compliance: compliancePort,
+    latency: latencyPort,
+    resources: resourcesPort,
+    replica: replicaPort,
+  }),
+).use(lambdaLogContext());

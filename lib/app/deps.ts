@@ -1,10 +1,15 @@
 import type { DeploymentFacts } from '../core/compliance/types.ts';
 import type { Topology } from '../core/topology/types.ts';
 import type {
+  AuditArchivePort,
+  AvailabilityPort,
   Clock,
   CompliancePort,
   DocumentPort,
   EventsPort,
+  LatencyPort,
+  McpRegistryPort,
+  OpsPort,
   PrivacyPort,
   ProbePort,
   ReplicationPort,
@@ -14,51 +19,14 @@ import type {
   WorkflowPort,
 } from '../ports.ts';
 
-/** What every regional handler is given by its composition root (Lambda or local). */
-export interface RegionalDeps {
+/** What every regional function is given, whatever its concern. */
+export interface RegionBasics {
   /** The region this handler serves, e.g. `us-east-1`. */
   readonly regionId: string;
   readonly topology: Topology;
   /** This region's replica of the shared state. */
   readonly state: StatePort;
   readonly clock: Clock;
-  /**
-   * What this deployment configures (encryption, API authorization), which the compliance rules
-   * check for `pii` and `sensitive` data. Absent: nothing is confirmed, regulated data is refused.
-   */
-  readonly deployment?: DeploymentFacts;
-  /** Compliance approvals and audit reports in this region's replica. */
-  readonly compliance?: CompliancePort;
-  /**
-   * The measured latency matrix in this region's replica: the router prefers its fresh
-   * figures, `GET /v1/latency` answers 500 without it, the sampler writes it.
-   */
-  readonly latency?: import('../ports.ts').LatencyPort;
-  /**
-   * The global resource pool in this region's replica. Without it the router judges
-   * capacity from the topology's static `current_usage` and reserves nothing.
-   */
-  readonly resources?: ResourcesPort;
-  /**
-   * Selectively replicated data in this region's replicas of the selective tables: the
-   * data API answers 500 DATA_NOT_CONFIGURED without it.
-   */
-  readonly selective?: SelectivePort;
-  /** Emergency shutdown incidents and daily reports in this region's replica; the ops API answers 500 without it. */
-  readonly ops?: import('../ports.ts').OpsPort;
-  /**
-   * Every region's per-minute availability as this region's probe round saw it: the round records a
-   * sample a minute and `GET /v1/regions` answers the last hour and day; both skip it when absent.
-   */
-  readonly availability?: import('../ports.ts').AvailabilityPort;
-  /** The MCP server registry in this region's replica; the MCP API answers 500 without it. */
-  readonly mcp?: import('../ports.ts').McpRegistryPort;
-  /**
-   * Another region's replica of the shared state, as far as this region reaches it: the router claims
-   * a task's handoff in its owner region's replica (lib/core/state/handoff-owner.ts). Without it the
-   * router claims in its own replica only. `replica(regionId)` of this region is `state`.
-   */
-  readonly replica?: (regionId: string) => StatePort;
   /**
    * Where a handler reports an error it cannot explain (an answer of 500). Absent: one JSON line on
    * standard error, which Lambda sends to CloudWatch; the local runtime passes its own log, so a
@@ -67,26 +35,176 @@ export interface RegionalDeps {
   readonly log?: (message: string, error: unknown) => void;
 }
 
+/** Every port a composition root can wire into a regional function, by the name deps carry it under. */
+export interface Ports {
+  /**
+   * What this deployment configures (encryption, API authorization), which the compliance rules
+   * check for `pii` and `sensitive` data.
+   */
+  readonly deployment: DeploymentFacts;
+  /** Compliance approvals and audit reports in this region's replica. */
+  readonly compliance: CompliancePort;
+  /** The measured latency matrix in this region's replica (the router prefers its fresh figures). */
+  readonly latency: LatencyPort;
+  /** The global resource pool in this region's replica. */
+  readonly resources: ResourcesPort;
+  /** Selectively replicated data in this region's replicas of the selective tables. */
+  readonly selective: SelectivePort;
+  /** Emergency shutdown incidents and daily reports in this region's replica. */
+  readonly ops: OpsPort;
+  /** Every region's per-minute availability as this region's probe round saw it. */
+  readonly availability: AvailabilityPort;
+  /** The MCP server registry in this region's replica. */
+  readonly mcp: McpRegistryPort;
+  /**
+   * Another region's replica of the shared state, as far as this region reaches it (a task's handoff
+   * is claimed in its owner region's replica; the failover's sync check reads the target's).
+   * `replica(regionId)` of this region is `state`.
+   */
+  readonly replica: (regionId: string) => StatePort;
+  /** A region's data-subject requests and the subject's records there. */
+  readonly privacy: (regionId: string) => PrivacyPort;
+  /** A region's replication bookkeeping; `replication(regionId)` of this region is its own replica. */
+  readonly replication: (regionId: string) => ReplicationPort;
+  /** Versioned active-active documents in this region's replica. */
+  readonly documents: DocumentPort;
+  /** Every region's API, probed. */
+  readonly probe: ProbePort;
+  /** This region's event bus. */
+  readonly events: EventsPort;
+  /** The failover workflow, in any region (deterministic names). */
+  readonly workflow: WorkflowPort;
+  /**
+   * Where audit reports are also kept (an S3 bucket in the region's jurisdiction). A deployment
+   * option (`-c auditBucket=true`): the one port a function may be wired with or without.
+   */
+  readonly archive: AuditArchivePort;
+}
+
+export type PortName = keyof Ports;
+
+/**
+ * The ports each function of a region is wired with, and nothing else: its deps type
+ * (`FunctionDeps`), what the Lambda root builds for it and the environment the CDK must give it
+ * (lib/runtime/env.ts) all derive from this table. `compliance`'s code is functions/compliance-check.
+ */
+export const FUNCTION_PORTS = {
+  // The HTTP concerns (lib/app/routes.ts).
+  router: ['deployment', 'compliance', 'latency', 'resources', 'replica'],
+  regions: ['resources', 'availability'],
+  health: ['resources', 'availability'],
+  failovers: [
+    'deployment',
+    'compliance',
+    'latency',
+    'resources',
+    'availability',
+    'mcp',
+    'replica',
+    'probe',
+    'workflow',
+    'events',
+  ],
+  privacy: ['resources', 'privacy', 'events'],
+  compliance: ['deployment', 'compliance', 'selective', 'events'],
+  replication: ['replication', 'documents', 'events'],
+  latency: ['latency'],
+  resources: ['resources', 'events'],
+  data: ['selective'],
+  mcp: ['deployment', 'latency', 'resources', 'availability', 'mcp', 'events'],
+  ops: [
+    'deployment',
+    'compliance',
+    'latency',
+    'resources',
+    'availability',
+    'ops',
+    'replication',
+    'documents',
+    'events',
+  ],
+  // The background jobs (lib/infra/regional-stack.ts) and the DR runbooks' task function.
+  'health-probe': [
+    'deployment',
+    'compliance',
+    'latency',
+    'resources',
+    'availability',
+    'mcp',
+    'replica',
+    'probe',
+    'workflow',
+    'events',
+  ],
+  failover: [
+    'deployment',
+    'compliance',
+    'latency',
+    'resources',
+    'availability',
+    'mcp',
+    'replica',
+    'probe',
+    'workflow',
+    'events',
+  ],
+  dr: [
+    'deployment',
+    'compliance',
+    'latency',
+    'resources',
+    'availability',
+    'mcp',
+    'replica',
+    'probe',
+    'workflow',
+    'events',
+  ],
+  'privacy-sweeper': ['resources', 'privacy', 'events'],
+  'compliance-audit': ['deployment', 'compliance', 'selective', 'events', 'archive'],
+  'replication-monitor': ['replication', 'documents', 'events'],
+  'latency-sampler': ['latency', 'probe', 'events'],
+  rebalancer: ['resources', 'events'],
+  'ops-daily': [
+    'deployment',
+    'compliance',
+    'latency',
+    'resources',
+    'availability',
+    'ops',
+    'replication',
+    'documents',
+    'events',
+  ],
+} as const satisfies Readonly<Record<string, readonly PortName[]>>;
+
+/** A regional function: an HTTP concern, a background job or the DR task function. */
+export type WiredFunction = keyof typeof FUNCTION_PORTS;
+
+/** Ports a function may be wired without (a deployment option, not a wiring choice). */
+export type OptionalPort = 'archive';
+
+/** The basics and exactly `P`, each required except a deployment option. */
+export type DepsWith<P extends PortName> = RegionBasics &
+  Pick<Ports, Exclude<P, OptionalPort>> &
+  Partial<Pick<Ports, Extract<P, OptionalPort>>>;
+
+/** What function `F`'s handler is given: the basics and the ports FUNCTION_PORTS lists for it. */
+export type FunctionDeps<F extends WiredFunction> = DepsWith<(typeof FUNCTION_PORTS)[F][number]>;
+
+/**
+ * What the use cases accept: the basics and whichever ports the caller has. A use case that cannot
+ * do without a port says so in its own deps type; the functions' deps (FunctionDeps) carry every port
+ * their use cases read, so a function wired without one does not compile.
+ */
+export interface RegionalDeps extends RegionBasics, Partial<Omit<Ports, 'probe' | 'events' | 'workflow'>> {}
+
 /** What the health probe, the failover steps and the failover API need beyond the basics. */
 export interface ControlDeps extends RegionalDeps {
   readonly probe: ProbePort;
+  /** Calls the MCP servers' own endpoints; without it the probe round leaves them unprobed. */
+  readonly mcpProbe?: import('../ports.ts').McpProbePort;
   readonly events: EventsPort;
   readonly workflow: WorkflowPort;
-  /**
-   * Another region's replica of the same table (the failover's sync check reads the target's
-   * replica; a witness writes its views into each region's). `replica(regionId)` is `state`.
-   */
   readonly replica: (regionId: string) => StatePort;
-  /**
-   * A region's data-subject requests and the subject's records there; the privacy API
-   * answers 500 without it. Optional so deps built for other concerns need not carry it.
-   */
-  readonly privacy?: (regionId: string) => PrivacyPort;
-  /**
-   * A region's replication bookkeeping (marks, lag views, raw items for checks); the
-   * replication API answers 500 without it. `replication(regionId)` of this region is its own replica.
-   */
-  readonly replication?: (regionId: string) => ReplicationPort;
-  /** Versioned active-active documents in this region's replica. */
-  readonly documents?: DocumentPort;
 }

@@ -24,15 +24,16 @@ import { HttpProbe } from '../adapters/aws/http-probe.ts';
 import { reportReplicatedWriteConflicts } from '../adapters/aws/mrsc.ts';
 import { S3AuditArchive } from '../adapters/aws/s3-audit-archive.ts';
 import { StepFunctionsWorkflow } from '../adapters/aws/step-functions.ts';
-import type { ComplianceDeps } from '../app/compliance/deps.ts';
-import type { ControlDeps, RegionalDeps } from '../app/deps.ts';
-import type { LatencySamplerDeps } from '../app/latency/sampler.ts';
-import type { OpsDeps } from '../app/ops/deps.ts';
-import type { PrivacyDeps } from '../app/privacy/deps.ts';
+import {
+  FUNCTION_PORTS,
+  type FunctionDeps,
+  type PortName,
+  type Ports,
+  type WiredFunction,
+} from '../app/deps.ts';
 import type { WitnessDeps } from '../app/probe-round.ts';
 import { countedStateWrites, countingState } from '../app/replication/counting-state.ts';
-import type { ReplicationDeps } from '../app/replication/deps.ts';
-import { AWS_DEPLOYMENT_FACTS, parseDeploymentFacts } from '../core/compliance/facts.ts';
+import { AWS_DEPLOYMENT_FACTS } from '../core/compliance/facts.ts';
 import type { DeploymentFacts } from '../core/compliance/types.ts';
 import {
   placeReplication,
@@ -44,7 +45,17 @@ import {
 } from '../core/replication/placement.ts';
 import { openCompiledTopology } from '../core/topology/compiled.ts';
 import type { Topology } from '../core/topology/types.ts';
-import type { Clock, EventsPort, ProbePort, StatePort } from '../ports.ts';
+import type { Clock, ProbePort, StatePort } from '../ports.ts';
+import {
+  type Environment,
+  LAMBDA_ENV,
+  type LambdaFunction,
+  type NeedsOf,
+  parseFunctionEnvironment,
+  parseNeeds,
+  parseVariables,
+  WITNESS_PROBE,
+} from './env.ts';
 import { createLambdaLogger, errorLog, logContext, recordLog } from './log.ts';
 import { emfPublisher } from './metrics.ts';
 
@@ -56,74 +67,32 @@ export interface LambdaEnvironment {
   readonly tableName: string;
 }
 
-/** Reads and checks the function's environment; a missing or malformed variable names itself. */
+/** Reads and checks a region's basics; a missing or malformed variable names itself (lib/runtime/env.ts). */
 export function readEnvironment(env: Record<string, string | undefined>): LambdaEnvironment {
-  const problems: string[] = [];
-  const regionId = env.CORTEX_REGION_ID ?? '';
-  const tableName = env.CORTEX_TABLE_NAME ?? '';
-  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(regionId))
-    problems.push(`CORTEX_REGION_ID "${regionId}" is not a region id`);
-  if (!/^[A-Za-z0-9_.-]{3,255}$/.test(tableName))
-    problems.push(`CORTEX_TABLE_NAME "${tableName}" is not a table name`);
-  if (problems.length > 0) throw new Error(`invalid Lambda environment: ${problems.join('; ')}`);
-  return Object.freeze({ regionId, tableName });
+  const parsed = parseNeeds(['region'], env);
+  return Object.freeze({ regionId: parsed.CORTEX_REGION_ID, tableName: parsed.CORTEX_TABLE_NAME });
 }
 
-/** The failover/probe environment beyond the basics; each missing or malformed variable is named. */
-export interface ControlEnvironment {
-  readonly eventBus: string;
-  readonly stateMachineArn: string;
-  readonly endpoints: Readonly<Record<string, string>>;
-  readonly endpointParameter: string | undefined;
+/**
+ * What the deployment configures, for the compliance rules: `CORTEX_DEPLOYMENT_FACTS` (JSON) or,
+ * without it, the controls lib/infra always builds (AWS_DEPLOYMENT_FACTS).
+ */
+export function deploymentFacts(env: Record<string, string | undefined>): DeploymentFacts {
+  return (
+    parseVariables([LAMBDA_ENV.deploymentFacts], env)[LAMBDA_ENV.deploymentFacts] ?? AWS_DEPLOYMENT_FACTS
+  );
 }
 
-export function readControlEnvironment(env: Record<string, string | undefined>): ControlEnvironment {
-  const problems: string[] = [];
-  const eventBus = readEventBus(env, problems);
-  const stateMachineArn = env.CORTEX_FAILOVER_STATE_MACHINE_ARN ?? '';
-  if (!/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+$/.test(stateMachineArn)) {
-    problems.push(`CORTEX_FAILOVER_STATE_MACHINE_ARN "${stateMachineArn}" is not a state machine ARN`);
+/** Each function's environment, parsed once per container (a bundle may hold two: the probe's). */
+const environments = new Map<LambdaFunction, unknown>();
+
+function environmentOf<F extends LambdaFunction>(name: F): Environment<NeedsOf<F>> {
+  let env = environments.get(name) as Environment<NeedsOf<F>> | undefined;
+  if (!env) {
+    env = parseFunctionEnvironment(name, process.env);
+    environments.set(name, env);
   }
-  const endpoints = readEndpoints(env, problems);
-  if (problems.length > 0) throw new Error(`invalid Lambda environment: ${problems.join('; ')}`);
-  return Object.freeze({
-    eventBus,
-    stateMachineArn,
-    endpoints,
-    endpointParameter: env.CORTEX_ENDPOINT_PARAMETER,
-  });
-}
-
-/** `CORTEX_EVENT_BUS`; a malformed one is added to `problems`, naming it. */
-function readEventBus(env: Record<string, string | undefined>, problems: string[]): string {
-  const eventBus = env.CORTEX_EVENT_BUS ?? '';
-  if (!/^[A-Za-z0-9._\-/:]{1,256}$/.test(eventBus)) {
-    problems.push(`CORTEX_EVENT_BUS "${eventBus}" is not a bus name`);
-  }
-  return eventBus;
-}
-
-/** This region's bus (`CORTEX_EVENT_BUS`); a malformed name fails the cold start, naming it. */
-function busEvents(): EventsPort {
-  const problems: string[] = [];
-  const eventBusName = readEventBus(process.env, problems);
-  if (problems.length > 0) throw new Error(`invalid Lambda environment: ${problems.join('; ')}`);
-  return new EventBridgeEvents({ client: new EventBridgeClient({}), eventBusName });
-}
-
-function readEndpoints(env: Record<string, string | undefined>, problems: string[]): Record<string, string> {
-  try {
-    const parsed: unknown = JSON.parse(env.CORTEX_REGION_ENDPOINTS ?? '{}');
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-      throw new Error('not an object');
-    for (const [region, url] of Object.entries(parsed)) {
-      if (typeof url !== 'string' || !/^https?:\/\//.test(url)) throw new Error(`${region} is not a URL`);
-    }
-    return parsed as Record<string, string>;
-  } catch (error) {
-    problems.push(`CORTEX_REGION_ENDPOINTS is not a JSON object of URLs (${(error as Error).message})`);
-    return {};
-  }
+  return env;
 }
 
 function bundledTopology(): Topology {
@@ -209,11 +178,12 @@ function replicas(
   });
 }
 
-function probeFor(topology: Topology, control: ControlEnvironment): ProbePort {
+/** Every region's API, probed: the URLs known at synth, the others looked up in each region's SSM. */
+function probeFor(topology: Topology, env: Environment<'endpoints'>): ProbePort {
   const ssmFor = perRegion((region) => new SSMClient({ region, requestHandler: REMOTE_REQUEST }));
-  const template = control.endpointParameter;
+  const template = env.CORTEX_ENDPOINT_PARAMETER;
   return new DiscoveringProbe({
-    known: control.endpoints,
+    known: env.CORTEX_REGION_ENDPOINTS,
     regions: topology.regions.map((r) => r.region_id),
     lookup: async (region) => {
       if (!template) return undefined;
@@ -253,96 +223,207 @@ export function lambdaLogContext() {
   return logContext(containerLogger);
 }
 
-let cached: RegionalDeps | undefined;
-/** Every region's state port as this region's functions reach it (lambdaDeps builds it). */
-let ownReplicas: ((region: string) => StatePort) | undefined;
-/** The client of this region's tables, shared by the container's adapters (lambdaDeps builds it). */
-let ownDocument: DynamoDBDocumentClient | undefined;
+/** What a region's port builders share: its environment, topology, tables and clients. */
+export interface Region {
+  readonly env: Environment<'region'> & Partial<Environment<'events' | 'workflow' | 'endpoints' | 'archive'>>;
+  readonly regionId: string;
+  readonly tableName: string;
+  readonly topology: Topology;
+  readonly records: Readonly<Record<StateRecordType, string>>;
+  /** The client of this region's tables, shared by the container's adapters. */
+  readonly document: DynamoDBDocumentClient;
+  /** Every region's state port as this region's functions reach it. */
+  readonly replicas: (region: string) => StatePort;
+}
 
-export function lambdaDeps(): RegionalDeps {
-  if (cached) return cached;
-  const env = readEnvironment(process.env);
+/** A variable the function's needs guarantee (env.ts derives them from the same ports). */
+function given<T>(value: T | undefined, name: string): T {
+  if (value === undefined) throw new Error(`invalid Lambda environment: ${name} is not set`);
+  return value;
+}
+
+/** How the Lambda root builds port `P` from its region (undefined: a deployment option left out). */
+export type PortBuilder<P extends PortName> = (region: Region) => Ports[P] | undefined;
+
+/**
+ * The builders of function `F`'s ports, one for each port FUNCTION_PORTS lists for it: each entry
+ * point names the builders it imports, so its bundle holds its own ports' adapters and clients only.
+ */
+export type PortBuilders<F extends WiredFunction> = {
+  readonly [P in (typeof FUNCTION_PORTS)[F][number]]: PortBuilder<P>;
+};
+
+export const deploymentPort: PortBuilder<'deployment'> = (r) =>
+  r.env.CORTEX_DEPLOYMENT_FACTS ?? AWS_DEPLOYMENT_FACTS;
+
+export const compliancePort: PortBuilder<'compliance'> = (r) =>
+  new DynamoComplianceAdapter({ client: r.document, tableName: r.tableName });
+
+/** The measured latency matrix the router prefers and `GET /v1/latency` answers. */
+export const latencyPort: PortBuilder<'latency'> = (r) =>
+  new DynamoLatencyAdapter({ client: r.document, tableName: r.tableName });
+
+/** The probe round's per-minute samples and the availability `GET /v1/regions` answers. */
+export const availabilityPort: PortBuilder<'availability'> = (r) =>
+  new DynamoAvailabilityAdapter({ client: r.document, tableName: r.tableName });
+
+export const mcpPort: PortBuilder<'mcp'> = (r) =>
+  new DynamoMcpAdapter({ client: r.document, tableName: r.tableName });
+
+export const opsPort: PortBuilder<'ops'> = (r) =>
+  new DynamoOpsAdapter({ client: r.document, tableName: r.tableName });
+
+/** The resource pool the router reserves on and the resources API answers from. */
+export const resourcesPort: PortBuilder<'resources'> = (r) =>
+  new DynamoResourcesAdapter({
+    client: r.document,
+    tableName: r.tableName,
+    handoffs: { client: r.document, tableName: r.records.handoff },
+    // Held counters and the claim journal: this region's own items, written in its replica only.
+    writer: r.regionId,
+    // The pools follow `worker_assignments`: in the MRSC table when it is synchronous there.
+    pools: { client: r.document, tableName: resourcePoolTable(r.topology) },
+    strongPools: resourcePoolTable(r.topology) === strategyTables(r.topology).criticalName,
+    clock,
+  });
+
+/** This region's replicas of the selective tables (the placement computed from the bundled topology). */
+export const selectivePort: PortBuilder<'selective'> = (r) =>
+  new DynamoSelectiveStore({
+    client: r.document,
+    regionId: r.regionId,
+    placement: placeReplication(r.topology),
+    clock,
+  });
+
+/** Every region's replica of the state (the router claims a task's handoff in its owner's). */
+export const replicaPort: PortBuilder<'replica'> = (r) => r.replicas;
+
+/** Each region's privacy records: an erasure reaches every replica; remote ones time out quickly. */
+export const privacyPort: PortBuilder<'privacy'> = (r) =>
+  perRegion((region) => {
+    // Two attempts: an API invocation has 10 s for every region's search.
+    const client = documentClientFor(region, r.regionId, { maxAttempts: 2 });
+    return new DynamoPrivacyAdapter({
+      client,
+      tableName: r.tableName,
+      handoffs: { client, tableName: r.records.handoff },
+    });
+  });
+
+/** Each region's replication bookkeeping; remote replicas time out quickly. */
+export const replicationPort: PortBuilder<'replication'> = (r) =>
+  perRegion(
+    (region) =>
+      new DynamoReplicationStore({
+        client: region === r.regionId ? r.document : documentClientFor(region, r.regionId),
+        tableName: r.tableName,
+        regionId: region,
+        clock,
+      }),
+  );
+
+/** This region's versioned documents, counted on its own replication mark. */
+export const documentsPort: PortBuilder<'documents'> = (r) =>
+  new DynamoDocumentStore({
+    client: r.document,
+    tableName: r.tableName,
+    counter: portOf(r, 'replication', replicationPort)(r.regionId),
+    clock,
+  });
+
+export const probePort: PortBuilder<'probe'> = (r) =>
+  probeFor(r.topology, {
+    CORTEX_REGION_ENDPOINTS: given(r.env.CORTEX_REGION_ENDPOINTS, LAMBDA_ENV.regionEndpoints),
+    ...(r.env.CORTEX_ENDPOINT_PARAMETER
+      ? { CORTEX_ENDPOINT_PARAMETER: r.env.CORTEX_ENDPOINT_PARAMETER }
+      : {}),
+  });
+
+export const eventsPort: PortBuilder<'events'> = (r) =>
+  new EventBridgeEvents({
+    client: new EventBridgeClient({}),
+    eventBusName: given(r.env.CORTEX_EVENT_BUS, LAMBDA_ENV.eventBus),
+  });
+
+export const workflowPort: PortBuilder<'workflow'> = (r) => {
+  const stateMachineArn = given(r.env.CORTEX_FAILOVER_STATE_MACHINE_ARN, LAMBDA_ENV.failoverStateMachineArn);
+  return new StepFunctionsWorkflow({
+    homeRegion: r.regionId,
+    regions: r.topology.regions.map((region) => region.region_id),
+    clientFor: perRegion((region) => new SFNClient(region === r.regionId ? {} : { region })),
+    // Deterministic names: the same state machine name in every region.
+    stateMachineArnFor: (region) => stateMachineArn.replace(`:states:${r.regionId}:`, `:states:${region}:`),
+  });
+};
+
+/** Reports are also copied to the audit bucket when the deployment has one. */
+export const archivePort: PortBuilder<'archive'> = (r) =>
+  r.env.CORTEX_AUDIT_BUCKET
+    ? new S3AuditArchive({ bucket: r.env.CORTEX_AUDIT_BUCKET, region: r.regionId })
+    : undefined;
+
+/** The container's ports, each built once whichever functions of the bundle ask for it. */
+const builtPorts = new Map<PortName, unknown>();
+
+function portOf<P extends PortName>(region: Region, port: P, build: PortBuilder<P>): Ports[P] {
+  if (!builtPorts.has(port)) builtPorts.set(port, build(region));
+  return builtPorts.get(port) as Ports[P];
+}
+
+let region: Region | undefined;
+
+/** The container's region: its environment checked against the bundled topology, its clients. */
+function regionOf(env: Region['env']): Region {
+  if (region) return region;
   const topology = bundledTopology();
-  if (!topology.regions.some((r) => r.region_id === env.regionId)) {
-    throw new Error(`CORTEX_REGION_ID ${env.regionId} is not a region of the topology`);
+  const regionId = env.CORTEX_REGION_ID;
+  if (!topology.regions.some((r) => r.region_id === regionId)) {
+    throw new Error(`CORTEX_REGION_ID ${regionId} is not a region of the topology`);
   }
   const records = recordTablesFor(topology);
   // One client for this region's tables, shared by every adapter of the container.
-  const document = documentClientFor(env.regionId, env.regionId);
-  ownDocument = document;
-  const handoffs = { client: document, tableName: records.handoff };
-  ownReplicas = replicas(env.tableName, records, env.regionId, document);
-  cached = {
-    regionId: env.regionId,
+  const document = documentClientFor(regionId, regionId);
+  region = {
+    env,
+    regionId,
+    tableName: env.CORTEX_TABLE_NAME,
     topology,
-    // An error the HTTP boundary cannot explain, with its stack and the invocation's correlation keys.
-    log: errorLog(containerLogger),
-    state: ownReplicas(env.regionId),
-    // The router claims a task's handoff in its owner region's replica.
-    replica: ownReplicas,
-    clock,
-    deployment: deploymentFacts(process.env),
-    compliance: new DynamoComplianceAdapter({ client: document, tableName: env.tableName }),
-    // The measured latency matrix the router prefers and `GET /v1/latency` answers.
-    latency: new DynamoLatencyAdapter({ client: document, tableName: env.tableName }),
-    // The probe round's per-minute samples and the availability `GET /v1/regions` answers.
-    availability: new DynamoAvailabilityAdapter({ client: document, tableName: env.tableName }),
-    mcp: new DynamoMcpAdapter({ client: document, tableName: env.tableName }),
-    // The resource pool the router reserves on and the resources API answers from.
-    resources: new DynamoResourcesAdapter({
-      client: document,
-      tableName: env.tableName,
-      handoffs,
-      // Held counters and the claim journal: this region's own items, written in its replica only.
-      writer: env.regionId,
-      // The pools follow `worker_assignments`: in the MRSC table when it is synchronous there.
-      pools: { client: document, tableName: resourcePoolTable(topology) },
-      strongPools: resourcePoolTable(topology) === strategyTables(topology).criticalName,
-      clock,
-    }),
+    records,
+    document,
+    replicas: replicas(env.CORTEX_TABLE_NAME, records, regionId, document),
   };
-  return cached;
+  return region;
 }
+
+const functionDepsCache = new Map<WiredFunction, unknown>();
 
 /**
- * What the deployment configures, for the compliance rules: `CORTEX_DEPLOYMENT_FACTS` (JSON, set by
- * the CDK) or, without it, the controls lib/infra always builds (AWS_DEPLOYMENT_FACTS).
+ * The deps of function `name`, built once per container: its environment parsed (lib/runtime/env.ts),
+ * the region's basics and exactly the ports FUNCTION_PORTS lists for it.
  */
-export function deploymentFacts(env: Record<string, string | undefined>): DeploymentFacts {
-  const raw = env.CORTEX_DEPLOYMENT_FACTS;
-  if (raw === undefined || raw === '') return AWS_DEPLOYMENT_FACTS;
-  try {
-    return parseDeploymentFacts(JSON.parse(raw));
-  } catch (error) {
-    throw new Error(`invalid Lambda environment: CORTEX_DEPLOYMENT_FACTS: ${(error as Error).message}`);
-  }
-}
-
-let control: ControlDeps | undefined;
-
-/** Deps for the probe, the failover steps and the failover API of this region. */
-export function controlDeps(): ControlDeps {
-  if (control) return control;
-  const base = lambdaDeps();
-  const env = readControlEnvironment(process.env);
-  const replica = ownReplicas as (region: string) => StatePort;
-  const ownRegion = base.regionId;
-  const sfnFor = perRegion((region) => new SFNClient(region === ownRegion ? {} : { region }));
-  control = {
-    ...base,
-    replica,
-    probe: probeFor(base.topology, env),
-    events: new EventBridgeEvents({ client: new EventBridgeClient({}), eventBusName: env.eventBus }),
-    workflow: new StepFunctionsWorkflow({
-      homeRegion: ownRegion,
-      regions: base.topology.regions.map((r) => r.region_id),
-      clientFor: sfnFor,
-      // Deterministic names: the same state machine name in every region.
-      stateMachineArnFor: (region) =>
-        env.stateMachineArn.replace(`:states:${ownRegion}:`, `:states:${region}:`),
-    }),
+export function functionDeps<F extends WiredFunction>(name: F, builders: PortBuilders<F>): FunctionDeps<F> {
+  const cachedDeps = functionDepsCache.get(name) as FunctionDeps<F> | undefined;
+  if (cachedDeps) return cachedDeps;
+  const r = regionOf(environmentOf(name) as unknown as Region['env']);
+  const deps: Record<string, unknown> = {
+    regionId: r.regionId,
+    topology: r.topology,
+    state: r.replicas(r.regionId),
+    clock,
+    // An error the HTTP boundary cannot explain, with its stack and the invocation's correlation keys.
+    log: errorLog(containerLogger),
   };
-  return control;
+  const ports: readonly PortName[] = FUNCTION_PORTS[name];
+  for (const port of ports) {
+    const build = (builders as Readonly<Record<string, PortBuilder<PortName>>>)[port];
+    if (!build) throw new Error(`${name}: no builder for its ${port} port`);
+    const built = portOf(r, port, build);
+    if (built !== undefined) deps[port] = built;
+  }
+  const frozen = Object.freeze(deps) as unknown as FunctionDeps<F>;
+  functionDepsCache.set(name, frozen);
+  return frozen;
 }
 
 let witness: WitnessDeps | undefined;
@@ -350,202 +431,19 @@ let witness: WitnessDeps | undefined;
 /** Deps for a witness probe: no region of its own, writes its views into every region's replica. */
 export function witnessDeps(): WitnessDeps {
   if (witness) return witness;
-  const witnessId = process.env.CORTEX_WITNESS_ID ?? '';
-  const tableName = process.env.CORTEX_TABLE_NAME ?? '';
+  const env = environmentOf(WITNESS_PROBE);
   const topology = bundledTopology();
-  if (!topology.witnesses.some((w) => w.witness_id === witnessId)) {
+  if (!topology.witnesses.some((w) => w.witness_id === env.CORTEX_WITNESS_ID)) {
     throw new Error(
-      `invalid Lambda environment: CORTEX_WITNESS_ID "${witnessId}" is not a witness of the topology`,
+      `invalid Lambda environment: CORTEX_WITNESS_ID "${env.CORTEX_WITNESS_ID}" is not a witness of the topology`,
     );
   }
-  if (!/^[A-Za-z0-9_.-]{3,255}$/.test(tableName)) {
-    throw new Error(`invalid Lambda environment: CORTEX_TABLE_NAME "${tableName}" is not a table name`);
-  }
-  const problems: string[] = [];
-  const endpoints = readEndpoints(process.env, problems);
-  if (problems.length > 0) throw new Error(`invalid Lambda environment: ${problems.join('; ')}`);
   witness = {
-    witnessId,
+    witnessId: env.CORTEX_WITNESS_ID,
     topology,
     clock,
-    probe: probeFor(topology, {
-      eventBus: '',
-      stateMachineArn: '',
-      endpoints,
-      endpointParameter: process.env.CORTEX_ENDPOINT_PARAMETER,
-    }),
-    replica: replicas(tableName, recordTablesFor(topology), undefined),
+    probe: probeFor(topology, env),
+    replica: replicas(env.CORTEX_TABLE_NAME, recordTablesFor(topology), undefined),
   };
   return witness;
-}
-
-let privacy: PrivacyDeps | undefined;
-
-/**
- * Deps for the privacy API and the privacy sweeper: this region's basics, its bus, and
- * each region's privacy records (an erasure reaches every replica; remote ones time out quickly).
- */
-export function privacyDeps(): PrivacyDeps {
-  if (privacy) return privacy;
-  const base = lambdaDeps();
-  const { tableName } = readEnvironment(process.env);
-  const home = base.regionId;
-  const records = recordTablesFor(base.topology);
-  privacy = {
-    ...base,
-    events: busEvents(),
-    privacy: perRegion((region) => {
-      // Two attempts: an API invocation has 10 s for every region's search.
-      const client = documentClientFor(region, home, { maxAttempts: 2 });
-      return new DynamoPrivacyAdapter({
-        client,
-        tableName,
-        handoffs: { client, tableName: records.handoff },
-      });
-    }),
-  };
-  return privacy;
-}
-
-let compliance: ComplianceDeps | undefined;
-
-/**
- * Deps for the compliance API and the daily audit: this region's basics, its bus, and the
- * audit bucket when `CORTEX_AUDIT_BUCKET` names one (reports are then copied there too).
- */
-export function complianceDeps(): ComplianceDeps {
-  if (compliance) return compliance;
-  const base = lambdaDeps();
-  const bucket = process.env.CORTEX_AUDIT_BUCKET;
-  if (bucket !== undefined && bucket !== '' && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-    throw new Error(`invalid Lambda environment: CORTEX_AUDIT_BUCKET "${bucket}" is not a bucket name`);
-  }
-  compliance = {
-    ...base,
-    // The audit reads this region's selectively replicated records too.
-    selective: selectiveStoreFor(base),
-    events: busEvents(),
-    ...(bucket ? { archive: new S3AuditArchive({ bucket, region: base.regionId }) } : {}),
-  };
-  return compliance;
-}
-
-let replicationCached: ReplicationDeps | undefined;
-
-/**
- * Deps for the replication API and the lag monitor: this region's basics, its bus, each
- * region's replication bookkeeping (remote replicas time out quickly) and this region's documents.
- */
-export function replicationDeps(): ReplicationDeps {
-  if (replicationCached) return replicationCached;
-  const base = lambdaDeps();
-  const { tableName } = readEnvironment(process.env);
-  const home = base.regionId;
-  const document = ownDocument as DynamoDBDocumentClient;
-  const replication = perRegion(
-    (region) =>
-      new DynamoReplicationStore({
-        client: region === home ? document : documentClientFor(region, home),
-        tableName,
-        regionId: region,
-        clock,
-      }),
-  );
-  const own = replication(home);
-  replicationCached = {
-    ...base,
-    events: busEvents(),
-    replication,
-    documents: new DynamoDocumentStore({
-      client: document,
-      tableName,
-      counter: own,
-      clock,
-    }),
-  };
-  return replicationCached;
-}
-
-let sampler: LatencySamplerDeps | undefined;
-
-/**
- * Deps for the latency sampler: this region's matrix, the probe and the event bus; unlike
- * `controlDeps` it needs no failover state machine.
- */
-export function latencySamplerDeps(): LatencySamplerDeps {
-  if (sampler) return sampler;
-  const base = lambdaDeps();
-  const problems: string[] = [];
-  const eventBus = readEventBus(process.env, problems);
-  const endpoints = readEndpoints(process.env, problems);
-  if (problems.length > 0) throw new Error(`invalid Lambda environment: ${problems.join('; ')}`);
-  if (!base.latency) throw new Error('no latency store (lambdaDeps().latency)');
-  sampler = {
-    ...base,
-    latency: base.latency,
-    probe: probeFor(base.topology, {
-      eventBus,
-      stateMachineArn: '',
-      endpoints,
-      endpointParameter: process.env.CORTEX_ENDPOINT_PARAMETER,
-    }),
-    events: busEvents(),
-  };
-  return sampler;
-}
-
-let resourcesCached: (RegionalDeps & { readonly events: EventsPort }) | undefined;
-
-/**
- * Deps for the resources API and the rebalancer: this region's basics (with its
- * resource pool) and its bus for `resources.rebalanced`.
- */
-export function resourcesDeps(): RegionalDeps & { readonly events: EventsPort } {
-  if (resourcesCached) return resourcesCached;
-  const base = lambdaDeps();
-  resourcesCached = {
-    ...base,
-    events: busEvents(),
-  };
-  return resourcesCached;
-}
-
-let dataCached: RegionalDeps | undefined;
-
-/**
- * Deps for the data API (selectively replicated data): this region's basics and its
- * replicas of the selective tables (the placement computed from the bundled topology).
- */
-export function dataDeps(): RegionalDeps {
-  if (dataCached) return dataCached;
-  const base = lambdaDeps();
-  dataCached = { ...base, selective: selectiveStoreFor(base) };
-  return dataCached;
-}
-
-/** This region's replicas of the selective tables (the placement computed from the bundled topology). */
-function selectiveStoreFor(base: RegionalDeps): DynamoSelectiveStore {
-  return new DynamoSelectiveStore({
-    client: ownDocument as DynamoDBDocumentClient,
-    regionId: base.regionId,
-    placement: placeReplication(base.topology),
-    clock,
-  });
-}
-
-let opsCached: OpsDeps | undefined;
-
-/**
- * Deps for the operations API and the daily report: the replication deps (the report reads every
- * replica's lag), the bus for notifications, and the incident and report store in this replica.
- */
-export function opsDeps(): OpsDeps {
-  if (opsCached) return opsCached;
-  const base = replicationDeps();
-  const { tableName } = readEnvironment(process.env);
-  opsCached = {
-    ...base,
-    ops: new DynamoOpsAdapter({ client: ownDocument as DynamoDBDocumentClient, tableName }),
-  };
-  return opsCached;
 }
