@@ -39,6 +39,11 @@ export interface StatePort {
   createHandoff(handoff: Handoff): Promise<void>;
   /** One handoff by id, or undefined. */
   getHandoff(handoffId: string): Promise<Handoff | undefined>;
+  /**
+   * The handoffs of `handoffIds` this replica holds, by id (absent ones left out), read as `getHandoff`
+   * reads one, in as few store calls as the store allows (BatchGetItem: 100 keys a call).
+   */
+  getHandoffs(handoffIds: readonly string[]): Promise<Map<string, Handoff>>;
   /** Handoffs whose target is the region, oldest first. */
   listHandoffsByTarget(regionId: string): Promise<Handoff[]>;
   /**
@@ -306,6 +311,22 @@ export interface McpRegistryPort {
   seedMcpServers(records: readonly import('./core/mcp/registry.ts').McpServerRecord[]): Promise<number>;
   /** Deregisters a server, leaving a tombstone; false when it was not registered. */
   deleteMcpServer(region: string, server: string, at: string): Promise<boolean>;
+  /** Writes an observer's views of every server (one record per observer, replacing its last). */
+  putMcpHealth(health: import('./core/mcp/health.ts').McpObserverHealth): Promise<void>;
+  /** Every observer's views of the servers that this replica holds. */
+  listMcpHealth(): Promise<import('./core/mcp/health.ts').McpObserverHealth[]>;
+}
+
+/**
+ * Calls one MCP server's own endpoint (`GET <endpoint>/health`) from an observer region. Never
+ * throws: a failure, or an endpoint the adapter may not call, is an observation (`ok: false`).
+ */
+export interface McpProbePort {
+  probeMcp(
+    observer: string,
+    server: Pick<import('./core/mcp/registry.ts').McpServerRecord, 'region' | 'server' | 'endpoint'>,
+    timeoutMs: number,
+  ): Promise<import('./core/mcp/health.ts').McpProbeObservation>;
 }
 
 /** The measured latency matrix in a region's replica: one entry per ordered region pair. */

@@ -3,6 +3,8 @@
  * (lib/app/round-actions.ts). The witness's round is lib/app/witness-round.ts, the rounds inside a
  * minute lib/app/probe-minute.ts, the automatic failover start lib/app/automatic-failover.ts.
  */
+
+import { messageOf } from '../core/errors.ts';
 import { type AvailabilitySample, minuteBucket, minuteState } from '../core/health/availability.ts';
 import { applyRound, healthPolicyOf } from '../core/health/evaluate.ts';
 import { assess } from '../core/health/quorum.ts';
@@ -12,6 +14,7 @@ import type { Heartbeat } from '../ports.ts';
 import type { ControlDeps } from './deps.ts';
 import { keepHandoffs } from './handoffs/orphans.ts';
 import { defaultStatus, readStatuses } from './live-state.ts';
+import { type McpProbeReport, probeMcpServers } from './mcp/probe.ts';
 import { probeTargets } from './probe-targets.ts';
 import { giveBackReleases } from './resources/holds.ts';
 import { type ProbeRoundActions, RoundActions } from './round-actions.ts';
@@ -44,6 +47,8 @@ export interface ProbeRoundReport {
   readonly actions: ProbeRoundActions;
   /** The availability sample this round recorded (the first round of each minute records one). */
   readonly availability_sample?: AvailabilitySample;
+  /** The MCP servers' probe beside the round (absent without an MCP registry and probe). */
+  readonly mcp?: McpProbeReport | { readonly error: string };
 }
 
 /**
@@ -65,7 +70,11 @@ export async function runProbeRound(
   ]);
 
   const targets = topology.regions.map((r) => r.region_id).filter((id) => id !== regionId);
-  const observations = await probeTargets(deps.probe, regionId, targets, policy, clock);
+  // The MCP servers' own endpoints are probed beside the regions', on their own interval.
+  const [observations, mcp] = await Promise.all([
+    probeTargets(deps.probe, regionId, targets, policy, clock),
+    mcpProbeBeside(deps),
+  ]);
   const ownBefore = new Map(viewsBefore.filter((v) => v.observer === regionId).map((v) => [v.target, v]));
   const views = targets.map((target) =>
     applyRound(
@@ -171,7 +180,20 @@ export async function runProbeRound(
     assessment,
     actions: act.report(),
     ...(sample ? { availability_sample: sample } : {}),
+    ...(mcp ? { mcp } : {}),
   };
+}
+
+/** The MCP probe when this region has a registry and an MCP probe; its failure never fails the round. */
+async function mcpProbeBeside(deps: ControlDeps): Promise<ProbeRoundReport['mcp']> {
+  const { mcp, mcpProbe } = deps;
+  if (!mcp || !mcpProbe) return undefined;
+  try {
+    return await probeMcpServers({ ...deps, mcp, mcpProbe });
+  } catch (error) {
+    deps.log?.('MCP probe failed', error);
+    return { error: messageOf(error) };
+  }
 }
 
 /** This round's view of every region for the minute of `at`: serving, and reachable by a majority. */

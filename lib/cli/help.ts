@@ -224,13 +224,14 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'fault',
-    args: '<region> down|errors|slow|partition [--rate <0..1>] [--latency-ms <n>] [--peers <a,b>]',
+    args: '<region> down|errors|slow|partition|mcp_down [--rate <0..1>] [--latency-ms <n>] [--peers <a,b>] [--servers <a,b>]',
     summary: 'inject a fault into a region of the local control plane',
     api: true,
     options: [
       ['--rate <0..1>', 'errors: the share of requests that answer 500 (default 1)'],
       ['--latency-ms <n>', 'slow: the delay added to every request (default 1000)'],
       ['--peers <a,b>', 'partition: the regions (or witnesses) cut off (default every other)'],
+      ['--servers <a,b>', "mcp_down: the region's MCP servers that stop answering (e.g. github)"],
     ],
     examples: ['cortex fault us-east-1 down', 'cortex fault ap-south-1 slow --latency-ms 400'],
   },

@@ -324,17 +324,23 @@ export async function failoverCommand(args: readonly string[], io: CliIo): Promi
   }
 }
 
-const FAULT_KINDS = ['down', 'errors', 'slow', 'partition'];
+const FAULT_KINDS = ['down', 'errors', 'slow', 'partition', 'mcp_down'];
 
 export async function faultCommand(args: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { ...common, rate: { type: 'string' }, 'latency-ms': { type: 'string' }, peers: { type: 'string' } },
+    {
+      ...common,
+      rate: { type: 'string' },
+      'latency-ms': { type: 'string' },
+      peers: { type: 'string' },
+      servers: { type: 'string' },
+    },
     2,
   );
   const [region, kind] = positionals;
   if (!region || !kind)
-    throw new UsageError('fault needs a region and a kind (down, errors, slow, partition)');
+    throw new UsageError('fault needs a region and a kind (down, errors, slow, partition, mcp_down)');
   if (!FAULT_KINDS.includes(kind))
     throw new UsageError(`unknown fault kind "${kind}"; use ${FAULT_KINDS.join(', ')}`);
   const number = (name: string, raw: unknown) => {
@@ -357,11 +363,22 @@ export async function faultCommand(args: readonly string[], io: CliIo): Promise<
             .filter((p) => p !== ''),
         }
       : {}),
+    ...(values.servers
+      ? {
+          servers: String(values.servers)
+            .split(',')
+            .filter((s) => s !== ''),
+        }
+      : {}),
   };
   const answer = await apiClient(values, io).call('POST', '/v1/sim/faults', JSON.stringify(body));
   if (!answered(io, answer, values.json === true, [200, 201])) return 1;
   if (!values.json)
-    io.out(`fault injected: ${region} ${kind}${body.peers ? ` (peers ${body.peers.join(', ')})` : ''}`);
+    io.out(
+      `fault injected: ${region} ${kind}${body.peers ? ` (peers ${body.peers.join(', ')})` : ''}${
+        body.servers ? ` (servers ${body.servers.join(', ')})` : ''
+      }`,
+    );
   return 0;
 }
 

@@ -12,6 +12,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { json, parseJsonBody, toHttpError } from '../../functions/shared/http.ts';
+import { LocalMcpProbe } from '../adapters/local/mcp-probe.ts';
 import { LocalProbe } from '../adapters/local/probe.ts';
 import type { LinkStats } from '../adapters/local/replication.ts';
 import { runComplianceAudit } from '../app/compliance/audit.ts';
@@ -38,6 +39,7 @@ import { type Fault, SimNetwork } from './faults.ts';
 import { type ApiHandler, createHttpBridge, type RequestInterception } from './http.ts';
 import { unsignedHttpProbe } from './http-probe.ts';
 import { closeServer, listen } from './listen.ts';
+import { mcpEndpointAnswer, mcpHealthPath } from './mcp-endpoints.ts';
 import { createRegionalApi } from './regional-api.ts';
 import { replicationDrill } from './replication-drills.ts';
 import { type JobStats, type RoundScheduler, startRoundScheduler } from './scheduler.ts';
@@ -205,6 +207,13 @@ export async function startLocalControlPlane(
       scheduler: clock,
       speed,
       probe,
+      // Each region's simulated MCP servers answer on its endpoint (lib/local/mcp-endpoints.ts).
+      mcpProbe: new LocalMcpProbe({
+        endpoints: () => Object.fromEntries(Object.entries(regions).map(([id, r]) => [id, r.url])),
+        healthPath: mcpHealthPath,
+        network,
+        clock,
+      }),
       network,
       log,
       deploymentFacts: facts,
@@ -256,7 +265,9 @@ export async function startLocalControlPlane(
       const address = `127.0.1.${index + 1}`;
       const server = createHttpBridge(api, {
         log,
-        intercept: () => injectedFault(network, clock, region.regionId),
+        intercept: async (req) =>
+          (await injectedFault(network, clock, region.regionId)) ??
+          mcpEndpointAnswer(network, region.regionId, req),
       });
       servers.push(server);
       const bound = await listen(server, address, port, `the ${region.regionId} endpoint`);

@@ -10,6 +10,8 @@
  *   reach each other, both directions: probes between them fail, replication between them stops,
  *   and the witness cannot write views into the region's replica. Route 53-like DNS health checks
  *   and external callers are outside the partition and still reach the region.
+ * - `mcp_down`: the region's MCP servers named in `servers` stop answering their health endpoint
+ *   (`/mcp/<server>/health` resets the connection); the region itself and its other servers answer.
  *
  * One fault per region and kind: posting a kind again replaces the region's previous one.
  */
@@ -17,9 +19,9 @@ import { type FieldIssue, NotFoundError, ValidationError } from '../core/errors.
 import type { Topology } from '../core/topology/types.ts';
 import type { Clock } from '../ports.ts';
 
-export type FaultKind = 'down' | 'errors' | 'slow' | 'partition';
+export type FaultKind = 'down' | 'errors' | 'slow' | 'partition' | 'mcp_down';
 
-export const FAULT_KINDS: readonly FaultKind[] = ['down', 'errors', 'slow', 'partition'];
+export const FAULT_KINDS: readonly FaultKind[] = ['down', 'errors', 'slow', 'partition', 'mcp_down'];
 
 /** An active fault, as `GET /v1/sim/faults` lists it. */
 export interface Fault {
@@ -32,6 +34,8 @@ export interface Fault {
   readonly latency_ms?: number;
   /** partition: the members cut off from `region` (resolved: every other member when omitted). */
   readonly peers?: readonly string[];
+  /** mcp_down: the region's MCP servers that stop answering (server names, e.g. `github`). */
+  readonly servers?: readonly string[];
   /** ISO time (simulated) the fault was injected. */
   readonly since: string;
 }
@@ -54,7 +58,9 @@ export const DEFAULT_SLOW_LATENCY_MS = 1_000;
 /** Ten simulated minutes: anything slower is a partition, not latency. */
 export const MAX_SLOW_LATENCY_MS = 600_000;
 
-const FIELDS = new Set(['region', 'kind', 'rate', 'latency_ms', 'peers']);
+const FIELDS = new Set(['region', 'kind', 'rate', 'latency_ms', 'peers', 'servers']);
+/** A server name as the MCP registry takes it (lib/core/mcp/registry.ts SERVER_NAME_PATTERN). */
+const SERVER_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 
 export class SimNetwork {
   readonly #regions: readonly string[];
@@ -137,6 +143,11 @@ export class SimNetwork {
     return this.isDown(from) || this.isDown(to) || this.partitioned(from, to);
   }
 
+  /** The region's MCP server does not answer its health endpoint (an `mcp_down` fault names it). */
+  isMcpServerDown(region: string, server: string): boolean {
+    return this.#faults.get(region)?.get('mcp_down')?.servers?.includes(server) ?? false;
+  }
+
   /** Extra simulated ms the region's endpoint waits before answering (slow fault), else 0. */
   extraLatencyMs(region: string): number {
     return this.#faults.get(region)?.get('slow')?.latency_ms ?? 0;
@@ -199,6 +210,7 @@ export class SimNetwork {
     onlyFor('rate', 'errors');
     onlyFor('latency_ms', 'slow');
     onlyFor('peers', 'partition');
+    onlyFor('servers', 'mcp_down');
 
     const rate = body.rate;
     if (rate !== undefined && (typeof rate !== 'number' || !Number.isFinite(rate) || rate < 0 || rate > 1)) {
@@ -238,9 +250,29 @@ export class SimNetwork {
       }
     }
 
+    const servers = body.servers;
+    if (known === 'mcp_down' && servers === undefined) issues.push({ field: 'servers', reason: 'required' });
+    if (servers !== undefined) {
+      if (!Array.isArray(servers) || servers.length === 0) {
+        issues.push({ field: 'servers', reason: 'must be a non-empty list of MCP server names' });
+      } else {
+        const seen = new Set<string>();
+        servers.forEach((server, i) => {
+          const field = `servers[${i}]`;
+          if (typeof server !== 'string' || !SERVER_NAME.test(server)) {
+            issues.push({ field, reason: 'must be an MCP server name (a-z, 0-9, _ and -)' });
+          } else if (seen.has(server)) issues.push({ field, reason: `"${server}" is listed twice` });
+          else seen.add(server);
+        });
+      }
+    }
+
     if (issues.length > 0) throw new ValidationError('invalid fault', issues);
     if (!this.#members.has(regionId)) throw new NotFoundError('region', regionId);
-    if (this.#witnesses.includes(regionId) && (known === 'errors' || known === 'slow')) {
+    if (
+      this.#witnesses.includes(regionId) &&
+      (known === 'errors' || known === 'slow' || known === 'mcp_down')
+    ) {
       throw new ValidationError('invalid fault', [
         {
           field: 'kind',
@@ -261,6 +293,8 @@ export class SimNetwork {
           ...fault,
           peers: (peers as string[] | undefined) ?? this.members.filter((m) => m !== regionId),
         };
+      case 'mcp_down':
+        return { ...fault, servers: servers as string[] };
       default:
         return fault;
     }

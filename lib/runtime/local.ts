@@ -48,7 +48,7 @@ import {
 } from '../core/replication/placement.ts';
 import type { Topology } from '../core/topology/types.ts';
 import { type RegionalStore, type RegionalStores, startRegionalStores } from '../local/stores.ts';
-import type { PrivacyPort, ProbePort, ReplicationPort, StatePort } from '../ports.ts';
+import type { McpProbePort, PrivacyPort, ProbePort, ReplicationPort, StatePort } from '../ports.ts';
 import { createLocalWorkflow } from './local-workflow.ts';
 
 export interface LocalRuntimeOptions {
@@ -65,6 +65,8 @@ export interface LocalRuntimeOptions {
   readonly speed?: number;
   /** How regions and witnesses reach each other's endpoints; default: a probe that reaches nobody. */
   readonly probe?: ProbePort;
+  /** How regions call the MCP servers' own endpoints; without it the MCP servers are not probed. */
+  readonly mcpProbe?: McpProbePort;
   /** Who can reach whom (fault injection); default: everyone reaches everyone. */
   readonly network?: ReachabilityPort;
   readonly log?: (line: string) => void;
@@ -310,6 +312,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       latency: own.latency,
       availability: own.availability,
       mcp: own.mcp,
+      ...(options.mcpProbe ? { mcpProbe: options.mcpProbe } : {}),
       ops: own.ops,
       resources: own.resources,
       selective: own.selective,

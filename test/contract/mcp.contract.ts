@@ -7,7 +7,8 @@ import { defaultTopologyJson } from '../fixtures/topologies.ts';
 /**
  * The MCP registry port (McpRegistryPort): every implementation keeps one record per server per
  * region, seeds without ever overwriting, and deregisters into a tombstone that seeding does not
- * bring back. Run by the DynamoDB adapter's test (dynalite) and the simulator's store.
+ * bring back; each observer's health views are one record it replaces, kept apart from the servers.
+ * Run by the DynamoDB adapter's test (dynalite) and the simulator's store.
  */
 export interface McpFixture {
   readonly registry: McpRegistryPort;
@@ -60,6 +61,31 @@ export function mcpContract(name: string, make: () => Promise<McpFixture>): void
       expect((await fixture.registry.listMcpServers()).map(key)).not.toContain('us-east-1/n8n');
       await fixture.registry.putMcpServer(n8n);
       expect((await fixture.registry.listMcpServers()).map(key)).toContain('us-east-1/n8n');
+    });
+
+    it('keeps one health record per observer, replaced by its next round and never listed as a server', async () => {
+      await fixture.registry.seedMcpServers(SEED);
+      const view = {
+        region: 'us-east-1',
+        server: 'github',
+        healthy: false,
+        consecutive_failures: 3,
+        consecutive_successes: 0,
+        latency_ms: 4,
+        last_error: 'reset',
+        at: 1_000,
+      };
+      await fixture.registry.putMcpHealth({ observer: 'eu-west-1', at: 1_000, views: [view] });
+      await fixture.registry.putMcpHealth({ observer: 'ap-south-1', at: 1_000, views: [view] });
+      const next = { ...view, healthy: true, consecutive_failures: 0, consecutive_successes: 2, at: 2_000 };
+      const { last_error: _gone, ...answered } = next;
+      await fixture.registry.putMcpHealth({ observer: 'eu-west-1', at: 2_000, views: [answered] });
+      const held = await fixture.registry.listMcpHealth();
+      expect(held.sort((a, b) => a.observer.localeCompare(b.observer))).toEqual([
+        { observer: 'ap-south-1', at: 1_000, views: [view] },
+        { observer: 'eu-west-1', at: 2_000, views: [answered] },
+      ]);
+      expect((await fixture.registry.listMcpServers()).map(key).sort()).toEqual(SEED.map(key).sort());
     });
   });
 }

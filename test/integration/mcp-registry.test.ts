@@ -70,7 +70,13 @@ describe('the MCP registry', () => {
     await setStatus('us-east-1', 'failed', 1);
     const after = await listMcpServers(deps, { region: 'us-east-1' });
     expect(after.map((s) => s.server)).toEqual(['filesystem', 'github', 'kubernetes', 'n8n', 'postgres']);
-    expect(after[0]?.live).toEqual({ serving: false, reasons: ['us-east-1 is not serving'] });
+    expect(after[0]?.live).toEqual({
+      serving: false,
+      reasons: ['us-east-1 is not serving'],
+      health: 'unknown',
+      unhealthy_by: [],
+      observed_by: [],
+    });
     expect((await listMcpServers(deps, { capability: 'sql' })).map((s) => s.region)).toEqual([
       'ap-south-1',
       'eu-west-1',

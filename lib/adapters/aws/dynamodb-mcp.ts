@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { McpObserverHealth } from '../../core/mcp/health.ts';
 import type { McpServerRecord } from '../../core/mcp/registry.ts';
 import type { McpRegistryPort } from '../../ports.ts';
 import { queryAll, strip } from './dynamo-items.ts';
@@ -13,6 +14,12 @@ export interface DynamoMcpOptions {
 
 const RECORD = 'mcp-server';
 const TOMBSTONE = 'mcp-deregistered';
+const HEALTH = 'mcp-health';
+
+/** An observer's views, beside the records in the same partition (no region id starts with `~`). */
+export function mcpHealthKey(observer: string): { pk: string; sk: string } {
+  return { pk: keys.mcpPartition, sk: `~health#${observer}` };
+}
 
 /** The MCP registry in the state table (layout: state-keys.ts): one small partition, read whole. */
 export class DynamoMcpAdapter implements McpRegistryPort {
@@ -33,6 +40,26 @@ export class DynamoMcpAdapter implements McpRegistryPort {
       ExpressionAttributeValues: { ':pk': keys.mcpPartition },
     });
     return items.filter((item) => item.record_type === RECORD).map((item) => strip<McpServerRecord>(item));
+  }
+
+  async putMcpHealth(health: McpObserverHealth): Promise<void> {
+    // Unconditional: only the observer writes its own record, and its latest round is its view.
+    await this.#client.send(
+      new PutCommand({
+        TableName: this.#table,
+        Item: { ...mcpHealthKey(health.observer), record_type: HEALTH, ...health },
+      }),
+    );
+  }
+
+  async listMcpHealth(): Promise<McpObserverHealth[]> {
+    const items = await queryAll(this.#client, {
+      TableName: this.#table,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :health)',
+      ExpressionAttributeNames: { '#pk': STATE_TABLE.partitionKey, '#sk': STATE_TABLE.sortKey },
+      ExpressionAttributeValues: { ':pk': keys.mcpPartition, ':health': '~health#' },
+    });
+    return items.filter((item) => item.record_type === HEALTH).map((item) => strip<McpObserverHealth>(item));
   }
 
   async putMcpServer(record: McpServerRecord): Promise<void> {

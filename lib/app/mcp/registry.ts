@@ -10,6 +10,13 @@ import { McpServerUnavailableError, NotFoundError } from '../../core/errors.ts';
 import { effectiveMatrix } from '../../core/latency/stats.ts';
 import { type Discovery, type DiscoveryContext, discoverMcpServer } from '../../core/mcp/discovery.ts';
 import { type McpMove, planMcpFailback, planMcpFailover } from '../../core/mcp/failover.ts';
+import {
+  type McpObserverHealth,
+  type McpServerHealth,
+  mcpHealthReason,
+  mcpServerHealth,
+  mcpViewMaxAgeMs,
+} from '../../core/mcp/health.ts';
 import { capabilitiesOf, type McpServerRecord, seedRecords } from '../../core/mcp/registry.ts';
 import { isServing } from '../../core/state/records.ts';
 import type { EventsPort, LatencyPort, McpRegistryPort } from '../../ports.ts';
@@ -24,8 +31,18 @@ export type McpDeps = Pick<RegionalDeps, 'regionId' | 'topology' | 'state' | 'cl
 };
 
 export interface McpServerView extends McpServerRecord {
-  /** Whether it serves now: its own status and its region's, as this region's replica holds them. */
-  readonly live: { readonly serving: boolean; readonly reasons: readonly string[] };
+  /**
+   * Whether it serves now: its own status, its region's, and its endpoint's health probes, as this
+   * region's replica holds them.
+   */
+  readonly live: {
+    readonly serving: boolean;
+    readonly reasons: readonly string[];
+    /** What the regions' probes of its endpoint say (a majority of unhealthy views takes it out). */
+    readonly health: McpServerHealth['state'];
+    readonly unhealthy_by: McpServerHealth['unhealthy_by'];
+    readonly observed_by: McpServerHealth['observed_by'];
+  };
 }
 
 export interface McpListQuery {
@@ -37,6 +54,7 @@ export interface McpListQuery {
 export async function listMcpServers(deps: McpDeps, query: McpListQuery = {}): Promise<McpServerView[]> {
   const servers = await registry(deps);
   const live = await liveRegions(deps);
+  const health = await serverHealthOf(deps);
   return servers
     .filter(
       (s) =>
@@ -44,11 +62,22 @@ export async function listMcpServers(deps: McpDeps, query: McpListQuery = {}): P
         (query.capability === undefined || s.capabilities.includes(query.capability)),
     )
     .map((s) => {
+      const probed = health(s.region, s.server);
       const reasons = [
         ...live(s.region),
         ...(s.status === 'available' ? [] : [`${s.status}${s.reason ? `: ${s.reason}` : ''}`]),
+        ...(probed.state === 'unhealthy' ? [mcpHealthReason(s.server, s.region, probed)] : []),
       ];
-      return { ...s, live: { serving: reasons.length === 0, reasons } };
+      return {
+        ...s,
+        live: {
+          serving: reasons.length === 0,
+          reasons,
+          health: probed.state,
+          unhealthy_by: probed.unhealthy_by,
+          observed_by: probed.observed_by,
+        },
+      };
     });
 }
 
@@ -67,11 +96,16 @@ export async function discoverMcp(deps: McpDeps, query: McpDiscoveryQuery): Prom
   const region = query.region ?? deps.regionId;
   const servers = await registry(deps);
   const regionReasons = await liveRegions(deps);
+  const health = await serverHealthOf(deps);
   const matrix = await latencyMatrix(deps);
   const context: DiscoveryContext = {
     topology: deps.topology,
     servers,
     regionReasons,
+    serverReasons: (s) => {
+      const probed = health(s.region, s.server);
+      return probed.state === 'unhealthy' ? [mcpHealthReason(s.server, s.region, probed)] : [];
+    },
     latencyMs: (from, to) => matrix[from]?.[to] ?? Number.POSITIVE_INFINITY,
     frameworks: (r) => heldFrameworks(deps.topology, r),
     ...(query.data_classification === undefined
@@ -189,6 +223,11 @@ export async function failBackMcpServers(deps: McpDeps, region: string): Promise
   return writes.length;
 }
 
+/** The registry as this replica holds it, seeded from the topology the first time it is empty. */
+export async function readMcpRegistry(deps: McpDeps): Promise<McpServerRecord[]> {
+  return registry(deps);
+}
+
 async function registry(deps: McpDeps): Promise<McpServerRecord[]> {
   const servers = await deps.mcp.listMcpServers();
   if (servers.length > 0) return servers;
@@ -212,6 +251,22 @@ async function liveRegions(deps: McpDeps): Promise<(region: string) => readonly 
       reasons.push(`${region} is ${seen} to a majority of its observers`);
     return reasons;
   };
+}
+
+/** Each server's health as the observers' records in this replica say, by `region/server`. */
+export async function serverHealthOf(
+  deps: Pick<McpDeps, 'topology' | 'clock' | 'mcp'>,
+): Promise<(region: string, server: string) => McpServerHealth> {
+  let reports: McpObserverHealth[] = [];
+  try {
+    reports = await deps.mcp.listMcpHealth();
+  } catch {
+    // Unreadable probe records leave every server to its region's health and registry status.
+  }
+  const observers = deps.topology.regions.map((r) => r.region_id);
+  const now = deps.clock.now();
+  const maxAge = mcpViewMaxAgeMs(deps.topology);
+  return (region, server) => mcpServerHealth(reports, region, server, observers, now, maxAge);
 }
 
 async function latencyMatrix(deps: McpDeps): Promise<Record<string, Record<string, number>>> {

@@ -22,6 +22,8 @@ export interface DiscoveryContext {
   readonly servers: readonly McpServerRecord[];
   /** Why a region cannot serve now (empty: it serves), as the asking region's replica sees it. */
   readonly regionReasons: (region: string) => readonly string[];
+  /** Why a server itself cannot serve (its endpoint's health probes); absent: no probe verdicts. */
+  readonly serverReasons?: (server: McpServerRecord) => readonly string[];
   /** Round-trip ms between two regions, as routing uses it. */
   readonly latencyMs: (from: string, to: string) => number;
   /** Reasons the data of the query may not be used in `region` (empty: it may); absent: no data rule. */
@@ -179,6 +181,7 @@ function downReasons(server: McpServerRecord, context: DiscoveryContext): string
   reasons.push(...context.regionReasons(server.region));
   if (server.status !== 'available')
     reasons.push(`${server.server} is ${server.status}${server.reason ? `: ${server.reason}` : ''}`);
+  reasons.push(...(context.serverReasons?.(server) ?? []));
   return reasons;
 }
 

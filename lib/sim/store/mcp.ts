@@ -4,13 +4,15 @@
  * never overwrites, and a deregistration that leaves a tombstone. Each method is one atomic write.
  */
 import { keys } from '../../adapters/aws/state-keys.ts';
+import type { McpObserverHealth } from '../../core/mcp/health.ts';
 import type { McpServerRecord } from '../../core/mcp/registry.ts';
 import type { McpRegistryPort } from '../../ports.ts';
 import type { SimReplica } from './replicated.ts';
 
 type Stored =
   | { readonly record_type: 'mcp-server'; readonly record: McpServerRecord }
-  | { readonly record_type: 'mcp-deregistered'; readonly deregistered_at: string };
+  | { readonly record_type: 'mcp-deregistered'; readonly deregistered_at: string }
+  | { readonly record_type: 'mcp-health'; readonly health: McpObserverHealth };
 
 export class SimMcpPort implements McpRegistryPort {
   readonly #replica: SimReplica;
@@ -46,5 +48,21 @@ export class SimMcpPort implements McpRegistryPort {
     if (this.#replica.get<Stored>(pk, sk)?.record_type !== 'mcp-server') return false;
     this.#replica.put(pk, sk, { record_type: 'mcp-deregistered', deregistered_at: at }, null);
     return true;
+  }
+
+  async putMcpHealth(health: McpObserverHealth): Promise<void> {
+    // The key dynamodb-mcp.ts gives an observer's views: beside the records, in the same partition.
+    this.#replica.put(
+      keys.mcpPartition,
+      `~health#${health.observer}`,
+      { record_type: 'mcp-health', health },
+      null,
+    );
+  }
+
+  async listMcpHealth(): Promise<McpObserverHealth[]> {
+    return this.#replica
+      .query<Stored>(keys.mcpPartition)
+      .flatMap((row) => (row.value.record_type === 'mcp-health' ? [row.value.health] : []));
   }
 }

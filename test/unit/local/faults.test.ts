@@ -119,3 +119,38 @@ describe('the simulated network', () => {
     expect(net.list()).toEqual([]);
   });
 });
+
+describe('an mcp_down fault', () => {
+  it('takes the named servers of one region down and nothing else, and cuts no replication link', () => {
+    const { net, calls } = network();
+    const fault = net.inject({ region: 'us-east-1', kind: 'mcp_down', servers: ['github', 'n8n'] });
+    expect(fault).toMatchObject({ region: 'us-east-1', kind: 'mcp_down', servers: ['github', 'n8n'] });
+    expect(net.isMcpServerDown('us-east-1', 'github')).toBe(true);
+    expect(net.isMcpServerDown('us-east-1', 'postgres')).toBe(false);
+    expect(net.isMcpServerDown('eu-west-1', 'github')).toBe(false);
+    expect(net.isDown('us-east-1')).toBe(false);
+    expect(calls).toEqual([]);
+    net.heal('us-east-1');
+    expect(net.isMcpServerDown('us-east-1', 'github')).toBe(false);
+  });
+
+  it('is refused naming the field without servers, with bad ones, or with servers on another kind; nothing is injected', () => {
+    const { net } = network();
+    expect(issues(() => net.inject({ region: 'us-east-1', kind: 'mcp_down' }))).toEqual([
+      { field: 'servers', reason: 'required' },
+    ]);
+    expect(
+      issues(() => net.inject({ region: 'us-east-1', kind: 'mcp_down', servers: ['GitHub', 'n8n', 'n8n'] })),
+    ).toEqual([
+      { field: 'servers[0]', reason: 'must be an MCP server name (a-z, 0-9, _ and -)' },
+      { field: 'servers[2]', reason: '"n8n" is listed twice' },
+    ]);
+    expect(issues(() => net.inject({ region: 'us-east-1', kind: 'down', servers: ['github'] }))).toEqual([
+      { field: 'servers', reason: 'applies only to kind mcp_down' },
+    ]);
+    expect(
+      issues(() => net.inject({ region: WITNESS, kind: 'mcp_down', servers: ['github'] }))[0]?.field,
+    ).toBe('kind');
+    expect(net.list()).toEqual([]);
+  });
+});

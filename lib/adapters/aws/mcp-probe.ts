@@ -1,0 +1,130 @@
+/**
+ * The MCP servers' probe over HTTPS: `GET <endpoint>/health` of one server, with a hard deadline.
+ * It calls only endpoints the topology names for that very server in that very region (its
+ * `endpoint`, `endpoints.*` or `clusters.*`), over https, without credentials in the URL: an
+ * endpoint registered through the API, or a registry record someone rewrote, is never called, so
+ * a write to the registry cannot turn the probe into a request forger inside the network or against
+ * the instance metadata service. The region probe's allow-list (probe-allow-list.ts) follows the
+ * same rule. An endpoint it may not call is reported `unprobed` (no verdict), never as down.
+ */
+import type { McpProbeObservation } from '../../core/mcp/health.ts';
+import type { McpServerRecord } from '../../core/mcp/registry.ts';
+import type { Topology } from '../../core/topology/types.ts';
+import type { Clock, McpProbePort } from '../../ports.ts';
+
+/** The URL to call for a server, or why it may not be called. */
+export type McpEndpointAllowList = (
+  server: Pick<McpServerRecord, 'region' | 'server' | 'endpoint'>,
+) => { readonly url: URL } | { readonly refused: string };
+
+/** Every endpoint the topology names, by `region/server`. */
+function namedEndpoints(topology: Topology): Map<string, Set<string>> {
+  const named = new Map<string, Set<string>>();
+  for (const [region, deployment] of Object.entries(topology.regional_mcp_deployment)) {
+    for (const [server, config] of Object.entries(deployment.mcp_servers)) {
+      const all = [
+        ...(config.endpoint === undefined ? [] : [config.endpoint]),
+        ...Object.values(config.endpoints ?? {}),
+        ...Object.values(config.clusters ?? {}),
+      ];
+      named.set(`${region}/${server}`, new Set(all));
+    }
+  }
+  return named;
+}
+
+/** The health route of an endpoint given as a host name or an https base URL. */
+function healthUrl(endpoint: string): URL | string {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    return `${endpoint} is not a host name or URL`;
+  }
+  if (url.protocol !== 'https:') return `${url.origin} is not https`;
+  if (url.username !== '' || url.password !== '') return 'a URL with credentials';
+  if (url.search !== '' || url.hash !== '') return 'a URL with a query or fragment';
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/health`;
+  return url;
+}
+
+export function mcpEndpointAllowList(topology: Topology): McpEndpointAllowList {
+  const named = namedEndpoints(topology);
+  return (server) => {
+    const own = named.get(`${server.region}/${server.server}`);
+    if (!own?.has(server.endpoint)) {
+      return {
+        refused: `${server.endpoint} is not an endpoint the topology names for ${server.server} of ${server.region}`,
+      };
+    }
+    const url = healthUrl(server.endpoint);
+    if (typeof url === 'string') return { refused: url };
+    // Named exactly by the topology: an address literal that is not public is allowed because it is
+    // named (the operator put it there), as in the region probe's rule.
+    return { url };
+  };
+}
+
+export interface HttpMcpProbeOptions {
+  readonly allow: McpEndpointAllowList;
+  /** Stamps each observation (`at`). */
+  readonly clock: Clock;
+  /** Monotonic ms for latency; default `performance.now`. */
+  readonly monotonic?: () => number;
+  readonly fetch?: typeof fetch;
+}
+
+export class HttpMcpProbe implements McpProbePort {
+  readonly #options: HttpMcpProbeOptions;
+
+  constructor(options: HttpMcpProbeOptions) {
+    this.#options = options;
+  }
+
+  async probeMcp(
+    observer: string,
+    server: Pick<McpServerRecord, 'region' | 'server' | 'endpoint'>,
+    timeoutMs: number,
+  ): Promise<McpProbeObservation> {
+    const at = this.#options.clock.now();
+    const base = { observer, region: server.region, server: server.server, at };
+    const allowed = this.#options.allow(server);
+    if ('refused' in allowed) return { ...base, ok: false, unprobed: allowed.refused, latency_ms: 0 };
+    const monotonic = this.#options.monotonic ?? (() => performance.now());
+    const started = monotonic();
+    const elapsed = () => Math.max(0, Math.round((monotonic() - started) * 10) / 10);
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      const response = await (this.#options.fetch ?? fetch)(allowed.url, {
+        method: 'GET',
+        headers: { accept: 'application/json' },
+        signal,
+        // A redirect could lead anywhere: it is an answer, not a hop to follow.
+        redirect: 'manual',
+      });
+      await response.body?.cancel().catch(() => undefined);
+      if (!response.ok)
+        return { ...base, ok: false, error: `http ${response.status}`, latency_ms: elapsed() };
+      return { ...base, ok: true, latency_ms: elapsed() };
+    } catch (error) {
+      return { ...base, ok: false, error: failureOf(error, signal), latency_ms: elapsed() };
+    }
+  }
+}
+
+function failureOf(error: unknown, signal: AbortSignal): string {
+  if (signal.aborted) return 'timeout';
+  const code = codeOf(error);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'dns';
+  if (code === 'ECONNREFUSED') return 'refused';
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'reset';
+  if (code !== undefined) return `network ${code}`;
+  return `network ${error instanceof Error ? error.message : String(error)}`;
+}
+
+function codeOf(error: unknown, depth = 0): string | undefined {
+  if (depth > 4 || typeof error !== 'object' || error === null) return undefined;
+  const { code, cause } = error as { code?: unknown; cause?: unknown };
+  return typeof code === 'string' ? code : codeOf(cause, depth + 1);
+}
