@@ -1,9 +1,10 @@
 /**
  * One route table (lib/app/routes.ts) and three places that route by it: API Gateway in every
  * regional stack, the local router (lib/local/regional-api.ts) and each concern's handler dispatch
- * (httpHandler in functions/shared/http.ts). Table-driven: every place serves exactly the table's
- * routes, so no route is served in one place and missing in another.
+ * (httpHandler in functions/shared/http.ts); and the API page documents it. Table-driven: every place
+ * serves exactly the table's routes, so no route is served in one place and missing in another.
  */
+import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { HttpResult } from '../../functions/shared/http.ts';
@@ -39,6 +40,22 @@ describe('the route table', () => {
     expect(new Set(TABLE_KEYS).size).toBe(TABLE_KEYS.length);
     for (const route of API_ROUTES) expect(route.key).toBe(`${route.method} ${route.path}`);
     expect(sorted([...new Set(API_ROUTES.map((r) => r.concern))])).toEqual(sorted(CONCERNS));
+  });
+});
+
+describe('docs/api.md', () => {
+  it("has one row per route of the table, with its auth (the local gateway's own routes aside)", () => {
+    const page = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
+    const rows = [...page.matchAll(/^\| `([A-Z]+ \/[^`]*)`[^|]*\| ([^|]*?) +\|/gm)]
+      .map(([, key, auth]) => ({ key, auth }))
+      .filter((row) => row.auth !== 'local gateway only');
+    expect(sorted(rows.map((row) => row.key as string))).toEqual(sorted(TABLE_KEYS));
+    for (const row of rows) {
+      const route = API_ROUTES.find((r) => r.key === row.key);
+      expect(row.auth.startsWith('none') ? 'none' : row.auth, row.key).toBe(
+        route?.auth === 'iam' ? 'IAM' : 'none',
+      );
+    }
   });
 });
 
