@@ -123,10 +123,10 @@ export const JOB_TABLE_ACCESS = {
   // Each round also settles the region's duplicate handoff claims (reads the claim back
   // where it was written, DeleteItem on its journal, a release is an UpdateItem ADD), moves
   // orphaned handoffs (conditional UpdateItems on handoffs and held counters) and reconciles its
-  // holds with the records (reads a record missing here in the other replicas; restores, releases
-  // and forgets holds, gives back and deletes its journaled releases).
-  probe: ['GetItem', 'PutItem', 'Query', 'UpdateItem', 'DeleteItem'],
-  probeRemote: ['GetItem'],
+  // holds with the records (batch-reads them here, and those missing here in the other replicas;
+  // restores, releases and forgets holds, gives back and deletes its journaled releases).
+  probe: ['GetItem', 'BatchGetItem', 'PutItem', 'Query', 'UpdateItem', 'DeleteItem'],
+  probeRemote: ['GetItem', 'BatchGetItem'],
   failover: ['GetItem', 'PutItem', 'UpdateItem', 'Query'],
   failoverRemote: ['GetItem', 'Query'],
   /** The privacy sweeper works on requests like the privacy API. */

@@ -90,8 +90,9 @@ export class StateTable extends Construct {
 }
 
 /**
- * Item-level DynamoDB actions a function may be granted; no wildcards, no table admin. Scan and
- * BatchGetItem only for the replication consistency check (it samples keys and reads them back).
+ * Item-level DynamoDB actions a function may be granted; no wildcards, no table admin. Scan only for
+ * the replication consistency check (it samples keys); BatchGetItem for it (it reads them back) and
+ * the holds reconciler (it reads the handoffs of its holds).
  */
 export type TableItemAction =
   | 'GetItem'

@@ -26,10 +26,12 @@ export interface StateTableAccess {
 }
 
 /**
- * Actions only the replication consistency check holds (it samples the state table and reads the
- * sampled keys back); it never checks the MRSC table, whose replicas are strongly consistent.
+ * Actions only the replication consistency check holds (it samples the state table); it never
+ * checks the MRSC table, whose replicas are strongly consistent. BatchGetItem is not among them: the
+ * holds reconciler batch-reads handoffs, which live in the MRSC table where the placement has one,
+ * and it reads only what GetItem, granted alongside, reads.
  */
-export const STATE_TABLE_ONLY_ACTIONS: ReadonlySet<TableItemAction> = new Set(['Scan', 'BatchGetItem']);
+export const STATE_TABLE_ONLY_ACTIONS: ReadonlySet<TableItemAction> = new Set(['Scan']);
 
 export interface StateTablesProps {
   /** The state table's physical name (`<name>-state`), the same in every region. */
@@ -56,7 +58,7 @@ export interface StateTablesProps {
  *
  * - grants confined by `leadingKeys` (the RESOURCES and REPLICATION partitions): those partitions
  *   live in the state table only;
- * - Scan and BatchGetItem (STATE_TABLE_ONLY_ACTIONS): only the consistency check's sampling uses them.
+ * - Scan (STATE_TABLE_ONLY_ACTIONS): only the consistency check's sampling uses it.
  *
  * Without an MRSC table it grants exactly what its state table replica grants.
  */

@@ -1,4 +1,10 @@
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  PutCommand,
+  ScanCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoStateAdapter, type DynamoStateOptions } from '../../lib/adapters/aws/dynamodb-state.ts';
 import { keys } from '../../lib/adapters/aws/state-keys.ts';
@@ -259,5 +265,93 @@ describe('DynamoStateAdapter region status slots', () => {
     });
     const error = await missing.putRegionStatus(status(), undefined).catch((e) => e);
     expect(error.name).toBe('ResourceNotFoundException');
+  });
+});
+
+/**
+ * The document client with every BatchGetItem answer after the real one trimmed: the first
+ * `deferred` calls answer one item and hand the rest back as unprocessed keys, as DynamoDB does when
+ * throttled. Records each call's number of keys.
+ */
+function deferringBatches(doc: DynamoDBDocumentClient, deferred: number) {
+  const keysAsked: number[] = [];
+  const client = new Proxy(doc, {
+    get(target, property, receiver) {
+      if (property !== 'send') return Reflect.get(target, property, receiver);
+      return async (command: unknown) => {
+        const output = await target.send(command as never);
+        if (!(command instanceof BatchGetCommand)) return output;
+        const [tableName, request] = Object.entries(command.input.RequestItems ?? {})[0] ?? [];
+        keysAsked.push(request?.Keys?.length ?? 0);
+        if (keysAsked.length > deferred || tableName === undefined) return output;
+        const rows =
+          (output as { Responses?: Record<string, Record<string, unknown>[]> }).Responses?.[tableName] ?? [];
+        const later = rows.slice(1).map((item) => ({ pk: item.pk, sk: item.sk }));
+        return {
+          ...output,
+          Responses: { [tableName]: rows.slice(0, 1) },
+          UnprocessedKeys: later.length > 0 ? { [tableName]: { Keys: later } } : {},
+        };
+      };
+    },
+  }) as DynamoDBDocumentClient;
+  return { client, keysAsked };
+}
+
+describe('DynamoStateAdapter batch reads', () => {
+  let table: TestTable;
+  beforeAll(async () => {
+    table = await startTestTable();
+    const writer = new DynamoStateAdapter({ client: table.doc, tableName: table.tableName });
+    for (const id of ['b-1', 'b-2', 'b-3', 'b-4', 'b-5']) {
+      await writer.createHandoff(handoff({ handoff_id: id, task_id: id }));
+    }
+  });
+  afterAll(() => table.close());
+
+  // Invariant: keys DynamoDB leaves unprocessed are asked for again until every one is answered.
+  it('retries the keys a batch leaves unprocessed until each is read', async () => {
+    const { client, keysAsked } = deferringBatches(table.doc, 2);
+    const adapter = new DynamoStateAdapter({
+      client,
+      tableName: table.tableName,
+      batchRetry: { baseDelayMs: 0 },
+    });
+    const found = await adapter.getHandoffs(['b-1', 'b-2', 'b-3', 'b-4', 'b-5']);
+    expect([...found.keys()].sort()).toEqual(['b-1', 'b-2', 'b-3', 'b-4', 'b-5']);
+    expect(keysAsked).toEqual([5, 4, 3]);
+  });
+
+  // Invariant: a batch that never completes fails loudly (never a partial answer taken for absence).
+  it('fails naming the keys left after its attempts, never answering a partial batch', async () => {
+    const { client, keysAsked } = deferringBatches(table.doc, Number.POSITIVE_INFINITY);
+    const adapter = new DynamoStateAdapter({
+      client,
+      tableName: table.tableName,
+      batchRetry: { attempts: 3, baseDelayMs: 0 },
+    });
+    const error = await adapter.getHandoffs(['b-1', 'b-2', 'b-3', 'b-4']).catch((e) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toBeInstanceOf(ConflictError);
+    expect(error.message).toMatch(/left 1 handoff key\(s\) unprocessed after 3 attempts/);
+    expect(keysAsked).toEqual([4, 3, 2]);
+  });
+
+  it('asks for at most 100 keys a call', async () => {
+    const { client, keysAsked } = deferringBatches(table.doc, 0);
+    const adapter = new DynamoStateAdapter({ client, tableName: table.tableName });
+    const ids = Array.from({ length: 230 }, (_, i) => `absent-${i}`);
+    expect(await adapter.getHandoffs(ids)).toEqual(new Map());
+    expect(keysAsked).toEqual([100, 100, 30]);
+  });
+
+  it('refuses a retry policy that could not read', () => {
+    expect(
+      () => new DynamoStateAdapter({ client: table.doc, tableName: 'x-state', batchRetry: { attempts: 0 } }),
+    ).toThrow(/batchRetry.attempts/);
+    expect(
+      () =>
+        new DynamoStateAdapter({ client: table.doc, tableName: 'x-state', batchRetry: { baseDelayMs: -1 } }),
+    ).toThrow(/batchRetry.baseDelayMs/);
   });
 });

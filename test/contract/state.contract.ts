@@ -595,6 +595,45 @@ export function stateContract(name: string, setup: () => Promise<StateFixture>):
       });
     });
 
+    describe('batch reads of handoffs', () => {
+      // Invariant: a batch read answers what one read per id would, the absent ones left out,
+      // whatever the order or repeats of the ids asked for.
+      it('answers the handoffs it holds by id and leaves the absent ones out', async () => {
+        await state.createHandoff(handoff({ handoff_id: 'h-a', task_id: 'a' }));
+        await state.createHandoff(handoff({ handoff_id: 'h-b', task_id: 'b', status: 'accepted' }));
+        const found = await state.getHandoffs(['h-b', 'h-missing', 'h-a', 'h-b']);
+        expect([...found.keys()].sort()).toEqual(['h-a', 'h-b']);
+        expect(found.get('h-a')).toEqual(await state.getHandoff('h-a'));
+        expect(found.get('h-b')).toEqual(await state.getHandoff('h-b'));
+        expect(await state.getHandoffs([])).toEqual(new Map());
+      });
+
+      // Invariant: more ids than one store call takes are all answered (BatchGetItem: 100 a call).
+      it('answers more handoffs than one batch call takes', async () => {
+        const ids = Array.from({ length: 130 }, (_, i) => `h-${String(i).padStart(3, '0')}`);
+        await Promise.all(ids.map((id) => state.createHandoff(handoff({ handoff_id: id, task_id: id }))));
+        const found = await state.getHandoffs(ids);
+        expect([...found.keys()].sort()).toEqual(ids);
+        expect(found.get('h-129')?.task_id).toBe('h-129');
+      });
+
+      // Invariant: a batch read sees the last write to each handoff, as getHandoff does.
+      it('reads what the last transition left', async () => {
+        await state.createHandoff(handoff());
+        await state.transitionHandoff(
+          'cross-region-task-1',
+          'accepted',
+          { accepted_at: '2026-11-26T12:00:05Z', accepted_by: 'worker-1' },
+          ['pending'],
+        );
+        const found = await state.getHandoffs(['cross-region-task-1']);
+        expect(found.get('cross-region-task-1')).toMatchObject({
+          status: 'accepted',
+          accepted_by: 'worker-1',
+        });
+      });
+    });
+
     it('keeps one health view per observer and target, replacing it on each round', async () => {
       await state.putTargetHealth(view());
       await state.putTargetHealth(view({ target: 'ap-south-1' }));

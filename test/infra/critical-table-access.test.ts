@@ -21,7 +21,7 @@ import { actionsOf, allStatements, arnIn, resourcesOf, type Statement, statement
 
 const STATE = 'cortex-state';
 const CRITICAL = 'cortex-critical';
-const STATE_TABLE_ONLY = ['dynamodb:Scan', 'dynamodb:BatchGetItem'];
+const STATE_TABLE_ONLY = ['dynamodb:Scan'];
 
 const tableArn = (region: string, name: string) => arnIn('dynamodb', region, `table/${name}`);
 const indexArn = (region: string, name: string) => arnIn('dynamodb', region, `table/${name}/index/gsi1`);
@@ -87,7 +87,7 @@ describe('the MRSC table cortex-critical, with three regions in one MRSC region 
     expect(built.witnessStacks.map((s) => s.stackName)).toEqual(['CortexWitness-witness-ca-central-1']);
   });
 
-  it('gives every role the state table actions it holds in a region on that region’s MRSC replica, but Scan and BatchGetItem', () => {
+  it('gives every role the state table actions it holds in a region on that region’s MRSC replica, but Scan', () => {
     let checked = 0;
     for (const { name, template, regions } of stacks) {
       for (const roleId of lambdaRoles(template)) {
@@ -113,7 +113,7 @@ describe('the MRSC table cortex-critical, with three regions in one MRSC region 
     expect(checked).toBeGreaterThanOrEqual(built.regionalStacks.length * (withTable + 7) + 3);
   });
 
-  it('grants no Scan, BatchGetItem or partition-confined (LeadingKeys) statement on it but the pools’', () => {
+  it('grants no Scan or partition-confined (LeadingKeys) statement on it but the pools’', () => {
     for (const { name, template } of stacks) {
       for (const statement of allStatements(template).filter((s) => s.Effect === 'Allow')) {
         if (!JSON.stringify(statement.Resource).includes(`table/${CRITICAL}`)) continue;

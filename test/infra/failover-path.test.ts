@@ -200,6 +200,7 @@ describe('the failover path', () => {
         const statements = roleStatements(template, stack.probe.role);
         const dynamo = [...actionsAllowed(statements)].filter((a) => a.startsWith('dynamodb:')).sort();
         expect(dynamo).toEqual([
+          'dynamodb:BatchGetItem',
           'dynamodb:DeleteItem',
           'dynamodb:GetItem',
           'dynamodb:PutItem',
@@ -210,9 +211,11 @@ describe('the failover path', () => {
           expect(resourcesAllowed(statements, action), action).toEqual([tableArn(stack.regionId)]);
         }
         const peers = built.topology.regions.map((r) => r.region_id).filter((r) => r !== stack.regionId);
-        expect(new Set(resourcesAllowed(statements, 'dynamodb:GetItem'))).toEqual(
-          new Set([stack.regionId, ...peers].map((r) => tableArn(r))),
-        );
+        for (const action of ['dynamodb:GetItem', 'dynamodb:BatchGetItem']) {
+          expect(new Set(resourcesAllowed(statements, action)), action).toEqual(
+            new Set([stack.regionId, ...peers].map((r) => tableArn(r))),
+          );
+        }
         expect(statements.filter((s) => s.Action === 'dynamodb:UpdateItem')).toEqual([
           writeCounterStatement(stack.regionId),
         ]);

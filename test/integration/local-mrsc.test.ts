@@ -140,6 +140,10 @@ describe('the MRSC table on local stores', () => {
       /cortex-critical is unavailable from us-west-2: reaches 1 of its 3 replicas \(us-west-2\); a strongly consistent read or write needs 2/,
     );
     await expect(state(WEST).getRegionStatus(EAST)).rejects.toBeInstanceOf(StateUnavailableError);
+    // A batch read names the table in its RequestItems: refused all the same.
+    await expect(state(WEST).getHandoffs(['cross-region-task-1'])).rejects.toBeInstanceOf(
+      StateUnavailableError,
+    );
     // The state table (MREC) stays writable in the cut-off region: only MRSC needs the majority.
     await state(WEST).putHeartbeat({ region: WEST, seq: 1, at: scheduler.now() });
 

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -35,10 +36,24 @@ export interface DynamoStateOptions {
    * one epoch exactly one wins) and for tests on one table.
    */
   readonly writer?: string;
+  /**
+   * How a batch read retries the keys DynamoDB leaves unprocessed (throttling, the 16 MB answer
+   * limit): up to `attempts` calls per batch, after an exponential backoff with full jitter from
+   * `baseDelayMs`. @default 8 attempts from 50 ms, each wait at most 2 s
+   */
+  readonly batchRetry?: { readonly attempts?: number; readonly baseDelayMs?: number };
 }
 
 /** The slot every adapter built without a writer shares. */
 const SHARED_WRITER = '_';
+
+/** BatchGetItem's limit of keys per call. */
+const BATCH_GET_KEYS = 100;
+
+/** Full jitter (a random wait up to the exponential bound), so retrying readers spread out. */
+function backoffMs(attempt: number, baseDelayMs: number): number {
+  return Math.random() * Math.min(2_000, baseDelayMs * 2 ** (attempt - 1));
+}
 
 /**
  * The state port on DynamoDB: every change is one conditional write (no transactions, see DESIGN),
@@ -65,6 +80,11 @@ const SHARED_WRITER = '_';
 export class DynamoStateAdapter implements StatePort {
   readonly #tables: Readonly<Record<StateRecordType, TableRef>>;
   readonly #writer: string;
+  readonly #batchRetry: {
+    readonly attempts: number;
+    readonly baseDelayMs: number;
+    readonly sleep: (ms: number) => Promise<void>;
+  };
 
   constructor(options: DynamoStateOptions) {
     if (!options.tableName) throw new Error('DynamoStateAdapter: tableName is required');
@@ -82,6 +102,19 @@ export class DynamoStateAdapter implements StatePort {
       throw new Error(`DynamoStateAdapter: writer "${writer}" must be 1-64 letters, digits, _ . @ or -`);
     }
     this.#writer = writer;
+    const attempts = options.batchRetry?.attempts ?? 8;
+    const baseDelayMs = options.batchRetry?.baseDelayMs ?? 50;
+    if (!Number.isInteger(attempts) || attempts < 1) {
+      throw new Error(`DynamoStateAdapter: batchRetry.attempts must be a whole number >= 1, got ${attempts}`);
+    }
+    if (!Number.isFinite(baseDelayMs) || baseDelayMs < 0) {
+      throw new Error(`DynamoStateAdapter: batchRetry.baseDelayMs must be >= 0, got ${baseDelayMs}`);
+    }
+    this.#batchRetry = {
+      attempts,
+      baseDelayMs,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    };
   }
 
   /** Where `recordType` lives, for adapters that share its records (handoff settlement, erasure). */
@@ -208,6 +241,35 @@ export class DynamoStateAdapter implements StatePort {
       new GetCommand({ TableName: tableName, Key: keys.handoff(handoffId), ConsistentRead: true }),
     );
     return Item ? strip<Handoff>(Item) : undefined;
+  }
+
+  async getHandoffs(handoffIds: readonly string[]): Promise<Map<string, Handoff>> {
+    const { client, tableName } = this.#tables.handoff;
+    const found = new Map<string, Handoff>();
+    // BatchGetItem refuses a request naming one key twice.
+    const ids = [...new Set(handoffIds)];
+    for (let start = 0; start < ids.length; start += BATCH_GET_KEYS) {
+      let pending: Item[] = ids.slice(start, start + BATCH_GET_KEYS).map((id) => keys.handoff(id));
+      for (let attempt = 1; ; attempt++) {
+        const { Responses, UnprocessedKeys } = await client.send(
+          new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }),
+        );
+        for (const item of Responses?.[tableName] ?? []) {
+          const handoff = strip<Handoff>(item);
+          found.set(handoff.handoff_id, handoff);
+        }
+        pending = UnprocessedKeys?.[tableName]?.Keys ?? [];
+        if (pending.length === 0) break;
+        // A throttled or oversized batch answers part of it: retry the rest after a backoff.
+        if (attempt >= this.#batchRetry.attempts) {
+          throw new Error(
+            `BatchGetItem on ${tableName} left ${pending.length} handoff key(s) unprocessed after ${attempt} attempts`,
+          );
+        }
+        await this.#batchRetry.sleep(backoffMs(attempt, this.#batchRetry.baseDelayMs));
+      }
+    }
+    return found;
   }
 
   async listHandoffsByTarget(regionId: string): Promise<Handoff[]> {

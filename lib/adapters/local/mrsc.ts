@@ -50,8 +50,10 @@ export function guardQuorum(client: DynamoDBClient, options: QuorumGuardOptions)
   }
   client.middlewareStack.add(
     (next) => async (args) => {
-      const input = args.input as { TableName?: unknown };
-      if (input.TableName === options.tableName && !hasQuorum(options)) {
+      const input = args.input as { TableName?: unknown; RequestItems?: Record<string, unknown> };
+      // A batch names its tables as the keys of RequestItems.
+      const names = input.RequestItems ? Object.keys(input.RequestItems) : [input.TableName];
+      if (names.includes(options.tableName) && !hasQuorum(options)) {
         const reached = reachableReplicas(options);
         const needed = Math.floor(options.regions.length / 2) + 1;
         throw new StateUnavailableError(

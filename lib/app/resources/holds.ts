@@ -52,10 +52,16 @@ export async function reconcileHolds(deps: RegionalDeps): Promise<HoldsReport> {
   const released: string[] = [];
   const restored: string[] = [];
   let forgotten = 0;
-  for (const hold of await resources.listHolds(deps.regionId)) {
-    if (now - hold.changed_at < HOLD_SETTLE_MS) continue;
+  const settled = (await resources.listHolds(deps.regionId)).filter(
+    (hold) => now - hold.changed_at >= HOLD_SETTLE_MS,
+  );
+  const records = await recordsOf(
+    deps,
+    settled.map((hold) => hold.reservation.hold.handoff_id),
+  );
+  for (const hold of settled) {
     const ref = hold.reservation.hold;
-    const record = await recordOf(deps, ref.handoff_id);
+    const record = records.get(ref.handoff_id);
     if (record === 'unknown') continue;
     const held =
       record !== undefined && isOpenHandoff(record.status) && isSameHold(record.reservation?.hold, ref);
@@ -75,31 +81,33 @@ export async function reconcileHolds(deps: RegionalDeps): Promise<HoldsReport> {
 }
 
 /**
- * The task's record as this region's replica holds it; when it has none, as any other replica this
- * region reaches does (a route's record may be only in its owner's replica yet). `unknown` when a
- * replica could not be read: nothing is decided on a record that may exist there.
+ * The tasks' records as this region's replica holds them; for those it has none of, as any other
+ * replica this region reaches does (a route's record may be only in its owner's replica yet), one
+ * batch read per replica. `unknown` for a record a replica could not be read for: nothing is decided
+ * on a record that may exist there. Absent from the map: no replica holds it.
  */
-async function recordOf(
+async function recordsOf(
   deps: RegionalDeps,
-  handoffId: string,
-): Promise<ReservedHandoff | undefined | 'unknown'> {
-  try {
-    const own = await deps.state.getHandoff(handoffId);
-    if (own) return own;
-  } catch {
-    return 'unknown';
-  }
-  if (!deps.replica) return undefined;
-  for (const region of deps.topology.regions.map((r) => r.region_id)) {
-    if (region === deps.regionId) continue;
+  handoffIds: readonly string[],
+): Promise<Map<string, ReservedHandoff | 'unknown'>> {
+  const records = new Map<string, ReservedHandoff | 'unknown'>();
+  if (handoffIds.length === 0) return records;
+  let missing = [...new Set(handoffIds)];
+  const { replica: replicaOf } = deps;
+  const others = deps.topology.regions.map((r) => r.region_id).filter((id) => id !== deps.regionId);
+  const replicas = [deps.state, ...(replicaOf ? others.map((id) => replicaOf(id)) : [])];
+  for (const replica of replicas) {
+    if (missing.length === 0) break;
     try {
-      const found = await deps.replica(region).getHandoff(handoffId);
-      if (found) return found;
+      const found = await replica.getHandoffs(missing);
+      for (const [id, record] of found) records.set(id, record);
+      missing = missing.filter((id) => !found.has(id));
     } catch {
-      return 'unknown';
+      for (const id of missing) records.set(id, 'unknown');
+      break;
     }
   }
-  return undefined;
+  return records;
 }
 
 /**

@@ -177,6 +177,17 @@ export class SimStatePort implements StatePort {
     return this.#tables.handoff.get<Handoff>(pk, sk);
   }
 
+  async getHandoffs(handoffIds: readonly string[]): Promise<Map<string, Handoff>> {
+    const found = new Map<string, Handoff>();
+    for (const handoffId of handoffIds) {
+      if (found.has(handoffId)) continue;
+      const { pk, sk } = keys.handoff(handoffId);
+      const handoff = this.#tables.handoff.get<Handoff>(pk, sk);
+      if (handoff) found.set(handoffId, handoff);
+    }
+    return found;
+  }
+
   async listHandoffsByTarget(regionId: string): Promise<Handoff[]> {
     return this.#tables.handoff.queryIndex<Handoff>(keys.handoffByTarget(regionId)).map((row) => row.value);
   }
