@@ -2,6 +2,10 @@
  * The page's client of the control plane: it knows every endpoint (the gateway and each region's
  * own) and moves on to the next when the one it talks to stops answering, as the CLI does
  * (lib/cli/client.ts), so the page keeps working while a region is dead.
+ *
+ * Served by `cortex dashboard` (lib/cli/dashboard.ts) the page talks to that proxy only: it signs each
+ * call for a deployed plane's regional APIs and moves between them itself, and says in headers which
+ * regional endpoint answered and which failed before it; the page shows those as its own switches.
  */
 
 /** 503 codes that mean "this region did not act; another may" (as lib/cli/client.ts). */
@@ -18,18 +22,27 @@ export class ApiError extends Error {
   }
 }
 
+/** The regional endpoints the proxy tried before one answered: [{ name, why }]. */
+function failedUpstreams(response) {
+  try {
+    return JSON.parse(decodeURIComponent(response.headers.get('x-cortex-upstream-failed') ?? '[]'));
+  } catch {
+    return [];
+  }
+}
+
 /** One request to one endpoint: its JSON and the region that answered, or a thrown reason. */
-async function request(base, path, init) {
+async function request(base, path, init, timeoutMs = TIMEOUT_MS) {
   let response;
   try {
     response = await fetch(base + path, {
       ...init,
       cache: 'no-store',
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    const why = error?.name === 'TimeoutError' ? `no answer in ${TIMEOUT_MS / 1000} s` : 'connection failed';
-    throw Object.assign(new Error(why), { unreachable: true });
+    const why = error?.name === 'TimeoutError' ? `no answer in ${timeoutMs / 1000} s` : 'connection failed';
+    throw Object.assign(new Error(why), { unreachable: true, failed: [] });
   }
   const text = await response.text();
   let body;
@@ -39,13 +52,26 @@ async function request(base, path, init) {
     body = undefined;
   }
   const code = body?.error?.code;
-  if (response.status >= 500 && (ELSEWHERE_CODES.has(code) || code === undefined)) {
-    throw Object.assign(new Error(`answered ${response.status}${code ? ` ${code}` : ''}`), {
-      unreachable: true,
-    });
+  const failed = failedUpstreams(response);
+  if (
+    response.status >= 500 &&
+    (ELSEWHERE_CODES.has(code) || code === undefined || code === 'NO_REGION_ANSWERS')
+  ) {
+    throw Object.assign(
+      new Error(body?.error?.message ?? `answered ${response.status}${code ? ` ${code}` : ''}`),
+      {
+        unreachable: true,
+        failed,
+      },
+    );
   }
-  if (!response.ok) throw new ApiError(response.status, body);
-  return { body, region: response.headers.get('x-cortex-region') ?? undefined };
+  if (!response.ok) throw Object.assign(new ApiError(response.status, body), { failed });
+  return {
+    body,
+    region: response.headers.get('x-cortex-region') ?? undefined,
+    upstream: response.headers.get('x-cortex-upstream') ?? undefined,
+    failed,
+  };
 }
 
 export class Plane {
@@ -54,6 +80,19 @@ export class Plane {
    * @param {string} origin the page's own origin: asked first when it is one of the endpoints
    */
   constructor(endpoints, origin) {
+    /** { upstreams: [{ name, url }], actions, timeout_ms } when served by cortex dashboard. */
+    this.proxy = endpoints.proxy;
+    this.current = 0;
+    /** The last switch: { from, to, why, at } (shown on the page). */
+    this.switched = undefined;
+    /** Why each endpoint last failed, by name. */
+    this.failures = new Map();
+    if (this.proxy) {
+      // Every call goes to the proxy; these are the regional endpoints behind it, for the page to name.
+      this.gateway = origin;
+      this.endpoints = this.proxy.upstreams.map((u) => ({ name: u.name, url: u.url }));
+      return;
+    }
     this.gateway = endpoints.gateway;
     const all = [
       { name: 'gateway', url: endpoints.gateway },
@@ -62,11 +101,6 @@ export class Plane {
     // The endpoint that served the page first (the gateway follows DNS; a region's page asks that region).
     const own = all.findIndex((e) => new URL(e.url).origin === origin);
     this.endpoints = own > 0 ? [all[own], ...all.filter((_, i) => i !== own)] : all;
-    this.current = 0;
-    /** The last switch: { from, to, why, at } (shown on the page). */
-    this.switched = undefined;
-    /** Why each endpoint last failed, by name. */
-    this.failures = new Map();
   }
 
   get endpoint() {
@@ -78,6 +112,7 @@ export class Plane {
    * then stays current). Errors the API answered (4xx) are the region's answer and are thrown as is.
    */
   async api(path, init) {
+    if (this.proxy) return this.#throughProxy(path, init);
     const tried = [];
     for (let step = 0; step < this.endpoints.length; step += 1) {
       const index = (this.current + step) % this.endpoints.length;
@@ -107,6 +142,33 @@ export class Plane {
         unreachable: true,
       },
     );
+  }
+
+  /** One call through cortex dashboard: the regional endpoint that answered becomes the current one. */
+  async #throughProxy(path, init) {
+    let answer;
+    try {
+      answer = await request(this.gateway, path, init, this.proxy.timeout_ms);
+    } catch (error) {
+      // A refusal and a "no region answers" say which regional endpoints failed too.
+      for (const f of error.failed ?? []) this.failures.set(f.name, f.why);
+      throw error;
+    }
+    for (const f of answer.failed) this.failures.set(f.name, f.why);
+    const index = this.endpoints.findIndex((e) => e.name === answer.upstream);
+    if (index !== -1) {
+      this.failures.delete(answer.upstream);
+      if (index !== this.current) {
+        this.switched = {
+          from: this.endpoint.name,
+          to: answer.upstream,
+          why: answer.failed.map((f) => `${f.name}: ${f.why}`).join('; '),
+          at: new Date(),
+        };
+        this.current = index;
+      }
+    }
+    return { ...answer, endpoint: this.endpoint };
   }
 
   /** The local gateway's own routes (/v1/sim, /v1/events): they answer whatever the regions' faults. */

@@ -3,7 +3,7 @@
  * endpoint answers (api.js), and redraws each panel whose data changed.
  */
 import { Plane } from './api.js';
-import { createControls } from './controls.js';
+import { createControls, fillRegions } from './controls.js';
 import { clock, h, replace } from './dom.js';
 import { createMap, drawRegions } from './map.js';
 import {
@@ -51,9 +51,13 @@ async function boot() {
   const plane = new Plane(endpoints, location.origin);
   const map = createMap();
   $('#map').append(map.root);
-  const act = createControls($('#controls'), plane, Object.keys(endpoints.regions), () =>
-    poll(plane, map, act, false),
-  );
+  // Through cortex dashboard the page acts only when it was started with --allow-actions.
+  const readOnly = Boolean(endpoints.proxy) && !endpoints.proxy.actions;
+  $('#controls').toggleAttribute('data-read-only', readOnly);
+  // Through the proxy the regions are the topology's, known from the first answer (pollOnce).
+  const regionIds = endpoints.proxy ? [] : Object.keys(endpoints.regions);
+  const controls = createControls($('#controls'), plane, regionIds, () => poll(plane, map, act, false));
+  const act = readOnly ? undefined : controls;
   // Where a matrix cell's reasons are read out when it has focus (hover shows its title).
   for (const id of ['observers', 'latency']) {
     const detail = $(`#${id}-detail`);
@@ -121,7 +125,9 @@ async function pollOnce(plane, map, act, slow) {
   const answeredBy = regions.region ?? regions.endpoint.name;
   $('#source').dataset.region = answeredBy;
   $('#source').textContent =
-    `Answered by ${answeredBy} (endpoint ${regions.endpoint.name}, ${regions.endpoint.url})`;
+    `Answered by ${answeredBy} (endpoint ${regions.endpoint.name}, ${regions.endpoint.url}${
+      plane.proxy ? `, signed by cortex dashboard at ${location.origin}` : ''
+    })`;
   $('#updated').textContent = `Updated ${new Date().toISOString().slice(11, 19)} UTC${
     layout.error
       ? ''
@@ -129,6 +135,10 @@ async function pollOnce(plane, map, act, slow) {
   } · poll ${state.polls}`;
   showSwitch(plane);
 
+  fillRegions(
+    $('#controls'),
+    regions.body.regions.map((r) => r.region_id),
+  );
   drawRegions(map, regions.body.regions, state.resources, state.faults);
   draw('regions', [regions.body.regions, state.resources], ([r, p]) => regionsTable(r, p));
   draw('observers', regions.body.regions, observersMatrix);

@@ -5,9 +5,10 @@
 import { send } from './api.js';
 import { h } from './dom.js';
 
-export function createControls(root, plane, regionIds, onDone) {
-  const say = root.querySelector('#control-result');
+/** Fills the region, peer and target selects (once: a later call with the same regions changes nothing). */
+export function fillRegions(root, regionIds) {
   const region = root.querySelector('#control-region');
+  if (region.options.length > 0) return;
   const peer = root.querySelector('#control-peer');
   const target = root.querySelector('#control-target');
   for (const id of regionIds) {
@@ -16,6 +17,14 @@ export function createControls(root, plane, regionIds, onDone) {
     target.append(h('option', { value: id }, id));
   }
   if (regionIds.length > 1) peer.value = regionIds[1];
+}
+
+export function createControls(root, plane, regionIds, onDone) {
+  const say = root.querySelector('#control-result');
+  const region = root.querySelector('#control-region');
+  const peer = root.querySelector('#control-peer');
+  const target = root.querySelector('#control-target');
+  fillRegions(root, regionIds);
   const number = (id) => Number(root.querySelector(id).value);
 
   const run = async (label, action) => {

@@ -400,7 +400,8 @@ const FINISHED = new Set(['completed', 'rolled_back', 'cancelled', 'failed']);
 
 /**
  * Failovers and failbacks, newest first, each as a timeline of its steps with their durations; the
- * reason it rolled back or was cancelled; approve / decline / abort where the record allows it.
+ * reason it rolled back or was cancelled; approve / decline / abort where the record allows it and
+ * the page may act (`act` is absent on a read-only page).
  */
 export function failoverTimeline(failovers, act) {
   if (failovers.length === 0) return h('p', { class: 'muted' }, 'No failover yet.');
@@ -413,7 +414,7 @@ export function failoverTimeline(failovers, act) {
       const end = Math.max(start + 1, ...steps.map((s) => Date.parse(s.ended_at)));
       const span = end - start;
       const buttons = [];
-      if (f.status === 'awaiting_approval') {
+      if (act && f.status === 'awaiting_approval') {
         buttons.push(
           h('button', { type: 'button', onclick: () => act('approve', f) }, `Approve ${f.failover_id}`),
         );
@@ -421,7 +422,7 @@ export function failoverTimeline(failovers, act) {
           h('button', { type: 'button', onclick: () => act('decline', f) }, `Decline ${f.failover_id}`),
         );
       }
-      if (f.status === 'running' || f.status === 'awaiting_approval') {
+      if (act && (f.status === 'running' || f.status === 'awaiting_approval')) {
         buttons.push(
           h('button', { type: 'button', class: 'quiet', onclick: () => act('abort', f) }, 'Abort'),
         );

@@ -86,7 +86,7 @@ export interface DoctorReport {
 export type ParameterReader = (region: string, name: string) => Promise<string>;
 
 /** GetParameter with the SDK's default credentials, loaded only for `--ssm`. */
-const readParameter: ParameterReader = async (region, name) => {
+export const readParameter: ParameterReader = async (region, name) => {
   const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm');
   const client = new SSMClient({ region });
   try {
@@ -174,7 +174,7 @@ export async function doctorCommand(
  * the regional DNS adds it), `--ssm` (the URL each regional stack publishes in its region,
  * `/<name>[-<generation>]/api-url/<region>`), else `--endpoint`, `$CORTEX_ENDPOINT`, the local gateway.
  */
-async function endpointsFor(
+export async function endpointsFor(
   values: Record<string, unknown>,
   io: CliIo,
   read: ParameterReader,

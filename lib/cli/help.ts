@@ -177,6 +177,37 @@ export const COMMANDS: readonly CommandHelp[] = [
     notes: ['exit 1 when anything is wrong (each problem is printed); see docs/deploy.md'],
   },
   {
+    name: 'dashboard',
+    args: '[--domain <domain> | --ssm [--generation <g>]] [--topology <file>] [--allow-actions] [--port <n>] [--host <127.x>] [--sign auto|always|never] [--region <id>]',
+    json: false,
+    summary:
+      'the operations dashboard for a deployed plane: serves the page on 127.0.0.1 and forwards its /v1 calls to the regional APIs, SigV4-signed with your credentials, moving to the next region when one does not answer',
+    api: true,
+    options: [
+      ['--domain <domain>', 'ask https://<region>.api.<domain> for every topology region'],
+      ['--ssm', 'ask the API URL each regional stack publishes in its region (as cortex doctor --ssm)'],
+      ['--generation <g>', 'with --ssm: the deployment generation (-c generation=<g>)'],
+      ['--topology <file>', 'the topology --domain and --ssm read the regions from'],
+      [
+        '--allow-actions',
+        'pass failover start, approve, decline and abort on (default: read-only, GETs only)',
+      ],
+      ['--port <n>', 'the port to serve the page on (default 4700; 0 picks one)'],
+      ['--host <127.x>', 'the loopback address to listen on (default 127.0.0.1; nothing else is accepted)'],
+      [
+        '--sign auto|always|never',
+        'SigV4-sign the forwarded calls: auto signs every endpoint not on loopback',
+      ],
+      ['--region <id>', 'the region to sign for when a host names none (default $AWS_REGION)'],
+    ],
+    examples: [
+      'cortex dashboard --ssm',
+      'cortex dashboard --endpoint https://a1b2c3.execute-api.us-east-1.amazonaws.com,https://d4e5f6.execute-api.eu-west-1.amazonaws.com',
+      'cortex dashboard --ssm --allow-actions',
+    ],
+    notes: ['runs until Ctrl-C; the credentials stay in this process; see docs/dashboard.md'],
+  },
+  {
     name: 'failover start',
     args: '<region> [--target <region>] [--reason <text>] [--failback] [--dry-run]',
     summary:

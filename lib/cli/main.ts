@@ -60,6 +60,7 @@ const COMMANDS_BY_WORD: Readonly<Record<string, Command>> = {
   handoffs: handoffsCommand,
   health: healthCommand,
   doctor: lazy(async () => (await import('./doctor.ts')).doctorCommand),
+  dashboard: lazy(async () => (await import('./dashboard.ts')).dashboardCommand),
   'deploy-plan': lazy(async () => (await import('./deploy-plan.ts')).deployPlanCommand),
   failover: failoverCommand,
   fault: faultCommand,

@@ -19,6 +19,16 @@ import type { ApiHandler } from './http.ts';
 export interface DashboardEndpoints {
   readonly gateway: string;
   readonly regions: Readonly<Record<string, { readonly url: string }>>;
+  /**
+   * Set by `cortex dashboard` (lib/cli/dashboard.ts), which serves the page and signs its calls: the
+   * page then calls its own origin only, and these are the regional endpoints behind it, whether the
+   * page may start and steer failovers, and how long the proxy may take to try them all.
+   */
+  readonly proxy?: {
+    readonly upstreams: readonly { readonly name: string; readonly url: string }[];
+    readonly actions: boolean;
+    readonly timeout_ms: number;
+  };
 }
 
 export interface DashboardOptions {
@@ -89,19 +99,29 @@ function loadAssets(dir: URL): ReadonlyMap<string, Asset> {
  * answered, and CORS headers added to every other answer for a loopback origin.
  */
 export function withDashboard(api: ApiHandler, options: DashboardOptions): ApiHandler {
-  let assets: ReadonlyMap<string, Asset> | undefined;
-  const files = () => {
-    assets ??= loadAssets(options.dir ?? DASHBOARD_DIR);
-    return assets;
-  };
+  const files = dashboardFiles(options);
   return async (event) => {
     const method = event.requestContext.http.method;
     const origin = loopbackOrigin(event);
     if (method === 'OPTIONS' && origin !== undefined) return preflight(origin);
     if ((method === 'GET' || method === 'HEAD') && isDashboardPath(event.rawPath)) {
-      return withCors(serveDashboard(event, files(), options), origin);
+      return withCors(files(event), origin);
     }
     return withCors(await api(event), origin);
+  };
+}
+
+/**
+ * The page's files and its endpoints file, for a GET or HEAD of a dashboard path (isDashboardPath);
+ * the folder is read and compressed on the first request.
+ */
+export function dashboardFiles(
+  options: DashboardOptions,
+): (event: APIGatewayProxyEventV2) => APIGatewayProxyStructuredResultV2 {
+  let assets: ReadonlyMap<string, Asset> | undefined;
+  return (event) => {
+    assets ??= loadAssets(options.dir ?? DASHBOARD_DIR);
+    return serveDashboard(event, assets, options);
   };
 }
 
@@ -155,6 +175,7 @@ function serveDashboard(
       body: JSON.stringify({
         gateway: endpoints.gateway,
         regions: Object.fromEntries(Object.entries(endpoints.regions).map(([id, r]) => [id, r.url])),
+        ...(endpoints.proxy ? { proxy: endpoints.proxy } : {}),
       }),
     };
   }
@@ -203,7 +224,7 @@ function contentSecurityPolicy(endpoints: DashboardEndpoints): string {
     "script-src 'self'",
     "style-src 'self'",
     "img-src 'self' data:",
-    `connect-src 'self' ${[...origins].join(' ')}`,
+    ['connect-src', "'self'", ...origins].join(' '),
     "base-uri 'none'",
     "form-action 'none'",
     "frame-ancestors 'none'",

@@ -11,6 +11,7 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { nameUpstreams, startDashboardProxy } from '../../lib/cli/dashboard.ts';
 import type { LocalControlPlane } from '../../lib/local/control-plane.ts';
 import { defaultTopologyJson, inQuietHour } from '../fixtures/topologies.ts';
 import { call, post, untilAllHealthy, usePlane, withFastPolicy } from '../support/plane.ts';
@@ -244,6 +245,44 @@ describe('the operations dashboard in Chromium', () => {
           timeout: 20 * REAL_INTERVAL_MS,
         })
         .toBeGreaterThan(0);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'through cortex dashboard (the way it runs on AWS) against the local plane: read-only, every region shown, and it says when the proxy moves to another region',
+    async () => {
+      const cp = await start();
+      const proxy = await startDashboardProxy({
+        upstreams: await nameUpstreams(REGIONS.map((r) => cp.regions[r]?.url ?? '')),
+        port: 0,
+      });
+      try {
+        const p = await open(`${proxy.url}/`);
+        for (const region of REGIONS) {
+          await expect.poll(() => marker(p, region).getAttribute('data-status')).toBe('healthy');
+        }
+        expect(await p.getAttribute('#source', 'data-region')).toBe('us-east-1');
+        expect(await p.textContent('#source')).toContain(`signed by cortex dashboard at ${proxy.url}`);
+        // No fault API answers through it and it was not allowed to act: no control is shown.
+        expect(await p.isVisible('#fault-down')).toBe(false);
+        expect(await p.isVisible('#failover-start')).toBe(false);
+        expect(await p.isVisible('#controls .only-read-only')).toBe(true);
+
+        expect(
+          (await post(`${cp.gatewayUrl}/v1/sim/faults`, { region: 'us-east-1', kind: 'down' })).status,
+        ).toBe(201);
+        await p.waitForSelector('#source:is([data-region="eu-west-1"], [data-region="ap-south-1"])', {
+          timeout: 10 * REAL_INTERVAL_MS,
+        });
+        await untilPolls(p, 2);
+        expect(await p.textContent('#notice')).toMatch(
+          /Switched from us-east-1 to \S+ .*us-east-1: connection/,
+        );
+        expect(await p.textContent('#endpoints [data-endpoint="us-east-1"]')).toContain('not answering');
+      } finally {
+        await proxy.stop();
+      }
     },
     TEST_TIMEOUT_MS,
   );
