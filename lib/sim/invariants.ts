@@ -26,6 +26,25 @@ export const INVARIANTS = [
 
 export type InvariantName = (typeof INVARIANTS)[number];
 
+/** What the network, the statuses and the crashes say of one region (InvariantChecker.#reachOf). */
+interface RegionReach {
+  readonly region: string;
+  /** Some fault on the region or one of its links (load-never-fails-over's excuse). */
+  readonly touched: boolean;
+  readonly crashed: boolean;
+  /** Up, and reaches a majority of the voting members its replica counts. */
+  readonly majority: boolean;
+  /** Down while every other region is up, running and on clean links. */
+  readonly cleanDown: boolean;
+}
+
+/** The same records, one for one (the stores hand out frozen images: the same object, the same record). */
+function sameRecords<T>(a: readonly T[], b: readonly T[] | undefined): boolean {
+  if (b === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export interface Violation {
   readonly invariant: InvariantName;
   /** Virtual ms since the start. */
@@ -89,48 +108,88 @@ export class InvariantChecker {
     readonly failovers: ReadonlyMap<string, readonly FailoverRecord[]>;
   } = { statuses: new Map(), failovers: new Map() };
 
-  /** After every event. */
+  /**
+   * After every event. Most events change no status and no failover record: the checks that read
+   * only those records (and report each finding once) are skipped when every replica hands out the
+   * same records as at the last check. The stores hand out their frozen images, so the same objects
+   * mean the same content.
+   */
   async check(): Promise<void> {
     const world = this.#world;
     const now = world.kernel.now();
     const statuses = new Map<string, RegionStatusRecord[]>();
     const failovers = new Map<string, FailoverRecord[]>();
+    const before = this.#seen;
+    let statusesChanged = false;
+    let failoversChanged = false;
     for (const replica of world.regionIds) {
-      statuses.set(replica, await world.state(replica).listRegionStatuses());
-      failovers.set(replica, await world.state(replica).listFailovers());
+      const seenStatuses = await world.state(replica).listRegionStatuses();
+      const seenFailovers = await world.state(replica).listFailovers();
+      statuses.set(replica, seenStatuses);
+      failovers.set(replica, seenFailovers);
+      statusesChanged ||= !sameRecords(seenStatuses, before.statuses.get(replica));
+      failoversChanged ||= !sameRecords(seenFailovers, before.failovers.get(replica));
     }
     this.#seen = { statuses, failovers };
-    this.#observeNetwork(now, statuses);
-    this.#epochsNeverGoBackwards(now, statuses);
-    this.#oneFailoverPerFailure(now, failovers);
+    this.#observeNetwork(now, statuses, statusesChanged);
+    if (statusesChanged) this.#epochsNeverGoBackwards(now, statuses);
+    // A finding of these two is reported once (its detail names no time), and a failover judged by
+    // load-never-fails-over cannot break it later: the region's last fault only moves to times after
+    // the failover started. Unchanged records find nothing new.
+    if (failoversChanged) this.#oneFailoverPerFailure(now, failovers);
     this.#fencing(now, statuses);
-    this.#loadNeverFailsOver(now, failovers);
+    if (failoversChanged) this.#loadNeverFailsOver(now, failovers);
     this.#deadRegionServed(now, statuses, failovers);
     // Work moves only in failovers: scan the acknowledged handoffs when a failover record changed.
-    const signature = [...failovers.values()]
-      .map((records) => records.map((r) => `${r.failover_id}:${r.steps.length}:${r.status}`).join(','))
-      .join('|');
-    if (signature !== this.#failoverSignature) {
-      this.#failoverSignature = signature;
-      await this.#residencyKept(now);
+    if (failoversChanged) {
+      const signature = [...failovers.values()]
+        .map((records) => records.map((r) => `${r.failover_id}:${r.steps.length}:${r.status}`).join(','))
+        .join('|');
+      if (signature !== this.#failoverSignature) {
+        this.#failoverSignature = signature;
+        await this.#residencyKept(now);
+      }
     }
     for (const line of world.servedWhileNotServing.splice(0)) {
       this.#fail('never-serves-while-fenced', now, line);
     }
   }
 
+  /** Per replica, the handoff records the residency scan judged (a record judged once is judged). */
+  readonly #residencyJudged = new Map<string, Map<string, Handoff>>();
+  /** Per residency rule, the countries it expands to; per region, the countries it may hold data of. */
+  readonly #countries = new Map<string, readonly string[]>();
+  readonly #allowed = new Map<string, ReadonlySet<string>>();
+
   /** Every acknowledged handoff with a residency is in a region its residency allows, in every replica. */
   async #residencyKept(now: number): Promise<void> {
     const world = this.#world;
     for (const ack of world.acknowledged) {
       if (ack.residency === undefined) continue;
-      const countries = expandResidency(world.topology, ack.residency) ?? [];
+      let countries = this.#countries.get(ack.residency);
+      if (countries === undefined) {
+        countries = expandResidency(world.topology, ack.residency) ?? [];
+        this.#countries.set(ack.residency, countries);
+      }
       for (const replica of world.regionIds) {
         const found = await world.state(replica).getHandoff(ack.handoff_id);
         if (!found) continue;
-        const region = world.topology.regions.find((r) => r.region_id === found.target_region);
-        const allowed = new Set(region?.residency_countries ?? []);
-        if (countries.some((c) => !allowed.has(c))) {
+        // The same frozen record as at the last scan: the same verdict, already reported if broken.
+        let judged = this.#residencyJudged.get(replica);
+        if (!judged) {
+          judged = new Map();
+          this.#residencyJudged.set(replica, judged);
+        }
+        if (judged.get(ack.handoff_id) === found) continue;
+        judged.set(ack.handoff_id, found);
+        let allowed = this.#allowed.get(found.target_region);
+        if (allowed === undefined) {
+          const region = world.topology.regions.find((r) => r.region_id === found.target_region);
+          allowed = new Set(region?.residency_countries ?? []);
+          this.#allowed.set(found.target_region, allowed);
+        }
+        const inRegion = allowed;
+        if (countries.some((c) => !inRegion.has(c))) {
           this.#fail(
             'residency-kept',
             now,
@@ -221,8 +280,50 @@ export class InvariantChecker {
     this.violations.push({ invariant, at_ms: now - this.#start, detail });
   }
 
+  /** What #observeNetwork derived, and from what: the network's version, the statuses, the crashes. */
+  #reach?: {
+    readonly network: number;
+    readonly crashed: string;
+    readonly regions: readonly RegionReach[];
+  };
+
   /** Transport-level reachability as the network stands now (regions and witnesses vote). */
-  #observeNetwork(now: number, statuses: ReadonlyMap<string, RegionStatusRecord[]>): void {
+  #observeNetwork(
+    now: number,
+    statuses: ReadonlyMap<string, RegionStatusRecord[]>,
+    statusesChanged: boolean,
+  ): void {
+    const world = this.#world;
+    const net = world.network;
+    let crashed = '';
+    for (const region of world.regionIds) crashed += world.isCrashed(region) ? '1' : '0';
+    let reach = this.#reach;
+    if (!reach || statusesChanged || reach.network !== net.version || reach.crashed !== crashed) {
+      reach = { network: net.version, crashed, regions: this.#reachOf(statuses) };
+      this.#reach = reach;
+    }
+    for (const { region, touched, crashed, majority, cleanDown } of reach.regions) {
+      if (touched) this.#lastFault.set(region, now);
+      if (crashed) {
+        // Not running: it cannot unfence; the clock for unfencing starts when it runs again.
+        this.#reachingSince.set(region, Number.POSITIVE_INFINITY);
+      } else if (majority) {
+        if (this.#reachingSince.get(region) === Number.POSITIVE_INFINITY)
+          this.#reachingSince.set(region, now);
+      } else {
+        this.#lastCut.set(region, now);
+        this.#reachingSince.set(region, Number.POSITIVE_INFINITY);
+      }
+      if (cleanDown) {
+        if (!this.#cleanDownSince.has(region)) this.#cleanDownSince.set(region, now);
+      } else {
+        this.#cleanDownSince.delete(region);
+      }
+    }
+  }
+
+  /** Per region, what the network, the statuses and the crashes say of it now. */
+  #reachOf(statuses: ReadonlyMap<string, RegionStatusRecord[]>): RegionReach[] {
     const world = this.#world;
     const net = world.network;
     const witnesses = this.#witnessIds;
@@ -241,7 +342,7 @@ export class InvariantChecker {
       const f = net.faultOf(r);
       return f.down === true || (f.errorRate ?? 0) > 0 || (f.slowMs ?? 0) > 0;
     };
-    for (const region of world.regionIds) {
+    return world.regionIds.map((region): RegionReach => {
       // The voting members as this region's replica holds them (failed and draining regions left).
       const own = statuses.get(region) ?? [];
       const members = [
@@ -251,24 +352,11 @@ export class InvariantChecker {
         }),
         ...witnesses,
       ];
-      if (faulty(region) || everyone.some((m) => net.linkFaulty(region, m))) {
-        this.#lastFault.set(region, now);
-      }
       // A region counts another when it gets its answers; a witness counts when the witness gets the
       // region's answers (its view of the region is what the quorum reads).
       const reached = members.filter((m) =>
         m === region ? true : witnesses.includes(m) ? !cutOff(m, region) : !cutOff(region, m),
       ).length;
-      if (world.isCrashed(region)) {
-        // Not running: it cannot unfence; the clock for unfencing starts when it runs again.
-        this.#reachingSince.set(region, Number.POSITIVE_INFINITY);
-      } else if (reached * 2 > members.length && !net.isDown(region)) {
-        if (this.#reachingSince.get(region) === Number.POSITIVE_INFINITY)
-          this.#reachingSince.set(region, now);
-      } else {
-        this.#lastCut.set(region, now);
-        this.#reachingSince.set(region, Number.POSITIVE_INFINITY);
-      }
       // The survivors are up, running, and reach each other (their errors or slowness do not hide
       // a dead region from them).
       const othersClean = world.regionIds.every(
@@ -278,12 +366,14 @@ export class InvariantChecker {
             !world.isCrashed(r) &&
             everyone.every((m) => m === region || !net.linkFaulty(r, m))),
       );
-      if (net.isDown(region) && othersClean) {
-        if (!this.#cleanDownSince.has(region)) this.#cleanDownSince.set(region, now);
-      } else {
-        this.#cleanDownSince.delete(region);
-      }
-    }
+      return {
+        region,
+        touched: faulty(region) || everyone.some((m) => net.linkFaulty(region, m)),
+        crashed: world.isCrashed(region),
+        majority: reached * 2 > members.length && !net.isDown(region),
+        cleanDown: net.isDown(region) && othersClean,
+      };
+    });
   }
 
   #epochsNeverGoBackwards(now: number, statuses: ReadonlyMap<string, RegionStatusRecord[]>): void {

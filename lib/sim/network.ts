@@ -44,6 +44,21 @@ export class SimNetwork {
   readonly #cuts = new Map<string, Set<string>>();
   /** Both directions of every faulty link: member -> the members it has a link fault with. */
   readonly #links = new Map<string, Map<string, LinkFault>>();
+  #version = 0;
+
+  /**
+   * A number that changes whenever a fault, cut or link changes: equal numbers mean the same network,
+   * so an observer can keep what it derived from it (the invariants' reachability) until it changes.
+   */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** Whether any pair is cut (as `cuts().length > 0`, without building the list). */
+  anyCut(): boolean {
+    for (const others of this.#cuts.values()) if (others.size > 0) return true;
+    return false;
+  }
 
   isDown(member: string): boolean {
     return this.#faults.get(member)?.down === true;
@@ -81,6 +96,7 @@ export class SimNetwork {
    */
   setLink(a: string, b: string, fault: LinkFault): void {
     if (a === b) return;
+    this.#version++;
     const merged = { ...this.linkOf(a, b), ...fault };
     const kept: { delayMs?: number; dropRate?: number } = {};
     if ((merged.delayMs ?? 0) > 0) kept.delayMs = merged.delayMs;
@@ -117,21 +133,25 @@ export class SimNetwork {
   }
 
   setFault(member: string, fault: RegionFault): void {
+    this.#version++;
     this.#faults.set(member, { ...this.faultOf(member), ...fault });
   }
 
   cut(a: string, b: string): void {
     if (a === b) return;
+    this.#version++;
     this.#cutsOf(a).add(b);
     this.#cutsOf(b).add(a);
   }
 
   join(a: string, b: string): void {
+    this.#version++;
     this.#cuts.get(a)?.delete(b);
     this.#cuts.get(b)?.delete(a);
   }
 
   heal(): void {
+    this.#version++;
     this.#faults.clear();
     this.#cuts.clear();
     this.#links.clear();

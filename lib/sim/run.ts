@@ -105,7 +105,7 @@ export async function simulate(
 
 /** Everything healed and at rest: what the rest of a quiet tail would only confirm. */
 function settled(world: SimWorld, checker: InvariantChecker): boolean {
-  if (world.network.cuts().length > 0) return false;
+  if (world.network.anyCut()) return false;
   for (const id of world.regionIds) if (world.isCrashed(id) || world.network.isDown(id)) return false;
   for (const records of checker.seen.statuses.values()) {
     if (records.some((record) => !isServing(record.status))) return false;
