@@ -120,6 +120,11 @@ export function toHttpError(error: unknown): HttpResult {
   if (error instanceof CortexError) {
     return errorResponse(500, { error: { code: error.code, message: error.message } });
   }
+  return internalError();
+}
+
+/** The answer to an error nobody can explain: a plain 500 that reveals nothing of it. */
+export function internalError(): HttpResult {
   return errorResponse(500, { error: { code: 'INTERNAL', message: 'internal error' } });
 }
 

@@ -21,7 +21,8 @@ import {
 } from 'node:http';
 import type { Socket } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { MAX_BODY_BYTES } from '../../functions/shared/http.ts';
+import { internalError, MAX_BODY_BYTES, toHttpError } from '../../functions/shared/http.ts';
+import { PayloadTooLargeError } from '../app/errors.ts';
 
 export type ApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -45,10 +46,6 @@ export interface HttpBridgeOptions {
 }
 
 export type RequestInterception = 'reset' | APIGatewayProxyStructuredResultV2 | undefined;
-
-const INTERNAL_ERROR = JSON.stringify({
-  error: { code: 'INTERNAL', message: 'internal error', details: [] },
-});
 
 /** What is read and thrown away after a 413 before the connection is cut: API Gateway's own limit. */
 const DISCARD_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -107,18 +104,7 @@ export function createHttpBridge(handler: ApiHandler, options: HttpBridgeOptions
 function tooLarge(req: IncomingMessage, res: ServerResponse, limit: number): void {
   discardRest(req);
   res.setHeader('connection', 'close');
-  write(res, {
-    statusCode: 413,
-    headers: { 'content-type': 'application/json; charset=utf-8' },
-    body: JSON.stringify({
-      error: {
-        code: 'PAYLOAD_TOO_LARGE',
-        message: `request body exceeds ${limit} bytes`,
-        details: [{ field: '(body)', reason: `larger than ${limit} bytes` }],
-        limit_bytes: limit,
-      },
-    }),
-  });
+  write(res, toHttpError(new PayloadTooLargeError(limit)));
 }
 
 /**
@@ -237,11 +223,8 @@ async function serve(
     result = await handler(event);
   } catch (error) {
     log(`unhandled error on ${event.requestContext.http.method} ${event.rawPath}: ${withStack(error)}`);
-    result = {
-      statusCode: 500,
-      headers: { 'content-type': 'application/json; charset=utf-8' },
-      body: INTERNAL_ERROR,
-    };
+    // Whatever escapes a handler is a plain 500, as a Lambda function's uncaught error is on AWS.
+    result = internalError();
   }
   write(res, result);
 }
@@ -374,9 +357,10 @@ function write(res: ServerResponse, result: APIGatewayProxyStructuredResultV2): 
     // A result node cannot send (bad status code, header name or value): the handler's bug, a plain 500.
     if (res.headersSent) return;
     for (const name of res.getHeaderNames()) if (name !== 'connection') res.removeHeader(name);
-    res.statusCode = 500;
-    res.setHeader('content-type', 'application/json; charset=utf-8');
-    res.end(INTERNAL_ERROR);
+    const internal = internalError();
+    res.statusCode = internal.statusCode ?? 500;
+    for (const [name, value] of Object.entries(internal.headers ?? {})) res.setHeader(name, String(value));
+    res.end(internal.body);
   }
 }
 
