@@ -1,15 +1,12 @@
-import * as z from 'zod/mini';
 import { deleteData, getData, listData, putData } from '../../lib/app/data.ts';
 import type { RegionalDeps } from '../../lib/app/deps.ts';
-import { type HttpEvent, httpHandler, json, parseJsonBody, parseWith } from '../shared/http.ts';
+import { type HttpEvent, httpHandler, json, noQuery, parseJsonBody, parseWith } from '../shared/http.ts';
 import { listDataQuerySchema, putDataRequestSchema } from './request.ts';
-
-const noQuery = z.strictObject({});
 
 /** A record's key (the greedy path parameter); a record's routes take no query. */
 function recordKey(event: HttpEvent): string {
   const key = event.pathParameters?.key ?? '';
-  parseWith(noQuery, event.queryStringParameters ?? {}, 'query');
+  noQuery(event);
   return key;
 }
 

@@ -1,4 +1,3 @@
-import * as z from 'zod/mini';
 import type { ControlDeps } from '../../lib/app/deps.ts';
 import { abortFailover, answerApproval, getFailover, listFailovers } from '../../lib/app/failover/manage.ts';
 import {
@@ -17,14 +16,7 @@ import {
   parseWith,
   pathParameter,
 } from '../shared/http.ts';
-
-const listQuerySchema = z.strictObject({
-  failed_region: z.optional(z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be a region id'))),
-  status: z.optional(
-    z.enum(['running', 'awaiting_approval', 'completed', 'rolled_back', 'cancelled', 'failed']),
-  ),
-  limit: z.optional(z.string().check(z.regex(/^\d{1,3}$/, 'must be a whole number from 1 to 500'))),
-});
+import { listFailoversQuerySchema } from './request.ts';
 
 function failoverId(event: HttpEvent): string {
   return pathParameter(event, 'id', FAILOVER_ID_PATTERN, {
@@ -51,7 +43,7 @@ export function createFailoversHandler(deps: ControlDeps) {
       return json(request.dry_run ? 200 : 202, started);
     },
     'GET /v1/failovers': async (event) => {
-      const query = parseWith(listQuerySchema, event.queryStringParameters ?? {}, 'query');
+      const query = parseWith(listFailoversQuerySchema, event.queryStringParameters ?? {}, 'query');
       const limit = listLimit(query.limit);
       return json(
         200,

@@ -1,19 +1,14 @@
-import * as z from 'zod/mini';
 import type { RegionalDeps } from '../../lib/app/deps.ts';
 import { ValidationError } from '../../lib/app/errors.ts';
 import { readLatencyMatrix } from '../../lib/app/latency/matrix.ts';
 import { httpHandler, json, parseWith } from '../shared/http.ts';
-
-const querySchema = z.strictObject({
-  from: z.optional(z.string()),
-  to: z.optional(z.string()),
-});
+import { latencyQuerySchema } from './request.ts';
 
 /** `GET /v1/latency[?from=&to=]`: the matrix with sample statistics, sources and SLA verdicts. */
 export function createLatencyHandler(deps: RegionalDeps) {
   return httpHandler('latency', deps.log, {
     'GET /v1/latency': async (event) => {
-      const query = parseWith(querySchema, event.queryStringParameters ?? {}, 'query');
+      const query = parseWith(latencyQuerySchema, event.queryStringParameters ?? {}, 'query');
       const known = deps.topology.regions.map((r) => r.region_id);
       const issues = (['from', 'to'] as const)
         .filter((field) => query[field] !== undefined && !known.includes(query[field] as string))

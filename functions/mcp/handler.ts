@@ -1,15 +1,11 @@
-import * as z from 'zod/mini';
 import type { RegionalDeps } from '../../lib/app/deps.ts';
 import type { EventsPort, McpRegistryPort } from '../../lib/app/edge.ts';
 import {
-  COMPLIANCE_FRAMEWORKS,
-  DATA_CLASSIFICATIONS,
   deregisterMcpServer,
   discoverMcp,
   listMcpServers,
   registerMcpServer,
   SERVER_NAME_PATTERN,
-  VERSION_PATTERN,
 } from '../../lib/app/mcp/registry.ts';
 import {
   type HttpEvent,
@@ -19,41 +15,7 @@ import {
   parseWith,
   pathParameter,
 } from '../shared/http.ts';
-
-const REGION_ID = /^[a-z]{2}(-[a-z]+)+-\d$/;
-const CAPABILITY = /^[a-z][a-z0-9._-]{0,62}$/;
-const regionId = z.string().check(z.regex(REGION_ID, 'must be a region id such as us-east-1'));
-const capability = z.string().check(z.regex(CAPABILITY, 'must be a lower-case capability name such as sql'));
-const version = z
-  .string()
-  .check(z.regex(VERSION_PATTERN, 'must be a version major.minor.patch such as 1.2.0'));
-
-const listQuerySchema = z.strictObject({
-  region: z.optional(regionId),
-  capability: z.optional(capability),
-});
-
-const discoverQuerySchema = z.strictObject({
-  capability,
-  region: z.optional(regionId),
-  data_classification: z.optional(z.enum(DATA_CLASSIFICATIONS)),
-  min_version: z.optional(version),
-});
-
-const registrationSchema = z.strictObject({
-  type: z.optional(
-    z.string().check(z.regex(SERVER_NAME_PATTERN, 'must be a lower-case server type such as postgres')),
-  ),
-  scope: z.enum(['regional', 'global']),
-  capabilities: z.optional(z.array(capability).check(z.maxLength(32))),
-  endpoint: z.string().check(z.minLength(1), z.maxLength(500), z.regex(/^\S+$/, 'must have no spaces')),
-  version,
-  compliance_mode: z.optional(z.enum(COMPLIANCE_FRAMEWORKS as [string, ...string[]])),
-  data_residency: z.optional(
-    z.string().check(z.regex(/^[A-Za-z]{2,12}$/, 'must be a country code or group such as EU')),
-  ),
-  failover: z.optional(z.enum(['any-region', 'cross-region', 'none'])),
-});
+import { discoverQuerySchema, listServersQuerySchema, REGION_ID, registrationSchema } from './request.ts';
 
 /**
  * The MCP registry API (docs/mcp.md): `GET /v1/mcp/servers[?region=&capability=]` the registry with
@@ -71,7 +33,7 @@ export function createMcpHandler(
   };
   return httpHandler('mcp', deps.log, {
     'GET /v1/mcp/servers': async (event) => {
-      const query = parseWith(listQuerySchema, event.queryStringParameters ?? {}, 'query');
+      const query = parseWith(listServersQuerySchema, event.queryStringParameters ?? {}, 'query');
       const servers = await listMcpServers(registryDeps(), {
         ...(query.region === undefined ? {} : { region: query.region }),
         ...(query.capability === undefined ? {} : { capability: query.capability }),

@@ -1,4 +1,3 @@
-import * as z from 'zod/mini';
 import type { VersionVector } from '../../lib/app/edge.ts';
 import { NotFoundError, ValidationError } from '../../lib/app/errors.ts';
 import { CHECK_ID_PATTERN, runConsistencyCheck } from '../../lib/app/replication/consistency-check.ts';
@@ -9,6 +8,7 @@ import {
   type HttpEvent,
   httpHandler,
   json,
+  noQuery,
   optionalJsonBody,
   parseJsonBody,
   parseWith,
@@ -19,8 +19,6 @@ import {
   mergeDocumentRequestSchema,
   putDocumentRequestSchema,
 } from './request.ts';
-
-const noQuery = z.strictObject({});
 
 function checkId(event: HttpEvent): string {
   return pathParameter(event, 'id', CHECK_ID_PATTERN, {
@@ -51,7 +49,7 @@ export function createReplicationHandler(base: MaybeReplicationDeps) {
   return httpHandler('replication', base.log, {
     'GET /v1/replication': async (event) => {
       const deps = depsOf();
-      parseWith(noQuery, event.queryStringParameters ?? {}, 'query');
+      noQuery(event);
       return json(200, await readReplicationLag(deps));
     },
     'POST /v1/replication/consistency-checks': async (event) => {

@@ -1,12 +1,6 @@
-import * as z from 'zod/mini';
 import type { RegionalDeps } from '../../lib/app/deps.ts';
 import type { EventsPort } from '../../lib/app/edge.ts';
-import {
-  acceptHandoff,
-  getHandoff,
-  HANDOFF_LIST_MAX,
-  listHandoffs,
-} from '../../lib/app/handoffs/lifecycle.ts';
+import { acceptHandoff, getHandoff, listHandoffs } from '../../lib/app/handoffs/lifecycle.ts';
 import { settleHandoff } from '../../lib/app/resources/accounting.ts';
 import { runRebalance } from '../../lib/app/resources/rebalance.ts';
 import { reportUsage, viewResources } from '../../lib/app/resources/view.ts';
@@ -19,51 +13,15 @@ import {
   parseWith,
   pathParameter,
 } from '../shared/http.ts';
-
-const REGION_ID = /^[a-z]{2}(-[a-z]+)+-\d$/;
-const HANDOFF_ID = /^[A-Za-z0-9._:-]{1,200}$/;
-
-const amount = z.int().check(z.minimum(0), z.maximum(1_000_000_000_000));
-
-const usageSchema = z.strictObject({
-  workers: amount,
-  tokens_used: amount,
-  compute_units: amount,
-});
-
-const settleSchema = z.strictObject({
-  actual_tokens: z.optional(amount),
-  reason: z.optional(z.string().check(z.minLength(1), z.maxLength(500))),
-});
-
-const HANDOFF_STATUSES = ['pending', 'accepted', 'completed', 'failed', 'redirected'] as const;
-
-const listHandoffsQuerySchema = z.strictObject({
-  region: z.optional(z.string().check(z.regex(REGION_ID, 'must be a region id such as us-east-1'))),
-  status: z.optional(z.enum(HANDOFF_STATUSES)),
-  after: z.optional(z.string().check(z.minLength(1), z.maxLength(600))),
-  limit: z.optional(
-    z.string().check(
-      z.regex(/^\d{1,3}$/, `must be a whole number from 1 to ${HANDOFF_LIST_MAX}`),
-      z.refine(
-        (text) => Number(text) >= 1 && Number(text) <= HANDOFF_LIST_MAX,
-        `must be a whole number from 1 to ${HANDOFF_LIST_MAX}`,
-      ),
-    ),
-  ),
-});
-
-const acceptSchema = z.strictObject({
-  worker: z.optional(
-    z.string().check(z.regex(/^[A-Za-z0-9._:@/-]{1,128}$/, 'must be 1-128 letters, digits or ._:@/-')),
-  ),
-});
-
-const rebalanceSchema = z.strictObject({
-  dry_run: z.optional(z.boolean()),
-  /** Plans even when `dynamic_rebalancing.enabled` is false (an operator's explicit request). */
-  force: z.optional(z.boolean()),
-});
+import {
+  acceptSchema,
+  HANDOFF_ID,
+  listHandoffsQuerySchema,
+  REGION_ID,
+  rebalanceSchema,
+  settleSchema,
+  usageSchema,
+} from './request.ts';
 
 /**
  * The resources API: `GET /v1/resources`, `PUT /v1/resources/{region}/usage`,

@@ -6,7 +6,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type * as z from 'zod/mini';
+import * as z from 'zod/mini';
 import {
   ConflictError,
   CortexError,
@@ -222,6 +222,13 @@ export function parseWith<S extends z.ZodMiniType>(
     `invalid ${what}`,
     schemaIssues(result.error.issues as readonly ZodIssueLike[], root),
   );
+}
+
+const NO_QUERY = z.strictObject({});
+
+/** A route that takes no query: any parameter is a 400 naming it. */
+export function noQuery(event: HttpEvent): void {
+  parseWith(NO_QUERY, event.queryStringParameters ?? {}, 'query');
 }
 
 /** A list's `limit` query parameter (already a whole number by its schema): 1 to 500, or a 400. */

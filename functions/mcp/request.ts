@@ -1,0 +1,50 @@
+/**
+ * Requests of the MCP registry API, strict (unknown fields and parameters rejected). zod/mini keeps
+ * the bundle small.
+ */
+import * as z from 'zod/mini';
+import {
+  COMPLIANCE_FRAMEWORKS,
+  DATA_CLASSIFICATIONS,
+  SERVER_NAME_PATTERN,
+  VERSION_PATTERN,
+} from '../../lib/app/mcp/registry.ts';
+
+/** A region id in a path or query. */
+export const REGION_ID = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const CAPABILITY = /^[a-z][a-z0-9._-]{0,62}$/;
+const regionId = z.string().check(z.regex(REGION_ID, 'must be a region id such as us-east-1'));
+const capability = z.string().check(z.regex(CAPABILITY, 'must be a lower-case capability name such as sql'));
+const version = z
+  .string()
+  .check(z.regex(VERSION_PATTERN, 'must be a version major.minor.patch such as 1.2.0'));
+
+/** `GET /v1/mcp/servers` query. */
+export const listServersQuerySchema = z.strictObject({
+  region: z.optional(regionId),
+  capability: z.optional(capability),
+});
+
+/** `GET /v1/mcp/discover` query: `capability` required. */
+export const discoverQuerySchema = z.strictObject({
+  capability,
+  region: z.optional(regionId),
+  data_classification: z.optional(z.enum(DATA_CLASSIFICATIONS)),
+  min_version: z.optional(version),
+});
+
+/** `PUT /v1/mcp/servers/{region}/{server}` body. */
+export const registrationSchema = z.strictObject({
+  type: z.optional(
+    z.string().check(z.regex(SERVER_NAME_PATTERN, 'must be a lower-case server type such as postgres')),
+  ),
+  scope: z.enum(['regional', 'global']),
+  capabilities: z.optional(z.array(capability).check(z.maxLength(32))),
+  endpoint: z.string().check(z.minLength(1), z.maxLength(500), z.regex(/^\S+$/, 'must have no spaces')),
+  version,
+  compliance_mode: z.optional(z.enum(COMPLIANCE_FRAMEWORKS as [string, ...string[]])),
+  data_residency: z.optional(
+    z.string().check(z.regex(/^[A-Za-z]{2,12}$/, 'must be a country code or group such as EU')),
+  ),
+  failover: z.optional(z.enum(['any-region', 'cross-region', 'none'])),
+});
