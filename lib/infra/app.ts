@@ -1,14 +1,22 @@
 import { fileURLToPath } from 'node:url';
 import { Annotations, type App, AspectPriority, Aspects, type Stack } from 'aws-cdk-lib';
 import { TopologyError } from '../core/errors.ts';
+import { planMesh } from '../core/network/mesh.ts';
 import { placeReplication, type ReplicationPlacement } from '../core/replication/placement.ts';
 import type { Topology } from '../core/topology/types.ts';
 import { auditRetention } from './audit-bucket.ts';
-import { DisableSchedules, type ScheduleState, withGeneration } from './deploy-options.ts';
+import {
+  DisableSchedules,
+  type NetworkMode,
+  networkMode,
+  type ScheduleState,
+  withGeneration,
+} from './deploy-options.ts';
 import { plannedStacks } from './deploy-order.ts';
 import { planDeployment } from './deployment-plan.ts';
 import { type DnsOptions, type DnsPlan, planDns } from './dns-plan.ts';
 import { DnsStack } from './dns-stack.ts';
+import { NetworkMeshStack } from './network-mesh.ts';
 import { RegionalStack } from './regional-stack.ts';
 import { DenyImmutableTableMutations, ReplicationTablesStack, tablesHomedIn } from './replication-tables.ts';
 import { StateStack } from './state-stack.ts';
@@ -33,6 +41,8 @@ export interface BuildAppOptions {
    * deployment retained (tables, their keys, the workflow's log group). @default the topology's name
    */
   readonly generation?: string;
+  /** `mesh`: a VPC and Transit Gateway per region, peered (costs money). @default the CDK context `network`, else 'none' */
+  readonly network?: NetworkMode;
 }
 
 export interface CortexStacks {
@@ -51,6 +61,8 @@ export interface CortexStacks {
   readonly placement: ReplicationPlacement;
   /** `CortexState-<region>`: placement tables homed outside the state stack's region. */
   readonly replicationStacks: readonly ReplicationTablesStack[];
+  /** `CortexNetwork-<region>`, in topology order: only with `network: 'mesh'`. */
+  readonly networkStacks: readonly NetworkMeshStack[];
 }
 
 /** Annotation ids of the DNS notices (`Annotations.addWarningV2`). */
@@ -192,7 +204,9 @@ export function buildApp(app: App, shipped: Topology, options: BuildAppOptions =
     notices.push(notice);
     Annotations.of(stateStack).addWarningV2(REPLICATION_NOTICE, notice);
   }
+  const networkStacks = meshStacks(app, topology, options, account);
   return {
+    networkStacks,
     stateStack,
     regionalStacks,
     witnessStacks,
@@ -202,4 +216,40 @@ export function buildApp(app: App, shipped: Topology, options: BuildAppOptions =
     placement,
     replicationStacks,
   };
+}
+
+/**
+ * The opt-in network mesh: one stack per region, each requester after its accepters (a deploy order,
+ * no reference). A plan with issues (overlapping or public blocks, a missing tunnel) stops the synth.
+ */
+export function meshStacks(
+  app: App,
+  topology: Topology,
+  options: BuildAppOptions,
+  account: string | undefined,
+): NetworkMeshStack[] {
+  if ((options.network ?? networkMode(app.node.tryGetContext('network'))) !== 'mesh') return [];
+  const plan = planMesh(topology);
+  if (plan.issues.length > 0) {
+    throw new TopologyError(plan.issues.map((issue) => ({ field: issue.field, reason: issue.message })));
+  }
+  const stacks = plan.regions.map(
+    ({ region }) =>
+      new NetworkMeshStack(app, `CortexNetwork-${region}`, {
+        env: { account, region },
+        description: `Cortex network mesh in ${region}: VPC, Transit Gateway, peering with the other regions`,
+        name: topology.name,
+        regionId: region,
+        plan,
+      }),
+  );
+  const byRegion = new Map(stacks.map((stack, i) => [plan.regions[i]?.region, stack]));
+  for (const stack of stacks) {
+    for (const peer of stack.peers) {
+      const accepter = byRegion.get(peer);
+      if (accepter)
+        stack.addStackDependency(accepter, `reads ${peer}'s Transit Gateway from SSM to peer with it`);
+    }
+  }
+  return stacks;
 }

@@ -12,6 +12,9 @@
  *   functions derive theirs from the same baked topology and CORTEX_TABLE_NAME, so a new generation
  *   deploys next to what an earlier one retained (the tables, their keys and the workflow's log group
  *   outlive `cdk destroy` by design) instead of colliding with it.
+ * - `network=mesh`: adds `CortexNetwork-<region>` stacks, a VPC with the mesh plan's block and a
+ *   Transit Gateway per region, peered across regions (lib/infra/network-mesh.ts). Off by default:
+ *   it costs money every hour (docs/network.md).
  */
 import type { IAspect } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -20,7 +23,25 @@ import { TopologyError } from '../core/errors.ts';
 
 export { withGeneration } from './generation.ts';
 
-export const DEPLOY_CONTEXT = { schedules: 'schedules', generation: 'generation' } as const;
+export const DEPLOY_CONTEXT = {
+  schedules: 'schedules',
+  generation: 'generation',
+  network: 'network',
+} as const;
+
+export type NetworkMode = 'none' | 'mesh';
+
+/** `none` unless the value says `mesh`; anything else is a mistake worth stopping for. */
+export function networkMode(value: unknown): NetworkMode {
+  if (value === undefined || value === 'none') return 'none';
+  if (value === 'mesh') return 'mesh';
+  throw new TopologyError([
+    {
+      field: `context ${DEPLOY_CONTEXT.network}`,
+      reason: `must be mesh or none, got ${JSON.stringify(value)}`,
+    },
+  ]);
+}
 
 export type ScheduleState = 'enabled' | 'disabled';
 
