@@ -59,12 +59,12 @@ function errorResponse(statusCode: number, body: ErrorBody): HttpResult {
   return json(statusCode, body);
 }
 
-/** No route of the table matches the request's path (API Gateway's 404), or a handler got a key it does not serve. */
+/** No route of the table matches the request (404), or a handler got a route key it does not serve. */
 export class RouteNotFoundError extends CortexError {
   readonly code = 'NOT_FOUND';
 }
 
-/** The path is a route of the table, for other methods (API Gateway's 405). */
+/** The request's path is a route of the table, but for other methods (405). */
 export class MethodNotAllowedError extends CortexError {
   readonly code = 'METHOD_NOT_ALLOWED';
 }

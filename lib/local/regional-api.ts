@@ -87,7 +87,7 @@ export function routeToHandlers(handlers: Partial<Record<Concern, HttpHandler>>)
     }
     const routed: HttpEvent = {
       ...event,
-      routeKey: `${match.route.method} ${match.route.path}`,
+      routeKey: match.route.key,
       pathParameters: Object.keys(match.pathParameters).length > 0 ? match.pathParameters : undefined,
     };
     const handler = handlers[match.route.concern];
