@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Aspects, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -10,32 +10,16 @@ import { Construct } from 'constructs';
 import type { Concern } from '../app/routes.ts';
 import { compileTopology } from '../core/topology/compiled.ts';
 import type { Topology } from '../core/topology/types.ts';
+import { LAMBDA_ENV, type LambdaFunction, variablesOf, WITNESS_PROBE } from '../runtime/env.ts';
 import type { RegionEndpoints } from './region-endpoints.ts';
 import type { TableItemAction } from './state-table.ts';
 import type { StateTableAccess } from './state-tables.ts';
 
-/** Environment the Lambda composition root reads (lib/runtime/lambda.ts). */
-export const HANDLER_ENV = {
-  /** The topology region the function serves (not set for a witness). */
-  regionId: 'CORTEX_REGION_ID',
-  /** The state table's name, the same in every region. */
-  tableName: 'CORTEX_TABLE_NAME',
-  /** A witness's id (witness probe only; it has no CORTEX_REGION_ID). */
-  witnessId: 'CORTEX_WITNESS_ID',
-  /** This region's EventBridge bus name. */
-  eventBus: 'CORTEX_EVENT_BUS',
-  /** This region's failover state machine ARN. */
-  failoverStateMachineArn: 'CORTEX_FAILOVER_STATE_MACHINE_ARN',
-  /** JSON `{ "<region>": "https://..." }`: API base URLs known at synth (no trailing slash). */
-  regionEndpoints: 'CORTEX_REGION_ENDPOINTS',
-  /**
-   * SSM parameter name template `/<name>/api-url/{region}`, set only when some region's URL is not in
-   * CORTEX_REGION_ENDPOINTS: read `{region}`'s parameter in that region (GetParameter, cache it).
-   */
-  endpointParameter: 'CORTEX_ENDPOINT_PARAMETER',
-  /** The region's audit report bucket (compliance audit only, when the bucket is deployed). */
-  auditBucket: 'CORTEX_AUDIT_BUCKET',
-} as const;
+/**
+ * Environment the Lambda composition root reads, by what each variable holds: the names and schema
+ * live with the root (lib/runtime/env.ts), so the stacks write what it parses.
+ */
+export const HANDLER_ENV = LAMBDA_ENV;
 
 /**
  * Functions that run in the background (no API Gateway in front): a code directory under
@@ -116,6 +100,8 @@ export class HandlerFunction extends Construct {
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   readonly concern: FunctionName;
+  /** What the function's deps and environment are built for (lib/runtime/env.ts): its concern, or a witness's probe. */
+  readonly wired: LambdaFunction;
   /** The region the function runs in. */
   readonly regionId: string;
 
@@ -123,6 +109,7 @@ export class HandlerFunction extends Construct {
     super(scope, id);
     validateProps(this, props);
     this.concern = props.concern;
+    this.wired = props.witnessId !== undefined ? WITNESS_PROBE : props.concern;
     this.regionId = props.regionId;
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
@@ -169,6 +156,20 @@ export class HandlerFunction extends Construct {
         // failover path. We use only stable DynamoDB APIs, so runtime-provided versions suffice.
         externalModules: ['@aws-sdk/*'],
         define: { [TOPOLOGY_DEFINE]: JSON.stringify(compileTopology(props.topology)) },
+      },
+    });
+
+    // A function missing a variable its ports need would fail every cold start: an error of the synth
+    // instead (`cdk synth` stops on it), checked once every variable is set.
+    Aspects.of(this).add({
+      visit: (node) => {
+        if (node !== this) return;
+        const missing = missingVariables(this.function, this.wired);
+        if (missing.length > 0) {
+          Annotations.of(this).addError(
+            `${this.wired} needs ${missing.join(', ')} (lib/runtime/env.ts) and its environment does not set them`,
+          );
+        }
       },
     });
 
@@ -242,6 +243,16 @@ export interface FailoverWorkflowRef {
   grantTaskResponse(grantee: iam.IGrantable, regionIds?: readonly string[]): void;
 }
 
+/** The variables `wired` requires (lib/runtime/env.ts) that `fn`'s environment does not set. */
+function missingVariables(fn: lambda.Function, wired: LambdaFunction): string[] {
+  const cfn = fn.node.defaultChild as lambda.CfnFunction;
+  const environment = Stack.of(fn).resolve(cfn.environment) as
+    | { variables?: Record<string, unknown> }
+    | undefined;
+  const set = environment?.variables ?? {};
+  return variablesOf(wired).required.filter((name) => set[name] === undefined);
+}
+
 function validateProps(scope: Construct, props: HandlerFunctionProps): void {
   const problems: string[] = [];
   if (!isAbsolute(props.entry) || !existsSync(props.entry)) {
@@ -272,7 +283,8 @@ function validateProps(scope: Construct, props: HandlerFunctionProps): void {
     problems.push(`memorySize must be an integer in 128..10240 MiB, got ${memory}`);
   }
   const timeout = props.timeout?.toSeconds() ?? 10;
-  const background = (BACKGROUND_JOBS as readonly string[]).includes(props.concern);
+  // Background jobs and the DR task function run behind no API Gateway.
+  const background = props.concern === 'dr' || (BACKGROUND_JOBS as readonly string[]).includes(props.concern);
   if (!background && (timeout < 1 || timeout > 29)) {
     problems.push(`timeout must be 1..29 s (API Gateway gives up after 30 s), got ${timeout} s`);
   }

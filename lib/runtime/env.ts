@@ -99,7 +99,7 @@ const NEEDS = {
     [LAMBDA_ENV.deploymentFacts]: z.optional(json('deployment facts', parseDeploymentFacts)),
   },
   witness: {
-    [LAMBDA_ENV.witnessId]: matching(REGION_ID, 'a witness id'),
+    [LAMBDA_ENV.witnessId]: matching(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'a witness id'),
     [LAMBDA_ENV.tableName]: tableName,
   },
   events: { [LAMBDA_ENV.eventBus]: matching(/^[A-Za-z0-9._\-/:]{1,256}$/, 'a bus name') },
