@@ -8,7 +8,6 @@
  */
 import type { ControlDeps } from '../app/deps.ts';
 import { abortFailover, resumeFailovers } from '../app/failover/manage.ts';
-import { ACTIVE_STATUSES } from '../app/failover/shared.ts';
 import { startFailover } from '../app/failover/start.ts';
 import { readStatuses } from '../app/live-state.ts';
 import {
@@ -468,7 +467,7 @@ export class SimWorld {
   async #abort(): Promise<void> {
     const replica = this.#anyServingReplica();
     if (!replica) return;
-    const active = (await replica.listFailovers()).find((r) => ACTIVE_STATUSES.includes(r.status));
+    const [active] = await replica.listActiveFailovers();
     if (!active) return;
     const by = this.regionIds.find((id) => !this.network.isDown(id) && !this.#crashed.has(id));
     if (!by) return;
