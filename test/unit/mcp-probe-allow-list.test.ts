@@ -66,7 +66,7 @@ describe('the HTTP MCP probe', () => {
   const n8n = { region: 'us-east-1', server: 'n8n', endpoint: 'n8n-us-east-1.cortex.internal' };
 
   it('calls the allowed health route once, without following redirects', async () => {
-    const calls: { url: string; redirect?: RequestRedirect }[] = [];
+    const calls: { url: string; redirect?: RequestInit['redirect'] }[] = [];
     const probe = new HttpMcpProbe({
       allow,
       clock,
