@@ -77,7 +77,22 @@ async function boot() {
   loop();
 }
 
-const state = { events: [], since: undefined, polls: 0, resources: [], faults: [], busy: false };
+const state = {
+  events: [],
+  since: undefined,
+  polls: 0,
+  resources: [],
+  faults: [],
+  busy: false,
+  /** The plane said it has no fault API or event log (`NOT_LOCAL`, cortex dashboard): not asked again. */
+  notLocal: undefined,
+};
+
+/** Remembers a `NOT_LOCAL` answer, so the page stops asking for what the plane said it does not have. */
+function local(error) {
+  if (error?.body?.error?.code === 'NOT_LOCAL') state.notLocal = error;
+  return { error };
+}
 
 async function poll(plane, map, act, slow) {
   // A control's redraw and the timer's may meet: one poll at a time.
@@ -92,7 +107,7 @@ async function poll(plane, map, act, slow) {
 
 async function pollOnce(plane, map, act, slow) {
   // The gateway's own routes: layout, faults, events (local only; absent on AWS).
-  const sim = plane.sim('/v1/sim').catch((error) => ({ error }));
+  const sim = state.notLocal ? Promise.resolve({ error: state.notLocal }) : plane.sim('/v1/sim').catch(local);
   const events = pollEvents(plane);
 
   let regions;
@@ -183,6 +198,7 @@ async function pollOnce(plane, map, act, slow) {
 
 /** Newest events from the gateway's log: the first poll starts near its end, then only what is new. */
 async function pollEvents(plane) {
+  if (state.notLocal) return;
   try {
     if (state.since === undefined) {
       const end = await plane.sim(`/v1/events?since=${Number.MAX_SAFE_INTEGER}`);
@@ -191,8 +207,9 @@ async function pollEvents(plane) {
     const page = await plane.sim(`/v1/events?since=${state.since}`);
     state.events = [...state.events, ...page.events].slice(-EVENTS_KEPT);
     state.since = page.next;
-  } catch {
+  } catch (error) {
     // No event log (not local, or the gateway is gone): the panel keeps what it had.
+    local(error);
   }
 }
 

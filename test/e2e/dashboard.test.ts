@@ -268,6 +268,13 @@ describe('the operations dashboard in Chromium', () => {
         expect(await p.isVisible('#fault-down')).toBe(false);
         expect(await p.isVisible('#failover-start')).toBe(false);
         expect(await p.isVisible('#controls .only-read-only')).toBe(true);
+        // Told once that there is no fault API or event log here, the page stops asking for them.
+        const localAsks: string[] = [];
+        p.on('request', (r) => {
+          if (/^\/v1\/(sim|events)/.test(new URL(r.url()).pathname)) localAsks.push(r.url());
+        });
+        await untilPolls(p, 2);
+        expect(localAsks).toEqual([]);
 
         expect(
           (await post(`${cp.gatewayUrl}/v1/sim/faults`, { region: 'us-east-1', kind: 'down' })).status,
