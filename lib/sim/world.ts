@@ -506,12 +506,18 @@ export class SimWorld {
   #guarded(from: string, to: string): StatePort {
     const port = this.stores.region(to).state;
     const blocked = () => this.network.blocked(from, to);
+    // One wrapper per method, made on first use (a port's methods do not change).
+    const wrapped = new Map<string | symbol, (...args: unknown[]) => unknown>();
     return new Proxy(port, {
       get(target, property, receiver) {
+        const known = wrapped.get(property);
+        if (known) return known;
         const value = Reflect.get(target, property, receiver);
         if (typeof value !== 'function') return value;
-        return (...args: unknown[]) =>
+        const wrapper = (...args: unknown[]) =>
           blocked() ? Promise.reject(new ReplicaUnreachableError(from, to)) : value.apply(target, args);
+        wrapped.set(property, wrapper);
+        return wrapper;
       },
     });
   }
