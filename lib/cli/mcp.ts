@@ -23,7 +23,13 @@ interface ServerView {
   failed_over_to?: string;
   data_residency?: string;
   compliance_mode?: string;
-  live: { serving: boolean; reasons: string[] };
+  live: {
+    serving: boolean;
+    reasons: string[];
+    health?: 'healthy' | 'unhealthy' | 'unknown';
+    unhealthy_by?: { observer: string; error?: string }[];
+    observed_by?: string[];
+  };
 }
 
 interface Discovered {
@@ -66,7 +72,7 @@ async function serversCommand(args: readonly string[], io: CliIo): Promise<numbe
   const { servers } = answer.body as { servers: ServerView[] };
   io.out(
     table(
-      ['REGION', 'SERVER', 'SCOPE', 'VERSION', 'FAILOVER', 'LIVE', 'CAPABILITIES', 'NOTE'],
+      ['REGION', 'SERVER', 'SCOPE', 'VERSION', 'FAILOVER', 'LIVE', 'PROBES', 'CAPABILITIES', 'NOTE'],
       servers.map((s) => [
         s.region,
         s.server,
@@ -74,12 +80,20 @@ async function serversCommand(args: readonly string[], io: CliIo): Promise<numbe
         s.version,
         s.failover,
         s.live.serving ? paint(style, 'green', 'serving') : paint(style, 'red', 'down'),
+        probesOf(s),
         s.capabilities.join(','),
         noteOf(s),
       ]),
     ),
   );
   return 0;
+}
+
+/** What the regions' probes of its endpoint say: `-` before any, else the verdict and how many fail it. */
+function probesOf(s: ServerView): string {
+  const { health, unhealthy_by = [], observed_by = [] } = s.live;
+  if (health === undefined || health === 'unknown') return '-';
+  return `${health} (${unhealthy_by.length}/${observed_by.length} failing)`;
 }
 
 function noteOf(s: ServerView): string {

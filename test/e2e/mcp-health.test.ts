@@ -93,6 +93,16 @@ describe('MCP server health probes', () => {
     const listed = await call(`${running.regions[US]?.url}/v1/mcp/servers?region=${US}`);
     const byServer = new Map(listed.body.servers.map((s: { server: string }) => [s.server, s]));
     expect(byServer.get('github')).toMatchObject({ live: { serving: false, health: 'unhealthy' } });
+    const printed = cli();
+    expect(
+      await printed.run('mcp', 'servers', '--region', US, '--endpoint', running.regions[US]?.url ?? ''),
+    ).toBe(0);
+    expect(printed.out.join('\n')).toMatch(
+      /^us-east-1\s+github\s+global\s+\S+\s+any-region\s+down\s+unhealthy \([23]\/3 failing\)/m,
+    );
+    expect(printed.out.join('\n')).toMatch(
+      /^us-east-1\s+n8n\s+regional\s+\S+\s+cross-region\s+serving\s+healthy \(0\/3 failing\)/m,
+    );
     // Only the server is down: its region and its other servers serve.
     expect(byServer.get('n8n')).toMatchObject({ live: { serving: true, health: 'healthy' } });
     expect((await call(`${running.regions[US]?.url}/health`)).status).toBe(200);

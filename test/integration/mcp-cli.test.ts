@@ -47,13 +47,15 @@ describe('cortex mcp', () => {
     const c = cli();
     expect(await c.run('mcp', 'servers', '--endpoint', endpoint(US))).toBe(0);
     const text = c.out.join('\n');
-    expect(text).toMatch(/^REGION\s+SERVER\s+SCOPE\s+VERSION\s+FAILOVER\s+LIVE\s+CAPABILITIES\s+NOTE$/m);
+    expect(text).toMatch(
+      /^REGION\s+SERVER\s+SCOPE\s+VERSION\s+FAILOVER\s+LIVE\s+PROBES\s+CAPABILITIES\s+NOTE$/m,
+    );
     const answer = await api(US, '/v1/mcp/servers');
     for (const s of answer.body.servers as { region: string; server: string }[]) {
       expect(text).toMatch(new RegExp(`^${s.region}\\s+${s.server}\\s`, 'm'));
     }
     expect(text).toMatch(
-      /^eu-west-1\s+postgres\s+regional\s+1\.0\.0\s+none\s+serving\s+postgres,sql,database\s+data stays in EU$/m,
+      /^eu-west-1\s+postgres\s+regional\s+1\.0\.0\s+none\s+serving\s+-\s+postgres,sql,database\s+data stays in EU$/m,
     );
     const json = cli();
     expect(await json.run('mcp', 'servers', '--json', '--endpoint', endpoint(US))).toBe(0);
