@@ -7,6 +7,7 @@ import {
   complianceCheckRequestSchema,
   listAuditsQuerySchema,
 } from '../../lib/app/compliance/request.ts';
+import type { RouteKeyWith } from '../../lib/app/routes.ts';
 import {
   type HttpEvent,
   httpHandler,
@@ -16,9 +17,10 @@ import {
   parseJsonBody,
   parseWith,
   pathParameter,
+  type RoutedEvent,
 } from '../shared/http.ts';
 
-function auditId(event: HttpEvent): string {
+function auditId(event: RoutedEvent<RouteKeyWith<'compliance', 'id'>>): string {
   return pathParameter(event, 'id', AUDIT_ID_PATTERN, {
     field: 'audit_id',
     what: 'audit id',

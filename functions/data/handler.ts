@@ -1,10 +1,11 @@
 import { deleteData, getData, listData, putData } from '../../lib/app/data.ts';
 import type { RegionalDeps } from '../../lib/app/deps.ts';
-import { type HttpEvent, httpHandler, json, noQuery, parseJsonBody, parseWith } from '../shared/http.ts';
+import type { RouteKeyWith } from '../../lib/app/routes.ts';
+import { httpHandler, json, noQuery, parseJsonBody, parseWith, type RoutedEvent } from '../shared/http.ts';
 import { listDataQuerySchema, putDataRequestSchema } from './request.ts';
 
 /** A record's key (the greedy path parameter); a record's routes take no query. */
-function recordKey(event: HttpEvent): string {
+function recordKey(event: RoutedEvent<RouteKeyWith<'data', 'key'>>): string {
   const key = event.pathParameters?.key ?? '';
   noQuery(event);
   return key;

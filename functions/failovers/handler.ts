@@ -6,6 +6,7 @@ import {
   startFailoverRequestSchema,
 } from '../../lib/app/failover/request.ts';
 import { startFailover } from '../../lib/app/failover/start.ts';
+import type { RouteKeyWith } from '../../lib/app/routes.ts';
 import {
   type HttpEvent,
   httpHandler,
@@ -15,10 +16,11 @@ import {
   parseJsonBody,
   parseWith,
   pathParameter,
+  type RoutedEvent,
 } from '../shared/http.ts';
 import { listFailoversQuerySchema } from './request.ts';
 
-function failoverId(event: HttpEvent): string {
+function failoverId(event: RoutedEvent<RouteKeyWith<'failovers', 'id'>>): string {
   return pathParameter(event, 'id', FAILOVER_ID_PATTERN, {
     field: 'failover_id',
     what: 'failover id',

@@ -7,13 +7,14 @@ import {
   registerMcpServer,
   SERVER_NAME_PATTERN,
 } from '../../lib/app/mcp/registry.ts';
+import type { RouteKeyWith } from '../../lib/app/routes.ts';
 import {
-  type HttpEvent,
   httpHandler,
   json,
   parseJsonBody,
   parseWith,
   pathParameter,
+  type RoutedEvent,
 } from '../shared/http.ts';
 import { discoverQuerySchema, listServersQuerySchema, REGION_ID, registrationSchema } from './request.ts';
 
@@ -70,7 +71,7 @@ export function createMcpHandler(
   });
 }
 
-function serverOf(event: HttpEvent): { region: string; server: string } {
+function serverOf(event: RoutedEvent<RouteKeyWith<'mcp', 'server'>>): { region: string; server: string } {
   return {
     region: pathParameter(event, 'region', REGION_ID, {
       field: 'region',

@@ -9,6 +9,7 @@ import {
   restoreRequestSchema,
   shutdownRequestSchema,
 } from '../../lib/app/ops/request.ts';
+import type { RouteKeyWith } from '../../lib/app/routes.ts';
 import {
   type HttpEvent,
   httpHandler,
@@ -18,9 +19,10 @@ import {
   parseJsonBody,
   parseWith,
   pathParameter,
+  type RoutedEvent,
 } from '../shared/http.ts';
 
-function regionId(event: HttpEvent): string {
+function regionId(event: RoutedEvent<RouteKeyWith<'ops', 'id'>>): string {
   return pathParameter(event, 'id', REGION_ID_PATTERN, {
     field: 'id',
     what: 'region id',

@@ -10,20 +10,21 @@ import {
   getPrivacyRequest,
   listPrivacyRequests,
 } from '../../lib/app/privacy/requests.ts';
+import type { RouteKeyWith } from '../../lib/app/routes.ts';
 import {
-  type HttpEvent,
   httpHandler,
   json,
   listLimit,
   parseJsonBody,
   parseWith,
   pathParameter,
+  type RoutedEvent,
 } from '../shared/http.ts';
 
 /** The deps the privacy API uses; `privacy` may be missing where a runtime has no privacy records. */
 export type PrivacyHandlerDeps = Omit<PrivacyDeps, 'privacy'> & Partial<Pick<PrivacyDeps, 'privacy'>>;
 
-function requestId(event: HttpEvent): string {
+function requestId(event: RoutedEvent<RouteKeyWith<'privacy', 'id'>>): string {
   return pathParameter(event, 'id', PRIVACY_REQUEST_ID_PATTERN, {
     field: 'request_id',
     what: 'privacy request id',

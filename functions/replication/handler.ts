@@ -4,8 +4,8 @@ import { CHECK_ID_PATTERN, runConsistencyCheck } from '../../lib/app/replication
 import { type MaybeReplicationDeps, replicationDepsOf } from '../../lib/app/replication/deps.ts';
 import { readReplicationLag } from '../../lib/app/replication/monitor.ts';
 import { getDocument, mergeDocument, putDocument } from '../../lib/app/replication/versioned-store.ts';
+import type { RouteKeyWith } from '../../lib/app/routes.ts';
 import {
-  type HttpEvent,
   httpHandler,
   json,
   noQuery,
@@ -13,6 +13,7 @@ import {
   parseJsonBody,
   parseWith,
   pathParameter,
+  type RoutedEvent,
 } from '../shared/http.ts';
 import {
   consistencyCheckRequestSchema,
@@ -20,7 +21,7 @@ import {
   putDocumentRequestSchema,
 } from './request.ts';
 
-function checkId(event: HttpEvent): string {
+function checkId(event: RoutedEvent<RouteKeyWith<'replication', 'id'>>): string {
   return pathParameter(event, 'id', CHECK_ID_PATTERN, {
     field: 'check_id',
     what: 'consistency check id',

@@ -4,14 +4,15 @@ import { acceptHandoff, getHandoff, listHandoffs } from '../../lib/app/handoffs/
 import { settleHandoff } from '../../lib/app/resources/accounting.ts';
 import { runRebalance } from '../../lib/app/resources/rebalance.ts';
 import { reportUsage, viewResources } from '../../lib/app/resources/view.ts';
+import type { RouteKeyWith } from '../../lib/app/routes.ts';
 import {
-  type HttpEvent,
   httpHandler,
   json,
   optionalJsonBody,
   parseJsonBody,
   parseWith,
   pathParameter,
+  type RoutedEvent,
 } from '../shared/http.ts';
 import {
   acceptSchema,
@@ -30,7 +31,10 @@ import {
  * `POST /v1/handoffs/{handoff_id}/accept`.
  */
 export function createResourcesHandler(deps: RegionalDeps & { readonly events?: EventsPort }) {
-  const settle = async (event: HttpEvent, outcome: 'completed' | 'failed') => {
+  const settle = async (
+    event: RoutedEvent<RouteKeyWith<'resources', 'handoff_id'>>,
+    outcome: 'completed' | 'failed',
+  ) => {
     const id = handoffIdOf(event);
     const body = parseWith(settleSchema, optionalJsonBody(event), 'settlement');
     return json(200, await settleHandoff(deps, id, outcome, body));
@@ -78,6 +82,6 @@ export function createResourcesHandler(deps: RegionalDeps & { readonly events?: 
   });
 }
 
-function handoffIdOf(event: HttpEvent): string {
+function handoffIdOf(event: RoutedEvent<RouteKeyWith<'resources', 'handoff_id'>>): string {
   return pathParameter(event, 'handoff_id', HANDOFF_ID, { field: 'handoff_id', example: 'a handoff id' });
 }

@@ -23,7 +23,7 @@ import {
   type ZodIssueLike,
   zodReason,
 } from '../../lib/app/errors.ts';
-import type { Concern, RouteKeyOf } from '../../lib/app/routes.ts';
+import type { Concern, PathParameterOf, RouteKey, RouteKeyOf } from '../../lib/app/routes.ts';
 import { JsonSyntaxError, MAX_JSON_DEPTH, parseStrictJson } from './strict-json.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -162,9 +162,9 @@ export function optionalJsonBody(event: HttpEvent, maxBytes = MAX_BODY_BYTES): u
  * The path parameter `name`, checked against `pattern`; otherwise a 400 `invalid <what>` naming
  * `field` ("<value>" is not <example>).
  */
-export function pathParameter(
-  event: HttpEvent,
-  name: string,
+export function pathParameter<K extends RouteKey>(
+  event: RoutedEvent<K>,
+  name: PathParameterOf<K>,
   pattern: RegExp,
   described: { readonly field: string; readonly what?: string; readonly example: string },
 ): string {
@@ -245,11 +245,20 @@ export function scheduledEvent(event: unknown): unknown {
   return event === undefined || event === null || event === '' ? {} : event;
 }
 
-/** Serves one route: the event API Gateway (or the local router) matched to it, `routeKey` set. */
-export type RouteServe = (event: HttpEvent) => Promise<HttpResult>;
+/**
+ * The event a route's entry gets: API Gateway (or the local router) matched it to the route `K`, so
+ * its path parameters are the ones `K`'s template names (reading another one does not compile).
+ */
+export type RoutedEvent<K extends RouteKey> = Omit<HttpEvent, 'routeKey' | 'pathParameters'> & {
+  readonly routeKey: K;
+  readonly pathParameters?: { readonly [N in PathParameterOf<K>]?: string };
+};
+
+/** Serves the route `K`. */
+export type RouteServe<K extends RouteKey> = (event: RoutedEvent<K>) => Promise<HttpResult>;
 
 /** A concern's dispatch: one entry per route key the table gives the concern, and no other. */
-export type ConcernRoutes<C extends Concern> = { readonly [K in RouteKeyOf<C>]: RouteServe };
+export type ConcernRoutes<C extends Concern> = { readonly [K in RouteKeyOf<C>]: RouteServe<K> };
 
 /** A concern's HTTP handler, with the route keys it dispatches. */
 export type ConcernHandler<C extends Concern> = middy.MiddyfiedHandler<HttpEvent, HttpResult> & {
@@ -267,7 +276,8 @@ export function httpHandler<C extends Concern>(
   log: ((message: string, error: unknown) => void) | undefined,
   routes: ConcernRoutes<C>,
 ): ConcernHandler<C> {
-  const serve = new Map<string, RouteServe>(Object.entries(routes));
+  // Keyed by the route keys the type above checked: the event is dispatched on the key it carries.
+  const serve = new Map<string, (event: HttpEvent) => Promise<HttpResult>>(Object.entries(routes));
   const handler = middy<HttpEvent, HttpResult>()
     .use(httpErrorBoundary(log))
     .handler(async (event) => {

@@ -113,6 +113,16 @@ export type RouteKeyOf<C extends Concern> = {
   [K in RouteKey]: (typeof ROUTE_TABLE)[K]['concern'] extends C ? K : never;
 }[RouteKey];
 
+/** The path parameters a route key names: `PUT /v1/mcp/servers/{region}/{server}` -> `region | server`. */
+export type PathParameterOf<K extends string> = K extends `${string}{${infer Name}}${infer Rest}`
+  ? (Name extends `${infer Greedy}+` ? Greedy : Name) | PathParameterOf<Rest>
+  : never;
+
+/** The keys of `concern` whose path names the parameter `name`. */
+export type RouteKeyWith<C extends Concern, Name extends string> = {
+  [K in RouteKeyOf<C>]: Name extends PathParameterOf<K> ? K : never;
+}[RouteKeyOf<C>];
+
 /** A route as API Gateway takes it: method, path template, the concern serving it, auth. */
 export interface ApiRoute extends RouteSpec {
   readonly method: HttpMethod;
