@@ -12,6 +12,8 @@ import type { ControlDeps } from '../lib/app/deps.ts';
 import { runProbeRound } from '../lib/app/probe-round.ts';
 import type { FailoverRecord } from '../lib/core/failover/types.ts';
 import type { Assessment, ProbeObservation } from '../lib/core/health/types.ts';
+import { holdRef } from '../lib/core/resources/pool.ts';
+import type { Handoff } from '../lib/core/state/records.ts';
 import { validateTopology } from '../lib/core/topology/validate.ts';
 import type { StatePort } from '../lib/ports.ts';
 import { readTopologyJson } from '../lib/topology/load.ts';
@@ -19,6 +21,8 @@ import { startTestTable } from '../test/support/dynalite.ts';
 
 export interface RoundLoad {
   readonly ended_failovers: number;
+  /** Holds the region made whose open handoffs its replica holds, settled (older than a minute). */
+  readonly holds: number;
   /** StatePort calls in one round, by method. */
   readonly port_calls: Readonly<Record<string, number>>;
   readonly port_calls_total: number;
@@ -65,7 +69,7 @@ function endedFailover(i: number): FailoverRecord {
   };
 }
 
-export async function measureProbeRoundLoad(endedFailovers = 50): Promise<RoundLoad> {
+export async function measureProbeRoundLoad(endedFailovers = 50, holds = 0): Promise<RoundLoad> {
   const table = await startTestTable();
   try {
     const topology = validateTopology(readTopologyJson());
@@ -99,6 +103,8 @@ export async function measureProbeRoundLoad(endedFailovers = 50): Promise<RoundL
     );
     const adapter = new DynamoStateAdapter({ client: table.doc, tableName: table.tableName });
     for (let i = 0; i < endedFailovers; i++) await adapter.createFailover(endedFailover(i));
+    const resources = new DynamoResourcesAdapter({ client: table.doc, tableName: table.tableName, clock });
+    await seedHolds(adapter, resources, holds, clock.now());
     const portCalls: Record<string, number> = {};
     const state = new Proxy(adapter, {
       get(target, property, receiver) {
@@ -132,7 +138,7 @@ export async function measureProbeRoundLoad(endedFailovers = 50): Promise<RoundL
       probe,
       events: { publish: async () => {} },
       workflow: { startFailover: async () => {}, answerApproval: async () => {} },
-      resources: new DynamoResourcesAdapter({ client: table.doc, tableName: table.tableName }),
+      resources,
       replica: () => state,
     });
     // Warm-up rounds of every region, so views, heartbeats and statuses are as in a steady state.
@@ -153,6 +159,7 @@ export async function measureProbeRoundLoad(endedFailovers = 50): Promise<RoundL
     const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
     return {
       ended_failovers: endedFailovers,
+      holds,
       port_calls: portCalls,
       port_calls_total: sum(portCalls),
       requests,
@@ -172,12 +179,62 @@ export function formatRoundLoad(load: RoundLoad): string {
       .map(([name, n]) => `${name} ${n}`)
       .join(', ');
   return (
-    `probe round load, default topology, ${REGION}, ${load.ended_failovers} ended failovers: ` +
+    `probe round load, default topology, ${REGION}, ${load.ended_failovers} ended failovers, ${load.holds} settled holds: ` +
     `${load.port_calls_total} state port calls (${list(load.port_calls)}); ` +
     `${load.requests_total} DynamoDB requests (${list(load.requests)}), ${load.items_read} items (${load.kib_read} KiB) read`
   );
 }
 
+/**
+ * `count` tasks this region routed to eu-west-1, each with its open handoff and the hold of its
+ * reservation (what the holds reconciler reads back each round once they are a minute old).
+ */
+async function seedHolds(
+  state: DynamoStateAdapter,
+  resources: DynamoResourcesAdapter,
+  count: number,
+  now: number,
+): Promise<void> {
+  if (count === 0) return;
+  const hour = new Date(now).toISOString().slice(0, 13);
+  const target = 'eu-west-1';
+  await resources.seedPool({
+    region: target,
+    allocation: { workers: 10 * count, tokens_per_hour: 1_000_000, compute_units: 10 * count },
+    usage: { workers: 0, tokens_used: 0, compute_units: 0 },
+    hour,
+    allocation_version: 0,
+  });
+  for (let i = 0; i < count; i++) {
+    const handoffId = `cross-region-bench-${i}`;
+    const hold = holdRef(handoffId, target, REGION, now);
+    const reservation = { region: target, hour, workers: 1, tokens: 0, compute_units: 1, hold };
+    const pool = await resources.getPool(target, hour);
+    if (!pool) throw new Error('no pool');
+    await resources.reserve(reservation, pool);
+    const at = new Date(now).toISOString();
+    await state.createHandoff({
+      handoff_id: handoffId,
+      task_id: `bench-${i}`,
+      source_region: REGION,
+      target_region: target,
+      routing_score: 80,
+      status: 'pending',
+      created_at: at,
+      task: { task_id: `bench-${i}`, requirements: {} },
+      request_hash: 'bench',
+      decision: { candidates: [], excluded: [] },
+      reservation,
+    } as Handoff);
+  }
+}
+
 if (import.meta.main) {
-  for (const n of [0, 50]) console.log(formatRoundLoad(await measureProbeRoundLoad(n)));
+  for (const [failovers, holds] of [
+    [0, 0],
+    [50, 0],
+    [50, 50],
+  ] as const) {
+    console.log(formatRoundLoad(await measureProbeRoundLoad(failovers, holds)));
+  }
 }

@@ -255,8 +255,15 @@ for (const topology of [validateTopology(readTopologyJson()), validateTopology(s
   );
 }
 
-// What one probe round reads and writes, with and without a history of ended failovers (bench/probe-round-load.ts).
-for (const ended of [0, 50]) console.log(formatRoundLoad(await measureProbeRoundLoad(ended)));
+// What one probe round reads and writes: quiet, after 50 ended failovers, and with 50 settled holds to
+// reconcile too (bench/probe-round-load.ts).
+for (const [failovers, holds] of [
+  [0, 0],
+  [50, 0],
+  [50, 50],
+] as const) {
+  console.log(formatRoundLoad(await measureProbeRoundLoad(failovers, holds)));
+}
 
 // GET /v1/regions after a simulated day of availability samples: the day read vs the ledger (bench/availability.ts).
 for (const r of await measureRegionsRead(50)) {
