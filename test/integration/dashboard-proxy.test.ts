@@ -9,7 +9,7 @@
 import { createServer, type IncomingMessage, request, type Server } from 'node:http';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { REGION_HEADER } from '../../lib/app/routes.ts';
 import {
   type DashboardProxy,
@@ -347,6 +347,32 @@ describe('what it passes on', () => {
       (await raw(p.url, '/v1/failovers', { host, origin: 'http://127.0.0.1:4600' }, 'POST')).status,
     ).toBe(403);
     expect(api.calls).toEqual(['GET /v1/regions']);
+  });
+});
+
+describe('the command', () => {
+  it('cortex dashboard --endpoint serves the page, naming each endpoint by the region its ping answers as, until it is stopped', async () => {
+    const us = await fake(
+      (method, path) =>
+        path === '/api/v1/ping'
+          ? { status: 200, body: { region: 'us-east-1' } }
+          : regionsAnswer('us-east-1')(method, path),
+      'us-east-1',
+    );
+    const c = cli();
+    const running = c.run('dashboard', '--endpoint', us.url, '--port', '0');
+    await vi.waitFor(() => expect(c.out[0]).toMatch(/^cortex dashboard: open http:\/\/127\.0\.0\.1:\d+\/$/));
+    const url = (c.out[0] ?? '').replace(/^cortex dashboard: open /, '').replace(/\/$/, '');
+    expect(c.out[1]).toContain(`us-east-1 (${us.url})`);
+    expect(c.out[2]).toContain('read-only');
+    const endpoints = (await (await fetch(`${url}/dashboard/endpoints.json`)).json()) as {
+      proxy: { upstreams: unknown };
+    };
+    expect(endpoints.proxy.upstreams).toEqual([{ name: 'us-east-1', url: us.url }]);
+    expect((await fetch(`${url}/v1/regions`)).status).toBe(200);
+    process.emit('SIGTERM');
+    expect(await running).toBe(0);
+    await expect(fetch(`${url}/v1/regions`)).rejects.toThrow();
   });
 });
 
