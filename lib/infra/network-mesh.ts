@@ -303,7 +303,7 @@ function handlerProps(handler: 'onEvent' | 'isComplete', logGroup: logs.ILogGrou
  * adding the accepter's routes back (each step tolerates having been done). Delete removes those
  * routes; the attachment itself goes with the requester's stack.
  */
-const PEERING_HANDLER = `
+export const PEERING_HANDLER = `
 const ec2sdk = require('@aws-sdk/client-ec2');
 const client = (region) => new ec2sdk.EC2Client({ region });
 const done = (error, names) => names.some((n) => error.name === n || String(error.Code) === n);
