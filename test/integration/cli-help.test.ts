@@ -84,8 +84,8 @@ describe('usage errors', () => {
     const c = cli();
     expect(await c.run('fault', 'us-east-1', 'explode')).toBe(2);
     expect(c.err).toEqual([
-      'cortex: unknown fault kind "explode"; use down, errors, slow, partition',
-      'usage: cortex fault <region> down|errors|slow|partition [--rate <0..1>] [--latency-ms <n>] [--peers <a,b>] [--endpoint <url,...>] [--json]',
+      'cortex: unknown fault kind "explode"; use down, errors, slow, partition, mcp_down',
+      'usage: cortex fault <region> down|errors|slow|partition|mcp_down [--rate <0..1>] [--latency-ms <n>] [--peers <a,b>] [--servers <a,b>] [--endpoint <url,...>] [--json]',
       '(cortex fault --help for more)',
     ]);
   });
