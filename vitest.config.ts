@@ -16,6 +16,8 @@ const WALL_CLOCK = [
   'test/integration/local-replication.test.ts',
   'test/integration/latency-sampler.test.ts',
   'test/statemachine/failover.test.ts',
+  'test/contract/local-probe.test.ts',
+  'test/contract/local-workflow.test.ts',
 ];
 
 /** The CDK app's tests: they read synthesized templates and never change a shared build. */

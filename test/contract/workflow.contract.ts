@@ -32,6 +32,8 @@ const EU = 'eu-west-1';
 /** Long enough for a whole failover at the fast policy, in simulated ms. */
 const FAILOVER_MS = 15 * 60_000;
 const FINAL = ['completed', 'rolled_back', 'cancelled', 'failed'];
+/** A real-time implementation runs a whole failover per test, on a machine others load too. */
+const TEST_TIMEOUT_MS = 120_000;
 
 /** Creates the record of a manual-or-automatic failover of `failed` that `coordinator` runs. */
 async function createRecord(
@@ -131,82 +133,102 @@ export function workflowContract(name: string, setup: WorkflowSetup): void {
 
     // Invariant: a start returns once the execution started, not when the failover ends (a probe
     // round never waits for a failover), and the execution runs the record to its end.
-    it('returns once started and runs the failover to its end', async () => {
-      const world = await start(false);
-      const id = await createRecord(world, EU, US, 'manual');
-      await world.workflow(US).startFailover({ failover_id: id, coordinator: US });
-      expect((await world.state(US).getFailover(id))?.status).toBe('running');
-      const record = await ended(world, id);
-      expect(record.status).toBe('completed');
-      expect(record.steps.length).toBeGreaterThan(0);
-      expect((await world.state(US).getRegionStatus(EU))?.status).toBe('failed');
-    });
+    it(
+      'returns once started and runs the failover to its end',
+      async () => {
+        const world = await start(false);
+        const id = await createRecord(world, EU, US, 'manual');
+        await world.workflow(US).startFailover({ failover_id: id, coordinator: US });
+        expect((await world.state(US).getFailover(id))?.status).toBe('running');
+        const record = await ended(world, id);
+        expect(record.status).toBe('completed');
+        expect(record.steps.length).toBeGreaterThan(0);
+        expect((await world.state(US).getRegionStatus(EU))?.status).toBe('failed');
+      },
+      TEST_TIMEOUT_MS,
+    );
 
     // Invariant: one execution per failover id however often and however concurrently it is
     // started; a start of a failover that ended starts nothing (the record is the progress).
-    it('runs one execution per failover id, and none for a failover that ended', async () => {
-      const world = await start(false);
-      const id = await createRecord(world, EU, US, 'manual');
-      const workflow = world.workflow(US);
-      await Promise.all([1, 2, 3].map(() => workflow.startFailover({ failover_id: id, coordinator: US })));
-      await workflow.startFailover({ failover_id: id, coordinator: US });
-      const record = await ended(world, id);
-      const verified = record.steps.filter((s) => s.action === 'verify_failure');
-      expect(verified.map((s) => s.attempt)).toEqual([1]);
-      const actions = record.steps.map((s) => `${s.action}#${s.attempt}`);
-      expect(new Set(actions).size).toBe(actions.length);
+    it(
+      'runs one execution per failover id, and none for a failover that ended',
+      async () => {
+        const world = await start(false);
+        const id = await createRecord(world, EU, US, 'manual');
+        const workflow = world.workflow(US);
+        await Promise.all([1, 2, 3].map(() => workflow.startFailover({ failover_id: id, coordinator: US })));
+        await workflow.startFailover({ failover_id: id, coordinator: US });
+        const record = await ended(world, id);
+        const verified = record.steps.filter((s) => s.action === 'verify_failure');
+        expect(verified.map((s) => s.attempt)).toEqual([1]);
+        const actions = record.steps.map((s) => `${s.action}#${s.attempt}`);
+        expect(new Set(actions).size).toBe(actions.length);
 
-      await workflow.startFailover({ failover_id: id, coordinator: US });
-      await world.advance(60_000);
-      expect(await world.state(US).getFailover(id)).toEqual(record);
-    });
+        await workflow.startFailover({ failover_id: id, coordinator: US });
+        await world.advance(60_000);
+        expect(await world.state(US).getFailover(id)).toEqual(record);
+      },
+      TEST_TIMEOUT_MS,
+    );
 
     // Invariant: an approval is answered only with a token the workflow issued; any other is refused
     // as not found and changes nothing.
-    it('refuses to answer an approval it never asked for', async () => {
-      const world = await start(true);
-      const error = await world
-        .workflow(US)
-        .answerApproval('no-such-token-0123456789', true)
-        .catch((e) => e);
-      expect(error).toBeInstanceOf(NotFoundError);
-    });
+    it(
+      'refuses to answer an approval it never asked for',
+      async () => {
+        const world = await start(true);
+        const error = await world
+          .workflow(US)
+          .answerApproval('no-such-token-0123456789', true)
+          .catch((e) => e);
+        expect(error).toBeInstanceOf(NotFoundError);
+      },
+      TEST_TIMEOUT_MS,
+    );
 
     // Invariant: a failover that needs approval waits for it; approved, it runs on to its end.
-    it('waits for an approval and, approved, runs the failover on', async () => {
-      const world = await start(true);
-      await world.cutOff(EU);
-      await fence(world, EU, US);
-      const id = await createRecord(world, EU, US, 'automatic');
-      await world.workflow(US).startFailover({ failover_id: id, coordinator: US });
-      const waiting = await world.until(async () => {
-        const record = await world.state(US).getFailover(id);
-        expect(record?.status).toBe('awaiting_approval');
-        expect(record?.approval_token).toEqual(expect.any(String));
-        return record as FailoverRecord;
-      }, FAILOVER_MS);
-      expect((await world.state(US).getRegionStatus(EU))?.status).not.toBe('failed');
-      await answer(world, waiting, true);
-      expect((await ended(world, id)).status).toBe('completed');
-      expect((await world.state(US).getRegionStatus(EU))?.status).toBe('failed');
-    });
+    it(
+      'waits for an approval and, approved, runs the failover on',
+      async () => {
+        const world = await start(true);
+        await world.cutOff(EU);
+        await fence(world, EU, US);
+        const id = await createRecord(world, EU, US, 'automatic');
+        await world.workflow(US).startFailover({ failover_id: id, coordinator: US });
+        const waiting = await world.until(async () => {
+          const record = await world.state(US).getFailover(id);
+          expect(record?.status).toBe('awaiting_approval');
+          expect(record?.approval_token).toEqual(expect.any(String));
+          return record as FailoverRecord;
+        }, FAILOVER_MS);
+        expect((await world.state(US).getRegionStatus(EU))?.status).not.toBe('failed');
+        await answer(world, waiting, true);
+        expect((await ended(world, id)).status).toBe('completed');
+        expect((await world.state(US).getRegionStatus(EU))?.status).toBe('failed');
+      },
+      TEST_TIMEOUT_MS,
+    );
 
     // Invariant: declined, the failover ends without failing the region over.
-    it('ends a declined failover without failing the region over', async () => {
-      const world = await start(true);
-      await world.cutOff(EU);
-      await fence(world, EU, US);
-      const id = await createRecord(world, EU, US, 'automatic');
-      await world.workflow(US).startFailover({ failover_id: id, coordinator: US });
-      const waiting = await world.until(async () => {
-        const record = await world.state(US).getFailover(id);
-        expect(record?.approval_token).toEqual(expect.any(String));
-        return record as FailoverRecord;
-      }, FAILOVER_MS);
-      await answer(world, waiting, false);
-      const record = await ended(world, id);
-      expect(record.status).not.toBe('completed');
-      expect((await world.state(US).getRegionStatus(EU))?.status).not.toBe('failed');
-    });
+    it(
+      'ends a declined failover without failing the region over',
+      async () => {
+        const world = await start(true);
+        await world.cutOff(EU);
+        await fence(world, EU, US);
+        const id = await createRecord(world, EU, US, 'automatic');
+        await world.workflow(US).startFailover({ failover_id: id, coordinator: US });
+        const waiting = await world.until(async () => {
+          const record = await world.state(US).getFailover(id);
+          expect(record?.approval_token).toEqual(expect.any(String));
+          return record as FailoverRecord;
+        }, FAILOVER_MS);
+        await answer(world, waiting, false);
+        const record = await ended(world, id);
+        expect(record.status).not.toBe('completed');
+        expect((await world.state(US).getRegionStatus(EU))?.status).not.toBe('failed');
+      },
+      TEST_TIMEOUT_MS,
+    );
   });
 }
