@@ -46,8 +46,11 @@ export const BACKGROUND_JOBS: readonly BackgroundJobName[] = [
   'ops-daily',
 ];
 
-/** A function's code directory under `functions/`: an HTTP concern or a background job. */
-export type FunctionName = Concern | BackgroundJobName;
+/**
+ * A function's code directory under `functions/`: an HTTP concern, a background job, or `dr` (the DR
+ * runbooks' task function, started only by their state machines).
+ */
+export type FunctionName = Concern | BackgroundJobName | 'dr';
 
 /** esbuild `define` key under which the compiled topology is baked into every bundle. */
 export const TOPOLOGY_DEFINE = 'CORTEX_TOPOLOGY';

@@ -14,6 +14,7 @@ import { BackgroundJob, type BackgroundJobSpec } from './background-job.ts';
 import { ControlPlaneEvents } from './control-plane-events.ts';
 import type { DeploymentPlan } from './deployment-plan.ts';
 import type { DnsPlan } from './dns-plan.ts';
+import { DrTask, DrWorkflows } from './dr-workflows.ts';
 import { FailoverWorkflow } from './failover-workflow.ts';
 import {
   BACKGROUND_JOBS,
@@ -349,7 +350,8 @@ export interface RegionalStackProps extends StackProps {
  * `CortexRegion-<region_id>`: everything one region runs on its own: its table key, a function per
  * concern behind the HTTP API, its background jobs (backgroundJobTable: the health probe and the
  * replication monitor driven inside each minute by the minute driver, the others on schedules), the
- * failover workflow, the event bus with operator notifications, and (with a zone) its part of Route 53.
+ * failover workflow, the DR runbooks (DrWorkflows, around their task function), the event bus with
+ * operator notifications, and (with a zone) its part of Route 53.
  */
 export class RegionalStack extends Stack {
   readonly regionId: string;
@@ -366,6 +368,9 @@ export class RegionalStack extends Stack {
   /** Starts the minute driver every minute, on the dot. */
   readonly minuteSchedule: ProbeSchedule;
   readonly failoverWorkflow: FailoverWorkflow;
+  /** The DR runbooks' task function (functions/dr) and the two runbook state machines around it. */
+  readonly drTask: DrTask;
+  readonly drWorkflows: DrWorkflows;
   readonly auditBucket: AuditBucket | undefined;
   readonly endpoints: RegionEndpoints;
   readonly apiUrlParameter: ssm.StringParameter;
@@ -498,6 +503,21 @@ export class RegionalStack extends Stack {
       jobs[name].connect({ failoverWorkflow: this.failoverWorkflow, endpoints: this.endpoints, peers });
     }
     this.jobs = jobs;
+    this.drTask = new DrTask(this, 'Dr', {
+      projectRoot: props.projectRoot,
+      regionId: props.regionId,
+      regionIds: plan.regionIds,
+      topology,
+      table,
+      remoteReplicas,
+      bus: this.events.bus,
+      failoverWorkflow: this.failoverWorkflow,
+      endpoints: this.endpoints,
+    });
+    this.drWorkflows = new DrWorkflows(this, 'DrWorkflows', {
+      namePrefix: plan.name,
+      taskFunction: this.drTask.function,
+    });
     this.minuteDriver = new MinuteDriver(this, 'MinuteDriver', {
       stateMachineName: `${plan.name}-minute`,
       jobs: BACKGROUND_JOBS.flatMap((name) => {

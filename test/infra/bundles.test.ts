@@ -26,6 +26,7 @@ describe('Lambda bundles', () => {
       ['compliance-audit', stack.complianceAudit] as const,
       ['replication-monitor', stack.replicationMonitor] as const,
       ['latency-sampler', stack.latencySampler] as const,
+      ['dr', stack.drTask.handler] as const,
     ];
     for (const [concern, handler] of handlers) {
       const fn = functions[logicalId(handler.function.node.defaultChild)];
@@ -37,7 +38,7 @@ describe('Lambda bundles', () => {
     }
   });
 
-  it('are one ESM file per concern and background job, under 300 KiB', () => {
+  it('are one ESM file per concern, background job and the DR task function, under 300 KiB', () => {
     expect([...bundles.keys()].sort()).toEqual(
       [
         ...CONCERNS,
@@ -47,6 +48,7 @@ describe('Lambda bundles', () => {
         'compliance-audit',
         'replication-monitor',
         'latency-sampler',
+        'dr',
       ].sort(),
     );
     for (const file of bundles.values()) {

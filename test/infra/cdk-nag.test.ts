@@ -190,7 +190,9 @@ function expectAcknowledgedOnly(app: IConstruct, probePaths: readonly string[]):
         (name) => `AwsSolutions-IAM5[Resource::*] @ ${pascal(name)}Handler/Role`,
       ),
       ...BACKGROUND_JOBS.map((name) => `AwsSolutions-IAM5[Resource::*] @ ${pascal(name)}/Handler/Role`),
+      'AwsSolutions-IAM5[Resource::*] @ Dr/Handler/Role',
       'AwsSolutions-IAM5[Resource::*] @ FailoverWorkflow/Role',
+      'AwsSolutions-IAM5[Resource::*] @ DrWorkflows/Role',
       'AwsSolutions-IAM5[Resource::*] @ MinuteDriver/Role',
       // The minute driver logs errors only (each round logs its own line).
       'AwsSolutions-SF1 @ MinuteDriver/StateMachine',
@@ -200,21 +202,29 @@ function expectAcknowledgedOnly(app: IConstruct, probePaths: readonly string[]):
           `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${policy}] @ Backups/Role`,
       ),
       // Peer APIs' ids are unknown across regions: GET of the probed paths, any API id.
-      ...['HealthProbeHandler', 'HealthProbe/Handler', 'Failover/Handler', 'LatencySampler/Handler'].flatMap(
-        (fn) =>
-          probePaths.map(
-            (path) =>
-              `AwsSolutions-IAM5[Resource::arn:aws:execute-api:<region>:<AWS::AccountId>:*/*/GET${path}] @ ${fn}/Role`,
-          ),
+      // The DR function probes every region's API, its own included.
+      ...[
+        'HealthProbeHandler',
+        'HealthProbe/Handler',
+        'Failover/Handler',
+        'LatencySampler/Handler',
+        'Dr/Handler',
+      ].flatMap((fn) =>
+        probePaths.map(
+          (path) =>
+            `AwsSolutions-IAM5[Resource::arn:aws:execute-api:<region>:<AWS::AccountId>:*/*/GET${path}] @ ${fn}/Role`,
+        ),
       ),
       // A start whose execution name is taken asks whether it still runs: the failover state
       // machine's executions, whose names are failover ids made at run time.
-      ...['FailoversHandler', 'HealthProbe/Handler'].map(
+      ...['FailoversHandler', 'HealthProbe/Handler', 'Dr/Handler'].map(
         (fn) =>
           `AwsSolutions-IAM5[Resource::arn:aws:states:<region>:<AWS::AccountId>:execution:cortex-failover:*] @ ${fn}/Role`,
       ),
       // Other regions' table keys are known only by alias (the witness probe and the failover steps).
       'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ Failover/Handler/Role',
+      // The DR function reads the failover target's handoffs and canary in its replica.
+      'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ Dr/Handler/Role',
       'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ HealthProbeHandler/Role',
       'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ HealthProbe/Handler/Role',
       // The privacy API and sweeper erase a subject's records in every region's replica.

@@ -42,7 +42,13 @@ describe('the minute driver', () => {
   it('is one Express state machine per region, timed out past its budget, logging errors, traced', () => {
     app.each((stack, template) => {
       const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
-      expect(machines.map((m) => m.Properties.StateMachineType).sort()).toEqual(['EXPRESS', 'STANDARD']);
+      // The failover workflow and the two DR runbooks are Standard.
+      expect(machines.map((m) => m.Properties.StateMachineType).sort()).toEqual([
+        'EXPRESS',
+        'STANDARD',
+        'STANDARD',
+        'STANDARD',
+      ]);
       template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
         StateMachineName: 'cortex-minute',
         StateMachineType: 'EXPRESS',

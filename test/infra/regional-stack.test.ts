@@ -25,10 +25,10 @@ describe('regional stacks (CortexRegion-<region_id>)', () => {
   });
 
   describe('handler functions', () => {
-    it('run Node.js 24 on arm64 with tracing and 128-512 MiB: one per concern plus the probe, the failover steps, the privacy sweeper, the compliance audit, the replication monitor, the latency sampler, the rebalancer and the daily operations report', () => {
+    it('run Node.js 24 on arm64 with tracing and 128-512 MiB: one per concern plus the probe, the failover steps, the privacy sweeper, the compliance audit, the replication monitor, the latency sampler, the rebalancer, the daily operations report and the DR runbooks’ task function', () => {
       each((stack, template) => {
         const functions = template.findResources('AWS::Lambda::Function');
-        expect(Object.keys(functions)).toHaveLength(CONCERNS.length + 8);
+        expect(Object.keys(functions)).toHaveLength(CONCERNS.length + 9);
         // Sampled by their caller: /health (Route 53 about twice a second), the minute driver's rounds,
         // and the jobs scheduled every few minutes (Active would trace every run).
         const sampledUpstream = new Set(

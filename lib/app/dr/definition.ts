@@ -16,11 +16,22 @@ export const RUNBOOK_DEFINITION_PATHS: Readonly<Record<Runbook, string>> = {
   ),
 };
 
+/** Both runbooks, in the order the stacks deploy them. */
+export const RUNBOOKS: readonly Runbook[] = ['regional_failure', 'network_partition'];
+
 /** The state machine names (`<deployment>-<name>` on AWS). */
 export const RUNBOOK_MACHINE_NAMES: Readonly<Record<Runbook, string>> = {
   regional_failure: 'regional-dr',
   network_partition: 'network-partition',
 };
+
+/**
+ * The SSM parameter (in each region) holding that region's runbook state machine ARN, beside the API
+ * URL's `/<deployment>/api-url/<region>`: `cortex dr run` reads it there.
+ */
+export function runbookArnParameter(deployment: string, runbook: Runbook): string {
+  return `/${deployment}/runbooks/${runbook}`;
+}
 
 /** The definition as written (before substitution). */
 export function runbookDefinitionText(runbook: Runbook): string {
