@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { INVARIANTS } from '../sim/invariants.ts';
 import { parallelCampaign } from '../sim/parallel.ts';
-import { simulate } from '../sim/run.ts';
+import { campaignDigest, simulate } from '../sim/run.ts';
 import { generateSchedule, type Schedule } from '../sim/schedule.ts';
 import { loadTopologyFile } from '../topology/load.ts';
 import {
@@ -29,6 +29,7 @@ export async function simulateCommand(args: readonly string[], io: CliIo): Promi
     replay: { type: 'string' },
     out: { type: 'string' },
     json: { type: 'boolean' },
+    digest: { type: 'boolean' },
   });
   if (values.topology !== undefined) requireReadable(values.topology, '--topology');
   const topology = loadTopologyFile(values.topology);
@@ -45,6 +46,7 @@ export async function simulateCommand(args: readonly string[], io: CliIo): Promi
     seed,
     schedule: { activeMs: minutes * 60_000 },
     ...(workers === undefined ? {} : { workers }),
+    ...(values.digest ? { digest: true } : {}),
     onProgress: (done) => {
       const now = performance.now();
       if (!values.json && (now - lastReport > 2_000 || done === schedules)) {
@@ -54,6 +56,7 @@ export async function simulateCommand(args: readonly string[], io: CliIo): Promi
     },
   });
   const wallMs = performance.now() - started;
+  const digest = summary.digests ? campaignDigest(summary.digests) : undefined;
   const firstFailure = summary.failed[0];
   let written: string | undefined;
   if (firstFailure) {
@@ -72,6 +75,7 @@ export async function simulateCommand(args: readonly string[], io: CliIo): Promi
           events: summary.events,
           simulated_hours: Math.round((summary.simulated_ms / 3_600_000) * 10) / 10,
           invariants: summary.invariants,
+          ...(digest ? { digest } : {}),
           ...(written ? { failing_schedule: written } : {}),
         },
         null,
@@ -92,6 +96,7 @@ export async function simulateCommand(args: readonly string[], io: CliIo): Promi
           : `  ${name}: held in ${entry.held} schedules`,
       );
     }
+    if (digest) io.out(`digest ${digest}`);
     if (written) io.out(`the first failing schedule is in ${written}: cortex simulate --replay ${written}`);
   }
   return summary.failed.length > 0 ? 1 : 0;

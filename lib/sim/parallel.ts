@@ -15,6 +15,7 @@ interface Job {
   readonly seed: number;
   readonly schedules: number;
   readonly schedule?: ScheduleOptions;
+  readonly digest?: boolean;
 }
 
 type Message = { readonly done: number } | { readonly summary: CampaignSummary };
@@ -26,6 +27,8 @@ export async function parallelCampaign(
     readonly seed: number;
     readonly schedule?: ScheduleOptions;
     readonly workers?: number;
+    /** Every schedule's digest in the summary (SimulateOptions.digest). */
+    readonly digest?: boolean;
     readonly onProgress?: (done: number) => void;
   },
 ): Promise<CampaignSummary> {
@@ -44,6 +47,7 @@ export async function parallelCampaign(
         seed: options.seed + i * per,
         schedules: count,
         ...(options.schedule ? { schedule: options.schedule } : {}),
+        ...(options.digest ? { digest: true } : {}),
       };
       return new Promise<CampaignSummary>((resolve, reject) => {
         const worker = new Worker(new URL(import.meta.url), { workerData: job });
@@ -77,6 +81,8 @@ function merge(parts: readonly CampaignSummary[]): CampaignSummary {
     failed: parts.flatMap((p) => p.failed),
     events: parts.reduce((sum, p) => sum + p.events, 0),
     simulated_ms: parts.reduce((sum, p) => sum + p.simulated_ms, 0),
+    // Parts are contiguous ranges of seeds, in order.
+    ...(parts.some((p) => p.digests) ? { digests: parts.flatMap((p) => p.digests ?? []) } : {}),
   };
 }
 
@@ -88,6 +94,7 @@ if (!isMainThread && parentPort) {
     schedules: job.schedules,
     seed: job.seed,
     ...(job.schedule ? { schedule: job.schedule } : {}),
+    ...(job.digest ? { digest: true } : {}),
     onResult: () => {
       done += 1;
       if (done % 10 === 0 || done === job.schedules) port.postMessage({ done });

@@ -3,6 +3,7 @@
  * invariants checked after every event. A pure function of (topology, schedule, mutation): the
  * same inputs give the same events, the same log and the same verdict.
  */
+import { createHash } from 'node:crypto';
 import { ACTIVE_STATUSES } from '../app/failover/shared.ts';
 import { isServing } from '../core/state/records.ts';
 import type { Topology } from '../core/topology/types.ts';
@@ -21,6 +22,8 @@ export interface SimulationResult {
   readonly failovers: number;
   /** What happened, in virtual time (ms since the start). */
   readonly log: readonly SimLogEntry[];
+  /** With SimulateOptions.digest: what the run did and left, hashed (see there). */
+  readonly digest?: string;
 }
 
 export interface SimulateOptions {
@@ -38,6 +41,13 @@ export interface SimulateOptions {
    * of the tail would only repeat those rounds.
    */
   readonly fullQuietTail?: boolean;
+  /**
+   * Hash what the run did and left: every event's time and order, the result, the control plane's
+   * events, the acknowledged handoffs and every replica's final items with their stamps. Equal
+   * digests mean the run went the same way, event for event (a check that a change to the simulator
+   * or a use case changed no outcome).
+   */
+  readonly digest?: boolean;
 }
 
 /** Probe intervals of settled quiet after which a run ends (see SimulateOptions.fullQuietTail). */
@@ -67,10 +77,12 @@ export async function simulate(
   const quietFrom = start + schedule.quiet_from_ms;
   const settledFor = SETTLED_ROUNDS * topology.failover_policies.health_check.interval_seconds * 1000;
   let settledSince: number | undefined;
+  const trace = options.digest ? createHash('sha256') : undefined;
   class Stop extends Error {}
   class Settled extends Error {}
   try {
-    await world.kernel.run(start + schedule.duration_ms, async ({ at }) => {
+    await world.kernel.run(start + schedule.duration_ms, async ({ at, seq }) => {
+      trace?.update(`${at - start}:${seq};`);
       await checker.check();
       if (stopAtFirst && checker.violations.length > 0) throw new Stop();
       if (options.fullQuietTail || at < quietFrom) return;
@@ -91,7 +103,7 @@ export async function simulate(
   for (const id of world.regionIds) {
     for (const f of await world.state(id).listFailovers()) failovers.add(f.failover_id);
   }
-  return {
+  const result: SimulationResult = {
     seed: schedule.seed,
     topology: topology.name,
     violations: checker.violations,
@@ -101,6 +113,22 @@ export async function simulate(
     failovers: failovers.size,
     log: world.log.map((entry) => ({ at: entry.at - start, what: entry.what })),
   };
+  if (!trace) return result;
+  trace.update(JSON.stringify(result));
+  trace.update(JSON.stringify(world.events));
+  trace.update(JSON.stringify(world.acknowledged));
+  for (const id of world.regionIds) trace.update(world.stores.store.dump(id));
+  const critical = world.stores.critical;
+  if (critical) trace.update(world.stores.store.dump(critical.region, critical.table));
+  return { ...result, digest: trace.digest('hex').slice(0, 32) };
+}
+
+/**
+ * One digest for a campaign's runs (SimulateOptions.digest), from their digests in seed order: the
+ * same whatever the number of workers.
+ */
+export function campaignDigest(digests: readonly string[]): string {
+  return createHash('sha256').update(digests.join('\n')).digest('hex').slice(0, 32);
 }
 
 /**
@@ -140,6 +168,8 @@ export interface CampaignSummary {
   readonly failed: readonly SimulationResult[];
   readonly events: number;
   readonly simulated_ms: number;
+  /** With `digest`: each schedule's digest, in seed order (campaignDigest makes one of them). */
+  readonly digests?: readonly string[];
 }
 
 /** `schedules` random schedules from `seed`, `seed + 1`, ... */
@@ -152,6 +182,8 @@ export async function campaign(
     readonly mutation?: SimMutation;
     /** SimulateOptions.accounting (default true). */
     readonly accounting?: boolean;
+    /** SimulateOptions.digest: the summary lists every schedule's digest. */
+    readonly digest?: boolean;
     readonly onResult?: (result: SimulationResult, index: number) => void;
   },
 ): Promise<CampaignSummary> {
@@ -162,12 +194,14 @@ export async function campaign(
   const failed: SimulationResult[] = [];
   let events = 0;
   let simulated = 0;
+  const digests: string[] = [];
   for (let i = 0; i < options.schedules; i++) {
     const seed = (options.seed + i) >>> 0;
     const schedule = generateSchedule(topology, seed, options.schedule);
     const simulateOptions: SimulateOptions = {
       ...(options.mutation === undefined ? {} : { mutation: options.mutation }),
       ...(options.accounting === undefined ? {} : { accounting: options.accounting }),
+      ...(options.digest ? { digest: true } : {}),
     };
     // A run that throws (a bug, not a violation) runs again with stack traces: it replays exactly,
     // and the error it throws then says where.
@@ -176,6 +210,7 @@ export async function campaign(
     );
     events += result.events;
     simulated += result.simulated_ms;
+    if (result.digest !== undefined) digests.push(result.digest);
     const broken = new Set(result.violations.map((v) => v.invariant));
     for (const name of INVARIANTS) {
       const entry = invariants[name];
@@ -188,5 +223,12 @@ export async function campaign(
     if (result.violations.length > 0) failed.push(result);
     options.onResult?.(result, i);
   }
-  return { schedules: options.schedules, invariants, failed, events, simulated_ms: simulated };
+  return {
+    schedules: options.schedules,
+    invariants,
+    failed,
+    events,
+    simulated_ms: simulated,
+    ...(options.digest ? { digests } : {}),
+  };
 }

@@ -28,6 +28,23 @@ describe('cortex simulate', () => {
     expect(c.err.at(-1)).toBe('simulate: 3/3 schedules');
   }, 60_000);
 
+  it('prints one digest of the runs, the same over one worker and two (the runs are a function of their seeds)', async () => {
+    const digestOf = async (workers: string) => {
+      const c = cli();
+      expect(
+        await c.run('simulate', '--schedules', '4', '--seed', '21', '--workers', workers, '--digest'),
+      ).toBe(0);
+      const line = c.out.find((l) => l.startsWith('digest '));
+      expect(line).toMatch(/^digest [0-9a-f]{32}$/);
+      return line;
+    };
+    const one = await digestOf('1');
+    expect(await digestOf('2')).toBe(one);
+    const other = cli();
+    await other.run('simulate', '--schedules', '4', '--seed', '22', '--workers', '1', '--digest');
+    expect(other.out.find((l) => l.startsWith('digest '))).not.toBe(one);
+  }, 120_000);
+
   it('answers JSON with --json', async () => {
     const c = cli();
     expect(await c.run('simulate', '--schedules', '2', '--seed', '5', '--json', '--workers', '1')).toBe(0);
