@@ -484,7 +484,7 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'simulate',
-    args: '[--schedules <n>] [--seed <s>] [--topology <file>] [--minutes <m>] [--workers <w>] [--out <file>] [--json] | --replay <file>',
+    args: '[--schedules <n>] [--seed <s>] [--topology <file>] [--minutes <m>] [--workers <w>] [--out <file>] [--digest] [--json] | --replay <file>',
     summary:
       'random fault schedules against the whole control plane on a virtual clock; one line per invariant; the first failing schedule is written to a file',
     api: false,
@@ -496,6 +496,10 @@ export const COMMANDS: readonly CommandHelp[] = [
       ['--workers <w>', 'worker threads (default: the cores; the verdict does not depend on them)'],
       ['--out <file>', 'where the first failing schedule goes (default simulate-failure-<seed>.json)'],
       ['--replay <file>', 'run a written schedule again, printing each action and what happened'],
+      [
+        '--digest',
+        'print one digest of every run (events, final replicas): equal digests, the same runs, whatever the workers',
+      ],
       ['--json', 'print the summary (or the replay) as JSON'],
     ],
     examples: [
