@@ -1,9 +1,10 @@
 /**
- * `cortex dr drill <scenario>|all`: starts a local control plane per scenario (a fresh one in a
- * temporary data directory, on ephemeral ports), runs the drill against it over HTTP (lib/app/dr/
- * drill.ts) with the runbooks in the plane's ASL interpreter, prints progress on stderr and the
- * report (Markdown, or JSON with --json), writes both beside each other, and exits 1 when any
- * objective was missed.
+ * `cortex dr drill <scenario>|all`: runs each scenario's drill (lib/app/dr/drill.ts) on a fresh
+ * plane, prints progress on stderr and the report (Markdown, or JSON with --json), writes both
+ * beside each other, and exits 1 when any objective was missed. The plane is, by default, the
+ * virtual clock in process (lib/cli/dr-virtual.ts) for the scenarios it runs, and for
+ * data_corruption (which needs the replication drills) or with `--plane local` a local control plane
+ * (a fresh one in a temporary data directory, on ephemeral ports, at `--speed`) driven over HTTP.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,8 +14,10 @@ import { type DrillReport, type DrillSuite, drillMarkdown } from '../app/dr/repo
 import { DRILL_SCENARIOS, type DrillScenario } from '../core/dr/objectives.ts';
 import type { LocalControlPlane } from '../local/control-plane.ts';
 import { createLocalRunbooks } from '../runtime/local-dr.ts';
+import { loadTopologyFile } from '../topology/load.ts';
 import { type CliIo, parse, requireReadable, UsageError } from './common.ts';
 import { restoreTestCommand } from './dr-restore.ts';
+import { drillOnVirtualClock, VIRTUAL_SCENARIOS } from './dr-virtual.ts';
 
 const DEFAULT_SPEED = 30;
 
@@ -27,6 +30,7 @@ export async function drCommand(args: readonly string[], io: CliIo): Promise<num
     rest,
     {
       speed: { type: 'string' },
+      plane: { type: 'string' },
       region: { type: 'string' },
       topology: { type: 'string' },
       out: { type: 'string' },
@@ -47,21 +51,34 @@ export async function drCommand(args: readonly string[], io: CliIo): Promise<num
   if (!(speed > 0 && speed <= 10_000)) {
     throw new UsageError(`--speed must be a number above 0 and at most 10000, got "${values.speed}"`);
   }
+  const plane = values.plane ?? 'virtual';
+  if (plane !== 'virtual' && plane !== 'local') {
+    throw new UsageError(`--plane must be virtual or local, got "${plane}"`);
+  }
   if (values.topology !== undefined) requireReadable(values.topology, '--topology');
   const scenarios: DrillScenario[] = which === 'all' ? [...DRILL_SCENARIOS] : [which as DrillScenario];
   const started = performance.now();
   const reports: DrillReport[] = [];
+  const common = {
+    ...(values.region === undefined ? {} : { region: values.region }),
+    ...(values['break-step'] === undefined ? {} : { breakAction: values['break-step'] }),
+    progress: (line: string) => io.err(`  ${line}`),
+  };
   for (const scenario of scenarios) {
-    io.err(`dr drill: ${scenario} at speed ${speed}`);
-    reports.push(
-      await drillOnLocalPlane(scenario, {
-        speed,
-        ...(values.region === undefined ? {} : { region: values.region }),
-        ...(values.topology === undefined ? {} : { topology: values.topology }),
-        ...(values['break-step'] === undefined ? {} : { breakAction: values['break-step'] }),
-        progress: (line) => io.err(`  ${line}`),
-      }),
-    );
+    const virtual = plane === 'virtual' && VIRTUAL_SCENARIOS.includes(scenario);
+    const where = virtual ? 'virtual clock' : `local plane at speed ${speed}`;
+    io.err(`dr drill: ${scenario} on the ${where}`);
+    const began = performance.now();
+    const report = virtual
+      ? await drillOnVirtualClock(loadTopologyFile(values.topology), { scenario, ...common })
+      : await drillOnLocalPlane(scenario, {
+          speed,
+          ...(values.topology === undefined ? {} : { topology: values.topology }),
+          ...common,
+        });
+    const wall = Math.round(performance.now() - began) / 1000;
+    io.err(`  [${scenario}] ${report.simulated_seconds} simulated s in ${wall} s of wall time`);
+    reports.push({ ...report, plane: where, wall_seconds: wall });
   }
   const suite: DrillSuite = {
     reports,

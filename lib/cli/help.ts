@@ -510,12 +510,16 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'dr drill',
-    args: '<complete_regional_failure|network_partition|data_corruption|cascading_failure|all> [--speed <n>] [--region <id>] [--topology <file>] [--out <prefix>] [--break-step <action>] [--json]',
+    args: '<complete_regional_failure|network_partition|data_corruption|cascading_failure|all> [--plane virtual|local] [--speed <n>] [--region <id>] [--topology <file>] [--out <prefix>] [--break-step <action>] [--json]',
     summary:
-      "a DR drill on a local control plane it starts: a steady workload, the scenario's faults, detection and the runbook; time to detect, RTO per tier, writes lost (RPO), integrity and residency against the objectives",
+      "a DR drill on a plane it starts (the virtual clock in process; data_corruption on a local control plane): a steady workload, the scenario's faults, detection and the runbook; time to detect, RTO per tier, writes lost (RPO), integrity and residency against the objectives",
     api: false,
     options: [
-      ['--speed <n>', 'simulated time runs n times faster (default 30)'],
+      [
+        '--plane <virtual|local>',
+        'virtual (default): the virtual clock in process, data_corruption on a local plane; local: every scenario on a local plane at --speed',
+      ],
+      ['--speed <n>', 'a local plane runs simulated time n times faster (default 30)'],
       [
         '--region <id>',
         'the region the scenario strikes (default: the first by failover priority; a partition cuts off the last)',

@@ -4,9 +4,15 @@
  * every figure judged against the spec's objectives (lib/core/dr). data_corruption needs the
  * replication drills of the local plane: test/e2e/dr-drill-local.test.ts runs it.
  */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type DrillOptions, runDrill } from '../../lib/app/dr/drill.ts';
-import type { DrillReport } from '../../lib/app/dr/report.ts';
+import type { DrillReport, DrillSuite } from '../../lib/app/dr/report.ts';
+import { drillOnVirtualClock, VIRTUAL_SCENARIOS } from '../../lib/cli/dr-virtual.ts';
+import { DEFAULT_TOPOLOGY_PATH, loadTopologyFile } from '../../lib/topology/load.ts';
+import { cli } from '../support/cli.ts';
 import { simDrillHarness } from '../support/sim-drill.ts';
 import { SimPlane, shippedTopology } from '../support/sim-plane.ts';
 
@@ -81,4 +87,41 @@ describe('a drill with a broken runbook step', () => {
       expect.stringContaining('failover_dns_routing broken on purpose'),
     );
   }, 120_000);
+});
+
+describe('cortex dr drill on the virtual clock (the CLI’s plane for every scenario but data_corruption)', () => {
+  it('runs the regional failure in process on the shipped topology: every objective met, no live region failed over, reported as the virtual clock', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cortex-dr-cli-'));
+    try {
+      const { run, err } = cli();
+      const out = join(dir, 'drill');
+      const code = await run('dr', 'drill', 'complete_regional_failure', '--speed', '30', '--out', out);
+      const suite = JSON.parse(await readFile(`${out}.json`, 'utf8')) as DrillSuite;
+      const [report] = suite.reports;
+      expect(report?.verdict.misses, err.join('\n')).toEqual([]);
+      expect(code).toBe(0);
+      expect(report?.plane).toBe('virtual clock');
+      expect(report?.wall_seconds).toBeGreaterThan(0);
+      expect(err).toContainEqual(expect.stringContaining('complete_regional_failure on the virtual clock'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('runs every scenario but data_corruption (the simulator holds no replication drills), and refuses it by name', async () => {
+    expect(VIRTUAL_SCENARIOS).toEqual([
+      'complete_regional_failure',
+      'network_partition',
+      'cascading_failure',
+    ]);
+    await expect(
+      drillOnVirtualClock(loadTopologyFile(DEFAULT_TOPOLOGY_PATH), { scenario: 'data_corruption' }),
+    ).rejects.toThrow(/data_corruption runs on the local plane/);
+  });
+
+  it('refuses an unknown --plane, naming the flag, before any plane starts', async () => {
+    const { run, err } = cli();
+    expect(await run('dr', 'drill', 'all', '--plane', 'cloud')).toBe(2);
+    expect(err.join('\n')).toMatch(/--plane must be virtual or local, got "cloud"/);
+  });
 });

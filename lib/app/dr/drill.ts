@@ -87,6 +87,13 @@ const SERVICE_CHECKS = [
 ] as const satisfies readonly Service[];
 type CheckedService = (typeof SERVICE_CHECKS)[number];
 
+interface FailoverListed {
+  readonly failed_region: string;
+  readonly kind: string;
+  readonly initiated_at: string;
+  readonly reason: string;
+}
+
 const STATUS_RANK: Readonly<Record<string, number>> = { pending: 0, accepted: 1, completed: 2, failed: 2 };
 const WRITE_RANK: Readonly<Record<DrillWrite['kind'], number>> = { created: 0, accepted: 1, completed: 2 };
 
@@ -359,6 +366,12 @@ export async function runDrill(h: DrillHarness, options: DrillOptions): Promise<
         say(`repaired: ${repair.body.reconciled} copy(ies) reconciled`);
       }
     }
+    // A plane that failed over a live region cannot be measured any more: the drill ends now, naming
+    // it, rather than waiting out its deadline (the end of the drill names every such failover).
+    if ((await misjudged()).length > 0) {
+      say('the plane failed over a region the drill had not struck: stopping');
+      break;
+    }
     const servicesUp = SERVICE_CHECKS.every((s) => sample[s]);
     const finished =
       detectedAt !== undefined &&
@@ -451,22 +464,7 @@ export async function runDrill(h: DrillHarness, options: DrillOptions): Promise<
     active_tasks: window(['created']),
     worker_state: window(['accepted', 'completed']),
   };
-  // A failover of a region the drill did not strike means the plane misjudged a live region: on a
-  // busy machine a high --speed turns real latency into simulated seconds (p99 breaches, timeouts).
-  const struckRegions = new Set([struck, ...(secondFault ? [secondFault] : [])]);
-  const judge = survivors[0] ?? coordinatorFor();
-  const listed = await safe(h.call(judge, 'GET', '/v1/failovers'));
-  for (const record of (listed?.body?.failovers ?? []) as {
-    failed_region: string;
-    kind: string;
-    initiated_at: string;
-    reason: string;
-  }[]) {
-    const at = Date.parse(record.initiated_at);
-    if (record.kind !== 'failover' || at < startedAt) continue;
-    // The struck regions may be failed over, but only once struck.
-    if (struckRegions.has(record.failed_region) && at >= (faultAtOf.get(record.failed_region) ?? faultAt))
-      continue;
+  for (const record of await misjudged(survivors[0])) {
     failures.push(
       `${record.failed_region} was failed over while the drill had not struck it (${record.reason}): the plane is too slow for this speed, or it misjudged a live region`,
     );
@@ -521,6 +519,24 @@ export async function runDrill(h: DrillHarness, options: DrillOptions): Promise<
     verdict,
     objectives: DR_OBJECTIVES,
   };
+
+  /**
+   * Failovers of a region the drill did not strike (or before it struck it): the plane misjudged a
+   * live region (on a busy machine a local plane at a high --speed turns real latency into simulated
+   * seconds: p99 breaches, timeouts). As `judge` (default the coordinator) records them.
+   */
+  async function misjudged(judge?: string): Promise<{ failed_region: string; reason: string }[]> {
+    const struckRegions = new Set([struck, ...(secondFault ? [secondFault] : [])]);
+    const listed = await safe(h.call(judge ?? coordinatorFor(), 'GET', '/v1/failovers'));
+    return ((listed?.body?.failovers ?? []) as FailoverListed[]).filter((record) => {
+      const at = Date.parse(record.initiated_at);
+      if (record.kind !== 'failover' || at < startedAt) return false;
+      // The struck regions may be failed over, but only once struck.
+      return !(
+        struckRegions.has(record.failed_region) && at >= (faultAtOf.get(record.failed_region) ?? faultAt)
+      );
+    });
+  }
 
   async function detect(coordinator: string): Promise<number | undefined> {
     if (scenario === 'data_corruption') {

@@ -44,6 +44,10 @@ export interface DrillReport {
   readonly residency: { readonly held: boolean; readonly violations: number };
   readonly verdict: DrVerdict;
   readonly objectives: DrObjectives;
+  /** What ran the drill: `virtual clock`, or `local plane at speed <n>` (the CLI fills it). */
+  readonly plane?: string;
+  /** Wall-clock seconds of this scenario, the plane's start and stop included (the CLI fills it). */
+  readonly wall_seconds?: number;
 }
 
 export interface DrillSuite {
@@ -67,7 +71,11 @@ export function drillMarkdown(suite: DrillSuite): string {
   );
   for (const r of suite.reports) {
     lines.push(`## ${r.scenario} (${r.region}${r.second_region ? `, then ${r.second_region}` : ''})`, '');
-    lines.push(`- fault at ${r.fault_at}; ${r.simulated_seconds} simulated s in all`);
+    lines.push(
+      `- fault at ${r.fault_at}; ${r.simulated_seconds} simulated s in all` +
+        (r.plane === undefined ? '' : ` on the ${r.plane}`) +
+        (r.wall_seconds === undefined ? '' : `, ${r.wall_seconds} s of wall time`),
+    );
     lines.push(`- time to detect: ${value(r.time_to_detect_seconds)}`);
     if (r.failover_id) lines.push(`- failover: ${r.failover_id}`);
     if (r.runbook)
