@@ -14,6 +14,8 @@ import {
   type MinuteOutput,
   minuteInputSchema,
   minuteOptions,
+  type RoundMessageEvent,
+  roundMessage,
 } from '../shared/minute-input.ts';
 
 /**
@@ -26,7 +28,7 @@ const scheduledInputSchema = z.looseObject({
   minute: z.optional(minuteInputSchema),
 });
 
-export type ScheduledInput = z.infer<typeof scheduledInputSchema> | null | undefined;
+export type ScheduledInput = z.infer<typeof scheduledInputSchema> | RoundMessageEvent | null | undefined;
 
 export interface HealthProbeHandlerOptions {
   /** Waits between the rounds of one invocation; default a real timer. */
@@ -120,7 +122,12 @@ function probeHandler(
 }
 
 function parseInput(event: unknown): ParsedInput {
-  const input = parseWith(scheduledInputSchema, scheduledEvent(event), 'health probe input', '(event)');
+  const input = parseWith(
+    scheduledInputSchema,
+    scheduledEvent(roundMessage(event)),
+    'health probe input',
+    '(event)',
+  );
   return {
     ...(input.rounds === undefined ? {} : { rounds: input.rounds }),
     ...(input.minute === undefined ? {} : { minute: input.minute }),

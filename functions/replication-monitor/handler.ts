@@ -12,7 +12,13 @@ import {
   runReplicationMinute,
 } from '../../lib/app/replication/monitor.ts';
 import { parseWith, scheduledEvent } from '../shared/http.ts';
-import { type MinuteOutput, minuteInputSchema, minuteOptions } from '../shared/minute-input.ts';
+import {
+  type MinuteOutput,
+  minuteInputSchema,
+  minuteOptions,
+  type RoundMessageEvent,
+  roundMessage,
+} from '../shared/minute-input.ts';
 
 /**
  * The schedule's input. EventBridge Scheduler passes the schedule's `Input` (an EventBridge rule would
@@ -28,7 +34,11 @@ const scheduledInputSchema = z.looseObject({
   sample_size: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(MAX_SAMPLE_SIZE))),
 });
 
-export type ReplicationMonitorInput = z.infer<typeof scheduledInputSchema> | null | undefined;
+export type ReplicationMonitorInput =
+  | z.infer<typeof scheduledInputSchema>
+  | RoundMessageEvent
+  | null
+  | undefined;
 
 export interface ReplicationMonitorOptions {
   /** Waits between the rounds of one invocation; default a real timer. */
@@ -50,7 +60,12 @@ export interface ReplicationMonitorReport {
 }
 
 function parseInput(event: unknown): z.infer<typeof scheduledInputSchema> {
-  return parseWith(scheduledInputSchema, scheduledEvent(event), 'replication monitor input', '(event)');
+  return parseWith(
+    scheduledInputSchema,
+    scheduledEvent(roundMessage(event)),
+    'replication monitor input',
+    '(event)',
+  );
 }
 
 function summarize(

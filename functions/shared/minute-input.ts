@@ -1,10 +1,12 @@
 import * as z from 'zod/mini';
+import { ValidationError } from '../../lib/app/errors.ts';
 import type { MinuteCursor, MinuteStep } from '../../lib/app/minute-rounds.ts';
+import { parseStrictJson } from './strict-json.ts';
 
 /**
- * What the region's minute driver (an Express state machine, lib/infra/minute-driver.ts) passes to a
- * job that beats faster than EventBridge Scheduler's minute: when the minute started, how long it may
- * run, and where its rounds stand. With it the job runs one round and says when the next one starts;
+ * What the region's minute driver (lib/infra/minute-driver.ts: a queue of the minute's rounds, each
+ * delayed to its second) passes to a job that beats faster than EventBridge Scheduler's minute: when
+ * the minute started, how long it may run, and which round this is. With it the job runs one round and says when the next one starts;
  * without it (an operator's invocation) the job runs the whole minute as before.
  */
 export const minuteInputSchema = z.strictObject({
@@ -33,3 +35,33 @@ export function minuteOptions(input: MinuteInput): {
 
 /** What the driver reads back: the cursor, whether another round follows and when. */
 export type MinuteOutput = MinuteStep;
+
+/** What a job's queue delivers: one message (SQS event source mapping, batch size 1). */
+export interface RoundMessageEvent {
+  readonly Records: readonly { readonly eventSource: string; readonly body: string }[];
+}
+
+/**
+ * The round a job's queue delivers (the minute driver puts each round's payload on it, one message
+ * per invocation), or the event as it came (an operator's invocation, a schedule). A batch of other
+ * than one message is refused: a job runs one round per invocation.
+ */
+export function roundMessage(event: unknown): unknown {
+  const records = (event as { Records?: unknown } | null | undefined)?.Records;
+  if (!Array.isArray(records) || !records.some((r) => r?.eventSource === 'aws:sqs')) return event;
+  if (records.length !== 1) {
+    throw new ValidationError('one round per invocation', [
+      { field: 'Records', reason: `must hold one message, got ${records.length}` },
+    ]);
+  }
+  try {
+    return parseStrictJson(String(records[0].body));
+  } catch (error) {
+    throw new ValidationError('invalid round message', [
+      {
+        field: 'Records[0].body',
+        reason: `must be JSON: ${error instanceof Error ? error.message : String(error)}`,
+      },
+    ]);
+  }
+}

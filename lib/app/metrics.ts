@@ -19,20 +19,28 @@ export const METRIC_NAMESPACE = 'Cortex';
 export type MetricUnitName = 'Percent' | 'Milliseconds' | 'Seconds' | 'Count';
 
 /**
- * Each metric, its unit and its dimensions. `region` is the region the figure is about; `pair` names
- * a directed link `<from>-><to>` (latency is measured from this region to a peer, replication lag
- * from a source into this region's replica).
+ * Each metric, its unit and its dimensions. `region` is the region that publishes the figure (the
+ * observer, for what a round sees of every region); `pair` names a directed link `<from>-><to>`
+ * (latency is measured from this region to a peer). Each metric and dimension set is a custom metric
+ * CloudWatch bills by the hour: a per-region or per-link series is published only where an alarm
+ * at its own threshold needs it; what a round sees of several regions is folded into the one value
+ * an alarm compares (the lowest availability, the busiest peer, the longest lag), which crosses the
+ * threshold whenever any region's or link's own figure does.
  */
 export const METRICS = {
-  /** 100 while a region serves as this observer's probe round sees it, 0 while it does not. */
+  /**
+   * The lowest availability of any region as this observer's probe round sees them: 100 while every
+   * region serves, 0 while one does not (a majority declares it failed, or it is the observer's own
+   * region and not serving).
+   */
   RegionAvailability: { unit: 'Percent', dimensions: ['region'] },
   /** One probe round trip from `region` to a peer, per sample: p50/p95/p99 are CloudWatch statistics. */
   CrossRegionLatency: { unit: 'Milliseconds', dimensions: ['region', 'pair'] },
-  /** How far `region`'s replica trails the pair's source, per monitor round. */
-  ReplicationLag: { unit: 'Seconds', dimensions: ['region', 'pair'] },
+  /** How far `region`'s replica trails the furthest behind of its sources, per monitor round. */
+  ReplicationLag: { unit: 'Seconds', dimensions: ['region'] },
   /** A completed failover coordinated by `region`: from initiation to completion. */
   FailoverTime: { unit: 'Seconds', dimensions: ['region'] },
-  /** A region's busiest resource (workers, tokens, compute), as its peers' probes read it. */
+  /** The busiest resource (workers, tokens, compute) of the busiest peer this region's probe reads. */
   RegionalUtilization: { unit: 'Percent', dimensions: ['region'] },
   /** Data-residency violations a compliance audit of `region` found. */
   ResidencyViolations: { unit: 'Count', dimensions: ['region'] },
@@ -64,25 +72,23 @@ export function pairDimension(from: string, to: string): string {
 }
 
 /**
- * A probe round: each topology region's availability (0 when a majority of its observers declares
- * it failed, and for the observer's own region also when it is not serving: draining, fenced,
- * failed) and each probed peer's utilization (`1 - available_capacity`, in percent).
+ * A probe round, from its observer: the lowest availability of the topology's regions (a region is
+ * 0 when a majority of its observers declares it failed, and the observer's own region also when it
+ * is not serving: draining, fenced, failed) and the highest utilization of the peers it read
+ * (`1 - available_capacity`, in percent). Each region's own figures are in the round's log line.
  */
 export function probeRoundMetrics(topology: Topology, round: ProbeRoundReport): MetricPoint[] {
   const failed = new Set(round.assessment.failed.map((f) => f.region));
-  const points: MetricPoint[] = topology.regions.map(({ region_id: region }) => ({
-    name: 'RegionAvailability',
-    value: failed.has(region) || (region === round.observer && !isServing(round.status)) ? 0 : 100,
-    dimensions: { region },
-  }));
-  for (const view of round.views) {
-    if (view.available_capacity === undefined) continue;
-    points.push({
-      name: 'RegionalUtilization',
-      value: round1((1 - view.available_capacity) * 100),
-      dimensions: { region: view.target },
-    });
-  }
+  const dimensions = { region: round.observer };
+  const down = topology.regions.some(
+    ({ region_id: region }) => failed.has(region) || (region === round.observer && !isServing(round.status)),
+  );
+  const points: MetricPoint[] = [{ name: 'RegionAvailability', value: down ? 0 : 100, dimensions }];
+  const used = round.views.flatMap((view) =>
+    view.available_capacity === undefined ? [] : [(1 - view.available_capacity) * 100],
+  );
+  if (used.length > 0)
+    points.push({ name: 'RegionalUtilization', value: round1(Math.max(...used)), dimensions });
   return points;
 }
 
@@ -97,19 +103,53 @@ export function latencySamplerMetrics(report: SamplerReport): MetricPoint[] {
   );
 }
 
-/** A replication monitor round: the lag of each link into this region's replica that it could measure. */
+/**
+ * A replication monitor round: the longest lag of the links into this region's replica that it
+ * could measure (nothing when it measured none). Each link's own lag is in the round's log line.
+ */
 export function replicationRoundMetrics(round: ReplicationRoundReport): MetricPoint[] {
-  return round.links.flatMap((link) =>
-    link.lag_seconds === null
-      ? []
-      : [
-          {
-            name: 'ReplicationLag' as const,
-            value: link.lag_seconds,
-            dimensions: { region: round.observer, pair: pairDimension(link.source, round.observer) },
-          },
-        ],
-  );
+  const lags = round.links.flatMap((link) => (link.lag_seconds === null ? [] : [link.lag_seconds]));
+  if (lags.length === 0) return [];
+  return [{ name: 'ReplicationLag', value: Math.max(...lags), dimensions: { region: round.observer } }];
+}
+
+/** The background job that publishes a metric (its function's name in the stacks). */
+export type MetricPublisherJob =
+  | 'health-probe'
+  | 'latency-sampler'
+  | 'replication-monitor'
+  | 'failover'
+  | 'compliance-audit';
+
+/** One custom metric (a metric and dimension set) and the job whose runs publish it. */
+export interface MetricSeries {
+  readonly name: MetricName;
+  readonly dimensions: MetricDimensions;
+  readonly publisher: MetricPublisherJob;
+}
+
+/**
+ * Every custom metric region `regionId`'s functions publish, as the functions above make them: what
+ * CloudWatch bills (lib/core/cost) and what the alarms can name (lib/infra/monitoring.ts).
+ */
+export function metricSeries(topology: Topology, regionId: string): MetricSeries[] {
+  const region = { region: regionId };
+  const peers = topology.regions.map((r) => r.region_id).filter((r) => r !== regionId);
+  return [
+    { name: 'RegionAvailability', dimensions: region, publisher: 'health-probe' },
+    { name: 'RegionalUtilization', dimensions: region, publisher: 'health-probe' },
+    ...peers.map(
+      (peer): MetricSeries => ({
+        name: 'CrossRegionLatency',
+        dimensions: { region: regionId, pair: pairDimension(regionId, peer) },
+        publisher: 'latency-sampler',
+      }),
+    ),
+    { name: 'ReplicationLag', dimensions: region, publisher: 'replication-monitor' },
+    { name: 'FailoverTime', dimensions: region, publisher: 'failover' },
+    { name: 'ResidencyViolations', dimensions: region, publisher: 'compliance-audit' },
+    { name: 'AuditSuccessRate', dimensions: region, publisher: 'compliance-audit' },
+  ];
 }
 
 /** A failover step: only the step that completes a failover carries its time. */

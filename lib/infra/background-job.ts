@@ -58,10 +58,18 @@ export interface BackgroundJobSpec {
   /** Started by EventBridge Scheduler. */
   readonly schedules?: readonly JobSchedule[];
   /**
-   * Runs rounds inside each minute, one per invocation, from the region's MinuteDriver; the input
-   * is every round's payload besides `minute`.
+   * Runs rounds inside each minute, one per invocation, from the region's MinuteDriver (a queue of
+   * delayed rounds); the input is every round's payload besides `minute`.
    */
-  readonly minuteRounds?: { readonly input?: Readonly<Record<string, unknown>> };
+  readonly minuteRounds?: {
+    readonly input?: Readonly<Record<string, unknown>>;
+    /** Seconds between rounds (the probe interval, the replication beat). */
+    readonly intervalSeconds: number;
+    /** Seconds into the minute of the first round (MinuteJob.offsetSeconds). */
+    readonly offsetSeconds?: number;
+    /** The longest one round runs, when shorter than the function's timeout (MinuteJob.roundSeconds). */
+    readonly roundSeconds?: number;
+  };
 }
 
 /** The region's resources a job may be given. */

@@ -11,15 +11,19 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, type CfnElement, type Stack } from 'aws-cdk-lib';
 import { PING_ENDPOINT } from '../app/latency/sampler.ts';
+import { metricSeries } from '../app/metrics.ts';
 import type {
   AlarmItem,
+  BackupRuleItem,
   CostInventory,
+  CustomMetricItem,
   DnsRecordItem,
   HealthCheckItem,
   HttpApiItem,
   KmsKeyItem,
   LambdaFunctionItem,
   LogGroupItem,
+  QueueMappingItem,
   RouteItem,
   SamplingRuleItem,
   ScheduleItem,
@@ -67,7 +71,11 @@ export function synthesizeCostInventory(
     // The synth prints its annotations report (DNS and replication notices) to the console: they are
     // for `cdk synth`, not for a cost estimate.
     const assembly = quietly(() => app.synth());
-    return costInventory(stacks, (stack) => assembly.getStackArtifact(stack.artifactId).template as Template);
+    return costInventory(
+      stacks,
+      (stack) => assembly.getStackArtifact(stack.artifactId).template as Template,
+      topology,
+    );
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
@@ -89,8 +97,15 @@ export function costWorkload(
   };
 }
 
-/** The inventory of built stacks, each read through `templateOf` (a synthesized template). */
-export function costInventory(stacks: CortexStacks, templateOf: (stack: Stack) => Template): CostInventory {
+/**
+ * The inventory of built stacks, each read through `templateOf` (a synthesized template); the
+ * embedded-format metrics each region's functions publish come from the code's catalog for `topology`.
+ */
+export function costInventory(
+  stacks: CortexStacks,
+  templateOf: (stack: Stack) => Template,
+  topology: Topology,
+): CostInventory {
   const all: Stack[] = [
     ...stacks.regionalStacks,
     ...stacks.witnessStacks,
@@ -110,7 +125,20 @@ export function costInventory(stacks: CortexStacks, templateOf: (stack: Stack) =
     dnsRecords: [] as DnsRecordItem[],
     logGroups: [] as LogGroupItem[],
     alarms: [] as AlarmItem[],
+    queueMappings: [] as QueueMappingItem[],
+    backupRules: [] as BackupRuleItem[],
   };
+  const backupSelections: { stack: string; plan: string | undefined; tables: string[] }[] = [];
+  const customMetrics: CustomMetricItem[] = stacks.regionalStacks.flatMap((stack) =>
+    metricSeries(topology, stack.regionId).map((m) => ({
+      stack: stack.stackName,
+      series: `${m.name}{${Object.entries(m.dimensions)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')}}`,
+      publisher: m.publisher,
+    })),
+  );
+  let dashboards = 0;
   const zones = new Set<string>();
   const tableNames = new Map<string, number>();
   let metricFilters = 0;
@@ -158,10 +186,13 @@ export function costInventory(stacks: CortexStacks, templateOf: (stack: Stack) =
           const targetId = refOf(target.Arn);
           const targetType = targetId === undefined ? undefined : resources[targetId]?.Type;
           const task = taskOf(target.Input);
+          const sends = SQS_SENDS[String(target.Arn)];
+          const queue = sends === undefined ? undefined : refOf(target.Input);
           inventory.schedules.push({
             stack: name,
             logicalId: id,
             expression: String(p.ScheduleExpression),
+            ...(queue === undefined ? {} : { targetQueue: queue, messages: sends?.(target.Input) ?? 1 }),
             ...(targetType === 'AWS::Lambda::Function' ? { targetFunction: targetId } : {}),
             ...(targetType === 'AWS::StepFunctions::StateMachine' ? { targetStateMachine: targetId } : {}),
             ...(task ? { task } : {}),
@@ -289,6 +320,40 @@ export function costInventory(stacks: CortexStacks, templateOf: (stack: Stack) =
         case 'AWS::Logs::MetricFilter':
           metricFilters += ((p.MetricTransformations ?? []) as unknown[]).length || 1;
           break;
+        case 'AWS::Lambda::EventSourceMapping': {
+          const queue = refOf(p.EventSourceArn);
+          const fn = refOf(p.FunctionName);
+          if (queue && fn && resources[queue]?.Type === 'AWS::SQS::Queue')
+            inventory.queueMappings.push({ stack: name, queue, targetFunction: fn });
+          break;
+        }
+        case 'AWS::Backup::BackupPlan': {
+          const plan = (p.BackupPlan ?? {}) as Json;
+          for (const rule of (plan.BackupPlanRule ?? []) as Json[]) {
+            const days = ((rule.Lifecycle ?? {}) as Json).DeleteAfterDays;
+            inventory.backupRules.push({
+              stack: name,
+              expression: String(rule.ScheduleExpression),
+              ...(typeof days === 'number' ? { deleteAfterDays: days } : {}),
+              // Filled from the plan's selections below.
+              tables: [id],
+            });
+          }
+          break;
+        }
+        case 'AWS::Backup::BackupSelection': {
+          const selection = (p.BackupSelection ?? {}) as Json;
+          const tables = ((selection.Resources ?? []) as unknown[]).flatMap((r) => {
+            const ref = refOf(r);
+            const table = ref === undefined ? undefined : resources[ref];
+            return table ? [String(table.Properties?.TableName ?? ref)] : [];
+          });
+          backupSelections.push({ stack: name, plan: refOf(p.BackupPlanId), tables });
+          break;
+        }
+        case 'AWS::CloudWatch::Dashboard':
+          dashboards += 1;
+          break;
         case 'AWS::SNS::Topic':
           snsTopics += 1;
           break;
@@ -305,13 +370,23 @@ export function costInventory(stacks: CortexStacks, templateOf: (stack: Stack) =
       }
     }
   }
+  // A rule's tables: its plan's selections (the rule holds its plan's logical id until here).
+  const backupRules = inventory.backupRules.map((rule) => ({
+    ...rule,
+    tables: backupSelections
+      .filter((sel) => sel.stack === rule.stack && sel.plan === rule.tables[0])
+      .flatMap((sel) => sel.tables),
+  }));
   const stateTableName = [...tableNames].sort((x, y) => y[1] - x[1])[0]?.[0] ?? '';
   return {
     regions: stacks.regionalStacks.map((s) => s.regionId),
     stacks: all.map((s) => s.stackName),
     ...inventory,
+    backupRules,
     hostedZones: zones.size,
     metricFilters,
+    customMetrics,
+    dashboards,
     snsTopics,
     stateTableName,
     samplingRules,
@@ -347,6 +422,24 @@ function refOf(value: unknown): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * EventBridge Scheduler's universal targets that send to SQS, and the messages one run sends: a
+ * batch's entries (each names its `MessageBody`), or one.
+ */
+const SQS_SENDS: Readonly<Record<string, (input: unknown) => number>> = {
+  'arn:aws:scheduler:::aws-sdk:sqs:sendMessageBatch': (input) =>
+    (textOf(input).match(/"MessageBody"/g) ?? []).length,
+  'arn:aws:scheduler:::aws-sdk:sqs:sendMessage': () => 1,
+};
+
+/** A template string, or the string parts of its `Fn::Join`. */
+function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const join = (value as Json | undefined)?.['Fn::Join'];
+  if (!Array.isArray(join) || !Array.isArray(join[1])) return '';
+  return (join[1] as unknown[]).filter((part) => typeof part === 'string').join('');
 }
 
 function taskOf(input: unknown): string | undefined {

@@ -1,239 +1,251 @@
-import { createHash } from 'node:crypto';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as xray from 'aws-cdk-lib/aws-xray';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ExpressMinuteDriver, MINUTE_BUDGET_SECONDS } from './express-minute-driver.ts';
+import { ProbeSchedule } from './probe-schedule.ts';
+
+export { MINUTE_BUDGET_SECONDS };
 
 /** A job the driver runs round by round each minute. */
 export interface MinuteJob {
-  /** Names the job's states (`<id>Round`, ...): letters and digits. */
+  /** Names the job's queues and schedule (`<id>Rounds`, ...): letters and digits. */
   readonly id: string;
-  /** The function invoked for each round (unqualified: always $LATEST). */
-  readonly target: lambda.IFunction;
+  /** The function each round invokes: one round per invocation, its timeout one round. */
+  readonly target: lambda.Function;
+  /** Seconds between the job's rounds (the probe interval, the replication beat): whole, under a minute. */
+  readonly intervalSeconds: number;
+  /**
+   * Seconds after the minute's start of the job's first round, so two jobs' rounds do not all start
+   * in the same second. @default 0
+   */
+  readonly offsetSeconds?: number;
   /** Fields of every round's payload besides `minute`. @default {} */
   readonly input?: Readonly<Record<string, unknown>>;
+  /**
+   * The longest one round runs, under the interval so rounds never overlap. @default the function's
+   * timeout (a function that also does longer work, as the monitor's hourly check, says its round's)
+   */
+  readonly roundSeconds?: number;
 }
 
 export interface MinuteDriverProps {
-  /** The Express state machine's name, unique in the region (a deterministic ARN). */
-  readonly stateMachineName: string;
   /** At least one. */
   readonly jobs: readonly MinuteJob[];
-  /** @default one month */
-  readonly logRetention?: logs.RetentionDays;
+  /**
+   * The Express state machine's name (unique in the region) for jobs whose round may outlast their
+   * interval; none is made when every job's rounds end within it.
+   */
+  readonly stateMachineName: string;
+  /** For the schedules' descriptions (`Cortex minute rounds in us-east-1: ...`). */
+  readonly description: string;
 }
 
 /**
- * How long a minute's rounds may run: no round starts that would not end within it (the rounds'
- * `stopped_early`). Past the minute, as the one-invocation minute was (its Lambda timeout was 80 s),
- * so the 10 s policy's sixth round still runs when the first five were slow.
+ * EventBridge Scheduler's universal target for SQS SendMessageBatch: one call a minute puts every
+ * round of the minute, each entry with its own delivery delay.
  */
-export const MINUTE_BUDGET_SECONDS = 75;
+export const SEND_MESSAGE_BATCH_ARN = 'arn:aws:scheduler:::aws-sdk:sqs:sendMessageBatch';
 
-/** The execution's own limit: the budget plus the longest round (a probe round's timeout). */
-export const MINUTE_DRIVER_TIMEOUT_SECONDS = 90;
+/** Scheduler's keyword for the time the schedule fired (replaced in the target's input). */
+export const SCHEDULED_TIME = '<aws.scheduler.scheduled-time>';
+
+/** SendMessageBatch takes at most ten entries: ten rounds a minute, a 6 s interval. */
+const MAX_ROUNDS = 10;
 
 /**
- * Share of the driver's executions X-Ray traces: its rounds' functions trace only what it sampled
- * (their tracing is PassThrough). About one minute in fifty.
+ * A round not delivered before the job's next one is due is dropped (SQS's shortest retention is
+ * 60 s, which the last round of a minute still reaches within a few seconds).
  */
-export const MINUTE_TRACE_RATE = 0.02;
+export const ROUND_RETENTION = Duration.seconds(60);
 
-/** Lambda's transient errors: one quick retry, then the minute's next round or the next minute. */
-const TRANSIENT_ERRORS = [
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
-];
+/** One round's message: SendMessageBatch's entry. */
+export interface RoundEntry {
+  readonly Id: string;
+  readonly MessageBody: string;
+  readonly DelaySeconds: number;
+}
 
 /**
- * The ASL of the minute: one Parallel branch per job, each invoking its function once per round and
- * waiting (Wait, TimestampPath) until the time the round's answer names for the next; the function
- * decides how many rounds and when (lib/app/minute-rounds.ts), the state machine only keeps time.
- * A branch whose round fails ends its own minute; the others run on, and the execution fails at the
- * end so the failure is seen. JSONPath, so the local interpreter (aws-local-stepfunctions) runs it.
+ * The minute's rounds of a job as SendMessageBatch entries: round k is delayed offset + k x
+ * interval seconds, and its body is the payload a round takes (functions/shared/minute-input.ts):
+ * when the minute started (the schedule's own time), its budget and where the minute stands.
  */
-export function minuteDefinition(
-  jobs: readonly { readonly id: string; readonly input?: object }[],
-  budgetSeconds = MINUTE_BUDGET_SECONDS,
-): Record<string, unknown> {
-  const branches = jobs.map((job) => ({
-    StartAt: `${job.id}First`,
-    States: {
-      [`${job.id}First`]: {
-        Type: 'Pass',
-        Result: { started: 0 },
-        ResultPath: '$.cursor',
-        Next: `${job.id}Round`,
-      },
-      [`${job.id}Round`]: {
-        Type: 'Task',
-        Resource: 'arn:aws:states:::lambda:invoke',
-        Parameters: {
-          FunctionName: `\${${functionSubstitution(job.id)}}`,
-          Payload: {
-            ...(job.input ?? {}),
-            minute: {
-              'started_at.$': '$$.Execution.StartTime',
-              budget_ms: budgetSeconds * 1000,
-              'cursor.$': '$.cursor',
-            },
-          },
-        },
-        ResultSelector: {
-          'cursor.$': '$.Payload.minute.cursor',
-          'more.$': '$.Payload.minute.more',
-          'next_at.$': '$.Payload.minute.next_at',
-        },
-        Retry: [{ ErrorEquals: TRANSIENT_ERRORS, IntervalSeconds: 1, MaxAttempts: 1, BackoffRate: 2 }],
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${job.id}Failed` }],
-        Next: `${job.id}More`,
-      },
-      [`${job.id}More`]: {
-        Type: 'Choice',
-        Choices: [{ Variable: '$.more', BooleanEquals: true, Next: `${job.id}Wait` }],
-        Default: `${job.id}Done`,
-      },
-      [`${job.id}Wait`]: { Type: 'Wait', TimestampPath: '$.next_at', Next: `${job.id}Round` },
-      [`${job.id}Done`]: { Type: 'Succeed' },
-      [`${job.id}Failed`]: { Type: 'Pass', End: true },
-    },
+export function minuteRoundEntries(
+  job: Pick<MinuteJob, 'intervalSeconds' | 'offsetSeconds' | 'input'>,
+): RoundEntry[] {
+  const offset = job.offsetSeconds ?? 0;
+  const rounds = Math.max(1, Math.floor(60 / job.intervalSeconds));
+  return Array.from({ length: rounds }, (_, k) => ({
+    Id: `round${k}`,
+    MessageBody: JSON.stringify({
+      ...(job.input ?? {}),
+      minute: { started_at: SCHEDULED_TIME, budget_ms: MINUTE_BUDGET_SECONDS * 1000, cursor: { started: k } },
+    }),
+    DelaySeconds: offset + k * job.intervalSeconds,
   }));
-  return {
-    QueryLanguage: 'JSONPath',
-    Comment:
-      'One minute of rounds per execution, started each minute by EventBridge Scheduler: the functions run one round per invocation and name the next round’s time; the waits are here, not in Lambda.',
-    StartAt: 'Jobs',
-    TimeoutSeconds: MINUTE_DRIVER_TIMEOUT_SECONDS,
-    States: {
-      Jobs: { Type: 'Parallel', Branches: branches, Next: 'AnyFailed' },
-      AnyFailed: {
-        Type: 'Choice',
-        Choices: jobs.map((_job, i) => ({ Variable: `$[${i}].error`, IsPresent: true, Next: 'Failed' })),
-        Default: 'Done',
-      },
-      Failed: {
-        Type: 'Fail',
-        Error: 'RoundFailed',
-        Cause: 'A round failed and ended its job’s minute: see the job function’s log.',
-      },
-      Done: { Type: 'Succeed' },
-    },
-  };
-}
-
-/** The definition substitution that holds a job's function ARN. */
-export function functionSubstitution(jobId: string): string {
-  return `${jobId}_function_arn`;
 }
 
 /**
  * A region's sub-minute jobs (the health probe every 30 s or 10 s, the replication monitor every
- * 15 s) on one Express state machine, started each minute by the schedule (ProbeSchedule with
- * `stateMachine`). EventBridge Scheduler fires at most once a minute; the waits between rounds are
- * Wait states billed as Express duration (64 MB), not Lambda duration: each function runs one round
- * per invocation and is sized for one round. One execution for every job: Express bills an
- * execution's duration once, however many branches run in it.
+ * 15 s) without anything waiting between rounds: each minute one EventBridge Scheduler schedule per
+ * job puts the minute's rounds on the job's queue in one SendMessageBatch, each round delayed to its
+ * second (SQS delivery delay), and the queue invokes the job's function once per round (an event
+ * source mapping, batch size 1). Each function runs one round per invocation and is sized for one.
+ *
+ * No retries and no overlap, as the schedules' other jobs: the schedule does not retry; a round
+ * whose invocation fails is not run again (the queue moves a message received once already to the
+ * job's `Missed` queue: maxReceiveCount 1), and one not delivered before the next is due expires
+ * (ROUND_RETENTION). A round ends before the next is delivered: a job is queued only when its round
+ * is bounded under its interval (`roundSeconds`, else the function's timeout, which is also the
+ * queue's visibility timeout). A job whose round may outlast its interval (a 10 s probe policy) runs
+ * from an Express state machine instead (ExpressMinuteDriver), which starts a round only once the
+ * last one ended: two rounds of a job never overlap, at the price of the minute's duration.
  */
 export class MinuteDriver extends Construct {
-  readonly stateMachine: sfn.StateMachine;
-  readonly stateMachineName: string;
-  readonly role: iam.Role;
-  readonly logGroup: logs.LogGroup;
-  /** The X-Ray rule that samples the driver's executions (and so its rounds). */
-  readonly samplingRule: xray.CfnSamplingRule;
-  /** The ASL as deployed; the functions' ARNs are definition substitutions (functionSubstitution). */
-  readonly definition: Record<string, unknown>;
+  /** By job id: the queue of its rounds, and where a round that failed once goes instead of a retry. */
+  readonly queues: Readonly<Record<string, sqs.Queue>>;
+  readonly missed: Readonly<Record<string, sqs.Queue>>;
+  /** By job id: the schedule that puts its minute's rounds, on the dot of each minute. */
+  readonly schedules: Readonly<Record<string, scheduler.CfnSchedule>>;
+  /** The schedules' role: may send to the jobs' round queues, nothing else (none without queues). */
+  readonly role: iam.Role | undefined;
+  /** By job id: the SendMessageBatch entries each minute puts (delays and payloads). */
+  readonly entries: Readonly<Record<string, readonly RoundEntry[]>>;
+  /**
+   * Jobs whose round may outlast their interval (a 10 s probe policy, whose round waits up to its
+   * 8 or 10 s timeout and then writes): an Express state machine runs their rounds one after the
+   * other instead of a queue. With the shipped 30 s policy and the 15 s beat, none.
+   */
+  readonly express: ExpressMinuteDriver | undefined;
+  /** Starts `express` every minute, on the dot. */
+  readonly expressSchedule: ProbeSchedule | undefined;
 
   constructor(scope: Construct, id: string, props: MinuteDriverProps) {
     super(scope, id);
     const problems: string[] = [];
-    if (!/^[A-Za-z0-9_-]{1,80}$/.test(props.stateMachineName)) {
-      problems.push(
-        `stateMachineName must be 1-80 letters, digits, '-' or '_', got ${JSON.stringify(props.stateMachineName)}`,
-      );
-    }
     if (props.jobs.length === 0) problems.push('at least one job');
     const ids = props.jobs.map((j) => j.id);
-    for (const jobId of ids) {
-      if (!/^[A-Za-z][A-Za-z0-9]{0,40}$/.test(jobId))
-        problems.push(`job id must be letters and digits, got ${jobId}`);
+    for (const job of props.jobs) {
+      if (!/^[A-Za-z][A-Za-z0-9]{0,40}$/.test(job.id))
+        problems.push(`job id must be letters and digits, got ${job.id}`);
+      if (
+        !Number.isInteger(job.intervalSeconds) ||
+        job.intervalSeconds < 60 / MAX_ROUNDS ||
+        job.intervalSeconds > 60
+      )
+        problems.push(
+          `${job.id}: intervalSeconds must be a whole number from 6 to 60, got ${job.intervalSeconds}`,
+        );
+      const offset = job.offsetSeconds ?? 0;
+      if (!Number.isInteger(offset) || offset < 0 || offset >= Math.min(60, job.intervalSeconds))
+        problems.push(`${job.id}: offsetSeconds must be whole and under the interval, got ${offset}`);
     }
     if (new Set(ids).size !== ids.length) problems.push(`job ids must be unique, got ${ids.join(', ')}`);
     if (problems.length > 0) throw new Error(`MinuteDriver: ${problems.join('; ')}`);
-    this.stateMachineName = props.stateMachineName;
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: `/aws/vendedlogs/states/${props.stateMachineName}`,
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
-      description: `Cortex minute driver ${props.stateMachineName}: invokes its jobs' functions only`,
-    });
-    // The ASL invokes the unqualified ARNs (lambda:invoke FunctionName): nothing else.
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['lambda:InvokeFunction'],
-        resources: props.jobs.map((j) => j.target.functionArn),
-      }),
+    const queues: Record<string, sqs.Queue> = {};
+    const missed: Record<string, sqs.Queue> = {};
+    const schedules: Record<string, scheduler.CfnSchedule> = {};
+    const entries: Record<string, RoundEntry[]> = {};
+    const timeoutOf = (job: MinuteJob) => (job.target.timeout ?? Duration.seconds(3)).toSeconds();
+    const serialized = props.jobs.filter(
+      (job) => (job.roundSeconds ?? timeoutOf(job)) >= job.intervalSeconds,
     );
-    this.definition = minuteDefinition(
-      props.jobs.map((j) => ({ id: j.id, ...(j.input ? { input: j.input } : {}) })),
-    );
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineName: props.stateMachineName,
-      stateMachineType: sfn.StateMachineType.EXPRESS,
-      definitionBody: sfn.DefinitionBody.fromString(JSON.stringify(this.definition)),
-      definitionSubstitutions: Object.fromEntries(
-        props.jobs.map((j) => [functionSubstitution(j.id), j.target.functionArn]),
-      ),
-      role: this.role,
-      timeout: Duration.seconds(MINUTE_DRIVER_TIMEOUT_SECONDS),
-      // Errors only: ALL would log about ten events a minute per region for rounds whose functions
-      // each log one structured line already.
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
-      tracingEnabled: true,
-    });
-    this.samplingRule = new xray.CfnSamplingRule(this, 'Sampling', {
-      samplingRule: {
-        ruleName: samplingRuleName(props.stateMachineName),
-        // Before the account's default rule (priority 10000: the first request each second, which
-        // at one execution a minute is every one of them).
-        priority: 100,
-        fixedRate: MINUTE_TRACE_RATE,
-        reservoirSize: 0,
-        serviceName: props.stateMachineName,
-        serviceType: '*',
-        host: '*',
-        httpMethod: '*',
-        urlPath: '*',
-        resourceArn: '*',
-        version: 1,
-      },
-    });
-
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Added by logging and tracing: CloudWatch Logs delivery (logs:CreateLogDelivery, PutResourcePolicy, ...) and X-Ray (PutTraceSegments, ...) support no resource-level permissions.',
-    });
-    Validations.of(this.stateMachine).acknowledge({
-      id: 'AwsSolutions-SF1',
-      reason:
-        'Errors only, for cost: ALL would log every state of every round each minute in every region; each round logs one structured line in its function’s log group, and a failed round fails the execution (logged).',
-    });
+    const queued = props.jobs.filter((job) => !serialized.includes(job));
+    const stack = Stack.of(this);
+    const role =
+      queued.length === 0
+        ? undefined
+        : new iam.Role(this, 'Role', {
+            description: `EventBridge Scheduler: puts each minute's rounds on the Cortex round queues, nothing else`,
+            // Confused-deputy guard: only schedules of this account's default group may assume it.
+            assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+              conditions: {
+                StringEquals: {
+                  'aws:SourceAccount': stack.account,
+                  'aws:SourceArn': stack.formatArn({
+                    service: 'scheduler',
+                    resource: 'schedule-group',
+                    resourceName: 'default',
+                  }),
+                },
+              },
+            }),
+          });
+    this.role = role;
+    for (const job of queued) {
+      const timeout = Duration.seconds(timeoutOf(job));
+      missed[job.id] = new sqs.Queue(this, `${job.id}Missed`, {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(4),
+      });
+      const queue = new sqs.Queue(this, `${job.id}Rounds`, {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        // Lambda requires it at least the function's timeout; a failed round is received again
+        // only after it, and then goes to `Missed` instead of running.
+        visibilityTimeout: timeout,
+        retentionPeriod: ROUND_RETENTION,
+        deadLetterQueue: { queue: missed[job.id] as sqs.Queue, maxReceiveCount: 1 },
+      });
+      queues[job.id] = queue;
+      // Batch size 1: one round per invocation. Two at most at once (the least Lambda allows): a
+      // round ends before the next is delivered, its timeout being under the interval.
+      job.target.addEventSource(new SqsEventSource(queue, { batchSize: 1, maxConcurrency: 2 }));
+      entries[job.id] = minuteRoundEntries(job);
+      schedules[job.id] = new scheduler.CfnSchedule(this, `${job.id}Schedule`, {
+        description: `${props.description}: ${job.id} every ${job.intervalSeconds} s`,
+        scheduleExpression: 'rate(1 minute)',
+        // On the dot: the rounds keep their interval from one minute to the next.
+        flexibleTimeWindow: { mode: 'OFF' },
+        state: 'ENABLED',
+        target: {
+          arn: SEND_MESSAGE_BATCH_ARN,
+          roleArn: (role as iam.Role).roleArn,
+          input: stack.toJsonString({ QueueUrl: queue.queueUrl, Entries: entries[job.id] }),
+          retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 },
+        },
+      });
+      // The role's policy must exist before the first minute.
+      schedules[job.id]?.node.addDependency(role as iam.Role);
+    }
+    // SendMessageBatch is authorized as sqs:SendMessage.
+    if (role) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['sqs:SendMessage'],
+          resources: Object.values(queues).map((q) => q.queueArn),
+        }),
+      );
+    }
+    this.queues = queues;
+    this.missed = missed;
+    this.schedules = schedules;
+    this.entries = entries;
+    this.express =
+      serialized.length === 0
+        ? undefined
+        : new ExpressMinuteDriver(this, 'Express', {
+            stateMachineName: props.stateMachineName,
+            jobs: serialized.map((job) => ({
+              id: job.id,
+              target: job.target,
+              ...(job.input ? { input: job.input } : {}),
+            })),
+          });
+    this.expressSchedule = this.express
+      ? new ProbeSchedule(this, 'ExpressSchedule', {
+          target: this.express.stateMachine,
+          // On the dot: the rounds keep their interval from one minute to the next.
+          exact: true,
+          purpose: 'the Cortex minute driver (rounds that may outlast their interval)',
+          description: `${props.description}: ${serialized.map((j) => j.id).join(', ')}, one round after the other`,
+        })
+      : undefined;
   }
-}
-
-/** X-Ray rule names are at most 32 characters (unique per region and account): a longer name is cut and hashed. */
-export function samplingRuleName(stateMachineName: string): string {
-  if (stateMachineName.length <= 32) return stateMachineName;
-  const hash = createHash('sha256').update(stateMachineName).digest('hex').slice(0, 8);
-  return `${stateMachineName.slice(0, 23)}-${hash}`;
 }

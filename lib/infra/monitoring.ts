@@ -60,11 +60,13 @@ const AUDIT_PERIOD = Duration.days(1);
 
 /**
  * The alarms of region `regionId`, at the topology's monitoring targets:
- * - each region's availability (the probe's view) below the SLA over the measurement interval;
- * - each peer's utilization at or above the warning and the critical threshold for three minutes
- *   (its peers' probes read a region's capacity, so this region watches its peers');
- * - each link's latency from here above the p50, p95 and p99 targets for two five-minute periods;
- * - each link's replication lag into this replica above the asynchronous target (the global table
+ * - any region's availability (the probe's view: the lowest of them) below the SLA over the
+ *   measurement interval;
+ * - the busiest peer's utilization at or above the warning and the critical threshold for three
+ *   minutes (its peers' probes read a region's capacity, so this region watches its peers');
+ * - each link's latency from here above the p50, p95 and p99 targets for two five-minute periods
+ *   (a percentile of merged links is not any link's: one series per link);
+ * - the longest replication lag into this replica above the asynchronous target (the global table
  *   replicates asynchronously) in two of three minutes;
  * - a failover coordinated here that took longer than the RTO;
  * - residency violations above the target (0) and an audit success rate below its target (100),
@@ -84,40 +86,37 @@ export function alarmSpecs(
   const latency = targets.performance.cross_region_latency;
   const lag = targets.performance.replication_lag;
   const specs: AlarmSpec[] = [];
-  for (const region of regionIds) {
+  const here = { region: regionId };
+  specs.push({
+    id: 'Availability',
+    metric: 'RegionAvailability',
+    dimensions: here,
+    statistic: 'Average',
+    period: Duration.seconds(availability.measurement_interval_seconds),
+    threshold: availability.sla,
+    comparison: LESS_THAN_THRESHOLD,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    treatMissingData: MISSING,
+    description: `a region's availability below the ${availability.sla} % SLA, as ${regionId}'s probe sees it (${regionIds.join(', ')}; which one: /v1/regions)`,
+  });
+  for (const [level, threshold] of [
+    ['Warning', utilization.warning_threshold],
+    ['Critical', utilization.critical_threshold],
+  ] as const) {
     specs.push({
-      id: `Availability-${region}`,
-      metric: 'RegionAvailability',
-      dimensions: { region },
+      id: `Utilization${level}`,
+      metric: 'RegionalUtilization',
+      dimensions: here,
       statistic: 'Average',
-      period: Duration.seconds(availability.measurement_interval_seconds),
-      threshold: availability.sla,
-      comparison: LESS_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      datapointsToAlarm: 1,
-      treatMissingData: MISSING,
-      description: `${region} availability below the ${availability.sla} % SLA, as ${regionId}'s probe sees it`,
+      period: minute,
+      threshold,
+      comparison: GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      treatMissingData: NOT_BREACHING,
+      description: `the busiest of ${peers.join(', ')} at or above ${threshold} % utilization (${level.toLowerCase()}) for 3 minutes, as ${regionId}'s probe reads it`,
     });
-  }
-  for (const peer of peers) {
-    for (const [level, threshold] of [
-      ['Warning', utilization.warning_threshold],
-      ['Critical', utilization.critical_threshold],
-    ] as const) {
-      specs.push({
-        id: `Utilization${level}-${peer}`,
-        metric: 'RegionalUtilization',
-        dimensions: { region: peer },
-        statistic: 'Average',
-        period: minute,
-        threshold,
-        comparison: GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 3,
-        datapointsToAlarm: 3,
-        treatMissingData: NOT_BREACHING,
-        description: `${peer} utilization at or above ${threshold} % (${level.toLowerCase()}) for 3 minutes`,
-      });
-    }
   }
   for (const peer of peers) {
     const pair = pairDimension(regionId, peer);
@@ -141,22 +140,19 @@ export function alarmSpecs(
       });
     }
   }
-  for (const peer of peers) {
-    const pair = pairDimension(peer, regionId);
-    specs.push({
-      id: `ReplicationLag-${peer}`,
-      metric: 'ReplicationLag',
-      dimensions: { region: regionId, pair },
-      statistic: 'Maximum',
-      period: minute,
-      threshold: lag.asynchronous_target,
-      comparison: GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
-      treatMissingData: NOT_BREACHING,
-      description: `replication ${pair} more than ${lag.asynchronous_target} s behind in 2 of 3 minutes`,
-    });
-  }
+  specs.push({
+    id: 'ReplicationLag',
+    metric: 'ReplicationLag',
+    dimensions: here,
+    statistic: 'Maximum',
+    period: minute,
+    threshold: lag.asynchronous_target,
+    comparison: GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 3,
+    datapointsToAlarm: 2,
+    treatMissingData: NOT_BREACHING,
+    description: `replication from ${peers.join(' or ')} into ${regionId} more than ${lag.asynchronous_target} s behind in 2 of 3 minutes`,
+  });
   specs.push(
     {
       id: 'FailoverTime',
@@ -222,12 +218,14 @@ export function cortexMetric(
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /**
- * A region's view of the spec's key metrics: one CloudWatch dashboard and the alarms of alarmSpecs,
+ * A region's view of the spec's key metrics: the alarms of alarmSpecs (and, in the first region, the
+ * deployment's dashboard),
  * each notifying the operators' topic on ALARM and on OK. CloudWatch publishes to the topic as a
  * service: the topic's policy and its key's policy allow it for this account's alarms only.
  */
 export class Monitoring extends Construct {
-  readonly dashboard: cloudwatch.Dashboard;
+  /** The deployment's one dashboard, in the topology's first region; undefined elsewhere. */
+  readonly dashboard: cloudwatch.Dashboard | undefined;
   /** By AlarmSpec id. */
   readonly alarms: Readonly<Record<string, cloudwatch.Alarm>>;
   readonly emailSubscription: sns.Subscription | undefined;
@@ -305,18 +303,26 @@ export class Monitoring extends Construct {
           })
         : undefined;
 
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: `${props.name}-${props.regionId}`,
-      defaultInterval: Duration.hours(3),
-      widgets: dashboardRows(props, Object.values(alarms)),
-    });
+    // Dashboards are global to the account: one for the deployment, held by the topology's first
+    // region, shows every region's figures (each widget's metrics name their region).
+    this.dashboard =
+      props.regionId === props.regionIds[0]
+        ? new cloudwatch.Dashboard(this, 'Dashboard', {
+            dashboardName: props.name,
+            defaultInterval: Duration.hours(3),
+            widgets: dashboardRows(this, props),
+          })
+        : undefined;
   }
 }
 
-/** Rows of the dashboard: alarms first, then health and capacity, performance, failover and compliance. */
-function dashboardRows(props: MonitoringProps, alarms: readonly cloudwatch.Alarm[]): cloudwatch.IWidget[][] {
-  const { regionId, regionIds, targets } = props;
-  const peers = regionIds.filter((r) => r !== regionId);
+/**
+ * Rows of the deployment's dashboard: every region's alarms first, then health and capacity,
+ * performance, failover and compliance, a line per region (or per link) in each graph.
+ */
+function dashboardRows(scope: Construct, props: MonitoringProps): cloudwatch.IWidget[][] {
+  const { regionIds, targets } = props;
+  const stack = Stack.of(scope);
   const minute = Duration.minutes(1);
   const latency = targets.performance.cross_region_latency;
   const lag = targets.performance.replication_lag;
@@ -324,24 +330,32 @@ function dashboardRows(props: MonitoringProps, alarms: readonly cloudwatch.Alarm
   const line = (value: number, label: string, color = cloudwatch.Color.RED) => ({ value, label, color });
   const graph = (title: string, left: cloudwatch.IMetric[], annotations: cloudwatch.HorizontalAnnotation[]) =>
     new cloudwatch.GraphWidget({ title, left, leftAnnotations: annotations, width: 12, height: 6 });
+  const inRegion = (region: string, metric: cloudwatch.Metric) => metric.with({ region });
+  const each = (name: MetricName, statistic: string, period: Duration, label: (region: string) => string) =>
+    regionIds.map((region) =>
+      inRegion(region, cortexMetric(name, { region }, statistic, period, label(region))),
+    );
+  // Alarm names are deterministic (`<name>-<region>-<id>`): the widget names every region's.
+  const alarms = regionIds.flatMap((region) =>
+    alarmSpecs(region, regionIds, targets).map((spec) =>
+      cloudwatch.Alarm.fromAlarmArn(
+        scope,
+        `Alarm-${region}-${spec.id}`,
+        `arn:${stack.partition}:cloudwatch:${region}:${stack.account}:alarm:${props.name}-${region}-${spec.id}`,
+      ),
+    ),
+  );
   return [
-    [
-      new cloudwatch.AlarmStatusWidget({
-        title: `Alarms (${regionId})`,
-        alarms: [...alarms],
-        width: 24,
-        height: 4,
-      }),
-    ],
+    [new cloudwatch.AlarmStatusWidget({ title: 'Alarms (every region)', alarms, width: 24, height: 6 })],
     [
       graph(
-        "Region availability (%, this region's probe)",
-        regionIds.map((region) => cortexMetric('RegionAvailability', { region }, 'Average', minute, region)),
+        "Lowest region availability (%, as each region's probe sees them)",
+        each('RegionAvailability', 'Minimum', minute, (r) => `seen from ${r}`),
         [line(targets.health.region_availability.sla, 'SLA')],
       ),
       graph(
-        "Regional utilization (%, read by the peers' probes)",
-        peers.map((region) => cortexMetric('RegionalUtilization', { region }, 'Average', minute, region)),
+        "Busiest peer's utilization (%, as each region's probe reads it)",
+        each('RegionalUtilization', 'Maximum', minute, (r) => `peers of ${r}`),
         [
           line(utilization.warning_threshold, 'warning', cloudwatch.Color.ORANGE),
           line(utilization.critical_threshold, 'critical'),
@@ -350,17 +364,24 @@ function dashboardRows(props: MonitoringProps, alarms: readonly cloudwatch.Alarm
     ],
     [
       graph(
-        'Cross-region latency from here (ms)',
-        peers.flatMap((peer) =>
-          (['p50', 'p95', 'p99'] as const).map((p) =>
-            cortexMetric(
-              'CrossRegionLatency',
-              { region: regionId, pair: pairDimension(regionId, peer) },
-              p,
-              LATENCY_PERIOD,
-              `${peer} ${p}`,
+        'Cross-region latency (ms, p50 / p95 / p99 per link)',
+        regionIds.flatMap((region) =>
+          regionIds
+            .filter((peer) => peer !== region)
+            .flatMap((peer) =>
+              (['p50', 'p95', 'p99'] as const).map((p) =>
+                inRegion(
+                  region,
+                  cortexMetric(
+                    'CrossRegionLatency',
+                    { region, pair: pairDimension(region, peer) },
+                    p,
+                    LATENCY_PERIOD,
+                    `${region}->${peer} ${p}`,
+                  ),
+                ),
+              ),
             ),
-          ),
         ),
         [
           line(latency.p50_target, 'p50 target', cloudwatch.Color.GREEN),
@@ -369,16 +390,8 @@ function dashboardRows(props: MonitoringProps, alarms: readonly cloudwatch.Alarm
         ],
       ),
       graph(
-        'Replication lag into this replica (s)',
-        peers.map((peer) =>
-          cortexMetric(
-            'ReplicationLag',
-            { region: regionId, pair: pairDimension(peer, regionId) },
-            'Maximum',
-            minute,
-            `from ${peer}`,
-          ),
-        ),
+        'Longest replication lag into each replica (s)',
+        each('ReplicationLag', 'Maximum', minute, (r) => `into ${r}`),
         [
           line(lag.synchronous_target, 'synchronous target', cloudwatch.Color.ORANGE),
           line(lag.asynchronous_target, 'asynchronous target'),
@@ -387,27 +400,15 @@ function dashboardRows(props: MonitoringProps, alarms: readonly cloudwatch.Alarm
     ],
     [
       graph(
-        'Failover time (s, failovers coordinated here)',
-        [cortexMetric('FailoverTime', { region: regionId }, 'Maximum', minute, 'failover')],
+        'Failover time (s, by coordinating region)',
+        each('FailoverTime', 'Maximum', minute, (r) => r),
         [line(targets.performance.failover_time.rto_target, 'RTO')],
       ),
       graph(
         'Compliance audit (daily)',
         [
-          cortexMetric(
-            'ResidencyViolations',
-            { region: regionId },
-            'Sum',
-            AUDIT_PERIOD,
-            'residency violations',
-          ),
-          cortexMetric(
-            'AuditSuccessRate',
-            { region: regionId },
-            'Minimum',
-            AUDIT_PERIOD,
-            'audit success rate %',
-          ),
+          ...each('ResidencyViolations', 'Sum', AUDIT_PERIOD, (r) => `residency violations ${r}`),
+          ...each('AuditSuccessRate', 'Minimum', AUDIT_PERIOD, (r) => `audit success rate % ${r}`),
         ],
         [line(targets.compliance.audit_success_rate.target, 'audit target', cloudwatch.Color.GREEN)],
       ),

@@ -4,9 +4,11 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { keys } from '../adapters/aws/state-keys.ts';
 import { PROBE_ROUND_MARGIN_MS } from '../app/probe-minute.ts';
+import { REPLICATION_ROUND_NEEDS_MS } from '../app/replication/minute-round.ts';
 import { API_ROUTES, CONCERNS, type Concern } from '../app/routes.ts';
 import { healthPolicyOf } from '../core/health/evaluate.ts';
 import { samplingOf } from '../core/latency/stats.ts';
+import { DEFAULT_BEAT_INTERVAL_MS } from '../core/replication/lag.ts';
 import { type PlacedTable, resourcePoolTable } from '../core/replication/placement.ts';
 import type { Topology } from '../core/topology/types.ts';
 import { AuditBucket, type AuditRetention } from './audit-bucket.ts';
@@ -26,7 +28,7 @@ import {
 } from './handler-function.ts';
 import { MinuteDriver } from './minute-driver.ts';
 import { Monitoring } from './monitoring.ts';
-import { ProbeSchedule } from './probe-schedule.ts';
+import type { ProbeSchedule } from './probe-schedule.ts';
 import { RegionEndpoints } from './region-endpoints.ts';
 import { RegionalApi } from './regional-api.ts';
 import { RegionalDns } from './regional-dns.ts';
@@ -147,8 +149,8 @@ export const JOB_TABLE_ACCESS = {
 
 /**
  * One probe round: every target's endpoints concurrently under the policy's timeout, then the state
- * I/O (PROBE_ROUND_MARGIN_MS), and a cold start's two seconds. The minute driver waits between the
- * rounds, so no probe function waits for the next one.
+ * I/O (PROBE_ROUND_MARGIN_MS), and a cold start's two seconds. The minute driver delivers each
+ * round at its second, so no probe function waits for the next one.
  */
 export function probeRoundTimeout(topology: Topology): Duration {
   const policy = healthPolicyOf(topology);
@@ -209,7 +211,7 @@ export function backgroundJobTable(
     'health-probe': {
       timeout: probeRoundTimeout(topology),
       memorySize: 256,
-      // Traced when the minute driver's execution is (its X-Ray rule samples a share of minutes).
+      // Its rounds come from a queue, which starts no trace: traced only when an operator's call is.
       tracing: 'pass-through',
       table: JOB_TABLE_ACCESS.probe,
       remoteTable: JOB_TABLE_ACCESS.probeRemote,
@@ -218,7 +220,7 @@ export function backgroundJobTable(
       // A probe starts a failover only as its coordinator: in its own region (principle 2).
       failoverWorkflow: ['start'],
       endpoints: 'probe',
-      minuteRounds: {},
+      minuteRounds: { intervalSeconds: healthPolicyOf(topology).interval_seconds },
     },
     'replication-monitor': {
       // One beat round (REPLICATION_ROUND_NEEDS_MS), or the hourly consistency check.
@@ -228,7 +230,12 @@ export function backgroundJobTable(
       table: REPLICATION_ACCESS.monitor.own,
       remoteTable: REPLICATION_ACCESS.monitor.remote,
       events: true,
-      minuteRounds: {},
+      // Its beats a few seconds into the minute, apart from the probe's rounds on the minute.
+      minuteRounds: {
+        intervalSeconds: DEFAULT_BEAT_INTERVAL_MS / 1000,
+        offsetSeconds: 5,
+        roundSeconds: REPLICATION_ROUND_NEEDS_MS / 1000,
+      },
       schedules: [
         {
           id: 'ConsistencyCheck',
@@ -365,8 +372,6 @@ export class RegionalStack extends Stack {
   readonly jobs: Readonly<Record<BackgroundJobName, BackgroundJob>>;
   /** Runs the sub-minute jobs' rounds (health probe, replication monitor) inside each minute. */
   readonly minuteDriver: MinuteDriver;
-  /** Starts the minute driver every minute, on the dot. */
-  readonly minuteSchedule: ProbeSchedule;
   readonly failoverWorkflow: FailoverWorkflow;
   /** The DR runbooks' task function (functions/dr) and the two runbook state machines around it. */
   readonly drTask: DrTask;
@@ -520,25 +525,11 @@ export class RegionalStack extends Stack {
     });
     this.minuteDriver = new MinuteDriver(this, 'MinuteDriver', {
       stateMachineName: `${plan.name}-minute`,
+      description: `Cortex minute rounds in ${props.regionId}`,
       jobs: BACKGROUND_JOBS.flatMap((name) => {
         const rounds = specs[name].minuteRounds;
-        return rounds
-          ? [
-              {
-                id: pascal(name),
-                target: jobs[name].function,
-                ...(rounds.input ? { input: rounds.input } : {}),
-              },
-            ]
-          : [];
+        return rounds ? [{ id: pascal(name), target: jobs[name].function, ...rounds }] : [];
       }),
-    });
-    this.minuteSchedule = new ProbeSchedule(this, 'MinuteSchedule', {
-      target: this.minuteDriver.stateMachine,
-      // On the dot: the rounds keep their interval from one minute to the next.
-      exact: true,
-      purpose: 'the Cortex minute driver (health probe and replication monitor rounds)',
-      description: `Cortex minute driver in ${props.regionId}: the probe's and the replication monitor's rounds inside each minute`,
     });
 
     // In this region, so the reports stay in the jurisdiction they describe.

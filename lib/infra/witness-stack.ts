@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { healthPolicyOf } from '../core/health/evaluate.ts';
 import type { PlacedTable } from '../core/replication/placement.ts';
 import type { Topology } from '../core/topology/types.ts';
 import type { DeploymentPlan, WitnessPlan } from './deployment-plan.ts';
 import type { DnsPlan } from './dns-plan.ts';
 import { HandlerFunction } from './handler-function.ts';
 import { MinuteDriver } from './minute-driver.ts';
-import { ProbeSchedule } from './probe-schedule.ts';
 import { RegionEndpoints } from './region-endpoints.ts';
 import { probeRoundTimeout } from './regional-stack.ts';
 import { grantWriteCounter } from './replication-access.ts';
@@ -43,7 +43,6 @@ export class WitnessStack extends Stack {
   readonly probe: HandlerFunction;
   /** Runs the witness's rounds inside each minute, one per invocation (see MinuteDriver). */
   readonly minuteDriver: MinuteDriver;
-  readonly probeSchedule: ProbeSchedule;
   readonly endpoints: RegionEndpoints;
 
   constructor(scope: Construct, id: string, props: WitnessStackProps) {
@@ -64,7 +63,7 @@ export class WitnessStack extends Stack {
       regionId: witness.regionId,
       witnessId: witness.witnessId,
       topology: props.topology,
-      // One round per invocation; traced when the minute driver's execution is.
+      // One round per invocation from a queue, which starts no trace.
       timeout: probeRoundTimeout(props.topology),
       tracing: 'pass-through',
     });
@@ -89,14 +88,14 @@ export class WitnessStack extends Stack {
     this.probe.useRegionEndpoints(this.endpoints, { targets: plan.regionIds });
     this.minuteDriver = new MinuteDriver(this, 'MinuteDriver', {
       stateMachineName: `${plan.name}-minute-${witness.witnessId}`,
-      jobs: [{ id: 'WitnessProbe', target: this.probe.function }],
-    });
-    this.probeSchedule = new ProbeSchedule(this, 'ProbeSchedule', {
-      target: this.minuteDriver.stateMachine,
-      // On the dot, as the regions' probes: its rounds keep the policy's interval.
-      exact: true,
-      purpose: 'the Cortex witness minute driver',
-      description: `Cortex witness ${witness.witnessId}: probes every region each minute`,
+      description: `Cortex witness ${witness.witnessId}: probes every region`,
+      jobs: [
+        {
+          id: 'WitnessProbe',
+          target: this.probe.function,
+          intervalSeconds: healthPolicyOf(props.topology).interval_seconds,
+        },
+      ],
     });
   }
 }

@@ -193,9 +193,6 @@ function expectAcknowledgedOnly(app: IConstruct, probePaths: readonly string[]):
       'AwsSolutions-IAM5[Resource::*] @ Dr/Handler/Role',
       'AwsSolutions-IAM5[Resource::*] @ FailoverWorkflow/Role',
       'AwsSolutions-IAM5[Resource::*] @ DrWorkflows/Role',
-      'AwsSolutions-IAM5[Resource::*] @ MinuteDriver/Role',
-      // The minute driver logs errors only (each round logs its own line).
-      'AwsSolutions-SF1 @ MinuteDriver/StateMachine',
       // AWS Backup's own policies for the nightly backups and restores of the tables.
       ...['AWSBackupServiceRolePolicyForBackup', 'AWSBackupServiceRolePolicyForRestores'].map(
         (policy) =>

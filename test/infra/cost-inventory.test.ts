@@ -15,7 +15,7 @@ function setup() {
     built.stateStack,
     ...built.replicationStacks,
   ];
-  const inventory = costInventory(built, (stack) => templateOf(stack).toJSON());
+  const inventory = costInventory(built, (stack) => templateOf(stack).toJSON(), built.topology);
   const resources = (type: string) =>
     stacks.flatMap((stack) =>
       Object.entries(templateOf(stack).findResources(type)).map(([id, r]) => ({ stack, id, r })),
@@ -56,9 +56,48 @@ describe('cost inventory of the default topology', () => {
     );
     expect(inventory.schedules).toHaveLength(schedules.length);
     for (const schedule of inventory.schedules) {
-      expect(schedule.targetFunction ?? schedule.targetStateMachine, schedule.logicalId).toBeDefined();
+      expect(
+        schedule.targetFunction ?? schedule.targetStateMachine ?? schedule.targetQueue,
+        schedule.logicalId,
+      ).toBeDefined();
     }
     expect(inventory.schedules.some((s) => s.task === 'consistency_check')).toBe(true);
+  });
+
+  it('follows the minute driver’s schedules to their queue, its entries and the function the queue invokes', () => {
+    const { built, inventory } = setup();
+    for (const stack of [...built.regionalStacks, ...built.witnessStacks]) {
+      const driver = stack.minuteDriver;
+      const mine = inventory.schedules.filter((s) => s.stack === stack.stackName && s.targetQueue);
+      expect(mine.map((s) => s.messages).sort()).toEqual(
+        Object.values(driver.entries)
+          .map((e) => e.length)
+          .sort(),
+      );
+      const mappings = inventory.queueMappings.filter((m) => m.stack === stack.stackName);
+      expect(mappings).toHaveLength(Object.keys(driver.queues).length);
+      for (const schedule of mine) {
+        const mapping = mappings.find((m) => m.queue === schedule.targetQueue);
+        const fn = inventory.functions.find(
+          (f) => f.stack === stack.stackName && f.logicalId === mapping?.targetFunction,
+        );
+        expect(['health-probe', 'replication-monitor', 'witness-probe']).toContain(fn?.name);
+      }
+    }
+  });
+
+  it('lists the metrics each region publishes from the code’s catalog, and the one dashboard', () => {
+    const { built, inventory } = setup();
+    for (const stack of built.regionalStacks) {
+      const series = inventory.customMetrics.filter((m) => m.stack === stack.stackName).map((m) => m.series);
+      // One of each figure per region; latency per link to each peer (its alarms' percentiles).
+      expect(series).toContain(`RegionAvailability{region=${stack.regionId}}`);
+      expect(series.filter((s) => s.startsWith('CrossRegionLatency'))).toHaveLength(
+        built.regionalStacks.length - 1,
+      );
+      expect(series).toHaveLength(6 + built.regionalStacks.length - 1);
+    }
+    expect(inventory.dashboards).toBe(1);
   });
 
   it("routes the probed paths to the functions behind them, and finds the state table's replicas", () => {

@@ -134,46 +134,19 @@ describe('the failover path', () => {
   });
 
   describe('health probe', () => {
-    it('runs a round per invocation from the minute driver, started every minute on the dot; its timeout is one round', () => {
+    it('runs a round per invocation from its queue of the minute’s rounds; its timeout is one round', () => {
       eachRegion((stack, template) => {
-        template.hasResourceProperties('AWS::Scheduler::Schedule', {
-          ScheduleExpression: 'rate(1 minute)',
-          FlexibleTimeWindow: { Mode: 'OFF' },
-          State: 'ENABLED',
-          Target: {
-            Arn: { Ref: logicalId(stack.minuteDriver.stateMachine.node.defaultChild) },
-            RoleArn: { 'Fn::GetAtt': [logicalId(stack.minuteSchedule.role.node.defaultChild), 'Arn'] },
-            RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+        template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+          FunctionName: { Ref: logicalId(stack.probe.function.node.defaultChild) },
+          EventSourceArn: {
+            'Fn::GetAtt': [logicalId(stack.minuteDriver.queues.HealthProbe?.node.defaultChild), 'Arn'],
           },
+          BatchSize: 1,
         });
         const timeout = functionProps(template, stack.probe).Timeout as number;
         // The policy's 10 s probe timeout, the round's state I/O and a cold start: no waiting.
         expect(timeout).toBeGreaterThan(built.topology.failover_policies.health_check.timeout_seconds);
         expect(timeout).toBeLessThanOrEqual(20);
-      });
-    });
-
-    it('schedule role may only start the minute driver, assumed by Scheduler for this account', () => {
-      eachRegion((stack, template) => {
-        expect(roleStatements(template, stack.minuteSchedule.role)).toEqual([
-          {
-            Effect: 'Allow',
-            Action: 'states:StartExecution',
-            Resource: { Ref: logicalId(stack.minuteDriver.stateMachine.node.defaultChild) },
-          },
-        ]);
-        template.hasResourceProperties('AWS::IAM::Role', {
-          AssumeRolePolicyDocument: {
-            Statement: [
-              Match.objectLike({
-                Principal: { Service: 'scheduler.amazonaws.com' },
-                Condition: {
-                  StringEquals: Match.objectLike({ 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }),
-                },
-              }),
-            ],
-          },
-        });
       });
     });
 
@@ -567,12 +540,8 @@ describe('the failover path', () => {
         expect(props.Environment.Variables.CORTEX_REGION_ID).toBeUndefined();
         template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 minute)' });
         template.resourceCountIs('AWS::DynamoDB::GlobalTable', 0);
-        // No failover workflow: only the Express minute driver of its probe rounds.
-        expect(
-          Object.values(template.findResources('AWS::StepFunctions::StateMachine')).map(
-            (m) => m.Properties.StateMachineType,
-          ),
-        ).toEqual(['EXPRESS']);
+        // No workflow at all: its probe rounds come from a queue.
+        template.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
       });
     });
 

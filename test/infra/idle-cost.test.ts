@@ -1,29 +1,43 @@
 /**
- * What an idle deployment pays for, as deployed: no function waits between rounds (the Express
- * minute driver does, started each minute by EventBridge Scheduler, with a role that may only invoke
- * the round functions), X-Ray samples the rounds and /health instead of tracing nearly every one,
+ * What an idle deployment pays for, as deployed: no function waits between rounds (each minute a
+ * schedule puts the minute's rounds on a queue, each delayed to its second, and the queue invokes
+ * the job's function once per round, never twice), the rounds and /health are not traced on their own,
  * one customer managed key per region serves the table, the selective replicas and the operators'
  * topic, and the background jobs come from one table.
  */
-import { Stack } from 'aws-cdk-lib';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { minuteInputSchema, roundMessage } from '../../functions/shared/minute-input.ts';
+import { ValidationError } from '../../lib/app/errors.ts';
+import { estimateMonthlyCost } from '../../lib/core/cost/model.ts';
+import { PRICE_BOOK } from '../../lib/core/cost/price-book.ts';
 import { healthPolicyOf } from '../../lib/core/health/evaluate.ts';
+import { DEFAULT_BEAT_INTERVAL_MS } from '../../lib/core/replication/lag.ts';
+import { costInventory, costWorkload } from '../../lib/infra/cost-inventory.ts';
 import { BACKGROUND_JOBS } from '../../lib/infra/handler-function.ts';
 import {
   MINUTE_BUDGET_SECONDS,
-  MINUTE_DRIVER_TIMEOUT_SECONDS,
-  MINUTE_TRACE_RATE,
   MinuteDriver,
-  minuteDefinition,
-  samplingRuleName,
+  minuteRoundEntries,
+  ROUND_RETENTION,
+  SCHEDULED_TIME,
+  SEND_MESSAGE_BATCH_ARN,
 } from '../../lib/infra/minute-driver.ts';
 import { backgroundJobTable, type RegionalStack } from '../../lib/infra/regional-stack.ts';
 import { logicalId, newApp, templateOf, useRegionalTemplates } from './build.ts';
-import { actionsAllowed, type Statement, statementsOfRole } from './iam.ts';
+import { type Statement, statementsOfRole } from './iam.ts';
 
 const app = useRegionalTemplates();
+
+/**
+ * What the default deployment may cost a month, everything priced (docs/cost.md, "Where the bill
+ * stands"): a ceiling that fails a change making it dearer. The target is $20.
+ */
+const DEFAULT_COST_CEILING_USD = 37;
+const policy = () => healthPolicyOf(app.built.topology);
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON, checked by shape.
 type Resource = Record<string, any>;
@@ -39,176 +53,230 @@ const arnOf = (fn: { node: { defaultChild?: unknown } }) => ({
 });
 
 describe('the minute driver', () => {
-  it('is one Express state machine per region, timed out past its budget, logging errors, traced', () => {
-    app.each((stack, template) => {
-      const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
-      // The failover workflow and the two DR runbooks are Standard.
-      expect(machines.map((m) => m.Properties.StateMachineType).sort()).toEqual([
-        'EXPRESS',
-        'STANDARD',
-        'STANDARD',
-        'STANDARD',
-      ]);
-      template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
-        StateMachineName: 'cortex-minute',
-        StateMachineType: 'EXPRESS',
-        TracingConfiguration: { Enabled: true },
-        LoggingConfiguration: Match.objectLike({ Level: 'ERROR', IncludeExecutionData: false }),
-      });
-      const definition = stack.minuteDriver.definition;
-      expect(definition.TimeoutSeconds).toBe(MINUTE_DRIVER_TIMEOUT_SECONDS);
-      expect(MINUTE_DRIVER_TIMEOUT_SECONDS).toBeGreaterThan(MINUTE_BUDGET_SECONDS);
-    });
-  });
+  const jobsOf = (stack: { minuteDriver: MinuteDriver }) => Object.keys(stack.minuteDriver.queues);
 
-  it('runs the probe’s and the replication monitor’s rounds, one branch each, waiting in Wait states', () => {
+  it('puts each job’s minute of rounds on its queue once a minute, on the dot, each delayed to its second', () => {
     app.each((stack, template) => {
-      const machine = template.findResources('AWS::StepFunctions::StateMachine')[
-        logicalId(stack.minuteDriver.stateMachine.node.defaultChild)
-      ] as Resource;
-      const asl = JSON.parse(machine.Properties.DefinitionString);
-      const branches = asl.States.Jobs.Branches as { StartAt: string; States: Record<string, Resource> }[];
-      expect(branches.map((b) => b.StartAt)).toEqual(['HealthProbeFirst', 'ReplicationMonitorFirst']);
-      for (const branch of branches) {
-        const waits = Object.values(branch.States).filter((s) => s.Type === 'Wait');
-        expect(waits).toEqual([expect.objectContaining({ TimestampPath: '$.next_at' })]);
+      expect(jobsOf(stack)).toEqual(['HealthProbe', 'ReplicationMonitor']);
+      const delays = (job: string) => stack.minuteDriver.entries[job]?.map((e) => e.DelaySeconds);
+      // The probe every interval from the minute's start; the beat every 15 s, 5 s into the minute.
+      expect(delays('HealthProbe')).toEqual([0, 30]);
+      expect(policy().interval_seconds).toBe(30);
+      expect(delays('ReplicationMonitor')).toEqual([5, 20, 35, 50]);
+      expect(DEFAULT_BEAT_INTERVAL_MS).toBe(15_000);
+      for (const job of jobsOf(stack)) {
+        const schedule = template.findResources('AWS::Scheduler::Schedule')[
+          logicalId(stack.minuteDriver.schedules[job])
+        ] as Resource;
+        expect(schedule.Properties).toMatchObject({
+          ScheduleExpression: 'rate(1 minute)',
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          State: 'ENABLED',
+          Target: {
+            Arn: SEND_MESSAGE_BATCH_ARN,
+            RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+          },
+        });
+        // The input names the job's queue and holds its entries as the driver made them.
+        const input = stack.resolve(schedule.Properties.Target.Input);
+        const text = JSON.stringify(input);
+        expect(text).toContain(logicalId(stack.minuteDriver.queues[job]?.node.defaultChild));
+        for (const entry of stack.minuteDriver.entries[job] ?? []) {
+          expect(text).toContain(JSON.stringify(`"DelaySeconds":${entry.DelaySeconds}`).slice(1, -1));
+        }
       }
-      expect(machine.Properties.DefinitionSubstitutions).toEqual({
-        HealthProbe_function_arn: arnOf(stack.probe.function),
-        ReplicationMonitor_function_arn: arnOf(stack.replicationMonitor.function),
-      });
     });
   });
 
-  it('may invoke exactly its rounds’ functions (unqualified), and nothing else but its logs and traces', () => {
+  it('a queue invokes each job’s function one round at a time, and a failed round is never run again', () => {
     app.each((stack, template) => {
-      const statements = roleStatements(template, stack.minuteDriver.role);
-      const invoke = statements.filter((s) => [s.Action].flat().includes('lambda:InvokeFunction'));
-      expect(invoke).toEqual([
+      const targets = {
+        HealthProbe: stack.probe.function,
+        ReplicationMonitor: stack.replicationMonitor.function,
+      };
+      for (const [job, fn] of Object.entries(targets)) {
+        const queue = stack.minuteDriver.queues[job];
+        const missed = stack.minuteDriver.missed[job];
+        template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+          FunctionName: { Ref: logicalId(fn.node.defaultChild) },
+          EventSourceArn: { 'Fn::GetAtt': [logicalId(queue?.node.defaultChild), 'Arn'] },
+          BatchSize: 1,
+          ScalingConfig: { MaximumConcurrency: 2 },
+        });
+        const props = (
+          template.findResources('AWS::SQS::Queue')[logicalId(queue?.node.defaultChild)] as Resource
+        ).Properties;
+        expect(props).toMatchObject({
+          // Received once: a second receive moves it to Missed instead of running it again.
+          RedrivePolicy: {
+            deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(missed?.node.defaultChild), 'Arn'] },
+            maxReceiveCount: 1,
+          },
+          // Not delivered before the next round is due: dropped.
+          MessageRetentionPeriod: ROUND_RETENTION.toSeconds(),
+          VisibilityTimeout: functionOf(template, fn).Properties.Timeout,
+          SqsManagedSseEnabled: true,
+        });
+      }
+      // Each round ends before the next is delivered: nothing needs the Express driver as shipped.
+      expect(stack.minuteDriver.express).toBeUndefined();
+      const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+      expect(machines.filter((m) => m.Properties.StateMachineType === 'EXPRESS')).toEqual([]);
+      expect(functionOf(template, stack.probe.function).Properties.Timeout).toBeLessThan(
+        policy().interval_seconds,
+      );
+    });
+  });
+
+  it('its schedules may only send to the round queues, assumed by Scheduler for this account', () => {
+    app.each((stack, template) => {
+      expect(roleStatements(template, stack.minuteDriver.role as iam.Role)).toEqual([
         {
           Effect: 'Allow',
-          Action: 'lambda:InvokeFunction',
-          Resource: [arnOf(stack.probe.function), arnOf(stack.replicationMonitor.function)],
+          Action: 'sqs:SendMessage',
+          Resource: jobsOf(stack).map((job) => ({
+            'Fn::GetAtt': [logicalId(stack.minuteDriver.queues[job]?.node.defaultChild), 'Arn'],
+          })),
         },
       ]);
-      const others = [...actionsAllowed(statements)].filter((a) => a !== 'lambda:InvokeFunction');
-      for (const action of others) expect(action).toMatch(/^(logs|xray):/);
-      // Started only by its schedule, whose role may do nothing else.
-      expect(roleStatements(template, stack.minuteSchedule.role)).toEqual([
-        {
-          Effect: 'Allow',
-          Action: 'states:StartExecution',
-          Resource: { Ref: logicalId(stack.minuteDriver.stateMachine.node.defaultChild) },
-        },
+      const role = template.findResources('AWS::IAM::Role')[
+        logicalId(stack.minuteDriver.role?.node.defaultChild)
+      ] as Resource;
+      const [trust] = role.Properties.AssumeRolePolicyDocument.Statement;
+      expect(trust.Principal).toEqual({ Service: 'scheduler.amazonaws.com' });
+      expect(Object.keys(trust.Condition.StringEquals).sort()).toEqual([
+        'aws:SourceAccount',
+        'aws:SourceArn',
       ]);
     });
   });
 
-  it('rejects an empty job list, duplicate or badly named jobs', () => {
+  it('rejects an empty job list, duplicate or badly named jobs, and intervals it cannot deliver', () => {
     const { app: scratch } = newApp();
     const stack = new Stack(scratch, 'Scratch', { env: { region: 'us-east-1', account: '111111111111' } });
-    const fn = lambda.Function.fromFunctionArn(
-      stack,
-      'Fn',
-      'arn:aws:lambda:us-east-1:111111111111:function:round',
-    );
-    expect(() => new MinuteDriver(stack, 'None', { stateMachineName: 'x', jobs: [] })).toThrow(
-      /at least one job/,
-    );
-    expect(
-      () =>
-        new MinuteDriver(stack, 'Twice', {
-          stateMachineName: 'x',
-          jobs: [
-            { id: 'Probe', target: fn },
-            { id: 'Probe', target: fn },
-          ],
-        }),
-    ).toThrow(/unique/);
-    expect(
-      () =>
-        new MinuteDriver(stack, 'Bad', { stateMachineName: 'x', jobs: [{ id: 'health-probe', target: fn }] }),
-    ).toThrow(/letters and digits/);
-  });
-
-  it('names its X-Ray rule within X-Ray’s 32 characters', () => {
-    expect(samplingRuleName('cortex-minute')).toBe('cortex-minute');
-    const long = samplingRuleName(`${'a'.repeat(64)}-minute-witness-us-west-2`);
-    expect(long).toHaveLength(32);
-    expect(long).not.toBe(samplingRuleName(`${'a'.repeat(64)}-minute-witness-eu-west-3`));
-  });
-
-  it('passes each job’s own input with the minute’s budget', () => {
-    const asl = minuteDefinition([{ id: 'Job', input: { task: 'monitor' } }]) as Resource;
-    expect(asl.States.Jobs.Branches[0].States.JobRound.Parameters.Payload).toEqual({
-      task: 'monitor',
-      minute: {
-        'started_at.$': '$$.Execution.StartTime',
-        budget_ms: MINUTE_BUDGET_SECONDS * 1000,
-        'cursor.$': '$.cursor',
-      },
+    const fn = new lambda.Function(stack, 'Fn', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => {}'),
     });
+    const job = { id: 'Probe', target: fn, intervalSeconds: 30 };
+    const named = { stateMachineName: 'scratch-minute', description: 'x' };
+    expect(() => new MinuteDriver(stack, 'None', { ...named, jobs: [] })).toThrow(/at least one job/);
+    expect(() => new MinuteDriver(stack, 'Twice', { ...named, jobs: [job, job] })).toThrow(/unique/);
+    expect(
+      () => new MinuteDriver(stack, 'Bad', { ...named, jobs: [{ ...job, id: 'health-probe' }] }),
+    ).toThrow(/letters and digits/);
+    // SendMessageBatch holds ten entries: an interval under 6 s would need more.
+    expect(
+      () => new MinuteDriver(stack, 'Fast', { ...named, jobs: [{ ...job, intervalSeconds: 5 }] }),
+    ).toThrow(/intervalSeconds/);
+    expect(
+      () => new MinuteDriver(stack, 'Late', { ...named, jobs: [{ ...job, offsetSeconds: 30 }] }),
+    ).toThrow(/offsetSeconds/);
+  });
+
+  it('a job whose round may outlast its interval runs one round after the other from an Express driver', () => {
+    // A bare app: the scratch functions are not the stacks' (cdk-nag holds those).
+    const scratch = new App();
+    const stack = new Stack(scratch, 'Scratch', { env: { region: 'us-east-1', account: '111111111111' } });
+    const fn = (id: string, seconds: number) =>
+      new lambda.Function(stack, id, {
+        runtime: lambda.Runtime.NODEJS_22_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('exports.handler = async () => {}'),
+        timeout: Duration.seconds(seconds),
+      });
+    // A 10 s probe policy with an 8 s timeout: a round takes up to 13 s, longer than its interval.
+    const driver = new MinuteDriver(stack, 'Driver', {
+      stateMachineName: 'scratch-minute',
+      description: 'x',
+      jobs: [
+        { id: 'Probe', target: fn('Probe', 13), intervalSeconds: 10 },
+        { id: 'Beat', target: fn('Beat', 30), intervalSeconds: 15, roundSeconds: 5 },
+      ],
+    });
+    expect(Object.keys(driver.queues)).toEqual(['Beat']);
+    const asl = driver.express?.definition as Resource;
+    expect(asl.States.Jobs.Branches.map((b: Resource) => b.StartAt)).toEqual(['ProbeFirst']);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'scratch-minute',
+      StateMachineType: 'EXPRESS',
+    });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: Match.objectLike({ Arn: { Ref: logicalId(driver.express?.stateMachine.node.defaultChild) } }),
+    });
+    // The rounds that end within their interval still come from the queue; none twice.
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+  });
+
+  it('each round’s message is the payload a round takes, with the minute’s start from the schedule', () => {
+    const entries = minuteRoundEntries({ intervalSeconds: 15, offsetSeconds: 5, input: { task: 'monitor' } });
+    const scheduled = '2026-12-03T10:00:00Z';
+    entries.forEach((entry, k) => {
+      const body = entry.MessageBody.replaceAll(SCHEDULED_TIME, scheduled);
+      const event = { Records: [{ eventSource: 'aws:sqs', messageId: entry.Id, body }] };
+      const payload = roundMessage(event) as { task: string; minute: unknown };
+      expect(payload.task).toBe('monitor');
+      expect(minuteInputSchema.parse(payload.minute)).toEqual({
+        started_at: scheduled,
+        budget_ms: MINUTE_BUDGET_SECONDS * 1000,
+        cursor: { started: k },
+      });
+    });
+    expect(entries.map((e) => e.DelaySeconds)).toEqual([5, 20, 35, 50]);
+  });
+
+  it('a job takes one round per invocation: a batch of two, or a body that is not JSON, is refused', () => {
+    const record = (body: string) => ({ eventSource: 'aws:sqs', body });
+    expect(() => roundMessage({ Records: [record('{}'), record('{}')] })).toThrow(ValidationError);
+    expect(() => roundMessage({ Records: [record('{"minute":')] })).toThrow(ValidationError);
+    // Anything else (an operator's invocation, a schedule's input) passes as it came.
+    expect(roundMessage({ rounds: 1 })).toEqual({ rounds: 1 });
+    expect(roundMessage(undefined)).toBeUndefined();
   });
 });
 
 describe('no function waits between rounds', () => {
   it('the round functions’ timeouts are one round, under the minute; nothing else is started every minute', () => {
     app.each((stack, template) => {
-      const policy = healthPolicyOf(app.built.topology);
       const probe = functionOf(template, stack.probe.function).Properties;
-      expect(probe.Timeout).toBeGreaterThan(policy.timeout_seconds);
-      expect(probe.Timeout).toBeLessThan(policy.interval_seconds);
+      expect(probe.Timeout).toBeGreaterThan(policy().timeout_seconds);
+      expect(probe.Timeout).toBeLessThan(policy().interval_seconds);
       expect(functionOf(template, stack.replicationMonitor.function).Properties.Timeout).toBeLessThanOrEqual(
         30,
       );
-      // Every per-minute schedule starts the driver; no function is invoked every minute to loop.
+      // Every per-minute schedule puts the driver's rounds, but the sampler's, which is one run.
       const perMinute = Object.values(template.findResources('AWS::Scheduler::Schedule')).filter(
         (s) => s.Properties.ScheduleExpression === 'rate(1 minute)',
       );
-      const targets = perMinute.map((s) => JSON.stringify(s.Properties.Target.Arn));
       const sampler = JSON.stringify(arnOf(stack.latencySampler.function));
-      expect(targets.filter((t) => t !== sampler)).toEqual([
-        JSON.stringify({ Ref: logicalId(stack.minuteDriver.stateMachine.node.defaultChild) }),
-      ]);
+      expect(
+        perMinute.map((s) => JSON.stringify(s.Properties.Target.Arn)).filter((t) => t !== sampler),
+      ).toEqual([JSON.stringify(SEND_MESSAGE_BATCH_ARN), JSON.stringify(SEND_MESSAGE_BATCH_ARN)]);
     });
   });
 
   it('a witness runs its rounds from its own minute driver too', () => {
     for (const witness of app.built.witnessStacks) {
       const template = templateOf(witness);
-      template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
-        StateMachineType: 'EXPRESS',
-        DefinitionSubstitutions: { WitnessProbe_function_arn: arnOf(witness.probe.function) },
+      expect(Object.keys(witness.minuteDriver.queues)).toEqual(['WitnessProbe']);
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: logicalId(witness.probe.function.node.defaultChild) },
+        BatchSize: 1,
       });
-      template.hasResourceProperties('AWS::Scheduler::Schedule', {
-        Target: Match.objectLike({
-          Arn: { Ref: logicalId(witness.minuteDriver.stateMachine.node.defaultChild) },
-        }),
-      });
+      expect(witness.minuteDriver.entries.WitnessProbe?.map((e) => e.DelaySeconds)).toEqual([0, 30]);
       const probe = functionOf(template, witness.probe.function).Properties;
-      expect(probe.Timeout).toBeLessThan(healthPolicyOf(app.built.topology).interval_seconds);
+      expect(probe.Timeout).toBeLessThan(policy().interval_seconds);
       expect(probe.TracingConfig).toEqual({ Mode: 'PassThrough' });
     }
   });
 });
 
-describe('X-Ray sampling', () => {
-  it('samples a share of the driver’s minutes; its rounds and /health trace only what their caller sampled', () => {
+describe('X-Ray', () => {
+  it('the rounds and /health trace only what their caller sampled; the failover path is traced', () => {
     app.each((stack, template) => {
-      template.hasResourceProperties('AWS::XRay::SamplingRule', {
-        SamplingRule: Match.objectLike({
-          RuleName: 'cortex-minute',
-          ServiceName: 'cortex-minute',
-          FixedRate: MINUTE_TRACE_RATE,
-          ReservoirSize: 0,
-          // Ahead of the default rule (10000), whose reservoir would take every minute.
-          Priority: Match.anyValue(),
-          Version: 1,
-        }),
-      });
-      const rule = Object.values(template.findResources('AWS::XRay::SamplingRule'))[0] as Resource;
-      expect(rule.Properties.SamplingRule.Priority).toBeLessThan(10000);
-      expect(MINUTE_TRACE_RATE).toBeLessThanOrEqual(0.05);
       for (const handler of [
         stack.probe,
         stack.replicationMonitor,
@@ -220,7 +288,6 @@ describe('X-Ray sampling', () => {
           Mode: 'PassThrough',
         });
       }
-      // The failover path stays fully traced.
       expect(functionOf(template, stack.failover.function).Properties.TracingConfig).toEqual({
         Mode: 'Active',
       });
@@ -282,13 +349,98 @@ describe('background jobs from one table', () => {
     });
   });
 
-  it('the jobs with minute rounds are exactly the driver’s branches', () => {
+  it('the jobs with minute rounds are exactly the driver’s queues', () => {
     app.each((stack) => {
       const table = backgroundJobTable(app.built.topology);
       const driven = BACKGROUND_JOBS.filter((name) => table[name].minuteRounds);
       expect(driven).toEqual(['health-probe', 'replication-monitor']);
-      const branches = (stack.minuteDriver.definition.States as Resource).Jobs.Branches.length;
-      expect(branches).toBe(driven.length);
+      expect(Object.keys(stack.minuteDriver.queues)).toHaveLength(driven.length);
     });
+  });
+});
+
+describe('the idle bill', () => {
+  /** Resource types whose charges the cost model reads from the templates (lib/infra/cost-inventory.ts). */
+  const PRICED = new Set([
+    'AWS::Lambda::Function',
+    'AWS::Lambda::EventSourceMapping',
+    'AWS::Scheduler::Schedule',
+    'AWS::ApiGatewayV2::Api',
+    'AWS::ApiGatewayV2::Stage',
+    'AWS::ApiGatewayV2::Route',
+    'AWS::ApiGatewayV2::Integration',
+    'AWS::StepFunctions::StateMachine',
+    'AWS::DynamoDB::GlobalTable',
+    'AWS::DynamoDB::Table',
+    'AWS::Backup::BackupPlan',
+    'AWS::Backup::BackupSelection',
+    'AWS::KMS::Key',
+    'AWS::Route53::HostedZone',
+    'AWS::Route53::HealthCheck',
+    'AWS::Route53::RecordSet',
+    'AWS::Logs::LogGroup',
+    'AWS::Logs::MetricFilter',
+    'AWS::CloudWatch::Alarm',
+    'AWS::CloudWatch::CompositeAlarm',
+    'AWS::CloudWatch::Dashboard',
+    'AWS::XRay::SamplingRule',
+    'AWS::SQS::Queue',
+    'AWS::Events::EventBus',
+  ]);
+  /** Types that cost nothing by themselves (what they let happen is priced where it happens). */
+  const FREE = new Set([
+    'AWS::IAM::Role',
+    'AWS::IAM::Policy',
+    'AWS::IAM::ManagedPolicy',
+    'AWS::Lambda::Permission',
+    'AWS::Lambda::EventInvokeConfig',
+    'AWS::KMS::Alias',
+    // Standard parameters.
+    'AWS::SSM::Parameter',
+    'AWS::SNS::TopicPolicy',
+    'AWS::SQS::QueuePolicy',
+    'AWS::Events::Rule',
+    // Its recovery points are the plan's backups.
+    'AWS::Backup::BackupVault',
+    'AWS::Logs::ResourcePolicy',
+    'AWS::CDK::Metadata',
+    // Billed per publish: the alarms' and events' few hundred notifications a month, under a cent.
+    'AWS::SNS::Topic',
+  ]);
+
+  it('every resource the stacks create is priced by the model or costs nothing by itself', () => {
+    const built = app.built;
+    const stacks = [
+      ...built.regionalStacks,
+      ...built.witnessStacks,
+      built.stateStack,
+      ...built.replicationStacks,
+    ];
+    const unknown = new Set<string>();
+    for (const stack of stacks) {
+      for (const resource of Object.values(templateOf(stack).toJSON().Resources ?? {}) as Resource[]) {
+        if (!PRICED.has(resource.Type) && !FREE.has(resource.Type)) unknown.add(resource.Type);
+      }
+    }
+    expect([...unknown]).toEqual([]);
+  });
+
+  it(`the default deployment costs at most $${DEFAULT_COST_CEILING_USD} a month (the target, $20, is not reached: docs/cost.md)`, () => {
+    const built = app.built;
+    const inventory = costInventory(built, (stack) => templateOf(stack).toJSON(), built.topology);
+    const report = estimateMonthlyCost(
+      inventory,
+      costWorkload(built.topology, { requestsPerMonth: PRICE_BOOK.assumptions.default_requests_per_month }),
+      PRICE_BOOK,
+    );
+    expect(report.probe_interval_seconds).toBe(30);
+    expect(report.total_usd).toBeLessThanOrEqual(DEFAULT_COST_CEILING_USD);
+    // What the stacks create is in the bill: the queues' polls, the metrics, the alarms, the dashboard.
+    const line = (item: string) => report.lines.find((l) => l.item === item)?.monthly_usd ?? 0;
+    expect(line('requests: empty long polls')).toBeGreaterThan(0);
+    expect(line('custom metrics: embedded metric format')).toBeGreaterThan(0);
+    expect(line('alarms')).toBeGreaterThan(0);
+    expect(line('dashboards')).toBe(PRICE_BOOK.prices.cloudwatch.dashboard_month);
+    expect(report.lines.some((l) => l.item.startsWith('express'))).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 /**
- * Monitoring in every regional stack: one dashboard, and each alarm on its catalog metric at the
+ * Monitoring in every regional stack: the deployment's one dashboard (in the first region), and each
+ * alarm on its catalog metric at the
  * topology's monitoring target, notifying the operators' topic, which CloudWatch may publish to (and
  * whose key it may use) for this account's alarms only. The optional email subscription and its
  * validation on a standalone construct.
@@ -77,14 +78,13 @@ describe('monitoring in every regional stack', () => {
     const [home, peer] = regions as [string, string];
     const specs = alarmSpecs(home, regions, stacks.built.topology.monitoring);
     const expectations: [string, string, number, string][] = [
-      [`Availability-${peer}`, 'RegionAvailability', 99.99, 'LessThanThreshold'],
-      [`Availability-${home}`, 'RegionAvailability', 99.99, 'LessThanThreshold'],
-      [`UtilizationWarning-${peer}`, 'RegionalUtilization', 70, 'GreaterThanOrEqualToThreshold'],
-      [`UtilizationCritical-${peer}`, 'RegionalUtilization', 85, 'GreaterThanOrEqualToThreshold'],
+      ['Availability', 'RegionAvailability', 99.99, 'LessThanThreshold'],
+      ['UtilizationWarning', 'RegionalUtilization', 70, 'GreaterThanOrEqualToThreshold'],
+      ['UtilizationCritical', 'RegionalUtilization', 85, 'GreaterThanOrEqualToThreshold'],
       [`LatencyP50-${peer}`, 'CrossRegionLatency', 100, 'GreaterThanThreshold'],
       [`LatencyP95-${peer}`, 'CrossRegionLatency', 250, 'GreaterThanThreshold'],
       [`LatencyP99-${peer}`, 'CrossRegionLatency', 500, 'GreaterThanThreshold'],
-      [`ReplicationLag-${peer}`, 'ReplicationLag', 30, 'GreaterThanThreshold'],
+      ['ReplicationLag', 'ReplicationLag', 30, 'GreaterThanThreshold'],
       ['FailoverTime', 'FailoverTime', 900, 'GreaterThanThreshold'],
       ['ResidencyViolations', 'ResidencyViolations', 0, 'GreaterThanThreshold'],
       ['AuditSuccessRate', 'AuditSuccessRate', 100, 'LessThanThreshold'],
@@ -103,13 +103,13 @@ describe('monitoring in every regional stack', () => {
       region: home,
       pair: `${home}->${peer}`,
     });
-    expect(findSpec(specs, `ReplicationLag-${peer}`).dimensions).toEqual({
-      region: home,
-      pair: `${peer}->${home}`,
-    });
-    expect(findSpec(specs, `Availability-${peer}`).period.toSeconds()).toBe(60);
-    // A region's utilization is read by its peers' probes: a region watches its peers', not its own.
-    expect(specs.some((s) => s.id === `UtilizationWarning-${home}`)).toBe(false);
+    // What a round sees of several regions is one figure of the observer (the lowest availability,
+    // the busiest peer, the longest lag): one alarm each, not one per region or link.
+    for (const id of ['Availability', 'UtilizationWarning', 'ReplicationLag'])
+      expect(findSpec(specs, id).dimensions).toEqual({ region: home });
+    expect(findSpec(specs, 'Availability').period.toSeconds()).toBe(60);
+    // A percentile of merged links is no link's: latency keeps one alarm per link and percentile.
+    expect(specs).toHaveLength(7 + 3 * (regions.length - 1));
   });
 
   it("lets CloudWatch publish to the topic and use its key for this account's alarms only", () => {
@@ -152,11 +152,15 @@ describe('monitoring in every regional stack', () => {
     });
   });
 
-  it('has one dashboard per region with every key metric, and no email subscription without one asked for', () => {
+  it('has one dashboard for the deployment, in the first region, with every key metric of every region', () => {
+    const regions = stacks.built.topology.regions.map((r) => r.region_id);
     stacks.each((stack, template) => {
-      template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+      const first = stack.regionId === regions[0];
+      template.resourceCountIs('AWS::CloudWatch::Dashboard', first ? 1 : 0);
+      expect(monitoringOf(stack).dashboard === undefined).toBe(!first);
+      if (!first) return;
       template.hasResourceProperties('AWS::CloudWatch::Dashboard', {
-        DashboardName: `${stacks.built.topology.name}-${stack.regionId}`,
+        DashboardName: stacks.built.topology.name,
       });
       const body = JSON.stringify(template.findResources('AWS::CloudWatch::Dashboard'));
       for (const metric of [
@@ -171,6 +175,16 @@ describe('monitoring in every regional stack', () => {
         expect(body).toContain(metric);
       }
       expect(body).toContain('p95');
+      // Every region's figures and alarms (dashboards are global; each metric names its region).
+      for (const region of regions) {
+        if (region !== stack.regionId) expect(body).toContain(`"region\\":\\"${region}`);
+        expect(body).toContain(`:cloudwatch:${region}:`);
+      }
+    });
+  });
+
+  it('subscribes no email without one asked for', () => {
+    stacks.each((stack, template) => {
       template.resourceCountIs('AWS::SNS::Subscription', 0);
       expect(monitoringOf(stack).emailSubscription).toBeUndefined();
     });
@@ -225,13 +239,13 @@ describe('Monitoring', () => {
         AlarmName: `cortex-eu-west-1-${id}`,
         ...properties,
       });
-    expect1('Availability-us-east-1', { Threshold: 99.9, Period: 300 });
-    expect1('UtilizationWarning-us-east-1', { Threshold: 60 });
-    expect1('UtilizationCritical-us-east-1', { Threshold: 80 });
+    expect1('Availability', { Threshold: 99.9, Period: 300 });
+    expect1('UtilizationWarning', { Threshold: 60 });
+    expect1('UtilizationCritical', { Threshold: 80 });
     expect1('LatencyP50-us-east-1', { Threshold: 80, ExtendedStatistic: 'p50' });
     expect1('LatencyP95-us-east-1', { Threshold: 200, ExtendedStatistic: 'p95' });
     expect1('LatencyP99-us-east-1', { Threshold: 400, ExtendedStatistic: 'p99' });
-    expect1('ReplicationLag-us-east-1', { Threshold: 60 });
+    expect1('ReplicationLag', { Threshold: 60 });
     expect1('FailoverTime', { Threshold: 600 });
     expect1('AuditSuccessRate', { Threshold: 95, Period: Duration.days(1).toSeconds() });
   });

@@ -6,6 +6,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../lib/adapters/aws/state-keys.ts';
+import { DEFAULT_BEAT_INTERVAL_MS } from '../../lib/core/replication/lag.ts';
 import type { RegionalStack } from '../../lib/infra/regional-stack.ts';
 import { REPLICATION_ACCESS, REPLICATION_PARTITION } from '../../lib/infra/replication-access.ts';
 import { type BuiltApp, buildCortexApp, logicalId, templateOf } from './build.ts';
@@ -55,40 +56,29 @@ describe('replication functions', () => {
   });
 
   describe('the replication monitor', () => {
-    it('runs a round per invocation from the minute driver (every 5 s), and hourly for a consistency check', () => {
+    it('runs a round per invocation from its queue of the minute’s beats, and hourly for a consistency check', () => {
       each((stack, template) => {
         const monitorArn = {
           'Fn::GetAtt': [logicalId(stack.replicationMonitor.function.node.defaultChild), 'Arn'],
         };
-        expect(stack.minuteDriver.definition.States).toMatchObject({
-          Jobs: {
-            Branches: expect.arrayContaining([
-              expect.objectContaining({ StartAt: 'ReplicationMonitorFirst' }),
-            ]),
+        template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+          FunctionName: { Ref: logicalId(stack.replicationMonitor.function.node.defaultChild) },
+          EventSourceArn: {
+            'Fn::GetAtt': [logicalId(stack.minuteDriver.queues.ReplicationMonitor?.node.defaultChild), 'Arn'],
           },
+          BatchSize: 1,
         });
-        const machine = template.findResources('AWS::StepFunctions::StateMachine')[
-          logicalId(stack.minuteDriver.stateMachine.node.defaultChild)
-        ];
-        expect(machine?.Properties.DefinitionSubstitutions).toMatchObject({
-          ReplicationMonitor_function_arn: monitorArn,
-        });
-        expect(roleStatements(template, stack.minuteDriver.role)).toContainEqual(
-          expect.objectContaining({
-            Action: 'lambda:InvokeFunction',
-            Resource: expect.arrayContaining([monitorArn]),
-          }),
-        );
+        expect(stack.minuteDriver.entries.ReplicationMonitor).toHaveLength(60_000 / DEFAULT_BEAT_INTERVAL_MS);
         const fn =
           template.findResources('AWS::Lambda::Function')[
             logicalId(stack.replicationMonitor.function.node.defaultChild)
           ];
-        // One round (or the hourly check) per invocation: the driver waits between the rounds.
+        // One round (or the hourly check) per invocation: the queue delivers each at its second.
         expect(fn?.Properties.Timeout).toBeLessThanOrEqual(30);
         template.hasResourceProperties('AWS::Scheduler::Schedule', {
           ScheduleExpression: 'rate(1 hour)',
           Target: Match.objectLike({
-            Arn: { 'Fn::GetAtt': [logicalId(stack.replicationMonitor.function.node.defaultChild), 'Arn'] },
+            Arn: monitorArn,
             Input: JSON.stringify({ task: 'consistency_check', sample_size: 100 }),
           }),
         });

@@ -32,7 +32,9 @@ const STACKS = [
   ['B', 'r2'],
 ] as const;
 
-function inventory(driver = false): CostInventory {
+/** How the probe's schedule starts it: directly, through an Express driver, or through a queue of its rounds. */
+function inventory(start: 'direct' | 'driver' | 'queue' = 'direct'): CostInventory {
+  const driver = start === 'driver';
   return {
     regions: ['r1', 'r2'],
     stacks: ['A', 'B'],
@@ -41,8 +43,14 @@ function inventory(driver = false): CostInventory {
       stack: s,
       logicalId: 'Every',
       expression: 'rate(1 minute)',
-      ...(driver ? { targetStateMachine: 'Driver' } : { targetFunction: 'Probe' }),
+      ...(driver
+        ? { targetStateMachine: 'Driver' }
+        : start === 'queue'
+          ? { targetQueue: 'Rounds', messages: 2 }
+          : { targetFunction: 'Probe' }),
     })),
+    queueMappings:
+      start === 'queue' ? STACKS.map(([s]) => ({ stack: s, queue: 'Rounds', targetFunction: 'Probe' })) : [],
     httpApis: STACKS.map(([s]) => ({ stack: s, logicalId: 'Api', accessLogs: false })),
     routes: STACKS.map(([s]) => ({ stack: s, routeKey: 'GET /health', targetFunction: 'Health' })),
     stateMachines: driver
@@ -68,12 +76,15 @@ function inventory(driver = false): CostInventory {
       },
     ],
     kmsKeys: [],
+    backupRules: [],
     hostedZones: 0,
     healthChecks: [],
     dnsRecords: [],
     logGroups: [],
     alarms: [],
     metricFilters: 0,
+    customMetrics: [],
+    dashboards: 0,
     snsTopics: 0,
     samplingRules: [],
     stateTableName: 'state',
@@ -169,7 +180,7 @@ describe('the monthly cost of a small deployment, by hand', () => {
   });
 
   it('bills a driver workflow, not the function, for the waits', () => {
-    const driven = estimateMonthlyCost(inventory(true), WORKLOAD, BOOK);
+    const driven = estimateMonthlyCost(inventory('driver'), WORKLOAD, BOOK);
     // Each round is its own 1 s invocation: 2 x 87,600 x 1 GB-s = 175,200 GB-s.
     expect(usd(driven, 'Lambda', 'GB-seconds: health-probe')).toBeCloseTo(2.336012, 5);
     // An execution spans 31 s at 64 MB: 87,600 x 31 x 0.0625 = 169,725 GB-s x $0.00001667.
@@ -180,7 +191,7 @@ describe('the monthly cost of a small deployment, by hand', () => {
   });
 
   it("traces a driven round in its workflow's trace, sampled by the rule that names the workflow", () => {
-    const base = inventory(true);
+    const base = inventory('driver');
     const traced: CostInventory = {
       ...base,
       functions: base.functions.map((f) => ({ ...f, tracing: true })),
@@ -193,6 +204,57 @@ describe('the monthly cost of a small deployment, by hand', () => {
     const line = report.lines.find((l) => l.service === 'X-Ray');
     expect(line?.quantity).toBeCloseTo(176_952, 6);
     expect(line?.monthly_usd).toBeCloseTo(0.88476, 6);
+  });
+
+  it('bills a queue of delayed rounds: each round its own invocation, the mapping’s polls and the messages', () => {
+    const queued = estimateMonthlyCost(inventory('queue'), WORKLOAD, BOOK);
+    // Two messages a run, each a 1 s invocation: 2 x 87,600 x 1 GB-s = 175,200 GB-s; nothing waits.
+    expect(usd(queued, 'Lambda', 'GB-seconds: health-probe')).toBeCloseTo(2.336012, 5);
+    // Two mappings x 5 pollers x 131,400 twenty-second polls = 1,314,000 requests x $0.40 per million.
+    expect(usd(queued, 'SQS', 'requests: empty long polls')).toBeCloseTo(0.5256, 6);
+    // 87,600 batches + 175,200 rounds received and deleted = 438,000 requests.
+    expect(usd(queued, 'SQS', 'requests: rounds sent, received, deleted')).toBeCloseTo(0.1752, 6);
+    expect(queued.lines.some((l) => l.service === 'Step Functions' && l.item.startsWith('express'))).toBe(
+      false,
+    );
+    // The peers see the same rounds; the schedule runs as often.
+    expect(usd(queued, 'API Gateway', 'HTTP API requests: peer probes')).toBeCloseTo(0.1752, 6);
+    expect(usd(queued, 'EventBridge', 'Scheduler invocations')).toBeCloseTo(0.0876, 6);
+  });
+
+  it('bills each embedded-format metric for the hours it is published, and each dashboard', () => {
+    const base = inventory();
+    const withMetrics: CostInventory = {
+      ...base,
+      functions: [...base.functions, fn('A', 'r1', 'Audit', 'compliance-audit')],
+      schedules: [
+        ...base.schedules,
+        { stack: 'A', logicalId: 'Daily', expression: 'rate(1 day)', targetFunction: 'Audit' },
+      ],
+      customMetrics: [
+        { stack: 'A', series: 'RegionAvailability{region=r1}', publisher: 'health-probe' },
+        { stack: 'B', series: 'RegionAvailability{region=r2}', publisher: 'health-probe' },
+        { stack: 'A', series: 'AuditSuccessRate{region=r1}', publisher: 'compliance-audit' },
+      ],
+      dashboards: 1,
+    };
+    const report = estimateMonthlyCost(withMetrics, WORKLOAD, BOOK);
+    // Two per-round metrics all month, the daily one 30.4 of 730 hours: 2.0417 x $0.30.
+    const line = report.lines.find((l) => l.item === 'custom metrics: embedded metric format');
+    expect(line?.quantity).toBeCloseTo(2 + 30.41667 / 730, 5);
+    expect(line?.monthly_usd).toBeCloseTo(0.6125, 4);
+    expect(usd(report, 'CloudWatch', 'dashboards')).toBe(3);
+  });
+
+  it('keeps a full copy of each backed-up table per backup run, for the rule’s retention', () => {
+    const backedUp: CostInventory = {
+      ...inventory(),
+      backupRules: [{ stack: 'S', expression: 'cron(0 2 * * ? *)', deleteAfterDays: 90, tables: ['state'] }],
+    };
+    // One copy a night kept 90 days: 90 copies of the 1 GB table, $0.10 per GB-month.
+    expect(
+      usd(estimateMonthlyCost(backedUp, WORKLOAD, BOOK), 'DynamoDB', 'backups (AWS Backup)'),
+    ).toBeCloseTo(9, 6);
   });
 
   it('takes the probe interval as an input: 10 s rounds are six a minute', () => {
@@ -241,7 +303,7 @@ describe('writes made once a minute, whatever the rounds', () => {
     ).toBeCloseTo(0.3285, 6);
     expect(
       usd(
-        estimateMonthlyCost(inventory(true), WORKLOAD, book),
+        estimateMonthlyCost(inventory('driver'), WORKLOAD, book),
         'DynamoDB',
         'replicated writes: health-probe',
       ),

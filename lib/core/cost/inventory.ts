@@ -47,6 +47,30 @@ export interface ScheduleItem {
   readonly targetStateMachine?: string;
   /** The `task` field of its input, when it has one (the hourly consistency check). */
   readonly task?: string;
+  /**
+   * Logical id of the SQS queue it sends to (same stack), if it sends to one: each message is one
+   * invocation of the function the queue's event source mapping invokes (the minute's rounds).
+   */
+  readonly targetQueue?: string;
+  /** Messages each run sends (SendMessageBatch entries; 1 for SendMessage). */
+  readonly messages?: number;
+}
+
+/** An SQS queue an event source mapping polls, and the function it invokes. */
+export interface QueueMappingItem {
+  readonly stack: string;
+  /** The queue's logical id. */
+  readonly queue: string;
+  readonly targetFunction: string;
+}
+
+/** A custom metric (metric name and dimension set) the functions of `stack` publish (embedded metric format). */
+export interface CustomMetricItem {
+  readonly stack: string;
+  /** `RegionAvailability{region=us-east-1}`. */
+  readonly series: string;
+  /** The job or concern whose runs publish it: CloudWatch bills a metric for each hour it receives data. */
+  readonly publisher: string;
 }
 
 /** One route of an HTTP API and the function behind it. */
@@ -92,6 +116,17 @@ export interface TableItem {
   readonly pointInTimeRecovery: boolean;
   /** Multi-region strong consistency. */
   readonly strong: boolean;
+}
+
+/** An AWS Backup plan's rule and the tables its selections name (by the stack that holds both). */
+export interface BackupRuleItem {
+  readonly stack: string;
+  /** `cron(0 2 * * ? *)`. */
+  readonly expression: string;
+  /** Days each copy is kept; undefined: forever. */
+  readonly deleteAfterDays?: number;
+  /** Names of the tables its plan's selections back up (each copy is a full copy). */
+  readonly tables: readonly string[];
 }
 
 export interface KmsKeyItem {
@@ -157,6 +192,7 @@ export interface CostInventory {
   readonly stateMachines: readonly StateMachineItem[];
   readonly tables: readonly TableItem[];
   readonly kmsKeys: readonly KmsKeyItem[];
+  readonly backupRules: readonly BackupRuleItem[];
   /** Hosted zones created or referenced (by id) by the records. */
   readonly hostedZones: number;
   readonly healthChecks: readonly HealthCheckItem[];
@@ -165,6 +201,11 @@ export interface CostInventory {
   readonly alarms: readonly AlarmItem[];
   /** Log metric filters: each publishes a custom metric. */
   readonly metricFilters: number;
+  /** Metrics the functions publish in embedded metric format (no template names them: the code's catalog does). */
+  readonly customMetrics: readonly CustomMetricItem[];
+  readonly dashboards: number;
+  /** SQS queues polled by an event source mapping. */
+  readonly queueMappings: readonly QueueMappingItem[];
   /**
    * X-Ray sampling rules the stacks declare, by the service they match (`*`: every service). Any
    * other trace is sampled by the account's default rule.

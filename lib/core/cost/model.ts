@@ -131,6 +131,9 @@ export function estimateMonthlyCost(
       : { rounds: Math.max(1, Math.floor(periodSeconds / interval)), interval };
   };
   const driverExecutions = new Map<string, { runs: number; seconds: number; rounds: number }>();
+  // SQS: SendMessage(Batch) calls, and the messages a mapping receives and deletes.
+  let sqsSends = 0;
+  let sqsDelivered = 0;
   for (const schedule of inventory.schedules) {
     const runs = runsPerMonth(schedule.expression, a.month_hours);
     schedulerInvocations += runs;
@@ -145,6 +148,21 @@ export function estimateMonthlyCost(
       run(target, runs, job, rounds, interval);
       minuteWrites(target, runs, job, period);
       countRounds(target, runs * rounds);
+    }
+    // A schedule that puts a minute's rounds on a queue: each message one invocation that only works.
+    const mapping =
+      schedule.targetQueue === undefined
+        ? undefined
+        : inventory.queueMappings.find((m) => m.stack === schedule.stack && m.queue === schedule.targetQueue);
+    const queued = mapping === undefined ? undefined : usage.get(key(schedule.stack, mapping.targetFunction));
+    if (queued) {
+      const messages = schedule.messages ?? 1;
+      const job = assumptionOf(queued.fn.name, schedule.task);
+      run(queued, runs * messages, { ...job, waits_between_rounds: false }, 1, 0);
+      minuteWrites(queued, runs, job, period);
+      countRounds(queued, runs * messages);
+      sqsSends += runs * Math.ceil(messages / 10);
+      sqsDelivered += runs * messages;
     }
     const machine = inventory.stateMachines.find(
       (m) => m.stack === schedule.stack && m.logicalId === schedule.targetStateMachine,
@@ -401,6 +419,28 @@ export function estimateMonthlyCost(
     basis: 'continuous backups of every replica',
   });
 
+  // AWS Backup: each rule keeps a full copy of every table it selects per run, for its retention.
+  const tableGb = (name: string) => {
+    const table = inventory.tables.find((t) => t.tableName === name);
+    return (
+      (table?.replicaRegions.length ? 1 : 0) *
+      (name === inventory.stateTableName ? a.state_table_gb : a.other_table_gb)
+    );
+  };
+  const backupGb = inventory.backupRules.reduce((sum, rule) => {
+    const runsPerDay = runsPerMonth(rule.expression, a.month_hours) / (a.month_hours / 24);
+    const copies = runsPerDay * (rule.deleteAfterDays ?? a.never_expire_days);
+    return sum + copies * rule.tables.reduce((n, t) => n + tableGb(t), 0);
+  }, 0);
+  line({
+    service: 'DynamoDB',
+    item: 'backups (AWS Backup)',
+    quantity: backupGb,
+    unit: 'GB-month',
+    unit_usd: p.dynamodb.backup_gb_month,
+    basis: `${inventory.backupRules.length} rules, a full copy of each table per run, kept for the rule's retention`,
+  });
+
   // KMS: the keys, and DynamoDB's table-key decrypts (one principal per function called at least
   // every 5 minutes, plus replication, per replica region).
   line({
@@ -494,6 +534,28 @@ export function estimateMonthlyCost(
     unit_usd: p.scheduler.invocation,
     basis: `${inventory.schedules.length} schedules`,
   });
+  if (inventory.queueMappings.length > 0 || sqsSends > 0) {
+    const idlePolls =
+      inventory.queueMappings.length *
+      a.sqs_idle_pollers_per_mapping *
+      (monthSeconds / a.sqs_long_poll_seconds);
+    line({
+      service: 'SQS',
+      item: 'requests: empty long polls',
+      quantity: idlePolls,
+      unit: 'request',
+      unit_usd: p.sqs.request,
+      basis: `${inventory.queueMappings.length} event source mappings x ${a.sqs_idle_pollers_per_mapping} pollers, one ${a.sqs_long_poll_seconds} s poll each`,
+    });
+    line({
+      service: 'SQS',
+      item: 'requests: rounds sent, received, deleted',
+      quantity: sqsSends + 2 * sqsDelivered,
+      unit: 'request',
+      unit_usd: p.sqs.request,
+      basis: `${fmt(sqsSends)} batches of ${fmt(sqsDelivered)} rounds; each round received and deleted`,
+    });
+  }
   line({
     service: 'EventBridge',
     item: 'custom events',
@@ -547,13 +609,38 @@ export function estimateMonthlyCost(
     unit_usd: p.cloudwatch.log_storage_gb_month,
     basis: `${inventory.logGroups.length} log groups at their retention, compressed ${a.log_compression}`,
   });
+  // A custom metric is billed for each hour it receives data: a per-round one all month, a daily
+  // one about 30 hours.
+  const publishedHours = (metric: { stack: string; publisher: string }) => {
+    const runs = functions
+      .filter((f) => f.fn.stack === metric.stack && f.fn.name === metric.publisher)
+      .reduce((n, f) => n + f.invocations, 0);
+    return Math.min(a.month_hours, runs);
+  };
+  const emfMonths = inventory.customMetrics.reduce((n, m) => n + publishedHours(m) / a.month_hours, 0);
   line({
     service: 'CloudWatch',
-    item: 'custom metrics',
+    item: 'custom metrics: embedded metric format',
+    quantity: emfMonths,
+    unit: 'metric-month',
+    unit_usd: p.cloudwatch.custom_metric_month,
+    basis: `${inventory.customMetrics.length} metric and dimension sets, each for the hours it is published`,
+  });
+  line({
+    service: 'CloudWatch',
+    item: 'custom metrics: log metric filters',
     quantity: inventory.metricFilters,
     unit: 'metric-month',
     unit_usd: p.cloudwatch.custom_metric_month,
-    basis: 'log metric filters (Lambda, API and Step Functions metrics are free)',
+    basis: 'Lambda, API and Step Functions metrics are free',
+  });
+  line({
+    service: 'CloudWatch',
+    item: 'dashboards',
+    quantity: inventory.dashboards,
+    unit: 'dashboard-month',
+    unit_usd: p.cloudwatch.dashboard_month,
+    basis: 'global to the account',
   });
   const alarmUsd = inventory.alarms.reduce(
     (s, x) =>

@@ -66,6 +66,8 @@ export interface PriceBook {
       readonly read_request_unit: number;
       readonly storage_gb_month: number;
       readonly pitr_gb_month: number;
+      /** Backups through AWS Backup (warm storage), each a full copy of its table. */
+      readonly backup_gb_month: number;
     };
     readonly kms: { readonly key_month: number; readonly request: number };
     readonly route53: {
@@ -85,6 +87,8 @@ export interface PriceBook {
       };
     };
     readonly scheduler: { readonly invocation: number };
+    /** Standard queue requests (each 64 KB chunk of a request is one). */
+    readonly sqs: { readonly request: number };
     readonly eventbridge: { readonly custom_event: number };
     readonly cloudwatch: {
       readonly log_ingestion_gb: number;
@@ -92,6 +96,7 @@ export interface PriceBook {
       readonly custom_metric_month: number;
       readonly alarm_metric_month: { readonly standard: number; readonly high_resolution: number };
       readonly composite_alarm_month: number;
+      readonly dashboard_month: number;
     };
     readonly xray: { readonly trace_recorded: number };
     /** Between AWS regions (global table replication), and out to the internet (public API answers). */
@@ -123,7 +128,7 @@ export interface PriceBook {
     readonly dns_queries_per_request: number;
     /** Failover or drill executions of the workflow a month, over the whole deployment. */
     readonly workflow_executions_per_month: number;
-    /** Memory an Express execution is billed at (its 64 MB minimum: a driver holds little state). */
+    /** Memory an Express execution is billed at (its 64 MB minimum). */
     readonly express_memory_mb: number;
     /** Bytes logged per state transition with logging level ALL (input and output included). */
     readonly workflow_log_bytes_per_transition: number;
@@ -146,6 +151,13 @@ export interface PriceBook {
     /** X-Ray's default sampling rule: the first request each second, then this share. */
     readonly xray_default_reservoir_per_second: number;
     readonly xray_default_fixed_rate: number;
+    /**
+     * An SQS event source mapping long-polls its queue even when it is empty: this many pollers, each
+     * a ReceiveMessage every `sqs_long_poll_seconds` (AWS publishes no figure; five is what an idle
+     * queue's NumberOfEmptyReceives shows).
+     */
+    readonly sqs_idle_pollers_per_mapping: number;
+    readonly sqs_long_poll_seconds: number;
     /** Routed tasks a month when `--requests-per-month` is not given. */
     readonly default_requests_per_month: number;
   };
@@ -163,9 +175,11 @@ export const PRICE_BOOK: PriceBook = {
     'https://aws.amazon.com/api-gateway/pricing/',
     'https://aws.amazon.com/step-functions/pricing/',
     'https://aws.amazon.com/dynamodb/pricing/on-demand/ (global tables repriced November 2024)',
+    'https://aws.amazon.com/backup/pricing/ (DynamoDB warm storage)',
     'https://aws.amazon.com/kms/pricing/',
     'https://aws.amazon.com/route53/pricing/',
     'https://aws.amazon.com/eventbridge/pricing/ (Scheduler and custom events)',
+    'https://aws.amazon.com/sqs/pricing/',
     'https://aws.amazon.com/cloudwatch/pricing/',
     'https://aws.amazon.com/xray/pricing/',
     'https://aws.amazon.com/ec2/pricing/on-demand/ (data transfer)',
@@ -184,6 +198,7 @@ export const PRICE_BOOK: PriceBook = {
       read_request_unit: 0.125 * PER_MILLION,
       storage_gb_month: 0.25,
       pitr_gb_month: 0.2,
+      backup_gb_month: 0.1,
     },
     kms: { key_month: 1.0, request: 0.03 / 10_000 },
     route53: {
@@ -199,6 +214,7 @@ export const PRICE_BOOK: PriceBook = {
       },
     },
     scheduler: { invocation: 1.0 * PER_MILLION },
+    sqs: { request: 0.4 * PER_MILLION },
     eventbridge: { custom_event: 1.0 * PER_MILLION },
     cloudwatch: {
       log_ingestion_gb: 0.5,
@@ -206,6 +222,7 @@ export const PRICE_BOOK: PriceBook = {
       custom_metric_month: 0.3,
       alarm_metric_month: { standard: 0.1, high_resolution: 0.3 },
       composite_alarm_month: 0.5,
+      dashboard_month: 3.0,
     },
     xray: { trace_recorded: 5.0 * PER_MILLION },
     data_transfer: { inter_region_gb: 0.02, internet_out_gb: 0.09 },
@@ -314,6 +331,8 @@ export const PRICE_BOOK: PriceBook = {
     events_per_region_month: 1000,
     xray_default_reservoir_per_second: 1,
     xray_default_fixed_rate: 0.05,
+    sqs_idle_pollers_per_mapping: 5,
+    sqs_long_poll_seconds: 20,
     default_requests_per_month: 100_000,
   },
 };

@@ -1,5 +1,6 @@
 /**
- * The minute driver's ASL (lib/infra/minute-driver.ts) executed locally, its round functions being
+ * The Express minute driver's ASL (lib/infra/express-minute-driver.ts: jobs whose round may outlast
+ * their interval) executed locally, its round functions being
  * the real minute step (runMinuteRound) on a simulated clock: it runs the policy's rounds at their
  * interval, each job in its own branch, waiting in its Wait states (no function waits), and a job
  * whose round fails ends its own minute while the others run on.
@@ -8,7 +9,7 @@ import { createRequire } from 'node:module';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { type MinuteCursor, runMinuteRound } from '../../lib/app/minute-rounds.ts';
-import { MINUTE_BUDGET_SECONDS, minuteDefinition } from '../../lib/infra/minute-driver.ts';
+import { MINUTE_BUDGET_SECONDS, minuteDefinition } from '../../lib/infra/express-minute-driver.ts';
 
 const T0 = Date.parse('2026-12-03T07:00:00.000Z');
 
