@@ -7,9 +7,15 @@
  * would only stretch the round without changing what it observes. Every other call is a real HTTP
  * request through the same HttpProbe the Lambda uses (given by the composition root, which builds it
  * unsigned: lib/local/http-probe.ts), so the target endpoint's own faults (down:
- * `reset`, errors: `http 500`, slow: late or `timeout`) are observed as they happen. The timeout is
- * the simulated one scaled to real time, and latency is measured on the simulated clock, so both
- * read in simulated ms.
+ * `reset`, errors: `http 500`, slow: late or `timeout`) are observed as they happen.
+ *
+ * Latency reads in simulated ms, made of two parts. What the simulation injects (the pair's
+ * network latency, a slow fault's delay at the target) counts at its simulated value: it is slept
+ * on the scaled clock. Everything else (the HTTP round trip, the target's work, a busy machine's
+ * late timers) is real time and counts as it is, not multiplied by the speed: on AWS a region that
+ * answers in 30 ms reads 30 ms, and a plane at speed 30 on a loaded machine must not read a 300 ms
+ * stall as a 9 s p99 and fail over a live region for it. A call times out when both parts together
+ * reach the timeout.
  */
 import type { ProbeObservation } from '../../core/health/types.ts';
 import type { Clock, ProbePort } from '../../ports.ts';
@@ -18,6 +24,8 @@ export interface ProbeNetwork {
   /** A partition separates `a` and `b`. */
   partitioned(a: string, b: string): boolean;
   isDown(member: string): boolean;
+  /** Simulated ms the member's endpoint waits before it answers (a slow fault); absent: none. */
+  extraLatencyMs?(member: string): number;
 }
 
 /** What the HTTP probe is built with: the endpoints and the clocks observations are read on. */
@@ -48,6 +56,8 @@ export interface LocalProbeOptions {
   readonly pairLatencyMs?: (from: string, to: string) => number;
   /** Waits simulated ms (the SimClock's sleep); needed for `pairLatencyMs`. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Real monotonic ms (default `performance.now`): the part of a call the simulation does not inject. */
+  readonly realNow?: () => number;
 }
 
 export class LocalProbe implements ProbePort {
@@ -79,28 +89,36 @@ export class LocalProbe implements ProbePort {
     this.#http ??= this.#options.httpProbe({
       baseUrls: this.#options.endpoints(),
       clock,
-      // Latency on the simulated clock reads in simulated ms.
-      monotonic: () => clock.now(),
+      // The HTTP part of a call is measured in real ms; probe() adds what the simulation injected.
+      monotonic: this.#options.realNow ?? (() => performance.now()),
       ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
     });
     const { pairLatencyMs, sleep } = this.#options;
-    const delay = pairLatencyMs && sleep ? pairLatencyMs(observer, target) : 0;
-    if (delay <= 0 || !sleep) {
-      return this.#http.probe(observer, target, endpoint, Math.max(1, Math.ceil(timeoutMs / clock.speed)));
-    }
     const start = clock.now();
-    if (delay >= timeoutMs) {
-      await sleep(timeoutMs);
-      return { observer, target, endpoint, at: start, ok: false, error: 'timeout', latency_ms: timeoutMs };
-    }
-    await sleep(delay);
-    const left = timeoutMs - delay;
-    const seen = await this.#http.probe(
+    const timedOut = (): ProbeObservation => ({
       observer,
       target,
       endpoint,
-      Math.max(1, Math.ceil(left / clock.speed)),
-    );
-    return { ...seen, at: start, latency_ms: Math.round(clock.now() - start) };
+      at: start,
+      ok: false,
+      error: 'timeout',
+      latency_ms: timeoutMs,
+    });
+    const pair = pairLatencyMs && sleep ? pairLatencyMs(observer, target) : 0;
+    if (pair > 0 && sleep) {
+      await sleep(Math.min(pair, timeoutMs));
+      if (pair >= timeoutMs) return timedOut();
+    }
+    // The target's injected delay passes in real time at 1/speed of its simulated value.
+    const slow = Math.max(0, network.extraLatencyMs?.(target) ?? 0);
+    const slowRealMs = slow / clock.speed;
+    const left = timeoutMs - pair;
+    // Real ms to wait: the injected delay scaled, plus what the timeout leaves for real time.
+    const budgetRealMs = slow >= left ? left / clock.speed : slowRealMs + (left - slow);
+    const seen = await this.#http.probe(observer, target, endpoint, Math.max(1, Math.ceil(budgetRealMs)));
+    if (seen.error === 'timeout') return timedOut();
+    const latency = pair + slow + Math.max(0, seen.latency_ms - slowRealMs);
+    if (latency > timeoutMs) return timedOut();
+    return { ...seen, at: start, latency_ms: Math.round(latency * 10) / 10 };
   }
 }
