@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ACTIVE_STATUSES } from '../../lib/app/failover/shared.ts';
-import { ACTIVE_FAILOVER_STATUSES, activityAfterUpdate } from '../../lib/core/failover/active.ts';
+import { activityAfterUpdate } from '../../lib/core/failover/active.ts';
 
 describe('which failovers the state port lists as active', () => {
-  // Invariant: the failovers the port lists as active are exactly those the use cases act on.
-  it('are the statuses the failover use cases treat as still going', () => {
-    expect([...ACTIVE_FAILOVER_STATUSES].sort()).toEqual([...ACTIVE_STATUSES].sort());
-  });
-
   // Invariant: an update moves a failover between the lists only when the write alone tells where
   // it ends up; otherwise it is left where it is.
   it('follows the status an update sets, else the one every expected status shares', () => {

@@ -4,15 +4,7 @@
 import { ConflictError, NotFoundError } from '../../core/errors.ts';
 import type { FailoverRecord, FailoverStatus } from '../../core/failover/types.ts';
 import type { ControlDeps, RegionalDeps } from '../deps.ts';
-import {
-  ACTIVE_STATUSES,
-  type FailoverView,
-  isActive,
-  iso,
-  publish,
-  readFailover,
-  toView,
-} from './shared.ts';
+import { type FailoverView, isActive, iso, publish, readFailover, toView } from './shared.ts';
 
 export interface OperatorDecision {
   /** Who decided, kept on the record. */
@@ -196,9 +188,7 @@ async function changeRecord(
  * outlives any Lambda, and a start with the same name while it runs is a no-op.
  */
 export async function resumeFailovers(deps: ControlDeps): Promise<string[]> {
-  const active = (await deps.state.listFailovers()).filter(
-    (r) => r.coordinator === deps.regionId && ACTIVE_STATUSES.includes(r.status),
-  );
+  const active = (await deps.state.listActiveFailovers()).filter((r) => r.coordinator === deps.regionId);
   for (const record of active) {
     await deps.workflow.startFailover({ failover_id: record.failover_id, coordinator: deps.regionId });
   }

@@ -4,6 +4,7 @@
  * first, so re-read and decide again, never overwrite blindly).
  */
 import { ConflictError, FailoverStepError, NotFoundError } from '../../core/errors.ts';
+import { ACTIVE_FAILOVER_STATUSES, isActiveFailoverStatus } from '../../core/failover/active.ts';
 import type { FailoverErrorName, FailoverRecord, FailoverStatus } from '../../core/failover/types.ts';
 import { newestPosition } from '../../core/replication/lag.ts';
 import type { RegionStatusRecord } from '../../core/state/records.ts';
@@ -12,11 +13,11 @@ import type { StatePort } from '../../ports.ts';
 import type { ControlDeps } from '../deps.ts';
 import { defaultStatus } from '../live-state.ts';
 
-/** Statuses of a failover that is still going; every other status is final. */
-export const ACTIVE_STATUSES: readonly FailoverStatus[] = ['running', 'awaiting_approval'];
+/** Statuses of a failover that is still going; every other status is final (one list, in core). */
+export const ACTIVE_STATUSES: readonly FailoverStatus[] = ACTIVE_FAILOVER_STATUSES;
 
 export function isActive(record: FailoverRecord): boolean {
-  return ACTIVE_STATUSES.includes(record.status);
+  return isActiveFailoverStatus(record.status);
 }
 
 /** Error names the workflow acts on, plus `FailureNotConfirmed` (verify_failure: nothing to fail over). */
