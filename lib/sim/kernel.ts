@@ -59,20 +59,8 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/**
- * Lets every promise chain started by the last event settle. From inside a microtask (after the
- * first `await`), a `process.nextTick` callback runs only once the microtask queue is empty, so the
- * chains of the event have all settled; it costs a fraction of a trip through the event loop
- * (`setImmediate`), which a run takes only every YIELD_EVERY events, so that timers and messages of
- * the process (progress, a test's timeout) are not starved. Either way the next event starts on an
- * empty microtask queue: the interleaving, hence the run, is the same.
- */
-const settleInMicrotasks = async (): Promise<void> => {
-  await undefined;
-  await new Promise<void>((resolve) => process.nextTick(resolve));
-};
-const settleInEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-const YIELD_EVERY = 256;
+/** Lets every promise chain started by the last event settle (a macrotask boundary). */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export function createKernel(options: { readonly seed: number; readonly start?: number }): SimKernel {
   const random = seededRandom(options.seed);
@@ -150,7 +138,7 @@ export function createKernel(options: { readonly seed: number; readonly start?: 
         } catch (error) {
           failure ??= error;
         }
-        await (executed % YIELD_EVERY === 0 ? settleInEventLoop() : settleInMicrotasks());
+        await settle();
         if (failure !== undefined) throw failure;
         await afterEach?.({ at: next.at, seq: next.seq, label: next.label });
       }
