@@ -2,12 +2,14 @@ import {
   availabilityPort,
   compliancePort,
   deploymentPort,
+  documentsPort,
   eventsPort,
   functionDeps,
   latencyPort,
   mcpPort,
   probePort,
   replicaPort,
+  replicationPort,
   resourcesPort,
   workflowPort,
 } from '../../lib/runtime/lambda.ts';
@@ -25,5 +27,7 @@ export const handler = createDrHandler(
     probe: probePort,
     workflow: workflowPort,
     events: eventsPort,
+    replication: replicationPort,
+    documents: documentsPort,
   }),
 );

@@ -159,6 +159,9 @@ export const FUNCTION_PORTS = {
     'probe',
     'workflow',
     'events',
+    // The partition runbook's reconciliation runs the consistency check with reconcile.
+    'replication',
+    'documents',
   ],
   'privacy-sweeper': ['resources', 'privacy', 'events'],
   'compliance-audit': ['deployment', 'compliance', 'selective', 'events', 'archive'],

@@ -17,6 +17,7 @@ import {
 import type { Topology } from '../core/topology/types.ts';
 import { type FailoverWorkflowRef, HandlerFunction } from './handler-function.ts';
 import type { RegionEndpoints } from './region-endpoints.ts';
+import { REPLICATION_ACCESS } from './replication-access.ts';
 import type { TableItemAction } from './state-table.ts';
 import type { StateTableAccess } from './state-tables.ts';
 
@@ -28,13 +29,20 @@ import type { StateTableAccess } from './state-tables.ts';
  * - in every other replica: read the target's handoffs and the failover's canary (GetItem, Query);
  * - start the failover workflow in the failover's coordinator region (any region: deterministic ARNs);
  * - GET the probed paths of every region's API, its own included (the target may be this region);
- * - publish the runbooks' `dr.*` events on this region's bus.
- * It never scans, deletes or answers an approval.
+ * - publish the runbooks' `dr.*` events on this region's bus;
+ * - the reconciliation's consistency check with reconcile, as the replication API runs it on request
+ *   (REPLICATION_ACCESS.api): it samples this replica (Scan), reads every replica's copies
+ *   (BatchGetItem) and repairs a stale copy where it lies (PutItem, UpdateItem, DeleteItem).
+ * It never answers an approval.
  */
-export const DR_TASK_ACCESS = {
-  table: ['GetItem', 'Query', 'PutItem', 'UpdateItem'],
-  remoteTable: ['GetItem', 'Query'],
-} as const satisfies Record<string, readonly TableItemAction[]>;
+export const DR_TASK_ACCESS: Readonly<Record<'table' | 'remoteTable', readonly TableItemAction[]>> = {
+  table: union(['GetItem', 'Query', 'PutItem', 'UpdateItem'], REPLICATION_ACCESS.api.own),
+  remoteTable: union(['GetItem', 'Query'], REPLICATION_ACCESS.api.remote),
+};
+
+function union(a: readonly TableItemAction[], b: readonly TableItemAction[]): readonly TableItemAction[] {
+  return [...new Set([...a, ...b])];
+}
 
 /** One step may probe a few endpoints at the policy's 10 s timeout each: the ASL's Task timeout. */
 export const DR_TASK_TIMEOUT = Duration.seconds(60);
