@@ -1,18 +1,9 @@
 import type { Context } from 'aws-lambda';
 import {
-  availabilityPort,
-  compliancePort,
-  deploymentPort,
-  eventsPort,
+  controlPortBuilders,
   functionDeps,
   lambdaObservability,
-  latencyPort,
-  mcpPort,
-  probePort,
-  replicaPort,
-  resourcesPort,
   witnessDeps,
-  workflowPort,
 } from '../../lib/runtime/lambda.ts';
 import { createHealthProbeHandler, createWitnessProbeHandler, type ScheduledInput } from './handler.ts';
 
@@ -26,21 +17,10 @@ let witness: ReturnType<typeof createWitnessProbeHandler> | undefined;
 export const handler = (event: ScheduledInput, context: Context) => {
   if (!regional) {
     const { logContext, log, metrics } = lambdaObservability();
-    regional = createHealthProbeHandler(
-      functionDeps('health-probe', {
-        deployment: deploymentPort,
-        compliance: compliancePort,
-        latency: latencyPort,
-        resources: resourcesPort,
-        availability: availabilityPort,
-        mcp: mcpPort,
-        replica: replicaPort,
-        probe: probePort,
-        workflow: workflowPort,
-        events: eventsPort,
-      }),
-      { log, metrics },
-    ).use(logContext);
+    regional = createHealthProbeHandler(functionDeps('health-probe', controlPortBuilders), {
+      log,
+      metrics,
+    }).use(logContext);
   }
   return regional(event, context);
 };

@@ -83,6 +83,33 @@ export interface Ports {
 
 export type PortName = keyof Ports;
 
+/** The health probe's, the failover steps' and the failover API's ports: they act on failovers. */
+export const CONTROL_PORTS = [
+  'deployment',
+  'compliance',
+  'latency',
+  'resources',
+  'availability',
+  'mcp',
+  'replica',
+  'probe',
+  'workflow',
+  'events',
+] as const satisfies readonly PortName[];
+
+/** The operations API's and the daily report's ports: they read what the daily checks read. */
+export const OPERATIONS_PORTS = [
+  'deployment',
+  'compliance',
+  'latency',
+  'resources',
+  'availability',
+  'ops',
+  'replication',
+  'documents',
+  'events',
+] as const satisfies readonly PortName[];
+
 /**
  * The ports each function of a region is wired with, and nothing else: its deps type
  * (`FunctionDeps`), what the Lambda root builds for it and the environment the CDK must give it
@@ -93,18 +120,7 @@ export const FUNCTION_PORTS = {
   router: ['deployment', 'compliance', 'latency', 'resources', 'replica'],
   regions: ['resources', 'availability'],
   health: ['resources', 'availability'],
-  failovers: [
-    'deployment',
-    'compliance',
-    'latency',
-    'resources',
-    'availability',
-    'mcp',
-    'replica',
-    'probe',
-    'workflow',
-    'events',
-  ],
+  failovers: CONTROL_PORTS,
   privacy: ['resources', 'privacy', 'events'],
   compliance: ['deployment', 'compliance', 'selective', 'events'],
   replication: ['replication', 'documents', 'events'],
@@ -112,73 +128,18 @@ export const FUNCTION_PORTS = {
   resources: ['resources', 'events'],
   data: ['selective'],
   mcp: ['deployment', 'latency', 'resources', 'availability', 'mcp', 'events'],
-  ops: [
-    'deployment',
-    'compliance',
-    'latency',
-    'resources',
-    'availability',
-    'ops',
-    'replication',
-    'documents',
-    'events',
-  ],
+  ops: OPERATIONS_PORTS,
   // The background jobs (lib/infra/regional-stack.ts) and the DR runbooks' task function.
-  'health-probe': [
-    'deployment',
-    'compliance',
-    'latency',
-    'resources',
-    'availability',
-    'mcp',
-    'replica',
-    'probe',
-    'workflow',
-    'events',
-  ],
-  failover: [
-    'deployment',
-    'compliance',
-    'latency',
-    'resources',
-    'availability',
-    'mcp',
-    'replica',
-    'probe',
-    'workflow',
-    'events',
-  ],
-  dr: [
-    'deployment',
-    'compliance',
-    'latency',
-    'resources',
-    'availability',
-    'mcp',
-    'replica',
-    'probe',
-    'workflow',
-    'events',
-    // The partition runbook's reconciliation runs the consistency check with reconcile.
-    'replication',
-    'documents',
-  ],
+  'health-probe': CONTROL_PORTS,
+  failover: CONTROL_PORTS,
+  // The partition runbook's reconciliation runs the consistency check with reconcile.
+  dr: [...CONTROL_PORTS, 'replication', 'documents'],
   'privacy-sweeper': ['resources', 'privacy', 'events'],
   'compliance-audit': ['deployment', 'compliance', 'selective', 'events', 'archive'],
   'replication-monitor': ['replication', 'documents', 'events'],
   'latency-sampler': ['latency', 'probe', 'events'],
   rebalancer: ['resources', 'events'],
-  'ops-daily': [
-    'deployment',
-    'compliance',
-    'latency',
-    'resources',
-    'availability',
-    'ops',
-    'replication',
-    'documents',
-    'events',
-  ],
+  'ops-daily': OPERATIONS_PORTS,
 } as const satisfies Readonly<Record<string, readonly PortName[]>>;
 
 /** A regional function: an HTTP concern, a background job or the DR task function. */

@@ -363,6 +363,33 @@ export const archivePort: PortBuilder<'archive'> = (r) =>
     ? new S3AuditArchive({ bucket: r.env.CORTEX_AUDIT_BUCKET, region: r.regionId })
     : undefined;
 
+/** The builders of CONTROL_PORTS: the health probe, the failover steps and the failover API. */
+export const controlPortBuilders: PortBuilders<'failover'> = {
+  deployment: deploymentPort,
+  compliance: compliancePort,
+  latency: latencyPort,
+  resources: resourcesPort,
+  availability: availabilityPort,
+  mcp: mcpPort,
+  replica: replicaPort,
+  probe: probePort,
+  workflow: workflowPort,
+  events: eventsPort,
+};
+
+/** The builders of OPERATIONS_PORTS: the operations API and the daily report. */
+export const operationsPortBuilders: PortBuilders<'ops'> = {
+  deployment: deploymentPort,
+  compliance: compliancePort,
+  latency: latencyPort,
+  resources: resourcesPort,
+  availability: availabilityPort,
+  ops: opsPort,
+  replication: replicationPort,
+  documents: documentsPort,
+  events: eventsPort,
+};
+
 /** The container's ports, each built once whichever functions of the bundle ask for it. */
 const builtPorts = new Map<PortName, unknown>();
 
@@ -402,7 +429,10 @@ const functionDepsCache = new Map<WiredFunction, unknown>();
  * The deps of function `name`, built once per container: its environment parsed (lib/runtime/env.ts),
  * the region's basics and exactly the ports FUNCTION_PORTS lists for it.
  */
-export function functionDeps<F extends WiredFunction>(name: F, builders: PortBuilders<F>): FunctionDeps<F> {
+export function functionDeps<F extends WiredFunction>(
+  name: F,
+  builders: NoInfer<PortBuilders<F>>,
+): FunctionDeps<F> {
   const cachedDeps = functionDepsCache.get(name) as FunctionDeps<F> | undefined;
   if (cachedDeps) return cachedDeps;
   const r = regionOf(environmentOf(name) as unknown as Region['env']);
