@@ -24,13 +24,18 @@ import { closeServer, listen } from '../local/listen.ts';
 import {
   isLoopback,
   regionOfHost,
-  SIGNING_MODES,
   type SigningCredentials,
   type SigningMode,
   signRequest,
 } from './client.ts';
 import { type CliIo, integerOption, parse, UsageError } from './common.ts';
-import { endpointsFor, type ParameterReader, readParameter } from './doctor.ts';
+import {
+  checkDeployedApiOptions,
+  DEPLOYED_API_OPTIONS,
+  endpointsFor,
+  type ParameterReader,
+  readParameter,
+} from './doctor.ts';
 
 export const DEFAULT_DASHBOARD_PORT = 4700;
 export const DEFAULT_DASHBOARD_HOST = '127.0.0.1';
@@ -353,13 +358,7 @@ export async function dashboardCommand(
   options: { readonly readParameter?: ParameterReader } = {},
 ): Promise<number> {
   const { values } = parse(args, {
-    endpoint: { type: 'string' },
-    domain: { type: 'string' },
-    ssm: { type: 'boolean' },
-    generation: { type: 'string' },
-    topology: { type: 'string' },
-    sign: { type: 'string' },
-    region: { type: 'string' },
+    ...DEPLOYED_API_OPTIONS,
     host: { type: 'string' },
     port: { type: 'string' },
     'allow-actions': { type: 'boolean' },
@@ -367,13 +366,7 @@ export async function dashboardCommand(
   const host = (values.host as string | undefined) ?? DEFAULT_DASHBOARD_HOST;
   assertLoopbackHost(host);
   const port = integerOption('port', values.port as string | undefined, 0, 65535) ?? DEFAULT_DASHBOARD_PORT;
-  const sign = (values.sign ?? 'auto') as SigningMode;
-  if (!SIGNING_MODES.includes(sign)) {
-    throw new UsageError(`--sign must be one of ${SIGNING_MODES.join(', ')}, got "${values.sign}"`);
-  }
-  const sources = [values.endpoint, values.domain, values.ssm].filter((v) => v !== undefined && v !== false);
-  if (sources.length > 1)
-    throw new UsageError('--endpoint, --domain and --ssm each name the endpoints: give one');
+  const sign = checkDeployedApiOptions(values);
   const { endpoints, unresolved } = await endpointsFor(values, io, options.readParameter ?? readParameter);
   for (const u of unresolved) io.err(`cortex dashboard: ${u.region}: ${u.problem}`);
   if (endpoints.length === 0) {

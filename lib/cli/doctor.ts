@@ -111,27 +111,15 @@ export async function doctorCommand(
   options: { readonly readParameter?: ParameterReader } = {},
 ): Promise<number> {
   const { values } = parse(args, {
-    endpoint: { type: 'string' },
-    domain: { type: 'string' },
-    ssm: { type: 'boolean' },
-    generation: { type: 'string' },
-    topology: { type: 'string' },
-    sign: { type: 'string' },
-    region: { type: 'string' },
+    ...DEPLOYED_API_OPTIONS,
     'max-skew': { type: 'string' },
     json: { type: 'boolean' },
   });
-  const sign = (values.sign ?? 'auto') as SigningMode;
-  if (!SIGNING_MODES.includes(sign)) {
-    throw new UsageError(`--sign must be one of ${SIGNING_MODES.join(', ')}, got "${values.sign}"`);
-  }
+  const sign = checkDeployedApiOptions(values);
   const maxSkew = values['max-skew'] === undefined ? DEFAULT_MAX_SKEW_SECONDS : Number(values['max-skew']);
   if (!(Number.isFinite(maxSkew) && maxSkew > 0)) {
     throw new UsageError(`--max-skew must be a number of seconds above 0, got "${values['max-skew']}"`);
   }
-  const sources = [values.endpoint, values.domain, values.ssm].filter((v) => v !== undefined && v !== false);
-  if (sources.length > 1)
-    throw new UsageError('--endpoint, --domain and --ssm each name the endpoints: give one');
   const { endpoints, origin, unresolved } = await endpointsFor(
     values,
     io,
@@ -167,6 +155,29 @@ export async function doctorCommand(
   if (values.json) io.out(JSON.stringify(report, null, 2));
   else printReport(report, io);
   return report.ok ? 0 : 1;
+}
+
+/** The options that find a deployed plane's regional APIs and sign for them (doctor, dashboard). */
+export const DEPLOYED_API_OPTIONS = {
+  endpoint: { type: 'string' },
+  domain: { type: 'string' },
+  ssm: { type: 'boolean' },
+  generation: { type: 'string' },
+  topology: { type: 'string' },
+  sign: { type: 'string' },
+  region: { type: 'string' },
+} as const;
+
+/** `--sign` known and at most one of `--endpoint`, `--domain`, `--ssm`; answers the signing mode. */
+export function checkDeployedApiOptions(values: Readonly<Record<string, unknown>>): SigningMode {
+  const sign = (values.sign ?? 'auto') as SigningMode;
+  if (!SIGNING_MODES.includes(sign)) {
+    throw new UsageError(`--sign must be one of ${SIGNING_MODES.join(', ')}, got "${String(values.sign)}"`);
+  }
+  const sources = [values.endpoint, values.domain, values.ssm].filter((v) => v !== undefined && v !== false);
+  if (sources.length > 1)
+    throw new UsageError('--endpoint, --domain and --ssm each name the endpoints: give one');
+  return sign;
 }
 
 /**
