@@ -278,8 +278,9 @@ describe('without a domain', () => {
       const ssm = policies
         .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[])
         .filter((s) => s.Action === 'ssm:GetParameter');
-      // The probe, the failover steps and the latency sampler, each on the peers' parameters only.
-      expect(ssm).toHaveLength(3);
+      // The probe, the failover steps, the latency sampler and the DR runbooks' task, each on the
+      // peers' parameters only.
+      expect(ssm).toHaveLength(4);
       for (const statement of ssm) {
         const expected = peers.map((peer) => ({
           'Fn::Join': ['', [`arn:aws:ssm:${peer}:`, { Ref: 'AWS::AccountId' }, `:parameter${prefix}${peer}`]],
