@@ -485,9 +485,29 @@ export class InvariantChecker {
       ),
     );
     const bound = (this.#failureThreshold + 2) * this.#interval + 180_000 + promotion;
+    // The policy's anti-flapping cooldown: no automatic failover of a region within it of the last
+    // one that changed something (lib/core/failover/retry.ts), so a region failed back and down again
+    // at once is failed over when the cooldown ends.
+    const cooldown = world.topology.failover_policies.automatic_failover.cooldown_seconds * 1000;
     for (const [region, since] of this.#cleanDownSince) {
       if (now - since < bound) continue;
       const survivors = world.regionIds.filter((r) => r !== region);
+      const lastChange = Math.max(
+        Number.NEGATIVE_INFINITY,
+        ...survivors.flatMap((replica) =>
+          (failovers.get(replica) ?? [])
+            .filter(
+              (f) =>
+                f.failed_region === region &&
+                f.kind === 'failover' &&
+                f.status !== 'rolled_back' &&
+                f.status !== 'cancelled' &&
+                f.status !== 'failed',
+            )
+            .map((f) => Date.parse(f.initiated_at)),
+        ),
+      );
+      if (now - Math.max(since, lastChange + cooldown) < bound) continue;
       // Only when some survivor can serve (serving in its own replica): else nothing can take it.
       const canServe = survivors.some((r) => {
         const own = statuses.get(r)?.find((s) => s.region_id === r);

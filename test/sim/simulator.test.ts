@@ -62,6 +62,22 @@ describe('the simulator', () => {
     expect(result.violations).toEqual([]);
   });
 
+  // Invariant: a region failed back and down again within the policy's cooldown is failed over when
+  // the cooldown ends (anti-flapping), not sooner, and then within the detection and orchestration
+  // budget. Seed 2432: ap-south-1 failed over at 241 s, failed back at 337 s, down again at 451 s.
+  it('fails a region over again only after the cooldown, then at once (seed 2432)', async () => {
+    const result = await simulate(DEFAULT, generateSchedule(DEFAULT, 2432), { stopAtFirst: false });
+    expect(result.violations).toEqual([]);
+    const starts = result.log
+      .filter((e) => /started failover-ap-south-1-e\d+$/.test(e.what))
+      .map((e) => e.at);
+    expect(starts.length).toBeGreaterThanOrEqual(2);
+    const cooldown = DEFAULT.failover_policies.automatic_failover.cooldown_seconds * 1000;
+    const [first, second] = starts as [number, number];
+    expect(second - first).toBeGreaterThanOrEqual(cooldown);
+    expect(second - first).toBeLessThan(cooldown + 60_000);
+  });
+
   // Each invariant, broken on purpose by a mutated rule, is caught within a few schedules.
   const mutations: [SimMutation, InvariantName, Topology][] = [
     ['shared-status-item', 'epochs-never-go-backwards', DEFAULT],
