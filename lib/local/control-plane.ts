@@ -223,6 +223,10 @@ export async function startLocalControlPlane(
     throw error;
   }
   network.attachReplication(runtime.replication);
+  // A region's outage ends the failover executions it coordinates, as on Step Functions.
+  network.onDown((region) => {
+    runtime.workflow.abortCoordinatedBy(region).catch(() => undefined);
+  });
 
   const servers: Server[] = [];
   let dns: LocalDns | undefined;

@@ -72,6 +72,7 @@ export class SimNetwork {
   /** Links this network paused, so a heal resumes only those (never one paused by someone else). */
   readonly #pausedLinks = new Set<string>();
   #replication: ReplicationLinks | undefined;
+  readonly #downListeners: ((region: string) => void)[] = [];
 
   constructor(options: SimNetworkOptions) {
     this.#regions = options.topology.regions.map((r) => r.region_id);
@@ -84,6 +85,11 @@ export class SimNetwork {
   /** Regions and witnesses: every id a fault may name. */
   get members(): readonly string[] {
     return [...this.#regions, ...this.#witnesses];
+  }
+
+  /** Called with the region each `down` fault names, as it is injected. */
+  onDown(listener: (region: string) => void): void {
+    this.#downListeners.push(listener);
   }
 
   /** Connects the replication links (when they exist after the network) and applies current faults. */
@@ -105,6 +111,7 @@ export class SimNetwork {
     }
     byKind.set(fault.kind, fault);
     this.#applyToReplication();
+    if (fault.kind === 'down') for (const listener of this.#downListeners) listener(fault.region);
     return fault;
   }
 

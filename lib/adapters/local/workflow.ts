@@ -64,6 +64,7 @@ export interface ExecutionOutcome {
 }
 
 interface Execution {
+  readonly coordinator: string;
   readonly abort: () => void;
   readonly done: Promise<ExecutionOutcome>;
   readonly tokens: Set<string>;
@@ -176,12 +177,26 @@ export class LocalWorkflow implements WorkflowPort {
   /** Aborts every running execution (approvals waiting are dropped) and waits for them to end. */
   async close(): Promise<void> {
     this.#closed = true;
-    const running = [...this.#executions.values()].filter((e) => !e.finished);
+    await this.#abort([...this.#executions.values()], 'the local workflow closed');
+  }
+
+  /**
+   * Aborts the running executions `coordinator` runs, as a region's outage ends the Step Functions
+   * executions in it: each record stays as its last step left it, and a survivor's probe round takes
+   * the failover over (or the region resumes it once it is back). A start of the same id runs again.
+   */
+  async abortCoordinatedBy(coordinator: string): Promise<void> {
+    const theirs = [...this.#executions.values()].filter((e) => e.coordinator === coordinator);
+    await this.#abort(theirs, `${coordinator} is down`);
+  }
+
+  async #abort(executions: readonly Execution[], why: string): Promise<void> {
+    const running = executions.filter((e) => !e.finished);
     for (const execution of running) {
       for (const token of execution.tokens) {
         const pending = this.#approvals.get(token);
         this.#approvals.delete(token);
-        pending?.reject(new Error('the local workflow closed'));
+        pending?.reject(new Error(why));
       }
       execution.abort();
     }
@@ -228,6 +243,7 @@ export class LocalWorkflow implements WorkflowPort {
     })().catch(() => undefined);
 
     const execution: Execution = {
+      coordinator,
       abort: run.abort,
       tokens,
       finished: false,
