@@ -458,7 +458,7 @@ export const COMMANDS: readonly CommandHelp[] = [
     name: 'latency',
     args: '[--from <region>] [--to <region>]',
     summary:
-      "the latency matrix routing uses (measured or static), coloured by SLA, and each pair's samples: last, EWMA, p50/p95/p99",
+      "the latency matrix routing uses (measured, else the mesh tunnel's, else static), coloured by SLA, and each pair's samples: last, EWMA, p50/p95/p99",
     api: true,
     options: [
       ['--from <region>', 'only pairs from this region'],
