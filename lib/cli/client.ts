@@ -153,6 +153,11 @@ export function isLoopback(endpoint: string): boolean {
   return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
+/** Whether a request to `endpoint` is signed under `mode`. */
+export function wantsSigning(mode: SigningMode, endpoint: string): boolean {
+  return mode === 'always' || (mode === 'auto' && !isLoopback(endpoint));
+}
+
 export interface SignRequestOptions {
   readonly credentials: () => Promise<SigningCredentials>;
   readonly region: string;
@@ -373,7 +378,7 @@ export class ApiClient {
     let unsigned: string | undefined;
     // /health and /api/v1/ping are open on AWS too (Route 53 cannot sign): no credentials needed.
     const open = path === '/health' || path === '/api/v1/ping';
-    if (!open && this.#wantsSigning(endpoint)) {
+    if (!open && wantsSigning(this.#signing, endpoint)) {
       const credentials = await this.#loadCredentials();
       if ('error' in credentials) unsigned = credentials.error;
       else {
@@ -420,11 +425,6 @@ export class ApiClient {
     };
   }
 
-  #wantsSigning(endpoint: string): boolean {
-    if (this.#signing === 'never') return false;
-    return this.#signing === 'always' || !isLoopback(endpoint);
-  }
-
   #loadCredentials(): Promise<SigningCredentials | { error: string }> {
     this.#loaded ??= this.#credentials().then(
       (credentials) => credentials,
@@ -437,7 +437,7 @@ export class ApiClient {
 }
 
 /** What a failed fetch says, in a few words, and whether the request surely never left. */
-function connectionFailure(error: unknown, timeoutMs: number): { error: string; notSent: boolean } {
+export function connectionFailure(error: unknown, timeoutMs: number): { error: string; notSent: boolean } {
   const e = error as Error & { cause?: { code?: string; message?: string } };
   if (e.name === 'TimeoutError' || e.name === 'AbortError') {
     return { error: `no answer within ${timeoutMs / 1000} s`, notSent: false };

@@ -22,11 +22,12 @@ import { dashboardFiles, isDashboardPath } from '../local/dashboard-route.ts';
 import { createHttpBridge } from '../local/http.ts';
 import { closeServer, listen } from '../local/listen.ts';
 import {
-  isLoopback,
+  connectionFailure,
   regionOfHost,
   type SigningCredentials,
   type SigningMode,
   signRequest,
+  wantsSigning,
 } from './client.ts';
 import { type CliIo, integerOption, parse, UsageError } from './common.ts';
 import {
@@ -231,7 +232,7 @@ function forwarder(
         accept: 'application/json',
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       };
-      if (signing === 'always' || (signing === 'auto' && !isLoopback(upstream.url))) {
+      if (wantsSigning(signing, upstream.url)) {
         let found: SigningCredentials;
         try {
           found = await credentials();
@@ -260,7 +261,7 @@ function forwarder(
         });
         text = await response.text();
       } catch (error) {
-        failed.push({ name: upstream.name, why: connectionFailure(error, timeoutMs) });
+        failed.push({ name: upstream.name, why: connectionFailure(error, timeoutMs).error });
         continue;
       }
       const code = errorCode(text);
@@ -303,14 +304,6 @@ function forwarder(
       headers: { ...none.headers, [UPSTREAM_FAILED_HEADER]: encodeURIComponent(JSON.stringify(failed)) },
     };
   };
-}
-
-function connectionFailure(error: unknown, timeoutMs: number): string {
-  const e = error as Error & { cause?: { code?: string; message?: string } };
-  if (e.name === 'TimeoutError' || e.name === 'AbortError') return `no answer within ${timeoutMs / 1000} s`;
-  if (e.cause?.code === 'ECONNREFUSED') return 'connection refused';
-  if (e.cause?.code === 'ECONNRESET' || e.cause?.code === 'UND_ERR_SOCKET') return 'connection reset';
-  return e.cause?.code ?? e.cause?.message ?? e.message;
 }
 
 function errorCode(text: string): string | undefined {
