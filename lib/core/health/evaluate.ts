@@ -42,6 +42,22 @@ export interface HealthPolicy {
   readonly min_samples_for_slo: number;
 }
 
+/** The two counts of asymmetric hysteresis: how many rounds in a row flip a verdict each way. */
+export type Hysteresis = Pick<HealthPolicy, 'failure_threshold' | 'success_threshold'>;
+
+/**
+ * A verdict after one more round: up stays up until `failure_threshold` failed rounds in a row, down
+ * comes back only after `success_threshold` good rounds in a row.
+ */
+export function upAfterRound(
+  wasUp: boolean,
+  failuresInRow: number,
+  successesInRow: number,
+  policy: Hysteresis,
+): boolean {
+  return wasUp ? failuresInRow < policy.failure_threshold : successesInRow >= policy.success_threshold;
+}
+
 /**
  * The health policy from the topology's `failover_policies`. The spec states the failure count twice
  * (`health_check.failure_threshold` and `automatic_failover.conditions.health_check_failures`); the
@@ -120,9 +136,7 @@ export function applyRound(
   const consecutive_unanswered = answeredRound ? 0 : (prev?.consecutive_unanswered ?? 0) + 1;
   const consecutive_answered = answeredRound ? (prev?.consecutive_answered ?? 0) + 1 : 0;
   const wasReachable = prev === undefined ? true : reachableOf(prev);
-  const reachable = wasReachable
-    ? consecutive_unanswered < policy.failure_threshold
-    : consecutive_answered >= policy.success_threshold;
+  const reachable = upAfterRound(wasReachable, consecutive_unanswered, consecutive_answered, policy);
 
   const healthCalls = round.filter((o) => o.endpoint === HEALTH_ENDPOINT);
   const healthFailed = healthCalls.length > 0 ? healthCalls.some((o) => !o.ok) : round.every((o) => !o.ok);

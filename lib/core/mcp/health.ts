@@ -7,6 +7,7 @@
  * of it. A partitioned observer alone never takes a server out of discovery. Pure: observations and
  * `now` are inputs.
  */
+import { type Hysteresis, upAfterRound } from '../health/evaluate.ts';
 import type { Topology } from '../topology/types.ts';
 
 /** One call of one server's endpoint by one observer region. */
@@ -44,11 +45,6 @@ export interface McpObserverHealth {
   readonly views: readonly McpHealthView[];
 }
 
-export interface McpHysteresis {
-  readonly failure_threshold: number;
-  readonly success_threshold: number;
-}
-
 /**
  * The view after one more call. A server never seen starts healthy (a registry entry is trusted until
  * probes say otherwise); it turns unhealthy after `failure_threshold` failed calls in a row and
@@ -57,12 +53,12 @@ export interface McpHysteresis {
 export function applyMcpProbe(
   previous: McpHealthView | undefined,
   observation: McpProbeObservation,
-  policy: McpHysteresis,
+  policy: Hysteresis,
 ): McpHealthView {
   const wasHealthy = previous?.healthy ?? true;
   const failures = observation.ok ? 0 : (previous?.consecutive_failures ?? 0) + 1;
   const successes = observation.ok ? (previous?.consecutive_successes ?? 0) + 1 : 0;
-  const healthy = wasHealthy ? failures < policy.failure_threshold : successes >= policy.success_threshold;
+  const healthy = upAfterRound(wasHealthy, failures, successes, policy);
   return {
     region: observation.region,
     server: observation.server,
