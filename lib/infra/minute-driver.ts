@@ -6,7 +6,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ExpressMinuteDriver, MINUTE_BUDGET_SECONDS } from './express-minute-driver.ts';
-import { ProbeSchedule } from './probe-schedule.ts';
+import { ProbeSchedule, schedulerRole } from './probe-schedule.ts';
 
 export { MINUTE_BUDGET_SECONDS };
 
@@ -160,22 +160,11 @@ export class MinuteDriver extends Construct {
     const role =
       queued.length === 0
         ? undefined
-        : new iam.Role(this, 'Role', {
-            description: `EventBridge Scheduler: puts each minute's rounds on the Cortex round queues, nothing else`,
-            // Confused-deputy guard: only schedules of this account's default group may assume it.
-            assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-              conditions: {
-                StringEquals: {
-                  'aws:SourceAccount': stack.account,
-                  'aws:SourceArn': stack.formatArn({
-                    service: 'scheduler',
-                    resource: 'schedule-group',
-                    resourceName: 'default',
-                  }),
-                },
-              },
-            }),
-          });
+        : schedulerRole(
+            this,
+            'Role',
+            `EventBridge Scheduler: puts each minute's rounds on the Cortex round queues, nothing else`,
+          );
     this.role = role;
     for (const job of queued) {
       const timeout = Duration.seconds(timeoutOf(job));

@@ -45,6 +45,27 @@ export function flexibleWindowMinutes(expression: string): number {
   return Math.max(1, Math.min(60, Math.floor(minutes / 2)));
 }
 
+/** A role only EventBridge Scheduler's schedules of this account's default group may assume. */
+export function schedulerRole(scope: Construct, id: string, description: string): iam.Role {
+  const stack = Stack.of(scope);
+  return new iam.Role(scope, id, {
+    description,
+    // Confused-deputy guard: only schedules of this account's default group may assume it.
+    assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+      conditions: {
+        StringEquals: {
+          'aws:SourceAccount': stack.account,
+          'aws:SourceArn': stack.formatArn({
+            service: 'scheduler',
+            resource: 'schedule-group',
+            resourceName: 'default',
+          }),
+        },
+      },
+    }),
+  });
+}
+
 /** Functions whose asynchronous invocations are configured already (one EventInvokeConfig each). */
 const configured = new WeakSet<lambda.IFunction>();
 
@@ -69,23 +90,11 @@ export class ProbeSchedule extends Construct {
     if (!/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/.test(expression)) {
       throw new Error(`ProbeSchedule: expression must be rate(...) or cron(...), got ${expression}`);
     }
-    const stack = Stack.of(this);
-    this.role = new iam.Role(this, 'Role', {
-      description: `EventBridge Scheduler: invokes ${props.purpose ?? 'the Cortex health probe'}, nothing else`,
-      // Confused-deputy guard: only schedules of this account's default group may assume it.
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: {
-          StringEquals: {
-            'aws:SourceAccount': stack.account,
-            'aws:SourceArn': stack.formatArn({
-              service: 'scheduler',
-              resource: 'schedule-group',
-              resourceName: 'default',
-            }),
-          },
-        },
-      }),
-    });
+    this.role = schedulerRole(
+      this,
+      'Role',
+      `EventBridge Scheduler: invokes ${props.purpose ?? 'the Cortex health probe'}, nothing else`,
+    );
     const target = props.target;
     const targetArn = 'stateMachineArn' in target ? target.stateMachineArn : target.functionArn;
     this.role.addToPrincipalPolicy(
