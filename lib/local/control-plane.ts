@@ -11,7 +11,13 @@
 
 import type { IncomingMessage, Server } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { json, parseJsonBody, toHttpError } from '../../functions/shared/http.ts';
+import {
+  json,
+  MethodNotAllowedError,
+  parseJsonBody,
+  RouteNotFoundError,
+  toHttpError,
+} from '../../functions/shared/http.ts';
 import { LocalMcpProbe } from '../adapters/local/mcp-probe.ts';
 import { LocalProbe } from '../adapters/local/probe.ts';
 import type { LinkStats } from '../adapters/local/replication.ts';
@@ -563,8 +569,9 @@ function createGatewayApi(parts: GatewayParts): ApiHandler {
       return api(event);
     }
     const method = event.requestContext.http.method;
-    const notAllowed = () =>
-      json(405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${method} is not allowed on ${path}` } });
+    const notAllowed = (): never => {
+      throw new MethodNotAllowedError(`${method} is not allowed on ${path}`);
+    };
     try {
       switch (path) {
         case '/v1/sim':
@@ -588,7 +595,7 @@ function createGatewayApi(parts: GatewayParts): ApiHandler {
             event,
           );
         default:
-          return json(404, { error: { code: 'NOT_FOUND', message: `no route for ${method} ${path}` } });
+          throw new RouteNotFoundError(`no route for ${method} ${path}`);
       }
     } catch (error) {
       return toHttpError(error);
@@ -618,9 +625,7 @@ function faultsRoute(network: SimNetwork, method: string, event: APIGatewayProxy
       return json(200, { healed: network.heal(region), faults: network.list() });
     }
     default:
-      return json(405, {
-        error: { code: 'METHOD_NOT_ALLOWED', message: `${method} is not allowed on /v1/sim/faults` },
-      });
+      throw new MethodNotAllowedError(`${method} is not allowed on /v1/sim/faults`);
   }
 }
 

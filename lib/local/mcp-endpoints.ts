@@ -6,7 +6,7 @@
  * else.
  */
 import type { IncomingMessage } from 'node:http';
-import { json } from '../../functions/shared/http.ts';
+import { json, MethodNotAllowedError, toHttpError } from '../../functions/shared/http.ts';
 import type { SimNetwork } from './faults.ts';
 import type { RequestInterception } from './http.ts';
 
@@ -29,9 +29,7 @@ export function mcpEndpointAnswer(
   if (!match) return undefined;
   const server = match[1] as string;
   if (req.method !== 'GET') {
-    return json(405, {
-      error: { code: 'METHOD_NOT_ALLOWED', message: `${req.method} is not allowed on ${url}` },
-    });
+    return toHttpError(new MethodNotAllowedError(`${req.method} is not allowed on ${url}`));
   }
   if (network.isMcpServerDown(region, server)) return 'reset';
   return json(200, { server, region, status: 'ok' });

@@ -6,7 +6,14 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { type HttpResult, json, parseJsonBody, parseWith } from '../../functions/shared/http.ts';
+import {
+  type HttpResult,
+  json,
+  MethodNotAllowedError,
+  parseJsonBody,
+  parseWith,
+  RouteNotFoundError,
+} from '../../functions/shared/http.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 
 /** What the drills need of the local replication (lib/adapters/local/replication.ts). */
@@ -78,8 +85,8 @@ function linkOf(context: DrillContext, from: string, to: string) {
   return context.replication.stats().links.find((l) => l.from === from && l.to === to);
 }
 
-function notAllowed(method: string, path: string): HttpResult {
-  return json(405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${method} is not allowed on ${path}` } });
+function notAllowed(method: string, path: string): never {
+  throw new MethodNotAllowedError(`${method} is not allowed on ${path}`);
 }
 
 /** Answers one drill request; throws typed errors for the gateway's error mapping. */
@@ -134,6 +141,6 @@ export async function replicationDrill(
       return json(200, await context.replication.corrupt(body.region, table, body.key, body.changes));
     }
     default:
-      return json(404, { error: { code: 'NOT_FOUND', message: `no route for ${method} ${path}` } });
+      throw new RouteNotFoundError(`no route for ${method} ${path}`);
   }
 }
