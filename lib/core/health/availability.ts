@@ -65,11 +65,7 @@ export function availabilityOver(
   windowMinutes: number,
   sla: number,
 ): AvailabilityWindow {
-  if (!Number.isInteger(windowMinutes) || windowMinutes < 1) {
-    throw new RangeError(`windowMinutes must be a positive integer, got ${windowMinutes}`);
-  }
-  const last = minuteBucket(now);
-  const first = last - (windowMinutes - 1) * MINUTE_MS;
+  const { first, last } = windowBounds(now, windowMinutes);
   const byMinute = new Map<number, MinuteState>();
   for (const sample of samples) {
     const state = sample.regions[region];
@@ -79,6 +75,15 @@ export function availabilityOver(
   const measured = byMinute.size;
   const up = [...byMinute.values()].filter((s) => s === 'up').length;
   return windowOf(windowMinutes, measured, up, sla);
+}
+
+/** The first and last minute of the `windowMinutes` minutes ending with the minute of `now`. */
+function windowBounds(now: number, windowMinutes: number): { first: number; last: number } {
+  if (!Number.isInteger(windowMinutes) || windowMinutes < 1) {
+    throw new RangeError(`windowMinutes must be a positive integer, got ${windowMinutes}`);
+  }
+  const last = minuteBucket(now);
+  return { first: last - (windowMinutes - 1) * MINUTE_MS, last };
 }
 
 function windowOf(windowMinutes: number, measured: number, up: number, sla: number): AvailabilityWindow {
@@ -149,15 +154,11 @@ export function ledgerAvailability(
   windowMinutes: number,
   sla: number,
 ): AvailabilityWindow {
-  if (!Number.isInteger(windowMinutes) || windowMinutes < 1) {
-    throw new RangeError(`windowMinutes must be a positive integer, got ${windowMinutes}`);
-  }
+  const { first, last } = windowBounds(now, windowMinutes);
   const line = ledger?.regions[region] ?? '';
   let measured = 0;
   let up = 0;
   if (ledger !== undefined && line !== '') {
-    const last = minuteBucket(now);
-    const first = last - (windowMinutes - 1) * MINUTE_MS;
     // Index i holds minute last_minute - (length - 1 - i) minutes.
     const indexOf = (minute: number) => line.length - 1 - (ledger.last_minute - minute) / MINUTE_MS;
     const from = Math.max(0, indexOf(first));
