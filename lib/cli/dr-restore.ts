@@ -30,8 +30,8 @@ import { withGeneration } from '../infra/generation.ts';
 import { DEFAULT_DATA_DIR } from '../local/defaults.ts';
 import { listSnapshots, localTablesOf, snapshotReadings } from '../local/snapshots.ts';
 import { loadTopologyFile } from '../topology/load.ts';
-import { ApiUnreachableError, EndpointError, isLoopback, parseEndpoints } from './client.ts';
-import { apiClient, type CliIo, DEFAULT_ENDPOINT, parse, requireReadable, UsageError } from './common.ts';
+import { ApiUnreachableError, isLoopback } from './client.ts';
+import { apiClient, type CliIo, parse, requireReadable, UsageError } from './common.ts';
 import { paint, type Style, table } from './format.ts';
 
 /** One region's AWS clients; `close` releases them. */
@@ -112,17 +112,10 @@ async function localPlane(
   values: Record<string, unknown>,
   io: CliIo,
 ): Promise<{ data_dir: string; now: string } | undefined> {
-  const raw = (values.endpoint as string | undefined) ?? io.env.CORTEX_ENDPOINT ?? DEFAULT_ENDPOINT;
-  let first: string | undefined;
+  const client = apiClient(values, io, { quiet: true });
+  if (!isLoopback(client.endpoints[0] as string)) return undefined;
   try {
-    first = parseEndpoints(raw === '' ? DEFAULT_ENDPOINT : raw, '--endpoint')[0];
-  } catch (error) {
-    if (error instanceof EndpointError) throw new UsageError(error.message);
-    throw error;
-  }
-  if (first === undefined || !isLoopback(first)) return undefined;
-  try {
-    const answer = await apiClient(values, io, { quiet: true }).call('GET', '/v1/sim');
+    const answer = await client.call('GET', '/v1/sim');
     const body = answer.body as { data_dir?: unknown; now?: unknown } | null;
     if (answer.status !== 200 || typeof body?.data_dir !== 'string' || typeof body.now !== 'string') {
       return undefined;
