@@ -301,10 +301,11 @@ export function httpErrorBoundary(
   return {
     onError: async (request) => {
       const error = request.error;
-      if (!(error instanceof CortexError) || toHttpError(error).statusCode === 500) {
+      const response = toHttpError(error);
+      if (!(error instanceof CortexError) || response.statusCode === 500) {
         log(`unhandled error on ${request.event.routeKey ?? request.event.rawPath}`, error);
       }
-      request.response = toHttpError(error);
+      request.response = response;
     },
   };
 }
