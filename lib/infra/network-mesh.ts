@@ -28,7 +28,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
-import { parseCidr } from '../core/network/cidr.ts';
+import { formatAddress, parseCidr } from '../core/network/cidr.ts';
 import type { MeshLink, MeshPlan } from '../core/network/mesh.ts';
 
 /** Private ASNs, one per region in topology order (peered Transit Gateways need distinct ones). */
@@ -45,10 +45,7 @@ export function meshSubnets(block: string): [string, string] {
   if (!range) throw new Error(`network mesh: ${block} is not an IPv4 block`);
   const prefix = Math.min(range.prefix + 4, 28);
   const size = 2 ** (32 - prefix);
-  const at = (n: number) => {
-    const address = range.first + n * size;
-    return `${[24, 16, 8, 0].map((shift) => (address >>> shift) & 255).join('.')}/${prefix}`;
-  };
+  const at = (n: number) => `${formatAddress(range.first + n * size)}/${prefix}`;
   return [at(0), at(1)];
 }
 
