@@ -121,7 +121,7 @@ export class HttpProbe implements ProbePort {
       }
       return { ...base, ok: true, status: response.status, latency_ms, ...reported };
     } catch (error) {
-      return { ...base, ok: false, error: failureOf(error, signal), latency_ms: elapsed() };
+      return { ...base, ok: false, error: networkFailureOf(error, signal), latency_ms: elapsed() };
     }
   }
 
@@ -247,8 +247,8 @@ const NETWORK_ERRORS: Readonly<Record<string, string>> = {
   UND_ERR_BODY_TIMEOUT: 'timeout',
 };
 
-/** `timeout`, `refused`, `reset`, `dns`, `unreachable`, `tls`, or `network <code>`. */
-function failureOf(error: unknown, signal: AbortSignal): string {
+/** Why a fetch failed: `timeout`, `refused`, `reset`, `dns`, `unreachable`, `tls`, or `network <code>`. */
+export function networkFailureOf(error: unknown, signal: AbortSignal): string {
   if (signal.aborted) return 'timeout';
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
     return 'timeout';

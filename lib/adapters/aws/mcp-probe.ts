@@ -11,6 +11,7 @@ import type { McpProbeObservation } from '../../core/mcp/health.ts';
 import type { McpServerRecord } from '../../core/mcp/registry.ts';
 import type { Topology } from '../../core/topology/types.ts';
 import type { Clock, McpProbePort } from '../../ports.ts';
+import { networkFailureOf } from './http-probe.ts';
 
 /** The URL to call for a server, or why it may not be called. */
 export type McpEndpointAllowList = (
@@ -108,23 +109,7 @@ export class HttpMcpProbe implements McpProbePort {
         return { ...base, ok: false, error: `http ${response.status}`, latency_ms: elapsed() };
       return { ...base, ok: true, latency_ms: elapsed() };
     } catch (error) {
-      return { ...base, ok: false, error: failureOf(error, signal), latency_ms: elapsed() };
+      return { ...base, ok: false, error: networkFailureOf(error, signal), latency_ms: elapsed() };
     }
   }
-}
-
-function failureOf(error: unknown, signal: AbortSignal): string {
-  if (signal.aborted) return 'timeout';
-  const code = codeOf(error);
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'dns';
-  if (code === 'ECONNREFUSED') return 'refused';
-  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'reset';
-  if (code !== undefined) return `network ${code}`;
-  return `network ${error instanceof Error ? error.message : String(error)}`;
-}
-
-function codeOf(error: unknown, depth = 0): string | undefined {
-  if (depth > 4 || typeof error !== 'object' || error === null) return undefined;
-  const { code, cause } = error as { code?: unknown; cause?: unknown };
-  return typeof code === 'string' ? code : codeOf(cause, depth + 1);
 }
