@@ -197,6 +197,11 @@ export function alarmSpecs(
   return specs;
 }
 
+/** A region's alarm name: deterministic, so the deployment's dashboard can name every region's alarms. */
+function alarmName(name: string, regionId: string, specId: string): string {
+  return `${name}-${regionId}-${specId}`;
+}
+
 /** A catalog metric as CloudWatch names it (lib/app/metrics.ts publishes exactly these dimensions). */
 export function cortexMetric(
   name: MetricName,
@@ -279,7 +284,7 @@ export class Monitoring extends Construct {
     const alarms: Record<string, cloudwatch.Alarm> = {};
     for (const spec of alarmSpecs(props.regionId, props.regionIds, props.targets)) {
       const alarm = new cloudwatch.Alarm(this, spec.id, {
-        alarmName: `${props.name}-${props.regionId}-${spec.id}`,
+        alarmName: alarmName(props.name, props.regionId, spec.id),
         alarmDescription: spec.description,
         metric: cortexMetric(spec.metric, spec.dimensions, spec.statistic, spec.period),
         threshold: spec.threshold,
@@ -335,13 +340,13 @@ function dashboardRows(scope: Construct, props: MonitoringProps): cloudwatch.IWi
     regionIds.map((region) =>
       inRegion(region, cortexMetric(name, { region }, statistic, period, label(region))),
     );
-  // Alarm names are deterministic (`<name>-<region>-<id>`): the widget names every region's.
+  // Alarm names are deterministic (alarmName): the widget names every region's.
   const alarms = regionIds.flatMap((region) =>
     alarmSpecs(region, regionIds, targets).map((spec) =>
       cloudwatch.Alarm.fromAlarmArn(
         scope,
         `Alarm-${region}-${spec.id}`,
-        `arn:${stack.partition}:cloudwatch:${region}:${stack.account}:alarm:${props.name}-${region}-${spec.id}`,
+        `arn:${stack.partition}:cloudwatch:${region}:${stack.account}:alarm:${alarmName(props.name, region, spec.id)}`,
       ),
     ),
   );
