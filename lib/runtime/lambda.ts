@@ -83,16 +83,9 @@ export function deploymentFacts(env: Record<string, string | undefined>): Deploy
   );
 }
 
-/** Each function's environment, parsed once per container (a bundle may hold two: the probe's). */
-const environments = new Map<LambdaFunction, unknown>();
-
+/** Function `name`'s environment; its callers build deps once per container, so it is parsed once. */
 function environmentOf<F extends LambdaFunction>(name: F): Environment<NeedsOf<F>> {
-  let env = environments.get(name) as Environment<NeedsOf<F>> | undefined;
-  if (!env) {
-    env = parseFunctionEnvironment(name, process.env);
-    environments.set(name, env);
-  }
-  return env;
+  return parseFunctionEnvironment(name, process.env);
 }
 
 function bundledTopology(): Topology {
