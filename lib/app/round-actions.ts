@@ -261,7 +261,7 @@ export class RoundActions {
     const { regionId, topology, state, workflow } = this.#deps;
     const stalledForMs = 2 * healthPolicyOf(topology).interval_seconds * 1000;
     for (const record of await this.#activeFailovers()) {
-      if (record.coordinator === regionId || !ACTIVE_STATUSES.includes(record.status)) continue;
+      if (record.coordinator === regionId) continue;
       if (this.#now - Date.parse(record.updated_at) < stalledForMs) continue;
       const old = statuses.get(record.coordinator)?.status;
       const gone =
