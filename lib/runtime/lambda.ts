@@ -267,18 +267,20 @@ export const opsPort: PortBuilder<'ops'> = (r) =>
   new DynamoOpsAdapter({ client: r.document, tableName: r.tableName });
 
 /** The resource pool the router reserves on and the resources API answers from. */
-export const resourcesPort: PortBuilder<'resources'> = (r) =>
-  new DynamoResourcesAdapter({
+export const resourcesPort: PortBuilder<'resources'> = (r) => {
+  const pools = resourcePoolTable(r.topology);
+  return new DynamoResourcesAdapter({
     client: r.document,
     tableName: r.tableName,
     handoffs: { client: r.document, tableName: r.records.handoff },
     // Held counters and the claim journal: this region's own items, written in its replica only.
     writer: r.regionId,
     // The pools follow `worker_assignments`: in the MRSC table when it is synchronous there.
-    pools: { client: r.document, tableName: resourcePoolTable(r.topology) },
-    strongPools: resourcePoolTable(r.topology) === strategyTables(r.topology).criticalName,
+    pools: { client: r.document, tableName: pools },
+    strongPools: pools === strategyTables(r.topology).criticalName,
     clock,
   });
+};
 
 /** This region's replicas of the selective tables (the placement computed from the bundled topology). */
 export const selectivePort: PortBuilder<'selective'> = (r) =>
