@@ -18,6 +18,7 @@ import type { DrillScenario } from '../core/dr/objectives.ts';
 import type { Topology } from '../core/topology/types.ts';
 import { answerOrder } from '../local/dns.ts';
 import { createRegionalApi, type RegionalApi } from '../local/regional-api.ts';
+import type { StatePort } from '../ports.ts';
 import { createLocalRunbooks } from '../runtime/local-dr.ts';
 import { InvariantChecker } from '../sim/invariants.ts';
 import { SimWorld } from '../sim/world.ts';
@@ -50,7 +51,16 @@ export async function drillOnVirtualClock(
   const checker = new InvariantChecker(world);
   await world.start();
   const advance = (ms: number) => world.kernel.run(world.kernel.now() + ms, () => checker.check());
-  const serving = await untilServing(world, advance);
+  const serving = await untilServing(
+    {
+      regions: world.regionIds,
+      witnesses: world.topology.witnesses.length,
+      stateOf: (region) => world.state(region),
+      now: () => world.kernel.now(),
+      wait: advance,
+    },
+    world.kernel.now() + 10 * world.topology.failover_policies.health_check.interval_seconds * 1000,
+  );
   if (!serving) {
     options.progress?.(
       `[${options.scenario}] not every observer saw every region healthy within 10 probe intervals; the warm-up judges`,
@@ -72,22 +82,31 @@ export async function drillOnVirtualClock(
   };
 }
 
-/** Until every observer (regions and witnesses) sees every region healthy, at most 10 intervals. */
-async function untilServing(world: SimWorld, advance: (ms: number) => Promise<void>): Promise<boolean> {
-  const topology = world.topology;
-  const observers = world.regionIds.length - 1 + topology.witnesses.length;
-  const interval = topology.failover_policies.health_check.interval_seconds * 1000;
-  const deadline = world.kernel.now() + 10 * interval;
+/** A plane as the warm-up before a drill reads it: its regions' replicas and its clock. */
+interface WarmingPlane {
+  readonly regions: readonly string[];
+  readonly witnesses: number;
+  readonly stateOf: (region: string) => StatePort;
+  readonly now: () => number;
+  readonly wait: (ms: number) => Promise<void>;
+}
+
+/**
+ * Until every observer (the other regions and the witnesses) sees every region healthy, a second at
+ * a time: a drill starts from a quiet plane. False when that did not happen by `deadline`.
+ */
+export async function untilServing(plane: WarmingPlane, deadline: number): Promise<boolean> {
+  const observers = plane.regions.length - 1 + plane.witnesses;
   for (;;) {
     let healthy = true;
-    for (const region of world.regionIds) {
-      const views = await world.state(region).listTargetHealth();
+    for (const region of plane.regions) {
+      const views = await plane.stateOf(region).listTargetHealth();
       if (views.filter((v) => v.target === region && v.verdict === 'healthy').length < observers)
         healthy = false;
     }
     if (healthy) return true;
-    if (world.kernel.now() >= deadline) return false;
-    await advance(1_000);
+    if (plane.now() >= deadline) return false;
+    await plane.wait(1_000);
   }
 }
 

@@ -17,7 +17,7 @@ import { createLocalRunbooks } from '../runtime/local-dr.ts';
 import { loadTopologyFile } from '../topology/load.ts';
 import { type CliIo, parse, requireReadable, UsageError } from './common.ts';
 import { restoreTestCommand } from './dr-restore.ts';
-import { drillOnVirtualClock, VIRTUAL_SCENARIOS } from './dr-virtual.ts';
+import { drillOnVirtualClock, untilServing, VIRTUAL_SCENARIOS } from './dr-virtual.ts';
 
 const DEFAULT_SPEED = 30;
 
@@ -122,7 +122,14 @@ export async function drillOnLocalPlane(
   });
   try {
     const harness = localHarness(plane);
-    if (!(await untilServing(plane))) {
+    const warm = {
+      regions: Object.keys(plane.regions),
+      witnesses: plane.runtime.witnesses.length,
+      stateOf: (region: string) => plane.runtime.region(region).deps.state,
+      now: () => plane.clock.now(),
+      wait: (ms: number) => plane.clock.sleep(ms),
+    };
+    if (!(await untilServing(warm, plane.clock.now() + 10 * 60_000))) {
       options.progress?.(
         `[${scenario}] not every observer saw every region healthy within 10 simulated minutes (a busy machine at this --speed?); the warm-up judges`,
       );
@@ -136,27 +143,6 @@ export async function drillOnLocalPlane(
   } finally {
     await plane.stop();
     await rm(dataDir, { recursive: true, force: true });
-  }
-}
-
-/**
- * Until every observer (regions and witnesses) sees every region healthy: the drill starts from a
- * quiet plane. False when that did not happen within 10 simulated minutes.
- */
-async function untilServing(plane: LocalControlPlane): Promise<boolean> {
-  const regions = Object.keys(plane.regions);
-  const observers = regions.length - 1 + plane.runtime.witnesses.length;
-  const deadline = plane.clock.now() + 10 * 60_000;
-  for (;;) {
-    let healthy = true;
-    for (const region of regions) {
-      const views = await plane.runtime.region(region).deps.state.listTargetHealth();
-      if (views.filter((v) => v.target === region && v.verdict === 'healthy').length < observers)
-        healthy = false;
-    }
-    if (healthy) return true;
-    if (plane.clock.now() > deadline) return false;
-    await plane.clock.sleep(1_000);
   }
 }
 
