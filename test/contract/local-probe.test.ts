@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { RegionStatus } from '../../lib/core/state/records.ts';
 import { startLocalControlPlane } from '../../lib/local/control-plane.ts';
 import { defaultTopologyJson } from '../fixtures/topologies.ts';
-import { probeContract } from './probe.contract.ts';
+import { probeContract, writeOwnStatus } from './probe.contract.ts';
 
 // The local plane's probe (LocalProbe over the HttpProbe the Lambda uses) calling the regions' real
 // HTTP endpoints on loopback, in real time (a loaded machine's first calls take a while); no probe
@@ -23,21 +23,8 @@ probeContract('LocalProbe over HTTP on the local control plane', async () => {
     log: () => {},
   });
   const { runtime, network, clock } = plane;
-  const setStatus = async (region: string, status: RegionStatus) => {
-    const state = runtime.region(region).deps.state;
-    const current = await state.getRegionStatus(region);
-    await state.putRegionStatus(
-      {
-        region_id: region,
-        status,
-        role: current?.role ?? 'active',
-        epoch: (current?.epoch ?? 0) + 1,
-        updated_at: new Date(clock.now()).toISOString(),
-        updated_by: `contract@${region}`,
-      },
-      current?.epoch,
-    );
-  };
+  const setStatus = (region: string, status: RegionStatus) =>
+    writeOwnStatus(runtime.region(region).deps.state, region, status, clock.now());
   // The first call to each region loads its handlers: not what the contract times.
   for (const region of Object.keys(plane.regions)) {
     await runtime.region('us-east-1').deps.probe.probe('us-east-1', region, '/coordination/status', 10_000);

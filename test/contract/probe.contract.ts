@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ProbeObservation } from '../../lib/core/health/types.ts';
 import type { RegionStatus } from '../../lib/core/state/records.ts';
 import type { Topology } from '../../lib/core/topology/types.ts';
+import type { StatePort } from '../../lib/ports.ts';
 
 /** A fault the fixture's network injects, as both simulated networks know them. */
 export type ProbeFault =
@@ -22,6 +23,27 @@ export interface ProbeFixture {
   /** Removes every fault and makes every region healthy again. */
   heal(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A fixture's `setStatus`: writes `status` as `region`'s own, the next epoch, in `state` (its replica). */
+export async function writeOwnStatus(
+  state: StatePort,
+  region: string,
+  status: RegionStatus,
+  now: number,
+): Promise<void> {
+  const current = await state.getRegionStatus(region);
+  await state.putRegionStatus(
+    {
+      region_id: region,
+      status,
+      role: current?.role ?? 'active',
+      epoch: (current?.epoch ?? 0) + 1,
+      updated_at: new Date(now).toISOString(),
+      updated_by: `contract@${region}`,
+    },
+    current?.epoch,
+  );
 }
 
 const US = 'us-east-1';

@@ -1,27 +1,14 @@
 import type { RegionStatus } from '../../lib/core/state/records.ts';
 import { defaultTopologyJson } from '../fixtures/topologies.ts';
 import { SimPlane } from '../support/sim-plane.ts';
-import { type ProbeFault, probeContract } from './probe.contract.ts';
+import { type ProbeFault, probeContract, writeOwnStatus } from './probe.contract.ts';
 
 probeContract("SimProbe on the simulator's network", async () => {
   const plane = await SimPlane.start(defaultTopologyJson());
   await plane.untilAllHealthy();
   const downs = new Set<string>();
-  const setStatus = async (region: string, status: RegionStatus) => {
-    const state = plane.state(region);
-    const current = await state.getRegionStatus(region);
-    await state.putRegionStatus(
-      {
-        region_id: region,
-        status,
-        role: current?.role ?? 'active',
-        epoch: (current?.epoch ?? 0) + 1,
-        updated_at: new Date(plane.now()).toISOString(),
-        updated_by: `contract@${region}`,
-      },
-      current?.epoch,
-    );
-  };
+  const setStatus = (region: string, status: RegionStatus) =>
+    writeOwnStatus(plane.state(region), region, status, plane.now());
   return {
     topology: plane.topology,
     now: () => plane.now(),
