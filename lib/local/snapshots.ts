@@ -28,6 +28,11 @@ export function snapshotsDir(dataDir: string): string {
   return join(dataDir, 'backups');
 }
 
+/** The folder of `region`'s snapshot taken at `takenAt` (ISO; `:` is not allowed in every file system). */
+function snapshotDir(dataDir: string, region: string, takenAt: string): string {
+  return join(snapshotsDir(dataDir), region, takenAt.replaceAll(':', '-'));
+}
+
 /**
  * The tables a region's local store holds: those with a replica there, the MRSC table only in its
  * home region's store (locally it has one authoritative copy, lib/adapters/local/mrsc.ts).
@@ -47,7 +52,7 @@ export async function takeSnapshot(options: {
   readonly now: number;
 }): Promise<SnapshotManifest> {
   const takenAt = new Date(options.now).toISOString();
-  const dir = join(snapshotsDir(options.dataDir), options.region, takenAt.replaceAll(':', '-'));
+  const dir = snapshotDir(options.dataDir, options.region, takenAt);
   await mkdir(dir, { recursive: true });
   const tables: { name: string; items: number }[] = [];
   for (const table of options.tables) {
@@ -96,8 +101,7 @@ export async function pruneSnapshots(
   let removed = 0;
   for (const manifest of await listSnapshots(dataDir)) {
     if (now - Date.parse(manifest.taken_at) <= retentionDays * 86_400_000) continue;
-    const stamp = manifest.taken_at.replaceAll(':', '-');
-    await rm(join(snapshotsDir(dataDir), manifest.region, stamp), { recursive: true, force: true });
+    await rm(snapshotDir(dataDir, manifest.region, manifest.taken_at), { recursive: true, force: true });
     removed += 1;
   }
   return removed;
