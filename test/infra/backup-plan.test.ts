@@ -12,7 +12,7 @@ import { BackupPlan } from '../../lib/infra/backup-plan.ts';
 import { StateTable } from '../../lib/infra/state-table.ts';
 import { StateTableKey } from '../../lib/infra/state-table-key.ts';
 import { type BuiltApp, buildCortexApp, logicalId, templateOf } from './build.ts';
-import { actionsOf, resourcesOf, type Statement } from './iam.ts';
+import { actionsOf, allStatements, resourcesOf } from './iam.ts';
 
 /** The stacks that hold tables, each with its template and the table names homed there. */
 function tableStacks(built: BuiltApp): { stack: Stack; template: Template; tables: string[] }[] {
@@ -142,9 +142,7 @@ describe('backups', () => {
       expect(JSON.stringify(role?.Properties.ManagedPolicyArns)).toMatch(
         /AWSBackupServiceRolePolicyForRestores/,
       );
-      const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-        (p) => p.Properties.PolicyDocument.Statement as Statement[],
-      );
+      const statements = allStatements(template);
       const keyStatements = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
       const keyActions = keyStatements.flatMap(actionsOf).sort();
       expect(keyActions).toEqual([

@@ -17,7 +17,15 @@ import { StateTables } from '../../lib/infra/state-tables.ts';
 import { WITNESS_TABLE_ACCESS } from '../../lib/infra/witness-stack.ts';
 import { usRegionSetTopologyJson } from '../fixtures/replication-topologies.ts';
 import { type BuiltApp, buildCortexApp, logicalId, newApp, templateOf } from './build.ts';
-import { actionsOf, allStatements, arnIn, resourcesOf, type Statement, statementsOfRole } from './iam.ts';
+import {
+  actionsOf,
+  allStatements,
+  arnIn,
+  resourcesOf,
+  roleStatements,
+  type Statement,
+  statementsOfRole,
+} from './iam.ts';
 
 const STATE = 'cortex-state';
 const CRITICAL = 'cortex-critical';
@@ -51,10 +59,6 @@ function lambdaRoles(template: Template): string[] {
       JSON.stringify(role.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'),
     )
     .map(([id]) => id);
-}
-
-function roleStatements(template: Template, role: { node: { defaultChild?: unknown } }): Statement[] {
-  return statementsOfRole(template, logicalId(role.node.defaultChild));
 }
 
 const dynamo = (actions: readonly string[]) => actions.map((a) => `dynamodb:${a}`).sort();

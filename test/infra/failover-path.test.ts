@@ -26,8 +26,8 @@ import {
   arnIn,
   resourcesAllowed,
   resourcesOf,
+  roleStatements,
   type Statement,
-  statementsOfRole,
 } from './iam.ts';
 
 function noGrants(stateMachineArn: string) {
@@ -76,10 +76,6 @@ function writeCounterStatement(region: string): Statement {
     Resource: tableArn(region),
     Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['REPLICATION'] } },
   };
-}
-
-function roleStatements(template: Template, role: { node: { defaultChild?: unknown } }): Statement[] {
-  return statementsOfRole(template, logicalId(role.node.defaultChild));
 }
 
 /** A function's CloudFormation properties (untyped JSON, as `findResources` returns it). */

@@ -28,7 +28,7 @@ import {
 } from '../../lib/infra/minute-driver.ts';
 import { backgroundJobTable, type RegionalStack } from '../../lib/infra/regional-stack.ts';
 import { logicalId, newApp, templateOf, useRegionalTemplates } from './build.ts';
-import { type Statement, statementsOfRole } from './iam.ts';
+import { roleStatements } from './iam.ts';
 
 const app = useRegionalTemplates();
 
@@ -41,9 +41,6 @@ const policy = () => healthPolicyOf(app.built.topology);
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON, checked by shape.
 type Resource = Record<string, any>;
-
-const roleStatements = (template: Template, role: { node: { defaultChild?: unknown } }): Statement[] =>
-  statementsOfRole(template, logicalId(role.node.defaultChild));
 
 const functionOf = (template: Template, fn: { node: { defaultChild?: unknown } }): Resource =>
   template.findResources('AWS::Lambda::Function')[logicalId(fn.node.defaultChild)] as Resource;

@@ -10,27 +10,9 @@ import { DEFAULT_BEAT_INTERVAL_MS } from '../../lib/core/replication/lag.ts';
 import type { RegionalStack } from '../../lib/infra/regional-stack.ts';
 import { REPLICATION_ACCESS, REPLICATION_PARTITION } from '../../lib/infra/replication-access.ts';
 import { type BuiltApp, buildCortexApp, logicalId, templateOf } from './build.ts';
-import { actionsOf, arnIn, resourcesAllowed, type Statement, statementsOfRole } from './iam.ts';
+import { actionsOf, actionsOn, arnIn, resourcesAllowed, roleStatements } from './iam.ts';
 
 const tableArn = (region: string) => arnIn('dynamodb', region, 'table/cortex-state');
-
-function roleStatements(template: Template, role: { node: { defaultChild?: unknown } }): Statement[] {
-  return statementsOfRole(template, logicalId(role.node.defaultChild));
-}
-
-/** The DynamoDB actions `statements` allow on `resource`, sorted. */
-function actionsOn(statements: readonly Statement[], resource: unknown): string[] {
-  const actions = statements
-    .filter((s) => s.Effect === 'Allow' && s.Condition === undefined)
-    .filter((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).some((r) => equal(r, resource)))
-    .flatMap(actionsOf)
-    .filter((a) => a.startsWith('dynamodb:'));
-  return [...new Set(actions)].sort();
-}
-
-function equal(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
 
 const dynamo = (actions: readonly string[]) => actions.map((a) => `dynamodb:${a}`).sort();
 
