@@ -7,7 +7,6 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Scheduler } from '../../lib/adapters/local/replication.ts';
 import { restoreTestCommand } from '../../lib/cli/dr-restore.ts';
 import type { RestoreTestReport } from '../../lib/core/dr/backup-age.ts';
 import { type LocalControlPlane, startLocalControlPlane } from '../../lib/local/control-plane.ts';
@@ -21,6 +20,7 @@ import {
   takeSnapshot,
 } from '../../lib/local/snapshots.ts';
 import { cli } from '../support/cli.ts';
+import { ManualScheduler } from '../support/manual-time.ts';
 
 let dataDir: string;
 let otherDir: string;
@@ -60,30 +60,6 @@ async function restoreTest(args: string[], now?: number) {
     now === undefined ? {} : { now: () => now },
   );
   return { code, report: JSON.parse(c.out.join('\n')) as RestoreTestReport & { where: string } };
-}
-
-/** A clock that moves only when told, with the timers it was given. */
-function manualClock(start: number): Scheduler & { advanceTo(at: number): Promise<void> } {
-  let now = start;
-  let timers: { at: number; run: () => void }[] = [];
-  return {
-    now: () => now,
-    setTimer: (delay, run) => {
-      const timer = { at: now + delay, run };
-      timers.push(timer);
-      return () => {
-        timers = timers.filter((t) => t !== timer);
-      };
-    },
-    advanceTo: async (at) => {
-      now = at;
-      const due = timers.filter((t) => t.at <= at);
-      timers = timers.filter((t) => t.at > at);
-      for (const t of due) t.run();
-      // Let the snapshot's reads and writes finish.
-      await new Promise((r) => setTimeout(r, 300));
-    },
-  };
 }
 
 describe('cortex dr restore-test on the local plane', () => {
@@ -157,9 +133,12 @@ describe('cortex dr restore-test on the local plane', () => {
       tables: old.tables,
       now: start - 91 * 86_400_000,
     });
-    const clock = manualClock(start);
+    const clock = new ManualScheduler();
+    clock.time = start;
     const nightly = startNightlySnapshots({ dataDir: otherDir, regions: storeRegions(), clock });
-    await clock.advanceTo(Date.parse('2026-12-03T02:00:00Z'));
+    clock.advance(Date.parse('2026-12-03T02:00:00Z') - start);
+    // Let the snapshot's reads and writes finish.
+    await new Promise((r) => setTimeout(r, 300));
     await nightly.stop();
     const manifests = await listSnapshots(otherDir);
     expect(manifests.map((m) => [m.region, m.taken_at]).sort()).toEqual(
