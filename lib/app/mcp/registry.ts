@@ -52,7 +52,7 @@ export interface McpListQuery {
 
 /** The registry (seeded from the topology when empty), each server with its live state. */
 export async function listMcpServers(deps: McpDeps, query: McpListQuery = {}): Promise<McpServerView[]> {
-  const servers = await registry(deps);
+  const servers = await readMcpRegistry(deps);
   const live = await liveRegions(deps);
   const health = await serverHealthOf(deps);
   return servers
@@ -94,7 +94,7 @@ export type McpDiscoveryAnswer = Extract<Discovery, { found: true }> & { readonl
 /** The server an agent in `region` should use for `capability`; 404 or 422 with every reason otherwise. */
 export async function discoverMcp(deps: McpDeps, query: McpDiscoveryQuery): Promise<McpDiscoveryAnswer> {
   const region = query.region ?? deps.regionId;
-  const servers = await registry(deps);
+  const servers = await readMcpRegistry(deps);
   const regionReasons = await liveRegions(deps);
   const health = await serverHealthOf(deps);
   const matrix = await latencyMatrix(deps);
@@ -156,7 +156,7 @@ export async function registerMcpServer(
   registration: McpRegistration,
 ): Promise<McpServerRecord> {
   requireRegion(deps, region);
-  await registry(deps);
+  await readMcpRegistry(deps);
   const type = registration.type ?? server;
   const record: McpServerRecord = {
     region,
@@ -183,7 +183,7 @@ export async function registerMcpServer(
 /** Deregisters `server` in `region`; 404 when it is not registered. */
 export async function deregisterMcpServer(deps: McpDeps, region: string, server: string): Promise<void> {
   requireRegion(deps, region);
-  await registry(deps);
+  await readMcpRegistry(deps);
   const removed = await deps.mcp.deleteMcpServer(region, server, new Date(deps.clock.now()).toISOString());
   if (!removed) throw new NotFoundError('MCP server', `${region}/${server}`);
   await publish(deps, 'mcp.server_deregistered', { region, server });
@@ -196,7 +196,7 @@ export async function failOverMcpServers(
   targets: readonly string[],
   failoverId?: string,
 ): Promise<readonly McpMove[]> {
-  const servers = await registry(deps);
+  const servers = await readMcpRegistry(deps);
   const plan = planMcpFailover(
     failed,
     targets,
@@ -216,7 +216,7 @@ export async function failOverMcpServers(
 
 /** A failback's MCP step: `region`'s servers available again, nobody standing in for them. */
 export async function failBackMcpServers(deps: McpDeps, region: string): Promise<number> {
-  const writes = planMcpFailback(region, await registry(deps), deps.clock.now());
+  const writes = planMcpFailback(region, await readMcpRegistry(deps), deps.clock.now());
   for (const record of writes) await deps.mcp.putMcpServer(record);
   if (writes.length > 0)
     await publish(deps, 'mcp.failback', { region, servers: writes.map((w) => `${w.region}/${w.server}`) });
@@ -225,10 +225,6 @@ export async function failBackMcpServers(deps: McpDeps, region: string): Promise
 
 /** The registry as this replica holds it, seeded from the topology the first time it is empty. */
 export async function readMcpRegistry(deps: McpDeps): Promise<McpServerRecord[]> {
-  return registry(deps);
-}
-
-async function registry(deps: McpDeps): Promise<McpServerRecord[]> {
   const servers = await deps.mcp.listMcpServers();
   if (servers.length > 0) return servers;
   // Empty: never seeded in this replica (or everything deregistered: tombstones keep those out).
@@ -254,7 +250,7 @@ async function liveRegions(deps: McpDeps): Promise<(region: string) => readonly 
 }
 
 /** Each server's health as the observers' records in this replica say, by `region/server`. */
-export async function serverHealthOf(
+async function serverHealthOf(
   deps: Pick<McpDeps, 'topology' | 'clock' | 'mcp'>,
 ): Promise<(region: string, server: string) => McpServerHealth> {
   let reports: McpObserverHealth[] = [];
