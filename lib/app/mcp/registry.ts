@@ -52,9 +52,11 @@ export interface McpListQuery {
 
 /** The registry (seeded from the topology when empty), each server with its live state. */
 export async function listMcpServers(deps: McpDeps, query: McpListQuery = {}): Promise<McpServerView[]> {
-  const servers = await readMcpRegistry(deps);
-  const live = await liveRegions(deps);
-  const health = await serverHealthOf(deps);
+  const [servers, live, health] = await Promise.all([
+    readMcpRegistry(deps),
+    liveRegions(deps),
+    serverHealthOf(deps),
+  ]);
   return servers
     .filter(
       (s) =>
@@ -66,7 +68,7 @@ export async function listMcpServers(deps: McpDeps, query: McpListQuery = {}): P
       const reasons = [
         ...live(s.region),
         ...(s.status === 'available' ? [] : [`${s.status}${s.reason ? `: ${s.reason}` : ''}`]),
-        ...(probed.state === 'unhealthy' ? [mcpHealthReason(s.server, s.region, probed)] : []),
+        ...probeReasons(s, probed),
       ];
       return {
         ...s,
@@ -94,18 +96,17 @@ export type McpDiscoveryAnswer = Extract<Discovery, { found: true }> & { readonl
 /** The server an agent in `region` should use for `capability`; 404 or 422 with every reason otherwise. */
 export async function discoverMcp(deps: McpDeps, query: McpDiscoveryQuery): Promise<McpDiscoveryAnswer> {
   const region = query.region ?? deps.regionId;
-  const servers = await readMcpRegistry(deps);
-  const regionReasons = await liveRegions(deps);
-  const health = await serverHealthOf(deps);
-  const matrix = await latencyMatrix(deps);
+  const [servers, regionReasons, health, matrix] = await Promise.all([
+    readMcpRegistry(deps),
+    liveRegions(deps),
+    serverHealthOf(deps),
+    latencyMatrix(deps),
+  ]);
   const context: DiscoveryContext = {
     topology: deps.topology,
     servers,
     regionReasons,
-    serverReasons: (s) => {
-      const probed = health(s.region, s.server);
-      return probed.state === 'unhealthy' ? [mcpHealthReason(s.server, s.region, probed)] : [];
-    },
+    serverReasons: (s) => probeReasons(s, health(s.region, s.server)),
     latencyMs: (from, to) => matrix[from]?.[to] ?? Number.POSITIVE_INFINITY,
     frameworks: (r) => heldFrameworks(deps.topology, r),
     ...(query.data_classification === undefined
@@ -263,6 +264,11 @@ async function serverHealthOf(
   const now = deps.clock.now();
   const maxAge = mcpViewMaxAgeMs(deps.topology);
   return (region, server) => mcpServerHealth(reports, region, server, observers, now, maxAge);
+}
+
+/** Why `server` cannot serve by its endpoint's probes: a majority of the regions hold it unhealthy. */
+function probeReasons(server: McpServerRecord, health: McpServerHealth): string[] {
+  return health.state === 'unhealthy' ? [mcpHealthReason(server.server, server.region, health)] : [];
 }
 
 async function latencyMatrix(deps: McpDeps): Promise<Record<string, Record<string, number>>> {
