@@ -16,7 +16,7 @@ import type { PlacedTable } from '../core/replication/placement.ts';
 import { StateTableKey } from './state-table-key.ts';
 
 /** AWS Backup's cron for the spec's nightly full backup (`0 2 * * *`), in UTC. */
-export const NIGHTLY_FULL_SCHEDULE = 'cron(0 2 * * ? *)';
+const NIGHTLY_FULL_SCHEDULE = 'cron(0 2 * * ? *)';
 
 export interface BackupPlanProps {
   /** The tables whose CloudFormation home is this stack, each with what the placement put in it. */

@@ -34,13 +34,13 @@ export interface ExpressMinuteDriverProps {
 export const MINUTE_BUDGET_SECONDS = 75;
 
 /** The execution's own limit: the budget plus the longest round (a probe round's timeout). */
-export const MINUTE_DRIVER_TIMEOUT_SECONDS = 90;
+const MINUTE_DRIVER_TIMEOUT_SECONDS = 90;
 
 /**
  * Share of the driver's executions X-Ray traces: its rounds' functions trace only what it sampled
  * (their tracing is PassThrough). About one minute in fifty.
  */
-export const MINUTE_TRACE_RATE = 0.02;
+const MINUTE_TRACE_RATE = 0.02;
 
 /** Lambda's transient errors: one quick retry, then the minute's next round or the next minute. */
 const TRANSIENT_ERRORS = [
@@ -127,7 +127,7 @@ export function minuteDefinition(
 }
 
 /** The definition substitution that holds a job's function ARN. */
-export function functionSubstitution(jobId: string): string {
+function functionSubstitution(jobId: string): string {
   return `${jobId}_function_arn`;
 }
 
@@ -235,7 +235,7 @@ export class ExpressMinuteDriver extends Construct {
 }
 
 /** X-Ray rule names are at most 32 characters (unique per region and account): a longer name is cut and hashed. */
-export function samplingRuleName(stateMachineName: string): string {
+function samplingRuleName(stateMachineName: string): string {
   if (stateMachineName.length <= 32) return stateMachineName;
   const hash = createHash('sha256').update(stateMachineName).digest('hex').slice(0, 8);
   return `${stateMachineName.slice(0, 23)}-${hash}`;

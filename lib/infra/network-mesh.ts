@@ -32,7 +32,7 @@ import { formatAddress, parseCidr } from '../core/network/cidr.ts';
 import type { MeshLink, MeshPlan } from '../core/network/mesh.ts';
 
 /** Private ASNs, one per region in topology order (peered Transit Gateways need distinct ones). */
-export const FIRST_MESH_ASN = 64512;
+const FIRST_MESH_ASN = 64512;
 
 /** The SSM parameter holding a region's `<transit gateway id>|<route table id>`. */
 export function meshParameterName(name: string, regionId: string): string {
