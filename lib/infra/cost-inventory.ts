@@ -36,6 +36,7 @@ import { DEFAULT_BEAT_INTERVAL_MS } from '../core/replication/lag.ts';
 import type { Topology } from '../core/topology/types.ts';
 import { buildApp, type CortexStacks } from './app.ts';
 import { HANDLER_ENV, HandlerFunction } from './handler-function.ts';
+import { SEND_MESSAGE_BATCH_ARN } from './minute-driver.ts';
 import { WitnessStack } from './witness-stack.ts';
 
 const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -429,8 +430,7 @@ function refOf(value: unknown): string | undefined {
  * batch's entries (each names its `MessageBody`), or one.
  */
 const SQS_SENDS: Readonly<Record<string, (input: unknown) => number>> = {
-  'arn:aws:scheduler:::aws-sdk:sqs:sendMessageBatch': (input) =>
-    (textOf(input).match(/"MessageBody"/g) ?? []).length,
+  [SEND_MESSAGE_BATCH_ARN]: (input) => (textOf(input).match(/"MessageBody"/g) ?? []).length,
   'arn:aws:scheduler:::aws-sdk:sqs:sendMessage': () => 1,
 };
 
