@@ -76,17 +76,8 @@ export const UTILIZATION_CRITICAL = 85;
 
 /** The clock hour of `now` (epoch ms) in UTC, e.g. `2026-11-26T06`: the token budget's bucket. */
 export function hourBucket(now: number): string {
-  // Every probe and route asks for the same hour over and over: the last answer is kept.
-  const hour = Math.floor(now / 3_600_000);
-  if (hour !== lastHour) {
-    lastHour = hour;
-    lastBucket = new Date(now).toISOString().slice(0, 13);
-  }
-  return lastBucket;
+  return new Date(now).toISOString().slice(0, 13);
 }
-
-let lastHour = Number.NaN;
-let lastBucket = '';
 
 /** The amounts a task needs: 1 worker, 0 tokens, 0 compute units unless it says otherwise. */
 export function taskNeeds(requirements: {
