@@ -7,7 +7,7 @@ import {
   ValidationError,
 } from '../core/errors.ts';
 import { isIsoCountry } from '../core/geo/countries.ts';
-import { effectiveMatrix, measuredOverrides, tunnelOverrides } from '../core/latency/stats.ts';
+import { measuredOverrides, tunnelOverrides } from '../core/latency/stats.ts';
 import { holdRef, isSameHold, type Reservation } from '../core/resources/pool.ts';
 import {
   decideRoute,
@@ -23,6 +23,7 @@ import { expandResidency, normalizeCountryCode } from '../core/topology/residenc
 import { CAPABILITIES, COMPLIANCE_FRAMEWORKS } from '../core/topology/types.ts';
 import type { StatePort } from '../ports.ts';
 import type { RegionalDeps } from './deps.ts';
+import { readEffectiveMatrix } from './latency/matrix.ts';
 import { catchingUp, defaultStatus, readStatuses } from './live-state.ts';
 import { cancelReservation, decideAndReserve } from './resources/accounting.ts';
 import { spreadOption } from './resources/weights.ts';
@@ -127,13 +128,7 @@ export function routeOptions(deps: RegionalDeps): RouteOptions {
  * alone. A pair with neither uses the topology's static matrix (each candidate says which it used).
  */
 async function measuredLatency(deps: RegionalDeps): Promise<Pick<RouteOptions, 'latency' | 'tunnelLatency'>> {
-  let entries: Awaited<ReturnType<NonNullable<RegionalDeps['latency']>['listLatency']>> = [];
-  try {
-    entries = (await deps.latency?.listLatency()) ?? [];
-  } catch {
-    // The measured figures are a preference: routing goes on with the mesh's and the static ones.
-  }
-  const matrix = effectiveMatrix(deps.topology, entries, deps.clock.now());
+  const matrix = await readEffectiveMatrix(deps);
   return { latency: measuredOverrides(matrix), tunnelLatency: tunnelOverrides(matrix) };
 }
 

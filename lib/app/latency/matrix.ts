@@ -5,6 +5,7 @@
  */
 import {
   type EffectiveLatency,
+  type EffectiveMatrix,
   effectiveMatrix,
   freshnessMs,
   type LatencyEntry,
@@ -42,6 +43,23 @@ export interface LatencyMatrixView {
 export interface LatencyQuery {
   readonly from?: string;
   readonly to?: string;
+}
+
+/**
+ * The matrix routing and discovery use: the sampler's fresh figures from this region's replica over
+ * the declared ones. Without a latency store, or when it cannot be read, the declared figures alone:
+ * the measured ones are a preference, never a reason to refuse a route.
+ */
+export async function readEffectiveMatrix(
+  deps: Pick<RegionalDeps, 'topology' | 'clock' | 'latency'>,
+): Promise<EffectiveMatrix> {
+  let entries: LatencyEntry[] = [];
+  try {
+    entries = (await deps.latency?.listLatency()) ?? [];
+  } catch {
+    // Unreadable measurements leave the declared matrix (mesh paths, then the static figures).
+  }
+  return effectiveMatrix(deps.topology, entries, deps.clock.now());
 }
 
 export async function readLatencyMatrix(

@@ -7,7 +7,6 @@
 import { assessCompliance, heldFrameworks, originOf } from '../../core/compliance/rules.ts';
 import type { DataClassification } from '../../core/compliance/types.ts';
 import { McpServerUnavailableError, NotFoundError } from '../../core/errors.ts';
-import { effectiveMatrix } from '../../core/latency/stats.ts';
 import { type Discovery, type DiscoveryContext, discoverMcpServer } from '../../core/mcp/discovery.ts';
 import { type McpMove, planMcpFailback, planMcpFailover } from '../../core/mcp/failover.ts';
 import {
@@ -21,6 +20,7 @@ import { capabilitiesOf, type McpServerRecord, seedRecords } from '../../core/mc
 import { isServing } from '../../core/state/records.ts';
 import type { EventsPort, LatencyPort, McpRegistryPort } from '../../ports.ts';
 import type { RegionalDeps } from '../deps.ts';
+import { readEffectiveMatrix } from '../latency/matrix.ts';
 import { observedHealthOfRegions } from '../regions.ts';
 
 /** Exactly what the MCP use cases need. */
@@ -272,13 +272,7 @@ function probeReasons(server: McpServerRecord, health: McpServerHealth): string[
 }
 
 async function latencyMatrix(deps: McpDeps): Promise<Record<string, Record<string, number>>> {
-  let entries: Awaited<ReturnType<LatencyPort['listLatency']>> = [];
-  try {
-    entries = (await deps.latency?.listLatency()) ?? [];
-  } catch {
-    // The static matrix answers when the measured one cannot be read.
-  }
-  const effective = effectiveMatrix(deps.topology, entries, deps.clock.now());
+  const effective = await readEffectiveMatrix(deps);
   return Object.fromEntries(
     Object.entries(effective).map(([from, row]) => [
       from,
