@@ -176,9 +176,9 @@ export interface RestoreTestReport {
  * synchronous replication to the other regions, which survive the loss of one. A backup is late only
  * past twice that lag, or past its class's RPO when that is longer.
  */
-export const PITR_TYPICAL_LAG_SECONDS = 300;
+const PITR_TYPICAL_LAG_SECONDS = 300;
 
-export function backupObjectiveSeconds(rpoSeconds: number): number {
+function backupObjectiveSeconds(rpoSeconds: number): number {
   return Math.max(rpoSeconds, 2 * PITR_TYPICAL_LAG_SECONDS);
 }
 
