@@ -24,8 +24,11 @@ import type {
 } from './core/state/records.ts';
 import type { ResourceAmounts, ResourceUsage } from './core/topology/types.ts';
 
-/** Shared state: the global table (DynamoDB on AWS, a dynalite per region locally). */
-export interface StatePort {
+/**
+ * Region statuses in the shared state: each region's serving status, role and epoch (one slot per
+ * writer, merged to the highest epoch).
+ */
+export interface RegionStatuses {
   /** One region's status record, or undefined when none was ever written (it is then healthy). */
   getRegionStatus(regionId: string): Promise<RegionStatusRecord | undefined>;
   /** Every region status record this replica holds. */
@@ -35,6 +38,10 @@ export interface StatePort {
    * and the new epoch is higher; otherwise throws ConflictError carrying the current record.
    */
   putRegionStatus(record: RegionStatusRecord, expectedEpoch: number | undefined): Promise<void>;
+}
+
+/** Handoffs in the shared state: the tasks routed across regions and their lifecycle. */
+export interface Handoffs {
   /** Creates a handoff; throws ConflictError (code HANDOFF_EXISTS) carrying the stored one if it exists. */
   createHandoff(handoff: Handoff): Promise<void>;
   /** One handoff by id, or undefined. */
@@ -77,18 +84,29 @@ export interface StatePort {
     patch: Readonly<Record<string, unknown>>,
     expectedStatuses: readonly HandoffStatus[],
   ): Promise<Handoff>;
+}
 
+/** Health views in the shared state: what each observer region last concluded of each target. */
+export interface HealthViews {
   /** Stores an observer's view of a target (the observer writes only its own views). */
   putTargetHealth(view: TargetHealth): Promise<void>;
   /** Every observer's view of every target this replica holds. */
   listTargetHealth(): Promise<TargetHealth[]>;
+}
+
+/** Heartbeats in the shared state: each region's monotonic write marker, for replication lag. */
+export interface Heartbeats {
   /** A region's replication heartbeat: written every probe round by that region. */
   putHeartbeat(heartbeat: Heartbeat): Promise<void>;
   /** Every region's last heartbeat as this replica has received it. */
   listHeartbeats(): Promise<Heartbeat[]>;
+}
 
+/** Failover records in the shared state: each failover with its steps, and the index of those still going. */
+export interface Failovers {
   /** Creates a failover record; ConflictError (FAILOVER_EXISTS) carrying the stored one if the id exists. */
   createFailover(record: FailoverRecord): Promise<void>;
+  /** One failover record, or undefined. */
   getFailover(failoverId: string): Promise<FailoverRecord | undefined>;
   /** Failover records, newest first; only those of `failedRegion` when given. */
   listFailovers(failedRegion?: string): Promise<FailoverRecord[]>;
@@ -107,6 +125,12 @@ export interface StatePort {
     options: { readonly expectedStatuses: readonly FailoverStatus[]; readonly step?: FailoverStepRecord },
   ): Promise<FailoverRecord>;
 }
+
+/**
+ * Shared state: the global table (DynamoDB on AWS, a dynalite per region locally). Every aggregate in
+ * one port, which each implementation provides whole; a use case names only the aggregates it uses.
+ */
+export interface StatePort extends RegionStatuses, Handoffs, HealthViews, Heartbeats, Failovers {}
 
 /**
  * Each region's per-minute view of every region (lib/core/health/availability.ts), for its
