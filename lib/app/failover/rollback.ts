@@ -4,10 +4,15 @@
  * A status someone else changed since is left alone. Ends `cancelled` when the failover stopped
  * before it changed anything on purpose (declined, unconfirmed), else `rolled_back`. Idempotent: a
  * final record answers its status.
+ *
+ * One exception: a region this failover took out of the quorum (draining, failed) that a majority of
+ * fresh views still cannot reach is kept `failed`, not restored (see keptOut).
  */
 import type { FailoverRecord, FailoverStatus } from '../../core/failover/types.ts';
-import type { RegionStatusRecord } from '../../core/state/records.ts';
+import { assess } from '../../core/health/quorum.ts';
+import { isServing, type RegionStatusRecord } from '../../core/state/records.ts';
 import type { ControlDeps } from '../deps.ts';
+import { readStatuses } from '../live-state.ts';
 import { ACTIVE_STATUSES, isActive, iso, moveRegion, type StepErrorName } from './shared.ts';
 import type { FailoverActionResult, StepContext, StepEvent } from './step-context.ts';
 import { caughtError } from './step-helpers.ts';
@@ -22,6 +27,8 @@ type CaughtError = ReturnType<typeof caughtError>;
 
 interface Restored {
   readonly restored: readonly RegionStatusRecord[];
+  /** Regions kept out of the quorum (`failed`) instead of restored: a majority still cannot reach them. */
+  readonly keptFailed: readonly RegionStatusRecord[];
   /** Statuses left alone, each with who changed it. */
   readonly notes: readonly string[];
 }
@@ -30,7 +37,7 @@ export async function rollback(ctx: StepContext): Promise<FailoverActionResult> 
   const { deps, record } = ctx;
   if (!isActive(record)) return alreadyFinal(ctx);
   const error = caughtError(ctx.event);
-  const { restored, notes } = await restoreStatuses(deps, record, error);
+  const { restored, keptFailed, notes } = await restoreStatuses(deps, record, error);
   await advanceUntouchedFailed(deps, record, error);
   const cancelled = CANCELLING.includes(error.name) || record.status === 'awaiting_approval';
   const status: FailoverStatus = cancelled ? 'cancelled' : 'rolled_back';
@@ -38,13 +45,14 @@ export async function rollback(ctx: StepContext): Promise<FailoverActionResult> 
   const detail =
     `${status === 'cancelled' ? 'cancelled' : 'rolled back'} after ${error.name}: ${error.message}` +
     `${restored.length ? `; restored ${restored.map((r) => `${r.region_id} to ${r.status}/${r.role}`).join(', ')}` : '; no status to restore'}` +
+    `${keptFailed.length ? `; kept ${keptFailed.map((r) => r.region_id).join(', ')} failed: a majority of fresh views still cannot reach it` : ''}` +
     `${notes.length ? `; ${notes.join('; ')}` : ''}`;
   return finish(ctx, {
     outcome: 'succeeded',
     detail,
     patch: { status, completed_at: now, error: { name: error.name, message: error.message } },
     result: { status },
-    events: rollbackEvents(record, status, error, restored),
+    events: rollbackEvents(record, status, error, restored, keptFailed),
     expectedStatuses: ACTIVE_STATUSES,
   });
 }
@@ -57,9 +65,12 @@ async function restoreStatuses(
 ): Promise<Restored> {
   const id = record.failover_id;
   const restoredBy = rollbackMarker(id);
+  const unreachable = await keptOut(deps, record);
   const notes: string[] = [];
   const restored: RegionStatusRecord[] = [];
+  const keptFailed: RegionStatusRecord[] = [];
   for (const previous of [...record.previous_statuses].reverse()) {
+    const keep = unreachable.has(previous.region_id);
     const moved = await moveRegion(deps, previous.region_id, restoredBy, (current) => {
       if (current.updated_by === restoredBy) return undefined;
       if (current.updated_by !== id) {
@@ -68,15 +79,62 @@ async function restoreStatuses(
         }
         return undefined;
       }
+      if (keep) {
+        return {
+          status: 'failed',
+          role: previous.role,
+          reason: `kept failed by the rollback of ${id} (${error.name}): a majority of fresh views still cannot reach ${previous.region_id}; its work moves to the survivors and a failback returns it`,
+        };
+      }
       return {
         status: previous.status,
         role: previous.role,
         reason: `restored by the rollback of ${id} (${error.name})`,
       };
     });
-    if (moved.wrote) restored.push(moved.after);
+    if (moved.wrote) (keep ? keptFailed : restored).push(moved.after);
   }
-  return { restored, notes };
+  return { restored, keptFailed, notes };
+}
+
+/**
+ * The regions this failover took out of the quorum (draining or failed now, a member status before)
+ * that the rollback must not make members again: a majority of the fresh views in the coordinator's
+ * replica cannot reach them, and the coordinator itself holds a quorum (a cut-off coordinator cannot
+ * tell a dead region from its own cut, so it restores as before).
+ *
+ * Why keep them out rather than restore them: a restored region that nobody reaches is a quorum
+ * member again, so a cascade (the target dies while this failover runs, a survivor takes it over and
+ * rolls it back) leaves the survivor reaching 2 of 4 members (itself and the witness): it fences and
+ * nothing serves, although one region and the witness are alive. Kept `failed`, the region stays out
+ * of the quorum as after a completed failover: the survivor holds a majority of the members left,
+ * fails the target over to itself, its orphan sweep moves the kept region's work (this failover's
+ * coordinator is its mover), and the region returns through a failback once it answers. Rejected:
+ * re-targeting the failover instead of rolling it back (its data sync and drain would have to run
+ * again against a target chosen mid-flight, and an operator's abort would still restore a dead
+ * region), and changing the quorum itself (dropping unreachable regions from the membership, or a
+ * witness breaking half-half ties: either lets two sides that see different views each count
+ * themselves a majority).
+ */
+async function keptOut(deps: ControlDeps, record: FailoverRecord): Promise<ReadonlySet<string>> {
+  const { topology, regionId } = deps;
+  const [statuses, views] = await Promise.all([
+    readStatuses(topology, deps.state),
+    deps.state.listTargetHealth(),
+  ]);
+  const now = deps.clock.now();
+  const out = new Set<string>();
+  if (assess({ topology, observer: regionId, statuses, views, now }).cut_off) return out;
+  for (const previous of record.previous_statuses) {
+    const current = statuses.get(previous.region_id);
+    const wasMember = isServing(previous.status) || previous.status === 'fenced';
+    if (!current || !wasMember || isServing(current.status) || current.status === 'fenced') continue;
+    // The quorum as the restore would make it: is the region a member that a majority reaches?
+    const restored = new Map(statuses).set(previous.region_id, { ...current, status: previous.status });
+    const asIf = assess({ topology, observer: regionId, statuses: restored, views, now });
+    if (!asIf.reachable_by_majority.includes(previous.region_id)) out.add(previous.region_id);
+  }
+  return out;
 }
 
 /**
@@ -105,12 +163,23 @@ function rollbackEvents(
   status: FailoverStatus,
   error: CaughtError,
   restored: readonly RegionStatusRecord[],
+  keptFailed: readonly RegionStatusRecord[],
 ): StepEvent[] {
   const id = record.failover_id;
   return [
     ...restored.map((r) => ({
       type: 'region.restored',
       detail: { region: r.region_id, status: r.status, role: r.role, epoch: r.epoch, failover_id: id },
+    })),
+    ...keptFailed.map((r) => ({
+      type: 'region.failed',
+      detail: {
+        region: r.region_id,
+        epoch: r.epoch,
+        failover_id: id,
+        kept_by_rollback: true,
+        reason: r.reason,
+      },
     })),
     {
       type: status === 'cancelled' ? 'failover.cancelled' : 'failover.rolled_back',
@@ -121,6 +190,7 @@ function rollbackEvents(
         error: error.name,
         message: error.message,
         restored: restored.map((r) => r.region_id),
+        kept_failed: keptFailed.map((r) => r.region_id),
       },
     },
   ];
