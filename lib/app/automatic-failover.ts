@@ -6,7 +6,8 @@ import { ConflictError } from '../core/errors.ts';
 import { type FailoverRecord, failoverIdFor } from '../core/failover/types.ts';
 import { type HealthPolicy, healthPolicyOf } from '../core/health/evaluate.ts';
 import type { FailedRegion } from '../core/health/types.ts';
-import type { ControlDeps } from './deps.ts';
+import type { Failovers, RegionStatuses } from '../ports.ts';
+import type { ControlDeps, WithState } from './deps.ts';
 import { defaultStatus } from './live-state.ts';
 
 export interface AutomaticFailoverResult {
@@ -26,7 +27,7 @@ export interface AutomaticFailoverResult {
  * workflow start, which is idempotent per id.
  */
 export async function startAutomaticFailover(
-  deps: ControlDeps,
+  deps: WithState<ControlDeps, RegionStatuses & Failovers>,
   failed: FailedRegion,
   reason: string,
   /** failoverConditions when it starts (the retry rule compares the next attempt's with them). */

@@ -29,7 +29,7 @@ export interface DataView extends SelectiveRecord {
   readonly replicas: readonly string[];
 }
 
-function storeOf(deps: RegionalDeps): SelectivePort {
+function storeOf(deps: Omit<RegionalDeps, 'state'>): SelectivePort {
   if (!deps.selective) throw new DataNotConfiguredError();
   return deps.selective;
 }
@@ -59,14 +59,14 @@ function placementOf(topology: Topology): ReplicationPlacement {
   return placement;
 }
 
-function viewOf(deps: RegionalDeps, record: SelectiveRecord): DataView {
+function viewOf(deps: Omit<RegionalDeps, 'state'>, record: SelectiveRecord): DataView {
   const placement = placementOf(deps.topology);
   const table = placement.tables.find((t) => t.name === record.table);
   return { ...record, replicas: table?.regions ?? [deps.regionId] };
 }
 
 export async function putData(
-  deps: RegionalDeps,
+  deps: Omit<RegionalDeps, 'state'>,
   key: string,
   value: Record<string, unknown>,
 ): Promise<DataView> {
@@ -74,7 +74,7 @@ export async function putData(
   return viewOf(deps, record);
 }
 
-export async function getData(deps: RegionalDeps, key: string): Promise<DataView> {
+export async function getData(deps: Omit<RegionalDeps, 'state'>, key: string): Promise<DataView> {
   const store = storeOf(deps);
   const record = await store.get(checkDataKey(key));
   if (!record) throw new NotFoundError('data', key);
@@ -82,7 +82,7 @@ export async function getData(deps: RegionalDeps, key: string): Promise<DataView
 }
 
 export async function deleteData(
-  deps: RegionalDeps,
+  deps: Omit<RegionalDeps, 'state'>,
   key: string,
 ): Promise<{ readonly key: string; readonly deleted: boolean; readonly policy_id: string | undefined }> {
   const deleted = await storeOf(deps).delete(checkDataKey(key));
@@ -104,7 +104,7 @@ export interface DataListing {
 
 /** `GET /v1/data?prefix=&after=&limit=`: this region's unexpired records under a key prefix. */
 export async function listData(
-  deps: RegionalDeps,
+  deps: Omit<RegionalDeps, 'state'>,
   query: { readonly prefix?: string; readonly after?: string; readonly limit?: number },
 ): Promise<DataListing> {
   const prefix = query.prefix ?? '';

@@ -83,6 +83,12 @@ export interface Ports {
 
 export type PortName = keyof Ports;
 
+/**
+ * Deps `D` whose shared state is only `S`, the aggregates of StatePort a use case reads and writes
+ * (`RegionStatuses & HealthViews`): it names them, and cannot reach the others.
+ */
+export type WithState<D extends { readonly state: StatePort }, S> = Omit<D, 'state'> & { readonly state: S };
+
 /** The health probe's, the failover steps' and the failover API's ports: they act on failovers. */
 export const CONTROL_PORTS = [
   'deployment',

@@ -1,8 +1,8 @@
 import type { RegionLiveState } from '../core/routing.ts';
 import type { RegionStatusRecord } from '../core/state/records.ts';
 import type { Topology } from '../core/topology/types.ts';
-import type { StatePort } from '../ports.ts';
-import type { RegionalDeps } from './deps.ts';
+import type { HealthViews, Heartbeats, RegionStatuses } from '../ports.ts';
+import type { RegionalDeps, WithState } from './deps.ts';
 
 /** A region with no status record has never been touched by a failover: it is healthy at epoch 0. */
 export function defaultStatus(topology: Topology, regionId: string): RegionStatusRecord {
@@ -20,7 +20,7 @@ export function defaultStatus(topology: Topology, regionId: string): RegionStatu
 /** Every topology region's status as this replica sees it. */
 export async function readStatuses(
   topology: Topology,
-  state: StatePort,
+  state: RegionStatuses,
 ): Promise<Map<string, RegionStatusRecord>> {
   const stored = new Map((await state.listRegionStatuses()).map((r) => [r.region_id, r]));
   return new Map(
@@ -74,7 +74,7 @@ export function liveStates(
  * down) decide nothing: the heartbeat's age alone counts.
  */
 export async function catchingUp(
-  deps: Pick<RegionalDeps, 'topology' | 'state' | 'clock' | 'regionId'>,
+  deps: WithState<Pick<RegionalDeps, 'topology' | 'state' | 'clock' | 'regionId'>, HealthViews & Heartbeats>,
   statuses: ReadonlyMap<string, RegionStatusRecord>,
 ): Promise<string | undefined> {
   const { topology, regionId } = deps;

@@ -185,7 +185,7 @@ export async function runProbeRound(
 }
 
 /** The MCP probe when this region has a registry and an MCP probe; its failure never fails the round. */
-async function mcpProbeBeside(deps: ControlDeps): Promise<ProbeRoundReport['mcp']> {
+async function mcpProbeBeside(deps: Omit<ControlDeps, 'state'>): Promise<ProbeRoundReport['mcp']> {
   const { mcp, mcpProbe } = deps;
   if (!mcp || !mcpProbe) return undefined;
   try {

@@ -13,7 +13,8 @@ import { hourBucket, type RegionPool } from '../core/resources/pool.ts';
 import { availableCapacity } from '../core/routing.ts';
 import { isServing, type RegionStatusRecord } from '../core/state/records.ts';
 import type { Region, Topology } from '../core/topology/types.ts';
-import type { RegionalDeps } from './deps.ts';
+import type { Failovers, HealthViews, Heartbeats, RegionStatuses } from '../ports.ts';
+import type { RegionalDeps, WithState } from './deps.ts';
 import { catchingUp, defaultStatus, readStatuses } from './live-state.ts';
 import { readPools } from './resources/pools.ts';
 import { weightsFromStatuses } from './resources/weights.ts';
@@ -121,7 +122,7 @@ export interface ObserverView {
 type HealthDeps = Pick<RegionalDeps, 'regionId' | 'topology' | 'state' | 'clock'>;
 
 function observedHealth(
-  deps: HealthDeps,
+  deps: Omit<HealthDeps, 'state'>,
   regionId: string,
   status: RegionStatusRecord,
   views: readonly TargetHealth[],
@@ -238,7 +239,7 @@ type RegionReport = RegionView & {
 
 /** This region's ledger (its last day of samples rolled up in one record), read once, and each region's windows from it. */
 async function readAvailability(
-  deps: RegionalDeps,
+  deps: Omit<RegionalDeps, 'state'>,
 ): Promise<(regionId: string) => { availability?: RegionAvailability }> {
   if (!deps.availability) return () => ({});
   const now = deps.clock.now();
@@ -254,7 +255,7 @@ async function readAvailability(
 }
 
 /** Statuses, views, this observer's assessment and the failover records, read once. */
-async function readHealth(deps: HealthDeps) {
+async function readHealth(deps: WithState<HealthDeps, RegionStatuses & HealthViews & Failovers>) {
   const [statuses, views, failovers] = await Promise.all([
     readStatuses(deps.topology, deps.state),
     deps.state.listTargetHealth(),
@@ -280,7 +281,9 @@ async function readHealth(deps: HealthDeps) {
 }
 
 /** Every region's status and what the observers, taken together, see of it now, from this region's replica (one read of each). */
-export async function observedHealthOfRegions(deps: HealthDeps): Promise<{
+export async function observedHealthOfRegions(
+  deps: WithState<HealthDeps, RegionStatuses & HealthViews & Failovers>,
+): Promise<{
   readonly statuses: ReadonlyMap<string, RegionStatusRecord>;
   readonly observed: ReadonlyMap<string, ObservedHealth>;
 }> {
@@ -292,7 +295,7 @@ export async function observedHealthOfRegions(deps: HealthDeps): Promise<{
 }
 
 export async function listRegions(
-  deps: RegionalDeps,
+  deps: WithState<RegionalDeps, RegionStatuses & HealthViews & Failovers>,
 ): Promise<{ observer: string; regions: RegionReport[] }> {
   const [{ statuses, views, healthOf }, availabilityOf] = await Promise.all([
     readHealth(deps),
@@ -314,7 +317,10 @@ export async function listRegions(
   };
 }
 
-export async function getRegion(deps: RegionalDeps, regionId: string): Promise<RegionReport> {
+export async function getRegion(
+  deps: WithState<RegionalDeps, RegionStatuses & HealthViews & Failovers>,
+  regionId: string,
+): Promise<RegionReport> {
   const region = deps.topology.regions.find((r) => r.region_id === regionId);
   if (!region) throw new NotFoundError('region', regionId);
   const [{ statuses, views, healthOf }, availabilityOf] = await Promise.all([
@@ -345,7 +351,9 @@ export interface HealthReport {
 }
 
 /** This region's own health as Route 53 must see it: serving or not, from its own replica. */
-export async function regionHealth(deps: RegionalDeps): Promise<HealthReport> {
+export async function regionHealth(
+  deps: WithState<RegionalDeps, RegionStatuses & HealthViews & Heartbeats>,
+): Promise<HealthReport> {
   const statuses = await readStatuses(deps.topology, deps.state);
   const own = statuses.get(deps.regionId) ?? defaultStatus(deps.topology, deps.regionId);
   const behind = isServing(own.status) ? await catchingUp(deps, statuses) : undefined;
@@ -363,7 +371,7 @@ export async function regionHealth(deps: RegionalDeps): Promise<HealthReport> {
  * This region's role, status and epoch, and what it sees of the others. Probes read `status`,
  * `available_capacity` and `heartbeat` from it (the failover's sync check compares heartbeats).
  */
-export async function coordinationStatus(deps: RegionalDeps) {
+export async function coordinationStatus(deps: WithState<RegionalDeps, RegionStatuses & Heartbeats>) {
   const [statuses, heartbeats] = await Promise.all([
     readStatuses(deps.topology, deps.state),
     deps.state.listHeartbeats(),

@@ -52,7 +52,7 @@ export const handoffIdFor = (taskId: string) => `cross-region-${taskId}`;
  * Checks the request against the topology (the schema has already checked shapes) and resolves
  * the source. Every problem is reported at once, naming its field.
  */
-export function resolveRouteInput(deps: RegionalDeps, request: RouteRequest): RouteInput {
+export function resolveRouteInput(deps: Omit<RegionalDeps, 'state'>, request: RouteRequest): RouteInput {
   const { topology } = deps;
   const issues: FieldIssue[] = [];
   const regionIds = new Set(topology.regions.map((r) => r.region_id));
@@ -118,7 +118,7 @@ export function resolveRouteInput(deps: RegionalDeps, request: RouteRequest): Ro
 }
 
 /** The router's options from the deps: the deployment facts the compliance rules check. */
-export function routeOptions(deps: RegionalDeps): RouteOptions {
+export function routeOptions(deps: Omit<RegionalDeps, 'state'>): RouteOptions {
   return deps.deployment === undefined ? {} : { deployment: deps.deployment };
 }
 
@@ -127,7 +127,9 @@ export function routeOptions(deps: RegionalDeps): RouteOptions {
  * latency of its mesh path; without a latency store, or when it cannot be read, the mesh paths
  * alone. A pair with neither uses the topology's static matrix (each candidate says which it used).
  */
-async function measuredLatency(deps: RegionalDeps): Promise<Pick<RouteOptions, 'latency' | 'tunnelLatency'>> {
+async function measuredLatency(
+  deps: Omit<RegionalDeps, 'state'>,
+): Promise<Pick<RouteOptions, 'latency' | 'tunnelLatency'>> {
   const matrix = await readEffectiveMatrix(deps);
   return { latency: measuredOverrides(matrix), tunnelLatency: tunnelOverrides(matrix) };
 }
@@ -137,7 +139,7 @@ async function measuredLatency(deps: RegionalDeps): Promise<Pick<RouteOptions, '
  * (before the handoff: a transfer is never recorded without its approval). Idempotent per task.
  */
 async function recordApprovalUse(
-  deps: RegionalDeps,
+  deps: Omit<RegionalDeps, 'state'>,
   input: RouteInput,
   decision: RouteDecision,
   region: string,

@@ -39,7 +39,7 @@ function auditIdFor(regionId: string, trigger: AuditOptions['trigger'], now: num
   return `audit-${regionId}-${day}t${stamp.slice(9, 15)}-${randomBytes(3).toString('hex')}`;
 }
 
-function scopeOf(deps: ComplianceDeps, options: AuditOptions): string[] {
+function scopeOf(deps: Omit<ComplianceDeps, 'state'>, options: AuditOptions): string[] {
   const known = deps.topology.regions.map((r) => r.region_id);
   const regions =
     options.regions ??
@@ -57,7 +57,11 @@ function scopeOf(deps: ComplianceDeps, options: AuditOptions): string[] {
   return [...new Set(regions)];
 }
 
-async function publish(deps: ComplianceDeps, type: string, detail: Readonly<Record<string, unknown>>) {
+async function publish(
+  deps: Omit<ComplianceDeps, 'state'>,
+  type: string,
+  detail: Readonly<Record<string, unknown>>,
+) {
   try {
     await deps.events.publish([{ type, source_region: deps.regionId, time: iso(deps.clock.now()), detail }]);
   } catch {

@@ -72,7 +72,7 @@ function view(verdict: RegionVerdict): RegionCompliance {
 }
 
 /** Checks the request against the topology (shapes are already checked); every problem at once. */
-function resolve(deps: RegionalDeps, request: ComplianceCheckRequest): ComplianceQuery {
+function resolve(deps: Omit<RegionalDeps, 'state'>, request: ComplianceCheckRequest): ComplianceQuery {
   const { topology } = deps;
   const issues: FieldIssue[] = [];
   const origin = originOf(topology, request.user_location);

@@ -7,7 +7,8 @@
 import { type PrimaryGroupChoice, partitionGroups, selectPrimaryGroup } from '../../core/dr/partition.ts';
 import { reachableOf } from '../../core/health/evaluate.ts';
 import type { Tier } from '../../core/topology/types.ts';
-import type { RegionalDeps } from '../deps.ts';
+import type { HealthViews } from '../../ports.ts';
+import type { RegionalDeps, WithState } from '../deps.ts';
 
 const TIER_RANK: Readonly<Record<Tier, number>> = { primary: 0, secondary: 1, tertiary: 2, edge: 3 };
 
@@ -17,7 +18,9 @@ export interface ObservedPartition {
   readonly choice: PrimaryGroupChoice;
 }
 
-export async function observedPartition(deps: RegionalDeps): Promise<ObservedPartition> {
+export async function observedPartition(
+  deps: WithState<RegionalDeps, HealthViews>,
+): Promise<ObservedPartition> {
   const { topology } = deps;
   const members = [
     ...topology.regions.map((r) => r.region_id),

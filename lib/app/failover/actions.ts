@@ -15,7 +15,8 @@
  */
 import { ConflictError, FailoverStepError, messageOf, NotFoundError } from '../../core/errors.ts';
 import { type FailoverAction, type FailoverRecord, PHASE_OF } from '../../core/failover/types.ts';
-import type { ControlDeps } from '../deps.ts';
+import type { Failovers } from '../../ports.ts';
+import type { ControlDeps, WithState } from '../deps.ts';
 import { markFailed } from './mark-failed.ts';
 import { rollback } from './rollback.ts';
 import { isActive, readFailover, stepError } from './shared.ts';
@@ -89,7 +90,10 @@ export async function runFailoverAction(
   }
 }
 
-async function readForAction(deps: ControlDeps, event: FailoverTaskEvent): Promise<FailoverRecord> {
+async function readForAction(
+  deps: WithState<ControlDeps, Failovers>,
+  event: FailoverTaskEvent,
+): Promise<FailoverRecord> {
   try {
     return await readFailover(deps.state, event.failover_id);
   } catch (error) {

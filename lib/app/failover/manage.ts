@@ -3,7 +3,8 @@
  */
 import { ConflictError, NotFoundError } from '../../core/errors.ts';
 import type { FailoverRecord, FailoverStatus } from '../../core/failover/types.ts';
-import type { ControlDeps, RegionalDeps } from '../deps.ts';
+import type { Failovers } from '../../ports.ts';
+import type { ControlDeps, RegionalDeps, WithState } from '../deps.ts';
 import { type FailoverView, isActive, iso, publish, readFailover, toView } from './shared.ts';
 
 export interface OperatorDecision {
@@ -17,7 +18,7 @@ export interface OperatorDecision {
  * (the spec's operator-intervention criterion). A failover waiting for approval is declined (cancelled).
  */
 export async function abortFailover(
-  deps: ControlDeps,
+  deps: WithState<ControlDeps, Failovers>,
   failoverId: string,
   decision: OperatorDecision = {},
 ): Promise<FailoverView> {
@@ -47,7 +48,11 @@ export async function abortFailover(
  * is resumed from the record) is not an error: the decision is on the record, and the resumed
  * execution's wait reads it and answers its own token the same way.
  */
-async function answerToken(deps: ControlDeps, token: string, approved: boolean): Promise<void> {
+async function answerToken(
+  deps: Omit<ControlDeps, 'state'>,
+  token: string,
+  approved: boolean,
+): Promise<void> {
   try {
     await deps.workflow.answerApproval(token, approved);
   } catch (error) {
@@ -57,7 +62,7 @@ async function answerToken(deps: ControlDeps, token: string, approved: boolean):
 
 /** Answers the approval step of a failover waiting for it: approve goes on, decline cancels. */
 export async function answerApproval(
-  deps: ControlDeps,
+  deps: WithState<ControlDeps, Failovers>,
   failoverId: string,
   approved: boolean,
   decision: OperatorDecision = {},
@@ -124,7 +129,10 @@ export async function answerApproval(
   return toView(updated);
 }
 
-export async function getFailover(deps: RegionalDeps, failoverId: string): Promise<FailoverView> {
+export async function getFailover(
+  deps: WithState<RegionalDeps, Failovers>,
+  failoverId: string,
+): Promise<FailoverView> {
   return toView(await readFailover(deps.state, failoverId));
 }
 
@@ -137,7 +145,7 @@ export interface ListFailoversQuery {
 
 /** Failover records newest first, as this region's replica holds them. */
 export async function listFailovers(
-  deps: RegionalDeps,
+  deps: WithState<RegionalDeps, Failovers>,
   query: ListFailoversQuery = {},
 ): Promise<{ failovers: FailoverView[] }> {
   const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
@@ -155,7 +163,7 @@ function declined(at: string, by: string | undefined): NonNullable<FailoverRecor
 }
 
 async function changeRecord(
-  deps: ControlDeps,
+  deps: WithState<ControlDeps, Failovers>,
   record: FailoverRecord,
   expectedStatuses: readonly FailoverStatus[],
   patch: Partial<Omit<FailoverRecord, 'failover_id' | 'steps'>>,
@@ -187,7 +195,7 @@ async function changeRecord(
  * when an abort was asked; a wait for an operator asks again with a new token. On AWS the execution
  * outlives any Lambda, and a start with the same name while it runs is a no-op.
  */
-export async function resumeFailovers(deps: ControlDeps): Promise<string[]> {
+export async function resumeFailovers(deps: WithState<ControlDeps, Failovers>): Promise<string[]> {
   const active = (await deps.state.listActiveFailovers()).filter((r) => r.coordinator === deps.regionId);
   for (const record of active) {
     await deps.workflow.startFailover({ failover_id: record.failover_id, coordinator: deps.regionId });

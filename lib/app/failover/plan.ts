@@ -9,7 +9,8 @@ import { promotionSeconds } from '../../core/resources/patterns.ts';
 import { taskNeeds } from '../../core/resources/pool.ts';
 import { decideRoute, type RegionLiveState } from '../../core/routing.ts';
 import type { Handoff, RegionStatusRecord } from '../../core/state/records.ts';
-import type { RegionalDeps } from '../deps.ts';
+import type { Handoffs, RegionStatuses } from '../../ports.ts';
+import type { RegionalDeps, WithState } from '../deps.ts';
 import { liveStates, readStatuses } from '../live-state.ts';
 import { readLiveStates } from '../resources/pools.ts';
 import { type RouteRequest, resolveRouteInput, routeOptions } from '../route-task.ts';
@@ -71,7 +72,7 @@ function priorityOf(handoff: Handoff): number {
  * fits nowhere stays pending with the reasons.
  */
 export function rerouteHandoffs(
-  deps: RegionalDeps,
+  deps: Omit<RegionalDeps, 'state'>,
   handoffs: readonly Handoff[],
   statuses: ReadonlyMap<string, RegionStatusRecord>,
   /** Live allocation and usage (lib/app/resources/pools.ts); default: the topology's snapshot. */
@@ -141,7 +142,7 @@ export function withRegionOut(
 }
 
 export async function planFailover(
-  deps: RegionalDeps,
+  deps: WithState<RegionalDeps, RegionStatuses & Handoffs>,
   failedRegion: string,
   requestedTarget?: string,
 ): Promise<FailoverPlan> {

@@ -9,8 +9,8 @@ import type { FailoverErrorName, FailoverRecord, FailoverStatus } from '../../co
 import { newestPosition } from '../../core/replication/lag.ts';
 import type { RegionStatusRecord } from '../../core/state/records.ts';
 import type { Topology } from '../../core/topology/types.ts';
-import type { StatePort } from '../../ports.ts';
-import type { ControlDeps } from '../deps.ts';
+import type { Failovers, HealthViews, Heartbeats, RegionStatuses } from '../../ports.ts';
+import type { ControlDeps, WithState } from '../deps.ts';
 import { defaultStatus } from '../live-state.ts';
 
 /** Statuses of a failover that is still going; every other status is final (one list, in core). */
@@ -39,7 +39,7 @@ export function toView(record: FailoverRecord): FailoverView {
   return view;
 }
 
-export async function readFailover(state: StatePort, failoverId: string): Promise<FailoverRecord> {
+export async function readFailover(state: Failovers, failoverId: string): Promise<FailoverRecord> {
   const record = await state.getFailover(failoverId);
   if (!record) throw new NotFoundError('failover', failoverId);
   return record;
@@ -47,7 +47,7 @@ export async function readFailover(state: StatePort, failoverId: string): Promis
 
 /** Publishes events; delivery is best effort and never fails a failover step (EventsPort contract). */
 export async function publish(
-  deps: ControlDeps,
+  deps: Omit<ControlDeps, 'state'>,
   type: string,
   detail: Readonly<Record<string, unknown>>,
 ): Promise<void> {
@@ -78,7 +78,7 @@ export interface Moved {
  * undefined. A conflicting write re-reads and asks `decide` again; `decide` may throw to stop.
  */
 export async function moveRegion(
-  deps: ControlDeps,
+  deps: WithState<ControlDeps, RegionStatuses>,
   regionId: string,
   updatedBy: string,
   decide: (current: RegionStatusRecord) => StatusChange | undefined,
@@ -109,7 +109,7 @@ export async function moveRegion(
 
 /** The failed region's last write marker this replica knows of: its heartbeat or what observers saw. */
 export async function lastKnownHeartbeat(
-  state: StatePort,
+  state: Heartbeats & HealthViews,
   regionId: string,
 ): Promise<{ readonly seq: number; readonly at: number } | undefined> {
   const [heartbeats, views] = await Promise.all([state.listHeartbeats(), state.listTargetHealth()]);

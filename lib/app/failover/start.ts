@@ -23,7 +23,8 @@ import {
 } from '../../core/failover/types.ts';
 import { failoverOrder } from '../../core/health/quorum.ts';
 import { isServing, type RegionStatusRecord } from '../../core/state/records.ts';
-import type { ControlDeps, RegionalDeps } from '../deps.ts';
+import type { Failovers, Handoffs, RegionStatuses } from '../../ports.ts';
+import type { ControlDeps, RegionalDeps, WithState } from '../deps.ts';
 import { readStatuses } from '../live-state.ts';
 import { failBackMcpServers } from '../mcp/registry.ts';
 import { type FailoverPlan, planFailover } from './plan.ts';
@@ -66,7 +67,7 @@ export interface StartFailoverResponse {
 
 /** Checks the request against the topology; every problem at once, naming its field. */
 export function validateStartRequest(
-  deps: ControlDeps,
+  deps: Omit<ControlDeps, 'state'>,
   request: StartFailoverRequest,
   trigger: FailoverTrigger,
 ): void {
@@ -100,7 +101,7 @@ export function validateStartRequest(
 }
 
 export async function startFailover(
-  deps: ControlDeps,
+  deps: WithState<ControlDeps, RegionStatuses & Handoffs & Failovers>,
   request: StartFailoverRequest,
   trigger: FailoverTrigger,
 ): Promise<StartFailoverResponse> {
@@ -185,7 +186,7 @@ export async function startFailover(
  * the error itself, which matters more than the record.
  */
 async function markFailed(
-  deps: Pick<RegionalDeps, 'state' | 'clock'>,
+  deps: WithState<Pick<RegionalDeps, 'state' | 'clock'>, Failovers>,
   failoverId: string,
   name: string,
   error: unknown,
@@ -212,7 +213,7 @@ function rejectWhileRunning(records: readonly FailoverRecord[], region: string):
   }
 }
 
-async function create(deps: ControlDeps, record: FailoverRecord): Promise<void> {
+async function create(deps: WithState<ControlDeps, Failovers>, record: FailoverRecord): Promise<void> {
   try {
     await deps.state.createFailover(record);
   } catch (error) {
@@ -243,7 +244,7 @@ async function create(deps: ControlDeps, record: FailoverRecord): Promise<void> 
  * serving region in failover order.
  */
 function coordinatorFor(
-  deps: ControlDeps,
+  deps: Omit<ControlDeps, 'state'>,
   statuses: ReadonlyMap<string, RegionStatusRecord>,
   failed: string,
 ): string {
@@ -268,7 +269,7 @@ const FAILS_BACK: ReadonlySet<RegionStatusRecord['status']> = new Set(['failed',
 
 /** A failback (operators only): the failed (or fenced) region answers again, so it serves again, epoch + 1. */
 async function startFailback(
-  deps: ControlDeps,
+  deps: WithState<ControlDeps, RegionStatuses & Failovers>,
   request: StartFailoverRequest,
 ): Promise<StartFailoverResponse> {
   const { state, topology, clock } = deps;

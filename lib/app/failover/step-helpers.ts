@@ -2,7 +2,8 @@
 import { messageOf } from '../../core/errors.ts';
 import type { FailoverRecord } from '../../core/failover/types.ts';
 import type { RegionStatusRecord } from '../../core/state/records.ts';
-import type { ControlDeps } from '../deps.ts';
+import type { HealthViews, Heartbeats } from '../../ports.ts';
+import type { ControlDeps, WithState } from '../deps.ts';
 import { readStatuses } from '../live-state.ts';
 import { iso, lastKnownHeartbeat, stepError } from './shared.ts';
 import type { FailoverTaskEvent, StepContext } from './step-context.ts';
@@ -54,7 +55,11 @@ export async function capturePrevious(
 }
 
 /** The failed region's last heartbeat known here, and the target's replica's copy of it. */
-export async function heartbeatsOf(deps: ControlDeps, target: string, failed: string) {
+export async function heartbeatsOf(
+  deps: WithState<ControlDeps, HealthViews & Heartbeats>,
+  target: string,
+  failed: string,
+) {
   const [known, copy] = await Promise.all([
     lastKnownHeartbeat(deps.state, failed),
     targetCopyOf(deps, target, failed),
@@ -62,7 +67,7 @@ export async function heartbeatsOf(deps: ControlDeps, target: string, failed: st
   return { known, copy };
 }
 
-async function targetCopyOf(deps: ControlDeps, target: string, failed: string) {
+async function targetCopyOf(deps: Omit<ControlDeps, 'state'>, target: string, failed: string) {
   try {
     return (await deps.replica(target).listHeartbeats()).find((h) => h.region === failed);
   } catch (error) {

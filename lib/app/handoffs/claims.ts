@@ -15,8 +15,8 @@
  * Claims younger than CLAIM_SETTLE_MS are left alone: their route may still be on its way.
  */
 import { isOpenHandoff } from '../../core/state/records.ts';
-import type { HandoffClaim } from '../../ports.ts';
-import type { RegionalDeps } from '../deps.ts';
+import type { HandoffClaim, Handoffs } from '../../ports.ts';
+import type { RegionalDeps, WithState } from '../deps.ts';
 
 /** Longer than any route takes between journaling a claim and writing it. */
 export const CLAIM_SETTLE_MS = 60_000;
@@ -30,7 +30,7 @@ export interface ClaimsReport {
   readonly open: number;
 }
 
-export async function settleClaims(deps: RegionalDeps): Promise<ClaimsReport> {
+export async function settleClaims(deps: WithState<RegionalDeps, Handoffs>): Promise<ClaimsReport> {
   const { resources } = deps;
   if (!resources) return { released: [], forgotten: 0, open: 0 };
   const now = deps.clock.now();
@@ -60,7 +60,7 @@ export async function settleClaims(deps: RegionalDeps): Promise<ClaimsReport> {
 }
 
 async function outcomeOf(
-  deps: RegionalDeps,
+  deps: WithState<RegionalDeps, Handoffs>,
   claim: HandoffClaim,
 ): Promise<'lost' | 'ended' | 'gone' | 'open' | 'unknown'> {
   const where =

@@ -15,7 +15,8 @@ import {
   type HandoffStatus,
   isServing,
 } from '../../core/state/records.ts';
-import type { RegionalDeps } from '../deps.ts';
+import type { Handoffs, HealthViews, Heartbeats, RegionStatuses } from '../../ports.ts';
+import type { RegionalDeps, WithState } from '../deps.ts';
 import { catchingUp, defaultStatus, readStatuses } from '../live-state.ts';
 
 /** A handoff as the API shows it: everything but the request digest. */
@@ -63,7 +64,10 @@ function positionOf(after: string): string {
  * Handoffs this region's replica holds, oldest first (by creation time, then id), `limit` at a time.
  * Each target region's handoffs are one indexed Query; a listing of every region merges them.
  */
-export async function listHandoffs(deps: RegionalDeps, query: HandoffQuery): Promise<HandoffPage> {
+export async function listHandoffs(
+  deps: WithState<RegionalDeps, Handoffs>,
+  query: HandoffQuery,
+): Promise<HandoffPage> {
   const regionIds = deps.topology.regions.map((r) => r.region_id);
   if (query.region !== undefined && !regionIds.includes(query.region)) {
     throw new ValidationError('invalid handoff listing', [
@@ -91,7 +95,10 @@ export async function listHandoffs(deps: RegionalDeps, query: HandoffQuery): Pro
   };
 }
 
-export async function getHandoff(deps: RegionalDeps, handoffId: string): Promise<HandoffView> {
+export async function getHandoff(
+  deps: WithState<RegionalDeps, Handoffs>,
+  handoffId: string,
+): Promise<HandoffView> {
   const handoff = await deps.state.getHandoff(handoffId);
   if (!handoff) throw new NotFoundError('handoff', handoffId);
   return handoffView(handoff);
@@ -107,7 +114,7 @@ export function transitionConflict(handoff: Handoff, to: keyof typeof HANDOFF_TR
 }
 
 /** Refuses a move asked of a region that is not the handoff's target (its workers are elsewhere). */
-export function requireTarget(deps: RegionalDeps, handoff: Handoff): void {
+export function requireTarget(deps: Omit<RegionalDeps, 'state'>, handoff: Handoff): void {
   if (handoff.target_region !== deps.regionId) {
     throw new ConflictError(
       'HANDOFF_ELSEWHERE',
@@ -127,7 +134,7 @@ export interface AcceptRequest {
  * serve (draining, failed, fenced) takes no new work.
  */
 export async function acceptHandoff(
-  deps: RegionalDeps,
+  deps: WithState<RegionalDeps, RegionStatuses & Handoffs & HealthViews & Heartbeats>,
   handoffId: string,
   request: AcceptRequest,
 ): Promise<HandoffView> {

@@ -15,7 +15,8 @@
  */
 import { handoffKeeper } from '../../core/state/handoff-owner.ts';
 import { isServing } from '../../core/state/records.ts';
-import type { ControlDeps } from '../deps.ts';
+import type { Failovers, Handoffs, RegionStatuses } from '../../ports.ts';
+import type { ControlDeps, WithState } from '../deps.ts';
 import { ACTIVE_STATUSES } from '../failover/shared.ts';
 import { defaultStatus, readStatuses } from '../live-state.ts';
 import type { ReservedHandoff } from '../resources/accounting.ts';
@@ -30,7 +31,9 @@ export interface OrphanSweep {
   readonly held: readonly { readonly handoff_id: string; readonly reason: string }[];
 }
 
-export async function sweepOrphans(deps: ControlDeps): Promise<OrphanSweep> {
+export async function sweepOrphans(
+  deps: WithState<ControlDeps, RegionStatuses & Handoffs & Failovers>,
+): Promise<OrphanSweep> {
   const { topology, state, regionId } = deps;
   const regionIds = topology.regions.map((r) => r.region_id);
   const statuses = await readStatuses(topology, state);
@@ -121,7 +124,9 @@ export async function sweepOrphans(deps: ControlDeps): Promise<OrphanSweep> {
  * own duplicate claims, move the orphans it keeps and make its holds match the records (holds.ts).
  * Never fails the round: errors are reported.
  */
-export async function keepHandoffs(deps: ControlDeps): Promise<{ readonly error?: string }> {
+export async function keepHandoffs(
+  deps: WithState<ControlDeps, RegionStatuses & Handoffs & Failovers>,
+): Promise<{ readonly error?: string }> {
   try {
     await settleClaims(deps);
     await sweepOrphans(deps);

@@ -14,7 +14,8 @@
 import { ConflictError } from '../../core/errors.ts';
 import { holdRef, hourBucket, type Reservation, taskNeeds } from '../../core/resources/pool.ts';
 import type { Handoff, RegionStatusRecord } from '../../core/state/records.ts';
-import type { RegionalDeps } from '../deps.ts';
+import type { Handoffs } from '../../ports.ts';
+import type { RegionalDeps, WithState } from '../deps.ts';
 import { rerouteHandoffs, type WorkloadKeptPending, type WorkloadMove } from '../failover/plan.ts';
 import type { ReservedHandoff } from '../resources/accounting.ts';
 import { readLiveStates } from '../resources/pools.ts';
@@ -35,7 +36,7 @@ export interface RedirectOutcome {
 }
 
 export async function redirectHandoffs(
-  deps: RegionalDeps,
+  deps: WithState<RegionalDeps, Handoffs>,
   failed: string,
   handoffs: readonly ReservedHandoff[],
   statuses: ReadonlyMap<string, RegionStatusRecord>,

@@ -63,7 +63,7 @@ export async function readEffectiveMatrix(
 }
 
 export async function readLatencyMatrix(
-  deps: RegionalDeps & { readonly latency: LatencyPort },
+  deps: Omit<RegionalDeps, 'state'> & { readonly latency: LatencyPort },
   query: LatencyQuery = {},
 ): Promise<LatencyMatrixView> {
   const { topology, clock } = deps;

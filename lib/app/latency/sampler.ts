@@ -40,7 +40,7 @@ export interface SamplerReport {
 }
 
 export async function runLatencySampler(
-  deps: LatencySamplerDeps,
+  deps: Omit<LatencySamplerDeps, 'state'>,
   options: SamplerOptions = {},
 ): Promise<SamplerReport> {
   const { topology, regionId, clock, probe, latency } = deps;

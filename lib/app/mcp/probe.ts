@@ -39,7 +39,7 @@ export interface McpProbeReport {
  * caller read it (read, and seeded when empty, here when absent).
  */
 export async function probeMcpServers(
-  deps: McpProbeDeps,
+  deps: Omit<McpProbeDeps, 'state'>,
   options: { readonly force?: boolean; readonly servers?: readonly McpServerRecord[] } = {},
 ): Promise<McpProbeReport> {
   const { topology, regionId, clock } = deps;
@@ -98,7 +98,7 @@ export async function probeMcpServers(
 }
 
 async function callOnce(
-  deps: McpProbeDeps,
+  deps: Omit<McpProbeDeps, 'state'>,
   server: McpServerRecord,
   timeoutMs: number,
 ): Promise<McpProbeObservation> {

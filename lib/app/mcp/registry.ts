@@ -18,8 +18,15 @@ import {
 } from '../../core/mcp/health.ts';
 import { capabilitiesOf, type McpServerRecord, seedRecords } from '../../core/mcp/registry.ts';
 import { isServing } from '../../core/state/records.ts';
-import type { EventsPort, LatencyPort, McpRegistryPort } from '../../ports.ts';
-import type { RegionalDeps } from '../deps.ts';
+import type {
+  EventsPort,
+  Failovers,
+  HealthViews,
+  LatencyPort,
+  McpRegistryPort,
+  RegionStatuses,
+} from '../../ports.ts';
+import type { RegionalDeps, WithState } from '../deps.ts';
 import { readEffectiveMatrix } from '../latency/matrix.ts';
 import { observedHealthOfRegions } from '../regions.ts';
 
@@ -51,7 +58,10 @@ export interface McpListQuery {
 }
 
 /** The registry (seeded from the topology when empty), each server with its live state. */
-export async function listMcpServers(deps: McpDeps, query: McpListQuery = {}): Promise<McpServerView[]> {
+export async function listMcpServers(
+  deps: WithState<McpDeps, RegionStatuses & HealthViews & Failovers>,
+  query: McpListQuery = {},
+): Promise<McpServerView[]> {
   const [servers, live, health] = await Promise.all([
     readMcpRegistry(deps),
     liveRegions(deps),
@@ -94,7 +104,10 @@ export interface McpDiscoveryQuery {
 export type McpDiscoveryAnswer = Extract<Discovery, { found: true }> & { readonly asked_from: string };
 
 /** The server an agent in `region` should use for `capability`; 404 or 422 with every reason otherwise. */
-export async function discoverMcp(deps: McpDeps, query: McpDiscoveryQuery): Promise<McpDiscoveryAnswer> {
+export async function discoverMcp(
+  deps: WithState<McpDeps, RegionStatuses & HealthViews & Failovers>,
+  query: McpDiscoveryQuery,
+): Promise<McpDiscoveryAnswer> {
   const region = query.region ?? deps.regionId;
   const [servers, regionReasons, health, matrix] = await Promise.all([
     readMcpRegistry(deps),
@@ -151,7 +164,7 @@ export interface McpRegistration {
 
 /** Registers (or re-registers) `server` in `region`; answers the record written. */
 export async function registerMcpServer(
-  deps: McpDeps,
+  deps: Omit<McpDeps, 'state'>,
   region: string,
   server: string,
   registration: McpRegistration,
@@ -182,7 +195,11 @@ export async function registerMcpServer(
 }
 
 /** Deregisters `server` in `region`; 404 when it is not registered. */
-export async function deregisterMcpServer(deps: McpDeps, region: string, server: string): Promise<void> {
+export async function deregisterMcpServer(
+  deps: Omit<McpDeps, 'state'>,
+  region: string,
+  server: string,
+): Promise<void> {
   requireRegion(deps, region);
   await readMcpRegistry(deps);
   const removed = await deps.mcp.deleteMcpServer(region, server, new Date(deps.clock.now()).toISOString());
@@ -192,7 +209,7 @@ export async function deregisterMcpServer(deps: McpDeps, region: string, server:
 
 /** A regional failover's MCP step: `failed`'s servers unavailable, counterparts in `targets` take over where allowed. */
 export async function failOverMcpServers(
-  deps: McpDeps,
+  deps: Omit<McpDeps, 'state'>,
   failed: string,
   targets: readonly string[],
   failoverId?: string,
@@ -216,7 +233,7 @@ export async function failOverMcpServers(
 }
 
 /** A failback's MCP step: `region`'s servers available again, nobody standing in for them. */
-export async function failBackMcpServers(deps: McpDeps, region: string): Promise<number> {
+export async function failBackMcpServers(deps: Omit<McpDeps, 'state'>, region: string): Promise<number> {
   const writes = planMcpFailback(region, await readMcpRegistry(deps), deps.clock.now());
   for (const record of writes) await deps.mcp.putMcpServer(record);
   if (writes.length > 0)
@@ -225,7 +242,7 @@ export async function failBackMcpServers(deps: McpDeps, region: string): Promise
 }
 
 /** The registry as this replica holds it, seeded from the topology the first time it is empty. */
-export async function readMcpRegistry(deps: McpDeps): Promise<McpServerRecord[]> {
+export async function readMcpRegistry(deps: Omit<McpDeps, 'state'>): Promise<McpServerRecord[]> {
   const servers = await deps.mcp.listMcpServers();
   if (servers.length > 0) return servers;
   // Empty: never seeded in this replica (or everything deregistered: tombstones keep those out).
@@ -237,7 +254,9 @@ export async function readMcpRegistry(deps: McpDeps): Promise<McpServerRecord[]>
  * Whether each region serves MCP now: its status serves and a majority of its observers reach it and
  * find it healthy (a dead region's servers are down with it before any failover is decided).
  */
-async function liveRegions(deps: McpDeps): Promise<(region: string) => readonly string[]> {
+async function liveRegions(
+  deps: WithState<McpDeps, RegionStatuses & HealthViews & Failovers>,
+): Promise<(region: string) => readonly string[]> {
   const { statuses, observed } = await observedHealthOfRegions(deps);
   return (region) => {
     const reasons: string[] = [];
@@ -271,7 +290,7 @@ function probeReasons(server: McpServerRecord, health: McpServerHealth): string[
   return health.state === 'unhealthy' ? [mcpHealthReason(server.server, server.region, health)] : [];
 }
 
-async function latencyMatrix(deps: McpDeps): Promise<Record<string, Record<string, number>>> {
+async function latencyMatrix(deps: Omit<McpDeps, 'state'>): Promise<Record<string, Record<string, number>>> {
   const effective = await readEffectiveMatrix(deps);
   return Object.fromEntries(
     Object.entries(effective).map(([from, row]) => [
@@ -283,7 +302,7 @@ async function latencyMatrix(deps: McpDeps): Promise<Record<string, Record<strin
 
 /** The compliance rules for data of `classification` from `region`'s country, as the router applies them. */
 function dataRule(
-  deps: McpDeps,
+  deps: Omit<McpDeps, 'state'>,
   region: string,
   classification: DataClassification,
 ): (r: string) => readonly string[] {
@@ -301,12 +320,12 @@ function dataRule(
   };
 }
 
-function requireRegion(deps: McpDeps, region: string): void {
+function requireRegion(deps: Omit<McpDeps, 'state'>, region: string): void {
   if (!deps.topology.regions.some((r) => r.region_id === region)) throw new NotFoundError('region', region);
 }
 
 async function publish(
-  deps: McpDeps,
+  deps: Omit<McpDeps, 'state'>,
   type: string,
   detail: Readonly<Record<string, unknown>>,
 ): Promise<void> {

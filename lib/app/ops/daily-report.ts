@@ -24,7 +24,9 @@ import {
   reportIdFor,
   unreadable,
 } from '../../core/ops/daily-report.ts';
+import type { Failovers, HealthViews, RegionStatuses } from '../../ports.ts';
 import { listAudits } from '../compliance/audit.ts';
+import type { WithState } from '../deps.ts';
 import { readLatencyMatrix } from '../latency/matrix.ts';
 import { listRegions } from '../regions.ts';
 import { readReplicationLag } from '../replication/monitor.ts';
@@ -128,7 +130,7 @@ async function guarded<T>(read: () => Promise<Check<T>>): Promise<Check<T>> {
   }
 }
 
-async function readHealth(deps: OpsDeps) {
+async function readHealth(deps: WithState<OpsDeps, RegionStatuses & HealthViews & Failovers>) {
   const { regions } = await listRegions(deps);
   return {
     regions: regions.map((r) => ({
@@ -142,7 +144,7 @@ async function readHealth(deps: OpsDeps) {
   };
 }
 
-async function readLag(deps: OpsDeps) {
+async function readLag(deps: Omit<OpsDeps, 'state'>) {
   const { replication } = deps;
   if (!replication) throw new Error('replication is not configured in this runtime');
   const reading = await readReplicationLag({
@@ -161,7 +163,7 @@ async function readLag(deps: OpsDeps) {
   };
 }
 
-async function readLatency(deps: OpsDeps) {
+async function readLatency(deps: Omit<OpsDeps, 'state'>) {
   const { latency } = deps;
   if (!latency) throw new Error('the latency matrix is not configured in this runtime');
   const view = await readLatencyMatrix({ ...deps, latency });
@@ -178,7 +180,7 @@ async function readLatency(deps: OpsDeps) {
   };
 }
 
-async function readCapacity(deps: OpsDeps) {
+async function readCapacity(deps: Omit<OpsDeps, 'state'>) {
   const view = await viewResources(deps);
   return {
     regions: view.regions.map((r) => ({

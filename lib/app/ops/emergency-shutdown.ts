@@ -236,7 +236,7 @@ export async function listIncidents(
   };
 }
 
-function requireRegion(deps: OpsDeps, regionId: string): void {
+function requireRegion(deps: Omit<OpsDeps, 'state'>, regionId: string): void {
   if (!deps.topology.regions.some((r) => r.region_id === regionId))
     throw new NotFoundError('region', regionId);
 }
@@ -250,7 +250,7 @@ function alreadyShutDown(current: RegionStatusRecord, incident: IncidentRecord |
 }
 
 async function notify(
-  deps: OpsDeps,
+  deps: Omit<OpsDeps, 'state'>,
   type: string,
   time: string,
   detail: Record<string, unknown>,

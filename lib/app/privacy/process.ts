@@ -40,7 +40,7 @@ function message(error: unknown): string {
 
 /** Searches one region's replica and exports or erases what it holds of the subject. */
 async function searchRegion(
-  deps: PrivacyDeps,
+  deps: Omit<PrivacyDeps, 'state'>,
   request: PrivacyRequestRecord,
   region: string,
 ): Promise<RegionResult> {
@@ -134,7 +134,7 @@ async function searchRegion(
 
 /** A privacy event. No subject id: events go to operators' inboxes and logs. */
 export function privacyEvent(
-  deps: PrivacyDeps,
+  deps: Omit<PrivacyDeps, 'state'>,
   type: string,
   request: PrivacyRequestRecord,
   extra: Readonly<Record<string, unknown>> = {},
@@ -156,7 +156,7 @@ export function privacyEvent(
 
 /** Best effort (EventsPort): a lost event must not undo or repeat the work. */
 export async function publishPrivacyEvents(
-  deps: PrivacyDeps,
+  deps: Omit<PrivacyDeps, 'state'>,
   events: readonly ControlPlaneEvent[],
 ): Promise<void> {
   await deps.events.publish(events).catch(() => undefined);
@@ -170,7 +170,7 @@ export async function publishPrivacyEvents(
  * that needs no work, or that another worker changed meanwhile, is answered as found.
  */
 export async function processPrivacyRequest(
-  deps: PrivacyDeps,
+  deps: Omit<PrivacyDeps, 'state'>,
   request: PrivacyRequestRecord,
 ): Promise<PrivacyRequestRecord> {
   const own = deps.privacy(deps.regionId);

@@ -48,7 +48,7 @@ function view(record: PrivacyRequestRecord, records?: readonly SubjectExportReco
  * RightNotGrantedError (422). Neither writes anything.
  */
 export async function createPrivacyRequest(
-  deps: PrivacyDeps,
+  deps: Omit<PrivacyDeps, 'state'>,
   body: PrivacyRequestBody,
   options: CreateOptions = {},
 ): Promise<PrivacyRequestView> {
@@ -96,7 +96,10 @@ export async function createPrivacyRequest(
 }
 
 /** One request with its proof (and export); NotFoundError when this replica does not hold it. */
-export async function getPrivacyRequest(deps: PrivacyDeps, requestId: string): Promise<PrivacyRequestView> {
+export async function getPrivacyRequest(
+  deps: Omit<PrivacyDeps, 'state'>,
+  requestId: string,
+): Promise<PrivacyRequestView> {
   const own = deps.privacy(deps.regionId);
   const record = await own.getRequest(requestId);
   if (!record) throw new NotFoundError('privacy request', requestId);
@@ -113,7 +116,7 @@ export interface PrivacyListFilter {
 
 /** Requests newest first, without their exports. */
 export async function listPrivacyRequests(
-  deps: PrivacyDeps,
+  deps: Omit<PrivacyDeps, 'state'>,
   filter: PrivacyListFilter = {},
 ): Promise<{ requests: PrivacyRequestView[] }> {
   const all = await deps.privacy(deps.regionId).listRequests();

@@ -12,6 +12,8 @@ import {
 } from '../../core/privacy/rules.ts';
 import type { PrivacyRequestRecord } from '../../core/privacy/types.ts';
 import type { RegionStatus } from '../../core/state/records.ts';
+import type { RegionStatuses } from '../../ports.ts';
+import type { WithState } from '../deps.ts';
 import { readStatuses } from '../live-state.ts';
 import type { PrivacyDeps } from './deps.ts';
 import { privacyEvent, processPrivacyRequest, publishPrivacyEvents } from './process.ts';
@@ -35,7 +37,9 @@ export interface PrivacySweepReport {
  * the statuses. The overdue mark is written (conditional on the version) before the event, so a
  * request is reported at most once even when two sweeps race.
  */
-export async function sweepPrivacyRequests(deps: PrivacyDeps): Promise<PrivacySweepReport> {
+export async function sweepPrivacyRequests(
+  deps: WithState<PrivacyDeps, RegionStatuses>,
+): Promise<PrivacySweepReport> {
   const own = deps.privacy(deps.regionId);
   const statusRecords = await readStatuses(deps.topology, deps.state);
   const statuses = new Map<string, RegionStatus>(

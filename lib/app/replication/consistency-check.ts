@@ -25,7 +25,8 @@ import {
   type Reconciliation,
 } from '../../core/replication/records.ts';
 import { isServing } from '../../core/state/records.ts';
-import type { ItemCopy } from '../../ports.ts';
+import type { ItemCopy, RegionStatuses } from '../../ports.ts';
+import type { WithState } from '../deps.ts';
 import { readStatuses } from '../live-state.ts';
 import { iso, publishEvents, type ReplicationDeps } from './deps.ts';
 
@@ -59,7 +60,7 @@ function reportOf(copy: ItemCopy | undefined): CopyReport {
 }
 
 /** The primary now: the serving region with role `primary` (after a failover), else the topology's. */
-async function primaryOf(deps: ReplicationDeps): Promise<string | undefined> {
+async function primaryOf(deps: WithState<ReplicationDeps, RegionStatuses>): Promise<string | undefined> {
   const statuses = await readStatuses(deps.topology, deps.state);
   for (const [region, status] of statuses)
     if (status.role === 'primary' && isServing(status.status)) return region;
@@ -67,7 +68,7 @@ async function primaryOf(deps: ReplicationDeps): Promise<string | undefined> {
 }
 
 export async function runConsistencyCheck(
-  deps: ReplicationDeps,
+  deps: WithState<ReplicationDeps, RegionStatuses>,
   request: CheckRequest,
   options: CheckOptions,
 ): Promise<ConsistencyCheckRecord> {
@@ -173,7 +174,7 @@ export async function runConsistencyCheck(
 }
 
 async function reconcileKey(
-  deps: ReplicationDeps,
+  deps: Omit<ReplicationDeps, 'state'>,
   key: string,
   byRegion: Readonly<Record<string, CopyReport>>,
   copies: ReadonlyMap<string, ReadonlyMap<string, ItemCopy>>,

@@ -20,7 +20,7 @@ export interface ReplicationMinuteRoundOptions extends ReplicationRoundOptions {
 }
 
 export function runReplicationMinuteRound(
-  deps: ReplicationDeps,
+  deps: Omit<ReplicationDeps, 'state'>,
   options: ReplicationMinuteRoundOptions,
 ): Promise<MinuteRoundReport<ReplicationRoundReport>> {
   const intervalMs = options.intervalMs ?? DEFAULT_BEAT_INTERVAL_MS;

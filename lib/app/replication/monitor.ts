@@ -85,7 +85,7 @@ function readingTables(topology: ReplicationDeps['topology']): readonly ReadingT
 }
 
 /** Reads every replica's marks and measures every pair, as `deps.regionId` sees them now. */
-export async function readReplicationLag(deps: ReplicationDeps): Promise<ReplicationReading> {
+export async function readReplicationLag(deps: Omit<ReplicationDeps, 'state'>): Promise<ReplicationReading> {
   const regions = deps.topology.regions.map((r) => r.region_id);
   const read = await Promise.all(
     regions.map(async (region) => {
@@ -147,7 +147,7 @@ const DEFAULT_CONFLICT_WINDOW_MS = 10 * 60_000;
 
 /** One round of the lag monitor in `deps.regionId`. */
 export async function runReplicationRound(
-  deps: ReplicationDeps,
+  deps: Omit<ReplicationDeps, 'state'>,
   options: ReplicationRoundOptions = {},
 ): Promise<ReplicationRoundReport> {
   const own = deps.replication(deps.regionId);
@@ -266,7 +266,7 @@ const ROUND_MARGIN_MS = 5_000;
  * (DESIGN), so a 15 s beat needs the rounds inside the minute.
  */
 export async function runReplicationMinute(
-  deps: ReplicationDeps,
+  deps: Omit<ReplicationDeps, 'state'>,
   options: ReplicationMinuteOptions,
 ): Promise<ReplicationMinuteReport> {
   const intervalMs = options.intervalMs ?? DEFAULT_BEAT_INTERVAL_MS;

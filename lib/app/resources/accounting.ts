@@ -12,7 +12,8 @@ import { ConflictError, NotFoundError } from '../../core/errors.ts';
 import { type HoldRef, hourBucket, type Reservation, taskNeeds } from '../../core/resources/pool.ts';
 import type { RegionLiveState, RouteDecision, RouteInput } from '../../core/routing.ts';
 import type { Handoff, RegionStatusRecord } from '../../core/state/records.ts';
-import type { RegionalDeps } from '../deps.ts';
+import type { Handoffs } from '../../ports.ts';
+import type { RegionalDeps, WithState } from '../deps.ts';
 import { liveStates } from '../live-state.ts';
 import { readLiveStates } from './pools.ts';
 
@@ -39,7 +40,7 @@ const RESERVE_ATTEMPTS = 3;
  * rebalanced between the read and the write is read again and the decision taken again.
  */
 export async function decideAndReserve(
-  deps: RegionalDeps,
+  deps: Omit<RegionalDeps, 'state'>,
   input: RouteInput,
   statuses: ReadonlyMap<string, RegionStatusRecord>,
   decide: (live: ReadonlyMap<string, RegionLiveState>) => RouteDecision,
@@ -76,7 +77,10 @@ export async function decideAndReserve(
 }
 
 /** Gives a reservation back when its handoff was never recorded (another request won the write). */
-export async function cancelReservation(deps: RegionalDeps, reservation: Reservation | undefined) {
+export async function cancelReservation(
+  deps: Omit<RegionalDeps, 'state'>,
+  reservation: Reservation | undefined,
+) {
   if (reservation && deps.resources) await deps.resources.release(reservation, -reservation.tokens);
 }
 
@@ -96,7 +100,7 @@ export interface SettleResponse {
 
 /** `POST /v1/handoffs/{id}/complete` and `/fail`: settles once, releasing the reservation once. */
 export async function settleHandoff(
-  deps: RegionalDeps,
+  deps: WithState<RegionalDeps, Handoffs>,
   handoffId: string,
   outcome: 'completed' | 'failed',
   request: SettleRequest,

@@ -17,8 +17,8 @@
  */
 import { type HoldRef, isSameHold } from '../../core/resources/pool.ts';
 import { isOpenHandoff } from '../../core/state/records.ts';
-import type { Hold } from '../../ports.ts';
-import type { RegionalDeps } from '../deps.ts';
+import type { Handoffs, Hold } from '../../ports.ts';
+import type { RegionalDeps, WithState } from '../deps.ts';
 import type { ReservedHandoff } from './accounting.ts';
 
 /**
@@ -44,7 +44,7 @@ export interface HoldsReport {
   readonly forgotten: number;
 }
 
-export async function reconcileHolds(deps: RegionalDeps): Promise<HoldsReport> {
+export async function reconcileHolds(deps: WithState<RegionalDeps, Handoffs>): Promise<HoldsReport> {
   const { resources } = deps;
   if (!resources) return { released: [], restored: [], given_back: [], forgotten: 0 };
   const now = deps.clock.now();
@@ -87,7 +87,7 @@ export async function reconcileHolds(deps: RegionalDeps): Promise<HoldsReport> {
  * on a record that may exist there. Absent from the map: no replica holds it.
  */
 async function recordsOf(
-  deps: RegionalDeps,
+  deps: WithState<RegionalDeps, Handoffs>,
   handoffIds: readonly string[],
 ): Promise<Map<string, ReservedHandoff | 'unknown'>> {
   const records = new Map<string, ReservedHandoff | 'unknown'>();
@@ -128,7 +128,9 @@ function tokensUsed(record: ReservedHandoff | undefined, hold: Hold): number {
  * (its region does not serve): a fact of its own replica (another release of the hold is newer, or
  * the hold was restored), safe to act on however far behind the replica is. Never throws.
  */
-export async function giveBackReleases(deps: RegionalDeps): Promise<{ readonly error?: string }> {
+export async function giveBackReleases(
+  deps: Omit<RegionalDeps, 'state'>,
+): Promise<{ readonly error?: string }> {
   try {
     await deps.resources?.settleReleases();
     return {};

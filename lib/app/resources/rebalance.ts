@@ -9,8 +9,8 @@ import { hourBucket, type RegionPool } from '../../core/resources/pool.ts';
 import { planRebalance, type RebalanceMove } from '../../core/resources/rebalance.ts';
 import { isServing } from '../../core/state/records.ts';
 import type { ResourceAmounts } from '../../core/topology/types.ts';
-import type { EventsPort, RebalanceRecord, ResourcesPort } from '../../ports.ts';
-import type { RegionalDeps } from '../deps.ts';
+import type { EventsPort, RebalanceRecord, RegionStatuses, ResourcesPort } from '../../ports.ts';
+import type { RegionalDeps, WithState } from '../deps.ts';
 import { readStatuses } from '../live-state.ts';
 import { readPools } from './pools.ts';
 
@@ -24,7 +24,7 @@ export interface RebalanceResult extends RebalanceRecord {
 const APPLY_ATTEMPTS = 3;
 
 export async function runRebalance(
-  deps: RegionalDeps & { readonly events?: EventsPort },
+  deps: WithState<RegionalDeps, RegionStatuses> & { readonly events?: EventsPort },
   options: { readonly dry_run: boolean; readonly force?: boolean },
 ): Promise<RebalanceResult> {
   const { topology, clock } = deps;
@@ -127,7 +127,7 @@ async function adjust(
  * answer `skipped`. Disabled by `dynamic_rebalancing.enabled: false`.
  */
 export async function rebalanceOnSchedule(
-  deps: RegionalDeps & { readonly events?: EventsPort },
+  deps: WithState<RegionalDeps, RegionStatuses> & { readonly events?: EventsPort },
 ): Promise<RebalanceResult | { readonly skipped: string }> {
   if (!deps.topology.global_resource_pool.dynamic_rebalancing.enabled) {
     return { skipped: 'dynamic_rebalancing is disabled' };

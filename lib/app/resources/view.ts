@@ -35,12 +35,12 @@ export interface ResourcesView {
   readonly dynamic_rebalancing: RegionalDeps['topology']['global_resource_pool']['dynamic_rebalancing'];
 }
 
-function resourcesOf(deps: RegionalDeps) {
+function resourcesOf(deps: Omit<RegionalDeps, 'state'>) {
   if (!deps.resources) throw new Error('no resource pool in the deps (deps.resources)');
   return deps.resources;
 }
 
-export async function viewResources(deps: RegionalDeps): Promise<ResourcesView> {
+export async function viewResources(deps: Omit<RegionalDeps, 'state'>): Promise<ResourcesView> {
   const now = deps.clock.now();
   const pools = await readPools(deps.topology, resourcesOf(deps), now);
   const regions: RegionResources[] = [];
@@ -91,7 +91,7 @@ export async function viewResources(deps: RegionalDeps): Promise<ResourcesView> 
 
 /** A region's own figures replace the accounted ones (corrects drift, e.g. after a lost release). */
 export async function reportUsage(
-  deps: RegionalDeps,
+  deps: Omit<RegionalDeps, 'state'>,
   region: string,
   usage: ResourceUsage,
 ): Promise<RegionResources> {

@@ -4,7 +4,8 @@
  * (lib/app/failover/manage.ts) answers the token.
  */
 import { ConflictError, NotFoundError } from '../../../core/errors.ts';
-import type { ControlDeps } from '../../deps.ts';
+import type { Failovers } from '../../../ports.ts';
+import type { ControlDeps, WithState } from '../../deps.ts';
 import { ACTIVE_STATUSES, iso } from '../shared.ts';
 import type { Perform } from '../step-context.ts';
 
@@ -48,7 +49,12 @@ export const awaitApproval: Perform = async ({ deps, record, event, timings }) =
  * no token. Re-read after the write and answer this wait's token from the record. The operator's
  * side re-reads too (lib/app/failover/manage.ts), so whichever writes second sees the other.
  */
-export async function answerIfDecided(deps: ControlDeps, failoverId: string, token: string, since?: string) {
+export async function answerIfDecided(
+  deps: WithState<ControlDeps, Failovers>,
+  failoverId: string,
+  token: string,
+  since?: string,
+) {
   const now = await deps.state.getFailover(failoverId);
   const approval = now?.approval;
   if (!approval) return;

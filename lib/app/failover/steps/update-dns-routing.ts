@@ -6,7 +6,8 @@
  */
 import type { FailoverRecord } from '../../../core/failover/types.ts';
 import { isServing, type RegionStatusRecord } from '../../../core/state/records.ts';
-import type { ControlDeps } from '../../deps.ts';
+import type { RegionStatuses } from '../../../ports.ts';
+import type { ControlDeps, WithState } from '../../deps.ts';
 import { readStatuses } from '../../live-state.ts';
 import { type Moved, moveRegion, seconds, stepError, topologyRole } from '../shared.ts';
 import type { Perform, StepEvent } from '../step-context.ts';
@@ -49,7 +50,11 @@ function otherServingPrimaries(
     .map((s) => s.region_id);
 }
 
-function markRegionFailed(deps: ControlDeps, record: FailoverRecord, target: string): Promise<Moved> {
+function markRegionFailed(
+  deps: WithState<ControlDeps, RegionStatuses>,
+  record: FailoverRecord,
+  target: string,
+): Promise<Moved> {
   const id = record.failover_id;
   return moveRegion(deps, record.failed_region, id, (current) =>
     current.status === 'failed'
@@ -58,7 +63,11 @@ function markRegionFailed(deps: ControlDeps, record: FailoverRecord, target: str
   );
 }
 
-function promoteTarget(deps: ControlDeps, record: FailoverRecord, target: string): Promise<Moved> {
+function promoteTarget(
+  deps: WithState<ControlDeps, RegionStatuses>,
+  record: FailoverRecord,
+  target: string,
+): Promise<Moved> {
   const id = record.failover_id;
   return moveRegion(deps, target, id, (current) => {
     if (!isServing(current.status)) {
@@ -72,7 +81,7 @@ function promoteTarget(deps: ControlDeps, record: FailoverRecord, target: string
 
 /** Returns each other primary to its topology role; answers those it changed. */
 async function demotePrimaries(
-  deps: ControlDeps,
+  deps: WithState<ControlDeps, RegionStatuses>,
   record: FailoverRecord,
   target: string,
   otherPrimaries: readonly string[],

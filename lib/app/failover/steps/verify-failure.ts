@@ -6,7 +6,8 @@
 import type { FailoverRecord } from '../../../core/failover/types.ts';
 import { assess } from '../../../core/health/quorum.ts';
 import type { RegionStatusRecord } from '../../../core/state/records.ts';
-import type { ControlDeps } from '../../deps.ts';
+import type { HealthViews } from '../../../ports.ts';
+import type { ControlDeps, WithState } from '../../deps.ts';
 import { readStatuses } from '../../live-state.ts';
 import { stepError } from '../shared.ts';
 import type { Perform, Performed } from '../step-context.ts';
@@ -44,7 +45,7 @@ function refuseTakenRegion(record: FailoverRecord, current: RegionStatusRecord):
 
 /** The coordinator's quorum assessment, now: a cut-off coordinator cannot confirm anything. */
 async function confirmByMajority(
-  deps: ControlDeps,
+  deps: WithState<ControlDeps, HealthViews>,
   record: FailoverRecord,
   statuses: ReadonlyMap<string, RegionStatusRecord>,
 ): Promise<Performed> {
