@@ -151,6 +151,7 @@ export async function runProbeRound(
     } else {
       act.declarations(previous, assessment);
       await act.failovers(assessment, statuses);
+      await act.keptFailed(assessment, statuses, withOwn(storedViews, views));
       act.componentRestarts(previous, assessment, statuses);
       act.saturationChanges(previous, assessment, statuses, views);
       await act.takeOverStranded(assessment, statuses);

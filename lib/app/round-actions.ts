@@ -3,6 +3,7 @@
  * start, take over or resume failovers, ask for component restarts, raise saturation alarms, publish.
  */
 import { ConflictError, messageOf } from '../core/errors.ts';
+import { keptFailedBy, reachedByMajorityAsMember } from '../core/failover/kept-failed.ts';
 import { failoverConditions, mayStartFailover } from '../core/failover/retry.ts';
 import { type FailoverRecord, failoverIdFor } from '../core/failover/types.ts';
 import { healthPolicyOf } from '../core/health/evaluate.ts';
@@ -182,69 +183,113 @@ export class RoundActions {
   }
 
   async failovers(assessment: Assessment, statuses: ReadonlyMap<string, RegionStatusRecord>): Promise<void> {
-    const { regionId, topology, state } = this.#deps;
-    const policy = topology.failover_policies.automatic_failover;
+    const { regionId, topology } = this.#deps;
     for (const failed of assessment.failed) {
       const status = statuses.get(failed.region) ?? defaultStatus(topology, failed.region);
       if (failed.region === regionId || !FAILOVER_CANDIDATE.has(status.status)) continue;
-      if (failed.coordinator !== regionId) {
-        this.#skip(failed.region, `coordinator is ${failed.coordinator}`);
-        continue;
-      }
-      if (!policy.enabled) {
+      await this.#startFailover(failed, status, statuses);
+    }
+  }
+
+  /**
+   * A region a rollback kept failed (lib/core/failover/kept-failed.ts) has not been failed over: the
+   * region that would coordinate it now starts its next failover while a majority of fresh views
+   * still cannot reach it, under the same retry rule (the rolled-back failover's conditions must have
+   * changed, e.g. its dead target failed over itself, or its backoff passed). One that answers again
+   * waits for a failback.
+   */
+  async keptFailed(
+    assessment: Assessment,
+    statuses: ReadonlyMap<string, RegionStatusRecord>,
+    views: readonly TargetHealth[],
+  ): Promise<void> {
+    const { regionId, topology, state } = this.#deps;
+    for (const [region, status] of statuses) {
+      if (region === regionId || status.status !== 'failed') continue;
+      const keptBy = keptFailedBy(status, await state.listFailovers(region));
+      if (!keptBy) continue;
+      const input = { topology, observer: regionId, statuses, views, now: this.#now };
+      if (reachedByMajorityAsMember(input, region)) continue;
+      const failed: FailedRegion = {
+        region,
+        votes_unhealthy: 0,
+        voters: 0,
+        reasons: [
+          `kept failed by the rollback of ${keptBy.failover_id}: a majority of fresh views cannot reach it`,
+        ],
+        unreachable: true,
+        signals: ['unreachable'],
+        coordinator: coordinatorFor(topology, statuses, region, assessment.reachable_by_majority) ?? regionId,
+      };
+      await this.#startFailover(failed, status, statuses);
+    }
+  }
+
+  /** Starts the automatic failover of `failed` if this region coordinates it and the policy allows. */
+  async #startFailover(
+    failed: FailedRegion,
+    status: RegionStatusRecord,
+    statuses: ReadonlyMap<string, RegionStatusRecord>,
+  ): Promise<void> {
+    const { regionId, topology, state } = this.#deps;
+    const policy = topology.failover_policies.automatic_failover;
+    if (failed.coordinator !== regionId) {
+      this.#skip(failed.region, `coordinator is ${failed.coordinator}`);
+      return;
+    }
+    if (!policy.enabled) {
+      this.#skip(
+        failed.region,
+        'automatic failover is disabled (failover_policies.automatic_failover.enabled)',
+      );
+      return;
+    }
+    const failoverId = failoverIdFor('failover', failed.region, status.epoch);
+    const { live } = await readLiveStates(this.#deps, statuses);
+    const conditions = failoverConditions(failed.region, statuses, live);
+    const retry = mayStartFailover({
+      records: await state.listFailovers(failed.region),
+      nextId: failoverId,
+      now: this.#now,
+      cooldownSeconds: policy.cooldown_seconds,
+      conditions,
+    });
+    if (!retry.start) {
+      this.#skip(failed.region, retry.reason);
+      return;
+    }
+    if (!failed.unreachable) {
+      // It answers: error-rate and latency verdicts fail it over only when a target can serve
+      // (a region that answers badly still serves better than a failover with nowhere to go).
+      const plan = await planFailover(this.#deps, failed.region);
+      if (plan.target_region === undefined) {
         this.#skip(
           failed.region,
-          'automatic failover is disabled (failover_policies.automatic_failover.enabled)',
+          `${failed.signals.join(', ') || 'SLO'} verdicts fail a region that answers over only when a target can serve, and none can`,
         );
-        continue;
+        return;
       }
-      const failoverId = failoverIdFor('failover', failed.region, status.epoch);
-      const { live } = await readLiveStates(this.#deps, statuses);
-      const conditions = failoverConditions(failed.region, statuses, live);
-      const retry = mayStartFailover({
-        records: await state.listFailovers(failed.region),
-        nextId: failoverId,
-        now: this.#now,
-        cooldownSeconds: policy.cooldown_seconds,
-        conditions,
-      });
-      if (!retry.start) {
-        this.#skip(failed.region, retry.reason);
-        continue;
+    }
+    try {
+      const result = await startAutomaticFailover(this.#deps, failed, failureReason(failed), conditions);
+      if (result.outcome === 'existing') {
+        this.#skip(failed.region, `already initiated by ${result.record.coordinator}`, result.failover_id);
+        return;
       }
-      if (!failed.unreachable) {
-        // It answers: error-rate and latency verdicts fail it over only when a target can serve
-        // (a region that answers badly still serves better than a failover with nowhere to go).
-        const plan = await planFailover(this.#deps, failed.region);
-        if (plan.target_region === undefined) {
-          this.#skip(
-            failed.region,
-            `${failed.signals.join(', ') || 'SLO'} verdicts fail a region that answers over only when a target can serve, and none can`,
-          );
-          continue;
-        }
+      this.#started.push(result.failover_id);
+      if (result.outcome === 'created') {
+        this.#emit('failover.initiated', {
+          failover_id: result.failover_id,
+          failed_region: failed.region,
+          coordinator: regionId,
+          epoch: result.record.epoch,
+          trigger: 'automatic',
+          reason: result.record.reason,
+        });
       }
-      try {
-        const result = await startAutomaticFailover(this.#deps, failed, failureReason(failed), conditions);
-        if (result.outcome === 'existing') {
-          this.#skip(failed.region, `already initiated by ${result.record.coordinator}`, result.failover_id);
-          continue;
-        }
-        this.#started.push(result.failover_id);
-        if (result.outcome === 'created') {
-          this.#emit('failover.initiated', {
-            failover_id: result.failover_id,
-            failed_region: failed.region,
-            coordinator: regionId,
-            epoch: result.record.epoch,
-            trigger: 'automatic',
-            reason: result.record.reason,
-          });
-        }
-      } catch (error) {
-        // The next round retries: the record id is deterministic and a lost start is re-issued.
-        this.#skip(failed.region, `start failed: ${messageOf(error)}`, failoverId);
-      }
+    } catch (error) {
+      // The next round retries: the record id is deterministic and a lost start is re-issued.
+      this.#skip(failed.region, `start failed: ${messageOf(error)}`, failoverId);
     }
   }
 
@@ -469,6 +514,7 @@ export class RoundActions {
 }
 
 function failureReason(failed: FailedRegion): string {
+  if (failed.voters === 0) return failed.reasons.join('; ');
   const why = failed.reasons.length > 0 ? `: ${failed.reasons.join('; ')}` : '';
   return `${failed.votes_unhealthy} of ${failed.voters} observers declare ${failed.region} unhealthy${why}`;
 }

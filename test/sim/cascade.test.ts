@@ -93,6 +93,9 @@ describe('a cascade: the failover target dies while the failover runs', () => {
       const ofFirst = failovers.filter((f) => f.failed_region === FIRST && f.kind === 'failover');
       expect(new Set(ofFirst.map((f) => f.epoch)).size).toBe(ofFirst.length);
       expect(ofFirst.filter((f) => f.status === 'running' || f.status === 'awaiting_approval')).toEqual([]);
+      // us-east-1 failed over for good: by F1, or by the next failover after F1's rollback kept it failed.
+      const newest = [...ofFirst].sort((a, b) => b.initiated_at.localeCompare(a.initiated_at))[0];
+      expect(newest?.status).toBe('completed');
       const ofTarget = failovers.filter((f) => f.failed_region === TARGET && f.kind === 'failover');
       expect(ofTarget.map((f) => [f.status, f.target_region])).toContainEqual(['completed', SURVIVOR]);
       plane.expectNoViolations();

@@ -8,6 +8,8 @@
  * One exception: a region this failover took out of the quorum (draining, failed) that a majority of
  * fresh views still cannot reach is kept `failed`, not restored (see keptOut).
  */
+
+import { reachedByMajorityAsMember, rollbackMarker } from '../../core/failover/kept-failed.ts';
 import type { FailoverRecord, FailoverStatus } from '../../core/failover/types.ts';
 import { assess } from '../../core/health/quorum.ts';
 import { isServing, type RegionStatusRecord } from '../../core/state/records.ts';
@@ -19,9 +21,6 @@ import { caughtError } from './step-helpers.ts';
 import { alreadyFinal, finish } from './step-record.ts';
 
 const CANCELLING: readonly string[] = ['ApprovalDeclined', 'FailureNotConfirmed'] satisfies StepErrorName[];
-
-/** Ours: this failover's forward writes carry its id, its rollback writes `<id>/rollback`. */
-const rollbackMarker = (failoverId: string) => `${failoverId}/rollback`;
 
 type CaughtError = ReturnType<typeof caughtError>;
 
@@ -83,7 +82,7 @@ async function restoreStatuses(
         return {
           status: 'failed',
           role: previous.role,
-          reason: `kept failed by the rollback of ${id} (${error.name}): a majority of fresh views still cannot reach ${previous.region_id}; its work moves to the survivors and a failback returns it`,
+          reason: `kept failed by the rollback of ${id} (${error.name}): a majority of fresh views still cannot reach ${previous.region_id}; its next failover moves its work, a failback returns it`,
         };
       }
       return {
@@ -108,8 +107,9 @@ async function restoreStatuses(
  * rolls it back) leaves the survivor reaching 2 of 4 members (itself and the witness): it fences and
  * nothing serves, although one region and the witness are alive. Kept `failed`, the region stays out
  * of the quorum as after a completed failover: the survivor holds a majority of the members left,
- * fails the target over to itself, its orphan sweep moves the kept region's work (this failover's
- * coordinator is its mover), and the region returns through a failback once it answers. Rejected:
+ * fails the target over to itself, then starts the next failover of the kept region (a new epoch,
+ * so never a second failover of one failure; RoundActions.keptFailed) to a survivor that can serve,
+ * and the region returns through a failback once it answers, as after any failover. Rejected:
  * re-targeting the failover instead of rolling it back (its data sync and drain would have to run
  * again against a target chosen mid-flight, and an operator's abort would still restore a dead
  * region), and changing the quorum itself (dropping unreachable regions from the membership, or a
@@ -130,9 +130,8 @@ async function keptOut(deps: ControlDeps, record: FailoverRecord): Promise<Reado
     const wasMember = isServing(previous.status) || previous.status === 'fenced';
     if (!current || !wasMember || isServing(current.status) || current.status === 'fenced') continue;
     // The quorum as the restore would make it: is the region a member that a majority reaches?
-    const restored = new Map(statuses).set(previous.region_id, { ...current, status: previous.status });
-    const asIf = assess({ topology, observer: regionId, statuses: restored, views, now });
-    if (!asIf.reachable_by_majority.includes(previous.region_id)) out.add(previous.region_id);
+    const input = { topology, observer: regionId, statuses, views, now };
+    if (!reachedByMajorityAsMember(input, previous.region_id, previous.status)) out.add(previous.region_id);
   }
   return out;
 }

@@ -33,7 +33,15 @@ export const drainConnections: Perform = async (ctx) => {
       events,
     };
   }
-  if (waited >= timings.drain_max_wait_seconds) return drainIncomplete(ctx, state, running, events);
+  // Failed already (a rollback kept it failed: lib/core/failover/kept-failed.ts): the failover that
+  // took it out drained it to its max wait, so this one does not wait for the same work again.
+  const drainedBefore = moved.after.status === 'failed';
+  if (drainedBefore || waited >= timings.drain_max_wait_seconds) {
+    const why = drainedBefore
+      ? 'already failed (an earlier failover drained it)'
+      : `max wait of ${timings.drain_max_wait_seconds} s passed`;
+    return drainIncomplete(ctx, state, why, running, events);
+  }
   return {
     outcome: 'waiting',
     detail: `${state}; ${inFlight} handoff(s) in flight after ${seconds(waited * 1000)} s`,
@@ -63,6 +71,7 @@ async function startDraining(ctx: StepContext): Promise<Moved> {
 function drainIncomplete(
   ctx: StepContext,
   state: string,
+  why: string,
   running: readonly Handoff[],
   events: readonly StepEvent[],
 ): Performed {
@@ -70,7 +79,7 @@ function drainIncomplete(
   return {
     outcome: 'succeeded',
     detail:
-      `${state}; max wait of ${timings.drain_max_wait_seconds} s passed with ${running.length} handoff(s) still in flight: ` +
+      `${state}; ${why} with ${running.length} handoff(s) still in flight: ` +
       `${namedHandoffs(running)}; redirect_traffic re-routes them`,
     result: { done: true, wait_seconds: 0 },
     events: [

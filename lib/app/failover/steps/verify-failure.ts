@@ -3,6 +3,7 @@
  * failover, a majority of observers still calls it unhealthy (principle 3: one observer cannot kill a
  * region). Throws `FailureNotConfirmed` otherwise, which cancels the failover.
  */
+import { keptFailedBy, reachedByMajorityAsMember } from '../../../core/failover/kept-failed.ts';
 import type { FailoverRecord } from '../../../core/failover/types.ts';
 import { assess } from '../../../core/health/quorum.ts';
 import type { RegionStatusRecord } from '../../../core/state/records.ts';
@@ -16,6 +17,13 @@ export const verifyFailure: Perform = async ({ deps, record }) => {
   const failed = record.failed_region;
   const statuses = await readStatuses(deps.topology, deps.state);
   const current = statuses.get(failed) as RegionStatusRecord;
+  if (current.status === 'failed') {
+    const others = (await deps.state.listFailovers(failed)).filter(
+      (r) => r.failover_id !== record.failover_id,
+    );
+    const keptBy = keptFailedBy(current, others);
+    if (keptBy) return confirmKeptFailed(deps, record, statuses, keptBy.failover_id);
+  }
   refuseTakenRegion(record, current);
   if (record.trigger === 'manual') {
     return {
@@ -41,6 +49,44 @@ function refuseTakenRegion(record: FailoverRecord, current: RegionStatusRecord):
   if (current.status === 'draining' && current.updated_by !== record.failover_id) {
     throw stepError('FailureNotConfirmed', `${failed} is being drained by ${current.updated_by}`);
   }
+}
+
+/**
+ * A region a rollback kept failed (its failover rolled back while a majority could not reach it) is
+ * still to fail over while a majority still cannot reach it; one that answers again waits for a
+ * failback instead.
+ */
+async function confirmKeptFailed(
+  deps: ControlDeps,
+  record: FailoverRecord,
+  statuses: ReadonlyMap<string, RegionStatusRecord>,
+  keptBy: string,
+): Promise<Performed> {
+  const failed = record.failed_region;
+  const input = {
+    topology: deps.topology,
+    observer: record.coordinator,
+    statuses,
+    views: await deps.state.listTargetHealth(),
+    now: deps.clock.now(),
+  };
+  const assessment = assess(input);
+  if (assessment.cut_off) {
+    throw stepError(
+      'FailureNotConfirmed',
+      `${record.coordinator} cannot confirm the failure: ${assessment.cut_off_reason}`,
+    );
+  }
+  if (reachedByMajorityAsMember(input, failed)) {
+    throw stepError(
+      'FailureNotConfirmed',
+      `${failed} was kept failed by the rollback of ${keptBy}, but a majority reaches it again: a failback returns it`,
+    );
+  }
+  return {
+    outcome: 'succeeded',
+    detail: `${failed} was kept failed by the rollback of ${keptBy} and a majority of fresh views still cannot reach it: its work has not moved yet`,
+  };
 }
 
 /** The coordinator's quorum assessment, now: a cut-off coordinator cannot confirm anything. */
