@@ -8,6 +8,7 @@ import type {
   DocumentPort,
   EventsPort,
   LatencyPort,
+  McpProbePort,
   McpRegistryPort,
   OpsPort,
   PrivacyPort,
@@ -56,6 +57,8 @@ export interface Ports {
   readonly availability: AvailabilityPort;
   /** The MCP server registry in this region's replica. */
   readonly mcp: McpRegistryPort;
+  /** Calls the MCP servers' own health routes (on AWS only from inside the network mesh's VPC). */
+  readonly mcpProbe: McpProbePort;
   /**
    * Another region's replica of the shared state, as far as this region reaches it (a task's handoff
    * is claimed in its owner region's replica; the failover's sync check reads the target's).
@@ -146,6 +149,9 @@ export const FUNCTION_PORTS = {
   'latency-sampler': ['latency', 'probe', 'events'],
   rebalancer: ['resources', 'events'],
   'ops-daily': OPERATIONS_PORTS,
+  // Runs inside the mesh VPC, which reaches the table through its gateway endpoint and nothing
+  // else of AWS: no events (no EventBridge endpoint there), the verdicts are in the registry.
+  'mcp-probe': ['mcp', 'mcpProbe'],
 } as const satisfies Readonly<Record<string, readonly PortName[]>>;
 
 /** A regional function: an HTTP concern, a background job or the DR task function. */
@@ -167,13 +173,15 @@ export type FunctionDeps<F extends WiredFunction> = DepsWith<(typeof FUNCTION_PO
  * do without a port says so in its own deps type; the functions' deps (FunctionDeps) carry every port
  * their use cases read, so a function wired without one does not compile.
  */
-export interface RegionalDeps extends RegionBasics, Partial<Omit<Ports, 'probe' | 'events' | 'workflow'>> {}
+export interface RegionalDeps
+  extends RegionBasics,
+    Partial<Omit<Ports, 'probe' | 'mcpProbe' | 'events' | 'workflow'>> {}
 
 /** What the health probe, the failover steps and the failover API need beyond the basics. */
 export interface ControlDeps extends RegionalDeps {
   readonly probe: ProbePort;
   /** Calls the MCP servers' own endpoints; without it the probe round leaves them unprobed. */
-  readonly mcpProbe?: import('../ports.ts').McpProbePort;
+  readonly mcpProbe?: McpProbePort;
   readonly events: EventsPort;
   readonly workflow: WorkflowPort;
   readonly replica: (regionId: string) => StatePort;

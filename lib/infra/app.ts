@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Annotations, type App, AspectPriority, Aspects, type Stack } from 'aws-cdk-lib';
+import { mcpEndpointPorts } from '../adapters/aws/mcp-probe.ts';
 import { TopologyError } from '../core/errors.ts';
 import { planMesh } from '../core/network/mesh.ts';
 import { placeReplication, type ReplicationPlacement } from '../core/replication/placement.ts';
@@ -16,8 +17,8 @@ import { plannedStacks } from './deploy-order.ts';
 import { planDeployment } from './deployment-plan.ts';
 import { type DnsOptions, type DnsPlan, planDns } from './dns-plan.ts';
 import { DnsStack } from './dns-stack.ts';
-import { NetworkMeshStack } from './network-mesh.ts';
-import { RegionalStack } from './regional-stack.ts';
+import { mcpProbeParameterNames, NetworkMeshStack } from './network-mesh.ts';
+import { JOB_TABLE_ACCESS, RegionalStack } from './regional-stack.ts';
 import { DenyImmutableTableMutations, ReplicationTablesStack, tablesHomedIn } from './replication-tables.ts';
 import { StateStack } from './state-stack.ts';
 import { WitnessStack } from './witness-stack.ts';
@@ -101,6 +102,7 @@ export function buildApp(app: App, shipped: Topology, options: BuildAppOptions =
   const criticalTable = placement.tables.find((t) => t.role === 'critical');
   // The data API reads and writes each region's replicas of these (RegionalStack, SelectiveReplicas).
   const selectiveTables = placement.tables.filter((t) => t.role === 'selective');
+  const mesh = (options.network ?? networkMode(app.node.tryGetContext('network'))) === 'mesh';
 
   const regionalStacks = plan.regionIds.map(
     (regionId) =>
@@ -115,6 +117,7 @@ export function buildApp(app: App, shipped: Topology, options: BuildAppOptions =
         ...(auditBucket ? { auditBucket } : {}),
         ...(criticalTable ? { criticalTable } : {}),
         selectiveTables,
+        ...(mesh ? { mesh: regionalMesh(topology.name, regionId) } : {}),
       }),
   );
   const witnessStacks = plan.witnesses.map(
@@ -205,6 +208,13 @@ export function buildApp(app: App, shipped: Topology, options: BuildAppOptions =
     Annotations.of(stateStack).addWarningV2(REPLICATION_NOTICE, notice);
   }
   const networkStacks = meshStacks(app, topology, options, account);
+  for (const network of networkStacks) {
+    const regional = regionalStacks.find((stack) => stack.regionId === network.region);
+    regional?.addStackDependency(
+      network,
+      'its MCP health job runs in the mesh VPC, whose subnets and security group it reads from SSM',
+    );
+  }
   return {
     networkStacks,
     stateStack,
@@ -216,6 +226,12 @@ export function buildApp(app: App, shipped: Topology, options: BuildAppOptions =
     placement,
     replicationStacks,
   };
+}
+
+/** The SSM parameters of `regionId`'s mesh VPC that its regional stack reads (network-mesh.ts). */
+function regionalMesh(name: string, regionId: string) {
+  const names = mcpProbeParameterNames(name, regionId);
+  return { subnetParameters: names.subnets, securityGroupParameter: names.securityGroup };
 }
 
 /**
@@ -241,6 +257,9 @@ export function meshStacks(
         name: topology.name,
         regionId: region,
         plan,
+        stateTableName: planDeployment(topology).tableName,
+        stateTableActions: JOB_TABLE_ACCESS.mcpProbe,
+        mcpPorts: mcpEndpointPorts(topology),
       }),
   );
   const byRegion = new Map(stacks.map((stack, i) => [plan.regions[i]?.region, stack]));

@@ -11,6 +11,7 @@ import type { Concern } from '../app/routes.ts';
 import { compileTopology } from '../core/topology/compiled.ts';
 import type { Topology } from '../core/topology/types.ts';
 import { LAMBDA_ENV, type LambdaFunction, variablesOf, WITNESS_PROBE } from '../runtime/env.ts';
+import { acknowledgeWildcardResources } from './nag.ts';
 import type { RegionEndpoints } from './region-endpoints.ts';
 import type { TableItemAction } from './state-table.ts';
 import type { StateTableAccess } from './state-tables.ts';
@@ -33,9 +34,10 @@ export type BackgroundJobName =
   | 'replication-monitor'
   | 'latency-sampler'
   | 'rebalancer'
-  | 'ops-daily';
+  | 'ops-daily'
+  | 'mcp-probe';
 
-export const BACKGROUND_JOBS: readonly BackgroundJobName[] = [
+export const BACKGROUND_JOBS: readonly Exclude<BackgroundJobName, MeshJobName>[] = [
   'health-probe',
   'failover',
   'privacy-sweeper',
@@ -45,6 +47,14 @@ export const BACKGROUND_JOBS: readonly BackgroundJobName[] = [
   'rebalancer',
   'ops-daily',
 ];
+
+/**
+ * Jobs built only with the network mesh (`-c network=mesh`): they run inside its VPC. The MCP
+ * health job calls the MCP servers, whose private names resolve and route only there.
+ */
+export type MeshJobName = 'mcp-probe';
+
+export const MESH_JOBS: readonly MeshJobName[] = ['mcp-probe'];
 
 /**
  * A function's code directory under `functions/`: an HTTP concern, a background job, or `dr` (the DR
@@ -224,6 +234,55 @@ export class HandlerFunction extends Construct {
   }
 
   /**
+   * Runs the function in a VPC: its network interfaces in `subnetIds` with `securityGroupIds`, and
+   * the role's permissions Lambda uses to manage them (AWSLambdaVPCAccessExecutionRole's actions,
+   * creation confined to those subnets and security groups).
+   */
+  runInVpc(vpc: {
+    readonly subnetIds: readonly string[];
+    readonly securityGroupIds: readonly string[];
+  }): void {
+    const cfn = this.function.node.defaultChild as lambda.CfnFunction;
+    cfn.vpcConfig = { subnetIds: [...vpc.subnetIds], securityGroupIds: [...vpc.securityGroupIds] };
+    const { partition, region, account } = Stack.of(this);
+    const arn = (type: string, id: string) => `arn:${partition}:ec2:${region}:${account}:${type}/${id}`;
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ec2:CreateNetworkInterface'],
+        resources: [
+          arn('network-interface', '*'),
+          ...vpc.subnetIds.map((id) => arn('subnet', id)),
+          ...vpc.securityGroupIds.map((id) => arn('security-group', id)),
+        ],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
+        resources: [arn('network-interface', '*')],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'],
+        // Describe calls take no resource-level permission.
+        resources: ['*'],
+      }),
+    );
+    acknowledgeWildcardResources(
+      this.role,
+      [arn('network-interface', '*'), '*'],
+      "Lambda manages the function's VPC network interfaces with these (AWSLambdaVPCAccessExecutionRole's actions, without its logs:* on any group): an interface's id exists only once Lambda creates it, creation is confined to the given subnets and security groups, and ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets take no resource-level permission.",
+    );
+    // The role must hold them before Lambda creates the function's interfaces.
+    cfn.node.addDependency(this.role);
+  }
+
+  /**
    * Tells the function where each region's API is (see RegionEndpoints) and, with `probe`, lets it
    * read the SSM parameters of regions not known at synth and GET the probed paths with SigV4.
    */
@@ -287,7 +346,9 @@ function validateProps(scope: Construct, props: HandlerFunctionProps): void {
   }
   const timeout = props.timeout?.toSeconds() ?? 10;
   // Background jobs and the DR task function run behind no API Gateway.
-  const background = props.concern === 'dr' || (BACKGROUND_JOBS as readonly string[]).includes(props.concern);
+  const background =
+    props.concern === 'dr' ||
+    ([...BACKGROUND_JOBS, ...MESH_JOBS] as readonly string[]).includes(props.concern);
   if (!background && (timeout < 1 || timeout > 29)) {
     problems.push(`timeout must be 1..29 s (API Gateway gives up after 30 s), got ${timeout} s`);
   }

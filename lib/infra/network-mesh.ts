@@ -10,6 +10,11 @@
  * accepter region, creates the peering attachment, and a custom resource in the accepter region
  * accepts it, waits until it is available, associates it with the accepter's route table and adds
  * the accepter's routes back; the requester's own association and routes follow.
+ *
+ * Each VPC also holds what the region's MCP health job (functions/mcp-probe, in CortexRegion) runs
+ * with: a DynamoDB gateway endpoint on the subnets' routes (the state table with no NAT) and a
+ * security group whose only egress is the MCP ports to the mesh's blocks and HTTPS to DynamoDB's
+ * prefix list; both published in SSM (mcpProbeParameterNames) for the regional stack to read.
  */
 import {
   CfnOutput,
@@ -39,6 +44,15 @@ export function meshParameterName(name: string, regionId: string): string {
   return `/cortex/${name}/network/${regionId}/transit-gateway`;
 }
 
+/** The SSM parameters naming the MCP health job's two subnets and its security group in a region. */
+export function mcpProbeParameterNames(
+  name: string,
+  regionId: string,
+): { readonly subnets: readonly [string, string]; readonly securityGroup: string } {
+  const prefix = `/cortex/${name}/network/${regionId}/mcp-probe`;
+  return { subnets: [`${prefix}/subnet-0`, `${prefix}/subnet-1`], securityGroup: `${prefix}/security-group` };
+}
+
 /** The two isolated subnets of a block: its first two sixteenths (a /16 gives two /20s). */
 export function meshSubnets(block: string): [string, string] {
   const range = parseCidr(block);
@@ -55,6 +69,12 @@ export interface NetworkMeshStackProps extends StackProps {
   readonly regionId: string;
   /** The pure plan; a plan with issues is refused before any stack is built. */
   readonly plan: MeshPlan;
+  /** The state table (the deployment plan's): the only table the gateway endpoint lets through. */
+  readonly stateTableName: string;
+  /** Item actions the endpoint lets through on it: what the jobs inside the VPC are granted. */
+  readonly stateTableActions: readonly string[];
+  /** TCP ports the MCP servers' endpoints answer on (mcpEndpointPorts of the topology). */
+  readonly mcpPorts: readonly number[];
 }
 
 export class NetworkMeshStack extends Stack {
@@ -63,6 +83,12 @@ export class NetworkMeshStack extends Stack {
   readonly routeTable: ec2.CfnTransitGatewayRouteTable;
   /** The regions this stack requests peering with (it is first of the pair in topology order). */
   readonly peers: readonly string[];
+  /** The two isolated subnets (the MCP health job's network interfaces go there). */
+  readonly subnets: readonly ec2.CfnSubnet[];
+  /** The state table's way out of the VPC: a DynamoDB gateway endpoint on the subnets' routes. */
+  readonly dynamoDbEndpoint: ec2.CfnVPCEndpoint;
+  /** The MCP health job's security group: no ingress; egress only where it must reach. */
+  readonly mcpProbeSecurityGroup: ec2.CfnSecurityGroup;
 
   constructor(scope: Construct, id: string, props: NetworkMeshStackProps) {
     super(scope, id, props);
@@ -100,6 +126,7 @@ export class NetworkMeshStack extends Stack {
       });
       return subnet;
     });
+    this.subnets = subnets;
     // What crosses the mesh is recorded: rejected and accepted flows, a month kept.
     const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
       retention: logs.RetentionDays.ONE_MONTH,
@@ -160,6 +187,26 @@ export class NetworkMeshStack extends Stack {
         route.addDependency(vpcAttachment);
       });
     }
+    // One log group, a month kept, for every deploy-time function of the stack (lookup, peering).
+    const deployLogs = new logs.LogGroup(this, 'DeployLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.dynamoDbEndpoint = this.#dynamoDbEndpoint(props, subnetRoutes);
+    this.mcpProbeSecurityGroup = this.#mcpProbeSecurityGroup(props, deployLogs);
+    const parameters = mcpProbeParameterNames(name, regionId);
+    subnets.forEach((subnet, i) => {
+      new ssm.StringParameter(this, `McpProbeSubnet${i}`, {
+        parameterName: parameters.subnets[i] as string,
+        stringValue: subnet.ref,
+        description: `A subnet of the ${name} mesh in ${regionId} where the MCP health job runs`,
+      });
+    });
+    new ssm.StringParameter(this, 'McpProbeSecurityGroupParameter', {
+      parameterName: parameters.securityGroup,
+      stringValue: this.mcpProbeSecurityGroup.attrGroupId,
+      description: `The ${name} mesh's security group in ${regionId} for the MCP health job`,
+    });
     new ssm.StringParameter(this, 'MeshParameter', {
       parameterName: meshParameterName(name, regionId),
       stringValue: `${this.transitGateway.ref}|${this.routeTable.ref}`,
@@ -171,22 +218,100 @@ export class NetworkMeshStack extends Stack {
     const requested = plan.links.filter((link) => link.regions[0] === regionId && link.status !== 'down');
     this.peers = requested.map((link) => link.regions[1]);
     if (requested.length > 0) {
-      this.#peerings(props, requested);
+      this.#peerings(props, requested, deployLogs);
       acknowledgeProviderFindings(this);
     }
+    acknowledgeLookupFindings(this);
+  }
+
+  /**
+   * The gateway endpoint (free, no NAT) on the subnets' route table; its policy lets through the
+   * state table's item actions the jobs inside hold, on that table only.
+   */
+  #dynamoDbEndpoint(props: NetworkMeshStackProps, routes: ec2.CfnRouteTable): ec2.CfnVPCEndpoint {
+    const { partition, account } = Stack.of(this);
+    const table = `arn:${partition}:dynamodb:${props.regionId}:${account}:table/${props.stateTableName}`;
+    return new ec2.CfnVPCEndpoint(this, 'DynamoDbEndpoint', {
+      vpcId: this.vpc.ref,
+      serviceName: `com.amazonaws.${props.regionId}.dynamodb`,
+      vpcEndpointType: 'Gateway',
+      routeTableIds: [routes.ref],
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: '*',
+            Action: props.stateTableActions.map((a) => `dynamodb:${a}`),
+            Resource: [table, `${table}/index/*`],
+          },
+        ],
+      },
+    });
+  }
+
+  /**
+   * No ingress; egress to every mesh block (this region's and its peers') on the MCP ports, and
+   * HTTPS to DynamoDB's prefix list (through the gateway endpoint). The prefix list's id differs per
+   * region and CloudFormation has no attribute for it: a deploy-time lookup reads it.
+   */
+  #mcpProbeSecurityGroup(props: NetworkMeshStackProps, logGroup: logs.ILogGroup): ec2.CfnSecurityGroup {
+    const ports = [...new Set(props.mcpPorts)];
+    if (ports.length === 0 || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
+      throw new Error(`network mesh: mcpPorts must be TCP ports, got ${JSON.stringify(props.mcpPorts)}`);
+    }
+    const prefixListName = `com.amazonaws.${props.regionId}.dynamodb`;
+    const lookup = new cr.AwsCustomResource(this, 'DynamoDbPrefixList', {
+      onUpdate: {
+        service: 'EC2',
+        action: 'describePrefixLists',
+        parameters: { Filters: [{ Name: 'prefix-list-name', Values: [prefixListName] }] },
+        physicalResourceId: cr.PhysicalResourceId.of(prefixListName),
+        outputPaths: ['PrefixLists.0.PrefixListId'],
+      },
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({
+          actions: ['ec2:DescribePrefixLists'],
+          // Describe calls take no resource-level permission.
+          resources: ['*'],
+        }),
+      ]),
+      installLatestAwsSdk: false,
+      logGroup,
+    });
+    const blocks = props.plan.regions.flatMap((r) => r.cidrs);
+    return new ec2.CfnSecurityGroup(this, 'McpProbeSecurityGroup', {
+      vpcId: this.vpc.ref,
+      groupDescription: `Cortex MCP health job in ${props.regionId}: MCP ports to the mesh, HTTPS to DynamoDB`,
+      securityGroupIngress: [],
+      securityGroupEgress: [
+        ...blocks.flatMap((cidr) =>
+          ports.map((port) => ({
+            ipProtocol: 'tcp',
+            fromPort: port,
+            toPort: port,
+            cidrIp: cidr,
+            description: `MCP servers in ${cidr} on ${port}`,
+          })),
+        ),
+        {
+          ipProtocol: 'tcp',
+          fromPort: 443,
+          toPort: 443,
+          destinationPrefixListId: lookup.getResponseField('PrefixLists.0.PrefixListId'),
+          description: 'DynamoDB through the gateway endpoint',
+        },
+      ],
+      tags: [{ key: 'Name', value: `${props.name}-mesh-${props.regionId}-mcp-probe` }],
+    });
   }
 
   /** The peering attachments this region requests, each accepted and routed on both sides. */
-  #peerings(props: NetworkMeshStackProps, links: readonly MeshLink[]): void {
+  #peerings(props: NetworkMeshStackProps, links: readonly MeshLink[], logGroup: logs.ILogGroup): void {
     const { plan, regionId, name } = props;
     const account = Stack.of(this).account;
     const partition = Stack.of(this).partition;
     const ownBlocks = plan.regions.find((r) => r.region === regionId)?.cidrs ?? [];
-    // One log group, a month kept, for every function the peering runs.
-    const logGroup = new logs.LogGroup(this, 'PeeringLogs', {
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
     const onEvent = new lambda.Function(this, 'PeeringOnEvent', handlerProps('onEvent', logGroup));
     const isComplete = new lambda.Function(this, 'PeeringIsComplete', handlerProps('isComplete', logGroup));
     const provider = new cr.Provider(this, 'PeeringProvider', {
@@ -338,8 +463,8 @@ exports.isComplete = async (event) => {
 };
 `;
 
-/** The CDK's custom resource framework, as it ships: each finding acknowledged with why it stands. */
-function acknowledgeProviderFindings(stack: Stack): void {
+/** The deploy-time lookups every mesh stack makes (AwsCustomResource): each finding with why it stands. */
+function acknowledgeLookupFindings(stack: Stack): void {
   const acknowledge = (id: string, reason: string) => Validations.of(stack).acknowledge({ id, reason });
   acknowledge(
     'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
@@ -347,8 +472,13 @@ function acknowledgeProviderFindings(stack: Stack): void {
   );
   acknowledge(
     'AwsSolutions-IAM5[Resource::*]',
-    'ec2:DescribeTransitGatewayPeeringAttachments has no resource-level permission; every change is on the exact attachment and route table ARNs.',
+    'ec2:DescribePrefixLists and ec2:DescribeTransitGatewayPeeringAttachments have no resource-level permission; every change is on the exact attachment and route table ARNs.',
   );
+}
+
+/** The CDK's custom resource framework, as it ships: each finding acknowledged with why it stands. */
+function acknowledgeProviderFindings(stack: Stack): void {
+  const acknowledge = (id: string, reason: string) => Validations.of(stack).acknowledge({ id, reason });
   acknowledge(
     'AwsSolutions-SF1',
     "The custom resource framework's waiter state machine only polls isComplete during a deploy; the handlers log every call to their log group.",

@@ -3,6 +3,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { keys } from '../adapters/aws/state-keys.ts';
+import { mcpRoundNeedsMs, mcpRoundSeconds } from '../app/mcp/minute-round.ts';
 import { PROBE_ROUND_MARGIN_MS } from '../app/probe-minute.ts';
 import { REPLICATION_ROUND_NEEDS_MS } from '../app/replication/minute-round.ts';
 import { API_ROUTES, CONCERNS, type Concern } from '../app/routes.ts';
@@ -24,6 +25,7 @@ import {
   type FunctionName,
   HANDLER_ENV,
   HandlerFunction,
+  type MeshJobName,
   type WorkflowAccess,
 } from './handler-function.ts';
 import { MinuteDriver } from './minute-driver.ts';
@@ -145,6 +147,11 @@ export const JOB_TABLE_ACCESS = {
   opsDaily: ['GetItem', 'Query', 'PutItem'],
   /** It reads every other replica's replication marks for the lag check. */
   opsDailyRemote: ['Query'],
+  /**
+   * The MCP health job reads the registry and every observer's probe records (Query on the MCP
+   * partition), seeds an empty registry (conditional PutItem) and writes its own probe record.
+   */
+  mcpProbe: ['Query', 'PutItem'],
 } as const satisfies Record<string, readonly TableItemAction[]>;
 
 /**
@@ -194,7 +201,7 @@ export const OPS_DAILY_TIMEOUT = Duration.minutes(1);
  */
 export function backgroundJobTable(
   topology: Topology,
-): Readonly<Record<BackgroundJobName, BackgroundJobSpec>> {
+): Readonly<Record<Exclude<BackgroundJobName, MeshJobName>, BackgroundJobSpec>> {
   return {
     // The failover steps: every Task state of the workflow calls this one function. They verify the
     // target's health through its API, like the probe.
@@ -328,6 +335,38 @@ export function backgroundJobTable(
   };
 }
 
+/**
+ * The jobs that run inside the region's network mesh VPC (`-c network=mesh`). The MCP health job
+ * probes the registry's servers at the region's MCP probe interval (its rounds from the minute
+ * driver, ten seconds into the minute, apart from the probe's and the monitor's); 128 MiB, since
+ * its verdicts count answers, not latency. No bus (the VPC has no EventBridge endpoint) and no
+ * trace (nor an X-Ray one: its rounds come from a queue, which samples none).
+ */
+export function meshJobTable(
+  topology: Topology,
+  regionId: string,
+): Readonly<Record<MeshJobName, BackgroundJobSpec>> {
+  const intervalSeconds = mcpRoundSeconds(topology, regionId);
+  return {
+    'mcp-probe': {
+      // One round, and a cold start inside the VPC.
+      timeout: Duration.seconds(Math.ceil(mcpRoundNeedsMs(topology) / 1000 + 2)),
+      memorySize: 128,
+      tracing: 'pass-through',
+      table: JOB_TABLE_ACCESS.mcpProbe,
+      minuteRounds: { intervalSeconds, offsetSeconds: intervalSeconds > 10 ? 10 : 0 },
+    },
+  };
+}
+
+/** Where a region's mesh VPC publishes the MCP health job's network (lib/infra/network-mesh.ts). */
+export interface RegionalMesh {
+  /** SSM parameters (this region) holding the job's subnet ids. */
+  readonly subnetParameters: readonly string[];
+  /** SSM parameter (this region) holding its security group id. */
+  readonly securityGroupParameter: string;
+}
+
 export interface RegionalStackProps extends StackProps {
   readonly plan: DeploymentPlan;
   /** The topology region this stack serves; also its env.region. */
@@ -351,6 +390,11 @@ export interface RegionalStackProps extends StackProps {
    * the data API without its tables; empty when the topology has no selective policy.
    */
   readonly selectiveTables: readonly PlacedTable[];
+  /**
+   * The region's network mesh VPC (`-c network=mesh`): the MCP health job runs there, read from the
+   * mesh stack's SSM parameters at deploy time (no cross-stack reference). @default no mesh: no job
+   */
+  readonly mesh?: RegionalMesh;
 }
 
 /**
@@ -369,7 +413,9 @@ export class RegionalStack extends Stack {
   readonly api: RegionalApi;
   readonly events: ControlPlaneEvents;
   /** Every background job (backgroundJobTable), by name. */
-  readonly jobs: Readonly<Record<BackgroundJobName, BackgroundJob>>;
+  readonly jobs: Readonly<Record<Exclude<BackgroundJobName, MeshJobName>, BackgroundJob>>;
+  /** The MCP health job inside the mesh VPC (meshJobTable); only with `mesh`. */
+  readonly mcpProbe: BackgroundJob | undefined;
   /** Runs the sub-minute jobs' rounds (health probe, replication monitor) inside each minute. */
   readonly minuteDriver: MinuteDriver;
   readonly failoverWorkflow: FailoverWorkflow;
@@ -429,11 +475,14 @@ export class RegionalStack extends Stack {
       bus: this.events.bus,
       selectiveReplicas: this.selectiveReplicas,
     };
-    const specs = backgroundJobTable(topology);
+    const specs: Readonly<Partial<Record<BackgroundJobName, BackgroundJobSpec>>> = {
+      ...backgroundJobTable(topology),
+      ...(props.mesh ? meshJobTable(topology, props.regionId) : {}),
+    };
     const job = (name: BackgroundJobName) =>
       new BackgroundJob(this, pascal(name), {
         name,
-        spec: specs[name],
+        spec: specs[name] as BackgroundJobSpec,
         projectRoot: props.projectRoot,
         regionId: props.regionId,
         topology,
@@ -502,12 +551,13 @@ export class RegionalStack extends Stack {
       probedPaths: topology.failover_policies.health_check.endpoints,
     });
 
-    const jobs = { failover } as Record<BackgroundJobName, BackgroundJob>;
+    const jobs = { failover } as Record<Exclude<BackgroundJobName, MeshJobName>, BackgroundJob>;
     for (const name of BACKGROUND_JOBS) jobs[name] ??= job(name);
     for (const name of BACKGROUND_JOBS) {
       jobs[name].connect({ failoverWorkflow: this.failoverWorkflow, endpoints: this.endpoints, peers });
     }
     this.jobs = jobs;
+    this.mcpProbe = props.mesh ? this.#meshJob(job('mcp-probe'), props.mesh) : undefined;
     this.drTask = new DrTask(this, 'Dr', {
       projectRoot: props.projectRoot,
       regionId: props.regionId,
@@ -526,10 +576,12 @@ export class RegionalStack extends Stack {
     this.minuteDriver = new MinuteDriver(this, 'MinuteDriver', {
       stateMachineName: `${plan.name}-minute`,
       description: `Cortex minute rounds in ${props.regionId}`,
-      jobs: BACKGROUND_JOBS.flatMap((name) => {
-        const rounds = specs[name].minuteRounds;
-        return rounds ? [{ id: pascal(name), target: jobs[name].function, ...rounds }] : [];
-      }),
+      jobs: [...BACKGROUND_JOBS.map((name) => jobs[name]), ...(this.mcpProbe ? [this.mcpProbe] : [])].flatMap(
+        (background) => {
+          const rounds = background.spec.minuteRounds;
+          return rounds ? [{ id: pascal(background.name), target: background.function, ...rounds }] : [];
+        },
+      ),
     });
 
     // In this region, so the reports stay in the jurisdiction they describe.
@@ -593,6 +645,19 @@ export class RegionalStack extends Stack {
         description: `Cortex API in ${props.regionId} under its own name`,
       });
     }
+  }
+
+  /**
+   * Puts a job's network interfaces in the mesh VPC's subnets with its security group, both read
+   * from the mesh stack's SSM parameters when this stack deploys.
+   */
+  #meshJob(job: BackgroundJob, mesh: RegionalMesh): BackgroundJob {
+    const read = (name: string) => ssm.StringParameter.valueForStringParameter(this, name);
+    job.handler.runInVpc({
+      subnetIds: mesh.subnetParameters.map(read),
+      securityGroupIds: [read(mesh.securityGroupParameter)],
+    });
+    return job;
   }
 
   /** The health probe's function (a round per invocation, from the minute driver). */

@@ -21,6 +21,7 @@ import { DynamoSelectiveStore } from '../adapters/aws/dynamodb-selective.ts';
 import { DynamoStateAdapter } from '../adapters/aws/dynamodb-state.ts';
 import { EventBridgeEvents } from '../adapters/aws/eventbridge.ts';
 import { HttpProbe } from '../adapters/aws/http-probe.ts';
+import { HttpMcpProbe, mcpEndpointAllowList, meshAllowList } from '../adapters/aws/mcp-probe.ts';
 import { reportReplicatedWriteConflicts } from '../adapters/aws/mrsc.ts';
 import { S3AuditArchive } from '../adapters/aws/s3-audit-archive.ts';
 import { StepFunctionsWorkflow } from '../adapters/aws/step-functions.ts';
@@ -35,6 +36,7 @@ import type { WitnessDeps } from '../app/probe-round.ts';
 import { countedStateWrites, countingState } from '../app/replication/counting-state.ts';
 import { AWS_DEPLOYMENT_FACTS } from '../core/compliance/facts.ts';
 import type { DeploymentFacts } from '../core/compliance/types.ts';
+import { planMesh } from '../core/network/mesh.ts';
 import {
   placeReplication,
   resourcePoolTable,
@@ -262,6 +264,16 @@ export const availabilityPort: PortBuilder<'availability'> = (r) =>
 
 export const mcpPort: PortBuilder<'mcp'> = (r) =>
   new DynamoMcpAdapter({ client: r.document, tableName: r.tableName });
+
+/**
+ * The MCP servers' own health routes, called from inside the region's mesh VPC (the only function
+ * wired with it runs there): the endpoints the topology names, in regions the mesh joins to this one.
+ */
+export const mcpProbePort: PortBuilder<'mcpProbe'> = (r) =>
+  new HttpMcpProbe({
+    allow: meshAllowList(mcpEndpointAllowList(r.topology), planMesh(r.topology), r.regionId),
+    clock,
+  });
 
 export const opsPort: PortBuilder<'ops'> = (r) =>
   new DynamoOpsAdapter({ client: r.document, tableName: r.tableName });

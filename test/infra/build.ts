@@ -8,6 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll } from 'vitest';
 import type { Topology } from '../../lib/core/topology/types.ts';
 import { buildApp, type CortexStacks } from '../../lib/infra/app.ts';
+import type { NetworkMode } from '../../lib/infra/deploy-options.ts';
 import type { DnsOptions } from '../../lib/infra/dns-plan.ts';
 import type { RegionalStack } from '../../lib/infra/regional-stack.ts';
 import { DEFAULT_TOPOLOGY_PATH, loadTopologyFile } from '../../lib/topology/load.ts';
@@ -32,6 +33,8 @@ export interface BuildOptions {
   readonly topology?: Topology;
   /** Route 53 context (`-c domain=... -c hostedZoneId=...`). @default none: DNS skipped */
   readonly dns?: DnsOptions;
+  /** The network switch (`-c network=mesh`). @default none: no mesh */
+  readonly network?: NetworkMode;
 }
 
 export function defaultTopology(): { topology: Topology } {
@@ -65,7 +68,12 @@ export function newApp(bundlingStacks: readonly string[] = []): { app: App; outd
 const builds = new Map<string, BuiltApp>();
 
 export function buildCortexApp(options: BuildOptions = {}): BuiltApp {
-  const key = JSON.stringify([options.bundlingStacks ?? [], options.dns ?? null, options.topology ?? null]);
+  const key = JSON.stringify([
+    options.bundlingStacks ?? [],
+    options.dns ?? null,
+    options.topology ?? null,
+    options.network ?? 'none',
+  ]);
   let built = builds.get(key);
   if (!built) {
     built = buildFresh(options);
@@ -78,7 +86,10 @@ function buildFresh(options: BuildOptions): BuiltApp {
   const loaded = defaultTopology();
   const topology = options.topology ?? loaded.topology;
   const { app, outdir } = newApp(options.bundlingStacks);
-  const stacks = buildApp(app, topology, options.dns ? { dns: options.dns } : {});
+  const stacks = buildApp(app, topology, {
+    ...(options.dns ? { dns: options.dns } : {}),
+    ...(options.network ? { network: options.network } : {}),
+  });
   return { app, outdir, topology, ...stacks };
 }
 

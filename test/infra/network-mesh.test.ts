@@ -32,6 +32,9 @@ const mesh = (() => {
         name: topology.name,
         regionId: region,
         plan,
+        stateTableName: `${topology.name}-state`,
+        stateTableActions: ['Query', 'PutItem'],
+        mcpPorts: [443],
       }),
   );
   let synthError: unknown;

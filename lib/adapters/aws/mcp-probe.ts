@@ -6,9 +6,14 @@
  * a write to the registry cannot turn the probe into a request forger inside the network or against
  * the instance metadata service. The region probe's allow-list (probe-allow-list.ts) follows the
  * same rule. An endpoint it may not call is reported `unprobed` (no verdict), never as down.
+ *
+ * On AWS it runs in the MCP health job inside a region's network mesh VPC (functions/mcp-probe),
+ * where the topology's private names resolve and the other regions' blocks are routed through the
+ * Transit Gateway; `meshAllowList` leaves out the regions the mesh does not join to the observer.
  */
 import type { McpProbeObservation } from '../../core/mcp/health.ts';
 import type { McpServerRecord } from '../../core/mcp/registry.ts';
+import type { MeshPlan } from '../../core/network/mesh.ts';
 import type { Topology } from '../../core/topology/types.ts';
 import type { Clock, McpProbePort } from '../../ports.ts';
 import { networkFailureOf } from './http-probe.ts';
@@ -65,6 +70,39 @@ export function mcpEndpointAllowList(topology: Topology): McpEndpointAllowList {
     // named (the operator put it there), as in the region probe's rule.
     return { url };
   };
+}
+
+/**
+ * `allow`, for a probe inside `observer`'s mesh VPC: a server of another region is called only when
+ * the plan peers the two regions (their link is not `down`: a down tunnel is not peered on AWS, so
+ * nothing routes there). A server it cannot reach is left unprobed, never read as down.
+ */
+export function meshAllowList(
+  allow: McpEndpointAllowList,
+  plan: Pick<MeshPlan, 'links'>,
+  observer: string,
+): McpEndpointAllowList {
+  const peered = new Set([observer]);
+  for (const link of plan.links) {
+    if (link.status === 'down' || !link.regions.includes(observer)) continue;
+    for (const region of link.regions) peered.add(region);
+  }
+  return (server) =>
+    peered.has(server.region)
+      ? allow(server)
+      : { refused: `${server.region} is not joined to ${observer} by the network mesh (tunnel down)` };
+}
+
+/** The TCP ports the topology's named MCP endpoints answer on (443 unless a URL names another). */
+export function mcpEndpointPorts(topology: Topology): number[] {
+  const ports = new Set<number>();
+  for (const endpoints of namedEndpoints(topology).values()) {
+    for (const endpoint of endpoints) {
+      const url = healthUrl(endpoint);
+      if (typeof url !== 'string') ports.add(url.port === '' ? 443 : Number(url.port));
+    }
+  }
+  return [...ports].sort((a, b) => a - b);
 }
 
 export interface HttpMcpProbeOptions {

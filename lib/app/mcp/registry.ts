@@ -101,7 +101,14 @@ export interface McpDiscoveryQuery {
   readonly min_version?: string;
 }
 
-export type McpDiscoveryAnswer = Extract<Discovery, { found: true }> & { readonly asked_from: string };
+export type McpDiscoveryAnswer = Extract<Discovery, { found: true }> & {
+  readonly asked_from: string;
+  /**
+   * What the probes of the chosen server's endpoint say: `unknown` while nothing probes it (before
+   * the first probe; on AWS without the network mesh, where no function reaches the servers).
+   */
+  readonly health: McpServerHealth['state'];
+};
 
 /** The server an agent in `region` should use for `capability`; 404 or 422 with every reason otherwise. */
 export async function discoverMcp(
@@ -134,7 +141,13 @@ export async function discoverMcp(
     },
     context,
   );
-  if (answer.found) return { ...answer, asked_from: region };
+  if (answer.found) {
+    return {
+      ...answer,
+      asked_from: region,
+      health: health(answer.server.region, answer.server.server).state,
+    };
+  }
   const excluded = answer.considered.map((c) => ({
     region: c.region,
     reasons: c.reasons.map((r) => (r.startsWith(`${c.server} `) ? r : `${c.server}: ${r}`)),
