@@ -20,6 +20,8 @@ describe('bundled Lambda handlers', () => {
   let table: TestTable;
   let dir: string;
   const handlers: Record<string, Handler> = {};
+  // The suite shares one process between files: leave the environment as this file found it.
+  const saved = { ...process.env };
 
   beforeAll(async () => {
     table = await startTestTable();
@@ -31,6 +33,7 @@ describe('bundled Lambda handlers', () => {
     }
   });
   afterAll(async () => {
+    process.env = saved;
     await table.close();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -19,6 +19,8 @@ describe('bundled privacy functions', () => {
   let table: TestTable;
   let dir: string;
   const handlers: Record<string, Handler> = {};
+  // The suite shares one process between files: leave the environment as this file found it.
+  const saved = { ...process.env };
 
   beforeAll(async () => {
     table = await startTestTable();
@@ -37,6 +39,7 @@ describe('bundled privacy functions', () => {
     }
   });
   afterAll(async () => {
+    process.env = saved;
     await table.close();
     rmSync(dir, { recursive: true, force: true });
   });
