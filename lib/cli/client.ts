@@ -8,10 +8,10 @@
  * hands the API to is down). On AWS, list each region's API URL in `--endpoint`.
  *
  * The next endpoint is tried when there is no HTTP answer at all (refused, reset, timed out,
- * unresolvable), and on a 503 whose code says the region did not act and another may
- * (`REGION_NOT_SERVING`, `STATE_UNAVAILABLE`). Any other HTTP answer (4xx, 5xx) is that region's
- * answer and is shown as it is. A request that may have reached a region before the connection broke
- * (a reset or a timeout) is sent again elsewhere only when the API makes repeating it harmless.
+ * unresolvable), and on an HTTP answer that `asksNextEndpoint` says another region should get (the
+ * rule `cortex dashboard` follows too). A request that may have reached a region before the
+ * connection broke (a reset or a timeout) is sent again elsewhere only when the API makes repeating
+ * it harmless.
  *
  * Signing: on AWS every route but `/health` and `/api/v1/ping` is IAM-authorized (API Gateway
  * `AWS_IAM`, lib/infra/regional-api.ts), so a request to an endpoint that is not on loopback is signed
@@ -25,8 +25,16 @@ export const DEFAULT_ENDPOINT = 'http://127.0.0.1:4600';
 /** How long one endpoint has to answer before the next is tried. */
 export const DEFAULT_TIMEOUT_MS = 15_000;
 
-/** 503 codes that mean "this region did not act; another region may". */
-const ELSEWHERE_CODES: ReadonlySet<string> = new Set(['REGION_NOT_SERVING', 'STATE_UNAVAILABLE']);
+/**
+ * 5xx codes that mean "this region did not act; another region may": it is not serving (draining,
+ * failed, fenced), its strongly consistent table has no majority, or the local plane's injected fault
+ * answered before any handler ran.
+ */
+const DID_NOT_ACT_CODES: ReadonlySet<string> = new Set([
+  'REGION_NOT_SERVING',
+  'STATE_UNAVAILABLE',
+  'INJECTED_FAULT',
+]);
 
 /** Connection errors that prove nothing was sent: the request never reached a region. */
 const NOT_SENT_CODES: ReadonlySet<string> = new Set([
@@ -52,6 +60,30 @@ const REPEATABLE_POSTS: readonly RegExp[] = [
   /^\/v1\/handoffs\/[^/]+\/accept$/,
   /^\/v1\/sim\//,
 ];
+
+/** Whether sending `method path` twice is harmless (reads, and the POSTs above). */
+function isRepeatable(method: string, path: string): boolean {
+  return method !== 'POST' || REPEATABLE_POSTS.some((p) => p.test(path));
+}
+
+/**
+ * Whether an HTTP answer sends the request on to the next endpoint, for the CLI and `cortex
+ * dashboard` alike. A 4xx never does: the region read the request and refused it, so it is alive and
+ * its answer stands. A 5xx does when its code says the region did not act (DID_NOT_ACT_CODES), and,
+ * for a request that is harmless to repeat, when it has no code of the API's at all (the gateway's own
+ * error page: the function crashed or timed out, and may have acted). Any other 5xx is that region's
+ * answer.
+ */
+export function asksNextEndpoint(
+  method: string,
+  path: string,
+  status: number,
+  code: string | undefined,
+): boolean {
+  if (status < 500) return false;
+  if (code === undefined) return isRepeatable(method, path);
+  return DID_NOT_ACT_CODES.has(code);
+}
 
 export interface ApiAnswer {
   readonly status: number;
@@ -263,9 +295,9 @@ export class ApiClient {
   }
 
   async call(method: string, path: string, body?: string): Promise<ApiAnswer> {
-    const repeatable = method !== 'POST' || REPEATABLE_POSTS.some((p) => p.test(path));
+    const repeatable = isRepeatable(method, path);
     const attempts: Attempt[] = [];
-    /** The first 503 from a region that did not act, with what was tried before it. */
+    /** The first answer that sent the request on, with what was tried before it. */
     let refused: { answer: ApiAnswer; before: Attempt[] } | undefined;
     let stoppedAfterSend = false;
     const tried = new Set<string>();
@@ -283,9 +315,10 @@ export class ApiClient {
         continue;
       }
       const answer = outcome.answer;
-      if (answer.status === 503 && ELSEWHERE_CODES.has(errorCode(answer.body) ?? '')) {
+      const code = errorCode(answer.body);
+      if (asksNextEndpoint(method, path, answer.status, code)) {
         refused ??= { answer, before: [...attempts] };
-        attempts.push({ endpoint, outcome: `HTTP 503 ${errorCode(answer.body)}` });
+        attempts.push({ endpoint, outcome: `HTTP ${answer.status}${code ? ` ${code}` : ''}` });
         continue;
       }
       this.#answered(answer, attempts);

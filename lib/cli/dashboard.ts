@@ -22,6 +22,7 @@ import { dashboardFiles, isDashboardPath } from '../local/dashboard-route.ts';
 import { createHttpBridge } from '../local/http.ts';
 import { closeServer, listen } from '../local/listen.ts';
 import {
+  asksNextEndpoint,
   connectionFailure,
   regionOfHost,
   type SigningCredentials,
@@ -46,13 +47,6 @@ export const DEFAULT_UPSTREAM_TIMEOUT_MS = 5_000;
 /** Headers the page reads: the regional endpoint that answered, and the ones that failed before it. */
 export const UPSTREAM_HEADER = 'x-cortex-upstream';
 export const UPSTREAM_FAILED_HEADER = 'x-cortex-upstream-failed';
-
-/** 5xx codes that mean "this region did not act; another region may" (as the page and the CLI). */
-const ELSEWHERE_CODES: ReadonlySet<string> = new Set([
-  'REGION_NOT_SERVING',
-  'STATE_UNAVAILABLE',
-  'INJECTED_FAULT',
-]);
 
 /** The writes `--allow-actions` lets through: each is safe to send to a second region (client.ts). */
 const ACTIONS: readonly RegExp[] = [/^\/v1\/failovers$/, /^\/v1\/failovers\/[^/]+\/(approve|decline|abort)$/];
@@ -276,9 +270,8 @@ function forwarder(
         },
         body: text,
       };
-      // A 5xx saying the region did not act, or with no code at all (a gateway's own error page):
-      // another region may answer, as the page itself moves on.
-      if (response.status >= 500 && (code === undefined || ELSEWHERE_CODES.has(code))) {
+      // The CLI's rule: a region that refused the request (4xx) is alive and its answer stands.
+      if (asksNextEndpoint(method, pathAndQuery.split('?')[0] ?? pathAndQuery, response.status, code)) {
         refused ??= answer;
         failed.push({ name: upstream.name, why: `answered ${response.status}${code ? ` ${code}` : ''}` });
         continue;

@@ -1,11 +1,12 @@
 /**
  * The CLI keeps working through the loss of the endpoint it talks to: it tries the next endpoint on a
- * connection error (never on an HTTP answer, except a 503 from a region that is not serving), says who
- * answered, and `watch` keeps polling through errors. Refusals print their reasons as lines; a dry
+ * connection error or an answer saying the region did not act (never on a 4xx: asksNextEndpoint in
+ * lib/cli/client.ts, the rule cortex dashboard shares), says who answered, and `watch` keeps polling
+ * through errors. Refusals print their reasons as lines; a dry
  * run's plan prints as tables.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseEndpoints, regionOfHost } from '../../lib/cli/client.ts';
+import { ApiClient, parseEndpoints, regionOfHost } from '../../lib/cli/client.ts';
 import { cli } from '../support/cli.ts';
 import {
   deadEndpoint,
@@ -109,6 +110,16 @@ describe('endpoint fallback', () => {
     expect(await c.run('regions', '--endpoint', `${refusing.url},${other.url}`)).toBe(1);
     expect(c.err).toEqual(['HTTP 500 INTERNAL: internal error']);
     expect(other.calls).toEqual([]);
+  });
+
+  it("a gateway's own 5xx (no code) moves a read on, but a request unsafe to repeat stops there: the function may have run", async () => {
+    const crashed = await endpoint(() => ({ status: 502, body: { message: 'Internal Server Error' } }));
+    const other = await endpoint(() => ({ status: 200, body: { ok: true } }));
+    const client = new ApiClient({ endpoints: [crashed.url, other.url], origin: '--endpoint' });
+    expect((await client.call('GET', '/v1/latency')).endpoint).toBe(other.url);
+    const rebalance = await client.call('POST', '/v1/resources/rebalance', '{}');
+    expect(rebalance.status).toBe(502);
+    expect(other.calls).toEqual(['GET /v1/latency']);
   });
 
   it('moves on after a 503 from a region that is not serving, and shows it when nobody else answers', async () => {

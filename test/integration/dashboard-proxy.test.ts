@@ -291,6 +291,53 @@ describe('moving between regional endpoints', () => {
   });
 });
 
+describe('one rule with the CLI', () => {
+  const error = (status: number, code: string) => ({ status, body: { error: { code, message: code } } });
+  const gateway = (status: number, message: string) => ({ status, body: { message } });
+  // A region that answers a client error read the request: it is alive, and its answer stands.
+  const CASES = [
+    { what: 'an injected fault (500 INJECTED_FAULT)', answer: error(500, 'INJECTED_FAULT'), movesOn: true },
+    {
+      what: 'a region not serving (503 REGION_NOT_SERVING)',
+      answer: error(503, 'REGION_NOT_SERVING'),
+      movesOn: true,
+    },
+    { what: 'no quorum (503 STATE_UNAVAILABLE)', answer: error(503, 'STATE_UNAVAILABLE'), movesOn: true },
+    { what: "the gateway's own 502 (no code)", answer: gateway(502, 'Internal Server Error'), movesOn: true },
+    { what: 'an error of its own (500 INTERNAL)', answer: error(500, 'INTERNAL'), movesOn: false },
+    { what: 'a validation error (400)', answer: error(400, 'VALIDATION_FAILED'), movesOn: false },
+    { what: 'a refused signature (403, no code)', answer: gateway(403, 'Forbidden'), movesOn: false },
+    { what: 'not found (404)', answer: error(404, 'NOT_FOUND'), movesOn: false },
+    { what: 'throttling (429, no code)', answer: gateway(429, 'Too Many Requests'), movesOn: false },
+  ];
+
+  it.each(CASES)(
+    '$what: the proxy and the CLI ask the next region alike (moves on: $movesOn)',
+    async ({ answer, movesOn }) => {
+      const first = await fake(() => answer, 'us-east-1');
+      const second = await fake(
+        () => ({ status: 200, body: { observer: 'eu-west-1', regions: [] } }),
+        'eu-west-1',
+      );
+      const p = await proxy({
+        upstreams: [
+          { name: 'us-east-1', url: first.url },
+          { name: 'eu-west-1', url: second.url },
+        ],
+      });
+      const viaProxy = await fetch(`${p.url}/v1/regions`);
+      expect(viaProxy.status).toBe(movesOn ? 200 : answer.status);
+      expect(viaProxy.headers.get(UPSTREAM_HEADER)).toBe(movesOn ? 'eu-west-1' : 'us-east-1');
+      expect(second.calls).toEqual(movesOn ? ['GET /v1/regions'] : []);
+
+      const c = cli();
+      expect(await c.run('regions', '--endpoint', `${first.url},${second.url}`)).toBe(movesOn ? 0 : 1);
+      expect(first.calls).toEqual(['GET /v1/regions', 'GET /v1/regions']);
+      expect(second.calls).toEqual(movesOn ? ['GET /v1/regions', 'GET /v1/regions'] : []);
+    },
+  );
+});
+
 describe('what it passes on', () => {
   it('is read-only by default: failover actions need --allow-actions; other writes and the local fault API never pass', async () => {
     const api = await fake(() => ({ status: 202, body: { failover_id: 'f-1' } }), 'us-east-1');
