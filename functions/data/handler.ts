@@ -1,5 +1,5 @@
 import { deleteData, getData, listData, putData } from '../../lib/app/data.ts';
-import type { RegionalDeps } from '../../lib/app/deps.ts';
+import type { FunctionDeps } from '../../lib/app/deps.ts';
 import type { RouteKeyWith } from '../../lib/app/routes.ts';
 import { httpHandler, json, noQuery, parseJsonBody, parseWith, type RoutedEvent } from '../shared/http.ts';
 import { listDataQuerySchema, putDataRequestSchema } from './request.ts';
@@ -17,7 +17,7 @@ function recordKey(event: RoutedEvent<RouteKeyWith<'data', 'key'>>): string {
  * `GET /v1/data/{key+}` (200 the record, 404), `DELETE /v1/data/{key+}` (200 `{ key, deleted }`).
  * Each key lives in its selective policy's table for this region.
  */
-export function createDataHandler(deps: RegionalDeps) {
+export function createDataHandler(deps: FunctionDeps<'data'>) {
   return httpHandler('data', deps.log, {
     'GET /v1/data': async (event) => {
       const query = parseWith(listDataQuerySchema, event.queryStringParameters ?? {}, 'query');

@@ -1,11 +1,11 @@
-import type { RegionalDeps } from '../../lib/app/deps.ts';
+import type { FunctionDeps } from '../../lib/app/deps.ts';
 import { ValidationError } from '../../lib/app/errors.ts';
 import { readLatencyMatrix } from '../../lib/app/latency/matrix.ts';
 import { httpHandler, json, parseWith } from '../shared/http.ts';
 import { latencyQuerySchema } from './request.ts';
 
 /** `GET /v1/latency[?from=&to=]`: the matrix with sample statistics, sources and SLA verdicts. */
-export function createLatencyHandler(deps: RegionalDeps) {
+export function createLatencyHandler(deps: FunctionDeps<'latency'>) {
   return httpHandler('latency', deps.log, {
     'GET /v1/latency': async (event) => {
       const query = parseWith(latencyQuerySchema, event.queryStringParameters ?? {}, 'query');
@@ -17,9 +17,7 @@ export function createLatencyHandler(deps: RegionalDeps) {
           reason: `unknown region "${query[field]}"; known: ${known.join(', ')}`,
         }));
       if (issues.length > 0) throw new ValidationError('invalid query', issues);
-      const { latency } = deps;
-      if (!latency) throw new Error('no latency store (deps.latency)');
-      return json(200, await readLatencyMatrix({ ...deps, latency }, query));
+      return json(200, await readLatencyMatrix(deps, query));
     },
   });
 }

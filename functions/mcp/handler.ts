@@ -1,5 +1,4 @@
-import type { RegionalDeps } from '../../lib/app/deps.ts';
-import type { EventsPort, McpRegistryPort } from '../../lib/app/edge.ts';
+import type { FunctionDeps } from '../../lib/app/deps.ts';
 import {
   deregisterMcpServer,
   discoverMcp,
@@ -24,18 +23,11 @@ import { discoverQuerySchema, listServersQuerySchema, REGION_ID, registrationSch
  * the server an agent should use, or 404/422 with every reason; `PUT|DELETE
  * /v1/mcp/servers/{region}/{server}` register and deregister.
  */
-export function createMcpHandler(
-  deps: RegionalDeps & { readonly mcp?: McpRegistryPort; readonly events?: EventsPort },
-) {
-  const registryDeps = () => {
-    const { mcp } = deps;
-    if (!mcp) throw new Error('no MCP registry (deps.mcp)');
-    return { ...deps, mcp };
-  };
+export function createMcpHandler(deps: FunctionDeps<'mcp'>) {
   return httpHandler('mcp', deps.log, {
     'GET /v1/mcp/servers': async (event) => {
       const query = parseWith(listServersQuerySchema, event.queryStringParameters ?? {}, 'query');
-      const servers = await listMcpServers(registryDeps(), {
+      const servers = await listMcpServers(deps, {
         ...(query.region === undefined ? {} : { region: query.region }),
         ...(query.capability === undefined ? {} : { capability: query.capability }),
       });
@@ -45,7 +37,7 @@ export function createMcpHandler(
       const query = parseWith(discoverQuerySchema, event.queryStringParameters ?? {}, 'query');
       return json(
         200,
-        await discoverMcp(registryDeps(), {
+        await discoverMcp(deps, {
           capability: query.capability,
           ...(query.region === undefined ? {} : { region: query.region }),
           ...(query.data_classification === undefined
@@ -61,11 +53,11 @@ export function createMcpHandler(
       const registration = Object.fromEntries(
         Object.entries(body).filter(([, value]) => value !== undefined),
       ) as typeof body;
-      return json(200, await registerMcpServer(registryDeps(), region, server, registration));
+      return json(200, await registerMcpServer(deps, region, server, registration));
     },
     'DELETE /v1/mcp/servers/{region}/{server}': async (event) => {
       const { region, server } = serverOf(event);
-      await deregisterMcpServer(registryDeps(), region, server);
+      await deregisterMcpServer(deps, region, server);
       return json(200, { region, server, deregistered: true });
     },
   });

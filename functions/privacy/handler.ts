@@ -1,4 +1,4 @@
-import type { PrivacyDeps } from '../../lib/app/privacy/deps.ts';
+import type { DepsWith, Ports } from '../../lib/app/deps.ts';
 import {
   PRIVACY_REQUEST_ID_PATTERN,
   privacyListQuerySchema,
@@ -21,9 +21,6 @@ import {
   type RoutedEvent,
 } from '../shared/http.ts';
 
-/** The deps the privacy API uses; `privacy` may be missing where a runtime has no privacy records. */
-export type PrivacyHandlerDeps = Omit<PrivacyDeps, 'privacy'> & Partial<Pick<PrivacyDeps, 'privacy'>>;
-
 function requestId(event: RoutedEvent<RouteKeyWith<'privacy', 'id'>>): string {
   return pathParameter(event, 'id', PRIVACY_REQUEST_ID_PATTERN, {
     field: 'request_id',
@@ -32,22 +29,22 @@ function requestId(event: RoutedEvent<RouteKeyWith<'privacy', 'id'>>): string {
   });
 }
 
-function withPrivacy(deps: PrivacyHandlerDeps): PrivacyDeps {
-  const { privacy } = deps;
-  if (!privacy) throw new Error('privacy records are not configured in this runtime');
-  return { ...deps, privacy };
-}
-
 /**
  * Data-subject requests: `POST /v1/privacy/requests` (201 when every region was searched, 202 when
  * some region is left to the sweeper), `GET /v1/privacy/requests`, `GET /v1/privacy/requests/{id}`.
  * A right the jurisdiction does not grant is a 422 naming the field (toHttpError).
  */
+/**
+ * The privacy API's ports: its records and the bus, required; the resource pool when the root has one
+ * (an erasure gives back the reservation of a handoff it deletes, and a runtime without a pool holds none).
+ */
+export type PrivacyHandlerDeps = DepsWith<'privacy' | 'events'> & Partial<Pick<Ports, 'resources'>>;
+
 export function createPrivacyHandler(deps: PrivacyHandlerDeps, options: CreateOptions = {}) {
   return httpHandler('privacy', deps.log, {
     'POST /v1/privacy/requests': async (event) => {
       const body = parseWith(privacyRequestSchema, parseJsonBody(event), 'privacy request');
-      const created = await createPrivacyRequest(withPrivacy(deps), body, options);
+      const created = await createPrivacyRequest(deps, body, options);
       return json(created.status === 'completed' ? 201 : 202, created);
     },
     'GET /v1/privacy/requests': async (event) => {
@@ -55,7 +52,7 @@ export function createPrivacyHandler(deps: PrivacyHandlerDeps, options: CreateOp
       const limit = listLimit(query.limit);
       return json(
         200,
-        await listPrivacyRequests(withPrivacy(deps), {
+        await listPrivacyRequests(deps, {
           ...(query.status ? { status: query.status } : {}),
           ...(query.type ? { type: query.type } : {}),
           ...(query.subject_id ? { subject_id: query.subject_id } : {}),
@@ -64,6 +61,6 @@ export function createPrivacyHandler(deps: PrivacyHandlerDeps, options: CreateOp
       );
     },
     'GET /v1/privacy/requests/{id}': async (event) =>
-      json(200, await getPrivacyRequest(withPrivacy(deps), requestId(event))),
+      json(200, await getPrivacyRequest(deps, requestId(event))),
   });
 }

@@ -1,7 +1,6 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { RegionalDeps } from '../../lib/app/deps.ts';
-import type { EventsPort } from '../../lib/app/edge.ts';
+import type { FunctionDeps } from '../../lib/app/deps.ts';
 import { rebalanceOnSchedule } from '../../lib/app/resources/rebalance.ts';
 
 export interface RebalancerOptions {
@@ -16,10 +15,7 @@ type Outcome = Awaited<ReturnType<typeof rebalanceOnSchedule>>;
  * region (lib/app/resources/rebalance.ts: only the first serving region in failover order acts). The
  * schedule's input is ignored.
  */
-export function createRebalancerHandler(
-  deps: RegionalDeps & { readonly events?: EventsPort },
-  options: RebalancerOptions = {},
-) {
+export function createRebalancerHandler(deps: FunctionDeps<'rebalancer'>, options: RebalancerOptions = {}) {
   const log = options.log ?? ((line: string) => console.log(line));
   return middy<unknown, Outcome, Error, Context>().handler(async () => {
     const outcome = await rebalanceOnSchedule(deps);

@@ -1,7 +1,7 @@
+import type { FunctionDeps } from '../../lib/app/deps.ts';
 import type { VersionVector } from '../../lib/app/edge.ts';
 import { NotFoundError, ValidationError } from '../../lib/app/errors.ts';
 import { CHECK_ID_PATTERN, runConsistencyCheck } from '../../lib/app/replication/consistency-check.ts';
-import { type MaybeReplicationDeps, replicationDepsOf } from '../../lib/app/replication/deps.ts';
 import { readReplicationLag } from '../../lib/app/replication/monitor.ts';
 import { getDocument, mergeDocument, putDocument } from '../../lib/app/replication/versioned-store.ts';
 import type { RouteKeyWith } from '../../lib/app/routes.ts';
@@ -44,31 +44,25 @@ function withContent<T extends { content?: unknown }>(body: T): T {
  * (201, the check's record), `GET /v1/replication/consistency-checks/{id}`, and the versioned documents
  * `GET|PUT /v1/documents/{key}`, `POST /v1/documents/{key}/merge`.
  */
-export function createReplicationHandler(base: MaybeReplicationDeps) {
-  // Asked per request: a runtime without replication stores answers its routes 500, and still starts.
-  const depsOf = () => replicationDepsOf(base);
-  return httpHandler('replication', base.log, {
+export function createReplicationHandler(deps: FunctionDeps<'replication'>) {
+  return httpHandler('replication', deps.log, {
     'GET /v1/replication': async (event) => {
-      const deps = depsOf();
       noQuery(event);
       return json(200, await readReplicationLag(deps));
     },
     'POST /v1/replication/consistency-checks': async (event) => {
-      const deps = depsOf();
       const request = parseWith(consistencyCheckRequestSchema, optionalJsonBody(event), 'consistency check');
       return json(201, await runConsistencyCheck(deps, request, { trigger: 'api' }));
     },
     'GET /v1/replication/consistency-checks/{id}': async (event) => {
-      const deps = depsOf();
       const id = checkId(event);
       const record = await deps.replication(deps.regionId).getCheck(id);
       if (!record) throw new NotFoundError('consistency check', id);
       return json(200, record);
     },
     'GET /v1/documents/{key}': async (event) =>
-      json(200, await getDocument(depsOf(), event.pathParameters?.key ?? '')),
+      json(200, await getDocument(deps, event.pathParameters?.key ?? '')),
     'PUT /v1/documents/{key}': async (event) => {
-      const deps = depsOf();
       const body = withContent(parseWith(putDocumentRequestSchema, parseJsonBody(event), 'document'));
       return json(
         200,
@@ -79,7 +73,6 @@ export function createReplicationHandler(base: MaybeReplicationDeps) {
       );
     },
     'POST /v1/documents/{key}/merge': async (event) => {
-      const deps = depsOf();
       const body = withContent(parseWith(mergeDocumentRequestSchema, parseJsonBody(event), 'merge'));
       return json(
         200,

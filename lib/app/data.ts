@@ -5,20 +5,11 @@
  * read from a region of another jurisdiction it is simply not there). Retention and immutability are
  * the store's: an expired record reads as absent, an immutable one is written once and never deleted.
  */
-import { CortexError, NotFoundError, ValidationError } from '../core/errors.ts';
+import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { placeReplication, policyForKey, type ReplicationPlacement } from '../core/replication/placement.ts';
 import type { SelectiveRecord } from '../core/replication/records.ts';
 import type { Topology } from '../core/topology/types.ts';
-import type { SelectivePort } from '../ports.ts';
-import type { RegionalDeps } from './deps.ts';
-
-/** The runtime did not wire the selective store (a 500: a deployment mistake, not the caller's). */
-export class DataNotConfiguredError extends CortexError {
-  readonly code = 'DATA_NOT_CONFIGURED';
-  constructor() {
-    super('selectively replicated data is not configured in this runtime (missing selective)');
-  }
-}
+import type { Ports, RegionBasics } from './deps.ts';
 
 /** `/`-separated non-empty segments without control characters; at most 1024 characters. */
 export const DATA_KEY_PATTERN = /^[^/\p{Cc}]+(\/[^/\p{Cc}]+)*$/u;
@@ -29,10 +20,8 @@ export interface DataView extends SelectiveRecord {
   readonly replicas: readonly string[];
 }
 
-function storeOf(deps: Omit<RegionalDeps, 'state'>): SelectivePort {
-  if (!deps.selective) throw new DataNotConfiguredError();
-  return deps.selective;
-}
+/** What the data API's use cases read: the region, its topology and its selective tables. */
+export type DataDeps = Pick<RegionBasics, 'regionId' | 'topology'> & Pick<Ports, 'selective'>;
 
 /** The key as the path gave it, checked; a 400 naming `key` otherwise. */
 export function checkDataKey(key: string): string {
@@ -59,33 +48,33 @@ function placementOf(topology: Topology): ReplicationPlacement {
   return placement;
 }
 
-function viewOf(deps: Omit<RegionalDeps, 'state'>, record: SelectiveRecord): DataView {
+function viewOf(deps: DataDeps, record: SelectiveRecord): DataView {
   const placement = placementOf(deps.topology);
   const table = placement.tables.find((t) => t.name === record.table);
   return { ...record, replicas: table?.regions ?? [deps.regionId] };
 }
 
 export async function putData(
-  deps: Omit<RegionalDeps, 'state'>,
+  deps: DataDeps,
   key: string,
   value: Record<string, unknown>,
 ): Promise<DataView> {
-  const record = await storeOf(deps).put(checkDataKey(key), value);
+  const record = await deps.selective.put(checkDataKey(key), value);
   return viewOf(deps, record);
 }
 
-export async function getData(deps: Omit<RegionalDeps, 'state'>, key: string): Promise<DataView> {
-  const store = storeOf(deps);
+export async function getData(deps: DataDeps, key: string): Promise<DataView> {
+  const store = deps.selective;
   const record = await store.get(checkDataKey(key));
   if (!record) throw new NotFoundError('data', key);
   return viewOf(deps, record);
 }
 
 export async function deleteData(
-  deps: Omit<RegionalDeps, 'state'>,
+  deps: DataDeps,
   key: string,
 ): Promise<{ readonly key: string; readonly deleted: boolean; readonly policy_id: string | undefined }> {
-  const deleted = await storeOf(deps).delete(checkDataKey(key));
+  const deleted = await deps.selective.delete(checkDataKey(key));
   const policy = policyForKey(placementOf(deps.topology), key);
   return { key, deleted, policy_id: policy?.policyId };
 }
@@ -104,7 +93,7 @@ export interface DataListing {
 
 /** `GET /v1/data?prefix=&after=&limit=`: this region's unexpired records under a key prefix. */
 export async function listData(
-  deps: Omit<RegionalDeps, 'state'>,
+  deps: DataDeps,
   query: { readonly prefix?: string; readonly after?: string; readonly limit?: number },
 ): Promise<DataListing> {
   const prefix = query.prefix ?? '';
@@ -118,7 +107,7 @@ export async function listData(
   }
   if (query.after !== undefined) checkDataKey(query.after);
   const limit = query.limit ?? DEFAULT_LIST_LIMIT;
-  const { records, more } = await storeOf(deps).list(prefix, limit, query.after);
+  const { records, more } = await deps.selective.list(prefix, limit, query.after);
   const listed = records.map(({ value: _value, ...rest }) => rest);
   const last = listed[listed.length - 1];
   return {

@@ -17,7 +17,7 @@ import { regionHealth } from '../app/regions.ts';
 import type { DrillScenario } from '../core/dr/objectives.ts';
 import type { Topology } from '../core/topology/types.ts';
 import { answerOrder } from '../local/dns.ts';
-import { createRegionalApi, type RegionalApi } from '../local/regional-api.ts';
+import { createControlApi, type RegionalApi } from '../local/regional-api.ts';
 import type { StatePort } from '../ports.ts';
 import { createLocalRunbooks } from '../runtime/local-dr.ts';
 import { InvariantChecker } from '../sim/invariants.ts';
@@ -123,7 +123,7 @@ function virtualHarness(world: SimWorld, advance: (ms: number) => Promise<void>)
       if (unreachable(region)) throw new Error(`${region} is down: connection reset`);
       let api = apis.get(region);
       if (!api) {
-        api = createRegionalApi(world.deps(region));
+        api = createControlApi(world.deps(region));
         apis.set(region, api);
       }
       requests += 1;

@@ -370,8 +370,7 @@ export async function startLocalControlPlane(
       name: 'privacy sweep',
       intervalMs: 3_600_000,
       run: async (region) => {
-        const { privacy } = region.deps;
-        if (privacy) await sweepPrivacyRequests({ ...region.deps, privacy });
+        await sweepPrivacyRequests(region.deps);
       },
     });
     // The local stand-in for DynamoDB TTL on the selective tables with a retention, and

@@ -24,7 +24,7 @@ import {
   RouteNotFoundError,
   toHttpError,
 } from '../../functions/shared/http.ts';
-import type { ControlDeps } from '../app/deps.ts';
+import type { ControlDeps, FunctionDeps } from '../app/deps.ts';
 import { ValidationError } from '../app/errors.ts';
 import { type Concern, matchRoute } from '../app/routes.ts';
 
@@ -37,27 +37,45 @@ const LOCAL_CONTEXT = {
   callbackWaitsForEmptyEventLoop: false,
 } as unknown as Context;
 
+/** A region's whole API: every HTTP concern's ports, each required (the local root wires them all). */
+export type RegionalApiDeps = ControlDeps & FunctionDeps<Concern>;
+
 /** Each concern's handler, as each Lambda function builds it from its own deps. */
-export function createConcernHandlers(deps: ControlDeps): { readonly [C in Concern]: ConcernHandler<C> } {
+export function createConcernHandlers(deps: RegionalApiDeps): { readonly [C in Concern]: ConcernHandler<C> } {
   return {
-    router: createRouterHandler(deps),
-    regions: createRegionsHandler(deps),
-    health: createHealthHandler(deps),
-    failovers: createFailoversHandler(deps),
+    ...controlConcernHandlers(deps),
     privacy: createPrivacyHandler(deps),
     compliance: createComplianceHandler(deps),
     replication: createReplicationHandler(deps),
     latency: createLatencyHandler(deps),
-    resources: createResourcesHandler(deps),
     data: createDataHandler(deps),
     mcp: createMcpHandler(deps),
     ops: createOpsHandler(deps),
   };
 }
 
+/** The concerns a region's control ports serve on their own: routing, regions, health, failovers, resources. */
+function controlConcernHandlers(deps: ControlDeps) {
+  return {
+    router: createRouterHandler(deps),
+    regions: createRegionsHandler(deps),
+    health: createHealthHandler(deps),
+    failovers: createFailoversHandler(deps),
+    resources: createResourcesHandler(deps),
+  };
+}
+
 /** Routes an API Gateway v2 event to the concern's handler, as API Gateway would. */
-export function createRegionalApi(deps: ControlDeps): RegionalApi {
+export function createRegionalApi(deps: RegionalApiDeps): RegionalApi {
   return routeToHandlers(createConcernHandlers(deps));
+}
+
+/**
+ * The API of a root that wires only the control ports (the simulator): the concerns those serve.
+ * Another concern's routes answer 404, as API Gateway answers a route no function serves.
+ */
+export function createControlApi(deps: ControlDeps): RegionalApi {
+  return routeToHandlers(controlConcernHandlers(deps));
 }
 
 /**

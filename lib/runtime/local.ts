@@ -33,7 +33,6 @@ import {
   systemScheduler,
 } from '../adapters/local/replication.ts';
 import type { LocalWorkflow } from '../adapters/local/workflow.ts';
-import type { ControlDeps } from '../app/deps.ts';
 import type { WitnessDeps } from '../app/probe-round.ts';
 import { countedStateWrites, countingState } from '../app/replication/counting-state.ts';
 import { AWS_DEPLOYMENT_FACTS } from '../core/compliance/facts.ts';
@@ -47,6 +46,7 @@ import {
   stateRecordTables,
 } from '../core/replication/placement.ts';
 import type { Topology } from '../core/topology/types.ts';
+import type { RegionalApiDeps } from '../local/regional-api.ts';
 import { type RegionalStore, type RegionalStores, startRegionalStores } from '../local/stores.ts';
 import type { McpProbePort, PrivacyPort, ProbePort, ReplicationPort, StatePort } from '../ports.ts';
 import { createLocalWorkflow } from './local-workflow.ts';
@@ -87,7 +87,7 @@ export interface ReachabilityPort {
 export interface LocalRegion {
   readonly regionId: string;
   /** Built once; every handler, probe round and failover step of this region gets this object. */
-  readonly deps: ControlDeps;
+  readonly deps: RegionalApiDeps;
   readonly store: RegionalStore;
   /** This region's selectively replicated data, in the placement's tables it holds. */
   readonly selective: DynamoSelectiveStore;
@@ -295,7 +295,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   }
   const regions = stores.list.map((store): LocalRegion => {
     const own = portsIn(store.regionId);
-    const deps: ControlDeps = Object.freeze({
+    const deps: RegionalApiDeps = Object.freeze({
       regionId: store.regionId,
       topology,
       state: own.state,

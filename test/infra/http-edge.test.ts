@@ -10,7 +10,12 @@ import { describe, expect, it } from 'vitest';
 import type { HttpResult } from '../../functions/shared/http.ts';
 import { API_ROUTES, CONCERNS, type Concern, routeKeysOf, type TableRoute } from '../../lib/app/routes.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
-import { createConcernHandlers, type HttpHandler, routeToHandlers } from '../../lib/local/regional-api.ts';
+import {
+  createConcernHandlers,
+  type HttpHandler,
+  type RegionalApiDeps,
+  routeToHandlers,
+} from '../../lib/local/regional-api.ts';
 import { SimWorld } from '../../lib/sim/world.ts';
 import { defaultTopologyJson } from '../fixtures/topologies.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
@@ -27,8 +32,9 @@ function pathOf(route: TableRoute): string {
 /** Each concern's handlers on the simulator's us-east-1, as the local plane builds them. */
 function simHandlers() {
   const world = new SimWorld({ topology: validateTopology(defaultTopologyJson()), seed: 1 });
-  // Quiet: a route called with placeholder input may fail in its use case; only the dispatch is read here.
-  return createConcernHandlers({ ...world.deps('us-east-1'), log: () => undefined });
+  // Quiet: a route called with placeholder input may fail in its use case (the simulator wires the
+  // control ports only); only the dispatch is read here.
+  return createConcernHandlers({ ...world.deps('us-east-1'), log: () => undefined } as RegionalApiDeps);
 }
 
 function body(result: HttpResult): { error?: { code: string; message: string } } {

@@ -5,7 +5,7 @@ import { createResourcesHandler } from '../../functions/resources/handler.ts';
 import { createRouterHandler } from '../../functions/router/handler.ts';
 import { DynamoResourcesAdapter } from '../../lib/adapters/aws/dynamodb-resources.ts';
 import { DynamoStateAdapter } from '../../lib/adapters/aws/dynamodb-state.ts';
-import type { RegionalDeps } from '../../lib/app/deps.ts';
+import type { FunctionDeps } from '../../lib/app/deps.ts';
 import type { ControlPlaneEvent } from '../../lib/ports.ts';
 import { loadTopologyFile } from '../../lib/topology/load.ts';
 import { startTestTable, type TestTable } from '../support/dynalite.ts';
@@ -17,7 +17,7 @@ let table: TestTable;
 let now = START;
 let counter = 0;
 const published: ControlPlaneEvent[] = [];
-let deps: RegionalDeps & { events: { publish(e: readonly ControlPlaneEvent[]): Promise<void> } };
+let deps: FunctionDeps<'rebalancer'>;
 
 beforeAll(async () => {
   table = await startTestTable();

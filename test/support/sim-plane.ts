@@ -17,7 +17,7 @@ import type { TargetHealth } from '../../lib/core/health/types.ts';
 import type { Topology } from '../../lib/core/topology/types.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
 import { answerOrder } from '../../lib/local/dns.ts';
-import { createRegionalApi, type RegionalApi } from '../../lib/local/regional-api.ts';
+import { createControlApi, type RegionalApi } from '../../lib/local/regional-api.ts';
 import type { ControlPlaneEvent, StatePort } from '../../lib/ports.ts';
 import { InvariantChecker, type Violation } from '../../lib/sim/invariants.ts';
 import type { SimAction } from '../../lib/sim/schedule.ts';
@@ -156,7 +156,7 @@ export class SimPlane {
     }
     let api = this.#apis.get(region);
     if (!api) {
-      api = createRegionalApi(this.world.deps(region));
+      api = createControlApi(this.world.deps(region));
       this.#apis.set(region, api);
     }
     const result = await api(this.#event(method, path, body));
