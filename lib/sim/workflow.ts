@@ -662,6 +662,24 @@ function asStateError(error: unknown): StateError {
   return new StateError('Error', String(error));
 }
 
+/** Per topology and function ARN: its failover definition compiled (a campaign builds a world per schedule). */
+const failoverMachines = new WeakMap<Topology, Map<string, CompiledMachine>>();
+
+/** The topology's failover definition compiled, once: a compiled machine is read, never changed. */
+function failoverMachine(topology: Topology, functionArn: string): CompiledMachine {
+  let byArn = failoverMachines.get(topology);
+  if (!byArn) {
+    byArn = new Map();
+    failoverMachines.set(topology, byArn);
+  }
+  let machine = byArn.get(functionArn);
+  if (!machine) {
+    machine = compileDefinition(loadFailoverDefinition(topology, functionArn), functionArn);
+    byArn.set(functionArn, machine);
+  }
+  return machine;
+}
+
 // ---- executions -------------------------------------------------------------------------------
 
 /** Rejects an execution's pending awaits when it is aborted. */
@@ -704,10 +722,10 @@ export class SimWorkflow implements WorkflowPort {
     this.#options = options;
     this.#kernel = options.kernel;
     this.#functionArn = options.functionArn ?? SIM_FAILOVER_FUNCTION_ARN;
-    this.#machine = compileDefinition(
-      options.definition ?? loadFailoverDefinition(options.topology, this.#functionArn),
-      this.#functionArn,
-    );
+    this.#machine =
+      options.definition === undefined
+        ? failoverMachine(options.topology, this.#functionArn)
+        : compileDefinition(options.definition, this.#functionArn);
   }
 
   async startFailover(input: { readonly failover_id: string; readonly coordinator: string }): Promise<void> {

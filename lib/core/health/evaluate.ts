@@ -194,9 +194,13 @@ export function applyRound(
   }
   if (window.length >= policy.min_samples_for_slo) {
     // Samples without an endpoint (none written by this code) count as /health's: the safe side.
-    const healthWindow = window.filter((s) => s.endpoint === undefined || s.endpoint === HEALTH_ENDPOINT);
-    const sharedByHealth = (breached: (samples: readonly WindowSample[]) => boolean) =>
-      healthFailed || healthWindow.length === 0 || breached(healthWindow);
+    // Filtered only when a breach asks (most rounds breach nothing).
+    let healthWindow: WindowSample[] | undefined;
+    const sharedByHealth = (breached: (samples: readonly WindowSample[]) => boolean) => {
+      if (healthFailed) return true;
+      healthWindow ??= window.filter((s) => s.endpoint === undefined || s.endpoint === HEALTH_ENDPOINT);
+      return healthWindow.length === 0 || breached(healthWindow);
+    };
     // Judged in rounds that fail a call: a clean round says the errors are not happening now, and
     // a recovering target's way back is success_threshold's to decide.
     if (!allOk && error_rate > policy.error_rate_threshold) {
@@ -323,9 +327,14 @@ export function reachableOf(view: TargetHealth): boolean {
  * Calls with no answer at all are the failure threshold's business (see WindowSample.answered).
  */
 export function errorRate(samples: readonly WindowSample[]): number {
-  const answered = samples.filter(isAnswered);
-  if (answered.length === 0) return 0;
-  return answered.filter((s) => !s.ok).length / answered.length;
+  let answered = 0;
+  let failed = 0;
+  for (const sample of samples) {
+    if (!isAnswered(sample)) continue;
+    answered += 1;
+    if (!sample.ok) failed += 1;
+  }
+  return answered === 0 ? 0 : failed / answered;
 }
 
 /**
@@ -334,10 +343,8 @@ export function errorRate(samples: readonly WindowSample[]): number {
  * window of 30, interpolation keeps one slow answer from being the p99 by itself; two are.
  */
 export function p99(samples: readonly WindowSample[]): number {
-  const latencies = samples
-    .filter((s) => s.ok)
-    .map((s) => s.latency_ms)
-    .sort((a, b) => a - b);
+  // A typed array sorts numerically without a comparator call per pair (every round sorts its window).
+  const latencies = new Float64Array(samples.filter((s) => s.ok).map((s) => s.latency_ms)).sort();
   if (latencies.length === 0) return 0;
   const rank = 0.99 * (latencies.length - 1);
   const low = Math.floor(rank);

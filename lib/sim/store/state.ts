@@ -39,6 +39,9 @@ export interface SimStateOptions {
 /** The slot every port built without a writer shares. */
 const SHARED_WRITER = '_';
 
+const HEALTH_PARTITION = keys.targetHealth('', '').pk;
+const HEARTBEAT_PARTITION = keys.heartbeat('').pk;
+
 /** Where a handoff is listed: under its target, by creation time (the adapter's gsi1). */
 export function handoffIndex(
   handoff: Pick<Handoff, 'target_region' | 'created_at' | 'handoff_id'>,
@@ -264,7 +267,10 @@ export class SimStatePort implements StatePort {
   }
 
   async listTargetHealth(): Promise<TargetHealth[]> {
-    return this.#tables.target_health.query<TargetHealth>('HEALTH').map((row) => row.value);
+    const table = this.#tables.target_health;
+    return this.#listed(table, HEALTH_PARTITION, () =>
+      table.peekQuery<TargetHealth>(HEALTH_PARTITION).map((row) => row.value),
+    );
   }
 
   async putHeartbeat(heartbeat: Heartbeat): Promise<void> {
@@ -273,7 +279,10 @@ export class SimStatePort implements StatePort {
   }
 
   async listHeartbeats(): Promise<Heartbeat[]> {
-    return this.#tables.heartbeat.query<Heartbeat>('HEARTBEAT').map((row) => row.value);
+    const table = this.#tables.heartbeat;
+    return this.#listed(table, HEARTBEAT_PARTITION, () =>
+      table.peekQuery<Heartbeat>(HEARTBEAT_PARTITION).map((row) => row.value),
+    );
   }
 
   async createFailover(record: FailoverRecord): Promise<void> {
@@ -292,19 +301,45 @@ export class SimStatePort implements StatePort {
 
   async listFailovers(failedRegion?: string): Promise<FailoverRecord[]> {
     const table = this.#tables.failover;
-    const ended = table.queryIndex<FailoverRecord>(keys.failoverList, { reverse: true });
-    const active = table.queryIndex<FailoverRecord>(keys.activeFailoverList, { reverse: true });
-    // Both lists merged by their sort key (start time, then id), newest first, as the adapter does.
-    const rows =
-      active.length === 0 ? ended : [...active, ...ended].sort((a, b) => compareListed(b, a, table));
-    const records = rows.map((row) => row.value);
+    // Both lists change together (a write that ends a failover moves it): one version of the pair.
+    const records = this.#listed(table, keys.failoverList, () => {
+      const ended = table.queryIndex<FailoverRecord>(keys.failoverList, { reverse: true });
+      const active = table.queryIndex<FailoverRecord>(keys.activeFailoverList, { reverse: true });
+      // Both lists merged by their sort key (start time, then id), newest first, as the adapter does.
+      const rows =
+        active.length === 0 ? ended : [...active, ...ended].sort((a, b) => compareListed(b, a, table));
+      return rows.map((row) => row.value);
+    });
     return failedRegion === undefined ? records : records.filter((r) => r.failed_region === failedRegion);
   }
 
   async listActiveFailovers(): Promise<FailoverRecord[]> {
-    return this.#tables.failover
-      .queryIndex<FailoverRecord>(keys.activeFailoverList, { reverse: true })
-      .map((row) => row.value);
+    const table = this.#tables.failover;
+    return this.#listed(table, keys.activeFailoverList, () =>
+      table.queryIndex<FailoverRecord>(keys.activeFailoverList, { reverse: true }).map((row) => row.value),
+    );
+  }
+
+  /** Per listed partition: the version it was read at and the stored items, in listing order. */
+  readonly #listings = new Map<string, { readonly version: number; readonly items: readonly unknown[] }>();
+
+  /**
+   * A listing of `pk` (read by `list`, peeking), kept until anything under it changes: probe rounds,
+   * health answers and the invariants read the same views, heartbeats and failovers many times
+   * between two writes. A fresh array per call, each item handed out as `handOut` does.
+   */
+  #listed<T>(table: SimReplica, pk: string, list: () => readonly T[]): T[] {
+    const version =
+      pk === keys.failoverList
+        ? Math.max(table.version(keys.failoverList), table.version(keys.activeFailoverList))
+        : table.version(pk);
+    // A record type lives in one table of this port, so its partition names the listing.
+    let kept = this.#listings.get(pk);
+    if (kept?.version !== version) {
+      kept = { version, items: list() };
+      this.#listings.set(pk, kept);
+    }
+    return kept.items.map((item) => table.handOut(item as T));
   }
 
   async updateFailover(
