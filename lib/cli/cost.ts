@@ -9,6 +9,7 @@ import { PRICE_BOOK } from '../core/cost/price-book.ts';
 import type { Topology } from '../core/topology/types.ts';
 import { validateTopology } from '../core/topology/validate.ts';
 import { COST_DNS, costWorkload, synthesizeCostInventory } from '../infra/cost-inventory.ts';
+import type { NetworkMode } from '../infra/deploy-options.ts';
 import { readTopologyJson } from '../topology/load.ts';
 import { type CliIo, integerOption, parse, requireReadable, UsageError } from './common.ts';
 import { table } from './format.ts';
@@ -31,15 +32,17 @@ export interface CostOptions {
    * default deployment, which has no domain and no DNS.
    */
   readonly domain?: string;
+  /** Price what `-c network=mesh` adds to the regional stacks (the MCP health job). @default 'none' */
+  readonly network?: NetworkMode;
 }
 
 /** The monthly cost report of a topology file (its own probe interval unless one is given). */
 export function costReport(options: CostOptions = {}): CostReport {
   const topology = topologyWithInterval(options.topologyPath, options.probeIntervalSeconds);
-  const inventory = synthesizeCostInventory(
-    topology,
-    options.domain === undefined ? {} : { domain: options.domain },
-  );
+  const inventory = synthesizeCostInventory(topology, {
+    ...(options.domain === undefined ? {} : { domain: options.domain }),
+    ...(options.network === undefined ? {} : { network: options.network }),
+  });
   const workload = costWorkload(topology, {
     requestsPerMonth: options.requestsPerMonth ?? PRICE_BOOK.assumptions.default_requests_per_month,
   });
@@ -52,6 +55,7 @@ export function costCommand(args: readonly string[], io: CliIo): number {
     'probe-interval': { type: 'string' },
     'requests-per-month': { type: 'string' },
     domain: { type: 'string' },
+    network: { type: 'string' },
     dns: { type: 'boolean' },
     'no-dns': { type: 'boolean' },
     json: { type: 'boolean' },
@@ -62,6 +66,10 @@ export function costCommand(args: readonly string[], io: CliIo): number {
   }
   if (values['no-dns'] && (values.dns || domain !== undefined)) {
     throw new UsageError('--no-dns cannot be combined with --dns or --domain');
+  }
+  const network = values.network;
+  if (network !== undefined && network !== 'none' && network !== 'mesh') {
+    throw new UsageError(`--network must be none or mesh (as cdk -c network=...), got "${network}"`);
   }
   const interval = values['probe-interval'];
   if (interval !== undefined && !PROBE_INTERVALS.some((s) => String(s) === interval)) {
@@ -80,6 +88,7 @@ export function costCommand(args: readonly string[], io: CliIo): number {
     ...(values.topology === undefined ? {} : { topologyPath: values.topology }),
     ...(interval === undefined ? {} : { probeIntervalSeconds: Number(interval) }),
     ...(requestsPerMonth === undefined ? {} : { requestsPerMonth }),
+    ...(network === undefined ? {} : { network }),
     // --dns: a placeholder domain (the name does not change the bill). --no-dns is the default.
     ...(domain !== undefined ? { domain } : values.dns ? { domain: COST_DNS.domain } : {}),
   });

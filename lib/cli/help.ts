@@ -649,7 +649,7 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'cost',
-    args: '[--topology <file>] [--probe-interval 10|30] [--requests-per-month <n>] [--domain <name> | --dns] [--json]',
+    args: '[--topology <file>] [--probe-interval 10|30] [--requests-per-month <n>] [--domain <name> | --dns] [--network none|mesh] [--json]',
     summary:
       "the monthly AWS cost of deploying a topology, line by line (Lambda, API Gateway, Step Functions, DynamoDB, KMS, Route 53, EventBridge, CloudWatch, X-Ray), from the synthesized app's own resources and schedules",
     api: false,
@@ -663,12 +663,17 @@ export const COMMANDS: readonly CommandHelp[] = [
       ],
       ['--dns', 'the same with a placeholder domain (the name does not change the bill)'],
       ['--no-dns', 'no Route 53 (the default; kept for scripts)'],
+      [
+        '--network none|mesh',
+        'mesh: price what `cdk deploy -c network=mesh` adds to the regions (the MCP health job; the mesh itself: docs/network.md)',
+      ],
       ['--json', 'print every line, the total and the price book as JSON'],
     ],
     examples: [
       'cortex cost',
       'cortex cost --probe-interval 10 --requests-per-month 1000000 --json',
       'cortex cost --domain cortex.example.com',
+      'cortex cost --network mesh',
     ],
     notes: ['prices and assumptions: lib/core/cost/price-book.ts (named and dated); see docs/cost.md'],
   },

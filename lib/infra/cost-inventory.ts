@@ -35,6 +35,7 @@ import { samplingOf } from '../core/latency/stats.ts';
 import { DEFAULT_BEAT_INTERVAL_MS } from '../core/replication/lag.ts';
 import type { Topology } from '../core/topology/types.ts';
 import { buildApp, type CortexStacks } from './app.ts';
+import type { NetworkMode } from './deploy-options.ts';
 import { HANDLER_ENV, HandlerFunction } from './handler-function.ts';
 import { SEND_MESSAGE_BATCH_ARN } from './minute-driver.ts';
 import { WitnessStack } from './witness-stack.ts';
@@ -54,21 +55,22 @@ type Template = { readonly Resources?: Readonly<Record<string, { Type: string; P
  * Synthesizes the app for `topology` in-process (no bundling, no credentials, a temporary output
  * directory removed afterwards) and returns its inventory. Without `domain` it is the app's default
  * deployment, without DNS; with one, the Route 53 zone, health checks and records are priced too.
+ * With `network: 'mesh'` the regional stacks hold what `-c network=mesh` adds to them (the MCP
+ * health job); the mesh stacks themselves are not priced (docs/network.md says what they cost).
  */
 export function synthesizeCostInventory(
   topology: Topology,
-  options: { readonly domain?: string } = {},
+  options: { readonly domain?: string; readonly network?: NetworkMode } = {},
 ): CostInventory {
   const outdir = mkdtempSync(join(tmpdir(), 'cortex-cost-'));
   try {
     const context = JSON.parse(readFileSync(join(REPOSITORY_ROOT, 'cdk.json'), 'utf8')).context ?? {};
     // No esbuild: the cost reads templates, not bundles.
     const app = new App({ outdir, context: { ...context, 'aws:cdk:bundling-stacks': [] } });
-    const stacks = buildApp(
-      app,
-      topology,
-      options.domain === undefined ? {} : { dns: { ...COST_DNS, domain: options.domain } },
-    );
+    const stacks = buildApp(app, topology, {
+      ...(options.domain === undefined ? {} : { dns: { ...COST_DNS, domain: options.domain } }),
+      ...(options.network === undefined ? {} : { network: options.network }),
+    });
     // The synth prints its annotations report (DNS and replication notices) to the console: they are
     // for `cdk synth`, not for a cost estimate.
     const assembly = quietly(() => app.synth());

@@ -13,8 +13,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { estimateMonthlyCost } from '../../lib/core/cost/model.ts';
+import { PRICE_BOOK } from '../../lib/core/cost/price-book.ts';
 import { mcpProbeIntervalMs } from '../../lib/core/mcp/health.ts';
 import { planMesh } from '../../lib/core/network/mesh.ts';
+import { costInventory, costWorkload } from '../../lib/infra/cost-inventory.ts';
 import { mcpProbeParameterNames } from '../../lib/infra/network-mesh.ts';
 import { JOB_TABLE_ACCESS, type RegionalStack } from '../../lib/infra/regional-stack.ts';
 import { type BuiltApp, buildCortexApp, logicalId, templateOf } from './build.ts';
@@ -261,5 +264,35 @@ describe('the MCP health job', () => {
       .filter((v) => v.severity === 'error')
       .flatMap((v) => v.violatingConstructs.map((c) => `${v.ruleName} ${c.constructPath}`));
     expect(findings).toEqual([]);
+  });
+});
+
+describe('the cost model', () => {
+  it('prices the MCP health job with the mesh (a function per region, two rounds a minute) and nothing of it without', () => {
+    const priced = (app: BuiltApp) => {
+      const inventory = costInventory(app, (stack) => templateOf(stack).toJSON(), app.topology);
+      const workload = costWorkload(app.topology, { requestsPerMonth: 100_000 });
+      return { inventory, report: estimateMonthlyCost(inventory, workload, PRICE_BOOK) };
+    };
+    const withMesh = priced(mesh);
+    const without = priced(plain);
+    const jobs = withMesh.inventory.functions.filter((f) => f.name === 'mcp-probe');
+    expect(jobs.map((f) => f.region).sort()).toEqual(mesh.regionalStacks.map((s) => s.regionId).sort());
+    expect(without.inventory.functions.some((f) => f.name === 'mcp-probe')).toBe(false);
+    // Each region's driver puts the minute's two rounds on the job's queue.
+    const schedules = withMesh.inventory.schedules.filter((s) =>
+      withMesh.inventory.queueMappings.some(
+        (m) =>
+          m.stack === s.stack &&
+          m.queue === s.targetQueue &&
+          jobs.some((f) => f.stack === m.stack && f.logicalId === m.targetFunction),
+      ),
+    );
+    expect(schedules.map((s) => s.messages)).toEqual([2, 2, 2]);
+    const line = withMesh.report.lines.find((l) => l.item === 'GB-seconds: mcp-probe');
+    expect(line?.basis).toMatch(/^3 x 128 MB arm64, 87,600 runs each at 400 ms$/);
+    expect(withMesh.report.lines.some((l) => l.item === 'replicated writes: mcp-probe')).toBe(true);
+    expect(without.report.lines.some((l) => l.item.endsWith('mcp-probe'))).toBe(false);
+    expect(withMesh.report.total_usd).toBeGreaterThan(without.report.total_usd);
   });
 });

@@ -44,6 +44,11 @@ describe('cortex cost flags', () => {
     expect(await refused('--dns', '--no-dns')).toMatch(/--no-dns cannot be combined/);
   });
 
+  it('takes none or mesh for --network, as cdk -c network= does', async () => {
+    expect(await refused('--network', 'vpn')).toMatch(/--network must be none or mesh .*got "vpn"/);
+    expect(await refused('--network', 'MESH')).toMatch(/--network must be none or mesh/);
+  });
+
   it('refuses an option it does not know, and a stray argument', async () => {
     expect(await refused('--region', 'us-east-1')).toMatch(/--region/);
     expect(await refused('extra')).toMatch(/unexpected argument 'extra'/i);

@@ -5,9 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { CONCERNS } from '../../lib/app/routes.ts';
 import { PRICE_BOOK } from '../../lib/core/cost/price-book.ts';
-import { BACKGROUND_JOBS } from '../../lib/infra/handler-function.ts';
+import { BACKGROUND_JOBS, MESH_JOBS } from '../../lib/infra/handler-function.ts';
 
-const NAMES = new Set<string>([...CONCERNS, ...BACKGROUND_JOBS, 'witness-probe']);
+const NAMES = new Set<string>([...CONCERNS, ...BACKGROUND_JOBS, ...MESH_JOBS, 'witness-probe']);
 
 describe('the price book', () => {
   it('names only jobs and concerns that exist', () => {
@@ -16,8 +16,8 @@ describe('the price book', () => {
     }
   });
 
-  it('has a named run for every background job and the witness probe', () => {
-    for (const job of [...BACKGROUND_JOBS, 'witness-probe']) {
+  it('has a named run for every background job (the mesh jobs too) and the witness probe', () => {
+    for (const job of [...BACKGROUND_JOBS, ...MESH_JOBS, 'witness-probe']) {
       expect(Object.keys(PRICE_BOOK.assumptions.runs), job).toContain(job);
     }
   });

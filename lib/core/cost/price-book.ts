@@ -298,6 +298,16 @@ export const PRICE_BOOK: PriceBook = {
         writes: { fixed: 1 },
         log_bytes: 1000,
       },
+      // The MCP health job (only with the network mesh): every named server called concurrently
+      // inside the mesh (tens of ms each), the registry and the observers' probe records read (two
+      // Queries of the MCP partition), this observer's record written (lib/app/mcp/probe.ts). Its
+      // store is not counted on the replication mark: no ADD.
+      'mcp-probe': {
+        work_ms: 400,
+        reads: { fixed: 2 },
+        writes: { fixed: 1 },
+        log_bytes: 800,
+      },
       // One failover step per invocation (a Task state).
       failover: { work_ms: 500, reads: { fixed: 4, per_peer: 1 }, writes: { fixed: 4 }, log_bytes: 600 },
       // Per API request. The probed paths answer from the region's own replica.
