@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { runComplianceAudit } from '../../lib/app/compliance/audit.ts';
 import type { ComplianceDeps } from '../../lib/app/compliance/deps.ts';
+import { REGION_ID_PATTERN } from '../../lib/app/edge.ts';
 import { auditMetrics, type MetricsPublisher } from '../../lib/app/metrics.ts';
 import { parseWith } from '../shared/http.ts';
 
@@ -11,7 +12,7 @@ import { parseWith } from '../shared/http.ts';
  * pass a Scheduled Event): other fields are ignored. `regions` lets an operator audit others too.
  */
 const scheduledInputSchema = z.looseObject({
-  regions: z.optional(z.array(z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be a region id')))),
+  regions: z.optional(z.array(z.string().check(z.regex(REGION_ID_PATTERN, 'must be a region id')))),
 });
 
 export type ScheduledAuditInput = z.infer<typeof scheduledInputSchema> | null | undefined;

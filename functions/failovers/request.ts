@@ -3,10 +3,11 @@
  * the use case's (lib/app/failover/request.ts). zod/mini keeps the bundle small.
  */
 import * as z from 'zod/mini';
+import { REGION_ID_PATTERN } from '../../lib/app/edge.ts';
 
 /** `GET /v1/failovers` query. */
 export const listFailoversQuerySchema = z.strictObject({
-  failed_region: z.optional(z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be a region id'))),
+  failed_region: z.optional(z.string().check(z.regex(REGION_ID_PATTERN, 'must be a region id'))),
   status: z.optional(
     z.enum(['running', 'awaiting_approval', 'completed', 'rolled_back', 'cancelled', 'failed']),
   ),

@@ -1,4 +1,5 @@
 import type { FunctionDeps } from '../../lib/app/deps.ts';
+import { REGION_ID_PATTERN } from '../../lib/app/edge.ts';
 import {
   deregisterMcpServer,
   discoverMcp,
@@ -15,7 +16,7 @@ import {
   pathParameter,
   type RoutedEvent,
 } from '../shared/http.ts';
-import { discoverQuerySchema, listServersQuerySchema, REGION_ID, registrationSchema } from './request.ts';
+import { discoverQuerySchema, listServersQuerySchema, registrationSchema } from './request.ts';
 
 /**
  * The MCP registry API (docs/mcp.md): `GET /v1/mcp/servers[?region=&capability=]` the registry with
@@ -65,7 +66,7 @@ export function createMcpHandler(deps: FunctionDeps<'mcp'>) {
 
 function serverOf(event: RoutedEvent<RouteKeyWith<'mcp', 'server'>>): { region: string; server: string } {
   return {
-    region: pathParameter(event, 'region', REGION_ID, {
+    region: pathParameter(event, 'region', REGION_ID_PATTERN, {
       field: 'region',
       example: 'a region id such as us-east-1',
     }),

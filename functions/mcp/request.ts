@@ -3,6 +3,7 @@
  * the bundle small.
  */
 import * as z from 'zod/mini';
+import { REGION_ID_PATTERN as REGION_ID } from '../../lib/app/edge.ts';
 import {
   COMPLIANCE_FRAMEWORKS,
   DATA_CLASSIFICATIONS,
@@ -10,8 +11,6 @@ import {
   VERSION_PATTERN,
 } from '../../lib/app/mcp/registry.ts';
 
-/** A region id in a path or query. */
-export const REGION_ID = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const CAPABILITY = /^[a-z][a-z0-9._-]{0,62}$/;
 const regionId = z.string().check(z.regex(REGION_ID, 'must be a region id such as us-east-1'));
 const capability = z.string().check(z.regex(CAPABILITY, 'must be a lower-case capability name such as sql'));

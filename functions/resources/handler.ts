@@ -1,5 +1,5 @@
 import type { RegionalDeps } from '../../lib/app/deps.ts';
-import type { EventsPort } from '../../lib/app/edge.ts';
+import { type EventsPort, REGION_ID_PATTERN } from '../../lib/app/edge.ts';
 import { acceptHandoff, getHandoff, listHandoffs } from '../../lib/app/handoffs/lifecycle.ts';
 import { settleHandoff } from '../../lib/app/resources/accounting.ts';
 import { runRebalance } from '../../lib/app/resources/rebalance.ts';
@@ -18,7 +18,6 @@ import {
   acceptSchema,
   HANDOFF_ID,
   listHandoffsQuerySchema,
-  REGION_ID,
   rebalanceSchema,
   settleSchema,
   usageSchema,
@@ -42,7 +41,7 @@ export function createResourcesHandler(deps: RegionalDeps & { readonly events?: 
   return httpHandler('resources', deps.log, {
     'GET /v1/resources': async () => json(200, await viewResources(deps)),
     'PUT /v1/resources/{region}/usage': async (event) => {
-      const region = pathParameter(event, 'region', REGION_ID, {
+      const region = pathParameter(event, 'region', REGION_ID_PATTERN, {
         field: 'region',
         example: 'a region id such as us-east-1',
       });

@@ -3,10 +3,9 @@
  * parameters rejected). zod/mini keeps the bundle small.
  */
 import * as z from 'zod/mini';
+import { REGION_ID_PATTERN as REGION_ID } from '../../lib/app/edge.ts';
 import { HANDOFF_LIST_MAX } from '../../lib/app/handoffs/lifecycle.ts';
 
-/** `{region}` of `PUT /v1/resources/{region}/usage`. */
-export const REGION_ID = /^[a-z]{2}(-[a-z]+)+-\d$/;
 /** `{handoff_id}` of the handoff routes. */
 export const HANDOFF_ID = /^[A-Za-z0-9._:-]{1,200}$/;
 

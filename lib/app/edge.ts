@@ -9,4 +9,5 @@ export type { Assessment } from '../core/health/types.ts';
 export { SUBJECT_ID_PATTERN } from '../core/privacy/rules.ts';
 export { ERASURE_EXCEPTIONS } from '../core/privacy/types.ts';
 export { type VersionVector, vectorProblem } from '../core/replication/version-vector.ts';
+export { REGION_ID_PATTERN } from '../core/topology/types.ts';
 export type { EventsPort, McpRegistryPort } from '../ports.ts';

@@ -4,9 +4,9 @@
  */
 import * as z from 'zod/mini';
 import { APPROVAL_REF_PATTERN, APPROVAL_REF_RULE } from '../../core/compliance/types.ts';
+import { REGION_ID_PATTERN as REGION_ID } from '../../core/topology/types.ts';
 
 const TASK_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const REGION_ID = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 /** `POST /v1/compliance/check` */
 export const complianceCheckRequestSchema = z.strictObject({

@@ -3,8 +3,7 @@
  * the Lambda bundles small. Parse with functions/shared/http.ts `parseWith`.
  */
 import * as z from 'zod/mini';
-
-const REGION_ID = /^[a-z]{2}(-[a-z]+)+-\d$/;
+import { REGION_ID_PATTERN as REGION_ID } from '../../core/topology/types.ts';
 
 /** `POST /v1/failovers` */
 export const startFailoverRequestSchema = z.strictObject({

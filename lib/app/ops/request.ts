@@ -44,5 +44,5 @@ export const listReportsQuerySchema = z.strictObject({
   limit: z.optional(z.string().check(z.regex(/^\d{1,3}$/, 'must be a whole number from 1 to 500'))),
 });
 
-export const REGION_ID_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
 export { REPORT_ID_PATTERN } from '../../core/ops/daily-report.ts';
+export { REGION_ID_PATTERN } from '../../core/topology/types.ts';

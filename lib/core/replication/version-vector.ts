@@ -8,6 +8,7 @@
  *
  * Missing entries count as 0, so `{}` and `{ "us-east-1": 0 }` are the same vector.
  */
+import { REGION_ID_PATTERN } from '../topology/types.ts';
 
 export type VersionVector = Readonly<Record<string, number>>;
 
@@ -147,7 +148,7 @@ export function vectorProblem(value: unknown): string | undefined {
     return 'must be an object of region id -> counter';
   }
   for (const [region, counter] of Object.entries(value)) {
-    if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) return `"${region}" is not a region id`;
+    if (!REGION_ID_PATTERN.test(region)) return `"${region}" is not a region id`;
     if (typeof counter !== 'number' || !Number.isSafeInteger(counter) || counter < 0) {
       return `counter of ${region} must be an integer >= 0`;
     }

@@ -22,6 +22,12 @@ export type {
  * `validateTopology` turns raw JSON into this shape or fails naming each bad field.
  */
 
+/**
+ * An AWS region id as a request or the environment names one (`us-east-1`, `ap-southeast-2`): what a
+ * field or path segment naming a region must match before it is looked up in the topology.
+ */
+export const REGION_ID_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
+
 export type Tier = 'primary' | 'secondary' | 'tertiary' | 'edge';
 
 export const TIERS: readonly Tier[] = ['primary', 'secondary', 'tertiary', 'edge'];
