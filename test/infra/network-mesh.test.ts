@@ -137,6 +137,26 @@ describe('the network mesh stacks', () => {
   });
 });
 
+describe('the mesh stack props', () => {
+  it('refuse MCP ports that are not TCP ports, naming them', () => {
+    for (const mcpPorts of [[], [0], [70_000], [44.3]]) {
+      const { app } = newApp();
+      expect(
+        () =>
+          new NetworkMeshStack(app, 'CortexNetwork-us-east-1', {
+            env: { account: '111111111111', region: 'us-east-1' },
+            name: topology.name,
+            regionId: 'us-east-1',
+            plan,
+            stateTableName: `${topology.name}-state`,
+            stateTableActions: ['Query', 'PutItem'],
+            mcpPorts,
+          }),
+      ).toThrow(`network mesh: mcpPorts must be TCP ports, got ${JSON.stringify(mcpPorts)}`);
+    }
+  });
+});
+
 describe('the network switch', () => {
   it('is off by default, builds one stack per region with -c network=mesh, each requester after its accepters', () => {
     expect(meshStacks(new App(), topology, {}, undefined)).toEqual([]);

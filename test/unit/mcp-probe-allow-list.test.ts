@@ -5,7 +5,13 @@
  * never down); redirects are answers, not hops; each failure is an observation, never a throw.
  */
 import { describe, expect, it } from 'vitest';
-import { HttpMcpProbe, mcpEndpointAllowList } from '../../lib/adapters/aws/mcp-probe.ts';
+import {
+  HttpMcpProbe,
+  mcpEndpointAllowList,
+  mcpEndpointPorts,
+  meshAllowList,
+} from '../../lib/adapters/aws/mcp-probe.ts';
+import { planMesh } from '../../lib/core/network/mesh.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
 import { defaultTopologyJson } from '../fixtures/topologies.ts';
 
@@ -132,5 +138,41 @@ describe('the HTTP MCP probe', () => {
         })) as typeof fetch,
     });
     expect(await hanging.probeMcp('eu-west-1', n8n, 5)).toMatchObject({ ok: false, error: 'timeout' });
+  });
+});
+
+describe("the mesh allow-list (the MCP health job inside a region's mesh VPC)", () => {
+  const n8n = { region: 'ap-south-1', server: 'n8n', endpoint: 'n8n-ap-south-1.cortex.internal' };
+
+  it('lets through the named endpoints of every region the shipped mesh joins to the observer', () => {
+    const inMesh = meshAllowList(allow, planMesh(topology), 'us-east-1');
+    expect(inMesh(n8n)).toEqual({ url: new URL('https://n8n-ap-south-1.cortex.internal/health') });
+    expect(inMesh({ ...n8n, endpoint: '169.254.169.254' })).toEqual(
+      allow({ ...n8n, endpoint: '169.254.169.254' }),
+    );
+  });
+
+  it('refuses a region behind a down tunnel (not peered on AWS: no route), naming why', () => {
+    const raw = defaultTopologyJson();
+    for (const tunnel of raw.cross_region_networking.vpn_mesh.tunnels) {
+      if (tunnel.tunnel_id === 'us-east-1-to-ap-south-1') tunnel.status = 'down';
+    }
+    const plan = planMesh(validateTopology(raw));
+    expect(meshAllowList(allow, plan, 'us-east-1')(n8n)).toEqual({
+      refused: 'ap-south-1 is not joined to us-east-1 by the network mesh (tunnel down)',
+    });
+    // eu-west-1 still peers with both; its own region is always reachable.
+    expect(meshAllowList(allow, plan, 'eu-west-1')(n8n)).toHaveProperty('url');
+    expect(meshAllowList(allow, plan, 'ap-south-1')(n8n)).toHaveProperty('url');
+  });
+});
+
+describe('the MCP ports (the mesh security group opens these)', () => {
+  it('are 443 for the shipped topology, plus any port a named URL gives', () => {
+    expect(mcpEndpointPorts(topology)).toEqual([443]);
+    const raw = defaultTopologyJson();
+    raw.regional_mcp_deployment['us-east-1'].mcp_servers.n8n.endpoint =
+      'https://n8n-us-east-1.cortex.internal:8443';
+    expect(mcpEndpointPorts(validateTopology(raw))).toEqual([443, 8443]);
   });
 });
