@@ -85,40 +85,56 @@ function urlsByRegion(value: unknown): Readonly<Record<string, string>> {
   return Object.freeze({ ...(value as Record<string, string>) });
 }
 
-const regionId = matching(REGION_ID_PATTERN, 'a region id');
-const tableName = matching(/^[A-Za-z0-9_.-]{3,255}$/, 'a table name');
+const regionId = () => matching(REGION_ID_PATTERN, 'a region id');
+const tableName = () => matching(/^[A-Za-z0-9_.-]{3,255}$/, 'a table name');
 
 /**
  * What the environment gives a function, need by need: each need's variables and their schemas.
- * `region` gives its region's tables, on which every table-backed port is built.
+ * `region` gives its region's tables, on which every table-backed port is built. Each need's schemas
+ * are built when first asked for: a function parses its own needs once, at its cold start, and never
+ * the others'.
  */
 const NEEDS = {
-  region: {
-    [LAMBDA_ENV.regionId]: regionId,
-    [LAMBDA_ENV.tableName]: tableName,
+  region: () => ({
+    [LAMBDA_ENV.regionId]: regionId(),
+    [LAMBDA_ENV.tableName]: tableName(),
     [LAMBDA_ENV.deploymentFacts]: z.optional(json('deployment facts', parseDeploymentFacts)),
-  },
-  witness: {
+  }),
+  witness: () => ({
     [LAMBDA_ENV.witnessId]: matching(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'a witness id'),
-    [LAMBDA_ENV.tableName]: tableName,
-  },
-  events: { [LAMBDA_ENV.eventBus]: matching(/^[A-Za-z0-9._\-/:]{1,256}$/, 'a bus name') },
-  workflow: {
+    [LAMBDA_ENV.tableName]: tableName(),
+  }),
+  events: () => ({ [LAMBDA_ENV.eventBus]: matching(/^[A-Za-z0-9._\-/:]{1,256}$/, 'a bus name') }),
+  workflow: () => ({
     [LAMBDA_ENV.failoverStateMachineArn]: matching(
       /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+$/,
       'a state machine ARN',
     ),
-  },
-  endpoints: {
+  }),
+  endpoints: () => ({
     [LAMBDA_ENV.regionEndpoints]: json('a JSON object of URLs', urlsByRegion),
     [LAMBDA_ENV.endpointParameter]: z.optional(
       matching(/^\/[A-Za-z0-9_.\-/]*\{region\}[A-Za-z0-9_.\-/]*$/, 'an SSM parameter name with {region}'),
     ),
-  },
-  archive: {
+  }),
+  archive: () => ({
     [LAMBDA_ENV.auditBucket]: z.optional(matching(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'a bucket name')),
-  },
+  }),
 } as const;
+
+type NeedShape<N extends Need> = ReturnType<(typeof NEEDS)[N]>;
+
+const shapes = new Map<Need, Readonly<Record<string, z.ZodMiniType>>>();
+
+/** Need `need`'s variables and their schemas, built once. */
+function shapeOf<N extends Need>(need: N): NeedShape<N> {
+  let shape = shapes.get(need);
+  if (!shape) {
+    shape = NEEDS[need]();
+    shapes.set(need, shape);
+  }
+  return shape as NeedShape<N>;
+}
 
 export type Need = keyof typeof NEEDS;
 
@@ -142,7 +158,7 @@ type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) exten
   ? I
   : never;
 
-type NeedEnvironment<N extends Need> = z.output<z.ZodMiniObject<(typeof NEEDS)[N]>>;
+type NeedEnvironment<N extends Need> = z.output<z.ZodMiniObject<NeedShape<N>>>;
 
 /** The parsed variables of the needs `N`, by variable name. */
 export type Environment<N extends Need> = Readonly<UnionToIntersection<{ [K in N]: NeedEnvironment<K> }[N]>>;
@@ -164,13 +180,13 @@ export function variablesOf(name: LambdaFunction): {
   readonly required: readonly string[];
   readonly optional: readonly string[];
 } {
-  const all = [...new Set(needsOf(name).flatMap((need) => Object.keys(NEEDS[need])))];
+  const all = [...new Set(needsOf(name).flatMap((need) => Object.keys(shapeOf(need))))];
   return { required: all.filter((v) => !OPTIONAL.has(v)), optional: all.filter((v) => OPTIONAL.has(v)) };
 }
 
 /** The schema of the needs' variables (one object; variables of no need are ignored). */
 function schemaOf(needs: readonly Need[]) {
-  return z.object(Object.assign({}, ...needs.map((need) => NEEDS[need])) as Record<string, z.ZodMiniType>);
+  return z.object(Object.assign({}, ...needs.map((need) => shapeOf(need))) as Record<string, z.ZodMiniType>);
 }
 
 /**
@@ -197,7 +213,8 @@ function parseWith(
   given: Readonly<Record<string, string | undefined>>,
   what: string,
 ): Readonly<Record<string, unknown>> {
-  const parsed = schema.safeParse(given);
+  // Parsed once per container: zod's generated fast path (`new Function`) would never be reused.
+  const parsed = schema.safeParse(given, { jitless: true });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);
@@ -210,14 +227,17 @@ function parseWith(
   return Object.freeze(parsed.data as Record<string, unknown>);
 }
 
-type Schemas = UnionToIntersection<(typeof NEEDS)[Need]>;
+type Schemas = UnionToIntersection<NeedShape<Need>>;
 
 /** Parses the variables `names` alone (each where its need declares it); each may be unset. */
 export function parseVariables<V extends keyof Schemas & string>(
   names: readonly V[],
   env: Readonly<Record<string, string | undefined>>,
 ): Partial<{ readonly [K in V]: z.output<Schemas[K]> }> {
-  const all = Object.assign({}, ...Object.values(NEEDS)) as Record<string, z.ZodMiniType>;
+  const all = Object.assign({}, ...(Object.keys(NEEDS) as Need[]).map((need) => shapeOf(need))) as Record<
+    string,
+    z.ZodMiniType
+  >;
   const shape = Object.fromEntries(names.map((name) => [name, z.optional(all[name] as z.ZodMiniType)]));
   const picked = Object.fromEntries(names.filter((name) => env[name] !== undefined).map((n) => [n, env[n]]));
   return parseWith(z.object(shape), picked, 'Lambda environment') as Partial<{

@@ -22,30 +22,41 @@ export interface ProbeAllowListOptions {
 /** Says why `url` may not be probed as `target`'s endpoint; undefined when it may. */
 export type ProbeAllowList = (target: string, url: URL) => string | undefined;
 
-const NOT_PUBLIC = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 3],
-] as const) {
-  NOT_PUBLIC.addSubnet(network, prefix, 'ipv4');
-}
-// BlockList checks an IPv4-mapped IPv6 address (::ffff:a9fe:a9fe) against the IPv4 rules above.
-for (const [network, prefix] of [
-  ['::', 127],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-  ['64:ff9b::', 96],
-] as const) {
-  NOT_PUBLIC.addSubnet(network, prefix, 'ipv6');
+let notPublic: BlockList | undefined;
+
+/**
+ * Built on the first check, not at import: every function's bundle carries this module through the
+ * Lambda root, and only the probing ones ever check an address (import time is cold-start time).
+ */
+function notPublicRanges(): BlockList {
+  if (notPublic) return notPublic;
+  const ranges = new BlockList();
+  for (const [network, prefix] of [
+    ['0.0.0.0', 8],
+    ['10.0.0.0', 8],
+    ['100.64.0.0', 10],
+    ['127.0.0.0', 8],
+    ['169.254.0.0', 16],
+    ['172.16.0.0', 12],
+    ['192.0.0.0', 24],
+    ['192.168.0.0', 16],
+    ['198.18.0.0', 15],
+    ['224.0.0.0', 3],
+  ] as const) {
+    ranges.addSubnet(network, prefix, 'ipv4');
+  }
+  // BlockList checks an IPv4-mapped IPv6 address (::ffff:a9fe:a9fe) against the IPv4 rules above.
+  for (const [network, prefix] of [
+    ['::', 127],
+    ['fc00::', 7],
+    ['fe80::', 10],
+    ['ff00::', 8],
+    ['64:ff9b::', 96],
+  ] as const) {
+    ranges.addSubnet(network, prefix, 'ipv6');
+  }
+  notPublic = ranges;
+  return ranges;
 }
 
 /** An IP literal that is not a public unicast address (link-local, private, loopback, mapped ...). */
@@ -53,7 +64,7 @@ export function isNonPublicAddress(hostname: string): boolean {
   const host = hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
   const family = isIP(host);
   if (family === 0) return false;
-  return NOT_PUBLIC.check(host, family === 4 ? 'ipv4' : 'ipv6');
+  return notPublicRanges().check(host, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 export function probeAllowList(options: ProbeAllowListOptions): ProbeAllowList {
