@@ -166,6 +166,17 @@ export interface Clock {
 export interface ProbePort {
   /** One GET of `endpoint` on `target` with a timeout; never throws: failures are observations. */
   probe(observer: string, target: string, endpoint: string, timeoutMs: number): Promise<ProbeObservation>;
+  /**
+   * One round's calls of `endpoints` on `target`, in as few requests as the target answers them
+   * (lib/core/health/probe-bundle.ts): one observation per endpoint, in order, each as `probe` of
+   * that endpoint would have made it; never throws. Absent: each endpoint is its own `probe`.
+   */
+  probeEndpoints?(
+    observer: string,
+    target: string,
+    endpoints: readonly string[],
+    timeoutMs: number,
+  ): Promise<ProbeObservation[]>;
 }
 
 /** Something that happened, for EventBridge (AWS) or the local event log. */

@@ -58,6 +58,8 @@ const ROUTE_TABLE = {
   'GET /health': { concern: 'health', auth: 'none' },
   'GET /api/v1/ping': { concern: 'health', auth: 'none' },
   'GET /coordination/status': { concern: 'health', auth: 'iam' },
+  // The three above in one request, for the peers' probes (lib/core/health/probe-bundle.ts).
+  'GET /coordination/probe': { concern: 'health', auth: 'iam' },
   'POST /v1/failovers': { concern: 'failovers', auth: 'iam' },
   'GET /v1/failovers': { concern: 'failovers', auth: 'iam' },
   'GET /v1/failovers/{id}': { concern: 'failovers', auth: 'iam' },

@@ -31,6 +31,7 @@ import type {
   TableItem,
   Workload,
 } from '../core/cost/inventory.ts';
+import { probeRequestPaths } from '../core/health/probe-bundle.ts';
 import { samplingOf } from '../core/latency/stats.ts';
 import { DEFAULT_BEAT_INTERVAL_MS } from '../core/replication/lag.ts';
 import type { Topology } from '../core/topology/types.ts';
@@ -93,6 +94,7 @@ export function costWorkload(
   return {
     probeIntervalSeconds: options.probeIntervalSeconds ?? health.interval_seconds,
     probeEndpoints: health.endpoints,
+    probeRequests: probeRequestPaths(health.endpoints),
     replicationBeatSeconds: DEFAULT_BEAT_INTERVAL_MS / 1000,
     latencySamplesPerRun: samplingOf(topology).samples_per_run,
     latencyPingPath: PING_ENDPOINT,

@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { probeRequestPaths } from '../core/health/probe-bundle.ts';
 import { regionalApiName } from './dns-plan.ts';
 import { acknowledgeWildcardResources } from './nag.ts';
 
@@ -69,7 +70,7 @@ export class RegionEndpoints extends Construct {
 
   /**
    * Lets `grantee` probe `targets`: ssm:GetParameter on the URL parameters it must discover, and
-   * execute-api:Invoke only for `GET` of the probed paths in those regions. The API id in the ARN is
+   * execute-api:Invoke only for `GET` of the probed paths (and their bundle) in those regions. The API id in the ARN is
    * `*`: it is assigned at deploy time by each region's own stack and unknown to the others.
    */
   grantProbe(grantee: iam.IGrantable, targets: readonly string[]): void {
@@ -95,9 +96,12 @@ export class RegionEndpoints extends Construct {
         }),
       );
     }
-    if (targets.length > 0 && this.#props.probedPaths.length > 0) {
+    // The round's bundle, and each path on its own: a peer whose API predates the bundle answers it
+    // 404 and is asked path by path (lib/adapters/aws/http-probe.ts).
+    const paths = [...new Set([...probeRequestPaths(this.#props.probedPaths), ...this.#props.probedPaths])];
+    if (targets.length > 0 && paths.length > 0) {
       const routes = targets.flatMap((regionId) =>
-        this.#props.probedPaths.map((path) =>
+        paths.map((path) =>
           stack.formatArn({
             service: 'execute-api',
             region: regionId,

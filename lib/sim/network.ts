@@ -209,67 +209,103 @@ export class SimProbe implements ProbePort {
     endpoint: string,
     timeoutMs: number,
   ): Promise<ProbeObservation> {
+    const [seen] = await this.#call(observer, target, [endpoint], timeoutMs);
+    return seen as ProbeObservation;
+  }
+
+  /**
+   * A round's endpoints in one request, as the HTTP probe bundles them: one trip across the network
+   * (one loss, one delay), one answer of the target's function (an error fault fails it whole), and
+   * inside it each endpoint answered as its own route answers it.
+   */
+  probeEndpoints(
+    observer: string,
+    target: string,
+    endpoints: readonly string[],
+    timeoutMs: number,
+  ): Promise<ProbeObservation[]> {
+    return this.#call(observer, target, endpoints, timeoutMs);
+  }
+
+  async #call(
+    observer: string,
+    target: string,
+    endpoints: readonly string[],
+    timeoutMs: number,
+  ): Promise<ProbeObservation[]> {
     const { kernel, network } = this.#options;
     const start = kernel.now();
-    const base = { observer, target, endpoint, at: start };
+    const each = (fields: Omit<ProbeObservation, 'observer' | 'target' | 'endpoint' | 'at'>) =>
+      endpoints.map((endpoint): ProbeObservation => ({ observer, target, endpoint, at: start, ...fields }));
     if (network.isDown(observer) || network.partitioned(observer, target)) {
       // As the local probe: a cut path is reported at once, with the timeout as its latency.
-      return { ...base, ok: false, error: 'unreachable', latency_ms: timeoutMs };
+      return each({ ok: false, error: 'unreachable', latency_ms: timeoutMs });
     }
     const link = network.linkOf(observer, target);
     if (link.dropRate !== undefined && (link.dropRate >= 1 || kernel.random() < link.dropRate)) {
       // Lost on the way there or back, like a dropped packet: no answer before the timeout.
       await kernel.sleep(timeoutMs);
-      return { ...base, ok: false, error: 'timeout', latency_ms: timeoutMs };
+      return each({ ok: false, error: 'timeout', latency_ms: timeoutMs });
     }
     if (network.isDown(target)) {
-      return { ...base, ok: false, error: 'reset', latency_ms: 1 };
+      return each({ ok: false, error: 'reset', latency_ms: 1 });
     }
     const fault = network.faultOf(target);
     const oneWay = (this.#options.latencyMs?.(observer, target) ?? 20) + (link.delayMs ?? 0);
     const rtt = 2 * oneWay + (fault.slowMs ?? 0);
     if (rtt >= timeoutMs) {
       await kernel.sleep(timeoutMs);
-      return { ...base, ok: false, error: 'timeout', latency_ms: timeoutMs };
+      return each({ ok: false, error: 'timeout', latency_ms: timeoutMs });
     }
     // A fast answer is reported with its latency at once: waiting for it on the clock would only add
     // events (a round's probes finish together either way); a slow one takes its time.
     if (rtt >= FAST_ANSWER_MS) await kernel.sleep(rtt);
     const latency_ms = Math.max(rtt, kernel.now() - start);
     if (fault.errorRate !== undefined && fault.errorRate > 0 && kernel.random() < fault.errorRate) {
-      return { ...base, ok: false, status: 500, error: 'http 500', latency_ms };
+      return each({ ok: false, status: 500, error: 'http 500', latency_ms });
     }
     const deps = this.#options.depsOf(target);
-    if (!deps) return { ...base, ok: false, error: 'refused', latency_ms };
-    try {
-      switch (endpoint) {
-        case '/health': {
-          const health = await regionHealth(deps);
-          return health.serving
-            ? { ...base, ok: true, status: 200, latency_ms }
-            : { ...base, ok: false, status: 503, error: 'http 503', latency_ms };
-        }
-        case '/coordination/status': {
-          const seen = await coordinationStatus(deps);
-          return {
-            ...base,
-            ok: true,
-            status: 200,
-            latency_ms,
-            reported_status: seen.status,
-            available_capacity: seen.available_capacity,
-            reported_heartbeat: seen.heartbeat,
-            reported_peers: seen.peers.map((p) => ({ region: p.region, status: p.status, epoch: p.epoch })),
-          };
-        }
-        default:
-          return { ...base, ok: true, status: 200, latency_ms };
+    if (!deps) return each({ ok: false, error: 'refused', latency_ms });
+    return Promise.all(
+      endpoints.map((endpoint) => answer(deps, { observer, target, endpoint, at: start }, latency_ms)),
+    );
+  }
+}
+
+/** One endpoint as the target's own route answers it, after the network let the call through. */
+async function answer(
+  deps: RegionalDeps,
+  base: Pick<ProbeObservation, 'observer' | 'target' | 'endpoint' | 'at'>,
+  latency_ms: number,
+): Promise<ProbeObservation> {
+  try {
+    switch (base.endpoint) {
+      case '/health': {
+        const health = await regionHealth(deps);
+        return health.serving
+          ? { ...base, ok: true, status: 200, latency_ms }
+          : { ...base, ok: false, status: 503, error: 'http 503', latency_ms };
       }
-    } catch (error) {
-      // As the handlers' error boundary (functions/shared/http.ts): a region cut off from the MRSC
-      // table's majority answers 503, anything else 500.
-      const status = error instanceof StateUnavailableError ? 503 : 500;
-      return { ...base, ok: false, status, error: `http ${status} (${messageOf(error)})`, latency_ms };
+      case '/coordination/status': {
+        const seen = await coordinationStatus(deps);
+        return {
+          ...base,
+          ok: true,
+          status: 200,
+          latency_ms,
+          reported_status: seen.status,
+          available_capacity: seen.available_capacity,
+          reported_heartbeat: seen.heartbeat,
+          reported_peers: seen.peers.map((p) => ({ region: p.region, status: p.status, epoch: p.epoch })),
+        };
+      }
+      default:
+        return { ...base, ok: true, status: 200, latency_ms };
     }
+  } catch (error) {
+    // As the handlers' error boundary (functions/shared/http.ts): a region cut off from the MRSC
+    // table's majority answers 503, anything else 500.
+    const status = error instanceof StateUnavailableError ? 503 : 500;
+    return { ...base, ok: false, status, error: `http ${status} (${messageOf(error)})`, latency_ms };
   }
 }

@@ -34,6 +34,11 @@ probeContract('LocalProbe over HTTP on the local control plane', async () => {
     now: () => clock.now(),
     observe: (observer, target, endpoint, timeoutMs) =>
       runtime.region(observer).deps.probe.probe(observer, target, endpoint, timeoutMs),
+    observeRound: (observer, target, endpoints, timeoutMs) => {
+      const probe = runtime.region(observer).deps.probe;
+      if (!probe.probeEndpoints) throw new Error('the local probe answers rounds in one request');
+      return probe.probeEndpoints(observer, target, endpoints, timeoutMs);
+    },
     inject: async (fault) => {
       if (fault.kind === 'partition')
         network.inject({ region: fault.a, kind: 'partition', peers: [fault.b] });

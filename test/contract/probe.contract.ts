@@ -17,6 +17,13 @@ export interface ProbeFixture {
   now(): number;
   /** One call of the probe under test, with the time it needs passing (a simulated clock runs). */
   observe(observer: string, target: string, endpoint: string, timeoutMs: number): Promise<ProbeObservation>;
+  /** One round's endpoints on `target` through the probe under test (`probeEndpoints`), with time passing. */
+  observeRound(
+    observer: string,
+    target: string,
+    endpoints: readonly string[],
+    timeoutMs: number,
+  ): Promise<ProbeObservation[]>;
   inject(fault: ProbeFault): Promise<void>;
   /** Writes `status` as the region's own status in its replica (the next epoch). */
   setStatus(region: string, status: RegionStatus): Promise<void>;
@@ -145,11 +152,86 @@ export function probeContract(name: string, setup: () => Promise<ProbeFixture>):
       expect(seen.latency_ms).toBeLessThan(3 * TIMEOUT_MS);
     });
 
+    // What a probe round evaluates: the calls a path's own request makes, whatever the request shape.
+    const verdictOf = (o: ProbeObservation) => ({
+      endpoint: o.endpoint,
+      ok: o.ok,
+      status: o.status,
+      error: o.error,
+      reported_status: o.reported_status,
+      available_capacity: o.available_capacity,
+    });
+    const endpoints = () => fixture.topology.failover_policies.health_check.endpoints;
+
+    // Invariant: one round request answers each endpoint exactly as that endpoint's own request does
+    // (status, reason, the target's reported status and capacity), one observation per endpoint, in order.
+    it("answers a round's endpoints one observation each, as each endpoint's own probe answers it", async () => {
+      const start = fixture.now();
+      const round = await fixture.observeRound(US, EU, endpoints(), TIMEOUT_MS);
+      expect(round.map((o) => o.endpoint)).toEqual([...endpoints()]);
+      for (const seen of round) {
+        expectShape(seen, EU, seen.endpoint, start);
+        expect(seen.latency_ms).toBeLessThan(TIMEOUT_MS);
+      }
+      const alone = await Promise.all(endpoints().map((e) => fixture.observe(US, EU, e, TIMEOUT_MS)));
+      expect(round.map(verdictOf)).toEqual(alone.map(verdictOf));
+      expect(round.find((o) => o.endpoint === '/coordination/status')).toMatchObject({
+        ok: true,
+        status: 200,
+        reported_status: 'healthy',
+      });
+    });
+
+    // Invariant: a part failing fails on its own: a region that is not serving answers /health 503 in
+    // the round while its other endpoints answer, and reports why, as the separate requests do.
+    it('keeps each endpoint its own answer in a round: /health 503 beside a status saying failed', async () => {
+      await fixture.setStatus(EU, 'failed');
+      const round = await fixture.observeRound(US, EU, endpoints(), TIMEOUT_MS);
+      const alone = await Promise.all(endpoints().map((e) => fixture.observe(US, EU, e, TIMEOUT_MS)));
+      expect(round.map(verdictOf)).toEqual(alone.map(verdictOf));
+      expect(round.find((o) => o.endpoint === '/health')).toMatchObject({ ok: false, status: 503 });
+      expect(round.find((o) => o.endpoint === '/coordination/status')).toMatchObject({
+        status: 200,
+        reported_status: 'failed',
+      });
+    });
+
+    // Invariant: a dead, cut-off, erroring or too slow region fails every endpoint of the round, each
+    // with the reach it had (an answer carries a status; no answer carries none).
+    it('fails every endpoint of a round on a region that is down, erroring, cut off or too slow', async () => {
+      const failsAll = async (reachable: boolean) => {
+        const round = await fixture.observeRound(US, AP, endpoints(), TIMEOUT_MS);
+        expect(round.map((o) => o.endpoint)).toEqual([...endpoints()]);
+        for (const seen of round) {
+          expect(seen.ok, seen.endpoint).toBe(false);
+          expect(seen.status !== undefined, seen.endpoint).toBe(reachable);
+        }
+        return round;
+      };
+      await fixture.inject({ kind: 'errors', region: AP });
+      for (const seen of await failsAll(true)) expect(seen.status).toBe(500);
+      await fixture.heal();
+      await fixture.inject({ kind: 'down', region: AP });
+      await failsAll(false);
+      await fixture.heal();
+      await fixture.inject({ kind: 'partition', a: US, b: AP });
+      for (const seen of await failsAll(false)) expect(seen).toMatchObject({ error: 'unreachable' });
+      await fixture.heal();
+      await fixture.inject({ kind: 'slow', region: AP, ms: 3 * TIMEOUT_MS });
+      for (const seen of await failsAll(false)) expect(seen.error).toMatch(/timeout/);
+    });
+
     // Invariant: the port never throws: a target it knows nothing of is a failed observation.
     it('answers a target it knows no endpoint of with a failed observation, never an error', async () => {
       const seen = await fixture.observe(US, 'xx-nowhere-1', '/health', TIMEOUT_MS);
       expect(seen).toMatchObject({ observer: US, target: 'xx-nowhere-1', endpoint: '/health', ok: false });
       expect(seen.status).toBeUndefined();
+      const round = await fixture.observeRound(US, 'xx-nowhere-1', endpoints(), TIMEOUT_MS);
+      expect(round.map((o) => o.endpoint)).toEqual([...endpoints()]);
+      for (const o of round) {
+        expect(o.ok).toBe(false);
+        expect(o.status).toBeUndefined();
+      }
     });
   });
 }

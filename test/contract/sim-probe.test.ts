@@ -18,6 +18,13 @@ probeContract("SimProbe on the simulator's network", async () => {
       await plane.world.kernel.run(plane.now() + timeoutMs + 1);
       return seen;
     },
+    observeRound: async (observer, target, endpoints, timeoutMs) => {
+      const probe = plane.world.deps(observer).probe;
+      if (!probe.probeEndpoints) throw new Error('the simulator probe answers rounds in one request');
+      const seen = probe.probeEndpoints(observer, target, endpoints, timeoutMs);
+      await plane.world.kernel.run(plane.now() + timeoutMs + 1);
+      return seen;
+    },
     inject: async (fault: ProbeFault) => {
       if (fault.kind === 'partition') return plane.fault({ kind: 'cut', a: fault.a, b: fault.b });
       if (fault.kind === 'slow') return plane.fault({ kind: 'slow', region: fault.region, ms: fault.ms });

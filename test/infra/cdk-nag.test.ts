@@ -10,6 +10,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CONCERNS } from '../../lib/app/routes.ts';
+import { PROBE_BUNDLE_PATH } from '../../lib/core/health/probe-bundle.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
 import { buildApp } from '../../lib/infra/app.ts';
 import { BACKGROUND_JOBS } from '../../lib/infra/handler-function.ts';
@@ -198,8 +199,8 @@ function expectAcknowledgedOnly(app: IConstruct, probePaths: readonly string[]):
         (policy) =>
           `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${policy}] @ Backups/Role`,
       ),
-      // Peer APIs' ids are unknown across regions: GET of the probed paths, any API id.
-      // The DR function probes every region's API, its own included.
+      // Peer APIs' ids are unknown across regions: GET of the probed paths and their bundle, any
+      // API id. The DR function probes every region's API, its own included.
       ...[
         'HealthProbeHandler',
         'HealthProbe/Handler',
@@ -207,7 +208,7 @@ function expectAcknowledgedOnly(app: IConstruct, probePaths: readonly string[]):
         'LatencySampler/Handler',
         'Dr/Handler',
       ].flatMap((fn) =>
-        probePaths.map(
+        [PROBE_BUNDLE_PATH, ...probePaths].map(
           (path) =>
             `AwsSolutions-IAM5[Resource::arn:aws:execute-api:<region>:<AWS::AccountId>:*/*/GET${path}] @ ${fn}/Role`,
         ),

@@ -104,7 +104,7 @@ describe('cost inventory of the default topology', () => {
     const { built, inventory } = setup();
     const workload = costWorkload(built.topology, { requestsPerMonth: 0 });
     for (const stack of built.regionalStacks) {
-      for (const path of workload.probeEndpoints) {
+      for (const path of new Set([...workload.probeRequests, ...workload.probeEndpoints])) {
         const route = inventory.routes.find(
           (r) => r.stack === stack.stackName && r.routeKey === `GET ${path}`,
         );

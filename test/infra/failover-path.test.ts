@@ -16,6 +16,7 @@ import {
 } from '../../lib/app/failover/definition.ts';
 import { failoverTimings } from '../../lib/app/failover/timings.ts';
 import { failoverWorkflowBounds } from '../../lib/app/failover/workflow-bounds.ts';
+import { PROBE_BUNDLE_PATH } from '../../lib/core/health/probe-bundle.ts';
 import { HandlerFunction } from '../../lib/infra/handler-function.ts';
 import type { RegionalStack } from '../../lib/infra/regional-stack.ts';
 import type { WitnessStack } from '../../lib/infra/witness-stack.ts';
@@ -194,8 +195,8 @@ describe('the failover path', () => {
       });
     });
 
-    it("may GET only the policy's endpoints, only on the peer regions' APIs", () => {
-      const paths = built.topology.failover_policies.health_check.endpoints;
+    it("may GET only the policy's endpoints and their bundle, only on the peer regions' APIs", () => {
+      const paths = [PROBE_BUNDLE_PATH, ...built.topology.failover_policies.health_check.endpoints];
       eachRegion((stack, template) => {
         const peers = built.topology.regions.map((r) => r.region_id).filter((r) => r !== stack.regionId);
         const allowed = resourcesAllowed(roleStatements(template, stack.probe.role), 'execute-api:Invoke');

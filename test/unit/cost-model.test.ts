@@ -94,6 +94,7 @@ function inventory(start: 'direct' | 'driver' | 'queue' = 'direct'): CostInvento
 const WORKLOAD: Workload = {
   probeIntervalSeconds: 30,
   probeEndpoints: ['/health'],
+  probeRequests: ['/health'],
   replicationBeatSeconds: 5,
   latencySamplesPerRun: 3,
   latencyPingPath: '/api/v1/ping',

@@ -184,3 +184,152 @@ describe('parseCoordinationStatus', () => {
     expect(parseCoordinationStatus('nope')).toBeUndefined();
   });
 });
+
+describe('HttpProbe.probeEndpoints: one request per round (the bundle)', () => {
+  const ROUND = ['/health', '/api/v1/ping', '/coordination/status'];
+  /** A probe whose fetch answers `answer(url)` after `roundTripMs` of its monotonic clock. */
+  const bundleProbe = (answer: (url: URL) => Response, roundTripMs = 120) => {
+    let now = 0;
+    const requests: URL[] = [];
+    const signed: boolean[] = [];
+    const fake: typeof fetch = async (input, init) => {
+      const url = new URL(String(input));
+      requests.push(url);
+      signed.push('authorization' in ((init?.headers ?? {}) as Record<string, string>));
+      now += roundTripMs;
+      return answer(url);
+    };
+    const probe = new HttpProbe({
+      baseUrls: { 'eu-west-1': 'https://abc.execute-api.eu-west-1.amazonaws.com' },
+      clock: { now: () => NOW },
+      monotonic: () => now,
+      credentials: async () => CREDENTIALS,
+      fetch: fake,
+    });
+    return { probe, requests, signed };
+  };
+  const jsonResponse = (status: number, body: unknown) =>
+    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+  // Invariant: the three paths cost one request, and each part becomes the observation its own
+  // request would have made: its status, its reason, its latency (network plus its own time there).
+  it('asks once for the round and keeps each part its own status, reason and latency', async () => {
+    const { probe, requests, signed } = bundleProbe(() =>
+      jsonResponse(200, {
+        ms: 30,
+        parts: [
+          { path: '/health', status: 200, ms: 10 },
+          { path: '/api/v1/ping', status: 500, ms: 1 },
+          { path: '/coordination/status', status: 200, ms: 30, body: STATUS_BODY },
+        ],
+      }),
+    );
+    const round = await probe.probeEndpoints('us-east-1', 'eu-west-1', ROUND, 10_000);
+    expect(requests).toHaveLength(1);
+    expect(requests[0]?.pathname).toBe('/coordination/probe');
+    expect(requests[0]?.searchParams.get('paths')).toBe(ROUND.join(','));
+    expect(requests[0]?.searchParams.get('timeout_ms')).toBe('10000');
+    // It carries the status document, so it is IAM-signed like /coordination/status.
+    expect(signed).toEqual([true]);
+    expect(round).toEqual([
+      {
+        observer: 'us-east-1',
+        target: 'eu-west-1',
+        endpoint: '/health',
+        at: NOW,
+        ok: true,
+        status: 200,
+        latency_ms: 100,
+      },
+      {
+        observer: 'us-east-1',
+        target: 'eu-west-1',
+        endpoint: '/api/v1/ping',
+        at: NOW,
+        ok: false,
+        status: 500,
+        error: 'http 500',
+        latency_ms: 91,
+      },
+      {
+        observer: 'us-east-1',
+        target: 'eu-west-1',
+        endpoint: '/coordination/status',
+        at: NOW,
+        ok: true,
+        status: 200,
+        latency_ms: 120,
+        reported_status: 'degraded',
+        available_capacity: 0.35,
+        reported_heartbeat: { seq: 17, at: NOW - 1_000 },
+        reported_peers: [],
+      },
+    ]);
+  });
+
+  // Invariant: a part that had not answered by the deadline is that part's timeout (no status, so
+  // no proof of reach from it), and a part whose own request would have come back after the timeout is too.
+  it('makes a part without an answer, or answering past the timeout, a timeout of that part alone', async () => {
+    const { probe } = bundleProbe(
+      () =>
+        jsonResponse(200, {
+          ms: 900,
+          parts: [
+            { path: '/health', status: 200, ms: 5 },
+            { path: '/api/v1/ping', status: 200, ms: 950 },
+            { path: '/coordination/status', ms: 900 },
+          ],
+        }),
+      950,
+    );
+    const round = await probe.probeEndpoints('us-east-1', 'eu-west-1', ROUND, 1_000);
+    expect(round[0]).toMatchObject({ ok: true, status: 200, latency_ms: 55 });
+    expect(round[1]).toMatchObject({ ok: false, error: 'timeout', latency_ms: 1_000 });
+    expect(round[1]?.status).toBeUndefined();
+    expect(round[2]).toMatchObject({ ok: false, error: 'timeout', latency_ms: 1_000 });
+    expect(round[2]?.status).toBeUndefined();
+  });
+
+  // Invariant: when the request as a whole fails, every path fails as its own request would have:
+  // an answer (a gateway error, a malformed body) still carries its status, a lost request none.
+  it('fails every path of a request that failed as a whole, keeping the status it answered', async () => {
+    const gateway = await bundleProbe(() =>
+      jsonResponse(502, { message: 'Internal Server Error' }),
+    ).probe.probeEndpoints('us-east-1', 'eu-west-1', ROUND, 2_000);
+    for (const o of gateway) expect(o).toMatchObject({ ok: false, status: 502, error: 'http 502' });
+    const garbled = await bundleProbe(() =>
+      jsonResponse(200, { parts: [{ path: '/health' }] }),
+    ).probe.probeEndpoints('us-east-1', 'eu-west-1', ROUND, 2_000);
+    for (const o of garbled)
+      expect(o).toMatchObject({ ok: false, status: 200, error: 'malformed probe answer' });
+    const lost = await bundleProbe(() => {
+      throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+    }).probe.probeEndpoints('us-east-1', 'eu-west-1', ROUND, 2_000);
+    expect(lost.map((o) => o.endpoint)).toEqual(ROUND);
+    for (const o of lost) {
+      expect(o).toMatchObject({ ok: false, error: 'refused' });
+      expect(o.status).toBeUndefined();
+    }
+  });
+
+  // Invariant: a peer whose API has no bundle route yet (deployed before it) is probed path by path,
+  // so a rolling deployment never makes a healthy region look failed.
+  it('asks path by path when the target has no bundle route (404), and a path outside the bundle on its own', async () => {
+    const { probe, requests } = bundleProbe((url) =>
+      url.pathname === '/coordination/probe'
+        ? jsonResponse(404, { message: 'Not Found' })
+        : jsonResponse(200, url.pathname === '/coordination/status' ? STATUS_BODY : { ok: true }),
+    );
+    const round = await probe.probeEndpoints('us-east-1', 'eu-west-1', [...ROUND, '/custom'], 2_000);
+    expect(round.map((o) => [o.endpoint, o.ok, o.status])).toEqual([
+      ['/health', true, 200],
+      ['/api/v1/ping', true, 200],
+      ['/coordination/status', true, 200],
+      ['/custom', true, 200],
+    ]);
+    expect(round[2]).toMatchObject({ reported_status: 'degraded' });
+    expect(requests.map((u) => u.pathname).sort()).toEqual(
+      ['/api/v1/ping', '/coordination/probe', '/coordination/status', '/custom', '/health'].sort(),
+    );
+  });
+});

@@ -1,3 +1,4 @@
+import { PROBE_BUNDLE_PATH } from '../../core/health/probe-bundle.ts';
 import type { ProbeObservation } from '../../core/health/types.ts';
 import type { ProbePort } from '../../ports.ts';
 import { type ProbeAllowList, probeAllowList } from './probe-allow-list.ts';
@@ -62,6 +63,36 @@ export class DiscoveringProbe implements ProbePort {
       };
     }
     return this.#probe.probe(observer, target, endpoint, timeoutMs);
+  }
+
+  /** A round's endpoints on `target` through the real probe's bundle, after the same discovery and allow-list. */
+  async probeEndpoints(
+    observer: string,
+    target: string,
+    endpoints: readonly string[],
+    timeoutMs: number,
+  ): Promise<ProbeObservation[]> {
+    if (!(target in this.#urls) && this.#options.regions.includes(target)) await this.#discover();
+    const base = this.#urls[target];
+    const refused =
+      base === undefined
+        ? undefined
+        : [PROBE_BUNDLE_PATH, ...endpoints].map((e) => this.#refusal(target, base, e)).find(Boolean);
+    if (refused) {
+      const at = (this.#options.now ?? Date.now)();
+      return endpoints.map((endpoint) => ({
+        observer,
+        target,
+        endpoint,
+        ok: false,
+        error: `refused: ${refused}`,
+        latency_ms: 0,
+        at,
+      }));
+    }
+    const probe = this.#probe;
+    if (probe.probeEndpoints) return probe.probeEndpoints(observer, target, endpoints, timeoutMs);
+    return Promise.all(endpoints.map((endpoint) => probe.probe(observer, target, endpoint, timeoutMs)));
   }
 
   #refusal(target: string, base: string, endpoint: string): string | undefined {

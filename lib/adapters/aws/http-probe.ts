@@ -8,6 +8,12 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { messageOf } from '../../core/errors.ts';
+import {
+  type BundlePart,
+  PROBE_BUNDLE_PATH,
+  partLatencyMs,
+  splitForBundle,
+} from '../../core/health/probe-bundle.ts';
 import type { ProbeObservation, ReportedPeerStatus } from '../../core/health/types.ts';
 import { REGION_STATUSES, type RegionStatus } from '../../core/state/records.ts';
 import type { Clock, ProbePort } from '../../ports.ts';
@@ -28,7 +34,8 @@ export interface HttpProbeOptions {
   readonly monotonic?: () => number;
   /**
    * Paths behind IAM auth (API Gateway `AWS_IAM`), signed with SigV4 for `execute-api` in the target's
-   * region. Default: `/coordination/status`. `/health` stays unsigned: Route 53 checkers cannot sign.
+   * region. Default: `/coordination/status` and the bundle (`/coordination/probe`). `/health` stays
+   * unsigned: Route 53 checkers cannot sign.
    */
   readonly signedPaths?: readonly string[];
   /** Default: the SDK's default chain (`@aws-sdk/credential-provider-node`), resolved on first signed call. */
@@ -68,7 +75,7 @@ export class HttpProbe implements ProbePort {
     this.#baseUrls = urls;
     this.#clock = options.clock;
     this.#monotonic = options.monotonic ?? (() => performance.now());
-    this.#signedPaths = new Set(options.signedPaths ?? ['/coordination/status']);
+    this.#signedPaths = new Set(options.signedPaths ?? ['/coordination/status', PROBE_BUNDLE_PATH]);
     this.#signingRegionOf = options.signingRegionOf ?? ((target) => target);
     this.#fetch = options.fetch ?? fetch;
     const credentials = options.credentials ?? defaultProvider();
@@ -125,6 +132,99 @@ export class HttpProbe implements ProbePort {
     }
   }
 
+  /**
+   * The endpoints the bundle answers in one GET of `/coordination/probe`, each part turned into the
+   * observation its own request would have made; any other endpoint on its own. A target whose API
+   * has no bundle route yet (404: a region not yet deployed with it) is asked path by path.
+   */
+  async probeEndpoints(
+    observer: string,
+    target: string,
+    endpoints: readonly string[],
+    timeoutMs: number,
+  ): Promise<ProbeObservation[]> {
+    const { bundled, separate } = splitForBundle(endpoints);
+    const [fromBundle, alone] = await Promise.all([
+      bundled.length === 0 ? [] : this.#bundle(observer, target, bundled, timeoutMs),
+      Promise.all(separate.map((endpoint) => this.probe(observer, target, endpoint, timeoutMs))),
+    ]);
+    const seen = [...fromBundle, ...alone];
+    return endpoints.map((endpoint) => {
+      const found = seen.find((o) => o.endpoint === endpoint);
+      if (found) return found;
+      return {
+        observer,
+        target,
+        endpoint,
+        ok: false,
+        error: 'not probed',
+        latency_ms: 0,
+        at: this.#clock.now(),
+      };
+    });
+  }
+
+  async #bundle(
+    observer: string,
+    target: string,
+    paths: readonly string[],
+    timeoutMs: number,
+  ): Promise<ProbeObservation[]> {
+    const at = this.#clock.now();
+    const started = this.#monotonic();
+    const elapsed = () => Math.max(0, Math.round((this.#monotonic() - started) * 10) / 10);
+    const each = (fields: Omit<ProbeObservation, 'observer' | 'target' | 'endpoint' | 'at'>) =>
+      paths.map((endpoint): ProbeObservation => ({ observer, target, endpoint, at, ...fields }));
+    const baseUrl = this.#baseUrls.get(target);
+    if (!baseUrl) return each({ ok: false, error: 'no endpoint known', latency_ms: 0 });
+
+    const url = joinUrl(baseUrl, PROBE_BUNDLE_PATH);
+    url.searchParams.set('paths', paths.join(','));
+    url.searchParams.set('timeout_ms', String(Math.round(timeoutMs)));
+    const signal = AbortSignal.timeout(timeoutMs);
+    let text: string;
+    let response: Response;
+    try {
+      const headers = this.#signedPaths.has(PROBE_BUNDLE_PATH)
+        ? await this.#signedHeaders(url, target)
+        : { accept: 'application/json' };
+      response = await this.#fetch(url, { method: 'GET', headers, signal, redirect: 'manual' });
+      text = response.ok ? await readBounded(response) : await drain(response);
+    } catch (error) {
+      return each({ ok: false, error: networkFailureOf(error, signal), latency_ms: elapsed() });
+    }
+    const roundTripMs = elapsed();
+    if (response.status === 404) {
+      const left = Math.max(1, timeoutMs - roundTripMs);
+      return Promise.all(paths.map((endpoint) => this.probe(observer, target, endpoint, left)));
+    }
+    // The whole request failed (the function or the gateway): each path's own request would have too.
+    if (!response.ok) {
+      return each({
+        ok: false,
+        status: response.status,
+        error: `http ${response.status}`,
+        latency_ms: roundTripMs,
+      });
+    }
+    const answer = parseBundleAnswer(text, paths);
+    if (!answer) {
+      return each({
+        ok: false,
+        status: response.status,
+        error: 'malformed probe answer',
+        latency_ms: roundTripMs,
+      });
+    }
+    return answer.parts.map((part) => ({
+      observer,
+      target,
+      endpoint: part.path,
+      at,
+      ...partObservation(part, partLatencyMs(roundTripMs, answer.ms, part.ms), timeoutMs),
+    }));
+  }
+
   async #signedHeaders(url: URL, target: string): Promise<Record<string, string>> {
     const query: Record<string, string> = {};
     for (const [name, value] of url.searchParams) query[name] = value;
@@ -176,6 +276,65 @@ async function readBounded(response: Response): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * A bundle's answer holding exactly the parts asked, in order, each a path with a time and maybe a
+ * status; undefined when it is anything else (the probe then fails every part as malformed).
+ */
+export function parseBundleAnswer(
+  text: string,
+  paths: readonly string[],
+): { readonly parts: readonly BundlePart[]; readonly ms: number } | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { parts, ms } = body as { parts?: unknown; ms?: unknown };
+  if (!isMs(ms) || !Array.isArray(parts) || parts.length !== paths.length) return undefined;
+  const out: BundlePart[] = [];
+  for (const [i, raw] of (parts as unknown[]).entries()) {
+    if (typeof raw !== 'object' || raw === null) return undefined;
+    const { path, status, ms: partMs, body: partBody } = raw as Record<string, unknown>;
+    if (path !== paths[i] || !isMs(partMs)) return undefined;
+    if (
+      status !== undefined &&
+      !(Number.isInteger(status) && (status as number) >= 100 && (status as number) < 600)
+    )
+      return undefined;
+    out.push({
+      path: paths[i] as string,
+      ms: partMs,
+      ...(status === undefined ? {} : { status: status as number }),
+      ...(partBody === undefined ? {} : { body: partBody }),
+    });
+  }
+  return { parts: out, ms };
+}
+
+function isMs(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
+/** What a part's own request would have observed: its status, its latency, its timeout and reason. */
+function partObservation(
+  part: BundlePart,
+  latency_ms: number,
+  timeoutMs: number,
+): Omit<ProbeObservation, 'observer' | 'target' | 'endpoint' | 'at'> {
+  // No answer by the bundle's deadline, or one its own request would have got too late: a timeout.
+  if (part.status === undefined || latency_ms >= timeoutMs) {
+    return { ok: false, error: 'timeout', latency_ms: Math.max(latency_ms, timeoutMs) };
+  }
+  const { status } = part;
+  if (status < 200 || status >= 300) return { ok: false, status, error: `http ${status}`, latency_ms };
+  if (part.path !== '/coordination/status') return { ok: true, status, latency_ms };
+  const reported = coordinationStatusFields(part.body);
+  if (!reported) return { ok: false, status, error: 'malformed coordination status', latency_ms };
+  return { ok: true, status, latency_ms, ...reported };
+}
+
 /** The fields a probe takes from `/coordination/status` (lib/app/regions.ts coordinationStatus). */
 export function parseCoordinationStatus(
   text: string,
@@ -188,6 +347,14 @@ export function parseCoordinationStatus(
   } catch {
     return undefined;
   }
+  return coordinationStatusFields(body);
+}
+
+function coordinationStatusFields(
+  body: unknown,
+):
+  | Pick<ProbeObservation, 'reported_status' | 'available_capacity' | 'reported_heartbeat' | 'reported_peers'>
+  | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
   const fields = body as Record<string, unknown>;
   const out: {

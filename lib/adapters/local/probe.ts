@@ -74,17 +74,46 @@ export class LocalProbe implements ProbePort {
     endpoint: string,
     timeoutMs: number,
   ): Promise<ProbeObservation> {
+    const [seen] = await this.#call(observer, target, [endpoint], timeoutMs, async (http, budgetMs) => [
+      await http.probe(observer, target, endpoint, budgetMs),
+    ]);
+    return seen as ProbeObservation;
+  }
+
+  /** A round's endpoints on `target` in one request, as the HTTP probe bundles them: one network path, one delay. */
+  async probeEndpoints(
+    observer: string,
+    target: string,
+    endpoints: readonly string[],
+    timeoutMs: number,
+  ): Promise<ProbeObservation[]> {
+    return this.#call(observer, target, endpoints, timeoutMs, (http, budgetMs) =>
+      http.probeEndpoints
+        ? http.probeEndpoints(observer, target, endpoints, budgetMs)
+        : Promise.all(endpoints.map((endpoint) => http.probe(observer, target, endpoint, budgetMs))),
+    );
+  }
+
+  /** The simulated network around one request (`send`) carrying `endpoints`. */
+  async #call(
+    observer: string,
+    target: string,
+    endpoints: readonly string[],
+    timeoutMs: number,
+    send: (http: ProbePort, budgetRealMs: number) => Promise<ProbeObservation[]>,
+  ): Promise<ProbeObservation[]> {
     const { clock, network } = this.#options;
     if (network.isDown(observer) || network.partitioned(observer, target)) {
-      return {
+      const at = clock.now();
+      return endpoints.map((endpoint) => ({
         observer,
         target,
         endpoint,
-        at: clock.now(),
+        at,
         ok: false,
         error: 'unreachable',
         latency_ms: timeoutMs,
-      };
+      }));
     }
     this.#http ??= this.#options.httpProbe({
       baseUrls: this.#options.endpoints(),
@@ -95,7 +124,7 @@ export class LocalProbe implements ProbePort {
     });
     const { pairLatencyMs, sleep } = this.#options;
     const start = clock.now();
-    const timedOut = (): ProbeObservation => ({
+    const timedOut = (endpoint: string): ProbeObservation => ({
       observer,
       target,
       endpoint,
@@ -107,7 +136,7 @@ export class LocalProbe implements ProbePort {
     const pair = pairLatencyMs && sleep ? pairLatencyMs(observer, target) : 0;
     if (pair > 0 && sleep) {
       await sleep(Math.min(pair, timeoutMs));
-      if (pair >= timeoutMs) return timedOut();
+      if (pair >= timeoutMs) return endpoints.map(timedOut);
     }
     // The target's injected delay passes in real time at 1/speed of its simulated value.
     const slow = Math.max(0, network.extraLatencyMs?.(target) ?? 0);
@@ -115,10 +144,12 @@ export class LocalProbe implements ProbePort {
     const left = timeoutMs - pair;
     // Real ms to wait: the injected delay scaled, plus what the timeout leaves for real time.
     const budgetRealMs = slow >= left ? left / clock.speed : slowRealMs + (left - slow);
-    const seen = await this.#http.probe(observer, target, endpoint, Math.max(1, Math.ceil(budgetRealMs)));
-    if (seen.error === 'timeout') return timedOut();
-    const latency = pair + slow + Math.max(0, seen.latency_ms - slowRealMs);
-    if (latency > timeoutMs) return timedOut();
-    return { ...seen, at: start, latency_ms: Math.round(latency * 10) / 10 };
+    const seen = await send(this.#http, Math.max(1, Math.ceil(budgetRealMs)));
+    return seen.map((one) => {
+      if (one.error === 'timeout') return timedOut(one.endpoint);
+      const latency = pair + slow + Math.max(0, one.latency_ms - slowRealMs);
+      if (latency > timeoutMs) return timedOut(one.endpoint);
+      return { ...one, at: start, latency_ms: Math.round(latency * 10) / 10 };
+    });
   }
 }

@@ -223,8 +223,13 @@ export interface CostInventory {
 export interface Workload {
   /** Seconds between probe rounds (the topology's failover policy, or `--probe-interval`). */
   readonly probeIntervalSeconds: number;
-  /** Paths every observer requests of every region it probes, each round. */
+  /** The endpoints every observer checks on every region it probes, each round (the policy's). */
   readonly probeEndpoints: readonly string[];
+  /**
+   * The requests that carry them, each round and region probed: one bundle for the endpoints the
+   * health concern answers together, one request for any other (lib/core/health/probe-bundle.ts).
+   */
+  readonly probeRequests: readonly string[];
   /** Seconds between the replication monitor's beats (lib/core/replication/lag.ts). */
   readonly replicationBeatSeconds: number;
   /** Round trips the latency sampler times to every peer per run, and the path it requests. */

@@ -207,7 +207,8 @@ export function estimateMonthlyCost(
       inventory.routes.find((r) => r.stack === stack && r.routeKey === `ANY ${path}`);
     const target =
       route?.targetFunction === undefined ? undefined : usage.get(key(stack, route.targetFunction));
-    if (target) run(target, count, assumptionOf(target.fn.name), 1, 0);
+    // A route with work of its own (the probe bundle) is named `<concern>:<path>`.
+    if (target) run(target, count, assumptionOf(target.fn.name, path), 1, 0);
   };
   const samplesPerRun = workload.latencySamplesPerRun;
   for (const fn of usage.values()) {
@@ -217,7 +218,7 @@ export function estimateMonthlyCost(
     if (job.rounds_every === 'probe_interval') {
       const rounds = roundsPerMonth.get(k) ?? 0;
       for (const stack of apiStacks.filter((s) => s !== fn.fn.stack))
-        for (const path of workload.probeEndpoints) request(stack, path, rounds, 'peer probes');
+        for (const path of workload.probeRequests) request(stack, path, rounds, 'peer probes');
     }
     if (fn.fn.name === 'latency-sampler') {
       const runs = roundsPerMonth.get(k) ?? 0;
@@ -733,7 +734,9 @@ export function estimateMonthlyCost(
 function requestBasis(source: RequestSource, inventory: CostInventory, workload: Workload, checkers: number) {
   switch (source) {
     case 'peer probes':
-      return `${workload.probeEndpoints.length} paths per peer each ${workload.probeIntervalSeconds} s round`;
+      return workload.probeRequests.length === workload.probeEndpoints.length
+        ? `${workload.probeEndpoints.length} paths per peer each ${workload.probeIntervalSeconds} s round`
+        : `${workload.probeRequests.length} request per peer each ${workload.probeIntervalSeconds} s round for its ${workload.probeEndpoints.length} paths (${workload.probeRequests.join(', ')})`;
     case 'Route 53 health checks':
       return `${inventory.healthChecks.length} checks x ${checkers} checkers`;
     case 'latency samples':

@@ -312,6 +312,8 @@ export const PRICE_BOOK: PriceBook = {
       failover: { work_ms: 500, reads: { fixed: 4, per_peer: 1 }, writes: { fixed: 4 }, log_bytes: 600 },
       // Per API request. The probed paths answer from the region's own replica.
       health: { work_ms: 30, reads: { fixed: 1 }, writes: {}, log_bytes: 0 },
+      // A peer's probe round in one request: the three paths' reads, side by side.
+      'health:/coordination/probe': { work_ms: 40, reads: { fixed: 3 }, writes: {}, log_bytes: 0 },
       // Plus the answering region's availability samples, read whole: 1,440 items of about 150 bytes
       // (about 216 KB, 27 eventually consistent read units).
       regions: { work_ms: 40, reads: { fixed: 29 }, writes: {}, log_bytes: 0 },
