@@ -34,6 +34,8 @@ export interface VirtualDrillOptions {
   readonly scenario: DrillScenario;
   readonly region?: string;
   readonly breakAction?: string;
+  /** cascading_failure: ms after the first failover names its target until the target goes down. */
+  readonly cascadeAfterMs?: number;
   readonly progress?: (line: string) => void;
   /** The simulator's seed (its random choices: jitter, sampling). @default 1 */
   readonly seed?: number;
@@ -70,6 +72,7 @@ export async function drillOnVirtualClock(
     scenario: options.scenario,
     ...(options.region === undefined ? {} : { region: options.region }),
     ...(options.breakAction === undefined ? {} : { breakAction: options.breakAction }),
+    ...(options.cascadeAfterMs === undefined ? {} : { cascadeAfterMs: options.cascadeAfterMs }),
     ...(options.progress ? { progress: options.progress } : {}),
   });
   const violations = checker.violations.map(

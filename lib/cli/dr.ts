@@ -35,6 +35,7 @@ export async function drCommand(args: readonly string[], io: CliIo): Promise<num
       topology: { type: 'string' },
       out: { type: 'string' },
       'break-step': { type: 'string' },
+      'cascade-after': { type: 'string' },
       json: { type: 'boolean' },
     },
     1,
@@ -56,12 +57,23 @@ export async function drCommand(args: readonly string[], io: CliIo): Promise<num
     throw new UsageError(`--plane must be virtual or local, got "${plane}"`);
   }
   if (values.topology !== undefined) requireReadable(values.topology, '--topology');
+  const cascadeAfter = values['cascade-after'] === undefined ? undefined : Number(values['cascade-after']);
+  if (
+    cascadeAfter !== undefined &&
+    !(Number.isFinite(cascadeAfter) && cascadeAfter >= 0 && cascadeAfter <= 3600)
+  ) {
+    throw new UsageError(`--cascade-after must be seconds from 0 to 3600, got "${values['cascade-after']}"`);
+  }
+  if (cascadeAfter !== undefined && which !== 'cascading_failure' && which !== 'all') {
+    throw new UsageError(`--cascade-after applies to cascading_failure only, not ${which}`);
+  }
   const scenarios: DrillScenario[] = which === 'all' ? [...DRILL_SCENARIOS] : [which as DrillScenario];
   const started = performance.now();
   const reports: DrillReport[] = [];
   const common = {
     ...(values.region === undefined ? {} : { region: values.region }),
     ...(values['break-step'] === undefined ? {} : { breakAction: values['break-step'] }),
+    ...(cascadeAfter === undefined ? {} : { cascadeAfterMs: cascadeAfter * 1000 }),
     progress: (line: string) => io.err(`  ${line}`),
   };
   for (const scenario of scenarios) {
@@ -102,6 +114,8 @@ export interface LocalDrillOptions {
   readonly region?: string;
   readonly topology?: string;
   readonly breakAction?: string;
+  /** cascading_failure: ms after the first failover names its target until the target goes down. */
+  readonly cascadeAfterMs?: number;
   readonly progress?: (line: string) => void;
 }
 
@@ -138,6 +152,7 @@ export async function drillOnLocalPlane(
       scenario,
       ...(options.region === undefined ? {} : { region: options.region }),
       ...(options.breakAction === undefined ? {} : { breakAction: options.breakAction }),
+      ...(options.cascadeAfterMs === undefined ? {} : { cascadeAfterMs: options.cascadeAfterMs }),
       ...(options.progress ? { progress: options.progress } : {}),
     });
   } finally {

@@ -510,7 +510,7 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'dr drill',
-    args: '<complete_regional_failure|network_partition|data_corruption|cascading_failure|all> [--plane virtual|local] [--speed <n>] [--region <id>] [--topology <file>] [--out <prefix>] [--break-step <action>] [--json]',
+    args: '<complete_regional_failure|network_partition|data_corruption|cascading_failure|all> [--plane virtual|local] [--speed <n>] [--region <id>] [--topology <file>] [--out <prefix>] [--break-step <action>] [--cascade-after <seconds>] [--json]',
     summary:
       "a DR drill on a plane it starts (the virtual clock in process; data_corruption on a local control plane): a steady workload, the scenario's faults, detection and the runbook; time to detect, RTO per tier, writes lost (RPO), integrity and residency against the objectives",
     api: false,
@@ -529,6 +529,10 @@ export const COMMANDS: readonly CommandHelp[] = [
       [
         '--break-step <action>',
         'break one runbook action on purpose (the drill must then fail and name what it missed)',
+      ],
+      [
+        '--cascade-after <seconds>',
+        "cascading_failure: take the first failover's target down this long after the failover names it (default 0: at once)",
       ],
       ['--json', 'print the report as JSON instead of Markdown'],
     ],

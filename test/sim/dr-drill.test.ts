@@ -70,6 +70,22 @@ describe('DR drills on the shipped topology meet the success criteria', () => {
     expect(report.verdict.misses, JSON.stringify(summary(report))).toEqual([]);
     expect(report.survivors).toHaveLength(1);
   }, 120_000);
+
+  // Invariant: whenever the target falls during the first failover (here after the drain's wait
+  // began, when the takeover's rollback used to make the dead first region a quorum member again and
+  // fence the last one), the last region serves every tier and nothing acknowledged is lost.
+  it.each([62])(
+    'cascading_failure with the target struck %i s after the failover names it: every objective met',
+    async (seconds) => {
+      const report = await drill({ scenario: 'cascading_failure', cascadeAfterMs: seconds * 1000 });
+      expect(report.second_region).toBeDefined();
+      expect(report.verdict.misses, JSON.stringify(summary(report))).toEqual([]);
+      expect(report.survivors).toEqual(['ap-south-1']);
+      expect(report.writes.lost).toBe(0);
+      expect(report.residency.held).toBe(true);
+    },
+    120_000,
+  );
 });
 
 describe('a drill with a broken runbook step', () => {
@@ -117,6 +133,25 @@ describe('cortex dr drill on the virtual clock (the CLI’s plane for every scen
     await expect(
       drillOnVirtualClock(loadTopologyFile(DEFAULT_TOPOLOGY_PATH), { scenario: 'data_corruption' }),
     ).rejects.toThrow(/data_corruption runs on the local plane/);
+  });
+
+  it.each([
+    [
+      ['dr', 'drill', 'cascading_failure', '--cascade-after', 'soon'],
+      /--cascade-after must be seconds from 0 to 3600, got "soon"/,
+    ],
+    [
+      ['dr', 'drill', 'cascading_failure', '--cascade-after', '99999'],
+      /--cascade-after must be seconds from 0 to 3600/,
+    ],
+    [
+      ['dr', 'drill', 'network_partition', '--cascade-after', '60'],
+      /--cascade-after applies to cascading_failure only/,
+    ],
+  ])('refuses %j naming the flag, before any plane starts', async (argv, message) => {
+    const { run, err } = cli();
+    expect(await run(...argv)).toBe(2);
+    expect(err.join('\n')).toMatch(message);
   });
 
   it('refuses an unknown --plane, naming the flag, before any plane starts', async () => {

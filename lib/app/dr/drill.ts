@@ -74,6 +74,11 @@ export interface DrillOptions {
   readonly partitionMs?: number;
   /** Breaks one runbook action on purpose (the drill must then fail and name what it missed). */
   readonly breakAction?: string;
+  /**
+   * cascading_failure: plane ms after the drill sees the first failover name its target until it
+   * takes the target down; default 0 (at once).
+   */
+  readonly cascadeAfterMs?: number;
   readonly progress?: (line: string) => void;
 }
 
@@ -276,6 +281,7 @@ export async function runDrill(h: DrillHarness, options: DrillOptions): Promise<
   let healedAt: number | undefined;
   let repairedAt: number | undefined;
   let secondFault: string | undefined;
+  let targetSeenAt: number | undefined;
   const failingSince: Partial<Record<CheckedService, number>> = {};
   const restoredAt: Partial<Record<Service, number | null>> = {};
   const deadline = faultAt + (options.deadlineMs ?? 45 * 60_000);
@@ -296,12 +302,18 @@ export async function runDrill(h: DrillHarness, options: DrillOptions): Promise<
     // acknowledged a moment before is then as old as a tick, not the same instant.
     if (scenario === 'cascading_failure' && secondFault === undefined) {
       const target = await targetChosen(coordinatorFor());
-      if (target && target !== struck) {
+      if (target && target !== struck) targetSeenAt ??= h.now();
+      const due = (targetSeenAt ?? 0) + (options.cascadeAfterMs ?? 0);
+      // Within the next tick: wait for the very moment, so the strike lands when it was asked.
+      if (target && target !== struck && due > h.now() && due - h.now() < tick) await h.sleep(due - h.now());
+      if (target && target !== struck && h.now() >= due) {
         secondFault = target;
         await h.fault({ kind: 'down', region: target });
         down.add(target);
         faultAtOf.set(target, h.now());
-        say(`fault: the failover's target ${target} down too`);
+        say(
+          `fault: the failover's target ${target} down too, ${Math.round((h.now() - (targetSeenAt ?? h.now())) / 1000)} s after the drill saw it named`,
+        );
       }
     }
     const sample = await round();
