@@ -227,24 +227,6 @@ function parseWith(
   return Object.freeze(parsed.data as Record<string, unknown>);
 }
 
-type Schemas = UnionToIntersection<NeedShape<Need>>;
-
-/** Parses the variables `names` alone (each where its need declares it); each may be unset. */
-export function parseVariables<V extends keyof Schemas & string>(
-  names: readonly V[],
-  env: Readonly<Record<string, string | undefined>>,
-): Partial<{ readonly [K in V]: z.output<Schemas[K]> }> {
-  const all = Object.assign({}, ...(Object.keys(NEEDS) as Need[]).map((need) => shapeOf(need))) as Record<
-    string,
-    z.ZodMiniType
-  >;
-  const shape = Object.fromEntries(names.map((name) => [name, z.optional(all[name] as z.ZodMiniType)]));
-  const picked = Object.fromEntries(names.filter((name) => env[name] !== undefined).map((n) => [n, env[n]]));
-  return parseWith(z.object(shape), picked, 'Lambda environment') as Partial<{
-    readonly [K in V]: z.output<Schemas[K]>;
-  }>;
-}
-
 /** Parses what function `name` needs of `env` (see parseNeeds). */
 export function parseFunctionEnvironment<F extends LambdaFunction>(
   name: F,

@@ -35,7 +35,6 @@ import {
 import type { WitnessDeps } from '../app/probe-round.ts';
 import { countedStateWrites, countingState } from '../app/replication/counting-state.ts';
 import { AWS_DEPLOYMENT_FACTS } from '../core/compliance/facts.ts';
-import type { DeploymentFacts } from '../core/compliance/types.ts';
 import { planMesh } from '../core/network/mesh.ts';
 import {
   placeReplication,
@@ -54,8 +53,6 @@ import {
   type LambdaFunction,
   type NeedsOf,
   parseFunctionEnvironment,
-  parseNeeds,
-  parseVariables,
   WITNESS_PROBE,
 } from './env.ts';
 import { createLambdaLogger, errorLog, logContext, recordLog } from './log.ts';
@@ -63,27 +60,6 @@ import { emfPublisher } from './metrics.ts';
 
 /** The topology validated at synth, inlined by esbuild `define` at bundle time (lib/infra). */
 declare const CORTEX_TOPOLOGY: unknown;
-
-export interface LambdaEnvironment {
-  readonly regionId: string;
-  readonly tableName: string;
-}
-
-/** Reads and checks a region's basics; a missing or malformed variable names itself (lib/runtime/env.ts). */
-export function readEnvironment(env: Record<string, string | undefined>): LambdaEnvironment {
-  const parsed = parseNeeds(['region'], env);
-  return Object.freeze({ regionId: parsed.CORTEX_REGION_ID, tableName: parsed.CORTEX_TABLE_NAME });
-}
-
-/**
- * What the deployment configures, for the compliance rules: `CORTEX_DEPLOYMENT_FACTS` (JSON) or,
- * without it, the controls lib/infra always builds (AWS_DEPLOYMENT_FACTS).
- */
-export function deploymentFacts(env: Record<string, string | undefined>): DeploymentFacts {
-  return (
-    parseVariables([LAMBDA_ENV.deploymentFacts], env)[LAMBDA_ENV.deploymentFacts] ?? AWS_DEPLOYMENT_FACTS
-  );
-}
 
 /** Function `name`'s environment; its callers build deps once per container, so it is parsed once. */
 function environmentOf<F extends LambdaFunction>(name: F): Environment<NeedsOf<F>> {

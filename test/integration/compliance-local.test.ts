@@ -12,7 +12,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LOCAL_DEPLOYMENT_FACTS } from '../../lib/core/compliance/facts.ts';
 import type { DeploymentFacts } from '../../lib/core/compliance/types.ts';
 import { createRegionalApi } from '../../lib/local/regional-api.ts';
-import { deploymentFacts } from '../../lib/runtime/lambda.ts';
+import { parseFunctionEnvironment } from '../../lib/runtime/env.ts';
+import { deploymentPort, type Region } from '../../lib/runtime/lambda.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../lib/runtime/local.ts';
 import { loadTopologyFile } from '../../lib/topology/load.ts';
 import { httpEvent } from '../support/events.ts';
@@ -73,8 +74,12 @@ const GDPR_PII_DE = {
 describe('local answers equal to AWS answers', () => {
   it('routes and checks pii locally exactly as with the AWS deployment facts', async () => {
     const local = await runtime(undefined, true);
-    // What a deployed function answers with: lib/runtime/lambda.ts, environment as the CDK sets it.
-    const aws = await runtime(deploymentFacts({}), true);
+    // What a deployed function answers with: the Lambda root's deployment port, environment as the CDK sets it.
+    const env = parseFunctionEnvironment('router', {
+      CORTEX_REGION_ID: 'us-east-1',
+      CORTEX_TABLE_NAME: 'cortex-state',
+    });
+    const aws = await runtime(deploymentPort({ env } as unknown as Region), true);
     for (const [region, task] of [
       ['us-east-1', HIPAA_PII_US],
       ['eu-west-1', GDPR_PII_DE],

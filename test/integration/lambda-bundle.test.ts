@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileTopology, openCompiledTopology } from '../../lib/core/topology/compiled.ts';
-import { readEnvironment } from '../../lib/runtime/lambda.ts';
+import { parseNeeds } from '../../lib/runtime/env.ts';
 import { loadTopologyFile } from '../../lib/topology/load.ts';
 import { bundleEnvironment, bundleFunction } from '../support/bundle.ts';
 import { startTestTable, type TestTable } from '../support/dynalite.ts';
@@ -65,12 +65,14 @@ describe('bundled Lambda handlers', () => {
 
 describe('Lambda configuration', () => {
   it('names each bad environment variable', () => {
-    expect(() => readEnvironment({ CORTEX_REGION_ID: 'Europe', CORTEX_TABLE_NAME: '' })).toThrow(
+    expect(() => parseNeeds(['region'], { CORTEX_REGION_ID: 'Europe', CORTEX_TABLE_NAME: '' })).toThrow(
       /CORTEX_REGION_ID "Europe" is not a region id; CORTEX_TABLE_NAME "" is not a table name/,
     );
-    expect(readEnvironment({ CORTEX_REGION_ID: 'eu-west-1', CORTEX_TABLE_NAME: 'cortex-state' })).toEqual({
-      regionId: 'eu-west-1',
-      tableName: 'cortex-state',
+    expect(
+      parseNeeds(['region'], { CORTEX_REGION_ID: 'eu-west-1', CORTEX_TABLE_NAME: 'cortex-state' }),
+    ).toEqual({
+      CORTEX_REGION_ID: 'eu-west-1',
+      CORTEX_TABLE_NAME: 'cortex-state',
     });
   });
 

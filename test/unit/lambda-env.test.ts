@@ -13,7 +13,7 @@ import {
   variablesOf,
   WITNESS_PROBE,
 } from '../../lib/runtime/env.ts';
-import { deploymentFacts, readEnvironment } from '../../lib/runtime/lambda.ts';
+import { deploymentPort, type Region } from '../../lib/runtime/lambda.ts';
 
 const REGION = { CORTEX_REGION_ID: 'eu-west-1', CORTEX_TABLE_NAME: 'cortex-state' };
 const ENDPOINTS = JSON.stringify({
@@ -137,20 +137,16 @@ describe('parsing a function environment', () => {
   });
 });
 
-describe('the Lambda root reads the same schema', () => {
-  it("answers the region's basics, naming each bad variable", () => {
-    expect(readEnvironment(REGION)).toEqual({ regionId: 'eu-west-1', tableName: 'cortex-state' });
-    expect(() => readEnvironment({ CORTEX_REGION_ID: 'Europe' })).toThrow(
-      'invalid Lambda environment: CORTEX_REGION_ID "Europe" is not a region id; CORTEX_TABLE_NAME is not set',
-    );
-  });
+describe('the Lambda root builds the deployment port from the parsed environment', () => {
+  const deploymentOf = (env: Record<string, string>) =>
+    deploymentPort({ env: parseFunctionEnvironment('router', env) } as unknown as Region);
 
   it('takes the deployment facts from CORTEX_DEPLOYMENT_FACTS, else the controls lib/infra builds', () => {
-    expect(deploymentFacts({})).toEqual(AWS_DEPLOYMENT_FACTS);
+    expect(deploymentOf(REGION)).toEqual(AWS_DEPLOYMENT_FACTS);
     const local = { ...AWS_DEPLOYMENT_FACTS, source: 'aws-custom', access_logging: false };
-    expect(deploymentFacts({ CORTEX_DEPLOYMENT_FACTS: JSON.stringify(local) })).toEqual(local);
-    expect(() => deploymentFacts({ CORTEX_DEPLOYMENT_FACTS: '[]' })).toThrow(
-      /^invalid Lambda environment: CORTEX_DEPLOYMENT_FACTS is not deployment facts/,
+    expect(deploymentOf({ ...REGION, CORTEX_DEPLOYMENT_FACTS: JSON.stringify(local) })).toEqual(local);
+    expect(() => deploymentOf({ ...REGION, CORTEX_DEPLOYMENT_FACTS: '[]' })).toThrow(
+      /^invalid Lambda environment of router: CORTEX_DEPLOYMENT_FACTS is not deployment facts/,
     );
   });
 });
