@@ -23,7 +23,15 @@ import {
   type ZodIssueLike,
   zodReason,
 } from '../../lib/app/errors.ts';
-import type { Concern, PathParameterOf, RouteKey, RouteKeyOf } from '../../lib/app/routes.ts';
+import type { PathParameterSpec, RequestInput, RequestSpec } from '../../lib/app/request-spec.ts';
+import type {
+  Concern,
+  PathParameterOf,
+  RequestKeyOf,
+  RequestSpecOf,
+  RouteKey,
+  RouteKeyOf,
+} from '../../lib/app/routes.ts';
 import { JsonSyntaxError, MAX_JSON_DEPTH, parseStrictJson } from './strict-json.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -168,13 +176,45 @@ export function pathParameter<K extends RouteKey>(
   pattern: RegExp,
   described: { readonly field: string; readonly what?: string; readonly example: string },
 ): string {
-  const value = event.pathParameters?.[name] ?? '';
-  if (!pattern.test(value)) {
-    throw new ValidationError(`invalid ${described.what ?? described.field}`, [
-      { field: described.field, reason: `"${value}" is not ${described.example}` },
+  return checkedParameter(event.pathParameters?.[name] ?? '', { ...described, pattern });
+}
+
+function checkedParameter(value: string, spec: PathParameterSpec): string {
+  if (spec.pattern && !spec.pattern.test(value)) {
+    throw new ValidationError(`invalid ${spec.what ?? spec.field}`, [
+      { field: spec.field, reason: `"${value}" is not ${spec.example}` },
     ]);
   }
   return value;
+}
+
+/**
+ * A route's request as its spec declares it, parsed in the order a caller reads a request: path
+ * parameters, query, body. The first part at fault is the 400.
+ */
+export function parseRequest<S extends RequestSpec>(event: HttpEvent, spec: S): RequestInput<S> {
+  const parameters = event.pathParameters ?? {};
+  const path =
+    spec.path === undefined
+      ? undefined
+      : Object.fromEntries(
+          Object.entries(spec.path).map(([name, check]) => [
+            name,
+            checkedParameter(parameters[name] ?? '', check),
+          ]),
+        );
+  const query =
+    spec.query === undefined ? undefined : parseWith(spec.query, event.queryStringParameters ?? {}, 'query');
+  const body =
+    spec.body === undefined
+      ? undefined
+      : parseWith(
+          spec.body.schema,
+          spec.body.optional ? optionalJsonBody(event) : parseJsonBody(event),
+          spec.body.what,
+        );
+  // Each part as the spec's types say: the schemas and checks above produced exactly them.
+  return { path, query, body } as RequestInput<S>;
 }
 
 /** Parses a JSON body; malformed JSON is a 400 naming the position. A missing body is `undefined`. */
@@ -254,11 +294,19 @@ export type RoutedEvent<K extends RouteKey> = Omit<HttpEvent, 'routeKey' | 'path
   readonly pathParameters?: { readonly [N in PathParameterOf<K>]?: string };
 };
 
-/** Serves the route `K`. */
-export type RouteServe<K extends RouteKey> = (event: RoutedEvent<K>) => Promise<HttpResult>;
+/** Serves the route `K`, given its request as the table declares it (lib/app/routes.ts). */
+export type RouteServe<K extends RouteKey> = (
+  event: RoutedEvent<K>,
+  request: RequestInput<RequestSpecOf<K>>,
+) => Promise<HttpResult>;
 
 /** A concern's dispatch: one entry per route key the table gives the concern, and no other. */
 export type ConcernRoutes<C extends Concern> = { readonly [K in RouteKeyOf<C>]: RouteServe<K> };
+
+/** The request specs of a concern's routes that declare one, exactly as the table names them. */
+export type ConcernRequests<C extends Concern> = { readonly [K in RequestKeyOf<C>]: RequestSpecOf<K> };
+
+const NO_INPUT = Object.freeze({ path: undefined, query: undefined, body: undefined });
 
 /** A concern's HTTP handler, with the route keys it dispatches. */
 export type ConcernHandler<C extends Concern> = middy.MiddyfiedHandler<HttpEvent, HttpResult> & {
@@ -275,15 +323,22 @@ export function httpHandler<C extends Concern>(
   concern: C,
   log: ((message: string, error: unknown) => void) | undefined,
   routes: ConcernRoutes<C>,
+  // The table's request specs of the concern (none: no argument); a concern's module passes its own
+  // (lib/app/requests/<concern>.ts), so a bundle holds only its own concern's schemas.
+  ...requests: [RequestKeyOf<C>] extends [never] ? [] : [ConcernRequests<C>]
 ): ConcernHandler<C> {
   // Keyed by the route keys the type above checked: the event is dispatched on the key it carries.
-  const serve = new Map<string, (event: HttpEvent) => Promise<HttpResult>>(Object.entries(routes));
+  const serve = new Map<string, (event: HttpEvent, request: unknown) => Promise<HttpResult>>(
+    Object.entries(routes),
+  );
+  const specs = new Map<string, RequestSpec>(Object.entries(requests[0] ?? {}));
   const handler = middy<HttpEvent, HttpResult>()
     .use(httpErrorBoundary(log))
     .handler(async (event) => {
       const route = serve.get(event.routeKey);
       if (!route) throw new RouteNotFoundError(`no route ${event.routeKey}`);
-      return route(event);
+      const spec = specs.get(event.routeKey);
+      return route(event, spec === undefined ? NO_INPUT : parseRequest(event, spec));
     });
   return Object.assign(handler, {
     concern,

@@ -4,8 +4,13 @@
  * derived from it: the API Gateway routes (lib/infra/regional-api.ts), the local router
  * (lib/local/regional-api.ts, through `matchRoute`) and each handler's dispatch (`httpHandler` in
  * functions/shared/http.ts takes exactly its concern's keys, or it does not compile). A new route
- * is one entry here and its entry in the concern's handler.
+ * is one entry here and its entry in the concern's handler. A route names its request (path
+ * parameters, query, body: lib/app/request-spec.ts), which the dispatch parses before the handler runs.
  */
+import type { RequestSpec } from './request-spec.ts';
+import { DATA_REQUESTS } from './requests/data.ts';
+import { FAILOVERS_REQUESTS } from './requests/failovers.ts';
+import { LATENCY_REQUESTS } from './requests/latency.ts';
 
 /** A Lambda function per concern; its code is `functions/<concern>/index.ts`. */
 export type Concern =
@@ -39,11 +44,13 @@ export const CONCERNS: readonly Concern[] = [
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
-/** What a route needs besides its key: who serves it and who may call it. */
+/** What a route needs besides its key: who serves it, who may call it and what it takes. */
 export interface RouteSpec {
   readonly concern: Concern;
   /** `iam`: SigV4-signed callers only. `none`: Route 53 health checkers must reach it. */
   readonly auth: 'iam' | 'none';
+  /** Its path parameters' checks and its query and body schemas, parsed before its handler runs. */
+  readonly request?: RequestSpec;
 }
 
 /**
@@ -60,12 +67,36 @@ const ROUTE_TABLE = {
   'GET /coordination/status': { concern: 'health', auth: 'iam' },
   // The three above in one request, for the peers' probes (lib/core/health/probe-bundle.ts).
   'GET /coordination/probe': { concern: 'health', auth: 'iam' },
-  'POST /v1/failovers': { concern: 'failovers', auth: 'iam' },
-  'GET /v1/failovers': { concern: 'failovers', auth: 'iam' },
-  'GET /v1/failovers/{id}': { concern: 'failovers', auth: 'iam' },
-  'POST /v1/failovers/{id}/abort': { concern: 'failovers', auth: 'iam' },
-  'POST /v1/failovers/{id}/approve': { concern: 'failovers', auth: 'iam' },
-  'POST /v1/failovers/{id}/decline': { concern: 'failovers', auth: 'iam' },
+  'POST /v1/failovers': {
+    concern: 'failovers',
+    auth: 'iam',
+    request: FAILOVERS_REQUESTS['POST /v1/failovers'],
+  },
+  'GET /v1/failovers': {
+    concern: 'failovers',
+    auth: 'iam',
+    request: FAILOVERS_REQUESTS['GET /v1/failovers'],
+  },
+  'GET /v1/failovers/{id}': {
+    concern: 'failovers',
+    auth: 'iam',
+    request: FAILOVERS_REQUESTS['GET /v1/failovers/{id}'],
+  },
+  'POST /v1/failovers/{id}/abort': {
+    concern: 'failovers',
+    auth: 'iam',
+    request: FAILOVERS_REQUESTS['POST /v1/failovers/{id}/abort'],
+  },
+  'POST /v1/failovers/{id}/approve': {
+    concern: 'failovers',
+    auth: 'iam',
+    request: FAILOVERS_REQUESTS['POST /v1/failovers/{id}/approve'],
+  },
+  'POST /v1/failovers/{id}/decline': {
+    concern: 'failovers',
+    auth: 'iam',
+    request: FAILOVERS_REQUESTS['POST /v1/failovers/{id}/decline'],
+  },
   'POST /v1/privacy/requests': { concern: 'privacy', auth: 'iam' },
   'GET /v1/privacy/requests': { concern: 'privacy', auth: 'iam' },
   'GET /v1/privacy/requests/{id}': { concern: 'privacy', auth: 'iam' },
@@ -79,7 +110,7 @@ const ROUTE_TABLE = {
   'GET /v1/documents/{key}': { concern: 'replication', auth: 'iam' },
   'PUT /v1/documents/{key}': { concern: 'replication', auth: 'iam' },
   'POST /v1/documents/{key}/merge': { concern: 'replication', auth: 'iam' },
-  'GET /v1/latency': { concern: 'latency', auth: 'iam' },
+  'GET /v1/latency': { concern: 'latency', auth: 'iam', request: LATENCY_REQUESTS['GET /v1/latency'] },
   'GET /v1/resources': { concern: 'resources', auth: 'iam' },
   'PUT /v1/resources/{region}/usage': { concern: 'resources', auth: 'iam' },
   // Handoffs read back, and their lifecycle as the target region's workers drive it.
@@ -90,10 +121,14 @@ const ROUTE_TABLE = {
   'POST /v1/handoffs/{handoff_id}/fail': { concern: 'resources', auth: 'iam' },
   'POST /v1/rebalance': { concern: 'resources', auth: 'iam' },
   // Selectively replicated data: each key in its policy's table for the region (lib/app/data.ts).
-  'GET /v1/data': { concern: 'data', auth: 'iam' },
-  'PUT /v1/data/{key+}': { concern: 'data', auth: 'iam' },
-  'GET /v1/data/{key+}': { concern: 'data', auth: 'iam' },
-  'DELETE /v1/data/{key+}': { concern: 'data', auth: 'iam' },
+  'GET /v1/data': { concern: 'data', auth: 'iam', request: DATA_REQUESTS['GET /v1/data'] },
+  'PUT /v1/data/{key+}': { concern: 'data', auth: 'iam', request: DATA_REQUESTS['PUT /v1/data/{key+}'] },
+  'GET /v1/data/{key+}': { concern: 'data', auth: 'iam', request: DATA_REQUESTS['GET /v1/data/{key+}'] },
+  'DELETE /v1/data/{key+}': {
+    concern: 'data',
+    auth: 'iam',
+    request: DATA_REQUESTS['DELETE /v1/data/{key+}'],
+  },
   // The MCP server registry and discovery (lib/app/mcp/registry.ts).
   'GET /v1/mcp/servers': { concern: 'mcp', auth: 'iam' },
   'PUT /v1/mcp/servers/{region}/{server}': { concern: 'mcp', auth: 'iam' },
@@ -114,6 +149,18 @@ export type RouteKey = keyof typeof ROUTE_TABLE;
 export type RouteKeyOf<C extends Concern> = {
   [K in RouteKey]: (typeof ROUTE_TABLE)[K]['concern'] extends C ? K : never;
 }[RouteKey];
+
+/** The request route `K` declares, or undefined when its handler reads the event itself. */
+export type RequestSpecOf<K extends RouteKey> = (typeof ROUTE_TABLE)[K] extends {
+  readonly request: infer S extends RequestSpec;
+}
+  ? S
+  : undefined;
+
+/** The keys of `concern` that declare a request: its handler hands the dispatch their specs. */
+export type RequestKeyOf<C extends Concern> = {
+  [K in RouteKeyOf<C>]: RequestSpecOf<K> extends RequestSpec ? K : never;
+}[RouteKeyOf<C>];
 
 /** The path parameters a route key names: `PUT /v1/mcp/servers/{region}/{server}` -> `region | server`. */
 export type PathParameterOf<K extends string> = K extends `${string}{${infer Name}}${infer Rest}`
