@@ -213,10 +213,21 @@ class World {
 
   async replicate(): Promise<void> {
     const regions = [...this.tables.keys()];
+    // Each replica is scanned once and its copy kept current as items are copied into it: the same
+    // result as scanning both sides before each link, with a quarter of the scans.
+    const replicas = new Map<string, Map<string, Record<string, unknown>>>();
+    const replica = async (region: string) => {
+      let items = replicas.get(region);
+      if (!items) {
+        items = new Map((await scanAll(this.table(region))).map((item) => [itemKey(item), item]));
+        replicas.set(region, items);
+      }
+      return items;
+    };
     for (const from of regions) {
       for (const to of regions) {
         if (from === to || this.down.has(from) || this.down.has(to) || this.isCut(from, to)) continue;
-        await copyNewer(this.table(from), this.table(to));
+        await copyNewer(await replica(from), this.table(to), await replica(to));
       }
     }
   }
@@ -272,14 +283,20 @@ async function scanAll(table: TestTable): Promise<Record<string, unknown>[]> {
   return Items;
 }
 
-async function copyNewer(from: TestTable, to: TestTable): Promise<void> {
-  const [source, destination] = await Promise.all([scanAll(from), scanAll(to)]);
-  const held = new Map(destination.map((item) => [`${item.pk}|${item.sk}`, item]));
-  for (const item of source) {
-    const mine = held.get(`${item.pk}|${item.sk}`);
+const itemKey = (item: Record<string, unknown>) => `${item.pk}|${item.sk}`;
+
+/** Copies each item of `source` that `to` lacks or holds an older version of; `held` is `to`'s items, kept current. */
+async function copyNewer(
+  source: ReadonlyMap<string, Record<string, unknown>>,
+  to: TestTable,
+  held: Map<string, Record<string, unknown>>,
+): Promise<void> {
+  for (const [key, item] of source) {
+    const mine = held.get(key);
     const version = VERSION[String(item.record_type)];
     if (mine && (!version || version(mine) >= version(item))) continue;
     await to.doc.send(new PutCommand({ TableName: to.tableName, Item: item }));
+    held.set(key, item);
   }
 }
 
