@@ -68,6 +68,10 @@ export default defineConfig({
           include: WALL_CLOCK,
           fileParallelism: false,
           maxWorkers: 1,
+          // One process for the serial files: a fresh fork and its imports per file cost seconds each on a
+          // busy machine, and no file here leaves anything behind (planes, servers and children are
+          // stopped after each test).
+          isolate: false,
           sequence: { groupOrder: 1 },
         },
       },
