@@ -1,8 +1,9 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
+import type { FunctionDeps } from '../../lib/app/deps.ts';
 import { runMcpProbeMinuteRound } from '../../lib/app/mcp/minute-round.ts';
-import { type McpProbeDeps, type McpProbeReport, probeMcpServers } from '../../lib/app/mcp/probe.ts';
+import { type McpProbeReport, probeMcpServers } from '../../lib/app/mcp/probe.ts';
 import { parseWith, scheduledEvent } from '../shared/http.ts';
 import {
   type MinuteOutput,
@@ -63,7 +64,7 @@ function summary(round: McpProbeReport | { readonly error: string }): McpRoundSu
  * plane's probe rounds (lib/app/mcp/probe.ts), one round per invocation from the minute driver.
  */
 export function createMcpProbeHandler(
-  deps: McpProbeDeps,
+  deps: FunctionDeps<'mcp-probe'>,
   options: { readonly log?: (line: string) => void } = {},
 ) {
   const log = options.log ?? ((line: string) => console.log(line));

@@ -34,7 +34,7 @@ export interface McpProbeMinuteRoundOptions {
 
 /** One round of the minute: the servers probed when due, this observer's verdicts written. */
 export function runMcpProbeMinuteRound(
-  deps: McpProbeDeps,
+  deps: Omit<McpProbeDeps, 'state'>,
   options: McpProbeMinuteRoundOptions,
 ): Promise<MinuteRoundReport<McpProbeReport>> {
   const seconds = mcpRoundSeconds(deps.topology, deps.regionId);
