@@ -11,6 +11,7 @@ import type { RequestSpec } from './request-spec.ts';
 import { DATA_REQUESTS } from './requests/data.ts';
 import { FAILOVERS_REQUESTS } from './requests/failovers.ts';
 import { LATENCY_REQUESTS } from './requests/latency.ts';
+import { REPLICATION_REQUESTS } from './requests/replication.ts';
 
 /** A Lambda function per concern; its code is `functions/<concern>/index.ts`. */
 export type Concern =
@@ -104,12 +105,36 @@ const ROUTE_TABLE = {
   'POST /v1/compliance/audits': { concern: 'compliance', auth: 'iam' },
   'GET /v1/compliance/audits': { concern: 'compliance', auth: 'iam' },
   'GET /v1/compliance/audits/{id}': { concern: 'compliance', auth: 'iam' },
-  'GET /v1/replication': { concern: 'replication', auth: 'iam' },
-  'POST /v1/replication/consistency-checks': { concern: 'replication', auth: 'iam' },
-  'GET /v1/replication/consistency-checks/{id}': { concern: 'replication', auth: 'iam' },
-  'GET /v1/documents/{key}': { concern: 'replication', auth: 'iam' },
-  'PUT /v1/documents/{key}': { concern: 'replication', auth: 'iam' },
-  'POST /v1/documents/{key}/merge': { concern: 'replication', auth: 'iam' },
+  'GET /v1/replication': {
+    concern: 'replication',
+    auth: 'iam',
+    request: REPLICATION_REQUESTS['GET /v1/replication'],
+  },
+  'POST /v1/replication/consistency-checks': {
+    concern: 'replication',
+    auth: 'iam',
+    request: REPLICATION_REQUESTS['POST /v1/replication/consistency-checks'],
+  },
+  'GET /v1/replication/consistency-checks/{id}': {
+    concern: 'replication',
+    auth: 'iam',
+    request: REPLICATION_REQUESTS['GET /v1/replication/consistency-checks/{id}'],
+  },
+  'GET /v1/documents/{key}': {
+    concern: 'replication',
+    auth: 'iam',
+    request: REPLICATION_REQUESTS['GET /v1/documents/{key}'],
+  },
+  'PUT /v1/documents/{key}': {
+    concern: 'replication',
+    auth: 'iam',
+    request: REPLICATION_REQUESTS['PUT /v1/documents/{key}'],
+  },
+  'POST /v1/documents/{key}/merge': {
+    concern: 'replication',
+    auth: 'iam',
+    request: REPLICATION_REQUESTS['POST /v1/documents/{key}/merge'],
+  },
   'GET /v1/latency': { concern: 'latency', auth: 'iam', request: LATENCY_REQUESTS['GET /v1/latency'] },
   'GET /v1/resources': { concern: 'resources', auth: 'iam' },
   'PUT /v1/resources/{region}/usage': { concern: 'resources', auth: 'iam' },
