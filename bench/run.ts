@@ -18,7 +18,6 @@ import { decideRoute, type RouteInput } from '../lib/core/routing.ts';
 import { compileTopology } from '../lib/core/topology/compiled.ts';
 import type { Topology } from '../lib/core/topology/types.ts';
 import { validateTopology } from '../lib/core/topology/validate.ts';
-import { parallelCampaign } from '../lib/sim/parallel.ts';
 import { readTopologyJson } from '../lib/topology/load.ts';
 import { syntheticTopologyJson } from '../test/fixtures/topologies.ts';
 import { startTestTable } from '../test/support/dynalite.ts';
@@ -29,6 +28,7 @@ import { measureSamplerCost } from './latency.ts';
 import { formatRoundLoad, measureProbeRoundLoad } from './probe-round-load.ts';
 import { measureConsistencyChecks, measureLagError } from './replication.ts';
 import { measureAccounting } from './resources.ts';
+import { formatSimulation, measureSimulation } from './simulation.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'bench', 'out');
@@ -283,26 +283,7 @@ for (const r of await measureRegionsRead(50)) {
   );
 }
 
-// Deterministic simulation: schedules per second and simulated hours per wall second, in
-// one process and over every core (lib/sim/parallel.ts); the figure for 10,000 schedules is measured
-// on 400 and scaled (the run itself: `npx cortex simulate --schedules 10000`).
-{
-  const topology = validateTopology(readTopologyJson());
-  for (const workers of [1, 0]) {
-    const n = 400;
-    const started = performance.now();
-    const summary = await parallelCampaign(topology, {
-      schedules: n,
-      seed: 1,
-      ...(workers ? { workers } : {}),
-    });
-    const seconds = (performance.now() - started) / 1000;
-    const held = Object.values(summary.invariants).every((v) => v.held === n);
-    console.log(
-      `simulation, default topology, ${workers ? '1 worker' : 'every core'}: ${n} schedules in ${fmt(seconds, 1)} s ` +
-        `(${fmt(n / seconds, 1)} schedules/s, ${fmt(summary.simulated_ms / 3_600_000 / seconds, 1)} simulated hours per wall second, ` +
-        `${fmt(summary.events / seconds / 1000, 1)}k events/s; invariants ${held ? 'held' : 'BROKEN'}); ` +
-        `10,000 schedules about ${fmt(((10_000 / n) * seconds) / 60, 1)} min`,
-    );
-  }
-}
+// Deterministic simulation: schedules per second, simulated hours per wall second and the CPU a
+// schedule takes, in one worker and over every core; the figure for 10,000 schedules is measured on
+// 400 and scaled (bench/simulation.ts; the run itself: `npx cortex simulate --schedules 10000`).
+for (const workers of [1, undefined]) console.log(formatSimulation(await measureSimulation(400, workers)));
