@@ -6,7 +6,9 @@
  * after it), its security group reaches only the mesh's blocks on the MCP ports and DynamoDB's
  * prefix list over HTTPS, the state table is reached through a gateway endpoint that lets through
  * that table's job actions only; its role holds exactly the table actions the probe use case needs
- * and no bus, workflow or API; its rounds come from the minute driver at the region's MCP interval;
+ * and no bus, workflow or API; its rounds come from the minute driver at the region's MCP interval
+ * (queued, or one after the other from the Express driver where a round may outlast it); the cost
+ * model prices it with the mesh only;
  * cdk-nag finds nothing unacknowledged.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -17,9 +19,11 @@ import { estimateMonthlyCost } from '../../lib/core/cost/model.ts';
 import { PRICE_BOOK } from '../../lib/core/cost/price-book.ts';
 import { mcpProbeIntervalMs } from '../../lib/core/mcp/health.ts';
 import { planMesh } from '../../lib/core/network/mesh.ts';
+import { validateTopology } from '../../lib/core/topology/validate.ts';
 import { costInventory, costWorkload } from '../../lib/infra/cost-inventory.ts';
 import { mcpProbeParameterNames } from '../../lib/infra/network-mesh.ts';
 import { JOB_TABLE_ACCESS, type RegionalStack } from '../../lib/infra/regional-stack.ts';
+import { defaultTopologyJson, withFastPolicy } from '../fixtures/topologies.ts';
 import { type BuiltApp, buildCortexApp, logicalId, templateOf } from './build.ts';
 import { actionsAllowed, actionsOn, arnIn, resourcesAllowed, roleStatements } from './iam.ts';
 
@@ -234,6 +238,25 @@ describe('the MCP health job', () => {
     }
     // Without the mesh the driver has no such job.
     for (const stack of plain.regionalStacks) expect(stack.minuteDriver.entries.McpProbe).toBeUndefined();
+  });
+
+  it('under the fast policy, runs from the Express driver where its round may outlast its 10 s interval', () => {
+    const fast = buildCortexApp({
+      network: 'mesh',
+      topology: validateTopology(withFastPolicy(defaultTopologyJson())),
+    });
+    const driverOf = (region: string) => {
+      const stack = fast.regionalStacks.find((s) => s.regionId === region);
+      if (!stack) throw new Error(`no ${region}`);
+      return stack.minuteDriver;
+    };
+    // eu-west-1 sets no MCP interval: the health check's 10 s, under the job's 13 s round.
+    expect(driverOf('eu-west-1').entries.McpProbe).toBeUndefined();
+    expect(JSON.stringify(driverOf('eu-west-1').express?.definition)).toContain('McpProbeRound');
+    // us-east-1 and ap-south-1 probe their MCP servers every 30 s: queued rounds, as shipped.
+    for (const region of ['us-east-1', 'ap-south-1']) {
+      expect(driverOf(region).entries.McpProbe?.map((e) => e.DelaySeconds)).toEqual([10, 40]);
+    }
   });
 
   it('leaves no AwsSolutions finding unacknowledged in the regional and mesh stacks', () => {
