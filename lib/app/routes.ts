@@ -12,6 +12,7 @@ import { DATA_REQUESTS } from './requests/data.ts';
 import { FAILOVERS_REQUESTS } from './requests/failovers.ts';
 import { LATENCY_REQUESTS } from './requests/latency.ts';
 import { REPLICATION_REQUESTS } from './requests/replication.ts';
+import { RESOURCES_REQUESTS } from './requests/resources.ts';
 
 /** A Lambda function per concern; its code is `functions/<concern>/index.ts`. */
 export type Concern =
@@ -137,14 +138,38 @@ const ROUTE_TABLE = {
   },
   'GET /v1/latency': { concern: 'latency', auth: 'iam', request: LATENCY_REQUESTS['GET /v1/latency'] },
   'GET /v1/resources': { concern: 'resources', auth: 'iam' },
-  'PUT /v1/resources/{region}/usage': { concern: 'resources', auth: 'iam' },
+  'PUT /v1/resources/{region}/usage': {
+    concern: 'resources',
+    auth: 'iam',
+    request: RESOURCES_REQUESTS['PUT /v1/resources/{region}/usage'],
+  },
   // Handoffs read back, and their lifecycle as the target region's workers drive it.
-  'GET /v1/handoffs': { concern: 'resources', auth: 'iam' },
-  'GET /v1/handoffs/{handoff_id}': { concern: 'resources', auth: 'iam' },
-  'POST /v1/handoffs/{handoff_id}/accept': { concern: 'resources', auth: 'iam' },
-  'POST /v1/handoffs/{handoff_id}/complete': { concern: 'resources', auth: 'iam' },
-  'POST /v1/handoffs/{handoff_id}/fail': { concern: 'resources', auth: 'iam' },
-  'POST /v1/rebalance': { concern: 'resources', auth: 'iam' },
+  'GET /v1/handoffs': { concern: 'resources', auth: 'iam', request: RESOURCES_REQUESTS['GET /v1/handoffs'] },
+  'GET /v1/handoffs/{handoff_id}': {
+    concern: 'resources',
+    auth: 'iam',
+    request: RESOURCES_REQUESTS['GET /v1/handoffs/{handoff_id}'],
+  },
+  'POST /v1/handoffs/{handoff_id}/accept': {
+    concern: 'resources',
+    auth: 'iam',
+    request: RESOURCES_REQUESTS['POST /v1/handoffs/{handoff_id}/accept'],
+  },
+  'POST /v1/handoffs/{handoff_id}/complete': {
+    concern: 'resources',
+    auth: 'iam',
+    request: RESOURCES_REQUESTS['POST /v1/handoffs/{handoff_id}/complete'],
+  },
+  'POST /v1/handoffs/{handoff_id}/fail': {
+    concern: 'resources',
+    auth: 'iam',
+    request: RESOURCES_REQUESTS['POST /v1/handoffs/{handoff_id}/fail'],
+  },
+  'POST /v1/rebalance': {
+    concern: 'resources',
+    auth: 'iam',
+    request: RESOURCES_REQUESTS['POST /v1/rebalance'],
+  },
   // Selectively replicated data: each key in its policy's table for the region (lib/app/data.ts).
   'GET /v1/data': { concern: 'data', auth: 'iam', request: DATA_REQUESTS['GET /v1/data'] },
   'PUT /v1/data/{key+}': { concern: 'data', auth: 'iam', request: DATA_REQUESTS['PUT /v1/data/{key+}'] },

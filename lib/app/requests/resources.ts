@@ -1,10 +1,11 @@
 /**
- * Requests of the resources API (usage, settlement, handoffs, rebalance), strict (unknown fields and
+ * The resources API's requests (usage, settlement, handoffs, rebalance), strict (unknown fields and
  * parameters rejected). zod/mini keeps the bundle small.
  */
 import * as z from 'zod/mini';
-import { REGION_ID_PATTERN as REGION_ID } from '../../lib/app/edge.ts';
-import { HANDOFF_LIST_MAX } from '../../lib/app/handoffs/lifecycle.ts';
+import { REGION_ID_PATTERN as REGION_ID } from '../../core/topology/types.ts';
+import { HANDOFF_LIST_MAX } from '../handoffs/lifecycle.ts';
+import type { PathParameterSpec } from '../request-spec.ts';
 
 /** `{handoff_id}` of the handoff routes. */
 export const HANDOFF_ID = /^[A-Za-z0-9._:-]{1,200}$/;
@@ -55,3 +56,30 @@ export const rebalanceSchema = z.strictObject({
   /** Plans even when `dynamic_rebalancing.enabled` is false (an operator's explicit request). */
   force: z.optional(z.boolean()),
 });
+
+const region: PathParameterSpec = {
+  pattern: REGION_ID,
+  field: 'region',
+  example: 'a region id such as us-east-1',
+};
+
+const handoffId: PathParameterSpec = { pattern: HANDOFF_ID, field: 'handoff_id', example: 'a handoff id' };
+
+const settlement = { schema: settleSchema, what: 'settlement', optional: true } as const;
+
+/** Each route's request (lib/app/routes.ts). */
+export const RESOURCES_REQUESTS = {
+  'PUT /v1/resources/{region}/usage': {
+    path: { region },
+    body: { schema: usageSchema, what: 'usage report' },
+  },
+  'GET /v1/handoffs': { query: listHandoffsQuerySchema },
+  'GET /v1/handoffs/{handoff_id}': { path: { handoff_id: handoffId } },
+  'POST /v1/handoffs/{handoff_id}/accept': {
+    path: { handoff_id: handoffId },
+    body: { schema: acceptSchema, what: 'accept request', optional: true },
+  },
+  'POST /v1/handoffs/{handoff_id}/complete': { path: { handoff_id: handoffId }, body: settlement },
+  'POST /v1/handoffs/{handoff_id}/fail': { path: { handoff_id: handoffId }, body: settlement },
+  'POST /v1/rebalance': { body: { schema: rebalanceSchema, what: 'rebalance request', optional: true } },
+} as const;
