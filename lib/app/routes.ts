@@ -13,6 +13,7 @@ import { FAILOVERS_REQUESTS } from './requests/failovers.ts';
 import { LATENCY_REQUESTS } from './requests/latency.ts';
 import { REPLICATION_REQUESTS } from './requests/replication.ts';
 import { RESOURCES_REQUESTS } from './requests/resources.ts';
+import { ROUTER_REQUESTS } from './requests/router.ts';
 
 /** A Lambda function per concern; its code is `functions/<concern>/index.ts`. */
 export type Concern =
@@ -61,7 +62,7 @@ export interface RouteSpec {
  * dispatches on.
  */
 const ROUTE_TABLE = {
-  'POST /v1/route': { concern: 'router', auth: 'iam' },
+  'POST /v1/route': { concern: 'router', auth: 'iam', request: ROUTER_REQUESTS['POST /v1/route'] },
   'GET /v1/regions': { concern: 'regions', auth: 'iam' },
   'GET /v1/regions/{id}': { concern: 'regions', auth: 'iam' },
   'GET /health': { concern: 'health', auth: 'none' },

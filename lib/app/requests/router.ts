@@ -1,10 +1,8 @@
+/** The router's request, strict (unknown fields rejected). zod/mini keeps the bundle small. */
 import * as z from 'zod/mini';
-import {
-  APPROVAL_REF_PATTERN,
-  APPROVAL_REF_RULE,
-  ERASURE_EXCEPTIONS,
-  SUBJECT_ID_PATTERN,
-} from '../../lib/app/edge.ts';
+import { APPROVAL_REF_PATTERN, APPROVAL_REF_RULE } from '../../core/compliance/types.ts';
+import { SUBJECT_ID_PATTERN } from '../../core/privacy/rules.ts';
+import { ERASURE_EXCEPTIONS } from '../../core/privacy/types.ts';
 
 export const TASK_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -46,3 +44,8 @@ export const routeRequestSchema = z.strictObject({
     }),
   ),
 });
+
+/** Each route's request (lib/app/routes.ts). */
+export const ROUTER_REQUESTS = {
+  'POST /v1/route': { body: { schema: routeRequestSchema, what: 'route request' } },
+} as const;
