@@ -248,6 +248,31 @@ describe('applyRound SLO conditions', () => {
     expect(p99([{ at: 0, ok: false, latency_ms: 10_000 }])).toBe(0);
   });
 
+  // Invariant: p99 is numpy's linear interpolation over every answered latency sorted, whatever the
+  // window's size and order (it keeps only the largest values instead of sorting them all).
+  it('p99 interpolates between the sorted answered latencies at rank 0.99 (n - 1)', () => {
+    const reference = (latencies: readonly number[]): number => {
+      const sorted = [...latencies].sort((a, b) => a - b);
+      if (sorted.length === 0) return 0;
+      const rank = 0.99 * (sorted.length - 1);
+      const low = Math.floor(rank);
+      const lower = sorted[low] as number;
+      const upper = sorted[Math.min(low + 1, sorted.length - 1)] as number;
+      return lower + (upper - lower) * (rank - low);
+    };
+    const window = fc.array(
+      fc.record({ ok: fc.boolean(), latency_ms: fc.oneof(fc.integer({ min: 0, max: 5 }), fc.nat(20_000)) }),
+      { maxLength: 250 },
+    );
+    fc.assert(
+      fc.property(window, (calls) => {
+        const samples = calls.map((c) => ({ at: 0, ...c }));
+        const answered = calls.filter((c) => c.ok).map((c) => c.latency_ms);
+        expect(p99(samples)).toBe(reference(answered));
+      }),
+    );
+  });
+
   // Invariant (DESIGN principle 5): capacity is load, not failure. A saturated target is reported
   // as such and never voted out, however long it stays saturated.
   it('reported capacity below the threshold is saturated, never unhealthy', () => {

@@ -343,14 +343,27 @@ export function errorRate(samples: readonly WindowSample[]): number {
  * window of 30, interpolation keeps one slow answer from being the p99 by itself; two are.
  */
 export function p99(samples: readonly WindowSample[]): number {
-  // A typed array sorts numerically without a comparator call per pair (every round sorts its window).
-  const latencies = new Float64Array(samples.filter((s) => s.ok).map((s) => s.latency_ms)).sort();
+  const latencies = samples.filter((s) => s.ok).map((s) => s.latency_ms);
   if (latencies.length === 0) return 0;
   const rank = 0.99 * (latencies.length - 1);
   const low = Math.floor(rank);
-  const lower = latencies[low] ?? 0;
-  const upper = latencies[Math.min(low + 1, latencies.length - 1)] ?? lower;
+  // Only the values from rank `low` up count: a window's two largest, not the whole window sorted
+  // (every round of every observer computes this).
+  const [lower = 0, upper = lower] = largest(latencies, latencies.length - low);
   return lower + (upper - lower) * (rank - low);
+}
+
+/** The `count` largest of `values`, ascending (an insertion into a list that never grows past `count`). */
+function largest(values: readonly number[], count: number): number[] {
+  const top: number[] = [];
+  for (const value of values) {
+    if (top.length === count && value <= (top[0] as number)) continue;
+    let at = top.length;
+    while (at > 0 && (top[at - 1] as number) > value) at--;
+    top.splice(at, 0, value);
+    if (top.length > count) top.shift();
+  }
+  return top;
 }
 
 function groupByEndpoint(round: readonly ProbeObservation[]): Map<string, ProbeObservation[]> {
