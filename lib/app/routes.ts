@@ -11,6 +11,7 @@ import type { RequestSpec } from './request-spec.ts';
 import { DATA_REQUESTS } from './requests/data.ts';
 import { FAILOVERS_REQUESTS } from './requests/failovers.ts';
 import { LATENCY_REQUESTS } from './requests/latency.ts';
+import { MCP_REQUESTS } from './requests/mcp.ts';
 import { REPLICATION_REQUESTS } from './requests/replication.ts';
 import { RESOURCES_REQUESTS } from './requests/resources.ts';
 import { ROUTER_REQUESTS } from './requests/router.ts';
@@ -181,10 +182,18 @@ const ROUTE_TABLE = {
     request: DATA_REQUESTS['DELETE /v1/data/{key+}'],
   },
   // The MCP server registry and discovery (lib/app/mcp/registry.ts).
-  'GET /v1/mcp/servers': { concern: 'mcp', auth: 'iam' },
-  'PUT /v1/mcp/servers/{region}/{server}': { concern: 'mcp', auth: 'iam' },
-  'DELETE /v1/mcp/servers/{region}/{server}': { concern: 'mcp', auth: 'iam' },
-  'GET /v1/mcp/discover': { concern: 'mcp', auth: 'iam' },
+  'GET /v1/mcp/servers': { concern: 'mcp', auth: 'iam', request: MCP_REQUESTS['GET /v1/mcp/servers'] },
+  'PUT /v1/mcp/servers/{region}/{server}': {
+    concern: 'mcp',
+    auth: 'iam',
+    request: MCP_REQUESTS['PUT /v1/mcp/servers/{region}/{server}'],
+  },
+  'DELETE /v1/mcp/servers/{region}/{server}': {
+    concern: 'mcp',
+    auth: 'iam',
+    request: MCP_REQUESTS['DELETE /v1/mcp/servers/{region}/{server}'],
+  },
+  'GET /v1/mcp/discover': { concern: 'mcp', auth: 'iam', request: MCP_REQUESTS['GET /v1/mcp/discover'] },
   // Operations: an operator's emergency shutdown and restore, the daily report (lib/app/ops).
   'POST /v1/regions/{id}/emergency-shutdown': { concern: 'ops', auth: 'iam' },
   'DELETE /v1/regions/{id}/emergency-shutdown': { concern: 'ops', auth: 'iam' },

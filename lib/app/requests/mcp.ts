@@ -1,15 +1,16 @@
 /**
- * Requests of the MCP registry API, strict (unknown fields and parameters rejected). zod/mini keeps
+ * The MCP registry API's requests, strict (unknown fields and parameters rejected). zod/mini keeps
  * the bundle small.
  */
 import * as z from 'zod/mini';
-import { REGION_ID_PATTERN as REGION_ID } from '../../lib/app/edge.ts';
+import { REGION_ID_PATTERN as REGION_ID } from '../../core/topology/types.ts';
 import {
   COMPLIANCE_FRAMEWORKS,
   DATA_CLASSIFICATIONS,
   SERVER_NAME_PATTERN,
   VERSION_PATTERN,
-} from '../../lib/app/mcp/registry.ts';
+} from '../mcp/registry.ts';
+import type { PathParameterSpec } from '../request-spec.ts';
 
 const CAPABILITY = /^[a-z][a-z0-9._-]{0,62}$/;
 const regionId = z.string().check(z.regex(REGION_ID, 'must be a region id such as us-east-1'));
@@ -47,3 +48,23 @@ export const registrationSchema = z.strictObject({
   ),
   failover: z.optional(z.enum(['any-region', 'cross-region', 'none'])),
 });
+
+const server: Readonly<Record<'region' | 'server', PathParameterSpec>> = {
+  region: { pattern: REGION_ID, field: 'region', example: 'a region id such as us-east-1' },
+  server: {
+    pattern: SERVER_NAME_PATTERN,
+    field: 'server',
+    example: 'a lower-case server name such as postgres',
+  },
+};
+
+/** Each route's request (lib/app/routes.ts). */
+export const MCP_REQUESTS = {
+  'GET /v1/mcp/servers': { query: listServersQuerySchema },
+  'PUT /v1/mcp/servers/{region}/{server}': {
+    path: server,
+    body: { schema: registrationSchema, what: 'registration' },
+  },
+  'DELETE /v1/mcp/servers/{region}/{server}': { path: server },
+  'GET /v1/mcp/discover': { query: discoverQuerySchema },
+} as const;
