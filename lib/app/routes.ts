@@ -12,6 +12,7 @@ import { DATA_REQUESTS } from './requests/data.ts';
 import { FAILOVERS_REQUESTS } from './requests/failovers.ts';
 import { LATENCY_REQUESTS } from './requests/latency.ts';
 import { MCP_REQUESTS } from './requests/mcp.ts';
+import { PRIVACY_REQUESTS } from './requests/privacy.ts';
 import { REPLICATION_REQUESTS } from './requests/replication.ts';
 import { RESOURCES_REQUESTS } from './requests/resources.ts';
 import { ROUTER_REQUESTS } from './requests/router.ts';
@@ -101,9 +102,21 @@ const ROUTE_TABLE = {
     auth: 'iam',
     request: FAILOVERS_REQUESTS['POST /v1/failovers/{id}/decline'],
   },
-  'POST /v1/privacy/requests': { concern: 'privacy', auth: 'iam' },
-  'GET /v1/privacy/requests': { concern: 'privacy', auth: 'iam' },
-  'GET /v1/privacy/requests/{id}': { concern: 'privacy', auth: 'iam' },
+  'POST /v1/privacy/requests': {
+    concern: 'privacy',
+    auth: 'iam',
+    request: PRIVACY_REQUESTS['POST /v1/privacy/requests'],
+  },
+  'GET /v1/privacy/requests': {
+    concern: 'privacy',
+    auth: 'iam',
+    request: PRIVACY_REQUESTS['GET /v1/privacy/requests'],
+  },
+  'GET /v1/privacy/requests/{id}': {
+    concern: 'privacy',
+    auth: 'iam',
+    request: PRIVACY_REQUESTS['GET /v1/privacy/requests/{id}'],
+  },
   'POST /v1/compliance/check': { concern: 'compliance', auth: 'iam' },
   'POST /v1/compliance/audits': { concern: 'compliance', auth: 'iam' },
   'GET /v1/compliance/audits': { concern: 'compliance', auth: 'iam' },
