@@ -39,7 +39,7 @@ export function createLatencySamplerHandler(
       deps,
       input.samples === undefined ? {} : { samples: input.samples },
     );
-    options.metrics?.publish(latencySamplerMetrics(report));
+    options.metrics?.publish(latencySamplerMetrics(deps.topology, report));
     const summary: LatencySamplerSummary = {
       region: report.region,
       requests: report.requests,

@@ -23,9 +23,10 @@ export type MetricUnitName = 'Percent' | 'Milliseconds' | 'Seconds' | 'Count';
  * observer, for what a round sees of every region); `pair` names a directed link `<from>-><to>`
  * (latency is measured from this region to a peer). Each metric and dimension set is a custom metric
  * CloudWatch bills by the hour: a per-region or per-link series is published only where an alarm
- * at its own threshold needs it; what a round sees of several regions is folded into the one value
- * an alarm compares (the lowest availability, the busiest peer, the longest lag), which crosses the
- * threshold whenever any region's or link's own figure does.
+ * at its own threshold or the dashboard needs it; what a round sees of several regions or links is
+ * folded into the one value an alarm compares (the lowest availability, the busiest peer, the longest
+ * lag, the worst link's percentile against its target), which crosses the threshold whenever any
+ * region's or link's own figure does. The per-link latency samples stay for the dashboard's graph.
  */
 export const METRICS = {
   /**
@@ -36,6 +37,12 @@ export const METRICS = {
   RegionAvailability: { unit: 'Percent', dimensions: ['region'] },
   /** One probe round trip from `region` to a peer, per sample: p50/p95/p99 are CloudWatch statistics. */
   CrossRegionLatency: { unit: 'Milliseconds', dimensions: ['region', 'pair'] },
+  /**
+   * The worst link from `region`, per sampler run: the highest of each link's p50, p95 and p99 over
+   * its window (the latency matrix's own figures) as a percentage of the monitoring target for that
+   * percentile. Over 100 whenever one link's percentile is over its target.
+   */
+  LatencyOverTarget: { unit: 'Percent', dimensions: ['region'] },
   /** How far `region`'s replica trails the furthest behind of its sources, per monitor round. */
   ReplicationLag: { unit: 'Seconds', dimensions: ['region'] },
   /** A completed failover coordinated by `region`: from initiation to completion. */
@@ -92,15 +99,33 @@ export function probeRoundMetrics(topology: Topology, round: ProbeRoundReport): 
   return points;
 }
 
-/** A latency sampler run: every successful sample of every pair (failures are not a latency). */
-export function latencySamplerMetrics(report: SamplerReport): MetricPoint[] {
-  return report.pairs.flatMap((pair) =>
-    pair.samples.map((ms) => ({
-      name: 'CrossRegionLatency' as const,
-      value: ms,
-      dimensions: { region: report.region, pair: pairDimension(report.region, pair.to) },
-    })),
+/**
+ * A latency sampler run: every successful sample of every pair (failures are not a latency), and
+ * the worst link's percentile against its target (`LatencyOverTarget`, when some link has an entry).
+ */
+export function latencySamplerMetrics(topology: Topology, report: SamplerReport): MetricPoint[] {
+  const samples = report.pairs.flatMap((pair) =>
+    pair.samples.map(
+      (ms): MetricPoint => ({
+        name: 'CrossRegionLatency',
+        value: ms,
+        dimensions: { region: report.region, pair: pairDimension(report.region, pair.to) },
+      }),
+    ),
   );
+  const targets = topology.monitoring.performance.cross_region_latency;
+  const shares = report.pairs.flatMap(({ entry }) =>
+    entry
+      ? [
+          entry.p50_ms / targets.p50_target,
+          entry.p95_ms / targets.p95_target,
+          entry.p99_ms / targets.p99_target,
+        ]
+      : [],
+  );
+  if (shares.length === 0) return samples;
+  const worst = round1(Math.max(...shares) * 100);
+  return [...samples, { name: 'LatencyOverTarget', value: worst, dimensions: { region: report.region } }];
 }
 
 /**
@@ -145,6 +170,7 @@ export function metricSeries(topology: Topology, regionId: string): MetricSeries
         publisher: 'latency-sampler',
       }),
     ),
+    { name: 'LatencyOverTarget', dimensions: region, publisher: 'latency-sampler' },
     { name: 'ReplicationLag', dimensions: region, publisher: 'replication-monitor' },
     { name: 'FailoverTime', dimensions: region, publisher: 'failover' },
     { name: 'ResidencyViolations', dimensions: region, publisher: 'compliance-audit' },

@@ -139,7 +139,7 @@ describe("metric emission from the jobs' handlers", () => {
     );
   });
 
-  it("a latency sampler run publishes each sample on its pair, for CloudWatch's percentiles", async () => {
+  it("a latency sampler run publishes each sample on its pair, for CloudWatch's percentiles, and the worst link against its target", async () => {
     const deps = runtime.region(US).deps;
     if (!deps.latency) throw new Error('no latency store');
     const handler = createLatencySamplerHandler(
@@ -151,11 +151,17 @@ describe("metric emission from the jobs' handlers", () => {
     expect(values(records, 'CrossRegionLatency')).toEqual(
       peers.map((peer) => ({ dimensions: { region: US, pair: `${US}->${peer}` }, value: [42, 42, 42] })),
     );
-    expect(records.map((r) => r._aws.CloudWatchMetrics[0]?.Dimensions)).toEqual(
-      peers.map(() => [['region', 'pair']]),
-    );
+    // 42 ms on every link: 42 % of the strictest target (p50, 100 ms).
+    expect(values(records, 'LatencyOverTarget')).toEqual([{ dimensions: { region: US }, value: 42 }]);
+    expect(records.map((r) => r._aws.CloudWatchMetrics[0]?.Dimensions)).toEqual([
+      ...peers.map(() => [['region', 'pair']]),
+      [['region']],
+    ]);
     expect(records[0]?._aws.CloudWatchMetrics[0]?.Metrics).toEqual([
       { Name: 'CrossRegionLatency', Unit: 'Milliseconds' },
+    ]);
+    expect(records.at(-1)?._aws.CloudWatchMetrics[0]?.Metrics).toEqual([
+      { Name: 'LatencyOverTarget', Unit: 'Percent' },
     ]);
   });
 
