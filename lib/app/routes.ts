@@ -8,6 +8,7 @@
  * parameters, query, body: lib/app/request-spec.ts), which the dispatch parses before the handler runs.
  */
 import type { RequestSpec } from './request-spec.ts';
+import { COMPLIANCE_REQUESTS } from './requests/compliance.ts';
 import { DATA_REQUESTS } from './requests/data.ts';
 import { FAILOVERS_REQUESTS } from './requests/failovers.ts';
 import { LATENCY_REQUESTS } from './requests/latency.ts';
@@ -117,10 +118,26 @@ const ROUTE_TABLE = {
     auth: 'iam',
     request: PRIVACY_REQUESTS['GET /v1/privacy/requests/{id}'],
   },
-  'POST /v1/compliance/check': { concern: 'compliance', auth: 'iam' },
-  'POST /v1/compliance/audits': { concern: 'compliance', auth: 'iam' },
-  'GET /v1/compliance/audits': { concern: 'compliance', auth: 'iam' },
-  'GET /v1/compliance/audits/{id}': { concern: 'compliance', auth: 'iam' },
+  'POST /v1/compliance/check': {
+    concern: 'compliance',
+    auth: 'iam',
+    request: COMPLIANCE_REQUESTS['POST /v1/compliance/check'],
+  },
+  'POST /v1/compliance/audits': {
+    concern: 'compliance',
+    auth: 'iam',
+    request: COMPLIANCE_REQUESTS['POST /v1/compliance/audits'],
+  },
+  'GET /v1/compliance/audits': {
+    concern: 'compliance',
+    auth: 'iam',
+    request: COMPLIANCE_REQUESTS['GET /v1/compliance/audits'],
+  },
+  'GET /v1/compliance/audits/{id}': {
+    concern: 'compliance',
+    auth: 'iam',
+    request: COMPLIANCE_REQUESTS['GET /v1/compliance/audits/{id}'],
+  },
   'GET /v1/replication': {
     concern: 'replication',
     auth: 'iam',
