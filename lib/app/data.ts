@@ -79,7 +79,6 @@ export async function deleteData(
   return { key, deleted, policy_id: policy?.policyId };
 }
 
-export const MAX_LIST_LIMIT = 1000;
 export const DEFAULT_LIST_LIMIT = 100;
 
 export interface DataListing {

@@ -40,15 +40,6 @@ export interface DrillContext {
   readonly tables?: readonly string[];
 }
 
-/** The paths this module answers. */
-export const DRILL_PATHS = [
-  '/v1/sim/replication',
-  '/v1/sim/replication/lag',
-  '/v1/sim/replication/pause',
-  '/v1/sim/replication/resume',
-  '/v1/sim/replication/corrupt',
-] as const;
-
 /** Ten simulated minutes, like the slowest injectable latency: beyond that it is a partition (pause). */
 export const MAX_LAG_MS = 600_000;
 

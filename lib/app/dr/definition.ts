@@ -3,18 +3,10 @@
  * network-partition.asl.json), imported as JSON like the failover's (a use case does no I/O), with
  * their one substitution: the DR function's ARN. CDK passes the same text and map.
  */
-import { fileURLToPath } from 'node:url';
 import partitionAsl from '../../../statemachines/network-partition.asl.json' with { type: 'json' };
 import regionalAsl from '../../../statemachines/regional-dr.asl.json' with { type: 'json' };
 import { applySubstitutions } from '../failover/definition.ts';
 import type { Runbook } from './actions.ts';
-
-export const RUNBOOK_DEFINITION_PATHS: Readonly<Record<Runbook, string>> = {
-  regional_failure: fileURLToPath(new URL('../../../statemachines/regional-dr.asl.json', import.meta.url)),
-  network_partition: fileURLToPath(
-    new URL('../../../statemachines/network-partition.asl.json', import.meta.url),
-  ),
-};
 
 /** Both runbooks, in the order the stacks deploy them. */
 export const RUNBOOKS: readonly Runbook[] = ['regional_failure', 'network_partition'];

@@ -37,8 +37,6 @@ export const reportRequestSchema = z.strictObject({
   ),
 });
 
-export type ReportRequest = z.infer<typeof reportRequestSchema>;
-
 /** `GET /v1/ops/reports` */
 export const listReportsQuerySchema = z.strictObject({
   limit: z.optional(z.string().check(z.regex(/^\d{1,3}$/, 'must be a whole number from 1 to 500'))),

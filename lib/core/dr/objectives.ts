@@ -100,7 +100,6 @@ export const END_TO_END_CHECKS = [
   'data_retrieval',
   'mcp_server_access',
 ] as const;
-export type EndToEndCheck = (typeof END_TO_END_CHECKS)[number];
 
 export function tierOf(service: Service, objectives: DrObjectives = DR_OBJECTIVES): ServiceTier {
   for (const tier of SERVICE_TIERS) if (objectives.rto[tier].services.includes(service)) return tier;

@@ -50,11 +50,6 @@ export const FAILOVER_ERROR_NAMES = [
 
 export type FailoverErrorName = (typeof FAILOVER_ERROR_NAMES)[number];
 
-/** Errors that end a failover without a change: the rollback records it cancelled, not rolled back. */
-export const CANCELLING_ERROR_NAMES: readonly StepErrorName[] = STEP_ERROR_NAMES.filter(
-  (name) => STEP_ERRORS[name] === 'cancelled',
-);
-
 /**
  * Lambda's own transient errors (the service, throttling, the SDK client): retried like
  * TransientError, as AWS advises for every Lambda task.

@@ -5,9 +5,6 @@
  */
 import type { RegionStatus } from '../state/records.ts';
 
-/** The endpoints a probe round calls on each target (the spec's health_check.endpoints). */
-export type ProbeEndpoint = '/health' | '/api/v1/ping' | '/coordination/status';
-
 /** One call of one endpoint of one target by one observer. */
 export interface ProbeObservation {
   readonly observer: string;

@@ -11,9 +11,6 @@ export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 300;
 /** A drain longer than an hour is not an emergency shutdown any more. */
 export const MAX_DRAIN_TIMEOUT_SECONDS = 3600;
 
-/** Incident ids: `incident-<region>-e<epoch>` (the shutdown's epoch: one incident per shutdown). */
-export const INCIDENT_ID_PATTERN = /^incident-[a-z]{2}(-[a-z]+)+-\d-e\d{1,15}$/;
-
 export interface IncidentAuditEntry {
   readonly action: 'shutdown' | 'restore';
   /** ISO time. */

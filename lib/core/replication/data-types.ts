@@ -37,9 +37,6 @@ export const RECORD_DATA_TYPES: Readonly<Record<string, string>> = {
   document_slot: 'coordination_documents',
 };
 
-/** Written on every write: a consistency check never samples them (they are always in flight). */
-export const UNSAMPLED_RECORD_TYPES: ReadonlySet<string> = new Set(['replication_mark']);
-
 /** Active-active data kept with version vectors (lib/app/replication/versioned-store.ts). */
 export const VERSIONED_DATA_TYPES: ReadonlySet<string> = new Set(['coordination_documents']);
 

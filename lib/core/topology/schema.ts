@@ -507,7 +507,5 @@ export const topologySchema = z.strictObject({
   monitoring: monitoringSchema,
 });
 
-/** A topology file as written (before normalization and defaults). */
-export type TopologyInput = z.input<typeof topologySchema>;
 /** A structurally valid topology file. */
 export type ParsedTopology = z.output<typeof topologySchema>;
