@@ -13,6 +13,7 @@ import { DATA_REQUESTS } from './requests/data.ts';
 import { FAILOVERS_REQUESTS } from './requests/failovers.ts';
 import { LATENCY_REQUESTS } from './requests/latency.ts';
 import { MCP_REQUESTS } from './requests/mcp.ts';
+import { OPS_REQUESTS } from './requests/ops.ts';
 import { PRIVACY_REQUESTS } from './requests/privacy.ts';
 import { REPLICATION_REQUESTS } from './requests/replication.ts';
 import { RESOURCES_REQUESTS } from './requests/resources.ts';
@@ -225,12 +226,24 @@ const ROUTE_TABLE = {
   },
   'GET /v1/mcp/discover': { concern: 'mcp', auth: 'iam', request: MCP_REQUESTS['GET /v1/mcp/discover'] },
   // Operations: an operator's emergency shutdown and restore, the daily report (lib/app/ops).
-  'POST /v1/regions/{id}/emergency-shutdown': { concern: 'ops', auth: 'iam' },
-  'DELETE /v1/regions/{id}/emergency-shutdown': { concern: 'ops', auth: 'iam' },
-  'GET /v1/ops/incidents': { concern: 'ops', auth: 'iam' },
-  'POST /v1/ops/reports': { concern: 'ops', auth: 'iam' },
-  'GET /v1/ops/reports': { concern: 'ops', auth: 'iam' },
-  'GET /v1/ops/reports/{id}': { concern: 'ops', auth: 'iam' },
+  'POST /v1/regions/{id}/emergency-shutdown': {
+    concern: 'ops',
+    auth: 'iam',
+    request: OPS_REQUESTS['POST /v1/regions/{id}/emergency-shutdown'],
+  },
+  'DELETE /v1/regions/{id}/emergency-shutdown': {
+    concern: 'ops',
+    auth: 'iam',
+    request: OPS_REQUESTS['DELETE /v1/regions/{id}/emergency-shutdown'],
+  },
+  'GET /v1/ops/incidents': { concern: 'ops', auth: 'iam', request: OPS_REQUESTS['GET /v1/ops/incidents'] },
+  'POST /v1/ops/reports': { concern: 'ops', auth: 'iam', request: OPS_REQUESTS['POST /v1/ops/reports'] },
+  'GET /v1/ops/reports': { concern: 'ops', auth: 'iam', request: OPS_REQUESTS['GET /v1/ops/reports'] },
+  'GET /v1/ops/reports/{id}': {
+    concern: 'ops',
+    auth: 'iam',
+    request: OPS_REQUESTS['GET /v1/ops/reports/{id}'],
+  },
 } as const satisfies Readonly<Record<`${HttpMethod} /${string}`, RouteSpec>>;
 
 export type RouteKey = keyof typeof ROUTE_TABLE;
