@@ -5,7 +5,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DiscoveringProbe } from '../adapters/aws/discovering-probe.ts';
 import type { TableRef } from '../adapters/aws/dynamo-items.ts';
@@ -149,9 +148,23 @@ function replicas(
   });
 }
 
+let ssm: Promise<typeof import('@aws-sdk/client-ssm')> | undefined;
+
+/**
+ * The SSM client's module, loaded on the first lookup, not at import: a deployment that knows every
+ * region's URL at synth never looks one up, and a cold start pays for the module only when it does.
+ */
+function ssmModule(): Promise<typeof import('@aws-sdk/client-ssm')> {
+  ssm ??= import('@aws-sdk/client-ssm');
+  return ssm;
+}
+
 /** Every region's API, probed: the URLs known at synth, the others looked up in each region's SSM. */
 function probeFor(topology: Topology, env: Environment<'endpoints'>): ProbePort {
-  const ssmFor = perRegion((region) => new SSMClient({ region, requestHandler: REMOTE_REQUEST }));
+  const ssmFor = perRegion(async (region) => {
+    const { SSMClient } = await ssmModule();
+    return new SSMClient({ region, requestHandler: REMOTE_REQUEST });
+  });
   const template = env.CORTEX_ENDPOINT_PARAMETER;
   return new DiscoveringProbe({
     known: env.CORTEX_REGION_ENDPOINTS,
@@ -159,7 +172,8 @@ function probeFor(topology: Topology, env: Environment<'endpoints'>): ProbePort 
     lookup: async (region) => {
       if (!template) return undefined;
       const name = template.replace('{region}', region);
-      const { Parameter } = await ssmFor(region).send(new GetParameterCommand({ Name: name }));
+      const [{ GetParameterCommand }, client] = await Promise.all([ssmModule(), ssmFor(region)]);
+      const { Parameter } = await client.send(new GetParameterCommand({ Name: name }));
       return Parameter?.Value;
     },
     probeFor: (baseUrls) => new HttpProbe({ baseUrls, clock }),
