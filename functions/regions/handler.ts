@@ -1,11 +1,17 @@
 import type { RegionalDeps } from '../../lib/app/deps.ts';
 import { getRegion, listRegions } from '../../lib/app/regions.ts';
+import { REGIONS_REQUESTS } from '../../lib/app/requests/regions.ts';
 import { httpHandler, json } from '../shared/http.ts';
 
 /** `GET /v1/regions` and `GET /v1/regions/{id}`: topology plus live status. */
 export function createRegionsHandler(deps: RegionalDeps) {
-  return httpHandler('regions', deps.log, {
-    'GET /v1/regions': async () => json(200, await listRegions(deps)),
-    'GET /v1/regions/{id}': async (event) => json(200, await getRegion(deps, event.pathParameters?.id ?? '')),
-  });
+  return httpHandler(
+    'regions',
+    deps.log,
+    {
+      'GET /v1/regions': async () => json(200, await listRegions(deps)),
+      'GET /v1/regions/{id}': async (_event, { path }) => json(200, await getRegion(deps, path.id)),
+    },
+    REGIONS_REQUESTS,
+  );
 }

@@ -15,6 +15,7 @@ import { LATENCY_REQUESTS } from './requests/latency.ts';
 import { MCP_REQUESTS } from './requests/mcp.ts';
 import { OPS_REQUESTS } from './requests/ops.ts';
 import { PRIVACY_REQUESTS } from './requests/privacy.ts';
+import { REGIONS_REQUESTS } from './requests/regions.ts';
 import { REPLICATION_REQUESTS } from './requests/replication.ts';
 import { RESOURCES_REQUESTS } from './requests/resources.ts';
 import { ROUTER_REQUESTS } from './requests/router.ts';
@@ -68,7 +69,11 @@ export interface RouteSpec {
 const ROUTE_TABLE = {
   'POST /v1/route': { concern: 'router', auth: 'iam', request: ROUTER_REQUESTS['POST /v1/route'] },
   'GET /v1/regions': { concern: 'regions', auth: 'iam' },
-  'GET /v1/regions/{id}': { concern: 'regions', auth: 'iam' },
+  'GET /v1/regions/{id}': {
+    concern: 'regions',
+    auth: 'iam',
+    request: REGIONS_REQUESTS['GET /v1/regions/{id}'],
+  },
   'GET /health': { concern: 'health', auth: 'none' },
   'GET /api/v1/ping': { concern: 'health', auth: 'none' },
   'GET /coordination/status': { concern: 'health', auth: 'iam' },
