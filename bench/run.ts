@@ -4,18 +4,12 @@
  *
  * 1. Routing decisions in process (default topology and a synthetic 35-region one).
  * 2. The router handler, warm, through the middy chain against dynalite.
- * 3. The router bundle's size and import time beside bare middy + the DynamoDB client.
+ * 3. The router bundle's size and import time beside bare middy + the DynamoDB client (bench/import-time.ts).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { createRouterHandler } from '../functions/router/handler.ts';
 import { DynamoStateAdapter } from '../lib/adapters/aws/dynamodb-state.ts';
 import { liveStates, readStatuses } from '../lib/app/live-state.ts';
 import { decideRoute, type RouteInput } from '../lib/core/routing.ts';
-import { compileTopology } from '../lib/core/topology/compiled.ts';
 import type { Topology } from '../lib/core/topology/types.ts';
 import { validateTopology } from '../lib/core/topology/validate.ts';
 import { readTopologyJson } from '../lib/topology/load.ts';
@@ -24,14 +18,12 @@ import { startTestTable } from '../test/support/dynalite.ts';
 import { httpEvent, lambdaContext } from '../test/support/events.ts';
 import { measureRegionsRead } from './availability.ts';
 import { measureFailover } from './failover.ts';
+import { formatImportTime, measureImportTimes } from './import-time.ts';
 import { measureSamplerCost } from './latency.ts';
 import { formatRoundLoad, measureProbeRoundLoad } from './probe-round-load.ts';
 import { measureConsistencyChecks, measureLagError } from './replication.ts';
 import { measureAccounting } from './resources.ts';
 import { formatSimulation, measureSimulation } from './simulation.ts';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, 'bench', 'out');
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
@@ -116,90 +108,11 @@ async function routerHandlerWarm(): Promise<void> {
   }
 }
 
-/** Bundles the way lib/infra does (ESM, minified, node24, SDK included so both sides carry it). */
-async function bundle(entry: string, outfile: string, define: Record<string, string> = {}): Promise<number> {
-  await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    minify: true,
-    mainFields: ['module', 'main'],
-    define,
-    banner: { js: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" },
-    logLevel: 'error',
-  });
-  return statSync(outfile).size;
-}
-
-function importMs(file: string, runs: number): number {
-  const script = `const t=performance.now();await import(${JSON.stringify(file)});process.stdout.write(String(performance.now()-t));`;
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const text = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-      env: {
-        ...process.env,
-        CORTEX_REGION_ID: 'us-east-1',
-        CORTEX_TABLE_NAME: 'cortex-state',
-        AWS_REGION: 'us-east-1',
-      },
-      encoding: 'utf8',
-    });
-    samples.push(Number(text));
-  }
-  return summarize(samples).p50;
-}
-
-async function bundleFigures(): Promise<void> {
-  mkdirSync(out, { recursive: true });
-  const baselineEntry = join(out, 'baseline-entry.mjs');
-  writeFileSync(
-    baselineEntry,
-    [
-      "import middy from '@middy/core';",
-      "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';",
-      "import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';",
-      'const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));',
-      "export const handler = middy().handler(async () => client.send(new GetCommand({ TableName: 't', Key: { pk: 'x' } })));",
-    ].join('\n'),
-  );
-  const topology = JSON.stringify(compileTopology(validateTopology(readTopologyJson())));
-  const routerFile = join(out, 'router.mjs');
-  const baselineFile = join(out, 'baseline.mjs');
-  const routerSize = await bundle(join(root, 'functions/router/index.ts'), routerFile, {
-    CORTEX_TOPOLOGY: topology,
-  });
-  const baselineSize = await bundle(baselineEntry, baselineFile);
-  const runs = 31;
-  importMs(baselineFile, 3);
-  importMs(routerFile, 3);
-  // Interleaved, one process each, so drift in the machine's load falls on both sides alike.
-  const baselineSamples: number[] = [];
-  const routerSamples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    baselineSamples.push(importMs(baselineFile, 1));
-    routerSamples.push(importMs(routerFile, 1));
-  }
-  const baselineMs = summarize(baselineSamples).p50;
-  const routerMs = summarize(routerSamples).p50;
-  const kib = (n: number) => `${fmt(n / 1024)} KiB`;
-  console.log(
-    `router bundle: ${kib(routerSize)} vs baseline (middy + DynamoDB client) ${kib(baselineSize)}: ` +
-      `size ratio ${fmt(routerSize / baselineSize, 2)}`,
-  );
-  console.log(
-    `import time (median of ${runs} fresh processes): router ${fmt(routerMs)} ms vs baseline ${fmt(baselineMs)} ms: ` +
-      `ratio ${fmt(routerMs / baselineMs, 2)} (target <= 1.20)`,
-  );
-}
-
 console.log(`cortex bench on node ${process.version}, ${new Date().toISOString()}`);
 await routingInProcess('default topology', validateTopology(readTopologyJson()));
 await routingInProcess('synthetic topology', validateTopology(syntheticTopologyJson(35)));
 await routerHandlerWarm();
-await bundleFigures();
+for (const figures of await measureImportTimes(['router'])) console.log(formatImportTime(figures));
 
 // Failover timing in simulated seconds, speed 10 (local work is multiplied by the speed as well, so
 // a higher speed inflates the orchestration share; see bench/failover.ts).
