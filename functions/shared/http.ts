@@ -6,7 +6,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import * as z from 'zod/mini';
+import type * as z from 'zod/mini';
 import {
   ConflictError,
   CortexError,
@@ -167,18 +167,9 @@ export function optionalJsonBody(event: HttpEvent, maxBytes = MAX_BODY_BYTES): u
 }
 
 /**
- * The path parameter `name`, checked against `pattern`; otherwise a 400 `invalid <what>` naming
- * `field` ("<value>" is not <example>).
+ * A path parameter checked as its spec says; otherwise a 400 `invalid <what>` naming `field`
+ * ("<value>" is not <example>).
  */
-export function pathParameter<K extends RouteKey>(
-  event: RoutedEvent<K>,
-  name: PathParameterOf<K>,
-  pattern: RegExp,
-  described: { readonly field: string; readonly what?: string; readonly example: string },
-): string {
-  return checkedParameter(event.pathParameters?.[name] ?? '', { ...described, pattern });
-}
-
 function checkedParameter(value: string, spec: PathParameterSpec): string {
   if (spec.pattern && !spec.pattern.test(value)) {
     throw new ValidationError(`invalid ${spec.what ?? spec.field}`, [
@@ -262,13 +253,6 @@ export function parseWith<S extends z.ZodMiniType>(
     `invalid ${what}`,
     schemaIssues(result.error.issues as readonly ZodIssueLike[], root),
   );
-}
-
-const NO_QUERY = z.strictObject({});
-
-/** A route that takes no query: any parameter is a 400 naming it. */
-export function noQuery(event: HttpEvent): void {
-  parseWith(NO_QUERY, event.queryStringParameters ?? {}, 'query');
 }
 
 /** A list's `limit` query parameter (already a whole number by its schema): 1 to 500, or a 400. */

@@ -275,11 +275,6 @@ export type PathParameterOf<K extends string> = K extends `${string}{${infer Nam
   ? (Name extends `${infer Greedy}+` ? Greedy : Name) | PathParameterOf<Rest>
   : never;
 
-/** The keys of `concern` whose path names the parameter `name`. */
-export type RouteKeyWith<C extends Concern, Name extends string> = {
-  [K in RouteKeyOf<C>]: Name extends PathParameterOf<K> ? K : never;
-}[RouteKeyOf<C>];
-
 /** A route as API Gateway takes it: method, path template, the concern serving it, auth. */
 export interface ApiRoute extends RouteSpec {
   readonly method: HttpMethod;
