@@ -53,8 +53,11 @@ export interface BackgroundJobSpec {
   readonly events?: boolean;
   /** Names this region's failover state machine and may do `access` on it ([]: names it only). */
   readonly failoverWorkflow?: readonly WorkflowAccess[];
-  /** Knows every region's API; `probe`: may also read their SSM URLs and GET the probed paths. */
-  readonly endpoints?: 'know' | 'probe';
+  /**
+   * Knows every region's API; `probe`: may also read their SSM URLs and GET the probed paths;
+   * `rounds`: probes whole rounds, so may also GET their bundle (lib/core/health/probe-bundle.ts).
+   */
+  readonly endpoints?: 'know' | 'probe' | 'rounds';
   /** Started by EventBridge Scheduler. */
   readonly schedules?: readonly JobSchedule[];
   /**
@@ -161,8 +164,11 @@ export class BackgroundJob extends Construct {
     const { spec } = this;
     if (spec.failoverWorkflow)
       this.handler.useFailoverWorkflow(connections.failoverWorkflow, spec.failoverWorkflow);
-    if (spec.endpoints === 'probe') {
-      this.handler.useRegionEndpoints(connections.endpoints, { targets: connections.peers });
+    if (spec.endpoints === 'probe' || spec.endpoints === 'rounds') {
+      this.handler.useRegionEndpoints(connections.endpoints, {
+        targets: connections.peers,
+        rounds: spec.endpoints === 'rounds',
+      });
     } else if (spec.endpoints === 'know') {
       this.handler.useRegionEndpoints(connections.endpoints);
     }

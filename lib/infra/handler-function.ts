@@ -284,14 +284,18 @@ export class HandlerFunction extends Construct {
 
   /**
    * Tells the function where each region's API is (see RegionEndpoints) and, with `probe`, lets it
-   * read the SSM parameters of regions not known at synth and GET the probed paths with SigV4.
+   * read the SSM parameters of regions not known at synth and GET the probed paths with SigV4 (with
+   * `rounds`, their bundle too).
    */
-  useRegionEndpoints(endpoints: RegionEndpoints, probe?: { readonly targets: readonly string[] }): void {
+  useRegionEndpoints(
+    endpoints: RegionEndpoints,
+    probe?: { readonly targets: readonly string[]; readonly rounds?: boolean },
+  ): void {
     this.function.addEnvironment(HANDLER_ENV.regionEndpoints, endpoints.endpointsJson());
     if (endpoints.parameterTemplate !== undefined) {
       this.function.addEnvironment(HANDLER_ENV.endpointParameter, endpoints.parameterTemplate);
     }
-    if (probe) endpoints.grantProbe(this.role, probe.targets);
+    if (probe) endpoints.grantProbe(this.role, probe.targets, { rounds: probe.rounds === true });
   }
 }
 

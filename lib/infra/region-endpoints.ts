@@ -70,10 +70,15 @@ export class RegionEndpoints extends Construct {
 
   /**
    * Lets `grantee` probe `targets`: ssm:GetParameter on the URL parameters it must discover, and
-   * execute-api:Invoke only for `GET` of the probed paths (and their bundle) in those regions. The API id in the ARN is
+   * execute-api:Invoke only for `GET` of the probed paths in those regions (with `rounds`, for a
+   * probe of whole rounds, their bundle too). The API id in the ARN is
    * `*`: it is assigned at deploy time by each region's own stack and unknown to the others.
    */
-  grantProbe(grantee: iam.IGrantable, targets: readonly string[]): void {
+  grantProbe(
+    grantee: iam.IGrantable,
+    targets: readonly string[],
+    options: { readonly rounds?: boolean } = {},
+  ): void {
     const stack = Stack.of(this);
     const unknownTargets = targets.filter((t) => !this.#props.regionIds.includes(t));
     if (unknownTargets.length > 0) {
@@ -96,9 +101,10 @@ export class RegionEndpoints extends Construct {
         }),
       );
     }
-    // The round's bundle, and each path on its own: a peer whose API predates the bundle answers it
-    // 404 and is asked path by path (lib/adapters/aws/http-probe.ts).
-    const paths = [...new Set([...probeRequestPaths(this.#props.probedPaths), ...this.#props.probedPaths])];
+    // A prober of whole rounds asks for their bundle, and each path on its own too: a peer whose API
+    // predates the bundle answers it 404 and is asked path by path (lib/adapters/aws/http-probe.ts).
+    const probed = this.#props.probedPaths;
+    const paths = options.rounds ? [...new Set([...probeRequestPaths(probed), ...probed])] : [...probed];
     if (targets.length > 0 && paths.length > 0) {
       const routes = targets.flatMap((regionId) =>
         paths.map((path) =>

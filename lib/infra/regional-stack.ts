@@ -226,7 +226,7 @@ export function backgroundJobTable(
       events: true,
       // A probe starts a failover only as its coordinator: in its own region (principle 2).
       failoverWorkflow: ['start'],
-      endpoints: 'probe',
+      endpoints: 'rounds',
       minuteRounds: { intervalSeconds: healthPolicyOf(topology).interval_seconds },
     },
     'replication-monitor': {

@@ -85,7 +85,7 @@ export class WitnessStack extends Stack {
       ...(regionalDns ? { domain: regionalDns.domain } : {}),
       probedPaths: props.topology.failover_policies.health_check.endpoints,
     });
-    this.probe.useRegionEndpoints(this.endpoints, { targets: plan.regionIds });
+    this.probe.useRegionEndpoints(this.endpoints, { targets: plan.regionIds, rounds: true });
     this.minuteDriver = new MinuteDriver(this, 'MinuteDriver', {
       stateMachineName: `${plan.name}-minute-${witness.witnessId}`,
       description: `Cortex witness ${witness.witnessId}: probes every region`,
