@@ -47,6 +47,11 @@ describe('the route table', () => {
     for (const route of API_ROUTES) expect(route.key).toBe(`${route.method} ${route.path}`);
     expect(sorted([...new Set(API_ROUTES.map((r) => r.concern))])).toEqual(sorted(CONCERNS));
   });
+  // Route 53's health checkers cannot sign: only what they and liveness probes call is open.
+  it('requires IAM (SigV4) on every route but /health and /api/v1/ping', () => {
+    const open = API_ROUTES.filter((route) => route.auth === 'none').map((route) => route.key);
+    expect(sorted(open)).toEqual(['GET /api/v1/ping', 'GET /health']);
+  });
 });
 
 describe('docs/api.md', () => {
@@ -77,8 +82,12 @@ describe('API Gateway (every regional stack)', () => {
         const cfn = routes.find((r) => r.Properties.RouteKey === route.key);
         expect(cfn?.Properties.AuthorizationType, route.key).toBe(route.auth === 'iam' ? 'AWS_IAM' : 'NONE');
         const integration = integrations[cfn?.Properties.Target['Fn::Join'][1][1].Ref as string];
-        expect(integration?.Properties.IntegrationUri, route.key).toEqual({
-          'Fn::GetAtt': [logicalId(stack.handlers[route.concern].function.node.defaultChild), 'Arn'],
+        expect(integration?.Properties, route.key).toMatchObject({
+          IntegrationType: 'AWS_PROXY',
+          IntegrationUri: {
+            'Fn::GetAtt': [logicalId(stack.handlers[route.concern].function.node.defaultChild), 'Arn'],
+          },
+          PayloadFormatVersion: '2.0',
         });
       }
     });

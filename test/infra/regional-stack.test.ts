@@ -1,6 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { API_ROUTES, CONCERNS, type Concern } from '../../lib/app/routes.ts';
+import { CONCERNS, type Concern } from '../../lib/app/routes.ts';
 import { CONCERN_ACCESS, type RegionalStack } from '../../lib/infra/regional-stack.ts';
 import { logicalId, useRegionalTemplates } from './build.ts';
 import { actionsOf, allStatements, resourcesOf, type Statement, statementsOfRole } from './iam.ts';
@@ -105,40 +105,6 @@ describe('regional stacks (CortexRegion-<region_id>)', () => {
   });
 
   describe('HTTP API', () => {
-    it('has one route per API_ROUTES entry, to the function of its concern', () => {
-      each((stack, template) => {
-        const routes = template.findResources('AWS::ApiGatewayV2::Route');
-        expect(Object.keys(routes)).toHaveLength(API_ROUTES.length);
-        const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
-        for (const route of API_ROUTES) {
-          const cfnRoute = Object.values(routes).find(
-            (r) => r.Properties.RouteKey === `${route.method} ${route.path}`,
-          );
-          expect(cfnRoute, `${route.method} ${route.path}`).toBeDefined();
-          const integrationId = cfnRoute?.Properties.Target['Fn::Join'][1][1].Ref as string;
-          const fnId = logicalId(stack.handlers[route.concern].function.node.defaultChild);
-          expect(integrations[integrationId]?.Properties).toMatchObject({
-            IntegrationType: 'AWS_PROXY',
-            IntegrationUri: { 'Fn::GetAtt': [fnId, 'Arn'] },
-            PayloadFormatVersion: '2.0',
-          });
-        }
-      });
-    });
-
-    it('requires IAM (SigV4) on every /v1 and coordination route, and nothing on /health and /api/v1/ping', () => {
-      each((_stack, template) => {
-        for (const route of API_ROUTES) {
-          const open = route.path === '/health' || route.path === '/api/v1/ping';
-          expect(route.auth).toBe(open ? 'none' : 'iam');
-          template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
-            RouteKey: `${route.method} ${route.path}`,
-            AuthorizationType: open ? 'NONE' : 'AWS_IAM',
-          });
-        }
-      });
-    });
-
     it('serves a throttled $default stage with JSON access logs to a log group', () => {
       each((stack, template) => {
         template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
