@@ -1,3 +1,4 @@
+import type { Failovers } from '../../ports.ts';
 /**
  * The workflow's MarkFailed: the rollback itself failed, so the record ends `failed` and an operator
  * looks. Statuses may be left as the failover set them.
@@ -7,7 +8,7 @@ import type { FailoverActionResult, StepContext } from './step-context.ts';
 import { caughtError } from './step-helpers.ts';
 import { alreadyFinal, finish } from './step-record.ts';
 
-export async function markFailed(ctx: StepContext): Promise<FailoverActionResult> {
+export async function markFailed(ctx: StepContext<Failovers>): Promise<FailoverActionResult> {
   const { record, event } = ctx;
   if (!isActive(record)) return alreadyFinal(ctx);
   const error = caughtError(event);

@@ -10,7 +10,8 @@ import type {
   FailoverStatus,
   StepOutcome,
 } from '../../core/failover/types.ts';
-import type { ControlDeps } from '../deps.ts';
+import type { StatePort } from '../../ports.ts';
+import type { ControlDeps, WithState } from '../deps.ts';
 import type { FailoverTimings } from './timings.ts';
 
 /** What the workflow passes to the failover function. */
@@ -70,14 +71,17 @@ export interface Performed {
   readonly after?: () => Promise<void>;
 }
 
-/** What a step is given: the record as this invocation read it, and when the invocation started. */
-export interface StepContext {
-  readonly deps: ControlDeps;
+/**
+ * What a step is given: the record as this invocation read it, and when the invocation started. `S`
+ * is what the step uses of the shared state: some of StatePort's aggregates, `unknown` for none.
+ */
+export interface StepContext<S = StatePort> {
+  readonly deps: WithState<ControlDeps, S>;
   readonly event: FailoverTaskEvent;
   readonly record: FailoverRecord;
   readonly startedAt: number;
   readonly timings: FailoverTimings;
 }
 
-/** One failover step (an action of the workflow other than rollback and mark-failed). */
-export type Perform = (ctx: StepContext) => Promise<Performed>;
+/** One failover step (an action of the workflow other than rollback and mark-failed), using `S` of the state. */
+export type Perform<S = StatePort> = (ctx: StepContext<S>) => Promise<Performed>;

@@ -2,7 +2,7 @@
 import { messageOf } from '../../core/errors.ts';
 import type { FailoverRecord } from '../../core/failover/types.ts';
 import type { RegionStatusRecord } from '../../core/state/records.ts';
-import type { HealthViews, Heartbeats } from '../../ports.ts';
+import type { Failovers, HealthViews, Heartbeats, RegionStatuses } from '../../ports.ts';
 import type { ControlDeps, WithState } from '../deps.ts';
 import { readStatuses } from '../live-state.ts';
 import { iso, lastKnownHeartbeat, stepError } from './shared.ts';
@@ -16,7 +16,7 @@ export function targetOf(record: FailoverRecord): string {
 }
 
 /** The policy's approval applies to automatic failovers: an operator's own request is the approval. */
-export function approvalRequired(ctx: StepContext): boolean {
+export function approvalRequired(ctx: StepContext<unknown>): boolean {
   return (
     ctx.deps.topology.failover_policies.automatic_failover.require_manual_approval &&
     ctx.record.trigger === 'automatic'
@@ -24,7 +24,7 @@ export function approvalRequired(ctx: StepContext): boolean {
 }
 
 /** When this action first ran (the first of its steps), for the drain and sync max waits. */
-export function firstRunOf(ctx: StepContext): number {
+export function firstRunOf(ctx: StepContext<unknown>): number {
   const first = ctx.record.steps.find((s) => s.action === ctx.event.action);
   return first ? Date.parse(first.started_at) : ctx.startedAt;
 }
@@ -34,7 +34,7 @@ export function firstRunOf(ctx: StepContext): number {
  * it. Written before the status change itself; a region already captured is left as captured.
  */
 export async function capturePrevious(
-  ctx: StepContext,
+  ctx: StepContext<RegionStatuses & Failovers>,
   regionIds: readonly string[],
 ): Promise<readonly RegionStatusRecord[]> {
   const { deps, record } = ctx;

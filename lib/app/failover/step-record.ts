@@ -10,11 +10,12 @@ import {
   PHASE_OF,
   type StepOutcome,
 } from '../../core/failover/types.ts';
+import type { Failovers } from '../../ports.ts';
 import { ACTIVE_STATUSES, iso, publish } from './shared.ts';
 import type { FailoverActionResult, Performed, StepContext } from './step-context.ts';
 import { approvalRequired } from './step-helpers.ts';
 
-function stepEntry(ctx: StepContext, outcome: StepOutcome, detail: string): FailoverStepRecord {
+function stepEntry(ctx: StepContext<unknown>, outcome: StepOutcome, detail: string): FailoverStepRecord {
   const { record, event } = ctx;
   return {
     action: event.action,
@@ -37,7 +38,10 @@ function stepDetail(record: FailoverRecord, entry: FailoverStepRecord): Record<s
 }
 
 /** Writes what the step performed, publishes its events, and answers the workflow. */
-export async function finish(ctx: StepContext, performed: Performed): Promise<FailoverActionResult> {
+export async function finish(
+  ctx: StepContext<Failovers>,
+  performed: Performed,
+): Promise<FailoverActionResult> {
   const { deps, record, event } = ctx;
   const entry = stepEntry(ctx, performed.outcome, performed.detail);
   const updated = await deps.state.updateFailover(
@@ -58,7 +62,7 @@ export async function finish(ctx: StepContext, performed: Performed): Promise<Fa
 }
 
 /** Appends the failed step; best effort, since the store itself may be what failed. */
-export async function recordFailure(ctx: StepContext, failure: FailoverStepError): Promise<void> {
+export async function recordFailure(ctx: StepContext<Failovers>, failure: FailoverStepError): Promise<void> {
   const entry = stepEntry(ctx, 'failed', `${failure.name}: ${failure.message}`);
   try {
     const updated = await ctx.deps.state.updateFailover(
@@ -73,7 +77,7 @@ export async function recordFailure(ctx: StepContext, failure: FailoverStepError
 }
 
 /** Answers a step the record shows as succeeded without performing it again (steps are idempotent). */
-export function replay(ctx: StepContext, done: FailoverStepRecord): FailoverActionResult {
+export function replay(ctx: StepContext<unknown>, done: FailoverStepRecord): FailoverActionResult {
   const { record, event } = ctx;
   return {
     action: event.action,
@@ -92,7 +96,7 @@ export function replay(ctx: StepContext, done: FailoverStepRecord): FailoverActi
 }
 
 /** The answer of rollback and mark-failed to a record that is already final. */
-export function alreadyFinal(ctx: StepContext): FailoverActionResult {
+export function alreadyFinal(ctx: StepContext<unknown>): FailoverActionResult {
   const { record, event } = ctx;
   return {
     action: event.action,

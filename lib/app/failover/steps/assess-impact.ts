@@ -1,8 +1,9 @@
 /** assess_impact (detection): how much work the failed region holds, by data residency. */
 import type { Handoff } from '../../../core/state/records.ts';
+import type { Handoffs } from '../../../ports.ts';
 import type { Perform } from '../step-context.ts';
 
-export const assessImpact: Perform = async ({ deps, record }) => {
+export const assessImpact: Perform<Handoffs> = async ({ deps, record }) => {
   const handoffs = await deps.state.listHandoffsByTarget(record.failed_region);
   const pending = handoffs.filter((h) => h.status === 'pending');
   const inFlight = handoffs.filter((h) => h.status === 'accepted');

@@ -9,7 +9,7 @@ import type { ControlDeps, WithState } from '../../deps.ts';
 import { ACTIVE_STATUSES, iso } from '../shared.ts';
 import type { Perform } from '../step-context.ts';
 
-export const awaitApproval: Perform = async ({ deps, record, event, timings }) => {
+export const awaitApproval: Perform<Failovers> = async ({ deps, record, event, timings }) => {
   const token = event.task_token;
   if (!token) throw new Error('await_approval needs the task token');
   if (record.approval) {

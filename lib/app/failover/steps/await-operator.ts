@@ -1,3 +1,4 @@
+import type { Failovers, Handoffs, RegionStatuses } from '../../../ports.ts';
 /**
  * await_operator (approval): no survivor can take anything: store the token and the plan, raise one
  * incident, wait. Approve (after an operator freed capacity or recovered a region) plans again;
@@ -9,7 +10,12 @@ import { ACTIVE_STATUSES, iso } from '../shared.ts';
 import type { Perform } from '../step-context.ts';
 import { answerIfDecided } from './await-approval.ts';
 
-export const awaitOperator: Perform = async ({ deps, record, event, timings }) => {
+export const awaitOperator: Perform<RegionStatuses & Handoffs & Failovers> = async ({
+  deps,
+  record,
+  event,
+  timings,
+}) => {
   const token = event.task_token;
   if (!token) throw new Error('await_operator needs the task token');
   const plan = await planFailover(deps, record.failed_region, record.requested_target);

@@ -2,7 +2,7 @@
 import { iso } from '../shared.ts';
 import type { Perform } from '../step-context.ts';
 
-export const complete: Perform = async ({ deps, record }) => {
+export const complete: Perform<unknown> = async ({ deps, record }) => {
   const at = deps.clock.now();
   const now = iso(at);
   return {

@@ -4,11 +4,12 @@
  * then is never dropped: redirect_traffic re-routes it.
  */
 import { type Handoff, isServing } from '../../../core/state/records.ts';
+import type { Failovers, Handoffs, RegionStatuses } from '../../../ports.ts';
 import { type Moved, moveRegion, seconds } from '../shared.ts';
 import type { Perform, Performed, StepContext, StepEvent } from '../step-context.ts';
 import { capturePrevious, firstRunOf } from '../step-helpers.ts';
 
-export const drainConnections: Perform = async (ctx) => {
+export const drainConnections: Perform<RegionStatuses & Handoffs & Failovers> = async (ctx) => {
   const { deps, record, timings } = ctx;
   const failed = record.failed_region;
   const moved = await startDraining(ctx);
@@ -51,7 +52,7 @@ export const drainConnections: Perform = async (ctx) => {
 };
 
 /** Captures the failed region's status for the rollback, then marks it `draining` (once). */
-async function startDraining(ctx: StepContext): Promise<Moved> {
+async function startDraining(ctx: StepContext<RegionStatuses & Failovers>): Promise<Moved> {
   const { deps, record } = ctx;
   const failed = record.failed_region;
   await capturePrevious(ctx, [failed]);
@@ -69,7 +70,7 @@ async function startDraining(ctx: StepContext): Promise<Moved> {
  * where no region may take it).
  */
 function drainIncomplete(
-  ctx: StepContext,
+  ctx: StepContext<unknown>,
   state: string,
   why: string,
   running: readonly Handoff[],

@@ -4,11 +4,12 @@
  */
 import type { TargetHealth } from '../../../core/health/types.ts';
 import type { Topology } from '../../../core/topology/types.ts';
+import type { HealthViews } from '../../../ports.ts';
 import { stepError } from '../shared.ts';
 import type { Perform } from '../step-context.ts';
 import { targetOf } from '../step-helpers.ts';
 
-export const monitorMetrics: Perform = async ({ deps, record, timings }) => {
+export const monitorMetrics: Perform<HealthViews> = async ({ deps, record, timings }) => {
   const target = targetOf(record);
   const views = await deps.state.listTargetHealth();
   const view = views.find((v) => v.observer === record.coordinator && v.target === target);

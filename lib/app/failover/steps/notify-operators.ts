@@ -2,7 +2,7 @@
 import type { Perform } from '../step-context.ts';
 import { approvalRequired } from '../step-helpers.ts';
 
-export const notifyOperators: Perform = async (ctx) => {
+export const notifyOperators: Perform<unknown> = async (ctx) => {
   const { record } = ctx;
   const required = approvalRequired(ctx);
   return {

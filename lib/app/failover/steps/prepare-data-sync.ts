@@ -1,3 +1,4 @@
+import type { HealthViews, Heartbeats } from '../../../ports.ts';
 /**
  * prepare_data_sync (preparation): how far the target's replica is behind the failed region's last
  * known writes, before anything changes; sync_critical_state waits for it later.
@@ -6,7 +7,7 @@ import { seconds } from '../shared.ts';
 import type { Perform } from '../step-context.ts';
 import { heartbeatsOf, targetOf } from '../step-helpers.ts';
 
-export const prepareDataSync: Perform = async ({ deps, record }) => {
+export const prepareDataSync: Perform<HealthViews & Heartbeats> = async ({ deps, record }) => {
   const target = targetOf(record);
   const failed = record.failed_region;
   const { known, copy } = await heartbeatsOf(deps, target, failed);

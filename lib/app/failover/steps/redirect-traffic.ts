@@ -3,6 +3,7 @@
  * new task (lib/app/handoffs/redirect.ts); work no region may take stays pending, with its reasons.
  */
 import type { FailoverRecord } from '../../../core/failover/types.ts';
+import type { Handoffs, RegionStatuses } from '../../../ports.ts';
 import { type RedirectOutcome, redirectHandoffs } from '../../handoffs/redirect.ts';
 import { readStatuses } from '../../live-state.ts';
 import { failOverMcpServers } from '../../mcp/registry.ts';
@@ -10,7 +11,7 @@ import type { ReservedHandoff } from '../../resources/accounting.ts';
 import type { WorkloadKeptPending } from '../plan.ts';
 import type { Perform, StepContext, StepEvent } from '../step-context.ts';
 
-export const redirectTraffic: Perform = async ({ deps, record, timings }) => {
+export const redirectTraffic: Perform<RegionStatuses & Handoffs> = async ({ deps, record, timings }) => {
   const failed = record.failed_region;
   const [statuses, handoffs] = await Promise.all([
     readStatuses(deps.topology, deps.state),
@@ -30,7 +31,10 @@ export const redirectTraffic: Perform = async ({ deps, record, timings }) => {
   );
   const total = record.workloads_migrated + outcome.migrated;
   const wasAccepted = new Set(open.filter((h) => h.status === 'accepted').map((h) => h.handoff_id));
-  const mcp = await moveMcpServers({ deps, record } as Pick<StepContext, 'deps' | 'record'>, statuses);
+  const mcp = await moveMcpServers(
+    { deps, record } as Pick<StepContext<unknown>, 'deps' | 'record'>,
+    statuses,
+  );
   return {
     outcome: 'succeeded',
     detail: `${redirectDetail(failed, outcome, total, wasAccepted)}${mcp}`,
@@ -87,7 +91,7 @@ function redirectEvents(record: FailoverRecord, { moved, kept }: RedirectOutcome
  * failover back; what happened is said in the step's detail either way.
  */
 async function moveMcpServers(
-  { deps, record }: Pick<StepContext, 'deps' | 'record'>,
+  { deps, record }: Pick<StepContext<unknown>, 'deps' | 'record'>,
   statuses: Awaited<ReturnType<typeof readStatuses>>,
 ): Promise<string> {
   const { mcp } = deps;

@@ -6,6 +6,7 @@
 import type { FailoverRecord } from '../../../core/failover/types.ts';
 import { readReplica } from '../../../core/replication/lag.ts';
 import { decideMrsc } from '../../../core/replication/placement.ts';
+import type { HealthViews, Heartbeats } from '../../../ports.ts';
 import { seconds } from '../shared.ts';
 import type { Perform, Performed, StepContext, StepEvent } from '../step-context.ts';
 import { firstRunOf, heartbeatsOf, targetOf } from '../step-helpers.ts';
@@ -14,7 +15,7 @@ import { firstRunOf, heartbeatsOf, targetOf } from '../step-helpers.ts';
  * With an MRSC table (lib/core/replication/placement.ts), the synchronous data types were never
  * behind: the step's heartbeat comparison then speaks for the asynchronous data only, and says so.
  */
-export const syncCriticalState: Perform = async (ctx) => {
+export const syncCriticalState: Perform<HealthViews & Heartbeats> = async (ctx) => {
   const performed = await syncReplicaOf(ctx);
   const regions = ctx.deps.topology.regions.map((r) => r.region_id);
   if (!decideMrsc(regions).allowed) return performed;
@@ -24,7 +25,7 @@ export const syncCriticalState: Perform = async (ctx) => {
   };
 };
 
-const syncReplicaOf: Perform = async (ctx) => {
+const syncReplicaOf: Perform<HealthViews & Heartbeats> = async (ctx) => {
   const { deps, record, timings } = ctx;
   const target = targetOf(record);
   const failed = record.failed_region;
@@ -69,7 +70,7 @@ const syncReplicaOf: Perform = async (ctx) => {
  * Nothing of the failed region has reached the target yet (it died moments after it started, or the
  * link was down all along). Wait like any lag; then take over and say the window is unknown.
  */
-function nothingReceived(ctx: StepContext, target: string, knownSeq: number): Performed {
+function nothingReceived(ctx: StepContext<unknown>, target: string, knownSeq: number): Performed {
   const { deps, record, timings } = ctx;
   const failed = record.failed_region;
   const waited = (deps.clock.now() - firstRunOf(ctx)) / 1000;

@@ -6,14 +6,14 @@
  */
 import type { FailoverRecord } from '../../../core/failover/types.ts';
 import { isServing, type RegionStatusRecord } from '../../../core/state/records.ts';
-import type { RegionStatuses } from '../../../ports.ts';
+import type { Failovers, RegionStatuses } from '../../../ports.ts';
 import type { ControlDeps, WithState } from '../../deps.ts';
 import { readStatuses } from '../../live-state.ts';
 import { type Moved, moveRegion, seconds, stepError, topologyRole } from '../shared.ts';
 import type { Perform, StepEvent } from '../step-context.ts';
 import { capturePrevious, targetOf } from '../step-helpers.ts';
 
-export const updateDnsRouting: Perform = async (ctx) => {
+export const updateDnsRouting: Perform<RegionStatuses & Failovers> = async (ctx) => {
   const { deps, record } = ctx;
   const target = targetOf(record);
   const failed = record.failed_region;

@@ -11,7 +11,7 @@ import { targetOf } from '../step-helpers.ts';
 
 export const canaryTaskId = (failoverId: string) => `canary-${failoverId}`;
 
-export const validateFunctionality: Perform = async ({ deps, record }) => {
+export const validateFunctionality: Perform<unknown> = async ({ deps, record }) => {
   const target = targetOf(record);
   const failed = record.failed_region;
   const targetDeps: RegionalDeps = {

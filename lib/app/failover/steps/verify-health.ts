@@ -8,7 +8,7 @@ import { seconds, stepError } from '../shared.ts';
 import type { Perform, Performed, StepContext } from '../step-context.ts';
 import { targetOf } from '../step-helpers.ts';
 
-export const verifyHealth: Perform = async (ctx) => {
+export const verifyHealth: Perform<unknown> = async (ctx) => {
   const { deps, record, timings } = ctx;
   const target = targetOf(record);
   const own = (await deps.replica(target).getRegionStatus(target)) ?? defaultStatus(deps.topology, target);
@@ -38,7 +38,7 @@ function refuseUnpromoted(target: string, own: RegionStatusRecord): void {
  * A promoted standby needs its promotion time (active-passive: warm 120 s, cold 600 s) before the
  * functional checks: part of the validation wait and of the RTO, counted from the status flip.
  */
-function awaitPromotion(ctx: StepContext, target: string, serving: string): Performed {
+function awaitPromotion(ctx: StepContext<unknown>, target: string, serving: string): Performed {
   const { deps, record, timings } = ctx;
   const promotion = timings.promotion_seconds[target] ?? 0;
   const flipped = record.steps.find((s) => s.action === 'update_dns_routing' && s.outcome === 'succeeded');

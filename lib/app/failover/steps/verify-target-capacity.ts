@@ -6,12 +6,13 @@ import { MIN_TARGET_CAPACITY } from '../../../core/failover/target.ts';
 import type { FailoverRecord } from '../../../core/failover/types.ts';
 import type { ProbeObservation } from '../../../core/health/types.ts';
 import { isServing } from '../../../core/state/records.ts';
+import type { RegionStatuses } from '../../../ports.ts';
 import { readStatuses } from '../../live-state.ts';
 import { stepError } from '../shared.ts';
 import type { Perform } from '../step-context.ts';
 import { targetOf } from '../step-helpers.ts';
 
-export const verifyTargetCapacity: Perform = async ({ deps, record, timings }) => {
+export const verifyTargetCapacity: Perform<RegionStatuses> = async ({ deps, record, timings }) => {
   const target = targetOf(record);
   const status = (await readStatuses(deps.topology, deps.state)).get(target);
   if (!status || !isServing(status.status)) {
