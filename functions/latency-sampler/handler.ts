@@ -1,7 +1,8 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { type LatencySamplerDeps, runLatencySampler } from '../../lib/app/latency/sampler.ts';
+import type { FunctionDeps } from '../../lib/app/deps.ts';
+import { runLatencySampler } from '../../lib/app/latency/sampler.ts';
 import { latencySamplerMetrics, type MetricsPublisher } from '../../lib/app/metrics.ts';
 import { parseWith, scheduledEvent } from '../shared/http.ts';
 
@@ -25,7 +26,7 @@ function parseInput(event: unknown): z.infer<typeof scheduledInputSchema> {
 
 /** The latency sampler of a region, run by EventBridge Scheduler at the topology's interval. */
 export function createLatencySamplerHandler(
-  deps: LatencySamplerDeps,
+  deps: FunctionDeps<'latency-sampler'>,
   options: {
     readonly log?: (line: string) => void;
     /** Where every sample goes as a CrossRegionLatency value (lib/app/metrics.ts); default nowhere. */

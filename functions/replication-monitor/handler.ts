@@ -1,10 +1,10 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
+import type { FunctionDeps } from '../../lib/app/deps.ts';
 import { type MetricsPublisher, replicationRoundMetrics } from '../../lib/app/metrics.ts';
 import type { MinuteRoundReport } from '../../lib/app/minute-rounds.ts';
 import { MAX_SAMPLE_SIZE, runConsistencyCheck } from '../../lib/app/replication/consistency-check.ts';
-import type { ReplicationDeps } from '../../lib/app/replication/deps.ts';
 import { runReplicationMinuteRound } from '../../lib/app/replication/minute-round.ts';
 import {
   type ReplicationMinuteReport,
@@ -102,7 +102,7 @@ function summarize(
  * that reports but never reconciles (reconciling is an operator's decision: the API's `reconcile`).
  */
 export function createReplicationMonitorHandler(
-  deps: ReplicationDeps,
+  deps: FunctionDeps<'replication-monitor'>,
   options: ReplicationMonitorOptions = {},
 ) {
   const log = options.log ?? ((line: string) => console.log(line));
