@@ -13,7 +13,8 @@ import { reachedByMajorityAsMember, rollbackMarker } from '../../core/failover/k
 import type { FailoverRecord, FailoverStatus } from '../../core/failover/types.ts';
 import { assess } from '../../core/health/quorum.ts';
 import { isServing, type RegionStatusRecord } from '../../core/state/records.ts';
-import type { ControlDeps } from '../deps.ts';
+import type { HealthViews, RegionStatuses } from '../../ports.ts';
+import type { ControlDeps, WithState } from '../deps.ts';
 import { readStatuses } from '../live-state.ts';
 import { ACTIVE_STATUSES, isActive, iso, moveRegion, type StepErrorName } from './shared.ts';
 import type { FailoverActionResult, StepContext, StepEvent } from './step-context.ts';
@@ -58,7 +59,7 @@ export async function rollback(ctx: StepContext): Promise<FailoverActionResult> 
 
 /** Puts back each status this failover wrote, newest capture first; another writer's change stays. */
 async function restoreStatuses(
-  deps: ControlDeps,
+  deps: WithState<ControlDeps, RegionStatuses & HealthViews>,
   record: FailoverRecord,
   error: CaughtError,
 ): Promise<Restored> {
@@ -116,7 +117,10 @@ async function restoreStatuses(
  * witness breaking half-half ties: either lets two sides that see different views each count
  * themselves a majority).
  */
-async function keptOut(deps: ControlDeps, record: FailoverRecord): Promise<ReadonlySet<string>> {
+async function keptOut(
+  deps: WithState<ControlDeps, RegionStatuses & HealthViews>,
+  record: FailoverRecord,
+): Promise<ReadonlySet<string>> {
   const { topology, regionId } = deps;
   const [statuses, views] = await Promise.all([
     readStatuses(topology, deps.state),
@@ -141,7 +145,7 @@ async function keptOut(deps: ControlDeps, record: FailoverRecord): Promise<Reado
  * new id (ids embed the epoch) instead of colliding with this finished one.
  */
 async function advanceUntouchedFailed(
-  deps: ControlDeps,
+  deps: WithState<ControlDeps, RegionStatuses>,
   record: FailoverRecord,
   error: CaughtError,
 ): Promise<void> {
