@@ -7,13 +7,13 @@ import { keptFailedBy, reachedByMajorityAsMember } from '../../../core/failover/
 import type { FailoverRecord } from '../../../core/failover/types.ts';
 import { assess } from '../../../core/health/quorum.ts';
 import type { RegionStatusRecord } from '../../../core/state/records.ts';
-import type { HealthViews } from '../../../ports.ts';
+import type { Failovers, HealthViews, RegionStatuses } from '../../../ports.ts';
 import type { ControlDeps, WithState } from '../../deps.ts';
 import { readStatuses } from '../../live-state.ts';
 import { stepError } from '../shared.ts';
 import type { Perform, Performed } from '../step-context.ts';
 
-export const verifyFailure: Perform = async ({ deps, record }) => {
+export const verifyFailure: Perform<RegionStatuses & HealthViews & Failovers> = async ({ deps, record }) => {
   const failed = record.failed_region;
   const statuses = await readStatuses(deps.topology, deps.state);
   const current = statuses.get(failed) as RegionStatusRecord;
@@ -57,7 +57,7 @@ function refuseTakenRegion(record: FailoverRecord, current: RegionStatusRecord):
  * failback instead.
  */
 async function confirmKeptFailed(
-  deps: ControlDeps,
+  deps: WithState<ControlDeps, HealthViews>,
   record: FailoverRecord,
   statuses: ReadonlyMap<string, RegionStatusRecord>,
   keptBy: string,
