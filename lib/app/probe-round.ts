@@ -125,6 +125,7 @@ export async function runProbeRound(
     });
 
   const act = new RoundActions(deps, now);
+  const taken = takenOut(views, regionId, own);
   if (own.status === 'failed' || own.status === 'draining' || own.status === 'shutdown') {
     // Its own views may be the broken ones; the surviving regions act on it, it does not act. A
     // region an operator shut down keeps probing (its heartbeat proves it answers for a restore)
@@ -148,6 +149,12 @@ export async function runProbeRound(
       }
       // Acting resumes next round, once the others see this region serving again.
       else await act.unfence(storedOwn, assessment);
+    } else if (taken) {
+      // A failover took this region out while its writer could not reach it (a cut): a peer it
+      // reaches holds the decision. Adopt it and observe: coordinating on its own stale replica, it
+      // would start a failover the peer starts too, with another target (found by the simulator).
+      await act.adopt(storedOwn, taken.status, taken.from);
+      act.passive = `adopted ${taken.status.status} at epoch ${taken.status.epoch} from ${taken.from}'s replica: observing only`;
     } else {
       act.declarations(previous, assessment);
       await act.failovers(assessment, statuses);
@@ -240,6 +247,18 @@ function newerStatusOfMine(
     status: top.reports_observer,
     from: top.target,
   };
+}
+
+/** A newer decision a peer holds that took this serving region out of service (draining, failed, shut down). */
+function takenOut(
+  views: readonly TargetHealth[],
+  regionId: string,
+  own: RegionStatusRecord,
+): { status: ReportedPeerStatus; from: string } | undefined {
+  const newer = newerStatusOfMine(views, regionId, own);
+  if (!newer || newer.status.epoch <= own.epoch) return undefined;
+  const status = newer.status.status;
+  return isServing(status) || status === 'fenced' ? undefined : newer;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { FailoverRecord } from '../core/failover/types.ts';
 import { reservationAccounting } from '../core/replication/consistency.ts';
 import { type Handoff, isServing, type RegionStatusRecord } from '../core/state/records.ts';
 import { expandResidency } from '../core/topology/residency.ts';
+import { criticalTableOf } from './store/index.ts';
 import type { SimWorld } from './world.ts';
 
 export const INVARIANTS = [
@@ -17,6 +18,7 @@ export const INVARIANTS = [
   'fenced-regions-unfence',
   'load-never-fails-over',
   'dead-region-traffic-served',
+  'cascade-survivor-serves',
   'acknowledged-handoffs-kept',
   'residency-kept',
   'never-serves-while-fenced',
@@ -140,6 +142,7 @@ export class InvariantChecker {
     this.#fencing(now, statuses);
     if (failoversChanged) this.#loadNeverFailsOver(now, failovers);
     this.#deadRegionServed(now, statuses, failovers);
+    this.#cascadeSurvivorServes(now, statuses, failovers);
     // Work moves only in failovers: scan the acknowledged handoffs when a failover record changed.
     if (failoversChanged) {
       const signature = [...failovers.values()]
@@ -468,6 +471,126 @@ export class InvariantChecker {
         }
       }
     }
+  }
+
+  /** Per region down now, since when (the network's truth). */
+  readonly #downSince = new Map<string, number>();
+  /** Per region down now: the regions each live replica held out of service (draining, failed) as it fell. */
+  readonly #outAtFall = new Map<string, ReadonlyMap<string, ReadonlySet<string>>>();
+  /** The topology's MRSC table, if any (read once). */
+  #critical: { readonly table: ReturnType<typeof criticalTableOf> } | undefined;
+  /** The cascade being judged (`survivor|last down@since`) and since when it holds. */
+  #cascade: { readonly key: string; readonly since: number } | undefined;
+
+  /**
+   * cascade-survivor-serves: regions fail one after another until one region S is left, up, running
+   * and on clean links to every witness, with no fault of its own; each region that fell before the
+   * last one (B) was already out of service (draining or failed) in S's replica when B fell, and S
+   * itself was not (a failed-over region waits for its failback), so S and the witnesses are a
+   * majority of the members left. Then, within the detection window plus the
+   * orchestration budget of B's fall (the bound of dead-region-traffic-served), S serves in its own
+   * replica and holds no down region serving: no global outage while a region and the witnesses live.
+   * Counted on the network's truth, not on the members the plane itself counts. Excused as
+   * dead-region-traffic-served excuses B: within the cooldown after B's last failover that changed
+   * something, or while B's failover waits for an operator. Regions that fall together (the second
+   * before S knew the first was out) are the quorum's tie, which it cannot tell from a cut, and are
+   * not judged here.
+   */
+  #cascadeSurvivorServes(
+    now: number,
+    statuses: ReadonlyMap<string, RegionStatusRecord[]>,
+    failovers: ReadonlyMap<string, FailoverRecord[]>,
+  ): void {
+    const world = this.#world;
+    const net = world.network;
+    const down: string[] = [];
+    for (const region of world.regionIds) {
+      if (!net.isDown(region)) {
+        this.#downSince.delete(region);
+        this.#outAtFall.delete(region);
+        continue;
+      }
+      down.push(region);
+      if (this.#downSince.has(region)) continue;
+      this.#downSince.set(region, now);
+      const out = new Map<string, ReadonlySet<string>>();
+      for (const [replica, records] of statuses) {
+        out.set(
+          replica,
+          new Set(
+            records.filter((r) => r.status === 'draining' || r.status === 'failed').map((r) => r.region_id),
+          ),
+        );
+      }
+      this.#outAtFall.set(region, out);
+    }
+    const alive = world.regionIds.filter((r) => !net.isDown(r));
+    // With the statuses in an MRSC table, one region is no majority of its replicas: nothing can
+    // write a failover there, by design (the table refuses), so such a fall is not judged.
+    const critical = (this.#critical ??= { table: criticalTableOf(world.topology) }).table;
+    const mrscLost =
+      critical !== undefined &&
+      critical.regions.filter((r) => alive.includes(r)).length * 2 <= critical.regions.length;
+    const survivor = alive.length === 1 && !mrscLost ? alive[0] : undefined;
+    const last = down.reduce<string | undefined>(
+      (latest, r) =>
+        latest === undefined || (this.#downSince.get(r) ?? 0) >= (this.#downSince.get(latest) ?? 0)
+          ? r
+          : latest,
+      undefined,
+    );
+    const fault = survivor === undefined ? undefined : net.faultOf(survivor);
+    const clean =
+      survivor !== undefined &&
+      last !== undefined &&
+      !world.isCrashed(survivor) &&
+      !(fault?.errorRate ?? 0) &&
+      !(fault?.slowMs ?? 0) &&
+      this.#witnessIds.every((w) => !net.isDown(w) && !net.linkFaulty(survivor, w));
+    const outBefore =
+      last === undefined || survivor === undefined ? undefined : this.#outAtFall.get(last)?.get(survivor);
+    const cascade =
+      clean &&
+      outBefore?.has(survivor as string) === false &&
+      down.every((r) => r === last || outBefore.has(r))
+        ? `${survivor}|${last}@${this.#downSince.get(last as string)}`
+        : undefined;
+    if (cascade === undefined) {
+      this.#cascade = undefined;
+      return;
+    }
+    if (this.#cascade?.key !== cascade) this.#cascade = { key: cascade, since: now };
+    const s = survivor as string;
+    const b = last as string;
+    const promotion = Math.max(
+      0,
+      ...world.regionIds.map((r) =>
+        (world.topology.deployment.regions[r]?.role ?? '').startsWith('passive') ? 600_000 : 0,
+      ),
+    );
+    const bound = (this.#failureThreshold + 2) * this.#interval + 180_000 + promotion;
+    const cooldown = world.topology.failover_policies.automatic_failover.cooldown_seconds * 1000;
+    const ofB = (failovers.get(s) ?? []).filter((f) => f.failed_region === b && f.kind === 'failover');
+    const lastChange = Math.max(
+      Number.NEGATIVE_INFINITY,
+      ...ofB
+        .filter((f) => f.status !== 'rolled_back' && f.status !== 'cancelled' && f.status !== 'failed')
+        .map((f) => Date.parse(f.initiated_at)),
+    );
+    if (now - Math.max(this.#cascade.since, lastChange + cooldown) < bound) return;
+    if (ofB.some((f) => f.status === 'awaiting_approval')) return;
+    const own = statuses.get(s) ?? [];
+    const ownStatus = own.find((r) => r.region_id === s)?.status ?? 'healthy';
+    const servingDead = down.filter((r) =>
+      isServing(own.find((x) => x.region_id === r)?.status ?? 'healthy'),
+    );
+    if (isServing(ownStatus) && servingDead.length === 0) return;
+    this.#fail(
+      'cascade-survivor-serves',
+      now,
+      `${s} is left with the witnesses since ${(this.#cascade.since - this.#start) / 1000} s (${down.join(', ')} down, ${b} last) and is ${ownStatus}${servingDead.length ? `, holding ${servingDead.join(', ')} serving` : ''} in its own replica`,
+      cascade,
+    );
   }
 
   #deadRegionServed(

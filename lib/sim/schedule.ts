@@ -32,6 +32,8 @@ export type SimAction =
       readonly workers: number;
       readonly compute_units: number;
     }
+  /** `region`'s workers accept up to `count` of its pending handoffs, oldest first (work in flight). */
+  | { readonly kind: 'accept'; readonly region: string; readonly count: number }
   /** Settles (completes or fails) up to `count` open handoffs, oldest first. */
   | { readonly kind: 'settle'; readonly count: number; readonly outcome: 'completed' | 'failed' }
   /** The coordinator of a running failover crashes (its executions die) and restarts after `downMs`. */
@@ -39,7 +41,12 @@ export type SimAction =
   /** An operator aborts the newest active failover. */
   | { readonly kind: 'abort' }
   /** An operator fails back every failed region that answers. */
-  | { readonly kind: 'failback' };
+  | { readonly kind: 'failback' }
+  /**
+   * A cascade: the target of the next failover that names one goes down `afterMs` after it was
+   * named (at once when that is past), and comes back up after `holdMs`.
+   */
+  | { readonly kind: 'cascade'; readonly afterMs: number; readonly holdMs: number };
 
 export interface ScheduledAction {
   /** Virtual ms after the start. */
@@ -73,6 +80,8 @@ export interface ScheduleOptions {
  */
 export function generateSchedule(topology: Topology, seed: number, options: ScheduleOptions = {}): Schedule {
   const random = seededRandom(seed ^ 0x5bd1e995);
+  // Cascades draw from their own stream, so adding them left every other action of a seed as it was.
+  const cascades = seededRandom(seed ^ 0x2f6b1c3d);
   const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const regions = topology.regions.map((r) => r.region_id);
@@ -122,6 +131,13 @@ export function generateSchedule(topology: Topology, seed: number, options: Sche
       const region = pick(regions);
       push(at, { kind: 'down', region });
       push(end, { kind: 'up', region });
+      // Now and then the failover this starts loses its target too, at any moment of it; work in
+      // flight in the region (accepted just before) makes its drain wait, so the moment is long.
+      if (cascades() < 0.7) {
+        push(at - 2_000, { kind: 'accept', region, count: 1 + Math.floor(cascades() * 3) });
+        const afterMs = Math.floor(cascades() * 300_001);
+        push(at + 1_000, { kind: 'cascade', afterMs, holdMs: 60_000 + Math.floor(cascades() * 540_001) });
+      }
     } else if (roll < 0.35) {
       const region = pick(regions);
       push(at, { kind: 'errors', region, rate: pick([0.3, 0.6, 1]) });

@@ -7,8 +7,9 @@
  * lib/sim/invariants.ts after every event.
  */
 import type { ControlDeps } from '../app/deps.ts';
-import { abortFailover, resumeFailovers } from '../app/failover/manage.ts';
+import { abortFailover, answerApproval, resumeFailovers } from '../app/failover/manage.ts';
 import { startFailover } from '../app/failover/start.ts';
+import { acceptHandoff } from '../app/handoffs/lifecycle.ts';
 import { readStatuses } from '../app/live-state.ts';
 import {
   type ProbeRoundReport,
@@ -62,7 +63,12 @@ export type SimMutation =
   /** Redirects move work to the first region in the topology, whatever its residency. */
   | 'redirect-ignores-residency'
   /** Releasing a reservation gives nothing back (a path that ends a handoff leaks what it held). */
-  | 'leak-reservations';
+  | 'leak-reservations'
+  /**
+   * A rollback restores a region it took out of the quorum even when a majority still cannot reach
+   * it (it writes `healthy` where it would keep the region `failed`): a dead quorum member again.
+   */
+  | 'rollback-restores-unreachable';
 
 export interface SimWorldOptions {
   readonly topology: Topology;
@@ -289,6 +295,65 @@ export class SimWorld {
       case 'failback':
         await this.#failback();
         return;
+      case 'accept':
+        await this.#accept(action.region, action.count);
+        return;
+      case 'cascade':
+        this.#cascade = {
+          afterMs: action.afterMs,
+          holdMs: action.holdMs,
+          until: this.kernel.now() + 15 * 60_000,
+        };
+        return;
+    }
+  }
+
+  /** An armed cascade (SimAction 'cascade'): strikes the target of the next failover that names one. */
+  #cascade: { readonly afterMs: number; readonly holdMs: number; readonly until: number } | undefined;
+
+  /** Whether some live replica still holds `failoverId` active. */
+  async #stillRunning(failoverId: string): Promise<boolean> {
+    for (const id of this.regionIds) {
+      if (this.network.isDown(id)) continue;
+      if ((await this.state(id).listActiveFailovers()).some((f) => f.failover_id === failoverId)) return true;
+    }
+    return false;
+  }
+
+  /** Checked each round: once a running failover names its target, schedules the target's fall. */
+  async #armedCascade(): Promise<void> {
+    const cascade = this.#cascade;
+    if (!cascade) return;
+    const now = this.kernel.now();
+    if (now > cascade.until) {
+      this.#cascade = undefined;
+      this.#note('cascade: no failover named a target in 15 minutes');
+      return;
+    }
+    for (const id of this.regionIds) {
+      if (this.network.isDown(id)) continue;
+      for (const record of await this.state(id).listActiveFailovers()) {
+        const target = record.target_region;
+        const named = record.steps.find(
+          (s) => s.action === 'identify_target_region' && s.outcome === 'succeeded',
+        );
+        if (record.kind !== 'failover' || !target || !named || this.network.isDown(target)) continue;
+        this.#cascade = undefined;
+        const strikeIn = Math.max(0, Date.parse(named.ended_at) + cascade.afterMs - now);
+        this.kernel.at(strikeIn, async () => {
+          // A cascade strikes a failover while it runs: one that ended meanwhile is left alone.
+          if (!(await this.#stillRunning(record.failover_id)) || this.network.isDown(target)) {
+            this.#note(`cascade: ${record.failover_id} ended before ${target} was struck`);
+            return;
+          }
+          await this.apply({ kind: 'down', region: target });
+          this.kernel.at(cascade.holdMs, () => this.apply({ kind: 'up', region: target }));
+        });
+        this.#note(
+          `cascade: ${target}, the target of ${record.failover_id}, goes down in ${strikeIn / 1000} s`,
+        );
+        return;
+      }
     }
   }
 
@@ -324,6 +389,7 @@ export class SimWorld {
   }
 
   async #round(member: string): Promise<void> {
+    await this.#armedCascade();
     if (this.network.isDown(member) || this.#crashed.has(member) || this.#busy.has(member)) return;
     this.#busy.add(member);
     try {
@@ -464,6 +530,21 @@ export class SimWorld {
     }
   }
 
+  /** Workers in `region` take up to `count` of the pending handoffs it holds (work in flight there). */
+  async #accept(region: string, count: number): Promise<void> {
+    if (this.network.isDown(region) || this.#crashed.has(region)) return;
+    const pending = (await this.state(region).listHandoffsByTarget(region)).filter(
+      (h) => h.status === 'pending' && h.target_region === region,
+    );
+    for (const handoff of pending.slice(0, count)) {
+      try {
+        await acceptHandoff(this.deps(region), handoff.handoff_id, { worker: `sim-worker@${region}` });
+      } catch (error) {
+        if (!(error instanceof CortexError)) throw error;
+      }
+    }
+  }
+
   async #abort(): Promise<void> {
     const replica = this.#anyServingReplica();
     if (!replica) return;
@@ -484,6 +565,20 @@ export class SimWorld {
     const statuses = await readStatuses(this.topology, this.state(by));
     for (const [region, status] of statuses) {
       if (status.status !== 'failed' || this.network.isDown(region)) continue;
+      // A failover of it still waiting for an operator (no survivor could take its work) is declined
+      // first: the region answers again, and a failback is refused while that wait is open.
+      for (const waiting of await this.state(by).listActiveFailovers()) {
+        if (waiting.failed_region !== region || waiting.status !== 'awaiting_approval') continue;
+        try {
+          await answerApproval(this.deps(by), waiting.failover_id, false, {
+            by: 'sim-operator',
+            reason: `${region} answers again`,
+          });
+          this.#note(`${waiting.failover_id} declined by ${by}: ${region} answers again`);
+        } catch (error) {
+          if (!(error instanceof CortexError)) throw error;
+        }
+      }
       try {
         await startFailover(
           this.deps(by),
@@ -576,6 +671,16 @@ export class SimWorld {
             });
           },
         });
+      case 'rollback-restores-unreachable':
+        return withOverrides(state, {
+          putRegionStatus: (record, expected) =>
+            state.putRegionStatus(
+              record.updated_by.endsWith('/rollback') && record.status === 'failed'
+                ? { ...record, status: 'healthy' }
+                : record,
+              expected,
+            ),
+        });
       case 'redirect-ignores-residency':
         return withOverrides(state, {
           redirectHandoff: (id, change, expected) =>
@@ -630,6 +735,8 @@ export function describe(action: SimAction): string {
       return `route ${action.count} ${action.priority} task(s) at ${action.region}${action.residency ? ` (${action.residency})` : ''}, ${action.workers} worker(s), ${action.compute_units} cu`;
     case 'settle':
       return `settle ${action.count} (${action.outcome})`;
+    case 'accept':
+      return `${action.region}'s workers accept up to ${action.count} pending task(s)`;
     case 'cut':
       return `cut ${action.a} <-> ${action.b}`;
     case 'join':
@@ -654,6 +761,8 @@ export function describe(action: SimAction): string {
     case 'down':
     case 'up':
       return `${action.region} ${action.kind}`;
+    case 'cascade':
+      return `cascade: the next failover's target down ${action.afterMs / 1000} s after it is named, for ${action.holdMs / 1000} s`;
     default:
       return action.kind;
   }

@@ -103,3 +103,29 @@ describe('a cascade: the failover target dies while the failover runs', () => {
     60_000,
   );
 });
+
+describe('a region taken out while its failover cannot reach it', () => {
+  // Invariant: a serving region that a peer it reaches reports taken out at a newer epoch adopts
+  // that decision and only observes, so it cannot coordinate a failover from its stale replica
+  // beside the region that knows (two records of one failure, two targets; found by the simulator).
+  it('adopts the draining status a peer holds of it and stops acting', async () => {
+    const plane = await SimPlane.start(defaultTopologyJson());
+    await plane.untilAllHealthy();
+    // us-east-1 coordinates the failover of eu-west-1 (it answers only 500s) but cannot write to it.
+    await plane.fault({ kind: 'cut', a: FIRST, b: TARGET });
+    await plane.fault({ kind: 'errors', region: TARGET, rate: 1 });
+    await plane.until(async () => {
+      expect(isServing((await ownStatus(plane, TARGET))?.status ?? 'healthy')).toBe(false);
+    }, 15 * plane.intervalMs);
+    const inItsOwn = await plane.until(async () => {
+      const own = (await plane.state(TARGET).listRegionStatuses()).find((s) => s.region_id === TARGET);
+      expect(own?.updated_by).toBe(`reconcile@${TARGET}`);
+      return own;
+    }, 3 * plane.intervalMs);
+    expect(isServing(inItsOwn?.status ?? 'healthy')).toBe(false);
+    expect(plane.events.filter((e) => e.type === 'region.reconciled').map((e) => e.detail.region)).toContain(
+      TARGET,
+    );
+    plane.expectNoViolations();
+  }, 60_000);
+});

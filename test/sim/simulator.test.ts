@@ -106,6 +106,52 @@ describe('the simulator', () => {
     120_000,
   );
 
+  // A cascade as the random schedules make it (lib/sim/schedule.ts: work accepted in the region, the
+  // region down, its failover's target struck while the drain waits), scripted so it is certain:
+  // with the rule held nothing breaks; with the rollback reviving the dead region, the last region
+  // fences and cascade-survivor-serves catches it.
+  it.each([62, 152])(
+    'catches the mutation rollback-restores-unreachable with cascade-survivor-serves (target struck %i s in)',
+    async (afterSeconds) => {
+      const schedule: Schedule = {
+        seed: 1,
+        topology: DEFAULT.name,
+        duration_ms: 40 * 60_000,
+        quiet_from_ms: 25 * 60_000,
+        actions: [
+          {
+            at: 20_000,
+            action: {
+              kind: 'route',
+              region: 'us-east-1',
+              count: 6,
+              priority: 'high',
+              workers: 1,
+              compute_units: 1,
+            },
+          },
+          { at: 25_000, action: { kind: 'accept', region: 'us-east-1', count: 3 } },
+          { at: 30_000, action: { kind: 'down', region: 'us-east-1' } },
+          { at: 31_000, action: { kind: 'cascade', afterMs: afterSeconds * 1000, holdMs: 20 * 60_000 } },
+          { at: 25 * 60_000, action: { kind: 'heal' } },
+          { at: 27 * 60_000, action: { kind: 'failback' } },
+          { at: 31 * 60_000, action: { kind: 'failback' } },
+        ],
+      };
+      const held = await simulate(DEFAULT, schedule, { stopAtFirst: false });
+      expect(held.violations).toEqual([]);
+      expect(held.log.map((e) => e.what)).toContainEqual(
+        expect.stringMatching(/^cascade: eu-west-1, the target of/),
+      );
+      const mutated = await simulate(DEFAULT, schedule, {
+        mutation: 'rollback-restores-unreachable',
+        stopAtFirst: false,
+      });
+      expect(mutated.violations.map((v) => v.invariant)).toContain('cascade-survivor-serves');
+    },
+    60_000,
+  );
+
   it('catches the mutation leak-reservations with reservations-match-open-handoffs', async () => {
     let caught: string | undefined;
     for (let seed = 100; seed < 130 && !caught; seed++) {
