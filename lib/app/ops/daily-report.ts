@@ -31,7 +31,7 @@ import { readLatencyMatrix } from '../latency/matrix.ts';
 import { listRegions } from '../regions.ts';
 import { readReplicationLag } from '../replication/monitor.ts';
 import { viewResources } from '../resources/view.ts';
-import { type OpsDeps, opsStore } from './deps.ts';
+import type { OpsDeps } from './deps.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -54,9 +54,7 @@ export async function runDailyReport(deps: OpsDeps, options: DailyReportOptions)
     guarded(async () => judgeCapacity(await readCapacity(deps))),
     guarded(async () => judgeCompliance(await readCompliance(deps, now))),
     guarded(async () => judgeCost(await readCost(deps, options))),
-    opsStore(deps)
-      .listIncidents()
-      .catch(() => []),
+    deps.ops.listIncidents().catch(() => []),
   ]);
   const checks = { health, replication, latency, capacity, compliance, cost };
   const report: DailyReport = {
@@ -69,7 +67,7 @@ export async function runDailyReport(deps: OpsDeps, options: DailyReportOptions)
     checks,
     open_incidents: incidents.filter((i) => i.status === 'open').map((i) => i.incident_id),
   };
-  await opsStore(deps).putReport(report);
+  await deps.ops.putReport(report);
   try {
     await deps.events.publish([
       {
@@ -99,7 +97,7 @@ export async function listDailyReports(
   deps: OpsDeps,
   filter: { readonly limit?: number } = {},
 ): Promise<{ reports: ReportSummary[] }> {
-  const all = await opsStore(deps).listReports();
+  const all = await deps.ops.listReports();
   return {
     reports: all.slice(0, filter.limit ?? 30).map((r) => ({
       report_id: r.report_id,
@@ -117,7 +115,7 @@ export async function listDailyReports(
 }
 
 export async function getDailyReport(deps: OpsDeps, reportId: string): Promise<DailyReport> {
-  const report = await opsStore(deps).getReport(reportId);
+  const report = await deps.ops.getReport(reportId);
   if (!report) throw new NotFoundError('report', reportId);
   return report;
 }
@@ -218,7 +216,7 @@ async function readCost(deps: OpsDeps, options: DailyReportOptions): Promise<Cos
         'the cost model over the synthesized templates (cortex cost), computed where the report was asked',
     };
   }
-  const [last] = await opsStore(deps).listReports();
+  const [last] = await deps.ops.listReports();
   const carried = last?.checks.cost.data;
   if (carried && carried.source !== 'unavailable' && carried.total_usd !== undefined) {
     return {

@@ -22,7 +22,7 @@ import {
 import type { RegionStatusRecord } from '../../core/state/records.ts';
 import { ACTIVE_STATUSES } from '../failover/shared.ts';
 import { defaultStatus } from '../live-state.ts';
-import { type OpsDeps, opsStore } from './deps.ts';
+import type { OpsDeps } from './deps.ts';
 
 export interface ShutdownRequest {
   readonly reason: string;
@@ -57,7 +57,7 @@ export async function shutdownRegion(
   requireRegion(deps, regionId);
   checkConfirmation(regionId, request.confirm, 'an emergency shutdown');
   const { state, topology, clock } = deps;
-  const ops = opsStore(deps);
+  const ops = deps.ops;
   const [stored, failovers] = await Promise.all([
     state.getRegionStatus(regionId),
     state.listFailovers(regionId),
@@ -158,7 +158,7 @@ export async function restoreRegion(
   requireRegion(deps, regionId);
   checkConfirmation(regionId, request.confirm, 'a restore');
   const { state, topology, clock } = deps;
-  const ops = opsStore(deps);
+  const ops = deps.ops;
   const [stored, heartbeats, views] = await Promise.all([
     state.getRegionStatus(regionId),
     state.listHeartbeats(),
@@ -230,7 +230,7 @@ export async function listIncidents(
   deps: OpsDeps,
   filter: { readonly open?: boolean; readonly limit?: number } = {},
 ): Promise<{ incidents: IncidentRecord[] }> {
-  const all = await opsStore(deps).listIncidents();
+  const all = await deps.ops.listIncidents();
   return {
     incidents: all.filter((i) => !filter.open || i.status === 'open').slice(0, filter.limit ?? 100),
   };
