@@ -17,6 +17,10 @@ workflowContract(
     const dir = await mkdtemp(join(tmpdir(), 'cortex-workflow-contract-'));
     const raw = inQuietHour(withFastPolicy(defaultTopologyJson()));
     raw.failover_policies.automatic_failover.require_manual_approval = approval;
+    // At SPEED the policy's 60 s decision timeout is 3 real seconds, which a busy machine can spend
+    // between the approval being asked and answered: the execution then ends, and the answer finds no
+    // approval. The timeout itself is tested in test/statemachine/failover.test.ts.
+    raw.failover_policies.automatic_failover.decision_timeout_seconds = 3600;
     const topologyPath = join(dir, 'topology.json');
     await writeFile(topologyPath, JSON.stringify(raw));
     const plane = await startLocalControlPlane({
