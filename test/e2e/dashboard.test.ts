@@ -176,6 +176,10 @@ describe('the operations dashboard in Chromium', () => {
       // The approval step holds the failover on the timeline until the page's Approve button answers it.
       const cp = await start((raw) => {
         raw.failover_policies.automatic_failover.require_manual_approval = true;
+        // At SPEED the policy's 60 s decision timeout is 6 real seconds from the approval being asked
+        // to the click, which the page's polls and a busy machine can spend: the failover would end
+        // cancelled before the button is pressed. The timeout is tested in test/statemachine.
+        raw.failover_policies.automatic_failover.decision_timeout_seconds = 3600;
       });
       const p = await open(cp.gatewayUrl);
       await p.selectOption('#control-region', 'us-east-1');
