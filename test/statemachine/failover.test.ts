@@ -67,6 +67,16 @@ function testTopology(edit: (json: RawTopology) => void = () => {}): Topology {
   return validateTopology(json);
 }
 
+/**
+ * Approval required, and answered by the test: the decision waits an hour, since at SPEED the
+ * policy's 60 s are 600 real ms, which a busy machine can spend before the answer. The timeout is
+ * tested on its own ("cancels when nobody answers ...").
+ */
+function awaitingAnswer(json: RawTopology): void {
+  json.failover_policies.automatic_failover.require_manual_approval = true;
+  json.failover_policies.automatic_failover.decision_timeout_seconds = 3600;
+}
+
 /** Wraps a state port so a test can intercept any method: `(args, call) => ...`. */
 type Intercept = (args: unknown[], call: () => Promise<unknown>) => Promise<unknown>;
 type Faults = Partial<Record<keyof StatePort, Intercept>>;
@@ -674,11 +684,7 @@ describe('failover workflow', () => {
   });
 
   it('cancels when the operator declines the approval the policy requires', async () => {
-    const h = await harness(
-      testTopology((json) => {
-        json.failover_policies.automatic_failover.require_manual_approval = true;
-      }),
-    );
+    const h = await harness(testTopology(awaitingAnswer));
     await seedMajorityAgainst(h);
     const started = await start(h, {}, 'automatic');
     const waiting = await until(async () => {
@@ -710,11 +716,7 @@ describe('failover workflow', () => {
   });
 
   it('goes on after the operator approves', async () => {
-    const h = await harness(
-      testTopology((json) => {
-        json.failover_policies.automatic_failover.require_manual_approval = true;
-      }),
-    );
+    const h = await harness(testTopology(awaitingAnswer));
     await seedMajorityAgainst(h);
     const started = await start(h, {}, 'automatic');
     await until(async () => {
@@ -864,11 +866,7 @@ describe('idempotent steps', () => {
   });
 
   it('a retried approval step stores its token again instead of failing', async () => {
-    const h = await harness(
-      testTopology((json) => {
-        json.failover_policies.automatic_failover.require_manual_approval = true;
-      }),
-    );
+    const h = await harness(testTopology(awaitingAnswer));
     await seedMajorityAgainst(h);
     const started = await start(h, {}, 'automatic');
     const waiting = await until(async () => {
