@@ -1,8 +1,8 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
+import type { FunctionDeps } from '../../lib/app/deps.ts';
 import { runDailyReport } from '../../lib/app/ops/daily-report.ts';
-import type { OpsDeps } from '../../lib/app/ops/deps.ts';
 import { parseWith, scheduledEvent } from '../shared/http.ts';
 
 /** The schedule's input carries nothing the report needs; other fields are ignored. */
@@ -19,7 +19,7 @@ export interface DailyReportInvocation {
  * the state table and the bus (lib/app/ops/daily-report.ts); the invocation logs one summary line.
  */
 export function createDailyReportHandler(
-  deps: OpsDeps,
+  deps: FunctionDeps<'ops-daily'>,
   options: { readonly log?: (line: string) => void } = {},
 ) {
   const log = options.log ?? ((line: string) => console.log(line));
