@@ -1,6 +1,6 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Heartbeats } from '../../lib/ports.ts';
-import type { StateFixture } from './state-fixture.ts';
+import { type StateFixture, useStateFixture } from './state-fixture.ts';
 
 /**
  * The Heartbeats contract (STYLE 4): each region's last heartbeat.
@@ -8,23 +8,13 @@ import type { StateFixture } from './state-fixture.ts';
  */
 export function heartbeatsContract(name: string, setup: () => Promise<StateFixture<Heartbeats>>): void {
   describe(`Heartbeats contract: ${name}`, () => {
-    let fixture: StateFixture<Heartbeats>;
-    let state: Heartbeats;
-
-    beforeEach(async () => {
-      fixture ??= await setup();
-      await fixture.reset();
-      state = fixture.state;
-    });
-    afterAll(async () => {
-      await fixture?.close();
-    });
+    const fixture = useStateFixture(setup);
 
     it('keeps the last heartbeat of each region', async () => {
-      await state.putHeartbeat({ region: 'us-east-1', seq: 1, at: 10 });
-      await state.putHeartbeat({ region: 'us-east-1', seq: 2, at: 20 });
-      await state.putHeartbeat({ region: 'eu-west-1', seq: 7, at: 15 });
-      const beats = await state.listHeartbeats();
+      await fixture.state.putHeartbeat({ region: 'us-east-1', seq: 1, at: 10 });
+      await fixture.state.putHeartbeat({ region: 'us-east-1', seq: 2, at: 20 });
+      await fixture.state.putHeartbeat({ region: 'eu-west-1', seq: 7, at: 15 });
+      const beats = await fixture.state.listHeartbeats();
       expect(beats.sort((a, b) => a.region.localeCompare(b.region))).toEqual([
         { region: 'eu-west-1', seq: 7, at: 15 },
         { region: 'us-east-1', seq: 2, at: 20 },

@@ -1,8 +1,8 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConflictError } from '../../lib/core/errors.ts';
 import type { RegionStatusRecord } from '../../lib/core/state/records.ts';
 import type { RegionStatuses } from '../../lib/ports.ts';
-import { type StateFixture, status } from './state-fixture.ts';
+import { type StateFixture, status, useStateFixture } from './state-fixture.ts';
 
 /**
  * The RegionStatuses contract (STYLE 4): epochs that only grow, one writer per slot, one rule for ties.
@@ -13,52 +13,44 @@ export function regionStatusesContract(
   setup: () => Promise<StateFixture<RegionStatuses>>,
 ): void {
   describe(`RegionStatuses contract: ${name}`, () => {
-    let fixture: StateFixture<RegionStatuses>;
-    let state: RegionStatuses;
-
-    beforeEach(async () => {
-      fixture ??= await setup();
-      await fixture.reset();
-      state = fixture.state;
-    });
-    afterAll(async () => {
-      await fixture?.close();
-    });
+    const fixture = useStateFixture(setup);
 
     it('answers undefined for a region that has no status record', async () => {
-      expect(await state.getRegionStatus('eu-west-1')).toBeUndefined();
-      expect(await state.listRegionStatuses()).toEqual([]);
+      expect(await fixture.state.getRegionStatus('eu-west-1')).toBeUndefined();
+      expect(await fixture.state.listRegionStatuses()).toEqual([]);
     });
 
     it('creates a status record only when none exists', async () => {
-      await state.putRegionStatus(status(), undefined);
-      expect(await state.getRegionStatus('eu-west-1')).toEqual(status());
-      const error = await state.putRegionStatus(status({ epoch: 2 }), undefined).catch((e) => e);
+      await fixture.state.putRegionStatus(status(), undefined);
+      expect(await fixture.state.getRegionStatus('eu-west-1')).toEqual(status());
+      const error = await fixture.state.putRegionStatus(status({ epoch: 2 }), undefined).catch((e) => e);
       expect(error).toBeInstanceOf(ConflictError);
       expect(error.code).toBe('EPOCH_CONFLICT');
       expect(error.current).toEqual(status());
     });
 
     it('updates a status only from the expected epoch, to a higher one', async () => {
-      await state.putRegionStatus(status(), undefined);
-      await state.putRegionStatus(status({ status: 'draining', epoch: 2 }), 1);
-      expect((await state.getRegionStatus('eu-west-1'))?.status).toBe('draining');
+      await fixture.state.putRegionStatus(status(), undefined);
+      await fixture.state.putRegionStatus(status({ status: 'draining', epoch: 2 }), 1);
+      expect((await fixture.state.getRegionStatus('eu-west-1'))?.status).toBe('draining');
 
-      const stale = await state.putRegionStatus(status({ status: 'failed', epoch: 3 }), 1).catch((e) => e);
+      const stale = await fixture.state
+        .putRegionStatus(status({ status: 'failed', epoch: 3 }), 1)
+        .catch((e) => e);
       expect(stale).toBeInstanceOf(ConflictError);
       expect(stale.current.epoch).toBe(2);
 
-      const backwards = await state.putRegionStatus(status({ epoch: 2 }), 2).catch((e) => e);
+      const backwards = await fixture.state.putRegionStatus(status({ epoch: 2 }), 2).catch((e) => e);
       expect(backwards).toBeInstanceOf(ConflictError);
       expect(backwards.code).toBe('EPOCH_NOT_INCREASING');
-      expect((await state.getRegionStatus('eu-west-1'))?.epoch).toBe(2);
+      expect((await fixture.state.getRegionStatus('eu-west-1'))?.epoch).toBe(2);
     });
 
     it('lets exactly one of two concurrent writers from the same epoch win', async () => {
-      await state.putRegionStatus(status(), undefined);
+      await fixture.state.putRegionStatus(status(), undefined);
       const results = await Promise.allSettled([
-        state.putRegionStatus(status({ status: 'failed', epoch: 2, updated_by: 'us-east-1' }), 1),
-        state.putRegionStatus(status({ status: 'fenced', epoch: 2, updated_by: 'ap-south-1' }), 1),
+        fixture.state.putRegionStatus(status({ status: 'failed', epoch: 2, updated_by: 'us-east-1' }), 1),
+        fixture.state.putRegionStatus(status({ status: 'fenced', epoch: 2, updated_by: 'ap-south-1' }), 1),
       ]);
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
@@ -68,9 +60,9 @@ export function regionStatusesContract(
     // Invariant: a status write is fenced by its epoch. A writer that decided from an older or equal
     // epoch (expected below the stored one, or none while one is stored) is refused and nothing changes.
     it('refuses a stale write at an older or equal epoch and changes nothing', async () => {
-      await state.putRegionStatus(status({ epoch: 1 }), undefined);
-      await state.putRegionStatus(status({ status: 'draining', epoch: 2 }), 1);
-      await state.putRegionStatus(status({ status: 'failed', epoch: 3 }), 2);
+      await fixture.state.putRegionStatus(status({ epoch: 1 }), undefined);
+      await fixture.state.putRegionStatus(status({ status: 'draining', epoch: 2 }), 1);
+      await fixture.state.putRegionStatus(status({ status: 'failed', epoch: 3 }), 2);
       const stored = status({ status: 'failed', epoch: 3 });
       const attempts: [RegionStatusRecord, number | undefined][] = [
         [status({ status: 'healthy', epoch: 3 }), 2], // equal epoch, from an older one
@@ -80,15 +72,15 @@ export function regionStatusesContract(
         [status({ status: 'healthy', epoch: 9 }), undefined], // higher, as if nothing were stored
       ];
       for (const [record, expected] of attempts) {
-        for (const port of [state, fixture.stateAs('ap-south-1')]) {
+        for (const port of [fixture.state, fixture.stateAs('ap-south-1')]) {
           const error = await port.putRegionStatus(record, expected).catch((e) => e);
           expect(error).toBeInstanceOf(ConflictError);
           expect(error.code).toBe('EPOCH_CONFLICT');
           expect(error.current).toEqual(stored);
         }
       }
-      expect(await state.getRegionStatus('eu-west-1')).toEqual(stored);
-      expect(await state.listRegionStatuses()).toEqual([stored]);
+      expect(await fixture.state.getRegionStatus('eu-west-1')).toEqual(stored);
+      expect(await fixture.state.listRegionStatuses()).toEqual([stored]);
     });
 
     // Invariant: a writer whose own last write is older than another writer's is stale: it is
@@ -104,7 +96,7 @@ export function regionStatusesContract(
       const stale = await us.putRegionStatus(status({ status: 'draining', epoch: 6 }), 5).catch((e) => e);
       expect(stale.code).toBe('EPOCH_CONFLICT');
       expect(stale.current).toMatchObject({ status: 'failed', epoch: 7 });
-      for (const port of [us, ap, state]) {
+      for (const port of [us, ap, fixture.state]) {
         expect(await port.getRegionStatus('eu-west-1')).toMatchObject({ status: 'failed', epoch: 7 });
       }
       // From the merged epoch it writes, and its write is the one every writer reads.
@@ -129,7 +121,7 @@ export function regionStatusesContract(
         status({ region_id: 'us-east-1', updated_by: 'failover@us-east-1' }),
         undefined,
       );
-      for (const port of [us, eu, state]) {
+      for (const port of [us, eu, fixture.state]) {
         expect(await port.getRegionStatus('eu-west-1')).toEqual(r3);
         expect(await port.listRegionStatuses()).toEqual([
           r3,
@@ -194,7 +186,7 @@ export function regionStatusesContract(
           for (const order of [writes, [...writes].reverse()]) {
             await fixture.reset();
             for (const [writer, record] of order) await fixture.replicated(writer, record);
-            for (const port of [state, ...writes.map(([writer]) => fixture.stateAs(writer))]) {
+            for (const port of [fixture.state, ...writes.map(([writer]) => fixture.stateAs(writer))]) {
               expect(await port.getRegionStatus('eu-west-1')).toEqual(expected);
               expect(await port.listRegionStatuses()).toEqual([expected]);
             }
@@ -207,15 +199,15 @@ export function regionStatusesContract(
             .catch((e) => e);
           expect(stale.code).toBe('EPOCH_CONFLICT');
           await fixture.stateAs('us-east-1').putRegionStatus(next, expected?.epoch);
-          expect(await state.getRegionStatus('eu-west-1')).toEqual(next);
+          expect(await fixture.state.getRegionStatus('eu-west-1')).toEqual(next);
         });
       }
     });
 
     it('lists every region status', async () => {
-      await state.putRegionStatus(status({ region_id: 'us-east-1' }), undefined);
-      await state.putRegionStatus(status({ region_id: 'eu-west-1', status: 'failed' }), undefined);
-      const all = await state.listRegionStatuses();
+      await fixture.state.putRegionStatus(status({ region_id: 'us-east-1' }), undefined);
+      await fixture.state.putRegionStatus(status({ region_id: 'eu-west-1', status: 'failed' }), undefined);
+      const all = await fixture.state.listRegionStatuses();
       expect(all.map((s) => s.region_id).sort()).toEqual(['eu-west-1', 'us-east-1']);
     });
   });

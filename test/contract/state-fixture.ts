@@ -2,6 +2,7 @@
  * The store the state contracts run on (one suite per aggregate of StatePort, lib/ports.ts) and the
  * records they write.
  */
+import { afterAll, beforeEach } from 'vitest';
 import type { FailoverRecord } from '../../lib/core/failover/types.ts';
 import type { TargetHealth } from '../../lib/core/health/types.ts';
 import type { Handoff, RegionStatusRecord } from '../../lib/core/state/records.ts';
@@ -23,6 +24,34 @@ export interface StateFixture<P = StatePort> {
   /** Empties the store between tests. */
   reset(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Registers the hooks every aggregate suite shares, inside the calling describe: the store opens
+ * before the first test, is emptied before each one and closed after the last. The answer reaches
+ * the open store from inside a test (`close` stays the suite's).
+ */
+export function useStateFixture<P>(setup: () => Promise<StateFixture<P>>): Omit<StateFixture<P>, 'close'> {
+  let fixture: StateFixture<P> | undefined;
+  beforeEach(async () => {
+    fixture ??= await setup();
+    await fixture.reset();
+  });
+  afterAll(async () => {
+    await fixture?.close();
+  });
+  const open = (): StateFixture<P> => {
+    if (!fixture) throw new Error('the state fixture opens before each test, not at describe time');
+    return fixture;
+  };
+  return {
+    get state() {
+      return open().state;
+    },
+    stateAs: (writer) => open().stateAs(writer),
+    replicated: (writer, record) => open().replicated(writer, record),
+    reset: () => open().reset(),
+  };
 }
 
 export function status(overrides: Partial<RegionStatusRecord> = {}): RegionStatusRecord {
