@@ -527,7 +527,8 @@ export class InvariantChecker {
     const alive = world.regionIds.filter((r) => !net.isDown(r));
     // With the statuses in an MRSC table, one region is no majority of its replicas: nothing can
     // write a failover there, by design (the table refuses), so such a fall is not judged.
-    const critical = (this.#critical ??= { table: criticalTableOf(world.topology) }).table;
+    this.#critical ??= { table: criticalTableOf(world.topology) };
+    const critical = this.#critical.table;
     const mrscLost =
       critical !== undefined &&
       critical.regions.filter((r) => alive.includes(r)).length * 2 <= critical.regions.length;
