@@ -92,5 +92,25 @@ describe('the discovering probe checks every call against the allow-list', () =>
     const allowed = await probe.probe('us-east-1', 'ap-south-1', '/health', 1_000);
     expect(allowed.ok).toBe(true);
     expect(called).toEqual(['https://abcdefghij.execute-api.ap-south-1.amazonaws.com/health']);
+
+    // Invariant: a refused round still reports each endpoint (one failed observation per path, none requested).
+    const round = await probe.probeEndpoints('us-east-1', 'eu-west-1', ['/health', '/api/v1/ping'], 1_000);
+    expect(round).toEqual(
+      ['/health', '/api/v1/ping'].map((endpoint) => ({
+        observer: 'us-east-1',
+        target: 'eu-west-1',
+        endpoint,
+        ok: false,
+        error: expect.stringMatching(/^refused: .*not https/),
+        latency_ms: 0,
+        at: 42,
+      })),
+    );
+    const bundled = await probe.probeEndpoints('us-east-1', 'ap-south-1', ['/health', '/api/v1/ping'], 1_000);
+    expect(bundled.map((o) => [o.endpoint, o.ok])).toEqual([
+      ['/health', true],
+      ['/api/v1/ping', true],
+    ]);
+    expect(called).toHaveLength(3);
   });
 });

@@ -1,4 +1,4 @@
-import { PROBE_BUNDLE_PATH } from '../../core/health/probe-bundle.ts';
+import { eachEndpoint, PROBE_BUNDLE_PATH } from '../../core/health/probe-bundle.ts';
 import type { ProbeObservation } from '../../core/health/types.ts';
 import type { ProbePort } from '../../ports.ts';
 import { type ProbeAllowList, probeAllowList } from './probe-allow-list.ts';
@@ -48,21 +48,8 @@ export class DiscoveringProbe implements ProbePort {
     endpoint: string,
     timeoutMs: number,
   ): Promise<ProbeObservation> {
-    if (!(target in this.#urls) && this.#options.regions.includes(target)) await this.#discover();
-    const base = this.#urls[target];
-    const refused = base === undefined ? undefined : this.#refusal(target, base, endpoint);
-    if (refused) {
-      return {
-        observer,
-        target,
-        endpoint,
-        ok: false,
-        error: `refused: ${refused}`,
-        latency_ms: 0,
-        at: (this.#options.now ?? Date.now)(),
-      };
-    }
-    return this.#probe.probe(observer, target, endpoint, timeoutMs);
+    const [refused] = (await this.#refused(observer, target, [endpoint], [endpoint])) ?? [];
+    return refused ?? this.#probe.probe(observer, target, endpoint, timeoutMs);
   }
 
   /** A round's endpoints on `target` through the real probe's bundle, after the same discovery and allow-list. */
@@ -72,27 +59,34 @@ export class DiscoveringProbe implements ProbePort {
     endpoints: readonly string[],
     timeoutMs: number,
   ): Promise<ProbeObservation[]> {
-    if (!(target in this.#urls) && this.#options.regions.includes(target)) await this.#discover();
-    const base = this.#urls[target];
-    const refused =
-      base === undefined
-        ? undefined
-        : [PROBE_BUNDLE_PATH, ...endpoints].map((e) => this.#refusal(target, base, e)).find(Boolean);
-    if (refused) {
-      const at = (this.#options.now ?? Date.now)();
-      return endpoints.map((endpoint) => ({
-        observer,
-        target,
-        endpoint,
-        ok: false,
-        error: `refused: ${refused}`,
-        latency_ms: 0,
-        at,
-      }));
-    }
+    const refused = await this.#refused(observer, target, endpoints, [PROBE_BUNDLE_PATH, ...endpoints]);
+    if (refused) return refused;
     const probe = this.#probe;
     if (probe.probeEndpoints) return probe.probeEndpoints(observer, target, endpoints, timeoutMs);
     return Promise.all(endpoints.map((endpoint) => probe.probe(observer, target, endpoint, timeoutMs)));
+  }
+
+  /**
+   * Discovers `target` when it is a topology region not yet known, then checks the `paths` a call
+   * would request against the allow-list: the first refusal fails every one of `endpoints` without a
+   * request; undefined when every path may go.
+   */
+  async #refused(
+    observer: string,
+    target: string,
+    endpoints: readonly string[],
+    paths: readonly string[],
+  ): Promise<ProbeObservation[] | undefined> {
+    if (!(target in this.#urls) && this.#options.regions.includes(target)) await this.#discover();
+    const base = this.#urls[target];
+    const refused =
+      base === undefined ? undefined : paths.map((p) => this.#refusal(target, base, p)).find(Boolean);
+    if (!refused) return undefined;
+    return eachEndpoint({ observer, target, at: (this.#options.now ?? Date.now)() }, endpoints, {
+      ok: false,
+      error: `refused: ${refused}`,
+      latency_ms: 0,
+    });
   }
 
   #refusal(target: string, base: string, endpoint: string): string | undefined {

@@ -10,8 +10,10 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { messageOf } from '../../core/errors.ts';
 import {
   type BundlePart,
+  eachEndpoint,
   PROBE_BUNDLE_PATH,
   partLatencyMs,
+  type RoundOutcome,
   splitForBundle,
 } from '../../core/health/probe-bundle.ts';
 import type { ProbeObservation, ReportedPeerStatus } from '../../core/health/types.ts';
@@ -173,8 +175,7 @@ export class HttpProbe implements ProbePort {
     const at = this.#clock.now();
     const started = this.#monotonic();
     const elapsed = () => Math.max(0, Math.round((this.#monotonic() - started) * 10) / 10);
-    const each = (fields: Omit<ProbeObservation, 'observer' | 'target' | 'endpoint' | 'at'>) =>
-      paths.map((endpoint): ProbeObservation => ({ observer, target, endpoint, at, ...fields }));
+    const each = (outcome: RoundOutcome) => eachEndpoint({ observer, target, at }, paths, outcome);
     const baseUrl = this.#baseUrls.get(target);
     if (!baseUrl) return each({ ok: false, error: 'no endpoint known', latency_ms: 0 });
 

@@ -17,6 +17,7 @@
  * stall as a 9 s p99 and fail over a live region for it. A call times out when both parts together
  * reach the timeout.
  */
+import { eachEndpoint } from '../../core/health/probe-bundle.ts';
 import type { ProbeObservation } from '../../core/health/types.ts';
 import type { Clock, ProbePort } from '../../ports.ts';
 
@@ -104,16 +105,11 @@ export class LocalProbe implements ProbePort {
   ): Promise<ProbeObservation[]> {
     const { clock, network } = this.#options;
     if (network.isDown(observer) || network.partitioned(observer, target)) {
-      const at = clock.now();
-      return endpoints.map((endpoint) => ({
-        observer,
-        target,
-        endpoint,
-        at,
+      return eachEndpoint({ observer, target, at: clock.now() }, endpoints, {
         ok: false,
         error: 'unreachable',
         latency_ms: timeoutMs,
-      }));
+      });
     }
     this.#http ??= this.#options.httpProbe({
       baseUrls: this.#options.endpoints(),

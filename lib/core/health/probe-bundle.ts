@@ -6,6 +6,7 @@
  * one observation per endpoint, each with its own status, latency and reason. Route 53's checkers
  * keep requesting `/health` on its own (they cannot sign, and read one status code).
  */
+import type { ProbeObservation } from './types.ts';
 
 /** The route that answers the bundled paths together (IAM-signed, as `/coordination/status`). */
 export const PROBE_BUNDLE_PATH = '/coordination/probe';
@@ -66,4 +67,25 @@ export function probeRequestPaths(endpoints: readonly string[]): string[] {
 export function partLatencyMs(roundTripMs: number, bundleMs: number, partMs: number): number {
   const network = Math.max(0, roundTripMs - bundleMs);
   return Math.round((network + Math.max(0, partMs)) * 10) / 10;
+}
+
+/** What every call of a round ended with when one cause decided them all (refused, cut, timed out). */
+export type RoundOutcome = Omit<ProbeObservation, 'observer' | 'target' | 'endpoint' | 'at'>;
+
+/**
+ * One observation per endpoint, each with the same outcome: a round that failed before any path was
+ * answered on its own still reports every path, so each endpoint's hysteresis counts it.
+ */
+export function eachEndpoint(
+  call: { readonly observer: string; readonly target: string; readonly at: number },
+  endpoints: readonly string[],
+  outcome: RoundOutcome,
+): ProbeObservation[] {
+  return endpoints.map((endpoint) => ({
+    observer: call.observer,
+    target: call.target,
+    endpoint,
+    at: call.at,
+    ...outcome,
+  }));
 }
