@@ -151,3 +151,26 @@ export async function runMinuteRound<R>(
     step: { cursor: next, more, next_at: new Date(more ? nextStart : now).toISOString() },
   };
 }
+
+/** Where the region's minute driver stands when it hands a job one of the minute's rounds. */
+export interface MinuteDriverPosition {
+  /** Where the minute stands (absent: its first round). */
+  readonly cursor?: MinuteCursor | undefined;
+  /** When the minute's driver started (ms since the epoch). */
+  readonly startedAt: number;
+  /** How long the driver gives the minute: no round starts that would not end within it. */
+  readonly budgetMs: number;
+}
+
+/** runMinuteRound for the round the driver's `position` points at, the minute ending with its budget. */
+export function runDrivenRound<R>(
+  minute: Omit<MinuteRoundOptions, 'deadline'>,
+  position: MinuteDriverPosition,
+  round: () => Promise<R>,
+): Promise<MinuteRoundReport<R>> {
+  return runMinuteRound(
+    { ...minute, deadline: position.startedAt + position.budgetMs },
+    position.cursor,
+    round,
+  );
+}

@@ -7,10 +7,10 @@ import { type HealthPolicy, healthPolicyOf } from '../core/health/evaluate.ts';
 import type { Assessment } from '../core/health/types.ts';
 import type { ControlDeps } from './deps.ts';
 import {
-  type MinuteCursor,
+  type MinuteDriverPosition,
   type MinuteReport,
   type MinuteRoundReport,
-  runMinuteRound,
+  runDrivenRound,
   runMinuteRounds,
 } from './minute-rounds.ts';
 import { type ProbeRoundReport, runProbeRound } from './probe-round.ts';
@@ -69,13 +69,7 @@ export async function runProbeMinute(
   );
 }
 
-export interface ProbeMinuteRoundOptions {
-  /** Where the minute stands (absent: its first round). */
-  readonly cursor?: MinuteCursor | undefined;
-  /** When the minute's driver started (ms since the epoch). */
-  readonly startedAt: number;
-  /** How long the driver gives the minute: no round starts that would not end within it. */
-  readonly budgetMs: number;
+export interface ProbeMinuteRoundOptions extends MinuteDriverPosition {
   /** The assessment of the round before (the handler keeps it across invocations). */
   readonly previous?: Assessment | undefined;
 }
@@ -97,13 +91,9 @@ export function runProbeMinuteRound(
   options: ProbeMinuteRoundOptions,
 ): Promise<MinuteRoundReport<ProbeRoundReport | WitnessRoundReport>> {
   const policy = healthPolicyOf(deps.topology);
-  return runMinuteRound<ProbeRoundReport | WitnessRoundReport>(
-    {
-      ...minuteOf(policy),
-      clock: deps.clock,
-      deadline: options.startedAt + options.budgetMs,
-    },
-    options.cursor,
+  return runDrivenRound<ProbeRoundReport | WitnessRoundReport>(
+    { ...minuteOf(policy), clock: deps.clock },
+    options,
     () => {
       if ('witnessId' in deps) return runWitnessRound(deps);
       return runProbeRound(deps, options.previous === undefined ? {} : { previous: options.previous });

@@ -7,7 +7,7 @@
  */
 import { mcpProbeIntervalMs } from '../../core/mcp/health.ts';
 import type { Topology } from '../../core/topology/types.ts';
-import { type MinuteCursor, type MinuteRoundReport, runMinuteRound } from '../minute-rounds.ts';
+import { type MinuteDriverPosition, type MinuteRoundReport, runDrivenRound } from '../minute-rounds.ts';
 import { type McpProbeDeps, type McpProbeReport, probeMcpServers } from './probe.ts';
 
 /** Reads of the registry and the probe records and their one write, beyond the calls' timeout. */
@@ -23,14 +23,8 @@ export function mcpRoundNeedsMs(topology: Topology): number {
   return topology.failover_policies.health_check.timeout_seconds * 1000 + MCP_ROUND_MARGIN_MS;
 }
 
-export interface McpProbeMinuteRoundOptions {
-  /** Where the minute stands (absent: its first round). */
-  readonly cursor?: MinuteCursor | undefined;
-  /** When the minute's driver started (ms since the epoch). */
-  readonly startedAt: number;
-  /** How long the driver gives the minute: no round starts that would not end within it. */
-  readonly budgetMs: number;
-}
+/** The driver's position is all a round takes. */
+export type McpProbeMinuteRoundOptions = MinuteDriverPosition;
 
 /** One round of the minute: the servers probed when due, this observer's verdicts written. */
 export function runMcpProbeMinuteRound(
@@ -39,15 +33,14 @@ export function runMcpProbeMinuteRound(
 ): Promise<MinuteRoundReport<McpProbeReport>> {
   const seconds = mcpRoundSeconds(deps.topology, deps.regionId);
   const needs = mcpRoundNeedsMs(deps.topology);
-  return runMinuteRound(
+  return runDrivenRound(
     {
       planned: Math.max(1, Math.floor(60 / seconds)),
       intervalMs: seconds * 1000,
       clock: deps.clock,
-      deadline: options.startedAt + options.budgetMs,
       roundNeeds: { ms: needs, said: `${needs} ms` },
     },
-    options.cursor,
+    options,
     () => probeMcpServers(deps),
   );
 }
