@@ -8,14 +8,14 @@ import type { MinuteRoundReport } from '../../lib/app/minute-rounds.ts';
 import { type ProbeMinuteReport, runProbeMinute, runProbeMinuteRound } from '../../lib/app/probe-minute.ts';
 import type { ProbeRoundReport } from '../../lib/app/probe-round.ts';
 import type { WitnessDeps, WitnessRoundReport } from '../../lib/app/witness-round.ts';
-import { parseWith, scheduledEvent } from '../shared/http.ts';
 import {
   type MinuteInput,
   type MinuteOutput,
   minuteInputSchema,
   minuteOptions,
+  minuteOutcome,
+  parseJobInput,
   type RoundMessageEvent,
-  roundMessage,
 } from '../shared/minute-input.ts';
 
 /**
@@ -122,12 +122,7 @@ function probeHandler(
 }
 
 function parseInput(event: unknown): ParsedInput {
-  const input = parseWith(
-    scheduledInputSchema,
-    scheduledEvent(roundMessage(event)),
-    'health probe input',
-    '(event)',
-  );
+  const input = parseJobInput(scheduledInputSchema, event, 'health probe input');
   return {
     ...(input.rounds === undefined ? {} : { rounds: input.rounds }),
     ...(input.minute === undefined ? {} : { minute: input.minute }),
@@ -173,7 +168,6 @@ function summarize(
         events: round.actions.events.map((e) => e.type),
       };
     }),
-    ...(minute.stopped_early === undefined ? {} : { stopped_early: minute.stopped_early }),
-    ...('step' in minute ? { minute: minute.step } : {}),
+    ...minuteOutcome(minute),
   };
 }

@@ -4,13 +4,13 @@ import * as z from 'zod/mini';
 import type { FunctionDeps } from '../../lib/app/deps.ts';
 import { runMcpProbeMinuteRound } from '../../lib/app/mcp/minute-round.ts';
 import { type McpProbeReport, probeMcpServers } from '../../lib/app/mcp/probe.ts';
-import { parseWith, scheduledEvent } from '../shared/http.ts';
 import {
   type MinuteOutput,
   minuteInputSchema,
   minuteOptions,
+  minuteOutcome,
+  parseJobInput,
   type RoundMessageEvent,
-  roundMessage,
 } from '../shared/minute-input.ts';
 
 /**
@@ -69,15 +69,11 @@ export function createMcpProbeHandler(
 ) {
   const log = options.log ?? ((line: string) => console.log(line));
   return middy<McpProbeInput, McpProbeInvocationReport, Error, Context>().handler(async (event) => {
-    const input = parseWith(inputSchema, scheduledEvent(roundMessage(event)), 'MCP probe input', '(event)');
+    const input = parseJobInput(inputSchema, event, 'MCP probe input');
     let report: McpProbeInvocationReport;
     if (input.minute) {
       const minute = await runMcpProbeMinuteRound(deps, minuteOptions(input.minute));
-      report = {
-        rounds: minute.rounds.map(summary),
-        ...(minute.stopped_early === undefined ? {} : { stopped_early: minute.stopped_early }),
-        minute: minute.step,
-      };
+      report = { rounds: minute.rounds.map(summary), ...minuteOutcome(minute) };
     } else {
       report = { rounds: [summary(await probeMcpServers(deps, { force: input.force ?? true }))] };
     }

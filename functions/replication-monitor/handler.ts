@@ -11,13 +11,13 @@ import {
   type ReplicationRoundReport,
   runReplicationMinute,
 } from '../../lib/app/replication/monitor.ts';
-import { parseWith, scheduledEvent } from '../shared/http.ts';
 import {
   type MinuteOutput,
   minuteInputSchema,
   minuteOptions,
+  minuteOutcome,
+  parseJobInput,
   type RoundMessageEvent,
-  roundMessage,
 } from '../shared/minute-input.ts';
 
 /**
@@ -60,12 +60,7 @@ export interface ReplicationMonitorReport {
 }
 
 function parseInput(event: unknown): z.infer<typeof scheduledInputSchema> {
-  return parseWith(
-    scheduledInputSchema,
-    scheduledEvent(roundMessage(event)),
-    'replication monitor input',
-    '(event)',
-  );
+  return parseJobInput(scheduledInputSchema, event, 'replication monitor input');
 }
 
 function summarize(
@@ -90,8 +85,7 @@ function summarize(
             ...(round.unreachable.length > 0 ? { unreachable: round.unreachable.map((u) => u.region) } : {}),
           },
     ),
-    ...(minute.stopped_early === undefined ? {} : { stopped_early: minute.stopped_early }),
-    ...('step' in minute ? { minute: minute.step } : {}),
+    ...minuteOutcome(minute),
   };
 }
 

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { ValidationError } from '../../lib/app/errors.ts';
 import type { MinuteCursor, MinuteStep } from '../../lib/app/minute-rounds.ts';
+import { parseWith, scheduledEvent } from './http.ts';
 import { parseStrictJson } from './strict-json.ts';
 
 /**
@@ -64,4 +65,23 @@ export function roundMessage(event: unknown): unknown {
       },
     ]);
   }
+}
+
+/**
+ * A minute job's input, however it came (the driver's queue message, a schedule's Input or Scheduled
+ * Event, an operator's invocation), parsed strictly: a bad field is a ValidationError naming it.
+ */
+export function parseJobInput<S extends z.ZodMiniType>(schema: S, event: unknown, what: string): z.infer<S> {
+  return parseWith(schema, scheduledEvent(roundMessage(event)), what, '(event)');
+}
+
+/** The part of a job's report that says how its minute went: why it stopped early, and the driver's next step. */
+export function minuteOutcome(minute: { readonly stopped_early?: string; readonly step?: MinuteStep }): {
+  readonly stopped_early?: string;
+  readonly minute?: MinuteOutput;
+} {
+  return {
+    ...(minute.stopped_early === undefined ? {} : { stopped_early: minute.stopped_early }),
+    ...(minute.step === undefined ? {} : { minute: minute.step }),
+  };
 }
