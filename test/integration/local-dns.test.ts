@@ -35,12 +35,28 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => closeServer(s)));
 });
 
-/** One fake region endpoint per region whose /health answers `health[region]`. */
-async function fakeRegions(ids: readonly string[], health: Record<string, number>) {
+/** A /health answer a fake region gave, at the DNS clock's time. */
+interface HealthAnswer {
+  readonly region: string;
+  readonly status: number;
+  readonly at: number;
+}
+
+/**
+ * One fake region endpoint per region whose /health answers `health[region]`; each answer is
+ * recorded in `answers` at `now()`, so a test counts the checks a change took instead of timing it.
+ */
+async function fakeRegions(
+  ids: readonly string[],
+  health: Record<string, number>,
+  answers: HealthAnswer[] = [],
+  now: () => number = () => 0,
+) {
   const endpoints: Record<string, { url: string; address: string }> = {};
   for (const [i, id] of ids.entries()) {
     const server = createServer((_req, res) => {
       res.statusCode = health[id] ?? 200;
+      answers.push({ region: id, status: res.statusCode, at: now() });
       res.end('{}');
     });
     servers.push(server);
@@ -56,8 +72,16 @@ describe('the local DNS server', () => {
     const topology = topologyWith('active-active');
     const ids = topology.regions.map((r) => r.region_id);
     const health: Record<string, number> = {};
-    const endpoints = await fakeRegions(ids, health);
+    const answers: HealthAnswer[] = [];
     const clock = createSimClock({ speed: 50 });
+    const endpoints = await fakeRegions(ids, health, answers, () => clock.now());
+    /** us-east-1's answers of `status` from `from` up to the last change of the DNS answer. */
+    const usAnswers = (status: number, from: number) => {
+      const changedAt = dns?.answerChanges().at(-1)?.at ?? 0;
+      return answers.filter(
+        (a) => a.region === 'us-east-1' && a.status === status && a.at >= from && a.at <= changedAt,
+      );
+    };
     dns = await startLocalDns({ topology, endpoints, clientRegion: 'us-east-1', clock, port: 0 });
     const server = { address: dns.address, port: dns.port };
 
@@ -69,17 +93,21 @@ describe('the local DNS server', () => {
     health['us-east-1'] = 503;
     await vi.waitFor(() => expect(dns?.servingRegion()).toBe('eu-west-1'), { timeout: 10_000, interval: 5 });
     const flipped = dns.answerChanges().at(-1);
-    // Three failed checks 10 s apart: between 20 and 30 s after the first failing answer, plus a round's slack.
+    // The answer moves on the failure_threshold-th failed check, not one before nor one after,
+    // counted rather than timed: a busy machine's late timers stretch the simulated seconds between
+    // checks, never the count. Three checks 10 s apart span at least 20 s, however late they ran.
+    expect(usAnswers(503, failedAt)).toHaveLength(3);
     expect(((flipped?.at ?? 0) - failedAt) / 1000).toBeGreaterThan(19);
-    expect(((flipped?.at ?? 0) - failedAt) / 1000).toBeLessThan(35);
     expect(await resolve(server, SERVICE_NAME, 'ANY')).toMatchObject({
       addresses: [endpoints['eu-west-1']?.address],
       texts: ['eu-west-1'],
     });
 
     // One threshold both ways (Route 53): three passing checks bring it back.
+    const healedAt = clock.now();
     health['us-east-1'] = 200;
     await vi.waitFor(() => expect(dns?.servingRegion()).toBe('us-east-1'), { timeout: 10_000, interval: 5 });
+    expect(usAnswers(200, healedAt)).toHaveLength(3);
   });
 
   it('answers NXDOMAIN for other names, only the asked record type, and over TCP too', async () => {
