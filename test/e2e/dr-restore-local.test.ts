@@ -6,7 +6,7 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { restoreTestCommand } from '../../lib/cli/dr-restore.ts';
 import type { RestoreTestReport } from '../../lib/core/dr/backup-age.ts';
 import { type LocalControlPlane, startLocalControlPlane } from '../../lib/local/control-plane.ts';
@@ -137,8 +137,12 @@ describe('cortex dr restore-test on the local plane', () => {
     clock.time = start;
     const nightly = startNightlySnapshots({ dataDir: otherDir, regions: storeRegions(), clock });
     clock.advance(Date.parse('2026-12-03T02:00:00Z') - start);
-    // Let the snapshot's reads and writes finish.
-    await new Promise((r) => setTimeout(r, 300));
+    // Stopping skips the regions not yet snapshotted, so wait for every region's manifest first:
+    // polled, as a busy machine takes its own time over the reads and writes.
+    await vi.waitFor(
+      async () => expect(await listSnapshots(otherDir)).toHaveLength(plane.runtime.regions.length),
+      { timeout: 20_000, interval: 20 },
+    );
     await nightly.stop();
     const manifests = await listSnapshots(otherDir);
     expect(manifests.map((m) => [m.region, m.taken_at]).sort()).toEqual(

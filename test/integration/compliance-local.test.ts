@@ -51,8 +51,13 @@ async function call(rt: LocalRuntime, region: string, method: string, path: stri
   return { status: result.statusCode, body: JSON.parse(result.body ?? 'null') };
 }
 
+/**
+ * Reads until `done` holds, then answers the last read (the caller's assertion names what was
+ * missing). Replication between the local replicas takes a busy machine its own time: 20 s is a
+ * deadline for a value that never comes, not a speed.
+ */
 async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 1_000; i++) {
     const value = await read();
     if (done(value)) return value;
     await new Promise((r) => setTimeout(r, 20));
