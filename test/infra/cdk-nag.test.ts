@@ -1,10 +1,4 @@
-/**
- * cdk-nag 3 runs as a CDK policy-validation plugin: findings go to the cloud assembly's
- * validation-report.json (and fail synth), not to stack Annotations as in cdk-nag 2. So this reads
- * the report; acknowledgements are `Validations.of(construct).acknowledge` metadata on the tree.
- */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+/** cdk-nag AwsSolutions on the Cortex app: how it reads the findings is in ./nag.ts. */
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { IConstruct } from 'constructs';
@@ -16,34 +10,7 @@ import { buildApp } from '../../lib/infra/app.ts';
 import { BACKGROUND_JOBS } from '../../lib/infra/handler-function.ts';
 import { usRegionSetTopologyJson } from '../fixtures/replication-topologies.ts';
 import { buildCortexApp, defaultTopology, newApp } from './build.ts';
-
-interface Finding {
-  readonly rule: string;
-  readonly path: string;
-}
-
-/** Synthesizes and returns every unacknowledged AwsSolutions finding (the report survives a failed synth). */
-function awsSolutionsFindings(app: { synth(): unknown }, outdir: string): Finding[] {
-  let synthError: unknown;
-  try {
-    app.synth();
-  } catch (error) {
-    synthError = error;
-  }
-  const reportPath = join(outdir, 'validation-report.json');
-  if (!existsSync(reportPath)) throw synthError ?? new Error('no validation report written');
-  const report = JSON.parse(readFileSync(reportPath, 'utf8')) as {
-    pluginReports: {
-      pluginName: string;
-      violations: { ruleName: string; severity: string; violatingConstructs: { constructPath: string }[] }[];
-    }[];
-  };
-  return report.pluginReports
-    .filter((p) => p.pluginName === 'AwsSolutions')
-    .flatMap((p) => p.violations)
-    .filter((v) => v.severity === 'error')
-    .flatMap((v) => v.violatingConstructs.map((c) => ({ rule: v.ruleName, path: c.constructPath })));
-}
+import { awsSolutionsFindings, type NagFinding } from './nag.ts';
 
 function acknowledgements(root: IConstruct): { path: string; id: string; reason: string; on: IConstruct }[] {
   return root.node.findAll().flatMap((construct) =>
@@ -72,7 +39,7 @@ describe('cdk-nag AwsSolutions checks', () => {
 
   describe('on the Cortex app', () => {
     let built: ReturnType<typeof buildCortexApp>;
-    let findings: Finding[];
+    let findings: NagFinding[];
 
     beforeAll(() => {
       built = buildCortexApp();
