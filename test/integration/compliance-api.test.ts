@@ -23,6 +23,7 @@ import { loadTopologyFile } from '../../lib/topology/load.ts';
 import { defaultTopologyJson } from '../fixtures/topologies.ts';
 import { startTestTable, type TestTable } from '../support/dynalite.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
+import { setRegionStatus } from '../support/regional-deps.ts';
 
 const NOW = Date.parse('2026-11-26T12:00:00Z');
 
@@ -89,20 +90,8 @@ async function itemCount(table: TestTable): Promise<number> {
   return Items?.length ?? 0;
 }
 
-async function setStatus(deps: ControlDeps, region: string, status: RegionStatus): Promise<void> {
-  const current = await deps.state.getRegionStatus(region);
-  await deps.state.putRegionStatus(
-    {
-      region_id: region,
-      status,
-      role: 'active',
-      epoch: (current?.epoch ?? 0) + 1,
-      updated_at: '2026-11-26T12:00:00Z',
-      updated_by: 'test',
-    },
-    current?.epoch,
-  );
-}
+const setStatus = (deps: ControlDeps, region: string, status: RegionStatus) =>
+  setRegionStatus(deps.state, region, status);
 
 describe('POST /v1/compliance/check', () => {
   let table: TestTable;

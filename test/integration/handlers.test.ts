@@ -4,12 +4,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHealthHandler } from '../../functions/health/handler.ts';
 import { createRegionsHandler } from '../../functions/regions/handler.ts';
 import { createRouterHandler } from '../../functions/router/handler.ts';
-import { DynamoStateAdapter } from '../../lib/adapters/aws/dynamodb-state.ts';
 import type { RegionalDeps } from '../../lib/app/deps.ts';
 import type { RegionStatus } from '../../lib/core/state/records.ts';
-import { loadTopologyFile } from '../../lib/topology/load.ts';
 import { startTestTable, type TestTable } from '../support/dynalite.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
+import { regionalDepsOn, setRegionStatus } from '../support/regional-deps.ts';
 
 const NOW = Date.parse('2026-11-26T12:00:00Z');
 
@@ -19,12 +18,7 @@ let counter = 0;
 
 beforeAll(async () => {
   table = await startTestTable();
-  deps = {
-    regionId: 'us-east-1',
-    topology: loadTopologyFile(),
-    state: new DynamoStateAdapter({ client: table.doc, tableName: table.tableName }),
-    clock: { now: () => NOW },
-  };
+  deps = regionalDepsOn(table, { now: () => NOW });
 });
 afterAll(() => table.close());
 
@@ -36,20 +30,7 @@ const route = (body: unknown) =>
   }));
 const newTaskId = () => `task-${++counter}`;
 
-async function setStatus(regionId: string, status: RegionStatus): Promise<void> {
-  const current = await deps.state.getRegionStatus(regionId);
-  await deps.state.putRegionStatus(
-    {
-      region_id: regionId,
-      status,
-      role: 'active',
-      epoch: (current?.epoch ?? 0) + 1,
-      updated_at: '2026-11-26T12:00:00Z',
-      updated_by: 'test',
-    },
-    current?.epoch,
-  );
-}
+const setStatus = (regionId: string, status: RegionStatus) => setRegionStatus(deps.state, regionId, status);
 
 async function itemCount(): Promise<number> {
   const { Items } = await table.doc.send(new ScanCommand({ TableName: table.tableName }));

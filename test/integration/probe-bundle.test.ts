@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHealthHandler } from '../../functions/health/handler.ts';
-import { DynamoStateAdapter } from '../../lib/adapters/aws/dynamodb-state.ts';
 import type { RegionalDeps } from '../../lib/app/deps.ts';
 import { StateUnavailableError } from '../../lib/core/errors.ts';
 import { BUNDLED_PATHS } from '../../lib/core/health/probe-bundle.ts';
 import type { RegionStatus } from '../../lib/core/state/records.ts';
 import type { StatePort } from '../../lib/ports.ts';
-import { loadTopologyFile } from '../../lib/topology/load.ts';
 import { startTestTable, type TestTable } from '../support/dynalite.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
+import { regionalDepsOn, setRegionStatus } from '../support/regional-deps.ts';
 
 // The bundled probe answer (GET /coordination/probe) on the default topology as shipped, through the
 // health concern's real middy chain and a dynalite replica: each part is what its own route answers.
@@ -21,29 +20,11 @@ let deps: RegionalDeps;
 
 beforeAll(async () => {
   table = await startTestTable();
-  deps = {
-    regionId: 'us-east-1',
-    topology: loadTopologyFile(),
-    state: new DynamoStateAdapter({ client: table.doc, tableName: table.tableName }),
-    clock: { now: () => NOW },
-  };
+  deps = regionalDepsOn(table, { now: () => NOW });
 });
 afterAll(() => table.close());
 
-async function setStatus(status: RegionStatus): Promise<void> {
-  const current = await deps.state.getRegionStatus('us-east-1');
-  await deps.state.putRegionStatus(
-    {
-      region_id: 'us-east-1',
-      status,
-      role: 'active',
-      epoch: (current?.epoch ?? 0) + 1,
-      updated_at: '2026-11-26T12:00:00Z',
-      updated_by: 'test',
-    },
-    current?.epoch,
-  );
-}
+const setStatus = (status: RegionStatus) => setRegionStatus(deps.state, 'us-east-1', status);
 
 async function get(path: string, query?: Record<string, string>, using: RegionalDeps = deps) {
   const event = httpEvent({ method: 'GET', path });

@@ -4,12 +4,11 @@ import { createRebalancerHandler } from '../../functions/rebalancer/handler.ts';
 import { createResourcesHandler } from '../../functions/resources/handler.ts';
 import { createRouterHandler } from '../../functions/router/handler.ts';
 import { DynamoResourcesAdapter } from '../../lib/adapters/aws/dynamodb-resources.ts';
-import { DynamoStateAdapter } from '../../lib/adapters/aws/dynamodb-state.ts';
 import type { FunctionDeps } from '../../lib/app/deps.ts';
 import type { ControlPlaneEvent } from '../../lib/ports.ts';
-import { loadTopologyFile } from '../../lib/topology/load.ts';
 import { startTestTable, type TestTable } from '../support/dynalite.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
+import { regionalDepsOn } from '../support/regional-deps.ts';
 
 const START = Date.parse('2026-11-26T12:10:00Z');
 
@@ -22,11 +21,8 @@ let deps: FunctionDeps<'rebalancer'>;
 beforeAll(async () => {
   table = await startTestTable();
   deps = {
-    regionId: 'us-east-1',
-    topology: loadTopologyFile(),
-    state: new DynamoStateAdapter({ client: table.doc, tableName: table.tableName }),
+    ...regionalDepsOn(table, { now: () => now }),
     resources: new DynamoResourcesAdapter({ client: table.doc, tableName: table.tableName }),
-    clock: { now: () => now },
     events: {
       publish: async (events) => {
         published.push(...events);
