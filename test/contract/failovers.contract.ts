@@ -75,24 +75,19 @@ export function failoversContract(name: string, setup: () => Promise<StateFixtur
       // round's read does not grow with the failovers ever written; the full list still holds all.
       it('lists only the failovers still going, newest first, and every failover in the full list', async () => {
         const at = (hour: number) => `2026-11-26T${String(hour).padStart(2, '0')}:00:00Z`;
-        await fixture.state.createFailover(
-          failover({ failover_id: 'f1', initiated_at: at(1), status: 'completed' }),
-        );
-        await fixture.state.createFailover(
-          failover({ failover_id: 'f2', initiated_at: at(2), status: 'running' }),
-        );
-        await fixture.state.createFailover(
-          failover({ failover_id: 'f3', initiated_at: at(3), status: 'rolled_back' }),
-        );
-        await fixture.state.createFailover(
-          failover({ failover_id: 'f4', initiated_at: at(4), status: 'awaiting_approval' }),
-        );
-        await fixture.state.createFailover(
-          failover({ failover_id: 'f5', initiated_at: at(5), status: 'failed' }),
-        );
-        await fixture.state.createFailover(
-          failover({ failover_id: 'f6', initiated_at: at(6), status: 'cancelled' }),
-        );
+        const statuses = [
+          'completed',
+          'running',
+          'rolled_back',
+          'awaiting_approval',
+          'failed',
+          'cancelled',
+        ] as const;
+        for (const [i, status] of statuses.entries()) {
+          await fixture.state.createFailover(
+            failover({ failover_id: `f${i + 1}`, initiated_at: at(i + 1), status }),
+          );
+        }
         expect(ids(await fixture.state.listActiveFailovers())).toEqual(['f4', 'f2']);
         expect(ids(await fixture.state.listFailovers())).toEqual(['f6', 'f5', 'f4', 'f3', 'f2', 'f1']);
         expect(await fixture.state.listActiveFailovers()).toEqual([

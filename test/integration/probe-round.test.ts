@@ -23,6 +23,7 @@ import type { ControlPlaneEvent, ProbePort, StatePort, WorkflowPort } from '../.
 import { defaultTopologyJson } from '../fixtures/topologies.ts';
 import { startTestTable, type TestTable } from '../support/dynalite.ts';
 import { lambdaContext } from '../support/events.ts';
+import { setRegionStatus } from '../support/regional-deps.ts';
 
 const NOW = Date.parse('2026-11-26T12:00:00Z');
 const US = 'us-east-1';
@@ -249,19 +250,7 @@ class World {
   async setStatus(region: string, status: RegionStatus, everywhere = true): Promise<void> {
     const targets = everywhere ? [...this.states.keys()] : [region];
     for (const replica of targets) {
-      const state = this.state(replica);
-      const current = await state.getRegionStatus(region);
-      await state.putRegionStatus(
-        {
-          region_id: region,
-          status,
-          role: 'active',
-          epoch: (current?.epoch ?? 0) + 1,
-          updated_at: new Date(this.clock.now()).toISOString(),
-          updated_by: 'test',
-        },
-        current?.epoch,
-      );
+      await setRegionStatus(this.state(replica), region, status, new Date(this.clock.now()).toISOString());
     }
   }
 

@@ -21,6 +21,7 @@ export async function setRegionStatus(
   state: RegionStatuses,
   region: string,
   status: RegionStatus,
+  updatedAt = '2026-11-26T12:00:00Z',
 ): Promise<void> {
   const current = await state.getRegionStatus(region);
   await state.putRegionStatus(
@@ -29,7 +30,7 @@ export async function setRegionStatus(
       status,
       role: 'active',
       epoch: (current?.epoch ?? 0) + 1,
-      updated_at: '2026-11-26T12:00:00Z',
+      updated_at: updatedAt,
       updated_by: 'test',
     },
     current?.epoch,
