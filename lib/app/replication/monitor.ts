@@ -259,7 +259,25 @@ export interface ReplicationMinuteOptions extends ReplicationRoundOptions {
 /** One invocation's rounds (lib/app/minute-rounds.ts). */
 export type ReplicationMinuteReport = MinuteReport<ReplicationRoundReport>;
 
-const ROUND_MARGIN_MS = 5_000;
+/** A round's beat, reads and view writes, with room to spare: no round starts with less of the minute left. */
+export const REPLICATION_ROUND_NEEDS_MS = 5_000;
+
+/**
+ * The monitor's minute at the beat of `options.intervalMs`: its rounds, their interval and what each
+ * needs, one rule for a whole-minute invocation and for the minute driver's rounds.
+ */
+export function replicationMinuteOf(options: ReplicationRoundOptions): {
+  readonly planned: number;
+  readonly intervalMs: number;
+  readonly roundNeeds: { readonly ms: number; readonly said: string };
+} {
+  const intervalMs = options.intervalMs ?? DEFAULT_BEAT_INTERVAL_MS;
+  return {
+    planned: Math.max(1, Math.floor(60_000 / intervalMs)),
+    intervalMs,
+    roundNeeds: { ms: REPLICATION_ROUND_NEEDS_MS, said: `${REPLICATION_ROUND_NEEDS_MS} ms` },
+  };
+}
 
 /**
  * The rounds of one scheduled invocation: EventBridge Scheduler fires once a minute at best
@@ -269,15 +287,14 @@ export async function runReplicationMinute(
   deps: Omit<ReplicationDeps, 'state'>,
   options: ReplicationMinuteOptions,
 ): Promise<ReplicationMinuteReport> {
-  const intervalMs = options.intervalMs ?? DEFAULT_BEAT_INTERVAL_MS;
+  const minute = replicationMinuteOf(options);
   return runMinuteRounds(
     {
-      planned: options.rounds ?? Math.max(1, Math.floor(60_000 / intervalMs)),
-      intervalMs,
+      ...minute,
+      planned: options.rounds ?? minute.planned,
       clock: deps.clock,
       sleep: options.sleep,
       remainingMs: options.remainingMs,
-      roundNeeds: { ms: ROUND_MARGIN_MS, said: `${ROUND_MARGIN_MS} ms` },
     },
     () => runReplicationRound(deps, options),
   );
