@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConflictError } from '../../lib/core/errors.ts';
 import type { FailoverRecord } from '../../lib/core/failover/types.ts';
 import type { Failovers } from '../../lib/ports.ts';
-import { failover, type StateFixture, useStateFixture } from './state-fixture.ts';
+import { failover, failoverStep, type StateFixture, useStateFixture } from './state-fixture.ts';
 
 /**
  * The Failovers contract (STYLE 4): one record per id, conditional updates, the active index.
@@ -25,24 +25,15 @@ export function failoversContract(name: string, setup: () => Promise<StateFixtur
 
     it('updates a failover only from an expected status and appends its steps in order', async () => {
       await fixture.state.createFailover(failover());
-      const step = (action: 'verify_failure' | 'assess_impact') => ({
-        action,
-        phase: 'detection' as const,
-        started_at: '2026-11-26T12:00:00Z',
-        ended_at: '2026-11-26T12:00:01Z',
-        outcome: 'succeeded' as const,
-        detail: 'ok',
-        attempt: 1,
-      });
       await fixture.state.updateFailover(
         'failover-eu-west-1-e0',
         { target_region: 'us-east-1' },
-        { expectedStatuses: ['running'], step: step('verify_failure') },
+        { expectedStatuses: ['running'], step: failoverStep() },
       );
       const updated = await fixture.state.updateFailover(
         'failover-eu-west-1-e0',
         { status: 'completed' },
-        { expectedStatuses: ['running'], step: step('assess_impact') },
+        { expectedStatuses: ['running'], step: failoverStep({ action: 'assess_impact' }) },
       );
       expect(updated.status).toBe('completed');
       expect(updated.target_region).toBe('us-east-1');
@@ -61,15 +52,7 @@ export function failoversContract(name: string, setup: () => Promise<StateFixtur
 
     describe('active failovers', () => {
       const ids = (records: readonly FailoverRecord[]) => records.map((f) => f.failover_id);
-      const step = {
-        action: 'verify_failure' as const,
-        phase: 'detection' as const,
-        started_at: '2026-11-26T12:00:00Z',
-        ended_at: '2026-11-26T12:00:01Z',
-        outcome: 'succeeded' as const,
-        detail: 'ok',
-        attempt: 1,
-      };
+      const step = failoverStep();
 
       // Invariant: the active list holds the failovers still going and nothing else, so a probe
       // round's read does not grow with the failovers ever written; the full list still holds all.

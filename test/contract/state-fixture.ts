@@ -3,7 +3,7 @@
  * records they write.
  */
 import { afterAll, beforeEach } from 'vitest';
-import type { FailoverRecord } from '../../lib/core/failover/types.ts';
+import type { FailoverRecord, FailoverStepRecord } from '../../lib/core/failover/types.ts';
 import type { TargetHealth } from '../../lib/core/health/types.ts';
 import type { Handoff, RegionStatusRecord } from '../../lib/core/state/records.ts';
 import type { StatePort } from '../../lib/ports.ts';
@@ -129,6 +129,20 @@ export function failover(overrides: Partial<FailoverRecord> = {}): FailoverRecor
     previous_statuses: [],
     abort_requested: false,
     updated_at: '2026-11-26T12:00:00Z',
+    ...overrides,
+  };
+}
+
+/** A step that succeeded in detection, a second after the failover began. */
+export function failoverStep(overrides: Partial<FailoverStepRecord> = {}): FailoverStepRecord {
+  return {
+    action: 'verify_failure',
+    phase: 'detection',
+    started_at: '2026-11-26T12:00:00Z',
+    ended_at: '2026-11-26T12:00:01Z',
+    outcome: 'succeeded',
+    detail: 'ok',
+    attempt: 1,
     ...overrides,
   };
 }
