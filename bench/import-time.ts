@@ -17,6 +17,7 @@ import { build, type Metafile } from 'esbuild';
 import { compileTopology } from '../lib/core/topology/compiled.ts';
 import { validateTopology } from '../lib/core/topology/validate.ts';
 import { readTopologyJson } from '../lib/topology/load.ts';
+import { INFRA_LIKE_BUNDLE } from '../test/support/bundle.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'bench', 'out');
@@ -47,21 +48,14 @@ export interface BundleFigures {
   readonly inputs: readonly { readonly input: string; readonly bytes: number }[];
 }
 
-/** Bundles the way lib/infra does (ESM, minified, node24), SDK included so both sides carry it. */
+/** Bundles the way lib/infra does (INFRA_LIKE_BUNDLE), SDK included so both sides carry it. */
 async function bundle(entry: string, outfile: string, define: Record<string, string> = {}) {
   const result = await build({
+    ...INFRA_LIKE_BUNDLE,
     entryPoints: [entry],
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    minify: true,
-    mainFields: ['module', 'main'],
     define,
     metafile: true,
-    banner: { js: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" },
-    logLevel: 'error',
   });
   return { bytes: statSync(outfile).size, metafile: result.metafile };
 }

@@ -1,26 +1,35 @@
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
 import { compileTopology } from '../../lib/core/topology/compiled.ts';
 import { loadTopologyFile } from '../../lib/topology/load.ts';
 
 /**
- * Bundles `functions/<name>/index.ts` the way lib/infra does (ESM, node24, minified, the compiled topology
- * defined as CORTEX_TOPOLOGY) into `dir/<name>.mjs`; returns the file. The SDK is bundled in, so the
- * file runs outside the project without the Lambda runtime's copy.
+ * esbuild as lib/infra bundles a function (ESM, node24, minified, module entry points first, a
+ * `require` shim for CommonJS dependencies), except that the SDK is bundled in: the file runs outside
+ * the Lambda runtime and its copy of the SDK.
+ */
+export const INFRA_LIKE_BUNDLE = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  minify: true,
+  mainFields: ['module', 'main'],
+  banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+  logLevel: 'error',
+} as const satisfies BuildOptions;
+
+/**
+ * Bundles `functions/<name>/index.ts` as INFRA_LIKE_BUNDLE, the compiled topology defined as
+ * CORTEX_TOPOLOGY, into `dir/<name>.mjs`; returns the file.
  */
 export async function bundleFunction(name: string, dir: string): Promise<string> {
   const outfile = join(dir, `${name}.mjs`);
   await build({
+    ...INFRA_LIKE_BUNDLE,
     entryPoints: [`functions/${name}/index.ts`],
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    minify: true,
     define: { CORTEX_TOPOLOGY: JSON.stringify(compileTopology(loadTopologyFile())) },
-    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-    logLevel: 'error',
   });
   return outfile;
 }
