@@ -8,7 +8,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LatencySamplerDeps, runLatencySampler } from '../../lib/app/latency/sampler.ts';
 import type { ProbeObservation } from '../../lib/core/health/types.ts';
 import type { LatencyEntry } from '../../lib/core/latency/stats.ts';
@@ -130,9 +130,7 @@ describe('latency sampler on simulated endpoints', () => {
   });
 
   it('GET /v1/latency answers every pair with the figure routing uses, its source and statistics', async () => {
-    const response = await fetch(`${plane.gatewayUrl}/v1/latency`);
-    expect(response.status).toBe(200);
-    const body = (await response.json()) as {
+    type LatencyBody = {
       regions: string[];
       sampling: { interval_seconds: number; samples_per_run: number; fresh_for_seconds: number };
       matrix: Record<string, Record<string, number>>;
@@ -146,6 +144,16 @@ describe('latency sampler on simulated endpoints', () => {
         sla: { p50_target_ms: number; verdict?: { ok: boolean } };
       }[];
     };
+    // The gateway's region reads its own replica: the other regions' rows reach it by replication,
+    // which a busy machine delays, so the read is repeated until every row has arrived.
+    const read = async () => {
+      const response = await fetch(`${plane.gatewayUrl}/v1/latency`);
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as LatencyBody;
+      expect(body.pairs.filter((p) => p.from !== p.to && p.measured?.sample_count === 3)).toHaveLength(6);
+      return body;
+    };
+    const body = await vi.waitFor(read, { timeout: 20_000, interval: 50 });
     expect(body.regions).toEqual(['us-east-1', 'eu-west-1', 'ap-south-1']);
     expect(body.sampling).toEqual({ interval_seconds: 60, samples_per_run: 3, fresh_for_seconds: 180 });
     expect(body.pairs).toHaveLength(9);

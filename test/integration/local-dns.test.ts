@@ -35,28 +35,12 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => closeServer(s)));
 });
 
-/** A /health answer a fake region gave, at the DNS clock's time. */
-interface HealthAnswer {
-  readonly region: string;
-  readonly status: number;
-  readonly at: number;
-}
-
-/**
- * One fake region endpoint per region whose /health answers `health[region]`; each answer is
- * recorded in `answers` at `now()`, so a test counts the checks a change took instead of timing it.
- */
-async function fakeRegions(
-  ids: readonly string[],
-  health: Record<string, number>,
-  answers: HealthAnswer[] = [],
-  now: () => number = () => 0,
-) {
+/** One fake region endpoint per region whose /health answers `health[region]`. */
+async function fakeRegions(ids: readonly string[], health: Record<string, number>) {
   const endpoints: Record<string, { url: string; address: string }> = {};
   for (const [i, id] of ids.entries()) {
     const server = createServer((_req, res) => {
       res.statusCode = health[id] ?? 200;
-      answers.push({ region: id, status: res.statusCode, at: now() });
       res.end('{}');
     });
     servers.push(server);
@@ -72,17 +56,43 @@ describe('the local DNS server', () => {
     const topology = topologyWith('active-active');
     const ids = topology.regions.map((r) => r.region_id);
     const health: Record<string, number> = {};
-    const answers: HealthAnswer[] = [];
-    const clock = createSimClock({ speed: 50 });
-    const endpoints = await fakeRegions(ids, health, answers, () => clock.now());
-    /** us-east-1's answers of `status` from `from` up to the last change of the DNS answer. */
-    const usAnswers = (status: number, from: number) => {
-      const changedAt = dns?.answerChanges().at(-1)?.at ?? 0;
-      return answers.filter(
-        (a) => a.region === 'us-east-1' && a.status === status && a.at >= from && a.at <= changedAt,
-      );
+    const endpoints = await fakeRegions(ids, health);
+    // Speed 10: a check's 6 s budget is 600 real ms, which a loaded machine's loopback call stays
+    // within; a check that times out still counts as failed, as on Route 53.
+    const clock = createSimClock({ speed: 10 });
+    // Every check us-east-1 gets, as the DNS server saw it (a timeout is a failure too), so the test
+    // counts the checks a change took instead of timing it.
+    const usChecks: { passed: boolean; at: number }[] = [];
+    const checkingFetch: typeof fetch = async (input, init) => {
+      const isUs = String(input).startsWith(endpoints['us-east-1']?.url ?? '-');
+      try {
+        const response = await fetch(input, init);
+        if (isUs) usChecks.push({ passed: response.status >= 200 && response.status < 400, at: clock.now() });
+        return response;
+      } catch (error) {
+        if (isUs) usChecks.push({ passed: false, at: clock.now() });
+        throw error;
+      }
     };
-    dns = await startLocalDns({ topology, endpoints, clientRegion: 'us-east-1', clock, port: 0 });
+    /**
+     * How many of us-east-1's checks in a row before the latest change of the answer passed (`true`)
+     * or failed (`false`): a round's checks settle before it changes the answer, the next round's after.
+     */
+    const runBeforeChange = (passed: boolean) => {
+      const changedAt = dns?.answerChanges().at(-1)?.at ?? 0;
+      const before = usChecks.filter((c) => c.at <= changedAt);
+      let n = 0;
+      while (n < before.length && before[before.length - 1 - n]?.passed === passed) n++;
+      return n;
+    };
+    dns = await startLocalDns({
+      topology,
+      endpoints,
+      clientRegion: 'us-east-1',
+      clock,
+      port: 0,
+      fetch: checkingFetch,
+    });
     const server = { address: dns.address, port: dns.port };
 
     const a = await resolve(server, SERVICE_NAME, 'A');
@@ -91,12 +101,13 @@ describe('the local DNS server', () => {
 
     const failedAt = clock.now();
     health['us-east-1'] = 503;
-    await vi.waitFor(() => expect(dns?.servingRegion()).toBe('eu-west-1'), { timeout: 10_000, interval: 5 });
+    // The answer moves on the failure_threshold-th failed check in a row, not one before nor one
+    // after: counted as the answer changes, not timed, since a busy machine's late timers stretch the
+    // simulated seconds between checks, never their number. Three checks 10 s apart span at least
+    // 20 s however late they ran.
+    await vi.waitFor(() => expect(dns?.servingRegion()).toBe('eu-west-1'), { timeout: 30_000, interval: 5 });
     const flipped = dns.answerChanges().at(-1);
-    // The answer moves on the failure_threshold-th failed check, not one before nor one after,
-    // counted rather than timed: a busy machine's late timers stretch the simulated seconds between
-    // checks, never the count. Three checks 10 s apart span at least 20 s, however late they ran.
-    expect(usAnswers(503, failedAt)).toHaveLength(3);
+    expect(runBeforeChange(false)).toBe(3);
     expect(((flipped?.at ?? 0) - failedAt) / 1000).toBeGreaterThan(19);
     expect(await resolve(server, SERVICE_NAME, 'ANY')).toMatchObject({
       addresses: [endpoints['eu-west-1']?.address],
@@ -104,10 +115,9 @@ describe('the local DNS server', () => {
     });
 
     // One threshold both ways (Route 53): three passing checks bring it back.
-    const healedAt = clock.now();
     health['us-east-1'] = 200;
-    await vi.waitFor(() => expect(dns?.servingRegion()).toBe('us-east-1'), { timeout: 10_000, interval: 5 });
-    expect(usAnswers(200, healedAt)).toHaveLength(3);
+    await vi.waitFor(() => expect(dns?.servingRegion()).toBe('us-east-1'), { timeout: 30_000, interval: 5 });
+    expect(runBeforeChange(true)).toBe(3);
   });
 
   it('answers NXDOMAIN for other names, only the asked record type, and over TCP too', async () => {
