@@ -1,15 +1,28 @@
-import { describe, expect, it, vi } from 'vitest';
-import { createSimClock } from '../../../lib/local/clock.ts';
+import { describe, expect, it } from 'vitest';
 import { startRoundScheduler } from '../../../lib/local/scheduler.ts';
+import { ManualScheduler } from '../../support/manual-time.ts';
+
+/** Lets the runs that the last timers started settle (their promise chains and `finally`). */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+/** Moves manual time on in 10 ms steps, settling the runs after each. */
+async function advance(clock: ManualScheduler, ms: number): Promise<void> {
+  for (let t = 0; t < ms; t += 10) {
+    clock.advance(10);
+    await settle();
+  }
+}
 
 describe('the round scheduler', () => {
+  // The schedule is logic over time: on manual time the starts are exact, so a busy machine's late
+  // timers cannot move them (on the scaled clock they fired late and early by tens of simulated ms).
   it('runs each job every interval, staggered, skips down members, logs failures and never overlaps a job', async () => {
-    const clock = createSimClock({ speed: 20 });
+    const clock = new ManualScheduler();
+    const startedAt = clock.now();
     const starts: Record<string, number[]> = { a: [], b: [], c: [] };
     let running = 0;
     let overlapped = false;
     const lines: string[] = [];
-    const startedAt = clock.now();
     const scheduler = startRoundScheduler({
       clock,
       intervalMs: 1_000,
@@ -24,7 +37,7 @@ describe('the round scheduler', () => {
             running++;
             if (running > 1) overlapped = true;
             // Longer than the interval: the next run waits for this one.
-            await clock.sleep(1_500);
+            await new Promise<void>((resolve) => clock.setTimer(1_500, resolve));
             running--;
           },
         },
@@ -39,31 +52,28 @@ describe('the round scheduler', () => {
         { member: 'c', name: 'round', run: async () => starts.c?.push(clock.now()) },
       ],
     });
-    // A deadline for a schedule that stalls, not a speed: late timers on a busy machine only delay
-    // the fourth run (the spacing asserted below is on the scaled clock).
-    await vi.waitFor(() => expect(starts.b?.length).toBeGreaterThanOrEqual(4), {
-      timeout: 20_000,
-      interval: 5,
-    });
-    await scheduler.stop();
+    await settle();
+    await advance(clock, 3_500);
+    // The sleeping run of a finishes on manual time too: stop waits for it.
+    const stopping = scheduler.stop();
+    await advance(clock, 1_500);
+    await stopping;
     const stats = Object.fromEntries(scheduler.stats().map((s) => [s.member, s]));
 
     expect(overlapped).toBe(false);
-    const gaps = (starts.a ?? []).slice(1).map((t, i) => t - (starts.a?.[i] ?? 0));
-    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(1_450);
-    // b is due a third of an interval after the start, and no job starts before it is due. Measured
-    // from the start, not from a's first run: on a busy machine a's timer fires late, as late as b's.
-    // (A timer may fire a real millisecond early against the clock: 20 simulated ms at speed 20.)
-    expect(starts.a?.[0]).toBeGreaterThanOrEqual(startedAt - 20);
-    expect(starts.b?.[0]).toBeGreaterThanOrEqual(startedAt + 1_000 / 3 - 20);
+    // Timers fire on the first 10 ms step at or past their due time. a is due at the start, then as
+    // soon as its 1.5 s run ends (the next step), never inside it.
+    expect(starts.a?.map((t) => t - startedAt)).toEqual([10, 1_520, 3_030]);
+    // b is due a third of an interval after the start, then every interval.
+    expect(starts.b?.map((t) => t - startedAt)).toEqual([340, 1_340, 2_340, 3_340]);
     expect(starts.c).toEqual([]);
     expect(stats.c?.skipped).toBeGreaterThan(0);
-    expect(stats.b).toMatchObject({ failures: stats.b?.runs, last_error: 'boom' });
+    expect(stats.b).toMatchObject({ runs: 4, failures: 4, last_error: 'boom' });
     expect(lines[0]).toBe('scheduler: failing round of b failed: boom');
 
-    const after = starts.b?.length;
-    await new Promise((r) => setTimeout(r, 100));
-    expect(starts.b?.length).toBe(after);
-    clock.close();
+    // Stopped: time moves on and nothing runs.
+    await advance(clock, 3_000);
+    expect(starts.b).toHaveLength(4);
+    expect(starts.a).toHaveLength(3);
   });
 });
