@@ -88,57 +88,64 @@ describe('latency-aware routing on measured latency', () => {
   // (real ms, unscaled), so the conditions are polled for; how soon after the fault the move comes
   // depends on how late a busy machine's timers fire and is not asserted (the scheduler's own
   // spacing is tested on a virtual clock).
-  it('a slow fault moves latency-sensitive routing away on a figure measured after it', async () => {
-    await vi.waitFor(
-      async () => expect((await measured('us-east-1', 'eu-west-1')).source).toBe('measured'),
-      PATIENCE,
-    );
-    // A sample taken while the machine stalled can put the 80 ms pair above the 200 ms one for a
-    // run or two: eu-west-1 is chosen once the figures say it is nearer, as they must.
-    let b = 0;
-    let before: Awaited<ReturnType<typeof route>> | undefined;
-    await vi.waitFor(async () => {
-      before = await route(`latency-before-${b++}`);
-      expect(before.region).toBe('eu-west-1');
-    }, PATIENCE);
-    if (!before) throw new Error('no route before the fault');
-    expect(before.candidates.find((c) => c.region === 'eu-west-1')?.latency_source).toBe('measured');
+  it(
+    'a slow fault moves latency-sensitive routing away on a figure measured after it',
+    async () => {
+      await vi.waitFor(
+        async () => expect((await measured('us-east-1', 'eu-west-1')).source).toBe('measured'),
+        PATIENCE,
+      );
+      // A sample taken while the machine stalled can put the 80 ms pair above the 200 ms one for a
+      // run or two: eu-west-1 is chosen once the figures say it is nearer, as they must.
+      let b = 0;
+      let before: Awaited<ReturnType<typeof route>> | undefined;
+      await vi.waitFor(async () => {
+        before = await route(`latency-before-${b++}`);
+        expect(before.region).toBe('eu-west-1');
+      }, PATIENCE);
+      if (!before) throw new Error('no route before the fault');
+      expect(before.candidates.find((c) => c.region === 'eu-west-1')?.latency_source).toBe('measured');
 
-    const injected = plane.clock.now();
-    const fault = await fetch(`${plane.gatewayUrl}/v1/sim/faults`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ region: 'eu-west-1', kind: 'slow', latency_ms: SLOW_MS }),
-    });
-    expect(fault.status).toBe(201);
-    let n = 0;
-    let moved: Awaited<ReturnType<typeof route>> | undefined;
-    await vi.waitFor(
-      async () => {
-        moved = await route(`latency-after-${n++}`);
-        // The sampler's figure first: a route may go elsewhere for another reason (eu-west-1's pool
-        // filling with the test's own routes) before the window measured the slow region.
-        const eu = moved.candidates.find((c) => c.region === 'eu-west-1');
-        expect(eu?.latency_ms).toBeGreaterThan(
-          (before?.candidates.find((c) => c.region === 'eu-west-1')?.latency_ms ?? 0) + 50,
-        );
-        expect(moved.region).toBe('ap-south-1');
-      },
-      { ...PATIENCE, interval: 200 },
-    );
-    // The figure that moved it was taken by a sampler run after the fault, and that run saw the
-    // injected delay at its simulated value on top of the link's: its slowest sample is at least
-    // both (more is the machine's own round trip, which no bound here can promise).
-    const pair = (await (
-      await fetch(`${plane.gatewayUrl}/v1/latency?from=us-east-1&to=eu-west-1`)
-    ).json()) as { pairs: { static_ms: number; measured?: { measured_at_iso: string; p99_ms: number } }[] };
-    const measuredAt = Date.parse(pair.pairs[0]?.measured?.measured_at_iso ?? '');
-    expect(measuredAt).toBeGreaterThan(injected);
-    expect(pair.pairs[0]?.measured?.p99_ms).toBeGreaterThanOrEqual((pair.pairs[0]?.static_ms ?? 0) + SLOW_MS);
-    // Moved on the measured figure, not on a refusal: eu-west-1 is still a candidate, only slower.
-    const slowEu = moved?.candidates.find((c) => c.region === 'eu-west-1');
-    const fastEu = before.candidates.find((c) => c.region === 'eu-west-1');
-    expect(slowEu?.latency_source).toBe('measured');
-    expect(slowEu?.latency_ms).toBeGreaterThan((fastEu?.latency_ms ?? 0) + 50);
-  });
+      const injected = plane.clock.now();
+      const fault = await fetch(`${plane.gatewayUrl}/v1/sim/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ region: 'eu-west-1', kind: 'slow', latency_ms: SLOW_MS }),
+      });
+      expect(fault.status).toBe(201);
+      let n = 0;
+      let moved: Awaited<ReturnType<typeof route>> | undefined;
+      await vi.waitFor(
+        async () => {
+          moved = await route(`latency-after-${n++}`);
+          // The sampler's figure first: a route may go elsewhere for another reason (eu-west-1's pool
+          // filling with the test's own routes) before the window measured the slow region.
+          const eu = moved.candidates.find((c) => c.region === 'eu-west-1');
+          expect(eu?.latency_ms).toBeGreaterThan(
+            (before?.candidates.find((c) => c.region === 'eu-west-1')?.latency_ms ?? 0) + 50,
+          );
+          expect(moved.region).toBe('ap-south-1');
+        },
+        { ...PATIENCE, interval: 200 },
+      );
+      // The figure that moved it was taken by a sampler run after the fault, and that run saw the
+      // injected delay at its simulated value on top of the link's: its slowest sample is at least
+      // both (more is the machine's own round trip, which no bound here can promise).
+      const pair = (await (
+        await fetch(`${plane.gatewayUrl}/v1/latency?from=us-east-1&to=eu-west-1`)
+      ).json()) as { pairs: { static_ms: number; measured?: { measured_at_iso: string; p99_ms: number } }[] };
+      const measuredAt = Date.parse(pair.pairs[0]?.measured?.measured_at_iso ?? '');
+      expect(measuredAt).toBeGreaterThan(injected);
+      expect(pair.pairs[0]?.measured?.p99_ms).toBeGreaterThanOrEqual(
+        (pair.pairs[0]?.static_ms ?? 0) + SLOW_MS,
+      );
+      // Moved on the measured figure, not on a refusal: eu-west-1 is still a candidate, only slower.
+      const slowEu = moved?.candidates.find((c) => c.region === 'eu-west-1');
+      const fastEu = before.candidates.find((c) => c.region === 'eu-west-1');
+      expect(slowEu?.latency_source).toBe('measured');
+      expect(slowEu?.latency_ms).toBeGreaterThan((fastEu?.latency_ms ?? 0) + 50);
+      // Three waits of PATIENCE each, beyond the suite's 30 s per test.
+    },
+    4 * PATIENCE.timeout,
+  );
 });
