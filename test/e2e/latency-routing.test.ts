@@ -96,10 +96,17 @@ describe('latency-aware routing on measured latency', () => {
         PATIENCE,
       );
       // A sample taken while the machine stalled can put the 80 ms pair above the 200 ms one for a
-      // run or two: eu-west-1 is chosen once the figures say it is nearer, as they must.
+      // run or two: the route is asked only once the figures say eu-west-1 is nearer (each route
+      // takes capacity from its region, so routing in a loop would fill eu-west-1's pool).
       let b = 0;
       let before: Awaited<ReturnType<typeof route>> | undefined;
       await vi.waitFor(async () => {
+        const [eu, ap] = await Promise.all([
+          measured('us-east-1', 'eu-west-1'),
+          measured('us-east-1', 'ap-south-1'),
+        ]);
+        expect(eu.source).toBe('measured');
+        expect(eu.ms).toBeLessThan(ap.ms);
         before = await route(`latency-before-${b++}`);
         expect(before.region).toBe('eu-west-1');
       }, PATIENCE);
@@ -117,13 +124,17 @@ describe('latency-aware routing on measured latency', () => {
       let moved: Awaited<ReturnType<typeof route>> | undefined;
       await vi.waitFor(
         async () => {
-          moved = await route(`latency-after-${n++}`);
-          // The sampler's figure first: a route may go elsewhere for another reason (eu-west-1's pool
-          // filling with the test's own routes) before the window measured the slow region.
-          const eu = moved.candidates.find((c) => c.region === 'eu-west-1');
-          expect(eu?.latency_ms).toBeGreaterThan(
+          // The sampler's figure first, read without routing: a route may go elsewhere for another
+          // reason (a pool filled by the test's own routes) before the window measured the slow region.
+          const [eu, ap] = await Promise.all([
+            measured('us-east-1', 'eu-west-1'),
+            measured('us-east-1', 'ap-south-1'),
+          ]);
+          expect(eu.ms).toBeGreaterThan(
             (before?.candidates.find((c) => c.region === 'eu-west-1')?.latency_ms ?? 0) + 50,
           );
+          expect(eu.ms).toBeGreaterThan(ap.ms);
+          moved = await route(`latency-after-${n++}`);
           expect(moved.region).toBe('ap-south-1');
         },
         { ...PATIENCE, interval: 200 },
