@@ -103,7 +103,13 @@ async function answer(fixture: WorkflowFixture, record: FailoverRecord, approved
     },
     { expectedStatuses: ['awaiting_approval'] },
   );
-  await fixture.workflow(record.coordinator).answerApproval(record.approval_token as string, approved);
+  // As the operator's side does (lib/app/failover/manage.ts): the wait re-reads the record after it
+  // stored its token and answers it from a decision written in between, so the token may be gone.
+  try {
+    await fixture.workflow(record.coordinator).answerApproval(record.approval_token as string, approved);
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+  }
 }
 
 const ended = (fixture: WorkflowFixture, failoverId: string) =>
