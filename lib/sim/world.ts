@@ -310,6 +310,8 @@ export class SimWorld {
 
   /** An armed cascade (SimAction 'cascade'): strikes the target of the next failover that names one. */
   #cascade: { readonly afterMs: number; readonly holdMs: number; readonly until: number } | undefined;
+  /** Counts heals: a cascade armed before a heal never strikes after it (a heal removes every fault). */
+  #heals = 0;
 
   /** Whether some live replica still holds `failoverId` active. */
   async #stillRunning(failoverId: string): Promise<boolean> {
@@ -340,7 +342,12 @@ export class SimWorld {
         if (record.kind !== 'failover' || !target || !named || this.network.isDown(target)) continue;
         this.#cascade = undefined;
         const strikeIn = Math.max(0, Date.parse(named.ended_at) + cascade.afterMs - now);
+        const heals = this.#heals;
         this.kernel.at(strikeIn, async () => {
+          if (this.#heals !== heals) {
+            this.#note(`cascade: healed before ${target} was struck`);
+            return;
+          }
           // A cascade strikes a failover while it runs: one that ended meanwhile is left alone.
           if (!(await this.#stillRunning(record.failover_id)) || this.network.isDown(target)) {
             this.#note(`cascade: ${record.failover_id} ended before ${target} was struck`);
@@ -359,6 +366,8 @@ export class SimWorld {
 
   /** Every fault removed; down regions come back (their failovers resumed). */
   async heal(): Promise<void> {
+    this.#heals += 1;
+    this.#cascade = undefined;
     const wasDown = this.regionIds.filter((id) => this.network.isDown(id));
     this.network.heal();
     const lag = this.stores.replication.stats().lag_ms;
