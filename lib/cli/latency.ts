@@ -48,7 +48,7 @@ export interface LatencyView {
 }
 
 function cellColor(pair: PairView | undefined): 'green' | 'red' | 'dim' | undefined {
-  if (!pair || pair.source !== 'measured') return 'dim';
+  if (pair?.source !== 'measured') return 'dim';
   if (!pair.sla.verdict) return undefined;
   return pair.sla.verdict.ok ? 'green' : 'red';
 }

@@ -123,6 +123,7 @@ describe('the DR runbooks in every regional stack', () => {
         const resources = [...runbookDefinitionText(runbook).matchAll(/"Resource": "([^"]+)"/g)].map(
           (m) => m[1],
         );
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: `${DrFunctionArn}` is the ASL's definition substitution, matched literally.
         expect(new Set(resources), runbook).toEqual(new Set(['${DrFunctionArn}']));
       }
     });
