@@ -3,6 +3,7 @@
  * replicated data through `PUT|GET|DELETE /v1/data/{key}` of the region behind --endpoint (each key in
  * its policy's table for that region). `--json` prints the API's answer as is.
  */
+import { MAX_DATA_LIST_LIMIT } from '../app/requests/data.ts';
 import {
   type ApiAnswer,
   apiClient,
@@ -84,7 +85,7 @@ export async function dataCommand(args: readonly string[], io: CliIo): Promise<n
         { ...common, after: { type: 'string' }, limit: { type: 'string' } },
         1,
       );
-      const limit = integerOption('limit', values.limit as string | undefined, 1, 1000);
+      const limit = integerOption('limit', values.limit as string | undefined, 1, MAX_DATA_LIST_LIMIT);
       const query = new URLSearchParams({
         prefix: positionals[0] ?? '',
         ...(values.after === undefined ? {} : { after: values.after as string }),

@@ -4,6 +4,7 @@
  * them all. docs/cli.md is the same catalogue in prose; test/integration/cli-help.test.ts holds
  * every command to it.
  */
+import { MAX_DATA_LIST_LIMIT } from '../app/requests/data.ts';
 
 export interface CommandHelp {
   /** The words that name the command: `failover start`. */
@@ -336,7 +337,7 @@ export const COMMANDS: readonly CommandHelp[] = [
     api: true,
     options: [
       ['--after <key>', 'start after this key (the previous page prints it)'],
-      ['--limit <n>', 'keys per page (1 to 1000)'],
+      ['--limit <n>', `keys per page (1 to ${MAX_DATA_LIST_LIMIT})`],
     ],
     examples: ['cortex data list coordination/ --limit 20'],
   },

@@ -10,14 +10,19 @@ export const putDataRequestSchema = z.strictObject({
   value: z.record(z.string(), z.unknown()),
 });
 
-/** `GET /v1/data` query: all optional; `limit` 1-1000 (default 100). */
+/** The most records one `GET /v1/data` page holds (docs/api.md and the CLI's `--limit` name it too). */
+export const MAX_DATA_LIST_LIMIT = 1000;
+
+const limitReason = `must be a whole number from 1 to ${MAX_DATA_LIST_LIMIT}`;
+
+/** `GET /v1/data` query: all optional; `limit` 1 to MAX_DATA_LIST_LIMIT (default 100). */
 export const listDataQuerySchema = z.strictObject({
   prefix: z.optional(z.string()),
   after: z.optional(z.string()),
   limit: z.optional(
     z.string().check(
-      z.regex(/^\d{1,4}$/, 'must be a whole number from 1 to 1000'),
-      z.refine((text) => Number(text) >= 1 && Number(text) <= 1000, 'must be a whole number from 1 to 1000'),
+      z.regex(new RegExp(`^\\d{1,${String(MAX_DATA_LIST_LIMIT).length}}$`), limitReason),
+      z.refine((text) => Number(text) >= 1 && Number(text) <= MAX_DATA_LIST_LIMIT, limitReason),
     ),
   ),
 });
