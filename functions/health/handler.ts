@@ -1,6 +1,7 @@
 import type { RegionalDeps } from '../../lib/app/deps.ts';
-import { answerBundle, bundleQuery } from '../../lib/app/probe-bundle.ts';
+import { answerBundle } from '../../lib/app/probe-bundle.ts';
 import { coordinationStatus, regionHealth } from '../../lib/app/regions.ts';
+import { bundledPathsOf, HEALTH_REQUESTS } from '../../lib/app/requests/health.ts';
 import { type HttpResult, httpHandler, json, toHttpError } from '../shared/http.ts';
 
 /**
@@ -23,26 +24,30 @@ export function createHealthHandler(deps: RegionalDeps) {
     '/coordination/status': async () => json(200, await coordinationStatus(deps)),
   };
   const part = (path: string) => parts[path] as () => Promise<HttpResult>;
-  return httpHandler('health', deps.log, {
-    'GET /health': part('/health'),
-    'GET /api/v1/ping': part('/api/v1/ping'),
-    'GET /coordination/status': part('/coordination/status'),
-    'GET /coordination/probe': async (event) => {
-      const { paths, timeoutMs } = bundleQuery(event.queryStringParameters ?? {});
-      const answer = await answerBundle({
-        paths,
-        timeoutMs,
-        // A part that throws answers what its route's error boundary would have answered.
-        serve: async (path) => {
-          const result = await part(path)().catch((error: unknown) => toHttpError(error));
-          return {
-            status: result.statusCode ?? 200,
-            ...(result.body === undefined ? {} : { body: result.body }),
-          };
-        },
-        monotonic: () => performance.now(),
-      });
-      return json(200, answer);
+  return httpHandler(
+    'health',
+    deps.log,
+    {
+      'GET /health': part('/health'),
+      'GET /api/v1/ping': part('/api/v1/ping'),
+      'GET /coordination/status': part('/coordination/status'),
+      'GET /coordination/probe': async (_event, { query }) => {
+        const answer = await answerBundle({
+          paths: bundledPathsOf(query.paths),
+          timeoutMs: Number(query.timeout_ms),
+          // A part that throws answers what its route's error boundary would have answered.
+          serve: async (path) => {
+            const result = await part(path)().catch((error: unknown) => toHttpError(error));
+            return {
+              status: result.statusCode ?? 200,
+              ...(result.body === undefined ? {} : { body: result.body }),
+            };
+          },
+          monotonic: () => performance.now(),
+        });
+        return json(200, answer);
+      },
     },
-  });
+    HEALTH_REQUESTS,
+  );
 }

@@ -11,6 +11,7 @@ import type { RequestSpec } from './request-spec.ts';
 import { COMPLIANCE_REQUESTS } from './requests/compliance.ts';
 import { DATA_REQUESTS } from './requests/data.ts';
 import { FAILOVERS_REQUESTS } from './requests/failovers.ts';
+import { HEALTH_REQUESTS } from './requests/health.ts';
 import { LATENCY_REQUESTS } from './requests/latency.ts';
 import { MCP_REQUESTS } from './requests/mcp.ts';
 import { OPS_REQUESTS } from './requests/ops.ts';
@@ -78,7 +79,11 @@ const ROUTE_TABLE = {
   'GET /api/v1/ping': { concern: 'health', auth: 'none' },
   'GET /coordination/status': { concern: 'health', auth: 'iam' },
   // The three above in one request, for the peers' probes (lib/core/health/probe-bundle.ts).
-  'GET /coordination/probe': { concern: 'health', auth: 'iam' },
+  'GET /coordination/probe': {
+    concern: 'health',
+    auth: 'iam',
+    request: HEALTH_REQUESTS['GET /coordination/probe'],
+  },
   'POST /v1/failovers': {
     concern: 'failovers',
     auth: 'iam',
