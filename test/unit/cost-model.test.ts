@@ -111,17 +111,18 @@ const BOOK: PriceBook = {
         waits_between_rounds: true,
         rounds_every: 'probe_interval',
         reads: { fixed: 2 },
-        writes: { per_peer: 1 },
+        writes: [{ item: 'probe_view', per_peer: 1 }],
         log_bytes: 0,
       },
-      health: { work_ms: 100, reads: { fixed: 1 }, writes: {}, log_bytes: 0 },
+      health: { work_ms: 100, reads: { fixed: 1 }, writes: [], log_bytes: 0 },
     },
     cold_starts_per_function_per_day: 0,
     kms_requests_per_principal_month: 10_000,
     state_table_gb: 1,
-    replicated_item_bytes: 1024,
     probe_answer_bytes: 1024,
-    gsi_write_share: 0,
+    // One write unit each: a view of 1 KB, a sample well under it.
+    item_bytes: { ...PRICE_BOOK.assumptions.item_bytes, probe_view: 1024, availability_sample: 136 },
+    indexed_items: [],
     events_per_region_month: 0,
   },
 };
@@ -285,6 +286,51 @@ describe('schedule expressions', () => {
   });
 });
 
+describe('write units follow the item size', () => {
+  const sized = (bytes: number, indexed: boolean): PriceBook => ({
+    ...BOOK,
+    assumptions: {
+      ...BOOK.assumptions,
+      item_bytes: { ...BOOK.assumptions.item_bytes, probe_view: bytes },
+      indexed_items: indexed ? ['probe_view'] : [],
+    },
+  });
+
+  it('charges a view of 2,524 bytes three units a write, and its index entry as many again', () => {
+    // 175,200 views x 3 units (ceil(2,524 / 1,024)) x 2 replicas x $0.625 per million.
+    const big = estimateMonthlyCost(inventory(), WORKLOAD, sized(2524, false));
+    expect(usd(big, 'DynamoDB', 'replicated writes: health-probe')).toBeCloseTo(0.657, 6);
+    // Exactly 1 KB is still one unit; one byte more is two.
+    expect(
+      usd(
+        estimateMonthlyCost(inventory(), WORKLOAD, sized(1024, false)),
+        'DynamoDB',
+        'replicated writes: health-probe',
+      ),
+    ).toBeCloseTo(0.219, 6);
+    expect(
+      usd(
+        estimateMonthlyCost(inventory(), WORKLOAD, sized(1025, false)),
+        'DynamoDB',
+        'replicated writes: health-probe',
+      ),
+    ).toBeCloseTo(0.438, 6);
+    // An item carrying the index key writes its index entry too: twice the units.
+    expect(
+      usd(
+        estimateMonthlyCost(inventory(), WORKLOAD, sized(2524, true)),
+        'DynamoDB',
+        'replicated writes: health-probe',
+      ),
+    ).toBeCloseTo(1.314, 6);
+    // Replication carries the bytes: 175,200 x 2,524 bytes to the one other replica at $0.02 per GB.
+    expect(usd(big, 'Data transfer', 'replication between regions')).toBeCloseTo(
+      ((175_200 * 2524) / 1024 ** 3) * 0.02,
+      8,
+    );
+  });
+});
+
 describe('writes made once a minute, whatever the rounds', () => {
   const book: PriceBook = {
     ...BOOK,
@@ -292,7 +338,10 @@ describe('writes made once a minute, whatever the rounds', () => {
       ...BOOK.assumptions,
       runs: {
         ...BOOK.assumptions.runs,
-        'health-probe': { ...BOOK.assumptions.runs['health-probe'], writes_per_minute: { fixed: 1 } },
+        'health-probe': {
+          ...BOOK.assumptions.runs['health-probe'],
+          writes_per_minute: [{ item: 'availability_sample', fixed: 1 }],
+        },
       } as PriceBook['assumptions']['runs'],
     },
   };

@@ -6,7 +6,8 @@
  * template cannot say.
  */
 import type { CostInventory, LambdaFunctionItem, StateMachineItem, Workload } from './inventory.ts';
-import type { PriceBook, RunAssumption, Scaled } from './price-book.ts';
+import { type ItemKind, writeUnits } from './item-size.ts';
+import type { ItemWrites, PriceBook, RunAssumption, Scaled } from './price-book.ts';
 import { ratePeriodSeconds, runsPerMonth } from './schedule.ts';
 
 export interface CostLine {
@@ -78,10 +79,22 @@ export function estimateMonthlyCost(
     (s.per_region ?? 0) * regions +
     (s.per_region_squared ?? 0) * regions * regions;
 
-  // Items written to the state table and read units, by the job or concern that does it.
-  const writesBy = new Map<string, number>();
+  // Items written to the state table (and the write units they cost, index entries included) and
+  // read units, by the job or concern that does it.
+  const writesBy = new Map<string, { items: number; units: number; bytes: number }>();
   let readUnits = 0;
-  const addWrites = (name: string, items: number) => writesBy.set(name, (writesBy.get(name) ?? 0) + items);
+  const indexed = new Set<ItemKind>(a.indexed_items);
+  const addWrites = (name: string, fn: LambdaFunctionItem, writes: readonly ItemWrites[], times: number) => {
+    const sum = writesBy.get(name) ?? { items: 0, units: 0, bytes: 0 };
+    for (const w of writes) {
+      const items = times * scaled(w, fn);
+      const bytes = a.item_bytes[w.item];
+      sum.items += items;
+      sum.bytes += items * bytes;
+      sum.units += items * writeUnits(bytes) * (indexed.has(w.item) ? 2 : 1);
+    }
+    writesBy.set(name, sum);
+  };
 
   /** Charges `runs` runs of `fn`, each of `rounds` rounds spaced `intervalSeconds`. */
   const run = (
@@ -102,12 +115,12 @@ export function estimateMonthlyCost(
       ((fn.fn.applicationInfoLogs ? job.log_bytes : 0) +
         (fn.fn.platformLogs ? a.platform_log_bytes_per_invocation : 0));
     readUnits += runs * rounds * scaled(job.reads, fn.fn);
-    addWrites(fn.fn.name, runs * rounds * scaled(job.writes, fn.fn));
+    addWrites(fn.fn.name, fn.fn, job.writes, runs * rounds);
   };
   /** A job's once-a-minute writes over `runs` runs of `periodSeconds` each, whatever its rounds. */
   const minuteWrites = (fn: FunctionUsage, runs: number, job: RunAssumption, periodSeconds: number) => {
     if (job.writes_per_minute)
-      addWrites(fn.fn.name, runs * (periodSeconds / 60) * scaled(job.writes_per_minute, fn.fn));
+      addWrites(fn.fn.name, fn.fn, job.writes_per_minute, runs * (periodSeconds / 60));
   };
 
   // Schedules: each run is one invocation of its target function with the job's rounds inside, or
@@ -367,15 +380,16 @@ export function estimateMonthlyCost(
   // DynamoDB: every write to the state table lands in each of its replicas.
   const stateTable = inventory.tables.find((t) => t.tableName === inventory.stateTableName);
   const replicas = stateTable?.replicaRegions.length ?? 1;
-  const indexFactor = 1 + a.gsi_write_share * (stateTable?.globalSecondaryIndexes ?? 0);
-  for (const [name, items] of [...writesBy].filter(([, n]) => n > 0).sort((x, y) => y[1] - x[1])) {
+  for (const [name, w] of [...writesBy]
+    .filter(([, n]) => n.units > 0)
+    .sort((x, y) => y[1].units - x[1].units)) {
     line({
       service: 'DynamoDB',
       item: `replicated writes: ${name}`,
-      quantity: items * replicas * indexFactor,
+      quantity: w.units * replicas,
       unit: 'rWRU',
       unit_usd: p.dynamodb.replicated_write_request_unit,
-      basis: `${fmt(items)} items x ${replicas} replicas${indexFactor > 1 ? ` x ${indexFactor} (index)` : ''}`,
+      basis: `${fmt(w.items)} items of ${fmt(w.bytes / w.items)} bytes on average, ${fmt(w.units)} units x ${replicas} replicas`,
     });
   }
   line({
@@ -701,14 +715,14 @@ export function estimateMonthlyCost(
 
   // Data transfer: each write travels to every other replica; the plane's own API answers leave
   // AWS through the public endpoints (peers and Route 53's checkers call them over the internet).
-  const replicatedItems = [...writesBy.values()].reduce((s, n) => s + n, 0);
+  const replicatedBytes = [...writesBy.values()].reduce((s, n) => s + n.bytes, 0);
   line({
     service: 'Data transfer',
     item: 'replication between regions',
-    quantity: gb(replicatedItems * Math.max(0, replicas - 1) * a.replicated_item_bytes),
+    quantity: gb(replicatedBytes * Math.max(0, replicas - 1)),
     unit: 'GB',
     unit_usd: p.data_transfer.inter_region_gb,
-    basis: `${a.replicated_item_bytes} bytes per item to ${Math.max(0, replicas - 1)} other replicas`,
+    basis: `each item written, at its size, to ${Math.max(0, replicas - 1)} other replicas`,
   });
   const selfRequests = [...requests].filter(([s]) => s !== 'routed tasks').reduce((s, [, n]) => s + n, 0);
   line({

@@ -9,6 +9,7 @@
  * writes, what it logs. Each is named after the job (the HandlerFunction name, lib/infra) or the
  * concern, and each figure is an estimate from the code path it describes, not a measurement.
  */
+import type { ItemKind } from './item-size.ts';
 
 /** A figure that grows with the topology: fixed + per_peer x (regions - 1) + per_region x regions + ... */
 export interface Scaled {
@@ -16,6 +17,11 @@ export interface Scaled {
   readonly per_peer?: number;
   readonly per_region?: number;
   readonly per_region_squared?: number;
+}
+
+/** Items of one kind written per round (or per minute), scaled with the topology. */
+export interface ItemWrites extends Scaled {
+  readonly item: ItemKind;
 }
 
 /** One scheduled run of a background job (one invocation), or one API request to a concern. */
@@ -34,10 +40,13 @@ export interface RunAssumption {
   readonly rounds_every?: 'probe_interval' | 'replication_beat';
   /** DynamoDB read request units per round (a Query of a small partition: one). */
   readonly reads: Scaled;
-  /** DynamoDB items written per round (each 1 KB or less: one write request unit each, per replica). */
-  readonly writes: Scaled;
-  /** Items written once a minute whatever the rounds (the probe's availability sample). */
-  readonly writes_per_minute?: Scaled;
+  /**
+   * DynamoDB items written per round, by kind: each write costs the write units of its kind's size
+   * (`item_bytes`), in every replica.
+   */
+  readonly writes: readonly ItemWrites[];
+  /** Items written once a minute whatever the rounds (the probe's availability sample and ledger). */
+  readonly writes_per_minute?: readonly ItemWrites[];
   /** Application log bytes per invocation (the JSON lines it prints). */
   readonly log_bytes: number;
 }
@@ -135,12 +144,20 @@ export interface PriceBook {
     /** Stored GB per replica: the state table, and every other table. */
     readonly state_table_gb: number;
     readonly other_table_gb: number;
-    /** Bytes a replicated item carries to each other replica. */
-    readonly replicated_item_bytes: number;
     /** Bytes of an answer to a probe, a check or a latency sample (the public API's, sent out). */
     readonly probe_answer_bytes: number;
-    /** Share of writes that also write a global secondary index entry (gsi1). */
-    readonly gsi_write_share: number;
+    /**
+     * Bytes of each kind of item as the adapters write it (attribute names and values, DynamoDB's
+     * rules: lib/core/cost/item-size.ts). Measured from the real use cases on the default topology
+     * with full windows by test/unit/cost-item-sizes.test.ts, which fails when one disagrees;
+     * `record` (failover records, reports, checks: written a few times a day) is an estimate.
+     */
+    readonly item_bytes: Readonly<Record<ItemKind, number>>;
+    /**
+     * Kinds whose items carry the global secondary index's key (gsi1): each write of one also writes
+     * its index entry, charged as another write of the item.
+     */
+    readonly indexed_items: readonly ItemKind[];
     /**
      * DynamoDB decrypts a replica's table key with KMS about every 5 minutes for each principal
      * using it: a function called at least that often is one principal (replication is another).
@@ -235,14 +252,21 @@ export const PRICE_BOOK: PriceBook = {
       // view per peer and its heartbeat together, which the replication mark counts in one ADD
       // (lib/app/replication/counting-state.ts: writes made together share one count); it reads
       // views, heartbeats, statuses, failovers and its handoffs and holds (lib/app/probe-round.ts).
-      // The first round of each minute also puts its availability sample (one item under 1 KB).
+      // The first round of each minute also puts its availability sample and rewrites its ledger.
       'health-probe': {
         work_ms: 800,
         waits_between_rounds: true,
         rounds_every: 'probe_interval',
         reads: { fixed: 10, per_region: 1 },
-        writes: { fixed: 2, per_peer: 1 },
-        writes_per_minute: { fixed: 1 },
+        writes: [
+          { item: 'probe_view', per_peer: 1 },
+          { item: 'heartbeat', fixed: 1 },
+          { item: 'replication_mark', fixed: 1 },
+        ],
+        writes_per_minute: [
+          { item: 'availability_sample', fixed: 1 },
+          { item: 'availability_ledger', fixed: 1 },
+        ],
         log_bytes: 1500,
       },
       // A witness probes every region and writes its view of each into every region's replica
@@ -253,7 +277,7 @@ export const PRICE_BOOK: PriceBook = {
         waits_between_rounds: true,
         rounds_every: 'probe_interval',
         reads: { fixed: 2, per_region: 1 },
-        writes: { per_region_squared: 1 },
+        writes: [{ item: 'witness_view', per_region_squared: 1 }],
         log_bytes: 1200,
       },
       // A beat (one UpdateItem on its mark), its marks and every peer's (a Query each), lag views and
@@ -263,14 +287,14 @@ export const PRICE_BOOK: PriceBook = {
         waits_between_rounds: true,
         rounds_every: 'replication_beat',
         reads: { fixed: 3, per_peer: 1 },
-        writes: { fixed: 1 },
+        writes: [{ item: 'replication_mark', fixed: 1 }],
         log_bytes: 1200,
       },
       // 100 sampled keys read in every replica (BatchGetItem), the check recorded.
       'replication-monitor:consistency_check': {
         work_ms: 3000,
         reads: { fixed: 60, per_region: 50 },
-        writes: { fixed: 2 },
+        writes: [{ item: 'record', fixed: 2 }],
         log_bytes: 600,
       },
       // samples_per_run sequential round trips to each peer (peers in parallel), an entry per peer
@@ -279,23 +303,28 @@ export const PRICE_BOOK: PriceBook = {
       'latency-sampler': {
         work_ms: 1000,
         reads: { fixed: 1 },
-        writes: { per_peer: 1 },
+        writes: [{ item: 'latency_entry', per_peer: 1 }],
         log_bytes: 500,
       },
       rebalancer: {
         work_ms: 300,
         reads: { fixed: 3, per_region: 1 },
-        writes: { fixed: 0.1 },
+        writes: [{ item: 'record', fixed: 0.1 }],
         log_bytes: 400,
       },
-      'privacy-sweeper': { work_ms: 300, reads: { fixed: 2 }, writes: {}, log_bytes: 300 },
-      'compliance-audit': { work_ms: 5000, reads: { fixed: 200 }, writes: { fixed: 2 }, log_bytes: 2000 },
+      'privacy-sweeper': { work_ms: 300, reads: { fixed: 2 }, writes: [], log_bytes: 300 },
+      'compliance-audit': {
+        work_ms: 5000,
+        reads: { fixed: 200 },
+        writes: [{ item: 'record', fixed: 2 }],
+        log_bytes: 2000,
+      },
       // The daily operations report (lib/app/ops/daily-report.ts): the regions and their views, every
       // replica's marks, the latency matrix, the pools and the audits, read once a day; one report.
       'ops-daily': {
         work_ms: 2000,
         reads: { fixed: 10, per_region: 3 },
-        writes: { fixed: 1 },
+        writes: [{ item: 'record', fixed: 1 }],
         log_bytes: 1000,
       },
       // The MCP health job (only with the network mesh): every named server called concurrently
@@ -305,23 +334,39 @@ export const PRICE_BOOK: PriceBook = {
       'mcp-probe': {
         work_ms: 400,
         reads: { fixed: 2 },
-        writes: { fixed: 1 },
+        writes: [{ item: 'record', fixed: 1 }],
         log_bytes: 800,
       },
       // One failover step per invocation (a Task state).
-      failover: { work_ms: 500, reads: { fixed: 4, per_peer: 1 }, writes: { fixed: 4 }, log_bytes: 600 },
+      failover: {
+        work_ms: 500,
+        reads: { fixed: 4, per_peer: 1 },
+        writes: [{ item: 'record', fixed: 4 }],
+        log_bytes: 600,
+      },
       // Per API request. The probed paths answer from the region's own replica.
-      health: { work_ms: 30, reads: { fixed: 1 }, writes: {}, log_bytes: 0 },
+      health: { work_ms: 30, reads: { fixed: 1 }, writes: [], log_bytes: 0 },
       // A peer's probe round in one request: the three paths' reads, side by side.
-      'health:/coordination/probe': { work_ms: 40, reads: { fixed: 3 }, writes: {}, log_bytes: 0 },
+      'health:/coordination/probe': { work_ms: 40, reads: { fixed: 3 }, writes: [], log_bytes: 0 },
       // Plus the answering region's availability samples, read whole: 1,440 items of about 150 bytes
       // (about 216 KB, 27 eventually consistent read units).
-      regions: { work_ms: 40, reads: { fixed: 29 }, writes: {}, log_bytes: 0 },
-      // A route reads statuses, pools and the handoff; writes the handoff, its claim, the hold and the
-      // pool's reservation, each counted on the mark.
-      router: { work_ms: 120, reads: { fixed: 6 }, writes: { fixed: 8 }, log_bytes: 300 },
+      regions: { work_ms: 40, reads: { fixed: 29 }, writes: [], log_bytes: 0 },
+      // A route reads statuses, pools and the handoff; writes the handoff (counted on the mark), its
+      // claim, the hold and the pool's reservation (the held counter).
+      router: {
+        work_ms: 120,
+        reads: { fixed: 6 },
+        writes: [
+          { item: 'handoff', fixed: 1 },
+          { item: 'replication_mark', fixed: 1 },
+          { item: 'claim', fixed: 1 },
+          { item: 'hold', fixed: 1 },
+          { item: 'held_counter', fixed: 1 },
+        ],
+        log_bytes: 300,
+      },
     },
-    default_run: { work_ms: 50, reads: { fixed: 2 }, writes: {}, log_bytes: 200 },
+    default_run: { work_ms: 50, reads: { fixed: 2 }, writes: [], log_bytes: 200 },
     platform_log_bytes_per_invocation: 700,
     cold_starts_per_function_per_day: 12,
     init_ms: 300,
@@ -336,9 +381,24 @@ export const PRICE_BOOK: PriceBook = {
     workflow_log_bytes_per_transition: 1500,
     state_table_gb: 0.1,
     other_table_gb: 0.01,
-    replicated_item_bytes: 1024,
+
     probe_answer_bytes: 600,
-    gsi_write_share: 0.1,
+    item_bytes: {
+      probe_view: 2524,
+      witness_view: 2481,
+      heartbeat: 72,
+      availability_sample: 136,
+      availability_ledger: 161,
+      replication_mark: 333,
+      latency_entry: 294,
+      handoff: 1580,
+      claim: 426,
+      hold: 319,
+      held_counter: 139,
+      resource_pool: 203,
+      record: 1024,
+    },
+    indexed_items: ['handoff', 'record'],
     kms_requests_per_principal_month: 12 * 730,
     events_per_region_month: 1000,
     xray_default_reservoir_per_second: 1,
