@@ -10,11 +10,14 @@ import { createComplianceHandler } from '../../functions/compliance-check/handle
 import { createFailoversHandler } from '../../functions/failovers/handler.ts';
 import { createRouterHandler } from '../../functions/router/handler.ts';
 import { DynamoComplianceAdapter } from '../../lib/adapters/aws/dynamodb-compliance.ts';
+import { DynamoSelectiveStore } from '../../lib/adapters/aws/dynamodb-selective.ts';
 import { DynamoStateAdapter } from '../../lib/adapters/aws/dynamodb-state.ts';
+import { createStateTable } from '../../lib/adapters/aws/state-table.ts';
 import type { ComplianceDeps } from '../../lib/app/compliance/deps.ts';
 import type { ControlDeps } from '../../lib/app/deps.ts';
 import { AWS_DEPLOYMENT_FACTS, LOCAL_DEPLOYMENT_FACTS } from '../../lib/core/compliance/facts.ts';
 import type { DeploymentFacts } from '../../lib/core/compliance/types.ts';
+import { placeReplication } from '../../lib/core/replication/placement.ts';
 import type { Handoff, RegionStatus } from '../../lib/core/state/records.ts';
 import type { Topology } from '../../lib/core/topology/types.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
@@ -32,16 +35,34 @@ beforeEach(() => {
   events = [];
 });
 
+/** The shipped topology's selective tables beside the state table: the audit reads this region's. */
+async function startTables(): Promise<TestTable> {
+  const table = await startTestTable();
+  for (const placed of placeReplication(loadTopologyFile()).tables) {
+    if (placed.role === 'selective') await createStateTable(table.client, placed.name);
+  }
+  return table;
+}
+
 function depsOn(
   table: TestTable,
   options: { topology?: Topology; deployment?: DeploymentFacts; regionId?: string; now?: number } = {},
-): ControlDeps {
+): ControlDeps & ComplianceDeps {
   const state = new DynamoStateAdapter({ client: table.doc, tableName: table.tableName });
+  const regionId = options.regionId ?? 'us-east-1';
+  const topology = options.topology ?? loadTopologyFile();
+  const clock = { now: () => options.now ?? NOW };
   return {
-    regionId: options.regionId ?? 'us-east-1',
-    topology: options.topology ?? loadTopologyFile(),
+    regionId,
+    topology,
     state,
-    clock: { now: () => options.now ?? NOW },
+    clock,
+    selective: new DynamoSelectiveStore({
+      client: table.doc,
+      regionId,
+      placement: placeReplication(topology),
+      clock,
+    }),
     deployment: options.deployment ?? AWS_DEPLOYMENT_FACTS,
     compliance: new DynamoComplianceAdapter({ client: table.doc, tableName: table.tableName }),
     events: { publish: async (batch) => void events.push(...batch) },
@@ -95,12 +116,12 @@ const setStatus = (deps: ControlDeps, region: string, status: RegionStatus) =>
 
 describe('POST /v1/compliance/check', () => {
   let table: TestTable;
-  let deps: ControlDeps;
+  let deps: ControlDeps & ComplianceDeps;
   const check = (body: unknown, on: ComplianceDeps = deps) =>
     call(createComplianceHandler(on), 'POST', '/v1/compliance/check', { body });
 
   beforeAll(async () => {
-    table = await startTestTable();
+    table = await startTables();
     deps = depsOn(table);
   });
   afterAll(() => table.close());
@@ -257,12 +278,12 @@ describe('POST /v1/compliance/check', () => {
 
 describe('POST /v1/route under the compliance rules', () => {
   let table: TestTable;
-  let deps: ControlDeps;
+  let deps: ControlDeps & ComplianceDeps;
   const route = (body: unknown, on: ControlDeps = deps) =>
     call(createRouterHandler(on), 'POST', '/v1/route', { body });
 
   beforeAll(async () => {
-    table = await startTestTable();
+    table = await startTables();
     deps = depsOn(table);
   });
   afterAll(() => table.close());
@@ -384,7 +405,7 @@ describe('failover planning under the compliance rules', () => {
 
 describe('compliance audits', () => {
   let table: TestTable;
-  let deps: ControlDeps;
+  let deps: ControlDeps & ComplianceDeps;
   const api = () => createComplianceHandler(deps);
 
   function handoff(
@@ -408,7 +429,7 @@ describe('compliance audits', () => {
   }
 
   beforeAll(async () => {
-    table = await startTestTable();
+    table = await startTables();
     deps = depsOn(table, { deployment: LOCAL_DEPLOYMENT_FACTS });
     // Seeded directly, as if placed before the rules or by hand.
     await deps.state.createHandoff(

@@ -5,10 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createComplianceHandler } from '../../functions/compliance-check/handler.ts';
 import { DynamoComplianceAdapter } from '../../lib/adapters/aws/dynamodb-compliance.ts';
+import { DynamoSelectiveStore } from '../../lib/adapters/aws/dynamodb-selective.ts';
 import { DynamoStateAdapter } from '../../lib/adapters/aws/dynamodb-state.ts';
+import { createStateTable } from '../../lib/adapters/aws/state-table.ts';
 import type { ComplianceDeps } from '../../lib/app/compliance/deps.ts';
 import { AWS_DEPLOYMENT_FACTS, LOCAL_DEPLOYMENT_FACTS } from '../../lib/core/compliance/facts.ts';
 import type { DeploymentFacts } from '../../lib/core/compliance/types.ts';
+import { placeReplication } from '../../lib/core/replication/placement.ts';
 import { loadTopologyFile } from '../../lib/topology/load.ts';
 import { cli } from '../support/cli.ts';
 import { startTestTable, type TestTable } from '../support/dynalite.ts';
@@ -21,12 +24,20 @@ let endpoint: string;
 
 beforeAll(async () => {
   table = await startTestTable();
+  const topology = loadTopologyFile();
+  const placement = placeReplication(topology);
+  // The selective tables beside the state table: the audit reads this region's.
+  for (const placed of placement.tables) {
+    if (placed.role === 'selective') await createStateTable(table.client, placed.name);
+  }
+  const clock = { now: () => Date.parse('2026-11-26T12:00:00Z') };
   const base = {
     regionId: 'us-east-1',
-    topology: loadTopologyFile(),
+    topology,
     state: new DynamoStateAdapter({ client: table.doc, tableName: table.tableName }),
-    clock: { now: () => Date.parse('2026-11-26T12:00:00Z') },
+    clock,
     compliance: new DynamoComplianceAdapter({ client: table.doc, tableName: table.tableName }),
+    selective: new DynamoSelectiveStore({ client: table.doc, regionId: 'us-east-1', placement, clock }),
     events: { publish: async () => undefined },
   };
   // The deployment facts are read per request, so a test can switch them.

@@ -14,7 +14,6 @@ import { createFailoverHandler } from '../../functions/failover/handler.ts';
 import { createHealthProbeHandler } from '../../functions/health-probe/handler.ts';
 import { createLatencySamplerHandler } from '../../functions/latency-sampler/handler.ts';
 import { createReplicationMonitorHandler } from '../../functions/replication-monitor/handler.ts';
-import { replicationDepsOf } from '../../lib/app/replication/deps.ts';
 import type { FailoverRecord } from '../../lib/core/failover/types.ts';
 import type { ProbeObservation } from '../../lib/core/health/types.ts';
 import type { ProbePort } from '../../lib/ports.ts';
@@ -167,7 +166,7 @@ describe("metric emission from the jobs' handlers", () => {
 
   it('a replication monitor round publishes the longest lag of the links into this replica', async () => {
     const monitor = (region: string, metrics?: ReturnType<typeof emfPublisher>) =>
-      createReplicationMonitorHandler(replicationDepsOf(runtime.region(region).deps), {
+      createReplicationMonitorHandler(runtime.region(region).deps, {
         log: () => {},
         sleep: async () => {},
         ...(metrics ? { metrics } : {}),

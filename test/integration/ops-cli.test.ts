@@ -4,9 +4,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOpsHandler } from '../../functions/ops/handler.ts';
+import { DynamoAvailabilityAdapter } from '../../lib/adapters/aws/dynamodb-availability.ts';
 import { DynamoComplianceAdapter } from '../../lib/adapters/aws/dynamodb-compliance.ts';
+import { DynamoLatencyAdapter } from '../../lib/adapters/aws/dynamodb-latency.ts';
 import { DynamoOpsAdapter } from '../../lib/adapters/aws/dynamodb-ops.ts';
+import { DynamoDocumentStore, DynamoReplicationStore } from '../../lib/adapters/aws/dynamodb-replication.ts';
+import { DynamoResourcesAdapter } from '../../lib/adapters/aws/dynamodb-resources.ts';
 import { DynamoStateAdapter } from '../../lib/adapters/aws/dynamodb-state.ts';
+import { AWS_DEPLOYMENT_FACTS } from '../../lib/core/compliance/facts.ts';
 import type { ControlPlaneEvent } from '../../lib/ports.ts';
 import { loadTopologyFile } from '../../lib/topology/load.ts';
 import { cli } from '../support/cli.ts';
@@ -21,13 +26,22 @@ const events: ControlPlaneEvent[] = [];
 
 beforeAll(async () => {
   table = await startTestTable();
+  const on = { client: table.doc, tableName: table.tableName };
+  const clock = { now: () => NOW };
+  const replication = (regionId: string) => new DynamoReplicationStore({ ...on, regionId, clock });
   const handler = createOpsHandler({
     regionId: 'eu-west-1',
     topology: loadTopologyFile(),
-    state: new DynamoStateAdapter({ client: table.doc, tableName: table.tableName }),
-    ops: new DynamoOpsAdapter({ client: table.doc, tableName: table.tableName }),
-    compliance: new DynamoComplianceAdapter({ client: table.doc, tableName: table.tableName }),
-    clock: { now: () => NOW },
+    state: new DynamoStateAdapter(on),
+    ops: new DynamoOpsAdapter(on),
+    compliance: new DynamoComplianceAdapter(on),
+    deployment: AWS_DEPLOYMENT_FACTS,
+    latency: new DynamoLatencyAdapter(on),
+    resources: new DynamoResourcesAdapter(on),
+    availability: new DynamoAvailabilityAdapter(on),
+    replication,
+    documents: new DynamoDocumentStore({ ...on, counter: replication('eu-west-1'), clock }),
+    clock,
     events: { publish: async (batch) => void events.push(...batch) },
   });
   served = await serveHandlers({ ops: handler });

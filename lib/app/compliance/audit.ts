@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { auditCompliance } from '../../core/compliance/audit.ts';
 import type { AuditStatus, ComplianceAuditReport } from '../../core/compliance/types.ts';
 import { ConflictError, type FieldIssue, NotFoundError, ValidationError } from '../../core/errors.ts';
-import { type ComplianceDeps, complianceStore, iso } from './deps.ts';
+import { type ComplianceDeps, iso } from './deps.ts';
 
 export interface AuditOptions {
   readonly trigger: ComplianceAuditReport['trigger'];
@@ -74,7 +74,7 @@ export async function runComplianceAudit(
   options: AuditOptions,
 ): Promise<ComplianceAuditReport> {
   const regions = scopeOf(deps, options);
-  const store = complianceStore(deps);
+  const store = deps.compliance;
   const now = deps.clock.now();
   const auditId = auditIdFor(deps.regionId, options.trigger, now);
   if (options.trigger === 'scheduled') {
@@ -89,7 +89,7 @@ export async function runComplianceAudit(
     deps.state.listFailovers(),
     store.listAudits(),
     // Only this region's replicas of the selective tables are readable here.
-    regions.includes(deps.regionId) && deps.selective ? deps.selective.listRecords() : Promise.resolve([]),
+    regions.includes(deps.regionId) ? deps.selective.listRecords() : Promise.resolve([]),
   ]);
   const judged = auditCompliance({
     topology: deps.topology,
@@ -133,17 +133,20 @@ export async function runComplianceAudit(
   return report;
 }
 
-export async function getAudit(deps: ComplianceDeps, auditId: string): Promise<ComplianceAuditReport> {
-  const report = await complianceStore(deps).getAudit(auditId);
+export async function getAudit(
+  deps: Pick<ComplianceDeps, 'compliance'>,
+  auditId: string,
+): Promise<ComplianceAuditReport> {
+  const report = await deps.compliance.getAudit(auditId);
   if (!report) throw new NotFoundError('audit', auditId);
   return report;
 }
 
 export async function listAudits(
-  deps: ComplianceDeps,
+  deps: Pick<ComplianceDeps, 'topology' | 'compliance'>,
   filter: { readonly region?: string; readonly status?: AuditStatus; readonly limit?: number } = {},
 ): Promise<AuditList> {
-  const all = await complianceStore(deps).listAudits();
+  const all = await deps.compliance.listAudits();
   const audits = all
     .filter(
       (a) =>

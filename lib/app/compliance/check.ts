@@ -18,8 +18,8 @@ import {
 import type { DataClassification } from '../../core/compliance/types.ts';
 import { type FieldIssue, ValidationError } from '../../core/errors.ts';
 import { COMPLIANCE_FRAMEWORKS } from '../../core/topology/types.ts';
-import type { RegionalDeps } from '../deps.ts';
-import { complianceStore, iso } from './deps.ts';
+import type { DepsWith, RegionBasics } from '../deps.ts';
+import { iso } from './deps.ts';
 import type { ComplianceCheckRequest } from './request.ts';
 
 export interface RegionCompliance {
@@ -72,7 +72,7 @@ function view(verdict: RegionVerdict): RegionCompliance {
 }
 
 /** Checks the request against the topology (shapes are already checked); every problem at once. */
-function resolve(deps: Omit<RegionalDeps, 'state'>, request: ComplianceCheckRequest): ComplianceQuery {
+function resolve(deps: Pick<RegionBasics, 'topology'>, request: ComplianceCheckRequest): ComplianceQuery {
   const { topology } = deps;
   const issues: FieldIssue[] = [];
   const origin = originOf(topology, request.user_location);
@@ -112,7 +112,7 @@ function resolve(deps: Omit<RegionalDeps, 'state'>, request: ComplianceCheckRequ
 }
 
 export async function checkCompliance(
-  deps: RegionalDeps,
+  deps: Omit<DepsWith<'deployment' | 'compliance'>, 'state'>,
   request: ComplianceCheckRequest,
 ): Promise<ComplianceCheckAnswer> {
   const { topology } = deps;
@@ -129,7 +129,7 @@ export async function checkCompliance(
     if (target?.compliant && target.approval_for.length > 0) {
       useId =
         request.task_id === undefined ? `check:${checkId}` : `check:${request.task_id}->${target.region}`;
-      await complianceStore(deps).recordApproval({
+      await deps.compliance.recordApproval({
         approval_ref: query.approval_ref,
         use_id: useId,
         ...(request.task_id === undefined ? {} : { task_id: request.task_id }),

@@ -1,18 +1,15 @@
-import type { AuditArchivePort, CompliancePort, EventsPort } from '../../ports.ts';
-import type { RegionalDeps } from '../deps.ts';
+import type { Failovers, Handoffs } from '../../ports.ts';
+import type { DepsWith, WithState } from '../deps.ts';
 
-/** What the compliance API and the scheduled audit need: a region's basics and its bus. */
-export interface ComplianceDeps extends RegionalDeps {
-  readonly events: EventsPort;
-  /** Where reports are also kept (an S3 bucket in the region's jurisdiction), when configured. */
-  readonly archive?: AuditArchivePort;
-}
-
-/** The compliance store of the deps; a composition root that forgot it is a wiring bug (500). */
-export function complianceStore(deps: RegionalDeps): CompliancePort {
-  if (!deps.compliance) throw new Error('compliance store is not configured (deps.compliance)');
-  return deps.compliance;
-}
+/**
+ * What the compliance API and the scheduled audit need: the deployment facts the rules check, the
+ * approvals and reports store, this region's selective tables and the bus, and of the shared state
+ * the handoffs and failovers an audit judges. The audit bucket is a deployment option.
+ */
+export type ComplianceDeps = WithState<
+  DepsWith<'deployment' | 'compliance' | 'selective' | 'events' | 'archive'>,
+  Handoffs & Failovers
+>;
 
 export function iso(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');

@@ -26,7 +26,7 @@ import {
 } from '../../core/ops/daily-report.ts';
 import type { Failovers, HealthViews, RegionStatuses } from '../../ports.ts';
 import { listAudits } from '../compliance/audit.ts';
-import type { WithState } from '../deps.ts';
+import type { Ports, WithState } from '../deps.ts';
 import { readLatencyMatrix } from '../latency/matrix.ts';
 import { listRegions } from '../regions.ts';
 import { readReplicationLag } from '../replication/monitor.ts';
@@ -45,7 +45,10 @@ export interface DailyReportOptions {
   };
 }
 
-export async function runDailyReport(deps: OpsDeps, options: DailyReportOptions): Promise<DailyReport> {
+export async function runDailyReport(
+  deps: WithState<OpsDeps, RegionStatuses & HealthViews & Failovers>,
+  options: DailyReportOptions,
+): Promise<DailyReport> {
   const now = deps.clock.now();
   const [health, replication, latency, capacity, compliance, cost, incidents] = await Promise.all([
     guarded(async () => judgeHealth(await readHealth(deps))),
@@ -94,7 +97,7 @@ export type ReportSummary = Pick<
 
 /** Reports, newest first, each with its checks' statuses (the full report: getDailyReport). */
 export async function listDailyReports(
-  deps: OpsDeps,
+  deps: Pick<Ports, 'ops'>,
   filter: { readonly limit?: number } = {},
 ): Promise<{ reports: ReportSummary[] }> {
   const all = await deps.ops.listReports();
@@ -114,7 +117,7 @@ export async function listDailyReports(
   };
 }
 
-export async function getDailyReport(deps: OpsDeps, reportId: string): Promise<DailyReport> {
+export async function getDailyReport(deps: Pick<Ports, 'ops'>, reportId: string): Promise<DailyReport> {
   const report = await deps.ops.getReport(reportId);
   if (!report) throw new NotFoundError('report', reportId);
   return report;
@@ -143,13 +146,7 @@ async function readHealth(deps: WithState<OpsDeps, RegionStatuses & HealthViews 
 }
 
 async function readLag(deps: Omit<OpsDeps, 'state'>) {
-  const { replication } = deps;
-  if (!replication) throw new Error('replication is not configured in this runtime');
-  const reading = await readReplicationLag({
-    ...deps,
-    replication,
-    documents: deps.documents as NonNullable<OpsDeps['documents']>,
-  });
+  const reading = await readReplicationLag(deps);
   return {
     pairs: reading.pairs.map((p) => ({
       source: p.source,
@@ -162,9 +159,7 @@ async function readLag(deps: Omit<OpsDeps, 'state'>) {
 }
 
 async function readLatency(deps: Omit<OpsDeps, 'state'>) {
-  const { latency } = deps;
-  if (!latency) throw new Error('the latency matrix is not configured in this runtime');
-  const view = await readLatencyMatrix({ ...deps, latency });
+  const view = await readLatencyMatrix(deps);
   return {
     pairs: view.pairs.map((p) => ({
       from: p.from,
@@ -189,7 +184,7 @@ async function readCapacity(deps: Omit<OpsDeps, 'state'>) {
   };
 }
 
-async function readCompliance(deps: OpsDeps, now: number) {
+async function readCompliance(deps: Omit<OpsDeps, 'state'>, now: number) {
   const { audits } = await listAudits(deps, { limit: 500 });
   const recent = audits.filter((a) => now - Date.parse(a.audit_date) <= DAY_MS);
   const newest = new Map<string, (typeof recent)[number]>();
@@ -207,7 +202,7 @@ async function readCompliance(deps: OpsDeps, now: number) {
   };
 }
 
-async function readCost(deps: OpsDeps, options: DailyReportOptions): Promise<CostReading> {
+async function readCost(deps: Pick<Ports, 'ops'>, options: DailyReportOptions): Promise<CostReading> {
   if (options.cost_estimate) {
     return {
       source: 'estimate',

@@ -1,15 +1,11 @@
-import type { DocumentPort, EventsPort, OpsPort, ReplicationPort } from '../../ports.ts';
-import type { RegionalDeps } from '../deps.ts';
+import type { DepsWith, OPERATIONS_PORTS, WithState } from '../deps.ts';
 
 /**
- * What the operations use cases need: the basics (the report reads regions, latency, resources and
- * compliance through them, and `ops` stores incidents and reports), the bus for notifications. The
- * replication ports, when wired, let the report read every replica's lag.
+ * What the operations API and the daily report are wired with: the ports the report reads (regions,
+ * replication lag, latency, resources, compliance audits), `ops` where incidents and reports are
+ * kept, the bus for notifications. Each use case takes the part it uses.
  */
-export interface OpsDeps extends RegionalDeps {
-  /** Where incidents and reports are kept. */
-  readonly ops: OpsPort;
-  readonly events: EventsPort;
-  readonly replication?: (regionId: string) => ReplicationPort;
-  readonly documents?: DocumentPort;
-}
+export type OpsDeps = DepsWith<(typeof OPERATIONS_PORTS)[number]>;
+
+/** What a shutdown or a restore needs: the incidents' store and the bus, of the shared state `S`. */
+export type IncidentDeps<S> = WithState<DepsWith<'ops' | 'events'>, S>;

@@ -20,9 +20,11 @@ import {
   shutdownStatus,
 } from '../../core/ops/shutdown.ts';
 import type { RegionStatusRecord } from '../../core/state/records.ts';
+import type { Failovers, Handoffs, HealthViews, Heartbeats, RegionStatuses } from '../../ports.ts';
+import type { Ports } from '../deps.ts';
 import { ACTIVE_STATUSES } from '../failover/shared.ts';
 import { defaultStatus } from '../live-state.ts';
-import type { OpsDeps } from './deps.ts';
+import type { IncidentDeps } from './deps.ts';
 
 export interface ShutdownRequest {
   readonly reason: string;
@@ -50,7 +52,7 @@ const NOTIFY_SHUTDOWN = 'region.emergency_shutdown';
 const NOTIFY_RESTORE = 'region.restored';
 
 export async function shutdownRegion(
-  deps: OpsDeps,
+  deps: IncidentDeps<RegionStatuses & Handoffs & Failovers>,
   regionId: string,
   request: ShutdownRequest,
 ): Promise<ShutdownResult> {
@@ -151,7 +153,7 @@ export interface RestoreResult {
 
 /** Brings a shut-down region back: it must still answer (heartbeat and views), then epoch + 1. */
 export async function restoreRegion(
-  deps: OpsDeps,
+  deps: IncidentDeps<RegionStatuses & Heartbeats & HealthViews>,
   regionId: string,
   request: RestoreRequest,
 ): Promise<RestoreResult> {
@@ -227,7 +229,7 @@ export async function restoreRegion(
 
 /** Incidents, newest first; only the open ones with `open`. */
 export async function listIncidents(
-  deps: OpsDeps,
+  deps: Pick<Ports, 'ops'>,
   filter: { readonly open?: boolean; readonly limit?: number } = {},
 ): Promise<{ incidents: IncidentRecord[] }> {
   const all = await deps.ops.listIncidents();
@@ -236,7 +238,7 @@ export async function listIncidents(
   };
 }
 
-function requireRegion(deps: Omit<OpsDeps, 'state'>, regionId: string): void {
+function requireRegion(deps: Omit<IncidentDeps<unknown>, 'state'>, regionId: string): void {
   if (!deps.topology.regions.some((r) => r.region_id === regionId))
     throw new NotFoundError('region', regionId);
 }
@@ -250,7 +252,7 @@ function alreadyShutDown(current: RegionStatusRecord, incident: IncidentRecord |
 }
 
 async function notify(
-  deps: Omit<OpsDeps, 'state'>,
+  deps: Omit<IncidentDeps<unknown>, 'state'>,
   type: string,
   time: string,
   detail: Record<string, unknown>,

@@ -1,19 +1,12 @@
 /**
  * What the replication use cases need: the basics, events, and every region's replica of the
- * replication bookkeeping plus this region's versioned documents. Both composition roots provide
- * them (ControlDeps carries them as optional fields, so deps built for other concerns still type-check).
+ * replication bookkeeping plus this region's versioned documents, each required: the replication
+ * API, the monitor and the DR function are wired with them (FUNCTION_PORTS).
  */
 import { CortexError, messageOf } from '../../core/errors.ts';
-import type { DocumentPort, EventsPort, ReplicationPort } from '../../ports.ts';
-import type { RegionalDeps } from '../deps.ts';
+import type { DepsWith, RegionalDeps } from '../deps.ts';
 
-export interface ReplicationDeps extends RegionalDeps {
-  readonly events: EventsPort;
-  /** Each region's replica; `replication(regionId)` is this region's own. */
-  readonly replication: (regionId: string) => ReplicationPort;
-  /** Versioned documents in this region's replica. */
-  readonly documents: DocumentPort;
-}
+export type ReplicationDeps = DepsWith<'replication' | 'documents' | 'events'>;
 
 /** The runtime did not wire the replication ports (a 500: a deployment mistake, not the caller's). */
 export class ReplicationNotConfiguredError extends CortexError {

@@ -19,13 +19,7 @@ import { type PlacedTable, placeReplication } from '../../core/replication/place
 import type { LagView, ReplicationMark } from '../../core/replication/records.ts';
 import { type MinuteReport, runMinuteRounds } from '../minute-rounds.ts';
 import { runConsistencyCheck } from './consistency-check.ts';
-import {
-  iso,
-  type MaybeReplicationDeps,
-  publishEvents,
-  type ReplicationDeps,
-  replicationDepsOf,
-} from './deps.ts';
+import { iso, publishEvents, type ReplicationDeps } from './deps.ts';
 import { detectConflict } from './versioned-store.ts';
 
 /** What `GET /v1/replication` answers. */
@@ -220,16 +214,13 @@ export const CHECK_INTERVAL_MS = 3_600_000;
 
 /**
  * The local scheduler's jobs (lib/local/scheduler.ts shape): every region's monitor round each beat
- * interval, and its scheduled consistency check once an hour of (simulated) time. Regions whose deps
- * lack the replication ports are left out.
+ * interval, and its scheduled consistency check once an hour of (simulated) time.
  */
 export function replicationMonitorJobs(
-  regions: readonly { readonly regionId: string; readonly deps: MaybeReplicationDeps }[],
+  regions: readonly { readonly regionId: string; readonly deps: ReplicationDeps }[],
   options: ReplicationRoundOptions = {},
 ): { readonly member: string; readonly name: string; readonly run: () => Promise<unknown> }[] {
-  return regions.flatMap(({ regionId, deps }) => {
-    if (!deps.replication || !deps.documents || !deps.events) return [];
-    const ready = replicationDepsOf(deps);
+  return regions.flatMap(({ regionId, deps: ready }) => {
     let lastCheck = ready.clock.now();
     return [
       {
