@@ -36,7 +36,7 @@ const app = useRegionalTemplates();
  * What the default deployment may cost a month, everything priced (docs/cost.md, "Where the bill
  * stands"): a ceiling that fails a change making it dearer. The target is $20.
  */
-const DEFAULT_COST_CEILING_USD = 38.5;
+const DEFAULT_COST_CEILING_USD = 33.5;
 const policy = () => healthPolicyOf(app.built.topology);
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON, checked by shape.

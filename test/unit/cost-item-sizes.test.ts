@@ -7,7 +7,7 @@
  * disagrees with the code under-prices (or over-prices) every write of that kind.
  */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 // @ts-expect-error dynalite ships no types for its sizing module (db/index.js itemSize).
 import { itemSize } from 'dynalite/db/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +25,7 @@ import { runReplicationRound } from '../../lib/app/replication/monitor.ts';
 import { AWS_DEPLOYMENT_FACTS } from '../../lib/core/compliance/facts.ts';
 import { ITEM_KINDS, type ItemKind, writeUnits } from '../../lib/core/cost/item-size.ts';
 import { PRICE_BOOK } from '../../lib/core/cost/price-book.ts';
-import type { ProbeObservation } from '../../lib/core/health/types.ts';
+import type { ProbeObservation, TargetHealth, WindowSample } from '../../lib/core/health/types.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
 import type { ProbePort, StatePort } from '../../lib/ports.ts';
 import { defaultTopologyJson } from '../fixtures/topologies.ts';
@@ -36,6 +36,7 @@ const topology = validateTopology(defaultTopologyJson());
 const REGIONS = topology.regions.map((r) => r.region_id);
 const START = Date.parse('2026-11-26T12:00:00.000Z');
 const INTERVAL_MS = topology.failover_policies.health_check.interval_seconds * 1000;
+const WITNESSES = new Set(topology.witnesses.map((w) => w.witness_id));
 /** Rounds enough to fill every window: 30 samples of three endpoints in ten rounds, the latency window in ten runs. */
 const ROUNDS = 14;
 
@@ -54,8 +55,8 @@ class LiveProbe implements ProbePort {
 
   async probe(observer: string, target: string, endpoint: string): Promise<ProbeObservation> {
     this.#calls += 1;
-    const from = observer.startsWith('witness') ? 'us-east-1' : observer;
-    const base = topology.latency.matrix[from]?.[target] ?? 100;
+    // The witness (us-west-2) is tens of ms from every region.
+    const base = WITNESSES.has(observer) ? 70 : (topology.latency.matrix[observer]?.[target] ?? 100);
     // A spread of a few ms with tenths, as a real round trip's: 183.7, 186.2 ...
     const latency_ms = Math.round((base + 3 + ((this.#calls * 37) % 61) / 10) * 10) / 10;
     const at = this.#clock.now();
@@ -74,8 +75,6 @@ class LiveProbe implements ProbePort {
     };
   }
 }
-
-const WITNESSES = new Set(topology.witnesses.map((w) => w.witness_id));
 
 /** The kind of item a key of the state table's layout (lib/adapters/aws/state-keys.ts) holds. */
 function itemKindOfKey(pk: string, sk: string): ItemKind | 'other' {
@@ -297,5 +296,94 @@ describe('the item sizes the cost model charges', () => {
         expect(charged[kind] ?? 0, `${job} writes of ${kind} a round`).toBeCloseTo(perRun[kind] ?? 0, 1);
       }
     }
+  });
+});
+
+describe('a health view in its compact item', () => {
+  let table: TestTable;
+  let state: DynamoStateAdapter;
+  beforeAll(async () => {
+    table = await startTestTable();
+    state = new DynamoStateAdapter({ client: table.doc, tableName: table.tableName });
+  });
+  afterAll(() => table?.close());
+
+  const sample = (
+    at: number,
+    endpoint: string | undefined,
+    ok: boolean,
+    answered?: boolean,
+  ): WindowSample => ({
+    at,
+    ok,
+    latency_ms: ok ? 183.7 : 10_000,
+    ...(endpoint === undefined ? {} : { endpoint }),
+    ...(answered === undefined ? {} : { answered }),
+  });
+  const failing: TargetHealth = {
+    observer: 'eu-west-1',
+    target: 'us-east-1',
+    consecutive_failures: 2,
+    consecutive_successes: 0,
+    endpoints: {
+      '/health': { consecutive_failures: 2, last_ok: false, last_error: 'timeout' },
+      '/api/v1/ping': { consecutive_failures: 0, last_ok: true },
+      '/coordination/status': { consecutive_failures: 1, last_ok: false, last_error: 'http 503' },
+    },
+    window: [
+      sample(START, '/health', true, true),
+      sample(START, '/api/v1/ping', true),
+      sample(START + 30_000, '/health', false, false),
+      sample(START + 30_000, undefined, false, true),
+      sample(START + 29_000, '/coordination/status', false, true),
+    ],
+    error_rate: 0.6,
+    p99_ms: 10_000,
+    verdict: 'suspect',
+    reasons: ['/health failed 2 rounds in a row'],
+    signals: ['health_check'],
+    reachable: true,
+    rounds: 40,
+    updated_at: START + 30_000,
+  };
+  const raw = async (observer: string, target: string) =>
+    (
+      await table.doc.send(
+        new GetCommand({ TableName: table.tableName, Key: { pk: 'HEALTH', sk: `${observer}#${target}` } }),
+      )
+    ).Item ?? {};
+
+  it('reads back exactly the view written: failures, errors, absent fields and a time going back included', async () => {
+    await state.putTargetHealth(failing);
+    expect((await state.listTargetHealth()).find((v) => v.observer === 'eu-west-1')).toEqual(failing);
+    const item = await raw('eu-west-1', 'us-east-1');
+    expect(item.window).toBeUndefined();
+    expect(item.endpoints).toBeUndefined();
+    expect(typeof item.w).toBe('string');
+  });
+
+  it('writes as a list and a map what the strings cannot hold exactly, and reads it back the same', async () => {
+    const odd: TargetHealth = {
+      ...failing,
+      observer: 'ap-south-1',
+      endpoints: { '/a,b': { consecutive_failures: 0, last_ok: true } },
+      window: [{ ...sample(START, '/a,b', true), at: START + 0.5 }],
+    };
+    await state.putTargetHealth(odd);
+    expect((await state.listTargetHealth()).find((v) => v.observer === 'ap-south-1')).toEqual(odd);
+    const item = await raw('ap-south-1', 'us-east-1');
+    expect(item.w).toBeUndefined();
+    expect(item.window).toEqual(odd.window);
+  });
+
+  it('reads a view an older version wrote (window a list of maps, endpoints a map): a rolling deployment has both', async () => {
+    const old = { ...failing, observer: 'witness-us-west-2' };
+    await table.doc.send(
+      new PutCommand({
+        TableName: table.tableName,
+        Item: { pk: 'HEALTH', sk: 'witness-us-west-2#us-east-1', record_type: 'target_health', ...old },
+      }),
+    );
+    expect((await state.listTargetHealth()).find((v) => v.observer === 'witness-us-west-2')).toEqual(old);
   });
 });

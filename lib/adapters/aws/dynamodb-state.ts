@@ -15,7 +15,16 @@ import { STATE_RECORD_TYPES, type StateRecordType } from '../../core/replication
 import type { Handoff, HandoffStatus, RegionStatusRecord } from '../../core/state/records.ts';
 import { mergeStatusSlots, type StatusSlot, statusSlot } from '../../core/state/status-merge.ts';
 import type { Heartbeat, StatePort } from '../../ports.ts';
-import { type Item, patchAssignments, putIfAbsent, queryAll, strip, type TableRef } from './dynamo-items.ts';
+import {
+  healthViewItem,
+  healthViewOf,
+  type Item,
+  patchAssignments,
+  putIfAbsent,
+  queryAll,
+  strip,
+  type TableRef,
+} from './dynamo-items.ts';
 import { keys, STATE_TABLE } from './state-keys.ts';
 
 export interface DynamoStateOptions {
@@ -407,7 +416,11 @@ export class DynamoStateAdapter implements StatePort {
     await client.send(
       new PutCommand({
         TableName: tableName,
-        Item: { ...keys.targetHealth(view.observer, view.target), record_type: 'target_health', ...view },
+        Item: {
+          ...keys.targetHealth(view.observer, view.target),
+          record_type: 'target_health',
+          ...healthViewItem(view),
+        },
       }),
     );
   }
@@ -415,7 +428,7 @@ export class DynamoStateAdapter implements StatePort {
   async listTargetHealth(): Promise<TargetHealth[]> {
     const { client, tableName } = this.#tables.target_health;
     const items = await queryAll(client, partition(tableName, 'HEALTH'));
-    return items.map((item) => strip<TargetHealth>(item));
+    return items.map(healthViewOf);
   }
 
   async putHeartbeat(heartbeat: Heartbeat): Promise<void> {

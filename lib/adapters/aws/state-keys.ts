@@ -39,7 +39,9 @@ import type { Hold } from '../../ports.ts';
  * merged on read to the highest epoch (lib/adapters/aws/dynamodb-state.ts); the slot-less item
  * `<region_id>` written by older versions is read as one more slot and never written again.
  * Handoffs get a partition each (no hot key) and the GSI lists them per target region.
- * Health views and heartbeats are small per-region sets read whole by every probe round; failovers
+ * Health views and heartbeats are small per-region sets read whole by every probe round (a view
+ * keeps its window and endpoints in two short strings, `w` and `e`, so it stays under one write
+ * unit: lib/adapters/aws/dynamo-items.ts healthViewItem); failovers
  * are listed newest first through the GSI, a failover still going (running or awaiting approval)
  * under `FAILOVERS#ACTIVE` and an ended one under `FAILOVERS`: the conditional write that ends a
  * failover moves its `gsi1pk` in the same item, so the active list never disagrees with the record,

@@ -384,8 +384,8 @@ export const PRICE_BOOK: PriceBook = {
 
     probe_answer_bytes: 600,
     item_bytes: {
-      probe_view: 2524,
-      witness_view: 2481,
+      probe_view: 960,
+      witness_view: 885,
       heartbeat: 72,
       availability_sample: 136,
       availability_ledger: 161,
