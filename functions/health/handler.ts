@@ -1,6 +1,5 @@
-import type { RegionalDeps } from '../../lib/app/deps.ts';
 import { answerBundle } from '../../lib/app/probe-bundle.ts';
-import { coordinationStatus, regionHealth } from '../../lib/app/regions.ts';
+import { coordinationStatus, type HealthConcernDeps, regionHealth } from '../../lib/app/regions.ts';
 import { bundledPathsOf, HEALTH_REQUESTS } from '../../lib/app/requests/health.ts';
 import { type HttpResult, httpHandler, json, toHttpError } from '../shared/http.ts';
 
@@ -9,7 +8,7 @@ import { type HttpResult, httpHandler, json, toHttpError } from '../shared/http.
  * `GET /api/v1/ping` (liveness), `GET /coordination/status`, and `GET /coordination/probe`: the
  * three at once for a peer's probe round, each part as its own route answers it.
  */
-export function createHealthHandler(deps: RegionalDeps) {
+export function createHealthHandler(deps: HealthConcernDeps) {
   const parts: Readonly<Record<string, () => Promise<HttpResult>>> = {
     '/health': async () => {
       const health = await regionHealth(deps);

@@ -1,6 +1,6 @@
-import { availabilityPort, functionDeps, lambdaLogContext, resourcesPort } from '../../lib/runtime/lambda.ts';
+import { functionDeps, lambdaLogContext, resourcesPort } from '../../lib/runtime/lambda.ts';
 import { createHealthHandler } from './handler.ts';
 
-export const handler = createHealthHandler(
-  functionDeps('health', { resources: resourcesPort, availability: availabilityPort }),
-).use(lambdaLogContext());
+export const handler = createHealthHandler(functionDeps('health', { resources: resourcesPort })).use(
+  lambdaLogContext(),
+);

@@ -1,10 +1,9 @@
-import type { RegionalDeps } from '../../lib/app/deps.ts';
-import { getRegion, listRegions } from '../../lib/app/regions.ts';
+import { getRegion, listRegions, type RegionsDeps } from '../../lib/app/regions.ts';
 import { REGIONS_REQUESTS } from '../../lib/app/requests/regions.ts';
 import { httpHandler, json } from '../shared/http.ts';
 
 /** `GET /v1/regions` and `GET /v1/regions/{id}`: topology plus live status. */
-export function createRegionsHandler(deps: RegionalDeps) {
+export function createRegionsHandler(deps: RegionsDeps) {
   return httpHandler(
     'regions',
     deps.log,

@@ -1,8 +1,7 @@
-import type { RegionalDeps } from '../../lib/app/deps.ts';
-import type { EventsPort } from '../../lib/app/edge.ts';
 import { acceptHandoff, getHandoff, listHandoffs } from '../../lib/app/handoffs/lifecycle.ts';
 import { RESOURCES_REQUESTS } from '../../lib/app/requests/resources.ts';
 import { settleHandoff } from '../../lib/app/resources/accounting.ts';
+import type { ResourcesDeps } from '../../lib/app/resources/deps.ts';
 import { runRebalance } from '../../lib/app/resources/rebalance.ts';
 import { reportUsage, viewResources } from '../../lib/app/resources/view.ts';
 import { httpHandler, json } from '../shared/http.ts';
@@ -13,7 +12,7 @@ import { httpHandler, json } from '../shared/http.ts';
  * with the target's accept: `GET /v1/handoffs`, `GET /v1/handoffs/{handoff_id}`,
  * `POST /v1/handoffs/{handoff_id}/accept`.
  */
-export function createResourcesHandler(deps: RegionalDeps & { readonly events?: EventsPort }) {
+export function createResourcesHandler(deps: ResourcesDeps) {
   return httpHandler(
     'resources',
     deps.log,

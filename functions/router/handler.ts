@@ -1,10 +1,9 @@
-import type { RegionalDeps } from '../../lib/app/deps.ts';
 import { ROUTER_REQUESTS } from '../../lib/app/requests/router.ts';
-import { routeTask } from '../../lib/app/route-task.ts';
+import { type RouteDeps, routeTask } from '../../lib/app/route-task.ts';
 import { httpHandler, json } from '../shared/http.ts';
 
 /** `POST /v1/route`: choose a region for a task and record its handoff. */
-export function createRouterHandler(deps: RegionalDeps) {
+export function createRouterHandler(deps: RouteDeps) {
   return httpHandler(
     'router',
     deps.log,

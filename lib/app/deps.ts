@@ -7,12 +7,16 @@ import type {
   CompliancePort,
   DocumentPort,
   EventsPort,
+  Handoffs,
+  HealthViews,
+  Heartbeats,
   LatencyPort,
   McpProbePort,
   McpRegistryPort,
   OpsPort,
   PrivacyPort,
   ProbePort,
+  RegionStatuses,
   ReplicationPort,
   ResourcesPort,
   SelectivePort,
@@ -64,7 +68,7 @@ export interface Ports {
    * is claimed in its owner region's replica; the failover's sync check reads the target's).
    * `replica(regionId)` of this region is `state`.
    */
-  readonly replica: (regionId: string) => StatePort;
+  readonly replica: (regionId: string) => ReplicaState;
   /** A region's data-subject requests and the subject's records there. */
   readonly privacy: (regionId: string) => PrivacyPort;
   /** A region's replication bookkeeping; `replication(regionId)` of this region is its own replica. */
@@ -85,6 +89,13 @@ export interface Ports {
 }
 
 export type PortName = keyof Ports;
+
+/**
+ * Another region's replica as this region's use cases read and write it: a task's handoff claimed
+ * in its owner's, the target's statuses, heartbeats and handoffs read by the failover steps, a canary
+ * routed there. Never its failover records: a failover is written in its coordinator's replica only.
+ */
+export type ReplicaState = RegionStatuses & Handoffs & HealthViews & Heartbeats;
 
 /**
  * Deps `D` whose shared state is only `S`, the aggregates of StatePort a use case reads and writes
@@ -128,7 +139,7 @@ export const FUNCTION_PORTS = {
   // The HTTP concerns (lib/app/routes.ts).
   router: ['deployment', 'compliance', 'latency', 'resources', 'replica'],
   regions: ['resources', 'availability'],
-  health: ['resources', 'availability'],
+  health: ['resources'],
   failovers: CONTROL_PORTS,
   privacy: ['resources', 'privacy', 'events'],
   compliance: ['deployment', 'compliance', 'selective', 'events'],
@@ -184,5 +195,5 @@ export interface ControlDeps extends RegionalDeps {
   readonly mcpProbe?: McpProbePort;
   readonly events: EventsPort;
   readonly workflow: WorkflowPort;
-  readonly replica: (regionId: string) => StatePort;
+  readonly replica: (regionId: string) => ReplicaState;
 }

@@ -14,7 +14,7 @@ import { availableCapacity } from '../core/routing.ts';
 import { isServing, type RegionStatusRecord } from '../core/state/records.ts';
 import type { Region, Topology } from '../core/topology/types.ts';
 import type { Failovers, HealthViews, Heartbeats, RegionStatuses } from '../ports.ts';
-import type { RegionalDeps, WithState } from './deps.ts';
+import type { Ports, RegionBasics, WithState } from './deps.ts';
 import { catchingUp, defaultStatus, readStatuses } from './live-state.ts';
 import { readPools } from './resources/pools.ts';
 import { weightsFromStatuses } from './resources/weights.ts';
@@ -119,7 +119,27 @@ export interface ObserverView {
 }
 
 /** What reading health takes: the replica, the topology and the clock. */
-type HealthDeps = Pick<RegionalDeps, 'regionId' | 'topology' | 'state' | 'clock'>;
+type HealthDeps = Pick<RegionBasics, 'regionId' | 'topology' | 'state' | 'clock'>;
+
+/**
+ * What the regions API reads: the basics, the pool and this region's availability ledger, each when
+ * wired (without them a region is shown without live usage or availability); of the shared state,
+ * the statuses, the health views and the failovers.
+ */
+export type RegionsDeps = WithState<
+  RegionBasics & Partial<Pick<Ports, 'resources' | 'availability'>>,
+  RegionStatuses & HealthViews & Failovers
+>;
+
+/**
+ * What the health concern reads (`/health`, `/coordination/status` and their bundle): the basics and
+ * the pool when wired (the capacity a peer's probe reads); of the shared state, the statuses, the
+ * health views and heartbeats that say whether this replica is catching up.
+ */
+export type HealthConcernDeps = WithState<
+  RegionBasics & Partial<Pick<Ports, 'resources'>>,
+  RegionStatuses & HealthViews & Heartbeats
+>;
 
 function observedHealth(
   deps: Omit<HealthDeps, 'state'>,
@@ -239,7 +259,7 @@ type RegionReport = RegionView & {
 
 /** This region's ledger (its last day of samples rolled up in one record), read once, and each region's windows from it. */
 async function readAvailability(
-  deps: Omit<RegionalDeps, 'state'>,
+  deps: Omit<RegionsDeps, 'state'>,
 ): Promise<(regionId: string) => { availability?: RegionAvailability }> {
   if (!deps.availability) return () => ({});
   const now = deps.clock.now();
@@ -294,9 +314,7 @@ export async function observedHealthOfRegions(
   };
 }
 
-export async function listRegions(
-  deps: WithState<RegionalDeps, RegionStatuses & HealthViews & Failovers>,
-): Promise<{ observer: string; regions: RegionReport[] }> {
+export async function listRegions(deps: RegionsDeps): Promise<{ observer: string; regions: RegionReport[] }> {
   const [{ statuses, views, healthOf }, availabilityOf] = await Promise.all([
     readHealth(deps),
     readAvailability(deps),
@@ -317,10 +335,7 @@ export async function listRegions(
   };
 }
 
-export async function getRegion(
-  deps: WithState<RegionalDeps, RegionStatuses & HealthViews & Failovers>,
-  regionId: string,
-): Promise<RegionReport> {
+export async function getRegion(deps: RegionsDeps, regionId: string): Promise<RegionReport> {
   const region = deps.topology.regions.find((r) => r.region_id === regionId);
   if (!region) throw new NotFoundError('region', regionId);
   const [{ statuses, views, healthOf }, availabilityOf] = await Promise.all([
@@ -352,7 +367,7 @@ export interface HealthReport {
 
 /** This region's own health as Route 53 must see it: serving or not, from its own replica. */
 export async function regionHealth(
-  deps: WithState<RegionalDeps, RegionStatuses & HealthViews & Heartbeats>,
+  deps: WithState<HealthDeps, RegionStatuses & HealthViews & Heartbeats>,
 ): Promise<HealthReport> {
   const statuses = await readStatuses(deps.topology, deps.state);
   const own = statuses.get(deps.regionId) ?? defaultStatus(deps.topology, deps.regionId);
@@ -371,7 +386,9 @@ export async function regionHealth(
  * This region's role, status and epoch, and what it sees of the others. Probes read `status`,
  * `available_capacity` and `heartbeat` from it (the failover's sync check compares heartbeats).
  */
-export async function coordinationStatus(deps: WithState<RegionalDeps, RegionStatuses & Heartbeats>) {
+export async function coordinationStatus(
+  deps: WithState<HealthDeps & Partial<Pick<Ports, 'resources'>>, RegionStatuses & Heartbeats>,
+) {
   const [statuses, heartbeats] = await Promise.all([
     readStatuses(deps.topology, deps.state),
     deps.state.listHeartbeats(),

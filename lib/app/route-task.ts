@@ -21,8 +21,8 @@ import { taskOwner } from '../core/state/handoff-owner.ts';
 import { type Handoff, isServing } from '../core/state/records.ts';
 import { expandResidency, normalizeCountryCode } from '../core/topology/residency.ts';
 import { CAPABILITIES, COMPLIANCE_FRAMEWORKS } from '../core/topology/types.ts';
-import type { StatePort } from '../ports.ts';
-import type { RegionalDeps } from './deps.ts';
+import type { Handoffs, HealthViews, Heartbeats, RegionStatuses } from '../ports.ts';
+import type { Ports, RegionBasics, WithState } from './deps.ts';
 import { readEffectiveMatrix } from './latency/matrix.ts';
 import { catchingUp, defaultStatus, readStatuses } from './live-state.ts';
 import { cancelReservation, decideAndReserve } from './resources/accounting.ts';
@@ -49,10 +49,25 @@ export interface RouteResponse {
 export const handoffIdFor = (taskId: string) => `cross-region-${taskId}`;
 
 /**
+ * What routing uses: the basics and the ports it reads, each when wired (the router function is
+ * wired with every one: FUNCTION_PORTS); without one it still has a real answer (capacity from the
+ * topology without a pool, latency from the mesh and the topology without the matrix, the claim in
+ * this replica without the others). Of the shared state: statuses, the health views and heartbeats
+ * that say whether this replica is catching up, and the handoffs.
+ */
+export type RouteDeps = WithState<
+  RegionBasics & Partial<Pick<Ports, 'deployment' | 'compliance' | 'latency' | 'resources' | 'replica'>>,
+  RegionStatuses & Handoffs & HealthViews & Heartbeats
+>;
+
+/**
  * Checks the request against the topology (the schema has already checked shapes) and resolves
  * the source. Every problem is reported at once, naming its field.
  */
-export function resolveRouteInput(deps: Omit<RegionalDeps, 'state'>, request: RouteRequest): RouteInput {
+export function resolveRouteInput(
+  deps: Pick<RegionBasics, 'regionId' | 'topology'>,
+  request: RouteRequest,
+): RouteInput {
   const { topology } = deps;
   const issues: FieldIssue[] = [];
   const regionIds = new Set(topology.regions.map((r) => r.region_id));
@@ -118,7 +133,7 @@ export function resolveRouteInput(deps: Omit<RegionalDeps, 'state'>, request: Ro
 }
 
 /** The router's options from the deps: the deployment facts the compliance rules check. */
-export function routeOptions(deps: Omit<RegionalDeps, 'state'>): RouteOptions {
+export function routeOptions(deps: Pick<RouteDeps, 'deployment'>): RouteOptions {
   return deps.deployment === undefined ? {} : { deployment: deps.deployment };
 }
 
@@ -128,7 +143,7 @@ export function routeOptions(deps: Omit<RegionalDeps, 'state'>): RouteOptions {
  * alone. A pair with neither uses the topology's static matrix (each candidate says which it used).
  */
 async function measuredLatency(
-  deps: Omit<RegionalDeps, 'state'>,
+  deps: Omit<RouteDeps, 'state'>,
 ): Promise<Pick<RouteOptions, 'latency' | 'tunnelLatency'>> {
   const matrix = await readEffectiveMatrix(deps);
   return { latency: measuredOverrides(matrix), tunnelLatency: tunnelOverrides(matrix) };
@@ -139,7 +154,7 @@ async function measuredLatency(
  * (before the handoff: a transfer is never recorded without its approval). Idempotent per task.
  */
 async function recordApprovalUse(
-  deps: Omit<RegionalDeps, 'state'>,
+  deps: Omit<RouteDeps, 'state'>,
   input: RouteInput,
   decision: RouteDecision,
   region: string,
@@ -206,12 +221,12 @@ function replay(existing: Handoff, hash: string): RouteResponse {
 }
 
 /** The replica holding the task's claim: its owner's, when this region reaches it. */
-function claimReplica(deps: RegionalDeps, owner: string): StatePort {
+function claimReplica(deps: RouteDeps, owner: string): Handoffs {
   return owner === deps.regionId || !deps.replica ? deps.state : deps.replica(owner);
 }
 
 /** The task's handoff as the owner's replica holds it, or this replica when the owner is out of reach. */
-async function readClaim(deps: RegionalDeps, owner: string, handoffId: string): Promise<Handoff | undefined> {
+async function readClaim(deps: RouteDeps, owner: string, handoffId: string): Promise<Handoff | undefined> {
   const remote = claimReplica(deps, owner);
   if (remote !== deps.state) {
     try {
@@ -235,7 +250,7 @@ async function readClaim(deps: RegionalDeps, owner: string, handoffId: string): 
  * can then slip through; replication keeps one of the two records, and the loser's router finds its
  * claim gone from its journal's replica and releases what it reserved (lib/app/handoffs/claims.ts).
  */
-export async function routeTask(deps: RegionalDeps, request: RouteRequest): Promise<RouteResponse> {
+export async function routeTask(deps: RouteDeps, request: RouteRequest): Promise<RouteResponse> {
   const { topology, state, clock, regionId } = deps;
   const input = resolveRouteInput(deps, request);
   const hash = requestHash(request);
@@ -318,7 +333,7 @@ export async function routeTask(deps: RegionalDeps, request: RouteRequest): Prom
     const kept = (winner as { reservation?: Reservation } | undefined)?.reservation?.hold;
     if (!isSameHold(kept, reservation?.hold)) await cancelReservation(deps, reservation);
   };
-  const create = async (where: StatePort, claimedIn: string): Promise<RouteResponse> => {
+  const create = async (where: Handoffs, claimedIn: string): Promise<RouteResponse> => {
     const record = { ...handoff, claimed_in: claimedIn };
     try {
       await where.createHandoff(record);

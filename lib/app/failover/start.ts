@@ -100,8 +100,14 @@ export function validateStartRequest(
   if (issues.length > 0) throw new ValidationError('invalid failover request', issues);
 }
 
+/**
+ * What starting a failover uses, and the failover API with it: the control deps; of the shared
+ * state, the statuses it moves, the handoffs its plan weighs and the failover records.
+ */
+export type StartDeps = WithState<ControlDeps, RegionStatuses & Handoffs & Failovers>;
+
 export async function startFailover(
-  deps: WithState<ControlDeps, RegionStatuses & Handoffs & Failovers>,
+  deps: StartDeps,
   request: StartFailoverRequest,
   trigger: FailoverTrigger,
 ): Promise<StartFailoverResponse> {

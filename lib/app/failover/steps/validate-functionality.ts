@@ -3,8 +3,7 @@
  * region and its handoff reads back from the target's replica.
  */
 import { CortexError, FailoverStepError } from '../../../core/errors.ts';
-import type { RegionalDeps } from '../../deps.ts';
-import { routeTask } from '../../route-task.ts';
+import { type RouteDeps, routeTask } from '../../route-task.ts';
 import { stepError } from '../shared.ts';
 import type { Perform } from '../step-context.ts';
 import { targetOf } from '../step-helpers.ts';
@@ -14,7 +13,7 @@ export const canaryTaskId = (failoverId: string) => `canary-${failoverId}`;
 export const validateFunctionality: Perform<unknown> = async ({ deps, record }) => {
   const target = targetOf(record);
   const failed = record.failed_region;
-  const targetDeps: RegionalDeps = {
+  const targetDeps: RouteDeps = {
     regionId: target,
     topology: deps.topology,
     state: deps.replica(target),
