@@ -26,7 +26,8 @@ export type MetricUnitName = 'Percent' | 'Milliseconds' | 'Seconds' | 'Count';
  * at its own threshold or the dashboard needs it; what a round sees of several regions or links is
  * folded into the one value an alarm compares (the lowest availability, the busiest peer, the longest
  * lag, the worst link's percentile against its target), which crosses the threshold whenever any
- * region's or link's own figure does. The per-link latency samples stay for the dashboard's graph.
+ * region's or link's own figure does. Each link's own percentiles are in the sampler's log line
+ * (`LATENCY_LINK_MESSAGE`), which the dashboard reads with Logs Insights: no metric for a graph.
  */
 export const METRICS = {
   /**
@@ -35,8 +36,6 @@ export const METRICS = {
    * region and not serving).
    */
   RegionAvailability: { unit: 'Percent', dimensions: ['region'] },
-  /** One probe round trip from `region` to a peer, per sample: p50/p95/p99 are CloudWatch statistics. */
-  CrossRegionLatency: { unit: 'Milliseconds', dimensions: ['region', 'pair'] },
   /**
    * The worst link from `region`, per sampler run: the highest of each link's p50, p95 and p99 over
    * its window (the latency matrix's own figures) as a percentage of the monitoring target for that
@@ -73,10 +72,11 @@ export interface MetricsPublisher {
   publish(points: readonly MetricPoint[]): void;
 }
 
-/** The `pair` dimension of a directed link. */
-export function pairDimension(from: string, to: string): string {
-  return `${from}->${to}`;
-}
+/**
+ * The `message` of the latency sampler's line for one link (`region`, `peer`, `p50_ms`, `p95_ms`,
+ * `p99_ms` over the link's window), one a link each run: the dashboard's latency graphs query it.
+ */
+export const LATENCY_LINK_MESSAGE = 'latency link';
 
 /**
  * A probe round, from its observer: the lowest availability of the topology's regions (a region is
@@ -100,19 +100,10 @@ export function probeRoundMetrics(topology: Topology, round: ProbeRoundReport): 
 }
 
 /**
- * A latency sampler run: every successful sample of every pair (failures are not a latency), and
- * the worst link's percentile against its target (`LatencyOverTarget`, when some link has an entry).
+ * A latency sampler run: the worst link's percentile against its target (`LatencyOverTarget`, when
+ * some link has an entry). Each link's own figures are its log line's (LATENCY_LINK_MESSAGE).
  */
 export function latencySamplerMetrics(topology: Topology, report: SamplerReport): MetricPoint[] {
-  const samples = report.pairs.flatMap((pair) =>
-    pair.samples.map(
-      (ms): MetricPoint => ({
-        name: 'CrossRegionLatency',
-        value: ms,
-        dimensions: { region: report.region, pair: pairDimension(report.region, pair.to) },
-      }),
-    ),
-  );
   const targets = topology.monitoring.performance.cross_region_latency;
   const shares = report.pairs.flatMap(({ entry }) =>
     entry
@@ -123,9 +114,9 @@ export function latencySamplerMetrics(topology: Topology, report: SamplerReport)
         ]
       : [],
   );
-  if (shares.length === 0) return samples;
+  if (shares.length === 0) return [];
   const worst = round1(Math.max(...shares) * 100);
-  return [...samples, { name: 'LatencyOverTarget', value: worst, dimensions: { region: report.region } }];
+  return [{ name: 'LatencyOverTarget', value: worst, dimensions: { region: report.region } }];
 }
 
 /**
@@ -159,17 +150,9 @@ export interface MetricSeries {
  */
 export function metricSeries(topology: Topology, regionId: string): MetricSeries[] {
   const region = { region: regionId };
-  const peers = topology.regions.map((r) => r.region_id).filter((r) => r !== regionId);
   return [
     { name: 'RegionAvailability', dimensions: region, publisher: 'health-probe' },
     { name: 'RegionalUtilization', dimensions: region, publisher: 'health-probe' },
-    ...peers.map(
-      (peer): MetricSeries => ({
-        name: 'CrossRegionLatency',
-        dimensions: { region: regionId, pair: pairDimension(regionId, peer) },
-        publisher: 'latency-sampler',
-      }),
-    ),
     { name: 'LatencyOverTarget', dimensions: region, publisher: 'latency-sampler' },
     { name: 'ReplicationLag', dimensions: region, publisher: 'replication-monitor' },
     { name: 'FailoverTime', dimensions: region, publisher: 'failover' },

@@ -41,6 +41,8 @@ export interface BackgroundJobSpec {
   readonly memorySize: number;
   /** @default Active. PassThrough for jobs whose starter samples (the minute driver's X-Ray rule). */
   readonly tracing?: 'active' | 'pass-through';
+  /** A fixed name for its log group (HandlerFunctionProps.logGroupName). @default a generated one */
+  readonly logGroupName?: string;
   /** Item actions on this region's replica; none: the table is only named (the composition root reads it). */
   readonly table?: readonly TableItemAction[];
   /** Item actions on every other region's replica. */
@@ -128,6 +130,7 @@ export class BackgroundJob extends Construct {
       timeout: spec.timeout,
       memorySize: spec.memorySize,
       ...(spec.tracing ? { tracing: spec.tracing } : {}),
+      ...(spec.logGroupName === undefined ? {} : { logGroupName: spec.logGroupName }),
     });
     if (spec.table) this.handler.useStateTable(resources.table, spec.table);
     else this.handler.nameStateTable(resources.table);

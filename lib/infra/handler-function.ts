@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import { Annotations, Aspects, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Aspects, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -100,6 +100,12 @@ export interface HandlerFunctionProps {
   readonly timeout?: Duration;
   /** @default one month */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * A fixed name for its log group, for what must find it in every region without a cross-region
+   * reference (the dashboard's Logs Insights widgets). A named group is deleted with its stack, so a
+   * destroyed deployment can be deployed again. @default a generated name, the group kept
+   */
+  readonly logGroupName?: string;
 }
 
 /**
@@ -127,6 +133,9 @@ export class HandlerFunction extends Construct {
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      ...(props.logGroupName === undefined
+        ? {}
+        : { logGroupName: props.logGroupName, removalPolicy: RemovalPolicy.DESTROY }),
     });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),

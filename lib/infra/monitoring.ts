@@ -5,12 +5,26 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { METRIC_NAMESPACE, type MetricDimensions, type MetricName, pairDimension } from '../app/metrics.ts';
+import {
+  LATENCY_LINK_MESSAGE,
+  METRIC_NAMESPACE,
+  type MetricDimensions,
+  type MetricName,
+} from '../app/metrics.ts';
 import { TopologyError } from '../core/errors.ts';
 import type { MonitoringTargets } from '../core/topology/sections.ts';
 
 /** `-c alarmEmail=<address>`: subscribes that address to every region's operators' topic. */
 export const ALARM_EMAIL_CONTEXT = 'alarmEmail';
+
+/**
+ * The latency sampler's log group in every region of deployment `name`: the same name in each (log
+ * groups are regional), so the dashboard in the first region queries each without a cross-region
+ * reference.
+ */
+export function latencySamplerLogGroupName(name: string): string {
+  return `/cortex/${name}/latency-sampler`;
+}
 
 export interface MonitoringProps {
   /** The deployment's name (the topology's, with its generation): prefixes the dashboard and alarm names. */
@@ -367,32 +381,6 @@ function dashboardRows(scope: Construct, props: MonitoringProps): cloudwatch.IWi
     ],
     [
       graph(
-        'Cross-region latency (ms, p50 / p95 / p99 per link)',
-        regionIds.flatMap((region) =>
-          regionIds
-            .filter((peer) => peer !== region)
-            .flatMap((peer) =>
-              (['p50', 'p95', 'p99'] as const).map((p) =>
-                inRegion(
-                  region,
-                  cortexMetric(
-                    'CrossRegionLatency',
-                    { region, pair: pairDimension(region, peer) },
-                    p,
-                    LATENCY_PERIOD,
-                    `${region}->${peer} ${p}`,
-                  ),
-                ),
-              ),
-            ),
-        ),
-        [
-          line(latency.p50_target, 'p50 target', cloudwatch.Color.GREEN),
-          line(latency.p95_target, 'p95 target', cloudwatch.Color.ORANGE),
-          line(latency.p99_target, 'p99 target'),
-        ],
-      ),
-      graph(
         'Longest replication lag into each replica (s)',
         each('ReplicationLag', 'Maximum', minute, (r) => `into ${r}`),
         [
@@ -401,6 +389,28 @@ function dashboardRows(scope: Construct, props: MonitoringProps): cloudwatch.IWi
         ],
       ),
     ],
+    // Each link's p50, p95 and p99 over its window, from the sampler's line for the link (Logs Insights
+    // in the sampler's region): no custom metric a link.
+    regionIds.flatMap((region) =>
+      regionIds
+        .filter((peer) => peer !== region)
+        .map(
+          (peer) =>
+            new cloudwatch.LogQueryWidget({
+              title: `Latency ${region} -> ${peer} (ms, p50 / p95 / p99; targets ${latency.p50_target} / ${latency.p95_target} / ${latency.p99_target})`,
+              region,
+              logGroupNames: [latencySamplerLogGroupName(props.name)],
+              view: cloudwatch.LogQueryVisualizationType.LINE,
+              queryLines: [
+                'fields p50_ms, p95_ms, p99_ms',
+                `filter message = '${LATENCY_LINK_MESSAGE}' and peer = '${peer}'`,
+                'stats max(p50_ms) as p50, max(p95_ms) as p95, max(p99_ms) as p99 by bin(5m)',
+              ],
+              width: 8,
+              height: 6,
+            }),
+        ),
+    ),
     [
       graph(
         'Failover time (s, by coordinating region)',

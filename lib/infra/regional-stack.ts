@@ -29,7 +29,7 @@ import {
   type WorkflowAccess,
 } from './handler-function.ts';
 import { MinuteDriver } from './minute-driver.ts';
-import { Monitoring } from './monitoring.ts';
+import { latencySamplerLogGroupName, Monitoring } from './monitoring.ts';
 import type { ProbeSchedule } from './probe-schedule.ts';
 import { RegionEndpoints } from './region-endpoints.ts';
 import { RegionalApi } from './regional-api.ts';
@@ -475,8 +475,14 @@ export class RegionalStack extends Stack {
       bus: this.events.bus,
       selectiveReplicas: this.selectiveReplicas,
     };
+    const jobTable = backgroundJobTable(topology);
     const specs: Readonly<Partial<Record<BackgroundJobName, BackgroundJobSpec>>> = {
-      ...backgroundJobTable(topology),
+      ...jobTable,
+      // The dashboard reads each region's latency lines by this name (no cross-region reference).
+      'latency-sampler': {
+        ...jobTable['latency-sampler'],
+        logGroupName: latencySamplerLogGroupName(plan.name),
+      },
       ...(props.mesh ? meshJobTable(topology, props.regionId) : {}),
     };
     const job = (name: BackgroundJobName) =>

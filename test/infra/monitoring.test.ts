@@ -10,8 +10,15 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
+import { LATENCY_LINK_MESSAGE } from '../../lib/app/metrics.ts';
 import type { MonitoringTargets } from '../../lib/core/topology/sections.ts';
-import { ALARM_EMAIL_CONTEXT, type AlarmSpec, alarmSpecs, Monitoring } from '../../lib/infra/monitoring.ts';
+import {
+  ALARM_EMAIL_CONTEXT,
+  type AlarmSpec,
+  alarmSpecs,
+  latencySamplerLogGroupName,
+  Monitoring,
+} from '../../lib/infra/monitoring.ts';
 import type { RegionalStack } from '../../lib/infra/regional-stack.ts';
 import { logicalId, useRegionalTemplates } from './build.ts';
 
@@ -162,7 +169,7 @@ describe('monitoring in every regional stack', () => {
       const body = JSON.stringify(template.findResources('AWS::CloudWatch::Dashboard'));
       for (const metric of [
         'RegionAvailability',
-        'CrossRegionLatency',
+        'LatencyOverTarget',
         'ReplicationLag',
         'FailoverTime',
         'RegionalUtilization',
@@ -171,11 +178,48 @@ describe('monitoring in every regional stack', () => {
       ]) {
         expect(body).toContain(metric);
       }
-      expect(body).toContain('p95');
       // Every region's figures and alarms (dashboards are global; each metric names its region).
       for (const region of regions) {
         if (region !== stack.regionId) expect(body).toContain(`"region\\":\\"${region}`);
         expect(body).toContain(`:cloudwatch:${region}:`);
+      }
+    });
+  });
+
+  it("draws each link's p50, p95 and p99 from the sampler's log lines in its own region, with no metric a link", () => {
+    const regions = stacks.built.topology.regions.map((r) => r.region_id);
+    const logGroup = latencySamplerLogGroupName(stacks.built.topology.name);
+    stacks.each((stack, template) => {
+      // Every region's sampler logs to the one name the dashboard queries; deleted with its stack,
+      // so a destroyed deployment redeploys.
+      const groups = template.findResources('AWS::Logs::LogGroup', {
+        Properties: { LogGroupName: logGroup },
+      });
+      expect(Object.values(groups)).toEqual([expect.objectContaining({ DeletionPolicy: 'Delete' })]);
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        LoggingConfig: Match.objectLike({ LogGroup: { Ref: Object.keys(groups)[0] } }),
+      });
+      expect(JSON.stringify(template.toJSON())).not.toContain('CrossRegionLatency');
+      if (stack.regionId !== regions[0]) return;
+      const dashboard = Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0];
+      const body = JSON.parse(
+        ((dashboard?.Properties.DashboardBody['Fn::Join'][1] ?? []) as unknown[])
+          .map((part) => (typeof part === 'string' ? part : 'TOKEN'))
+          .join(''),
+      ) as { widgets: { type: string; properties: Record<string, string> }[] };
+      const logWidgets = body.widgets.filter((w) => w.type === 'log');
+      const links = regions.flatMap((from) => regions.filter((to) => to !== from).map((to) => [from, to]));
+      expect(logWidgets).toHaveLength(links.length);
+      for (const [from, to] of links) {
+        const widget = logWidgets.find((w) => w.properties.title?.startsWith(`Latency ${from} -> ${to} `));
+        expect(widget?.properties).toMatchObject({ region: from, view: 'timeSeries' });
+        expect(widget?.properties.query).toContain(`SOURCE '${logGroup}'`);
+        expect(widget?.properties.query).toContain(
+          `filter message = '${LATENCY_LINK_MESSAGE}' and peer = '${to}'`,
+        );
+        expect(widget?.properties.query).toMatch(
+          /stats max\(p50_ms\) as p50, max\(p95_ms\) as p95, max\(p99_ms\) as p99 by bin/,
+        );
       }
     });
   });

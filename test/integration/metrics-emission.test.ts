@@ -14,6 +14,7 @@ import { createFailoverHandler } from '../../functions/failover/handler.ts';
 import { createHealthProbeHandler } from '../../functions/health-probe/handler.ts';
 import { createLatencySamplerHandler } from '../../functions/latency-sampler/handler.ts';
 import { createReplicationMonitorHandler } from '../../functions/replication-monitor/handler.ts';
+import { LATENCY_LINK_MESSAGE } from '../../lib/app/metrics.ts';
 import type { FailoverRecord } from '../../lib/core/failover/types.ts';
 import type { ProbeObservation } from '../../lib/core/health/types.ts';
 import type { ProbePort } from '../../lib/ports.ts';
@@ -138,30 +139,33 @@ describe("metric emission from the jobs' handlers", () => {
     );
   });
 
-  it("a latency sampler run publishes each sample on its pair, for CloudWatch's percentiles, and the worst link against its target", async () => {
+  it("a latency sampler run publishes the worst link against its target, and logs each link's percentiles for the dashboard", async () => {
     const deps = runtime.region(US).deps;
     if (!deps.latency) throw new Error('no latency store');
+    const lines: string[] = [];
     const handler = createLatencySamplerHandler(
       { ...deps, latency: deps.latency },
-      { log: () => {}, metrics: emfPublisher() },
+      { log: (line) => lines.push(line), metrics: emfPublisher() },
     );
     const records = await emitted(() => handler({ samples: 3 }, lambdaContext));
     const peers = runtime.topology.regions.map((r) => r.region_id).filter((r) => r !== US);
-    expect(values(records, 'CrossRegionLatency')).toEqual(
-      peers.map((peer) => ({ dimensions: { region: US, pair: `${US}->${peer}` }, value: [42, 42, 42] })),
-    );
-    // 42 ms on every link: 42 % of the strictest target (p50, 100 ms).
+    // 42 ms on every link: 42 % of the strictest target (p50, 100 ms); no metric a link.
     expect(values(records, 'LatencyOverTarget')).toEqual([{ dimensions: { region: US }, value: 42 }]);
-    expect(records.map((r) => r._aws.CloudWatchMetrics[0]?.Dimensions)).toEqual([
-      ...peers.map(() => [['region', 'pair']]),
-      [['region']],
+    expect(records.map((r) => r._aws.CloudWatchMetrics[0]?.Metrics)).toEqual([
+      [{ Name: 'LatencyOverTarget', Unit: 'Percent' }],
     ]);
-    expect(records[0]?._aws.CloudWatchMetrics[0]?.Metrics).toEqual([
-      { Name: 'CrossRegionLatency', Unit: 'Milliseconds' },
-    ]);
-    expect(records.at(-1)?._aws.CloudWatchMetrics[0]?.Metrics).toEqual([
-      { Name: 'LatencyOverTarget', Unit: 'Percent' },
-    ]);
+    const links = lines.map((l) => JSON.parse(l)).filter((l) => l.message === LATENCY_LINK_MESSAGE);
+    expect(links).toEqual(
+      peers.map((peer) => ({
+        level: 'info',
+        message: LATENCY_LINK_MESSAGE,
+        region: US,
+        peer,
+        p50_ms: 42,
+        p95_ms: 42,
+        p99_ms: 42,
+      })),
+    );
   });
 
   it('a replication monitor round publishes the longest lag of the links into this replica', async () => {
