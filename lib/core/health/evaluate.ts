@@ -67,6 +67,26 @@ export function healthPolicyOf(
   topology: Topology,
   options: { readonly window_size?: number; readonly min_samples_for_slo?: number } = {},
 ): HealthPolicy {
+  // A frozen topology (validated) never changes: its default policy is made once, frozen, and
+  // shared (every probe round, quorum assessment and probe answer asks for it).
+  const shared = options.window_size === undefined && options.min_samples_for_slo === undefined;
+  if (shared && Object.isFrozen(topology)) {
+    let policy = defaultPolicies.get(topology);
+    if (!policy) {
+      policy = Object.freeze(makeHealthPolicy(topology, options));
+      defaultPolicies.set(topology, policy);
+    }
+    return policy;
+  }
+  return makeHealthPolicy(topology, options);
+}
+
+const defaultPolicies = new WeakMap<Topology, HealthPolicy>();
+
+function makeHealthPolicy(
+  topology: Topology,
+  options: { readonly window_size?: number; readonly min_samples_for_slo?: number },
+): HealthPolicy {
   const { health_check, automatic_failover } = topology.failover_policies;
   const { conditions } = automatic_failover;
   return {
@@ -125,13 +145,16 @@ export function applyRound(
     );
   }
 
-  const newest = [...observed].sort((a, b) => a.at - b.at);
+  // A round's observations usually arrive in time order already (a stable sort keeps them as they are).
+  const newest = inTimeOrder(observed) ? observed : [...observed].sort((a, b) => a.at - b.at);
   const reported_status = lastDefined(newest, (o) => o.reported_status) ?? prev?.reported_status;
   // The target says it does not serve: its /health 503 is that statement, not a failure.
   const notServingByOwnStatus = reported_status !== undefined && !isServing(reported_status);
   const explained = (o: ProbeObservation) =>
     notServingByOwnStatus && o.endpoint === HEALTH_ENDPOINT && o.status === 503;
-  const round = observed.map((o) => (explained(o) ? { ...o, ok: true } : o));
+  const round = notServingByOwnStatus
+    ? observed.map((o) => (explained(o) ? { ...o, ok: true } : o))
+    : observed;
   const answeredRound = round.some((o) => o.status !== undefined);
   const consecutive_unanswered = answeredRound ? 0 : (prev?.consecutive_unanswered ?? 0) + 1;
   const consecutive_answered = answeredRound ? (prev?.consecutive_answered ?? 0) + 1 : 0;
@@ -156,20 +179,19 @@ export function applyRound(
       : { consecutive_failures: 0, last_ok: true };
   }
 
-  let kept: WindowSample[] = [
-    ...(prev?.window ?? []),
-    ...round.map((o) => ({
+  const samples = round.map(
+    (o): WindowSample => ({
       at: o.at,
       ok: o.ok,
       latency_ms: o.latency_ms,
       endpoint: o.endpoint,
       answered: o.status !== undefined,
-    })),
-  ];
+    }),
+  );
   // success_threshold clean rounds end an episode: its failed calls leave the window, so an outage
   // already judged by the counts does not hold a recovered target out, nor make its next blip fatal.
-  if (allOk && consecutive_successes === policy.success_threshold) kept = kept.filter((s) => s.ok);
-  const window = kept.slice(-Math.max(1, policy.window_size));
+  const endsEpisode = allOk && consecutive_successes === policy.success_threshold;
+  const window = newestSamples(prev?.window ?? [], samples, Math.max(1, policy.window_size), endsEpisode);
   const error_rate = errorRate(window);
   const p99_ms = p99(window);
 
@@ -287,7 +309,11 @@ export function applyRound(
 
   reasons = [...reasons, ...notes];
 
-  return {
+  let updated_at = Number.NEGATIVE_INFINITY;
+  for (const o of round) if (o.at > updated_at) updated_at = o.at;
+  // Built field by field in one fixed order (conditional spreads cost a copy each, every round of
+  // every observer): optional fields only when defined, as the stored view has them.
+  const view: { -readonly [K in keyof TargetHealth]?: TargetHealth[K] } = {
     observer: first.observer,
     target: first.target,
     consecutive_failures,
@@ -296,20 +322,42 @@ export function applyRound(
     window,
     error_rate,
     p99_ms,
-    ...(available_capacity !== undefined ? { available_capacity } : {}),
-    ...(reported_status !== undefined ? { reported_status } : {}),
-    ...(reported_heartbeat !== undefined ? { reported_heartbeat } : {}),
-    verdict,
-    reasons,
-    reachable,
-    consecutive_unanswered,
-    consecutive_answered,
-    saturated,
-    signals,
-    ...(reportsObserver !== undefined ? { reports_observer: reportsObserver } : {}),
-    rounds: (prev?.rounds ?? 0) + 1,
-    updated_at: Math.max(...round.map((o) => o.at)),
   };
+  if (available_capacity !== undefined) view.available_capacity = available_capacity;
+  if (reported_status !== undefined) view.reported_status = reported_status;
+  if (reported_heartbeat !== undefined) view.reported_heartbeat = reported_heartbeat;
+  view.verdict = verdict;
+  view.reasons = reasons;
+  view.reachable = reachable;
+  view.consecutive_unanswered = consecutive_unanswered;
+  view.consecutive_answered = consecutive_answered;
+  view.saturated = saturated;
+  view.signals = signals;
+  if (reportsObserver !== undefined) view.reports_observer = reportsObserver;
+  view.rounds = (prev?.rounds ?? 0) + 1;
+  view.updated_at = updated_at;
+  return view as TargetHealth;
+}
+
+function inTimeOrder(observed: readonly ProbeObservation[]): boolean {
+  for (let i = 1; i < observed.length; i++) {
+    if ((observed[i] as ProbeObservation).at < (observed[i - 1] as ProbeObservation).at) return false;
+  }
+  return true;
+}
+
+/** The last `size` samples of the previous window followed by the round's (only the ok ones when the round ends an episode). */
+function newestSamples(
+  previous: readonly WindowSample[],
+  round: readonly WindowSample[],
+  size: number,
+  okOnly: boolean,
+): WindowSample[] {
+  // Spread first: a stored window is a frozen array, and V8's slice and filter walk frozen arrays
+  // on a slow generic path (ten times slower); a spread copies it fast into a plain one.
+  const all = [...previous, ...round];
+  const kept = okOnly ? all.filter((s) => s.ok) : all;
+  return kept.length > size ? kept.slice(-size) : kept;
 }
 
 const isAnswered = (s: WindowSample) => s.answered !== false;

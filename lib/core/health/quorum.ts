@@ -22,6 +22,19 @@ export interface AssessInput {
 
 /** The topology's regions in failover order (`failover_priority`, 0 = first; topology order after). */
 export function failoverOrder(topology: Topology): string[] {
+  // A frozen topology (validated) never changes: its order is sorted once (every assessment asks).
+  if (!Object.isFrozen(topology)) return sortedFailoverOrder(topology);
+  let order = failoverOrders.get(topology);
+  if (!order) {
+    order = Object.freeze(sortedFailoverOrder(topology));
+    failoverOrders.set(topology, order);
+  }
+  return [...order];
+}
+
+const failoverOrders = new WeakMap<Topology, readonly string[]>();
+
+function sortedFailoverOrder(topology: Topology): string[] {
   const priority = (id: string) =>
     topology.deployment.regions[id]?.failover_priority ?? Number.POSITIVE_INFINITY;
   return topology.regions
@@ -288,9 +301,9 @@ function tallyVotes(
   const sorted = [...latest].sort(
     (x, y) =>
       rank(order, x.target) - rank(order, y.target) ||
-      x.target.localeCompare(y.target) ||
+      compareText(x.target, y.target) ||
       rank(members, x.observer) - rank(members, y.observer) ||
-      x.observer.localeCompare(y.observer),
+      compareText(x.observer, y.observer),
   );
   const votes: Record<string, Record<string, Verdict | 'stale'>> = {};
   for (const view of sorted) {
@@ -299,6 +312,11 @@ function tallyVotes(
     votes[view.target] = byObserver;
   }
   return votes;
+}
+
+/** localeCompare, without asking ICU about equal strings (most comparisons of the sort above). */
+function compareText(a: string, b: string): number {
+  return a === b ? 0 : a.localeCompare(b);
 }
 
 function unique<T>(items: readonly T[]): T[] {
