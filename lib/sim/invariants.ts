@@ -524,6 +524,11 @@ export class InvariantChecker {
       }
       this.#outAtFall.set(region, out);
     }
+    // Nobody down (most events): no cascade to judge.
+    if (down.length === 0) {
+      this.#cascade = undefined;
+      return;
+    }
     const alive = world.regionIds.filter((r) => !net.isDown(r));
     // With the statuses in an MRSC table, one region is no majority of its replicas: nothing can
     // write a failover there, by design (the table refuses), so such a fall is not judged.

@@ -112,6 +112,7 @@ export class SimWorld {
   readonly #crashed = new Set<string>();
 
   constructor(options: SimWorldOptions) {
+    options = { ...options, topology: readableTopology(options.topology) };
     this.topology = options.topology;
     this.mutation = options.mutation;
     this.accounting = options.accounting ?? true;
@@ -606,8 +607,21 @@ export class SimWorld {
     return id === undefined ? undefined : this.state(id);
   }
 
+  /** Per `from` and `to`, the guarded port (#guarded): one per pair, asked for every round. */
+  readonly #guards = new Map<string, StatePort>();
+
   /** Another region's replica as `from` reaches it: unreachable across a cut or to a down region. */
   #guarded(from: string, to: string): StatePort {
+    const key = `${from}\u0000${to}`;
+    let guarded = this.#guards.get(key);
+    if (!guarded) {
+      guarded = this.#guard(from, to);
+      this.#guards.set(key, guarded);
+    }
+    return guarded;
+  }
+
+  #guard(from: string, to: string): StatePort {
     const port = this.stores.region(to).state;
     const blocked = () => this.network.blocked(from, to);
     // One wrapper per method, made on first use (a port's methods do not change).
@@ -709,6 +723,34 @@ export class SimWorld {
   #note(what: string): void {
     this.log.push({ at: this.kernel.now(), what });
   }
+}
+
+/** Per validated topology, the copy the simulation runs on (readableTopology). */
+const readableTopologies = new WeakMap<Topology, Topology>();
+
+/**
+ * The topology with its objects frozen and its arrays not: V8 walks a frozen array's `map`, `filter`,
+ * `find` and `some` on a slow generic path, 5 to 10 times slower than a plain array's, and the use
+ * cases walk `regions` and `witnesses` many times a round. Its objects stay frozen, so the caches
+ * kept per frozen topology (lib/core/health) still apply. One copy per topology, shared by every
+ * schedule (the compiled workflow is kept per topology too).
+ */
+export function readableTopology(topology: Topology): Topology {
+  let readable = readableTopologies.get(topology);
+  if (!readable) {
+    readable = frozenObjects(topology) as Topology;
+    readableTopologies.set(topology, readable);
+    readableTopologies.set(readable, readable);
+  }
+  return readable;
+}
+
+function frozenObjects(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(frozenObjects);
+  const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const key of Object.keys(copy)) copy[key] = frozenObjects(copy[key]);
+  return Object.freeze(copy);
 }
 
 function withOverrides(state: StatePort, overrides: Partial<StatePort>): StatePort {

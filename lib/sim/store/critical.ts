@@ -87,6 +87,10 @@ class QuorumGuardedReplica implements SimReplica {
     return this.#reached().put(pk, sk, value, index);
   }
 
+  putBuilt(pk: string, sk: string, value: object, index?: IndexKey | null): Stamp {
+    return this.#reached().putBuilt(pk, sk, value, index);
+  }
+
   delete(pk: string, sk: string): boolean {
     return this.#reached().delete(pk, sk);
   }

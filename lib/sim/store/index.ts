@@ -71,6 +71,16 @@ export interface SimCriticalTable {
 
 /** The topology's MRSC table as the deployment places it, or undefined when it has none. */
 export function criticalTableOf(topology: Topology): SimCriticalTable | undefined {
+  // Placing the tables walks the whole topology: once per frozen (validated) topology, not once per
+  // schedule and again for its invariants.
+  if (!Object.isFrozen(topology)) return placeCriticalTable(topology);
+  if (!criticalTables.has(topology)) criticalTables.set(topology, placeCriticalTable(topology));
+  return criticalTables.get(topology);
+}
+
+const criticalTables = new WeakMap<Topology, SimCriticalTable | undefined>();
+
+function placeCriticalTable(topology: Topology): SimCriticalTable | undefined {
   const critical = placeReplication(topology).tables.find((t) => t.role === 'critical');
   if (!critical) return undefined;
   const tables = stateRecordTables(topology);

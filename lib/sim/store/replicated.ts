@@ -98,6 +98,12 @@ export interface SimReplica {
    * not touch it), null lists it nowhere.
    */
   put(pk: string, sk: string, value: object, index?: IndexKey | null): Stamp;
+  /**
+   * As `put`, for a value its caller built for this write and never changes after (a probe round's
+   * views and heartbeat): with `reads: 'frozen'` the value itself is frozen and stored, not copied,
+   * unless it holds something a copy would change (an undefined attribute, a class instance).
+   */
+  putBuilt(pk: string, sk: string, value: object, index?: IndexKey | null): Stamp;
   /** Deletes the item, leaving a tombstone that replicates; whether a live item was there. */
   delete(pk: string, sk: string): boolean;
   /** Copies of the live items of a partition, by sort key. */
@@ -174,6 +180,42 @@ export function copyValue<T>(value: T): T {
  */
 export function frozenCopy<T>(value: T): T {
   return copyAny(value, true) as T;
+}
+
+/**
+ * `value` itself deep-frozen, when freezing changes nothing a copy would (every attribute and element
+ * defined, plain objects and arrays only); else a frozen copy. Objects already frozen are kept as
+ * they are, as frozenCopy keeps them.
+ */
+export function frozenInPlace<T>(value: T): T {
+  if (!freezable(value)) return frozenCopy(value);
+  freezeAll(value);
+  return value;
+}
+
+function freezable(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (item === undefined || !freezable(item)) return false;
+    }
+    return true;
+  }
+  const maker = (value as { constructor?: unknown }).constructor;
+  if (maker !== Object && maker !== undefined) return false;
+  for (const key in value) {
+    const item = (value as Record<string, unknown>)[key];
+    if (item === undefined || !freezable(item)) return false;
+  }
+  return true;
+}
+
+function freezeAll(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  if (Array.isArray(value)) for (let i = 0; i < value.length; i++) freezeAll(value[i]);
+  else for (const key in value) freezeAll((value as Record<string, unknown>)[key]);
+  Object.freeze(value);
 }
 
 function copyAny(value: unknown, freeze: boolean): unknown {
@@ -543,6 +585,12 @@ class Replica implements SimReplica {
     const kept = index === undefined ? this.indexOf(pk, sk) : (index ?? undefined);
     const image = this.#store.frozen ? frozenCopy(value) : copyValue(value);
     return this.#store.write(this, pk, sk, image, kept && { pk: kept.pk, sk: kept.sk });
+  }
+
+  putBuilt(pk: string, sk: string, value: object, index?: IndexKey | null): Stamp {
+    if (!this.#store.frozen) return this.put(pk, sk, value, index);
+    const kept = index === undefined ? this.indexOf(pk, sk) : (index ?? undefined);
+    return this.#store.write(this, pk, sk, frozenInPlace(value), kept && { pk: kept.pk, sk: kept.sk });
   }
 
   delete(pk: string, sk: string): boolean {

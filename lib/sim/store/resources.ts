@@ -24,7 +24,7 @@ import type { HoldRef, RegionPool, Reservation } from '../../core/resources/pool
 import type { Handoff } from '../../core/state/records.ts';
 import type { ResourceAmounts, ResourceUsage } from '../../core/topology/types.ts';
 import type { Clock, HandoffClaim, Hold, RebalanceRecord, ResourcesPort } from '../../ports.ts';
-import type { IndexKey, SimReplica } from './replicated.ts';
+import { frozenCopy, type IndexKey, type SimReplica } from './replicated.ts';
 
 export interface SimResourcesOptions {
   /** The region's replica of the state table, shared with its SimStatePort (handoffs live there). */
@@ -102,14 +102,34 @@ export class SimResourcesPort implements ResourcesPort {
   }
 
   async getPool(region: string, hour: string): Promise<RegionPool | undefined> {
-    return this.#livePool(region, hour);
+    const pool = this.#derived(POOLS_PARTITION, `pool|${region}|${hour}`, () => this.#livePool(region, hour));
+    return pool === undefined ? undefined : this.#pools.handOut(pool);
   }
 
   async listPools(hour: string): Promise<RegionPool[]> {
-    return poolsOfItems(
-      this.#pools.peekQuery<PoolItem>(POOLS_PARTITION).map((row) => ({ sk: row.sk, item: row.value })),
-      hour,
-    );
+    return this.#derived(POOLS_PARTITION, `pools|${hour}`, () =>
+      poolsOfItems(
+        this.#pools.peekQuery<PoolItem>(POOLS_PARTITION).map((row) => ({ sk: row.sk, item: row.value })),
+        hour,
+      ),
+    ).map((pool) => this.#pools.handOut(pool));
+  }
+
+  /** Per derived reading: the version of the partition it was derived from, and its frozen result. */
+  readonly #readings = new Map<string, { readonly version: number; readonly value: unknown }>();
+
+  /**
+   * What `derive` makes of the partition `pk` of the pools' table, kept (deep-frozen) until the
+   * partition changes: every probe answer reads the target's pool and every round its holds, and
+   * they change far less often than they are read. Callers hand it out as the replica hands out items.
+   */
+  #derived<T>(pk: string, name: string, derive: () => T): T {
+    const version = this.#pools.version(pk);
+    const kept = this.#readings.get(name);
+    if (kept?.version === version) return kept.value as T;
+    const value = frozenCopy(derive());
+    this.#readings.set(name, { version, value });
+    return value;
   }
 
   /** The pool with every writer's held counters, as this replica holds them. */
@@ -243,7 +263,10 @@ export class SimResourcesPort implements ResourcesPort {
   }
 
   async listHolds(by: string = this.#writer): Promise<Hold[]> {
-    return this.#pools.peekQuery<PoolItem>(keys.holdPartition(by)).map((row) => holdOfItem(row.value));
+    const pk = keys.holdPartition(by);
+    return this.#derived(pk, pk, () =>
+      this.#pools.peekQuery<PoolItem>(pk).map((row) => holdOfItem(row.value)),
+    ).map((hold) => this.#pools.handOut(hold));
   }
 
   async restoreHold(hold: HoldRef, releasedBy: string): Promise<boolean> {

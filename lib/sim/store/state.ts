@@ -192,7 +192,10 @@ export class SimStatePort implements StatePort {
   }
 
   async listHandoffsByTarget(regionId: string): Promise<Handoff[]> {
-    return this.#tables.handoff.queryIndex<Handoff>(keys.handoffByTarget(regionId)).map((row) => row.value);
+    const table = this.#tables.handoff;
+    const pk = keys.handoffByTarget(regionId);
+    // Every round of every serving region lists a failed or fenced region's handoffs (its orphans).
+    return this.#listed(table, pk, () => table.queryIndex<Handoff>(pk).map((row) => row.value));
   }
 
   async redirectHandoff(
@@ -263,7 +266,8 @@ export class SimStatePort implements StatePort {
 
   async putTargetHealth(view: TargetHealth): Promise<void> {
     const { pk, sk } = keys.targetHealth(view.observer, view.target);
-    this.#tables.target_health.put(pk, sk, view, null);
+    // A round builds its views for this write (the witness's for every replica it writes).
+    this.#tables.target_health.putBuilt(pk, sk, view, null);
   }
 
   async listTargetHealth(): Promise<TargetHealth[]> {
@@ -275,7 +279,7 @@ export class SimStatePort implements StatePort {
 
   async putHeartbeat(heartbeat: Heartbeat): Promise<void> {
     const { pk, sk } = keys.heartbeat(heartbeat.region);
-    this.#tables.heartbeat.put(pk, sk, heartbeat, null);
+    this.#tables.heartbeat.putBuilt(pk, sk, heartbeat, null);
   }
 
   async listHeartbeats(): Promise<Heartbeat[]> {
