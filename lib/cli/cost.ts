@@ -34,6 +34,8 @@ export interface CostOptions {
   readonly domain?: string;
   /** Price what `-c network=mesh` adds to the regional stacks (the MCP health job). @default 'none' */
   readonly network?: NetworkMode;
+  /** Deduct AWS's always-free allowances, as lines apart from the list price. @default false */
+  readonly freeTier?: boolean;
 }
 
 /** The monthly cost report of a topology file (its own probe interval unless one is given). */
@@ -46,7 +48,7 @@ export function costReport(options: CostOptions = {}): CostReport {
   const workload = costWorkload(topology, {
     requestsPerMonth: options.requestsPerMonth ?? PRICE_BOOK.assumptions.default_requests_per_month,
   });
-  return estimateMonthlyCost(inventory, workload, PRICE_BOOK);
+  return estimateMonthlyCost(inventory, workload, PRICE_BOOK, { freeTier: options.freeTier === true });
 }
 
 export function costCommand(args: readonly string[], io: CliIo): number {
@@ -58,6 +60,7 @@ export function costCommand(args: readonly string[], io: CliIo): number {
     network: { type: 'string' },
     dns: { type: 'boolean' },
     'no-dns': { type: 'boolean' },
+    'free-tier': { type: 'boolean' },
     json: { type: 'boolean' },
   });
   const domain = values.domain === undefined ? undefined : values.domain.toLowerCase().replace(/\.$/, '');
@@ -89,6 +92,7 @@ export function costCommand(args: readonly string[], io: CliIo): number {
     ...(interval === undefined ? {} : { probeIntervalSeconds: Number(interval) }),
     ...(requestsPerMonth === undefined ? {} : { requestsPerMonth }),
     ...(network === undefined ? {} : { network }),
+    ...(values['free-tier'] ? { freeTier: true } : {}),
     // --dns: a placeholder domain (the name does not change the bill). --no-dns is the default.
     ...(domain !== undefined ? { domain } : values.dns ? { domain: COST_DNS.domain } : {}),
   });
@@ -117,15 +121,38 @@ export function costLines(report: CostReport): string[] {
       l.basis,
     ]);
   const total = usd(report.total_usd);
+  const free = report.free_tier;
+  const freeRows = (free?.lines ?? []).map((l) => [
+    l.service,
+    l.item,
+    quantity(l.quantity),
+    l.unit,
+    usd(l.unit_usd, true),
+    usd(l.monthly_usd),
+    l.basis,
+  ]);
   return [
     `${report.regions.length} regions (${report.regions.join(', ')}), probes every ${report.probe_interval_seconds} s, ` +
       `${quantity(report.requests_per_month)} routed tasks a month`,
     '',
     table(['SERVICE', 'ITEM', 'QUANTITY', 'UNIT', 'UNIT PRICE', 'MONTHLY', 'FROM'], rows),
     '',
-    `total: ${total} a month`,
+    `total: ${total} a month at list price`,
+    ...(free
+      ? [
+          '',
+          "AWS's always-free allowances (each account has one set; its other workloads may use them first):",
+          '',
+          table(['SERVICE', 'ITEM', 'QUANTITY', 'UNIT', 'UNIT PRICE', 'MONTHLY', 'FROM'], freeRows),
+          '',
+          `after the free tier: ${usd(free.total_usd)} a month (list price ${total})`,
+        ]
+      : []),
     `prices: ${report.price_book.name}, written ${report.price_book.date} (lib/core/cost/price-book.ts); ` +
-      'free tiers not deducted; docs/cost.md has the assumptions',
+      (free
+        ? `always-free allowances as checked ${PRICE_BOOK.free_tier.date}; `
+        : 'free tiers not deducted (--free-tier deducts the always-free ones); ') +
+      'docs/cost.md has the assumptions',
   ];
 }
 
@@ -146,11 +173,14 @@ function topologyWithInterval(path: string | undefined, interval: number | undef
 }
 
 function usd(value: number, unit = false): string {
+  // A free-tier line takes dollars off: -$0.20.
+  if (value < 0) return `-${usd(-value, unit)}`;
   if (unit && value > 0 && value < 0.01) return `$${value.toPrecision(3)}`;
   return `$${value.toFixed(2)}`;
 }
 
 function quantity(value: number): string {
+  if (value < 0) return `-${quantity(-value)}`;
   if (value === 0) return '0';
   if (value < 10) return value.toFixed(value < 1 ? 3 : 2);
   return Math.round(value).toLocaleString('en-US');

@@ -654,7 +654,7 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'cost',
-    args: '[--topology <file>] [--probe-interval 10|30] [--requests-per-month <n>] [--domain <name> | --dns] [--network none|mesh] [--json]',
+    args: '[--topology <file>] [--probe-interval 10|30] [--requests-per-month <n>] [--domain <name> | --dns] [--network none|mesh] [--free-tier] [--json]',
     summary:
       "the monthly AWS cost of deploying a topology, line by line (Lambda, API Gateway, Step Functions, DynamoDB, KMS, Route 53, EventBridge, CloudWatch, X-Ray), from the synthesized app's own resources and schedules",
     api: false,
@@ -672,10 +672,15 @@ export const COMMANDS: readonly CommandHelp[] = [
         '--network none|mesh',
         'mesh: price what `cdk deploy -c network=mesh` adds to the regions (the MCP health job; the mesh itself: docs/network.md)',
       ],
+      [
+        '--free-tier',
+        "also deduct AWS's always-free allowances (Lambda, CloudWatch, SQS, X-Ray, Scheduler, KMS, DynamoDB storage), as lines apart from the list-price total",
+      ],
       ['--json', 'print every line, the total and the price book as JSON'],
     ],
     examples: [
       'cortex cost',
+      'cortex cost --requests-per-month 0 --free-tier',
       'cortex cost --probe-interval 10 --requests-per-month 1000000 --json',
       'cortex cost --domain cortex.example.com',
       'cortex cost --network mesh',

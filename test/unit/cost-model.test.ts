@@ -363,3 +363,36 @@ describe('writes made once a minute, whatever the rounds', () => {
     expect(usd(fast, 'DynamoDB', 'replicated writes: health-probe')).toBeCloseTo(0.7665, 6);
   });
 });
+
+describe("AWS's always-free allowances, asked for", () => {
+  const list = estimateMonthlyCost(inventory(), WORKLOAD, BOOK);
+  const free = estimateMonthlyCost(inventory(), WORKLOAD, BOOK, { freeTier: true });
+  const off = (item: string) =>
+    free.free_tier?.lines.find((l) => l.item === `free tier: ${item}`)?.monthly_usd;
+
+  it('leaves the list price as it was, and prices nothing off unless asked', () => {
+    expect(free.total_usd).toBe(list.total_usd);
+    expect(free.lines).toEqual(list.lines);
+    expect(list.free_tier).toBeUndefined();
+  });
+
+  it('takes each allowance off the lines it covers, never more than they hold, by hand', () => {
+    // 262,800 Lambda requests, all inside the 1M: $0.05256 off.
+    expect(off('Lambda requests')).toBeCloseTo(-0.05256, 8);
+    // 2,733,120 GB-seconds: the first 400,000 at $0.0000133334.
+    expect(off('Lambda GB-seconds')).toBeCloseTo(-400_000 * 0.0000133334, 8);
+    // 87,600 Scheduler invocations inside the 14M: $0.0876 off.
+    expect(off('Scheduler invocations')).toBeCloseTo(-0.0876, 8);
+    // 2 GB-month of storage inside the 25: $0.50 off.
+    expect(off('DynamoDB storage')).toBeCloseTo(-0.5, 8);
+    // 6 principal-replicas x 10,000 decrypts: the first 20,000 at $0.03 per 10,000.
+    expect(off('KMS requests')).toBeCloseTo(-0.06, 8);
+    // No metric, alarm, dashboard or queue here: nothing to take off.
+    for (const none of ['CloudWatch metrics', 'CloudWatch alarms', 'CloudWatch dashboards', 'SQS requests']) {
+      expect(off(none), none).toBeUndefined();
+    }
+    const taken = free.free_tier?.lines.reduce((s, l) => s + l.monthly_usd, 0) ?? 0;
+    expect(free.free_tier?.total_usd).toBeCloseTo(list.total_usd + taken, 8);
+    expect(free.free_tier?.total_usd).toBeGreaterThan(0);
+  });
+});

@@ -29,7 +29,13 @@ export interface CostReport {
   readonly probe_interval_seconds: number;
   readonly requests_per_month: number;
   readonly lines: readonly CostLine[];
+  /** The list-price total: the headline, free tiers not deducted. */
   readonly total_usd: number;
+  /**
+   * Asked for (`--free-tier`): AWS's always-free allowances as negative lines, apart from the list
+   * price, and the total after them.
+   */
+  readonly free_tier?: { readonly lines: readonly CostLine[]; readonly total_usd: number };
   readonly price_book: { readonly name: string; readonly date: string; readonly sources: readonly string[] };
 }
 
@@ -48,10 +54,16 @@ type RequestSource = 'peer probes' | 'Route 53 health checks' | 'latency samples
 
 const ROUTE_PATH = '/v1/route';
 
+export interface CostOptions {
+  /** Deduct AWS's always-free allowances (price book `free_tier`), as lines of their own. */
+  readonly freeTier?: boolean;
+}
+
 export function estimateMonthlyCost(
   inventory: CostInventory,
   workload: Workload,
   book: PriceBook,
+  options: CostOptions = {},
 ): CostReport {
   const a = book.assumptions;
   const p = book.prices;
@@ -735,14 +747,130 @@ export function estimateMonthlyCost(
   });
 
   const total = lines.reduce((s, l) => s + l.monthly_usd, 0);
+  const free = options.freeTier ? freeTierLines(lines, book.free_tier) : undefined;
   return {
     regions: inventory.regions,
     probe_interval_seconds: workload.probeIntervalSeconds,
     requests_per_month: workload.requestsPerMonth,
     lines,
     total_usd: total,
+    ...(free
+      ? { free_tier: { lines: free, total_usd: total + free.reduce((s, l) => s + l.monthly_usd, 0) } }
+      : {}),
     price_book: { name: book.name, date: book.date, sources: book.sources },
   };
+}
+
+/**
+ * AWS's always-free allowances against the lines they cover: one negative line each, for what the
+ * allowance takes off (never more than the lines hold), at the prices of the lines it takes from.
+ */
+export function freeTierLines(lines: readonly CostLine[], free: PriceBook['free_tier']): CostLine[] {
+  const allowances: readonly {
+    readonly service: string;
+    readonly covers: (item: string) => boolean;
+    readonly allowance: number;
+    readonly what: string;
+  }[] = [
+    {
+      service: 'Lambda',
+      covers: (i) => i === 'requests',
+      allowance: free.lambda_requests,
+      what: 'Lambda requests',
+    },
+    {
+      service: 'Lambda',
+      covers: (i) => i.startsWith('GB-seconds:'),
+      allowance: free.lambda_gb_seconds,
+      what: 'Lambda GB-seconds',
+    },
+    {
+      service: 'CloudWatch',
+      covers: (i) => i.startsWith('custom metrics:'),
+      allowance: free.cloudwatch_metrics,
+      what: 'CloudWatch metrics',
+    },
+    {
+      service: 'CloudWatch',
+      covers: (i) => i === 'alarms',
+      allowance: free.cloudwatch_alarms,
+      what: 'CloudWatch alarms',
+    },
+    {
+      service: 'CloudWatch',
+      covers: (i) => i === 'dashboards',
+      allowance: free.cloudwatch_dashboards,
+      what: 'CloudWatch dashboards',
+    },
+    {
+      service: 'CloudWatch',
+      covers: (i) => i.startsWith('log ingestion:'),
+      allowance: free.cloudwatch_log_ingestion_gb,
+      what: 'CloudWatch log ingestion',
+    },
+    {
+      service: 'CloudWatch',
+      covers: (i) => i === 'log storage',
+      allowance: free.cloudwatch_log_storage_gb,
+      what: 'CloudWatch log storage',
+    },
+    {
+      service: 'SQS',
+      covers: (i) => i.startsWith('requests'),
+      allowance: free.sqs_requests,
+      what: 'SQS requests',
+    },
+    {
+      service: 'X-Ray',
+      covers: (i) => i === 'traces recorded',
+      allowance: free.xray_traces,
+      what: 'X-Ray traces',
+    },
+    {
+      service: 'EventBridge',
+      covers: (i) => i === 'Scheduler invocations',
+      allowance: free.scheduler_invocations,
+      what: 'Scheduler invocations',
+    },
+    {
+      service: 'KMS',
+      covers: (i) => i.startsWith('requests'),
+      allowance: free.kms_requests,
+      what: 'KMS requests',
+    },
+    {
+      service: 'DynamoDB',
+      covers: (i) => i === 'storage',
+      allowance: free.dynamodb_storage_gb,
+      what: 'DynamoDB storage',
+    },
+  ];
+  const out: CostLine[] = [];
+  for (const { service, covers, allowance, what } of allowances) {
+    const covered = lines.filter((l) => l.service === service && covers(l.item) && l.quantity > 0);
+    let left = allowance;
+    let taken = 0;
+    let usd = 0;
+    // In the lines' order: where their unit prices differ (arm64 and x86 GB-seconds) AWS does not
+    // say which usage an allowance covers first.
+    for (const l of covered) {
+      const take = Math.min(left, l.quantity);
+      left -= take;
+      taken += take;
+      usd += take * l.unit_usd;
+    }
+    if (covered.length === 0) continue;
+    out.push({
+      service,
+      item: `free tier: ${what}`,
+      quantity: -taken,
+      unit: covered[0]?.unit ?? '',
+      unit_usd: taken === 0 ? 0 : usd / taken,
+      monthly_usd: -usd,
+      basis: `${fmt(allowance)} a month always free, ${fmt(taken)} of them used here`,
+    });
+  }
+  return out;
 }
 
 function requestBasis(source: RequestSource, inventory: CostInventory, workload: Workload, checkers: number) {

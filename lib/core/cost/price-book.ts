@@ -1,7 +1,8 @@
 /**
  * The unit prices and usage assumptions `cortex cost` uses: the one data file. Prices are AWS's
  * public on-demand list prices for us-east-1 in USD (other regions cost up to about a fifth more),
- * without free tiers (an account's other workloads use them), written from the pricing pages named
+ * without free tiers (an account's other workloads use them; `free_tier` lists the always-free
+ * allowances `cortex cost --free-tier` deducts, apart), written from the pricing pages named
  * in `sources` as published in 2025. Nothing here was fetched at run time: check the pages before
  * quoting a figure, and change the date when a price changes.
  *
@@ -110,6 +111,33 @@ export interface PriceBook {
     readonly xray: { readonly trace_recorded: number };
     /** Between AWS regions (global table replication), and out to the internet (public API answers). */
     readonly data_transfer: { readonly inter_region_gb: number; readonly internet_out_gb: number };
+  };
+  /**
+   * AWS's always-free allowances a month (every account has them, for good; not the 12-month trial
+   * offers), deducted only when asked (`cortex cost --free-tier`): an account's other workloads may
+   * use them first. One set per account (an organization shares one set).
+   */
+  readonly free_tier: {
+    /** When the allowances were checked against `sources` (ISO date). */
+    readonly date: string;
+    readonly sources: readonly string[];
+    readonly lambda_requests: number;
+    /** Lambda compute, arm64 and x86 together. */
+    readonly lambda_gb_seconds: number;
+    /** Custom metrics (embedded metric format and metric filters count alike). */
+    readonly cloudwatch_metrics: number;
+    /** Standard-resolution alarm metrics. */
+    readonly cloudwatch_alarms: number;
+    /** Dashboards of up to 50 metrics each. */
+    readonly cloudwatch_dashboards: number;
+    readonly cloudwatch_log_ingestion_gb: number;
+    readonly cloudwatch_log_storage_gb: number;
+    readonly sqs_requests: number;
+    readonly xray_traces: number;
+    readonly scheduler_invocations: number;
+    /** Symmetric-key requests (a table key's decrypts among them). */
+    readonly kms_requests: number;
+    readonly dynamodb_storage_gb: number;
   };
   readonly assumptions: {
     /** Hours in a billing month (AWS's own convention). */
@@ -243,6 +271,31 @@ export const PRICE_BOOK: PriceBook = {
     },
     xray: { trace_recorded: 5.0 * PER_MILLION },
     data_transfer: { inter_region_gb: 0.02, internet_out_gb: 0.09 },
+  },
+  free_tier: {
+    date: '2026-12-03',
+    sources: [
+      'https://aws.amazon.com/lambda/pricing/ (1M requests and 400,000 GB-seconds a month)',
+      'https://aws.amazon.com/cloudwatch/pricing/ (10 metrics, 10 alarm metrics, 3 dashboards, 5 GB of logs ingested and 5 GB-month stored)',
+      'https://aws.amazon.com/sqs/pricing/ (1M requests)',
+      'https://aws.amazon.com/xray/pricing/ (100,000 traces recorded)',
+      'https://aws.amazon.com/eventbridge/pricing/ (Scheduler: 14M invocations)',
+      'https://aws.amazon.com/kms/pricing/ (20,000 requests)',
+      'https://aws.amazon.com/dynamodb/pricing/on-demand/ (25 GB of storage)',
+      'https://aws.amazon.com/free/ (Always Free offers)',
+    ],
+    lambda_requests: 1_000_000,
+    lambda_gb_seconds: 400_000,
+    cloudwatch_metrics: 10,
+    cloudwatch_alarms: 10,
+    cloudwatch_dashboards: 3,
+    cloudwatch_log_ingestion_gb: 5,
+    cloudwatch_log_storage_gb: 5,
+    sqs_requests: 1_000_000,
+    xray_traces: 100_000,
+    scheduler_invocations: 14_000_000,
+    kms_requests: 20_000,
+    dynamodb_storage_gb: 25,
   },
   assumptions: {
     month_hours: 730,
