@@ -15,9 +15,9 @@ const scheduledInputSchema = z.looseObject({
   regions: z.optional(z.array(z.string().check(z.regex(REGION_ID_PATTERN, 'must be a region id')))),
 });
 
-export type ScheduledAuditInput = z.infer<typeof scheduledInputSchema> | null | undefined;
+type ScheduledAuditInput = z.infer<typeof scheduledInputSchema> | null | undefined;
 
-export interface AuditInvocationReport {
+interface AuditInvocationReport {
   readonly audit_id: string;
   readonly status: string;
   readonly compliance_score: number;

@@ -5,7 +5,7 @@ import { DR_ACTIONS, type DrStepResult, type DrTaskEvent, runDrAction } from '..
 import { ValidationError } from '../../lib/app/errors.ts';
 
 /** What statemachines/regional-dr.asl.json and network-partition.asl.json send (each Task's Parameters). */
-export const drTaskEventSchema = z.object({
+const drTaskEventSchema = z.object({
   action: z.string().check(z.refine((a) => DR_ACTIONS.includes(a), 'not an action of the DR function')),
   run: z.object({
     runbook: z.enum(['regional_failure', 'network_partition']),

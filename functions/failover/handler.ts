@@ -31,7 +31,7 @@ const ACTIONS = [
 ] as const satisfies readonly FailoverAction[];
 
 /** What statemachines/failover.asl.json sends (Parameters of each Task state, or its Payload). */
-export const failoverTaskEventSchema = z.object({
+const failoverTaskEventSchema = z.object({
   action: z.enum(ACTIONS),
   failover_id: z.string().check(z.minLength(1), z.maxLength(128)),
   task_token: z.optional(z.string().check(z.minLength(1), z.maxLength(4096))),

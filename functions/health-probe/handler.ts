@@ -30,7 +30,7 @@ const scheduledInputSchema = z.looseObject({
 
 export type ScheduledInput = z.infer<typeof scheduledInputSchema> | RoundMessageEvent | null | undefined;
 
-export interface HealthProbeHandlerOptions {
+interface HealthProbeHandlerOptions {
   /** Waits between the rounds of one invocation; default a real timer. */
   readonly sleep?: (ms: number) => Promise<void>;
   /** One structured line per invocation (scheduled results are not kept anywhere else); default stdout. */
@@ -40,7 +40,7 @@ export interface HealthProbeHandlerOptions {
 }
 
 /** One round as the invocation reports and logs it: decisions, not the full views. */
-export interface RoundSummary {
+interface RoundSummary {
   readonly observer: string;
   readonly at?: string;
   readonly error?: string;
@@ -56,7 +56,7 @@ export interface RoundSummary {
   readonly skipped?: readonly string[];
 }
 
-export interface ProbeInvocationReport {
+interface ProbeInvocationReport {
   readonly planned: number;
   readonly rounds: readonly RoundSummary[];
   readonly stopped_early?: string;

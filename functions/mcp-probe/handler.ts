@@ -26,7 +26,7 @@ const inputSchema = z.looseObject({
 export type McpProbeInput = z.infer<typeof inputSchema> | RoundMessageEvent | null | undefined;
 
 /** One round as the invocation reports and logs it: the verdicts that turned and what was left out. */
-export interface McpRoundSummary {
+interface McpRoundSummary {
   readonly observer?: string;
   readonly at?: string;
   readonly error?: string;

@@ -8,7 +8,7 @@ import { parseWith, scheduledEvent } from '../shared/http.ts';
 /** The schedule's input carries nothing the report needs; other fields are ignored. */
 const scheduledInputSchema = z.looseObject({});
 
-export interface DailyReportInvocation {
+interface DailyReportInvocation {
   readonly report_id: string;
   readonly status: string;
   readonly checks: Readonly<Record<string, string>>;

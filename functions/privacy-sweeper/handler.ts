@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import type { PrivacyDeps } from '../../lib/app/privacy/deps.ts';
 import { type PrivacySweepReport, sweepPrivacyRequests } from '../../lib/app/privacy/sweep.ts';
 
-export interface PrivacySweeperOptions {
+interface PrivacySweeperOptions {
   /** One structured line per invocation; default stdout. */
   readonly log?: (line: string) => void;
 }

@@ -12,7 +12,7 @@ import { httpHandler, json, listLimit } from '../shared/http.ts';
  * The privacy API's ports: its records and the bus, required; the resource pool when the root has one
  * (an erasure gives back the reservation of a handoff it deletes, and a runtime without a pool holds none).
  */
-export type PrivacyHandlerDeps = DepsWith<'privacy' | 'events'> & Partial<Pick<Ports, 'resources'>>;
+type PrivacyHandlerDeps = DepsWith<'privacy' | 'events'> & Partial<Pick<Ports, 'resources'>>;
 
 /**
  * Data-subject requests: `POST /v1/privacy/requests` (201 when every region was searched, 202 when

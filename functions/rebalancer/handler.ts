@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import type { FunctionDeps } from '../../lib/app/deps.ts';
 import { rebalanceOnSchedule } from '../../lib/app/resources/rebalance.ts';
 
-export interface RebalancerOptions {
+interface RebalancerOptions {
   /** One structured line per invocation; default stdout. */
   readonly log?: (line: string) => void;
 }

@@ -40,7 +40,7 @@ export type ReplicationMonitorInput =
   | null
   | undefined;
 
-export interface ReplicationMonitorOptions {
+interface ReplicationMonitorOptions {
   /** Waits between the rounds of one invocation; default a real timer. */
   readonly sleep?: (ms: number) => Promise<void>;
   /** One structured line per invocation; default stdout. */
@@ -50,7 +50,7 @@ export interface ReplicationMonitorOptions {
 }
 
 /** What one invocation reports (and logs): per round the links into this region, not the full reading. */
-export interface ReplicationMonitorReport {
+interface ReplicationMonitorReport {
   readonly task: 'monitor' | 'consistency_check';
   readonly rounds?: readonly Record<string, unknown>[];
   readonly stopped_early?: string;

@@ -58,7 +58,7 @@ function completeError(statusCode: number, body: unknown): unknown {
   return { ...body, error: { ...error, details: [] } };
 }
 
-export interface ErrorBody {
+interface ErrorBody {
   error: { code: string; message: string; details?: readonly FieldIssue[]; [extra: string]: unknown };
   [extra: string]: unknown;
 }
@@ -161,7 +161,7 @@ export function bodyText(event: HttpEvent, maxBytes = MAX_BODY_BYTES): string | 
 }
 
 /** An optional JSON body: absent or empty is `{}`, anything else as parseJsonBody. */
-export function optionalJsonBody(event: HttpEvent, maxBytes = MAX_BODY_BYTES): unknown {
+function optionalJsonBody(event: HttpEvent, maxBytes = MAX_BODY_BYTES): unknown {
   const text = bodyText(event, maxBytes);
   return text === undefined || text.trim() === '' ? {} : parseJsonBody(event, maxBytes);
 }
@@ -183,7 +183,7 @@ function checkedParameter(value: string, spec: PathParameterSpec): string {
  * A route's request as its spec declares it, parsed in the order a caller reads a request: path
  * parameters, query, body. The first part at fault is the 400.
  */
-export function parseRequest<S extends RequestSpec>(event: HttpEvent, spec: S): RequestInput<S> {
+function parseRequest<S extends RequestSpec>(event: HttpEvent, spec: S): RequestInput<S> {
   const parameters = event.pathParameters ?? {};
   const path =
     spec.path === undefined
@@ -273,22 +273,22 @@ export function scheduledEvent(event: unknown): unknown {
  * The event a route's entry gets: API Gateway (or the local router) matched it to the route `K`, so
  * its path parameters are the ones `K`'s template names (reading another one does not compile).
  */
-export type RoutedEvent<K extends RouteKey> = Omit<HttpEvent, 'routeKey' | 'pathParameters'> & {
+type RoutedEvent<K extends RouteKey> = Omit<HttpEvent, 'routeKey' | 'pathParameters'> & {
   readonly routeKey: K;
   readonly pathParameters?: { readonly [N in PathParameterOf<K>]?: string };
 };
 
 /** Serves the route `K`, given its request as the table declares it (lib/app/routes.ts). */
-export type RouteServe<K extends RouteKey> = (
+type RouteServe<K extends RouteKey> = (
   event: RoutedEvent<K>,
   request: RequestInput<RequestSpecOf<K>>,
 ) => Promise<HttpResult>;
 
 /** A concern's dispatch: one entry per route key the table gives the concern, and no other. */
-export type ConcernRoutes<C extends Concern> = { readonly [K in RouteKeyOf<C>]: RouteServe<K> };
+type ConcernRoutes<C extends Concern> = { readonly [K in RouteKeyOf<C>]: RouteServe<K> };
 
 /** The request specs of a concern's routes that declare one, exactly as the table names them. */
-export type ConcernRequests<C extends Concern> = { readonly [K in RequestKeyOf<C>]: RequestSpecOf<K> };
+type ConcernRequests<C extends Concern> = { readonly [K in RequestKeyOf<C>]: RequestSpecOf<K> };
 
 const NO_INPUT = Object.freeze({ path: undefined, query: undefined, body: undefined });
 
@@ -334,7 +334,7 @@ export function httpHandler<C extends Concern>(
  * The error boundary: the last middleware, so anything thrown by parsing or the use case becomes
  * one error shape. Only unknown errors are logged, without the request body.
  */
-export function httpErrorBoundary(
+function httpErrorBoundary(
   log: (message: string, error: unknown) => void = defaultLog,
 ): middy.MiddlewareObj<HttpEvent, HttpResult> {
   return {

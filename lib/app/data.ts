@@ -12,8 +12,8 @@ import type { Topology } from '../core/topology/types.ts';
 import type { Ports, RegionBasics } from './deps.ts';
 
 /** `/`-separated non-empty segments without control characters; at most 1024 characters. */
-export const DATA_KEY_PATTERN = /^[^/\p{Cc}]+(\/[^/\p{Cc}]+)*$/u;
-export const MAX_DATA_KEY_LENGTH = 1024;
+const DATA_KEY_PATTERN = /^[^/\p{Cc}]+(\/[^/\p{Cc}]+)*$/u;
+const MAX_DATA_KEY_LENGTH = 1024;
 
 export interface DataView extends SelectiveRecord {
   /** Where the policy keeps it: every region holding the table this region wrote it to. */
@@ -21,7 +21,7 @@ export interface DataView extends SelectiveRecord {
 }
 
 /** What the data API's use cases read: the region, its topology and its selective tables. */
-export type DataDeps = Pick<RegionBasics, 'regionId' | 'topology'> & Pick<Ports, 'selective'>;
+type DataDeps = Pick<RegionBasics, 'regionId' | 'topology'> & Pick<Ports, 'selective'>;
 
 /** The key as the path gave it, checked; a 400 naming `key` otherwise. */
 export function checkDataKey(key: string): string {
@@ -79,9 +79,9 @@ export async function deleteData(
   return { key, deleted, policy_id: policy?.policyId };
 }
 
-export const DEFAULT_LIST_LIMIT = 100;
+const DEFAULT_LIST_LIMIT = 100;
 
-export interface DataListing {
+interface DataListing {
   readonly region: string;
   readonly prefix: string;
   /** The records (without their values: GET each key for it), in key order. */

@@ -95,7 +95,7 @@ export type PortName = keyof Ports;
  * in its owner's, the target's statuses, heartbeats and handoffs read by the failover steps, a canary
  * routed there. Never its failover records: a failover is written in its coordinator's replica only.
  */
-export type ReplicaState = RegionStatuses & Handoffs & HealthViews & Heartbeats;
+type ReplicaState = RegionStatuses & Handoffs & HealthViews & Heartbeats;
 
 /**
  * Deps `D` whose shared state is only `S`, the aggregates of StatePort a use case reads and writes
@@ -169,7 +169,7 @@ export const FUNCTION_PORTS = {
 export type WiredFunction = keyof typeof FUNCTION_PORTS;
 
 /** Ports a function may be wired without (a deployment option, not a wiring choice). */
-export type OptionalPort = 'archive';
+type OptionalPort = 'archive';
 
 /** The basics and exactly `P`, each required except a deployment option. */
 export type DepsWith<P extends PortName> = RegionBasics &

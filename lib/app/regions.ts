@@ -355,7 +355,7 @@ export async function getRegion(deps: RegionsDeps, regionId: string): Promise<Re
   };
 }
 
-export interface HealthReport {
+interface HealthReport {
   readonly region: string;
   readonly status: RegionStatusRecord['status'];
   readonly serving: boolean;

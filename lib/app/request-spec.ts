@@ -17,7 +17,7 @@ export interface PathParameterSpec {
 }
 
 /** A JSON body: a 400 `invalid <what>` naming each bad field. */
-export interface BodySpec<S extends z.ZodMiniType = z.ZodMiniType> {
+interface BodySpec<S extends z.ZodMiniType = z.ZodMiniType> {
   readonly schema: S;
   readonly what: string;
   /** An absent or empty body reads as `{}` instead of a 400. */

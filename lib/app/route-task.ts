@@ -37,7 +37,7 @@ export interface RouteRequest {
   readonly requirements?: TaskRequirements;
 }
 
-export interface RouteResponse {
+interface RouteResponse {
   readonly task_id: string;
   readonly region: string;
   readonly score: number;
@@ -46,7 +46,7 @@ export interface RouteResponse {
   readonly handoff: Omit<Handoff, 'decision' | 'request_hash' | 'task'>;
 }
 
-export const handoffIdFor = (taskId: string) => `cross-region-${taskId}`;
+const handoffIdFor = (taskId: string) => `cross-region-${taskId}`;
 
 /**
  * What routing uses: the basics and the ports it reads, each when wired (the router function is

@@ -54,7 +54,7 @@ export const CONCERNS: readonly Concern[] = [
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 /** What a route needs besides its key: who serves it, who may call it and what it takes. */
-export interface RouteSpec {
+interface RouteSpec {
   readonly concern: Concern;
   /** `iam`: SigV4-signed callers only. `none`: Route 53 health checkers must reach it. */
   readonly auth: 'iam' | 'none';
@@ -310,7 +310,7 @@ export function routeKeysOf<C extends Concern>(concern: C): readonly RouteKeyOf<
   return API_ROUTES.filter((route) => route.concern === concern).map((route) => route.key as RouteKeyOf<C>);
 }
 
-export interface RouteMatch {
+interface RouteMatch {
   readonly route: TableRoute;
   readonly pathParameters: Record<string, string>;
 }

@@ -36,7 +36,7 @@ function statusColor(status: string): 'green' | 'yellow' | 'red' {
   return status === 'compliant' ? 'green' : status === 'needs_attention' ? 'yellow' : 'red';
 }
 
-export function auditReport(report: AuditReport, style: Style): string {
+function auditReport(report: AuditReport, style: Style): string {
   const lines = [
     `${paint(style, 'bold', report.audit_id)}  ${report.trigger} audit by ${report.region} at ${report.audit_date}`,
     `  regions ${report.scope.regions.join(', ')}; ${report.scope.handoffs} handoff(s), ${report.scope.records} record(s); deployment ${report.deployment.source}`,

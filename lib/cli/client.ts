@@ -23,7 +23,7 @@ import { REGION_HEADER } from '../app/routes.ts';
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:4600';
 
 /** How long one endpoint has to answer before the next is tried. */
-export const DEFAULT_TIMEOUT_MS = 15_000;
+const DEFAULT_TIMEOUT_MS = 15_000;
 
 /**
  * 5xx codes that mean "this region did not act; another region may": it is not serving (draining,
@@ -119,7 +119,7 @@ export class ApiUnreachableError extends Error {}
 /** An endpoint given on the command line or in the environment is not an http(s) URL. */
 export class EndpointError extends Error {}
 
-export interface ApiClientOptions {
+interface ApiClientOptions {
   /** Tried in this order. */
   readonly endpoints: readonly string[];
   /** Where the endpoints came from, for error messages (`--endpoint`, `CORTEX_ENDPOINT`). */
@@ -190,7 +190,7 @@ export function wantsSigning(mode: SigningMode, endpoint: string): boolean {
   return mode === 'always' || (mode === 'auto' && !isLoopback(endpoint));
 }
 
-export interface SignRequestOptions {
+interface SignRequestOptions {
   readonly credentials: () => Promise<SigningCredentials>;
   readonly region: string;
   /** @default 'execute-api' (API Gateway); tests use the AWS test suite's `service`. */

@@ -39,10 +39,10 @@ import {
   readParameter,
 } from './doctor.ts';
 
-export const DEFAULT_DASHBOARD_PORT = 4700;
-export const DEFAULT_DASHBOARD_HOST = '127.0.0.1';
+const DEFAULT_DASHBOARD_PORT = 4700;
+const DEFAULT_DASHBOARD_HOST = '127.0.0.1';
 /** How long one regional endpoint has to answer before the next is asked. */
-export const DEFAULT_UPSTREAM_TIMEOUT_MS = 5_000;
+const DEFAULT_UPSTREAM_TIMEOUT_MS = 5_000;
 
 /** Headers the page reads: the regional endpoint that answered, and the ones that failed before it. */
 export const UPSTREAM_HEADER = 'x-cortex-upstream';
@@ -54,13 +54,13 @@ const ACTIONS: readonly RegExp[] = [/^\/v1\/failovers$/, /^\/v1\/failovers\/[^/]
 /** The local plane's own routes: no deployed plane serves them, and this proxy never forwards them. */
 const LOCAL_ONLY = /^\/v1\/(sim|events)(\/|$)/;
 
-export interface Upstream {
+interface Upstream {
   /** The region, when known (host name, SSM, or its `/api/v1/ping`), else the endpoint's host. */
   readonly name: string;
   readonly url: string;
 }
 
-export interface DashboardProxyOptions {
+interface DashboardProxyOptions {
   readonly upstreams: readonly Upstream[];
   /** Pass failover start, approve, decline and abort. @default false */
   readonly allowActions?: boolean;
@@ -116,7 +116,7 @@ export async function startDashboardProxy(options: DashboardProxyOptions): Promi
 }
 
 /** 127.x only: a proxy that signs with the operator's credentials must not be reachable from elsewhere. */
-export function assertLoopbackHost(host: string): void {
+function assertLoopbackHost(host: string): void {
   if (!/^127(\.\d{1,3}){3}$/.test(host)) {
     throw new UsageError(
       `--host ${host} is not a loopback address: cortex dashboard signs with your AWS credentials and listens on 127.x only`,
@@ -128,7 +128,7 @@ export function assertLoopbackHost(host: string): void {
  * The proxy as a handler: the page's files at `/` and `/dashboard/*`, `/v1/*` forwarded and signed.
  * `self` is the `host:port` it listens on (known once bound): requests addressed elsewhere are refused.
  */
-export function createDashboardProxy(
+function createDashboardProxy(
   options: DashboardProxyOptions,
   self: () => string,
 ): (event: APIGatewayProxyEventV2) => Promise<Result> {

@@ -26,7 +26,7 @@ import { type CliIo, parse, requireReadable, UsageError } from './common.ts';
 import { paint, type Style, table } from './format.ts';
 
 /** Regions' clocks may differ this much (seconds) before doctor calls it skew. */
-export const DEFAULT_MAX_SKEW_SECONDS = 5;
+const DEFAULT_MAX_SKEW_SECONDS = 5;
 
 /**
  * This machine against a region's `Date` header (1 s resolution): API Gateway refuses SigV4 requests
@@ -67,7 +67,7 @@ interface Checked {
   views?: readonly RegionView[];
 }
 
-export interface DoctorReport {
+interface DoctorReport {
   readonly ok: boolean;
   readonly regions: readonly {
     readonly region: string;
@@ -255,7 +255,7 @@ function topologyOf(values: Record<string, unknown>): Topology {
 }
 
 /** Checks every region the endpoints lead to; pure reporting, no output. */
-export async function diagnose(
+async function diagnose(
   client: ApiClient,
   maxSkewSeconds = DEFAULT_MAX_SKEW_SECONDS,
   unresolved: readonly Unresolved[] = [],

@@ -41,7 +41,7 @@ export interface RegionClients {
   close(): void;
 }
 
-export interface RestoreTestOptions {
+interface RestoreTestOptions {
   /** The AWS clients of a region; injected in tests. @default the SDK's, with its default credentials */
   readonly awsClients?: (region: string) => Promise<RegionClients>;
   /** @default Date.now */

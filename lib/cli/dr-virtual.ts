@@ -30,7 +30,7 @@ export const VIRTUAL_SCENARIOS: readonly DrillScenario[] = [
   'cascading_failure',
 ];
 
-export interface VirtualDrillOptions {
+interface VirtualDrillOptions {
   readonly scenario: DrillScenario;
   readonly region?: string;
   readonly breakAction?: string;

@@ -109,7 +109,7 @@ export async function drCommand(args: readonly string[], io: CliIo): Promise<num
   return suite.met ? 0 : 1;
 }
 
-export interface LocalDrillOptions {
+interface LocalDrillOptions {
   readonly speed: number;
   readonly region?: string;
   readonly topology?: string;

@@ -35,7 +35,7 @@ export function statusColor(status: string): keyof typeof CODES {
 }
 
 /** A routing decision as the API answers it (POST /v1/route, and a handoff's `decision`). */
-export interface DecisionView {
+interface DecisionView {
   readonly candidates: readonly {
     readonly region: string;
     readonly score: number;

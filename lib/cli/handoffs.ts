@@ -311,7 +311,7 @@ function amounts(r: { workers: number; compute_units: number; tokens: number }):
 }
 
 /** One handoff, readably: what it is, where it runs, its history and the decision that placed it. */
-export function handoffReport(h: HandoffView, style: Style, now?: number): string {
+function handoffReport(h: HandoffView, style: Style, now?: number): string {
   const age = now === undefined ? '' : `, ${ageOf(h.created_at, now)} ago`;
   const lines = [
     `${paint(style, 'bold', h.handoff_id)}  ${paint(style, statusColor(h.status), h.status)} in ${h.target_region}`,

@@ -38,7 +38,7 @@ interface PairView {
   };
 }
 
-export interface LatencyView {
+interface LatencyView {
   region: string;
   at: string;
   regions: string[];
@@ -68,7 +68,7 @@ function fallbackMark(pair: PairView | undefined): string {
 }
 
 /** The matrix: one row per source region, one column per target. */
-export function matrixTable(view: LatencyView, style: Style): string {
+function matrixTable(view: LatencyView, style: Style): string {
   const byPair = new Map(view.pairs.map((p) => [`${p.from}->${p.to}`, p]));
   const froms = [...new Set(view.pairs.map((p) => p.from))];
   const tos = [...new Set(view.pairs.map((p) => p.to))];
@@ -82,7 +82,7 @@ export function matrixTable(view: LatencyView, style: Style): string {
 }
 
 /** Per measured pair: the statistics and the SLA verdict. */
-export function pairsTable(view: LatencyView, style: Style): string {
+function pairsTable(view: LatencyView, style: Style): string {
   return table(
     ['FROM', 'TO', 'USED', 'SOURCE', 'LAST', 'EWMA', 'P50', 'P95', 'P99', 'SAMPLES', 'SLA'],
     view.pairs

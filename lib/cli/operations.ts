@@ -98,7 +98,7 @@ interface FailbackPlanView {
 }
 
 /** A dry run's plan: the target and why, each candidate considered, every workload's destination. */
-export function planReport(started: StartedFailover, style: Style): string {
+function planReport(started: StartedFailover, style: Style): string {
   const plan = started.plan;
   if (started.kind === 'failback' || (plan && 'from_status' in plan)) {
     const back = plan as FailbackPlanView | undefined;
@@ -164,7 +164,7 @@ function answered(io: CliIo, answer: ApiAnswer, json: boolean, ok: readonly numb
   return ok.includes(answer.status);
 }
 
-export function healthTable(regions: readonly HealthRegion[], style: Style): string {
+function healthTable(regions: readonly HealthRegion[], style: Style): string {
   const observers = [...new Set(regions.flatMap((r) => Object.keys(r.observers ?? {})))].sort();
   return table(
     ['REGION', 'STATUS', 'HEALTH', 'ROLE', 'EPOCH', ...observers.map((o) => `SEEN BY ${o}`)],
@@ -204,7 +204,7 @@ export async function healthCommand(args: readonly string[], io: CliIo): Promise
   return 0;
 }
 
-export function failoverReport(f: FailoverView, style: Style): string {
+function failoverReport(f: FailoverView, style: Style): string {
   const head = [
     `${paint(style, 'bold', f.failover_id)}  ${f.kind} of ${f.failed_region} -> ${f.target_region ?? '(target not chosen)'}`,
     `  status ${paint(style, f.status === 'completed' ? 'green' : f.status === 'running' ? 'yellow' : 'red', f.status)}, ${f.trigger}, started ${f.initiated_at}${f.completed_at ? `, ended ${f.completed_at}` : ''}`,

@@ -59,7 +59,7 @@ function color(status: string): 'green' | 'yellow' | 'red' | 'dim' {
   return status === 'ok' ? 'green' : status === 'warning' ? 'yellow' : status === 'critical' ? 'red' : 'dim';
 }
 
-export function dailyReportText(report: DailyReport, style: Style): string {
+function dailyReportText(report: DailyReport, style: Style): string {
   const lines = [
     `${paint(style, 'bold', report.report_id)}  ${report.trigger} report by ${report.region} at ${report.generated_at}`,
     `  status ${paint(style, color(report.status), report.status)}${

@@ -49,7 +49,7 @@ function statusPaint(style: Style, status: string): string {
 }
 
 /** One request: its head, a row per region, and every record kept under an exception. */
-export function privacyReport(r: PrivacyRequestView, style: Style): string {
+function privacyReport(r: PrivacyRequestView, style: Style): string {
   const head = [
     `${paint(style, 'bold', r.request_id)}  ${r.type} for ${r.subject_id} (${r.jurisdiction}), received in ${r.received_in}`,
     `  status ${statusPaint(style, r.status)}, created ${r.created_at}, due ${r.due_at}${

@@ -90,7 +90,7 @@ function statusColor(status: string): 'green' | 'yellow' | 'red' | 'dim' {
 
 const text = (value: number | null, unit = '') => (value === null ? '-' : `${value}${unit}`);
 
-export function lagTable(reading: Reading, style: Style): string {
+function lagTable(reading: Reading, style: Style): string {
   return table(
     ['SOURCE', 'REPLICA', 'SEQ', 'LAG RECORDS', 'LAG', 'AGE', 'LOSS WINDOW', 'STATUS'],
     reading.pairs.map((p) => [

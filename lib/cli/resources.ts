@@ -22,7 +22,7 @@ interface Utilization extends Amounts {
   overall: number;
 }
 
-export interface ResourcesAnswer {
+interface ResourcesAnswer {
   hour: string;
   regions: {
     region: string;
@@ -43,7 +43,7 @@ interface Move {
   reason: string;
 }
 
-export interface RebalanceAnswer {
+interface RebalanceAnswer {
   rebalance_id: string;
   dry_run: boolean;
   enabled: boolean;

@@ -28,7 +28,7 @@ import { expandResidency } from './topology/residency.ts';
 import type { Region, ResourceAmounts, ResourceUsage, RoutingWeights, Topology } from './topology/types.ts';
 import { TIER_PRIORITY } from './topology/types.ts';
 
-export type TaskSource = { readonly region: string } | { readonly country: string };
+type TaskSource = { readonly region: string } | { readonly country: string };
 
 export interface TaskRequirements {
   readonly compliance?: readonly string[];
@@ -46,7 +46,7 @@ export interface TaskRequirements {
   readonly compute_units?: number;
 }
 
-export type TaskPriority = 'low' | 'normal' | 'high' | 'critical';
+type TaskPriority = 'low' | 'normal' | 'high' | 'critical';
 
 export interface RouteInput {
   readonly task_id: string;
@@ -160,9 +160,9 @@ export interface RouteOptions {
 }
 
 /** Fixed overhead of a request beyond propagation (TLS, queuing, processing), in ms. */
-export const GREAT_CIRCLE_BASE_MS = 5;
+const GREAT_CIRCLE_BASE_MS = 5;
 /** Light in fibre covers ~200 km/ms; real paths run ~1.5x the great circle; round trip doubles it. */
-export const GREAT_CIRCLE_MS_PER_KM = (2 * 1.5) / 200;
+const GREAT_CIRCLE_MS_PER_KM = (2 * 1.5) / 200;
 
 /** Estimated round-trip ms from a point to a region: 5 + 0.015 x great-circle km. */
 export function estimateRttMs(from: { lat: number; lon: number }, region: Region): number {
@@ -189,7 +189,7 @@ function fraction(free: number, total: number): number {
   return total <= 0 ? 0 : clamp(free / total, 0, 1);
 }
 
-export function weightsFor(topology: Topology, requirements: TaskRequirements): RoutingWeights {
+function weightsFor(topology: Topology, requirements: TaskRequirements): RoutingWeights {
   return requirements.latency_sensitive
     ? topology.routing.weights.latency_sensitive
     : topology.routing.weights.default;

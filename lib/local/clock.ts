@@ -21,7 +21,7 @@ export interface SimClock extends Scheduler {
   close(): void;
 }
 
-export interface SimClockOptions {
+interface SimClockOptions {
   /** Default 1. Must be a finite number > 0. */
   readonly speed?: number;
   /** Simulated epoch ms at creation; default the real time. */
@@ -29,7 +29,7 @@ export interface SimClockOptions {
 }
 
 /** Speeds beyond this make every timeout shorter than the event loop's own latency. */
-export const MAX_SPEED = 10_000;
+const MAX_SPEED = 10_000;
 
 export function checkSpeed(speed: number): void {
   if (typeof speed !== 'number' || !Number.isFinite(speed) || speed <= 0 || speed > MAX_SPEED) {

@@ -51,7 +51,7 @@ import { replicationDrill } from './replication-drills.ts';
 import { type JobStats, type RoundScheduler, startRoundScheduler } from './scheduler.ts';
 import { localTablesOf, startNightlySnapshots } from './snapshots.ts';
 
-export const DEFAULT_GATEWAY_PORT = 4600;
+const DEFAULT_GATEWAY_PORT = 4600;
 
 import { DEFAULT_DATA_DIR } from './defaults.ts';
 
@@ -111,15 +111,15 @@ export interface LocalControlPlaneOptions {
 }
 
 /** Whose controls the compliance rules judge locally: the AWS deployment's, or the local stores'. */
-export type ComplianceFactsChoice = 'aws' | 'local';
+type ComplianceFactsChoice = 'aws' | 'local';
 
-export interface RegionEndpoint {
+interface RegionEndpoint {
   readonly url: string;
   readonly address: string;
 }
 
 /** What `GET /v1/sim` answers: where everything is, and what is broken. */
-export interface SimLayout {
+interface SimLayout {
   readonly topology: string;
   readonly regions: Readonly<Record<string, RegionEndpoint & { readonly tier: string }>>;
   /** `region`: the region the gateway hands requests to now (the DNS answer). */
@@ -646,7 +646,7 @@ function eventsPage(runtime: LocalRuntime, event: APIGatewayProxyEventV2) {
 }
 
 /** The first region of tier `primary`, else the first region. */
-export function primaryRegionOf(topology: Topology): string {
+function primaryRegionOf(topology: Topology): string {
   const region = topology.regions.find((r) => r.tier === 'primary') ?? topology.regions[0];
   if (!region) throw new Error(`topology ${topology.name} has no regions`);
   return region.region_id;

@@ -16,7 +16,7 @@ import { REGION_HEADER } from '../app/routes.ts';
 import type { ApiHandler } from './http.ts';
 
 /** Where the page finds the gateway (faults, events, layout) and each region's own endpoint. */
-export interface DashboardEndpoints {
+interface DashboardEndpoints {
   readonly gateway: string;
   readonly regions: Readonly<Record<string, { readonly url: string }>>;
   /**
@@ -31,7 +31,7 @@ export interface DashboardEndpoints {
   };
 }
 
-export interface DashboardOptions {
+interface DashboardOptions {
   /** Read when the page asks: the gateway's URL is known only once it listens. */
   readonly endpoints: () => DashboardEndpoints;
   /** The folder served; default the repository's `dashboard/`. */

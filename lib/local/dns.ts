@@ -39,16 +39,16 @@ export const SERVICE_NAME = 'api.cortex.local';
  * unprivileged stand-in for 53.
  */
 export const DEFAULT_DNS_PORT = 8053;
-export const DNS_TTL_SECONDS = 60;
+const DNS_TTL_SECONDS = 60;
 /** Route 53: 4 s to connect plus 2 s to answer. */
 const CHECK_TIMEOUT_MS = 6_000;
 
-export interface DnsRegionEndpoint {
+interface DnsRegionEndpoint {
   readonly url: string;
   readonly address: string;
 }
 
-export interface LocalDnsOptions {
+interface LocalDnsOptions {
   readonly topology: Topology;
   /** Region id -> its endpoint; every topology region must have one. */
   readonly endpoints: Readonly<Record<string, DnsRegionEndpoint>>;
@@ -78,7 +78,7 @@ export interface DnsHealthCheck {
 }
 
 /** When the answer changed (simulated epoch ms) and to which region. */
-export interface DnsAnswerChange {
+interface DnsAnswerChange {
   readonly at: number;
   readonly region: string;
 }
@@ -255,7 +255,7 @@ export async function startLocalDns(options: LocalDnsOptions): Promise<LocalDns>
 }
 
 /** One answer of the local DNS server, as a client sees it. */
-export interface DnsAnswer {
+interface DnsAnswer {
   /** 0 NOERROR, 3 NXDOMAIN, ... */
   readonly rcode: number;
   /** A records. */
@@ -289,7 +289,7 @@ export async function resolve(
 }
 
 /** Seconds between two health checks of a region, as Route 53 is configured (lib/infra/dns-plan.ts). */
-export function dnsCheckIntervalSeconds(topology: Topology): number {
+function dnsCheckIntervalSeconds(topology: Topology): number {
   return (
     topology.deployment.traffic_distribution?.health_check_interval_seconds ??
     topology.failover_policies.health_check.interval_seconds

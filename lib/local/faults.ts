@@ -19,7 +19,7 @@ import { type FieldIssue, NotFoundError, ValidationError } from '../core/errors.
 import type { Topology } from '../core/topology/types.ts';
 import type { Clock } from '../ports.ts';
 
-export type FaultKind = 'down' | 'errors' | 'slow' | 'partition' | 'mcp_down';
+type FaultKind = 'down' | 'errors' | 'slow' | 'partition' | 'mcp_down';
 
 export const FAULT_KINDS: readonly FaultKind[] = ['down', 'errors', 'slow', 'partition', 'mcp_down'];
 
@@ -41,22 +41,22 @@ export interface Fault {
 }
 
 /** The replication links a fault can cut (lib/adapters/local/replication.ts). */
-export interface ReplicationLinks {
+interface ReplicationLinks {
   pause(from: string, to: string): void;
   resume(from: string, to: string): void;
 }
 
-export interface SimNetworkOptions {
+interface SimNetworkOptions {
   readonly topology: Topology;
   /** Stamps `since`; simulated time locally. */
   readonly clock: Clock;
   readonly replication?: ReplicationLinks;
 }
 
-export const DEFAULT_ERROR_RATE = 1;
-export const DEFAULT_SLOW_LATENCY_MS = 1_000;
+const DEFAULT_ERROR_RATE = 1;
+const DEFAULT_SLOW_LATENCY_MS = 1_000;
 /** Ten simulated minutes: anything slower is a partition, not latency. */
-export const MAX_SLOW_LATENCY_MS = 600_000;
+const MAX_SLOW_LATENCY_MS = 600_000;
 
 const FIELDS = new Set(['region', 'kind', 'rate', 'latency_ms', 'peers', 'servers']);
 /** A server name as the MCP registry takes it (lib/core/mcp/registry.ts SERVER_NAME_PATTERN). */

@@ -26,7 +26,7 @@ import { PayloadTooLargeError } from '../app/errors.ts';
 
 export type ApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
-export interface HttpBridgeOptions {
+interface HttpBridgeOptions {
   /**
    * Bytes of body handed to the handler at most; one more is read so the handler can tell the body
    * was too large (it answers 413) without this server buffering an unbounded body.
@@ -50,7 +50,7 @@ export type RequestInterception = 'reset' | APIGatewayProxyStructuredResultV2 | 
 /** What is read and thrown away after a 413 before the connection is cut: API Gateway's own limit. */
 const DISCARD_LIMIT_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export function createHttpBridge(handler: ApiHandler, options: HttpBridgeOptions = {}): Server {
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;

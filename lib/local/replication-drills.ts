@@ -17,7 +17,7 @@ import {
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 
 /** What the drills need of the local replication (lib/adapters/local/replication.ts). */
-export interface ReplicationDrills {
+interface ReplicationDrills {
   setLag(from: string, to: string, ms: number): void;
   pause(from: string, to: string): void;
   resume(from: string, to: string): void;
@@ -30,7 +30,7 @@ export interface ReplicationDrills {
   stats(): { readonly links: readonly { readonly from: string; readonly to: string }[] };
 }
 
-export interface DrillContext {
+interface DrillContext {
   readonly replication: ReplicationDrills;
   /** Topology region ids. */
   readonly regions: readonly string[];
@@ -41,7 +41,7 @@ export interface DrillContext {
 }
 
 /** Ten simulated minutes, like the slowest injectable latency: beyond that it is a partition (pause). */
-export const MAX_LAG_MS = 600_000;
+const MAX_LAG_MS = 600_000;
 
 const REGION = z.string().check(z.minLength(1), z.maxLength(64));
 const linkSchema = z.strictObject({ from: REGION, to: REGION });

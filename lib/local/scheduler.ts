@@ -9,7 +9,7 @@
 import type { Scheduler } from '../adapters/local/replication.ts';
 import { messageOf } from '../core/errors.ts';
 
-export interface ScheduledJob {
+interface ScheduledJob {
   /** A region or witness id; the job is skipped while `isDown(member)`. */
   readonly member: string;
   /** What the log calls it, e.g. `probe round`. */
@@ -17,7 +17,7 @@ export interface ScheduledJob {
   readonly run: () => Promise<unknown>;
 }
 
-export interface RoundSchedulerOptions {
+interface RoundSchedulerOptions {
   readonly jobs: readonly ScheduledJob[];
   /** Simulated ms between two starts of the same job. */
   readonly intervalMs: number;

@@ -14,7 +14,7 @@ import { BACKUP_STRATEGY, type BackupPoint, type RecoveryPointReading } from '..
 import { messageOf } from '../core/errors.ts';
 import type { ReplicationPlacement } from '../core/replication/placement.ts';
 
-export interface SnapshotManifest {
+interface SnapshotManifest {
   readonly kind: 'full';
   readonly region: string;
   /** ISO, the plane's clock when the reading started. */
@@ -93,7 +93,7 @@ export async function listSnapshots(dataDir: string): Promise<SnapshotManifest[]
 }
 
 /** Removes the snapshots older than `retentionDays` at `now`; returns how many. */
-export async function pruneSnapshots(
+async function pruneSnapshots(
   dataDir: string,
   now: number,
   retentionDays: number = BACKUP_STRATEGY.full.retention_days,

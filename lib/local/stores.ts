@@ -16,7 +16,7 @@ import { createStateTable } from '../adapters/aws/state-table.ts';
 import type { ReplicatedTable } from '../adapters/local/replication.ts';
 import { closeServer, listen } from './listen.ts';
 
-export interface RegionalStoresOptions {
+interface RegionalStoresOptions {
   /** Topology region ids, one store each. */
   readonly regionIds: readonly string[];
   /** Stores persist under `<dataDir>/dynamodb/<region_id>`. */
@@ -208,7 +208,7 @@ function bodyBytes(body: unknown): Buffer {
   throw new Error('the local stores take a string or byte body only');
 }
 
-export function storesDir(dataDir: string): string {
+function storesDir(dataDir: string): string {
   return join(dataDir, 'dynamodb');
 }
 

@@ -39,7 +39,7 @@ export const LAMBDA_ENV = {
   auditBucket: 'CORTEX_AUDIT_BUCKET',
 } as const;
 
-export type LambdaVariable = (typeof LAMBDA_ENV)[keyof typeof LAMBDA_ENV];
+type LambdaVariable = (typeof LAMBDA_ENV)[keyof typeof LAMBDA_ENV];
 
 /** Variables a deployment may leave unset; set to the empty string they count as unset. */
 const OPTIONAL: ReadonlySet<string> = new Set<LambdaVariable>([

@@ -228,13 +228,13 @@ function given<T>(value: T | undefined, name: string): T {
 }
 
 /** How the Lambda root builds port `P` from its region (undefined: a deployment option left out). */
-export type PortBuilder<P extends PortName> = (region: Region) => Ports[P] | undefined;
+type PortBuilder<P extends PortName> = (region: Region) => Ports[P] | undefined;
 
 /**
  * The builders of function `F`'s ports, one for each port FUNCTION_PORTS lists for it: each entry
  * point names the builders it imports, so its bundle holds its own ports' adapters and clients only.
  */
-export type PortBuilders<F extends WiredFunction> = {
+type PortBuilders<F extends WiredFunction> = {
   readonly [P in (typeof FUNCTION_PORTS)[F][number]]: PortBuilder<P>;
 };
 
@@ -265,7 +265,7 @@ export const mcpProbePort: PortBuilder<'mcpProbe'> = (r) =>
     clock,
   });
 
-export const opsPort: PortBuilder<'ops'> = (r) =>
+const opsPort: PortBuilder<'ops'> = (r) =>
   new DynamoOpsAdapter({ client: r.document, tableName: r.tableName });
 
 /** The resource pool the router reserves on and the resources API answers from. */

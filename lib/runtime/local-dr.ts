@@ -12,14 +12,14 @@ import { loadRunbookDefinition } from '../app/dr/definition.ts';
 /** What stands in for `${DrFunctionArn}` locally. */
 export const LOCAL_DR_FUNCTION_ARN = 'arn:aws:lambda:local:000000000000:function:cortex-dr';
 
-export interface LocalRunbooksOptions {
+interface LocalRunbooksOptions {
   /** The ControlDeps of a region (the coordinator's runs the runbook). */
   readonly depsFor: (regionId: string) => ControlDeps;
   /** Sleeps `ms` of the runtime's clock (the Wait states of the definitions). */
   readonly sleep: (ms: number) => Promise<void>;
 }
 
-export type RunbookStarter = (runbook: Runbook, coordinator: string, run: DrRun) => Promise<RunbookOutcome>;
+type RunbookStarter = (runbook: Runbook, coordinator: string, run: DrRun) => Promise<RunbookOutcome>;
 
 export function createLocalRunbooks(options: LocalRunbooksOptions): RunbookStarter {
   const definitions = {

@@ -12,7 +12,7 @@ import { isActive } from '../app/failover/shared.ts';
 import { failoverTimings } from '../app/failover/timings.ts';
 import type { Topology } from '../core/topology/types.ts';
 
-export interface LocalFailoverWorkflowOptions {
+interface LocalFailoverWorkflowOptions {
   readonly topology: Topology;
   /** The ControlDeps of a region (the coordinator's runs its failovers); read when a run starts. */
   readonly depsFor: (regionId: string) => ControlDeps;

@@ -51,7 +51,7 @@ import { type RegionalStore, type RegionalStores, startRegionalStores } from '..
 import type { McpProbePort, PrivacyPort, ProbePort, ReplicationPort, StatePort } from '../ports.ts';
 import { createLocalWorkflow } from './local-workflow.ts';
 
-export interface LocalRuntimeOptions {
+interface LocalRuntimeOptions {
   readonly topology: Topology;
   /** Everything the runtime keeps lives under it (`dynamodb/`, `replication/`). */
   readonly dataDir: string;
@@ -79,12 +79,12 @@ export interface LocalRuntimeOptions {
 }
 
 /** The part of the simulated network (lib/local/faults.ts) the deps need. */
-export interface ReachabilityPort {
+interface ReachabilityPort {
   /** `from` cannot reach `to` at all (either is down, or a partition separates them). */
   blocked(from: string, to: string): boolean;
 }
 
-export interface LocalRegion {
+interface LocalRegion {
   readonly regionId: string;
   /** Built once; every handler, probe round and failover step of this region gets this object. */
   readonly deps: RegionalApiDeps;
@@ -121,7 +121,7 @@ export interface LocalRuntime {
   close(): Promise<void>;
 }
 
-export const DEFAULT_REPLICATION_LAG_MS = 200;
+const DEFAULT_REPLICATION_LAG_MS = 200;
 
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const { topology } = options;

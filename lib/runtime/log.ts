@@ -9,7 +9,7 @@ import type middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 
 /** The keys that follow one task, failover or handoff through every function's logs. */
-export type CorrelationKeys = Partial<Record<'task_id' | 'failover_id' | 'handoff_id', string>>;
+type CorrelationKeys = Partial<Record<'task_id' | 'failover_id' | 'handoff_id', string>>;
 
 /** A correlation id as the API and the workflow write them; anything else is not copied into logs. */
 const ID = /^[A-Za-z0-9._:-]{1,128}$/;

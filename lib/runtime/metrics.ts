@@ -13,7 +13,7 @@ import { METRIC_NAMESPACE, METRICS, type MetricPoint, type MetricsPublisher } fr
 /** Powertools keeps at most 100 values of one metric in one EMF record. */
 const MAX_VALUES = 100;
 
-export interface EmfPublisherOptions {
+interface EmfPublisherOptions {
   /** Where a point that could not be published is reported; default standard error. */
   readonly warn?: (message: string, error: unknown) => void;
 }

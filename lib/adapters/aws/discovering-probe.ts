@@ -3,7 +3,7 @@ import type { ProbeObservation } from '../../core/health/types.ts';
 import type { ProbePort } from '../../ports.ts';
 import { type ProbeAllowList, probeAllowList } from './probe-allow-list.ts';
 
-export interface DiscoveringProbeOptions {
+interface DiscoveringProbeOptions {
   /** Base URLs known at synth (with a domain, every region's). */
   readonly known: Readonly<Record<string, string>>;
   /** Every region (and nothing else) whose URL may be discovered. */

@@ -10,7 +10,7 @@ import type { AvailabilityPort } from '../../ports.ts';
 import { queryAll } from './dynamo-items.ts';
 import { keys, STATE_TABLE } from './state-keys.ts';
 
-export interface DynamoAvailabilityOptions {
+interface DynamoAvailabilityOptions {
   /** A document client for this region's replica (injected: STYLE 8). */
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;

@@ -5,7 +5,7 @@ import type { CompliancePort } from '../../ports.ts';
 import { type Item, putIfAbsent, queryAll, strip } from './dynamo-items.ts';
 import { keys, STATE_TABLE } from './state-keys.ts';
 
-export interface DynamoComplianceOptions {
+interface DynamoComplianceOptions {
   /** A document client for this region's replica (injected: STYLE 8). */
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;

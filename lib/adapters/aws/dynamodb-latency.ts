@@ -4,7 +4,7 @@ import type { LatencyPort } from '../../ports.ts';
 import { type Item, strip } from './dynamo-items.ts';
 import { keys, STATE_TABLE } from './state-keys.ts';
 
-export interface DynamoLatencyOptions {
+interface DynamoLatencyOptions {
   /** A document client for this region's replica (injected: STYLE 8). */
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;

@@ -6,7 +6,7 @@ import type { McpRegistryPort } from '../../ports.ts';
 import { queryAll, strip } from './dynamo-items.ts';
 import { keys, STATE_TABLE } from './state-keys.ts';
 
-export interface DynamoMcpOptions {
+interface DynamoMcpOptions {
   /** A document client for this region's replica (injected: STYLE 8). */
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
@@ -17,7 +17,7 @@ const TOMBSTONE = 'mcp-deregistered';
 const HEALTH = 'mcp-health';
 
 /** An observer's views, beside the records in the same partition (no region id starts with `~`). */
-export function mcpHealthKey(observer: string): { pk: string; sk: string } {
+function mcpHealthKey(observer: string): { pk: string; sk: string } {
   return { pk: keys.mcpPartition, sk: `~health#${observer}` };
 }
 

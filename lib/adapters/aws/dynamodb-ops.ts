@@ -12,7 +12,7 @@ import type { OpsPort } from '../../ports.ts';
 import { putIfAbsent, queryAll, strip } from './dynamo-items.ts';
 import { keys, STATE_TABLE } from './state-keys.ts';
 
-export interface DynamoOpsOptions {
+interface DynamoOpsOptions {
   /** A document client for this region's replica (injected: STYLE 8). */
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;

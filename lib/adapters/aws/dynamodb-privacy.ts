@@ -14,7 +14,7 @@ import type { PrivacyPort } from '../../ports.ts';
 import { type Item, patchAssignments, putIfAbsent, queryAll, strip, type TableRef } from './dynamo-items.ts';
 import { keys, STATE_TABLE } from './state-keys.ts';
 
-export interface DynamoPrivacyOptions {
+interface DynamoPrivacyOptions {
   /** A document client for one region's replica (injected: STYLE 8). */
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;

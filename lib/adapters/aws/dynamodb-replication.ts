@@ -38,7 +38,7 @@ import type { Clock, DocumentPort, ItemCopy, ReplicationPort } from '../../ports
 import { type Item, putIfAbsent, queryAll, strip } from './dynamo-items.ts';
 import { keys, STATE_TABLE } from './state-keys.ts';
 
-export interface DynamoReplicationOptions {
+interface DynamoReplicationOptions {
   /** A document client for this region's replica (injected: STYLE 8). */
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
@@ -478,7 +478,7 @@ export class DynamoReplicationStore implements ReplicationPort {
   }
 }
 
-export interface DynamoDocumentOptions {
+interface DynamoDocumentOptions {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
   /** Counts each write on this replica's region mark (the region's ReplicationPort). */

@@ -23,7 +23,7 @@ import {
   tokensAttribute,
 } from './state-keys.ts';
 
-export interface DynamoResourcesOptions {
+interface DynamoResourcesOptions {
   /** A document client for this region's replica (injected: STYLE 8). */
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;

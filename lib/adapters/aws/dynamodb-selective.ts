@@ -44,7 +44,7 @@ export type { SelectiveRecord };
  * readers (an expired record reads as absent) and, locally, by `sweepExpired` standing in for TTL:
  * TTL deletes within days, not on time, and dynalite has none, so correctness never rests on it.
  */
-export interface DynamoSelectiveOptions {
+interface DynamoSelectiveOptions {
   /** A document client for this region's stores (injected: STYLE 8). */
   readonly client: DynamoDBDocumentClient;
   /** The region writing and reading: picks the policy's table it holds. */

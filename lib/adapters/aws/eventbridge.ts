@@ -12,9 +12,9 @@ import type { ControlPlaneEvent, EventsPort } from '../../ports.ts';
 
 export const EVENT_SOURCE = 'cortex.control-plane';
 /** PutEvents takes at most 10 entries per request. */
-export const PUT_EVENTS_BATCH = 10;
+const PUT_EVENTS_BATCH = 10;
 
-export interface EventBridgeEventsOptions {
+interface EventBridgeEventsOptions {
   /** A client for the bus's region (injected: STYLE 8). */
   readonly client: Pick<EventBridgeClient, 'send'>;
   /** Bus name or ARN. */

@@ -21,13 +21,13 @@ import { REGION_STATUSES, type RegionStatus } from '../../core/state/records.ts'
 import type { Clock, ProbePort } from '../../ports.ts';
 
 /** AWS credentials as the SigV4 signer takes them (structurally @smithy/types AwsCredentialIdentity). */
-export interface ProbeCredentials {
+interface ProbeCredentials {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
   readonly sessionToken?: string;
 }
 
-export interface HttpProbeOptions {
+interface HttpProbeOptions {
   /** Base URL of each target region's API, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com`. */
   readonly baseUrls: Readonly<Record<string, string>>;
   /** Stamps each observation (`at`); simulated time locally. */
@@ -281,7 +281,7 @@ async function readBounded(response: Response): Promise<string> {
  * A bundle's answer holding exactly the parts asked, in order, each a path with a time and maybe a
  * status; undefined when it is anything else (the probe then fails every part as malformed).
  */
-export function parseBundleAnswer(
+function parseBundleAnswer(
   text: string,
   paths: readonly string[],
 ): { readonly parts: readonly BundlePart[]; readonly ms: number } | undefined {

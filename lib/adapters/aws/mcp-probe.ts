@@ -19,7 +19,7 @@ import type { Clock, McpProbePort } from '../../ports.ts';
 import { networkFailureOf } from './http-probe.ts';
 
 /** The URL to call for a server, or why it may not be called. */
-export type McpEndpointAllowList = (
+type McpEndpointAllowList = (
   server: Pick<McpServerRecord, 'region' | 'server' | 'endpoint'>,
 ) => { readonly url: URL } | { readonly refused: string };
 
@@ -105,7 +105,7 @@ export function mcpEndpointPorts(topology: Topology): number[] {
   return [...ports].sort((a, b) => a - b);
 }
 
-export interface HttpMcpProbeOptions {
+interface HttpMcpProbeOptions {
   readonly allow: McpEndpointAllowList;
   /** Stamps each observation (`at`). */
   readonly clock: Clock;

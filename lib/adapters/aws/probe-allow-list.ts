@@ -12,7 +12,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 
-export interface ProbeAllowListOptions {
+interface ProbeAllowListOptions {
   /** The topology's region ids: the only targets. */
   readonly regions: readonly string[];
   /** Base URLs the deployment names (known at synth), by region. */

@@ -10,7 +10,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { ComplianceAuditReport } from '../../core/compliance/types.ts';
 import type { AuditArchivePort } from '../../ports.ts';
 
-export interface S3AuditArchiveOptions {
+interface S3AuditArchiveOptions {
   readonly bucket: string;
   /** The bucket's region (the function's own). */
   readonly region: string;

@@ -8,7 +8,7 @@
  */
 
 /** Executions of one failover in one region, at most: a runaway restart loop stops here. */
-export const MAX_EXECUTIONS_PER_FAILOVER = 20;
+const MAX_EXECUTIONS_PER_FAILOVER = 20;
 
 import {
   DescribeExecutionCommand,
@@ -27,7 +27,7 @@ import type { WorkflowPort } from '../../ports.ts';
 /** The error the approval task fails with on decline; the workflow cancels on it. */
 export const APPROVAL_DECLINED = 'ApprovalDeclined';
 
-export interface StepFunctionsWorkflowOptions {
+interface StepFunctionsWorkflowOptions {
   /** The region this adapter runs in: approvals are answered here first. */
   readonly homeRegion: string;
   /** Every region with a failover state machine (the topology's regions). */

@@ -5,13 +5,13 @@
  */
 import type { ControlPlaneEvent, EventsPort } from '../../ports.ts';
 
-export interface IndexedEvent {
+interface IndexedEvent {
   /** 0 for the first event ever published to this log; never reused. */
   readonly index: number;
   readonly event: ControlPlaneEvent;
 }
 
-export interface LocalEventLogOptions {
+interface LocalEventLogOptions {
   /** Events kept; older ones drop out. Default 1000. */
   readonly capacity?: number;
   /** Called for each event as it is published; a throwing listener is ignored. */

@@ -11,7 +11,7 @@ import type { McpServerRecord } from '../../core/mcp/registry.ts';
 import type { Clock, McpProbePort } from '../../ports.ts';
 import type { ProbeNetwork } from './probe.ts';
 
-export interface LocalMcpProbeOptions {
+interface LocalMcpProbeOptions {
   /** Base URL of each region's local endpoint, read on each call (they bind after the deps are built). */
   readonly endpoints: () => Readonly<Record<string, string>>;
   /** The path a server's health route answers on (lib/local/mcp-endpoints.ts). */

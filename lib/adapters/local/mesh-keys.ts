@@ -77,7 +77,7 @@ export class MeshKeyStore {
 }
 
 /** A Curve25519 key pair as WireGuard writes keys: base64 of the 32 raw bytes. */
-export function x25519Pair(): { private_key: string; public_key: string } {
+function x25519Pair(): { private_key: string; public_key: string } {
   const { privateKey, publicKey } = generateKeyPairSync('x25519');
   const jwk = privateKey.export({ format: 'jwk' });
   const pub = publicKey.export({ format: 'jwk' });

@@ -19,7 +19,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { StateUnavailableError } from '../../core/errors.ts';
 
-export interface QuorumGuardOptions {
+interface QuorumGuardOptions {
   /** The MRSC table's name: only requests naming it are guarded. */
   readonly tableName: string;
   /** Every region holding a replica of the table. */

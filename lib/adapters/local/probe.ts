@@ -37,7 +37,7 @@ export interface HttpProbeConfig {
   readonly fetch?: typeof fetch;
 }
 
-export interface LocalProbeOptions {
+interface LocalProbeOptions {
   /**
    * Base URL of each region's endpoint (`http://127.0.1.1:4600`), read on the first probe: the
    * endpoints bind after the deps that hold this probe are built.

@@ -27,12 +27,12 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 
 type Item = Record<string, AttributeValue>;
 
-export interface JournalVersion {
+interface JournalVersion {
   readonly time: number;
   readonly region: string;
 }
 
-export interface JournalChange extends JournalVersion {
+interface JournalChange extends JournalVersion {
   readonly table: string;
   readonly key: Item;
   readonly keyId: string;
@@ -42,7 +42,7 @@ export interface JournalChange extends JournalVersion {
 }
 
 /** A local write captured in `region`, queued on the links to each region of `due` (due time each). */
-export interface CaptureRecord extends JournalVersion {
+interface CaptureRecord extends JournalVersion {
   readonly kind: 'capture';
   readonly table: string;
   readonly key: Item;
@@ -52,7 +52,7 @@ export interface CaptureRecord extends JournalVersion {
 }
 
 /** The head of link `from` -> `to` left its queue: applied at `to`, or older than what `to` held. */
-export interface DeliveryRecord extends JournalVersion {
+interface DeliveryRecord extends JournalVersion {
   readonly kind: 'delivery';
   readonly from: string;
   readonly to: string;
@@ -60,7 +60,7 @@ export interface DeliveryRecord extends JournalVersion {
   readonly outcome: 'delivered' | 'superseded';
 }
 
-export type JournalRecord = CaptureRecord | DeliveryRecord;
+type JournalRecord = CaptureRecord | DeliveryRecord;
 
 export interface JournalSnapshot {
   /** 1: written by a clean stop only (no log); 2: with `seq`. */

@@ -64,7 +64,7 @@ export const systemScheduler: Scheduler = {
   },
 };
 
-export interface ReplicaRegion {
+interface ReplicaRegion {
   readonly regionId: string;
   /** The replicator's own client for this region's store; never `attach` it (its writes are replicas). */
   readonly client: DynamoDBClient;
@@ -147,7 +147,7 @@ export interface Replication {
 }
 
 /** What `corrupt` changed. */
-export interface CorruptedCopy {
+interface CorruptedCopy {
   readonly region: string;
   readonly table: string;
   readonly key: Readonly<Record<string, unknown>>;

@@ -12,7 +12,7 @@
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { TaskInvoker } from './workflow.ts';
 
-export interface RunbookRunOptions {
+interface RunbookRunOptions {
   /** The definition's text with its substitutions applied. */
   readonly definition: string;
   /** The function every Task state calls (the definition's `${DrFunctionArn}`). */

@@ -30,7 +30,7 @@ const WAIT_FOR_TOKEN_RESOURCE = 'arn:aws:states:::lambda:invoke.waitForTaskToken
 
 export type TaskInvoker = (event: unknown) => Promise<unknown>;
 
-export interface LocalWorkflowOptions {
+interface LocalWorkflowOptions {
   /** The definition's text with its substitutions applied. */
   readonly definition: string;
   /** The function every Task state calls (the definition's `${FailoverFunctionArn}`). */

@@ -13,16 +13,16 @@ import type { AuditStatus, ComplianceAuditReport } from '../../core/compliance/t
 import { ConflictError, type FieldIssue, NotFoundError, ValidationError } from '../../core/errors.ts';
 import { type ComplianceDeps, iso } from './deps.ts';
 
-export interface AuditOptions {
+interface AuditOptions {
   readonly trigger: ComplianceAuditReport['trigger'];
   /** Regions to audit; default: this region for the daily run, every region on request. */
   readonly regions?: readonly string[];
 }
 
 /** A report as listed: everything but the violation details. */
-export type AuditSummary = Omit<ComplianceAuditReport, 'violations' | 'violations_omitted'>;
+type AuditSummary = Omit<ComplianceAuditReport, 'violations' | 'violations_omitted'>;
 
-export interface AuditList {
+interface AuditList {
   readonly audits: readonly AuditSummary[];
   /** The spec's audit_success_rate over the listed audits: the share that found no violation. */
   readonly audit_success_rate: {

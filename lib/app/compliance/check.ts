@@ -22,7 +22,7 @@ import type { DepsWith, RegionBasics } from '../deps.ts';
 import { iso } from './deps.ts';
 import type { ComplianceCheckRequest } from './request.ts';
 
-export interface RegionCompliance {
+interface RegionCompliance {
   readonly region: string;
   readonly compliant: boolean;
   /** How the data may be there (absent when residency or transfer rules forbid it). */
@@ -32,7 +32,7 @@ export interface RegionCompliance {
   readonly approval_for?: readonly string[];
 }
 
-export interface ComplianceCheckAnswer {
+interface ComplianceCheckAnswer {
   readonly check_id: string;
   readonly task_id?: string;
   readonly data_classification: DataClassification;

@@ -67,7 +67,7 @@ export interface DrStepResult {
   readonly data?: Readonly<Record<string, unknown>>;
 }
 
-export class DrStepError extends Error {
+class DrStepError extends Error {
   constructor(name: 'DrStepFailed' | 'DrTransient', message: string) {
     super(message);
     this.name = name;
@@ -465,7 +465,7 @@ const updateMonitoringDashboards: Step = {
 };
 
 /** The DR metrics: each phase's time, RTO per tier and RPO per data class against the objectives. */
-export async function drMetrics(ctx: Ctx): Promise<Record<string, unknown>> {
+async function drMetrics(ctx: Ctx): Promise<Record<string, unknown>> {
   const all: DrStepResult[] = [
     ...(ctx.event.branches ?? []).flatMap((b) => Object.values(b.steps ?? {})),
     ...Object.values(ctx.event.steps ?? {}),

@@ -31,7 +31,7 @@ export function runbookDefinitionText(runbook: Runbook): string {
   return `${JSON.stringify(definition, null, 2)}\n`;
 }
 
-export function runbookSubstitutions(functionArn: string): Record<string, string> {
+function runbookSubstitutions(functionArn: string): Record<string, string> {
   if (
     !/^arn:aws[a-z-]*:lambda:[a-z0-9-]*:\d*:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$/.test(functionArn)
   ) {

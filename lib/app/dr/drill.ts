@@ -33,7 +33,7 @@ export type DrillFault =
   | { readonly kind: 'corrupt'; readonly region: string; readonly handoff_id: string }
   | { readonly kind: 'heal' };
 
-export interface DrillRunbookOutcome {
+interface DrillRunbookOutcome {
   readonly status: 'succeeded' | 'failed';
   readonly error?: string;
   readonly cause?: string;
@@ -113,7 +113,7 @@ function priorityOrder(topology: Topology): string[] {
 }
 
 /** The region a scenario strikes by default: the primary (first by failover priority), or for a partition the last. */
-export function defaultDrillRegion(topology: Topology, scenario: DrillScenario): string {
+function defaultDrillRegion(topology: Topology, scenario: DrillScenario): string {
   const order = priorityOrder(topology);
   return (scenario === 'network_partition' ? order.at(-1) : order[0]) as string;
 }

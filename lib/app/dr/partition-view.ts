@@ -12,7 +12,7 @@ import type { RegionalDeps, WithState } from '../deps.ts';
 
 const TIER_RANK: Readonly<Record<Tier, number>> = { primary: 0, secondary: 1, tertiary: 2, edge: 3 };
 
-export interface ObservedPartition {
+interface ObservedPartition {
   readonly members: readonly string[];
   readonly groups: readonly (readonly string[])[];
   readonly choice: PrimaryGroupChoice;

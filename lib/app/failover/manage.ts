@@ -7,7 +7,7 @@ import type { Failovers } from '../../ports.ts';
 import type { ControlDeps, RegionalDeps, WithState } from '../deps.ts';
 import { type FailoverView, isActive, iso, publish, readFailover, toView } from './shared.ts';
 
-export interface OperatorDecision {
+interface OperatorDecision {
   /** Who decided, kept on the record. */
   readonly by?: string;
   readonly reason?: string;
@@ -136,7 +136,7 @@ export async function getFailover(
   return toView(await readFailover(deps.state, failoverId));
 }
 
-export interface ListFailoversQuery {
+interface ListFailoversQuery {
   readonly failed_region?: string;
   readonly status?: FailoverStatus;
   /** Default 50, at most 500. */

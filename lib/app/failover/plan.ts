@@ -49,7 +49,7 @@ export interface FailoverPlan {
   readonly estimated_rto_seconds: number;
 }
 
-export interface Reroute {
+interface Reroute {
   readonly moves: WorkloadMove[];
   readonly kept: WorkloadKeptPending[];
 }
@@ -131,7 +131,7 @@ export function rerouteHandoffs(
 }
 
 /** The statuses as they will be once `failedRegion` is out of service. */
-export function withRegionOut(
+function withRegionOut(
   statuses: ReadonlyMap<string, RegionStatusRecord>,
   failedRegion: string,
 ): Map<string, RegionStatusRecord> {

@@ -63,7 +63,7 @@ export function topologyRole(topology: Topology, regionId: string): string {
   return topology.deployment.regions[regionId]?.role ?? 'active';
 }
 
-export type StatusChange = Partial<Pick<RegionStatusRecord, 'status' | 'role' | 'reason'>>;
+type StatusChange = Partial<Pick<RegionStatusRecord, 'status' | 'role' | 'reason'>>;
 
 export interface Moved {
   /** The status before this call (after any concurrent change it re-read). */

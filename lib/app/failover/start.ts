@@ -42,7 +42,7 @@ export interface StartFailoverRequest {
   readonly dry_run?: boolean;
 }
 
-export interface FailbackPlan {
+interface FailbackPlan {
   readonly region: string;
   readonly from_status: RegionStatusRecord['status'];
   readonly to_status: 'healthy';
@@ -66,7 +66,7 @@ export interface StartFailoverResponse {
 }
 
 /** Checks the request against the topology; every problem at once, naming its field. */
-export function validateStartRequest(
+function validateStartRequest(
   deps: Omit<ControlDeps, 'state'>,
   request: StartFailoverRequest,
   trigger: FailoverTrigger,

@@ -49,7 +49,7 @@ export interface FailoverActionResult {
   readonly failover_seconds?: number;
 }
 
-export type RecordPatch = Partial<Omit<FailoverRecord, 'failover_id' | 'steps'>>;
+type RecordPatch = Partial<Omit<FailoverRecord, 'failover_id' | 'steps'>>;
 
 /** An event a step publishes once its step is on the record. */
 export interface StepEvent {

@@ -8,7 +8,7 @@
 import type { Topology } from '../../core/topology/types.ts';
 import { failoverTimings } from './timings.ts';
 
-export interface FailoverWorkflowBounds {
+interface FailoverWorkflowBounds {
   /** Drained -> DrainWait rounds allowed (twice what the drain's max wait takes at its poll). */
   readonly drain_polls: number;
   /** Synced -> SyncWait rounds allowed (twice what the sync's max wait takes at its poll). */

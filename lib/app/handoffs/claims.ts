@@ -19,9 +19,9 @@ import type { HandoffClaim, Handoffs } from '../../ports.ts';
 import type { RegionalDeps, WithState } from '../deps.ts';
 
 /** Longer than any route takes between journaling a claim and writing it. */
-export const CLAIM_SETTLE_MS = 60_000;
+const CLAIM_SETTLE_MS = 60_000;
 
-export interface ClaimsReport {
+interface ClaimsReport {
   /** Claims that lost to another claim of the same task: their reservations were released. */
   readonly released: readonly string[];
   /** Claims forgotten (won and ended, or the record is gone). */

@@ -22,15 +22,15 @@ import { catchingUp, defaultStatus, readStatuses } from '../live-state.ts';
 /** A handoff as the API shows it: everything but the request digest. */
 export type HandoffView = Omit<Handoff, 'request_hash'>;
 
-export function handoffView(handoff: Handoff): HandoffView {
+function handoffView(handoff: Handoff): HandoffView {
   const { request_hash: _hash, ...view } = handoff;
   return view;
 }
 
 export const HANDOFF_LIST_MAX = 100;
-export const HANDOFF_LIST_DEFAULT = 25;
+const HANDOFF_LIST_DEFAULT = 25;
 
-export interface HandoffQuery {
+interface HandoffQuery {
   /** Target region; default every region of the topology. */
   readonly region?: string;
   readonly status?: HandoffStatus;
@@ -105,7 +105,7 @@ export async function getHandoff(
 }
 
 /** The 409 of a move the handoff's status does not allow: both states named. */
-export function transitionConflict(handoff: Handoff, to: keyof typeof HANDOFF_TRANSITIONS): ConflictError {
+function transitionConflict(handoff: Handoff, to: keyof typeof HANDOFF_TRANSITIONS): ConflictError {
   return new ConflictError(
     'HANDOFF_TRANSITION_INVALID',
     `handoff ${handoff.handoff_id} is ${handoff.status}; it cannot become ${to} (only from ${HANDOFF_TRANSITIONS[to].join(' or ')})`,
@@ -114,7 +114,7 @@ export function transitionConflict(handoff: Handoff, to: keyof typeof HANDOFF_TR
 }
 
 /** Refuses a move asked of a region that is not the handoff's target (its workers are elsewhere). */
-export function requireTarget(deps: Omit<RegionalDeps, 'state'>, handoff: Handoff): void {
+function requireTarget(deps: Omit<RegionalDeps, 'state'>, handoff: Handoff): void {
   if (handoff.target_region !== deps.regionId) {
     throw new ConflictError(
       'HANDOFF_ELSEWHERE',
@@ -124,7 +124,7 @@ export function requireTarget(deps: Omit<RegionalDeps, 'state'>, handoff: Handof
   }
 }
 
-export interface AcceptRequest {
+interface AcceptRequest {
   /** The worker taking the task; a repeat by the same worker answers 200, another worker's a 409. */
   readonly worker?: string;
 }

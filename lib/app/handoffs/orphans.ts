@@ -24,14 +24,14 @@ import { reconcileHolds } from '../resources/holds.ts';
 import { settleClaims } from './claims.ts';
 import { redirectHandoffs } from './redirect.ts';
 
-export interface OrphanSweep {
+interface OrphanSweep {
   /** Handoffs moved, with where to. */
   readonly moved: readonly { readonly handoff_id: string; readonly from: string; readonly to: string }[];
   /** Handoffs no region can take now, marked with the reasons. */
   readonly held: readonly { readonly handoff_id: string; readonly reason: string }[];
 }
 
-export async function sweepOrphans(
+async function sweepOrphans(
   deps: WithState<ControlDeps, RegionStatuses & Handoffs & Failovers>,
 ): Promise<OrphanSweep> {
   const { topology, state, regionId } = deps;

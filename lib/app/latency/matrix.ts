@@ -19,7 +19,7 @@ import type { LatencySla } from '../../core/topology/types.ts';
 import type { LatencyPort } from '../../ports.ts';
 import type { RegionalDeps } from '../deps.ts';
 
-export interface LatencyPairView extends EffectiveLatency {
+interface LatencyPairView extends EffectiveLatency {
   readonly from: string;
   readonly to: string;
   readonly static_ms: number;
@@ -30,7 +30,7 @@ export interface LatencyPairView extends EffectiveLatency {
   readonly sla: LatencySla & { readonly verdict?: SlaVerdict };
 }
 
-export interface LatencyMatrixView {
+interface LatencyMatrixView {
   readonly region: string;
   readonly at: string;
   readonly regions: readonly string[];
@@ -40,7 +40,7 @@ export interface LatencyMatrixView {
   readonly pairs: readonly LatencyPairView[];
 }
 
-export interface LatencyQuery {
+interface LatencyQuery {
   readonly from?: string;
   readonly to?: string;
 }

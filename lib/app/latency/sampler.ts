@@ -15,14 +15,14 @@ export interface LatencySamplerDeps extends RegionalDeps {
   readonly latency: LatencyPort;
 }
 
-export interface SamplerOptions {
+interface SamplerOptions {
   /** Samples per pair this run; default the topology's `latency.sampling.samples_per_run` (3). */
   readonly samples?: number;
 }
 
 export const PING_ENDPOINT = '/api/v1/ping';
 
-export interface PairReport {
+interface PairReport {
   readonly to: string;
   readonly samples: readonly number[];
   readonly failures: number;

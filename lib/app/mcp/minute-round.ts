@@ -11,7 +11,7 @@ import { type MinuteDriverPosition, type MinuteRoundReport, runDrivenRound } fro
 import { type McpProbeDeps, type McpProbeReport, probeMcpServers } from './probe.ts';
 
 /** Reads of the registry and the probe records and their one write, beyond the calls' timeout. */
-export const MCP_ROUND_MARGIN_MS = 3_000;
+const MCP_ROUND_MARGIN_MS = 3_000;
 
 /** Seconds between the job's rounds in `observer`: its MCP probe interval, whole, 6 to 60. */
 export function mcpRoundSeconds(topology: Topology, observer: string): number {
@@ -24,7 +24,7 @@ export function mcpRoundNeedsMs(topology: Topology): number {
 }
 
 /** The driver's position is all a round takes. */
-export type McpProbeMinuteRoundOptions = MinuteDriverPosition;
+type McpProbeMinuteRoundOptions = MinuteDriverPosition;
 
 /** One round of the minute: the servers probed when due, this observer's verdicts written. */
 export function runMcpProbeMinuteRound(

@@ -37,7 +37,7 @@ export type McpDeps = Pick<RegionalDeps, 'regionId' | 'topology' | 'state' | 'cl
   readonly events?: EventsPort;
 };
 
-export interface McpServerView extends McpServerRecord {
+interface McpServerView extends McpServerRecord {
   /**
    * Whether it serves now: its own status, its region's, and its endpoint's health probes, as this
    * region's replica holds them.
@@ -52,7 +52,7 @@ export interface McpServerView extends McpServerRecord {
   };
 }
 
-export interface McpListQuery {
+interface McpListQuery {
   readonly region?: string;
   readonly capability?: string;
 }
@@ -93,7 +93,7 @@ export async function listMcpServers(
     });
 }
 
-export interface McpDiscoveryQuery {
+interface McpDiscoveryQuery {
   readonly capability: string;
   /** The agent's region (default: the region asked). */
   readonly region?: string;
@@ -101,7 +101,7 @@ export interface McpDiscoveryQuery {
   readonly min_version?: string;
 }
 
-export type McpDiscoveryAnswer = Extract<Discovery, { found: true }> & {
+type McpDiscoveryAnswer = Extract<Discovery, { found: true }> & {
   readonly asked_from: string;
   /**
    * What the probes of the chosen server's endpoint say: `unknown` while nothing probes it (before
@@ -164,7 +164,7 @@ class McpNotFound extends NotFoundError {
   }
 }
 
-export interface McpRegistration {
+interface McpRegistration {
   readonly type?: string;
   readonly scope: 'regional' | 'global';
   readonly capabilities?: readonly string[];

@@ -35,7 +35,7 @@ import type { OpsDeps } from './deps.ts';
 
 const DAY_MS = 86_400_000;
 
-export interface DailyReportOptions {
+interface DailyReportOptions {
   readonly trigger: 'scheduled' | 'manual';
   /** The cost model's figure, computed where CDK can be synthesized (the CLI). */
   readonly cost_estimate?: {

@@ -26,7 +26,7 @@ import { ACTIVE_STATUSES } from '../failover/shared.ts';
 import { defaultStatus } from '../live-state.ts';
 import type { IncidentDeps } from './deps.ts';
 
-export interface ShutdownRequest {
+interface ShutdownRequest {
   readonly reason: string;
   readonly confirm?: string;
   readonly drain_timeout_seconds?: number;
@@ -34,13 +34,13 @@ export interface ShutdownRequest {
   readonly requested_by?: string;
 }
 
-export interface RestoreRequest {
+interface RestoreRequest {
   readonly confirm?: string;
   readonly reason?: string;
   readonly requested_by?: string;
 }
 
-export interface ShutdownResult {
+interface ShutdownResult {
   readonly region: string;
   readonly status: RegionStatusRecord;
   readonly incident: IncidentRecord;
@@ -144,7 +144,7 @@ export async function shutdownRegion(
   };
 }
 
-export interface RestoreResult {
+interface RestoreResult {
   readonly region: string;
   readonly status: RegionStatusRecord;
   readonly incident?: IncidentRecord;

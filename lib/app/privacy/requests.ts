@@ -106,7 +106,7 @@ export async function getPrivacyRequest(
   return view(record, record.type === 'erasure' ? undefined : await own.listExport(requestId));
 }
 
-export interface PrivacyListFilter {
+interface PrivacyListFilter {
   readonly status?: PrivacyRequestStatus;
   readonly type?: PrivacyRequestType;
   readonly subject_id?: string;

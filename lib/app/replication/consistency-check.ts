@@ -30,18 +30,18 @@ import type { WithState } from '../deps.ts';
 import { readStatuses } from '../live-state.ts';
 import { iso, publishEvents, type ReplicationDeps } from './deps.ts';
 
-export const DEFAULT_SAMPLE_SIZE = 100;
+const DEFAULT_SAMPLE_SIZE = 100;
 export const MAX_SAMPLE_SIZE = 10_000;
 export const CHECK_ID_PATTERN = /^check-[a-z0-9-]{1,80}$/;
 
-export interface CheckRequest {
+interface CheckRequest {
   /** Keys to sample (1..10,000); default 100. */
   readonly sample_size?: number;
   /** Repair what disagrees by each data type's rule; default false (report only). */
   readonly reconcile?: boolean;
 }
 
-export interface CheckOptions {
+interface CheckOptions {
   readonly trigger: 'api' | 'schedule';
   /** Where in the table the sample starts, 0 <= x < 1; default random. */
   readonly random?: () => number;

@@ -23,7 +23,7 @@ import type { StateRecordType } from '../../core/replication/placement.ts';
 import type { Clock, ReplicationPort, StatePort } from '../../ports.ts';
 
 /** The methods of StatePort that write. */
-export const STATE_WRITE_METHODS = [
+const STATE_WRITE_METHODS = [
   'putRegionStatus',
   'createHandoff',
   'redirectHandoff',
@@ -133,7 +133,7 @@ export function countWrites<T extends object>(
 }
 
 /** The record type each write method of StatePort writes. */
-export const STATE_WRITE_RECORDS: Readonly<Record<StateWriteMethod, StateRecordType>> = {
+const STATE_WRITE_RECORDS: Readonly<Record<StateWriteMethod, StateRecordType>> = {
   putRegionStatus: 'region_status',
   createHandoff: 'handoff',
   redirectHandoff: 'handoff',
@@ -144,7 +144,7 @@ export const STATE_WRITE_RECORDS: Readonly<Record<StateWriteMethod, StateRecordT
   updateFailover: 'failover',
 };
 
-export type StateWriteMethod = (typeof STATE_WRITE_METHODS)[number];
+type StateWriteMethod = (typeof STATE_WRITE_METHODS)[number];
 
 /**
  * The write methods whose records replicate asynchronously with the marks (`countedTable`, the state
@@ -158,7 +158,7 @@ export function countedStateWrites(
   return STATE_WRITE_METHODS.filter((method) => recordTables[STATE_WRITE_RECORDS[method]] === countedTable);
 }
 
-export interface CountingStateOptions {
+interface CountingStateOptions {
   /** Where a failed count is reported. @default a warning on stderr */
   readonly log?: (message: string, error: unknown) => void;
   /** The writes to count (countedStateWrites). @default every write method */

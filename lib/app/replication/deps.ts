@@ -9,14 +9,14 @@ import type { DepsWith, RegionalDeps } from '../deps.ts';
 export type ReplicationDeps = DepsWith<'replication' | 'documents' | 'events'>;
 
 /** The runtime did not wire the replication ports (a 500: a deployment mistake, not the caller's). */
-export class ReplicationNotConfiguredError extends CortexError {
+class ReplicationNotConfiguredError extends CortexError {
   readonly code = 'REPLICATION_NOT_CONFIGURED';
   constructor(missing: readonly string[]) {
     super(`replication is not configured in this runtime (missing ${missing.join(', ')})`);
   }
 }
 
-export type MaybeReplicationDeps = RegionalDeps &
+type MaybeReplicationDeps = RegionalDeps &
   Partial<Pick<ReplicationDeps, 'events' | 'replication' | 'documents'>>;
 
 /** The deps with the replication ports, or ReplicationNotConfiguredError naming what is missing. */

@@ -13,7 +13,7 @@ import {
 
 export { REPLICATION_ROUND_NEEDS_MS } from './monitor.ts';
 
-export interface ReplicationMinuteRoundOptions extends ReplicationRoundOptions, MinuteDriverPosition {}
+interface ReplicationMinuteRoundOptions extends ReplicationRoundOptions, MinuteDriverPosition {}
 
 export function runReplicationMinuteRound(
   deps: Omit<ReplicationDeps, 'state'>,

@@ -23,7 +23,7 @@ import { iso, publishEvents, type ReplicationDeps } from './deps.ts';
 import { detectConflict } from './versioned-store.ts';
 
 /** What `GET /v1/replication` answers. */
-export interface ReplicationReading {
+interface ReplicationReading {
   /** The region that read. */
   readonly observer: string;
   /** ISO time of the reading. */
@@ -37,7 +37,7 @@ export interface ReplicationReading {
   readonly tables: readonly ReadingTable[];
 }
 
-export interface ReadingTable {
+interface ReadingTable {
   readonly name: string;
   readonly role: PlacedTable['role'];
   readonly consistency: PlacedTable['consistency'];
@@ -210,7 +210,7 @@ export async function runReplicationRound(
 }
 
 /** How often the scheduled consistency check runs in each region (a separate hourly schedule on AWS). */
-export const CHECK_INTERVAL_MS = 3_600_000;
+const CHECK_INTERVAL_MS = 3_600_000;
 
 /**
  * The local scheduler's jobs (lib/local/scheduler.ts shape): every region's monitor round each beat
@@ -239,7 +239,7 @@ export function replicationMonitorJobs(
   });
 }
 
-export interface ReplicationMinuteOptions extends ReplicationRoundOptions {
+interface ReplicationMinuteOptions extends ReplicationRoundOptions {
   /** Rounds this invocation runs; default one per interval in a minute. */
   readonly rounds?: number;
   readonly sleep: (ms: number) => Promise<void>;

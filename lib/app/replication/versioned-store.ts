@@ -34,11 +34,11 @@ import {
 import type { DocumentPort } from '../../ports.ts';
 import { iso, publishEvents, type ReplicationDeps } from './deps.ts';
 
-export const DOCUMENT_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const DOCUMENT_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 /** A document's JSON content; siblings multiply it inside one item (400 KB). */
-export const MAX_CONTENT_BYTES = 32 * 1024;
+const MAX_CONTENT_BYTES = 32 * 1024;
 
-export interface DocumentView {
+interface DocumentView {
   readonly key: string;
   /** The context to send back with the next write: the merge of every sibling's vector. */
   readonly version: VersionVector;
@@ -50,13 +50,13 @@ export interface DocumentView {
   readonly siblings: readonly (DocumentVersion & { readonly vector: VersionVector })[];
 }
 
-export interface WriteRequest {
+interface WriteRequest {
   readonly content: unknown;
   /** The context the writer read (`version` of GET); omitted: everything this region's replica holds. */
   readonly version?: VersionVector;
 }
 
-export interface WriteResult {
+interface WriteResult {
   readonly document: DocumentView;
   /** The write was based on a context older than what this replica holds: kept as a sibling. */
   readonly stale: boolean;
@@ -86,7 +86,7 @@ function viewOf(key: string, slots: readonly DocumentSlot[]): DocumentView {
   };
 }
 
-export function conflictIdOf(siblings: readonly DocumentVersion[]): string {
+function conflictIdOf(siblings: readonly DocumentVersion[]): string {
   const text = siblings
     .map((s) => `${s.dot.region}:${s.dot.counter}`)
     .sort()

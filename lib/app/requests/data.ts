@@ -6,7 +6,7 @@ import * as z from 'zod/mini';
 import type { PathParameterSpec } from '../request-spec.ts';
 
 /** `PUT /v1/data/{key+}`: the record's JSON object. */
-export const putDataRequestSchema = z.strictObject({
+const putDataRequestSchema = z.strictObject({
   value: z.record(z.string(), z.unknown()),
 });
 
@@ -16,7 +16,7 @@ export const MAX_DATA_LIST_LIMIT = 1000;
 const limitReason = `must be a whole number from 1 to ${MAX_DATA_LIST_LIMIT}`;
 
 /** `GET /v1/data` query: all optional; `limit` 1 to MAX_DATA_LIST_LIMIT (default 100). */
-export const listDataQuerySchema = z.strictObject({
+const listDataQuerySchema = z.strictObject({
   prefix: z.optional(z.string()),
   after: z.optional(z.string()),
   limit: z.optional(

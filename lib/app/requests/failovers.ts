@@ -12,7 +12,7 @@ import {
 import type { PathParameterSpec } from '../request-spec.ts';
 
 /** `GET /v1/failovers` query. */
-export const listFailoversQuerySchema = z.strictObject({
+const listFailoversQuerySchema = z.strictObject({
   failed_region: z.optional(z.string().check(z.regex(REGION_ID_PATTERN, 'must be a region id'))),
   status: z.optional(
     z.enum(['running', 'awaiting_approval', 'completed', 'rolled_back', 'cancelled', 'failed']),

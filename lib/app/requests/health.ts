@@ -14,7 +14,7 @@ const { min, max } = BUNDLE_TIMEOUT_RANGE_MS;
 const timeoutReason = `must be whole milliseconds from ${min} to ${max}`;
 
 /** `GET /coordination/probe` query: which bundled paths, once each, and how long the caller waits. */
-export const probeBundleQuerySchema = z.strictObject({
+const probeBundleQuerySchema = z.strictObject({
   paths: z.string().check(
     z.refine((text) => bundledPathsOf(text).length > 0, `required: some of ${BUNDLED_PATHS.join(', ')}`),
     z.refine(

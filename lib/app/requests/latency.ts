@@ -2,7 +2,7 @@
 import * as z from 'zod/mini';
 
 /** `GET /v1/latency` query: a pair's end or both (each checked against the topology by the handler). */
-export const latencyQuerySchema = z.strictObject({
+const latencyQuerySchema = z.strictObject({
   from: z.optional(z.string()),
   to: z.optional(z.string()),
 });

@@ -20,13 +20,13 @@ const version = z
   .check(z.regex(VERSION_PATTERN, 'must be a version major.minor.patch such as 1.2.0'));
 
 /** `GET /v1/mcp/servers` query. */
-export const listServersQuerySchema = z.strictObject({
+const listServersQuerySchema = z.strictObject({
   region: z.optional(regionId),
   capability: z.optional(capability),
 });
 
 /** `GET /v1/mcp/discover` query: `capability` required. */
-export const discoverQuerySchema = z.strictObject({
+const discoverQuerySchema = z.strictObject({
   capability,
   region: z.optional(regionId),
   data_classification: z.optional(z.enum(DATA_CLASSIFICATIONS)),
@@ -34,7 +34,7 @@ export const discoverQuerySchema = z.strictObject({
 });
 
 /** `PUT /v1/mcp/servers/{region}/{server}` body. */
-export const registrationSchema = z.strictObject({
+const registrationSchema = z.strictObject({
   type: z.optional(
     z.string().check(z.regex(SERVER_NAME_PATTERN, 'must be a lower-case server type such as postgres')),
   ),

@@ -8,7 +8,7 @@ import { CHECK_ID_PATTERN, MAX_SAMPLE_SIZE } from '../replication/consistency-ch
 import type { PathParameterSpec } from '../request-spec.ts';
 
 /** `POST /v1/replication/consistency-checks`: the body is optional. */
-export const consistencyCheckRequestSchema = z.strictObject({
+const consistencyCheckRequestSchema = z.strictObject({
   sample_size: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(MAX_SAMPLE_SIZE))),
   reconcile: z.optional(z.boolean()),
 });
@@ -23,13 +23,13 @@ const versionSchema = z
   );
 
 /** `PUT /v1/documents/{key}`: `content` any JSON value; `version` the context of the read it is based on. */
-export const putDocumentRequestSchema = z.strictObject({
+const putDocumentRequestSchema = z.strictObject({
   content: z.unknown(),
   version: z.optional(versionSchema),
 });
 
 /** `POST /v1/documents/{key}/merge`: the merged value and the context of the read that saw every sibling. */
-export const mergeDocumentRequestSchema = z.strictObject({
+const mergeDocumentRequestSchema = z.strictObject({
   content: z.unknown(),
   version: versionSchema,
 });

@@ -8,19 +8,19 @@ import { HANDOFF_LIST_MAX } from '../handoffs/lifecycle.ts';
 import type { PathParameterSpec } from '../request-spec.ts';
 
 /** `{handoff_id}` of the handoff routes. */
-export const HANDOFF_ID = /^[A-Za-z0-9._:-]{1,200}$/;
+const HANDOFF_ID = /^[A-Za-z0-9._:-]{1,200}$/;
 
 const amount = z.int().check(z.minimum(0), z.maximum(1_000_000_000_000));
 
 /** `PUT /v1/resources/{region}/usage` body. */
-export const usageSchema = z.strictObject({
+const usageSchema = z.strictObject({
   workers: amount,
   tokens_used: amount,
   compute_units: amount,
 });
 
 /** `POST /v1/handoffs/{handoff_id}/complete|fail` optional body. */
-export const settleSchema = z.strictObject({
+const settleSchema = z.strictObject({
   actual_tokens: z.optional(amount),
   reason: z.optional(z.string().check(z.minLength(1), z.maxLength(500))),
 });
@@ -28,7 +28,7 @@ export const settleSchema = z.strictObject({
 const HANDOFF_STATUSES = ['pending', 'accepted', 'completed', 'failed', 'redirected'] as const;
 
 /** `GET /v1/handoffs` query. */
-export const listHandoffsQuerySchema = z.strictObject({
+const listHandoffsQuerySchema = z.strictObject({
   region: z.optional(z.string().check(z.regex(REGION_ID, 'must be a region id such as us-east-1'))),
   status: z.optional(z.enum(HANDOFF_STATUSES)),
   after: z.optional(z.string().check(z.minLength(1), z.maxLength(600))),
@@ -44,14 +44,14 @@ export const listHandoffsQuerySchema = z.strictObject({
 });
 
 /** `POST /v1/handoffs/{handoff_id}/accept` optional body. */
-export const acceptSchema = z.strictObject({
+const acceptSchema = z.strictObject({
   worker: z.optional(
     z.string().check(z.regex(/^[A-Za-z0-9._:@/-]{1,128}$/, 'must be 1-128 letters, digits or ._:@/-')),
   ),
 });
 
 /** `POST /v1/rebalance` optional body. */
-export const rebalanceSchema = z.strictObject({
+const rebalanceSchema = z.strictObject({
   dry_run: z.optional(z.boolean()),
   /** Plans even when `dynamic_rebalancing.enabled` is false (an operator's explicit request). */
   force: z.optional(z.boolean()),

@@ -4,12 +4,12 @@ import { APPROVAL_REF_PATTERN, APPROVAL_REF_RULE } from '../../core/compliance/t
 import { SUBJECT_ID_PATTERN } from '../../core/privacy/rules.ts';
 import { ERASURE_EXCEPTIONS } from '../../core/privacy/types.ts';
 
-export const TASK_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+const TASK_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
 const count = (max: number) => z.number().check(z.int(), z.minimum(0), z.maximum(max));
 
 /** `POST /v1/route` body: strict, unknown fields rejected (DESIGN principle 10). */
-export const routeRequestSchema = z.strictObject({
+const routeRequestSchema = z.strictObject({
   task_id: z.string().check(z.regex(TASK_ID_PATTERN, 'must match ^[A-Za-z0-9._:-]{1,128}$')),
   priority: z.optional(z.enum(['low', 'normal', 'high', 'critical'])),
   /** The data subject the task processes (GDPR rights: found, exported or erased by subject). */

@@ -23,7 +23,7 @@ export interface ReservedHandoff extends Handoff {
   readonly settlement?: Settlement;
 }
 
-export interface Settlement {
+interface Settlement {
   readonly outcome: 'completed' | 'failed';
   readonly at: string;
   /** Tokens the task consumed (charged to the reservation's hour). */
@@ -84,13 +84,13 @@ export async function cancelReservation(
   if (reservation && deps.resources) await deps.resources.release(reservation, -reservation.tokens);
 }
 
-export interface SettleRequest {
+interface SettleRequest {
   /** Tokens actually consumed; default: the estimate on completion, nothing on failure. */
   readonly actual_tokens?: number;
   readonly reason?: string;
 }
 
-export interface SettleResponse {
+interface SettleResponse {
   readonly handoff_id: string;
   readonly status: 'completed' | 'failed';
   /** False when an earlier call settled it (this one changed nothing). */

@@ -31,9 +31,9 @@ export const HOLD_SETTLE_MS = 60_000;
  * How long a released hold is kept, so a record that replication reopens (a concurrent write from
  * the other side of a partition healed meanwhile) finds it to restore.
  */
-export const HOLD_RETENTION_MS = 60 * 60_000;
+const HOLD_RETENTION_MS = 60 * 60_000;
 
-export interface HoldsReport {
+interface HoldsReport {
   /** Holds released because their records no longer hold them. */
   readonly released: readonly string[];
   /** Released holds restored because their records hold them after all. */

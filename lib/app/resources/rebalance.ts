@@ -14,7 +14,7 @@ import type { RegionalDeps, WithState } from '../deps.ts';
 import { readStatuses } from '../live-state.ts';
 import { readPools } from './pools.ts';
 
-export interface RebalanceResult extends RebalanceRecord {
+interface RebalanceResult extends RebalanceRecord {
   readonly dry_run: boolean;
   /** False when `dynamic_rebalancing.enabled` is false (nothing planned or written). */
   readonly enabled: boolean;

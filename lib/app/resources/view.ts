@@ -11,7 +11,7 @@ import type { ResourceAmounts, ResourceUsage } from '../../core/topology/types.t
 import type { RegionalDeps } from '../deps.ts';
 import { readPools } from './pools.ts';
 
-export interface RegionResources {
+interface RegionResources {
   readonly region: string;
   readonly allocation: ResourceAmounts;
   readonly usage: ResourceUsage;
@@ -22,7 +22,7 @@ export interface RegionResources {
   readonly allocation_version: number;
 }
 
-export interface ResourcesView {
+interface ResourcesView {
   /** The clock hour the token figures belong to (UTC, e.g. `2026-11-26T06`). */
   readonly hour: string;
   readonly regions: readonly RegionResources[];

@@ -22,7 +22,7 @@ export function weightsFromStatuses(
  * always in active-active (40/35/25 in the seed); a task with a latency or residency constraint is
  * placed by its score, so geographic proximity still decides for latency-sensitive work.
  */
-export function spreadsByWeight(topology: Topology): boolean {
+function spreadsByWeight(topology: Topology): boolean {
   return topology.deployment.pattern === 'active-active';
 }
 

@@ -16,7 +16,7 @@ export const SELECTIVE_EXPIRY_GRACE_DAYS = 2;
 
 const DAY_SECONDS = 86_400;
 
-export interface SelectiveAudit {
+interface SelectiveAudit {
   readonly topology: Topology;
   /** Epoch ms. */
   readonly now: number;

@@ -43,7 +43,7 @@ export { SELECTIVE_EXPIRY_GRACE_DAYS } from './audit-selective.ts';
 export const MAX_REPORTED_VIOLATIONS = 200;
 
 /** Below this score an audit with violations is non-compliant. */
-export const NON_COMPLIANT_BELOW = 90;
+const NON_COMPLIANT_BELOW = 90;
 
 export interface AuditInput {
   readonly topology: Topology;

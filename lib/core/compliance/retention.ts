@@ -7,7 +7,7 @@
 import type { Topology } from '../topology/types.ts';
 import { type DataClassification, isRegulated } from './types.ts';
 
-export type RecordKind = 'handoff' | 'failover' | 'compliance_audit' | 'compliance_approval';
+type RecordKind = 'handoff' | 'failover' | 'compliance_audit' | 'compliance_approval';
 
 /** A stored record as the retention check sees it. */
 export interface StoredRecord {
@@ -21,7 +21,7 @@ export interface StoredRecord {
   readonly classification?: DataClassification;
 }
 
-export interface RetentionRule {
+interface RetentionRule {
   readonly days: number;
   /** What sets it, e.g. `replication_strategies.selective.compliance_data_replication`. */
   readonly source: string;

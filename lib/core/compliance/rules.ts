@@ -34,15 +34,15 @@ import type { Region, Topology } from '../topology/types.ts';
 import { type DataClassification, type DeploymentFacts, isRegulated } from './types.ts';
 
 /** Frameworks whose controls cover only their own kind of data (PHI, cardholder data). */
-export const DATA_SCOPED_FRAMEWORKS: ReadonlySet<string> = new Set(['hipaa', 'pci-dss']);
+const DATA_SCOPED_FRAMEWORKS: ReadonlySet<string> = new Set(['hipaa', 'pci-dss']);
 
 /** Classifications `critical_data_localization` keeps at home even with an approval. */
-export const CRITICAL_CLASSIFICATIONS: ReadonlySet<DataClassification> = new Set(['pii']);
+const CRITICAL_CLASSIFICATIONS: ReadonlySet<DataClassification> = new Set(['pii']);
 
 /** Routing's compliance factor for a region reached only by a cross-border transfer. */
-export const TRANSFER_COMPLIANCE_FACTOR = 50;
+const TRANSFER_COMPLIANCE_FACTOR = 50;
 
-export type ReasonType = 'framework' | 'data_residency' | 'encryption' | 'access_control';
+type ReasonType = 'framework' | 'data_residency' | 'encryption' | 'access_control';
 
 export interface ComplianceReason {
   readonly type: ReasonType;
@@ -94,7 +94,7 @@ export interface RegionVerdict {
 }
 
 /** A region's verdict for every topology region, in topology order. */
-export type ComplianceAssessment = ReadonlyMap<string, RegionVerdict>;
+type ComplianceAssessment = ReadonlyMap<string, RegionVerdict>;
 
 // ---------------------------------------------------------------------------------------------
 // Origins
@@ -222,21 +222,21 @@ const LACK_TEXT: Readonly<Record<Need, string>> = {
 };
 
 /** A control some rule demands, with every rule that demands it. */
-export interface Requirement {
+interface Requirement {
   readonly need: Need;
   readonly type: 'encryption' | 'access_control';
   /** e.g. `regulated data`, `soc2 encryption_at_rest`, `data_residency.encryption_required`. */
   readonly sources: readonly string[];
 }
 
-export interface RequirementCheck extends Requirement {
+interface RequirementCheck extends Requirement {
   readonly met: boolean;
   /** Why it is not met; empty when met. */
   readonly reason: string;
 }
 
 /** Whether the deployment has a control; undefined facts have none (nothing can be confirmed). */
-export function hasControl(facts: DeploymentFacts | undefined, need: Need): boolean {
+function hasControl(facts: DeploymentFacts | undefined, need: Need): boolean {
   if (!facts) return false;
   switch (need) {
     case 'encryption_at_rest':

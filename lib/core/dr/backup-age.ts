@@ -8,7 +8,7 @@
 import { DATA_CLASSES, type DataClass, DR_OBJECTIVES } from './objectives.ts';
 
 /** A data class of the spec's RPO objectives (DR_OBJECTIVES.rpo). */
-export type RpoClassId = DataClass;
+type RpoClassId = DataClass;
 
 /** The spec's `backup_strategy`. */
 export const BACKUP_STRATEGY = {
@@ -39,7 +39,7 @@ export function backupVaultName(topologyName: string): string {
 /** Data types the topology names differently from the spec's objectives. */
 const SPEC_NAME: Readonly<Record<string, string>> = { audit_trails: 'audit_logs' };
 
-export interface RpoClass {
+interface RpoClass {
   readonly id: RpoClassId;
   readonly max_data_loss_seconds: number;
 }
@@ -59,7 +59,7 @@ export function rpoClassOf(dataType: string, synchronousTypes: readonly string[]
 }
 
 /** What a table holds, as the replication placement says (PlacedTable's fields). */
-export interface HeldData {
+interface HeldData {
   readonly name: string;
   /** Synchronous and asynchronous data types living in the table. */
   readonly dataTypes: readonly string[];
@@ -67,7 +67,7 @@ export interface HeldData {
   readonly policies: readonly string[];
 }
 
-export interface TableBackupNeeds {
+interface TableBackupNeeds {
   readonly table: string;
   /** The strictest class among the data it holds: the one the restore test holds it to. */
   readonly rpo: RpoClass;
@@ -148,9 +148,9 @@ export interface RecoveryPointReading {
   readonly error?: string;
 }
 
-export type RestoreVerdict = 'ok' | 'late' | 'missing' | 'unknown';
+type RestoreVerdict = 'ok' | 'late' | 'missing' | 'unknown';
 
-export interface TableCheck {
+interface TableCheck {
   readonly table: string;
   readonly region: string;
   readonly rpo_class: RpoClassId;

@@ -13,7 +13,7 @@ import {
   type ServiceTier,
 } from './objectives.ts';
 
-export interface ServiceRecovery {
+interface ServiceRecovery {
   readonly service: Service;
   /** Seconds from the failure until it served again; null when it never did. */
   readonly downtime_seconds: number | null;
@@ -28,7 +28,7 @@ export interface TierRto {
   readonly met: boolean;
 }
 
-export interface DataLoss {
+interface DataLoss {
   readonly data_type: DataType;
   /** The data-loss window, seconds; null when it is unknown (nothing to compare with arrived). */
   readonly loss_seconds: number | null;
@@ -110,7 +110,7 @@ export function lossWindowSeconds(failureAtMs: number, lostAckedAtMs: readonly n
   return seconds(Math.max(0, failureAtMs - Math.min(...lostAckedAtMs)));
 }
 
-export interface PhaseTiming {
+interface PhaseTiming {
   readonly phase: string;
   readonly started_at: number;
   readonly ended_at: number;
@@ -139,14 +139,14 @@ export function phaseTimings(
     .sort((a, b) => a.started_at - b.started_at);
 }
 
-export interface IntegrityFigures {
+interface IntegrityFigures {
   /** Acknowledged writes checked. */
   readonly acknowledged: number;
   /** Of those, present and equal in every survivor. */
   readonly intact: number;
 }
 
-export interface DrVerdictInput {
+interface DrVerdictInput {
   readonly rto: readonly TierRto[];
   readonly rpo: readonly ClassRpo[];
   readonly integrity?: IntegrityFigures;

@@ -37,12 +37,12 @@ export const DATA_TYPES = [
 ] as const;
 export type DataType = (typeof DATA_TYPES)[number];
 
-export interface RtoObjective {
+interface RtoObjective {
   readonly max_downtime_minutes: number;
   readonly services: readonly Service[];
 }
 
-export interface RpoObjective {
+interface RpoObjective {
   readonly max_data_loss_seconds: number;
   readonly data_types: readonly DataType[];
 }

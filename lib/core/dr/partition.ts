@@ -5,7 +5,7 @@
  * direction may be all there is).
  */
 
-export interface ReachabilityObservation {
+interface ReachabilityObservation {
   readonly observer: string;
   readonly target: string;
   readonly reachable: boolean;

@@ -7,12 +7,12 @@
  * hundred kilometres, which is all a latency estimate needs; it is not a geographic centroid.
  */
 
-export interface GeoPoint {
+interface GeoPoint {
   readonly lat: number;
   readonly lon: number;
 }
 
-export interface CountryInfo extends GeoPoint {
+interface CountryInfo extends GeoPoint {
   readonly name: string;
 }
 

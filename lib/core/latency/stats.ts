@@ -21,8 +21,8 @@ export const WINDOW_SIZE = 30;
 /** EWMA weight of a new sample: after 3 samples a step change is two-thirds absorbed. */
 export const EWMA_ALPHA = 0.3;
 /** An entry older than this many sampling intervals is stale. */
-export const FRESH_RUNS = 3;
-export const DEFAULT_SAMPLING = Object.freeze({ interval_seconds: 60, samples_per_run: 3 });
+const FRESH_RUNS = 3;
+const DEFAULT_SAMPLING = Object.freeze({ interval_seconds: 60, samples_per_run: 3 });
 
 export interface LatencySampling {
   readonly interval_seconds: number;
@@ -51,9 +51,9 @@ export interface LatencyEntry {
   readonly sla_violated: boolean;
 }
 
-export type Percentile = 'p50' | 'p95' | 'p99';
+type Percentile = 'p50' | 'p95' | 'p99';
 
-export interface SlaBreach {
+interface SlaBreach {
   readonly percentile: Percentile;
   readonly ms: number;
   readonly target_ms: number;
@@ -115,7 +115,7 @@ export function slaVerdict(
   return { ok: breaches.length === 0, breaches };
 }
 
-export interface PairRun {
+interface PairRun {
   readonly from: string;
   readonly to: string;
   /** Round-trip ms of the successful probes of this run, in order. */

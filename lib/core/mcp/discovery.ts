@@ -10,7 +10,7 @@ import { expandResidency } from '../topology/residency.ts';
 import type { Topology } from '../topology/types.ts';
 import { compareVersions, type McpServerRecord } from './registry.ts';
 
-export interface DiscoveryQuery {
+interface DiscoveryQuery {
   readonly capability: string;
   /** The region the agent runs in. */
   readonly region: string;
@@ -32,7 +32,7 @@ export interface DiscoveryContext {
   readonly frameworks: (region: string) => ReadonlySet<string>;
 }
 
-export interface ConsideredServer {
+interface ConsideredServer {
   readonly region: string;
   readonly server: string;
   readonly reasons: readonly string[];

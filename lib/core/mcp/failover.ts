@@ -14,7 +14,7 @@ export interface McpMove {
   readonly reasons: readonly string[];
 }
 
-export interface McpFailoverPlan {
+interface McpFailoverPlan {
   /** Records to write (the failed region's servers and the counterparts that take over). */
   readonly writes: readonly McpServerRecord[];
   readonly moves: readonly McpMove[];

@@ -7,10 +7,10 @@
 import type { McpServerConfig } from '../topology/sections.ts';
 import type { Topology } from '../topology/types.ts';
 
-export type McpScope = 'regional' | 'global';
-export type McpFailoverRule = 'any-region' | 'cross-region' | 'none';
+type McpScope = 'regional' | 'global';
+type McpFailoverRule = 'any-region' | 'cross-region' | 'none';
 /** `available`: serves; `unavailable`: its region failed or it was taken down (see `reason`). */
-export type McpServerStatus = 'available' | 'unavailable';
+type McpServerStatus = 'available' | 'unavailable';
 
 export interface McpServerRecord {
   readonly region: string;
@@ -39,7 +39,7 @@ export interface McpServerRecord {
 }
 
 /** What each known server type offers; its type name is always one of its capabilities. */
-export const TYPE_CAPABILITIES: Readonly<Record<string, readonly string[]>> = {
+const TYPE_CAPABILITIES: Readonly<Record<string, readonly string[]>> = {
   filesystem: ['files', 'files.read', 'files.write'],
   github: ['git', 'repositories', 'pull-requests'],
   postgres: ['sql', 'database'],
@@ -48,7 +48,7 @@ export const TYPE_CAPABILITIES: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** The version a seeded server is registered with (the topology names none). */
-export const SEEDED_VERSION = '1.0.0';
+const SEEDED_VERSION = '1.0.0';
 
 export function capabilitiesOf(type: string): string[] {
   return [type, ...(TYPE_CAPABILITIES[type] ?? [])];

@@ -12,7 +12,7 @@ export interface Ipv4Range {
 }
 
 /** RFC 1918 private ranges and RFC 6598 shared space: what a VPC may use without owning the block. */
-export const PRIVATE_RANGES: readonly Ipv4Range[] = [
+const PRIVATE_RANGES: readonly Ipv4Range[] = [
   '10.0.0.0/8',
   '172.16.0.0/12',
   '192.168.0.0/16',

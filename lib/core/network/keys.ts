@@ -9,7 +9,7 @@ export interface KeyRecord {
   readonly created_at: string;
 }
 
-export interface KeyAge {
+interface KeyAge {
   readonly region: string;
   readonly public_key: string;
   readonly created_at: string;

@@ -8,7 +8,7 @@
 import type { Topology } from '../topology/types.ts';
 import { firstHost, type Ipv4Range, isPrivate, overlaps, parseCidr } from './cidr.ts';
 
-export interface MeshRegion {
+interface MeshRegion {
   readonly region: string;
   /** The region's VPC blocks, as its tunnel ends declare them. */
   readonly cidrs: readonly string[];
@@ -27,7 +27,7 @@ export interface MeshLink {
   readonly latency_ms: number;
 }
 
-export interface MeshPath {
+interface MeshPath {
   /** `direct`, the region traffic passes through, or `internet`. */
   readonly via: string;
   readonly priority: number;
@@ -44,7 +44,7 @@ export interface MeshRoute {
   readonly paths: readonly MeshPath[];
 }
 
-export interface MeshIssue {
+interface MeshIssue {
   readonly field: string;
   readonly message: string;
 }
@@ -243,7 +243,7 @@ function meshRoutes(
 }
 
 /** A pair's latency over the mesh: the declared latency along the path traffic takes now. */
-export interface TunnelLatency {
+interface TunnelLatency {
   readonly ms: number;
   /** `direct`, or the region the path passes through. */
   readonly via: string;

@@ -7,18 +7,18 @@
  */
 import { linkBetween, type MeshPlan } from './mesh.ts';
 
-export const WIREGUARD_PORT = 51820;
+const WIREGUARD_PORT = 51820;
 /** Seconds between keepalives: keeps NAT and stateful firewall entries open on idle tunnels. */
-export const KEEPALIVE_SECONDS = 25;
+const KEEPALIVE_SECONDS = 25;
 
-export interface RegionKeys {
+interface RegionKeys {
   /** This region's private key (base64 of 32 bytes). */
   readonly private_key: string;
   /** Every region's public key (base64 of 32 bytes), by region id. */
   readonly public_keys: Readonly<Record<string, string>>;
 }
 
-export interface WireGuardPeer {
+interface WireGuardPeer {
   readonly region: string;
   readonly public_key: string;
   readonly allowed_ips: readonly string[];
@@ -27,7 +27,7 @@ export interface WireGuardPeer {
 }
 
 /** The peers of `region`, in the plan's region order. */
-export function peersOf(
+function peersOf(
   plan: MeshPlan,
   region: string,
   publicKeys: Readonly<Record<string, string>>,
@@ -83,7 +83,7 @@ export function renderWireGuard(plan: MeshPlan, region: string, keys: RegionKeys
   return `${lines.join('\n')}\n`;
 }
 
-export interface IniSection {
+interface IniSection {
   readonly name: string;
   readonly values: Readonly<Record<string, string>>;
 }

@@ -5,7 +5,7 @@
  * existing use cases; this file only judges them.
  */
 
-export type CheckStatus = 'ok' | 'warning' | 'critical' | 'unknown';
+type CheckStatus = 'ok' | 'warning' | 'critical' | 'unknown';
 
 export const REPORT_ID_PATTERN = /^ops-[a-z]{2}(-[a-z]+)+-\d-\d{8}T\d{6}Z$/;
 
@@ -19,7 +19,7 @@ export interface Check<T> {
   readonly error?: string;
 }
 
-export interface HealthReading {
+interface HealthReading {
   readonly regions: readonly {
     readonly region: string;
     readonly status: string;
@@ -31,7 +31,7 @@ export interface HealthReading {
   }[];
 }
 
-export interface ReplicationLagReading {
+interface ReplicationLagReading {
   readonly pairs: readonly {
     readonly source: string;
     readonly replica: string;
@@ -41,7 +41,7 @@ export interface ReplicationLagReading {
   readonly unreachable: readonly string[];
 }
 
-export interface LatencyReading {
+interface LatencyReading {
   readonly pairs: readonly {
     readonly from: string;
     readonly to: string;
@@ -51,7 +51,7 @@ export interface LatencyReading {
   }[];
 }
 
-export interface CapacityReading {
+interface CapacityReading {
   readonly regions: readonly {
     readonly region: string;
     readonly level: 'normal' | 'warning' | 'critical';
@@ -59,7 +59,7 @@ export interface CapacityReading {
   }[];
 }
 
-export interface ComplianceReading {
+interface ComplianceReading {
   /** The newest audit of each region in the last day, summarized. */
   readonly audits: readonly {
     readonly audit_id: string;

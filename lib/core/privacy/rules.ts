@@ -36,7 +36,7 @@ export function jurisdictionsOf(topology: Topology): string[] {
   return [...new Set(Object.values(topology.regional_compliance).map((p) => p.jurisdiction))].sort();
 }
 
-export type RightLookup =
+type RightLookup =
   | { readonly granted: true; readonly right: GrantedRight }
   | { readonly granted: false; readonly problem: 'unknown_jurisdiction'; readonly known: readonly string[] }
   | { readonly granted: false; readonly problem: 'not_granted'; readonly reason: string };
@@ -100,7 +100,7 @@ export function legalHoldOf(task: Readonly<Record<string, unknown>>): LegalHold 
   return { basis: basis as ErasureException, reason };
 }
 
-export type ErasureDecision =
+type ErasureDecision =
   | { readonly erase: true; readonly note?: string }
   | { readonly erase: false; readonly exception: ErasureException; readonly reason: string };
 
@@ -123,7 +123,7 @@ export function erasureDecision(
 }
 
 /** Terminal requests are never processed again. */
-export function isTerminal(status: PrivacyRequestStatus): boolean {
+function isTerminal(status: PrivacyRequestStatus): boolean {
   return status === 'completed' || status === 'rejected';
 }
 

@@ -25,7 +25,7 @@ export const ERASURE_EXCEPTIONS = ['legal_obligation', 'public_interest'] as con
 export type ErasureException = (typeof ERASURE_EXCEPTIONS)[number];
 
 /** What kind of stored record held the subject's data. */
-export type SubjectRecordKind = 'handoff' | 'export';
+type SubjectRecordKind = 'handoff' | 'export';
 
 /** What was done with one record in one region's replica. */
 export interface RecordOutcome {

@@ -17,11 +17,11 @@ import { OPEN_STATUSES } from '../state/records.ts';
 import type { ConflictResolution } from '../topology/sections.ts';
 import type { CopyReport } from './records.ts';
 
-export type Winner =
+type Winner =
   | { readonly winner: string; readonly reason: string }
   | { readonly skipped: string; readonly winner?: undefined };
 
-export interface WinnerInput {
+interface WinnerInput {
   readonly rule: ConflictResolution | undefined;
   /** Per region its copy (only the replicas that could be read). */
   readonly copies: Readonly<Record<string, CopyReport>>;

@@ -38,11 +38,11 @@ export const RECORD_DATA_TYPES: Readonly<Record<string, string>> = {
 };
 
 /** Active-active data kept with version vectors (lib/app/replication/versioned-store.ts). */
-export const VERSIONED_DATA_TYPES: ReadonlySet<string> = new Set(['coordination_documents']);
+const VERSIONED_DATA_TYPES: ReadonlySet<string> = new Set(['coordination_documents']);
 
-export type ReplicationClass = 'synchronous' | 'asynchronous' | 'active_active' | 'unclassified';
+type ReplicationClass = 'synchronous' | 'asynchronous' | 'active_active' | 'unclassified';
 
-export interface DataTypeRule {
+interface DataTypeRule {
   readonly record_type: string | undefined;
   readonly data_type: string;
   readonly strategy: ReplicationClass;

@@ -21,14 +21,14 @@ import type { Topology } from '../topology/types.ts';
 import type { ReplicationMark } from './records.ts';
 
 /** A write marker: a heartbeat number and its time (epoch ms). */
-export interface Position {
+interface Position {
   readonly seq: number;
   readonly at: number;
 }
 
 /** The spec's alert thresholds (monitor-replication.sh). */
 export const ALERT_RECORDS = 10_000;
-export const ALERT_SECONDS = 300;
+const ALERT_SECONDS = 300;
 
 /**
  * Beat interval of the lag monitor (the one place it is set: the Lambda rounds, the local scheduler
@@ -90,7 +90,7 @@ export interface PairLag {
   readonly reasons: readonly string[];
 }
 
-export interface PairInput {
+interface PairInput {
   readonly source: string;
   readonly replica: string;
   /** S's mark as S's own replica holds it; undefined when it could not be read or does not exist. */
@@ -293,7 +293,7 @@ export function newestPosition(
   return best;
 }
 
-export interface ReplicaReading {
+interface ReplicaReading {
   /** The replica holds the marker (or a later one). */
   readonly caught_up: boolean;
   /** Markers the replica lacks. */

@@ -61,7 +61,7 @@ export const MRSC_REGION_SETS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** MRSC tables hold exactly this many replicas here (two replicas and a witness is the other AWS shape). */
-export const MRSC_REPLICAS = 3;
+const MRSC_REPLICAS = 3;
 
 /** Places every table the topology needs; never throws: problems are in `errors`. */
 export function placeReplication(topology: Topology, options: PlacementOptions = {}): ReplicationPlacement {
@@ -194,7 +194,7 @@ export function stateRecordTables(topology: Topology): Record<StateRecordType, s
  * The data type of the resource pools (each region's allocation and the workers, tokens and compute
  * held for tasks): the spec's `worker_assignments`, a synchronous data type of the default strategies.
  */
-export const RESOURCE_POOL_DATA_TYPE = 'worker_assignments';
+const RESOURCE_POOL_DATA_TYPE = 'worker_assignments';
 
 /**
  * The table holding the resource pools: the MRSC table when `worker_assignments` is synchronous and
@@ -206,7 +206,7 @@ export function resourcePoolTable(topology: Topology): string {
   return dataTypes[RESOURCE_POOL_DATA_TYPE] ?? globalName;
 }
 
-export interface StrategyTables {
+interface StrategyTables {
   readonly globalName: string;
   /** The MRSC table's name when the regions allow one. */
   readonly criticalName?: string;
@@ -271,7 +271,7 @@ export function decideMrsc(regionIds: readonly string[]): MrscDecision {
   };
 }
 
-export function regionSetOf(regionId: string): string | undefined {
+function regionSetOf(regionId: string): string | undefined {
   return Object.entries(MRSC_REGION_SETS).find(([, ids]) => ids.includes(regionId))?.[0];
 }
 

@@ -13,7 +13,7 @@ import { REGION_ID_PATTERN } from '../topology/types.ts';
 export type VersionVector = Readonly<Record<string, number>>;
 
 /** How `a` relates to `b`: `before` means `b` has seen everything `a` has (and more). */
-export type VectorOrdering = 'equal' | 'before' | 'after' | 'concurrent';
+type VectorOrdering = 'equal' | 'before' | 'after' | 'concurrent';
 
 export function compareVectors(a: VersionVector, b: VersionVector): VectorOrdering {
   let less = false;
@@ -82,7 +82,7 @@ export interface Dot {
   readonly counter: number;
 }
 
-export interface DottedVersion {
+interface DottedVersion {
   readonly dot: Dot;
   /** What the writer had seen when it wrote. */
   readonly context: VersionVector;

@@ -15,9 +15,9 @@
 import type { Topology } from '../topology/types.ts';
 
 /** Roles that take tasks in active-passive: the configured active region, or one a failover promoted. */
-export const ROUTABLE_ROLES: ReadonlySet<string> = new Set(['active', 'primary']);
+const ROUTABLE_ROLES: ReadonlySet<string> = new Set(['active', 'primary']);
 
-export interface PatternRegionState {
+interface PatternRegionState {
   /** In service: not failed over (the caller decides what counts). */
   readonly serving: boolean;
   readonly role: string;
@@ -53,7 +53,7 @@ export function trafficWeights(
 }
 
 /** FNV-1a of the key as a fraction in [0, 1): stable across processes and runtimes. */
-export function stableFraction(key: string): number {
+function stableFraction(key: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) {
     hash ^= key.charCodeAt(i);

@@ -71,8 +71,8 @@ export interface Utilization {
 }
 
 /** The spec's monitoring thresholds on regional_utilization, in percent. */
-export const UTILIZATION_WARNING = 70;
-export const UTILIZATION_CRITICAL = 85;
+const UTILIZATION_WARNING = 70;
+const UTILIZATION_CRITICAL = 85;
 
 /** The clock hour of `now` (epoch ms) in UTC, e.g. `2026-11-26T06`: the token budget's bucket. */
 export function hourBucket(now: number): string {

@@ -10,7 +10,7 @@
 import type { ResourceAmounts } from '../topology/types.ts';
 import { round3 } from './pool.ts';
 
-export type ResourceKind = keyof ResourceAmounts;
+type ResourceKind = keyof ResourceAmounts;
 
 export const RESOURCE_KINDS: readonly ResourceKind[] = ['workers', 'tokens_per_hour', 'compute_units'];
 
@@ -39,7 +39,7 @@ export interface RebalanceMove {
   readonly reason: string;
 }
 
-export interface RebalancePlan {
+interface RebalancePlan {
   readonly moves: readonly RebalanceMove[];
   /** Every region's allocation after the moves. */
   readonly allocations: Readonly<Record<string, ResourceAmounts>>;

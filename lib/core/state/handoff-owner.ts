@@ -24,7 +24,7 @@ function fnv1a(text: string): number {
 }
 
 /** The regions in the task's claim order: the owner first, then who takes over its duties. */
-export function ownerRanking(regionIds: readonly string[], taskId: string): string[] {
+function ownerRanking(regionIds: readonly string[], taskId: string): string[] {
   return [...regionIds]
     .map((region) => ({ region, weight: fnv1a(`${region}\u0000${taskId}`) }))
     .sort((a, b) => b.weight - a.weight || (a.region < b.region ? -1 : 1))

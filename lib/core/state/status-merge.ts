@@ -48,7 +48,7 @@ function writtenBySubject(slot: StatusSlot): boolean {
 }
 
 /** Below zero when `a` wins over `b`. */
-export function compareStatusSlots(a: StatusSlot, b: StatusSlot): number {
+function compareStatusSlots(a: StatusSlot, b: StatusSlot): number {
   if (a.record.epoch !== b.record.epoch) return b.record.epoch - a.record.epoch;
   const own = Number(writtenBySubject(a)) - Number(writtenBySubject(b));
   if (own !== 0) return own;

@@ -5,9 +5,9 @@
  */
 import type { Topology } from './types.ts';
 
-export const COMPILED_TOPOLOGY_FORMAT = 'cortex-topology/validated-v1';
+const COMPILED_TOPOLOGY_FORMAT = 'cortex-topology/validated-v1';
 
-export interface CompiledTopology {
+interface CompiledTopology {
   readonly format: typeof COMPILED_TOPOLOGY_FORMAT;
   readonly topology: Topology;
 }

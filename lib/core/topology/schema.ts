@@ -17,7 +17,7 @@ export const COMPLIANCE_FRAMEWORK_ALIASES: Readonly<Record<string, ComplianceFra
   iso_27001: 'iso27001',
 };
 
-export const CONTINENTS = [
+const CONTINENTS = [
   'africa',
   'antarctica',
   'asia',

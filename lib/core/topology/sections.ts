@@ -13,7 +13,7 @@ import type { ComplianceFramework } from './frameworks.ts';
 
 export type ConflictResolution = 'primary_wins' | 'last_write_wins' | 'vector_clock';
 
-export interface SynchronousReplication {
+interface SynchronousReplication {
   readonly description: string;
   readonly target_latency_ms: number;
   readonly consistency: 'strong';
@@ -35,7 +35,7 @@ export interface RetryPolicy {
   readonly max_backoff_seconds: number;
 }
 
-export interface AsynchronousReplication {
+interface AsynchronousReplication {
   readonly description: string;
   readonly target_latency_ms: number;
   readonly consistency: 'eventual';
@@ -54,7 +54,7 @@ export interface AsynchronousReplication {
  * Where a selective policy copies data: `all` regions, the regions of the `same_jurisdiction`,
  * or a region id.
  */
-export type ReplicationTarget = string;
+type ReplicationTarget = string;
 
 export interface SelectiveReplicationPolicy {
   readonly policy_id: string;
@@ -68,7 +68,7 @@ export interface SelectiveReplicationPolicy {
   readonly immutable?: boolean;
 }
 
-export interface SelectiveReplication {
+interface SelectiveReplication {
   readonly description: string;
   readonly consistency: 'custom';
   readonly policies: readonly SelectiveReplicationPolicy[];
@@ -98,16 +98,16 @@ export interface ComplianceFrameworkPolicy {
   readonly legal_basis?: readonly string[];
 }
 
-export interface CrossBorderTransferTerms {
+interface CrossBorderTransferTerms {
   readonly mechanism: string;
   /** Countries with an adequacy decision, as ISO codes after validation (`Switzerland` -> `CH`). */
   readonly adequacy_decisions: readonly string[];
   readonly bcr_approved: boolean;
 }
 
-export type CrossBorderTransferRule = 'allowed' | 'restricted' | 'approval_required' | 'prohibited';
+type CrossBorderTransferRule = 'allowed' | 'restricted' | 'approval_required' | 'prohibited';
 
-export interface ComplianceDataResidency {
+interface ComplianceDataResidency {
   /** ISO codes or country groups (upper case after validation). */
   readonly allowed_countries: readonly string[];
   readonly cross_border_transfer: CrossBorderTransferRule | CrossBorderTransferTerms;
@@ -116,7 +116,7 @@ export interface ComplianceDataResidency {
   readonly critical_data_localization?: boolean;
 }
 
-export interface IndividualRight {
+interface IndividualRight {
   readonly max_response_days: number;
   readonly format?: string;
   readonly cost?: string;
@@ -135,7 +135,7 @@ export interface RegionalCompliance {
 // ---------------------------------------------------------------------------------------------
 // Regional MCP server deployment (spec: "Regional MCP Configuration")
 
-export interface McpServerReplication {
+interface McpServerReplication {
   readonly enabled?: boolean;
   /** Region ids. */
   readonly targets?: readonly string[];
@@ -174,7 +174,7 @@ export interface RegionalMcpDeployment {
 // ---------------------------------------------------------------------------------------------
 // Cross-region networking (spec: "VPN Configuration")
 
-export interface VpnTunnelEnd {
+interface VpnTunnelEnd {
   readonly region: string;
   readonly endpoint: string;
   readonly public_key?: string;
@@ -182,7 +182,7 @@ export interface VpnTunnelEnd {
   readonly allowed_ips: readonly string[];
 }
 
-export interface VpnTunnel {
+interface VpnTunnel {
   readonly tunnel_id: string;
   readonly source: VpnTunnelEnd;
   readonly destination: VpnTunnelEnd;

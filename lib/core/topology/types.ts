@@ -40,13 +40,13 @@ export const TIER_PRIORITY: Readonly<Record<Tier, number>> = {
   edge: 3,
 };
 
-export type Capability = 'masters' | 'workers' | 'mcp-servers' | 'data-storage';
+type Capability = 'masters' | 'workers' | 'mcp-servers' | 'data-storage';
 
 export const CAPABILITIES: readonly Capability[] = ['masters', 'workers', 'mcp-servers', 'data-storage'];
 
 export { COMPLIANCE_FRAMEWORKS, type ComplianceFramework } from './frameworks.ts';
 
-export interface Coordinates {
+interface Coordinates {
   readonly lat: number;
   readonly lon: number;
 }
@@ -91,7 +91,7 @@ export interface ResourceUsage {
   readonly compute_units: number;
 }
 
-export interface RegionalAllocation extends ResourceAmounts {
+interface RegionalAllocation extends ResourceAmounts {
   readonly current_usage: ResourceUsage;
 }
 
@@ -140,9 +140,9 @@ export interface FailoverPolicies {
   };
 }
 
-export type RegionRole = 'active' | 'passive-warm' | 'passive-cold';
+type RegionRole = 'active' | 'passive-warm' | 'passive-cold';
 
-export interface DeploymentRegion {
+interface DeploymentRegion {
   readonly role: RegionRole;
   readonly traffic_weight: number;
   readonly capabilities: readonly string[];

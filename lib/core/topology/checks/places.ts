@@ -6,7 +6,7 @@ import { COUNTRIES, isIsoCountry } from '../../geo/countries.ts';
 import { normalizeCountryCode } from '../residency.ts';
 import { type Report, reportDuplicates } from './report.ts';
 
-export interface CountryGroups {
+interface CountryGroups {
   /** Normalized group name -> normalized members. */
   readonly members: Record<string, string[]>;
   /** Normalized group name -> sorted unique ISO codes. */
