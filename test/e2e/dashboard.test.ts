@@ -2,7 +2,7 @@
  * The operations dashboard in headless Chromium (Debian's `chromium`, driven by playwright-core)
  * against a local control plane started per test: the page, its live polling, its fault controls,
  * and its move to another region's endpoint when the one it talks to dies. The fast policy (10 s x 3)
- * at SPEED, as test/e2e/failover.test.ts runs it; every wait is for a condition on the page.
+ * at SPEED; every wait is for a condition on the page.
  *
  * A screenshot of the page after the failover is kept in test-artifacts/ (gitignored).
  */
@@ -19,14 +19,26 @@ import { call, post, untilAllHealthy, usePlane, withFastPolicy } from '../suppor
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 
-const SPEED = 10;
+/**
+ * Simulated ms per real ms. A probe's 10 s timeout and the policy's 5 s p99 threshold are 2 s and
+ * 1 s of real time here: a plane starved of CPU for less than that by a busy machine (the page, the
+ * browser and the other tests) still sees every region as it is. At 10, half a second of starvation
+ * fenced or failed regions that were up.
+ */
+const SPEED = 5;
 /** Real ms per simulated probe interval (10 s). */
 const REAL_INTERVAL_MS = 10_000 / SPEED;
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-south-1'] as const;
 /** The issue's budget for the page and everything it loads, compressed as sent. */
 const PAGE_BUDGET_BYTES = 150 * 1024;
 /** A plane to start and settle, a failover to run, on 2 shared cores. */
-const TEST_TIMEOUT_MS = 150_000;
+const TEST_TIMEOUT_MS = 150 * REAL_INTERVAL_MS;
+/**
+ * How long a check of the page is retried: twenty probe intervals. Vitest's default (one second)
+ * is a real-time bound a busy machine breaks: the page polls every second or so, and one poll late
+ * leaves the cell as it was.
+ */
+const PAGE_WAIT = { timeout: 20 * REAL_INTERVAL_MS, interval: 100 };
 
 const plane = usePlane('cortex-dashboard-', SPEED);
 let browser: Browser;
@@ -130,13 +142,15 @@ describe('the operations dashboard in Chromium', () => {
       await untilPolls(page, 2);
 
       for (const region of REGIONS) {
-        await expect.poll(() => marker(page as Page, region).getAttribute('data-status')).toBe('healthy');
+        await expect
+          .poll(() => marker(page as Page, region).getAttribute('data-status'), PAGE_WAIT)
+          .toBe('healthy');
         expect(await marker(page, region).textContent()).toContain(`${region} · healthy`);
         expect(await page.locator(`#regions tr[data-region="${region}"]`).textContent()).toContain('healthy');
         // Its availability over the last hour and day, in words against the SLA.
         for (const window of ['hour', 'day']) {
           await expect
-            .poll(() => availabilityText(page as Page, region, window))
+            .poll(() => availabilityText(page as Page, region, window), PAGE_WAIT)
             .toMatch(/^100 % meets 99\.99 %\d+ of (60|1440) min measured$/);
         }
       }
@@ -176,7 +190,7 @@ describe('the operations dashboard in Chromium', () => {
       // The approval step holds the failover on the timeline until the page's Approve button answers it.
       const cp = await start((raw) => {
         raw.failover_policies.automatic_failover.require_manual_approval = true;
-        // At SPEED the policy's 60 s decision timeout is 6 real seconds from the approval being asked
+        // At SPEED the policy's 60 s decision timeout is 12 real seconds from the approval being asked
         // to the click, which the page's polls and a busy machine can spend: the failover would end
         // cancelled before the button is pressed. The timeout is tested in test/statemachine.
         raw.failover_policies.automatic_failover.decision_timeout_seconds = 3600;
@@ -184,31 +198,33 @@ describe('the operations dashboard in Chromium', () => {
       const p = await open(cp.gatewayUrl);
       await p.selectOption('#control-region', 'us-east-1');
       await p.click('#fault-down');
-      await expect.poll(() => p.textContent('#control-result')).toContain('down on us-east-1');
+      await expect.poll(() => p.textContent('#control-result'), PAGE_WAIT).toContain('down on us-east-1');
       expect((await call(`${cp.gatewayUrl}/v1/sim/faults`)).body.faults).toMatchObject([
         { region: 'us-east-1', kind: 'down' },
       ]);
 
-      const failover = p.locator('#failovers article[data-failover="failover-us-east-1-e0"]');
+      // Its epoch is 0 on a quiet machine; a plane starved of CPU may have fenced and unfenced a
+      // region before (each a new epoch), which the simulator's tests cover: any epoch's will do.
+      const failover = p.locator('#failovers article[data-failover^="failover-us-east-1-e"]').first();
       await failover.waitFor({ timeout: 40 * REAL_INTERVAL_MS });
-      const approve = failover.getByRole('button', { name: 'Approve failover-us-east-1-e0' });
+      const id = (await failover.getAttribute('data-failover')) as string;
+      const approve = failover.getByRole('button', { name: `Approve ${id}` });
       await approve.waitFor({ timeout: 40 * REAL_INTERVAL_MS });
       expect(await failover.getAttribute('data-status')).toBe('awaiting_approval');
       await approve.click();
-      await p.waitForSelector(
-        '#failovers article[data-failover="failover-us-east-1-e0"][data-status="completed"]',
-        { timeout: 40 * REAL_INTERVAL_MS },
-      );
-      expect(await p.textContent('#control-result')).toMatch(/Approve failover-us-east-1-e0: /);
+      await p.waitForSelector(`#failovers article[data-failover="${id}"][data-status="completed"]`, {
+        timeout: 40 * REAL_INTERVAL_MS,
+      });
+      expect(await p.textContent('#control-result')).toContain(`Approve ${id}: `);
       // Every step with its duration, in order.
       const steps = await failover.locator('li.step').allTextContents();
       expect(steps[0]).toMatch(/^verify failure.*succeeded · [\d.]+ (ms|s)/);
       expect(steps.join('\n')).toContain('update dns routing');
 
-      await expect.poll(() => marker(p, 'us-east-1').getAttribute('data-status')).toBe('failed');
+      await expect.poll(() => marker(p, 'us-east-1').getAttribute('data-status'), PAGE_WAIT).toBe('failed');
       expect(await marker(p, 'us-east-1').textContent()).toContain('us-east-1 · failed');
       // Its last hour's availability drops below 100 % once a minute sampled it unreachable or
-      // failed (a simulated minute is 6 s here).
+      // failed (a simulated minute is 12 s here).
       await expect
         .poll(() => availabilityText(p, 'us-east-1', 'hour'), { timeout: 20 * REAL_INTERVAL_MS })
         .toMatch(/below 99\.99 %/);
@@ -264,7 +280,7 @@ describe('the operations dashboard in Chromium', () => {
       try {
         const p = await open(`${proxy.url}/`);
         for (const region of REGIONS) {
-          await expect.poll(() => marker(p, region).getAttribute('data-status')).toBe('healthy');
+          await expect.poll(() => marker(p, region).getAttribute('data-status'), PAGE_WAIT).toBe('healthy');
         }
         expect(await p.getAttribute('#source', 'data-region')).toBe('us-east-1');
         expect(await p.textContent('#source')).toContain(`signed by cortex dashboard at ${proxy.url}`);

@@ -269,7 +269,15 @@ async function record(h: Harness, id: string): Promise<FailoverRecord> {
   return found;
 }
 
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 5000): Promise<T> {
+/**
+ * How long a test waits for a record or an execution, in real time. An execution ends within a
+ * second or two here; a busy machine can make that many times longer, and a deadline is there only
+ * so that a stuck Wait or approval fails its test with what it waited for. Tests get twice as long.
+ */
+const WAIT_MS = 60_000;
+const TEST_TIMEOUT = { timeout: 2 * WAIT_MS };
+
+async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = WAIT_MS): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -280,7 +288,7 @@ async function until<T>(probe: () => Promise<T | undefined>, what: string, timeo
 }
 
 /** Every execution ends within a deadline: a stuck Wait or approval fails the test, not the suite. */
-async function settled(h: Harness, id: string, timeoutMs = 8000): Promise<ExecutionOutcome> {
+async function settled(h: Harness, id: string, timeoutMs = WAIT_MS): Promise<ExecutionOutcome> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -322,7 +330,7 @@ const FORWARD_PATH = [
   'Completed',
 ];
 
-describe('failover workflow', () => {
+describe('failover workflow', TEST_TIMEOUT, () => {
   it('gives a promoted warm standby its promotion time before validating (active-passive)', async () => {
     const h = await harness(
       testTopology((json) => {
@@ -355,7 +363,7 @@ describe('failover workflow', () => {
     );
     await seedMajorityAgainst(h);
     const started = await start(h);
-    const outcome = await settled(h, started.failover_id, 15_000);
+    const outcome = await settled(h, started.failover_id);
     expect(outcome).toMatchObject({ status: 'succeeded' });
     expect(outcome.path).toContain('PromotionWait');
     const done = await record(h, started.failover_id);
@@ -673,7 +681,7 @@ describe('failover workflow', () => {
     await h.state.putHeartbeat({ region: FAILED, seq: 7, at: h.now() });
     h.replicaFaults.listHeartbeats = async () => [];
     const started = await start(h, {}, 'manual', 'ap-south-1');
-    await settled(h, started.failover_id, 15_000);
+    await settled(h, started.failover_id);
     const done = await record(h, started.failover_id);
     expect(done.status).toBe('completed');
     expect(done.data_loss_window_seconds).toBeUndefined();
@@ -813,7 +821,7 @@ describe('failover workflow', () => {
   });
 });
 
-describe('idempotent steps', () => {
+describe('idempotent steps', TEST_TIMEOUT, () => {
   it('a retried action sees its own earlier write and does not repeat it', async () => {
     const h = await harness();
     let dropped = false;
@@ -937,7 +945,7 @@ describe('idempotent steps', () => {
   });
 });
 
-describe('failback', () => {
+describe('failback', TEST_TIMEOUT, () => {
   it('returns a failed region to service once it answers, with its topology role and the next epoch', async () => {
     const h = await harness();
     const started = await start(h);
