@@ -305,7 +305,10 @@ export const API_ROUTES: readonly TableRoute[] = Object.freeze(
   }),
 );
 
-/** The keys `concern` serves, in the table's order. */
+/**
+ * The keys `concern` serves, in the table's order. Exported for the edge's check that each handler
+ * dispatches exactly these (test/infra/http-edge.test.ts): the table is the contract.
+ */
 export function routeKeysOf<C extends Concern>(concern: C): readonly RouteKeyOf<C>[] {
   return API_ROUTES.filter((route) => route.concern === concern).map((route) => route.key as RouteKeyOf<C>);
 }

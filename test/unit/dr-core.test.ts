@@ -7,7 +7,7 @@ import {
   rpoByClass,
   rtoByTier,
 } from '../../lib/core/dr/metrics.ts';
-import { classOf, DR_OBJECTIVES, tierOf } from '../../lib/core/dr/objectives.ts';
+import { DR_OBJECTIVES, tierOf } from '../../lib/core/dr/objectives.ts';
 import { partitionGroups, selectPrimaryGroup } from '../../lib/core/dr/partition.ts';
 
 const T0 = Date.parse('2026-12-01T00:00:00Z');
@@ -23,7 +23,7 @@ describe('DR objectives', () => {
       data_integrity: 1,
     });
     expect(tierOf('mcp_servers')).toBe('tier_2_services');
-    expect(classOf('active_tasks')).toBe('critical_data');
+    expect(DR_OBJECTIVES.rpo.critical_data.data_types).toContain('active_tasks');
   });
 });
 

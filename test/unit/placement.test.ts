@@ -12,7 +12,6 @@ import {
   type ReplicationPlacement,
   resourcePoolTable,
   stateRecordTables,
-  tableForDataType,
   tableForKey,
 } from '../../lib/core/replication/placement.ts';
 import type { Topology } from '../../lib/core/topology/types.ts';
@@ -35,6 +34,12 @@ const COMPLIANCE_POLICY = {
   retention_days: 2555,
   immutable: true,
 };
+
+/** The placed table holding `dataType`, as the placement's data type map names it. */
+function tableOfType(placement: ReplicationPlacement, dataType: string): PlacedTable | undefined {
+  const name = placement.dataTypes[dataType];
+  return name === undefined ? undefined : table(placement, name);
+}
 
 function table(placement: ReplicationPlacement, name: string): PlacedTable {
   const found = placement.tables.find((t) => t.name === name);
@@ -66,9 +71,9 @@ describe('placeReplication on the default topology (us-east-1, eu-west-1, ap-sou
       immutable: false,
     });
     for (const type of [...SYNC_TYPES, ...ASYNC_TYPES]) {
-      expect(tableForDataType(placement, type)?.name).toBe('cortex-state');
+      expect(tableOfType(placement, type)?.name).toBe('cortex-state');
     }
-    expect(tableForDataType(placement, 'no_such_type')).toBeUndefined();
+    expect(tableOfType(placement, 'no_such_type')).toBeUndefined();
   });
 
   it('warns which table holds synchronous data and why, naming each region set and the guard', () => {
@@ -148,8 +153,8 @@ describe('placeReplication with three regions in one MRSC region set', () => {
       dataTypes: SYNC_TYPES,
     });
     expect(table(placement, 'cortex-critical').ttlAttribute).toBeUndefined();
-    for (const type of SYNC_TYPES) expect(tableForDataType(placement, type)?.name).toBe('cortex-critical');
-    for (const type of ASYNC_TYPES) expect(tableForDataType(placement, type)?.name).toBe('cortex-state');
+    for (const type of SYNC_TYPES) expect(tableOfType(placement, type)?.name).toBe('cortex-critical');
+    for (const type of ASYNC_TYPES) expect(tableOfType(placement, type)?.name).toBe('cortex-state');
     expect(table(placement, 'cortex-state').dataTypes).toEqual(ASYNC_TYPES);
   });
 

@@ -5,8 +5,6 @@ import {
   compareVectors,
   descends,
   hasSeen,
-  incrementVector,
-  maximalVersions,
   mergeVectors,
   siblingsOf,
   type VersionVector,
@@ -29,22 +27,24 @@ describe('version vectors', () => {
     expect(compareVectors({}, {})).toBe('equal');
   });
 
-  it('merges to the entry-wise maximum and increments past every counter of the region known', () => {
+  it("merges to the entry-wise maximum; a write's clock is its context plus its own counter", () => {
     expect(mergeVectors({ [US]: 2, [EU]: 1 }, { [EU]: 3, [AP]: 1 })).toEqual({ [AP]: 1, [EU]: 3, [US]: 2 });
-    expect(incrementVector({ [US]: 1 }, EU)).toEqual({ [EU]: 1, [US]: 1 });
-    // A write based on an old context must still not reuse a counter the region already gave out.
-    expect(incrementVector({ [US]: 1 }, US, 4)).toEqual({ [US]: 5 });
+    expect(clockOf({ dot: { region: EU, counter: 1 }, context: { [US]: 1 } })).toEqual({ [EU]: 1, [US]: 1 });
+    // A write based on an old context carries a counter past every one its region already gave out.
+    expect(clockOf({ dot: { region: US, counter: 5 }, context: { [US]: 1 } })).toEqual({ [US]: 5 });
   });
 
-  it('keeps only the versions nothing else descends from (siblings), each vector once', () => {
-    const versions: { id: string; vector: VersionVector }[] = [
-      { id: 'a', vector: { [US]: 1 } },
-      { id: 'b', vector: { [US]: 2 } },
-      { id: 'c', vector: { [US]: 1, [EU]: 1 } },
-      { id: 'd', vector: { [US]: 2 } },
+  it('keeps only the versions nothing else has seen (siblings), each write once', () => {
+    const versions: { id: string; dot: { region: string; counter: number }; context: VersionVector }[] = [
+      { id: 'a', dot: { region: US, counter: 1 }, context: {} },
+      { id: 'b', dot: { region: US, counter: 2 }, context: { [US]: 1 } },
+      { id: 'c', dot: { region: EU, counter: 1 }, context: { [US]: 1 } },
+      { id: 'd', dot: { region: US, counter: 2 }, context: { [US]: 1 } },
     ];
-    expect(maximalVersions(versions).map((v) => v.id)).toEqual(['b', 'c']);
-    expect(maximalVersions([{ id: 'x', vector: {} }]).map((v) => v.id)).toEqual(['x']);
+    expect(siblingsOf(versions).map((v) => v.id)).toEqual(['b', 'c']);
+    expect(siblingsOf([{ id: 'x', dot: { region: US, counter: 1 }, context: {} }]).map((v) => v.id)).toEqual([
+      'x',
+    ]);
   });
 
   it('dotted versions: a stale write by a region already ahead is still concurrent with what it missed', () => {
@@ -98,7 +98,9 @@ describe('version vectors', () => {
   it('a write based on any context descends from it and from nothing it did not see (property)', () => {
     fc.assert(
       fc.property(vector, vector, fc.constantFrom(US, EU, AP), (seen: VersionVector, other, region) => {
-        const written = incrementVector(seen, region, other[region] ?? 0);
+        // Its counter is past every one of its region known, as the document store gives it.
+        const counter = Math.max(seen[region] ?? 0, other[region] ?? 0) + 1;
+        const written = clockOf({ dot: { region, counter }, context: seen });
         expect(compareVectors(written, seen)).toBe('after');
         if (compareVectors(other, seen) === 'concurrent' || compareVectors(other, seen) === 'after') {
           // `other` had something `seen` lacked: the write cannot claim to have seen it unless only in `region`.
@@ -109,16 +111,34 @@ describe('version vectors', () => {
     );
   });
 
-  it('siblings are pairwise concurrent and cover every input (property)', () => {
+  it('siblings have not seen one another and cover every write (property)', () => {
+    // A history as a region's replica writes it: each write saw some earlier ones and every earlier
+    // write of its own region (its context is their clocks merged), and takes its region's next counter.
+    const history = fc.array(
+      fc.record({ region: fc.constantFrom(US, EU, AP), saw: fc.array(fc.nat(), { maxLength: 3 }) }),
+      { maxLength: 8 },
+    );
     fc.assert(
-      fc.property(fc.array(vector, { maxLength: 8 }), (vectors) => {
-        const versions = vectors.map((v, i) => ({ i, vector: v }));
-        const siblings = maximalVersions(versions);
-        for (const a of siblings) {
-          for (const b of siblings)
-            if (a !== b) expect(compareVectors(a.vector, b.vector)).toBe('concurrent');
+      fc.property(history, (steps) => {
+        const versions: { i: number; dot: { region: string; counter: number }; context: VersionVector }[] =
+          [];
+        for (const [i, step] of steps.entries()) {
+          const picked = versions.length === 0 ? [] : step.saw.map((n) => versions[n % versions.length]);
+          const own = versions.filter((v) => v.dot.region === step.region);
+          const context = mergeVectors(
+            ...[...picked, ...own].map((v) => clockOf(v as (typeof versions)[number])),
+          );
+          versions.push({
+            i,
+            dot: { region: step.region, counter: (context[step.region] ?? 0) + 1 },
+            context,
+          });
         }
-        for (const v of versions) expect(siblings.some((s) => descends(s.vector, v.vector))).toBe(true);
+        const siblings = siblingsOf(versions);
+        for (const a of siblings) {
+          for (const b of siblings) if (a !== b) expect(hasSeen(a.context, b)).toBe(false);
+        }
+        for (const v of versions) expect(siblings.some((s) => s === v || hasSeen(s.context, v))).toBe(true);
       }),
     );
   });

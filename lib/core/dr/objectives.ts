@@ -105,9 +105,3 @@ export function tierOf(service: Service, objectives: DrObjectives = DR_OBJECTIVE
   for (const tier of SERVICE_TIERS) if (objectives.rto[tier].services.includes(service)) return tier;
   throw new RangeError(`no tier holds service ${service}`);
 }
-
-export function classOf(dataType: DataType, objectives: DrObjectives = DR_OBJECTIVES): DataClass {
-  for (const dataClass of DATA_CLASSES)
-    if (objectives.rpo[dataClass].data_types.includes(dataType)) return dataClass;
-  throw new RangeError(`no data class holds ${dataType}`);
-}

@@ -5,6 +5,7 @@
  */
 import type { QosTrafficClass } from '../topology/sections.ts';
 
+/** Exported as the meaning of the topology's `qos` patterns (docs/network.md), for the mesh's users. */
 export function classifyTraffic(
   path: string,
   classes: readonly QosTrafficClass[],

@@ -91,6 +91,7 @@ interface IniSection {
 /**
  * Reads WireGuard's INI: `[Section]` headers, `Key = Value` lines, `#` comments. A key written twice
  * in a section, a line that is neither, or a value before any section is an error naming the line.
+ * Exported as the check of renderWireGuard's contract: what it writes reads back as WireGuard's INI.
  */
 export function parseWireGuardIni(text: string): IniSection[] {
   const sections: { name: string; values: Record<string, string> }[] = [];

@@ -84,12 +84,6 @@ export function dueAt(createdAtMs: number, maxResponseDays: number): string {
   return isoSeconds(createdAtMs + maxResponseDays * DAY_MS);
 }
 
-/** The subject a task belongs to (`task.subject_id`), if it names one. */
-export function subjectOf(task: Readonly<Record<string, unknown>>): string | undefined {
-  const subject = task.subject_id;
-  return typeof subject === 'string' && SUBJECT_ID_PATTERN.test(subject) ? subject : undefined;
-}
-
 /** A task's legal hold (`task.legal_hold: { basis, reason }`); anything malformed is no hold. */
 export function legalHoldOf(task: Readonly<Record<string, unknown>>): LegalHold | undefined {
   const hold = task.legal_hold;

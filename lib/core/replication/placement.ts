@@ -159,12 +159,6 @@ function checkTableNames(placing: Placing): void {
   }
 }
 
-/** The table a synchronous or asynchronous data type lives in; undefined for a type no strategy names. */
-export function tableForDataType(placement: ReplicationPlacement, dataType: string): PlacedTable | undefined {
-  const name = placement.dataTypes[dataType];
-  return name === undefined ? undefined : placement.tables.find((t) => t.name === name);
-}
-
 /** The record types of the state port (lib/ports.ts StatePort), each kept in one table. */
 export const STATE_RECORD_TYPES = [
   'region_status',

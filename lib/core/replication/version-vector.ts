@@ -48,30 +48,6 @@ export function mergeVectors(...vectors: readonly VersionVector[]): VersionVecto
 }
 
 /**
- * The vector of a write by `region` based on `base`: `region`'s entry becomes one more than the
- * highest counter of `region` known (`known`, at least the base's), so it never repeats an earlier one.
- */
-export function incrementVector(base: VersionVector, region: string, known = 0): VersionVector {
-  return sortedVector({ ...base, [region]: Math.max(base[region] ?? 0, known) + 1 });
-}
-
-/**
- * The versions no other version descends from (the siblings), in input order; of equal vectors only
- * the first is kept. One result means no conflict.
- */
-export function maximalVersions<T extends { readonly vector: VersionVector }>(versions: readonly T[]): T[] {
-  const out: T[] = [];
-  versions.forEach((candidate, i) => {
-    const dominated = versions.some((other, j) => {
-      const order = compareVectors(candidate.vector, other.vector);
-      return order === 'before' || (order === 'equal' && j < i);
-    });
-    if (!dominated) out.push(candidate);
-  });
-  return out;
-}
-
-/**
  * One write's identity: the region that made it and that region's counter for it. A version is its
  * dot plus the context its writer had seen (dotted version vectors): a stale write by a region whose
  * counter is already ahead still cannot claim to have seen that region's writes it did not see, which
