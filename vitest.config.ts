@@ -4,9 +4,10 @@ import { defineConfig } from 'vitest/config';
  * Tests that run on the real clock: the local control plane end to end over HTTP (its wiring: real
  * servers, dynalite, the DNS server, processes killed and restarted) and the local stand-ins whose
  * job is wall-clock time (the scaled clock, the scheduler, the HTTP probe, replication lag, the DNS
- * health checks, aws-local-stepfunctions at speed). They run after everything else, one file at a
- * time, so nothing else in the suite competes with them for the CPU. Everything else is logic on
- * the virtual clock or on no clock at all, and runs in parallel.
+ * health checks, aws-local-stepfunctions at speed). They run one file at a time: after everything
+ * else in a plain `vitest run`; under `npm test` (scripts/test.ts) in a run of their own beside the
+ * other projects' run, which is niced so that it does not starve them of the CPU. Everything else is
+ * logic on the virtual clock or on no clock at all, and runs in parallel.
  */
 const WALL_CLOCK = [
   'test/e2e/**/*.test.ts',
@@ -30,8 +31,10 @@ export default defineConfig({
     pool: 'forks',
     // Vitest's default is one worker fewer than the cores: on a 2-core machine, one.
     maxWorkers: 2,
-    // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.
-    reporters: ['default', ['json', { outputFile: '.test-results.json' }]],
+    // The JSON report lets .ci/run print a plain "N passed, N failed" closing line. Set here rather
+    // than in the reporter's options so `--outputFile.json=<file>` can move it (scripts/test.ts).
+    reporters: ['default', 'json'],
+    outputFile: { json: '.test-results.json' },
     projects: [
       {
         extends: true,
