@@ -209,13 +209,16 @@ export function costInventory(
             inventory.httpApis.push({ stack: name, logicalId: id, accessLogs: false });
           break;
         case 'AWS::ApiGatewayV2::Stage': {
-          const destination = refOf((p.AccessLogSettings as Json | undefined)?.DestinationArn);
+          const settings = p.AccessLogSettings as Json | undefined;
+          const destination = refOf(settings?.DestinationArn);
+          const format = settings?.Format;
           const api = inventory.httpApis.find((x) => x.stack === name && x.logicalId === refOf(p.ApiId));
           if (api && destination) {
             inventory.httpApis[inventory.httpApis.indexOf(api)] = {
               ...api,
               accessLogs: true,
               accessLogGroup: destination,
+              ...(typeof format === 'string' ? { accessLogFormat: format } : {}),
             };
           }
           break;

@@ -40,17 +40,21 @@ const DEFAULT_THROTTLE: ApiThrottle = { rateLimit: 50, burstLimit: 100 };
  * One JSON line per request; HTTP API context variables. Strings throughout: a variable without a
  * value renders as `-`, which would break an unquoted number.
  */
+/**
+ * One line a request, kept short: peers' probes and latency samples make about 1.6 million a month
+ * in the default deployment, billed per GB ingested. The time in epoch ms (13 characters, not a
+ * 26-character date); the function's own latency is its Lambda duration, not logged twice.
+ */
 const ACCESS_LOG_FORMAT = JSON.stringify({
-  requestId: '$context.requestId',
+  id: '$context.requestId',
   ip: '$context.identity.sourceIp',
   caller: '$context.identity.caller',
-  requestTime: '$context.requestTime',
-  routeKey: '$context.routeKey',
+  at: '$context.requestTimeEpoch',
+  route: '$context.routeKey',
   status: '$context.status',
-  latency: '$context.responseLatency',
-  integrationLatency: '$context.integrationLatency',
-  integrationError: '$context.integrationErrorMessage',
-  responseLength: '$context.responseLength',
+  ms: '$context.responseLatency',
+  error: '$context.integrationErrorMessage',
+  bytes: '$context.responseLength',
 });
 
 /**

@@ -116,11 +116,14 @@ describe('regional stacks (CortexRegion-<region_id>)', () => {
             DestinationArn: { 'Fn::GetAtt': [logicalId(stack.api.accessLogGroup.node.defaultChild), 'Arn'] },
             Format: Match.serializedJson(
               Match.objectLike({
-                requestId: '$context.requestId',
+                id: '$context.requestId',
                 ip: '$context.identity.sourceIp',
-                routeKey: '$context.routeKey',
+                caller: '$context.identity.caller',
+                at: '$context.requestTimeEpoch',
+                route: '$context.routeKey',
                 status: '$context.status',
-                latency: '$context.responseLatency',
+                ms: '$context.responseLatency',
+                error: '$context.integrationErrorMessage',
               }),
             ),
           },

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { CostInventory, LambdaFunctionItem, Workload } from '../../lib/core/cost/inventory.ts';
-import { type CostReport, estimateMonthlyCost } from '../../lib/core/cost/model.ts';
+import { accessLineBytes, type CostReport, estimateMonthlyCost } from '../../lib/core/cost/model.ts';
 import { PRICE_BOOK, type PriceBook } from '../../lib/core/cost/price-book.ts';
 import { runsPerMonth } from '../../lib/core/cost/schedule.ts';
 
@@ -394,5 +394,17 @@ describe("AWS's always-free allowances, asked for", () => {
     const taken = free.free_tier?.lines.reduce((s, l) => s + l.monthly_usd, 0) ?? 0;
     expect(free.free_tier?.total_usd).toBeCloseTo(list.total_usd + taken, 8);
     expect(free.free_tier?.total_usd).toBeGreaterThan(0);
+  });
+});
+
+describe('an access log line', () => {
+  it("is the stage's format with each variable's typical value, by hand", () => {
+    const a = PRICE_BOOK.assumptions;
+    // {"s":"200","t":"1796315123000","x":"<16>"}: 11 + 6 + 13 + 6 + 16 + 2 characters.
+    expect(
+      accessLineBytes('{"s":"$context.status","t":"$context.requestTimeEpoch","x":"$context.unknown"}', a),
+    ).toBe('{"s":"xxx","t":"xxxxxxxxxxxxx","x":"xxxxxxxxxxxxxxxx"}'.length);
+    // No format known: the price book's figure.
+    expect(accessLineBytes(undefined, a)).toBe(a.access_log_bytes_per_request);
   });
 });

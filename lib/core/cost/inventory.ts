@@ -87,6 +87,8 @@ export interface HttpApiItem {
   /** Its stage writes access logs (one line per request). */
   readonly accessLogs: boolean;
   readonly accessLogGroup?: string;
+  /** Its access log line's format as the stage declares it (`$context.*` variables in JSON). */
+  readonly accessLogFormat?: string;
 }
 
 export interface StateMachineItem {

@@ -226,7 +226,7 @@ export function estimateMonthlyCost(
     if (count <= 0 || !apiStacks.includes(stack)) return;
     requests.set(source, (requests.get(source) ?? 0) + count);
     const api = inventory.httpApis.find((x) => x.stack === stack);
-    if (api?.accessLogs) accessLogBytes += count * a.access_log_bytes_per_request;
+    if (api?.accessLogs) accessLogBytes += count * accessLineBytes(api.accessLogFormat, a);
     const route =
       inventory.routes.find((r) => r.stack === stack && r.routeKey === `${method} ${path}`) ??
       inventory.routes.find((r) => r.stack === stack && r.routeKey === `ANY ${path}`);
@@ -616,7 +616,11 @@ export function estimateMonthlyCost(
   }
   for (const [item, bytes, basis] of [
     ['log ingestion: Lambda', lambdaLogBytes, 'platform lines and each job run'],
-    ['log ingestion: API access logs', accessLogBytes, `${a.access_log_bytes_per_request} bytes per request`],
+    [
+      'log ingestion: API access logs',
+      accessLogBytes,
+      `${fmt(accessLineBytes(inventory.httpApis.find((x) => x.accessLogs)?.accessLogFormat, a))} bytes per request (the stage's format, typical values)`,
+    ],
     ['log ingestion: workflow (level ALL)', workflowLogBytes, 'every transition with its data'],
   ] as const) {
     line({
@@ -871,6 +875,15 @@ export function freeTierLines(lines: readonly CostLine[], free: PriceBook['free_
     });
   }
   return out;
+}
+
+/** Bytes of one access log line: the stage's format with each `$context` variable's typical value. */
+export function accessLineBytes(format: string | undefined, a: PriceBook['assumptions']): number {
+  if (format === undefined) return a.access_log_bytes_per_request;
+  const values = a.access_log_value_bytes;
+  return format.replace(/\$context\.([A-Za-z.]+)/g, (_, name: string) =>
+    'x'.repeat(values[name] ?? values.default),
+  ).length;
 }
 
 function requestBasis(source: RequestSource, inventory: CostInventory, workload: Workload, checkers: number) {

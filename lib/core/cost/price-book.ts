@@ -151,8 +151,13 @@ export interface PriceBook {
     /** Init phases (billed since August 2025): cold starts per function per day, and each one's ms. */
     readonly cold_starts_per_function_per_day: number;
     readonly init_ms: number;
-    /** One HTTP API access log line. */
+    /** One HTTP API access log line, when the stage's format is not known. */
     readonly access_log_bytes_per_request: number;
+    /**
+     * Bytes of a typical value of each `$context` variable an access log format names (the line is
+     * the format with each replaced), and of any variable not listed.
+     */
+    readonly access_log_value_bytes: Readonly<Record<string, number>> & { readonly default: number };
     /** CloudWatch Logs stores compressed data: stored bytes per ingested byte. */
     readonly log_compression: number;
     /** A log group that never expires is priced as if it kept this many days. */
@@ -425,6 +430,21 @@ export const PRICE_BOOK: PriceBook = {
     cold_starts_per_function_per_day: 12,
     init_ms: 300,
     access_log_bytes_per_request: 400,
+    access_log_value_bytes: {
+      requestId: 16, // Lp2ZEi6loAMEbvQ=
+      'identity.sourceIp': 14,
+      // A signed caller's principal (AROA...:session); `-` for an unsigned /health.
+      'identity.caller': 40,
+      requestTime: 26, // 03/Dec/2026:16:25:23 +0000
+      requestTimeEpoch: 13,
+      routeKey: 23, // GET /coordination/probe
+      status: 3,
+      responseLatency: 3,
+      integrationLatency: 3,
+      integrationErrorMessage: 1, // -
+      responseLength: 3,
+      default: 16,
+    },
     log_compression: 0.15,
     never_expire_days: 365,
     route53_checkers: 15,
