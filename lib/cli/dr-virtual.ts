@@ -18,7 +18,7 @@ import type { DrillScenario } from '../core/dr/objectives.ts';
 import type { Topology } from '../core/topology/types.ts';
 import { answerOrder } from '../local/dns.ts';
 import { createControlApi, type RegionalApi } from '../local/regional-api.ts';
-import type { StatePort } from '../ports.ts';
+import type { HealthViews } from '../ports.ts';
 import { createLocalRunbooks } from '../runtime/local-dr.ts';
 import { InvariantChecker } from '../sim/invariants.ts';
 import { SimWorld } from '../sim/world.ts';
@@ -89,7 +89,8 @@ export async function drillOnVirtualClock(
 interface WarmingPlane {
   readonly regions: readonly string[];
   readonly witnesses: number;
-  readonly stateOf: (region: string) => StatePort;
+  /** A region's replica, of which the warm-up reads the health views. */
+  readonly stateOf: (region: string) => HealthViews;
   readonly now: () => number;
   readonly wait: (ms: number) => Promise<void>;
 }
