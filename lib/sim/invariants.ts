@@ -153,6 +153,7 @@ export class InvariantChecker {
         await this.#residencyKept(now);
       }
     }
+    if (world.servedWhileNotServing.length === 0) return;
     for (const line of world.servedWhileNotServing.splice(0)) {
       this.#fail('never-serves-while-fenced', now, line);
     }
@@ -605,6 +606,8 @@ export class InvariantChecker {
     failovers: ReadonlyMap<string, FailoverRecord[]>,
   ): void {
     const world = this.#world;
+    // No region down with everything else fine (most events): nothing to judge.
+    if (this.#cleanDownSince.size === 0) return;
     // Detection window plus a round, the orchestration (syncs and drains within their budgets) and a
     // promotion; then replication.
     const promotion = Math.max(

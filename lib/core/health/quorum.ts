@@ -130,21 +130,23 @@ export function assess(input: AssessInput): Assessment {
   const reachable = members.filter(reaches);
   const reachable_by_majority = regionMembers.filter((region) => {
     // Own reachability for itself; every other observer's fresh view (this observer's own included).
-    const seen = members
-      .filter((m) => m !== region)
-      .map((m) => (m === observer ? reaches(region) : freshReach(m, region)))
-      .filter((r): r is boolean => r !== undefined);
-    return seen.length === 0 || seen.filter(Boolean).length * 2 > seen.length;
+    let seen = 0;
+    let reached = 0;
+    for (const m of members) {
+      if (m === region) continue;
+      const r = m === observer ? reaches(region) : freshReach(m, region);
+      if (r === undefined) continue;
+      seen += 1;
+      if (r) reached += 1;
+    }
+    return seen === 0 || reached * 2 > seen;
   });
 
   const quorum = holdsQuorum(reachable, members, order, witnesses);
   const cut_off = !quorum.holds;
-  const votes = tallyVotes(
-    [...latest.values()].flatMap((byTarget) => [...byTarget.values()]),
-    isFresh,
-    order,
-    members,
-  );
+  const newest: TargetHealth[] = [];
+  for (const byTarget of latest.values()) for (const view of byTarget.values()) newest.push(view);
+  const votes = tallyVotes(newest, isFresh, order, members);
 
   if (cut_off) {
     return {
@@ -216,11 +218,16 @@ export function assess(input: AssessInput): Assessment {
   }
 
   const saturated = regionMembers.filter((target) => {
-    const fresh = members
-      .filter((m) => m !== target)
-      .map((m) => viewOf(m, target))
-      .filter((v): v is TargetHealth => v !== undefined && isFresh(v));
-    return fresh.length > 0 && fresh.filter((v) => v.saturated === true).length * 2 > fresh.length;
+    let fresh = 0;
+    let saying = 0;
+    for (const m of members) {
+      if (m === target) continue;
+      const view = viewOf(m, target);
+      if (view === undefined || !isFresh(view)) continue;
+      fresh += 1;
+      if (view.saturated === true) saying += 1;
+    }
+    return fresh > 0 && saying * 2 > fresh;
   });
 
   return {
@@ -298,15 +305,18 @@ function tallyVotes(
     const index = list.indexOf(id);
     return index === -1 ? list.length : index;
   };
-  const sorted = [...latest].sort(
-    (x, y) =>
-      rank(order, x.target) - rank(order, y.target) ||
-      compareText(x.target, y.target) ||
-      rank(members, x.observer) - rank(members, y.observer) ||
-      compareText(x.observer, y.observer),
-  );
+  // Ranked once per view, not twice per comparison.
+  const sorted = latest
+    .map((view) => ({ view, target: rank(order, view.target), observer: rank(members, view.observer) }))
+    .sort(
+      (x, y) =>
+        x.target - y.target ||
+        compareText(x.view.target, y.view.target) ||
+        x.observer - y.observer ||
+        compareText(x.view.observer, y.view.observer),
+    );
   const votes: Record<string, Record<string, Verdict | 'stale'>> = {};
-  for (const view of sorted) {
+  for (const { view } of sorted) {
     const byObserver = votes[view.target] ?? {};
     byObserver[view.observer] = isFresh(view) ? view.verdict : 'stale';
     votes[view.target] = byObserver;
