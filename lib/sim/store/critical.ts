@@ -75,6 +75,10 @@ class QuorumGuardedReplica implements SimReplica {
     return this.#copy.handOut(value);
   }
 
+  handOutAll<T>(values: readonly T[]): T[] {
+    return this.#copy.handOutAll(values);
+  }
+
   indexOf(pk: string, sk: string): IndexKey | undefined {
     return this.#reached().indexOf(pk, sk);
   }

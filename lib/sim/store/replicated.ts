@@ -88,6 +88,8 @@ export interface SimReplica {
   peek<T>(pk: string, sk: string): T | undefined;
   /** What a port hands out of something it peeked: a copy, or the frozen image (`reads`). */
   handOut<T>(value: T): T;
+  /** A fresh array of `values` as `handOut` hands each out (a listing's items). */
+  handOutAll<T>(values: readonly T[]): T[];
   /** The item's index key, if it is live and listed. */
   indexOf(pk: string, sk: string): IndexKey | undefined;
   /** The stamp of the item's last write (a tombstone's too), or undefined when never written. */
@@ -569,6 +571,11 @@ class Replica implements SimReplica {
 
   handOut<T>(value: T): T {
     return this.#store.frozen ? value : copyValue(value);
+  }
+
+  handOutAll<T>(values: readonly T[]): T[] {
+    // A spread, not slice or map: V8 copies a frozen array fast only by spreading it.
+    return this.#store.frozen ? [...values] : values.map((value) => copyValue(value));
   }
 
   indexOf(pk: string, sk: string): IndexKey | undefined {

@@ -107,12 +107,13 @@ export class SimResourcesPort implements ResourcesPort {
   }
 
   async listPools(hour: string): Promise<RegionPool[]> {
-    return this.#derived(POOLS_PARTITION, `pools|${hour}`, () =>
+    const pools = this.#derived(POOLS_PARTITION, `pools|${hour}`, () =>
       poolsOfItems(
         this.#pools.peekQuery<PoolItem>(POOLS_PARTITION).map((row) => ({ sk: row.sk, item: row.value })),
         hour,
       ),
-    ).map((pool) => this.#pools.handOut(pool));
+    );
+    return this.#pools.handOutAll(pools);
   }
 
   /** Per derived reading: the version of the partition it was derived from, and its frozen result. */
@@ -264,9 +265,10 @@ export class SimResourcesPort implements ResourcesPort {
 
   async listHolds(by: string = this.#writer): Promise<Hold[]> {
     const pk = keys.holdPartition(by);
-    return this.#derived(pk, pk, () =>
+    const holds = this.#derived(pk, pk, () =>
       this.#pools.peekQuery<PoolItem>(pk).map((row) => holdOfItem(row.value)),
-    ).map((hold) => this.#pools.handOut(hold));
+    );
+    return this.#pools.handOutAll(holds);
   }
 
   async restoreHold(hold: HoldRef, releasedBy: string): Promise<boolean> {

@@ -115,7 +115,7 @@ export class SimStatePort implements StatePort {
 
   async listRegionStatuses(): Promise<RegionStatusRecord[]> {
     const table = this.#tables.region_status;
-    return [...this.#mergedStatuses().values()].map((record) => table.handOut(record));
+    return table.handOutAll([...this.#mergedStatuses().values()]);
   }
 
   #merged?: { readonly version: number; readonly byRegion: ReadonlyMap<string, RegionStatusRecord> };
@@ -343,7 +343,7 @@ export class SimStatePort implements StatePort {
       kept = { version, items: list() };
       this.#listings.set(pk, kept);
     }
-    return kept.items.map((item) => table.handOut(item as T));
+    return table.handOutAll(kept.items as readonly T[]);
   }
 
   async updateFailover(
