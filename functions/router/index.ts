@@ -1,3 +1,5 @@
+import type { Wired } from '../../lib/app/deps.ts';
+import type { RouteDeps } from '../../lib/app/route-task.ts';
 import {
   compliancePort,
   deploymentPort,
@@ -9,12 +11,13 @@ import {
 } from '../../lib/runtime/lambda.ts';
 import { createRouterHandler } from './handler.ts';
 
-export const handler = createRouterHandler(
-  functionDeps('router', {
-    deployment: deploymentPort,
-    compliance: compliancePort,
-    latency: latencyPort,
-    resources: resourcesPort,
-    replica: replicaPort,
-  }),
-).use(lambdaLogContext());
+// Every port routing reads when wired, or this does not compile.
+const deps: Wired<RouteDeps> = functionDeps('router', {
+  deployment: deploymentPort,
+  compliance: compliancePort,
+  latency: latencyPort,
+  resources: resourcesPort,
+  replica: replicaPort,
+});
+
+export const handler = createRouterHandler(deps).use(lambdaLogContext());

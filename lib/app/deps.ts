@@ -176,6 +176,15 @@ export type DepsWith<P extends PortName> = RegionBasics &
   Pick<Ports, Exclude<P, OptionalPort>> &
   Partial<Pick<Ports, Extract<P, OptionalPort>>>;
 
+/**
+ * `D` with each port it names required (a deployment option excepted): what a Lambda root must give
+ * a handler whose use cases still answer without some port (the simulator and the benchmarks wire
+ * fewer) but read it when wired. A function whose FUNCTION_PORTS entry misses one does not compile.
+ */
+export type Wired<D> = D & {
+  readonly [P in Exclude<Extract<keyof D, PortName>, OptionalPort>]-?: NonNullable<D[P]>;
+};
+
 /** What function `F`'s handler is given: the basics and the ports FUNCTION_PORTS lists for it. */
 export type FunctionDeps<F extends WiredFunction> = DepsWith<(typeof FUNCTION_PORTS)[F][number]>;
 
