@@ -27,11 +27,11 @@ const REAL_INTERVAL_MS = INTERVAL_MS / SPEED;
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-south-1'] as const;
 
 /**
- * How long a wait on the plane may take, in real time: sixty simulated intervals. Each wait is for a
+ * How long a wait on the plane may take, in real time: thirty simulated intervals. Each wait is for a
  * state the plane reaches in a few intervals; a busy machine stretches that, and the deadline only
  * turns a plane that never gets there into a failure naming what it waited for.
  */
-const PATIENCE_MS = 60 * REAL_INTERVAL_MS;
+const PATIENCE_MS = 30 * REAL_INTERVAL_MS;
 const TEST_TIMEOUT_MS = 5 * PATIENCE_MS;
 
 const plane = usePlane('cortex-failover-', SPEED);

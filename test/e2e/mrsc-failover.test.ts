@@ -16,10 +16,10 @@ const INTERVAL_MS = 10_000;
 const REAL_INTERVAL_MS = INTERVAL_MS / SPEED;
 
 /**
- * How long a wait on the plane may take, in real time: sixty simulated intervals, for states it
+ * How long a wait on the plane may take, in real time: thirty simulated intervals, for states it
  * reaches in a few. A busy machine stretches them; the deadline only names what never came.
  */
-const PATIENCE_MS = 60 * REAL_INTERVAL_MS;
+const PATIENCE_MS = 30 * REAL_INTERVAL_MS;
 
 const logged: string[] = [];
 const plane = usePlane('cortex-mrsc-failover-', SPEED);
