@@ -1,7 +1,10 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { PrivacyDeps } from '../../lib/app/privacy/deps.ts';
-import { type PrivacySweepReport, sweepPrivacyRequests } from '../../lib/app/privacy/sweep.ts';
+import {
+  type PrivacySweepReport,
+  type SweepDeps,
+  sweepPrivacyRequests,
+} from '../../lib/app/privacy/sweep.ts';
 
 interface PrivacySweeperOptions {
   /** One structured line per invocation; default stdout. */
@@ -13,7 +16,7 @@ interface PrivacySweeperOptions {
  * this region owns that are not finished and reports overdue ones (lib/app/privacy/sweep.ts). The
  * schedule's input is ignored. The log line carries ids and statuses, never a subject id.
  */
-export function createPrivacySweeperHandler(deps: PrivacyDeps, options: PrivacySweeperOptions = {}) {
+export function createPrivacySweeperHandler(deps: SweepDeps, options: PrivacySweeperOptions = {}) {
   const log = options.log ?? ((line: string) => console.log(line));
   return middy<unknown, PrivacySweepReport, Error, Context>().handler(async () => {
     const report = await sweepPrivacyRequests(deps);

@@ -1,4 +1,6 @@
 import type { Context } from 'aws-lambda';
+import type { Wired } from '../../lib/app/deps.ts';
+import type { SweepDeps } from '../../lib/app/privacy/sweep.ts';
 import {
   eventsPort,
   functionDeps,
@@ -14,10 +16,13 @@ let sweeper: ReturnType<typeof createPrivacySweeperHandler> | undefined;
 export const handler = (event: unknown, context: Context) => {
   if (!sweeper) {
     const { logContext, log } = lambdaObservability();
-    sweeper = createPrivacySweeperHandler(
-      functionDeps('privacy-sweeper', { resources: resourcesPort, privacy: privacyPort, events: eventsPort }),
-      { log },
-    ).use(logContext);
+    // Every port a sweep reads when wired (the pool an erasure releases), or this does not compile.
+    const deps: Wired<SweepDeps> = functionDeps('privacy-sweeper', {
+      resources: resourcesPort,
+      privacy: privacyPort,
+      events: eventsPort,
+    });
+    sweeper = createPrivacySweeperHandler(deps, { log }).use(logContext);
   }
   return sweeper(event, context);
 };

@@ -1,4 +1,4 @@
-import type { DepsWith, Ports } from '../../lib/app/deps.ts';
+import type { PrivacyDeps } from '../../lib/app/privacy/deps.ts';
 import {
   type CreateOptions,
   createPrivacyRequest,
@@ -9,17 +9,11 @@ import { PRIVACY_REQUESTS } from '../../lib/app/requests/privacy.ts';
 import { httpHandler, json, listLimit } from '../shared/http.ts';
 
 /**
- * The privacy API's ports: its records and the bus, required; the resource pool when the root has one
- * (an erasure gives back the reservation of a handoff it deletes, and a runtime without a pool holds none).
- */
-type PrivacyHandlerDeps = DepsWith<'privacy' | 'events'> & Partial<Pick<Ports, 'resources'>>;
-
-/**
  * Data-subject requests: `POST /v1/privacy/requests` (201 when every region was searched, 202 when
  * some region is left to the sweeper), `GET /v1/privacy/requests`, `GET /v1/privacy/requests/{id}`.
  * A right the jurisdiction does not grant is a 422 naming the field (toHttpError).
  */
-export function createPrivacyHandler(deps: PrivacyHandlerDeps, options: CreateOptions = {}) {
+export function createPrivacyHandler(deps: PrivacyDeps, options: CreateOptions = {}) {
   return httpHandler(
     'privacy',
     deps.log,

@@ -1,12 +1,9 @@
-import type { EventsPort, PrivacyPort } from '../../ports.ts';
-import type { RegionalDeps } from '../deps.ts';
+import type { DepsWith, Ports } from '../deps.ts';
 
-/** What the privacy API and the privacy sweeper need. */
-export interface PrivacyDeps extends RegionalDeps {
-  readonly events: EventsPort;
-  /**
-   * The privacy records of a region's replica; `privacy(regionId)` is this region's own. Another
-   * region's may be unreachable (a partition, a region down): its calls then reject.
-   */
-  readonly privacy: (regionId: string) => PrivacyPort;
-}
+/**
+ * What the privacy API and the privacy sweeper use: a region's privacy records (`privacy(regionId)`
+ * is this region's own; another region's may be unreachable, a partition or a region down, and its
+ * calls then reject) and the bus, required; the resource pool when the root has one (an erasure
+ * gives back the reservation of a handoff it deletes, and a runtime without a pool holds none).
+ */
+export type PrivacyDeps = DepsWith<'privacy' | 'events'> & Partial<Pick<Ports, 'resources'>>;

@@ -31,15 +31,16 @@ export interface PrivacySweepReport {
   readonly failed: Readonly<Record<string, string>>;
 }
 
+/** What a sweep uses: the privacy ports and, of the shared state, the statuses (who owns a request). */
+export type SweepDeps = WithState<PrivacyDeps, RegionStatuses>;
+
 /**
  * One sweep. A request belongs to the region that received it while that region serves, otherwise to
  * the first serving region in failover order, so exactly one sweeper works on it as this replica sees
  * the statuses. The overdue mark is written (conditional on the version) before the event, so a
  * request is reported at most once even when two sweeps race.
  */
-export async function sweepPrivacyRequests(
-  deps: WithState<PrivacyDeps, RegionStatuses>,
-): Promise<PrivacySweepReport> {
+export async function sweepPrivacyRequests(deps: SweepDeps): Promise<PrivacySweepReport> {
   const own = deps.privacy(deps.regionId);
   const statusRecords = await readStatuses(deps.topology, deps.state);
   const statuses = new Map<string, RegionStatus>(
