@@ -1,3 +1,4 @@
+import type { TargetHealth } from '../core/health/types.ts';
 import type { RegionLiveState } from '../core/routing.ts';
 import type { RegionStatusRecord } from '../core/state/records.ts';
 import type { Topology } from '../core/topology/types.ts';
@@ -22,13 +23,14 @@ export async function readStatuses(
   topology: Topology,
   state: RegionStatuses,
 ): Promise<Map<string, RegionStatusRecord>> {
-  const stored = new Map((await state.listRegionStatuses()).map((r) => [r.region_id, r]));
-  return new Map(
-    topology.regions.map((r) => [
-      r.region_id,
-      stored.get(r.region_id) ?? defaultStatus(topology, r.region_id),
-    ]),
-  );
+  // Loops, not maps of entry pairs: every probe answer and every round reads the statuses.
+  const stored = new Map<string, RegionStatusRecord>();
+  for (const record of await state.listRegionStatuses()) stored.set(record.region_id, record);
+  const statuses = new Map<string, RegionStatusRecord>();
+  for (const { region_id } of topology.regions) {
+    statuses.set(region_id, stored.get(region_id) ?? defaultStatus(topology, region_id));
+  }
+  return statuses;
 }
 
 /**
@@ -81,14 +83,15 @@ export async function catchingUp(
   const policy = topology.failover_policies.health_check;
   const windowMs = (policy.failure_threshold + 1) * policy.interval_seconds * 1000;
   const now = deps.clock.now();
-  const others = topology.regions
-    .map((r) => r.region_id)
-    .filter((id) => id !== regionId && statuses.get(id)?.status !== 'failed');
+  const others: string[] = [];
+  for (const { region_id: id } of topology.regions) {
+    if (id !== regionId && statuses.get(id)?.status !== 'failed') others.push(id);
+  }
   if (others.length === 0) return undefined;
   const [heartbeats, views] = await Promise.all([deps.state.listHeartbeats(), deps.state.listTargetHealth()]);
-  const fresh = new Map(
-    views.filter((v) => v.observer === regionId && now - v.updated_at <= windowMs).map((v) => [v.target, v]),
-  );
+  const fresh = new Map<string, TargetHealth>();
+  for (const v of views)
+    if (v.observer === regionId && now - v.updated_at <= windowMs) fresh.set(v.target, v);
   const counted = others.filter((id) => (fresh.get(id)?.consecutive_unanswered ?? 0) === 0);
   if (counted.length === 0) return undefined;
   const stale = counted.filter((id) => {

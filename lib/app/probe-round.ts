@@ -272,7 +272,8 @@ function winsOver(reported: ReportedPeerStatus, own: RegionStatusRecord): boolea
 
 /** The views as stored, with this round's own views in place (a replica read may lag its own write). */
 function withOwn(stored: readonly TargetHealth[], own: readonly TargetHealth[]): TargetHealth[] {
-  const fresh = new Map(own.map((v) => [`${v.observer}|${v.target}`, v]));
-  const kept = stored.filter((v) => !fresh.has(`${v.observer}|${v.target}`));
-  return [...kept, ...own];
+  // A round's own views are few (one per other region): compared field by field, no keys built.
+  const kept = stored.filter((v) => !own.some((o) => o.observer === v.observer && o.target === v.target));
+  for (const view of own) kept.push(view);
+  return kept;
 }

@@ -46,5 +46,7 @@ export async function probeTargets(
       );
     }),
   );
-  return rounds.flat();
+  const observations: ProbeObservation[] = [];
+  for (const round of rounds) for (const observation of round) observations.push(observation);
+  return observations;
 }
