@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import * as z from 'zod/mini';
-import type { ControlDeps } from '../../lib/app/deps.ts';
+import type { ControlJobDeps, Ports } from '../../lib/app/deps.ts';
 import { DR_ACTIONS, type DrStepResult, type DrTaskEvent, runDrAction } from '../../lib/app/dr/actions.ts';
 import { ValidationError } from '../../lib/app/errors.ts';
 
@@ -19,11 +19,14 @@ const drTaskEventSchema = z.object({
   branches: z.optional(z.array(z.unknown())),
 });
 
+/** The control ports, and the replication stores the partition runbook's reconciliation checks. */
+export type DrDeps = ControlJobDeps & Partial<Pick<Ports, 'replication' | 'documents'>>;
+
 /**
  * The DR runbooks' task function: one action per invocation. Errors keep their `name`
  * (DrStepFailed, DrTransient) so the state machines' Retry and Catch match them.
  */
-export function createDrHandler(deps: ControlDeps) {
+export function createDrHandler(deps: DrDeps) {
   return middy<unknown, DrStepResult>().handler(async (raw) => {
     const parsed = drTaskEventSchema.safeParse(raw);
     if (!parsed.success) {

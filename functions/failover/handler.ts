@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import * as z from 'zod/mini';
-import type { ControlDeps } from '../../lib/app/deps.ts';
+import type { ControlJobDeps } from '../../lib/app/deps.ts';
 import type { FailoverAction } from '../../lib/app/edge.ts';
 import { ValidationError } from '../../lib/app/errors.ts';
 import {
@@ -44,7 +44,7 @@ const failoverTaskEventSchema = z.object({
  * `name` (TransientError, TargetRegionFailure, ...) so the state machine's Retry and Catch match.
  */
 export function createFailoverHandler(
-  deps: ControlDeps,
+  deps: ControlJobDeps,
   options: {
     /** Where a completed failover's time goes (lib/app/metrics.ts); default nowhere. */
     readonly metrics?: MetricsPublisher;

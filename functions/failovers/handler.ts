@@ -1,5 +1,6 @@
+import type { ControlJobDeps, WithState } from '../../lib/app/deps.ts';
 import { abortFailover, answerApproval, getFailover, listFailovers } from '../../lib/app/failover/manage.ts';
-import { type StartDeps, startFailover } from '../../lib/app/failover/start.ts';
+import { type StartState, startFailover } from '../../lib/app/failover/start.ts';
 import { FAILOVERS_REQUESTS } from '../../lib/app/requests/failovers.ts';
 import { httpHandler, json, listLimit } from '../shared/http.ts';
 
@@ -7,7 +8,7 @@ import { httpHandler, json, listLimit } from '../shared/http.ts';
  * The failover API: `POST /v1/failovers` (202, or 200 for a dry run), `GET /v1/failovers`,
  * `GET /v1/failovers/{id}`, `POST /v1/failovers/{id}/abort|approve|decline`.
  */
-export function createFailoversHandler(deps: StartDeps) {
+export function createFailoversHandler(deps: WithState<ControlJobDeps, StartState>) {
   return httpHandler(
     'failovers',
     deps.log,

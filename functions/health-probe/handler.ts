@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
-import type { ControlDeps } from '../../lib/app/deps.ts';
+import type { ControlJobDeps } from '../../lib/app/deps.ts';
 import type { Assessment } from '../../lib/app/edge.ts';
 import { type MetricsPublisher, probeRoundMetrics } from '../../lib/app/metrics.ts';
 import type { MinuteRoundReport } from '../../lib/app/minute-rounds.ts';
@@ -74,7 +74,7 @@ interface ParsedInput {
  * per invocation from the region's minute driver. The last assessment is kept across invocations of
  * a warm container so verdict changes become events once.
  */
-export function createHealthProbeHandler(deps: ControlDeps, options: HealthProbeHandlerOptions = {}) {
+export function createHealthProbeHandler(deps: ControlJobDeps, options: HealthProbeHandlerOptions = {}) {
   let previous: Assessment | undefined;
   const keep = (rounds: readonly (ProbeRoundReport | { error: string })[]) => {
     const done = rounds.filter((r): r is ProbeRoundReport => !('error' in r));

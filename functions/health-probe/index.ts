@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import type { ControlJobDeps, Wired } from '../../lib/app/deps.ts';
 import {
   controlPortBuilders,
   functionDeps,
@@ -17,10 +18,10 @@ let witness: ReturnType<typeof createWitnessProbeHandler> | undefined;
 export const handler = (event: ScheduledInput, context: Context) => {
   if (!regional) {
     const { logContext, log, metrics } = lambdaObservability();
-    regional = createHealthProbeHandler(functionDeps('health-probe', controlPortBuilders), {
-      log,
-      metrics,
-    }).use(logContext);
+    // Every port the probe round reads when wired, or this does not compile (the MCP servers'
+    // endpoints are probed from the mesh's own function).
+    const deps: Wired<Omit<ControlJobDeps, 'mcpProbe'>> = functionDeps('health-probe', controlPortBuilders);
+    regional = createHealthProbeHandler(deps, { log, metrics }).use(logContext);
   }
   return regional(event, context);
 };

@@ -106,7 +106,6 @@ export type WithState<D extends { readonly state: StatePort }, S> = Omit<D, 'sta
 /** The health probe's, the failover steps' and the failover API's ports: they act on failovers. */
 export const CONTROL_PORTS = [
   'deployment',
-  'compliance',
   'latency',
   'resources',
   'availability',
@@ -206,3 +205,13 @@ export interface ControlDeps extends RegionalDeps {
   readonly workflow: WorkflowPort;
   readonly replica: (regionId: string) => ReplicaState;
 }
+
+/**
+ * The part of ControlDeps the control use cases read (the health probe, the failover steps and API,
+ * the DR runbooks): the basics, the bus, the probe, the workflow and the other regions' replicas; the
+ * plan's deployment facts, the latency matrix and registry the MCP servers move by, the pool and the
+ * availability store, each when wired; the MCP servers' own endpoints when this function reaches them.
+ */
+export type ControlJobDeps = RegionBasics &
+  Partial<Pick<Ports, 'deployment' | 'latency' | 'resources' | 'availability' | 'mcp'>> &
+  Pick<ControlDeps, 'probe' | 'events' | 'workflow' | 'replica' | 'mcpProbe'>;

@@ -363,7 +363,6 @@ export const archivePort: PortBuilder<'archive'> = (r) =>
 /** The builders of CONTROL_PORTS: the health probe, the failover steps and the failover API. */
 export const controlPortBuilders: PortBuilders<'failover'> = {
   deployment: deploymentPort,
-  compliance: compliancePort,
   latency: latencyPort,
   resources: resourcesPort,
   availability: availabilityPort,

@@ -104,7 +104,10 @@ function validateStartRequest(
  * What starting a failover uses, and the failover API with it: the control deps; of the shared
  * state, the statuses it moves, the handoffs its plan weighs and the failover records.
  */
-export type StartDeps = WithState<ControlDeps, RegionStatuses & Handoffs & Failovers>;
+export type StartDeps = WithState<ControlDeps, StartState>;
+
+/** The aggregates of the shared state a start reads and writes. */
+export type StartState = RegionStatuses & Handoffs & Failovers;
 
 export async function startFailover(
   deps: StartDeps,
