@@ -101,13 +101,13 @@ function validateStartRequest(
 }
 
 /**
- * What starting a failover uses, and the failover API with it: the control deps; of the shared
- * state, the statuses it moves, the handoffs its plan weighs and the failover records.
+ * The aggregates of the shared state a start reads and writes: the statuses it moves, the handoffs
+ * its plan weighs and the failover records.
  */
-export type StartDeps = WithState<ControlDeps, StartState>;
-
-/** The aggregates of the shared state a start reads and writes. */
 export type StartState = RegionStatuses & Handoffs & Failovers;
+
+/** What starting a failover uses: the control deps, of the shared state `StartState`. */
+export type StartDeps = WithState<ControlDeps, StartState>;
 
 export async function startFailover(
   deps: StartDeps,
