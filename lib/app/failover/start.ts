@@ -107,7 +107,7 @@ function validateStartRequest(
 export type StartState = RegionStatuses & Handoffs & Failovers;
 
 /** What starting a failover uses: the control deps, of the shared state `StartState`. */
-export type StartDeps = WithState<ControlDeps, StartState>;
+type StartDeps = WithState<ControlDeps, StartState>;
 
 export async function startFailover(
   deps: StartDeps,
