@@ -38,8 +38,8 @@ const app = useRegionalTemplates();
  * target is $20. With the model's default 100,000 routed tasks a month it may cost at most
  * WITH_TASKS_CEILING_USD.
  */
-const DEFAULT_COST_CEILING_USD = 28.8;
-const WITH_TASKS_CEILING_USD = 31.1;
+const DEFAULT_COST_CEILING_USD = 28.6;
+const WITH_TASKS_CEILING_USD = 30.95;
 const policy = () => healthPolicyOf(app.built.topology);
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON, checked by shape.

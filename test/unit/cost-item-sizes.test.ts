@@ -24,7 +24,7 @@ import { countingState } from '../../lib/app/replication/counting-state.ts';
 import { runReplicationRound } from '../../lib/app/replication/monitor.ts';
 import { AWS_DEPLOYMENT_FACTS } from '../../lib/core/compliance/facts.ts';
 import { ITEM_KINDS, type ItemKind, writeUnits } from '../../lib/core/cost/item-size.ts';
-import { PRICE_BOOK } from '../../lib/core/cost/price-book.ts';
+import { PRICE_BOOK, type Scaled } from '../../lib/core/cost/price-book.ts';
 import type { ProbeObservation, TargetHealth, WindowSample } from '../../lib/core/health/types.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
 import type { ProbePort, StatePort } from '../../lib/ports.ts';
@@ -37,6 +37,17 @@ const REGIONS = topology.regions.map((r) => r.region_id);
 const START = Date.parse('2026-11-26T12:00:00.000Z');
 const INTERVAL_MS = topology.failover_policies.health_check.interval_seconds * 1000;
 const WITNESSES = new Set(topology.witnesses.map((w) => w.witness_id));
+
+/** A price book figure for the default topology, as the model scales it (a witness has no region of its own). */
+function scaledFor(job: string, s: Scaled): number {
+  const regions = REGIONS.length;
+  return (
+    (s.fixed ?? 0) +
+    (s.per_peer ?? 0) * (job === 'witness-probe' ? regions : regions - 1) +
+    (s.per_region ?? 0) * regions +
+    (s.per_region_squared ?? 0) * regions ** 2
+  );
+}
 /** Rounds enough to fill every window: 30 samples of three endpoints in ten rounds, the latency window in ten runs. */
 const ROUNDS = 14;
 
@@ -91,13 +102,33 @@ function itemKindOfKey(pk: string, sk: string): ItemKind | 'other' {
   return 'other';
 }
 
-/** The kinds of item each write command touched, in order (a Put's item, an Update's key). */
-function recording(doc: DynamoDBDocumentClient, written: (ItemKind | 'other')[]): DynamoDBDocumentClient {
+/** Read units a job consumed, by job (DynamoDB's ConsumedCapacity, as dynalite computes it). */
+const READ_COMMANDS = /^(Get|Query|BatchGet)Command$/;
+
+/**
+ * The kinds of item each write command touched, in order (a Put's item, an Update's key), and the
+ * read units every read consumed.
+ */
+function recording(
+  doc: DynamoDBDocumentClient,
+  written: (ItemKind | 'other')[],
+  read: { units: number },
+): DynamoDBDocumentClient {
   return new Proxy(doc, {
     get(target, property, receiver) {
       if (property !== 'send') return Reflect.get(target, property, receiver);
       return async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
-        const answer = await target.send(command as never);
+        const reading = READ_COMMANDS.test(command.constructor.name);
+        if (reading) command.input.ReturnConsumedCapacity = 'TOTAL';
+        const answer = (await target.send(command as never)) as {
+          ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[];
+        };
+        if (reading) {
+          const consumed = answer.ConsumedCapacity;
+          for (const c of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) {
+            read.units += c.CapacityUnits ?? 0;
+          }
+        }
         const key = (command.input.Item ?? command.input.Key) as { pk?: string; sk?: string } | undefined;
         if (/^(Put|Update)Command$/.test(command.constructor.name) && key?.pk !== undefined) {
           written.push(itemKindOfKey(String(key.pk), String(key.sk)));
@@ -115,6 +146,10 @@ describe('the item sizes the cost model charges', () => {
   const writes: Record<string, (ItemKind | 'other')[]> = {};
   /** Runs (rounds) of each job. */
   const runs: Record<string, number> = {};
+  /** Read units of each job, over all its runs. */
+  const reads: Record<string, { units: number }> = {};
+  /** Read units and runs of each job in the last minute of rounds (the route: its own). */
+  const lastMinute: Record<string, { units: number; runs: number }> = {};
   const measured = new Map<ItemKind | 'other', number>();
 
   beforeAll(async () => {
@@ -122,7 +157,8 @@ describe('the item sizes the cost model charges', () => {
     const docFor = (job: string) => {
       writes[job] = [];
       runs[job] = 0;
-      return recording(table.doc, writes[job]);
+      reads[job] = { units: 0 };
+      return recording(table.doc, writes[job], reads[job]);
     };
     const probeDoc = docFor('health-probe');
     const witnessDoc = docFor('witness-probe');
@@ -143,6 +179,11 @@ describe('the item sizes the cost model charges', () => {
 
     for (let round = 0; round < ROUNDS; round++) {
       clock.t = START + round * INTERVAL_MS;
+      // The reads of the last minute: every partition as full as a running deployment's.
+      if (round === ROUNDS - 2) {
+        for (const [job, r] of Object.entries(reads))
+          lastMinute[job] = { units: -r.units, runs: -(runs[job] ?? 0) };
+      }
       for (const regionId of REGIONS) {
         const state = stateOf(probeDoc, regionId);
         await runProbeRound({
@@ -197,6 +238,11 @@ describe('the item sizes the cost model charges', () => {
           runs['latency-sampler'] = (runs['latency-sampler'] ?? 0) + 1;
         }
       }
+    }
+
+    for (const [job, r] of Object.entries(reads)) {
+      const m = lastMinute[job];
+      if (m) lastMinute[job] = { units: m.units + r.units, runs: m.runs + (runs[job] ?? 0) };
     }
 
     // A task routed as the design's example asks (compliance, residency, classification, latency).
@@ -267,9 +313,27 @@ describe('the item sizes the cost model charges', () => {
     }
   });
 
+  it('each job reads per round, with full partitions, the read units its price book assumption charges', () => {
+    const measuredReads: Record<string, number> = {
+      ...Object.fromEntries(
+        Object.entries(lastMinute).map(([job, m]) => [job, m.units / Math.max(1, m.runs)]),
+      ),
+      router: reads.router?.units ?? 0,
+    };
+    for (const job of ['health-probe', 'witness-probe', 'replication-monitor', 'latency-sampler', 'router']) {
+      const assumption = PRICE_BOOK.assumptions.runs[job];
+      const charged = assumption ? scaledFor(job, assumption.reads) : 0;
+      const seen = measuredReads[job] ?? 0;
+      expect(seen, `${job}: read units a round`).toBeGreaterThan(0);
+      expect(
+        Math.abs(charged - seen),
+        `${job}: ${seen} read units a round measured, ${charged} charged`,
+      ).toBeLessThanOrEqual(Math.max(0.5, seen * 0.1));
+    }
+  });
+
   it('each job writes per round the items its price book assumption charges', () => {
     const { runs: jobs } = PRICE_BOOK.assumptions;
-    const peers = REGIONS.length - 1;
     for (const job of ['health-probe', 'witness-probe', 'replication-monitor', 'latency-sampler', 'router']) {
       const assumption = jobs[job];
       expect(assumption, job).toBeDefined();
@@ -280,14 +344,7 @@ describe('the item sizes the cost model charges', () => {
       ) as Record<string, number>;
       const charged: Record<string, number> = {};
       const perMinute = 60_000 / INTERVAL_MS;
-      for (const w of assumption?.writes ?? []) {
-        const n =
-          (w.fixed ?? 0) +
-          (w.per_peer ?? 0) * (job === 'witness-probe' ? REGIONS.length : peers) +
-          (w.per_region ?? 0) * REGIONS.length +
-          (w.per_region_squared ?? 0) * REGIONS.length ** 2;
-        charged[w.item] = (charged[w.item] ?? 0) + n;
-      }
+      for (const w of assumption?.writes ?? []) charged[w.item] = (charged[w.item] ?? 0) + scaledFor(job, w);
       for (const w of assumption?.writes_per_minute ?? []) {
         charged[w.item] =
           (charged[w.item] ?? 0) + ((w.fixed ?? 0) + (w.per_region ?? 0) * REGIONS.length) / perMinute;

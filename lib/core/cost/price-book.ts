@@ -39,7 +39,12 @@ export interface RunAssumption {
    * replication monitor's beat (15 s). Absent: one round per invocation.
    */
   readonly rounds_every?: 'probe_interval' | 'replication_beat';
-  /** DynamoDB read request units per round (a Query of a small partition: one). */
+  /**
+   * DynamoDB read request units per round (strongly consistent: one per started 4 KB of what a
+   * read returns; eventually consistent: half). For the probe, witness, monitor, sampler and
+   * router, measured on the default topology with full partitions by
+   * test/unit/cost-item-sizes.test.ts, which fails when one is off by more than 10 %.
+   */
   readonly reads: Scaled;
   /**
    * DynamoDB items written per round, by kind: each write costs the write units of its kind's size
@@ -315,7 +320,7 @@ export const PRICE_BOOK: PriceBook = {
         work_ms: 800,
         waits_between_rounds: true,
         rounds_every: 'probe_interval',
-        reads: { fixed: 10, per_region: 1 },
+        reads: { fixed: 4.5, per_region: 1 },
         writes: [
           { item: 'probe_view', per_peer: 1 },
           { item: 'heartbeat', fixed: 1 },
@@ -334,7 +339,7 @@ export const PRICE_BOOK: PriceBook = {
         work_ms: 800,
         waits_between_rounds: true,
         rounds_every: 'probe_interval',
-        reads: { fixed: 2, per_region: 1 },
+        reads: { fixed: 6, per_region: 1 },
         writes: [{ item: 'witness_view', per_region_squared: 1 }],
         log_bytes: 1200,
       },
@@ -344,7 +349,7 @@ export const PRICE_BOOK: PriceBook = {
         work_ms: 250,
         waits_between_rounds: true,
         rounds_every: 'replication_beat',
-        reads: { fixed: 3, per_peer: 1 },
+        reads: { fixed: 2, per_peer: 1 },
         writes: [{ item: 'replication_mark', fixed: 1 }],
         log_bytes: 1200,
       },
@@ -360,7 +365,7 @@ export const PRICE_BOOK: PriceBook = {
       // the replication mark (lib/runtime/lambda.ts counts the state port only): no ADD.
       'latency-sampler': {
         work_ms: 1000,
-        reads: { fixed: 1 },
+        reads: { fixed: 0.5 },
         writes: [{ item: 'latency_entry', per_peer: 1 }],
         // Its summary line, and one line a link with the link's percentiles (the dashboard's graphs).
         log_bytes: 800,
@@ -414,7 +419,7 @@ export const PRICE_BOOK: PriceBook = {
       // claim, the hold and the pool's reservation (the held counter).
       router: {
         work_ms: 120,
-        reads: { fixed: 6 },
+        reads: { fixed: 8.5 },
         writes: [
           { item: 'handoff', fixed: 1 },
           { item: 'replication_mark', fixed: 1 },
