@@ -1,10 +1,12 @@
 /**
- * The item sizes the cost model charges write units for (price book `item_bytes`) against the items
- * the jobs really write: the real use cases (probe, witness, replication and latency rounds, a route)
- * run on the shipped default topology over the real DynamoDB adapters and dynalite, until every
- * window is full, and each item they leave is sized by DynamoDB's rules (dynalite's own sizing,
- * which its ConsumedCapacity uses). A write costs ceil(size / 1 KB) units: an assumption that
- * disagrees with the code under-prices (or over-prices) every write of that kind.
+ * The item sizes the cost model charges write units for (price book `item_bytes`), and the read
+ * units it charges a round, against what the jobs really do: the real use cases (probe, witness,
+ * replication and latency rounds, a route) run on the shipped default topology over the real
+ * DynamoDB adapters and dynalite until every window and partition is full; each item they leave is
+ * sized by DynamoDB's rules (dynalite's own sizing, which its ConsumedCapacity uses) and each read's
+ * ConsumedCapacity summed. A write costs ceil(size / 1 KB) units: an assumption that disagrees with
+ * the code under-prices (or over-prices) every write of that kind. The last describe holds the
+ * compact health view item to the view it was written from.
  */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -102,7 +104,7 @@ function itemKindOfKey(pk: string, sk: string): ItemKind | 'other' {
   return 'other';
 }
 
-/** Read units a job consumed, by job (DynamoDB's ConsumedCapacity, as dynalite computes it). */
+/** The commands that read: each asks for its ConsumedCapacity (as dynalite computes it), which is summed. */
 const READ_COMMANDS = /^(Get|Query|BatchGet)Command$/;
 
 /**
@@ -139,7 +141,7 @@ function recording(
   });
 }
 
-describe('the item sizes the cost model charges', () => {
+describe('the item sizes and read units the cost model charges', () => {
   let table: TestTable;
   const clock = { t: START, now: () => clock.t };
   /** Write commands per job, over all its runs. */
