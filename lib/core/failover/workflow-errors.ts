@@ -76,6 +76,7 @@ export const RETRY_POLICY = {
   JitterStrategy: 'FULL',
 } as const;
 
+/** The Rollback task's retry budget in the ASL; exported so the definition test holds the two equal. */
 export const ROLLBACK_MAX_ATTEMPTS = 5;
 
 /**
@@ -85,4 +86,5 @@ export const ROLLBACK_MAX_ATTEMPTS = 5;
  */
 export const WORKFLOW_ERROR_NAMES = ['WaitLimitExceeded'] as const;
 
+/** The Fail states' error names: what a caller of the execution reads; the definition test holds the ASL to them. */
 export const EXECUTION_FAILURE_NAMES = ['FailoverRolledBack', 'FailoverFailed'] as const;
