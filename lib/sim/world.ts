@@ -607,16 +607,20 @@ export class SimWorld {
     return id === undefined ? undefined : this.state(id);
   }
 
-  /** Per `from` and `to`, the guarded port (#guarded): one per pair, asked for every round. */
-  readonly #guards = new Map<string, StatePort>();
+  /** Per `from`, per `to`, the guarded port (#guarded): one per pair, asked for every round. */
+  readonly #guards = new Map<string, Map<string, StatePort>>();
 
   /** Another region's replica as `from` reaches it: unreachable across a cut or to a down region. */
   #guarded(from: string, to: string): StatePort {
-    const key = `${from}\u0000${to}`;
-    let guarded = this.#guards.get(key);
+    let guards = this.#guards.get(from);
+    if (!guards) {
+      guards = new Map();
+      this.#guards.set(from, guards);
+    }
+    let guarded = guards.get(to);
     if (!guarded) {
       guarded = this.#guard(from, to);
-      this.#guards.set(key, guarded);
+      guards.set(to, guarded);
     }
     return guarded;
   }

@@ -187,37 +187,30 @@ export function frozenCopy<T>(value: T): T {
 /**
  * `value` itself deep-frozen, when freezing changes nothing a copy would (every attribute and element
  * defined, plain objects and arrays only); else a frozen copy. Objects already frozen are kept as
- * they are, as frozenCopy keeps them.
+ * they are, as frozenCopy keeps them. One pass, children first: on the copy's path the parts found
+ * fit before the misfit stay frozen (the copy shares them).
  */
 export function frozenInPlace<T>(value: T): T {
-  if (!freezable(value)) return frozenCopy(value);
-  freezeAll(value);
-  return value;
+  return freezeFitting(value) ? value : frozenCopy(value);
 }
 
-function freezable(value: unknown): boolean {
+function freezeFitting(value: unknown): boolean {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return true;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
-      if (item === undefined || !freezable(item)) return false;
+      if (item === undefined || !freezeFitting(item)) return false;
     }
-    return true;
+  } else {
+    const maker = (value as { constructor?: unknown }).constructor;
+    if (maker !== Object && maker !== undefined) return false;
+    for (const key in value) {
+      const item = (value as Record<string, unknown>)[key];
+      if (item === undefined || !freezeFitting(item)) return false;
+    }
   }
-  const maker = (value as { constructor?: unknown }).constructor;
-  if (maker !== Object && maker !== undefined) return false;
-  for (const key in value) {
-    const item = (value as Record<string, unknown>)[key];
-    if (item === undefined || !freezable(item)) return false;
-  }
-  return true;
-}
-
-function freezeAll(value: unknown): void {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
-  if (Array.isArray(value)) for (let i = 0; i < value.length; i++) freezeAll(value[i]);
-  else for (const key in value) freezeAll((value as Record<string, unknown>)[key]);
   Object.freeze(value);
+  return true;
 }
 
 function copyAny(value: unknown, freeze: boolean): unknown {

@@ -324,6 +324,19 @@ export class SimStatePort implements StatePort {
     );
   }
 
+  /**
+   * The versions of what `listRegionStatuses` and `listFailovers` read: while they are the same, the
+   * two listings hand out the same records (the invariants skip re-reading them after every event).
+   */
+  listingVersions(): readonly [number, number, number] {
+    const failovers = this.#tables.failover;
+    return [
+      this.#tables.region_status.version(keys.regionStatusPartition),
+      failovers.version(keys.failoverList),
+      failovers.version(keys.activeFailoverList),
+    ];
+  }
+
   /** Per listed partition: the version it was read at and the stored items, in listing order. */
   readonly #listings = new Map<string, { readonly version: number; readonly items: readonly unknown[] }>();
 
