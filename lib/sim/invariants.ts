@@ -124,8 +124,7 @@ export class InvariantChecker {
     const before = this.#seen;
     let statusesChanged = false;
     let failoversChanged = false;
-    const versions = this.#listingVersions();
-    if (versions !== undefined && versions === this.#versions) {
+    if (this.#listingsUnchanged()) {
       // Nothing listed changed in any replica: the same records as at the last check.
       statuses = before.statuses as Map<string, RegionStatusRecord[]>;
       failovers = before.failovers as Map<string, FailoverRecord[]>;
@@ -139,7 +138,6 @@ export class InvariantChecker {
         failoversChanged ||= !sameRecords(seenFailovers, before.failovers.get(replica));
       }
     }
-    this.#versions = versions;
     this.#seen = { statuses, failovers };
     this.#observeNetwork(now, statuses, statusesChanged);
     if (statusesChanged) this.#epochsNeverGoBackwards(now, statuses);
@@ -167,21 +165,33 @@ export class InvariantChecker {
     }
   }
 
-  /** The listings' versions at the last check (#listingVersions). */
-  #versions: string | undefined;
+  /** Every replica's status and failover listing versions at the last check, in region order. */
+  readonly #versions: number[] = [];
 
   /**
-   * Every replica's status and failover listing versions in one key, or undefined when a replica's
-   * port is not the store's own (a mutation under test wraps it): then every check reads them all.
+   * Whether no replica's status or failover listing changed since the last check (and notes their
+   * versions now). Never, when a replica's port is not the store's own (a mutation under test wraps
+   * it): then every check reads them all.
    */
-  #listingVersions(): string | undefined {
-    let key = '';
+  #listingsUnchanged(): boolean {
+    const versions = this.#versions;
+    let same = versions.length > 0;
+    let i = 0;
     for (const replica of this.#world.regionIds) {
       const state = this.#world.state(replica);
-      if (!(state instanceof SimStatePort)) return undefined;
-      key += `${state.listingVersions().join(',')};`;
+      if (!(state instanceof SimStatePort)) {
+        versions.length = 0;
+        return false;
+      }
+      for (const version of state.listingVersions()) {
+        if (versions[i] !== version) {
+          same = false;
+          versions[i] = version;
+        }
+        i += 1;
+      }
     }
-    return key;
+    return same;
   }
 
   /** Per replica, the handoff records the residency scan judged (a record judged once is judged). */
