@@ -207,7 +207,8 @@ export class SimWorld {
 
   /** The topology's regions, in its order (read after every event: computed once). */
   get regionIds(): readonly string[] {
-    this.#regionIds ??= Object.freeze(this.topology.regions.map((r) => r.region_id));
+    // Not frozen: V8 filters and searches a frozen array on a slow path, and every event does both.
+    this.#regionIds ??= this.topology.regions.map((r) => r.region_id);
     return this.#regionIds;
   }
 
