@@ -168,7 +168,7 @@ export function applyRound(
   const consecutive_successes = allOk ? (prev?.consecutive_successes ?? 0) + 1 : 0;
 
   const endpoints: Record<string, EndpointHealth> = { ...prev?.endpoints };
-  for (const [endpoint, calls] of groupByEndpoint(round)) {
+  groupByEndpoint(round).forEach((calls, endpoint) => {
     const failedCall = calls.find((o) => !o.ok);
     endpoints[endpoint] = failedCall
       ? {
@@ -177,7 +177,7 @@ export function applyRound(
           last_error: describeError(failedCall),
         }
       : { consecutive_failures: 0, last_ok: true };
-  }
+  });
 
   const samples = round.map(
     (o): WindowSample => ({
@@ -264,9 +264,13 @@ export function applyRound(
     notes.push(`not serving by its own status (${reported_status}): /health answers 503`);
   }
 
-  const failingComponents = Object.entries(endpoints).filter(
-    ([endpoint, health]) => endpoint !== HEALTH_ENDPOINT && health.consecutive_failures >= threshold,
-  );
+  const failingComponents: [string, EndpointHealth][] = [];
+  for (const endpoint in endpoints) {
+    const health = endpoints[endpoint] as EndpointHealth;
+    if (endpoint !== HEALTH_ENDPOINT && health.consecutive_failures >= threshold) {
+      failingComponents.push([endpoint, health]);
+    }
+  }
 
   let verdict: Verdict;
   let reasons: string[];
