@@ -2,49 +2,12 @@
  * The target's side of a peer's bundled probe round (lib/core/health/probe-bundle.ts): which paths
  * were asked, and each one answered by its own route, side by side, until the answer must leave.
  */
-import { ValidationError } from '../core/errors.ts';
-import {
-  BUNDLE_RETURN_MARGIN_MS,
-  BUNDLE_TIMEOUT_RANGE_MS,
-  BUNDLED_PATHS,
-  type BundleAnswer,
-  type BundlePart,
-} from '../core/health/probe-bundle.ts';
+import { BUNDLE_RETURN_MARGIN_MS, type BundleAnswer, type BundlePart } from '../core/health/probe-bundle.ts';
 
 /** What a route answered: its status and, as JSON text, its body. */
 export interface RouteAnswer {
   readonly status: number;
   readonly body?: string;
-}
-
-/** `paths` (comma-separated bundled paths) and `timeout_ms`, strictly: anything else is a 400 naming it. */
-export function bundleQuery(query: Readonly<Record<string, string | undefined>>): {
-  paths: string[];
-  timeoutMs: number;
-} {
-  const issues: { field: string; reason: string }[] = [];
-  for (const name of Object.keys(query)) {
-    if (name !== 'paths' && name !== 'timeout_ms') issues.push({ field: name, reason: 'unknown parameter' });
-  }
-  const paths = (query.paths ?? '').split(',').filter((p) => p !== '');
-  if (paths.length === 0)
-    issues.push({ field: 'paths', reason: `required: some of ${BUNDLED_PATHS.join(', ')}` });
-  for (const path of paths) {
-    if (!BUNDLED_PATHS.includes(path))
-      issues.push({
-        field: 'paths',
-        reason: `"${path.slice(0, 100)}" is not one of ${BUNDLED_PATHS.join(', ')}`,
-      });
-  }
-  if (new Set(paths).size !== paths.length) issues.push({ field: 'paths', reason: 'names a path twice' });
-  const raw = query.timeout_ms;
-  const timeoutMs = Number(raw);
-  const { min, max } = BUNDLE_TIMEOUT_RANGE_MS;
-  if (raw === undefined || !/^\d{1,6}$/.test(raw) || timeoutMs < min || timeoutMs > max) {
-    issues.push({ field: 'timeout_ms', reason: `must be whole milliseconds from ${min} to ${max}` });
-  }
-  if (issues.length > 0) throw new ValidationError('invalid query', issues);
-  return { paths, timeoutMs };
 }
 
 /**
