@@ -15,7 +15,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { runConsistencyCheck } from '../lib/app/replication/consistency-check.ts';
-import { replicationDepsOf } from '../lib/app/replication/deps.ts';
 import { readReplicationLag, runReplicationRound } from '../lib/app/replication/monitor.ts';
 import { validateTopology } from '../lib/core/topology/validate.ts';
 import { type LocalRuntime, startLocalRuntime } from '../lib/runtime/local.ts';
@@ -88,7 +87,7 @@ export async function measureConsistencyChecks(
   return withRuntime(async (runtime, scheduler) => {
     await seed(runtime, Math.max(...sizes), scheduler.now());
     scheduler.advance(3_600_000);
-    const deps = replicationDepsOf(runtime.region(US).deps);
+    const deps = runtime.region(US).deps;
     const out: CheckTiming[] = [];
     for (const size of sizes) {
       const runs = size <= 1_000 ? 9 : 3;
@@ -134,7 +133,7 @@ export interface LagError {
 export async function measureLagError(injectedSeconds: number, intervalSeconds: number): Promise<LagError> {
   return withRuntime(async (runtime, scheduler) => {
     const interval = intervalSeconds * 1000;
-    const deps = (region: string) => replicationDepsOf(runtime.region(region).deps);
+    const deps = (region: string) => runtime.region(region).deps;
     const tick = async (ms: number) => {
       scheduler.advance(ms);
       await runtime.replication.flush();

@@ -8,7 +8,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { replicationDepsOf } from '../../lib/app/replication/deps.ts';
 import { runReplicationRound } from '../../lib/app/replication/monitor.ts';
 import { type LocalControlPlane, startLocalControlPlane } from '../../lib/local/control-plane.ts';
 import { cli } from '../support/cli.ts';
@@ -165,7 +164,7 @@ describe('replication drills on the local gateway', () => {
 
   it('prints the lag table and reports a paused link', async () => {
     const rounds = async () => {
-      for (const region of plane.runtime.regions) await runReplicationRound(replicationDepsOf(region.deps));
+      for (const region of plane.runtime.regions) await runReplicationRound(region.deps);
     };
     await rounds();
     await simSleep(2_000);

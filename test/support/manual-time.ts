@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import type { Scheduler } from '../../lib/adapters/local/replication.ts';
-import { type ReplicationDeps, replicationDepsOf } from '../../lib/app/replication/deps.ts';
+import type { ReplicationDeps } from '../../lib/app/replication/deps.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../lib/runtime/local.ts';
 import { defaultTopologyJson } from '../fixtures/topologies.ts';
@@ -77,7 +77,7 @@ export function useManualRuntime(prefix: string): ManualRuntime {
     get scheduler() {
       return scheduler;
     },
-    deps: (region) => replicationDepsOf(started().region(region).deps),
+    deps: (region) => started().region(region).deps,
     tick: async (ms) => {
       scheduler.advance(ms);
       await started().replication.flush();

@@ -3,30 +3,10 @@
  * replication bookkeeping plus this region's versioned documents, each required: the replication
  * API, the monitor and the DR function are wired with them (FUNCTION_PORTS).
  */
-import { CortexError, messageOf } from '../../core/errors.ts';
-import type { DepsWith, RegionalDeps } from '../deps.ts';
+import { messageOf } from '../../core/errors.ts';
+import type { DepsWith } from '../deps.ts';
 
 export type ReplicationDeps = DepsWith<'replication' | 'documents' | 'events'>;
-
-/** The runtime did not wire the replication ports (a 500: a deployment mistake, not the caller's). */
-class ReplicationNotConfiguredError extends CortexError {
-  readonly code = 'REPLICATION_NOT_CONFIGURED';
-  constructor(missing: readonly string[]) {
-    super(`replication is not configured in this runtime (missing ${missing.join(', ')})`);
-  }
-}
-
-type MaybeReplicationDeps = RegionalDeps &
-  Partial<Pick<ReplicationDeps, 'events' | 'replication' | 'documents'>>;
-
-/** The deps with the replication ports, or ReplicationNotConfiguredError naming what is missing. */
-export function replicationDepsOf(deps: MaybeReplicationDeps): ReplicationDeps {
-  const missing = (['events', 'replication', 'documents'] as const).filter(
-    (name) => deps[name] === undefined,
-  );
-  if (missing.length > 0) throw new ReplicationNotConfiguredError(missing);
-  return deps as ReplicationDeps;
-}
 
 export function iso(ms: number): string {
   return new Date(ms).toISOString();
