@@ -3,7 +3,7 @@ import { messageOf } from '../core/errors.ts';
 import { applyRound, healthPolicyOf } from '../core/health/evaluate.ts';
 import type { TargetHealth } from '../core/health/types.ts';
 import type { Topology } from '../core/topology/types.ts';
-import type { Clock, ProbePort, StatePort } from '../ports.ts';
+import type { Clock, HealthViews, ProbePort } from '../ports.ts';
 import { probeTargets } from './probe-targets.ts';
 
 /** What a witness (topology `witnesses[i]`: probe-only, votes, holds no data) is given. */
@@ -13,7 +13,7 @@ export interface WitnessDeps {
   readonly clock: Clock;
   readonly probe: ProbePort;
   /** Each region's replica of the shared state; the witness writes its views into every one it reaches. */
-  readonly replica: (regionId: string) => StatePort;
+  readonly replica: (regionId: string) => HealthViews;
 }
 
 export interface WitnessRoundReport {
