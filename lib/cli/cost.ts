@@ -104,25 +104,9 @@ export function costCommand(args: readonly string[], io: CliIo): number {
   return 0;
 }
 
-/** The report as a table: one row per line (zero lines too: what was looked for), largest first within each service, then the total. */
-export function costLines(report: CostReport): string[] {
-  const services = [...new Set(report.lines.map((l) => l.service))];
-  const rows = [...report.lines]
-    .sort(
-      (x, y) => services.indexOf(x.service) - services.indexOf(y.service) || y.monthly_usd - x.monthly_usd,
-    )
-    .map((l) => [
-      l.service,
-      l.item,
-      quantity(l.quantity),
-      l.unit,
-      usd(l.unit_usd, true),
-      usd(l.monthly_usd),
-      l.basis,
-    ]);
-  const total = usd(report.total_usd);
-  const free = report.free_tier;
-  const freeRows = (free?.lines ?? []).map((l) => [
+/** A line's cells, in the table's column order. */
+function rowOf(l: CostReport['lines'][number]): string[] {
+  return [
     l.service,
     l.item,
     quantity(l.quantity),
@@ -130,7 +114,20 @@ export function costLines(report: CostReport): string[] {
     usd(l.unit_usd, true),
     usd(l.monthly_usd),
     l.basis,
-  ]);
+  ];
+}
+
+/** The report as a table: one row per line (zero lines too: what was looked for), largest first within each service, then the total. */
+export function costLines(report: CostReport): string[] {
+  const services = [...new Set(report.lines.map((l) => l.service))];
+  const rows = [...report.lines]
+    .sort(
+      (x, y) => services.indexOf(x.service) - services.indexOf(y.service) || y.monthly_usd - x.monthly_usd,
+    )
+    .map(rowOf);
+  const total = usd(report.total_usd);
+  const free = report.free_tier;
+  const freeRows = (free?.lines ?? []).map(rowOf);
   return [
     `${report.regions.length} regions (${report.regions.join(', ')}), probes every ${report.probe_interval_seconds} s, ` +
       `${quantity(report.requests_per_month)} routed tasks a month`,
