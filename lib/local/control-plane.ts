@@ -31,6 +31,7 @@ import { replicationMonitorJobs } from '../app/replication/monitor.ts';
 import { rebalanceOnSchedule } from '../app/resources/rebalance.ts';
 import { REGION_HEADER } from '../app/routes.ts';
 import { AWS_DEPLOYMENT_FACTS, LOCAL_DEPLOYMENT_FACTS } from '../core/compliance/facts.ts';
+import type { DeploymentFacts } from '../core/compliance/types.ts';
 import { ValidationError } from '../core/errors.ts';
 import type { Assessment } from '../core/health/types.ts';
 import { samplingOf } from '../core/latency/stats.ts';
@@ -171,6 +172,104 @@ export interface LocalControlPlane {
 export async function startLocalControlPlane(
   options: LocalControlPlaneOptions = {},
 ): Promise<LocalControlPlane> {
+  const settings = resolveSettings(options);
+  const { topology, primary, log } = settings;
+  const clock = createSimClock({ speed: settings.speed });
+  const network = new SimNetwork({ topology, clock });
+  const regions: Record<string, RegionEndpoint> = {};
+  const runtime = await startRuntime(options, settings, { clock, network, regions });
+  network.attachReplication(runtime.replication);
+  // A region's outage ends the failover executions it coordinates, as on Step Functions.
+  network.onDown((region) => {
+    runtime.workflow.abortCoordinatedBy(region).catch(() => undefined);
+  });
+
+  const parts: PlaneParts = { runtime, clock, network, log };
+  const started: Started = { servers: [], gatewayUrl: '' };
+  const stopAll = () => stopStarted(started, parts);
+  try {
+    // The dashboard (lib/local/dashboard-route.ts) at `/` of the gateway and of every region's endpoint.
+    const dashboard = { endpoints: () => ({ gateway: started.gatewayUrl, regions }) };
+    const apis = await serveRegions(parts, started, { regions, dashboard, port: settings.port });
+    const serving = () => (started.dns ? started.dns.servingRegion() : primary);
+    const layout = (): SimLayout => describeLayout(settings, parts, { regions, started, serving });
+    started.gatewayUrl = await serveGateway(parts, started, {
+      gatewayApi: withDashboard(createGatewayApi({ apis, serving, layout, network, runtime }), dashboard),
+      serving,
+      port: settings.port,
+    });
+    const dns = await startLocalDns({
+      topology,
+      endpoints: regions,
+      clientRegion: primary,
+      clock,
+      port: settings.dnsPort,
+      log,
+    });
+    started.dns = dns;
+    await resumeInterruptedFailovers(runtime, log);
+    startHealthRounds(options, parts, started);
+    startRegionalJobs(options, parts, started);
+
+    let stopping: Promise<void> | undefined;
+    return {
+      gatewayUrl: started.gatewayUrl,
+      regions,
+      primaryRegion: primary,
+      runtime,
+      clock,
+      network,
+      dns,
+      layout,
+      stop: () => {
+        stopping ??= stopAll();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await stopAll().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The options checked and defaulted once, before anything starts. */
+interface PlaneSettings {
+  readonly port: number;
+  readonly dnsPort: number;
+  readonly speed: number;
+  readonly log: (line: string) => void;
+  readonly topology: Topology;
+  readonly primary: string;
+  readonly complianceFacts: ComplianceFactsChoice;
+  readonly facts: DeploymentFacts;
+}
+
+/** The parts every step of the start wires together. */
+interface PlaneParts {
+  readonly runtime: LocalRuntime;
+  readonly clock: SimClock;
+  readonly network: SimNetwork;
+  readonly log: (line: string) => void;
+}
+
+/** What has started so far: a start that fails halfway stops exactly these. */
+interface Started {
+  readonly servers: Server[];
+  gatewayUrl: string;
+  dns?: LocalDns;
+  scheduler?: RoundScheduler;
+  replicationMonitor?: RoundScheduler;
+  privacySweeps?: RoundScheduler;
+  complianceAudits?: RoundScheduler;
+  dailyReports?: RoundScheduler;
+  latencySamplers?: RoundScheduler;
+  rebalancers?: RoundScheduler;
+  expirySweeps?: RoundScheduler;
+  snapshots?: { stop(): Promise<void> };
+}
+
+/** Checks every option that can be wrong before anything starts, so a bad one leaves nothing running. */
+function resolveSettings(options: LocalControlPlaneOptions): PlaneSettings {
   const port = options.port ?? DEFAULT_GATEWAY_PORT;
   checkPort('port', port);
   const dnsPort = options.dnsPort ?? (port === 0 ? 0 : DEFAULT_DNS_PORT);
@@ -186,10 +285,20 @@ export async function startLocalControlPlane(
     throw new Error(`complianceFacts must be aws or local, got "${String(complianceFacts)}"`);
   }
   const facts = complianceFacts === 'local' ? LOCAL_DEPLOYMENT_FACTS : AWS_DEPLOYMENT_FACTS;
+  return { port, dnsPort, speed, log, topology, primary, complianceFacts, facts };
+}
 
-  const clock = createSimClock({ speed });
-  const network = new SimNetwork({ topology, clock });
-  const regions: Record<string, RegionEndpoint> = {};
+/**
+ * Starts the runtime with probes that reach the region endpoints (filled in once they listen);
+ * the clock is closed if it fails, since nothing else has started yet.
+ */
+async function startRuntime(
+  options: LocalControlPlaneOptions,
+  settings: PlaneSettings,
+  reach: { clock: SimClock; network: SimNetwork; regions: Readonly<Record<string, RegionEndpoint>> },
+): Promise<LocalRuntime> {
+  const { topology, speed, log, facts } = settings;
+  const { clock, network, regions } = reach;
   const probe = new LocalProbe({
     endpoints: () => Object.fromEntries(Object.entries(regions).map(([id, r]) => [id, r.url])),
     network,
@@ -202,10 +311,8 @@ export async function startLocalControlPlane(
         }
       : {}),
   });
-
-  let runtime: LocalRuntime;
   try {
-    runtime = await startLocalRuntime({
+    return await startLocalRuntime({
       topology,
       dataDir: options.dataDir ?? DEFAULT_DATA_DIR,
       fresh: options.fresh ?? false,
@@ -228,222 +335,220 @@ export async function startLocalControlPlane(
     clock.close();
     throw error;
   }
-  network.attachReplication(runtime.replication);
-  // A region's outage ends the failover executions it coordinates, as on Step Functions.
-  network.onDown((region) => {
-    runtime.workflow.abortCoordinatedBy(region).catch(() => undefined);
-  });
+}
 
-  const servers: Server[] = [];
-  let dns: LocalDns | undefined;
-  let scheduler: RoundScheduler | undefined;
-  let replicationMonitor: RoundScheduler | undefined;
-  let privacySweeps: RoundScheduler | undefined;
-  let complianceAudits: RoundScheduler | undefined;
-  let dailyReports: RoundScheduler | undefined;
-  let latencySamplers: RoundScheduler | undefined;
-  let rebalancers: RoundScheduler | undefined;
-  let expirySweeps: RoundScheduler | undefined;
-  let snapshots: { stop(): Promise<void> } | undefined;
-  const stopAll = async () => {
-    await snapshots?.stop();
-    await expirySweeps?.stop();
-    await latencySamplers?.stop();
-    await rebalancers?.stop();
-    await scheduler?.stop();
-    await replicationMonitor?.stop();
-    await privacySweeps?.stop();
-    await complianceAudits?.stop();
-    await dailyReports?.stop();
-    // Failover executions stop before the endpoints their steps may call.
-    await runtime.workflow.close().catch(() => undefined);
-    await dns?.close();
-    await Promise.allSettled(servers.map((server) => closeServer(server)));
-    try {
-      await runtime.close();
-    } finally {
-      clock.close();
-    }
-  };
+/** Stops everything started, in the order that lets each part finish what it owes the next. */
+async function stopStarted(started: Started, parts: PlaneParts): Promise<void> {
+  const { runtime, clock } = parts;
+  await started.snapshots?.stop();
+  await started.expirySweeps?.stop();
+  await started.latencySamplers?.stop();
+  await started.rebalancers?.stop();
+  await started.scheduler?.stop();
+  await started.replicationMonitor?.stop();
+  await started.privacySweeps?.stop();
+  await started.complianceAudits?.stop();
+  await started.dailyReports?.stop();
+  // Failover executions stop before the endpoints their steps may call.
+  await runtime.workflow.close().catch(() => undefined);
+  await started.dns?.close();
+  await Promise.allSettled(started.servers.map((server) => closeServer(server)));
   try {
-    const apis = new Map<string, ApiHandler>();
-    // The dashboard (lib/local/dashboard-route.ts) at `/` of the gateway and of every region's endpoint.
-    const dashboard = { endpoints: () => ({ gateway: gatewayUrl, regions }) };
-    for (const [index, region] of runtime.regions.entries()) {
-      const api = withDashboard(answeredBy(createRegionalApi(region.deps), region.regionId), dashboard);
-      apis.set(region.regionId, api);
-      const address = `127.0.1.${index + 1}`;
-      const server = createHttpBridge(api, {
-        log,
-        intercept: async (req) =>
-          (await injectedFault(network, clock, region.regionId)) ??
-          mcpEndpointAnswer(network, region.regionId, req),
-      });
-      servers.push(server);
-      const bound = await listen(server, address, port, `the ${region.regionId} endpoint`);
-      regions[region.regionId] = { url: `http://${address}:${bound}`, address };
-    }
+    await runtime.close();
+  } finally {
+    clock.close();
+  }
+}
 
-    let gatewayUrl = '';
-    const serving = () => (dns ? dns.servingRegion() : primary);
-    const layout = (): SimLayout => {
-      const stats = runtime.replication.stats();
-      return {
-        topology: topology.name,
-        regions: Object.fromEntries(
-          topology.regions.map((r) => [
-            r.region_id,
-            { ...(regions[r.region_id] as RegionEndpoint), tier: r.tier },
-          ]),
-        ),
-        gateway: { url: gatewayUrl, region: serving() },
-        data_dir: runtime.dataDir,
-        replication: { lag_ms: stats.lag_ms, links: stats.links },
-        speed,
-        now: new Date(clock.now()).toISOString(),
-        dns: {
-          // Before the DNS server is up (a request racing the start): where it will answer.
-          address: dns?.address ?? '127.0.0.1',
-          port: dns?.port ?? dnsPort,
-          name: dns?.name ?? SERVICE_NAME,
-          region: serving(),
-          health_checks: dns?.checks() ?? [],
-          answer_changes: (dns?.answerChanges() ?? []).map((c) => ({
-            at: new Date(c.at).toISOString(),
-            region: c.region,
-          })),
-        },
-        faults: network.list(),
-        compliance: { facts: complianceFacts, source: facts.source, description: facts.description },
-        witnesses: topology.witnesses.map((w) => ({ witness_id: w.witness_id, region: w.region })),
-        scheduler: {
-          interval_seconds: topology.failover_policies.health_check.interval_seconds,
-          jobs: scheduler?.stats() ?? [],
-        },
-      };
-    };
-    const gatewayApi = withDashboard(
-      createGatewayApi({ apis, serving, layout, network, runtime }),
-      dashboard,
-    );
-    const gatewayServer = createHttpBridge(gatewayApi, {
+/** Serves each region's API on 127.0.1.(i+1), in topology order; returns the APIs by region. */
+async function serveRegions(
+  parts: PlaneParts,
+  started: Started,
+  at: {
+    regions: Record<string, RegionEndpoint>;
+    dashboard: Parameters<typeof withDashboard>[1];
+    port: number;
+  },
+): Promise<Map<string, ApiHandler>> {
+  const { runtime, clock, network, log } = parts;
+  const apis = new Map<string, ApiHandler>();
+  for (const [index, region] of runtime.regions.entries()) {
+    const api = withDashboard(answeredBy(createRegionalApi(region.deps), region.regionId), at.dashboard);
+    apis.set(region.regionId, api);
+    const address = `127.0.1.${index + 1}`;
+    const server = createHttpBridge(api, {
       log,
-      // The gateway's dashboard, like its /v1/sim routes, opens while the region it serves is down.
-      intercept: (req) =>
-        isSimPath(req) || isDashboardUrl(req.url)
-          ? Promise.resolve(undefined)
-          : injectedFault(network, clock, serving()),
+      intercept: async (req) =>
+        (await injectedFault(network, clock, region.regionId)) ??
+        mcpEndpointAnswer(network, region.regionId, req),
     });
-    servers.push(gatewayServer);
-    const gatewayPort = await listen(gatewayServer, GATEWAY_HOST, port, 'the gateway');
-    gatewayUrl = `http://${GATEWAY_HOST}:${gatewayPort}`;
+    started.servers.push(server);
+    const bound = await listen(server, address, at.port, `the ${region.regionId} endpoint`);
+    at.regions[region.regionId] = { url: `http://${address}:${bound}`, address };
+  }
+  return apis;
+}
 
-    dns = await startLocalDns({
-      topology,
-      endpoints: regions,
-      clientRegion: primary,
-      clock,
-      port: dnsPort,
-      log,
-    });
-    // A failover that was running when the last process died (kill -9 included) goes on from its
-    // record: its coordinator's replica holds every step, and each step is idempotent.
-    for (const region of runtime.regions) {
-      const resumed = await resumeFailovers(region.deps);
-      for (const id of resumed)
-        log(`resumed failover ${id} (coordinated by ${region.regionId}) from its record`);
-    }
-    if (options.probeRounds !== false) scheduler = startProbeRounds(runtime, clock, network, log);
-    if (options.probeRounds !== false && options.replicationMonitor !== false) {
-      // The lag monitor's beat interval (EventBridge Scheduler + rounds inside the minute on AWS).
-      replicationMonitor = startRoundScheduler({
-        clock,
-        intervalMs: DEFAULT_BEAT_INTERVAL_MS,
-        isDown: (member) => network.isDown(member),
-        log,
-        jobs: replicationMonitorJobs(runtime.regions),
-      });
-    }
-    // Scheduled per-region jobs, in simulated time, as EventBridge Scheduler runs them on AWS.
-    const jobs = (job: Parameters<typeof everyRegion>[4]) => everyRegion(runtime, clock, network, log, job);
-    privacySweeps = jobs({
-      name: 'privacy sweep',
-      intervalMs: 3_600_000,
-      run: async (region) => {
-        await sweepPrivacyRequests(region.deps);
-      },
-    });
-    // The local stand-in for DynamoDB TTL on the selective tables with a retention, and
-    // the state table's expiring records (readers already treat an expired record as
-    // absent; this frees the space, hourly).
-    expirySweeps = jobs({
-      name: 'expiry sweep',
-      intervalMs: 3_600_000,
-      run: (region) => region.sweepExpired(),
-    });
-    // The local stand-in for the nightly full backup (AWS Backup): every store at 02:00 UTC.
-    snapshots = startNightlySnapshots({
-      dataDir: runtime.dataDir,
-      regions: runtime.regions.map((region) => ({
-        regionId: region.regionId,
-        client: region.store.createClient(),
-        tables: localTablesOf(runtime.placement, region.regionId),
+/** Serves the gateway on 127.0.0.1; returns its URL. */
+async function serveGateway(
+  parts: PlaneParts,
+  started: Started,
+  gateway: { gatewayApi: ApiHandler; serving: () => string; port: number },
+): Promise<string> {
+  const { clock, network, log } = parts;
+  const gatewayServer = createHttpBridge(gateway.gatewayApi, {
+    log,
+    // The gateway's dashboard, like its /v1/sim routes, opens while the region it serves is down.
+    intercept: (req) =>
+      isSimPath(req) || isDashboardUrl(req.url)
+        ? Promise.resolve(undefined)
+        : injectedFault(network, clock, gateway.serving()),
+  });
+  started.servers.push(gatewayServer);
+  const gatewayPort = await listen(gatewayServer, GATEWAY_HOST, gateway.port, 'the gateway');
+  return `http://${GATEWAY_HOST}:${gatewayPort}`;
+}
+
+/** `GET /v1/sim`'s answer from what runs now. */
+function describeLayout(
+  settings: PlaneSettings,
+  parts: PlaneParts,
+  now: {
+    regions: Readonly<Record<string, RegionEndpoint>>;
+    started: Started;
+    serving: () => string;
+  },
+): SimLayout {
+  const { topology, speed, dnsPort, complianceFacts, facts } = settings;
+  const { runtime, clock, network } = parts;
+  const { regions, started, serving } = now;
+  const { dns, scheduler } = started;
+  const stats = runtime.replication.stats();
+  return {
+    topology: topology.name,
+    regions: Object.fromEntries(
+      topology.regions.map((r) => [
+        r.region_id,
+        { ...(regions[r.region_id] as RegionEndpoint), tier: r.tier },
+      ]),
+    ),
+    gateway: { url: started.gatewayUrl, region: serving() },
+    data_dir: runtime.dataDir,
+    replication: { lag_ms: stats.lag_ms, links: stats.links },
+    speed,
+    now: new Date(clock.now()).toISOString(),
+    dns: {
+      // Before the DNS server is up (a request racing the start): where it will answer.
+      address: dns?.address ?? '127.0.0.1',
+      port: dns?.port ?? dnsPort,
+      name: dns?.name ?? SERVICE_NAME,
+      region: serving(),
+      health_checks: dns?.checks() ?? [],
+      answer_changes: (dns?.answerChanges() ?? []).map((c) => ({
+        at: new Date(c.at).toISOString(),
+        region: c.region,
       })),
+    },
+    faults: network.list(),
+    compliance: { facts: complianceFacts, source: facts.source, description: facts.description },
+    witnesses: topology.witnesses.map((w) => ({ witness_id: w.witness_id, region: w.region })),
+    scheduler: {
+      interval_seconds: topology.failover_policies.health_check.interval_seconds,
+      jobs: scheduler?.stats() ?? [],
+    },
+  };
+}
+
+/**
+ * A failover that was running when the last process died (kill -9 included) goes on from its
+ * record: its coordinator's replica holds every step, and each step is idempotent.
+ */
+async function resumeInterruptedFailovers(runtime: LocalRuntime, log: (line: string) => void): Promise<void> {
+  for (const region of runtime.regions) {
+    const resumed = await resumeFailovers(region.deps);
+    for (const id of resumed)
+      log(`resumed failover ${id} (coordinated by ${region.regionId}) from its record`);
+  }
+}
+
+/** Starts the probe rounds and the replication lag monitor, unless the options turn them off. */
+function startHealthRounds(options: LocalControlPlaneOptions, parts: PlaneParts, started: Started): void {
+  const { runtime, clock, network, log } = parts;
+  if (options.probeRounds !== false) started.scheduler = startProbeRounds(runtime, clock, network, log);
+  if (options.probeRounds !== false && options.replicationMonitor !== false) {
+    // The lag monitor's beat interval (EventBridge Scheduler + rounds inside the minute on AWS).
+    started.replicationMonitor = startRoundScheduler({
       clock,
+      intervalMs: DEFAULT_BEAT_INTERVAL_MS,
       isDown: (member) => network.isDown(member),
       log,
+      jobs: replicationMonitorJobs(runtime.regions),
     });
-    if (options.complianceAudits !== false) {
-      complianceAudits = jobs({
-        name: 'compliance audit',
-        intervalMs: 86_400_000,
-        run: (region) => runComplianceAudit(region.deps, { trigger: 'scheduled' }),
-      });
-    }
-    // The daily operations report of each region, as the ops-daily job runs it on AWS.
-    dailyReports = jobs({
-      name: 'daily operations report',
-      intervalMs: 86_400_000,
-      run: (region) => runDailyReport(region.deps, { trigger: 'scheduled' }).then(() => undefined),
-    });
-    if (options.latencySampler ?? options.simulateLatency ?? false) {
-      latencySamplers = jobs({
-        name: 'latency sampler',
-        intervalMs: samplingOf(runtime.topology).interval_seconds * 1000,
-        run: async (region) => {
-          const { latency } = region.deps;
-          if (latency) await runLatencySampler({ ...region.deps, latency });
-        },
-      });
-    }
-    if (options.rebalancer ?? options.probeRounds !== false) {
-      rebalancers = jobs({
-        name: 'rebalancer',
-        intervalMs: runtime.topology.global_resource_pool.dynamic_rebalancing.interval_seconds * 1000,
-        run: async (region) => {
-          if (region.deps.resources) await rebalanceOnSchedule(region.deps);
-        },
-      });
-    }
+  }
+}
 
-    let stopping: Promise<void> | undefined;
-    return {
-      gatewayUrl,
-      regions,
-      primaryRegion: primary,
-      runtime,
-      clock,
-      network,
-      dns,
-      layout,
-      stop: () => {
-        stopping ??= stopAll();
-        return stopping;
+/** Scheduled per-region jobs, in simulated time, as EventBridge Scheduler runs them on AWS. */
+function startRegionalJobs(options: LocalControlPlaneOptions, parts: PlaneParts, started: Started): void {
+  const { runtime, clock, network, log } = parts;
+  const jobs = (job: Parameters<typeof everyRegion>[4]) => everyRegion(runtime, clock, network, log, job);
+  started.privacySweeps = jobs({
+    name: 'privacy sweep',
+    intervalMs: 3_600_000,
+    run: async (region) => {
+      await sweepPrivacyRequests(region.deps);
+    },
+  });
+  // The local stand-in for DynamoDB TTL on the selective tables with a retention, and
+  // the state table's expiring records (readers already treat an expired record as
+  // absent; this frees the space, hourly).
+  started.expirySweeps = jobs({
+    name: 'expiry sweep',
+    intervalMs: 3_600_000,
+    run: (region) => region.sweepExpired(),
+  });
+  // The local stand-in for the nightly full backup (AWS Backup): every store at 02:00 UTC.
+  started.snapshots = startNightlySnapshots({
+    dataDir: runtime.dataDir,
+    regions: runtime.regions.map((region) => ({
+      regionId: region.regionId,
+      client: region.store.createClient(),
+      tables: localTablesOf(runtime.placement, region.regionId),
+    })),
+    clock,
+    isDown: (member) => network.isDown(member),
+    log,
+  });
+  if (options.complianceAudits !== false) {
+    started.complianceAudits = jobs({
+      name: 'compliance audit',
+      intervalMs: 86_400_000,
+      run: (region) => runComplianceAudit(region.deps, { trigger: 'scheduled' }),
+    });
+  }
+  // The daily operations report of each region, as the ops-daily job runs it on AWS.
+  started.dailyReports = jobs({
+    name: 'daily operations report',
+    intervalMs: 86_400_000,
+    run: (region) => runDailyReport(region.deps, { trigger: 'scheduled' }).then(() => undefined),
+  });
+  if (options.latencySampler ?? options.simulateLatency ?? false) {
+    started.latencySamplers = jobs({
+      name: 'latency sampler',
+      intervalMs: samplingOf(runtime.topology).interval_seconds * 1000,
+      run: async (region) => {
+        const { latency } = region.deps;
+        if (latency) await runLatencySampler({ ...region.deps, latency });
       },
-    };
-  } catch (error) {
-    await stopAll().catch(() => undefined);
-    throw error;
+    });
+  }
+  if (options.rebalancer ?? options.probeRounds !== false) {
+    started.rebalancers = jobs({
+      name: 'rebalancer',
+      intervalMs: runtime.topology.global_resource_pool.dynamic_rebalancing.interval_seconds * 1000,
+      run: async (region) => {
+        if (region.deps.resources) await rebalanceOnSchedule(region.deps);
+      },
+    });
   }
 }
 
