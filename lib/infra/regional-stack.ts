@@ -13,7 +13,7 @@ import { DEFAULT_BEAT_INTERVAL_MS } from '../core/replication/lag.ts';
 import { type PlacedTable, resourcePoolTable } from '../core/replication/placement.ts';
 import type { Topology } from '../core/topology/types.ts';
 import { AuditBucket, type AuditRetention } from './audit-bucket.ts';
-import { BackgroundJob, type BackgroundJobSpec } from './background-job.ts';
+import { BackgroundJob, type BackgroundJobSpec, type JobResources } from './background-job.ts';
 import { ControlPlaneEvents } from './control-plane-events.ts';
 import type { DeploymentPlan } from './deployment-plan.ts';
 import type { DnsPlan } from './dns-plan.ts';
@@ -429,8 +429,77 @@ export class RegionalStack extends Stack {
 
   constructor(scope: Construct, id: string, props: RegionalStackProps) {
     super(scope, id, props);
-    const { plan, topology } = props;
-    if (this.region !== props.regionId || !plan.regionIds.includes(props.regionId)) {
+    const { plan } = props;
+    this.#checkProps(props);
+    this.regionId = props.regionId;
+    const peers = plan.regionIds.filter((r) => r !== props.regionId);
+
+    // One customer managed key per region: the table replicas, the selective replicas and the
+    // operators' topic.
+    this.tableKey = new StateTableKey(this, 'StateTableKey', { aliasName: plan.tableKeyAlias });
+    const { table, remoteReplicas } = this.#stateTables(props, peers);
+    this.selectiveReplicas = new SelectiveReplicas(this, 'SelectiveTables', {
+      tables: props.selectiveTables,
+      key: this.tableKey.key,
+    });
+    this.events = new ControlPlaneEvents(this, 'Events', {
+      eventBusName: plan.eventBusName,
+      key: this.tableKey.key,
+    });
+
+    const job = this.#jobFactory(props, {
+      table,
+      remoteReplicas,
+      bus: this.events.bus,
+      selectiveReplicas: this.selectiveReplicas,
+    });
+    // The failover steps come first: the workflow runs them, and the API's failovers concern starts it.
+    const failover = job('failover');
+    this.failoverWorkflow = new FailoverWorkflow(this, 'FailoverWorkflow', {
+      stateMachineName: plan.failoverStateMachineName,
+      topology: props.topology,
+      taskFunction: failover.function,
+    });
+
+    this.handlers = this.#concernHandlers(props, table, remoteReplicas);
+    this.api = this.#api(props);
+    // Peers without a domain find this API here (RegionEndpoints); operators too.
+    this.apiUrlParameter = new ssm.StringParameter(this, 'ApiUrlParameter', {
+      parameterName: `${plan.apiUrlParameterPrefix}${props.regionId}`,
+      stringValue: this.api.api.apiEndpoint,
+      description: `Base URL of the Cortex API in ${props.regionId}`,
+    });
+
+    const regionalDns = props.dns?.hostedZoneId !== undefined ? props.dns : undefined;
+    this.endpoints = this.#endpoints(props, regionalDns);
+
+    this.jobs = this.#backgroundJobs(job, failover, peers);
+    this.mcpProbe = props.mesh ? this.#meshJob(job('mcp-probe'), props.mesh) : undefined;
+    this.drTask = this.#drTask(props, table, remoteReplicas);
+    this.drWorkflows = new DrWorkflows(this, 'DrWorkflows', {
+      namePrefix: plan.name,
+      taskFunction: this.drTask.function,
+    });
+    this.minuteDriver = this.#minuteDriver(props);
+    this.auditBucket = this.#auditBucket(props);
+
+    this.#grantPoolReservations(props, table);
+    this.#connectFailoverConcerns();
+    this.#monitoring(props);
+    this.dns = regionalDns
+      ? new RegionalDns(this, 'Dns', {
+          plan: regionalDns,
+          regionId: props.regionId,
+          api: this.api.api,
+          stage: this.api.stage,
+        })
+      : undefined;
+    this.#outputs(props, regionalDns);
+  }
+
+  /** Fails the synth on a region outside the plan and on a concern with no declared access. */
+  #checkProps(props: RegionalStackProps): void {
+    if (this.region !== props.regionId || !props.plan.regionIds.includes(props.regionId)) {
       throw new Error(
         `RegionalStack: regionId ${props.regionId} must be a plan region and the stack's env.region (got ${this.region})`,
       );
@@ -439,12 +508,14 @@ export class RegionalStack extends Stack {
     if (undeclared.length > 0) {
       throw new Error(`RegionalStack: no CONCERN_ACCESS entry for concern(s) ${undeclared.join(', ')}`);
     }
-    this.regionId = props.regionId;
-    const peers = plan.regionIds.filter((r) => r !== props.regionId);
+  }
 
-    // One customer managed key per region: the table replicas, the selective replicas and the
-    // operators' topic.
-    this.tableKey = new StateTableKey(this, 'StateTableKey', { aliasName: plan.tableKeyAlias });
+  /** This region's replica of the state table, and the peers' replicas it may be granted on. */
+  #stateTables(
+    props: RegionalStackProps,
+    peers: readonly string[],
+  ): { table: StateTables; remoteReplicas: StateTables[] } {
+    const { plan } = props;
     const criticalTable = props.criticalTable ? { criticalTable: props.criticalTable } : {};
     const table = new StateTables(this, 'StateTable', {
       tableName: plan.tableName,
@@ -460,21 +531,15 @@ export class RegionalStack extends Stack {
           ...criticalTable,
         }),
     );
-    this.selectiveReplicas = new SelectiveReplicas(this, 'SelectiveTables', {
-      tables: props.selectiveTables,
-      key: this.tableKey.key,
-    });
-    this.events = new ControlPlaneEvents(this, 'Events', {
-      eventBusName: plan.eventBusName,
-      key: this.tableKey.key,
-    });
+    return { table, remoteReplicas };
+  }
 
-    const resources = {
-      table,
-      remoteReplicas,
-      bus: this.events.bus,
-      selectiveReplicas: this.selectiveReplicas,
-    };
+  /** Builds a background job by name from its entry in the job tables, on the region's resources. */
+  #jobFactory(
+    props: RegionalStackProps,
+    resources: JobResources,
+  ): (name: BackgroundJobName) => BackgroundJob {
+    const { plan, topology } = props;
     const jobTable = backgroundJobTable(topology);
     const specs: Readonly<Partial<Record<BackgroundJobName, BackgroundJobSpec>>> = {
       ...jobTable,
@@ -485,7 +550,7 @@ export class RegionalStack extends Stack {
       },
       ...(props.mesh ? meshJobTable(topology, props.regionId) : {}),
     };
-    const job = (name: BackgroundJobName) =>
+    return (name) =>
       new BackgroundJob(this, pascal(name), {
         name,
         spec: specs[name] as BackgroundJobSpec,
@@ -494,14 +559,14 @@ export class RegionalStack extends Stack {
         topology,
         resources,
       });
-    // The failover steps come first: the workflow runs them, and the API's failovers concern starts it.
-    const failover = job('failover');
-    this.failoverWorkflow = new FailoverWorkflow(this, 'FailoverWorkflow', {
-      stateMachineName: plan.failoverStateMachineName,
-      topology,
-      taskFunction: failover.function,
-    });
+  }
 
+  /** A function per HTTP concern, granted what CONCERN_ACCESS declares for it. */
+  #concernHandlers(
+    props: RegionalStackProps,
+    table: StateTables,
+    remoteReplicas: readonly StateTables[],
+  ): Record<Concern, HandlerFunction> {
     const handlers = {} as Record<Concern, HandlerFunction>;
     for (const concern of CONCERNS) {
       const handler = new HandlerFunction(this, `${pascal(concern)}Handler`, {
@@ -509,7 +574,7 @@ export class RegionalStack extends Stack {
         entry: join(props.projectRoot, 'functions', CODE_DIRECTORY[concern] ?? concern, 'index.ts'),
         projectRoot: props.projectRoot,
         regionId: props.regionId,
-        topology,
+        topology: props.topology,
         // Route 53's checkers call /health about twice a second: Lambda's own sampling (the first
         // request each second) would trace nearly every one. Traced when the caller's trace is.
         ...(concern === 'health' ? { tracing: 'pass-through' as const } : {}),
@@ -524,63 +589,78 @@ export class RegionalStack extends Stack {
       if (access.events) handler.useEventBus(this.events.bus);
       if (access.failoverWorkflow) {
         const { access: actions, everyRegion } = access.failoverWorkflow;
-        handler.useFailoverWorkflow(this.failoverWorkflow, actions, everyRegion ? plan.regionIds : undefined);
+        handler.useFailoverWorkflow(
+          this.failoverWorkflow,
+          actions,
+          everyRegion ? props.plan.regionIds : undefined,
+        );
       }
       handlers[concern] = handler;
     }
-    this.handlers = handlers;
     // Each write through the state port is counted on the replica's replication mark (an
     // UpdateItem ADD). The failovers API and the failover steps hold UpdateItem already; the router
     // gets it on the marks partition only.
     grantWriteCounter(handlers.router.role, table);
     // A shutdown's status write through the state port is counted the same way.
     grantWriteCounter(handlers.ops.role, table);
+    return handlers;
+  }
 
-    this.api = new RegionalApi(this, 'Api', {
-      apiName: `${plan.name}-${props.regionId}`,
+  /** The region's HTTP API: every route to its concern's function. */
+  #api(props: RegionalStackProps): RegionalApi {
+    return new RegionalApi(this, 'Api', {
+      apiName: `${props.plan.name}-${props.regionId}`,
       routes: API_ROUTES,
-      handlers: Object.fromEntries(CONCERNS.map((c) => [c, handlers[c].function])),
+      handlers: Object.fromEntries(CONCERNS.map((c) => [c, this.handlers[c].function])),
     });
-    // Peers without a domain find this API here (RegionEndpoints); operators too.
-    this.apiUrlParameter = new ssm.StringParameter(this, 'ApiUrlParameter', {
-      parameterName: `${plan.apiUrlParameterPrefix}${props.regionId}`,
-      stringValue: this.api.api.apiEndpoint,
-      description: `Base URL of the Cortex API in ${props.regionId}`,
-    });
+  }
 
-    const regionalDns = props.dns?.hostedZoneId !== undefined ? props.dns : undefined;
-    this.endpoints = new RegionEndpoints(this, 'RegionEndpoints', {
+  /** Where this region's functions find every region's API: under the domain, or in SSM. */
+  #endpoints(props: RegionalStackProps, regionalDns: DnsPlan | undefined): RegionEndpoints {
+    const { plan } = props;
+    return new RegionEndpoints(this, 'RegionEndpoints', {
       regionIds: plan.regionIds,
       parameterPrefix: plan.apiUrlParameterPrefix,
       ...(regionalDns ? { domain: regionalDns.domain } : {}),
       ownApi: { regionId: props.regionId, url: this.api.api.apiEndpoint },
-      probedPaths: topology.failover_policies.health_check.endpoints,
+      probedPaths: props.topology.failover_policies.health_check.endpoints,
     });
+  }
 
+  /** Every job of backgroundJobTable (the failover steps already built), connected to the workflow and endpoints. */
+  #backgroundJobs(
+    job: (name: BackgroundJobName) => BackgroundJob,
+    failover: BackgroundJob,
+    peers: readonly string[],
+  ): Record<Exclude<BackgroundJobName, MeshJobName>, BackgroundJob> {
     const jobs = { failover } as Record<Exclude<BackgroundJobName, MeshJobName>, BackgroundJob>;
     for (const name of BACKGROUND_JOBS) jobs[name] ??= job(name);
     for (const name of BACKGROUND_JOBS) {
       jobs[name].connect({ failoverWorkflow: this.failoverWorkflow, endpoints: this.endpoints, peers });
     }
-    this.jobs = jobs;
-    this.mcpProbe = props.mesh ? this.#meshJob(job('mcp-probe'), props.mesh) : undefined;
-    this.drTask = new DrTask(this, 'Dr', {
+    return jobs;
+  }
+
+  /** The DR runbooks' task function, with the table, bus, workflow and endpoints it acts on. */
+  #drTask(props: RegionalStackProps, table: StateTables, remoteReplicas: readonly StateTables[]): DrTask {
+    return new DrTask(this, 'Dr', {
       projectRoot: props.projectRoot,
       regionId: props.regionId,
-      regionIds: plan.regionIds,
-      topology,
+      regionIds: props.plan.regionIds,
+      topology: props.topology,
       table,
       remoteReplicas,
       bus: this.events.bus,
       failoverWorkflow: this.failoverWorkflow,
       endpoints: this.endpoints,
     });
-    this.drWorkflows = new DrWorkflows(this, 'DrWorkflows', {
-      namePrefix: plan.name,
-      taskFunction: this.drTask.function,
-    });
-    this.minuteDriver = new MinuteDriver(this, 'MinuteDriver', {
-      stateMachineName: `${plan.name}-minute`,
+  }
+
+  /** The state machine that delivers each job's rounds inside the minute (those with minuteRounds). */
+  #minuteDriver(props: RegionalStackProps): MinuteDriver {
+    const { jobs } = this;
+    return new MinuteDriver(this, 'MinuteDriver', {
+      stateMachineName: `${props.plan.name}-minute`,
       description: `Cortex minute rounds in ${props.regionId}`,
       jobs: [...BACKGROUND_JOBS.map((name) => jobs[name]), ...(this.mcpProbe ? [this.mcpProbe] : [])].flatMap(
         (background) => {
@@ -589,58 +669,62 @@ export class RegionalStack extends Stack {
         },
       ),
     });
+  }
 
+  /** The audit report bucket, when asked for, written by the compliance audit. */
+  #auditBucket(props: RegionalStackProps): AuditBucket | undefined {
     // In this region, so the reports stay in the jurisdiction they describe.
-    this.auditBucket = props.auditBucket
+    const auditBucket = props.auditBucket
       ? new AuditBucket(this, 'AuditReports', { retention: props.auditBucket })
       : undefined;
-    if (this.auditBucket) {
-      this.complianceAudit.function.addEnvironment(
-        HANDLER_ENV.auditBucket,
-        this.auditBucket.bucket.bucketName,
-      );
-      this.auditBucket.grantPutReports(this.complianceAudit.role);
+    if (auditBucket) {
+      this.complianceAudit.function.addEnvironment(HANDLER_ENV.auditBucket, auditBucket.bucket.bucketName);
+      auditBucket.grantPutReports(this.complianceAudit.role);
     }
+    return auditBucket;
+  }
 
+  /** The router's conditional writes on its region's pool and holds, each confined to its partition. */
+  #grantPoolReservations(props: RegionalStackProps, table: StateTables): void {
     // The router reserves a task's resources on its region's pool (a conditional ADD
     // on the `RESOURCES` partition only); the rebalancer runs in every region, one acts;
     // a route that loses its task to another request releases the hold it made (a conditional
     // UpdateItem on its own region's holds; the hold and the journal of the release are PutItems).
     // One statement per partition, each confined to it.
+    const router = this.handlers.router.role;
     const poolPartitions = [keys.regionPool(props.regionId).pk, keys.holdPartition(props.regionId)];
     for (const partition of poolPartitions) {
-      table.grantItemAccess(handlers.router.role, ['UpdateItem'], { leadingKeys: [partition] });
+      table.grantItemAccess(router, ['UpdateItem'], { leadingKeys: [partition] });
       // With an MRSC table holding `worker_assignments`, the pools live there (resourcePoolTable).
-      if (table.critical && resourcePoolTable(topology) === table.critical.tableName) {
-        table.critical.grantItemAccess(handlers.router.role, ['UpdateItem'], { leadingKeys: [partition] });
+      if (table.critical && resourcePoolTable(props.topology) === table.critical.tableName) {
+        table.critical.grantItemAccess(router, ['UpdateItem'], { leadingKeys: [partition] });
       }
     }
+  }
 
+  /** The region endpoints for the concerns that drive failovers. */
+  #connectFailoverConcerns(): void {
     // Concerns that drive failovers are built by the same composition root (controlDeps), which
     // reads the endpoints too; they probe nothing, so they get no execute-api or SSM permission.
     for (const concern of CONCERNS) {
-      if (CONCERN_ACCESS[concern].failoverWorkflow) handlers[concern].useRegionEndpoints(this.endpoints);
+      if (CONCERN_ACCESS[concern].failoverWorkflow) this.handlers[concern].useRegionEndpoints(this.endpoints);
     }
+  }
 
-    // The spec's key metrics: a dashboard and alarms at the topology's targets, to the operators' topic.
+  /** The spec's key metrics: a dashboard and alarms at the topology's targets, to the operators' topic. */
+  #monitoring(props: RegionalStackProps): void {
     new Monitoring(this, 'Monitoring', {
-      name: plan.name,
+      name: props.plan.name,
       regionId: props.regionId,
-      regionIds: plan.regionIds,
-      targets: topology.monitoring,
+      regionIds: props.plan.regionIds,
+      targets: props.topology.monitoring,
       topic: this.events.topic,
       topicKey: this.events.topicKey,
     });
+  }
 
-    this.dns = regionalDns
-      ? new RegionalDns(this, 'Dns', {
-          plan: regionalDns,
-          regionId: props.regionId,
-          api: this.api.api,
-          stage: this.api.stage,
-        })
-      : undefined;
-
+  /** The API's URLs as stack outputs: the API's own, and its regional name under the zone. */
+  #outputs(props: RegionalStackProps, regionalDns: DnsPlan | undefined): void {
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.url,
       description: `Cortex API in ${props.regionId}`,
