@@ -131,37 +131,137 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const tableName = stateTableName(topology.name);
   const scheduler = options.scheduler ?? systemScheduler;
   const clock = { now: () => scheduler.now() };
-  const replicationDir = join(dataDir, 'replication');
-  // The same placement as `cdk synth`: one with a replica outside its jurisdiction does not start.
-  const placement = placeReplication(topology);
-  if (placement.errors.length > 0) throw new TopologyError(placement.errors);
-  // The MRSC table has one authoritative copy, in its home region's store (lib/adapters/local/mrsc.ts).
-  const critical = placement.tables.find((t) => t.role === 'critical');
-  const replicatedTables = placement.tables
-    .filter((t) => t.name !== tableName && t !== critical)
-    .map((t) => ({ name: t.name, regions: t.regions }));
-  const placedTables = critical
-    ? [...replicatedTables, { name: critical.name, regions: [critical.homeRegion] }]
-    : replicatedTables;
-  const records = stateRecordTables(topology);
+  const tables = placeTables(topology, tableName);
 
   const stores = await startRegionalStores({
     regionIds: topology.regions.map((r) => r.region_id),
     dataDir,
     tableName,
-    tables: placedTables,
+    tables: tables.placed,
     fresh: options.fresh ?? false,
   });
-  let replication: Replication;
+  const replication = await startStoreReplication(options, stores, {
+    dataDir,
+    tableName,
+    replicated: tables.replicated,
+    scheduler,
+  });
+
+  const probe = options.probe ?? unreachableProbe(clock);
+  const network = options.network ?? { blocked: () => false };
+  const events = new LocalEventLog();
+  const portsContext: PortsContext = {
+    ...tables,
+    tableName,
+    stores,
+    replication,
+    network,
+    clock,
+    log,
+    countedMethods: countedStateWrites(tables.records, tableName),
+    poolsInCritical: tables.critical !== undefined && resourcePoolTable(topology) === tables.critical.name,
+  };
+  const ports = new Map(stores.list.map((store) => [store.regionId, portsOf(store, portsContext)] as const));
+  const access = replicaAccess(ports, topology, network);
+
+  const byId = new Map<string, LocalRegion>();
+  const workflow = await createWorkflowOrRelease(options, byId, replication, stores);
+  const regionContext: RegionContext = {
+    options,
+    access,
+    clock,
+    probe,
+    events,
+    workflow,
+    deploymentFacts: options.deploymentFacts ?? AWS_DEPLOYMENT_FACTS,
+    log,
+  };
+  const regions = stores.list.map((store) => localRegionOf(store, regionContext));
+  for (const region of regions) byId.set(region.regionId, region);
+  const witnesses = topology.witnesses.map(
+    (witness): WitnessDeps =>
+      Object.freeze({
+        witnessId: witness.witness_id,
+        topology,
+        clock,
+        probe,
+        replica: access.replicaFor(witness.witness_id),
+      }),
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    topology,
+    dataDir,
+    tableName,
+    placement: tables.placement,
+    regions,
+    witnesses,
+    replication,
+    events,
+    workflow,
+    region: (regionId) => {
+      const region = byId.get(regionId);
+      if (!region) throw new Error(`region ${regionId} is not in topology ${topology.name}`);
+      return region;
+    },
+    close: () => {
+      closing ??= closeAll(workflow, replication, stores);
+      return closing;
+    },
+  };
+}
+
+type PlacedTable = ReplicationPlacement['tables'][number];
+
+/** Which tables each store holds and which of them replicate. */
+interface PlacedTables {
+  readonly placement: ReplicationPlacement;
+  /** The MRSC table, if the topology has one. */
+  readonly critical: PlacedTable | undefined;
+  /** The tables that replicate between their regions, the state table and the MRSC table aside. */
+  readonly replicated: readonly { readonly name: string; readonly regions: readonly string[] }[];
+  /** What the stores create: the replicated tables, and the MRSC table in its home region only. */
+  readonly placed: readonly { readonly name: string; readonly regions: readonly string[] }[];
+  readonly records: ReturnType<typeof stateRecordTables>;
+}
+
+/** The same placement as `cdk synth`: one with a replica outside its jurisdiction does not start. */
+function placeTables(topology: Topology, tableName: string): PlacedTables {
+  const placement = placeReplication(topology);
+  if (placement.errors.length > 0) throw new TopologyError(placement.errors);
+  // The MRSC table has one authoritative copy, in its home region's store (lib/adapters/local/mrsc.ts).
+  const critical = placement.tables.find((t) => t.role === 'critical');
+  const replicated = placement.tables
+    .filter((t) => t.name !== tableName && t !== critical)
+    .map((t) => ({ name: t.name, regions: t.regions }));
+  const placed = critical
+    ? [...replicated, { name: critical.name, regions: [critical.homeRegion] }]
+    : replicated;
+  return { placement, critical, replicated, placed, records: stateRecordTables(topology) };
+}
+
+/** Starts replication between the stores (closing them if it cannot start). */
+async function startStoreReplication(
+  options: LocalRuntimeOptions,
+  stores: RegionalStores,
+  between: {
+    dataDir: string;
+    tableName: string;
+    replicated: PlacedTables['replicated'];
+    scheduler: Scheduler;
+  },
+): Promise<Replication> {
+  const replicationDir = join(between.dataDir, 'replication');
   try {
     // After the stores: they hold the data dir's lock, so a running control plane keeps its queue.
     if (options.fresh) await rm(replicationDir, { recursive: true, force: true });
-    replication = await startReplication({
+    return await startReplication({
       regions: stores.list.map((store) => ({ regionId: store.regionId, client: store.createClient() })),
       lagMs: options.replicationLagMs ?? DEFAULT_REPLICATION_LAG_MS,
       // Each placed table replicates among its own regions only (a jurisdiction's table stays home).
-      tables: [tableName, ...replicatedTables],
-      scheduler,
+      tables: [between.tableName, ...between.replicated],
+      scheduler: between.scheduler,
       statePath: join(replicationDir, 'state.json'),
       ...(options.log ? { log: options.log } : {}),
     });
@@ -169,88 +269,112 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await stores.close().catch(() => undefined);
     throw error;
   }
+}
 
-  const probe = options.probe ?? unreachableProbe(clock);
-  const network = options.network ?? { blocked: () => false };
-  const events = new LocalEventLog();
-  const countedMethods = countedStateWrites(records, tableName);
-  const poolsInCritical = critical !== undefined && resourcePoolTable(topology) === critical.name;
+/** What building one region's ports needs. */
+interface PortsContext extends PlacedTables {
+  readonly tableName: string;
+  readonly stores: RegionalStores;
+  readonly replication: Replication;
+  readonly network: ReachabilityPort;
+  readonly clock: { now(): number };
+  readonly log: (line: string) => void;
+  readonly countedMethods: ReturnType<typeof countedStateWrites>;
+  /** The resource pools live in the MRSC table (with worker_assignments). */
+  readonly poolsInCritical: boolean;
+}
 
-  /** `region`'s way to the MRSC table: the one copy, refused without a majority of its regions. */
-  const criticalRefOf = (region: string): TableRef | undefined => {
-    if (!critical) return undefined;
-    const client = stores.get(critical.homeRegion).createClient();
-    guardQuorum(client, {
-      tableName: critical.name,
-      regions: critical.regions,
-      caller: region,
-      reaches: (from, to) => !network.blocked(from, to),
-    });
-    return { client: documentClient(client), tableName: critical.name };
-  };
+/** `region`'s way to the MRSC table: the one copy, refused without a majority of its regions. */
+function criticalRefOf(region: string, context: PortsContext): TableRef | undefined {
+  const { critical, stores, network } = context;
+  if (!critical) return undefined;
+  const client = stores.get(critical.homeRegion).createClient();
+  guardQuorum(client, {
+    tableName: critical.name,
+    regions: critical.regions,
+    caller: region,
+    reaches: (from, to) => !network.blocked(from, to),
+  });
+  return { client: documentClient(client), tableName: critical.name };
+}
 
-  /**
-   * Every port of one region, on one client of its store whose writes replicate like a global
-   * table's (and, with an MRSC table, one guarded client of that table's copy).
-   */
-  const portsOf = (store: RegionalStore): RegionPorts => {
-    const regionId = store.regionId;
-    const client = store.createClient();
-    replication.attach(regionId, client);
-    const document = documentClient(client);
-    const critical = criticalRefOf(regionId);
-    // The synchronous data types' records (and the pools, with worker_assignments) in the MRSC table.
-    const inCritical = critical
-      ? Object.fromEntries(
-          STATE_RECORD_TYPES.filter((type) => records[type] === critical.tableName).map((type) => [
-            type,
-            critical,
-          ]),
-        )
-      : {};
-    const handoffs = inCritical.handoff;
-    const pools = poolsInCritical ? critical : undefined;
-    // The region's replication bookkeeping (mark, lag views, check records) and versioned
-    // documents; the state port's writes are counted on the region's mark (lag in records), except
-    // those to the MRSC table: replicated before they return, never backlog.
-    const marks = new DynamoReplicationStore({ client: document, tableName, regionId, clock });
-    // Region statuses: in the state table (last writer wins between replicas) this region's own
-    // slot; in the MRSC table (one copy, conditions checked everywhere) one slot every region shares.
-    const state = new DynamoStateAdapter({
+/**
+ * Every port of one region, on one client of its store whose writes replicate like a global
+ * table's (and, with an MRSC table, one guarded client of that table's copy).
+ */
+function portsOf(store: RegionalStore, context: PortsContext): RegionPorts {
+  const { tableName, records, placement, clock, log } = context;
+  const regionId = store.regionId;
+  const client = store.createClient();
+  context.replication.attach(regionId, client);
+  const document = documentClient(client);
+  const critical = criticalRefOf(regionId, context);
+  // The synchronous data types' records (and the pools, with worker_assignments) in the MRSC table.
+  const inCritical = critical
+    ? Object.fromEntries(
+        STATE_RECORD_TYPES.filter((type) => records[type] === critical.tableName).map((type) => [
+          type,
+          critical,
+        ]),
+      )
+    : {};
+  const handoffs = inCritical.handoff;
+  const pools = context.poolsInCritical ? critical : undefined;
+  // The region's replication bookkeeping (mark, lag views, check records) and versioned
+  // documents; the state port's writes are counted on the region's mark (lag in records), except
+  // those to the MRSC table: replicated before they return, never backlog.
+  const marks = new DynamoReplicationStore({ client: document, tableName, regionId, clock });
+  // Region statuses: in the state table (last writer wins between replicas) this region's own
+  // slot; in the MRSC table (one copy, conditions checked everywhere) one slot every region shares.
+  const state = new DynamoStateAdapter({
+    client: document,
+    tableName,
+    records: inCritical,
+    ...(inCritical.region_status ? {} : { writer: regionId }),
+  });
+  return {
+    marks,
+    documents: new DynamoDocumentStore({ client: document, tableName, counter: marks, clock }),
+    state: countingState(state, marks, clock, {
+      methods: context.countedMethods,
+      log: (message, error) => log(`${regionId}: ${message}: ${messageOf(error)}`),
+    }),
+    selective: new DynamoSelectiveStore({ client: document, regionId, placement, clock }),
+    // Privacy records, approvals and audit reports.
+    privacy: new DynamoPrivacyAdapter({ client: document, tableName, ...(handoffs ? { handoffs } : {}) }),
+    compliance: new DynamoComplianceAdapter({ client: document, tableName }),
+    // The measured latency matrix and the resource pool (allocations, usage, rebalances).
+    latency: new DynamoLatencyAdapter({ client: document, tableName }),
+    availability: new DynamoAvailabilityAdapter({ client: document, tableName }),
+    mcp: new DynamoMcpAdapter({ client: document, tableName }),
+    // Emergency shutdown incidents and daily operations reports.
+    ops: new DynamoOpsAdapter({ client: document, tableName }),
+    resources: new DynamoResourcesAdapter({
       client: document,
       tableName,
-      records: inCritical,
-      ...(inCritical.region_status ? {} : { writer: regionId }),
-    });
-    return {
-      marks,
-      documents: new DynamoDocumentStore({ client: document, tableName, counter: marks, clock }),
-      state: countingState(state, marks, clock, {
-        methods: countedMethods,
-        log: (message, error) => log(`${regionId}: ${message}: ${messageOf(error)}`),
-      }),
-      selective: new DynamoSelectiveStore({ client: document, regionId, placement, clock }),
-      // Privacy records, approvals and audit reports.
-      privacy: new DynamoPrivacyAdapter({ client: document, tableName, ...(handoffs ? { handoffs } : {}) }),
-      compliance: new DynamoComplianceAdapter({ client: document, tableName }),
-      // The measured latency matrix and the resource pool (allocations, usage, rebalances).
-      latency: new DynamoLatencyAdapter({ client: document, tableName }),
-      availability: new DynamoAvailabilityAdapter({ client: document, tableName }),
-      mcp: new DynamoMcpAdapter({ client: document, tableName }),
-      // Emergency shutdown incidents and daily operations reports.
-      ops: new DynamoOpsAdapter({ client: document, tableName }),
-      resources: new DynamoResourcesAdapter({
-        client: document,
-        tableName,
-        ...(handoffs ? { handoffs } : {}),
-        ...(pools ? { pools, strongPools: true } : {}),
-        // Held counters and the claim journal: this region's own items, written in its replica only.
-        writer: store.regionId,
-        clock,
-      }),
-    };
+      ...(handoffs ? { handoffs } : {}),
+      ...(pools ? { pools, strongPools: true } : {}),
+      // Held counters and the claim journal: this region's own items, written in its replica only.
+      writer: store.regionId,
+      clock,
+    }),
   };
-  const ports = new Map(stores.list.map((store) => [store.regionId, portsOf(store)] as const));
+}
+
+/** How a caller reaches each region's ports: its own directly, the others' through the network. */
+interface ReplicaAccess {
+  portsIn(regionId: string): RegionPorts;
+  readonly replicaFor: (caller: string) => (regionId: string) => StatePort;
+  readonly privacyFor: (caller: string) => (regionId: string) => PrivacyPort;
+  readonly replicationFor: (caller: string) => (regionId: string) => ReplicationPort;
+}
+
+/** The regions' ports by caller, each refused while the network separates caller and region. */
+function replicaAccess(
+  ports: ReadonlyMap<string, RegionPorts>,
+  topology: Topology,
+  network: ReachabilityPort,
+): ReplicaAccess {
   const portsIn = (regionId: string): RegionPorts => {
     const found = ports.get(regionId);
     if (!found) throw new Error(`region ${regionId} is not in topology ${topology.name}`);
@@ -265,15 +389,27 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       if (regionId === caller) return port;
       return guardedReplica(port, () => network.blocked(caller, regionId), caller, regionId);
     };
-  const replicaFor = reach((p): StatePort => p.state);
-  const privacyFor = reach((p): PrivacyPort => p.privacy);
-  const replicationFor = reach((p): ReplicationPort => p.marks);
-  const deploymentFacts = options.deploymentFacts ?? AWS_DEPLOYMENT_FACTS;
+  return {
+    portsIn,
+    replicaFor: reach((p): StatePort => p.state),
+    privacyFor: reach((p): PrivacyPort => p.privacy),
+    replicationFor: reach((p): ReplicationPort => p.marks),
+  };
+}
 
-  const byId = new Map<string, LocalRegion>();
-  let workflow: LocalWorkflow;
+/**
+ * The failover workflow over the regions' deps (`byId`, filled once they are built); releases
+ * what started if its definition cannot load.
+ */
+async function createWorkflowOrRelease(
+  options: LocalRuntimeOptions,
+  byId: ReadonlyMap<string, LocalRegion>,
+  replication: Replication,
+  stores: RegionalStores,
+): Promise<LocalWorkflow> {
+  const { topology } = options;
   try {
-    workflow = createLocalWorkflow({
+    return createLocalWorkflow({
       topology,
       depsFor: (regionId) => {
         const region = byId.get(regionId);
@@ -293,71 +429,53 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await closeAll(undefined, replication, stores).catch(() => undefined);
     throw error;
   }
-  const regions = stores.list.map((store): LocalRegion => {
-    const own = portsIn(store.regionId);
-    const deps: RegionalApiDeps = Object.freeze({
-      regionId: store.regionId,
-      topology,
-      state: own.state,
-      clock,
-      probe,
-      events,
-      workflow,
-      replica: replicaFor(store.regionId),
-      privacy: privacyFor(store.regionId),
-      deployment: deploymentFacts,
-      compliance: own.compliance,
-      replication: replicationFor(store.regionId),
-      documents: own.documents,
-      latency: own.latency,
-      availability: own.availability,
-      mcp: own.mcp,
-      ...(options.mcpProbe ? { mcpProbe: options.mcpProbe } : {}),
-      ops: own.ops,
-      resources: own.resources,
-      selective: own.selective,
-      log: (message: string, error: unknown) => log(`${store.regionId}: ${message}: ${messageOf(error)}`),
-    });
-    return {
-      regionId: store.regionId,
-      deps,
-      store,
-      selective: own.selective,
-      sweepExpired: async () => (await own.selective.sweepExpired()) + (await own.marks.sweepExpired()),
-    };
-  });
-  for (const region of regions) byId.set(region.regionId, region);
-  const witnesses = topology.witnesses.map(
-    (witness): WitnessDeps =>
-      Object.freeze({
-        witnessId: witness.witness_id,
-        topology,
-        clock,
-        probe,
-        replica: replicaFor(witness.witness_id),
-      }),
-  );
+}
 
-  let closing: Promise<void> | undefined;
-  return {
-    topology,
-    dataDir,
-    tableName,
-    placement,
-    regions,
-    witnesses,
-    replication,
+/** What every region's deps share. */
+interface RegionContext {
+  readonly options: LocalRuntimeOptions;
+  readonly access: ReplicaAccess;
+  readonly clock: { now(): number };
+  readonly probe: ProbePort;
+  readonly events: LocalEventLog;
+  readonly workflow: LocalWorkflow;
+  readonly deploymentFacts: DeploymentFacts;
+  readonly log: (line: string) => void;
+}
+
+/** One region: its deps, built once over its own ports and the others' replicas. */
+function localRegionOf(store: RegionalStore, context: RegionContext): LocalRegion {
+  const { options, access, clock, probe, events, workflow, deploymentFacts, log } = context;
+  const own = access.portsIn(store.regionId);
+  const deps: RegionalApiDeps = Object.freeze({
+    regionId: store.regionId,
+    topology: options.topology,
+    state: own.state,
+    clock,
+    probe,
     events,
     workflow,
-    region: (regionId) => {
-      const region = byId.get(regionId);
-      if (!region) throw new Error(`region ${regionId} is not in topology ${topology.name}`);
-      return region;
-    },
-    close: () => {
-      closing ??= closeAll(workflow, replication, stores);
-      return closing;
-    },
+    replica: access.replicaFor(store.regionId),
+    privacy: access.privacyFor(store.regionId),
+    deployment: deploymentFacts,
+    compliance: own.compliance,
+    replication: access.replicationFor(store.regionId),
+    documents: own.documents,
+    latency: own.latency,
+    availability: own.availability,
+    mcp: own.mcp,
+    ...(options.mcpProbe ? { mcpProbe: options.mcpProbe } : {}),
+    ops: own.ops,
+    resources: own.resources,
+    selective: own.selective,
+    log: (message: string, error: unknown) => log(`${store.regionId}: ${message}: ${messageOf(error)}`),
+  });
+  return {
+    regionId: store.regionId,
+    deps,
+    store,
+    selective: own.selective,
+    sweepExpired: async () => (await own.selective.sweepExpired()) + (await own.marks.sweepExpired()),
   };
 }
 
