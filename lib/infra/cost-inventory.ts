@@ -118,266 +118,19 @@ export function costInventory(
     ...stacks.replicationStacks,
     ...(stacks.dnsStack ? [stacks.dnsStack] : []),
   ];
-  const inventory = {
-    functions: [] as LambdaFunctionItem[],
-    schedules: [] as ScheduleItem[],
-    httpApis: [] as HttpApiItem[],
-    routes: [] as RouteItem[],
-    stateMachines: [] as StateMachineItem[],
-    tables: [] as TableItem[],
-    kmsKeys: [] as KmsKeyItem[],
-    healthChecks: [] as HealthCheckItem[],
-    dnsRecords: [] as DnsRecordItem[],
-    logGroups: [] as LogGroupItem[],
-    alarms: [] as AlarmItem[],
-    queueMappings: [] as QueueMappingItem[],
-    backupRules: [] as BackupRuleItem[],
-  };
-  const backupSelections: { stack: string; plan: string | undefined; tables: string[] }[] = [];
-  const customMetrics: CustomMetricItem[] = stacks.regionalStacks.flatMap((stack) =>
-    metricSeries(topology, stack.regionId).map((m) => ({
-      stack: stack.stackName,
-      series: `${m.name}{${Object.entries(m.dimensions)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(',')}}`,
-      publisher: m.publisher,
-    })),
-  );
-  let dashboards = 0;
-  const zones = new Set<string>();
-  const tableNames = new Map<string, number>();
-  let metricFilters = 0;
-  let snsTopics = 0;
-  const samplingRules: SamplingRuleItem[] = [];
-
-  for (const stack of all) {
-    const name = stack.stackName;
-    const resources = templateOf(stack).Resources ?? {};
-    const jobs = jobNames(stack);
-    const integrations = new Map<string, string | undefined>();
-    for (const [id, r] of Object.entries(resources)) {
-      if (r.Type === 'AWS::ApiGatewayV2::Integration')
-        integrations.set(id, refOf(r.Properties?.IntegrationUri));
-    }
-    for (const [id, r] of Object.entries(resources)) {
-      const p = r.Properties ?? {};
-      switch (r.Type) {
-        case 'AWS::Lambda::Function': {
-          const env = ((p.Environment as Json | undefined)?.Variables ?? {}) as Json;
-          const table = env[HANDLER_ENV.tableName];
-          if (typeof table === 'string') tableNames.set(table, (tableNames.get(table) ?? 0) + 1);
-          const logging = (p.LoggingConfig ?? {}) as Json;
-          const logGroup = refOf(logging.LogGroup);
-          const quiet = (level: unknown) => level === 'WARN' || level === 'ERROR' || level === 'FATAL';
-          inventory.functions.push({
-            stack: name,
-            logicalId: id,
-            region: stack.region,
-            witness: stack instanceof WitnessStack,
-            name: jobs.get(id) ?? id,
-            memoryMb: typeof p.MemorySize === 'number' ? p.MemorySize : 128,
-            architecture: (p.Architectures as string[] | undefined)?.[0] === 'arm64' ? 'arm64' : 'x86_64',
-            tracing: (p.TracingConfig as Json | undefined)?.Mode === 'Active',
-            ...(logGroup ? { logGroup } : {}),
-            platformLogs: !quiet(logging.SystemLogLevel),
-            applicationInfoLogs: !quiet(logging.ApplicationLogLevel),
-          });
-          break;
-        }
-        case 'AWS::Scheduler::Schedule': {
-          // A disabled schedule (a first deploy, -c schedules=disabled) runs nothing.
-          if (p.State === 'DISABLED') break;
-          const target = (p.Target ?? {}) as Json;
-          const targetId = refOf(target.Arn);
-          const targetType = targetId === undefined ? undefined : resources[targetId]?.Type;
-          const task = taskOf(target.Input);
-          const sends = SQS_SENDS[String(target.Arn)];
-          const queue = sends === undefined ? undefined : refOf(target.Input);
-          inventory.schedules.push({
-            stack: name,
-            logicalId: id,
-            expression: String(p.ScheduleExpression),
-            ...(queue === undefined ? {} : { targetQueue: queue, messages: sends?.(target.Input) ?? 1 }),
-            ...(targetType === 'AWS::Lambda::Function' ? { targetFunction: targetId } : {}),
-            ...(targetType === 'AWS::StepFunctions::StateMachine' ? { targetStateMachine: targetId } : {}),
-            ...(task ? { task } : {}),
-          });
-          break;
-        }
-        case 'AWS::ApiGatewayV2::Api':
-          if (p.ProtocolType === 'HTTP')
-            inventory.httpApis.push({ stack: name, logicalId: id, accessLogs: false });
-          break;
-        case 'AWS::ApiGatewayV2::Stage': {
-          const settings = p.AccessLogSettings as Json | undefined;
-          const destination = refOf(settings?.DestinationArn);
-          const format = settings?.Format;
-          const api = inventory.httpApis.find((x) => x.stack === name && x.logicalId === refOf(p.ApiId));
-          if (api && destination) {
-            inventory.httpApis[inventory.httpApis.indexOf(api)] = {
-              ...api,
-              accessLogs: true,
-              accessLogGroup: destination,
-              ...(typeof format === 'string' ? { accessLogFormat: format } : {}),
-            };
-          }
-          break;
-        }
-        case 'AWS::ApiGatewayV2::Route': {
-          const integration = refOf(p.Target);
-          const targetFunction = integration === undefined ? undefined : integrations.get(integration);
-          inventory.routes.push({
-            stack: name,
-            routeKey: String(p.RouteKey),
-            ...(targetFunction ? { targetFunction } : {}),
-          });
-          break;
-        }
-        case 'AWS::StepFunctions::StateMachine':
-          inventory.stateMachines.push(stateMachine(name, id, p));
-          break;
-        case 'AWS::DynamoDB::GlobalTable': {
-          const replicas = (p.Replicas ?? []) as Json[];
-          inventory.tables.push({
-            stack: name,
-            tableName: String(p.TableName ?? id),
-            replicaRegions: replicas.map((x) => String(x.Region)),
-            globalSecondaryIndexes: ((p.GlobalSecondaryIndexes ?? []) as unknown[]).length,
-            pointInTimeRecovery: replicas.some(
-              (x) =>
-                (x.PointInTimeRecoverySpecification as Json | undefined)?.PointInTimeRecoveryEnabled === true,
-            ),
-            strong: p.MultiRegionConsistency === 'STRONG',
-          });
-          break;
-        }
-        case 'AWS::DynamoDB::Table':
-          inventory.tables.push({
-            stack: name,
-            tableName: String(p.TableName ?? id),
-            replicaRegions: [stack.region],
-            globalSecondaryIndexes: ((p.GlobalSecondaryIndexes ?? []) as unknown[]).length,
-            pointInTimeRecovery:
-              (p.PointInTimeRecoverySpecification as Json | undefined)?.PointInTimeRecoveryEnabled === true,
-            strong: false,
-          });
-          break;
-        case 'AWS::KMS::Key':
-          inventory.kmsKeys.push({ stack: name, logicalId: id, rotation: p.EnableKeyRotation === true });
-          break;
-        case 'AWS::Route53::HostedZone':
-          zones.add(`${name}/${id}`);
-          break;
-        case 'AWS::Route53::HealthCheck': {
-          const c = (p.HealthCheckConfig ?? {}) as Json;
-          const type = String(c.Type);
-          inventory.healthChecks.push({
-            stack: name,
-            type,
-            ...(type === 'CALCULATED' || type === 'CLOUDWATCH_METRIC'
-              ? {}
-              : { intervalSeconds: typeof c.RequestInterval === 'number' ? c.RequestInterval : 30 }),
-            measureLatency: c.MeasureLatency === true,
-            regions: (c.Regions ?? []) as string[],
-            ...(typeof c.ResourcePath === 'string' ? { resourcePath: c.ResourcePath } : {}),
-          });
-          break;
-        }
-        case 'AWS::Route53::RecordSet': {
-          if (typeof p.HostedZoneId === 'string') zones.add(p.HostedZoneId);
-          inventory.dnsRecords.push({
-            stack: name,
-            name: String(p.Name),
-            alias: p.AliasTarget !== undefined,
-            policy:
-              p.Region !== undefined
-                ? 'latency'
-                : p.Failover !== undefined
-                  ? 'failover'
-                  : p.Weight !== undefined
-                    ? 'weighted'
-                    : p.GeoLocation !== undefined || p.GeoProximityLocation !== undefined
-                      ? 'geolocation'
-                      : 'simple',
-          });
-          break;
-        }
-        case 'AWS::Logs::LogGroup':
-          inventory.logGroups.push({
-            stack: name,
-            logicalId: id,
-            ...(typeof p.RetentionInDays === 'number' ? { retentionDays: p.RetentionInDays } : {}),
-          });
-          break;
-        case 'AWS::CloudWatch::Alarm':
-          inventory.alarms.push({
-            stack: name,
-            metrics: Array.isArray(p.Metrics)
-              ? (p.Metrics as Json[]).filter((m) => m.MetricStat).length || 1
-              : 1,
-            highResolution:
-              (typeof p.Period === 'number' && p.Period < 60) ||
-              (Array.isArray(p.Metrics) &&
-                (p.Metrics as Json[]).some((m) => Number((m.MetricStat as Json | undefined)?.Period) < 60)),
-            composite: false,
-          });
-          break;
-        case 'AWS::CloudWatch::CompositeAlarm':
-          inventory.alarms.push({ stack: name, metrics: 0, highResolution: false, composite: true });
-          break;
-        case 'AWS::Logs::MetricFilter':
-          metricFilters += ((p.MetricTransformations ?? []) as unknown[]).length || 1;
-          break;
-        case 'AWS::Lambda::EventSourceMapping': {
-          const queue = refOf(p.EventSourceArn);
-          const fn = refOf(p.FunctionName);
-          if (queue && fn && resources[queue]?.Type === 'AWS::SQS::Queue')
-            inventory.queueMappings.push({ stack: name, queue, targetFunction: fn });
-          break;
-        }
-        case 'AWS::Backup::BackupPlan': {
-          const plan = (p.BackupPlan ?? {}) as Json;
-          for (const rule of (plan.BackupPlanRule ?? []) as Json[]) {
-            const days = ((rule.Lifecycle ?? {}) as Json).DeleteAfterDays;
-            inventory.backupRules.push({
-              stack: name,
-              expression: String(rule.ScheduleExpression),
-              ...(typeof days === 'number' ? { deleteAfterDays: days } : {}),
-              // Filled from the plan's selections below.
-              tables: [id],
-            });
-          }
-          break;
-        }
-        case 'AWS::Backup::BackupSelection': {
-          const selection = (p.BackupSelection ?? {}) as Json;
-          const tables = ((selection.Resources ?? []) as unknown[]).flatMap((r) => {
-            const ref = refOf(r);
-            const table = ref === undefined ? undefined : resources[ref];
-            return table ? [String(table.Properties?.TableName ?? ref)] : [];
-          });
-          backupSelections.push({ stack: name, plan: refOf(p.BackupPlanId), tables });
-          break;
-        }
-        case 'AWS::CloudWatch::Dashboard':
-          dashboards += 1;
-          break;
-        case 'AWS::SNS::Topic':
-          snsTopics += 1;
-          break;
-        case 'AWS::XRay::SamplingRule': {
-          const rule = (p.SamplingRule ?? {}) as Json;
-          samplingRules.push({
-            serviceName: String(rule.ServiceName ?? '*'),
-            fixedRate: Number(rule.FixedRate ?? 0),
-            reservoirPerSecond: Number(rule.ReservoirSize ?? 0),
-            priority: Number(rule.Priority ?? 10_000),
-          });
-          break;
-        }
-      }
-    }
-  }
+  const customMetrics = customMetricsOf(stacks, topology);
+  const found = emptyFindings();
+  for (const stack of all) readStack(found, stack, templateOf(stack).Resources ?? {});
+  const {
+    backupSelections,
+    zones,
+    tableNames,
+    metricFilters,
+    dashboards,
+    snsTopics,
+    samplingRules,
+    ...inventory
+  } = found;
   // A rule's tables: its plan's selections (the rule holds its plan's logical id until here).
   const backupRules = inventory.backupRules.map((rule) => ({
     ...rule,
@@ -400,6 +153,354 @@ export function costInventory(
     samplingRules,
   };
 }
+
+/** What the templates' walk gathers: the inventory's lists, and the counts and links its totals come from. */
+interface Findings {
+  readonly functions: LambdaFunctionItem[];
+  readonly schedules: ScheduleItem[];
+  readonly httpApis: HttpApiItem[];
+  readonly routes: RouteItem[];
+  readonly stateMachines: StateMachineItem[];
+  readonly tables: TableItem[];
+  readonly kmsKeys: KmsKeyItem[];
+  readonly healthChecks: HealthCheckItem[];
+  readonly dnsRecords: DnsRecordItem[];
+  readonly logGroups: LogGroupItem[];
+  readonly alarms: AlarmItem[];
+  readonly queueMappings: QueueMappingItem[];
+  /** Each rule's `tables` holds its plan's logical id until the selections are joined to it. */
+  readonly backupRules: BackupRuleItem[];
+  readonly backupSelections: { stack: string; plan: string | undefined; tables: string[] }[];
+  /** Hosted zones, created or referenced by a record. */
+  readonly zones: Set<string>;
+  /** Functions per table name in their environment: the most used is the state table. */
+  readonly tableNames: Map<string, number>;
+  metricFilters: number;
+  dashboards: number;
+  snsTopics: number;
+  readonly samplingRules: SamplingRuleItem[];
+}
+
+/** Nothing found yet. */
+function emptyFindings(): Findings {
+  return {
+    functions: [],
+    schedules: [],
+    httpApis: [],
+    routes: [],
+    stateMachines: [],
+    tables: [],
+    kmsKeys: [],
+    healthChecks: [],
+    dnsRecords: [],
+    logGroups: [],
+    alarms: [],
+    queueMappings: [],
+    backupRules: [],
+    backupSelections: [],
+    zones: new Set(),
+    tableNames: new Map(),
+    metricFilters: 0,
+    dashboards: 0,
+    snsTopics: 0,
+    samplingRules: [],
+  };
+}
+
+/** The stack a resource is read from, with what its resources need of the rest of the template. */
+interface StackTemplate {
+  readonly stack: Stack;
+  readonly name: string;
+  readonly resources: NonNullable<Template['Resources']>;
+  /** Each HandlerFunction's job or concern, by logical id. */
+  readonly jobs: ReadonlyMap<string, string>;
+  /** Each API integration's target function, by the integration's logical id. */
+  readonly integrations: ReadonlyMap<string, string | undefined>;
+}
+
+/** Reads what is billed from one resource of a stack into `found`. */
+type ResourceReader = (found: Findings, s: StackTemplate, id: string, p: Json) => void;
+
+/** Reads every billed resource of `stack`, in template order (a stage follows its API). */
+function readStack(found: Findings, stack: Stack, resources: NonNullable<Template['Resources']>): void {
+  const integrations = new Map<string, string | undefined>();
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type === 'AWS::ApiGatewayV2::Integration')
+      integrations.set(id, refOf(r.Properties?.IntegrationUri));
+  }
+  const s: StackTemplate = { stack, name: stack.stackName, resources, jobs: jobNames(stack), integrations };
+  for (const [id, r] of Object.entries(resources))
+    RESOURCE_READERS.get(r.Type)?.(found, s, id, r.Properties ?? {});
+}
+
+/** The embedded-format metric and dimension sets each regional stack's functions publish. */
+function customMetricsOf(stacks: CortexStacks, topology: Topology): CustomMetricItem[] {
+  return stacks.regionalStacks.flatMap((stack) =>
+    metricSeries(topology, stack.regionId).map((m) => ({
+      stack: stack.stackName,
+      series: `${m.name}{${Object.entries(m.dimensions)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')}}`,
+      publisher: m.publisher,
+    })),
+  );
+}
+
+/** A function: its job, size, tracing and logging, and the table its environment names. */
+const readFunction: ResourceReader = (found, s, id, p) => {
+  const env = ((p.Environment as Json | undefined)?.Variables ?? {}) as Json;
+  const table = env[HANDLER_ENV.tableName];
+  if (typeof table === 'string') found.tableNames.set(table, (found.tableNames.get(table) ?? 0) + 1);
+  const logging = (p.LoggingConfig ?? {}) as Json;
+  const logGroup = refOf(logging.LogGroup);
+  const quiet = (level: unknown) => level === 'WARN' || level === 'ERROR' || level === 'FATAL';
+  found.functions.push({
+    stack: s.name,
+    logicalId: id,
+    region: s.stack.region,
+    witness: s.stack instanceof WitnessStack,
+    name: s.jobs.get(id) ?? id,
+    memoryMb: typeof p.MemorySize === 'number' ? p.MemorySize : 128,
+    architecture: (p.Architectures as string[] | undefined)?.[0] === 'arm64' ? 'arm64' : 'x86_64',
+    tracing: (p.TracingConfig as Json | undefined)?.Mode === 'Active',
+    ...(logGroup ? { logGroup } : {}),
+    platformLogs: !quiet(logging.SystemLogLevel),
+    applicationInfoLogs: !quiet(logging.ApplicationLogLevel),
+  });
+};
+
+/** An enabled schedule and what it targets: a function, a workflow, or a queue's messages. */
+const readSchedule: ResourceReader = (found, s, id, p) => {
+  // A disabled schedule (a first deploy, -c schedules=disabled) runs nothing.
+  if (p.State === 'DISABLED') return;
+  const target = (p.Target ?? {}) as Json;
+  const targetId = refOf(target.Arn);
+  const targetType = targetId === undefined ? undefined : s.resources[targetId]?.Type;
+  const task = taskOf(target.Input);
+  const sends = SQS_SENDS[String(target.Arn)];
+  const queue = sends === undefined ? undefined : refOf(target.Input);
+  found.schedules.push({
+    stack: s.name,
+    logicalId: id,
+    expression: String(p.ScheduleExpression),
+    ...(queue === undefined ? {} : { targetQueue: queue, messages: sends?.(target.Input) ?? 1 }),
+    ...(targetType === 'AWS::Lambda::Function' ? { targetFunction: targetId } : {}),
+    ...(targetType === 'AWS::StepFunctions::StateMachine' ? { targetStateMachine: targetId } : {}),
+    ...(task ? { task } : {}),
+  });
+};
+
+/** An HTTP API stage's access logs, on the API read before it. */
+const readStage: ResourceReader = (found, s, _id, p) => {
+  const settings = p.AccessLogSettings as Json | undefined;
+  const destination = refOf(settings?.DestinationArn);
+  const format = settings?.Format;
+  const api = found.httpApis.find((x) => x.stack === s.name && x.logicalId === refOf(p.ApiId));
+  if (api && destination) {
+    found.httpApis[found.httpApis.indexOf(api)] = {
+      ...api,
+      accessLogs: true,
+      accessLogGroup: destination,
+      ...(typeof format === 'string' ? { accessLogFormat: format } : {}),
+    };
+  }
+};
+
+/** A global table: its replicas, indexes, backups and consistency. */
+const readGlobalTable: ResourceReader = (found, s, id, p) => {
+  const replicas = (p.Replicas ?? []) as Json[];
+  found.tables.push({
+    stack: s.name,
+    tableName: String(p.TableName ?? id),
+    replicaRegions: replicas.map((x) => String(x.Region)),
+    globalSecondaryIndexes: ((p.GlobalSecondaryIndexes ?? []) as unknown[]).length,
+    pointInTimeRecovery: replicas.some(
+      (x) => (x.PointInTimeRecoverySpecification as Json | undefined)?.PointInTimeRecoveryEnabled === true,
+    ),
+    strong: p.MultiRegionConsistency === 'STRONG',
+  });
+};
+
+/** A Route 53 health check: its type, interval, optional features and path. */
+const readHealthCheck: ResourceReader = (found, s, _id, p) => {
+  const c = (p.HealthCheckConfig ?? {}) as Json;
+  const type = String(c.Type);
+  found.healthChecks.push({
+    stack: s.name,
+    type,
+    ...(type === 'CALCULATED' || type === 'CLOUDWATCH_METRIC'
+      ? {}
+      : { intervalSeconds: typeof c.RequestInterval === 'number' ? c.RequestInterval : 30 }),
+    measureLatency: c.MeasureLatency === true,
+    regions: (c.Regions ?? []) as string[],
+    ...(typeof c.ResourcePath === 'string' ? { resourcePath: c.ResourcePath } : {}),
+  });
+};
+
+/** A DNS record, its routing policy (which prices its queries), and the zone it names. */
+const readRecordSet: ResourceReader = (found, s, _id, p) => {
+  if (typeof p.HostedZoneId === 'string') found.zones.add(p.HostedZoneId);
+  found.dnsRecords.push({
+    stack: s.name,
+    name: String(p.Name),
+    alias: p.AliasTarget !== undefined,
+    policy:
+      p.Region !== undefined
+        ? 'latency'
+        : p.Failover !== undefined
+          ? 'failover'
+          : p.Weight !== undefined
+            ? 'weighted'
+            : p.GeoLocation !== undefined || p.GeoProximityLocation !== undefined
+              ? 'geolocation'
+              : 'simple',
+  });
+};
+
+/** A metric alarm: how many metrics it watches, and whether any at high resolution. */
+const readAlarm: ResourceReader = (found, s, _id, p) => {
+  found.alarms.push({
+    stack: s.name,
+    metrics: Array.isArray(p.Metrics) ? (p.Metrics as Json[]).filter((m) => m.MetricStat).length || 1 : 1,
+    highResolution:
+      (typeof p.Period === 'number' && p.Period < 60) ||
+      (Array.isArray(p.Metrics) &&
+        (p.Metrics as Json[]).some((m) => Number((m.MetricStat as Json | undefined)?.Period) < 60)),
+    composite: false,
+  });
+};
+
+/** A backup plan's rules, each holding the plan's logical id until its selections are joined. */
+const readBackupPlan: ResourceReader = (found, s, id, p) => {
+  const plan = (p.BackupPlan ?? {}) as Json;
+  for (const rule of (plan.BackupPlanRule ?? []) as Json[]) {
+    const days = ((rule.Lifecycle ?? {}) as Json).DeleteAfterDays;
+    found.backupRules.push({
+      stack: s.name,
+      expression: String(rule.ScheduleExpression),
+      ...(typeof days === 'number' ? { deleteAfterDays: days } : {}),
+      // Filled from the plan's selections in costInventory.
+      tables: [id],
+    });
+  }
+};
+
+/** A backup selection: the names of the tables it selects, for its plan. */
+const readBackupSelection: ResourceReader = (found, s, _id, p) => {
+  const selection = (p.BackupSelection ?? {}) as Json;
+  const tables = ((selection.Resources ?? []) as unknown[]).flatMap((r) => {
+    const ref = refOf(r);
+    const table = ref === undefined ? undefined : s.resources[ref];
+    return table ? [String(table.Properties?.TableName ?? ref)] : [];
+  });
+  found.backupSelections.push({ stack: s.name, plan: refOf(p.BackupPlanId), tables });
+};
+
+/** The reader of each billed resource type; other types cost nothing the model prices. */
+const RESOURCE_READERS: ReadonlyMap<string, ResourceReader> = new Map<string, ResourceReader>([
+  ['AWS::Lambda::Function', readFunction],
+  ['AWS::Scheduler::Schedule', readSchedule],
+  [
+    'AWS::ApiGatewayV2::Api',
+    (found, s, id, p) => {
+      if (p.ProtocolType === 'HTTP') found.httpApis.push({ stack: s.name, logicalId: id, accessLogs: false });
+    },
+  ],
+  ['AWS::ApiGatewayV2::Stage', readStage],
+  [
+    'AWS::ApiGatewayV2::Route',
+    (found, s, _id, p) => {
+      const integration = refOf(p.Target);
+      const targetFunction = integration === undefined ? undefined : s.integrations.get(integration);
+      found.routes.push({
+        stack: s.name,
+        routeKey: String(p.RouteKey),
+        ...(targetFunction ? { targetFunction } : {}),
+      });
+    },
+  ],
+  [
+    'AWS::StepFunctions::StateMachine',
+    (found, s, id, p) => found.stateMachines.push(stateMachine(s.name, id, p)),
+  ],
+  ['AWS::DynamoDB::GlobalTable', readGlobalTable],
+  [
+    'AWS::DynamoDB::Table',
+    (found, s, id, p) =>
+      found.tables.push({
+        stack: s.name,
+        tableName: String(p.TableName ?? id),
+        replicaRegions: [s.stack.region],
+        globalSecondaryIndexes: ((p.GlobalSecondaryIndexes ?? []) as unknown[]).length,
+        pointInTimeRecovery:
+          (p.PointInTimeRecoverySpecification as Json | undefined)?.PointInTimeRecoveryEnabled === true,
+        strong: false,
+      }),
+  ],
+  [
+    'AWS::KMS::Key',
+    (found, s, id, p) =>
+      found.kmsKeys.push({ stack: s.name, logicalId: id, rotation: p.EnableKeyRotation === true }),
+  ],
+  ['AWS::Route53::HostedZone', (found, s, id) => found.zones.add(`${s.name}/${id}`)],
+  ['AWS::Route53::HealthCheck', readHealthCheck],
+  ['AWS::Route53::RecordSet', readRecordSet],
+  [
+    'AWS::Logs::LogGroup',
+    (found, s, id, p) =>
+      found.logGroups.push({
+        stack: s.name,
+        logicalId: id,
+        ...(typeof p.RetentionInDays === 'number' ? { retentionDays: p.RetentionInDays } : {}),
+      }),
+  ],
+  ['AWS::CloudWatch::Alarm', readAlarm],
+  [
+    'AWS::CloudWatch::CompositeAlarm',
+    (found, s) => found.alarms.push({ stack: s.name, metrics: 0, highResolution: false, composite: true }),
+  ],
+  [
+    'AWS::Logs::MetricFilter',
+    (found, _s, _id, p) => {
+      found.metricFilters += ((p.MetricTransformations ?? []) as unknown[]).length || 1;
+    },
+  ],
+  [
+    'AWS::Lambda::EventSourceMapping',
+    (found, s, _id, p) => {
+      const queue = refOf(p.EventSourceArn);
+      const fn = refOf(p.FunctionName);
+      if (queue && fn && s.resources[queue]?.Type === 'AWS::SQS::Queue')
+        found.queueMappings.push({ stack: s.name, queue, targetFunction: fn });
+    },
+  ],
+  ['AWS::Backup::BackupPlan', readBackupPlan],
+  ['AWS::Backup::BackupSelection', readBackupSelection],
+  [
+    'AWS::CloudWatch::Dashboard',
+    (found) => {
+      found.dashboards += 1;
+    },
+  ],
+  [
+    'AWS::SNS::Topic',
+    (found) => {
+      found.snsTopics += 1;
+    },
+  ],
+  [
+    'AWS::XRay::SamplingRule',
+    (found, _s, _id, p) => {
+      const rule = (p.SamplingRule ?? {}) as Json;
+      found.samplingRules.push({
+        serviceName: String(rule.ServiceName ?? '*'),
+        fixedRate: Number(rule.FixedRate ?? 0),
+        reservoirPerSecond: Number(rule.ReservoirSize ?? 0),
+        priority: Number(rule.Priority ?? 10_000),
+      });
+    },
+  ],
+]);
 
 /** Logical id of each HandlerFunction's function in `stack`, by the job or concern it runs. */
 function jobNames(stack: Stack): Map<string, string> {
