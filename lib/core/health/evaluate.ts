@@ -130,6 +130,106 @@ export function applyRound(
   observed: readonly ProbeObservation[],
   policy: HealthPolicy,
 ): TargetHealth {
+  const first = checkedRound(prev, observed);
+  const read = readRound(prev, observed);
+  const { round } = read;
+  const counts = countRound(prev, round, policy);
+  const endpoints = foldEndpoints(prev, round);
+  // success_threshold clean rounds end an episode: its failed calls leave the window, so an outage
+  // already judged by the counts does not hold a recovered target out, nor make its next blip fatal.
+  const endsEpisode = counts.allOk && counts.consecutive_successes === policy.success_threshold;
+  const window = newestSamples(
+    prev?.window ?? [],
+    samplesOf(round),
+    Math.max(1, policy.window_size),
+    endsEpisode,
+  );
+  const state: RoundState = {
+    ...counts,
+    round,
+    endpoints,
+    window,
+    error_rate: errorRate(window),
+    p99_ms: p99(window),
+  };
+
+  const available_capacity =
+    lastDefined(read.newest, (o) => o.available_capacity) ?? prev?.available_capacity;
+  const reportedPeers = lastDefined(read.newest, (o) => o.reported_peers);
+  const reportsObserver = reportedPeers?.find((p) => p.region === first.observer) ?? prev?.reports_observer;
+  const reported_heartbeat = highestHeartbeat(prev?.reported_heartbeat, round);
+
+  const breaches = judgeBreaches(state, policy);
+  const saturated =
+    available_capacity !== undefined && available_capacity < policy.available_capacity_threshold;
+  if (saturated) breaches.signals.push('saturated');
+  const notes = notesOf(state, policy, saturated ? available_capacity : undefined, read);
+  const decided = decideVerdict(prev, state, breaches, policy);
+
+  let updated_at = Number.NEGATIVE_INFINITY;
+  for (const o of round) if (o.at > updated_at) updated_at = o.at;
+  // Built field by field in one fixed order (conditional spreads cost a copy each, every round of
+  // every observer): optional fields only when defined, as the stored view has them.
+  const view: { -readonly [K in keyof TargetHealth]?: TargetHealth[K] } = {
+    observer: first.observer,
+    target: first.target,
+    consecutive_failures: state.consecutive_failures,
+    consecutive_successes: state.consecutive_successes,
+    endpoints,
+    window,
+    error_rate: state.error_rate,
+    p99_ms: state.p99_ms,
+  };
+  if (available_capacity !== undefined) view.available_capacity = available_capacity;
+  if (read.reported_status !== undefined) view.reported_status = read.reported_status;
+  if (reported_heartbeat !== undefined) view.reported_heartbeat = reported_heartbeat;
+  view.verdict = decided.verdict;
+  view.reasons = [...decided.reasons, ...notes];
+  view.reachable = state.reachable;
+  view.consecutive_unanswered = state.consecutive_unanswered;
+  view.consecutive_answered = state.consecutive_answered;
+  view.saturated = saturated;
+  view.signals = breaches.signals;
+  if (reportsObserver !== undefined) view.reports_observer = reportsObserver;
+  view.rounds = (prev?.rounds ?? 0) + 1;
+  view.updated_at = updated_at;
+  return view as TargetHealth;
+}
+
+/** The round's hysteresis counts: answers (reachability) and failures (the verdict), each in a row. */
+interface RoundCounts {
+  readonly reachable: boolean;
+  readonly consecutive_unanswered: number;
+  readonly consecutive_answered: number;
+  /** The regional signal: `/health` failed (or, without a `/health` call, every call did). */
+  readonly healthFailed: boolean;
+  readonly allOk: boolean;
+  readonly consecutive_failures: number;
+  readonly consecutive_successes: number;
+}
+
+/** What the round establishes before any judgement: its counts, the endpoints and the window. */
+interface RoundState extends RoundCounts {
+  /** The round's calls, a 503 the target's own status explains counted as an answer. */
+  readonly round: readonly ProbeObservation[];
+  readonly endpoints: Record<string, EndpointHealth>;
+  readonly window: WindowSample[];
+  readonly error_rate: number;
+  readonly p99_ms: number;
+}
+
+/** The reasons to vote the target out, their signals, and breaches that are an isolated component's. */
+interface Breaches {
+  readonly unhealthy: string[];
+  readonly signals: HealthSignal[];
+  readonly componentSymptoms: string[];
+}
+
+/** The round's first observation, once the round and `prev` are known to be one observer's view of one target. */
+function checkedRound(
+  prev: TargetHealth | undefined,
+  observed: readonly ProbeObservation[],
+): ProbeObservation {
   const first = observed[0];
   if (!first) throw new RangeError('applyRound: a round holds at least one observation');
   for (const o of observed) {
@@ -144,7 +244,11 @@ export function applyRound(
       `applyRound: previous view is ${prev.observer}->${prev.target}, round is ${first.observer}->${first.target}`,
     );
   }
+  return first;
+}
 
+/** The round in time order, the target's own reported status, and the round as judged against that status. */
+function readRound(prev: TargetHealth | undefined, observed: readonly ProbeObservation[]) {
   // A round's observations usually arrive in time order already (a stable sort keeps them as they are).
   const newest = inTimeOrder(observed) ? observed : [...observed].sort((a, b) => a.at - b.at);
   const reported_status = lastDefined(newest, (o) => o.reported_status) ?? prev?.reported_status;
@@ -155,6 +259,15 @@ export function applyRound(
   const round = notServingByOwnStatus
     ? observed.map((o) => (explained(o) ? { ...o, ok: true } : o))
     : observed;
+  return { newest, reported_status, round, explainsA503: observed.some(explained) };
+}
+
+/** Reachability and failure counts after this round, each continuing `prev`'s run or starting over. */
+function countRound(
+  prev: TargetHealth | undefined,
+  round: readonly ProbeObservation[],
+  policy: HealthPolicy,
+): RoundCounts {
   const answeredRound = round.some((o) => o.status !== undefined);
   const consecutive_unanswered = answeredRound ? 0 : (prev?.consecutive_unanswered ?? 0) + 1;
   const consecutive_answered = answeredRound ? (prev?.consecutive_answered ?? 0) + 1 : 0;
@@ -164,9 +277,22 @@ export function applyRound(
   const healthCalls = round.filter((o) => o.endpoint === HEALTH_ENDPOINT);
   const healthFailed = healthCalls.length > 0 ? healthCalls.some((o) => !o.ok) : round.every((o) => !o.ok);
   const allOk = round.every((o) => o.ok);
-  const consecutive_failures = healthFailed ? (prev?.consecutive_failures ?? 0) + 1 : 0;
-  const consecutive_successes = allOk ? (prev?.consecutive_successes ?? 0) + 1 : 0;
+  return {
+    reachable,
+    consecutive_unanswered,
+    consecutive_answered,
+    healthFailed,
+    allOk,
+    consecutive_failures: healthFailed ? (prev?.consecutive_failures ?? 0) + 1 : 0,
+    consecutive_successes: allOk ? (prev?.consecutive_successes ?? 0) + 1 : 0,
+  };
+}
 
+/** Each endpoint's state after the round: a failed call extends its run of failures, a clean one ends it. */
+function foldEndpoints(
+  prev: TargetHealth | undefined,
+  round: readonly ProbeObservation[],
+): Record<string, EndpointHealth> {
   const endpoints: Record<string, EndpointHealth> = { ...prev?.endpoints };
   groupByEndpoint(round).forEach((calls, endpoint) => {
     const failedCall = calls.find((o) => !o.ok);
@@ -178,8 +304,12 @@ export function applyRound(
         }
       : { consecutive_failures: 0, last_ok: true };
   });
+  return endpoints;
+}
 
-  const samples = round.map(
+/** The round's calls as window samples. */
+function samplesOf(round: readonly ProbeObservation[]): WindowSample[] {
+  return round.map(
     (o): WindowSample => ({
       at: o.at,
       ok: o.ok,
@@ -188,159 +318,173 @@ export function applyRound(
       answered: o.status !== undefined,
     }),
   );
-  // success_threshold clean rounds end an episode: its failed calls leave the window, so an outage
-  // already judged by the counts does not hold a recovered target out, nor make its next blip fatal.
-  const endsEpisode = allOk && consecutive_successes === policy.success_threshold;
-  const window = newestSamples(prev?.window ?? [], samples, Math.max(1, policy.window_size), endsEpisode);
-  const error_rate = errorRate(window);
-  const p99_ms = p99(window);
+}
 
-  const available_capacity = lastDefined(newest, (o) => o.available_capacity) ?? prev?.available_capacity;
-  const reportedPeers = lastDefined(newest, (o) => o.reported_peers);
-  const reportsObserver = reportedPeers?.find((p) => p.region === first.observer) ?? prev?.reports_observer;
-  const reported_heartbeat = highestHeartbeat(prev?.reported_heartbeat, round);
-
-  const unhealthy: string[] = [];
-  const signals: HealthSignal[] = [];
-  const componentSymptoms: string[] = [];
+/** Failure counts and SLO breaches that vote the target out, apart from those `/health` does not share. */
+function judgeBreaches(state: RoundState, policy: HealthPolicy): Breaches {
+  const breaches: Breaches = { unhealthy: [], signals: [], componentSymptoms: [] };
+  const { unhealthy, signals } = breaches;
   const threshold = policy.failure_threshold;
-  if (consecutive_failures >= threshold) {
-    signals.push(reachable ? 'health_check' : 'unreachable');
+  if (state.consecutive_failures >= threshold) {
+    signals.push(state.reachable ? 'health_check' : 'unreachable');
     unhealthy.push(
-      `${HEALTH_ENDPOINT} failed ${rounds(consecutive_failures)} in a row (${endpoints[HEALTH_ENDPOINT]?.last_error ?? 'no answer'})`,
+      `${HEALTH_ENDPOINT} failed ${rounds(state.consecutive_failures)} in a row (${state.endpoints[HEALTH_ENDPOINT]?.last_error ?? 'no answer'})`,
     );
   }
-  if (!reachable && consecutive_unanswered >= threshold) {
+  if (!state.reachable && state.consecutive_unanswered >= threshold) {
     if (!signals.includes('unreachable')) signals.push('unreachable');
-    unhealthy.push(`unreachable: no answer of any kind for ${rounds(consecutive_unanswered)} in a row`);
+    unhealthy.push(`unreachable: no answer of any kind for ${rounds(state.consecutive_unanswered)} in a row`);
   }
-  if (window.length >= policy.min_samples_for_slo) {
-    // Samples without an endpoint (none written by this code) count as /health's: the safe side.
-    // Filtered only when a breach asks (most rounds breach nothing).
-    let healthWindow: WindowSample[] | undefined;
-    const sharedByHealth = (breached: (samples: readonly WindowSample[]) => boolean) => {
-      if (healthFailed) return true;
-      healthWindow ??= window.filter((s) => s.endpoint === undefined || s.endpoint === HEALTH_ENDPOINT);
-      return healthWindow.length === 0 || breached(healthWindow);
-    };
-    // Judged in rounds that fail a call: a clean round says the errors are not happening now, and
-    // a recovering target's way back is success_threshold's to decide.
-    if (!allOk && error_rate > policy.error_rate_threshold) {
-      const answered = window.filter(isAnswered);
-      const failedCalls = answered.filter((s) => !s.ok).length;
-      const reason = `error rate ${percent(error_rate)} above ${percent(policy.error_rate_threshold)} (${failedCalls} of ${answered.length} answered calls failed)`;
-      if (sharedByHealth((samples) => errorRate(samples) > policy.error_rate_threshold)) {
-        signals.push('error_rate');
-        unhealthy.push(reason);
-      } else componentSymptoms.push(`${reason}, not on ${HEALTH_ENDPOINT}: isolated component, no failover`);
-    }
-    // Judged in rounds that are slow themselves: a window still holding an episode's slow answers
-    // says nothing of a target that answers fast again (found by the simulator: a failover started
-    // minutes after a slow region had recovered).
-    const slowNow = round.some((o) => o.ok && o.latency_ms > policy.latency_p99_threshold_ms);
-    if (slowNow && p99_ms > policy.latency_p99_threshold_ms) {
-      const reason = `p99 ${Math.round(p99_ms)} ms above ${policy.latency_p99_threshold_ms} ms`;
-      if (sharedByHealth((samples) => p99(samples) > policy.latency_p99_threshold_ms)) {
-        signals.push('latency');
-        unhealthy.push(reason);
-      } else componentSymptoms.push(`${reason}, not on ${HEALTH_ENDPOINT}: isolated component, no failover`);
-    }
-  }
-  const saturated =
-    available_capacity !== undefined && available_capacity < policy.available_capacity_threshold;
-  const notes: string[] = [];
-  if (saturated) {
-    signals.push('saturated');
-    notes.push(
-      `saturated: available capacity ${percent(available_capacity)} below ${percent(policy.available_capacity_threshold)} (load, not failure: no new work, no failover)`,
-    );
-  }
-  if (!reachable && consecutive_answered > 0) {
-    notes.push(
-      `answering again: reachable after ${policy.success_threshold} rounds with an answer (${consecutive_answered} so far)`,
-    );
-  }
-  if (observed.some(explained)) {
-    notes.push(`not serving by its own status (${reported_status}): /health answers 503`);
-  }
+  if (state.window.length >= policy.min_samples_for_slo) judgeSlo(state, policy, breaches);
+  return breaches;
+}
 
-  const failingComponents: [string, EndpointHealth][] = [];
+/** Error rate and p99 over a window big enough to say something, each judged only in a round that shows it. */
+function judgeSlo(state: RoundState, policy: HealthPolicy, breaches: Breaches): void {
+  const { window, round } = state;
+  // Samples without an endpoint (none written by this code) count as /health's: the safe side.
+  // Filtered only when a breach asks (most rounds breach nothing).
+  let healthWindow: WindowSample[] | undefined;
+  const sharedByHealth = (breached: (samples: readonly WindowSample[]) => boolean) => {
+    if (state.healthFailed) return true;
+    healthWindow ??= window.filter((s) => s.endpoint === undefined || s.endpoint === HEALTH_ENDPOINT);
+    return healthWindow.length === 0 || breached(healthWindow);
+  };
+  const record = (shared: boolean, signal: HealthSignal, reason: string) => {
+    if (shared) {
+      breaches.signals.push(signal);
+      breaches.unhealthy.push(reason);
+    } else {
+      breaches.componentSymptoms.push(
+        `${reason}, not on ${HEALTH_ENDPOINT}: isolated component, no failover`,
+      );
+    }
+  };
+  // Judged in rounds that fail a call: a clean round says the errors are not happening now, and
+  // a recovering target's way back is success_threshold's to decide.
+  if (!state.allOk && state.error_rate > policy.error_rate_threshold) {
+    const answered = window.filter(isAnswered);
+    const failedCalls = answered.filter((s) => !s.ok).length;
+    const reason = `error rate ${percent(state.error_rate)} above ${percent(policy.error_rate_threshold)} (${failedCalls} of ${answered.length} answered calls failed)`;
+    record(
+      sharedByHealth((samples) => errorRate(samples) > policy.error_rate_threshold),
+      'error_rate',
+      reason,
+    );
+  }
+  // Judged in rounds that are slow themselves: a window still holding an episode's slow answers
+  // says nothing of a target that answers fast again (found by the simulator: a failover started
+  // minutes after a slow region had recovered).
+  const slowNow = round.some((o) => o.ok && o.latency_ms > policy.latency_p99_threshold_ms);
+  if (slowNow && state.p99_ms > policy.latency_p99_threshold_ms) {
+    const reason = `p99 ${Math.round(state.p99_ms)} ms above ${policy.latency_p99_threshold_ms} ms`;
+    record(
+      sharedByHealth((samples) => p99(samples) > policy.latency_p99_threshold_ms),
+      'latency',
+      reason,
+    );
+  }
+}
+
+/** What the verdict does not say but an operator should read: load, a path coming back, a 503 the target explains. */
+function notesOf(
+  state: RoundState,
+  policy: HealthPolicy,
+  saturatedCapacity: number | undefined,
+  read: { readonly reported_status?: string | undefined; readonly explainsA503: boolean },
+): string[] {
+  const notes: string[] = [];
+  if (saturatedCapacity !== undefined) {
+    notes.push(
+      `saturated: available capacity ${percent(saturatedCapacity)} below ${percent(policy.available_capacity_threshold)} (load, not failure: no new work, no failover)`,
+    );
+  }
+  if (!state.reachable && state.consecutive_answered > 0) {
+    notes.push(
+      `answering again: reachable after ${policy.success_threshold} rounds with an answer (${state.consecutive_answered} so far)`,
+    );
+  }
+  if (read.explainsA503) {
+    notes.push(`not serving by its own status (${read.reported_status}): /health answers 503`);
+  }
+  return notes;
+}
+
+/** The spec's decision tree: unhealthy, an isolated component, healthy (kept or recovered), else suspect. */
+function decideVerdict(
+  prev: TargetHealth | undefined,
+  state: RoundState,
+  breaches: Breaches,
+  policy: HealthPolicy,
+): { verdict: Verdict; reasons: string[] } {
+  const { componentSymptoms } = breaches;
+  if (breaches.unhealthy.length > 0) return { verdict: 'unhealthy', reasons: breaches.unhealthy };
+  const failingComponents = failingComponentsOf(state.endpoints, policy.failure_threshold);
+  if (!state.healthFailed && failingComponents.length > 0) {
+    return {
+      verdict: 'component_failure',
+      reasons: [
+        ...failingComponents.map(
+          ([endpoint, health]) =>
+            `${endpoint} failed ${rounds(health.consecutive_failures)} in a row (${health.last_error ?? 'no answer'}) while ${HEALTH_ENDPOINT} answers: isolated component, restart, no failover`,
+        ),
+        ...componentSymptoms,
+      ],
+    };
+  }
+  if (state.allOk && componentSymptoms.length === 0 && (!prev || prev.verdict === 'healthy')) {
+    return { verdict: 'healthy', reasons: ['every endpoint answered'] };
+  }
+  if (
+    state.allOk &&
+    componentSymptoms.length === 0 &&
+    state.consecutive_successes >= policy.success_threshold
+  ) {
+    return {
+      verdict: 'healthy',
+      reasons: [`recovered: ${rounds(state.consecutive_successes)} in a row with every endpoint answering`],
+    };
+  }
+  return { verdict: 'suspect', reasons: suspectReasons(state, componentSymptoms, policy) };
+}
+
+/** Endpoints other than `/health` that failed `threshold` rounds in a row: components to restart. */
+function failingComponentsOf(
+  endpoints: Record<string, EndpointHealth>,
+  threshold: number,
+): [string, EndpointHealth][] {
+  const failing: [string, EndpointHealth][] = [];
   for (const endpoint in endpoints) {
     const health = endpoints[endpoint] as EndpointHealth;
     if (endpoint !== HEALTH_ENDPOINT && health.consecutive_failures >= threshold) {
-      failingComponents.push([endpoint, health]);
+      failing.push([endpoint, health]);
     }
   }
+  return failing;
+}
 
-  let verdict: Verdict;
-  let reasons: string[];
-  if (unhealthy.length > 0) {
-    verdict = 'unhealthy';
-    reasons = unhealthy;
-  } else if (!healthFailed && failingComponents.length > 0) {
-    verdict = 'component_failure';
-    reasons = [
-      ...failingComponents.map(
-        ([endpoint, health]) =>
-          `${endpoint} failed ${rounds(health.consecutive_failures)} in a row (${health.last_error ?? 'no answer'}) while ${HEALTH_ENDPOINT} answers: isolated component, restart, no failover`,
-      ),
-      ...componentSymptoms,
-    ];
-  } else if (allOk && componentSymptoms.length === 0 && (!prev || prev.verdict === 'healthy')) {
-    verdict = 'healthy';
-    reasons = ['every endpoint answered'];
-  } else if (allOk && componentSymptoms.length === 0 && consecutive_successes >= policy.success_threshold) {
-    verdict = 'healthy';
-    reasons = [`recovered: ${rounds(consecutive_successes)} in a row with every endpoint answering`];
-  } else {
-    verdict = 'suspect';
-    reasons = [...componentSymptoms];
-    if (healthFailed) {
-      reasons.unshift(
-        `${HEALTH_ENDPOINT} failed ${rounds(consecutive_failures)} in a row (${endpoints[HEALTH_ENDPOINT]?.last_error ?? 'no answer'}); unhealthy at ${threshold}`,
-      );
-    }
-    for (const [endpoint, health] of Object.entries(endpoints)) {
-      if (endpoint === HEALTH_ENDPOINT || health.consecutive_failures === 0) continue;
-      reasons.push(
-        `${endpoint} failed ${rounds(health.consecutive_failures)} in a row (${health.last_error ?? 'no answer'})`,
-      );
-    }
-    if (allOk) {
-      reasons.push(`recovering: ${consecutive_successes} of ${policy.success_threshold} clean rounds`);
-    }
+/** Why a target is suspect: what has failed so far and, when it answers again, how far it has recovered. */
+function suspectReasons(
+  state: RoundState,
+  componentSymptoms: readonly string[],
+  policy: HealthPolicy,
+): string[] {
+  const reasons = [...componentSymptoms];
+  if (state.healthFailed) {
+    reasons.unshift(
+      `${HEALTH_ENDPOINT} failed ${rounds(state.consecutive_failures)} in a row (${state.endpoints[HEALTH_ENDPOINT]?.last_error ?? 'no answer'}); unhealthy at ${policy.failure_threshold}`,
+    );
   }
-
-  reasons = [...reasons, ...notes];
-
-  let updated_at = Number.NEGATIVE_INFINITY;
-  for (const o of round) if (o.at > updated_at) updated_at = o.at;
-  // Built field by field in one fixed order (conditional spreads cost a copy each, every round of
-  // every observer): optional fields only when defined, as the stored view has them.
-  const view: { -readonly [K in keyof TargetHealth]?: TargetHealth[K] } = {
-    observer: first.observer,
-    target: first.target,
-    consecutive_failures,
-    consecutive_successes,
-    endpoints,
-    window,
-    error_rate,
-    p99_ms,
-  };
-  if (available_capacity !== undefined) view.available_capacity = available_capacity;
-  if (reported_status !== undefined) view.reported_status = reported_status;
-  if (reported_heartbeat !== undefined) view.reported_heartbeat = reported_heartbeat;
-  view.verdict = verdict;
-  view.reasons = reasons;
-  view.reachable = reachable;
-  view.consecutive_unanswered = consecutive_unanswered;
-  view.consecutive_answered = consecutive_answered;
-  view.saturated = saturated;
-  view.signals = signals;
-  if (reportsObserver !== undefined) view.reports_observer = reportsObserver;
-  view.rounds = (prev?.rounds ?? 0) + 1;
-  view.updated_at = updated_at;
-  return view as TargetHealth;
+  for (const [endpoint, health] of Object.entries(state.endpoints)) {
+    if (endpoint === HEALTH_ENDPOINT || health.consecutive_failures === 0) continue;
+    reasons.push(
+      `${endpoint} failed ${rounds(health.consecutive_failures)} in a row (${health.last_error ?? 'no answer'})`,
+    );
+  }
+  if (state.allOk) {
+    reasons.push(`recovering: ${state.consecutive_successes} of ${policy.success_threshold} clean rounds`);
+  }
+  return reasons;
 }
 
 function inTimeOrder(observed: readonly ProbeObservation[]): boolean {

@@ -68,7 +68,7 @@ export function coordinatorFor(
  * fenced during a probe-only partition (replication still flowing) do not each become a quorum of one.
  */
 export function assess(input: AssessInput): Assessment {
-  const { topology, observer, statuses, views, now } = input;
+  const { topology, observer, statuses, now } = input;
   const order = failoverOrder(topology);
   const witnesses = topology.witnesses.map((w) => w.witness_id);
   if (!order.includes(observer) && !witnesses.includes(observer)) {
@@ -77,106 +77,169 @@ export function assess(input: AssessInput): Assessment {
     );
   }
   const policy = healthPolicyOf(topology);
-  // Three missed rounds: the observer is gone or cannot write here, so its view says nothing now.
-  const freshForMs = 3 * policy.interval_seconds * 1000;
-  const isFresh = (view: TargetHealth) => now - view.updated_at <= freshForMs;
-
-  // The newest view per (observer, target): observer -> target -> view.
-  const latest = new Map<string, Map<string, TargetHealth>>();
-  for (const view of views) {
-    let byTarget = latest.get(view.observer);
-    if (!byTarget) {
-      byTarget = new Map();
-      latest.set(view.observer, byTarget);
-    }
-    const seen = byTarget.get(view.target);
-    if (!seen || view.updated_at >= seen.updated_at) byTarget.set(view.target, view);
-  }
-  const viewOf = (from: string, of: string) => latest.get(from)?.get(of);
-  const freshReach = (from: string, of: string): boolean | undefined => {
-    const view = viewOf(from, of);
-    return view && isFresh(view) ? reachableOf(view) : undefined;
-  };
-  const freshVerdict = (from: string, of: string): Verdict | undefined => {
-    const view = viewOf(from, of);
-    return view && isFresh(view) ? view.verdict : undefined;
-  };
-
   const regionMembers = order.filter((id) => isQuorumMember(statusOf(statuses, id)));
-  const members = [...regionMembers, ...witnesses];
+  const scene: Scene = {
+    topology,
+    observer,
+    statuses,
+    order,
+    witnesses,
+    regionMembers,
+    members: [...regionMembers, ...witnesses],
+    failureThreshold: policy.failure_threshold,
+    // Three missed rounds: the observer is gone or cannot write here, so its view says nothing now.
+    views: new LatestViews(input.views, now, 3 * policy.interval_seconds * 1000),
+  };
+  const reaches = reachesFrom(scene);
+  const reachable = scene.members.filter(reaches);
+  const reachable_by_majority = reachableByMajority(scene, reaches);
+  const quorum = holdsQuorum(reachable, scene.members, order, witnesses);
+  const cut_off = !quorum.holds;
+  const votes = tallyVotes(scene.views.newest(), scene.views.isFresh, order, scene.members);
 
-  // Reachability alone (DESIGN principle 3): a member that answers anything (503, fenced, slow,
-  // erroring, saturated) is reachable. Verdicts never enter this count, so no region's status or
-  // load can feed back into another region's quorum. Hysteresis both ways: a serving observer
-  // counts a member that answered its latest round (so one just returned to service by a failback,
-  // whose views are still recovering, does not make it fence); a fenced observer needs the view's
-  // `reachable` (success_threshold rounds with an answer) before it counts the member again.
-  const observerFenced = statusOf(statuses, observer) === 'fenced';
+  // Cut off, this side may not act: it declares nothing.
+  const failed = cut_off ? [] : failedRegions(scene, reachable_by_majority);
+  return {
+    observer,
+    members: scene.members,
+    reachable,
+    reachable_by_majority,
+    cut_off,
+    cut_off_reason: quorum.reason,
+    failed,
+    saturated: cut_off ? [] : saturatedRegions(scene),
+    component_failures: cut_off ? [] : componentFailures(scene, failed),
+    votes,
+  };
+}
+
+/** What every step of one assessment reads: the observer, the members and the newest views. */
+interface Scene {
+  readonly topology: Topology;
+  readonly observer: string;
+  readonly statuses: ReadonlyMap<string, RegionStatusRecord>;
+  /** The topology's regions in failover order. */
+  readonly order: readonly string[];
+  readonly witnesses: readonly string[];
+  /** The regions that stay in the quorum (serving or fenced), in failover order. */
+  readonly regionMembers: readonly string[];
+  /** regionMembers, then the witnesses. */
+  readonly members: readonly string[];
+  readonly failureThreshold: number;
+  readonly views: LatestViews;
+}
+
+/** The newest view per (observer, target), and whether a view is fresh enough to count. */
+class LatestViews {
+  private readonly latest = new Map<string, Map<string, TargetHealth>>();
+  private readonly now: number;
+  private readonly freshForMs: number;
+
+  constructor(views: readonly TargetHealth[], now: number, freshForMs: number) {
+    this.now = now;
+    this.freshForMs = freshForMs;
+    for (const view of views) {
+      let byTarget = this.latest.get(view.observer);
+      if (!byTarget) {
+        byTarget = new Map();
+        this.latest.set(view.observer, byTarget);
+      }
+      const seen = byTarget.get(view.target);
+      if (!seen || view.updated_at >= seen.updated_at) byTarget.set(view.target, view);
+    }
+  }
+
+  /** Whether `view` was written within the last three rounds (bound: passed on as a function). */
+  readonly isFresh = (view: TargetHealth): boolean => this.now - view.updated_at <= this.freshForMs;
+
+  /** `from`'s newest view of `of`, fresh or not. */
+  of(from: string, of: string): TargetHealth | undefined {
+    return this.latest.get(from)?.get(of);
+  }
+
+  /** Whether `from` reaches `of` by its fresh view; undefined without one. */
+  freshReach(from: string, of: string): boolean | undefined {
+    const view = this.of(from, of);
+    return view && this.isFresh(view) ? reachableOf(view) : undefined;
+  }
+
+  /** `from`'s verdict on `of` by its fresh view; undefined without one. */
+  freshVerdict(from: string, of: string): Verdict | undefined {
+    const view = this.of(from, of);
+    return view && this.isFresh(view) ? view.verdict : undefined;
+  }
+
+  /** Every newest view, observer by observer. */
+  newest(): TargetHealth[] {
+    const newest: TargetHealth[] = [];
+    for (const byTarget of this.latest.values()) for (const view of byTarget.values()) newest.push(view);
+    return newest;
+  }
+}
+
+/**
+ * Whether the observer reaches a member. Reachability alone (DESIGN principle 3): a member that
+ * answers anything (503, fenced, slow, erroring, saturated) is reachable. Verdicts never enter this
+ * count, so no region's status or load can feed back into another region's quorum. Hysteresis both
+ * ways: a serving observer counts a member that answered its latest round (so one just returned to
+ * service by a failback, whose views are still recovering, does not make it fence); a fenced
+ * observer needs the view's `reachable` (success_threshold rounds with an answer) before it counts
+ * the member again.
+ */
+function reachesFrom(scene: Scene): (member: string) => boolean {
+  const { observer, witnesses, views } = scene;
+  const observerFenced = statusOf(scene.statuses, observer) === 'fenced';
   const counts = (view: TargetHealth): boolean =>
     reachableOf(view) || (!observerFenced && (view.consecutive_answered ?? 0) > 0);
-  const reaches = (member: string): boolean => {
+  return (member) => {
     if (member === observer) return true;
     if (witnesses.includes(member)) {
       // A witness is never probed; it reaches this observer when its fresh view of the observer has
       // arrived in this replica (the write itself crossed the path) and it reaches the observer.
-      const view = viewOf(member, observer);
-      return view !== undefined && isFresh(view) && counts(view);
+      const view = views.of(member, observer);
+      return view !== undefined && views.isFresh(view) && counts(view);
     }
-    const view = viewOf(observer, member);
+    const view = views.of(observer, member);
     // No view yet: a new observer has not probed. A stale own view is not evidence of a path.
     if (!view) return true;
-    return isFresh(view) && counts(view);
+    return views.isFresh(view) && counts(view);
   };
-  const reachable = members.filter(reaches);
-  const reachable_by_majority = regionMembers.filter((region) => {
-    // Own reachability for itself; every other observer's fresh view (this observer's own included).
+}
+
+/** The region members a majority of the observers with a fresh view reach (this observer by its own count). */
+function reachableByMajority(scene: Scene, reaches: (member: string) => boolean): string[] {
+  const { observer, members, views } = scene;
+  return scene.regionMembers.filter((region) => {
     let seen = 0;
     let reached = 0;
     for (const m of members) {
       if (m === region) continue;
-      const r = m === observer ? reaches(region) : freshReach(m, region);
+      const r = m === observer ? reaches(region) : views.freshReach(m, region);
       if (r === undefined) continue;
       seen += 1;
       if (r) reached += 1;
     }
     return seen === 0 || reached * 2 > seen;
   });
+}
 
-  const quorum = holdsQuorum(reachable, members, order, witnesses);
-  const cut_off = !quorum.holds;
-  const newest: TargetHealth[] = [];
-  for (const byTarget of latest.values()) for (const view of byTarget.values()) newest.push(view);
-  const votes = tallyVotes(newest, isFresh, order, members);
-
-  if (cut_off) {
-    return {
-      observer,
-      members,
-      reachable,
-      reachable_by_majority,
-      cut_off,
-      cut_off_reason: quorum.reason,
-      failed: [],
-      saturated: [],
-      component_failures: [],
-      votes,
-    };
-  }
-
+/** The regions a majority of the other members vote unhealthy, each with its failover coordinator. */
+function failedRegions(scene: Scene, reachable_by_majority: readonly string[]): FailedRegion[] {
+  const { topology, statuses, observer, members, order, views } = scene;
   const failed: FailedRegion[] = [];
-  for (const target of regionMembers) {
+  for (const target of scene.regionMembers) {
     // An observer never declares itself: from inside, a dead region and a cut-off one look alike.
     if (target === observer) continue;
     const voters = members.filter((m) => m !== target);
-    const against = voters.filter((v) => freshVerdict(v, target) === 'unhealthy');
+    const against = voters.filter((v) => views.freshVerdict(v, target) === 'unhealthy');
     if (against.length * 2 <= voters.length) continue;
-    const reasons = unique(against.flatMap((v) => viewOf(v, target)?.reasons ?? []));
+    const reasons = unique(against.flatMap((v) => views.of(v, target)?.reasons ?? []));
     const cannotReach = voters.filter((v) => {
-      const view = viewOf(v, target);
-      return view !== undefined && isFresh(view) && !reachableOf(view);
+      const view = views.of(v, target);
+      return view !== undefined && views.isFresh(view) && !reachableOf(view);
     });
     const signals = unique(
-      against.flatMap((v) => viewOf(v, target)?.signals ?? []).filter((s) => s !== 'saturated'),
+      against.flatMap((v) => views.of(v, target)?.signals ?? []).filter((s) => s !== 'saturated'),
     ) as HealthSignal[];
     failed.push({
       region: target,
@@ -194,54 +257,56 @@ export function assess(input: AssessInput): Assessment {
         observer,
     });
   }
+  return failed;
+}
 
-  // A restart is cheap and harmless, so a majority of the voters with fresh views is enough; the
-  // observer's own region is included (others see its components, it cannot).
+/**
+ * The regions not failed whose components a majority of the voters with fresh views report failing.
+ * A restart is cheap and harmless, so that majority is enough; the observer's own region is
+ * included (others see its components, it cannot).
+ */
+function componentFailures(
+  scene: Scene,
+  failed: readonly FailedRegion[],
+): { region: string; endpoints: string[] }[] {
+  const { members, views } = scene;
   const failedIds = new Set(failed.map((f) => f.region));
   const component_failures: { region: string; endpoints: string[] }[] = [];
-  for (const target of regionMembers) {
+  for (const target of scene.regionMembers) {
     if (failedIds.has(target)) continue;
-    const freshVoters = members.filter((m) => m !== target && freshVerdict(m, target) !== undefined);
-    const saying = freshVoters.filter((v) => freshVerdict(v, target) === 'component_failure');
+    const freshVoters = members.filter((m) => m !== target && views.freshVerdict(m, target) !== undefined);
+    const saying = freshVoters.filter((v) => views.freshVerdict(v, target) === 'component_failure');
     if (saying.length === 0 || saying.length * 2 <= freshVoters.length) continue;
     const endpoints = unique(
       saying.flatMap((v) =>
-        Object.entries(viewOf(v, target)?.endpoints ?? {})
+        Object.entries(views.of(v, target)?.endpoints ?? {})
           .filter(
             ([endpoint, h]) =>
-              endpoint !== HEALTH_ENDPOINT && h.consecutive_failures >= policy.failure_threshold,
+              endpoint !== HEALTH_ENDPOINT && h.consecutive_failures >= scene.failureThreshold,
           )
           .map(([endpoint]) => endpoint),
       ),
     );
     component_failures.push({ region: target, endpoints });
   }
+  return component_failures;
+}
 
-  const saturated = regionMembers.filter((target) => {
+/** The region members a majority of the observers with fresh views report saturated. */
+function saturatedRegions(scene: Scene): string[] {
+  const { members, views } = scene;
+  return scene.regionMembers.filter((target) => {
     let fresh = 0;
     let saying = 0;
     for (const m of members) {
       if (m === target) continue;
-      const view = viewOf(m, target);
-      if (view === undefined || !isFresh(view)) continue;
+      const view = views.of(m, target);
+      if (view === undefined || !views.isFresh(view)) continue;
       fresh += 1;
       if (view.saturated === true) saying += 1;
     }
     return fresh > 0 && saying * 2 > fresh;
   });
-
-  return {
-    observer,
-    members,
-    reachable,
-    reachable_by_majority,
-    cut_off,
-    cut_off_reason: quorum.reason,
-    failed,
-    saturated,
-    component_failures,
-    votes,
-  };
 }
 
 /** A region without a status record has not been written yet: it is a new, healthy region. */
