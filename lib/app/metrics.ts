@@ -148,7 +148,7 @@ export interface MetricSeries {
  * Every custom metric region `regionId`'s functions publish, as the functions above make them: what
  * CloudWatch bills (lib/core/cost) and what the alarms can name (lib/infra/monitoring.ts).
  */
-export function metricSeries(topology: Topology, regionId: string): MetricSeries[] {
+export function metricSeries(regionId: string): MetricSeries[] {
   const region = { region: regionId };
   return [
     { name: 'RegionAvailability', dimensions: region, publisher: 'health-probe' },

@@ -75,11 +75,7 @@ export function synthesizeCostInventory(
     // The synth prints its annotations report (DNS and replication notices) to the console: they are
     // for `cdk synth`, not for a cost estimate.
     const assembly = quietly(() => app.synth());
-    return costInventory(
-      stacks,
-      (stack) => assembly.getStackArtifact(stack.artifactId).template as Template,
-      topology,
-    );
+    return costInventory(stacks, (stack) => assembly.getStackArtifact(stack.artifactId).template as Template);
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
@@ -104,13 +100,9 @@ export function costWorkload(
 
 /**
  * The inventory of built stacks, each read through `templateOf` (a synthesized template); the
- * embedded-format metrics each region's functions publish come from the code's catalog for `topology`.
+ * embedded-format metrics each region's functions publish come from the code's catalog.
  */
-export function costInventory(
-  stacks: CortexStacks,
-  templateOf: (stack: Stack) => Template,
-  topology: Topology,
-): CostInventory {
+export function costInventory(stacks: CortexStacks, templateOf: (stack: Stack) => Template): CostInventory {
   const all: Stack[] = [
     ...stacks.regionalStacks,
     ...stacks.witnessStacks,
@@ -118,7 +110,7 @@ export function costInventory(
     ...stacks.replicationStacks,
     ...(stacks.dnsStack ? [stacks.dnsStack] : []),
   ];
-  const customMetrics = customMetricsOf(stacks, topology);
+  const customMetrics = customMetricsOf(stacks);
   const found = emptyFindings();
   for (const stack of all) readStack(found, stack, templateOf(stack).Resources ?? {});
   const {
@@ -234,9 +226,9 @@ function readStack(found: Findings, stack: Stack, resources: NonNullable<Templat
 }
 
 /** The embedded-format metric and dimension sets each regional stack's functions publish. */
-function customMetricsOf(stacks: CortexStacks, topology: Topology): CustomMetricItem[] {
+function customMetricsOf(stacks: CortexStacks): CustomMetricItem[] {
   return stacks.regionalStacks.flatMap((stack) =>
-    metricSeries(topology, stack.regionId).map((m) => ({
+    metricSeries(stack.regionId).map((m) => ({
       stack: stack.stackName,
       series: `${m.name}{${Object.entries(m.dimensions)
         .map(([k, v]) => `${k}=${v}`)

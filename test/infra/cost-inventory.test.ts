@@ -15,7 +15,7 @@ function setup() {
     built.stateStack,
     ...built.replicationStacks,
   ];
-  const inventory = costInventory(built, (stack) => templateOf(stack).toJSON(), built.topology);
+  const inventory = costInventory(built, (stack) => templateOf(stack).toJSON());
   const resources = (type: string) =>
     stacks.flatMap((stack) =>
       Object.entries(templateOf(stack).findResources(type)).map(([id, r]) => ({ stack, id, r })),

@@ -427,7 +427,7 @@ describe('the idle bill', () => {
 
   it(`the default deployment costs at most $${DEFAULT_COST_CEILING_USD} a month idle and $${WITH_TASKS_CEILING_USD} with 100,000 routed tasks (the target, $20 idle, is not reached: docs/cost.md)`, () => {
     const built = app.built;
-    const inventory = costInventory(built, (stack) => templateOf(stack).toJSON(), built.topology);
+    const inventory = costInventory(built, (stack) => templateOf(stack).toJSON());
     const costWith = (requestsPerMonth: number) =>
       estimateMonthlyCost(inventory, costWorkload(built.topology, { requestsPerMonth }), PRICE_BOOK);
     // The issue's bound is the idle bill: what the plane costs before any task is routed.

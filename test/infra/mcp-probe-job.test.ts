@@ -266,7 +266,7 @@ describe('the MCP health job', () => {
 describe('the cost model', () => {
   it('prices the MCP health job with the mesh (a function per region, two rounds a minute) and nothing of it without', () => {
     const priced = (app: BuiltApp) => {
-      const inventory = costInventory(app, (stack) => templateOf(stack).toJSON(), app.topology);
+      const inventory = costInventory(app, (stack) => templateOf(stack).toJSON());
       const workload = costWorkload(app.topology, { requestsPerMonth: 100_000 });
       return { inventory, report: estimateMonthlyCost(inventory, workload, PRICE_BOOK) };
     };
