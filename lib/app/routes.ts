@@ -62,198 +62,49 @@ interface RouteSpec {
   readonly request?: RequestSpec;
 }
 
+/** Each request of `R` as a route of `C` that only SigV4-signed callers may call. */
+type IamRoutes<C extends Concern, R> = {
+  readonly [K in keyof R]: { readonly concern: C; readonly auth: 'iam'; readonly request: R[K] };
+};
+
+/** The table's entries for a concern's requests (lib/app/requests/*), in their order. */
+function iamRoutes<C extends Concern, R extends Readonly<Record<string, RequestSpec>>>(
+  concern: C,
+  requests: R,
+): IamRoutes<C, R> {
+  return Object.fromEntries(
+    Object.entries(requests).map(([key, request]) => [key, { concern, auth: 'iam', request }]),
+  ) as IamRoutes<C, R>;
+}
+
 /**
  * Route key -> spec. A path's `{name}` segments are path parameters; a last `{name+}` takes the rest
  * of the path (slashes included). Keys are API Gateway's route keys, and the `routeKey` a handler
  * dispatches on.
  */
 const ROUTE_TABLE = {
-  'POST /v1/route': { concern: 'router', auth: 'iam', request: ROUTER_REQUESTS['POST /v1/route'] },
+  ...iamRoutes('router', ROUTER_REQUESTS),
   'GET /v1/regions': { concern: 'regions', auth: 'iam' },
-  'GET /v1/regions/{id}': {
-    concern: 'regions',
-    auth: 'iam',
-    request: REGIONS_REQUESTS['GET /v1/regions/{id}'],
-  },
+  ...iamRoutes('regions', REGIONS_REQUESTS),
   'GET /health': { concern: 'health', auth: 'none' },
   'GET /api/v1/ping': { concern: 'health', auth: 'none' },
   'GET /coordination/status': { concern: 'health', auth: 'iam' },
   // The three above in one request, for the peers' probes (lib/core/health/probe-bundle.ts).
-  'GET /coordination/probe': {
-    concern: 'health',
-    auth: 'iam',
-    request: HEALTH_REQUESTS['GET /coordination/probe'],
-  },
-  'POST /v1/failovers': {
-    concern: 'failovers',
-    auth: 'iam',
-    request: FAILOVERS_REQUESTS['POST /v1/failovers'],
-  },
-  'GET /v1/failovers': {
-    concern: 'failovers',
-    auth: 'iam',
-    request: FAILOVERS_REQUESTS['GET /v1/failovers'],
-  },
-  'GET /v1/failovers/{id}': {
-    concern: 'failovers',
-    auth: 'iam',
-    request: FAILOVERS_REQUESTS['GET /v1/failovers/{id}'],
-  },
-  'POST /v1/failovers/{id}/abort': {
-    concern: 'failovers',
-    auth: 'iam',
-    request: FAILOVERS_REQUESTS['POST /v1/failovers/{id}/abort'],
-  },
-  'POST /v1/failovers/{id}/approve': {
-    concern: 'failovers',
-    auth: 'iam',
-    request: FAILOVERS_REQUESTS['POST /v1/failovers/{id}/approve'],
-  },
-  'POST /v1/failovers/{id}/decline': {
-    concern: 'failovers',
-    auth: 'iam',
-    request: FAILOVERS_REQUESTS['POST /v1/failovers/{id}/decline'],
-  },
-  'POST /v1/privacy/requests': {
-    concern: 'privacy',
-    auth: 'iam',
-    request: PRIVACY_REQUESTS['POST /v1/privacy/requests'],
-  },
-  'GET /v1/privacy/requests': {
-    concern: 'privacy',
-    auth: 'iam',
-    request: PRIVACY_REQUESTS['GET /v1/privacy/requests'],
-  },
-  'GET /v1/privacy/requests/{id}': {
-    concern: 'privacy',
-    auth: 'iam',
-    request: PRIVACY_REQUESTS['GET /v1/privacy/requests/{id}'],
-  },
-  'POST /v1/compliance/check': {
-    concern: 'compliance',
-    auth: 'iam',
-    request: COMPLIANCE_REQUESTS['POST /v1/compliance/check'],
-  },
-  'POST /v1/compliance/audits': {
-    concern: 'compliance',
-    auth: 'iam',
-    request: COMPLIANCE_REQUESTS['POST /v1/compliance/audits'],
-  },
-  'GET /v1/compliance/audits': {
-    concern: 'compliance',
-    auth: 'iam',
-    request: COMPLIANCE_REQUESTS['GET /v1/compliance/audits'],
-  },
-  'GET /v1/compliance/audits/{id}': {
-    concern: 'compliance',
-    auth: 'iam',
-    request: COMPLIANCE_REQUESTS['GET /v1/compliance/audits/{id}'],
-  },
-  'GET /v1/replication': {
-    concern: 'replication',
-    auth: 'iam',
-    request: REPLICATION_REQUESTS['GET /v1/replication'],
-  },
-  'POST /v1/replication/consistency-checks': {
-    concern: 'replication',
-    auth: 'iam',
-    request: REPLICATION_REQUESTS['POST /v1/replication/consistency-checks'],
-  },
-  'GET /v1/replication/consistency-checks/{id}': {
-    concern: 'replication',
-    auth: 'iam',
-    request: REPLICATION_REQUESTS['GET /v1/replication/consistency-checks/{id}'],
-  },
-  'GET /v1/documents/{key}': {
-    concern: 'replication',
-    auth: 'iam',
-    request: REPLICATION_REQUESTS['GET /v1/documents/{key}'],
-  },
-  'PUT /v1/documents/{key}': {
-    concern: 'replication',
-    auth: 'iam',
-    request: REPLICATION_REQUESTS['PUT /v1/documents/{key}'],
-  },
-  'POST /v1/documents/{key}/merge': {
-    concern: 'replication',
-    auth: 'iam',
-    request: REPLICATION_REQUESTS['POST /v1/documents/{key}/merge'],
-  },
-  'GET /v1/latency': { concern: 'latency', auth: 'iam', request: LATENCY_REQUESTS['GET /v1/latency'] },
+  ...iamRoutes('health', HEALTH_REQUESTS),
+  ...iamRoutes('failovers', FAILOVERS_REQUESTS),
+  ...iamRoutes('privacy', PRIVACY_REQUESTS),
+  ...iamRoutes('compliance', COMPLIANCE_REQUESTS),
+  ...iamRoutes('replication', REPLICATION_REQUESTS),
+  ...iamRoutes('latency', LATENCY_REQUESTS),
   'GET /v1/resources': { concern: 'resources', auth: 'iam' },
-  'PUT /v1/resources/{region}/usage': {
-    concern: 'resources',
-    auth: 'iam',
-    request: RESOURCES_REQUESTS['PUT /v1/resources/{region}/usage'],
-  },
-  // Handoffs read back, and their lifecycle as the target region's workers drive it.
-  'GET /v1/handoffs': { concern: 'resources', auth: 'iam', request: RESOURCES_REQUESTS['GET /v1/handoffs'] },
-  'GET /v1/handoffs/{handoff_id}': {
-    concern: 'resources',
-    auth: 'iam',
-    request: RESOURCES_REQUESTS['GET /v1/handoffs/{handoff_id}'],
-  },
-  'POST /v1/handoffs/{handoff_id}/accept': {
-    concern: 'resources',
-    auth: 'iam',
-    request: RESOURCES_REQUESTS['POST /v1/handoffs/{handoff_id}/accept'],
-  },
-  'POST /v1/handoffs/{handoff_id}/complete': {
-    concern: 'resources',
-    auth: 'iam',
-    request: RESOURCES_REQUESTS['POST /v1/handoffs/{handoff_id}/complete'],
-  },
-  'POST /v1/handoffs/{handoff_id}/fail': {
-    concern: 'resources',
-    auth: 'iam',
-    request: RESOURCES_REQUESTS['POST /v1/handoffs/{handoff_id}/fail'],
-  },
-  'POST /v1/rebalance': {
-    concern: 'resources',
-    auth: 'iam',
-    request: RESOURCES_REQUESTS['POST /v1/rebalance'],
-  },
+  // Usage reports; handoffs read back, and their lifecycle as the target region's workers drive it.
+  ...iamRoutes('resources', RESOURCES_REQUESTS),
   // Selectively replicated data: each key in its policy's table for the region (lib/app/data.ts).
-  'GET /v1/data': { concern: 'data', auth: 'iam', request: DATA_REQUESTS['GET /v1/data'] },
-  'PUT /v1/data/{key+}': { concern: 'data', auth: 'iam', request: DATA_REQUESTS['PUT /v1/data/{key+}'] },
-  'GET /v1/data/{key+}': { concern: 'data', auth: 'iam', request: DATA_REQUESTS['GET /v1/data/{key+}'] },
-  'DELETE /v1/data/{key+}': {
-    concern: 'data',
-    auth: 'iam',
-    request: DATA_REQUESTS['DELETE /v1/data/{key+}'],
-  },
+  ...iamRoutes('data', DATA_REQUESTS),
   // The MCP server registry and discovery (lib/app/mcp/registry.ts).
-  'GET /v1/mcp/servers': { concern: 'mcp', auth: 'iam', request: MCP_REQUESTS['GET /v1/mcp/servers'] },
-  'PUT /v1/mcp/servers/{region}/{server}': {
-    concern: 'mcp',
-    auth: 'iam',
-    request: MCP_REQUESTS['PUT /v1/mcp/servers/{region}/{server}'],
-  },
-  'DELETE /v1/mcp/servers/{region}/{server}': {
-    concern: 'mcp',
-    auth: 'iam',
-    request: MCP_REQUESTS['DELETE /v1/mcp/servers/{region}/{server}'],
-  },
-  'GET /v1/mcp/discover': { concern: 'mcp', auth: 'iam', request: MCP_REQUESTS['GET /v1/mcp/discover'] },
+  ...iamRoutes('mcp', MCP_REQUESTS),
   // Operations: an operator's emergency shutdown and restore, the daily report (lib/app/ops).
-  'POST /v1/regions/{id}/emergency-shutdown': {
-    concern: 'ops',
-    auth: 'iam',
-    request: OPS_REQUESTS['POST /v1/regions/{id}/emergency-shutdown'],
-  },
-  'DELETE /v1/regions/{id}/emergency-shutdown': {
-    concern: 'ops',
-    auth: 'iam',
-    request: OPS_REQUESTS['DELETE /v1/regions/{id}/emergency-shutdown'],
-  },
-  'GET /v1/ops/incidents': { concern: 'ops', auth: 'iam', request: OPS_REQUESTS['GET /v1/ops/incidents'] },
-  'POST /v1/ops/reports': { concern: 'ops', auth: 'iam', request: OPS_REQUESTS['POST /v1/ops/reports'] },
-  'GET /v1/ops/reports': { concern: 'ops', auth: 'iam', request: OPS_REQUESTS['GET /v1/ops/reports'] },
-  'GET /v1/ops/reports/{id}': {
-    concern: 'ops',
-    auth: 'iam',
-    request: OPS_REQUESTS['GET /v1/ops/reports/{id}'],
-  },
+  ...iamRoutes('ops', OPS_REQUESTS),
 } as const satisfies Readonly<Record<`${HttpMethod} /${string}`, RouteSpec>>;
 
 export type RouteKey = keyof typeof ROUTE_TABLE;
