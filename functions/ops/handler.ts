@@ -11,6 +11,12 @@ function caller(event: HttpEvent): string | undefined {
   return typeof arn === 'string' && arn.length > 0 && arn.length <= 2048 ? arn : undefined;
 }
 
+/** The request's body with the signed caller as `requested_by`, when the authorizer names one. */
+function byCaller<B extends object>(event: HttpEvent, body: B): B & { requested_by?: string } {
+  const by = caller(event);
+  return by === undefined ? body : { ...body, requested_by: by };
+}
+
 /**
  * The operations API: `POST` and `DELETE /v1/regions/{id}/emergency-shutdown`, `GET
  * /v1/ops/incidents`, `POST` and `GET /v1/ops/reports`, `GET /v1/ops/reports/{id}`.
@@ -20,26 +26,10 @@ export function createOpsHandler(deps: OpsDeps) {
     'ops',
     deps.log,
     {
-      'POST /v1/regions/{id}/emergency-shutdown': async (event, { path, body }) => {
-        const by = caller(event);
-        return json(
-          202,
-          await shutdownRegion(deps, path.id, {
-            ...body,
-            ...(by === undefined ? {} : { requested_by: by }),
-          }),
-        );
-      },
-      'DELETE /v1/regions/{id}/emergency-shutdown': async (event, { path, body }) => {
-        const by = caller(event);
-        return json(
-          200,
-          await restoreRegion(deps, path.id, {
-            ...body,
-            ...(by === undefined ? {} : { requested_by: by }),
-          }),
-        );
-      },
+      'POST /v1/regions/{id}/emergency-shutdown': async (event, { path, body }) =>
+        json(202, await shutdownRegion(deps, path.id, byCaller(event, body))),
+      'DELETE /v1/regions/{id}/emergency-shutdown': async (event, { path, body }) =>
+        json(200, await restoreRegion(deps, path.id, byCaller(event, body))),
       'GET /v1/ops/incidents': async (_event, { query }) => {
         const limit = listLimit(query.limit);
         return json(200, await listIncidents(deps, limit === undefined ? {} : { limit }));
