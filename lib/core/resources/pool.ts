@@ -76,8 +76,19 @@ const UTILIZATION_CRITICAL = 85;
 
 /** The clock hour of `now` (epoch ms) in UTC, e.g. `2026-11-26T06`: the token budget's bucket. */
 export function hourBucket(now: number): string {
-  return new Date(now).toISOString().slice(0, 13);
+  // Every probe answer and route asks, nearly always for the hour asked last: formatting a date is
+  // most of the cost, so the last hour's bucket is kept.
+  const hour = Math.floor(now / HOUR_MS);
+  if (hour !== lastHour) {
+    lastBucket = new Date(now).toISOString().slice(0, 13);
+    lastHour = hour;
+  }
+  return lastBucket;
 }
+
+const HOUR_MS = 3_600_000;
+let lastHour = Number.NaN;
+let lastBucket = '';
 
 /** The amounts a task needs: 1 worker, 0 tokens, 0 compute units unless it says otherwise. */
 export function taskNeeds(requirements: {
