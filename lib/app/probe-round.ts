@@ -10,6 +10,7 @@ import { applyRound, healthPolicyOf } from '../core/health/evaluate.ts';
 import { assess } from '../core/health/quorum.ts';
 import type { Assessment, ReportedPeerStatus, TargetHealth } from '../core/health/types.ts';
 import { isServing, type RegionStatus, type RegionStatusRecord } from '../core/state/records.ts';
+import { isoTime } from '../core/time.ts';
 import type { Heartbeat } from '../ports.ts';
 import type { ControlDeps } from './deps.ts';
 import { keepHandoffs } from './handoffs/orphans.ts';
@@ -180,7 +181,7 @@ export async function runProbeRound(
   else await giveBackReleases(deps);
   return {
     observer: regionId,
-    at: new Date(now).toISOString(),
+    at: isoTime(now),
     status: after.status,
     epoch: after.epoch,
     heartbeat,

@@ -12,6 +12,7 @@ import type { Assessment, HealthSignal, TargetHealth } from '../core/health/type
 import { hourBucket, type RegionPool } from '../core/resources/pool.ts';
 import { availableCapacity } from '../core/routing.ts';
 import { isServing, type RegionStatusRecord } from '../core/state/records.ts';
+import { isoTime } from '../core/time.ts';
 import type { Region, Topology } from '../core/topology/types.ts';
 import type { Failovers, HealthViews, Heartbeats, RegionStatuses } from '../ports.ts';
 import type { Ports, RegionBasics, WithState } from './deps.ts';
@@ -377,7 +378,7 @@ export async function regionHealth(
     status: own.status,
     serving: isServing(own.status) && behind === undefined,
     epoch: own.epoch,
-    checked_at: new Date(deps.clock.now()).toISOString(),
+    checked_at: isoTime(deps.clock.now()),
     ...(behind === undefined ? {} : { reason: behind }),
   };
 }
@@ -412,7 +413,7 @@ export async function coordinationStatus(
         ? round3(availableCapacity(pool, pool.current_usage))
         : 0,
     heartbeat: heartbeat ? { seq: heartbeat.seq, at: heartbeat.at } : { seq: 0, at: 0 },
-    observed_at: new Date(deps.clock.now()).toISOString(),
+    observed_at: isoTime(deps.clock.now()),
     peers: [...statuses.values()]
       .filter((s) => s.region_id !== deps.regionId)
       .map((s) => ({

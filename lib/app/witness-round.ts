@@ -2,6 +2,7 @@
 import { messageOf } from '../core/errors.ts';
 import { applyRound, healthPolicyOf } from '../core/health/evaluate.ts';
 import type { TargetHealth } from '../core/health/types.ts';
+import { isoTime } from '../core/time.ts';
 import type { Topology } from '../core/topology/types.ts';
 import type { Clock, HealthViews, ProbePort } from '../ports.ts';
 import { probeTargets } from './probe-targets.ts';
@@ -82,7 +83,7 @@ export async function runWitnessRound(deps: WitnessDeps): Promise<WitnessRoundRe
   });
   return {
     observer: witnessId,
-    at: new Date(clock.now()).toISOString(),
+    at: isoTime(clock.now()),
     views,
     written,
     skipped,

@@ -8,6 +8,7 @@ import { ACTIVE_FAILOVER_STATUSES, isActiveFailoverStatus } from '../../core/fai
 import type { FailoverErrorName, FailoverRecord, FailoverStatus } from '../../core/failover/types.ts';
 import { newestPosition } from '../../core/replication/lag.ts';
 import type { RegionStatusRecord } from '../../core/state/records.ts';
+import { isoTime } from '../../core/time.ts';
 import type { Topology } from '../../core/topology/types.ts';
 import type { Failovers, HealthViews, Heartbeats, RegionStatuses } from '../../ports.ts';
 import type { ControlDeps, WithState } from '../deps.ts';
@@ -28,7 +29,7 @@ export function stepError(name: StepErrorName, message: string, cause?: unknown)
 }
 
 export function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  return isoTime(ms);
 }
 
 /** The record as the API shows it: the approval token stays inside (it answers the workflow). */
