@@ -6,13 +6,15 @@
  * after a crash ends it too.
  *
  * The topology is the shipped one with `require_manual_approval: true`, so the failover is
- * reliably in flight when the process is killed.
+ * reliably in flight when the process is killed. The plane is killed once: the two tests restart
+ * from the same crash, each from its own byte-for-byte copy of the data directory as the kill left
+ * it, so neither sees what the other's restart wrote.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isServing } from '../../lib/core/state/records.ts';
 import { call, post, withFastPolicy } from '../support/plane.ts';
 import { freePorts } from '../support/ports.ts';
@@ -29,19 +31,27 @@ const SPEED = 5;
  */
 const PATIENCE_MS = 90_000;
 const TEST_TIMEOUT_MS = 4 * PATIENCE_MS;
+/** The crash: a start, every region seen healthy, a detection and the kill. */
+const CRASH_TIMEOUT_MS = 4 * PATIENCE_MS;
 const ROOT = new URL('../..', import.meta.url).pathname;
 
 let dir: string | undefined;
 const children: ChildProcess[] = [];
 const outputs = new Map<ChildProcess, () => string>();
 
-afterEach(async () => {
+async function stopChildren(): Promise<void> {
   for (const child of children.splice(0)) {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     }
   }
+}
+
+afterEach(stopChildren);
+
+afterAll(async () => {
+  await stopChildren();
   if (dir) await rm(dir, { recursive: true, force: true });
   dir = undefined;
 });
@@ -103,7 +113,15 @@ async function failoverOf(p: { port: number }) {
     | undefined;
 }
 
-async function killMidFailover() {
+interface Crash {
+  /** One copy of the data directory per test, each as the kill left it. */
+  readonly dataDirs: readonly [string, string];
+  readonly topology: string;
+  readonly p: { port: number; dns: number };
+  readonly id: string;
+}
+
+async function killMidFailover(): Promise<Crash> {
   dir = await mkdtemp(join(tmpdir(), 'cortex-kill9-'));
   const raw = JSON.parse(await readFile(join(ROOT, 'topology/default.json'), 'utf8'));
   raw.failover_policies.automatic_failover.require_manual_approval = true;
@@ -137,15 +155,26 @@ async function killMidFailover() {
   );
   first.kill('SIGKILL');
   await new Promise((r) => first.once('exit', r));
-  return { dataDir, topology, p, id: waiting.failover_id };
+  const copy = join(dir, 'data-copy');
+  await cp(dataDir, copy, { recursive: true });
+  return { dataDirs: [dataDir, copy], topology, p, id: waiting.failover_id };
 }
 
 describe('kill -9 in the middle of a failover', () => {
+  let crash: Crash | undefined;
+  beforeAll(async () => {
+    crash = await killMidFailover();
+  }, CRASH_TIMEOUT_MS);
+  const crashed = (): Crash => {
+    if (!crash) throw new Error('the plane was not killed mid-failover');
+    return crash;
+  };
+
   it(
     'the restarted plane resumes it; approving completes it with one primary',
     async () => {
-      const { dataDir, topology, p, id } = await killMidFailover();
-      await startPlane(dataDir, topology, p, false);
+      const { dataDirs, topology, p, id } = crashed();
+      await startPlane(dataDirs[0], topology, p, false);
       // us-east-1 is still dead (faults live in memory: inject it again).
       expect(
         (await post(`http://127.0.0.1:${p.port}/v1/sim/faults`, { region: 'us-east-1', kind: 'down' }))
@@ -184,8 +213,8 @@ describe('kill -9 in the middle of a failover', () => {
   it(
     'an abort after the crash ends it (cancelled), and the region stays as it was',
     async () => {
-      const { dataDir, topology, p, id } = await killMidFailover();
-      const second = await startPlane(dataDir, topology, p, false);
+      const { dataDirs, topology, p, id } = crashed();
+      const second = await startPlane(dataDirs[1], topology, p, false);
       const aborted = await post(`${eu(p)}/v1/failovers/${id}/abort`, { reason: 'drill' });
       expect(aborted.status, outputs.get(second)?.()).toBe(200);
       expect(aborted.body).toMatchObject({ failover_id: id, abort_requested: true });
