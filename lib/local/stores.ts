@@ -29,14 +29,20 @@ interface RegionalStoresOptions {
   readonly tables?: readonly ReplicatedTable[];
   /** Deletes `<dataDir>/dynamodb` before starting (only that folder: the data dir may hold more). */
   readonly fresh?: boolean;
+  /**
+   * Keeps each store in memory (dynalite without a path) rather than in a LevelDB directory, for a
+   * run that never restarts (a test): nothing survives close, and a store call costs about a sixth
+   * less CPU (no native LevelDB call on a worker thread per read). The data dir holds only the lock.
+   */
+  readonly inMemory?: boolean;
 }
 
 export interface RegionalStore {
   readonly regionId: string;
   /** `http://127.0.0.1:<port>` */
   readonly endpoint: string;
-  /** The LevelDB directory. */
-  readonly path: string;
+  /** The LevelDB directory; none for a store kept in memory. */
+  readonly path: string | undefined;
   /** A new client for this store; the stores destroy every client they made when they close. */
   createClient(): DynamoDBClient;
 }
@@ -246,9 +252,14 @@ export async function startRegionalStores(options: RegionalStoresOptions): Promi
       await lock.rewrite();
     }
     for (const regionId of options.regionIds) {
-      const path = join(root, regionId);
-      await mkdir(path, { recursive: true });
-      const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+      const path = options.inMemory ? undefined : join(root, regionId);
+      if (path) await mkdir(path, { recursive: true });
+      const server = dynalite({
+        ...(path ? { path } : {}),
+        createTableMs: 0,
+        deleteTableMs: 0,
+        updateTableMs: 0,
+      });
       servers.push(server);
       const port = await listen(server, STORE_HOST, 0, `the ${regionId} store`);
       const endpoint = `http://${STORE_HOST}:${port}`;
@@ -273,16 +284,15 @@ export async function startRegionalStores(options: RegionalStoresOptions): Promi
         try {
           await createStateTable(client, options.tableName);
         } catch (error) {
-          throw new Error(`cannot create the state table in the ${store.regionId} store (${store.path})`, {
-            cause: error,
-          });
+          const where = `the ${store.regionId} store (${store.path ?? 'in memory'})`;
+          throw new Error(`cannot create the state table in ${where}`, { cause: error });
         }
         for (const table of options.tables ?? []) {
           if (!table.regions.includes(store.regionId)) continue;
           try {
             await createStateTable(client, table.name);
           } catch (error) {
-            const where = `the ${store.regionId} store (${store.path})`;
+            const where = `the ${store.regionId} store (${store.path ?? 'in memory'})`;
             throw new Error(`cannot create table ${table.name} in ${where}`, { cause: error });
           }
         }

@@ -57,6 +57,11 @@ interface LocalRuntimeOptions {
   readonly dataDir: string;
   /** Starts from empty stores and an empty replication queue. */
   readonly fresh?: boolean;
+  /**
+   * The regional stores live in memory, not under `dynamodb/` (lib/local/stores.ts): for a run that
+   * never restarts. It has nothing to resume, so it must start `fresh`.
+   */
+  readonly inMemory?: boolean;
   /** Replication lag of every region pair; default 200 ms. */
   readonly replicationLagMs?: number;
   /** The clock of the handlers, replication and workflow waits; default real time. */
@@ -132,6 +137,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const scheduler = options.scheduler ?? systemScheduler;
   const clock = { now: () => scheduler.now() };
   const tables = placeTables(topology, tableName);
+  if (options.inMemory && !options.fresh) {
+    throw new Error('a local runtime with its stores in memory has nothing to resume: start it fresh');
+  }
 
   const stores = await startRegionalStores({
     regionIds: topology.regions.map((r) => r.region_id),
@@ -139,6 +147,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     tableName,
     tables: tables.placed,
     fresh: options.fresh ?? false,
+    inMemory: options.inMemory ?? false,
   });
   const replication = await startStoreReplication(options, stores, {
     dataDir,
