@@ -70,10 +70,16 @@ export function usePlane(prefix: string, speed: number): PlaneUnderTest {
 }
 
 /**
- * One plane for the whole calling file (the default topology, real speed, replication lag 20 ms),
- * started before its tests and stopped after: for tests that read the plane and do not break it.
+ * One plane for the whole calling file or describe block (by default the default topology, real
+ * speed, replication lag 20 ms), started before its tests and stopped after: for tests that read
+ * the plane and do not break it, or that break it in one way they all watch. `raw` is written as
+ * its topology file; `options` override the start options.
  */
-export function useSharedPlane(prefix: string): {
+export function useSharedPlane(
+  prefix: string,
+  raw?: RawTopology,
+  options: Partial<LocalControlPlaneOptions> = {},
+): {
   plane(): LocalControlPlane;
   endpoint(): string;
   /** A temporary directory of this file's, for files its tests write. */
@@ -83,12 +89,20 @@ export function useSharedPlane(prefix: string): {
   let dataDir: string | undefined;
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), prefix));
+    let topology: { topologyPath: string; dataDir: string } | undefined;
+    if (raw !== undefined) {
+      // The plane's own data beside the topology file, so that a fresh start leaves the file alone.
+      topology = { topologyPath: join(dataDir, 'topology.json'), dataDir: join(dataDir, 'data') };
+      await writeFile(topology.topologyPath, JSON.stringify(raw));
+    }
     plane = await startLocalControlPlane({
       port: 0,
       dataDir,
       fresh: true,
       replicationLagMs: 20,
       log: () => {},
+      ...topology,
+      ...options,
     });
   });
   afterAll(async () => {
