@@ -84,9 +84,11 @@ describe('kill -9 with a paused replication link', () => {
     const pause = await post(`${gateway}/v1/sim/replication/pause`, { from: 'us-east-1', to: 'ap-south-1' });
     expect(pause.status).toBe(200);
     const documents = Array.from({ length: 12 }, (_, i) => `kill9-doc-${i}`);
-    for (const [i, key] of documents.entries()) {
-      expect((await put(`${us}/v1/documents/${key}`, { content: { n: i, by: 'kill9' } })).status).toBe(200);
-    }
+    // Written at once: each key is its own item, and every one must be acknowledged.
+    const written = await Promise.all(
+      documents.map((key, i) => put(`${us}/v1/documents/${key}`, { content: { n: i, by: 'kill9' } })),
+    );
+    expect(written.map((w) => w.status)).toEqual(documents.map(() => 200));
     const routed = await post(`${us}/v1/route`, { task_id: 'kill9-task', source: { region: 'us-east-1' } });
     expect(routed.status, JSON.stringify(routed.body)).toBe(200);
     const handoff = routed.body.handoff as { handoff_id: string; target_region: string };
@@ -112,15 +114,20 @@ describe('kill -9 with a paused replication link', () => {
 
     await vi.waitFor(
       async () => {
-        for (const region of REGIONS) {
-          for (const [i, key] of documents.entries()) {
+        // Every replica's copy of every write, read at once.
+        const reads = REGIONS.flatMap((region) => [
+          ...documents.map(async (key, i) => {
             const { status, body } = await call(`${endpoint(port, region)}/v1/documents/${key}`);
             expect(status, `${key} in ${region}`).toBe(200);
             expect(JSON.stringify(body), `${key} in ${region}`).toContain(`{"n":${i},"by":"kill9"}`);
-          }
-          const { body } = await call(`${endpoint(port, region)}/v1/handoffs/${handoff.handoff_id}`);
-          expect(body?.status, `the handoff in ${region}`).toBe('completed');
-        }
+          }),
+          (async () => {
+            const { body } = await call(`${endpoint(port, region)}/v1/handoffs/${handoff.handoff_id}`);
+            expect(body?.status, `the handoff in ${region}`).toBe('completed');
+          })(),
+        ]);
+        // Every read settled before the next attempt; the first failure names what is missing.
+        for (const read of await Promise.allSettled(reads)) if (read.status === 'rejected') throw read.reason;
       },
       { timeout: 30_000, interval: 200 },
     );
