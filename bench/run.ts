@@ -24,6 +24,7 @@ import { formatRoundLoad, measureProbeRoundLoad } from './probe-round-load.ts';
 import { measureConsistencyChecks, measureLagError } from './replication.ts';
 import { measureAccounting } from './resources.ts';
 import { formatSimulation, measureSimulation } from './simulation.ts';
+import { measureStoreCalls } from './store-calls.ts';
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
@@ -200,3 +201,11 @@ for (const r of await measureRegionsRead(50)) {
 // schedule takes, in one worker and over every core; the figure for 10,000 schedules is measured on
 // 400 and scaled (bench/simulation.ts; the run itself: `npx cortex simulate --schedules 10000`).
 for (const workers of [1, undefined]) console.log(formatSimulation(await measureSimulation(400, workers)));
+
+// One store call's CPU through the local stores, dynalite on LevelDB and in memory (bench/store-calls.ts).
+for (const c of await measureStoreCalls()) {
+  console.log(
+    `store call through the local stores, dynalite on ${c.storage}: GetItem ${fmt(c.get_cpu_ms, 3)} ms CPU, ` +
+      `Query ${fmt(c.query_cpu_ms, 3)} ms CPU (median of interleaved rounds)`,
+  );
+}
