@@ -28,6 +28,7 @@ async function runtime(deploymentFacts?: DeploymentFacts, still = false): Promis
     topology: loadTopologyFile(),
     dataDir,
     fresh: true,
+    inMemory: true,
     replicationLagMs: 0,
     // Time that stands still: two runtimes answer at the same instant.
     ...(still ? { scheduler: new ManualScheduler() } : {}),

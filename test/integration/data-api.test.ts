@@ -28,7 +28,13 @@ const scheduler = new ManualScheduler();
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'cortex-data-api-'));
-  runtime = await startLocalRuntime({ topology: loadTopologyFile(), dataDir, fresh: true, scheduler });
+  runtime = await startLocalRuntime({
+    topology: loadTopologyFile(),
+    dataDir,
+    fresh: true,
+    inMemory: true,
+    scheduler,
+  });
 });
 
 afterAll(async () => {

@@ -20,6 +20,7 @@ beforeAll(async () => {
     topology: loadTopologyFile(),
     dataDir,
     fresh: true,
+    inMemory: true,
     replicationLagMs: 10,
   });
   served = await serveRegion(runtime, EU);

@@ -43,7 +43,14 @@ function quietTopology(edit: (json: ReturnType<typeof defaultTopologyJson>) => v
 async function start(topology = quietTopology()) {
   dataDir = await mkdtemp(join(tmpdir(), 'cortex-redirect-'));
   scheduler = new ManualScheduler();
-  runtime = await startLocalRuntime({ topology, dataDir, fresh: true, scheduler, replicationLagMs: 0 });
+  runtime = await startLocalRuntime({
+    topology,
+    dataDir,
+    fresh: true,
+    inMemory: true,
+    scheduler,
+    replicationLagMs: 0,
+  });
 }
 
 afterEach(async () => {

@@ -62,6 +62,7 @@ beforeAll(async () => {
     topology: quietTopology(),
     dataDir,
     fresh: true,
+    inMemory: true,
     replicationLagMs: 10,
   });
   for (const region of [US, EU, AP]) served.set(region, await serveRegion(runtime, region));

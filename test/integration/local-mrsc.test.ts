@@ -48,6 +48,7 @@ beforeEach(async () => {
     topology: validateTopology(usRegionSetTopologyJson()),
     dataDir,
     fresh: true,
+    inMemory: true,
     scheduler,
     network,
   });

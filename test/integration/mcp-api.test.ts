@@ -24,6 +24,7 @@ beforeAll(async () => {
     topology: loadTopologyFile(),
     dataDir,
     fresh: true,
+    inMemory: true,
     scheduler: new ManualScheduler(),
   });
 });

@@ -26,6 +26,7 @@ beforeAll(async () => {
     topology: loadTopologyFile(),
     dataDir,
     fresh: true,
+    inMemory: true,
     replicationLagMs: 10,
   });
   for (const region of [US, AP]) served.set(region, await serveRegion(runtime, region));

@@ -94,6 +94,7 @@ beforeAll(async () => {
     topology: loadTopologyFile(),
     dataDir,
     fresh: true,
+    inMemory: true,
     replicationLagMs: 0,
     scheduler,
     probe: reachable,

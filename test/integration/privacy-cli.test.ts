@@ -21,6 +21,7 @@ beforeAll(async () => {
     topology: validateTopology(defaultTopologyJson()),
     dataDir,
     fresh: true,
+    inMemory: true,
     replicationLagMs: 10,
   });
   await runtime.region(EU).deps.state.createHandoff({

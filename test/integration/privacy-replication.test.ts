@@ -64,6 +64,7 @@ beforeAll(async () => {
     topology: validateTopology(defaultTopologyJson()),
     dataDir,
     fresh: true,
+    inMemory: true,
     replicationLagMs: 20,
     network: { blocked: (from, to) => cutOff.has(from) || cutOff.has(to) },
   });

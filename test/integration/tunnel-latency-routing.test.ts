@@ -30,6 +30,7 @@ beforeAll(async () => {
     topology: validateTopology(raw),
     dataDir,
     fresh: true,
+    inMemory: true,
     scheduler: new ManualScheduler(),
   });
 });

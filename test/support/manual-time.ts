@@ -57,6 +57,7 @@ export function useManualRuntime(prefix: string): ManualRuntime {
       topology: validateTopology(defaultTopologyJson()),
       dataDir,
       fresh: true,
+      inMemory: true,
       scheduler,
       replicationLagMs: 200,
     });
