@@ -7,9 +7,11 @@
  * group share one worker count. Everything but the wall-clock run is niced: a plane on a scaled clock
  * that waits for the CPU sees its probes time out, a check or a unit test that waits only ends later.
  *
- * Each check's output, and the wall-clock run's, is printed whole when it ends, so their lines do not
- * interleave with the live run's. A failing check stops the wall-clock run and starts nothing more;
- * the exit code is the first failure's. The two JSON reports are merged into .test-results.json, as
+ * The type check and Biome gate the logic and infra run; the layer rules (the slowest check, and
+ * one a type error does not make moot) run on beside it. Each check's output, and the wall-clock
+ * run's, is printed whole when it ends, so their lines do not interleave with the live run's. A
+ * failing check stops every run still going and starts nothing more; the exit code is the first
+ * failure's. The two JSON reports are merged into .test-results.json, as
  * one `vitest run` writes it. With arguments, the checks run, then `vitest run <arguments>` alone.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -17,7 +19,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const CHECKS = ['typecheck', 'lint', 'deps'] as const;
+/** Checks the logic and infra run waits for. */
+const GATES = ['typecheck', 'lint'] as const;
+/** Checks that run on beside the logic and infra run. */
+const BESIDE = ['deps'] as const;
 const REPORT = '.test-results.json';
 // Weight 335 against 1,024 for the wall-clock run: its planes get three times the CPU share of each
 // niced worker, and the niced runs are not starved by other work on a shared machine as at 10 (110).
@@ -84,34 +89,49 @@ const [wallClockRun, cpuRun] = runs;
 const wallClock =
   args.length === 0 ? start(vitest(wallClockRun.projects, wallClockRun.report), true) : undefined;
 
-await Promise.all(
-  CHECKS.map(async (name) => {
-    const outcome = await start([...NICE, 'npm', 'run', '--silent', name], true).outcome;
-    report(`npm run ${name}`, outcome);
-    fail(outcome.code);
-  }),
-);
-
-if (failed !== 0) {
-  if (wallClock) {
-    wallClock.child.kill('SIGTERM');
-    await wallClock.outcome;
-    console.log('stopped: vitest wall-clock (a check failed)');
+/** Runs still going, stopped when a check fails. */
+const live = new Map<string, Running>();
+if (wallClock) live.set('vitest wall-clock', wallClock);
+const stopLive = async () => {
+  const stopping = [...live];
+  live.clear();
+  for (const [, running] of stopping) running.child.kill('SIGTERM');
+  for (const [name, running] of stopping) {
+    await running.outcome;
+    console.log(`stopped: ${name} (a check failed)`);
   }
-} else if (!wallClock) {
-  fail((await start(['vitest', 'run', ...args], false).outcome).code);
-} else {
-  const cpu = start([...NICE, ...vitest(cpuRun.projects, cpuRun.report)], false).outcome;
-  const cpuOutcome = await cpu;
-  console.log(
-    `${cpuOutcome.code === 0 ? 'ok' : 'FAILED'}: vitest logic, infra (${cpuOutcome.seconds.toFixed(1)} s)`,
-  );
-  fail(cpuOutcome.code);
-  const wallClockOutcome = await wallClock.outcome;
-  report('vitest wall-clock', wallClockOutcome);
-  fail(wallClockOutcome.code);
+};
+const check = async (name: string) => {
+  const outcome = await start([...NICE, 'npm', 'run', '--silent', name], true).outcome;
+  report(`npm run ${name}`, outcome);
+  fail(outcome.code);
+  if (outcome.code !== 0) await stopLive();
+};
+const beside = Promise.all(BESIDE.map(check));
+await Promise.all(GATES.map(check));
+
+if (failed === 0 && !wallClock) {
+  await beside;
+  if (failed === 0) fail((await start(['vitest', 'run', ...args], false).outcome).code);
+} else if (failed === 0 && wallClock) {
+  const cpu = start([...NICE, ...vitest(cpuRun.projects, cpuRun.report)], false);
+  live.set('vitest logic, infra', cpu);
+  const cpuOutcome = await cpu.outcome;
+  if (live.delete('vitest logic, infra')) {
+    console.log(
+      `${cpuOutcome.code === 0 ? 'ok' : 'FAILED'}: vitest logic, infra (${cpuOutcome.seconds.toFixed(1)} s)`,
+    );
+    fail(cpuOutcome.code);
+  }
+  await beside;
+  if (live.delete('vitest wall-clock')) {
+    const wallClockOutcome = await wallClock.outcome;
+    report('vitest wall-clock', wallClockOutcome);
+    fail(wallClockOutcome.code);
+  }
   await mergeReports(runs.map((r) => r.report));
 }
+await beside;
 await rm(reports, { recursive: true, force: true });
 process.exitCode = failed;
 
