@@ -1,31 +1,19 @@
-/** cdk-nag AwsSolutions on the Cortex app: how it reads the findings is in ./nag.ts. */
-import { Stack, Validations } from 'aws-cdk-lib';
+/**
+ * cdk-nag AwsSolutions on the Cortex app: how it reads the findings is in ./nag.ts. The variants other
+ * files build anyway are checked there, on the same synth: the two DNS variants in dns.test.ts, the
+ * audit report buckets in privacy-compliance.test.ts (a whole app synth, nag included, costs seconds).
+ */
+import { Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CONCERNS } from '../../lib/app/routes.ts';
 import { PROBE_BUNDLE_PATH } from '../../lib/core/health/probe-bundle.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
-import { buildApp } from '../../lib/infra/app.ts';
 import { BACKGROUND_JOBS } from '../../lib/infra/handler-function.ts';
 import { usRegionSetTopologyJson } from '../fixtures/replication-topologies.ts';
-import { buildCortexApp, defaultTopology, newApp } from './build.ts';
-import { awsSolutionsFindings, type NagFinding } from './nag.ts';
-
-function acknowledgements(root: IConstruct): { path: string; id: string; reason: string; on: IConstruct }[] {
-  return root.node.findAll().flatMap((construct) =>
-    construct.node.metadata
-      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((m) =>
-        Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({
-          path: construct.node.path,
-          id,
-          reason,
-          on: construct,
-        })),
-      ),
-  );
-}
+import { buildCortexApp, newApp } from './build.ts';
+import { acknowledgements, awsSolutionsFindings, type NagFinding } from './nag.ts';
 
 describe('cdk-nag AwsSolutions checks', () => {
   it('actually run: an unrotated KMS key is reported (guards against a silently missing plugin)', () => {
@@ -81,52 +69,6 @@ describe('cdk-nag AwsSolutions checks', () => {
       // The MRSC replicas share each region's table key (and its alias): no new wildcard.
       expectAcknowledgedOnly(built.app, built.topology.failover_policies.health_check.endpoints);
     });
-  });
-
-  describe.each([
-    ['a new zone (-c domain)', { domain: 'cortex.example.com' }, ['CortexDns']],
-    [
-      'an imported zone (-c domain -c hostedZoneId)',
-      { domain: 'cortex.example.com', hostedZoneId: 'Z0123456789ABCDEFGHIJ' },
-      [],
-    ],
-  ])('on the Cortex app with %s', (_name, dns, extraStacks) => {
-    it('report no unacknowledged error, and acknowledge nothing DNS-specific', () => {
-      const built = buildCortexApp({ dns });
-      expect(awsSolutionsFindings(built.app, built.outdir)).toEqual([]);
-      expect(stackNames(built.app)).toEqual(
-        [
-          ...extraStacks,
-          'CortexRegion-ap-south-1',
-          'CortexRegion-eu-west-1',
-          'CortexRegion-us-east-1',
-          'CortexState',
-          'CortexState-ap-south-1',
-          'CortexState-eu-west-1',
-          'CortexWitness-witness-us-west-2',
-        ].sort(),
-      );
-      const paths = acknowledgements(built.app).map((a) => a.path);
-      expect(paths.filter((p) => p.includes('/Dns/') || p.startsWith('CortexDns'))).toEqual([]);
-    });
-  });
-});
-
-describe('cdk-nag with the audit report buckets (-c auditBucket=true)', () => {
-  it('report no unacknowledged error; acknowledge only the log bucket’s own logging and the report writer’s object ARN', () => {
-    const { app, outdir } = newApp();
-    app.node.setContext('auditBucket', 'true');
-    buildApp(app, defaultTopology().topology);
-    expect(awsSolutionsFindings(app, outdir)).toEqual([]);
-    const added = acknowledgements(app)
-      .map((a) => `${a.id.replace(/^Annotation::/, '')} @ ${a.path.split('/').slice(1).join('/')}`)
-      .filter((kind) => kind.includes('AuditReports') || kind.includes('s3'));
-    // One of each per region.
-    expect(added.filter((kind) => kind === 'AwsSolutions-S1 @ AuditReports/AccessLogs')).toHaveLength(3);
-    const writer =
-      /^AwsSolutions-IAM5\[Resource::<AuditReportsBucket[0-9A-F]{8}\.Arn>\/\*\] @ ComplianceAudit\/Handler\/Role$/;
-    expect(added.filter((kind) => writer.test(kind))).toHaveLength(3);
-    expect(added).toHaveLength(6);
   });
 });
 

@@ -3,6 +3,7 @@
  * imported zone each region's certificate, custom domains, health check and records per the
  * deployment pattern. Everything synthesizes offline: zones are imported by id, never looked up.
  */
+import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import type { FieldIssue } from '../../lib/core/errors.ts';
@@ -14,6 +15,7 @@ import { planDns } from '../../lib/infra/dns-plan.ts';
 import type { RegionalStack } from '../../lib/infra/regional-stack.ts';
 import { defaultTopologyJson } from '../fixtures/topologies.ts';
 import { buildCortexApp, defaultTopology, logicalId, templateOf } from './build.ts';
+import { acknowledgements, awsSolutionsFindings } from './nag.ts';
 
 const DOMAIN = 'cortex.example.com';
 const ZONE_ID = 'Z0123456789ABCDEFGHIJ';
@@ -510,6 +512,37 @@ describe('with -c domain and -c hostedZoneId (imported zone)', () => {
       );
       expect(ssm).toEqual([]);
     }
+  });
+});
+
+// cdk-nag for the two DNS variants is read here, from the synth this file makes anyway (the default
+// app and the MRSC one are in cdk-nag.test.ts, with the full list of what may be acknowledged).
+describe.each([
+  ['a new zone (-c domain)', () => buildCortexApp({ dns: { domain: DOMAIN } }), ['CortexDns']],
+  ['an imported zone (-c domain -c hostedZoneId)', importedZone, []],
+])('cdk-nag AwsSolutions on the Cortex app with %s', (_name, build, extraStacks) => {
+  it('report no unacknowledged error, and acknowledge nothing DNS-specific', () => {
+    const built = build();
+    expect(awsSolutionsFindings(built.app, built.outdir)).toEqual([]);
+    expect(
+      built.app.node.children
+        .filter(Stack.isStack)
+        .map((s) => s.stackName)
+        .sort(),
+    ).toEqual(
+      [
+        ...extraStacks,
+        'CortexRegion-ap-south-1',
+        'CortexRegion-eu-west-1',
+        'CortexRegion-us-east-1',
+        'CortexState',
+        'CortexState-ap-south-1',
+        'CortexState-eu-west-1',
+        'CortexWitness-witness-us-west-2',
+      ].sort(),
+    );
+    const paths = acknowledgements(built.app).map((a) => a.path);
+    expect(paths.filter((p) => p.includes('/Dns/') || p.startsWith('CortexDns'))).toEqual([]);
   });
 });
 

@@ -5,6 +5,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
 
 export interface NagFinding {
   readonly rule: string;
@@ -45,4 +47,22 @@ export function reportedFindings(outdir: string, synthError?: unknown): NagFindi
 /** Synthesizes `app` and answers every unacknowledged AwsSolutions finding. */
 export function awsSolutionsFindings(app: { synth(): unknown }, outdir: string): NagFinding[] {
   return reportedFindings(outdir, synthesize(app));
+}
+
+/** Every acknowledged rule under `root`: where, which rule, why, and on which construct. */
+export function acknowledgements(
+  root: IConstruct,
+): { path: string; id: string; reason: string; on: IConstruct }[] {
+  return root.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) =>
+        Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({
+          path: construct.node.path,
+          id,
+          reason,
+          on: construct,
+        })),
+      ),
+  );
 }

@@ -15,6 +15,7 @@ import type { RegionalStack } from '../../lib/infra/regional-stack.ts';
 import { defaultTopologyJson } from '../fixtures/topologies.ts';
 import { defaultTopology, logicalId, newApp, useRegionalTemplates } from './build.ts';
 import { actionsAllowed, allStatements, resourcesAllowed, type Statement, statementsOfRole } from './iam.ts';
+import { acknowledgements, awsSolutionsFindings, type NagFinding } from './nag.ts';
 
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-south-1'];
 
@@ -199,11 +200,30 @@ describe('the audit report bucket (-c auditBucket=true)', () => {
   let stacks: readonly RegionalStack[];
   const templates = new Map<string, Template>();
 
+  let app: ReturnType<typeof newApp>['app'];
+  let findings: NagFinding[];
+
   beforeAll(() => {
-    const { app } = newApp();
+    const scratch = newApp();
+    app = scratch.app;
     app.node.setContext('auditBucket', 'true');
     stacks = buildApp(app, defaultTopology().topology).regionalStacks;
+    // Its cdk-nag findings are checked here, on this synth: no other file builds this variant.
+    findings = awsSolutionsFindings(app, scratch.outdir);
     for (const stack of stacks) templates.set(stack.regionId, Template.fromStack(stack));
+  });
+
+  it('cdk-nag: report no unacknowledged error; acknowledge only the log bucket’s own logging and the report writer’s object ARN', () => {
+    expect(findings).toEqual([]);
+    const added = acknowledgements(app)
+      .map((a) => `${a.id.replace(/^Annotation::/, '')} @ ${a.path.split('/').slice(1).join('/')}`)
+      .filter((kind) => kind.includes('AuditReports') || kind.includes('s3'));
+    // One of each per region.
+    expect(added.filter((kind) => kind === 'AwsSolutions-S1 @ AuditReports/AccessLogs')).toHaveLength(3);
+    const writer =
+      /^AwsSolutions-IAM5\[Resource::<AuditReportsBucket[0-9A-F]{8}\.Arn>\/\*\] @ ComplianceAudit\/Handler\/Role$/;
+    expect(added.filter((kind) => writer.test(kind))).toHaveLength(3);
+    expect(added).toHaveLength(6);
   });
 
   function each(
