@@ -14,6 +14,7 @@ import {
 import { defaultTopologyJson } from '../fixtures/topologies.ts';
 import { type BuiltApp, buildCortexApp, templateOf } from './build.ts';
 import { actionsOf, resourcesOf, type Statement } from './iam.ts';
+import { awsSolutionsFindings, expectAcknowledgedOnly, stackNames } from './nag.ts';
 
 interface TableResource {
   readonly stack: string;
@@ -241,6 +242,23 @@ describe('replication tables with three regions in one MRSC region set', () => {
     });
     expect(regionsOf(tableNamed(built, 'cortex-critical'))).toEqual(['us-east-1', 'us-east-2', 'us-west-2']);
     expect(tableNamed(built, 'cortex-state').properties.MultiRegionConsistency).toBeUndefined();
+  });
+
+  // cdk-nag for this variant is read here, from this synth (cdk-nag.test.ts has the default app).
+  it('cdk-nag: report no unacknowledged error, and acknowledge nothing more than with the state table alone', () => {
+    expect(built.placement.tables.map((t) => t.name)).toContain('cortex-critical');
+    expect(awsSolutionsFindings(built.app, built.outdir)).toEqual([]);
+    expect(stackNames(built.app)).toEqual([
+      'CortexRegion-us-east-1',
+      'CortexRegion-us-east-2',
+      'CortexRegion-us-west-2',
+      'CortexState',
+      'CortexState-us-east-2',
+      'CortexState-us-west-2',
+      'CortexWitness-witness-ca-central-1',
+    ]);
+    // The MRSC replicas share each region's table key (and its alias): no new wildcard.
+    expectAcknowledgedOnly(built.app, built.topology.failover_policies.health_check.endpoints);
   });
 
   it('warn that synchronous data is strongly consistent, and why', () => {
