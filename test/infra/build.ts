@@ -2,7 +2,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, type CfnElement, type Stack, Validations } from 'aws-cdk-lib';
+import { App, type CfnElement, type Stack, Stage, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll } from 'vitest';
@@ -103,6 +103,20 @@ export function templateOf(stack: Stack): Template {
     templates.set(stack, template);
   }
   return template;
+}
+
+/**
+ * The warnings the synth recorded for `stack`, read from the app's one synth: `Annotations.fromStack`
+ * synthesizes the whole app again (cdk-nag and CloudFormation validation included) on every call.
+ */
+export function warningsOf(stack: Stack): string[] {
+  const stage = Stage.of(stack);
+  if (!stage) throw new Error(`${stack.node.path} is in no app`);
+  return stage
+    .synth()
+    .getStackArtifact(stack.artifactId)
+    .messages.filter((m) => m.level === 'warning')
+    .map((m) => (typeof m.entry.data === 'string' ? m.entry.data : JSON.stringify(m.entry.data)));
 }
 
 export function logicalId(element: unknown): string {
