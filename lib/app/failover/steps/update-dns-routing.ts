@@ -18,12 +18,12 @@ export const updateDnsRouting: Perform<RegionStatuses & Failovers> = async (ctx)
   const target = targetOf(record);
   const failed = record.failed_region;
   const statuses = await readStatuses(deps.topology, deps.state);
-  const otherPrimaries = otherServingPrimaries(statuses, failed, target);
-  await capturePrevious(ctx, [failed, target, ...otherPrimaries]);
+  const demote = otherPrimaries(statuses, failed, target);
+  await capturePrevious(ctx, [failed, target, ...demote]);
 
   const source = await markRegionFailed(deps, record, target);
   const promoted = await promoteTarget(deps, record, target);
-  const demoted = await demotePrimaries(deps, record, target, otherPrimaries);
+  const demoted = await demotePrimaries(deps, record, target, demote);
 
   const downtime = record.downtime_seconds ?? seconds(deps.clock.now() - Date.parse(record.initiated_at));
   return {
@@ -37,15 +37,20 @@ export const updateDnsRouting: Perform<RegionStatuses & Failovers> = async (ctx)
   };
 };
 
-/** One primary at a time: another serving primary (from an earlier failover) returns to its role. */
-function otherServingPrimaries(
+/**
+ * One primary at a time: another primary (from an earlier failover) returns to its role, serving or
+ * not. A fenced one too: kept primary, it would serve as primary again once it unfences (found by the
+ * simulator). A failed one is left as it is: its failback gives it its role back.
+ */
+function otherPrimaries(
   statuses: ReadonlyMap<string, RegionStatusRecord>,
   failed: string,
   target: string,
 ): string[] {
   return [...statuses.values()]
     .filter(
-      (s) => s.region_id !== target && s.region_id !== failed && s.role === 'primary' && isServing(s.status),
+      (s) =>
+        s.region_id !== target && s.region_id !== failed && s.role === 'primary' && s.status !== 'failed',
     )
     .map((s) => s.region_id);
 }
@@ -90,7 +95,7 @@ async function demotePrimaries(
   const demoted: string[] = [];
   for (const region of otherPrimaries) {
     const moved = await moveRegion(deps, region, id, (current) =>
-      current.role === 'primary' && isServing(current.status)
+      current.role === 'primary' && current.status !== 'failed'
         ? { role: topologyRole(deps.topology, region), reason: `${target} is primary after ${id}` }
         : undefined,
     );
