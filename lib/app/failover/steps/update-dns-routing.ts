@@ -18,12 +18,12 @@ export const updateDnsRouting: Perform<RegionStatuses & Failovers> = async (ctx)
   const target = targetOf(record);
   const failed = record.failed_region;
   const statuses = await readStatuses(deps.topology, deps.state);
-  const demote = otherPrimaries(statuses, failed, target);
-  await capturePrevious(ctx, [failed, target, ...demote]);
+  const otherPrimaries = otherServingPrimaries(statuses, failed, target);
+  await capturePrevious(ctx, [failed, target, ...otherPrimaries]);
 
   const source = await markRegionFailed(deps, record, target);
   const promoted = await promoteTarget(deps, record, target);
-  const demoted = await demotePrimaries(deps, record, target, demote);
+  const demoted = await demotePrimaries(deps, record, target, otherPrimaries);
 
   const downtime = record.downtime_seconds ?? seconds(deps.clock.now() - Date.parse(record.initiated_at));
   return {
@@ -37,20 +37,15 @@ export const updateDnsRouting: Perform<RegionStatuses & Failovers> = async (ctx)
   };
 };
 
-/**
- * One primary at a time: another primary (from an earlier failover) returns to its role, serving or
- * not. A fenced one too: kept primary, it would serve as primary again once it unfences (found by the
- * simulator). A failed one is left as it is: its failback gives it its role back.
- */
-function otherPrimaries(
+/** One primary at a time: another serving primary (from an earlier failover) returns to its role. */
+function otherServingPrimaries(
   statuses: ReadonlyMap<string, RegionStatusRecord>,
   failed: string,
   target: string,
 ): string[] {
   return [...statuses.values()]
     .filter(
-      (s) =>
-        s.region_id !== target && s.region_id !== failed && s.role === 'primary' && s.status !== 'failed',
+      (s) => s.region_id !== target && s.region_id !== failed && s.role === 'primary' && isServing(s.status),
     )
     .map((s) => s.region_id);
 }
@@ -95,7 +90,7 @@ async function demotePrimaries(
   const demoted: string[] = [];
   for (const region of otherPrimaries) {
     const moved = await moveRegion(deps, region, id, (current) =>
-      current.role === 'primary' && current.status !== 'failed'
+      current.role === 'primary' && isServing(current.status)
         ? { role: topologyRole(deps.topology, region), reason: `${target} is primary after ${id}` }
         : undefined,
     );
