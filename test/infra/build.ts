@@ -161,3 +161,14 @@ export function useRegionalTemplates(options: BuildOptions = {}): RegionalTempla
     },
   };
 }
+
+/** The stacks of the shipped topology's app, by name in order (a variant adds its own to these). */
+export const DEFAULT_STACK_NAMES: readonly string[] = [
+  'CortexRegion-ap-south-1',
+  'CortexRegion-eu-west-1',
+  'CortexRegion-us-east-1',
+  'CortexState',
+  'CortexState-ap-south-1',
+  'CortexState-eu-west-1',
+  'CortexWitness-witness-us-west-2',
+];

@@ -14,7 +14,14 @@ import { DNS_NOTICE } from '../../lib/infra/app.ts';
 import { planDns } from '../../lib/infra/dns-plan.ts';
 import type { RegionalStack } from '../../lib/infra/regional-stack.ts';
 import { defaultTopologyJson } from '../fixtures/topologies.ts';
-import { buildCortexApp, defaultTopology, logicalId, templateOf, warningsOf } from './build.ts';
+import {
+  buildCortexApp,
+  DEFAULT_STACK_NAMES,
+  defaultTopology,
+  logicalId,
+  templateOf,
+  warningsOf,
+} from './build.ts';
 import { acknowledgements, awsSolutionsFindings } from './nag.ts';
 
 const DOMAIN = 'cortex.example.com';
@@ -527,18 +534,7 @@ describe.each([
         .filter(Stack.isStack)
         .map((s) => s.stackName)
         .sort(),
-    ).toEqual(
-      [
-        ...extraStacks,
-        'CortexRegion-ap-south-1',
-        'CortexRegion-eu-west-1',
-        'CortexRegion-us-east-1',
-        'CortexState',
-        'CortexState-ap-south-1',
-        'CortexState-eu-west-1',
-        'CortexWitness-witness-us-west-2',
-      ].sort(),
-    );
+    ).toEqual([...extraStacks, ...DEFAULT_STACK_NAMES].sort());
     const paths = acknowledgements(built.app).map((a) => a.path);
     expect(paths.filter((p) => p.includes('/Dns/') || p.startsWith('CortexDns'))).toEqual([]);
   });
