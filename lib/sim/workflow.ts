@@ -31,8 +31,9 @@ import type { ExecutionOutcome, TaskInvoker } from '../adapters/local/workflow.t
 import type { ControlDeps } from '../app/deps.ts';
 import { type FailoverTaskEvent, runFailoverAction } from '../app/failover/actions.ts';
 import { loadFailoverDefinition } from '../app/failover/definition.ts';
-import { isActive, iso } from '../app/failover/shared.ts';
+import { isActive } from '../app/failover/shared.ts';
 import { NotFoundError } from '../core/errors.ts';
+import { isoTime } from '../core/time.ts';
 import type { Topology } from '../core/topology/types.ts';
 import type { WorkflowPort } from '../ports.ts';
 import type { SimKernel } from './kernel.ts';
@@ -1011,13 +1012,13 @@ export class SimWorkflow implements WorkflowPort {
         Id: `arn:aws:states:sim:000000000000:execution:${STATE_MACHINE_NAME}:${execution.id}`,
         Name: execution.id,
         Input: execution.input,
-        StartTime: iso(execution.startedAt),
+        StartTime: isoTime(execution.startedAt),
       },
       StateMachine: {
         Id: `arn:aws:states:sim:000000000000:stateMachine:${STATE_MACHINE_NAME}`,
         Name: STATE_MACHINE_NAME,
       },
-      State: { Name: name, EnteredTime: iso(this.#kernel.now()), RetryCount: retryCount },
+      State: { Name: name, EnteredTime: isoTime(this.#kernel.now()), RetryCount: retryCount },
       ...(token === undefined ? {} : { Task: { Token: token } }),
     };
   }

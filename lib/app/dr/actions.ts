@@ -24,8 +24,9 @@ import {
 import { ConflictError, messageOf, NoTargetRegionError } from '../../core/errors.ts';
 import type { FailoverRecord } from '../../core/failover/types.ts';
 import { isServing } from '../../core/state/records.ts';
+import { isoTime } from '../../core/time.ts';
 import type { ControlDeps } from '../deps.ts';
-import { isActive, iso, publish } from '../failover/shared.ts';
+import { isActive, publish } from '../failover/shared.ts';
 import { startFailover } from '../failover/start.ts';
 import { readStatuses } from '../live-state.ts';
 import { runConsistencyCheck } from '../replication/consistency-check.ts';
@@ -227,7 +228,7 @@ const prepareDataSync: Step = {
     const beats = await deps.state.listHeartbeats();
     const last = beats.find((b) => b.region === failed);
     return ok(
-      last ? `last heartbeat of ${failed} here: ${iso(last.at)}` : `no heartbeat of ${failed} here`,
+      last ? `last heartbeat of ${failed} here: ${isoTime(last.at)}` : `no heartbeat of ${failed} here`,
       last ? { last_heartbeat_at: last.at } : {},
     );
   },
@@ -502,7 +503,7 @@ async function drMetrics(ctx: Ctx): Promise<Record<string, unknown>> {
   const loss: Partial<Record<DataType, number | null>> = {};
   if (window !== undefined) for (const t of DATA_TYPES) loss[t] = window;
   return {
-    failure_at: iso(failureAt),
+    failure_at: isoTime(failureAt),
     phases: phaseTimings(all),
     rto: rtoByTier(failureAt, restored),
     rpo: rpoByClass(loss),
@@ -547,7 +548,7 @@ const schedulePostmortem: Step = {
   phase: 'documentation',
   async perform(ctx) {
     // Five working days is the usual window; the record says when, the team's calendar does the rest.
-    const due = iso(ctx.deps.clock.now() + 5 * 86_400_000);
+    const due = isoTime(ctx.deps.clock.now() + 5 * 86_400_000);
     if (!ctx.run.dry_run) await publish(ctx.deps, 'dr.postmortem_scheduled', { dr_id: ctx.run.dr_id, due });
     return ok(`postmortem due ${due}`, { due });
   },

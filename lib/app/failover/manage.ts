@@ -3,9 +3,10 @@
  */
 import { ConflictError, NotFoundError } from '../../core/errors.ts';
 import type { FailoverRecord, FailoverStatus } from '../../core/failover/types.ts';
+import { isoTime } from '../../core/time.ts';
 import type { Failovers } from '../../ports.ts';
 import type { ControlDeps, RegionalDeps, WithState } from '../deps.ts';
-import { type FailoverView, isActive, iso, publish, readFailover, toView } from './shared.ts';
+import { type FailoverView, isActive, publish, readFailover, toView } from './shared.ts';
 
 interface OperatorDecision {
   /** Who decided, kept on the record. */
@@ -26,7 +27,7 @@ export async function abortFailover(
   if (!isActive(record)) {
     throw new ConflictError('FAILOVER_NOT_RUNNING', `${failoverId} is ${record.status}`, toView(record));
   }
-  const now = iso(deps.clock.now());
+  const now = isoTime(deps.clock.now());
   const waiting = record.status === 'awaiting_approval' && !record.approval && record.approval_token;
   const updated = await changeRecord(deps, record, ['running', 'awaiting_approval'], {
     abort_requested: true,
@@ -88,7 +89,7 @@ export async function answerApproval(
       toView(record),
     );
   }
-  const now = iso(deps.clock.now());
+  const now = isoTime(deps.clock.now());
   const waitStep = [...record.steps].reverse().find((s) => s.action === waitAction);
   const updated = await changeRecord(
     deps,

@@ -1,9 +1,10 @@
+import { isoTime } from '../../core/time.ts';
 import type { Failovers } from '../../ports.ts';
 /**
  * The workflow's MarkFailed: the rollback itself failed, so the record ends `failed` and an operator
  * looks. Statuses may be left as the failover set them.
  */
-import { ACTIVE_STATUSES, isActive, iso } from './shared.ts';
+import { ACTIVE_STATUSES, isActive } from './shared.ts';
 import type { FailoverActionResult, StepContext } from './step-context.ts';
 import { caughtError } from './step-helpers.ts';
 import { alreadyFinal, finish } from './step-record.ts';
@@ -17,7 +18,7 @@ export async function markFailed(ctx: StepContext<Failovers>): Promise<FailoverA
     detail: `the rollback failed (${error.name}: ${error.message}); statuses may be left as the failover set them`,
     patch: {
       status: 'failed',
-      completed_at: iso(ctx.deps.clock.now()),
+      completed_at: isoTime(ctx.deps.clock.now()),
       error: { name: error.name, message: error.message },
     },
     result: { status: 'failed' },

@@ -13,10 +13,11 @@ import { reachedByMajorityAsMember, rollbackMarker } from '../../core/failover/k
 import type { FailoverRecord, FailoverStatus } from '../../core/failover/types.ts';
 import { assess } from '../../core/health/quorum.ts';
 import { isServing, type RegionStatusRecord } from '../../core/state/records.ts';
+import { isoTime } from '../../core/time.ts';
 import type { HealthViews, RegionStatuses } from '../../ports.ts';
 import type { ControlDeps, WithState } from '../deps.ts';
 import { readStatuses } from '../live-state.ts';
-import { ACTIVE_STATUSES, isActive, iso, moveRegion, type StepErrorName } from './shared.ts';
+import { ACTIVE_STATUSES, isActive, moveRegion, type StepErrorName } from './shared.ts';
 import type { FailoverActionResult, StepContext, StepEvent } from './step-context.ts';
 import { caughtError } from './step-helpers.ts';
 import { alreadyFinal, finish } from './step-record.ts';
@@ -41,7 +42,7 @@ export async function rollback(ctx: StepContext): Promise<FailoverActionResult> 
   await advanceUntouchedFailed(deps, record, error);
   const cancelled = CANCELLING.includes(error.name) || record.status === 'awaiting_approval';
   const status: FailoverStatus = cancelled ? 'cancelled' : 'rolled_back';
-  const now = iso(deps.clock.now());
+  const now = isoTime(deps.clock.now());
   const detail =
     `${status === 'cancelled' ? 'cancelled' : 'rolled back'} after ${error.name}: ${error.message}` +
     `${restored.length ? `; restored ${restored.map((r) => `${r.region_id} to ${r.status}/${r.role}`).join(', ')}` : '; no status to restore'}` +

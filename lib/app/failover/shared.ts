@@ -28,10 +28,6 @@ export function stepError(name: StepErrorName, message: string, cause?: unknown)
   return new FailoverStepError(name, message, cause === undefined ? undefined : { cause });
 }
 
-export function iso(ms: number): string {
-  return isoTime(ms);
-}
-
 /** The record as the API shows it: the approval token stays inside (it answers the workflow). */
 export type FailoverView = Omit<FailoverRecord, 'approval_token'>;
 
@@ -53,7 +49,9 @@ export async function publish(
   detail: Readonly<Record<string, unknown>>,
 ): Promise<void> {
   try {
-    await deps.events.publish([{ type, source_region: deps.regionId, time: iso(deps.clock.now()), detail }]);
+    await deps.events.publish([
+      { type, source_region: deps.regionId, time: isoTime(deps.clock.now()), detail },
+    ]);
   } catch {
     // EventsPort implementations log their own failures; a failover never waits on them.
   }
@@ -94,7 +92,7 @@ export async function moveRegion(
       ...change,
       region_id: regionId,
       epoch: current.epoch + 1,
-      updated_at: iso(deps.clock.now()),
+      updated_at: isoTime(deps.clock.now()),
       updated_by: updatedBy,
     };
     try {

@@ -23,12 +23,13 @@ import {
 } from '../../core/failover/types.ts';
 import { failoverOrder } from '../../core/health/quorum.ts';
 import { isServing, type RegionStatusRecord } from '../../core/state/records.ts';
+import { isoTime } from '../../core/time.ts';
 import type { Failovers, Handoffs, RegionStatuses } from '../../ports.ts';
 import type { ControlDeps, RegionalDeps, WithState } from '../deps.ts';
 import { readStatuses } from '../live-state.ts';
 import { failBackMcpServers } from '../mcp/registry.ts';
 import { type FailoverPlan, planFailover } from './plan.ts';
-import { isActive, iso, moveRegion, publish, topologyRole, toView } from './shared.ts';
+import { isActive, moveRegion, publish, topologyRole, toView } from './shared.ts';
 import { failoverTimings } from './timings.ts';
 
 export interface StartFailoverRequest {
@@ -151,7 +152,7 @@ export async function startFailover(
     failed_region: failed,
     coordinator,
     trigger,
-    initiated_at: iso(now),
+    initiated_at: isoTime(now),
   };
   if (request.dry_run) {
     return { ...base, status: 'planned', target_region: plan.target_region, dry_run: true, plan };
@@ -169,7 +170,7 @@ export async function startFailover(
     steps: [],
     previous_statuses: [],
     abort_requested: false,
-    updated_at: iso(now),
+    updated_at: isoTime(now),
   };
   await create(deps, record);
   await publish(deps, 'failover.started', {
@@ -201,7 +202,7 @@ async function markFailed(
   error: unknown,
 ): Promise<void> {
   const message = messageOf(error);
-  const now = iso(deps.clock.now());
+  const now = isoTime(deps.clock.now());
   await deps.state
     .updateFailover(
       failoverId,
@@ -310,7 +311,7 @@ async function startFailback(
     failed_region: region,
     coordinator: observer,
     trigger: 'manual' as const,
-    initiated_at: iso(started),
+    initiated_at: isoTime(started),
   };
 
   // Verify it answers before writing anything: a failback that cannot verify changes nothing.
@@ -333,8 +334,8 @@ async function startFailback(
   const verified: FailoverStepRecord = {
     action: 'verify_health',
     phase: 'validation',
-    started_at: iso(started),
-    ended_at: iso(clock.now()),
+    started_at: isoTime(started),
+    ended_at: isoTime(clock.now()),
     outcome: 'succeeded',
     detail: `${region} answers /api/v1/ping from ${observer} in ${ping.latency_ms} ms`,
     attempt: 1,
@@ -350,7 +351,7 @@ async function startFailback(
     steps: [verified],
     previous_statuses: [current],
     abort_requested: false,
-    updated_at: iso(clock.now()),
+    updated_at: isoTime(clock.now()),
   };
   await create(deps, record);
   await publish(deps, 'failover.started', {
@@ -375,7 +376,7 @@ async function startFailback(
     await markFailed(deps, failoverId, error instanceof Error ? error.name : 'Error', error);
     throw error;
   }
-  const done = iso(clock.now());
+  const done = isoTime(clock.now());
   await state.updateFailover(
     failoverId,
     { updated_at: done },
@@ -384,7 +385,7 @@ async function startFailback(
       step: {
         action: 'update_dns_routing',
         phase: 'execution',
-        started_at: iso(flipStarted),
+        started_at: isoTime(flipStarted),
         ended_at: done,
         outcome: 'succeeded',
         detail: `${region} is healthy again as ${role} (epoch ${moved.after.epoch}); Route 53 follows /health`,

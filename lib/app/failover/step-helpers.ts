@@ -2,10 +2,11 @@
 import { messageOf } from '../../core/errors.ts';
 import type { FailoverRecord } from '../../core/failover/types.ts';
 import type { RegionStatusRecord } from '../../core/state/records.ts';
+import { isoTime } from '../../core/time.ts';
 import type { Failovers, HealthViews, Heartbeats, RegionStatuses } from '../../ports.ts';
 import type { ControlDeps, WithState } from '../deps.ts';
 import { readStatuses } from '../live-state.ts';
-import { iso, lastKnownHeartbeat, stepError } from './shared.ts';
+import { lastKnownHeartbeat, stepError } from './shared.ts';
 import type { FailoverTaskEvent, StepContext } from './step-context.ts';
 
 export function targetOf(record: FailoverRecord): string {
@@ -48,7 +49,7 @@ export async function capturePrevious(
   ];
   await deps.state.updateFailover(
     record.failover_id,
-    { previous_statuses: captured, updated_at: iso(deps.clock.now()) },
+    { previous_statuses: captured, updated_at: isoTime(deps.clock.now()) },
     { expectedStatuses: ['running'] },
   );
   return captured;

@@ -10,8 +10,9 @@ import {
   PHASE_OF,
   type StepOutcome,
 } from '../../core/failover/types.ts';
+import { isoTime } from '../../core/time.ts';
 import type { Failovers } from '../../ports.ts';
-import { ACTIVE_STATUSES, iso, publish } from './shared.ts';
+import { ACTIVE_STATUSES, publish } from './shared.ts';
 import type { FailoverActionResult, Performed, StepContext } from './step-context.ts';
 import { approvalRequired } from './step-helpers.ts';
 
@@ -20,8 +21,8 @@ function stepEntry(ctx: StepContext<unknown>, outcome: StepOutcome, detail: stri
   return {
     action: event.action,
     phase: PHASE_OF[event.action],
-    started_at: iso(ctx.startedAt),
-    ended_at: iso(ctx.deps.clock.now()),
+    started_at: isoTime(ctx.startedAt),
+    ended_at: isoTime(ctx.deps.clock.now()),
     outcome,
     detail,
     attempt: record.steps.filter((s) => s.action === event.action).length + 1,

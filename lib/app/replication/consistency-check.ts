@@ -25,10 +25,11 @@ import {
   type Reconciliation,
 } from '../../core/replication/records.ts';
 import { isServing } from '../../core/state/records.ts';
+import { isoTime } from '../../core/time.ts';
 import type { ItemCopy, RegionStatuses } from '../../ports.ts';
 import type { WithState } from '../deps.ts';
 import { readStatuses } from '../live-state.ts';
-import { iso, publishEvents, type ReplicationDeps } from './deps.ts';
+import { publishEvents, type ReplicationDeps } from './deps.ts';
 
 const DEFAULT_SAMPLE_SIZE = 100;
 export const MAX_SAMPLE_SIZE = 10_000;
@@ -149,8 +150,8 @@ export async function runConsistencyCheck(
     unreachable,
     inconsistencies: inconsistencies.slice(0, MAX_REPORTED_INCONSISTENCIES),
     truncated: Math.max(0, inconsistencies.length - MAX_REPORTED_INCONSISTENCIES),
-    started_at: iso(startedMs),
-    finished_at: iso(finishedMs),
+    started_at: isoTime(startedMs),
+    finished_at: isoTime(finishedMs),
     duration_ms: Math.round(finishedMs - startedMs),
   };
   await deps.replication(deps.regionId).putCheck(record);

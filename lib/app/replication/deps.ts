@@ -4,13 +4,10 @@
  * API, the monitor and the DR function are wired with them (FUNCTION_PORTS).
  */
 import { messageOf } from '../../core/errors.ts';
+import { isoTime } from '../../core/time.ts';
 import type { DepsWith } from '../deps.ts';
 
 export type ReplicationDeps = DepsWith<'replication' | 'documents' | 'events'>;
-
-export function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
 
 /** Publishes best effort (EventsPort contract): a lost event never fails a monitor round or a write. */
 export async function publishEvents(
@@ -18,7 +15,7 @@ export async function publishEvents(
   events: readonly { readonly type: string; readonly detail: Readonly<Record<string, unknown>> }[],
 ): Promise<string | undefined> {
   if (events.length === 0) return undefined;
-  const time = iso(deps.clock.now());
+  const time = isoTime(deps.clock.now());
   try {
     await deps.events.publish(
       events.map((e) => ({ type: e.type, source_region: deps.regionId, time, detail: e.detail })),

@@ -17,9 +17,10 @@ import {
 } from '../../core/replication/lag.ts';
 import { type PlacedTable, placeReplication } from '../../core/replication/placement.ts';
 import type { LagView, ReplicationMark } from '../../core/replication/records.ts';
+import { isoTime } from '../../core/time.ts';
 import { type MinuteReport, runMinuteRounds } from '../minute-rounds.ts';
 import { runConsistencyCheck } from './consistency-check.ts';
-import { iso, publishEvents, type ReplicationDeps } from './deps.ts';
+import { publishEvents, type ReplicationDeps } from './deps.ts';
 import { detectConflict } from './versioned-store.ts';
 
 /** What `GET /v1/replication` answers. */
@@ -106,7 +107,7 @@ export async function readReplicationLag(deps: Omit<ReplicationDeps, 'state'>): 
   });
   return {
     observer: deps.regionId,
-    at: iso(now),
+    at: isoTime(now),
     thresholds,
     pairs,
     unreachable: read.flatMap(([region, entry]) =>
@@ -181,16 +182,16 @@ export async function runReplicationRound(
         replica: link.replica,
         status: link.status,
         known_status: nextKnown,
-        since: change || !view ? iso(now) : view.since,
+        since: change || !view ? isoTime(now) : view.since,
         lag_records: link.lag_records,
         lag_seconds: link.lag_seconds,
-        updated_at: iso(now),
+        updated_at: isoTime(now),
       });
     }
   }
   const conflicts: string[] = [];
   const changed = await deps.documents.listChangedKeys(
-    iso(now - (options.conflictWindowMs ?? DEFAULT_CONFLICT_WINDOW_MS)),
+    isoTime(now - (options.conflictWindowMs ?? DEFAULT_CONFLICT_WINDOW_MS)),
   );
   for (const key of changed) {
     const found = await detectConflict(deps, key, 'concurrent_writes');
@@ -199,7 +200,7 @@ export async function runReplicationRound(
   const eventsError = await publishEvents(deps, events);
   return {
     observer: deps.regionId,
-    at: iso(now),
+    at: isoTime(now),
     mark,
     links,
     events,

@@ -31,8 +31,9 @@ import {
   type VersionVector,
   vectorKey,
 } from '../../core/replication/version-vector.ts';
+import { isoTime } from '../../core/time.ts';
 import type { DocumentPort } from '../../ports.ts';
-import { iso, publishEvents, type ReplicationDeps } from './deps.ts';
+import { publishEvents, type ReplicationDeps } from './deps.ts';
 
 const DOCUMENT_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 /** A document's JSON content; siblings multiply it inside one item (400 KB). */
@@ -128,7 +129,7 @@ async function noteConflict(
     vectors,
     written_by: view.siblings.map((s) => s.written_by),
     kind,
-    detected_at: iso(deps.clock.now()),
+    detected_at: isoTime(deps.clock.now()),
     detected_by: deps.regionId,
   };
   const recorded = await deps.documents.recordConflict(conflict);
@@ -231,7 +232,7 @@ async function write(
       ),
       base[region] ?? 0,
     );
-    const now = iso(deps.clock.now());
+    const now = isoTime(deps.clock.now());
     const version: DocumentVersion = {
       dot: { region, counter: known + 1 },
       context: sortedVector(base),

@@ -4,9 +4,10 @@
  * (lib/app/failover/manage.ts) answers the token.
  */
 import { ConflictError, NotFoundError } from '../../../core/errors.ts';
+import { isoTime } from '../../../core/time.ts';
 import type { Failovers } from '../../../ports.ts';
 import type { ControlDeps, WithState } from '../../deps.ts';
-import { ACTIVE_STATUSES, iso } from '../shared.ts';
+import { ACTIVE_STATUSES } from '../shared.ts';
 import type { Perform } from '../step-context.ts';
 
 export const awaitApproval: Perform<Failovers> = async ({ deps, record, event, timings }) => {
@@ -64,7 +65,7 @@ export async function answerIfDecided(
     try {
       await deps.state.updateFailover(
         failoverId,
-        { status: 'running', updated_at: iso(deps.clock.now()) },
+        { status: 'running', updated_at: isoTime(deps.clock.now()) },
         { expectedStatuses: ['awaiting_approval'] },
       );
     } catch (error) {

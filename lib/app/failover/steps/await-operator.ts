@@ -1,3 +1,4 @@
+import { isoTime } from '../../../core/time.ts';
 import type { Failovers, Handoffs, RegionStatuses } from '../../../ports.ts';
 /**
  * await_operator (approval): no survivor can take anything: store the token and the plan, raise one
@@ -6,7 +7,7 @@ import type { Failovers, Handoffs, RegionStatuses } from '../../../ports.ts';
  * an older answer does not count for it.
  */
 import { describeConsidered, planFailover } from '../plan.ts';
-import { ACTIVE_STATUSES, iso } from '../shared.ts';
+import { ACTIVE_STATUSES } from '../shared.ts';
 import type { Perform } from '../step-context.ts';
 import { answerIfDecided } from './await-approval.ts';
 
@@ -19,7 +20,7 @@ export const awaitOperator: Perform<RegionStatuses & Handoffs & Failovers> = asy
   const token = event.task_token;
   if (!token) throw new Error('await_operator needs the task token');
   const plan = await planFailover(deps, record.failed_region, record.requested_target);
-  const since = iso(deps.clock.now());
+  const since = isoTime(deps.clock.now());
   const reason = `no survivor can take anything from ${record.failed_region}`;
   const detail = {
     failover_id: record.failover_id,

@@ -1,10 +1,11 @@
 /** complete (closing): the failover is `completed`; one event carries its figures (downtime, work moved, data-loss window). */
-import { iso } from '../shared.ts';
+
+import { isoTime } from '../../../core/time.ts';
 import type { Perform } from '../step-context.ts';
 
 export const complete: Perform<unknown> = async ({ deps, record }) => {
   const at = deps.clock.now();
-  const now = iso(at);
+  const now = isoTime(at);
   return {
     outcome: 'succeeded',
     detail: `${record.failed_region} failed over to ${record.target_region}`,
