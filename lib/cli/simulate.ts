@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { INVARIANTS } from '../sim/invariants.ts';
 import { parallelCampaign } from '../sim/parallel.ts';
-import { campaignDigest, simulate } from '../sim/run.ts';
+import { campaignDigest, type SimulationResult, simulate } from '../sim/run.ts';
 import { generateSchedule, type Schedule } from '../sim/schedule.ts';
 import { loadTopologyFile } from '../topology/load.ts';
 import {
@@ -75,6 +75,7 @@ export async function simulateCommand(args: readonly string[], io: CliIo): Promi
           events: summary.events,
           simulated_hours: Math.round((summary.simulated_ms / 3_600_000) * 10) / 10,
           invariants: summary.invariants,
+          failed: summary.failed.map(failedEntry),
           ...(digest ? { digest } : {}),
           ...(written ? { failing_schedule: written } : {}),
         },
@@ -96,10 +97,26 @@ export async function simulateCommand(args: readonly string[], io: CliIo): Promi
           : `  ${name}: held in ${entry.held} schedules`,
       );
     }
+    if (summary.failed.length > 0) {
+      io.out(
+        `${summary.failed.length} failing schedule(s): ${summary.failed
+          .map((r) => `${r.seed} (${failedEntry(r).invariants.join(', ')})`)
+          .join('; ')}`,
+      );
+    }
     if (digest) io.out(`digest ${digest}`);
     if (written) io.out(`the first failing schedule is in ${written}: cortex simulate --replay ${written}`);
   }
   return summary.failed.length > 0 ? 1 : 0;
+}
+
+/** One failing schedule of a campaign: its seed, the invariants it broke, the first break's time. */
+function failedEntry(result: SimulationResult): { seed: number; invariants: string[]; first_at_ms: number } {
+  return {
+    seed: result.seed,
+    invariants: [...new Set(result.violations.map((v) => v.invariant))],
+    first_at_ms: Math.min(...result.violations.map((v) => v.at_ms)),
+  };
 }
 
 async function replay(

@@ -51,6 +51,7 @@ describe('cortex simulate', () => {
     const summary = JSON.parse(c.out.join('\n'));
     expect(summary).toMatchObject({ topology: 'cortex', seed: 5, schedules: 2 });
     expect(summary.invariants['ends-serving']).toEqual({ held: 2 });
+    expect(summary.failed).toEqual([]);
   }, 60_000);
 
   it('replays a written schedule step by step', async () => {
