@@ -14,3 +14,8 @@ export function isoTime(ms: number): string {
 
 let lastMs = Number.NaN;
 let lastIso = '';
+
+/** Epoch milliseconds as ISO 8601 to the second (`2026-11-26T12:00:00Z`), as audits and privacy records carry them. */
+export function isoSeconds(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

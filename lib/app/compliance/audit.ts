@@ -11,7 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { auditCompliance } from '../../core/compliance/audit.ts';
 import type { AuditStatus, ComplianceAuditReport } from '../../core/compliance/types.ts';
 import { ConflictError, type FieldIssue, NotFoundError, ValidationError } from '../../core/errors.ts';
-import { type ComplianceDeps, iso } from './deps.ts';
+import { isoSeconds } from '../../core/time.ts';
+import type { ComplianceDeps } from './deps.ts';
 
 interface AuditOptions {
   readonly trigger: ComplianceAuditReport['trigger'];
@@ -33,7 +34,7 @@ interface AuditList {
 }
 
 function auditIdFor(regionId: string, trigger: AuditOptions['trigger'], now: number): string {
-  const stamp = iso(now).replace(/[-:]/g, '');
+  const stamp = isoSeconds(now).replace(/[-:]/g, '');
   const day = stamp.slice(0, 8);
   if (trigger === 'scheduled') return `audit-${regionId}-${day}`;
   return `audit-${regionId}-${day}t${stamp.slice(9, 15)}-${randomBytes(3).toString('hex')}`;
@@ -63,7 +64,9 @@ async function publish(
   detail: Readonly<Record<string, unknown>>,
 ) {
   try {
-    await deps.events.publish([{ type, source_region: deps.regionId, time: iso(deps.clock.now()), detail }]);
+    await deps.events.publish([
+      { type, source_region: deps.regionId, time: isoSeconds(deps.clock.now()), detail },
+    ]);
   } catch {
     // EventsPort implementations log their own failures; the stored report is the record.
   }

@@ -17,9 +17,9 @@ import {
 } from '../../core/compliance/rules.ts';
 import type { DataClassification } from '../../core/compliance/types.ts';
 import { type FieldIssue, ValidationError } from '../../core/errors.ts';
+import { isoSeconds } from '../../core/time.ts';
 import { COMPLIANCE_FRAMEWORKS } from '../../core/topology/types.ts';
 import type { DepsWith, RegionBasics } from '../deps.ts';
-import { iso } from './deps.ts';
 import type { ComplianceCheckRequest } from './request.ts';
 
 interface RegionCompliance {
@@ -137,7 +137,7 @@ export async function checkCompliance(
         user_location: request.user_location,
         jurisdictions: target.approval_for,
         target_region: target.region,
-        recorded_at: iso(deps.clock.now()),
+        recorded_at: isoSeconds(deps.clock.now()),
         recorded_by: deps.regionId,
       });
     }

@@ -10,7 +10,3 @@ export type ComplianceDeps = WithState<
   DepsWith<'deployment' | 'compliance' | 'selective' | 'events' | 'archive'>,
   Handoffs & Failovers
 >;
-
-export function iso(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}

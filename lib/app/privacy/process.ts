@@ -2,11 +2,11 @@
  * Working on a data-subject request: search every region's replica for the subject's records, export
  * or erase them (keeping those an exception covers), and record per region what was found and done.
  */
+
 import { ConflictError } from '../../core/errors.ts';
 import {
   erasureDecision,
   grantedRight,
-  isoSeconds,
   needsProcessing,
   regionsToSearch,
   statusAfter,
@@ -19,6 +19,7 @@ import type {
 } from '../../core/privacy/types.ts';
 import type { Reservation } from '../../core/resources/pool.ts';
 import { type Handoff, isOpenHandoff } from '../../core/state/records.ts';
+import { isoSeconds } from '../../core/time.ts';
 import type { ControlPlaneEvent } from '../../ports.ts';
 import type { PrivacyDeps } from './deps.ts';
 

@@ -2,13 +2,14 @@
 import { randomUUID } from 'node:crypto';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import { RightNotGrantedError } from '../../core/privacy/errors.ts';
-import { dueAt, grantedRight, isoSeconds } from '../../core/privacy/rules.ts';
+import { dueAt, grantedRight } from '../../core/privacy/rules.ts';
 import type {
   PrivacyRequestRecord,
   PrivacyRequestStatus,
   PrivacyRequestType,
   SubjectExportRecord,
 } from '../../core/privacy/types.ts';
+import { isoSeconds } from '../../core/time.ts';
 import type { PrivacyDeps } from './deps.ts';
 import { privacyEvent, processPrivacyRequest, publishPrivacyEvents } from './process.ts';
 import type { PrivacyRequestBody } from './request.ts';

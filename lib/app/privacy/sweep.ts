@@ -2,16 +2,12 @@
  * The privacy sweeper (hourly in every region): works again on the requests this region owns that
  * are not finished, and emits `privacy.request_overdue` once for each request past its due time.
  */
+
 import { ConflictError, messageOf } from '../../core/errors.ts';
-import {
-  isOverdue,
-  isoSeconds,
-  needsProcessing,
-  ownerOf,
-  regionsToSearch,
-} from '../../core/privacy/rules.ts';
+import { isOverdue, needsProcessing, ownerOf, regionsToSearch } from '../../core/privacy/rules.ts';
 import type { PrivacyRequestRecord } from '../../core/privacy/types.ts';
 import type { RegionStatus } from '../../core/state/records.ts';
+import { isoSeconds } from '../../core/time.ts';
 import type { RegionStatuses } from '../../ports.ts';
 import type { WithState } from '../deps.ts';
 import { readStatuses } from '../live-state.ts';

@@ -5,6 +5,7 @@
  */
 import { failoverOrder } from '../health/quorum.ts';
 import { isServing, type RegionStatus } from '../state/records.ts';
+import { isoSeconds } from '../time.ts';
 import type { Topology } from '../topology/types.ts';
 import {
   ERASURE_EXCEPTIONS,
@@ -25,11 +26,6 @@ export const PRIVACY_REQUEST_ID_PATTERN =
   /^dsr-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const DAY_MS = 86_400_000;
-
-/** ISO 8601 in whole seconds, as every other record of the control plane. */
-export function isoSeconds(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 /** Every jurisdiction the topology's compliance policies name, sorted. */
 export function jurisdictionsOf(topology: Topology): string[] {
