@@ -62,6 +62,8 @@ export type SimMutation =
   | 'ignore-own-status'
   /** Redirects move work to the first region in the topology, whatever its residency. */
   | 'redirect-ignores-residency'
+  /** The router reads its own region as healthy, whatever it is (it places work while fenced). */
+  | 'route-while-not-serving'
   /** Releasing a reservation gives nothing back (a path that ends a handoff leaks what it held). */
   | 'leak-reservations'
   /**
@@ -490,7 +492,10 @@ export class SimWorld {
 
   async #route(action: Extract<SimAction, { kind: 'route' }>): Promise<void> {
     if (this.network.isDown(action.region) || this.#crashed.has(action.region)) return;
-    const deps = this.deps(action.region);
+    const deps =
+      this.mutation === 'route-while-not-serving'
+        ? this.#routerIgnoringOwnStatus(action.region)
+        : this.deps(action.region);
     for (let i = 0; i < action.count; i++) {
       const taskId = `task-${this.kernel.now()}-${i}`;
       const request: RouteRequest = {
@@ -523,6 +528,21 @@ export class SimWorld {
         if (!(error instanceof CortexError)) throw error;
       }
     }
+  }
+
+  /** The region's deps as its router sees them under 'route-while-not-serving': its own status healthy. */
+  #routerIgnoringOwnStatus(regionId: string): ControlDeps {
+    const deps = this.deps(regionId);
+    const state = deps.state;
+    return {
+      ...deps,
+      state: withOverrides(state, {
+        listRegionStatuses: async () =>
+          (await state.listRegionStatuses()).map((s) =>
+            s.region_id === regionId ? { ...s, status: 'healthy' as const } : s,
+          ),
+      }),
+    };
   }
 
   async #settle(count: number, outcome: 'completed' | 'failed'): Promise<void> {

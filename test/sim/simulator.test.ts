@@ -88,6 +88,7 @@ describe('the simulator', () => {
     ['lose-handoffs', 'acknowledged-handoffs-kept', DEFAULT],
     ['duplicate-failover-records', 'one-failover-per-failure', DEFAULT],
     ['ignore-own-status', 'ends-serving', DEFAULT],
+    ['route-while-not-serving', 'never-serves-while-fenced', DEFAULT],
     ['redirect-ignores-residency', 'residency-kept', SHARED_EU],
   ];
   it.each(mutations)(
