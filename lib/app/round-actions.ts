@@ -3,6 +3,7 @@
  * start, take over or resume failovers, ask for component restarts, raise saturation alarms, publish.
  */
 import { ConflictError, messageOf } from '../core/errors.ts';
+import { adoptionMarker } from '../core/failover/adopted.ts';
 import { keptFailedBy, reachedByMajorityAsMember } from '../core/failover/kept-failed.ts';
 import { failoverConditions, mayStartFailover } from '../core/failover/retry.ts';
 import { type FailoverRecord, failoverIdFor } from '../core/failover/types.ts';
@@ -123,7 +124,16 @@ export class RoundActions {
     }
   }
 
-  /** Writes in its own replica the newer status a peer holds of this region (it was failed over). */
+  /**
+   * Writes in its own replica the newer status a peer holds of this region (it was failed over). At
+   * the decision's epoch when that is above its own. When its own fence holds the same epoch (it
+   * fenced from the epoch the failover drained it from, each on its side of a cut), the decision
+   * already wins the merge (another region's write beats the region's own) but only where its slot
+   * arrives, and its writer may be down for long: the copy goes one epoch above, as every status
+   * write must (the fencing token). Written in the region's own slot, the copy loses every tie, so
+   * the peers' next write of it (failed, a rollback, a failback) still wins; the failover whose
+   * decision it copies counts it as its own write (isDecisionOf).
+   */
   async adopt(
     stored: RegionStatusRecord | undefined,
     newer: ReportedPeerStatus,
@@ -133,10 +143,10 @@ export class RoundActions {
     const next: RegionStatusRecord = {
       ...current,
       status: newer.status,
-      epoch: newer.epoch,
+      epoch: stored === undefined ? newer.epoch : Math.max(newer.epoch, stored.epoch + 1),
       reason: `adopted from ${from}'s replica: ${this.#deps.regionId} was ${newer.status} at epoch ${newer.epoch} while it was cut off; a failback returns it to service`,
       updated_at: new Date(this.#now).toISOString(),
-      updated_by: `reconcile@${this.#deps.regionId}`,
+      updated_by: adoptionMarker(this.#deps.regionId),
     };
     try {
       await this.#deps.state.putRegionStatus(next, stored?.epoch);

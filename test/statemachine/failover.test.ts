@@ -790,6 +790,48 @@ describe('failover workflow', TEST_TIMEOUT, () => {
     expect(abortAgain).toMatchObject({ code: 'FAILOVER_NOT_RUNNING' });
   });
 
+  // The failed region fenced itself at the epoch the drain wrote (each on its side of a cut) and,
+  // reaching a peer that holds the drain, copied it one epoch above in its own slot (found by the
+  // simulator, seed 428204). The copy is the failover's decision, not another writer's change: left
+  // alone, the region would stay draining for good (nothing fails a draining region back).
+  it("rolls back over the failed region's own copy of the drain, adopted one epoch above", async () => {
+    const h = await harness();
+    await seedHandoff(h, 'long-running-1', { status: 'accepted' });
+    const started = await start(h);
+    await until(async () => {
+      const r = await record(h, started.failover_id);
+      return r.steps.some((s) => s.action === 'drain_connections' && s.outcome === 'waiting') ? r : undefined;
+    }, 'the drain to wait for the in-flight handoff');
+    const drained = await statusOf(h, FAILED);
+    expect(drained).toMatchObject({ status: 'draining', epoch: 1 });
+    const ownSlot = new DynamoStateAdapter({
+      client: h.table.doc,
+      tableName: h.table.tableName,
+      writer: FAILED,
+    });
+    await ownSlot.putRegionStatus(
+      {
+        ...(drained as RegionStatusRecord),
+        epoch: 2,
+        reason: `adopted from eu-west-1's replica: ${FAILED} was draining at epoch 1 while it was cut off`,
+        updated_by: `reconcile@${FAILED}`,
+      },
+      1,
+    );
+
+    await abortFailover(h.deps('eu-west-1'), started.failover_id, { by: 'oncall@example.com' });
+    expect(await settled(h, started.failover_id)).toMatchObject({
+      status: 'failed',
+      error: 'FailoverRolledBack',
+    });
+    expect(await record(h, started.failover_id)).toMatchObject({ status: 'rolled_back' });
+    expect(await statusOf(h, FAILED)).toMatchObject({
+      status: 'healthy',
+      epoch: 3,
+      updated_by: `${started.failover_id}/rollback`,
+    });
+  });
+
   it('gives up draining after the max wait and goes on', async () => {
     const h = await harness(
       testTopology((json) => {

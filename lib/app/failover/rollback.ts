@@ -9,6 +9,7 @@
  * fresh views still cannot reach is kept `failed`, not restored (see keptOut).
  */
 
+import { isDecisionOf } from '../../core/failover/adopted.ts';
 import { reachedByMajorityAsMember, rollbackMarker } from '../../core/failover/kept-failed.ts';
 import type { FailoverRecord, FailoverStatus } from '../../core/failover/types.ts';
 import { assess } from '../../core/health/quorum.ts';
@@ -74,7 +75,8 @@ async function restoreStatuses(
     const keep = unreachable.has(previous.region_id);
     const moved = await moveRegion(deps, previous.region_id, restoredBy, (current) => {
       if (current.updated_by === restoredBy) return undefined;
-      if (current.updated_by !== id) {
+      // The failed region's copy of this failover's decision is this failover's write (isDecisionOf).
+      if (!isDecisionOf(record, current)) {
         if (current.epoch !== previous.epoch) {
           notes.push(`${previous.region_id} left as ${current.status} (changed by ${current.updated_by})`);
         }

@@ -3,6 +3,7 @@
  * failover, a majority of observers still calls it unhealthy (principle 3: one observer cannot kill a
  * region). Throws `FailureNotConfirmed` otherwise, which cancels the failover.
  */
+import { isDecisionOf } from '../../../core/failover/adopted.ts';
 import { keptFailedBy, reachedByMajorityAsMember } from '../../../core/failover/kept-failed.ts';
 import type { FailoverRecord } from '../../../core/failover/types.ts';
 import { assess } from '../../../core/health/quorum.ts';
@@ -46,7 +47,7 @@ function refuseTakenRegion(record: FailoverRecord, current: RegionStatusRecord):
       `${failed} is already failed (epoch ${current.epoch}, by ${current.updated_by}): nothing to fail over`,
     );
   }
-  if (current.status === 'draining' && current.updated_by !== record.failover_id) {
+  if (current.status === 'draining' && !isDecisionOf(record, current)) {
     throw stepError('FailureNotConfirmed', `${failed} is being drained by ${current.updated_by}`);
   }
 }
