@@ -1,6 +1,13 @@
 /**
  * verify_target_capacity (preparation): the target is serving in this replica, answers
  * `/coordination/status` as serving, and reports the room a takeover needs.
+ *
+ * A target that gives no answer to the one probe (an HTTP error, a reset, a timeout) is retried
+ * (TransientError, the workflow's Retry) before the failover rolls back; only an answer that says it
+ * cannot take the work (not serving, no room) fails it at once. One 500 from a serving target in an
+ * error burst rolled back a dead region's failover, and the retry rule then held the next one for a
+ * whole cooldown since nothing it depends on had changed: the dead region kept its traffic for
+ * minutes (principle 5; simulator seed 425978).
  */
 import { MIN_TARGET_CAPACITY } from '../../../core/failover/target.ts';
 import type { FailoverRecord } from '../../../core/failover/types.ts';
@@ -25,8 +32,9 @@ export const verifyTargetCapacity: Perform<RegionStatuses> = async ({ deps, reco
     timings.probe_timeout_ms,
   );
   if (!seen.ok) {
+    // No answer is no verdict on the target: ask again, as for any transient error.
     throw stepError(
-      'TargetRegionFailure',
+      'TransientError',
       `${target} does not answer /coordination/status: ${seen.error ?? 'error'}`,
     );
   }
