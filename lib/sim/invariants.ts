@@ -397,12 +397,16 @@ export class InvariantChecker {
         m === region ? true : witnesses.includes(m) ? !cutOff(m, region) : !cutOff(region, m),
       ).length;
       // The survivors are up, running, and reach each other (their errors or slowness do not hide
-      // a dead region from them).
+      // a dead region from them). A survivor slower than the probes' timeout answers nobody: to
+      // every observer it is as unreachable as one behind a cut (cutOff above), and with it and the
+      // dead region gone the third region of three holds 2 of 4 members and must fence (principle
+      // 3), so the plane may not fail anything over until it answers again (seed 428846).
       const othersClean = world.regionIds.every(
         (r) =>
           r === region ||
           (!net.isDown(r) &&
             !world.isCrashed(r) &&
+            (net.faultOf(r).slowMs ?? 0) < timeout - 1_000 &&
             everyone.every((m) => m === region || !net.linkFaulty(r, m))),
       );
       return {

@@ -52,4 +52,24 @@ describe('schedules found by the campaign: dead-region-traffic-served', () => {
     expect(record.steps.some((step) => step.action === 'rollback')).toBe(false);
     expect((await world.state('eu-west-1').getRegionStatus('ap-south-1'))?.status).toBe('failed');
   });
+
+  // Invariant: dead-region-traffic-served judges only while the plane may act: a survivor slower
+  // than the probes' timeout is unreachable to everyone (as behind a cut). Seed 428846: ap-south-1
+  // slow by 12 s (the timeout is 10 s) from 74 s to 485 s; us-east-1, coordinating ap-south-1's
+  // failover, goes down at 191 s. eu-west-1 then reaches 2 of 4 members and fences (principle 3),
+  // ap-south-1 too; both unfence once ap-south-1 answers again, and us-east-1 is failed over one
+  // round later. The invariant used to count from 191 s and broke the moment eu-west-1 unfenced.
+  it('seed 428846: a dead region is failed over once a survivor slower than the timeout answers again', async () => {
+    const result = await simulate(DEFAULT, schedule(428846), { stopAtFirst: false });
+    expect(result.violations).toEqual([]);
+    const at = (what: RegExp) => result.log.find((e) => what.test(e.what))?.at ?? Number.NaN;
+    const answersAgain = at(/^ap-south-1 slow by 0 ms$/);
+    const unfenced = at(/^eu-west-1 unfenced$/);
+    const started = at(/^eu-west-1 started failover-us-east-1-e0$/);
+    const interval = DEFAULT.failover_policies.health_check.interval_seconds * 1000;
+    // Unfenced after success_threshold rounds, the failover one round later: well within the bound.
+    expect(unfenced).toBeGreaterThan(answersAgain);
+    expect(started - unfenced).toBeLessThanOrEqual(interval);
+    expect(started - answersAgain).toBeLessThan(4 * interval);
+  });
 });
