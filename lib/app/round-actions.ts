@@ -243,6 +243,7 @@ export class RoundActions {
   ): Promise<void> {
     const { regionId, topology, state } = this.#deps;
     const policy = topology.failover_policies.automatic_failover;
+    const detection = healthPolicyOf(topology);
     if (failed.coordinator !== regionId) {
       this.#skip(failed.region, `coordinator is ${failed.coordinator}`);
       return;
@@ -262,6 +263,7 @@ export class RoundActions {
       nextId: failoverId,
       now: this.#now,
       cooldownSeconds: policy.cooldown_seconds,
+      transientSeconds: detection.interval_seconds * detection.failure_threshold,
       conditions,
     });
     if (!retry.start) {

@@ -15,8 +15,8 @@ const DEFAULT = validateTopology(
   JSON.parse(readFileSync(new URL('../../topology/default.json', import.meta.url), 'utf8')),
 );
 
-const schedule = (seed: number): Schedule =>
-  JSON.parse(readFileSync(new URL(`../fixtures/schedules/seed-${seed}.json`, import.meta.url), 'utf8'));
+const schedule = (name: number | string): Schedule =>
+  JSON.parse(readFileSync(new URL(`../fixtures/schedules/seed-${name}.json`, import.meta.url), 'utf8'));
 
 /** Plays `schedule` on a world until `untilMs` (virtual ms from the start) and hands the world back. */
 async function played(s: Schedule, untilMs: number): Promise<SimWorld> {
@@ -51,6 +51,23 @@ describe('schedules found by the campaign: dead-region-traffic-served', () => {
     expect(checks.at(-1)?.outcome).toBe('succeeded');
     expect(record.steps.some((step) => step.action === 'rollback')).toBe(false);
     expect((await world.state('eu-west-1').getRegionStatus('ap-south-1'))?.status).toBe('failed');
+  });
+
+  // Invariant: a dead region's traffic is served even when its only target gave no answer to any
+  // try: seed 425978 with eu-west-1 at 100 % errors from 770 s to 800 s (its verify_target_capacity
+  // retries all meet a 500, and the failover rolls back on a TransientError). The next attempt comes
+  // a detection window later (lib/core/failover/retry.ts), not after the 600 s cooldown.
+  it('seed 425978, target silent for 30 s: the failover is tried again a detection window later', async () => {
+    const result = await simulate(DEFAULT, schedule('425978-target-silent'), { stopAtFirst: false });
+    expect(result.violations).toEqual([]);
+    const starts = result.log
+      .filter((e) => /started failover-ap-south-1-e\d+$/.test(e.what))
+      .map((e) => e.at);
+    const detection = DEFAULT.failover_policies.health_check.interval_seconds * 3 * 1000;
+    expect(starts).toHaveLength(2);
+    const [first, second] = starts as [number, number];
+    expect(second - first).toBeGreaterThanOrEqual(detection);
+    expect(second - first).toBeLessThan(DEFAULT.failover_policies.automatic_failover.cooldown_seconds * 1000);
   });
 
   // Invariant: dead-region-traffic-served judges only while the plane may act: a survivor slower

@@ -4,6 +4,8 @@ import type { FailoverRecord } from '../../lib/core/failover/types.ts';
 
 const T0 = Date.parse('2026-11-26T12:00:00Z');
 const COOLDOWN = 600;
+/** The detection window: 30 s rounds, 3 failures. */
+const DETECTION = 90;
 
 function ended(
   n: number,
@@ -35,7 +37,14 @@ function ended(
 }
 
 const decide = (records: FailoverRecord[], now: number, conditions = 'eu:2,ap:3') =>
-  mayStartFailover({ records, nextId: 'failover-us-east-1-e99', now, cooldownSeconds: COOLDOWN, conditions });
+  mayStartFailover({
+    records,
+    nextId: 'failover-us-east-1-e99',
+    now,
+    cooldownSeconds: COOLDOWN,
+    transientSeconds: DETECTION,
+    conditions,
+  });
 
 // Invariant: a failover that ended without a change is not started again every epoch; it waits for
 // a change it depends on, or for a backoff that doubles with each such failover in a row.
@@ -66,6 +75,27 @@ describe('mayStartFailover', () => {
 
   it('starts at once when what it depends on changed (capacity freed, a region back)', () => {
     expect(decide([ended(1, 'rolled_back', T0)], T0 + 1000, 'eu:5,ap:3')).toEqual({ start: true });
+  });
+
+  // Invariant: an attempt whose step ran out of retries on errors that judge no region (a target that
+  // gave no answer) does not hold a dead region's failover for a cooldown (simulator seed 425978 with
+  // its target at 100 % errors for 30 s): the next starts a detection window later, doubling.
+  it('after a TransientError, backs off from the detection window, doubling', () => {
+    const transient = (n: number, endedAt: number) => ({
+      ...ended(n, 'rolled_back', endedAt),
+      error: { name: 'TransientError', message: 'eu-west-1 does not answer /coordination/status: HTTP 500' },
+    });
+    expect(decide([transient(1, T0)], T0 + 89_000)).toMatchObject({ start: false });
+    expect(decide([transient(1, T0)], T0 + 90_000)).toEqual({ start: true });
+    const twice = [transient(2, T0), transient(1, T0 - 200_000)];
+    expect(decide(twice, T0 + 179_000)).toMatchObject({ start: false });
+    expect(decide(twice, T0 + 180_000)).toEqual({ start: true });
+    // Any other error keeps the cooldown.
+    const other = {
+      ...ended(1, 'rolled_back', T0),
+      error: { name: 'TargetRegionFailure', message: 'no room' },
+    };
+    expect(decide([other], T0 + 599_000)).toMatchObject({ start: false });
   });
 
   it('a completed failover only imposes the cooldown', () => {

@@ -8,6 +8,11 @@
  *   regions serve, and each survivor's free capacity in tenths) are the same as when it started,
  *   until a backoff passes: the policy's cooldown, doubled for each such failover in a row.
  * - When the conditions changed (capacity freed, a region recovered or lost), it may start at once.
+ * - A failover that ended on a TransientError (a step's retries ran out on errors that say nothing
+ *   about the regions: a target giving no answer, throttling) backs off from the detection window
+ *   instead of the cooldown: it is not known to be unable to succeed, and a dead region's traffic must
+ *   be served (principle 5), so the next attempt comes once the detectors could have seen anything
+ *   new. The doubling still bounds how often it starts.
  * - After a completed failover (or none), only the policy's cooldown applies.
  */
 import { availableCapacity, type RegionLiveState } from '../routing.ts';
@@ -15,6 +20,9 @@ import { isServing, type RegionStatusRecord } from '../state/records.ts';
 import type { FailoverRecord } from './types.ts';
 
 const UNSUCCESSFUL: ReadonlySet<FailoverRecord['status']> = new Set(['rolled_back', 'cancelled', 'failed']);
+
+/** The workflow's error for a step whose retries ran out on errors that judge no region. */
+const TRANSIENT = 'TransientError';
 
 /** At most 2^6 = 64 cooldowns (about 11 hours with the spec's 600 s): an outage must not be forgotten. */
 const MAX_DOUBLINGS = 6;
@@ -46,6 +54,8 @@ export interface RetryInput {
   readonly nextId: string;
   readonly now: number;
   readonly cooldownSeconds: number;
+  /** The backoff's base after a failover that ended on a TransientError: the detection window. */
+  readonly transientSeconds: number;
   /** failoverConditions now. */
   readonly conditions: string;
 }
@@ -74,7 +84,8 @@ export function mayStartFailover(input: RetryInput): RetryDecision {
       : { start: true };
   }
   if (last.conditions !== undefined && last.conditions !== conditions) return { start: true };
-  const backoffSeconds = cooldownSeconds * 2 ** Math.min(unsuccessful - 1, MAX_DOUBLINGS);
+  const base = last.error?.name === TRANSIENT ? input.transientSeconds : cooldownSeconds;
+  const backoffSeconds = base * 2 ** Math.min(unsuccessful - 1, MAX_DOUBLINGS);
   const endedAt = Date.parse(last.completed_at ?? last.updated_at);
   const waited = (now - endedAt) / 1000;
   if (waited >= backoffSeconds) return { start: true };
