@@ -149,7 +149,7 @@ export async function runProbeRound(
         if (!isServing(newer.status.status)) await act.adopt(storedOwn, newer.status, newer.from);
       }
       // Acting resumes next round, once the others see this region serving again.
-      else await act.unfence(storedOwn, assessment);
+      else await act.unfence(storedOwn, assessment, statuses);
     } else if (taken) {
       // A failover took this region out while its writer could not reach it (a cut): a peer it
       // reaches holds the decision. Adopt it and observe: coordinating on its own stale replica, it

@@ -16,12 +16,17 @@ import type {
   TargetHealth,
   Verdict,
 } from '../core/health/types.ts';
-import { isServing, type RegionStatus, type RegionStatusRecord } from '../core/state/records.ts';
+import {
+  isServing,
+  otherPrimaryThan,
+  type RegionStatus,
+  type RegionStatusRecord,
+} from '../core/state/records.ts';
 import type { ControlPlaneEvent } from '../ports.ts';
 import { startAutomaticFailover } from './automatic-failover.ts';
 import type { ControlDeps } from './deps.ts';
 import { planFailover } from './failover/plan.ts';
-import { ACTIVE_STATUSES } from './failover/shared.ts';
+import { ACTIVE_STATUSES, topologyRole } from './failover/shared.ts';
 import { defaultStatus } from './live-state.ts';
 import { readLiveStates } from './resources/pools.ts';
 
@@ -125,8 +130,10 @@ export class RoundActions {
   }
 
   /**
-   * Writes in its own replica the newer status a peer holds of this region (it was failed over). At
-   * the decision's epoch when that is above its own. When its own fence holds the same epoch (it
+   * Writes in its own replica the newer status a peer holds of this region (it was failed over), with
+   * the role that record gives it: a promotion elsewhere that took the primary role from this fenced
+   * region is part of the decision, and kept as it was, the role would unfence as a second primary.
+   * At the decision's epoch when that is above its own. When its own fence holds the same epoch (it
    * fenced from the epoch the failover drained it from, each on its side of a cut), the decision
    * already wins the merge (another region's write beats the region's own) but only where its slot
    * arrives, and its writer may be down for long: the copy goes one epoch above, as every status
@@ -143,6 +150,7 @@ export class RoundActions {
     const next: RegionStatusRecord = {
       ...current,
       status: newer.status,
+      role: newer.role ?? current.role,
       epoch: stored === undefined ? newer.epoch : Math.max(newer.epoch, stored.epoch + 1),
       reason: `adopted from ${from}'s replica: ${this.#deps.regionId} was ${newer.status} at epoch ${newer.epoch} while it was cut off; a failback returns it to service`,
       updated_at: new Date(this.#now).toISOString(),
@@ -163,13 +171,33 @@ export class RoundActions {
     }
   }
 
-  async unfence(stored: RegionStatusRecord | undefined, assessment: Assessment): Promise<void> {
-    const reason = `unfenced: reaches ${assessment.reachable.length} of ${assessment.members.length} members again`;
-    if (await this.#writeOwn(stored, 'healthy', reason)) {
+  /**
+   * Serves again, as it was, unless it was primary and another region holds the role in this replica
+   * (holdsPrimary): then as its topology role. While it was cut off the majority may have promoted
+   * another region, and the demotion that came with it may have been written from an older epoch
+   * and lost to this region's newer fence, or not have replicated here yet; the promotion that did
+   * is enough to step down. One primary at a time, whatever order the fence, the failover and the
+   * unfence took (seed 430975); with two holders cut off at once, both step down rather than both stay.
+   */
+  async unfence(
+    stored: RegionStatusRecord | undefined,
+    assessment: Assessment,
+    statuses: ReadonlyMap<string, RegionStatusRecord>,
+  ): Promise<void> {
+    const { regionId, topology } = this.#deps;
+    const current = stored ?? defaultStatus(topology, regionId);
+    const holder = current.role === 'primary' ? otherPrimaryThan(statuses, regionId) : undefined;
+    const reaches = `reaches ${assessment.reachable.length} of ${assessment.members.length} members again`;
+    const reason = holder
+      ? `unfenced: ${reaches}; ${holder.region_id} is primary now, so ${regionId} serves as ${topologyRole(topology, regionId)}`
+      : `unfenced: ${reaches}`;
+    const role = holder ? topologyRole(topology, regionId) : current.role;
+    if (await this.#writeOwn(stored, 'healthy', reason, role)) {
       this.#unfenced = true;
       this.#emit('region.unfenced', {
-        region: this.#deps.regionId,
+        region: regionId,
         epoch: this.ownStatus?.epoch,
+        role,
         reason,
         reachable: assessment.reachable,
         members: assessment.members,
@@ -478,13 +506,14 @@ export class RoundActions {
     stored: RegionStatusRecord | undefined,
     status: RegionStatus,
     reason: string,
+    role?: string,
   ): Promise<boolean> {
     const { regionId, topology, state } = this.#deps;
     const current = stored ?? defaultStatus(topology, regionId);
     const next: RegionStatusRecord = {
       region_id: regionId,
       status,
-      role: current.role,
+      role: role ?? current.role,
       epoch: current.epoch + 1,
       reason,
       updated_at: new Date(this.#now).toISOString(),

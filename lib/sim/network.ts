@@ -296,7 +296,12 @@ async function answer(
           reported_status: seen.status,
           available_capacity: seen.available_capacity,
           reported_heartbeat: seen.heartbeat,
-          reported_peers: seen.peers.map((p) => ({ region: p.region, status: p.status, epoch: p.epoch })),
+          reported_peers: seen.peers.map((p) => ({
+            region: p.region,
+            status: p.status,
+            epoch: p.epoch,
+            role: p.role,
+          })),
         };
       }
       default:

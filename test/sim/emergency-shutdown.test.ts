@@ -162,4 +162,40 @@ describe('an emergency shutdown', () => {
     expect((await plane.get(SHUT, '/health')).status).toBe(503);
     plane.expectNoViolations();
   });
+
+  // Invariant: one primary at a time across a shutdown. us-east-1 is primary when the operator shuts
+  // it down (a shut-down primary holds the role no more); a failover promotes ap-south-1 meanwhile.
+  // Restored with the role it had, us-east-1 would serve as a second primary: it comes back active.
+  it('restores a shut-down primary as its topology role when another region was promoted meanwhile', async () => {
+    const plane = await start();
+    const { state } = plane.world.deps(OPERATOR_AT);
+    const promote = async (region: string) => {
+      const current = await state.getRegionStatus(region);
+      await state.putRegionStatus(
+        {
+          region_id: region,
+          status: 'healthy',
+          role: 'primary',
+          epoch: (current?.epoch ?? 0) + 1,
+          reason: 'scripted promotion',
+          updated_at: new Date(plane.now()).toISOString(),
+          updated_by: `failover-scripted@${OPERATOR_AT}`,
+        },
+        current?.epoch,
+      );
+    };
+    await promote(SHUT);
+    const ops = memoryOps();
+    await shutdownRegion({ ...plane.world.deps(OPERATOR_AT), ops }, SHUT, { reason: 'drill', confirm: SHUT });
+    await promote('ap-south-1');
+    await plane.advance(2_000);
+    const restored = await restoreRegion({ ...plane.world.deps(OPERATOR_AT), ops }, SHUT, { confirm: SHUT });
+    expect(restored.status).toMatchObject({ status: 'healthy', role: 'active' });
+    await plane.advance(2_000);
+    for (const region of plane.regionIds) {
+      const primaries = (await plane.state(region).listRegionStatuses()).filter((s) => s.role === 'primary');
+      expect(primaries.map((s) => s.region_id)).toEqual(['ap-south-1']);
+    }
+    plane.expectNoViolations();
+  });
 });

@@ -196,6 +196,21 @@ describe('parseCoordinationStatus', () => {
     expect(parseCoordinationStatus('[]')).toBeUndefined();
     expect(parseCoordinationStatus('nope')).toBeUndefined();
   });
+
+  // Invariant: a fenced region adopting the newer record a peer holds of it takes its role too (a
+  // promotion elsewhere took the primary role from it); a peer that reports no role reports none.
+  it('keeps each peer status with its role when the peer reports one', () => {
+    const peers = [
+      { region: 'us-east-1', status: 'fenced', role: 'active', epoch: 3, updated_at: 'x' },
+      { region: 'ap-south-1', status: 'healthy', epoch: 2 },
+      { region: 'eu-west-1', status: 'healthy', role: 7, epoch: 1 },
+    ];
+    expect(parseCoordinationStatus(JSON.stringify({ peers }))?.reported_peers).toEqual([
+      { region: 'us-east-1', status: 'fenced', role: 'active', epoch: 3 },
+      { region: 'ap-south-1', status: 'healthy', epoch: 2 },
+      { region: 'eu-west-1', status: 'healthy', epoch: 1 },
+    ]);
+  });
 });
 
 describe('HttpProbe.probeEndpoints: one request per round (the bundle)', () => {

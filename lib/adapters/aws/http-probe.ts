@@ -385,14 +385,20 @@ function coordinationStatusFields(
     const peers: ReportedPeerStatus[] = [];
     for (const peer of fields.peers as unknown[]) {
       if (typeof peer !== 'object' || peer === null) continue;
-      const { region, status: peerStatus, epoch } = peer as Record<string, unknown>;
+      const { region, status: peerStatus, epoch, role } = peer as Record<string, unknown>;
       if (
         typeof region === 'string' &&
         typeof peerStatus === 'string' &&
         (REGION_STATUSES as readonly string[]).includes(peerStatus) &&
         Number.isSafeInteger(epoch)
       ) {
-        peers.push({ region, status: peerStatus as RegionStatus, epoch: epoch as number });
+        peers.push({
+          region,
+          status: peerStatus as RegionStatus,
+          epoch: epoch as number,
+          // The role comes with the status: a region adopting its newer record takes both.
+          ...(typeof role === 'string' ? { role } : {}),
+        });
       }
     }
     out.reported_peers = peers;

@@ -5,20 +5,21 @@
  * before it changed anything on purpose (declined, unconfirmed), else `rolled_back`. Idempotent: a
  * final record answers its status.
  *
- * One exception: a region this failover took out of the quorum (draining, failed) that a majority of
- * fresh views still cannot reach is kept `failed`, not restored (see keptOut).
+ * Two exceptions: a region this failover took out of the quorum (draining, failed) that a majority of
+ * fresh views still cannot reach is kept `failed`, not restored (see keptOut); and the primary role
+ * is given back only while no other region holds it (see restoreStatuses).
  */
 
 import { isDecisionOf } from '../../core/failover/adopted.ts';
 import { reachedByMajorityAsMember, rollbackMarker } from '../../core/failover/kept-failed.ts';
 import type { FailoverRecord, FailoverStatus } from '../../core/failover/types.ts';
 import { assess } from '../../core/health/quorum.ts';
-import { isServing, type RegionStatusRecord } from '../../core/state/records.ts';
+import { isServing, otherPrimaryThan, type RegionStatusRecord } from '../../core/state/records.ts';
 import { isoTime } from '../../core/time.ts';
 import type { HealthViews, RegionStatuses } from '../../ports.ts';
 import type { ControlDeps, WithState } from '../deps.ts';
 import { readStatuses } from '../live-state.ts';
-import { ACTIVE_STATUSES, isActive, moveRegion, type StepErrorName } from './shared.ts';
+import { ACTIVE_STATUSES, isActive, moveRegion, type StepErrorName, topologyRole } from './shared.ts';
 import type { FailoverActionResult, StepContext, StepEvent } from './step-context.ts';
 import { caughtError } from './step-helpers.ts';
 import { alreadyFinal, finish } from './step-record.ts';
@@ -59,7 +60,14 @@ export async function rollback(ctx: StepContext): Promise<FailoverActionResult> 
   });
 }
 
-/** Puts back each status this failover wrote, newest capture first; another writer's change stays. */
+/**
+ * Puts back each status this failover wrote, newest capture first; another writer's change stays.
+ * The primary role is given back last, and only while no other region holds it (holdsPrimary):
+ * putting the target's own role back first frees the role this failover gave, and a region another
+ * failover promoted meanwhile keeps it, so the restored one comes back as its topology role. Given
+ * back blindly, a primary this failover had drained came back beside the one promoted meanwhile
+ * (seed 427337: two primaries until a later failover happened to fail one of them).
+ */
 async function restoreStatuses(
   deps: WithState<ControlDeps, RegionStatuses & HealthViews>,
   record: FailoverRecord,
@@ -71,8 +79,17 @@ async function restoreStatuses(
   const notes: string[] = [];
   const restored: RegionStatusRecord[] = [];
   const keptFailed: RegionStatusRecord[] = [];
-  for (const previous of [...record.previous_statuses].reverse()) {
+  const newestFirst = [...record.previous_statuses].reverse();
+  const primaryLast = [
+    ...newestFirst.filter((s) => s.role !== 'primary'),
+    ...newestFirst.filter((s) => s.role === 'primary'),
+  ];
+  for (const previous of primaryLast) {
     const keep = unreachable.has(previous.region_id);
+    const holder =
+      previous.role === 'primary'
+        ? otherPrimaryThan(await readStatuses(deps.topology, deps.state), previous.region_id)
+        : undefined;
     const moved = await moveRegion(deps, previous.region_id, restoredBy, (current) => {
       if (current.updated_by === restoredBy) return undefined;
       // The failed region's copy of this failover's decision is this failover's write (isDecisionOf).
@@ -87,6 +104,14 @@ async function restoreStatuses(
           status: 'failed',
           role: previous.role,
           reason: `kept failed by the rollback of ${id} (${error.name}): a majority of fresh views still cannot reach ${previous.region_id}; its next failover moves its work, a failback returns it`,
+        };
+      }
+      if (holder) {
+        const role = topologyRole(deps.topology, previous.region_id);
+        return {
+          status: previous.status,
+          role,
+          reason: `restored by the rollback of ${id} (${error.name}) as ${role}: ${holder.region_id} is primary now`,
         };
       }
       return {

@@ -19,11 +19,11 @@ import {
   restoredStatus,
   shutdownStatus,
 } from '../../core/ops/shutdown.ts';
-import type { RegionStatusRecord } from '../../core/state/records.ts';
+import { otherPrimaryThan, type RegionStatusRecord } from '../../core/state/records.ts';
 import type { Failovers, Handoffs, HealthViews, Heartbeats, RegionStatuses } from '../../ports.ts';
 import type { Ports } from '../deps.ts';
-import { ACTIVE_STATUSES } from '../failover/shared.ts';
-import { defaultStatus } from '../live-state.ts';
+import { ACTIVE_STATUSES, topologyRole } from '../failover/shared.ts';
+import { defaultStatus, readStatuses } from '../live-state.ts';
 import type { IncidentDeps } from './deps.ts';
 
 interface ShutdownRequest {
@@ -161,16 +161,24 @@ export async function restoreRegion(
   checkConfirmation(regionId, request.confirm, 'a restore');
   const { state, topology, clock } = deps;
   const ops = deps.ops;
-  const [stored, heartbeats, views] = await Promise.all([
+  const [stored, heartbeats, views, statuses] = await Promise.all([
     state.getRegionStatus(regionId),
     state.listHeartbeats(),
     state.listTargetHealth(),
+    readStatuses(topology, state),
   ]);
   const current = stored ?? defaultStatus(topology, regionId);
   const by = request.requested_by ?? 'operator';
   const reason = request.reason ?? 'restored by an operator';
   const now = clock.now();
-  const next = restoredStatus(current, { reason, by: `emergency-shutdown@${deps.regionId} (${by})`, now });
+  // A primary shut down holds the role no more: back as its topology role if a failover promoted another.
+  const stepsDown = current.role === 'primary' && otherPrimaryThan(statuses, regionId) !== undefined;
+  const next = restoredStatus(current, {
+    reason,
+    by: `emergency-shutdown@${deps.regionId} (${by})`,
+    now,
+    ...(stepsDown ? { role: topologyRole(topology, regionId) } : {}),
+  });
   const silent = notAnsweringReason({
     region: regionId,
     heartbeatAt: heartbeats.find((h) => h.region === regionId)?.at,

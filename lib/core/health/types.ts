@@ -34,6 +34,8 @@ export interface ReportedPeerStatus {
   readonly region: string;
   readonly status: RegionStatus;
   readonly epoch: number;
+  /** Its role there (`primary` after a promotion); absent from a peer that does not report it. */
+  readonly role?: string;
 }
 
 /**

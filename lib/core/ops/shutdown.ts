@@ -100,10 +100,14 @@ export function shutdownStatus(
   };
 }
 
-/** The status a restore writes: serving again (healthy), epoch + 1, like a failback. */
+/**
+ * The status a restore writes: serving again (healthy), epoch + 1, like a failback. `role` is the
+ * role it serves as when not its own: a shut-down primary holds the role no more, and comes back
+ * as its topology role when another region was promoted meanwhile (one primary at a time).
+ */
 export function restoredStatus(
   current: RegionStatusRecord,
-  input: { readonly reason: string; readonly by: string; readonly now: number },
+  input: { readonly reason: string; readonly by: string; readonly now: number; readonly role?: string },
 ): RegionStatusRecord {
   if (current.status !== 'shutdown') {
     throw new ConflictError(
@@ -115,7 +119,7 @@ export function restoredStatus(
   return {
     region_id: current.region_id,
     status: 'healthy',
-    role: current.role,
+    role: input.role ?? current.role,
     epoch: current.epoch + 1,
     reason: `restored after an emergency shutdown: ${input.reason}`,
     updated_at: new Date(input.now).toISOString(),

@@ -20,6 +20,28 @@ export function isServing(status: RegionStatus): boolean {
   return status === 'healthy' || status === 'degraded';
 }
 
+/**
+ * Whether a region holds the `primary` role: it has it and is a quorum member (serving, or fenced:
+ * it serves again once it unfences). A draining, failed or shut-down primary holds it no more: its
+ * failover, failback or restore decides what it comes back as. One primary at a time means one
+ * region holding it: a promotion takes it from every other holder, and a rollback, an unfence or a
+ * restore gives it back only while no other region holds it (docs/health-and-failover.md).
+ */
+export function holdsPrimary(record: Pick<RegionStatusRecord, 'role' | 'status'>): boolean {
+  return record.role === 'primary' && (isServing(record.status) || record.status === 'fenced');
+}
+
+/** Another region than `regionId` that holds the primary role (holdsPrimary), if any. */
+export function otherPrimaryThan(
+  statuses: ReadonlyMap<string, RegionStatusRecord>,
+  regionId: string,
+): RegionStatusRecord | undefined {
+  for (const status of statuses.values()) {
+    if (status.region_id !== regionId && holdsPrimary(status)) return status;
+  }
+  return undefined;
+}
+
 export interface RegionStatusRecord {
   readonly region_id: string;
   readonly status: RegionStatus;

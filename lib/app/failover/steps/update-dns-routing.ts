@@ -1,11 +1,12 @@
 /**
  * update_dns_routing (execution): the failed region becomes `failed`, the target `primary`, and any
- * other serving primary returns to its topology role, each with the next epoch. Failover uses the
- * data plane only (principle 1): these are region statuses in the state table; each region's
- * `/health` reads its own replica and Route 53 health checks follow it. No DNS API here.
+ * other region holding the primary role (serving or fenced) returns to its topology role, each with
+ * the next epoch. Failover uses the data plane only (principle 1): these are region statuses in the
+ * state table; each region's `/health` reads its own replica and Route 53 health checks follow it.
+ * No DNS API here.
  */
 import type { FailoverRecord } from '../../../core/failover/types.ts';
-import { isServing, type RegionStatusRecord } from '../../../core/state/records.ts';
+import { holdsPrimary, isServing, type RegionStatusRecord } from '../../../core/state/records.ts';
 import type { Failovers, RegionStatuses } from '../../../ports.ts';
 import type { ControlDeps, WithState } from '../../deps.ts';
 import { readStatuses } from '../../live-state.ts';
@@ -18,7 +19,7 @@ export const updateDnsRouting: Perform<RegionStatuses & Failovers> = async (ctx)
   const target = targetOf(record);
   const failed = record.failed_region;
   const statuses = await readStatuses(deps.topology, deps.state);
-  const otherPrimaries = otherServingPrimaries(statuses, failed, target);
+  const otherPrimaries = otherHolders(statuses, failed, target);
   await capturePrevious(ctx, [failed, target, ...otherPrimaries]);
 
   const source = await markRegionFailed(deps, record, target);
@@ -37,16 +38,21 @@ export const updateDnsRouting: Perform<RegionStatuses & Failovers> = async (ctx)
   };
 };
 
-/** One primary at a time: another serving primary (from an earlier failover) returns to its role. */
-function otherServingPrimaries(
+/**
+ * One primary at a time: another region holding the primary role (from an earlier failover) returns
+ * to its topology role, a fenced one too: left primary, it would unfence as a second primary (seed
+ * 430975). A draining primary is left alone: its status belongs to the failover that drains it, and
+ * a write here would take it from that failover's rollback (seed 427337); that failover ends it
+ * failed (its failback gives the topology role) or rolls back (which gives the role back only when
+ * nobody holds it). A failed or shut-down one comes back through a failback or restore.
+ */
+function otherHolders(
   statuses: ReadonlyMap<string, RegionStatusRecord>,
   failed: string,
   target: string,
 ): string[] {
   return [...statuses.values()]
-    .filter(
-      (s) => s.region_id !== target && s.region_id !== failed && s.role === 'primary' && isServing(s.status),
-    )
+    .filter((s) => s.region_id !== target && s.region_id !== failed && holdsPrimary(s))
     .map((s) => s.region_id);
 }
 
@@ -90,7 +96,7 @@ async function demotePrimaries(
   const demoted: string[] = [];
   for (const region of otherPrimaries) {
     const moved = await moveRegion(deps, region, id, (current) =>
-      current.role === 'primary' && isServing(current.status)
+      holdsPrimary(current)
         ? { role: topologyRole(deps.topology, region), reason: `${target} is primary after ${id}` }
         : undefined,
     );
