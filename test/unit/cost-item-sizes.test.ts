@@ -84,6 +84,7 @@ class LiveProbe implements ProbePort {
         region,
         status: 'healthy' as const,
         epoch: 12,
+        role: 'active',
       })),
     };
   }
