@@ -90,12 +90,13 @@ describe('schedules that left two primaries', () => {
   });
 
   // Invariant: ends-serving (one primary), and a promotion never takes a draining region's status
-  // from the failover that drains it. Seed 427337: us-east-1 primary after ap-south-1's failover;
-  // us-east-1 down, its failover (coordinated by eu-west-1) drains it; eu-west-1 is cut off and
-  // ap-south-1 takes that failover over and fails eu-west-1 over to itself (844 s), then rolls the
-  // us-east-1 failover back (its target is gone). Demoting the draining us-east-1 (fd5e2f5) took its
-  // status from that rollback and left it draining for good; restoring it as primary (before)
-  // left two primaries until a later failover happened to fail ap-south-1.
+  // from the failover that drains it. Seed 427337: ap-south-1 partitioned off and failed over to
+  // us-east-1 (primary since); us-east-1 down (298 s), its failover (coordinator and target
+  // eu-west-1) drains it, and its target goes down too (a cascade); ap-south-1 takes that failover
+  // over, fails eu-west-1 over to itself (844 s) and rolls the us-east-1 failover back (it cannot
+  // read its target's replica). Demoting the draining us-east-1 (fd5e2f5) took its status from that
+  // rollback and left it draining for good; restoring it as primary (before) left two primaries
+  // until a later failover happened to fail ap-south-1.
   it('a rollback gives the role back only while nobody holds it (seed 427337)', async () => {
     const schedule = fixture(427337);
     const result = await simulate(DEFAULT, schedule, { stopAtFirst: false });
