@@ -257,7 +257,9 @@ export class RoundActions {
         ],
         unreachable: true,
         signals: ['unreachable'],
-        coordinator: coordinatorFor(topology, statuses, region, assessment.reachable_by_majority) ?? regionId,
+        coordinator:
+          coordinatorFor(topology, statuses, region, assessment.reachable_by_majority, assessment.unheard) ??
+          regionId,
       };
       await this.#startFailover(failed, status, statuses);
     }
@@ -273,7 +275,13 @@ export class RoundActions {
     const policy = topology.failover_policies.automatic_failover;
     const detection = healthPolicyOf(topology);
     if (failed.coordinator !== regionId) {
-      this.#skip(failed.region, `coordinator is ${failed.coordinator}`);
+      const coordinator = statuses.get(failed.coordinator);
+      this.#skip(
+        failed.region,
+        coordinator && !isServing(coordinator.status)
+          ? `coordinator is ${failed.coordinator}: ${coordinator.status} here, but none of its rounds has arrived since, so it may not know and may already run this failover`
+          : `coordinator is ${failed.coordinator}`,
+      );
       return;
     }
     if (!policy.enabled) {
@@ -338,6 +346,8 @@ export class RoundActions {
    * not moved for two intervals is taken over by the region that would coordinate it now: the record
    * names the new coordinator (the fencing token every step checks) and its workflow starts here,
    * resuming from the record. The old execution, if its region comes back, stops at its next step.
+   * A coordinator that left service unheard (Assessment.unheard) is not gone: its record only looks
+   * stalled because its progress cannot arrive here, and it may be running it, to its own target.
    */
   async takeOverStranded(
     assessment: Assessment,
@@ -350,14 +360,18 @@ export class RoundActions {
       if (this.#now - Date.parse(record.updated_at) < stalledForMs) continue;
       const old = statuses.get(record.coordinator)?.status;
       const gone =
-        (old !== undefined && !isServing(old)) ||
-        !assessment.reachable_by_majority.includes(record.coordinator);
+        ((old !== undefined && !isServing(old)) ||
+          !assessment.reachable_by_majority.includes(record.coordinator)) &&
+        !assessment.unheard.includes(record.coordinator);
       if (!gone) continue;
-      if (
-        coordinatorFor(topology, statuses, record.failed_region, assessment.reachable_by_majority) !==
-        regionId
-      )
-        continue;
+      const successor = coordinatorFor(
+        topology,
+        statuses,
+        record.failed_region,
+        assessment.reachable_by_majority,
+        assessment.unheard,
+      );
+      if (successor !== regionId) continue;
       try {
         const now = new Date(this.#now).toISOString();
         await state.updateFailover(

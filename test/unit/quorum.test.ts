@@ -335,6 +335,54 @@ describe('assess: coordinator', () => {
     }
   });
 
+  describe('a natural coordinator that left service unheard', () => {
+    // eu-west-1's replica: its failover took us-east-1 out 30 s ago, us-east-1's last round here is
+    // 60 s old (a cut between the two since), ap-south-1 has stopped answering everyone.
+    const TOOK_OUT_AT = NOW - 30_000;
+    const took = statuses(WITH_WITNESS, { [US]: 'failed' });
+    took.set(US, {
+      ...(took.get(US) as RegionStatusRecord),
+      updated_at: new Date(TOOK_OUT_AT).toISOString(),
+    });
+    const answers = (observer: string, target: string, answered: boolean, at = NOW): TargetHealth => ({
+      ...view(observer, target, answered ? 'healthy' : 'suspect', { at }),
+      consecutive_answered: answered ? 5 : 0,
+      consecutive_unanswered: answered ? 0 : 1,
+    });
+    const replicaOfEu = (usAnswers: Record<string, boolean>, usLastRound = NOW - 60_000) => [
+      view(US, EU, 'healthy', { at: usLastRound }),
+      view(US, AP, 'unhealthy', { at: usLastRound }),
+      ...[EU, AP, W].map((o) => answers(o, US, usAnswers[o] ?? true)),
+      view(EU, AP, 'unhealthy'),
+      view(W, AP, 'unhealthy'),
+      view(W, EU, 'healthy'),
+      view(AP, EU, 'healthy'),
+    ];
+    const euAssesses = (views: TargetHealth[]) =>
+      assess({ topology: WITH_WITNESS, observer: EU, statuses: took, views, now: NOW });
+
+    // Invariant (principle 4, simulator seed 434163): the next region does not start the failover the
+    // natural coordinator may already run unseen (the same id with another target).
+    it('stays the coordinator while a majority hears it answer and none of its rounds since arrived', () => {
+      const a = euAssesses(replicaOfEu({ [EU]: false }));
+      expect(a.cut_off).toBe(false);
+      expect(a.unheard).toEqual([US]);
+      expect(a.failed.map((f) => [f.region, f.coordinator])).toEqual([[AP, US]]);
+    });
+
+    it('is passed over once one of its rounds newer than its status arrived: what it started is here', () => {
+      const a = euAssesses(replicaOfEu({ [EU]: false }, TOOK_OUT_AT + 5_000));
+      expect(a.unheard).toEqual([]);
+      expect(a.failed.map((f) => [f.region, f.coordinator])).toEqual([[AP, EU]]);
+    });
+
+    it('is passed over once a majority got no answer from it in their latest round (dead: no hysteresis)', () => {
+      const a = euAssesses(replicaOfEu({ [EU]: false, [W]: false }));
+      expect(a.unheard).toEqual([]);
+      expect(a.failed.map((f) => [f.region, f.coordinator])).toEqual([[AP, EU]]);
+    });
+  });
+
   it('coordinatorFor takes the first serving, reachable region other than the failed one, in failover order', () => {
     const s = statuses(WITH_WITNESS);
     expect(failoverOrder(WITH_WITNESS)).toEqual([US, EU, AP]);
@@ -343,6 +391,9 @@ describe('assess: coordinator', () => {
     expect(coordinatorFor(WITH_WITNESS, s, AP, [EU, AP])).toBe(EU);
     expect(coordinatorFor(WITH_WITNESS, statuses(WITH_WITNESS, { [US]: 'draining' }), AP, [US, EU])).toBe(EU);
     expect(coordinatorFor(WITH_WITNESS, s, AP, [AP, W])).toBeUndefined();
+    // One that left service but may not know it yet still coordinates (Assessment.unheard).
+    const draining = statuses(WITH_WITNESS, { [US]: 'draining' });
+    expect(coordinatorFor(WITH_WITNESS, draining, AP, [US, EU], [US])).toBe(US);
   });
 
   it('follows failover_priority, not the order the regions are listed in', () => {

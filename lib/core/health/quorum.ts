@@ -44,18 +44,23 @@ function sortedFailoverOrder(topology: Topology): string[] {
 }
 
 /**
- * The region that starts the failover of `failed`: the first region in failover order that serves,
- * is not `failed`, and is in `reachable` (so when the natural coordinator is unreachable from this
- * observer, the next one takes over). Undefined when no such region exists.
+ * The region that starts the failover of `failed`: the first region in failover order that is not
+ * `failed` and either serves and is in `reachable` (so when the natural coordinator is unreachable
+ * from this observer, the next one takes over) or is in `unheard` (it left service in this replica
+ * but may not know it yet: it still coordinates by its own, see Assessment.unheard). Undefined when
+ * no such region exists.
  */
 export function coordinatorFor(
   topology: Topology,
   statuses: ReadonlyMap<string, RegionStatusRecord>,
   failed: string,
   reachable: readonly string[],
+  unheard: readonly string[] = [],
 ): string | undefined {
   return failoverOrder(topology).find(
-    (id) => id !== failed && isServing(statusOf(statuses, id)) && reachable.includes(id),
+    (id) =>
+      id !== failed &&
+      (unheard.includes(id) || (isServing(statusOf(statuses, id)) && reachable.includes(id))),
   );
 }
 
@@ -93,17 +98,19 @@ export function assess(input: AssessInput): Assessment {
   const reaches = reachesFrom(scene);
   const reachable = scene.members.filter(reaches);
   const reachable_by_majority = reachableByMajority(scene, reaches);
+  const unheard = unheardRegions(scene);
   const quorum = holdsQuorum(reachable, scene.members, order, witnesses);
   const cut_off = !quorum.holds;
   const votes = tallyVotes(scene.views.newest(), scene.views.isFresh, order, scene.members);
 
   // Cut off, this side may not act: it declares nothing.
-  const failed = cut_off ? [] : failedRegions(scene, reachable_by_majority);
+  const failed = cut_off ? [] : failedRegions(scene, reachable_by_majority, unheard);
   return {
     observer,
     members: scene.members,
     reachable,
     reachable_by_majority,
+    unheard,
     cut_off,
     cut_off_reason: quorum.reason,
     failed,
@@ -163,10 +170,27 @@ class LatestViews {
     return view && this.isFresh(view) ? reachableOf(view) : undefined;
   }
 
+  /**
+   * Whether `of` answered `from`'s latest round, by a fresh view (no hysteresis: whether it is alive
+   * now, not whether it counts for the quorum); undefined without one.
+   */
+  freshAnswer(from: string, of: string): boolean | undefined {
+    const view = this.of(from, of);
+    if (!view || !this.isFresh(view)) return undefined;
+    return (view.consecutive_answered ?? (reachableOf(view) ? 1 : 0)) > 0;
+  }
+
   /** `from`'s verdict on `of` by its fresh view; undefined without one. */
   freshVerdict(from: string, of: string): Verdict | undefined {
     const view = this.of(from, of);
     return view && this.isFresh(view) ? view.verdict : undefined;
+  }
+
+  /** When `observer` wrote its newest view in this replica: its latest round heard here. */
+  lastRound(observer: string): number {
+    let last = Number.NEGATIVE_INFINITY;
+    for (const view of this.latest.get(observer)?.values() ?? []) last = Math.max(last, view.updated_at);
+    return last;
   }
 
   /** Every newest view, observer by observer. */
@@ -223,8 +247,45 @@ function reachableByMajority(scene: Scene, reaches: (member: string) => boolean)
   });
 }
 
+/**
+ * The regions this replica holds out of service that may still coordinate by their own replica
+ * (DESIGN principle 4). A failover writes its region's new status in its coordinator's replica; the
+ * region learns it when that write, or a peer's answer, reaches it, and until then it goes on
+ * coordinating the failures it comes first in failover order for. What it starts meanwhile travels
+ * to this replica the way its rounds do. So a region that left service here is passed over only
+ * once one of its rounds newer than its status has arrived (what it started is here too, within the
+ * replication lag), or once a majority of the fresh views got no answer from it in their latest round
+ * (it is down, or cut off and fencing; no hysteresis, so a dead coordinator is replaced as soon as
+ * its failure is known). In between, alive for the majority but silent here (a cut between it and
+ * this observer), the next region would start the failover it may already run: the same id with
+ * another target (simulator seed 434163: us-east-1 fails ap-south-1 over to itself while eu-west-1,
+ * across a cut, fails us-east-1 over on its p99 and then finds itself ap-south-1's coordinator).
+ */
+function unheardRegions(scene: Scene): string[] {
+  const { statuses, observer, members, views } = scene;
+  return scene.order.filter((region) => {
+    const record = statuses.get(region);
+    if (region === observer || !record || isServing(record.status)) return false;
+    if (views.lastRound(region) >= Date.parse(record.updated_at)) return false;
+    let seen = 0;
+    let silent = 0;
+    for (const m of members) {
+      if (m === region) continue;
+      const answered = views.freshAnswer(m, region);
+      if (answered === undefined) continue;
+      seen += 1;
+      if (!answered) silent += 1;
+    }
+    return silent * 2 <= seen;
+  });
+}
+
 /** The regions a majority of the other members vote unhealthy, each with its failover coordinator. */
-function failedRegions(scene: Scene, reachable_by_majority: readonly string[]): FailedRegion[] {
+function failedRegions(
+  scene: Scene,
+  reachable_by_majority: readonly string[],
+  unheard: readonly string[],
+): FailedRegion[] {
   const { topology, statuses, observer, members, order, views } = scene;
   const failed: FailedRegion[] = [];
   for (const target of scene.regionMembers) {
@@ -249,10 +310,11 @@ function failedRegions(scene: Scene, reachable_by_majority: readonly string[]): 
       unreachable: cannotReach.length * 2 > voters.length,
       signals,
       // A natural coordinator a majority cannot reach: the next one steps in (not merely one this
-      // observer cannot reach: two sides of a cut would both coordinate). Nobody qualifies: name the
-      // natural coordinator anyway (it starts when it sees the failure), else the observer.
+      // observer cannot reach: two sides of a cut would both coordinate), unless it may still act
+      // unheard. Nobody qualifies: name the natural coordinator anyway (it starts when it sees the
+      // failure), else the observer.
       coordinator:
-        coordinatorFor(topology, statuses, target, reachable_by_majority) ??
+        coordinatorFor(topology, statuses, target, reachable_by_majority, unheard) ??
         coordinatorFor(topology, statuses, target, order) ??
         observer,
     });

@@ -137,6 +137,13 @@ export interface Assessment {
    * same coordinator, so two sides of a cut between two regions do not both coordinate one failover.
    */
   readonly reachable_by_majority: readonly string[];
+  /**
+   * Regions this replica holds out of service that may still coordinate by their own replica: none
+   * of their rounds has replicated here since their status changed, and a majority of fresh views
+   * does not say it cannot reach them. No region after one of them in failover order coordinates
+   * in its place (coordinatorFor).
+   */
+  readonly unheard: readonly string[];
   /** This observer cannot reach a majority of members: it must fence itself and declare nothing. */
   readonly cut_off: boolean;
   /** Why cut_off is what it is (including the two-member tie rule when it applied). */
