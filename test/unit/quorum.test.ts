@@ -2,7 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assess, coordinatorFor, failoverOrder } from '../../lib/core/health/quorum.ts';
 import type { Assessment, TargetHealth, Verdict } from '../../lib/core/health/types.ts';
-import { REGION_STATUSES, type RegionStatus, type RegionStatusRecord } from '../../lib/core/state/records.ts';
+import {
+  isServing,
+  REGION_STATUSES,
+  type RegionStatus,
+  type RegionStatusRecord,
+} from '../../lib/core/state/records.ts';
 import type { Topology } from '../../lib/core/topology/types.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
 import { defaultTopologyJson, syntheticTopologyJson } from '../fixtures/topologies.ts';
@@ -628,7 +633,7 @@ describe('assess properties', () => {
     );
   });
 
-  it('a cut-off assessment declares nothing, an observer never declares itself, coordinators serve', () => {
+  it('a cut-off assessment declares nothing, an observer never declares itself, coordinators serve (or left service unheard)', () => {
     fc.assert(
       fc.property(world, ({ topology, status, specs, pairs }) => {
         const s = statusMap(topology, status);
@@ -643,6 +648,10 @@ describe('assess properties', () => {
             expect(f.region).not.toBe(observer);
             expect(f.votes_unhealthy * 2).toBeGreaterThan(f.voters);
             expect(f.coordinator).not.toBe(f.region);
+            const coordinator = s.get(f.coordinator)?.status ?? 'healthy';
+            expect(
+              isServing(coordinator) || a.unheard.includes(f.coordinator) || f.coordinator === observer,
+            ).toBe(true);
           }
           expect(a.reachable.every((m) => a.members.includes(m))).toBe(true);
         }
