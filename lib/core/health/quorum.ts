@@ -310,9 +310,9 @@ function failedRegions(
       unreachable: cannotReach.length * 2 > voters.length,
       signals,
       // A natural coordinator a majority cannot reach: the next one steps in (not merely one this
-      // observer cannot reach: two sides of a cut would both coordinate), unless it may still act
-      // unheard. Nobody qualifies: name the natural coordinator anyway (it starts when it sees the
-      // failure), else the observer.
+      // observer cannot reach: two sides of a cut would both coordinate). One that left service here
+      // but may still act unheard stays (unheardRegions). Nobody qualifies: name the natural
+      // coordinator anyway (it starts when it sees the failure), else the observer.
       coordinator:
         coordinatorFor(topology, statuses, target, reachable_by_majority, unheard) ??
         coordinatorFor(topology, statuses, target, order) ??
