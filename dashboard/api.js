@@ -9,7 +9,12 @@
  */
 
 /** 503 codes that mean "this region did not act; another may" (as lib/cli/client.ts). */
-const ELSEWHERE_CODES = new Set(['REGION_NOT_SERVING', 'STATE_UNAVAILABLE', 'INJECTED_FAULT']);
+const ELSEWHERE_CODES = new Set([
+  'REGION_NOT_SERVING',
+  'STATE_UNAVAILABLE',
+  'COORDINATOR_UNREACHABLE',
+  'INJECTED_FAULT',
+]);
 
 /** A region that is down resets the connection; a slow one is given this long before the next is asked. */
 const TIMEOUT_MS = 5000;

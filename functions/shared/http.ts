@@ -9,6 +9,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type * as z from 'zod/mini';
 import {
   ConflictError,
+  CoordinatorUnreachableError,
   CortexError,
   type FieldIssue,
   NoEligibleRegionError,
@@ -123,6 +124,17 @@ export function toHttpError(error: unknown): HttpResult {
   if (error instanceof StateUnavailableError) {
     return errorResponse(503, {
       error: { code: error.code, message: error.message, region: error.region, table: error.table },
+    });
+  }
+  if (error instanceof CoordinatorUnreachableError) {
+    return errorResponse(503, {
+      error: {
+        code: error.code,
+        message: error.message,
+        failover_id: error.failoverId,
+        coordinator: error.coordinator,
+        region: error.region,
+      },
     });
   }
   if (error instanceof CortexError) {

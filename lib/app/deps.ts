@@ -7,6 +7,7 @@ import type {
   CompliancePort,
   DocumentPort,
   EventsPort,
+  Failovers,
   Handoffs,
   HealthViews,
   Heartbeats,
@@ -93,9 +94,15 @@ export type PortName = keyof Ports;
 /**
  * Another region's replica as this region's use cases read and write it: a task's handoff claimed
  * in its owner's, the target's statuses, heartbeats and handoffs read by the failover steps, a canary
- * routed there. Never its failover records: a failover is written in its coordinator's replica only.
+ * routed there. Of its failover records only one at a time, and only the coordinator's: a failover is
+ * written in its coordinator's replica only, so an operator's abort, approval or decline asked of
+ * another region is read and written there (lib/app/failover/manage.ts).
  */
-type ReplicaState = RegionStatuses & Handoffs & HealthViews & Heartbeats;
+type ReplicaState = RegionStatuses &
+  Handoffs &
+  HealthViews &
+  Heartbeats &
+  Pick<Failovers, 'getFailover' | 'updateFailover'>;
 
 /**
  * Deps `D` whose shared state is only `S`, the aggregates of StatePort a use case reads and writes

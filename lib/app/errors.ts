@@ -5,6 +5,7 @@
  */
 export {
   ConflictError,
+  CoordinatorUnreachableError,
   CortexError,
   type FieldIssue,
   NoEligibleRegionError,

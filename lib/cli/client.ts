@@ -27,12 +27,15 @@ const DEFAULT_TIMEOUT_MS = 15_000;
 
 /**
  * 5xx codes that mean "this region did not act; another region may": it is not serving (draining,
- * failed, fenced), its strongly consistent table has no majority, or the local plane's injected fault
- * answered before any handler ran.
+ * failed, fenced), its strongly consistent table has no majority, it cannot reach the replica of the
+ * failover's coordinator where an operator's abort, approval or decline is written (the coordinator's
+ * own region, or one that reaches it, may), or the local plane's injected fault answered before any
+ * handler ran.
  */
 const DID_NOT_ACT_CODES: ReadonlySet<string> = new Set([
   'REGION_NOT_SERVING',
   'STATE_UNAVAILABLE',
+  'COORDINATOR_UNREACHABLE',
   'INJECTED_FAULT',
 ]);
 

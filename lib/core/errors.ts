@@ -151,6 +151,34 @@ export class ReplicaUnreachableError extends CortexError {
   }
 }
 
+/**
+ * An operator's change to a failover record (abort, approve, decline) is made in the replica of the
+ * failover's coordinator, and this region cannot reach it (partition, region down): nothing was
+ * written. The copy here may be stale (principle 4: a write on a stale replica would replace the
+ * coordinator's newer record everywhere). Retryable; 503 on the API.
+ */
+export class CoordinatorUnreachableError extends CortexError {
+  readonly code = 'COORDINATOR_UNREACHABLE';
+  readonly failoverId: string;
+  readonly coordinator: string;
+  readonly region: string;
+  constructor(
+    failoverId: string,
+    coordinator: string,
+    region: string,
+    seenHere: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `${region} cannot reach ${coordinator}, the coordinator of ${failoverId}, whose replica holds the record: nothing was changed (the record here says ${seenHere} and may be stale); retry, or ask ${coordinator}'s API`,
+      options,
+    );
+    this.failoverId = failoverId;
+    this.coordinator = coordinator;
+    this.region = region;
+  }
+}
+
 /** Servers offer the capability, but none may serve it now (a 422 like NoEligibleRegionError, `excluded` per server). */
 export class McpServerUnavailableError extends NoEligibleRegionError {
   readonly capability: string;

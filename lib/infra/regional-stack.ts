@@ -64,7 +64,8 @@ export interface ConcernAccess {
  * What each HTTP concern may do. The router reads region statuses and records handoffs; regions and
  * health only read. The failovers API creates and updates failover records, starts the workflow in
  * the failover's coordinator region and answers an approval where its execution waits (a task token
- * is answered in the region that issued it): so on every region's state machine, by exact ARN.
+ * is answered in the region that issued it): so on every region's state machine, by exact ARN. An
+ * operator's change to a record is made in the coordinator's replica: so on every region's replica.
  * The privacy API records requests and their exports here, and finds (Query) and erases (DeleteItem)
  * a subject's records in every region's replica; it never writes another region's records otherwise.
  * A concern missing here fails the synth (see RegionalStack).
@@ -78,8 +79,11 @@ export const CONCERN_ACCESS: Readonly<Record<Concern, ConcernAccess>> = {
   router: { table: ['GetItem', 'Query', 'PutItem', 'DeleteItem'], remoteTable: ['GetItem', 'PutItem'] },
   regions: { table: ['GetItem', 'Query'] },
   health: { table: ['GetItem', 'Query'] },
+  // An operator's abort, approval or decline is read (GetItem) and written (a conditional
+  // UpdateItem) in the failover coordinator's replica (lib/app/failover/manage.ts).
   failovers: {
     table: ['GetItem', 'Query', 'PutItem', 'UpdateItem'],
+    remoteTable: ['GetItem', 'UpdateItem'],
     events: true,
     failoverWorkflow: { access: ['start', 'answer'], everyRegion: true },
   },

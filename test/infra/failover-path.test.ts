@@ -402,7 +402,7 @@ describe('the failover path', () => {
       });
     });
 
-    it('creates and updates failover records on its own replica, deletes nothing', () => {
+    it('creates failover records on its own replica, updates them in the coordinator’s, deletes nothing', () => {
       eachRegion((stack, template) => {
         const statements = roleStatements(template, stack.handlers.failovers.role);
         const dynamo = [...actionsAllowed(statements)].filter((a) => a.startsWith('dynamodb:')).sort();
@@ -412,7 +412,11 @@ describe('the failover path', () => {
           'dynamodb:Query',
           'dynamodb:UpdateItem',
         ]);
-        expect(resourcesAllowed(statements, 'dynamodb:UpdateItem')).toEqual([tableArn(stack.regionId)]);
+        const regions = built.topology.regions.map((r) => r.region_id);
+        expect(new Set(resourcesAllowed(statements, 'dynamodb:UpdateItem'))).toEqual(
+          new Set(regions.map((r) => tableArn(r))),
+        );
+        expect(resourcesAllowed(statements, 'dynamodb:PutItem')).toEqual([tableArn(stack.regionId)]);
       });
     });
 

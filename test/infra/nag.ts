@@ -134,6 +134,8 @@ export function expectAcknowledgedOnly(app: IConstruct, probePaths: readonly str
       'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ Dr/Handler/Role',
       'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ HealthProbeHandler/Role',
       'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ HealthProbe/Handler/Role',
+      // The failovers API writes an operator's abort, approval or decline in the coordinator's replica.
+      'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ FailoversHandler/Role',
       // The privacy API and sweeper erase a subject's records in every region's replica.
       'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ PrivacyHandler/Role',
       'AwsSolutions-IAM5[Resource::arn:aws:kms:<region>:<AWS::AccountId>:key/*] @ PrivacySweeper/Handler/Role',

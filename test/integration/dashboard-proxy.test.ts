@@ -303,6 +303,11 @@ describe('one rule with the CLI', () => {
       movesOn: true,
     },
     { what: 'no quorum (503 STATE_UNAVAILABLE)', answer: error(503, 'STATE_UNAVAILABLE'), movesOn: true },
+    {
+      what: "a failover's coordinator out of reach (503 COORDINATOR_UNREACHABLE)",
+      answer: error(503, 'COORDINATOR_UNREACHABLE'),
+      movesOn: true,
+    },
     { what: "the gateway's own 502 (no code)", answer: gateway(502, 'Internal Server Error'), movesOn: true },
     { what: 'an error of its own (500 INTERNAL)', answer: error(500, 'INTERNAL'), movesOn: false },
     { what: 'a validation error (400)', answer: error(400, 'VALIDATION_FAILED'), movesOn: false },

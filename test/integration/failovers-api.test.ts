@@ -6,6 +6,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createFailoversHandler } from '../../functions/failovers/handler.ts';
 import { DynamoStateAdapter } from '../../lib/adapters/aws/dynamodb-state.ts';
 import type { ControlDeps } from '../../lib/app/deps.ts';
+import { ReplicaUnreachableError } from '../../lib/core/errors.ts';
+import type { FailoverRecord } from '../../lib/core/failover/types.ts';
 import type { Topology } from '../../lib/core/topology/types.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
 import type { ControlPlaneEvent, StatePort } from '../../lib/ports.ts';
@@ -31,7 +33,8 @@ let started: { failover_id: string; coordinator: string }[];
 let answered: { token: string; approved: boolean }[];
 let events: ControlPlaneEvent[];
 
-function deps(topology: Topology): ControlDeps {
+/** `unreachable`: regions whose replica this region (eu-west-1) cannot reach; every other is the one table. */
+function deps(topology: Topology, unreachable: readonly string[] = []): ControlDeps {
   const state: StatePort = new DynamoStateAdapter({ client: table.doc, tableName: table.tableName });
   return {
     regionId: 'eu-west-1',
@@ -54,7 +57,12 @@ function deps(topology: Topology): ControlDeps {
       startFailover: async (input) => void started.push(input),
       answerApproval: async (token, approved) => void answered.push({ token, approved }),
     },
-    replica: () => state,
+    replica: (region) =>
+      unreachable.includes(region)
+        ? new Proxy(state, {
+            get: () => () => Promise.reject(new ReplicaUnreachableError('eu-west-1', region)),
+          })
+        : state,
   };
 }
 
@@ -62,7 +70,13 @@ async function call(
   topology: Topology,
   method: string,
   path: string,
-  options: { body?: unknown; routePath?: string; id?: string; query?: Record<string, string> } = {},
+  options: {
+    body?: unknown;
+    routePath?: string;
+    id?: string;
+    query?: Record<string, string>;
+    unreachable?: readonly string[];
+  } = {},
 ) {
   const event = httpEvent({
     method,
@@ -72,7 +86,7 @@ async function call(
     ...(options.id ? { pathParameters: { id: options.id } } : {}),
   });
   if (options.query) event.queryStringParameters = options.query;
-  const result = await createFailoversHandler(deps(topology))(event, lambdaContext);
+  const result = await createFailoversHandler(deps(topology, options.unreachable))(event, lambdaContext);
   return { status: result.statusCode, body: JSON.parse(result.body ?? 'null') };
 }
 
@@ -218,5 +232,51 @@ describe('reading and steering failovers', () => {
       body: { by: 'x', sudo: true },
     });
     expect(badBody.status).toBe(400);
+  });
+
+  // An abort is decided in the coordinator's replica (principle 4: a write on a stale replica would
+  // replace its newer record everywhere): out of reach, a 503 naming it, and nothing written here.
+  it("answers 503 COORDINATOR_UNREACHABLE when the coordinator's replica is out of reach, and writes nothing", async () => {
+    const t = quietTopology();
+    const at = new Date(NOW).toISOString();
+    const record: FailoverRecord = {
+      failover_id: 'failover-ap-south-1-e7',
+      kind: 'failover',
+      failed_region: 'ap-south-1',
+      trigger: 'automatic',
+      reason: 'unreachable',
+      status: 'running',
+      coordinator: 'us-east-1',
+      epoch: 7,
+      dry_run: false,
+      initiated_at: at,
+      workloads_migrated: 0,
+      workloads_pending: 0,
+      steps: [],
+      previous_statuses: [],
+      abort_requested: false,
+      updated_at: at,
+    };
+    const state = deps(t).state;
+    await state.createFailover(record);
+    for (const action of ['abort', 'approve', 'decline']) {
+      const answer = await call(t, 'POST', `/v1/failovers/${record.failover_id}/${action}`, {
+        routePath: `/v1/failovers/{id}/${action}`,
+        id: record.failover_id,
+        body: { by: 'oncall' },
+        unreachable: ['us-east-1'],
+      });
+      expect(answer.status).toBe(503);
+      expect(answer.body.error).toMatchObject({
+        code: 'COORDINATOR_UNREACHABLE',
+        failover_id: record.failover_id,
+        coordinator: 'us-east-1',
+        region: 'eu-west-1',
+      });
+      expect(answer.body.error.message).toContain('may be stale');
+    }
+    expect(await state.getFailover(record.failover_id)).toEqual(record);
+    expect(events).toEqual([]);
+    expect(answered).toEqual([]);
   });
 });

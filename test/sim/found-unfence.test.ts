@@ -46,14 +46,15 @@ describe('a fenced region adopts a failover decision made at the epoch of its fe
     // It also ended with two primaries: the operator's abort at 1064 s, written in us-east-1's replica
     // where the failover of eu-west-1 still ran, replaced (last writer wins, per item) the record
     // ap-south-1 had completed; back at 1202 s ap-south-1 resumed it and rolled it back, restoring
-    // eu-west-1 as primary beside itself. A rollback now puts the primary role back only while no
-    // other region holds it (lib/app/failover/rollback.ts, found-demote.test.ts).
+    // eu-west-1 as primary beside itself. An abort is now decided in the coordinator's replica
+    // (found-abort.test.ts), and a rollback puts the primary role back only while no other region
+    // holds it (found-demote.test.ts).
     expect(result.violations).toEqual([]);
   }, 60_000);
 
   // Invariant: the copy of the decision loses to the peers' next write of the region and counts as
   // the failover's own: once ap-south-1 is back, its `failed` (epoch 3) wins the tie over the copy
-  // (another region's write beats the region's own) and the rollback it resumes restores eu-west-1.
+  // (another region's write beats the region's own), and eu-west-1 stays failed until its failback.
   it('eu-west-1 adopts the drain one epoch above its fence within the recovery window, then follows ap-south-1', async () => {
     const policy = DEFAULT.failover_policies.health_check;
     const healed = 1_012_200;
@@ -63,7 +64,7 @@ describe('a fenced region adopts a failover decision made at the epoch of its fe
     expect(adopted?.reason).toContain("adopted from us-east-1's replica");
 
     const afterReturn = (await ownStatusesAt(SEED_428204, 1_215_000)).get('eu-west-1');
-    expect(afterReturn).toMatchObject({ status: 'healthy', epoch: 4 });
-    expect(afterReturn?.updated_by).toBe('failover-eu-west-1-e1/rollback');
+    expect(afterReturn).toMatchObject({ status: 'failed', epoch: 3 });
+    expect(afterReturn?.updated_by).toBe('failover-eu-west-1-e1');
   }, 60_000);
 });

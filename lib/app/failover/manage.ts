@@ -1,7 +1,7 @@
 /**
  * Operator actions on a running failover (abort, approve, decline) and reading failover records.
  */
-import { ConflictError, NotFoundError } from '../../core/errors.ts';
+import { ConflictError, CoordinatorUnreachableError, NotFoundError } from '../../core/errors.ts';
 import type { FailoverRecord, FailoverStatus } from '../../core/failover/types.ts';
 import { isoTime } from '../../core/time.ts';
 import type { Failovers } from '../../ports.ts';
@@ -14,22 +14,82 @@ interface OperatorDecision {
   readonly reason?: string;
 }
 
+/** The calls an operator's change makes on the replica holding a failover record. */
+type FailoverReplica = Pick<Failovers, 'getFailover' | 'updateFailover'>;
+
+/**
+ * A failover record as its coordinator's replica holds it, and that replica: what an operator's
+ * change is decided on and written to. Principle 4: a conditional write is checked against the
+ * replica it lands in only, and replication keeps the newest write of the whole item. So an abort
+ * written on a replica that had not yet seen the failover complete (its coordinator finished it
+ * inside a partition, then went down) replaced the completed record everywhere once the coordinator
+ * came back, and its workflow resumed and rolled back a promotion the record no longer showed: two
+ * primaries (seed 428204). The coordinator's replica is where its workflow writes every step and reads
+ * the abort or the approval: the one copy never behind. A record that names another coordinator
+ * there (taken over) is followed to it; a take-over that has not yet replicated there is not seen
+ * (a replication lag's window, while the old coordinator is gone anyway). A coordinator out of
+ * reach is a CoordinatorUnreachableError and nothing is written: the copy here may be stale, and the
+ * operator retries or asks the coordinator's region. The answer is the coordinator's record; this
+ * region's copy catches up by replication (it is never written too: a later copy here would replace
+ * the steps the coordinator wrote meanwhile).
+ */
+async function atCoordinator(
+  deps: WithState<ControlDeps, Failovers>,
+  failoverId: string,
+): Promise<{ readonly record: FailoverRecord; readonly state: FailoverReplica }> {
+  let record = await readFailover(deps.state, failoverId);
+  let state: FailoverReplica = deps.state;
+  const asked = new Set([deps.regionId]);
+  while (!asked.has(record.coordinator)) {
+    const coordinator = record.coordinator;
+    asked.add(coordinator);
+    const replica = deps.replica(coordinator);
+    let there: FailoverRecord | undefined;
+    try {
+      there = await replica.getFailover(failoverId);
+    } catch (error) {
+      throw new CoordinatorUnreachableError(failoverId, coordinator, deps.regionId, record.status, {
+        cause: error,
+      });
+    }
+    if (!there) {
+      // A coordinator writes its record in its own replica first: missing there is rare (a replica
+      // restored from a backup), and nothing here can be trusted more than that.
+      throw new ConflictError(
+        'FAILOVER_CHANGED',
+        `${coordinator}, the coordinator of ${failoverId}, holds no record of it yet; read it again`,
+        toView(record),
+      );
+    }
+    record = there;
+    state = replica;
+  }
+  // Followed back here (the coordinator's replica names this region): this replica is the one.
+  if (record.coordinator === deps.regionId && state !== deps.state) {
+    record = await readFailover(deps.state, failoverId);
+    state = deps.state;
+  }
+  return { record, state };
+}
+
 /**
  * Asks a running failover to stop: the next step sees `abort_requested` and the workflow rolls back
  * (the spec's operator-intervention criterion). A failover waiting for approval is declined (cancelled).
+ * Decided and written in the coordinator's replica (atCoordinator): a failover that completed there
+ * is not running, whatever the copy here says.
  */
 export async function abortFailover(
   deps: WithState<ControlDeps, Failovers>,
   failoverId: string,
   decision: OperatorDecision = {},
 ): Promise<FailoverView> {
-  const record = await readFailover(deps.state, failoverId);
+  const { record, state } = await atCoordinator(deps, failoverId);
   if (!isActive(record)) {
     throw new ConflictError('FAILOVER_NOT_RUNNING', `${failoverId} is ${record.status}`, toView(record));
   }
   const now = isoTime(deps.clock.now());
   const waiting = record.status === 'awaiting_approval' && !record.approval && record.approval_token;
-  const updated = await changeRecord(deps, record, ['running', 'awaiting_approval'], {
+  const updated = await changeRecord(state, record, ['running', 'awaiting_approval'], {
     abort_requested: true,
     ...(waiting ? { approval: declined(now, decision.by) } : {}),
     updated_at: now,
@@ -61,14 +121,17 @@ async function answerToken(
   }
 }
 
-/** Answers the approval step of a failover waiting for it: approve goes on, decline cancels. */
+/**
+ * Answers the approval step of a failover waiting for it: approve goes on, decline cancels. Decided
+ * and written in the coordinator's replica, like an abort (atCoordinator).
+ */
 export async function answerApproval(
   deps: WithState<ControlDeps, Failovers>,
   failoverId: string,
   approved: boolean,
   decision: OperatorDecision = {},
 ): Promise<FailoverView> {
-  const record = await readFailover(deps.state, failoverId);
+  const { record, state } = await atCoordinator(deps, failoverId);
   const token = record.approval_token;
   // An operator wait (no survivor could take anything) asks anew each time: an answer given before
   // it began answered an earlier question.
@@ -92,7 +155,7 @@ export async function answerApproval(
   const now = isoTime(deps.clock.now());
   const waitStep = [...record.steps].reverse().find((s) => s.action === waitAction);
   const updated = await changeRecord(
-    deps,
+    state,
     record,
     ['awaiting_approval'],
     {
@@ -123,7 +186,7 @@ export async function answerApproval(
   });
   await answerToken(deps, token, approved);
   // A wait that stored a new token meanwhile (a resumed execution) gets the same answer.
-  const after = await deps.state.getFailover(failoverId);
+  const after = await state.getFailover(failoverId);
   if (after?.approval_token && after.approval_token !== token) {
     await answerToken(deps, after.approval_token, approved);
   }
@@ -164,14 +227,14 @@ function declined(at: string, by: string | undefined): NonNullable<FailoverRecor
 }
 
 async function changeRecord(
-  deps: WithState<ControlDeps, Failovers>,
+  state: FailoverReplica,
   record: FailoverRecord,
   expectedStatuses: readonly FailoverStatus[],
   patch: Partial<Omit<FailoverRecord, 'failover_id' | 'steps'>>,
   step?: FailoverRecord['steps'][number],
 ): Promise<FailoverRecord> {
   try {
-    return await deps.state.updateFailover(record.failover_id, patch, {
+    return await state.updateFailover(record.failover_id, patch, {
       expectedStatuses,
       ...(step ? { step } : {}),
     });
