@@ -22,7 +22,12 @@ import { readPools } from '../app/resources/pools.ts';
 import { type RouteRequest, requestHash, routeTask } from '../app/route-task.ts';
 import { AWS_DEPLOYMENT_FACTS } from '../core/compliance/facts.ts';
 import type { DeploymentFacts } from '../core/compliance/types.ts';
-import { CortexError, messageOf, ReplicaUnreachableError } from '../core/errors.ts';
+import {
+  CoordinatorUnreachableError,
+  CortexError,
+  messageOf,
+  ReplicaUnreachableError,
+} from '../core/errors.ts';
 import type { Assessment } from '../core/health/types.ts';
 import { isServing } from '../core/state/records.ts';
 import type { Topology } from '../core/topology/types.ts';
@@ -576,17 +581,25 @@ export class SimWorld {
     }
   }
 
+  /**
+   * The operator aborts an active failover through the first region that answers. One that cannot
+   * reach the failover's coordinator, where the abort is written, answers COORDINATOR_UNREACHABLE
+   * and the next is asked, as the CLI moves on to the next endpoint (lib/cli/client.ts).
+   */
   async #abort(): Promise<void> {
     const replica = this.#anyServingReplica();
     if (!replica) return;
     const [active] = await replica.listActiveFailovers();
     if (!active) return;
-    const by = this.regionIds.find((id) => !this.network.isDown(id) && !this.#crashed.has(id));
-    if (!by) return;
-    try {
-      await abortFailover(this.deps(by), active.failover_id, { by: 'sim-operator' });
-    } catch (error) {
-      if (!(error instanceof CortexError)) throw error;
+    for (const by of this.regionIds) {
+      if (this.network.isDown(by) || this.#crashed.has(by)) continue;
+      try {
+        await abortFailover(this.deps(by), active.failover_id, { by: 'sim-operator' });
+        return;
+      } catch (error) {
+        if (!(error instanceof CortexError)) throw error;
+        if (!(error instanceof CoordinatorUnreachableError)) return;
+      }
     }
   }
 
