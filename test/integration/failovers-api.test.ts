@@ -7,10 +7,10 @@ import { createFailoversHandler } from '../../functions/failovers/handler.ts';
 import { DynamoStateAdapter } from '../../lib/adapters/aws/dynamodb-state.ts';
 import type { ControlDeps } from '../../lib/app/deps.ts';
 import { ReplicaUnreachableError } from '../../lib/core/errors.ts';
-import type { FailoverRecord } from '../../lib/core/failover/types.ts';
 import type { Topology } from '../../lib/core/topology/types.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
 import type { ControlPlaneEvent, StatePort } from '../../lib/ports.ts';
+import { failover } from '../contract/state-fixture.ts';
 import { defaultTopologyJson } from '../fixtures/topologies.ts';
 import { startTestTable, type TestTable } from '../support/dynalite.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
@@ -239,24 +239,15 @@ describe('reading and steering failovers', () => {
   it("answers 503 COORDINATOR_UNREACHABLE when the coordinator's replica is out of reach, and writes nothing", async () => {
     const t = quietTopology();
     const at = new Date(NOW).toISOString();
-    const record: FailoverRecord = {
+    const record = failover({
       failover_id: 'failover-ap-south-1-e7',
-      kind: 'failover',
       failed_region: 'ap-south-1',
-      trigger: 'automatic',
       reason: 'unreachable',
-      status: 'running',
       coordinator: 'us-east-1',
       epoch: 7,
-      dry_run: false,
       initiated_at: at,
-      workloads_migrated: 0,
-      workloads_pending: 0,
-      steps: [],
-      previous_statuses: [],
-      abort_requested: false,
       updated_at: at,
-    };
+    });
     const state = deps(t).state;
     await state.createFailover(record);
     for (const action of ['abort', 'approve', 'decline']) {

@@ -15,6 +15,7 @@ import { validateTopology } from '../../lib/core/topology/validate.ts';
 import { simulate } from '../../lib/sim/run.ts';
 import type { Schedule } from '../../lib/sim/schedule.ts';
 import { SimWorld } from '../../lib/sim/world.ts';
+import { failover } from '../contract/state-fixture.ts';
 
 const read = (path: string) => JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8'));
 const DEFAULT = validateTopology(read('../../topology/default.json'));
@@ -28,26 +29,17 @@ const ID = `failover-${EU}-e1`;
 /** The failover of seed 428204 as a record: eu-west-1 failed over by ap-south-1, to itself. */
 function record(world: SimWorld, overrides: Partial<FailoverRecord> = {}): FailoverRecord {
   const at = new Date(world.kernel.now()).toISOString();
-  return {
+  return failover({
     failover_id: ID,
-    kind: 'failover',
     failed_region: EU,
     target_region: AP,
-    trigger: 'automatic',
     reason: 'eu-west-1 unreachable',
-    status: 'running',
     coordinator: AP,
     epoch: 1,
-    dry_run: false,
     initiated_at: at,
-    workloads_migrated: 0,
-    workloads_pending: 0,
-    steps: [],
-    previous_statuses: [],
-    abort_requested: false,
     updated_at: at,
     ...overrides,
-  };
+  });
 }
 
 /**
