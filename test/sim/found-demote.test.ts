@@ -149,21 +149,27 @@ function scripted() {
   return raw;
 }
 
+/** A scripted plane where us-east-1 is primary, then cut off from everyone until it fenced. */
+async function fencedPrimary(): Promise<SimPlane> {
+  const plane = await SimPlane.start(scripted());
+  await plane.untilAllHealthy();
+  await write(plane, EU, US, { status: 'healthy', role: 'primary' });
+  await plane.rounds(1);
+  await plane.isolate(US);
+  await plane.until(
+    async () => expect((await ownRecord(plane, US))?.status).toBe('fenced'),
+    6 * plane.intervalMs,
+  );
+  return plane;
+}
+
 describe('a fenced primary that hears of the promotion late', () => {
   // Invariant: one primary at a time across an unfence. us-east-1 is primary and fences, cut off
   // from everyone; eu-west-1 is promoted meanwhile but us-east-1's demotion never lands (it lost to
   // a newer fence of us-east-1's own, or has not replicated yet): the promotion in its replica is
   // enough for us-east-1 to unfence as its topology role.
   it('unfences as active when another region holds the primary role in its replica', async () => {
-    const plane = await SimPlane.start(scripted());
-    await plane.untilAllHealthy();
-    await write(plane, EU, US, { status: 'healthy', role: 'primary' });
-    await plane.rounds(1);
-    await plane.isolate(US);
-    await plane.until(
-      async () => expect((await ownRecord(plane, US))?.status).toBe('fenced'),
-      6 * plane.intervalMs,
-    );
+    const plane = await fencedPrimary();
     await write(plane, EU, EU, { status: 'healthy', role: 'primary' });
     await plane.fault({ kind: 'unpartition', groups: [[EU, AP], [US]] });
     await plane.until(
@@ -188,15 +194,7 @@ describe('a fenced primary that hears of the promotion late', () => {
   // ap-south-1's /coordination/status and adopts it: as `active`, or it would unfence as primary
   // with nothing in its replica saying anyone else is.
   it('adopts the demotion a peer reports, role included, then unfences as active', async () => {
-    const plane = await SimPlane.start(scripted());
-    await plane.untilAllHealthy();
-    await write(plane, EU, US, { status: 'healthy', role: 'primary' });
-    await plane.rounds(1);
-    await plane.isolate(US);
-    await plane.until(
-      async () => expect((await ownRecord(plane, US))?.status).toBe('fenced'),
-      6 * plane.intervalMs,
-    );
+    const plane = await fencedPrimary();
     await plane.fault({ kind: 'join', a: US, b: EU });
     await plane.until(async () => {
       const seen = (await plane.state(EU).listRegionStatuses()).find((s) => s.region_id === US);
