@@ -9,6 +9,7 @@ import { reservationAccounting } from '../core/replication/consistency.ts';
 import { type Handoff, isServing, type RegionStatusRecord } from '../core/state/records.ts';
 import { expandResidency } from '../core/topology/residency.ts';
 import { criticalTableOf, SimStatePort } from './store/index.ts';
+import { LISTINGS } from './store/state.ts';
 import type { SimWorld } from './world.ts';
 
 export const INVARIANTS = [
@@ -119,26 +120,27 @@ export class InvariantChecker {
   async check(): Promise<void> {
     const world = this.#world;
     const now = world.kernel.now();
-    let statuses = new Map<string, RegionStatusRecord[]>();
-    let failovers = new Map<string, FailoverRecord[]>();
     const before = this.#seen;
+    // Nothing listed changed in any replica (most events): the same records as at the last check.
+    let statuses = before.statuses as ReadonlyMap<string, RegionStatusRecord[]>;
+    let failovers = before.failovers as ReadonlyMap<string, FailoverRecord[]>;
     let statusesChanged = false;
     let failoversChanged = false;
-    if (this.#listingsUnchanged()) {
-      // Nothing listed changed in any replica: the same records as at the last check.
-      statuses = before.statuses as Map<string, RegionStatusRecord[]>;
-      failovers = before.failovers as Map<string, FailoverRecord[]>;
-    } else {
+    if (!this.#listingsUnchanged()) {
+      const seenStatuses = new Map<string, RegionStatusRecord[]>();
+      const seenFailovers = new Map<string, FailoverRecord[]>();
       for (const replica of world.regionIds) {
-        const seenStatuses = await world.state(replica).listRegionStatuses();
-        const seenFailovers = await world.state(replica).listFailovers();
-        statuses.set(replica, seenStatuses);
-        failovers.set(replica, seenFailovers);
-        statusesChanged ||= !sameRecords(seenStatuses, before.statuses.get(replica));
-        failoversChanged ||= !sameRecords(seenFailovers, before.failovers.get(replica));
+        const statusesNow = await world.state(replica).listRegionStatuses();
+        const failoversNow = await world.state(replica).listFailovers();
+        seenStatuses.set(replica, statusesNow);
+        seenFailovers.set(replica, failoversNow);
+        statusesChanged ||= !sameRecords(statusesNow, before.statuses.get(replica));
+        failoversChanged ||= !sameRecords(failoversNow, before.failovers.get(replica));
       }
+      statuses = seenStatuses;
+      failovers = seenFailovers;
+      this.#seen = { statuses, failovers };
     }
-    this.#seen = { statuses, failovers };
     this.#observeNetwork(now, statuses, statusesChanged);
     if (statusesChanged) this.#epochsNeverGoBackwards(now, statuses);
     // A finding of these two is reported once (its detail names no time), and a failover judged by
@@ -183,7 +185,8 @@ export class InvariantChecker {
         versions.length = 0;
         return false;
       }
-      for (const version of state.listingVersions()) {
+      for (let part = 0; part < LISTINGS; part++) {
+        const version = state.listingVersion(part);
         if (versions[i] !== version) {
           same = false;
           versions[i] = version;
@@ -211,7 +214,13 @@ export class InvariantChecker {
         this.#countries.set(ack.residency, countries);
       }
       for (const replica of world.regionIds) {
-        const found = await world.state(replica).getHandoff(ack.handoff_id);
+        const state = world.state(replica);
+        // The store's own port is read in place (a scan reads every acknowledged handoff in every
+        // replica each time a failover moves); a port a mutation wraps is asked as the plane asks it.
+        const found =
+          state instanceof SimStatePort
+            ? state.peekHandoff(ack.handoff_id)
+            : await state.getHandoff(ack.handoff_id);
         if (!found) continue;
         // The same frozen record as at the last scan: the same verdict, already reported if broken.
         let judged = this.#residencyJudged.get(replica);

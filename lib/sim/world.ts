@@ -661,21 +661,22 @@ export class SimWorld {
 
   #guard(from: string, to: string): StatePort {
     const port = this.stores.region(to).state;
-    const blocked = () => this.network.blocked(from, to);
-    // One wrapper per method, made on first use (a port's methods do not change).
-    const wrapped = new Map<string | symbol, (...args: unknown[]) => unknown>();
-    return new Proxy(port, {
-      get(target, property, receiver) {
-        const known = wrapped.get(property);
-        if (known) return known;
-        const value = Reflect.get(target, property, receiver);
-        if (typeof value !== 'function') return value;
-        const wrapper = (...args: unknown[]) =>
-          blocked() ? Promise.reject(new ReplicaUnreachableError(from, to)) : value.apply(target, args);
-        wrapped.set(property, wrapper);
-        return wrapper;
-      },
-    });
+    const network = this.network;
+    // The port's own object with one wrapper per method, made once: a Proxy's trap on every method
+    // read cost more than the call it guards (every witness round and route goes through one).
+    const guarded = Object.create(port) as Record<string, unknown>;
+    for (let proto = Object.getPrototypeOf(port); proto && proto !== Object.prototype; ) {
+      for (const name of Object.getOwnPropertyNames(proto)) {
+        const method = Object.getOwnPropertyDescriptor(proto, name)?.value;
+        if (name === 'constructor' || typeof method !== 'function' || Object.hasOwn(guarded, name)) continue;
+        guarded[name] = (...args: unknown[]) =>
+          network.blocked(from, to)
+            ? Promise.reject(new ReplicaUnreachableError(from, to))
+            : method.apply(port, args);
+      }
+      proto = Object.getPrototypeOf(proto);
+    }
+    return guarded as unknown as StatePort;
   }
 
   /** The region's own state port, with the mutation under test applied. */

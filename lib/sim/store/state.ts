@@ -36,6 +36,9 @@ export interface SimStateOptions {
   readonly writer?: string;
 }
 
+/** How many partitions SimStatePort.listingVersion tells apart. */
+export const LISTINGS = 3;
+
 /** The slot every port built without a writer shares. */
 const SHARED_WRITER = '_';
 
@@ -178,6 +181,12 @@ export class SimStatePort implements StatePort {
   async getHandoff(handoffId: string): Promise<Handoff | undefined> {
     const { pk, sk } = keys.handoff(handoffId);
     return this.#tables.handoff.get<Handoff>(pk, sk);
+  }
+
+  /** The handoff as stored, without a promise: for readers outside the plane (the invariants); never mutate it. */
+  peekHandoff(handoffId: string): Handoff | undefined {
+    const { pk, sk } = keys.handoff(handoffId);
+    return this.#tables.handoff.peek<Handoff>(pk, sk);
   }
 
   async getHandoffs(handoffIds: readonly string[]): Promise<Map<string, Handoff>> {
@@ -325,16 +334,14 @@ export class SimStatePort implements StatePort {
   }
 
   /**
-   * The versions of what `listRegionStatuses` and `listFailovers` read: while they are the same, the
-   * two listings hand out the same records (the invariants skip re-reading them after every event).
+   * The version of one of the LISTINGS partitions `listRegionStatuses` and `listFailovers` read (0:
+   * the statuses, 1 and 2: the two failover lists): while all are the same, the two listings hand out
+   * the same records (the invariants skip re-reading them after every event, asking one number at a
+   * time: no array per event).
    */
-  listingVersions(): readonly [number, number, number] {
-    const failovers = this.#tables.failover;
-    return [
-      this.#tables.region_status.version(keys.regionStatusPartition),
-      failovers.version(keys.failoverList),
-      failovers.version(keys.activeFailoverList),
-    ];
+  listingVersion(part: number): number {
+    if (part === 0) return this.#tables.region_status.version(keys.regionStatusPartition);
+    return this.#tables.failover.version(part === 1 ? keys.failoverList : keys.activeFailoverList);
   }
 
   /** Per listed partition: the version it was read at and the stored items, in listing order. */
