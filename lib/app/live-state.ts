@@ -23,12 +23,14 @@ export async function readStatuses(
   topology: Topology,
   state: RegionStatuses,
 ): Promise<Map<string, RegionStatusRecord>> {
-  // Loops, not maps of entry pairs: every probe answer and every round reads the statuses.
-  const stored = new Map<string, RegionStatusRecord>();
-  for (const record of await state.listRegionStatuses()) stored.set(record.region_id, record);
+  // Loops, not maps of entry pairs: every probe answer and every round reads the statuses. A
+  // topology holds a few regions: each looks for its record in the listing (the last one of its id).
+  const stored = await state.listRegionStatuses();
   const statuses = new Map<string, RegionStatusRecord>();
   for (const { region_id } of topology.regions) {
-    statuses.set(region_id, stored.get(region_id) ?? defaultStatus(topology, region_id));
+    let record: RegionStatusRecord | undefined;
+    for (const candidate of stored) if (candidate.region_id === region_id) record = candidate;
+    statuses.set(region_id, record ?? defaultStatus(topology, region_id));
   }
   return statuses;
 }

@@ -407,7 +407,8 @@ export class SimWorld {
   }
 
   async #round(member: string): Promise<void> {
-    await this.#armedCascade();
+    // Most rounds have no cascade armed: nothing to await.
+    if (this.#cascade) await this.#armedCascade();
     if (this.network.isDown(member) || this.#crashed.has(member) || this.#busy.has(member)) return;
     this.#busy.add(member);
     try {
@@ -665,16 +666,11 @@ export class SimWorld {
     // The port's own object with one wrapper per method, made once: a Proxy's trap on every method
     // read cost more than the call it guards (every witness round and route goes through one).
     const guarded = Object.create(port) as Record<string, unknown>;
-    for (let proto = Object.getPrototypeOf(port); proto && proto !== Object.prototype; ) {
-      for (const name of Object.getOwnPropertyNames(proto)) {
-        const method = Object.getOwnPropertyDescriptor(proto, name)?.value;
-        if (name === 'constructor' || typeof method !== 'function' || Object.hasOwn(guarded, name)) continue;
-        guarded[name] = (...args: unknown[]) =>
-          network.blocked(from, to)
-            ? Promise.reject(new ReplicaUnreachableError(from, to))
-            : method.apply(port, args);
-      }
-      proto = Object.getPrototypeOf(proto);
+    for (const [name, method] of methodsOf(port)) {
+      guarded[name] = (...args: unknown[]) =>
+        network.blocked(from, to)
+          ? Promise.reject(new ReplicaUnreachableError(from, to))
+          : method.apply(port, args);
     }
     return guarded as unknown as StatePort;
   }
@@ -792,6 +788,27 @@ function frozenObjects(value: unknown): unknown {
   const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
   for (const key of Object.keys(copy)) copy[key] = frozenObjects(copy[key]);
   return Object.freeze(copy);
+}
+
+/** Per prototype, the methods of its objects by name (the nearest definition of each), found once. */
+const methodsByPrototype = new WeakMap<object, ReadonlyMap<string, (...args: unknown[]) => unknown>>();
+
+function methodsOf(port: object): ReadonlyMap<string, (...args: unknown[]) => unknown> {
+  const prototype = Object.getPrototypeOf(port) as object;
+  let methods = methodsByPrototype.get(prototype);
+  if (!methods) {
+    const found = new Map<string, (...args: unknown[]) => unknown>();
+    for (let proto = prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+      for (const name of Object.getOwnPropertyNames(proto)) {
+        const method = Object.getOwnPropertyDescriptor(proto, name)?.value;
+        if (name !== 'constructor' && typeof method === 'function' && !found.has(name))
+          found.set(name, method);
+      }
+    }
+    methods = found;
+    methodsByPrototype.set(prototype, methods);
+  }
+  return methods;
 }
 
 function withOverrides(state: StatePort, overrides: Partial<StatePort>): StatePort {

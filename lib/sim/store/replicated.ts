@@ -258,7 +258,9 @@ interface Entry extends Stamp {
   readonly index: IndexKey | undefined;
 }
 
-interface Change extends Entry {
+/** A write on its way over one link: the entry itself, shared by every replica it lands in. */
+interface Change {
+  readonly entry: Entry;
   readonly table: Table;
   readonly pk: string;
   readonly sk: string;
@@ -453,7 +455,7 @@ class Store implements ReplicatedStore {
     const table = replica.tableRef;
     for (const link of node.outbound) {
       if (!table.replicas.has(link.to.id)) continue;
-      link.queue.push({ ...entry, table, pk, sk, dueAt: now + link.lagMs });
+      link.queue.push({ entry, table, pk, sk, dueAt: now + link.lagMs });
       // A non-empty queue already has a wake for its head (or is paused, and `resume` wakes it).
       if (link.queue.size === 1 && !paused(link)) this.#wake(now + link.lagMs);
     }
@@ -486,19 +488,16 @@ class Store implements ReplicatedStore {
       }
       link.queue.shift();
       const target = head.table.replicas.get(link.to.id) as Replica;
+      const { entry } = head;
       // The receiving region's clock moves past the stamp, superseded or not.
-      link.to.lastStamp = Math.max(link.to.lastStamp, head.time);
+      link.to.lastStamp = Math.max(link.to.lastStamp, entry.time);
       const held = target.entry(head.pk, head.sk);
-      if (held && compareStamps(head, held) <= 0) {
+      if (held && compareStamps(entry, held) <= 0) {
         link.superseded++;
         continue;
       }
-      target.set(head.pk, head.sk, {
-        value: head.value,
-        index: head.index,
-        time: head.time,
-        region: head.region,
-      });
+      // Entries are never mutated: the one written is the one every replica holds.
+      target.set(head.pk, head.sk, entry);
       link.delivered++;
     }
   }

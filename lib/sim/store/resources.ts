@@ -24,7 +24,7 @@ import type { HoldRef, RegionPool, Reservation } from '../../core/resources/pool
 import type { Handoff } from '../../core/state/records.ts';
 import type { ResourceAmounts, ResourceUsage } from '../../core/topology/types.ts';
 import type { Clock, HandoffClaim, Hold, RebalanceRecord, ResourcesPort } from '../../ports.ts';
-import { frozenCopy, type IndexKey, type SimReplica } from './replicated.ts';
+import { frozenInPlace, type IndexKey, type SimReplica } from './replicated.ts';
 
 export interface SimResourcesOptions {
   /** The region's replica of the state table, shared with its SimStatePort (handoffs live there). */
@@ -128,7 +128,8 @@ export class SimResourcesPort implements ResourcesPort {
     const version = this.#pools.version(pk);
     const kept = this.#readings.get(name);
     if (kept?.version === version) return kept.value as T;
-    const value = frozenCopy(derive());
+    // Derived afresh from the stored items: frozen where it stands, not copied.
+    const value = frozenInPlace(derive());
     this.#readings.set(name, { version, value });
     return value;
   }

@@ -183,6 +183,19 @@ export class SimStatePort implements StatePort {
     return this.#tables.handoff.get<Handoff>(pk, sk);
   }
 
+  /**
+   * A number that changes whenever any handoff targeting one of `targets` changes in this replica
+   * (every handoff is listed under its target, and a listing's version moves with its items): equal
+   * numbers mean the same handoff records.
+   */
+  handoffsVersion(targets: readonly string[]): number {
+    const table = this.#tables.handoff;
+    let version = 0;
+    // Versions only grow: the largest moves whenever any of them does.
+    for (const target of targets) version = Math.max(version, table.version(keys.handoffByTarget(target)));
+    return version;
+  }
+
   /** The handoff as stored, without a promise: for readers outside the plane (the invariants); never mutate it. */
   peekHandoff(handoffId: string): Handoff | undefined {
     const { pk, sk } = keys.handoff(handoffId);
