@@ -13,8 +13,12 @@ import type { Clock } from '../ports.ts';
 export interface SimKernel extends Clock {
   /** Virtual epoch ms. */
   now(): number;
-  /** Runs `run` at now + `delayMs` (>= 0); returns a function that cancels it. */
-  at(delayMs: number, run: () => unknown): () => void;
+  /**
+   * Runs `run` at now + `delayMs` (>= 0); returns a function that cancels it. `synchronous`: `run`
+   * does all its work before it returns and starts no promise (replication's deliveries, half of a
+   * run's events), so nothing is left to settle after it and the run goes on without a macrotask.
+   */
+  at(delayMs: number, run: () => unknown, options?: { readonly synchronous?: boolean }): () => void;
   /** Resolves at now + `ms`. */
   sleep(ms: number): Promise<void>;
   /** Uniform in [0, 1) from the seed. */
@@ -44,6 +48,7 @@ interface Scheduled {
   readonly seq: number;
   readonly label: string;
   readonly run: () => unknown;
+  readonly synchronous: boolean;
   cancelled: boolean;
 }
 
@@ -100,9 +105,9 @@ export function createKernel(options: { readonly seed: number; readonly start?: 
     return top;
   };
 
-  const at = (delayMs: number, run: () => unknown, label = 'event'): (() => void) => {
+  const at = (delayMs: number, run: () => unknown, label = 'event', synchronous = false): (() => void) => {
     if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`kernel.at: delay ${delayMs} ms`);
-    const item: Scheduled = { at: now + delayMs, seq: seq++, label, run, cancelled: false };
+    const item: Scheduled = { at: now + delayMs, seq: seq++, label, run, synchronous, cancelled: false };
     push(item);
     return () => {
       item.cancelled = true;
@@ -111,7 +116,7 @@ export function createKernel(options: { readonly seed: number; readonly start?: 
 
   const kernel: SimKernel = {
     now: () => now,
-    at: (delayMs, run) => at(delayMs, run),
+    at: (delayMs, run, options) => at(delayMs, run, 'event', options?.synchronous === true),
     sleep: (ms) => new Promise<void>((resolve) => at(Math.max(0, ms), resolve, 'sleep')),
     random,
     int: (min, max) => min + Math.floor(random() * (max - min + 1)),
@@ -128,9 +133,11 @@ export function createKernel(options: { readonly seed: number; readonly start?: 
         if (next.cancelled) continue;
         now = next.at;
         executed += 1;
+        let settled = next.synchronous;
         try {
           const result = next.run();
           if (result instanceof Promise) {
+            settled = false;
             result.catch((error: unknown) => {
               failure ??= error;
             });
@@ -138,7 +145,7 @@ export function createKernel(options: { readonly seed: number; readonly start?: 
         } catch (error) {
           failure ??= error;
         }
-        await settle();
+        if (!settled) await settle();
         if (failure !== undefined) throw failure;
         await afterEach?.({ at: next.at, seq: next.seq, label: next.label });
       }

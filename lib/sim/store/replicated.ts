@@ -471,11 +471,16 @@ class Store implements ReplicatedStore {
   #wake(at: number): void {
     if (this.#wakes.has(at)) return;
     this.#wakes.add(at);
-    this.#kernel.at(Math.max(0, at - this.#kernel.now()), () => {
-      this.#wakes.delete(at);
-      const now = this.#kernel.now();
-      for (const link of this.#links) this.#drain(link, now);
-    });
+    this.#kernel.at(
+      Math.max(0, at - this.#kernel.now()),
+      () => {
+        this.#wakes.delete(at);
+        const now = this.#kernel.now();
+        for (const link of this.#links) this.#drain(link, now);
+      },
+      // Deliveries only set replicas' items: nothing asynchronous to wait for after them.
+      { synchronous: true },
+    );
   }
 
   /** Delivers the link's changes due by `until`, in order (a later one waits behind its head). */
