@@ -70,15 +70,14 @@ export function healthPolicyOf(
   // A frozen topology (validated) never changes: its default policy is made once, frozen, and
   // shared (every probe round, quorum assessment and probe answer asks for it).
   const shared = options.window_size === undefined && options.min_samples_for_slo === undefined;
-  if (shared && Object.isFrozen(topology)) {
-    let policy = defaultPolicies.get(topology);
-    if (!policy) {
-      policy = Object.freeze(makeHealthPolicy(topology, options));
-      defaultPolicies.set(topology, policy);
-    }
-    return policy;
+  if (!shared) return makeHealthPolicy(topology, options);
+  // Only a frozen topology is ever kept, and it stays frozen: a kept one needs no second look.
+  let policy = defaultPolicies.get(topology);
+  if (!policy && Object.isFrozen(topology)) {
+    policy = Object.freeze(makeHealthPolicy(topology, options));
+    defaultPolicies.set(topology, policy);
   }
-  return makeHealthPolicy(topology, options);
+  return policy ?? makeHealthPolicy(topology, options);
 }
 
 const defaultPolicies = new WeakMap<Topology, HealthPolicy>();
