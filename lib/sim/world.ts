@@ -662,16 +662,11 @@ export class SimWorld {
 
   #guard(from: string, to: string): StatePort {
     const port = this.stores.region(to).state;
-    const network = this.network;
-    // The port's own object with one wrapper per method, made once: a Proxy's trap on every method
-    // read cost more than the call it guards (every witness round and route goes through one).
-    const guarded = Object.create(port) as Record<string, unknown>;
-    for (const [name, method] of methodsOf(port)) {
-      guarded[name] = (...args: unknown[]) =>
-        network.blocked(from, to)
-          ? Promise.reject(new ReplicaUnreachableError(from, to))
-          : method.apply(port, args);
-    }
+    // An object of the port's guarded class (guardPrototypeOf) holding what it guards: a Proxy's
+    // trap on every method read cost more than the call it guards, and so did a closure per method
+    // and world (every witness round and route goes through one).
+    const guarded = Object.create(guardPrototypeOf(port)) as Guarded;
+    guarded[GUARDED] = { port, network: this.network, from, to };
     return guarded as unknown as StatePort;
   }
 
@@ -790,25 +785,43 @@ function frozenObjects(value: unknown): unknown {
   return Object.freeze(copy);
 }
 
-/** Per prototype, the methods of its objects by name (the nearest definition of each), found once. */
-const methodsByPrototype = new WeakMap<object, ReadonlyMap<string, (...args: unknown[]) => unknown>>();
+/** What a guarded port (SimWorld.#guard) calls through, when the network lets `from` reach `to`. */
+const GUARDED = Symbol('guarded');
 
-function methodsOf(port: object): ReadonlyMap<string, (...args: unknown[]) => unknown> {
+interface Guarded {
+  [GUARDED]: {
+    readonly port: object;
+    readonly network: SimNetwork;
+    readonly from: string;
+    readonly to: string;
+  };
+}
+
+/** Per port prototype, the prototype of its guarded ports: each method refused across a cut, made once. */
+const guardPrototypes = new WeakMap<object, object>();
+
+function guardPrototypeOf(port: object): object {
   const prototype = Object.getPrototypeOf(port) as object;
-  let methods = methodsByPrototype.get(prototype);
-  if (!methods) {
-    const found = new Map<string, (...args: unknown[]) => unknown>();
-    for (let proto = prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
-      for (const name of Object.getOwnPropertyNames(proto)) {
-        const method = Object.getOwnPropertyDescriptor(proto, name)?.value;
-        if (name !== 'constructor' && typeof method === 'function' && !found.has(name))
-          found.set(name, method);
-      }
+  let guard = guardPrototypes.get(prototype);
+  if (guard) return guard;
+  const made = Object.create(prototype) as Record<string, unknown>;
+  const seen = new Set<string>();
+  for (let proto = prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const method = Object.getOwnPropertyDescriptor(proto, name)?.value;
+      if (name === 'constructor' || typeof method !== 'function' || seen.has(name)) continue;
+      seen.add(name);
+      made[name] = function (this: Guarded, ...args: unknown[]) {
+        const { port: target, network, from, to } = this[GUARDED];
+        return network.blocked(from, to)
+          ? Promise.reject(new ReplicaUnreachableError(from, to))
+          : method.apply(target, args);
+      };
     }
-    methods = found;
-    methodsByPrototype.set(prototype, methods);
   }
-  return methods;
+  guard = made;
+  guardPrototypes.set(prototype, guard);
+  return guard;
 }
 
 function withOverrides(state: StatePort, overrides: Partial<StatePort>): StatePort {
