@@ -29,7 +29,9 @@ export async function readStatuses(
   const statuses = new Map<string, RegionStatusRecord>();
   for (const { region_id } of topology.regions) {
     let record: RegionStatusRecord | undefined;
-    for (const candidate of stored) if (candidate.region_id === region_id) record = candidate;
+    for (let i = 0; i < stored.length; i++) {
+      if ((stored[i] as RegionStatusRecord).region_id === region_id) record = stored[i];
+    }
     statuses.set(region_id, record ?? defaultStatus(topology, region_id));
   }
   return statuses;

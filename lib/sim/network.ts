@@ -267,29 +267,39 @@ export class SimProbe implements ProbePort {
     const deps = this.#options.depsOf(target);
     if (!deps) return each({ ok: false, error: 'refused', latency_ms });
     return Promise.all(
-      endpoints.map((endpoint) => answer(deps, { observer, target, endpoint, at: start }, latency_ms)),
+      endpoints.map((endpoint) => answer(deps, observer, target, endpoint, start, latency_ms)),
     );
   }
 }
 
-/** One endpoint as the target's own route answers it, after the network let the call through. */
+/**
+ * One endpoint as the target's own route answers it, after the network let the call through. Each
+ * observation is one literal, its fields in one order (observer, target, endpoint, at, then the
+ * answer's): every probe of every round makes three.
+ */
 async function answer(
   deps: RegionalDeps,
-  base: Pick<ProbeObservation, 'observer' | 'target' | 'endpoint' | 'at'>,
+  observer: string,
+  target: string,
+  endpoint: string,
+  at: number,
   latency_ms: number,
 ): Promise<ProbeObservation> {
   try {
-    switch (base.endpoint) {
+    switch (endpoint) {
       case '/health': {
         const health = await regionHealth(deps);
         return health.serving
-          ? { ...base, ok: true, status: 200, latency_ms }
-          : { ...base, ok: false, status: 503, error: 'http 503', latency_ms };
+          ? { observer, target, endpoint, at, ok: true, status: 200, latency_ms }
+          : { observer, target, endpoint, at, ok: false, status: 503, error: 'http 503', latency_ms };
       }
       case '/coordination/status': {
         const seen = await coordinationStatus(deps);
         return {
-          ...base,
+          observer,
+          target,
+          endpoint,
+          at,
           ok: true,
           status: 200,
           latency_ms,
@@ -305,12 +315,21 @@ async function answer(
         };
       }
       default:
-        return { ...base, ok: true, status: 200, latency_ms };
+        return { observer, target, endpoint, at, ok: true, status: 200, latency_ms };
     }
   } catch (error) {
     // As the handlers' error boundary (functions/shared/http.ts): a region cut off from the MRSC
     // table's majority answers 503, anything else 500.
     const status = error instanceof StateUnavailableError ? 503 : 500;
-    return { ...base, ok: false, status, error: `http ${status} (${messageOf(error)})`, latency_ms };
+    return {
+      observer,
+      target,
+      endpoint,
+      at,
+      ok: false,
+      status,
+      error: `http ${status} (${messageOf(error)})`,
+      latency_ms,
+    };
   }
 }
