@@ -115,32 +115,41 @@ export class InvariantChecker {
    * After every event. Most events change no status and no failover record: the checks that read
    * only those records (and report each finding once) are skipped when every replica hands out the
    * same records as at the last check. The stores hand out their frozen images, so the same objects
-   * mean the same content.
+   * mean the same content. Such an event is checked without a promise (undefined); one that changed a
+   * listing reads them again, asynchronously.
    */
-  async check(): Promise<void> {
+  check(): Promise<void> | undefined {
+    if (!this.#listingsUnchanged()) return this.#checkChanged();
+    const now = this.#world.kernel.now();
+    // Nothing listed changed in any replica (most events): the same records as at the last check.
+    const statuses = this.#seen.statuses as ReadonlyMap<string, RegionStatusRecord[]>;
+    const failovers = this.#seen.failovers as ReadonlyMap<string, FailoverRecord[]>;
+    this.#observeNetwork(now, statuses, false);
+    this.#fencing(now, statuses);
+    this.#deadRegionServed(now, statuses, failovers);
+    this.#cascadeSurvivorServes(now, statuses, failovers);
+    this.#servedWhileNotServing(now);
+    return undefined;
+  }
+
+  /** `check` after an event that changed a status or failover listing in some replica. */
+  async #checkChanged(): Promise<void> {
     const world = this.#world;
     const now = world.kernel.now();
     const before = this.#seen;
-    // Nothing listed changed in any replica (most events): the same records as at the last check.
-    let statuses = before.statuses as ReadonlyMap<string, RegionStatusRecord[]>;
-    let failovers = before.failovers as ReadonlyMap<string, FailoverRecord[]>;
     let statusesChanged = false;
     let failoversChanged = false;
-    if (!this.#listingsUnchanged()) {
-      const seenStatuses = new Map<string, RegionStatusRecord[]>();
-      const seenFailovers = new Map<string, FailoverRecord[]>();
-      for (const replica of world.regionIds) {
-        const statusesNow = await world.state(replica).listRegionStatuses();
-        const failoversNow = await world.state(replica).listFailovers();
-        seenStatuses.set(replica, statusesNow);
-        seenFailovers.set(replica, failoversNow);
-        statusesChanged ||= !sameRecords(statusesNow, before.statuses.get(replica));
-        failoversChanged ||= !sameRecords(failoversNow, before.failovers.get(replica));
-      }
-      statuses = seenStatuses;
-      failovers = seenFailovers;
-      this.#seen = { statuses, failovers };
+    const statuses = new Map<string, RegionStatusRecord[]>();
+    const failovers = new Map<string, FailoverRecord[]>();
+    for (const replica of world.regionIds) {
+      const statusesNow = await world.state(replica).listRegionStatuses();
+      const failoversNow = await world.state(replica).listFailovers();
+      statuses.set(replica, statusesNow);
+      failovers.set(replica, failoversNow);
+      statusesChanged ||= !sameRecords(statusesNow, before.statuses.get(replica));
+      failoversChanged ||= !sameRecords(failoversNow, before.failovers.get(replica));
     }
+    this.#seen = { statuses, failovers };
     this.#observeNetwork(now, statuses, statusesChanged);
     if (statusesChanged) this.#epochsNeverGoBackwards(now, statuses);
     // A finding of these two is reported once (its detail names no time), and a failover judged by
@@ -161,6 +170,12 @@ export class InvariantChecker {
         await this.#residencyKept(now);
       }
     }
+    this.#servedWhileNotServing(now);
+  }
+
+  /** Routes a region answered while its own replica said it did not serve (SimWorld.servedWhileNotServing). */
+  #servedWhileNotServing(now: number): void {
+    const world = this.#world;
     if (world.servedWhileNotServing.length === 0) return;
     for (const line of world.servedWhileNotServing.splice(0)) {
       this.#fail('never-serves-while-fenced', now, line);

@@ -147,7 +147,8 @@ export function createKernel(options: { readonly seed: number; readonly start?: 
         }
         if (!settled) await settle();
         if (failure !== undefined) throw failure;
-        await afterEach?.({ at: next.at, seq: next.seq, label: next.label });
+        const checked = afterEach?.({ at: next.at, seq: next.seq, label: next.label });
+        if (checked) await checked;
       }
       now = Math.max(now, untilMs);
     },

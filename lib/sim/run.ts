@@ -81,13 +81,17 @@ export async function simulate(
   class Stop extends Error {}
   class Settled extends Error {}
   try {
-    await world.kernel.run(start + schedule.duration_ms, async ({ at, seq }) => {
-      trace?.update(`${at - start}:${seq};`);
-      await checker.check();
+    const afterCheck = (at: number) => {
       if (stopAtFirst && checker.violations.length > 0) throw new Stop();
       if (options.fullQuietTail || at < quietFrom) return;
       settledSince = settled(world, checker) ? (settledSince ?? at) : undefined;
       if (settledSince !== undefined && at - settledSince >= settledFor) throw new Settled();
+    };
+    await world.kernel.run(start + schedule.duration_ms, ({ at, seq }) => {
+      trace?.update(`${at - start}:${seq};`);
+      // Most events are checked without a promise (InvariantChecker.check).
+      const checking = checker.check();
+      return checking ? checking.then(() => afterCheck(at)) : afterCheck(at);
     });
     await checker.finish();
   } catch (error) {
