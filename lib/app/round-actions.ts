@@ -409,8 +409,9 @@ export class RoundActions {
    * workflow started again: a no-op while its execution runs (a long wait), a new execution from
    * the record when the last one ended with the record still running (its final writes failed: the
    * state it needs was unavailable, as a coordinator cut off from the MRSC table's majority for
-   * longer than the workflow's retries; found by the simulator). A failover waiting for an operator
-   * is left to the operator.
+   * longer than the workflow's retries; found by the simulator), or when its rollback was interrupted
+   * the same way (MarkFailed leaves such a record running). A failover waiting for an operator is left
+   * to the operator.
    */
   async resumeStalled(): Promise<void> {
     const { regionId, topology, workflow } = this.#deps;

@@ -63,7 +63,8 @@ export const LAMBDA_SERVICE_ERROR_NAMES = [
 
 /**
  * The one Retry block of every Task state. Rollback gets more attempts: a rollback that gives up
- * leaves statuses as the failover set them (MarkFailed, an operator's job).
+ * leaves statuses as the failover set them (MarkFailed, an operator's job), unless it gave up on an
+ * error this block retries: then MarkFailed leaves the record running for its coordinator to resume.
  */
 export const RETRY_POLICY = {
   ErrorEquals: [
