@@ -76,8 +76,14 @@ export function liveStates(
  * holds (a region whose probe rounds stopped while its API answers writes no heartbeat anywhere).
  * Without that, a survivor whose peers are down or stopped would call itself behind and go dark with
  * them, and a healthy region would be failed over for its peers' outage (found by the simulator,
- * seeds 236 and 533). Views older than the window (this region's own rounds did not run: it was
- * down) decide nothing: the heartbeat's age alone counts.
+ * seeds 236 and 533). Views older than the window decide nothing: this region's own rounds did not
+ * run, because it was down, or because only its process stopped while its API and replica stayed
+ * up. A witness's fresh view then stands in for its own: a witness writes its views straight into
+ * every replica it reaches, so one here within the window was written across a live path, and the
+ * peer it reached reported its heartbeat to it as to this region's probes. Without one, the
+ * heartbeat's age alone counts. Before, a region whose process stopped along with its only counted
+ * peer's went dark with that peer and was failed over when the peer came back (found by the
+ * simulator on the MRSC topology, seed 7018).
  */
 export async function catchingUp(
   deps: WithState<Pick<RegionalDeps, 'topology' | 'state' | 'clock' | 'regionId'>, HealthViews & Heartbeats>,
@@ -93,9 +99,18 @@ export async function catchingUp(
   }
   if (others.length === 0) return undefined;
   const [heartbeats, views] = await Promise.all([deps.state.listHeartbeats(), deps.state.listTargetHealth()]);
+  // Per peer, this region's own fresh view of it, else a witness's newest fresh one.
   const fresh = new Map<string, TargetHealth>();
-  for (const v of views)
-    if (v.observer === regionId && now - v.updated_at <= windowMs) fresh.set(v.target, v);
+  const witnessed = new Map<string, TargetHealth>();
+  for (const v of views) {
+    if (now - v.updated_at > windowMs) continue;
+    if (v.observer === regionId) fresh.set(v.target, v);
+    else if (topology.witnesses.some((w) => w.witness_id === v.observer)) {
+      const seen = witnessed.get(v.target);
+      if (seen === undefined || v.updated_at > seen.updated_at) witnessed.set(v.target, v);
+    }
+  }
+  for (const [target, v] of witnessed) if (!fresh.has(target)) fresh.set(target, v);
   const counted = others.filter((id) => (fresh.get(id)?.consecutive_unanswered ?? 0) === 0);
   if (counted.length === 0) return undefined;
   const stale = counted.filter((id) => {
