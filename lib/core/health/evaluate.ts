@@ -123,13 +123,16 @@ function makeHealthPolicy(
  * - component_failure: `/health` answers but another endpoint failed failure_threshold rounds in a row.
  * - healthy: never failed, or success_threshold clean rounds in a row; otherwise suspect (a target
  *   recovering from unhealthy passes through suspect too).
+ * - in a row means rounds in a row: a previous view older than viewFreshForMs is not continued
+ *   (continuedView).
  */
 export function applyRound(
-  prev: TargetHealth | undefined,
+  last: TargetHealth | undefined,
   observed: readonly ProbeObservation[],
   policy: HealthPolicy,
 ): TargetHealth {
-  const first = checkedRound(prev, observed);
+  const first = checkedRound(last, observed);
+  const prev = continuedView(last, observed, policy);
   const read = readRound(prev, observed);
   const { round } = read;
   const counts = countRound(prev, round, policy);
@@ -222,6 +225,47 @@ interface Breaches {
   readonly unhealthy: string[];
   readonly signals: HealthSignal[];
   readonly componentSymptoms: string[];
+}
+
+/**
+ * How long a view speaks for the present: three rounds. An older one is stale: the quorum counts
+ * nothing of it (quorum.ts) and the next round does not continue its runs (continuedView).
+ */
+export function viewFreshForMs(policy: Pick<HealthPolicy, 'interval_seconds'>): number {
+  return 3 * policy.interval_seconds * 1000;
+}
+
+/**
+ * The previous view as this round continues it. Counts in a row are rounds in a row, so a view older
+ * than viewFreshForMs (its observer was down, or a witness could read back only an old copy across a
+ * partition) restarts them: the failure counts from zero, and reachability unknown, which is down
+ * until success_threshold answered rounds prove a path (a serving observer counts a member that
+ * answered its latest round anyway). Continued across the gap, a target that failed before it and
+ * recovered meanwhile was unhealthy again at the first round without an answer, and a peer lost
+ * meanwhile still counted as reached for two rounds: a region back from an outage inside a
+ * partition, on its side with the witness (whose copy was as old), held a quorum of that and failed
+ * over a region the majority had already failed over, under the same failover id with another target
+ * (simulator seed 907017). The verdict, what the target reported and the round count carry over.
+ */
+function continuedView(
+  prev: TargetHealth | undefined,
+  observed: readonly ProbeObservation[],
+  policy: HealthPolicy,
+): TargetHealth | undefined {
+  if (!prev) return undefined;
+  let first = Number.POSITIVE_INFINITY;
+  for (const o of observed) if (o.at < first) first = o.at;
+  if (first - prev.updated_at <= viewFreshForMs(policy)) return prev;
+  return {
+    ...prev,
+    consecutive_failures: 0,
+    consecutive_successes: 0,
+    consecutive_unanswered: 0,
+    consecutive_answered: 0,
+    reachable: false,
+    endpoints: {},
+    window: [],
+  };
 }
 
 /** The round's first observation, once the round and `prev` are known to be one observer's view of one target. */

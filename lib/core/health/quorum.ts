@@ -5,7 +5,7 @@
  */
 import { isServing, type RegionStatus, type RegionStatusRecord } from '../state/records.ts';
 import type { Topology } from '../topology/types.ts';
-import { HEALTH_ENDPOINT, healthPolicyOf, reachableOf } from './evaluate.ts';
+import { HEALTH_ENDPOINT, healthPolicyOf, reachableOf, viewFreshForMs } from './evaluate.ts';
 import type { Assessment, FailedRegion, HealthSignal, TargetHealth, Verdict } from './types.ts';
 
 export interface AssessInput {
@@ -93,7 +93,7 @@ export function assess(input: AssessInput): Assessment {
     members: [...regionMembers, ...witnesses],
     failureThreshold: policy.failure_threshold,
     // Three missed rounds: the observer is gone or cannot write here, so its view says nothing now.
-    views: new LatestViews(input.views, now, 3 * policy.interval_seconds * 1000),
+    views: new LatestViews(input.views, now, viewFreshForMs(policy)),
   };
   const reaches = reachesFrom(scene);
   const reachable = scene.members.filter(reaches);
