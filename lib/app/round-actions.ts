@@ -258,8 +258,14 @@ export class RoundActions {
         unreachable: true,
         signals: ['unreachable'],
         coordinator:
-          coordinatorFor(topology, statuses, region, assessment.reachable_by_majority, assessment.unheard) ??
-          regionId,
+          coordinatorFor(
+            topology,
+            statuses,
+            region,
+            assessment.reachable_by_majority,
+            assessment.unheard,
+            assessment.observing,
+          ) ?? regionId,
       };
       await this.#startFailover(failed, status, statuses);
     }
@@ -370,6 +376,7 @@ export class RoundActions {
         record.failed_region,
         assessment.reachable_by_majority,
         assessment.unheard,
+        assessment.observing,
       );
       if (successor !== regionId) continue;
       try {

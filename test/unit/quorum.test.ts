@@ -388,6 +388,65 @@ describe('assess: coordinator', () => {
     });
   });
 
+  describe('a natural coordinator that says it is out of service', () => {
+    // ap-south-1's replica: it never received the write that failed eu-west-1 over (its writer,
+    // us-east-1, went down before it replicated here), so it holds eu-west-1 healthy; us-east-1 is
+    // dead, and eu-west-1 answers everyone with its own status, failed.
+    const reports = (
+      observer: string,
+      status: RegionStatus,
+      options: { at?: number; answered?: boolean } = {},
+    ) => ({
+      ...view(observer, EU, 'healthy', options.at === undefined ? {} : { at: options.at }),
+      reported_status: status,
+      consecutive_answered: options.answered === false ? 0 : 5,
+    });
+    const replicaOfAp = (euReports: TargetHealth[]) => [
+      ...[EU, AP, W].map((o) => view(o, US, 'unhealthy')),
+      view(US, EU, 'healthy', { at: STALE_AT }),
+      view(EU, AP, 'healthy'),
+      view(W, AP, 'healthy'),
+      ...euReports,
+    ];
+    const apAssesses = (views: TargetHealth[]) =>
+      assess({ topology: WITH_WITNESS, observer: AP, statuses: statuses(WITH_WITNESS), views, now: NOW });
+
+    // Invariant (principle 5, simulator seed 904024): a dead region is failed over by a region that
+    // acts; one that holds itself failed only observes, whatever this replica holds of it.
+    it('is passed over: the next region coordinates', () => {
+      const a = apAssesses(replicaOfAp([reports(AP, 'failed'), reports(W, 'failed')]));
+      expect(a.observing).toEqual([EU]);
+      expect(a.failed.map((f) => [f.region, f.coordinator])).toEqual([[US, AP]]);
+    });
+
+    it('coordinates again from its newest answer saying it serves (failed back)', () => {
+      const a = apAssesses(replicaOfAp([reports(AP, 'healthy'), reports(W, 'failed', { at: NOW - 10_000 })]));
+      expect(a.observing).toEqual([]);
+      expect(a.failed.map((f) => [f.region, f.coordinator])).toEqual([[US, EU]]);
+    });
+
+    it('is not passed over while fenced: it unfences by itself and coordinates again at once', () => {
+      const a = apAssesses(replicaOfAp([reports(AP, 'fenced'), reports(W, 'fenced')]));
+      expect(a.observing).toEqual([]);
+      expect(a.failed.map((f) => [f.region, f.coordinator])).toEqual([[US, EU]]);
+    });
+
+    it('is not passed over while its rounds no longer arrive here: it may have acted unseen before it knew', () => {
+      const views = replicaOfAp([reports(AP, 'failed'), reports(W, 'failed')]).map((v) =>
+        v.observer === EU ? { ...v, updated_at: STALE_AT } : v,
+      );
+      const a = apAssesses(views);
+      expect(a.observing).toEqual([]);
+      expect(a.failed.map((f) => [f.region, f.coordinator])).toEqual([[US, EU]]);
+    });
+
+    it('is not passed over on a report from a round it did not answer', () => {
+      const a = apAssesses(replicaOfAp([reports(AP, 'failed', { answered: false }), view(W, EU, 'healthy')]));
+      expect(a.observing).toEqual([]);
+      expect(a.failed.map((f) => [f.region, f.coordinator])).toEqual([[US, EU]]);
+    });
+  });
+
   it('coordinatorFor takes the first serving, reachable region other than the failed one, in failover order', () => {
     const s = statuses(WITH_WITNESS);
     expect(failoverOrder(WITH_WITNESS)).toEqual([US, EU, AP]);
@@ -399,6 +458,10 @@ describe('assess: coordinator', () => {
     // One that left service but may not know it yet still coordinates (Assessment.unheard).
     const draining = statuses(WITH_WITNESS, { [US]: 'draining' });
     expect(coordinatorFor(WITH_WITNESS, draining, AP, [US, EU], [US])).toBe(US);
+    // One whose own answer says it only observes does not, whatever this replica holds.
+    expect(coordinatorFor(WITH_WITNESS, s, AP, [US, EU], [], [US])).toBe(EU);
+    // An unheard one still does: it may have acted before it knew, unseen here (seed 434163).
+    expect(coordinatorFor(WITH_WITNESS, draining, AP, [US, EU], [US], [US])).toBe(US);
   });
 
   it('follows failover_priority, not the order the regions are listed in', () => {

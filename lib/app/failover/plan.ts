@@ -5,11 +5,13 @@
  * run and checks it before creating a record; identify_target_region and redirect_traffic act on it.
  */
 import { type ConsideredRegion, selectFailoverTarget } from '../../core/failover/target.ts';
+import { reportedStatuses } from '../../core/health/quorum.ts';
+import type { TargetHealth } from '../../core/health/types.ts';
 import { promotionSeconds } from '../../core/resources/patterns.ts';
 import { taskNeeds } from '../../core/resources/pool.ts';
 import { decideRoute, type RegionLiveState } from '../../core/routing.ts';
-import type { Handoff, RegionStatusRecord } from '../../core/state/records.ts';
-import type { Handoffs, RegionStatuses } from '../../ports.ts';
+import { type Handoff, isServing, type RegionStatusRecord } from '../../core/state/records.ts';
+import type { Handoffs, HealthViews, RegionStatuses } from '../../ports.ts';
 import type { RegionalDeps, WithState } from '../deps.ts';
 import { liveStates, readStatuses } from '../live-state.ts';
 import { readLiveStates } from '../resources/pools.ts';
@@ -141,16 +143,41 @@ function withRegionOut(
   return out;
 }
 
+/**
+ * The statuses with every other region that says, in its newest answer, that it does not serve
+ * (quorum.ts reportedStatuses) held at the status it reported. A failover's target must serve by its
+ * own status (verify_target_capacity refuses one that reports itself out, and the failover rolls
+ * back), and this replica may not know it yet: the write that took it out may come from a region
+ * that died before it replicated here (simulator seed 904024: every failover of the dead us-east-1
+ * named eu-west-1, failed by its own status, and rolled back). This region's own status is its
+ * replica's.
+ */
+function withReportedOut(
+  deps: Pick<RegionalDeps, 'topology' | 'regionId' | 'clock'>,
+  statuses: ReadonlyMap<string, RegionStatusRecord>,
+  views: readonly TargetHealth[],
+): Map<string, RegionStatusRecord> {
+  const out = new Map(statuses);
+  for (const [region, reported] of reportedStatuses(deps.topology, views, deps.clock.now())) {
+    const current = statuses.get(region);
+    if (region === deps.regionId || isServing(reported) || !current || !isServing(current.status)) continue;
+    out.set(region, { ...current, status: reported });
+  }
+  return out;
+}
+
 export async function planFailover(
-  deps: WithState<RegionalDeps, RegionStatuses & Handoffs>,
+  deps: WithState<RegionalDeps, RegionStatuses & Handoffs & HealthViews>,
   failedRegion: string,
   requestedTarget?: string,
 ): Promise<FailoverPlan> {
   const { topology, state } = deps;
-  const [statuses, handoffs] = await Promise.all([
+  const [stored, handoffs, views] = await Promise.all([
     readStatuses(topology, state),
     state.listHandoffsByTarget(failedRegion),
+    state.listTargetHealth(),
   ]);
+  const statuses = withReportedOut(deps, stored, views);
   const pending = handoffs.filter((h) => h.status === 'pending');
   const choice = selectFailoverTarget({
     topology,

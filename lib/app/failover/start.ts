@@ -24,7 +24,7 @@ import {
 import { failoverOrder } from '../../core/health/quorum.ts';
 import { isServing, type RegionStatusRecord } from '../../core/state/records.ts';
 import { isoTime } from '../../core/time.ts';
-import type { Failovers, Handoffs, RegionStatuses } from '../../ports.ts';
+import type { Failovers, Handoffs, HealthViews, RegionStatuses } from '../../ports.ts';
 import type { ControlDeps, RegionalDeps, WithState } from '../deps.ts';
 import { readStatuses } from '../live-state.ts';
 import { failBackMcpServers } from '../mcp/registry.ts';
@@ -103,9 +103,9 @@ function validateStartRequest(
 
 /**
  * The aggregates of the shared state a start reads and writes: the statuses it moves, the handoffs
- * its plan weighs and the failover records.
+ * and health views its plan weighs and the failover records.
  */
-export type StartState = RegionStatuses & Handoffs & Failovers;
+export type StartState = RegionStatuses & Handoffs & HealthViews & Failovers;
 
 /** What starting a failover uses: the control deps, of the shared state `StartState`. */
 type StartDeps = WithState<ControlDeps, StartState>;

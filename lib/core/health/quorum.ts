@@ -45,10 +45,11 @@ function sortedFailoverOrder(topology: Topology): string[] {
 
 /**
  * The region that starts the failover of `failed`: the first region in failover order that is not
- * `failed` and either serves and is in `reachable` (so when the natural coordinator is unreachable
- * from this observer, the next one takes over) or is in `unheard` (it left service in this replica
- * but may not know it yet: it still coordinates by its own, see Assessment.unheard). Undefined when
- * no such region exists.
+ * `failed` and either serves, is in `reachable` (so when the natural coordinator is unreachable from
+ * this observer, the next one takes over) and is not in `observing` (its own answer says it only
+ * observes, see Assessment.observing), or is in `unheard` (it left service in this replica but may
+ * not know it yet, or may have acted before it knew, unseen here: it still coordinates by its own,
+ * see Assessment.unheard). Undefined when no such region exists.
  */
 export function coordinatorFor(
   topology: Topology,
@@ -56,11 +57,13 @@ export function coordinatorFor(
   failed: string,
   reachable: readonly string[],
   unheard: readonly string[] = [],
+  observing: readonly string[] = [],
 ): string | undefined {
   return failoverOrder(topology).find(
     (id) =>
       id !== failed &&
-      (unheard.includes(id) || (isServing(statusOf(statuses, id)) && reachable.includes(id))),
+      (unheard.includes(id) ||
+        (isServing(statusOf(statuses, id)) && reachable.includes(id) && !observing.includes(id))),
   );
 }
 
@@ -99,18 +102,20 @@ export function assess(input: AssessInput): Assessment {
   const reachable = scene.members.filter(reaches);
   const reachable_by_majority = reachableByMajority(scene, reaches);
   const unheard = unheardRegions(scene);
+  const observing = observingRegions(scene);
   const quorum = holdsQuorum(reachable, scene.members, order, witnesses);
   const cut_off = !quorum.holds;
   const votes = tallyVotes(scene.views.newest(), scene.views.isFresh, order, scene.members);
 
   // Cut off, this side may not act: it declares nothing.
-  const failed = cut_off ? [] : failedRegions(scene, reachable_by_majority, unheard);
+  const failed = cut_off ? [] : failedRegions(scene, reachable_by_majority, unheard, observing);
   return {
     observer,
     members: scene.members,
     reachable,
     reachable_by_majority,
     unheard,
+    observing,
     cut_off,
     cut_off_reason: quorum.reason,
     failed,
@@ -177,7 +182,22 @@ class LatestViews {
   freshAnswer(from: string, of: string): boolean | undefined {
     const view = this.of(from, of);
     if (!view || !this.isFresh(view)) return undefined;
-    return (view.consecutive_answered ?? (reachableOf(view) ? 1 : 0)) > 0;
+    return answered(view);
+  }
+
+  /**
+   * `of`'s own status (`/coordination/status`) as the newest fresh view, of any observer's, whose
+   * latest round got an answer reports it: every observer holding the same views reads the same, and
+   * a region that changed its status is read anew from its next answer. Undefined without such a view.
+   */
+  reportedStatus(of: string): RegionStatus | undefined {
+    let newest: TargetHealth | undefined;
+    for (const byTarget of this.latest.values()) {
+      const view = byTarget.get(of);
+      if (view?.reported_status === undefined || !this.isFresh(view) || !answered(view)) continue;
+      if (newest === undefined || view.updated_at > newest.updated_at) newest = view;
+    }
+    return newest?.reported_status;
   }
 
   /** `from`'s verdict on `of` by its fresh view; undefined without one. */
@@ -191,6 +211,11 @@ class LatestViews {
     let last = Number.NEGATIVE_INFINITY;
     for (const view of this.latest.get(observer)?.values() ?? []) last = Math.max(last, view.updated_at);
     return last;
+  }
+
+  /** Whether `observer`'s latest round heard here is fresh: its writes still reach this replica. */
+  heardLately(observer: string): boolean {
+    return this.now - this.lastRound(observer) <= this.freshForMs;
   }
 
   /** Every newest view, observer by observer. */
@@ -280,11 +305,62 @@ function unheardRegions(scene: Scene): string[] {
   });
 }
 
+/**
+ * The own statuses under which a region only observes (runProbeRound): out of service until a
+ * failback or a restore. A fenced region is not among them: it unfences by itself once it reaches a
+ * majority and coordinates again at once, before what another region started meanwhile may reach it.
+ */
+const OBSERVING_ONLY: ReadonlySet<RegionStatus> = new Set(['failed', 'draining', 'shutdown']);
+
+/**
+ * The regions whose newest answer says they only observe by their own status (OBSERVING_ONLY),
+ * whatever this replica holds of them, while their rounds still reach this replica. A region acts on
+ * its own replica: one that holds itself failed, draining or shut down starts nothing, so naming it
+ * would leave a failure nobody fails over. Its answer is the one word on this that does not wait for
+ * replication: the failover that took it out may have been written by a region that died before the
+ * write reached this replica (simulator seed 904024: us-east-1 failed eu-west-1 over on its error
+ * rate and went down; ap-south-1, back from its own outage, never received that write and named
+ * eu-west-1 to fail us-east-1 over, and eu-west-1, failed by its own status, only observed: us-east-1
+ * stayed down 391 s without a failover). What it started before it knew travels here the way its
+ * rounds do: with its latest round here fresh, that is here too, within the replication lag. One whose
+ * rounds no longer arrive (a cut) may have run a failover unseen before it learned it was failed over,
+ * and a second coordinator would start the same failover again (seed 434163): it stays named, as an
+ * unheard region does (coordinatorFor). The observer's own status is its replica's.
+ */
+function observingRegions(scene: Scene): string[] {
+  const { observer, views } = scene;
+  return scene.order.filter((region) => {
+    if (region === observer) return false;
+    const reported = views.reportedStatus(region);
+    return reported !== undefined && OBSERVING_ONLY.has(reported) && views.heardLately(region);
+  });
+}
+
+/**
+ * Each region's own status as its newest answer reported it (LatestViews.reportedStatus), for the
+ * regions that reported one: what a failover's plan reads beside its replica, so it neither names
+ * nor moves work to a region that says it does not serve (lib/app/failover/plan.ts).
+ */
+export function reportedStatuses(
+  topology: Topology,
+  views: readonly TargetHealth[],
+  now: number,
+): Map<string, RegionStatus> {
+  const latest = new LatestViews(views, now, 3 * healthPolicyOf(topology).interval_seconds * 1000);
+  const reported = new Map<string, RegionStatus>();
+  for (const region of failoverOrder(topology)) {
+    const status = latest.reportedStatus(region);
+    if (status !== undefined) reported.set(region, status);
+  }
+  return reported;
+}
+
 /** The regions a majority of the other members vote unhealthy, each with its failover coordinator. */
 function failedRegions(
   scene: Scene,
   reachable_by_majority: readonly string[],
   unheard: readonly string[],
+  observing: readonly string[],
 ): FailedRegion[] {
   const { topology, statuses, observer, members, order, views } = scene;
   const failed: FailedRegion[] = [];
@@ -314,7 +390,7 @@ function failedRegions(
       // but may still act unheard stays (unheardRegions). Nobody qualifies: name the natural
       // coordinator anyway (it starts when it sees the failure), else the observer.
       coordinator:
-        coordinatorFor(topology, statuses, target, reachable_by_majority, unheard) ??
+        coordinatorFor(topology, statuses, target, reachable_by_majority, unheard, observing) ??
         coordinatorFor(topology, statuses, target, order) ??
         observer,
     });
@@ -369,6 +445,11 @@ function saturatedRegions(scene: Scene): string[] {
     }
     return fresh > 0 && saying * 2 > fresh;
   });
+}
+
+/** Whether the view's latest round got an answer (no hysteresis). */
+function answered(view: TargetHealth): boolean {
+  return (view.consecutive_answered ?? (reachableOf(view) ? 1 : 0)) > 0;
 }
 
 /** A region without a status record has not been written yet: it is a new, healthy region. */

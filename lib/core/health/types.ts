@@ -144,6 +144,13 @@ export interface Assessment {
    * in its place (coordinatorFor).
    */
   readonly unheard: readonly string[];
+  /**
+   * Regions whose newest answer (a fresh view whose latest round got one) reports their own status
+   * failed, draining or shut down, whatever this replica holds, and whose latest round here is fresh
+   * (what they started before they knew is here too): they only observe, so none coordinates unless
+   * unheard (coordinatorFor).
+   */
+  readonly observing: readonly string[];
   /** This observer cannot reach a majority of members: it must fence itself and declare nothing. */
   readonly cut_off: boolean;
   /** Why cut_off is what it is (including the two-member tie rule when it applied). */

@@ -1,5 +1,5 @@
 import { isoTime } from '../../../core/time.ts';
-import type { Failovers, Handoffs, RegionStatuses } from '../../../ports.ts';
+import type { Failovers, Handoffs, HealthViews, RegionStatuses } from '../../../ports.ts';
 /**
  * await_operator (approval): no survivor can take anything: store the token and the plan, raise one
  * incident, wait. Approve (after an operator freed capacity or recovered a region) plans again;
@@ -11,7 +11,7 @@ import { ACTIVE_STATUSES } from '../shared.ts';
 import type { Perform } from '../step-context.ts';
 import { answerIfDecided } from './await-approval.ts';
 
-export const awaitOperator: Perform<RegionStatuses & Handoffs & Failovers> = async ({
+export const awaitOperator: Perform<RegionStatuses & Handoffs & HealthViews & Failovers> = async ({
   deps,
   record,
   event,

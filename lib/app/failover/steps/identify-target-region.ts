@@ -1,4 +1,4 @@
-import type { Handoffs, RegionStatuses } from '../../../ports.ts';
+import type { Handoffs, HealthViews, RegionStatuses } from '../../../ports.ts';
 /**
  * identify_target_region (preparation): the failover plan's target (lib/app/failover/plan.ts), or,
  * when no survivor can take anything, the operator's turn (the workflow's AwaitOperator).
@@ -6,7 +6,10 @@ import type { Handoffs, RegionStatuses } from '../../../ports.ts';
 import { describeConsidered, planFailover } from '../plan.ts';
 import type { Perform } from '../step-context.ts';
 
-export const identifyTargetRegion: Perform<RegionStatuses & Handoffs> = async ({ deps, record }) => {
+export const identifyTargetRegion: Perform<RegionStatuses & Handoffs & HealthViews> = async ({
+  deps,
+  record,
+}) => {
   const plan = await planFailover(deps, record.failed_region, record.requested_target);
   if (plan.target_region === undefined) {
     // Nothing can take anything: an operator decides, once, with this plan (AwaitOperator).
