@@ -1,25 +1,13 @@
-/**
- * Found by a 10,000-schedule campaign (seed 428204): an operator's abort, written through a region
- * whose replica had not yet seen the failover complete, replaced the completed record everywhere
- * (replication keeps the newest write of the whole item) and the coordinator, back from an outage,
- * rolled back a failover it had finished: two primaries. An operator's change to a failover record is
- * now decided and written in its coordinator's replica (lib/app/failover/manage.ts atCoordinator).
- * The schedule is kept as it was drawn (test/fixtures/schedules/seed-428204.json).
- */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { abortFailover, answerApproval } from '../../lib/app/failover/manage.ts';
 import { ConflictError, CoordinatorUnreachableError } from '../../lib/core/errors.ts';
 import type { FailoverRecord } from '../../lib/core/failover/types.ts';
-import { validateTopology } from '../../lib/core/topology/validate.ts';
 import { simulate } from '../../lib/sim/run.ts';
-import type { Schedule } from '../../lib/sim/schedule.ts';
 import { SimWorld } from '../../lib/sim/world.ts';
 import { failover } from '../contract/state-fixture.ts';
+import { DEFAULT, foundSchedule } from '../support/found-schedules.ts';
 
-const read = (path: string) => JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8'));
-const DEFAULT = validateTopology(read('../../topology/default.json'));
-const SEED_428204: Schedule = read('../fixtures/schedules/seed-428204.json');
+const SEED_428204 = foundSchedule(428204);
 
 const US = 'us-east-1';
 const EU = 'eu-west-1';

@@ -4,30 +4,10 @@
  * failover is coordinated, and targeted, by regions that act, whatever a replica that missed the
  * decision holds of them.
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { FailoverRecord } from '../../lib/core/failover/types.ts';
-import { validateTopology } from '../../lib/core/topology/validate.ts';
 import { simulate } from '../../lib/sim/run.ts';
-import type { Schedule } from '../../lib/sim/schedule.ts';
-import { SimWorld } from '../../lib/sim/world.ts';
-
-const DEFAULT = validateTopology(
-  JSON.parse(readFileSync(new URL('../../topology/default.json', import.meta.url), 'utf8')),
-);
-
-const schedule = (seed: number): Schedule =>
-  JSON.parse(readFileSync(new URL(`../fixtures/schedules/seed-${seed}.json`, import.meta.url), 'utf8'));
-
-/** Plays `schedule` on a world until `untilMs` (virtual ms from the start) and hands the world back. */
-async function played(s: Schedule, untilMs: number): Promise<SimWorld> {
-  const world = new SimWorld({ topology: DEFAULT, seed: s.seed });
-  const start = world.kernel.now();
-  await world.start();
-  for (const { at, action } of s.actions) world.kernel.at(at, () => world.apply(action));
-  await world.kernel.run(start + untilMs, async () => {});
-  return world;
-}
+import { DEFAULT, foundSchedule, played } from '../support/found-schedules.ts';
 
 describe('schedules found by the campaign: a dead region whose natural coordinator only observes', () => {
   // Invariant: a dead region's traffic is served (dead-region-traffic-served, principle 5). Seed
@@ -39,12 +19,12 @@ describe('schedules found by the campaign: a dead region whose natural coordinat
   // it was down. eu-west-1's own answer (its reported status) now passes it over as coordinator and
   // as target.
   it('seed 904024: the region after a coordinator that reports itself failed fails the dead region over to a serving target', async () => {
-    const s = schedule(904024);
+    const s = foundSchedule(904024);
     const result = await simulate(DEFAULT, s, { stopAtFirst: false });
     expect(result.violations).toEqual([]);
     expect(result.log.some((e) => e.what === 'ap-south-1 started failover-us-east-1-e0')).toBe(true);
 
-    const world = await played(s, 600_000);
+    const world = await played(DEFAULT, s, 600_000);
     const record = (await world.state('ap-south-1').getFailover('failover-us-east-1-e0')) as FailoverRecord;
     // Not eu-west-1 (it says it is failed): no rollback for a target that reports itself out.
     expect(record).toMatchObject({

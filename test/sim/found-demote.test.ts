@@ -1,53 +1,16 @@
-/**
- * One primary at a time (ends-serving: at most one primary in every replica once things heal),
- * whatever order fencing, unfencing, failovers and rollbacks take. Two schedules of the
- * 10,000-schedule campaign from seed 424242 (test/fixtures/schedules), and the two orders they do
- * not reach, scripted: the promotion took the role from a fenced primary that heard of it late.
- *
- * The rule (lib/core/state/records.ts holdsPrimary): a region holds the primary role while it has
- * it and is serving or fenced. A promotion takes it from every other holder (update_dns_routing),
- * never from a draining region, whose status its failover owns; a rollback gives it back last and
- * only while nobody holds it; an unfence keeps it only while nobody else holds it in its replica;
- * a fenced region that adopts a newer decision about itself adopts the role that came with it.
- */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isServing, type RegionStatusRecord } from '../../lib/core/state/records.ts';
-import type { Topology } from '../../lib/core/topology/types.ts';
-import { validateTopology } from '../../lib/core/topology/validate.ts';
 import type { ControlPlaneEvent } from '../../lib/ports.ts';
 import { simulate } from '../../lib/sim/run.ts';
-import type { Schedule } from '../../lib/sim/schedule.ts';
-import { SimWorld } from '../../lib/sim/world.ts';
+import type { SimWorld } from '../../lib/sim/world.ts';
 import { defaultTopologyJson } from '../fixtures/topologies.ts';
+import { DEFAULT, foundSchedule, played } from '../support/found-schedules.ts';
 import { SimPlane } from '../support/sim-plane.ts';
 
-const DEFAULT = validateTopology(
-  JSON.parse(readFileSync(new URL('../../topology/default.json', import.meta.url), 'utf8')),
-);
 const US = 'us-east-1';
 const EU = 'eu-west-1';
 const AP = 'ap-south-1';
 const WITNESS = 'witness-us-west-2';
-
-function fixture(seed: number): Schedule {
-  return JSON.parse(
-    readFileSync(new URL(`../fixtures/schedules/seed-${seed}.json`, import.meta.url), 'utf8'),
-  );
-}
-
-/**
- * The schedule played to its end on a world of its own, for what simulate() does not hand out: the
- * control plane's events and every replica's statuses at the end.
- */
-async function play(topology: Topology, schedule: Schedule): Promise<SimWorld> {
-  const world = new SimWorld({ topology, seed: schedule.seed });
-  const start = world.kernel.now();
-  await world.start();
-  for (const { at, action } of schedule.actions) world.kernel.at(at, () => world.apply(action));
-  await world.kernel.run(start + schedule.duration_ms, () => {});
-  return world;
-}
 
 /** The regions whose record says primary and serving, per replica (what ends-serving counts). */
 async function primaries(world: { regionIds: readonly string[]; state: SimWorld['state'] }) {
@@ -69,11 +32,11 @@ describe('schedules that left two primaries', () => {
   // down again and, once the partition heals, eu-west-1 fails it over to itself (904 s). That failover
   // left the fenced primary as it was, and us-east-1 unfenced at 931 s as a second primary.
   it('a promotion takes the role from a fenced primary, which unfences as active (seed 430975)', async () => {
-    const schedule = fixture(430975);
+    const schedule = foundSchedule(430975);
     const result = await simulate(DEFAULT, schedule, { stopAtFirst: false });
     expect(result.violations).toEqual([]);
 
-    const world = await play(DEFAULT, schedule);
+    const world = await played(DEFAULT, schedule);
     const fenced = about(world.events, 'region.fenced', US);
     const demoted = world.events.findIndex(
       (e) =>
@@ -98,11 +61,11 @@ describe('schedules that left two primaries', () => {
   // rollback and left it draining for good; restoring it as primary (before) left two primaries
   // until a later failover happened to fail ap-south-1.
   it('a rollback gives the role back only while nobody holds it (seed 427337)', async () => {
-    const schedule = fixture(427337);
+    const schedule = foundSchedule(427337);
     const result = await simulate(DEFAULT, schedule, { stopAtFirst: false });
     expect(result.violations).toEqual([]);
 
-    const world = await play(DEFAULT, schedule);
+    const world = await played(DEFAULT, schedule);
     const demotedByPromotion = world.events.filter(
       (e) => e.type === 'region.demoted' && e.detail.failover_id === 'failover-eu-west-1-e0',
     );

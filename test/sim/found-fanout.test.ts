@@ -1,17 +1,6 @@
-/**
- * Schedules the simulator found breaking `one-failover-per-failure` through a coordinator that left
- * service unheard (Assessment.unheard in lib/core/health/quorum.ts), replayed from their saved
- * schedules on the shipped topology.
- */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { validateTopology } from '../../lib/core/topology/validate.ts';
 import { simulate } from '../../lib/sim/run.ts';
-import type { Schedule } from '../../lib/sim/schedule.ts';
-
-const read = (path: string) => JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8'));
-const DEFAULT = validateTopology(read('../../topology/default.json'));
-const schedule = (seed: number): Schedule => read(`../fixtures/schedules/seed-${seed}.json`);
+import { DEFAULT, foundSchedule } from '../support/found-schedules.ts';
 
 describe('found by the simulator: a coordinator that left service unheard', () => {
   // Invariant: one failover per failure (one record, one target in every replica): a region does not
@@ -22,7 +11,7 @@ describe('found by the simulator: a coordinator that left service unheard', () =
   // (762 s) and, holding it failed while none of its rounds can arrive, used to start
   // failover-ap-south-1-e0 again at 792 s, targeting itself.
   it('seed 434163: eu-west-1 does not start a second failover of ap-south-1 across the cut', async () => {
-    const result = await simulate(DEFAULT, schedule(434163), { stopAtFirst: false });
+    const result = await simulate(DEFAULT, foundSchedule(434163), { stopAtFirst: false });
     expect(result.violations).toEqual([]);
     const starts = result.log.filter((entry) => / started failover-ap-south-1-e0$/.test(entry.what));
     expect(starts.map((entry) => entry.what)).toEqual(['us-east-1 started failover-ap-south-1-e0']);

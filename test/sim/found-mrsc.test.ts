@@ -1,28 +1,15 @@
-/**
- * Found by a 1,000-schedule campaign on topology/us-mrsc.json (seeds 5290 and 5797): a coordinator
- * cut off from the MRSC table's majority while its failover drained a region could write neither the
- * drain's next step nor the rollback, whose retries ran out seconds before the table answered again;
- * MarkFailed's write then succeeded and ended the record `failed`, the region left `draining` for
- * good (nothing fails a draining region over or back). A rollback interrupted by an error the
- * workflow retries (TransientError) now leaves the record running, and the coordinator's round
- * resumes it from the record (lib/app/failover/mark-failed.ts). The schedules are kept as they were
- * drawn (test/fixtures/schedules/seed-5290.json, seed-5797.json).
- */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runFailoverAction } from '../../lib/app/failover/actions.ts';
 import type { FailoverRecord } from '../../lib/core/failover/types.ts';
 import type { RegionStatusRecord } from '../../lib/core/state/records.ts';
-import { validateTopology } from '../../lib/core/topology/validate.ts';
 import { simulate } from '../../lib/sim/run.ts';
 import type { Schedule } from '../../lib/sim/schedule.ts';
 import { SimWorld } from '../../lib/sim/world.ts';
 import { failover } from '../contract/state-fixture.ts';
+import { foundSchedule, MRSC } from '../support/found-schedules.ts';
 
-const read = (path: string) => JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8'));
-const MRSC = validateTopology(read('../../topology/us-mrsc.json'));
-const SEED_5290: Schedule = read('../fixtures/schedules/seed-5290.json');
-const SEED_5797: Schedule = read('../fixtures/schedules/seed-5797.json');
+const SEED_5290 = foundSchedule(5290);
+const SEED_5797 = foundSchedule(5797);
 
 const EAST_1 = 'us-east-1';
 const EAST_2 = 'us-east-2';

@@ -3,30 +3,10 @@
  * broke `dead-region-traffic-served`, replayed from their files: a dead region's failover must not
  * be given up on for a target's passing errors.
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { FailoverRecord } from '../../lib/core/failover/types.ts';
-import { validateTopology } from '../../lib/core/topology/validate.ts';
 import { simulate } from '../../lib/sim/run.ts';
-import type { Schedule } from '../../lib/sim/schedule.ts';
-import { SimWorld } from '../../lib/sim/world.ts';
-
-const DEFAULT = validateTopology(
-  JSON.parse(readFileSync(new URL('../../topology/default.json', import.meta.url), 'utf8')),
-);
-
-const schedule = (name: number | string): Schedule =>
-  JSON.parse(readFileSync(new URL(`../fixtures/schedules/seed-${name}.json`, import.meta.url), 'utf8'));
-
-/** Plays `schedule` on a world until `untilMs` (virtual ms from the start) and hands the world back. */
-async function played(s: Schedule, untilMs: number): Promise<SimWorld> {
-  const world = new SimWorld({ topology: DEFAULT, seed: s.seed });
-  const start = world.kernel.now();
-  await world.start();
-  for (const { at, action } of s.actions) world.kernel.at(at, () => world.apply(action));
-  await world.kernel.run(start + untilMs, async () => {});
-  return world;
-}
+import { DEFAULT, foundSchedule, played } from '../support/found-schedules.ts';
 
 describe('schedules found by the campaign: dead-region-traffic-served', () => {
   // Invariant: a dead region's traffic is served (dead-region-traffic-served, principle 5). Seed
@@ -36,11 +16,11 @@ describe('schedules found by the campaign: dead-region-traffic-served', () => {
   // rolled back at once, and the retry rule held the next one for a cooldown (nothing it depends on
   // had changed): ap-south-1 stayed serving in the survivors' replicas for 449 s.
   it('seed 425978: a target answering 500 now and then is asked again, and the dead region is failed over', async () => {
-    const s = schedule(425978);
+    const s = foundSchedule(425978);
     const result = await simulate(DEFAULT, s, { stopAtFirst: false });
     expect(result.violations).toEqual([]);
 
-    const world = await played(s, 1_000_000);
+    const world = await played(DEFAULT, s, 1_000_000);
     const record = (await world.state('eu-west-1').getFailover('failover-ap-south-1-e0')) as FailoverRecord;
     expect(record).toMatchObject({ status: 'completed', target_region: 'eu-west-1' });
     const checks = record.steps.filter((step) => step.action === 'verify_target_capacity');
@@ -58,7 +38,7 @@ describe('schedules found by the campaign: dead-region-traffic-served', () => {
   // retries all meet a 500, and the failover rolls back on a TransientError). The next attempt comes
   // a detection window later (lib/core/failover/retry.ts), not after the 600 s cooldown.
   it('seed 425978, target silent for 30 s: the failover is tried again a detection window later', async () => {
-    const result = await simulate(DEFAULT, schedule('425978-target-silent'), { stopAtFirst: false });
+    const result = await simulate(DEFAULT, foundSchedule('425978-target-silent'), { stopAtFirst: false });
     expect(result.violations).toEqual([]);
     const starts = result.log
       .filter((e) => /started failover-ap-south-1-e\d+$/.test(e.what))
@@ -77,7 +57,7 @@ describe('schedules found by the campaign: dead-region-traffic-served', () => {
   // ap-south-1 too; both unfence once ap-south-1 answers again, and us-east-1 is failed over one
   // round later. The invariant used to count from 191 s and broke the moment eu-west-1 unfenced.
   it('seed 428846: a dead region is failed over once a survivor slower than the timeout answers again', async () => {
-    const result = await simulate(DEFAULT, schedule(428846), { stopAtFirst: false });
+    const result = await simulate(DEFAULT, foundSchedule(428846), { stopAtFirst: false });
     expect(result.violations).toEqual([]);
     const at = (what: RegExp) => result.log.find((e) => what.test(e.what))?.at ?? Number.NaN;
     const answersAgain = at(/^ap-south-1 slow by 0 ms$/);

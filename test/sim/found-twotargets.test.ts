@@ -1,22 +1,10 @@
-/**
- * Found by a 10,000-schedule campaign from seed 900000 (seed 907017): a region back from an outage
- * inside a partition, on its side with the witness, continued its views and the witness's from
- * before the gap, held a quorum of that stale evidence and failed over a region the majority had
- * already failed over, under the same failover id with another target. A view older than three
- * rounds is no longer continued: its runs start over (continuedView in lib/core/health/evaluate.ts).
- * The schedule is kept as it was drawn (test/fixtures/schedules/seed-907017.json).
- */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { applyRound, healthPolicyOf } from '../../lib/core/health/evaluate.ts';
 import type { ProbeObservation, TargetHealth } from '../../lib/core/health/types.ts';
-import { validateTopology } from '../../lib/core/topology/validate.ts';
 import { simulate } from '../../lib/sim/run.ts';
-import type { Schedule } from '../../lib/sim/schedule.ts';
+import { DEFAULT, foundSchedule } from '../support/found-schedules.ts';
 
-const read = (path: string) => JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8'));
-const DEFAULT = validateTopology(read('../../topology/default.json'));
-const SEED_907017: Schedule = read('../fixtures/schedules/seed-907017.json');
+const SEED_907017 = foundSchedule(907017);
 const POLICY = healthPolicyOf(DEFAULT);
 const INTERVAL_MS = POLICY.interval_seconds * 1000;
 

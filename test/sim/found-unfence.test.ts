@@ -1,20 +1,11 @@
-/**
- * Found by a 10,000-schedule campaign (seed 428204): a fenced region that reached a majority again
- * stayed fenced, because the failover decision a peer held of it carried the same epoch as its own
- * fence and the copy it wrote of that decision (adopt) was refused: a status write must raise the
- * epoch. The schedule is kept as it was drawn (test/fixtures/schedules/seed-428204.json).
- */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { RegionStatusRecord } from '../../lib/core/state/records.ts';
-import { validateTopology } from '../../lib/core/topology/validate.ts';
 import { simulate } from '../../lib/sim/run.ts';
 import type { Schedule } from '../../lib/sim/schedule.ts';
 import { SimWorld } from '../../lib/sim/world.ts';
+import { DEFAULT, foundSchedule } from '../support/found-schedules.ts';
 
-const read = (path: string) => JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8'));
-const DEFAULT = validateTopology(read('../../topology/default.json'));
-const SEED_428204: Schedule = read('../fixtures/schedules/seed-428204.json');
+const SEED_428204 = foundSchedule(428204);
 
 /** Each region's own status as its replica holds it at `atMs` of the schedule (the plane as it ran). */
 async function ownStatusesAt(schedule: Schedule, atMs: number): Promise<Map<string, RegionStatusRecord>> {
