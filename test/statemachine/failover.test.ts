@@ -763,7 +763,8 @@ describe('failover workflow', TEST_TIMEOUT, () => {
     expect(late).toMatchObject({ code: 'FAILOVER_NOT_AWAITING_APPROVAL' });
   });
 
-  it('rolls back when the operator aborts while the region drains', async () => {
+  /** A failover started and waiting in its drain for an in-flight (accepted) handoff. */
+  async function drainingFailover() {
     const h = await harness();
     await seedHandoff(h, 'long-running-1', { status: 'accepted' });
     const started = await start(h);
@@ -771,6 +772,11 @@ describe('failover workflow', TEST_TIMEOUT, () => {
       const r = await record(h, started.failover_id);
       return r.steps.some((s) => s.action === 'drain_connections' && s.outcome === 'waiting') ? r : undefined;
     }, 'the drain to wait for the in-flight handoff');
+    return { h, started };
+  }
+
+  it('rolls back when the operator aborts while the region drains', async () => {
+    const { h, started } = await drainingFailover();
     expect(await statusOf(h, FAILED)).toMatchObject({ status: 'draining', epoch: 1 });
 
     await abortFailover(h.deps('eu-west-1'), started.failover_id, { by: 'oncall@example.com' });
@@ -795,13 +801,7 @@ describe('failover workflow', TEST_TIMEOUT, () => {
   // simulator, seed 428204). The copy is the failover's decision, not another writer's change: left
   // alone, the region would stay draining for good (nothing fails a draining region back).
   it("rolls back over the failed region's own copy of the drain, adopted one epoch above", async () => {
-    const h = await harness();
-    await seedHandoff(h, 'long-running-1', { status: 'accepted' });
-    const started = await start(h);
-    await until(async () => {
-      const r = await record(h, started.failover_id);
-      return r.steps.some((s) => s.action === 'drain_connections' && s.outcome === 'waiting') ? r : undefined;
-    }, 'the drain to wait for the in-flight handoff');
+    const { h, started } = await drainingFailover();
     const drained = await statusOf(h, FAILED);
     expect(drained).toMatchObject({ status: 'draining', epoch: 1 });
     const ownSlot = new DynamoStateAdapter({
