@@ -225,7 +225,7 @@ export class RoundActions {
     for (const failed of assessment.failed) {
       const status = statuses.get(failed.region) ?? defaultStatus(topology, failed.region);
       if (failed.region === regionId || !FAILOVER_CANDIDATE.has(status.status)) continue;
-      await this.#startFailover(failed, status, statuses);
+      await this.#startFailover(assessment, failed, status, statuses);
     }
   }
 
@@ -267,12 +267,13 @@ export class RoundActions {
             assessment.observing,
           ) ?? regionId,
       };
-      await this.#startFailover(failed, status, statuses);
+      await this.#startFailover(assessment, failed, status, statuses);
     }
   }
 
   /** Starts the automatic failover of `failed` if this region coordinates it and the policy allows. */
   async #startFailover(
+    assessment: Assessment,
     failed: FailedRegion,
     status: RegionStatusRecord,
     statuses: ReadonlyMap<string, RegionStatusRecord>,
@@ -294,6 +295,13 @@ export class RoundActions {
       this.#skip(
         failed.region,
         'automatic failover is disabled (failover_policies.automatic_failover.enabled)',
+      );
+      return;
+    }
+    if (assessment.answering.length * 2 <= assessment.members.length) {
+      this.#skip(
+        failed.region,
+        `only ${assessment.answering.length} of ${assessment.members.length} members answered this round (${assessment.answering.join(', ')}): a failover starts on a majority that answers now, not on one kept by hysteresis`,
       );
       return;
     }

@@ -241,6 +241,44 @@ describe('assess: partitions and dead regions', () => {
   });
 });
 
+// Invariant: a failover starts on a majority that answers now. Reachability keeps hysteresis (a
+// member missing one round still counts, so one lost probe fences nobody), and in the rounds right
+// after a cut both sides still count each other: `answering` does not, and the probe round starts no
+// failover unless it is a majority (simulator seeds 2005285 and 2007848).
+describe('assess: answering', () => {
+  const answered = (v: TargetHealth, n: number): TargetHealth => ({ ...v, consecutive_answered: n });
+  it('counts only the members that answered the latest round, while reachable keeps the one that missed it', () => {
+    const views = [
+      // us-east-1 answered earlier rounds (reachable) but not the latest one: a cut a round old.
+      answered(view(AP, US, 'healthy'), 0),
+      answered(view(AP, EU, 'healthy'), 4),
+      answered(view(W, AP, 'healthy'), 4),
+    ];
+    const a = assess({
+      topology: WITH_WITNESS,
+      observer: AP,
+      statuses: statuses(WITH_WITNESS),
+      views,
+      now: NOW,
+    });
+    expect(a.reachable).toEqual([US, EU, AP, W]);
+    expect(a.answering).toEqual([EU, AP, W]);
+    const cut = assess({
+      topology: WITH_WITNESS,
+      observer: AP,
+      statuses: statuses(WITH_WITNESS),
+      views: [
+        answered(view(AP, US, 'healthy'), 0),
+        answered(view(AP, EU, 'healthy'), 0),
+        answered(view(W, AP, 'healthy'), 4),
+      ],
+      now: NOW,
+    });
+    expect(cut.cut_off).toBe(false);
+    expect(cut.answering).toEqual([AP, W]);
+  });
+});
+
 describe('assess: the witness and the last two regions', () => {
   it('with the witness, losing two of three regions one after the other leaves the third serving', () => {
     const topology = WITH_WITNESS;

@@ -100,6 +100,7 @@ export function assess(input: AssessInput): Assessment {
   };
   const reaches = reachesFrom(scene);
   const reachable = scene.members.filter(reaches);
+  const answering = scene.members.filter(answersNow(scene));
   const reachable_by_majority = reachableByMajority(scene, reaches);
   const unheard = unheardRegions(scene);
   const observing = observingRegions(scene);
@@ -114,6 +115,7 @@ export function assess(input: AssessInput): Assessment {
     members: scene.members,
     reachable,
     reachable_by_majority,
+    answering,
     unheard,
     observing,
     cut_off,
@@ -252,6 +254,22 @@ function reachesFrom(scene: Scene): (member: string) => boolean {
     // No view yet: a new observer has not probed. A stale own view is not evidence of a path.
     if (!view) return true;
     return views.isFresh(view) && counts(view);
+  };
+}
+
+/**
+ * Whether a member answered this observer's latest round (no hysteresis both ways): the observer
+ * itself; a region whose fresh view here got an answer in its latest round (or that has no view yet,
+ * as in reachesFrom); a witness whose fresh view of the observer did. What keeps a region unfenced
+ * may lag a cut by the failure threshold's rounds; what starts a failover may not (Assessment.answering).
+ */
+function answersNow(scene: Scene): (member: string) => boolean {
+  const { observer, witnesses, views } = scene;
+  return (member) => {
+    if (member === observer) return true;
+    if (witnesses.includes(member)) return views.freshAnswer(member, observer) === true;
+    if (!views.of(observer, member)) return true;
+    return views.freshAnswer(observer, member) === true;
   };
 }
 

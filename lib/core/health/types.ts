@@ -138,6 +138,13 @@ export interface Assessment {
    */
   readonly reachable_by_majority: readonly string[];
   /**
+   * Members that answered this observer's latest round (itself included; a witness by its fresh view
+   * of the observer), without the hysteresis `reachable` keeps. A failover starts only while they are
+   * a majority: in the rounds after a cut, both sides still count each other reachable, and each
+   * would start the same failover with its own target (simulator seed 2005285).
+   */
+  readonly answering: readonly string[];
+  /**
    * Regions this replica holds out of service that may still coordinate by their own replica: none
    * of their rounds has replicated here since their status changed, and a majority of fresh views
    * does not say it cannot reach them. No region after one of them in failover order coordinates
