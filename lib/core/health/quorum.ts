@@ -235,13 +235,20 @@ class LatestViews {
  * ways: a serving observer counts a member that answered its latest round (so one just returned to
  * service by a failback, whose views are still recovering, does not make it fence); a fenced
  * observer needs the view's `reachable` (success_threshold rounds with an answer) before it counts
- * the member again.
+ * the member again, and an answer to its latest round: hysteresis keeps a serving region from
+ * fencing on a blip, but unfencing is a decision to act again, taken on the present. Counted as
+ * reached by the rounds before a fresh partition, two fenced regions cut off from each other both
+ * unfenced, neither's new status could reach the other, so each held the other still fenced, passed
+ * it over as coordinator and target, and both started the same failover with a target each
+ * (simulator seed 2005990).
  */
 function reachesFrom(scene: Scene): (member: string) => boolean {
   const { observer, witnesses, views } = scene;
   const observerFenced = statusOf(scene.statuses, observer) === 'fenced';
   const counts = (view: TargetHealth): boolean =>
-    reachableOf(view) || (!observerFenced && (view.consecutive_answered ?? 0) > 0);
+    observerFenced
+      ? reachableOf(view) && answered(view)
+      : reachableOf(view) || (view.consecutive_answered ?? 0) > 0;
   return (member) => {
     if (member === observer) return true;
     if (witnesses.includes(member)) {
