@@ -446,8 +446,16 @@ describe('assess: coordinator', () => {
       view(W, AP, 'healthy'),
       ...euReports,
     ];
-    const apAssesses = (views: TargetHealth[]) =>
-      assess({ topology: WITH_WITNESS, observer: AP, statuses: statuses(WITH_WITNESS), views, now: NOW });
+    // Its records were written long before these rounds (eu-west-1's, healthy, before it was failed).
+    const held = (writtenAt = STALE_AT) =>
+      new Map(
+        [...statuses(WITH_WITNESS)].map(([id, record]) => [
+          id,
+          { ...record, updated_at: new Date(writtenAt).toISOString() },
+        ]),
+      );
+    const apAssesses = (views: TargetHealth[], records = held()) =>
+      assess({ topology: WITH_WITNESS, observer: AP, statuses: records, views, now: NOW });
 
     // Invariant (principle 5, simulator seed 904024): a dead region is failed over by a region that
     // acts; one that holds itself failed only observes, whatever this replica holds of it.
@@ -474,6 +482,19 @@ describe('assess: coordinator', () => {
         v.observer === EU ? { ...v, updated_at: STALE_AT } : v,
       );
       const a = apAssesses(views);
+      expect(a.observing).toEqual([]);
+      expect(a.failed.map((f) => [f.region, f.coordinator])).toEqual([[US, EU]]);
+    });
+
+    // Invariant: one failover per failure (simulator seed 2008930). A status written here after its
+    // answer is newer: a rollback restored it, it holds itself healthy and coordinates at once, and
+    // naming the next region would start the same failover twice, to two targets.
+    it('is not passed over on an answer older than the record this replica holds of it (restored since)', () => {
+      const answers = [
+        reports(AP, 'failed', { at: NOW - 10_000 }),
+        reports(W, 'failed', { at: NOW - 10_000 }),
+      ];
+      const a = apAssesses(replicaOfAp(answers), held(NOW - 5_000));
       expect(a.observing).toEqual([]);
       expect(a.failed.map((f) => [f.region, f.coordinator])).toEqual([[US, EU]]);
     });

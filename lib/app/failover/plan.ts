@@ -149,8 +149,9 @@ function withRegionOut(
  * own status (verify_target_capacity refuses one that reports itself out, and the failover rolls
  * back), and this replica may not know it yet: the write that took it out may come from a region
  * that died before it replicated here (simulator seed 904024: every failover of the dead us-east-1
- * named eu-west-1, failed by its own status, and rolled back). This region's own status is its
- * replica's.
+ * named eu-west-1, failed by its own status, and rolled back). A record written here after that
+ * answer is the newer word (a rollback restored the region: seed 2008930). This region's own status
+ * is its replica's.
  */
 function withReportedOut(
   deps: Pick<RegionalDeps, 'topology' | 'regionId' | 'clock'>,
@@ -158,7 +159,7 @@ function withReportedOut(
   views: readonly TargetHealth[],
 ): Map<string, RegionStatusRecord> {
   const out = new Map(statuses);
-  for (const [region, reported] of reportedStatuses(deps.topology, views, deps.clock.now())) {
+  for (const [region, reported] of reportedStatuses(deps.topology, views, deps.clock.now(), statuses)) {
     const current = statuses.get(region);
     if (region === deps.regionId || isServing(reported) || !current || !isServing(current.status)) continue;
     out.set(region, { ...current, status: reported });

@@ -190,15 +190,19 @@ class LatestViews {
   /**
    * `of`'s own status (`/coordination/status`) as the newest fresh view, of any observer's, whose
    * latest round got an answer reports it: every observer holding the same views reads the same, and
-   * a region that changed its status is read anew from its next answer. Undefined without such a view.
+   * a region that changed its status is read anew from its next answer. Undefined without such a view,
+   * and when `record`, this replica's status record of `of`, was written after that answer: the
+   * answer then tells what `of` held before a change that is already here (a rollback restored it,
+   * and its next answer comes a round later), and the replica is the newer word (seed 2008930).
    */
-  reportedStatus(of: string): RegionStatus | undefined {
+  reportedStatus(of: string, record?: RegionStatusRecord): RegionStatus | undefined {
     let newest: TargetHealth | undefined;
     for (const byTarget of this.latest.values()) {
       const view = byTarget.get(of);
       if (view?.reported_status === undefined || !this.isFresh(view) || !answered(view)) continue;
       if (newest === undefined || view.updated_at > newest.updated_at) newest = view;
     }
+    if (newest && record && Date.parse(record.updated_at) > newest.updated_at) return undefined;
     return newest?.reported_status;
   }
 
@@ -339,9 +343,9 @@ const OBSERVING_ONLY: ReadonlySet<RegionStatus> = new Set(['failed', 'draining',
 
 /**
  * The regions whose newest answer says they only observe by their own status (OBSERVING_ONLY),
- * whatever this replica holds of them, while their rounds still reach this replica. A region acts on
- * its own replica: one that holds itself failed, draining or shut down starts nothing, so naming it
- * would leave a failure nobody fails over. Its answer is the one word on this that does not wait for
+ * whatever this replica holds of them unless it was written after that answer, while their rounds
+ * still reach this replica. A region acts on its own replica: one that holds itself failed, draining
+ * or shut down starts nothing, so naming it would leave a failure nobody fails over. Its answer is the one word on this that does not wait for
  * replication: the failover that took it out may have been written by a region that died before the
  * write reached this replica (simulator seed 904024: us-east-1 failed eu-west-1 over on its error
  * rate and went down; ap-south-1, back from its own outage, never received that write and named
@@ -350,31 +354,39 @@ const OBSERVING_ONLY: ReadonlySet<RegionStatus> = new Set(['failed', 'draining',
  * rounds do: with its latest round here fresh, that is here too, within the replication lag. One whose
  * rounds no longer arrive (a cut) may have run a failover unseen before it learned it was failed over,
  * and a second coordinator would start the same failover again (seed 434163): it stays named, as an
- * unheard region does (coordinatorFor). The observer's own status is its replica's.
+ * unheard region does (coordinatorFor). A status written here after its answer is newer than it
+ * (LatestViews.reportedStatus): a rollback that restored a region tells it it serves again, and it
+ * coordinates at once, so passing it over on its stale answer starts its failovers twice (seed
+ * 2008930: a rollback restored us-east-1 at 369 s, 5 s after the last answers from it said failed;
+ * cut off from it at 388 s, ap-south-1 still read those answers, passed it over and at 393 s started
+ * eu-west-1's failover, which us-east-1 had started at 391 s, to another target). The observer's own
+ * status is its replica's.
  */
 function observingRegions(scene: Scene): string[] {
   const { observer, views } = scene;
   return scene.order.filter((region) => {
     if (region === observer) return false;
-    const reported = views.reportedStatus(region);
+    const reported = views.reportedStatus(region, scene.statuses.get(region));
     return reported !== undefined && OBSERVING_ONLY.has(reported) && views.heardLately(region);
   });
 }
 
 /**
  * Each region's own status as its newest answer reported it (LatestViews.reportedStatus), for the
- * regions that reported one: what a failover's plan reads beside its replica, so it neither names
- * nor moves work to a region that says it does not serve (lib/app/failover/plan.ts).
+ * regions that reported one after `statuses` (this replica's records) last changed theirs: what a
+ * failover's plan reads beside its replica, so it neither names nor moves work to a region that says
+ * it does not serve (lib/app/failover/plan.ts).
  */
 export function reportedStatuses(
   topology: Topology,
   views: readonly TargetHealth[],
   now: number,
+  statuses: ReadonlyMap<string, RegionStatusRecord> = new Map(),
 ): Map<string, RegionStatus> {
   const latest = new LatestViews(views, now, 3 * healthPolicyOf(topology).interval_seconds * 1000);
   const reported = new Map<string, RegionStatus>();
   for (const region of failoverOrder(topology)) {
-    const status = latest.reportedStatus(region);
+    const status = latest.reportedStatus(region, statuses.get(region));
     if (status !== undefined) reported.set(region, status);
   }
   return reported;
