@@ -1,34 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { applyRound, healthPolicyOf } from '../../lib/core/health/evaluate.ts';
 import { assess } from '../../lib/core/health/quorum.ts';
-import type { ProbeObservation, TargetHealth } from '../../lib/core/health/types.ts';
+import type { TargetHealth } from '../../lib/core/health/types.ts';
 import type { RegionStatus, RegionStatusRecord } from '../../lib/core/state/records.ts';
 import { simulate } from '../../lib/sim/run.ts';
-import { DEFAULT, foundSchedule } from '../support/found-schedules.ts';
+import { DEFAULT, foundSchedule, probeRound } from '../support/found-schedules.ts';
 
 const SEED_2005990 = foundSchedule(2005990);
 const POLICY = healthPolicyOf(DEFAULT);
 const INTERVAL_MS = POLICY.interval_seconds * 1000;
 const PARTITION = { from: 649_200, to: 761_300 };
 
-/** One round of `observer`'s probes of `target` at `at`: every call answered, or none (cut). */
-function round(observer: string, target: string, at: number, answered: boolean): ProbeObservation[] {
-  return POLICY.endpoints.map((endpoint, i) => ({
-    observer,
-    target,
-    endpoint,
-    at: at + i,
-    ...(answered
-      ? { ok: true, status: 200, latency_ms: 80 }
-      : { ok: false, error: 'refused', latency_ms: 3 }),
-  }));
-}
-
 /** `observer`'s view of `target` after `answered` rounds with an answer, then `missed` without. */
 function viewOf(observer: string, target: string, answered: number, missed: number): TargetHealth {
   let view: TargetHealth | undefined;
   for (let n = 0; n < answered + missed; n++) {
-    view = applyRound(view, round(observer, target, n * INTERVAL_MS, n < answered), POLICY);
+    view = applyRound(view, probeRound(observer, target, n * INTERVAL_MS, n < answered), POLICY);
   }
   if (!view) throw new Error('viewOf: no round');
   return view;

@@ -1,30 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { applyRound, healthPolicyOf } from '../../lib/core/health/evaluate.ts';
-import type { ProbeObservation, TargetHealth } from '../../lib/core/health/types.ts';
+import type { TargetHealth } from '../../lib/core/health/types.ts';
 import { simulate } from '../../lib/sim/run.ts';
-import { DEFAULT, foundSchedule } from '../support/found-schedules.ts';
+import { DEFAULT, foundSchedule, probeRound } from '../support/found-schedules.ts';
 
 const SEED_907017 = foundSchedule(907017);
 const POLICY = healthPolicyOf(DEFAULT);
 const INTERVAL_MS = POLICY.interval_seconds * 1000;
 
-/** One round of eu-west-1's probes of `target` at `at`: every call answered, or none (down or cut). */
-function round(target: string, at: number, answered: boolean): ProbeObservation[] {
-  return POLICY.endpoints.map((endpoint, i) => ({
-    observer: 'eu-west-1',
-    target,
-    endpoint,
-    at: at + i,
-    ...(answered
-      ? { ok: true, status: 200, latency_ms: 80 }
-      : { ok: false, error: 'refused', latency_ms: 3 }),
-  }));
-}
-
 /** eu-west-1's view of `target` after rounds 0 to 5, one interval apart, all answered or none. */
 function sixRounds(target: string, answered: boolean): TargetHealth {
-  let view = applyRound(undefined, round(target, 0, answered), POLICY);
-  for (let n = 1; n < 6; n++) view = applyRound(view, round(target, n * INTERVAL_MS, answered), POLICY);
+  let view = applyRound(undefined, probeRound('eu-west-1', target, 0, answered), POLICY);
+  for (let n = 1; n < 6; n++)
+    view = applyRound(view, probeRound('eu-west-1', target, n * INTERVAL_MS, answered), POLICY);
   return view;
 }
 
@@ -53,12 +41,16 @@ describe('found by the simulator: a quorum of views continued across an outage (
   it('a view older than three rounds is not continued: its runs start over', () => {
     const failing = sixRounds('us-east-1', false);
     expect(failing).toMatchObject({ verdict: 'unhealthy', consecutive_failures: 6, reachable: false });
-    expect(applyRound(failing, round('us-east-1', 6 * INTERVAL_MS, false), POLICY)).toMatchObject({
+    expect(
+      applyRound(failing, probeRound('eu-west-1', 'us-east-1', 6 * INTERVAL_MS, false), POLICY),
+    ).toMatchObject({
       verdict: 'unhealthy',
       consecutive_failures: 7,
     });
     // Six rounds missed (eu-west-1 was down): one failed round, not seven.
-    expect(applyRound(failing, round('us-east-1', 12 * INTERVAL_MS, false), POLICY)).toMatchObject({
+    expect(
+      applyRound(failing, probeRound('eu-west-1', 'us-east-1', 12 * INTERVAL_MS, false), POLICY),
+    ).toMatchObject({
       verdict: 'suspect',
       consecutive_failures: 1,
       consecutive_unanswered: 1,
@@ -69,7 +61,11 @@ describe('found by the simulator: a quorum of views continued across an outage (
     expect(reached).toMatchObject({ verdict: 'healthy', reachable: true });
     // One round without an answer keeps a peer reached (hysteresis) only when the round before was
     // one interval ago; after the gap nothing shows a path until the peer answers again.
-    expect(applyRound(reached, round('ap-south-1', 6 * INTERVAL_MS, false), POLICY).reachable).toBe(true);
-    expect(applyRound(reached, round('ap-south-1', 12 * INTERVAL_MS, false), POLICY).reachable).toBe(false);
+    expect(
+      applyRound(reached, probeRound('eu-west-1', 'ap-south-1', 6 * INTERVAL_MS, false), POLICY).reachable,
+    ).toBe(true);
+    expect(
+      applyRound(reached, probeRound('eu-west-1', 'ap-south-1', 12 * INTERVAL_MS, false), POLICY).reachable,
+    ).toBe(false);
   });
 });

@@ -4,6 +4,8 @@
  * them (docs/simulation.md, What it found).
  */
 import { readFileSync } from 'node:fs';
+import { healthPolicyOf } from '../../lib/core/health/evaluate.ts';
+import type { ProbeObservation } from '../../lib/core/health/types.ts';
 import type { Topology } from '../../lib/core/topology/types.ts';
 import { validateTopology } from '../../lib/core/topology/validate.ts';
 import type { Schedule } from '../../lib/sim/schedule.ts';
@@ -37,4 +39,25 @@ export async function played(
   for (const { at, action } of schedule.actions) world.kernel.at(at, () => world.apply(action));
   await world.kernel.run(start + untilMs, async () => {});
   return world;
+}
+
+/**
+ * One round of `observer`'s probes of `target` at `at` on the default topology's endpoints: every
+ * call answered, or none (the target down, or the link cut).
+ */
+export function probeRound(
+  observer: string,
+  target: string,
+  at: number,
+  answered: boolean,
+): ProbeObservation[] {
+  return healthPolicyOf(DEFAULT).endpoints.map((endpoint, i) => ({
+    observer,
+    target,
+    endpoint,
+    at: at + i,
+    ...(answered
+      ? { ok: true, status: 200, latency_ms: 80 }
+      : { ok: false, error: 'refused', latency_ms: 3 }),
+  }));
 }
