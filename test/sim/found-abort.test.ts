@@ -1,3 +1,11 @@
+/**
+ * Found by a 10,000-schedule campaign (seed 428204): an operator's abort, written through a region
+ * whose replica had not yet seen the failover complete, replaced the completed record everywhere
+ * (replication keeps the newest write of the whole item) and the coordinator, back from an outage,
+ * rolled back a failover it had finished: two primaries. An operator's change to a failover record is
+ * now decided and written in its coordinator's replica (lib/app/failover/manage.ts atCoordinator).
+ * The schedule is kept as it was drawn (test/fixtures/schedules/seed-428204.json).
+ */
 import { describe, expect, it } from 'vitest';
 import { abortFailover, answerApproval } from '../../lib/app/failover/manage.ts';
 import { ConflictError, CoordinatorUnreachableError } from '../../lib/core/errors.ts';

@@ -1,3 +1,15 @@
+/**
+ * One primary at a time (ends-serving: at most one primary in every replica once things heal),
+ * whatever order fencing, unfencing, failovers and rollbacks take. Two schedules of the
+ * 10,000-schedule campaign from seed 424242 (test/fixtures/schedules), and the two orders they do
+ * not reach, scripted: the promotion took the role from a fenced primary that heard of it late.
+ *
+ * The rule (lib/core/state/records.ts holdsPrimary): a region holds the primary role while it has
+ * it and is serving or fenced. A promotion takes it from every other holder (update_dns_routing),
+ * never from a draining region, whose status its failover owns; a rollback gives it back last and
+ * only while nobody holds it; an unfence keeps it only while nobody else holds it in its replica;
+ * a fenced region that adopts a newer decision about itself adopts the role that came with it.
+ */
 import { describe, expect, it } from 'vitest';
 import { isServing, type RegionStatusRecord } from '../../lib/core/state/records.ts';
 import type { ControlPlaneEvent } from '../../lib/ports.ts';

@@ -1,3 +1,8 @@
+/**
+ * Schedules the simulator found breaking `one-failover-per-failure` through a coordinator that left
+ * service unheard (Assessment.unheard in lib/core/health/quorum.ts), replayed from their saved
+ * schedules on the shipped topology.
+ */
 import { describe, expect, it } from 'vitest';
 import { simulate } from '../../lib/sim/run.ts';
 import { DEFAULT, foundSchedule } from '../support/found-schedules.ts';

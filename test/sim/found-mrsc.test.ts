@@ -1,3 +1,13 @@
+/**
+ * Found by a 1,000-schedule campaign on topology/us-mrsc.json (seeds 5290 and 5797): a coordinator
+ * cut off from the MRSC table's majority while its failover drained a region could write neither the
+ * drain's next step nor the rollback, whose retries ran out seconds before the table answered again;
+ * MarkFailed's write then succeeded and ended the record `failed`, the region left `draining` for
+ * good (nothing fails a draining region over or back). A rollback interrupted by an error the
+ * workflow retries (TransientError) now leaves the record running, and the coordinator's round
+ * resumes it from the record (lib/app/failover/mark-failed.ts). The schedules are kept as they were
+ * drawn (test/fixtures/schedules/seed-5290.json, seed-5797.json).
+ */
 import { describe, expect, it } from 'vitest';
 import { runFailoverAction } from '../../lib/app/failover/actions.ts';
 import type { FailoverRecord } from '../../lib/core/failover/types.ts';

@@ -1,3 +1,15 @@
+/**
+ * Found by a 1,500-schedule campaign on topology/us-mrsc.json (seed 7018): a region whose process
+ * stopped (its probe rounds with it, its API and replica still up) together with its only counted
+ * peer's read that peer's old heartbeat as its own replica lagging: its own views were too old to
+ * say otherwise, so the heartbeat's age alone counted. It answered `/health` 503 "catching up",
+ * the witness voted it out after three rounds, and the peer, back, voted with it in its first round
+ * (its error window still held a burst from before its own crash): a failover with no fault. A
+ * witness's fresh view now stands in for the region's own (lib/app/live-state.ts catchingUp): the
+ * witness writes its views straight into every replica it reaches, and the peer reported to it the
+ * heartbeat this replica already holds. The schedule is kept as it was drawn
+ * (test/fixtures/schedules/seed-7018.json).
+ */
 import { describe, expect, it } from 'vitest';
 import { regionHealth } from '../../lib/app/regions.ts';
 import { simulate } from '../../lib/sim/run.ts';

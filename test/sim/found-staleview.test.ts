@@ -1,3 +1,11 @@
+/**
+ * Found by the 10,000-schedule campaign from seed 2000000 (seed 2005990): two fenced regions cut off
+ * from each other both unfenced on reachability kept by the rounds before a fresh partition; neither
+ * unfence could replicate to the other, so each passed the other over and both started the same
+ * failover with a target each. A fenced region now unfences only on members that answered its
+ * latest round (reachesFrom in lib/core/health/quorum.ts). The schedule is kept as it was drawn
+ * (test/fixtures/schedules/seed-2005990.json).
+ */
 import { describe, expect, it } from 'vitest';
 import { applyRound, healthPolicyOf } from '../../lib/core/health/evaluate.ts';
 import { assess } from '../../lib/core/health/quorum.ts';

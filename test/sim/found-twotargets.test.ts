@@ -1,3 +1,11 @@
+/**
+ * Found by a 10,000-schedule campaign from seed 900000 (seed 907017): a region back from an outage
+ * inside a partition, on its side with the witness, continued its views and the witness's from
+ * before the gap, held a quorum of that stale evidence and failed over a region the majority had
+ * already failed over, under the same failover id with another target. A view older than three
+ * rounds is no longer continued: its runs start over (continuedView in lib/core/health/evaluate.ts).
+ * The schedule is kept as it was drawn (test/fixtures/schedules/seed-907017.json).
+ */
 import { describe, expect, it } from 'vitest';
 import { applyRound, healthPolicyOf } from '../../lib/core/health/evaluate.ts';
 import type { TargetHealth } from '../../lib/core/health/types.ts';

@@ -1,3 +1,9 @@
+/**
+ * Found by a 10,000-schedule campaign (seed 428204): a fenced region that reached a majority again
+ * stayed fenced, because the failover decision a peer held of it carried the same epoch as its own
+ * fence and the copy it wrote of that decision (adopt) was refused: a status write must raise the
+ * epoch. The schedule is kept as it was drawn (test/fixtures/schedules/seed-428204.json).
+ */
 import { describe, expect, it } from 'vitest';
 import type { RegionStatusRecord } from '../../lib/core/state/records.ts';
 import { simulate } from '../../lib/sim/run.ts';
