@@ -6,7 +6,7 @@ import {
   HOUR_MINUTES,
   ledgerAvailability,
 } from '../core/health/availability.ts';
-import { healthPolicyOf } from '../core/health/evaluate.ts';
+import { healthPolicyOf, viewFreshForMs } from '../core/health/evaluate.ts';
 import { assess } from '../core/health/quorum.ts';
 import type { Assessment, HealthSignal, TargetHealth } from '../core/health/types.ts';
 import { hourBucket, type RegionPool } from '../core/resources/pool.ts';
@@ -150,7 +150,7 @@ function observedHealth(
   assessment: Assessment,
   failovers: readonly FailoverRecord[],
 ): ObservedHealth {
-  const freshForMs = 3 * healthPolicyOf(deps.topology).interval_seconds * 1000;
+  const freshForMs = viewFreshForMs(healthPolicyOf(deps.topology));
   const now = deps.clock.now();
   const latest = new Map<string, TargetHealth>();
   for (const v of views) {

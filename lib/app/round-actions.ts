@@ -8,7 +8,7 @@ import { keptFailedBy, reachedByMajorityAsMember } from '../core/failover/kept-f
 import { failoverConditions, mayStartFailover } from '../core/failover/retry.ts';
 import { type FailoverRecord, failoverIdFor } from '../core/failover/types.ts';
 import { healthPolicyOf } from '../core/health/evaluate.ts';
-import { coordinatorFor } from '../core/health/quorum.ts';
+import { assessedCoordinator, coordinatorFor } from '../core/health/quorum.ts';
 import type {
   Assessment,
   FailedRegion,
@@ -257,15 +257,7 @@ export class RoundActions {
         ],
         unreachable: true,
         signals: ['unreachable'],
-        coordinator:
-          coordinatorFor(
-            topology,
-            statuses,
-            region,
-            assessment.reachable_by_majority,
-            assessment.unheard,
-            assessment.observing,
-          ) ?? regionId,
+        coordinator: assessedCoordinator(topology, statuses, region, assessment) ?? regionId,
       };
       await this.#startFailover(assessment, failed, status, statuses);
     }
@@ -378,14 +370,7 @@ export class RoundActions {
           !assessment.reachable_by_majority.includes(record.coordinator)) &&
         !assessment.unheard.includes(record.coordinator);
       if (!gone) continue;
-      const successor = coordinatorFor(
-        topology,
-        statuses,
-        record.failed_region,
-        assessment.reachable_by_majority,
-        assessment.unheard,
-        assessment.observing,
-      );
+      const successor = assessedCoordinator(topology, statuses, record.failed_region, assessment);
       if (successor !== regionId) continue;
       try {
         const now = new Date(this.#now).toISOString();

@@ -8,7 +8,7 @@
  * and an event notifies. Bringing it back is like a failback: it must still answer, epoch + 1.
  */
 import { ConflictError, messageOf, NotFoundError } from '../../core/errors.ts';
-import { healthPolicyOf } from '../../core/health/evaluate.ts';
+import { healthPolicyOf, viewFreshForMs } from '../../core/health/evaluate.ts';
 import {
   checkConfirmation,
   DEFAULT_DRAIN_TIMEOUT_SECONDS,
@@ -184,7 +184,7 @@ export async function restoreRegion(
     heartbeatAt: heartbeats.find((h) => h.region === regionId)?.at,
     views,
     now,
-    freshForMs: 3 * healthPolicyOf(topology).interval_seconds * 1000,
+    freshForMs: viewFreshForMs(healthPolicyOf(topology)),
   });
   if (silent !== undefined) {
     throw new ConflictError(

@@ -68,6 +68,26 @@ export function coordinatorFor(
 }
 
 /**
+ * coordinatorFor by an assessment: the region that starts the failover of `failed` as `assessment`'s
+ * observer names it (what a majority reaches, who may still act unheard, who only observes).
+ */
+export function assessedCoordinator(
+  topology: Topology,
+  statuses: ReadonlyMap<string, RegionStatusRecord>,
+  failed: string,
+  assessment: Pick<Assessment, 'reachable_by_majority' | 'unheard' | 'observing'>,
+): string | undefined {
+  return coordinatorFor(
+    topology,
+    statuses,
+    failed,
+    assessment.reachable_by_majority,
+    assessment.unheard,
+    assessment.observing,
+  );
+}
+
+/**
  * Assesses quorum from `observer`'s replica.
  *
  * Members are the regions whose status is healthy, degraded or fenced, plus the witnesses. Failed and
@@ -250,9 +270,7 @@ function reachesFrom(scene: Scene): (member: string) => boolean {
   const { observer, witnesses, views } = scene;
   const observerFenced = statusOf(scene.statuses, observer) === 'fenced';
   const counts = (view: TargetHealth): boolean =>
-    observerFenced
-      ? reachableOf(view) && answered(view)
-      : reachableOf(view) || (view.consecutive_answered ?? 0) > 0;
+    observerFenced ? reachableOf(view) && answered(view) : reachableOf(view) || answered(view);
   return (member) => {
     if (member === observer) return true;
     if (witnesses.includes(member)) {
@@ -345,8 +363,8 @@ const OBSERVING_ONLY: ReadonlySet<RegionStatus> = new Set(['failed', 'draining',
  * The regions whose newest answer says they only observe by their own status (OBSERVING_ONLY),
  * whatever this replica holds of them unless it was written after that answer, while their rounds
  * still reach this replica. A region acts on its own replica: one that holds itself failed, draining
- * or shut down starts nothing, so naming it would leave a failure nobody fails over. Its answer is the one word on this that does not wait for
- * replication: the failover that took it out may have been written by a region that died before the
+ * or shut down starts nothing, so naming it would leave a failure nobody fails over. Its answer is
+ * the one word on this that does not wait for replication: the failover that took it out may have been written by a region that died before the
  * write reached this replica (simulator seed 904024: us-east-1 failed eu-west-1 over on its error
  * rate and went down; ap-south-1, back from its own outage, never received that write and named
  * eu-west-1 to fail us-east-1 over, and eu-west-1, failed by its own status, only observed: us-east-1
@@ -383,7 +401,7 @@ export function reportedStatuses(
   now: number,
   statuses: ReadonlyMap<string, RegionStatusRecord> = new Map(),
 ): Map<string, RegionStatus> {
-  const latest = new LatestViews(views, now, 3 * healthPolicyOf(topology).interval_seconds * 1000);
+  const latest = new LatestViews(views, now, viewFreshForMs(healthPolicyOf(topology)));
   const reported = new Map<string, RegionStatus>();
   for (const region of failoverOrder(topology)) {
     const status = latest.reportedStatus(region, statuses.get(region));
@@ -427,7 +445,7 @@ function failedRegions(
       // but may still act unheard stays (unheardRegions). Nobody qualifies: name the natural
       // coordinator anyway (it starts when it sees the failure), else the observer.
       coordinator:
-        coordinatorFor(topology, statuses, target, reachable_by_majority, unheard, observing) ??
+        assessedCoordinator(topology, statuses, target, { reachable_by_majority, unheard, observing }) ??
         coordinatorFor(topology, statuses, target, order) ??
         observer,
     });
